@@ -1,0 +1,135 @@
+# natter: build, run, test, install.
+#
+#   make run       install missing packages, build, start the TUI on the default config
+#   make check     build with ASan+UBSan and run every test; ends with "N passed, N failed"
+#   make           release build in build/release/natter
+#   make install   PREFIX=/usr/local DESTDIR= (also MANPREFIX)
+#   make fuzz      long libFuzzer runs (FUZZ_SECONDS per target)
+#   make bench     benchmarks in tests/bench (figures, not pass/fail)
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share/natter
+MANPREFIX  ?= $(PREFIX)/share/man
+DESTDIR    ?=
+PKG_CONFIG ?= pkg-config
+CC         ?= cc
+FUZZ_CC    ?= clang
+FUZZ_SECONDS ?= 120
+
+MODE ?= release
+BUILD = build/$(MODE)
+
+# Libraries, resolved lazily so that `make run` on a fresh machine installs them first.
+PKGS = libcurl libcjson yaml-0.1 sqlite3 ncursesw libutf8proc md4c
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+STD  = -std=c11 -D_GNU_SOURCE
+ifeq ($(MODE),asan)
+OPT = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+OPT = -O2 -g
+endif
+CPPFLAGS_ALL = -Isrc -Iui -DNATTER_DATADIR='"$(DATADIR)"' -DNATTER_SRCDIR='"$(CURDIR)"'
+CFLAGS_ALL = $(STD) $(WARN) $(OPT) $(CPPFLAGS_ALL) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+LDFLAGS_ALL = $(OPT) -Wl,--as-needed $(LDFLAGS)
+LIBS_ALL = $(PKG_LIBS) -lpthread -lm
+
+SRC_C   = $(filter-out src/main.c,$(wildcard src/*.c))
+UI_C    = $(wildcard ui/*.c)
+LIB_O   = $(SRC_C:%.c=$(BUILD)/%.o)
+UI_O    = $(UI_C:%.c=$(BUILD)/%.o)
+MAIN_O  = $(BUILD)/src/main.o
+UNIT_C  = $(wildcard tests/unit/test_*.c)
+UNIT_B  = $(UNIT_C:tests/unit/%.c=$(BUILD)/tests/%)
+FAKE_C  = $(wildcard tests/fakeserver/*.c)
+FAKE_B  = $(if $(FAKE_C),$(BUILD)/fakeserver)
+FUZZ_C  = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_B  = $(FUZZ_C:tests/fuzz/%.c=build/fuzz/%)
+
+.PHONY: all deps build run check tests fuzz fuzz-build bench install uninstall clean asan
+
+all: deps
+	@$(MAKE) --no-print-directory build
+
+deps:
+	@.ci/deps
+
+build: $(BUILD)/natter
+
+asan:
+	@$(MAKE) --no-print-directory MODE=asan build
+
+run: deps
+	@$(MAKE) --no-print-directory build
+	./$(BUILD)/natter
+
+check: deps
+	@$(MAKE) --no-print-directory MODE=asan tests
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/run.sh build/asan build/fuzz
+
+tests: $(BUILD)/natter $(UNIT_B) $(FAKE_B)
+
+$(BUILD)/natter: $(MAIN_O) $(LIB_O) $(UI_O)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_O) $(UI_O)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) -lcmocka
+
+$(BUILD)/fakeserver: $(FAKE_C) $(BUILD)/src/buf.o $(BUILD)/src/xmalloc.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+# Fuzz targets: libFuzzer with ASan+UBSan, built from the library sources with clang.
+FUZZ_COMMON = $(STD) -g -O1 -fno-sanitize-recover=all $(CPPFLAGS_ALL) $(PKG_CFLAGS) -Wall -Wextra -Werror
+FUZZ_FLAGS = $(FUZZ_COMMON) -fsanitize=fuzzer,address,undefined
+fuzz-build: $(FUZZ_B)
+
+FUZZ_O = $(SRC_C:%.c=build/fuzz/obj/%.o)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_COMMON) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_O)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LIBS_ALL)
+
+fuzz: deps fuzz-build
+	@for f in $(FUZZ_B); do \
+		n=$$(basename $$f); mkdir -p tests/fuzz/corpus-work/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus-work/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+bench: deps
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory MODE=release $(BUILD)/fakeserver
+	@for b in tests/bench/*.sh; do echo "== $$b"; sh $$b build/release || exit 1; done
+
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 \
+		$(DESTDIR)$(DATADIR)/themes
+	install -m 755 $(BUILD)/natter $(DESTDIR)$(BINDIR)/natter
+	install -m 644 man/natter.1 $(DESTDIR)$(MANPREFIX)/man1/natter.1
+	if [ -f man/natter.yaml.5 ]; then install -m 644 man/natter.yaml.5 $(DESTDIR)$(MANPREFIX)/man5/natter.yaml.5; fi
+	if [ -f config/natter.yaml ]; then install -m 644 config/natter.yaml $(DESTDIR)$(DATADIR)/natter.yaml; fi
+	for t in themes/*; do [ -f "$$t" ] && install -m 644 "$$t" $(DESTDIR)$(DATADIR)/themes/ || true; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/natter $(DESTDIR)$(MANPREFIX)/man1/natter.1 \
+		$(DESTDIR)$(MANPREFIX)/man5/natter.yaml.5
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build
+
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/ui/*.d $(BUILD)/tests/*.d build/fuzz/obj/src/*.d)

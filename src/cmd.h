@@ -1,0 +1,17 @@
+/*
+ * Subcommands of the natter binary. Each lives in src/cmd-NAME.c as cmd_NAME(argc, argv),
+ * where argv[0] is the subcommand name. They return a process exit status.
+ */
+#ifndef NATTER_CMD_H
+#define NATTER_CMD_H
+
+/* Exit statuses shared by every subcommand (documented in natter(1)). */
+#define EXIT_OK 0
+#define EXIT_PROVIDER 1    /* the provider or the network failed */
+#define EXIT_USAGE 2       /* bad command line */
+#define EXIT_CONFIG 3      /* bad configuration */
+#define EXIT_INTERRUPTED 130 /* Ctrl+C / SIGINT */
+
+/* Declarations, one per src/cmd-NAME.c. */
+
+#endif

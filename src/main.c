@@ -1,0 +1,67 @@
+/*
+ * natter's entry point: dispatches to a subcommand, or starts the full-screen UI when there
+ * is none. --version and --help are answered before anything is initialised so that they
+ * cost no more than loading the binary.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "version.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	/* One line per subcommand, kept in the order --help shows them. */
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* Print the top-level usage to f. */
+static void
+main_usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: natter [COMMAND] [OPTIONS]\n\n"
+	    "With no command, natter opens the full-screen chat interface.\n\n"
+	    "Commands:\n", f);
+	for (i = 0; commands[i].name != NULL; i++)
+		fprintf(f, "  %-44s %s\n", commands[i].usage, commands[i].help);
+	fputs("\nOptions:\n"
+	    "  -h, --help        show this help\n"
+	    "  -V, --version     show the version\n\n"
+	    "See natter(1) and natter.yaml(5).\n", f);
+}
+
+/* Run the subcommand named by argv[1], or the UI. */
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+		fputs("natter " NATTER_VERSION "\n", stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)) {
+		main_usage(stdout);
+		return EXIT_OK;
+	}
+	log_open_from_env();
+	if (argc < 2) {
+		main_usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; commands[i].name != NULL; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "natter: unknown command '%s' (try natter --help)\n", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,71 @@
+/*
+ * One chat request as the worker sends it: provider (an owned copy), model id, system
+ * prompt, history and sampling parameters. Adapters turn it into HTTP per protocols.md §E.
+ * The whole struct is owned by whoever holds it; worker_submit takes ownership.
+ */
+#ifndef NATTER_REQUEST_H
+#define NATTER_REQUEST_H
+
+#include <stddef.h>
+
+struct provider;
+
+enum role { ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT };
+
+struct message {
+	enum role role;
+	char *content;
+};
+
+/* Bits of params.set: a parameter is sent only when its bit is set. */
+enum param_bit {
+	PARAM_TEMPERATURE = 1u << 0,
+	PARAM_TOP_P = 1u << 1,
+	PARAM_TOP_K = 1u << 2,
+	PARAM_MAX_TOKENS = 1u << 3,
+	PARAM_STOP = 1u << 4,
+	PARAM_SEED = 1u << 5,
+	PARAM_FREQUENCY_PENALTY = 1u << 6,
+	PARAM_PRESENCE_PENALTY = 1u << 7,
+	PARAM_REPETITION_PENALTY = 1u << 8,
+	PARAM_REASONING_EFFORT = 1u << 9,
+	PARAM_REASONING_BUDGET = 1u << 10,
+};
+
+#define PARAM_MAX_STOP 4
+
+struct params {
+	unsigned set;
+	double temperature;
+	double top_p;
+	long top_k;
+	long max_tokens;
+	char *stop[PARAM_MAX_STOP];
+	int nstop;
+	long seed;
+	double frequency_penalty;
+	double presence_penalty;
+	double repetition_penalty;
+	char *reasoning_effort;   /* "low", "medium", "high" */
+	long reasoning_budget;    /* tokens (Anthropic thinking, Gemini thinkingBudget) */
+};
+
+struct request {
+	struct provider *provider; /* owned copy */
+	char *model;
+	char *system;              /* NULL when none */
+	struct message *msgs;
+	size_t nmsgs;
+	struct params params;
+};
+
+struct request *request_new(const struct provider *p, const char *model);
+void request_free(struct request *r);
+struct request *request_dup(const struct request *r);
+void request_set_system(struct request *r, const char *system);
+void request_add(struct request *r, enum role role, const char *content);
+const char *request_role_name(enum role role);
+void params_free(struct params *p);
+void params_copy(struct params *dst, const struct params *src);
+
+#endif

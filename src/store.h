@@ -1,0 +1,87 @@
+/*
+ * Sessions on disk: SQLite in $XDG_DATA_HOME/natter/natter.db (WAL), holding sessions,
+ * messages with their finish state, tokens, cost and timings, and an FTS5 index for search.
+ * A streaming reply is written as it grows (store_message_update in small transactions), so
+ * a crash or kill loses at most the last fraction of a second. API keys are never stored.
+ * All calls come from the UI thread.
+ */
+#ifndef NATTER_STORE_H
+#define NATTER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "request.h"
+
+struct store;
+
+/* How a message ended. */
+enum msg_state {
+	MSG_COMPLETE,
+	MSG_STREAMING,  /* still arriving (or the process died while it was) */
+	MSG_TRUNCATED,
+	MSG_CANCELLED,
+	MSG_ERROR,
+};
+
+struct session_row {
+	int64_t id;
+	char *title;
+	char *provider;
+	char *model;
+	char *system;
+	int64_t created;   /* unix seconds */
+	int64_t updated;
+	long nmessages;
+	long input_tokens; /* sums over the session's messages */
+	long output_tokens;
+	double cost;
+};
+
+struct message_row {
+	int64_t id;
+	int64_t session_id;
+	enum role role;
+	char *content;
+	char *reasoning;   /* NULL when none */
+	char *provider;
+	char *model;
+	int64_t created;   /* unix milliseconds */
+	enum msg_state state;
+	char *error;       /* one-line error text when state is MSG_ERROR */
+	char *finish_reason;
+	long input_tokens; /* -1 when unknown */
+	long output_tokens;
+	double cost;       /* -1 when unknown */
+	long ttft_ms;      /* -1 when unknown */
+	long duration_ms;
+};
+
+/* Open (creating) the database at path, or the default when path is NULL. On failure
+ * returns NULL and sets *err to a message the caller frees. */
+struct store *store_open(const char *path, char **err);
+void store_close(struct store *st);
+const char *store_path(const struct store *st);
+
+int64_t store_session_new(struct store *st, const char *title, const char *provider,
+    const char *model);
+int store_session_rename(struct store *st, int64_t id, const char *title);
+int store_session_set_model(struct store *st, int64_t id, const char *provider, const char *model);
+int store_session_set_system(struct store *st, int64_t id, const char *system);
+int store_session_delete(struct store *st, int64_t id);
+/* Newest first; *out is an array of *n rows freed with store_sessions_free. */
+int store_sessions(struct store *st, struct session_row **out, size_t *n, size_t limit);
+void store_sessions_free(struct session_row *rows, size_t n);
+
+/* Insert m (m->id is set); returns the id or -1. */
+int64_t store_message_add(struct store *st, struct message_row *m);
+/* Rewrite content, reasoning, state and numbers of an existing message. */
+int store_message_update(struct store *st, const struct message_row *m);
+int store_message_delete_after(struct store *st, int64_t session_id, int64_t message_id);
+int store_messages(struct store *st, int64_t session_id, struct message_row **out, size_t *n);
+void store_messages_free(struct message_row *rows, size_t n);
+/* Full-text search over message content; rows carry session_id and a snippet in content. */
+int store_search(struct store *st, const char *query, struct message_row **out, size_t *n,
+    size_t limit);
+
+#endif

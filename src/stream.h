@@ -1,0 +1,90 @@
+/*
+ * One reply being decoded: raw response bytes in, normalized deltas out. A stream joins the
+ * framing decoder (SSE or NDJSON) with a protocol adapter and keeps the running result (text,
+ * reasoning, finish reason, usage, error, complete). The worker, `natter decode`, the
+ * conformance tests and the fuzz targets all decode through this one path.
+ *
+ * Call order: stream_init, optionally stream_set_status (non-2xx bodies are collected and
+ * parsed as an error body at the end), stream_feed any number of times with any split,
+ * stream_finish once at EOF, read the result fields, stream_free.
+ */
+#ifndef NATTER_STREAM_H
+#define NATTER_STREAM_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "http.h"
+#include "ndjson.h"
+#include "sse.h"
+#include "usage.h"
+
+struct apierr;
+struct proto;
+
+enum delta_kind {
+	DELTA_TEXT,      /* answer text (untrusted UTF-8) */
+	DELTA_REASONING, /* reasoning / thinking text */
+	DELTA_USAGE,     /* usage so far (the merged totals) */
+	DELTA_FINISH,    /* the provider's finish reason */
+	DELTA_ERROR,     /* an error; at most one per stream */
+};
+
+struct delta {
+	enum delta_kind kind;
+	const char *text;            /* TEXT, REASONING */
+	size_t len;
+	const struct usage *usage;   /* USAGE */
+	const char *finish_reason;   /* FINISH */
+	const struct apierr *error;  /* ERROR */
+};
+
+typedef void (*stream_delta_fn)(void *ud, const struct delta *d);
+
+struct stream {
+	const struct proto *proto;
+	struct sse sse;
+	struct ndjson nd;
+	stream_delta_fn fn;          /* may be NULL */
+	void *ud;
+	int status;                  /* HTTP status; 200 unless set */
+	struct http_headers headers; /* response headers (copied) */
+	struct buf body;             /* raw body, kept only for error statuses */
+
+	/* The result so far. */
+	struct buf text;
+	struct buf reasoning;
+	char *finish_reason;         /* provider-native, NULL when none */
+	struct usage usage;
+	struct apierr *error;        /* first error, NULL when none */
+	int terminated;              /* the protocol terminator was seen */
+	int complete;                /* decided at stream_finish */
+	int finished;                /* stream_finish was called */
+	int keep_text;               /* accumulate text/reasoning (default 1) */
+	size_t ntext_deltas;         /* count of text + reasoning deltas */
+
+	/* Adapter scratch state. */
+	int think_state;             /* inline <think> tag machine (OpenAI-compatible) */
+	struct buf think_pending;    /* bytes held back while a tag might be forming */
+	int saw_reasoning_content;   /* OpenAI: reasoning_content seen, ignore "reasoning" */
+};
+
+void stream_init(struct stream *s, const struct proto *p, stream_delta_fn fn, void *ud);
+void stream_set_status(struct stream *s, int status, const struct http_headers *h);
+void stream_feed(struct stream *s, const char *p, size_t n);
+void stream_finish(struct stream *s);
+void stream_free(struct stream *s);
+
+/* For adapters: report a delta (updates the result and calls fn). */
+void stream_text(struct stream *s, const char *p, size_t n);
+void stream_reasoning(struct stream *s, const char *p, size_t n);
+/* Merge u into the usage: fields >= 0 in u replace the stored ones. */
+void stream_usage(struct stream *s, const struct usage *u);
+void stream_finish_reason(struct stream *s, const char *reason);
+/* Record an error; takes ownership. The first error wins, later ones are freed. */
+void stream_error(struct stream *s, struct apierr *e);
+
+/* The result as a JSON object, the same shape as "expected" in stream-vectors.json. */
+void stream_summary_json(const struct stream *s, struct buf *out);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * The network worker: one thread that owns every CURL and CURLM handle and runs many
+ * streams at once. The UI (or the CLI) never touches curl and the worker never draws.
+ *
+ * Contract
+ * --------
+ * Call order:
+ *   worker_global_init()        once, before any thread starts (curl_global_init).
+ *   w = worker_start()          spawns the thread.
+ *   poll() on worker_fd(w)      readable when events are waiting (edge: drain it fully).
+ *   id = worker_submit(w, req)  starts a chat stream. Takes ownership of req. id > 0.
+ *   worker_cancel(w, id)        stops a stream at any moment; the stream still ends with
+ *                               exactly one WEV_DONE (cancelled = 1, partial text delivered).
+ *   id = worker_models(w, prov) lists a provider's models (prov is copied).
+ *   ev = worker_next(w)         dequeues one event or returns NULL when none are left;
+ *                               the caller owns ev and frees it with wevent_free().
+ *   worker_stop(w)              cancels everything, joins the thread, frees what is queued.
+ *
+ * Every stream produces, in order: zero or more WEV_RETRY (only before the first token),
+ * then any mix of WEV_TEXT / WEV_REASONING / WEV_USAGE, then exactly one WEV_DONE.
+ * Consecutive TEXT (or REASONING) events of one stream may be merged before they are
+ * dequeued, so a slow reader receives fewer, larger events and never falls behind.
+ * A models request produces exactly one WEV_MODELS.
+ *
+ * Threads: worker_submit/cancel/models/next/stop are called from one thread (the UI's);
+ * they only take the queue locks and wake the worker with curl_multi_wakeup().
+ */
+#ifndef NATTER_WORKER_H
+#define NATTER_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "usage.h"
+
+struct apierr;
+struct provider;
+struct request;
+struct worker;
+
+enum wevent_type {
+	WEV_TEXT,
+	WEV_REASONING,
+	WEV_USAGE,
+	WEV_RETRY,  /* a retry is scheduled: attempt, delay_ms, error (why) */
+	WEV_DONE,   /* the stream is over */
+	WEV_MODELS, /* a models listing finished */
+};
+
+struct wevent {
+	enum wevent_type type;
+	uint64_t id;
+	char *text;              /* TEXT, REASONING: UTF-8, untrusted; len bytes */
+	size_t len;
+	struct usage usage;      /* USAGE, DONE */
+	int attempt;             /* RETRY: the attempt about to start (2 = first retry) */
+	long delay_ms;           /* RETRY: wait before it */
+	struct apierr *error;    /* RETRY: why; DONE/MODELS: the failure, or NULL */
+	char *finish_reason;     /* DONE: provider-native, or NULL */
+	int complete;            /* DONE: the protocol terminator was seen */
+	int cancelled;           /* DONE: worker_cancel stopped it */
+	long ttft_ms;            /* DONE: submit to first token, -1 when none */
+	long duration_ms;        /* DONE: submit to end */
+	struct model_list models;/* MODELS */
+};
+
+void worker_global_init(void);
+struct worker *worker_start(void);
+int worker_fd(const struct worker *w);
+uint64_t worker_submit(struct worker *w, struct request *req);
+void worker_cancel(struct worker *w, uint64_t id);
+uint64_t worker_models(struct worker *w, const struct provider *p);
+struct wevent *worker_next(struct worker *w);
+void worker_stop(struct worker *w);
+void wevent_free(struct wevent *ev);
+
+#endif
