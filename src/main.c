@@ -19,6 +19,8 @@ struct command {
 
 static const struct command commands[] = {
 	/* One line per subcommand, kept in the order --help shows them. */
+	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
+	    "list, show, search, export or delete stored chats" },
 	{ NULL, NULL, NULL, NULL },
 };
 
