@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "export.h"
 #include "store.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define SESSIONS_USAGE \
@@ -80,26 +81,21 @@ sessions_open(void)
 	return st;
 }
 
-/* Append s to b without control characters; newlines become spaces when flat. */
+/* Append s to b made safe for a terminal (text_sanitize), with search match markers
+ * shown as brackets and, when flat, newlines and tabs as spaces for one-line output. */
 static void
 sessions_clean(struct buf *b, const char *s, int flat)
 {
-	const unsigned char *p;
+	struct buf tmp = BUF_INIT;
+	size_t start = b->len, i;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '\n' || *p == '\t' || *p == '\r') {
-			if (flat || *p != '\r')
-				buf_putc(b, flat ? ' ' : (char)*p);
-		} else if (*p == 0x02 || *p == 0x03) {
-			buf_putc(b, *p == 0x02 ? '[' : ']');  /* search match markers */
-		} else if (*p < 0x20 || *p == 0x7f) {
-			continue;
-		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			p++;  /* a C1 control in UTF-8 */
-		} else {
-			buf_putc(b, (char)*p);
-		}
-	}
+	for (; *s != '\0'; s++)
+		buf_putc(&tmp, *s == 0x02 ? '[' : *s == 0x03 ? ']' : *s);
+	text_sanitize(tmp.data != NULL ? tmp.data : "", tmp.len, b);
+	buf_free(&tmp);
+	for (i = start; flat && i < b->len; i++)
+		if (b->data[i] == '\n' || b->data[i] == '\t' || b->data[i] == '\r')
+			b->data[i] = ' ';
 }
 
 /* Print s cleaned, followed by end. */
