@@ -12,7 +12,8 @@
  * - The FTS5 index reads its text from the view `messages_indexed`, which hides messages
  *   that are still streaming. Triggers index a reply once it finishes instead of
  *   re-tokenising it on every flush, and FTS5's own rebuild and integrity-check agree
- *   with the triggers because they read the same view.
+ *   with the triggers because they read the same view. The porter stemmer lets a search
+ *   for "lifetime" find "lifetimes", which is what people expect from a history search.
  * - Statements are prepared on first use and kept, so opening the store costs only the
  *   pragmas and a schema version check.
  */
@@ -151,7 +152,7 @@ static const char *const store_migrations[] = {
 	"CREATE VIEW messages_indexed AS"
 	"  SELECT id, content FROM messages WHERE state <> 'streaming';"
 	"CREATE VIRTUAL TABLE messages_fts USING fts5 (content, content = 'messages_indexed',"
-	"  content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');"
+	"  content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2');"
 	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
 	"  WHEN new.state <> 'streaming' BEGIN"
 	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);"
