@@ -36,6 +36,17 @@ end=$(date +%s%N)
 echo "populate: 1000 sessions x 100 messages in $(( (end - start) / 1000000 )) ms," \
     "database $(du -k "$NATTER_DB" | cut -f1) KiB"
 
+# In process: store_open and the first screen, without process start-up.
+obj="$(dirname "$natter")/src"
+if cc -std=c11 -D_GNU_SOURCE -O2 -Isrc -o "$dir/bench_store" tests/bench/bench_store.c \
+    "$obj/store.o" "$obj/buf.o" "$obj/xmalloc.o" "$obj/log.o" \
+    $(pkg-config --libs sqlite3) 2>"$dir/cc.log"; then
+	"$dir/bench_store" "$NATTER_DB"
+else
+	echo "bench_store: build failed:"; cat "$dir/cc.log"
+fi
+
+# Whole commands, process start included.
 if command -v hyperfine >/dev/null 2>&1; then
 	hyperfine -N --warmup 3 --runs 50 --style basic \
 	    "$natter --version" "$natter sessions list -n 50" "$natter sessions search topic42"
