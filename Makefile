@@ -51,6 +51,9 @@ FUZZ_B  = $(FUZZ_C:tests/fuzz/%.c=build/fuzz/%)
 
 .PHONY: all deps build run check tests fuzz fuzz-build bench install uninstall clean asan
 
+# Keep intermediate objects (the fuzz objects are built through a pattern chain).
+.SECONDARY:
+
 all: deps
 	@$(MAKE) --no-print-directory build
 
