@@ -13,5 +13,6 @@
 #define EXIT_INTERRUPTED 130 /* Ctrl+C / SIGINT */
 
 /* Declarations, one per src/cmd-NAME.c. */
+int cmd_decode(int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ struct command {
 
 static const struct command commands[] = {
 	/* One line per subcommand, kept in the order --help shows them. */
+	{ "decode", cmd_decode, "decode -p PROTOCOL [--status N] [FILE]",
+	  "decode a saved response body into JSON events" },
 	{ NULL, NULL, NULL, NULL },
 };
 
