@@ -150,6 +150,18 @@ test_build_openai(void **state)
 	http_req_free(&h);
 	request_free(r);
 
+	/* All four stop sequences go out. */
+	r = make_request("openai", "http://h/v1", NULL, "m");
+	r->params.stop[2] = xstrdup("c");
+	r->params.stop[3] = xstrdup("d");
+	r->params.nstop = PARAM_MAX_STOP;
+	b = build(r, &h);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "stop")), 4);
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(b, "stop"), 3)->valuestring, "d");
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+
 	/* A local server without a key gets no Authorization header at all. */
 	r = make_request("openai-compatible", "http://127.0.0.1:8080/v1", NULL, "m");
 	b = build(r, &h);
@@ -366,6 +378,31 @@ test_error_bodies(void **state)
 	decode(&s, "openai", 400, "{\"object\":\"error\",\"message\":\"This model's maximum context length is 2048 tokens.\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}");
 	assert_int_equal(s.error->cls, APIERR_CONTEXT_LENGTH);
 	assert_string_equal(s.error->type, "BadRequestError");
+	stream_free(&s);
+}
+
+/* A JSON error sent with status 200 and no SSE framing is reported, not just truncated. */
+static void
+test_error_with_status_200(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	decode(&s, "openai", 200, "{\"error\":{\"message\":\"Invalid model\",\"type\":\"invalid_request_error\",\"code\":\"model_not_found\"}}\n");
+	assert_non_null(s.error);
+	assert_int_equal(s.error->kind, APIERR_STREAM);
+	assert_string_equal(s.error->message, "Invalid model");
+	assert_int_equal(s.error->cls, APIERR_NOT_FOUND);
+	assert_false(s.complete);
+	stream_free(&s);
+	decode(&s, "gemini", 200, "[{\"error\":{\"code\":400,\"message\":\"bad\",\"status\":\"INVALID_ARGUMENT\"}}]");
+	assert_non_null(s.error);
+	assert_int_equal(s.error->cls, APIERR_BAD_REQUEST);
+	stream_free(&s);
+	/* Comments only, or plain text: no invented error, just an incomplete reply. */
+	decode(&s, "anthropic", 200, ": ping\n\n");
+	assert_null(s.error);
+	assert_false(s.complete);
 	stream_free(&s);
 }
 
@@ -759,6 +796,7 @@ main(void)
 		cmocka_unit_test(test_build_ollama),
 		cmocka_unit_test(test_error_bodies),
 		cmocka_unit_test(test_error_headers),
+		cmocka_unit_test(test_error_with_status_200),
 		cmocka_unit_test(test_models),
 		cmocka_unit_test(test_think_tags),
 		cmocka_unit_test(test_reasoning_once),
