@@ -14,5 +14,6 @@
 
 /* Declarations, one per src/cmd-NAME.c. */
 int cmd_sessions(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
 
 #endif

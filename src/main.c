@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	/* One line per subcommand, kept in the order --help shows them. */
 	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
 	    "list, show, search, export or delete stored chats" },
+	{ "decode", cmd_decode, "decode -p PROTOCOL [--status N] [FILE]",
+	  "decode a saved response body into JSON events" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -49,7 +49,9 @@ struct stream {
 	void *ud;
 	int status;                  /* HTTP status; 200 unless set */
 	struct http_headers headers; /* response headers (copied) */
-	struct buf body;             /* raw body, kept only for error statuses */
+	struct buf body;             /* raw body for error statuses; for SSE also the start of
+	                              * the body until the first event, to recognise a plain
+	                              * JSON error sent with status 200 */
 
 	/* The result so far. */
 	struct buf text;
@@ -61,6 +63,7 @@ struct stream {
 	int complete;                /* decided at stream_finish */
 	int finished;                /* stream_finish was called */
 	int eof_partial;             /* input ended inside an unfinished event or line */
+	size_t nevents;              /* events handed to the adapter */
 	int keep_text;               /* accumulate text/reasoning (default 1) */
 	size_t ntext_deltas;         /* count of text + reasoning deltas */
 
@@ -87,6 +90,8 @@ void stream_error(struct stream *s, struct apierr *e);
 
 /* The result as a JSON object, the same shape as "expected" in stream-vectors.json. */
 void stream_summary_json(const struct stream *s, struct buf *out);
+/* A usage object with only the reported counts. */
+void stream_usage_json(const struct usage *u, struct buf *out);
 /* One error as a JSON object in that shape; full adds "class" and "request_id". */
 void stream_error_json(const struct apierr *e, int full, struct buf *out);
 
