@@ -1,7 +1,7 @@
 /*
- * Providers as data. The built-in table and the lookup helpers: until the YAML config
- * supplies providers, the well-known ones are made from environment variables, each with its
- * documented default endpoint, so `OPENAI_API_KEY=… natter ask hi` just works.
+ * Providers as data: construction, deep copies (every request carries its own copy so the
+ * worker never shares memory with the UI thread) and release. The built-in table and the
+ * lookup helpers live further down this file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,95 @@
 #include "provider.h"
 #include "xmalloc.h"
 
+/* Duplicate a string that may be NULL. */
+static char *
+provider_strdup(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* A provider with the documented defaults; the protocol's adapter is resolved by name. */
+struct provider *
+provider_new(const char *name, const char *protocol, const char *base_url)
+{
+	struct provider *p = xcalloc(1, sizeof *p);
+
+	p->name = xstrdup(name != NULL ? name : "");
+	p->protocol = xstrdup(protocol != NULL ? protocol : "");
+	p->proto = proto_find(p->protocol);
+	p->base_url = xstrdup(base_url != NULL ? base_url : "");
+	p->connect_timeout_ms = 10000;
+	p->idle_timeout_ms = 120000;
+	p->request_timeout_ms = 0;
+	p->max_retries = 2;
+	p->max_retry_delay_s = 60;
+	return p;
+}
+
+/* A deep copy of p, secrets included (the copy must be freed with provider_free). */
+struct provider *
+provider_dup(const struct provider *p)
+{
+	struct provider *c;
+	size_t i;
+
+	if (p == NULL)
+		return NULL;
+	c = xmalloc(sizeof *c);
+	*c = *p;
+	c->name = provider_strdup(p->name);
+	c->protocol = provider_strdup(p->protocol);
+	c->base_url = provider_strdup(p->base_url);
+	c->key = provider_strdup(p->key);
+	c->key_env = provider_strdup(p->key_env);
+	c->proxy = provider_strdup(p->proxy);
+	c->ca_bundle = provider_strdup(p->ca_bundle);
+	c->headers = NULL;
+	if (p->nheaders > 0) {
+		c->headers = xcalloc(p->nheaders, sizeof *c->headers);
+		for (i = 0; i < p->nheaders; i++)
+			c->headers[i] = xstrdup(p->headers[i]);
+	}
+	return c;
+}
+
+/* Release p; the key is wiped first so it does not linger in freed heap memory. */
+void
+provider_free(struct provider *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	if (p->key != NULL) {
+		volatile char *k = p->key;
+
+		while (*k != '\0')
+			*k++ = '\0';
+	}
+	free(p->name);
+	free(p->protocol);
+	free(p->base_url);
+	free(p->key);
+	free(p->key_env);
+	free(p->proxy);
+	free(p->ca_bundle);
+	for (i = 0; i < p->nheaders; i++)
+		free(p->headers[i]);
+	free(p->headers);
+	free(p);
+}
+
+/* Append one extra "Name: value" header sent with every request to p. */
+void
+provider_add_header(struct provider *p, const char *line)
+{
+	p->headers = xrealloc(p->headers, (p->nheaders + 1) * sizeof *p->headers);
+	p->headers[p->nheaders++] = xstrdup(line);
+}
+
+/* The built-in providers, made from the environment until the YAML config lands:
+ * `OPENAI_API_KEY=… natter ask hi` just works. */
 /* One built-in provider: where it lives and which variables configure it. */
 struct provider_def {
 	const char *name;
