@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,12 +131,16 @@ ask_usage(FILE *f)
 }
 
 /* Report a usage error and return the usage exit status. */
-static int ask_bad(const char *fmt, const char *arg) __attribute__((format(printf, 1, 2)));
+static int ask_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int
-ask_bad(const char *fmt, const char *arg)
+ask_bad(const char *fmt, ...)
 {
+	va_list ap;
+
 	fputs("natter: ask: ", stderr);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputs(" (see natter ask --help)\n", stderr);
 	return EXIT_USAGE;
 }
@@ -245,9 +250,9 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 			break;
 		case O_STOP:
 			if (o->params.nstop >= PARAM_MAX_STOP)
-				return ask_bad("at most 4 --stop sequences are allowed%s", "");
+				return ask_bad("at most %d --stop sequences are allowed", PARAM_MAX_STOP);
 			if (optarg[0] == '\0')
-				return ask_bad("--stop needs a non-empty sequence%s", "");
+				return ask_bad("--stop needs a non-empty sequence");
 			o->params.stop[o->params.nstop++] = xstrdup(optarg);
 			o->params.set |= PARAM_STOP;
 			break;
@@ -454,7 +459,7 @@ ask_run(struct request *req, const struct provider *p, const struct ask_opts *o)
 	struct worker *w;
 	struct wevent *ev;
 	uint64_t id;
-	int status = -1, cancelling = 0;
+	int status = -1, cancelling = 0, partial;
 	char junk[16];
 	char *f;
 
@@ -510,13 +515,13 @@ ask_run(struct request *req, const struct provider *p, const struct ask_opts *o)
 				free(f);
 				break;
 			case WEV_DONE:
+				partial = out.last_out != 0 || out.in_reasoning;
 				ask_finish_output(&out);
 				if (ev->cancelled) {
 					fputs("natter: cancelled\n", stderr);
 					status = EXIT_INTERRUPTED;
 				} else if (ev->error != NULL && !ev->complete &&
-				    (ev->error->cls == APIERR_TRUNCATED || out.last_out != 0 ||
-				    out.in_reasoning)) {
+				    (ev->error->cls == APIERR_TRUNCATED || partial)) {
 					ask_print_error(p, ev->error, "warning: reply cut off: ");
 					status = EXIT_PROVIDER;
 				} else if (ev->error != NULL) {
@@ -573,7 +578,7 @@ cmd_ask(int argc, char **argv)
 	if (prompt.len == 0 || strspn(prompt.data, " \t\r\n") == prompt.len) {
 		buf_free(&prompt);
 		params_free(&o.params);
-		return ask_bad("the prompt is empty%s", "");
+		return ask_bad("the prompt is empty");
 	}
 	list = provider_builtin(&n);
 	if ((p = ask_resolve(&o, list, n, &model, &defaulted)) == NULL) {

@@ -65,7 +65,7 @@ retry_error_retryable(const struct apierr *e)
 	default:
 		break;
 	}
-	if (e->kind == APIERR_LOCAL || e->kind == APIERR_BLOCKED)
+	if (e->kind == APIERR_LOCAL || e->kind == APIERR_KIND_BLOCKED)
 		return 0;
 	if (e->kind == APIERR_TRANSPORT)
 		return e->cls == APIERR_CONNECTION || e->cls == APIERR_TIMEOUT;
