@@ -260,8 +260,8 @@ stream_json_str(struct buf *out, const char *key, const char *value)
 }
 
 /* The usage object with only the reported fields. */
-static void
-stream_json_usage(const struct usage *u, struct buf *out)
+void
+stream_usage_json(const struct usage *u, struct buf *out)
 {
 	const char *sep = "";
 
@@ -334,7 +334,7 @@ stream_summary_json(const struct stream *s, struct buf *out)
 		buf_puts(out, "null");
 	if (usage_present(&s->usage)) {
 		buf_puts(out, ",\"usage\":");
-		stream_json_usage(&s->usage, out);
+		stream_usage_json(&s->usage, out);
 	}
 	if (s->error != NULL) {
 		buf_puts(out, ",\"error\":");

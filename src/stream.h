@@ -87,6 +87,8 @@ void stream_error(struct stream *s, struct apierr *e);
 
 /* The result as a JSON object, the same shape as "expected" in stream-vectors.json. */
 void stream_summary_json(const struct stream *s, struct buf *out);
+/* A usage object with only the reported counts. */
+void stream_usage_json(const struct usage *u, struct buf *out);
 /* One error as a JSON object in that shape; full adds "class" and "request_id". */
 void stream_error_json(const struct apierr *e, int full, struct buf *out);
 
