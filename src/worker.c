@@ -86,6 +86,8 @@ struct job {
 	char errbuf[CURL_ERROR_SIZE];
 	struct http_headers rhdrs;   /* headers of the latest response */
 	int status_set;              /* the status went to the stream before the body */
+	int64_t last_byte;           /* when a byte last arrived (or the request went out);
+	                              * 0 while connecting, when only the connect timeout runs */
 
 	struct stream st;            /* chat over HTTP */
 	int st_set;
@@ -272,6 +274,7 @@ worker_job_reset_http(struct job *j)
 	}
 	http_headers_clear(&j->rhdrs);
 	j->status_set = 0;
+	j->last_byte = 0;
 	j->errbuf[0] = '\0';
 }
 
@@ -367,6 +370,7 @@ worker_header_cb(char *p, size_t size, size_t nmemb, void *ud)
 	struct job *j = ud;
 	size_t n = size * nmemb;
 
+	j->last_byte = worker_now();
 	/* A new status line starts a new response (100 Continue, proxy CONNECT). */
 	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
 		http_headers_clear(&j->rhdrs);
@@ -396,12 +400,28 @@ worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 	struct job *j = ud;
 	size_t n = size * nmemb;
 
+	j->last_byte = worker_now();
 	worker_set_status(j);
 	if (j->is_models)
 		buf_append(&j->body, p, n);
 	else
 		stream_feed(&j->st, p, n);
 	return n;
+}
+
+/* libcurl pre-request callback: connected, so the idle clock starts now. */
+static int
+worker_prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+    int conn_local_port)
+{
+	struct job *j = ud;
+
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	j->last_byte = worker_now();
+	return CURL_PREREQFUNC_OK;
 }
 
 /* Start one HTTP attempt of a job: build the request and hand an easy handle to the multi. */
@@ -446,6 +466,8 @@ worker_start_http(struct job *j)
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, worker_header_cb);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, j);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, worker_prereq_cb);
+	curl_easy_setopt(c, CURLOPT_PREREQDATA, j);
 	if (j->hreq.body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->hreq.body_len);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->hreq.body);
@@ -459,7 +481,8 @@ worker_start_http(struct job *j)
 	if (p->connect_timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
 	if (p->idle_timeout_ms > 0) {
-		/* "Less than one byte per second for N seconds" is libcurl's idle timeout. */
+		/* The worker's own idle timer (worker_run_timers) is exact to the millisecond;
+		 * libcurl's low-speed check averages over seconds and stays as a backstop. */
 		secs = (p->idle_timeout_ms + 999) / 1000;
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, secs);
@@ -707,15 +730,49 @@ worker_sim_step(struct job *j, int64_t now)
 		j->due = now;
 }
 
-/* Run every timer that is due: retries to start and simulated tokens to play. */
+/* When a transfer counts as idle, or 0 when no idle timer runs for it. */
+static int64_t
+worker_idle_deadline(const struct job *j)
+{
+	if (j->state != JOB_HTTP || j->last_byte == 0 || j->prov->idle_timeout_ms <= 0)
+		return 0;
+	return j->last_byte + j->prov->idle_timeout_ms;
+}
+
+/* Abort a transfer that received nothing for the provider's idle timeout. */
+static void
+worker_idle_expired(struct job *j)
+{
+	struct apierr *e;
+	char *msg;
+
+	msg = xasprintf("no data from the server for %ld ms (idle timeout)",
+	    j->prov->idle_timeout_ms);
+	e = apierr_new(APIERR_TRANSPORT, APIERR_TIMEOUT, msg);
+	e->retryable = 1;
+	free(msg);
+	if (j->is_models) {
+		worker_models_done(j, e);
+		return;
+	}
+	stream_finish(&j->st);
+	worker_fail(j, e, 0);
+}
+
+/* Run every timer that is due: retries to start, simulated tokens, idle transfers. */
 static void
 worker_run_timers(struct worker *w)
 {
 	struct job *j, *next;
-	int64_t now = worker_now();
+	int64_t now = worker_now(), idle;
 
 	for (j = w->jobs; j != NULL; j = next) {
 		next = j->next;
+		if (j->state == JOB_HTTP) {
+			if ((idle = worker_idle_deadline(j)) != 0 && idle <= now)
+				worker_idle_expired(j);
+			continue;
+		}
 		if (j->due > now)
 			continue;
 		if (j->state == JOB_WAIT)
@@ -733,9 +790,13 @@ worker_next_timeout(struct worker *w)
 	int64_t now = worker_now(), best = -1, d;
 
 	for (j = w->jobs; j != NULL; j = j->next) {
-		if (j->state == JOB_HTTP)
-			continue;
-		d = j->due - now;
+		if (j->state == JOB_HTTP) {
+			if ((d = worker_idle_deadline(j)) == 0)
+				continue;
+			d -= now;
+		} else {
+			d = j->due - now;
+		}
 		if (d < 0)
 			d = 0;
 		if (best < 0 || d < best)
