@@ -384,7 +384,8 @@ fs_chat_reply(struct fs_chat *chat)
 		}
 		if (words == 0)
 			buf_puts(&s, " (empty prompt)");
-		buf_putc(&s, '.');
+		if (strchr(".!?", s.data[s.len - 1]) == NULL)
+			buf_putc(&s, '.');
 		fs_seq_words(&chat->text, buf_str(&s));
 		buf_free(&s);
 	}
