@@ -281,7 +281,9 @@ tap_check "log lines have method, path, header names and body" \
 	grep -qF "POST${tab}/v1/messages${tab}Host,User-Agent,Accept,Content-Length,Content-Type${tab}{\"model\":\"claude-test\"" "$LOG"
 
 # ---- Keys (a second server with --key) ---------------------------------------------------
+ERR1=$FS_STDERR
 fs_stop
+tap_eq "first server exits 0 on SIGTERM (no leaks under ASan)" 0 "$?"
 fs_start --key "$KEY" --log "$LOG" || exit 1
 U=$FS_URL
 code=$(curl -s -o "$T/k1" -w '%{http_code}' "$U/v1/chat/completions" -d "$(oa 'tokens=1')")
@@ -330,3 +332,5 @@ wait "$mpid"
 st=$?
 t1=$(date +%s)
 tap_check "--max-seconds 1 exits by itself with status 0 (status $st)" test "$st" -eq 0 -a $((t1 - t0)) -le 3
+tap_check "no sanitizer report from any server" \
+	bash -c "! grep -qE 'Sanitizer|runtime error' '$ERR1' '$FS_STDERR'"
