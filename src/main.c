@@ -19,6 +19,8 @@ struct command {
 
 static const struct command commands[] = {
 	/* One line per subcommand, kept in the order --help shows them. */
+	{ "ask", cmd_ask, "ask [-m PROVIDER/MODEL] [OPTIONS] [PROMPT]", "stream one reply to stdout" },
+	{ "models", cmd_models, "models [PROVIDER]", "list the models of usable providers" },
 	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
 	    "list, show, search, export or delete stored chats" },
 	{ "decode", cmd_decode, "decode -p PROTOCOL [--status N] [FILE]",

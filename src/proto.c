@@ -36,6 +36,7 @@ static const struct {
 	{ "gemini-sse", &proto_gemini },
 	{ "ollama", &proto_ollama },
 	{ "ollama-ndjson", &proto_ollama },
+	{ "simulated", &proto_simulated },
 };
 
 /* The adapter for a protocol name (or a stream-vectors.json protocol name), or NULL. */
