@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "json.h"
 #include "log.h"
 #include "version.h"
 
@@ -61,6 +62,7 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_open_from_env();
+	json_init();
 	if (argc < 2) {
 		main_usage(stderr);
 		return EXIT_USAGE;

@@ -139,10 +139,15 @@ sse_bytes(struct sse *s, const char *p, size_t n)
 		p++;
 	s->last_was_cr = 0;
 	while (p < end) {
-		const char *q = p;
+		/* Find the next LF with memchr, then any CR before it: both are vectorised, and
+		 * most lines end in a bare LF. */
+		const char *q = memchr(p, '\n', (size_t)(end - p));
+		const char *cr = memchr(p, '\r', (size_t)((q != NULL ? q : end) - p));
 
-		while (q < end && *q != '\n' && *q != '\r')
-			q++;
+		if (cr != NULL)
+			q = cr;
+		else if (q == NULL)
+			q = end;
 		if (q == end) {
 			buf_append(&s->line, p, (size_t)(end - p));
 			return;

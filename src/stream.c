@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "apierr.h"
+#include "json.h"
 #include "proto.h"
 #include "stream.h"
 #include "xmalloc.h"
@@ -33,8 +34,11 @@ stream_on_sse(void *ud, const char *event, const char *data, size_t len)
 	struct stream *s = ud;
 
 	s->nevents++;
-	if (s->error == NULL)
+	if (s->error == NULL) {
+		json_arena_begin();
 		s->proto->on_event(s, event, data, len);
+		json_arena_end();
+	}
 }
 
 /* Hand one NDJSON line to the adapter; nothing counts after an error. */
@@ -44,8 +48,11 @@ stream_on_line(void *ud, const char *line, size_t len)
 	struct stream *s = ud;
 
 	s->nevents++;
-	if (s->error == NULL)
+	if (s->error == NULL) {
+		json_arena_begin();
 		s->proto->on_event(s, NULL, line, len);
+		json_arena_end();
+	}
 }
 
 /* Prepare s to decode a reply spoken in protocol p; fn (may be NULL) sees every delta. */

@@ -32,6 +32,7 @@
 #include "retry.h"
 #include "stream.h"
 #include "version.h"
+#include "json.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -992,6 +993,7 @@ worker_main(void *arg)
 	while (w->jobs != NULL)
 		worker_job_free(w->jobs);
 	worker_flush(w);
+	json_arena_release();
 	return NULL;
 }
 

@@ -13,6 +13,7 @@
 
 #include "provider.h"
 #include "request.h"
+#include "json.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -26,7 +27,7 @@ bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Run the streams and print "streams=N tokens=T seconds=S bytes=B". */
+/* Run the streams (extra prompt words such as pacing go to the fake server) and print "streams=N tokens=T seconds=S bytes=B". */
 int
 main(int argc, char **argv)
 {
@@ -34,18 +35,19 @@ main(int argc, char **argv)
 	struct worker *w;
 	struct wevent *ev;
 	struct pollfd pfd;
-	char prompt[64];
+	char prompt[256];
 	int n, i, done = 0, bad = 0;
 	long tokens;
 	size_t bytes = 0;
 	double t0;
 
-	if (argc != 5) {
-		fputs("usage: bench_worker BASE_URL KEY NSTREAMS TOKENS\n", stderr);
+	if (argc != 5 && argc != 6) {
+		fputs("usage: bench_worker BASE_URL KEY NSTREAMS TOKENS [PROMPT-WORDS]\n", stderr);
 		return 2;
 	}
 	n = atoi(argv[3]);
 	tokens = atol(argv[4]);
+	json_init();
 	worker_global_init();
 	p = provider_new("openai", "openai", argv[1]);
 	p->key = xstrdup(argv[2]);
@@ -54,7 +56,7 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct request *r = request_new(p, "bench-model");
 
-		snprintf(prompt, sizeof(prompt), "tokens=%ld", tokens);
+		snprintf(prompt, sizeof(prompt), "tokens=%ld %s", tokens, argc == 6 ? argv[5] : "");
 		request_add(r, ROLE_USER, prompt);
 		worker_submit(w, r);
 	}

@@ -81,6 +81,7 @@ struct fs_magic {
 	long tokens;
 	long think;
 	long delay_ms;
+	long burst;           /* with delay_ms: tokens sent together between waits */
 	long first_delay_ms;
 	long header_delay_ms;
 	int status;

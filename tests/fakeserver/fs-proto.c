@@ -11,6 +11,7 @@
  *   think=N           N reasoning tokens "r1", " r2", … first, in the protocol's reasoning form
  *   reasoning=reasoning  OpenAI only: delta.reasoning instead of delta.reasoning_content
  *   delay_ms=N        wait N ms between tokens, flushing each one
+ *   burst=N           with delay_ms: send N tokens together between waits (a fast provider)
  *   first_delay_ms=N  wait N ms after the headers, before the first body byte
  *   header_delay_ms=N wait N ms before the status line
  *   status=N          answer HTTP N with the protocol's error body (ctx=1: context length)
@@ -189,6 +190,8 @@ fs_magic_apply(struct fs_magic *m, const char *k, size_t kn, const char *v, size
 		m->think = fs_magic_num(v, vn, FS_MAX_COUNT);
 	else if (FS_KEY("delay_ms"))
 		m->delay_ms = fs_magic_num(v, vn, FS_MAX_DELAY);
+	else if (FS_KEY("burst"))
+		m->burst = fs_magic_num(v, vn, 1000000);
 	else if (FS_KEY("first_delay_ms"))
 		m->first_delay_ms = fs_magic_num(v, vn, FS_MAX_DELAY);
 	else if (FS_KEY("header_delay_ms"))
@@ -485,6 +488,7 @@ fs_stream(struct fs_conn *c, const struct fs_chat *chat)
 {
 	const struct fs_wire *w = fs_wires[chat->proto];
 	const bool paced = chat->m.delay_ms > 0;
+	const size_t burst = chat->m.burst > 1 ? (size_t)chat->m.burst : 1;
 	struct fs_emit e;
 	struct buf hdrs = BUF_INIT;
 	size_t total = chat->think.n + chat->text.n, half = total / 2, k;
@@ -520,7 +524,7 @@ fs_stream(struct fs_conn *c, const struct fs_chat *chat)
 			fs_send_end(c);
 			break;
 		}
-		if (paced && k > 0) {
+		if (paced && k > 0 && k % burst == 0) {
 			fs_emit_flush(&e);
 			if (!fs_sleep_ms(c->srv, chat->m.delay_ms)) {
 				c->dead = true;
@@ -529,7 +533,7 @@ fs_stream(struct fs_conn *c, const struct fs_chat *chat)
 		}
 		w->token(&e, reasoning, s->all.data + s->off[i], s->off[i + 1] - s->off[i],
 		    k + 1 == total);
-		if (paced || e.out.len >= FS_FLUSH_AT)
+		if ((paced && (k + 1) % burst == 0) || e.out.len >= FS_FLUSH_AT)
 			fs_emit_flush(&e);
 	}
 	buf_free(&e.out);

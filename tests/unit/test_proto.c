@@ -18,6 +18,7 @@
 
 #include "apierr.h"
 #include "buf.h"
+#include "json.h"
 #include "http.h"
 #include "proto.h"
 #include "provider.h"
@@ -809,5 +810,7 @@ main(void)
 		cmocka_unit_test(test_copies),
 	};
 
+	/* Decode through the cJSON arena, as natter does. */
+	json_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <cJSON.h>
 
 #include "buf.h"
+#include "json.h"
 #include "http.h"
 #include "proto.h"
 #include "stream.h"
@@ -350,6 +351,8 @@ main(void)
 	const cJSON *j;
 	int rc;
 
+	/* Decode through the cJSON arena, as natter does. */
+	json_init();
 	text = vec_read(path, &len);
 	vectors_root = text != NULL ? cJSON_ParseWithLength(text, len) : NULL;
 	free(text);

@@ -15,6 +15,7 @@
 
 #include "apierr.h"
 #include "buf.h"
+#include "json.h"
 #include "proto-simulated.h"
 #include "provider.h"
 #include "request.h"
@@ -531,5 +532,7 @@ main(void)
 		cmocka_unit_test(test_models),
 	};
 
+	/* Decode through the cJSON arena, as natter does. */
+	json_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
