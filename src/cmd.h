@@ -13,5 +13,8 @@
 #define EXIT_INTERRUPTED 130 /* Ctrl+C / SIGINT */
 
 /* Declarations, one per src/cmd-NAME.c. */
+int cmd_auth(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_templates(int argc, char **argv);
 
 #endif

@@ -310,6 +310,12 @@ config_merge(struct cnode *dst, struct cnode *src)
 		return src;
 	if (src == NULL)
 		return dst;
+	if (dst->kind == CN_MAP && src->kind == CN_MAP) {
+		/* The merged mapping is reported where the later file wrote it. */
+		dst->file = src->file;
+		dst->line = src->line;
+		dst->col = src->col;
+	}
 	if (dst->kind != CN_MAP || src->kind != CN_MAP) {
 		free(src->key);
 		src->key = dst->key;
@@ -360,30 +366,32 @@ cnode_remove(struct cnode *n, const char *key)
 	}
 }
 
-/* Levenshtein distance, bounded to short words. */
+/* Edit distance counting a swap of neighbours as one edit (typos are often swaps). */
 static size_t
 config_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j, prev, tmp, row[65];
+	size_t la = strlen(a), lb = strlen(b), i, j, d[33][33], best;
 
-	if (la > 64 || lb > 64)
+	if (la > 32 || lb > 32)
 		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		d[0][j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			row[j] = prev + (a[i - 1] == b[j - 1] ? 0 : 1);
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			if (tmp + 1 < row[j])
-				row[j] = tmp + 1;
-			prev = tmp;
+			best = d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
 	}
-	return row[lb];
+	return d[la][lb];
 }
 
 /* The closest of names to word, when close enough to be a plausible typo. */
@@ -795,6 +803,16 @@ config_load_file(struct loader *ld, const char *path, const struct cnode *from)
 		for (i = 0; i < ninc; i++) {
 			const struct cnode *item = inc->kind == CN_LIST ? inc->kids[i] : inc;
 			char *p = config_resolve(path, item->value);
+
+			/* A copy of the shipped file still finds the shipped includes. */
+			if (access(p, F_OK) != 0 && strchr(item->value, '/') == NULL) {
+				char *alt = config_shipped_path(item->value);
+
+				if (alt != NULL) {
+					free(p);
+					p = alt;
+				}
+			}
 
 			sub = config_load_file(ld, p, item);
 			free(p);
@@ -1305,12 +1323,21 @@ config_build_model(struct loader *ld, const struct cnode *n, const struct cnode 
 	m->file = n->file;
 	m->line = n->kline;
 	m->col = n->kcol;
-	if (m->defaults.set != 0) {
+	/* Check each default alone so the message points at the value at fault. */
+	r = cnode_get(n, "defaults");
+	for (i = 0; r != NULL && r->kind == CN_MAP && i < r->nkids; i++) {
+		struct cnode one = *r;
+		struct params single;
 		char *err = NULL;
 
-		if (params_check(&m->defaults, m, &err) < 0)
-			config_atkey(ld, n, "models.%s.defaults: %s", n->key, err);
+		one.kids = &r->kids[i];
+		one.nkids = 1;
+		memset(&single, 0, sizeof single);
+		config_params(ld, &one, &single);
+		if (params_check(&single, m, &err) < 0)
+			config_at(ld, r->kids[i], "models.%s.defaults: %s", n->key, err);
 		free(err);
+		params_free(&single);
 	}
 }
 
@@ -1817,7 +1844,7 @@ config_emit_scalar(yaml_emitter_t *em, const char *s, int null)
 	else if (strchr(s, '\n') != NULL)
 		style = YAML_LITERAL_SCALAR_STYLE;
 	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
-	    null, !null, style);
+	    1, 1, style);
 	yaml_emitter_emit(em, &ev);
 }
 

@@ -4,6 +4,7 @@
  * cost no more than loading the binary.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -19,6 +20,10 @@ struct command {
 
 static const struct command commands[] = {
 	/* One line per subcommand, kept in the order --help shows them. */
+	{ "config", cmd_config, "config path|check [FILE]|show|init|man",
+	  "where the config is, validate it, show it (keys masked), write a starter" },
+	{ "templates", cmd_templates, "templates [NAME]", "list prompt templates or show one" },
+	{ "auth", cmd_auth, "auth", "show each provider's keys (masked), limits and blocks" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -34,6 +39,7 @@ main_usage(FILE *f)
 	for (i = 0; commands[i].name != NULL; i++)
 		fprintf(f, "  %-44s %s\n", commands[i].usage, commands[i].help);
 	fputs("\nOptions:\n"
+	    "  -c FILE           use this config file (also NATTER_CONFIG)\n"
 	    "  -h, --help        show this help\n"
 	    "  -V, --version     show the version\n\n"
 	    "See natter(1) and natter.yaml(5).\n", f);
@@ -55,6 +61,13 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_open_from_env();
+	/* -c FILE before the command applies to every command, as NATTER_CONFIG does. */
+	if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+		setenv("NATTER_CONFIG", argv[2], 1);
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		main_usage(stderr);
 		return EXIT_USAGE;
