@@ -13,6 +13,9 @@
 #define EXIT_INTERRUPTED 130 /* Ctrl+C / SIGINT */
 
 /* Declarations, one per src/cmd-NAME.c. */
+int cmd_ask(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_templates(int argc, char **argv);
