@@ -1859,7 +1859,8 @@ config_secret_header(const char *name)
 /* Emit node n (schema pattern pat, NULL when untracked) with secrets masked and schema
  * defaults filled in for absent keys. */
 static void
-config_emit(yaml_emitter_t *em, const struct cnode *n, const char *pat, int secret)
+config_emit_node(yaml_emitter_t *em, const struct cnode *n, const char *pat, int secret,
+    int named)
 {
 	yaml_event_t ev;
 	size_t i, nn;
@@ -1884,7 +1885,7 @@ config_emit(yaml_emitter_t *em, const struct cnode *n, const char *pat, int secr
 		for (i = 0; i < n->nkids; i++) {
 			char *p = pat != NULL ? xasprintf("%s[]", pat) : NULL;
 
-			config_emit(em, n->kids[i], p, 0);
+			config_emit_node(em, n->kids[i], p, 0, 0);
 			free(p);
 		}
 		yaml_sequence_end_event_initialize(&ev);
@@ -1899,7 +1900,10 @@ config_emit(yaml_emitter_t *em, const struct cnode *n, const char *pat, int secr
 			char *p = NULL;
 			int sec;
 
-			if (pat != NULL) {
+			if (pat != NULL && named) {
+				/* Entries of a map of sections: every one has the map's pattern. */
+				p = xstrdup(pat);
+			} else if (pat != NULL) {
 				p = *pat ? xasprintf("%s.%s", pat, k->key) : xstrdup(k->key);
 				e = config_schema_find(config_schema, config_schema_count, p);
 				if (e != NULL && e->type == CONFIG_MAP) {
@@ -1923,8 +1927,8 @@ config_emit(yaml_emitter_t *em, const struct cnode *n, const char *pat, int secr
 				yaml_emitter_emit(em, &ev);
 				for (j = 0; k->kind == CN_MAP && j < k->nkids; j++) {
 					config_emit_scalar(em, k->kids[j]->key, 0);
-					config_emit(em, k->kids[j], NULL,
-					    config_secret_header(k->kids[j]->key));
+					config_emit_node(em, k->kids[j], NULL,
+					    config_secret_header(k->kids[j]->key), 0);
 				}
 				yaml_mapping_end_event_initialize(&ev);
 				yaml_emitter_emit(em, &ev);
@@ -1932,11 +1936,12 @@ config_emit(yaml_emitter_t *em, const struct cnode *n, const char *pat, int secr
 				continue;
 			}
 			config_emit_scalar(em, k->key, 0);
-			config_emit(em, k, p, sec && k->kind == CN_SCALAR);
+			config_emit_node(em, k, p, sec && k->kind == CN_SCALAR,
+			    e != NULL && e->type == CONFIG_MAP);
 			free(p);
 		}
 		/* Absent keys with defaults: the effective value is the default. */
-		if (pat != NULL && (*pat == '\0' || strstr(pat, "*") != NULL ||
+		if (pat != NULL && !named && (*pat == '\0' || strstr(pat, "*") != NULL ||
 		    strstr(pat, "[]") != NULL)) {
 			const char **names = config_children(config_schema, config_schema_count, pat,
 			    &nn);
@@ -1958,6 +1963,13 @@ config_emit(yaml_emitter_t *em, const struct cnode *n, const char *pat, int secr
 		yaml_emitter_emit(em, &ev);
 		break;
 	}
+}
+
+/* Emit the whole tree from the top-level schema. */
+static void
+config_emit(yaml_emitter_t *em, const struct cnode *n, const char *pat, int secret)
+{
+	config_emit_node(em, n, pat, secret, 0);
 }
 
 /* Print the effective configuration as YAML, secrets masked, then which providers are
