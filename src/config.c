@@ -2007,10 +2007,16 @@ config_show(const struct config *c, FILE *f)
 	yaml_emitter_flush(&em);
 	yaml_emitter_delete(&em);
 	fprintf(f, "# default model: %s\n", c->default_model);
-	for (i = 0; i < c->nproviders; i++)
-		fprintf(f, "# provider %s: offered (%zu key%s)\n", c->providers[i]->name,
-		    c->pools[i] != NULL ? keypool_count(c->pools[i]) : 0,
-		    c->pools[i] != NULL && keypool_count(c->pools[i]) == 1 ? "" : "s");
+	for (i = 0; i < c->nproviders; i++) {
+		size_t nk = c->pools[i] != NULL ? keypool_count(c->pools[i]) : 0;
+
+		if (nk == 0)
+			fprintf(f, "# provider %s: offered (no key needed)\n",
+			    c->providers[i]->name);
+		else
+			fprintf(f, "# provider %s: offered (%zu key%s)\n", c->providers[i]->name, nk,
+			    nk == 1 ? "" : "s");
+	}
 	for (i = 0; i < c->ndisabled; i++)
 		fprintf(f, "# provider %s: not offered (%s)\n", c->disabled[i].name,
 		    c->disabled[i].reason);
