@@ -764,6 +764,18 @@ config_load_file(struct loader *ld, const char *path, const struct cnode *from)
 	struct cnode *tree, *inc, *acc = NULL, *sub;
 	int d;
 
+	{
+		struct stat st;
+
+		/* Only regular files: an include of a FIFO or a device would hang or flood. */
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			if (from != NULL)
+				config_at(ld, from, "include '%s': not a regular file", path);
+			else
+				config_errorf(ld->errs, "%s: not a regular file", path);
+			return NULL;
+		}
+	}
 	text = config_slurp(path, &len);
 	if (text == NULL) {
 		if (from != NULL)
