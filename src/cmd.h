@@ -19,5 +19,6 @@ int cmd_decode(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_templates(int argc, char **argv);
+int cmd_sessions(int argc, char **argv);
 
 #endif

@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	  "where the config is, validate it, show it (keys masked), write a starter" },
 	{ "templates", cmd_templates, "templates [NAME]", "list prompt templates or show one" },
 	{ "auth", cmd_auth, "auth", "show each provider's keys (masked), limits and blocks" },
+	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
+	    "list, show, search, export or delete stored chats" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -662,7 +662,8 @@ fs_chat_answer(struct fs_conn *c, struct fs_chat *chat)
 	const struct fs_vectors *vs = c->srv->vectors;
 
 	if (chat->m.vector[0] != '\0') {
-		if (!fs_vectors_replay(c, vs, chat->m.vector, chat->m.delay_ms))
+		if (!fs_vectors_replay(c, vs, chat->m.vector, chat->m.first_delay_ms,
+		    chat->m.delay_ms))
 			fs_reply_plain_error(c, 404, "fakeserver: no vector named %s%s",
 			    chat->m.vector, vs != NULL ? "" : " (no vectors file loaded)");
 		return;

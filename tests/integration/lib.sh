@@ -85,6 +85,10 @@ tap_eq() {
 # Returns 1 (after a tap_fail) if the server does not come up within 10 seconds.
 fs_start() {
 	local out i
+	if [ ! -x "${FAKESERVER:-}" ]; then
+		tap_fail "fakeserver starts" "\$FAKESERVER is not an executable: '${FAKESERVER:-}'"
+		return 1
+	fi
 	out=$(mktemp "$LIB_TMP/fs-out.XXXXXX")
 	FS_STDERR=$(mktemp "$LIB_TMP/fs-err.XXXXXX")
 	"$FAKESERVER" --max-seconds 300 "$@" >"$out" 2>"$FS_STDERR" &
@@ -109,10 +113,14 @@ fs_start() {
 
 # fs_stop: stop the server fs_start started last (SIGTERM) and wait for it; returns its status.
 fs_stop() {
-	local st
+	local st p keep=()
 	kill "$FS_PID" 2>/dev/null
 	wait "$FS_PID" 2>/dev/null
 	st=$?
+	for p in "${LIB_FS_PIDS[@]}"; do
+		[ "$p" != "$FS_PID" ] && keep+=("$p")
+	done
+	LIB_FS_PIDS=("${keep[@]}")
 	return "$st"
 }
 
@@ -136,3 +144,31 @@ isolated_home() {
 		unset "$v"
 	done
 }
+
+# Run as a script (tests/run.sh runs every tests/integration/*.sh), the library tests itself:
+# the helpers every other test relies on must work before those tests mean anything.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -u
+	OPENAI_API_KEY=must-go GEMINI_API_KEY=must-go OLLAMA_HOST=must-go
+	export OPENAI_API_KEY GEMINI_API_KEY OLLAMA_HOST
+	isolated_home
+	tap_check "isolated_home: HOME is a fresh directory under the test tmp dir" \
+		test -d "$HOME" -a "${HOME#"$LIB_TMP"/}" != "$HOME"
+	tap_check "isolated_home: XDG directories exist under HOME" \
+		test -d "$XDG_CONFIG_HOME" -a -d "$XDG_DATA_HOME" -a -d "$XDG_STATE_HOME" \
+		-a "${XDG_STATE_HOME#"$HOME"/}" != "$XDG_STATE_HOME"
+	tap_eq "isolated_home: provider variables are unset" "" \
+		"$(env | grep -E '^(OPENAI_API_KEY|GEMINI_API_KEY|OLLAMA_HOST)=')"
+	tap_eq "tap_eq: reports a difference as not ok" "not ok 99 - x" \
+		"$(LIB_TAP_N=98; tap_eq x a b | head -n 1)"
+	tap_eq "tap_check: a failing command is not ok" "not ok 99 - y" \
+		"$(LIB_TAP_N=98; tap_check y false | head -n 1)"
+	if fs_start; then
+		tap_check "fs_start: FS_URL answers" curl -sf -o /dev/null "$FS_URL/v1/models"
+		tap_eq "fs_start: FS_URL is the loopback URL of FS_PORT" "http://127.0.0.1:$FS_PORT" "$FS_URL"
+		fs_stop
+		tap_eq "fs_stop: the server exits 0" 0 "$?"
+		tap_check "fs_stop: the port is closed afterwards" \
+			bash -c "! curl -s -o /dev/null '$FS_URL/v1/models'"
+	fi
+fi
