@@ -123,9 +123,14 @@ fuzz: deps fuzz-build
 		$$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus-work/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
+# The worker benchmark driver: N streams through one worker (tests/bench/stream.sh).
+$(BUILD)/bench_worker: tests/bench/bench_worker.c $(LIB_O)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) $(LIBS_ALL)
+
 bench: deps
 	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory MODE=release $(BUILD)/fakeserver
+	@$(MAKE) --no-print-directory MODE=release $(BUILD)/fakeserver $(BUILD)/bench_worker
 	@for b in tests/bench/*.sh; do echo "== $$b"; sh $$b build/release || exit 1; done
 
 install: build
