@@ -1182,7 +1182,15 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 			return;
 		}
 	}
-	p = provider_new(n->key, protocol, url);
+	/* OLLAMA_HOST is often host:port alone; libcurl needs the scheme. */
+	if (addr != NULL && strstr(addr, "://") == NULL) {
+		char *full = xasprintf("http://%s", addr);
+
+		p = provider_new(n->key, protocol, full);
+		free(full);
+	} else {
+		p = provider_new(n->key, protocol, url);
+	}
 	{
 		size_t blen = strlen(p->base_url);
 

@@ -347,6 +347,7 @@ test_shipped(void **state)
 	assert_non_null(config_provider(c, "openai"));
 	assert_string_equal(config_provider(c, "openai")->key, "sk-test-0123456789abcdef");
 	assert_non_null(config_provider(c, "ollama"));
+	assert_string_equal(config_provider(c, "ollama")->base_url, "http://127.0.0.1:11434");
 	assert_string_equal(c->default_model, "gpt-4o-mini");
 	config_free(c);
 	unsetenv("OPENAI_API_KEY");
