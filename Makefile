@@ -23,7 +23,16 @@ BUILD = build/$(MODE)
 # Libraries, resolved lazily so that `make run` on a fresh machine installs them first.
 PKGS = libcurl libcjson yaml-0.1 sqlite3 ncursesw libutf8proc md4c
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+# Start-up is a feature: every shared object costs the loader time at each start, so the
+# libraries Debian ships as archives are linked statically (STATIC=0 links all dynamically).
+STATIC ?= 1
+STATIC_PKGS = sqlite3 yaml-0.1 libutf8proc ncursesw
+ifeq ($(STATIC),1)
+PKG_LIBS = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs-only-l $(STATIC_PKGS)) -Wl,-Bdynamic \
+	$(shell $(PKG_CONFIG) --libs $(filter-out $(STATIC_PKGS),$(PKGS))) -lz -ldl
+else
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+endif
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 STD  = -std=c11 -D_GNU_SOURCE

@@ -12,6 +12,7 @@
 
 #include "apierr.h"
 #include "http.h"
+#include "jscan.h"
 #include "proto.h"
 #include "provider.h"
 #include "request.h"
@@ -244,6 +245,125 @@ openai_truthy(const cJSON *v)
 	return 1;
 }
 
+/* Check a chunk's delta object for the fast path: only content (and role, tool calls and
+ * unknown keys, which the full path ignores too) may be present. */
+static int
+openai_fast_delta(struct jscan *j, struct jscan_str *content, int *have_content)
+{
+	struct jscan_str k;
+	int first = 1, r;
+
+	if (!jscan_open(j, '{'))
+		return 0;
+	while ((r = jscan_next_key(j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "content")) {
+			if (*have_content)
+				return 0;
+			if (jscan_peek(j) == JSCAN_STRING) {
+				if (!jscan_string(j, content))
+					return 0;
+				*have_content = 1;
+			} else if (jscan_peek(j) != JSCAN_NULL || !jscan_skip(j)) {
+				return 0;
+			}
+		} else if (jscan_str_is(&k, "refusal") || jscan_str_is(&k, "reasoning") ||
+		    jscan_str_is(&k, "reasoning_content") || k.escaped) {
+			if (jscan_peek(j) != JSCAN_NULL || !jscan_skip(j))
+				return 0;
+		} else if (!jscan_skip(j)) {
+			return 0;
+		}
+	}
+	return r == 0;
+}
+
+/* Check the first choice for the fast path: a delta, no finish reason. */
+static int
+openai_fast_choice(struct jscan *j, struct jscan_str *content, int *have_content)
+{
+	struct jscan_str k;
+	int first = 1, r, have_delta = 0;
+
+	if (!jscan_open(j, '{'))
+		return 0;
+	while ((r = jscan_next_key(j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "delta")) {
+			if (have_delta++ || jscan_peek(j) != JSCAN_OBJECT ||
+			    !openai_fast_delta(j, content, have_content))
+				return 0;
+		} else if (jscan_str_is(&k, "finish_reason") || k.escaped) {
+			if (jscan_peek(j) != JSCAN_NULL || !jscan_skip(j))
+				return 0;
+		} else if (!jscan_skip(j)) {
+			return 0;
+		}
+	}
+	return r == 0;
+}
+
+/*
+ * The fast path for the chunk that makes up almost all of a reply: one choice whose delta
+ * carries only content. It is scanned in place with no allocation; anything else (errors,
+ * usage, reasoning, finish reasons, escapes the scanner leaves alone, odd syntax) returns 0
+ * and the chunk goes through cJSON as before. Returns 1 when it handled the chunk.
+ */
+static int
+openai_fast_chunk(struct stream *s, const char *data, size_t len)
+{
+	struct jscan j;
+	struct jscan_str k, content, obj;
+	int first = 1, r, have_choices = 0, have_content = 0, have_object = 0;
+
+	jscan_init(&j, data, len);
+	if (!jscan_open(&j, '{'))
+		return 0;
+	while ((r = jscan_next_key(&j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "choices")) {
+			int f = 1, item = 0;
+
+			if (have_choices++ || !jscan_open(&j, '['))
+				return 0;
+			while ((r = jscan_next_item(&j, &f)) == 1) {
+				if (item++ == 0) {
+					if (jscan_peek(&j) != JSCAN_OBJECT ||
+					    !openai_fast_choice(&j, &content, &have_content))
+						return 0;
+				} else if (!jscan_skip(&j)) {
+					return 0;
+				}
+			}
+			if (r != 0)
+				return 0;
+		} else if (jscan_str_is(&k, "object")) {
+			/* vLLM marks errors with "object": "error"; only a chunk is fast. */
+			if (have_object++ || jscan_peek(&j) != JSCAN_STRING ||
+			    !jscan_string(&j, &obj) || !jscan_str_is(&obj, "chat.completion.chunk"))
+				return 0;
+		} else if (jscan_str_is(&k, "usage")) {
+			if (jscan_peek(&j) != JSCAN_NULL || !jscan_skip(&j))
+				return 0;
+		} else if (jscan_str_is(&k, "error") || jscan_str_is(&k, "x_groq") || k.escaped) {
+			return 0;
+		} else if (!jscan_skip(&j)) {
+			return 0;
+		}
+	}
+	if (r != 0 || !jscan_at_end(&j))
+		return 0;
+	if (have_content && content.len > 0) {
+		if (!content.escaped) {
+			openai_content(s, content.raw, content.len);
+		} else {
+			buf_reset(&s->scratch);
+			if (!jscan_unescape(&content, &s->scratch))
+				return 0;
+			if (s->scratch.len > 0)
+				openai_content(s, s->scratch.data, s->scratch.len);
+		}
+	}
+	return 1;
+}
+
 /* Map one chunk to deltas. */
 static void
 openai_on_event(struct stream *s, const char *event, const char *data, size_t len)
@@ -276,6 +396,8 @@ openai_on_event(struct stream *s, const char *event, const char *data, size_t le
 		s->terminated = 1;
 		return;
 	}
+	if (!s->no_fast_path && openai_fast_chunk(s, data, len))
+		return;
 	root = proto_json_parse(data, len);
 	if (!cJSON_IsObject(root)) {
 		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);

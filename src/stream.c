@@ -204,6 +204,7 @@ stream_free(struct stream *s)
 	apierr_free(s->error);
 	s->error = NULL;
 	buf_free(&s->think_pending);
+	buf_free(&s->scratch);
 }
 
 /* Report answer text. */

@@ -71,6 +71,8 @@ struct stream {
 	int think_state;             /* inline <think> tag machine (OpenAI-compatible) */
 	struct buf think_pending;    /* bytes held back while a tag might be forming */
 	int saw_reasoning_content;   /* OpenAI: reasoning_content seen, ignore "reasoning" */
+	int no_fast_path;            /* decode every event with cJSON (tests compare both) */
+	struct buf scratch;          /* adapter scratch for unescaped strings */
 };
 
 void stream_init(struct stream *s, const struct proto *p, stream_delta_fn fn, void *ud);
