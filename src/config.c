@@ -1102,6 +1102,27 @@ config_default_url(const char *protocol)
 	return "";
 }
 
+/* The variable(s) a provider's key comes from, for hints: key_env, else those of its keys:
+ * list joined with " or ", else NAME_API_KEY; NULL for a local server without one. */
+static char *
+config_key_hint(const struct cnode *n, int local)
+{
+	const struct cnode *keys = cnode_get(n, "keys");
+	struct buf b = BUF_INIT;
+	const char *e;
+	size_t i;
+
+	if (cnode_str(n, "key_env") != NULL)
+		return xstrdup(cnode_str(n, "key_env"));
+	for (i = 0; keys != NULL && keys->kind == CN_LIST && i < keys->nkids; i++)
+		if ((e = cnode_str(keys->kids[i], "key_env")) != NULL)
+			buf_printf(&b, "%s%s", b.len > 0 ? " or " : "", e);
+	if (b.len > 0)
+		return buf_detach(&b);
+	buf_free(&b);
+	return local ? NULL : config_key_env(n->key);
+}
+
 /* Note that provider name is configured but not offered; p (owned, may be NULL) is kept so
  * that a command line naming the missing address (--base-url) can still use it. */
 static void
@@ -1212,9 +1233,7 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 		if (local && addr_env != NULL && addr == NULL) {
 			reason = xasprintf("local server; set %s to its address", addr_env);
 		} else if (!local && nsources == 0) {
-			const char *ke = cnode_str(n, "key_env");
-
-			env = ke != NULL ? xstrdup(ke) : config_key_env(n->key);
+			env = config_key_hint(n, 0);
 			reason = xasprintf("no key; set %s", env);
 			free(env);
 		}
@@ -1235,8 +1254,7 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 			p->base_url[--blen] = '\0';
 	}
 	p->local = local;
-	p->key_env = cnode_str(n, "key_env") != NULL ? xstrdup(cnode_str(n, "key_env")) :
-	    local ? NULL : config_key_env(n->key);
+	p->key_env = config_key_hint(n, local);
 	p->connect_timeout_ms = (long)(config_getnum(n, pat, "connect_timeout", 10) * 1000);
 	p->idle_timeout_ms = (long)(config_getnum(n, pat, "idle_timeout", 120) * 1000);
 	p->request_timeout_ms = (long)(config_getnum(n, pat, "request_timeout", 0) * 1000);

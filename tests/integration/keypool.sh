@@ -101,7 +101,7 @@ expect "every key limited, key_wait 120: waits, shown on stderr; SIGINT cancels 
 # A pool with no key at all is not offered; the provider names its variables.
 POOL_KEY_A= POOL_KEY_B= ask -m pm "tokens=2"
 expect "no key in the pool: not offered, named before sending" \
-	eval 'test "$RC" -eq 1 && has_err "pooled"'
+	eval 'test "$RC" -eq 1 && has_err "no key for pooled: set POOL_KEY_A or POOL_KEY_B"'
 
 if grep -q -e "$GOOD" -e "$LIMITED" "$ALL" "$LOG"; then
 	tap_fail "no key ever appears in natter's output or the server log"
