@@ -143,8 +143,8 @@ ask_usage(FILE *f)
 	    "one, the config's default model answers (the offline simulated one when no key is\n"
 	    "set). -P sets any parameter (top_k, frequency_penalty, presence_penalty,\n"
 	    "repetition_penalty, reasoning_effort, reasoning_budget, ...). Without PROMPT (or with\n"
-	    "-), the prompt is read from stdin; with -T, PROMPT fills the template's first unset\n"
-	    "variable and stdin is read only for -.\n",
+	    "-), the prompt is read from stdin; with -T, PROMPT fills the template's first variable\n"
+	    "that has neither -V nor a default, and stdin is read only for -.\n",
 	    f);
 }
 
@@ -852,7 +852,8 @@ ask_prompt(int argc, char **argv, int templated)
 	return buf_detach(&prompt);
 }
 
-/* Apply -T: render the template with -V (and PROMPT as its first unset variable) into
+/* Apply -T: render the template with -V (and PROMPT as its first variable without a value
+ * or default) into
  * *system and *user. Returns -1 to go on, or an exit status. */
 static int
 ask_template(struct ask_ctx *a, struct ask_opts *o, char *prompt, char **system, char **user)
@@ -878,7 +879,12 @@ ask_template(struct ask_ctx *a, struct ask_opts *o, char *prompt, char **system,
 		for (i = 0; i < n; i++) {
 			for (j = 0; j < o->nvars && strcmp(o->vars[j].name, names[i]) != 0; j++)
 				;
-			if (j == o->nvars)
+			if (j < o->nvars)
+				continue;
+			for (j = 0; j < a->t->ndefaults; j++)
+				if (strcmp(a->t->defaults[j].name, names[i]) == 0)
+					break;
+			if (j == a->t->ndefaults)
 				break;
 		}
 		if (i == n) {
@@ -892,7 +898,7 @@ ask_template(struct ask_ctx *a, struct ask_opts *o, char *prompt, char **system,
 		template_names_free(names);
 	}
 	if (template_apply(a->t, o->vars, o->nvars, system, user, &err) != 0) {
-		rc = ask_bad("template %s: %s", o->tmpl, err);
+		rc = ask_bad("%s", err);
 		free(err);
 	}
 	return rc;
