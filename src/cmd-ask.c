@@ -1,9 +1,10 @@
 /*
  * `natter ask`: one prompt in, one streamed reply out, for scripts and quick questions. It
- * uses the same worker thread as the full-screen UI, so what works here works there. The
- * main loop poll()s the worker's descriptor and a self-pipe fed by the SIGINT handler: a
- * first Ctrl+C cancels the stream cleanly (the partial reply stays on stdout), a second one
- * exits at once. Reply text goes to stdout as it arrives, reasoning to stderr, and model
+ * uses the same config (providers, models, parameters, templates, fallbacks) and the same
+ * worker thread as the full-screen UI, so what works here works there. The main loop
+ * poll()s the worker's descriptor and a self-pipe fed by the SIGINT handler: a first Ctrl+C
+ * cancels the stream cleanly (the partial reply stays on stdout), a second one exits at once.
+ * Reply text goes to stdout as it arrives, reasoning and every notice to stderr, and model
  * output is made terminal-safe whenever stdout is a terminal.
  */
 #include <errno.h>
@@ -20,32 +21,22 @@
 #include "apierr.h"
 #include "buf.h"
 #include "cmd.h"
+#include "config.h"
+#include "fallback.h"
+#include "params.h"
 #include "provider.h"
 #include "request.h"
+#include "template.h"
 #include "text.h"
 #include "worker.h"
 #include "xmalloc.h"
 
-/* The model used when only a provider is named. */
-static const struct {
-	const char *provider;
-	const char *model;
-} ask_default_models[] = {
-	{ "openai", "gpt-4o-mini" },
-	{ "anthropic", "claude-sonnet-4-5" },
-	{ "gemini", "gemini-2.5-flash" },
-	{ "groq", "llama-3.3-70b-versatile" },
-	{ "deepseek", "deepseek-chat" },
-	{ "llamacpp", "default" },
-	{ "simulated", "simulated" },
-};
-
-/* The provider a bare model name obviously belongs to, by its family prefix. */
+/* The provider a bare model name obviously belongs to, by its family prefix, for ids the
+ * config does not list (`-m gpt-5` before anyone adds it). */
 static const struct {
 	const char *prefix;
 	const char *provider;
 } ask_families[] = {
-	{ "simulated", "simulated" },
 	{ "gpt-", "openai" },
 	{ "o1", "openai" },
 	{ "o3", "openai" },
@@ -55,17 +46,39 @@ static const struct {
 	{ "deepseek", "deepseek" },
 };
 
+/* Most fallback models tried for one prompt, the first model included. */
+#define ASK_MAX_TRIED 16
+/* Largest file -V name=@FILE reads. */
+#define ASK_MAX_FILE (16u << 20)
+
 /* Options of one invocation. */
 struct ask_opts {
 	const char *model;
 	const char *provider;
 	const char *system;
 	const char *base_url;
-	struct params params;
+	const char *tmpl;           /* -T */
+	struct template_var *vars;  /* -V, values owned */
+	size_t nvars;
+	struct params params;       /* the command line's layer */
 	int reasoning;      /* 1 show, 0 hide */
 	int raw;
 	long idle_ms;
 	long connect_ms;
+};
+
+/* What one invocation works with once the options are parsed. */
+struct ask_ctx {
+	struct config *cfg;
+	const struct ask_opts *o;
+	struct template *t;          /* -T, or NULL */
+	const char *system;          /* -s, else the template's; NULL for none */
+	const char *prompt;
+	struct model *origin;        /* the model asked for: its fallback list is followed */
+	struct model *model;         /* the model answering now */
+	const char *tried[ASK_MAX_TRIED];
+	size_t ntried;
+	int defaulted;               /* nothing chose a model: the config's default answers */
 };
 
 /* State of the output while the reply streams. */
@@ -122,11 +135,16 @@ static void
 ask_usage(FILE *f)
 {
 	fputs("usage: natter ask [-m MODEL] [-p PROVIDER] [-s SYSTEM] [-t TEMP] [--top-p X]\n"
-	    "                  [--max-tokens N] [--stop S]... [--seed N] [--reasoning show|hide]\n"
+	    "                  [--max-tokens N] [--stop S]... [--seed N] [-P NAME=VALUE]...\n"
+	    "                  [-T TEMPLATE [-V NAME=VALUE|NAME=@FILE]...] [--reasoning show|hide]\n"
 	    "                  [--base-url URL] [--idle-timeout MS] [--connect-timeout MS] [--raw]\n"
 	    "                  [PROMPT... | -]\n"
-	    "MODEL is PROVIDER/MODEL or a model of -p PROVIDER; with neither, the offline\n"
-	    "simulated provider answers. Without PROMPT (or with -), the prompt is read from stdin.\n",
+	    "MODEL is a configured model or alias, PROVIDER/ID, or an id of -p PROVIDER; without\n"
+	    "one, the config's default model answers (the offline simulated one when no key is\n"
+	    "set). -P sets any parameter (top_k, frequency_penalty, presence_penalty,\n"
+	    "repetition_penalty, reasoning_effort, reasoning_budget, ...). Without PROMPT (or with\n"
+	    "-), the prompt is read from stdin; with -T, PROMPT fills the template's first variable\n"
+	    "that has neither -V nor a default, and stdin is read only for -.\n",
 	    f);
 }
 
@@ -196,6 +214,86 @@ ask_read_stdin(void)
 	return buf_detach(&b);
 }
 
+/* Read a whole file for -V name=@FILE; NULL with errno set on failure. */
+static char *
+ask_read_file(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char tmp[8192];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return NULL;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
+		buf_append(&b, tmp, n);
+		if (b.len > ASK_MAX_FILE) {
+			fclose(f);
+			buf_free(&b);
+			errno = EFBIG;
+			return NULL;
+		}
+	}
+	if (ferror(f)) {
+		fclose(f);
+		buf_free(&b);
+		errno = EIO;
+		return NULL;
+	}
+	fclose(f);
+	buf_putc(&b, '\0');
+	b.len--;
+	return buf_detach(&b);
+}
+
+/* -P NAME=VALUE: one parameter through the same parser the config and /set use. */
+static int
+ask_param(struct ask_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char *name, *err = NULL;
+	int rc = -1;
+
+	if (eq == NULL || eq == arg)
+		return ask_bad("-P takes NAME=VALUE, not '%s'", arg);
+	name = xstrndup(arg, (size_t)(eq - arg));
+	for (char *q = name; *q != '\0'; q++)
+		if (*q == '-')
+			*q = '_';
+	if (params_set(&o->params, name, eq + 1, &err) != 0) {
+		rc = ask_bad("-P %s", err != NULL ? err : name);
+		free(err);
+	}
+	free(name);
+	return rc;
+}
+
+/* -V NAME=VALUE or NAME=@FILE (a file's contents; @@ stands for a literal @). */
+static int
+ask_var(struct ask_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *v;
+	char *value;
+
+	if (eq == NULL || eq == arg)
+		return ask_bad("-V takes NAME=VALUE or NAME=@FILE, not '%s'", arg);
+	v = eq + 1;
+	if (v[0] == '@' && v[1] == '@') {
+		value = xstrdup(v + 1);
+	} else if (v[0] == '@') {
+		if ((value = ask_read_file(v + 1)) == NULL)
+			return ask_bad("-V %.*s: cannot read '%s': %s", (int)(eq - arg), arg, v + 1,
+			    strerror(errno));
+	} else {
+		value = xstrdup(v);
+	}
+	o->vars = xrealloc(o->vars, (o->nvars + 1) * sizeof(*o->vars));
+	o->vars[o->nvars].name = xstrndup(arg, (size_t)(eq - arg));
+	o->vars[o->nvars].value = value;
+	o->nvars++;
+	return -1;
+}
+
 /* Parse the command line into o; returns -1 to go on, or an exit status. */
 static int
 ask_parse(int argc, char **argv, struct ask_opts *o)
@@ -215,15 +313,29 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 		{ "raw", no_argument, NULL, O_RAW },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "connect-timeout", required_argument, NULL, O_CONN },
+		{ "param", required_argument, NULL, 'P' },
+		{ "template", required_argument, NULL, 'T' },
+		{ "var", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, rc;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":m:p:s:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:p:s:t:P:T:V:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'P':
+			if ((rc = ask_param(o, optarg)) >= 0)
+				return rc;
+			break;
+		case 'T':
+			o->tmpl = optarg;
+			break;
+		case 'V':
+			if ((rc = ask_var(o, optarg)) >= 0)
+				return rc;
+			break;
 		case 'm':
 			o->model = optarg;
 			break;
@@ -295,19 +407,116 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 	return -1;
 }
 
-/* Choose provider and model from the options, the environment and the defaults. Returns
- * the provider (from list) and sets *model (allocated), or NULL after printing why. */
-static struct provider *
-ask_resolve(const struct ask_opts *o, struct provider **list, size_t n, char **model,
-    int *defaulted)
+/* The configured-but-not-offered provider called name, or NULL. */
+static const struct config_disabled *
+ask_disabled(const struct config *cfg, const char *name)
 {
-	const char *m = o->model, *pname = o->provider, *slash;
-	struct provider *p = NULL;
-	char *prefix;
 	size_t i;
 
-	*model = NULL;
-	*defaulted = 0;
+	for (i = 0; i < cfg->ndisabled; i++)
+		if (strcmp(cfg->disabled[i].name, name) == 0)
+			return &cfg->disabled[i];
+	return NULL;
+}
+
+/* Say why provider d cannot answer; returns the provider exit status. */
+static int
+ask_not_offered(const struct config_disabled *d)
+{
+	if (d->provider != NULL && !d->provider->local && d->provider->key_env != NULL)
+		fprintf(stderr, "natter: no key for %s: set %s\n", d->name, d->provider->key_env);
+	else
+		fprintf(stderr, "natter: %s is not available: %s\n", d->name, d->reason);
+	return EXIT_PROVIDER;
+}
+
+/* The offered provider called name; a local server whose address only --base-url gives is
+ * offered now. NULL after saying why, with *rc set. */
+static struct provider *
+ask_provider(struct ask_ctx *a, const char *name, int *rc)
+{
+	struct provider *p = config_provider(a->cfg, name);
+	const struct config_disabled *d;
+	size_t i;
+
+	if (p != NULL)
+		return p;
+	if ((d = ask_disabled(a->cfg, name)) == NULL) {
+		fprintf(stderr, "natter: unknown provider '%s' (known:", name);
+		for (i = 0; i < a->cfg->nproviders; i++)
+			fprintf(stderr, " %s", a->cfg->providers[i]->name);
+		for (i = 0; i < a->cfg->ndisabled; i++)
+			fprintf(stderr, " %s", a->cfg->disabled[i].name);
+		fputs(")\n", stderr);
+		*rc = EXIT_USAGE;
+		return NULL;
+	}
+	if (a->o->base_url != NULL && (p = config_offer(a->cfg, name)) != NULL)
+		return p;
+	*rc = ask_not_offered(d);
+	return NULL;
+}
+
+/* The model called m on provider pname: a configured one of that provider, or the id as
+ * the provider knows it, with safe defaults; m NULL picks the provider's first model. */
+static struct model *
+ask_model_of(struct ask_ctx *a, const char *pname, const char *m, int *rc)
+{
+	struct provider *p = ask_provider(a, pname, rc);
+	struct model *model;
+	char *full;
+	size_t i;
+
+	if (p == NULL)
+		return NULL;
+	if (m == NULL || m[0] == '\0') {
+		for (i = 0; i < a->cfg->nmodels; i++)
+			if (a->cfg->models[i].provider == p)
+				return &a->cfg->models[i];
+		fprintf(stderr, "natter: no model for %s: use -m MODEL (natter models %s lists "
+		    "them)\n", pname, pname);
+		*rc = EXIT_USAGE;
+		return NULL;
+	}
+	if ((model = config_model(a->cfg, m)) != NULL && model->provider == p)
+		return model;
+	full = xasprintf("%s/%s", pname, m);
+	model = config_model(a->cfg, full);
+	free(full);
+	return model;
+}
+
+/* Report an unknown model with the nearest configured name. */
+static int
+ask_unknown_model(const struct config *cfg, const char *m)
+{
+	const char **names = xcalloc(cfg->nmodels + 1, sizeof(*names));
+	const char *near;
+	size_t i;
+
+	for (i = 0; i < cfg->nmodels; i++)
+		names[i] = cfg->models[i].name;
+	near = config_nearest(m, names, cfg->nmodels);
+	fprintf(stderr, "natter: unknown model '%s'%s%s%s; use PROVIDER/MODEL for one the config "
+	    "does not list (natter models shows them)\n", m, near != NULL ? ", did you mean '" : "",
+	    near != NULL ? near : "", near != NULL ? "'?" : "");
+	free(names);
+	return EXIT_USAGE;
+}
+
+/* Choose the model from -m, -p, the template, NATTER_MODEL, NATTER_PROVIDER and the
+ * config's default. Returns it (its provider may be unavailable), or NULL with *rc set. */
+static struct model *
+ask_resolve(struct ask_ctx *a, int *rc)
+{
+	const struct ask_opts *o = a->o;
+	const char *m = o->model, *pname = o->provider, *slash;
+	struct model *model = NULL;
+	char *prefix = NULL;
+	size_t i;
+
+	if (m == NULL && a->t != NULL && a->t->model != NULL)
+		m = a->t->model;
 	if (m == NULL && (m = getenv("NATTER_MODEL")) != NULL && m[0] == '\0')
 		m = NULL;
 	if (pname == NULL && (pname = getenv("NATTER_PROVIDER")) != NULL && pname[0] == '\0')
@@ -316,46 +525,90 @@ ask_resolve(const struct ask_opts *o, struct provider **list, size_t n, char **m
 	 * -p openrouter -m anthropic/claude-x keeps the OpenRouter model id whole. */
 	if (m != NULL && o->provider == NULL && (slash = strchr(m, '/')) != NULL) {
 		prefix = xstrndup(m, (size_t)(slash - m));
-		p = provider_find(list, n, prefix);
+		if (config_provider(a->cfg, prefix) != NULL || ask_disabled(a->cfg, prefix) != NULL) {
+			model = ask_model_of(a, prefix, slash + 1, rc);
+			free(prefix);
+			return model;
+		}
 		free(prefix);
-		if (p != NULL)
-			m = slash + 1;
 	}
-	if (p == NULL && pname != NULL) {
-		if ((p = provider_find(list, n, pname)) == NULL) {
-			fprintf(stderr, "natter: unknown provider '%s' (known:", pname);
-			for (i = 0; i < n; i++)
-				fprintf(stderr, " %s", list[i]->name);
-			fputs(")\n", stderr);
-			return NULL;
+	if (pname != NULL)
+		return ask_model_of(a, pname, m, rc);
+	if (m == NULL) {
+		m = a->cfg->default_model;
+		a->defaulted = 1;
+	}
+	if ((model = config_model(a->cfg, m)) != NULL)
+		return model;
+	for (i = 0; i < sizeof(ask_families) / sizeof(ask_families[0]); i++)
+		if (strncmp(m, ask_families[i].prefix, strlen(ask_families[i].prefix)) == 0)
+			return ask_model_of(a, ask_families[i].provider, m, rc);
+	*rc = ask_unknown_model(a->cfg, m);
+	return NULL;
+}
+
+/* Layer the parameters for model m (config < model < template < command line) and check
+ * them against what m accepts; returns 0, or -1 with *err. */
+static int
+ask_params(const struct ask_ctx *a, const struct model *m, struct params *out, char **err)
+{
+	memset(out, 0, sizeof(*out));
+	params_overlay(out, &a->cfg->defaults);
+	params_overlay(out, &m->defaults);
+	if (a->t != NULL)
+		params_overlay(out, &a->t->params);
+	params_overlay(out, &a->o->params);
+	return params_check(out, m, err);
+}
+
+/* The request for model m, or NULL with *err when its parameters are refused. */
+static struct request *
+ask_request(const struct ask_ctx *a, const struct model *m, char **err)
+{
+	struct params params;
+	struct request *req;
+
+	if (ask_params(a, m, &params, err) != 0) {
+		params_free(&params);
+		return NULL;
+	}
+	req = request_new(m->provider, m->id);
+	if (a->system != NULL)
+		request_set_system(req, a->system);
+	request_add(req, ROLE_USER, a->prompt);
+	params_copy(&req->params, &params);
+	params_free(&params);
+	return req;
+}
+
+/* Move to the next usable fallback of the origin model whose parameters fit, saying why on
+ * stderr; returns its request, or NULL when none is left. */
+static struct request *
+ask_fallback(struct ask_ctx *a, const struct apierr *why)
+{
+	struct model *next;
+	struct request *req;
+	char *msg, *err = NULL;
+	struct buf line = BUF_INIT;
+
+	while (a->ntried < ASK_MAX_TRIED &&
+	    (next = fallback_next(a->cfg, a->origin, a->tried, a->ntried)) != NULL) {
+		a->tried[a->ntried++] = next->name;
+		if ((req = ask_request(a, next, &err)) == NULL) {
+			fprintf(stderr, "natter: not falling back to %s: %s\n", next->name, err);
+			free(err);
+			err = NULL;
+			continue;
 		}
+		msg = fallback_message(a->model->name, why, next->name);
+		text_sanitize(msg, strlen(msg), &line);
+		fprintf(stderr, "natter: %s\n", buf_str(&line));
+		buf_free(&line);
+		free(msg);
+		a->model = next;
+		return req;
 	}
-	if (p == NULL && m != NULL) {
-		for (i = 0; i < sizeof(ask_families) / sizeof(ask_families[0]) && p == NULL; i++)
-			if (strncmp(m, ask_families[i].prefix, strlen(ask_families[i].prefix)) == 0)
-				p = provider_find(list, n, ask_families[i].provider);
-		if (p == NULL) {
-			fprintf(stderr, "natter: cannot tell which provider serves '%s': use "
-			    "-p PROVIDER or -m PROVIDER/MODEL\n", m);
-			return NULL;
-		}
-	}
-	if (p == NULL) {
-		p = provider_find(list, n, "simulated");
-		*defaulted = 1;
-	}
-	if (m == NULL || m[0] == '\0') {
-		for (i = 0; i < sizeof(ask_default_models) / sizeof(ask_default_models[0]); i++)
-			if (strcmp(p->name, ask_default_models[i].provider) == 0)
-				m = ask_default_models[i].model;
-		if (m == NULL || m[0] == '\0') {
-			fprintf(stderr, "natter: no model for %s: use -m MODEL (natter models %s "
-			    "lists them)\n", p->name, p->name);
-			return NULL;
-		}
-	}
-	*model = xstrdup(m);
-	return p;
+	return NULL;
 }
 
 /* Write reply text to stdout, sanitised for a terminal unless --raw. */
@@ -453,19 +706,42 @@ ask_print_error(const struct provider *p, const struct apierr *e, int partial)
 	buf_free(&line);
 }
 
-/* Stream the reply of req through a worker; returns the exit status. */
-static int
-ask_run(struct request *req, const struct provider *p, const struct ask_opts *o)
+/* Tell the user about a retry: a key wait, a key rotation or an ordinary retry. */
+static void
+ask_print_retry(struct ask_out *out, const struct provider *p, const struct wevent *ev)
 {
+	char *f = apierr_format(ev->error);
+
+	buf_reset(&out->scratch);
+	text_sanitize(f, strlen(f), &out->scratch);
+	if (ev->key_wait)
+		fprintf(stderr, "natter: %s; waiting %.0fs\n", ev->error->message,
+		    (double)ev->delay_ms / 1000.0);
+	else if (ev->rotated)
+		fprintf(stderr, "natter: %s; trying the next key of %s\n", buf_str(&out->scratch),
+		    p->name);
+	else
+		fprintf(stderr, "natter: %s; retrying in %.1fs (attempt %d/%d)\n",
+		    buf_str(&out->scratch), (double)ev->delay_ms / 1000.0, ev->attempt,
+		    p->max_retries + 1);
+	free(f);
+}
+
+/* Stream the reply of req through a worker, moving to fallback models while the failure
+ * allows it; returns the exit status. */
+static int
+ask_run(struct ask_ctx *a, struct request *req)
+{
+	const struct ask_opts *o = a->o;
 	struct ask_out out;
 	struct pollfd pfd[2];
 	struct sigaction sa, old;
 	struct worker *w;
 	struct wevent *ev;
+	struct request *next;
 	uint64_t id;
-	int status = -1, cancelling = 0, partial;
+	int status = -1, cancelling = 0, partial, got_token = 0;
 	char junk[16];
-	char *f;
 
 	memset(&out, 0, sizeof(out));
 	out.sanitize = isatty(1) && !o->raw;
@@ -501,24 +777,29 @@ ask_run(struct request *req, const struct provider *p, const struct ask_opts *o)
 			}
 		}
 		while (status < 0 && (ev = worker_next(w)) != NULL) {
+			if (ev->id != id) {
+				wevent_free(ev);
+				continue;
+			}
 			switch (ev->type) {
 			case WEV_TEXT:
+				got_token = 1;
 				ask_put_text(&out, ev->text, ev->len);
 				break;
 			case WEV_REASONING:
+				got_token = 1;
 				if (o->reasoning)
 					ask_put_reasoning(&out, ev->text, ev->len);
 				break;
 			case WEV_RETRY:
-				f = apierr_format(ev->error);
-				buf_reset(&out.scratch);
-				text_sanitize(f, strlen(f), &out.scratch);
-				fprintf(stderr, "natter: %s; retrying in %.1fs (attempt %d/%d)\n",
-				    buf_str(&out.scratch), (double)ev->delay_ms / 1000.0, ev->attempt,
-				    p->max_retries + 1);
-				free(f);
+				ask_print_retry(&out, a->model->provider, ev);
 				break;
 			case WEV_DONE:
+				if (!cancelling && fallback_wanted(ev->error, ev->cancelled, got_token) &&
+				    (next = ask_fallback(a, ev->error)) != NULL) {
+					id = worker_submit(w, next);
+					break;
+				}
 				partial = out.last_out != 0 || out.in_reasoning;
 				ask_finish_output(&out);
 				if (ev->cancelled) {
@@ -526,10 +807,10 @@ ask_run(struct request *req, const struct provider *p, const struct ask_opts *o)
 					status = EXIT_INTERRUPTED;
 				} else if (ev->error != NULL && !ev->complete &&
 				    (ev->error->cls == APIERR_TRUNCATED || partial)) {
-					ask_print_error(p, ev->error, 1);
+					ask_print_error(a->model->provider, ev->error, 1);
 					status = EXIT_PROVIDER;
 				} else if (ev->error != NULL) {
-					ask_print_error(p, ev->error, 0);
+					ask_print_error(a->model->provider, ev->error, 0);
 					status = EXIT_PROVIDER;
 				} else {
 					status = EXIT_OK;
@@ -549,75 +830,202 @@ ask_run(struct request *req, const struct provider *p, const struct ask_opts *o)
 	return status < 0 ? EXIT_PROVIDER : status;
 }
 
+/* Read the prompt from the arguments, or from stdin when asked (or when there are none and
+ * no template is used). */
+static char *
+ask_prompt(int argc, char **argv, int templated)
+{
+	struct buf prompt = BUF_INIT;
+	int i;
+
+	if (optind == argc - 1 && strcmp(argv[optind], "-") == 0)
+		return ask_read_stdin();
+	if (optind >= argc)
+		return templated ? NULL : ask_read_stdin();
+	for (i = optind; i < argc; i++) {
+		if (i > optind)
+			buf_putc(&prompt, ' ');
+		buf_puts(&prompt, argv[i]);
+	}
+	buf_putc(&prompt, '\0');
+	prompt.len--;
+	return buf_detach(&prompt);
+}
+
+/* Apply -T: render the template with -V (and PROMPT as its first variable without a value
+ * or default) into
+ * *system and *user. Returns -1 to go on, or an exit status. */
+static int
+ask_template(struct ask_ctx *a, struct ask_opts *o, char *prompt, char **system, char **user)
+{
+	char **names, *err = NULL;
+	size_t n, i, j;
+	int rc = -1;
+
+	if ((a->t = config_template(a->cfg, o->tmpl)) == NULL) {
+		const char **tn = xcalloc(a->cfg->ntemplates + 1, sizeof(*tn));
+		const char *near;
+
+		for (i = 0; i < a->cfg->ntemplates; i++)
+			tn[i] = a->cfg->templates[i].name;
+		near = config_nearest(o->tmpl, tn, a->cfg->ntemplates);
+		free(tn);
+		if (near != NULL)
+			return ask_bad("unknown template '%s', did you mean '%s'?", o->tmpl, near);
+		return ask_bad("unknown template '%s' (natter templates lists them)", o->tmpl);
+	}
+	if (prompt != NULL) {
+		n = template_vars(a->t, &names);
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < o->nvars && strcmp(o->vars[j].name, names[i]) != 0; j++)
+				;
+			if (j < o->nvars)
+				continue;
+			for (j = 0; j < a->t->ndefaults; j++)
+				if (strcmp(a->t->defaults[j].name, names[i]) == 0)
+					break;
+			if (j == a->t->ndefaults)
+				break;
+		}
+		if (i == n) {
+			template_names_free(names);
+			return ask_bad("template %s has no variable left for PROMPT; use -V", o->tmpl);
+		}
+		o->vars = xrealloc(o->vars, (o->nvars + 1) * sizeof(*o->vars));
+		o->vars[o->nvars].name = xstrdup(names[i]);
+		o->vars[o->nvars].value = xstrdup(prompt);
+		o->nvars++;
+		template_names_free(names);
+	}
+	if (template_apply(a->t, o->vars, o->nvars, system, user, &err) != 0) {
+		rc = ask_bad("%s", err);
+		free(err);
+	}
+	return rc;
+}
+
+/* Print the config's errors and warnings; a broken user file still leaves the defaults. */
+static void
+ask_config_report(const struct config *cfg, const struct config_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(stderr, "%s\n", errs->v[i]);
+	for (i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, "%s\n", cfg->warnings[i]);
+	if (errs->n > 0)
+		fputs("natter: the config has errors; using the defaults (natter config check)\n",
+		    stderr);
+}
+
+/* The model actually used when the chosen one's provider is not offered: its first usable
+ * fallback, or NULL after saying what is missing. */
+static struct model *
+ask_usable(struct ask_ctx *a, struct model *m)
+{
+	const struct config_disabled *d = ask_disabled(a->cfg, m->provider_name);
+	struct model *next;
+
+	if (m->provider != NULL)
+		return m;
+	if ((next = fallback_next(a->cfg, m, a->tried, a->ntried)) != NULL) {
+		fprintf(stderr, "natter: %s: no usable key for %s (%s); falling back to %s\n",
+		    m->name, m->provider_name, d != NULL ? d->reason : "not offered", next->name);
+		return next;
+	}
+	if (d != NULL)
+		ask_not_offered(d);
+	else
+		fprintf(stderr, "natter: %s: provider %s is not offered\n", m->name,
+		    m->provider_name);
+	return NULL;
+}
+
 /* natter ask: stream one reply to stdout. */
 int
 cmd_ask(int argc, char **argv)
 {
+	struct config_errors errs = { NULL, 0 };
 	struct ask_opts o;
-	struct provider **list, *p;
+	struct ask_ctx a;
 	struct request *req;
-	struct buf prompt = BUF_INIT;
-	char *model = NULL, *url;
-	size_t n;
-	int rc, i, defaulted;
+	struct model *m;
+	char *prompt = NULL, *tsystem = NULL, *tuser = NULL, *err = NULL, *url;
+	size_t i;
+	int rc;
 
 	memset(&o, 0, sizeof(o));
+	memset(&a, 0, sizeof(a));
 	o.reasoning = isatty(2);
-	if ((rc = ask_parse(argc, argv, &o)) >= 0) {
-		params_free(&o.params);
-		return rc;
-	}
-	if (optind >= argc || (optind == argc - 1 && strcmp(argv[optind], "-") == 0)) {
-		char *s = ask_read_stdin();
-
-		buf_puts(&prompt, s);
-		free(s);
-	} else {
-		for (i = optind; i < argc; i++) {
-			if (i > optind)
-				buf_putc(&prompt, ' ');
-			buf_puts(&prompt, argv[i]);
-		}
-	}
-	if (prompt.len == 0 || strspn(prompt.data, " \t\r\n") == prompt.len) {
-		buf_free(&prompt);
-		params_free(&o.params);
-		return ask_bad("the prompt is empty");
-	}
-	list = provider_builtin(&n);
-	if ((p = ask_resolve(&o, list, n, &model, &defaulted)) == NULL) {
-		rc = EXIT_USAGE;
+	a.o = &o;
+	if ((rc = ask_parse(argc, argv, &o)) >= 0)
+		goto out;
+	rc = -1;
+	prompt = ask_prompt(argc, argv, o.tmpl != NULL);
+	if (o.tmpl == NULL && o.nvars > 0) {
+		rc = ask_bad("-V needs -T TEMPLATE");
 		goto out;
 	}
+	a.cfg = config_load(NULL, 0, &errs);
+	ask_config_report(a.cfg, &errs);
+	if (o.tmpl != NULL && (rc = ask_template(&a, &o, prompt, &tsystem, &tuser)) >= 0)
+		goto out;
+	a.prompt = o.tmpl != NULL ? tuser : prompt;
+	a.system = o.system != NULL ? o.system : tsystem;
+	if (a.prompt == NULL || strspn(a.prompt, " \t\r\n") == strlen(a.prompt)) {
+		if (o.tmpl != NULL)
+			rc = ask_bad("template %s has no user message", o.tmpl);
+		else
+			rc = ask_bad("the prompt is empty");
+		goto out;
+	}
+	rc = -1;
+	if ((m = ask_resolve(&a, &rc)) == NULL)
+		goto out;
+	a.origin = m;
+	a.tried[a.ntried++] = m->name;
+	if ((m = ask_usable(&a, m)) == NULL) {
+		rc = EXIT_PROVIDER;
+		goto out;
+	}
+	if (m != a.origin)
+		a.tried[a.ntried++] = m->name;
+	a.model = m;
 	if (o.base_url != NULL) {
 		url = xstrdup(o.base_url);
 		while (url[0] != '\0' && url[strlen(url) - 1] == '/')
 			url[strlen(url) - 1] = '\0';
-		free(p->base_url);
-		p->base_url = url;
+		free(m->provider->base_url);
+		m->provider->base_url = url;
 	}
-	if (o.idle_ms > 0)
-		p->idle_timeout_ms = o.idle_ms;
-	if (o.connect_ms > 0)
-		p->connect_timeout_ms = o.connect_ms;
-	if (!provider_usable(p)) {
-		fprintf(stderr, "natter: no key for %s: set %s\n", p->name,
-		    p->key_env != NULL ? p->key_env : "its API key");
-		rc = EXIT_PROVIDER;
+	for (i = 0; i < a.cfg->nproviders; i++) {
+		if (o.idle_ms > 0)
+			a.cfg->providers[i]->idle_timeout_ms = o.idle_ms;
+		if (o.connect_ms > 0)
+			a.cfg->providers[i]->connect_timeout_ms = o.connect_ms;
+	}
+	/* Refused before anything is sent, with the limit named. */
+	if ((req = ask_request(&a, m, &err)) == NULL) {
+		fprintf(stderr, "natter: ask: %s\n", err);
+		free(err);
+		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (defaulted && isatty(2))
+	if (a.defaulted && isatty(2) && strcmp(m->provider->protocol, "simulated") == 0)
 		fputs("natter: answering with the simulated provider (no key configured)\n", stderr);
-	req = request_new(p, model);
-	if (o.system != NULL)
-		request_set_system(req, o.system);
-	request_add(req, ROLE_USER, prompt.data);
-	params_copy(&req->params, &o.params);
-	rc = ask_run(req, p, &o);
+	rc = ask_run(&a, req);
 out:
-	free(model);
-	buf_free(&prompt);
+	free(prompt);
+	free(tsystem);
+	free(tuser);
 	params_free(&o.params);
-	provider_list_free(list, n);
+	for (i = 0; i < o.nvars; i++) {
+		free(o.vars[i].name);
+		free(o.vars[i].value);
+	}
+	free(o.vars);
+	config_free(a.cfg);
+	config_errors_free(&errs);
 	return rc;
 }

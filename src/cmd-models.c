@@ -1,6 +1,8 @@
 /*
  * `natter models [PROVIDER]`: the models each usable provider offers, one per line, in the
- * PROVIDER/MODEL form that `natter ask -m` accepts. Every provider is asked at once through
+ * PROVIDER/MODEL form that `natter ask -m` accepts: first the models the config describes
+ * (with aliases and context windows), then whatever else the provider's own listing
+ * reports, which natter uses with safe defaults. Every provider is asked at once through
  * one worker, so the listing takes as long as the slowest provider, not the sum. Providers
  * without a key, and local servers that are not running, are reported on stderr and skipped:
  * the command is for finding out what is available, not for demanding that everything is.
@@ -14,6 +16,7 @@
 #include "apierr.h"
 #include "buf.h"
 #include "cmd.h"
+#include "config.h"
 #include "provider.h"
 #include "text.h"
 #include "worker.h"
@@ -34,9 +37,51 @@ models_put(struct buf *b, const char *s)
 	text_sanitize(s, strlen(s), b);
 }
 
+/* True when the config describes a model with this id on provider p. */
+static int
+models_configured(const struct config *cfg, const struct provider *p, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nmodels; i++)
+		if (cfg->models[i].provider == p && strcmp(cfg->models[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Print the config's models of provider p, as PROVIDER/NAME with what the config says. */
+static void
+models_print_configured(const struct config *cfg, const struct provider *p, struct buf *line)
+{
+	const struct model *m;
+	size_t i, k;
+
+	for (i = 0; i < cfg->nmodels; i++) {
+		m = &cfg->models[i];
+		if (m->provider != p)
+			continue;
+		buf_reset(line);
+		buf_printf(line, "%s/%s", p->name, m->name);
+		if (m->display_name != NULL)
+			buf_printf(line, "  %s", m->display_name);
+		buf_puts(line, "  (configured");
+		if (m->context_window > 0)
+			buf_printf(line, ", context %ld", m->context_window);
+		if (m->naliases > 0) {
+			buf_puts(line, ", aliases");
+			for (k = 0; k < m->naliases; k++)
+				buf_printf(line, " %s", m->aliases[k]);
+		}
+		if (strcmp(m->name, cfg->default_model) == 0)
+			buf_puts(line, ", default");
+		buf_puts(line, ")\n");
+		fwrite(line->data, 1, line->len, stdout);
+	}
+}
+
 /* Print the listing of one provider; returns 1 when it failed in a way that counts. */
 static int
-models_print(const struct models_slot *s, int named)
+models_print(const struct config *cfg, const struct models_slot *s, int named)
 {
 	const struct wevent *ev = s->ev;
 	struct buf line = BUF_INIT;
@@ -58,9 +103,12 @@ models_print(const struct models_slot *s, int named)
 		buf_free(&line);
 		return failed;
 	}
+	models_print_configured(cfg, s->p, &line);
 	for (i = 0; i < ev->models.n; i++) {
 		const struct model_info *m = &ev->models.v[i];
 
+		if (models_configured(cfg, s->p, m->id))
+			continue;
 		buf_reset(&line);
 		models_put(&line, s->p->name);
 		buf_putc(&line, '/');
@@ -79,25 +127,38 @@ models_print(const struct models_slot *s, int named)
 	return 0;
 }
 
+/* Say on stderr why a configured provider is not listed. */
+static void
+models_not_offered(const struct config_disabled *d)
+{
+	if (d->provider != NULL && !d->provider->local && d->provider->key_env != NULL)
+		fprintf(stderr, "%s: no key (set %s)\n", d->name, d->provider->key_env);
+	else
+		fprintf(stderr, "%s: not offered (%s)\n", d->name, d->reason);
+}
+
 /* Print the usage summary to f. */
 static void
 models_usage(FILE *f)
 {
 	fputs("usage: natter models [--base-url URL] [PROVIDER]\n"
-	    "Lists PROVIDER/MODEL lines for every provider with a key (or one provider).\n", f);
+	    "Lists PROVIDER/MODEL lines for every offered provider (or one provider): the\n"
+	    "configured models first, then the rest of the provider's own listing.\n", f);
 }
 
 /* natter models: list models of usable providers. */
 int
 cmd_models(int argc, char **argv)
 {
-	struct provider **list;
+	struct config_errors errs = { NULL, 0 };
+	struct config *cfg;
 	struct models_slot *slots;
 	struct worker *w;
 	struct wevent *ev;
 	struct pollfd pfd;
+	struct provider *p;
 	const char *name = NULL, *base = NULL;
-	size_t n, i, nslots = 0, pending = 0;
+	size_t i, nslots = 0, pending = 0;
 	int rc = EXIT_OK, k;
 
 	for (k = 1; k < argc; k++) {
@@ -117,18 +178,34 @@ cmd_models(int argc, char **argv)
 		fputs("natter: models: --base-url needs a PROVIDER\n", stderr);
 		return EXIT_USAGE;
 	}
-	list = provider_builtin(&n);
-	if (name != NULL && provider_find(list, n, name) == NULL) {
-		fprintf(stderr, "natter: unknown provider '%s'\n", name);
-		provider_list_free(list, n);
-		return EXIT_USAGE;
+	cfg = config_load(NULL, 0, &errs);
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.v[i]);
+	if (name != NULL && config_provider(cfg, name) == NULL) {
+		for (i = 0; i < cfg->ndisabled; i++)
+			if (strcmp(cfg->disabled[i].name, name) == 0)
+				break;
+		if (i == cfg->ndisabled) {
+			fprintf(stderr, "natter: unknown provider '%s'\n", name);
+			rc = EXIT_USAGE;
+		} else if (base == NULL || config_offer(cfg, name) == NULL) {
+			models_not_offered(&cfg->disabled[i]);
+			rc = EXIT_PROVIDER;
+		}
+		if (rc != EXIT_OK) {
+			config_free(cfg);
+			config_errors_free(&errs);
+			return rc;
+		}
 	}
-	slots = xcalloc(n, sizeof(*slots));
+	if (name == NULL)
+		for (i = 0; i < cfg->ndisabled; i++)
+			models_not_offered(&cfg->disabled[i]);
+	slots = xcalloc(cfg->nproviders + 1, sizeof(*slots));
 	worker_global_init();
 	w = worker_start();
-	for (i = 0; i < n; i++) {
-		struct provider *p = list[i];
-
+	for (i = 0; i < cfg->nproviders; i++) {
+		p = cfg->providers[i];
 		if (name != NULL && strcmp(p->name, name) != 0)
 			continue;
 		if (base != NULL) {
@@ -136,13 +213,6 @@ cmd_models(int argc, char **argv)
 			p->base_url = xstrdup(base);
 			while (p->base_url[0] != '\0' && p->base_url[strlen(p->base_url) - 1] == '/')
 				p->base_url[strlen(p->base_url) - 1] = '\0';
-		}
-		if (!provider_usable(p)) {
-			fprintf(stderr, "%s: no key (set %s)\n", p->name,
-			    p->key_env != NULL ? p->key_env : "its API key");
-			if (name != NULL)
-				rc = EXIT_PROVIDER;
-			continue;
 		}
 		slots[nslots].p = p;
 		slots[nslots].id = worker_models(w, p);
@@ -171,12 +241,13 @@ cmd_models(int argc, char **argv)
 	for (i = 0; i < nslots; i++) {
 		if (slots[i].ev == NULL)
 			continue;
-		if (models_print(&slots[i], name != NULL))
+		if (models_print(cfg, &slots[i], name != NULL))
 			rc = EXIT_PROVIDER;
 		wevent_free(slots[i].ev);
 	}
 	worker_stop(w);
 	free(slots);
-	provider_list_free(list, n);
+	config_free(cfg);
+	config_errors_free(&errs);
 	return rc;
 }

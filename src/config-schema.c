@@ -43,8 +43,8 @@ const struct config_schema config_schema[] = {
 	{ "providers.*.local", CONFIG_BOOL, "false", NOLIM, NULL, 0, 0,
 	  "A local server that needs no key." },
 	{ "providers.*.address_env", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
-	  "Environment variable holding a local server's address; it overrides base_url and, "
-	  "with enabled: auto, its presence is what enables the provider." },
+	  "Environment variable holding the server's address; when set it overrides base_url. "
+	  "For a local server with enabled: auto, its presence is what enables the provider." },
 	{ "providers.*.key_env", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
 	  "Environment variable holding the API key; defaults to NAME_API_KEY (the provider's "
 	  "name in capitals)." },

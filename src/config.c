@@ -1102,14 +1102,78 @@ config_default_url(const char *protocol)
 	return "";
 }
 
-/* Note that provider name is configured but not offered. */
+/* The variable(s) a provider's key comes from, for hints: key_env, else those of its keys:
+ * list joined with " or ", else NAME_API_KEY; NULL for a local server without one. */
+static char *
+config_key_hint(const struct cnode *n, int local)
+{
+	const struct cnode *keys = cnode_get(n, "keys");
+	struct buf b = BUF_INIT;
+	const char *e;
+	size_t i;
+
+	if (cnode_str(n, "key_env") != NULL)
+		return xstrdup(cnode_str(n, "key_env"));
+	for (i = 0; keys != NULL && keys->kind == CN_LIST && i < keys->nkids; i++)
+		if ((e = cnode_str(keys->kids[i], "key_env")) != NULL)
+			buf_printf(&b, "%s%s", b.len > 0 ? " or " : "", e);
+	if (b.len > 0)
+		return buf_detach(&b);
+	buf_free(&b);
+	return local ? NULL : config_key_env(n->key);
+}
+
+/* Note that provider name is configured but not offered; p (owned, may be NULL) is kept so
+ * that a command line naming the missing address (--base-url) can still use it. */
 static void
-config_disable(struct config *c, const char *name, char *reason)
+config_disable(struct config *c, const char *name, char *reason, struct provider *p)
 {
 	c->disabled = xrealloc(c->disabled, (c->ndisabled + 1) * sizeof *c->disabled);
 	c->disabled[c->ndisabled].name = xstrdup(name);
 	c->disabled[c->ndisabled].reason = reason;
+	c->disabled[c->ndisabled].provider = p;
 	c->ndisabled++;
+}
+
+/* A positive number from environment variable name, or -1 when unset or malformed. */
+static double
+config_env_number(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	double d;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	errno = 0;
+	d = strtod(v, &end);
+	return *end == '\0' && errno == 0 && d >= 0 && d < 1e12 ? d : -1;
+}
+
+/* Apply the NATTER_* variables that override every provider for one run, so a script can
+ * change a timeout without writing a config file. */
+static void
+config_env_overrides(struct provider *p)
+{
+	const char *v;
+	double d;
+
+	if ((d = config_env_number("NATTER_CONNECT_TIMEOUT_MS")) > 0)
+		p->connect_timeout_ms = (long)d;
+	if ((d = config_env_number("NATTER_IDLE_TIMEOUT_MS")) > 0)
+		p->idle_timeout_ms = (long)d;
+	if ((d = config_env_number("NATTER_MAX_RETRIES")) >= 0 && d <= 99)
+		p->max_retries = (int)d;
+	if ((v = getenv("NATTER_PROXY")) != NULL && *v != '\0') {
+		free(p->proxy);
+		p->proxy = xstrdup(v);
+	}
+	if ((v = getenv("NATTER_CA_BUNDLE")) != NULL && *v != '\0') {
+		free(p->ca_bundle);
+		p->ca_bundle = xstrdup(v);
+	}
+	if (strcmp(p->protocol, "simulated") == 0 && (d = config_env_number("NATTER_SIM_RATE")) >= 0)
+		p->sim_tokens_per_s = d;
 }
 
 /* Build one provider from its section; offered ones go into c->providers. */
@@ -1126,7 +1190,7 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 	long rpm, rpd, tpm;
 	int local, nsources = 0;
 	size_t i;
-	char *line, *env;
+	char *line, *env, *reason = NULL;
 
 	if (protocol == NULL) {
 		config_atkey(ld, n, "providers.%s: missing required key 'protocol'", n->key);
@@ -1161,25 +1225,17 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 		    (long)config_getnum(k, "providers.*.keys[]", "tpm", (double)tpm), 0);
 	}
 	if (strcmp(enabled, "false") == 0) {
-		config_disable(c, n->key, xstrdup("disabled in the config"));
+		config_disable(c, n->key, xstrdup("disabled in the config"), NULL);
 		keypool_free(pool);
 		return;
 	}
 	if (strcmp(enabled, "auto") == 0) {
 		if (local && addr_env != NULL && addr == NULL) {
-			config_disable(c, n->key, xasprintf("local server; set %s to its address",
-			    addr_env));
-			keypool_free(pool);
-			return;
-		}
-		if (!local && nsources == 0) {
-			const char *ke = cnode_str(n, "key_env");
-
-			env = ke != NULL ? xstrdup(ke) : config_key_env(n->key);
-			config_disable(c, n->key, xasprintf("no key; set %s", env));
+			reason = xasprintf("local server; set %s to its address", addr_env);
+		} else if (!local && nsources == 0) {
+			env = config_key_hint(n, 0);
+			reason = xasprintf("no key; set %s", env);
 			free(env);
-			keypool_free(pool);
-			return;
 		}
 	}
 	/* OLLAMA_HOST is often host:port alone; libcurl needs the scheme. */
@@ -1198,8 +1254,7 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 			p->base_url[--blen] = '\0';
 	}
 	p->local = local;
-	p->key_env = cnode_str(n, "key_env") != NULL ? xstrdup(cnode_str(n, "key_env")) :
-	    local ? NULL : config_key_env(n->key);
+	p->key_env = config_key_hint(n, local);
 	p->connect_timeout_ms = (long)(config_getnum(n, pat, "connect_timeout", 10) * 1000);
 	p->idle_timeout_ms = (long)(config_getnum(n, pat, "idle_timeout", 120) * 1000);
 	p->request_timeout_ms = (long)(config_getnum(n, pat, "request_timeout", 0) * 1000);
@@ -1210,6 +1265,7 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 		p->proxy = xstrdup(cnode_str(n, "proxy"));
 	if (cnode_str(n, "ca_bundle") != NULL)
 		p->ca_bundle = xstrdup(cnode_str(n, "ca_bundle"));
+	config_env_overrides(p);
 	hdrs = cnode_get(n, "headers");
 	for (i = 0; hdrs != NULL && hdrs->kind == CN_MAP && i < hdrs->nkids; i++) {
 		line = xasprintf("%s: %s", hdrs->kids[i]->key,
@@ -1220,6 +1276,13 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 	/* Code that knows nothing of pools still finds the first key in the usual place. */
 	if (keypool_count(pool) > 0)
 		p->key = keypool_secret(pool, 0);
+	if (reason != NULL) {
+		/* Kept without its pool: only an explicit address on the command line revives
+		 * it, and then the first key (if any) is all it needs. */
+		keypool_free(pool);
+		config_disable(c, n->key, reason, p);
+		return;
+	}
 	p->pool = keypool_count(pool) > 0 ? pool : NULL;
 	c->providers = xrealloc(c->providers, (c->nproviders + 1) * sizeof *c->providers);
 	c->pools = xrealloc(c->pools, (c->nproviders + 1) * sizeof *c->pools);
@@ -1653,6 +1716,7 @@ config_clear(struct config *c)
 	for (i = 0; i < c->ndisabled; i++) {
 		free(c->disabled[i].name);
 		free(c->disabled[i].reason);
+		provider_free(c->disabled[i].provider);
 	}
 	free(c->disabled);
 	for (i = 0; i < c->nmodels; i++)
@@ -1812,6 +1876,35 @@ config_errors_free(struct config_errors *e)
 	free(e->v);
 	e->v = NULL;
 	e->n = 0;
+}
+
+/* Offer a local server that was left out only because its address variable is unset; the
+ * caller supplies the address (natter ask --base-url). Returns the provider, or NULL. */
+struct provider *
+config_offer(struct config *c, const char *name)
+{
+	struct provider *p;
+	size_t i;
+
+	for (i = 0; i < c->ndisabled; i++)
+		if (strcmp(c->disabled[i].name, name) == 0)
+			break;
+	if (i == c->ndisabled || c->disabled[i].provider == NULL || !c->disabled[i].provider->local)
+		return NULL;
+	p = c->disabled[i].provider;
+	free(c->disabled[i].name);
+	free(c->disabled[i].reason);
+	memmove(&c->disabled[i], &c->disabled[i + 1], (c->ndisabled - i - 1) * sizeof *c->disabled);
+	c->ndisabled--;
+	c->providers = xrealloc(c->providers, (c->nproviders + 1) * sizeof *c->providers);
+	c->pools = xrealloc(c->pools, (c->nproviders + 1) * sizeof *c->pools);
+	c->providers[c->nproviders] = p;
+	c->pools[c->nproviders] = NULL;
+	c->nproviders++;
+	for (i = 0; i < c->nmodels; i++)
+		if (strcmp(c->models[i].provider_name, name) == 0)
+			c->models[i].provider = p;
+	return p;
 }
 
 /* Find a model by name or alias; "provider/id" of an offered provider makes a model with

@@ -132,12 +132,14 @@ struct config_binding {
 struct config_disabled {
 	char *name;
 	char *reason;
+	struct provider *provider; /* built but not offered (no key or no address); NULL when
+	                            * disabled outright. Never in c->providers. */
 };
 
 struct config {
 	struct provider **providers;  /* offered providers, each usable */
 	size_t nproviders;
-	struct keypool **pools;       /* one per offered provider, same order */
+	struct keypool **pools;       /* one per offered provider, same order; NULL: no pool */
 	struct config_disabled *disabled;
 	size_t ndisabled;
 	struct model *models;         /* as configured */
@@ -186,6 +188,9 @@ char *config_shipped_path(const char *name);
 /* Find a model by name, alias or "provider/id"; unknown ids of offered providers get a
  * model with safe defaults. NULL when nothing matches. */
 struct model *config_model(struct config *c, const char *name);
+/* Offer a local server left out for want of its address (the caller then sets base_url);
+ * returns it, or NULL when name is no such provider. */
+struct provider *config_offer(struct config *c, const char *name);
 /* The offered provider called name, or NULL. */
 struct provider *config_provider(const struct config *c, const char *name);
 /* The key pool of an offered provider, or NULL. */

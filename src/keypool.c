@@ -121,9 +121,14 @@ keypool_set_max_wait(struct keypool *kp, double seconds)
 
 /* How long callers may wait for a key. */
 double
-keypool_max_wait(const struct keypool *kp)
+keypool_max_wait(struct keypool *kp)
 {
-	return kp->max_wait;
+	double w;
+
+	pthread_mutex_lock(&kp->lock);
+	w = kp->max_wait;
+	pthread_mutex_unlock(&kp->lock);
+	return w;
 }
 
 /* Add a key with its limits (0 = none). */
@@ -147,9 +152,14 @@ keypool_add(struct keypool *kp, const char *secret, const char *source, long rpm
 
 /* Number of keys. */
 size_t
-keypool_count(const struct keypool *kp)
+keypool_count(struct keypool *kp)
 {
-	return kp->nkeys;
+	size_t n;
+
+	pthread_mutex_lock(&kp->lock);
+	n = kp->nkeys;
+	pthread_mutex_unlock(&kp->lock);
+	return n;
 }
 
 /* The provider the pool belongs to. */
@@ -251,6 +261,26 @@ keypool_wait_for(const struct keypool_key *k, double now, long est)
 		}
 	}
 	return wait;
+}
+
+/* Seconds until keypool_acquire would find a key, without charging one (the worker asks
+ * after a 429 whether rotating makes sense). */
+double
+keypool_wait(struct keypool *kp, long est_tokens)
+{
+	double now, best = -1, w;
+	size_t i;
+
+	pthread_mutex_lock(&kp->lock);
+	now = kp->clock(kp->clock_ctx);
+	for (i = 0; i < kp->nkeys; i++) {
+		keypool_trim(&kp->keys[i], now);
+		w = keypool_wait_for(&kp->keys[i], now, est_tokens > 0 ? est_tokens : 0);
+		if (best < 0 || w < best)
+			best = w;
+	}
+	pthread_mutex_unlock(&kp->lock);
+	return best;
 }
 
 /* Pick the next free key in round-robin order and charge the request to it. */

@@ -37,10 +37,10 @@ void keypool_free(struct keypool *kp);
 void keypool_set_clock(struct keypool *kp, keypool_clock fn, void *ctx);
 /* Longest a caller should wait for a key before giving up, in seconds. */
 void keypool_set_max_wait(struct keypool *kp, double seconds);
-double keypool_max_wait(const struct keypool *kp);
+double keypool_max_wait(struct keypool *kp);
 void keypool_add(struct keypool *kp, const char *secret, const char *source, long rpm,
     long rpd, long tpm);
-size_t keypool_count(const struct keypool *kp);
+size_t keypool_count(struct keypool *kp);
 const char *keypool_provider(const struct keypool *kp);
 /*
  * Take a key for one request expected to use est_tokens tokens (0 when unknown). Returns its
@@ -48,6 +48,8 @@ const char *keypool_provider(const struct keypool *kp);
  * *wait_s set to the seconds until one should be (negative: never, e.g. an empty pool).
  */
 int keypool_acquire(struct keypool *kp, long est_tokens, char **secret, double *wait_s);
+/* Seconds until keypool_acquire would succeed (0: now; negative: never), charging nothing. */
+double keypool_wait(struct keypool *kp, long est_tokens);
 /* Correct the token count of the key's latest request once usage is known. */
 void keypool_add_tokens(struct keypool *kp, int idx, long tokens);
 /* The key got HTTP 429: block it; returns the seconds it stays blocked. */

@@ -1,8 +1,7 @@
 /*
  * A provider is an endpoint natter can talk to: a name, the protocol it speaks, where it
  * lives and how to authenticate. Adding a provider that speaks an existing protocol is data
- * only. Until the YAML config is loaded, provider_builtin() supplies the well-known ones
- * from environment variables (OPENAI_API_KEY, OLLAMA_HOST, ...).
+ * only: the config (config.h) builds every provider from natter.yaml and the environment.
  */
 #ifndef NATTER_PROVIDER_H
 #define NATTER_PROVIDER_H
@@ -38,12 +37,5 @@ struct provider *provider_new(const char *name, const char *protocol, const char
 struct provider *provider_dup(const struct provider *p);
 void provider_free(struct provider *p);
 void provider_add_header(struct provider *p, const char *line);
-/* The built-in providers configured from the environment; *n receives the count. */
-struct provider **provider_builtin(size_t *n);
-void provider_list_free(struct provider **list, size_t n);
-/* Find a provider by name in list, or NULL. */
-struct provider *provider_find(struct provider **list, size_t n, const char *name);
-/* True when the provider can be used: it has a key, or needs none. */
-int provider_usable(const struct provider *p);
 
 #endif

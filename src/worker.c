@@ -24,6 +24,7 @@
 
 #include "apierr.h"
 #include "http.h"
+#include "keypool.h"
 #include "log.h"
 #include "proto-simulated.h"
 #include "proto.h"
@@ -76,6 +77,8 @@ struct job {
 	enum job_state state;
 	int64_t due;                 /* ms on the monotonic clock, for JOB_WAIT and JOB_SIM */
 	int attempt;                 /* 1 for the first attempt */
+	int key_idx;                 /* the pool key of this attempt, -1 when none */
+	int64_t key_waited;          /* ms spent waiting for a free key so far */
 	int got_token;
 	int64_t t_submit;
 	int64_t t_first;
@@ -553,16 +556,111 @@ worker_start_sim(struct job *j)
 	j->due = j->sim_start;
 }
 
-/* Start the next attempt of a job, over HTTP or simulated. */
+/* Install secret as the provider's key, wiping the one it replaces. */
 static void
+worker_set_key(struct provider *p, char *secret)
+{
+	if (p->key != NULL) {
+		volatile char *k = p->key;
+
+		while (*k != '\0')
+			*k++ = '\0';
+		free(p->key);
+	}
+	p->key = secret;
+}
+
+/* A rough token count of a request (four bytes a token), for the pool's tokens-per-minute
+ * window until the provider reports the real usage. */
+static long
+worker_estimate(const struct request *r)
+{
+	size_t i, bytes = r->system != NULL ? strlen(r->system) : 0;
+
+	for (i = 0; i < r->nmsgs; i++)
+		bytes += strlen(r->msgs[i].content);
+	return (long)(bytes / 4 + 1);
+}
+
+static void worker_done(struct job *j, struct apierr *err, int complete, int cancelled);
+
+/* Take this attempt's key from the provider's pool. Returns 0 when a key is set, 1 when the
+ * job now waits for one, -1 when it ended (and was freed) because none frees up in time. */
+static int
+worker_take_key(struct job *j)
+{
+	struct keypool *kp = j->prov->pool;
+	double wait, max = keypool_max_wait(kp);
+	struct apierr *e;
+	struct wnode *n;
+	char *secret, *msg;
+	long delay;
+	int idx = keypool_acquire(kp, worker_estimate(j->req), &secret, &wait);
+
+	if (idx >= 0) {
+		worker_set_key(j->prov, secret);
+		j->key_idx = idx;
+		return 0;
+	}
+	j->key_idx = -1;
+	/* Whole milliseconds plus one, so the timer never fires a hair before the key frees. */
+	delay = (long)(wait * 1000.0) + 1;
+	if (wait >= 0 && (double)(j->key_waited + delay) <= max * 1000.0 + 10) {
+		msg = xasprintf("all keys for %s are rate-limited", keypool_provider(kp));
+		e = apierr_new(APIERR_LOCAL, APIERR_RATE_LIMIT, msg);
+		free(msg);
+		e->retryable = 1;
+		n = worker_node(WEV_RETRY, j->id);
+		n->ev.attempt = j->attempt;
+		n->ev.delay_ms = delay;
+		n->ev.error = e;
+		n->ev.key_wait = 1;
+		worker_push(j->w, n);
+		j->key_waited += delay;
+		j->state = JOB_WAIT;
+		j->due = worker_now() + delay;
+		return 1;
+	}
+	if (wait < 0) {
+		msg = xasprintf("no usable key for %s", keypool_provider(kp));
+		e = apierr_new(APIERR_LOCAL, APIERR_OTHER, msg);
+	} else {
+		msg = xasprintf("all %zu keys for %s are rate-limited; the first is free again in "
+		    "%.0fs (longer than key_wait: %.0fs)", keypool_count(kp), keypool_provider(kp),
+		    wait < 1 ? 1 : wait, max);
+		e = apierr_new(APIERR_LOCAL, APIERR_RATE_LIMIT, msg);
+		e->retry_after_s = wait;
+	}
+	free(msg);
+	e->retryable = 0;
+	worker_done(j, e, 0, 0);
+	return -1;
+}
+
+/* Start the next attempt of a job, over HTTP or simulated; returns -1 when the job ended
+ * instead (and was freed). */
+static int
 worker_start_attempt(struct job *j)
 {
-	if (j->is_models)
+	if (j->is_models) {
 		worker_start_http(j);
-	else if (worker_job_simulated(j))
+		return 0;
+	}
+	if (j->prov->pool != NULL) {
+		switch (worker_take_key(j)) {
+		case 1:
+			return 0;
+		case -1:
+			return -1;
+		default:
+			break;
+		}
+	}
+	if (worker_job_simulated(j))
 		worker_start_sim(j);
 	else
 		worker_start_http(j);
+	return 0;
 }
 
 /* Finish a chat job with exactly one DONE (preceded by its USAGE when there is one). */
@@ -585,6 +683,13 @@ worker_done(struct job *j, struct apierr *err, int complete, int cancelled)
 		n = worker_node(WEV_USAGE, j->id);
 		n->ev.usage = *u;
 		worker_push(j->w, n);
+	}
+	if (j->prov->pool != NULL && j->key_idx >= 0 && err == NULL && !cancelled) {
+		keypool_success(j->prov->pool, j->key_idx);
+		if (u != NULL && usage_present(u))
+			keypool_add_tokens(j->prov->pool, j->key_idx, u->total_tokens > 0 ?
+			    u->total_tokens : (u->input_tokens > 0 ? u->input_tokens : 0) +
+			    (u->output_tokens > 0 ? u->output_tokens : 0));
 	}
 	n = worker_node(WEV_DONE, j->id);
 	if (u != NULL)
@@ -624,6 +729,27 @@ worker_fail(struct job *j, struct apierr *err, int complete)
 	struct wnode *n;
 	long delay;
 
+	/* A rate-limited key rests and the request moves to the next one; only when no key
+	 * is free does the wait (or the clear failure) of worker_take_key follow. */
+	if (!j->got_token && err->cls == APIERR_RATE_LIMIT && p->pool != NULL &&
+	    j->key_idx >= 0 && keypool_count(p->pool) > 1) {
+		keypool_block(p->pool, j->key_idx, err->retry_after_s);
+		j->key_idx = -1;
+		worker_job_reset_http(j);
+		j->state = JOB_WAIT;
+		j->due = worker_now();
+		if (keypool_wait(p->pool, worker_estimate(j->req)) == 0) {
+			n = worker_node(WEV_RETRY, j->id);
+			n->ev.attempt = j->attempt;
+			n->ev.delay_ms = 0;
+			n->ev.error = err;
+			n->ev.rotated = 1;
+			worker_push(j->w, n);
+		} else {
+			apierr_free(err);
+		}
+		return;
+	}
 	if (!j->got_token && j->attempt <= p->max_retries && retry_error_retryable(err)) {
 		delay = retry_delay_ms(j->attempt - 1, err->retry_after_s, p->max_retry_delay_s,
 		    retry_random01());
@@ -813,8 +939,8 @@ worker_run_timers(struct worker *w)
 		}
 		if (j->due > now)
 			continue;
-		if (j->state == JOB_WAIT)
-			worker_start_attempt(j);
+		if (j->state == JOB_WAIT && worker_start_attempt(j) != 0)
+			continue;
 		if (j->state == JOB_SIM && j->due <= now)
 			worker_sim_step(j, now);
 	}
@@ -864,6 +990,7 @@ worker_job_add(struct worker *w, struct wreq *rq)
 	j->id = rq->id;
 	j->w = w;
 	j->attempt = 1;
+	j->key_idx = -1;
 	j->t_submit = worker_now();
 	j->t_first = -1;
 	if (rq->type == WREQ_MODELS) {

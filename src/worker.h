@@ -22,6 +22,14 @@
  * dequeued, so a slow reader receives fewer, larger events and never falls behind.
  * A models request produces exactly one WEV_MODELS.
  *
+ * Key pools: when req->provider->pool is set, every attempt takes its key from the pool
+ * (keypool_acquire). A 429 rate limit rests that key (keypool_block) and the next free key
+ * is tried at once, without counting as a retry; a lone key follows the ordinary retry
+ * policy instead, where the server's retry-after is a better guide than a fixed backoff.
+ * When no key is free, the stream waits (a RETRY with key_wait) if the wait fits the
+ * pool's key_wait, else it ends with an APIERR_LOCAL rate-limit error saying when the
+ * first key frees up. The pool belongs to the config, which must outlive the worker.
+ *
  * Threads: worker_submit/cancel/models/next/stop are called from one thread (the UI's);
  * they only take the queue locks and wake the worker with curl_multi_wakeup().
  */
@@ -56,6 +64,10 @@ struct wevent {
 	struct usage usage;      /* USAGE, DONE */
 	int attempt;             /* RETRY: the attempt about to start (2 = first retry) */
 	long delay_ms;           /* RETRY: wait before it */
+	int key_wait;            /* RETRY: every key of the provider's pool is rate-limited;
+	                          * error->message says so, delay_ms is the wait for one */
+	int rotated;             /* RETRY: the key got a 429 and rests; the next key is
+	                          * tried at once (delay_ms 0, not counted as a retry) */
 	struct apierr *error;    /* RETRY: why; DONE/MODELS: the failure, or NULL */
 	char *finish_reason;     /* DONE: provider-native, or NULL */
 	int complete;            /* DONE: the protocol terminator was seen */

@@ -6,7 +6,8 @@
  * and a clean shutdown on SIGTERM/SIGINT or after --max-seconds. What the server says lives
  * in fs-proto.c; see tests/fakeserver/README.md for the options and magic words.
  *
- *   fakeserver [--port N] [--port-file FILE] [--key KEY] [--log FILE] [--vectors FILE]
+ *   fakeserver [--port N] [--port-file FILE] [--key KEY]... [--limit-key KEY] [--log FILE]
+ *              [--vectors FILE]
  *              [--max-seconds S]
  */
 #include <arpa/inet.h>
@@ -58,8 +59,8 @@ fs_on_signal(int sig)
 static void
 fs_usage(FILE *f)
 {
-	fputs("usage: fakeserver [--port N] [--port-file FILE] [--key KEY] [--log FILE]\n"
-	      "                  [--vectors FILE] [--max-seconds S]\n", f);
+	fputs("usage: fakeserver [--port N] [--port-file FILE] [--key KEY]... [--limit-key KEY]\n"
+	      "                  [--log FILE] [--vectors FILE] [--max-seconds S]\n", f);
 }
 
 /*
@@ -308,6 +309,7 @@ main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "port-file", required_argument, NULL, 'f' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "limit-key", required_argument, NULL, 'L' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "vectors", required_argument, NULL, 'v' },
 		{ "max-seconds", required_argument, NULL, 'm' },
@@ -325,7 +327,14 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'p': port = fs_parse_num("port", optarg, 65535); break;
 		case 'f': port_file = optarg; break;
-		case 'k': server.key = optarg; break;
+		case 'k':
+			if (server.nkeys == FS_MAX_KEYS) {
+				fprintf(stderr, "fakeserver: at most %d --key options\n", FS_MAX_KEYS);
+				return 2;
+			}
+			server.keys[server.nkeys++] = optarg;
+			break;
+		case 'L': server.limit_key = optarg; break;
 		case 'l': log_path = optarg; break;
 		case 'v': vec_opt = optarg; break;
 		case 'm': max_seconds = fs_parse_num("max-seconds", optarg, 86400 * 365); break;

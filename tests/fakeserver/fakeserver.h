@@ -17,9 +17,13 @@
 
 struct fs_vectors;
 
+#define FS_MAX_KEYS 8
+
 /* Server-wide state, read-only after startup except where a lock guards it. */
 struct fs_server {
-	const char *key;            /* required API key, or NULL for none */
+	const char *keys[FS_MAX_KEYS]; /* accepted API keys (--key, repeatable); none: no auth */
+	int nkeys;
+	const char *limit_key;      /* --limit-key: accepted, but chat answers 429, or NULL */
 	int log_fd;                 /* --log file opened with O_APPEND, or -1 */
 	int stop_rd;                /* read end of the stop pipe: readable once stopping */
 	struct fs_vectors *vectors; /* loaded --vectors file, or NULL */

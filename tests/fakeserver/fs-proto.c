@@ -554,7 +554,47 @@ fs_whole(struct fs_conn *c, const struct fs_chat *chat)
 	buf_free(&hdrs);
 }
 
-/* Does the request carry the configured key in the protocol's place? *missing if none at all. */
+/* Is s one of the keys the server accepts (or the rate-limited one)? */
+static bool
+fs_key_known(const struct fs_server *srv, const char *s)
+{
+	int i;
+
+	if (s == NULL)
+		return false;
+	for (i = 0; i < srv->nkeys; i++)
+		if (strcmp(s, srv->keys[i]) == 0)
+			return true;
+	return srv->limit_key != NULL && strcmp(s, srv->limit_key) == 0;
+}
+
+/* Does the request carry key in the protocol's place? */
+static bool
+fs_key_sent(const struct fs_request *req, enum fs_proto proto, const char *key)
+{
+	const char *auth = fs_header_get(req, "authorization");
+	const char *xkey = fs_header_get(req, "x-api-key");
+	const char *gkey = fs_header_get(req, "x-goog-api-key");
+	struct buf q = BUF_INIT;
+	bool bearer = auth != NULL && strncmp(auth, "Bearer ", 7) == 0, sent = false;
+
+	switch (proto) {
+	case FS_ANTHROPIC:
+		sent = (xkey != NULL && strcmp(xkey, key) == 0) || (bearer && strcmp(auth + 7, key) == 0);
+		break;
+	case FS_GEMINI:
+		sent = (fs_query_get(req, "key", &q) && strcmp(buf_str(&q), key) == 0) ||
+		    (gkey != NULL && strcmp(gkey, key) == 0);
+		break;
+	default:
+		sent = bearer && strcmp(auth + 7, key) == 0;
+		break;
+	}
+	buf_free(&q);
+	return sent;
+}
+
+/* Does the request carry an accepted key in the protocol's place? *missing if none at all. */
 static bool
 fs_auth_ok(const struct fs_server *srv, const struct fs_request *req, enum fs_proto proto,
     bool *missing)
@@ -566,22 +606,21 @@ fs_auth_ok(const struct fs_server *srv, const struct fs_request *req, enum fs_pr
 	bool ok = false, bearer = auth != NULL && strncmp(auth, "Bearer ", 7) == 0;
 
 	*missing = false;
-	if (srv->key == NULL)
+	if (srv->nkeys == 0 && srv->limit_key == NULL)
 		return true;
 	switch (proto) {
 	case FS_ANTHROPIC:
-		ok = (xkey != NULL && strcmp(xkey, srv->key) == 0) ||
-		    (bearer && strcmp(auth + 7, srv->key) == 0);
+		ok = fs_key_known(srv, xkey) || (bearer && fs_key_known(srv, auth + 7));
 		*missing = xkey == NULL && !bearer;
 		break;
 	case FS_GEMINI:
 		if (fs_query_get(req, "key", &q))
-			ok = strcmp(buf_str(&q), srv->key) == 0;
-		ok = ok || (gkey != NULL && strcmp(gkey, srv->key) == 0);
+			ok = fs_key_known(srv, buf_str(&q));
+		ok = ok || fs_key_known(srv, gkey);
 		*missing = gkey == NULL && q.len == 0;
 		break;
 	default:
-		ok = bearer && strcmp(auth + 7, srv->key) == 0;
+		ok = bearer && fs_key_known(srv, auth + 7);
 		*missing = !bearer;
 		break;
 	}
@@ -718,6 +757,8 @@ fs_chat(struct fs_conn *c, const struct fs_request *req, enum fs_proto proto)
 		c->dead = true;
 	else if (!fs_auth_ok(srv, req, proto, &missing))
 		fs_reply_auth(c, proto, missing);
+	else if (srv->limit_key != NULL && fs_key_sent(req, proto, srv->limit_key))
+		fs_reply_error(c, &chat, 429);
 	else if ((err = fs_chat_error_status(srv, &chat, parsed)) > 0)
 		fs_reply_error(c, &chat, err);
 	else

@@ -322,6 +322,25 @@ tap_eq "--key: model list without key is 401" 401 "$code"
 tap_check "log never contains a header value or ?key= value" bash -c "! grep -qF -- '$KEY' '$LOG' && ! grep -q 'Bearer' '$LOG'"
 tap_check "log masks ?key= in the path" grep -qF 'alt=sse&key=REDACTED' "$LOG"
 
+# ---- Several keys and a rate-limited one (a third server) ---------------------------------
+fs_stop
+fs_start --key "$KEY" --key sk-second --limit-key sk-limited || exit 1
+U=$FS_URL
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer sk-second" "$U/v1/chat/completions" -d "$(oa 'tokens=1')")
+tap_eq "--key twice: the second key is accepted too" 200 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KEY" "$U/v1/chat/completions" -d "$(oa 'tokens=1')")
+tap_eq "--key twice: the first key is still accepted" 200 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer sk-other" "$U/v1/chat/completions" -d "$(oa 'tokens=1')")
+tap_eq "--key twice: any other key is 401" 401 "$code"
+code=$(curl -s -o "$T/k6" -w '%{http_code}' -H "Authorization: Bearer sk-limited" "$U/v1/chat/completions" -d "$(oa 'tokens=1')")
+tap_check "--limit-key: openai chat with that key is 429 rate_limit_exceeded" \
+	bash -c "[ $code = 429 ] && grep -qF rate_limit_exceeded '$T/k6'"
+code=$(curl -s -o "$T/k7" -w '%{http_code}' -H "x-api-key: sk-limited" "$U/v1/messages" -d "$(an 'tokens=1')")
+tap_check "--limit-key: anthropic chat with that key is 429 rate_limit_error" \
+	bash -c "[ $code = 429 ] && grep -qF rate_limit_error '$T/k7'"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer sk-limited" "$U/v1/models")
+tap_eq "--limit-key: the model list still answers" 200 "$code"
+
 # ---- Lifecycle ----------------------------------------------------------------------------
 curl -sN "$U/v1/chat/completions" -H "Authorization: Bearer $KEY" -d "$(oa 'tokens=4 fault=stall')" >/dev/null 2>&1 &
 cpid=$!

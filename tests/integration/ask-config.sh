@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# `natter ask` driven by the config: parameters refused before anything is sent (the fake
+# server's log stays empty), -P for any parameter, prompt templates rendered into the request
+# body (-T, -V, -V name=@FILE, PROMPT as the first unset variable, missing variables named),
+# model defaults and aliases, and a broken user config reported as file:line:col lines while
+# ask still answers with the shipped defaults.
+set -u
+. "$TESTS/integration/lib.sh"
+
+isolated_home
+unset NATTER_MODEL NATTER_PROVIDER NATTER_MAX_RETRIES
+KEY=sk-askcfg-KEY-80211
+export CFG_KEY=$KEY
+LOG=$LIB_TMP/fs.log
+fs_start --key "$KEY" --log "$LOG" || exit 0
+OUT=$LIB_TMP/out
+ERR=$LIB_TMP/err
+mkdir -p "$XDG_CONFIG_HOME/natter"
+CFG=$XDG_CONFIG_HOME/natter/natter.yaml
+cat >"$CFG" <<EOF
+defaults: {seed: 7}
+providers:
+  fake:
+    protocol: openai
+    base_url: $FS_URL/v1
+    key_env: CFG_KEY
+models:
+  strict:
+    provider: fake
+    id: strict-model
+    aliases: [st]
+    params: {temperature: [0, 1], top_k: false}
+    defaults: {max_tokens: 321}
+templates:
+  shout:
+    description: test template
+    system: "You answer in {lang}."
+    user: "Say {what} loudly: {rest}"
+    defaults: {lang: English}
+    model: strict
+    params: {temperature: 0.5}
+EOF
+
+ask() {
+	"$NATTER" ask "$@" >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+}
+expect() {
+	local d=$1
+	shift
+	if "$@"; then
+		tap_ok "$d"
+	else
+		tap_fail "$d" "rc=$RC" "stdout: $(head -c 400 "$OUT")" "stderr: $(head -c 600 "$ERR")"
+	fi
+}
+has_err() { grep -q -- "$1" "$ERR"; }
+lines() { wc -l <"$LOG" | tr -d ' '; }
+last() { tail -n 1 "$LOG"; }
+
+# Parameters: the model's range and the parameters it does not accept, before sending.
+n=$(lines)
+ask -m strict -t 1.5 "tokens=2"
+expect "temperature above the model's range: refused naming the limit, exit 2" \
+	eval 'test "$RC" -eq 2 && has_err "temperature" && has_err "1" && test ! -s "$OUT"'
+ask -m st -P top_k=5 "tokens=2"
+expect "a parameter the model does not accept (-P top_k): refused, exit 2" \
+	eval 'test "$RC" -eq 2 && has_err "strict does not accept top_k"'
+ask -m strict -P no_such=1 "tokens=2"
+expect "-P with an unknown parameter: usage error naming it" \
+	eval 'test "$RC" -eq 2 && has_err "no_such"'
+tap_eq "nothing refused reached the server" "$n" "$(lines)"
+
+# Layering: config defaults (seed), model defaults (max_tokens), command line (-P).
+ask -m strict -P frequency_penalty=0.5 "tokens=2"
+expect "accepted parameters: the reply arrives" eval 'test "$RC" -eq 0 && test "$(cat "$OUT")" = "w1 w2"'
+tap_check "the request carries config, model and command-line parameters" \
+	bash -c "tail -n 1 '$LOG' | grep -q '\"seed\":7' && tail -n 1 '$LOG' | grep -q '\"max_tokens\":321' &&
+	tail -n 1 '$LOG' | grep -q '\"frequency_penalty\":0.5' && tail -n 1 '$LOG' | grep -q '\"model\":\"strict-model\"'"
+
+# Templates: -V, @FILE, PROMPT filling the first unset variable, the template's model.
+printf 'int main(void) { return 0; }\n' >"$LIB_TMP/code.c"
+ask -T shout -V what=@"$LIB_TMP/code.c" "tokens=2"
+expect "template with -V name=@FILE and PROMPT: answered" \
+	eval 'test "$RC" -eq 0 && test "$(cat "$OUT")" = "w1 w2"'
+tap_check "the rendered prompt, the template's system, model and params are in the request" \
+	bash -c "tail -n 1 '$LOG' | grep -qF 'Say int main(void) { return 0; }' &&
+	tail -n 1 '$LOG' | grep -qF 'loudly: tokens=2' && tail -n 1 '$LOG' | grep -qF 'You answer in English.' &&
+	tail -n 1 '$LOG' | grep -qF '\"model\":\"strict-model\"' && tail -n 1 '$LOG' | grep -qF '\"temperature\":0.5'"
+n=$(lines)
+ask -T shout -V lang=French
+expect "missing template variables: named, exit 2, nothing sent" \
+	eval 'test "$RC" -eq 2 && has_err "missing variables: what, rest"'
+ask -T shuot "x"
+expect "unknown template: suggests the nearest, exit 2" \
+	eval 'test "$RC" -eq 2 && has_err "did you mean .shout."'
+tap_eq "failed templates sent nothing" "$n" "$(lines)"
+ask -T code_review -V language=C -V code=@"$LIB_TMP/code.c" -m fake/any-model
+expect "a shipped template (code_review) with a model the config does not list" \
+	eval 'test "$RC" -eq 0 && grep -q "^This is fakeserver answering" "$OUT"'
+ask -T code_review -V language=C -V code=x "extra words"
+expect "PROMPT with every template variable already set: usage error" \
+	eval 'test "$RC" -eq 2 && has_err "no variable left for PROMPT"'
+tap_check "code_review renders language and code into the request" \
+	bash -c "tail -n 1 '$LOG' | grep -qF 'careful senior C reviewer' &&
+	tail -n 1 '$LOG' | grep -qF 'int main(void)' && tail -n 1 '$LOG' | grep -qF '\"model\":\"any-model\"'"
+
+# A broken user config: file:line:col errors on stderr, the shipped defaults still answer.
+cat >"$CFG" <<EOF
+models:
+  oops:
+    provider: nosuch
+    temperature: hot
+EOF
+NATTER_SIM_RATE=0 ask "hello there"
+expect "broken config: file:line:col errors on stderr, simulated answer with the defaults" \
+	eval 'test "$RC" -eq 0 && grep -q "hello there" "$OUT" &&
+	grep -qE "natter.yaml:[0-9]+:[0-9]+: " "$ERR" && has_err "using the defaults"'
