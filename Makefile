@@ -73,20 +73,28 @@ check: deps
 
 tests: $(BUILD)/natter $(UNIT_B) $(FAKE_B)
 
+# V=1 shows full command lines.
+Q = $(if $(V),,@)
+SRCS = $(filter %.c %.o,$^)
+
 $(BUILD)/natter: $(MAIN_O) $(LIB_O) $(UI_O)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_O) $(UI_O)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) -lcmocka
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL) -lcmocka
 
-$(BUILD)/fakeserver: $(FAKE_C) $(BUILD)/src/buf.o $(BUILD)/src/xmalloc.o
+$(BUILD)/fakeserver: $(FAKE_C) $(BUILD)/src/buf.o $(BUILD)/src/xmalloc.o $(BUILD)/src/log.o
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL)
 
 # Fuzz targets: libFuzzer with ASan+UBSan, built from the library sources with clang.
 FUZZ_COMMON = $(STD) -g -O1 -fno-sanitize-recover=all $(CPPFLAGS_ALL) $(PKG_CFLAGS) -Wall -Wextra -Werror
@@ -97,11 +105,13 @@ FUZZ_O = $(SRC_C:%.c=build/fuzz/obj/%.o)
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_COMMON) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+	@echo "  FUZZCC  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_COMMON) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_O)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LIBS_ALL)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(SRCS) $(LIBS_ALL)
 
 fuzz: deps fuzz-build
 	@for f in $(FUZZ_B); do \
