@@ -91,10 +91,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_O) $(UI_O)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL) -lcmocka
 
-$(BUILD)/fakeserver: $(FAKE_C) $(BUILD)/src/buf.o $(BUILD)/src/xmalloc.o $(BUILD)/src/log.o
+$(BUILD)/fakeserver: $(FAKE_C) $(wildcard tests/fakeserver/*.h) $(BUILD)/src/buf.o $(BUILD)/src/xmalloc.o $(BUILD)/src/log.o
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) $(LIBS_ALL)
 
 # Fuzz targets: libFuzzer with ASan+UBSan, built from the library sources with clang.
 FUZZ_COMMON = $(STD) -g -O1 -fno-sanitize-recover=all $(CPPFLAGS_ALL) $(PKG_CFLAGS) -Wall -Wextra -Werror

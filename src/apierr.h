@@ -11,7 +11,8 @@
 enum apierr_kind {
 	APIERR_STREAM,    /* inside a 200 stream */
 	APIERR_HTTP,      /* non-2xx response */
-	APIERR_BLOCKED,   /* prompt blocked (Gemini promptFeedback.blockReason) */
+	APIERR_KIND_BLOCKED, /* prompt blocked (Gemini promptFeedback.blockReason); the
+	                      * class of the same name is APIERR_BLOCKED */
 	APIERR_TRANSPORT, /* curl: connect, TLS, timeout, reset */
 	APIERR_LOCAL,     /* refused before sending: no key, bad parameter, unknown model */
 };
@@ -64,5 +65,9 @@ const char *apierr_kind_name(enum apierr_kind kind);
 char *apierr_format(const struct apierr *e);
 /* What to do next, e.g. "set ANTHROPIC_API_KEY"; NULL when there is nothing to say. */
 const char *apierr_hint(const struct apierr *e);
+/* Set cls and retryable from status, type, code, reason and message (protocols.md §B).
+ * A class already set (e.g. by the transport) is kept when nothing more specific matches;
+ * callers apply a server's x-should-retry header afterwards. */
+void apierr_classify(struct apierr *e);
 
 #endif

@@ -13,5 +13,8 @@
 #define EXIT_INTERRUPTED 130 /* Ctrl+C / SIGINT */
 
 /* Declarations, one per src/cmd-NAME.c. */
+int cmd_ask(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
 
 #endif

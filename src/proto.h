@@ -64,4 +64,33 @@ extern const struct proto proto_simulated;
 const struct proto *proto_find(const char *name);
 void model_list_free(struct model_list *l);
 
+/* Helpers shared by the adapters (src/proto.c). */
+struct cJSON;
+/* Parse len bytes as JSON (trailing whitespace allowed); NULL when it is not JSON. */
+struct cJSON *proto_json_parse(const char *data, size_t len);
+/* obj[key] when it is a string, else NULL. */
+const char *proto_json_string(const struct cJSON *obj, const char *key);
+/* Store obj[key] in *out when it is a number; returns 1 when it was. */
+int proto_json_long(const struct cJSON *obj, const char *key, long *out);
+/* Fill e from an error object ({message, type|status, code, details, ...}). */
+void proto_error_from_json(struct apierr *e, const struct cJSON *err);
+/* Fill e from any error body natter knows (OpenAI, Anthropic, Gemini incl. one-element
+ * arrays, Ollama, vLLM), falling back to the body's first line for non-JSON bodies. */
+void proto_error_body(const char *body, size_t len, struct apierr *e);
+/* The first non-blank line of body, trimmed, controls removed, at most ~300 bytes. */
+char *proto_body_excerpt(const char *body, size_t len);
+/* Report an error found inside a 200 stream: classify it and hand it to the stream. */
+void proto_stream_error(struct stream *s, struct apierr *e);
+/* Content-Type (when there is a body) and Accept headers. */
+void proto_common_headers(struct http_req *out, const char *accept);
+/* The provider's extra headers, added after the adapter's own so that they come last. */
+void proto_extra_headers(const struct provider *p, struct http_req *out);
+/* Serialise root as the request body and free root. */
+void proto_set_body(struct http_req *out, struct cJSON *root);
+/* Append one model to a list. */
+void model_list_add(struct model_list *l, const char *id, const char *display_name,
+    long context_window, long max_output);
+/* Percent-encode s for a URL query value. Caller frees. */
+char *proto_url_escape(const char *s);
+
 #endif

@@ -60,6 +60,7 @@ struct stream {
 	int terminated;              /* the protocol terminator was seen */
 	int complete;                /* decided at stream_finish */
 	int finished;                /* stream_finish was called */
+	int eof_partial;             /* input ended inside an unfinished event or line */
 	int keep_text;               /* accumulate text/reasoning (default 1) */
 	size_t ntext_deltas;         /* count of text + reasoning deltas */
 
@@ -86,5 +87,9 @@ void stream_error(struct stream *s, struct apierr *e);
 
 /* The result as a JSON object, the same shape as "expected" in stream-vectors.json. */
 void stream_summary_json(const struct stream *s, struct buf *out);
+/* A usage object with only the reported counts. */
+void stream_usage_json(const struct usage *u, struct buf *out);
+/* One error as a JSON object in that shape; full adds "class" and "request_id". */
+void stream_error_json(const struct apierr *e, int full, struct buf *out);
 
 #endif

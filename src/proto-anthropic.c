@@ -1,0 +1,280 @@
+/*
+ * Anthropic Messages (protocols.md §A.2): x-api-key auth, a top-level system prompt, a
+ * required max_tokens, and a stream of named events. Events are dispatched on the SSE
+ * event name, falling back to data.type for compatible servers that omit "event:" lines.
+ * Usage is message_start's input count plus the cumulative output count of the last
+ * message_delta; tool-argument and signature deltas are never shown.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "apierr.h"
+#include "http.h"
+#include "proto.h"
+#include "provider.h"
+#include "request.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+/* max_tokens is required by the API; this applies when the user set none. */
+#define ANTHROPIC_DEFAULT_MAX_TOKENS 4096
+
+/* Add the auth and version headers every Anthropic request needs. */
+static void
+anthropic_auth(const struct provider *p, struct http_req *out)
+{
+	if (p != NULL && p->key != NULL && p->key[0] != '\0')
+		http_req_header(out, "x-api-key: %s", p->key);
+	http_req_header(out, "anthropic-version: 2023-06-01");
+}
+
+/* The thinking budget for a request: the explicit budget, else one derived from the
+ * effort level; 0 when thinking is off. */
+static long
+anthropic_budget(const struct params *pp)
+{
+	const char *eff = pp->reasoning_effort;
+
+	if (pp->set & PARAM_REASONING_BUDGET)
+		return pp->reasoning_budget > 0 ? pp->reasoning_budget : 0;
+	if (!(pp->set & PARAM_REASONING_EFFORT) || eff == NULL)
+		return 0;
+	if (strcmp(eff, "low") == 0 || strcmp(eff, "minimal") == 0)
+		return 1024;
+	if (strcmp(eff, "medium") == 0)
+		return 4096;
+	if (strcmp(eff, "high") == 0)
+		return 16384;
+	return 0;
+}
+
+/* Build POST {base}/messages. */
+static void
+anthropic_build_chat(const struct request *req, struct http_req *out)
+{
+	const struct provider *p = req->provider;
+	const struct params *pp = &req->params;
+	char *url = http_join(p != NULL ? p->base_url : "", "messages");
+	cJSON *root = cJSON_CreateObject(), *msgs, *m;
+	struct buf system = BUF_INIT;
+	long max_tokens, budget = anthropic_budget(pp);
+	size_t i;
+
+	http_req_init(out, "POST", url);
+	free(url);
+	proto_common_headers(out, "text/event-stream");
+	anthropic_auth(p, out);
+	proto_extra_headers(p, out);
+
+	/* The API has no system role: system messages from the history join the prompt. */
+	if (req->system != NULL)
+		buf_puts(&system, req->system);
+	for (i = 0; i < req->nmsgs; i++) {
+		if (req->msgs[i].role != ROLE_SYSTEM)
+			continue;
+		if (system.len > 0)
+			buf_puts(&system, "\n\n");
+		buf_puts(&system, req->msgs[i].content);
+	}
+	max_tokens = (pp->set & PARAM_MAX_TOKENS) && pp->max_tokens > 0 ? pp->max_tokens :
+	    ANTHROPIC_DEFAULT_MAX_TOKENS + budget;
+	cJSON_AddStringToObject(root, "model", req->model);
+	cJSON_AddNumberToObject(root, "max_tokens", (double)max_tokens);
+	if (system.len > 0)
+		cJSON_AddStringToObject(root, "system", system.data);
+	buf_free(&system);
+	msgs = cJSON_AddArrayToObject(root, "messages");
+	for (i = 0; i < req->nmsgs; i++) {
+		if (req->msgs[i].role == ROLE_SYSTEM)
+			continue;
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "role",
+		    req->msgs[i].role == ROLE_ASSISTANT ? "assistant" : "user");
+		cJSON_AddStringToObject(m, "content", req->msgs[i].content);
+		cJSON_AddItemToArray(msgs, m);
+	}
+	cJSON_AddTrueToObject(root, "stream");
+	if (pp->set & PARAM_TEMPERATURE)
+		cJSON_AddNumberToObject(root, "temperature", pp->temperature);
+	if (pp->set & PARAM_TOP_P)
+		cJSON_AddNumberToObject(root, "top_p", pp->top_p);
+	if (pp->set & PARAM_TOP_K)
+		cJSON_AddNumberToObject(root, "top_k", (double)pp->top_k);
+	if ((pp->set & PARAM_STOP) && pp->nstop > 0) {
+		cJSON *stop = cJSON_AddArrayToObject(root, "stop_sequences");
+		int k;
+
+		for (k = 0; k < pp->nstop && k < PARAM_MAX_STOP; k++)
+			cJSON_AddItemToArray(stop, cJSON_CreateString(pp->stop[k]));
+	}
+	if (budget > 0) {
+		m = cJSON_AddObjectToObject(root, "thinking");
+		cJSON_AddStringToObject(m, "type", "enabled");
+		cJSON_AddNumberToObject(m, "budget_tokens", (double)budget);
+	}
+	proto_set_body(out, root);
+}
+
+/* Take the counts from a usage object: input from message_start, output cumulative. */
+static void
+anthropic_usage(struct stream *s, const cJSON *u)
+{
+	struct usage us = USAGE_NONE;
+
+	if (!cJSON_IsObject(u))
+		return;
+	proto_json_long(u, "input_tokens", &us.input_tokens);
+	proto_json_long(u, "output_tokens", &us.output_tokens);
+	stream_usage(s, &us);
+}
+
+/* Emit the text or thinking carried by a delta or an opening content block. */
+static void
+anthropic_block_text(struct stream *s, const cJSON *d)
+{
+	const char *type = proto_json_string(d, "type"), *v;
+
+	if (type == NULL)
+		return;
+	if ((strcmp(type, "text_delta") == 0 || strcmp(type, "text") == 0) &&
+	    (v = proto_json_string(d, "text")) != NULL)
+		stream_text(s, v, strlen(v));
+	else if ((strcmp(type, "thinking_delta") == 0 || strcmp(type, "thinking") == 0) &&
+	    (v = proto_json_string(d, "thinking")) != NULL)
+		stream_reasoning(s, v, strlen(v));
+	/* signature_delta, input_json_delta, citations_delta, redacted_thinking and tool
+	 * blocks carry nothing to print. */
+}
+
+/* Map one event to deltas. */
+static void
+anthropic_on_event(struct stream *s, const char *event, const char *data, size_t len)
+{
+	cJSON *root;
+	const char *type = event;
+	const char *v;
+
+	if (len == 0)
+		return;
+	root = proto_json_parse(data, len);
+	if (type == NULL || strcmp(type, "message") == 0)
+		type = proto_json_string(root, "type");
+	if (type == NULL) {
+		cJSON_Delete(root);
+		return;
+	}
+	if (strcmp(type, "error") == 0) {
+		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+		const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
+
+		if (root == NULL) {
+			free(e->message);
+			e->message = proto_body_excerpt(data, len);
+		} else {
+			proto_error_from_json(e, err != NULL ? err : root);
+		}
+		if ((v = proto_json_string(root, "request_id")) != NULL)
+			e->request_id = xstrdup(v);
+		proto_stream_error(s, e);
+	} else if (strcmp(type, "message_start") == 0) {
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+
+		anthropic_usage(s, cJSON_GetObjectItemCaseSensitive(msg, "usage"));
+	} else if (strcmp(type, "content_block_start") == 0) {
+		anthropic_block_text(s, cJSON_GetObjectItemCaseSensitive(root, "content_block"));
+	} else if (strcmp(type, "content_block_delta") == 0) {
+		anthropic_block_text(s, cJSON_GetObjectItemCaseSensitive(root, "delta"));
+	} else if (strcmp(type, "message_delta") == 0) {
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "delta");
+
+		if ((v = proto_json_string(d, "stop_reason")) != NULL)
+			stream_finish_reason(s, v);
+		anthropic_usage(s, cJSON_GetObjectItemCaseSensitive(root, "usage"));
+	} else if (strcmp(type, "message_stop") == 0) {
+		s->terminated = 1;
+	}
+	/* ping, content_block_stop and unknown events are ignored, as the docs ask. */
+	cJSON_Delete(root);
+}
+
+/* Complete only when message_stop arrived. */
+static void
+anthropic_on_eof(struct stream *s)
+{
+	s->complete = s->terminated && s->error == NULL;
+}
+
+/* Fill e from {"type":"error","error":{type,message},"request_id"}. */
+static void
+anthropic_parse_error(const char *body, size_t len, const struct http_headers *h,
+    struct apierr *e)
+{
+	(void)h;
+	proto_error_body(body, len, e);
+}
+
+/* Build GET {base}/models, one page of up to 1000 models after the page's last id. */
+static void
+anthropic_build_models(const struct provider *p, const char *page, struct http_req *out)
+{
+	char *path, *url, *esc = NULL;
+
+	if (page != NULL) {
+		esc = proto_url_escape(page);
+		path = xasprintf("models?limit=1000&after_id=%s", esc);
+	} else {
+		path = xstrdup("models?limit=1000");
+	}
+	url = http_join(p->base_url, path);
+	http_req_init(out, "GET", url);
+	free(url);
+	free(path);
+	free(esc);
+	proto_common_headers(out, "application/json");
+	anthropic_auth(p, out);
+	proto_extra_headers(p, out);
+}
+
+/* Parse {"data":[{id,display_name,max_input_tokens?,max_tokens?}],"has_more","last_id"}. */
+static int
+anthropic_parse_models(const char *body, size_t len, struct model_list *out, char **next)
+{
+	cJSON *root = proto_json_parse(body, len), *data, *m;
+	const char *last;
+
+	*next = NULL;
+	data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	if (!cJSON_IsArray(data)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	cJSON_ArrayForEach(m, data) {
+		const char *id = proto_json_string(m, "id");
+		long ctx = 0, maxo = 0;
+
+		if (id == NULL || id[0] == '\0')
+			continue;
+		proto_json_long(m, "max_input_tokens", &ctx);
+		proto_json_long(m, "max_tokens", &maxo);
+		model_list_add(out, id, proto_json_string(m, "display_name"), ctx, maxo);
+	}
+	last = proto_json_string(root, "last_id");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "has_more")) && last != NULL &&
+	    last[0] != '\0')
+		*next = xstrdup(last);
+	cJSON_Delete(root);
+	return 0;
+}
+
+const struct proto proto_anthropic = {
+	.name = "anthropic",
+	.framing = FRAMING_SSE,
+	.build_chat = anthropic_build_chat,
+	.on_event = anthropic_on_event,
+	.on_eof = anthropic_on_eof,
+	.parse_error = anthropic_parse_error,
+	.build_models = anthropic_build_models,
+	.parse_models = anthropic_parse_models,
+};

@@ -1,0 +1,337 @@
+/*
+ * Google Gemini streamGenerateContent with alt=sse (protocols.md §A.3): x-goog-api-key
+ * auth, roles user/model, sampling knobs inside generationConfig, and a stream with no
+ * terminator, where only a finishReason followed by a clean EOF means the reply is whole.
+ * Thought parts are reasoning; a blocked prompt arrives as promptFeedback, not as an error.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "apierr.h"
+#include "http.h"
+#include "proto.h"
+#include "provider.h"
+#include "request.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+/* Add the auth header. */
+static void
+gemini_auth(const struct provider *p, struct http_req *out)
+{
+	if (p != NULL && p->key != NULL && p->key[0] != '\0')
+		http_req_header(out, "x-goog-api-key: %s", p->key);
+}
+
+/* The thinking budget: explicit, else derived from the effort level; -1 when unset. */
+static long
+gemini_budget(const struct params *pp)
+{
+	const char *eff = pp->reasoning_effort;
+
+	if (pp->set & PARAM_REASONING_BUDGET)
+		return pp->reasoning_budget;
+	if (!(pp->set & PARAM_REASONING_EFFORT) || eff == NULL)
+		return -1;
+	if (strcmp(eff, "none") == 0)
+		return 0;
+	if (strcmp(eff, "low") == 0 || strcmp(eff, "minimal") == 0)
+		return 1024;
+	if (strcmp(eff, "medium") == 0)
+		return 8192;
+	if (strcmp(eff, "high") == 0)
+		return 24576;
+	return -1;
+}
+
+/* The generationConfig object, or NULL when no parameter is set. */
+static cJSON *
+gemini_generation_config(const struct params *pp)
+{
+	cJSON *gc = cJSON_CreateObject();
+	long budget = gemini_budget(pp);
+
+	if (pp->set & PARAM_TEMPERATURE)
+		cJSON_AddNumberToObject(gc, "temperature", pp->temperature);
+	if (pp->set & PARAM_TOP_P)
+		cJSON_AddNumberToObject(gc, "topP", pp->top_p);
+	if (pp->set & PARAM_TOP_K)
+		cJSON_AddNumberToObject(gc, "topK", (double)pp->top_k);
+	if (pp->set & PARAM_MAX_TOKENS)
+		cJSON_AddNumberToObject(gc, "maxOutputTokens", (double)pp->max_tokens);
+	if ((pp->set & PARAM_STOP) && pp->nstop > 0) {
+		cJSON *stop = cJSON_AddArrayToObject(gc, "stopSequences");
+		int i;
+
+		for (i = 0; i < pp->nstop && i < PARAM_MAX_STOP; i++)
+			cJSON_AddItemToArray(stop, cJSON_CreateString(pp->stop[i]));
+	}
+	if (pp->set & PARAM_SEED)
+		cJSON_AddNumberToObject(gc, "seed", (double)pp->seed);
+	if (pp->set & PARAM_PRESENCE_PENALTY)
+		cJSON_AddNumberToObject(gc, "presencePenalty", pp->presence_penalty);
+	if (pp->set & PARAM_FREQUENCY_PENALTY)
+		cJSON_AddNumberToObject(gc, "frequencyPenalty", pp->frequency_penalty);
+	if (budget >= 0) {
+		cJSON *tc = cJSON_AddObjectToObject(gc, "thinkingConfig");
+
+		cJSON_AddNumberToObject(tc, "thinkingBudget", (double)budget);
+		/* Without this the API thinks but streams no thought summaries. */
+		if (budget != 0)
+			cJSON_AddTrueToObject(tc, "includeThoughts");
+	}
+	if (gc->child == NULL) {
+		cJSON_Delete(gc);
+		return NULL;
+	}
+	return gc;
+}
+
+/* A {"parts":[{"text":…}]} object, with a role when role is not NULL. */
+static cJSON *
+gemini_content(const char *role, const char *text)
+{
+	cJSON *c = cJSON_CreateObject(), *parts, *part;
+
+	if (role != NULL)
+		cJSON_AddStringToObject(c, "role", role);
+	parts = cJSON_AddArrayToObject(c, "parts");
+	part = cJSON_CreateObject();
+	cJSON_AddStringToObject(part, "text", text);
+	cJSON_AddItemToArray(parts, part);
+	return c;
+}
+
+/* Build POST {base}/models/{model}:streamGenerateContent?alt=sse. */
+static void
+gemini_build_chat(const struct request *req, struct http_req *out)
+{
+	const struct provider *p = req->provider;
+	const char *model = req->model;
+	cJSON *root = cJSON_CreateObject(), *contents, *gc;
+	struct buf system = BUF_INIT;
+	char *path, *url;
+	size_t i;
+
+	/* Paths take "models/x" (or "tunedModels/x"); a bare id gets the "models/" prefix. */
+	if (strchr(model, '/') != NULL)
+		path = xasprintf("%s:streamGenerateContent?alt=sse", model);
+	else
+		path = xasprintf("models/%s:streamGenerateContent?alt=sse", model);
+	url = http_join(p != NULL ? p->base_url : "", path);
+	free(path);
+	http_req_init(out, "POST", url);
+	free(url);
+	proto_common_headers(out, "text/event-stream");
+	gemini_auth(p, out);
+	proto_extra_headers(p, out);
+
+	if (req->system != NULL)
+		buf_puts(&system, req->system);
+	for (i = 0; i < req->nmsgs; i++) {
+		if (req->msgs[i].role != ROLE_SYSTEM)
+			continue;
+		if (system.len > 0)
+			buf_puts(&system, "\n\n");
+		buf_puts(&system, req->msgs[i].content);
+	}
+	contents = cJSON_AddArrayToObject(root, "contents");
+	for (i = 0; i < req->nmsgs; i++) {
+		if (req->msgs[i].role == ROLE_SYSTEM)
+			continue;
+		cJSON_AddItemToArray(contents, gemini_content(
+		    req->msgs[i].role == ROLE_ASSISTANT ? "model" : "user", req->msgs[i].content));
+	}
+	if (system.len > 0)
+		cJSON_AddItemToObject(root, "systemInstruction", gemini_content(NULL, system.data));
+	buf_free(&system);
+	if ((gc = gemini_generation_config(&req->params)) != NULL)
+		cJSON_AddItemToObject(root, "generationConfig", gc);
+	proto_set_body(out, root);
+}
+
+/* Take the counts from usageMetadata (it repeats and grows; the last one wins). */
+static void
+gemini_usage(struct stream *s, const cJSON *u)
+{
+	struct usage us = USAGE_NONE;
+
+	if (!cJSON_IsObject(u))
+		return;
+	proto_json_long(u, "promptTokenCount", &us.input_tokens);
+	proto_json_long(u, "candidatesTokenCount", &us.output_tokens);
+	proto_json_long(u, "thoughtsTokenCount", &us.reasoning_tokens);
+	proto_json_long(u, "totalTokenCount", &us.total_tokens);
+	stream_usage(s, &us);
+}
+
+/* Map one GenerateContentResponse object to deltas. */
+static void
+gemini_response(struct stream *s, const cJSON *root)
+{
+	const cJSON *err, *cand, *parts, *part, *fb;
+	const char *v;
+
+	err = cJSON_GetObjectItemCaseSensitive(root, "error");
+	if (cJSON_IsObject(err) || cJSON_IsString(err)) {
+		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+
+		proto_error_from_json(e, err);
+		proto_stream_error(s, e);
+		return;
+	}
+	cand = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "candidates"), 0);
+	parts = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(cand, "content"), "parts");
+	cJSON_ArrayForEach(part, parts) {
+		if ((v = proto_json_string(part, "text")) == NULL)
+			continue;
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(part, "thought")))
+			stream_reasoning(s, v, strlen(v));
+		else
+			stream_text(s, v, strlen(v));
+	}
+	if ((v = proto_json_string(cand, "finishReason")) != NULL && v[0] != '\0' &&
+	    strcmp(v, "FINISH_REASON_UNSPECIFIED") != 0) {
+		stream_finish_reason(s, v);
+		s->terminated = 1;
+	}
+	gemini_usage(s, cJSON_GetObjectItemCaseSensitive(root, "usageMetadata"));
+	fb = cJSON_GetObjectItemCaseSensitive(root, "promptFeedback");
+	if ((v = proto_json_string(fb, "blockReason")) != NULL && v[0] != '\0' &&
+	    strcmp(v, "BLOCK_REASON_UNSPECIFIED") != 0) {
+		const char *msg = proto_json_string(fb, "blockReasonMessage");
+		char *text = msg != NULL && msg[0] != '\0' ? xstrdup(msg) :
+		    xasprintf("the prompt was blocked (%s)", v);
+		struct apierr *e = apierr_new(APIERR_KIND_BLOCKED, APIERR_BLOCKED, text);
+
+		free(text);
+		e->reason = xstrdup(v);
+		proto_stream_error(s, e);
+	}
+}
+
+/* Map one SSE event to deltas; a JSON array (non-SSE framing) is taken element-wise. */
+static void
+gemini_on_event(struct stream *s, const char *event, const char *data, size_t len)
+{
+	cJSON *root, *item;
+
+	(void)event;
+	if (len == 0)
+		return;
+	root = proto_json_parse(data, len);
+	if (cJSON_IsObject(root)) {
+		gemini_response(s, root);
+	} else if (cJSON_IsArray(root)) {
+		cJSON_ArrayForEach(item, root)
+			if (cJSON_IsObject(item) && s->error == NULL)
+				gemini_response(s, item);
+	} else {
+		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+		char *x = proto_body_excerpt(data, len);
+
+		free(e->message);
+		e->message = xasprintf("malformed chunk from the provider: %s", x);
+		free(x);
+		proto_stream_error(s, e);
+	}
+	cJSON_Delete(root);
+}
+
+/* Complete when a finishReason arrived, no error followed, and the input ended cleanly. */
+static void
+gemini_on_eof(struct stream *s)
+{
+	s->complete = s->terminated && s->error == NULL && !s->eof_partial;
+}
+
+/* Fill e from {"error":{code,message,status,details}}, possibly array-wrapped. */
+static void
+gemini_parse_error(const char *body, size_t len, const struct http_headers *h,
+    struct apierr *e)
+{
+	(void)h;
+	proto_error_body(body, len, e);
+}
+
+/* Build GET {base}/models with a page size and the page token. */
+static void
+gemini_build_models(const struct provider *p, const char *page, struct http_req *out)
+{
+	char *path, *url, *esc = NULL;
+
+	if (page != NULL) {
+		esc = proto_url_escape(page);
+		path = xasprintf("models?pageSize=1000&pageToken=%s", esc);
+	} else {
+		path = xstrdup("models?pageSize=1000");
+	}
+	url = http_join(p->base_url, path);
+	http_req_init(out, "GET", url);
+	free(url);
+	free(path);
+	free(esc);
+	proto_common_headers(out, "application/json");
+	gemini_auth(p, out);
+	proto_extra_headers(p, out);
+}
+
+/* True when the model's supportedGenerationMethods lists generateContent. */
+static int
+gemini_can_chat(const cJSON *m)
+{
+	const cJSON *meth;
+
+	cJSON_ArrayForEach(meth, cJSON_GetObjectItemCaseSensitive(m, "supportedGenerationMethods"))
+		if (cJSON_IsString(meth) && strcmp(meth->valuestring, "generateContent") == 0)
+			return 1;
+	return 0;
+}
+
+/* Parse {"models":[{name,displayName,inputTokenLimit,outputTokenLimit,…}],
+ * "nextPageToken"}, keeping chat models and dropping the "models/" prefix from ids. */
+static int
+gemini_parse_models(const char *body, size_t len, struct model_list *out, char **next)
+{
+	cJSON *root = proto_json_parse(body, len), *models, *m;
+	const char *tok;
+
+	*next = NULL;
+	models = cJSON_GetObjectItemCaseSensitive(root, "models");
+	if (!cJSON_IsObject(root) || (models != NULL && !cJSON_IsArray(models)) ||
+	    (models == NULL && cJSON_GetObjectItemCaseSensitive(root, "error") != NULL)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	cJSON_ArrayForEach(m, models) {
+		const char *name = proto_json_string(m, "name");
+		long ctx = 0, maxo = 0;
+
+		if (name == NULL || name[0] == '\0' || !gemini_can_chat(m))
+			continue;
+		if (strncmp(name, "models/", 7) == 0 && name[7] != '\0')
+			name += 7;
+		proto_json_long(m, "inputTokenLimit", &ctx);
+		proto_json_long(m, "outputTokenLimit", &maxo);
+		model_list_add(out, name, proto_json_string(m, "displayName"), ctx, maxo);
+	}
+	tok = proto_json_string(root, "nextPageToken");
+	if (tok != NULL && tok[0] != '\0')
+		*next = xstrdup(tok);
+	cJSON_Delete(root);
+	return 0;
+}
+
+const struct proto proto_gemini = {
+	.name = "gemini",
+	.framing = FRAMING_SSE,
+	.build_chat = gemini_build_chat,
+	.on_event = gemini_on_event,
+	.on_eof = gemini_on_eof,
+	.parse_error = gemini_parse_error,
+	.build_models = gemini_build_models,
+	.parse_models = gemini_parse_models,
+};

@@ -1,0 +1,220 @@
+/*
+ * Ollama's native /api/chat (protocols.md §A.4): one JSON object per line, sampling knobs
+ * inside "options", thinking switched on with "think", and the last line carrying done,
+ * done_reason and the token counts. No key locally; ollama.com takes a Bearer token.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "apierr.h"
+#include "http.h"
+#include "proto.h"
+#include "provider.h"
+#include "request.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+/* Add Bearer auth when a key is configured (ollama.com); local servers need none. */
+static void
+ollama_auth(const struct provider *p, struct http_req *out)
+{
+	if (p != NULL && p->key != NULL && p->key[0] != '\0')
+		http_req_header(out, "Authorization: Bearer %s", p->key);
+}
+
+/* The options object, or NULL when no parameter is set. */
+static cJSON *
+ollama_options(const struct params *pp)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (pp->set & PARAM_TEMPERATURE)
+		cJSON_AddNumberToObject(o, "temperature", pp->temperature);
+	if (pp->set & PARAM_TOP_P)
+		cJSON_AddNumberToObject(o, "top_p", pp->top_p);
+	if (pp->set & PARAM_TOP_K)
+		cJSON_AddNumberToObject(o, "top_k", (double)pp->top_k);
+	if (pp->set & PARAM_MAX_TOKENS)
+		cJSON_AddNumberToObject(o, "num_predict", (double)pp->max_tokens);
+	if ((pp->set & PARAM_STOP) && pp->nstop > 0) {
+		cJSON *stop = cJSON_AddArrayToObject(o, "stop");
+		int i;
+
+		for (i = 0; i < pp->nstop && i < PARAM_MAX_STOP; i++)
+			cJSON_AddItemToArray(stop, cJSON_CreateString(pp->stop[i]));
+	}
+	if (pp->set & PARAM_SEED)
+		cJSON_AddNumberToObject(o, "seed", (double)pp->seed);
+	if (pp->set & PARAM_FREQUENCY_PENALTY)
+		cJSON_AddNumberToObject(o, "frequency_penalty", pp->frequency_penalty);
+	if (pp->set & PARAM_PRESENCE_PENALTY)
+		cJSON_AddNumberToObject(o, "presence_penalty", pp->presence_penalty);
+	if (pp->set & PARAM_REPETITION_PENALTY)
+		cJSON_AddNumberToObject(o, "repeat_penalty", pp->repetition_penalty);
+	if (o->child == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Build POST {base}/api/chat. */
+static void
+ollama_build_chat(const struct request *req, struct http_req *out)
+{
+	const struct provider *p = req->provider;
+	const struct params *pp = &req->params;
+	char *url = http_join(p != NULL ? p->base_url : "", "api/chat");
+	cJSON *root = cJSON_CreateObject(), *msgs, *m, *opt;
+	size_t i;
+
+	http_req_init(out, "POST", url);
+	free(url);
+	proto_common_headers(out, "application/x-ndjson");
+	ollama_auth(p, out);
+	proto_extra_headers(p, out);
+
+	cJSON_AddStringToObject(root, "model", req->model);
+	msgs = cJSON_AddArrayToObject(root, "messages");
+	if (req->system != NULL) {
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "role", "system");
+		cJSON_AddStringToObject(m, "content", req->system);
+		cJSON_AddItemToArray(msgs, m);
+	}
+	for (i = 0; i < req->nmsgs; i++) {
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "role", request_role_name(req->msgs[i].role));
+		cJSON_AddStringToObject(m, "content", req->msgs[i].content);
+		cJSON_AddItemToArray(msgs, m);
+	}
+	cJSON_AddTrueToObject(root, "stream");
+	/* think takes a level ("low", "medium", "high") or a plain switch. */
+	if ((pp->set & PARAM_REASONING_EFFORT) && pp->reasoning_effort != NULL) {
+		if (strcmp(pp->reasoning_effort, "none") == 0)
+			cJSON_AddFalseToObject(root, "think");
+		else
+			cJSON_AddStringToObject(root, "think", pp->reasoning_effort);
+	} else if (pp->set & PARAM_REASONING_BUDGET) {
+		cJSON_AddBoolToObject(root, "think", pp->reasoning_budget != 0);
+	}
+	if ((opt = ollama_options(pp)) != NULL)
+		cJSON_AddItemToObject(root, "options", opt);
+	proto_set_body(out, root);
+}
+
+/* Map one NDJSON line to deltas. */
+static void
+ollama_on_event(struct stream *s, const char *event, const char *data, size_t len)
+{
+	cJSON *root, *err, *msg;
+	const char *v;
+	struct usage us = USAGE_NONE;
+
+	(void)event;
+	if (len == 0)
+		return;
+	root = proto_json_parse(data, len);
+	if (!cJSON_IsObject(root)) {
+		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+		char *x = proto_body_excerpt(data, len);
+
+		free(e->message);
+		e->message = xasprintf("malformed line from the provider: %s", x);
+		free(x);
+		cJSON_Delete(root);
+		proto_stream_error(s, e);
+		return;
+	}
+	err = cJSON_GetObjectItemCaseSensitive(root, "error");
+	if ((cJSON_IsString(err) && err->valuestring[0] != '\0') || cJSON_IsObject(err)) {
+		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+
+		proto_error_from_json(e, err);
+		cJSON_Delete(root);
+		proto_stream_error(s, e);
+		return;
+	}
+	msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+	if ((v = proto_json_string(msg, "thinking")) != NULL)
+		stream_reasoning(s, v, strlen(v));
+	if ((v = proto_json_string(msg, "content")) != NULL)
+		stream_text(s, v, strlen(v));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "done"))) {
+		s->terminated = 1;
+		if ((v = proto_json_string(root, "done_reason")) != NULL && v[0] != '\0')
+			stream_finish_reason(s, v);
+	}
+	proto_json_long(root, "prompt_eval_count", &us.input_tokens);
+	proto_json_long(root, "eval_count", &us.output_tokens);
+	stream_usage(s, &us);
+	cJSON_Delete(root);
+}
+
+/* Complete only when a done:true line arrived. */
+static void
+ollama_on_eof(struct stream *s)
+{
+	s->complete = s->terminated && s->error == NULL;
+}
+
+/* Fill e from {"error":"…"} (or any other known shape). */
+static void
+ollama_parse_error(const char *body, size_t len, const struct http_headers *h,
+    struct apierr *e)
+{
+	(void)h;
+	proto_error_body(body, len, e);
+}
+
+/* Build GET {base}/api/tags; it is not paginated. */
+static void
+ollama_build_models(const struct provider *p, const char *page, struct http_req *out)
+{
+	char *url = http_join(p->base_url, "api/tags");
+
+	(void)page;
+	http_req_init(out, "GET", url);
+	free(url);
+	proto_common_headers(out, "application/json");
+	ollama_auth(p, out);
+	proto_extra_headers(p, out);
+}
+
+/* Parse {"models":[{name, model, details{…}}]}. */
+static int
+ollama_parse_models(const char *body, size_t len, struct model_list *out, char **next)
+{
+	cJSON *root = proto_json_parse(body, len), *models, *m;
+
+	*next = NULL;
+	models = cJSON_GetObjectItemCaseSensitive(root, "models");
+	if (!cJSON_IsArray(models)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	cJSON_ArrayForEach(m, models) {
+		const char *id = proto_json_string(m, "name");
+
+		if (id == NULL || id[0] == '\0')
+			id = proto_json_string(m, "model");
+		if (id == NULL || id[0] == '\0')
+			continue;
+		model_list_add(out, id, NULL, 0, 0);
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+const struct proto proto_ollama = {
+	.name = "ollama",
+	.framing = FRAMING_NDJSON,
+	.build_chat = ollama_build_chat,
+	.on_event = ollama_on_event,
+	.on_eof = ollama_on_eof,
+	.parse_error = ollama_parse_error,
+	.build_models = ollama_build_models,
+	.parse_models = ollama_parse_models,
+};

@@ -1,0 +1,412 @@
+/*
+ * OpenAI Chat Completions and the many servers that copy it (Groq, DeepSeek, OpenRouter,
+ * Cerebras, vLLM, llama.cpp, Ollama /v1). The wire format is shared but each copy adds its
+ * own quirks, all handled here (protocols.md §A.1): reasoning as reasoning_content or
+ * reasoning or inline <think> tags, usage in a choices-less chunk or under x_groq, and four
+ * different ways to report an error inside a 200 stream.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "apierr.h"
+#include "http.h"
+#include "proto.h"
+#include "provider.h"
+#include "request.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+/* States of the inline <think> tag machine (stream->think_state). */
+enum {
+	THINK_START,  /* nothing decided: content may still open with <think> */
+	THINK_INSIDE, /* inside <think>: content is reasoning until </think> */
+	THINK_AFTER,  /* just after </think>: drop the blank lines before the answer */
+	THINK_TEXT,   /* plain answer text */
+};
+
+static const char openai_open_tag[] = "<think>";
+static const char openai_close_tag[] = "</think>";
+
+/* True when the request goes to OpenAI itself rather than a compatible server. */
+static int
+openai_is_official(const struct provider *p)
+{
+	return p != NULL && p->base_url != NULL && strstr(p->base_url, "api.openai.com") != NULL;
+}
+
+/* Add the sampling parameters that are set. */
+static void
+openai_params(const struct request *req, cJSON *root)
+{
+	const struct params *pp = &req->params;
+
+	if (pp->set & PARAM_TEMPERATURE)
+		cJSON_AddNumberToObject(root, "temperature", pp->temperature);
+	if (pp->set & PARAM_TOP_P)
+		cJSON_AddNumberToObject(root, "top_p", pp->top_p);
+	if (pp->set & PARAM_MAX_TOKENS)
+		/* OpenAI renamed the field and rejects the old one for reasoning models; the
+		 * compatible servers mostly know only the old one. */
+		cJSON_AddNumberToObject(root, openai_is_official(req->provider) ?
+		    "max_completion_tokens" : "max_tokens", (double)pp->max_tokens);
+	if ((pp->set & PARAM_STOP) && pp->nstop > 0) {
+		cJSON *stop = cJSON_AddArrayToObject(root, "stop");
+		int i;
+
+		for (i = 0; i < pp->nstop && i < PARAM_MAX_STOP; i++)
+			cJSON_AddItemToArray(stop, cJSON_CreateString(pp->stop[i]));
+	}
+	if (pp->set & PARAM_SEED)
+		cJSON_AddNumberToObject(root, "seed", (double)pp->seed);
+	if (pp->set & PARAM_FREQUENCY_PENALTY)
+		cJSON_AddNumberToObject(root, "frequency_penalty", pp->frequency_penalty);
+	if (pp->set & PARAM_PRESENCE_PENALTY)
+		cJSON_AddNumberToObject(root, "presence_penalty", pp->presence_penalty);
+	if (pp->set & PARAM_REPETITION_PENALTY)
+		cJSON_AddNumberToObject(root, "repetition_penalty", pp->repetition_penalty);
+	if ((pp->set & PARAM_REASONING_EFFORT) && pp->reasoning_effort != NULL)
+		cJSON_AddStringToObject(root, "reasoning_effort", pp->reasoning_effort);
+}
+
+/* Build POST {base}/chat/completions with Bearer auth and usage in the stream. */
+static void
+openai_build_chat(const struct request *req, struct http_req *out)
+{
+	const struct provider *p = req->provider;
+	char *url = http_join(p != NULL ? p->base_url : "", "chat/completions");
+	cJSON *root = cJSON_CreateObject(), *msgs, *m;
+	size_t i;
+
+	http_req_init(out, "POST", url);
+	free(url);
+	proto_common_headers(out, "text/event-stream");
+	if (p != NULL && p->key != NULL && p->key[0] != '\0')
+		http_req_header(out, "Authorization: Bearer %s", p->key);
+	proto_extra_headers(p, out);
+
+	cJSON_AddStringToObject(root, "model", req->model);
+	msgs = cJSON_AddArrayToObject(root, "messages");
+	if (req->system != NULL) {
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "role", "system");
+		cJSON_AddStringToObject(m, "content", req->system);
+		cJSON_AddItemToArray(msgs, m);
+	}
+	for (i = 0; i < req->nmsgs; i++) {
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "role", request_role_name(req->msgs[i].role));
+		cJSON_AddStringToObject(m, "content", req->msgs[i].content);
+		cJSON_AddItemToArray(msgs, m);
+	}
+	cJSON_AddTrueToObject(root, "stream");
+	m = cJSON_AddObjectToObject(root, "stream_options");
+	cJSON_AddTrueToObject(m, "include_usage");
+	openai_params(req, root);
+	proto_set_body(out, root);
+}
+
+/* Length of the longest suffix of p[0..n) that is a proper prefix of tag. */
+static size_t
+openai_tag_suffix(const char *p, size_t n, const char *tag)
+{
+	size_t tl = strlen(tag), k;
+
+	for (k = tl - 1; k > 0; k--)
+		if (k <= n && memcmp(p + n - k, tag, k) == 0)
+			return k;
+	return 0;
+}
+
+/* Route content through the <think> machine: a reply that opens with <think> has its
+ * reasoning inline (R1-style hosts, Groq raw format); tags may be split across deltas, so
+ * bytes that could be part of a tag are held in think_pending until they can be decided. */
+static void
+openai_content(struct stream *s, const char *p, size_t n)
+{
+	struct buf *pend = &s->think_pending;
+	struct buf work = BUF_INIT;
+	size_t i, k;
+
+	if (s->think_state == THINK_TEXT) {
+		stream_text(s, p, n);
+		return;
+	}
+	/* Pending bytes are at most a tag plus leading blanks, so the copy stays cheap. */
+	if (pend->len > 0) {
+		buf_append(&work, pend->data, pend->len);
+		buf_append(&work, p, n);
+		buf_reset(pend);
+		p = work.data;
+		n = work.len;
+	}
+	while (n > 0) {
+		switch (s->think_state) {
+		case THINK_START:
+			for (i = 0; i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' ||
+			    p[i] == '\t'); i++)
+				;
+			k = n - i < 7 ? n - i : 7;
+			if (memcmp(p + i, openai_open_tag, k) != 0) {
+				s->think_state = THINK_TEXT;
+				stream_text(s, p, n);
+				n = 0;
+			} else if (k < 7) {
+				buf_append(pend, p, n);
+				n = 0;
+			} else {
+				s->think_state = THINK_INSIDE;
+				p += i + 7;
+				n -= i + 7;
+			}
+			break;
+		case THINK_INSIDE: {
+			const char *end = memmem(p, n, openai_close_tag, 8);
+
+			if (end != NULL) {
+				stream_reasoning(s, p, (size_t)(end - p));
+				s->think_state = THINK_AFTER;
+				n -= (size_t)(end - p) + 8;
+				p = end + 8;
+			} else {
+				k = openai_tag_suffix(p, n, openai_close_tag);
+				stream_reasoning(s, p, n - k);
+				buf_append(pend, p + n - k, k);
+				n = 0;
+			}
+			break;
+		}
+		case THINK_AFTER:
+			while (n > 0 && (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')) {
+				p++;
+				n--;
+			}
+			if (n > 0)
+				s->think_state = THINK_TEXT;
+			break;
+		default:
+			stream_text(s, p, n);
+			n = 0;
+			break;
+		}
+	}
+	buf_free(&work);
+}
+
+/* Take usage from an OpenAI usage object (prompt/completion/total/reasoning). */
+static void
+openai_usage(struct stream *s, const cJSON *u)
+{
+	struct usage us = USAGE_NONE;
+	const cJSON *details;
+
+	if (!cJSON_IsObject(u))
+		return;
+	proto_json_long(u, "prompt_tokens", &us.input_tokens);
+	proto_json_long(u, "completion_tokens", &us.output_tokens);
+	proto_json_long(u, "total_tokens", &us.total_tokens);
+	details = cJSON_GetObjectItemCaseSensitive(u, "completion_tokens_details");
+	proto_json_long(details, "reasoning_tokens", &us.reasoning_tokens);
+	stream_usage(s, &us);
+}
+
+/* The finish reason of the first choice, when it has one. */
+static const char *
+openai_choice_finish(const cJSON *choice)
+{
+	const char *f = proto_json_string(choice, "finish_reason");
+
+	return f != NULL && f[0] != '\0' ? f : NULL;
+}
+
+/* Report an error object found in the stream (OpenAI, OpenRouter, vLLM, llama.cpp). */
+static void
+openai_stream_error(struct stream *s, const cJSON *err)
+{
+	struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+
+	proto_error_from_json(e, err);
+	proto_stream_error(s, e);
+}
+
+/* True when v is a JSON value that counts as "an error is present" (openai-python tests
+ * truthiness: null, false, "" and {} do not count). */
+static int
+openai_truthy(const cJSON *v)
+{
+	if (v == NULL || cJSON_IsNull(v) || cJSON_IsFalse(v))
+		return 0;
+	if (cJSON_IsString(v))
+		return v->valuestring[0] != '\0';
+	if (cJSON_IsObject(v) || cJSON_IsArray(v))
+		return v->child != NULL;
+	return 1;
+}
+
+/* Map one chunk to deltas. */
+static void
+openai_on_event(struct stream *s, const char *event, const char *data, size_t len)
+{
+	cJSON *root, *choices, *c0, *delta, *err, *v;
+	const char *str;
+
+	if (len == 0)
+		return;
+	if (event != NULL && strcmp(event, "error") == 0) {
+		/* llama.cpp's non-standard "error:" field: the payload is the error object
+		 * itself, or sometimes wrapped in {"error": ...}. */
+		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+
+		root = proto_json_parse(data, len);
+		err = cJSON_GetObjectItemCaseSensitive(root, "error");
+		if (root == NULL) {
+			char *x = proto_body_excerpt(data, len);
+
+			free(e->message);
+			e->message = x;
+		} else {
+			proto_error_from_json(e, openai_truthy(err) ? err : root);
+		}
+		cJSON_Delete(root);
+		proto_stream_error(s, e);
+		return;
+	}
+	if (len >= 6 && memcmp(data, "[DONE]", 6) == 0) {
+		s->terminated = 1;
+		return;
+	}
+	root = proto_json_parse(data, len);
+	if (!cJSON_IsObject(root)) {
+		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+		char *x = proto_body_excerpt(data, len);
+
+		free(e->message);
+		e->message = xasprintf("malformed chunk from the provider: %s", x);
+		free(x);
+		cJSON_Delete(root);
+		proto_stream_error(s, e);
+		return;
+	}
+	choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+	c0 = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
+	err = cJSON_GetObjectItemCaseSensitive(root, "error");
+	if (openai_truthy(err)) {
+		/* OpenRouter sets finish_reason "error" on the same chunk; keep it. */
+		stream_finish_reason(s, openai_choice_finish(c0));
+		openai_stream_error(s, err);
+		cJSON_Delete(root);
+		return;
+	}
+	if ((str = proto_json_string(root, "object")) != NULL && strcmp(str, "error") == 0) {
+		openai_stream_error(s, root);
+		cJSON_Delete(root);
+		return;
+	}
+	delta = cJSON_GetObjectItemCaseSensitive(c0, "delta");
+	if (cJSON_IsObject(delta)) {
+		v = cJSON_GetObjectItemCaseSensitive(delta, "reasoning_content");
+		if (cJSON_IsString(v)) {
+			s->saw_reasoning_content = 1;
+			stream_reasoning(s, v->valuestring, strlen(v->valuestring));
+		} else if (!s->saw_reasoning_content &&
+		    (str = proto_json_string(delta, "reasoning")) != NULL) {
+			stream_reasoning(s, str, strlen(str));
+		}
+		if ((str = proto_json_string(delta, "content")) != NULL && str[0] != '\0')
+			openai_content(s, str, strlen(str));
+		if ((str = proto_json_string(delta, "refusal")) != NULL && str[0] != '\0')
+			stream_text(s, str, strlen(str));
+	}
+	stream_finish_reason(s, openai_choice_finish(c0));
+	v = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	if (cJSON_IsObject(v))
+		openai_usage(s, v);
+	v = cJSON_GetObjectItemCaseSensitive(root, "x_groq");
+	v = cJSON_GetObjectItemCaseSensitive(v, "usage");
+	if (cJSON_IsObject(v))
+		openai_usage(s, v);
+	cJSON_Delete(root);
+}
+
+/* Flush held-back tag bytes; complete only when [DONE] arrived. */
+static void
+openai_on_eof(struct stream *s)
+{
+	struct buf *pend = &s->think_pending;
+
+	if (pend->len > 0) {
+		if (s->think_state == THINK_INSIDE)
+			stream_reasoning(s, pend->data, pend->len);
+		else if (s->think_state == THINK_START)
+			stream_text(s, pend->data, pend->len);
+		buf_reset(pend);
+	}
+	s->complete = s->terminated && s->error == NULL;
+}
+
+/* Fill e from an OpenAI-style error body ({"error":{message,type,param,code}}). */
+static void
+openai_parse_error(const char *body, size_t len, const struct http_headers *h,
+    struct apierr *e)
+{
+	(void)h;
+	proto_error_body(body, len, e);
+}
+
+/* Build GET {base}/models; the OpenAI list is not paginated. */
+static void
+openai_build_models(const struct provider *p, const char *page, struct http_req *out)
+{
+	char *url = http_join(p->base_url, "models");
+
+	(void)page;
+	http_req_init(out, "GET", url);
+	free(url);
+	proto_common_headers(out, "application/json");
+	if (p->key != NULL && p->key[0] != '\0')
+		http_req_header(out, "Authorization: Bearer %s", p->key);
+	proto_extra_headers(p, out);
+}
+
+/* Parse {"data":[{"id":...}]}; context sizes come from the servers that report them. */
+static int
+openai_parse_models(const char *body, size_t len, struct model_list *out, char **next)
+{
+	cJSON *root = proto_json_parse(body, len), *data, *m;
+
+	*next = NULL;
+	data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	if (!cJSON_IsArray(data)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	cJSON_ArrayForEach(m, data) {
+		const char *id = proto_json_string(m, "id");
+		long ctx = 0, maxo = 0;
+		const cJSON *top;
+
+		if (id == NULL || id[0] == '\0')
+			continue;
+		/* OpenRouter: context_length and top_provider.max_completion_tokens;
+		 * vLLM: max_model_len. */
+		if (!proto_json_long(m, "context_length", &ctx))
+			proto_json_long(m, "max_model_len", &ctx);
+		top = cJSON_GetObjectItemCaseSensitive(m, "top_provider");
+		proto_json_long(top, "max_completion_tokens", &maxo);
+		model_list_add(out, id, proto_json_string(m, "name"), ctx, maxo);
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+const struct proto proto_openai = {
+	.name = "openai",
+	.framing = FRAMING_SSE,
+	.build_chat = openai_build_chat,
+	.on_event = openai_on_event,
+	.on_eof = openai_on_eof,
+	.parse_error = openai_parse_error,
+	.build_models = openai_build_models,
+	.parse_models = openai_parse_models,
+};

@@ -1,0 +1,41 @@
+/*
+ * The offline simulated provider: a deterministic reply generator the worker plays back on
+ * timers, so natter can be tried, demonstrated and tested with no key and no network.
+ * Magic words in the last user message steer it: tokens=N (exactly N answer tokens),
+ * think=N (N reasoning tokens first), error=rate_limit|auth|overloaded|server|context (fail
+ * before the first token), fault=cut (stop half way without the terminator).
+ */
+#ifndef NATTER_PROTO_SIMULATED_H
+#define NATTER_PROTO_SIMULATED_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "proto.h"
+#include "usage.h"
+
+struct apierr;
+struct request;
+
+struct simulated_reply {
+	struct buf text;            /* every token back to back: reasoning first, then answer */
+	size_t *ends;               /* ends[i]: offset in text just past token i */
+	size_t ntokens;
+	size_t nthink;              /* the first nthink tokens are reasoning */
+	size_t stop_at;             /* play tokens [0, stop_at); < ntokens with fault=cut */
+	int truncated;              /* fault=cut: end without the terminator */
+	struct apierr *error;       /* fail before the first token, or NULL (owned) */
+	const char *finish_reason;  /* "stop" or "length" (static) */
+	struct usage usage;         /* what the reply reports at its end */
+};
+
+/* Generate the reply for req; deterministic for a given request. */
+void simulated_reply(const struct request *req, struct simulated_reply *out);
+void simulated_reply_free(struct simulated_reply *r);
+/* Tokens per second for req (provider rate, NATTER_SIM_RATE, or the model's own pace);
+ * 0 means as fast as possible. */
+double simulated_rate(const struct request *req);
+/* Append the simulated models to out. */
+void simulated_models(struct model_list *out);
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * The adapter table and what the adapters share: name lookup, model lists, and the JSON and
+ * error-body helpers. Error bodies get one tolerant parser for every protocol because
+ * compatible servers mix shapes freely (Ollama's /v1 answers in OpenAI's shape, vLLM has its
+ * own, Gemini wraps errors in an array on the non-SSE path, proxies answer in HTML).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "apierr.h"
+#include "buf.h"
+#include "http.h"
+#include "log.h"
+#include "proto.h"
+#include "provider.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+/* Longest excerpt of a non-JSON error body shown to the user. */
+#define PROTO_EXCERPT_MAX 300
+
+static const struct {
+	const char *name;
+	const struct proto *proto;
+} proto_names[] = {
+	{ "openai", &proto_openai },
+	{ "openai-compatible", &proto_openai },
+	{ "openai-sse", &proto_openai },
+	{ "anthropic", &proto_anthropic },
+	{ "anthropic-sse", &proto_anthropic },
+	{ "gemini", &proto_gemini },
+	{ "gemini-sse", &proto_gemini },
+	{ "ollama", &proto_ollama },
+	{ "ollama-ndjson", &proto_ollama },
+	{ "simulated", &proto_simulated },
+};
+
+/* The adapter for a protocol name (or a stream-vectors.json protocol name), or NULL. */
+const struct proto *
+proto_find(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < sizeof proto_names / sizeof proto_names[0]; i++)
+		if (strcmp(name, proto_names[i].name) == 0)
+			return proto_names[i].proto;
+	return NULL;
+}
+
+/* Release every model in l and leave it empty. */
+void
+model_list_free(struct model_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].id);
+		free(l->v[i].display_name);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Append one model to l. */
+void
+model_list_add(struct model_list *l, const char *id, const char *display_name,
+    long context_window, long max_output)
+{
+	struct model_info *m;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	m = &l->v[l->n++];
+	m->id = xstrdup(id);
+	m->display_name = display_name != NULL && display_name[0] != '\0' ?
+	    xstrdup(display_name) : NULL;
+	m->context_window = context_window > 0 ? context_window : 0;
+	m->max_output = max_output > 0 ? max_output : 0;
+}
+
+/* Parse len bytes as JSON; trailing whitespace is allowed (Anthropic pads some events). */
+struct cJSON *
+proto_json_parse(const char *data, size_t len)
+{
+	if (data == NULL || len == 0)
+		return NULL;
+	return cJSON_ParseWithLength(data, len);
+}
+
+/* obj[key] when it is a string, else NULL. */
+const char *
+proto_json_string(const struct cJSON *obj, const char *key)
+{
+	const cJSON *v;
+
+	if (!cJSON_IsObject(obj))
+		return NULL;
+	v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Store obj[key] in *out when it is a finite number; returns 1 when it was. */
+int
+proto_json_long(const struct cJSON *obj, const char *key, long *out)
+{
+	const cJSON *v;
+	double d;
+
+	if (!cJSON_IsObject(obj))
+		return 0;
+	v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!cJSON_IsNumber(v))
+		return 0;
+	d = v->valuedouble;
+	if (!isfinite(d) || d < -1e15 || d > 1e15)
+		return 0;
+	*out = (long)d;
+	return 1;
+}
+
+/* Replace *dst with a copy of s. */
+static void
+proto_set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = xstrdup(s);
+}
+
+/* Parse a protobuf duration such as "31s" or "1.5s" as seconds; -1 when it is not one. */
+static double
+proto_duration(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end != 's' || end[1] != '\0' || !isfinite(v) || v < 0)
+		return -1;
+	return v;
+}
+
+/* Take the Gemini details list: ErrorInfo.reason and RetryInfo.retryDelay. */
+static void
+proto_error_details(struct apierr *e, const cJSON *details)
+{
+	const cJSON *d;
+
+	if (cJSON_IsObject(details)) {
+		/* Anthropic spend caps put the reason in details.error_code. */
+		const char *code = proto_json_string(details, "error_code");
+
+		if (code != NULL && e->reason == NULL)
+			proto_set_str(&e->reason, code);
+		return;
+	}
+	cJSON_ArrayForEach(d, details) {
+		const char *type = proto_json_string(d, "@type");
+		const char *v;
+
+		if (type == NULL)
+			continue;
+		if (strstr(type, "ErrorInfo") != NULL &&
+		    (v = proto_json_string(d, "reason")) != NULL && e->reason == NULL)
+			proto_set_str(&e->reason, v);
+		if (strstr(type, "RetryInfo") != NULL &&
+		    (v = proto_json_string(d, "retryDelay")) != NULL) {
+			double s = proto_duration(v);
+
+			if (s >= 0)
+				e->retry_after_s = s;
+		}
+	}
+}
+
+/* Fill e from an error object: message, type (or Gemini status), code, details. */
+void
+proto_error_from_json(struct apierr *e, const struct cJSON *err)
+{
+	const char *v;
+	const cJSON *code;
+
+	if (cJSON_IsString(err)) {
+		proto_set_str(&e->message, err->valuestring);
+		return;
+	}
+	if (!cJSON_IsObject(err))
+		return;
+	if ((v = proto_json_string(err, "message")) != NULL)
+		proto_set_str(&e->message, v);
+	if ((v = proto_json_string(err, "type")) != NULL && v[0] != '\0')
+		proto_set_str(&e->type, v);
+	else if ((v = proto_json_string(err, "status")) != NULL && v[0] != '\0')
+		proto_set_str(&e->type, v);
+	code = cJSON_GetObjectItemCaseSensitive(err, "code");
+	if (cJSON_IsString(code) && code->valuestring[0] != '\0') {
+		proto_set_str(&e->code, code->valuestring);
+		e->code_is_number = 0;
+	} else if (cJSON_IsNumber(code) && isfinite(code->valuedouble)) {
+		free(e->code);
+		e->code = xasprintf("%.15g", code->valuedouble);
+		e->code_is_number = 1;
+	}
+	proto_error_details(e, cJSON_GetObjectItemCaseSensitive(err, "details"));
+}
+
+/* True for bytes that end a line. */
+static int
+proto_is_eol(char c)
+{
+	return c == '\n' || c == '\r';
+}
+
+/* The first non-blank line of body, trimmed, controls removed, capped without splitting
+ * a UTF-8 sequence. Caller frees. */
+char *
+proto_body_excerpt(const char *body, size_t len)
+{
+	struct buf b = BUF_INIT;
+	size_t i = 0, start, end;
+
+	for (;;) {
+		while (i < len && (proto_is_eol(body[i]) || body[i] == ' ' || body[i] == '\t'))
+			i++;
+		start = i;
+		while (i < len && !proto_is_eol(body[i]))
+			i++;
+		end = i;
+		while (end > start && (body[end - 1] == ' ' || body[end - 1] == '\t'))
+			end--;
+		if (end > start || i >= len)
+			break;
+	}
+	for (i = start; i < end && b.len < PROTO_EXCERPT_MAX; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			if (c == '\t' && b.len > 0 && b.data[b.len - 1] != ' ')
+				buf_putc(&b, ' ');
+			continue;
+		}
+		/* C1 controls arrive as C2 80..C2 9F in UTF-8. */
+		if (c == 0xc2 && i + 1 < end && (unsigned char)body[i + 1] >= 0x80 &&
+		    (unsigned char)body[i + 1] <= 0x9f) {
+			i++;
+			continue;
+		}
+		buf_putc(&b, (char)c);
+	}
+	if (b.len >= PROTO_EXCERPT_MAX) {
+		/* Back off to the start of a UTF-8 sequence so the cut leaves valid text. */
+		size_t n = b.len;
+
+		while (n > 0 && ((unsigned char)b.data[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0 && (unsigned char)b.data[n - 1] >= 0xc0)
+			n--;
+		else
+			n = b.len;
+		b.len = n;
+		b.data[n] = '\0';
+		buf_puts(&b, "...");
+	}
+	return buf_detach(&b);
+}
+
+/* Fill e from any known error body shape, else from the body's first line. */
+void
+proto_error_body(const char *body, size_t len, struct apierr *e)
+{
+	cJSON *root = proto_json_parse(body, len);
+	const cJSON *obj = root, *err;
+	const char *v;
+
+	if (cJSON_IsArray(root) && cJSON_GetArraySize(root) >= 1)
+		obj = cJSON_GetArrayItem(root, 0);
+	if (cJSON_IsObject(obj)) {
+		err = cJSON_GetObjectItemCaseSensitive(obj, "error");
+		if (cJSON_IsObject(err) || cJSON_IsString(err))
+			proto_error_from_json(e, err);
+		else if (proto_json_string(obj, "message") != NULL)
+			proto_error_from_json(e, obj);
+		else if ((v = proto_json_string(obj, "detail")) != NULL)
+			proto_set_str(&e->message, v); /* FastAPI-style servers */
+		if ((v = proto_json_string(obj, "request_id")) != NULL && e->request_id == NULL)
+			proto_set_str(&e->request_id, v);
+	}
+	cJSON_Delete(root);
+	if (e->message == NULL || e->message[0] == '\0') {
+		char *x = proto_body_excerpt(body, len);
+
+		if (x[0] == '\0') {
+			free(x);
+			x = xstrdup(e->status > 0 ? "the response body was empty" :
+			    "no error message from the provider");
+		}
+		free(e->message);
+		e->message = x;
+	}
+}
+
+/* Classify an error found inside a 200 stream and record it. */
+void
+proto_stream_error(struct stream *s, struct apierr *e)
+{
+	if (e->message == NULL || e->message[0] == '\0')
+		proto_set_str(&e->message, e->type != NULL ? e->type : "the stream reported an error");
+	apierr_classify(e);
+	stream_error(s, e);
+}
+
+/* Content-Type (for requests with a body) and Accept headers. */
+void
+proto_common_headers(struct http_req *out, const char *accept)
+{
+	if (strcmp(out->method, "GET") != 0)
+		http_req_header(out, "Content-Type: application/json");
+	if (accept != NULL)
+		http_req_header(out, "Accept: %s", accept);
+}
+
+/* The provider's configured extra headers, last so that they can add to ours. */
+void
+proto_extra_headers(const struct provider *p, struct http_req *out)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nheaders; i++)
+		http_req_header(out, "%s", p->headers[i]);
+}
+
+/* Serialise root into out->body and free root. */
+void
+proto_set_body(struct http_req *out, struct cJSON *root)
+{
+	char *s = cJSON_PrintUnformatted(root);
+
+	cJSON_Delete(root);
+	if (s == NULL)
+		log_fatal("out of memory serialising a request body");
+	free(out->body);
+	out->body = xstrdup(s);
+	out->body_len = strlen(out->body);
+	cJSON_free(s);
+}
+
+/* Percent-encode everything but RFC 3986 unreserved characters. Caller frees. */
+char *
+proto_url_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "");
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~') {
+			buf_putc(&b, (char)c);
+		} else {
+			buf_putc(&b, '%');
+			buf_putc(&b, hex[c >> 4]);
+			buf_putc(&b, hex[c & 15]);
+		}
+	}
+	return buf_detach(&b);
+}

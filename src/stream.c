@@ -1,0 +1,344 @@
+/*
+ * One reply being decoded: the glue between the framing decoders (SSE, NDJSON) and a
+ * protocol adapter, and the keeper of the running result. Every consumer (worker, `natter
+ * decode`, conformance tests, fuzzers) goes through here, so the rules that are not specific
+ * to one protocol live here: a non-2xx body is collected whole and parsed as an error at the
+ * end, the first error wins and stops further decoding, and completeness is only granted
+ * when the adapter saw its terminator and nothing went wrong.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "apierr.h"
+#include "proto.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+/* True when the status means the body is a normal stream. */
+static int
+stream_status_ok(int status)
+{
+	return status >= 200 && status <= 299;
+}
+
+/* Hand one SSE event to the adapter; nothing counts after an error. */
+static void
+stream_on_sse(void *ud, const char *event, const char *data, size_t len)
+{
+	struct stream *s = ud;
+
+	if (s->error == NULL)
+		s->proto->on_event(s, event, data, len);
+}
+
+/* Hand one NDJSON line to the adapter; nothing counts after an error. */
+static void
+stream_on_line(void *ud, const char *line, size_t len)
+{
+	struct stream *s = ud;
+
+	if (s->error == NULL)
+		s->proto->on_event(s, NULL, line, len);
+}
+
+/* Prepare s to decode a reply spoken in protocol p; fn (may be NULL) sees every delta. */
+void
+stream_init(struct stream *s, const struct proto *p, stream_delta_fn fn, void *ud)
+{
+	memset(s, 0, sizeof *s);
+	s->proto = p;
+	s->fn = fn;
+	s->ud = ud;
+	s->status = 200;
+	s->keep_text = 1;
+	usage_clear(&s->usage);
+	sse_init(&s->sse, stream_on_sse, s);
+	ndjson_init(&s->nd, stream_on_line, s);
+}
+
+/* Record the HTTP status and copy the response headers (h may be NULL). */
+void
+stream_set_status(struct stream *s, int status, const struct http_headers *h)
+{
+	size_t i;
+
+	s->status = status > 0 ? status : 200;
+	http_headers_clear(&s->headers);
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->n; i++)
+		http_headers_add(&s->headers, h->v[i].name, h->v[i].value);
+}
+
+/* Feed n raw body bytes, split anywhere. */
+void
+stream_feed(struct stream *s, const char *p, size_t n)
+{
+	if (s->finished || n == 0)
+		return;
+	if (!stream_status_ok(s->status)) {
+		buf_append(&s->body, p, n);
+		return;
+	}
+	switch (s->proto->framing) {
+	case FRAMING_SSE:
+		sse_feed(&s->sse, p, n);
+		break;
+	case FRAMING_NDJSON:
+		ndjson_feed(&s->nd, p, n);
+		break;
+	case FRAMING_NONE:
+		if (s->error == NULL)
+			s->proto->on_event(s, NULL, p, n);
+		break;
+	}
+}
+
+/* Turn the collected non-2xx body into the stream's error. */
+static void
+stream_http_error(struct stream *s)
+{
+	struct apierr *e = apierr_new(APIERR_HTTP, APIERR_OTHER, NULL);
+	const char *v;
+
+	e->status = s->status;
+	s->proto->parse_error(s->body.data != NULL ? s->body.data : "", s->body.len,
+	    &s->headers, e);
+	/* Gemini puts the delay in the body (RetryInfo); everyone else uses headers. */
+	if (e->retry_after_s < 0)
+		e->retry_after_s = http_retry_after(&s->headers);
+	if (e->request_id == NULL && (v = http_request_id(&s->headers)) != NULL)
+		e->request_id = xstrdup(v);
+	apierr_classify(e);
+	if ((v = http_headers_get(&s->headers, "x-should-retry")) != NULL) {
+		if (strcasecmp(v, "true") == 0)
+			e->retryable = 1;
+		else if (strcasecmp(v, "false") == 0)
+			e->retryable = 0;
+	}
+	stream_error(s, e);
+}
+
+/* End of input: flush the decoder, let the adapter judge completeness. */
+void
+stream_finish(struct stream *s)
+{
+	if (s->finished)
+		return;
+	s->finished = 1;
+	if (!stream_status_ok(s->status)) {
+		stream_http_error(s);
+		s->complete = 0;
+		return;
+	}
+	switch (s->proto->framing) {
+	case FRAMING_SSE:
+		s->eof_partial = sse_finish(&s->sse);
+		break;
+	case FRAMING_NDJSON:
+		ndjson_finish(&s->nd);
+		break;
+	case FRAMING_NONE:
+		break;
+	}
+	s->complete = 0;
+	if (s->proto->on_eof != NULL)
+		s->proto->on_eof(s);
+	if (s->error != NULL)
+		s->complete = 0;
+}
+
+/* Release everything s owns. */
+void
+stream_free(struct stream *s)
+{
+	sse_free(&s->sse);
+	ndjson_free(&s->nd);
+	http_headers_clear(&s->headers);
+	buf_free(&s->body);
+	buf_free(&s->text);
+	buf_free(&s->reasoning);
+	free(s->finish_reason);
+	s->finish_reason = NULL;
+	apierr_free(s->error);
+	s->error = NULL;
+	buf_free(&s->think_pending);
+}
+
+/* Report answer text. */
+void
+stream_text(struct stream *s, const char *p, size_t n)
+{
+	struct delta d = { .kind = DELTA_TEXT, .text = p, .len = n };
+
+	if (n == 0)
+		return;
+	if (s->keep_text)
+		buf_append(&s->text, p, n);
+	s->ntext_deltas++;
+	if (s->fn != NULL)
+		s->fn(s->ud, &d);
+}
+
+/* Report reasoning text. */
+void
+stream_reasoning(struct stream *s, const char *p, size_t n)
+{
+	struct delta d = { .kind = DELTA_REASONING, .text = p, .len = n };
+
+	if (n == 0)
+		return;
+	if (s->keep_text)
+		buf_append(&s->reasoning, p, n);
+	s->ntext_deltas++;
+	if (s->fn != NULL)
+		s->fn(s->ud, &d);
+}
+
+/* Merge reported counts into the usage and report the merged totals. */
+void
+stream_usage(struct stream *s, const struct usage *u)
+{
+	struct delta d = { .kind = DELTA_USAGE, .usage = &s->usage };
+
+	if (!usage_present(u))
+		return;
+	if (u->input_tokens >= 0)
+		s->usage.input_tokens = u->input_tokens;
+	if (u->output_tokens >= 0)
+		s->usage.output_tokens = u->output_tokens;
+	if (u->total_tokens >= 0)
+		s->usage.total_tokens = u->total_tokens;
+	if (u->reasoning_tokens >= 0)
+		s->usage.reasoning_tokens = u->reasoning_tokens;
+	if (s->fn != NULL)
+		s->fn(s->ud, &d);
+}
+
+/* Record the provider's finish reason (the last one reported wins). */
+void
+stream_finish_reason(struct stream *s, const char *reason)
+{
+	struct delta d = { .kind = DELTA_FINISH };
+
+	if (reason == NULL)
+		return;
+	free(s->finish_reason);
+	s->finish_reason = xstrdup(reason);
+	d.finish_reason = s->finish_reason;
+	if (s->fn != NULL)
+		s->fn(s->ud, &d);
+}
+
+/* Record an error (taking ownership); only the first one is kept and reported. */
+void
+stream_error(struct stream *s, struct apierr *e)
+{
+	struct delta d = { .kind = DELTA_ERROR };
+
+	if (e == NULL)
+		return;
+	if (s->error != NULL) {
+		apierr_free(e);
+		return;
+	}
+	s->error = e;
+	d.error = e;
+	if (s->fn != NULL)
+		s->fn(s->ud, &d);
+}
+
+/* Append a JSON string member "key": value (value may be NULL: nothing is written). */
+static void
+stream_json_str(struct buf *out, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	buf_printf(out, ",\"%s\":", key);
+	buf_json_string(out, value, strlen(value));
+}
+
+/* The usage object with only the reported fields. */
+void
+stream_usage_json(const struct usage *u, struct buf *out)
+{
+	const char *sep = "";
+
+	buf_putc(out, '{');
+	if (u->input_tokens >= 0) {
+		buf_printf(out, "%s\"input_tokens\":%ld", sep, u->input_tokens);
+		sep = ",";
+	}
+	if (u->output_tokens >= 0) {
+		buf_printf(out, "%s\"output_tokens\":%ld", sep, u->output_tokens);
+		sep = ",";
+	}
+	if (u->total_tokens >= 0) {
+		buf_printf(out, "%s\"total_tokens\":%ld", sep, u->total_tokens);
+		sep = ",";
+	}
+	if (u->reasoning_tokens >= 0)
+		buf_printf(out, "%s\"reasoning_tokens\":%ld", sep, u->reasoning_tokens);
+	buf_putc(out, '}');
+}
+
+/* The error object with only the known fields, as stream-vectors.json spells them; full
+ * adds natter's class and the request id. */
+void
+stream_error_json(const struct apierr *e, int full, struct buf *out)
+{
+	buf_puts(out, "{\"kind\":");
+	buf_json_string(out, apierr_kind_name(e->kind), strlen(apierr_kind_name(e->kind)));
+	if (full) {
+		buf_puts(out, ",\"class\":");
+		buf_json_string(out, apierr_class_name(e->cls), strlen(apierr_class_name(e->cls)));
+	}
+	if (e->status > 0)
+		buf_printf(out, ",\"status\":%d", e->status);
+	stream_json_str(out, "type", e->type);
+	if (e->code != NULL) {
+		char *end;
+
+		/* Print as a number only what really is one, so the JSON stays valid. */
+		if (e->code_is_number && e->code[0] != '\0' && (strtod(e->code, &end), *end == '\0'))
+			buf_printf(out, ",\"code\":%s", e->code);
+		else
+			stream_json_str(out, "code", e->code);
+	}
+	stream_json_str(out, "reason", e->reason);
+	stream_json_str(out, "message", e->message != NULL ? e->message : "");
+	if (full)
+		stream_json_str(out, "request_id", e->request_id);
+	if (e->retryable >= 0)
+		buf_printf(out, ",\"retryable\":%s", e->retryable ? "true" : "false");
+	if (e->retry_after_s >= 0)
+		buf_printf(out, ",\"retry_after_s\":%.6g", e->retry_after_s);
+	buf_putc(out, '}');
+}
+
+/* The result as one JSON object shaped like "expected" in stream-vectors.json. */
+void
+stream_summary_json(const struct stream *s, struct buf *out)
+{
+	buf_puts(out, "{\"text\":");
+	buf_json_string(out, buf_str(&s->text), s->text.len);
+	if (s->reasoning.len > 0) {
+		buf_puts(out, ",\"reasoning\":");
+		buf_json_string(out, s->reasoning.data, s->reasoning.len);
+	}
+	buf_puts(out, ",\"finish_reason\":");
+	if (s->finish_reason != NULL)
+		buf_json_string(out, s->finish_reason, strlen(s->finish_reason));
+	else
+		buf_puts(out, "null");
+	if (usage_present(&s->usage)) {
+		buf_puts(out, ",\"usage\":");
+		stream_usage_json(&s->usage, out);
+	}
+	if (s->error != NULL) {
+		buf_puts(out, ",\"error\":");
+		stream_error_json(s->error, 0, out);
+	}
+	buf_printf(out, ",\"complete\":%s}", s->complete ? "true" : "false");
+}

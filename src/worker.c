@@ -1,0 +1,1030 @@
+/*
+ * The network worker thread (contract in worker.h). One thread owns one CURLM and every easy
+ * handle; the simulated provider is played back by timers inside the same loop, so there is
+ * never a second thread or a busy loop. The loop sleeps in curl_multi_poll() with a timeout
+ * taken from the nearest simulated token or retry timer and no timeout at all when nothing
+ * is pending: an idle natter costs no CPU. The UI wakes the loop with curl_multi_wakeup()
+ * and the loop wakes the UI through a pipe written only when the event queue goes from empty
+ * to non-empty, so a busy stream costs one write per UI turn, not one per token.
+ *
+ * Usage is forwarded once per stream, just before its DONE: several protocols repeat usage
+ * in every chunk (Gemini), and a USAGE between two TEXT events would stop them from being
+ * merged while queued.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "apierr.h"
+#include "http.h"
+#include "log.h"
+#include "proto-simulated.h"
+#include "proto.h"
+#include "provider.h"
+#include "request.h"
+#include "retry.h"
+#include "stream.h"
+#include "version.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+/* Tokens a rate-0 simulated stream emits per loop turn, so that cancels and other streams
+ * are served between batches. */
+#define WORKER_SIM_BATCH 512
+/* Pages of a model listing followed before giving up on a server that never stops. */
+#define WORKER_MAX_PAGES 100
+
+/* A queued event; ev comes first so the caller's wevent pointer frees the whole node. */
+struct wnode {
+	struct wevent ev;
+	size_t cap;           /* bytes allocated for ev.text */
+	struct wnode *next;
+};
+
+enum wreq_type { WREQ_CHAT, WREQ_CANCEL, WREQ_MODELS };
+
+/* A request from the UI thread to the worker. */
+struct wreq {
+	enum wreq_type type;
+	uint64_t id;
+	struct request *req;
+	struct provider *prov;
+	struct wreq *next;
+};
+
+enum job_state {
+	JOB_WAIT,    /* waiting for due: a retry, or the start of a simulated stream */
+	JOB_HTTP,    /* an easy handle is in the multi */
+	JOB_SIM,     /* playing simulated tokens; the next is due at due */
+};
+
+/* One chat stream or model listing, owned by the worker thread. */
+struct job {
+	uint64_t id;
+	int is_models;
+	struct worker *w;
+	struct request *req;         /* chat (owned) */
+	struct provider *prov;       /* models: owned; chat: req->provider */
+	enum job_state state;
+	int64_t due;                 /* ms on the monotonic clock, for JOB_WAIT and JOB_SIM */
+	int attempt;                 /* 1 for the first attempt */
+	int got_token;
+	int64_t t_submit;
+	int64_t t_first;
+
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct http_req hreq;
+	int hreq_set;
+	char errbuf[CURL_ERROR_SIZE];
+	struct http_headers rhdrs;   /* headers of the latest response */
+	int status_set;              /* the status went to the stream before the body */
+
+	struct stream st;            /* chat over HTTP */
+	int st_set;
+
+	struct simulated_reply sim;  /* chat with the simulated provider */
+	int sim_set;
+	size_t sim_pos;
+	int64_t sim_start;
+	double sim_rate;
+
+	struct buf body;             /* models: the page being received */
+	char *page;                  /* models: next page token */
+	int npages;
+	struct model_list models;
+
+	struct job *next;
+};
+
+struct worker {
+	pthread_t thread;
+	CURLM *multi;
+	int pipe_r, pipe_w;
+
+	pthread_mutex_t rq_lock;     /* requests, next_id, quit */
+	struct wreq *rq_head, *rq_tail;
+	uint64_t next_id;
+	int quit;
+
+	pthread_mutex_t eq_lock;     /* events */
+	struct wnode *eq_head, *eq_tail;
+
+	struct job *jobs;            /* worker thread only */
+	int kick;                    /* worker thread only: run curl again before sleeping */
+};
+
+/* Milliseconds on the monotonic clock. */
+static int64_t
+worker_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Initialise libcurl once, before any thread exists (libcurl-thread(3)). */
+void
+worker_global_init(void)
+{
+	static int done;
+
+	if (!done) {
+		done = 1;
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			log_fatal("cannot initialise libcurl");
+	}
+}
+
+/* Free an event and what it owns. */
+void
+wevent_free(struct wevent *ev)
+{
+	if (ev == NULL)
+		return;
+	free(ev->text);
+	apierr_free(ev->error);
+	free(ev->finish_reason);
+	model_list_free(&ev->models);
+	free(ev);
+}
+
+/* A new queued event for stream id. */
+static struct wnode *
+worker_node(enum wevent_type type, uint64_t id)
+{
+	struct wnode *n = xcalloc(1, sizeof(*n));
+
+	n->ev.type = type;
+	n->ev.id = id;
+	usage_clear(&n->ev.usage);
+	n->ev.ttft_ms = -1;
+	return n;
+}
+
+/* Empty the wake pipe; called with eq_lock held when the queue has just become empty. */
+static void
+worker_drain_pipe(struct worker *w)
+{
+	char junk[64];
+
+	while (read(w->pipe_r, junk, sizeof(junk)) > 0)
+		;
+}
+
+/* Queue an event for the UI, merging text into a still-queued event of the same kind. */
+static void
+worker_push(struct worker *w, struct wnode *n)
+{
+	struct wnode *q, *last = NULL;
+	int was_empty;
+	ssize_t r;
+
+	pthread_mutex_lock(&w->eq_lock);
+	if (n->ev.type == WEV_TEXT || n->ev.type == WEV_REASONING) {
+		/* Only the stream's latest queued event may absorb the text: merging into an
+		 * older one would reorder this stream's events. */
+		for (q = w->eq_head; q != NULL; q = q->next)
+			if (q->ev.id == n->ev.id)
+				last = q;
+		if (last != NULL && last->ev.type == n->ev.type) {
+			if (last->ev.len + n->ev.len + 1 > last->cap) {
+				last->cap = (last->ev.len + n->ev.len + 1) * 2;
+				last->ev.text = xrealloc(last->ev.text, last->cap);
+			}
+			memcpy(last->ev.text + last->ev.len, n->ev.text, n->ev.len);
+			last->ev.len += n->ev.len;
+			last->ev.text[last->ev.len] = '\0';
+			pthread_mutex_unlock(&w->eq_lock);
+			wevent_free(&n->ev);
+			return;
+		}
+	}
+	was_empty = w->eq_head == NULL;
+	if (w->eq_tail != NULL)
+		w->eq_tail->next = n;
+	else
+		w->eq_head = n;
+	w->eq_tail = n;
+	if (was_empty) {
+		do
+			r = write(w->pipe_w, "x", 1);
+		while (r < 0 && errno == EINTR);
+	}
+	pthread_mutex_unlock(&w->eq_lock);
+}
+
+/* Queue a text or reasoning delta, counting the first token. */
+static void
+worker_emit_text(struct job *j, enum wevent_type type, const char *p, size_t len)
+{
+	struct wnode *n;
+
+	if (len == 0)
+		return;
+	if (!j->got_token) {
+		j->got_token = 1;
+		j->t_first = worker_now();
+	}
+	n = worker_node(type, j->id);
+	n->ev.text = xmalloc(len + 1);
+	memcpy(n->ev.text, p, len);
+	n->ev.text[len] = '\0';
+	n->ev.len = len;
+	n->cap = len + 1;
+	worker_push(j->w, n);
+}
+
+/* The stream decoder's callback: forward text and reasoning as they arrive. */
+static void
+worker_on_delta(void *ud, const struct delta *d)
+{
+	struct job *j = ud;
+
+	if (d->kind == DELTA_TEXT)
+		worker_emit_text(j, WEV_TEXT, d->text, d->len);
+	else if (d->kind == DELTA_REASONING)
+		worker_emit_text(j, WEV_REASONING, d->text, d->len);
+}
+
+/* Release the curl side of a job (handle, header list, request). */
+static void
+worker_job_reset_http(struct job *j)
+{
+	if (j->easy != NULL) {
+		curl_multi_remove_handle(j->w->multi, j->easy);
+		curl_easy_cleanup(j->easy);
+		j->easy = NULL;
+	}
+	curl_slist_free_all(j->hdrs);
+	j->hdrs = NULL;
+	if (j->hreq_set) {
+		http_req_free(&j->hreq);
+		j->hreq_set = 0;
+	}
+	http_headers_clear(&j->rhdrs);
+	j->status_set = 0;
+	j->errbuf[0] = '\0';
+}
+
+/* Unlink a job from the worker and free it. */
+static void
+worker_job_free(struct job *j)
+{
+	struct job **pp;
+
+	for (pp = &j->w->jobs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	worker_job_reset_http(j);
+	if (j->st_set)
+		stream_free(&j->st);
+	if (j->sim_set)
+		simulated_reply_free(&j->sim);
+	buf_free(&j->body);
+	free(j->page);
+	model_list_free(&j->models);
+	request_free(j->req);
+	if (j->is_models)
+		provider_free(j->prov);
+	free(j);
+}
+
+/* Whether a job is a simulated one. */
+static int
+worker_job_simulated(const struct job *j)
+{
+	return j->prov->proto == NULL || j->prov->proto->framing == FRAMING_NONE;
+}
+
+/* Map a libcurl failure to a transport error, keeping curl's own words. */
+static struct apierr *
+worker_transport_error(CURLcode rc, const char *errbuf)
+{
+	enum apierr_class cls;
+	struct apierr *e;
+	char *msg;
+
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		cls = APIERR_TIMEOUT;
+		break;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_PROXY:
+		cls = APIERR_CONNECTION;
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_USE_SSL_FAILED:
+		cls = APIERR_TLS;
+		break;
+	default:
+		cls = APIERR_OTHER;
+		break;
+	}
+	if (errbuf != NULL && errbuf[0] != '\0')
+		msg = xasprintf("%s", errbuf);
+	else
+		msg = xasprintf("%s", curl_easy_strerror(rc));
+	e = apierr_new(APIERR_TRANSPORT, cls, msg);
+	e->retryable = cls == APIERR_CONNECTION || cls == APIERR_TIMEOUT;
+	free(msg);
+	return e;
+}
+
+/* libcurl header callback: remember the headers of the final response. */
+static size_t
+worker_header_cb(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct job *j = ud;
+	size_t n = size * nmemb;
+
+	/* A new status line starts a new response (100 Continue, proxy CONNECT). */
+	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
+		http_headers_clear(&j->rhdrs);
+	else
+		http_headers_add_line(&j->rhdrs, p, n);
+	return n;
+}
+
+/* Hand the final status and headers to the decoder, once, before any body byte. */
+static void
+worker_set_status(struct job *j)
+{
+	long code = 0;
+
+	if (j->status_set)
+		return;
+	j->status_set = 1;
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (!j->is_models)
+		stream_set_status(&j->st, code > 0 ? (int)code : 200, &j->rhdrs);
+}
+
+/* libcurl write callback: feed the body to the decoder, or collect a model page. */
+static size_t
+worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct job *j = ud;
+	size_t n = size * nmemb;
+
+	worker_set_status(j);
+	if (j->is_models)
+		buf_append(&j->body, p, n);
+	else
+		stream_feed(&j->st, p, n);
+	return n;
+}
+
+/* Start one HTTP attempt of a job: build the request and hand an easy handle to the multi. */
+static void
+worker_start_http(struct job *j)
+{
+	const struct provider *p = j->prov;
+	CURL *c;
+	size_t i;
+	long secs;
+
+	worker_job_reset_http(j);
+	if (j->is_models) {
+		buf_reset(&j->body);
+		p->proto->build_models(p, j->page, &j->hreq);
+	} else {
+		if (j->st_set)
+			stream_free(&j->st);
+		stream_init(&j->st, p->proto, worker_on_delta, j);
+		/* Deltas go straight to the UI as events; keeping a second copy would only
+		 * double the memory of long replies. */
+		j->st.keep_text = 0;
+		j->st_set = 1;
+		p->proto->build_chat(j->req, &j->hreq);
+	}
+	j->hreq_set = 1;
+	for (i = 0; i < j->hreq.nheaders; i++)
+		j->hdrs = curl_slist_append(j->hdrs, j->hreq.headers[i]);
+	/* Expect: 100-continue would cost a round trip on large prompts. */
+	j->hdrs = curl_slist_append(j->hdrs, "Expect:");
+	if ((c = curl_easy_init()) == NULL)
+		log_fatal("curl_easy_init failed");
+	j->easy = c;
+	curl_easy_setopt(c, CURLOPT_URL, j->hreq.url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "natter/" NATTER_VERSION);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->hdrs);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, j->errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, worker_write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, worker_header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, j);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, j);
+	if (j->hreq.body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->hreq.body_len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->hreq.body);
+	}
+	if (strcmp(j->hreq.method, "GET") != 0 && strcmp(j->hreq.method, "POST") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, j->hreq.method);
+	else if (strcmp(j->hreq.method, "POST") == 0 && j->hreq.body == NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	if (strcmp(j->hreq.method, "POST") == 0 && j->hreq.body == NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+	if (p->connect_timeout_ms > 0)
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
+	if (p->idle_timeout_ms > 0) {
+		/* "Less than one byte per second for N seconds" is libcurl's idle timeout. */
+		secs = (p->idle_timeout_ms + 999) / 1000;
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, secs);
+	}
+	if (p->request_timeout_ms > 0)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, p->request_timeout_ms);
+	if (p->proxy != NULL && p->proxy[0] != '\0')
+		curl_easy_setopt(c, CURLOPT_PROXY, p->proxy);
+	if (p->ca_bundle != NULL && p->ca_bundle[0] != '\0')
+		curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_bundle);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (curl_multi_add_handle(j->w->multi, c) != CURLM_OK)
+		log_fatal("curl_multi_add_handle failed");
+	j->state = JOB_HTTP;
+	j->w->kick = 1;
+}
+
+/* Start a simulated attempt: generate the reply and schedule its first token. */
+static void
+worker_start_sim(struct job *j)
+{
+	if (j->sim_set)
+		simulated_reply_free(&j->sim);
+	simulated_reply(j->req, &j->sim);
+	j->sim_set = 1;
+	j->sim_pos = 0;
+	j->sim_rate = simulated_rate(j->req);
+	j->sim_start = worker_now();
+	j->state = JOB_SIM;
+	j->due = j->sim_start;
+}
+
+/* Start the next attempt of a job, over HTTP or simulated. */
+static void
+worker_start_attempt(struct job *j)
+{
+	if (j->is_models)
+		worker_start_http(j);
+	else if (worker_job_simulated(j))
+		worker_start_sim(j);
+	else
+		worker_start_http(j);
+}
+
+/* Finish a chat job with exactly one DONE (preceded by its USAGE when there is one). */
+static void
+worker_done(struct job *j, struct apierr *err, int complete, int cancelled)
+{
+	const struct usage *u = NULL;
+	const char *finish = NULL;
+	struct wnode *n;
+	int64_t now = worker_now();
+
+	if (j->st_set) {
+		u = &j->st.usage;
+		finish = j->st.finish_reason;
+	} else if (j->sim_set) {
+		u = &j->sim.usage;
+		finish = j->sim.finish_reason;
+	}
+	if (u != NULL && usage_present(u)) {
+		n = worker_node(WEV_USAGE, j->id);
+		n->ev.usage = *u;
+		worker_push(j->w, n);
+	}
+	n = worker_node(WEV_DONE, j->id);
+	if (u != NULL)
+		n->ev.usage = *u;
+	if (finish != NULL && !cancelled)
+		n->ev.finish_reason = xstrdup(finish);
+	n->ev.error = err;
+	n->ev.complete = complete;
+	n->ev.cancelled = cancelled;
+	n->ev.ttft_ms = j->got_token ? (long)(j->t_first - j->t_submit) : -1;
+	n->ev.duration_ms = (long)(now - j->t_submit);
+	worker_push(j->w, n);
+	worker_job_free(j);
+}
+
+/* Finish a models job with exactly one MODELS event. */
+static void
+worker_models_done(struct job *j, struct apierr *err)
+{
+	struct wnode *n = worker_node(WEV_MODELS, j->id);
+
+	n->ev.error = err;
+	if (err == NULL) {
+		n->ev.models = j->models;
+		memset(&j->models, 0, sizeof(j->models));
+	}
+	n->ev.duration_ms = (long)(worker_now() - j->t_submit);
+	worker_push(j->w, n);
+	worker_job_free(j);
+}
+
+/* An attempt failed: schedule a retry when the policy allows, else end the stream. */
+static void
+worker_fail(struct job *j, struct apierr *err, int complete)
+{
+	const struct provider *p = j->prov;
+	struct wnode *n;
+	long delay;
+
+	if (!j->got_token && j->attempt <= p->max_retries && retry_error_retryable(err)) {
+		delay = retry_delay_ms(j->attempt - 1, err->retry_after_s, p->max_retry_delay_s,
+		    retry_random01());
+		if (delay >= 0) {
+			n = worker_node(WEV_RETRY, j->id);
+			n->ev.attempt = j->attempt + 1;
+			n->ev.delay_ms = delay;
+			n->ev.error = err;
+			worker_push(j->w, n);
+			worker_job_reset_http(j);
+			j->attempt++;
+			j->state = JOB_WAIT;
+			j->due = worker_now() + delay;
+			return;
+		}
+	}
+	worker_done(j, err, complete, 0);
+}
+
+/* A transfer of a chat job ended: decide complete, failed or retried. */
+static void
+worker_chat_finished(struct job *j, CURLcode rc)
+{
+	struct apierr *err = NULL;
+
+	if (rc != CURLE_OK) {
+		err = worker_transport_error(rc, j->errbuf);
+		/* The decoder still closes its books so usage seen so far is reported. */
+		stream_finish(&j->st);
+		worker_fail(j, err, 0);
+		return;
+	}
+	worker_set_status(j);
+	stream_finish(&j->st);
+	if (j->st.error != NULL) {
+		err = apierr_dup(j->st.error);
+		if (err->retry_after_s < 0)
+			err->retry_after_s = http_retry_after(&j->rhdrs);
+		if (err->request_id == NULL && http_request_id(&j->rhdrs) != NULL)
+			err->request_id = xstrdup(http_request_id(&j->rhdrs));
+	} else if (!j->st.complete) {
+		err = apierr_new(APIERR_STREAM, APIERR_TRUNCATED,
+		    "the stream ended before the provider finished the reply");
+		err->retryable = 1;
+	}
+	if (err != NULL)
+		worker_fail(j, err, j->st.complete);
+	else
+		worker_done(j, NULL, 1, 0);
+}
+
+/* A transfer of a models job ended: parse the page, follow the next one, or report. */
+static void
+worker_models_finished(struct job *j, CURLcode rc)
+{
+	struct apierr *err;
+	long code = 0;
+	char *next = NULL;
+
+	if (rc != CURLE_OK) {
+		worker_models_done(j, worker_transport_error(rc, j->errbuf));
+		return;
+	}
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (code < 200 || code > 299) {
+		err = apierr_new(APIERR_HTTP, APIERR_OTHER, "");
+		err->status = (int)code;
+		j->prov->proto->parse_error(j->body.data != NULL ? j->body.data : "", j->body.len,
+		    &j->rhdrs, err);
+		apierr_classify(err);
+		if (err->request_id == NULL && http_request_id(&j->rhdrs) != NULL)
+			err->request_id = xstrdup(http_request_id(&j->rhdrs));
+		worker_models_done(j, err);
+		return;
+	}
+	if (j->prov->proto->parse_models(j->body.data != NULL ? j->body.data : "", j->body.len,
+	    &j->models, &next) != 0) {
+		free(next);
+		worker_models_done(j, apierr_new(APIERR_HTTP, APIERR_BAD_REQUEST,
+		    "the server's answer is not a model list"));
+		return;
+	}
+	free(j->page);
+	j->page = next;
+	if (next != NULL && ++j->npages < WORKER_MAX_PAGES) {
+		worker_start_http(j);
+		return;
+	}
+	worker_models_done(j, NULL);
+}
+
+/* Play the simulated tokens that are due; end the stream after the last one. */
+static void
+worker_sim_step(struct job *j, int64_t now)
+{
+	struct simulated_reply *r = &j->sim;
+	size_t target, from;
+	int64_t elapsed;
+	struct apierr *err;
+
+	if (r->error != NULL) {
+		err = apierr_dup(r->error);
+		worker_fail(j, err, 0);
+		return;
+	}
+	if (j->sim_rate > 0) {
+		elapsed = now - j->sim_start;
+		target = (size_t)((double)elapsed * j->sim_rate / 1000.0) + 1;
+	} else {
+		target = j->sim_pos + WORKER_SIM_BATCH;
+	}
+	if (target > r->stop_at)
+		target = r->stop_at;
+	/* One event per run of reasoning or text: a burst of due tokens is one delta. */
+	while (j->sim_pos < target) {
+		from = j->sim_pos;
+		if (from < r->nthink) {
+			j->sim_pos = target < r->nthink ? target : r->nthink;
+			worker_emit_text(j, WEV_REASONING, r->text.data + (from ? r->ends[from - 1] : 0),
+			    r->ends[j->sim_pos - 1] - (from ? r->ends[from - 1] : 0));
+		} else {
+			j->sim_pos = target;
+			worker_emit_text(j, WEV_TEXT, r->text.data + (from ? r->ends[from - 1] : 0),
+			    r->ends[j->sim_pos - 1] - (from ? r->ends[from - 1] : 0));
+		}
+	}
+	if (j->sim_pos >= r->stop_at) {
+		if (r->truncated) {
+			err = apierr_new(APIERR_STREAM, APIERR_TRUNCATED,
+			    "the simulated stream was cut half way (fault=cut in the prompt)");
+			worker_done(j, err, 0, 0);
+		} else {
+			worker_done(j, NULL, 1, 0);
+		}
+		return;
+	}
+	/* Token number sim_pos (0-based) is due sim_pos/rate seconds after the start; the
+	 * extra millisecond keeps rounding from waking the loop a hair too early. */
+	if (j->sim_rate > 0)
+		j->due = j->sim_start + (int64_t)((double)j->sim_pos * 1000.0 / j->sim_rate) + 1;
+	else
+		j->due = now;
+}
+
+/* Run every timer that is due: retries to start and simulated tokens to play. */
+static void
+worker_run_timers(struct worker *w)
+{
+	struct job *j, *next;
+	int64_t now = worker_now();
+
+	for (j = w->jobs; j != NULL; j = next) {
+		next = j->next;
+		if (j->due > now)
+			continue;
+		if (j->state == JOB_WAIT)
+			worker_start_attempt(j);
+		if (j->state == JOB_SIM && j->due <= now)
+			worker_sim_step(j, now);
+	}
+}
+
+/* Milliseconds until the next timer, or -1 when none is pending. */
+static long
+worker_next_timeout(struct worker *w)
+{
+	struct job *j;
+	int64_t now = worker_now(), best = -1, d;
+
+	for (j = w->jobs; j != NULL; j = j->next) {
+		if (j->state == JOB_HTTP)
+			continue;
+		d = j->due - now;
+		if (d < 0)
+			d = 0;
+		if (best < 0 || d < best)
+			best = d;
+	}
+	return (long)best;
+}
+
+/* Find a job by id. */
+static struct job *
+worker_job_find(struct worker *w, uint64_t id)
+{
+	struct job *j;
+
+	for (j = w->jobs; j != NULL; j = j->next)
+		if (j->id == id)
+			return j;
+	return NULL;
+}
+
+/* Create a job for a request and start it. */
+static void
+worker_job_add(struct worker *w, struct wreq *rq)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+
+	j->id = rq->id;
+	j->w = w;
+	j->attempt = 1;
+	j->t_submit = worker_now();
+	j->t_first = -1;
+	if (rq->type == WREQ_MODELS) {
+		j->is_models = 1;
+		j->prov = rq->prov;
+	} else {
+		j->req = rq->req;
+		j->prov = j->req->provider;
+	}
+	rq->req = NULL;
+	rq->prov = NULL;
+	j->next = w->jobs;
+	w->jobs = j;
+	if (j->prov->proto == NULL) {
+		struct apierr *e = apierr_new(APIERR_LOCAL, APIERR_BAD_REQUEST,
+		    "unknown protocol for this provider");
+
+		if (j->is_models)
+			worker_models_done(j, e);
+		else
+			worker_done(j, e, 0, 0);
+		return;
+	}
+	if (j->is_models && worker_job_simulated(j)) {
+		simulated_models(&j->models);
+		worker_models_done(j, NULL);
+		return;
+	}
+	worker_start_attempt(j);
+}
+
+/* Stop a job at once; its partial output was already queued. */
+static void
+worker_job_cancel(struct worker *w, uint64_t id)
+{
+	struct job *j = worker_job_find(w, id);
+
+	if (j == NULL)
+		return;
+	worker_job_reset_http(j);
+	if (j->is_models)
+		worker_models_done(j, apierr_new(APIERR_LOCAL, APIERR_CANCELLED, "cancelled"));
+	else
+		worker_done(j, NULL, 0, 1);
+}
+
+/* Free a request node and whatever it still owns. */
+static void
+worker_wreq_free(struct wreq *rq)
+{
+	request_free(rq->req);
+	provider_free(rq->prov);
+	free(rq);
+}
+
+/* Take the pending requests; returns 1 when the worker must quit. */
+static int
+worker_take_requests(struct worker *w)
+{
+	struct wreq *rq, *next;
+	int quit;
+
+	pthread_mutex_lock(&w->rq_lock);
+	rq = w->rq_head;
+	w->rq_head = w->rq_tail = NULL;
+	quit = w->quit;
+	pthread_mutex_unlock(&w->rq_lock);
+	for (; rq != NULL; rq = next) {
+		next = rq->next;
+		if (!quit) {
+			if (rq->type == WREQ_CANCEL)
+				worker_job_cancel(w, rq->id);
+			else
+				worker_job_add(w, rq);
+		}
+		worker_wreq_free(rq);
+	}
+	return quit;
+}
+
+/* Collect finished transfers from the multi handle. */
+static void
+worker_reap(struct worker *w)
+{
+	CURLMsg *m;
+	int left;
+	struct job *j;
+
+	while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		j = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+		if (j == NULL)
+			continue;
+		if (j->is_models)
+			worker_models_finished(j, m->data.result);
+		else
+			worker_chat_finished(j, m->data.result);
+	}
+}
+
+/* The worker thread: requests, transfers and timers until told to quit. */
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int running;
+	long timeout;
+
+	for (;;) {
+		if (worker_take_requests(w))
+			break;
+		do {
+			w->kick = 0;
+			curl_multi_perform(w->multi, &running);
+			worker_reap(w);
+			worker_run_timers(w);
+		} while (w->kick);
+		timeout = worker_next_timeout(w);
+		/* No timer means no timeout: libcurl shortens the wait for its own timers,
+		 * and an idle worker sleeps until curl_multi_wakeup(). */
+		curl_multi_poll(w->multi, NULL, 0, timeout < 0 ? INT_MAX :
+		    (timeout > INT_MAX ? INT_MAX : (int)timeout), NULL);
+	}
+	while (w->jobs != NULL)
+		worker_job_free(w->jobs);
+	return NULL;
+}
+
+/* Create the queues, the wake pipe and the multi handle, then spawn the thread. */
+struct worker *
+worker_start(void)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	int fds[2];
+
+	worker_global_init();
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
+		log_fatal("pipe: %s", strerror(errno));
+	w->pipe_r = fds[0];
+	w->pipe_w = fds[1];
+	if ((w->multi = curl_multi_init()) == NULL)
+		log_fatal("curl_multi_init failed");
+	pthread_mutex_init(&w->rq_lock, NULL);
+	pthread_mutex_init(&w->eq_lock, NULL);
+	w->next_id = 1;
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+		log_fatal("cannot start the worker thread");
+	return w;
+}
+
+/* The descriptor to poll() for readability. */
+int
+worker_fd(const struct worker *w)
+{
+	return w->pipe_r;
+}
+
+/* Queue a request for the worker thread and wake it; returns the new id when one is made. */
+static uint64_t
+worker_enqueue(struct worker *w, struct wreq *rq)
+{
+	uint64_t id;
+
+	pthread_mutex_lock(&w->rq_lock);
+	if (rq->type != WREQ_CANCEL)
+		rq->id = w->next_id++;
+	id = rq->id;
+	if (w->rq_tail != NULL)
+		w->rq_tail->next = rq;
+	else
+		w->rq_head = rq;
+	w->rq_tail = rq;
+	pthread_mutex_unlock(&w->rq_lock);
+	curl_multi_wakeup(w->multi);
+	return id;
+}
+
+/* Start a chat stream; the worker owns req from now on. */
+uint64_t
+worker_submit(struct worker *w, struct request *req)
+{
+	struct wreq *rq = xcalloc(1, sizeof(*rq));
+
+	rq->type = WREQ_CHAT;
+	rq->req = req;
+	return worker_enqueue(w, rq);
+}
+
+/* Ask the worker to stop stream id. */
+void
+worker_cancel(struct worker *w, uint64_t id)
+{
+	struct wreq *rq = xcalloc(1, sizeof(*rq));
+
+	rq->type = WREQ_CANCEL;
+	rq->id = id;
+	worker_enqueue(w, rq);
+}
+
+/* List a provider's models; p is copied. */
+uint64_t
+worker_models(struct worker *w, const struct provider *p)
+{
+	struct wreq *rq = xcalloc(1, sizeof(*rq));
+
+	rq->type = WREQ_MODELS;
+	rq->prov = provider_dup(p);
+	return worker_enqueue(w, rq);
+}
+
+/* Dequeue one event; the wake pipe is emptied with the queue so poll() stays exact. */
+struct wevent *
+worker_next(struct worker *w)
+{
+	struct wnode *n;
+
+	pthread_mutex_lock(&w->eq_lock);
+	n = w->eq_head;
+	if (n != NULL) {
+		w->eq_head = n->next;
+		if (w->eq_head == NULL) {
+			w->eq_tail = NULL;
+			worker_drain_pipe(w);
+		}
+		n->next = NULL;
+	} else {
+		worker_drain_pipe(w);
+	}
+	pthread_mutex_unlock(&w->eq_lock);
+	return n != NULL ? &n->ev : NULL;
+}
+
+/* Stop the thread, then free everything still queued in either direction. */
+void
+worker_stop(struct worker *w)
+{
+	struct wreq *rq, *rnext;
+	struct wnode *n, *nnext;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->rq_lock);
+	w->quit = 1;
+	pthread_mutex_unlock(&w->rq_lock);
+	curl_multi_wakeup(w->multi);
+	pthread_join(w->thread, NULL);
+	for (rq = w->rq_head; rq != NULL; rq = rnext) {
+		rnext = rq->next;
+		worker_wreq_free(rq);
+	}
+	for (n = w->eq_head; n != NULL; n = nnext) {
+		nnext = n->next;
+		wevent_free(&n->ev);
+	}
+	curl_multi_cleanup(w->multi);
+	close(w->pipe_r);
+	close(w->pipe_w);
+	pthread_mutex_destroy(&w->rq_lock);
+	pthread_mutex_destroy(&w->eq_lock);
+	free(w);
+}

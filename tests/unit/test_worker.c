@@ -1,0 +1,535 @@
+/* Unit tests for the worker thread, driven by the offline simulated provider (and a closed
+ * port for the transport path): token counts, concurrency, cancel, stop, coalescing, the fd. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apierr.h"
+#include "buf.h"
+#include "proto-simulated.h"
+#include "provider.h"
+#include "request.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+#define MAXS 8
+
+/* Everything one stream delivered. */
+struct got {
+	uint64_t id;
+	struct buf text;
+	struct buf reasoning;
+	int ntext_events;
+	int nretry;
+	int ndone;
+	int events_after_done;
+	int complete;
+	int cancelled;
+	long output_tokens;
+	long ttft_ms;
+	enum apierr_class err_cls;
+	int has_err;
+	enum apierr_kind err_kind;
+};
+
+/* Milliseconds on the monotonic clock. */
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* A simulated provider streaming at rate tokens/s (0 = as fast as possible). */
+static struct provider *
+sim_provider(double rate)
+{
+	struct provider *p = provider_new("simulated", "simulated", "simulated:");
+
+	p->local = 1;
+	p->sim_tokens_per_s = rate;
+	return p;
+}
+
+/* A request asking p for prompt. */
+static struct request *
+mkreq(const struct provider *p, const char *prompt)
+{
+	struct request *r = request_new(p, "simulated");
+
+	request_add(r, ROLE_USER, prompt);
+	return r;
+}
+
+/* Record one event into the matching got. */
+static void
+record(struct got *g, int n, struct wevent *ev)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (g[i].id != ev->id)
+			continue;
+		if (g[i].ndone > 0)
+			g[i].events_after_done++;
+		switch (ev->type) {
+		case WEV_TEXT:
+			buf_append(&g[i].text, ev->text, ev->len);
+			g[i].ntext_events++;
+			break;
+		case WEV_REASONING:
+			buf_append(&g[i].reasoning, ev->text, ev->len);
+			break;
+		case WEV_RETRY:
+			g[i].nretry++;
+			break;
+		case WEV_DONE:
+			g[i].ndone++;
+			g[i].complete = ev->complete;
+			g[i].cancelled = ev->cancelled;
+			g[i].output_tokens = ev->usage.output_tokens;
+			g[i].ttft_ms = ev->ttft_ms;
+			if (ev->error != NULL) {
+				g[i].has_err = 1;
+				g[i].err_cls = ev->error->cls;
+				g[i].err_kind = ev->error->kind;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	wevent_free(ev);
+}
+
+/* Number of streams in g that have not finished. */
+static int
+pending(const struct got *g, int n)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += g[i].ndone == 0;
+	return k;
+}
+
+/* Poll the worker and record events until every stream is done or timeout_ms passes. */
+static void
+pump(struct worker *w, struct got *g, int n, long timeout_ms)
+{
+	struct pollfd pfd = { worker_fd(w), POLLIN, 0 };
+	long end = now_ms() + timeout_ms;
+	struct wevent *ev;
+
+	while (pending(g, n) > 0 && now_ms() < end) {
+		poll(&pfd, 1, 100);
+		while ((ev = worker_next(w)) != NULL)
+			record(g, n, ev);
+	}
+}
+
+/* Count whitespace-separated words. */
+static long
+words(const char *s)
+{
+	long n = 0;
+	int in = 0;
+
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == ' ' || *s == '\n' || *s == '\t')
+			in = 0;
+		else if (!in) {
+			in = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Free what a got holds. */
+static void
+got_free(struct got *g, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		buf_free(&g[i].text);
+		buf_free(&g[i].reasoning);
+	}
+}
+
+/* Run one stream of prompt at rate and check it delivers exactly ntok tokens. */
+static void
+one_stream(double rate, const char *prompt, long ntok, long max_ms)
+{
+	struct provider *p = sim_provider(rate);
+	struct worker *w = worker_start();
+	struct got g;
+	long t0 = now_ms();
+
+	memset(&g, 0, sizeof(g));
+	g.id = worker_submit(w, mkreq(p, prompt));
+	assert_true(g.id > 0);
+	pump(w, &g, 1, 20000);
+	assert_int_equal(g.ndone, 1);
+	assert_int_equal(g.complete, 1);
+	assert_int_equal(g.cancelled, 0);
+	assert_int_equal(g.has_err, 0);
+	assert_int_equal(g.nretry, 0);
+	assert_int_equal(words(buf_str(&g.text)), ntok);
+	assert_int_equal(g.output_tokens, ntok);
+	assert_true(g.ttft_ms >= 0);
+	assert_true(now_ms() - t0 <= max_ms);
+	if (ntok >= 10)
+		assert_non_null(strstr(buf_str(&g.text), "simulated"));
+	worker_stop(w);
+	provider_free(p);
+	got_free(&g, 1);
+}
+
+/* As fast as possible: exactly N tokens and one complete DONE. */
+static void
+test_tokens_rate0(void **state)
+{
+	(void)state;
+	worker_global_init();
+	one_stream(0, "tell me tokens=3000", 3000, 10000);
+	one_stream(0, "tokens=1", 1, 5000);
+}
+
+/* At a finite rate the stream takes about N/rate seconds and still has N tokens. */
+static void
+test_tokens_rate(void **state)
+{
+	long t0 = now_ms();
+
+	(void)state;
+	one_stream(500, "paced tokens=100", 100, 10000);
+	/* 100 tokens at 500/s: the 100th is due 198 ms after the first. */
+	assert_true(now_ms() - t0 >= 190);
+}
+
+/* Reasoning tokens come first, on their own event type. */
+static void
+test_think(void **state)
+{
+	struct provider *p = sim_provider(0);
+	struct worker *w = worker_start();
+	struct got g;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	g.id = worker_submit(w, mkreq(p, "think=7 tokens=5"));
+	pump(w, &g, 1, 10000);
+	assert_int_equal(g.ndone, 1);
+	assert_int_equal(words(buf_str(&g.reasoning)), 7);
+	assert_int_equal(words(buf_str(&g.text)), 5);
+	assert_int_equal(g.output_tokens, 12);
+	worker_stop(w);
+	provider_free(p);
+	got_free(&g, 1);
+}
+
+/* Eight streams at once each get their own full text. */
+static void
+test_concurrent(void **state)
+{
+	struct provider *p = sim_provider(2000);
+	struct worker *w = worker_start();
+	struct got g[MAXS];
+	struct simulated_reply want;
+	struct request *r;
+	char prompt[64];
+	int i;
+
+	(void)state;
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < MAXS; i++) {
+		snprintf(prompt, sizeof(prompt), "stream%d tokens=%d", i, 100 + i * 7);
+		g[i].id = worker_submit(w, mkreq(p, prompt));
+	}
+	pump(w, g, MAXS, 20000);
+	for (i = 0; i < MAXS; i++) {
+		snprintf(prompt, sizeof(prompt), "stream%d tokens=%d", i, 100 + i * 7);
+		r = mkreq(p, prompt);
+		simulated_reply(r, &want);
+		assert_int_equal(g[i].ndone, 1);
+		assert_int_equal(g[i].complete, 1);
+		assert_int_equal(g[i].events_after_done, 0);
+		assert_int_equal(words(buf_str(&g[i].text)), 100 + i * 7);
+		assert_int_equal(g[i].text.len, want.ends[want.ntokens - 1]);
+		assert_memory_equal(g[i].text.data, want.text.data, g[i].text.len);
+		snprintf(prompt, sizeof(prompt), "\"stream%d\"", i);
+		assert_non_null(strstr(buf_str(&g[i].text), prompt));
+		simulated_reply_free(&want);
+		request_free(r);
+	}
+	worker_stop(w);
+	provider_free(p);
+	got_free(g, MAXS);
+}
+
+/* Cancelling mid-stream ends it with cancelled=1 and keeps the partial text. */
+static void
+test_cancel(void **state)
+{
+	struct provider *p = sim_provider(200);
+	struct worker *w = worker_start();
+	struct pollfd pfd;
+	struct wevent *ev;
+	struct got g;
+	long t0;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	g.id = worker_submit(w, mkreq(p, "tokens=10000"));
+	pfd.fd = worker_fd(w);
+	pfd.events = POLLIN;
+	t0 = now_ms();
+	while (g.text.len < 40 && now_ms() - t0 < 5000) {
+		poll(&pfd, 1, 100);
+		while ((ev = worker_next(w)) != NULL)
+			record(&g, 1, ev);
+	}
+	assert_true(g.text.len >= 40);
+	worker_cancel(w, g.id);
+	t0 = now_ms();
+	pump(w, &g, 1, 5000);
+	/* The cancel is handled at once, not after the remaining 50 s of tokens. */
+	assert_true(now_ms() - t0 < 2000);
+	assert_int_equal(g.ndone, 1);
+	assert_int_equal(g.cancelled, 1);
+	assert_int_equal(g.complete, 0);
+	assert_int_equal(g.has_err, 0);
+	assert_true(words(buf_str(&g.text)) < 10000);
+	assert_true(words(buf_str(&g.text)) >= 5);
+	/* Nothing more arrives for a cancelled stream. */
+	usleep(100000);
+	assert_null(worker_next(w));
+	/* Cancelling an id that is already over is harmless. */
+	worker_cancel(w, g.id);
+	usleep(50000);
+	assert_null(worker_next(w));
+	worker_stop(w);
+	provider_free(p);
+	got_free(&g, 1);
+}
+
+/* Stopping with streams (and a retry timer, and unread events) in flight frees everything. */
+static void
+test_stop_in_flight(void **state)
+{
+	struct provider *p = sim_provider(100);
+	struct provider *dead = provider_new("openai", "openai", "http://127.0.0.1:1/v1");
+	struct worker *w = worker_start();
+	int i;
+
+	(void)state;
+	dead->key = xstrdup("sk-test");
+	dead->max_retries = 5;
+	for (i = 0; i < 4; i++)
+		worker_submit(w, mkreq(p, "tokens=5000 think=10"));
+	worker_submit(w, request_new(dead, "gpt-x"));
+	worker_models(w, p);
+	usleep(150000);
+	worker_stop(w);
+	provider_free(p);
+	provider_free(dead);
+}
+
+/* A reader that falls behind gets few, large events with the text intact. */
+static void
+test_coalescing(void **state)
+{
+	struct provider *p = sim_provider(0);
+	struct worker *w = worker_start();
+	struct simulated_reply want;
+	struct request *r;
+	struct got g;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	g.id = worker_submit(w, mkreq(p, "tokens=20000"));
+	/* Do not read while the whole reply is produced. */
+	usleep(400000);
+	pump(w, &g, 1, 10000);
+	assert_int_equal(g.ndone, 1);
+	assert_int_equal(words(buf_str(&g.text)), 20000);
+	assert_true(g.ntext_events < 20000 / 512);
+	r = mkreq(p, "tokens=20000");
+	simulated_reply(r, &want);
+	assert_int_equal(g.text.len, want.text.len);
+	assert_memory_equal(g.text.data, want.text.data, want.text.len);
+	simulated_reply_free(&want);
+	request_free(r);
+	worker_stop(w);
+	provider_free(p);
+	got_free(&g, 1);
+}
+
+/* The fd is readable exactly when events wait. */
+static void
+test_fd_readable(void **state)
+{
+	struct provider *p = sim_provider(0);
+	struct worker *w = worker_start();
+	struct pollfd pfd;
+	struct wevent *ev;
+	int done = 0;
+
+	(void)state;
+	pfd.fd = worker_fd(w);
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, 50), 0);
+	worker_submit(w, mkreq(p, "tokens=3"));
+	/* Wait until the whole short stream is queued, reading nothing yet. */
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	usleep(100000);
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	while ((ev = worker_next(w)) != NULL) {
+		done += ev->type == WEV_DONE;
+		wevent_free(ev);
+	}
+	assert_int_equal(done, 1);
+	assert_int_equal(poll(&pfd, 1, 100), 0);
+	worker_stop(w);
+	provider_free(p);
+}
+
+/* Simulated errors: auth fails at once, overloaded is retried then fails. */
+static void
+test_sim_errors(void **state)
+{
+	struct provider *p = sim_provider(0);
+	struct worker *w = worker_start();
+	struct got g[2];
+
+	(void)state;
+	p->max_retries = 1;
+	memset(g, 0, sizeof(g));
+	g[0].id = worker_submit(w, mkreq(p, "error=auth"));
+	g[1].id = worker_submit(w, mkreq(p, "error=overloaded"));
+	pump(w, g, 2, 10000);
+	assert_int_equal(g[0].ndone, 1);
+	assert_int_equal(g[0].nretry, 0);
+	assert_true(g[0].has_err);
+	assert_int_equal(g[0].err_cls, APIERR_AUTH);
+	assert_int_equal(g[1].ndone, 1);
+	assert_int_equal(g[1].nretry, 1);
+	assert_int_equal(g[1].err_cls, APIERR_OVERLOADED);
+	assert_int_equal(g[1].text.len, 0);
+	worker_stop(w);
+	provider_free(p);
+	got_free(g, 2);
+}
+
+/* fault=cut stops half way: DONE not complete, with a truncation error and partial text. */
+static void
+test_sim_cut(void **state)
+{
+	struct provider *p = sim_provider(0);
+	struct worker *w = worker_start();
+	struct got g;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	g.id = worker_submit(w, mkreq(p, "fault=cut tokens=40"));
+	pump(w, &g, 1, 10000);
+	assert_int_equal(g.ndone, 1);
+	assert_int_equal(g.complete, 0);
+	assert_true(g.has_err);
+	assert_int_equal(g.err_cls, APIERR_TRUNCATED);
+	assert_int_equal(words(buf_str(&g.text)), 20);
+	worker_stop(w);
+	provider_free(p);
+	got_free(&g, 1);
+}
+
+/* A closed port is a transport connection error, retried before giving up. */
+static void
+test_connect_refused(void **state)
+{
+	struct provider *p = provider_new("openai", "openai", "http://127.0.0.1:1/v1");
+	struct worker *w = worker_start();
+	struct got g;
+
+	(void)state;
+	p->key = xstrdup("sk-test");
+	p->max_retries = 1;
+	memset(&g, 0, sizeof(g));
+	g.id = worker_submit(w, request_new(p, "gpt-x"));
+	pump(w, &g, 1, 10000);
+	assert_int_equal(g.ndone, 1);
+	assert_int_equal(g.nretry, 1);
+	assert_true(g.has_err);
+	assert_int_equal(g.err_kind, APIERR_TRANSPORT);
+	assert_int_equal(g.err_cls, APIERR_CONNECTION);
+	assert_int_equal(g.ttft_ms, -1);
+	worker_stop(w);
+	provider_free(p);
+	got_free(&g, 1);
+}
+
+/* The simulated provider lists its models through one MODELS event. */
+static void
+test_models(void **state)
+{
+	struct provider *p = sim_provider(0);
+	struct worker *w = worker_start();
+	struct pollfd pfd;
+	struct wevent *ev = NULL;
+	uint64_t id;
+	long t0 = now_ms();
+
+	(void)state;
+	id = worker_models(w, p);
+	pfd.fd = worker_fd(w);
+	pfd.events = POLLIN;
+	while (ev == NULL && now_ms() - t0 < 5000) {
+		poll(&pfd, 1, 100);
+		ev = worker_next(w);
+	}
+	assert_non_null(ev);
+	assert_int_equal(ev->type, WEV_MODELS);
+	assert_int_equal(ev->id, id);
+	assert_null(ev->error);
+	assert_true(ev->models.n >= 1);
+	assert_string_equal(ev->models.v[0].id, "simulated");
+	assert_non_null(strstr(ev->models.v[0].display_name, "imulated"));
+	wevent_free(ev);
+	worker_stop(w);
+	provider_free(p);
+}
+
+/* Run the worker tests. */
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tokens_rate0),
+		cmocka_unit_test(test_tokens_rate),
+		cmocka_unit_test(test_think),
+		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_stop_in_flight),
+		cmocka_unit_test(test_coalescing),
+		cmocka_unit_test(test_fd_readable),
+		cmocka_unit_test(test_sim_errors),
+		cmocka_unit_test(test_sim_cut),
+		cmocka_unit_test(test_connect_refused),
+		cmocka_unit_test(test_models),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
