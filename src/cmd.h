@@ -16,5 +16,6 @@
 int cmd_ask(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
+int cmd_sessions(int argc, char **argv);
 
 #endif

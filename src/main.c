@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	{ "models", cmd_models, "models [PROVIDER]", "list the models of usable providers" },
 	{ "decode", cmd_decode, "decode -p PROTOCOL [--status N] [FILE]",
 	  "decode a saved response body into JSON events" },
+	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
+	    "list, show, search, export or delete stored chats" },
 	{ NULL, NULL, NULL, NULL },
 };
 

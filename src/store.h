@@ -55,7 +55,14 @@ struct message_row {
 	double cost;       /* -1 when unknown */
 	long ttft_ms;      /* -1 when unknown */
 	long duration_ms;
+	int64_t compare_group; /* 0 when the message is not part of a side-by-side comparison */
 };
+
+/* store_search wraps each matched term of a snippet in these bytes, so that a UI can
+ * highlight them and a plain printer can swap them for brackets. */
+#define STORE_MATCH_OPEN "\x02"
+#define STORE_MATCH_CLOSE "\x03"
+
 
 /* Open (creating) the database at path, or the default when path is NULL. On failure
  * returns NULL and sets *err to a message the caller frees. */
@@ -83,5 +90,24 @@ void store_messages_free(struct message_row *rows, size_t n);
 /* Full-text search over message content; rows carry session_id and a snippet in content. */
 int store_search(struct store *st, const char *query, struct message_row **out, size_t *n,
     size_t limit);
+
+/* Additions (store branch). Functions returning int give 0 on success and -1 on failure,
+ * including "no such session/message"; store_error then says why. */
+/* The database path used when store_open gets NULL: $NATTER_DB, else
+ * $XDG_DATA_HOME/natter/natter.db, else ~/.local/share/natter/natter.db. Caller frees. */
+char *store_default_path(void);
+/* The last error message, or "" when none. */
+const char *store_error(const struct store *st);
+/* One session with its counts and sums, or NULL; free with store_sessions_free(row, 1). */
+struct session_row *store_session_get(struct store *st, int64_t id);
+/* Start a side-by-side comparison group in a session; returns its id or -1. */
+int64_t store_compare_group_new(struct store *st, int64_t session_id);
+/* Run SQLite's integrity check and the FTS index check; on failure *err says what. */
+int store_check(struct store *st, char **err);
+/* Pages read from disk by this connection so far (benchmarks and tests). */
+long store_stat_reads(struct store *st);
+/* Names used in the database and exports: "user", "complete", ... */
+const char *store_role_name(enum role role);
+const char *store_state_name(enum msg_state state);
 
 #endif

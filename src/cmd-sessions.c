@@ -1,0 +1,396 @@
+/*
+ * `natter sessions`: the stored chats from the command line, for scripts and for finding
+ * an old conversation without opening the UI. list, show, search, export and rm all work
+ * on the database natter(1) describes (NATTER_DB overrides it). Text printed to a terminal
+ * comes from models and is untrusted, so control characters and escape sequences are
+ * dropped from everything but exports, which stay byte-exact.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "export.h"
+#include "store.h"
+#include "text.h"
+#include "xmalloc.h"
+
+#define SESSIONS_USAGE \
+	"usage: natter sessions [list [-n N]]\n" \
+	"       natter sessions show ID\n" \
+	"       natter sessions search [-n N] QUERY...\n" \
+	"       natter sessions export ID [--format md|json] [-o FILE]\n" \
+	"       natter sessions rm ID\n"
+
+/* Print the usage and return the usage exit status. */
+static int
+sessions_usage(const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "natter sessions: %s\n", why);
+	fputs(SESSIONS_USAGE, stderr);
+	return EXIT_USAGE;
+}
+
+/* Parse a positive decimal id; 0 on success. */
+static int
+sessions_parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+/* Parse a non-negative count for -n; 0 on success. */
+static int
+sessions_parse_count(const char *s, size_t *n)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0)
+		return -1;
+	*n = (size_t)v;
+	return 0;
+}
+
+/* Open the default store or print why not. */
+static struct store *
+sessions_open(void)
+{
+	char *err = NULL;
+	struct store *st = store_open(NULL, &err);
+
+	if (st == NULL) {
+		fprintf(stderr, "natter: %s\n", err);
+		free(err);
+	}
+	return st;
+}
+
+/* Append s to b made safe for a terminal (text_sanitize), with search match markers
+ * shown as brackets and, when flat, newlines and tabs as spaces for one-line output. */
+static void
+sessions_clean(struct buf *b, const char *s, int flat)
+{
+	struct buf tmp = BUF_INIT;
+	size_t start = b->len, i;
+
+	for (; *s != '\0'; s++)
+		buf_putc(&tmp, *s == 0x02 ? '[' : *s == 0x03 ? ']' : *s);
+	text_sanitize(tmp.data != NULL ? tmp.data : "", tmp.len, b);
+	buf_free(&tmp);
+	for (i = start; flat && i < b->len; i++)
+		if (b->data[i] == '\n' || b->data[i] == '\t' || b->data[i] == '\r')
+			b->data[i] = ' ';
+}
+
+/* Print s cleaned, followed by end. */
+static void
+sessions_print(const char *s, int flat, const char *end)
+{
+	struct buf b = BUF_INIT;
+
+	sessions_clean(&b, s != NULL ? s : "", flat);
+	fputs(buf_str(&b), stdout);
+	fputs(end, stdout);
+	buf_free(&b);
+}
+
+/* Local "YYYY-MM-DD HH:MM" for unix seconds. */
+static void
+sessions_time(char *out, size_t len, int64_t secs)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* natter sessions list [-n N] */
+static int
+sessions_list(int argc, char **argv)
+{
+	struct session_row *rows;
+	struct store *st;
+	size_t n, i, limit = 0;
+	char when[32];
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		if (strcmp(argv[a], "-n") == 0 && a + 1 < argc) {
+			if (sessions_parse_count(argv[++a], &limit) != 0)
+				return sessions_usage("-n wants a number");
+		} else {
+			return sessions_usage("list takes only -n N");
+		}
+	}
+	if ((st = sessions_open()) == NULL)
+		return 1;
+	if (store_sessions(st, &rows, &n, limit) != 0) {
+		fprintf(stderr, "natter: %s\n", store_error(st));
+		store_close(st);
+		return 1;
+	}
+	if (n > 0)
+		printf("%6s  %-16s  %5s  %8s  %-24s  %s\n", "ID", "UPDATED", "MSGS", "TOKENS",
+		    "MODEL", "TITLE");
+	for (i = 0; i < n; i++) {
+		struct buf model = BUF_INIT;
+
+		sessions_time(when, sizeof(when), rows[i].updated);
+		sessions_clean(&model, rows[i].model != NULL ? rows[i].model : "-", 1);
+		printf("%6lld  %-16s  %5ld  %8ld  %-24s  ", (long long)rows[i].id, when,
+		    rows[i].nmessages, rows[i].input_tokens + rows[i].output_tokens,
+		    buf_str(&model));
+		sessions_print(rows[i].title[0] != '\0' ? rows[i].title : "untitled", 1, "\n");
+		buf_free(&model);
+	}
+	store_sessions_free(rows, n);
+	store_close(st);
+	return EXIT_OK;
+}
+
+/* natter sessions show ID */
+static int
+sessions_show(int argc, char **argv)
+{
+	struct session_row *s;
+	struct message_row *m;
+	struct store *st;
+	int64_t id;
+	size_t n, i;
+	char when[32];
+
+	if (argc != 2 || sessions_parse_id(argv[1], &id) != 0)
+		return sessions_usage("show wants one session id");
+	if ((st = sessions_open()) == NULL)
+		return 1;
+	s = store_session_get(st, id);
+	if (s == NULL || store_messages(st, id, &m, &n) != 0) {
+		fprintf(stderr, "natter: %s\n", store_error(st));
+		store_sessions_free(s, s != NULL);
+		store_close(st);
+		return 1;
+	}
+	printf("session %lld: ", (long long)s->id);
+	sessions_print(s->title[0] != '\0' ? s->title : "untitled", 1, "\n");
+	sessions_time(when, sizeof(when), s->updated);
+	printf("%s/%s, updated %s, %ld messages, %ld tokens in, %ld out, $%.4f\n",
+	    s->provider != NULL ? s->provider : "-", s->model != NULL ? s->model : "-", when,
+	    s->nmessages, s->input_tokens, s->output_tokens, s->cost);
+	if (s->system != NULL) {
+		fputs("system: ", stdout);
+		sessions_print(s->system, 0, "\n");
+	}
+	for (i = 0; i < n; i++) {
+		sessions_time(when, sizeof(when), m[i].created / 1000);
+		printf("\n[%s", store_role_name(m[i].role));
+		if (m[i].role == ROLE_ASSISTANT && m[i].model != NULL)
+			printf(" %s", m[i].model);
+		printf("] %s", when);
+		if (m[i].state != MSG_COMPLETE)
+			printf(" (%s)", store_state_name(m[i].state));
+		fputc('\n', stdout);
+		sessions_print(m[i].content, 0, "\n");
+		if (m[i].state == MSG_ERROR && m[i].error != NULL) {
+			fputs("error: ", stdout);
+			sessions_print(m[i].error, 1, "\n");
+		}
+	}
+	store_messages_free(m, n);
+	store_sessions_free(s, 1);
+	store_close(st);
+	return EXIT_OK;
+}
+
+/* natter sessions search [-n N] QUERY... */
+static int
+sessions_search(int argc, char **argv)
+{
+	struct buf q = BUF_INIT;
+	struct message_row *m;
+	struct store *st;
+	size_t n, i, limit = 20;
+	char when[32];
+	int a = 1, rc = EXIT_OK;
+
+	if (a + 1 < argc && strcmp(argv[a], "-n") == 0) {
+		if (sessions_parse_count(argv[a + 1], &limit) != 0)
+			return sessions_usage("-n wants a number");
+		a += 2;
+	}
+	if (a >= argc)
+		return sessions_usage("search wants a query");
+	for (; a < argc; a++) {
+		if (q.len)
+			buf_putc(&q, ' ');
+		buf_puts(&q, argv[a]);
+	}
+	if ((st = sessions_open()) == NULL) {
+		buf_free(&q);
+		return 1;
+	}
+	if (store_search(st, buf_str(&q), &m, &n, limit) != 0) {
+		fprintf(stderr, "natter: %s\n", store_error(st));
+		rc = 1;
+	} else {
+		for (i = 0; i < n; i++) {
+			sessions_time(when, sizeof(when), m[i].created / 1000);
+			printf("%6lld  %s  %-9s  ", (long long)m[i].session_id, when,
+			    store_role_name(m[i].role));
+			sessions_print(m[i].content, 1, "\n");
+		}
+		store_messages_free(m, n);
+	}
+	buf_free(&q);
+	store_close(st);
+	return rc;
+}
+
+/* Write text to path (created 0600, since it is chat history) or stdout for NULL/"-". */
+static int
+sessions_write(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+			fprintf(stderr, "natter: writing the export: %s\n", strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "natter: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (len > 0) {
+		ssize_t w = write(fd, text, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			fprintf(stderr, "natter: %s: %s\n", path, strerror(errno));
+			close(fd);
+			return 1;
+		}
+		text += w;
+		len -= (size_t)w;
+	}
+	if (close(fd) != 0) {
+		fprintf(stderr, "natter: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* natter sessions export ID [--format md|json] [-o FILE] */
+static int
+sessions_export(int argc, char **argv)
+{
+	enum export_format format = EXPORT_MARKDOWN;
+	const char *out = NULL, *v;
+	struct store *st;
+	int64_t id = 0;
+	char *text;
+	int a, rc;
+
+	for (a = 1; a < argc; a++) {
+		v = NULL;
+		if (strncmp(argv[a], "--format=", 9) == 0)
+			v = argv[a] + 9;
+		else if ((strcmp(argv[a], "--format") == 0 || strcmp(argv[a], "-f") == 0) &&
+		    a + 1 < argc)
+			v = argv[++a];
+		if (v != NULL) {
+			if (export_format_parse(v, &format) != 0)
+				return sessions_usage("--format is md or json");
+		} else if (strcmp(argv[a], "-o") == 0 && a + 1 < argc) {
+			out = argv[++a];
+		} else if (id == 0 && sessions_parse_id(argv[a], &id) == 0) {
+			continue;
+		} else {
+			return sessions_usage("export wants one session id");
+		}
+	}
+	if (id == 0)
+		return sessions_usage("export wants one session id");
+	if ((st = sessions_open()) == NULL)
+		return 1;
+	text = export_session(st, id, format);
+	if (text == NULL) {
+		fprintf(stderr, "natter: %s\n", store_error(st));
+		store_close(st);
+		return 1;
+	}
+	rc = sessions_write(out, text);
+	free(text);
+	store_close(st);
+	return rc;
+}
+
+/* natter sessions rm ID */
+static int
+sessions_rm(int argc, char **argv)
+{
+	struct store *st;
+	int64_t id;
+	int rc = EXIT_OK;
+
+	if (argc != 2 || sessions_parse_id(argv[1], &id) != 0)
+		return sessions_usage("rm wants one session id");
+	if ((st = sessions_open()) == NULL)
+		return 1;
+	if (store_session_delete(st, id) != 0) {
+		fprintf(stderr, "natter: %s\n", store_error(st));
+		rc = 1;
+	} else {
+		printf("deleted session %lld\n", (long long)id);
+	}
+	store_close(st);
+	return rc;
+}
+
+/* natter sessions [list|show|search|export|rm] ... */
+int
+cmd_sessions(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "list";
+
+	if (argc > 1 && (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)) {
+		fputs(SESSIONS_USAGE, stdout);
+		return EXIT_OK;
+	}
+	if (argc <= 1)
+		return sessions_list(1, argv);
+	if (strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0)
+		return sessions_list(argc - 1, argv + 1);
+	if (strcmp(sub, "show") == 0)
+		return sessions_show(argc - 1, argv + 1);
+	if (strcmp(sub, "search") == 0)
+		return sessions_search(argc - 1, argv + 1);
+	if (strcmp(sub, "export") == 0)
+		return sessions_export(argc - 1, argv + 1);
+	if (strcmp(sub, "rm") == 0 || strcmp(sub, "delete") == 0)
+		return sessions_rm(argc - 1, argv + 1);
+	if (strcmp(sub, "-n") == 0)
+		return sessions_list(argc, argv);
+	return sessions_usage("unknown subcommand");
+}

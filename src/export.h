@@ -1,0 +1,25 @@
+/*
+ * Exporting a stored session for reading or for other tools: Markdown (YAML front matter,
+ * one heading per message, reasoning folded in <details>) or JSON (one object with a
+ * messages array). Exports hold only what the store holds, and the store holds no keys or
+ * provider headers, so an export is safe to share as far as credentials go.
+ */
+#ifndef NATTER_EXPORT_H
+#define NATTER_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+enum export_format { EXPORT_MARKDOWN, EXPORT_JSON };
+
+/* "md"/"markdown" or "json"; 0 on success, -1 for an unknown name. */
+int export_format_parse(const char *name, enum export_format *out);
+/* Render a session and its messages; the caller frees the result. */
+char *export_markdown(const struct session_row *s, const struct message_row *m, size_t n);
+char *export_json(const struct session_row *s, const struct message_row *m, size_t n);
+/* Load session id from st and render it, or NULL (store_error says why). */
+char *export_session(struct store *st, int64_t id, enum export_format format);
+
+#endif

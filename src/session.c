@@ -1,0 +1,567 @@
+/*
+ * The in-memory conversation model (see session.h for the call order). It keeps the UI's
+ * view and the database in step: prompts are written at once, a streaming reply is written
+ * at most every flush_ms so that a crash loses a fraction of a second while the database
+ * sees a handful of small writes per second instead of one per token, and the final state
+ * of a reply is always written. Building a request applies the context budget, so the UI
+ * never has to know how history is trimmed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <utf8proc.h>
+
+#include "session.h"
+#include "xmalloc.h"
+
+/* The default clock: monotonic milliseconds, immune to wall-clock jumps. */
+static int64_t
+session_clock_default(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wall-clock unix milliseconds, for message timestamps. */
+static int64_t
+session_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read the session's clock. */
+static int64_t
+session_now(const struct session *s)
+{
+	return s->clock(s->clock_arg);
+}
+
+/* A copy of a possibly NULL string. */
+static char *
+session_strdup(const char *v)
+{
+	return v != NULL ? xstrdup(v) : NULL;
+}
+
+/* Replace *dst with a copy of v. */
+static void
+session_replace(char **dst, const char *v)
+{
+	char *copy = session_strdup(v);
+
+	free(*dst);
+	*dst = copy;
+}
+
+/* Remember the store's last error for the UI. */
+static void
+session_store_failed(struct session *s)
+{
+	snprintf(s->err, sizeof(s->err), "%s", s->store != NULL ? store_error(s->store) : "");
+}
+
+/* A new, empty session. */
+struct session *
+session_new(struct store *st, const char *provider, const char *model)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+
+	s->store = st;
+	s->title = xstrdup("");
+	s->provider = session_strdup(provider);
+	s->model = session_strdup(model);
+	s->created = s->updated = (int64_t)time(NULL);
+	s->reply = -1;
+	s->flush_ms = SESSION_FLUSH_MS;
+	s->clock = session_clock_default;
+	return s;
+}
+
+/* Grow the message array by one zeroed message and return it. */
+static struct session_msg *
+session_push(struct session *s)
+{
+	struct session_msg *m;
+
+	if (s->nmsgs == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->msgs = xrealloc(s->msgs, s->cap * sizeof(*s->msgs));
+	}
+	m = &s->msgs[s->nmsgs++];
+	memset(m, 0, sizeof(*m));
+	buf_init(&m->content);
+	buf_init(&m->reasoning);
+	m->input_tokens = m->output_tokens = m->ttft_ms = m->duration_ms = -1;
+	m->cost = -1;
+	return m;
+}
+
+/* Load a stored session with all its messages. */
+struct session *
+session_load(struct store *st, int64_t id)
+{
+	struct session_row *row = store_session_get(st, id);
+	struct message_row *rows;
+	struct session *s;
+	size_t i, n;
+
+	if (row == NULL)
+		return NULL;
+	if (store_messages(st, id, &rows, &n) != 0) {
+		store_sessions_free(row, 1);
+		return NULL;
+	}
+	s = session_new(st, row->provider, row->model);
+	s->id = row->id;
+	session_replace(&s->title, row->title);
+	s->system = session_strdup(row->system);
+	s->created = row->created;
+	s->updated = row->updated;
+	for (i = 0; i < n; i++) {
+		struct session_msg *m = session_push(s);
+		struct message_row *r = &rows[i];
+
+		m->id = r->id;
+		m->role = r->role;
+		buf_puts(&m->content, r->content);
+		if (r->reasoning != NULL)
+			buf_puts(&m->reasoning, r->reasoning);
+		/* Move the strings rather than copy them. */
+		m->provider = r->provider;
+		m->model = r->model;
+		m->error = r->error;
+		m->finish_reason = r->finish_reason;
+		r->provider = r->model = r->error = r->finish_reason = NULL;
+		m->created = r->created;
+		m->state = r->state;
+		m->input_tokens = r->input_tokens;
+		m->output_tokens = r->output_tokens;
+		m->cost = r->cost;
+		m->ttft_ms = r->ttft_ms;
+		m->duration_ms = r->duration_ms;
+		m->compare_group = r->compare_group;
+	}
+	store_messages_free(rows, n);
+	store_sessions_free(row, 1);
+	return s;
+}
+
+/* Free a session and everything it holds. */
+void
+session_free(struct session *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nmsgs; i++) {
+		struct session_msg *m = &s->msgs[i];
+
+		buf_free(&m->content);
+		buf_free(&m->reasoning);
+		free(m->provider);
+		free(m->model);
+		free(m->error);
+		free(m->finish_reason);
+	}
+	free(s->msgs);
+	free(s->title);
+	free(s->provider);
+	free(s->model);
+	free(s->system);
+	free(s);
+}
+
+/* Replace the clock used for flush throttling and timings. */
+void
+session_set_clock(struct session *s, session_clock_fn clock, void *arg)
+{
+	s->clock = clock != NULL ? clock : session_clock_default;
+	s->clock_arg = arg;
+}
+
+/* Rename the session. */
+int
+session_set_title(struct session *s, const char *title)
+{
+	session_replace(&s->title, title != NULL ? title : "");
+	if (s->store != NULL && s->id > 0 && store_session_rename(s->store, s->id, s->title) != 0) {
+		session_store_failed(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Set or clear the system prompt used by later requests. */
+int
+session_set_system(struct session *s, const char *system)
+{
+	session_replace(&s->system, system != NULL && *system != '\0' ? system : NULL);
+	if (s->store != NULL && s->id > 0 &&
+	    store_session_set_system(s->store, s->id, s->system) != 0) {
+		session_store_failed(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Switch the provider and model later replies use. */
+int
+session_set_model(struct session *s, const char *provider, const char *model)
+{
+	session_replace(&s->provider, provider);
+	session_replace(&s->model, model);
+	if (s->store != NULL && s->id > 0 &&
+	    store_session_set_model(s->store, s->id, s->provider, s->model) != 0) {
+		session_store_failed(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Create the session's row on first use; 0 when stored (or there is no store). */
+static int
+session_ensure_stored(struct session *s)
+{
+	int64_t id;
+
+	if (s->store == NULL || s->id > 0)
+		return 0;
+	id = store_session_new(s->store, s->title, s->provider, s->model);
+	if (id < 0) {
+		session_store_failed(s);
+		return -1;
+	}
+	s->id = id;
+	if (s->system != NULL && store_session_set_system(s->store, id, s->system) != 0) {
+		session_store_failed(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* A message_row view of m, borrowing its strings. */
+static void
+session_row_of(const struct session *s, const struct session_msg *m, struct message_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = m->id;
+	r->session_id = s->id;
+	r->role = m->role;
+	r->content = m->content.data != NULL ? m->content.data : "";
+	r->reasoning = m->reasoning.len ? m->reasoning.data : NULL;
+	r->provider = m->provider;
+	r->model = m->model;
+	r->created = m->created;
+	r->state = m->state;
+	r->error = m->error;
+	r->finish_reason = m->finish_reason;
+	r->input_tokens = m->input_tokens;
+	r->output_tokens = m->output_tokens;
+	r->cost = m->cost;
+	r->ttft_ms = m->ttft_ms;
+	r->duration_ms = m->duration_ms;
+	r->compare_group = m->compare_group;
+}
+
+/* Insert message i into the store. */
+static void
+session_store_add(struct session *s, size_t i)
+{
+	struct message_row r;
+
+	if (s->store == NULL || session_ensure_stored(s) != 0)
+		return;
+	session_row_of(s, &s->msgs[i], &r);
+	if (store_message_add(s->store, &r) < 0) {
+		session_store_failed(s);
+		return;
+	}
+	s->msgs[i].id = r.id;
+	s->updated = r.created / 1000;
+}
+
+/* Append the user's prompt and name the session after the first one. */
+size_t
+session_append_user(struct session *s, const char *text)
+{
+	struct session_msg *m = session_push(s);
+	size_t i = s->nmsgs - 1;
+
+	m->role = ROLE_USER;
+	buf_puts(&m->content, text != NULL ? text : "");
+	m->created = session_wall_ms();
+	m->state = MSG_COMPLETE;
+	if (s->title[0] == '\0') {
+		free(s->title);
+		s->title = session_title_from_prompt(m->content.data);
+		if (s->store != NULL && s->id > 0)
+			store_session_rename(s->store, s->id, s->title);
+	}
+	session_store_add(s, i);
+	return i;
+}
+
+/* Start the assistant's reply as an empty streaming row. */
+size_t
+session_begin_reply(struct session *s, const char *provider, const char *model)
+{
+	struct session_msg *m = session_push(s);
+	size_t i = s->nmsgs - 1;
+
+	m->role = ROLE_ASSISTANT;
+	m->provider = session_strdup(provider != NULL ? provider : s->provider);
+	m->model = session_strdup(model != NULL ? model : s->model);
+	m->created = session_wall_ms();
+	m->state = MSG_STREAMING;
+	buf_puts(&m->content, "");
+	s->reply = (long)i;
+	s->dirty = 0;
+	s->reply_start = s->last_flush = session_now(s);
+	session_store_add(s, i);
+	return i;
+}
+
+/* Append a delta to the open reply's content or reasoning. */
+static void
+session_reply_delta(struct session *s, struct buf *(*pick)(struct session_msg *),
+    const char *p, size_t n)
+{
+	struct session_msg *m;
+
+	if (s->reply < 0 || n == 0)
+		return;
+	m = &s->msgs[s->reply];
+	if (m->ttft_ms < 0)
+		m->ttft_ms = (long)(session_now(s) - s->reply_start);
+	buf_append(pick(m), p, n);
+	m->gen++;
+	s->dirty = 1;
+}
+
+/* The content buffer of m. */
+static struct buf *
+session_pick_content(struct session_msg *m)
+{
+	return &m->content;
+}
+
+/* The reasoning buffer of m. */
+static struct buf *
+session_pick_reasoning(struct session_msg *m)
+{
+	return &m->reasoning;
+}
+
+/* Append reply text. */
+void
+session_reply_text(struct session *s, const char *p, size_t n)
+{
+	session_reply_delta(s, session_pick_content, p, n);
+}
+
+/* Append reply reasoning ("thinking"). */
+void
+session_reply_reasoning(struct session *s, const char *p, size_t n)
+{
+	session_reply_delta(s, session_pick_reasoning, p, n);
+}
+
+/* Write the open reply now. */
+static int
+session_reply_write(struct session *s, int64_t now)
+{
+	struct message_row r;
+
+	s->dirty = 0;
+	s->last_flush = now;
+	if (s->store == NULL || s->msgs[s->reply].id <= 0)
+		return 1;
+	session_row_of(s, &s->msgs[s->reply], &r);
+	if (store_message_update(s->store, &r) != 0) {
+		session_store_failed(s);
+		return -1;
+	}
+	return 1;
+}
+
+/* Write the open reply if it changed and the throttle allows. */
+int
+session_reply_flush(struct session *s)
+{
+	int64_t now;
+
+	if (s->reply < 0 || !s->dirty)
+		return 0;
+	now = session_now(s);
+	if (now - s->last_flush < s->flush_ms)
+		return 0;
+	return session_reply_write(s, now);
+}
+
+/* Finish the open reply and write its final state. */
+int
+session_reply_end(struct session *s, enum msg_state state, const struct usage *usage,
+    double cost, const char *finish_reason, const char *error)
+{
+	struct session_msg *m;
+	int64_t now;
+	int rc;
+
+	if (s->reply < 0)
+		return 0;
+	m = &s->msgs[s->reply];
+	now = session_now(s);
+	m->state = state == MSG_STREAMING ? MSG_COMPLETE : state;
+	if (usage != NULL) {
+		m->input_tokens = usage->input_tokens;
+		m->output_tokens = usage->output_tokens;
+	}
+	m->cost = cost;
+	session_replace(&m->finish_reason, finish_reason);
+	session_replace(&m->error, error);
+	m->duration_ms = (long)(now - s->reply_start);
+	m->gen++;
+	rc = session_reply_write(s, now);
+	s->reply = -1;
+	return rc < 0 ? -1 : 0;
+}
+
+/* Estimated tokens: bytes / 4, rounded up. */
+size_t
+session_estimate_tokens(const char *text, size_t len)
+{
+	(void)text;
+	return (len + 3) / 4;
+}
+
+/* Whether message m belongs in the history sent to a model. */
+static int
+session_msg_sendable(const struct session_msg *m)
+{
+	if (m->role == ROLE_SYSTEM)
+		return 0;  /* the system prompt travels separately */
+	if (m->role == ROLE_USER)
+		return m->content.len > 0;
+	if (m->state == MSG_ERROR)
+		return 0;
+	if ((m->state == MSG_CANCELLED || m->state == MSG_STREAMING) && m->content.len == 0)
+		return 0;
+	return 1;
+}
+
+/* Build the request for the next reply within the context budget. */
+struct request *
+session_to_request(const struct session *s, const struct provider *p, const char *model,
+    const struct params *params, size_t context_tokens, size_t *dropped)
+{
+	struct request *r = request_new(p, model != NULL ? model : s->model);
+	size_t *idx = xcalloc(s->nmsgs ? s->nmsgs : 1, sizeof(*idx));
+	size_t n = 0, i, start = 0, last_user, total, budget;
+
+	if (params != NULL)
+		params_copy(&r->params, params);
+	if (s->system != NULL)
+		request_set_system(r, s->system);
+	total = s->system != NULL ? session_estimate_tokens(s->system, strlen(s->system)) : 0;
+	for (i = 0; i < s->nmsgs; i++) {
+		if (!session_msg_sendable(&s->msgs[i]))
+			continue;
+		idx[n++] = i;
+		total += session_estimate_tokens(s->msgs[i].content.data, s->msgs[i].content.len);
+	}
+	last_user = n;
+	for (i = n; i-- > 0;) {
+		if (s->msgs[idx[i]].role == ROLE_USER) {
+			last_user = i;
+			break;
+		}
+	}
+	budget = context_tokens;
+	if (params != NULL && (params->set & PARAM_MAX_TOKENS) && params->max_tokens > 0) {
+		/* The reply has to fit in the same window. */
+		budget = (size_t)params->max_tokens < budget ? budget - (size_t)params->max_tokens : 0;
+	}
+	/* Drop whole exchanges from the front: a user message with the replies after it. */
+	while (context_tokens > 0 && total > budget && start < last_user) {
+		do {
+			const struct session_msg *m = &s->msgs[idx[start]];
+
+			total -= session_estimate_tokens(m->content.data, m->content.len);
+			start++;
+		} while (start < last_user && s->msgs[idx[start]].role != ROLE_USER);
+	}
+	for (i = start; i < n; i++)
+		request_add(r, s->msgs[idx[i]].role, s->msgs[idx[i]].content.data);
+	if (dropped != NULL)
+		*dropped = start;
+	free(idx);
+	return r;
+}
+
+/* A session title from the first non-blank line of a prompt. */
+char *
+session_title_from_prompt(const char *prompt)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)(prompt != NULL ? prompt : "");
+	const utf8proc_uint8_t *line, *end;
+	struct buf b = BUF_INIT;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t k;
+	int cols = 0, w, cut = 0;
+	size_t keep;
+
+	/* Skipping all leading whitespace lands on the first line with text on it. */
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\f' || *p == '\v')
+		p++;
+	line = p;
+	end = (const utf8proc_uint8_t *)strchr((const char *)line, '\n');
+	if (end == NULL)
+		end = line + strlen((const char *)line);
+	while (end > line && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		end--;
+	if (end == line)
+		return xstrdup("untitled");
+	/* Copy characters while they fit, leaving a column for the ellipsis if we cut. */
+	keep = 0;
+	for (p = line; p < end; p += k) {
+		k = utf8proc_iterate(p, end - p, &cp);
+		if (k <= 0) {
+			k = 1;  /* an invalid byte: skip it rather than emit broken UTF-8 */
+			continue;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+			cp = ' ';
+		w = utf8proc_charwidth(cp);
+		if (w < 0)
+			w = 0;
+		if (cols + w > SESSION_TITLE_COLS) {
+			cut = 1;
+			break;
+		}
+		if (cols + w <= SESSION_TITLE_COLS - 1)
+			keep = b.len + (cp == ' ' ? 1 : (size_t)k);
+		cols += w;
+		if (cp == ' ')
+			buf_putc(&b, ' ');
+		else
+			buf_append(&b, p, (size_t)k);
+	}
+	if (cut) {
+		/* Fall back to what fitted in one column less, then add the ellipsis. */
+		b.len = keep;
+		while (b.len > 0 && b.data[b.len - 1] == ' ')
+			b.len--;
+		b.data[b.len] = '\0';
+		buf_puts(&b, "\xe2\x80\xa6");
+	}
+	return buf_detach(&b);
+}

@@ -1,0 +1,1042 @@
+/*
+ * Session storage in SQLite. One connection per process, used from the UI thread only.
+ *
+ * Layout choices, and why:
+ * - WAL with synchronous=NORMAL: a streaming reply is rewritten several times a second and
+ *   each write is its own tiny transaction, so commits must not fsync; WAL keeps every
+ *   committed transaction safe from a process crash and the file uncorrupted on power loss.
+ * - Message bodies are the last columns of `messages`, and the index on (session_id, seq)
+ *   also carries the token and cost columns. Listing sessions with counts and sums is then
+ *   answered from the sessions table and that covering index alone: startup never pages
+ *   in message bodies, however long the history is.
+ * - The FTS5 index reads its text from the view `messages_indexed`, which hides messages
+ *   that are still streaming. Triggers index a reply once it finishes instead of
+ *   re-tokenising it on every flush, and FTS5's own rebuild and integrity-check agree
+ *   with the triggers because they read the same view.
+ * - Statements are prepared on first use and kept, so opening the store costs only the
+ *   pragmas and a schema version check.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* Cached statements, prepared lazily; the SQL lives in store_sql[] at the same index. */
+enum store_stmt_id {
+	SQL_BEGIN,
+	SQL_COMMIT,
+	SQL_ROLLBACK,
+	SQL_SESSION_NEW,
+	SQL_SESSION_RENAME,
+	SQL_SESSION_SET_MODEL,
+	SQL_SESSION_SET_SYSTEM,
+	SQL_SESSION_DELETE,
+	SQL_SESSION_TOUCH,
+	SQL_SESSIONS,
+	SQL_SESSION_GET,
+	SQL_MSG_ADD,
+	SQL_MSG_UPDATE,
+	SQL_MSG_TOUCH_SESSION,
+	SQL_MSG_DELETE_AFTER,
+	SQL_MSGS,
+	SQL_SEARCH,
+	SQL_GROUP_NEW,
+	SQL_COUNT
+};
+
+/* The session columns plus aggregates, shared by the list and the single-row query. */
+#define SESSION_SELECT \
+	"SELECT s.id, s.title, s.provider, s.model, s.system, s.created, s.updated," \
+	" count(m.id), coalesce(sum(m.input_tokens), 0), coalesce(sum(m.output_tokens), 0)," \
+	" total(m.cost) FROM s LEFT JOIN messages m ON m.session_id = s.id" \
+	" GROUP BY s.id ORDER BY s.updated DESC, s.id DESC"
+
+#define MESSAGE_COLUMNS \
+	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
+	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
+	" m.compare_group"
+
+static const char *const store_sql[SQL_COUNT] = {
+	[SQL_BEGIN] = "BEGIN IMMEDIATE",
+	[SQL_COMMIT] = "COMMIT",
+	[SQL_ROLLBACK] = "ROLLBACK",
+	[SQL_SESSION_NEW] = "INSERT INTO sessions (title, provider, model, created, updated)"
+	    " VALUES (?1, ?2, ?3, ?4, ?4)",
+	[SQL_SESSION_RENAME] = "UPDATE sessions SET title = ?2, updated = ?3 WHERE id = ?1",
+	[SQL_SESSION_SET_MODEL] = "UPDATE sessions SET provider = ?2, model = ?3, updated = ?4"
+	    " WHERE id = ?1",
+	[SQL_SESSION_SET_SYSTEM] = "UPDATE sessions SET system = ?2, updated = ?3 WHERE id = ?1",
+	[SQL_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+	[SQL_SESSION_TOUCH] = "UPDATE sessions SET updated = ?2 WHERE id = ?1",
+	[SQL_SESSIONS] = "WITH s AS (SELECT * FROM sessions ORDER BY updated DESC, id DESC"
+	    " LIMIT ?1) " SESSION_SELECT,
+	[SQL_SESSION_GET] = "WITH s AS (SELECT * FROM sessions WHERE id = ?1) " SESSION_SELECT,
+	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
+	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
+	    " duration_ms, compare_group, content, reasoning) VALUES (?1,"
+	    " (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?1),"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
+	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
+	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13 WHERE id = ?1",
+	[SQL_MSG_TOUCH_SESSION] = "UPDATE sessions SET updated = ?2"
+	    " WHERE id = (SELECT session_id FROM messages WHERE id = ?1)",
+	[SQL_MSG_DELETE_AFTER] = "DELETE FROM messages WHERE session_id = ?1 AND seq >"
+	    " coalesce((SELECT seq FROM messages WHERE id = ?2 AND session_id = ?1), 0)",
+	[SQL_MSGS] = "SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning FROM messages m"
+	    " WHERE m.session_id = ?1 ORDER BY m.seq",
+	/* bm25 is negative, smaller is better: doubling user scores ranks prompts first. */
+	[SQL_SEARCH] = "SELECT " MESSAGE_COLUMNS ", snippet(messages_fts, 0, char(2), char(3),"
+	    " '\xe2\x80\xa6', 16), NULL FROM messages_fts JOIN messages m"
+	    " ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?1"
+	    " ORDER BY bm25(messages_fts) * (CASE m.role WHEN 'user' THEN 2.0 ELSE 1.0 END),"
+	    " m.id DESC LIMIT ?2",
+	[SQL_GROUP_NEW] = "INSERT INTO compare_groups (session_id, created) VALUES (?1, ?2)",
+};
+
+/*
+ * Schema migrations: entry i takes a database from user_version i to i + 1. Never edit a
+ * shipped entry; append a new one.
+ */
+static const char *const store_migrations[] = {
+	/* 0 -> 1: the initial schema. */
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  title TEXT NOT NULL DEFAULT '',"
+	"  provider TEXT,"
+	"  model TEXT,"
+	"  system TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE INDEX sessions_by_updated ON sessions (updated DESC, id DESC);"
+	"CREATE TABLE compare_groups ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
+	"  created INTEGER NOT NULL);"
+	"CREATE INDEX compare_groups_by_session ON compare_groups (session_id);"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),"
+	"  provider TEXT,"
+	"  model TEXT,"
+	"  created_ms INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'complete' CHECK (state IN"
+	"    ('complete', 'streaming', 'truncated', 'cancelled', 'error')),"
+	"  error TEXT,"
+	"  finish_reason TEXT,"
+	"  input_tokens INTEGER,"
+	"  output_tokens INTEGER,"
+	"  cost REAL,"
+	"  ttft_ms INTEGER,"
+	"  duration_ms INTEGER,"
+	"  compare_group INTEGER REFERENCES compare_groups (id) ON DELETE SET NULL,"
+	"  content TEXT NOT NULL DEFAULT '',"
+	"  reasoning TEXT);"
+	"CREATE INDEX messages_by_session ON messages"
+	"  (session_id, seq, input_tokens, output_tokens, cost);"
+	"CREATE INDEX messages_by_group ON messages (compare_group);"
+	"CREATE VIEW messages_indexed AS"
+	"  SELECT id, content FROM messages WHERE state <> 'streaming';"
+	"CREATE VIRTUAL TABLE messages_fts USING fts5 (content, content = 'messages_indexed',"
+	"  content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
+	"  WHEN new.state <> 'streaming' BEGIN"
+	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);"
+	"END;"
+	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages"
+	"  WHEN old.state <> 'streaming' BEGIN"
+	"  INSERT INTO messages_fts (messages_fts, rowid, content)"
+	"    VALUES ('delete', old.id, old.content);"
+	"END;"
+	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN"
+	"  INSERT INTO messages_fts (messages_fts, rowid, content)"
+	"    SELECT 'delete', old.id, old.content WHERE old.state <> 'streaming'"
+	"    AND (new.state = 'streaming' OR old.content IS NOT new.content);"
+	"  INSERT INTO messages_fts (rowid, content)"
+	"    SELECT new.id, new.content WHERE new.state <> 'streaming'"
+	"    AND (old.state = 'streaming' OR old.content IS NOT new.content);"
+	"END;",
+};
+
+#define STORE_NMIGRATIONS (sizeof(store_migrations) / sizeof(store_migrations[0]))
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[SQL_COUNT];
+	char err[512];
+};
+
+static const char *const store_role_names[] = {
+	[ROLE_SYSTEM] = "system",
+	[ROLE_USER] = "user",
+	[ROLE_ASSISTANT] = "assistant",
+};
+
+static const char *const store_state_names[] = {
+	[MSG_COMPLETE] = "complete",
+	[MSG_STREAMING] = "streaming",
+	[MSG_TRUNCATED] = "truncated",
+	[MSG_CANCELLED] = "cancelled",
+	[MSG_ERROR] = "error",
+};
+
+/* The database name of a role. */
+const char *
+store_role_name(enum role role)
+{
+	if ((size_t)role >= sizeof(store_role_names) / sizeof(store_role_names[0]))
+		return "user";
+	return store_role_names[role];
+}
+
+/* The database name of a message state. */
+const char *
+store_state_name(enum msg_state state)
+{
+	if ((size_t)state >= sizeof(store_state_names) / sizeof(store_state_names[0]))
+		return "error";
+	return store_state_names[state];
+}
+
+/* Map a stored role name back; unknown names read as user so old rows stay visible. */
+static enum role
+store_role_parse(const char *s)
+{
+	if (s != NULL && strcmp(s, "assistant") == 0)
+		return ROLE_ASSISTANT;
+	if (s != NULL && strcmp(s, "system") == 0)
+		return ROLE_SYSTEM;
+	return ROLE_USER;
+}
+
+/* Map a stored state name back; unknown names read as error rather than complete. */
+static enum msg_state
+store_state_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < sizeof(store_state_names) / sizeof(store_state_names[0]); i++)
+		if (strcmp(s, store_state_names[i]) == 0)
+			return (enum msg_state)i;
+	return MSG_ERROR;
+}
+
+/* Record an error message for store_error, with SQLite's reason appended. */
+static void
+store_fail(struct store *st, const char *what)
+{
+	snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
+	log_debug("store: %s", st->err);
+}
+
+/* The last error message, or "" when none. */
+const char *
+store_error(const struct store *st)
+{
+	return st->err;
+}
+
+/* Wall-clock unix seconds. */
+static int64_t
+store_now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Wall-clock unix milliseconds. */
+static int64_t
+store_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The cached statement id, prepared on first use and reset for reuse; NULL on error. */
+static sqlite3_stmt *
+store_stmt(struct store *st, enum store_stmt_id id)
+{
+	sqlite3_stmt *s = st->stmt[id];
+
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(st->db, store_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s,
+		    NULL) != SQLITE_OK) {
+			store_fail(st, "preparing a statement");
+			return NULL;
+		}
+		st->stmt[id] = s;
+	} else {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+	return s;
+}
+
+/* Bind a string, or NULL for a NULL pointer. */
+static void
+store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Bind a count where negative means unknown (stored as NULL). */
+static void
+store_bind_count(sqlite3_stmt *s, int i, long v)
+{
+	if (v < 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, v);
+}
+
+/* Bind a cost where negative means unknown (stored as NULL). */
+static void
+store_bind_cost(sqlite3_stmt *s, int i, double v)
+{
+	if (v < 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_double(s, i, v);
+}
+
+/* A heap copy of a text column, or NULL for NULL. */
+static char *
+store_col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	if (t == NULL)
+		return NULL;
+	return xmemdup(t, (size_t)sqlite3_column_bytes(s, i) + 1);
+}
+
+/* A count column, -1 for NULL. */
+static long
+store_col_count(sqlite3_stmt *s, int i)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return -1;
+	return (long)sqlite3_column_int64(s, i);
+}
+
+/* A cost column, -1 for NULL. */
+static double
+store_col_cost(sqlite3_stmt *s, int i)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return -1;
+	return sqlite3_column_double(s, i);
+}
+
+/* Run one statement that returns no rows; 0 or -1. */
+static int
+store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_fail(st, what);
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* Run a cached statement with no parameters (BEGIN, COMMIT, ROLLBACK). */
+static int
+store_exec_cached(struct store *st, enum store_stmt_id id)
+{
+	sqlite3_stmt *s = store_stmt(st, id);
+
+	return s == NULL ? -1 : store_step_done(st, s, store_sql[id]);
+}
+
+/* Roll back after a failure without losing the first error message. */
+static void
+store_rollback(struct store *st)
+{
+	char saved[sizeof(st->err)];
+
+	memcpy(saved, st->err, sizeof(saved));
+	store_exec_cached(st, SQL_ROLLBACK);
+	memcpy(st->err, saved, sizeof(saved));
+}
+
+/* The database path used when store_open gets NULL. */
+char *
+store_default_path(void)
+{
+	const char *env = getenv("NATTER_DB");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+
+	if (env != NULL && *env != '\0')
+		return xstrdup(env);
+	/* The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored. */
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/natter/natter.db", xdg);
+	if (home == NULL || *home == '\0')
+		home = ".";
+	return xasprintf("%s/.local/share/natter/natter.db", home);
+}
+
+/* Create every missing directory above path with mode 0700 (chat history is private). */
+static int
+store_mkdirs(const char *path, char *err, size_t errlen)
+{
+	char *dir = xstrdup(path);
+	char *p;
+
+	for (p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+			free(dir);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return 0;
+}
+
+/* Make sure the database file exists, creating it 0600 so SQLite's WAL and shared-memory
+ * files, which copy the database file's mode, are private too. */
+static int
+store_create_file(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	if (store_mkdirs(path, err, errlen) != 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Run a pragma that returns one integer row; -1 on error. */
+static long
+store_pragma_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	long v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Bring the schema up to date, one migration per transaction. */
+static int
+store_migrate(struct store *st)
+{
+	long version = store_pragma_int(st, "PRAGMA user_version");
+	char *sql;
+	int rc;
+
+	if (version < 0) {
+		store_fail(st, "reading the schema version");
+		return -1;
+	}
+	if ((size_t)version > STORE_NMIGRATIONS) {
+		snprintf(st->err, sizeof(st->err),
+		    "the database schema (version %ld) is newer than this natter (version %zu)",
+		    version, STORE_NMIGRATIONS);
+		return -1;
+	}
+	for (; (size_t)version < STORE_NMIGRATIONS; version++) {
+		/* The version bump rides in the same transaction as the change. */
+		sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %ld; COMMIT;",
+		    store_migrations[version], version + 1);
+		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+		free(sql);
+		if (rc != SQLITE_OK) {
+			store_fail(st, "upgrading the database schema");
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Open (creating) the database at path, or the default when path is NULL. */
+struct store *
+store_open(const char *path, char **err)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	char buf[512];
+
+	st->path = path != NULL ? xstrdup(path) : store_default_path();
+	if (store_create_file(st->path, buf, sizeof(buf)) != 0) {
+		*err = xstrdup(buf);
+		goto fail;
+	}
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", st->path,
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 5000);
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	    " PRAGMA foreign_keys = ON;", NULL, NULL, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", st->path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (store_migrate(st) != 0) {
+		*err = xasprintf("%s: %s", st->path, st->err);
+		goto fail;
+	}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+/* Finalize every cached statement and close the database. */
+void
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < SQL_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+/* The path the store was opened at. */
+const char *
+store_path(const struct store *st)
+{
+	return st->path;
+}
+
+/* Create a session; returns its id or -1. */
+int64_t
+store_session_new(struct store *st, const char *title, const char *provider,
+    const char *model)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_NEW);
+
+	if (s == NULL)
+		return -1;
+	store_bind_text(s, 1, title != NULL ? title : "");
+	store_bind_text(s, 2, provider);
+	store_bind_text(s, 3, model);
+	sqlite3_bind_int64(s, 4, store_now_s());
+	if (store_step_done(st, s, "creating a session") != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+/* Run an UPDATE/DELETE on one session and fail when it matched no row. */
+static int
+store_change_one(struct store *st, sqlite3_stmt *s, int64_t id, const char *what)
+{
+	if (store_step_done(st, s, what) != 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		snprintf(st->err, sizeof(st->err), "no session %lld", (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Set a session's title. */
+int
+store_session_rename(struct store *st, int64_t id, const char *title)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_RENAME);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, title != NULL ? title : "");
+	sqlite3_bind_int64(s, 3, store_now_s());
+	return store_change_one(st, s, id, "renaming a session");
+}
+
+/* Set the provider and model a session continues with. */
+int
+store_session_set_model(struct store *st, int64_t id, const char *provider, const char *model)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_SET_MODEL);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, provider);
+	store_bind_text(s, 3, model);
+	sqlite3_bind_int64(s, 4, store_now_s());
+	return store_change_one(st, s, id, "changing a session's model");
+}
+
+/* Set (or clear, with NULL) a session's system prompt. */
+int
+store_session_set_system(struct store *st, int64_t id, const char *system)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_SET_SYSTEM);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, system);
+	sqlite3_bind_int64(s, 3, store_now_s());
+	return store_change_one(st, s, id, "changing a session's system prompt");
+}
+
+/* Delete a session; its messages and compare groups go with it (ON DELETE CASCADE). */
+int
+store_session_delete(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_DELETE);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	return store_change_one(st, s, id, "deleting a session");
+}
+
+/* Fill r from the current row of a SESSION_SELECT statement. */
+static void
+store_row_session(sqlite3_stmt *s, struct session_row *r)
+{
+	r->id = sqlite3_column_int64(s, 0);
+	r->title = store_col_text(s, 1);
+	if (r->title == NULL)
+		r->title = xstrdup("");
+	r->provider = store_col_text(s, 2);
+	r->model = store_col_text(s, 3);
+	r->system = store_col_text(s, 4);
+	r->created = sqlite3_column_int64(s, 5);
+	r->updated = sqlite3_column_int64(s, 6);
+	r->nmessages = (long)sqlite3_column_int64(s, 7);
+	r->input_tokens = (long)sqlite3_column_int64(s, 8);
+	r->output_tokens = (long)sqlite3_column_int64(s, 9);
+	r->cost = sqlite3_column_double(s, 10);
+}
+
+/* List sessions newest-updated first, at most limit (0: all), in one query. */
+int
+store_sessions(struct store *st, struct session_row **out, size_t *n, size_t limit)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSIONS);
+	struct session_row *rows = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, limit == 0 ? -1 : (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 32;
+			rows = xrealloc(rows, cap * sizeof(*rows));
+		}
+		store_row_session(s, &rows[len++]);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "listing sessions");
+		store_sessions_free(rows, len);
+		return -1;
+	}
+	*out = rows;
+	*n = len;
+	return 0;
+}
+
+/* One session with its counts and sums, or NULL. */
+struct session_row *
+store_session_get(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_GET);
+	struct session_row *r;
+	int rc;
+
+	if (s == NULL)
+		return NULL;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			snprintf(st->err, sizeof(st->err), "no session %lld", (long long)id);
+		else
+			store_fail(st, "reading a session");
+		sqlite3_reset(s);
+		return NULL;
+	}
+	r = xcalloc(1, sizeof(*r));
+	store_row_session(s, r);
+	sqlite3_reset(s);
+	return r;
+}
+
+/* Free an array of session rows. */
+void
+store_sessions_free(struct session_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].title);
+		free(rows[i].provider);
+		free(rows[i].model);
+		free(rows[i].system);
+	}
+	free(rows);
+}
+
+/* Insert m into its session (bumping the session's updated time); sets and returns m->id. */
+int64_t
+store_message_add(struct store *st, struct message_row *m)
+{
+	sqlite3_stmt *s;
+
+	if (m->created == 0)
+		m->created = store_now_ms();
+	if (store_exec_cached(st, SQL_BEGIN) != 0)
+		return -1;
+	s = store_stmt(st, SQL_MSG_ADD);
+	if (s == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, m->session_id);
+	store_bind_text(s, 2, store_role_name(m->role));
+	store_bind_text(s, 3, m->provider);
+	store_bind_text(s, 4, m->model);
+	sqlite3_bind_int64(s, 5, m->created);
+	store_bind_text(s, 6, store_state_name(m->state));
+	store_bind_text(s, 7, m->error);
+	store_bind_text(s, 8, m->finish_reason);
+	store_bind_count(s, 9, m->input_tokens);
+	store_bind_count(s, 10, m->output_tokens);
+	store_bind_cost(s, 11, m->cost);
+	store_bind_count(s, 12, m->ttft_ms);
+	store_bind_count(s, 13, m->duration_ms);
+	if (m->compare_group > 0)
+		sqlite3_bind_int64(s, 14, m->compare_group);
+	else
+		sqlite3_bind_null(s, 14);
+	store_bind_text(s, 15, m->content != NULL ? m->content : "");
+	store_bind_text(s, 16, m->reasoning);
+	if (store_step_done(st, s, "adding a message") != 0)
+		goto fail;
+	m->id = sqlite3_last_insert_rowid(st->db);
+	s = store_stmt(st, SQL_SESSION_TOUCH);
+	if (s == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, m->session_id);
+	sqlite3_bind_int64(s, 2, m->created / 1000);
+	if (store_step_done(st, s, "updating a session") != 0)
+		goto fail;
+	if (store_exec_cached(st, SQL_COMMIT) != 0)
+		goto fail;
+	return m->id;
+fail:
+	store_rollback(st);
+	m->id = -1;
+	return -1;
+}
+
+/* Bind and run the message UPDATE for m. */
+static int
+store_message_write(struct store *st, const struct message_row *m)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_MSG_UPDATE);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, m->id);
+	store_bind_text(s, 2, m->content != NULL ? m->content : "");
+	store_bind_text(s, 3, m->reasoning);
+	store_bind_text(s, 4, store_state_name(m->state));
+	store_bind_text(s, 5, m->error);
+	store_bind_text(s, 6, m->finish_reason);
+	store_bind_count(s, 7, m->input_tokens);
+	store_bind_count(s, 8, m->output_tokens);
+	store_bind_cost(s, 9, m->cost);
+	store_bind_count(s, 10, m->ttft_ms);
+	store_bind_count(s, 11, m->duration_ms);
+	store_bind_text(s, 12, m->provider);
+	store_bind_text(s, 13, m->model);
+	if (store_step_done(st, s, "updating a message") != 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		snprintf(st->err, sizeof(st->err), "no message %lld", (long long)m->id);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Rewrite a message. While it streams this is the hot path: one UPDATE in autocommit (its
+ * own short transaction) and no FTS work, since streaming rows are not indexed. The final
+ * update also indexes the text and bumps the session's updated time, atomically.
+ */
+int
+store_message_update(struct store *st, const struct message_row *m)
+{
+	sqlite3_stmt *s;
+
+	if (m->state == MSG_STREAMING)
+		return store_message_write(st, m);
+	if (store_exec_cached(st, SQL_BEGIN) != 0)
+		return -1;
+	if (store_message_write(st, m) != 0)
+		goto fail;
+	s = store_stmt(st, SQL_MSG_TOUCH_SESSION);
+	if (s == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, m->id);
+	sqlite3_bind_int64(s, 2, store_now_s());
+	if (store_step_done(st, s, "updating a session") != 0)
+		goto fail;
+	if (store_exec_cached(st, SQL_COMMIT) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* Delete every message of a session that comes after message_id (all of them when
+ * message_id is 0 or not in the session), e.g. to regenerate a reply. */
+int
+store_message_delete_after(struct store *st, int64_t session_id, int64_t message_id)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_MSG_DELETE_AFTER);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, session_id);
+	sqlite3_bind_int64(s, 2, message_id);
+	return store_step_done(st, s, "deleting messages");
+}
+
+/* Fill r from the current row of a statement selecting MESSAGE_COLUMNS, content, reasoning. */
+static void
+store_row_message(sqlite3_stmt *s, struct message_row *r)
+{
+	r->id = sqlite3_column_int64(s, 0);
+	r->session_id = sqlite3_column_int64(s, 1);
+	r->role = store_role_parse((const char *)sqlite3_column_text(s, 2));
+	r->provider = store_col_text(s, 3);
+	r->model = store_col_text(s, 4);
+	r->created = sqlite3_column_int64(s, 5);
+	r->state = store_state_parse((const char *)sqlite3_column_text(s, 6));
+	r->error = store_col_text(s, 7);
+	r->finish_reason = store_col_text(s, 8);
+	r->input_tokens = store_col_count(s, 9);
+	r->output_tokens = store_col_count(s, 10);
+	r->cost = store_col_cost(s, 11);
+	r->ttft_ms = store_col_count(s, 12);
+	r->duration_ms = store_col_count(s, 13);
+	r->compare_group = sqlite3_column_type(s, 14) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(s, 14);
+	r->content = store_col_text(s, 15);
+	if (r->content == NULL)
+		r->content = xstrdup("");
+	r->reasoning = store_col_text(s, 16);
+}
+
+/* Step s to the end, collecting message rows into *out. */
+static int
+store_collect_messages(struct store *st, sqlite3_stmt *s, struct message_row **out, size_t *n,
+    const char *what)
+{
+	struct message_row *rows = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			rows = xrealloc(rows, cap * sizeof(*rows));
+		}
+		store_row_message(s, &rows[len++]);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, what);
+		store_messages_free(rows, len);
+		return -1;
+	}
+	*out = rows;
+	*n = len;
+	return 0;
+}
+
+/* Every message of a session in order. */
+int
+store_messages(struct store *st, int64_t session_id, struct message_row **out, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_MSGS);
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, session_id);
+	return store_collect_messages(st, s, out, n, "reading messages");
+}
+
+/* Free an array of message rows. */
+void
+store_messages_free(struct message_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].content);
+		free(rows[i].reasoning);
+		free(rows[i].provider);
+		free(rows[i].model);
+		free(rows[i].error);
+		free(rows[i].finish_reason);
+	}
+	free(rows);
+}
+
+/* Run the search statement for one MATCH expression. */
+static int
+store_search_run(struct store *st, const char *match, struct message_row **out, size_t *n,
+    size_t limit)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SEARCH);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, limit == 0 ? -1 : (sqlite3_int64)limit);
+	return store_collect_messages(st, s, out, n, "searching");
+}
+
+/*
+ * Full-text search, best match first. The query is FTS5 syntax (words, "phrases", AND, OR,
+ * NOT, prefix*); when it does not parse, it is searched again as one quoted phrase so that
+ * typing "c++" or "what's (this" still finds something instead of failing.
+ */
+int
+store_search(struct store *st, const char *query, struct message_row **out, size_t *n,
+    size_t limit)
+{
+	struct buf q = BUF_INIT;
+	const char *p;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (query == NULL || query[strspn(query, " \t\r\n")] == '\0')
+		return 0;
+	if (store_search_run(st, query, out, n, limit) == 0)
+		return 0;
+	buf_putc(&q, '"');
+	for (p = query; *p != '\0'; p++) {
+		if (*p == '"')
+			buf_putc(&q, '"');
+		buf_putc(&q, *p);
+	}
+	buf_putc(&q, '"');
+	rc = store_search_run(st, buf_str(&q), out, n, limit);
+	buf_free(&q);
+	if (rc == 0)
+		st->err[0] = '\0';
+	return rc;
+}
+
+/* Start a side-by-side comparison group in a session. */
+int64_t
+store_compare_group_new(struct store *st, int64_t session_id)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_GROUP_NEW);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, session_id);
+	sqlite3_bind_int64(s, 2, store_now_s());
+	if (store_step_done(st, s, "creating a compare group") != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+/* Check the database file and the FTS index against the messages they index. */
+int
+store_check(struct store *st, char **err)
+{
+	sqlite3_stmt *s;
+	struct buf b = BUF_INIT;
+	int rc;
+
+	*err = NULL;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK) {
+		*err = xasprintf("integrity check: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(s, 0);
+
+		if (line != NULL && strcmp(line, "ok") != 0) {
+			if (b.len)
+				buf_putc(&b, '\n');
+			buf_puts(&b, line);
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && b.len == 0)
+		buf_printf(&b, "integrity check: %s", sqlite3_errmsg(st->db));
+	if (b.len == 0 && sqlite3_exec(st->db, "INSERT INTO messages_fts (messages_fts)"
+	    " VALUES ('integrity-check')", NULL, NULL, NULL) != SQLITE_OK)
+		buf_printf(&b, "search index: %s", sqlite3_errmsg(st->db));
+	if (b.len) {
+		*err = buf_detach(&b);
+		return -1;
+	}
+	return 0;
+}
+
+/* Pages this connection has read from disk so far. */
+long
+store_stat_reads(struct store *st)
+{
+	int cur = 0, hi = 0;
+
+	sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_MISS, &cur, &hi, 0);
+	return cur;
+}

@@ -1,0 +1,512 @@
+/* Unit tests for the SQLite session store: schema, listing, streaming updates, search,
+ * file modes, startup cost and surviving a SIGKILL in the middle of a streamed reply. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "session.h"
+#include "store.h"
+#include "xmalloc.h"
+
+struct fixture {
+	char dir[64];
+	char *path;
+	struct store *st;
+};
+
+/* Open a store in a fresh temporary directory, two levels down to exercise mkdir. */
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	char *err = NULL;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/natter-store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	f->path = xasprintf("%s/data/natter/natter.db", f->dir);
+	f->st = store_open(f->path, &err);
+	if (f->st == NULL) {
+		fprintf(stderr, "store_open: %s\n", err);
+		free(err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+/* Close the store and remove the temporary directory. */
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char *cmd;
+
+	store_close(f->st);
+	cmd = xasprintf("rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup failed: %s\n", cmd);
+	free(cmd);
+	free(f->path);
+	free(f);
+	return 0;
+}
+
+/* Close and reopen the fixture's store. */
+static void
+reopen(struct fixture *f)
+{
+	char *err = NULL;
+
+	store_close(f->st);
+	f->st = store_open(f->path, &err);
+	if (f->st == NULL)
+		fail_msg("reopen: %s", err);
+}
+
+/* A message row with everything unknown. */
+static struct message_row
+msg(int64_t sid, enum role role, const char *content, enum msg_state state)
+{
+	struct message_row m;
+
+	memset(&m, 0, sizeof(m));
+	m.session_id = sid;
+	m.role = role;
+	m.content = (char *)content;
+	m.state = state;
+	m.input_tokens = m.output_tokens = m.ttft_ms = m.duration_ms = -1;
+	m.cost = -1;
+	return m;
+}
+
+/* Sessions list newest first with counts and sums; rename and delete work; delete
+ * cascades to messages and the search index. */
+static void
+test_sessions_crud(void **state)
+{
+	struct fixture *f = *state;
+	struct session_row *rows, *one;
+	struct message_row m, *ms;
+	int64_t a, b, c;
+	size_t n;
+
+	a = store_session_new(f->st, "first", "openai", "gpt-4o");
+	b = store_session_new(f->st, "second", "anthropic", "claude");
+	c = store_session_new(f->st, "third", NULL, NULL);
+	assert_true(a > 0 && b > a && c > b);
+
+	m = msg(a, ROLE_USER, "hello zebra", MSG_COMPLETE);
+	m.input_tokens = 10;
+	assert_true(store_message_add(f->st, &m) > 0);
+	m = msg(a, ROLE_ASSISTANT, "hi there", MSG_COMPLETE);
+	m.input_tokens = 20;
+	m.output_tokens = 5;
+	m.cost = 0.25;
+	/* A later timestamp makes session a the most recently updated. */
+	m.created = ((int64_t)time(NULL) + 100) * 1000;
+	assert_true(store_message_add(f->st, &m) > 0);
+
+	assert_int_equal(store_sessions(f->st, &rows, &n, 0), 0);
+	assert_int_equal(n, 3);
+	assert_true(rows[0].id == a);
+	assert_int_equal(rows[0].nmessages, 2);
+	assert_int_equal(rows[0].input_tokens, 30);
+	assert_int_equal(rows[0].output_tokens, 5);
+	assert_true(rows[0].cost > 0.2499 && rows[0].cost < 0.2501);
+	assert_true(rows[1].id == c);  /* same second: ties go to the newest id */
+	assert_int_equal(rows[1].nmessages, 0);
+	assert_int_equal(rows[1].input_tokens, 0);
+	store_sessions_free(rows, n);
+
+	assert_int_equal(store_sessions(f->st, &rows, &n, 2), 0);
+	assert_int_equal(n, 2);
+	store_sessions_free(rows, n);
+
+	assert_int_equal(store_session_rename(f->st, b, "renamed"), 0);
+	assert_int_equal(store_session_set_system(f->st, b, "be brief"), 0);
+	assert_int_equal(store_session_set_model(f->st, b, "groq", "llama"), 0);
+	one = store_session_get(f->st, b);
+	assert_non_null(one);
+	assert_string_equal(one->title, "renamed");
+	assert_string_equal(one->system, "be brief");
+	assert_string_equal(one->model, "llama");
+	store_sessions_free(one, 1);
+
+	assert_int_equal(store_session_delete(f->st, a), 0);
+	assert_int_equal(store_messages(f->st, a, &ms, &n), 0);
+	assert_int_equal(n, 0);
+	store_messages_free(ms, n);
+	assert_int_equal(store_search(f->st, "zebra", &ms, &n, 10), 0);
+	assert_int_equal(n, 0);
+	store_messages_free(ms, n);
+	assert_null(store_session_get(f->st, a));
+	assert_int_equal(store_session_delete(f->st, a), -1);
+	assert_non_null(strstr(store_error(f->st), "no session"));
+	assert_int_equal(store_session_rename(f->st, 9999, "x"), -1);
+}
+
+/* A reply updated many times while streaming reads back intact after a reopen, still
+ * marked streaming, and becomes searchable once it finishes. */
+static void
+test_streaming_updates(void **state)
+{
+	struct fixture *f = *state;
+	struct message_row m, *ms;
+	struct buf text = BUF_INIT;
+	int64_t sid, id;
+	size_t n;
+	int i;
+
+	sid = store_session_new(f->st, "stream", "openai", "gpt");
+	m = msg(sid, ROLE_ASSISTANT, "", MSG_STREAMING);
+	id = store_message_add(f->st, &m);
+	assert_true(id > 0);
+	for (i = 0; i < 500; i++) {
+		buf_printf(&text, "word%d ", i);
+		m.content = text.data;
+		assert_int_equal(store_message_update(f->st, &m), 0);
+	}
+	reopen(f);
+	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ms[0].content, buf_str(&text));
+	assert_int_equal(ms[0].state, MSG_STREAMING);
+	assert_int_equal(ms[0].input_tokens, -1);
+	assert_null(ms[0].reasoning);
+	store_messages_free(ms, n);
+
+	/* Streaming text is not indexed yet. */
+	assert_int_equal(store_search(f->st, "word499", &ms, &n, 10), 0);
+	assert_int_equal(n, 0);
+	store_messages_free(ms, n);
+
+	m.state = MSG_COMPLETE;
+	m.output_tokens = 1000;
+	m.reasoning = "thought";
+	assert_int_equal(store_message_update(f->st, &m), 0);
+	assert_int_equal(store_search(f->st, "word499", &ms, &n, 10), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ms[0].id, id);
+	store_messages_free(ms, n);
+	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+	assert_int_equal(ms[0].output_tokens, 1000);
+	assert_string_equal(ms[0].reasoning, "thought");
+	store_messages_free(ms, n);
+
+	/* Editing a finished message re-indexes it: the old word goes away. */
+	m.content = "replaced entirely";
+	assert_int_equal(store_message_update(f->st, &m), 0);
+	assert_int_equal(store_search(f->st, "word499", &ms, &n, 10), 0);
+	assert_int_equal(n, 0);
+	store_messages_free(ms, n);
+	{
+		char *err = NULL;
+
+		assert_int_equal(store_check(f->st, &err), 0);
+		assert_null(err);
+	}
+	buf_free(&text);
+}
+
+/* A user prompt outranks an assistant reply with the same words; snippets mark matches. */
+static void
+test_search_ranking(void **state)
+{
+	struct fixture *f = *state;
+	struct message_row m, *ms;
+	int64_t sid, uid, aid;
+	size_t n;
+
+	sid = store_session_new(f->st, "s", NULL, NULL);
+	m = msg(sid, ROLE_ASSISTANT, "You can parse json text with the cJSON library today",
+	    MSG_COMPLETE);
+	aid = store_message_add(f->st, &m);
+	m = msg(sid, ROLE_USER, "How would I parse json text in plain C code without pain",
+	    MSG_COMPLETE);
+	uid = store_message_add(f->st, &m);
+	m = msg(sid, ROLE_USER, "unrelated words only", MSG_COMPLETE);
+	store_message_add(f->st, &m);
+
+	assert_int_equal(store_search(f->st, "parse json", &ms, &n, 10), 0);
+	assert_int_equal(n, 2);
+	assert_true(ms[0].id == uid);
+	assert_true(ms[1].id == aid);
+	assert_int_equal(ms[0].role, ROLE_USER);
+	assert_int_equal(ms[0].session_id, sid);
+	assert_non_null(strstr(ms[0].content, STORE_MATCH_OPEN "parse" STORE_MATCH_CLOSE));
+	store_messages_free(ms, n);
+
+	assert_int_equal(store_search(f->st, "parse json", &ms, &n, 1), 0);
+	assert_int_equal(n, 1);
+	store_messages_free(ms, n);
+}
+
+/* Queries that are not valid FTS5 syntax fall back to a phrase search instead of failing. */
+static void
+test_search_bad_syntax(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[] = { "AND (", "\"unterminated", "c++", "NOT", "a:b",
+	    "*", "(((", "what's (this", "" };
+	struct message_row m, *ms;
+	int64_t sid;
+	size_t n, i;
+
+	sid = store_session_new(f->st, "s", NULL, NULL);
+	m = msg(sid, ROLE_USER, "what's this thing", MSG_COMPLETE);
+	store_message_add(f->st, &m);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(store_search(f->st, bad[i], &ms, &n, 10), 0);
+		if (strcmp(bad[i], "what's (this") == 0)
+			assert_int_equal(n, 1);
+		store_messages_free(ms, n);
+	}
+}
+
+/* The database is 0600 in a 0700 directory and runs in WAL mode with foreign keys. */
+static void
+test_file_mode_wal(void **state)
+{
+	struct fixture *f = *state;
+	struct stat sb;
+	char *dir = xasprintf("%s/data/natter", f->dir);
+	char *wal = xasprintf("%s-wal", f->path);
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	store_session_new(f->st, "x", NULL, NULL);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 1);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	free(dir);
+	free(wal);
+}
+
+/* A database from a newer natter is refused with a clear message, not modified. */
+static void
+test_newer_schema(void **state)
+{
+	struct fixture *f = *state;
+	char *err = NULL;
+	sqlite3 *db;
+
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(store_open(f->path, &err));
+	assert_non_null(err);
+	assert_non_null(strstr(err, "newer"));
+	free(err);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+}
+
+/* delete_after drops the messages after one (for regenerating) and compare groups exist. */
+static void
+test_delete_after_and_groups(void **state)
+{
+	struct fixture *f = *state;
+	struct message_row m, *ms;
+	int64_t sid, first, g;
+	size_t n;
+
+	sid = store_session_new(f->st, "s", NULL, NULL);
+	m = msg(sid, ROLE_USER, "one", MSG_COMPLETE);
+	first = store_message_add(f->st, &m);
+	g = store_compare_group_new(f->st, sid);
+	assert_true(g > 0);
+	m = msg(sid, ROLE_ASSISTANT, "two", MSG_COMPLETE);
+	m.compare_group = g;
+	store_message_add(f->st, &m);
+	m = msg(sid, ROLE_ASSISTANT, "three", MSG_COMPLETE);
+	m.compare_group = g;
+	store_message_add(f->st, &m);
+	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+	assert_int_equal(n, 3);
+	assert_true(ms[1].compare_group == g && ms[0].compare_group == 0);
+	store_messages_free(ms, n);
+	assert_int_equal(store_message_delete_after(f->st, sid, first), 0);
+	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ms[0].content, "one");
+	store_messages_free(ms, n);
+	assert_int_equal(store_search(f->st, "three", &ms, &n, 5), 0);
+	assert_int_equal(n, 0);
+	store_messages_free(ms, n);
+	assert_true(store_compare_group_new(f->st, 123456) < 0);  /* foreign key enforced */
+}
+
+/* Opening the store and listing sessions reads a few pages, not the message bodies. */
+static void
+test_startup_reads_no_bodies(void **state)
+{
+	struct fixture *f = *state;
+	struct session_row *rows;
+	struct message_row m;
+	char *big = xmalloc(64 * 1024 + 1);
+	long reads;
+	size_t n;
+	int i, j;
+
+	memset(big, 'x', 64 * 1024);
+	big[64 * 1024] = '\0';
+	for (i = 0; i < 10; i++) {
+		int64_t sid = store_session_new(f->st, "big", NULL, NULL);
+
+		for (j = 0; j < 6; j++) {
+			m = msg(sid, j % 2 ? ROLE_ASSISTANT : ROLE_USER, big, MSG_COMPLETE);
+			m.output_tokens = 7;
+			store_message_add(f->st, &m);
+		}
+	}
+	free(big);
+	reopen(f);
+	assert_int_equal(store_sessions(f->st, &rows, &n, 50), 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(rows[0].nmessages, 6);
+	assert_int_equal(rows[0].output_tokens, 42);
+	store_sessions_free(rows, n);
+	reads = store_stat_reads(f->st);
+	/* 60 bodies of 64 KiB are about 1000 pages; the list needs a few dozen at most. */
+	print_message("# pages read to open and list: %ld\n", reads);
+	assert_true(reads < 60);
+}
+
+/* Run in a forked child: stream a reply with a flush per delta, reporting each flushed
+ * length on fd, until killed. */
+static _Noreturn void
+crash_child(const char *path, int fd)
+{
+	char *err = NULL;
+	struct store *st = store_open(path, &err);
+	struct session *s;
+	char chunk[32];
+	int64_t len;
+	long i;
+
+	if (st == NULL)
+		_exit(3);
+	s = session_new(st, "openai", "gpt");
+	s->flush_ms = 0;
+	session_append_user(s, "tell me a long story");
+	session_begin_reply(s, NULL, NULL);
+	len = s->id;
+	if (write(fd, &len, sizeof(len)) != (ssize_t)sizeof(len))
+		_exit(4);
+	for (i = 0;; i++) {
+		int k = snprintf(chunk, sizeof(chunk), "delta%06ld ", i);
+
+		session_reply_text(s, chunk, (size_t)k);
+		if (session_reply_flush(s) == 1) {
+			len = (int64_t)s->msgs[s->reply].content.len;
+			if (write(fd, &len, sizeof(len)) != (ssize_t)sizeof(len))
+				_exit(5);
+		}
+	}
+}
+
+/* SIGKILL during a streamed reply leaves a database that opens cleanly, passes the
+ * integrity checks and holds at least the last flushed text. */
+static void
+test_crash_safety(void **state)
+{
+	struct fixture *f = *state;
+	struct message_row *ms;
+	struct buf expect = BUF_INIT;
+	int64_t sid = 0, len, last = 0;
+	int fds[2], status;
+	long count = 0, i;
+	char *err = NULL;
+	size_t n;
+	pid_t pid;
+
+	/* SQLite connections must not cross a fork: close ours, the child opens its own. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		crash_child(f->path, fds[1]);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &sid, sizeof(sid)), sizeof(sid));
+	while (count < 300 && read(fds[0], &len, sizeof(len)) == sizeof(len)) {
+		last = len;
+		count++;
+	}
+	kill(pid, SIGKILL);
+	/* Lengths written before the kill landed are flushed too. */
+	while (read(fds[0], &len, sizeof(len)) == sizeof(len))
+		last = len;
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_int_equal(count, 300);
+
+	reopen(f);
+	assert_int_equal(store_check(f->st, &err), 0);
+	assert_null(err);
+	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ms[1].state, MSG_STREAMING);
+	assert_true((int64_t)strlen(ms[1].content) >= last);
+	for (i = 0; (int64_t)expect.len < (int64_t)strlen(ms[1].content); i++)
+		buf_printf(&expect, "delta%06ld ", i);
+	assert_string_equal(ms[1].content, buf_str(&expect));
+	print_message("# crash test: %ld flushes seen, %lld bytes reported, %zu stored\n",
+	    count, (long long)last, strlen(ms[1].content));
+	store_messages_free(ms, n);
+	buf_free(&expect);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sessions_crud, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_streaming_updates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_ranking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_bad_syntax, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_mode_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_after_and_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_reads_no_bodies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_safety, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
