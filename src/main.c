@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "ui.h"
 #include "version.h"
 
 struct command {
@@ -25,6 +26,7 @@ static const struct command commands[] = {
 	  "decode a saved response body into JSON events" },
 	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
 	    "list, show, search, export or delete stored chats" },
+	{ "keys", cmd_keys, "keys [--man]", "list the key bindings (or print them as roff)" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -61,10 +63,8 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_open_from_env();
-	if (argc < 2) {
-		main_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc < 2 || argv[1][0] == '-')
+		return ui_main(argc, argv);
 	for (i = 0; commands[i].name != NULL; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
