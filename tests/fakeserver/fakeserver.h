@@ -174,6 +174,6 @@ int fs_wire_models(enum fs_proto proto, const struct fs_request *req, struct buf
 struct fs_vectors *fs_vectors_load(const char *path, struct buf *err);
 void fs_vectors_free(struct fs_vectors *v);
 bool fs_vectors_replay(struct fs_conn *c, const struct fs_vectors *v, const char *name,
-    long delay_ms);
+    long first_delay_ms, long delay_ms);
 
 #endif

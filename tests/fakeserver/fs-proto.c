@@ -384,7 +384,8 @@ fs_chat_reply(struct fs_chat *chat)
 		}
 		if (words == 0)
 			buf_puts(&s, " (empty prompt)");
-		buf_putc(&s, '.');
+		if (strchr(".!?", s.data[s.len - 1]) == NULL)
+			buf_putc(&s, '.');
 		fs_seq_words(&chat->text, buf_str(&s));
 		buf_free(&s);
 	}
@@ -661,7 +662,8 @@ fs_chat_answer(struct fs_conn *c, struct fs_chat *chat)
 	const struct fs_vectors *vs = c->srv->vectors;
 
 	if (chat->m.vector[0] != '\0') {
-		if (!fs_vectors_replay(c, vs, chat->m.vector, chat->m.delay_ms))
+		if (!fs_vectors_replay(c, vs, chat->m.vector, chat->m.first_delay_ms,
+		    chat->m.delay_ms))
 			fs_reply_plain_error(c, 404, "fakeserver: no vector named %s%s",
 			    chat->m.vector, vs != NULL ? "" : " (no vectors file loaded)");
 		return;

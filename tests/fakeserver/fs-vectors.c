@@ -218,11 +218,12 @@ fs_vector_ctype(const struct fs_vector *v)
 
 /*
  * Send the named vector as recorded; false if there is no such vector (nothing was sent).
- * delay_ms > 0 waits between chunks so that even the kernel cannot merge them.
+ * first_delay_ms waits after the headers; delay_ms > 0 waits between chunks so that even the
+ * kernel cannot merge them.
  */
 bool
 fs_vectors_replay(struct fs_conn *c, const struct fs_vectors *vs, const char *name,
-    long delay_ms)
+    long first_delay_ms, long delay_ms)
 {
 	const struct fs_vector *v = NULL;
 	size_t i;
@@ -237,7 +238,9 @@ fs_vectors_replay(struct fs_conn *c, const struct fs_vectors *vs, const char *na
 		return false;
 	fs_send_head(c, v->status, fs_vector_ctype(v), &v->headers, -1);
 	for (i = 0; i < v->nchunks && !c->dead; i++) {
-		if (i > 0 && delay_ms > 0 && !fs_sleep_ms(c->srv, delay_ms)) {
+		long wait = i == 0 ? first_delay_ms : delay_ms;
+
+		if (wait > 0 && !fs_sleep_ms(c->srv, wait)) {
 			c->dead = true;
 			return true;
 		}
