@@ -34,7 +34,7 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_GLOBAL, "F2", ACT_TOGGLE_SESSIONS },
 	{ KCTX_GLOBAL, "M->", ACT_SESSIONS_WIDER },
 	{ KCTX_GLOBAL, "M-<", ACT_SESSIONS_NARROWER },
-	{ KCTX_GLOBAL, "C-n", ACT_NEW_SESSION },
+	{ KCTX_GLOBAL, "M-n", ACT_NEW_SESSION },
 	{ KCTX_GLOBAL, "PgUp", ACT_PAGE_UP },
 	{ KCTX_GLOBAL, "PgDn", ACT_PAGE_DOWN },
 	{ KCTX_GLOBAL, "M-Up", ACT_SCROLL_UP },

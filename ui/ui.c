@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
@@ -1317,6 +1318,9 @@ ui_main(int argc, char **argv)
 	}
 	memset(a, 0, sizeof *a);
 	setlocale(LC_ALL, "");
+	/* Wide characters need a UTF-8 locale; fall back to C.UTF-8 when the user has none. */
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
 	keys_init();
 	conf = ui_config_path(opt_conf);
 	if (conf != NULL && keys_load_yaml(conf, &err) != 0) {
