@@ -51,6 +51,9 @@ FUZZ_B  = $(FUZZ_C:tests/fuzz/%.c=build/fuzz/%)
 
 .PHONY: all deps build run check tests fuzz fuzz-build bench install uninstall clean asan
 
+# Keep intermediate objects (the fuzz objects are built through a pattern chain).
+.SECONDARY:
+
 all: deps
 	@$(MAKE) --no-print-directory build
 
@@ -94,7 +97,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_O) $(UI_O)
 $(BUILD)/fakeserver: $(FAKE_C) $(wildcard tests/fakeserver/*.h) $(BUILD)/src/buf.o $(BUILD)/src/xmalloc.o $(BUILD)/src/log.o
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) $(LIBS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL)
 
 # Fuzz targets: libFuzzer with ASan+UBSan, built from the library sources with clang.
 FUZZ_COMMON = $(STD) -g -O1 -fno-sanitize-recover=all $(CPPFLAGS_ALL) $(PKG_CFLAGS) -Wall -Wextra -Werror
@@ -120,9 +123,14 @@ fuzz: deps fuzz-build
 		$$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus-work/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
+# The worker benchmark driver: N streams through one worker (tests/bench/stream.sh).
+$(BUILD)/bench_worker: tests/bench/bench_worker.c $(LIB_O)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) $(LIBS_ALL)
+
 bench: deps
 	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory MODE=release $(BUILD)/fakeserver
+	@$(MAKE) --no-print-directory MODE=release $(BUILD)/fakeserver $(BUILD)/bench_worker
 	@for b in tests/bench/*.sh; do echo "== $$b"; sh $$b build/release || exit 1; done
 
 install: build

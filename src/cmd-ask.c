@@ -425,17 +425,21 @@ ask_finish_output(struct ask_out *out)
 	out->last_out = '\n';
 }
 
-/* Print "natter: <provider>: <error>" and a hint that fits the provider. */
+/* Print "natter: <provider>: <error>" and a hint that fits the provider (or, after a
+ * partial reply, a warning that it is incomplete). */
 static void
-ask_print_error(const struct provider *p, const struct apierr *e, const char *prefix)
+ask_print_error(const struct provider *p, const struct apierr *e, int partial)
 {
 	struct buf line = BUF_INIT;
 	const char *hint = apierr_hint(e);
 	char *f = apierr_format(e);
 
 	text_sanitize(f, strlen(f), &line);
-	fprintf(stderr, "natter: %s%s: %s\n", prefix, p->name, buf_str(&line));
-	if (e->cls == APIERR_AUTH && p->key_env != NULL)
+	fprintf(stderr, "natter: %s%s: %s\n", partial ? "warning: truncated reply: " : "",
+	    p->name, buf_str(&line));
+	if (partial)
+		fputs("natter: the reply above is incomplete\n", stderr);
+	else if (e->cls == APIERR_AUTH && p->key_env != NULL)
 		fprintf(stderr, "natter: set %s to a valid key for %s\n", p->key_env, p->name);
 	else if (e->kind == APIERR_TRANSPORT && e->cls == APIERR_CONNECTION)
 		fprintf(stderr, "natter: could not reach %s%s\n", p->base_url,
@@ -522,10 +526,10 @@ ask_run(struct request *req, const struct provider *p, const struct ask_opts *o)
 					status = EXIT_INTERRUPTED;
 				} else if (ev->error != NULL && !ev->complete &&
 				    (ev->error->cls == APIERR_TRUNCATED || partial)) {
-					ask_print_error(p, ev->error, "warning: reply cut off: ");
+					ask_print_error(p, ev->error, 1);
 					status = EXIT_PROVIDER;
 				} else if (ev->error != NULL) {
-					ask_print_error(p, ev->error, "");
+					ask_print_error(p, ev->error, 0);
 					status = EXIT_PROVIDER;
 				} else {
 					status = EXIT_OK;

@@ -22,10 +22,10 @@ static const struct command commands[] = {
 	/* One line per subcommand, kept in the order --help shows them. */
 	{ "ask", cmd_ask, "ask [-m PROVIDER/MODEL] [OPTIONS] [PROMPT]", "stream one reply to stdout" },
 	{ "models", cmd_models, "models [PROVIDER]", "list the models of usable providers" },
-	{ "decode", cmd_decode, "decode -p PROTOCOL [--status N] [FILE]",
-	  "decode a saved response body into JSON events" },
 	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
 	    "list, show, search, export or delete stored chats" },
+	{ "decode", cmd_decode, "decode -p PROTOCOL [--status N] [FILE]",
+	  "decode a saved response body into JSON events" },
 	{ "keys", cmd_keys, "keys [--man]", "list the key bindings (or print them as roff)" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -190,6 +190,9 @@ provider_from_def(const struct provider_def *d)
 	}
 	p->connect_timeout_ms = provider_env_ms("NATTER_CONNECT_TIMEOUT_MS", p->connect_timeout_ms);
 	p->idle_timeout_ms = provider_env_ms("NATTER_IDLE_TIMEOUT_MS", p->idle_timeout_ms);
+	if ((v = provider_env("NATTER_MAX_RETRIES")) != NULL && strspn(v, "0123456789") == strlen(v) &&
+	    strlen(v) <= 2)
+		p->max_retries = atoi(v);
 	if ((v = provider_env("NATTER_PROXY")) != NULL)
 		p->proxy = xstrdup(v);
 	if ((v = provider_env("NATTER_CA_BUNDLE")) != NULL)

@@ -563,5 +563,14 @@ session_title_from_prompt(const char *prompt)
 		b.data[b.len] = '\0';
 		buf_puts(&b, "\xe2\x80\xa6");
 	}
+	/* Controls turned into spaces or skipped bytes can leave blanks at either end. */
+	while (b.len > 0 && b.data[b.len - 1] == ' ')
+		b.data[--b.len] = '\0';
+	keep = strspn(b.data != NULL ? b.data : "", " ");
+	buf_consume(&b, keep);
+	if (b.len == 0) {
+		buf_free(&b);
+		return xstrdup("untitled");
+	}
 	return buf_detach(&b);
 }

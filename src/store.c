@@ -5,14 +5,16 @@
  * - WAL with synchronous=NORMAL: a streaming reply is rewritten several times a second and
  *   each write is its own tiny transaction, so commits must not fsync; WAL keeps every
  *   committed transaction safe from a process crash and the file uncorrupted on power loss.
- * - Message bodies are the last columns of `messages`, and the index on (session_id, seq)
- *   also carries the token and cost columns. Listing sessions with counts and sums is then
- *   answered from the sessions table and that covering index alone: startup never pages
- *   in message bodies, however long the history is.
+ * - Each session row carries its message count and token and cost sums, kept by triggers
+ *   on `messages` (so rows written by any tool stay counted). Listing the first screen of
+ *   sessions is then one indexed read of the sessions table: startup never pages in
+ *   message bodies and costs the same however long the histories are. store_check
+ *   verifies the sums against the messages.
  * - The FTS5 index reads its text from the view `messages_indexed`, which hides messages
  *   that are still streaming. Triggers index a reply once it finishes instead of
  *   re-tokenising it on every flush, and FTS5's own rebuild and integrity-check agree
- *   with the triggers because they read the same view.
+ *   with the triggers because they read the same view. The porter stemmer lets a search
+ *   for "lifetime" find "lifetimes", which is what people expect from a history search.
  * - Statements are prepared on first use and kept, so opening the store costs only the
  *   pragmas and a schema version check.
  */
@@ -55,12 +57,10 @@ enum store_stmt_id {
 	SQL_COUNT
 };
 
-/* The session columns plus aggregates, shared by the list and the single-row query. */
+/* The session columns, counts and sums, shared by the list and the single-row query. */
 #define SESSION_SELECT \
-	"SELECT s.id, s.title, s.provider, s.model, s.system, s.created, s.updated," \
-	" count(m.id), coalesce(sum(m.input_tokens), 0), coalesce(sum(m.output_tokens), 0)," \
-	" total(m.cost) FROM s LEFT JOIN messages m ON m.session_id = s.id" \
-	" GROUP BY s.id ORDER BY s.updated DESC, s.id DESC"
+	"SELECT id, title, provider, model, system, created, updated, nmessages," \
+	" input_tokens, output_tokens, cost FROM sessions"
 
 #define MESSAGE_COLUMNS \
 	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
@@ -79,9 +79,8 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_SESSION_SET_SYSTEM] = "UPDATE sessions SET system = ?2, updated = ?3 WHERE id = ?1",
 	[SQL_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
 	[SQL_SESSION_TOUCH] = "UPDATE sessions SET updated = ?2 WHERE id = ?1",
-	[SQL_SESSIONS] = "WITH s AS (SELECT * FROM sessions ORDER BY updated DESC, id DESC"
-	    " LIMIT ?1) " SESSION_SELECT,
-	[SQL_SESSION_GET] = "WITH s AS (SELECT * FROM sessions WHERE id = ?1) " SESSION_SELECT,
+	[SQL_SESSIONS] = SESSION_SELECT " ORDER BY updated DESC, id DESC LIMIT ?1",
+	[SQL_SESSION_GET] = SESSION_SELECT " WHERE id = ?1",
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
 	    " duration_ms, compare_group, content, reasoning) VALUES (?1,"
@@ -118,7 +117,11 @@ static const char *const store_migrations[] = {
 	"  model TEXT,"
 	"  system TEXT,"
 	"  created INTEGER NOT NULL,"
-	"  updated INTEGER NOT NULL);"
+	"  updated INTEGER NOT NULL,"
+	"  nmessages INTEGER NOT NULL DEFAULT 0,"
+	"  input_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  output_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  cost REAL NOT NULL DEFAULT 0);"
 	"CREATE INDEX sessions_by_updated ON sessions (updated DESC, id DESC);"
 	"CREATE TABLE compare_groups ("
 	"  id INTEGER PRIMARY KEY,"
@@ -145,13 +148,38 @@ static const char *const store_migrations[] = {
 	"  compare_group INTEGER REFERENCES compare_groups (id) ON DELETE SET NULL,"
 	"  content TEXT NOT NULL DEFAULT '',"
 	"  reasoning TEXT);"
-	"CREATE INDEX messages_by_session ON messages"
-	"  (session_id, seq, input_tokens, output_tokens, cost);"
+	"CREATE INDEX messages_by_session ON messages (session_id, seq);"
+	"CREATE TRIGGER messages_sums_insert AFTER INSERT ON messages BEGIN"
+	"  UPDATE sessions SET nmessages = nmessages + 1,"
+	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0),"
+	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0),"
+	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;"
+	"END;"
+	"CREATE TRIGGER messages_sums_delete AFTER DELETE ON messages BEGIN"
+	"  UPDATE sessions SET nmessages = nmessages - 1,"
+	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0),"
+	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0),"
+	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;"
+	"END;"
+	/* Streaming updates rewrite these columns with the same values: the WHEN skips them. */
+	"CREATE TRIGGER messages_sums_update"
+	"  AFTER UPDATE OF session_id, input_tokens, output_tokens, cost ON messages"
+	"  WHEN old.session_id IS NOT new.session_id OR old.input_tokens IS NOT new.input_tokens"
+	"  OR old.output_tokens IS NOT new.output_tokens OR old.cost IS NOT new.cost BEGIN"
+	"  UPDATE sessions SET nmessages = nmessages - 1,"
+	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0),"
+	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0),"
+	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;"
+	"  UPDATE sessions SET nmessages = nmessages + 1,"
+	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0),"
+	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0),"
+	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;"
+	"END;"
 	"CREATE INDEX messages_by_group ON messages (compare_group);"
 	"CREATE VIEW messages_indexed AS"
 	"  SELECT id, content FROM messages WHERE state <> 'streaming';"
 	"CREATE VIRTUAL TABLE messages_fts USING fts5 (content, content = 'messages_indexed',"
-	"  content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');"
+	"  content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2');"
 	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
 	"  WHEN new.state <> 'streaming' BEGIN"
 	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);"
@@ -441,7 +469,7 @@ store_create_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Run a pragma that returns one integer row; -1 on error. */
+/* Run a pragma or query that returns one integer; -1 on error. */
 static long
 store_pragma_int(struct store *st, const char *sql)
 {
@@ -651,7 +679,7 @@ store_row_session(sqlite3_stmt *s, struct session_row *r)
 	r->cost = sqlite3_column_double(s, 10);
 }
 
-/* List sessions newest-updated first, at most limit (0: all), in one query. */
+/* List sessions newest-updated first, at most limit (0: all), from the sessions table. */
 int
 store_sessions(struct store *st, struct session_row **out, size_t *n, size_t limit)
 {
@@ -1024,6 +1052,13 @@ store_check(struct store *st, char **err)
 	if (b.len == 0 && sqlite3_exec(st->db, "INSERT INTO messages_fts (messages_fts)"
 	    " VALUES ('integrity-check')", NULL, NULL, NULL) != SQLITE_OK)
 		buf_printf(&b, "search index: %s", sqlite3_errmsg(st->db));
+	if (b.len == 0 && store_pragma_int(st, "SELECT count(*) FROM sessions s"
+	    " LEFT JOIN (SELECT session_id, count(*) AS n, coalesce(sum(input_tokens), 0) AS i,"
+	    " coalesce(sum(output_tokens), 0) AS o, total(cost) AS c FROM messages"
+	    " GROUP BY session_id) m ON m.session_id = s.id"
+	    " WHERE s.nmessages <> coalesce(m.n, 0) OR s.input_tokens <> coalesce(m.i, 0)"
+	    " OR s.output_tokens <> coalesce(m.o, 0) OR abs(s.cost - coalesce(m.c, 0)) > 1e-6") != 0)
+		buf_puts(&b, "session counts and sums do not match their messages");
 	if (b.len) {
 		*err = buf_detach(&b);
 		return -1;

@@ -15,6 +15,10 @@
 #include "stream.h"
 #include "xmalloc.h"
 
+/* How much of an SSE body is kept until its first event, to recognise a JSON error body
+ * that a server sent with status 200 and no SSE framing. */
+#define STREAM_SNIFF_MAX 65536
+
 /* True when the status means the body is a normal stream. */
 static int
 stream_status_ok(int status)
@@ -28,6 +32,7 @@ stream_on_sse(void *ud, const char *event, const char *data, size_t len)
 {
 	struct stream *s = ud;
 
+	s->nevents++;
 	if (s->error == NULL)
 		s->proto->on_event(s, event, data, len);
 }
@@ -38,6 +43,7 @@ stream_on_line(void *ud, const char *line, size_t len)
 {
 	struct stream *s = ud;
 
+	s->nevents++;
 	if (s->error == NULL)
 		s->proto->on_event(s, NULL, line, len);
 }
@@ -83,6 +89,11 @@ stream_feed(struct stream *s, const char *p, size_t n)
 	}
 	switch (s->proto->framing) {
 	case FRAMING_SSE:
+		if (s->nevents == 0 && s->body.len < STREAM_SNIFF_MAX) {
+			size_t k = STREAM_SNIFF_MAX - s->body.len;
+
+			buf_append(&s->body, p, n < k ? n : k);
+		}
 		sse_feed(&s->sse, p, n);
 		break;
 	case FRAMING_NDJSON:
@@ -120,6 +131,26 @@ stream_http_error(struct stream *s)
 	stream_error(s, e);
 }
 
+/* A 200 body with no SSE event that is a JSON object or array (some compatible servers
+ * answer errors that way) becomes a stream error with the provider's message instead of
+ * an unexplained truncated reply. */
+static void
+stream_sniff_json_error(struct stream *s)
+{
+	struct apierr *e;
+	size_t i = 0;
+
+	while (i < s->body.len && (s->body.data[i] == ' ' || s->body.data[i] == '\t' ||
+	    s->body.data[i] == '\r' || s->body.data[i] == '\n'))
+		i++;
+	if (i >= s->body.len || (s->body.data[i] != '{' && s->body.data[i] != '['))
+		return;
+	e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+	s->proto->parse_error(s->body.data, s->body.len, &s->headers, e);
+	apierr_classify(e);
+	stream_error(s, e);
+}
+
 /* End of input: flush the decoder, let the adapter judge completeness. */
 void
 stream_finish(struct stream *s)
@@ -135,6 +166,8 @@ stream_finish(struct stream *s)
 	switch (s->proto->framing) {
 	case FRAMING_SSE:
 		s->eof_partial = sse_finish(&s->sse);
+		if (s->nevents == 0)
+			stream_sniff_json_error(s);
 		break;
 	case FRAMING_NDJSON:
 		ndjson_finish(&s->nd);

@@ -49,7 +49,9 @@ struct stream {
 	void *ud;
 	int status;                  /* HTTP status; 200 unless set */
 	struct http_headers headers; /* response headers (copied) */
-	struct buf body;             /* raw body, kept only for error statuses */
+	struct buf body;             /* raw body for error statuses; for SSE also the start of
+	                              * the body until the first event, to recognise a plain
+	                              * JSON error sent with status 200 */
 
 	/* The result so far. */
 	struct buf text;
@@ -61,6 +63,7 @@ struct stream {
 	int complete;                /* decided at stream_finish */
 	int finished;                /* stream_finish was called */
 	int eof_partial;             /* input ended inside an unfinished event or line */
+	size_t nevents;              /* events handed to the adapter */
 	int keep_text;               /* accumulate text/reasoning (default 1) */
 	size_t ntext_deltas;         /* count of text + reasoning deltas */
 

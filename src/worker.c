@@ -86,6 +86,8 @@ struct job {
 	char errbuf[CURL_ERROR_SIZE];
 	struct http_headers rhdrs;   /* headers of the latest response */
 	int status_set;              /* the status went to the stream before the body */
+	int64_t last_byte;           /* when a byte last arrived (or the request went out);
+	                              * 0 while connecting, when only the connect timeout runs */
 
 	struct stream st;            /* chat over HTTP */
 	int st_set;
@@ -118,6 +120,7 @@ struct worker {
 	struct wnode *eq_head, *eq_tail;
 
 	struct job *jobs;            /* worker thread only */
+	struct wnode *out_head, *out_tail; /* worker thread only: events not yet flushed */
 	int kick;                    /* worker thread only: run curl again before sleeping */
 };
 
@@ -180,41 +183,74 @@ worker_drain_pipe(struct worker *w)
 		;
 }
 
-/* Queue an event for the UI, merging text into a still-queued event of the same kind. */
+/* Append text events' bytes of n to into; both are of one stream and one type. */
 static void
-worker_push(struct worker *w, struct wnode *n)
+worker_merge(struct wnode *into, struct wnode *n)
+{
+	if (into->ev.len + n->ev.len + 1 > into->cap) {
+		into->cap = (into->ev.len + n->ev.len + 1) * 2;
+		into->ev.text = xrealloc(into->ev.text, into->cap);
+	}
+	memcpy(into->ev.text + into->ev.len, n->ev.text, n->ev.len);
+	into->ev.len += n->ev.len;
+	into->ev.text[into->ev.len] = '\0';
+	wevent_free(&n->ev);
+}
+
+/* Add n to the list [*head, *tail], merging text into the stream's latest event when it
+ * is of the same type; returns 1 when n was merged (and freed). */
+static int
+worker_list_add(struct wnode **head, struct wnode **tail, struct wnode *n)
 {
 	struct wnode *q, *last = NULL;
-	int was_empty;
-	ssize_t r;
 
-	pthread_mutex_lock(&w->eq_lock);
 	if (n->ev.type == WEV_TEXT || n->ev.type == WEV_REASONING) {
-		/* Only the stream's latest queued event may absorb the text: merging into an
-		 * older one would reorder this stream's events. */
-		for (q = w->eq_head; q != NULL; q = q->next)
+		/* Only the stream's latest event may absorb the text: merging into an older
+		 * one would reorder this stream's events. */
+		for (q = *head; q != NULL; q = q->next)
 			if (q->ev.id == n->ev.id)
 				last = q;
 		if (last != NULL && last->ev.type == n->ev.type) {
-			if (last->ev.len + n->ev.len + 1 > last->cap) {
-				last->cap = (last->ev.len + n->ev.len + 1) * 2;
-				last->ev.text = xrealloc(last->ev.text, last->cap);
-			}
-			memcpy(last->ev.text + last->ev.len, n->ev.text, n->ev.len);
-			last->ev.len += n->ev.len;
-			last->ev.text[last->ev.len] = '\0';
-			pthread_mutex_unlock(&w->eq_lock);
-			wevent_free(&n->ev);
-			return;
+			worker_merge(last, n);
+			return 1;
 		}
 	}
-	was_empty = w->eq_head == NULL;
-	if (w->eq_tail != NULL)
-		w->eq_tail->next = n;
+	n->next = NULL;
+	if (*tail != NULL)
+		(*tail)->next = n;
 	else
-		w->eq_head = n;
-	w->eq_tail = n;
-	if (was_empty) {
+		*head = n;
+	*tail = n;
+	return 0;
+}
+
+/* Queue an event for the UI. It waits in the worker's own batch until the loop turn ends
+ * (worker_flush), so the many small deltas of one network read cost one lock and at most
+ * one wake-up instead of one each. */
+static void
+worker_push(struct worker *w, struct wnode *n)
+{
+	worker_list_add(&w->out_head, &w->out_tail, n);
+}
+
+/* Hand the batch to the UI: one lock, one write to the wake pipe if the queue was empty. */
+static void
+worker_flush(struct worker *w)
+{
+	struct wnode *n, *next;
+	int was_empty;
+	ssize_t r;
+
+	if (w->out_head == NULL)
+		return;
+	pthread_mutex_lock(&w->eq_lock);
+	was_empty = w->eq_head == NULL;
+	for (n = w->out_head; n != NULL; n = next) {
+		next = n->next;
+		worker_list_add(&w->eq_head, &w->eq_tail, n);
+	}
+	w->out_head = w->out_tail = NULL;
+	if (was_empty && w->eq_head != NULL) {
 		do
 			r = write(w->pipe_w, "x", 1);
 		while (r < 0 && errno == EINTR);
@@ -272,6 +308,7 @@ worker_job_reset_http(struct job *j)
 	}
 	http_headers_clear(&j->rhdrs);
 	j->status_set = 0;
+	j->last_byte = 0;
 	j->errbuf[0] = '\0';
 }
 
@@ -367,6 +404,7 @@ worker_header_cb(char *p, size_t size, size_t nmemb, void *ud)
 	struct job *j = ud;
 	size_t n = size * nmemb;
 
+	j->last_byte = worker_now();
 	/* A new status line starts a new response (100 Continue, proxy CONNECT). */
 	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
 		http_headers_clear(&j->rhdrs);
@@ -396,12 +434,28 @@ worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 	struct job *j = ud;
 	size_t n = size * nmemb;
 
+	j->last_byte = worker_now();
 	worker_set_status(j);
 	if (j->is_models)
 		buf_append(&j->body, p, n);
 	else
 		stream_feed(&j->st, p, n);
 	return n;
+}
+
+/* libcurl pre-request callback: connected, so the idle clock starts now. */
+static int
+worker_prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+    int conn_local_port)
+{
+	struct job *j = ud;
+
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	j->last_byte = worker_now();
+	return CURL_PREREQFUNC_OK;
 }
 
 /* Start one HTTP attempt of a job: build the request and hand an easy handle to the multi. */
@@ -446,6 +500,8 @@ worker_start_http(struct job *j)
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, worker_header_cb);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, j);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, worker_prereq_cb);
+	curl_easy_setopt(c, CURLOPT_PREREQDATA, j);
 	if (j->hreq.body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->hreq.body_len);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->hreq.body);
@@ -459,7 +515,8 @@ worker_start_http(struct job *j)
 	if (p->connect_timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
 	if (p->idle_timeout_ms > 0) {
-		/* "Less than one byte per second for N seconds" is libcurl's idle timeout. */
+		/* The worker's own idle timer (worker_run_timers) is exact to the millisecond;
+		 * libcurl's low-speed check averages over seconds and stays as a backstop. */
 		secs = (p->idle_timeout_ms + 999) / 1000;
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, secs);
@@ -471,6 +528,9 @@ worker_start_http(struct job *j)
 	if (p->ca_bundle != NULL && p->ca_bundle[0] != '\0')
 		curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_bundle);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* Fast local servers send faster than 16 KiB reads drain; bigger reads mean fewer
+	 * loop turns and fewer wake-ups of the reader. */
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 131072L);
 	if (curl_multi_add_handle(j->w->multi, c) != CURLM_OK)
 		log_fatal("curl_multi_add_handle failed");
 	j->state = JOB_HTTP;
@@ -707,15 +767,49 @@ worker_sim_step(struct job *j, int64_t now)
 		j->due = now;
 }
 
-/* Run every timer that is due: retries to start and simulated tokens to play. */
+/* When a transfer counts as idle, or 0 when no idle timer runs for it. */
+static int64_t
+worker_idle_deadline(const struct job *j)
+{
+	if (j->state != JOB_HTTP || j->last_byte == 0 || j->prov->idle_timeout_ms <= 0)
+		return 0;
+	return j->last_byte + j->prov->idle_timeout_ms;
+}
+
+/* Abort a transfer that received nothing for the provider's idle timeout. */
+static void
+worker_idle_expired(struct job *j)
+{
+	struct apierr *e;
+	char *msg;
+
+	msg = xasprintf("no data from the server for %ld ms (idle timeout)",
+	    j->prov->idle_timeout_ms);
+	e = apierr_new(APIERR_TRANSPORT, APIERR_TIMEOUT, msg);
+	e->retryable = 1;
+	free(msg);
+	if (j->is_models) {
+		worker_models_done(j, e);
+		return;
+	}
+	stream_finish(&j->st);
+	worker_fail(j, e, 0);
+}
+
+/* Run every timer that is due: retries to start, simulated tokens, idle transfers. */
 static void
 worker_run_timers(struct worker *w)
 {
 	struct job *j, *next;
-	int64_t now = worker_now();
+	int64_t now = worker_now(), idle;
 
 	for (j = w->jobs; j != NULL; j = next) {
 		next = j->next;
+		if (j->state == JOB_HTTP) {
+			if ((idle = worker_idle_deadline(j)) != 0 && idle <= now)
+				worker_idle_expired(j);
+			continue;
+		}
 		if (j->due > now)
 			continue;
 		if (j->state == JOB_WAIT)
@@ -733,9 +827,13 @@ worker_next_timeout(struct worker *w)
 	int64_t now = worker_now(), best = -1, d;
 
 	for (j = w->jobs; j != NULL; j = j->next) {
-		if (j->state == JOB_HTTP)
-			continue;
-		d = j->due - now;
+		if (j->state == JOB_HTTP) {
+			if ((d = worker_idle_deadline(j)) == 0)
+				continue;
+			d -= now;
+		} else {
+			d = j->due - now;
+		}
 		if (d < 0)
 			d = 0;
 		if (best < 0 || d < best)
@@ -884,6 +982,7 @@ worker_main(void *arg)
 			worker_reap(w);
 			worker_run_timers(w);
 		} while (w->kick);
+		worker_flush(w);
 		timeout = worker_next_timeout(w);
 		/* No timer means no timeout: libcurl shortens the wait for its own timers,
 		 * and an idle worker sleeps until curl_multi_wakeup(). */
@@ -892,6 +991,7 @@ worker_main(void *arg)
 	}
 	while (w->jobs != NULL)
 		worker_job_free(w->jobs);
+	worker_flush(w);
 	return NULL;
 }
 

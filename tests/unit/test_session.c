@@ -202,6 +202,12 @@ test_title(void **state)
 	t = session_title_from_prompt(" \n \t ");
 	assert_string_equal(t, "untitled");
 	free(t);
+	t = session_title_from_prompt("\xff\xfe");  /* only invalid bytes (found by fuzzing) */
+	assert_string_equal(t, "untitled");
+	free(t);
+	t = session_title_from_prompt("\x01\x1b abc\x7f");
+	assert_string_equal(t, "abc");
+	free(t);
 	t = session_title_from_prompt("tab\there");
 	assert_string_equal(t, "tab here");
 	free(t);

@@ -136,6 +136,24 @@ test_sessions_crud(void **state)
 	assert_int_equal(n, 2);
 	store_sessions_free(rows, n);
 
+	/* Finishing a reply with new numbers moves the session's sums with it. */
+	m.output_tokens = 50;
+	m.cost = 1.0;
+	assert_int_equal(store_message_update(f->st, &m), 0);
+	one = store_session_get(f->st, a);
+	assert_non_null(one);
+	assert_int_equal(one->output_tokens, 50);
+	assert_int_equal(one->input_tokens, 30);
+	assert_int_equal(one->nmessages, 2);
+	assert_true(one->cost > 0.9999 && one->cost < 1.0001);
+	store_sessions_free(one, 1);
+	{
+		char *err = NULL;
+
+		assert_int_equal(store_check(f->st, &err), 0);
+		assert_null(err);
+	}
+
 	assert_int_equal(store_session_rename(f->st, b, "renamed"), 0);
 	assert_int_equal(store_session_set_system(f->st, b, "be brief"), 0);
 	assert_int_equal(store_session_set_model(f->st, b, "groq", "llama"), 0);

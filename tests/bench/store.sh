@@ -1,0 +1,65 @@
+#!/bin/sh
+# Startup cost of the session store: a database of 1,000 sessions x 100 messages (about
+# 40 MB of text, all indexed for search), then the time natter takes to open it and list
+# the 50 newest sessions, next to `natter --version` as the cost of starting the process.
+# Prints figures; it does not pass or fail on them.
+#   sh tests/bench/store.sh BUILD_DIR
+set -eu
+build=${1:-build/release}
+natter="$(cd "$(dirname "$build/natter")" && pwd)/natter"
+dir=$(mktemp -d /tmp/natter-bench-store.XXXXXX)
+trap 'rm -rf "$dir"' EXIT INT TERM
+NATTER_DB="$dir/natter.db"
+export NATTER_DB
+
+"$natter" sessions list >/dev/null
+start=$(date +%s%N)
+sqlite3 "$NATTER_DB" <<'SQL'
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+INSERT INTO sessions (id, title, provider, model, created, updated)
+  SELECT i, 'Session number ' || i, 'openai', 'gpt-4o', 1767323045 + i, 1767323045 + i * 60
+  FROM n;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 99999)
+INSERT INTO messages (session_id, seq, role, created_ms, state, input_tokens, output_tokens,
+    cost, content)
+  SELECT i / 100 + 1, i % 100 + 1, CASE i % 2 WHEN 0 THEN 'user' ELSE 'assistant' END,
+    (1767323045 + i) * 1000, 'complete',
+    CASE i % 2 WHEN 1 THEN 120 END, CASE i % 2 WHEN 1 THEN 300 END,
+    CASE i % 2 WHEN 1 THEN 0.002 END,
+    printf('message %d topic%d word%d ', i, i % 977, i % 131) ||
+    substr(replace(hex(zeroblob(60)), '00', 'lorem ipsum dolor sit amet '), 1, 380)
+  FROM n;
+COMMIT;
+SQL
+end=$(date +%s%N)
+echo "populate: 1000 sessions x 100 messages in $(( (end - start) / 1000000 )) ms," \
+    "database $(du -k "$NATTER_DB" | cut -f1) KiB"
+
+# In process: store_open and the first screen, without process start-up.
+obj="$(dirname "$natter")/src"
+if cc -std=c11 -D_GNU_SOURCE -O2 -Isrc -o "$dir/bench_store" tests/bench/bench_store.c \
+    "$obj/store.o" "$obj/buf.o" "$obj/xmalloc.o" "$obj/log.o" \
+    $(pkg-config --libs sqlite3) 2>"$dir/cc.log"; then
+	"$dir/bench_store" "$NATTER_DB"
+else
+	echo "bench_store: build failed:"; cat "$dir/cc.log"
+fi
+
+# Whole commands, process start included.
+if command -v hyperfine >/dev/null 2>&1; then
+	hyperfine -N --warmup 3 --runs 50 --style basic \
+	    "$natter --version" "$natter sessions list -n 50" "$natter sessions search topic42"
+else
+	for cmd in "--version" "sessions list -n 50" "sessions search topic42"; do
+		start=$(date +%s%N)
+		i=0
+		while [ $i -lt 50 ]; do
+			# shellcheck disable=SC2086
+			"$natter" $cmd >/dev/null
+			i=$((i + 1))
+		done
+		end=$(date +%s%N)
+		echo "natter $cmd: $(( (end - start) / 50000 )) us per run (50 runs)"
+	done
+fi

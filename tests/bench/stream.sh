@@ -1,0 +1,103 @@
+#!/bin/sh
+# Streaming benchmarks (figures, not pass/fail), all against the release fake server:
+#   (a) curl -sN versus natter ask on one 20,000-token OpenAI-protocol stream to /dev/null:
+#       wall time (hyperfine medians) and peak RSS (/usr/bin/time -f %M);
+#   (b) natter --version versus curl --version (start-up cost);
+#   (c) 8 concurrent 20,000-token streams through ONE worker versus one stream
+#       (build/release/bench_worker, a small driver linked with natter's library objects).
+# Targets: ask ≤ 1.3× curl wall, RSS ≤ 1.2× curl, --version no slower than curl's,
+# 8 streams ≤ 2× one.
+#   sh tests/bench/stream.sh BUILD_DIR      (make bench builds everything first)
+set -eu
+B=${1:-build/release}
+NATTER=$B/natter
+FS=$B/fakeserver
+BW=$B/bench_worker
+TOKENS=${BENCH_TOKENS:-20000}
+RUNS=${BENCH_RUNS:-10}
+KEY=sk-bench-not-a-real-key
+for f in "$NATTER" "$FS" "$BW"; do
+	[ -x "$f" ] || { echo "stream.sh: $f is missing (run make bench)" >&2; exit 1; }
+done
+command -v hyperfine >/dev/null || { echo "stream.sh: hyperfine is not installed" >&2; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/natter-bench.XXXXXX")
+FS_PID=
+cleanup() {
+	[ -n "$FS_PID" ] && kill "$FS_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+"$FS" --key "$KEY" --max-seconds 900 >"$TMP/fs.out" 2>"$TMP/fs.err" &
+FS_PID=$!
+PORT=
+i=0
+while [ $i -lt 200 ] && [ -z "$PORT" ]; do
+	PORT=$(awk '$1 == "PORT" { print $2; exit }' "$TMP/fs.out")
+	[ -n "$PORT" ] || sleep 0.05
+	i=$((i + 1))
+done
+[ -n "$PORT" ] || { echo "stream.sh: fakeserver did not start" >&2; exit 1; }
+URL=http://127.0.0.1:$PORT
+
+BODY="{\"model\":\"m\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"tokens=$TOKENS\"}]}"
+CURL_CMD="curl -sN $URL/v1/chat/completions -H 'Authorization: Bearer $KEY' -H 'Content-Type: application/json' -d '$BODY' -o /dev/null"
+ASK_CMD="OPENAI_API_KEY=$KEY $NATTER ask -p openai -m m --base-url $URL/v1 tokens=$TOKENS >/dev/null"
+
+# median FILE N: the median (seconds) of the N-th command in a hyperfine JSON export.
+median() {
+	grep -o '"median": *[0-9.e+-]*' "$1" | sed -n "${2}p" | sed 's/.*: *//'
+}
+
+# ratio A B: A/B with two decimals.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'
+}
+
+# peak_rss CMD: the median of three peak RSS readings (KiB) of a shell command.
+peak_rss() {
+	for _ in 1 2 3; do
+		/usr/bin/time -f %M -o "$TMP/rss" sh -c "$1" >/dev/null 2>&1
+		tail -n 1 "$TMP/rss"
+	done | sort -n | sed -n 2p
+}
+
+echo "== (a) one $TOKENS-token stream: curl -sN vs natter ask"
+hyperfine --warmup 2 --runs "$RUNS" --style basic --export-json "$TMP/a.json" \
+	--export-markdown "$TMP/a.md" -n curl "$CURL_CMD" -n "natter ask" "$ASK_CMD"
+cat "$TMP/a.md"
+c=$(median "$TMP/a.json" 1)
+n=$(median "$TMP/a.json" 2)
+rc=$(peak_rss "$CURL_CMD")
+rn=$(peak_rss "$ASK_CMD")
+echo "wall median: curl ${c}s, natter ${n}s"
+echo "ratio natter/curl wall: $(ratio "$n" "$c") (target <= 1.30)"
+echo "peak RSS: curl ${rc} KiB, natter ${rn} KiB"
+echo "ratio natter/curl RSS: $(ratio "$rn" "$rc") (target <= 1.20)"
+
+echo "== (b) start-up: natter --version vs curl --version"
+hyperfine -N --warmup 5 --runs 50 --style basic --export-json "$TMP/b.json" \
+	--export-markdown "$TMP/b.md" "curl --version" "$NATTER --version"
+cat "$TMP/b.md"
+c=$(median "$TMP/b.json" 1)
+n=$(median "$TMP/b.json" 2)
+echo "ratio natter/curl --version: $(ratio "$n" "$c") (target <= 1.00)"
+
+echo "== (c) 8 concurrent $TOKENS-token streams through one worker vs 1"
+hyperfine -N --warmup 1 --runs "$RUNS" --style basic --export-json "$TMP/c.json" \
+	--export-markdown "$TMP/c.md" \
+	-n "1 stream" "$BW $URL/v1 $KEY 1 $TOKENS" -n "8 streams" "$BW $URL/v1 $KEY 8 $TOKENS"
+cat "$TMP/c.md"
+one=$(median "$TMP/c.json" 1)
+eight=$(median "$TMP/c.json" 2)
+echo "ratio 8 streams/1 stream: $(ratio "$eight" "$one") (target <= 2.00)"
+# The fake server shares the machine: 8 parallel curl processes against it show how much of
+# the 8-stream time is the server's own work rather than natter's worker.
+CURL8="for i in 1 2 3 4 5 6 7 8; do $CURL_CMD & done; wait"
+hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json "$TMP/d.json" \
+	-n "1 curl" "$CURL_CMD" -n "8 parallel curls" "$CURL8" >/dev/null
+c1=$(median "$TMP/d.json" 1)
+c8=$(median "$TMP/d.json" 2)
+echo "reference: 8 parallel curls/1 curl: $(ratio "$c8" "$c1") (the server-bound floor on this machine)"
+echo "8 streams through one worker vs 8 parallel curls: $(ratio "$eight" "$c8")"

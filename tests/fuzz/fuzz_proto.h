@@ -1,0 +1,100 @@
+/*
+ * The body of the four protocol fuzz targets (fuzz_proto_*.c define FUZZ_PROTO and include
+ * this). Arbitrary bytes go through the real stream path whole and split at a point taken
+ * from the first byte; both must give the same summary, and the summary must be valid JSON.
+ * The same bytes are then parsed as an HTTP error body and as a model list.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "apierr.h"
+#include "buf.h"
+#include "proto.h"
+#include "stream.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Check the invariants every delta must keep. */
+static void
+fuzz_on_delta(void *ud, const struct delta *d)
+{
+	size_t *n = ud;
+
+	if ((d->kind == DELTA_TEXT || d->kind == DELTA_REASONING) && (d->len == 0 || d->text == NULL))
+		abort();
+	if (d->kind == DELTA_ERROR && (d->error == NULL || d->error->message == NULL))
+		abort();
+	if (d->kind == DELTA_FINISH && d->finish_reason == NULL)
+		abort();
+	(*n)++;
+}
+
+/* Decode data with the given reads and append the summary to out. */
+static void
+fuzz_decode(const uint8_t *data, size_t size, size_t cut, int status, struct buf *out)
+{
+	struct stream s;
+	size_t n = 0, i;
+
+	stream_init(&s, &FUZZ_PROTO, fuzz_on_delta, &n);
+	if (status != 200)
+		stream_set_status(&s, status, NULL);
+	stream_feed(&s, (const char *)data, cut);
+	for (i = cut; i < size; i += 5)
+		stream_feed(&s, (const char *)data + i, size - i < 5 ? size - i : 5);
+	stream_finish(&s);
+	stream_summary_json(&s, out);
+	if (s.error != NULL) {
+		char *line = apierr_format(s.error);
+
+		if (strchr(line, '\n') != NULL)
+			abort();
+		free(line);
+		(void)apierr_hint(s.error);
+	}
+	if (status != 200 && s.error == NULL)
+		abort();
+	stream_free(&s);
+}
+
+/* One fuzz input. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct buf whole = BUF_INIT, split = BUF_INIT, err = BUF_INIT;
+	struct model_list l = { NULL, 0 };
+	char *next = NULL;
+	size_t cut;
+	cJSON *j;
+
+	if (size == 0)
+		return 0;
+	cut = data[0] % size;
+	data++;
+	size--;
+	if (cut > size)
+		cut = size;
+	fuzz_decode(data, size, size, 200, &whole);
+	fuzz_decode(data, size, cut, 200, &split);
+	if (whole.len != split.len || memcmp(whole.data, split.data, whole.len) != 0)
+		abort();
+	j = cJSON_Parse(whole.data);
+	if (j == NULL)
+		abort();
+	cJSON_Delete(j);
+	fuzz_decode(data, size, cut, 400 + (int)(cut % 200), &err);
+	j = cJSON_Parse(err.data);
+	if (j == NULL)
+		abort();
+	cJSON_Delete(j);
+	if (FUZZ_PROTO.parse_models((const char *)data, size, &l, &next) == 0)
+		free(next);
+	model_list_free(&l);
+	buf_free(&whole);
+	buf_free(&split);
+	buf_free(&err);
+	return 0;
+}

@@ -1,0 +1,210 @@
+/* Unit tests for session export: Markdown front matter and message layout, JSON parsed
+ * back field by field, and export_session against a real store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cJSON.h>
+
+#include "export.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* 2026-01-02T03:04:05Z */
+#define T0 1767323045
+
+/* A session of four messages covering every field the exports show. */
+static void
+sample(struct session_row *s, struct message_row m[4])
+{
+	memset(s, 0, sizeof(*s));
+	s->id = 7;
+	s->title = "Quoting \"tests\": a: b";
+	s->provider = "openai";
+	s->model = "gpt-4o";
+	s->system = "Be brief.";
+	s->created = T0;
+	s->updated = T0 + 60;
+	s->nmessages = 4;
+	s->input_tokens = 100;
+	s->output_tokens = 23;
+	s->cost = 0.0125;
+	memset(m, 0, 4 * sizeof(*m));
+	for (int i = 0; i < 4; i++) {
+		m[i].id = i + 1;
+		m[i].session_id = 7;
+		m[i].created = (int64_t)(T0 + i) * 1000 + 250;
+		m[i].input_tokens = m[i].output_tokens = m[i].ttft_ms = m[i].duration_ms = -1;
+		m[i].cost = -1;
+	}
+	m[0].role = ROLE_USER;
+	m[0].content = "Why is the sky blue?";
+	m[1].role = ROLE_ASSISTANT;
+	m[1].content = "Rayleigh scattering.";
+	m[1].reasoning = "Think about wavelengths.";
+	m[1].model = "gpt-4o";
+	m[1].provider = "openai";
+	m[1].input_tokens = 100;
+	m[1].output_tokens = 23;
+	m[1].cost = 0.0125;
+	m[1].ttft_ms = 300;
+	m[1].duration_ms = 1500;
+	m[1].finish_reason = "stop";
+	m[2].role = ROLE_USER;
+	m[2].content = "And at sunset?";
+	m[3].role = ROLE_ASSISTANT;
+	m[3].content = "Long";
+	m[3].model = "claude";
+	m[3].state = MSG_CANCELLED;
+}
+
+/* Markdown: front matter first, headings per role, reasoning folded, states noted. */
+static void
+test_markdown(void **state)
+{
+	struct session_row s;
+	struct message_row m[4];
+	char *md, *end;
+
+	(void)state;
+	sample(&s, m);
+	md = export_markdown(&s, m, 4);
+	assert_int_equal(strncmp(md, "---\n", 4), 0);
+	end = strstr(md + 4, "\n---\n");
+	assert_non_null(end);
+	/* The title is a quoted YAML scalar, so its quotes and colon survive a YAML parser. */
+	assert_non_null(strstr(md, "title: \"Quoting \\\"tests\\\": a: b\"\n"));
+	assert_non_null(strstr(md, "provider: \"openai\"\n"));
+	assert_non_null(strstr(md, "model: \"gpt-4o\"\n"));
+	assert_non_null(strstr(md, "created: 2026-01-02T03:04:05Z\n"));
+	assert_non_null(strstr(md, "total_tokens: 123\n"));
+	assert_non_null(strstr(md, "cost: 0.012500\n"));
+	assert_true(strstr(md, "total_tokens") < end);
+	assert_non_null(strstr(md, "## System\n\nBe brief.\n"));
+	assert_non_null(strstr(md, "## User \xc2\xb7 "));
+	assert_non_null(strstr(md, "## Assistant \xc2\xb7 gpt-4o \xc2\xb7 "));
+	assert_non_null(strstr(md, "<details>\n<summary>Reasoning</summary>\n\n"
+	    "Think about wavelengths.\n\n</details>\n\nRayleigh scattering.\n"));
+	assert_non_null(strstr(md, "100 in / 23 out tokens"));
+	assert_non_null(strstr(md, "> **Cancelled**"));
+	assert_true(strstr(md, "Why is the sky blue?") < strstr(md, "And at sunset?"));
+	assert_null(strstr(md, "Authorization"));
+	assert_null(strstr(md, "api_key"));
+	free(md);
+
+	m[3].state = MSG_ERROR;
+	m[3].error = "HTTP 429: rate limited";
+	md = export_markdown(&s, m, 4);
+	assert_non_null(strstr(md, "> **Error:** HTTP 429: rate limited"));
+	free(md);
+}
+
+/* JSON parses back with the session fields and one object per message. */
+static void
+test_json(void **state)
+{
+	struct session_row s;
+	struct message_row m[4];
+	cJSON *root, *msgs, *o;
+	char *js;
+
+	(void)state;
+	sample(&s, m);
+	js = export_json(&s, m, 4);
+	root = cJSON_Parse(js);
+	assert_non_null(root);
+	assert_int_equal(cJSON_GetObjectItem(root, "id")->valuedouble, 7);
+	assert_string_equal(cJSON_GetObjectItem(root, "title")->valuestring, s.title);
+	assert_string_equal(cJSON_GetObjectItem(root, "model")->valuestring, "gpt-4o");
+	assert_string_equal(cJSON_GetObjectItem(root, "system")->valuestring, "Be brief.");
+	assert_string_equal(cJSON_GetObjectItem(root, "created")->valuestring,
+	    "2026-01-02T03:04:05Z");
+	assert_int_equal(cJSON_GetObjectItem(root, "input_tokens")->valuedouble, 100);
+	msgs = cJSON_GetObjectItem(root, "messages");
+	assert_true(cJSON_IsArray(msgs));
+	assert_int_equal(cJSON_GetArraySize(msgs), 4);
+	o = cJSON_GetArrayItem(msgs, 1);
+	assert_string_equal(cJSON_GetObjectItem(o, "role")->valuestring, "assistant");
+	assert_string_equal(cJSON_GetObjectItem(o, "content")->valuestring,
+	    "Rayleigh scattering.");
+	assert_string_equal(cJSON_GetObjectItem(o, "reasoning")->valuestring,
+	    "Think about wavelengths.");
+	assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "complete");
+	assert_string_equal(cJSON_GetObjectItem(o, "created")->valuestring,
+	    "2026-01-02T03:04:06.250Z");
+	assert_int_equal(cJSON_GetObjectItem(o, "ttft_ms")->valuedouble, 300);
+	o = cJSON_GetArrayItem(msgs, 3);
+	assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "cancelled");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "input_tokens")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "reasoning")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "compare_group")));
+	o = cJSON_GetArrayItem(msgs, 0);
+	assert_string_equal(cJSON_GetObjectItem(o, "role")->valuestring, "user");
+	assert_null(strstr(js, "key"));
+	cJSON_Delete(root);
+	free(js);
+}
+
+/* export_session loads from the store and refuses unknown ids. */
+static void
+test_export_session(void **state)
+{
+	char dir[] = "/tmp/natter-export.XXXXXX";
+	struct message_row m;
+	struct store *st;
+	char *path, *err = NULL, *out, *cmd;
+	enum export_format f;
+	int64_t sid;
+
+	(void)state;
+	assert_int_equal(export_format_parse("md", &f), 0);
+	assert_int_equal(f, EXPORT_MARKDOWN);
+	assert_int_equal(export_format_parse("json", &f), 0);
+	assert_int_equal(f, EXPORT_JSON);
+	assert_int_equal(export_format_parse("html", &f), -1);
+
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/n.db", dir);
+	st = store_open(path, &err);
+	assert_non_null(st);
+	sid = store_session_new(st, "stored", "ollama", "llama3");
+	memset(&m, 0, sizeof(m));
+	m.session_id = sid;
+	m.role = ROLE_USER;
+	m.content = "hello from the store";
+	m.input_tokens = m.output_tokens = m.ttft_ms = m.duration_ms = -1;
+	m.cost = -1;
+	assert_true(store_message_add(st, &m) > 0);
+	out = export_session(st, sid, EXPORT_MARKDOWN);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "hello from the store"));
+	assert_non_null(strstr(out, "title: \"stored\""));
+	free(out);
+	out = export_session(st, sid, EXPORT_JSON);
+	assert_non_null(strstr(out, "\"llama3\""));
+	free(out);
+	assert_null(export_session(st, sid + 100, EXPORT_JSON));
+	assert_non_null(strstr(store_error(st), "no session"));
+	store_close(st);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_markdown),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_export_session),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

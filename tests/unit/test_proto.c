@@ -1,0 +1,813 @@
+/*
+ * Unit tests for the protocol adapters beyond the conformance vectors: the request each
+ * adapter builds (URL, auth header, body fields per protocols.md §E), error bodies that are
+ * not JSON or are array-wrapped, model lists for all four shapes, the inline <think> tag
+ * machine, event-name fallbacks, and linear decoding of a long reply.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include <cJSON.h>
+
+#include "apierr.h"
+#include "buf.h"
+#include "http.h"
+#include "proto.h"
+#include "provider.h"
+#include "request.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+/* A request with a system prompt, a three-turn history and every parameter set. */
+static struct request *
+make_request(const char *protocol, const char *base, const char *key, const char *model)
+{
+	struct provider *p = provider_new("test", protocol, base);
+	struct request *r;
+
+	p->key = key != NULL ? xstrdup(key) : NULL;
+	provider_add_header(p, "X-Extra: yes");
+	r = request_new(p, model);
+	provider_free(p);
+	request_set_system(r, "Be brief.");
+	request_add(r, ROLE_USER, "Hi");
+	request_add(r, ROLE_ASSISTANT, "Hello");
+	request_add(r, ROLE_USER, "More");
+	r->params.set = PARAM_TEMPERATURE | PARAM_TOP_P | PARAM_TOP_K | PARAM_MAX_TOKENS |
+	    PARAM_STOP | PARAM_SEED;
+	r->params.temperature = 0.5;
+	r->params.top_p = 0.9;
+	r->params.top_k = 40;
+	r->params.max_tokens = 512;
+	r->params.stop[0] = xstrdup("END");
+	r->params.stop[1] = xstrdup("\n\nUser:");
+	r->params.nstop = 2;
+	r->params.seed = 7;
+	return r;
+}
+
+/* Index of the header line starting with prefix (case-sensitive), or -1. */
+static int
+find_header(const struct http_req *h, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < h->nheaders; i++)
+		if (strncmp(h->headers[i], prefix, strlen(prefix)) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Build with the request's own adapter and parse the body. */
+static cJSON *
+build(const struct request *r, struct http_req *out)
+{
+	cJSON *body;
+
+	r->provider->proto->build_chat(r, out);
+	assert_string_equal(out->method, "POST");
+	assert_non_null(out->body);
+	assert_int_equal(out->body_len, strlen(out->body));
+	body = cJSON_Parse(out->body);
+	assert_non_null(body);
+	return body;
+}
+
+/* Number member of obj at key, failing when absent. */
+static double
+num(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsNumber(v))
+		fail_msg("%s is not a number", key);
+	return v->valuedouble;
+}
+
+/* String member of obj at key, failing when absent. */
+static const char *
+str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsString(v))
+		fail_msg("%s is not a string", key);
+	return v->valuestring;
+}
+
+/* OpenAI: Bearer auth, system message first, stream_options, stop array, no top_k. */
+static void
+test_build_openai(void **state)
+{
+	struct request *r = make_request("openai", "https://api.groq.com/openai/v1/", "gsk-1",
+	    "llama-3.3-70b");
+	struct http_req h;
+	cJSON *b = build(r, &h), *msgs, *stop;
+	int auth = find_header(&h, "Authorization: Bearer gsk-1");
+
+	(void)state;
+	assert_string_equal(h.url, "https://api.groq.com/openai/v1/chat/completions");
+	assert_true(auth >= 0);
+	assert_true(find_header(&h, "X-Extra: yes") > auth);
+	assert_true(find_header(&h, "Content-Type: application/json") >= 0);
+	assert_string_equal(str(b, "model"), "llama-3.3-70b");
+	msgs = cJSON_GetObjectItemCaseSensitive(b, "messages");
+	assert_int_equal(cJSON_GetArraySize(msgs), 4);
+	assert_string_equal(str(cJSON_GetArrayItem(msgs, 0), "role"), "system");
+	assert_string_equal(str(cJSON_GetArrayItem(msgs, 0), "content"), "Be brief.");
+	assert_string_equal(str(cJSON_GetArrayItem(msgs, 2), "role"), "assistant");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "stream")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(b, "stream_options"), "include_usage")));
+	assert_true(num(b, "temperature") == 0.5);
+	assert_true(num(b, "top_p") == 0.9);
+	assert_true(num(b, "max_tokens") == 512);
+	assert_true(num(b, "seed") == 7);
+	assert_null(cJSON_GetObjectItemCaseSensitive(b, "top_k"));
+	stop = cJSON_GetObjectItemCaseSensitive(b, "stop");
+	assert_int_equal(cJSON_GetArraySize(stop), 2);
+	assert_string_equal(cJSON_GetArrayItem(stop, 1)->valuestring, "\n\nUser:");
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+
+	/* OpenAI itself gets the newer max_completion_tokens, and reasoning_effort. */
+	r = make_request("openai", "https://api.openai.com/v1", "sk-x", "o4-mini");
+	r->params.set |= PARAM_REASONING_EFFORT;
+	r->params.reasoning_effort = xstrdup("high");
+	b = build(r, &h);
+	assert_true(num(b, "max_completion_tokens") == 512);
+	assert_null(cJSON_GetObjectItemCaseSensitive(b, "max_tokens"));
+	assert_string_equal(str(b, "reasoning_effort"), "high");
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+
+	/* All four stop sequences go out. */
+	r = make_request("openai", "http://h/v1", NULL, "m");
+	r->params.stop[2] = xstrdup("c");
+	r->params.stop[3] = xstrdup("d");
+	r->params.nstop = PARAM_MAX_STOP;
+	b = build(r, &h);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "stop")), 4);
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(b, "stop"), 3)->valuestring, "d");
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+
+	/* A local server without a key gets no Authorization header at all. */
+	r = make_request("openai-compatible", "http://127.0.0.1:8080/v1", NULL, "m");
+	b = build(r, &h);
+	assert_int_equal(find_header(&h, "Authorization:"), -1);
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+}
+
+/* Anthropic: x-api-key and version, top-level system, required max_tokens, thinking. */
+static void
+test_build_anthropic(void **state)
+{
+	struct request *r = make_request("anthropic", "https://api.anthropic.com/v1", "sk-ant-1",
+	    "claude-sonnet-4-5");
+	struct http_req h;
+	cJSON *b, *msgs, *th;
+	size_t i;
+
+	(void)state;
+	request_add(r, ROLE_SYSTEM, "Use metric units.");
+	b = build(r, &h);
+	assert_string_equal(h.url, "https://api.anthropic.com/v1/messages");
+	assert_true(find_header(&h, "x-api-key: sk-ant-1") >= 0);
+	assert_true(find_header(&h, "anthropic-version: 2023-06-01") >= 0);
+	assert_int_equal(find_header(&h, "Authorization"), -1);
+	assert_string_equal(str(b, "system"), "Be brief.\n\nUse metric units.");
+	msgs = cJSON_GetObjectItemCaseSensitive(b, "messages");
+	assert_int_equal(cJSON_GetArraySize(msgs), 3);
+	for (i = 0; i < 3; i++)
+		assert_string_not_equal(str(cJSON_GetArrayItem(msgs, (int)i), "role"), "system");
+	assert_string_equal(str(cJSON_GetArrayItem(msgs, 0), "role"), "user");
+	assert_string_equal(str(cJSON_GetArrayItem(msgs, 1), "role"), "assistant");
+	assert_true(num(b, "max_tokens") == 512);
+	assert_true(num(b, "top_k") == 40);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "stop_sequences")), 2);
+	assert_null(cJSON_GetObjectItemCaseSensitive(b, "stop"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(b, "stream_options"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(b, "thinking"));
+	cJSON_Delete(b);
+	http_req_free(&h);
+
+	/* Without max_tokens the required field still goes out; a budget turns thinking on
+	 * and max_tokens stays above it. */
+	r->params.set &= ~(unsigned)PARAM_MAX_TOKENS;
+	r->params.set |= PARAM_REASONING_BUDGET;
+	r->params.reasoning_budget = 2048;
+	b = build(r, &h);
+	th = cJSON_GetObjectItemCaseSensitive(b, "thinking");
+	assert_string_equal(str(th, "type"), "enabled");
+	assert_true(num(th, "budget_tokens") == 2048);
+	assert_true(num(b, "max_tokens") > 2048);
+	cJSON_Delete(b);
+	http_req_free(&h);
+	r->params.set &= ~(unsigned)PARAM_REASONING_BUDGET;
+	b = build(r, &h);
+	assert_true(num(b, "max_tokens") == 4096);
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+}
+
+/* Gemini: URL with the model and alt=sse, key header, user/model roles, generationConfig. */
+static void
+test_build_gemini(void **state)
+{
+	struct request *r = make_request("gemini", "https://generativelanguage.googleapis.com/v1beta",
+	    "AIza-1", "gemini-2.5-flash");
+	struct http_req h;
+	cJSON *b, *contents, *gc, *tc, *si;
+
+	(void)state;
+	r->params.set |= PARAM_REASONING_BUDGET;
+	r->params.reasoning_budget = 1024;
+	b = build(r, &h);
+	assert_string_equal(h.url, "https://generativelanguage.googleapis.com/v1beta/models/"
+	    "gemini-2.5-flash:streamGenerateContent?alt=sse");
+	assert_true(find_header(&h, "x-goog-api-key: AIza-1") >= 0);
+	contents = cJSON_GetObjectItemCaseSensitive(b, "contents");
+	assert_int_equal(cJSON_GetArraySize(contents), 3);
+	assert_string_equal(str(cJSON_GetArrayItem(contents, 0), "role"), "user");
+	assert_string_equal(str(cJSON_GetArrayItem(contents, 1), "role"), "model");
+	assert_string_equal(str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetArrayItem(contents, 1), "parts"), 0), "text"), "Hello");
+	si = cJSON_GetObjectItemCaseSensitive(b, "systemInstruction");
+	assert_string_equal(str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(si, "parts"), 0),
+	    "text"), "Be brief.");
+	assert_null(cJSON_GetObjectItemCaseSensitive(si, "role"));
+	gc = cJSON_GetObjectItemCaseSensitive(b, "generationConfig");
+	assert_true(num(gc, "temperature") == 0.5);
+	assert_true(num(gc, "topP") == 0.9);
+	assert_true(num(gc, "topK") == 40);
+	assert_true(num(gc, "maxOutputTokens") == 512);
+	assert_true(num(gc, "seed") == 7);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(gc, "stopSequences")), 2);
+	tc = cJSON_GetObjectItemCaseSensitive(gc, "thinkingConfig");
+	assert_true(num(tc, "thinkingBudget") == 1024);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tc, "includeThoughts")));
+	assert_null(cJSON_GetObjectItemCaseSensitive(b, "temperature"));
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+
+	/* A model id that already carries "models/" is not prefixed twice. */
+	r = make_request("gemini", "https://g/v1beta/", "k", "models/gemini-2.5-pro");
+	r->params.set = 0;
+	b = build(r, &h);
+	assert_string_equal(h.url, "https://g/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse");
+	assert_null(cJSON_GetObjectItemCaseSensitive(b, "generationConfig"));
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+}
+
+/* Ollama: /api/chat, options.num_predict and options.stop, think, no auth locally. */
+static void
+test_build_ollama(void **state)
+{
+	struct request *r = make_request("ollama", "http://localhost:11434", NULL, "llama3.2");
+	struct http_req h;
+	cJSON *b, *opt, *msgs;
+
+	(void)state;
+	r->params.set |= PARAM_REASONING_EFFORT;
+	r->params.reasoning_effort = xstrdup("low");
+	b = build(r, &h);
+	assert_string_equal(h.url, "http://localhost:11434/api/chat");
+	assert_int_equal(find_header(&h, "Authorization"), -1);
+	msgs = cJSON_GetObjectItemCaseSensitive(b, "messages");
+	assert_string_equal(str(cJSON_GetArrayItem(msgs, 0), "role"), "system");
+	assert_int_equal(cJSON_GetArraySize(msgs), 4);
+	opt = cJSON_GetObjectItemCaseSensitive(b, "options");
+	assert_true(num(opt, "num_predict") == 512);
+	assert_true(num(opt, "temperature") == 0.5);
+	assert_true(num(opt, "top_k") == 40);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(opt, "stop")), 2);
+	assert_null(cJSON_GetObjectItemCaseSensitive(b, "max_tokens"));
+	assert_string_equal(str(b, "think"), "low");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "stream")));
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+
+	/* ollama.com takes a Bearer key. */
+	r = make_request("ollama", "https://ollama.com", "olk", "gpt-oss:120b");
+	b = build(r, &h);
+	assert_true(find_header(&h, "Authorization: Bearer olk") >= 0);
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+}
+
+/* Decode a whole body (status 200 unless given) and return the finished stream. */
+static void
+decode(struct stream *s, const char *protocol, int status, const char *body)
+{
+	stream_init(s, proto_find(protocol), NULL, NULL);
+	if (status != 200)
+		stream_set_status(s, status, NULL);
+	stream_feed(s, body, strlen(body));
+	stream_finish(s);
+}
+
+/* Non-JSON error bodies still give a readable first line and the status. */
+static void
+test_error_bodies(void **state)
+{
+	static const char *const protos[] = { "openai", "anthropic", "gemini", "ollama" };
+	struct stream s;
+	struct buf long_body = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		decode(&s, protos[i], 502, "\n  <html><head><title>502 Bad Gateway</title>\x1b[31m  \r\n<body>x</body>");
+		assert_non_null(s.error);
+		assert_int_equal(s.error->status, 502);
+		assert_int_equal(s.error->kind, APIERR_HTTP);
+		assert_int_equal(s.error->cls, APIERR_SERVER);
+		assert_int_equal(s.error->retryable, 1);
+		assert_string_equal(s.error->message, "<html><head><title>502 Bad Gateway</title>[31m");
+		assert_false(s.complete);
+		stream_free(&s);
+	}
+	/* Empty body. */
+	decode(&s, "openai", 503, "");
+	assert_string_equal(s.error->message, "the response body was empty");
+	assert_int_equal(s.error->cls, APIERR_OVERLOADED);
+	stream_free(&s);
+	/* Long plain text is capped. */
+	for (i = 0; i < 200; i++)
+		buf_puts(&long_body, "\xd0\xb8x");
+	decode(&s, "ollama", 500, long_body.data);
+	assert_true(strlen(s.error->message) <= 310);
+	assert_true(strlen(s.error->message) > 250);
+	stream_free(&s);
+	buf_free(&long_body);
+	/* Gemini's non-SSE path wraps the error in an array, with RetryInfo. */
+	decode(&s, "gemini", 429, "[{\n \"error\": {\"code\": 429, \"message\": \"Quota exceeded\",\n"
+	    " \"status\": \"RESOURCE_EXHAUSTED\", \"details\": [{\"@type\": "
+	    "\"type.googleapis.com/google.rpc.RetryInfo\", \"retryDelay\": \"31s\"}]}}]");
+	assert_string_equal(s.error->message, "Quota exceeded");
+	assert_string_equal(s.error->type, "RESOURCE_EXHAUSTED");
+	assert_string_equal(s.error->code, "429");
+	assert_true(s.error->code_is_number);
+	assert_true(s.error->retry_after_s > 30.9 && s.error->retry_after_s < 31.1);
+	assert_int_equal(s.error->cls, APIERR_RATE_LIMIT);
+	stream_free(&s);
+	/* OpenAI-compatible server answering in Ollama's shape, and vLLM's flat shape. */
+	decode(&s, "openai", 404, "{\"error\":\"model \\\"x\\\" not found, try pulling it first\"}");
+	assert_string_equal(s.error->message, "model \"x\" not found, try pulling it first");
+	assert_int_equal(s.error->cls, APIERR_NOT_FOUND);
+	stream_free(&s);
+	decode(&s, "openai", 400, "{\"object\":\"error\",\"message\":\"This model's maximum context length is 2048 tokens.\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}");
+	assert_int_equal(s.error->cls, APIERR_CONTEXT_LENGTH);
+	assert_string_equal(s.error->type, "BadRequestError");
+	stream_free(&s);
+}
+
+/* A JSON error sent with status 200 and no SSE framing is reported, not just truncated. */
+static void
+test_error_with_status_200(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	decode(&s, "openai", 200, "{\"error\":{\"message\":\"Invalid model\",\"type\":\"invalid_request_error\",\"code\":\"model_not_found\"}}\n");
+	assert_non_null(s.error);
+	assert_int_equal(s.error->kind, APIERR_STREAM);
+	assert_string_equal(s.error->message, "Invalid model");
+	assert_int_equal(s.error->cls, APIERR_NOT_FOUND);
+	assert_false(s.complete);
+	stream_free(&s);
+	decode(&s, "gemini", 200, "[{\"error\":{\"code\":400,\"message\":\"bad\",\"status\":\"INVALID_ARGUMENT\"}}]");
+	assert_non_null(s.error);
+	assert_int_equal(s.error->cls, APIERR_BAD_REQUEST);
+	stream_free(&s);
+	/* Comments only, or plain text: no invented error, just an incomplete reply. */
+	decode(&s, "anthropic", 200, ": ping\n\n");
+	assert_null(s.error);
+	assert_false(s.complete);
+	stream_free(&s);
+}
+
+/* Headers: x-should-retry overrides the class's advice; request id from the body. */
+static void
+test_error_headers(void **state)
+{
+	struct http_headers h = { NULL, 0 };
+	struct stream s;
+	const char *body = "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"boom\"},\"request_id\":\"req_body\"}";
+
+	(void)state;
+	http_headers_add(&h, "x-should-retry", "false");
+	http_headers_add(&h, "retry-after", "7");
+	stream_init(&s, &proto_anthropic, NULL, NULL);
+	stream_set_status(&s, 500, &h);
+	stream_feed(&s, body, strlen(body));
+	stream_finish(&s);
+	assert_int_equal(s.error->cls, APIERR_SERVER);
+	assert_int_equal(s.error->retryable, 0);
+	assert_true(s.error->retry_after_s == 7);
+	assert_string_equal(s.error->request_id, "req_body");
+	stream_free(&s);
+	http_headers_clear(&h);
+	http_headers_add(&h, "X-Should-Retry", "true");
+	http_headers_add(&h, "request-id", "req_hdr");
+	stream_init(&s, &proto_openai, NULL, NULL);
+	stream_set_status(&s, 400, &h);
+	stream_feed(&s, "{\"error\":{\"message\":\"bad\"}}", 27);
+	stream_finish(&s);
+	assert_int_equal(s.error->retryable, 1);
+	assert_string_equal(s.error->request_id, "req_hdr");
+	stream_free(&s);
+	http_headers_clear(&h);
+}
+
+/* Every list shape, with pagination tokens and Gemini's generateContent filter. */
+static void
+test_models(void **state)
+{
+	struct model_list l = { NULL, 0 };
+	char *next = (char *)"unset";
+	struct provider *p;
+	struct http_req h;
+
+	(void)state;
+	{
+		const char *b = "{\"object\":\"list\",\"data\":[{\"id\":\"gpt-4o\","
+		    "\"object\":\"model\",\"owned_by\":\"openai\"},{\"id\":\"or/x\",\"context_length\":131072,"
+		    "\"top_provider\":{\"max_completion_tokens\":8192}}]}";
+
+		assert_int_equal(proto_openai.parse_models(b, strlen(b), &l, &next), 0);
+	}
+	assert_null(next);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].id, "gpt-4o");
+	assert_int_equal(l.v[1].context_window, 131072);
+	assert_int_equal(l.v[1].max_output, 8192);
+	model_list_free(&l);
+
+	{
+		const char *b = "{\"data\":[{\"type\":\"model\",\"id\":\"claude-sonnet-4-5\",\"display_name\":"
+		    "\"Claude Sonnet 4.5\",\"created_at\":\"2025-09-29T00:00:00Z\",\"max_input_tokens\":200000,"
+		    "\"max_tokens\":64000}],\"has_more\":true,\"first_id\":\"a\",\"last_id\":\"claude-sonnet-4-5\"}";
+
+		assert_int_equal(proto_anthropic.parse_models(b, strlen(b), &l, &next), 0);
+		assert_string_equal(next, "claude-sonnet-4-5");
+		free(next);
+		assert_string_equal(l.v[0].display_name, "Claude Sonnet 4.5");
+		assert_int_equal(l.v[0].context_window, 200000);
+		assert_int_equal(l.v[0].max_output, 64000);
+		model_list_free(&l);
+	}
+	{
+		const char *b = "{\"models\":[{\"name\":\"models/gemini-2.5-flash\",\"displayName\":\"Gemini 2.5 Flash\","
+		    "\"inputTokenLimit\":1048576,\"outputTokenLimit\":65536,\"supportedGenerationMethods\":"
+		    "[\"generateContent\",\"countTokens\"]},{\"name\":\"models/text-embedding-004\","
+		    "\"supportedGenerationMethods\":[\"embedContent\"]}],\"nextPageToken\":\"tok/2=\"}";
+
+		assert_int_equal(proto_gemini.parse_models(b, strlen(b), &l, &next), 0);
+		assert_int_equal(l.n, 1);
+		assert_string_equal(l.v[0].id, "gemini-2.5-flash");
+		assert_int_equal(l.v[0].context_window, 1048576);
+		assert_string_equal(next, "tok/2=");
+		p = provider_new("g", "gemini", "https://generativelanguage.googleapis.com/v1beta");
+		p->key = xstrdup("k");
+		proto_gemini.build_models(p, next, &h);
+		assert_string_equal(h.url, "https://generativelanguage.googleapis.com/v1beta/models?pageSize=1000&pageToken=tok%2F2%3D");
+		assert_string_equal(h.method, "GET");
+		assert_true(find_header(&h, "x-goog-api-key: k") >= 0);
+		http_req_free(&h);
+		provider_free(p);
+		free(next);
+		model_list_free(&l);
+	}
+	{
+		const char *b = "{\"models\":[{\"name\":\"llama3.2:latest\",\"model\":\"llama3.2:latest\","
+		    "\"size\":2019393189,\"details\":{\"family\":\"llama\"}},{\"model\":\"qwen3:8b\"}]}";
+
+		assert_int_equal(proto_ollama.parse_models(b, strlen(b), &l, &next), 0);
+		assert_int_equal(l.n, 2);
+		assert_string_equal(l.v[1].id, "qwen3:8b");
+		assert_null(next);
+		model_list_free(&l);
+	}
+	assert_int_equal(proto_ollama.parse_models("{\"error\":\"x\"}", 13, &l, &next), -1);
+	assert_int_equal(proto_anthropic.parse_models("not json", 8, &l, &next), -1);
+	assert_int_equal(proto_gemini.parse_models("{\"error\":{}}", 12, &l, &next), -1);
+	assert_int_equal(l.n, 0);
+
+	p = provider_new("a", "anthropic", "https://api.anthropic.com/v1");
+	proto_anthropic.build_models(p, "claude-x", &h);
+	assert_string_equal(h.url, "https://api.anthropic.com/v1/models?limit=1000&after_id=claude-x");
+	assert_true(find_header(&h, "anthropic-version: 2023-06-01") >= 0);
+	http_req_free(&h);
+	provider_free(p);
+	p = provider_new("o", "ollama", "http://localhost:11434");
+	proto_ollama.build_models(p, NULL, &h);
+	assert_string_equal(h.url, "http://localhost:11434/api/tags");
+	http_req_free(&h);
+	provider_free(p);
+}
+
+/* Feed s the chunks of an OpenAI stream whose contents are given, one delta each. */
+static void
+feed_contents(struct stream *s, const char *const *parts)
+{
+	struct buf ev = BUF_INIT;
+
+	for (; *parts != NULL; parts++) {
+		buf_reset(&ev);
+		buf_puts(&ev, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":");
+		buf_json_string(&ev, *parts, strlen(*parts));
+		buf_puts(&ev, "}}]}\n\n");
+		stream_feed(s, ev.data, ev.len);
+	}
+	buf_free(&ev);
+}
+
+/* Inline <think> at the start of content becomes reasoning, tags split anywhere. */
+static void
+test_think_tags(void **state)
+{
+	static const char *const a[] = { "<th", "ink>", "step one", " and </", "think", ">\n\nThe answer", NULL };
+	static const char *const b[] = { "\n<think>x</think>", "y", NULL };
+	static const char *const c[] = { "<b>bold</b> <think>not reasoning</think>", NULL };
+	static const char *const d[] = { "<thin", NULL };
+	static const char *const e[] = { "<think>unfinished </thi", NULL };
+	struct stream s;
+
+	(void)state;
+	stream_init(&s, &proto_openai, NULL, NULL);
+	feed_contents(&s, a);
+	stream_feed(&s, "data: [DONE]\n\n", 14);
+	stream_finish(&s);
+	assert_string_equal(buf_str(&s.reasoning), "step one and ");
+	assert_string_equal(buf_str(&s.text), "The answer");
+	assert_true(s.complete);
+	stream_free(&s);
+
+	stream_init(&s, &proto_openai, NULL, NULL);
+	feed_contents(&s, b);
+	stream_finish(&s);
+	assert_string_equal(buf_str(&s.reasoning), "x");
+	assert_string_equal(buf_str(&s.text), "y");
+	assert_false(s.complete);
+	stream_free(&s);
+
+	stream_init(&s, &proto_openai, NULL, NULL);
+	feed_contents(&s, c);
+	stream_finish(&s);
+	assert_string_equal(buf_str(&s.text), "<b>bold</b> <think>not reasoning</think>");
+	assert_int_equal(s.reasoning.len, 0);
+	stream_free(&s);
+
+	/* Held-back bytes are not lost at EOF. */
+	stream_init(&s, &proto_openai, NULL, NULL);
+	feed_contents(&s, d);
+	stream_finish(&s);
+	assert_string_equal(buf_str(&s.text), "<thin");
+	stream_free(&s);
+	stream_init(&s, &proto_openai, NULL, NULL);
+	feed_contents(&s, e);
+	stream_finish(&s);
+	assert_string_equal(buf_str(&s.reasoning), "unfinished </thi");
+	assert_int_equal(s.text.len, 0);
+	stream_free(&s);
+}
+
+/* Reasoning sent both as reasoning_content and reasoning is counted once. */
+static void
+test_reasoning_once(void **state)
+{
+	const char *body =
+	    "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"ab\",\"reasoning\":\"ab\"}}]}\n\n"
+	    "data: {\"choices\":[{\"delta\":{\"reasoning\":\"cd\"}}]}\n\n"
+	    "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"cd\"}}]}\n\n"
+	    "data: {\"choices\":[],\"usage\":null}\n\n"
+	    "data: [DONE]\n\n";
+	struct stream s;
+
+	(void)state;
+	decode(&s, "openai", 200, body);
+	assert_string_equal(buf_str(&s.reasoning), "abcd");
+	assert_false(usage_present(&s.usage));
+	assert_true(s.complete);
+	stream_free(&s);
+}
+
+/* Anthropic events without "event:" lines fall back to data.type; junk is ignored. */
+static void
+test_anthropic_fallback(void **state)
+{
+	const char *body =
+	    "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n"
+	    "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hm\"}}\n\n"
+	    "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"SIG\"}}\n\n"
+	    "event: brand_new_event\ndata: {\"type\":\"brand_new_event\",\"text\":\"no\"}\n\n"
+	    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"ok\"}}\n\n"
+	    "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"max_tokens\"},\"usage\":{\"output_tokens\":9}}\n\n"
+	    "data: {\"type\":\"message_stop\"}\n\n";
+	struct stream s;
+
+	(void)state;
+	decode(&s, "anthropic", 200, body);
+	assert_string_equal(buf_str(&s.text), "ok");
+	assert_string_equal(buf_str(&s.reasoning), "hm");
+	assert_string_equal(s.finish_reason, "max_tokens");
+	assert_int_equal(s.usage.input_tokens, 5);
+	assert_int_equal(s.usage.output_tokens, 9);
+	assert_true(s.complete);
+	stream_free(&s);
+}
+
+/* Gemini: a blocked prompt is a "blocked" error; EOF inside an event is not complete. */
+static void
+test_gemini_blocked_and_partial(void **state)
+{
+	struct stream s;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	decode(&s, "gemini", 200, "data: {\"promptFeedback\":{\"blockReason\":\"SAFETY\"},"
+	    "\"usageMetadata\":{\"promptTokenCount\":7,\"totalTokenCount\":7}}\r\n\r\n");
+	assert_non_null(s.error);
+	assert_int_equal(s.error->kind, APIERR_KIND_BLOCKED);
+	assert_int_equal(s.error->cls, APIERR_BLOCKED);
+	assert_string_equal(s.error->reason, "SAFETY");
+	assert_false(s.complete);
+	stream_summary_json(&s, &out);
+	assert_non_null(strstr(buf_str(&out), "\"kind\":\"blocked\""));
+	assert_non_null(strstr(buf_str(&out), "\"reason\":\"SAFETY\""));
+	buf_free(&out);
+	stream_free(&s);
+
+	decode(&s, "gemini", 200, "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]},"
+	    "\"finishReason\":\"STOP\"}]}\r\n\r\ndata: {\"candidates\":[{\"content\":{\"parts\"");
+	assert_string_equal(buf_str(&s.text), "a");
+	assert_string_equal(s.finish_reason, "STOP");
+	assert_true(s.eof_partial);
+	assert_false(s.complete);
+	stream_free(&s);
+}
+
+/* Ollama: a line that is not JSON is a stream error; done without done_reason is fine. */
+static void
+test_ollama_lines(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	decode(&s, "ollama", 200, "{\"message\":{\"content\":\"a\"},\"done\":false}\n"
+	    "{\"message\":{\"content\":\"b\"},\"done\":true,\"eval_count\":2}");
+	assert_string_equal(buf_str(&s.text), "ab");
+	assert_null(s.finish_reason);
+	assert_int_equal(s.usage.output_tokens, 2);
+	assert_int_equal(s.usage.input_tokens, -1);
+	assert_true(s.complete);
+	stream_free(&s);
+	decode(&s, "ollama", 200, "{\"message\":{\"content\":\"a\"}}\n<html>oops\n{\"done\":true}\n");
+	assert_non_null(s.error);
+	assert_non_null(strstr(s.error->message, "<html>oops"));
+	assert_false(s.complete);
+	stream_free(&s);
+}
+
+/* Time to decode n one-token SSE chunks through the OpenAI adapter. */
+static double
+time_decode(size_t n, size_t *text_len)
+{
+	struct buf body = BUF_INIT;
+	struct stream s;
+	struct timespec a, b;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_puts(&body, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":"
+		    "[{\"index\":0,\"delta\":{\"content\":\" tok\"},\"finish_reason\":null}]}\n\n");
+	buf_puts(&body, "data: [DONE]\n\n");
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	stream_init(&s, &proto_openai, NULL, NULL);
+	for (i = 0; i < body.len; i += 1500)
+		stream_feed(&s, body.data + i, body.len - i < 1500 ? body.len - i : 1500);
+	stream_finish(&s);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*text_len = s.text.len;
+	assert_true(s.complete);
+	stream_free(&s);
+	buf_free(&body);
+	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+/* A 20,000-token reply decodes in linear time: 3x the tokens costs well under 9x. */
+static void
+test_linear_cost(void **state)
+{
+	size_t len1, len3;
+	double t1, t3;
+
+	(void)state;
+	t1 = time_decode(20000, &len1);
+	t3 = time_decode(60000, &len3);
+	assert_int_equal(len1, 4 * 20000);
+	assert_int_equal(len3, 4 * 60000);
+	print_message("# 20000 tokens: %.1f ms, 60000 tokens: %.1f ms\n", t1 * 1e3, t3 * 1e3);
+	/* Quadratic growth would make this 9x; leave room for noise on a shared machine. */
+	assert_true(t3 < t1 * 6 + 0.05);
+}
+
+/* keep_text = 0 still reports deltas but stores nothing. */
+static void
+test_keep_text_off(void **state)
+{
+	static const char *const parts[] = { "a", "b", NULL };
+	struct stream s;
+
+	(void)state;
+	stream_init(&s, &proto_openai, NULL, NULL);
+	s.keep_text = 0;
+	feed_contents(&s, parts);
+	stream_finish(&s);
+	assert_int_equal(s.text.len, 0);
+	assert_int_equal(s.ntext_deltas, 2);
+	stream_free(&s);
+}
+
+/* proto_find knows the protocol names and the vector aliases, nothing else. */
+static void
+test_find(void **state)
+{
+	(void)state;
+	assert_ptr_equal(proto_find("openai"), &proto_openai);
+	assert_ptr_equal(proto_find("openai-compatible"), &proto_openai);
+	assert_ptr_equal(proto_find("anthropic-sse"), &proto_anthropic);
+	assert_ptr_equal(proto_find("gemini"), &proto_gemini);
+	assert_ptr_equal(proto_find("ollama-ndjson"), &proto_ollama);
+	assert_null(proto_find("OpenAI"));
+	assert_null(proto_find(""));
+	assert_null(proto_find(NULL));
+}
+
+/* Copies are deep: freeing the original leaves the copy intact. */
+static void
+test_copies(void **state)
+{
+	struct request *r = make_request("anthropic", "https://x/v1", "secret", "m"), *c;
+
+	(void)state;
+	r->params.reasoning_effort = xstrdup("low");
+	c = request_dup(r);
+	request_free(r);
+	assert_string_equal(c->provider->key, "secret");
+	assert_string_equal(c->provider->headers[0], "X-Extra: yes");
+	assert_ptr_equal(c->provider->proto, &proto_anthropic);
+	assert_string_equal(c->system, "Be brief.");
+	assert_int_equal(c->nmsgs, 3);
+	assert_string_equal(c->msgs[2].content, "More");
+	assert_string_equal(c->params.stop[1], "\n\nUser:");
+	assert_string_equal(c->params.reasoning_effort, "low");
+	assert_string_equal(request_role_name(ROLE_ASSISTANT), "assistant");
+	request_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build_openai),
+		cmocka_unit_test(test_build_anthropic),
+		cmocka_unit_test(test_build_gemini),
+		cmocka_unit_test(test_build_ollama),
+		cmocka_unit_test(test_error_bodies),
+		cmocka_unit_test(test_error_headers),
+		cmocka_unit_test(test_error_with_status_200),
+		cmocka_unit_test(test_models),
+		cmocka_unit_test(test_think_tags),
+		cmocka_unit_test(test_reasoning_once),
+		cmocka_unit_test(test_anthropic_fallback),
+		cmocka_unit_test(test_gemini_blocked_and_partial),
+		cmocka_unit_test(test_ollama_lines),
+		cmocka_unit_test(test_linear_cost),
+		cmocka_unit_test(test_keep_text_off),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_copies),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
