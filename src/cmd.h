@@ -15,7 +15,10 @@
 /* Declarations, one per src/cmd-NAME.c. */
 int cmd_ask(int argc, char **argv);
 int cmd_models(int argc, char **argv);
-int cmd_sessions(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
+int cmd_auth(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_templates(int argc, char **argv);
+int cmd_sessions(int argc, char **argv);
 
 #endif

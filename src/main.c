@@ -4,6 +4,7 @@
  * cost no more than loading the binary.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -22,10 +23,14 @@ static const struct command commands[] = {
 	/* One line per subcommand, kept in the order --help shows them. */
 	{ "ask", cmd_ask, "ask [-m PROVIDER/MODEL] [OPTIONS] [PROMPT]", "stream one reply to stdout" },
 	{ "models", cmd_models, "models [PROVIDER]", "list the models of usable providers" },
-	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
-	    "list, show, search, export or delete stored chats" },
 	{ "decode", cmd_decode, "decode -p PROTOCOL [--status N] [FILE]",
 	  "decode a saved response body into JSON events" },
+	{ "config", cmd_config, "config path|check [FILE]|show|init|man",
+	  "where the config is, validate it, show it (keys masked), write a starter" },
+	{ "templates", cmd_templates, "templates [NAME]", "list prompt templates or show one" },
+	{ "auth", cmd_auth, "auth", "show each provider's keys (masked), limits and blocks" },
+	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
+	    "list, show, search, export or delete stored chats" },
 	{ "keys", cmd_keys, "keys [--man]", "list the key bindings (or print them as roff)" },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -42,6 +47,7 @@ main_usage(FILE *f)
 	for (i = 0; commands[i].name != NULL; i++)
 		fprintf(f, "  %-44s %s\n", commands[i].usage, commands[i].help);
 	fputs("\nOptions:\n"
+	    "  -c FILE           use this config file (also NATTER_CONFIG)\n"
 	    "  -h, --help        show this help\n"
 	    "  -V, --version     show the version\n\n"
 	    "See natter(1) and natter.yaml(5).\n", f);
@@ -63,6 +69,13 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_open_from_env();
+	/* -c FILE before the command applies to every command, as NATTER_CONFIG does. */
+	if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+		setenv("NATTER_CONFIG", argv[2], 1);
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2 || argv[1][0] == '-')
 		return ui_main(argc, argv);
 	for (i = 0; commands[i].name != NULL; i++)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct proto;
+struct keypool;
 
 struct provider {
 	char *name;               /* "openai", "groq", "simulated", ... */
@@ -29,6 +30,8 @@ struct provider {
 	char *ca_bundle;          /* NULL: system default */
 	int local;                /* a local server: no key needed */
 	double sim_tokens_per_s;  /* simulated: streaming rate; 0 means as fast as possible */
+	struct keypool *pool;     /* shared key pool, owned by the config; copies share it.
+	                           * NULL: use key as is (see keypool.h) */
 };
 
 struct provider *provider_new(const char *name, const char *protocol, const char *base_url);

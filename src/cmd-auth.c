@@ -1,0 +1,76 @@
+/*
+ * `natter auth`: every provider's key pool as this process sees it: keys masked, where
+ * each came from, its limits and use in each window, and whether it rests after a 429.
+ * Providers that are configured but not offered are listed with the reason, which is
+ * usually the variable to set.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "keypool.h"
+#include "provider.h"
+
+/* Print "n/limit" or "n" when unlimited. */
+static void
+cmd_auth_window(const char *name, long used, long limit)
+{
+	if (limit > 0)
+		printf("  %s %ld/%ld", name, used, limit);
+	else
+		printf("  %s %ld", name, used);
+}
+
+/* natter auth [-c FILE]. */
+int
+cmd_auth(int argc, char **argv)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct config *c;
+	struct keypool_stat st;
+	size_t i, k;
+	int rc = EXIT_OK;
+
+	if (argc == 3 && strcmp(argv[1], "-c") == 0) {
+		setenv("NATTER_CONFIG", argv[2], 1);
+	} else if (argc != 1) {
+		fputs("usage: natter auth [-c FILE]\n", stderr);
+		return EXIT_USAGE;
+	}
+	c = config_load(NULL, 0, &errs);
+	for (k = 0; k < errs.n; k++)
+		fprintf(stderr, "%s\n", errs.v[k]);
+	if (errs.n > 0)
+		rc = EXIT_CONFIG;
+	for (i = 0; i < c->nproviders; i++) {
+		struct provider *p = c->providers[i];
+		struct keypool *kp = c->pools[i];
+
+		printf("%s (%s, %s)\n", p->name, p->protocol, p->base_url);
+		if (kp == NULL || keypool_count(kp) == 0) {
+			printf("  no key needed\n");
+			continue;
+		}
+		for (k = 0; k < keypool_count(kp); k++) {
+			if (keypool_stat(kp, (int)k, &st) < 0)
+				continue;
+			printf("  key %zu %s (%s)", k + 1, st.masked, st.source);
+			cmd_auth_window("rpm", st.req_minute, st.rpm);
+			cmd_auth_window("rpd", st.req_day, st.rpd);
+			cmd_auth_window("tpm", st.tok_minute, st.tpm);
+			if (st.blocked_for > 0)
+				printf("  blocked for %.0fs", st.blocked_for);
+			else
+				printf("  ready");
+			printf("\n");
+			keypool_stat_free(&st);
+		}
+	}
+	for (i = 0; i < c->ndisabled; i++)
+		printf("%s: not offered (%s)\n", c->disabled[i].name, c->disabled[i].reason);
+	config_free(c);
+	config_errors_free(&errs);
+	return rc;
+}

@@ -1,0 +1,202 @@
+/*
+ * The YAML configuration: providers, models, prompt templates, default parameters, key
+ * bindings and theme. One schema table (config-schema.c) says which keys exist, their types,
+ * defaults, limits and help; the loader, `natter config check`, `config show` and the
+ * natter.yaml(5) page are all driven by it.
+ *
+ * Loading never fails hard: config_load always returns a usable config. When the user's
+ * file is broken, the errors ("file:line:col: message") are reported in errs and the result
+ * holds the shipped defaults alone, so natter still starts and no session is lost.
+ */
+#ifndef NATTER_CONFIG_H
+#define NATTER_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "request.h"
+
+struct provider;
+struct keypool;
+struct cnode;
+
+/* Kinds of schema entries. */
+enum config_type {
+	CONFIG_SECTION,  /* a mapping with fixed keys */
+	CONFIG_MAP,      /* a mapping of user-chosen names to sections ("providers") */
+	CONFIG_LIST,     /* a sequence of sections ("bindings") */
+	CONFIG_STRING,
+	CONFIG_STRINGS,  /* a sequence of strings (a lone string is a one-item list) */
+	CONFIG_STRMAP,   /* a mapping of names to strings ("headers") */
+	CONFIG_INT,
+	CONFIG_FLOAT,
+	CONFIG_BOOL,
+	CONFIG_ENUM,     /* one of choices, separated by '|' */
+	CONFIG_PARAMS,   /* a block of request parameters (config_schema_params) */
+	CONFIG_RANGES,   /* which parameters a model accepts (config_schema_ranges) */
+	CONFIG_RANGE,    /* true, false or [min, max] */
+};
+
+#define CONFIG_SECRET 0x1u   /* never printed: masked by `config show` */
+#define CONFIG_REQUIRED 0x2u /* must be present in its section */
+
+/* One schema entry. Paths use '*' for a user-chosen name and '[]' for a list item. */
+struct config_schema {
+	const char *path;
+	enum config_type type;
+	const char *def;     /* default as written in YAML, or NULL */
+	double min, max;     /* numbers: range; lists: max count in max; min > max: none */
+	const char *choices; /* enums: "a|b|c" */
+	unsigned flags;
+	unsigned bit;        /* parameters: the enum param_bit */
+	const char *help;
+};
+
+extern const struct config_schema config_schema[];
+extern const size_t config_schema_count;
+extern const struct config_schema config_schema_params[];
+extern const size_t config_schema_params_count;
+extern const struct config_schema config_schema_ranges[];
+extern const size_t config_schema_ranges_count;
+
+/* The entry for path in table (n entries), or NULL. */
+const struct config_schema *config_schema_find(const struct config_schema *table, size_t n,
+    const char *path);
+/* The type's name as the man page and error messages say it ("a number from 0 to 2"). */
+char *config_schema_describe(const struct config_schema *e);
+const char *config_type_name(enum config_type t);
+
+/* The limits a model puts on one parameter. */
+struct param_limit {
+	int accepted;
+	double min, max;
+};
+
+#define PARAM_COUNT 11
+
+struct model {
+	char *name;            /* what users type; the config key */
+	char *id;              /* what is sent to the provider */
+	char *provider_name;
+	struct provider *provider; /* borrowed from the config; NULL when not offered */
+	char *display_name;
+	long context_window;   /* 0 unknown */
+	long max_output;       /* 0 unknown */
+	double price_input;    /* per million tokens; < 0 unknown */
+	double price_output;
+	struct param_limit limits[PARAM_COUNT]; /* indexed like config_schema_params */
+	char **efforts;        /* accepted reasoning efforts */
+	size_t nefforts;
+	struct params defaults;
+	char **aliases;
+	size_t naliases;
+	char **fallback;
+	size_t nfallback;
+	int synthesized;       /* not in the config: made up with safe defaults */
+	const char *file;      /* where it was defined */
+	int line, col;
+};
+
+enum template_mode { TEMPLATE_APPEND, TEMPLATE_REPLACE };
+
+struct template_var {
+	char *name;
+	char *value;
+};
+
+struct template {
+	char *name;
+	char *description;
+	char *system;          /* after extends: is resolved */
+	char *user;
+	struct template_var *defaults;
+	size_t ndefaults;
+	char *extends;
+	enum template_mode mode;
+	char *model;
+	struct params params;
+	const char *file;
+	int line, col;
+};
+
+/* A raw key binding; the UI owns action names and validates them with these marks. */
+struct config_binding {
+	char *context;
+	char *key;
+	char *action;
+	const char *file;
+	int line, col;
+};
+
+/* A provider that is configured but not offered, and why. */
+struct config_disabled {
+	char *name;
+	char *reason;
+};
+
+struct config {
+	struct provider **providers;  /* offered providers, each usable */
+	size_t nproviders;
+	struct keypool **pools;       /* one per offered provider, same order */
+	struct config_disabled *disabled;
+	size_t ndisabled;
+	struct model *models;         /* as configured */
+	size_t nmodels;
+	struct model **extra;         /* made up by config_model for unlisted ids */
+	size_t nextra;
+	struct template *templates;
+	size_t ntemplates;
+	struct params defaults;
+	char *default_model;          /* always names a usable model when any exists */
+	char *theme;
+	struct config_binding *bindings;
+	size_t nbindings;
+	char *path;                   /* the user's file, or NULL when only defaults apply */
+	char **warnings;              /* "file:line:col: warning: ..." */
+	size_t nwarnings;
+	struct cnode *tree;           /* the merged document, for `config show` */
+	char **files;                 /* interned file names the marks point into */
+	size_t nfiles;
+};
+
+/* Messages collected while loading. */
+struct config_errors {
+	char **v;
+	size_t n;
+};
+
+#define CONFIG_NO_KEYCMD 0x1u  /* do not run key_cmd (check, show) */
+#define CONFIG_NO_DEFAULTS 0x2u /* do not merge over the shipped file (tests) */
+
+/*
+ * Load path (NULL: config_path()) over the shipped defaults. Always returns a config; on
+ * errors errs is filled and the result is the shipped defaults alone.
+ */
+struct config *config_load(const char *path, unsigned flags, struct config_errors *errs);
+/* Load and validate one file only (no defaults), for `config check` and the tests. */
+int config_check_file(const char *path, struct config_errors *errs);
+void config_free(struct config *c);
+void config_errors_free(struct config_errors *e);
+
+/* The user's config file: -c/NATTER_CONFIG, else $XDG_CONFIG_HOME/natter/natter.yaml. */
+char *config_path(void);
+/* The shipped file (datadir, else the build tree's config/), or NULL. */
+char *config_shipped_path(const char *name);
+
+/* Find a model by name, alias or "provider/id"; unknown ids of offered providers get a
+ * model with safe defaults. NULL when nothing matches. */
+struct model *config_model(struct config *c, const char *name);
+/* The offered provider called name, or NULL. */
+struct provider *config_provider(const struct config *c, const char *name);
+/* The key pool of an offered provider, or NULL. */
+struct keypool *config_pool(const struct config *c, const struct provider *p);
+struct template *config_template(struct config *c, const char *name);
+/* The closest of n names to word, or NULL when none is close. */
+const char *config_nearest(const char *word, const char *const *names, size_t n);
+
+/* Print the effective config as YAML with secrets masked. */
+void config_show(const struct config *c, FILE *f);
+/* Print natter.yaml(5) in roff, generated from the schema (config-schema.c). */
+void config_schema_man(FILE *f);
+
+#endif

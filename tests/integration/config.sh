@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# natter config / templates / auth: path, check, show (keys masked), init (never
+# overwrites), file:line:col errors with exit 3, and the committed natter.yaml(5) matching
+# the schema it is generated from.
+. "$TESTS/integration/lib.sh"
+isolated_home
+
+# config path follows XDG_CONFIG_HOME, NATTER_CONFIG and -c.
+tap_eq "config path is the XDG file" "$XDG_CONFIG_HOME/natter/natter.yaml" \
+	"$("$NATTER" config path 2>/dev/null)"
+tap_eq "NATTER_CONFIG overrides the path" "/x/y.yaml" \
+	"$(NATTER_CONFIG=/x/y.yaml "$NATTER" config path 2>/dev/null)"
+tap_eq "-c overrides the path" "/a/b.yaml" "$("$NATTER" -c /a/b.yaml config path 2>/dev/null)"
+
+# With no user file the shipped defaults are valid.
+out=$("$NATTER" config check 2>&1); st=$?
+tap_eq "check without a file exits 0" 0 "$st"
+case $out in *"shipped defaults apply"*) tap_ok "check says the defaults apply" ;;
+	*) tap_fail "check says the defaults apply" "$out" ;; esac
+
+# init writes a starter that validates, and never overwrites.
+out=$("$NATTER" config init 2>&1); st=$?
+tap_eq "init exits 0" 0 "$st"
+f=$XDG_CONFIG_HOME/natter/natter.yaml
+tap_check "init wrote the file" test -s "$f"
+tap_eq "init made the file private" 600 "$(stat -c %a "$f")"
+tap_check "the starter validates" "$NATTER" config check
+echo "# mine" >>"$f"
+out=$("$NATTER" config init 2>&1); st=$?
+tap_eq "second init refuses (exit 3)" 3 "$st"
+case $out in *"already exists"*) tap_ok "second init says why" ;;
+	*) tap_fail "second init says why" "$out" ;; esac
+tap_check "init did not overwrite" grep -q '^# mine' "$f"
+
+# A user adds a provider and a template to the copy, and makes a typo.
+sed -i 's|^providers:$|providers:\n  work:\n    protocol: openai\n    base_url: http://127.0.0.1:9/v1\n    key: sk-literal-secret-000111222333|' "$f"
+cat >>"$f" <<'Y'
+templates:
+  mine:
+    extends: code_review
+    defaults: {language: C}
+    params:
+      temprature: 0.1
+Y
+chmod 600 "$f"
+line=$(grep -n temprature "$f" | cut -d: -f1)
+out=$("$NATTER" config check 2>&1); st=$?
+tap_eq "broken config exits 3" 3 "$st"
+tap_eq "error names file:line:col, key and suggestion" \
+	"$f:$line:7: unknown key 'temprature', did you mean 'temperature'?" "$out"
+out=$("$NATTER" templates 2>&1); st=$?
+tap_eq "templates still work with a broken config (exit 3)" 3 "$st"
+case $out in *code_review*) tap_ok "templates fall back to the defaults" ;;
+	*) tap_fail "templates fall back to the defaults" "$out" ;; esac
+
+sed -i 's/temprature/temperature/' "$f"
+out=$("$NATTER" config check 2>&1); st=$?
+tap_eq "fixed config checks clean" 0 "$st"
+out=$("$NATTER" templates mine 2>&1)
+case $out in *"variable language (default: C)"*"temperature: 0.1"*|*"temperature: 0.1"*"variable language (default: C)"*)
+	tap_ok "the new template extends code_review" ;;
+	*) tap_fail "the new template extends code_review" "$out" ;; esac
+
+# show masks keys, also those from the environment, and never prints them.
+export OPENAI_API_KEY=sk-env-secret-444555666777
+out=$("$NATTER" config show 2>&1)
+case $out in *sk-literal-secret*|*sk-env-secret*) tap_fail "show masks keys" "$out" ;;
+	*) tap_ok "show masks keys" ;; esac
+case $out in *"provider work: offered"*"provider openai: offered"*|*"provider openai: offered"*"provider work: offered"*)
+	tap_ok "show lists offered providers" ;;
+	*) tap_fail "show lists offered providers" "$(echo "$out" | grep '^# ')" ;; esac
+out=$("$NATTER" auth 2>&1)
+case $out in *sk-literal-secret*|*sk-env-secret*) tap_fail "auth masks keys" "$out" ;;
+	*"sk-e"*"6777"*) tap_ok "auth masks keys" ;;
+	*) tap_fail "auth masks keys" "$out" ;; esac
+case $out in *"anthropic: not offered (no key; set ANTHROPIC_API_KEY)"*) tap_ok "auth names the missing variable" ;;
+	*) tap_fail "auth names the missing variable" "$out" ;; esac
+unset OPENAI_API_KEY
+
+# A literal key in a world-readable file warns.
+chmod 644 "$f"
+out=$("$NATTER" config check 2>&1)
+case $out in *"warning: literal key in a file readable by group or others"*) tap_ok "readable literal key warns" ;;
+	*) tap_fail "readable literal key warns" "$out" ;; esac
+chmod 600 "$f"
+
+# A syntax error still gives file:line:col and exit 3.
+printf 'models:\n  x:\n    provider: simulated\n   id: broken\n' >"$LIB_TMP/bad.yaml"
+out=$("$NATTER" config check "$LIB_TMP/bad.yaml" 2>&1); st=$?
+tap_eq "syntax error exits 3" 3 "$st"
+case $out in "$LIB_TMP/bad.yaml:4:4: invalid YAML"*) tap_ok "syntax error has file:line:col" ;;
+	*) tap_fail "syntax error has file:line:col" "$out" ;; esac
+
+# The committed man page is what the schema generates.
+if "$NATTER" config man | cmp -s - "$ROOT/man/natter.yaml.5"; then
+	tap_ok "man/natter.yaml.5 matches the schema (regenerate: natter config man)"
+else
+	tap_fail "man/natter.yaml.5 matches the schema (regenerate: natter config man)" \
+		"$("$NATTER" config man | diff - "$ROOT/man/natter.yaml.5" | head -20)"
+fi
+# Every schema path is documented.
+missing=""
+for p in $(grep -oE '^\s*\{ "[a-z_.*\[\]]+"' "$ROOT/src/config-schema.c" | grep -oE '"[^"]+"' | tr -d '"'); do
+	grep -qF -- "$(printf '%s' "$p" | sed 's/-/\\-/g')" "$ROOT/man/natter.yaml.5" || missing="$missing $p"
+done
+tap_eq "every schema key is in natter.yaml(5)" "" "$missing"

@@ -1,0 +1,239 @@
+/* Key pool tests with an injected clock: windows, 429 backoff, rotation, waiting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "keypool.h"
+
+static double now_s;
+
+/* The test clock: whatever the test set. */
+static double
+fake_clock(void *ctx)
+{
+	(void)ctx;
+	return now_s;
+}
+
+/* A pool on the fake clock with the given keys. */
+static struct keypool *
+pool(int nkeys, long rpm, long rpd, long tpm)
+{
+	struct keypool *kp = keypool_new("test");
+	char name[32];
+	int i;
+
+	now_s = 1000;
+	keypool_set_clock(kp, fake_clock, NULL);
+	for (i = 0; i < nkeys; i++) {
+		snprintf(name, sizeof name, "sk-test-key-number-%d", i);
+		keypool_add(kp, name, "literal", rpm, rpd, tpm);
+	}
+	return kp;
+}
+
+/* Acquire and return the key index, freeing the secret copy. */
+static int
+take(struct keypool *kp, long tokens, double *wait)
+{
+	char *secret;
+	double w;
+	int idx = keypool_acquire(kp, tokens, &secret, &w);
+
+	if (idx >= 0) {
+		assert_non_null(secret);
+		free(secret);
+	} else {
+		assert_null(secret);
+	}
+	if (wait != NULL)
+		*wait = w;
+	return idx;
+}
+
+/* Requests rotate round-robin across free keys. */
+static void
+test_rotation(void **state)
+{
+	struct keypool *kp = pool(3, 0, 0, 0);
+
+	(void)state;
+	assert_int_equal(take(kp, 0, NULL), 0);
+	assert_int_equal(take(kp, 0, NULL), 1);
+	assert_int_equal(take(kp, 0, NULL), 2);
+	assert_int_equal(take(kp, 0, NULL), 0);
+	keypool_free(kp);
+}
+
+/* The secret handed out is the key's own. */
+static void
+test_secret(void **state)
+{
+	struct keypool *kp = pool(2, 0, 0, 0);
+	char *s;
+	double w;
+
+	(void)state;
+	assert_int_equal(keypool_acquire(kp, 0, &s, &w), 0);
+	assert_string_equal(s, "sk-test-key-number-0");
+	free(s);
+	assert_int_equal(keypool_acquire(kp, 0, &s, &w), 1);
+	assert_string_equal(s, "sk-test-key-number-1");
+	free(s);
+	keypool_free(kp);
+}
+
+/* rpm: the window slides, and the wait is until the oldest request is 60 s old. */
+static void
+test_rpm_window(void **state)
+{
+	struct keypool *kp = pool(1, 2, 0, 0);
+	double wait;
+
+	(void)state;
+	assert_int_equal(take(kp, 0, NULL), 0);
+	now_s += 10;
+	assert_int_equal(take(kp, 0, NULL), 0);
+	now_s += 5;
+	assert_int_equal(take(kp, 0, &wait), -1);
+	assert_true(wait > 44.9 && wait < 45.1);
+	now_s += 45;
+	assert_int_equal(take(kp, 0, NULL), 0);
+	assert_int_equal(take(kp, 0, &wait), -1);
+	assert_true(wait > 9.9 && wait < 10.1);
+	keypool_free(kp);
+}
+
+/* rpd counts over a day. */
+static void
+test_rpd_window(void **state)
+{
+	struct keypool *kp = pool(1, 0, 3, 0);
+	double wait;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(take(kp, 0, NULL), 0);
+		now_s += 3600;
+	}
+	assert_int_equal(take(kp, 0, &wait), -1);
+	assert_true(wait > 86400 - 3 * 3600 - 0.1 && wait < 86400 - 3 * 3600 + 0.1);
+	now_s += wait;
+	assert_int_equal(take(kp, 0, NULL), 0);
+	keypool_free(kp);
+}
+
+/* tpm: token estimates and corrected counts fill the window. */
+static void
+test_tpm_window(void **state)
+{
+	struct keypool *kp = pool(1, 0, 0, 1000);
+	struct keypool_stat st;
+	double wait;
+
+	(void)state;
+	assert_int_equal(take(kp, 400, NULL), 0);
+	keypool_add_tokens(kp, 0, 700);
+	now_s += 20;
+	assert_int_equal(take(kp, 200, NULL), 0);
+	assert_int_equal(keypool_stat(kp, 0, &st), 0);
+	assert_int_equal(st.tok_minute, 900);
+	assert_int_equal(st.req_minute, 2);
+	keypool_stat_free(&st);
+	assert_int_equal(take(kp, 200, &wait), -1);
+	/* The first request (700 tokens, 20 s ago) must age out: 40 s. */
+	assert_true(wait > 39.9 && wait < 40.1);
+	keypool_free(kp);
+}
+
+/* 429s block a key for 60, 120, 240 ... seconds, capped at an hour; success resets. */
+static void
+test_backoff(void **state)
+{
+	struct keypool *kp = pool(1, 0, 0, 0);
+	double expect = 60, got, wait;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10; i++) {
+		got = keypool_block(kp, 0, 0);
+		assert_true(got == (expect < 3600 ? expect : 3600));
+		assert_int_equal(take(kp, 0, &wait), -1);
+		assert_true(wait > got - 0.01 && wait <= got);
+		now_s += got;
+		assert_int_equal(take(kp, 0, NULL), 0);
+		expect *= 2;
+	}
+	keypool_success(kp, 0);
+	assert_true(keypool_block(kp, 0, 0) == 60);
+	/* A longer server-requested delay wins, still capped. */
+	keypool_success(kp, 0);
+	assert_true(keypool_block(kp, 0, 300) == 300);
+	assert_true(keypool_block(kp, 0, 99999) == 3600);
+	keypool_free(kp);
+}
+
+/* A blocked key is skipped for the next free one; all blocked gives the shortest wait. */
+static void
+test_all_blocked(void **state)
+{
+	struct keypool *kp = pool(2, 0, 0, 0);
+	struct keypool_stat st;
+	double wait;
+
+	(void)state;
+	keypool_block(kp, 0, 0);
+	assert_int_equal(take(kp, 0, NULL), 1);
+	assert_int_equal(take(kp, 0, NULL), 1);
+	now_s += 10;
+	keypool_block(kp, 1, 0);
+	keypool_block(kp, 1, 0); /* second strike: 120 s */
+	assert_int_equal(take(kp, 0, &wait), -1);
+	assert_true(wait > 49.9 && wait < 50.1);
+	assert_int_equal(keypool_stat(kp, 1, &st), 0);
+	assert_true(st.blocked_for > 119.9 && st.blocked_for < 120.1);
+	assert_int_equal(st.strikes, 2);
+	assert_null(strstr(st.masked, "key-number"));
+	keypool_stat_free(&st);
+	now_s += 50;
+	assert_int_equal(take(kp, 0, NULL), 0);
+	keypool_free(kp);
+}
+
+/* An empty pool never yields a key and says so with a negative wait. */
+static void
+test_empty(void **state)
+{
+	struct keypool *kp = pool(0, 0, 0, 0);
+	double wait;
+
+	(void)state;
+	assert_int_equal(take(kp, 0, &wait), -1);
+	assert_true(wait < 0);
+	assert_int_equal(keypool_stat(kp, 0, &(struct keypool_stat){ 0 }), -1);
+	keypool_free(kp);
+}
+
+/* Run the key pool tests. */
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_secret),
+		cmocka_unit_test(test_rpm_window),
+		cmocka_unit_test(test_rpd_window),
+		cmocka_unit_test(test_tpm_window),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_all_blocked),
+		cmocka_unit_test(test_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
