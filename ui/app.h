@@ -18,6 +18,7 @@
 #include "theme.h"
 #include "usage.h"
 
+struct config;
 struct provider;
 struct store;
 struct worker;
@@ -75,6 +76,7 @@ struct picker {
 struct app {
 	/* Back end. */
 	struct worker *w;
+	struct config *cfg;
 	struct store *st;
 	char *store_err;
 	struct provider **provs;

@@ -8,34 +8,16 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "config.h"
 #include "keys.h"
 #include "ui.h"
 #include "xmalloc.h"
-
-/* Find the config file: -c FILE, $NATTER_CONFIG, or the XDG location. */
-static char *
-cmd_keys_config(int argc, char **argv)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME"), *env;
-	int i;
-
-	for (i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "-c") == 0)
-			return xstrdup(argv[i + 1]);
-	if ((env = getenv("NATTER_CONFIG")) != NULL && *env)
-		return xstrdup(env);
-	if (xdg != NULL && *xdg)
-		return xasprintf("%s/natter/natter.yaml", xdg);
-	if (home != NULL)
-		return xasprintf("%s/.config/natter/natter.yaml", home);
-	return NULL;
-}
 
 /* Print the bindings, or the man section with --man. */
 int
 cmd_keys(int argc, char **argv)
 {
-	char *path, *err = NULL;
+	char *err = NULL;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -57,15 +39,29 @@ cmd_keys(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	keys_init();
-	path = cmd_keys_config(argc, argv);
-	if (path != NULL && keys_load_yaml(path, &err) != 0) {
-		fprintf(stderr, "natter: %s\n", err);
-		free(err);
-		free(path);
-		keys_free();
-		return EXIT_CONFIG;
+	{
+		struct config_errors errs = { NULL, 0 };
+		struct config *c;
+		size_t k;
+
+		for (i = 1; i + 1 < argc; i++)
+			if (strcmp(argv[i], "-c") == 0)
+				setenv("NATTER_CONFIG", argv[i + 1], 1);
+		c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
+		for (k = 0; k < errs.n; k++)
+			fprintf(stderr, "natter: %s\n", errs.v[k]);
+		if (errs.n > 0 || ui_apply_bindings(c, &err) != 0) {
+			if (err != NULL)
+				fprintf(stderr, "natter: %s\n", err);
+			free(err);
+			config_errors_free(&errs);
+			config_free(c);
+			keys_free();
+			return EXIT_CONFIG;
+		}
+		config_errors_free(&errs);
+		config_free(c);
 	}
-	free(path);
 	printf("%-11s %-12s %-22s %s\n", "CONTEXT", "KEY", "ACTION", "HELP");
 	keys_print(stdout);
 	keys_free();

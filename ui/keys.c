@@ -666,9 +666,9 @@ keys_print_man(FILE *f)
 
 	fputs(".SH KEYS\n"
 	    "Every key below can be remapped in the\n"
-	    ".B keys:\n"
-	    "section of the configuration file, by context, for example\n"
-	    ".BR \"keys: { input: { C\\-s: send } }\" ;\n"
+	    ".B bindings:\n"
+	    "list of the configuration file, for example\n"
+	    ".BR \"bindings: [{ context: input, key: C\\-s, action: send }]\" ;\n"
 	    "the action\n"
 	    ".B none\n"
 	    "unbinds a key.\n"

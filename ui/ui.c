@@ -25,6 +25,7 @@
 #include "apierr.h"
 #include "app.h"
 #include "cmd.h"
+#include "config.h"
 #include "log.h"
 #include "provider.h"
 #include "request.h"
@@ -572,6 +573,21 @@ ui_copy(struct app *a, const char *what, const char *text, size_t n)
 	return 0;
 }
 
+/* The cost of usage u at the current model's configured prices, or -1 when unknown. */
+static double
+ui_cost(struct app *a, const struct usage *u)
+{
+	char *name = xasprintf("%s/%s", a->prov->name, a->model);
+	struct model *m = config_model(a->cfg, name);
+
+	free(name);
+	if (m == NULL || m->price_input < 0 || m->price_output < 0 || u->input_tokens < 0 ||
+	    u->output_tokens < 0)
+		return -1;
+	return ((double)u->input_tokens * m->price_input +
+	    (double)u->output_tokens * m->price_output) / 1e6;
+}
+
 /* Handle one event from the worker. */
 static void
 ui_event(struct app *a, struct wevent *ev)
@@ -662,8 +678,8 @@ ui_event(struct app *a, struct wevent *ev)
 		}
 		if (!usage_present(&u))
 			u = a->stream_usage;
-		session_reply_end(a->sess, state, usage_present(&u) ? &u : NULL, -1,
-		    ev->finish_reason, err);
+		session_reply_end(a->sess, state, usage_present(&u) ? &u : NULL,
+		    ui_cost(a, &u), ev->finish_reason, err);
 		if (r < a->sess->nmsgs) {
 			struct session_msg *m = &a->sess->msgs[r];
 
@@ -1277,6 +1293,27 @@ ui_config_path(const char *opt)
 	return NULL;
 }
 
+/* Apply the config's key bindings to the table. */
+int
+ui_apply_bindings(const struct config *c, char **err)
+{
+	struct keys_entry *e = xcalloc(c->nbindings ? c->nbindings : 1, sizeof *e);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->nbindings; i++) {
+		e[i].context = c->bindings[i].context;
+		e[i].key = c->bindings[i].key;
+		e[i].action = c->bindings[i].action;
+		e[i].file = c->bindings[i].file;
+		e[i].line = c->bindings[i].line;
+		e[i].col = c->bindings[i].col;
+	}
+	rc = keys_apply(e, c->nbindings, err);
+	free(e);
+	return rc;
+}
+
 /* Print the interface's usage. */
 static void
 ui_usage(FILE *f)
@@ -1322,20 +1359,38 @@ ui_main(int argc, char **argv)
 	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
 		setlocale(LC_CTYPE, "C.UTF-8");
 	keys_init();
-	conf = ui_config_path(opt_conf);
-	if (conf != NULL && keys_load_yaml(conf, &err) != 0) {
-		fprintf(stderr, "natter: %s\n", err);
-		free(err);
-		free(conf);
-		free(theme_name);
-		keys_free();
-		return EXIT_CONFIG;
+	if (opt_conf != NULL)
+		setenv("NATTER_CONFIG", opt_conf, 1);
+	{
+		struct config_errors errs = { NULL, 0 };
+		size_t k;
+
+		a->cfg = config_load(NULL, 0, &errs);
+		if (errs.n > 0) {
+			for (k = 0; k < errs.n; k++)
+				fprintf(stderr, "natter: %s\n", errs.v[k]);
+			config_errors_free(&errs);
+			config_free(a->cfg);
+			free(theme_name);
+			keys_free();
+			return EXIT_CONFIG;
+		}
+		config_errors_free(&errs);
+		if (ui_apply_bindings(a->cfg, &err) != 0) {
+			fprintf(stderr, "natter: %s\n", err);
+			free(err);
+			config_free(a->cfg);
+			free(theme_name);
+			keys_free();
+			return EXIT_CONFIG;
+		}
 	}
+	conf = ui_config_path(opt_conf);
 	if (theme_name == NULL && getenv("NATTER_THEME") != NULL)
 		theme_name = xstrdup(getenv("NATTER_THEME"));
-	if (theme_name == NULL)
-		ui_config_scalars(conf, &theme_name, &mouse);
-	else {
+	if (theme_name == NULL && a->cfg->theme != NULL)
+		theme_name = xstrdup(a->cfg->theme);
+	{
 		char *ignored = NULL;
 
 		ui_config_scalars(conf, &ignored, &mouse);
@@ -1346,6 +1401,7 @@ ui_main(int argc, char **argv)
 		fprintf(stderr, "natter: %s\n", err);
 		free(err);
 		free(theme_name);
+		config_free(a->cfg);
 		keys_free();
 		return EXIT_CONFIG;
 	}
@@ -1356,9 +1412,21 @@ ui_main(int argc, char **argv)
 	free(theme_name);
 
 	/* Providers and the model; the network and the store come after the first frame. */
-	a->provs = provider_builtin(&a->nprovs);
+	a->provs = a->cfg->providers;
+	a->nprovs = a->cfg->nproviders;
 	a->prov = ui_provider(a, "simulated");
 	a->model = xstrdup("simulated");
+	if (a->cfg->default_model != NULL && *a->cfg->default_model) {
+		struct model *m = config_model(a->cfg, a->cfg->default_model);
+
+		if (m != NULL && m->provider != NULL) {
+			a->prov = m->provider;
+			free(a->model);
+			a->model = xstrdup(m->id);
+		}
+	}
+	if (a->prov == NULL && a->nprovs > 0)
+		a->prov = a->provs[0];
 	if (opt_prov == NULL && (opt_prov = getenv("NATTER_PROVIDER")) != NULL && !*opt_prov)
 		opt_prov = NULL;
 	if (opt_model == NULL && (opt_model = getenv("NATTER_MODEL")) != NULL && !*opt_model)
@@ -1368,7 +1436,7 @@ ui_main(int argc, char **argv)
 
 		if (p == NULL) {
 			fprintf(stderr, "natter: unknown provider '%s'\n", opt_prov);
-			provider_list_free(a->provs, a->nprovs);
+			config_free(a->cfg);
 			free(a->model);
 			keys_free();
 			return EXIT_USAGE;
@@ -1507,7 +1575,7 @@ ui_main(int argc, char **argv)
 	if (a->st)
 		store_close(a->st);
 	free(a->store_err);
-	provider_list_free(a->provs, a->nprovs);
+	config_free(a->cfg);
 	free(a->model);
 	free(a->note);
 	buf_free(&a->scratch);

@@ -6,6 +6,10 @@
 #ifndef NATTER_UI_H
 #define NATTER_UI_H
 
+struct config;
+
+/* Apply a loaded config's key bindings to the key table; -1 with *err on a bad one. */
+int ui_apply_bindings(const struct config *c, char **err);
 /* Run the interface; argv may carry -m PROVIDER/MODEL, -p PROVIDER, -c FILE, --theme T. */
 int ui_main(int argc, char **argv);
 /* `natter keys [--man]`: print the key table, or its roff KEYS section. */

@@ -120,7 +120,7 @@ ui_check "Ctrl+C twice when idle quits" ui_wait_dead
 
 # 13. Remapped key from the YAML config; wide characters wrap without loss.
 mkdir -p "$XDG_CONFIG_HOME/natter"
-printf 'keys:\n  input:\n    C-s: send\n    Enter: newline\n' >"$XDG_CONFIG_HOME/natter/natter.yaml"
+printf 'bindings:\n  - { context: input, key: C-s, action: send }\n  - { context: input, key: Enter, action: newline }\n' >"$XDG_CONFIG_HOME/natter/natter.yaml"
 ui_start 60 24 -m openai/fake-model
 cjk="日本語のテキストを折り返しても文字が失われないことを確かめる。絵文字🙂👍も同じく幅二。"
 ui_type "$cjk"
