@@ -5,13 +5,20 @@
 
 . "$TESTS/integration/lib.sh"
 
-UI_SOCK="natter-ui-$$"
+UI_SOCK="natter-ui-$$-0"
+UI_N=0
+UI_SOCKS=()
 UI_TIMEOUT=${UI_TIMEOUT:-20}
 export LC_ALL=C.UTF-8
 UI_CONF="$LIB_TMP/tmux.conf"
 printf 'set -g remain-on-exit on\nset -g set-clipboard on\nset -g status off\nset -g escape-time 10\n' >"$UI_CONF"
 
-_ui_cleanup() { tmux -L "$UI_SOCK" kill-server 2>/dev/null; }
+_ui_cleanup() {
+	local s
+	for s in "${UI_SOCKS[@]}"; do
+		tmux -L "$s" kill-server 2>/dev/null
+	done
+}
 lib_at_exit _ui_cleanup 2>/dev/null || trap _ui_cleanup EXIT
 
 # ui_start W H [ARGS...]: start natter in a fresh tmux server at W x H.
@@ -19,6 +26,9 @@ ui_start() {
 	local w=$1 h=$2
 	shift 2
 	tmux -L "$UI_SOCK" kill-server 2>/dev/null
+	UI_N=$((UI_N + 1))
+	UI_SOCK="natter-ui-$$-$UI_N"
+	UI_SOCKS+=("$UI_SOCK")
 	tmux -L "$UI_SOCK" -f "$UI_CONF" new-session -d -x "$w" -y "$h" \
 		"$NATTER $* 2>>$LIB_TMP/natter-stderr; echo NATTER-EXIT=\$?; exec sleep 600"
 	ui_wait 'Sessions\|Type a message\|› ' || return 1

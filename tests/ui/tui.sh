@@ -12,7 +12,9 @@ cat >"$LIB_TMP/vectors.json" <<'JSON'
  "data: [DONE]\n\n"], "expected": {"text": "", "complete": true}}]
 JSON
 fs_start --vectors "$LIB_TMP/vectors.json"
-export OPENAI_BASE_URL="$FS_URL/v1" OPENAI_API_KEY=sk-test-ui-never-shown
+export OPENAI_API_KEY=sk-test-ui-never-shown
+mkdir -p "$XDG_CONFIG_HOME/natter"
+printf 'providers:\n  openai:\n    base_url: %s/v1\n' "$FS_URL" >"$XDG_CONFIG_HOME/natter/natter.yaml"
 
 # 1. Start, send, stream: the reply from the fake server grows and ends.
 ui_start 100 30 -m openai/fake-model
@@ -119,8 +121,7 @@ ui_keys C-c
 ui_check "Ctrl+C twice when idle quits" ui_wait_dead
 
 # 13. Remapped key from the YAML config; wide characters wrap without loss.
-mkdir -p "$XDG_CONFIG_HOME/natter"
-printf 'bindings:\n  - { context: input, key: C-s, action: send }\n  - { context: input, key: Enter, action: newline }\n' >"$XDG_CONFIG_HOME/natter/natter.yaml"
+printf 'bindings:\n  - { context: input, key: C-s, action: send }\n  - { context: input, key: Enter, action: newline }\n' >>"$XDG_CONFIG_HOME/natter/natter.yaml"
 ui_start 60 24 -m openai/fake-model
 cjk="日本語のテキストを折り返しても文字が失われないことを確かめる。絵文字🙂👍も同じく幅二。"
 ui_type "$cjk"
