@@ -60,6 +60,16 @@ ui_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Microseconds on a monotonic clock, for the debug log's timings. */
+static int64_t
+ui_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Write a string to the terminal directly (only async-signal-safe calls). */
 static void
 ui_raw_write(const char *s)
@@ -252,6 +262,7 @@ static void
 ui_draw(struct app *a)
 {
 	int want, max_in = (a->lines - 4) / 3;
+	int64_t t0 = ui_now_us();
 
 	if (max_in > 10)
 		max_in = 10;
@@ -288,6 +299,7 @@ ui_draw(struct app *a)
 	doupdate();
 	a->dirty = 0;
 	a->last_draw = ui_now_ms();
+	log_debug("ui: frame drawn in %ld us", (long)(ui_now_us() - t0));
 }
 
 /* Sanitize a loaded message's text in place: stored text may come from anywhere. */
@@ -1499,6 +1511,7 @@ ui_main(int argc, char **argv)
 	ui_raw_write("\033[?2004h");
 	ui_layout(a);
 	ui_draw(a);
+	log_debug("ui: first frame");
 
 	/* First frame is up: now the slower parts. */
 	a->st = store_open(NULL, &a->store_err);
@@ -1530,6 +1543,7 @@ ui_main(int argc, char **argv)
 			break;
 		if (rc < 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			size_t n = ui_read_keys(keys, UI_MAXKEYS), k;
+			int64_t tk = ui_now_us();
 
 			for (k = 0; k < n && !a->quit; k++) {
 				int more = 0;
@@ -1540,6 +1554,12 @@ ui_main(int argc, char **argv)
 			}
 			if ((pfd[0].revents & (POLLHUP | POLLERR)) && n == 0)
 				a->quit = 1;
+			if (n > 0) {
+				if (a->dirty)
+					ui_draw(a);
+				log_debug("ui: %zu keys handled and drawn in %ld us", n,
+				    (long)(ui_now_us() - tk));
+			}
 		}
 		if (rc > 0 && (pfd[1].revents & POLLIN)) {
 			struct wevent *ev;
