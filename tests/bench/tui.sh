@@ -12,7 +12,7 @@ BUILD=${1:-build/release}
 ROOT=$PWD
 export NATTER="$ROOT/$BUILD/natter" FAKESERVER="$ROOT/$BUILD/fakeserver" TESTS="$ROOT/tests"
 export SHARED="${SHARED:-$(cd .. && pwd)/shared}"
-. "$TESTS/ui/lib-ui.sh"
+. "$TESTS/ui/lib-ui.bash"
 UI_TIMEOUT=120
 isolated_home
 fs_start

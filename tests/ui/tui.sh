@@ -2,7 +2,7 @@
 # tmux-driven tests of the full-screen interface: the real (ASan) binary, an isolated HOME,
 # the simulated provider and the fake server. Each check polls the screen with a timeout.
 set -u
-. "$TESTS/ui/lib-ui.sh"
+. "$TESTS/ui/lib-ui.bash"
 
 isolated_home
 cat >"$LIB_TMP/vectors.json" <<'JSON'
