@@ -5,8 +5,9 @@
  * codepoint, a control byte, or one of the K_ specials, optionally with K_META), and the UI
  * loop translates curses key codes into them.
  *
- * Users remap keys with keys_bind(context, key-name, action-name), fed either by the YAML
- * loader below (`keys: { input: { C-s: send } }`) or by the config module's raw entries.
+ * Users remap keys with keys_bind(context, key-name, action-name), fed by the config
+ * module's raw `bindings:` entries (ui_apply_bindings -> keys_apply, with file:line:col in
+ * errors) or by the stand-alone YAML reader below (`keys: { input: { C-s: send } }`).
  */
 #ifndef NATTER_KEYS_H
 #define NATTER_KEYS_H
