@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "json.h"
 #include "log.h"
+#include "ui.h"
 #include "version.h"
 
 struct command {
@@ -31,6 +32,7 @@ static const struct command commands[] = {
 	{ "auth", cmd_auth, "auth", "show each provider's keys (masked), limits and blocks" },
 	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
 	    "list, show, search, export or delete stored chats" },
+	{ "keys", cmd_keys, "keys [--man]", "list the key bindings (or print them as roff)" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -76,10 +78,8 @@ main(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
-	if (argc < 2) {
-		main_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc < 2 || argv[1][0] == '-')
+		return ui_main(argc, argv);
 	for (i = 0; commands[i].name != NULL; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);

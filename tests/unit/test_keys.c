@@ -1,0 +1,163 @@
+/* Unit tests for the key table: name parsing, lookup, remapping and conflicts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "keys.h"
+
+/* Names parse to the codes the terminal sends, and print back canonically. */
+static void
+test_parse(void **state)
+{
+	static const char *names[] = { "C-a", "M-b", "M-Enter", "S-Enter", "PgUp", "F1", "F12",
+		"Esc", "Tab", "BTab", "x", "?", "M->", "Backspace", "M-Backspace", "é", "Up" };
+	unsigned k, k2;
+	char out[32];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(keys_parse("C-a", &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(keys_parse("C-j", &k), 0);
+	assert_int_equal(k, 10);
+	assert_int_equal(keys_parse("Enter", &k), 0);
+	assert_int_equal(k, 13);
+	assert_int_equal(keys_parse("M-Enter", &k), 0);
+	assert_int_equal(k, 13 | K_META);
+	assert_int_equal(keys_parse("F1", &k), 0);
+	assert_int_equal(k, K_F0 + 1);
+	assert_int_equal(keys_parse("c-A", &k), 0);
+	assert_int_equal(k, 1);
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		assert_int_equal(keys_parse(names[i], &k), 0);
+		keys_name(k, out, sizeof out);
+		assert_int_equal(keys_parse(out, &k2), 0);
+		assert_int_equal(k, k2);
+	}
+	assert_int_equal(keys_parse("", &k), -1);
+	assert_int_equal(keys_parse("C-", &k), -1);
+	assert_int_equal(keys_parse("F99", &k), -1);
+	assert_int_equal(keys_parse("Nope", &k), -1);
+	assert_int_equal(keys_parse("C-1", &k), -1);
+}
+
+/* Lookup finds the context's binding first, then the global one. */
+static void
+test_lookup(void **state)
+{
+	unsigned k;
+
+	(void)state;
+	keys_init();
+	keys_parse("Enter", &k);
+	assert_int_equal(keys_lookup(KCTX_INPUT, k), ACT_SEND);
+	assert_int_equal(keys_lookup(KCTX_SESSIONS, k), ACT_OPEN);
+	keys_parse("C-q", &k);
+	assert_int_equal(keys_lookup(KCTX_INPUT, k), ACT_QUIT);
+	keys_parse("C-j", &k);
+	assert_int_equal(keys_lookup(KCTX_INPUT, k), ACT_NEWLINE);
+	keys_parse("x", &k);
+	assert_int_equal(keys_lookup(KCTX_INPUT, k), ACT_NONE);
+}
+
+/* Remapping adds a binding, "none" removes one, bad names are refused with a reason. */
+static void
+test_remap(void **state)
+{
+	char *err = NULL;
+	unsigned k;
+
+	(void)state;
+	keys_init();
+	assert_int_equal(keys_bind("input", "C-s", "send", &err), 0);
+	keys_parse("C-s", &k);
+	assert_int_equal(keys_lookup(KCTX_INPUT, k), ACT_SEND);
+	assert_int_equal(keys_bind("input", "Enter", "newline", &err), 0);
+	keys_parse("Enter", &k);
+	assert_int_equal(keys_lookup(KCTX_INPUT, k), ACT_NEWLINE);
+	assert_int_equal(keys_bind("global", "C-q", "none", &err), 0);
+	keys_parse("C-q", &k);
+	assert_int_equal(keys_lookup(KCTX_INPUT, k), ACT_NONE);
+	assert_int_equal(keys_bind("input", "C-s", "frobnicate", &err), -1);
+	assert_non_null(strstr(err, "frobnicate"));
+	free(err);
+	assert_int_equal(keys_bind("sessions", "C-s", "send", &err), -1);
+	free(err);
+	assert_int_equal(keys_bind("nowhere", "C-s", "send", &err), -1);
+	free(err);
+	keys_init();
+}
+
+/* A YAML keys: section is applied, and a key bound twice in one context is a conflict
+ * reported with file:line:col. */
+static void
+test_yaml(void **state)
+{
+	char path[] = "/tmp/natter-keys-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	char *err = NULL;
+	unsigned k;
+
+	(void)state;
+	fputs("theme: dark\nkeys:\n  input:\n    C-s: send\n    M-n: newline\n"
+	    "  transcript: { x: copy }\nother: [1, 2]\n", f);
+	fclose(f);
+	keys_init();
+	assert_int_equal(keys_load_yaml(path, &err), 0);
+	keys_parse("C-s", &k);
+	assert_int_equal(keys_lookup(KCTX_INPUT, k), ACT_SEND);
+	keys_parse("x", &k);
+	assert_int_equal(keys_lookup(KCTX_TRANSCRIPT, k), ACT_COPY);
+	f = fopen(path, "w");
+	fputs("keys:\n  input:\n    C-s: send\n    C-s: newline\n", f);
+	fclose(f);
+	keys_init();
+	assert_int_equal(keys_load_yaml(path, &err), -1);
+	assert_non_null(strstr(err, ":4:5:"));
+	free(err);
+	unlink(path);
+	keys_init();
+}
+
+/* Every default binding appears in the generated man section. */
+static void
+test_man(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0, n, i;
+	FILE *f = open_memstream(&buf, &len);
+	const struct keybind *t;
+
+	(void)state;
+	keys_init();
+	keys_print_man(f);
+	fclose(f);
+	t = keys_table(&n);
+	for (i = 0; i < n; i++)
+		assert_non_null(strstr(buf, keys_action_help(t[i].act)));
+	assert_non_null(strstr(buf, ".SH KEYS"));
+	free(buf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_remap),
+		cmocka_unit_test(test_yaml),
+		cmocka_unit_test(test_man),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	keys_free();
+	return rc;
+}

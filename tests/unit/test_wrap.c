@@ -1,0 +1,139 @@
+/* Unit tests for display widths and grapheme-safe wrapping (ui/wrap.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "wrap.h"
+
+/* Wrap s at width and join the lines with '|' to make expectations easy to read. */
+static char *
+wrap_all(const char *s, int width, int *maxw)
+{
+	struct buf b = BUF_INIT;
+	size_t n = strlen(s), pos = 0, next, end;
+	int used;
+
+	*maxw = 0;
+	while (pos < n) {
+		end = wrap_line(s + pos, n - pos, width, &next, &used);
+		if (b.len)
+			buf_putc(&b, '|');
+		buf_append(&b, s + pos, end);
+		assert_int_equal(used, wrap_width(s + pos, end));
+		if (used > *maxw)
+			*maxw = used;
+		assert_true(next > 0);
+		pos += next;
+	}
+	return buf_detach(&b);
+}
+
+/* ASCII, CJK, combining marks and emoji have the widths curses will use. */
+static void
+test_widths(void **state)
+{
+	(void)state;
+	assert_int_equal(wrap_width("hello", 5), 5);
+	assert_int_equal(wrap_width("日本語", strlen("日本語")), 6);
+	assert_int_equal(wrap_width("e\xcc\x81", 3), 1);          /* e + combining acute */
+	assert_int_equal(wrap_width("🙂", strlen("🙂")), 2);
+}
+
+/* A cluster is taken whole: combining marks and ZWJ sequences stay together. */
+static void
+test_clusters(void **state)
+{
+	int w;
+	const char *family = "👨\u200d👩\u200d👧x";
+
+	(void)state;
+	assert_int_equal(wrap_cluster("e\xcc\x81x", 4, &w), 3);
+	assert_int_equal(w, 1);
+	assert_int_equal(wrap_cluster(family, strlen(family), &w), strlen(family) - 1);
+	assert_int_equal(wrap_cluster("🇫🇷🇩🇪", strlen("🇫🇷🇩🇪"), &w), 8);
+}
+
+/* Words break at spaces; nothing is lost and no line overflows. */
+static void
+test_words(void **state)
+{
+	int maxw;
+	char *r = wrap_all("the quick brown fox jumps", 10, &maxw);
+
+	(void)state;
+	assert_string_equal(r, "the quick|brown fox|jumps");
+	assert_true(maxw <= 10);
+	free(r);
+	r = wrap_all("abcdefghijkl", 5, &maxw);
+	assert_string_equal(r, "abcde|fghij|kl");
+	free(r);
+}
+
+/* CJK text breaks between characters and never splits one; widths stay within bounds. */
+static void
+test_cjk(void **state)
+{
+	int maxw;
+	char *r = wrap_all("日本語のテキスト", 5, &maxw);
+
+	(void)state;
+	assert_string_equal(r, "日本|語の|テキ|スト");
+	assert_true(maxw <= 5);
+	free(r);
+	r = wrap_all("ab日本", 3, &maxw);
+	assert_string_equal(r, "ab|日|本");
+	free(r);
+}
+
+/* Emoji ZWJ sequences and combining marks are not split at a wrap point. */
+static void
+test_no_split(void **state)
+{
+	int maxw;
+	const char *s = "aaaa👨\u200d👩\u200d👧bb";
+	char *r = wrap_all(s, 6, &maxw);
+
+	(void)state;
+	assert_non_null(strstr(r, "👨\u200d👩\u200d👧"));
+	free(r);
+	r = wrap_all("abcde\xcc\x81" "f", 4, &maxw);
+	assert_string_equal(r, "abcd|e\xcc\x81" "f");
+	free(r);
+}
+
+/* Newlines force breaks and a wide char wider than the line still makes progress. */
+static void
+test_newline_progress(void **state)
+{
+	int maxw;
+	char *r = wrap_all("ab\ncd", 10, &maxw);
+
+	(void)state;
+	assert_string_equal(r, "ab|cd");
+	free(r);
+	r = wrap_all("日本", 1, &maxw);
+	assert_string_equal(r, "日|本");
+	free(r);
+	assert_int_equal(wrap_col_to_off("日本語", strlen("日本語"), 3), 3);
+	assert_int_equal(wrap_prev_cluster("a日", 4), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_widths),
+		cmocka_unit_test(test_clusters),
+		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_cjk),
+		cmocka_unit_test(test_no_split),
+		cmocka_unit_test(test_newline_progress),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,205 @@
+/*
+ * The state of the interface, shared by the ui/ modules. The UI thread owns all of it:
+ * the worker only ever hands over events through its queue. Handlers change this state
+ * and set dirty bits; ui.c draws what is dirty once per loop turn.
+ */
+#ifndef NATTER_APP_H
+#define NATTER_APP_H
+
+#include <curses.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "keys.h"
+#include "markdown.h"
+#include "session.h"
+#include "text.h"
+#include "theme.h"
+#include "usage.h"
+
+struct config;
+struct provider;
+struct store;
+struct worker;
+
+/* Dirty bits: which panes need drawing. */
+#define DIRTY_SESSIONS 1u
+#define DIRTY_TRANSCRIPT 2u
+#define DIRTY_INPUT 4u
+#define DIRTY_STATUS 8u
+#define DIRTY_OVERLAY 16u
+#define DIRTY_LAYOUT 32u
+#define DIRTY_ALL 63u
+
+enum focus { FOCUS_INPUT, FOCUS_TRANSCRIPT, FOCUS_SESSIONS };
+
+enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_PICKER };
+
+/* The render cache of one message: wrapped lines per width, redone only when it changed. */
+struct tview {
+	unsigned gen;        /* session_msg.gen it was built from */
+	int width;
+	int reason_open;     /* reasoning shown expanded */
+	int valid;
+	struct markdown body;
+	struct markdown reason;
+	struct rtext extra;  /* state lines: cancelled, truncated, error, waiting */
+	long nlines;         /* header + reasoning + body + extra + separator */
+	int code_next;       /* copy-code cycles through the code blocks */
+};
+
+struct input {
+	struct buf text;
+	size_t cur;          /* byte offset of the cursor */
+	int top;             /* first visible row */
+	char *kill;          /* the last cut text, for yank */
+	char **hist;         /* sent messages, oldest first */
+	size_t nhist, caphist;
+	size_t hpos;         /* == nhist when editing a new draft */
+	char *draft;         /* the new draft while browsing history */
+	int pasting;         /* inside a bracketed paste */
+	int rows;            /* rows wanted at the current width */
+};
+
+struct picker {
+	char **items;        /* "provider/model" */
+	char **labels;
+	size_t n, cap;
+	int sel, top;
+	int pending;         /* model listings still outstanding */
+	uint64_t req_id[32]; /* listing requests and the provider each one asked */
+	const char *req_prov[32];
+	size_t nreq;
+};
+
+struct app {
+	/* Back end. */
+	struct worker *w;
+	struct config *cfg;
+	struct store *st;
+	char *store_err;
+	struct provider **provs;
+	size_t nprovs;
+	struct provider *prov;   /* points into provs */
+	char *model;
+	struct session *sess;
+	struct tview *views;
+	size_t nviews;
+
+	/* Session list. */
+	struct session_row *rows;
+	size_t nrows;
+	int sel_row, top_row;
+
+	/* Streaming. */
+	uint64_t stream_id;
+	struct text_filter tf_text, tf_reason;
+	struct buf scratch;
+	int64_t t_send, t_first;
+	long stream_chunks;
+	struct usage stream_usage;
+	int64_t edit_from;       /* message id being edited and resent, 0 when none */
+
+	/* Last turn figures. */
+	long last_ttft_ms, last_tokens;
+	double last_tps;
+
+	/* Screen. */
+	WINDOW *wsess, *wtrans, *winput, *wstatus, *wover;
+	int lines, cols;
+	int sess_w, show_sessions, sess_visible;
+	int trans_x, trans_w, trans_h, input_h;
+	enum focus focus;
+	enum overlay overlay;
+	int over_top;
+	struct picker picker;
+	unsigned dirty;
+	int64_t last_draw;
+	int use_color;
+	int mouse;
+	struct theme theme;
+
+	/* Transcript view. */
+	int follow;              /* stick to the bottom */
+	long top_msg, top_line;  /* first line shown when not following */
+	long sel_msg;            /* selected message when the transcript is focused */
+	int reasoning_all_open;
+
+	struct input in;
+
+	/* Transient status message. */
+	char *note;
+	int note_error;
+	int64_t note_until;
+	int64_t last_interrupt;
+
+	int quit;
+};
+
+/* ui.c */
+int64_t ui_now_ms(void);
+void ui_note(struct app *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ui_send(struct app *a, const char *text);
+void ui_regenerate(struct app *a);
+void ui_new_session(struct app *a);
+void ui_open_session(struct app *a, int64_t id);
+void ui_reload_sessions(struct app *a);
+void ui_set_model(struct app *a, const char *spec);
+void ui_suspend_curses(struct app *a);
+void ui_resume_curses(struct app *a);
+void ui_layout(struct app *a);
+int ui_copy(struct app *a, const char *what, const char *text, size_t n);
+
+/* draw.c */
+void draw_text(WINDOW *w, const char *s, size_t n, unsigned int attr, int maxw);
+void draw_fill(WINDOW *w, int y, int x, int n, const char *cell, unsigned int attr);
+
+/* pane-transcript.c */
+void pane_transcript_reset(struct app *a);
+void pane_transcript_sync(struct app *a);
+long pane_transcript_lines(struct app *a, long i);
+void pane_transcript_draw(struct app *a);
+void pane_transcript_scroll(struct app *a, long delta);
+void pane_transcript_top(struct app *a);
+void pane_transcript_bottom(struct app *a);
+void pane_transcript_select(struct app *a, long delta);
+void pane_transcript_toggle_reasoning(struct app *a, long i);
+void pane_transcript_free(struct app *a);
+
+/* pane-input.c */
+void pane_input_init(struct input *in);
+void pane_input_free(struct input *in);
+void pane_input_set(struct input *in, const char *text);
+void pane_input_insert(struct input *in, const char *s, size_t n);
+int pane_input_action(struct app *a, enum action act);
+int pane_input_rows(struct input *in, int width);
+void pane_input_draw(struct app *a);
+void pane_input_history_add(struct input *in, const char *text);
+
+/* pane-sessions.c */
+void pane_sessions_draw(struct app *a);
+void pane_sessions_select(struct app *a, int delta);
+
+/* status.c */
+void status_draw(struct app *a);
+
+/* overlay-help.c */
+void overlay_help_draw(struct app *a);
+void overlay_picker_draw(struct app *a);
+void overlay_picker_open(struct app *a);
+void overlay_picker_add(struct app *a, const char *provider, const char *model,
+    const char *label);
+void overlay_picker_free(struct app *a);
+
+/* editor.c */
+int editor_run(struct app *a, const char *text, char **out, char **err);
+
+/* clip.c */
+int clip_copy(const char *text, size_t n, char **err);
+
+/* slash.c */
+int slash_run(struct app *a, const char *line);
+int slash_complete(struct app *a);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * `natter keys`: print the key bindings (the defaults plus any remapping in the config), or
+ * with --man the roff KEYS section that man/natter.1 carries between marker comments.
+ * It lives in ui/ beside the table but never touches curses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "keys.h"
+#include "ui.h"
+#include "xmalloc.h"
+
+/* Print the bindings, or the man section with --man. */
+int
+cmd_keys(int argc, char **argv)
+{
+	char *err = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--man") == 0) {
+			keys_init();
+			keys_print_man(stdout);
+			keys_free();
+			return EXIT_OK;
+		}
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			puts("usage: natter keys [-c FILE] [--man]");
+			return EXIT_OK;
+		}
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			i++;
+			continue;
+		}
+		fprintf(stderr, "natter keys: unknown option '%s'\n", argv[i]);
+		return EXIT_USAGE;
+	}
+	keys_init();
+	{
+		struct config_errors errs = { NULL, 0 };
+		struct config *c;
+		size_t k;
+
+		for (i = 1; i + 1 < argc; i++)
+			if (strcmp(argv[i], "-c") == 0)
+				setenv("NATTER_CONFIG", argv[i + 1], 1);
+		c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
+		for (k = 0; k < errs.n; k++)
+			fprintf(stderr, "natter: %s\n", errs.v[k]);
+		if (errs.n > 0 || ui_apply_bindings(c, &err) != 0) {
+			if (err != NULL)
+				fprintf(stderr, "natter: %s\n", err);
+			free(err);
+			config_errors_free(&errs);
+			config_free(c);
+			keys_free();
+			return EXIT_CONFIG;
+		}
+		config_errors_free(&errs);
+		config_free(c);
+	}
+	printf("%-11s %-12s %-22s %s\n", "CONTEXT", "KEY", "ACTION", "HELP");
+	keys_print(stdout);
+	keys_free();
+	return EXIT_OK;
+}

@@ -1,0 +1,154 @@
+/*
+ * The one key table: every binding is {context, key, action} and every action carries its
+ * help line, so dispatch, the help overlay, `natter keys` and the KEYS section of natter(1)
+ * all come from here. No curses in this header: keys are natter's own codes (a Unicode
+ * codepoint, a control byte, or one of the K_ specials, optionally with K_META), and the UI
+ * loop translates curses key codes into them.
+ *
+ * Users remap keys with keys_bind(context, key-name, action-name), fed by the config
+ * module's raw `bindings:` entries (ui_apply_bindings -> keys_apply, with file:line:col in
+ * errors) or by the stand-alone YAML reader below (`keys: { input: { C-s: send } }`).
+ */
+#ifndef NATTER_KEYS_H
+#define NATTER_KEYS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Where a binding applies. Global bindings apply in every context unless shadowed. */
+#define KEYS_CONTEXTS(X) \
+	X(GLOBAL, "global", "everywhere, unless the focused pane binds the key") \
+	X(INPUT, "input", "the message being written") \
+	X(TRANSCRIPT, "transcript", "the conversation, when focused") \
+	X(SESSIONS, "sessions", "the session list, when focused") \
+	X(OVERLAY, "overlay", "the help overlay and pickers")
+
+enum keyctx {
+#define X(id, name, help) KCTX_##id,
+	KEYS_CONTEXTS(X)
+#undef X
+	KCTX_COUNT
+};
+
+#define KM(c) (1u << KCTX_##c)
+#define KM_ANY 0xffu
+
+/* Every action: id, name used in config, contexts where it may be bound, help line. */
+#define KEYS_ACTIONS(X) \
+	X(QUIT, "quit", KM_ANY, "quit natter") \
+	X(INTERRUPT, "interrupt", KM_ANY, "cancel the streaming reply; twice when idle, quit") \
+	X(CANCEL, "cancel", KM_ANY, "cancel the streaming reply, or close the overlay") \
+	X(HELP, "help", KM_ANY, "show or hide the key help") \
+	X(REDRAW, "redraw", KM_ANY, "redraw the whole screen") \
+	X(SUSPEND, "suspend", KM_ANY, "suspend natter (resume with fg)") \
+	X(FOCUS_NEXT, "focus-next", KM_ANY, "move focus to the next pane") \
+	X(FOCUS_PREV, "focus-prev", KM_ANY, "move focus to the previous pane") \
+	X(FOCUS_INPUT, "focus-input", KM_ANY, "move focus to the input") \
+	X(TOGGLE_SESSIONS, "toggle-sessions", KM_ANY, "show or hide the session list") \
+	X(SESSIONS_WIDER, "sessions-wider", KM_ANY, "make the session list wider") \
+	X(SESSIONS_NARROWER, "sessions-narrower", KM_ANY, "make the session list narrower") \
+	X(NEW_SESSION, "new-session", KM_ANY, "start a new session") \
+	X(PAGE_UP, "page-up", KM_ANY, "scroll the transcript up a page") \
+	X(PAGE_DOWN, "page-down", KM_ANY, "scroll the transcript down a page") \
+	X(SCROLL_UP, "scroll-up", KM_ANY, "scroll the transcript up a line") \
+	X(SCROLL_DOWN, "scroll-down", KM_ANY, "scroll the transcript down a line") \
+	X(SCROLL_TOP, "scroll-top", KM_ANY, "go to the start of the transcript") \
+	X(SCROLL_BOTTOM, "scroll-bottom", KM_ANY, "go to the end of the transcript") \
+	X(REASONING_ALL, "toggle-reasoning-all", KM_ANY, "collapse or expand reasoning in every message") \
+	X(REGENERATE, "regenerate", KM_ANY, "regenerate the last reply") \
+	X(MOUSE, "toggle-mouse", KM_ANY, "turn mouse wheel scrolling on or off") \
+	X(SEND, "send", KM(INPUT), "send the message") \
+	X(NEWLINE, "newline", KM(INPUT), "insert a newline") \
+	X(BOL, "line-start", KM(INPUT), "move to the start of the line") \
+	X(EOL, "line-end", KM(INPUT), "move to the end of the line") \
+	X(LEFT, "char-left", KM(INPUT), "move left one character") \
+	X(RIGHT, "char-right", KM(INPUT), "move right one character") \
+	X(WORD_LEFT, "word-left", KM(INPUT), "move left one word") \
+	X(WORD_RIGHT, "word-right", KM(INPUT), "move right one word") \
+	X(DEL_BACK, "delete-back", KM(INPUT), "delete the character before the cursor") \
+	X(DEL_FWD, "delete-forward", KM(INPUT), "delete the character under the cursor") \
+	X(KILL_EOL, "kill-line-end", KM(INPUT), "cut to the end of the line") \
+	X(KILL_BOL, "kill-line-start", KM(INPUT), "cut to the start of the line") \
+	X(KILL_WORD_BACK, "kill-word-back", KM(INPUT), "cut the word before the cursor") \
+	X(KILL_WORD_FWD, "kill-word-forward", KM(INPUT), "cut the word after the cursor") \
+	X(YANK, "yank", KM(INPUT), "paste the last cut text") \
+	X(LINE_UP, "line-up", KM(INPUT), "move up a line; at the top, recall older history") \
+	X(LINE_DOWN, "line-down", KM(INPUT), "move down a line; at the bottom, recall newer history") \
+	X(EDITOR, "editor", KM(INPUT), "edit the message in $VISUAL or $EDITOR") \
+	X(COMPLETE, "complete", KM(INPUT), "complete a slash command; otherwise move focus") \
+	X(SEL_PREV, "select-prev", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "select the previous item") \
+	X(SEL_NEXT, "select-next", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "select the next item") \
+	X(OPEN, "open", KM(SESSIONS) | KM(OVERLAY), "open the selected item") \
+	X(DELETE_SESSION, "delete-session", KM(SESSIONS), "delete the selected session") \
+	X(COPY, "copy", KM(TRANSCRIPT), "copy the selected message (OSC 52)") \
+	X(COPY_CODE, "copy-code", KM(TRANSCRIPT), "copy the next code block of the selected message") \
+	X(EDIT_RESEND, "edit", KM(TRANSCRIPT), "edit the selected user message and resend it") \
+	X(REASONING_ONE, "toggle-reasoning", KM(TRANSCRIPT), "collapse or expand the selected message's reasoning") \
+	X(CLOSE, "close", KM(OVERLAY), "close the overlay")
+
+enum action {
+	ACT_NONE,
+#define X(id, name, ctx, help) ACT_##id,
+	KEYS_ACTIONS(X)
+#undef X
+	ACT_COUNT
+};
+
+/* Key codes: codepoints and control bytes as they are; specials above Unicode. */
+#define K_META 0x1000000u
+enum {
+	K_SPECIAL = 0x110000,
+	K_UP, K_DOWN, K_LEFT, K_RIGHT, K_HOME, K_END, K_PGUP, K_PGDN, K_INSERT, K_DELETE,
+	K_BACKSPACE, K_BTAB, K_SENTER, K_PASTE_START, K_PASTE_END, K_RESIZE, K_MOUSE,
+	K_F0 = 0x110100 /* K_F0 + n is Fn */
+};
+#define K_ENTER 13u
+#define K_TAB 9u
+#define K_ESC 27u
+
+struct keybind {
+	enum keyctx ctx;
+	unsigned key;
+	enum action act;
+};
+
+/* A remap request as the config module hands it over (file, line, col for messages). */
+struct keys_entry {
+	const char *context;
+	const char *key;
+	const char *action;
+	const char *file;
+	int line;
+	int col;
+};
+
+/* Reset the runtime table to the defaults. */
+void keys_init(void);
+void keys_free(void);
+/* Parse "C-a", "M-Enter", "PgUp", "F1", "x"; returns 0 and sets *key, or -1. */
+int keys_parse(const char *name, unsigned *key);
+/* The canonical name of key into out. */
+void keys_name(unsigned key, char *out, size_t size);
+int keys_context_find(const char *name);
+const char *keys_context_name(enum keyctx ctx);
+enum action keys_action_find(const char *name);
+const char *keys_action_name(enum action act);
+const char *keys_action_help(enum action act);
+/* Bind key in context to action ("none" unbinds). Returns 0, or -1 with *err set. */
+int keys_bind(const char *context, const char *key, const char *action, char **err);
+/* Apply config entries; a key bound twice in one context is a conflict. */
+int keys_apply(const struct keys_entry *e, size_t n, char **err);
+/* Read the `keys:` mapping of a YAML file; a missing file is not an error. */
+int keys_load_yaml(const char *path, char **err);
+/* The action for key in context (falling back to global), or ACT_NONE. */
+enum action keys_lookup(enum keyctx ctx, unsigned key);
+/* The runtime table, in display order. */
+const struct keybind *keys_table(size_t *n);
+/* The keys bound to act in ctx, joined with ", " into out. */
+void keys_for_action(enum keyctx ctx, enum action act, char *out, size_t size);
+/* `natter keys` output: one line per binding. */
+void keys_print(FILE *f);
+/* The roff KEYS section of natter(1), from the default table. */
+void keys_print_man(FILE *f);
+
+#endif

@@ -1,0 +1,856 @@
+/*
+ * Incremental Markdown rendering. The block structure (paragraphs, headings, lists, quotes,
+ * fenced code, rules, table rows) comes from a small line-based splitter written here,
+ * because freezing finished blocks needs to know exactly where each block ends in the
+ * source, which md4c's callbacks do not report. Inline spans (emphasis, strong, code spans,
+ * links, strikethrough, entities) inside each block come from md4c run over that block's
+ * text only. A block is frozen once a complete line after it proves it is over; an update
+ * truncates the output back to the frozen boundary and renders only what follows, so a
+ * streamed reply costs work proportional to its open block, not its length.
+ */
+#include <md4c.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "markdown.h"
+#include "theme.h"
+#include "wrap.h"
+#include "xmalloc.h"
+
+enum md_line {
+	L_BLANK, L_PARA, L_HEADING, L_HR, L_QUOTE, L_LIST, L_TABLE, L_FENCE, L_CODE, L_FENCE_END,
+	L_PLAIN,
+};
+
+/* Initialise an empty rendering. */
+void
+rtext_init(struct rtext *r)
+{
+	memset(r, 0, sizeof *r);
+}
+
+/* Free a rendering. */
+void
+rtext_free(struct rtext *r)
+{
+	buf_free(&r->text);
+	free(r->segs);
+	free(r->lines);
+	rtext_init(r);
+}
+
+/* Empty a rendering but keep its memory. */
+void
+rtext_clear(struct rtext *r)
+{
+	rtext_truncate(r, 0, 0, 0);
+}
+
+/* Cut a rendering back to the given sizes. */
+void
+rtext_truncate(struct rtext *r, size_t text, size_t segs, size_t lines)
+{
+	if (text < r->text.len) {
+		r->text.len = text;
+		if (r->text.data)
+			r->text.data[text] = '\0';
+	}
+	if (segs < r->nsegs)
+		r->nsegs = segs;
+	if (lines < r->nlines)
+		r->nlines = lines;
+}
+
+/* Append a segment, merging it with the previous one when the style matches. */
+static void
+rtext_seg(struct rtext *r, size_t off, size_t len, int role, unsigned attrs, int mergeable)
+{
+	struct rseg *last = r->nsegs ? &r->segs[r->nsegs - 1] : NULL;
+
+	if (len == 0)
+		return;
+	/* Never merge into a segment of an earlier screen line (or a frozen one). */
+	if (r->nlines > 0 && r->lines[r->nlines - 1].seg == r->nsegs)
+		mergeable = 0;
+	if (mergeable && last != NULL && last->role == role && last->attrs == attrs &&
+	    last->off + last->len == off) {
+		last->len += (uint32_t)len;
+		return;
+	}
+	if (r->nsegs == r->capsegs) {
+		r->capsegs = r->capsegs ? r->capsegs * 2 : 32;
+		r->segs = xrealloc(r->segs, r->capsegs * sizeof *r->segs);
+	}
+	r->segs[r->nsegs].off = (uint32_t)off;
+	r->segs[r->nsegs].len = (uint32_t)len;
+	r->segs[r->nsegs].role = (uint16_t)role;
+	r->segs[r->nsegs].attrs = (uint16_t)attrs;
+	r->nsegs++;
+}
+
+/* Append text as a styled span; tabs become four spaces. */
+void
+rtext_span(struct rtext *r, const char *s, size_t n, int role, unsigned attrs)
+{
+	size_t i = 0, start;
+
+	while (i < n) {
+		start = r->text.len;
+		if (s[i] == '\t') {
+			buf_append(&r->text, "    ", 4);
+			i++;
+		} else {
+			size_t j = i;
+
+			while (j < n && s[j] != '\t')
+				j++;
+			buf_append(&r->text, s + i, j - i);
+			i = j;
+		}
+		rtext_seg(r, start, r->text.len - start, role, attrs, 1);
+	}
+}
+
+/* Start a new screen line at the current segment. */
+static void
+rtext_newline(struct rtext *r, int code)
+{
+	if (r->nlines == r->caplines) {
+		r->caplines = r->caplines ? r->caplines * 2 : 32;
+		r->lines = xrealloc(r->lines, r->caplines * sizeof *r->lines);
+	}
+	r->lines[r->nlines].seg = (uint32_t)r->nsegs;
+	r->lines[r->nlines].nseg = 0;
+	r->lines[r->nlines].code = code;
+	r->nlines++;
+}
+
+/* Close the current screen line: it owns the segments added since it started. */
+static void
+rtext_endline(struct rtext *r)
+{
+	struct rline *l = &r->lines[r->nlines - 1];
+
+	l->nseg = (uint32_t)(r->nsegs - l->seg);
+}
+
+/* Append an empty screen line. */
+void
+rtext_blank(struct rtext *r)
+{
+	rtext_newline(r, -1);
+	rtext_endline(r);
+}
+
+/* Append a prefix string as its own segment (never merged with content). */
+static void
+rtext_prefix(struct rtext *r, const char *p, int role)
+{
+	size_t start = r->text.len, n = strlen(p);
+
+	if (n == 0)
+		return;
+	buf_append(&r->text, p, n);
+	rtext_seg(r, start, n, role, 0, 0);
+}
+
+/* Wrap the content builder into screen lines behind the prefixes. */
+void
+rtext_add(struct rtext *r, int width, const char *first_prefix, const char *cont_prefix,
+    int prefix_role, const struct rtext *content, int code)
+{
+	const char *s = buf_str(&content->text);
+	size_t n = content->text.len, pos = 0, next, end, si = 0;
+	int pw1 = wrap_width(first_prefix, strlen(first_prefix));
+	int pw2 = wrap_width(cont_prefix, strlen(cont_prefix));
+	int used, first = 1;
+
+	do {
+		int avail = width - (first ? pw1 : pw2);
+
+		end = pos + wrap_line(s + pos, n - pos, avail < 1 ? 1 : avail, &next, &used);
+		next += pos;
+		rtext_newline(r, code);
+		rtext_prefix(r, first ? first_prefix : cont_prefix, prefix_role);
+		while (si < content->nsegs && content->segs[si].off + content->segs[si].len <= pos)
+			si++;
+		for (size_t k = si; k < content->nsegs && content->segs[k].off < end; k++) {
+			const struct rseg *sg = &content->segs[k];
+			size_t a = sg->off > pos ? sg->off : pos;
+			size_t b = sg->off + sg->len < end ? sg->off + sg->len : end;
+			size_t start = r->text.len;
+
+			if (b <= a)
+				continue;
+			buf_append(&r->text, s + a, b - a);
+			rtext_seg(r, start, b - a, sg->role, sg->attrs, 1);
+		}
+		rtext_endline(r);
+		pos = next;
+		first = 0;
+	} while (pos < n);
+}
+
+/* Plain text of every line, for tests and copying. */
+char *
+rtext_plain(const struct rtext *r)
+{
+	struct buf b = BUF_INIT;
+	size_t i, k;
+
+	for (i = 0; i < r->nlines; i++) {
+		for (k = 0; k < r->lines[i].nseg; k++) {
+			const struct rseg *sg = &r->segs[r->lines[i].seg + k];
+
+			buf_append(&b, r->text.data + sg->off, sg->len);
+		}
+		buf_putc(&b, '\n');
+	}
+	return buf_detach(&b);
+}
+
+/* Inline span state while md4c walks one block. */
+struct md_inline {
+	struct rtext *b;
+	int role;
+	unsigned attrs;
+	int em, strong, code, link, del;
+};
+
+/* md4c: a block starts; blocks inside one of ours only need a separating space. */
+static int
+md_enter_block(MD_BLOCKTYPE type, void *detail, void *ud)
+{
+	struct md_inline *in = ud;
+
+	(void)detail;
+	if (type != MD_BLOCK_DOC && in->b->text.len > 0) {
+		char c = in->b->text.data[in->b->text.len - 1];
+
+		if (c != ' ' && c != '\n')
+			rtext_span(in->b, " ", 1, in->role, in->attrs);
+	}
+	return 0;
+}
+
+/* md4c: a block ends (nothing to do). */
+static int
+md_leave_block(MD_BLOCKTYPE type, void *detail, void *ud)
+{
+	(void)type;
+	(void)detail;
+	(void)ud;
+	return 0;
+}
+
+/* md4c: an inline span opens. */
+static int
+md_enter_span(MD_SPANTYPE type, void *detail, void *ud)
+{
+	struct md_inline *in = ud;
+
+	(void)detail;
+	switch (type) {
+	case MD_SPAN_EM: in->em++; break;
+	case MD_SPAN_STRONG: in->strong++; break;
+	case MD_SPAN_CODE: in->code++; break;
+	case MD_SPAN_A: in->link++; break;
+	case MD_SPAN_DEL: in->del++; break;
+	default: break;
+	}
+	return 0;
+}
+
+/* md4c: an inline span closes. */
+static int
+md_leave_span(MD_SPANTYPE type, void *detail, void *ud)
+{
+	struct md_inline *in = ud;
+
+	(void)detail;
+	switch (type) {
+	case MD_SPAN_EM: in->em--; break;
+	case MD_SPAN_STRONG: in->strong--; break;
+	case MD_SPAN_CODE: in->code--; break;
+	case MD_SPAN_A: in->link--; break;
+	case MD_SPAN_DEL: in->del--; break;
+	default: break;
+	}
+	return 0;
+}
+
+/* Decode an HTML entity such as &amp; or &#233;; returns 0 and fills out when known. */
+static int
+md_entity(const char *s, size_t n, char out[8], size_t *outlen)
+{
+	static const struct { const char *name, *text; } named[] = {
+		{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
+		{ "&apos;", "'" }, { "&nbsp;", " " },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof named / sizeof named[0]; i++) {
+		if (strlen(named[i].name) == n && memcmp(s, named[i].name, n) == 0) {
+			*outlen = strlen(named[i].text);
+			memcpy(out, named[i].text, *outlen);
+			return 0;
+		}
+	}
+	if (n > 3 && s[1] == '#') {
+		long cp = (s[2] == 'x' || s[2] == 'X') ? strtol(s + 3, NULL, 16) : strtol(s + 2, NULL, 10);
+
+		/* Controls stay out: an entity must not smuggle in what the sanitizer removed. */
+		if (cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0) && cp < 0x110000 &&
+		    utf8proc_codepoint_valid((utf8proc_int32_t)cp)) {
+			*outlen = (size_t)utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)out);
+			return *outlen ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
+/* md4c: text inside a span or block. */
+static int
+md_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *ud)
+{
+	struct md_inline *in = ud;
+	int role = in->code ? THEME_CODE : in->link ? THEME_LINK : in->role;
+	unsigned attrs = in->attrs | (in->em ? THEME_ITALIC : 0) | (in->strong ? THEME_BOLD : 0) |
+	    (in->del ? THEME_STRIKE : 0);
+	char ent[8];
+	size_t elen;
+
+	switch (type) {
+	case MD_TEXT_SOFTBR:
+		rtext_span(in->b, " ", 1, role, attrs);
+		break;
+	case MD_TEXT_BR:
+		rtext_span(in->b, "\n", 1, role, attrs);
+		break;
+	case MD_TEXT_NULLCHAR:
+		rtext_span(in->b, "\xef\xbf\xbd", 3, role, attrs);
+		break;
+	case MD_TEXT_ENTITY:
+		if (md_entity(text, size, ent, &elen) == 0)
+			rtext_span(in->b, ent, elen, role, attrs);
+		else
+			rtext_span(in->b, text, size, role, attrs);
+		break;
+	default:
+		rtext_span(in->b, text, size, role, attrs);
+		break;
+	}
+	return 0;
+}
+
+/* Append one content line to the md4c input, escaping what md4c would take for a block. */
+static void
+md_escape_line(struct buf *b, const char *s, size_t n)
+{
+	size_t i = 0, d;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	s += i;
+	n -= i;
+	if (n == 0)
+		return;
+	for (d = 0; d < n && d < 9 && s[d] >= '0' && s[d] <= '9'; d++)
+		;
+	if (d > 0 && d < n && (s[d] == '.' || s[d] == ')')) {
+		buf_append(b, s, d);
+		buf_putc(b, '\\');
+		buf_append(b, s + d, n - d);
+		return;
+	}
+	if (strchr("#>+-*=_~`|", s[0]) != NULL || (s[0] == '[' && memchr(s, ']', n) != NULL))
+		buf_putc(b, '\\');
+	buf_append(b, s, n);
+}
+
+/* Run md4c over the joined block text and add styled spans to the builder. */
+static void
+md_inline_render(struct rtext *b, const char *src, size_t n, int role, unsigned attrs)
+{
+	struct md_inline in = { b, role, attrs, 0, 0, 0, 0, 0 };
+	MD_PARSER parser;
+
+	memset(&parser, 0, sizeof parser);
+	parser.abi_version = 0;
+	parser.flags = MD_FLAG_NOHTML | MD_FLAG_STRIKETHROUGH;
+	parser.enter_block = md_enter_block;
+	parser.leave_block = md_leave_block;
+	parser.enter_span = md_enter_span;
+	parser.leave_span = md_leave_span;
+	parser.text = md_text;
+	if (md_parse(src, (MD_SIZE)n, &parser, &in) != 0)
+		rtext_span(b, src, n, role, attrs);
+}
+
+/* Count leading spaces (a tab is four). */
+static int
+md_indent(const char *s, size_t n, size_t *skip)
+{
+	size_t i = 0;
+	int ind = 0;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t')) {
+		ind += s[i] == '\t' ? 4 : 1;
+		i++;
+	}
+	*skip = i;
+	return ind;
+}
+
+/* Is this line a thematic break: three or more of one of - * _ and spaces only? */
+static int
+md_is_hr(const char *s, size_t n)
+{
+	char c = 0;
+	int count = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')
+			continue;
+		if (s[i] != '-' && s[i] != '*' && s[i] != '_')
+			return 0;
+		if (c && s[i] != c)
+			return 0;
+		c = s[i];
+		count++;
+	}
+	return count >= 3;
+}
+
+/* Length of a list marker at s ("- ", "12. "), 0 when there is none. */
+static size_t
+md_list_marker(const char *s, size_t n)
+{
+	size_t d;
+
+	if (n >= 2 && (s[0] == '-' || s[0] == '*' || s[0] == '+') && (s[1] == ' ' || s[1] == '\t'))
+		return 2;
+	for (d = 0; d < n && d < 9 && s[d] >= '0' && s[d] <= '9'; d++)
+		;
+	if (d > 0 && d + 1 < n && (s[d] == '.' || s[d] == ')') && s[d + 1] == ' ')
+		return d + 2;
+	return 0;
+}
+
+/* Classify one source line given the splitter state. */
+static enum md_line
+md_classify(const char *s, size_t n, const struct mdstate *st, int plain)
+{
+	size_t skip, i;
+	int ind = md_indent(s, n, &skip);
+	const char *t = s + skip;
+	size_t tn = n - skip;
+
+	if (plain)
+		return L_PLAIN;
+	if (tn > 0 && t[tn - 1] == '\r')
+		tn--;
+	if (st->in_fence) {
+		if (ind <= 3 && tn >= (size_t)st->fence_len && t[0] == st->fence_char) {
+			for (i = 0; i < tn && t[i] == st->fence_char; i++)
+				;
+			if (i >= (size_t)st->fence_len) {
+				while (i < tn && t[i] == ' ')
+					i++;
+				if (i == tn)
+					return L_FENCE_END;
+			}
+		}
+		return L_CODE;
+	}
+	if (tn == 0)
+		return L_BLANK;
+	if (ind <= 3 && tn >= 3 && (t[0] == '`' || t[0] == '~') && t[1] == t[0] && t[2] == t[0]) {
+		if (t[0] == '~' || memchr(t + 3, '`', tn - 3) == NULL)
+			return L_FENCE;
+	}
+	if (ind <= 3 && t[0] == '#') {
+		for (i = 0; i < tn && t[i] == '#'; i++)
+			;
+		if (i <= 6 && (i == tn || t[i] == ' ' || t[i] == '\t'))
+			return L_HEADING;
+	}
+	if (ind <= 3 && md_is_hr(t, tn))
+		return L_HR;
+	if (ind <= 3 && t[0] == '>')
+		return L_QUOTE;
+	if (md_list_marker(t, tn) > 0)
+		return L_LIST;
+	if (ind <= 3 && t[0] == '|')
+		return L_TABLE;
+	return L_PARA;
+}
+
+/* The scratch builder for one logical line, reused to avoid allocation churn. */
+static struct rtext md_scratch;
+static struct buf md_joined;
+
+/* Render a paragraph-like block: lines joined, inline-parsed, wrapped behind prefixes. */
+static void
+md_emit_inline(struct markdown *m, const char *const *lines, const size_t *lens, size_t nl,
+    int role, unsigned attrs, const char *p1, const char *p2, int prole)
+{
+	size_t i;
+
+	buf_reset(&md_joined);
+	for (i = 0; i < nl; i++) {
+		if (i)
+			buf_putc(&md_joined, '\n');
+		md_escape_line(&md_joined, lines[i], lens[i]);
+	}
+	rtext_clear(&md_scratch);
+	md_inline_render(&md_scratch, buf_str(&md_joined), md_joined.len, role, attrs);
+	rtext_add(&m->out, m->width, p1, p2, prole, &md_scratch, -1);
+}
+
+/* Render a line of repeated border characters with an optional label. */
+static void
+md_emit_rule(struct markdown *m, const char *start, const char *label, int role)
+{
+	struct buf b = BUF_INIT;
+	int w;
+
+	buf_puts(&b, start);
+	if (label != NULL && *label) {
+		buf_puts(&b, "─ ");
+		buf_puts(&b, label);
+		buf_putc(&b, ' ');
+	}
+	w = wrap_width(b.data, b.len);
+	if (w > m->width) {
+		b.len = wrap_col_to_off(b.data, b.len, m->width);
+		b.data[b.len] = '\0';
+		w = m->width;
+	}
+	for (; w < m->width; w++)
+		buf_puts(&b, "─");
+	rtext_clear(&md_scratch);
+	rtext_span(&md_scratch, b.data, b.len, role, 0);
+	rtext_add(&m->out, m->width, "", "", role, &md_scratch, -1);
+	buf_free(&b);
+}
+
+/* Render one block of lines of one kind; st is updated. */
+static void
+md_render_block(struct markdown *m, struct mdstate *st, enum md_line kind,
+    const char *const *lines, const size_t *lens, size_t nl)
+{
+	size_t skip, i;
+
+	if (kind == L_BLANK) {
+		st->saw_blank = 1;
+		return;
+	}
+	if (kind != L_CODE && kind != L_FENCE_END) {
+		if (st->saw_blank && st->has_output)
+			rtext_blank(&m->out);
+		st->saw_blank = 0;
+		st->has_output = 1;
+	}
+	switch (kind) {
+	case L_PLAIN:
+		rtext_clear(&md_scratch);
+		rtext_span(&md_scratch, lines[0], lens[0], m->role, 0);
+		rtext_add(&m->out, m->width, "", "", m->role, &md_scratch, -1);
+		break;
+	case L_PARA:
+		md_emit_inline(m, lines, lens, nl, m->role, 0, "", "", m->role);
+		break;
+	case L_HEADING: {
+		const char *t = lines[0];
+		size_t n = lens[0];
+		int level = 0;
+
+		md_indent(t, n, &skip);
+		t += skip;
+		n -= skip;
+		while (n > 0 && *t == '#') {
+			t++;
+			n--;
+			level++;
+		}
+		while (n > 0 && (t[n - 1] == '#' || t[n - 1] == ' ' || t[n - 1] == '\r'))
+			n--;
+		md_emit_inline(m, &t, &n, 1, THEME_HEADING, THEME_BOLD |
+		    (level == 1 ? THEME_UNDERLINE : 0), "", "", THEME_HEADING);
+		break;
+	}
+	case L_HR:
+		md_emit_rule(m, "", NULL, THEME_BORDER);
+		break;
+	case L_QUOTE: {
+		const char **sub = xcalloc(nl, sizeof *sub);
+		size_t *sublen = xcalloc(nl, sizeof *sublen), ns = 0;
+
+		for (i = 0; i <= nl; i++) {
+			const char *t = i < nl ? lines[i] : NULL;
+			size_t n = i < nl ? lens[i] : 0;
+
+			if (t != NULL) {
+				md_indent(t, n, &skip);
+				t += skip + 1;
+				n -= skip + 1;
+				if (n > 0 && *t == ' ') {
+					t++;
+					n--;
+				}
+			}
+			if (t == NULL || n == 0) {
+				if (ns > 0)
+					md_emit_inline(m, sub, sublen, ns, THEME_QUOTE, 0, "▌ ", "▌ ",
+					    THEME_QUOTE);
+				ns = 0;
+				if (t != NULL) {
+					rtext_clear(&md_scratch);
+					rtext_add(&m->out, m->width, "▌", "▌", THEME_QUOTE, &md_scratch, -1);
+				}
+				continue;
+			}
+			sub[ns] = t;
+			sublen[ns++] = n;
+		}
+		free(sub);
+		free(sublen);
+		break;
+	}
+	case L_LIST: {
+		const char *t = lines[0];
+		size_t n = lens[0], mk;
+		int ind = md_indent(t, n, &skip);
+		char p1[48], p2[48];
+		const char **sub = xcalloc(nl, sizeof *sub);
+		size_t *sublen = xcalloc(nl, sizeof *sublen);
+		int pad = (ind / 2) * 2 > 16 ? 16 : (ind / 2) * 2, w;
+
+		t += skip;
+		n -= skip;
+		mk = md_list_marker(t, n);
+		if (t[0] == '-' || t[0] == '*' || t[0] == '+')
+			snprintf(p1, sizeof p1, "%*s• ", pad, "");
+		else
+			snprintf(p1, sizeof p1, "%*s%.*s ", pad, "", (int)mk - 1, t);
+		w = wrap_width(p1, strlen(p1));
+		snprintf(p2, sizeof p2, "%*s", w, "");
+		sub[0] = t + mk;
+		sublen[0] = n - mk;
+		for (i = 1; i < nl; i++) {
+			sub[i] = lines[i];
+			sublen[i] = lens[i];
+		}
+		md_emit_inline(m, sub, sublen, nl, m->role, 0, p1, p2, THEME_BULLET);
+		free(sub);
+		free(sublen);
+		break;
+	}
+	case L_TABLE:
+		rtext_clear(&md_scratch);
+		rtext_span(&md_scratch, lines[0], lens[0], m->role, 0);
+		rtext_add(&m->out, m->width, "", "", m->role, &md_scratch, -1);
+		break;
+	case L_FENCE: {
+		const char *t = lines[0];
+		size_t n = lens[0], k, e;
+		char lang[40];
+
+		md_indent(t, n, &skip);
+		t += skip;
+		n -= skip;
+		st->fence_char = t[0];
+		for (k = 0; k < n && t[k] == t[0]; k++)
+			;
+		st->fence_len = (int)k;
+		while (k < n && t[k] == ' ')
+			k++;
+		for (e = k; e < n && t[e] != ' ' && t[e] != '\r' && t[e] != '{'; e++)
+			;
+		snprintf(lang, sizeof lang, "%.*s", (int)(e - k), t + k);
+		st->in_fence = 1;
+		st->ncode++;
+		md_emit_rule(m, "╭", lang[0] ? lang : "code", THEME_CODEBORDER);
+		break;
+	}
+	case L_CODE: {
+		size_t n = lens[0];
+
+		if (n > 0 && lines[0][n - 1] == '\r')
+			n--;
+		rtext_clear(&md_scratch);
+		rtext_span(&md_scratch, lines[0], n, THEME_CODEBLOCK, 0);
+		rtext_add(&m->out, m->width, "│ ", "│ ", THEME_CODEBORDER, &md_scratch,
+		    st->ncode - 1);
+		break;
+	}
+	case L_FENCE_END:
+		st->in_fence = 0;
+		md_emit_rule(m, "╰", NULL, THEME_CODEBORDER);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Does a line of this kind continue a block of kind `kind`? */
+static int
+md_continues(enum md_line kind, enum md_line next)
+{
+	if (kind == L_PARA || kind == L_LIST)
+		return next == L_PARA;
+	if (kind == L_QUOTE)
+		return next == L_QUOTE;
+	return 0;
+}
+
+/* Initialise a renderer for text in role; plain disables Markdown. */
+void
+markdown_init(struct markdown *m, int role, int plain)
+{
+	memset(m, 0, sizeof *m);
+	rtext_init(&m->out);
+	m->role = role;
+	m->plain = plain;
+	m->width = -1;
+}
+
+/* Free a renderer. */
+void
+markdown_free(struct markdown *m)
+{
+	rtext_free(&m->out);
+}
+
+/* Forget the rendering so the next update starts over. */
+void
+markdown_reset(struct markdown *m)
+{
+	rtext_clear(&m->out);
+	m->src_frozen = 0;
+	m->out_text = m->out_segs = m->out_lines = 0;
+	memset(&m->st, 0, sizeof m->st);
+	m->open = m->st;
+	m->width = -1;
+}
+
+#define MD_MAXLINES 4096
+
+/* Render what follows the frozen boundary, freezing every block proven complete. */
+void
+markdown_update(struct markdown *m, const char *src, size_t n, int width, int final)
+{
+	const char **lines = NULL;
+	size_t *lens = NULL, cap = 0;
+	struct mdstate st;
+	size_t pos;
+	int frozen_ok = 1;
+
+	if (width < 4)
+		width = 4;
+	if (width != m->width || m->src_frozen > n) {
+		markdown_reset(m);
+		m->width = width;
+	}
+	rtext_truncate(&m->out, m->out_text, m->out_segs, m->out_lines);
+	st = m->st;
+	pos = m->src_frozen;
+	while (pos < n) {
+		const char *nl = memchr(src + pos, '\n', n - pos);
+		size_t len = nl ? (size_t)(nl - (src + pos)) : n - pos;
+		int complete = nl != NULL || final;
+		enum md_line kind = md_classify(src + pos, len, &st, m->plain);
+		size_t end = pos + len + (nl ? 1 : 0), nlines = 1;
+
+		if (cap == 0) {
+			cap = 16;
+			lines = xmalloc(cap * sizeof *lines);
+			lens = xmalloc(cap * sizeof *lens);
+		}
+		lines[0] = src + pos;
+		lens[0] = len;
+		if (kind == L_PARA || kind == L_LIST || kind == L_QUOTE) {
+			/* Gather continuation lines; complete only once a full line ends it. */
+			complete = 0;
+			while (end < n) {
+				const char *nl2 = memchr(src + end, '\n', n - end);
+				size_t len2 = nl2 ? (size_t)(nl2 - (src + end)) : n - end;
+				enum md_line k2 = md_classify(src + end, len2, &st, 0);
+				int cont = md_continues(kind, k2) && nlines < MD_MAXLINES;
+
+				if (nl2 == NULL && !final && !cont)
+					break;
+				if (!cont) {
+					complete = 1;
+					break;
+				}
+				if (nlines == cap) {
+					cap *= 2;
+					lines = xrealloc(lines, cap * sizeof *lines);
+					lens = xrealloc(lens, cap * sizeof *lens);
+				}
+				lines[nlines] = src + end;
+				lens[nlines++] = len2;
+				end += len2 + (nl2 ? 1 : 0);
+			}
+			if (end >= n && final)
+				complete = 1;
+		}
+		md_render_block(m, &st, kind, lines, lens, nlines);
+		if (frozen_ok && complete) {
+			m->src_frozen = end;
+			m->st = st;
+			m->out_text = m->out.text.len;
+			m->out_segs = m->out.nsegs;
+			m->out_lines = m->out.nlines;
+		} else {
+			frozen_ok = 0;
+		}
+		pos = end;
+	}
+	m->open = st;
+	free(lines);
+	free(lens);
+}
+
+/* Collect the source of code block k (0-based): the lines between its fences. */
+int
+markdown_code_block(const char *src, size_t n, int k, struct buf *out)
+{
+	struct mdstate st;
+	size_t pos = 0;
+	int idx = -1, found = 0;
+
+	memset(&st, 0, sizeof st);
+	buf_reset(out);
+	while (pos < n) {
+		const char *nl = memchr(src + pos, '\n', n - pos);
+		size_t len = nl ? (size_t)(nl - (src + pos)) : n - pos;
+		enum md_line kind = md_classify(src + pos, len, &st, 0);
+
+		if (kind == L_FENCE) {
+			size_t skip, j;
+
+			md_indent(src + pos, len, &skip);
+			st.in_fence = 1;
+			st.fence_char = src[pos + skip];
+			for (j = skip; j < len && src[pos + j] == st.fence_char; j++)
+				;
+			st.fence_len = (int)(j - skip);
+			idx++;
+		} else if (kind == L_FENCE_END) {
+			st.in_fence = 0;
+			if (idx == k)
+				return 0;
+		} else if (kind == L_CODE && idx == k) {
+			found = 1;
+			buf_append(out, src + pos, len);
+			buf_putc(out, '\n');
+		}
+		pos += len + (nl ? 1 : 0);
+	}
+	return idx >= k && (found || idx == k) ? 0 : -1;
+}

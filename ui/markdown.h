@@ -1,0 +1,84 @@
+/*
+ * Rendered text and the incremental Markdown renderer, both curses-free so they can be
+ * unit tested. A struct rtext is a list of screen lines, each a run of styled segments
+ * pointing into one text buffer. A struct markdown turns a growing source string into an
+ * rtext at a given width: blocks that are finished are frozen (rendered once, kept), and
+ * each update only re-renders the open block at the end (peers.md R1).
+ */
+#ifndef NATTER_MARKDOWN_H
+#define NATTER_MARKDOWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct rseg {
+	uint32_t off;      /* into rtext.text */
+	uint32_t len;
+	uint16_t role;     /* enum theme_role */
+	uint16_t attrs;    /* THEME_ bits added to the role's own */
+};
+
+struct rline {
+	uint32_t seg;      /* first segment */
+	uint32_t nseg;
+	int32_t code;      /* index of the code block this line belongs to, or -1 */
+};
+
+struct rtext {
+	struct buf text;
+	struct rseg *segs;
+	size_t nsegs, capsegs;
+	struct rline *lines;
+	size_t nlines, caplines;
+};
+
+void rtext_init(struct rtext *r);
+void rtext_free(struct rtext *r);
+void rtext_clear(struct rtext *r);
+/* Drop everything after the given sizes (used to discard the open block). */
+void rtext_truncate(struct rtext *r, size_t text, size_t segs, size_t lines);
+/* Append one logical line: a prefix for the first screen line, one for the others, and
+ * the content with its styles, wrapped to width. Newlines in the content break lines. */
+void rtext_add(struct rtext *r, int width, const char *first_prefix, const char *cont_prefix,
+    int prefix_role, const struct rtext *content, int code);
+/* Append text to a one-line builder (segments only, no lines). */
+void rtext_span(struct rtext *r, const char *s, size_t n, int role, unsigned attrs);
+/* Append an empty screen line. */
+void rtext_blank(struct rtext *r);
+/* The whole rendered text as plain lines joined with newlines (for tests and copies). */
+char *rtext_plain(const struct rtext *r);
+
+/* Splitter state carried across the frozen boundary. */
+struct mdstate {
+	int in_fence;
+	char fence_char;
+	int fence_len;
+	int ncode;         /* code blocks seen, for copy-code */
+	int saw_blank;     /* a blank line waits to separate the next block */
+	int has_output;
+};
+
+struct markdown {
+	int width;
+	int role;          /* base role of the text */
+	int plain;         /* no Markdown: text wrapped as it is */
+	struct rtext out;
+	size_t src_frozen; /* source bytes consumed by frozen blocks */
+	size_t out_text, out_segs, out_lines; /* output sizes at the frozen boundary */
+	struct mdstate st; /* state at the frozen boundary */
+	struct mdstate open; /* state after the open block (code block count) */
+};
+
+void markdown_init(struct markdown *m, int role, int plain);
+void markdown_free(struct markdown *m);
+/* Forget everything rendered (the next update renders from scratch). */
+void markdown_reset(struct markdown *m);
+/* Bring the rendering up to date with src (n bytes) at width. final: the source is
+ * complete, so the last block is closed too. */
+void markdown_update(struct markdown *m, const char *src, size_t n, int width, int final);
+/* The source text of code block k (0-based) in src, into out; -1 if there is none. */
+int markdown_code_block(const char *src, size_t n, int k, struct buf *out);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * Overlays drawn over the panes: the key help (generated from the live key table, so a
+ * remapped key shows where it really is) and the model picker fed by model listings.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "wrap.h"
+#include "xmalloc.h"
+
+/* Create or resize the overlay window to most of the screen. */
+static void
+overlay_window(struct app *a, int *h, int *w)
+{
+	*h = a->lines - 4 > 6 ? a->lines - 4 : a->lines;
+	*w = a->cols - 8 > 30 ? a->cols - 8 : a->cols;
+	if (*w > 100)
+		*w = 100;
+	if (a->wover != NULL)
+		delwin(a->wover);
+	a->wover = newwin(*h, *w, (a->lines - *h) / 2, (a->cols - *w) / 2);
+	wbkgdset(a->wover, (chtype)theme_attr(THEME_OVERLAY, 0) | ' ');
+	werase(a->wover);
+}
+
+/* Draw the border and title of the overlay. */
+static void
+overlay_frame(struct app *a, int h, int w, const char *title, const char *foot)
+{
+	int y;
+
+	draw_fill(a->wover, 0, 0, w, "─", theme_attr(THEME_FOCUS, 0));
+	draw_fill(a->wover, h - 1, 0, w, "─", theme_attr(THEME_FOCUS, 0));
+	for (y = 1; y < h - 1; y++) {
+		draw_fill(a->wover, y, 0, 1, "│", theme_attr(THEME_FOCUS, 0));
+		draw_fill(a->wover, y, w - 1, 1, "│", theme_attr(THEME_FOCUS, 0));
+	}
+	wmove(a->wover, 0, 2);
+	draw_text(a->wover, title, strlen(title), theme_attr(THEME_FOCUS, THEME_BOLD), w - 4);
+	wmove(a->wover, h - 1, 2);
+	draw_text(a->wover, foot, strlen(foot), theme_attr(THEME_FOCUS, 0), w - 4);
+}
+
+/* Draw the key help: every context with its bindings and their help lines. */
+void
+overlay_help_draw(struct app *a)
+{
+	size_t n, i, total = 0;
+	const struct keybind *t = keys_table(&n);
+	int h, w, y, c, row = 0;
+	char name[32];
+
+	overlay_window(a, &h, &w);
+	overlay_frame(a, h, w, " natter keys ", " ↑/↓ PgUp/PgDn scroll · Esc, q or F1 closes ");
+	for (c = 0; c < KCTX_COUNT; c++) {
+		total++;
+		for (i = 0; i < n; i++)
+			total += (int)t[i].ctx == c;
+	}
+	if (a->over_top > (int)total - (h - 2))
+		a->over_top = (int)total - (h - 2);
+	if (a->over_top < 0)
+		a->over_top = 0;
+	y = 1;
+	for (c = 0; c < KCTX_COUNT; c++) {
+		if (row >= a->over_top && y < h - 1) {
+			wmove(a->wover, y++, 2);
+			draw_text(a->wover, keys_context_name((enum keyctx)c),
+			    strlen(keys_context_name((enum keyctx)c)), theme_attr(THEME_HEADING, THEME_BOLD),
+			    w - 4);
+		}
+		row++;
+		for (i = 0; i < n; i++) {
+			const char *help;
+
+			if ((int)t[i].ctx != c)
+				continue;
+			if (row++ < a->over_top || y >= h - 1)
+				continue;
+			keys_name(t[i].key, name, sizeof name);
+			help = keys_action_help(t[i].act);
+			wmove(a->wover, y, 4);
+			draw_text(a->wover, name, strlen(name), theme_attr(THEME_OVERLAYKEY, 0), 14);
+			wmove(a->wover, y, 19);
+			draw_text(a->wover, help, strlen(help), theme_attr(THEME_OVERLAY, 0), w - 21);
+			y++;
+		}
+	}
+	wnoutrefresh(a->wover);
+}
+
+/* Free the picker items. */
+void
+overlay_picker_free(struct app *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->picker.n; i++) {
+		free(a->picker.items[i]);
+		free(a->picker.labels[i]);
+	}
+	free(a->picker.items);
+	free(a->picker.labels);
+	memset(&a->picker, 0, sizeof a->picker);
+}
+
+/* Add one model to the picker. */
+void
+overlay_picker_add(struct app *a, const char *provider, const char *model, const char *label)
+{
+	struct picker *p = &a->picker;
+	char *item = xasprintf("%s/%s", provider, model);
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (strcmp(p->items[i], item) == 0) {
+			free(item);
+			return;
+		}
+	}
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 32;
+		p->items = xrealloc(p->items, p->cap * sizeof *p->items);
+		p->labels = xrealloc(p->labels, p->cap * sizeof *p->labels);
+	}
+	p->items[p->n] = item;
+	p->labels[p->n] = xstrdup(label ? label : "");
+	p->n++;
+	a->dirty |= DIRTY_OVERLAY;
+}
+
+/* Draw the model picker. */
+void
+overlay_picker_draw(struct app *a)
+{
+	struct picker *p = &a->picker;
+	int h, w, y;
+	size_t i;
+	char foot[96];
+
+	overlay_window(a, &h, &w);
+	snprintf(foot, sizeof foot, " Enter picks · Esc closes%s ",
+	    p->pending ? " · listing models…" : "");
+	overlay_frame(a, h, w, " choose a model ", foot);
+	if (p->sel < p->top)
+		p->top = p->sel;
+	if (p->sel >= p->top + h - 2)
+		p->top = p->sel - (h - 2) + 1;
+	for (y = 1, i = (size_t)p->top; i < p->n && y < h - 1; i++, y++) {
+		unsigned int at = theme_attr((int)i == p->sel ? THEME_SELECTED : THEME_OVERLAY, 0);
+
+		if ((int)i == p->sel)
+			draw_fill(a->wover, y, 1, w - 2, " ", at);
+		wmove(a->wover, y, 2);
+		draw_text(a->wover, p->items[i], strlen(p->items[i]), at | (unsigned)A_BOLD, w / 2);
+		wmove(a->wover, y, w / 2 + 2);
+		draw_text(a->wover, p->labels[i], strlen(p->labels[i]), at, w / 2 - 4);
+	}
+	wnoutrefresh(a->wover);
+}

@@ -1,0 +1,436 @@
+/*
+ * The transcript: every message of the session with its header, reasoning, Markdown body
+ * and state line. Each message keeps its wrapped lines (struct tview), rebuilt only when its
+ * generation or the width changes, and a streaming reply re-renders only its open block.
+ * The view is anchored either at the bottom (following the reply) or at a (message, line)
+ * position, so scrolling walks only the messages it crosses and costs the same in a huge
+ * transcript as in a small one; messages never shown are never wrapped.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apierr.h"
+#include "app.h"
+#include "provider.h"
+#include "wrap.h"
+#include "xmalloc.h"
+
+/* Free the caches of every message. */
+void
+pane_transcript_free(struct app *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nviews; i++) {
+		markdown_free(&a->views[i].body);
+		markdown_free(&a->views[i].reason);
+		rtext_free(&a->views[i].extra);
+	}
+	free(a->views);
+	a->views = NULL;
+	a->nviews = 0;
+}
+
+/* Drop every cache (a different session was loaded). */
+void
+pane_transcript_reset(struct app *a)
+{
+	pane_transcript_free(a);
+	a->follow = 1;
+	a->top_msg = a->top_line = 0;
+	a->sel_msg = -1;
+	pane_transcript_sync(a);
+	a->dirty |= DIRTY_TRANSCRIPT;
+}
+
+/* Make the cache array as long as the message array. */
+void
+pane_transcript_sync(struct app *a)
+{
+	size_t n = a->sess ? a->sess->nmsgs : 0, i;
+
+	if (n < a->nviews) {
+		for (i = n; i < a->nviews; i++) {
+			markdown_free(&a->views[i].body);
+			markdown_free(&a->views[i].reason);
+			rtext_free(&a->views[i].extra);
+		}
+		a->nviews = n;
+		return;
+	}
+	if (n == a->nviews)
+		return;
+	a->views = xrealloc(a->views, n * sizeof *a->views);
+	for (i = a->nviews; i < n; i++) {
+		struct tview *v = &a->views[i];
+
+		memset(v, 0, sizeof *v);
+		markdown_init(&v->body, THEME_TEXT, a->sess->msgs[i].role != ROLE_ASSISTANT);
+		markdown_init(&v->reason, THEME_REASONING, 1);
+		rtext_init(&v->extra);
+		v->reason_open = a->reasoning_all_open;
+	}
+	a->nviews = n;
+}
+
+/* Add a wrapped, styled line of plain text to the extra lines of a view. */
+static void
+pane_transcript_extra(struct tview *v, int width, const char *prefix, const char *text,
+    int role)
+{
+	struct rtext b;
+
+	rtext_init(&b);
+	rtext_span(&b, text, strlen(text), role, 0);
+	rtext_add(&v->extra, width, prefix, "  ", role, &b, -1);
+	rtext_free(&b);
+}
+
+/* Bring message i's cache up to date and return its line count. */
+long
+pane_transcript_lines(struct app *a, long i)
+{
+	struct session_msg *m = &a->sess->msgs[i];
+	struct tview *v = &a->views[i];
+	int width = a->trans_w > 4 ? a->trans_w - 1 : 4;
+	int final = m->state != MSG_STREAMING;
+
+	if (v->valid && v->gen == m->gen && v->width == width)
+		return v->nlines;
+	markdown_update(&v->body, buf_str(&m->content), m->content.len, width, final);
+	if (m->reasoning.len > 0 && v->reason_open)
+		markdown_update(&v->reason, buf_str(&m->reasoning), m->reasoning.len, width - 2,
+		    final || m->content.len > 0);
+	rtext_clear(&v->extra);
+	if (m->state == MSG_STREAMING && m->content.len == 0 && m->reasoning.len == 0)
+		pane_transcript_extra(v, width, "", "waiting for the first token… (Esc cancels)",
+		    THEME_HINT);
+	else if (m->state == MSG_CANCELLED)
+		pane_transcript_extra(v, width, "⊘ ", "cancelled: the partial reply above is kept",
+		    THEME_WARNING);
+	else if (m->state == MSG_TRUNCATED)
+		pane_transcript_extra(v, width, "⚠ ", "truncated: the stream ended before the "
+		    "reply was complete (M-r regenerates)", THEME_WARNING);
+	else if (m->state == MSG_ERROR)
+		pane_transcript_extra(v, width, "✗ ", m->error ? m->error : "error", THEME_ERROR);
+	v->nlines = 1 + (long)v->body.out.nlines + (long)v->extra.nlines + 1;
+	if (m->reasoning.len > 0)
+		v->nlines += 1 + (v->reason_open ? (long)v->reason.out.nlines : 0);
+	v->gen = m->gen;
+	v->width = width;
+	v->valid = 1;
+	return v->nlines;
+}
+
+/* Draw one rendered line at row y, behind an indent. */
+static void
+pane_transcript_rline(struct app *a, int y, int x, const struct rtext *r, size_t line, int maxw)
+{
+	const struct rline *l = &r->lines[line];
+	uint32_t k;
+
+	wmove(a->wtrans, y, x);
+	for (k = 0; k < l->nseg; k++) {
+		const struct rseg *sg = &r->segs[l->seg + k];
+		int sw = wrap_width(r->text.data + sg->off, sg->len);
+
+		draw_text(a->wtrans, r->text.data + sg->off, sg->len,
+		    theme_attr((enum theme_role)sg->role, sg->attrs), maxw);
+		maxw -= sw;
+		if (maxw <= 0)
+			break;
+	}
+}
+
+/* Draw the header line of message i. */
+static void
+pane_transcript_header(struct app *a, int y, long i)
+{
+	struct session_msg *m = &a->sess->msgs[i];
+	int sel = a->focus == FOCUS_TRANSCRIPT && a->sel_msg == i;
+	enum theme_role role = m->role == ROLE_USER ? THEME_USER :
+	    m->role == ROLE_ASSISTANT ? THEME_ASSISTANT : THEME_META;
+	struct buf b = BUF_INIT;
+	time_t t = (time_t)(m->created / 1000);
+	struct tm tm;
+	char when[16] = "";
+
+	if (localtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof when, "%H:%M", &tm);
+	wmove(a->wtrans, y, 0);
+	if (sel)
+		draw_fill(a->wtrans, y, 0, a->trans_w, " ", theme_attr(THEME_SELECTED, 0));
+	wmove(a->wtrans, y, 0);
+	buf_puts(&b, m->role == ROLE_USER ? "▍you" : m->role == ROLE_ASSISTANT ?
+	    "▍assistant" : "▍system");
+	draw_text(a->wtrans, b.data, b.len, theme_attr(sel ? THEME_SELECTED : role,
+	    sel ? THEME_BOLD : 0), a->trans_w);
+	buf_reset(&b);
+	if (m->role == ROLE_ASSISTANT && m->model != NULL)
+		buf_printf(&b, " · %s", m->model);
+	buf_printf(&b, " · %s", when);
+	if (m->role == ROLE_ASSISTANT && m->state != MSG_STREAMING) {
+		if (m->ttft_ms >= 0)
+			buf_printf(&b, " · ttft %.2fs", (double)m->ttft_ms / 1000.0);
+		if (m->output_tokens > 0)
+			buf_printf(&b, " · %ld tok", m->output_tokens);
+		if (m->output_tokens > 0 && m->duration_ms > m->ttft_ms && m->ttft_ms >= 0)
+			buf_printf(&b, " · %.1f tok/s", (double)m->output_tokens * 1000.0 /
+			    (double)(m->duration_ms - m->ttft_ms));
+	} else if (m->state == MSG_STREAMING) {
+		buf_puts(&b, " · streaming…");
+	}
+	draw_text(a->wtrans, b.data, b.len, theme_attr(sel ? THEME_SELECTED : THEME_META, 0),
+	    a->trans_w - wrap_width(m->role == ROLE_USER ? "▍you" : "▍assistant", m->role ==
+	    ROLE_USER ? strlen("▍you") : strlen("▍assistant")));
+	buf_free(&b);
+}
+
+/* Draw line `line` of message i at row y. */
+static void
+pane_transcript_line(struct app *a, int y, long i, long line)
+{
+	struct session_msg *m = &a->sess->msgs[i];
+	struct tview *v = &a->views[i];
+	int w = a->trans_w;
+
+	if (line == 0) {
+		pane_transcript_header(a, y, i);
+		return;
+	}
+	line--;
+	if (m->reasoning.len > 0) {
+		if (line == 0) {
+			char label[96];
+
+			snprintf(label, sizeof label, "%s thinking (%zu bytes%s)",
+			    v->reason_open ? "▾" : "▸", m->reasoning.len,
+			    v->reason_open ? "" : "; t or M-t shows it");
+			wmove(a->wtrans, y, 0);
+			draw_text(a->wtrans, label, strlen(label), theme_attr(THEME_REASONING, 0), w);
+			return;
+		}
+		line--;
+		if (v->reason_open) {
+			if (line < (long)v->reason.out.nlines) {
+				wmove(a->wtrans, y, 0);
+				draw_text(a->wtrans, "│ ", 4, theme_attr(THEME_REASONING, 0), w);
+				pane_transcript_rline(a, y, 2, &v->reason.out, (size_t)line, w - 2);
+				return;
+			}
+			line -= (long)v->reason.out.nlines;
+		}
+	}
+	if (line < (long)v->body.out.nlines) {
+		pane_transcript_rline(a, y, 0, &v->body.out, (size_t)line, w);
+		return;
+	}
+	line -= (long)v->body.out.nlines;
+	if (line < (long)v->extra.nlines)
+		pane_transcript_rline(a, y, 0, &v->extra, (size_t)line, w);
+}
+
+/* The anchor that shows the last line at the bottom of the pane. */
+static void
+pane_transcript_bottom_anchor(struct app *a, long *msg, long *line)
+{
+	long remaining = a->trans_h, i;
+
+	*msg = 0;
+	*line = 0;
+	if (a->sess == NULL)
+		return;
+	for (i = (long)a->sess->nmsgs - 1; i >= 0; i--) {
+		long nl = pane_transcript_lines(a, i);
+
+		if (nl >= remaining) {
+			*msg = i;
+			*line = nl - remaining;
+			return;
+		}
+		remaining -= nl;
+	}
+}
+
+/* Draw the visible lines from the anchor down. */
+void
+pane_transcript_draw(struct app *a)
+{
+	long msg, line;
+	int y;
+
+	werase(a->wtrans);
+	if (a->sess == NULL || a->sess->nmsgs == 0) {
+		const char *hello[] = {
+			"Type a message and press Enter to send it.",
+			"Ctrl+J or Alt+Enter inserts a newline; F1 lists every key; /help the commands.",
+			"",
+		};
+		char model[160];
+		size_t k;
+
+		for (k = 0; k < 3 && (int)k < a->trans_h; k++) {
+			wmove(a->wtrans, (int)k, 0);
+			draw_text(a->wtrans, hello[k], strlen(hello[k]), theme_attr(THEME_HINT, 0),
+			    a->trans_w);
+		}
+		snprintf(model, sizeof model, "Talking to %s/%s (/model changes it).",
+		    a->prov ? a->prov->name : "?", a->model ? a->model : "?");
+		if (a->trans_h > 3) {
+			wmove(a->wtrans, 3, 0);
+			draw_text(a->wtrans, model, strlen(model), theme_attr(THEME_HINT, 0),
+			    a->trans_w);
+		}
+		wnoutrefresh(a->wtrans);
+		return;
+	}
+	pane_transcript_sync(a);
+	if (a->follow)
+		pane_transcript_bottom_anchor(a, &msg, &line);
+	else {
+		msg = a->top_msg;
+		line = a->top_line;
+	}
+	for (y = 0; y < a->trans_h && msg < (long)a->sess->nmsgs; y++) {
+		long nl = pane_transcript_lines(a, msg);
+
+		if (line >= nl) {
+			msg++;
+			line = 0;
+			y--;
+			continue;
+		}
+		pane_transcript_line(a, y, msg, line);
+		line++;
+	}
+	wnoutrefresh(a->wtrans);
+}
+
+/* Compare two anchors: <0, 0, >0. */
+static int
+pane_transcript_cmp(long m1, long l1, long m2, long l2)
+{
+	if (m1 != m2)
+		return m1 < m2 ? -1 : 1;
+	return l1 < l2 ? -1 : l1 > l2;
+}
+
+/* Scroll by delta lines (negative: up). */
+void
+pane_transcript_scroll(struct app *a, long delta)
+{
+	long msg, line, bm, bl;
+
+	if (a->sess == NULL || a->sess->nmsgs == 0)
+		return;
+	pane_transcript_sync(a);
+	pane_transcript_bottom_anchor(a, &bm, &bl);
+	if (a->follow) {
+		msg = bm;
+		line = bl;
+	} else {
+		msg = a->top_msg;
+		line = a->top_line;
+	}
+	while (delta < 0) {
+		if (line > 0) {
+			long take = line < -delta ? line : -delta;
+
+			line -= take;
+			delta += take;
+		} else if (msg > 0) {
+			msg--;
+			line = pane_transcript_lines(a, msg);
+		} else {
+			break;
+		}
+	}
+	while (delta > 0 && pane_transcript_cmp(msg, line, bm, bl) < 0) {
+		long nl = pane_transcript_lines(a, msg), step = nl - line;
+
+		if (step > delta)
+			step = delta;
+		line += step;
+		delta -= step;
+		if (line >= nl && msg + 1 < (long)a->sess->nmsgs) {
+			msg++;
+			line = 0;
+		}
+	}
+	if (pane_transcript_cmp(msg, line, bm, bl) >= 0) {
+		a->follow = 1;
+	} else {
+		a->follow = 0;
+		a->top_msg = msg;
+		a->top_line = line;
+	}
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+}
+
+/* Go to the first line. */
+void
+pane_transcript_top(struct app *a)
+{
+	long bm, bl;
+
+	if (a->sess == NULL || a->sess->nmsgs == 0)
+		return;
+	pane_transcript_bottom_anchor(a, &bm, &bl);
+	a->follow = pane_transcript_cmp(0, 0, bm, bl) >= 0;
+	a->top_msg = a->top_line = 0;
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+}
+
+/* Follow the end again. */
+void
+pane_transcript_bottom(struct app *a)
+{
+	a->follow = 1;
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+}
+
+/* Move the message selection and bring the selected header into view. */
+void
+pane_transcript_select(struct app *a, long delta)
+{
+	long n = a->sess ? (long)a->sess->nmsgs : 0, bm, bl;
+
+	if (n == 0)
+		return;
+	if (a->sel_msg < 0)
+		a->sel_msg = n - 1;
+	else
+		a->sel_msg += delta;
+	if (a->sel_msg < 0)
+		a->sel_msg = 0;
+	if (a->sel_msg >= n)
+		a->sel_msg = n - 1;
+	pane_transcript_bottom_anchor(a, &bm, &bl);
+	if (pane_transcript_cmp(a->sel_msg, 0, bm, bl) >= 0) {
+		a->follow = 1;
+	} else {
+		long top_m = a->follow ? bm : a->top_msg, top_l = a->follow ? bl : a->top_line;
+
+		/* Only move when the header is above the view or below its end. */
+		if (pane_transcript_cmp(a->sel_msg, 0, top_m, top_l) < 0 || delta > 0 ||
+		    a->follow) {
+			a->follow = 0;
+			a->top_msg = a->sel_msg;
+			a->top_line = 0;
+		}
+	}
+	a->dirty |= DIRTY_TRANSCRIPT;
+}
+
+/* Collapse or expand the reasoning of message i. */
+void
+pane_transcript_toggle_reasoning(struct app *a, long i)
+{
+	if (i < 0 || i >= (long)a->nviews)
+		return;
+	a->views[i].reason_open = !a->views[i].reason_open;
+	a->views[i].valid = 0;
+	markdown_reset(&a->views[i].reason);
+	a->dirty |= DIRTY_TRANSCRIPT;
+}

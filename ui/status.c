@@ -1,0 +1,83 @@
+/*
+ * The status line: provider and model, what the stream is doing, time to first token,
+ * tokens per second, tokens of the last turn and the session, cost when known, and a
+ * transient note (copied, errors) that expires on its own.
+ */
+#include <string.h>
+
+#include "app.h"
+#include "provider.h"
+#include "wrap.h"
+
+/* Sum the tokens and cost recorded on the session's messages. */
+static void
+status_totals(const struct app *a, long *tokens, double *cost, int *cost_known)
+{
+	size_t i;
+
+	*tokens = 0;
+	*cost = 0;
+	*cost_known = 0;
+	if (a->sess == NULL)
+		return;
+	for (i = 0; i < a->sess->nmsgs; i++) {
+		const struct session_msg *m = &a->sess->msgs[i];
+
+		if (m->input_tokens > 0)
+			*tokens += m->input_tokens;
+		if (m->output_tokens > 0)
+			*tokens += m->output_tokens;
+		if (m->cost >= 0) {
+			*cost += m->cost;
+			*cost_known = 1;
+		}
+	}
+}
+
+/* Draw the status line. */
+void
+status_draw(struct app *a)
+{
+	struct buf b = BUF_INIT;
+	long tokens;
+	double cost;
+	int known, busy = a->stream_id != 0;
+	unsigned int at = theme_attr(busy ? THEME_STATUSBUSY : THEME_STATUS, 0);
+	int64_t now = ui_now_ms();
+
+	werase(a->wstatus);
+	draw_fill(a->wstatus, 0, 0, a->cols, " ", at);
+	buf_printf(&b, " %s/%s", a->prov ? a->prov->name : "?", a->model ? a->model : "?");
+	if (busy) {
+		double secs = (double)(now - a->t_send) / 1000.0;
+
+		if (a->t_first == 0)
+			buf_printf(&b, " │ waiting %.1fs", secs);
+		else
+			buf_printf(&b, " │ streaming %ld chunks · ttft %.2fs", a->stream_chunks,
+			    (double)(a->t_first - a->t_send) / 1000.0);
+	} else if (a->last_ttft_ms >= 0 && a->last_tokens > 0) {
+		buf_printf(&b, " │ ttft %.2fs · %.1f tok/s · %ld tok", (double)a->last_ttft_ms / 1000.0,
+		    a->last_tps, a->last_tokens);
+	}
+	status_totals(a, &tokens, &cost, &known);
+	if (tokens > 0)
+		buf_printf(&b, " │ session %ld tok", tokens);
+	if (known)
+		buf_printf(&b, " $%.4f", cost);
+	if (!a->follow)
+		buf_puts(&b, " │ scrolled (End/G follows)");
+	if (a->note != NULL && (a->note_until == 0 || now < a->note_until)) {
+		buf_puts(&b, " │ ");
+		wmove(a->wstatus, 0, 0);
+		draw_text(a->wstatus, b.data, b.len, at, a->cols);
+		draw_text(a->wstatus, a->note, strlen(a->note),
+		    a->note_error ? theme_attr(THEME_ERROR, THEME_REVERSE) : at,
+		    a->cols - wrap_width(b.data, b.len));
+	} else {
+		wmove(a->wstatus, 0, 0);
+		draw_text(a->wstatus, b.data, b.len, at, a->cols);
+	}
+	buf_free(&b);
+	wnoutrefresh(a->wstatus);
+}

@@ -1,0 +1,1608 @@
+/*
+ * The interface loop. One thread owns curses and all state; it sleeps in poll() on the
+ * terminal, the worker's wake-up pipe and a self-pipe for signals, and wakes for nothing
+ * else: an idle natter has no timers and uses no CPU. Each turn handles what arrived
+ * (keys, worker events, signals), which only changes state and sets dirty bits, then draws
+ * the dirty panes once with wnoutrefresh + doupdate. While a reply streams, drawing is
+ * capped at one frame per UI_FRAME_MS however fast tokens come (peers.md R1, R2).
+ * The terminal is restored on every exit path: normal quit, signals, fatal errors and
+ * crashes (peers.md R11).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apierr.h"
+#include "app.h"
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+#include "provider.h"
+#include "request.h"
+#include "store.h"
+#include "ui.h"
+#include "worker.h"
+#include "wrap.h"
+#include "xmalloc.h"
+
+#define UI_FRAME_MS 16
+#define UI_NOTE_MS 4000
+#define UI_MAXKEYS 8192
+
+/* Codes given to sequences curses does not know (define_key). */
+#define UI_KEY_PASTE_START (KEY_MAX + 101)
+#define UI_KEY_PASTE_END (KEY_MAX + 102)
+#define UI_KEY_SENTER (KEY_MAX + 103)
+
+static int ui_sigpipe[2] = { -1, -1 };
+static struct termios ui_saved_tio;
+static int ui_tio_saved;
+static int ui_curses_on;
+static int ui_mouse_on;
+
+/* Milliseconds on a monotonic clock. */
+int64_t
+ui_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Microseconds on a monotonic clock, for the debug log's timings. */
+static int64_t
+ui_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Write a string to the terminal directly (only async-signal-safe calls). */
+static void
+ui_raw_write(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0) {
+		ssize_t k = write(STDOUT_FILENO, s, n);
+
+		if (k <= 0)
+			return;
+		s += k;
+		n -= (size_t)k;
+	}
+}
+
+/* Leave every mode natter turned on: paste, mouse, alternate screen, hidden cursor. */
+static void
+ui_restore_modes(void)
+{
+	ui_raw_write("\033[?2004l\033[?1000l\033[?1002l\033[?1006l\033[?25h");
+}
+
+/* The fatal path hook: leave curses before the message is printed. */
+static void
+ui_restore_terminal(void)
+{
+	if (ui_curses_on && !isendwin())
+		endwin();
+	ui_curses_on = 0;
+	ui_restore_modes();
+}
+
+#ifndef __SANITIZE_ADDRESS__
+/* A crash: put the terminal back with signal-safe calls, then die as the signal says. */
+static void
+ui_crash(int sig)
+{
+	ui_restore_modes();
+	ui_raw_write("\033[?1049l\r\n");
+	if (ui_tio_saved)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &ui_saved_tio);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+#endif
+
+/* Turn a signal into a byte on the self-pipe, handled in the loop. */
+static void
+ui_on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+
+	if (write(ui_sigpipe[1], &c, 1) < 0) {
+		/* The pipe is full: the loop will wake anyway. */
+	}
+	errno = saved;
+}
+
+/* Install the handlers for the signals natter reacts to. */
+static void
+ui_signals(void)
+{
+	struct sigaction sa;
+	static const int handled[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGCONT };
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = ui_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof handled / sizeof handled[0]; i++)
+		sigaction(handled[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+#ifndef __SANITIZE_ADDRESS__
+	sa.sa_handler = ui_crash;
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGABRT, &sa, NULL);
+#endif
+}
+
+/* Show a transient note in the status line. */
+void
+ui_note(struct app *a, int error, const char *fmt, ...)
+{
+	va_list ap;
+	struct buf raw = BUF_INIT, clean = BUF_INIT;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_reserve(&raw, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(raw.data, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	raw.len = (size_t)n;
+	text_sanitize(raw.data, raw.len, &clean);
+	free(a->note);
+	a->note = buf_detach(&clean);
+	a->note_error = error;
+	a->note_until = ui_now_ms() + (error ? 2 * UI_NOTE_MS : UI_NOTE_MS);
+	a->dirty |= DIRTY_STATUS;
+	buf_free(&raw);
+}
+
+/* Set mouse reporting on or off (off keeps the terminal's own selection working). */
+static void
+ui_mouse(struct app *a, int on)
+{
+	a->mouse = on;
+	ui_mouse_on = on;
+	mousemask(on ? (BUTTON4_PRESSED | BUTTON5_PRESSED) : 0, NULL);
+}
+
+/* Leave curses for a child program or a suspend. */
+void
+ui_suspend_curses(struct app *a)
+{
+	(void)a;
+	ui_raw_write("\033[?2004l");
+	endwin();
+}
+
+/* Come back from ui_suspend_curses with a full redraw. */
+void
+ui_resume_curses(struct app *a)
+{
+	reset_prog_mode();
+	clearok(curscr, TRUE);
+	refresh();
+	ui_raw_write("\033[?2004h");
+	ui_mouse(a, a->mouse);
+	a->dirty |= DIRTY_ALL;
+}
+
+/* (Re)create the windows for the current terminal size. */
+void
+ui_layout(struct app *a)
+{
+	int max_in, want, sw;
+
+	getmaxyx(stdscr, a->lines, a->cols);
+	a->sess_visible = a->show_sessions && a->cols >= 60 && a->lines >= 8;
+	sw = a->sess_w;
+	if (sw > a->cols / 2)
+		sw = a->cols / 2;
+	if (sw < 14)
+		sw = 14;
+	if (!a->sess_visible)
+		sw = 0;
+	a->trans_x = sw;
+	a->trans_w = a->cols - sw > 1 ? a->cols - sw : 1;
+	max_in = (a->lines - 4) / 3;
+	if (max_in > 10)
+		max_in = 10;
+	if (max_in < 1)
+		max_in = 1;
+	want = pane_input_rows(&a->in, a->trans_w);
+	a->input_h = want < max_in ? want : max_in;
+	a->trans_h = a->lines - 1 - (a->input_h + 1);
+	if (a->trans_h < 1)
+		a->trans_h = 1;
+	if (a->wsess)
+		delwin(a->wsess);
+	if (a->wtrans)
+		delwin(a->wtrans);
+	if (a->winput)
+		delwin(a->winput);
+	if (a->wstatus)
+		delwin(a->wstatus);
+	a->wsess = sw ? newwin(a->lines - 1, sw, 0, 0) : NULL;
+	a->wtrans = newwin(a->trans_h, a->trans_w, 0, a->trans_x);
+	a->winput = newwin(a->input_h + 1, a->trans_w, a->trans_h, a->trans_x);
+	a->wstatus = newwin(1, a->cols, a->lines - 1, 0);
+	if (a->focus == FOCUS_SESSIONS && !a->sess_visible)
+		a->focus = FOCUS_INPUT;
+	a->dirty |= DIRTY_ALL;
+	a->dirty &= ~DIRTY_LAYOUT;
+}
+
+/* Draw every dirty pane in one update. */
+static void
+ui_draw(struct app *a)
+{
+	int want, max_in = (a->lines - 4) / 3;
+	int64_t t0 = ui_now_us();
+
+	if (max_in > 10)
+		max_in = 10;
+	if (max_in < 1)
+		max_in = 1;
+	if (a->dirty & DIRTY_INPUT) {
+		want = pane_input_rows(&a->in, a->trans_w);
+		if ((want < max_in ? want : max_in) != a->input_h)
+			a->dirty |= DIRTY_LAYOUT;
+	}
+	if (a->dirty & DIRTY_LAYOUT)
+		ui_layout(a);
+	if (a->wtrans == NULL)
+		return;
+	if ((a->dirty & DIRTY_SESSIONS) && a->wsess)
+		pane_sessions_draw(a);
+	if (a->dirty & DIRTY_TRANSCRIPT)
+		pane_transcript_draw(a);
+	if (a->dirty & DIRTY_STATUS)
+		status_draw(a);
+	if (a->overlay != OVERLAY_NONE && a->dirty) {
+		if (a->overlay == OVERLAY_HELP)
+			overlay_help_draw(a);
+		else
+			overlay_picker_draw(a);
+		curs_set(0);
+	} else {
+		if (a->dirty & DIRTY_INPUT)
+			pane_input_draw(a);
+		else
+			wnoutrefresh(a->winput);
+		curs_set(a->focus == FOCUS_INPUT ? 1 : 0);
+	}
+	doupdate();
+	a->dirty = 0;
+	a->last_draw = ui_now_ms();
+	log_debug("ui: frame drawn in %ld us", (long)(ui_now_us() - t0));
+}
+
+/* Sanitize a loaded message's text in place: stored text may come from anywhere. */
+static void
+ui_clean_buf(struct buf *b)
+{
+	struct buf clean = BUF_INIT;
+
+	if (b->len == 0)
+		return;
+	text_sanitize(b->data, b->len, &clean);
+	buf_free(b);
+	*b = clean;
+}
+
+/* Refresh the session list from the store. */
+void
+ui_reload_sessions(struct app *a)
+{
+	size_t i;
+
+	if (a->rows)
+		store_sessions_free(a->rows, a->nrows);
+	a->rows = NULL;
+	a->nrows = 0;
+	if (a->st != NULL && store_sessions(a->st, &a->rows, &a->nrows, 500) != 0) {
+		a->rows = NULL;
+		a->nrows = 0;
+	}
+	for (i = 0; i < a->nrows; i++) {
+		if (a->rows[i].title != NULL) {
+			struct buf c = BUF_INIT;
+
+			text_sanitize(a->rows[i].title, strlen(a->rows[i].title), &c);
+			free(a->rows[i].title);
+			a->rows[i].title = buf_detach(&c);
+		}
+	}
+	if (a->sel_row >= (int)a->nrows)
+		a->sel_row = a->nrows ? (int)a->nrows - 1 : 0;
+	a->dirty |= DIRTY_SESSIONS;
+}
+
+/* Find a provider by name among the configured ones. */
+static struct provider *
+ui_provider(struct app *a, const char *name)
+{
+	return provider_find(a->provs, a->nprovs, name);
+}
+
+/* Start an empty session with the current model. */
+void
+ui_new_session(struct app *a)
+{
+	if (a->stream_id) {
+		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+		return;
+	}
+	if (a->sess)
+		session_free(a->sess);
+	a->sess = session_new(a->st, a->prov->name, a->model);
+	a->edit_from = 0;
+	pane_transcript_reset(a);
+	a->dirty |= DIRTY_ALL;
+}
+
+/* Load a stored session and switch to its model. */
+void
+ui_open_session(struct app *a, int64_t id)
+{
+	struct session *s;
+	struct provider *p;
+	size_t i;
+
+	if (a->stream_id) {
+		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+		return;
+	}
+	if (a->st == NULL || (s = session_load(a->st, id)) == NULL) {
+		ui_note(a, 1, "cannot open that session: %s", a->st ? store_error(a->st) : "no store");
+		return;
+	}
+	for (i = 0; i < s->nmsgs; i++) {
+		ui_clean_buf(&s->msgs[i].content);
+		ui_clean_buf(&s->msgs[i].reasoning);
+		if (s->msgs[i].role == ROLE_USER)
+			pane_input_history_add(&a->in, buf_str(&s->msgs[i].content));
+	}
+	if (a->sess)
+		session_free(a->sess);
+	a->sess = s;
+	if (s->provider && (p = ui_provider(a, s->provider)) != NULL && s->model) {
+		a->prov = p;
+		free(a->model);
+		a->model = xstrdup(s->model);
+	}
+	pane_transcript_reset(a);
+	a->dirty |= DIRTY_ALL;
+}
+
+/* Switch to "provider/model" or, without a known provider prefix, a model of this one. */
+void
+ui_set_model(struct app *a, const char *spec)
+{
+	const char *slash = strchr(spec, '/');
+	struct provider *p = NULL;
+	const char *model = spec;
+
+	if (slash != NULL) {
+		char *name = xstrndup(spec, (size_t)(slash - spec));
+
+		p = ui_provider(a, name);
+		free(name);
+		if (p != NULL)
+			model = slash + 1;
+	}
+	if (p == NULL && (p = ui_provider(a, spec)) != NULL)
+		model = strcmp(spec, "simulated") == 0 ? "simulated" : a->model;
+	if (p == NULL)
+		p = a->prov;
+	if (*model == '\0') {
+		ui_note(a, 1, "usage: /model PROVIDER/MODEL");
+		return;
+	}
+	a->prov = p;
+	if (model != a->model) {
+		char *m = xstrdup(model);
+
+		free(a->model);
+		a->model = m;
+	}
+	if (a->sess)
+		session_set_model(a->sess, p->name, a->model);
+	if (!provider_usable(p))
+		ui_note(a, 1, "%s/%s selected, but %s has no key: set %s", p->name, a->model, p->name,
+		    p->key_env ? p->key_env : "its API key");
+	else
+		ui_note(a, 0, "model: %s/%s", p->name, a->model);
+	a->dirty |= DIRTY_STATUS | DIRTY_TRANSCRIPT;
+}
+
+/* Ask every usable provider for its models and open the picker. */
+void
+overlay_picker_open(struct app *a)
+{
+	size_t i;
+
+	overlay_picker_free(a);
+	overlay_picker_add(a, a->prov->name, a->model, "(current)");
+	for (i = 0; i < a->nprovs; i++) {
+		if (!provider_usable(a->provs[i]))
+			continue;
+		if (a->picker.nreq < 32) {
+			a->picker.req_id[a->picker.nreq] = worker_models(a->w, a->provs[i]);
+			a->picker.req_prov[a->picker.nreq++] = a->provs[i]->name;
+			a->picker.pending++;
+		}
+	}
+	a->overlay = OVERLAY_PICKER;
+	a->dirty |= DIRTY_ALL;
+}
+
+/* Submit the conversation so far and start streaming the reply. */
+static void
+ui_start_reply(struct app *a)
+{
+	struct request *req;
+
+	req = session_to_request(a->sess, a->prov, a->model, NULL, 0, NULL);
+	session_begin_reply(a->sess, a->prov->name, a->model);
+	text_filter_init(&a->tf_text);
+	text_filter_init(&a->tf_reason);
+	usage_clear(&a->stream_usage);
+	a->t_send = ui_now_ms();
+	a->t_first = 0;
+	a->stream_chunks = 0;
+	a->stream_id = worker_submit(a->w, req);
+	a->follow = 1;
+	pane_transcript_sync(a);
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS | DIRTY_INPUT;
+}
+
+/* Reload the session after its tail was deleted in the store. */
+static int
+ui_reload_current(struct app *a)
+{
+	struct session *s = session_load(a->st, a->sess->id);
+	size_t i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < s->nmsgs; i++) {
+		ui_clean_buf(&s->msgs[i].content);
+		ui_clean_buf(&s->msgs[i].reasoning);
+	}
+	session_free(a->sess);
+	a->sess = s;
+	pane_transcript_reset(a);
+	return 0;
+}
+
+/* Send what the user wrote: a slash command, or a message that starts a reply. */
+void
+ui_send(struct app *a, const char *text)
+{
+	const char *t = text;
+
+	while (*t == ' ' || *t == '\n' || *t == '\t')
+		t++;
+	if (*t == '\0')
+		return;
+	if (t[0] == '/' && slash_run(a, t))
+		return;
+	if (a->stream_id) {
+		ui_note(a, 1, "a reply is still streaming: Esc cancels it");
+		return;
+	}
+	if (a->sess == NULL)
+		a->sess = session_new(a->st, a->prov->name, a->model);
+	if (a->edit_from != 0) {
+		/* Edit and resend: drop the edited message and everything after it. */
+		int64_t before = 0;
+		size_t i;
+
+		for (i = 0; i < a->sess->nmsgs; i++) {
+			if (a->sess->msgs[i].id == a->edit_from)
+				break;
+			before = a->sess->msgs[i].id;
+		}
+		if (a->st && a->sess->id && store_message_delete_after(a->st, a->sess->id, before) == 0)
+			ui_reload_current(a);
+		a->edit_from = 0;
+	}
+	pane_input_history_add(&a->in, text);
+	session_append_user(a->sess, text);
+	ui_start_reply(a);
+	ui_reload_sessions(a);
+}
+
+/* Regenerate the last reply: delete it and ask again. */
+void
+ui_regenerate(struct app *a)
+{
+	size_t n;
+	int64_t keep;
+
+	if (a->stream_id) {
+		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+		return;
+	}
+	if (a->sess == NULL || (n = a->sess->nmsgs) == 0) {
+		ui_note(a, 1, "nothing to regenerate yet");
+		return;
+	}
+	if (a->sess->msgs[n - 1].role == ROLE_ASSISTANT) {
+		if (n < 2 || a->st == NULL || a->sess->id == 0) {
+			ui_note(a, 1, "cannot regenerate: the session is not stored");
+			return;
+		}
+		keep = a->sess->msgs[n - 2].id;
+		if (store_message_delete_after(a->st, a->sess->id, keep) != 0 ||
+		    ui_reload_current(a) != 0) {
+			ui_note(a, 1, "cannot regenerate: %s", store_error(a->st));
+			return;
+		}
+	}
+	ui_start_reply(a);
+	ui_note(a, 0, "regenerating the last reply");
+}
+
+/* Copy text with OSC 52 and say plainly whether it could be done. */
+int
+ui_copy(struct app *a, const char *what, const char *text, size_t n)
+{
+	char *err = NULL;
+
+	if (clip_copy(text, n, &err) != 0) {
+		ui_note(a, 1, "%s", err);
+		free(err);
+		return -1;
+	}
+	ui_note(a, 0, "copied %s (%zu bytes) to the terminal clipboard via OSC 52", what, n);
+	return 0;
+}
+
+/* The cost of usage u at the current model's configured prices, or -1 when unknown. */
+static double
+ui_cost(struct app *a, const struct usage *u)
+{
+	char *name = xasprintf("%s/%s", a->prov->name, a->model);
+	struct model *m = config_model(a->cfg, name);
+
+	free(name);
+	if (m == NULL || m->price_input < 0 || m->price_output < 0 || u->input_tokens < 0 ||
+	    u->output_tokens < 0)
+		return -1;
+	return ((double)u->input_tokens * m->price_input +
+	    (double)u->output_tokens * m->price_output) / 1e6;
+}
+
+/* Handle one event from the worker. */
+static void
+ui_event(struct app *a, struct wevent *ev)
+{
+	size_t i;
+
+	if (ev->type == WEV_MODELS) {
+		const char *prov = NULL;
+
+		for (i = 0; i < a->picker.nreq; i++)
+			if (a->picker.req_id[i] == ev->id)
+				prov = a->picker.req_prov[i];
+		if (prov == NULL)
+			return;
+		a->picker.pending--;
+		for (i = 0; i < ev->models.n; i++) {
+			struct buf c = BUF_INIT;
+
+			text_sanitize(ev->models.v[i].id, strlen(ev->models.v[i].id), &c);
+			overlay_picker_add(a, prov, buf_str(&c), ev->models.v[i].display_name);
+			buf_free(&c);
+		}
+		if (ev->error != NULL) {
+			char *why = apierr_format(ev->error);
+
+			ui_note(a, 1, "%s: cannot list models: %s", prov, why);
+			free(why);
+		}
+		a->dirty |= DIRTY_OVERLAY;
+		return;
+	}
+	if (a->sess == NULL || ev->id != a->stream_id)
+		return;
+	switch (ev->type) {
+	case WEV_TEXT:
+	case WEV_REASONING:
+		buf_reset(&a->scratch);
+		text_filter_feed(ev->type == WEV_TEXT ? &a->tf_text : &a->tf_reason, ev->text, ev->len,
+		    &a->scratch);
+		if (ev->type == WEV_TEXT)
+			session_reply_text(a->sess, a->scratch.data ? a->scratch.data : "", a->scratch.len);
+		else
+			session_reply_reasoning(a->sess, a->scratch.data ? a->scratch.data : "",
+			    a->scratch.len);
+		if (a->t_first == 0)
+			a->t_first = ui_now_ms();
+		a->stream_chunks++;
+		a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+		break;
+	case WEV_USAGE:
+		a->stream_usage = ev->usage;
+		break;
+	case WEV_RETRY: {
+		char *why = ev->error ? apierr_format(ev->error) : xstrdup("error");
+
+		ui_note(a, 1, "retrying (attempt %d) in %.1fs: %s", ev->attempt,
+		    (double)ev->delay_ms / 1000.0, why);
+		free(why);
+		break;
+	}
+	case WEV_DONE: {
+		enum msg_state state = ev->cancelled ? MSG_CANCELLED : ev->error ? MSG_ERROR :
+		    ev->complete ? MSG_COMPLETE : MSG_TRUNCATED;
+		char *err = NULL;
+		struct usage u = ev->usage;
+		size_t r = a->sess->reply >= 0 ? (size_t)a->sess->reply : 0;
+
+		buf_reset(&a->scratch);
+		text_filter_finish(&a->tf_text, &a->scratch);
+		if (a->scratch.len)
+			session_reply_text(a->sess, a->scratch.data, a->scratch.len);
+		buf_reset(&a->scratch);
+		text_filter_finish(&a->tf_reason, &a->scratch);
+		if (a->scratch.len)
+			session_reply_reasoning(a->sess, a->scratch.data, a->scratch.len);
+		if (state == MSG_ERROR) {
+			char *line = apierr_format(ev->error);
+			const char *hint = apierr_hint(ev->error);
+			struct buf c = BUF_INIT;
+
+			buf_reset(&a->scratch);
+			buf_puts(&a->scratch, line);
+			if (hint != NULL)
+				buf_printf(&a->scratch, " — %s", hint);
+			text_sanitize(a->scratch.data, a->scratch.len, &c);
+			err = buf_detach(&c);
+			free(line);
+		}
+		if (!usage_present(&u))
+			u = a->stream_usage;
+		session_reply_end(a->sess, state, usage_present(&u) ? &u : NULL,
+		    ui_cost(a, &u), ev->finish_reason, err);
+		if (r < a->sess->nmsgs) {
+			struct session_msg *m = &a->sess->msgs[r];
+
+			m->ttft_ms = ev->ttft_ms;
+			m->duration_ms = ev->duration_ms;
+			if (m->output_tokens <= 0)
+				m->output_tokens = (long)session_estimate_tokens(m->content.data ?
+				    m->content.data : "", m->content.len);
+			a->last_ttft_ms = ev->ttft_ms;
+			a->last_tokens = m->output_tokens;
+			a->last_tps = ev->duration_ms > ev->ttft_ms && ev->ttft_ms >= 0 ?
+			    (double)m->output_tokens * 1000.0 / (double)(ev->duration_ms - ev->ttft_ms) : 0;
+			m->gen++;
+		}
+		if (state == MSG_ERROR)
+			ui_note(a, 1, "%s", err);
+		free(err);
+		a->stream_id = 0;
+		ui_reload_sessions(a);
+		a->dirty |= DIRTY_ALL;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* Translate a curses key code into natter's own code. */
+static unsigned
+ui_curses_key(int code)
+{
+	const char *name;
+
+	switch (code) {
+	case KEY_UP: return K_UP;
+	case KEY_DOWN: return K_DOWN;
+	case KEY_LEFT: return K_LEFT;
+	case KEY_RIGHT: return K_RIGHT;
+	case KEY_HOME: return K_HOME;
+	case KEY_END: return K_END;
+	case KEY_PPAGE: return K_PGUP;
+	case KEY_NPAGE: return K_PGDN;
+	case KEY_IC: return K_INSERT;
+	case KEY_DC: return K_DELETE;
+	case KEY_BACKSPACE: return K_BACKSPACE;
+	case KEY_BTAB: return K_BTAB;
+	case KEY_ENTER: return K_ENTER;
+	case KEY_RESIZE: return K_RESIZE;
+	case KEY_MOUSE: return K_MOUSE;
+	case UI_KEY_PASTE_START: return K_PASTE_START;
+	case UI_KEY_PASTE_END: return K_PASTE_END;
+	case UI_KEY_SENTER: return K_SENTER;
+	default: break;
+	}
+	if (code >= KEY_F(1) && code <= KEY_F(24))
+		return K_F0 + (unsigned)(code - KEY_F(0));
+	/* Modified arrows come as extended capabilities named kUP3, kDN5, ... */
+	name = keyname(code);
+	if (name != NULL) {
+		if (strcmp(name, "kUP3") == 0)
+			return K_UP | K_META;
+		if (strcmp(name, "kDN3") == 0)
+			return K_DOWN | K_META;
+		if (strcmp(name, "kHOM5") == 0)
+			return K_HOME;
+		if (strcmp(name, "kEND5") == 0)
+			return K_END;
+	}
+	return 0;
+}
+
+/* Read every key waiting on the terminal into keys; returns how many. */
+static size_t
+ui_read_keys(unsigned *keys, size_t max)
+{
+	size_t n = 0;
+	wint_t ch;
+	int r;
+
+	while (n < max && (r = wget_wch(stdscr, &ch)) != ERR) {
+		if (r == KEY_CODE_YES) {
+			unsigned k = ui_curses_key((int)ch);
+
+			if (k != 0)
+				keys[n++] = k;
+			continue;
+		}
+		if (ch == 127)
+			ch = (wint_t)K_BACKSPACE;
+		keys[n++] = (unsigned)ch;
+	}
+	/* ESC followed at once by another key is that key with Alt held. */
+	{
+		size_t i, j = 0;
+
+		for (i = 0; i < n; i++) {
+			if (keys[i] == K_ESC && i + 1 < n && keys[i + 1] != K_ESC &&
+			    keys[i + 1] != K_PASTE_START && !(keys[i + 1] & K_META)) {
+				keys[j++] = keys[i + 1] | K_META;
+				i++;
+			} else {
+				keys[j++] = keys[i];
+			}
+		}
+		n = j;
+	}
+	return n;
+}
+
+/* UTF-8 encode a codepoint; returns the byte count. */
+static size_t
+ui_utf8(unsigned cp, char out[4])
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Is k a character that can be typed into the draft? */
+static int
+ui_printable(unsigned k)
+{
+	return k >= 0x20 && k != 0x7f && k < 0x110000 && !(k >= 0x80 && k < 0xa0);
+}
+
+/* Suspend natter like a shell job (Ctrl+Z) and redraw when resumed. */
+static void
+ui_suspend(struct app *a)
+{
+	struct sigaction dfl, mine;
+
+	ui_suspend_curses(a);
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGTSTP, &dfl, &mine);
+	kill(getpid(), SIGTSTP);
+	sigaction(SIGTSTP, &mine, NULL);
+	ui_resume_curses(a);
+}
+
+/* Cancel the streaming reply; returns 1 when there was one. */
+static int
+ui_cancel(struct app *a)
+{
+	if (a->stream_id == 0)
+		return 0;
+	worker_cancel(a->w, a->stream_id);
+	ui_note(a, 0, "cancelling: the partial reply is kept");
+	return 1;
+}
+
+/* Copy the selected message, or the next code block of it. */
+static void
+ui_copy_selected(struct app *a, int code)
+{
+	struct session_msg *m;
+	struct tview *v;
+	struct buf b = BUF_INIT;
+
+	if (a->sess == NULL || a->sel_msg < 0 || a->sel_msg >= (long)a->sess->nmsgs) {
+		ui_note(a, 1, "select a message first (Tab to the transcript, then Up/Down)");
+		return;
+	}
+	m = &a->sess->msgs[a->sel_msg];
+	v = &a->views[a->sel_msg];
+	if (!code) {
+		ui_copy(a, "the message", buf_str(&m->content), m->content.len);
+		return;
+	}
+	if (markdown_code_block(buf_str(&m->content), m->content.len, v->code_next, &b) != 0) {
+		v->code_next = 0;
+		if (markdown_code_block(buf_str(&m->content), m->content.len, 0, &b) != 0) {
+			ui_note(a, 1, "this message has no code block");
+			buf_free(&b);
+			return;
+		}
+	}
+	{
+		char what[48];
+
+		snprintf(what, sizeof what, "code block %d", v->code_next + 1);
+		ui_copy(a, what, buf_str(&b), b.len);
+	}
+	v->code_next++;
+	buf_free(&b);
+}
+
+/* Move focus to the next (dir 1) or previous (dir -1) pane. */
+static void
+ui_focus(struct app *a, int dir)
+{
+	int n = a->sess_visible ? 3 : 2;
+	int f = ((int)a->focus + dir + n) % n;
+
+	a->focus = (enum focus)f;
+	if (a->focus == FOCUS_TRANSCRIPT && a->sess && a->sel_msg < 0)
+		a->sel_msg = (long)a->sess->nmsgs - 1;
+	a->dirty |= DIRTY_ALL;
+}
+
+/* Run a global or pane action. */
+static void
+ui_action(struct app *a, enum action act)
+{
+	switch (act) {
+	case ACT_QUIT:
+		a->quit = 1;
+		break;
+	case ACT_INTERRUPT:
+		if (a->overlay != OVERLAY_NONE) {
+			a->overlay = OVERLAY_NONE;
+			a->dirty |= DIRTY_ALL;
+		} else if (!ui_cancel(a)) {
+			int64_t now = ui_now_ms();
+
+			if (now - a->last_interrupt < 2000) {
+				a->quit = 1;
+			} else {
+				a->last_interrupt = now;
+				ui_note(a, 0, "press Ctrl+C again to quit (Ctrl+Q quits at once)");
+			}
+		}
+		break;
+	case ACT_CANCEL:
+	case ACT_CLOSE:
+		if (a->overlay != OVERLAY_NONE) {
+			a->overlay = OVERLAY_NONE;
+			a->dirty |= DIRTY_ALL;
+		} else if (!ui_cancel(a) && a->focus != FOCUS_INPUT) {
+			a->focus = FOCUS_INPUT;
+			a->dirty |= DIRTY_ALL;
+		}
+		break;
+	case ACT_HELP:
+		a->overlay = a->overlay == OVERLAY_HELP ? OVERLAY_NONE : OVERLAY_HELP;
+		a->over_top = 0;
+		a->dirty |= DIRTY_ALL;
+		break;
+	case ACT_REDRAW:
+		clearok(curscr, TRUE);
+		a->dirty |= DIRTY_ALL;
+		break;
+	case ACT_SUSPEND:
+		ui_suspend(a);
+		break;
+	case ACT_FOCUS_NEXT:
+		ui_focus(a, 1);
+		break;
+	case ACT_FOCUS_PREV:
+		ui_focus(a, -1);
+		break;
+	case ACT_FOCUS_INPUT:
+		a->focus = FOCUS_INPUT;
+		a->dirty |= DIRTY_ALL;
+		break;
+	case ACT_TOGGLE_SESSIONS:
+		a->show_sessions = !a->show_sessions;
+		a->dirty |= DIRTY_LAYOUT;
+		break;
+	case ACT_SESSIONS_WIDER:
+	case ACT_SESSIONS_NARROWER:
+		a->sess_w += act == ACT_SESSIONS_WIDER ? 4 : -4;
+		if (a->sess_w < 14)
+			a->sess_w = 14;
+		if (a->sess_w > a->cols / 2)
+			a->sess_w = a->cols / 2;
+		a->dirty |= DIRTY_LAYOUT;
+		break;
+	case ACT_NEW_SESSION:
+		ui_new_session(a);
+		a->focus = FOCUS_INPUT;
+		break;
+	case ACT_PAGE_UP:
+		pane_transcript_scroll(a, -(a->trans_h > 2 ? a->trans_h - 2 : 1));
+		break;
+	case ACT_PAGE_DOWN:
+		pane_transcript_scroll(a, a->trans_h > 2 ? a->trans_h - 2 : 1);
+		break;
+	case ACT_SCROLL_UP:
+		pane_transcript_scroll(a, -1);
+		break;
+	case ACT_SCROLL_DOWN:
+		pane_transcript_scroll(a, 1);
+		break;
+	case ACT_SCROLL_TOP:
+		pane_transcript_top(a);
+		break;
+	case ACT_SCROLL_BOTTOM:
+		pane_transcript_bottom(a);
+		break;
+	case ACT_REASONING_ALL: {
+		size_t i;
+
+		a->reasoning_all_open = !a->reasoning_all_open;
+		for (i = 0; i < a->nviews; i++)
+			if (a->views[i].reason_open != a->reasoning_all_open)
+				pane_transcript_toggle_reasoning(a, (long)i);
+		break;
+	}
+	case ACT_REASONING_ONE:
+		pane_transcript_toggle_reasoning(a, a->sel_msg);
+		break;
+	case ACT_REGENERATE:
+		ui_regenerate(a);
+		break;
+	case ACT_MOUSE:
+		ui_mouse(a, !a->mouse);
+		ui_note(a, 0, a->mouse ? "mouse wheel scrolls (F5: off, to select text natively)" :
+		    "mouse off: the terminal's own selection works");
+		break;
+	case ACT_SEND: {
+		char *text = xstrdup(buf_str(&a->in.text));
+
+		if (text[0] != '/' && a->stream_id) {
+			ui_note(a, 1, "a reply is still streaming: Esc cancels it");
+			free(text);
+			break;
+		}
+		pane_input_set(&a->in, "");
+		a->dirty |= DIRTY_INPUT;
+		ui_send(a, text);
+		free(text);
+		break;
+	}
+	case ACT_EDITOR: {
+		char *out = NULL, *err = NULL;
+
+		if (editor_run(a, buf_str(&a->in.text), &out, &err) != 0) {
+			ui_note(a, 1, "%s", err);
+			free(err);
+		} else {
+			pane_input_set(&a->in, out);
+			free(out);
+		}
+		a->dirty |= DIRTY_ALL;
+		break;
+	}
+	case ACT_COMPLETE:
+		if (!slash_complete(a))
+			ui_focus(a, 1);
+		break;
+	case ACT_SEL_PREV:
+	case ACT_SEL_NEXT:
+		if (a->overlay == OVERLAY_HELP) {
+			a->over_top += act == ACT_SEL_PREV ? -1 : 1;
+			a->dirty |= DIRTY_OVERLAY;
+		} else if (a->overlay == OVERLAY_PICKER) {
+			a->picker.sel += act == ACT_SEL_PREV ? -1 : 1;
+			if (a->picker.sel < 0)
+				a->picker.sel = 0;
+			if (a->picker.sel >= (int)a->picker.n)
+				a->picker.sel = (int)a->picker.n - 1;
+			a->dirty |= DIRTY_OVERLAY;
+		} else if (a->focus == FOCUS_SESSIONS) {
+			pane_sessions_select(a, act == ACT_SEL_PREV ? -1 : 1);
+		} else {
+			pane_transcript_select(a, act == ACT_SEL_PREV ? -1 : 1);
+		}
+		break;
+	case ACT_OPEN:
+		if (a->overlay == OVERLAY_PICKER) {
+			if (a->picker.sel >= 0 && (size_t)a->picker.sel < a->picker.n)
+				ui_set_model(a, a->picker.items[a->picker.sel]);
+			a->overlay = OVERLAY_NONE;
+			a->dirty |= DIRTY_ALL;
+		} else if (a->focus == FOCUS_SESSIONS && a->sel_row < (int)a->nrows) {
+			ui_open_session(a, a->rows[a->sel_row].id);
+		}
+		break;
+	case ACT_DELETE_SESSION:
+		if (a->st && a->sel_row < (int)a->nrows) {
+			int64_t id = a->rows[a->sel_row].id;
+
+			if (a->sess && a->sess->id == id) {
+				ui_note(a, 1, "this session is open: switch to another before deleting it");
+				break;
+			}
+			store_session_delete(a->st, id);
+			ui_reload_sessions(a);
+			ui_note(a, 0, "session deleted");
+		}
+		break;
+	case ACT_COPY:
+	case ACT_COPY_CODE:
+		ui_copy_selected(a, act == ACT_COPY_CODE);
+		break;
+	case ACT_EDIT_RESEND:
+		if (a->sess && a->sel_msg >= 0 && a->sel_msg < (long)a->sess->nmsgs &&
+		    a->sess->msgs[a->sel_msg].role == ROLE_USER) {
+			if (a->stream_id) {
+				ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+				break;
+			}
+			a->edit_from = a->sess->msgs[a->sel_msg].id;
+			pane_input_set(&a->in, buf_str(&a->sess->msgs[a->sel_msg].content));
+			a->focus = FOCUS_INPUT;
+			ui_note(a, 0, "editing: Enter resends and replaces the replies after it");
+			a->dirty |= DIRTY_ALL;
+		} else {
+			ui_note(a, 1, "select one of your messages to edit it");
+		}
+		break;
+	default:
+		if (a->focus == FOCUS_INPUT)
+			pane_input_action(a, act);
+		break;
+	}
+}
+
+/* Handle one key; more tells whether other keys arrived in the same read (a paste burst). */
+static void
+ui_key(struct app *a, unsigned k, int more_printable)
+{
+	enum keyctx ctx;
+	enum action act;
+	char u[4];
+
+	if (k == K_RESIZE) {
+		a->dirty |= DIRTY_LAYOUT;
+		return;
+	}
+	if (k == K_PASTE_START) {
+		a->in.pasting = 1;
+		if (a->focus != FOCUS_INPUT) {
+			a->focus = FOCUS_INPUT;
+			a->dirty |= DIRTY_ALL;
+		}
+		return;
+	}
+	if (k == K_PASTE_END) {
+		a->in.pasting = 0;
+		return;
+	}
+	if (a->in.pasting) {
+		/* A pasted block is text, never commands: Enter is a newline. */
+		if (k == K_ENTER || k == '\n')
+			pane_input_insert(&a->in, "\n", 1);
+		else if (k == K_TAB)
+			pane_input_insert(&a->in, "\t", 1);
+		else if (ui_printable(k))
+			pane_input_insert(&a->in, u, ui_utf8(k, u));
+		a->dirty |= DIRTY_INPUT;
+		return;
+	}
+	if (k == K_MOUSE) {
+		MEVENT me;
+
+		if (getmouse(&me) == OK) {
+			if (me.bstate & BUTTON4_PRESSED)
+				pane_transcript_scroll(a, -3);
+			else if (me.bstate & BUTTON5_PRESSED)
+				pane_transcript_scroll(a, 3);
+		}
+		return;
+	}
+	ctx = a->overlay != OVERLAY_NONE ? KCTX_OVERLAY : a->focus == FOCUS_INPUT ? KCTX_INPUT :
+	    a->focus == FOCUS_TRANSCRIPT ? KCTX_TRANSCRIPT : KCTX_SESSIONS;
+	act = keys_lookup(ctx, k);
+	if (a->overlay != OVERLAY_NONE) {
+		if (act == ACT_NONE) {
+			if (k == K_PGUP || k == K_PGDN) {
+				a->over_top += k == K_PGUP ? -10 : 10;
+				a->picker.sel += k == K_PGUP ? -10 : 10;
+				if (a->picker.sel < 0)
+					a->picker.sel = 0;
+				if (a->picker.sel >= (int)a->picker.n)
+					a->picker.sel = (int)a->picker.n - 1;
+				a->dirty |= DIRTY_OVERLAY;
+			} else if (k == 3 || k == 17) {
+				ui_action(a, keys_lookup(KCTX_GLOBAL, k));
+			}
+			return;
+		}
+		ui_action(a, act);
+		return;
+	}
+	/* Paste-burst fallback for terminals without bracketed paste: an Enter followed in
+	 * the same read by more text was pasted, not typed. */
+	if (act == ACT_SEND && more_printable) {
+		pane_input_insert(&a->in, "\n", 1);
+		a->dirty |= DIRTY_INPUT;
+		return;
+	}
+	if (act != ACT_NONE) {
+		ui_action(a, act);
+		return;
+	}
+	if (ui_printable(k)) {
+		if (a->focus != FOCUS_INPUT) {
+			a->focus = FOCUS_INPUT;
+			a->dirty |= DIRTY_ALL;
+		}
+		pane_input_insert(&a->in, u, ui_utf8(k, u));
+		a->dirty |= DIRTY_INPUT;
+	}
+}
+
+/* Handle a signal that arrived through the self-pipe. */
+static void
+ui_signal(struct app *a, int sig)
+{
+	switch (sig) {
+	case SIGTSTP:
+		ui_suspend(a);
+		break;
+	case SIGCONT:
+		clearok(curscr, TRUE);
+		a->dirty |= DIRTY_ALL;
+		break;
+	default:
+		a->quit = 1;
+		break;
+	}
+}
+
+/* How long poll may sleep: forever unless a frame, a flush or a note is due. */
+static int
+ui_timeout(struct app *a)
+{
+	int64_t now = ui_now_ms(), t = -1;
+
+	if (a->dirty) {
+		t = a->last_draw + UI_FRAME_MS - now;
+		if (t < 0)
+			t = 0;
+	}
+	if (a->sess != NULL && a->sess->dirty) {
+		int64_t f = a->sess->flush_ms > 0 ? a->sess->flush_ms : SESSION_FLUSH_MS;
+
+		if (t < 0 || f < t)
+			t = f;
+	}
+	if (a->note != NULL && a->note_until > 0) {
+		int64_t d = a->note_until - now;
+
+		if (d <= 0) {
+			free(a->note);
+			a->note = NULL;
+			a->dirty |= DIRTY_STATUS;
+			t = 0;
+		} else if (t < 0 || d < t) {
+			t = d;
+		}
+	}
+	if (a->stream_id != 0 && (t < 0 || t > 500))
+		t = 500; /* the status line's elapsed time while waiting for a first token */
+	return t > 0x7fffffff ? 0x7fffffff : (int)t;
+}
+
+/* Read the config file's theme and mouse lines (until the config module supplies them). */
+static void
+ui_config_scalars(const char *path, char **theme, int *mouse)
+{
+	FILE *f;
+	char line[512];
+
+	if (path == NULL || (f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *v, *e;
+
+		if (strncmp(line, "theme:", 6) == 0 || strncmp(line, "mouse:", 6) == 0) {
+			v = line + 6;
+			while (*v == ' ' || *v == '\t' || *v == '"' || *v == '\'')
+				v++;
+			e = v + strcspn(v, " \t\r\n\"'#");
+			*e = '\0';
+			if (line[0] == 't' && *v) {
+				free(*theme);
+				*theme = xstrdup(v);
+			} else if (line[0] == 'm') {
+				*mouse = strcmp(v, "true") == 0 || strcmp(v, "on") == 0 ||
+				    strcmp(v, "yes") == 0;
+			}
+		}
+	}
+	fclose(f);
+}
+
+/* The config file: -c FILE, $NATTER_CONFIG, or the XDG location. */
+static char *
+ui_config_path(const char *opt)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME"), *env;
+
+	if (opt != NULL)
+		return xstrdup(opt);
+	if ((env = getenv("NATTER_CONFIG")) != NULL && *env)
+		return xstrdup(env);
+	if (xdg != NULL && *xdg)
+		return xasprintf("%s/natter/natter.yaml", xdg);
+	if (home != NULL)
+		return xasprintf("%s/.config/natter/natter.yaml", home);
+	return NULL;
+}
+
+/* Apply the config's key bindings to the table. */
+int
+ui_apply_bindings(const struct config *c, char **err)
+{
+	struct keys_entry *e = xcalloc(c->nbindings ? c->nbindings : 1, sizeof *e);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->nbindings; i++) {
+		e[i].context = c->bindings[i].context;
+		e[i].key = c->bindings[i].key;
+		e[i].action = c->bindings[i].action;
+		e[i].file = c->bindings[i].file;
+		e[i].line = c->bindings[i].line;
+		e[i].col = c->bindings[i].col;
+	}
+	rc = keys_apply(e, c->nbindings, err);
+	free(e);
+	return rc;
+}
+
+/* Print the interface's usage. */
+static void
+ui_usage(FILE *f)
+{
+	fputs("usage: natter [-m PROVIDER/MODEL] [-p PROVIDER] [-c FILE] [--theme NAME]\n", f);
+}
+
+/* Run the interface until the user quits. */
+int
+ui_main(int argc, char **argv)
+{
+	struct app app, *a = &app;
+	const char *opt_model = NULL, *opt_prov = NULL, *opt_conf = NULL, *nc;
+	char *conf, *theme_name = NULL, *err = NULL;
+	struct pollfd pfd[3];
+	unsigned *keys;
+	int i, mouse = 0;
+
+	for (i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-m") == 0 || strcmp(argv[i], "--model") == 0) && i + 1 < argc)
+			opt_model = argv[++i];
+		else if ((strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--provider") == 0) &&
+		    i + 1 < argc)
+			opt_prov = argv[++i];
+		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			opt_conf = argv[++i];
+		else if (strcmp(argv[i], "--theme") == 0 && i + 1 < argc)
+			theme_name = xstrdup(argv[++i]);
+		else {
+			ui_usage(stderr);
+			free(theme_name);
+			return EXIT_USAGE;
+		}
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fputs("natter: the interface needs a terminal; for pipes use natter ask\n", stderr);
+		free(theme_name);
+		return EXIT_USAGE;
+	}
+	memset(a, 0, sizeof *a);
+	setlocale(LC_ALL, "");
+	/* Wide characters need a UTF-8 locale; fall back to C.UTF-8 when the user has none. */
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	keys_init();
+	if (opt_conf != NULL)
+		setenv("NATTER_CONFIG", opt_conf, 1);
+	{
+		struct config_errors errs = { NULL, 0 };
+		size_t k;
+
+		a->cfg = config_load(NULL, 0, &errs);
+		if (errs.n > 0) {
+			for (k = 0; k < errs.n; k++)
+				fprintf(stderr, "natter: %s\n", errs.v[k]);
+			config_errors_free(&errs);
+			config_free(a->cfg);
+			free(theme_name);
+			keys_free();
+			return EXIT_CONFIG;
+		}
+		config_errors_free(&errs);
+		if (ui_apply_bindings(a->cfg, &err) != 0) {
+			fprintf(stderr, "natter: %s\n", err);
+			free(err);
+			config_free(a->cfg);
+			free(theme_name);
+			keys_free();
+			return EXIT_CONFIG;
+		}
+	}
+	conf = ui_config_path(opt_conf);
+	if (theme_name == NULL && getenv("NATTER_THEME") != NULL)
+		theme_name = xstrdup(getenv("NATTER_THEME"));
+	if (theme_name == NULL && a->cfg->theme != NULL)
+		theme_name = xstrdup(a->cfg->theme);
+	{
+		char *ignored = NULL;
+
+		ui_config_scalars(conf, &ignored, &mouse);
+		free(ignored);
+	}
+	free(conf);
+	if (theme_load(&a->theme, theme_name, &err) != 0) {
+		fprintf(stderr, "natter: %s\n", err);
+		free(err);
+		free(theme_name);
+		config_free(a->cfg);
+		keys_free();
+		return EXIT_CONFIG;
+	}
+	nc = getenv("NO_COLOR");
+	a->use_color = !(nc != NULL && *nc);
+	if (!a->use_color || (theme_name && strcmp(theme_name, "mono") == 0))
+		theme_mono(&a->theme);
+	free(theme_name);
+
+	/* Providers and the model; the network and the store come after the first frame. */
+	a->provs = a->cfg->providers;
+	a->nprovs = a->cfg->nproviders;
+	a->prov = ui_provider(a, "simulated");
+	a->model = xstrdup("simulated");
+	if (a->cfg->default_model != NULL && *a->cfg->default_model) {
+		struct model *m = config_model(a->cfg, a->cfg->default_model);
+
+		if (m != NULL && m->provider != NULL) {
+			a->prov = m->provider;
+			free(a->model);
+			a->model = xstrdup(m->id);
+		}
+	}
+	if (a->prov == NULL && a->nprovs > 0)
+		a->prov = a->provs[0];
+	if (opt_prov == NULL && (opt_prov = getenv("NATTER_PROVIDER")) != NULL && !*opt_prov)
+		opt_prov = NULL;
+	if (opt_model == NULL && (opt_model = getenv("NATTER_MODEL")) != NULL && !*opt_model)
+		opt_model = NULL;
+	if (opt_prov != NULL) {
+		struct provider *p = ui_provider(a, opt_prov);
+
+		if (p == NULL) {
+			fprintf(stderr, "natter: unknown provider '%s'\n", opt_prov);
+			config_free(a->cfg);
+			free(a->model);
+			keys_free();
+			return EXIT_USAGE;
+		}
+		a->prov = p;
+	}
+	if (opt_model != NULL) {
+		const char *slash = strchr(opt_model, '/');
+		struct provider *p = NULL;
+
+		if (slash != NULL && opt_prov == NULL) {
+			char *name = xstrndup(opt_model, (size_t)(slash - opt_model));
+
+			p = ui_provider(a, name);
+			free(name);
+		}
+		if (p != NULL) {
+			a->prov = p;
+			opt_model = slash + 1;
+		}
+		free(a->model);
+		a->model = xstrdup(opt_model);
+	}
+
+	a->follow = 1;
+	a->sel_msg = -1;
+	a->show_sessions = 1;
+	a->sess_w = 28;
+	a->last_ttft_ms = -1;
+	pane_input_init(&a->in);
+
+	if (pipe(ui_sigpipe) != 0) {
+		perror("natter: pipe");
+		return EXIT_USAGE;
+	}
+	fcntl(ui_sigpipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(ui_sigpipe[1], F_SETFL, O_NONBLOCK);
+	fcntl(ui_sigpipe[0], F_SETFD, FD_CLOEXEC);
+	fcntl(ui_sigpipe[1], F_SETFD, FD_CLOEXEC);
+	if (tcgetattr(STDIN_FILENO, &ui_saved_tio) == 0)
+		ui_tio_saved = 1;
+	log_set_fatal_hook(ui_restore_terminal);
+	ui_signals();
+
+	set_escdelay(25);
+	initscr();
+	ui_curses_on = 1;
+	raw();
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	define_key("\033[200~", UI_KEY_PASTE_START);
+	define_key("\033[201~", UI_KEY_PASTE_END);
+	define_key("\033[13;2u", UI_KEY_SENTER);
+	define_key("\033[27;2;13~", UI_KEY_SENTER);
+	theme_apply(&a->theme, a->use_color);
+	ui_mouse(a, mouse);
+	ui_raw_write("\033[?2004h");
+	ui_layout(a);
+	ui_draw(a);
+	log_debug("ui: first frame");
+
+	/* First frame is up: now the slower parts. */
+	a->st = store_open(NULL, &a->store_err);
+	if (a->st == NULL)
+		ui_note(a, 1, "sessions will not be saved: %s", a->store_err);
+	worker_global_init();
+	a->w = worker_start();
+	a->sess = session_new(a->st, a->prov->name, a->model);
+	ui_reload_sessions(a);
+	pane_transcript_reset(a);
+	a->dirty |= DIRTY_ALL;
+
+	keys = xmalloc(UI_MAXKEYS * sizeof *keys);
+	pfd[0].fd = STDIN_FILENO;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = worker_fd(a->w);
+	pfd[1].events = POLLIN;
+	pfd[2].fd = ui_sigpipe[0];
+	pfd[2].events = POLLIN;
+	while (!a->quit) {
+		int64_t now = ui_now_ms();
+		int timeout, rc;
+
+		if (a->dirty && (a->stream_id == 0 || now - a->last_draw >= UI_FRAME_MS))
+			ui_draw(a);
+		timeout = ui_timeout(a);
+		rc = poll(pfd, 3, timeout);
+		if (rc < 0 && errno != EINTR)
+			break;
+		if (rc < 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			size_t n = ui_read_keys(keys, UI_MAXKEYS), k;
+			int64_t tk = ui_now_us();
+
+			for (k = 0; k < n && !a->quit; k++) {
+				int more = 0;
+
+				if (k + 1 < n && ui_printable(keys[k + 1]))
+					more = 1;
+				ui_key(a, keys[k], more);
+			}
+			if ((pfd[0].revents & (POLLHUP | POLLERR)) && n == 0)
+				a->quit = 1;
+			if (n > 0) {
+				if (a->dirty)
+					ui_draw(a);
+				log_debug("ui: %zu keys handled and drawn in %ld us", n,
+				    (long)(ui_now_us() - tk));
+			}
+		}
+		if (rc > 0 && (pfd[1].revents & POLLIN)) {
+			struct wevent *ev;
+
+			while ((ev = worker_next(a->w)) != NULL) {
+				ui_event(a, ev);
+				wevent_free(ev);
+			}
+		}
+		if (rc > 0 && (pfd[2].revents & POLLIN)) {
+			unsigned char sig[16];
+			ssize_t got = read(ui_sigpipe[0], sig, sizeof sig);
+
+			for (i = 0; i < (int)got; i++)
+				ui_signal(a, sig[i]);
+		}
+		if (a->sess != NULL && a->sess->reply >= 0)
+			session_reply_flush(a->sess);
+	}
+
+	/* Leave cleanly: a streaming reply is kept as cancelled. */
+	if (a->stream_id != 0 && a->sess != NULL && a->sess->reply >= 0)
+		session_reply_end(a->sess, MSG_CANCELLED, NULL, -1, NULL, NULL);
+	ui_restore_terminal();
+	worker_stop(a->w);
+	free(keys);
+	pane_transcript_free(a);
+	overlay_picker_free(a);
+	if (a->sess)
+		session_free(a->sess);
+	if (a->rows)
+		store_sessions_free(a->rows, a->nrows);
+	if (a->st)
+		store_close(a->st);
+	free(a->store_err);
+	config_free(a->cfg);
+	free(a->model);
+	free(a->note);
+	buf_free(&a->scratch);
+	pane_input_free(&a->in);
+	keys_free();
+	close(ui_sigpipe[0]);
+	close(ui_sigpipe[1]);
+	log_set_fatal_hook(NULL);
+	return EXIT_OK;
+}

@@ -1,0 +1,175 @@
+/*
+ * Width measurement and word wrapping by grapheme cluster. Widths are the sum of the
+ * per-codepoint widths from utf8proc, which is what ncursesw itself uses to place cells
+ * (zero-width marks attach to the previous cell), so what we measure is what curses draws.
+ * Invalid UTF-8 counts as one column per byte; the sanitizer replaces it before drawing.
+ */
+#include <utf8proc.h>
+
+#include "wrap.h"
+
+/* Decode one codepoint at s; returns its byte length (1 for an invalid byte, cp = -1). */
+static size_t
+wrap_decode(const char *s, size_t n, utf8proc_int32_t *cp)
+{
+	utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s,
+	    (utf8proc_ssize_t)(n > 4 ? 4 : n), cp);
+
+	if (k <= 0) {
+		*cp = -1;
+		return 1;
+	}
+	return (size_t)k;
+}
+
+/* Columns taken by one codepoint; invalid bytes and controls are given one column. */
+static int
+wrap_cpwidth(utf8proc_int32_t cp)
+{
+	if (cp < 0)
+		return 1;
+	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+		return 1;
+	return utf8proc_charwidth(cp);
+}
+
+/* Measure the grapheme cluster at s and return its length in bytes. */
+size_t
+wrap_cluster(const char *s, size_t n, int *width)
+{
+	utf8proc_int32_t prev, cp;
+	utf8proc_int32_t state = 0;
+	size_t pos, k;
+	int w;
+
+	if (n == 0) {
+		*width = 0;
+		return 0;
+	}
+	pos = wrap_decode(s, n, &prev);
+	w = wrap_cpwidth(prev);
+	if (prev < 0) {
+		*width = w;
+		return pos;
+	}
+	while (pos < n) {
+		k = wrap_decode(s + pos, n - pos, &cp);
+		if (cp < 0 || utf8proc_grapheme_break_stateful(prev, cp, &state))
+			break;
+		w += wrap_cpwidth(cp);
+		prev = cp;
+		pos += k;
+	}
+	*width = w;
+	return pos;
+}
+
+/* Sum the widths of every cluster in s. */
+int
+wrap_width(const char *s, size_t n)
+{
+	size_t pos = 0;
+	int total = 0, w;
+
+	while (pos < n) {
+		pos += wrap_cluster(s + pos, n - pos, &w);
+		total += w;
+	}
+	return total;
+}
+
+/* Find where the first line of s ends when it must fit in width columns. */
+size_t
+wrap_line(const char *s, size_t n, int width, size_t *next, int *used)
+{
+	size_t pos = 0, k, brk_end = 0, brk_next = 0;
+	int w = 0, cw, brk_w = 0, have_brk = 0;
+
+	if (width < 1)
+		width = 1;
+	while (pos < n) {
+		if (s[pos] == '\n') {
+			*next = pos + 1;
+			*used = w;
+			return pos;
+		}
+		k = wrap_cluster(s + pos, n - pos, &cw);
+		if (s[pos] == ' ') {
+			if (!have_brk || brk_next != pos) {
+				brk_end = pos;
+				brk_w = w;
+			}
+			if (w + cw > width) {
+				/* Overflow inside a run of spaces: end the line before the run. */
+				while (pos < n && s[pos] == ' ')
+					pos++;
+				*next = pos;
+				*used = brk_w;
+				return brk_end;
+			}
+			w += cw;
+			pos += k;
+			brk_next = pos;
+			have_brk = 1;
+			continue;
+		}
+		if (w + cw > width) {
+			if (have_brk && brk_end > 0) {
+				*next = brk_next;
+				*used = brk_w;
+				return brk_end;
+			}
+			if (pos == 0) {
+				/* A cluster wider than the line: take it whole rather than loop. */
+				*next = k;
+				*used = cw;
+				return k;
+			}
+			*next = pos;
+			*used = w;
+			return pos;
+		}
+		w += cw;
+		pos += k;
+	}
+	*next = n;
+	*used = w;
+	return n;
+}
+
+/* Translate a display column into a byte offset on a cluster boundary. */
+size_t
+wrap_col_to_off(const char *s, size_t n, int col)
+{
+	size_t pos = 0, k;
+	int w = 0, cw;
+
+	while (pos < n) {
+		k = wrap_cluster(s + pos, n - pos, &cw);
+		if (w + cw > col)
+			break;
+		w += cw;
+		pos += k;
+	}
+	return pos;
+}
+
+/* Step back one cluster from off. */
+size_t
+wrap_prev_cluster(const char *s, size_t off)
+{
+	size_t pos = 0, last = 0;
+	size_t start = off > 64 ? off - 64 : 0;
+	int w;
+
+	/* Clusters are short; resynchronise on a character start a little before off. */
+	while (start > 0 && ((unsigned char)s[start] & 0xc0) == 0x80)
+		start--;
+	pos = start;
+	last = start;
+	while (pos < off) {
+		last = pos;
+		pos += wrap_cluster(s + pos, off - pos, &w);
+	}
+	return last;
+}
