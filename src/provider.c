@@ -96,3 +96,26 @@ provider_add_header(struct provider *p, const char *line)
 	p->headers = xrealloc(p->headers, (p->nheaders + 1) * sizeof *p->headers);
 	p->headers[p->nheaders++] = xstrdup(line);
 }
+
+/* Find a provider by name in list, or NULL. */
+struct provider *
+provider_find(struct provider **list, size_t n, const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i]->name, name) == 0)
+			return list[i];
+	return NULL;
+}
+
+/* True when the provider can be used: a local server, or one with a key. */
+int
+provider_usable(const struct provider *p)
+{
+	if (p == NULL)
+		return 0;
+	return p->local || (p->key != NULL && p->key[0] != '\0');
+}

@@ -38,4 +38,9 @@ struct provider *provider_dup(const struct provider *p);
 void provider_free(struct provider *p);
 void provider_add_header(struct provider *p, const char *line);
 
+/* Find a provider by name in list, or NULL. */
+struct provider *provider_find(struct provider **list, size_t n, const char *name);
+/* True when the provider can be used: it has a key, or needs none. */
+int provider_usable(const struct provider *p);
+
 #endif
