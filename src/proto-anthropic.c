@@ -199,22 +199,6 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 	cJSON_Delete(root);
 }
 
-/* Complete only when message_stop arrived. */
-static void
-anthropic_on_eof(struct stream *s)
-{
-	s->complete = s->terminated && s->error == NULL;
-}
-
-/* Fill e from {"type":"error","error":{type,message},"request_id"}. */
-static void
-anthropic_parse_error(const char *body, size_t len, const struct http_headers *h,
-    struct apierr *e)
-{
-	(void)h;
-	proto_error_body(body, len, e);
-}
-
 /* Build GET {base}/models, one page of up to 1000 models after the page's last id. */
 static void
 anthropic_build_models(const struct provider *p, const char *page, struct http_req *out)
@@ -273,8 +257,8 @@ const struct proto proto_anthropic = {
 	.framing = FRAMING_SSE,
 	.build_chat = anthropic_build_chat,
 	.on_event = anthropic_on_event,
-	.on_eof = anthropic_on_eof,
-	.parse_error = anthropic_parse_error,
+	.on_eof = proto_eof_terminated,
+	.parse_error = proto_parse_error,
 	.build_models = anthropic_build_models,
 	.parse_models = anthropic_parse_models,
 };

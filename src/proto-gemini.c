@@ -248,15 +248,6 @@ gemini_on_eof(struct stream *s)
 	s->complete = s->terminated && s->error == NULL && !s->eof_partial;
 }
 
-/* Fill e from {"error":{code,message,status,details}}, possibly array-wrapped. */
-static void
-gemini_parse_error(const char *body, size_t len, const struct http_headers *h,
-    struct apierr *e)
-{
-	(void)h;
-	proto_error_body(body, len, e);
-}
-
 /* Build GET {base}/models with a page size and the page token. */
 static void
 gemini_build_models(const struct provider *p, const char *page, struct http_req *out)
@@ -331,7 +322,7 @@ const struct proto proto_gemini = {
 	.build_chat = gemini_build_chat,
 	.on_event = gemini_on_event,
 	.on_eof = gemini_on_eof,
-	.parse_error = gemini_parse_error,
+	.parse_error = proto_parse_error,
 	.build_models = gemini_build_models,
 	.parse_models = gemini_parse_models,
 };

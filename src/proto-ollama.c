@@ -153,22 +153,6 @@ ollama_on_event(struct stream *s, const char *event, const char *data, size_t le
 	cJSON_Delete(root);
 }
 
-/* Complete only when a done:true line arrived. */
-static void
-ollama_on_eof(struct stream *s)
-{
-	s->complete = s->terminated && s->error == NULL;
-}
-
-/* Fill e from {"error":"…"} (or any other known shape). */
-static void
-ollama_parse_error(const char *body, size_t len, const struct http_headers *h,
-    struct apierr *e)
-{
-	(void)h;
-	proto_error_body(body, len, e);
-}
-
 /* Build GET {base}/api/tags; it is not paginated. */
 static void
 ollama_build_models(const struct provider *p, const char *page, struct http_req *out)
@@ -213,8 +197,8 @@ const struct proto proto_ollama = {
 	.framing = FRAMING_NDJSON,
 	.build_chat = ollama_build_chat,
 	.on_event = ollama_on_event,
-	.on_eof = ollama_on_eof,
-	.parse_error = ollama_parse_error,
+	.on_eof = proto_eof_terminated,
+	.parse_error = proto_parse_error,
 	.build_models = ollama_build_models,
 	.parse_models = ollama_parse_models,
 };

@@ -467,15 +467,6 @@ openai_on_eof(struct stream *s)
 	s->complete = s->terminated && s->error == NULL;
 }
 
-/* Fill e from an OpenAI-style error body ({"error":{message,type,param,code}}). */
-static void
-openai_parse_error(const char *body, size_t len, const struct http_headers *h,
-    struct apierr *e)
-{
-	(void)h;
-	proto_error_body(body, len, e);
-}
-
 /* Build GET {base}/models; the OpenAI list is not paginated. */
 static void
 openai_build_models(const struct provider *p, const char *page, struct http_req *out)
@@ -528,7 +519,7 @@ const struct proto proto_openai = {
 	.build_chat = openai_build_chat,
 	.on_event = openai_on_event,
 	.on_eof = openai_on_eof,
-	.parse_error = openai_parse_error,
+	.parse_error = proto_parse_error,
 	.build_models = openai_build_models,
 	.parse_models = openai_parse_models,
 };

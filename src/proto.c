@@ -372,3 +372,18 @@ proto_url_escape(const char *s)
 	}
 	return buf_detach(&b);
 }
+
+/* Complete only when the protocol's terminator arrived and no error came with it. */
+void
+proto_eof_terminated(struct stream *s)
+{
+	s->complete = s->terminated && s->error == NULL;
+}
+
+/* Fill e from any known error-body shape; the headers were already read by the stream. */
+void
+proto_parse_error(const char *body, size_t len, const struct http_headers *h, struct apierr *e)
+{
+	(void)h;
+	proto_error_body(body, len, e);
+}

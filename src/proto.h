@@ -93,4 +93,10 @@ void model_list_add(struct model_list *l, const char *id, const char *display_na
 /* Percent-encode s for a URL query value. Caller frees. */
 char *proto_url_escape(const char *s);
 
+/* Shared table entries: complete when the terminator came and nothing failed; and the one
+ * tolerant error-body parser that knows every provider's shape. */
+void proto_eof_terminated(struct stream *s);
+void proto_parse_error(const char *body, size_t len, const struct http_headers *h,
+    struct apierr *e);
+
 #endif
