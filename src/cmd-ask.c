@@ -611,18 +611,25 @@ ask_fallback(struct ask_ctx *a, const struct apierr *why)
 	return NULL;
 }
 
+/* Close a dimmed reasoning block on stderr, ending its line. */
+static void
+ask_end_reasoning(struct ask_out *out)
+{
+	if (!out->in_reasoning)
+		return;
+	if (out->err_tty)
+		ask_write(2, "\033[0m", 4);
+	if (out->last_err != '\n')
+		ask_write(2, "\n", 1);
+	out->in_reasoning = 0;
+}
+
 /* Write reply text to stdout, sanitised for a terminal unless --raw. */
 static void
 ask_put_text(struct ask_out *out, const char *p, size_t n)
 {
-	if (out->in_reasoning) {
-		/* Close the dimmed reasoning block before the answer starts. */
-		if (out->err_tty)
-			ask_write(2, "\033[0m", 4);
-		if (out->last_err != '\n')
-			ask_write(2, "\n", 1);
-		out->in_reasoning = 0;
-	}
+	/* The answer starts: close the reasoning block first. */
+	ask_end_reasoning(out);
 	if (out->sanitize) {
 		buf_reset(&out->scratch);
 		text_filter_feed(&out->text_f, p, n, &out->scratch);
@@ -658,13 +665,7 @@ ask_put_reasoning(struct ask_out *out, const char *p, size_t n)
 static void
 ask_finish_output(struct ask_out *out)
 {
-	if (out->in_reasoning) {
-		if (out->err_tty)
-			ask_write(2, "\033[0m", 4);
-		if (out->last_err != '\n')
-			ask_write(2, "\n", 1);
-		out->in_reasoning = 0;
-	}
+	ask_end_reasoning(out);
 	if (out->sanitize) {
 		buf_reset(&out->scratch);
 		text_filter_finish(&out->text_f, &out->scratch);
