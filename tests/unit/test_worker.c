@@ -1,5 +1,6 @@
 /* Unit tests for the worker thread, driven by the offline simulated provider (and a closed
- * port for the transport path): token counts, concurrency, cancel, stop, coalescing, the fd. */
+ * port for the transport path): token counts, concurrency, cancel, stop, coalescing, the fd;
+ * and eight concurrent HTTP streams in all four protocols against the fake server. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,9 @@
 #include <cmocka.h>
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -514,6 +518,88 @@ test_models(void **state)
 }
 
 /* Run the worker tests. */
+/* Start the fake server ($FAKESERVER) on an ephemeral port; returns its pid, *port set. */
+static pid_t
+fake_start(int *port)
+{
+	const char *bin = getenv("FAKESERVER");
+	int fds[2];
+	pid_t pid;
+	char line[64];
+	FILE *f;
+
+	*port = 0;
+	if (bin == NULL || pipe(fds) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		execl(bin, bin, "--max-seconds", "120", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	f = fdopen(fds[0], "r");
+	if (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		sscanf(line, "PORT %d", port);
+	if (f != NULL)
+		fclose(f);
+	return pid;
+}
+
+/* Eight HTTP streams at once, two per protocol, through one worker: each gets exactly its
+ * own reply from the fake server, complete, with no event after its DONE. */
+static void
+test_http_concurrent(void **state)
+{
+	static const char *protos[4] = { "openai", "anthropic", "gemini", "ollama" };
+	static const char *paths[4] = { "/v1", "/v1", "/v1beta", "" };
+	struct provider *p[4];
+	struct worker *w;
+	struct got g[MAXS];
+	char prompt[64], base[128];
+	int i, k, port;
+	pid_t pid;
+
+	(void)state;
+	pid = fake_start(&port);
+	assert_true(pid > 0);
+	assert_true(port > 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(base, sizeof(base), "http://127.0.0.1:%d%s", port, paths[i]);
+		p[i] = provider_new(protos[i], protos[i], base);
+		p[i]->key = xstrdup("sk-test-not-real");
+	}
+	w = worker_start();
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < MAXS; i++) {
+		struct request *r = request_new(p[i % 4], "fake-model");
+
+		snprintf(prompt, sizeof(prompt), "tokens=%d delay_ms=1 burst=50", 500 + i * 37);
+		request_add(r, ROLE_USER, prompt);
+		g[i].id = worker_submit(w, r);
+	}
+	pump(w, g, MAXS, 30000);
+	for (i = 0; i < MAXS; i++) {
+		struct buf want = BUF_INIT;
+
+		for (k = 1; k <= 500 + i * 37; k++)
+			buf_printf(&want, k == 1 ? "w%d" : " w%d", k);
+		assert_int_equal(g[i].ndone, 1);
+		assert_int_equal(g[i].has_err, 0);
+		assert_int_equal(g[i].complete, 1);
+		assert_int_equal(g[i].events_after_done, 0);
+		assert_string_equal(buf_str(&g[i].text), buf_str(&want));
+		buf_free(&want);
+	}
+	worker_stop(w);
+	for (i = 0; i < 4; i++)
+		provider_free(p[i]);
+	got_free(g, MAXS);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 int
 main(void)
 {
@@ -530,6 +616,7 @@ main(void)
 		cmocka_unit_test(test_sim_cut),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_models),
+		cmocka_unit_test(test_http_concurrent),
 	};
 
 	/* Decode through the cJSON arena, as natter does. */
