@@ -46,7 +46,8 @@ ff_run() { # $1: natter|curl, $2: output file
 		until [ -s "$2" ]; do sleep 0.01; done
 	fi
 	tmux -L "$sock" kill-server 2>/dev/null
-	awk '{ printf "%d\n", ($2 - $1) * 1000000 }' "$2"
+	# Seconds and microseconds apart: a double cannot hold both at once exactly.
+	awk '{ split($1, a, "."); split($2, b, "."); printf "%.0f\n", (b[1] - a[1]) * 1000000 + (b[2] - a[2]) }' "$2"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 nat_ff=""; curl_ff=""
