@@ -38,7 +38,7 @@ ff_run() { # $1: natter|curl, $2: output file
 	else
 		cmd="t0=\$EPOCHREALTIME; curl --version >/dev/null; echo \$t0 \$EPOCHREALTIME >$2; sleep 30"
 	fi
-	tmux -L "$sock" -f "$UI_CONF" new-session -d -x 200 -y 50 "bash -c \"$cmd\""
+	tmux -L "$sock" -f "$UI_CONF" new-session -d -x 200 -y 50 "bash -c '$cmd'"
 	if [ "$1" = natter ]; then
 		until grep -q 'first frame at' "$log" 2>/dev/null; do sleep 0.01; done
 		echo "$(cat "$2.t0") $(sed -n 's/.*first frame at //p' "$log")" >"$2"
