@@ -155,13 +155,14 @@ rtext_prefix(struct rtext *r, const char *p, int role)
 	rtext_seg(r, start, n, role, 0, 0);
 }
 
-/* Wrap the content builder into screen lines behind the prefixes. */
-void
+/* Wrap the content builder into screen lines behind the prefixes; returns where the last
+ * screen line starts in the content (so a caller can freeze the lines before it). */
+size_t
 rtext_add(struct rtext *r, int width, const char *first_prefix, const char *cont_prefix,
     int prefix_role, const struct rtext *content, int code)
 {
 	const char *s = buf_str(&content->text);
-	size_t n = content->text.len, pos = 0, next, end, si = 0;
+	size_t n = content->text.len, pos = 0, next, end, si = 0, last = 0;
 	int pw1 = wrap_width(first_prefix, strlen(first_prefix));
 	int pw2 = wrap_width(cont_prefix, strlen(cont_prefix));
 	int used, first = 1;
@@ -169,6 +170,7 @@ rtext_add(struct rtext *r, int width, const char *first_prefix, const char *cont
 	do {
 		int avail = width - (first ? pw1 : pw2);
 
+		last = pos;
 		end = pos + wrap_line(s + pos, n - pos, avail < 1 ? 1 : avail, &next, &used);
 		next += pos;
 		rtext_newline(r, code);
@@ -190,6 +192,7 @@ rtext_add(struct rtext *r, int width, const char *first_prefix, const char *cont
 		pos = next;
 		first = 0;
 	} while (pos < n);
+	return last;
 }
 
 /* Plain text of every line, for tests and copying. */
@@ -216,7 +219,20 @@ struct md_inline {
 	int role;
 	unsigned attrs;
 	int em, strong, code, link, del;
+	const char *src;   /* md4c's input, to tell where a text run came from */
+	size_t n;
 };
+
+/*
+ * Where the rendered text of the last inline block came from: runs of plain text outside
+ * any span, copied verbatim from md4c's input. They let a long open paragraph be cut at the
+ * start of a screen line and the source resumed from there (see markdown_update).
+ */
+struct md_run {
+	size_t out, in, len;
+};
+static struct md_run *md_runs;
+static size_t md_nruns, md_capruns;
 
 /* md4c: a block starts; blocks inside one of ours only need a separating space. */
 static int
@@ -338,15 +354,28 @@ md_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *ud)
 			rtext_span(in->b, text, size, role, attrs);
 		break;
 	default:
+		if (type == MD_TEXT_NORMAL && !in->em && !in->strong && !in->code && !in->link &&
+		    !in->del && text >= in->src && text + size <= in->src + in->n &&
+		    memchr(text, '\t', size) == NULL) {
+			if (md_nruns == md_capruns) {
+				md_capruns = md_capruns ? md_capruns * 2 : 64;
+				md_runs = xrealloc(md_runs, md_capruns * sizeof *md_runs);
+			}
+			md_runs[md_nruns].out = in->b->text.len;
+			md_runs[md_nruns].in = (size_t)(text - in->src);
+			md_runs[md_nruns++].len = size;
+		}
 		rtext_span(in->b, text, size, role, attrs);
 		break;
 	}
 	return 0;
 }
 
-/* Append one content line to the md4c input, escaping what md4c would take for a block. */
+/* Append one content line to the md4c input, escaping what md4c would take for a block.
+ * *from gets the source byte the output starts from, *ins the output offset of an inserted
+ * backslash (SIZE_MAX when none), so output offsets can be mapped back to the source. */
 static void
-md_escape_line(struct buf *b, const char *s, size_t n)
+md_escape_line(struct buf *b, const char *s, size_t n, const char **from, size_t *ins)
 {
 	size_t i = 0, d;
 
@@ -354,18 +383,23 @@ md_escape_line(struct buf *b, const char *s, size_t n)
 		i++;
 	s += i;
 	n -= i;
+	*from = s;
+	*ins = SIZE_MAX;
 	if (n == 0)
 		return;
 	for (d = 0; d < n && d < 9 && s[d] >= '0' && s[d] <= '9'; d++)
 		;
 	if (d > 0 && d < n && (s[d] == '.' || s[d] == ')')) {
 		buf_append(b, s, d);
+		*ins = d;
 		buf_putc(b, '\\');
 		buf_append(b, s + d, n - d);
 		return;
 	}
-	if (strchr("#>+-*=_~`|", s[0]) != NULL || (s[0] == '[' && memchr(s, ']', n) != NULL))
+	if (strchr("#>+-*=_~`|", s[0]) != NULL || (s[0] == '[' && memchr(s, ']', n) != NULL)) {
+		*ins = 0;
 		buf_putc(b, '\\');
+	}
 	buf_append(b, s, n);
 }
 
@@ -373,9 +407,10 @@ md_escape_line(struct buf *b, const char *s, size_t n)
 static void
 md_inline_render(struct rtext *b, const char *src, size_t n, int role, unsigned attrs)
 {
-	struct md_inline in = { b, role, attrs, 0, 0, 0, 0, 0 };
+	struct md_inline in = { b, role, attrs, 0, 0, 0, 0, 0, src, n };
 	MD_PARSER parser;
 
+	md_nruns = 0;
 	memset(&parser, 0, sizeof parser);
 	parser.abi_version = 0;
 	parser.flags = MD_FLAG_NOHTML | MD_FLAG_STRIKETHROUGH;
@@ -492,6 +527,50 @@ md_classify(const char *s, size_t n, const struct mdstate *st, int plain)
 static struct rtext md_scratch;
 static struct buf md_joined;
 
+/* Per source line of the last inline block: where it starts in md_joined, the source byte
+ * that start came from and the escape inserted into it. */
+struct md_jline {
+	size_t start, ins;
+	const char *from;
+};
+static struct md_jline *md_jlines;
+static size_t md_njlines, md_capjlines;
+/* Content offset where the last screen line of the last block starts. */
+static size_t md_last_line;
+/* Source bytes rendered so far, a debug counter for tests of the incremental cost. */
+static size_t md_work;
+
+/* Source bytes rendered since the program started (for tests). */
+size_t
+markdown_work(void)
+{
+	return md_work;
+}
+
+/* Map a content offset of the last inline block back to its source byte, or NULL when the
+ * text there is not a verbatim copy outside any span. */
+static const char *
+md_content_to_src(size_t t)
+{
+	size_t i, j, k;
+
+	for (i = md_nruns; i-- > 0;)
+		if (md_runs[i].out <= t && t < md_runs[i].out + md_runs[i].len)
+			break;
+	if (i == (size_t)-1 || md_runs[i].out > t || t >= md_runs[i].out + md_runs[i].len)
+		return NULL;
+	j = md_runs[i].in + (t - md_runs[i].out);
+	for (k = md_njlines; k-- > 0;)
+		if (md_jlines[k].start <= j)
+			break;
+	if (k == (size_t)-1)
+		return NULL;
+	j -= md_jlines[k].start;
+	if (md_jlines[k].ins != SIZE_MAX && j > md_jlines[k].ins)
+		j--;
+	return md_jlines[k].from + j;
+}
+
 /* Render a paragraph-like block: lines joined, inline-parsed, wrapped behind prefixes. */
 static void
 md_emit_inline(struct markdown *m, const char *const *lines, const size_t *lens, size_t nl,
@@ -500,14 +579,22 @@ md_emit_inline(struct markdown *m, const char *const *lines, const size_t *lens,
 	size_t i;
 
 	buf_reset(&md_joined);
+	md_njlines = 0;
 	for (i = 0; i < nl; i++) {
 		if (i)
 			buf_putc(&md_joined, '\n');
-		md_escape_line(&md_joined, lines[i], lens[i]);
+		if (md_njlines == md_capjlines) {
+			md_capjlines = md_capjlines ? md_capjlines * 2 : 64;
+			md_jlines = xrealloc(md_jlines, md_capjlines * sizeof *md_jlines);
+		}
+		md_jlines[md_njlines].start = md_joined.len;
+		md_escape_line(&md_joined, lines[i], lens[i], &md_jlines[md_njlines].from,
+		    &md_jlines[md_njlines].ins);
+		md_njlines++;
 	}
 	rtext_clear(&md_scratch);
 	md_inline_render(&md_scratch, buf_str(&md_joined), md_joined.len, role, attrs);
-	rtext_add(&m->out, m->width, p1, p2, prole, &md_scratch, -1);
+	md_last_line = rtext_add(&m->out, m->width, p1, p2, prole, &md_scratch, -1);
 }
 
 /* Render a line of repeated border characters with an optional label. */
@@ -544,6 +631,8 @@ md_render_block(struct markdown *m, struct mdstate *st, enum md_line kind,
 {
 	size_t skip, i;
 
+	for (i = 0; i < nl; i++)
+		md_work += lens[i];
 	if (kind == L_BLANK) {
 		st->saw_blank = 1;
 		return;
@@ -558,7 +647,7 @@ md_render_block(struct markdown *m, struct mdstate *st, enum md_line kind,
 	case L_PLAIN:
 		rtext_clear(&md_scratch);
 		rtext_span(&md_scratch, lines[0], lens[0], m->role, 0);
-		rtext_add(&m->out, m->width, "", "", m->role, &md_scratch, -1);
+		md_last_line = rtext_add(&m->out, m->width, "", "", m->role, &md_scratch, -1);
 		break;
 	case L_PARA:
 		md_emit_inline(m, lines, lens, nl, m->role, 0, "", "", m->role);
@@ -738,6 +827,58 @@ markdown_reset(struct markdown *m)
 }
 
 #define MD_MAXLINES 4096
+/*
+ * A paragraph (or plain line) longer than this many source bytes is rendered in pieces: the
+ * first MD_CHUNK bytes are rendered, every screen line but the last is frozen, and the
+ * source resumes where that last line started. Greedy wrapping restarted at a line start
+ * gives the same lines, so the result looks the same, but a paragraph that never closes
+ * costs at most about MD_CHUNK bytes of work per update instead of its whole length. The
+ * price: inline markup cannot pair across a cut (a `*` left open before it stays literal).
+ * Cuts depend only on the source, so streamed and one-shot renderings are identical.
+ */
+#define MD_CHUNK 4096
+
+/* Render the first MD_CHUNK bytes of a long block and freeze its complete screen lines;
+ * returns the source offset to resume from, or 0 when no line could be frozen (the output
+ * and *st are then as they were). */
+static size_t
+md_render_piece(struct markdown *m, struct mdstate *st, enum md_line kind, const char *src,
+    size_t pos, const char **lines, size_t *lens, size_t nl)
+{
+	size_t text = m->out.text.len, segs = m->out.nsegs, before = m->out.nlines, k;
+	size_t piece = pos + MD_CHUNK;
+	struct mdstate save = *st;
+	const char *cut = NULL;
+	const struct rline *last;
+	size_t keep;
+
+	while (nl > 1 && (size_t)(lines[nl - 1] - src) >= piece)
+		nl--;
+	keep = lens[nl - 1];
+	if ((size_t)(lines[nl - 1] - src) + lens[nl - 1] > piece)
+		lens[nl - 1] = piece - (size_t)(lines[nl - 1] - src);
+	md_render_block(m, st, kind, lines, lens, nl);
+	lens[nl - 1] = keep;
+	if (m->out.nlines >= before + 2) {
+		if (kind == L_PLAIN) {
+			if (memchr(lines[0], '\t', md_last_line) == NULL)
+				cut = lines[0] + md_last_line;
+		} else {
+			cut = md_content_to_src(md_last_line);
+		}
+	}
+	if (cut == NULL || (size_t)(cut - src) <= pos || (size_t)(cut - src) >= piece) {
+		rtext_truncate(&m->out, text, segs, before);
+		*st = save;
+		return 0;
+	}
+	/* Drop the last screen line: it is rendered again, whole, from the cut. */
+	last = &m->out.lines[m->out.nlines - 1];
+	k = last->nseg > 0 ? m->out.segs[last->seg].off : m->out.text.len;
+	rtext_truncate(&m->out, k, last->seg, m->out.nlines - 1);
+	st->cont = kind;
+	return (size_t)(cut - src);
+}
 
 /* Render what follows the frozen boundary, freezing every block proven complete. */
 void
@@ -762,8 +903,9 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 		const char *nl = memchr(src + pos, '\n', n - pos);
 		size_t len = nl ? (size_t)(nl - (src + pos)) : n - pos;
 		int complete = nl != NULL || final;
-		enum md_line kind = md_classify(src + pos, len, &st, m->plain);
-		size_t end = pos + len + (nl ? 1 : 0), nlines = 1;
+		enum md_line kind = st.cont ? (enum md_line)st.cont :
+		    md_classify(src + pos, len, &st, m->plain);
+		size_t end = pos + len + (nl ? 1 : 0), nlines = 1, cut;
 
 		if (cap == 0) {
 			cap = 16;
@@ -798,6 +940,17 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 			}
 			if (end >= n && final)
 				complete = 1;
+		}
+		st.cont = 0;
+		if ((kind == L_PARA || kind == L_PLAIN) && end - pos > MD_CHUNK && frozen_ok &&
+		    (cut = md_render_piece(m, &st, kind, src, pos, lines, lens, nlines)) > 0) {
+			m->src_frozen = cut;
+			m->st = st;
+			m->out_text = m->out.text.len;
+			m->out_segs = m->out.nsegs;
+			m->out_lines = m->out.nlines;
+			pos = cut;
+			continue;
 		}
 		md_render_block(m, &st, kind, lines, lens, nlines);
 		if (frozen_ok && complete) {

@@ -40,8 +40,9 @@ void rtext_clear(struct rtext *r);
 /* Drop everything after the given sizes (used to discard the open block). */
 void rtext_truncate(struct rtext *r, size_t text, size_t segs, size_t lines);
 /* Append one logical line: a prefix for the first screen line, one for the others, and
- * the content with its styles, wrapped to width. Newlines in the content break lines. */
-void rtext_add(struct rtext *r, int width, const char *first_prefix, const char *cont_prefix,
+ * the content with its styles, wrapped to width. Newlines in the content break lines.
+ * Returns the content offset where the last screen line starts. */
+size_t rtext_add(struct rtext *r, int width, const char *first_prefix, const char *cont_prefix,
     int prefix_role, const struct rtext *content, int code);
 /* Append text to a one-line builder (segments only, no lines). */
 void rtext_span(struct rtext *r, const char *s, size_t n, int role, unsigned attrs);
@@ -58,6 +59,8 @@ struct mdstate {
 	int ncode;         /* code blocks seen, for copy-code */
 	int saw_blank;     /* a blank line waits to separate the next block */
 	int has_output;
+	int cont;          /* the source resumes inside a paragraph or plain line of this
+	                    * kind, cut at a screen line start (see MD_CHUNK) */
 };
 
 struct markdown {
@@ -78,6 +81,9 @@ void markdown_reset(struct markdown *m);
 /* Bring the rendering up to date with src (n bytes) at width. final: the source is
  * complete, so the last block is closed too. */
 void markdown_update(struct markdown *m, const char *src, size_t n, int width, int final);
+/* Source bytes rendered since start, a debug counter that tests use to check that an
+ * update costs work proportional to the open block only. */
+size_t markdown_work(void);
 /* The source text of code block k (0-based) in src, into out; -1 if there is none. */
 int markdown_code_block(const char *src, size_t n, int k, struct buf *out);
 

@@ -1511,7 +1511,15 @@ ui_main(int argc, char **argv)
 	ui_raw_write("\033[?2004h");
 	ui_layout(a);
 	ui_draw(a);
-	log_debug("ui: first frame");
+	{
+		/* Wall-clock time of the first frame, so a benchmark can compare it with the
+		 * moment it started natter (tests/bench/tui.sh). */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		log_debug("ui: first frame at %lld.%06ld", (long long)ts.tv_sec,
+		    (long)(ts.tv_nsec / 1000));
+	}
 
 	/* First frame is up: now the slower parts. */
 	a->st = store_open(NULL, &a->store_err);

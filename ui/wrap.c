@@ -46,6 +46,13 @@ wrap_cluster(const char *s, size_t n, int *width)
 		*width = 0;
 		return 0;
 	}
+	/* Fast path, most of every reply: an ASCII byte followed by another (or by nothing) is a
+	 * cluster of its own, one column wide (only CR LF joins two ASCII bytes). */
+	if ((unsigned char)s[0] < 0x80 && (n == 1 || ((unsigned char)s[1] < 0x80 &&
+	    !(s[0] == '\r' && s[1] == '\n')))) {
+		*width = 1;
+		return 1;
+	}
 	pos = wrap_decode(s, n, &prev);
 	w = wrap_cpwidth(prev);
 	if (prev < 0) {

@@ -172,6 +172,98 @@ test_code_block(void **state)
 	buf_free(&b);
 }
 
+/* A long paragraph "w1 w2 … wN" (one source line) plus some markup, into b. */
+static void
+long_para(struct buf *b, int n)
+{
+	int i;
+
+	buf_reset(b);
+	buf_puts(b, "Intro with *emphasis* and `code`.\n\n");
+	for (i = 1; i <= n; i++)
+		buf_printf(b, i == 1 ? "w%d" : i % 97 == 0 ? " **b%d**" : i % 89 == 0 ? " #%d" : " w%d", i);
+}
+
+/* Appending a word to an open paragraph costs the same whether it holds 2,000 or 40,000
+ * words: only the tail after its last complete screen line is rendered again. */
+static void
+test_open_paragraph_cost(void **state)
+{
+	struct buf b = BUF_INIT;
+	struct markdown m;
+	size_t w0, small, large;
+	int n[2] = { 2000, 40000 }, k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		long_para(&b, n[k]);
+		markdown_init(&m, THEME_TEXT, 0);
+		markdown_update(&m, b.data, b.len - 40, 80, 0);
+		w0 = markdown_work();
+		markdown_update(&m, b.data, b.len, 80, 0);
+		if (k == 0)
+			small = markdown_work() - w0;
+		else
+			large = markdown_work() - w0;
+		markdown_free(&m);
+	}
+	/* Bounded by the piece size (a few kB), where a full re-render would be the whole
+	 * paragraph: about 25 kB for 2,000 words and 280 kB for 40,000. */
+	assert_true(small < 12000);
+	assert_true(large < 12000);
+	buf_free(&b);
+}
+
+/* The open paragraph's lines are the same streamed in small steps, rendered in one go,
+ * and wrapped greedily over the whole text; the same holds in plain mode. */
+static void
+test_open_paragraph_same(void **state)
+{
+	struct buf b = BUF_INIT;
+	struct markdown m;
+	char *full, *streamed;
+	size_t i;
+	int plain;
+
+	(void)state;
+	long_para(&b, 6000);
+	for (plain = 0; plain < 2; plain++) {
+		markdown_init(&m, THEME_TEXT, plain);
+		markdown_update(&m, b.data, b.len, 60, 1);
+		full = rtext_plain(&m.out);
+		markdown_free(&m);
+		markdown_init(&m, THEME_TEXT, plain);
+		for (i = 0; i < b.len; i += 37)
+			markdown_update(&m, b.data, i, 60, 0);
+		markdown_update(&m, b.data, b.len, 60, 1);
+		streamed = rtext_plain(&m.out);
+		markdown_free(&m);
+		assert_string_equal(full, streamed);
+		if (plain) {
+			/* Greedy wrapping of the whole source line, by hand. */
+			struct buf want = BUF_INIT;
+			size_t pos = 0, next, len;
+			int used;
+
+			while (pos < b.len) {
+				len = wrap_line(b.data + pos, b.len - pos, 60, &next, &used);
+				buf_append(&want, b.data + pos, len);
+				buf_putc(&want, '\n');
+				pos += next;
+			}
+			assert_string_equal(want.data, full);
+			buf_free(&want);
+		} else {
+			assert_non_null(strstr(full, "b97"));
+			assert_null(strstr(full, "**b97**"));
+			assert_non_null(strstr(full, " #89 "));
+		}
+		free(full);
+		free(streamed);
+	}
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -179,6 +271,8 @@ main(void)
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_fits),
 		cmocka_unit_test(test_incremental_equals_full),
+		cmocka_unit_test(test_open_paragraph_cost),
+		cmocka_unit_test(test_open_paragraph_same),
 		cmocka_unit_test(test_frozen),
 		cmocka_unit_test(test_inline_styles),
 		cmocka_unit_test(test_no_loss),

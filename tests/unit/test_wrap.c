@@ -56,6 +56,13 @@ test_clusters(void **state)
 	assert_int_equal(w, 1);
 	assert_int_equal(wrap_cluster(family, strlen(family), &w), strlen(family) - 1);
 	assert_int_equal(wrap_cluster("🇫🇷🇩🇪", strlen("🇫🇷🇩🇪"), &w), 8);
+	/* The ASCII fast path: a lone byte, CR LF kept together, a combining mark after an
+	 * ASCII letter still joins it. */
+	assert_int_equal(wrap_cluster("ab", 2, &w), 1);
+	assert_int_equal(w, 1);
+	assert_int_equal(wrap_cluster("\r\nx", 3, &w), 2);
+	assert_int_equal(wrap_cluster("a\xcc\x81", 3, &w), 3);
+	assert_int_equal(w, 1);
 }
 
 /* Words break at spaces; nothing is lost and no line overflows. */
