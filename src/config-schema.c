@@ -24,7 +24,7 @@ const struct config_schema config_schema[] = {
 	{ "default_model", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
 	  "Model used when none is chosen. When unset or not usable, the first usable model "
 	  "is used, else simulated." },
-	{ "theme", CONFIG_STRING, "dark", NOLIM, NULL, 0, 0,
+	{ "theme", CONFIG_STRING, "terminal", NOLIM, NULL, 0, 0,
 	  "Colour theme of the full-screen interface (dark, light, terminal, mono or a file)." },
 	{ "defaults", CONFIG_PARAMS, NULL, NOLIM, NULL, 0, 0,
 	  "Request parameters applied to every model (see PARAMETERS)." },
