@@ -17,13 +17,10 @@ static double
 metrics_cost(struct config *c, const struct session_msg *m)
 {
 	struct model *mod;
-	char *name;
 
 	if (m->provider == NULL || m->model == NULL || m->input_tokens < 0 || m->output_tokens < 0)
 		return -1;
-	name = xasprintf("%s/%s", m->provider, m->model);
-	mod = config_model(c, name);
-	free(name);
+	mod = config_model_of(c, m->provider, m->model);
 	if (mod == NULL || mod->price_input < 0 || mod->price_output < 0)
 		return -1;
 	return ((double)m->input_tokens * mod->price_input +

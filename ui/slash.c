@@ -256,17 +256,21 @@ slash_summarize(struct app *a, const char *args)
 int
 slash_run(struct app *a, const char *line)
 {
-	char name[32];
-	const char *args;
-	size_t len = strcspn(line + 1, " \t\n");
+	char name[32], *args;
+	size_t len = strcspn(line + 1, " \t\n"), end;
 
 	if (line[0] != '/' || len == 0 || len >= sizeof name)
 		return 0;
 	memcpy(name, line + 1, len);
 	name[len] = '\0';
-	args = line + 1 + len;
-	while (*args == ' ' || *args == '\t')
-		args++;
+	line += 1 + len;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	/* Completion leaves a space after the argument: it is not part of it. */
+	args = xstrdup(line);
+	end = strlen(args);
+	while (end > 0 && (args[end - 1] == ' ' || args[end - 1] == '\t' || args[end - 1] == '\n'))
+		args[--end] = '\0';
 	if (strcmp(name, "help") == 0) {
 		a->overlay = OVERLAY_HELP;
 		a->over_top = 0;
@@ -330,6 +334,7 @@ slash_run(struct app *a, const char *line)
 	} else {
 		ui_note(a, 1, "unknown command /%s (Tab completes, /help lists them)", name);
 	}
+	free(args);
 	return 1;
 }
 

@@ -430,6 +430,15 @@ ui_set_model(struct app *a, const char *spec)
 	}
 	if (p == NULL && (p = ui_provider(a, spec)) != NULL)
 		model = strcmp(spec, "simulated") == 0 ? "simulated" : a->model;
+	if (p == NULL) {
+		/* A model named in the config ("/model claude-haiku-4-5") brings its provider. */
+		struct model *m = config_model(a->cfg, spec);
+
+		if (m != NULL && m->provider != NULL && !m->synthesized) {
+			p = m->provider;
+			model = m->id;
+		}
+	}
 	if (p == NULL)
 		p = a->prov;
 	if (*model == '\0') {
@@ -479,11 +488,7 @@ overlay_picker_open(struct app *a)
 struct model *
 ui_model(struct app *a, const struct provider *p, const char *model)
 {
-	char *name = xasprintf("%s/%s", p->name, model);
-	struct model *m = config_model(a->cfg, name);
-
-	free(name);
-	return m;
+	return config_model_of(a->cfg, p->name, model);
 }
 
 /* Layer the parameters of the next request (config < model < session < this message) and
