@@ -1945,6 +1945,27 @@ config_model(struct config *c, const char *name)
 	return m;
 }
 
+/* The configured model that provider sends as id, else what config_model makes of
+ * "provider/id"; the UI keeps provider and id apart and needs the model's prices and
+ * fallbacks back. */
+struct model *
+config_model_of(struct config *c, const char *provider, const char *id)
+{
+	size_t i;
+	char *name;
+	struct model *m;
+
+	for (i = 0; i < c->nmodels; i++)
+		if (c->models[i].provider != NULL && c->models[i].id != NULL &&
+		    strcmp(c->models[i].provider->name, provider) == 0 &&
+		    strcmp(c->models[i].id, id) == 0)
+			return &c->models[i];
+	name = xasprintf("%s/%s", provider, id);
+	m = config_model(c, name);
+	free(name);
+	return m;
+}
+
 /* Emit one scalar, choosing block style for multi-line text. */
 static void
 config_emit_scalar(yaml_emitter_t *em, const char *s, int null)

@@ -188,6 +188,8 @@ char *config_shipped_path(const char *name);
 /* Find a model by name, alias or "provider/id"; unknown ids of offered providers get a
  * model with safe defaults. NULL when nothing matches. */
 struct model *config_model(struct config *c, const char *name);
+/* The configured model that provider sends as id, else config_model("provider/id"). */
+struct model *config_model_of(struct config *c, const char *provider, const char *id);
 /* Offer a local server left out for want of its address (the caller then sets base_url);
  * returns it, or NULL when name is no such provider. */
 struct provider *config_offer(struct config *c, const char *name);

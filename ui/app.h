@@ -19,6 +19,8 @@
 #include "usage.h"
 
 struct config;
+struct model;
+struct template;
 struct provider;
 struct store;
 struct worker;
@@ -34,7 +36,7 @@ struct worker;
 
 enum focus { FOCUS_INPUT, FOCUS_TRANSCRIPT, FOCUS_SESSIONS };
 
-enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_PICKER };
+enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_PICKER, OVERLAY_FORM, OVERLAY_TEXT };
 
 /* The render cache of one message: wrapped lines per width, redone only when it changed. */
 struct tview {
@@ -71,6 +73,42 @@ struct picker {
 	uint64_t req_id[32]; /* listing requests and the provider each one asked */
 	const char *req_prov[32];
 	size_t nreq;
+	int templates;       /* items are template names (labels their descriptions) */
+};
+
+/* The /template form: one single-line field per variable of the template. */
+struct form {
+	char *tname;
+	char **names;        /* NULL-terminated, from template_vars */
+	struct buf *vals;
+	int *required;       /* the variable has no default */
+	size_t n;
+	int cur;
+	char *err;           /* what the last submit lacked, or NULL */
+};
+
+/* A read-only text overlay (/metrics, config errors) the user scrolls and dismisses. */
+struct textview {
+	char *title;
+	char **lines;
+	size_t n;
+};
+
+/* How far the reply being streamed got through retries, key waits and fallbacks. */
+struct attempt {
+	struct provider *prov;   /* borrowed from the config */
+	char *model;             /* the id sent */
+	struct model *origin;    /* the model first asked: its fallback list is followed */
+	struct model *cur;       /* the model of this attempt, NULL when not in the config */
+	const char *tried[8];    /* model names already tried (borrowed from the config) */
+	size_t ntried;
+	char *system;            /* a template's system prompt for this message, or NULL */
+	struct params params;    /* a template's parameters for this message */
+	int summary;             /* the reply is a /summarize summary */
+	char *wait_msg;          /* why it waits before the next attempt, or NULL */
+	int wait_key;            /* every key of the pool is resting */
+	int wait_attempt, wait_max;
+	int64_t wait_until;
 };
 
 struct app {
@@ -100,6 +138,8 @@ struct app {
 	long stream_chunks;
 	struct usage stream_usage;
 	int64_t edit_from;       /* message id being edited and resent, 0 when none */
+	struct attempt at;
+	struct params sess_params; /* /set: this session's parameters */
 
 	/* Last turn figures. */
 	long last_ttft_ms, last_tokens;
@@ -114,6 +154,8 @@ struct app {
 	enum overlay overlay;
 	int over_top;
 	struct picker picker;
+	struct form form;
+	struct textview text;
 	unsigned dirty;
 	int64_t last_draw;
 	int use_color;
@@ -146,6 +188,10 @@ void ui_new_session(struct app *a);
 void ui_open_session(struct app *a, int64_t id);
 void ui_reload_sessions(struct app *a);
 void ui_set_model(struct app *a, const char *spec);
+void ui_send_template(struct app *a, const struct template *t, char *system, char *user);
+void ui_summarize(struct app *a);
+int ui_params(struct app *a, const struct model *m, struct params *out, char **err);
+struct model *ui_model(struct app *a, const struct provider *p, const char *model);
 void ui_suspend_curses(struct app *a);
 void ui_resume_curses(struct app *a);
 void ui_layout(struct app *a);
@@ -191,6 +237,15 @@ void overlay_picker_open(struct app *a);
 void overlay_picker_add(struct app *a, const char *provider, const char *model,
     const char *label);
 void overlay_picker_free(struct app *a);
+void overlay_text_open(struct app *a, const char *title, const char *text);
+void overlay_text_draw(struct app *a);
+void overlay_text_free(struct app *a);
+
+/* form.c */
+void form_open(struct app *a, const struct template *t);
+int form_key(struct app *a, unsigned k, const char *u, size_t ulen);
+void form_draw(struct app *a);
+void form_free(struct app *a);
 
 /* editor.c */
 int editor_run(struct app *a, const char *text, char **out, char **err);
@@ -201,5 +256,6 @@ int clip_copy(const char *text, size_t n, char **err);
 /* slash.c */
 int slash_run(struct app *a, const char *line);
 int slash_complete(struct app *a);
+void slash_templates_open(struct app *a);
 
 #endif

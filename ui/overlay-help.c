@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "slash.h"
 #include "wrap.h"
 #include "xmalloc.h"
 
@@ -46,8 +47,9 @@ overlay_frame(struct app *a, int h, int w, const char *title, const char *foot)
 void
 overlay_help_draw(struct app *a)
 {
-	size_t n, i, total = 0;
+	size_t n, i, total = 0, ns;
 	const struct keybind *t = keys_table(&n);
+	const struct slash_cmd *sc = slash_table(&ns);
 	int h, w, y, c, row = 0;
 	char name[32];
 
@@ -58,6 +60,7 @@ overlay_help_draw(struct app *a)
 		for (i = 0; i < n; i++)
 			total += (int)t[i].ctx == c;
 	}
+	total += 1 + ns;
 	if (a->over_top > (int)total - (h - 2))
 		a->over_top = (int)total - (h - 2);
 	if (a->over_top < 0)
@@ -86,6 +89,25 @@ overlay_help_draw(struct app *a)
 			draw_text(a->wover, help, strlen(help), theme_attr(THEME_OVERLAY, 0), w - 21);
 			y++;
 		}
+	}
+	/* The slash commands come from their table too, so help never lists a missing one. */
+	if (row++ >= a->over_top && y < h - 1) {
+		wmove(a->wover, y++, 2);
+		draw_text(a->wover, "slash commands", 14, theme_attr(THEME_HEADING, THEME_BOLD), w - 4);
+	}
+	for (i = 0; i < ns; i++) {
+		char *cmd;
+
+		if (row++ < a->over_top || y >= h - 1)
+			continue;
+		cmd = xasprintf("/%s %s", sc[i].name, sc[i].args);
+		wmove(a->wover, y, 4);
+		draw_text(a->wover, cmd, strlen(cmd), theme_attr(THEME_OVERLAYKEY, 0), 28);
+		wmove(a->wover, y, 33);
+		draw_text(a->wover, sc[i].help, strlen(sc[i].help), theme_attr(THEME_OVERLAY, 0),
+		    w - 35);
+		free(cmd);
+		y++;
 	}
 	wnoutrefresh(a->wover);
 }
@@ -156,6 +178,65 @@ overlay_picker_draw(struct app *a)
 		draw_text(a->wover, p->items[i], strlen(p->items[i]), at | (unsigned)A_BOLD, w / 2);
 		wmove(a->wover, y, w / 2 + 2);
 		draw_text(a->wover, p->labels[i], strlen(p->labels[i]), at, w / 2 - 4);
+	}
+	wnoutrefresh(a->wover);
+}
+
+/* Forget the text overlay's content. */
+void
+overlay_text_free(struct app *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->text.n; i++)
+		free(a->text.lines[i]);
+	free(a->text.lines);
+	free(a->text.title);
+	memset(&a->text, 0, sizeof a->text);
+}
+
+/* Open a read-only overlay showing text, one row per line (sanitized: it may quote a file). */
+void
+overlay_text_open(struct app *a, const char *title, const char *text)
+{
+	const char *p = text;
+
+	overlay_text_free(a);
+	a->text.title = xstrdup(title);
+	while (*p != '\0') {
+		size_t n = strcspn(p, "\n");
+		struct buf c = BUF_INIT;
+
+		text_sanitize(p, n, &c);
+		buf_puts(&c, "");
+		a->text.lines = xrealloc(a->text.lines, (a->text.n + 1) * sizeof *a->text.lines);
+		a->text.lines[a->text.n++] = buf_detach(&c);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	a->overlay = OVERLAY_TEXT;
+	a->over_top = 0;
+	a->dirty |= DIRTY_ALL;
+}
+
+/* Draw the text overlay from its scroll position. */
+void
+overlay_text_draw(struct app *a)
+{
+	int h, w, y;
+	size_t i;
+
+	overlay_window(a, &h, &w);
+	overlay_frame(a, h, w, a->text.title ? a->text.title : "", " ↑/↓ scroll · Esc or Enter closes ");
+	if (a->over_top > (int)a->text.n - (h - 2))
+		a->over_top = (int)a->text.n - (h - 2);
+	if (a->over_top < 0)
+		a->over_top = 0;
+	for (y = 1, i = (size_t)a->over_top; i < a->text.n && y < h - 1; i++, y++) {
+		wmove(a->wover, y, 2);
+		draw_text(a->wover, a->text.lines[i], strlen(a->text.lines[i]),
+		    theme_attr(THEME_OVERLAY, 0), w - 4);
 	}
 	wnoutrefresh(a->wover);
 }

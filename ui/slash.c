@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "app.h"
+#include "config.h"
 #include "export.h"
+#include "metrics.h"
+#include "params.h"
 #include "slash.h"
 #include "xmalloc.h"
 
@@ -22,6 +25,11 @@ static const struct slash_cmd slash_cmds[] = {
 	{ "clear", "", "start afresh with the same model and system prompt" },
 	{ "copy", "", "copy the last reply (OSC 52)" },
 	{ "export", "[md|json] [FILE]", "write this session to a file" },
+	{ "metrics", "", "timings, tokens and cost of every reply" },
+	{ "summarize", "[continue]", "summarise the chat; continue: new session from it" },
+	{ "template", "[NAME]", "fill in a prompt template and send it" },
+	{ "set", "[NAME VALUE]", "set a parameter for this session; alone, list them" },
+	{ "unset", "NAME", "forget a parameter set with /set" },
 	{ "quit", "", "quit natter" },
 };
 
@@ -89,21 +97,180 @@ slash_copy(struct app *a)
 	ui_note(a, 1, "nothing to copy yet");
 }
 
+/* List this session's parameters, or set one after checking it against the model. */
+static void
+slash_set(struct app *a, const char *args)
+{
+	char name[64], *value, *err = NULL;
+	struct params trial, eff;
+	size_t i;
+	int n = 0;
+
+	if (*args == '\0') {
+		struct buf b = BUF_INIT;
+
+		for (i = 0; i < config_schema_params_count; i++) {
+			char *v = params_value(&a->sess_params, (int)i);
+
+			if (v != NULL) {
+				buf_printf(&b, "%s%s=%s", n++ ? " " : "", config_schema_params[i].path, v);
+				free(v);
+			}
+		}
+		if (n == 0)
+			ui_note(a, 0, "no parameters set for this session (/set NAME VALUE)");
+		else
+			ui_note(a, 0, "session parameters: %s", b.data);
+		buf_free(&b);
+		return;
+	}
+	if (sscanf(args, "%63s", name) != 1 || *(value = (char *)args + strlen(name)) == '\0') {
+		ui_note(a, 1, "usage: /set NAME VALUE");
+		return;
+	}
+	while (*value == ' ' || *value == '\t')
+		value++;
+	memset(&trial, 0, sizeof trial);
+	params_copy(&trial, &a->sess_params);
+	if (params_set(&trial, name, value, &err) != 0) {
+		ui_note(a, 1, "%s", err);
+		free(err);
+		params_free(&trial);
+		return;
+	}
+	/* Check against the current model now, not only when sending. */
+	{
+		struct params saved = a->sess_params;
+
+		a->sess_params = trial;
+		if (ui_params(a, ui_model(a, a->prov, a->model), &eff, &err) != 0) {
+			a->sess_params = saved;
+			ui_note(a, 1, "%s", err);
+			free(err);
+			params_free(&eff);
+			params_free(&trial);
+			return;
+		}
+		params_free(&eff);
+		params_free(&saved);
+	}
+	ui_note(a, 0, "%s = %s for this session", name, value);
+}
+
+/* Forget one session parameter. */
+static void
+slash_unset(struct app *a, const char *args)
+{
+	if (*args == '\0') {
+		ui_note(a, 1, "usage: /unset NAME");
+		return;
+	}
+	if (params_index(args) < 0) {
+		ui_note(a, 1, "unknown parameter '%s'", args);
+		return;
+	}
+	params_unset(&a->sess_params, args);
+	ui_note(a, 0, "%s unset", args);
+}
+
+/* Open the template picker: every template of the config with its description. */
+void
+slash_templates_open(struct app *a)
+{
+	size_t i;
+
+	overlay_picker_free(a);
+	for (i = 0; i < a->cfg->ntemplates; i++) {
+		struct picker *p = &a->picker;
+		const struct template *t = &a->cfg->templates[i];
+
+		if (p->n == p->cap) {
+			p->cap = p->cap ? p->cap * 2 : 32;
+			p->items = xrealloc(p->items, p->cap * sizeof *p->items);
+			p->labels = xrealloc(p->labels, p->cap * sizeof *p->labels);
+		}
+		p->items[p->n] = xstrdup(t->name);
+		p->labels[p->n] = xstrdup(t->description ? t->description : "");
+		p->n++;
+	}
+	if (a->picker.n == 0) {
+		ui_note(a, 1, "no templates in the config");
+		return;
+	}
+	a->picker.templates = 1;
+	a->overlay = OVERLAY_PICKER;
+	a->dirty |= DIRTY_ALL;
+}
+
+/* The text of the newest summary made by /summarize, or NULL. */
+static const char *
+slash_last_summary(struct app *a)
+{
+	static const char head[] = "**Summary of the conversation so far**";
+	size_t i;
+
+	for (i = a->sess ? a->sess->nmsgs : 0; i > 0; i--) {
+		const struct session_msg *m = &a->sess->msgs[i - 1];
+
+		if (m->role == ROLE_ASSISTANT && m->state == MSG_COMPLETE &&
+		    strncmp(buf_str(&m->content), head, sizeof head - 1) == 0)
+			return buf_str(&m->content) + sizeof head - 1;
+	}
+	return NULL;
+}
+
+/* /summarize: ask for a summary; /summarize continue: a new session that starts from it. */
+static void
+slash_summarize(struct app *a, const char *args)
+{
+	const char *sum;
+	char *sys;
+
+	if (*args == '\0') {
+		ui_summarize(a);
+		return;
+	}
+	if (strcmp(args, "continue") != 0) {
+		ui_note(a, 1, "usage: /summarize [continue]");
+		return;
+	}
+	if ((sum = slash_last_summary(a)) == NULL) {
+		ui_note(a, 1, "no summary in this session yet: /summarize makes one");
+		return;
+	}
+	while (*sum == '\n')
+		sum++;
+	if (a->sess->system != NULL)
+		sys = xasprintf("%s\n\nSummary of the earlier conversation:\n%s", a->sess->system, sum);
+	else
+		sys = xasprintf("Summary of the earlier conversation:\n%s", sum);
+	ui_new_session(a);
+	if (a->stream_id == 0) {
+		session_set_system(a->sess, sys);
+		ui_note(a, 0, "new session: its system prompt carries the summary");
+	}
+	free(sys);
+}
+
 /* Run a slash command line. Returns 1 when it was a command (known or not). */
 int
 slash_run(struct app *a, const char *line)
 {
-	char name[32];
-	const char *args;
-	size_t len = strcspn(line + 1, " \t\n");
+	char name[32], *args;
+	size_t len = strcspn(line + 1, " \t\n"), end;
 
 	if (line[0] != '/' || len == 0 || len >= sizeof name)
 		return 0;
 	memcpy(name, line + 1, len);
 	name[len] = '\0';
-	args = line + 1 + len;
-	while (*args == ' ' || *args == '\t')
-		args++;
+	line += 1 + len;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	/* Completion leaves a space after the argument: it is not part of it. */
+	args = xstrdup(line);
+	end = strlen(args);
+	while (end > 0 && (args[end - 1] == ' ' || args[end - 1] == '\t' || args[end - 1] == '\n'))
+		args[--end] = '\0';
 	if (strcmp(name, "help") == 0) {
 		a->overlay = OVERLAY_HELP;
 		a->over_top = 0;
@@ -142,42 +309,158 @@ slash_run(struct app *a, const char *line)
 		slash_copy(a);
 	} else if (strcmp(name, "export") == 0) {
 		slash_export(a, args);
+	} else if (strcmp(name, "metrics") == 0) {
+		char *r = metrics_report(a->sess, a->cfg);
+
+		overlay_text_open(a, " metrics of this session ", r);
+		free(r);
+	} else if (strcmp(name, "summarize") == 0 || strcmp(name, "summarise") == 0) {
+		slash_summarize(a, args);
+	} else if (strcmp(name, "template") == 0) {
+		struct template *t;
+
+		if (*args == '\0')
+			slash_templates_open(a);
+		else if ((t = config_template(a->cfg, args)) == NULL)
+			ui_note(a, 1, "no template named %s (/template lists them)", args);
+		else
+			form_open(a, t);
+	} else if (strcmp(name, "set") == 0) {
+		slash_set(a, args);
+	} else if (strcmp(name, "unset") == 0) {
+		slash_unset(a, args);
 	} else if (strcmp(name, "quit") == 0 || strcmp(name, "q") == 0) {
 		a->quit = 1;
 	} else {
 		ui_note(a, 1, "unknown command /%s (Tab completes, /help lists them)", name);
 	}
+	free(args);
 	return 1;
 }
 
-/* Complete "/mo" to "/model " in the input; lists candidates when ambiguous. */
+/* The candidates for the argument of command cmd, or NULL when it takes none to complete. */
+static const char **
+slash_args(struct app *a, const char *cmd, size_t *n)
+{
+	const char **v = NULL;
+	size_t i, k = 0;
+
+	*n = 0;
+	if (strcmp(cmd, "model") == 0) {
+		v = xcalloc(a->cfg->nmodels + 1, sizeof *v);
+		for (i = 0; i < a->cfg->nmodels; i++)
+			if (a->cfg->models[i].provider != NULL)
+				v[k++] = a->cfg->models[i].name;
+	} else if (strcmp(cmd, "template") == 0) {
+		v = xcalloc(a->cfg->ntemplates + 1, sizeof *v);
+		for (i = 0; i < a->cfg->ntemplates; i++)
+			v[k++] = a->cfg->templates[i].name;
+	} else if (strcmp(cmd, "set") == 0 || strcmp(cmd, "unset") == 0) {
+		v = xcalloc(config_schema_params_count + 1, sizeof *v);
+		for (i = 0; i < config_schema_params_count; i++)
+			v[k++] = config_schema_params[i].path;
+	} else if (strcmp(cmd, "export") == 0) {
+		v = xcalloc(2, sizeof *v);
+		v[k++] = "md";
+		v[k++] = "json";
+	} else if (strcmp(cmd, "summarize") == 0 || strcmp(cmd, "summarise") == 0) {
+		v = xcalloc(1, sizeof *v);
+		v[k++] = "continue";
+	}
+	*n = k;
+	return v;
+}
+
+/* Complete word (n bytes) from cand: the one match with a space, or the longest common
+ * prefix, listing the matches in the status line. Returns the completed word or NULL. */
+static char *
+slash_pick(struct app *a, const char *word, size_t n, const char *const *cand, size_t ncand,
+    const char *prefix)
+{
+	size_t i, hits = 0, common = 0;
+	const char *first = NULL;
+	struct buf list = BUF_INIT;
+	char *out = NULL;
+
+	for (i = 0; i < ncand; i++) {
+		if (strncmp(cand[i], word, n) != 0)
+			continue;
+		if (first == NULL) {
+			first = cand[i];
+			common = strlen(first);
+		} else {
+			size_t c = 0;
+
+			while (c < common && first[c] == cand[i][c])
+				c++;
+			common = c;
+		}
+		hits++;
+		if (list.len < 400)
+			buf_printf(&list, "%s%s%s", list.len ? " " : "", prefix, cand[i]);
+	}
+	if (hits == 1)
+		out = xasprintf("%s ", first);
+	else if (hits > 1) {
+		ui_note(a, 0, "%s", list.data);
+		if (common > n)
+			out = xstrndup(first, common);
+	} else {
+		ui_note(a, 1, "nothing to complete for %s%.*s", prefix, (int)n, word);
+	}
+	buf_free(&list);
+	return out;
+}
+
+/* Complete the command or its argument in the input ("/mo" to "/model ", "/template co"
+ * to "/template code_review "); lists candidates when ambiguous. */
 int
 slash_complete(struct app *a)
 {
-	const char *t = buf_str(&a->in.text);
-	size_t n = a->in.text.len, i, hits = 0, which = 0;
-	struct buf list = BUF_INIT;
+	const char *t = buf_str(&a->in.text), *sp;
+	size_t n = a->in.text.len, i, ncand;
+	const char **cand;
+	char *done, *full, cmd[32];
 
-	if (n == 0 || t[0] != '/' || memchr(t, ' ', n) != NULL || a->in.cur != n)
+	if (n == 0 || t[0] != '/' || a->in.cur != n || memchr(t, '\n', n) != NULL)
 		return 0;
-	for (i = 0; i < sizeof slash_cmds / sizeof slash_cmds[0]; i++) {
-		if (strncmp(slash_cmds[i].name, t + 1, n - 1) == 0) {
-			hits++;
-			which = i;
-			buf_printf(&list, "%s/%s", list.len ? " " : "", slash_cmds[i].name);
+	if ((sp = memchr(t, ' ', n)) == NULL) {
+		cand = xcalloc(sizeof slash_cmds / sizeof slash_cmds[0], sizeof *cand);
+		for (i = 0; i < sizeof slash_cmds / sizeof slash_cmds[0]; i++)
+			cand[i] = slash_cmds[i].name;
+		done = slash_pick(a, t + 1, n - 1, cand, i, "/");
+		free(cand);
+		if (done != NULL) {
+			full = xasprintf("/%s", done);
+			pane_input_set(&a->in, full);
+			free(full);
+			free(done);
+			a->dirty |= DIRTY_INPUT;
 		}
+		return 1;
 	}
-	if (hits == 1) {
-		char *full = xasprintf("/%s ", slash_cmds[which].name);
-
+	if ((size_t)(sp - t - 1) >= sizeof cmd)
+		return 1;
+	memcpy(cmd, t + 1, (size_t)(sp - t - 1));
+	cmd[sp - t - 1] = '\0';
+	while (*sp == ' ')
+		sp++;
+	/* Only the first argument completes: the rest is free text (a title, a value). */
+	if (memchr(sp, ' ', n - (size_t)(sp - t)) != NULL)
+		return 1;
+	cand = slash_args(a, cmd, &ncand);
+	if (cand == NULL) {
+		ui_note(a, 0, "/%s: nothing to complete", cmd);
+		return 1;
+	}
+	done = slash_pick(a, sp, n - (size_t)(sp - t), cand, ncand, "");
+	free(cand);
+	if (done != NULL) {
+		full = xasprintf("/%s %s", cmd, done);
 		pane_input_set(&a->in, full);
 		free(full);
+		free(done);
 		a->dirty |= DIRTY_INPUT;
-	} else if (hits > 1) {
-		ui_note(a, 0, "%s", list.data);
-	} else {
-		ui_note(a, 1, "no command starts with %s", t);
 	}
-	buf_free(&list);
 	return 1;
 }

@@ -1,7 +1,7 @@
 /*
  * The status line: provider and model, what the stream is doing, time to first token,
- * tokens per second, tokens of the last turn and the session, cost when known, and a
- * transient note (copied, errors) that expires on its own.
+ * tokens per second, tokens of the last turn and the session, cost when known, a retry or
+ * key-pool wait counting down, and a transient note (copied, errors) that expires on its own.
  */
 #include <string.h>
 
@@ -47,11 +47,22 @@ status_draw(struct app *a)
 
 	werase(a->wstatus);
 	draw_fill(a->wstatus, 0, 0, a->cols, " ", at);
-	buf_printf(&b, " %s/%s", a->prov ? a->prov->name : "?", a->model ? a->model : "?");
+	if (busy && a->at.prov != NULL && a->at.model != NULL)
+		buf_printf(&b, " %s/%s", a->at.prov->name, a->at.model);
+	else
+		buf_printf(&b, " %s/%s", a->prov ? a->prov->name : "?", a->model ? a->model : "?");
 	if (busy) {
 		double secs = (double)(now - a->t_send) / 1000.0;
 
-		if (a->t_first == 0)
+		if (a->t_first == 0 && a->at.wait_msg != NULL && now < a->at.wait_until &&
+		    a->at.wait_key)
+			buf_printf(&b, " │ %s; waiting %lds", a->at.wait_msg,
+			    (long)((a->at.wait_until - now + 999) / 1000));
+		else if (a->t_first == 0 && a->at.wait_msg != NULL && now < a->at.wait_until)
+			buf_printf(&b, " │ %s; retrying in %.1fs (attempt %d/%d)", a->at.wait_msg,
+			    (double)(a->at.wait_until - now) / 1000.0, a->at.wait_attempt,
+			    a->at.wait_max);
+		else if (a->t_first == 0)
 			buf_printf(&b, " │ waiting %.1fs", secs);
 		else
 			buf_printf(&b, " │ streaming %ld chunks · ttft %.2fs", a->stream_chunks,

@@ -26,10 +26,13 @@
 #include "app.h"
 #include "cmd.h"
 #include "config.h"
+#include "fallback.h"
 #include "log.h"
+#include "params.h"
 #include "provider.h"
 #include "request.h"
 #include "store.h"
+#include "template.h"
 #include "ui.h"
 #include "worker.h"
 #include "wrap.h"
@@ -38,6 +41,7 @@
 #define UI_FRAME_MS 16
 #define UI_NOTE_MS 4000
 #define UI_MAXKEYS 8192
+#define UI_CONF_ERRS 5 /* config errors listed at start-up before "and N more" */
 
 /* Codes given to sequences curses does not know (define_key). */
 #define UI_KEY_PASTE_START (KEY_MAX + 101)
@@ -286,9 +290,13 @@ ui_draw(struct app *a)
 	if (a->overlay != OVERLAY_NONE && a->dirty) {
 		if (a->overlay == OVERLAY_HELP)
 			overlay_help_draw(a);
+		else if (a->overlay == OVERLAY_FORM)
+			form_draw(a);
+		else if (a->overlay == OVERLAY_TEXT)
+			overlay_text_draw(a);
 		else
 			overlay_picker_draw(a);
-		curs_set(0);
+		curs_set(a->overlay == OVERLAY_FORM ? 1 : 0);
 	} else {
 		if (a->dirty & DIRTY_INPUT)
 			pane_input_draw(a);
@@ -362,6 +370,8 @@ ui_new_session(struct app *a)
 		session_free(a->sess);
 	a->sess = session_new(a->st, a->prov->name, a->model);
 	a->edit_from = 0;
+	params_free(&a->sess_params);
+	memset(&a->sess_params, 0, sizeof a->sess_params);
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
 }
@@ -391,6 +401,8 @@ ui_open_session(struct app *a, int64_t id)
 	if (a->sess)
 		session_free(a->sess);
 	a->sess = s;
+	params_free(&a->sess_params);
+	memset(&a->sess_params, 0, sizeof a->sess_params);
 	if (s->provider && (p = ui_provider(a, s->provider)) != NULL && s->model) {
 		a->prov = p;
 		free(a->model);
@@ -418,6 +430,15 @@ ui_set_model(struct app *a, const char *spec)
 	}
 	if (p == NULL && (p = ui_provider(a, spec)) != NULL)
 		model = strcmp(spec, "simulated") == 0 ? "simulated" : a->model;
+	if (p == NULL) {
+		/* A model named in the config ("/model claude-haiku-4-5") brings its provider. */
+		struct model *m = config_model(a->cfg, spec);
+
+		if (m != NULL && m->provider != NULL && !m->synthesized) {
+			p = m->provider;
+			model = m->id;
+		}
+	}
 	if (p == NULL)
 		p = a->prov;
 	if (*model == '\0') {
@@ -462,14 +483,89 @@ overlay_picker_open(struct app *a)
 	a->dirty |= DIRTY_ALL;
 }
 
-/* Submit the conversation so far and start streaming the reply. */
+/* The config's model for provider p and id model (made up with safe defaults for ids the
+ * config does not list), or NULL. */
+struct model *
+ui_model(struct app *a, const struct provider *p, const char *model)
+{
+	return config_model_of(a->cfg, p->name, model);
+}
+
+/* Layer the parameters of the next request (config < model < session < this message) and
+ * check them against what m accepts, so a refused value never costs a round trip. */
+int
+ui_params(struct app *a, const struct model *m, struct params *out, char **err)
+{
+	memset(out, 0, sizeof *out);
+	*err = NULL;
+	params_overlay(out, &a->cfg->defaults);
+	if (m != NULL)
+		params_overlay(out, &m->defaults);
+	params_overlay(out, &a->sess_params);
+	params_overlay(out, &a->at.params);
+	return m != NULL ? params_check(out, m, err) : 0;
+}
+
+/* Forget the retry or key wait shown in the status line. */
 static void
-ui_start_reply(struct app *a)
+ui_wait_clear(struct app *a)
+{
+	free(a->at.wait_msg);
+	a->at.wait_msg = NULL;
+	a->at.wait_until = 0;
+}
+
+/* Forget the overrides of the message just answered (template, summary, fallbacks). */
+static void
+ui_attempt_clear(struct app *a)
+{
+	ui_wait_clear(a);
+	free(a->at.system);
+	a->at.system = NULL;
+	params_free(&a->at.params);
+	memset(&a->at.params, 0, sizeof a->at.params);
+	a->at.summary = 0;
+	a->at.origin = NULL;
+	a->at.cur = NULL;
+	a->at.ntried = 0;
+}
+
+#define UI_SUMMARY_HEAD "**Summary of the conversation so far**\n\n"
+
+/* Submit the conversation so far to model on p and start streaming the reply. Returns 0,
+ * or -1 (said in the status line) when the parameters are refused for that model. */
+static int
+ui_start_reply(struct app *a, struct provider *p, const char *model)
 {
 	struct request *req;
+	struct model *m = ui_model(a, p, model);
+	struct params params;
+	char *err = NULL, *id = xstrdup(model);
 
-	req = session_to_request(a->sess, a->prov, a->model, NULL, 0, NULL);
-	session_begin_reply(a->sess, a->prov->name, a->model);
+	if (ui_params(a, m, &params, &err) != 0) {
+		ui_note(a, 1, "not sent: %s", err);
+		free(err);
+		free(id);
+		params_free(&params);
+		return -1;
+	}
+	req = session_to_request(a->sess, p, id, &params, 0, NULL);
+	params_free(&params);
+	if (a->at.system != NULL)
+		request_set_system(req, a->at.system);
+	session_begin_reply(a->sess, p->name, id);
+	if (a->at.summary)
+		session_reply_text(a->sess, UI_SUMMARY_HEAD, strlen(UI_SUMMARY_HEAD));
+	a->at.prov = p;
+	free(a->at.model);
+	a->at.model = id;
+	a->at.cur = m;
+	if (a->at.origin == NULL) {
+		a->at.origin = m;
+		if (m != NULL && a->at.ntried < 8)
+			a->at.tried[a->at.ntried++] = m->name;
+	}
+	ui_wait_clear(a);
 	text_filter_init(&a->tf_text);
 	text_filter_init(&a->tf_reason);
 	usage_clear(&a->stream_usage);
@@ -480,6 +576,31 @@ ui_start_reply(struct app *a)
 	a->follow = 1;
 	pane_transcript_sync(a);
 	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS | DIRTY_INPUT;
+	return 0;
+}
+
+/* The next fallback of the asked model whose parameters fit, or NULL when none is left. */
+static struct model *
+ui_fallback_next(struct app *a)
+{
+	struct model *next;
+	struct params params;
+	char *err = NULL;
+
+	if (a->at.origin == NULL)
+		return NULL;
+	while (a->at.ntried < 8 && (next = fallback_next(a->cfg, a->at.origin,
+	    (const char *const *)a->at.tried, a->at.ntried)) != NULL) {
+		a->at.tried[a->at.ntried++] = next->name;
+		if (ui_params(a, next, &params, &err) == 0) {
+			params_free(&params);
+			return next;
+		}
+		params_free(&params);
+		free(err);
+		err = NULL;
+	}
+	return NULL;
 }
 
 /* Reload the session after its tail was deleted in the store. */
@@ -501,22 +622,31 @@ ui_reload_current(struct app *a)
 	return 0;
 }
 
-/* Send what the user wrote: a slash command, or a message that starts a reply. */
-void
-ui_send(struct app *a, const char *text)
+/* Send a message (never a command) and start its reply; the text goes back into the input
+ * when the parameters are refused, so nothing typed is lost. */
+static void
+ui_send_message(struct app *a, const char *text, struct provider *p, const char *model)
 {
-	const char *t = text;
+	struct params params;
+	char *err = NULL;
+	int summary = a->at.summary;
 
-	while (*t == ' ' || *t == '\n' || *t == '\t')
-		t++;
-	if (*t == '\0')
-		return;
-	if (t[0] == '/' && slash_run(a, t))
-		return;
 	if (a->stream_id) {
 		ui_note(a, 1, "a reply is still streaming: Esc cancels it");
+		ui_attempt_clear(a);
 		return;
 	}
+	if (ui_params(a, ui_model(a, p, model), &params, &err) != 0) {
+		ui_note(a, 1, "not sent: %s", err);
+		free(err);
+		params_free(&params);
+		ui_attempt_clear(a);
+		if (a->in.text.len == 0 && !summary)
+			pane_input_set(&a->in, text);
+		a->dirty |= DIRTY_INPUT;
+		return;
+	}
+	params_free(&params);
 	if (a->sess == NULL)
 		a->sess = session_new(a->st, a->prov->name, a->model);
 	if (a->edit_from != 0) {
@@ -535,8 +665,65 @@ ui_send(struct app *a, const char *text)
 	}
 	pane_input_history_add(&a->in, text);
 	session_append_user(a->sess, text);
-	ui_start_reply(a);
+	ui_start_reply(a, p, model);
 	ui_reload_sessions(a);
+}
+
+/* Send what the user wrote: a slash command, or a message that starts a reply. */
+void
+ui_send(struct app *a, const char *text)
+{
+	const char *t = text;
+
+	while (*t == ' ' || *t == '\n' || *t == '\t')
+		t++;
+	if (*t == '\0')
+		return;
+	if (t[0] == '/' && slash_run(a, t))
+		return;
+	ui_attempt_clear(a);
+	ui_send_message(a, text, a->prov, a->model);
+}
+
+/* Send a rendered template: its system prompt, model and parameters apply to this message
+ * only. Takes ownership of system and user. */
+void
+ui_send_template(struct app *a, const struct template *t, char *system, char *user)
+{
+	struct provider *p = a->prov;
+	const char *model = a->model;
+	struct model *m = NULL;
+
+	ui_attempt_clear(a);
+	if (t->model != NULL && *t->model) {
+		if ((m = config_model(a->cfg, t->model)) == NULL || m->provider == NULL) {
+			ui_note(a, 1, "template %s: model %s is not available", t->name, t->model);
+			free(system);
+			free(user);
+			return;
+		}
+		p = m->provider;
+		model = m->id;
+	}
+	a->at.system = system;
+	params_copy(&a->at.params, &t->params);
+	ui_send_message(a, user, p, model);
+	free(user);
+}
+
+/* Ask the current model for a summary of the conversation; the reply is marked as one. */
+void
+ui_summarize(struct app *a)
+{
+	if (a->sess == NULL || a->sess->nmsgs == 0) {
+		ui_note(a, 1, "nothing to summarise yet");
+		return;
+	}
+	ui_attempt_clear(a);
+	a->at.summary = 1;
+	ui_send_message(a, "Summarise our conversation so far in a few short paragraphs. Keep "
+	    "names, numbers, decisions and open questions, so that it can go on from the summary "
+	    "alone.", a->prov, a->model);
 }
 
 /* Regenerate the last reply: delete it and ask again. */
@@ -566,8 +753,9 @@ ui_regenerate(struct app *a)
 			return;
 		}
 	}
-	ui_start_reply(a);
-	ui_note(a, 0, "regenerating the last reply");
+	ui_attempt_clear(a);
+	if (ui_start_reply(a, a->prov, a->model) == 0)
+		ui_note(a, 0, "regenerating the last reply");
 }
 
 /* Copy text with OSC 52 and say plainly whether it could be done. */
@@ -585,14 +773,13 @@ ui_copy(struct app *a, const char *what, const char *text, size_t n)
 	return 0;
 }
 
-/* The cost of usage u at the current model's configured prices, or -1 when unknown. */
+/* The cost of usage u at the streaming model's configured prices, or -1 when unknown. */
 static double
 ui_cost(struct app *a, const struct usage *u)
 {
-	char *name = xasprintf("%s/%s", a->prov->name, a->model);
-	struct model *m = config_model(a->cfg, name);
+	struct model *m = a->at.prov != NULL && a->at.model != NULL ?
+	    ui_model(a, a->at.prov, a->at.model) : NULL;
 
-	free(name);
 	if (m == NULL || m->price_input < 0 || m->price_output < 0 || u->input_tokens < 0 ||
 	    u->output_tokens < 0)
 		return -1;
@@ -644,8 +831,10 @@ ui_event(struct app *a, struct wevent *ev)
 		else
 			session_reply_reasoning(a->sess, a->scratch.data ? a->scratch.data : "",
 			    a->scratch.len);
-		if (a->t_first == 0)
+		if (a->t_first == 0) {
 			a->t_first = ui_now_ms();
+			ui_wait_clear(a);
+		}
 		a->stream_chunks++;
 		a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
 		break;
@@ -654,10 +843,26 @@ ui_event(struct app *a, struct wevent *ev)
 		break;
 	case WEV_RETRY: {
 		char *why = ev->error ? apierr_format(ev->error) : xstrdup("error");
+		struct buf c = BUF_INIT;
 
-		ui_note(a, 1, "retrying (attempt %d) in %.1fs: %s", ev->attempt,
-		    (double)ev->delay_ms / 1000.0, why);
+		if (ev->key_wait && ev->error != NULL && ev->error->message != NULL)
+			text_sanitize(ev->error->message, strlen(ev->error->message), &c);
+		else
+			text_sanitize(why, strlen(why), &c);
 		free(why);
+		if (ev->rotated) {
+			ui_note(a, 0, "%s; trying the next key of %s", buf_str(&c),
+			    a->at.prov ? a->at.prov->name : "the provider");
+			buf_free(&c);
+			break;
+		}
+		free(a->at.wait_msg);
+		a->at.wait_msg = buf_detach(&c);
+		a->at.wait_key = ev->key_wait;
+		a->at.wait_attempt = ev->attempt;
+		a->at.wait_max = a->at.prov ? a->at.prov->max_retries + 1 : ev->attempt;
+		a->at.wait_until = ui_now_ms() + ev->delay_ms;
+		a->dirty |= DIRTY_STATUS;
 		break;
 	}
 	case WEV_DONE: {
@@ -690,6 +895,28 @@ ui_event(struct app *a, struct wevent *ev)
 		}
 		if (!usage_present(&u))
 			u = a->stream_usage;
+		if (state == MSG_ERROR && fallback_wanted(ev->error, ev->cancelled, a->t_first != 0)) {
+			struct model *next = ui_fallback_next(a);
+
+			if (next != NULL) {
+				char *msg = fallback_message(a->at.cur ? a->at.cur->name : a->at.model,
+				    ev->error, next->name);
+				struct buf c = BUF_INIT;
+
+				text_sanitize(msg, strlen(msg), &c);
+				free(msg);
+				free(err);
+				err = buf_detach(&c);
+				session_reply_end(a->sess, state, NULL, -1, ev->finish_reason, err);
+				ui_note(a, 1, "%s", err);
+				free(err);
+				a->stream_id = 0;
+				if (ui_start_reply(a, next->provider, next->id) != 0)
+					ui_attempt_clear(a);
+				a->dirty |= DIRTY_ALL;
+				break;
+			}
+		}
 		session_reply_end(a->sess, state, usage_present(&u) ? &u : NULL,
 		    ui_cost(a, &u), ev->finish_reason, err);
 		if (r < a->sess->nmsgs) {
@@ -708,8 +935,11 @@ ui_event(struct app *a, struct wevent *ev)
 		}
 		if (state == MSG_ERROR)
 			ui_note(a, 1, "%s", err);
+		else if (a->at.summary && state == MSG_COMPLETE)
+			ui_note(a, 0, "summary done: /summarize continue starts a new session from it");
 		free(err);
 		a->stream_id = 0;
+		ui_attempt_clear(a);
 		ui_reload_sessions(a);
 		a->dirty |= DIRTY_ALL;
 		break;
@@ -1052,7 +1282,7 @@ ui_action(struct app *a, enum action act)
 		break;
 	case ACT_SEL_PREV:
 	case ACT_SEL_NEXT:
-		if (a->overlay == OVERLAY_HELP) {
+		if (a->overlay == OVERLAY_HELP || a->overlay == OVERLAY_TEXT) {
 			a->over_top += act == ACT_SEL_PREV ? -1 : 1;
 			a->dirty |= DIRTY_OVERLAY;
 		} else if (a->overlay == OVERLAY_PICKER) {
@@ -1070,8 +1300,16 @@ ui_action(struct app *a, enum action act)
 		break;
 	case ACT_OPEN:
 		if (a->overlay == OVERLAY_PICKER) {
-			if (a->picker.sel >= 0 && (size_t)a->picker.sel < a->picker.n)
-				ui_set_model(a, a->picker.items[a->picker.sel]);
+			a->overlay = OVERLAY_NONE;
+			a->dirty |= DIRTY_ALL;
+			if (a->picker.sel >= 0 && (size_t)a->picker.sel < a->picker.n) {
+				if (!a->picker.templates)
+					ui_set_model(a, a->picker.items[a->picker.sel]);
+				else
+					form_open(a, config_template(a->cfg,
+					    a->picker.items[a->picker.sel]));
+			}
+		} else if (a->overlay == OVERLAY_TEXT) {
 			a->overlay = OVERLAY_NONE;
 			a->dirty |= DIRTY_ALL;
 		} else if (a->focus == FOCUS_SESSIONS && a->sel_row < (int)a->nrows) {
@@ -1140,6 +1378,15 @@ ui_key(struct app *a, unsigned k, int more_printable)
 	}
 	if (k == K_PASTE_END) {
 		a->in.pasting = 0;
+		return;
+	}
+	if (a->overlay == OVERLAY_FORM && k != K_MOUSE) {
+		size_t n = ui_printable(k) ? ui_utf8(k, u) : 0;
+
+		if (a->in.pasting && (k == K_ENTER || k == '\n' || k == K_TAB))
+			form_key(a, ' ', " ", 1);
+		else
+			form_key(a, k, u, n);
 		return;
 	}
 	if (a->in.pasting) {
@@ -1253,8 +1500,15 @@ ui_timeout(struct app *a)
 			t = d;
 		}
 	}
-	if (a->stream_id != 0 && (t < 0 || t > 500))
+	if (a->stream_id != 0 && a->t_first == 0 && (t < 0 || t > 500))
 		t = 500; /* the status line's elapsed time while waiting for a first token */
+	if (a->stream_id != 0 && a->at.wait_until > now && a->at.wait_key) {
+		/* A key wait counts down in whole seconds: wake when the shown number changes. */
+		int64_t d = (a->at.wait_until - now) % 1000;
+
+		if (t < 0 || d + 1 < t)
+			t = d + 1;
+	}
 	return t > 0x7fffffff ? 0x7fffffff : (int)t;
 }
 
@@ -1340,6 +1594,7 @@ ui_main(int argc, char **argv)
 	struct app app, *a = &app;
 	const char *opt_model = NULL, *opt_prov = NULL, *opt_conf = NULL, *nc;
 	char *conf, *theme_name = NULL, *err = NULL;
+	struct buf conf_errs = BUF_INIT;
 	struct pollfd pfd[3];
 	unsigned *keys;
 	int i, mouse = 0;
@@ -1377,24 +1632,19 @@ ui_main(int argc, char **argv)
 		struct config_errors errs = { NULL, 0 };
 		size_t k;
 
+		/* A broken config must not cost the user their sessions: start with the defaults
+		 * (config_load returns them) and show what is wrong once the screen is up. */
 		a->cfg = config_load(NULL, 0, &errs);
-		if (errs.n > 0) {
-			for (k = 0; k < errs.n; k++)
-				fprintf(stderr, "natter: %s\n", errs.v[k]);
-			config_errors_free(&errs);
-			config_free(a->cfg);
-			free(theme_name);
-			keys_free();
-			return EXIT_CONFIG;
-		}
+		for (k = 0; k < errs.n && k < UI_CONF_ERRS; k++)
+			buf_printf(&conf_errs, "%s\n", errs.v[k]);
+		if (errs.n > UI_CONF_ERRS)
+			buf_printf(&conf_errs, "and %zu more\n", errs.n - UI_CONF_ERRS);
 		config_errors_free(&errs);
 		if (ui_apply_bindings(a->cfg, &err) != 0) {
-			fprintf(stderr, "natter: %s\n", err);
+			buf_printf(&conf_errs, "%s\n", err);
 			free(err);
-			config_free(a->cfg);
-			free(theme_name);
-			keys_free();
-			return EXIT_CONFIG;
+			err = NULL;
+			keys_init();
 		}
 	}
 	conf = ui_config_path(opt_conf);
@@ -1410,12 +1660,19 @@ ui_main(int argc, char **argv)
 	}
 	free(conf);
 	if (theme_load(&a->theme, theme_name, &err) != 0) {
-		fprintf(stderr, "natter: %s\n", err);
+		/* An unknown theme is a config mistake too: say so and use the default. */
+		buf_printf(&conf_errs, "%s\n", err);
 		free(err);
-		free(theme_name);
-		config_free(a->cfg);
-		keys_free();
-		return EXIT_CONFIG;
+		err = NULL;
+		if (theme_load(&a->theme, NULL, &err) != 0) {
+			fprintf(stderr, "natter: %s\n", err);
+			free(err);
+			free(theme_name);
+			buf_free(&conf_errs);
+			config_free(a->cfg);
+			keys_free();
+			return EXIT_CONFIG;
+		}
 	}
 	nc = getenv("NO_COLOR");
 	a->use_color = !(nc != NULL && *nc);
@@ -1448,6 +1705,7 @@ ui_main(int argc, char **argv)
 
 		if (p == NULL) {
 			fprintf(stderr, "natter: unknown provider '%s'\n", opt_prov);
+			buf_free(&conf_errs);
 			config_free(a->cfg);
 			free(a->model);
 			keys_free();
@@ -1531,6 +1789,12 @@ ui_main(int argc, char **argv)
 	ui_reload_sessions(a);
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
+	if (conf_errs.len > 0) {
+		buf_puts(&conf_errs, "\nnatter started with the default configuration; fix the file "
+		    "and restart (natter config check lists every error).");
+		overlay_text_open(a, " configuration errors (Esc closes) ", conf_errs.data);
+	}
+	buf_free(&conf_errs);
 
 	keys = xmalloc(UI_MAXKEYS * sizeof *keys);
 	pfd[0].fd = STDIN_FILENO;
@@ -1549,6 +1813,8 @@ ui_main(int argc, char **argv)
 		rc = poll(pfd, 3, timeout);
 		if (rc < 0 && errno != EINTR)
 			break;
+		if (rc == 0 && a->stream_id != 0 && a->t_first == 0)
+			a->dirty |= DIRTY_STATUS;
 		if (rc < 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			size_t n = ui_read_keys(keys, UI_MAXKEYS), k;
 			int64_t tk = ui_now_us();
@@ -1596,6 +1862,11 @@ ui_main(int argc, char **argv)
 	free(keys);
 	pane_transcript_free(a);
 	overlay_picker_free(a);
+	overlay_text_free(a);
+	form_free(a);
+	ui_attempt_clear(a);
+	free(a->at.model);
+	params_free(&a->sess_params);
 	if (a->sess)
 		session_free(a->sess);
 	if (a->rows)

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# tmux tests of the slash commands with a back end in another module: /template and its
+# form, /metrics, /summarize, /set and /unset, Tab completion of commands and arguments,
+# model fallbacks shown inline, and a broken config that starts with the defaults.
+set -u
+. "$TESTS/ui/lib-ui.bash"
+
+isolated_home
+LOG="$LIB_TMP/fs-features.log"
+fs_start --log "$LOG"
+export OPENAI_API_KEY=sk-test-ui-features
+mkdir -p "$XDG_CONFIG_HOME/natter"
+CONF="$XDG_CONFIG_HOME/natter/natter.yaml"
+cat >"$CONF" <<YAML
+providers:
+  openai:
+    base_url: $FS_URL/v1
+    max_retries: 0
+models:
+  busy-model:
+    provider: openai
+    id: busy-model
+    fallback: [good-model]
+  good-model:
+    provider: openai
+    id: good-model
+templates:
+  greet:
+    description: Say hello
+    system: Answer in one line.
+    user: "Greet {who} warmly in {lang}"
+    defaults: {lang: French}
+YAML
+
+ui_start 150 32 -m openai/fake-model
+
+# Tab completion: the command, then its argument.
+ui_type "/tem"
+ui_keys Tab
+ui_check "complete: /tem becomes /template" ui_wait '› /template *$'
+ui_type "gre"
+ui_keys Tab
+ui_check "complete: the template name from the config" ui_wait '› /template greet *$'
+
+# /template NAME: the form names what is missing, then sends the rendered prompt.
+ui_keys Enter
+ui_check "template: the form opens with its fields" ui_wait 'template greet'
+ui_check "template: the default is shown" ui_wait 'lang  *French'
+ui_keys C-s
+ui_check "template: a missing variable is named" ui_wait 'missing variable.*who'
+ui_type "Alice"
+ui_keys Tab Enter
+ui_check "template: the rendered prompt is sent and answered" ui_wait 'answering: Greet Alice warmly in French'
+ui_check "template: the system prompt went with it" grep -q '"Answer in one line."' "$LOG"
+
+# /metrics after a reply.
+ui_type "/metrics"
+ui_keys Enter
+ui_check "metrics: the overlay opens" ui_wait 'metrics of this session'
+ui_check "metrics: the reply has its figures" ui_wait '^.*1 *openai/fake-model *[0-9.]*s *[0-9.]*s *[0-9][0-9]* *[0-9][0-9]*'
+ui_check "metrics: no price is unknown, and totals" ui_wait 'session: 1 replies.*cost unknown'
+ui_keys Escape
+ui_check "metrics: Esc closes it" ui_wait_not 'metrics of this session'
+
+# /set: refused with the range, accepted and sent, listed, unset.
+ui_type "/set temperature 5"
+ui_keys Enter
+ui_check "set: 5 is refused with the range" ui_wait 'expected a number from 0 to 2'
+ui_type "/set temperature 0.2"
+ui_keys Enter
+ui_check "set: 0.2 is accepted" ui_wait 'temperature = 0.2 for this session'
+ui_type "/set"
+ui_keys Enter
+ui_check "set: alone it lists the parameters" ui_wait 'session parameters: temperature=0.2'
+ui_type "with params tokens=3"
+ui_keys Enter
+ui_check "set: the reply arrives" ui_wait 'w1 w2 w3'
+ui_check "set: the request carried temperature 0.2" bash -c "grep 'with params' '$LOG' | grep -q '\"temperature\":0.2'"
+ui_type "/unset temperature"
+ui_keys Enter
+ui_check "unset: says so" ui_wait 'temperature unset'
+
+# /summarize: a summary message, then a new session from it.
+ui_type "/summarize"
+ui_keys Enter
+ui_check "summarize: the reply is marked as a summary" ui_wait 'Summary of the conversation so far'
+ui_check "summarize: the model was asked for one" ui_wait 'answering: Summarise our conversation'
+ui_check "summarize: it offers to continue" ui_wait 'summarize continue'
+ui_type "/summarize continue"
+ui_keys Enter
+ui_check "summarize continue: a new session from the summary" ui_wait 'system prompt carries the summary'
+
+# Fallback: the busy model fails with 529 before a token; the next one answers.
+ui_type "/model busy-model"
+ui_keys Enter
+ui_type "fall back fail_times=1 id=fbui status=529"
+ui_keys Enter
+ui_check "fallback: said inline in the transcript" ui_wait '✗ busy-model failed (overloaded, HTTP 529); falling back to good-model'
+ui_check "fallback: the reply comes from the fallback model" ui_wait 'assistant · good-model'
+ui_check "fallback: and its text arrives" ui_wait 'answering: fall back'
+ui_keys C-q
+ui_wait_dead
+
+# A broken config: the errors are shown, natter runs on the defaults, sessions are kept.
+printf 'providers:\n  openai:\n    base_url: [unclosed\nmodels: 12\n' >"$CONF"
+ui_start 110 32 -m simulated/simulated
+ui_check "broken config: the file:line:col error is shown" ui_wait 'natter.yaml:[0-9]*:[0-9]*:'
+ui_check "broken config: it says the defaults apply" ui_wait 'default configuration'
+ui_keys Escape
+ui_check "broken config: the sessions are still listed" ui_wait 'Greet Alice'
+ui_type "still works tokens=5"
+ui_keys Enter
+ui_check "broken config: a message still gets a reply" ui_wait '▍you'
+ui_keys C-q
+ui_check "broken config: quits cleanly" ui_wait_dead
+ui_check "broken config: exit status 0" [ "$(ui_exit_status)" = 0 ]
