@@ -10,11 +10,22 @@
  *   sessions is then one indexed read of the sessions table: startup never pages in
  *   message bodies and costs the same however long the histories are. store_check
  *   verifies the sums against the messages.
- * - The FTS5 index reads its text from the view `messages_indexed`, which hides messages
- *   that are still streaming. Triggers index a reply once it finishes instead of
- *   re-tokenising it on every flush, and FTS5's own rebuild and integrity-check agree
- *   with the triggers because they read the same view. The porter stemmer lets a search
- *   for "lifetime" find "lifetimes", which is what people expect from a history search.
+ * - The FTS5 index holds each finished message as parts of at most STORE_PART_MAX bytes,
+ *   cut at whitespace (or else at a UTF-8 boundary), one FTS5 row per part with rowid
+ *   message_id * STORE_PARTS + part. FTS5 builds the pending terms of a row in memory, so
+ *   a whole 1,000,000-token reply as one row cost ~150 MB; as parts, with a savepoint
+ *   between them that makes FTS5 flush, indexing memory is bounded by one part whatever
+ *   the message length. A message longer than STORE_PARTS parts (64 MiB) keeps only its
+ *   first STORE_PARTS parts searchable. Streaming rows stay unindexed until they finish,
+ *   so a reply is tokenised once, not on every flush. The table keeps its own copy of the
+ *   parts (not external content), so snippets and FTS5's integrity-check read one 16 KiB
+ *   part rather than the whole message; the cost is the text stored twice on disk.
+ * - Triggers keep the index in step for every writer: deleting or editing a message
+ *   deletes its parts, and a finished message of one part (nearly all of them) is indexed
+ *   by the trigger itself. Longer messages are cut and indexed here, in store_index; a
+ *   long message inserted by another tool stays unindexed, which store_check reports.
+ *   The porter stemmer lets a search for "lifetime" find "lifetimes", which is what
+ *   people expect from a history search.
  * - Statements are prepared on first use and kept, so opening the store costs only the
  *   pragmas and a schema version check.
  */
@@ -54,6 +65,11 @@ enum store_stmt_id {
 	SQL_MSGS,
 	SQL_SEARCH,
 	SQL_GROUP_NEW,
+	SQL_PART_EXISTS,
+	SQL_PART_INSERT,
+	SQL_PART_SAVEPOINT,
+	SQL_PART_RELEASE,
+	SQL_UNINDEXED,
 	SQL_COUNT
 };
 
@@ -61,6 +77,11 @@ enum store_stmt_id {
 #define SESSION_SELECT \
 	"SELECT id, title, provider, model, system, created, updated, nmessages," \
 	" input_tokens, output_tokens, cost FROM sessions"
+
+/* A part holds at most this many bytes of text; a message at most STORE_PARTS parts. The
+ * numbers are baked into the schema's triggers (16384, 4096) and into stored rowids. */
+#define STORE_PART_MAX 16384
+#define STORE_PARTS 4096
 
 #define MESSAGE_COLUMNS \
 	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
@@ -95,13 +116,25 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " coalesce((SELECT seq FROM messages WHERE id = ?2 AND session_id = ?1), 0)",
 	[SQL_MSGS] = "SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning FROM messages m"
 	    " WHERE m.session_id = ?1 ORDER BY m.seq",
-	/* bm25 is negative, smaller is better: doubling user scores ranks prompts first. */
+	/*
+	 * Every matching part, best first; store_search_run keeps the first (best) part of each
+	 * message. SQLite refuses bm25 and snippet under GROUP BY with ORDER BY, so the
+	 * one-per-message rule is applied while stepping. bm25 is negative, smaller is better:
+	 * doubling user scores ranks prompts first.
+	 */
 	[SQL_SEARCH] = "SELECT " MESSAGE_COLUMNS ", snippet(messages_fts, 0, char(2), char(3),"
 	    " '\xe2\x80\xa6', 16), NULL FROM messages_fts JOIN messages m"
-	    " ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?1"
+	    " ON m.id = messages_fts.rowid / 4096 WHERE messages_fts MATCH ?1"
 	    " ORDER BY bm25(messages_fts) * (CASE m.role WHEN 'user' THEN 2.0 ELSE 1.0 END),"
-	    " m.id DESC LIMIT ?2",
+	    " m.id DESC",
 	[SQL_GROUP_NEW] = "INSERT INTO compare_groups (session_id, created) VALUES (?1, ?2)",
+	[SQL_PART_EXISTS] = "SELECT 1 FROM messages_fts WHERE rowid = ?1 * 4096",
+	[SQL_PART_INSERT] = "INSERT INTO messages_fts (rowid, content) VALUES (?1, ?2)",
+	/* FTS5 writes its pending terms out at every savepoint: one per part bounds them. */
+	[SQL_PART_SAVEPOINT] = "SAVEPOINT store_part",
+	[SQL_PART_RELEASE] = "RELEASE store_part",
+	[SQL_UNINDEXED] = "SELECT id, content FROM messages m WHERE state <> 'streaming'"
+	    " AND NOT EXISTS (SELECT 1 FROM messages_fts WHERE rowid = m.id * 4096)",
 };
 
 /*
@@ -197,6 +230,36 @@ static const char *const store_migrations[] = {
 	"    SELECT new.id, new.content WHERE new.state <> 'streaming'"
 	"    AND (old.state = 'streaming' OR old.content IS NOT new.content);"
 	"END;",
+	/*
+	 * 1 -> 2: index messages in parts (see the top of this file). Messages of one part
+	 * are indexed here; store_migrate_hook indexes the longer ones in C.
+	 */
+	"DROP TRIGGER messages_fts_insert;"
+	"DROP TRIGGER messages_fts_delete;"
+	"DROP TRIGGER messages_fts_update;"
+	"DROP TABLE messages_fts;"
+	"DROP VIEW messages_indexed;"
+	"CREATE VIRTUAL TABLE messages_fts USING fts5 (content,"
+	"  tokenize = 'porter unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
+	"  WHEN new.state <> 'streaming' AND length(CAST(new.content AS BLOB)) <= 16384 BEGIN"
+	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id * 4096, new.content);"
+	"END;"
+	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages"
+	"  WHEN old.state <> 'streaming' BEGIN"
+	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095;"
+	"END;"
+	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN"
+	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095"
+	"    AND old.state <> 'streaming'"
+	"    AND (new.state = 'streaming' OR old.content IS NOT new.content);"
+	"  INSERT INTO messages_fts (rowid, content)"
+	"    SELECT new.id * 4096, new.content WHERE new.state <> 'streaming'"
+	"    AND (old.state = 'streaming' OR old.content IS NOT new.content)"
+	"    AND length(CAST(new.content AS BLOB)) <= 16384;"
+	"END;"
+	"INSERT INTO messages_fts (rowid, content) SELECT id * 4096, content FROM messages"
+	"  WHERE state <> 'streaming' AND length(CAST(content AS BLOB)) <= 16384;",
 };
 
 #define STORE_NMIGRATIONS (sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -409,6 +472,115 @@ store_rollback(struct store *st)
 	memcpy(st->err, saved, sizeof(saved));
 }
 
+/* Whether c ends a word for the tokenizer whatever surrounds it. */
+static int
+store_is_space(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+/*
+ * The length of the part that starts at p: all that is left when it fits, else at most
+ * STORE_PART_MAX bytes ending after whitespace in its second half (so no word is cut and
+ * parts stay large), else ending before a UTF-8 lead byte (so no character is cut).
+ */
+static size_t
+store_part_len(const char *p, size_t left)
+{
+	size_t n;
+
+	if (left <= STORE_PART_MAX)
+		return left;
+	for (n = STORE_PART_MAX; n > STORE_PART_MAX / 2; n--)
+		if (store_is_space(p[n - 1]))
+			return n;
+	for (n = STORE_PART_MAX; n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80; n--)
+		;
+	return n > 0 ? n : STORE_PART_MAX;
+}
+
+/*
+ * Index a finished message longer than one part, inside the caller's transaction. Shorter
+ * ones are indexed by the triggers, and a message that still has its first part is
+ * indexed already (the triggers delete the parts when the text changes).
+ */
+static int
+store_index(struct store *st, int64_t id, const char *content)
+{
+	size_t len = strlen(content), pos, n;
+	sqlite3_stmt *s;
+	int64_t part;
+	int rc;
+
+	if (len <= STORE_PART_MAX)
+		return 0;
+	s = store_stmt(st, SQL_PART_EXISTS);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "reading the search index");
+		return -1;
+	}
+	for (pos = 0, part = 0; pos < len && part < STORE_PARTS; pos += n, part++) {
+		n = store_part_len(content + pos, len - pos);
+		if (store_exec_cached(st, SQL_PART_SAVEPOINT) != 0)
+			return -1;
+		s = store_stmt(st, SQL_PART_INSERT);
+		if (s == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, id * STORE_PARTS + part);
+		sqlite3_bind_text(s, 2, content + pos, (int)n, SQLITE_STATIC);
+		if (store_step_done(st, s, "indexing a message") != 0 ||
+		    store_exec_cached(st, SQL_PART_RELEASE) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Index every finished message that has no parts yet, one message at a time. */
+static int
+store_index_missing(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_UNINDEXED), *c = NULL;
+	int64_t *ids = NULL;
+	size_t len = 0, cap = 0, i;
+	int rc = -1;
+
+	if (s == NULL)
+		return -1;
+	/* Ids first: the index changes under a running scan of it otherwise. */
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 64;
+			ids = xrealloc(ids, cap * sizeof(*ids));
+		}
+		ids[len++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (sqlite3_prepare_v2(st->db, "SELECT content FROM messages WHERE id = ?1", -1, &c,
+	    NULL) != SQLITE_OK) {
+		store_fail(st, "reading messages to index");
+		goto out;
+	}
+	for (i = 0; i < len; i++) {
+		sqlite3_bind_int64(c, 1, ids[i]);
+		if (sqlite3_step(c) == SQLITE_ROW && sqlite3_column_text(c, 0) != NULL &&
+		    store_index(st, ids[i], (const char *)sqlite3_column_text(c, 0)) != 0)
+			goto out;
+		sqlite3_reset(c);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(c);
+	free(ids);
+	return rc;
+}
+
 /* The database path used when store_open gets NULL. */
 char *
 store_default_path(void)
@@ -504,17 +676,24 @@ store_migrate(struct store *st)
 	}
 	for (; (size_t)version < STORE_NMIGRATIONS; version++) {
 		/* The version bump rides in the same transaction as the change. */
-		sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %ld; COMMIT;",
+		sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %ld;",
 		    store_migrations[version], version + 1);
 		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 		free(sql);
 		if (rc != SQLITE_OK) {
 			store_fail(st, "upgrading the database schema");
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
+			goto fail;
 		}
+		/* The parts layout (version 2) cuts long messages in C, which SQL cannot do. */
+		if (version + 1 == 2 && store_index_missing(st) != 0)
+			goto fail;
+		if (store_exec_cached(st, SQL_COMMIT) != 0)
+			goto fail;
 	}
 	return 0;
+fail:
+	store_rollback(st);
+	return -1;
 }
 
 /* Open (creating) the database at path, or the default when path is NULL. */
@@ -787,6 +966,9 @@ store_message_add(struct store *st, struct message_row *m)
 	if (store_step_done(st, s, "adding a message") != 0)
 		goto fail;
 	m->id = sqlite3_last_insert_rowid(st->db);
+	if (m->state != MSG_STREAMING &&
+	    store_index(st, m->id, m->content != NULL ? m->content : "") != 0)
+		goto fail;
 	s = store_stmt(st, SQL_SESSION_TOUCH);
 	if (s == NULL)
 		goto fail;
@@ -836,7 +1018,8 @@ store_message_write(struct store *st, const struct message_row *m)
 /*
  * Rewrite a message. While it streams this is the hot path: one UPDATE in autocommit (its
  * own short transaction) and no FTS work, since streaming rows are not indexed. The final
- * update also indexes the text and bumps the session's updated time, atomically.
+ * update also indexes the text, part by part, and bumps the session's updated time,
+ * atomically.
  */
 int
 store_message_update(struct store *st, const struct message_row *m)
@@ -847,7 +1030,8 @@ store_message_update(struct store *st, const struct message_row *m)
 		return store_message_write(st, m);
 	if (store_exec_cached(st, SQL_BEGIN) != 0)
 		return -1;
-	if (store_message_write(st, m) != 0)
+	if (store_message_write(st, m) != 0 ||
+	    store_index(st, m->id, m->content != NULL ? m->content : "") != 0)
 		goto fail;
 	s = store_stmt(st, SQL_MSG_TOUCH_SESSION);
 	if (s == NULL)
@@ -962,18 +1146,45 @@ store_messages_free(struct message_row *rows, size_t n)
 	free(rows);
 }
 
-/* Run the search statement for one MATCH expression. */
+/* Run the search statement for one MATCH expression, one row per message (its best part),
+ * at most limit rows (0: all). */
 static int
 store_search_run(struct store *st, const char *match, struct message_row **out, size_t *n,
     size_t limit)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_SEARCH);
+	struct message_row *rows = NULL;
+	size_t len = 0, cap = 0, i;
+	int64_t id;
+	int rc = SQLITE_DONE;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, limit == 0 ? -1 : (sqlite3_int64)limit);
-	return store_collect_messages(st, s, out, n, "searching");
+	while ((limit == 0 || len < limit) && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		/* A later row of a message already listed is one of its weaker parts. */
+		id = sqlite3_column_int64(s, 0);
+		for (i = len; i > 0 && rows[i - 1].id != id; i--)
+			;
+		if (i > 0)
+			continue;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			rows = xrealloc(rows, cap * sizeof(*rows));
+		}
+		store_row_message(s, &rows[len++]);
+	}
+	if (limit != 0 && len == limit)
+		rc = SQLITE_DONE;
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "searching");
+		store_messages_free(rows, len);
+		return -1;
+	}
+	*out = rows;
+	*n = len;
+	return 0;
 }
 
 /*
@@ -1052,6 +1263,23 @@ store_check(struct store *st, char **err)
 	if (b.len == 0 && sqlite3_exec(st->db, "INSERT INTO messages_fts (messages_fts)"
 	    " VALUES ('integrity-check')", NULL, NULL, NULL) != SQLITE_OK)
 		buf_printf(&b, "search index: %s", sqlite3_errmsg(st->db));
+	/* Every finished message has its parts, numbered from 0 without gaps and adding up to
+	 * its text (unless cut at STORE_PARTS); no part outlives its message or indexes a
+	 * streaming one. */
+	if (b.len == 0 && store_pragma_int(st, "SELECT count(*) FROM messages m"
+	    " WHERE state <> 'streaming'"
+	    " AND NOT EXISTS (SELECT 1 FROM messages_fts WHERE rowid = m.id * 4096)") != 0)
+		buf_puts(&b, "search index: finished messages are missing");
+	if (b.len == 0 && store_pragma_int(st, "SELECT count(*) FROM messages_fts f"
+	    " WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = f.rowid / 4096"
+	    " AND m.state <> 'streaming')") != 0)
+		buf_puts(&b, "search index: parts of deleted or streaming messages");
+	if (b.len == 0 && store_pragma_int(st, "SELECT count(*) FROM (SELECT rowid / 4096 AS mid,"
+	    " count(*) AS n, max(rowid % 4096) AS last,"
+	    " sum(length(CAST(content AS BLOB))) AS bytes FROM messages_fts GROUP BY mid) p"
+	    " JOIN messages m ON m.id = p.mid WHERE p.last <> p.n - 1"
+	    " OR (p.n < 4096 AND p.bytes <> length(CAST(m.content AS BLOB)))") != 0)
+		buf_puts(&b, "search index: parts do not add up to their messages");
 	if (b.len == 0 && store_pragma_int(st, "SELECT count(*) FROM sessions s"
 	    " LEFT JOIN (SELECT session_id, count(*) AS n, coalesce(sum(input_tokens), 0) AS i,"
 	    " coalesce(sum(output_tokens), 0) AS o, total(cost) AS c FROM messages"
