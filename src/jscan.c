@@ -81,22 +81,20 @@ jscan_string(struct jscan *j, struct jscan_str *out)
 	if (j->p >= j->end || *j->p != '"')
 		return 0;
 	p = ++j->p;
-	q = memchr(p, '"', (size_t)(j->end - p));
-	if (q == NULL)
+	/* Strings in provider chunks are short, so one tight loop beats several memchr calls. */
+	for (q = p; q < j->end; q++)
+		if (*q == '"' || *q == '\\' || *q == '\0')
+			break;
+	if (q >= j->end || *q == '\0')
 		return 0;
-	bs = memchr(p, '\\', (size_t)(q - p));
-	if (bs == NULL) {
-		/* The common case: no escapes, found with two vectorised scans. */
-		if (memchr(p, '\0', (size_t)(q - p)) != NULL)
-			return 0;
+	if (*q == '"') {
 		out->raw = p;
 		out->len = (size_t)(q - p);
 		out->escaped = 0;
 		j->p = q + 1;
 		return 1;
 	}
-	if (memchr(p, '\0', (size_t)(bs - p)) != NULL)
-		return 0;
+	bs = q;
 	out->escaped = 1;
 	for (p = bs; p < j->end; p++) {
 		if (*p == '"') {
@@ -283,12 +281,10 @@ jscan_at_end(struct jscan *j)
 	return j->p == j->end;
 }
 
-/* Compare an unescaped string token with s. */
+/* Compare an unescaped string token with the n bytes of s. */
 int
-jscan_str_is(const struct jscan_str *t, const char *s)
+jscan_str_is_n(const struct jscan_str *t, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	return !t->escaped && t->len == n && memcmp(t->raw, s, n) == 0;
 }
 

@@ -43,8 +43,10 @@ int jscan_string(struct jscan *j, struct jscan_str *out);
 int jscan_skip(struct jscan *j);
 /* True when only white space is left. */
 int jscan_at_end(struct jscan *j);
-/* True when the string token equals the NUL-terminated s exactly (no escapes). */
-int jscan_str_is(const struct jscan_str *t, const char *s);
+/* True when the string token equals the n bytes of s exactly (no escapes); jscan_str_is
+ * takes a string literal and lets the compiler count it. */
+int jscan_str_is_n(const struct jscan_str *t, const char *s, size_t n);
+#define jscan_str_is(t, lit) jscan_str_is_n((t), "" lit, sizeof(lit) - 1)
 /* Decode a string token's escapes into out (appending); 0 when it uses an escape the
  * scanner does not handle (then fall back). */
 int jscan_unescape(const struct jscan_str *t, struct buf *out);
