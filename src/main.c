@@ -49,6 +49,9 @@ main_usage(FILE *f)
 		fprintf(f, "  %-44s %s\n", commands[i].usage, commands[i].help);
 	fputs("\nOptions:\n"
 	    "  -c FILE           use this config file (also NATTER_CONFIG)\n"
+	    "  -m MODEL          the interface starts with this model (name, alias or PROVIDER/ID)\n"
+	    "  -p PROVIDER       the interface starts with this provider's first model\n"
+	    "  --theme NAME      dark, light, terminal, mono or a theme file (also NATTER_THEME)\n"
 	    "  -h, --help        show this help\n"
 	    "  -V, --version     show the version\n\n"
 	    "See natter(1) and natter.yaml(5).\n", f);

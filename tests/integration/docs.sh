@@ -28,6 +28,17 @@ for c in $cmds; do
 	fi
 done
 
+opts=$(printf '%s\n' "$help" | awk '/^Options:/{f=1; next} /^$/{f=0} f && NF {print $1}' | tr -d ',')
+for o in $opts; do
+	# roff escapes the dashes: --theme is written \-\-theme.
+	esc=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
+	if grep -q -- "$esc" man/natter.1; then
+		ok "natter(1) documents the option '$o'"
+	else
+		bad "natter(1) documents the option '$o'"
+	fi
+done
+
 ver=$("$NATTER" --version | awk '{print $2}')
 if grep -q "natter $ver" man/natter.1; then ok "man page version matches --version ($ver)"; else bad "man page version matches --version ($ver)"; fi
 
