@@ -129,6 +129,48 @@ sse_line(struct sse *s, const char *p, size_t n)
 	s->pending = 1;
 }
 
+/*
+ * The common event, one "data:" line followed at once by its blank line with nothing else
+ * buffered, is dispatched straight from the read buffer instead of being copied into the
+ * data buffer first: a long reply is one such event per token. p..q is the line and q its
+ * terminator. Returns where scanning resumes, or NULL when the general path must run.
+ */
+static const char *
+sse_direct(struct sse *s, const char *p, const char *q, const char *end)
+{
+	const char *v, *u;
+
+	if (s->data.len > 0 || s->error.len > 0 || q - p < 5 || memcmp(p, "data:", 5) != 0)
+		return NULL;
+	/* u: the start of the next line; a CR ending this read could still pair with an LF. */
+	if (*q == '\r') {
+		if (q + 1 == end)
+			return NULL;
+		u = q[1] == '\n' ? q + 2 : q + 1;
+	} else {
+		u = q + 1;
+	}
+	if (u >= end || (*u != '\n' && *u != '\r'))
+		return NULL;
+	v = p + 5;
+	if (v < q && *v == ' ')
+		v++;
+	s->fn(s->ud, s->event.len ? s->event.data : "message", v, (size_t)(q - v));
+	buf_reset(&s->event);
+	s->has_data = 0;
+	s->pending = 0;
+	/* Step over the blank line's terminator, remembering a CR that ends this read. */
+	if (*u == '\r') {
+		if (u + 1 == end) {
+			s->last_was_cr = 1;
+			return end;
+		}
+		if (u[1] == '\n')
+			return u + 2;
+	}
+	return u + 1;
+}
+
 /* Split bytes (already past any BOM) into lines and interpret each. */
 static void
 sse_bytes(struct sse *s, const char *p, size_t n)
@@ -157,6 +199,12 @@ sse_bytes(struct sse *s, const char *p, size_t n)
 			sse_line(s, s->line.data, s->line.len);
 			buf_reset(&s->line);
 		} else {
+			const char *next = sse_direct(s, p, q, end);
+
+			if (next != NULL) {
+				p = next;
+				continue;
+			}
 			sse_line(s, p, (size_t)(q - p));
 		}
 		if (*q == '\r') {

@@ -16,7 +16,8 @@
 
 #include "buf.h"
 
-/* Called once per dispatched event; event is "message" when the stream named none. */
+/* Called once per dispatched event; event is "message" when the stream named none. The
+ * data is len bytes and is not NUL-terminated (it may point into the caller's read). */
 typedef void (*sse_event_fn)(void *ud, const char *event, const char *data, size_t len);
 
 struct sse {
