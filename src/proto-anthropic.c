@@ -203,20 +203,7 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 static void
 anthropic_build_models(const struct provider *p, const char *page, struct http_req *out)
 {
-	char *path, *url, *esc = NULL;
-
-	if (page != NULL) {
-		esc = proto_url_escape(page);
-		path = xasprintf("models?limit=1000&after_id=%s", esc);
-	} else {
-		path = xstrdup("models?limit=1000");
-	}
-	url = http_join(p->base_url, path);
-	http_req_init(out, "GET", url);
-	free(url);
-	free(path);
-	free(esc);
-	proto_common_headers(out, "application/json");
+	proto_models_get(p, "models?limit=1000", "after_id", page, out);
 	anthropic_auth(p, out);
 	proto_extra_headers(p, out);
 }

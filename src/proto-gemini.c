@@ -252,20 +252,7 @@ gemini_on_eof(struct stream *s)
 static void
 gemini_build_models(const struct provider *p, const char *page, struct http_req *out)
 {
-	char *path, *url, *esc = NULL;
-
-	if (page != NULL) {
-		esc = proto_url_escape(page);
-		path = xasprintf("models?pageSize=1000&pageToken=%s", esc);
-	} else {
-		path = xstrdup("models?pageSize=1000");
-	}
-	url = http_join(p->base_url, path);
-	http_req_init(out, "GET", url);
-	free(url);
-	free(path);
-	free(esc);
-	proto_common_headers(out, "application/json");
+	proto_models_get(p, "models?pageSize=1000", "pageToken", page, out);
 	gemini_auth(p, out);
 	proto_extra_headers(p, out);
 }

@@ -67,8 +67,7 @@ ollama_build_chat(const struct request *req, struct http_req *out)
 	const struct provider *p = req->provider;
 	const struct params *pp = &req->params;
 	char *url = http_join(p != NULL ? p->base_url : "", "api/chat");
-	cJSON *root = cJSON_CreateObject(), *msgs, *m, *opt;
-	size_t i;
+	cJSON *root = cJSON_CreateObject(), *opt;
 
 	http_req_init(out, "POST", url);
 	free(url);
@@ -77,19 +76,7 @@ ollama_build_chat(const struct request *req, struct http_req *out)
 	proto_extra_headers(p, out);
 
 	cJSON_AddStringToObject(root, "model", req->model);
-	msgs = cJSON_AddArrayToObject(root, "messages");
-	if (req->system != NULL) {
-		m = cJSON_CreateObject();
-		cJSON_AddStringToObject(m, "role", "system");
-		cJSON_AddStringToObject(m, "content", req->system);
-		cJSON_AddItemToArray(msgs, m);
-	}
-	for (i = 0; i < req->nmsgs; i++) {
-		m = cJSON_CreateObject();
-		cJSON_AddStringToObject(m, "role", request_role_name(req->msgs[i].role));
-		cJSON_AddStringToObject(m, "content", req->msgs[i].content);
-		cJSON_AddItemToArray(msgs, m);
-	}
+	proto_json_messages(root, req);
 	cJSON_AddTrueToObject(root, "stream");
 	/* think takes a level ("low", "medium", "high") or a plain switch. */
 	if ((pp->set & PARAM_REASONING_EFFORT) && pp->reasoning_effort != NULL) {

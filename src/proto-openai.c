@@ -77,8 +77,7 @@ openai_build_chat(const struct request *req, struct http_req *out)
 {
 	const struct provider *p = req->provider;
 	char *url = http_join(p != NULL ? p->base_url : "", "chat/completions");
-	cJSON *root = cJSON_CreateObject(), *msgs, *m;
-	size_t i;
+	cJSON *root = cJSON_CreateObject(), *m;
 
 	http_req_init(out, "POST", url);
 	free(url);
@@ -88,19 +87,7 @@ openai_build_chat(const struct request *req, struct http_req *out)
 	proto_extra_headers(p, out);
 
 	cJSON_AddStringToObject(root, "model", req->model);
-	msgs = cJSON_AddArrayToObject(root, "messages");
-	if (req->system != NULL) {
-		m = cJSON_CreateObject();
-		cJSON_AddStringToObject(m, "role", "system");
-		cJSON_AddStringToObject(m, "content", req->system);
-		cJSON_AddItemToArray(msgs, m);
-	}
-	for (i = 0; i < req->nmsgs; i++) {
-		m = cJSON_CreateObject();
-		cJSON_AddStringToObject(m, "role", request_role_name(req->msgs[i].role));
-		cJSON_AddStringToObject(m, "content", req->msgs[i].content);
-		cJSON_AddItemToArray(msgs, m);
-	}
+	proto_json_messages(root, req);
 	cJSON_AddTrueToObject(root, "stream");
 	m = cJSON_AddObjectToObject(root, "stream_options");
 	cJSON_AddTrueToObject(m, "include_usage");

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "proto.h"
 #include "provider.h"
+#include "request.h"
 #include "stream.h"
 #include "xmalloc.h"
 
@@ -386,4 +387,46 @@ proto_parse_error(const char *body, size_t len, const struct http_headers *h, st
 {
 	(void)h;
 	proto_error_body(body, len, e);
+}
+
+/* Add the messages array shared by OpenAI-compatible servers and Ollama. */
+void
+proto_json_messages(struct cJSON *root, const struct request *req)
+{
+	cJSON *msgs = cJSON_AddArrayToObject(root, "messages"), *m;
+	size_t i;
+
+	if (req->system != NULL) {
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "role", "system");
+		cJSON_AddStringToObject(m, "content", req->system);
+		cJSON_AddItemToArray(msgs, m);
+	}
+	for (i = 0; i < req->nmsgs; i++) {
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "role", request_role_name(req->msgs[i].role));
+		cJSON_AddStringToObject(m, "content", req->msgs[i].content);
+		cJSON_AddItemToArray(msgs, m);
+	}
+}
+
+/* Start a model-list GET for one page; the caller adds its auth and extra headers. */
+void
+proto_models_get(const struct provider *p, const char *query, const char *page_param,
+    const char *page, struct http_req *out)
+{
+	char *path, *url, *esc = NULL;
+
+	if (page != NULL) {
+		esc = proto_url_escape(page);
+		path = xasprintf("%s&%s=%s", query, page_param, esc);
+	} else {
+		path = xstrdup(query);
+	}
+	url = http_join(p->base_url, path);
+	http_req_init(out, "GET", url);
+	free(url);
+	free(path);
+	free(esc);
+	proto_common_headers(out, "application/json");
 }

@@ -93,6 +93,12 @@ void model_list_add(struct model_list *l, const char *id, const char *display_na
 /* Percent-encode s for a URL query value. Caller frees. */
 char *proto_url_escape(const char *s);
 
+/* The chat-style messages array (system first, then the history) that OpenAI-compatible
+ * servers and Ollama share; root is the request body. */
+void proto_json_messages(struct cJSON *root, const struct request *req);
+/* A paginated model-list GET: {base}/QUERY, plus &PAGE_PARAM=page when page is set. */
+void proto_models_get(const struct provider *p, const char *query, const char *page_param,
+    const char *page, struct http_req *out);
 /* Shared table entries: complete when the terminator came and nothing failed; and the one
  * tolerant error-body parser that knows every provider's shape. */
 void proto_eof_terminated(struct stream *s);
