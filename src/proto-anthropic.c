@@ -69,15 +69,7 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 	proto_extra_headers(p, out);
 
 	/* The API has no system role: system messages from the history join the prompt. */
-	if (req->system != NULL)
-		buf_puts(&system, req->system);
-	for (i = 0; i < req->nmsgs; i++) {
-		if (req->msgs[i].role != ROLE_SYSTEM)
-			continue;
-		if (system.len > 0)
-			buf_puts(&system, "\n\n");
-		buf_puts(&system, req->msgs[i].content);
-	}
+	request_join_system(req, &system);
 	max_tokens = (pp->set & PARAM_MAX_TOKENS) && pp->max_tokens > 0 ? pp->max_tokens :
 	    ANTHROPIC_DEFAULT_MAX_TOKENS + budget;
 	cJSON_AddStringToObject(root, "model", req->model);

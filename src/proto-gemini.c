@@ -128,15 +128,7 @@ gemini_build_chat(const struct request *req, struct http_req *out)
 	gemini_auth(p, out);
 	proto_extra_headers(p, out);
 
-	if (req->system != NULL)
-		buf_puts(&system, req->system);
-	for (i = 0; i < req->nmsgs; i++) {
-		if (req->msgs[i].role != ROLE_SYSTEM)
-			continue;
-		if (system.len > 0)
-			buf_puts(&system, "\n\n");
-		buf_puts(&system, req->msgs[i].content);
-	}
+	request_join_system(req, &system);
 	contents = cJSON_AddArrayToObject(root, "contents");
 	for (i = 0; i < req->nmsgs; i++) {
 		if (req->msgs[i].role == ROLE_SYSTEM)

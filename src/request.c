@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "provider.h"
+#include "buf.h"
 #include "request.h"
 #include "xmalloc.h"
 
@@ -110,4 +111,21 @@ request_role_name(enum role role)
 	case ROLE_ASSISTANT: return "assistant";
 	}
 	return "user";
+}
+
+/* Append the system prompt and the history's system messages, separated by blank lines. */
+void
+request_join_system(const struct request *r, struct buf *out)
+{
+	size_t i;
+
+	if (r->system != NULL)
+		buf_puts(out, r->system);
+	for (i = 0; i < r->nmsgs; i++) {
+		if (r->msgs[i].role != ROLE_SYSTEM)
+			continue;
+		if (out->len > 0)
+			buf_puts(out, "\n\n");
+		buf_puts(out, r->msgs[i].content);
+	}
 }

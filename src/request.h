@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+struct buf;
 struct provider;
 
 enum role { ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT };
@@ -65,6 +66,9 @@ struct request *request_dup(const struct request *r);
 void request_set_system(struct request *r, const char *system);
 void request_add(struct request *r, enum role role, const char *content);
 const char *request_role_name(enum role role);
+/* Append the system prompt and any system messages of the history, joined by blank lines,
+ * for protocols that have no system role (Anthropic, Gemini). */
+void request_join_system(const struct request *r, struct buf *out);
 void params_free(struct params *p);
 void params_copy(struct params *dst, const struct params *src);
 
