@@ -205,6 +205,7 @@ stream_free(struct stream *s)
 	s->error = NULL;
 	buf_free(&s->think_pending);
 	buf_free(&s->scratch);
+	buf_free(&s->shape);
 }
 
 /* Report answer text. */

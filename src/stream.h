@@ -73,6 +73,9 @@ struct stream {
 	int saw_reasoning_content;   /* OpenAI: reasoning_content seen, ignore "reasoning" */
 	int no_fast_path;            /* decode every event with cJSON (tests compare both) */
 	struct buf scratch;          /* adapter scratch for unescaped strings */
+	struct buf shape;            /* OpenAI: the last content chunk's bytes around its text */
+	size_t shape_head;           /* bytes of shape before the text (through its '"') */
+	size_t shape_hits;           /* chunks decoded through the shape cache */
 };
 
 void stream_init(struct stream *s, const struct proto *p, stream_delta_fn fn, void *ud);

@@ -187,18 +187,30 @@ worker_drain_pipe(struct worker *w)
 		;
 }
 
-/* Append text events' bytes of n to into; both are of one stream and one type. */
+/* Append len bytes of text to a queued text event. */
 static void
-worker_merge(struct wnode *into, struct wnode *n)
+worker_append(struct wnode *into, const char *p, size_t len)
 {
-	if (into->ev.len + n->ev.len + 1 > into->cap) {
-		into->cap = (into->ev.len + n->ev.len + 1) * 2;
+	if (into->ev.len + len + 1 > into->cap) {
+		into->cap = (into->ev.len + len + 1) * 2;
 		into->ev.text = xrealloc(into->ev.text, into->cap);
 	}
-	memcpy(into->ev.text + into->ev.len, n->ev.text, n->ev.len);
-	into->ev.len += n->ev.len;
+	memcpy(into->ev.text + into->ev.len, p, len);
+	into->ev.len += len;
 	into->ev.text[into->ev.len] = '\0';
-	wevent_free(&n->ev);
+}
+
+/* The event of the list starting at head that may absorb text of this stream and type:
+ * only the stream's latest event, since merging into an older one would reorder events. */
+static struct wnode *
+worker_list_last(struct wnode *head, uint64_t id, enum wevent_type type)
+{
+	struct wnode *q, *last = NULL;
+
+	for (q = head; q != NULL; q = q->next)
+		if (q->ev.id == id)
+			last = q;
+	return last != NULL && last->ev.type == type ? last : NULL;
 }
 
 /* Add n to the list [*head, *tail], merging text into the stream's latest event when it
@@ -206,18 +218,13 @@ worker_merge(struct wnode *into, struct wnode *n)
 static int
 worker_list_add(struct wnode **head, struct wnode **tail, struct wnode *n)
 {
-	struct wnode *q, *last = NULL;
+	struct wnode *last;
 
-	if (n->ev.type == WEV_TEXT || n->ev.type == WEV_REASONING) {
-		/* Only the stream's latest event may absorb the text: merging into an older
-		 * one would reorder this stream's events. */
-		for (q = *head; q != NULL; q = q->next)
-			if (q->ev.id == n->ev.id)
-				last = q;
-		if (last != NULL && last->ev.type == n->ev.type) {
-			worker_merge(last, n);
-			return 1;
-		}
+	if ((n->ev.type == WEV_TEXT || n->ev.type == WEV_REASONING) &&
+	    (last = worker_list_last(*head, n->ev.id, n->ev.type)) != NULL) {
+		worker_append(last, n->ev.text, n->ev.len);
+		wevent_free(&n->ev); /* frees the node: ev is its first member */
+		return 1;
 	}
 	n->next = NULL;
 	if (*tail != NULL)
@@ -273,6 +280,11 @@ worker_emit_text(struct job *j, enum wevent_type type, const char *p, size_t len
 	if (!j->got_token) {
 		j->got_token = 1;
 		j->t_first = worker_now();
+	}
+	/* Most deltas join text still waiting in this loop turn's batch: no allocation. */
+	if ((n = worker_list_last(j->w->out_head, j->id, type)) != NULL) {
+		worker_append(n, p, len);
+		return;
 	}
 	n = worker_node(type, j->id);
 	n->ev.text = xmalloc(len + 1);

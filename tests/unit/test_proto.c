@@ -765,6 +765,82 @@ test_find(void **state)
 	assert_null(proto_find(NULL));
 }
 
+/* Record each delta as "kind:text" plus a separator. */
+static void
+record_delta(void *ud, const struct delta *d)
+{
+	struct buf *b = ud;
+
+	buf_printf(b, "%d:", (int)d->kind);
+	if (d->text != NULL)
+		buf_append(b, d->text, d->len);
+	buf_putc(b, '|');
+}
+
+/* Decode payloads in order, with or without the fast paths; deltas then summary into out.
+ * Returns the number of chunks the shape cache handled. */
+static size_t
+decode_chunks(const char *const *chunks, size_t n, int no_fast, struct buf *out)
+{
+	struct stream s;
+	size_t i, hits;
+
+	stream_init(&s, &proto_openai, record_delta, out);
+	s.no_fast_path = no_fast;
+	for (i = 0; i < n; i++) {
+		json_arena_begin();
+		proto_openai.on_event(&s, "message", chunks[i], strlen(chunks[i]));
+		json_arena_end();
+	}
+	stream_finish(&s);
+	stream_summary_json(&s, out);
+	hits = s.shape_hits;
+	stream_free(&s);
+	return hits;
+}
+
+#define CHUNK_HEAD "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0," \
+	"\"delta\":{\"content\":\""
+#define CHUNK_TAIL "\"},\"finish_reason\":null}],\"usage\":null}"
+
+/* The shape cache: chunks that repeat the last content chunk's bytes around a new string
+ * are decoded from the string alone, and every near miss decodes exactly as cJSON does. */
+static void
+test_shape_cache(void **state)
+{
+	static const char *const chunks[] = {
+		CHUNK_HEAD "Hello" CHUNK_TAIL,
+		CHUNK_HEAD ", world" CHUNK_TAIL,                 /* hit */
+		CHUNK_HEAD " \\\"quoted\\\" \\u00e9\\n" CHUNK_TAIL, /* hit, escapes decoded */
+		CHUNK_HEAD "" CHUNK_TAIL,                        /* hit, empty text */
+		/* The string closes early and a key follows: the tail differs, so the whole
+		 * chunk is checked again (and the duplicate content key is cJSON's business). */
+		CHUNK_HEAD "a\",\"content\":\"b" CHUNK_TAIL,
+		CHUNK_HEAD "after" CHUNK_TAIL,                   /* hit on the re-recorded shape */
+		CHUNK_HEAD "x" "\"},\"finish_reason\":\"stop\"}],\"usage\":null}",
+		/* A tail as long as the kept one but not the same bytes. */
+		CHUNK_HEAD "y" "\"},\"finish_reason\":\"ab\"}],\"usage\":null}",
+		CHUNK_HEAD "bad \\q escape" CHUNK_TAIL,          /* miss: cJSON refuses it */
+		CHUNK_HEAD "cut" "\"},\"finish_reason\":null}],\"usage\":nul",
+		CHUNK_HEAD "tail" CHUNK_TAIL " ",                /* miss: trailing blank */
+		CHUNK_HEAD "end" CHUNK_TAIL,                     /* miss: re-recorded */
+		CHUNK_HEAD "more" CHUNK_TAIL,                    /* hit */
+	};
+	struct buf fast = BUF_INIT, slow = BUF_INIT;
+	size_t hits;
+
+	(void)state;
+	hits = decode_chunks(chunks, sizeof(chunks) / sizeof(chunks[0]), 0, &fast);
+	assert_int_equal(decode_chunks(chunks, sizeof(chunks) / sizeof(chunks[0]), 1, &slow), 0);
+	assert_string_equal(buf_str(&fast), buf_str(&slow));
+	assert_non_null(strstr(buf_str(&fast), "0: \"quoted\" \xc3\xa9\n|"));
+	assert_non_null(strstr(buf_str(&fast), "0:after|"));
+	/* ", world", the escapes, "", "after" and "more". */
+	assert_int_equal(hits, 5);
+	buf_free(&fast);
+	buf_free(&slow);
+}
+
 /* Copies are deep: freeing the original leaves the copy intact. */
 static void
 test_copies(void **state)
@@ -808,6 +884,7 @@ main(void)
 		cmocka_unit_test(test_keep_text_off),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_copies),
+		cmocka_unit_test(test_shape_cache),
 	};
 
 	/* Decode through the cJSON arena, as natter does. */
