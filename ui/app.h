@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "keys.h"
+#include "lineedit.h"
 #include "markdown.h"
 #include "session.h"
 #include "text.h"
@@ -52,10 +53,9 @@ struct tview {
 };
 
 struct input {
-	struct buf text;
-	size_t cur;          /* byte offset of the cursor */
+	struct lineedit ed;  /* the draft and its cursor */
 	int top;             /* first visible row */
-	char *kill;          /* the last cut text, for yank */
+	char *kill;          /* the last cut text, for yank (the form's fields share it) */
 	char **hist;         /* sent messages, oldest first */
 	size_t nhist, caphist;
 	size_t hpos;         /* == nhist when editing a new draft */
@@ -80,7 +80,8 @@ struct picker {
 struct form {
 	char *tname;
 	char **names;        /* NULL-terminated, from template_vars */
-	struct buf *vals;
+	struct lineedit *vals;
+	size_t *left;        /* first byte each field shows, scrolled to keep its cursor in view */
 	int *required;       /* the variable has no default */
 	size_t n;
 	int cur;
@@ -243,7 +244,8 @@ void overlay_text_free(struct app *a);
 
 /* form.c */
 void form_open(struct app *a, const struct template *t);
-int form_key(struct app *a, unsigned k, const char *u, size_t ulen);
+int form_action(struct app *a, enum action act);
+void form_insert(struct app *a, const char *s, size_t n);
 void form_draw(struct app *a);
 void form_free(struct app *a);
 

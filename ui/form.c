@@ -2,8 +2,10 @@
  * The /template form: a small overlay with one single-line field per variable of a prompt
  * template, prefilled with the template's defaults. Submitting renders the template with
  * template_apply; when variables are still missing the form stays open and names them, so
- * the user fixes the form instead of retyping the command. Fields are edited at their end
- * only: they hold short values, and a full line editor here would duplicate pane-input.c.
+ * the user fixes the form instead of retyping the command. Each field is a struct lineedit,
+ * edited with the same code and (through the key table's form context) the same keys as the
+ * input pane, and cutting shares the input's kill buffer; a field longer than its box
+ * scrolls sideways to keep the cursor in view.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +24,9 @@ form_free(struct app *a)
 	size_t i;
 
 	for (i = 0; i < f->n; i++)
-		buf_free(&f->vals[i]);
+		lineedit_free(&f->vals[i]);
 	free(f->vals);
+	free(f->left);
 	free(f->required);
 	if (f->names != NULL)
 		template_names_free(f->names);
@@ -64,10 +67,10 @@ form_submit(struct app *a)
 	}
 	/* An empty field means "not given", so the default (or the missing message) applies. */
 	for (i = 0; i < f->n; i++) {
-		if (f->vals[i].len == 0)
+		if (f->vals[i].text.len == 0)
 			continue;
 		vars[nv].name = f->names[i];
-		vars[nv].value = f->vals[i].data;
+		vars[nv].value = f->vals[i].text.data;
 		nv++;
 	}
 	if (template_apply(t, vars, nv, &system, &user, &err) != 0) {
@@ -103,11 +106,13 @@ form_open(struct app *a, const struct template *t)
 	f->tname = xstrdup(t->name);
 	f->n = template_vars(t, &f->names);
 	f->vals = xcalloc(f->n ? f->n : 1, sizeof *f->vals);
+	f->left = xcalloc(f->n ? f->n : 1, sizeof *f->left);
 	f->required = xcalloc(f->n ? f->n : 1, sizeof *f->required);
 	for (i = 0; i < f->n; i++) {
 		const char *d = form_default(t, f->names[i]);
 
-		buf_puts(&f->vals[i], d != NULL ? d : "");
+		lineedit_init(&f->vals[i]);
+		lineedit_set(&f->vals[i], d != NULL ? d : "");
 		f->required[i] = d == NULL;
 	}
 	a->overlay = OVERLAY_FORM;
@@ -116,74 +121,73 @@ form_open(struct app *a, const struct template *t)
 		form_submit(a);
 }
 
-/* Remove the last character (a whole UTF-8 sequence) of field b. */
+/* Close the form without sending anything. */
 static void
-form_backspace(struct buf *b)
+form_cancel(struct app *a)
 {
-	while (b->len > 0) {
-		unsigned char c = (unsigned char)b->data[--b->len];
-
-		if ((c & 0xc0) != 0x80)
-			break;
-	}
-	if (b->data != NULL)
-		b->data[b->len] = '\0';
+	a->overlay = OVERLAY_NONE;
+	form_free(a);
+	ui_note(a, 0, "template cancelled");
+	a->dirty |= DIRTY_ALL;
 }
 
-/* Handle one key while the form is open; u holds the key's UTF-8 text (ulen 0: none). */
+/* Run a key table action of the form context; returns 0 when it is not the form's own (a
+ * global action bound there, which the caller runs). */
 int
-form_key(struct app *a, unsigned k, const char *u, size_t ulen)
+form_action(struct app *a, enum action act)
 {
 	struct form *f = &a->form;
-	int last = f->n == 0 || f->cur == (int)f->n - 1;
 
 	a->dirty |= DIRTY_OVERLAY;
-	switch (k) {
-	case K_ESC:
-	case 3: /* Ctrl+C */
-		a->overlay = OVERLAY_NONE;
-		form_free(a);
-		ui_note(a, 0, "template cancelled");
-		a->dirty |= DIRTY_ALL;
+	switch (act) {
+	case ACT_CLOSE:
+	case ACT_CANCEL:
+	case ACT_INTERRUPT:
+		form_cancel(a);
 		return 1;
-	case 17: /* Ctrl+Q */
-		a->quit = 1;
-		return 1;
-	case 19: /* Ctrl+S */
+	case ACT_FORM_SEND:
 		form_submit(a);
 		return 1;
-	case K_ENTER:
-	case '\n':
-		if (last)
+	case ACT_FIELD_ACCEPT:
+		if (f->n == 0 || f->cur == (int)f->n - 1)
 			form_submit(a);
 		else
 			f->cur++;
 		return 1;
-	case K_TAB:
-	case K_DOWN:
+	case ACT_FIELD_NEXT:
 		if (f->n > 0)
 			f->cur = (f->cur + 1) % (int)f->n;
 		return 1;
-	case K_BTAB:
-	case K_UP:
+	case ACT_FIELD_PREV:
 		if (f->n > 0)
 			f->cur = (f->cur + (int)f->n - 1) % (int)f->n;
-		return 1;
-	case K_BACKSPACE:
-	case 8:
-		if (f->n > 0)
-			form_backspace(&f->vals[f->cur]);
-		return 1;
-	case 21: /* Ctrl+U */
-		if (f->n > 0)
-			buf_reset(&f->vals[f->cur]);
 		return 1;
 	default:
 		break;
 	}
-	if (ulen > 0 && f->n > 0)
-		buf_append(&f->vals[f->cur], u, ulen);
-	return 1;
+	if (f->n == 0) {
+		/* No field to edit, but an editing key must not reach the input behind the form. */
+		struct lineedit none;
+		int r;
+
+		lineedit_init(&none);
+		r = lineedit_action(&none, act, NULL);
+		lineedit_free(&none);
+		return r;
+	}
+	return lineedit_action(&f->vals[f->cur], act, &a->in.kill);
+}
+
+/* Insert typed or pasted text at the cursor of the current field. */
+void
+form_insert(struct app *a, const char *s, size_t n)
+{
+	struct form *f = &a->form;
+
+	if (f->n == 0)
+		return;
+	lineedit_insert(&f->vals[f->cur], s, n);
+	a->dirty |= DIRTY_OVERLAY;
 }
 
 /* Draw the form: a field per row, the current one highlighted, the error under them. */
@@ -226,29 +230,21 @@ form_draw(struct app *a)
 	    strlen(" Tab/↑/↓ move · Enter on the last field or Ctrl+S sends · Esc cancels "), fa,
 	    w - 4);
 	for (i = 0, y = 2; i < f->n && y < h - 3; i++, y++) {
-		const char *v = buf_str(&f->vals[i]);
-		size_t vl = f->vals[i].len;
-		int fw = w - label - 5, vw;
+		const struct lineedit *e = &f->vals[i];
+		int fw = w - label - 5;
 		unsigned int at = theme_attr((int)i == f->cur ? THEME_SELECTED : THEME_OVERLAY, 0);
 
 		wmove(a->wover, y, 2);
 		draw_text(a->wover, f->names[i], strlen(f->names[i]),
 		    theme_attr(THEME_OVERLAYKEY, f->required[i] ? THEME_BOLD : 0), label);
 		draw_fill(a->wover, y, label + 3, fw, " ", at);
-		/* Show the end of a long value: that is where typing happens. */
-		while (vl > 0 && (vw = wrap_width(v, vl)) >= fw) {
-			v++;
-			vl--;
-			while (vl > 0 && ((unsigned char)*v & 0xc0) == 0x80) {
-				v++;
-				vl--;
-			}
-		}
+		f->left[i] = lineedit_scroll(e, f->left[i], fw);
 		wmove(a->wover, y, label + 3);
-		draw_text(a->wover, v, vl, at, fw);
+		draw_text(a->wover, buf_str(&e->text) + f->left[i], e->text.len - f->left[i], at, fw);
 		if ((int)i == f->cur) {
 			cy = y;
-			cx = label + 3 + wrap_width(v, vl);
+			cx = label + 3 + wrap_width(buf_str(&e->text) + f->left[i],
+			    e->cur - f->left[i]);
 		}
 	}
 	if (f->n == 0) {

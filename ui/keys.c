@@ -106,6 +106,36 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_OVERLAY, "Down", ACT_SEL_NEXT },
 	{ KCTX_OVERLAY, "j", ACT_SEL_NEXT },
 	{ KCTX_OVERLAY, "Enter", ACT_OPEN },
+	{ KCTX_FORM, "Enter", ACT_FIELD_ACCEPT },
+	{ KCTX_FORM, "C-j", ACT_FIELD_ACCEPT },
+	{ KCTX_FORM, "C-s", ACT_FORM_SEND },
+	{ KCTX_FORM, "Tab", ACT_FIELD_NEXT },
+	{ KCTX_FORM, "Down", ACT_FIELD_NEXT },
+	{ KCTX_FORM, "BTab", ACT_FIELD_PREV },
+	{ KCTX_FORM, "Up", ACT_FIELD_PREV },
+	{ KCTX_FORM, "Esc", ACT_CLOSE },
+	{ KCTX_FORM, "C-c", ACT_CLOSE },
+	{ KCTX_FORM, "C-q", ACT_QUIT },
+	{ KCTX_FORM, "C-a", ACT_BOL },
+	{ KCTX_FORM, "Home", ACT_BOL },
+	{ KCTX_FORM, "C-e", ACT_EOL },
+	{ KCTX_FORM, "End", ACT_EOL },
+	{ KCTX_FORM, "C-b", ACT_LEFT },
+	{ KCTX_FORM, "Left", ACT_LEFT },
+	{ KCTX_FORM, "C-f", ACT_RIGHT },
+	{ KCTX_FORM, "Right", ACT_RIGHT },
+	{ KCTX_FORM, "M-b", ACT_WORD_LEFT },
+	{ KCTX_FORM, "M-f", ACT_WORD_RIGHT },
+	{ KCTX_FORM, "Backspace", ACT_DEL_BACK },
+	{ KCTX_FORM, "C-h", ACT_DEL_BACK },
+	{ KCTX_FORM, "C-d", ACT_DEL_FWD },
+	{ KCTX_FORM, "Delete", ACT_DEL_FWD },
+	{ KCTX_FORM, "C-k", ACT_KILL_EOL },
+	{ KCTX_FORM, "C-u", ACT_KILL_BOL },
+	{ KCTX_FORM, "C-w", ACT_KILL_WORD_BACK },
+	{ KCTX_FORM, "M-Backspace", ACT_KILL_WORD_BACK },
+	{ KCTX_FORM, "M-d", ACT_KILL_WORD_FWD },
+	{ KCTX_FORM, "C-y", ACT_YANK },
 };
 
 static const char *const keys_ctx_names[] = {
@@ -399,7 +429,7 @@ keys_bind(const char *context, const char *key, const char *action, char **err)
 	keys_ensure();
 	if (ctx < 0) {
 		*err = xasprintf("unknown key context '%s' (global, input, transcript, sessions, "
-		    "overlay)", context);
+		    "overlay, form)", context);
 		return -1;
 	}
 	if (keys_parse(key, &k) != 0) {
@@ -589,7 +619,7 @@ keys_lookup(enum keyctx ctx, unsigned key)
 	for (i = 0; i < keys_nrt; i++)
 		if (keys_rt[i].ctx == ctx && keys_rt[i].key == key)
 			return keys_rt[i].act;
-	if (ctx == KCTX_OVERLAY)
+	if (ctx == KCTX_OVERLAY || ctx == KCTX_FORM)
 		return ACT_NONE;
 	for (i = 0; i < keys_nrt; i++)
 		if (keys_rt[i].ctx == KCTX_GLOBAL && keys_rt[i].key == key)

@@ -15,13 +15,15 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Where a binding applies. Global bindings apply in every context unless shadowed. */
+/* Where a binding applies. Global bindings apply in every context unless shadowed, except
+ * in the overlay and the form, which have only their own (keys there mostly type text). */
 #define KEYS_CONTEXTS(X) \
 	X(GLOBAL, "global", "everywhere, unless the focused pane binds the key") \
 	X(INPUT, "input", "the message being written") \
 	X(TRANSCRIPT, "transcript", "the conversation, when focused") \
 	X(SESSIONS, "sessions", "the session list, when focused") \
-	X(OVERLAY, "overlay", "the help overlay and pickers")
+	X(OVERLAY, "overlay", "the help overlay and pickers") \
+	X(FORM, "form", "the fields of the /template form; global keys do not apply there")
 
 enum keyctx {
 #define X(id, name, help) KCTX_##id,
@@ -32,6 +34,7 @@ enum keyctx {
 
 #define KM(c) (1u << KCTX_##c)
 #define KM_ANY 0xffu
+#define KM_EDIT (KM(INPUT) | KM(FORM))
 
 /* Every action: id, name used in config, contexts where it may be bound, help line. */
 #define KEYS_ACTIONS(X) \
@@ -59,19 +62,19 @@ enum keyctx {
 	X(MOUSE, "toggle-mouse", KM_ANY, "turn mouse wheel scrolling on or off") \
 	X(SEND, "send", KM(INPUT), "send the message") \
 	X(NEWLINE, "newline", KM(INPUT), "insert a newline") \
-	X(BOL, "line-start", KM(INPUT), "move to the start of the line") \
-	X(EOL, "line-end", KM(INPUT), "move to the end of the line") \
-	X(LEFT, "char-left", KM(INPUT), "move left one character") \
-	X(RIGHT, "char-right", KM(INPUT), "move right one character") \
-	X(WORD_LEFT, "word-left", KM(INPUT), "move left one word") \
-	X(WORD_RIGHT, "word-right", KM(INPUT), "move right one word") \
-	X(DEL_BACK, "delete-back", KM(INPUT), "delete the character before the cursor") \
-	X(DEL_FWD, "delete-forward", KM(INPUT), "delete the character under the cursor") \
-	X(KILL_EOL, "kill-line-end", KM(INPUT), "cut to the end of the line") \
-	X(KILL_BOL, "kill-line-start", KM(INPUT), "cut to the start of the line") \
-	X(KILL_WORD_BACK, "kill-word-back", KM(INPUT), "cut the word before the cursor") \
-	X(KILL_WORD_FWD, "kill-word-forward", KM(INPUT), "cut the word after the cursor") \
-	X(YANK, "yank", KM(INPUT), "paste the last cut text") \
+	X(BOL, "line-start", KM_EDIT, "move to the start of the line") \
+	X(EOL, "line-end", KM_EDIT, "move to the end of the line") \
+	X(LEFT, "char-left", KM_EDIT, "move left one character") \
+	X(RIGHT, "char-right", KM_EDIT, "move right one character") \
+	X(WORD_LEFT, "word-left", KM_EDIT, "move left one word") \
+	X(WORD_RIGHT, "word-right", KM_EDIT, "move right one word") \
+	X(DEL_BACK, "delete-back", KM_EDIT, "delete the character before the cursor") \
+	X(DEL_FWD, "delete-forward", KM_EDIT, "delete the character under the cursor") \
+	X(KILL_EOL, "kill-line-end", KM_EDIT, "cut to the end of the line") \
+	X(KILL_BOL, "kill-line-start", KM_EDIT, "cut to the start of the line") \
+	X(KILL_WORD_BACK, "kill-word-back", KM_EDIT, "cut the word before the cursor") \
+	X(KILL_WORD_FWD, "kill-word-forward", KM_EDIT, "cut the word after the cursor") \
+	X(YANK, "yank", KM_EDIT, "paste the last cut text") \
 	X(LINE_UP, "line-up", KM(INPUT), "move up a line; at the top, recall older history") \
 	X(LINE_DOWN, "line-down", KM(INPUT), "move down a line; at the bottom, recall newer history") \
 	X(EDITOR, "editor", KM(INPUT), "edit the message in $VISUAL or $EDITOR") \
@@ -84,7 +87,11 @@ enum keyctx {
 	X(COPY_CODE, "copy-code", KM(TRANSCRIPT), "copy the next code block of the selected message") \
 	X(EDIT_RESEND, "edit", KM(TRANSCRIPT), "edit the selected user message and resend it") \
 	X(REASONING_ONE, "toggle-reasoning", KM(TRANSCRIPT), "collapse or expand the selected message's reasoning") \
-	X(CLOSE, "close", KM(OVERLAY), "close the overlay")
+	X(FIELD_NEXT, "field-next", KM(FORM), "move to the next field") \
+	X(FIELD_PREV, "field-prev", KM(FORM), "move to the previous field") \
+	X(FIELD_ACCEPT, "field-accept", KM(FORM), "move to the next field, or send from the last one") \
+	X(FORM_SEND, "form-send", KM(FORM), "send the template with the values in the form") \
+	X(CLOSE, "close", KM(OVERLAY) | KM(FORM), "close the overlay, or cancel the form")
 
 enum action {
 	ACT_NONE,

@@ -417,12 +417,12 @@ slash_pick(struct app *a, const char *word, size_t n, const char *const *cand, s
 int
 slash_complete(struct app *a)
 {
-	const char *t = buf_str(&a->in.text), *sp;
-	size_t n = a->in.text.len, i, ncand;
+	const char *t = buf_str(&a->in.ed.text), *sp;
+	size_t n = a->in.ed.text.len, i, ncand;
 	const char **cand;
 	char *done, *full, cmd[32];
 
-	if (n == 0 || t[0] != '/' || a->in.cur != n || memchr(t, '\n', n) != NULL)
+	if (n == 0 || t[0] != '/' || a->in.ed.cur != n || memchr(t, '\n', n) != NULL)
 		return 0;
 	if ((sp = memchr(t, ' ', n)) == NULL) {
 		cand = xcalloc(sizeof slash_cmds / sizeof slash_cmds[0], sizeof *cand);

@@ -641,7 +641,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 		free(err);
 		params_free(&params);
 		ui_attempt_clear(a);
-		if (a->in.text.len == 0 && !summary)
+		if (a->in.ed.text.len == 0 && !summary)
 			pane_input_set(&a->in, text);
 		a->dirty |= DIRTY_INPUT;
 		return;
@@ -1250,7 +1250,7 @@ ui_action(struct app *a, enum action act)
 		    "mouse off: the terminal's own selection works");
 		break;
 	case ACT_SEND: {
-		char *text = xstrdup(buf_str(&a->in.text));
+		char *text = xstrdup(buf_str(&a->in.ed.text));
 
 		if (text[0] != '/' && a->stream_id) {
 			ui_note(a, 1, "a reply is still streaming: Esc cancels it");
@@ -1266,7 +1266,7 @@ ui_action(struct app *a, enum action act)
 	case ACT_EDITOR: {
 		char *out = NULL, *err = NULL;
 
-		if (editor_run(a, buf_str(&a->in.text), &out, &err) != 0) {
+		if (editor_run(a, buf_str(&a->in.ed.text), &out, &err) != 0) {
 			ui_note(a, 1, "%s", err);
 			free(err);
 		} else {
@@ -1381,12 +1381,17 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		return;
 	}
 	if (a->overlay == OVERLAY_FORM && k != K_MOUSE) {
+		/* The form has its own context in the key table; other keys type into a field,
+		 * and a pasted line break becomes a space since a field holds one line. */
 		size_t n = ui_printable(k) ? ui_utf8(k, u) : 0;
 
 		if (a->in.pasting && (k == K_ENTER || k == '\n' || k == K_TAB))
-			form_key(a, ' ', " ", 1);
-		else
-			form_key(a, k, u, n);
+			form_insert(a, " ", 1);
+		else if (!a->in.pasting && (act = keys_lookup(KCTX_FORM, k)) != ACT_NONE) {
+			if (!form_action(a, act))
+				ui_action(a, act);
+		} else if (n > 0)
+			form_insert(a, u, n);
 		return;
 	}
 	if (a->in.pasting) {

@@ -66,6 +66,47 @@ test_lookup(void **state)
 	assert_int_equal(keys_lookup(KCTX_INPUT, k), ACT_NONE);
 }
 
+/* The form context has the input's editing keys and its own, but no global fallback: a key
+ * it does not bind types into the field instead of running a global action. */
+static void
+test_form(void **state)
+{
+	static const struct {
+		const char *key;
+		enum action act;
+	} want[] = {
+		{ "Left", ACT_LEFT }, { "Right", ACT_RIGHT }, { "Home", ACT_BOL }, { "C-a", ACT_BOL },
+		{ "End", ACT_EOL }, { "C-e", ACT_EOL }, { "M-b", ACT_WORD_LEFT },
+		{ "M-f", ACT_WORD_RIGHT }, { "Backspace", ACT_DEL_BACK }, { "Delete", ACT_DEL_FWD },
+		{ "C-u", ACT_KILL_BOL }, { "C-k", ACT_KILL_EOL }, { "C-y", ACT_YANK },
+		{ "Tab", ACT_FIELD_NEXT }, { "BTab", ACT_FIELD_PREV }, { "Enter", ACT_FIELD_ACCEPT },
+		{ "C-s", ACT_FORM_SEND }, { "Esc", ACT_CLOSE }, { "C-q", ACT_QUIT },
+	};
+	char *err = NULL;
+	unsigned k;
+	size_t i;
+
+	(void)state;
+	keys_init();
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		assert_int_equal(keys_parse(want[i].key, &k), 0);
+		assert_int_equal(keys_lookup(KCTX_FORM, k), want[i].act);
+	}
+	keys_parse("PgUp", &k);
+	assert_int_equal(keys_lookup(KCTX_GLOBAL, k), ACT_PAGE_UP);
+	assert_int_equal(keys_lookup(KCTX_FORM, k), ACT_NONE);
+	keys_parse("q", &k);
+	assert_int_equal(keys_lookup(KCTX_FORM, k), ACT_NONE);
+	assert_int_equal(keys_bind("form", "C-l", "redraw", &err), 0);
+	keys_parse("C-l", &k);
+	assert_int_equal(keys_lookup(KCTX_FORM, k), ACT_REDRAW);
+	assert_int_equal(keys_bind("form", "C-x", "send", &err), -1);
+	free(err);
+	assert_int_equal(keys_bind("input", "C-x", "form-send", &err), -1);
+	free(err);
+	keys_init();
+}
+
 /* Remapping adds a binding, "none" removes one, bad names are refused with a reason. */
 static void
 test_remap(void **state)
@@ -152,6 +193,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_form),
 		cmocka_unit_test(test_remap),
 		cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_man),
