@@ -151,7 +151,7 @@ const struct config_schema config_schema[] = {
 	  "Key bindings of the full-screen interface, added to or replacing the built-in ones "
 	  "(see KEYS in natter(1))." },
 	{ "bindings[].context", CONFIG_STRING, "global", NOLIM, NULL, 0, 0,
-	  "Where the binding applies: global, input, transcript, sessions ..." },
+	  "Where the binding applies: global, input, transcript, sessions, overlay or form." },
 	{ "bindings[].key", CONFIG_STRING, NULL, NOLIM, NULL, CONFIG_REQUIRED, 0,
 	  "The key, e.g. C-j, M-Enter, F2, q." },
 	{ "bindings[].action", CONFIG_STRING, NULL, NOLIM, NULL, CONFIG_REQUIRED, 0,
