@@ -56,6 +56,8 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_INPUT, "Right", ACT_RIGHT },
 	{ KCTX_INPUT, "M-b", ACT_WORD_LEFT },
 	{ KCTX_INPUT, "M-f", ACT_WORD_RIGHT },
+	{ KCTX_INPUT, "M-Left", ACT_WORD_LEFT },
+	{ KCTX_INPUT, "M-Right", ACT_WORD_RIGHT },
 	{ KCTX_INPUT, "Backspace", ACT_DEL_BACK },
 	{ KCTX_INPUT, "C-h", ACT_DEL_BACK },
 	{ KCTX_INPUT, "C-d", ACT_DEL_FWD },
@@ -126,6 +128,8 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_FORM, "Right", ACT_RIGHT },
 	{ KCTX_FORM, "M-b", ACT_WORD_LEFT },
 	{ KCTX_FORM, "M-f", ACT_WORD_RIGHT },
+	{ KCTX_FORM, "M-Left", ACT_WORD_LEFT },
+	{ KCTX_FORM, "M-Right", ACT_WORD_RIGHT },
 	{ KCTX_FORM, "Backspace", ACT_DEL_BACK },
 	{ KCTX_FORM, "C-h", ACT_DEL_BACK },
 	{ KCTX_FORM, "C-d", ACT_DEL_FWD },
@@ -705,6 +709,7 @@ keys_print_man(FILE *f)
 	    "A key names a character, a special key (Enter, Tab, BTab, Esc, Space, Backspace,\n"
 	    "Delete, Insert, Home, End, PgUp, PgDn, Up, Down, Left, Right, F1 to F24),\n"
 	    "with the prefixes C\\- (Control), M\\- (Alt/Meta) and S\\- (Shift, for S\\-Enter and S\\-Tab).\n"
+	    "Control with Left or Right arrives as M\\-Left or M\\-Right.\n"
 	    ".B natter keys\n"
 	    "prints the bindings in effect.\n", f);
 	for (c = 0; c < KCTX_COUNT; c++) {

@@ -985,6 +985,11 @@ ui_curses_key(int code)
 			return K_UP | K_META;
 		if (strcmp(name, "kDN3") == 0)
 			return K_DOWN | K_META;
+		/* Alt+Left/Right (kLFT3) and Ctrl+Left/Right (kLFT5) both move by word. */
+		if (strcmp(name, "kLFT3") == 0 || strcmp(name, "kLFT5") == 0)
+			return K_LEFT | K_META;
+		if (strcmp(name, "kRIT3") == 0 || strcmp(name, "kRIT5") == 0)
+			return K_RIGHT | K_META;
 		if (strcmp(name, "kHOM5") == 0)
 			return K_HOME;
 		if (strcmp(name, "kEND5") == 0)

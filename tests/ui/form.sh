@@ -106,6 +106,16 @@ ui_keys C-k
 ui_check "C-k: cuts to the end" field_is place "Lisbons old"
 ui_keys C-a M-f C-y
 ui_check "C-y: yanks the cut text at the cursor" field_is place "Lisbons town old"
+ui_keys C-e C-Left
+ui_check "C-Left: back to the start of the last word" cursor_at place 13
+ui_keys C-Left
+ui_check "C-Left: and of the word before" cursor_at place 8
+ui_keys C-Right
+ui_check "C-Right: forward to the end of the word" cursor_at place 12
+ui_keys M-Left
+ui_check "M-Left: back a word, like C-Left" cursor_at place 8
+ui_keys M-Right
+ui_check "M-Right: forward a word, like C-Right" cursor_at place 12
 ui_keys C-e C-u
 ui_type "Porto"
 ui_check "C-u: cuts to the start, and the field takes new text" field_is place Porto
