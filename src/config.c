@@ -7,7 +7,10 @@
  *
  * Validation happens per file, before merging, so a mistake is reported where it was made;
  * cross-references (a model's provider, fallbacks, extends:) are checked after merging,
- * because a user file may refer to names the shipped file defines.
+ * because a user file may refer to names the shipped file defines. A value that fails
+ * validation is dropped and the sections above it are marked, so one run reports both kinds
+ * of error: cross-checks that the dropped value could have changed are skipped rather than
+ * reported as bogus follow-ons, and the rest of the file is still checked.
  */
 #include <errno.h>
 #include <limits.h>
@@ -47,7 +50,15 @@ struct cnode {
 	int kline, kcol;      /* of the key */
 	struct cnode **kids;
 	size_t nkids;
+	unsigned bad : 1;        /* failed validation: dropped before building */
+	unsigned tainted : 1;    /* this node or one below it failed validation */
 };
+
+/* Sections whose names other keys refer to. */
+#define UNSURE_PROVIDERS 0x1u
+#define UNSURE_MODELS 0x2u
+#define UNSURE_TEMPLATES 0x4u
+#define UNSURE_ALL 0x7u
 
 /* State shared by one load. */
 struct loader {
@@ -57,6 +68,9 @@ struct loader {
 	size_t nodes;
 	char *chain[CONFIG_MAX_INCLUDE + 1]; /* files being included, to catch cycles */
 	int depth;
+	/* UNSURE_* sections some of whose names were lost to schema errors or a failed
+	 * include: references into them are not reported as unknown. */
+	unsigned unsure;
 };
 
 /* Append one formatted message to errs. */
@@ -311,10 +325,12 @@ config_merge(struct cnode *dst, struct cnode *src)
 	if (src == NULL)
 		return dst;
 	if (dst->kind == CN_MAP && src->kind == CN_MAP) {
-		/* The merged mapping is reported where the later file wrote it. */
+		/* The merged mapping is reported where the later file wrote it, and keeps what
+		 * validation found wrong in either. */
 		dst->file = src->file;
 		dst->line = src->line;
 		dst->col = src->col;
+		dst->tainted |= src->tainted;
 	}
 	if (dst->kind != CN_MAP || src->kind != CN_MAP) {
 		free(src->key);
@@ -509,12 +525,28 @@ config_join(const char *a, const char *b)
 	return s;
 }
 
-static void config_validate_map(struct loader *ld, const struct cnode *n,
+/* The UNSURE_* bit of top-level section name: 0 for a section that defines no names,
+ * every bit when the section is not known. */
+static unsigned
+config_unsure_bit(const char *name)
+{
+	if (name == NULL)
+		return UNSURE_ALL;
+	if (strcmp(name, "providers") == 0)
+		return UNSURE_PROVIDERS;
+	if (strcmp(name, "models") == 0)
+		return UNSURE_MODELS;
+	if (strcmp(name, "templates") == 0)
+		return UNSURE_TEMPLATES;
+	return 0;
+}
+
+static void config_validate_map(struct loader *ld, struct cnode *n,
     const struct config_schema *table, size_t tn, const char *pattern, const char *real);
 
-/* Report that n does not look like entry e wants. */
+/* Report that n does not look like entry e wants, and mark it to be dropped. */
 static void
-config_type_error(struct loader *ld, const struct cnode *n, const struct config_schema *e,
+config_type_error(struct loader *ld, struct cnode *n, const struct config_schema *e,
     const char *real)
 {
 	char *want = config_schema_describe(e);
@@ -524,11 +556,31 @@ config_type_error(struct loader *ld, const struct cnode *n, const struct config_
 	else
 		config_at(ld, n, "%s: expected %s, got %s", real, want, config_kind_name(n));
 	free(want);
+	n->bad = 1;
+}
+
+/* Turn n into an empty mapping that keeps its key and place: a named entry (or section)
+ * whose value failed validation still exists, so references to its name stay quiet. */
+static void
+cnode_empty(struct cnode *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->nkids; i++)
+		cnode_free(n->kids[i]);
+	free(n->kids);
+	free(n->value);
+	n->kids = NULL;
+	n->nkids = 0;
+	n->value = NULL;
+	n->kind = CN_MAP;
+	n->bad = 0;
+	n->tainted = 1;
 }
 
 /* Check one scalar against a number, boolean or enum entry. */
 static void
-config_validate_scalar(struct loader *ld, const struct cnode *n, const struct config_schema *e,
+config_validate_scalar(struct loader *ld, struct cnode *n, const struct config_schema *e,
     const char *real)
 {
 	double v;
@@ -566,6 +618,7 @@ config_validate_scalar(struct loader *ld, const struct cnode *n, const struct co
 				    n->value, near);
 			else
 				config_at(ld, n, "%s: expected %s, got '%s'", real, want, n->value);
+			n->bad = 1;
 			free(list);
 			free(want);
 		}
@@ -577,7 +630,7 @@ config_validate_scalar(struct loader *ld, const struct cnode *n, const struct co
 
 /* Check value n against schema entry e; pattern/real are its schema and actual paths. */
 static void
-config_validate_value(struct loader *ld, const struct cnode *n, const struct config_schema *e,
+config_validate_value(struct loader *ld, struct cnode *n, const struct config_schema *e,
     const struct config_schema *table, size_t tn, const char *pattern, const char *real)
 {
 	size_t i;
@@ -598,19 +651,24 @@ config_validate_value(struct loader *ld, const struct cnode *n, const struct con
 		if (n->kind == CN_NULL)
 			return;
 		if (n->kind != CN_MAP) {
+			/* Which names the user meant to define here is unknown. */
 			config_type_error(ld, n, e, real);
+			cnode_empty(n);
+			ld->unsure |= config_unsure_bit(pattern);
 			return;
 		}
 		p2 = xasprintf("%s.*", pattern);
 		for (i = 0; i < n->nkids; i++) {
-			const struct cnode *k = n->kids[i];
+			struct cnode *k = n->kids[i];
 
 			r2 = config_join(real, k->key);
-			if (k->kind == CN_MAP)
+			if (k->kind == CN_MAP) {
 				config_validate_map(ld, k, table, tn, p2, r2);
-			else if (k->kind != CN_NULL)
+			} else if (k->kind != CN_NULL) {
 				config_at(ld, k, "%s: expected a mapping, got %s", r2,
 				    config_kind_name(k));
+				cnode_empty(k);
+			}
 			free(r2);
 		}
 		free(p2);
@@ -625,18 +683,22 @@ config_validate_value(struct loader *ld, const struct cnode *n, const struct con
 		if (e->min <= e->max && (double)n->nkids > e->max) {
 			config_at(ld, n, "%s: at most %.0f entries, got %zu", real, e->max,
 			    n->nkids);
+			n->bad = 1;
 			return;
 		}
 		p2 = xasprintf("%s[]", pattern);
 		for (i = 0; i < n->nkids; i++) {
-			const struct cnode *k = n->kids[i];
+			struct cnode *k = n->kids[i];
 
 			r2 = xasprintf("%s[%zu]", real, i);
-			if (k->kind == CN_MAP)
+			if (k->kind == CN_MAP) {
 				config_validate_map(ld, k, table, tn, p2, r2);
-			else
+			} else {
+				/* Emptied, not dropped, so later items keep their index. */
 				config_at(ld, k, "%s: expected a mapping, got %s", r2,
 				    config_kind_name(k));
+				cnode_empty(k);
+			}
 			free(r2);
 		}
 		free(p2);
@@ -652,15 +714,20 @@ config_validate_value(struct loader *ld, const struct cnode *n, const struct con
 			config_type_error(ld, n, e, real);
 			return;
 		}
+		/* A list with one bad item is dropped whole: half a list of fallbacks or stop
+		 * sequences means something else. */
 		for (i = 0; i < n->nkids; i++)
 			if (n->kids[i]->kind != CN_SCALAR) {
 				config_at(ld, n->kids[i], "%s: expected a string, got %s", real,
 				    config_kind_name(n->kids[i]));
+				n->bad = 1;
 				return;
 			}
-		if (e->min <= e->max && (double)n->nkids > e->max)
+		if (e->min <= e->max && (double)n->nkids > e->max) {
 			config_at(ld, n, "%s: at most %.0f entries, got %zu", real, e->max,
 			    n->nkids);
+			n->bad = 1;
+		}
 		break;
 	case CONFIG_STRMAP:
 		if (n->kind == CN_NULL)
@@ -670,9 +737,11 @@ config_validate_value(struct loader *ld, const struct cnode *n, const struct con
 			return;
 		}
 		for (i = 0; i < n->nkids; i++)
-			if (n->kids[i]->kind == CN_MAP || n->kids[i]->kind == CN_LIST)
+			if (n->kids[i]->kind == CN_MAP || n->kids[i]->kind == CN_LIST) {
 				config_at(ld, n->kids[i], "%s.%s: expected a string, got %s", real,
 				    n->kids[i]->key, config_kind_name(n->kids[i]));
+				n->kids[i]->bad = 1;
+			}
 		break;
 	case CONFIG_PARAMS:
 	case CONFIG_RANGES:
@@ -698,9 +767,11 @@ config_validate_value(struct loader *ld, const struct cnode *n, const struct con
 			config_type_error(ld, n, e, real);
 			return;
 		}
-		if (lo > hi)
+		if (lo > hi) {
 			config_at(ld, n, "%s: the minimum %.10g is above the maximum %.10g", real,
 			    lo, hi);
+			n->bad = 1;
+		}
 		break;
 	default:
 		config_validate_scalar(ld, n, e, real);
@@ -710,14 +781,14 @@ config_validate_value(struct loader *ld, const struct cnode *n, const struct con
 
 /* Check every key of mapping n against the direct children of pattern. */
 static void
-config_validate_map(struct loader *ld, const struct cnode *n, const struct config_schema *table,
+config_validate_map(struct loader *ld, struct cnode *n, const struct config_schema *table,
     size_t tn, const char *pattern, const char *real)
 {
 	size_t i, nnames;
 	const char **names;
 
 	for (i = 0; i < n->nkids; i++) {
-		const struct cnode *k = n->kids[i];
+		struct cnode *k = n->kids[i];
 		char *p = config_join(pattern, k->key);
 		char *r = config_join(real, k->key);
 		const struct config_schema *e = config_schema_find(table, tn, p);
@@ -736,6 +807,11 @@ config_validate_map(struct loader *ld, const struct cnode *n, const struct confi
 				config_atkey(ld, k, "unknown key '%s' in %s", k->key, real);
 			else
 				config_atkey(ld, k, "unknown key '%s'", k->key);
+			k->bad = 1;
+			/* An unknown top-level mapping may be a misspelt section ("modles:"),
+			 * whose names are then missing. */
+			if (*real == '\0' && table == config_schema && k->kind == CN_MAP)
+				ld->unsure |= config_unsure_bit(near);
 		} else {
 			config_validate_value(ld, k, e, table, tn, p, r);
 		}
@@ -772,12 +848,36 @@ config_resolve(const char *from, const char *rel)
 	return out;
 }
 
-/* Load one file with its includes: a validated tree, or NULL after errors. */
+/* Drop the nodes under n that failed validation, marking every mapping or list that lost
+ * one as tainted; returns whether n is tainted. */
+static int
+config_prune(struct cnode *n)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < n->nkids; i++) {
+		struct cnode *k = n->kids[i];
+
+		if (k->bad) {
+			cnode_free(k);
+			n->tainted = 1;
+			continue;
+		}
+		if (config_prune(k))
+			n->tainted = 1;
+		n->kids[kept++] = k;
+	}
+	n->nkids = kept;
+	return n->tainted;
+}
+
+/* Load one file with its includes: a tree stripped of what failed validation (the errors
+ * are in ld->errs), or NULL when the file could not be read or parsed. */
 static struct cnode *
 config_load_file(struct loader *ld, const char *path, const struct cnode *from)
 {
 	char *text, *real;
-	size_t len = 0, before = ld->errs->n, i;
+	size_t len = 0, i;
 	const char *file;
 	struct cnode *tree, *inc, *acc = NULL, *sub;
 	int d;
@@ -825,9 +925,14 @@ config_load_file(struct loader *ld, const char *path, const struct cnode *from)
 		return NULL;
 	}
 	config_validate_map(ld, tree, config_schema, config_schema_count, "", "");
+	/* Without its includes, names this file relies on may be missing. */
+	inc = cnode_get(tree, "include");
+	if (inc != NULL && inc->bad)
+		ld->unsure = UNSURE_ALL;
+	config_prune(tree);
 	ld->chain[ld->depth++] = real != NULL ? real : xstrdup(path);
 	inc = cnode_get(tree, "include");
-	if (inc != NULL && ld->errs->n == before) {
+	if (inc != NULL) {
 		size_t ninc = inc->kind == CN_LIST ? inc->nkids : inc->kind == CN_SCALAR ? 1 : 0;
 
 		for (i = 0; i < ninc; i++) {
@@ -848,16 +953,13 @@ config_load_file(struct loader *ld, const char *path, const struct cnode *from)
 			free(p);
 			if (sub != NULL)
 				acc = config_merge(acc, sub);
+			else
+				ld->unsure = UNSURE_ALL;
 		}
 	}
 	ld->depth--;
 	free(ld->chain[ld->depth]);
 	cnode_remove(tree, "include");
-	if (ld->errs->n != before) {
-		cnode_free(tree);
-		cnode_free(acc);
-		return NULL;
-	}
 	return config_merge(acc, tree);
 }
 
@@ -1211,7 +1313,10 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 	char *line, *env, *reason = NULL;
 
 	if (protocol == NULL) {
-		config_atkey(ld, n, "providers.%s: missing required key 'protocol'", n->key);
+		/* In a section with schema errors, the protocol may be what was wrong. */
+		if (!n->tainted)
+			config_atkey(ld, n, "providers.%s: missing required key 'protocol'",
+			    n->key);
 		return;
 	}
 	local = config_bool(config_get(n, pat, "local")) == 1 ||
@@ -1347,47 +1452,62 @@ config_pool(const struct config *c, const struct provider *p)
 	return NULL;
 }
 
-/* Build one model from its section. */
+/* Report a model's provider that names no configured provider, with the nearest one. */
+static void
+config_unknown_provider(struct loader *ld, const struct cnode *n, const struct cnode *pv,
+    const struct cnode *providers)
+{
+	const char **names;
+	const char *near;
+	size_t nnames;
+
+	names = xcalloc(providers != NULL ? providers->nkids + 1 : 1, sizeof *names);
+	for (nnames = 0; providers != NULL && nnames < providers->nkids; nnames++)
+		names[nnames] = providers->kids[nnames]->key;
+	near = config_nearest(pv->value, names, nnames);
+	if (near != NULL)
+		config_at(ld, pv, "models.%s.provider: unknown provider '%s', did you mean "
+		    "'%s'?", n->key, pv->value, near);
+	else
+		config_at(ld, pv, "models.%s.provider: unknown provider '%s'", n->key, pv->value);
+	free(names);
+}
+
+/* Build one model from its section; one whose provider is missing or unknown is still
+ * listed (not offered), so that references to its name are not reported as well. */
 static void
 config_build_model(struct loader *ld, const struct cnode *n, const struct cnode *providers)
 {
 	static const char *pat = "models.*";
 	struct config *c = ld->cfg;
-	const struct cnode *pv = cnode_get(n, "provider"), *ranges, *r;
+	const struct cnode *pv = cnode_get(n, "provider"), *pn = NULL, *ranges, *r;
 	const char *protocol = "simulated", *s;
 	struct model *m;
-	size_t i, nnames;
-	const char **names;
+	size_t i;
+	/* Checks that read the whole section and its provider's: only when both are sound. */
+	int whole = !n->tainted;
 
 	if (pv == NULL || pv->kind != CN_SCALAR) {
-		config_atkey(ld, n, "models.%s: missing required key 'provider'", n->key);
-		return;
+		if (!n->tainted)
+			config_atkey(ld, n, "models.%s: missing required key 'provider'", n->key);
+		pv = NULL;
+		whole = 0;
+	} else if ((pn = cnode_get(providers, pv->value)) == NULL) {
+		if (!(ld->unsure & UNSURE_PROVIDERS))
+			config_unknown_provider(ld, n, pv, providers);
+		whole = 0;
+	} else if (pn->tainted) {
+		whole = 0;
 	}
-	if (cnode_get(providers, pv->value) == NULL) {
-		const char *near;
-
-		names = xcalloc(providers != NULL ? providers->nkids + 1 : 1, sizeof *names);
-		for (nnames = 0; providers != NULL && nnames < providers->nkids; nnames++)
-			names[nnames] = providers->kids[nnames]->key;
-		near = config_nearest(pv->value, names, nnames);
-		if (near != NULL)
-			config_at(ld, pv, "models.%s.provider: unknown provider '%s', did you mean "
-			    "'%s'?", n->key, pv->value, near);
-		else
-			config_at(ld, pv, "models.%s.provider: unknown provider '%s'", n->key,
-			    pv->value);
-		free(names);
-		return;
-	}
-	if ((s = cnode_str(cnode_get(providers, pv->value), "protocol")) != NULL)
+	if ((s = cnode_str(pn, "protocol")) != NULL)
 		protocol = s;
 	c->models = xrealloc(c->models, (c->nmodels + 1) * sizeof *c->models);
 	m = &c->models[c->nmodels++];
 	memset(m, 0, sizeof *m);
 	m->name = xstrdup(n->key);
 	m->id = xstrdup(cnode_str(n, "id") != NULL ? cnode_str(n, "id") : n->key);
-	m->provider_name = xstrdup(pv->value);
-	m->provider = config_provider(c, pv->value);
+	m->provider_name = xstrdup(pv != NULL ? pv->value : "");
+	m->provider = pn != NULL ? config_provider(c, pv->value) : NULL;
 	if (cnode_str(n, "name") != NULL)
 		m->display_name = xstrdup(cnode_str(n, "name"));
 	m->context_window = (long)config_getnum(n, pat, "context_window", 0);
@@ -1425,7 +1545,7 @@ config_build_model(struct loader *ld, const struct cnode *n, const struct cnode 
 	m->line = n->kline;
 	m->col = n->kcol;
 	/* Check each default alone so the message points at the value at fault. */
-	r = cnode_get(n, "defaults");
+	r = whole ? cnode_get(n, "defaults") : NULL;
 	for (i = 0; r != NULL && r->kind == CN_MAP && i < r->nkids; i++) {
 		struct cnode one = *r;
 		struct params single;
@@ -1483,9 +1603,13 @@ config_unknown_model(struct loader *ld, const struct cnode *n, const char *what,
     const char *name)
 {
 	size_t nn;
-	const char **names = config_model_names(ld->cfg, &nn);
-	const char *near = config_nearest(name, names, nn);
+	const char **names;
+	const char *near;
 
+	if (ld->unsure & UNSURE_MODELS)
+		return;
+	names = config_model_names(ld->cfg, &nn);
+	near = config_nearest(name, names, nn);
 	if (near != NULL)
 		config_at(ld, n, "%s: unknown model '%s', did you mean '%s'?", what, name, near);
 	else
@@ -1610,11 +1734,11 @@ config_resolve_templates(struct loader *ld, const struct cnode *tnodes)
 		if (config_template(c, c->templates[i].extends) == NULL) {
 			const char *near = config_nearest(c->templates[i].extends, names, nn);
 
-			if (near != NULL)
+			if (near != NULL && !(ld->unsure & UNSURE_TEMPLATES))
 				config_at(ld, ext, "templates.%s.extends: unknown template '%s', did "
 				    "you mean '%s'?", c->templates[i].name, c->templates[i].extends,
 				    near);
-			else
+			else if (!(ld->unsure & UNSURE_TEMPLATES))
 				config_at(ld, ext, "templates.%s.extends: unknown template '%s'",
 				    c->templates[i].name, c->templates[i].extends);
 			done[i] = 1;
@@ -1686,8 +1810,9 @@ config_build(struct loader *ld, struct cnode *tree)
 		const char *key = cnode_str(b, "key"), *action = cnode_str(b, "action");
 
 		if (key == NULL || action == NULL) {
-			config_at(ld, b, "bindings[%zu]: missing required key '%s'", i,
-			    key == NULL ? "key" : "action");
+			if (!b->tainted)
+				config_at(ld, b, "bindings[%zu]: missing required key '%s'", i,
+				    key == NULL ? "key" : "action");
 			continue;
 		}
 		c->bindings = xrealloc(c->bindings, (c->nbindings + 1) * sizeof *c->bindings);
@@ -1798,7 +1923,7 @@ config_load(const char *path, unsigned flags, struct config_errors *errs)
 	struct config_errors shipped_errs = { NULL, 0 };
 	struct cnode *base = NULL, *user = NULL;
 	char *shipped = NULL, *upath;
-	size_t i;
+	size_t i, invalid = 0;
 
 	memset(&ld, 0, sizeof ld);
 	ld.cfg = c;
@@ -1812,7 +1937,11 @@ config_load(const char *path, unsigned flags, struct config_errors *errs)
 	upath = path != NULL ? xstrdup(path) : config_path();
 	if (path != NULL || access(upath, F_OK) == 0) {
 		ld.nodes = 0;
+		invalid = errs->n;
 		user = config_load_file(&ld, upath, NULL);
+		/* Schema errors in the user's files: their cross-references are still checked,
+		 * but the result is then thrown away. */
+		invalid = errs->n - invalid;
 		if (user != NULL)
 			c->path = xstrdup(upath);
 	}
@@ -1827,8 +1956,12 @@ config_load(const char *path, unsigned flags, struct config_errors *errs)
 		struct cnode *merged = config_merge(base, user);
 
 		base = NULL;
-		if (config_apply(&ld, merged) == 0)
+		/* No key command runs for a config that will not be used. */
+		if (invalid > 0)
+			ld.flags |= CONFIG_NO_KEYCMD;
+		if (config_apply(&ld, merged) == 0 && invalid == 0)
 			return c;
+		ld.flags = flags;
 		free(c->path);
 		c->path = NULL;
 		/* Rebuild from the shipped file alone so natter still starts. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # natter config / templates / auth: path, check, show (keys masked), init (never
-# overwrites), file:line:col errors with exit 3, and the committed natter.yaml(5) matching
-# the schema it is generated from.
+# overwrites), file:line:col errors with exit 3 (schema and cross-reference errors in one
+# run), and the committed natter.yaml(5) matching the schema it is generated from.
 . "$TESTS/integration/lib.sh"
 isolated_home
 
@@ -90,6 +90,30 @@ out=$("$NATTER" config check "$LIB_TMP/bad.yaml" 2>&1); st=$?
 tap_eq "syntax error exits 3" 3 "$st"
 case $out in "$LIB_TMP/bad.yaml:4:4: invalid YAML"*) tap_ok "syntax error has file:line:col" ;;
 	*) tap_fail "syntax error has file:line:col" "$out" ;; esac
+
+# Schema errors and cross-reference errors come out of one run, schema errors first, and
+# a model whose section has a schema error still counts as defined.
+cat >"$LIB_TMP/both.yaml" <<'Y'
+providers:
+  work:
+    protocol: openai
+    max_retries: lots
+models:
+  fast:
+    provider: work
+    fallback: [slwo, broken]
+  slow:
+    provider: work
+  broken:
+    provider: work
+    context_window: big
+Y
+out=$("$NATTER" config check "$LIB_TMP/both.yaml" 2>&1); st=$?
+tap_eq "schema and reference errors exit 3" 3 "$st"
+tap_eq "one run reports both kinds, schema errors first" \
+"$LIB_TMP/both.yaml:4:18: providers.work.max_retries: expected an integer from 0 to 10, got 'lots'
+$LIB_TMP/both.yaml:13:21: models.broken.context_window: expected an integer from 0 to 1000000000, got 'big'
+$LIB_TMP/both.yaml:8:16: models.fast.fallback: unknown model 'slwo', did you mean 'slow'?" "$out"
 
 # The committed man page is what the schema generates.
 if "$NATTER" config man | cmp -s - "$ROOT/man/natter.yaml.5"; then

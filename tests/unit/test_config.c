@@ -151,13 +151,18 @@ check_entry(const struct config_schema *e, const char *path)
 	struct config_errors errs = { NULL, 0 };
 	struct config *c;
 	char *doc, *real, *v;
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; bad[i] != NULL; i++) {
 		doc = doc_for(path, bad[i], &real);
 		c = load_text(doc, CONFIG_NO_DEFAULTS, &errs);
 		if (!has_error(&errs, real, NULL))
 			fail_msg("%s = %s was accepted:\n%s", path, bad[i], doc);
+		/* One mistake, one message: what the bad value leaves missing (a required key,
+		 * a name) is not reported again. doc_for's own '_first' keys are mistakes too. */
+		for (j = 0; j < errs.n; j++)
+			if (strstr(errs.v[j], real) == NULL && strstr(errs.v[j], "'_first'") == NULL)
+				fail_msg("%s = %s: follow-on error: %s", path, bad[i], errs.v[j]);
 		config_free(c);
 		config_errors_free(&errs);
 		free(doc);
@@ -311,6 +316,78 @@ test_corpus(void **state)
 	closedir(d);
 	assert_true(nvalid >= 3);
 	assert_true(ninvalid >= 10);
+}
+
+/* Schema errors and cross-reference errors in different sections come out of one load,
+ * schema errors first; names whose sections failed validation still count as defined, a
+ * section's required key that failed validation is not reported missing, no key command
+ * runs for the discarded file, and the shipped defaults apply. */
+static void
+test_both_kinds(void **state)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct config *c;
+	char *marker = xasprintf("%s/key-cmd-ran", tmpdir), *providers, *text;
+	const char *path;
+	const char *const want[] = {
+		"both.yaml:2:16: defaults.temperature: expected a number from 0 to 2, got 'hot'",
+		"both.yaml:12:9: models.slow: expected a mapping, got a value",
+		"both.yaml:14:15: models.quick.provider: expected a string, got a list",
+		"both.yaml:11:16: models.fast.fallback: unknown model 'slwo', did you mean 'slow'?",
+		"both.yaml:20:14: templates.t.extends: unknown template 'chatt', did you mean "
+		    "'chat'?",
+	};
+	size_t i;
+
+	(void)state;
+	providers = xasprintf("providers:\n"
+	    "  work:\n"
+	    "    protocol: openai\n"
+	    "    base_url: http://127.0.0.1:1/v1\n"
+	    "    key_cmd: touch %s && echo key-from-cmd-0000\n", marker);
+	text = xasprintf("defaults:\n"
+	    "  temperature: hot\n"
+	    "%s"
+	    "models:\n"
+	    "  fast:\n"
+	    "    provider: work\n"
+	    "    fallback: [slwo]\n"
+	    "  slow: 12\n"
+	    "  quick:\n"
+	    "    provider: [work]\n"
+	    "  quicker:\n"
+	    "    provider: work\n"
+	    "    fallback: [quick, slow]\n"
+	    "templates:\n"
+	    "  t:\n"
+	    "    extends: chatt\n"
+	    "    model: quick\n", providers);
+	path = write_file("both.yaml", text, 0600);
+	c = config_load(path, 0, &errs);
+	for (i = 0; i < errs.n && i < sizeof want / sizeof want[0]; i++)
+		if (strstr(errs.v[i], want[i]) == NULL)
+			fail_msg("error %zu: want ...%s\ngot %s", i, want[i], errs.v[i]);
+	if (errs.n != sizeof want / sizeof want[0])
+		fail_msg("%zu errors, want %zu; last: %s", errs.n, sizeof want / sizeof want[0],
+		    errs.n > 0 ? errs.v[errs.n - 1] : "");
+	assert_int_not_equal(access(marker, F_OK), 0);
+	assert_null(c->path);
+	assert_null(config_template(c, "t"));
+	assert_non_null(config_template(c, "code_review"));
+	assert_null(config_provider(c, "work"));
+	config_free(c);
+	config_errors_free(&errs);
+
+	/* The same provider in a sound file does run its key command. */
+	path = write_file("both.yaml", providers, 0600);
+	c = config_load(path, 0, &errs);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(access(marker, F_OK), 0);
+	assert_non_null(config_provider(c, "work"));
+	config_free(c);
+	free(text);
+	free(providers);
+	free(marker);
 }
 
 /* The shipped file: 16 templates, simulated always offered and the default without keys,
@@ -581,6 +658,7 @@ main(void)
 		cmocka_unit_test(test_schema_types),
 		cmocka_unit_test(test_schema_defaults),
 		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_both_kinds),
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_keys),
