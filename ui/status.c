@@ -54,14 +54,16 @@ status_draw(struct app *a)
 	if (busy) {
 		double secs = (double)(now - a->t_send) / 1000.0;
 
+		/* The countdown goes before the reason: a provider's error message can be
+		 * longer than the line, and the cut must take the reason, not the countdown. */
 		if (a->t_first == 0 && a->at.wait_msg != NULL && now < a->at.wait_until &&
 		    a->at.wait_key)
-			buf_printf(&b, " │ %s; waiting %lds", a->at.wait_msg,
-			    (long)((a->at.wait_until - now + 999) / 1000));
+			buf_printf(&b, " │ waiting %lds · %s",
+			    (long)((a->at.wait_until - now + 999) / 1000), a->at.wait_msg);
 		else if (a->t_first == 0 && a->at.wait_msg != NULL && now < a->at.wait_until)
-			buf_printf(&b, " │ %s; retrying in %.1fs (attempt %d/%d)", a->at.wait_msg,
+			buf_printf(&b, " │ retrying in %.1fs (attempt %d/%d) · %s",
 			    (double)(a->at.wait_until - now) / 1000.0, a->at.wait_attempt,
-			    a->at.wait_max);
+			    a->at.wait_max, a->at.wait_msg);
 		else if (a->t_first == 0)
 			buf_printf(&b, " │ waiting %.1fs", secs);
 		else

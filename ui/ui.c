@@ -851,8 +851,9 @@ ui_event(struct app *a, struct wevent *ev)
 			text_sanitize(why, strlen(why), &c);
 		free(why);
 		if (ev->rotated) {
-			ui_note(a, 0, "%s; trying the next key of %s", buf_str(&c),
-			    a->at.prov ? a->at.prov->name : "the provider");
+			/* What happens first, as in status_draw: the reason may not fit. */
+			ui_note(a, 0, "trying the next key of %s · %s",
+			    a->at.prov ? a->at.prov->name : "the provider", buf_str(&c));
 			buf_free(&c);
 			break;
 		}
