@@ -168,8 +168,8 @@ metrics_report(const struct session *s, struct config *c)
 		buf_puts(&b, "no replies in this session yet\n");
 		return buf_detach(&b);
 	}
-	buf_printf(&b, "\nsession: %zu replies · %.2fs · %ld tokens in · %ld tokens out · cost ",
-	    replies, (double)tdur / 1000.0, tin, tout);
+	buf_printf(&b, "\nsession: %zu %s · %.2fs · %ld tokens in · %ld tokens out · cost ",
+	    replies, replies == 1 ? "reply" : "replies", (double)tdur / 1000.0, tin, tout);
 	/* A free model costs a known $0: only replies without a figure make the total partial. */
 	if (known)
 		buf_printf(&b, "$%.6f%s\n", tcost, no_price ? " + unknown (some models have no price)" :

@@ -70,8 +70,13 @@ status_draw(struct app *a)
 			buf_printf(&b, " │ streaming %ld chunks · ttft %.2fs", a->stream_chunks,
 			    (double)(a->t_first - a->t_send) / 1000.0);
 	} else if (a->last_ttft_ms >= 0 && a->last_tokens > 0) {
-		buf_printf(&b, " │ ttft %.2fs · %.1f tok/s · %ld tok", (double)a->last_ttft_ms / 1000.0,
-		    a->last_tps, a->last_tokens);
+		/* A reply that came in one piece has no rate: "-", as /metrics shows it. */
+		buf_printf(&b, " │ ttft %.2fs · ", (double)a->last_ttft_ms / 1000.0);
+		if (a->last_tps >= 0)
+			buf_printf(&b, "%.1f tok/s", a->last_tps);
+		else
+			buf_puts(&b, "- tok/s");
+		buf_printf(&b, " · %ld tok", a->last_tokens);
 	}
 	status_totals(a, &tokens, &cost, &known);
 	if (tokens > 0)

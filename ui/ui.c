@@ -412,9 +412,11 @@ ui_open_session(struct app *a, int64_t id)
 	a->dirty |= DIRTY_ALL;
 }
 
-/* Switch to "provider/model" or, without a known provider prefix, a model of this one. */
-void
-ui_set_model(struct app *a, const char *spec)
+/* Resolve a model spec as /model and -m take it: "provider/model", a provider name alone,
+ * a model named in the config (which brings its provider), or a model of the current
+ * provider. *model points into spec, into the config or at a->model. */
+static struct provider *
+ui_model_resolve(struct app *a, const char *spec, const char **model_out)
 {
 	const char *slash = strchr(spec, '/');
 	struct provider *p = NULL;
@@ -439,8 +441,17 @@ ui_set_model(struct app *a, const char *spec)
 			model = m->id;
 		}
 	}
-	if (p == NULL)
-		p = a->prov;
+	*model_out = model;
+	return p != NULL ? p : a->prov;
+}
+
+/* Switch to "provider/model" or, without a known provider prefix, a model of this one. */
+void
+ui_set_model(struct app *a, const char *spec)
+{
+	const char *model;
+	struct provider *p = ui_model_resolve(a, spec, &model);
+
 	if (*model == '\0') {
 		ui_note(a, 1, "usage: /model PROVIDER/MODEL");
 		return;
@@ -931,7 +942,7 @@ ui_event(struct app *a, struct wevent *ev)
 			a->last_ttft_ms = ev->ttft_ms;
 			a->last_tokens = m->output_tokens;
 			a->last_tps = ev->duration_ms > ev->ttft_ms && ev->ttft_ms >= 0 ?
-			    (double)m->output_tokens * 1000.0 / (double)(ev->duration_ms - ev->ttft_ms) : 0;
+			    (double)m->output_tokens * 1000.0 / (double)(ev->duration_ms - ev->ttft_ms) : -1;
 			m->gen++;
 		}
 		if (state == MSG_ERROR)
@@ -1725,21 +1736,15 @@ ui_main(int argc, char **argv)
 		a->prov = p;
 	}
 	if (opt_model != NULL) {
-		const char *slash = strchr(opt_model, '/');
-		struct provider *p = NULL;
+		/* -m takes what /model takes; with -p the provider is fixed and -m is its id. */
+		const char *model = opt_model;
+		char *dup;
 
-		if (slash != NULL && opt_prov == NULL) {
-			char *name = xstrndup(opt_model, (size_t)(slash - opt_model));
-
-			p = ui_provider(a, name);
-			free(name);
-		}
-		if (p != NULL) {
-			a->prov = p;
-			opt_model = slash + 1;
-		}
+		if (opt_prov == NULL)
+			a->prov = ui_model_resolve(a, opt_model, &model);
+		dup = xstrdup(model);
 		free(a->model);
-		a->model = xstrdup(opt_model);
+		a->model = dup;
 	}
 
 	a->follow = 1;

@@ -58,7 +58,7 @@ ui_type "/metrics"
 ui_keys Enter
 ui_check "metrics: the overlay opens" ui_wait 'metrics of this session'
 ui_check "metrics: the reply has its figures" ui_wait '^.*1 *openai/fake-model *[0-9.]*s *[0-9.]*s *[0-9][0-9]* *[0-9][0-9]*'
-ui_check "metrics: no price is unknown, and totals" ui_wait 'session: 1 replies.*cost unknown'
+ui_check "metrics: no price is unknown, and totals" ui_wait 'session: 1 reply .*cost unknown'
 ui_keys Escape
 ui_check "metrics: Esc closes it" ui_wait_not 'metrics of this session'
 

@@ -117,3 +117,10 @@ status_check "stuck: Esc cancels and the wait is no longer shown" \
 ui_keys C-q
 status_check "natter quits cleanly" ui_wait_dead
 tap_eq "exit status 0" 0 "$(ui_exit_status)"
+
+# -m takes what /model takes: a model named in the config brings its provider.
+ui_start 80 24 -m pm
+status_check "-m: a configured model name selects its provider and id" \
+	status_wait '^ pooled/pool-model'
+ui_keys C-q
+status_check "natter quits cleanly again" ui_wait_dead

@@ -19,11 +19,11 @@ printf 'providers:\n  openai:\n    base_url: %s/v1\n' "$FS_URL" >"$XDG_CONFIG_HO
 # 1. Start, send, stream: the reply from the fake server grows and ends.
 ui_start 100 30 -m openai/fake-model
 ui_check "first frame shows the input and the model" ui_wait 'openai/fake-model'
-ui_type "hello tokens=40"
+ui_type "hello delay_ms=2 tokens=40"
 ui_keys Enter
 ui_check "send: the user message appears" ui_wait '▍you'
 ui_check "stream: the last token of the reply is on screen" ui_wait 'w40'
-ui_check "stream: the status line shows tokens per second" ui_wait 'tok/s'
+ui_check "stream: the status line shows tokens per second" ui_wait '[0-9]\.[0-9] tok/s'
 ui_check "the API key never reaches the screen" bash -c "! tmux -L $UI_SOCK capture-pane -p | grep -q sk-test"
 
 # 2. Cancel with Esc keeps the partial reply, marked cancelled.

@@ -182,7 +182,7 @@ test_one_reply(void **state)
 	    "    tok/s  cost\n"
 	    "1   up/priced-id                   0.25s    1.25s    1000     500    500.0  $0.007500\n"
 	    "\n"
-	    "session: 1 replies · 1.25s · 1000 tokens in · 500 tokens out · cost $0.007500\n");
+	    "session: 1 reply · 1.25s · 1000 tokens in · 500 tokens out · cost $0.007500\n");
 	free(r);
 }
 
@@ -280,7 +280,7 @@ test_unknown_tokens(void **state)
 	assert_non_null(l);
 	assert_has(l, "  0.10s    1.10s       ?       ?        -  unknown");
 	free(l);
-	assert_has(r, "session: 1 replies · 1.10s · 0 tokens in · 0 tokens out · cost unknown");
+	assert_has(r, "session: 1 reply · 1.10s · 0 tokens in · 0 tokens out · cost unknown");
 	assert_lacks(r, "no price");
 	free(r);
 	reply(f, "up", "priced-id", 100, 1100, 1000, -1, MSG_COMPLETE);
