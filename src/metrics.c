@@ -89,6 +89,8 @@ metrics_report(const struct session *s, struct config *c)
 			buf_puts(&b, "  (failed)");
 		else if (m->state == MSG_CANCELLED)
 			buf_puts(&b, "  (cancelled)");
+		else if (m->state == MSG_INTERRUPTED)
+			buf_puts(&b, "  (interrupted)");
 		buf_putc(&b, '\n');
 		if (m->input_tokens > 0)
 			tin += m->input_tokens;
