@@ -163,8 +163,11 @@ export_markdown(const struct session_row *s, const struct message_row *m, size_t
 		case MSG_TRUNCATED:
 			buf_puts(&b, "> **Truncated:** the reply hit its length limit.\n\n");
 			break;
+		case MSG_INTERRUPTED:
+			buf_puts(&b, "> **Interrupted:** natter stopped while this reply was arriving.\n\n");
+			break;
 		case MSG_STREAMING:
-			buf_puts(&b, "> **Incomplete:** natter stopped while this reply was arriving.\n\n");
+			buf_puts(&b, "> **Incomplete:** this reply was still arriving when it was exported.\n\n");
 			break;
 		case MSG_COMPLETE:
 			break;

@@ -158,6 +158,8 @@ metrics_report(const struct session *s, struct config *c)
 			buf_puts(&b, "  (failed)");
 		else if (m->state == MSG_CANCELLED)
 			buf_puts(&b, "  (cancelled)");
+		else if (m->state == MSG_INTERRUPTED)
+			buf_puts(&b, "  (interrupted)");
 		buf_putc(&b, '\n');
 		metrics_add(&tin, m->input_tokens);
 		metrics_add(&tout, m->output_tokens);

@@ -453,7 +453,8 @@ session_msg_sendable(const struct session_msg *m)
 		return m->content.len > 0;
 	if (m->state == MSG_ERROR)
 		return 0;
-	if ((m->state == MSG_CANCELLED || m->state == MSG_STREAMING) && m->content.len == 0)
+	if ((m->state == MSG_CANCELLED || m->state == MSG_STREAMING ||
+	    m->state == MSG_INTERRUPTED) && m->content.len == 0)
 		return 0;
 	return 1;
 }

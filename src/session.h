@@ -104,8 +104,8 @@ int session_reply_end(struct session *s, enum msg_state state, const struct usag
 size_t session_estimate_tokens(const char *text, size_t len);
 /*
  * The request for the next reply: the system prompt and the history, without replies that
- * failed or were cancelled before any text, and without a reply still streaming with no
- * text. When context_tokens is not 0, the oldest exchanges (a user message with the
+ * failed or were cancelled or interrupted before any text, and without a reply still
+ * streaming with no text. When context_tokens is not 0, the oldest exchanges (a user message with the
  * replies after it) are left out until the estimate fits the window minus max_tokens when
  * params sets it. The system prompt and the last user message are always kept, even if
  * they alone do not fit. *dropped (when not NULL) receives how many messages were left out.

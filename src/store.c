@@ -26,8 +26,28 @@
  *   long message inserted by another tool stays unindexed, which store_check reports.
  *   The porter stemmer lets a search for "lifetime" find "lifetimes", which is what
  *   people expect from a history search.
+ * - A reply left 'streaming' by a natter that died (crash, SIGKILL, power loss) becomes
+ *   'interrupted', and so searchable, when the database is next opened (store_recover).
+ *   Several natters may have the database open at once, so "its writer is gone" must be
+ *   decided without touching a reply that is arriving right now in another process. The
+ *   rule is a lease the kernel keeps for us: each open store write-locks one byte (its
+ *   slot) of the file beside the database named <db>-lease, holds the lock until it
+ *   closes, and stamps the rows it streams with the slot (messages.writer). The kernel
+ *   drops a lock when its holder exits however it exits, and a power loss leaves none, so
+ *   being able to lock a slot proves that whoever stamped rows with it is gone, and a row
+ *   whose slot is locked belongs to a live natter and is left alone. Rejected: a staleness
+ *   threshold on the last flush, because a live reply can go quiet for minutes (a model
+ *   thinking silently, a retry sleeping on Retry-After, a stall not yet timed out), so it
+ *   either misfires or needs heartbeat writes, and a dead reply still reads 'streaming'
+ *   until the threshold passes; a recorded pid, because pids are reused and another pid
+ *   namespace may share the data directory; SQLite's own locks, which last one
+ *   transaction. Open-file-description locks are used where they exist, so two stores
+ *   open in one process hold separate leases too. Should a live reply ever be marked
+ *   wrongly (say its natter could not take a lease), its next flush writes 'streaming'
+ *   back and its last write the final state: the rule can err only for a moment.
  * - Statements are prepared on first use and kept, so opening the store costs only the
- *   pragmas and a schema version check.
+ *   pragmas, a schema version check and one lookup in a (nearly always empty) index of
+ *   streaming rows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +90,10 @@ enum store_stmt_id {
 	SQL_PART_SAVEPOINT,
 	SQL_PART_RELEASE,
 	SQL_UNINDEXED,
+	SQL_STREAMING_WRITERS,
+	SQL_STREAMING_OF,
+	SQL_INTERRUPT,
+	SQL_MSG_CONTENT,
 	SQL_COUNT
 };
 
@@ -104,12 +128,13 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_SESSION_GET] = SESSION_SELECT " WHERE id = ?1",
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
-	    " duration_ms, compare_group, content, reasoning) VALUES (?1,"
+	    " duration_ms, compare_group, content, reasoning, writer) VALUES (?1,"
 	    " (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?1),"
-	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
 	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
-	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13 WHERE id = ?1",
+	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13, writer = ?14"
+	    " WHERE id = ?1",
 	[SQL_MSG_TOUCH_SESSION] = "UPDATE sessions SET updated = ?2"
 	    " WHERE id = (SELECT session_id FROM messages WHERE id = ?1)",
 	[SQL_MSG_DELETE_AFTER] = "DELETE FROM messages WHERE session_id = ?1 AND seq >"
@@ -135,6 +160,14 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_PART_RELEASE] = "RELEASE store_part",
 	[SQL_UNINDEXED] = "SELECT id, content FROM messages m WHERE state <> 'streaming'"
 	    " AND NOT EXISTS (SELECT 1 FROM messages_fts WHERE rowid = m.id * 4096)",
+	/* Both read the partial index messages_streaming; -1 stands for "no lease". */
+	[SQL_STREAMING_WRITERS] = "SELECT DISTINCT coalesce(writer, -1) FROM messages"
+	    " WHERE state = 'streaming'",
+	[SQL_STREAMING_OF] = "SELECT id FROM messages WHERE state = 'streaming'"
+	    " AND coalesce(writer, -1) = ?1",
+	[SQL_INTERRUPT] = "UPDATE messages SET state = 'interrupted', writer = NULL"
+	    " WHERE id = ?1 AND state = 'streaming'",
+	[SQL_MSG_CONTENT] = "SELECT content FROM messages WHERE id = ?1",
 };
 
 /*
@@ -260,14 +293,111 @@ static const char *const store_migrations[] = {
 	"END;"
 	"INSERT INTO messages_fts (rowid, content) SELECT id * 4096, content FROM messages"
 	"  WHERE state <> 'streaming' AND length(CAST(content AS BLOB)) <= 16384;",
+	/*
+	 * 2 -> 3: the state 'interrupted' and messages.writer, the lease slot of the natter
+	 * streaming a row (see the top of this file). A CHECK constraint cannot be altered, so
+	 * messages is rebuilt the way SQLite's ALTER TABLE page describes, keeping every id
+	 * (the search index's rowids are made from them), and its indexes and triggers are
+	 * made again as they were. store_open migrates with foreign keys off, so every row is
+	 * copied as it is, and no trigger runs during the copy, so the sums and the index stay.
+	 */
+	"CREATE TABLE messages_v3 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),"
+	"  provider TEXT,"
+	"  model TEXT,"
+	"  created_ms INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'complete' CHECK (state IN"
+	"    ('complete', 'streaming', 'truncated', 'cancelled', 'error', 'interrupted')),"
+	"  error TEXT,"
+	"  finish_reason TEXT,"
+	"  input_tokens INTEGER,"
+	"  output_tokens INTEGER,"
+	"  cost REAL,"
+	"  ttft_ms INTEGER,"
+	"  duration_ms INTEGER,"
+	"  compare_group INTEGER REFERENCES compare_groups (id) ON DELETE SET NULL,"
+	"  content TEXT NOT NULL DEFAULT '',"
+	"  reasoning TEXT,"
+	"  writer INTEGER);"
+	"INSERT INTO messages_v3 (id, session_id, seq, role, provider, model, created_ms, state,"
+	"  error, finish_reason, input_tokens, output_tokens, cost, ttft_ms, duration_ms,"
+	"  compare_group, content, reasoning)"
+	"  SELECT id, session_id, seq, role, provider, model, created_ms, state, error,"
+	"  finish_reason, input_tokens, output_tokens, cost, ttft_ms, duration_ms, compare_group,"
+	"  content, reasoning FROM messages;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_v3 RENAME TO messages;"
+	"CREATE INDEX messages_by_session ON messages (session_id, seq);"
+	"CREATE INDEX messages_by_group ON messages (compare_group);"
+	/* Opening the store looks for streaming rows here, never in messages itself. */
+	"CREATE INDEX messages_streaming ON messages (writer) WHERE state = 'streaming';"
+	"CREATE TRIGGER messages_sums_insert AFTER INSERT ON messages BEGIN"
+	"  UPDATE sessions SET nmessages = nmessages + 1,"
+	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0),"
+	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0),"
+	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;"
+	"END;"
+	"CREATE TRIGGER messages_sums_delete AFTER DELETE ON messages BEGIN"
+	"  UPDATE sessions SET nmessages = nmessages - 1,"
+	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0),"
+	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0),"
+	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;"
+	"END;"
+	"CREATE TRIGGER messages_sums_update"
+	"  AFTER UPDATE OF session_id, input_tokens, output_tokens, cost ON messages"
+	"  WHEN old.session_id IS NOT new.session_id OR old.input_tokens IS NOT new.input_tokens"
+	"  OR old.output_tokens IS NOT new.output_tokens OR old.cost IS NOT new.cost BEGIN"
+	"  UPDATE sessions SET nmessages = nmessages - 1,"
+	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0),"
+	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0),"
+	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;"
+	"  UPDATE sessions SET nmessages = nmessages + 1,"
+	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0),"
+	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0),"
+	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;"
+	"END;"
+	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
+	"  WHEN new.state <> 'streaming' AND length(CAST(new.content AS BLOB)) <= 16384 BEGIN"
+	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id * 4096, new.content);"
+	"END;"
+	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages"
+	"  WHEN old.state <> 'streaming' BEGIN"
+	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095;"
+	"END;"
+	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN"
+	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095"
+	"    AND old.state <> 'streaming'"
+	"    AND (new.state = 'streaming' OR old.content IS NOT new.content);"
+	"  INSERT INTO messages_fts (rowid, content)"
+	"    SELECT new.id * 4096, new.content WHERE new.state <> 'streaming'"
+	"    AND (old.state = 'streaming' OR old.content IS NOT new.content)"
+	"    AND length(CAST(new.content AS BLOB)) <= 16384;"
+	"END;",
 };
 
 #define STORE_NMIGRATIONS (sizeof(store_migrations) / sizeof(store_migrations[0]))
+
+/* The byte-lock command for leases: a lock owned by the open file where the system has
+ * them, so each open store holds its own lease; else a POSIX process lock, which still
+ * separates processes (natter opens one store per process). */
+#ifdef F_OFD_SETLK
+#define STORE_SETLK F_OFD_SETLK
+#else
+#define STORE_SETLK F_SETLK
+#endif
+
+/* How many stores can hold a lease on one database at once; any more write unstamped rows. */
+#define STORE_LEASES 1024
 
 struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[SQL_COUNT];
+	int lease_fd;      /* the <db>-lease file, -1 when none */
+	long slot;         /* the byte of it this store has locked, -1 when none */
 	char err[512];
 };
 
@@ -283,6 +413,7 @@ static const char *const store_state_names[] = {
 	[MSG_TRUNCATED] = "truncated",
 	[MSG_CANCELLED] = "cancelled",
 	[MSG_ERROR] = "error",
+	[MSG_INTERRUPTED] = "interrupted",
 };
 
 /* The database name of a role. */
@@ -696,6 +827,179 @@ fail:
 	return -1;
 }
 
+/* Lock (F_WRLCK) or unlock (F_UNLCK) byte slot of the lease file without waiting; 0, or
+ * -1 with errno EAGAIN or EACCES when another holder has it locked. */
+static int
+store_lease_lock(int fd, long slot, short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = slot;
+	fl.l_len = 1;
+	return fcntl(fd, STORE_SETLK, &fl);
+}
+
+/* Take the lowest free slot of the database's lease file, held until store_close; without
+ * one (an in-memory database, a file system without locks) st->slot stays -1. */
+static void
+store_lease_take(struct store *st)
+{
+	const char *db = sqlite3_db_filename(st->db, "main");
+	char *path;
+	long slot;
+
+	if (db == NULL || *db == '\0')
+		return;
+	path = xasprintf("%s-lease", db);
+	st->lease_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lease_fd < 0) {
+		log_debug("store: cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return;
+	}
+	for (slot = 0; slot < STORE_LEASES; slot++) {
+		if (store_lease_lock(st->lease_fd, slot, F_WRLCK) == 0) {
+			st->slot = slot;
+			break;
+		}
+		if (errno != EAGAIN && errno != EACCES) {
+			log_debug("store: cannot lock %s: %s", path, strerror(errno));
+			break;
+		}
+	}
+	free(path);
+}
+
+/* Bind the writer column for a row in state: this store's slot while it streams, else NULL. */
+static void
+store_bind_writer(const struct store *st, sqlite3_stmt *s, int i, enum msg_state state)
+{
+	if (state == MSG_STREAMING && st->slot >= 0)
+		sqlite3_bind_int64(s, i, st->slot);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Mark every row that writer (-1: none recorded) left streaming interrupted and index it,
+ * in one transaction; returns how many rows it finished, or -1. */
+static long
+store_interrupt(struct store *st, int64_t writer)
+{
+	sqlite3_stmt *s, *c;
+	int64_t *ids = NULL;
+	size_t len = 0, cap = 0, i;
+	long done = 0;
+	int rc;
+
+	if (store_exec_cached(st, SQL_BEGIN) != 0)
+		return -1;
+	s = store_stmt(st, SQL_STREAMING_OF);
+	if (s == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, writer);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			ids = xrealloc(ids, cap * sizeof(*ids));
+		}
+		ids[len++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "reading streaming messages");
+		goto fail;
+	}
+	for (i = 0; i < len; i++) {
+		/* The trigger indexes a one-part text; store_index cuts a longer one. */
+		s = store_stmt(st, SQL_INTERRUPT);
+		if (s == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, ids[i]);
+		if (store_step_done(st, s, "marking a message interrupted") != 0)
+			goto fail;
+		if (sqlite3_changes(st->db) == 0)
+			continue;
+		c = store_stmt(st, SQL_MSG_CONTENT);
+		if (c == NULL)
+			goto fail;
+		sqlite3_bind_int64(c, 1, ids[i]);
+		rc = sqlite3_step(c);
+		if (rc == SQLITE_ROW && sqlite3_column_text(c, 0) != NULL &&
+		    store_index(st, ids[i], (const char *)sqlite3_column_text(c, 0)) != 0) {
+			sqlite3_reset(c);
+			goto fail;
+		}
+		sqlite3_reset(c);
+		done++;
+	}
+	if (store_exec_cached(st, SQL_COMMIT) != 0)
+		goto fail;
+	free(ids);
+	return done;
+fail:
+	store_rollback(st);
+	free(ids);
+	return -1;
+}
+
+/*
+ * Finish the replies whose writers are gone, by the lease rule at the top of this file: a
+ * row without a lease, or with this store's own slot (taken just now, before this store
+ * wrote anything), is an orphan; any other slot is tried, and while this store holds that
+ * lock nobody can stamp new rows with it, so the rows found are the dead holder's. A store
+ * without a lease of its own cannot tell (locks may not work here) and leaves every row.
+ * Failures are logged, not returned: a store that opens matters more than tidying up
+ * after another process.
+ */
+static void
+store_recover(struct store *st)
+{
+	sqlite3_stmt *s;
+	int64_t *writers = NULL;
+	size_t len = 0, cap = 0, i;
+	long n;
+	int rc, locked;
+
+	if (st->slot < 0)
+		return;
+	s = store_stmt(st, SQL_STREAMING_WRITERS);
+	if (s == NULL)
+		return;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			writers = xrealloc(writers, cap * sizeof(*writers));
+		}
+		writers[len++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		store_fail(st, "looking for streaming messages");
+	for (i = 0; i < len; i++) {
+		locked = 0;
+		if (writers[i] >= 0 && writers[i] != st->slot) {
+			if (store_lease_lock(st->lease_fd, (long)writers[i], F_WRLCK) != 0) {
+				if (errno != EAGAIN && errno != EACCES)
+					log_debug("store: cannot test lease %lld: %s",
+					    (long long)writers[i], strerror(errno));
+				continue;  /* a live natter is streaming these */
+			}
+			locked = 1;
+		}
+		n = store_interrupt(st, writers[i]);
+		if (n > 0)
+			log_debug("store: %ld replies of lease %lld marked interrupted", n,
+			    (long long)writers[i]);
+		if (locked)
+			store_lease_lock(st->lease_fd, (long)writers[i], F_UNLCK);
+	}
+	free(writers);
+	st->err[0] = '\0';
+}
+
 /* Open (creating) the database at path, or the default when path is NULL. */
 struct store *
 store_open(const char *path, char **err)
@@ -703,6 +1007,8 @@ store_open(const char *path, char **err)
 	struct store *st = xcalloc(1, sizeof(*st));
 	char buf[512];
 
+	st->lease_fd = -1;
+	st->slot = -1;
 	st->path = path != NULL ? xstrdup(path) : store_default_path();
 	if (store_create_file(st->path, buf, sizeof(buf)) != 0) {
 		*err = xstrdup(buf);
@@ -719,14 +1025,22 @@ store_open(const char *path, char **err)
 	/* A chat database is read a screenful at a time: 1 MiB of page cache is plenty, and the
 	 * default 2 MiB would count against natter's peak memory while a reply streams. */
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-	    " PRAGMA foreign_keys = ON; PRAGMA cache_size = -1024;", NULL, NULL, NULL) != SQLITE_OK) {
+	    " PRAGMA cache_size = -1024;", NULL, NULL, NULL) != SQLITE_OK) {
 		*err = xasprintf("%s: %s", st->path, sqlite3_errmsg(st->db));
 		goto fail;
 	}
+	/* Foreign keys come on after the migrations: rebuilding a table with them on would
+	 * check (and could refuse) rows that are only being copied. */
 	if (store_migrate(st) != 0) {
 		*err = xasprintf("%s: %s", st->path, st->err);
 		goto fail;
 	}
+	if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON;", NULL, NULL, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", st->path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	store_lease_take(st);
+	store_recover(st);
 	return st;
 fail:
 	store_close(st);
@@ -744,6 +1058,11 @@ store_close(struct store *st)
 	for (i = 0; i < SQL_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	/* Closing the file releases the lease: rows still streaming are now orphans. The file
+	 * itself stays, since removing it while another natter has it open would let the next
+	 * one create a second file whose locks that natter never sees. */
+	if (st->lease_fd >= 0)
+		close(st->lease_fd);
 	free(st->path);
 	free(st);
 }
@@ -965,6 +1284,7 @@ store_message_add(struct store *st, struct message_row *m)
 		sqlite3_bind_null(s, 14);
 	store_bind_text(s, 15, m->content != NULL ? m->content : "");
 	store_bind_text(s, 16, m->reasoning);
+	store_bind_writer(st, s, 17, m->state);
 	if (store_step_done(st, s, "adding a message") != 0)
 		goto fail;
 	m->id = sqlite3_last_insert_rowid(st->db);
@@ -1008,6 +1328,7 @@ store_message_write(struct store *st, const struct message_row *m)
 	store_bind_count(s, 11, m->duration_ms);
 	store_bind_text(s, 12, m->provider);
 	store_bind_text(s, 13, m->model);
+	store_bind_writer(st, s, 14, m->state);
 	if (store_step_done(st, s, "updating a message") != 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0) {

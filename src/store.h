@@ -2,7 +2,8 @@
  * Sessions on disk: SQLite in $XDG_DATA_HOME/natter/natter.db (WAL), holding sessions,
  * messages with their finish state, tokens, cost and timings, and an FTS5 index for search.
  * A streaming reply is written as it grows (store_message_update in small transactions), so
- * a crash or kill loses at most the last fraction of a second. API keys are never stored.
+ * a crash or kill loses at most the last fraction of a second, and the next natter to open
+ * the database marks such a reply interrupted. API keys are never stored.
  * All calls come from the UI thread.
  */
 #ifndef NATTER_STORE_H
@@ -18,10 +19,11 @@ struct store;
 /* How a message ended. */
 enum msg_state {
 	MSG_COMPLETE,
-	MSG_STREAMING,  /* still arriving (or the process died while it was) */
+	MSG_STREAMING,  /* still arriving, written by a natter that is still running */
 	MSG_TRUNCATED,
 	MSG_CANCELLED,
 	MSG_ERROR,
+	MSG_INTERRUPTED, /* the natter writing it died mid-reply; the partial text is kept */
 };
 
 struct session_row {
@@ -65,7 +67,8 @@ struct message_row {
 
 
 /* Open (creating) the database at path, or the default when path is NULL. On failure
- * returns NULL and sets *err to a message the caller frees. */
+ * returns NULL and sets *err to a message the caller frees. Replies left streaming by a
+ * natter that has since died become MSG_INTERRUPTED and searchable (see store_recover). */
 struct store *store_open(const char *path, char **err);
 void store_close(struct store *st);
 const char *store_path(const struct store *st);

@@ -109,6 +109,9 @@ pane_transcript_lines(struct app *a, long i)
 	else if (m->state == MSG_CANCELLED)
 		pane_transcript_extra(v, width, "⊘ ", "cancelled: the partial reply above is kept",
 		    THEME_WARNING);
+	else if (m->state == MSG_INTERRUPTED)
+		pane_transcript_extra(v, width, "⚠ ", "interrupted: natter stopped while this reply "
+		    "was arriving; the partial reply above is kept (M-r regenerates)", THEME_WARNING);
 	else if (m->state == MSG_TRUNCATED)
 		pane_transcript_extra(v, width, "⚠ ", "truncated: the stream ended before the "
 		    "reply was complete (M-r regenerates)", THEME_WARNING);

@@ -26,7 +26,7 @@
 	X(LINK, "link", "blue", "default", "underline", "links") \
 	X(REASONING, "reasoning", "default", "default", "dim", "reasoning (thinking) text") \
 	X(ERROR, "error", "red", "default", "bold", "errors from the provider or natter") \
-	X(WARNING, "warning", "yellow", "default", "", "cancelled or truncated replies") \
+	X(WARNING, "warning", "yellow", "default", "", "cancelled, truncated or interrupted replies") \
 	X(STATUS, "status", "default", "default", "reverse", "the status line") \
 	X(STATUSBUSY, "status.busy", "green", "default", "reverse bold", "the status line while streaming") \
 	X(BORDER, "border", "default", "default", "dim", "pane borders") \

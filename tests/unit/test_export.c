@@ -102,6 +102,12 @@ test_markdown(void **state)
 	md = export_markdown(&s, m, 4);
 	assert_non_null(strstr(md, "> **Error:** HTTP 429: rate limited"));
 	free(md);
+
+	m[3].state = MSG_INTERRUPTED;
+	m[3].error = NULL;
+	md = export_markdown(&s, m, 4);
+	assert_non_null(strstr(md, "Long\n\n> **Interrupted:** natter stopped while this reply"));
+	free(md);
 }
 
 /* JSON parses back with the session fields and one object per message. */

@@ -132,7 +132,8 @@ test_budget_drops_oldest(void **state)
 	provider_free(p);
 }
 
-/* Failed and empty-cancelled replies stay out of the history; partial ones stay in. */
+/* Failed and empty cancelled or interrupted replies stay out of the history; partial ones
+ * stay in. */
 static void
 test_request_roles_and_exclusions(void **state)
 {
@@ -150,20 +151,24 @@ test_request_roles_and_exclusions(void **state)
 	session_append_user(s, "third");
 	add_reply(s, "cut short", MSG_CANCELLED);
 	add_reply(s, "long answer", MSG_TRUNCATED);
+	session_begin_reply(s, NULL, NULL);
+	session_reply_end(s, MSG_INTERRUPTED, NULL, -1, NULL, NULL);  /* interrupted, no text */
+	add_reply(s, "half a thought", MSG_INTERRUPTED);
 	session_append_user(s, "fourth");
 	session_begin_reply(s, NULL, NULL);  /* the reply being requested: still empty */
 
 	r = session_to_request(s, p, NULL, NULL, 0, &dropped);
 	assert_null(r->system);
-	assert_int_equal(r->nmsgs, 6);
+	assert_int_equal(r->nmsgs, 7);
 	assert_string_equal(r->msgs[0].content, "first");
 	assert_string_equal(r->msgs[1].content, "second");
 	assert_string_equal(r->msgs[2].content, "third");
 	assert_int_equal(r->msgs[3].role, ROLE_ASSISTANT);
 	assert_string_equal(r->msgs[3].content, "cut short");
 	assert_string_equal(r->msgs[4].content, "long answer");
-	assert_string_equal(r->msgs[5].content, "fourth");
-	assert_int_equal(r->msgs[5].role, ROLE_USER);
+	assert_string_equal(r->msgs[5].content, "half a thought");
+	assert_string_equal(r->msgs[6].content, "fourth");
+	assert_int_equal(r->msgs[6].role, ROLE_USER);
 	request_free(r);
 	session_free(s);
 	provider_free(p);

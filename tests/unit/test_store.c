@@ -1,5 +1,7 @@
 /* Unit tests for the SQLite session store: schema, listing, streaming updates, search,
- * file modes, startup cost and surviving a SIGKILL in the middle of a streamed reply. */
+ * file modes, startup cost, surviving a SIGKILL in the middle of a streamed reply, and
+ * finishing the replies of writers that are gone while leaving live ones alone. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,6 +95,31 @@ msg(int64_t sid, enum role role, const char *content, enum msg_state state)
 	return m;
 }
 
+/* Text of n distinct words, prefix0 prefix1 ..., each a token of its own. */
+static char *
+distinct_words(const char *prefix, long n)
+{
+	struct buf b = BUF_INIT;
+	long i;
+
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s%ld ", prefix, i);
+	return buf_detach(&b);
+}
+
+/* How many messages a search finds, or -1 when it fails. */
+static long
+search_count(struct store *st, const char *query)
+{
+	struct message_row *ms;
+	size_t n;
+
+	if (store_search(st, query, &ms, &n, 0) != 0)
+		return -1;
+	store_messages_free(ms, n);
+	return (long)n;
+}
+
 /* Sessions list newest first with counts and sums; rename and delete work; delete
  * cascades to messages and the search index. */
 static void
@@ -177,14 +204,17 @@ test_sessions_crud(void **state)
 	assert_int_equal(store_session_rename(f->st, 9999, "x"), -1);
 }
 
-/* A reply updated many times while streaming reads back intact after a reopen, still
- * marked streaming, and becomes searchable once it finishes. */
+/* A reply updated many times while streaming reads back intact through another
+ * connection, still marked streaming while its writer lives, and becomes searchable once
+ * it finishes. */
 static void
 test_streaming_updates(void **state)
 {
 	struct fixture *f = *state;
 	struct message_row m, *ms;
 	struct buf text = BUF_INIT;
+	struct store *other;
+	char *err = NULL;
 	int64_t sid, id;
 	size_t n;
 	int i;
@@ -198,8 +228,9 @@ test_streaming_updates(void **state)
 		m.content = text.data;
 		assert_int_equal(store_message_update(f->st, &m), 0);
 	}
-	reopen(f);
-	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+	other = store_open(f->path, &err);
+	assert_non_null(other);
+	assert_int_equal(store_messages(other, sid, &ms, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ms[0].content, buf_str(&text));
 	assert_int_equal(ms[0].state, MSG_STREAMING);
@@ -208,9 +239,10 @@ test_streaming_updates(void **state)
 	store_messages_free(ms, n);
 
 	/* Streaming text is not indexed yet. */
-	assert_int_equal(store_search(f->st, "word499", &ms, &n, 10), 0);
+	assert_int_equal(store_search(other, "word499", &ms, &n, 10), 0);
 	assert_int_equal(n, 0);
 	store_messages_free(ms, n);
+	store_close(other);
 
 	m.state = MSG_COMPLETE;
 	m.output_tokens = 1000;
@@ -231,12 +263,8 @@ test_streaming_updates(void **state)
 	assert_int_equal(store_search(f->st, "word499", &ms, &n, 10), 0);
 	assert_int_equal(n, 0);
 	store_messages_free(ms, n);
-	{
-		char *err = NULL;
-
-		assert_int_equal(store_check(f->st, &err), 0);
-		assert_null(err);
-	}
+	assert_int_equal(store_check(f->st, &err), 0);
+	assert_null(err);
 	buf_free(&text);
 }
 
@@ -295,7 +323,8 @@ test_search_bad_syntax(void **state)
 	}
 }
 
-/* The database is 0600 in a 0700 directory and runs in WAL mode with foreign keys. */
+/* The database and its lease file are 0600 in a 0700 directory, and the database runs in
+ * WAL mode with foreign keys. */
 static void
 test_file_mode_wal(void **state)
 {
@@ -303,6 +332,7 @@ test_file_mode_wal(void **state)
 	struct stat sb;
 	char *dir = xasprintf("%s/data/natter", f->dir);
 	char *wal = xasprintf("%s-wal", f->path);
+	char *lease = xasprintf("%s-lease", f->path);
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
@@ -310,6 +340,8 @@ test_file_mode_wal(void **state)
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(stat(dir, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0700);
+	assert_int_equal(stat(lease, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
 	store_session_new(f->st, "x", NULL, NULL);
 	assert_int_equal(stat(wal, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
@@ -321,11 +353,12 @@ test_file_mode_wal(void **state)
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 2);
+	assert_int_equal(sqlite3_column_int(s, 0), 3);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	free(dir);
 	free(wal);
+	free(lease);
 }
 
 /* A database from a newer natter is refused with a clear message, not modified. */
@@ -346,7 +379,7 @@ test_newer_schema(void **state)
 	assert_non_null(strstr(err, "newer"));
 	free(err);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f);
 }
@@ -456,7 +489,8 @@ crash_child(const char *path, int fd)
 }
 
 /* SIGKILL during a streamed reply leaves a database that opens cleanly, passes the
- * integrity checks and holds at least the last flushed text. */
+ * integrity checks and holds at least the last flushed text, now marked interrupted and
+ * found by search. */
 static void
 test_crash_safety(void **state)
 {
@@ -500,40 +534,16 @@ test_crash_safety(void **state)
 	assert_null(err);
 	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(ms[1].state, MSG_STREAMING);
+	assert_int_equal(ms[1].state, MSG_INTERRUPTED);
 	assert_true((int64_t)strlen(ms[1].content) >= last);
 	for (i = 0; (int64_t)expect.len < (int64_t)strlen(ms[1].content); i++)
 		buf_printf(&expect, "delta%06ld ", i);
 	assert_string_equal(ms[1].content, buf_str(&expect));
+	assert_int_equal(search_count(f->st, "delta000150"), 1);
 	print_message("# crash test: %ld flushes seen, %lld bytes reported, %zu stored\n",
 	    count, (long long)last, strlen(ms[1].content));
 	store_messages_free(ms, n);
 	buf_free(&expect);
-}
-
-/* Text of n distinct words, prefix0 prefix1 ..., each a token of its own. */
-static char *
-distinct_words(const char *prefix, long n)
-{
-	struct buf b = BUF_INIT;
-	long i;
-
-	for (i = 0; i < n; i++)
-		buf_printf(&b, "%s%ld ", prefix, i);
-	return buf_detach(&b);
-}
-
-/* How many messages a search finds, or -1 when it fails. */
-static long
-search_count(struct store *st, const char *query)
-{
-	struct message_row *ms;
-	size_t n;
-
-	if (store_search(st, query, &ms, &n, 0) != 0)
-		return -1;
-	store_messages_free(ms, n);
-	return (long)n;
 }
 
 /* A 200,000-word reply is found by words from its start, middle and end, once each, with
@@ -611,6 +621,149 @@ test_index_memory_bounded(void **state)
 	free(text);
 }
 
+/* Run in a forked child: open its own store, leave a long reply streaming in a new
+ * session, report the session id on fd, then wait to be killed (or for the parent to
+ * close hold, so a failed test leaves no process behind). */
+static _Noreturn void
+orphan_child(const char *path, int fd, int hold)
+{
+	char *err = NULL;
+	struct store *st = store_open(path, &err);
+	struct message_row m;
+	char *text = distinct_words("bravo", 5000);
+	int64_t sid;
+	char c;
+
+	if (st == NULL)
+		_exit(3);
+	sid = store_session_new(st, "child", "openai", "gpt");
+	m = msg(sid, ROLE_ASSISTANT, "", MSG_STREAMING);
+	if (store_message_add(st, &m) < 0)
+		_exit(4);
+	m.content = text;
+	if (store_message_update(st, &m) != 0)
+		_exit(5);
+	if (write(fd, &sid, sizeof(sid)) != (ssize_t)sizeof(sid))
+		_exit(6);
+	/* Nothing is written to hold: read returns once the parent closes it or exits. */
+	while (read(hold, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+/* The one message of session sid (which must have exactly one). */
+static struct message_row *
+only_message(struct store *st, int64_t sid)
+{
+	struct message_row *ms;
+	size_t n;
+
+	assert_int_equal(store_messages(st, sid, &ms, &n), 0);
+	assert_int_equal(n, 1);
+	return ms;
+}
+
+/*
+ * Opening a store finishes the replies whose writers are gone and leaves the ones still
+ * being written alone: a reply streamed by a live process, or by another handle open in
+ * this one, stays streaming and unsearchable however often the database is opened; once
+ * its process is killed, or its handle closed without finishing it, the next open marks
+ * it interrupted with its text intact and makes it searchable, long text included.
+ */
+static void
+test_recover_orphans(void **state)
+{
+	struct fixture *f = *state;
+	char *long_text = distinct_words("bravo", 5000);
+	struct message_row m, *ms;
+	struct store *a, *b;
+	int64_t child_sid = 0, sid, id;
+	int fds[2], hold[2], status;
+	char *err = NULL;
+	pid_t pid;
+
+	/* A live writer in another process. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		close(hold[1]);
+		orphan_child(f->path, fds[1], hold[0]);
+	}
+	close(fds[1]);
+	close(hold[0]);
+	assert_int_equal(read(fds[0], &child_sid, sizeof(child_sid)), sizeof(child_sid));
+	close(fds[0]);
+
+	/* Opening beside it leaves its reply alone; so does a second handle in this process. */
+	a = store_open(f->path, &err);
+	assert_non_null(a);
+	ms = only_message(a, child_sid);
+	assert_int_equal(ms[0].state, MSG_STREAMING);
+	assert_string_equal(ms[0].content, long_text);
+	store_messages_free(ms, 1);
+	assert_int_equal(search_count(a, "bravo4999"), 0);
+
+	/* A live writer in this process, on handle a. */
+	sid = store_session_new(a, "mine", NULL, NULL);
+	m = msg(sid, ROLE_ASSISTANT, "", MSG_STREAMING);
+	id = store_message_add(a, &m);
+	assert_true(id > 0);
+	m.content = "alpha partial answer";
+	assert_int_equal(store_message_update(a, &m), 0);
+	b = store_open(f->path, &err);
+	assert_non_null(b);
+	ms = only_message(b, sid);
+	assert_int_equal(ms[0].state, MSG_STREAMING);
+	store_messages_free(ms, 1);
+	ms = only_message(b, child_sid);
+	assert_int_equal(ms[0].state, MSG_STREAMING);
+	store_messages_free(ms, 1);
+	assert_int_equal(search_count(b, "alpha"), 0);
+	store_close(b);
+
+	/* The child dies mid-reply: the next open finishes its reply, not a's. */
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	close(hold[1]);
+	b = store_open(f->path, &err);
+	assert_non_null(b);
+	ms = only_message(b, child_sid);
+	assert_int_equal(ms[0].state, MSG_INTERRUPTED);
+	assert_string_equal(ms[0].content, long_text);
+	store_messages_free(ms, 1);
+	assert_int_equal(search_count(b, "bravo0"), 1);
+	assert_int_equal(search_count(b, "bravo4999"), 1);
+	ms = only_message(b, sid);
+	assert_int_equal(ms[0].state, MSG_STREAMING);
+	store_messages_free(ms, 1);
+	assert_int_equal(search_count(b, "alpha"), 0);
+	assert_int_equal(store_check(b, &err), 0);
+	assert_null(err);
+	/* The writer that is alive can still finish its reply as usual. */
+	m.content = "alpha partial answer, then more";
+	assert_int_equal(store_message_update(a, &m), 0);
+	store_close(b);
+
+	/* Handle a goes away without finishing: its reply is an orphan now. */
+	store_close(a);
+	f->st = store_open(f->path, &err);
+	assert_non_null(f->st);
+	ms = only_message(f->st, sid);
+	assert_int_equal(ms[0].state, MSG_INTERRUPTED);
+	assert_string_equal(ms[0].content, "alpha partial answer, then more");
+	store_messages_free(ms, 1);
+	assert_int_equal(search_count(f->st, "alpha"), 1);
+	assert_int_equal(store_check(f->st, &err), 0);
+	assert_null(err);
+	free(long_text);
+}
+
 /* The version-1 search layout (one FTS5 document per message, external content from a
  * view, kept by triggers), applied over today's tables to rebuild an old database. */
 static const char old_v1_fts[] =
@@ -643,13 +796,16 @@ static const char old_v1_fts[] =
     "PRAGMA user_version = 1;";
 
 /* A version-1 database, with short, long and streaming messages indexed the old way, is
- * upgraded on open: old messages are found, each once, and the checks pass. */
+ * upgraded on open: old messages are found, each once, the reply an old natter left
+ * streaming (it recorded no lease) is interrupted and found too, and the checks pass. */
 static void
 test_migrate_v1(void **state)
 {
 	struct fixture *f = *state;
 	char *text = distinct_words("old", 30000);
 	char *sql, *err = NULL;
+	struct message_row *ms;
+	size_t n;
 	sqlite3 *db;
 
 	store_close(f->st);
@@ -666,12 +822,18 @@ test_migrate_v1(void **state)
 	sqlite3_close(db);
 
 	reopen(f);
-	assert_int_equal(search_count(f->st, "sourdough"), 1);
+	assert_int_equal(search_count(f->st, "sourdough"), 2);
 	assert_int_equal(search_count(f->st, "old0"), 1);
 	assert_int_equal(search_count(f->st, "old29999"), 1);
-	assert_int_equal(search_count(f->st, "halfway"), 0);
+	assert_int_equal(search_count(f->st, "halfway"), 1);
 	assert_int_equal(store_check(f->st, &err), 0);
 	assert_null(err);
+	assert_int_equal(store_messages(f->st, 1, &ms, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(ms[1].state, MSG_COMPLETE);
+	assert_int_equal(ms[2].state, MSG_INTERRUPTED);
+	assert_string_equal(ms[2].content, "halfway sourdough");
+	store_messages_free(ms, n);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "SELECT * FROM messages_indexed", NULL, NULL, NULL),
 	    SQLITE_ERROR);
@@ -692,6 +854,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delete_after_and_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_startup_reads_no_bodies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_safety, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_orphans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_long_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_memory_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
