@@ -24,6 +24,7 @@
 #include "config.h"
 #include "fallback.h"
 #include "params.h"
+#include "proto.h"
 #include "provider.h"
 #include "request.h"
 #include "template.h"
@@ -814,6 +815,10 @@ ask_run(struct ask_ctx *a, struct request *req)
 					ask_print_error(a->model->provider, ev->error, 0);
 					status = EXIT_PROVIDER;
 				} else {
+					/* The reply is whole but ended early: say why, off stdout. */
+					if (proto_finish_note(ev->finish_reason) != NULL)
+						fprintf(stderr, "natter: %s\n",
+						    proto_finish_note(ev->finish_reason));
 					status = EXIT_OK;
 				}
 				break;

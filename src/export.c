@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "export.h"
 #include "log.h"
+#include "proto.h"
 #include "xmalloc.h"
 
 /* "md"/"markdown" or "json". */
@@ -161,7 +162,7 @@ export_markdown(const struct session_row *s, const struct message_row *m, size_t
 			buf_puts(&b, "> **Cancelled** before the reply finished.\n\n");
 			break;
 		case MSG_TRUNCATED:
-			buf_puts(&b, "> **Truncated:** the reply hit its length limit.\n\n");
+			buf_puts(&b, "> **Truncated:** the stream ended before the reply was complete.\n\n");
 			break;
 		case MSG_INTERRUPTED:
 			buf_puts(&b, "> **Interrupted:** natter stopped while this reply was arriving.\n\n");
@@ -170,6 +171,8 @@ export_markdown(const struct session_row *s, const struct message_row *m, size_t
 			buf_puts(&b, "> **Incomplete:** this reply was still arriving when it was exported.\n\n");
 			break;
 		case MSG_COMPLETE:
+			if (proto_finish_note(r->finish_reason) != NULL)
+				buf_printf(&b, "> **Note:** %s.\n\n", proto_finish_note(r->finish_reason));
 			break;
 		}
 		if (r->role == ROLE_ASSISTANT)

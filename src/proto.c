@@ -430,3 +430,37 @@ proto_models_get(const struct provider *p, const char *query, const char *page_p
 	free(esc);
 	proto_common_headers(out, "application/json");
 }
+
+/* True when s equals one of the NULL-terminated words. */
+static int
+proto_word_in(const char *s, const char *const *words)
+{
+	for (; *words != NULL; words++)
+		if (strcmp(s, *words) == 0)
+			return 1;
+	return 0;
+}
+
+/* A reader's explanation of a finish reason that is not an ordinary end. */
+const char *
+proto_finish_note(const char *reason)
+{
+	static const char *const length[] = { "length", "max_tokens", "MAX_TOKENS", NULL };
+	static const char *const window[] = { "model_context_window_exceeded", NULL };
+	static const char *const filter[] = { "content_filter", "refusal", "SAFETY",
+		"RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", NULL };
+	static const char *const tools[] = { "tool_calls", "tool_use", "function_call",
+		"MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS", NULL };
+
+	if (reason == NULL || *reason == '\0')
+		return NULL;
+	if (proto_word_in(reason, length))
+		return "stopped at the output token limit (max_tokens)";
+	if (proto_word_in(reason, window))
+		return "stopped: the model's context window is full";
+	if (proto_word_in(reason, filter))
+		return "stopped by the provider's content filter";
+	if (proto_word_in(reason, tools))
+		return "stopped to call a tool, which natter does not run";
+	return NULL;
+}

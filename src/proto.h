@@ -102,6 +102,10 @@ void proto_models_get(const struct provider *p, const char *query, const char *p
 /* Shared table entries: complete when the terminator came and nothing failed; and the one
  * tolerant error-body parser that knows every provider's shape. */
 void proto_eof_terminated(struct stream *s);
+/* What a provider-native finish reason means to the reader when the reply did not end
+ * normally (a length limit, a content filter, a tool call natter does not run), or NULL
+ * for an ordinary end. */
+const char *proto_finish_note(const char *reason);
 void proto_parse_error(const char *body, size_t len, const struct http_headers *h,
     struct apierr *e);
 

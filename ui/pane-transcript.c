@@ -12,6 +12,7 @@
 
 #include "apierr.h"
 #include "app.h"
+#include "proto.h"
 #include "provider.h"
 #include "wrap.h"
 #include "xmalloc.h"
@@ -117,6 +118,9 @@ pane_transcript_lines(struct app *a, long i)
 		    "reply was complete (M-r regenerates)", THEME_WARNING);
 	else if (m->state == MSG_ERROR)
 		pane_transcript_extra(v, width, "✗ ", m->error ? m->error : "error", THEME_ERROR);
+	else if (m->state == MSG_COMPLETE && proto_finish_note(m->finish_reason) != NULL)
+		pane_transcript_extra(v, width, "⚠ ", proto_finish_note(m->finish_reason),
+		    THEME_WARNING);
 	v->nlines = 1 + (long)v->body.out.nlines + (long)v->extra.nlines + 1;
 	if (m->reasoning.len > 0)
 		v->nlines += 1 + (v->reason_open ? (long)v->reason.out.nlines : 0);

@@ -148,6 +148,17 @@ expect "more than four stops is a usage error" test "$RC" -eq 2
 ask --max-tokens 0 hello
 expect "max-tokens 0 is a usage error" test "$RC" -eq 2
 
+# A whole reply that ended early says why on stderr, and stdout keeps only the reply.
+ask -p openai -m m --base-url "$FS_URL/v1" "vector=openai_usage_null_until_last_chunk"
+expect "finish length: exit 0 and a note on stderr" \
+	eval 'test "$RC" -eq 0 && has_err "natter: stopped at the output token limit" &&
+	! grep -q "stopped" "$OUT"'
+ask -p anthropic -m m --base-url "$FS_URL/v1" "vector=anthropic_tool_use_input_json_delta"
+expect "finish tool_use: the note says natter does not run tools" \
+	eval 'test "$RC" -eq 0 && has_err "stopped to call a tool"'
+ask -p openai -m m --base-url "$FS_URL/v1" "tokens=3"
+expect "an ordinary end adds no note" eval 'test "$RC" -eq 0 && ! has_err "stopped"'
+
 # Nothing configured at all: the simulated provider answers; models still work.
 unset OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY OLLAMA_API_KEY
 env -i PATH="$PATH" HOME="$HOME" ASAN_OPTIONS="${ASAN_OPTIONS:-}" "$NATTER" ask hello there \

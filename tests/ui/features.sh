@@ -62,6 +62,12 @@ ui_check "metrics: no price is unknown, and totals" ui_wait 'session: 1 reply .*
 ui_keys Escape
 ui_check "metrics: Esc closes it" ui_wait_not 'metrics of this session'
 
+# A whole reply that hit the output token limit says so under the reply.
+ui_type "vector=openai_usage_null_until_last_chunk"
+ui_keys Enter
+ui_check "finish: the length limit is noted under the reply" \
+	ui_wait '⚠ stopped at the output token limit (max_tokens)'
+
 # /set: refused with the range, accepted and sent, listed, unset.
 ui_type "/set temperature 5"
 ui_keys Enter

@@ -95,7 +95,7 @@ ui_check "quit: mouse reporting off" bash -c "[ \"\$(tmux -L $UI_SOCK display -p
 
 # 10. Sessions persist: a new run lists the chats of the last one.
 ui_start 100 30 -m openai/fake-model
-ui_check "sessions: the list shows earlier chats" ui_wait 'hello tokens=40'
+ui_check "sessions: the list shows earlier chats" ui_wait 'hello delay_ms=2 tokens=40'
 
 # 11. Editor hand-off: Ctrl+G runs $EDITOR and takes the text back.
 printf '#!/bin/sh\nprintf "written by the editor\\n" > "$1"\n' >"$LIB_TMP/ed.sh"

@@ -108,6 +108,22 @@ test_markdown(void **state)
 	md = export_markdown(&s, m, 4);
 	assert_non_null(strstr(md, "Long\n\n> **Interrupted:** natter stopped while this reply"));
 	free(md);
+
+	m[3].state = MSG_TRUNCATED;
+	md = export_markdown(&s, m, 4);
+	assert_non_null(strstr(md, "> **Truncated:** the stream ended before the reply"));
+	free(md);
+
+	/* A whole reply that hit the length limit says so; an ordinary end says nothing. */
+	m[3].state = MSG_COMPLETE;
+	m[3].finish_reason = "max_tokens";
+	md = export_markdown(&s, m, 4);
+	assert_non_null(strstr(md, "Long\n\n> **Note:** stopped at the output token limit"));
+	free(md);
+	m[3].finish_reason = "end_turn";
+	md = export_markdown(&s, m, 4);
+	assert_null(strstr(md, "**Note:**"));
+	free(md);
 }
 
 /* JSON parses back with the session fields and one object per message. */
