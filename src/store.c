@@ -170,6 +170,38 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSG_CONTENT] = "SELECT content FROM messages WHERE id = ?1",
 };
 
+/* The triggers that keep each session's message count, tokens and cost equal to the sums
+ * of its messages; the first schema creates them, and version 3 again after rebuilding the
+ * messages table. Streaming updates rewrite these columns with the same values: the
+ * update trigger's WHEN skips them. Frozen like the migrations: changing the triggers
+ * takes a new migration, not an edit here. */
+#define STORE_SUMS_TRIGGERS \
+	"CREATE TRIGGER messages_sums_insert AFTER INSERT ON messages BEGIN" \
+	"  UPDATE sessions SET nmessages = nmessages + 1," \
+	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0)," \
+	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0)," \
+	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;" \
+	"END;" \
+	"CREATE TRIGGER messages_sums_delete AFTER DELETE ON messages BEGIN" \
+	"  UPDATE sessions SET nmessages = nmessages - 1," \
+	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0)," \
+	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0)," \
+	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;" \
+	"END;" \
+	"CREATE TRIGGER messages_sums_update" \
+	"  AFTER UPDATE OF session_id, input_tokens, output_tokens, cost ON messages" \
+	"  WHEN old.session_id IS NOT new.session_id OR old.input_tokens IS NOT new.input_tokens" \
+	"  OR old.output_tokens IS NOT new.output_tokens OR old.cost IS NOT new.cost BEGIN" \
+	"  UPDATE sessions SET nmessages = nmessages - 1," \
+	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0)," \
+	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0)," \
+	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;" \
+	"  UPDATE sessions SET nmessages = nmessages + 1," \
+	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0)," \
+	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0)," \
+	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;" \
+	"END;"
+
 /*
  * Schema migrations: entry i takes a database from user_version i to i + 1. Never edit a
  * shipped entry; append a new one.
@@ -215,32 +247,7 @@ static const char *const store_migrations[] = {
 	"  content TEXT NOT NULL DEFAULT '',"
 	"  reasoning TEXT);"
 	"CREATE INDEX messages_by_session ON messages (session_id, seq);"
-	"CREATE TRIGGER messages_sums_insert AFTER INSERT ON messages BEGIN"
-	"  UPDATE sessions SET nmessages = nmessages + 1,"
-	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0),"
-	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0),"
-	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;"
-	"END;"
-	"CREATE TRIGGER messages_sums_delete AFTER DELETE ON messages BEGIN"
-	"  UPDATE sessions SET nmessages = nmessages - 1,"
-	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0),"
-	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0),"
-	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;"
-	"END;"
-	/* Streaming updates rewrite these columns with the same values: the WHEN skips them. */
-	"CREATE TRIGGER messages_sums_update"
-	"  AFTER UPDATE OF session_id, input_tokens, output_tokens, cost ON messages"
-	"  WHEN old.session_id IS NOT new.session_id OR old.input_tokens IS NOT new.input_tokens"
-	"  OR old.output_tokens IS NOT new.output_tokens OR old.cost IS NOT new.cost BEGIN"
-	"  UPDATE sessions SET nmessages = nmessages - 1,"
-	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0),"
-	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0),"
-	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;"
-	"  UPDATE sessions SET nmessages = nmessages + 1,"
-	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0),"
-	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0),"
-	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;"
-	"END;"
+	STORE_SUMS_TRIGGERS
 	"CREATE INDEX messages_by_group ON messages (compare_group);"
 	"CREATE VIEW messages_indexed AS"
 	"  SELECT id, content FROM messages WHERE state <> 'streaming';"
@@ -334,31 +341,7 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX messages_by_group ON messages (compare_group);"
 	/* Opening the store looks for streaming rows here, never in messages itself. */
 	"CREATE INDEX messages_streaming ON messages (writer) WHERE state = 'streaming';"
-	"CREATE TRIGGER messages_sums_insert AFTER INSERT ON messages BEGIN"
-	"  UPDATE sessions SET nmessages = nmessages + 1,"
-	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0),"
-	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0),"
-	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;"
-	"END;"
-	"CREATE TRIGGER messages_sums_delete AFTER DELETE ON messages BEGIN"
-	"  UPDATE sessions SET nmessages = nmessages - 1,"
-	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0),"
-	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0),"
-	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;"
-	"END;"
-	"CREATE TRIGGER messages_sums_update"
-	"  AFTER UPDATE OF session_id, input_tokens, output_tokens, cost ON messages"
-	"  WHEN old.session_id IS NOT new.session_id OR old.input_tokens IS NOT new.input_tokens"
-	"  OR old.output_tokens IS NOT new.output_tokens OR old.cost IS NOT new.cost BEGIN"
-	"  UPDATE sessions SET nmessages = nmessages - 1,"
-	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0),"
-	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0),"
-	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;"
-	"  UPDATE sessions SET nmessages = nmessages + 1,"
-	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0),"
-	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0),"
-	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;"
-	"END;"
+	STORE_SUMS_TRIGGERS
 	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
 	"  WHEN new.state <> 'streaming' AND length(CAST(new.content AS BLOB)) <= 16384 BEGIN"
 	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id * 4096, new.content);"
