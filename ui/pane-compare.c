@@ -129,6 +129,19 @@ pane_compare_free(struct app *a)
 	a->wchead = a->wcfoot = NULL;
 }
 
+/* Why provider name is configured but not offered (no key, no address, disabled), or
+ * NULL when it is not among those. */
+static const char *
+pane_compare_disabled(const struct app *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->cfg->ndisabled; i++)
+		if (strcmp(a->cfg->disabled[i].name, name) == 0)
+			return a->cfg->disabled[i].reason;
+	return NULL;
+}
+
 /* Resolve one /compare argument as /model does, refusing what /model would quietly take
  * for the current provider: a name the config does not know is a typo more often than a
  * model, and a comparison is about named models. Returns the provider, or NULL with a
@@ -136,7 +149,7 @@ pane_compare_free(struct app *a)
 static struct provider *
 pane_compare_resolve(struct app *a, const char *spec, const char **model)
 {
-	const char *slash = strchr(spec, '/');
+	const char *slash = strchr(spec, '/'), *why;
 	struct model *m;
 	struct provider *p;
 	int known = 0;
@@ -145,14 +158,26 @@ pane_compare_resolve(struct app *a, const char *spec, const char **model)
 		char *name = xstrndup(spec, (size_t)(slash - spec));
 
 		known = ui_provider(a, name) != NULL && slash[1] != '\0';
+		if (!known && (why = pane_compare_disabled(a, name)) != NULL) {
+			ui_note(a, 1, "/compare: %s cannot be used: provider %s is off (%s)", spec, name,
+			    why);
+			free(name);
+			return NULL;
+		}
 		free(name);
 	} else {
 		known = ui_provider(a, spec) != NULL || strcmp(spec, a->model) == 0;
+		if (!known && (why = pane_compare_disabled(a, spec)) != NULL) {
+			ui_note(a, 1, "/compare: provider %s is off (%s)", spec, why);
+			return NULL;
+		}
 	}
 	if (!known && (m = config_model(a->cfg, spec)) != NULL && !m->synthesized) {
 		if (m->provider == NULL) {
-			ui_note(a, 1, "/compare: model %s needs provider %s, which is not configured",
-			    spec, m->provider_name ? m->provider_name : "?");
+			why = m->provider_name ? pane_compare_disabled(a, m->provider_name) : NULL;
+			ui_note(a, 1, "/compare: %s cannot be used: provider %s is %s%s%s", spec,
+			    m->provider_name ? m->provider_name : "?", why ? "off (" : "not configured",
+			    why ? why : "", why ? ")" : "");
 			return NULL;
 		}
 		known = 1;
