@@ -157,7 +157,8 @@ pane_compare_resolve(struct app *a, const char *spec, const char **model)
 	if (slash != NULL) {
 		char *name = xstrndup(spec, (size_t)(slash - spec));
 
-		known = ui_provider(a, name) != NULL && slash[1] != '\0';
+		known = (ui_provider(a, name) != NULL && slash[1] != '\0') ||
+		    strcmp(spec, a->model) == 0;
 		if (!known && (why = pane_compare_disabled(a, name)) != NULL) {
 			ui_note(a, 1, "/compare: %s cannot be used: provider %s is off (%s)", spec, name,
 			    why);

@@ -380,8 +380,12 @@ pane_transcript_draw(struct app *a)
 			draw_text(a->wtrans, hello[k], strlen(hello[k]), theme_attr(THEME_HINT, 0),
 			    a->trans_w);
 		}
-		snprintf(model, sizeof model, "Talking to %s/%s (/model changes it).",
-		    a->prov ? a->prov->name : "?", a->model ? a->model : "?");
+		if (a->cmp.n > 0)
+			snprintf(model, sizeof model, "Comparing %d models: each prompt goes to all of "
+			    "them (/pick N keeps one, /compare off ends).", a->cmp.n);
+		else
+			snprintf(model, sizeof model, "Talking to %s/%s (/model changes it).",
+			    a->prov ? a->prov->name : "?", a->model ? a->model : "?");
 		if (a->trans_h > 3) {
 			wmove(a->wtrans, 3, 0);
 			draw_text(a->wtrans, model, strlen(model), theme_attr(THEME_HINT, 0),
