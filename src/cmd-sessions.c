@@ -175,6 +175,7 @@ sessions_show(int argc, char **argv)
 	int64_t id;
 	size_t n, i;
 	char when[32];
+	int col, ncols;
 
 	if (argc != 2 || sessions_parse_id(argv[1], &id) != 0)
 		return sessions_usage("show wants one session id");
@@ -205,6 +206,12 @@ sessions_show(int argc, char **argv)
 		printf("] %s", when);
 		if (m[i].state != MSG_COMPLETE)
 			printf(" (%s)", store_state_name(m[i].state));
+		col = export_compare_column(m, n, i, &ncols);
+		if (col >= 0)
+			printf(" [compare %d/%d%s]", col + 1, ncols,
+			    m[i].compare_pick == col ? ", kept" : "");
+		else if (ncols > 0)
+			printf(" [compared on %d models]", ncols);
 		fputc('\n', stdout);
 		sessions_print(m[i].content, 0, "\n");
 		if (m[i].state == MSG_ERROR && m[i].error != NULL) {

@@ -4,6 +4,8 @@
  * and when, and a note when a reply did not finish. JSON is for programs and keeps every
  * stored field, with null for numbers the provider never reported. Timestamps are UTC in
  * ISO 8601 wherever a program may read them; Markdown headings use local time for people.
+ * The replies of a side-by-side comparison are marked with their column and whether the
+ * chat kept them, since a linear export cannot put them side by side.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,26 @@ export_format_parse(const char *name, enum export_format *out)
 		return 0;
 	}
 	return -1;
+}
+
+/* The column of message i in its comparison round. */
+int
+export_compare_column(const struct message_row *m, size_t n, size_t i, int *ncols)
+{
+	int64_t g = m[i].compare_group;
+	size_t a, b;
+
+	*ncols = 0;
+	if (g == 0)
+		return -1;
+	/* The round's replies: the assistant rows of the group right after its prompt. */
+	a = m[i].role == ROLE_USER ? i + 1 : i;
+	while (a > 0 && m[a - 1].role == ROLE_ASSISTANT && m[a - 1].compare_group == g)
+		a--;
+	for (b = a; b < n && m[b].role == ROLE_ASSISTANT && m[b].compare_group == g; b++)
+		;
+	*ncols = (int)(b - a);
+	return m[i].role == ROLE_ASSISTANT ? (int)(i - a) : -1;
 }
 
 /* Format unix milliseconds as ISO 8601 UTC, with milliseconds when with_ms. */
@@ -143,11 +165,21 @@ export_markdown(const struct session_row *s, const struct message_row *m, size_t
 	for (i = 0; i < n; i++) {
 		const struct message_row *r = &m[i];
 
+		int col, ncols;
+
 		export_local(when, sizeof(when), r->created);
+		col = export_compare_column(m, n, i, &ncols);
 		buf_printf(&b, "## %s", export_role_title(r->role));
+		if (col >= 0)
+			buf_printf(&b, " %d of %d", col + 1, ncols);
 		if (r->role == ROLE_ASSISTANT && r->model != NULL)
 			buf_printf(&b, " \xc2\xb7 %s", r->model);
-		buf_printf(&b, " \xc2\xb7 %s\n\n", when);
+		buf_printf(&b, " \xc2\xb7 %s", when);
+		if (col < 0 && ncols > 0)
+			buf_printf(&b, " \xc2\xb7 compared on %d models", ncols);
+		if (col >= 0 && r->compare_pick == col)
+			buf_puts(&b, " \xc2\xb7 kept");
+		buf_puts(&b, "\n\n");
 		if (r->reasoning != NULL && *r->reasoning != '\0')
 			buf_printf(&b, "<details>\n<summary>Reasoning</summary>\n\n%s\n\n</details>\n\n",
 			    r->reasoning);
@@ -218,6 +250,7 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 	cJSON *root = cJSON_CreateObject(), *arr, *o;
 	char *text, *out;
 	size_t i;
+	int col, ncols;
 
 	if (root == NULL)
 		log_fatal("out of memory building JSON");
@@ -258,6 +291,15 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 			cJSON_AddNumberToObject(o, "compare_group", (double)r->compare_group);
 		else
 			cJSON_AddNullToObject(o, "compare_group");
+		/* The column counts from 1, as /pick and the screen count it. */
+		col = export_compare_column(m, n, i, &ncols);
+		if (col >= 0) {
+			cJSON_AddNumberToObject(o, "compare_column", col + 1);
+			cJSON_AddBoolToObject(o, "compare_kept", r->compare_pick == col);
+		} else {
+			cJSON_AddNullToObject(o, "compare_column");
+			cJSON_AddNullToObject(o, "compare_kept");
+		}
 	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);

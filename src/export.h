@@ -19,6 +19,11 @@ int export_format_parse(const char *name, enum export_format *out);
 /* Render a session and its messages; the caller frees the result. */
 char *export_markdown(const struct session_row *s, const struct message_row *m, size_t n);
 char *export_json(const struct session_row *s, const struct message_row *m, size_t n);
+/* The column (0-based) of message i of m in its comparison round, with the round's reply
+ * count in *ncols: a round is a user prompt and one reply per column, all in one compare
+ * group. -1 (and *ncols 0) for a message outside any group; -1 with *ncols for the
+ * round's prompt. */
+int export_compare_column(const struct message_row *m, size_t n, size_t i, int *ncols);
 /* Load session id from st and render it, or NULL (store_error says why). */
 char *export_session(struct store *st, int64_t id, enum export_format format);
 

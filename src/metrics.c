@@ -39,6 +39,38 @@ metrics_cost(struct config *c, const struct session_msg *m)
 	    (double)m->output_tokens * mod->price_output) / 1e6;
 }
 
+/* Output tokens per second after the first token, or -1 when there is no rate (unknown
+ * counts or timings, or a reply that came in one piece). */
+static double
+metrics_rate(const struct session_msg *m)
+{
+	if (m->output_tokens > 0 && m->ttft_ms >= 0 && m->duration_ms > m->ttft_ms)
+		return (double)m->output_tokens * 1000.0 / (double)(m->duration_ms - m->ttft_ms);
+	return -1;
+}
+
+/* One reply's figures on one line. */
+void
+metrics_reply_line(const struct session_msg *m, struct config *c, struct buf *out)
+{
+	double tps = metrics_rate(m), cost = metrics_cost(c, m);
+
+	if (m->ttft_ms >= 0)
+		buf_printf(out, "ttft %.2fs", (double)m->ttft_ms / 1000.0);
+	else
+		buf_puts(out, "ttft -");
+	if (tps >= 0)
+		buf_printf(out, " · %.1f tok/s", tps);
+	else
+		buf_puts(out, " · - tok/s");
+	if (m->output_tokens >= 0)
+		buf_printf(out, " · %ld tok", m->output_tokens);
+	else
+		buf_puts(out, " · - tok");
+	if (cost >= 0)
+		buf_printf(out, " · $%.6f", cost);
+}
+
 /* Add n to a running total, stopping at LONG_MAX: a provider may report any count. */
 static void
 metrics_add(long *total, long n)
@@ -114,7 +146,7 @@ metrics_report(const struct session *s, struct config *c)
 	    "ttft", "duration", "in", "out", "tok/s", "cost");
 	for (i = 0; s != NULL && i < s->nmsgs; i++) {
 		const struct session_msg *m = &s->msgs[i];
-		double cost, tps = 0;
+		double cost, tps;
 		char *model;
 
 		if (m->role != ROLE_ASSISTANT)
@@ -136,8 +168,7 @@ metrics_report(const struct session *s, struct config *c)
 		metrics_tokens(&b, m->input_tokens);
 		buf_putc(&b, ' ');
 		metrics_tokens(&b, m->output_tokens);
-		if (m->output_tokens > 0 && m->ttft_ms >= 0 && m->duration_ms > m->ttft_ms)
-			tps = (double)m->output_tokens * 1000.0 / (double)(m->duration_ms - m->ttft_ms);
+		tps = metrics_rate(m);
 		if (tps > 0)
 			buf_printf(&b, " %8.1f  ", tps);
 		else

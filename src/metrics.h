@@ -2,11 +2,17 @@
 #ifndef NATTER_METRICS_H
 #define NATTER_METRICS_H
 
+struct buf;
 struct config;
 struct session;
+struct session_msg;
 
 /* A plain-text report, one reply per line and the session totals at the end; costs come
  * from the config's prices and say "unknown" for a model without one. Caller frees. */
 char *metrics_report(const struct session *s, struct config *c);
+/* One reply's figures on one line, as a comparison column's footer shows them:
+ * "ttft 0.42s · 85.3 tok/s · 120 tok · $0.001200"; "-" for what is unknown, and the cost
+ * only when the model has a price and the provider sent token counts. */
+void metrics_reply_line(const struct session_msg *m, struct config *c, struct buf *out);
 
 #endif

@@ -101,7 +101,22 @@ session_push(struct session *s)
 	buf_init(&m->reasoning);
 	m->input_tokens = m->output_tokens = m->ttft_ms = m->duration_ms = -1;
 	m->cost = -1;
+	m->slot = m->pick = -1;
 	return m;
+}
+
+/* The column reply i would take in group: one after the group's replies just before it. */
+static int
+session_next_slot(const struct session *s, size_t i, int64_t group)
+{
+	int slot = 0;
+
+	while (i > 0 && s->msgs[i - 1].role == ROLE_ASSISTANT &&
+	    s->msgs[i - 1].compare_group == group) {
+		slot++;
+		i--;
+	}
+	return slot;
 }
 
 /* Load a stored session with all its messages. */
@@ -148,6 +163,11 @@ session_load(struct store *st, int64_t id)
 		m->ttft_ms = r->ttft_ms;
 		m->duration_ms = r->duration_ms;
 		m->compare_group = r->compare_group;
+		if (m->compare_group != 0) {
+			m->pick = r->compare_pick;
+			if (m->role == ROLE_ASSISTANT)
+				m->slot = session_next_slot(s, s->nmsgs - 1, m->compare_group);
+		}
 	}
 	store_messages_free(rows, n);
 	store_sessions_free(row, 1);
@@ -289,14 +309,15 @@ session_store_add(struct session *s, size_t i)
 	s->updated = r.created / 1000;
 }
 
-/* Append the user's prompt and name the session after the first one. */
-size_t
-session_append_user(struct session *s, const char *text)
+/* Append a user prompt in group (0: none) and name the session after the first one. */
+static size_t
+session_append_prompt(struct session *s, const char *text, int64_t group)
 {
 	struct session_msg *m = session_push(s);
 	size_t i = s->nmsgs - 1;
 
 	m->role = ROLE_USER;
+	m->compare_group = group;
 	buf_puts(&m->content, text != NULL ? text : "");
 	m->created = session_wall_ms();
 	m->state = MSG_COMPLETE;
@@ -310,40 +331,105 @@ session_append_user(struct session *s, const char *text)
 	return i;
 }
 
-/* Start the assistant's reply as an empty streaming row. */
+/* Append the user's prompt. */
 size_t
-session_begin_reply(struct session *s, const char *provider, const char *model)
+session_append_user(struct session *s, const char *text)
 {
-	struct session_msg *m = session_push(s);
-	size_t i = s->nmsgs - 1;
+	return session_append_prompt(s, text, 0);
+}
 
+/* A new compare group: stored with the session when there is a store, else (or when the
+ * store fails) a negative id that is only unique in memory. */
+static int64_t
+session_group_new(struct session *s)
+{
+	int64_t g;
+
+	if (s->store != NULL && session_ensure_stored(s) == 0) {
+		g = store_compare_group_new(s->store, s->id);
+		if (g > 0)
+			return g;
+		session_store_failed(s);
+	}
+	return --s->local_group;
+}
+
+/* Append the prompt of a comparison round in a new group. */
+size_t
+session_append_round(struct session *s, const char *text, int64_t *group)
+{
+	int64_t g = session_group_new(s);
+
+	if (group != NULL)
+		*group = g;
+	return session_append_prompt(s, text, g);
+}
+
+/* Is reply i one of the open ones? */
+static int
+session_is_open(const struct session *s, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < s->nopen; k++)
+		if (s->open[k] == (long)i)
+			return 1;
+	return 0;
+}
+
+/* Start a reply as an empty streaming row beside any other open ones. */
+size_t
+session_reply_open(struct session *s, const char *provider, const char *model, int64_t group)
+{
+	struct session_msg *m;
+	size_t i;
+
+	if (s->nopen == SESSION_OPEN_MAX)
+		abort();  /* a caller bug: every open reply must be closed */
+	m = session_push(s);
+	i = s->nmsgs - 1;
 	m->role = ROLE_ASSISTANT;
 	m->provider = session_strdup(provider != NULL ? provider : s->provider);
 	m->model = session_strdup(model != NULL ? model : s->model);
 	m->created = session_wall_ms();
 	m->state = MSG_STREAMING;
+	m->compare_group = group;
+	if (group != 0) {
+		m->slot = session_next_slot(s, i, group);
+		m->pick = i > 0 && s->msgs[i - 1].compare_group == group ? s->msgs[i - 1].pick : -1;
+	}
 	buf_puts(&m->content, "");
-	s->reply = (long)i;
-	s->dirty = 0;
-	s->reply_start = s->last_flush = session_now(s);
+	m->t_start = m->t_flush = session_now(s);
+	s->open[s->nopen++] = (long)i;
 	session_store_add(s, i);
 	return i;
 }
 
-/* Append a delta to the open reply's content or reasoning. */
+/* Start the assistant's reply as an empty streaming row. */
+size_t
+session_begin_reply(struct session *s, const char *provider, const char *model)
+{
+	size_t i = session_reply_open(s, provider, model, 0);
+
+	s->reply = (long)i;
+	return i;
+}
+
+/* Append a delta to open reply i's content or reasoning. */
 static void
-session_reply_delta(struct session *s, struct buf *(*pick)(struct session_msg *),
+session_reply_delta(struct session *s, size_t i, struct buf *(*pick)(struct session_msg *),
     const char *p, size_t n)
 {
 	struct session_msg *m;
 
-	if (s->reply < 0 || n == 0)
+	if (n == 0 || i >= s->nmsgs || !session_is_open(s, i))
 		return;
-	m = &s->msgs[s->reply];
+	m = &s->msgs[i];
 	if (m->ttft_ms < 0)
-		m->ttft_ms = (long)(session_now(s) - s->reply_start);
+		m->ttft_ms = (long)(session_now(s) - m->t_start);
 	buf_append(pick(m), p, n);
 	m->gen++;
+	m->unsaved = 1;
 	s->dirty = 1;
 }
 
@@ -365,27 +451,43 @@ session_pick_reasoning(struct session_msg *m)
 void
 session_reply_text(struct session *s, const char *p, size_t n)
 {
-	session_reply_delta(s, session_pick_content, p, n);
+	if (s->reply >= 0)
+		session_reply_delta(s, (size_t)s->reply, session_pick_content, p, n);
 }
 
 /* Append reply reasoning ("thinking"). */
 void
 session_reply_reasoning(struct session *s, const char *p, size_t n)
 {
-	session_reply_delta(s, session_pick_reasoning, p, n);
+	if (s->reply >= 0)
+		session_reply_delta(s, (size_t)s->reply, session_pick_reasoning, p, n);
 }
 
-/* Write the open reply now. */
+/* Append text to open reply i. */
+void
+session_reply_text_at(struct session *s, size_t i, const char *p, size_t n)
+{
+	session_reply_delta(s, i, session_pick_content, p, n);
+}
+
+/* Append reasoning to open reply i. */
+void
+session_reply_reasoning_at(struct session *s, size_t i, const char *p, size_t n)
+{
+	session_reply_delta(s, i, session_pick_reasoning, p, n);
+}
+
+/* Write message i now. */
 static int
-session_reply_write(struct session *s, int64_t now)
+session_reply_write(struct session *s, size_t i, int64_t now)
 {
 	struct message_row r;
 
-	s->dirty = 0;
-	s->last_flush = now;
-	if (s->store == NULL || s->msgs[s->reply].id <= 0)
+	s->msgs[i].unsaved = 0;
+	s->msgs[i].t_flush = now;
+	if (s->store == NULL || s->msgs[i].id <= 0)
 		return 1;
-	session_row_of(s, &s->msgs[s->reply], &r);
+	session_row_of(s, &s->msgs[i], &r);
 	if (store_message_update(s->store, &r) != 0) {
 		session_store_failed(s);
 		return -1;
@@ -393,18 +495,33 @@ session_reply_write(struct session *s, int64_t now)
 	return 1;
 }
 
-/* Write the open reply if it changed and the throttle allows. */
+/* Write every open reply that changed and whose throttle allows. */
 int
 session_reply_flush(struct session *s)
 {
 	int64_t now;
+	size_t k;
+	int rc = 0, left = 0;
 
-	if (s->reply < 0 || !s->dirty)
+	if (!s->dirty)
 		return 0;
 	now = session_now(s);
-	if (now - s->last_flush < s->flush_ms)
-		return 0;
-	return session_reply_write(s, now);
+	for (k = 0; k < s->nopen; k++) {
+		struct session_msg *m = &s->msgs[s->open[k]];
+
+		if (!m->unsaved)
+			continue;
+		if (now - m->t_flush < s->flush_ms) {
+			left = 1;
+			continue;
+		}
+		if (session_reply_write(s, (size_t)s->open[k], now) < 0)
+			rc = -1;
+		else if (rc == 0)
+			rc = 1;
+	}
+	s->dirty = left;
+	return rc;
 }
 
 /* Finish the open reply and write its final state. */
@@ -412,13 +529,34 @@ int
 session_reply_end(struct session *s, enum msg_state state, const struct usage *usage,
     double cost, const char *finish_reason, const char *error)
 {
-	struct session_msg *m;
-	int64_t now;
 	int rc;
 
 	if (s->reply < 0)
 		return 0;
-	m = &s->msgs[s->reply];
+	rc = session_reply_close(s, (size_t)s->reply, state, usage, cost, finish_reason, error);
+	s->reply = -1;
+	return rc;
+}
+
+/* Finish open reply i and write its final state. */
+int
+session_reply_close(struct session *s, size_t i, enum msg_state state,
+    const struct usage *usage, double cost, const char *finish_reason, const char *error)
+{
+	struct session_msg *m;
+	int64_t now;
+	size_t k;
+	int rc;
+
+	if (i >= s->nmsgs || !session_is_open(s, i))
+		return 0;
+	for (k = 0; k < s->nopen; k++) {
+		if (s->open[k] == (long)i) {
+			s->open[k] = s->open[--s->nopen];
+			break;
+		}
+	}
+	m = &s->msgs[i];
 	now = session_now(s);
 	m->state = state == MSG_STREAMING ? MSG_COMPLETE : state;
 	if (usage != NULL) {
@@ -428,11 +566,63 @@ session_reply_end(struct session *s, enum msg_state state, const struct usage *u
 	m->cost = cost;
 	session_replace(&m->finish_reason, finish_reason);
 	session_replace(&m->error, error);
-	m->duration_ms = (long)(now - s->reply_start);
+	m->duration_ms = (long)(now - m->t_start);
 	m->gen++;
-	rc = session_reply_write(s, now);
-	s->reply = -1;
+	rc = session_reply_write(s, i, now);
+	s->dirty = 0;
+	for (k = 0; k < s->nopen; k++)
+		if (s->msgs[s->open[k]].unsaved)
+			s->dirty = 1;
 	return rc < 0 ? -1 : 0;
+}
+
+/* Keep column col of every compare group from message from on. */
+int
+session_pick(struct session *s, size_t from, int col)
+{
+	int64_t last = 0;
+	size_t i;
+	int rc = 0;
+
+	for (i = from; i < s->nmsgs; i++) {
+		struct session_msg *m = &s->msgs[i];
+
+		if (m->compare_group == 0)
+			continue;
+		m->pick = col;
+		m->gen++;
+		if (m->compare_group == last || m->compare_group < 0 || s->store == NULL)
+			continue;
+		last = m->compare_group;
+		if (store_compare_group_pick(s->store, m->compare_group, col) != 0) {
+			session_store_failed(s);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* The extent of message i's compare group replies. */
+size_t
+session_group_span(const struct session *s, size_t i, size_t *first)
+{
+	const struct session_msg *m;
+	size_t a, b;
+
+	if (i >= s->nmsgs)
+		return 0;
+	m = &s->msgs[i];
+	if (m->compare_group == 0 || m->role != ROLE_ASSISTANT)
+		return 0;
+	for (a = i; a > 0 && s->msgs[a - 1].role == ROLE_ASSISTANT &&
+	    s->msgs[a - 1].compare_group == m->compare_group; a--)
+		;
+	for (b = i + 1; b < s->nmsgs && s->msgs[b].role == ROLE_ASSISTANT &&
+	    s->msgs[b].compare_group == m->compare_group; b++)
+		;
+	if (first != NULL)
+		*first = a;
+	return b - a;
 }
 
 /* Estimated tokens: bytes / 4, rounded up. */
@@ -443,10 +633,19 @@ session_estimate_tokens(const char *text, size_t len)
 	return (len + 3) / 4;
 }
 
-/* Whether message m belongs in the history sent to a model. */
+/* Whether message m belongs in the history sent to a model; col is the column asked for
+ * when m is part of the comparison being continued, else -1 (the main conversation). */
 static int
-session_msg_sendable(const struct session_msg *m)
+session_msg_sendable(const struct session_msg *m, int col)
 {
+	if (m->compare_group != 0) {
+		int want = col >= 0 ? col : m->pick;
+
+		if (want < 0)
+			return 0;  /* a round nobody kept is not part of the conversation */
+		if (m->role == ROLE_ASSISTANT && m->slot != want)
+			return 0;
+	}
 	if (m->role == ROLE_SYSTEM)
 		return 0;  /* the system prompt travels separately */
 	if (m->role == ROLE_USER)
@@ -459,10 +658,11 @@ session_msg_sendable(const struct session_msg *m)
 	return 1;
 }
 
-/* Build the request for the next reply within the context budget. */
-struct request *
-session_to_request(const struct session *s, const struct provider *p, const char *model,
-    const struct params *params, size_t context_tokens, size_t *dropped)
+/* Build the request for the next reply within the context budget, from the main
+ * conversation up to message from and column col's view of the messages after it. */
+static struct request *
+session_build(const struct session *s, const struct provider *p, const char *model,
+    const struct params *params, size_t context_tokens, size_t *dropped, size_t from, int col)
 {
 	struct request *r = request_new(p, model != NULL ? model : s->model);
 	size_t *idx = xcalloc(s->nmsgs ? s->nmsgs : 1, sizeof(*idx));
@@ -474,7 +674,7 @@ session_to_request(const struct session *s, const struct provider *p, const char
 		request_set_system(r, s->system);
 	total = s->system != NULL ? session_estimate_tokens(s->system, strlen(s->system)) : 0;
 	for (i = 0; i < s->nmsgs; i++) {
-		if (!session_msg_sendable(&s->msgs[i]))
+		if (!session_msg_sendable(&s->msgs[i], i >= from ? col : -1))
 			continue;
 		idx[n++] = i;
 		total += session_estimate_tokens(s->msgs[i].content.data, s->msgs[i].content.len);
@@ -506,6 +706,22 @@ session_to_request(const struct session *s, const struct provider *p, const char
 		*dropped = start;
 	free(idx);
 	return r;
+}
+
+/* The request for the next reply of the main conversation. */
+struct request *
+session_to_request(const struct session *s, const struct provider *p, const char *model,
+    const struct params *params, size_t context_tokens, size_t *dropped)
+{
+	return session_build(s, p, model, params, context_tokens, dropped, s->nmsgs, -1);
+}
+
+/* The request for the next reply of column col of a comparison. */
+struct request *
+session_column_request(const struct session *s, const struct provider *p, const char *model,
+    const struct params *params, size_t context_tokens, size_t *dropped, size_t from, int col)
+{
+	return session_build(s, p, model, params, context_tokens, dropped, from, col);
 }
 
 /* A session title from the first non-blank line of a prompt. */

@@ -10,6 +10,22 @@
  *                                            flush_ms (default 200), so a kill loses less
  *   session_reply_end(s, state, ...)         final state, usage and timings, always written
  *
+ * A side-by-side comparison streams several replies at once, each addressed by its index:
+ *
+ *   i = session_append_round(s, text, &group)     the prompt, in a new compare group
+ *   r = session_reply_open(s, prov, model, group) one per column, in column order
+ *   session_reply_text_at / _reasoning_at(s, r)   deltas of that column
+ *   session_reply_close(s, r, state, ...)         its final state
+ *   session_pick(s, from, col)                    keep column col of every round from
+ *                                                 message from on
+ *
+ * A compare group is a user prompt followed by one reply per column; the group's replies
+ * in order are its columns. Until a column is picked, neither the prompt nor the replies
+ * of a group are part of the main conversation (session_to_request leaves them out);
+ * once one is, the prompt and that column's reply are. session_column_request builds the
+ * history of one column: the main conversation before the comparison, then every prompt
+ * of the comparison with that column's own replies.
+ *
  * Messages live in s->msgs; the array may move when it grows, so hold indices, not
  * pointers. Each message carries a generation number that changes whenever its text or
  * state does, so the UI can cache wrapped lines per message. When the session has a store,
@@ -44,9 +60,18 @@ struct session_msg {
 	double cost;            /* -1 when unknown */
 	long ttft_ms;           /* -1 when unknown */
 	long duration_ms;
-	int64_t compare_group;  /* 0 when none */
+	int64_t compare_group;  /* 0 when none; negative for groups of an unstored session */
+	int slot;               /* a compared reply's column (0-based), else -1 */
+	int pick;               /* in a compare group: the column it kept, -1 when none */
 	unsigned gen;           /* bumped on every change */
+	/* While the reply streams. */
+	int unsaved;            /* deltas not written yet */
+	int64_t t_start;        /* clock time it was opened */
+	int64_t t_flush;        /* clock time of its last write */
 };
+
+/* How many replies may stream at once in one session. */
+#define SESSION_OPEN_MAX 8
 
 /* A clock in milliseconds; injected so tests can drive flush throttling. */
 typedef int64_t (*session_clock_fn)(void *arg);
@@ -64,10 +89,11 @@ struct session {
 	size_t nmsgs;
 	size_t cap;
 	long reply;             /* index of the streaming reply, -1 when none */
-	int dirty;              /* reply has unsaved deltas */
-	long flush_ms;          /* minimum gap between two streaming writes */
-	int64_t last_flush;     /* clock time of the last write */
-	int64_t reply_start;    /* clock time of session_begin_reply */
+	long open[SESSION_OPEN_MAX]; /* every reply still streaming (the reply above too) */
+	size_t nopen;
+	int dirty;              /* some open reply has unsaved deltas */
+	long flush_ms;          /* minimum gap between two writes of one streaming reply */
+	int64_t local_group;    /* the last group id given out without a store (negative) */
 	session_clock_fn clock;
 	void *clock_arg;
 	char err[256];          /* the last store error, "" when none */
@@ -91,13 +117,32 @@ size_t session_append_user(struct session *s, const char *text);
 size_t session_begin_reply(struct session *s, const char *provider, const char *model);
 void session_reply_text(struct session *s, const char *p, size_t n);
 void session_reply_reasoning(struct session *s, const char *p, size_t n);
-/* Write the open reply when it has unsaved deltas and flush_ms passed since the last
- * write. Returns 1 when it wrote, 0 when there was nothing to do yet, -1 on a store error. */
+/* Write every open reply that has unsaved deltas and whose last write is flush_ms old.
+ * Returns 1 when it wrote, 0 when there was nothing to do yet, -1 on a store error. */
 int session_reply_flush(struct session *s);
 /* Finish the open reply: final state, usage (NULL: unknown), cost (-1: unknown), finish
  * reason and error text (either may be NULL). Timings come from the clock. */
 int session_reply_end(struct session *s, enum msg_state state, const struct usage *usage,
     double cost, const char *finish_reason, const char *error);
+
+/* Append the prompt of a comparison round in a new compare group (*group gets its id);
+ * returns its index. */
+size_t session_append_round(struct session *s, const char *text, int64_t *group);
+/* Start a reply as MSG_STREAMING in group (0: none) beside any other open ones; it is the
+ * group's next column. Returns its index. */
+size_t session_reply_open(struct session *s, const char *provider, const char *model,
+    int64_t group);
+void session_reply_text_at(struct session *s, size_t i, const char *p, size_t n);
+void session_reply_reasoning_at(struct session *s, size_t i, const char *p, size_t n);
+/* Finish open reply i as session_reply_end does. */
+int session_reply_close(struct session *s, size_t i, enum msg_state state,
+    const struct usage *usage, double cost, const char *finish_reason, const char *error);
+/* Keep column col of every compare group from message from on. Returns 0, or -1 when the
+ * store failed (the session in memory is changed all the same). */
+int session_pick(struct session *s, size_t from, int col);
+/* How many replies the compare group of message i has (0 when i is no compared reply);
+ * *first gets the index of the group's first reply. */
+size_t session_group_span(const struct session *s, size_t i, size_t *first);
 
 /* The tokens text is estimated to take: bytes / 4 rounded up. An estimate only; real
  * tokenizers differ by model, and UTF-8 heavy text costs more than this says. */
@@ -112,6 +157,12 @@ size_t session_estimate_tokens(const char *text, size_t len);
  */
 struct request *session_to_request(const struct session *s, const struct provider *p,
     const char *model, const struct params *params, size_t context_tokens, size_t *dropped);
+/* The request for column col of a comparison whose first prompt is message from: as
+ * session_to_request up to from, then every prompt from there on with column col's own
+ * replies (the same exclusions apply to them). */
+struct request *session_column_request(const struct session *s, const struct provider *p,
+    const char *model, const struct params *params, size_t context_tokens, size_t *dropped,
+    size_t from, int col);
 
 /* A session title from a prompt: its first non-blank line, trimmed, at most
  * SESSION_TITLE_COLS terminal columns, cut at a character boundary with "…". */

@@ -94,6 +94,7 @@ enum store_stmt_id {
 	SQL_STREAMING_OF,
 	SQL_INTERRUPT,
 	SQL_MSG_CONTENT,
+	SQL_GROUP_PICK,
 	SQL_COUNT
 };
 
@@ -110,7 +111,8 @@ enum store_stmt_id {
 #define MESSAGE_COLUMNS \
 	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
 	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
-	" m.compare_group"
+	" m.compare_group," \
+	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group)"
 
 static const char *const store_sql[SQL_COUNT] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
@@ -168,6 +170,7 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_INTERRUPT] = "UPDATE messages SET state = 'interrupted', writer = NULL"
 	    " WHERE id = ?1 AND state = 'streaming'",
 	[SQL_MSG_CONTENT] = "SELECT content FROM messages WHERE id = ?1",
+	[SQL_GROUP_PICK] = "UPDATE compare_groups SET picked = ?2 WHERE id = ?1",
 };
 
 /* The triggers that keep each session's message count, tokens and cost equal to the sums
@@ -359,6 +362,13 @@ static const char *const store_migrations[] = {
 	"    AND (old.state = 'streaming' OR old.content IS NOT new.content)"
 	"    AND length(CAST(new.content AS BLOB)) <= 16384;"
 	"END;",
+	/*
+	 * 3 -> 4: the reply a comparison kept. A group's replies are its assistant messages in
+	 * seq order, one per column, so picked is a column number (0-based), NULL while none
+	 * is kept. A column number rather than a message id works for in-memory sessions too,
+	 * and ADD COLUMN rewrites nothing, so the upgrade costs no time on a large database.
+	 */
+	"ALTER TABLE compare_groups ADD COLUMN picked INTEGER;",
 };
 
 #define STORE_NMIGRATIONS (sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -1388,10 +1398,12 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 	r->duration_ms = store_col_count(s, 13);
 	r->compare_group = sqlite3_column_type(s, 14) == SQLITE_NULL ? 0 :
 	    sqlite3_column_int64(s, 14);
-	r->content = store_col_text(s, 15);
+	r->compare_pick = sqlite3_column_type(s, 15) == SQLITE_NULL ? -1 :
+	    (int)sqlite3_column_int64(s, 15);
+	r->content = store_col_text(s, 16);
 	if (r->content == NULL)
 		r->content = xstrdup("");
-	r->reasoning = store_col_text(s, 16);
+	r->reasoning = store_col_text(s, 17);
 }
 
 /* Step s to the end, collecting message rows into *out. */
@@ -1539,6 +1551,28 @@ store_compare_group_new(struct store *st, int64_t session_id)
 	if (store_step_done(st, s, "creating a compare group") != 0)
 		return -1;
 	return sqlite3_last_insert_rowid(st->db);
+}
+
+/* Record which column of a comparison group was kept (-1: none). */
+int
+store_compare_group_pick(struct store *st, int64_t group, int column)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_GROUP_PICK);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, group);
+	if (column >= 0)
+		sqlite3_bind_int64(s, 2, column);
+	else
+		sqlite3_bind_null(s, 2);
+	if (store_step_done(st, s, "keeping a compared reply") != 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		snprintf(st->err, sizeof(st->err), "no compare group %lld", (long long)group);
+		return -1;
+	}
+	return 0;
 }
 
 /* Check the database file and the FTS index against the messages they index. */

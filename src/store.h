@@ -58,6 +58,7 @@ struct message_row {
 	long ttft_ms;      /* -1 when unknown */
 	long duration_ms;
 	int64_t compare_group; /* 0 when the message is not part of a side-by-side comparison */
+	int compare_pick;      /* read only: the column its group kept (0-based), -1 when none */
 };
 
 /* store_search wraps each matched term of a snippet in these bytes, so that a UI can
@@ -105,6 +106,9 @@ const char *store_error(const struct store *st);
 struct session_row *store_session_get(struct store *st, int64_t id);
 /* Start a side-by-side comparison group in a session; returns its id or -1. */
 int64_t store_compare_group_new(struct store *st, int64_t session_id);
+/* Record that a group kept column (0-based: the group's assistant messages in order), or
+ * none with -1; its user prompt and that reply then belong to the main conversation. */
+int store_compare_group_pick(struct store *st, int64_t group, int column);
 /* Run SQLite's integrity check and the FTS index check; on failure *err says what. */
 int store_check(struct store *st, char **err);
 /* Pages read from disk by this connection so far (benchmarks and tests). */

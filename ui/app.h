@@ -19,9 +19,11 @@
 #include "theme.h"
 #include "usage.h"
 
+struct apierr;
 struct config;
 struct model;
 struct template;
+struct wevent;
 struct provider;
 struct store;
 struct worker;
@@ -33,7 +35,8 @@ struct worker;
 #define DIRTY_STATUS 8u
 #define DIRTY_OVERLAY 16u
 #define DIRTY_LAYOUT 32u
-#define DIRTY_ALL 63u
+#define DIRTY_COMPARE 64u   /* the comparison's column headers and footers */
+#define DIRTY_ALL 127u
 
 enum focus { FOCUS_INPUT, FOCUS_TRANSCRIPT, FOCUS_SESSIONS };
 
@@ -112,6 +115,32 @@ struct attempt {
 	int64_t wait_until;
 };
 
+/* Side-by-side comparison: up to COMPARE_MAX columns, none narrower than COMPARE_MIN_W. */
+#define COMPARE_MAX 4
+#define COMPARE_MIN_W 20
+
+/* One column of a comparison: its model and the reply it is streaming. */
+struct compare_col {
+	struct provider *prov;   /* borrowed from the config */
+	char *model;             /* the id sent */
+	uint64_t stream_id;      /* 0 when idle */
+	long reply;              /* its streaming reply in sess->msgs, -1 when none */
+	struct text_filter tf_text, tf_reason;
+	struct usage usage;
+	int64_t t_send, t_first;
+	char *wait_msg;          /* why it waits before a retry, or NULL */
+	int wait_attempt, wait_max;
+	int64_t wait_until;
+};
+
+/* Comparison mode: each prompt goes to every column's model at once. */
+struct compare {
+	int n;                   /* columns; 0 when comparison mode is off */
+	size_t from;             /* the comparison's first prompt in sess->msgs */
+	int head_h, foot_h;      /* rows of the header and footer windows (0 when too short) */
+	struct compare_col col[COMPARE_MAX];
+};
+
 struct app {
 	/* Back end. */
 	struct worker *w;
@@ -146,8 +175,12 @@ struct app {
 	long last_ttft_ms, last_tokens;
 	double last_tps;
 
+	/* Comparison mode. */
+	struct compare cmp;
+
 	/* Screen. */
 	WINDOW *wsess, *wtrans, *winput, *wstatus, *wover;
+	WINDOW *wchead, *wcfoot;  /* the comparison's headers and footers, NULL when off */
 	int lines, cols;
 	int sess_w, show_sessions, sess_visible;
 	int trans_x, trans_w, trans_h, input_h;
@@ -197,6 +230,12 @@ void ui_suspend_curses(struct app *a);
 void ui_resume_curses(struct app *a);
 void ui_layout(struct app *a);
 int ui_copy(struct app *a, const char *what, const char *text, size_t n);
+int ui_busy(const struct app *a);
+struct provider *ui_model_resolve(struct app *a, const char *spec, const char **model_out);
+struct provider *ui_provider(struct app *a, const char *name);
+double ui_cost(struct app *a, const struct provider *p, const char *model,
+    const struct usage *u);
+char *ui_error_text(struct app *a, const struct apierr *e);
 
 /* draw.c */
 void draw_text(WINDOW *w, const char *s, size_t n, unsigned int attr, int maxw);
@@ -213,6 +252,21 @@ void pane_transcript_bottom(struct app *a);
 void pane_transcript_select(struct app *a, long delta);
 void pane_transcript_toggle_reasoning(struct app *a, long i);
 void pane_transcript_free(struct app *a);
+
+/* pane-compare.c */
+void pane_compare_command(struct app *a, const char *args);
+void pane_compare_stop(struct app *a, int quiet);
+void pane_compare_send(struct app *a, const char *text);
+int pane_compare_event(struct app *a, struct wevent *ev);
+int pane_compare_cancel(struct app *a);
+int pane_compare_busy(const struct app *a);
+int pane_compare_waiting(const struct app *a);
+void pane_compare_pick(struct app *a, int col);
+void pane_compare_pick_selected(struct app *a);
+void pane_compare_restore(struct app *a);
+void pane_compare_draw(struct app *a);
+int pane_compare_fit(const struct app *a, int n, int c, int *x, int *w);
+void pane_compare_free(struct app *a);
 
 /* pane-input.c */
 void pane_input_init(struct input *in);

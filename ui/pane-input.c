@@ -235,7 +235,7 @@ pane_input_draw(struct app *a)
 		    theme_attr(THEME_INPUT, 0), width);
 	}
 	if (in->ed.text.len == 0 && h > 0) {
-		const char *hint = a->stream_id ? "streaming… Esc or Ctrl+C cancels" :
+		const char *hint = ui_busy(a) ? "streaming… Esc or Ctrl+C cancels" :
 		    "message (Enter sends, Ctrl+J newline, F1 help, /help commands)";
 
 		wmove(a->winput, 1, 2);

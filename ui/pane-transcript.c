@@ -5,6 +5,12 @@
  * The view is anchored either at the bottom (following the reply) or at a (message, line)
  * position, so scrolling walks only the messages it crosses and costs the same in a huge
  * transcript as in a small one; messages never shown are never wrapped.
+ *
+ * The replies of a comparison round (a compare group) are drawn side by side, one column
+ * each, as one block: its first reply carries the block's lines and the others count
+ * none, so scrolling and anchors work on messages as before. Each reply keeps its own
+ * cache at the column width, so a streaming column re-renders only its own open block.
+ * Where the columns would be too narrow, the replies are drawn one under the other.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -88,13 +94,51 @@ pane_transcript_extra(struct tview *v, int width, const char *prefix, const char
 	rtext_free(&b);
 }
 
-/* Bring message i's cache up to date and return its line count. */
-long
-pane_transcript_lines(struct app *a, long i)
+/* The width of a message drawn across the whole transcript. */
+static int
+pane_transcript_width(const struct app *a)
+{
+	return a->trans_w > 4 ? a->trans_w - 1 : 4;
+}
+
+/* How many columns message i is drawn in: the replies of its compare group side by side,
+ * or 1 (full width). *first gets the group's first reply, *colw the width of a column. */
+static int
+pane_transcript_cols(struct app *a, long i, long *first, int *colw)
+{
+	size_t f, n = session_group_span(a->sess, (size_t)i, &f);
+	int x;
+
+	*first = i;
+	*colw = pane_transcript_width(a);
+	if (n < 2 || n > COMPARE_MAX || !pane_compare_fit(a, (int)n, 0, &x, colw)) {
+		*colw = pane_transcript_width(a);
+		return 1;
+	}
+	*first = (long)f;
+	return (int)n;
+}
+
+/* The first message of the block that shows message i (itself unless a column). */
+static long
+pane_transcript_block(struct app *a, long i)
+{
+	long first;
+	int w;
+
+	if (a->sess == NULL || i < 0 || i >= (long)a->sess->nmsgs)
+		return i;
+	pane_transcript_cols(a, i, &first, &w);
+	return first;
+}
+
+/* Bring message i's cache up to date at width and return its own line count: header,
+ * reasoning, body and state lines, without the blank line that separates messages. */
+static long
+pane_transcript_view(struct app *a, long i, int width)
 {
 	struct session_msg *m = &a->sess->msgs[i];
 	struct tview *v = &a->views[i];
-	int width = a->trans_w > 4 ? a->trans_w - 1 : 4;
 	int final = m->state != MSG_STREAMING;
 
 	if (v->valid && v->gen == m->gen && v->width == width)
@@ -105,8 +149,8 @@ pane_transcript_lines(struct app *a, long i)
 		    final || m->content.len > 0);
 	rtext_clear(&v->extra);
 	if (m->state == MSG_STREAMING && m->content.len == 0 && m->reasoning.len == 0)
-		pane_transcript_extra(v, width, "", "waiting for the first token… (Esc cancels)",
-		    THEME_HINT);
+		pane_transcript_extra(v, width, "", m->compare_group != 0 ? "waiting for the first "
+		    "token…" : "waiting for the first token… (Esc cancels)", THEME_HINT);
 	else if (m->state == MSG_CANCELLED)
 		pane_transcript_extra(v, width, "⊘ ", "cancelled: the partial reply above is kept",
 		    THEME_WARNING);
@@ -121,13 +165,35 @@ pane_transcript_lines(struct app *a, long i)
 	else if (m->state == MSG_COMPLETE && proto_finish_note(m->finish_reason) != NULL)
 		pane_transcript_extra(v, width, "⚠ ", proto_finish_note(m->finish_reason),
 		    THEME_WARNING);
-	v->nlines = 1 + (long)v->body.out.nlines + (long)v->extra.nlines + 1;
+	v->nlines = 1 + (long)v->body.out.nlines + (long)v->extra.nlines;
 	if (m->reasoning.len > 0)
 		v->nlines += 1 + (v->reason_open ? (long)v->reason.out.nlines : 0);
 	v->gen = m->gen;
 	v->width = width;
 	v->valid = 1;
 	return v->nlines;
+}
+
+/* The lines message i takes in the transcript: its own and a blank one, or for the first
+ * reply of a side-by-side block the tallest column's and a blank one; 0 for the other
+ * replies of the block. */
+long
+pane_transcript_lines(struct app *a, long i)
+{
+	long first, j, most = 0;
+	int w, n = pane_transcript_cols(a, i, &first, &w);
+
+	if (n == 1)
+		return pane_transcript_view(a, i, w) + 1;
+	if (i != first)
+		return 0;
+	for (j = first; j < first + n; j++) {
+		long nl = pane_transcript_view(a, j, w);
+
+		if (nl > most)
+			most = nl;
+	}
+	return most + 1;
 }
 
 /* Draw one rendered line at row y, behind an indent. */
@@ -150,9 +216,9 @@ pane_transcript_rline(struct app *a, int y, int x, const struct rtext *r, size_t
 	}
 }
 
-/* Draw the header line of message i. */
+/* Draw the header line of message i at (y, x), at most w columns wide. */
 static void
-pane_transcript_header(struct app *a, int y, long i)
+pane_transcript_header(struct app *a, int y, int x, int w, long i)
 {
 	struct session_msg *m = &a->sess->msgs[i];
 	int sel = a->focus == FOCUS_TRANSCRIPT && a->sel_msg == i;
@@ -162,21 +228,33 @@ pane_transcript_header(struct app *a, int y, long i)
 	time_t t = (time_t)(m->created / 1000);
 	struct tm tm;
 	char when[16] = "";
+	int used;
 
 	if (localtime_r(&t, &tm) != NULL)
 		strftime(when, sizeof when, "%H:%M", &tm);
-	wmove(a->wtrans, y, 0);
 	if (sel)
-		draw_fill(a->wtrans, y, 0, a->trans_w, " ", theme_attr(THEME_SELECTED, 0));
-	wmove(a->wtrans, y, 0);
-	buf_puts(&b, m->role == ROLE_USER ? "▍you" : m->role == ROLE_ASSISTANT ?
-	    "▍assistant" : "▍system");
+		draw_fill(a->wtrans, y, x, w, " ", theme_attr(THEME_SELECTED, 0));
+	wmove(a->wtrans, y, x);
+	/* A compared reply is named by its column and model: /pick takes the number. */
+	if (m->role == ROLE_ASSISTANT && m->slot >= 0)
+		buf_printf(&b, "▍%d %s", m->slot + 1, m->model != NULL ? m->model : "?");
+	else
+		buf_puts(&b, m->role == ROLE_USER ? "▍you" : m->role == ROLE_ASSISTANT ?
+		    "▍assistant" : "▍system");
+	used = wrap_width(b.data, b.len);
 	draw_text(a->wtrans, b.data, b.len, theme_attr(sel ? THEME_SELECTED : role,
-	    sel ? THEME_BOLD : 0), a->trans_w);
+	    sel ? THEME_BOLD : 0), w);
 	buf_reset(&b);
-	if (m->role == ROLE_ASSISTANT && m->model != NULL)
+	if (m->role == ROLE_ASSISTANT && m->slot >= 0 && m->pick == m->slot)
+		buf_puts(&b, " · ✓ kept");
+	if (m->role == ROLE_ASSISTANT && m->slot < 0 && m->model != NULL)
 		buf_printf(&b, " · %s", m->model);
 	buf_printf(&b, " · %s", when);
+	if (m->role == ROLE_USER && m->compare_group != 0) {
+		size_t f, n = session_group_span(a->sess, (size_t)i + 1, &f);
+
+		buf_printf(&b, " · compared on %zu models", n);
+	}
 	if (m->role == ROLE_ASSISTANT && m->state != MSG_STREAMING) {
 		if (m->ttft_ms >= 0)
 			buf_printf(&b, " · ttft %.2fs", (double)m->ttft_ms / 1000.0);
@@ -188,22 +266,21 @@ pane_transcript_header(struct app *a, int y, long i)
 	} else if (m->state == MSG_STREAMING) {
 		buf_puts(&b, " · streaming…");
 	}
-	draw_text(a->wtrans, b.data, b.len, theme_attr(sel ? THEME_SELECTED : THEME_META, 0),
-	    a->trans_w - wrap_width(m->role == ROLE_USER ? "▍you" : "▍assistant", m->role ==
-	    ROLE_USER ? strlen("▍you") : strlen("▍assistant")));
+	if (w > used)
+		draw_text(a->wtrans, b.data, b.len, theme_attr(sel ? THEME_SELECTED : THEME_META, 0),
+		    w - used);
 	buf_free(&b);
 }
 
-/* Draw line `line` of message i at row y. */
+/* Draw line `line` of message i's own lines at (y, x), at most w columns wide. */
 static void
-pane_transcript_line(struct app *a, int y, long i, long line)
+pane_transcript_msg_line(struct app *a, int y, int x, int w, long i, long line)
 {
 	struct session_msg *m = &a->sess->msgs[i];
 	struct tview *v = &a->views[i];
-	int w = a->trans_w;
 
 	if (line == 0) {
-		pane_transcript_header(a, y, i);
+		pane_transcript_header(a, y, x, w, i);
 		return;
 	}
 	line--;
@@ -214,28 +291,53 @@ pane_transcript_line(struct app *a, int y, long i, long line)
 			snprintf(label, sizeof label, "%s thinking (%zu bytes%s)",
 			    v->reason_open ? "▾" : "▸", m->reasoning.len,
 			    v->reason_open ? "" : "; t or M-t shows it");
-			wmove(a->wtrans, y, 0);
+			wmove(a->wtrans, y, x);
 			draw_text(a->wtrans, label, strlen(label), theme_attr(THEME_REASONING, 0), w);
 			return;
 		}
 		line--;
 		if (v->reason_open) {
 			if (line < (long)v->reason.out.nlines) {
-				wmove(a->wtrans, y, 0);
+				wmove(a->wtrans, y, x);
 				draw_text(a->wtrans, "│ ", 4, theme_attr(THEME_REASONING, 0), w);
-				pane_transcript_rline(a, y, 2, &v->reason.out, (size_t)line, w - 2);
+				pane_transcript_rline(a, y, x + 2, &v->reason.out, (size_t)line, w - 2);
 				return;
 			}
 			line -= (long)v->reason.out.nlines;
 		}
 	}
 	if (line < (long)v->body.out.nlines) {
-		pane_transcript_rline(a, y, 0, &v->body.out, (size_t)line, w);
+		pane_transcript_rline(a, y, x, &v->body.out, (size_t)line, w);
 		return;
 	}
 	line -= (long)v->body.out.nlines;
 	if (line < (long)v->extra.nlines)
-		pane_transcript_rline(a, y, 0, &v->extra, (size_t)line, w);
+		pane_transcript_rline(a, y, x, &v->extra, (size_t)line, w);
+}
+
+/* Draw line `line` of message i at row y: a full-width message, or one row of a block
+ * of compared replies with a rule between the columns. */
+static void
+pane_transcript_line(struct app *a, int y, long i, long line)
+{
+	long first, j;
+	int w, x, n = pane_transcript_cols(a, i, &first, &w);
+
+	if (n == 1) {
+		pane_transcript_msg_line(a, y, 0, a->trans_w, i, line);
+		return;
+	}
+	if (line + 1 >= pane_transcript_lines(a, first))
+		return;  /* the blank line after the block */
+	for (j = 0; j < n; j++) {
+		pane_compare_fit(a, n, (int)j, &x, &w);
+		if (j > 0) {
+			wmove(a->wtrans, y, x - 2);
+			draw_text(a->wtrans, "│", strlen("│"), theme_attr(THEME_META, 0), 1);
+		}
+		if (line < a->views[first + j].nlines)
+			pane_transcript_msg_line(a, y, x, w, first + j, line);
+	}
 }
 
 /* The anchor that shows the last line at the bottom of the pane. */
@@ -282,8 +384,12 @@ pane_transcript_draw(struct app *a)
 			draw_text(a->wtrans, hello[k], strlen(hello[k]), theme_attr(THEME_HINT, 0),
 			    a->trans_w);
 		}
-		snprintf(model, sizeof model, "Talking to %s/%s (/model changes it).",
-		    a->prov ? a->prov->name : "?", a->model ? a->model : "?");
+		if (a->cmp.n > 0)
+			snprintf(model, sizeof model, "Comparing %d models: each prompt goes to all of "
+			    "them (/pick N keeps one, /compare off ends).", a->cmp.n);
+		else
+			snprintf(model, sizeof model, "Talking to %s/%s (/model changes it).",
+			    a->prov ? a->prov->name : "?", a->model ? a->model : "?");
 		if (a->trans_h > 3) {
 			wmove(a->wtrans, 3, 0);
 			draw_text(a->wtrans, model, strlen(model), theme_attr(THEME_HINT, 0),
@@ -401,7 +507,7 @@ pane_transcript_bottom(struct app *a)
 void
 pane_transcript_select(struct app *a, long delta)
 {
-	long n = a->sess ? (long)a->sess->nmsgs : 0, bm, bl;
+	long n = a->sess ? (long)a->sess->nmsgs : 0, bm, bl, sel;
 
 	if (n == 0)
 		return;
@@ -414,20 +520,22 @@ pane_transcript_select(struct app *a, long delta)
 	if (a->sel_msg >= n)
 		a->sel_msg = n - 1;
 	pane_transcript_bottom_anchor(a, &bm, &bl);
-	if (pane_transcript_cmp(a->sel_msg, 0, bm, bl) >= 0) {
+	/* A column of a side-by-side block is shown by the block's first message. */
+	sel = pane_transcript_block(a, a->sel_msg);
+	if (pane_transcript_cmp(sel, 0, bm, bl) >= 0) {
 		a->follow = 1;
 	} else {
 		long top_m = a->follow ? bm : a->top_msg, top_l = a->follow ? bl : a->top_line;
 
 		/* Only move when the header is above the view or below its end. */
-		if (pane_transcript_cmp(a->sel_msg, 0, top_m, top_l) < 0 || delta > 0 ||
-		    a->follow) {
+		if (pane_transcript_cmp(sel, 0, top_m, top_l) < 0 ||
+		    (delta > 0 && sel != top_m) || a->follow) {
 			a->follow = 0;
-			a->top_msg = a->sel_msg;
+			a->top_msg = sel;
 			a->top_line = 0;
 		}
 	}
-	a->dirty |= DIRTY_TRANSCRIPT;
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_COMPARE;
 }
 
 /* Collapse or expand the reasoning of message i. */

@@ -19,6 +19,8 @@
 static const struct slash_cmd slash_cmds[] = {
 	{ "help", "", "list keys and commands" },
 	{ "model", "[PROVIDER/MODEL]", "switch model; without one, pick from a list" },
+	{ "compare", "M1 M2 [M3 M4]", "send each prompt to 2-4 models side by side; off ends it" },
+	{ "pick", "N", "keep comparison column N's answers and go on with its model" },
 	{ "new", "", "start a new session" },
 	{ "rename", "TITLE", "rename this session" },
 	{ "system", "[TEXT]", "set (or with no text, clear) the system prompt" },
@@ -280,6 +282,16 @@ slash_run(struct app *a, const char *line)
 			ui_set_model(a, args);
 		else
 			overlay_picker_open(a);
+	} else if (strcmp(name, "compare") == 0) {
+		pane_compare_command(a, args);
+	} else if (strcmp(name, "pick") == 0) {
+		char *rest = NULL;
+		long k = strtol(args, &rest, 10);
+
+		if (*args == '\0' || rest == NULL || *rest != '\0')
+			ui_note(a, 1, "usage: /pick N (the column number in its header)");
+		else
+			pane_compare_pick(a, k >= 1 && k <= COMPARE_MAX ? (int)k - 1 : -1);
 	} else if (strcmp(name, "new") == 0) {
 		ui_new_session(a);
 	} else if (strcmp(name, "clear") == 0) {
@@ -346,11 +358,13 @@ slash_args(struct app *a, const char *cmd, size_t *n)
 	size_t i, k = 0;
 
 	*n = 0;
-	if (strcmp(cmd, "model") == 0) {
-		v = xcalloc(a->cfg->nmodels + 1, sizeof *v);
+	if (strcmp(cmd, "model") == 0 || strcmp(cmd, "compare") == 0) {
+		v = xcalloc(a->cfg->nmodels + 2, sizeof *v);
 		for (i = 0; i < a->cfg->nmodels; i++)
 			if (a->cfg->models[i].provider != NULL)
 				v[k++] = a->cfg->models[i].name;
+		if (strcmp(cmd, "compare") == 0)
+			v[k++] = "off";
 	} else if (strcmp(cmd, "template") == 0) {
 		v = xcalloc(a->cfg->ntemplates + 1, sizeof *v);
 		for (i = 0; i < a->cfg->ntemplates; i++)
@@ -445,7 +459,25 @@ slash_complete(struct app *a)
 	cmd[sp - t - 1] = '\0';
 	while (*sp == ' ')
 		sp++;
-	/* Only the first argument completes: the rest is free text (a title, a value). */
+	/* Only the first argument completes: the rest is free text (a title, a value). A
+	 * comparison names several models, so there the last word completes. */
+	if (strcmp(cmd, "compare") == 0) {
+		const char *last = t + n;
+
+		while (last > sp && last[-1] != ' ')
+			last--;
+		cand = slash_args(a, cmd, &ncand);
+		done = slash_pick(a, last, n - (size_t)(last - t), cand, ncand, "");
+		free(cand);
+		if (done != NULL) {
+			full = xasprintf("%.*s%s", (int)(last - t), t, done);
+			pane_input_set(&a->in, full);
+			free(full);
+			free(done);
+			a->dirty |= DIRTY_INPUT;
+		}
+		return 1;
+	}
 	if (memchr(sp, ' ', n - (size_t)(sp - t)) != NULL)
 		return 1;
 	cand = slash_args(a, cmd, &ncand);

@@ -41,17 +41,29 @@ status_draw(struct app *a)
 	struct buf b = BUF_INIT;
 	long tokens;
 	double cost;
-	int known, busy = a->stream_id != 0;
+	int known, busy = ui_busy(a);
 	unsigned int at = theme_attr(busy ? THEME_STATUSBUSY : THEME_STATUS, 0);
 	int64_t now = ui_now_ms();
 
 	werase(a->wstatus);
 	draw_fill(a->wstatus, 0, 0, a->cols, " ", at);
-	if (busy && a->at.prov != NULL && a->at.model != NULL)
+	if (a->cmp.n > 0) {
+		int c, k = 0;
+
+		for (c = 0; c < a->cmp.n; c++)
+			k += a->cmp.col[c].stream_id != 0;
+		buf_printf(&b, " comparing %d models", a->cmp.n);
+		if (k > 0)
+			buf_printf(&b, " │ %d streaming · Esc cancels", k);
+		else
+			buf_puts(&b, " │ /pick N keeps one");
+	} else if (busy && a->at.prov != NULL && a->at.model != NULL)
 		buf_printf(&b, " %s/%s", a->at.prov->name, a->at.model);
 	else
 		buf_printf(&b, " %s/%s", a->prov ? a->prov->name : "?", a->model ? a->model : "?");
-	if (busy) {
+	if (a->cmp.n > 0) {
+		/* Each column's footer has its own figures. */
+	} else if (busy) {
 		double secs = (double)(now - a->t_send) / 1000.0;
 
 		/* The countdown goes before the reason: a provider's error message can be

@@ -243,6 +243,21 @@ ui_layout(struct app *a)
 	a->trans_h = a->lines - 1 - (a->input_h + 1);
 	if (a->trans_h < 1)
 		a->trans_h = 1;
+	/* A comparison has a row of column headers above the transcript and two rows of
+	 * footers below it, when the transcript keeps at least four rows. */
+	a->cmp.head_h = a->cmp.foot_h = 0;
+	if (a->cmp.n > 0 && a->trans_h >= 7) {
+		a->cmp.head_h = 1;
+		a->cmp.foot_h = 2;
+		a->trans_h -= 3;
+	}
+	if (a->wchead)
+		delwin(a->wchead);
+	if (a->wcfoot)
+		delwin(a->wcfoot);
+	a->wchead = a->cmp.head_h ? newwin(a->cmp.head_h, a->trans_w, 0, a->trans_x) : NULL;
+	a->wcfoot = a->cmp.foot_h ? newwin(a->cmp.foot_h, a->trans_w, a->cmp.head_h + a->trans_h,
+	    a->trans_x) : NULL;
 	if (a->wsess)
 		delwin(a->wsess);
 	if (a->wtrans)
@@ -252,8 +267,9 @@ ui_layout(struct app *a)
 	if (a->wstatus)
 		delwin(a->wstatus);
 	a->wsess = sw ? newwin(a->lines - 1, sw, 0, 0) : NULL;
-	a->wtrans = newwin(a->trans_h, a->trans_w, 0, a->trans_x);
-	a->winput = newwin(a->input_h + 1, a->trans_w, a->trans_h, a->trans_x);
+	a->wtrans = newwin(a->trans_h, a->trans_w, a->cmp.head_h, a->trans_x);
+	a->winput = newwin(a->input_h + 1, a->trans_w,
+	    a->cmp.head_h + a->trans_h + a->cmp.foot_h, a->trans_x);
 	a->wstatus = newwin(1, a->cols, a->lines - 1, 0);
 	if (a->focus == FOCUS_SESSIONS && !a->sess_visible)
 		a->focus = FOCUS_INPUT;
@@ -285,6 +301,8 @@ ui_draw(struct app *a)
 		pane_sessions_draw(a);
 	if (a->dirty & DIRTY_TRANSCRIPT)
 		pane_transcript_draw(a);
+	if ((a->dirty & DIRTY_COMPARE) && a->wchead != NULL)
+		pane_compare_draw(a);
 	if (a->dirty & DIRTY_STATUS)
 		status_draw(a);
 	if (a->overlay != OVERLAY_NONE && a->dirty) {
@@ -352,17 +370,24 @@ ui_reload_sessions(struct app *a)
 }
 
 /* Find a provider by name among the configured ones. */
-static struct provider *
+struct provider *
 ui_provider(struct app *a, const char *name)
 {
 	return provider_find(a->provs, a->nprovs, name);
 }
 
-/* Start an empty session with the current model. */
+/* Is a reply streaming, alone or in a comparison? */
+int
+ui_busy(const struct app *a)
+{
+	return a->stream_id != 0 || pane_compare_busy(a);
+}
+
+/* Start an empty session with the current model; a comparison goes on in it. */
 void
 ui_new_session(struct app *a)
 {
-	if (a->stream_id) {
+	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
 		return;
 	}
@@ -372,6 +397,7 @@ ui_new_session(struct app *a)
 	a->edit_from = 0;
 	params_free(&a->sess_params);
 	memset(&a->sess_params, 0, sizeof a->sess_params);
+	a->cmp.from = 0;
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
 }
@@ -384,7 +410,7 @@ ui_open_session(struct app *a, int64_t id)
 	struct provider *p;
 	size_t i;
 
-	if (a->stream_id) {
+	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
 		return;
 	}
@@ -408,6 +434,9 @@ ui_open_session(struct app *a, int64_t id)
 		free(a->model);
 		a->model = xstrdup(s->model);
 	}
+	/* A session that ends in a comparison nobody picked from resumes it. */
+	pane_compare_stop(a, 1);
+	pane_compare_restore(a);
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
 }
@@ -415,7 +444,7 @@ ui_open_session(struct app *a, int64_t id)
 /* Resolve a model spec as /model and -m take it: "provider/model", a provider name alone,
  * a model named in the config (which brings its provider), or a model of the current
  * provider. *model points into spec, into the config or at a->model. */
-static struct provider *
+struct provider *
 ui_model_resolve(struct app *a, const char *spec, const char **model_out)
 {
 	const char *slash = strchr(spec, '/');
@@ -692,6 +721,10 @@ ui_send(struct app *a, const char *text)
 		return;
 	if (t[0] == '/' && slash_run(a, t))
 		return;
+	if (a->cmp.n > 0) {
+		pane_compare_send(a, text);
+		return;
+	}
 	ui_attempt_clear(a);
 	ui_send_message(a, text, a->prov, a->model);
 }
@@ -706,6 +739,12 @@ ui_send_template(struct app *a, const struct template *t, char *system, char *us
 	struct model *m = NULL;
 
 	ui_attempt_clear(a);
+	if (a->cmp.n > 0) {
+		ui_note(a, 1, "templates send to one model: /compare off first");
+		free(system);
+		free(user);
+		return;
+	}
 	if (t->model != NULL && *t->model) {
 		if ((m = config_model(a->cfg, t->model)) == NULL || m->provider == NULL) {
 			ui_note(a, 1, "template %s: model %s is not available", t->name, t->model);
@@ -730,6 +769,10 @@ ui_summarize(struct app *a)
 		ui_note(a, 1, "nothing to summarise yet");
 		return;
 	}
+	if (a->cmp.n > 0) {
+		ui_note(a, 1, "a summary comes from one model: /pick N or /compare off first");
+		return;
+	}
 	ui_attempt_clear(a);
 	a->at.summary = 1;
 	ui_send_message(a, "Summarise our conversation so far in a few short paragraphs. Keep "
@@ -744,12 +787,20 @@ ui_regenerate(struct app *a)
 	size_t n;
 	int64_t keep;
 
-	if (a->stream_id) {
+	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+		return;
+	}
+	if (a->cmp.n > 0) {
+		ui_note(a, 1, "comparison mode: send the prompt again to compare again");
 		return;
 	}
 	if (a->sess == NULL || (n = a->sess->nmsgs) == 0) {
 		ui_note(a, 1, "nothing to regenerate yet");
+		return;
+	}
+	if (a->sess->msgs[n - 1].compare_group != 0) {
+		ui_note(a, 1, "the last replies are a comparison: send a new prompt instead");
 		return;
 	}
 	if (a->sess->msgs[n - 1].role == ROLE_ASSISTANT) {
@@ -784,18 +835,34 @@ ui_copy(struct app *a, const char *what, const char *text, size_t n)
 	return 0;
 }
 
-/* The cost of usage u at the streaming model's configured prices, or -1 when unknown. */
-static double
-ui_cost(struct app *a, const struct usage *u)
+/* The cost of usage u at the configured prices of model on p, or -1 when unknown. */
+double
+ui_cost(struct app *a, const struct provider *p, const char *model, const struct usage *u)
 {
-	struct model *m = a->at.prov != NULL && a->at.model != NULL ?
-	    ui_model(a, a->at.prov, a->at.model) : NULL;
+	struct model *m = p != NULL && model != NULL ? ui_model(a, p, model) : NULL;
 
 	if (m == NULL || m->price_input < 0 || m->price_output < 0 || u->input_tokens < 0 ||
 	    u->output_tokens < 0)
 		return -1;
 	return ((double)u->input_tokens * m->price_input +
 	    (double)u->output_tokens * m->price_output) / 1e6;
+}
+
+/* A failed reply's error as one sanitised line with its hint (caller frees). */
+char *
+ui_error_text(struct app *a, const struct apierr *e)
+{
+	char *line = apierr_format(e);
+	const char *hint = apierr_hint(e);
+	struct buf c = BUF_INIT;
+
+	buf_reset(&a->scratch);
+	buf_puts(&a->scratch, line);
+	if (hint != NULL)
+		buf_printf(&a->scratch, " — %s", hint);
+	text_sanitize(a->scratch.data, a->scratch.len, &c);
+	free(line);
+	return buf_detach(&c);
 }
 
 /* Handle one event from the worker. */
@@ -829,6 +896,8 @@ ui_event(struct app *a, struct wevent *ev)
 		a->dirty |= DIRTY_OVERLAY;
 		return;
 	}
+	if (pane_compare_event(a, ev))
+		return;
 	if (a->sess == NULL || ev->id != a->stream_id)
 		return;
 	switch (ev->type) {
@@ -892,19 +961,8 @@ ui_event(struct app *a, struct wevent *ev)
 		text_filter_finish(&a->tf_reason, &a->scratch);
 		if (a->scratch.len)
 			session_reply_reasoning(a->sess, a->scratch.data, a->scratch.len);
-		if (state == MSG_ERROR) {
-			char *line = apierr_format(ev->error);
-			const char *hint = apierr_hint(ev->error);
-			struct buf c = BUF_INIT;
-
-			buf_reset(&a->scratch);
-			buf_puts(&a->scratch, line);
-			if (hint != NULL)
-				buf_printf(&a->scratch, " — %s", hint);
-			text_sanitize(a->scratch.data, a->scratch.len, &c);
-			err = buf_detach(&c);
-			free(line);
-		}
+		if (state == MSG_ERROR)
+			err = ui_error_text(a, ev->error);
 		if (!usage_present(&u))
 			u = a->stream_usage;
 		if (state == MSG_ERROR && fallback_wanted(ev->error, ev->cancelled, a->t_first != 0)) {
@@ -930,7 +988,7 @@ ui_event(struct app *a, struct wevent *ev)
 			}
 		}
 		session_reply_end(a->sess, state, usage_present(&u) ? &u : NULL,
-		    ui_cost(a, &u), ev->finish_reason, err);
+		    ui_cost(a, a->at.prov, a->at.model, &u), ev->finish_reason, err);
 		if (r < a->sess->nmsgs) {
 			struct session_msg *m = &a->sess->msgs[r];
 
@@ -1096,10 +1154,12 @@ ui_suspend(struct app *a)
 	ui_resume_curses(a);
 }
 
-/* Cancel the streaming reply; returns 1 when there was one. */
+/* Cancel the streaming reply, or every reply of a comparison; returns 1 when there was one. */
 static int
 ui_cancel(struct app *a)
 {
+	if (pane_compare_cancel(a))
+		return 1;
 	if (a->stream_id == 0)
 		return 0;
 	worker_cancel(a->w, a->stream_id);
@@ -1269,7 +1329,7 @@ ui_action(struct app *a, enum action act)
 	case ACT_SEND: {
 		char *text = xstrdup(buf_str(&a->in.ed.text));
 
-		if (text[0] != '/' && a->stream_id) {
+		if (text[0] != '/' && ui_busy(a)) {
 			ui_note(a, 1, "a reply is still streaming: Esc cancels it");
 			free(text);
 			break;
@@ -1346,6 +1406,9 @@ ui_action(struct app *a, enum action act)
 			ui_note(a, 0, "session deleted");
 		}
 		break;
+	case ACT_PICK:
+		pane_compare_pick_selected(a);
+		break;
 	case ACT_COPY:
 	case ACT_COPY_CODE:
 		ui_copy_selected(a, act == ACT_COPY_CODE);
@@ -1353,8 +1416,12 @@ ui_action(struct app *a, enum action act)
 	case ACT_EDIT_RESEND:
 		if (a->sess && a->sel_msg >= 0 && a->sel_msg < (long)a->sess->nmsgs &&
 		    a->sess->msgs[a->sel_msg].role == ROLE_USER) {
-			if (a->stream_id) {
+			if (ui_busy(a)) {
 				ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+				break;
+			}
+			if (a->cmp.n > 0) {
+				ui_note(a, 1, "comparison mode: /pick N or /compare off before editing");
 				break;
 			}
 			a->edit_from = a->sess->msgs[a->sel_msg].id;
@@ -1522,8 +1589,9 @@ ui_timeout(struct app *a)
 			t = d;
 		}
 	}
-	if (a->stream_id != 0 && a->t_first == 0 && (t < 0 || t > 500))
-		t = 500; /* the status line's elapsed time while waiting for a first token */
+	if (((a->stream_id != 0 && a->t_first == 0) || pane_compare_waiting(a)) &&
+	    (t < 0 || t > 500))
+		t = 500; /* the elapsed time shown while waiting for a first token */
 	if (a->stream_id != 0 && a->at.wait_until > now && a->at.wait_key) {
 		/* A key wait counts down in whole seconds: wake when the shown number changes. */
 		int64_t d = (a->at.wait_until - now) % 1000;
@@ -1823,7 +1891,7 @@ ui_main(int argc, char **argv)
 		int64_t now = ui_now_ms();
 		int timeout, rc;
 
-		if (a->dirty && (a->stream_id == 0 || now - a->last_draw >= UI_FRAME_MS))
+		if (a->dirty && (!ui_busy(a) || now - a->last_draw >= UI_FRAME_MS))
 			ui_draw(a);
 		timeout = ui_timeout(a);
 		rc = poll(pfd, 3, timeout);
@@ -1831,6 +1899,8 @@ ui_main(int argc, char **argv)
 			break;
 		if (rc == 0 && a->stream_id != 0 && a->t_first == 0)
 			a->dirty |= DIRTY_STATUS;
+		if (rc == 0 && pane_compare_waiting(a))
+			a->dirty |= DIRTY_COMPARE | DIRTY_STATUS;
 		if (rc < 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			size_t n = ui_read_keys(keys, UI_MAXKEYS), k;
 			int64_t tk = ui_now_us();
@@ -1866,13 +1936,14 @@ ui_main(int argc, char **argv)
 			for (i = 0; i < (int)got; i++)
 				ui_signal(a, sig[i]);
 		}
-		if (a->sess != NULL && a->sess->reply >= 0)
+		if (a->sess != NULL && a->sess->dirty)
 			session_reply_flush(a->sess);
 	}
 
 	/* Leave cleanly: a streaming reply is kept as cancelled. */
 	if (a->stream_id != 0 && a->sess != NULL && a->sess->reply >= 0)
 		session_reply_end(a->sess, MSG_CANCELLED, NULL, -1, NULL, NULL);
+	pane_compare_free(a);
 	ui_restore_terminal();
 	worker_stop(a->w);
 	free(keys);

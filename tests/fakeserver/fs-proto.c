@@ -20,6 +20,8 @@
  *   fault=close_mid|stall|malformed|error_mid|no_usage|crlf|huge_line  (may repeat)
  *   vector=NAME       replay a recorded vector byte for byte
  *   chunked=0         stream without chunked framing (body ends when the connection closes)
+ *   [MODEL]name=value any of the above for requests to MODEL only (comparison tests send
+ *                     one prompt to several models)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -223,20 +225,36 @@ fs_magic_apply(struct fs_magic *m, const char *k, size_t kn, const char *v, size
 #undef FS_KEY
 }
 
-/* Find every name=value word in text; a name starts a word and values are [A-Za-z0-9_.:-]. */
-static void
-fs_magic_parse(const char *text, struct fs_magic *m)
+/* The model a word's "[MODEL]" prefix names: the key starts at k, right after a ']' that
+ * closes a '[' at the start of the word. Sets *scope and *n, or returns false. */
+static bool
+fs_magic_scope(const char *text, const char *k, const char **scope, size_t *n)
 {
-	const char *p;
+	const char *o;
 
-	memset(m, 0, sizeof(*m));
-	m->tokens = m->think = -1;
-	m->delay_ms = m->first_delay_ms = m->header_delay_ms = -1;
-	m->fail_times = -1;
-	m->status = -1;
-	m->chunked = true;
+	if (k == text || k[-1] != ']')
+		return false;
+	for (o = k - 1; o > text && o[-1] != '[' && !isspace((unsigned char)o[-1]); o--)
+		;
+	if (o == text || o[-1] != '[' || (o - 1 > text && !isspace((unsigned char)o[-2])))
+		return false;
+	*scope = o;
+	*n = (size_t)(k - 1 - o);
+	return true;
+}
+
+/* Apply the name=value words of text: the plain ones when model is NULL, else only those
+ * scoped to model with a "[MODEL]" prefix. A name starts a word (or follows the prefix)
+ * and values are [A-Za-z0-9_.:-]. */
+static void
+fs_magic_scan(const char *text, const char *model, struct fs_magic *m)
+{
+	const char *p, *scope;
+	size_t sn;
+
 	for (p = text; *p != '\0'; p++) {
 		const char *k = p, *v, *e;
+		bool scoped;
 
 		if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '='))
 			continue;
@@ -253,9 +271,27 @@ fs_magic_parse(const char *text, struct fs_magic *m)
 		/* A sentence may end right after the value: drop a trailing dot or colon. */
 		while (e > v && (e[-1] == '.' || e[-1] == ':'))
 			e--;
-		fs_magic_apply(m, k, (size_t)(p - k), v, (size_t)(e - v));
+		scoped = fs_magic_scope(text, k, &scope, &sn);
+		if (model == NULL ? !scoped :
+		    scoped && strlen(model) == sn && memcmp(scope, model, sn) == 0)
+			fs_magic_apply(m, k, (size_t)(p - k), v, (size_t)(e - v));
 		p = e > v ? e - 1 : v - 1;
 	}
+}
+
+/* Find every name=value word in text; words scoped to the request's model
+ * ("[m-slow]delay_ms=50") apply after the plain ones, so they win. */
+static void
+fs_magic_parse(const char *text, const char *model, struct fs_magic *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->tokens = m->think = -1;
+	m->delay_ms = m->first_delay_ms = m->header_delay_ms = -1;
+	m->fail_times = -1;
+	m->status = -1;
+	m->chunked = true;
+	fs_magic_scan(text, NULL, m);
+	fs_magic_scan(text, model, m);
 }
 
 /* ---- Request bodies ------------------------------------------------------------------- */
@@ -751,7 +787,7 @@ fs_chat(struct fs_conn *c, const struct fs_request *req, enum fs_proto proto)
 	cJSON_Delete(root);
 	if (chat.model == NULL)
 		chat.model = xstrdup("fake-model");
-	fs_magic_parse(buf_str(&chat.prompt), &chat.m);
+	fs_magic_parse(buf_str(&chat.prompt), chat.model, &chat.m);
 
 	if (chat.m.header_delay_ms > 0 && !fs_sleep_ms(srv, chat.m.header_delay_ms))
 		c->dead = true;

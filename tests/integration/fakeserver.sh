@@ -36,6 +36,13 @@ tap_check "openai: usage chunk has empty choices and consistent counts" \
 tap_check "openai: finish_reason stop" grep -q '"finish_reason":"stop"' "$T/oa"
 tap_eq "openai: events are data: lines separated by blank lines" 0 \
 	"$(grep -cvE '^(data: .*)?$' "$T/oa")"
+# Words scoped to a model apply to that model only, and win over plain ones.
+curl -sN "$U/v1/chat/completions" -d "$(oa 'tokens=2 [gpt-test]tokens=4 [other]tokens=6')" >"$T/oa-scoped"
+tap_eq "openai: [gpt-test]tokens=4 applies to gpt-test over tokens=2" 4 "$(count '"delta":{"content":' "$T/oa-scoped")"
+curl -sN "$U/v1/chat/completions" -d "$(oa '[other]status=500 tokens=3')" >"$T/oa-scoped2"
+tap_eq "openai: [other]status=500 leaves gpt-test alone" 3 "$(count '"delta":{"content":' "$T/oa-scoped2")"
+curl -sN "$GEM" -d "$(ge '[gemini-test]tokens=2 [x]tokens=9')" >"$T/ge-scoped"
+tap_eq "gemini: a word scoped to the model in the path applies" 2 "$(grep -c '"text"' "$T/ge-scoped")"
 curl -sN "$U/v1/chat/completions" -d "$(oa 'tokens=3 think=4')" >"$T/oa-think"
 tap_eq "openai: think=4 gives 4 reasoning_content deltas" 4 "$(count '"reasoning_content":"' "$T/oa-think")"
 tap_check "openai: reasoning tokens counted in usage" \

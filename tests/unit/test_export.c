@@ -172,6 +172,61 @@ test_json(void **state)
 	free(js);
 }
 
+/* A comparison round: its prompt says on how many models, each reply its column and
+ * whether the chat kept it, in Markdown, in JSON and through export_compare_column. */
+static void
+test_compare_marks(void **state)
+{
+	struct session_row s;
+	struct message_row m[5];
+	cJSON *root, *msgs, *o;
+	char *md, *js;
+	int ncols;
+
+	(void)state;
+	sample(&s, m);
+	m[4] = m[3];
+	m[4].id = 5;
+	m[4].content = "Mie too";
+	m[4].model = "gemini";
+	m[4].state = MSG_COMPLETE;
+	m[2].compare_group = m[3].compare_group = m[4].compare_group = 9;
+	m[2].compare_pick = m[3].compare_pick = m[4].compare_pick = 1;
+	s.nmessages = 5;
+	assert_int_equal(export_compare_column(m, 5, 1, &ncols), -1);
+	assert_int_equal(ncols, 0);
+	assert_int_equal(export_compare_column(m, 5, 2, &ncols), -1);
+	assert_int_equal(ncols, 2);
+	assert_int_equal(export_compare_column(m, 5, 3, &ncols), 0);
+	assert_int_equal(ncols, 2);
+	assert_int_equal(export_compare_column(m, 5, 4, &ncols), 1);
+
+	md = export_markdown(&s, m, 5);
+	assert_non_null(strstr(md, "## Assistant \xc2\xb7 gpt-4o"));  /* not compared */
+	assert_non_null(strstr(md, " \xc2\xb7 compared on 2 models\n\nAnd at sunset?"));
+	assert_non_null(strstr(md, "## Assistant 1 of 2 \xc2\xb7 claude \xc2\xb7 "));
+	assert_non_null(strstr(md, "## Assistant 2 of 2 \xc2\xb7 gemini \xc2\xb7 "));
+	assert_non_null(strstr(md, " \xc2\xb7 kept\n\nMie too"));
+	assert_null(strstr(md, "kept\n\nLong"));
+	free(md);
+
+	js = export_json(&s, m, 5);
+	root = cJSON_Parse(js);
+	assert_non_null(root);
+	msgs = cJSON_GetObjectItem(root, "messages");
+	o = cJSON_GetArrayItem(msgs, 1);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "compare_column")));
+	o = cJSON_GetArrayItem(msgs, 3);
+	assert_int_equal(cJSON_GetObjectItem(o, "compare_group")->valuedouble, 9);
+	assert_int_equal(cJSON_GetObjectItem(o, "compare_column")->valuedouble, 1);
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "compare_kept")));
+	o = cJSON_GetArrayItem(msgs, 4);
+	assert_int_equal(cJSON_GetObjectItem(o, "compare_column")->valuedouble, 2);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "compare_kept")));
+	cJSON_Delete(root);
+	free(js);
+}
+
 /* export_session loads from the store and refuses unknown ids. */
 static void
 test_export_session(void **state)
@@ -225,6 +280,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_markdown),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_compare_marks),
 		cmocka_unit_test(test_export_session),
 	};
 

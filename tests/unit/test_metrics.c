@@ -526,12 +526,35 @@ fresh(void **state)
 	return 0;
 }
 
+/* The figure line of one reply (a comparison column's footer): every figure, "-" for
+ * unknown ones, and the cost only when known. */
+static void
+test_reply_line(void **state)
+{
+	struct fixture *f = *state;
+	struct buf b = BUF_INIT;
+
+	reply(f, "up", "priced-id", 250, 1250, 1000, 500, MSG_COMPLETE);
+	metrics_reply_line(&f->s->msgs[1], f->cfg, &b);
+	assert_string_equal(b.data, "ttft 0.25s · 500.0 tok/s · 500 tok · $0.007500");
+	buf_reset(&b);
+	reply(f, "up", "plain-id", 100, 100, 10, 7, MSG_COMPLETE);  /* one piece, no price */
+	metrics_reply_line(&f->s->msgs[3], f->cfg, &b);
+	assert_string_equal(b.data, "ttft 0.10s · - tok/s · 7 tok");
+	buf_reset(&b);
+	reply(f, "up", "priced-id", -1, 300, -1, -1, MSG_ERROR);  /* nothing known */
+	metrics_reply_line(&f->s->msgs[5], f->cfg, &b);
+	assert_string_equal(b.data, "ttft - · - tok/s · - tok");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_empty, fresh),
 		cmocka_unit_test_setup(test_one_reply, fresh),
+		cmocka_unit_test_setup(test_reply_line, fresh),
 		cmocka_unit_test_setup(test_totals, fresh),
 		cmocka_unit_test_setup(test_unknown_price, fresh),
 		cmocka_unit_test_setup(test_partly_unknown, fresh),

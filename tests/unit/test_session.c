@@ -12,6 +12,7 @@
 
 #include <utf8proc.h>
 
+#include "buf.h"
 #include "provider.h"
 #include "request.h"
 #include "session.h"
@@ -345,6 +346,175 @@ test_flush_throttle(void **state)
 	free(path);
 }
 
+/* The request's messages joined as "role:content|...", for compact comparisons. */
+static char *
+history(const struct request *r)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < r->nmsgs; i++)
+		buf_printf(&b, "%s%c:%s", i ? "|" : "", r->msgs[i].role == ROLE_USER ? 'u' : 'a',
+		    r->msgs[i].content);
+	return buf_detach(&b);
+}
+
+/* Check the history that one view of the session sends (col -1: the main conversation). */
+static void
+assert_history(const struct session *s, const struct provider *p, size_t from, int col,
+    const char *want)
+{
+	struct request *r = col < 0 ? session_to_request(s, p, NULL, NULL, 0, NULL) :
+	    session_column_request(s, p, NULL, NULL, 0, NULL, from, col);
+	char *got = history(r);
+
+	assert_string_equal(got, want);
+	free(got);
+	request_free(r);
+}
+
+/* Run one comparison round: the prompt, then each column's reply (NULL: an error). */
+static size_t
+add_round(struct session *s, const char *prompt, const char *const *replies, int n)
+{
+	size_t first = 0, r[4];
+	int64_t g;
+	int c;
+
+	session_append_round(s, prompt, &g);
+	for (c = 0; c < n; c++) {
+		r[c] = session_reply_open(s, "test", replies[c] ? replies[c] : "bad", g);
+		if (c == 0)
+			first = r[c];
+	}
+	/* Deltas arrive interleaved and the replies end in reverse order. */
+	for (c = 0; c < n; c++)
+		if (replies[c] != NULL)
+			session_reply_text_at(s, r[c], replies[c], strlen(replies[c]));
+	for (c = n; c-- > 0;)
+		session_reply_close(s, r[c], replies[c] ? MSG_COMPLETE : MSG_ERROR, NULL, -1, NULL,
+		    replies[c] ? NULL : "HTTP 500");
+	return first;
+}
+
+/* Each column of a comparison sees the chat before it, every prompt of the comparison and
+ * its own replies; the main conversation sees no round until a column is picked, then the
+ * prompts with that column's replies. */
+static void
+test_compare_histories(void **state)
+{
+	struct provider *p = provider_new("test", "openai", "http://127.0.0.1:1");
+	struct session *s = session_new(NULL, "test", "m");
+	static const char *const r1[] = { "A1", "B1", NULL };
+	static const char *const r2[] = { "A2", "B2", "C2" };
+	size_t from, first, n;
+
+	(void)state;
+	session_append_user(s, "hi");
+	add_reply(s, "hello", MSG_COMPLETE);
+	from = s->nmsgs;
+	first = add_round(s, "q1", r1, 3);
+	assert_int_equal(first, from + 1);
+	assert_int_equal(s->nopen, 0);
+	add_round(s, "q2", r2, 3);
+	assert_true(s->msgs[from].compare_group != 0);
+	assert_true(s->msgs[from].compare_group != s->msgs[from + 4].compare_group);
+	assert_int_equal(s->msgs[from + 2].slot, 1);
+	assert_int_equal(s->msgs[from + 2].state, MSG_COMPLETE);
+	assert_int_equal(s->msgs[from + 3].state, MSG_ERROR);
+
+	n = session_group_span(s, from + 2, &first);
+	assert_int_equal(n, 3);
+	assert_int_equal(first, from + 1);
+	assert_int_equal(session_group_span(s, from, &first), 0);  /* the prompt */
+	assert_int_equal(session_group_span(s, 1, &first), 0);     /* an ordinary reply */
+
+	assert_history(s, p, from, 0, "u:hi|a:hello|u:q1|a:A1|u:q2|a:A2");
+	assert_history(s, p, from, 1, "u:hi|a:hello|u:q1|a:B1|u:q2|a:B2");
+	assert_history(s, p, from, 2, "u:hi|a:hello|u:q1|u:q2|a:C2");  /* its error is left out */
+	assert_history(s, p, 0, -1, "u:hi|a:hello");  /* nothing kept yet */
+
+	assert_int_equal(session_pick(s, from, 1), 0);
+	assert_history(s, p, 0, -1, "u:hi|a:hello|u:q1|a:B1|u:q2|a:B2");
+	session_append_user(s, "go on");
+	assert_history(s, p, 0, -1, "u:hi|a:hello|u:q1|a:B1|u:q2|a:B2|u:go on");
+
+	session_free(s);
+	provider_free(p);
+}
+
+/* Stored comparisons: the replies of a round share its group, several stream and flush at
+ * once, and loading brings back the columns and the pick. */
+static void
+test_compare_stored(void **state)
+{
+	char dir[] = "/tmp/natter-session.XXXXXX";
+	struct session *s, *l;
+	struct store *st;
+	int64_t now = 1000, g;
+	char *path, *err = NULL, *cmd;
+	size_t a, b;
+	struct message_row *ms;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/natter.db", dir);
+	st = store_open(path, &err);
+	assert_non_null(st);
+	s = session_new(st, "openai", "m1");
+	session_set_clock(s, fake_clock, &now);
+	session_append_round(s, "compare this", &g);
+	assert_true(g > 0);
+	assert_true(s->id > 0);
+	a = session_reply_open(s, "openai", "m1", g);
+	b = session_reply_open(s, "anthropic", "m2", g);
+	assert_int_equal(s->nopen, 2);
+	now = 1100;
+	session_reply_text_at(s, b, "bee", 3);
+	now = 1150;
+	session_reply_text_at(s, a, "ay", 2);
+	assert_int_equal(s->msgs[b].ttft_ms, 100);
+	assert_int_equal(s->msgs[a].ttft_ms, 150);
+	now = 1250;
+	assert_int_equal(session_reply_flush(s), 1);  /* both are 200 ms old */
+	assert_int_equal(s->dirty, 0);
+	assert_int_equal(store_messages(st, s->id, &ms, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(ms[1].content, "ay");
+	assert_string_equal(ms[2].content, "bee");
+	assert_true(ms[0].compare_group == g && ms[1].compare_group == g &&
+	    ms[2].compare_group == g);
+	store_messages_free(ms, n);
+	now = 1300;
+	session_reply_text_at(s, a, "e", 1);
+	assert_int_equal(session_reply_close(s, b, MSG_CANCELLED, NULL, -1, NULL, NULL), 0);
+	assert_int_equal(s->dirty, 1);  /* a still has unsaved text */
+	now = 1400;
+	assert_int_equal(session_reply_close(s, a, MSG_COMPLETE, NULL, -1, NULL, NULL), 0);
+	assert_int_equal(s->nopen, 0);
+	assert_int_equal(s->msgs[a].duration_ms, 400);
+	assert_int_equal(session_pick(s, 0, 1), 0);
+	session_free(s);
+
+	l = session_load(st, 1);
+	assert_non_null(l);
+	assert_int_equal(l->nmsgs, 3);
+	assert_int_equal(l->msgs[1].slot, 0);
+	assert_int_equal(l->msgs[2].slot, 1);
+	assert_int_equal(l->msgs[0].pick, 1);
+	assert_int_equal(l->msgs[2].pick, 1);
+	assert_string_equal(l->msgs[1].content.data, "aye");
+	assert_int_equal(l->msgs[2].state, MSG_CANCELLED);
+	assert_int_equal(session_group_span(l, 1, &a), 2);
+	session_free(l);
+	store_close(st);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -354,6 +524,8 @@ main(void)
 		cmocka_unit_test(test_request_roles_and_exclusions),
 		cmocka_unit_test(test_title),
 		cmocka_unit_test(test_flush_throttle),
+		cmocka_unit_test(test_compare_histories),
+		cmocka_unit_test(test_compare_stored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -353,7 +353,7 @@ test_file_mode_wal(void **state)
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 3);
+	assert_int_equal(sqlite3_column_int(s, 0), 4);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	free(dir);
@@ -379,7 +379,7 @@ test_newer_schema(void **state)
 	assert_non_null(strstr(err, "newer"));
 	free(err);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f);
 }
@@ -417,6 +417,57 @@ test_delete_after_and_groups(void **state)
 	assert_int_equal(n, 0);
 	store_messages_free(ms, n);
 	assert_true(store_compare_group_new(f->st, 123456) < 0);  /* foreign key enforced */
+}
+
+/* A group keeps one column: every message of the group reads it back, search rows too,
+ * and clearing it or naming an unknown group behave. */
+static void
+test_group_pick(void **state)
+{
+	struct fixture *f = *state;
+	struct message_row m, *ms;
+	int64_t sid, g, g2;
+	size_t n;
+
+	sid = store_session_new(f->st, "s", NULL, NULL);
+	g = store_compare_group_new(f->st, sid);
+	g2 = store_compare_group_new(f->st, sid);
+	m = msg(sid, ROLE_USER, "which sorting", MSG_COMPLETE);
+	m.compare_group = g;
+	store_message_add(f->st, &m);
+	m = msg(sid, ROLE_ASSISTANT, "quicksort", MSG_COMPLETE);
+	m.compare_group = g;
+	store_message_add(f->st, &m);
+	m = msg(sid, ROLE_ASSISTANT, "mergesort", MSG_COMPLETE);
+	m.compare_group = g;
+	store_message_add(f->st, &m);
+	m = msg(sid, ROLE_USER, "unrelated", MSG_COMPLETE);
+	m.compare_group = g2;
+	store_message_add(f->st, &m);
+	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(ms[0].compare_pick, -1);
+	assert_int_equal(ms[2].compare_pick, -1);
+	store_messages_free(ms, n);
+
+	assert_int_equal(store_compare_group_pick(f->st, g, 1), 0);
+	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+	assert_int_equal(ms[0].compare_pick, 1);
+	assert_int_equal(ms[1].compare_pick, 1);
+	assert_int_equal(ms[2].compare_pick, 1);
+	assert_int_equal(ms[3].compare_pick, -1);  /* another group */
+	store_messages_free(ms, n);
+	assert_int_equal(store_search(f->st, "mergesort", &ms, &n, 5), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ms[0].compare_pick, 1);
+	store_messages_free(ms, n);
+
+	assert_int_equal(store_compare_group_pick(f->st, g, -1), 0);
+	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+	assert_int_equal(ms[1].compare_pick, -1);
+	store_messages_free(ms, n);
+	assert_int_equal(store_compare_group_pick(f->st, 987654, 0), -1);
+	assert_non_null(strstr(store_error(f->st), "no compare group"));
 }
 
 /* Opening the store and listing sessions reads a few pages, not the message bodies. */
@@ -793,6 +844,7 @@ static const char old_v1_fts[] =
     "    SELECT new.id, new.content WHERE new.state <> 'streaming'"
     "    AND (old.state = 'streaming' OR old.content IS NOT new.content);"
     "END;"
+    "ALTER TABLE compare_groups DROP COLUMN picked;"
     "PRAGMA user_version = 1;";
 
 /* A version-1 database, with short, long and streaming messages indexed the old way, is
@@ -852,6 +904,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_file_mode_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_after_and_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_pick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_startup_reads_no_bodies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_safety, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_orphans, setup, teardown),

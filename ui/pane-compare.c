@@ -1,0 +1,729 @@
+/*
+ * Side-by-side comparison (/compare): one prompt goes to two to four models at once, each
+ * streaming into its own column with its own figures. The rounds live in the session as
+ * compare groups, and the transcript draws each group's replies side by side whether or
+ * not comparison mode is on (pane-transcript.c), so a reopened session shows them as they
+ * were. This file is comparison mode itself: the columns' models and their concurrent
+ * streams (one worker stream each, told apart by stream id), the row of column headers
+ * above the transcript and the two rows of footers below it (the state of each column's
+ * latest reply, then its ttft, tok/s, tokens and cost), /pick, which makes one column's
+ * replies the conversation's, and resuming a comparison when a session that ends in one
+ * is opened. Event handlers only change state and set dirty bits, as everywhere else.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apierr.h"
+#include "app.h"
+#include "config.h"
+#include "metrics.h"
+#include "params.h"
+#include "provider.h"
+#include "request.h"
+#include "worker.h"
+#include "wrap.h"
+#include "xmalloc.h"
+
+/* Cells between two columns: a space, a rule, a space. */
+#define COMPARE_GAP 3
+
+/* Forget column c's retry wait. */
+static void
+pane_compare_wait_clear(struct compare_col *c)
+{
+	free(c->wait_msg);
+	c->wait_msg = NULL;
+	c->wait_until = 0;
+}
+
+/* Free what column c holds and make it empty. */
+static void
+pane_compare_col_clear(struct compare_col *c)
+{
+	pane_compare_wait_clear(c);
+	free(c->model);
+	memset(c, 0, sizeof *c);
+	c->reply = -1;
+}
+
+/* Is some column streaming? */
+int
+pane_compare_busy(const struct app *a)
+{
+	int c;
+
+	for (c = 0; c < a->cmp.n; c++)
+		if (a->cmp.col[c].stream_id != 0)
+			return 1;
+	return 0;
+}
+
+/* Is some column still waiting for its first token (its footer counts the time)? */
+int
+pane_compare_waiting(const struct app *a)
+{
+	int c;
+
+	for (c = 0; c < a->cmp.n; c++)
+		if (a->cmp.col[c].stream_id != 0 && a->cmp.col[c].t_first == 0)
+			return 1;
+	return 0;
+}
+
+/* Where column c of n goes in the transcript: *x and *w. Returns 0 when n columns would be
+ * narrower than COMPARE_MIN_W (*w is then what they would get). */
+int
+pane_compare_fit(const struct app *a, int n, int c, int *x, int *w)
+{
+	int usable = (a->trans_w > 4 ? a->trans_w - 1 : 4) - COMPARE_GAP * (n - 1);
+
+	*w = n > 0 ? usable / n : usable;
+	*x = c * (*w + COMPARE_GAP);
+	return *w >= COMPARE_MIN_W;
+}
+
+/* Stop column c's stream, if any, and close its reply as cancelled: for leaving and
+ * quitting, when no event will come back for it. */
+static void
+pane_compare_abandon(struct app *a, int c)
+{
+	struct compare_col *col = &a->cmp.col[c];
+
+	if (col->stream_id != 0 && a->w != NULL)
+		worker_cancel(a->w, col->stream_id);
+	if (col->reply >= 0 && a->sess != NULL)
+		session_reply_close(a->sess, (size_t)col->reply, MSG_CANCELLED, NULL, -1, NULL, NULL);
+	col->stream_id = 0;
+	col->reply = -1;
+}
+
+/* Leave comparison mode; the rounds stay in the session as they are. */
+void
+pane_compare_stop(struct app *a, int quiet)
+{
+	int c;
+
+	if (a->cmp.n == 0)
+		return;
+	for (c = 0; c < a->cmp.n; c++) {
+		pane_compare_abandon(a, c);
+		pane_compare_col_clear(&a->cmp.col[c]);
+	}
+	a->cmp.n = 0;
+	a->cmp.from = 0;
+	a->dirty |= DIRTY_LAYOUT | DIRTY_ALL;
+	if (!quiet)
+		ui_note(a, 0, "comparison off: its rounds are stored, but none joins the chat "
+		    "(/pick N would have kept one)");
+}
+
+/* Free everything at exit; a reply still streaming is kept as cancelled. */
+void
+pane_compare_free(struct app *a)
+{
+	pane_compare_stop(a, 1);
+	if (a->wchead != NULL)
+		delwin(a->wchead);
+	if (a->wcfoot != NULL)
+		delwin(a->wcfoot);
+	a->wchead = a->wcfoot = NULL;
+}
+
+/* Why provider name is configured but not offered (no key, no address, disabled), or
+ * NULL when it is not among those. */
+static const char *
+pane_compare_disabled(const struct app *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->cfg->ndisabled; i++)
+		if (strcmp(a->cfg->disabled[i].name, name) == 0)
+			return a->cfg->disabled[i].reason;
+	return NULL;
+}
+
+/* Resolve one /compare argument as /model does, refusing what /model would quietly take
+ * for the current provider: a name the config does not know is a typo more often than a
+ * model, and a comparison is about named models. Returns the provider, or NULL with a
+ * note said. */
+static struct provider *
+pane_compare_resolve(struct app *a, const char *spec, const char **model)
+{
+	const char *slash = strchr(spec, '/'), *why;
+	struct model *m;
+	struct provider *p;
+	int known = 0;
+
+	if (slash != NULL) {
+		char *name = xstrndup(spec, (size_t)(slash - spec));
+
+		known = (ui_provider(a, name) != NULL && slash[1] != '\0') ||
+		    strcmp(spec, a->model) == 0;
+		if (!known && (why = pane_compare_disabled(a, name)) != NULL) {
+			ui_note(a, 1, "/compare: %s cannot be used: provider %s is off (%s)", spec, name,
+			    why);
+			free(name);
+			return NULL;
+		}
+		free(name);
+	} else {
+		known = ui_provider(a, spec) != NULL || strcmp(spec, a->model) == 0;
+		if (!known && (why = pane_compare_disabled(a, spec)) != NULL) {
+			ui_note(a, 1, "/compare: provider %s is off (%s)", spec, why);
+			return NULL;
+		}
+	}
+	if (!known && (m = config_model(a->cfg, spec)) != NULL && !m->synthesized) {
+		if (m->provider == NULL) {
+			why = m->provider_name ? pane_compare_disabled(a, m->provider_name) : NULL;
+			ui_note(a, 1, "/compare: %s cannot be used: provider %s is %s%s%s", spec,
+			    m->provider_name ? m->provider_name : "?", why ? "off (" : "not configured",
+			    why ? why : "", why ? ")" : "");
+			return NULL;
+		}
+		known = 1;
+	}
+	if (!known) {
+		ui_note(a, 1, "/compare: unknown model '%s' (a model of the config, a provider, "
+		    "or PROVIDER/MODEL)", spec);
+		return NULL;
+	}
+	p = ui_model_resolve(a, spec, model);
+	if (**model == '\0') {
+		ui_note(a, 1, "/compare: '%s' names no model", spec);
+		return NULL;
+	}
+	if (!provider_usable(p)) {
+		ui_note(a, 1, "/compare: %s/%s cannot be used: %s has no key (set %s)", p->name,
+		    *model, p->name, p->key_env ? p->key_env : "its API key");
+		return NULL;
+	}
+	return p;
+}
+
+/* /compare MODEL MODEL [MODEL [MODEL]] starts comparison mode; /compare or /compare off
+ * leaves it. Every model is checked before anything changes. */
+void
+pane_compare_command(struct app *a, const char *args)
+{
+	char *copy = xstrdup(args), *save = NULL, *tok, *specs[COMPARE_MAX + 1];
+	struct provider *provs[COMPARE_MAX];
+	const char *models[COMPARE_MAX];
+	int n = 0, c;
+
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save))
+		if (n <= COMPARE_MAX)
+			specs[n++] = tok;
+		else
+			n++;
+	if (n == 0 || (n == 1 && strcmp(specs[0], "off") == 0)) {
+		if (a->cmp.n == 0)
+			ui_note(a, 0, "comparison mode is off (/compare MODEL MODEL starts it)");
+		else if (pane_compare_busy(a))
+			ui_note(a, 1, "replies are streaming: Esc cancels them first");
+		else
+			pane_compare_stop(a, 0);
+		free(copy);
+		return;
+	}
+	if (n < 2 || n > COMPARE_MAX) {
+		ui_note(a, 1, "usage: /compare MODEL MODEL [MODEL [MODEL]] (two to four models)");
+		free(copy);
+		return;
+	}
+	if (ui_busy(a)) {
+		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+		free(copy);
+		return;
+	}
+	for (c = 0; c < n; c++) {
+		if ((provs[c] = pane_compare_resolve(a, specs[c], &models[c])) == NULL) {
+			free(copy);
+			return;
+		}
+	}
+	/* Copy the ids before the old columns, which they may point into, are freed. */
+	{
+		char *ids[COMPARE_MAX];
+
+		for (c = 0; c < n; c++)
+			ids[c] = xstrdup(models[c]);
+		pane_compare_stop(a, 1);
+		for (c = 0; c < n; c++) {
+			pane_compare_col_clear(&a->cmp.col[c]);
+			a->cmp.col[c].prov = provs[c];
+			a->cmp.col[c].model = ids[c];
+		}
+	}
+	a->cmp.n = n;
+	a->cmp.from = a->sess != NULL ? a->sess->nmsgs : 0;
+	a->edit_from = 0;
+	a->follow = 1;
+	a->dirty |= DIRTY_LAYOUT | DIRTY_ALL;
+	{
+		int x, w;
+
+		if (pane_compare_fit(a, n, 0, &x, &w))
+			ui_note(a, 0, "comparing %d models: each prompt goes to all of them (/pick N "
+			    "keeps one, /compare off ends)", n);
+		else
+			ui_note(a, 1, "comparing %d models, but %d columns need %d cells: widen the "
+			    "terminal or hide the sessions (F2)", n, n,
+			    n * COMPARE_MIN_W + COMPARE_GAP * (n - 1) + 1);
+	}
+	free(copy);
+}
+
+/* Start column c's reply to the round in group g; a refused parameter ends it at once as
+ * an error, so every round has one reply per column and the columns stay aligned. */
+static void
+pane_compare_start(struct app *a, int c, int64_t g)
+{
+	struct compare_col *col = &a->cmp.col[c];
+	struct model *m = ui_model(a, col->prov, col->model);
+	struct params params;
+	struct request *req;
+	char *err = NULL;
+	size_t r;
+
+	if (ui_params(a, m, &params, &err) != 0) {
+		char *why = xasprintf("not sent: %s", err);
+
+		r = session_reply_open(a->sess, col->prov->name, col->model, g);
+		session_reply_close(a->sess, r, MSG_ERROR, NULL, -1, NULL, why);
+		free(why);
+		free(err);
+		params_free(&params);
+		return;
+	}
+	req = session_column_request(a->sess, col->prov, col->model, &params, 0, NULL,
+	    a->cmp.from, c);
+	params_free(&params);
+	r = session_reply_open(a->sess, col->prov->name, col->model, g);
+	col->reply = (long)r;
+	text_filter_init(&col->tf_text);
+	text_filter_init(&col->tf_reason);
+	usage_clear(&col->usage);
+	pane_compare_wait_clear(col);
+	col->t_send = ui_now_ms();
+	col->t_first = 0;
+	col->stream_id = worker_submit(a->w, req);
+}
+
+/* Send a prompt to every column at once. */
+void
+pane_compare_send(struct app *a, const char *text)
+{
+	int64_t g;
+	int c;
+
+	if (ui_busy(a)) {
+		ui_note(a, 1, "replies are still streaming: Esc cancels them");
+		return;
+	}
+	if (a->sess == NULL) {
+		a->sess = session_new(a->st, a->prov->name, a->model);
+		a->cmp.from = 0;
+	}
+	if (a->cmp.from > a->sess->nmsgs)
+		a->cmp.from = a->sess->nmsgs;
+	pane_input_history_add(&a->in, text);
+	session_append_round(a->sess, text, &g);
+	for (c = 0; c < a->cmp.n; c++)
+		pane_compare_start(a, c, g);
+	a->follow = 1;
+	pane_transcript_sync(a);
+	ui_reload_sessions(a);
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_COMPARE | DIRTY_STATUS | DIRTY_INPUT;
+}
+
+/* Feed a text or reasoning delta of column col through its filter into its reply. */
+static void
+pane_compare_delta(struct app *a, struct compare_col *col, const struct wevent *ev)
+{
+	buf_reset(&a->scratch);
+	text_filter_feed(ev->type == WEV_TEXT ? &col->tf_text : &col->tf_reason, ev->text, ev->len,
+	    &a->scratch);
+	if (ev->type == WEV_TEXT)
+		session_reply_text_at(a->sess, (size_t)col->reply, buf_str(&a->scratch),
+		    a->scratch.len);
+	else
+		session_reply_reasoning_at(a->sess, (size_t)col->reply, buf_str(&a->scratch),
+		    a->scratch.len);
+	if (col->t_first == 0) {
+		col->t_first = ui_now_ms();
+		pane_compare_wait_clear(col);
+	}
+}
+
+/* Column col's stream ended: close its reply with its state, figures and error. */
+static void
+pane_compare_done(struct app *a, struct compare_col *col, const struct wevent *ev)
+{
+	enum msg_state state = ev->cancelled ? MSG_CANCELLED : ev->error ? MSG_ERROR :
+	    ev->complete ? MSG_COMPLETE : MSG_TRUNCATED;
+	struct usage u = ev->usage;
+	size_t r = (size_t)col->reply;
+	char *err = NULL;
+
+	buf_reset(&a->scratch);
+	text_filter_finish(&col->tf_text, &a->scratch);
+	session_reply_text_at(a->sess, r, buf_str(&a->scratch), a->scratch.len);
+	buf_reset(&a->scratch);
+	text_filter_finish(&col->tf_reason, &a->scratch);
+	session_reply_reasoning_at(a->sess, r, buf_str(&a->scratch), a->scratch.len);
+	if (state == MSG_ERROR)
+		err = ui_error_text(a, ev->error);
+	if (!usage_present(&u))
+		u = col->usage;
+	session_reply_close(a->sess, r, state, usage_present(&u) ? &u : NULL,
+	    ui_cost(a, col->prov, col->model, &u), ev->finish_reason, err);
+	if (r < a->sess->nmsgs) {
+		struct session_msg *m = &a->sess->msgs[r];
+
+		/* The worker's clock saw the request go out: its timings are the real ones. */
+		m->ttft_ms = ev->ttft_ms;
+		m->duration_ms = ev->duration_ms;
+		if (m->output_tokens <= 0 && m->content.len > 0)
+			m->output_tokens = (long)session_estimate_tokens(buf_str(&m->content),
+			    m->content.len);
+		m->gen++;
+	}
+	free(err);
+	pane_compare_wait_clear(col);
+	col->stream_id = 0;
+	col->reply = -1;
+	if (!pane_compare_busy(a))
+		ui_reload_sessions(a);
+}
+
+/* Handle a worker event of a comparison stream; 0 when it belongs to none. */
+int
+pane_compare_event(struct app *a, struct wevent *ev)
+{
+	struct compare_col *col = NULL;
+	int c;
+
+	for (c = 0; c < a->cmp.n; c++)
+		if (a->cmp.col[c].stream_id != 0 && a->cmp.col[c].stream_id == ev->id)
+			col = &a->cmp.col[c];
+	if (col == NULL || a->sess == NULL || col->reply < 0)
+		return 0;
+	switch (ev->type) {
+	case WEV_TEXT:
+	case WEV_REASONING:
+		pane_compare_delta(a, col, ev);
+		a->dirty |= DIRTY_TRANSCRIPT | DIRTY_COMPARE;
+		break;
+	case WEV_USAGE:
+		col->usage = ev->usage;
+		break;
+	case WEV_RETRY: {
+		char *why = ev->error ? apierr_format(ev->error) : xstrdup("error");
+		struct buf clean = BUF_INIT;
+
+		text_sanitize(why, strlen(why), &clean);
+		free(why);
+		free(col->wait_msg);
+		col->wait_msg = buf_detach(&clean);
+		col->wait_attempt = ev->attempt;
+		col->wait_max = col->prov->max_retries + 1;
+		col->wait_until = ui_now_ms() + ev->delay_ms;
+		a->dirty |= DIRTY_COMPARE;
+		break;
+	}
+	case WEV_DONE:
+		pane_compare_done(a, col, ev);
+		a->dirty |= DIRTY_ALL;
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* Cancel every column still streaming; returns 1 when there was one. */
+int
+pane_compare_cancel(struct app *a)
+{
+	int c, k = 0;
+
+	for (c = 0; c < a->cmp.n; c++) {
+		if (a->cmp.col[c].stream_id != 0) {
+			worker_cancel(a->w, a->cmp.col[c].stream_id);
+			k++;
+		}
+	}
+	if (k > 0)
+		ui_note(a, 0, "cancelling %d %s: partial text is kept", k, k == 1 ? "reply" : "replies");
+	return k > 0;
+}
+
+/* Keep column col (0-based): its replies become the conversation's, comparison mode ends
+ * and the chat goes on with its model. */
+void
+pane_compare_pick(struct app *a, int col)
+{
+	struct compare_col *c;
+	size_t i, rounds = 0;
+	char *name;
+
+	if (a->cmp.n == 0) {
+		ui_note(a, 1, "no comparison to pick from (/compare MODEL MODEL starts one)");
+		return;
+	}
+	if (col < 0 || col >= a->cmp.n) {
+		ui_note(a, 1, "usage: /pick N, a column from 1 to %d", a->cmp.n);
+		return;
+	}
+	if (pane_compare_busy(a)) {
+		ui_note(a, 1, "replies are streaming: wait for them or Esc first");
+		return;
+	}
+	c = &a->cmp.col[col];
+	for (i = a->cmp.from; a->sess != NULL && i < a->sess->nmsgs; i++)
+		rounds += a->sess->msgs[i].role == ROLE_USER && a->sess->msgs[i].compare_group != 0;
+	if (rounds > 0 && session_pick(a->sess, a->cmp.from, col) != 0)
+		ui_note(a, 1, "the pick is not saved: %s", a->sess->err);
+	a->prov = c->prov;
+	name = xstrdup(c->model);
+	free(a->model);
+	a->model = name;
+	if (a->sess != NULL)
+		session_set_model(a->sess, a->prov->name, a->model);
+	pane_compare_stop(a, 1);
+	if (rounds > 0)
+		ui_note(a, 0, "kept column %d: %s/%s goes on with its %zu %s; the others stay stored",
+		    col + 1, a->prov->name, a->model, rounds, rounds == 1 ? "answer" : "answers");
+	else
+		ui_note(a, 0, "comparison off: talking to %s/%s", a->prov->name, a->model);
+	ui_reload_sessions(a);
+	a->dirty |= DIRTY_ALL;
+}
+
+/* Keep the column of the reply selected in the transcript (the pick key). */
+void
+pane_compare_pick_selected(struct app *a)
+{
+	const struct session_msg *m;
+
+	if (a->cmp.n == 0) {
+		ui_note(a, 1, "no comparison to pick from (/compare MODEL MODEL starts one)");
+		return;
+	}
+	if (a->sess == NULL || a->sel_msg < (long)a->cmp.from || a->sel_msg >= (long)a->sess->nmsgs ||
+	    (m = &a->sess->msgs[a->sel_msg])->slot < 0) {
+		ui_note(a, 1, "select a reply of this comparison first (j/k), or /pick N");
+		return;
+	}
+	pane_compare_pick(a, m->slot);
+}
+
+/* Are the replies of the groups starting at a and at b from the same models in order? */
+static int
+pane_compare_same(const struct session *s, size_t a, size_t b, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		const struct session_msg *x = &s->msgs[a + k], *y = &s->msgs[b + k];
+
+		if (x->provider == NULL || y->provider == NULL || x->model == NULL ||
+		    y->model == NULL || strcmp(x->provider, y->provider) != 0 ||
+		    strcmp(x->model, y->model) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* When the session ends in rounds nobody picked from, resume their comparison: the same
+ * models in the same columns, so /pick and new prompts go on where it stopped. */
+void
+pane_compare_restore(struct app *a)
+{
+	struct session *s = a->sess;
+	size_t first, n, k, from, prev, pn;
+	struct provider *provs[COMPARE_MAX];
+
+	if (s == NULL || s->nmsgs < 2)
+		return;
+	n = session_group_span(s, s->nmsgs - 1, &first);
+	if (n < 2 || n > COMPARE_MAX || first == 0 || s->msgs[first].pick >= 0 ||
+	    s->msgs[first - 1].role != ROLE_USER ||
+	    s->msgs[first - 1].compare_group != s->msgs[first].compare_group)
+		return;
+	for (k = 0; k < n; k++) {
+		const struct session_msg *m = &s->msgs[first + k];
+
+		if (m->provider == NULL || m->model == NULL ||
+		    (provs[k] = ui_provider(a, m->provider)) == NULL)
+			return;  /* a provider no longer configured: show the rounds only */
+	}
+	/* Earlier rounds of the same models belong to the same comparison. */
+	from = first - 1;
+	while (from > 0 && (pn = session_group_span(s, from - 1, &prev)) == n &&
+	    s->msgs[prev].pick < 0 && prev > 0 && s->msgs[prev - 1].role == ROLE_USER &&
+	    s->msgs[prev - 1].compare_group == s->msgs[prev].compare_group &&
+	    pane_compare_same(s, prev, first, n))
+		from = prev - 1;
+	for (k = 0; k < n; k++) {
+		pane_compare_col_clear(&a->cmp.col[k]);
+		a->cmp.col[k].prov = provs[k];
+		a->cmp.col[k].model = xstrdup(s->msgs[first + k].model);
+	}
+	a->cmp.n = (int)n;
+	a->cmp.from = from;
+	a->dirty |= DIRTY_LAYOUT | DIRTY_ALL;
+	ui_note(a, 0, "this session ends in a comparison of %zu models: /pick N keeps one, "
+	    "/compare off leaves it", n);
+}
+
+/* The latest reply of column c in this comparison, or NULL before its first. */
+static const struct session_msg *
+pane_compare_latest(const struct app *a, int c)
+{
+	size_t i;
+
+	for (i = a->sess != NULL ? a->sess->nmsgs : 0; i > a->cmp.from; i--) {
+		const struct session_msg *m = &a->sess->msgs[i - 1];
+
+		if (m->role == ROLE_ASSISTANT && m->compare_group != 0 && m->slot == c)
+			return m;
+		if (m->role == ROLE_USER && m->compare_group == 0)
+			break;
+	}
+	return NULL;
+}
+
+/* The state line of column c's footer into b, and the role to draw it in. */
+static enum theme_role
+pane_compare_state(struct app *a, int c, const struct session_msg *m, struct buf *b)
+{
+	const struct compare_col *col = &a->cmp.col[c];
+	int64_t now = ui_now_ms();
+
+	if (col->stream_id != 0) {
+		if (col->t_first == 0 && col->wait_msg != NULL && now < col->wait_until) {
+			buf_printf(b, "↻ retrying in %.1fs (attempt %d/%d) · %s",
+			    (double)(col->wait_until - now) / 1000.0, col->wait_attempt, col->wait_max,
+			    col->wait_msg);
+			return THEME_WARNING;
+		}
+		if (col->t_first == 0) {
+			buf_printf(b, "… waiting %.1fs", (double)(now - col->t_send) / 1000.0);
+			return THEME_HINT;
+		}
+		buf_printf(b, "● streaming %.1fs", (double)(now - col->t_send) / 1000.0);
+		return THEME_ASSISTANT;
+	}
+	if (m == NULL) {
+		buf_puts(b, "ready");
+		return THEME_HINT;
+	}
+	switch (m->state) {
+	case MSG_COMPLETE:
+		buf_puts(b, "✓ complete");
+		return THEME_ASSISTANT;
+	case MSG_CANCELLED:
+		buf_puts(b, "⊘ cancelled: partial reply kept");
+		return THEME_WARNING;
+	case MSG_TRUNCATED:
+		buf_puts(b, "⚠ truncated");
+		return THEME_WARNING;
+	case MSG_INTERRUPTED:
+		buf_puts(b, "⚠ interrupted");
+		return THEME_WARNING;
+	case MSG_ERROR:
+		buf_printf(b, "✗ %s", m->error != NULL ? m->error : "error");
+		return THEME_ERROR;
+	case MSG_STREAMING:
+		buf_puts(b, "● streaming");
+		return THEME_ASSISTANT;
+	}
+	return THEME_META;
+}
+
+/* The figures line of column c's footer into b: the latest reply's, or while it streams
+ * its ttft and a token estimate so far. */
+static void
+pane_compare_figures(struct app *a, int c, const struct session_msg *m, struct buf *b)
+{
+	const struct compare_col *col = &a->cmp.col[c];
+
+	if (col->stream_id != 0) {
+		if (col->t_first != 0)
+			buf_printf(b, "ttft %.2fs · ~%zu tok so far",
+			    (double)(col->t_first - col->t_send) / 1000.0,
+			    m != NULL ? session_estimate_tokens(buf_str(&m->content), m->content.len) : 0);
+		return;
+	}
+	if (m != NULL)
+		metrics_reply_line(m, a->cfg, b);
+}
+
+/* Draw the column headers and footers; when the columns do not fit, a note instead. */
+void
+pane_compare_draw(struct app *a)
+{
+	const struct session_msg *sel = NULL;
+	struct buf b = BUF_INIT;
+	int c, x, w, n = a->cmp.n;
+
+	werase(a->wchead);
+	werase(a->wcfoot);
+	if (a->focus == FOCUS_TRANSCRIPT && a->sess != NULL && a->sel_msg >= (long)a->cmp.from &&
+	    a->sel_msg < (long)a->sess->nmsgs)
+		sel = &a->sess->msgs[a->sel_msg];
+	if (!pane_compare_fit(a, n, 0, &x, &w)) {
+		buf_printf(&b, "too narrow for %d columns (%d cells, %d here): widen the terminal, "
+		    "F2 hides the sessions, or compare fewer models", n,
+		    n * COMPARE_MIN_W + COMPARE_GAP * (n - 1) + 1, a->trans_w);
+		wmove(a->wchead, 0, 0);
+		draw_text(a->wchead, b.data, b.len, theme_attr(THEME_WARNING, 0), a->trans_w);
+		/* The footers shrink to one line of states: the replies are stacked below. */
+		buf_reset(&b);
+		for (c = 0; c < n; c++) {
+			buf_printf(&b, "%s%d ", c ? "  " : "", c + 1);
+			pane_compare_state(a, c, pane_compare_latest(a, c), &b);
+		}
+		wmove(a->wcfoot, 0, 0);
+		draw_text(a->wcfoot, b.data, b.len, theme_attr(THEME_META, 0), a->trans_w);
+	} else {
+		for (c = 0; c < n; c++) {
+			const struct compare_col *col = &a->cmp.col[c];
+			const struct session_msg *m = pane_compare_latest(a, c);
+			int hi = sel != NULL && sel->slot == c;
+			enum theme_role role;
+
+			pane_compare_fit(a, n, c, &x, &w);
+			if (c > 0) {
+				int y;
+
+				for (y = 0; y < a->cmp.foot_h; y++) {
+					wmove(a->wcfoot, y, x - 2);
+					draw_text(a->wcfoot, "│", strlen("│"), theme_attr(THEME_META, 0), 1);
+				}
+				wmove(a->wchead, 0, x - 2);
+				draw_text(a->wchead, "│", strlen("│"), theme_attr(THEME_META, 0), 1);
+			}
+			buf_reset(&b);
+			buf_printf(&b, "%d %s/%s", c + 1, col->prov->name, col->model);
+			if (hi)
+				draw_fill(a->wchead, 0, x, w, " ", theme_attr(THEME_SELECTED, 0));
+			wmove(a->wchead, 0, x);
+			draw_text(a->wchead, b.data, b.len, theme_attr(hi ? THEME_SELECTED :
+			    THEME_ASSISTANT, THEME_BOLD), w);
+			buf_reset(&b);
+			role = pane_compare_state(a, c, m, &b);
+			wmove(a->wcfoot, 0, x);
+			draw_text(a->wcfoot, b.data, b.len, theme_attr(role, 0), w);
+			buf_reset(&b);
+			pane_compare_figures(a, c, m, &b);
+			wmove(a->wcfoot, 1, x);
+			draw_text(a->wcfoot, b.data, b.len, theme_attr(THEME_META, 0), w);
+		}
+	}
+	buf_free(&b);
+	wnoutrefresh(a->wchead);
+	wnoutrefresh(a->wcfoot);
+}
