@@ -14,7 +14,7 @@ NATTER=$B/natter
 FS=$B/fakeserver
 BW=$B/bench_worker
 TOKENS=${BENCH_TOKENS:-20000}
-RUNS=${BENCH_RUNS:-10}
+RUNS=${BENCH_RUNS:-20}
 KEY=sk-bench-not-a-real-key
 for f in "$NATTER" "$FS" "$BW"; do
 	[ -x "$f" ] || { echo "stream.sh: $f is missing (run make bench)" >&2; exit 1; }
