@@ -365,8 +365,8 @@ session_append_round(struct session *s, const char *text, int64_t *group)
 	return session_append_prompt(s, text, g);
 }
 
-/* Is reply i one of the open ones? */
-static int
+/* Is reply i one of the open ones (streaming in this process)? */
+int
 session_is_open(const struct session *s, size_t i)
 {
 	size_t k;

@@ -128,6 +128,9 @@ int session_reply_end(struct session *s, enum msg_state state, const struct usag
 /* Append the prompt of a comparison round in a new compare group (*group gets its id);
  * returns its index. */
 size_t session_append_round(struct session *s, const char *text, int64_t *group);
+/* True when reply i streams in this process; a stored reply still marked streaming that is
+ * not open here belongs to another natter that is still running. */
+int session_is_open(const struct session *s, size_t i);
 /* Start a reply as MSG_STREAMING in group (0: none) beside any other open ones; it is the
  * group's next column. Returns its index. */
 size_t session_reply_open(struct session *s, const char *provider, const char *model,

@@ -148,7 +148,10 @@ pane_transcript_view(struct app *a, long i, int width)
 		markdown_update(&v->reason, buf_str(&m->reasoning), m->reasoning.len, width - 2,
 		    final || m->content.len > 0);
 	rtext_clear(&v->extra);
-	if (m->state == MSG_STREAMING && m->content.len == 0 && m->reasoning.len == 0)
+	if (m->state == MSG_STREAMING && !session_is_open(a->sess, (size_t)i))
+		pane_transcript_extra(v, width, "… ", "still arriving in another natter: this is "
+		    "what it had stored when the session was opened", THEME_HINT);
+	else if (m->state == MSG_STREAMING && m->content.len == 0 && m->reasoning.len == 0)
 		pane_transcript_extra(v, width, "", m->compare_group != 0 ? "waiting for the first "
 		    "token…" : "waiting for the first token… (Esc cancels)", THEME_HINT);
 	else if (m->state == MSG_CANCELLED)

@@ -57,6 +57,23 @@ tap_eq "the live reply is still streaming after another natter opened the databa
 	streaming "$(state_of)"
 tap_check "the reply kept streaming" wait_for 20 stored_has 'w60 '
 
+# A second interface on the same database shows the live reply as another natter's, and
+# leaves it streaming (ui_start ends the previous tmux server, so hide the first from it).
+first=$UI_SOCK
+UI_SOCK=none-$$
+ui_start 100 30 -m openai/fake-model || tap_fail "a second natter starts" "$(ui_screen)"
+ui_check "the second natter lists the live session" ui_wait 'slow delay_ms'
+ui_keys BTab
+ui_keys Enter
+ui_check "it shows the reply as still arriving in another natter" \
+	ui_wait 'still arriving in another natter'
+ui_keys C-q
+ui_wait_dead
+tmux -L "$UI_SOCK" kill-server 2>/dev/null
+UI_SOCK=$first
+tap_eq "the live reply is still streaming after a second interface opened it" \
+	streaming "$(state_of)"
+
 # 3. kill -9 mid-stream; the next natter to open the database recovers the reply.
 pid=$(ui_pid)
 kill -9 "$pid"
