@@ -205,6 +205,28 @@ static const char *const store_sql[SQL_COUNT] = {
 	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;" \
 	"END;"
 
+/* The triggers that keep the search index's parts in step with the messages (version 2
+ * creates them, version 3 again after rebuilding the messages table); frozen like the
+ * session-sum triggers above. */
+#define STORE_FTS_TRIGGERS \
+	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages" \
+	"  WHEN new.state <> 'streaming' AND length(CAST(new.content AS BLOB)) <= 16384 BEGIN" \
+	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id * 4096, new.content);" \
+	"END;" \
+	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages" \
+	"  WHEN old.state <> 'streaming' BEGIN" \
+	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095;" \
+	"END;" \
+	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN" \
+	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095" \
+	"    AND old.state <> 'streaming'" \
+	"    AND (new.state = 'streaming' OR old.content IS NOT new.content);" \
+	"  INSERT INTO messages_fts (rowid, content)" \
+	"    SELECT new.id * 4096, new.content WHERE new.state <> 'streaming'" \
+	"    AND (old.state = 'streaming' OR old.content IS NOT new.content)" \
+	"    AND length(CAST(new.content AS BLOB)) <= 16384;" \
+	"END;"
+
 /*
  * Schema migrations: entry i takes a database from user_version i to i + 1. Never edit a
  * shipped entry; append a new one.
@@ -284,23 +306,7 @@ static const char *const store_migrations[] = {
 	"DROP VIEW messages_indexed;"
 	"CREATE VIRTUAL TABLE messages_fts USING fts5 (content,"
 	"  tokenize = 'porter unicode61 remove_diacritics 2');"
-	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
-	"  WHEN new.state <> 'streaming' AND length(CAST(new.content AS BLOB)) <= 16384 BEGIN"
-	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id * 4096, new.content);"
-	"END;"
-	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages"
-	"  WHEN old.state <> 'streaming' BEGIN"
-	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095;"
-	"END;"
-	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN"
-	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095"
-	"    AND old.state <> 'streaming'"
-	"    AND (new.state = 'streaming' OR old.content IS NOT new.content);"
-	"  INSERT INTO messages_fts (rowid, content)"
-	"    SELECT new.id * 4096, new.content WHERE new.state <> 'streaming'"
-	"    AND (old.state = 'streaming' OR old.content IS NOT new.content)"
-	"    AND length(CAST(new.content AS BLOB)) <= 16384;"
-	"END;"
+	STORE_FTS_TRIGGERS
 	"INSERT INTO messages_fts (rowid, content) SELECT id * 4096, content FROM messages"
 	"  WHERE state <> 'streaming' AND length(CAST(content AS BLOB)) <= 16384;",
 	/*
@@ -345,23 +351,7 @@ static const char *const store_migrations[] = {
 	/* Opening the store looks for streaming rows here, never in messages itself. */
 	"CREATE INDEX messages_streaming ON messages (writer) WHERE state = 'streaming';"
 	STORE_SUMS_TRIGGERS
-	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
-	"  WHEN new.state <> 'streaming' AND length(CAST(new.content AS BLOB)) <= 16384 BEGIN"
-	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id * 4096, new.content);"
-	"END;"
-	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages"
-	"  WHEN old.state <> 'streaming' BEGIN"
-	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095;"
-	"END;"
-	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN"
-	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095"
-	"    AND old.state <> 'streaming'"
-	"    AND (new.state = 'streaming' OR old.content IS NOT new.content);"
-	"  INSERT INTO messages_fts (rowid, content)"
-	"    SELECT new.id * 4096, new.content WHERE new.state <> 'streaming'"
-	"    AND (old.state = 'streaming' OR old.content IS NOT new.content)"
-	"    AND length(CAST(new.content AS BLOB)) <= 16384;"
-	"END;",
+	STORE_FTS_TRIGGERS,
 	/*
 	 * 3 -> 4: the reply a comparison kept. A group's replies are its assistant messages in
 	 * seq order, one per column, so picked is a column number (0-based), NULL while none
