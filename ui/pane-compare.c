@@ -264,8 +264,8 @@ pane_compare_command(struct app *a, const char *args)
 		int x, w;
 
 		if (pane_compare_fit(a, n, 0, &x, &w))
-			ui_note(a, 0, "comparing %d models: each prompt goes to all of them (/pick N "
-			    "keeps one, /compare off ends)", n);
+			ui_note(a, 0, "each prompt now goes to all %d models; /compare off ends "
+			    "comparison mode", n);
 		else
 			ui_note(a, 1, "comparing %d models, but %d columns need %d cells: widen the "
 			    "terminal or hide the sessions (F2)", n, n,

@@ -64,7 +64,8 @@ ui_check "complete: the second model completes" ui_wait '› /compare m-fast m-s
 ui_keys Enter
 ui_check "compare: the column headers name provider and model" \
 	ui_wait '1 openai/m-fast .*│ 2 anthropic/m-slow'
-ui_check "compare: the status line says comparison mode" ui_wait 'comparing 2 models'
+ui_check "compare: the status line says comparison mode" ui_wait '^ comparing 2 models'
+ui_check "compare: the note says where prompts go, once" ui_wait 'each prompt now goes to all 2 models; /compare off ends'
 
 # One prompt, two streams at once: the fast column is done while the slow one streams.
 ui_type "first [m-fast]tokens=6 [m-slow]delay_ms=60 [m-slow]tokens=40"
