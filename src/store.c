@@ -1075,14 +1075,16 @@ store_session_new(struct store *st, const char *title, const char *provider,
 	return sqlite3_last_insert_rowid(st->db);
 }
 
-/* Run an UPDATE/DELETE on one session and fail when it matched no row. */
+/* Run an UPDATE/DELETE on one row (a session, a compare group: noun) and fail when it
+ * matched none. */
 static int
-store_change_one(struct store *st, sqlite3_stmt *s, int64_t id, const char *what)
+store_change_one(struct store *st, sqlite3_stmt *s, int64_t id, const char *what,
+    const char *noun)
 {
 	if (store_step_done(st, s, what) != 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0) {
-		snprintf(st->err, sizeof(st->err), "no session %lld", (long long)id);
+		snprintf(st->err, sizeof(st->err), "no %s %lld", noun, (long long)id);
 		return -1;
 	}
 	return 0;
@@ -1099,7 +1101,7 @@ store_session_rename(struct store *st, int64_t id, const char *title)
 	sqlite3_bind_int64(s, 1, id);
 	store_bind_text(s, 2, title != NULL ? title : "");
 	sqlite3_bind_int64(s, 3, store_now_s());
-	return store_change_one(st, s, id, "renaming a session");
+	return store_change_one(st, s, id, "renaming a session", "session");
 }
 
 /* Set the provider and model a session continues with. */
@@ -1114,7 +1116,7 @@ store_session_set_model(struct store *st, int64_t id, const char *provider, cons
 	store_bind_text(s, 2, provider);
 	store_bind_text(s, 3, model);
 	sqlite3_bind_int64(s, 4, store_now_s());
-	return store_change_one(st, s, id, "changing a session's model");
+	return store_change_one(st, s, id, "changing a session's model", "session");
 }
 
 /* Set (or clear, with NULL) a session's system prompt. */
@@ -1128,7 +1130,7 @@ store_session_set_system(struct store *st, int64_t id, const char *system)
 	sqlite3_bind_int64(s, 1, id);
 	store_bind_text(s, 2, system);
 	sqlite3_bind_int64(s, 3, store_now_s());
-	return store_change_one(st, s, id, "changing a session's system prompt");
+	return store_change_one(st, s, id, "changing a session's system prompt", "session");
 }
 
 /* Delete a session; its messages and compare groups go with it (ON DELETE CASCADE). */
@@ -1140,7 +1142,7 @@ store_session_delete(struct store *st, int64_t id)
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	return store_change_one(st, s, id, "deleting a session");
+	return store_change_one(st, s, id, "deleting a session", "session");
 }
 
 /* Fill r from the current row of a SESSION_SELECT statement. */
@@ -1556,13 +1558,7 @@ store_compare_group_pick(struct store *st, int64_t group, int column)
 		sqlite3_bind_int64(s, 2, column);
 	else
 		sqlite3_bind_null(s, 2);
-	if (store_step_done(st, s, "keeping a compared reply") != 0)
-		return -1;
-	if (sqlite3_changes(st->db) == 0) {
-		snprintf(st->err, sizeof(st->err), "no compare group %lld", (long long)group);
-		return -1;
-	}
-	return 0;
+	return store_change_one(st, s, group, "keeping a compared reply", "compare group");
 }
 
 /* Check the database file and the FTS index against the messages they index. */
