@@ -81,7 +81,7 @@ run: deps
 check: deps
 	@$(MAKE) --no-print-directory MODE=asan tests
 	@$(MAKE) --no-print-directory fuzz-build
-	@tests/run.sh build/asan build/fuzz
+	@tests/run.sh build/asan build/fuzz $(TEST)
 
 tests: $(BUILD)/natter $(UNIT_B) $(FAKE_B)
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every natter test and ends with one line "N passed, N failed".
-#   tests/run.sh BUILD_DIR FUZZ_DIR
+#   tests/run.sh BUILD_DIR FUZZ_DIR [NAME...]
+# With NAMEs (or TEST="NAME ..." in the environment, as in `make check TEST=ask`), only the
+# tests whose name contains one of them run: test_store, ask (integration/ask.sh), ui/tui.
 # Unit tests are cmocka binaries (TAP output), integration and UI tests are shell scripts
 # printing TAP lines ("ok - name" / "not ok - name"), fuzz targets get a short run each.
 # A test binary or script that dies without reporting counts as one failure.
@@ -9,11 +11,17 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build/asan}
 FUZZ=${2:-build/fuzz}
 FUZZ_SHORT=${FUZZ_SHORT:-6}
+shift 2 2>/dev/null
+ONLY=("$@")
+if [ ${#ONLY[@]} -eq 0 ] && [ -n "${TEST:-}" ]; then
+	read -r -a ONLY <<<"$TEST"
+fi
 export NATTER="$PWD/$BUILD/natter"
 export FAKESERVER="$PWD/$BUILD/fakeserver"
 export TESTS="$PWD/tests"
 export ROOT="$PWD"
-export SHARED="${SHARED:-$(cd .. && pwd)/shared}"
+# The recorded provider streams, copied from ../shared so that a clone tests on its own.
+export SHARED="${SHARED:-$PWD/tests/vectors}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export CMOCKA_MESSAGE_OUTPUT=TAP
@@ -21,6 +29,16 @@ LOGDIR=$(mktemp -d /tmp/natter-tests.XXXXXX)
 passed=0
 failed=0
 failures=()
+
+# wanted NAME: true when NAME is selected (every test is when no names were given).
+wanted() {
+	local w
+	[ ${#ONLY[@]} -eq 0 ] && return 0
+	for w in "${ONLY[@]}"; do
+		case "$1" in *"$w"*) return 0 ;; esac
+	done
+	return 1
+}
 
 # count_tap NAME LOG STATUS: add the TAP results in LOG; a non-zero STATUS with no
 # failing line is one failure of its own.
@@ -46,6 +64,7 @@ count_tap() {
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	n=$(basename "$t")
+	wanted "$n" || continue
 	log="$LOGDIR/$n.log"
 	( cd "$ROOT" && timeout 300 "$t" ) >"$log" 2>&1
 	st=$?
@@ -56,6 +75,7 @@ done
 for t in tests/integration/*.sh tests/ui/*.sh; do
 	[ -f "$t" ] || continue
 	n=$(basename "$(dirname "$t")")/$(basename "$t")
+	wanted "$n" || continue
 	log="$LOGDIR/$(echo "$n" | tr / _).log"
 	timeout 600 bash "$t" >"$log" 2>&1
 	st=$?
@@ -66,6 +86,7 @@ done
 for f in "$FUZZ"/fuzz_*; do
 	[ -x "$f" ] || continue
 	n=$(basename "$f")
+	wanted "$n" || continue
 	work="$LOGDIR/corpus-$n"
 	mkdir -p "$work"
 	seeds=tests/fuzz/corpus/$n

@@ -264,7 +264,7 @@ fs_listen(int port, int *bound)
 	return fd;
 }
 
-/* Find the vectors file: the option, then $SHARED, then ../shared beside the working dir. */
+/* Find the vectors file: the option, then $SHARED, then tests/vectors below the working dir. */
 static char *
 fs_vectors_path(const char *opt)
 {
@@ -280,8 +280,8 @@ fs_vectors_path(const char *opt)
 			return p;
 		free(p);
 	}
-	if (stat("../shared/stream-vectors.json", &st) == 0)
-		return xstrdup("../shared/stream-vectors.json");
+	if (stat("tests/vectors/stream-vectors.json", &st) == 0)
+		return xstrdup("tests/vectors/stream-vectors.json");
 	return NULL;
 }
 

@@ -1,5 +1,5 @@
 /*
- * Replay of the recorded stream vectors (../shared/stream-vectors.json, format in
+ * Replay of the recorded stream vectors (tests/vectors/stream-vectors.json, format in
  * protocols.md §C.5). The vectors are the ground truth for what providers send, so a replay
  * must be byte-exact: chunks_hex wins when present (cJSON strings stop at NUL), latin1 chunks
  * map each code point to one byte, and every recorded read goes out as its own write and HTTP

@@ -1,5 +1,5 @@
 /*
- * Conformance: every vector of ../shared/stream-vectors.json (protocols.md §C.5) decoded
+ * Conformance: every vector of tests/vectors/stream-vectors.json (protocols.md §C.5) decoded
  * through the real stream path three ways (the reads as recorded, one byte at a time, and
  * split in two at every offset) and compared with its "expected" object. One cmocka test
  * per vector and mode, so a failure names both.
@@ -295,7 +295,7 @@ test_vector(void **state)
 	}
 }
 
-/* The corpus path: $SHARED/stream-vectors.json, else ../shared next to the repo. */
+/* The corpus path: $SHARED/stream-vectors.json, else the repository's copy in tests/vectors. */
 static char *
 vec_path(void)
 {
@@ -303,7 +303,7 @@ vec_path(void)
 
 	if (shared != NULL && shared[0] != '\0')
 		return xasprintf("%s/stream-vectors.json", shared);
-	return xstrdup("../shared/stream-vectors.json");
+	return xstrdup("tests/vectors/stream-vectors.json");
 }
 
 /* Read the whole file at path; NULL when it cannot be read. */
