@@ -543,6 +543,15 @@ int
 session_reply_close(struct session *s, size_t i, enum msg_state state,
     const struct usage *usage, double cost, const char *finish_reason, const char *error)
 {
+	struct reply_end e = { state, usage, cost, finish_reason, error, -2, -1 };
+
+	return session_reply_finish(s, i, &e);
+}
+
+/* Finish open reply i with all its final figures and write it once. */
+int
+session_reply_finish(struct session *s, size_t i, const struct reply_end *e)
+{
 	struct session_msg *m;
 	int64_t now;
 	size_t k;
@@ -556,17 +565,21 @@ session_reply_close(struct session *s, size_t i, enum msg_state state,
 			break;
 		}
 	}
+	if (s->reply == (long)i)
+		s->reply = -1;
 	m = &s->msgs[i];
 	now = session_now(s);
-	m->state = state == MSG_STREAMING ? MSG_COMPLETE : state;
-	if (usage != NULL) {
-		m->input_tokens = usage->input_tokens;
-		m->output_tokens = usage->output_tokens;
+	m->state = e->state == MSG_STREAMING ? MSG_COMPLETE : e->state;
+	if (e->usage != NULL) {
+		m->input_tokens = e->usage->input_tokens;
+		m->output_tokens = e->usage->output_tokens;
 	}
-	m->cost = cost;
-	session_replace(&m->finish_reason, finish_reason);
-	session_replace(&m->error, error);
-	m->duration_ms = (long)(now - m->t_start);
+	m->cost = e->cost;
+	session_replace(&m->finish_reason, e->finish_reason);
+	session_replace(&m->error, e->error);
+	m->duration_ms = e->duration_ms >= 0 ? e->duration_ms : (long)(now - m->t_start);
+	if (e->ttft_ms != -2)
+		m->ttft_ms = e->ttft_ms;
 	m->gen++;
 	rc = session_reply_write(s, i, now);
 	s->dirty = 0;
@@ -658,15 +671,15 @@ session_msg_sendable(const struct session_msg *m, int col)
 	return 1;
 }
 
-/* Build the request for the next reply within the context budget, from the main
- * conversation up to message from and column col's view of the messages after it. */
-static struct request *
-session_build(const struct session *s, const struct provider *p, const char *model,
-    const struct params *params, size_t context_tokens, size_t *dropped, size_t from, int col)
+/* Build the request for the next reply within fit->budget, from the main conversation up
+ * to message from and column col's view of the messages after it. */
+struct request *
+session_request_fit(const struct session *s, const struct provider *p, const char *model,
+    const struct params *params, size_t from, int col, struct session_fit *fit)
 {
 	struct request *r = request_new(p, model != NULL ? model : s->model);
 	size_t *idx = xcalloc(s->nmsgs ? s->nmsgs : 1, sizeof(*idx));
-	size_t n = 0, i, start = 0, last_user, total, budget;
+	size_t n = 0, i, start = 0, last_user, total;
 
 	if (params != NULL)
 		params_copy(&r->params, params);
@@ -679,6 +692,7 @@ session_build(const struct session *s, const struct provider *p, const char *mod
 		idx[n++] = i;
 		total += session_estimate_tokens(s->msgs[i].content.data, s->msgs[i].content.len);
 	}
+	fit->total = total;
 	last_user = n;
 	for (i = n; i-- > 0;) {
 		if (s->msgs[idx[i]].role == ROLE_USER) {
@@ -686,13 +700,8 @@ session_build(const struct session *s, const struct provider *p, const char *mod
 			break;
 		}
 	}
-	budget = context_tokens;
-	if (params != NULL && (params->set & PARAM_MAX_TOKENS) && params->max_tokens > 0) {
-		/* The reply has to fit in the same window. */
-		budget = (size_t)params->max_tokens < budget ? budget - (size_t)params->max_tokens : 0;
-	}
 	/* Drop whole exchanges from the front: a user message with the replies after it. */
-	while (context_tokens > 0 && total > budget && start < last_user) {
+	while (fit->budget > 0 && total > fit->budget && start < last_user) {
 		do {
 			const struct session_msg *m = &s->msgs[idx[start]];
 
@@ -702,10 +711,22 @@ session_build(const struct session *s, const struct provider *p, const char *mod
 	}
 	for (i = start; i < n; i++)
 		request_add(r, s->msgs[idx[i]].role, s->msgs[idx[i]].content.data);
-	if (dropped != NULL)
-		*dropped = start;
+	fit->dropped = start;
+	fit->tokens = total;
 	free(idx);
 	return r;
+}
+
+/* The context budget left for the history: the window minus max_tokens when set. */
+static size_t
+session_budget(size_t context_tokens, const struct params *params)
+{
+	if (context_tokens == 0)
+		return 0;
+	if (params != NULL && (params->set & PARAM_MAX_TOKENS) && params->max_tokens > 0)
+		return (size_t)params->max_tokens < context_tokens ?
+		    context_tokens - (size_t)params->max_tokens : 1;
+	return context_tokens;
 }
 
 /* The request for the next reply of the main conversation. */
@@ -713,7 +734,12 @@ struct request *
 session_to_request(const struct session *s, const struct provider *p, const char *model,
     const struct params *params, size_t context_tokens, size_t *dropped)
 {
-	return session_build(s, p, model, params, context_tokens, dropped, s->nmsgs, -1);
+	struct session_fit fit = { session_budget(context_tokens, params), 0, 0, 0 };
+	struct request *r = session_request_fit(s, p, model, params, s->nmsgs, -1, &fit);
+
+	if (dropped != NULL)
+		*dropped = fit.dropped;
+	return r;
 }
 
 /* The request for the next reply of column col of a comparison. */
@@ -721,7 +747,12 @@ struct request *
 session_column_request(const struct session *s, const struct provider *p, const char *model,
     const struct params *params, size_t context_tokens, size_t *dropped, size_t from, int col)
 {
-	return session_build(s, p, model, params, context_tokens, dropped, from, col);
+	struct session_fit fit = { session_budget(context_tokens, params), 0, 0, 0 };
+	struct request *r = session_request_fit(s, p, model, params, from, col, &fit);
+
+	if (dropped != NULL)
+		*dropped = fit.dropped;
+	return r;
 }
 
 /* A session title from the first non-blank line of a prompt. */

@@ -96,6 +96,7 @@ struct session {
 	int64_t local_group;    /* the last group id given out without a store (negative) */
 	session_clock_fn clock;
 	void *clock_arg;
+	double token_ratio;     /* provider tokens per estimated token, learnt by turns; 0: 1 */
 	char err[256];          /* the last store error, "" when none */
 };
 
@@ -140,6 +141,20 @@ void session_reply_reasoning_at(struct session *s, size_t i, const char *p, size
 /* Finish open reply i as session_reply_end does. */
 int session_reply_close(struct session *s, size_t i, enum msg_state state,
     const struct usage *usage, double cost, const char *finish_reason, const char *error);
+/* How a reply ended, for session_reply_finish. */
+struct reply_end {
+	enum msg_state state;
+	const struct usage *usage;   /* NULL: unknown */
+	double cost;                 /* -1: unknown */
+	const char *finish_reason;   /* may be NULL */
+	const char *error;           /* may be NULL */
+	long ttft_ms;                /* -1: unknown */
+	long duration_ms;            /* -1: from the session's clock */
+};
+
+/* Finish open reply i with every final figure in one write (the turn's way). */
+int session_reply_finish(struct session *s, size_t i, const struct reply_end *e);
+
 /* Keep column col of every compare group from message from on. Returns 0, or -1 when the
  * store failed (the session in memory is changed all the same). */
 int session_pick(struct session *s, size_t from, int col);
@@ -166,6 +181,21 @@ struct request *session_to_request(const struct session *s, const struct provide
 struct request *session_column_request(const struct session *s, const struct provider *p,
     const char *model, const struct params *params, size_t context_tokens, size_t *dropped,
     size_t from, int col);
+
+/* Fitting a history into a context budget (session_request_fit). */
+struct session_fit {
+	size_t budget;   /* in: estimated tokens the history may take; 0: no limit */
+	size_t dropped;  /* out: messages left out to fit */
+	size_t tokens;   /* out: the estimate of what is sent */
+	size_t total;    /* out: the estimate of the whole history */
+};
+
+/* The request for the next reply of the main conversation (col -1, from s->nmsgs) or of
+ * column col of a comparison that starts at message from, with the oldest exchanges left
+ * out until it fits fit->budget. The system prompt and the last user message always stay. */
+struct request *session_request_fit(const struct session *s, const struct provider *p,
+    const char *model, const struct params *params, size_t from, int col,
+    struct session_fit *fit);
 
 /* A session title from a prompt: its first non-blank line, trimmed, at most
  * SESSION_TITLE_COLS terminal columns, cut at a character boundary with "…". */

@@ -1,0 +1,433 @@
+/*
+ * The turn controller, driven by the real worker thread and the offline simulated
+ * provider (and a closed port for failures): a reply stored with the figures the turn
+ * reports, fallbacks, the context budget's policies with known token counts, calibration,
+ * cancelling, and parameters refused before anything is sent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "params.h"
+#include "resolve.h"
+#include "session.h"
+#include "store.h"
+#include "turn.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+static const char turn_yaml[] =
+    "providers:\n"
+    "  simulated: {protocol: simulated}\n"
+    "  slow: {protocol: simulated, tokens_per_second: 200}\n"
+    "  down: {protocol: openai, base_url: 'http://127.0.0.1:1/v1', key: sk-test-turn-0001,\n"
+    "         max_retries: 0}\n"
+    "models:\n"
+    "  sim: {provider: simulated, id: simulated, price_input: 1, price_output: 2,\n"
+    "        params: {temperature: [0, 1]}}\n"
+    "  tiny: {provider: simulated, id: tiny, context_window: 60}\n"
+    "  slowsim: {provider: slow, id: simulated}\n"
+    "  broken: {provider: down, id: gpt-x, fallback: [sim]}\n";
+
+/* What the callbacks saw. */
+struct seen {
+	int updates, text, waits, fallbacks, completes, frees;
+	struct buf raw;
+};
+
+/* The fixture: config, worker, env, a store in a temp file. */
+struct fx {
+	struct config *cfg;
+	struct worker *w;
+	struct turn_env env;
+	struct store *st;
+	char cfgpath[64];
+	char dbpath[64];
+};
+
+/* Count an update. */
+static void
+seen_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg)
+{
+	struct seen *s = arg;
+
+	(void)t;
+	s->updates++;
+	if (what & TURN_TEXT) {
+		s->text++;
+		buf_append(&s->raw, p, n);
+	}
+	if (what & TURN_WAIT)
+		s->waits++;
+	if (what & TURN_FALLBACK)
+		s->fallbacks++;
+}
+
+/* Count a completion. */
+static void
+seen_complete(struct turn *t, void *arg)
+{
+	(void)t;
+	((struct seen *)arg)->completes++;
+}
+
+/* Count the free. */
+static void
+seen_free(void *arg)
+{
+	((struct seen *)arg)->frees++;
+}
+
+static const struct turn_cbs seen_cbs = { seen_update, seen_complete, seen_free };
+
+/* Load the config, start the worker, open a store. */
+static int
+fx_setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+	struct config_errors errs = { NULL, 0 };
+	char *err = NULL;
+	FILE *fp;
+	int fd;
+
+	snprintf(f->cfgpath, sizeof(f->cfgpath), "/tmp/natter-turn-cfg.XXXXXX");
+	fd = mkstemp(f->cfgpath);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	fputs(turn_yaml, fp);
+	fclose(fp);
+	f->cfg = config_load(f->cfgpath, CONFIG_NO_DEFAULTS | CONFIG_NO_KEYCMD, &errs);
+	if (errs.n > 0)
+		fail_msg("config: %s", errs.v[0]);
+	config_errors_free(&errs);
+	snprintf(f->dbpath, sizeof(f->dbpath), "/tmp/natter-turn-db.XXXXXX");
+	fd = mkstemp(f->dbpath);
+	close(fd);
+	unlink(f->dbpath);
+	f->st = store_open(f->dbpath, &err);
+	if (f->st == NULL)
+		fail_msg("store: %s", err);
+	f->w = worker_start();
+	f->env.cfg = f->cfg;
+	f->env.w = f->w;
+	*state = f;
+	return 0;
+}
+
+/* Stop everything and remove the files. */
+static int
+fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	char p[96];
+
+	worker_stop(f->w);
+	store_close(f->st);
+	config_free(f->cfg);
+	unlink(f->cfgpath);
+	unlink(f->dbpath);
+	snprintf(p, sizeof(p), "%s-wal", f->dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-lease", f->dbpath);
+	unlink(p);
+	free(f);
+	return 0;
+}
+
+/* Pump worker events into t until it is done (10 s at most). */
+static void
+pump(struct fx *f, struct turn *t)
+{
+	struct pollfd pfd = { worker_fd(f->w), POLLIN, 0 };
+	struct wevent *ev;
+	int rounds = 0;
+
+	while (!t->done && rounds++ < 1000) {
+		poll(&pfd, 1, 10);
+		while ((ev = worker_next(f->w)) != NULL) {
+			turn_event(t, ev);
+			wevent_free(ev);
+		}
+		session_reply_flush(t->sess);
+	}
+	assert_true(t->done);
+}
+
+/* The model called name. */
+static struct model *
+model_of(struct fx *f, const char *name)
+{
+	struct resolved r;
+
+	assert_int_equal(resolve_model(f->cfg, name, NULL, &r), RESOLVE_OK);
+	return r.model;
+}
+
+/* A finished reply is stored with the very figures the turn reports, and costed. */
+static void
+test_figures_stored(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(f->st, "simulated", "simulated"), *back;
+	struct turn_spec spec = { .model = model_of(f, "sim"), .column = -1 };
+	struct seen seen = { 0 };
+	struct session_msg *m;
+	struct turn *t;
+	char *err = NULL;
+
+	session_append_user(s, "tokens=40 hello there");
+	t = turn_start(&f->env, s, &spec, &seen_cbs, &seen, &err);
+	assert_non_null(t);
+	assert_int_equal(s->nmsgs, 2);
+	pump(f, t);
+	assert_int_equal(seen.completes, 1);
+	assert_true(seen.text > 0);
+	assert_int_equal(t->state, MSG_COMPLETE);
+	assert_int_equal(t->usage.output_tokens, 40);
+	assert_true(t->ttft_ms >= 0);
+	assert_true(t->duration_ms >= t->ttft_ms);
+	assert_true(t->cost > 0);
+	back = session_load(f->st, s->id);
+	assert_non_null(back);
+	assert_int_equal(back->nmsgs, 2);
+	m = &back->msgs[1];
+	assert_int_equal(m->state, MSG_COMPLETE);
+	assert_int_equal(m->output_tokens, t->usage.output_tokens);
+	assert_int_equal(m->input_tokens, t->usage.input_tokens);
+	assert_int_equal(m->ttft_ms, t->ttft_ms);
+	assert_int_equal(m->duration_ms, t->duration_ms);
+	assert_true(m->cost > 0 && m->cost == t->cost);
+	assert_int_equal(m->content.len, s->msgs[1].content.len);
+	assert_memory_equal(m->content.data, seen.raw.data, m->content.len);
+	session_free(back);
+	turn_free(t);
+	assert_int_equal(seen.frees, 1);
+	buf_free(&seen.raw);
+	session_free(s);
+}
+
+/* A model that cannot be reached falls back to the next of its list, saying so; the failed
+ * attempt stays stored as an error. */
+static void
+test_fallback(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(f->st, "down", "gpt-x");
+	struct turn_spec spec = { .model = model_of(f, "broken"), .column = -1 };
+	struct seen seen = { 0 };
+	struct turn *t;
+	char *err = NULL;
+
+	session_append_user(s, "tokens=5 hi");
+	t = turn_start(&f->env, s, &spec, &seen_cbs, &seen, &err);
+	assert_non_null(t);
+	pump(f, t);
+	assert_int_equal(seen.fallbacks, 1);
+	assert_int_equal(seen.completes, 1);
+	assert_string_equal(t->model->name, "sim");
+	assert_int_equal(t->state, MSG_COMPLETE);
+	assert_non_null(t->note);
+	assert_non_null(strstr(t->note, "falling back to sim"));
+	assert_int_equal(s->nmsgs, 3);
+	assert_int_equal(s->msgs[1].state, MSG_ERROR);
+	assert_non_null(strstr(s->msgs[1].error, "falling back"));
+	assert_int_equal(s->msgs[2].state, MSG_COMPLETE);
+	assert_string_equal(s->msgs[2].provider, "simulated");
+	turn_free(t);
+	buf_free(&seen.raw);
+	session_free(s);
+}
+
+/* Fill s with n exchanges of about words words each. */
+static void
+fill(struct session *s, int n, int words)
+{
+	struct buf b = BUF_INIT;
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		buf_reset(&b);
+		for (k = 0; k < words; k++)
+			buf_puts(&b, "word ");
+		session_append_user(s, buf_str(&b));
+		session_begin_reply(s, "simulated", "tiny");
+		session_reply_text(s, buf_str(&b), b.len);
+		session_reply_end(s, MSG_COMPLETE, NULL, -1, NULL, NULL);
+	}
+	buf_free(&b);
+}
+
+/* Drop: with a 60-token window the oldest exchanges stay out of the request; the provider
+ * counts (one simulated token a word) show what was sent. */
+static void
+test_budget_drop(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(NULL, "simulated", "tiny");
+	struct turn_spec spec = { .model = model_of(f, "tiny"), .column = -1 };
+	struct turn *t;
+	char *err = NULL;
+
+	fill(s, 4, 10);        /* 4 exchanges of 2 x 50 bytes: about 100 estimated tokens */
+	session_append_user(s, "tokens=3 last question");
+	t = turn_start(&f->env, s, &spec, NULL, NULL, &err);
+	assert_non_null(t);
+	assert_true(t->dropped > 0);
+	assert_true(t->sent_tokens <= 45);   /* 60 minus a quarter kept for the reply */
+	pump(f, t);
+	/* Sent: what fits, in words; everything would be 83 words. */
+	assert_true(t->usage.input_tokens > 0);
+	assert_true(t->usage.input_tokens < 83);
+	assert_true(s->token_ratio > 0);
+	assert_int_equal(s->nmsgs, 10);     /* nothing stored is deleted */
+	turn_free(t);
+	session_free(s);
+}
+
+/* Refuse: nothing is sent and the session is unchanged; a history that fits goes out. */
+static void
+test_budget_refuse(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(NULL, "simulated", "tiny");
+	struct turn_spec spec = { .model = model_of(f, "tiny"), .column = -1,
+	    .policy = TURN_POLICY_REFUSE };
+	struct seen seen = { 0 };
+	struct turn *t;
+	char *err = NULL;
+
+	fill(s, 4, 10);
+	session_append_user(s, "tokens=3 last");
+	t = turn_start(&f->env, s, &spec, &seen_cbs, &seen, &err);
+	assert_null(t);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "context window of 60 tokens"));
+	free(err);
+	assert_int_equal(s->nmsgs, 9);
+	assert_int_equal(seen.frees, 0);
+	session_free(s);
+	s = session_new(NULL, "simulated", "tiny");
+	session_append_user(s, "tokens=3 short");
+	t = turn_start(&f->env, s, &spec, NULL, NULL, &err);
+	assert_non_null(t);
+	assert_int_equal(t->dropped, 0);
+	pump(f, t);
+	turn_free(t);
+	session_free(s);
+}
+
+/* Calibration: a provider counting more tokens than the estimate shrinks what is sent. */
+static void
+test_calibration(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(NULL, "simulated", "tiny");
+	struct turn_spec spec = { .model = model_of(f, "tiny"), .column = -1 };
+	struct turn *t;
+	size_t plain;
+	char *err = NULL;
+
+	fill(s, 4, 10);
+	session_append_user(s, "tokens=3 q");
+	t = turn_start(&f->env, s, &spec, NULL, NULL, &err);
+	plain = t->sent_tokens;
+	pump(f, t);
+	turn_free(t);
+	s->token_ratio = 3.0;          /* as if the provider had counted three times more */
+	session_append_user(s, "tokens=3 q");
+	t = turn_start(&f->env, s, &spec, NULL, NULL, &err);
+	assert_non_null(t);
+	assert_true(t->sent_tokens < plain);
+	assert_true(t->sent_tokens * 3 <= 45);
+	pump(f, t);
+	turn_free(t);
+	session_free(s);
+}
+
+/* Cancel keeps what arrived and completes once, as cancelled. */
+static void
+test_cancel(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(NULL, "slow", "simulated");
+	struct turn_spec spec = { .model = model_of(f, "slowsim"), .column = -1 };
+	struct seen seen = { 0 };
+	struct pollfd pfd = { worker_fd(f->w), POLLIN, 0 };
+	struct wevent *ev;
+	struct turn *t;
+	char *err = NULL;
+	int rounds = 0;
+
+	session_append_user(s, "tokens=2000 go");
+	t = turn_start(&f->env, s, &spec, &seen_cbs, &seen, &err);
+	assert_non_null(t);
+	while (seen.text == 0 && rounds++ < 500) {
+		poll(&pfd, 1, 10);
+		while ((ev = worker_next(f->w)) != NULL) {
+			turn_event(t, ev);
+			wevent_free(ev);
+		}
+	}
+	assert_true(seen.text > 0);
+	turn_cancel(t);
+	pump(f, t);
+	assert_int_equal(t->state, MSG_CANCELLED);
+	assert_int_equal(seen.completes, 1);
+	assert_true(s->msgs[1].content.len > 0);
+	assert_int_equal(s->msgs[1].state, MSG_CANCELLED);
+	turn_free(t);
+	buf_free(&seen.raw);
+	session_free(s);
+}
+
+/* Parameters the model refuses stop the turn before anything is sent or stored. */
+static void
+test_params_refused(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(NULL, "simulated", "simulated");
+	struct params msg = { 0 };
+	struct turn_spec spec = { .model = model_of(f, "sim"), .column = -1, .message = &msg };
+	struct turn *t;
+	char *err = NULL;
+
+	assert_int_equal(params_set(&msg, "temperature", "1.5", &err), 0);
+	session_append_user(s, "hi");
+	t = turn_start(&f->env, s, &spec, NULL, NULL, &err);
+	assert_null(t);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "temperature"));
+	free(err);
+	assert_int_equal(s->nmsgs, 1);
+	params_free(&msg);
+	session_free(s);
+}
+
+/* Run the turn tests. */
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_figures_stored),
+		cmocka_unit_test(test_fallback),
+		cmocka_unit_test(test_budget_drop),
+		cmocka_unit_test(test_budget_refuse),
+		cmocka_unit_test(test_calibration),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_params_refused),
+	};
+
+	worker_global_init();
+	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
+}
