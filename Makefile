@@ -3,7 +3,8 @@
 #   make run       install missing packages, build, start the TUI on the default config
 #   make check     build with ASan+UBSan and run every test; ends with "N passed, N failed"
 #   make           release build in build/release/natter
-#   make install   PREFIX=/usr/local DESTDIR= (also MANPREFIX)
+#   make lib       libnatter.a, libnatter.so and natter.pc in build/release
+#   make install   PREFIX=/usr/local DESTDIR= (also MANPREFIX, LIBDIR, INCLUDEDIR)
 #   make fuzz      long libFuzzer runs (FUZZ_SECONDS per target)
 #   make bench     benchmarks in tests/bench (figures, not pass/fail)
 
@@ -11,6 +12,8 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 DATADIR    ?= $(PREFIX)/share/natter
 MANPREFIX  ?= $(PREFIX)/share/man
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 PKG_CONFIG ?= pkg-config
 CC         ?= cc
@@ -34,6 +37,8 @@ else
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 endif
 
+# Every object is position-independent, so the same objects make the binary, libnatter.a
+# and libnatter.so.
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 STD  = -std=c11 -D_GNU_SOURCE
 ifeq ($(MODE),asan)
@@ -41,6 +46,7 @@ OPT = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 else
 OPT = -O2 -g
 endif
+OPT += -fPIC
 CPPFLAGS_ALL = -Isrc -Iui -DNATTER_DATADIR='"$(DATADIR)"' -DNATTER_SRCDIR='"$(CURDIR)"'
 CFLAGS_ALL = $(STD) $(WARN) $(OPT) $(CPPFLAGS_ALL) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL = $(OPT) -Wl,--as-needed $(LDFLAGS)
@@ -49,6 +55,14 @@ LIBS_ALL = $(PKG_LIBS) -lpthread -lm
 SRC_C   = $(filter-out src/main.c,$(wildcard src/*.c))
 UI_C    = $(wildcard ui/*.c)
 LIB_O   = $(SRC_C:%.c=$(BUILD)/%.o)
+# libnatter: the curses-free core without the command-line front ends (src/cmd-*.c).
+CORE_C  = $(filter-out src/cmd-%.c,$(SRC_C))
+CORE_O  = $(CORE_C:%.c=$(BUILD)/%.o)
+CMD_O   = $(filter $(BUILD)/src/cmd-%.o,$(LIB_O))
+API_VERSION = 1
+# The shared library links every library dynamically (the archives Debian ships are not
+# built for shared objects) and exports only the natter_* functions of natter.h.
+SO_PKGS = libcurl libcjson yaml-0.1 sqlite3 libutf8proc md4c
 UI_O    = $(UI_C:%.c=$(BUILD)/%.o)
 MAIN_O  = $(BUILD)/src/main.o
 UNIT_C  = $(wildcard tests/unit/test_*.c)
@@ -58,7 +72,7 @@ FAKE_B  = $(if $(FAKE_C),$(BUILD)/fakeserver)
 FUZZ_C  = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_B  = $(FUZZ_C:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps build run check tests fuzz fuzz-build bench install uninstall clean asan
+.PHONY: all deps build run check tests fuzz fuzz-build bench install uninstall clean asan lib
 
 # Keep intermediate objects (the fuzz objects are built through a pattern chain).
 .SECONDARY:
@@ -83,17 +97,46 @@ check: deps
 	@$(MAKE) --no-print-directory fuzz-build
 	@tests/run.sh build/asan build/fuzz $(TEST)
 
-tests: $(BUILD)/natter $(UNIT_B) $(FAKE_B)
+tests: $(BUILD)/natter $(UNIT_B) $(FAKE_B) $(BUILD)/libnatter.a $(BUILD)/libnatter.so $(BUILD)/natter.pc
+
+lib: deps
+	@$(MAKE) --no-print-directory $(BUILD)/libnatter.a $(BUILD)/libnatter.so $(BUILD)/natter.pc
 
 # V=1 shows full command lines.
 Q = $(if $(V),,@)
 SRCS = $(filter %.c %.o,$^)
 
-$(BUILD)/natter: $(MAIN_O) $(LIB_O) $(UI_O)
+$(BUILD)/natter: $(MAIN_O) $(CMD_O) $(UI_O) $(BUILD)/libnatter.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(BUILD)/libnatter.a $(LIBS_ALL)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/libnatter.a: $(CORE_O)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libnatter.so: $(CORE_O) src/natter.map
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,libnatter.so.$(API_VERSION) \
+		-Wl,--version-script=src/natter.map -o $@ $(CORE_O) \
+		$(shell $(PKG_CONFIG) --libs $(SO_PKGS)) -lpthread -lm
+	$(Q)ln -sf libnatter.so $(@D)/libnatter.so.$(API_VERSION)
+
+# The pkg-config file for PREFIX (install writes it again for the PREFIX it is given).
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	-e 's|@VERSION@|$(shell sed -n "s/^\#define NATTER_VERSION \"\(.*\)\"/\1/p" src/version.h)|' \
+	-e 's|@REQUIRES@|$(SO_PKGS)|' src/natter.pc.in
+$(BUILD)/natter.pc: src/natter.pc.in Makefile
+	@mkdir -p $(@D)
+	$(Q)$(PC_SED) >$@
+
+# Objects are rebuilt when the compiler flags change (a stamp holding them).
+FLAGS_STAMP = $(BUILD)/.cflags
+ifneq ($(file <$(FLAGS_STAMP)),$(CC) $(CFLAGS_ALL))
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_STAMP),$(CC) $(CFLAGS_ALL))
+endif
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
@@ -142,18 +185,28 @@ bench: deps
 	@$(MAKE) --no-print-directory MODE=release $(BUILD)/fakeserver $(BUILD)/bench_worker
 	@for b in tests/bench/*.sh; do echo "== $$b"; sh $$b build/release || exit 1; done
 
-install: build
+install: build lib
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 \
-		$(DESTDIR)$(DATADIR)/themes
+		$(DESTDIR)$(MANPREFIX)/man3 $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)
 	install -m 755 $(BUILD)/natter $(DESTDIR)$(BINDIR)/natter
 	install -m 644 man/natter.1 $(DESTDIR)$(MANPREFIX)/man1/natter.1
+	install -m 644 man/natter.3 $(DESTDIR)$(MANPREFIX)/man3/natter.3
+	install -m 644 src/natter.h $(DESTDIR)$(INCLUDEDIR)/natter.h
+	install -m 644 $(BUILD)/libnatter.a $(DESTDIR)$(LIBDIR)/libnatter.a
+	install -m 755 $(BUILD)/libnatter.so $(DESTDIR)$(LIBDIR)/libnatter.so.$(API_VERSION)
+	ln -sf libnatter.so.$(API_VERSION) $(DESTDIR)$(LIBDIR)/libnatter.so
+	$(PC_SED) >$(DESTDIR)$(LIBDIR)/pkgconfig/natter.pc
 	if [ -f man/natter.yaml.5 ]; then install -m 644 man/natter.yaml.5 $(DESTDIR)$(MANPREFIX)/man5/natter.yaml.5; fi
 	if [ -f config/natter.yaml ]; then install -m 644 config/natter.yaml $(DESTDIR)$(DATADIR)/natter.yaml; fi
 	for t in themes/*; do [ -f "$$t" ] && install -m 644 "$$t" $(DESTDIR)$(DATADIR)/themes/ || true; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/natter $(DESTDIR)$(MANPREFIX)/man1/natter.1 \
-		$(DESTDIR)$(MANPREFIX)/man5/natter.yaml.5
+		$(DESTDIR)$(MANPREFIX)/man5/natter.yaml.5 $(DESTDIR)$(MANPREFIX)/man3/natter.3 \
+		$(DESTDIR)$(INCLUDEDIR)/natter.h $(DESTDIR)$(LIBDIR)/libnatter.a \
+		$(DESTDIR)$(LIBDIR)/libnatter.so $(DESTDIR)$(LIBDIR)/libnatter.so.$(API_VERSION) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/natter.pc
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:

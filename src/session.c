@@ -174,6 +174,18 @@ session_load(struct store *st, int64_t id)
 	return s;
 }
 
+/* Free what one message holds. */
+static void
+session_msg_free(struct session_msg *m)
+{
+	buf_free(&m->content);
+	buf_free(&m->reasoning);
+	free(m->provider);
+	free(m->model);
+	free(m->error);
+	free(m->finish_reason);
+}
+
 /* Free a session and everything it holds. */
 void
 session_free(struct session *s)
@@ -182,22 +194,32 @@ session_free(struct session *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nmsgs; i++) {
-		struct session_msg *m = &s->msgs[i];
-
-		buf_free(&m->content);
-		buf_free(&m->reasoning);
-		free(m->provider);
-		free(m->model);
-		free(m->error);
-		free(m->finish_reason);
-	}
+	for (i = 0; i < s->nmsgs; i++)
+		session_msg_free(&s->msgs[i]);
 	free(s->msgs);
 	free(s->title);
 	free(s->provider);
 	free(s->model);
 	free(s->system);
 	free(s);
+}
+
+/* Forget messages n and after, in memory and in the store; none of them may be open. */
+int
+session_truncate(struct session *s, size_t n)
+{
+	int rc = 0;
+
+	if (n >= s->nmsgs)
+		return 0;
+	if (s->store != NULL && s->id > 0 &&
+	    store_message_delete_after(s->store, s->id, n > 0 ? s->msgs[n - 1].id : 0) != 0) {
+		session_store_failed(s);
+		rc = -1;
+	}
+	while (s->nmsgs > n)
+		session_msg_free(&s->msgs[--s->nmsgs]);
+	return rc;
 }
 
 /* Replace the clock used for flush throttling and timings. */

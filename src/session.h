@@ -112,6 +112,8 @@ int session_set_title(struct session *s, const char *title);
 int session_set_system(struct session *s, const char *system);
 int session_set_model(struct session *s, const char *provider, const char *model);
 
+/* Forget messages n and after (none may be streaming), in memory and in the store. */
+int session_truncate(struct session *s, size_t n);
 /* Append the user's prompt; returns its index. The first prompt also names the session. */
 size_t session_append_user(struct session *s, const char *text);
 /* Start the assistant's reply as MSG_STREAMING; returns its index. */

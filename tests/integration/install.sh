@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make install / make uninstall into a DESTDIR: the binary, both man pages and the shipped
-# data land under PREFIX, and uninstall removes them again.
+# make install / make uninstall into a DESTDIR: the binary, the man pages, the shipped data
+# and libnatter (archive, shared object, header, pkg-config file) land under PREFIX, a
+# program built with `pkg-config natter` against them runs, and uninstall removes them.
 set -u
 cd "$ROOT" || exit 1
 n=0
@@ -26,6 +27,22 @@ if [ ! -f man/natter.yaml.5 ] || [ -f "$dest/opt/natter/share/man/man5/natter.ya
 else
 	bad "natter.yaml.5 installed when present"
 fi
+for f in share/man/man3/natter.3 include/natter.h lib/libnatter.a lib/libnatter.so.1 lib/pkgconfig/natter.pc; do
+	if [ -e "$dest/opt/natter/$f" ]; then ok "$f installed"; else bad "$f installed"; fi
+done
+san=
+[ "$mode" = asan ] && san="-fsanitize=address,undefined"
+export PKG_CONFIG_PATH="$dest/opt/natter/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
+# shellcheck disable=SC2046,SC2086
+if cc -std=c11 $san examples/stream.c $(pkg-config --cflags --libs natter) -o "$dest/stream" 2>"$dest/cc.log" &&
+	NATTER_CONFIG=/dev/null NATTER_DB="$dest/lib.db" LD_LIBRARY_PATH="$dest/opt/natter/lib" \
+		"$dest/stream" -m simulated "tokens=4 hi" >"$dest/out" 2>/dev/null &&
+	[ "$(wc -w <"$dest/out")" -eq 4 ]; then
+	ok "a program built with pkg-config natter against the installed library streams a reply"
+else
+	bad "a program built with pkg-config natter against the installed library streams a reply" "$(cat "$dest/cc.log" "$dest/out" 2>/dev/null | head -n 5)"
+fi
+unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 make --no-print-directory -s MODE="$mode" uninstall DESTDIR="$dest" PREFIX=/opt/natter >"$dest/log2" 2>&1
 left=$(find "$dest/opt" -type f 2>/dev/null | head -n 5)
 if [ -z "$left" ]; then ok "make uninstall removes every installed file"; else bad "make uninstall removes every installed file" "$left"; fi
