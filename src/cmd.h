@@ -20,5 +20,6 @@ int cmd_auth(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_templates(int argc, char **argv);
 int cmd_sessions(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

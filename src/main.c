@@ -23,6 +23,8 @@ struct command {
 static const struct command commands[] = {
 	/* One line per subcommand, kept in the order --help shows them. */
 	{ "ask", cmd_ask, "ask [-m PROVIDER/MODEL] [OPTIONS] [PROMPT]", "stream one reply to stdout" },
+	{ "compare", cmd_compare, "compare -m MODEL -m MODEL [-m ...] [OPTIONS] PROMPT",
+	  "stream 2-4 models at once, then each reply and a table of figures" },
 	{ "models", cmd_models, "models [PROVIDER]", "list the models of usable providers" },
 	{ "decode", cmd_decode, "decode -p PROTOCOL [--status N] [FILE]",
 	  "decode a saved response body into JSON events" },

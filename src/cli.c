@@ -1,0 +1,208 @@
+/*
+ * Helpers shared by the command-line front ends (see cli.h). Each prints its own message
+ * on stderr in natter's "natter: who: what" form, so a command only decides its exit
+ * status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "cmd.h"
+#include "config.h"
+#include "store.h"
+#include "text.h"
+#include "xmalloc.h"
+
+/* The largest prompt read from standard input. */
+#define CLI_MAX_STDIN (64u << 20)
+
+static int cli_sig_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t cli_sig_count;
+
+/* Load the config and tell its errors. */
+struct config *
+cli_config(struct config_errors *errs)
+{
+	struct config *cfg = config_load(NULL, 0, errs);
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(stderr, "%s\n", errs->v[i]);
+	for (i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, "%s\n", cfg->warnings[i]);
+	if (errs->n > 0)
+		fputs("natter: the config has errors; using the defaults (natter config check)\n",
+		    stderr);
+	return cfg;
+}
+
+/* Open the store or say why not. */
+struct store *
+cli_store(const char *who)
+{
+	char *err = NULL;
+	struct store *st = store_open(NULL, &err);
+
+	if (st == NULL) {
+		fprintf(stderr, "natter: %s: cannot open the session store: %s\n", who, err);
+		free(err);
+	}
+	return st;
+}
+
+/* Read all of standard input. */
+char *
+cli_read_stdin(size_t max)
+{
+	struct buf b = BUF_INIT;
+	char tmp[8192];
+	ssize_t n;
+
+	for (;;) {
+		n = read(0, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		buf_append(&b, tmp, (size_t)n);
+		if (b.len > max) {
+			buf_free(&b);
+			errno = EFBIG;
+			return NULL;
+		}
+	}
+	buf_putc(&b, '\0');
+	b.len--;
+	return buf_detach(&b);
+}
+
+/* The prompt from words and standard input. */
+char *
+cli_prompt(int argc, char **argv, int first)
+{
+	struct buf p = BUF_INIT;
+	char *in = NULL;
+	int i, dash = 0;
+
+	for (i = first; i < argc; i++)
+		dash |= strcmp(argv[i], "-") == 0;
+	if (first >= argc || dash || !isatty(0))
+		in = cli_read_stdin(CLI_MAX_STDIN);
+	if (first < argc && in == NULL && (dash || errno == EFBIG))
+		return NULL;
+	for (i = first; i < argc; i++) {
+		if (i > first)
+			buf_putc(&p, ' ');
+		buf_puts(&p, strcmp(argv[i], "-") == 0 ? (in != NULL ? in : "") : argv[i]);
+	}
+	if (first >= argc) {
+		buf_puts(&p, in != NULL ? in : "");
+	} else if (!dash && in != NULL && strspn(in, " \t\r\n") < strlen(in)) {
+		buf_puts(&p, "\n\n");
+		buf_puts(&p, in);
+	}
+	free(in);
+	buf_putc(&p, '\0');
+	p.len--;
+	return buf_detach(&p);
+}
+
+/* SIGINT: the first one wakes the main loop, the second one leaves at once. */
+static void
+cli_on_sigint(int sig)
+{
+	int saved = errno;
+	ssize_t r;
+
+	(void)sig;
+	if (++cli_sig_count >= 2)
+		_exit(EXIT_INTERRUPTED);
+	r = write(cli_sig_pipe[1], "i", 1);
+	(void)r;
+	errno = saved;
+}
+
+/* Install the SIGINT handler; returns the descriptor to poll. */
+int
+cli_sigint(void)
+{
+	struct sigaction sa;
+
+	if (cli_sig_pipe[0] < 0 && pipe2(cli_sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cli_on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return cli_sig_pipe[0];
+}
+
+/* How many SIGINTs arrived. */
+int
+cli_interrupted(void)
+{
+	return (int)cli_sig_count;
+}
+
+/* Write everything, retrying short writes. */
+int
+cli_write(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Untrusted text, terminal-safe unless raw. */
+void
+cli_text(struct buf *out, const char *p, size_t n, int raw)
+{
+	if (raw)
+		buf_append(out, p, n);
+	else
+		text_sanitize(p, n, out);
+}
+
+/* A session id from text. */
+int64_t
+cli_session_id(struct store *st, const char *who, const char *text)
+{
+	struct session_row *rows = NULL;
+	size_t n = 0;
+	int64_t id = 0;
+	char *end;
+
+	if (strcmp(text, "last") == 0 || strcmp(text, "-") == 0) {
+		if (store_sessions(st, &rows, &n, 1) == 0 && n > 0)
+			id = rows[0].id;
+		store_sessions_free(rows, n);
+		if (id == 0)
+			fprintf(stderr, "natter: %s: there is no stored session yet\n", who);
+		return id;
+	}
+	errno = 0;
+	id = (int64_t)strtoll(text, &end, 10);
+	if (errno != 0 || *end != '\0' || id <= 0 || end == text) {
+		fprintf(stderr, "natter: %s: '%s' is not a session id (natter sessions lists them)\n",
+		    who, text);
+		return 0;
+	}
+	return id;
+}

@@ -1,0 +1,40 @@
+/*
+ * What the command-line front ends (ask, compare, metrics, export, import, summarize)
+ * share: loading the config with its errors told once, opening the store, the prompt from
+ * arguments and standard input, Ctrl+C as a descriptor to poll, and printing untrusted text
+ * safely.
+ */
+#ifndef NATTER_CLI_H
+#define NATTER_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct config;
+struct config_errors;
+struct store;
+
+/* Load the config and print its errors and warnings on stderr; always returns a config. */
+struct config *cli_config(struct config_errors *errs);
+/* Open the session store, or NULL after saying why on stderr (prefixed with who). */
+struct store *cli_store(const char *who);
+/* The prompt from argv[first..argc): the words joined by spaces, each "-" replaced by
+ * standard input; with no word, standard input alone; words and a standard input that is
+ * not a terminal combine as the words, a blank line and the input. Caller frees. */
+char *cli_prompt(int argc, char **argv, int first);
+/* Read all of standard input (at most max bytes; NULL with errno EFBIG past it). */
+char *cli_read_stdin(size_t max);
+/* Catch SIGINT: the first one makes the returned descriptor readable, a second exits 130
+ * at once. */
+int cli_sigint(void);
+/* The number of SIGINTs seen. */
+int cli_interrupted(void);
+/* Write all of p to fd; -1 on a write error. */
+int cli_write(int fd, const char *p, size_t n);
+/* Append n bytes of untrusted text to out, made terminal-safe unless raw. */
+void cli_text(struct buf *out, const char *p, size_t n, int raw);
+/* A session id from text ("12", or "last"/"-" for the newest), or 0 after saying why. */
+int64_t cli_session_id(struct store *st, const char *who, const char *text);
+
+#endif
