@@ -731,10 +731,8 @@ ask_print_retry(struct ask_out *out, const struct provider *p, const struct weve
 {
 	char *f = apierr_format(ev->error);
 
-	if (ev->key_wait)
-		text_line(&out->scratch, ev->error->message);
-	else
-		text_line(&out->scratch, f);
+	/* A key wait's message says it all; others are the error's one-line form. */
+	text_line(&out->scratch, ev->key_wait ? ev->error->message : f);
 	if (ev->key_wait)
 		fprintf(stderr, "natter: %s; waiting %.0fs\n", buf_str(&out->scratch),
 		    (double)ev->delay_ms / 1000.0);

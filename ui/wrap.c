@@ -92,8 +92,9 @@ wrap_line(const char *s, size_t n, int width, size_t *next, int *used)
 	if (width < 1)
 		width = 1;
 	while (pos < n) {
-		if (s[pos] == '\n') {
-			*next = pos + 1;
+		/* CR LF ends a line too, as the sanitizer reads it (one cluster, so test here). */
+		if (s[pos] == '\n' || (s[pos] == '\r' && pos + 1 < n && s[pos + 1] == '\n')) {
+			*next = pos + (s[pos] == '\r' ? 2 : 1);
 			*used = w;
 			return pos;
 		}
