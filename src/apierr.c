@@ -13,6 +13,7 @@
 
 #include "apierr.h"
 #include "buf.h"
+#include "text.h"
 #include "xmalloc.h"
 
 static const char *const apierr_class_names[] = {
@@ -97,25 +98,28 @@ apierr_kind_name(enum apierr_kind kind)
 	return "error";
 }
 
-/* Append s with control characters and runs of whitespace folded to single spaces, so a
- * provider's multi-line or hostile message cannot break the one-line form. */
+/* Append s as one terminal-safe line (text.h: newlines and tabs become spaces, other
+ * controls U+FFFD) with runs of spaces folded, so a provider's multi-line or hostile message
+ * cannot break the one-line form. */
 static void
 apierr_put_clean(struct buf *b, const char *s)
 {
+	struct buf t = BUF_INIT;
+	size_t i;
 	int space = 0;
 
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f || c == ' ') {
+	text_sanitize_line(s, strlen(s), &t);
+	for (i = 0; i < t.len; i++) {
+		if (t.data[i] == ' ') {
 			space = 1;
 			continue;
 		}
 		if (space && b->len > 0 && b->data[b->len - 1] != ' ')
 			buf_putc(b, ' ');
 		space = 0;
-		buf_putc(b, (char)c);
+		buf_putc(b, t.data[i]);
 	}
+	buf_free(&t);
 }
 
 /* One readable line: "rate limit (429): <message> [request req_…]". Caller frees. */

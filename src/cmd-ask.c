@@ -4,8 +4,9 @@
  * worker thread as the full-screen UI, so what works here works there. The main loop
  * poll()s the worker's descriptor and a self-pipe fed by the SIGINT handler: a first Ctrl+C
  * cancels the stream cleanly (the partial reply stays on stdout), a second one exits at once.
- * Reply text goes to stdout as it arrives, reasoning and every notice to stderr, and model
- * output is made terminal-safe whenever stdout is a terminal.
+ * Reply text goes to stdout as it arrives, reasoning and every notice to stderr. Model output
+ * is made terminal-safe (text.h) wherever it goes, since a pipe often ends at a terminal
+ * anyway (`| tee`, `| less -R`); --raw is the way to get the provider's bytes exactly.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,8 +85,8 @@ struct ask_ctx {
 
 /* State of the output while the reply streams. */
 struct ask_out {
-	int sanitize;            /* stdout is a terminal and --raw was not given */
-	int err_tty;
+	int sanitize;            /* --raw was not given */
+	int err_tty;             /* stderr is a terminal: reasoning is dimmed */
 	struct text_filter text_f;
 	struct text_filter reason_f;
 	struct buf scratch;
@@ -596,26 +597,46 @@ ask_fallback(struct ask_ctx *a, const struct apierr *why)
 	    (next = fallback_next(a->cfg, a->origin, a->tried, a->ntried)) != NULL) {
 		a->tried[a->ntried++] = next->name;
 		if ((req = ask_request(a, next, &err)) == NULL) {
-			fprintf(stderr, "natter: not falling back to %s: %s\n", next->name, err);
+			fprintf(stderr, "natter: not falling back to %s: ", text_line(&line, next->name));
+			fprintf(stderr, "%s\n", text_line(&line, err));
 			free(err);
 			err = NULL;
 			continue;
 		}
 		msg = fallback_message(a->model->name, why, next->name);
-		text_sanitize(msg, strlen(msg), &line);
-		fprintf(stderr, "natter: %s\n", buf_str(&line));
+		fprintf(stderr, "natter: %s\n", text_line(&line, msg));
 		buf_free(&line);
 		free(msg);
 		a->model = next;
 		return req;
 	}
+	buf_free(&line);
 	return NULL;
 }
 
-/* Close a dimmed reasoning block on stderr, ending its line. */
+/* Write n bytes of (already sanitised or raw) reasoning to stderr, dimmed on a terminal. */
+static void
+ask_write_reasoning(struct ask_out *out, const char *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (!out->in_reasoning && out->err_tty)
+		ask_write(2, "\033[2m", 4);
+	out->in_reasoning = 1;
+	ask_write(2, p, n);
+	out->last_err = p[n - 1];
+}
+
+/* Close a dimmed reasoning block on stderr, ending its line; a character cut off at the end
+ * of the reasoning shows as U+FFFD first. */
 static void
 ask_end_reasoning(struct ask_out *out)
 {
+	if (out->sanitize) {
+		buf_reset(&out->scratch);
+		text_filter_finish(&out->reason_f, &out->scratch);
+		ask_write_reasoning(out, out->scratch.data, out->scratch.len);
+	}
 	if (!out->in_reasoning)
 		return;
 	if (out->err_tty)
@@ -625,7 +646,8 @@ ask_end_reasoning(struct ask_out *out)
 	out->in_reasoning = 0;
 }
 
-/* Write reply text to stdout, sanitised for a terminal unless --raw. */
+/* Write reply text to stdout, sanitised unless --raw, keeping a character cut between deltas
+ * for the next one. */
 static void
 ask_put_text(struct ask_out *out, const char *p, size_t n)
 {
@@ -643,26 +665,20 @@ ask_put_text(struct ask_out *out, const char *p, size_t n)
 	out->last_out = p[n - 1];
 }
 
-/* Write reasoning text to stderr, dimmed and always sanitised when stderr is a terminal. */
+/* Write reasoning text to stderr, sanitised unless --raw. */
 static void
 ask_put_reasoning(struct ask_out *out, const char *p, size_t n)
 {
-	if (out->err_tty) {
+	if (out->sanitize) {
 		buf_reset(&out->scratch);
 		text_filter_feed(&out->reason_f, p, n, &out->scratch);
 		p = out->scratch.data;
 		n = out->scratch.len;
 	}
-	if (n == 0)
-		return;
-	if (!out->in_reasoning && out->err_tty)
-		ask_write(2, "\033[2m", 4);
-	out->in_reasoning = 1;
-	ask_write(2, p, n);
-	out->last_err = p[n - 1];
+	ask_write_reasoning(out, p, n);
 }
 
-/* Finish the output: flush filters, close reasoning, end with a newline. */
+/* Finish the output: flush filters, close reasoning, end with a newline unless --raw. */
 static void
 ask_finish_output(struct ask_out *out)
 {
@@ -675,7 +691,8 @@ ask_finish_output(struct ask_out *out)
 			out->last_out = out->scratch.data[out->scratch.len - 1];
 		}
 	}
-	if (out->last_out != 0 && out->last_out != '\n')
+	/* --raw is the provider's bytes exactly: no newline of natter's own at the end. */
+	if (out->sanitize && out->last_out != 0 && out->last_out != '\n')
 		ask_write(1, "\n", 1);
 	out->last_out = '\n';
 }
@@ -689,7 +706,7 @@ ask_print_error(const struct provider *p, const struct apierr *e, int partial)
 	const char *hint = apierr_hint(e);
 	char *f = apierr_format(e);
 
-	text_sanitize(f, strlen(f), &line);
+	text_sanitize_line(f, strlen(f), &line);
 	fprintf(stderr, "natter: %s%s: %s\n", partial ? "warning: truncated reply: " : "",
 	    p->name, buf_str(&line));
 	if (partial)
@@ -714,10 +731,10 @@ ask_print_retry(struct ask_out *out, const struct provider *p, const struct weve
 {
 	char *f = apierr_format(ev->error);
 
-	buf_reset(&out->scratch);
-	text_sanitize(f, strlen(f), &out->scratch);
+	/* A key wait's message says it all; others are the error's one-line form. */
+	text_line(&out->scratch, ev->key_wait ? ev->error->message : f);
 	if (ev->key_wait)
-		fprintf(stderr, "natter: %s; waiting %.0fs\n", ev->error->message,
+		fprintf(stderr, "natter: %s; waiting %.0fs\n", buf_str(&out->scratch),
 		    (double)ev->delay_ms / 1000.0);
 	else if (ev->rotated)
 		fprintf(stderr, "natter: %s; trying the next key of %s\n", buf_str(&out->scratch),
@@ -746,7 +763,7 @@ ask_run(struct ask_ctx *a, struct request *req)
 	char junk[16];
 
 	memset(&out, 0, sizeof(out));
-	out.sanitize = isatty(1) && !o->raw;
+	out.sanitize = !o->raw;
 	out.err_tty = isatty(2);
 	text_filter_init(&out.text_f);
 	text_filter_init(&out.reason_f);
@@ -1013,7 +1030,10 @@ cmd_ask(int argc, char **argv)
 	}
 	/* Refused before anything is sent, with the limit named. */
 	if ((req = ask_request(&a, m, &err)) == NULL) {
-		fprintf(stderr, "natter: ask: %s\n", err);
+		struct buf line = BUF_INIT;
+
+		fprintf(stderr, "natter: ask: %s\n", text_line(&line, err));
+		buf_free(&line);
 		free(err);
 		rc = EXIT_USAGE;
 		goto out;

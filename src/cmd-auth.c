@@ -2,7 +2,8 @@
  * `natter auth`: every provider's key pool as this process sees it: keys masked, where
  * each came from, its limits and use in each window, and whether it rests after a 429.
  * Providers that are configured but not offered are listed with the reason, which is
- * usually the variable to set.
+ * usually the variable to set. Names, addresses and key sources come from the config and
+ * from key_cmd output, so they are printed through the one-line sanitizer (text.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "keypool.h"
 #include "provider.h"
+#include "text.h"
 
 /* Print "n/limit" or "n" when unlimited. */
 static void
@@ -30,6 +32,7 @@ cmd_auth(int argc, char **argv)
 	struct config_errors errs = { NULL, 0 };
 	struct config *c;
 	struct keypool_stat st;
+	struct buf l1 = BUF_INIT, l2 = BUF_INIT, l3 = BUF_INIT;
 	size_t i, k;
 	int rc = EXIT_OK;
 
@@ -48,7 +51,8 @@ cmd_auth(int argc, char **argv)
 		struct provider *p = c->providers[i];
 		struct keypool *kp = c->pools[i];
 
-		printf("%s (%s, %s)\n", p->name, p->protocol, p->base_url);
+		printf("%s (%s, %s)\n", text_line(&l1, p->name), text_line(&l2, p->protocol),
+		    text_line(&l3, p->base_url));
 		if (kp == NULL || keypool_count(kp) == 0) {
 			printf("  no key needed\n");
 			continue;
@@ -56,7 +60,8 @@ cmd_auth(int argc, char **argv)
 		for (k = 0; k < keypool_count(kp); k++) {
 			if (keypool_stat(kp, (int)k, &st) < 0)
 				continue;
-			printf("  key %zu %s (%s)", k + 1, st.masked, st.source);
+			printf("  key %zu %s (%s)", k + 1, text_line(&l1, st.masked),
+			    text_line(&l2, st.source));
 			cmd_auth_window("rpm", st.req_minute, st.rpm);
 			cmd_auth_window("rpd", st.req_day, st.rpd);
 			cmd_auth_window("tpm", st.tok_minute, st.tpm);
@@ -69,7 +74,11 @@ cmd_auth(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < c->ndisabled; i++)
-		printf("%s: not offered (%s)\n", c->disabled[i].name, c->disabled[i].reason);
+		printf("%s: not offered (%s)\n", text_line(&l1, c->disabled[i].name),
+		    text_line(&l2, c->disabled[i].reason));
+	buf_free(&l1);
+	buf_free(&l2);
+	buf_free(&l3);
 	config_free(c);
 	config_errors_free(&errs);
 	return rc;

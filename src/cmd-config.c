@@ -2,7 +2,8 @@
  * `natter config`: where the configuration lives (path), whether a file is valid (check),
  * what is in effect with keys masked (show), a starter file (init) and the natter.yaml(5)
  * page generated from the schema (man). Errors go to stderr one per line as
- * file:line:col: message, and a bad config exits with EXIT_CONFIG.
+ * file:line:col: message, and a bad config exits with EXIT_CONFIG. What show prints quotes
+ * the user's files, so it goes through the sanitizer (text.h) like any other stored text.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "text.h"
 #include "xmalloc.h"
 
 /* Print the usage of natter config to f. */
@@ -70,8 +72,22 @@ cmd_config_show(void)
 	struct config_errors errs = { NULL, 0 };
 	struct config *c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
 	int rc = cmd_config_report(&errs, c);
+	struct buf out = BUF_INIT;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
 
-	config_show(c, stdout);
+	if (mem == NULL) {
+		perror("natter: config show");
+		rc = EXIT_CONFIG;
+	} else {
+		config_show(c, mem);
+		fclose(mem);
+		text_sanitize(text, len, &out);
+		fwrite(buf_str(&out), 1, out.len, stdout);
+		buf_free(&out);
+		free(text);
+	}
 	config_free(c);
 	config_errors_free(&errs);
 	return rc;

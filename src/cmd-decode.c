@@ -2,7 +2,9 @@
  * `natter decode`: run a raw response body (a saved SSE or NDJSON stream, or an HTTP error
  * body) through the same stream path the worker uses and print each normalized event as
  * one JSON line, then the summary. It is how a provider's odd output is inspected and
- * turned into a test vector without a network or a key.
+ * turned into a test vector without a network or a key. Each line is made safe to print
+ * (text_json_safe): controls and bidi marks the JSON writer leaves raw become \u escapes,
+ * and bytes that are not UTF-8 become \ufffd, so every line is valid JSON.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,17 +18,22 @@
 #include "http.h"
 #include "proto.h"
 #include "stream.h"
+#include "text.h"
 
 static const char decode_usage[] =
     "usage: natter decode --protocol openai|anthropic|gemini|ollama [--status N]\n"
     "                     [-H 'Name: value']... [FILE|-]\n";
 
-/* Write one finished JSON line to stdout. */
+/* Write one finished JSON line to stdout, made safe to print. */
 static void
 decode_emit(struct buf *line)
 {
-	buf_putc(line, '\n');
-	fwrite(line->data, 1, line->len, stdout);
+	struct buf safe = BUF_INIT;
+
+	text_json_safe(buf_str(line), line->len, &safe);
+	buf_putc(&safe, '\n');
+	fwrite(safe.data, 1, safe.len, stdout);
+	buf_free(&safe);
 	buf_reset(line);
 }
 

@@ -30,11 +30,12 @@ struct models_slot {
 	struct wevent *ev;
 };
 
-/* Append the terminal-safe form of s to b (model names come from servers). */
+/* Append the one-line terminal-safe form of s to b: model ids come from servers and may
+ * hold escapes or newlines, which must not split or forge a line of the listing. */
 static void
 models_put(struct buf *b, const char *s)
 {
-	text_sanitize(s, strlen(s), b);
+	text_sanitize_line(s, strlen(s), b);
 }
 
 /* True when the config describes a model with this id on provider p. */
@@ -61,16 +62,22 @@ models_print_configured(const struct config *cfg, const struct provider *p, stru
 		if (m->provider != p)
 			continue;
 		buf_reset(line);
-		buf_printf(line, "%s/%s", p->name, m->name);
-		if (m->display_name != NULL)
-			buf_printf(line, "  %s", m->display_name);
+		models_put(line, p->name);
+		buf_putc(line, '/');
+		models_put(line, m->name);
+		if (m->display_name != NULL) {
+			buf_puts(line, "  ");
+			models_put(line, m->display_name);
+		}
 		buf_puts(line, "  (configured");
 		if (m->context_window > 0)
 			buf_printf(line, ", context %ld", m->context_window);
 		if (m->naliases > 0) {
 			buf_puts(line, ", aliases");
-			for (k = 0; k < m->naliases; k++)
-				buf_printf(line, " %s", m->aliases[k]);
+			for (k = 0; k < m->naliases; k++) {
+				buf_putc(line, ' ');
+				models_put(line, m->aliases[k]);
+			}
 		}
 		if (strcmp(m->name, cfg->default_model) == 0)
 			buf_puts(line, ", default");

@@ -1,9 +1,11 @@
 /*
  * `natter sessions`: the stored chats from the command line, for scripts and for finding
  * an old conversation without opening the UI. list, show, search, export and rm all work
- * on the database natter(1) describes (NATTER_DB overrides it). Text printed to a terminal
- * comes from models and is untrusted, so control characters and escape sequences are
- * dropped from everything but exports, which stay byte-exact.
+ * on the database natter(1) describes (NATTER_DB overrides it). Stored text comes from
+ * models, editors and other programs and is untrusted, so everything printed goes through
+ * the sanitizer (text.h): titles, models and list rows as one line, messages as blocks.
+ * Exports are sanitized too, wherever they go (a file is read with cat, a pipe ends at a
+ * terminal), unless --raw asks for the stored bytes; JSON is always safe and lossless.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +26,7 @@
 	"usage: natter sessions [list [-n N]]\n" \
 	"       natter sessions show ID\n" \
 	"       natter sessions search [-n N] QUERY...\n" \
-	"       natter sessions export ID [--format md|json] [-o FILE]\n" \
+	"       natter sessions export ID [--format md|json] [-o FILE] [--raw]\n" \
 	"       natter sessions rm ID\n"
 
 /* Print the usage and return the usage exit status. */
@@ -81,21 +83,20 @@ sessions_open(void)
 	return st;
 }
 
-/* Append s to b made safe for a terminal (text_sanitize), with search match markers
- * shown as brackets and, when flat, newlines and tabs as spaces for one-line output. */
+/* Append s to b made safe for a terminal, with search match markers shown as brackets;
+ * flat is the one-line form (newlines and tabs as spaces). */
 static void
 sessions_clean(struct buf *b, const char *s, int flat)
 {
 	struct buf tmp = BUF_INIT;
-	size_t start = b->len, i;
 
 	for (; *s != '\0'; s++)
 		buf_putc(&tmp, *s == 0x02 ? '[' : *s == 0x03 ? ']' : *s);
-	text_sanitize(tmp.data != NULL ? tmp.data : "", tmp.len, b);
+	if (flat)
+		text_sanitize_line(tmp.data != NULL ? tmp.data : "", tmp.len, b);
+	else
+		text_sanitize(tmp.data != NULL ? tmp.data : "", tmp.len, b);
 	buf_free(&tmp);
-	for (i = start; flat && i < b->len; i++)
-		if (b->data[i] == '\n' || b->data[i] == '\t' || b->data[i] == '\r')
-			b->data[i] = ' ';
 }
 
 /* Print s cleaned, followed by end. */
@@ -172,6 +173,7 @@ sessions_show(int argc, char **argv)
 	struct session_row *s;
 	struct message_row *m;
 	struct store *st;
+	struct buf b1 = BUF_INIT, b2 = BUF_INIT;
 	int64_t id;
 	size_t n, i;
 	char when[32];
@@ -192,7 +194,8 @@ sessions_show(int argc, char **argv)
 	sessions_print(s->title[0] != '\0' ? s->title : "untitled", 1, "\n");
 	sessions_time(when, sizeof(when), s->updated);
 	printf("%s/%s, updated %s, %ld messages, %ld tokens in, %ld out, $%.4f\n",
-	    s->provider != NULL ? s->provider : "-", s->model != NULL ? s->model : "-", when,
+	    text_line(&b1, s->provider != NULL ? s->provider : "-"),
+	    text_line(&b2, s->model != NULL ? s->model : "-"), when,
 	    s->nmessages, s->input_tokens, s->output_tokens, s->cost);
 	if (s->system != NULL) {
 		fputs("system: ", stdout);
@@ -202,7 +205,7 @@ sessions_show(int argc, char **argv)
 		sessions_time(when, sizeof(when), m[i].created / 1000);
 		printf("\n[%s", store_role_name(m[i].role));
 		if (m[i].role == ROLE_ASSISTANT && m[i].model != NULL)
-			printf(" %s", m[i].model);
+			printf(" %s", text_line(&b1, m[i].model));
 		printf("] %s", when);
 		if (m[i].state != MSG_COMPLETE)
 			printf(" (%s)", store_state_name(m[i].state));
@@ -222,6 +225,8 @@ sessions_show(int argc, char **argv)
 	store_messages_free(m, n);
 	store_sessions_free(s, 1);
 	store_close(st);
+	buf_free(&b1);
+	buf_free(&b2);
 	return EXIT_OK;
 }
 
@@ -308,16 +313,17 @@ sessions_write(const char *path, const char *text)
 	return 0;
 }
 
-/* natter sessions export ID [--format md|json] [-o FILE] */
+/* natter sessions export ID [--format md|json] [-o FILE] [--raw] */
 static int
 sessions_export(int argc, char **argv)
 {
 	enum export_format format = EXPORT_MARKDOWN;
 	const char *out = NULL, *v;
 	struct store *st;
+	struct buf safe = BUF_INIT;
 	int64_t id = 0;
 	char *text;
-	int a, rc;
+	int a, rc, raw = 0;
 
 	for (a = 1; a < argc; a++) {
 		v = NULL;
@@ -331,6 +337,8 @@ sessions_export(int argc, char **argv)
 				return sessions_usage("--format is md or json");
 		} else if (strcmp(argv[a], "-o") == 0 && a + 1 < argc) {
 			out = argv[++a];
+		} else if (strcmp(argv[a], "--raw") == 0) {
+			raw = 1;
 		} else if (id == 0 && sessions_parse_id(argv[a], &id) == 0) {
 			continue;
 		} else {
@@ -346,6 +354,12 @@ sessions_export(int argc, char **argv)
 		fprintf(stderr, "natter: %s\n", store_error(st));
 		store_close(st);
 		return 1;
+	}
+	/* JSON is safe as export_session made it; Markdown is the stored text itself. */
+	if (!raw && format == EXPORT_MARKDOWN) {
+		text_sanitize(text, strlen(text), &safe);
+		free(text);
+		text = buf_detach(&safe);
 	}
 	rc = sessions_write(out, text);
 	free(text);

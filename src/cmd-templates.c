@@ -1,7 +1,9 @@
 /*
  * `natter templates`: lists the prompt templates (built-in and the user's) with their
  * variables, or shows one in full, so that `natter ask -T NAME -V var=value` can be written
- * without opening the YAML.
+ * without opening the YAML. Template files can come from anywhere, so their text is printed
+ * through the sanitizer (text.h): names, descriptions and values as one line, prompts as
+ * blocks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include "config.h"
 #include "params.h"
 #include "template.h"
+#include "text.h"
 #include "xmalloc.h"
 
 /* The default of variable name in t, or NULL. */
@@ -25,39 +28,54 @@ cmd_templates_default(const struct template *t, const char *name)
 	return NULL;
 }
 
+/* Print a prompt of a template as a sanitized block under its heading. */
+static void
+cmd_templates_block(const char *heading, const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	text_sanitize(s, strlen(s), &b);
+	printf("--- %s\n%s\n", heading, buf_str(&b));
+	buf_free(&b);
+}
+
 /* Print one template in full. */
 static void
 cmd_templates_show(const struct template *t)
 {
+	struct buf l1 = BUF_INIT, l2 = BUF_INIT;
 	char **vars, *v;
 	size_t n = template_vars(t, &vars), i;
 	const char *d;
 
-	printf("name: %s\n", t->name);
+	printf("name: %s\n", text_line(&l1, t->name));
 	if (t->description != NULL)
-		printf("description: %s\n", t->description);
+		printf("description: %s\n", text_line(&l1, t->description));
 	if (t->extends != NULL)
-		printf("extends: %s (%s)\n", t->extends,
+		printf("extends: %s (%s)\n", text_line(&l1, t->extends),
 		    t->mode == TEMPLATE_REPLACE ? "replace" : "append");
 	if (t->model != NULL)
-		printf("model: %s\n", t->model);
+		printf("model: %s\n", text_line(&l1, t->model));
 	for (i = 0; i < config_schema_params_count; i++)
 		if ((v = params_value(&t->params, (int)i)) != NULL) {
-			printf("%s: %s\n", config_schema_params[i].path, v);
+			printf("%s: %s\n", config_schema_params[i].path, text_line(&l1, v));
 			free(v);
 		}
 	for (i = 0; i < n; i++) {
 		d = cmd_templates_default(t, vars[i]);
 		if (d != NULL)
-			printf("variable %s (default: %s)\n", vars[i], d);
+			printf("variable %s (default: %s)\n", text_line(&l1, vars[i]),
+			    text_line(&l2, d));
 		else
-			printf("variable %s (required)\n", vars[i]);
+			printf("variable %s (required)\n", text_line(&l1, vars[i]));
 	}
 	if (t->system != NULL)
-		printf("--- system\n%s\n", t->system);
+		cmd_templates_block("system", t->system);
 	if (t->user != NULL)
-		printf("--- user\n%s\n", t->user);
+		cmd_templates_block("user", t->user);
 	template_names_free(vars);
+	buf_free(&l1);
+	buf_free(&l2);
 }
 
 /* natter templates [-c FILE] [NAME]. */
@@ -67,6 +85,7 @@ cmd_templates(int argc, char **argv)
 	struct config_errors errs = { NULL, 0 };
 	struct config *c;
 	struct template *t;
+	struct buf l1 = BUF_INIT, l2 = BUF_INIT;
 	int i = 1, rc = EXIT_OK;
 	size_t k, j, n;
 	char **vars;
@@ -93,8 +112,8 @@ cmd_templates(int argc, char **argv)
 			for (k = 0; k < c->ntemplates; k++)
 				names[k] = c->templates[k].name;
 			near = config_nearest(argv[i], names, c->ntemplates);
-			fprintf(stderr, "natter: unknown template '%s'%s%s%s\n", argv[i],
-			    near != NULL ? ", did you mean '" : "", near != NULL ? near : "",
+			fprintf(stderr, "natter: unknown template '%s'%s%s%s\n", text_line(&l1, argv[i]),
+			    near != NULL ? ", did you mean '" : "", text_line(&l2, near),
 			    near != NULL ? "'?" : "");
 			free(names);
 			rc = EXIT_USAGE;
@@ -105,11 +124,12 @@ cmd_templates(int argc, char **argv)
 		for (k = 0; k < c->ntemplates; k++) {
 			t = &c->templates[k];
 			n = template_vars(t, &vars);
-			printf("%-18s %s", t->name, t->description != NULL ? t->description : "");
+			printf("%-18s ", text_line(&l1, t->name));
+			printf("%s", text_line(&l1, t->description));
 			if (n > 0) {
 				printf(" [");
 				for (j = 0; j < n; j++)
-					printf("%s%s%s", j > 0 ? " " : "", vars[j],
+					printf("%s%s%s", j > 0 ? " " : "", text_line(&l1, vars[j]),
 					    cmd_templates_default(t, vars[j]) != NULL ? "?" : "");
 				printf("]");
 			}
@@ -119,5 +139,7 @@ cmd_templates(int argc, char **argv)
 	}
 	config_free(c);
 	config_errors_free(&errs);
+	buf_free(&l1);
+	buf_free(&l2);
 	return rc;
 }

@@ -31,6 +31,7 @@
 #include "proto.h"
 #include "provider.h"
 #include "template.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define CONFIG_MAX_FILE (4u << 20)
@@ -73,7 +74,7 @@ struct loader {
 	unsigned unsure;
 };
 
-/* Append one formatted message to errs. */
+/* Append one formatted message to errs, as one terminal-safe line: it may quote the file. */
 static void
 config_errorf(struct config_errors *errs, const char *fmt, ...)
 {
@@ -84,7 +85,7 @@ config_errorf(struct config_errors *errs, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
-	buf_puts(&b, tmp);
+	text_sanitize_line(tmp, strlen(tmp), &b);
 	errs->v = xrealloc(errs->v, (errs->n + 1) * sizeof *errs->v);
 	errs->v[errs->n++] = buf_detach(&b);
 }
@@ -1148,13 +1149,17 @@ config_run_key_cmd(struct loader *ld, const struct cnode *at, const char *cmd)
 	return key;
 }
 
-/* Record a warning at node n. */
+/* Record a warning at node n, as one terminal-safe line. */
 static void
 config_warn(struct config *c, const struct cnode *n, const char *msg)
 {
+	struct buf b = BUF_INIT;
+	char *w = xasprintf("%s:%d:%d: warning: %s", n->file, n->line, n->col, msg);
+
+	text_sanitize_line(w, strlen(w), &b);
+	free(w);
 	c->warnings = xrealloc(c->warnings, (c->nwarnings + 1) * sizeof *c->warnings);
-	c->warnings[c->nwarnings++] = xasprintf("%s:%d:%d: warning: %s", n->file, n->line,
-	    n->col, msg);
+	c->warnings[c->nwarnings++] = buf_detach(&b);
 }
 
 /* True when file can be read by group or others. */

@@ -5,7 +5,9 @@
  * stored field, with null for numbers the provider never reported. Timestamps are UTC in
  * ISO 8601 wherever a program may read them; Markdown headings use local time for people.
  * The replies of a side-by-side comparison are marked with their column and whether the
- * chat kept them, since a linear export cannot put them side by side.
+ * chat kept them, since a linear export cannot put them side by side. Markdown is the stored
+ * text as it is (callers sanitize it for a terminal unless asked for raw bytes); JSON is
+ * always safe to print, since its escapes can carry any character without loss.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "export.h"
 #include "log.h"
 #include "proto.h"
+#include "text.h"
 #include "xmalloc.h"
 
 /* "md"/"markdown" or "json". */
@@ -248,7 +251,8 @@ char *
 export_json(const struct session_row *s, const struct message_row *m, size_t n)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *o;
-	char *text, *out;
+	struct buf b = BUF_INIT;
+	char *text;
 	size_t i;
 	int col, ncols;
 
@@ -305,10 +309,13 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 	cJSON_Delete(root);
 	if (text == NULL)
 		log_fatal("out of memory printing JSON");
-	/* Hand back memory from our own allocator so callers free it like any other string. */
-	out = xasprintf("%s\n", text);
+	/* Controls, bidi marks and bad bytes that cJSON leaves raw become \u escapes: the JSON
+	 * loses nothing, stays valid UTF-8, and is safe to print. The buffer is also memory from
+	 * our own allocator, so callers free it like any other string. */
+	text_json_safe(text, strlen(text), &b);
+	buf_putc(&b, '\n');
 	cJSON_free(text);
-	return out;
+	return buf_detach(&b);
 }
 
 /* Load a session and render it. */

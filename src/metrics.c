@@ -15,6 +15,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "session.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define METRICS_NO_PRICE (-1.0)
@@ -82,26 +83,29 @@ metrics_add(long *total, long n)
 
 /* Append s in exactly cols terminal columns: padded with spaces, or cut at a character
  * boundary with an ellipsis. printf's precision counts bytes, which splits UTF-8 and
- * misaligns the columns after a wide or multi-byte character. */
+ * misaligns the columns after a wide or multi-byte character. The stored model name is made
+ * one terminal-safe line first (text.h), so what is measured is what is shown. */
 static void
 metrics_cell(struct buf *b, const char *s, int cols)
 {
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	utf8proc_ssize_t n = (utf8proc_ssize_t)strlen(s), k;
+	struct buf safe = BUF_INIT;
+	const utf8proc_uint8_t *p;
+	utf8proc_ssize_t n, k;
 	utf8proc_int32_t cp;
 	struct buf t = BUF_INIT;
 	size_t keep = 0;        /* bytes of t that leave a column for the ellipsis */
 	int used = 0, kept = 0, w;
 
+	text_sanitize_line(s, strlen(s), &safe);
+	p = (const utf8proc_uint8_t *)buf_str(&safe);
+	n = (utf8proc_ssize_t)safe.len;
 	for (; n > 0; p += k, n -= k) {
 		k = utf8proc_iterate(p, n, &cp);
 		if (k <= 0) {
-			k = 1;  /* an invalid byte: skip it rather than emit broken UTF-8 */
+			k = 1;  /* cannot happen after text_sanitize_line */
 			continue;
 		}
 		w = utf8proc_charwidth(cp);
-		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || w < 0)
-			continue;
 		if (used + w > cols) {
 			t.len = keep;
 			used = kept + 1;
@@ -118,6 +122,7 @@ metrics_cell(struct buf *b, const char *s, int cols)
 	if (t.len > 0)
 		buf_append(b, t.data, t.len);
 	buf_free(&t);
+	buf_free(&safe);
 	for (; used < cols; used++)
 		buf_putc(b, ' ');
 }

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "keys.h"
+#include "text.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -51,8 +52,13 @@ cmd_keys(int argc, char **argv)
 		for (k = 0; k < errs.n; k++)
 			fprintf(stderr, "natter: %s\n", errs.v[k]);
 		if (errs.n > 0 || ui_apply_bindings(c, &err) != 0) {
-			if (err != NULL)
-				fprintf(stderr, "natter: %s\n", err);
+			if (err != NULL) {
+				struct buf line = BUF_INIT;
+
+				/* The message quotes the config file: one safe line. */
+				fprintf(stderr, "natter: %s\n", text_line(&line, err));
+				buf_free(&line);
+			}
 			free(err);
 			config_errors_free(&errs);
 			config_free(c);

@@ -1,28 +1,15 @@
 /*
  * The last step before bytes reach the terminal. Text is sanitized when it enters natter,
- * but everything drawn still passes through draw_text, which refuses C0/C1 controls and
- * clips to a width by cluster, so a missed path can garble a cell but never send an
- * escape sequence to the terminal.
+ * but everything drawn passes through draw_text once more, which makes it one safe line with
+ * the same sanitizer (src/text.h: controls, bidi marks and bad UTF-8 become U+FFFD) and clips
+ * it to a width by cluster. So a missed path, or what the user typed or pasted (kept as
+ * typed in the draft and the store), can show a mark but never send a control to the
+ * terminal or reorder the row. wrap.c measures those marks as the one column they take.
  */
 #include <string.h>
 
 #include "app.h"
 #include "wrap.h"
-
-/* Is there a byte here that must not reach the terminal? */
-static int
-draw_unsafe(const unsigned char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			return 1;
-		if (s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] < 0xa0)
-			return 1;
-	}
-	return 0;
-}
 
 /* Draw n bytes of s at the cursor with attr, at most maxw columns (maxw < 0: no limit). */
 void
@@ -30,22 +17,9 @@ draw_text(WINDOW *w, const char *s, size_t n, unsigned int attr, int maxw)
 {
 	struct buf clean = BUF_INIT;
 
-	if (draw_unsafe((const unsigned char *)s, n)) {
-		size_t i;
-
-		for (i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-
-			if (c < 0x20 || c == 0x7f)
-				buf_putc(&clean, '?');
-			else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-			    (unsigned char)s[i + 1] < 0xa0) {
-				buf_putc(&clean, '?');
-				i++;
-			} else
-				buf_putc(&clean, (char)c);
-		}
-		s = clean.data;
+	if (!text_is_safe(s, n, TEXT_LINE)) {
+		text_sanitize_line(s, n, &clean);
+		s = buf_str(&clean);
 		n = clean.len;
 	}
 	if (maxw >= 0)

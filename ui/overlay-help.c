@@ -195,26 +195,28 @@ overlay_text_free(struct app *a)
 	memset(&a->text, 0, sizeof a->text);
 }
 
-/* Open a read-only overlay showing text, one row per line (sanitized: it may quote a file). */
+/* Open a read-only overlay showing text, one row per line (sanitized: it may quote a file;
+ * as a whole first, so that CR LF line ends are line ends and not marks). */
 void
 overlay_text_open(struct app *a, const char *title, const char *text)
 {
-	const char *p = text;
+	struct buf safe = BUF_INIT;
+	const char *p;
 
 	overlay_text_free(a);
 	a->text.title = xstrdup(title);
+	text_sanitize(text, strlen(text), &safe);
+	p = buf_str(&safe);
 	while (*p != '\0') {
 		size_t n = strcspn(p, "\n");
-		struct buf c = BUF_INIT;
 
-		text_sanitize(p, n, &c);
-		buf_puts(&c, "");
 		a->text.lines = xrealloc(a->text.lines, (a->text.n + 1) * sizeof *a->text.lines);
-		a->text.lines[a->text.n++] = buf_detach(&c);
+		a->text.lines[a->text.n++] = xstrndup(p, n);
 		p += n;
 		if (*p == '\n')
 			p++;
 	}
+	buf_free(&safe);
 	a->overlay = OVERLAY_TEXT;
 	a->over_top = 0;
 	a->dirty |= DIRTY_ALL;

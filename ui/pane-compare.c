@@ -422,7 +422,7 @@ pane_compare_event(struct app *a, struct wevent *ev)
 		char *why = ev->error ? apierr_format(ev->error) : xstrdup("error");
 		struct buf clean = BUF_INIT;
 
-		text_sanitize(why, strlen(why), &clean);
+		text_sanitize_line(why, strlen(why), &clean);
 		free(why);
 		free(col->wait_msg);
 		col->wait_msg = buf_detach(&clean);

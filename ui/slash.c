@@ -43,7 +43,7 @@ slash_table(size_t *n)
 	return slash_cmds;
 }
 
-/* Export the session to a file. */
+/* Export the session to a file, sanitized as natter sessions export does. */
 static void
 slash_export(struct app *a, const char *args)
 {
@@ -72,7 +72,13 @@ slash_export(struct app *a, const char *args)
 	} else if ((f = fopen(path, "w")) == NULL) {
 		ui_note(a, 1, "cannot write %s: %s", path, strerror(errno));
 	} else {
-		fputs(text, f);
+		struct buf safe = BUF_INIT;
+
+		/* As natter sessions export without --raw: the file is read on a terminal. */
+		if (fmt == EXPORT_MARKDOWN)
+			text_sanitize(text, strlen(text), &safe);
+		fputs(fmt == EXPORT_MARKDOWN ? buf_str(&safe) : text, f);
+		buf_free(&safe);
 		if (fclose(f) == 0)
 			ui_note(a, 0, "exported to %s", path);
 		else

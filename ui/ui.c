@@ -177,7 +177,7 @@ ui_note(struct app *a, int error, const char *fmt, ...)
 	vsnprintf(raw.data, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	raw.len = (size_t)n;
-	text_sanitize(raw.data, raw.len, &clean);
+	text_sanitize_line(raw.data, raw.len, &clean);
 	free(a->note);
 	a->note = buf_detach(&clean);
 	a->note_error = error;
@@ -359,7 +359,7 @@ ui_reload_sessions(struct app *a)
 		if (a->rows[i].title != NULL) {
 			struct buf c = BUF_INIT;
 
-			text_sanitize(a->rows[i].title, strlen(a->rows[i].title), &c);
+			text_sanitize_line(a->rows[i].title, strlen(a->rows[i].title), &c);
 			free(a->rows[i].title);
 			a->rows[i].title = buf_detach(&c);
 		}
@@ -860,7 +860,7 @@ ui_error_text(struct app *a, const struct apierr *e)
 	buf_puts(&a->scratch, line);
 	if (hint != NULL)
 		buf_printf(&a->scratch, " — %s", hint);
-	text_sanitize(a->scratch.data, a->scratch.len, &c);
+	text_sanitize_line(a->scratch.data, a->scratch.len, &c);
 	free(line);
 	return buf_detach(&c);
 }
@@ -883,7 +883,7 @@ ui_event(struct app *a, struct wevent *ev)
 		for (i = 0; i < ev->models.n; i++) {
 			struct buf c = BUF_INIT;
 
-			text_sanitize(ev->models.v[i].id, strlen(ev->models.v[i].id), &c);
+			text_sanitize_line(ev->models.v[i].id, strlen(ev->models.v[i].id), &c);
 			overlay_picker_add(a, prov, buf_str(&c), ev->models.v[i].display_name);
 			buf_free(&c);
 		}
@@ -926,9 +926,9 @@ ui_event(struct app *a, struct wevent *ev)
 		struct buf c = BUF_INIT;
 
 		if (ev->key_wait && ev->error != NULL && ev->error->message != NULL)
-			text_sanitize(ev->error->message, strlen(ev->error->message), &c);
+			text_sanitize_line(ev->error->message, strlen(ev->error->message), &c);
 		else
-			text_sanitize(why, strlen(why), &c);
+			text_sanitize_line(why, strlen(why), &c);
 		free(why);
 		if (ev->rotated) {
 			/* What happens first, as in status_draw: the reason may not fit. */
@@ -973,7 +973,7 @@ ui_event(struct app *a, struct wevent *ev)
 				    ev->error, next->name);
 				struct buf c = BUF_INIT;
 
-				text_sanitize(msg, strlen(msg), &c);
+				text_sanitize_line(msg, strlen(msg), &c);
 				free(msg);
 				free(err);
 				err = buf_detach(&c);

@@ -2,33 +2,30 @@
  * Width measurement and word wrapping by grapheme cluster. Widths are the sum of the
  * per-codepoint widths from utf8proc, which is what ncursesw itself uses to place cells
  * (zero-width marks attach to the previous cell), so what we measure is what curses draws.
- * Invalid UTF-8 counts as one column per byte; the sanitizer replaces it before drawing.
+ * What the sanitizer (src/text.h) would replace, a control, a bidi mark or a bad UTF-8
+ * sequence, counts as the one column of the U+FFFD that draw_text shows in its place.
  */
 #include <utf8proc.h>
 
+#include "text.h"
 #include "wrap.h"
 
-/* Decode one codepoint at s; returns its byte length (1 for an invalid byte, cp = -1). */
+/* Decode one codepoint at s; returns its byte length (a bad sequence whole, cp = -1). */
 static size_t
 wrap_decode(const char *s, size_t n, utf8proc_int32_t *cp)
 {
-	utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s,
-	    (utf8proc_ssize_t)(n > 4 ? 4 : n), cp);
+	unsigned c;
+	size_t k = text_utf8_step((const unsigned char *)s, n, &c);
 
-	if (k <= 0) {
-		*cp = -1;
-		return 1;
-	}
-	return (size_t)k;
+	*cp = c == TEXT_BAD ? -1 : (utf8proc_int32_t)c;
+	return k;
 }
 
-/* Columns taken by one codepoint; invalid bytes and controls are given one column. */
+/* Columns taken by one codepoint; what draw_text replaces with U+FFFD takes one column. */
 static int
 wrap_cpwidth(utf8proc_int32_t cp)
 {
-	if (cp < 0)
-		return 1;
-	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+	if (cp < 0 || text_cp_unsafe((unsigned)cp))
 		return 1;
 	return utf8proc_charwidth(cp);
 }
@@ -95,8 +92,9 @@ wrap_line(const char *s, size_t n, int width, size_t *next, int *used)
 	if (width < 1)
 		width = 1;
 	while (pos < n) {
-		if (s[pos] == '\n') {
-			*next = pos + 1;
+		/* CR LF ends a line too, as the sanitizer reads it (one cluster, so test here). */
+		if (s[pos] == '\n' || (s[pos] == '\r' && pos + 1 < n && s[pos + 1] == '\n')) {
+			*next = pos + (s[pos] == '\r' ? 2 : 1);
 			*used = w;
 			return pos;
 		}

@@ -7,7 +7,7 @@
  * in fs-proto.c; see tests/fakeserver/README.md for the options and magic words.
  *
  *   fakeserver [--port N] [--port-file FILE] [--key KEY]... [--limit-key KEY] [--log FILE]
- *              [--vectors FILE]
+ *              [--vectors FILE] [--models-vector NAME]
  *              [--max-seconds S]
  */
 #include <arpa/inet.h>
@@ -60,7 +60,8 @@ static void
 fs_usage(FILE *f)
 {
 	fputs("usage: fakeserver [--port N] [--port-file FILE] [--key KEY]... [--limit-key KEY]\n"
-	      "                  [--log FILE] [--vectors FILE] [--max-seconds S]\n", f);
+	      "                  [--log FILE] [--vectors FILE] [--models-vector NAME]\n"
+	      "                  [--max-seconds S]\n", f);
 }
 
 /*
@@ -312,6 +313,7 @@ main(int argc, char **argv)
 		{ "limit-key", required_argument, NULL, 'L' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "vectors", required_argument, NULL, 'v' },
+		{ "models-vector", required_argument, NULL, 'M' },
 		{ "max-seconds", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -337,6 +339,7 @@ main(int argc, char **argv)
 		case 'L': server.limit_key = optarg; break;
 		case 'l': log_path = optarg; break;
 		case 'v': vec_opt = optarg; break;
+		case 'M': server.models_vector = optarg; break;
 		case 'm': max_seconds = fs_parse_num("max-seconds", optarg, 86400 * 365); break;
 		case 'h': fs_usage(stdout); return 0;
 		default: fs_usage(stderr); return 2;

@@ -27,6 +27,7 @@ struct fs_server {
 	int log_fd;                 /* --log file opened with O_APPEND, or -1 */
 	int stop_rd;                /* read end of the stop pipe: readable once stopping */
 	struct fs_vectors *vectors; /* loaded --vectors file, or NULL */
+	const char *models_vector;  /* --models-vector: the vector model lists answer with */
 	pthread_mutex_t lock;       /* guards the fail counters and request sequence */
 	struct fs_counter *counters;
 	unsigned long seq;

@@ -802,7 +802,7 @@ fs_chat(struct fs_conn *c, const struct fs_request *req, enum fs_proto proto)
 	fs_chat_free(&chat);
 }
 
-/* Serve a model list. */
+/* Serve a model list: the --models-vector replay when there is one, else the built-in list. */
 static void
 fs_models(struct fs_conn *c, const struct fs_request *req, enum fs_proto proto)
 {
@@ -811,6 +811,12 @@ fs_models(struct fs_conn *c, const struct fs_request *req, enum fs_proto proto)
 
 	if (!fs_auth_ok(c->srv, req, proto, &missing)) {
 		fs_reply_auth(c, proto, missing);
+		return;
+	}
+	if (c->srv->models_vector != NULL) {
+		if (!fs_vectors_replay(c, c->srv->vectors, c->srv->models_vector, 0, 0))
+			fs_reply_plain_error(c, 404, "fakeserver: no vector named %s%s",
+			    c->srv->models_vector, "");
 		return;
 	}
 	fs_reply_json(c, NULL, fs_wire_models(proto, req, &body), NULL, &body);

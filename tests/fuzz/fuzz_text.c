@@ -1,7 +1,11 @@
 /*
- * libFuzzer target for terminal-safe text: whatever the input, the output is valid UTF-8
- * with no control character but newline and tab, no C1 control and no ESC, and any split
- * of the input gives the same output.
+ * libFuzzer target for the terminal sanitizer (src/text.c). Whatever the input, in both
+ * modes: the output is valid UTF-8; it holds no C0 control but newline and tab (and in the
+ * one-line mode not those either), no DEL, no C1 control, no ESC and no bidi control; any
+ * split of the input, fed a few bytes at a time, gives the same output; the output goes
+ * through again unchanged; text_is_safe says exactly whether the input came through as it
+ * was. text_json_safe's output is valid UTF-8 with no unsafe code point but newline, tab
+ * and CR (the JSON writer's whitespace).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,9 +16,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Abort unless out is safe to write to a terminal. */
+/* True for the bidi controls the rules name, checked here independently of text.c. */
+static int
+fuzz_is_bidi(unsigned cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Abort unless out is valid UTF-8 with none of the forbidden code points; keep lists the
+ * ASCII controls that may remain. */
 static void
-fuzz_check_safe(const struct buf *out)
+fuzz_check_safe(const struct buf *out, const char *keep)
 {
 	const unsigned char *p = (const unsigned char *)buf_str(out);
 	size_t i = 0;
@@ -25,19 +38,54 @@ fuzz_check_safe(const struct buf *out)
 
 		if (n <= 0)
 			abort();
-		if ((cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7f && cp <= 0x9f))
+		if (cp < 0x20 && (cp == 0 || strchr(keep, (int)cp) == NULL))
+			abort();
+		if ((cp >= 0x7f && cp <= 0x9f) || fuzz_is_bidi(cp))
 			abort();
 		i += (size_t)n;
 	}
 }
 
-/* Sanitize whole and split, check both outputs. */
+/* Sanitize data in mode whole, split at cut and then 3 bytes at a time, and check both. */
+static void
+fuzz_mode(const uint8_t *data, size_t size, size_t cut, enum text_mode mode)
+{
+	struct buf whole = BUF_INIT, split = BUF_INIT, again = BUF_INIT;
+	struct text_filter f;
+	size_t i;
+
+	text_filter_init_mode(&f, mode);
+	text_filter_feed(&f, (const char *)data, size, &whole);
+	text_filter_finish(&f, &whole);
+	fuzz_check_safe(&whole, mode == TEXT_BLOCK ? "\n\t" : "");
+	if (!text_is_safe(buf_str(&whole), whole.len, mode))
+		abort();
+	if (text_is_safe((const char *)data, size, mode) !=
+	    (whole.len == size && (size == 0 || memcmp(whole.data, data, size) == 0)))
+		abort();
+	text_filter_init_mode(&f, mode);
+	text_filter_feed(&f, (const char *)data, cut, &split);
+	for (i = cut; i < size; i += 3)
+		text_filter_feed(&f, (const char *)data + i, size - i < 3 ? size - i : 3, &split);
+	text_filter_finish(&f, &split);
+	if (whole.len != split.len || (whole.len && memcmp(whole.data, split.data, whole.len) != 0))
+		abort();
+	text_filter_init_mode(&f, mode);
+	text_filter_feed(&f, buf_str(&whole), whole.len, &again);
+	text_filter_finish(&f, &again);
+	if (whole.len != again.len || (whole.len && memcmp(whole.data, again.data, whole.len) != 0))
+		abort();
+	buf_free(&whole);
+	buf_free(&split);
+	buf_free(&again);
+}
+
+/* The first byte picks where the input is split; the rest is the text. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct buf whole = BUF_INIT, split = BUF_INIT;
-	struct text_filter f;
-	size_t cut, i;
+	struct buf json = BUF_INIT;
+	size_t cut;
 
 	if (size == 0)
 		return 0;
@@ -46,16 +94,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	if (cut > size)
 		cut = size;
-	text_sanitize((const char *)data, size, &whole);
-	fuzz_check_safe(&whole);
-	text_filter_init(&f);
-	text_filter_feed(&f, (const char *)data, cut, &split);
-	for (i = cut; i < size; i += 3)
-		text_filter_feed(&f, (const char *)data + i, size - i < 3 ? size - i : 3, &split);
-	text_filter_finish(&f, &split);
-	if (whole.len != split.len || (whole.len && memcmp(whole.data, split.data, whole.len) != 0))
-		abort();
-	buf_free(&whole);
-	buf_free(&split);
+	fuzz_mode(data, size, cut, TEXT_BLOCK);
+	fuzz_mode(data, size, cut, TEXT_LINE);
+	text_json_safe((const char *)data, size, &json);
+	fuzz_check_safe(&json, "\n\t\r");
+	buf_free(&json);
 	return 0;
 }

@@ -142,7 +142,7 @@ test_format_and_hint(void **state)
 	e->request_id = xstrdup("req_123");
 	apierr_classify(e);
 	s = apierr_format(e);
-	assert_string_equal(s, "rate limit (429): Number of request tokens [2J exceeded [request req_123]");
+	assert_string_equal(s, "rate limit (429): Number of request tokens\xef\xbf\xbd[2J exceeded [request req_123]");
 	free(s);
 	assert_string_equal(apierr_hint(e), "wait and retry");
 	c = apierr_dup(e);

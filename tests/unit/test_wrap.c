@@ -65,6 +65,22 @@ test_clusters(void **state)
 	assert_int_equal(w, 1);
 }
 
+/* What draw_text shows as one U+FFFD is measured as one column: controls, bidi marks and
+ * a bad UTF-8 sequence however long. */
+static void
+test_marks(void **state)
+{
+	int w;
+
+	(void)state;
+	assert_int_equal(wrap_width("a\xe2\x80\xae" "b", 5), 3);
+	assert_int_equal(wrap_width("\xe2\x81\xa6\xe2\x80\x8f\xd8\x9c", 8), 3);
+	assert_int_equal(wrap_width("a\x1b[1m", 5), 5);
+	assert_int_equal(wrap_cluster("\xe4\xb8" "x", 3, &w), 2);
+	assert_int_equal(w, 1);
+	assert_int_equal(wrap_width("\xe4\xb8" "x", 3), 2);
+}
+
 /* Words break at spaces; nothing is lost and no line overflows. */
 static void
 test_words(void **state)
@@ -123,6 +139,9 @@ test_newline_progress(void **state)
 	(void)state;
 	assert_string_equal(r, "ab|cd");
 	free(r);
+	r = wrap_all("ab\r\ncd\r\n", 10, &maxw);
+	assert_string_equal(r, "ab|cd");
+	free(r);
 	r = wrap_all("日本", 1, &maxw);
 	assert_string_equal(r, "日|本");
 	free(r);
@@ -136,6 +155,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_widths),
 		cmocka_unit_test(test_clusters),
+		cmocka_unit_test(test_marks),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_cjk),
 		cmocka_unit_test(test_no_split),
