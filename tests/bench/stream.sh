@@ -4,9 +4,12 @@
 #       wall time (hyperfine medians) and peak RSS (/usr/bin/time -f %M);
 #   (b) natter --version versus curl --version (start-up cost);
 #   (c) 8 concurrent 20,000-token streams through ONE worker versus one stream
-#       (build/release/bench_worker, a small driver linked with natter's library objects).
+#       (build/release/bench_worker, a small driver linked with natter's library objects);
+#   (e) natter compare with 4 models (one per protocol) streaming 20,000 tokens each versus
+#       the slowest of the four single natter ask runs, both storing their sessions.
 # Targets: ask ≤ 1.3× curl wall, RSS ≤ 1.2× curl, --version no slower than curl's,
-# 8 streams ≤ 2× one (paced like a fast provider; the unpaced figure is printed too).
+# 8 streams ≤ 2× one (paced like a fast provider; the unpaced figure is printed too),
+# compare of 4 ≤ 1.5× the slowest single ask.
 #   sh tests/bench/stream.sh BUILD_DIR      (make bench builds everything first)
 set -eu
 B=${1:-build/release}
@@ -112,3 +115,30 @@ c1=$(median "$TMP/d.json" 1)
 c8=$(median "$TMP/d.json" 2)
 echo "reference: 8 parallel curls/1 curl: $(ratio "$c8" "$c1") (the server-bound floor on this machine)"
 echo "8 streams through one worker vs 8 parallel curls: $(ratio "$eight" "$c8")"
+
+echo "== (e) natter compare of 4 models vs the slowest single natter ask, $TOKENS tokens each"
+cat >"$TMP/cmp.yaml" <<YAML
+providers:
+  o: {protocol: openai, base_url: '$URL/v1', key: $KEY}
+  a: {protocol: anthropic, base_url: '$URL/v1', key: $KEY}
+  g: {protocol: gemini, base_url: '$URL/v1beta', key: $KEY}
+  l: {protocol: ollama, base_url: '$URL', key: $KEY}
+models:
+  m-o: {provider: o, id: m-o}
+  m-a: {provider: a, id: m-a}
+  m-g: {provider: g, id: m-g}
+  m-l: {provider: l, id: m-l}
+YAML
+chmod 600 "$TMP/cmp.yaml"
+ENVS="NATTER_CONFIG=$TMP/cmp.yaml NATTER_DB=$TMP/bench.db"
+hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json "$TMP/e.json" \
+	--export-markdown "$TMP/e.md" \
+	-n "ask m-o" "$ENVS $NATTER ask -m m-o tokens=$TOKENS </dev/null >/dev/null" \
+	-n "ask m-a" "$ENVS $NATTER ask -m m-a tokens=$TOKENS </dev/null >/dev/null" \
+	-n "ask m-g" "$ENVS $NATTER ask -m m-g tokens=$TOKENS </dev/null >/dev/null" \
+	-n "ask m-l" "$ENVS $NATTER ask -m m-l tokens=$TOKENS </dev/null >/dev/null" \
+	-n "compare 4" "$ENVS $NATTER compare -m m-o -m m-a -m m-g -m m-l tokens=$TOKENS </dev/null >/dev/null"
+cat "$TMP/e.md"
+slow=$(for k in 1 2 3 4; do median "$TMP/e.json" $k; done | sort -g | tail -n 1)
+c4=$(median "$TMP/e.json" 5)
+echo "ratio compare of 4/slowest single ask: $(ratio "$c4" "$slow") (target <= 1.50)"
