@@ -28,6 +28,19 @@ const struct config_schema config_schema[] = {
 	  "Colour theme of the full-screen interface (dark, light, terminal, mono or a file)." },
 	{ "defaults", CONFIG_PARAMS, NULL, NOLIM, NULL, 0, 0,
 	  "Request parameters applied to every model (see PARAMETERS)." },
+	{ "context", CONFIG_SECTION, NULL, NOLIM, NULL, 0, 0,
+	  "How a conversation longer than a model's context_window is fitted. Stored messages "
+	  "are never deleted; this decides only what is sent." },
+	{ "context.policy", CONFIG_ENUM, "drop", NOLIM, "drop|summarize|refuse", 0, 0,
+	  "drop leaves the oldest exchanges out; summarize keeps the last keep_turns exchanges "
+	  "and sends a rolling summary of the older ones (kept with the session, refreshed by the "
+	  "same model when it falls behind); refuse sends nothing and says so." },
+	{ "context.keep_turns", CONFIG_INT, "6", 1, 1000, NULL, 0, 0,
+	  "summarize: how many of the latest exchanges are always sent word for word." },
+	{ "ask", CONFIG_SECTION, NULL, NOLIM, NULL, 0, 0,
+	  "The command-line front ends: natter ask and natter compare." },
+	{ "ask.save", CONFIG_BOOL, "true", NOLIM, NULL, 0, 0,
+	  "Store every ask and compare as a session (--no-save for one run)." },
 
 	{ "providers", CONFIG_MAP, NULL, NOLIM, NULL, 0, 0,
 	  "Endpoints natter can talk to, by name. A provider is offered only when it is "
@@ -108,6 +121,8 @@ const struct config_schema config_schema[] = {
 	  "Context window in tokens; 0 means unknown." },
 	{ "models.*.max_output", CONFIG_INT, "0", 0, 1e9, NULL, 0, 0,
 	  "Largest max_tokens the model allows; 0 means unknown." },
+	{ "models.*.context_policy", CONFIG_ENUM, NULL, NOLIM, "drop|summarize|refuse", 0, 0,
+	  "This model's context.policy; unset, the global one applies." },
 	{ "models.*.price_input", CONFIG_FLOAT, NULL, 0, 1e6, NULL, 0, 0,
 	  "Price per million input tokens, for cost estimates." },
 	{ "models.*.price_output", CONFIG_FLOAT, NULL, 0, 1e6, NULL, 0, 0,

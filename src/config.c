@@ -1010,6 +1010,29 @@ config_default(const char *pattern)
 	return e != NULL ? e->def : NULL;
 }
 
+/* A context policy by name, or dflt when s is NULL or unknown (the schema checked it). */
+static enum context_policy
+config_policy(const char *s, enum context_policy dflt)
+{
+	if (s == NULL)
+		return dflt;
+	if (strcmp(s, "summarize") == 0)
+		return CONTEXT_SUMMARIZE;
+	if (strcmp(s, "refuse") == 0)
+		return CONTEXT_REFUSE;
+	if (strcmp(s, "drop") == 0)
+		return CONTEXT_DROP;
+	return dflt;
+}
+
+/* The policy for model m. */
+enum context_policy
+config_context_policy(const struct config *c, const struct model *m)
+{
+	return m != NULL && m->context_policy != CONTEXT_INHERIT ? m->context_policy :
+	    c->context_policy;
+}
+
 /* A scalar of section n with the schema default of pattern.key when absent. */
 static const char *
 config_get(const struct cnode *n, const char *pattern, const char *key)
@@ -1517,6 +1540,7 @@ config_build_model(struct loader *ld, const struct cnode *n, const struct cnode 
 		m->display_name = xstrdup(cnode_str(n, "name"));
 	m->context_window = (long)config_getnum(n, pat, "context_window", 0);
 	m->max_output = (long)config_getnum(n, pat, "max_output", 0);
+	m->context_policy = config_policy(cnode_str(n, "context_policy"), CONTEXT_INHERIT);
 	m->price_input = config_getnum(n, pat, "price_input", -1);
 	m->price_output = config_getnum(n, pat, "price_output", -1);
 	params_default_limits(protocol, m->limits);
@@ -1831,6 +1855,11 @@ config_build(struct loader *ld, struct cnode *tree)
 	}
 	c->theme = xstrdup(cnode_str(tree, "theme") != NULL ? cnode_str(tree, "theme") :
 	    config_default("theme"));
+	c->context_policy = config_policy(config_get(cnode_get(tree, "context"), "context",
+	    "policy"), CONTEXT_DROP);
+	c->context_keep = (long)config_getnum(cnode_get(tree, "context"), "context", "keep_turns",
+	    6);
+	c->ask_save = config_bool(config_get(cnode_get(tree, "ask"), "ask", "save")) != 0;
 	dm = cnode_get(tree, "default_model");
 	if (dm != NULL && dm->kind == CN_SCALAR) {
 		struct model *m = config_model_lookup(c, dm->value);
@@ -2095,6 +2124,7 @@ config_model(struct config *c, const char *name)
 	m->provider_name = xstrdup(p->name);
 	m->provider = p;
 	m->price_input = m->price_output = -1;
+	m->context_policy = CONTEXT_INHERIT;
 	params_default_limits(p->protocol, m->limits);
 	m->synthesized = 1;
 	m->file = "(not configured)";

@@ -74,6 +74,9 @@ struct param_limit {
 
 #define PARAM_COUNT 11
 
+/* context.policy: how a history longer than the context window is fitted. */
+enum context_policy { CONTEXT_DROP, CONTEXT_SUMMARIZE, CONTEXT_REFUSE, CONTEXT_INHERIT };
+
 struct model {
 	char *name;            /* what users type; the config key */
 	char *id;              /* what is sent to the provider */
@@ -82,6 +85,7 @@ struct model {
 	char *display_name;
 	long context_window;   /* 0 unknown */
 	long max_output;       /* 0 unknown */
+	enum context_policy context_policy; /* CONTEXT_INHERIT: the config's */
 	double price_input;    /* per million tokens; < 0 unknown */
 	double price_output;
 	struct param_limit limits[PARAM_COUNT]; /* indexed like config_schema_params */
@@ -149,6 +153,9 @@ struct config {
 	struct template *templates;
 	size_t ntemplates;
 	struct params defaults;
+	enum context_policy context_policy; /* context.policy */
+	long context_keep;            /* context.keep_turns */
+	int ask_save;                 /* ask.save */
 	char *default_model;          /* always names a usable model when any exists */
 	char *theme;
 	struct config_binding *bindings;
@@ -198,6 +205,8 @@ struct provider *config_provider(const struct config *c, const char *name);
 /* The key pool of an offered provider, or NULL. */
 struct keypool *config_pool(const struct config *c, const struct provider *p);
 struct template *config_template(struct config *c, const char *name);
+/* The context policy that applies to m (its own, else the config's). */
+enum context_policy config_context_policy(const struct config *c, const struct model *m);
 /* The closest of n names to word, or NULL when none is close. */
 const char *config_nearest(const char *word, const char *const *names, size_t n);
 
