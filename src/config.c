@@ -2124,7 +2124,6 @@ config_model(struct config *c, const char *name)
 	m->provider_name = xstrdup(p->name);
 	m->provider = p;
 	m->price_input = m->price_output = -1;
-	m->context_policy = CONTEXT_INHERIT;
 	params_default_limits(p->protocol, m->limits);
 	m->synthesized = 1;
 	m->file = "(not configured)";

@@ -75,7 +75,7 @@ struct param_limit {
 #define PARAM_COUNT 11
 
 /* context.policy: how a history longer than the context window is fitted. */
-enum context_policy { CONTEXT_DROP, CONTEXT_SUMMARIZE, CONTEXT_REFUSE, CONTEXT_INHERIT };
+enum context_policy { CONTEXT_INHERIT, CONTEXT_DROP, CONTEXT_SUMMARIZE, CONTEXT_REFUSE };
 
 struct model {
 	char *name;            /* what users type; the config key */

@@ -80,6 +80,7 @@ session_new(struct store *st, const char *provider, const char *model)
 	s->model = session_strdup(model);
 	s->created = s->updated = (int64_t)time(NULL);
 	s->reply = -1;
+	s->view_from = -1;
 	s->flush_ms = SESSION_FLUSH_MS;
 	s->clock = session_clock_default;
 	return s;
@@ -201,6 +202,7 @@ session_free(struct session *s)
 	free(s->provider);
 	free(s->model);
 	free(s->system);
+	free(s->summary);
 	free(s);
 }
 
@@ -701,20 +703,36 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 {
 	struct request *r = request_new(p, model != NULL ? model : s->model);
 	size_t *idx = xcalloc(s->nmsgs ? s->nmsgs : 1, sizeof(*idx));
-	size_t n = 0, i, start = 0, last_user, total;
+	size_t n = 0, i, start = 0, last_user, total, fixed = 0;
 
 	if (params != NULL)
 		params_copy(&r->params, params);
+	if (s->system != NULL && fit->note != NULL) {
+		char *both = xasprintf("%s\n\n%s", s->system, fit->note);
+
+		request_set_system(r, both);
+		free(both);
+	} else if (s->system != NULL || fit->note != NULL) {
+		request_set_system(r, s->system != NULL ? s->system : fit->note);
+	}
 	if (s->system != NULL)
-		request_set_system(r, s->system);
-	total = s->system != NULL ? session_estimate_tokens(s->system, strlen(s->system)) : 0;
+		fixed += session_estimate_tokens(s->system, strlen(s->system));
+	if (fit->note != NULL)
+		fixed += session_estimate_tokens(fit->note, strlen(fit->note));
+	total = fixed;
+	fit->total = s->system != NULL ? session_estimate_tokens(s->system, strlen(s->system)) : 0;
 	for (i = 0; i < s->nmsgs; i++) {
+		size_t est;
+
 		if (!session_msg_sendable(&s->msgs[i], i >= from ? col : -1))
 			continue;
+		est = session_estimate_tokens(s->msgs[i].content.data, s->msgs[i].content.len);
+		fit->total += est;
+		if (i < fit->skip)
+			continue;
 		idx[n++] = i;
-		total += session_estimate_tokens(s->msgs[i].content.data, s->msgs[i].content.len);
+		total += est;
 	}
-	fit->total = total;
 	last_user = n;
 	for (i = n; i-- > 0;) {
 		if (s->msgs[idx[i]].role == ROLE_USER) {
@@ -735,8 +753,31 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 		request_add(r, s->msgs[idx[i]].role, s->msgs[idx[i]].content.data);
 	fit->dropped = start;
 	fit->tokens = total;
+	fit->first = start < n ? idx[start] : s->nmsgs;
 	free(idx);
 	return r;
+}
+
+/* Index of the first message of the last keep exchanges. */
+size_t
+session_keep_from(const struct session *s, size_t keep)
+{
+	size_t i = s->nmsgs, seen = 0;
+
+	while (i-- > 0) {
+		if (s->msgs[i].role == ROLE_USER && s->msgs[i].compare_group == 0 && ++seen == keep)
+			return i;
+	}
+	return 0;
+}
+
+/* Replace the rolling summary. */
+int
+session_set_summary(struct session *s, const char *text, size_t covers)
+{
+	session_replace(&s->summary, text);
+	s->summary_covers = text != NULL ? covers : 0;
+	return 0;
 }
 
 /* The context budget left for the history: the window minus max_tokens when set. */
@@ -756,7 +797,7 @@ struct request *
 session_to_request(const struct session *s, const struct provider *p, const char *model,
     const struct params *params, size_t context_tokens, size_t *dropped)
 {
-	struct session_fit fit = { session_budget(context_tokens, params), 0, 0, 0 };
+	struct session_fit fit = { .budget = session_budget(context_tokens, params) };
 	struct request *r = session_request_fit(s, p, model, params, s->nmsgs, -1, &fit);
 
 	if (dropped != NULL)
@@ -769,7 +810,7 @@ struct request *
 session_column_request(const struct session *s, const struct provider *p, const char *model,
     const struct params *params, size_t context_tokens, size_t *dropped, size_t from, int col)
 {
-	struct session_fit fit = { session_budget(context_tokens, params), 0, 0, 0 };
+	struct session_fit fit = { .budget = session_budget(context_tokens, params) };
 	struct request *r = session_request_fit(s, p, model, params, from, col, &fit);
 
 	if (dropped != NULL)

@@ -97,6 +97,9 @@ struct session {
 	session_clock_fn clock;
 	void *clock_arg;
 	double token_ratio;     /* provider tokens per estimated token, learnt by turns; 0: 1 */
+	char *summary;          /* context.policy summarize: the rolling summary, or NULL */
+	size_t summary_covers;  /* how many leading messages the summary stands for */
+	long view_from;         /* the first message the last request sent, -1 when unknown */
 	char err[256];          /* the last store error, "" when none */
 };
 
@@ -187,10 +190,18 @@ struct request *session_column_request(const struct session *s, const struct pro
 /* Fitting a history into a context budget (session_request_fit). */
 struct session_fit {
 	size_t budget;   /* in: estimated tokens the history may take; 0: no limit */
+	size_t skip;     /* in: messages before this index are not sent (a summary holds them) */
+	const char *note;/* in: text sent after the system prompt (that summary), or NULL */
 	size_t dropped;  /* out: messages left out to fit */
 	size_t tokens;   /* out: the estimate of what is sent */
-	size_t total;    /* out: the estimate of the whole history */
+	size_t total;    /* out: the estimate of the whole history (note and skip aside) */
+	size_t first;    /* out: index of the first message sent */
 };
+
+/* Replace the rolling summary: text stands for the first covers messages. */
+int session_set_summary(struct session *s, const char *text, size_t covers);
+/* Index of the first message of the last keep exchanges (0 when there are no more). */
+size_t session_keep_from(const struct session *s, size_t keep);
 
 /* The request for the next reply of the main conversation (col -1, from s->nmsgs) or of
  * column col of a comparison that starts at message from, with the oldest exchanges left

@@ -78,66 +78,162 @@ turn_reserve(const struct model *m, const struct params *pp, size_t w)
 	return w / 4;
 }
 
-/* Build the request for the current model within the context budget; NULL with *err when
- * the policy refuses a history that does not fit. */
-static struct request *
-turn_request(struct turn *t, const struct params *pp, char **err)
+/* The context window of the current model, 0 when unknown. */
+static size_t
+turn_window(const struct turn *t)
 {
-	const struct model *m = t->model;
-	size_t w = t->spec.context_window > 0 ? (size_t)t->spec.context_window :
-	    m->context_window > 0 ? (size_t)m->context_window : 0;
-	struct session_fit fit = { 0, 0, 0, 0 };
-	struct request *req;
-	double ratio = t->sess->token_ratio > 0 ? t->sess->token_ratio : 1.0;
-	size_t reserve = 0;
+	if (t->spec.context_window > 0)
+		return (size_t)t->spec.context_window;
+	return t->model->context_window > 0 ? (size_t)t->model->context_window : 0;
+}
 
+/* The policy in force for the current model. */
+static enum context_policy
+turn_policy(const struct turn *t)
+{
+	if (t->spec.policy != CONTEXT_INHERIT)
+		return t->spec.policy;
+	return config_context_policy(t->env->cfg, t->model);
+}
+
+#define TURN_SUMMARY_NOTE "Summary of the earlier conversation (those messages are not repeated):"
+#define TURN_SUMMARY_SYSTEM \
+	"You keep a running summary of a long conversation for an assistant whose context " \
+	"window cannot hold all of it. Update the summary with the new part of the " \
+	"conversation. Keep names, numbers, decisions, code identifiers, the user's preferences " \
+	"and open questions; drop pleasantries. Write only the summary, in plain prose or a " \
+	"short list."
+
+/* Where the next summary round should stop folding: at most about cap estimated tokens of
+ * messages from covers on, ending at an exchange boundary no later than k. */
+static size_t
+turn_fold_end(const struct session *s, size_t covers, size_t k, size_t cap)
+{
+	size_t i, sum = 0;
+
+	for (i = covers; i < k; i++) {
+		if (i > covers && s->msgs[i].role == ROLE_USER && sum > cap)
+			return i;
+		sum += session_estimate_tokens(s->msgs[i].content.data, s->msgs[i].content.len);
+	}
+	return k;
+}
+
+/* Build the request for the current model within the context budget. NULL with *err when
+ * the policy refuses, or NULL with *fold set to where a summary round must fold to. */
+static struct request *
+turn_request(struct turn *t, const struct params *pp, char **err, size_t *fold)
+{
+	struct session *s = t->sess;
+	const struct model *m = t->model;
+	size_t w = turn_window(t), reserve = 0, from, keep, k, covers;
+	struct session_fit fit = { 0 };
+	struct request *req;
+	double ratio = s->token_ratio > 0 ? s->token_ratio : 1.0;
+	enum context_policy policy = turn_policy(t);
+	char *note = NULL;
+
+	*fold = 0;
+	from = t->spec.column >= 0 ? t->spec.from : s->nmsgs;
 	if (w > 0) {
 		reserve = turn_reserve(m, pp, w);
 		fit.budget = reserve < w ? (size_t)((double)(w - reserve) / ratio) : 1;
 		if (fit.budget == 0)
 			fit.budget = 1;
 	}
-	req = session_request_fit(t->sess, m->provider, m->id, pp,
-	    t->spec.column >= 0 ? t->spec.from : t->sess->nmsgs, t->spec.column, &fit);
-	if (w > 0 && t->spec.policy == TURN_POLICY_REFUSE && fit.dropped > 0) {
+	req = session_request_fit(s, m->provider, m->id, pp, from, t->spec.column, &fit);
+	if (w > 0 && fit.dropped > 0 && policy == CONTEXT_REFUSE) {
 		*err = xasprintf("not sent: the conversation (about %zu tokens) does not fit %s's "
 		    "context window of %zu tokens with %zu kept for the reply; start a new session "
-		    "(/new) or let natter drop old turns (context_policy: drop)",
+		    "(/new) or let natter drop or summarize old turns (context.policy)",
 		    (size_t)((double)fit.total * ratio), m->name, w, reserve);
 		request_free(req);
 		return NULL;
 	}
+	t->summarized = 0;
+	if (w > 0 && fit.dropped > 0 && policy == CONTEXT_SUMMARIZE && t->spec.column < 0 &&
+	    t->sum_rounds < 8) {
+		keep = t->spec.keep_turns > 0 ? (size_t)t->spec.keep_turns :
+		    (size_t)t->env->cfg->context_keep;
+		k = session_keep_from(s, keep);
+		covers = s->summary != NULL && s->summary_covers <= k ? s->summary_covers : 0;
+		if (k > 0 && covers < k) {
+			/* The summary fell behind: fold what it lacks first. */
+			request_free(req);
+			*fold = turn_fold_end(s, covers, k, fit.budget * 3 / 4);
+			return NULL;
+		}
+		if (k > 0 && s->summary != NULL) {
+			request_free(req);
+			note = xasprintf("%s\n\n%s", TURN_SUMMARY_NOTE, s->summary);
+			memset(&fit, 0, sizeof(fit));
+			fit.budget = reserve < w ? (size_t)((double)(w - reserve) / ratio) : 1;
+			fit.skip = s->summary_covers;
+			fit.note = note;
+			req = session_request_fit(s, m->provider, m->id, pp, from, t->spec.column, &fit);
+			free(note);
+			t->summarized = s->summary_covers;
+		}
+	}
 	t->dropped = fit.dropped;
 	t->sent_tokens = fit.tokens;
+	s->view_from = (long)fit.first;
 	if (t->system != NULL)
 		request_set_system(req, t->system);
 	return req;
 }
 
-/* Open a reply for the current model and submit it; -1 with *err when refused. */
-static int
-turn_submit(struct turn *t, char **err)
+/* The request that folds messages [covers, upto) into the session's summary. */
+static struct request *
+turn_summary_request(struct turn *t, size_t upto)
 {
-	struct params pp;
-	struct request *req;
-	const struct model *m = t->model;
-	long r;
+	const struct session *s = t->sess;
+	struct request *req = request_new(t->model->provider, t->model->id);
+	size_t i, covers = s->summary != NULL ? s->summary_covers : 0;
+	struct buf b = BUF_INIT;
 
-	if (turn_params(t->env->cfg, m, &t->session_params, &t->message_params, &pp, err) != 0) {
-		params_free(&pp);
-		return -1;
+	request_set_system(req, TURN_SUMMARY_SYSTEM);
+	buf_printf(&b, "Summary so far:\n%s\n\nConversation to fold in:\n",
+	    s->summary != NULL ? s->summary : "(none yet)");
+	for (i = covers; i < upto; i++) {
+		const struct session_msg *m = &s->msgs[i];
+
+		if (m->role == ROLE_SYSTEM || m->content.len == 0 || m->state == MSG_ERROR ||
+		    (m->compare_group != 0 && m->pick < 0))
+			continue;
+		buf_printf(&b, "\n[%s]\n", request_role_name(m->role));
+		buf_append(&b, m->content.data, m->content.len);
+		buf_putc(&b, '\n');
 	}
-	req = turn_request(t, &pp, err);
-	params_free(&pp);
-	if (req == NULL)
-		return -1;
-	r = (long)session_reply_open(t->sess, m->provider->name, m->id,
-	    t->spec.column >= 0 ? t->spec.group : 0);
-	t->reply = r;
-	if (t->spec.column < 0)
-		t->sess->reply = r;
-	if (t->prefix != NULL)
-		session_reply_text_at(t->sess, (size_t)r, t->prefix, strlen(t->prefix));
+	buf_puts(&b, "\nWrite the updated summary.");
+	request_add(req, ROLE_USER, buf_str(&b));
+	buf_free(&b);
+	return req;
+}
+
+/* Start a summary round folding up to upto, telling the front end it waits for it. */
+static void
+turn_summarize(struct turn *t, size_t upto)
+{
+	size_t covers = t->sess->summary != NULL ? t->sess->summary_covers : 0;
+
+	t->summarizing = 1;
+	t->sum_rounds++;
+	t->sum_upto = upto;
+	buf_reset(&t->sum_text);
+	free(t->wait_msg);
+	t->wait_msg = xasprintf("summarizing %zu older messages to fit %s's context window",
+	    upto - covers, t->model->name);
+	t->wait_until = 0;
+	t->sum_stream = worker_submit(t->env->w, turn_summary_request(t, upto));
+	if (t->cbs.update != NULL)
+		t->cbs.update(t, TURN_WAIT, NULL, 0, t->arg);
+}
+
+/* Submit req as the reply's stream. */
+static void
+turn_stream(struct turn *t, struct request *req)
+{
 	text_filter_init(&t->tf_text);
 	text_filter_init(&t->tf_reason);
 	usage_clear(&t->usage);
@@ -146,6 +242,63 @@ turn_submit(struct turn *t, char **err)
 	t->chunks = 0;
 	t->state = MSG_STREAMING;
 	t->stream_id = worker_submit(t->env->w, req);
+}
+
+/* Build and send the next request of the current attempt (or its summary round). */
+static int
+turn_send(struct turn *t, char **err)
+{
+	struct params pp;
+	struct request *req;
+	size_t fold;
+
+	if (turn_params(t->env->cfg, t->model, &t->session_params, &t->message_params, &pp,
+	    err) != 0) {
+		params_free(&pp);
+		return -1;
+	}
+	req = turn_request(t, &pp, err, &fold);
+	params_free(&pp);
+	if (req == NULL && fold == 0)
+		return -1;
+	if (req == NULL)
+		turn_summarize(t, fold);
+	else
+		turn_stream(t, req);
+	return 0;
+}
+
+/* Open a reply for the current model and send it; -1 with *err when refused, and then
+ * nothing was opened or sent. */
+static int
+turn_submit(struct turn *t, char **err)
+{
+	struct params pp;
+	struct request *req;
+	const struct model *m = t->model;
+	size_t fold;
+	long r;
+
+	if (turn_params(t->env->cfg, m, &t->session_params, &t->message_params, &pp, err) != 0) {
+		params_free(&pp);
+		return -1;
+	}
+	req = turn_request(t, &pp, err, &fold);
+	params_free(&pp);
+	if (req == NULL && fold == 0)
+		return -1;
+	r = (long)session_reply_open(t->sess, m->provider->name, m->id,
+	    t->spec.column >= 0 ? t->spec.group : 0);
+	t->reply = r;
+	if (t->spec.column < 0)
+		t->sess->reply = r;
+	if (t->prefix != NULL)
+		session_reply_text_at(t->sess, (size_t)r, t->prefix, strlen(t->prefix));
+	t->state = MSG_STREAMING;
+	if (req == NULL)
+		turn_summarize(t, fold);
+	else
+		turn_stream(t, req);
 	return 0;
 }
 
@@ -368,13 +521,17 @@ turn_finish(struct turn *t, const struct wevent *ev)
 	struct reply_end end;
 
 	turn_drain(t);
-	t->state = ev->cancelled ? MSG_CANCELLED : ev->error ? MSG_ERROR :
-	    ev->complete ? MSG_COMPLETE : MSG_TRUNCATED;
+	t->state = ev->cancelled ? MSG_CANCELLED : ev->error != NULL || t->error != NULL ?
+	    MSG_ERROR : ev->complete ? MSG_COMPLETE : MSG_TRUNCATED;
 	if (t->state == MSG_ERROR && fallback_wanted(ev->error, ev->cancelled, t->t_first != 0) &&
 	    !t->spec.no_fallback && turn_fall_back(t, ev))
 		return;
 	if (t->state == MSG_ERROR && t->error == NULL)
 		t->error = turn_error_text(ev->error);
+	if (t->state == MSG_CANCELLED) {
+		free(t->error);
+		t->error = NULL;
+	}
 	if (usage_present(&ev->usage))
 		t->usage = ev->usage;
 	m = &t->sess->msgs[t->reply];
@@ -406,11 +563,78 @@ turn_finish(struct turn *t, const struct wevent *ev)
 		t->cbs.complete(t, t->arg);
 }
 
+/* The summary round is over: keep the summary and send the reply, or drop old turns
+ * instead when it failed. */
+static void
+turn_summary_done(struct turn *t, struct wevent *ev)
+{
+	struct buf clean = BUF_INIT;
+	char *err = NULL, *why;
+
+	t->summarizing = 0;
+	t->sum_stream = 0;
+	free(t->wait_msg);
+	t->wait_msg = NULL;
+	if (ev->cancelled) {
+		turn_finish(t, ev);
+		return;
+	}
+	if (ev->error == NULL && t->sum_text.len > 0) {
+		text_sanitize(t->sum_text.data, t->sum_text.len, &clean);
+		session_set_summary(t->sess, buf_str(&clean), t->sum_upto);
+		buf_free(&clean);
+	} else {
+		why = ev->error != NULL ? apierr_format(ev->error) : xstrdup("an empty summary");
+		free(t->note);
+		t->note = xasprintf("could not summarize the older turns (%s); dropping them instead",
+		    why);
+		free(why);
+		t->sum_rounds = 8;   /* no further rounds: drop */
+		if (t->cbs.update != NULL)
+			t->cbs.update(t, TURN_FALLBACK, NULL, 0, t->arg);
+	}
+	if (turn_send(t, &err) != 0) {
+		struct wevent fake = { 0 };
+
+		fake.type = WEV_DONE;
+		fake.ttft_ms = fake.duration_ms = -1;
+		free(t->error);
+		t->error = err;
+		turn_finish(t, &fake);
+	}
+}
+
+/* An event of the summary round. */
+static void
+turn_summary_event(struct turn *t, struct wevent *ev)
+{
+	switch (ev->type) {
+	case WEV_TEXT:
+		buf_append(&t->sum_text, ev->text, ev->len);
+		break;
+	case WEV_RETRY:
+		if (t->cbs.update != NULL)
+			t->cbs.update(t, TURN_WAIT, NULL, 0, t->arg);
+		break;
+	case WEV_DONE:
+		turn_summary_done(t, ev);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Fold one worker event into t. */
 int
 turn_event(struct turn *t, struct wevent *ev)
 {
-	if (t == NULL || t->done || ev->id == 0 || ev->id != t->stream_id)
+	if (t == NULL || t->done || ev->id == 0)
+		return 0;
+	if (ev->id == t->sum_stream) {
+		turn_summary_event(t, ev);
+		return 1;
+	}
+	if (ev->id != t->stream_id)
 		return 0;
 	switch (ev->type) {
 	case WEV_TEXT:
@@ -448,8 +672,12 @@ turn_route(struct turn **v, size_t n, struct wevent *ev)
 void
 turn_cancel(struct turn *t)
 {
-	if (t != NULL && !t->done && t->stream_id != 0)
+	if (t == NULL || t->done)
+		return;
+	if (t->stream_id != 0)
 		worker_cancel(t->env->w, t->stream_id);
+	if (t->sum_stream != 0)
+		worker_cancel(t->env->w, t->sum_stream);
 }
 
 /* Free t; a turn still streaming is cancelled and its reply closed as cancelled. */
@@ -463,6 +691,8 @@ turn_free(struct turn *t)
 
 		if (t->stream_id != 0)
 			worker_cancel(t->env->w, t->stream_id);
+		if (t->sum_stream != 0)
+			worker_cancel(t->env->w, t->sum_stream);
 		turn_drain(t);
 		session_reply_finish(t->sess, (size_t)t->reply, &end);
 		if (t->spec.column < 0 && t->sess->reply == t->reply)
@@ -479,6 +709,7 @@ turn_free(struct turn *t)
 	free(t->error);
 	free(t->finish_reason);
 	buf_free(&t->scratch);
+	buf_free(&t->sum_text);
 	free(t);
 }
 

@@ -9,9 +9,11 @@
  * Call order (all on the front end's thread, the one that owns the session):
  *   t = turn_start(env, sess, spec, cbs, arg, &err)
  *        layers the parameters (config < model < session < message) and checks them
- *        against the model, fits the history into the model's context window by the
- *        budget policy, opens the reply in the session (state streaming) and submits it to
- *        the worker. NULL with *err (caller frees) when it was refused: then nothing was
+ *        against the model, opens the reply in the session (state streaming), fits the
+ *        history into the model's context window by the context policy and submits it to
+ *        the worker. With context.policy summarize and a summary that fell behind, a
+ *        summary request to the same model comes first (TURN_WAIT says so); the summary is
+ *        kept with the session and the reply follows. NULL with *err (caller frees) when it was refused: then nothing was
  *        sent and the session is unchanged; cbs->free(arg) is not called.
  *   for every event the worker hands over: turn_event(t, ev)
  *        returns 1 when ev belongs to t (the caller still frees ev), 0 when not. It folds
@@ -40,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "request.h"
 #include "store.h"
 #include "text.h"
@@ -60,12 +63,6 @@ struct turn_env {
 	int64_t (*now_ms)(void);  /* a monotonic clock; NULL: CLOCK_MONOTONIC */
 };
 
-/* How a history too long for the model's context window is fitted. */
-enum turn_policy {
-	TURN_POLICY_DROP,         /* leave the oldest exchanges out */
-	TURN_POLICY_REFUSE,       /* send nothing and say so */
-};
-
 /* What the front end asks for; copied by turn_start. */
 struct turn_spec {
 	struct model *model;          /* resolved (resolve.h); its provider must be offered */
@@ -73,8 +70,9 @@ struct turn_spec {
 	const struct params *message; /* this message's (a template, ask -P), or NULL */
 	const char *system;           /* a system prompt for this message only, or NULL */
 	const char *prefix;           /* text the stored reply starts with, or NULL */
-	enum turn_policy policy;
+	enum context_policy policy;   /* CONTEXT_INHERIT: the model's, else the config's */
 	long context_window;          /* tokens; 0: the model's, and 0 there means no limit */
+	long keep_turns;              /* summarize: 0 for the config's context.keep_turns */
 	int column;                   /* -1: the main conversation, else a comparison column */
 	size_t from;                  /* column >= 0: the comparison's first prompt */
 	int64_t group;                /* column >= 0: the compare group of the reply */
@@ -113,6 +111,8 @@ struct turn {
 	/* The context budget of the last request. */
 	size_t dropped;               /* messages left out to fit */
 	size_t sent_tokens;           /* estimated tokens of the history sent */
+	size_t summarized;            /* messages the summary sent stands for, 0 when none */
+	int summarizing;              /* a summary request is under way */
 	/* Figures, final once done. */
 	enum msg_state state;
 	int64_t t_send, t_first;      /* env clock; t_first 0 until the first token */
@@ -129,6 +129,10 @@ struct turn {
 	struct turn_spec spec;
 	struct params session_params, message_params;
 	char *system, *prefix;
+	uint64_t sum_stream;          /* the summary request's stream, 0 when none */
+	size_t sum_upto;              /* the messages it folds end here */
+	struct buf sum_text;
+	int sum_rounds;
 	const char *tried[TURN_MAX_TRIED];
 	size_t ntried;
 	struct text_filter tf_text, tf_reason;

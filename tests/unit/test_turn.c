@@ -35,6 +35,8 @@ static const char turn_yaml[] =
     "  sim: {provider: simulated, id: simulated, price_input: 1, price_output: 2,\n"
     "        params: {temperature: [0, 1]}}\n"
     "  tiny: {provider: simulated, id: tiny, context_window: 60}\n"
+    "  tinysum: {provider: simulated, id: tinysum, context_window: 100,\n"
+    "            context_policy: summarize}\n"
     "  slowsim: {provider: slow, id: simulated}\n"
     "  broken: {provider: down, id: gpt-x, fallback: [sim]}\n";
 
@@ -249,7 +251,8 @@ test_fallback(void **state)
 	session_free(s);
 }
 
-/* Fill s with n exchanges of about words words each. */
+/* Fill s with n exchanges of about words words each (the simulated provider answers a
+ * summary of them in four tokens). */
 static void
 fill(struct session *s, int n, int words)
 {
@@ -258,7 +261,8 @@ fill(struct session *s, int n, int words)
 
 	for (i = 0; i < n; i++) {
 		buf_reset(&b);
-		for (k = 0; k < words; k++)
+		buf_puts(&b, "tokens=4 ");
+		for (k = 1; k < words; k++)
 			buf_puts(&b, "word ");
 		session_append_user(s, buf_str(&b));
 		session_begin_reply(s, "simulated", "tiny");
@@ -302,7 +306,7 @@ test_budget_refuse(void **state)
 	struct fx *f = *state;
 	struct session *s = session_new(NULL, "simulated", "tiny");
 	struct turn_spec spec = { .model = model_of(f, "tiny"), .column = -1,
-	    .policy = TURN_POLICY_REFUSE };
+	    .policy = CONTEXT_REFUSE };
 	struct seen seen = { 0 };
 	struct turn *t;
 	char *err = NULL;
@@ -391,6 +395,91 @@ test_cancel(void **state)
 	session_free(s);
 }
 
+/* Summarize: the older turns are folded into a summary by the same model first (the front
+ * end is told it waits for it), the summary is kept with the session and sent instead of
+ * them, and a later turn refreshes it when it falls behind. */
+static void
+test_budget_summarize(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(NULL, "simulated", "tinysum");
+	struct turn_spec spec = { .model = model_of(f, "tinysum"), .column = -1,
+	    .keep_turns = 2 };
+	struct seen seen = { 0 };
+	struct turn *t;
+	size_t first;
+	char *err = NULL;
+
+	fill(s, 4, 10);
+	session_append_user(s, "tokens=3 last question");
+	t = turn_start(&f->env, s, &spec, &seen_cbs, &seen, &err);
+	assert_non_null(t);
+	assert_true(t->summarizing);
+	assert_int_equal(seen.waits, 1);
+	assert_non_null(strstr(t->wait_msg, "summarizing"));
+	assert_int_equal(s->nmsgs, 10);          /* the reply is open, empty, while it waits */
+	pump(f, t);
+	assert_int_equal(t->state, MSG_COMPLETE);
+	assert_non_null(s->summary);
+	assert_true(strlen(s->summary) > 0);
+	/* keep 2 exchanges: the last full one (messages 6, 7) and the new prompt (8), sent
+	 * after the short summary. */
+	assert_int_equal(s->summary_covers, 6);
+	assert_int_equal(t->summarized, 6);
+	assert_int_equal(s->view_from, 6);
+	assert_int_equal(t->dropped, 0);
+	assert_true(t->sum_rounds >= 1);
+	assert_int_equal(s->msgs[9].state, MSG_COMPLETE);
+	assert_true(s->msgs[9].content.len > 0);
+	first = s->summary_covers;
+	turn_free(t);
+	/* The next turn: the summary fell behind by one exchange and is refreshed. */
+	session_append_user(s, "tokens=3 next");
+	seen.waits = 0;
+	t = turn_start(&f->env, s, &spec, &seen_cbs, &seen, &err);
+	assert_non_null(t);
+	assert_true(t->summarizing);
+	pump(f, t);
+	assert_true(s->summary_covers > first);
+	assert_int_equal(s->summary_covers, 8);
+	assert_int_equal(t->state, MSG_COMPLETE);
+	turn_free(t);
+	buf_free(&seen.raw);
+	session_free(s);
+}
+
+/* A summary that cannot be made drops the old turns instead, and says so. */
+static void
+test_summarize_fails(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(NULL, "simulated", "tinysum");
+	struct turn_spec spec = { .model = model_of(f, "tinysum"), .column = -1,
+	    .keep_turns = 1 };
+	struct seen seen = { 0 };
+	struct turn *t;
+	char *err = NULL;
+
+	session_append_user(s, "error=auth word word word word word word word word word word");
+	session_begin_reply(s, "simulated", "tinysum");
+	session_reply_text(s, "word word word word word word word word word word", 50);
+	session_reply_end(s, MSG_COMPLETE, NULL, -1, NULL, NULL);
+	fill(s, 2, 10);
+	session_append_user(s, "tokens=3 now");
+	t = turn_start(&f->env, s, &spec, &seen_cbs, &seen, &err);
+	assert_non_null(t);
+	assert_true(t->summarizing);
+	pump(f, t);
+	assert_int_equal(t->state, MSG_COMPLETE);
+	assert_null(s->summary);
+	assert_non_null(t->note);
+	assert_non_null(strstr(t->note, "could not summarize"));
+	assert_true(t->dropped > 0);
+	turn_free(t);
+	buf_free(&seen.raw);
+	session_free(s);
+}
+
 /* Parameters the model refuses stop the turn before anything is sent or stored. */
 static void
 test_params_refused(void **state)
@@ -424,6 +513,8 @@ main(void)
 		cmocka_unit_test(test_budget_drop),
 		cmocka_unit_test(test_budget_refuse),
 		cmocka_unit_test(test_calibration),
+		cmocka_unit_test(test_budget_summarize),
+		cmocka_unit_test(test_summarize_fails),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_params_refused),
 	};
