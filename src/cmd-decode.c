@@ -2,7 +2,9 @@
  * `natter decode`: run a raw response body (a saved SSE or NDJSON stream, or an HTTP error
  * body) through the same stream path the worker uses and print each normalized event as
  * one JSON line, then the summary. It is how a provider's odd output is inspected and
- * turned into a test vector without a network or a key.
+ * turned into a test vector without a network or a key. A saved body may quote a key (an
+ * echoing proxy), so the keys of the environment and of literal `key:` lines are masked in
+ * every line printed; key_cmd is not run for this.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +15,10 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "config.h"
 #include "http.h"
 #include "proto.h"
+#include "secret.h"
 #include "stream.h"
 
 static const char decode_usage[] =
@@ -26,6 +30,7 @@ static void
 decode_emit(struct buf *line)
 {
 	buf_putc(line, '\n');
+	line->len = secret_scrub(line->data, line->len);
 	fwrite(line->data, 1, line->len, stdout);
 	buf_reset(line);
 }
@@ -61,6 +66,17 @@ decode_on_delta(void *ud, const struct delta *d)
 		break;
 	}
 	decode_emit(line);
+}
+
+/* Load the config quietly, for the keys it registers (secret.h); its errors are for
+ * `natter config check` to report, not for a decode. */
+static void
+decode_register_keys(void)
+{
+	struct config_errors errs = { NULL, 0 };
+
+	config_free(config_load(NULL, CONFIG_NO_KEYCMD, &errs));
+	config_errors_free(&errs);
 }
 
 /* Parse a decimal HTTP status in 100..599; -1 when it is not one. */
@@ -174,6 +190,7 @@ cmd_decode(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	decode_register_keys();
 	stream_init(&s, proto, decode_on_delta, &line);
 	if (status != 200 || headers.n > 0)
 		stream_set_status(&s, status, &headers);

@@ -7,10 +7,13 @@
  * The replies of a side-by-side comparison are marked with their column and whether the
  * chat kept them, since a linear export cannot put them side by side.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
@@ -330,4 +333,30 @@ export_session(struct store *st, int64_t id, enum export_format format)
 	store_messages_free(m, n);
 	store_sessions_free(s, 1);
 	return out;
+}
+
+/* Write text to path, created 0600 (chat history is private); -1 with errno on failure. */
+int
+export_write(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), saved;
+
+	if (fd < 0)
+		return -1;
+	while (len > 0) {
+		ssize_t w = write(fd, text, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			saved = w < 0 ? errno : EIO;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		text += w;
+		len -= (size_t)w;
+	}
+	return close(fd);
 }

@@ -50,7 +50,6 @@ slash_export(struct app *a, const char *args)
 	enum export_format fmt = EXPORT_MARKDOWN;
 	char word[32] = "", *path = NULL, *text;
 	const char *rest = args;
-	FILE *f;
 
 	if (a->st == NULL || a->sess == NULL || a->sess->id == 0) {
 		ui_note(a, 1, "nothing to export yet: send a message first");
@@ -69,14 +68,10 @@ slash_export(struct app *a, const char *args)
 	text = export_session(a->st, a->sess->id, fmt);
 	if (text == NULL) {
 		ui_note(a, 1, "export failed: %s", store_error(a->st));
-	} else if ((f = fopen(path, "w")) == NULL) {
+	} else if (export_write(path, text) != 0) {
 		ui_note(a, 1, "cannot write %s: %s", path, strerror(errno));
 	} else {
-		fputs(text, f);
-		if (fclose(f) == 0)
-			ui_note(a, 0, "exported to %s", path);
-		else
-			ui_note(a, 1, "cannot write %s: %s", path, strerror(errno));
+		ui_note(a, 0, "exported to %s", path);
 	}
 	free(text);
 	free(path);
