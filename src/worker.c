@@ -94,8 +94,10 @@ struct job {
 	int64_t last_byte;           /* when a byte last arrived (or the request went out);
 	                              * 0 while connecting, when only the connect timeout runs */
 
-	struct buf held[2];          /* text, reasoning kept back while it may begin a key
-	                              * that the next delta completes (secret.h) */
+	int scrub;                   /* keys are registered: deltas pass the scrubber */
+	struct buf held[2];          /* text, reasoning not yet scrubbed and queued: this loop
+	                              * turn's deltas, and a tail that may begin a key which
+	                              * the next delta completes (secret.h) */
 
 	struct stream st;            /* chat over HTTP */
 	int st_set;
@@ -318,30 +320,45 @@ worker_release(struct job *j, enum wevent_type type)
 	buf_reset(h);
 }
 
-/* Queue a text or reasoning delta, counting the first token. The text passes the secret
- * scrubber first; a tail that may be the start of a key waits for the next delta. */
+/* Queue a text or reasoning delta, counting the first token. With keys registered the
+ * delta waits in held and is scrubbed with the rest of the loop turn's (worker_scrub_held),
+ * which costs one pass per network read rather than one per token. */
 static void
 worker_emit_text(struct job *j, enum wevent_type type, const char *p, size_t len)
 {
-	struct buf *h = &j->held[type == WEV_REASONING];
-	size_t ok;
-
 	if (len == 0)
 		return;
 	if (!j->got_token) {
 		j->got_token = 1;
 		j->t_first = worker_now();
 	}
-	/* Reasoning ends where text starts (and back): what the other kept goes out first. */
-	worker_release(j, type == WEV_REASONING ? WEV_TEXT : WEV_REASONING);
-	if (h->len == 0 && secret_count() == 0) {
+	if (!j->scrub) {
 		worker_queue_text(j, type, p, len);
 		return;
 	}
-	buf_append(h, p, len);
-	if ((ok = secret_scrub_stream(h)) > 0) {
-		worker_queue_text(j, type, h->data, ok);
-		buf_consume(h, ok);
+	/* Reasoning ends where text starts (and back): what the other kept goes out first. */
+	worker_release(j, type == WEV_REASONING ? WEV_TEXT : WEV_REASONING);
+	buf_append(&j->held[type == WEV_REASONING], p, len);
+}
+
+/* Before a batch goes to the UI: scrub every stream's held text and queue all of it but a
+ * tail that may be the start of a key. */
+static void
+worker_scrub_held(struct worker *w)
+{
+	struct job *j;
+	size_t ok;
+	int t;
+
+	for (j = w->jobs; j != NULL; j = j->next) {
+		for (t = 0; t < 2; t++) {
+			struct buf *h = &j->held[t];
+
+			if (h->len > 0 && (ok = secret_scrub_stream(h)) > 0) {
+				worker_queue_text(j, t ? WEV_REASONING : WEV_TEXT, h->data, ok);
+				buf_consume(h, ok);
+			}
+		}
 	}
 }
 
@@ -1059,6 +1076,8 @@ worker_job_add(struct worker *w, struct wreq *rq)
 	j->key_idx = -1;
 	j->t_submit = worker_now();
 	j->t_first = -1;
+	/* Keys are registered when the config loads, before any request. */
+	j->scrub = secret_count() > 0;
 	if (rq->type == WREQ_MODELS) {
 		j->is_models = 1;
 		j->prov = rq->prov;
@@ -1176,6 +1195,7 @@ worker_main(void *arg)
 			worker_reap(w);
 			worker_run_timers(w);
 		} while (w->kick);
+		worker_scrub_held(w);
 		worker_flush(w);
 		timeout = worker_next_timeout(w);
 		/* No timer means no timeout: libcurl shortens the wait for its own timers,

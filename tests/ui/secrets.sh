@@ -87,7 +87,7 @@ wait_joined() {
 
 SCREENS=$LIB_TMP/screens
 : >"$SCREENS"
-ui_start 140 40 -m em
+ui_start 140 40 -m pm # each /model below then shows as a switch
 n=0
 for m in "em env $ENVKEY openai/env-model" "lm literal $LITKEY lit/lit-model" \
 	"cm key_cmd $CMDKEY cmd/cmd-model" "pm pool $POOLB pool/pool-model"; do
