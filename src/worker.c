@@ -10,6 +10,11 @@
  * Usage is forwarded once per stream, just before its DONE: several protocols repeat usage
  * in every chunk (Gemini), and a USAGE between two TEXT events would stop them from being
  * merged while queued.
+ *
+ * The worker is where provider text enters natter, so it is where keys are masked
+ * (secret.h): errors, finish reasons and model listings as their events are queued, and
+ * reply text once per loop turn, keeping back a tail that may begin a key split across
+ * network reads until the next read (or the end of the stream) settles it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -249,7 +254,7 @@ worker_push(struct worker *w, struct wnode *n)
 {
 	size_t i;
 
-	/* Every provider text but the deltas (scrubbed in worker_emit_text) leaves the worker
+	/* Every provider text but the deltas (scrubbed in worker_scrub_held) leaves the worker
 	 * here, so this is where keys an echoing server quoted are masked. */
 	apierr_scrub(n->ev.error);
 	secret_scrub_str(n->ev.finish_reason);

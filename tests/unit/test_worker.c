@@ -522,6 +522,35 @@ test_models(void **state)
 	provider_free(p);
 }
 
+/* A model listing that quotes a registered key is masked too: the simulated provider lists
+ * "simulated", which this test registers as if it were a key. */
+static void
+test_models_scrubbed(void **state)
+{
+	struct provider *p = sim_provider(0);
+	struct worker *w = worker_start();
+	struct pollfd pfd = { worker_fd(w), POLLIN, 0 };
+	struct wevent *ev = NULL;
+	long t0 = now_ms();
+
+	(void)state;
+	secret_add("simulated");
+	worker_models(w, p);
+	while (ev == NULL && now_ms() - t0 < 5000) {
+		poll(&pfd, 1, 100);
+		ev = worker_next(w);
+	}
+	assert_non_null(ev);
+	assert_int_equal(ev->type, WEV_MODELS);
+	assert_true(ev->models.n >= 1);
+	assert_null(strstr(ev->models.v[0].id, "simulated"));
+	assert_null(strstr(ev->models.v[0].display_name, "simulated"));
+	wevent_free(ev);
+	worker_stop(w);
+	provider_free(p);
+	secret_clear();
+}
+
 /* Run the worker tests. */
 /* Start the fake server ($FAKESERVER) on an ephemeral port; returns its pid, *port set. */
 static pid_t
@@ -686,6 +715,7 @@ main(void)
 		cmocka_unit_test(test_sim_cut),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_models),
+		cmocka_unit_test(test_models_scrubbed),
 		cmocka_unit_test(test_http_concurrent),
 		cmocka_unit_test(test_http_echo_key),
 	};
