@@ -1,9 +1,10 @@
 /*
  * The process-wide registry of secrets and the scrubber (rules in secret.h). Each secret
  * becomes a few patterns (the key, its percent-encoded form, its base64 cores), all mapped
- * to the key's masked form. Patterns are kept longest first, so a key that contains a
- * shorter key is masked as itself. Every mask is no longer than its pattern, which lets the
- * scrubber work in place without allocating: the hot path is reply text, chunk by chunk.
+ * to the key's masked form. Patterns are kept longest first, so where two start at the same
+ * place the longer wins and a key that begins with a shorter key is masked as itself. Every
+ * mask is no longer than its pattern, which lets the scrubber work in place in one pass
+ * without allocating: the hot path is reply text, once per network read.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ static pthread_mutex_t secret_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct secret_pat *secret_pats;
 static size_t secret_npats;
 static size_t secret_nsecrets;
+static unsigned char secret_first[256]; /* 1 for a byte some pattern starts with */
 
 /* Overwrite n bytes so a freed secret does not linger in the heap. */
 static void
@@ -70,6 +72,7 @@ secret_push(char *pat, size_t n, const char *mask)
 	secret_pats[i].mask = xstrdup(mask);
 	secret_pats[i].mlen = mlen;
 	secret_npats++;
+	secret_first[(unsigned char)pat[0]] = 1;
 }
 
 /* s percent-encoded as a URL query would carry it, or NULL when that changes nothing. */
@@ -180,6 +183,7 @@ secret_clear(void)
 	free(secret_pats);
 	secret_pats = NULL;
 	secret_npats = secret_nsecrets = 0;
+	memset(secret_first, 0, sizeof secret_first);
 	pthread_mutex_unlock(&secret_lock);
 }
 
@@ -195,38 +199,82 @@ secret_count(void)
 	return n;
 }
 
-/* secret_scrub with the lock held. */
+/* The length of the longest tail of p[0..len) that is a proper prefix of some pattern
+ * (text a following chunk could turn into a key); called with the lock held. */
 static size_t
-secret_scrub_locked(char *p, size_t len)
+secret_tail_locked(const char *p, size_t len)
 {
-	size_t i, at, d;
-	char *hit;
+	size_t i, keep = 0;
 
 	for (i = 0; i < secret_npats; i++) {
 		const struct secret_pat *sp = &secret_pats[i];
+		size_t max = sp->len - 1 < len ? sp->len - 1 : len;
+		const char *q = p + len - max, *end = p + len;
 
-		at = 0;
-		while (len - at >= sp->len &&
-		    (hit = memmem(p + at, len - at, sp->pat, sp->len)) != NULL) {
-			at = (size_t)(hit - p);
-			d = sp->len - sp->mlen;
-			memcpy(hit, sp->mask, sp->mlen);
-			memmove(hit + sp->mlen, hit + sp->len, len - at - sp->len);
-			len -= d;
-			at += sp->mlen;
+		/* The first place the pattern's first byte starts a match is the longest; only
+		 * tails longer than one already found matter. */
+		while (q < end && (size_t)(end - q) > keep &&
+		    (q = memchr(q, sp->pat[0], (size_t)(end - q))) != NULL &&
+		    (size_t)(end - q) > keep) {
+			if (memcmp(q, sp->pat, (size_t)(end - q)) == 0) {
+				keep = (size_t)(end - q);
+				break;
+			}
+			q++;
 		}
 	}
-	return len;
+	return keep;
+}
+
+/*
+ * Scrub p[0..len) in place, deciding positions [0, stop) only, and return the new length;
+ * *done gets the scrubbed length of that decided part (the rest follows it unchanged).
+ * Matching is leftmost-longest: from left to right, the longest pattern starting at a
+ * position is replaced and the scan goes on after it. Each decision depends only on the
+ * bytes from its position on, so text scrubbed in chunks (secret_scrub_stream) comes out
+ * exactly as scrubbed whole, whatever keys overlap or contain one another.
+ */
+static size_t
+secret_scan_locked(char *p, size_t len, size_t stop, size_t *done)
+{
+	size_t r = 0, w = 0, i;
+
+	while (r < stop) {
+		const struct secret_pat *hit = NULL;
+
+		if (secret_first[(unsigned char)p[r]]) {
+			for (i = 0; i < secret_npats && hit == NULL; i++) {
+				const struct secret_pat *sp = &secret_pats[i];
+
+				if (sp->pat[0] == p[r] && sp->len <= len - r &&
+				    memcmp(p + r, sp->pat, sp->len) == 0)
+					hit = sp;
+			}
+		}
+		if (hit != NULL) {
+			memcpy(p + w, hit->mask, hit->mlen);
+			w += hit->mlen;
+			r += hit->len;
+		} else {
+			p[w++] = p[r++];
+		}
+	}
+	*done = w;
+	memmove(p + w, p + r, len - r);
+	return w + (len - r);
 }
 
 /* Replace every registered secret in p[0..len) in place; returns the new length. */
 size_t
 secret_scrub(char *p, size_t len)
 {
+	size_t done;
+
 	if (p == NULL || len == 0)
 		return len;
 	pthread_mutex_lock(&secret_lock);
-	len = secret_scrub_locked(p, len);
+	if (secret_npats > 0)
+		len = secret_scan_locked(p, len, len, &done);
 	pthread_mutex_unlock(&secret_lock);
 	return len;
 }
@@ -243,43 +291,23 @@ secret_scrub_str(char *s)
 	s[n] = '\0';
 }
 
-/* The length of the longest tail of p[0..len) that is a proper prefix of some pattern;
- * called with the lock held. */
-static size_t
-secret_tail_locked(const char *p, size_t len)
-{
-	size_t i, keep = 0;
-
-	for (i = 0; i < secret_npats; i++) {
-		const struct secret_pat *sp = &secret_pats[i];
-		size_t max = sp->len - 1 < len ? sp->len - 1 : len;
-		const char *q = p + len - max, *end = p + len;
-
-		/* The first place the pattern's first byte starts a match is the longest. */
-		while (q < end && (size_t)(end - q) > keep &&
-		    (q = memchr(q, sp->pat[0], (size_t)(end - q))) != NULL) {
-			if (memcmp(q, sp->pat, (size_t)(end - q)) == 0) {
-				keep = (size_t)(end - q);
-				break;
-			}
-			q++;
-		}
-	}
-	return keep;
-}
-
-/* Scrub a stream buffer and say how much of it is safe to release now. */
+/* Scrub a stream buffer and say how much of it is safe to release now: everything before
+ * the tail that may still become a key, which is left as it came. */
 size_t
 secret_scrub_stream(struct buf *b)
 {
-	size_t keep;
+	size_t done;
 
 	if (b->len == 0)
 		return 0;
 	pthread_mutex_lock(&secret_lock);
-	b->len = secret_scrub_locked(b->data, b->len);
+	if (secret_npats == 0) {
+		pthread_mutex_unlock(&secret_lock);
+		return b->len;
+	}
+	b->len = secret_scan_locked(b->data, b->len, b->len - secret_tail_locked(b->data,
+	    b->len), &done);
 	b->data[b->len] = '\0';
-	keep = secret_tail_locked(b->data, b->len);
 	pthread_mutex_unlock(&secret_lock);
-	return b->len - keep;
+	return done;
 }

@@ -229,10 +229,32 @@ test_stream_bytes(void **state)
 	assert_non_null(strstr(got, "; sk-pr"));
 	free(got);
 	free(want);
-	/* A chunk that ends in a key's first bytes keeps them back, and only them. */
+	/* A chunk that ends in a key's first bytes keeps them back, and only them, even when
+	 * another key starts with the last byte alone (found by fuzz_secret). */
+	secret_add("key-starts-with-k");
 	buf_puts(&held, "a reply ending in sk-pr");
 	assert_int_equal(secret_scrub_stream(&held), strlen("a reply ending in "));
 	buf_free(&held);
+}
+
+/* A pool key that is the start of another one: a chunk that ends with the short key keeps
+ * it back until the next chunk shows which key it was, so no part of the long one shows. */
+static void
+test_stream_prefix_key(void **state)
+{
+	const char *text = "echo: sk-pool-0123456789abcdefXYZ end";
+	size_t cuts[1] = { strlen("echo: sk-pool-0123456789") };
+	char *got, *want;
+
+	(void)state;
+	secret_add("sk-pool-0123456789");
+	secret_add("sk-pool-0123456789abcdefXYZ");
+	want = scrubbed(text);
+	got = stream_pieces(text, cuts, 1);
+	assert_string_equal(got, want);
+	assert_null(strstr(got, "abcdefXYZ"));
+	free(got);
+	free(want);
 }
 
 /* An error body longer than the excerpt keeps no half of a key across the cut. */
@@ -397,6 +419,7 @@ main(void)
 		cmocka_unit_test_setup(test_encoded, reset),
 		cmocka_unit_test_setup(test_stream_splits, reset),
 		cmocka_unit_test_setup(test_stream_bytes, reset),
+		cmocka_unit_test_setup(test_stream_prefix_key, reset),
 		cmocka_unit_test_setup(test_excerpt_cut, reset),
 		cmocka_unit_test_setup(test_apierr, reset),
 		cmocka_unit_test_setup(test_config_sources, reset),
