@@ -13,6 +13,7 @@
 
 #include "apierr.h"
 #include "buf.h"
+#include "secret.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -73,6 +74,20 @@ apierr_free(struct apierr *e)
 	free(e->message);
 	free(e->request_id);
 	free(e);
+}
+
+/* Mask every key natter holds in the provider's words (an echoing proxy may quote the
+ * request's Authorization header), before the error is shown, logged or stored. */
+void
+apierr_scrub(struct apierr *e)
+{
+	if (e == NULL)
+		return;
+	secret_scrub_str(e->type);
+	secret_scrub_str(e->code);
+	secret_scrub_str(e->reason);
+	secret_scrub_str(e->message);
+	secret_scrub_str(e->request_id);
 }
 
 /* The short user-facing name of a class, e.g. "rate limit". */

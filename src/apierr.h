@@ -59,6 +59,8 @@ struct apierr {
 struct apierr *apierr_new(enum apierr_kind kind, enum apierr_class cls, const char *message);
 struct apierr *apierr_dup(const struct apierr *e);
 void apierr_free(struct apierr *e);
+/* Mask every registered secret (secret.h) in e's texts, in place; NULL is fine. */
+void apierr_scrub(struct apierr *e);
 const char *apierr_class_name(enum apierr_class cls);
 const char *apierr_kind_name(enum apierr_kind kind);
 /* One readable line: "rate limit (429): <message> [request req_…]". Caller frees. */

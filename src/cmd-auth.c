@@ -45,6 +45,8 @@ cmd_auth(int argc, char **argv)
 	c = config_load(NULL, 0, &errs);
 	for (k = 0; k < errs.n; k++)
 		fprintf(stderr, "%s\n", errs.v[k]);
+	for (k = 0; k < c->nwarnings; k++)
+		fprintf(stderr, "%s\n", c->warnings[k]);
 	if (errs.n > 0)
 		rc = EXIT_CONFIG;
 	for (i = 0; i < c->nproviders; i++) {

@@ -4,7 +4,9 @@
  * one JSON line, then the summary. It is how a provider's odd output is inspected and
  * turned into a test vector without a network or a key. Each line is made safe to print
  * (text_json_safe): controls and bidi marks the JSON writer leaves raw become \u escapes,
- * and bytes that are not UTF-8 become \ufffd, so every line is valid JSON.
+ * and bytes that are not UTF-8 become \ufffd, so every line is valid JSON. A saved body may
+ * quote a key (an echoing proxy), so the keys of the environment and of literal `key:`
+ * lines are masked in every line printed; key_cmd is not run for this.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +17,10 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "config.h"
 #include "http.h"
 #include "proto.h"
+#include "secret.h"
 #include "stream.h"
 #include "text.h"
 
@@ -30,6 +34,7 @@ decode_emit(struct buf *line)
 {
 	struct buf safe = BUF_INIT;
 
+	line->len = secret_scrub(line->data, line->len);
 	text_json_safe(buf_str(line), line->len, &safe);
 	buf_putc(&safe, '\n');
 	fwrite(safe.data, 1, safe.len, stdout);
@@ -68,6 +73,17 @@ decode_on_delta(void *ud, const struct delta *d)
 		break;
 	}
 	decode_emit(line);
+}
+
+/* Load the config quietly, for the keys it registers (secret.h); its errors are for
+ * `natter config check` to report, not for a decode. */
+static void
+decode_register_keys(void)
+{
+	struct config_errors errs = { NULL, 0 };
+
+	config_free(config_load(NULL, CONFIG_NO_KEYCMD, &errs));
+	config_errors_free(&errs);
 }
 
 /* Parse a decimal HTTP status in 100..599; -1 when it is not one. */
@@ -181,6 +197,7 @@ cmd_decode(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	decode_register_keys();
 	stream_init(&s, proto, decode_on_delta, &line);
 	if (status != 200 || headers.n > 0)
 		stream_set_status(&s, status, &headers);

@@ -188,6 +188,8 @@ cmd_models(int argc, char **argv)
 	cfg = config_load(NULL, 0, &errs);
 	for (i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.v[i]);
+	for (i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, "%s\n", cfg->warnings[i]);
 	if (name != NULL && config_provider(cfg, name) == NULL) {
 		for (i = 0; i < cfg->ndisabled; i++)
 			if (strcmp(cfg->disabled[i].name, name) == 0)

@@ -8,7 +8,6 @@
  * terminal), unless --raw asks for the stored bytes; JSON is always safe and lossless.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,7 +278,6 @@ static int
 sessions_write(const char *path, const char *text)
 {
 	size_t len = strlen(text);
-	int fd;
 
 	if (path == NULL || strcmp(path, "-") == 0) {
 		if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
@@ -288,25 +286,7 @@ sessions_write(const char *path, const char *text)
 		}
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "natter: %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	while (len > 0) {
-		ssize_t w = write(fd, text, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			fprintf(stderr, "natter: %s: %s\n", path, strerror(errno));
-			close(fd);
-			return 1;
-		}
-		text += w;
-		len -= (size_t)w;
-	}
-	if (close(fd) != 0) {
+	if (export_write(path, text) != 0) {
 		fprintf(stderr, "natter: %s: %s\n", path, strerror(errno));
 		return 1;
 	}

@@ -30,6 +30,7 @@
 #include "params.h"
 #include "proto.h"
 #include "provider.h"
+#include "secret.h"
 #include "template.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -1324,6 +1325,22 @@ config_env_overrides(struct provider *p)
 		p->sim_tokens_per_s = d;
 }
 
+static int config_secret_header(const char *name);
+
+/* Register the credential of a configured header ("Authorization: Bearer X" gives the
+ * whole value and X) so that an echo of it is scrubbed like a key. */
+static void
+config_header_secret(const char *name, const char *value)
+{
+	const char *sp;
+
+	if (value == NULL || !config_secret_header(name))
+		return;
+	secret_add(value);
+	if ((sp = strrchr(value, ' ')) != NULL)
+		secret_add(sp + 1);
+}
+
 /* Build one provider from its section; offered ones go into c->providers. */
 static void
 config_build_provider(struct loader *ld, const struct cnode *n)
@@ -1422,6 +1439,7 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 		line = xasprintf("%s: %s", hdrs->kids[i]->key,
 		    hdrs->kids[i]->value != NULL ? hdrs->kids[i]->value : "");
 		provider_add_header(p, line);
+		config_header_secret(hdrs->kids[i]->key, hdrs->kids[i]->value);
 		free(line);
 	}
 	/* Code that knows nothing of pools still finds the first key in the usual place. */

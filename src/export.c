@@ -9,10 +9,13 @@
  * text as it is (callers sanitize it for a terminal unless asked for raw bytes); JSON is
  * always safe to print, since its escapes can carry any character without loss.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
@@ -337,4 +340,30 @@ export_session(struct store *st, int64_t id, enum export_format format)
 	store_messages_free(m, n);
 	store_sessions_free(s, 1);
 	return out;
+}
+
+/* Write text to path, created 0600 (chat history is private); -1 with errno on failure. */
+int
+export_write(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), saved;
+
+	if (fd < 0)
+		return -1;
+	while (len > 0) {
+		ssize_t w = write(fd, text, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			saved = w < 0 ? errno : EIO;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		text += w;
+		len -= (size_t)w;
+	}
+	return close(fd);
 }

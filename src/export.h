@@ -26,5 +26,8 @@ char *export_json(const struct session_row *s, const struct message_row *m, size
 int export_compare_column(const struct message_row *m, size_t n, size_t i, int *ncols);
 /* Load session id from st and render it, or NULL (store_error says why). */
 char *export_session(struct store *st, int64_t id, enum export_format format);
+/* Write text to path, created mode 0600 as chat history deserves (an existing file keeps
+ * its mode); 0, or -1 with errno set. */
+int export_write(const char *path, const char *text);
 
 #endif

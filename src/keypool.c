@@ -13,6 +13,7 @@
 
 #include "keypool.h"
 #include "log.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 #define MINUTE 60.0
@@ -143,6 +144,8 @@ keypool_add(struct keypool *kp, const char *secret, const char *source, long rpm
 	k = &kp->keys[kp->nkeys++];
 	memset(k, 0, sizeof *k);
 	k->secret = xstrdup(secret != NULL ? secret : "");
+	/* Every key natter holds passes here: from now on it is scrubbed from provider text. */
+	secret_add(k->secret);
 	k->source = xstrdup(source != NULL ? source : "literal");
 	k->rpm = rpm > 0 ? rpm : 0;
 	k->rpd = rpd > 0 ? rpd : 0;

@@ -1,6 +1,7 @@
 /*
  * Debug logging and the fatal path. The log is off unless NATTER_LOG names a file; it is for
- * developers chasing a provider problem, so it records events, never request headers or keys.
+ * developers chasing a provider problem, so it records events, never request headers or keys
+ * (and every line passes the secret scrubber in case a provider's text quoted one).
  * log_fatal runs the registered hook first (the UI uses it to leave curses mode) so a fatal
  * error never leaves a garbled terminal.
  */
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 static log_fatal_hook fatal_hook;
@@ -36,21 +38,30 @@ log_open_from_env(void)
 		setvbuf(log_file, NULL, _IOLBF, 0);
 }
 
-/* Append one line to the debug log when it is open. */
+/* Append one line to the debug log when it is open, with every key natter holds masked. */
 void
 log_debug(const char *fmt, ...)
 {
 	va_list ap;
 	struct timespec ts;
+	char *line;
+	int n;
 
 	if (log_file == NULL)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(log_file, "%lld.%03ld ", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
 	va_start(ap, fmt);
-	vfprintf(log_file, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', log_file);
+	if (n < 0)
+		return;
+	line = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(line, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	n = (int)secret_scrub(line, (size_t)n);
+	fprintf(log_file, "%lld.%03ld %.*s\n", (long long)ts.tv_sec, ts.tv_nsec / 1000000, n, line);
+	free(line);
 }
 
 /* Print "natter: message" to stderr after running the hook, then exit(70). */

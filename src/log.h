@@ -1,7 +1,7 @@
 /*
  * Diagnostics: an optional debug log file (NATTER_LOG=path) and the one fatal path.
  * Nothing written here ever contains an API key: callers pass redacted data only, and
- * log_redact() masks anything that looks like a credential.
+ * log_debug masks every key natter holds (secret.h) in what it writes.
  */
 #ifndef NATTER_LOG_H
 #define NATTER_LOG_H

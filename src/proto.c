@@ -18,6 +18,7 @@
 #include "proto.h"
 #include "provider.h"
 #include "request.h"
+#include "secret.h"
 #include "stream.h"
 #include "xmalloc.h"
 
@@ -236,7 +237,7 @@ proto_body_excerpt(const char *body, size_t len)
 		if (end > start || i >= len)
 			break;
 	}
-	for (i = start; i < end && b.len < PROTO_EXCERPT_MAX; i++) {
+	for (i = start; i < end; i++) {
 		unsigned char c = (unsigned char)body[i];
 
 		if (c < 0x20 || c == 0x7f) {
@@ -252,16 +253,20 @@ proto_body_excerpt(const char *body, size_t len)
 		}
 		buf_putc(&b, (char)c);
 	}
+	/* Keys are masked before the cut, which could otherwise keep half of one. */
+	b.len = secret_scrub(b.data, b.len);
+	if (b.data != NULL)
+		b.data[b.len] = '\0';
 	if (b.len >= PROTO_EXCERPT_MAX) {
 		/* Back off to the start of a UTF-8 sequence so the cut leaves valid text. */
-		size_t n = b.len;
+		size_t n = PROTO_EXCERPT_MAX;
 
 		while (n > 0 && ((unsigned char)b.data[n - 1] & 0xc0) == 0x80)
 			n--;
 		if (n > 0 && (unsigned char)b.data[n - 1] >= 0xc0)
 			n--;
 		else
-			n = b.len;
+			n = PROTO_EXCERPT_MAX;
 		b.len = n;
 		b.data[n] = '\0';
 		buf_puts(&b, "...");

@@ -10,6 +10,11 @@
  * Usage is forwarded once per stream, just before its DONE: several protocols repeat usage
  * in every chunk (Gemini), and a USAGE between two TEXT events would stop them from being
  * merged while queued.
+ *
+ * The worker is where provider text enters natter, so it is where keys are masked
+ * (secret.h): errors, finish reasons and model listings as their events are queued, and
+ * reply text once per loop turn, keeping back a tail that may begin a key split across
+ * network reads until the next read (or the end of the stream) settles it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +36,7 @@
 #include "provider.h"
 #include "request.h"
 #include "retry.h"
+#include "secret.h"
 #include "stream.h"
 #include "version.h"
 #include "json.h"
@@ -92,6 +98,11 @@ struct job {
 	int status_set;              /* the status went to the stream before the body */
 	int64_t last_byte;           /* when a byte last arrived (or the request went out);
 	                              * 0 while connecting, when only the connect timeout runs */
+
+	int scrub;                   /* keys are registered: deltas pass the scrubber */
+	struct buf held[2];          /* text, reasoning not yet scrubbed and queued: this loop
+	                              * turn's deltas, and a tail that may begin a key which
+	                              * the next delta completes (secret.h) */
 
 	struct stream st;            /* chat over HTTP */
 	int st_set;
@@ -241,6 +252,16 @@ worker_list_add(struct wnode **head, struct wnode **tail, struct wnode *n)
 static void
 worker_push(struct worker *w, struct wnode *n)
 {
+	size_t i;
+
+	/* Every provider text but the deltas (scrubbed in worker_scrub_held) leaves the worker
+	 * here, so this is where keys an echoing server quoted are masked. */
+	apierr_scrub(n->ev.error);
+	secret_scrub_str(n->ev.finish_reason);
+	for (i = 0; i < n->ev.models.n; i++) {
+		secret_scrub_str(n->ev.models.v[i].id);
+		secret_scrub_str(n->ev.models.v[i].display_name);
+	}
 	worker_list_add(&w->out_head, &w->out_tail, n);
 }
 
@@ -269,18 +290,14 @@ worker_flush(struct worker *w)
 	pthread_mutex_unlock(&w->eq_lock);
 }
 
-/* Queue a text or reasoning delta, counting the first token. */
+/* Queue len bytes of text or reasoning, joining the batch's latest event of the stream. */
 static void
-worker_emit_text(struct job *j, enum wevent_type type, const char *p, size_t len)
+worker_queue_text(struct job *j, enum wevent_type type, const char *p, size_t len)
 {
 	struct wnode *n;
 
 	if (len == 0)
 		return;
-	if (!j->got_token) {
-		j->got_token = 1;
-		j->t_first = worker_now();
-	}
 	/* Most deltas join text still waiting in this loop turn's batch: no allocation. */
 	if ((n = worker_list_last(j->w->out_head, j->id, type)) != NULL) {
 		worker_append(n, p, len);
@@ -293,6 +310,61 @@ worker_emit_text(struct job *j, enum wevent_type type, const char *p, size_t len
 	n->ev.len = len;
 	n->cap = len + 1;
 	worker_push(j->w, n);
+}
+
+/* Queue what a stream kept back of one type, scrubbed as the end of that text. */
+static void
+worker_release(struct job *j, enum wevent_type type)
+{
+	struct buf *h = &j->held[type == WEV_REASONING];
+
+	if (h->len == 0)
+		return;
+	h->len = secret_scrub(h->data, h->len);
+	worker_queue_text(j, type, h->data, h->len);
+	buf_reset(h);
+}
+
+/* Queue a text or reasoning delta, counting the first token. With keys registered the
+ * delta waits in held and is scrubbed with the rest of the loop turn's (worker_scrub_held),
+ * which costs one pass per network read rather than one per token. */
+static void
+worker_emit_text(struct job *j, enum wevent_type type, const char *p, size_t len)
+{
+	if (len == 0)
+		return;
+	if (!j->got_token) {
+		j->got_token = 1;
+		j->t_first = worker_now();
+	}
+	if (!j->scrub) {
+		worker_queue_text(j, type, p, len);
+		return;
+	}
+	/* Reasoning ends where text starts (and back): what the other kept goes out first. */
+	worker_release(j, type == WEV_REASONING ? WEV_TEXT : WEV_REASONING);
+	buf_append(&j->held[type == WEV_REASONING], p, len);
+}
+
+/* Before a batch goes to the UI: scrub every stream's held text and queue all of it but a
+ * tail that may be the start of a key. */
+static void
+worker_scrub_held(struct worker *w)
+{
+	struct job *j;
+	size_t ok;
+	int t;
+
+	for (j = w->jobs; j != NULL; j = j->next) {
+		for (t = 0; t < 2; t++) {
+			struct buf *h = &j->held[t];
+
+			if (h->len > 0 && (ok = secret_scrub_stream(h)) > 0) {
+				worker_queue_text(j, t ? WEV_REASONING : WEV_TEXT, h->data, ok);
+				buf_consume(h, ok);
+			}
+		}
+	}
 }
 
 /* The stream decoder's callback: forward text and reasoning as they arrive. */
@@ -345,6 +417,8 @@ worker_job_free(struct job *j)
 	if (j->sim_set)
 		simulated_reply_free(&j->sim);
 	buf_free(&j->body);
+	buf_free(&j->held[0]);
+	buf_free(&j->held[1]);
 	free(j->page);
 	model_list_free(&j->models);
 	request_free(j->req);
@@ -684,6 +758,8 @@ worker_done(struct job *j, struct apierr *err, int complete, int cancelled)
 	struct wnode *n;
 	int64_t now = worker_now();
 
+	worker_release(j, WEV_REASONING);
+	worker_release(j, WEV_TEXT);
 	if (j->st_set) {
 		u = &j->st.usage;
 		finish = j->st.finish_reason;
@@ -1005,6 +1081,8 @@ worker_job_add(struct worker *w, struct wreq *rq)
 	j->key_idx = -1;
 	j->t_submit = worker_now();
 	j->t_first = -1;
+	/* Keys are registered when the config loads, before any request. */
+	j->scrub = secret_count() > 0;
 	if (rq->type == WREQ_MODELS) {
 		j->is_models = 1;
 		j->prov = rq->prov;
@@ -1122,6 +1200,7 @@ worker_main(void *arg)
 			worker_reap(w);
 			worker_run_timers(w);
 		} while (w->kick);
+		worker_scrub_held(w);
 		worker_flush(w);
 		timeout = worker_next_timeout(w);
 		/* No timer means no timeout: libcurl shortens the wait for its own timers,

@@ -22,6 +22,10 @@
  * dequeued, so a slow reader receives fewer, larger events and never falls behind.
  * A models request produces exactly one WEV_MODELS.
  *
+ * Provider text in events (text, reasoning, error fields, finish_reason, model ids and
+ * names) has every key natter registered (secret.h) masked. Text that might be the start
+ * of a key is held back until the next network read or the end of the stream decides.
+ *
  * Key pools: when req->provider->pool is set, every attempt takes its key from the pool
  * (keypool_acquire). A 429 rate limit rests that key (keypool_block) and the next free key
  * is tried at once, without counting as a retry; a lone key follows the ordinary retry

@@ -50,7 +50,6 @@ slash_export(struct app *a, const char *args)
 	enum export_format fmt = EXPORT_MARKDOWN;
 	char word[32] = "", *path = NULL, *text;
 	const char *rest = args;
-	FILE *f;
 
 	if (a->st == NULL || a->sess == NULL || a->sess->id == 0) {
 		ui_note(a, 1, "nothing to export yet: send a message first");
@@ -67,22 +66,20 @@ slash_export(struct app *a, const char *args)
 		path = xasprintf("natter-%lld.%s", (long long)a->sess->id,
 		    fmt == EXPORT_JSON ? "json" : "md");
 	text = export_session(a->st, a->sess->id, fmt);
-	if (text == NULL) {
-		ui_note(a, 1, "export failed: %s", store_error(a->st));
-	} else if ((f = fopen(path, "w")) == NULL) {
-		ui_note(a, 1, "cannot write %s: %s", path, strerror(errno));
-	} else {
+	if (text != NULL && fmt == EXPORT_MARKDOWN) {
+		/* As natter sessions export without --raw: the file is read on a terminal. */
 		struct buf safe = BUF_INIT;
 
-		/* As natter sessions export without --raw: the file is read on a terminal. */
-		if (fmt == EXPORT_MARKDOWN)
-			text_sanitize(text, strlen(text), &safe);
-		fputs(fmt == EXPORT_MARKDOWN ? buf_str(&safe) : text, f);
-		buf_free(&safe);
-		if (fclose(f) == 0)
-			ui_note(a, 0, "exported to %s", path);
-		else
-			ui_note(a, 1, "cannot write %s: %s", path, strerror(errno));
+		text_sanitize(text, strlen(text), &safe);
+		free(text);
+		text = buf_detach(&safe);
+	}
+	if (text == NULL) {
+		ui_note(a, 1, "export failed: %s", store_error(a->st));
+	} else if (export_write(path, text) != 0) {
+		ui_note(a, 1, "cannot write %s: %s", path, strerror(errno));
+	} else {
+		ui_note(a, 0, "exported to %s", path);
 	}
 	free(text);
 	free(path);

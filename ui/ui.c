@@ -53,6 +53,13 @@ static struct termios ui_saved_tio;
 static int ui_tio_saved;
 static int ui_curses_on;
 static int ui_mouse_on;
+static int ui_exit_sig;          /* the signal that ended the loop, for 128 + sig */
+/* What a crash writes to put the terminal back, captured from terminfo at start-up since a
+ * signal handler may not ask curses: attributes off, keypad transmit off, natter's own
+ * modes off, cursor shown, alternate screen left. */
+static char ui_crash_seq[256];
+static const int ui_crash_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+static struct sigaction ui_crash_prev[sizeof ui_crash_sigs / sizeof ui_crash_sigs[0]];
 
 /* Milliseconds on a monotonic clock. */
 int64_t
@@ -107,19 +114,53 @@ ui_restore_terminal(void)
 	ui_restore_modes();
 }
 
-#ifndef __SANITIZE_ADDRESS__
-/* A crash: put the terminal back with signal-safe calls, then die as the signal says. */
+/* Append terminfo capability cap (or fallback when the terminal has none) to the crash
+ * sequence. */
 static void
-ui_crash(int sig)
+ui_crash_add(const char *cap, const char *fallback)
 {
+	char *v = tigetstr(cap);
+	size_t have = strlen(ui_crash_seq), n;
+
+	if (v == NULL || v == (char *)-1)
+		v = (char *)fallback;
+	if (v == NULL || (n = strlen(v)) + have >= sizeof ui_crash_seq)
+		return;
+	memcpy(ui_crash_seq + have, v, n + 1);
+}
+
+/* Capture the crash sequence; called once curses knows the terminal. */
+static void
+ui_crash_capture(void)
+{
+	ui_crash_seq[0] = '\0';
+	ui_crash_add("sgr0", "\033[m");
+	ui_crash_add("rmkx", NULL);
+	ui_crash_add("cnorm", "\033[?25h");
+	ui_crash_add("rmcup", "\033[?1049l");
+}
+
+/* A crash: put the terminal back with signal-safe calls, then let the handler that was
+ * there before (the default, or a sanitizer's report) deal with the signal. */
+static void
+ui_crash(int sig, siginfo_t *si, void *ctx)
+{
+	size_t i;
+
+	(void)ctx;
 	ui_restore_modes();
-	ui_raw_write("\033[?1049l\r\n");
+	ui_raw_write(ui_crash_seq);
+	ui_raw_write("\r\n");
 	if (ui_tio_saved)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &ui_saved_tio);
-	signal(sig, SIG_DFL);
-	raise(sig);
+	for (i = 0; i < sizeof ui_crash_sigs / sizeof ui_crash_sigs[0]; i++)
+		if (ui_crash_sigs[i] == sig)
+			sigaction(sig, &ui_crash_prev[i], NULL);
+	/* A fault the kernel raised happens again on return, now for the old handler; a sent
+	 * one (kill, abort) is sent again and delivered when this handler returns. */
+	if (si == NULL || si->si_code <= 0 || sig == SIGABRT)
+		raise(sig);
 }
-#endif
 
 /* Turn a signal into a byte on the self-pipe, handled in the loop. */
 static void
@@ -148,15 +189,13 @@ ui_signals(void)
 	for (i = 0; i < sizeof handled / sizeof handled[0]; i++)
 		sigaction(handled[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-#ifndef __SANITIZE_ADDRESS__
-	sa.sa_handler = ui_crash;
-	sa.sa_flags = SA_RESETHAND;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGFPE, &sa, NULL);
-	sigaction(SIGILL, &sa, NULL);
-	sigaction(SIGABRT, &sa, NULL);
-#endif
+	/* Under a sanitizer its handler is the previous one: the terminal is put back first,
+	 * then it reports. */
+	sa.sa_handler = NULL;
+	sa.sa_sigaction = ui_crash;
+	sa.sa_flags = SA_SIGINFO;
+	for (i = 0; i < sizeof ui_crash_sigs / sizeof ui_crash_sigs[0]; i++)
+		sigaction(ui_crash_sigs[i], &sa, &ui_crash_prev[i]);
 }
 
 /* Show a transient note in the status line. */
@@ -1556,6 +1595,7 @@ ui_signal(struct app *a, int sig)
 		break;
 	default:
 		a->quit = 1;
+		ui_exit_sig = sig;
 		break;
 	}
 }
@@ -1668,6 +1708,27 @@ ui_apply_bindings(const struct config *c, char **err)
 	rc = keys_apply(e, c->nbindings, err);
 	free(e);
 	return rc;
+}
+
+/* Show the config's first warning (a literal key others can read) in the status line at
+ * start-up, without the file's directory so the warning itself fits; a store that cannot
+ * open says so instead. */
+static void
+ui_config_warnings(struct app *a)
+{
+	const char *w, *at, *base;
+
+	if (a->cfg->nwarnings == 0 || a->note != NULL)
+		return;
+	w = a->cfg->warnings[0];
+	at = strstr(w, ": warning: ");
+	for (base = at != NULL ? at : w; base > w && base[-1] != '/'; base--)
+		;
+	if (a->cfg->nwarnings > 1)
+		ui_note(a, 1, "%s (and %zu more: natter config check)", base,
+		    a->cfg->nwarnings - 1);
+	else
+		ui_note(a, 1, "%s", base);
 }
 
 /* Print the interface's usage. */
@@ -1848,6 +1909,7 @@ ui_main(int argc, char **argv)
 	define_key("\033[201~", UI_KEY_PASTE_END);
 	define_key("\033[13;2u", UI_KEY_SENTER);
 	define_key("\033[27;2;13~", UI_KEY_SENTER);
+	ui_crash_capture();
 	theme_apply(&a->theme, a->use_color);
 	ui_mouse(a, mouse);
 	ui_raw_write("\033[?2004h");
@@ -1879,6 +1941,7 @@ ui_main(int argc, char **argv)
 		overlay_text_open(a, " configuration errors (Esc closes) ", conf_errs.data);
 	}
 	buf_free(&conf_errs);
+	ui_config_warnings(a);
 
 	keys = xmalloc(UI_MAXKEYS * sizeof *keys);
 	pfd[0].fd = STDIN_FILENO;
@@ -1939,6 +2002,15 @@ ui_main(int argc, char **argv)
 		if (a->sess != NULL && a->sess->dirty)
 			session_reply_flush(a->sess);
 	}
+	if (ui_exit_sig == 0) {
+		/* A hang-up ends the loop through the terminal; its SIGHUP may still be queued. */
+		unsigned char sig[16];
+		ssize_t got = read(ui_sigpipe[0], sig, sizeof sig);
+
+		for (i = 0; i < (int)got && ui_exit_sig == 0; i++)
+			if (sig[i] != SIGTSTP && sig[i] != SIGCONT)
+				ui_exit_sig = sig[i];
+	}
 
 	/* Leave cleanly: a streaming reply is kept as cancelled. */
 	if (a->stream_id != 0 && a->sess != NULL && a->sess->reply >= 0)
@@ -1970,5 +2042,7 @@ ui_main(int argc, char **argv)
 	close(ui_sigpipe[0]);
 	close(ui_sigpipe[1]);
 	log_set_fatal_hook(NULL);
-	return EXIT_OK;
+	/* Ended by a signal: say so as a shell does (130 for SIGINT), after the partial reply
+	 * was stored and the terminal put back above. */
+	return ui_exit_sig != 0 ? 128 + ui_exit_sig : EXIT_OK;
 }

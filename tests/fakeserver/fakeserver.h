@@ -79,6 +79,7 @@ enum {
 	FS_FAULT_NO_USAGE = 1 << 4,
 	FS_FAULT_CRLF = 1 << 5,
 	FS_FAULT_HUGE_LINE = 1 << 6,
+	FS_FAULT_ECHO_KEY = 1 << 7,
 };
 
 /* Magic words found in the last user message; -1 (or "") means "not given". */
@@ -122,6 +123,7 @@ struct fs_chat {
 	struct fs_magic m;
 	struct fs_seq think;
 	struct fs_seq text;
+	struct buf echo;    /* fault=echo_key: the credential as the request carried it */
 };
 
 /* Output state of one streamed reply. */
@@ -175,6 +177,7 @@ void fs_proto_handle(struct fs_conn *c, const struct fs_request *req);
 /* fs-wire.c */
 int fs_wire_auth_error(enum fs_proto proto, bool missing, struct buf *hdrs, struct buf *out);
 int fs_wire_models(enum fs_proto proto, const struct fs_request *req, struct buf *out);
+void fs_wire_echo(const struct fs_chat *chat, struct buf *msg);
 
 /* fs-vectors.c */
 struct fs_vectors *fs_vectors_load(const char *path, struct buf *err);

@@ -17,7 +17,9 @@
  *   status=N          answer HTTP N with the protocol's error body (ctx=1: context length)
  *   retry_after=S, retry_after_ms=N   Retry-After / retry-after-ms (Gemini: RetryInfo)
  *   fail_times=N id=X the first N requests carrying id X fail (status= or 503/529), then succeed
- *   fault=close_mid|stall|malformed|error_mid|no_usage|crlf|huge_line  (may repeat)
+ *   fault=close_mid|stall|malformed|error_mid|no_usage|crlf|huge_line|echo_key  (may repeat)
+ *                     echo_key: error bodies quote the request's credential header, as some
+ *                     proxies do, and a normal reply's text does, split in 3-byte tokens
  *   vector=NAME       replay a recorded vector byte for byte
  *   chunked=0         stream without chunked framing (body ends when the connection closes)
  *   [MODEL]name=value any of the above for requests to MODEL only (comparison tests send
@@ -102,6 +104,16 @@ fs_seq_words(struct fs_seq *s, const char *text)
 	buf_free(&tok);
 }
 
+/* Split text into tokens of n bytes each (fault=echo_key spreads a key over many). */
+static void
+fs_seq_pieces(struct fs_seq *s, const char *text, size_t n)
+{
+	size_t len = strlen(text), i;
+
+	for (i = 0; i < len; i += n)
+		fs_seq_add(s, text + i, len - i < n ? len - i : n);
+}
+
 /* Make the middle token 200 KB long (fault=huge_line) by rebuilding the sequence. */
 static void
 fs_seq_make_huge(struct fs_seq *s)
@@ -181,7 +193,7 @@ fs_magic_apply(struct fs_magic *m, const char *k, size_t kn, const char *v, size
 		{ "close_mid", FS_FAULT_CLOSE_MID }, { "stall", FS_FAULT_STALL },
 		{ "malformed", FS_FAULT_MALFORMED }, { "error_mid", FS_FAULT_ERROR_MID },
 		{ "no_usage", FS_FAULT_NO_USAGE }, { "crlf", FS_FAULT_CRLF },
-		{ "huge_line", FS_FAULT_HUGE_LINE },
+		{ "huge_line", FS_FAULT_HUGE_LINE }, { "echo_key", FS_FAULT_ECHO_KEY },
 	};
 	size_t i;
 
@@ -398,6 +410,16 @@ fs_chat_from_json(struct fs_chat *chat, const cJSON *root)
 static void
 fs_chat_reply(struct fs_chat *chat)
 {
+	if (chat->m.faults & FS_FAULT_ECHO_KEY) {
+		struct buf s = BUF_INIT;
+
+		buf_printf(&s, "The request carried %s.", buf_str(&chat->echo));
+		if (chat->m.think > 0)
+			fs_seq_pieces(&chat->think, buf_str(&s), 3);
+		fs_seq_pieces(&chat->text, buf_str(&s), 3);
+		buf_free(&s);
+		return;
+	}
 	if (chat->m.think > 0)
 		fs_seq_numbered(&chat->think, 'r', chat->m.think);
 	if (chat->m.tokens >= 0) {
@@ -444,6 +466,30 @@ fs_chat_free(struct fs_chat *chat)
 	buf_free(&chat->prompt);
 	fs_seq_free(&chat->think);
 	fs_seq_free(&chat->text);
+	buf_free(&chat->echo);
+}
+
+/* The credential of a request as "Name: value" (or "key=value" from the query), for
+ * fault=echo_key. */
+static void
+fs_chat_echo(const struct fs_request *req, struct buf *out)
+{
+	static const char *const names[] = { "authorization", "x-api-key", "x-goog-api-key" };
+	struct buf q = BUF_INIT;
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((v = fs_header_get(req, names[i])) != NULL) {
+			buf_printf(out, "%s: %s", names[i], v);
+			return;
+		}
+	}
+	if (fs_query_get(req, "key", &q))
+		buf_printf(out, "key=%s", buf_str(&q));
+	else
+		buf_puts(out, "no credential");
+	buf_free(&q);
 }
 
 /* ---- Responses ---------------------------------------------------------------------- */
@@ -788,6 +834,8 @@ fs_chat(struct fs_conn *c, const struct fs_request *req, enum fs_proto proto)
 	if (chat.model == NULL)
 		chat.model = xstrdup("fake-model");
 	fs_magic_parse(buf_str(&chat.prompt), chat.model, &chat.m);
+	if (chat.m.faults & FS_FAULT_ECHO_KEY)
+		fs_chat_echo(req, &chat.echo);
 
 	if (chat.m.header_delay_ms > 0 && !fs_sleep_ms(srv, chat.m.header_delay_ms))
 		c->dead = true;

@@ -161,6 +161,15 @@ fs_openai_whole(const struct fs_chat *chat, struct buf *b)
 	buf_puts(b, ",\"system_fingerprint\":\"fp_fakeserver\"}");
 }
 
+/* fault=echo_key: quote the request's credential in an error message, as a proxy that
+ * echoes the request headers does. */
+void
+fs_wire_echo(const struct fs_chat *chat, struct buf *msg)
+{
+	if (chat->echo.len > 0)
+		buf_printf(msg, " (upstream refused the request with %s)", buf_str(&chat->echo));
+}
+
 /* OpenAI error body {"error":{message,type,param,code}}; returns the status to send. */
 static int
 fs_openai_http_error(const struct fs_chat *chat, int status, struct buf *hdrs, struct buf *b)
@@ -213,6 +222,7 @@ fs_openai_http_error(const struct fs_chat *chat, int status, struct buf *hdrs, s
 		buf_printf(&msg, "fakeserver: simulated HTTP %d", status);
 		break;
 	}
+	fs_wire_echo(chat, &msg);
 	buf_printf(hdrs, "x-request-id: req_fake%06lu\r\n", chat->seq);
 	if (chat->m.retry_after_ms[0] != '\0')
 		buf_printf(hdrs, "retry-after-ms: %s\r\n", chat->m.retry_after_ms);
@@ -415,6 +425,7 @@ fs_anthropic_http_error(const struct fs_chat *chat, int status, struct buf *hdrs
 		buf_printf(&msg, "fakeserver: simulated HTTP %d", status);
 		break;
 	}
+	fs_wire_echo(chat, &msg);
 	buf_printf(hdrs, "request-id: req_fake%06lu\r\n", chat->seq);
 	if (chat->m.retry_after[0] != '\0')
 		buf_printf(hdrs, "retry-after: %s\r\n", chat->m.retry_after);
@@ -604,6 +615,7 @@ fs_gemini_http_error(const struct fs_chat *chat, int status, struct buf *hdrs, s
 		buf_printf(&msg, "fakeserver: simulated HTTP %d", status);
 		break;
 	}
+	fs_wire_echo(chat, &msg);
 	fs_gemini_error_open(b, status, buf_str(&msg), rpc);
 	if (status == 429) {
 		buf_puts(b, ",\n    \"details\": [\n      {\n        \"@type\": "
@@ -732,7 +744,8 @@ fs_ollama_http_error(const struct fs_chat *chat, int status, struct buf *hdrs, s
 	case 503: buf_puts(&msg, "server busy, please try again.  maximum pending requests exceeded"); break;
 	default: buf_printf(&msg, "fakeserver: simulated HTTP %d", status); break;
 	}
-	if (status == 401) {
+	fs_wire_echo(chat, &msg);
+	if (status == 401 && chat->echo.len == 0) {
 		buf_puts(b, "{\"error\":\"unauthorized\",\"signin_url\":\"https://ollama.com/connect\"}");
 	} else {
 		buf_puts(b, "{\"error\":");

@@ -212,6 +212,15 @@ tap_eq "fault=crlf: every line ends in CRLF" 0 "$(grep -cv $'\r$' "$T/f-crlf")"
 curl -sN "$U/v1/chat/completions" -d "$(oa 'tokens=4 fault=huge_line')" >"$T/f-huge"
 tap_check "fault=huge_line: one event line over 200 KB" \
 	bash -c "awk 'length(\$0) >= 200000 { n++ } END { exit !(n == 1) }' '$T/f-huge' && grep -q 'DONE' '$T/f-huge'"
+curl -s "$U/v1/messages" -H 'x-api-key: sk-echo-me-123456' -d "$(an 'status=401 fault=echo_key')" >"$T/f-echo"
+tap_check "fault=echo_key: an error body quotes the request's key header" \
+	grep -qF '(upstream refused the request with x-api-key: sk-echo-me-123456)' "$T/f-echo"
+curl -sN "$U/v1/chat/completions" -H 'Authorization: Bearer sk-echo-me-123456' -d "$(oa 'fault=echo_key')" >"$T/f-echo2"
+tap_eq "fault=echo_key: the reply text quotes it in 3-byte tokens" \
+	"The request carried authorization: Bearer sk-echo-me-123456." \
+	"$(grep -o '"delta":{"content":"[^"]*"' "$T/f-echo2" | sed 's/.*:"//; s/"$//' | tr -d '\n')"
+tap_eq "fault=echo_key: no token is longer than 3 bytes" 0 \
+	"$(grep -o '"delta":{"content":"[^"]*"' "$T/f-echo2" | sed 's/.*:"//; s/"$//' | awk 'length($0) > 3' | wc -l)"
 
 # ---- Vector replay, byte for byte -------------------------------------------------------
 if [ $HAVE_PY -eq 1 ] && [ -f "$SHARED/stream-vectors.json" ]; then

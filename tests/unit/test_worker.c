@@ -20,9 +20,11 @@
 #include "apierr.h"
 #include "buf.h"
 #include "json.h"
+#include "log.h"
 #include "proto-simulated.h"
 #include "provider.h"
 #include "request.h"
+#include "secret.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -44,6 +46,7 @@ struct got {
 	enum apierr_class err_cls;
 	int has_err;
 	enum apierr_kind err_kind;
+	struct buf err_msg;
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -109,6 +112,7 @@ record(struct got *g, int n, struct wevent *ev)
 				g[i].has_err = 1;
 				g[i].err_cls = ev->error->cls;
 				g[i].err_kind = ev->error->kind;
+				buf_puts(&g[i].err_msg, ev->error->message);
 			}
 			break;
 		default:
@@ -171,6 +175,7 @@ got_free(struct got *g, int n)
 	for (i = 0; i < n; i++) {
 		buf_free(&g[i].text);
 		buf_free(&g[i].reasoning);
+		buf_free(&g[i].err_msg);
 	}
 }
 
@@ -517,6 +522,35 @@ test_models(void **state)
 	provider_free(p);
 }
 
+/* A model listing that quotes a registered key is masked too: the simulated provider lists
+ * "simulated", which this test registers as if it were a key. */
+static void
+test_models_scrubbed(void **state)
+{
+	struct provider *p = sim_provider(0);
+	struct worker *w = worker_start();
+	struct pollfd pfd = { worker_fd(w), POLLIN, 0 };
+	struct wevent *ev = NULL;
+	long t0 = now_ms();
+
+	(void)state;
+	secret_add("simulated");
+	worker_models(w, p);
+	while (ev == NULL && now_ms() - t0 < 5000) {
+		poll(&pfd, 1, 100);
+		ev = worker_next(w);
+	}
+	assert_non_null(ev);
+	assert_int_equal(ev->type, WEV_MODELS);
+	assert_true(ev->models.n >= 1);
+	assert_null(strstr(ev->models.v[0].id, "simulated"));
+	assert_null(strstr(ev->models.v[0].display_name, "simulated"));
+	wevent_free(ev);
+	worker_stop(w);
+	provider_free(p);
+	secret_clear();
+}
+
 /* Run the worker tests. */
 /* Start the fake server ($FAKESERVER) on an ephemeral port; returns its pid, *port set. */
 static pid_t
@@ -600,6 +634,71 @@ test_http_concurrent(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+/* A server that quotes the request's key (fault=echo_key) in its error body and in reply
+ * and reasoning text split into 3-byte tokens, in all four protocols: no event carries the
+ * key, and the masked form stands in its place. */
+static void
+test_http_echo_key(void **state)
+{
+	static const char *protos[4] = { "openai", "anthropic", "gemini", "ollama" };
+	static const char *paths[4] = { "/v1", "/v1", "/v1beta", "" };
+	static const char key[] = "sk-worker-echo-0123456789abcdef";
+	char *mask = log_mask_key(key), base[128];
+	struct provider *p[4];
+	struct worker *w;
+	struct got g[8];
+	int i, port;
+	pid_t pid;
+
+	(void)state;
+	secret_add(key);
+	pid = fake_start(&port);
+	assert_true(pid > 0);
+	assert_true(port > 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(base, sizeof(base), "http://127.0.0.1:%d%s", port, paths[i]);
+		p[i] = provider_new(protos[i], protos[i], base);
+		p[i]->key = xstrdup(key);
+		p[i]->max_retries = 0;
+	}
+	w = worker_start();
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < 8; i++) {
+		struct request *r = request_new(p[i % 4], "fake-model");
+
+		request_add(r, ROLE_USER, i < 4 ? "fault=echo_key think=1" :
+		    "status=500 fault=echo_key");
+		g[i].id = worker_submit(w, r);
+	}
+	pump(w, g, 8, 30000);
+	for (i = 0; i < 8; i++) {
+		const char *all[3] = { buf_str(&g[i].text), buf_str(&g[i].reasoning),
+			buf_str(&g[i].err_msg) };
+		int k;
+
+		assert_int_equal(g[i].ndone, 1);
+		for (k = 0; k < 3; k++)
+			assert_null(strstr(all[k], "0123456789abcdef"));
+		if (i < 4) {
+			assert_int_equal(g[i].has_err, 0);
+			assert_non_null(strstr(all[0], "The request carried "));
+			assert_non_null(strstr(all[0], mask));
+			assert_non_null(strstr(all[1], mask));
+		} else {
+			assert_int_equal(g[i].has_err, 1);
+			assert_non_null(strstr(all[2], mask));
+		}
+	}
+	worker_stop(w);
+	for (i = 0; i < 4; i++)
+		provider_free(p[i]);
+	got_free(g, 8);
+	free(mask);
+	secret_clear();
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 int
 main(void)
 {
@@ -616,7 +715,9 @@ main(void)
 		cmocka_unit_test(test_sim_cut),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_models),
+		cmocka_unit_test(test_models_scrubbed),
 		cmocka_unit_test(test_http_concurrent),
+		cmocka_unit_test(test_http_echo_key),
 	};
 
 	/* Decode through the cJSON arena, as natter does. */
