@@ -1282,6 +1282,8 @@ config_env_overrides(struct provider *p)
 		p->connect_timeout_ms = (long)d;
 	if ((d = config_env_number("NATTER_IDLE_TIMEOUT_MS")) > 0)
 		p->idle_timeout_ms = (long)d;
+	if ((d = config_env_number("NATTER_FIRST_TOKEN_TIMEOUT_MS")) >= 0)
+		p->first_token_timeout_ms = (long)d;
 	if ((d = config_env_number("NATTER_MAX_RETRIES")) >= 0 && d <= 99)
 		p->max_retries = (int)d;
 	if ((v = getenv("NATTER_PROXY")) != NULL && *v != '\0') {
@@ -1379,10 +1381,16 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 	p->local = local;
 	p->key_env = config_key_hint(n, local);
 	p->connect_timeout_ms = (long)(config_getnum(n, pat, "connect_timeout", 10) * 1000);
-	p->idle_timeout_ms = (long)(config_getnum(n, pat, "idle_timeout", 120) * 1000);
+	p->first_token_timeout_ms = (long)(config_getnum(n, pat, "first_token_timeout",
+	    PROVIDER_FIRST_TOKEN_MS / 1000.0) * 1000);
+	p->idle_timeout_ms = (long)(config_getnum(n, pat, "idle_timeout",
+	    PROVIDER_IDLE_MS / 1000.0) * 1000);
 	p->request_timeout_ms = (long)(config_getnum(n, pat, "request_timeout", 0) * 1000);
 	p->max_retries = (int)config_getnum(n, pat, "max_retries", 2);
 	p->max_retry_delay_s = config_getnum(n, pat, "max_retry_delay", 60);
+	p->retry_total_ms = (long)(config_getnum(n, pat, "retry_total",
+	    PROVIDER_RETRY_TOTAL_MS / 1000.0) * 1000);
+	p->max_line = (size_t)(config_getnum(n, pat, "max_line", 16) * 1048576.0);
 	p->sim_tokens_per_s = config_getnum(n, pat, "tokens_per_second", 0);
 	if (cnode_str(n, "proxy") != NULL)
 		p->proxy = xstrdup(cnode_str(n, "proxy"));
