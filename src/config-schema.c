@@ -422,6 +422,8 @@ config_schema_man(FILE *f)
 		"natter.yaml:4:5: unknown key 'temprature', did you mean 'temperature'?",
 		".EE",
 		".PP",
+		"A file larger than 4 MiB or nested more than 64 levels deep is refused before it "
+		"is parsed.",
 		"A broken file never stops natter: the errors are shown and the shipped defaults "
 		"apply.",
 		"Check a file with",

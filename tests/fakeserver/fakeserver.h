@@ -80,6 +80,7 @@ enum {
 	FS_FAULT_HUGE_LINE = 1 << 6,
 	FS_FAULT_LONG_LINE = 1 << 7,
 	FS_FAULT_COMMENTS = 1 << 8,
+	FS_FAULT_ESCAPES = 1 << 9,
 };
 
 /* Magic words found in the last user message; -1 (or "") means "not given". */

@@ -17,8 +17,8 @@
  *   status=N          answer HTTP N with the protocol's error body (ctx=1: context length)
  *   retry_after=S, retry_after_ms=N   Retry-After / retry-after-ms (Gemini: RetryInfo)
  *   fail_times=N id=X the first N requests carrying id X fail (status= or 503/529), then succeed
- *   fault=close_mid|stall|malformed|error_mid|no_usage|crlf|huge_line|long_line|comments
- *                     (may repeat)
+ *   fault=close_mid|stall|malformed|error_mid|no_usage|crlf|huge_line|long_line|comments|
+ *         escapes     (may repeat)
  *   line_mb=N         fault=long_line: the line's size in MiB (default 64)
  *   vector=NAME       replay a recorded vector byte for byte
  *   chunked=0         stream without chunked framing (body ends when the connection closes)
@@ -46,6 +46,9 @@
 #define FS_COMMENT_MS 100
 /* Where fault=long_line's filler goes inside a token event (nothing in it needs escaping). */
 #define FS_LONG_MARK "@@long-line@@"
+/* fault=escapes: the JSON string text of its token, a lone surrogate and U+0000 escaped. */
+#define FS_ESCAPES_MARK "@@escapes@@"
+#define FS_ESCAPES "<\\ud800|\\u0000|\\udc00>"
 
 /* Does path end with suffix? */
 static bool
@@ -189,7 +192,7 @@ fs_magic_apply(struct fs_magic *m, const char *k, size_t kn, const char *v, size
 		{ "malformed", FS_FAULT_MALFORMED }, { "error_mid", FS_FAULT_ERROR_MID },
 		{ "no_usage", FS_FAULT_NO_USAGE }, { "crlf", FS_FAULT_CRLF },
 		{ "huge_line", FS_FAULT_HUGE_LINE }, { "long_line", FS_FAULT_LONG_LINE },
-		{ "comments", FS_FAULT_COMMENTS },
+		{ "comments", FS_FAULT_COMMENTS }, { "escapes", FS_FAULT_ESCAPES },
 	};
 	size_t i;
 
@@ -517,6 +520,28 @@ fs_emit_long_line(struct fs_emit *e, const struct fs_wire *w)
 	buf_consume(&e->out, at + strlen(FS_LONG_MARK));
 }
 
+/* fault=escapes: one token event whose JSON string is FS_ESCAPES, which no encoder would
+ * write from text (a lone surrogate cannot be UTF-8) but servers have sent. */
+static void
+fs_emit_escapes(struct fs_emit *e, const struct fs_wire *w)
+{
+	struct buf rest = BUF_INIT;
+	size_t at, mlen = strlen(FS_ESCAPES_MARK);
+	const char *mark;
+
+	at = e->out.len;
+	w->token(e, false, FS_ESCAPES_MARK, mlen, false);
+	mark = strstr(buf_str(&e->out) + at, FS_ESCAPES_MARK);
+	if (mark == NULL)
+		return;
+	at = (size_t)(mark - e->out.data);
+	buf_append(&rest, mark + mlen, e->out.len - at - mlen);
+	e->out.len = at;
+	buf_puts(&e->out, FS_ESCAPES);
+	buf_append(&e->out, rest.data, rest.len);
+	buf_free(&rest);
+}
+
 /* fault=comments: keep-alive comments every FS_COMMENT_MS (blank lines for NDJSON, which
  * has no comments) until the client goes away; nothing else is ever sent. */
 static void
@@ -546,6 +571,8 @@ fs_emit_faults(struct fs_emit *e, const struct fs_wire *w)
 		w->malformed(e);
 	if (f & FS_FAULT_LONG_LINE)
 		fs_emit_long_line(e, w);
+	if (f & FS_FAULT_ESCAPES)
+		fs_emit_escapes(e, w);
 	if (f & FS_FAULT_COMMENTS) {
 		fs_emit_comments(e);
 		return false;
