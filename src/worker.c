@@ -814,8 +814,8 @@ worker_fail(struct job *j, struct apierr *err, int complete)
 	if (!j->got_token && j->attempt <= p->max_retries && retry_error_retryable(err)) {
 		delay = retry_delay_ms(j->attempt - 1, err->retry_after_s, p->max_retry_delay_s,
 		    retry_random01());
-		if (delay >= 0 && p->retry_total_ms > 0 &&
-		    worker_now() + delay - j->t_submit > p->retry_total_ms) {
+		if (delay >= 0 && !retry_within_budget((long)(worker_now() - j->t_submit), delay,
+		    p->retry_total_ms)) {
 			/* The retry budget is spent: say so, or the missing retry looks like a bug. */
 			char *secs = worker_secs(p->retry_total_ms), *msg;
 
