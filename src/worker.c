@@ -521,7 +521,7 @@ worker_start_http(struct job *j)
 	const struct provider *p = j->prov;
 	CURL *c;
 	size_t i;
-	long secs;
+	long backstop_ms;
 
 	worker_job_reset_http(j);
 	if (j->is_models) {
@@ -571,11 +571,11 @@ worker_start_http(struct job *j)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	if (p->connect_timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
-	if ((secs = worker_backstop_ms(j)) > 0) {
+	if ((backstop_ms = worker_backstop_ms(j)) > 0) {
 		/* The worker's own timers (worker_run_timers) are exact to the millisecond;
 		 * libcurl's low-speed check averages over seconds and stays as a backstop. */
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (secs + 999) / 1000);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (backstop_ms + 999) / 1000);
 	}
 	if (p->request_timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, p->request_timeout_ms);
