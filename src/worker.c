@@ -101,6 +101,7 @@ struct job {
 	                              * 0 while connecting, when only the connect timeout runs */
 	int64_t t_sent;              /* chat: when this attempt's request went out, 0 before */
 	int64_t last_delta;          /* chat: when the decoder last produced a delta */
+	unsigned long ndeltas;       /* chat: deltas produced so far */
 
 	struct stream st;            /* chat over HTTP */
 	int st_set;
@@ -311,7 +312,7 @@ worker_on_delta(void *ud, const struct delta *d)
 {
 	struct job *j = ud;
 
-	j->last_delta = worker_now();
+	j->ndeltas++;
 	if (d->kind == DELTA_TEXT)
 		worker_emit_text(j, WEV_TEXT, d->text, d->len);
 	else if (d->kind == DELTA_REASONING)
@@ -468,6 +469,7 @@ worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct job *j = ud;
 	size_t n = size * nmemb;
+	unsigned long before;
 
 	j->last_byte = worker_now();
 	worker_set_status(j);
@@ -475,7 +477,11 @@ worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 		buf_append(&j->body, p, n);
 		return n;
 	}
+	before = j->ndeltas;
 	stream_feed(&j->st, p, n);
+	/* The idle deadline runs from the last read that brought a delta (not a comment). */
+	if (j->ndeltas != before)
+		j->last_delta = j->last_byte;
 	/* A line over the cap ended the reply: reading the rest would only cost time. */
 	if (worker_overflowed(j))
 		return 0;
