@@ -67,6 +67,7 @@ struct ask_opts {
 	int raw;
 	long idle_ms;
 	long connect_ms;
+	long first_token_ms;
 };
 
 /* What one invocation works with once the options are parsed. */
@@ -139,7 +140,8 @@ ask_usage(FILE *f)
 	fputs("usage: natter ask [-m MODEL] [-p PROVIDER] [-s SYSTEM] [-t TEMP] [--top-p X]\n"
 	    "                  [--max-tokens N] [--stop S]... [--seed N] [-P NAME=VALUE]...\n"
 	    "                  [-T TEMPLATE [-V NAME=VALUE|NAME=@FILE]...] [--reasoning show|hide]\n"
-	    "                  [--base-url URL] [--idle-timeout MS] [--connect-timeout MS] [--raw]\n"
+	    "                  [--base-url URL] [--idle-timeout MS] [--connect-timeout MS]\n"
+	    "                  [--first-token-timeout MS] [--raw]\n"
 	    "                  [PROMPT... | -]\n"
 	    "MODEL is a configured model or alias, PROVIDER/ID, or an id of -p PROVIDER; without\n"
 	    "one, the config's default model answers (the offline simulated one when no key is\n"
@@ -300,7 +302,8 @@ ask_var(struct ask_opts *o, const char *arg)
 static int
 ask_parse(int argc, char **argv, struct ask_opts *o)
 {
-	enum { O_TOPP = 256, O_MAXTOK, O_STOP, O_SEED, O_REASON, O_BASE, O_RAW, O_IDLE, O_CONN };
+	enum { O_TOPP = 256, O_MAXTOK, O_STOP, O_SEED, O_REASON, O_BASE, O_RAW, O_IDLE, O_CONN,
+		O_FIRST };
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "provider", required_argument, NULL, 'p' },
@@ -315,6 +318,7 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 		{ "raw", no_argument, NULL, O_RAW },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "connect-timeout", required_argument, NULL, O_CONN },
+		{ "first-token-timeout", required_argument, NULL, O_FIRST },
 		{ "param", required_argument, NULL, 'P' },
 		{ "template", required_argument, NULL, 'T' },
 		{ "var", required_argument, NULL, 'V' },
@@ -396,6 +400,11 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 		case O_CONN:
 			if (ask_long(optarg, 1, 86400000L, &o->connect_ms) != 0)
 				return ask_bad("--connect-timeout takes milliseconds > 0, not '%s'", optarg);
+			break;
+		case O_FIRST:
+			if (ask_long(optarg, 1, 86400000L, &o->first_token_ms) != 0)
+				return ask_bad("--first-token-timeout takes milliseconds > 0, not '%s'",
+				    optarg);
 			break;
 		case 'h':
 			ask_usage(stdout);
@@ -717,12 +726,22 @@ ask_print_error(const struct provider *p, const struct apierr *e, int partial)
 		fprintf(stderr, "natter: could not reach %s%s\n", p->base_url,
 		    p->local ? " (is the server running?)" : "");
 	else if (e->kind == APIERR_TRANSPORT && e->cls == APIERR_TIMEOUT)
-		fprintf(stderr, "natter: no data from %s in time (--idle-timeout, "
-		    "--connect-timeout change the limits)\n", p->base_url);
+		fprintf(stderr, "natter: no answer from %s in time (--first-token-timeout, "
+		    "--idle-timeout, --connect-timeout change the limits)\n", p->base_url);
 	else if (hint != NULL)
 		fprintf(stderr, "natter: %s\n", hint);
 	free(f);
 	buf_free(&line);
+}
+
+/* Say on stderr what the reader should know about a reply that was otherwise decoded
+ * (malformed events skipped); it quotes the provider, so it is sanitised. */
+static void
+ask_print_warning(struct ask_out *out, const char *warning)
+{
+	buf_reset(&out->scratch);
+	text_sanitize(warning, strlen(warning), &out->scratch);
+	fprintf(stderr, "natter: warning: %s\n", buf_str(&out->scratch));
 }
 
 /* Tell the user about a retry: a key wait, a key rotation or an ordinary retry. */
@@ -821,6 +840,8 @@ ask_run(struct ask_ctx *a, struct request *req)
 				}
 				partial = out.last_out != 0 || out.in_reasoning;
 				ask_finish_output(&out);
+				if (ev->warning != NULL && !ev->cancelled)
+					ask_print_warning(&out, ev->warning);
 				if (ev->cancelled) {
 					fputs("natter: cancelled\n", stderr);
 					status = EXIT_INTERRUPTED;
@@ -1027,6 +1048,8 @@ cmd_ask(int argc, char **argv)
 			a.cfg->providers[i]->idle_timeout_ms = o.idle_ms;
 		if (o.connect_ms > 0)
 			a.cfg->providers[i]->connect_timeout_ms = o.connect_ms;
+		if (o.first_token_ms > 0)
+			a.cfg->providers[i]->first_token_timeout_ms = o.first_token_ms;
 	}
 	/* Refused before anything is sent, with the limit named. */
 	if ((req = ask_request(&a, m, &err)) == NULL) {

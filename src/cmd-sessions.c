@@ -216,8 +216,8 @@ sessions_show(int argc, char **argv)
 			printf(" [compared on %d models]", ncols);
 		fputc('\n', stdout);
 		sessions_print(m[i].content, 0, "\n");
-		if (m[i].state == MSG_ERROR && m[i].error != NULL) {
-			fputs("error: ", stdout);
+		if (m[i].error != NULL && m[i].error[0] != '\0') {
+			fputs(m[i].state == MSG_ERROR ? "error: " : "note: ", stdout);
 			sessions_print(m[i].error, 1, "\n");
 		}
 	}

@@ -93,14 +93,26 @@ const struct config_schema config_schema[] = {
 	  "Extra HTTP headers, name: value." },
 	{ "providers.*.connect_timeout", CONFIG_FLOAT, "10", 0.1, 600, NULL, 0, 0,
 	  "Seconds to establish a connection." },
-	{ "providers.*.idle_timeout", CONFIG_FLOAT, "120", 1, 3600, NULL, 0, 0,
-	  "Seconds without a byte before a stream is abandoned." },
+	{ "providers.*.first_token_timeout", CONFIG_FLOAT, "300", 0, 86400, NULL, 0, 0,
+	  "Seconds from sending a request to the first token (text or reasoning); keep-alive "
+	  "comments and pings do not count. Reasoning models may think in silence for "
+	  "minutes. A timeout before the first token is retried. 0 means no limit." },
+	{ "providers.*.idle_timeout", CONFIG_FLOAT, "90", 1, 3600, NULL, 0, 0,
+	  "Seconds without a token, once the first one came, before a stream is abandoned "
+	  "(keep-alive comments do not count); the partial reply is kept. For a model "
+	  "listing: seconds without a byte." },
 	{ "providers.*.request_timeout", CONFIG_FLOAT, "0", 0, 86400, NULL, 0, 0,
 	  "Seconds a whole request may take; 0 means no limit." },
 	{ "providers.*.max_retries", CONFIG_INT, "2", 0, 10, NULL, 0, 0,
 	  "Retries before the first token on 408, 409, 429, 5xx and network errors." },
 	{ "providers.*.max_retry_delay", CONFIG_FLOAT, "60", 0, 3600, NULL, 0, 0,
 	  "Cap on any single wait between retries, in seconds." },
+	{ "providers.*.retry_total", CONFIG_FLOAT, "120", 0, 86400, NULL, 0, 0,
+	  "Seconds after the first attempt started when retrying stops: no retry starts "
+	  "later. 0 means no limit." },
+	{ "providers.*.max_line", CONFIG_FLOAT, "16", 0.0625, 1024, NULL, 0, 0,
+	  "Longest line (or event) of a stream, in MiB. A longer one ends the reply as "
+	  "truncated with a message, and the rest of the response is not read." },
 	{ "providers.*.proxy", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
 	  "Proxy URL; unset means the usual HTTPS_PROXY and NO_PROXY variables apply." },
 	{ "providers.*.ca_bundle", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
@@ -425,6 +437,8 @@ config_schema_man(FILE *f)
 		"natter.yaml:4:5: unknown key 'temprature', did you mean 'temperature'?",
 		".EE",
 		".PP",
+		"A file larger than 4 MiB or nested more than 64 levels deep is refused before it "
+		"is parsed.",
 		"A broken file never stops natter: the errors are shown and the shipped defaults "
 		"apply.",
 		"Check a file with",

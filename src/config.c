@@ -275,6 +275,187 @@ config_slurp(const char *path, size_t *len)
 	return buf_detach(&b);
 }
 
+/* Where the depth pre-scan is in the text. */
+struct prescan {
+	const char *p, *end;
+	int line, col;           /* 1-based, of p */
+	int flow;                /* flow brackets open */
+	int ind[CONFIG_MAX_DEPTH + 2]; /* block levels: their indentation columns (0-based) */
+	int nind;
+	char quote;              /* inside a '…' or "…" scalar: its quote */
+	int block_parent;        /* inside a block scalar: lines indented deeper belong to
+	                          * it; -1 when not in one */
+};
+
+/* True at the end of a token: white space, a line end, or the end of the text. */
+static int
+prescan_gap(const struct prescan *ps, size_t off)
+{
+	const char *q = ps->p + off;
+
+	return q >= ps->end || *q == ' ' || *q == '\t' || *q == '\n' || *q == '\r';
+}
+
+/* Push a block level at column c when it is deeper than the innermost; 0 when the depth
+ * is over the limit. */
+static int
+prescan_push(struct prescan *ps, int c)
+{
+	if (ps->nind > 0 && ps->ind[ps->nind - 1] >= c)
+		return 1;
+	if (ps->nind + ps->flow >= CONFIG_MAX_DEPTH)
+		return 0;
+	ps->ind[ps->nind++] = c;
+	return 1;
+}
+
+/* True when a block scalar header (| or > with its indicators) starts at p. */
+static int
+prescan_block_header(const struct prescan *ps)
+{
+	size_t k = 1;
+
+	while (ps->p + k < ps->end && (ps->p[k] == '+' || ps->p[k] == '-' ||
+	    (ps->p[k] >= '1' && ps->p[k] <= '9')))
+		k++;
+	return prescan_gap(ps, k) || ps->p[k] == '#';
+}
+
+/* Scan one line's content from p (its indentation already skipped); 0 when the nesting
+ * goes over the limit there. */
+static int
+prescan_line(struct prescan *ps, int indent)
+{
+	int at_node = 1, parent = indent;
+
+	for (; ps->p < ps->end && *ps->p != '\n'; ps->p++, ps->col++) {
+		char c = *ps->p;
+
+		if (ps->quote == '"') {
+			if (c == '\\' && ps->p + 1 < ps->end && ps->p[1] != '\n') {
+				ps->p++;
+				ps->col++;
+			} else if (c == '"') {
+				ps->quote = 0;
+			}
+			continue;
+		}
+		if (ps->quote == '\'') {
+			if (c == '\'' && ps->p + 1 < ps->end && ps->p[1] == '\'') {
+				ps->p++;
+				ps->col++;
+			} else if (c == '\'') {
+				ps->quote = 0;
+			}
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r')
+			continue;
+		if (c == '#' && (ps->col == 1 || ps->p[-1] == ' ' || ps->p[-1] == '\t')) {
+			while (ps->p < ps->end && *ps->p != '\n')
+				ps->p++;
+			break;
+		}
+		if (at_node && (c == '"' || c == '\'')) {
+			ps->quote = c;
+			parent = ps->col - 1;
+			at_node = 0;
+		} else if ((c == '[' || c == '{') && (at_node || ps->flow > 0)) {
+			if (ps->nind + ps->flow >= CONFIG_MAX_DEPTH)
+				return 0;
+			ps->flow++;
+			at_node = 1;
+		} else if ((c == ']' || c == '}') && ps->flow > 0) {
+			ps->flow--;
+			at_node = 0;
+		} else if (c == ',' && ps->flow > 0) {
+			at_node = 1;
+		} else if (c == ':' && (prescan_gap(ps, 1) || (ps->flow > 0 &&
+		    strchr(",[]{}", ps->p[1]) != NULL))) {
+			at_node = 1;
+		} else if ((c == '-' || c == '?') && at_node && ps->flow == 0 && prescan_gap(ps, 1)) {
+			/* A sequence entry (or complex key) nests what follows it. */
+			if (!prescan_push(ps, ps->col))
+				return 0;
+			parent = ps->col - 1;
+		} else if ((c == '|' || c == '>') && at_node && ps->flow == 0 &&
+		    prescan_block_header(ps)) {
+			/* A block scalar: the lines indented deeper than its key hold text. */
+			ps->block_parent = parent;
+			while (ps->p < ps->end && *ps->p != '\n')
+				ps->p++;
+			break;
+		} else if ((c == '&' || c == '!') && at_node) {
+			/* An anchor or a tag stands before a node, which may still be a bracket. */
+			while (!prescan_gap(ps, 1))
+				ps->p++, ps->col++;
+		} else {
+			if (at_node)
+				parent = ps->col - 1;
+			at_node = 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Refuse a document nested deeper than CONFIG_MAX_DEPTH before libyaml sees it: libyaml's
+ * time grows with the square of the depth (a 200 KB file of x: [[[…]]] 100,000 deep took
+ * 18 s), this scan is one pass. The depth counted is the flow brackets open plus the block
+ * levels (each deeper indentation, each "- " entry) around a point; it errs a little high
+ * (a real config nests under ten deep) and skips what cannot nest: comments, quoted and
+ * block scalars. Returns 0, or -1 after reporting where the limit was passed.
+ */
+static int
+config_prescan(struct loader *ld, const char *text, size_t len, const char *file)
+{
+	struct prescan ps;
+
+	memset(&ps, 0, sizeof ps);
+	ps.p = text;
+	ps.end = text + len;
+	ps.line = 1;
+	ps.block_parent = -1;
+	while (ps.p < ps.end) {
+		int indent = 0;
+
+		ps.col = 1;
+		while (ps.p < ps.end && *ps.p == ' ') {
+			ps.p++;
+			ps.col++;
+			indent++;
+		}
+		if (ps.block_parent >= 0 && ps.quote == 0 && (ps.p >= ps.end || *ps.p == '\n' ||
+		    *ps.p == '\r' || indent > ps.block_parent)) {
+			while (ps.p < ps.end && *ps.p != '\n')
+				ps.p++;
+		} else {
+			ps.block_parent = -1;
+			if (ps.flow == 0 && ps.quote == 0 && ps.p < ps.end && *ps.p != '\n' &&
+			    *ps.p != '\r' && *ps.p != '#') {
+				while (ps.nind > 0 && ps.ind[ps.nind - 1] > indent)
+					ps.nind--;
+				if (indent == 0 && ps.end - ps.p >= 3 &&
+				    (memcmp(ps.p, "---", 3) == 0 || memcmp(ps.p, "...", 3) == 0))
+					ps.nind = 0; /* a new document */
+				if (!prescan_push(&ps, indent) || !prescan_line(&ps, indent))
+					goto deep;
+			} else if (!prescan_line(&ps, indent)) {
+				goto deep;
+			}
+		}
+		if (ps.p < ps.end) {
+			ps.p++;
+			ps.line++;
+		}
+	}
+	return 0;
+deep:
+	config_errorf(ld->errs, "%s:%d:%d: nested more than %d levels deep; natter refuses "
+	    "such files before parsing them", file, ps.line, ps.col, CONFIG_MAX_DEPTH);
+	return -1;
+}
+
 /* Parse YAML text into a tree; NULL after reporting an error. */
 static struct cnode *
 config_parse(struct loader *ld, const char *text, size_t len, const char *file)
@@ -284,6 +465,8 @@ config_parse(struct loader *ld, const char *text, size_t len, const char *file)
 	yaml_node_t *root;
 	struct cnode *tree = NULL;
 
+	if (config_prescan(ld, text, len, file) != 0)
+		return NULL;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
@@ -873,6 +1056,18 @@ config_prune(struct cnode *n)
 	return n->tainted;
 }
 
+/* Report a config file over CONFIG_MAX_FILE, at the include that named it if any. */
+static void
+config_too_big(struct loader *ld, const struct cnode *from, const char *path)
+{
+	if (from != NULL)
+		config_at(ld, from, "include '%s': larger than %u MiB, the most a config file "
+		    "may have", path, CONFIG_MAX_FILE >> 20);
+	else
+		config_errorf(ld->errs, "%s:1:1: larger than %u MiB, the most a config file may "
+		    "have", path, CONFIG_MAX_FILE >> 20);
+}
+
 /* Load one file with its includes: a tree stripped of what failed validation (the errors
  * are in ld->errs), or NULL when the file could not be read or parsed. */
 static struct cnode *
@@ -895,8 +1090,17 @@ config_load_file(struct loader *ld, const char *path, const struct cnode *from)
 				config_errorf(ld->errs, "%s: not a regular file", path);
 			return NULL;
 		}
+		/* A huge file is refused unread; config_slurp still stops one that grows. */
+		if (stat(path, &st) == 0 && st.st_size > (off_t)CONFIG_MAX_FILE) {
+			config_too_big(ld, from, path);
+			return NULL;
+		}
 	}
 	text = config_slurp(path, &len);
+	if (text == NULL && errno == EFBIG) {
+		config_too_big(ld, from, path);
+		return NULL;
+	}
 	if (text == NULL) {
 		if (from != NULL)
 			config_at(ld, from, "include '%s': %s", path, strerror(errno));
@@ -1311,6 +1515,8 @@ config_env_overrides(struct provider *p)
 		p->connect_timeout_ms = (long)d;
 	if ((d = config_env_number("NATTER_IDLE_TIMEOUT_MS")) > 0)
 		p->idle_timeout_ms = (long)d;
+	if ((d = config_env_number("NATTER_FIRST_TOKEN_TIMEOUT_MS")) >= 0)
+		p->first_token_timeout_ms = (long)d;
 	if ((d = config_env_number("NATTER_MAX_RETRIES")) >= 0 && d <= 99)
 		p->max_retries = (int)d;
 	if ((v = getenv("NATTER_PROXY")) != NULL && *v != '\0') {
@@ -1424,10 +1630,16 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 	p->local = local;
 	p->key_env = config_key_hint(n, local);
 	p->connect_timeout_ms = (long)(config_getnum(n, pat, "connect_timeout", 10) * 1000);
-	p->idle_timeout_ms = (long)(config_getnum(n, pat, "idle_timeout", 120) * 1000);
+	p->first_token_timeout_ms = (long)(config_getnum(n, pat, "first_token_timeout",
+	    PROVIDER_FIRST_TOKEN_MS / 1000.0) * 1000);
+	p->idle_timeout_ms = (long)(config_getnum(n, pat, "idle_timeout",
+	    PROVIDER_IDLE_MS / 1000.0) * 1000);
 	p->request_timeout_ms = (long)(config_getnum(n, pat, "request_timeout", 0) * 1000);
 	p->max_retries = (int)config_getnum(n, pat, "max_retries", 2);
 	p->max_retry_delay_s = config_getnum(n, pat, "max_retry_delay", 60);
+	p->retry_total_ms = (long)(config_getnum(n, pat, "retry_total",
+	    PROVIDER_RETRY_TOTAL_MS / 1000.0) * 1000);
+	p->max_line = (size_t)(config_getnum(n, pat, "max_line", 16) * 1048576.0);
 	p->sim_tokens_per_s = config_getnum(n, pat, "tokens_per_second", 0);
 	if (cnode_str(n, "proxy") != NULL)
 		p->proxy = xstrdup(cnode_str(n, "proxy"));

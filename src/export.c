@@ -213,6 +213,9 @@ export_markdown(const struct session_row *s, const struct message_row *m, size_t
 				buf_printf(&b, "> **Note:** %s.\n\n", proto_finish_note(r->finish_reason));
 			break;
 		}
+		/* A reply that did not fail may still carry a note (malformed events skipped). */
+		if (r->state != MSG_ERROR && r->error != NULL && *r->error != '\0')
+			buf_printf(&b, "> **Note:** %s.\n\n", r->error);
 		if (r->role == ROLE_ASSISTANT)
 			export_md_figures(&b, r);
 	}

@@ -11,6 +11,8 @@ void
 ndjson_init(struct ndjson *d, ndjson_line_fn fn, void *ud)
 {
 	buf_init(&d->line);
+	d->max_line = 0;
+	d->overflow = 0;
 	d->fn = fn;
 	d->ud = ud;
 }
@@ -44,9 +46,16 @@ ndjson_feed(struct ndjson *d, const char *p, size_t n)
 {
 	const char *end = p + n;
 
-	while (p < end) {
+	while (p < end && !d->overflow) {
 		const char *q = memchr(p, '\n', (size_t)(end - p));
 
+		if (d->max_line > 0 && d->line.len + (size_t)((q != NULL ? q : end) - p) >
+		    d->max_line) {
+			/* Over the cap: drop the line (the memory is what the cap is for). */
+			d->overflow = 1;
+			buf_free(&d->line);
+			return;
+		}
 		if (q == NULL) {
 			buf_append(&d->line, p, (size_t)(end - p));
 			return;
@@ -68,6 +77,8 @@ ndjson_finish(struct ndjson *d)
 {
 	int had = d->line.len > 0;
 
+	if (d->overflow)
+		return 0;
 	if (had) {
 		ndjson_emit(d, d->line.data, d->line.len);
 		buf_reset(&d->line);

@@ -153,6 +153,13 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 	root = proto_json_parse(data, len);
 	if (type == NULL || strcmp(type, "message") == 0)
 		type = proto_json_string(root, "type");
+	if (!cJSON_IsObject(root) && (type == NULL || strcmp(type, "error") != 0)) {
+		/* One bad event loses its own text only: the reply goes on, with a warning
+		 * (an error event says what it can even when its data is not JSON). */
+		stream_skip(s, root == NULL ? "not JSON" : "not a JSON object", data, len);
+		cJSON_Delete(root);
+		return;
+	}
 	if (type == NULL) {
 		cJSON_Delete(root);
 		return;

@@ -222,13 +222,8 @@ gemini_on_event(struct stream *s, const char *event, const char *data, size_t le
 			if (cJSON_IsObject(item) && s->error == NULL)
 				gemini_response(s, item);
 	} else {
-		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
-		char *x = proto_body_excerpt(data, len);
-
-		free(e->message);
-		e->message = xasprintf("malformed chunk from the provider: %s", x);
-		free(x);
-		proto_stream_error(s, e);
+		/* One bad chunk loses its own text only: the reply goes on, with a warning. */
+		stream_skip(s, root == NULL ? "not JSON" : "not a JSON object", data, len);
 	}
 	cJSON_Delete(root);
 }

@@ -441,14 +441,9 @@ openai_on_event(struct stream *s, const char *event, const char *data, size_t le
 		return;
 	root = proto_json_parse(data, len);
 	if (!cJSON_IsObject(root)) {
-		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
-		char *x = proto_body_excerpt(data, len);
-
-		free(e->message);
-		e->message = xasprintf("malformed chunk from the provider: %s", x);
-		free(x);
+		/* One bad chunk loses its own text only: the reply goes on, with a warning. */
+		stream_skip(s, root == NULL ? "not JSON" : "not a JSON object", data, len);
 		cJSON_Delete(root);
-		proto_stream_error(s, e);
 		return;
 	}
 	choices = cJSON_GetObjectItemCaseSensitive(root, "choices");

@@ -86,13 +86,96 @@ model_list_add(struct model_list *l, const char *id, const char *display_name,
 	m->max_output = max_output > 0 ? max_output : 0;
 }
 
-/* Parse len bytes as JSON; trailing whitespace is allowed (Anthropic pads some events). */
+/* Read four hex digits at p (before end) into *cp; 0 when they are not there. */
+static int
+proto_hex4(const char *p, const char *end, unsigned *cp)
+{
+	int i;
+
+	if (end - p < 4)
+		return 0;
+	*cp = 0;
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		*cp <<= 4;
+		if (c >= '0' && c <= '9')
+			*cp |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*cp |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*cp |= (unsigned)(c - 'A' + 10);
+		else
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Copy data into out with what would cost text replaced by U+FFFD: an unpaired surrogate
+ * escape (cJSON refuses the whole document), a \u0000 escape and a raw NUL byte (the
+ * adapters read strings with strlen, so either would cut off the rest of its string).
+ * Escapes are found by walking backslashes, each one with the byte it escapes, so an
+ * escaped backslash followed by "u0000" is left alone. Returns 0, writing nothing, when
+ * data needs no repair: the common case costs two memchr passes and no copy.
+ */
+static int
+proto_json_repair(const char *data, size_t len, struct buf *out)
+{
+	const char *p = data, *from = data, *end = data + len;
+	int fixed = 0;
+	unsigned cp, lo;
+
+	while (p < end) {
+		const char *bs = memchr(p, '\\', (size_t)(end - p));
+		const char *z = memchr(p, '\0', (size_t)((bs != NULL ? bs : end) - p));
+
+		if (z != NULL) {
+			buf_append(out, from, (size_t)(z - from));
+			buf_append(out, "\xef\xbf\xbd", 3);
+			from = p = z + 1;
+			fixed = 1;
+			continue;
+		}
+		if (bs == NULL || bs + 1 >= end)
+			break;
+		if (bs[1] != 'u' || !proto_hex4(bs + 2, end, &cp)) {
+			p = bs + 2;
+			continue;
+		}
+		p = bs + 6;
+		if (cp >= 0xd800 && cp <= 0xdbff && end - bs >= 12 && bs[6] == '\\' &&
+		    bs[7] == 'u' && proto_hex4(bs + 8, end, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
+			p = bs + 12;
+			continue;
+		}
+		if (cp != 0 && (cp < 0xd800 || cp > 0xdfff))
+			continue;
+		buf_append(out, from, (size_t)(bs - from));
+		buf_puts(out, "\\ufffd");
+		from = p;
+		fixed = 1;
+	}
+	if (fixed)
+		buf_append(out, from, (size_t)(end - from));
+	return fixed;
+}
+
+/* Parse len bytes as JSON; trailing whitespace is allowed (Anthropic pads some events).
+ * Unpaired surrogates, \u0000 and raw NUL bytes become U+FFFD rather than losing text. */
 struct cJSON *
 proto_json_parse(const char *data, size_t len)
 {
+	struct buf fixed = BUF_INIT;
+	cJSON *root;
+
 	if (data == NULL || len == 0)
 		return NULL;
-	return cJSON_ParseWithLength(data, len);
+	if (!proto_json_repair(data, len, &fixed))
+		return cJSON_ParseWithLength(data, len);
+	root = cJSON_ParseWithLength(fixed.data, fixed.len);
+	buf_free(&fixed);
+	return root;
 }
 
 /* obj[key] when it is a string, else NULL. */

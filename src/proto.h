@@ -66,7 +66,8 @@ void model_list_free(struct model_list *l);
 
 /* Helpers shared by the adapters (src/proto.c). */
 struct cJSON;
-/* Parse len bytes as JSON (trailing whitespace allowed); NULL when it is not JSON. */
+/* Parse len bytes as JSON (trailing whitespace allowed); NULL when it is not JSON. An
+ * unpaired surrogate escape, \u0000 or a raw NUL becomes U+FFFD, so no text is cut off. */
 struct cJSON *proto_json_parse(const char *data, size_t len);
 /* obj[key] when it is a string, else NULL. */
 const char *proto_json_string(const struct cJSON *obj, const char *key);

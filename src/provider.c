@@ -28,10 +28,13 @@ provider_new(const char *name, const char *protocol, const char *base_url)
 	p->proto = proto_find(p->protocol);
 	p->base_url = xstrdup(base_url != NULL ? base_url : "");
 	p->connect_timeout_ms = 10000;
-	p->idle_timeout_ms = 120000;
+	p->first_token_timeout_ms = PROVIDER_FIRST_TOKEN_MS;
+	p->idle_timeout_ms = PROVIDER_IDLE_MS;
 	p->request_timeout_ms = 0;
 	p->max_retries = 2;
 	p->max_retry_delay_s = 60;
+	p->retry_total_ms = PROVIDER_RETRY_TOTAL_MS;
+	p->max_line = 0;
 	return p;
 }
 

@@ -2,7 +2,8 @@
  * Retry policy: the official OpenAI and Anthropic SDKs wait min(0.5·2^k, 8) s scaled by
  * (1 − 0.25·rand) and honour a server's retry-after within a cap; natter does the same so it
  * behaves like the tools users already know, and refuses to retry errors that cannot get
- * better by waiting (bad key, exhausted quota, a prompt that is too long).
+ * better by waiting (bad key, exhausted quota, a prompt that is too long). All the retries
+ * of one request share a total budget (retry_total).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -43,6 +44,21 @@ retry_delay_ms(int retries_done, double server_delay_s, double cap_s, double ran
 		d = cap_s;
 	d *= 1.0 - 0.25 * random01;
 	return (long)(d * 1000.0 + 0.5);
+}
+
+/* Decide whether a retry still fits the total budget: it must start (after its wait) no
+ * later than total_ms after the first attempt, so a server that keeps failing slowly
+ * cannot hold a request for max_retries times its deadline. */
+int
+retry_within_budget(long elapsed_ms, long delay_ms, long total_ms)
+{
+	if (total_ms <= 0)
+		return 1;
+	if (elapsed_ms < 0)
+		elapsed_ms = 0;
+	if (delay_ms < 0)
+		delay_ms = 0;
+	return elapsed_ms <= total_ms && delay_ms <= total_ms - elapsed_ms;
 }
 
 /* Decide whether an error may be retried; the class list mirrors §B.2's "never retry". */

@@ -14,6 +14,9 @@ struct apierr;
  * random01 is in [0, 1). Returns -1 when the server asks for longer than cap_s, meaning
  * "do not retry at all". */
 long retry_delay_ms(int retries_done, double server_delay_s, double cap_s, double random01);
+/* True when a retry that waits delay_ms may start, elapsed_ms after the first attempt
+ * did, within a total budget of total_ms (<= 0: no budget). */
+int retry_within_budget(long elapsed_ms, long delay_ms, long total_ms);
 /* True when e is worth retrying (before any token was received). */
 int retry_error_retryable(const struct apierr *e);
 /* A uniform random value in [0, 1) for the jitter; not for anything secret. */

@@ -72,6 +72,30 @@ sse_digits(const char *p, size_t n)
 	return 1;
 }
 
+/* Give up on the stream after a line or event went over the cap: drop what is buffered
+ * (that memory is what the cap is for) and ignore all further input. */
+static void
+sse_overflow(struct sse *s)
+{
+	s->overflow = 1;
+	buf_free(&s->line);
+	buf_free(&s->data);
+	buf_reset(&s->event);
+	buf_reset(&s->error);
+	s->pending = 0;
+	s->has_data = 0;
+}
+
+/* True (after giving up) when n more bytes would take a line or the event over the cap. */
+static int
+sse_over(struct sse *s, size_t have, size_t n)
+{
+	if (s->max_line == 0 || have + n <= s->max_line)
+		return 0;
+	sse_overflow(s);
+	return 1;
+}
+
 /* Interpret one complete line (without its terminator). */
 static void
 sse_line(struct sse *s, const char *p, size_t n)
@@ -100,6 +124,8 @@ sse_line(struct sse *s, const char *p, size_t n)
 		vlen = 0;
 	}
 	if (flen == 4 && memcmp(p, "data", 4) == 0) {
+		if (sse_over(s, s->data.len, vlen + 1))
+			return;
 		buf_append(&s->data, value, vlen);
 		buf_putc(&s->data, '\n');
 		s->has_data = 1;
@@ -190,6 +216,8 @@ sse_bytes(struct sse *s, const char *p, size_t n)
 			q = cr;
 		else if (q == NULL)
 			q = end;
+		if (sse_over(s, s->line.len, (size_t)(q - p)))
+			return;
 		if (q == end) {
 			buf_append(&s->line, p, (size_t)(end - p));
 			return;
@@ -207,6 +235,8 @@ sse_bytes(struct sse *s, const char *p, size_t n)
 			}
 			sse_line(s, p, (size_t)(q - p));
 		}
+		if (s->overflow)
+			return;
 		if (*q == '\r') {
 			if (q + 1 == end)
 				s->last_was_cr = 1;
@@ -221,6 +251,8 @@ sse_bytes(struct sse *s, const char *p, size_t n)
 void
 sse_feed(struct sse *s, const char *p, size_t n)
 {
+	if (s->overflow)
+		return;
 	while (n > 0 && s->bom_state >= 0) {
 		if ((unsigned char)*p == sse_bom[s->bom_state]) {
 			p++;
@@ -244,6 +276,8 @@ sse_finish(struct sse *s)
 {
 	int discarded = 0;
 
+	if (s->overflow)
+		return 1;
 	if (s->bom_state > 0) {
 		/* The input ended inside what might have been a BOM: it was data. */
 		int k = s->bom_state;
@@ -251,7 +285,7 @@ sse_finish(struct sse *s)
 		s->bom_state = -1;
 		sse_bytes(s, (const char *)sse_bom, (size_t)k);
 	}
-	if (s->line.len > 0 || s->pending || s->data.len > 0)
+	if (s->line.len > 0 || s->pending || s->data.len > 0 || s->overflow)
 		discarded = 1;
 	buf_reset(&s->line);
 	buf_reset(&s->data);

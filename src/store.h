@@ -50,7 +50,8 @@ struct message_row {
 	char *model;
 	int64_t created;   /* unix milliseconds */
 	enum msg_state state;
-	char *error;       /* one-line error text when state is MSG_ERROR */
+	char *error;       /* one-line error text when state is MSG_ERROR; for other states
+	                    * a note for the reader (malformed events skipped), or NULL */
 	char *finish_reason;
 	long input_tokens; /* -1 when unknown */
 	long output_tokens;

@@ -3,8 +3,9 @@
  * protocol adapter, and the keeper of the running result. Every consumer (worker, `natter
  * decode`, conformance tests, fuzzers) goes through here, so the rules that are not specific
  * to one protocol live here: a non-2xx body is collected whole and parsed as an error at the
- * end, the first error wins and stops further decoding, and completeness is only granted
- * when the adapter saw its terminator and nothing went wrong.
+ * end, the first error wins and stops further decoding, completeness is only granted
+ * when the adapter saw its terminator and nothing went wrong, a line over the cap ends the
+ * reply, and an event the adapter cannot decode is skipped, counted and explained.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 /* How much of an SSE body is kept until its first event, to recognise a JSON error body
  * that a server sent with status 200 and no SSE framing. */
 #define STREAM_SNIFF_MAX 65536
+/* Bytes of a skipped event quoted in the warning: from its start and from its end. */
+#define STREAM_SKIP_HEAD 40
+#define STREAM_SKIP_TAIL 30
 
 /* True when the status means the body is a normal stream. */
 static int
@@ -68,6 +72,44 @@ stream_init(struct stream *s, const struct proto *p, stream_delta_fn fn, void *u
 	usage_clear(&s->usage);
 	sse_init(&s->sse, stream_on_sse, s);
 	ndjson_init(&s->nd, stream_on_line, s);
+	stream_set_max_line(s, 0);
+}
+
+/* Cap lines, events and error bodies at n bytes (0: the default). */
+void
+stream_set_max_line(struct stream *s, size_t n)
+{
+	s->max_line = n > 0 ? n : STREAM_MAX_LINE;
+	s->sse.max_line = s->max_line;
+	s->nd.max_line = s->max_line;
+}
+
+/* A byte count in the largest unit that divides it, for messages. */
+char *
+stream_size_text(size_t n)
+{
+	if (n >= ((size_t)1 << 20) && n % ((size_t)1 << 20) == 0)
+		return xasprintf("%zu MiB", n >> 20);
+	if (n >= 1024 && n % 1024 == 0)
+		return xasprintf("%zu KiB", n >> 10);
+	return xasprintf("%zu bytes", n);
+}
+
+/* The framing decoder gave up on a line over the cap: end the reply, saying why. */
+static void
+stream_overflow(struct stream *s)
+{
+	char *size = stream_size_text(s->max_line), *msg;
+	struct apierr *e;
+
+	msg = xasprintf("the provider sent a line longer than %s (max_line); the reply is cut "
+	    "off there", size);
+	e = apierr_new(APIERR_STREAM, APIERR_TRUNCATED, msg);
+	/* The same request would get the same line again. */
+	e->retryable = 0;
+	free(msg);
+	free(size);
+	stream_error(s, e);
 }
 
 /* Record the HTTP status and copy the response headers (h may be NULL). */
@@ -91,7 +133,10 @@ stream_feed(struct stream *s, const char *p, size_t n)
 	if (s->finished || n == 0)
 		return;
 	if (!stream_status_ok(s->status)) {
-		buf_append(&s->body, p, n);
+		/* An error body is read for its message; past the cap it is only noise. */
+		if (s->body.len < s->max_line)
+			buf_append(&s->body, p, n < s->max_line - s->body.len ? n :
+			    s->max_line - s->body.len);
 		return;
 	}
 	switch (s->proto->framing) {
@@ -102,9 +147,13 @@ stream_feed(struct stream *s, const char *p, size_t n)
 			buf_append(&s->body, p, n < k ? n : k);
 		}
 		sse_feed(&s->sse, p, n);
+		if (s->sse.overflow && s->error == NULL)
+			stream_overflow(s);
 		break;
 	case FRAMING_NDJSON:
 		ndjson_feed(&s->nd, p, n);
+		if (s->nd.overflow && s->error == NULL)
+			stream_overflow(s);
 		break;
 	case FRAMING_NONE:
 		if (s->error == NULL)
@@ -206,6 +255,8 @@ stream_free(struct stream *s)
 	buf_free(&s->think_pending);
 	buf_free(&s->scratch);
 	buf_free(&s->shape);
+	free(s->skip_first);
+	s->skip_first = NULL;
 }
 
 /* Report answer text. */
@@ -289,6 +340,47 @@ stream_error(struct stream *s, struct apierr *e)
 	d.error = e;
 	if (s->fn != NULL)
 		s->fn(s->ud, &d);
+}
+
+/* Count an event the adapter could not decode; the first one's reason is kept with an
+ * excerpt: its start says what kind of event it was, its end where it broke off. */
+void
+stream_skip(struct stream *s, const char *why, const char *data, size_t len)
+{
+	char *x;
+	size_t n, head = STREAM_SKIP_HEAD, tail;
+
+	if (s->nskipped++ > 0)
+		return;
+	x = proto_body_excerpt(data, len);
+	n = strlen(x);
+	if (n == 0) {
+		s->skip_first = xstrdup(why);
+	} else if (n <= STREAM_SKIP_HEAD + STREAM_SKIP_TAIL + 8) {
+		s->skip_first = xasprintf("%s: %s", why, x);
+	} else {
+		/* Cut at the start of UTF-8 sequences so both pieces stay valid text. */
+		while (head > 0 && ((unsigned char)x[head] & 0xc0) == 0x80)
+			head--;
+		tail = n - STREAM_SKIP_TAIL;
+		while (tail < n && ((unsigned char)x[tail] & 0xc0) == 0x80)
+			tail++;
+		s->skip_first = xasprintf("%s: %.*s…%s", why, (int)head, x, x + tail);
+	}
+	free(x);
+}
+
+/* One line about the skipped events, or NULL when none were skipped. */
+char *
+stream_warning(const struct stream *s)
+{
+	if (s->nskipped == 0)
+		return NULL;
+	if (s->nskipped == 1)
+		return xasprintf("skipped a malformed event from the provider (%s)",
+		    s->skip_first != NULL ? s->skip_first : "unreadable");
+	return xasprintf("skipped %zu malformed events from the provider (the first: %s)",
+	    s->nskipped, s->skip_first != NULL ? s->skip_first : "unreadable");
 }
 
 /* Append a JSON string member "key": value (value may be NULL: nothing is written). */
@@ -381,6 +473,13 @@ stream_summary_json(const struct stream *s, struct buf *out)
 	if (s->error != NULL) {
 		buf_puts(out, ",\"error\":");
 		stream_error_json(s->error, 0, out);
+	}
+	if (s->nskipped > 0) {
+		char *w = stream_warning(s);
+
+		buf_printf(out, ",\"skipped\":%zu", s->nskipped);
+		stream_json_str(out, "warning", w);
+		free(w);
 	}
 	buf_printf(out, ",\"complete\":%s}", s->complete ? "true" : "false");
 }

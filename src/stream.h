@@ -5,8 +5,15 @@
  * conformance tests and the fuzz targets all decode through this one path.
  *
  * Call order: stream_init, optionally stream_set_status (non-2xx bodies are collected and
- * parsed as an error body at the end), stream_feed any number of times with any split,
- * stream_finish once at EOF, read the result fields, stream_free.
+ * parsed as an error body at the end) and stream_set_max_line, stream_feed any number of
+ * times with any split, stream_finish once at EOF, read the result fields, stream_free.
+ *
+ * Two rules hold for every protocol. A line (or an SSE event's data, or a non-2xx body)
+ * longer than max_line ends the reply as a truncated stream with an error that says so,
+ * and the rest of the input is ignored, so memory stays bounded whatever the server sends.
+ * An event that cannot be decoded (not JSON, not an object) is skipped and decoding goes
+ * on; the adapter reports it with stream_skip, and stream_warning gives the count and the
+ * first reason for the reader.
  */
 #ifndef NATTER_STREAM_H
 #define NATTER_STREAM_H
@@ -21,6 +28,10 @@
 
 struct apierr;
 struct proto;
+
+/* The default cap on one line or event: far above any real chunk (Gemini's run to a few
+ * hundred KB, the Ollama Go client allows 8 MB), far below what would hurt. */
+#define STREAM_MAX_LINE ((size_t)16 << 20)
 
 enum delta_kind {
 	DELTA_TEXT,      /* answer text (untrusted UTF-8) */
@@ -66,6 +77,9 @@ struct stream {
 	size_t nevents;              /* events handed to the adapter */
 	int keep_text;               /* accumulate text/reasoning (default 1) */
 	size_t ntext_deltas;         /* count of text + reasoning deltas */
+	size_t max_line;             /* cap on a line, an event or an error body, in bytes */
+	size_t nskipped;             /* malformed events skipped */
+	char *skip_first;            /* why the first one was skipped, with an excerpt */
 
 	/* Adapter scratch state. */
 	int think_state;             /* inline <think> tag machine (OpenAI-compatible) */
@@ -80,6 +94,8 @@ struct stream {
 
 void stream_init(struct stream *s, const struct proto *p, stream_delta_fn fn, void *ud);
 void stream_set_status(struct stream *s, int status, const struct http_headers *h);
+/* Cap lines and events at n bytes (0: STREAM_MAX_LINE). Call before the first feed. */
+void stream_set_max_line(struct stream *s, size_t n);
 void stream_feed(struct stream *s, const char *p, size_t n);
 void stream_finish(struct stream *s);
 void stream_free(struct stream *s);
@@ -92,6 +108,14 @@ void stream_usage(struct stream *s, const struct usage *u);
 void stream_finish_reason(struct stream *s, const char *reason);
 /* Record an error; takes ownership. The first error wins, later ones are freed. */
 void stream_error(struct stream *s, struct apierr *e);
+/* An event the adapter could not decode is skipped: count it, keep why (a short phrase
+ * such as "not JSON") with an excerpt of data for the first one. */
+void stream_skip(struct stream *s, const char *why, const char *data, size_t len);
+/* What the reader should know about a reply that was otherwise decoded (events skipped),
+ * as one line; NULL when there is nothing to say. Caller frees. */
+char *stream_warning(const struct stream *s);
+/* A byte count as "16 MiB", "512 KiB" or "100 bytes", for messages. Caller frees. */
+char *stream_size_text(size_t n);
 
 /* The result as a JSON object, the same shape as "expected" in stream-vectors.json. */
 void stream_summary_json(const struct stream *s, struct buf *out);

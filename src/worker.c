@@ -15,6 +15,13 @@
  * (secret.h): errors, finish reasons and model listings as their events are queued, and
  * reply text once per loop turn, keeping back a tail that may begin a key split across
  * network reads until the next read (or the end of the stream) settles it.
+ *
+ * Deadlines are the worker's own timers, exact to the millisecond: until the first token a
+ * transfer has first_token_timeout from the moment its request went out, then idle_timeout
+ * from the last delta. Both count decoded deltas, not bytes, so a server that sends only
+ * keep-alive comments (or pings) cannot hold a stream open. Model listings, which have no
+ * tokens, keep a byte-level idle timer. libcurl's low-speed check stays as a backstop set
+ * to the longer deadline. The timers exist only while a transfer runs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +105,9 @@ struct job {
 	int status_set;              /* the status went to the stream before the body */
 	int64_t last_byte;           /* when a byte last arrived (or the request went out);
 	                              * 0 while connecting, when only the connect timeout runs */
+	int64_t t_sent;              /* chat: when this attempt's request went out, 0 before */
+	int64_t last_delta;          /* chat: when the decoder last produced a delta */
+	unsigned long ndeltas;       /* chat: deltas produced so far */
 
 	int scrub;                   /* keys are registered: deltas pass the scrubber */
 	struct buf held[2];          /* text, reasoning not yet scrubbed and queued: this loop
@@ -171,6 +181,7 @@ wevent_free(struct wevent *ev)
 	free(ev->text);
 	apierr_free(ev->error);
 	free(ev->finish_reason);
+	free(ev->warning);
 	model_list_free(&ev->models);
 	free(ev);
 }
@@ -373,6 +384,7 @@ worker_on_delta(void *ud, const struct delta *d)
 {
 	struct job *j = ud;
 
+	j->ndeltas++;
 	if (d->kind == DELTA_TEXT)
 		worker_emit_text(j, WEV_TEXT, d->text, d->len);
 	else if (d->kind == DELTA_REASONING)
@@ -397,6 +409,7 @@ worker_job_reset_http(struct job *j)
 	http_headers_clear(&j->rhdrs);
 	j->status_set = 0;
 	j->last_byte = 0;
+	j->t_sent = 0;
 	j->errbuf[0] = '\0';
 }
 
@@ -517,19 +530,35 @@ worker_set_status(struct job *j)
 		stream_set_status(&j->st, code > 0 ? (int)code : 200, &j->rhdrs);
 }
 
+/* True when the decoder gave up on a line over max_line (the stream holds the error). */
+static int
+worker_overflowed(const struct job *j)
+{
+	return j->st_set && (j->st.sse.overflow || j->st.nd.overflow);
+}
+
 /* libcurl write callback: feed the body to the decoder, or collect a model page. */
 static size_t
 worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct job *j = ud;
 	size_t n = size * nmemb;
+	unsigned long before;
 
 	j->last_byte = worker_now();
 	worker_set_status(j);
-	if (j->is_models)
+	if (j->is_models) {
 		buf_append(&j->body, p, n);
-	else
-		stream_feed(&j->st, p, n);
+		return n;
+	}
+	before = j->ndeltas;
+	stream_feed(&j->st, p, n);
+	/* The idle deadline runs from the last read that brought a delta (not a comment). */
+	if (j->ndeltas != before)
+		j->last_delta = j->last_byte;
+	/* A line over the cap ended the reply: reading the rest would only cost time. */
+	if (worker_overflowed(j))
+		return 0;
 	return n;
 }
 
@@ -545,7 +574,24 @@ worker_prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip, int conn_
 	(void)conn_primary_port;
 	(void)conn_local_port;
 	j->last_byte = worker_now();
+	j->t_sent = j->last_byte;
 	return CURL_PREREQFUNC_OK;
+}
+
+/* How long libcurl may see no byte at all before it gives up, 0 for never: the longer of
+ * the worker's deadlines, since bytes may pause for as long as either allows (a reasoning
+ * model thinks silently until its first token). */
+static long
+worker_backstop_ms(const struct job *j)
+{
+	const struct provider *p = j->prov;
+
+	if (j->is_models)
+		return p->idle_timeout_ms > 0 ? p->idle_timeout_ms : 0;
+	if (p->first_token_timeout_ms <= 0 || p->idle_timeout_ms <= 0)
+		return 0;
+	return p->first_token_timeout_ms > p->idle_timeout_ms ? p->first_token_timeout_ms :
+	    p->idle_timeout_ms;
 }
 
 /* Start one HTTP attempt of a job: build the request and hand an easy handle to the multi. */
@@ -555,7 +601,7 @@ worker_start_http(struct job *j)
 	const struct provider *p = j->prov;
 	CURL *c;
 	size_t i;
-	long secs;
+	long backstop_ms;
 
 	worker_job_reset_http(j);
 	if (j->is_models) {
@@ -565,6 +611,7 @@ worker_start_http(struct job *j)
 		if (j->st_set)
 			stream_free(&j->st);
 		stream_init(&j->st, p->proto, worker_on_delta, j);
+		stream_set_max_line(&j->st, p->max_line);
 		/* Deltas go straight to the UI as events; keeping a second copy would only
 		 * double the memory of long replies. */
 		j->st.keep_text = 0;
@@ -604,12 +651,11 @@ worker_start_http(struct job *j)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	if (p->connect_timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
-	if (p->idle_timeout_ms > 0) {
-		/* The worker's own idle timer (worker_run_timers) is exact to the millisecond;
+	if ((backstop_ms = worker_backstop_ms(j)) > 0) {
+		/* The worker's own timers (worker_run_timers) are exact to the millisecond;
 		 * libcurl's low-speed check averages over seconds and stays as a backstop. */
-		secs = (p->idle_timeout_ms + 999) / 1000;
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, secs);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (backstop_ms + 999) / 1000);
 	}
 	if (p->request_timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, p->request_timeout_ms);
@@ -787,6 +833,8 @@ worker_done(struct job *j, struct apierr *err, int complete, int cancelled)
 	n->ev.error = err;
 	n->ev.complete = complete;
 	n->ev.cancelled = cancelled;
+	if (j->st_set && !cancelled)
+		n->ev.warning = stream_warning(&j->st);
 	n->ev.ttft_ms = j->got_token ? (long)(j->t_first - j->t_submit) : -1;
 	n->ev.duration_ms = (long)(now - j->t_submit);
 	worker_push(j->w, n);
@@ -807,6 +855,13 @@ worker_models_done(struct job *j, struct apierr *err)
 	n->ev.duration_ms = (long)(worker_now() - j->t_submit);
 	worker_push(j->w, n);
 	worker_job_free(j);
+}
+
+/* A duration in milliseconds as seconds for messages: "300 s", "0.4 s". Caller frees. */
+static char *
+worker_secs(long ms)
+{
+	return xasprintf("%g s", (double)ms / 1000.0);
 }
 
 /* An attempt failed: schedule a retry when the policy allows, else end the stream. */
@@ -841,6 +896,18 @@ worker_fail(struct job *j, struct apierr *err, int complete)
 	if (!j->got_token && j->attempt <= p->max_retries && retry_error_retryable(err)) {
 		delay = retry_delay_ms(j->attempt - 1, err->retry_after_s, p->max_retry_delay_s,
 		    retry_random01());
+		if (delay >= 0 && !retry_within_budget((long)(worker_now() - j->t_submit), delay,
+		    p->retry_total_ms)) {
+			/* The retry budget is spent: say so, or the missing retry looks like a bug. */
+			char *secs = worker_secs(p->retry_total_ms), *msg;
+
+			msg = xasprintf("%s (not retried: retries stop %s after the first attempt, "
+			    "retry_total)", err->message != NULL ? err->message : "", secs);
+			free(err->message);
+			err->message = msg;
+			free(secs);
+			delay = -1;
+		}
 		if (delay >= 0) {
 			n = worker_node(WEV_RETRY, j->id);
 			n->ev.attempt = j->attempt + 1;
@@ -863,7 +930,8 @@ worker_chat_finished(struct job *j, CURLcode rc)
 {
 	struct apierr *err = NULL;
 
-	if (rc != CURLE_OK) {
+	/* A transfer aborted for a line over the cap ends with the decoder's own error. */
+	if (rc != CURLE_OK && !worker_overflowed(j)) {
 		err = worker_transport_error(rc, j->errbuf);
 		/* The decoder still closes its books so usage seen so far is reported. */
 		stream_finish(&j->st);
@@ -982,27 +1050,48 @@ worker_sim_step(struct job *j, int64_t now)
 		j->due = now;
 }
 
-/* When a transfer counts as idle, or 0 when no idle timer runs for it. */
+/* When the running transfer's deadline falls, or 0 when no timer runs for it: a model
+ * listing's byte-level idle timer; a chat's first-token deadline, then its idle deadline. */
 static int64_t
-worker_idle_deadline(const struct job *j)
+worker_deadline(const struct job *j)
 {
-	if (j->state != JOB_HTTP || j->last_byte == 0 || j->prov->idle_timeout_ms <= 0)
+	const struct provider *p = j->prov;
+
+	if (j->state != JOB_HTTP)
 		return 0;
-	return j->last_byte + j->prov->idle_timeout_ms;
+	if (j->is_models)
+		return j->last_byte != 0 && p->idle_timeout_ms > 0 ?
+		    j->last_byte + p->idle_timeout_ms : 0;
+	if (!j->got_token)
+		return j->t_sent != 0 && p->first_token_timeout_ms > 0 ?
+		    j->t_sent + p->first_token_timeout_ms : 0;
+	return p->idle_timeout_ms > 0 ? j->last_delta + p->idle_timeout_ms : 0;
 }
 
-/* Abort a transfer that received nothing for the provider's idle timeout. */
+/* Abort a transfer whose deadline fell. Before the first token it is a retryable timeout;
+ * after it the partial reply stands and the stream ends with the timeout as its error. */
 static void
-worker_idle_expired(struct job *j)
+worker_deadline_expired(struct job *j)
 {
+	const struct provider *p = j->prov;
 	struct apierr *e;
-	char *msg;
+	char *msg, *secs;
 
-	msg = xasprintf("no data from the server for %ld ms (idle timeout)",
-	    j->prov->idle_timeout_ms);
+	if (j->is_models) {
+		secs = worker_secs(p->idle_timeout_ms);
+		msg = xasprintf("no data from the server for %s (idle_timeout)", secs);
+	} else if (!j->got_token) {
+		secs = worker_secs(p->first_token_timeout_ms);
+		msg = xasprintf("no token from the server within %s of sending the request "
+		    "(first_token_timeout)", secs);
+	} else {
+		secs = worker_secs(p->idle_timeout_ms);
+		msg = xasprintf("no token from the server for %s (idle_timeout)", secs);
+	}
 	e = apierr_new(APIERR_TRANSPORT, APIERR_TIMEOUT, msg);
 	e->retryable = 1;
 	free(msg);
+	free(secs);
 	if (j->is_models) {
 		worker_models_done(j, e);
 		return;
@@ -1011,18 +1100,18 @@ worker_idle_expired(struct job *j)
 	worker_fail(j, e, 0);
 }
 
-/* Run every timer that is due: retries to start, simulated tokens, idle transfers. */
+/* Run every timer that is due: retries to start, simulated tokens, deadlines. */
 static void
 worker_run_timers(struct worker *w)
 {
 	struct job *j, *next;
-	int64_t now = worker_now(), idle;
+	int64_t now = worker_now(), due;
 
 	for (j = w->jobs; j != NULL; j = next) {
 		next = j->next;
 		if (j->state == JOB_HTTP) {
-			if ((idle = worker_idle_deadline(j)) != 0 && idle <= now)
-				worker_idle_expired(j);
+			if ((due = worker_deadline(j)) != 0 && due <= now)
+				worker_deadline_expired(j);
 			continue;
 		}
 		if (j->due > now)
@@ -1043,7 +1132,7 @@ worker_next_timeout(struct worker *w)
 
 	for (j = w->jobs; j != NULL; j = j->next) {
 		if (j->state == JOB_HTTP) {
-			if ((d = worker_idle_deadline(j)) == 0)
+			if ((d = worker_deadline(j)) == 0)
 				continue;
 			d -= now;
 		} else {

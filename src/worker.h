@@ -26,6 +26,16 @@
  * names) has every key natter registered (secret.h) masked. Text that might be the start
  * of a key is held back until the next network read or the end of the stream decides.
  *
+ * Deadlines (per provider, per attempt): from the moment a request is sent, the first
+ * token (text or reasoning) must come within first_token_timeout; after it, no more than
+ * idle_timeout may pass without a delta. Keep-alive comments, pings and bare bytes reset
+ * neither. A deadline that falls before the first token is a retryable timeout; after it,
+ * the stream ends at once with DONE carrying an APIERR_TIMEOUT error, the text already
+ * delivered being the partial reply. No retry starts later than retry_total after the
+ * first attempt did; the error then says so. A stream line or event longer than max_line
+ * ends the stream (not retried) with an APIERR_TRUNCATED error that names the cap.
+ * Malformed events are skipped, and DONE's warning says how many and why.
+ *
  * Key pools: when req->provider->pool is set, every attempt takes its key from the pool
  * (keypool_acquire). A 429 rate limit rests that key (keypool_block) and the next free key
  * is tried at once, without counting as a retry; a lone key follows the ordinary retry
@@ -78,6 +88,9 @@ struct wevent {
 	int cancelled;           /* DONE: worker_cancel stopped it */
 	long ttft_ms;            /* DONE: submit to first token, -1 when none */
 	long duration_ms;        /* DONE: submit to end */
+	char *warning;           /* DONE: one line for the reader about a reply that was
+	                          * otherwise decoded (malformed events skipped), or NULL;
+	                          * untrusted excerpt inside: sanitise before drawing */
 	struct model_list models;/* MODELS */
 };
 

@@ -165,6 +165,8 @@ struct app {
 	struct text_filter tf_text, tf_reason;
 	struct buf scratch;
 	int64_t t_send, t_first;
+	int64_t t_attempt;       /* when this attempt went out (a retry: when its wait ends) */
+	int64_t t_last;          /* when the last text or reasoning arrived */
 	long stream_chunks;
 	struct usage stream_usage;
 	int64_t edit_from;       /* message id being edited and resent, 0 when none */
@@ -236,6 +238,11 @@ struct provider *ui_provider(struct app *a, const char *name);
 double ui_cost(struct app *a, const struct provider *p, const char *model,
     const struct usage *u);
 char *ui_error_text(struct app *a, const struct apierr *e);
+/* The note stored with a finished reply: the error's text for a failed one, the worker's
+ * warning (malformed events skipped) for any, both when there are both; NULL when there
+ * is nothing to say. Sanitised; caller frees. */
+struct wevent;
+char *ui_done_note(struct app *a, const struct wevent *ev);
 
 /* draw.c */
 void draw_text(WINDOW *w, const char *s, size_t n, unsigned int attr, int maxw);

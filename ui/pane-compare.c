@@ -372,8 +372,7 @@ pane_compare_done(struct app *a, struct compare_col *col, const struct wevent *e
 	buf_reset(&a->scratch);
 	text_filter_finish(&col->tf_reason, &a->scratch);
 	session_reply_reasoning_at(a->sess, r, buf_str(&a->scratch), a->scratch.len);
-	if (state == MSG_ERROR)
-		err = ui_error_text(a, ev->error);
+	err = ui_done_note(a, ev);
 	if (!usage_present(&u))
 		u = col->usage;
 	session_reply_close(a->sess, r, state, usage_present(&u) ? &u : NULL,
@@ -622,6 +621,10 @@ pane_compare_state(struct app *a, int c, const struct session_msg *m, struct buf
 	}
 	switch (m->state) {
 	case MSG_COMPLETE:
+		if (m->error != NULL) {
+			buf_printf(b, "⚠ complete · %s", m->error);
+			return THEME_WARNING;
+		}
 		buf_puts(b, "✓ complete");
 		return THEME_ASSISTANT;
 	case MSG_CANCELLED:

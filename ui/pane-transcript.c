@@ -165,9 +165,13 @@ pane_transcript_view(struct app *a, long i, int width)
 		    "reply was complete (M-r regenerates)", THEME_WARNING);
 	else if (m->state == MSG_ERROR)
 		pane_transcript_extra(v, width, "✗ ", m->error ? m->error : "error", THEME_ERROR);
-	else if (m->state == MSG_COMPLETE && proto_finish_note(m->finish_reason) != NULL)
+	if (m->state == MSG_COMPLETE && proto_finish_note(m->finish_reason) != NULL)
 		pane_transcript_extra(v, width, "⚠ ", proto_finish_note(m->finish_reason),
 		    THEME_WARNING);
+	/* The note of a reply that did not fail: what was skipped while it was decoded. */
+	if ((m->state == MSG_COMPLETE || m->state == MSG_TRUNCATED) && m->error != NULL &&
+	    m->error[0] != '\0')
+		pane_transcript_extra(v, width, "⚠ ", m->error, THEME_WARNING);
 	v->nlines = 1 + (long)v->body.out.nlines + (long)v->extra.nlines;
 	if (m->reasoning.len > 0)
 		v->nlines += 1 + (v->reason_open ? (long)v->reason.out.nlines : 0);

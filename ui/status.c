@@ -1,11 +1,13 @@
 /*
- * The status line: provider and model, what the stream is doing, time to first token,
+ * The status line: provider and model, what the stream is doing (from a few seconds on,
+ * how long it has waited for a first token or gone without one), time to first token,
  * tokens per second, tokens of the last turn and the session, cost when known, a retry or
  * key-pool wait counting down, and a transient note (copied, errors) that expires on its own.
  */
 #include <string.h>
 
 #include "app.h"
+#include "proto.h"
 #include "provider.h"
 #include "wrap.h"
 
@@ -32,6 +34,38 @@ status_totals(const struct app *a, long *tokens, double *cost, int *cost_known)
 			*cost_known = 1;
 		}
 	}
+}
+
+/* After this long without a token the status line says how long it has been. */
+#define STATUS_QUIET_MS 3000
+
+/* The wait for the first token: from a few seconds on, how long this attempt has waited
+ * and when it gives up (the provider's first_token_timeout), so a silent server is seen. */
+static void
+status_wait(const struct app *a, struct buf *b, int64_t now)
+{
+	int64_t waited = now > a->t_attempt ? now - a->t_attempt : 0;
+	long limit = a->at.prov != NULL && a->at.prov->proto != NULL &&
+	    a->at.prov->proto->framing != FRAMING_NONE ? a->at.prov->first_token_timeout_ms : 0;
+
+	if (waited < STATUS_QUIET_MS)
+		buf_puts(b, " │ waiting for the first token");
+	else if (limit > 0)
+		buf_printf(b, " │ waiting %lds for the first token (gives up at %lds)",
+		    (long)(waited / 1000), (limit + 999) / 1000);
+	else
+		buf_printf(b, " │ waiting %lds for the first token", (long)(waited / 1000));
+}
+
+/* A reply that is streaming: its chunks and ttft, and once it has gone quiet for a few
+ * seconds, for how long (the provider's idle_timeout ends it). */
+static void
+status_streaming(const struct app *a, struct buf *b, int64_t now)
+{
+	buf_printf(b, " │ streaming %ld chunks · ttft %.2fs", a->stream_chunks,
+	    (double)(a->t_first - a->t_send) / 1000.0);
+	if (a->t_last != 0 && now - a->t_last >= STATUS_QUIET_MS)
+		buf_printf(b, " · no token for %lds", (long)((now - a->t_last) / 1000));
 }
 
 /* Draw the status line. */
@@ -64,8 +98,6 @@ status_draw(struct app *a)
 	if (a->cmp.n > 0) {
 		/* Each column's footer has its own figures. */
 	} else if (busy) {
-		double secs = (double)(now - a->t_send) / 1000.0;
-
 		/* The countdown goes before the reason: a provider's error message can be
 		 * longer than the line, and the cut must take the reason, not the countdown. */
 		if (a->t_first == 0 && a->at.wait_msg != NULL && now < a->at.wait_until &&
@@ -77,10 +109,9 @@ status_draw(struct app *a)
 			    (double)(a->at.wait_until - now) / 1000.0, a->at.wait_attempt,
 			    a->at.wait_max, a->at.wait_msg);
 		else if (a->t_first == 0)
-			buf_printf(&b, " │ waiting %.1fs", secs);
+			status_wait(a, &b, now);
 		else
-			buf_printf(&b, " │ streaming %ld chunks · ttft %.2fs", a->stream_chunks,
-			    (double)(a->t_first - a->t_send) / 1000.0);
+			status_streaming(a, &b, now);
 	} else if (a->last_ttft_ms >= 0 && a->last_tokens > 0) {
 		/* A reply that came in one piece has no rate: "-", as /metrics shows it. */
 		buf_printf(&b, " │ ttft %.2fs · ", (double)a->last_ttft_ms / 1000.0);

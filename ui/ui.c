@@ -649,7 +649,9 @@ ui_start_reply(struct app *a, struct provider *p, const char *model)
 	text_filter_init(&a->tf_reason);
 	usage_clear(&a->stream_usage);
 	a->t_send = ui_now_ms();
+	a->t_attempt = a->t_send;
 	a->t_first = 0;
+	a->t_last = 0;
 	a->stream_chunks = 0;
 	a->stream_id = worker_submit(a->w, req);
 	a->follow = 1;
@@ -904,6 +906,25 @@ ui_error_text(struct app *a, const struct apierr *e)
 	return buf_detach(&c);
 }
 
+/* The error text and the warning of a finished stream, as one sanitised line. */
+char *
+ui_done_note(struct app *a, const struct wevent *ev)
+{
+	char *err = ev->error != NULL && !ev->cancelled ? ui_error_text(a, ev->error) : NULL;
+	struct buf w = BUF_INIT;
+	char *both;
+
+	if (ev->warning == NULL || ev->cancelled)
+		return err;
+	text_sanitize(ev->warning, strlen(ev->warning), &w);
+	if (err == NULL)
+		return buf_detach(&w);
+	both = xasprintf("%s; also %s", err, buf_str(&w));
+	free(err);
+	buf_free(&w);
+	return both;
+}
+
 /* Handle one event from the worker. */
 static void
 ui_event(struct app *a, struct wevent *ev)
@@ -950,8 +971,9 @@ ui_event(struct app *a, struct wevent *ev)
 		else
 			session_reply_reasoning(a->sess, a->scratch.data ? a->scratch.data : "",
 			    a->scratch.len);
+		a->t_last = ui_now_ms();
 		if (a->t_first == 0) {
-			a->t_first = ui_now_ms();
+			a->t_first = a->t_last;
 			ui_wait_clear(a);
 		}
 		a->stream_chunks++;
@@ -969,6 +991,8 @@ ui_event(struct app *a, struct wevent *ev)
 		else
 			text_sanitize_line(why, strlen(why), &c);
 		free(why);
+		/* The next attempt's wait for its first token starts when this one ends. */
+		a->t_attempt = ui_now_ms() + (ev->rotated ? 0 : ev->delay_ms);
 		if (ev->rotated) {
 			/* What happens first, as in status_draw: the reason may not fit. */
 			ui_note(a, 0, "trying the next key of %s · %s",
@@ -1000,8 +1024,7 @@ ui_event(struct app *a, struct wevent *ev)
 		text_filter_finish(&a->tf_reason, &a->scratch);
 		if (a->scratch.len)
 			session_reply_reasoning(a->sess, a->scratch.data, a->scratch.len);
-		if (state == MSG_ERROR)
-			err = ui_error_text(a, ev->error);
+		err = ui_done_note(a, ev);
 		if (!usage_present(&u))
 			u = a->stream_usage;
 		if (state == MSG_ERROR && fallback_wanted(ev->error, ev->cancelled, a->t_first != 0)) {
@@ -1632,6 +1655,8 @@ ui_timeout(struct app *a)
 	if (((a->stream_id != 0 && a->t_first == 0) || pane_compare_waiting(a)) &&
 	    (t < 0 || t > 500))
 		t = 500; /* the elapsed time shown while waiting for a first token */
+	if (a->stream_id != 0 && a->t_first != 0 && (t < 0 || t > 1000))
+		t = 1000; /* a stream gone quiet says so (status_draw); only while one runs */
 	if (a->stream_id != 0 && a->at.wait_until > now && a->at.wait_key) {
 		/* A key wait counts down in whole seconds: wake when the shown number changes. */
 		int64_t d = (a->at.wait_until - now) % 1000;
@@ -1960,7 +1985,7 @@ ui_main(int argc, char **argv)
 		rc = poll(pfd, 3, timeout);
 		if (rc < 0 && errno != EINTR)
 			break;
-		if (rc == 0 && a->stream_id != 0 && a->t_first == 0)
+		if (rc == 0 && a->stream_id != 0)
 			a->dirty |= DIRTY_STATUS;
 		if (rc == 0 && pane_compare_waiting(a))
 			a->dirty |= DIRTY_COMPARE | DIRTY_STATUS;

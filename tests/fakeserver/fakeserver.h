@@ -79,7 +79,10 @@ enum {
 	FS_FAULT_NO_USAGE = 1 << 4,
 	FS_FAULT_CRLF = 1 << 5,
 	FS_FAULT_HUGE_LINE = 1 << 6,
-	FS_FAULT_ECHO_KEY = 1 << 7,
+	FS_FAULT_LONG_LINE = 1 << 7,
+	FS_FAULT_COMMENTS = 1 << 8,
+	FS_FAULT_ESCAPES = 1 << 9,
+	FS_FAULT_ECHO_KEY = 1 << 10,
 };
 
 /* Magic words found in the last user message; -1 (or "") means "not given". */
@@ -97,6 +100,7 @@ struct fs_magic {
 	long fail_times;
 	char id[128];
 	unsigned faults;
+	long line_mb;            /* fault=long_line: MiB of the long line (default 64) */
 	char vector[128];
 	bool chunked;            /* chunked=0 turns chunked framing off for streams */
 	bool reasoning_alt;      /* reasoning=reasoning: OpenAI delta.reasoning (vLLM, Ollama /v1) */

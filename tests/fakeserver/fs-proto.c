@@ -17,9 +17,11 @@
  *   status=N          answer HTTP N with the protocol's error body (ctx=1: context length)
  *   retry_after=S, retry_after_ms=N   Retry-After / retry-after-ms (Gemini: RetryInfo)
  *   fail_times=N id=X the first N requests carrying id X fail (status= or 503/529), then succeed
- *   fault=close_mid|stall|malformed|error_mid|no_usage|crlf|huge_line|echo_key  (may repeat)
+ *   fault=close_mid|stall|malformed|error_mid|no_usage|crlf|huge_line|long_line|comments|
+ *         escapes|echo_key  (may repeat)
  *                     echo_key: error bodies quote the request's credential header, as some
  *                     proxies do, and a normal reply's text does, split in 3-byte tokens
+ *   line_mb=N         fault=long_line: the line's size in MiB (default 64)
  *   vector=NAME       replay a recorded vector byte for byte
  *   chunked=0         stream without chunked framing (body ends when the connection closes)
  *   [MODEL]name=value any of the above for requests to MODEL only (comparison tests send
@@ -41,6 +43,14 @@
 #define FS_HUGE_TOKEN 200000
 #define FS_FLUSH_AT (256 * 1024)
 #define FS_ECHO_WORDS 8
+#define FS_LONG_LINE_MB 64
+#define FS_MAX_LINE_MB 4096
+#define FS_COMMENT_MS 100
+/* Where fault=long_line's filler goes inside a token event (nothing in it needs escaping). */
+#define FS_LONG_MARK "@@long-line@@"
+/* fault=escapes: the JSON string text of its token, a lone surrogate and U+0000 escaped. */
+#define FS_ESCAPES_MARK "@@escapes@@"
+#define FS_ESCAPES "<\\ud800|\\u0000|\\udc00>"
 
 /* Does path end with suffix? */
 static bool
@@ -194,6 +204,8 @@ fs_magic_apply(struct fs_magic *m, const char *k, size_t kn, const char *v, size
 		{ "malformed", FS_FAULT_MALFORMED }, { "error_mid", FS_FAULT_ERROR_MID },
 		{ "no_usage", FS_FAULT_NO_USAGE }, { "crlf", FS_FAULT_CRLF },
 		{ "huge_line", FS_FAULT_HUGE_LINE }, { "echo_key", FS_FAULT_ECHO_KEY },
+		{ "huge_line", FS_FAULT_HUGE_LINE }, { "long_line", FS_FAULT_LONG_LINE },
+		{ "comments", FS_FAULT_COMMENTS }, { "escapes", FS_FAULT_ESCAPES },
 	};
 	size_t i;
 
@@ -226,6 +238,8 @@ fs_magic_apply(struct fs_magic *m, const char *k, size_t kn, const char *v, size
 		fs_magic_str(m->vector, sizeof(m->vector), v, vn);
 	else if (FS_KEY("chunked"))
 		m->chunked = fs_magic_num(v, vn, 1) != 0;
+	else if (FS_KEY("line_mb"))
+		m->line_mb = fs_magic_num(v, vn, FS_MAX_LINE_MB);
 	else if (FS_KEY("reasoning"))
 		m->reasoning_alt = vn == 9 && memcmp(v, "reasoning", 9) == 0;
 	else if (FS_KEY("fault")) {
@@ -302,6 +316,7 @@ fs_magic_parse(const char *text, const char *model, struct fs_magic *m)
 	m->fail_times = -1;
 	m->status = -1;
 	m->chunked = true;
+	m->line_mb = -1;
 	fs_magic_scan(text, NULL, m);
 	fs_magic_scan(text, model, m);
 }
@@ -528,6 +543,68 @@ fs_emit_flush(struct fs_emit *e)
 	buf_reset(&e->out);
 }
 
+/* fault=long_line: one token event whose text is line_mb MiB of filler, written in 1 MiB
+ * pieces so the server never holds the line; the stream then goes on as usual. */
+static void
+fs_emit_long_line(struct fs_emit *e, const struct fs_wire *w)
+{
+	const size_t piece = (size_t)1 << 20;
+	size_t at, mb = e->chat->m.line_mb >= 0 ? (size_t)e->chat->m.line_mb : FS_LONG_LINE_MB;
+	const char *mark;
+	char *filler;
+
+	w->token(e, false, FS_LONG_MARK, strlen(FS_LONG_MARK), false);
+	mark = strstr(buf_str(&e->out), FS_LONG_MARK);
+	if (mark == NULL)
+		return;
+	at = (size_t)(mark - e->out.data);
+	fs_send_chunk(e->c, e->out.data, at);
+	filler = xmalloc(piece);
+	memset(filler, 'x', piece);
+	while (mb-- > 0 && !e->c->dead)
+		fs_send_chunk(e->c, filler, piece);
+	free(filler);
+	buf_consume(&e->out, at + strlen(FS_LONG_MARK));
+}
+
+/* fault=escapes: one token event whose JSON string is FS_ESCAPES, which no encoder would
+ * write from text (a lone surrogate cannot be UTF-8) but servers have sent. */
+static void
+fs_emit_escapes(struct fs_emit *e, const struct fs_wire *w)
+{
+	struct buf rest = BUF_INIT;
+	size_t at, mlen = strlen(FS_ESCAPES_MARK);
+	const char *mark;
+
+	at = e->out.len;
+	w->token(e, false, FS_ESCAPES_MARK, mlen, false);
+	mark = strstr(buf_str(&e->out) + at, FS_ESCAPES_MARK);
+	if (mark == NULL)
+		return;
+	at = (size_t)(mark - e->out.data);
+	buf_append(&rest, mark + mlen, e->out.len - at - mlen);
+	e->out.len = at;
+	buf_puts(&e->out, FS_ESCAPES);
+	buf_append(&e->out, rest.data, rest.len);
+	buf_free(&rest);
+}
+
+/* fault=comments: keep-alive comments every FS_COMMENT_MS (blank lines for NDJSON, which
+ * has no comments) until the client goes away; nothing else is ever sent. */
+static void
+fs_emit_comments(struct fs_emit *e)
+{
+	const char *ping = e->chat->proto == FS_OLLAMA ? "\n" : ": keep-alive\n\n";
+
+	fs_emit_flush(e);
+	while (!e->c->dead) {
+		fs_send_chunk(e->c, ping, strlen(ping));
+		if (!fs_sleep_ms(e->c->srv, FS_COMMENT_MS))
+			break;
+	}
+	e->c->dead = true;
+}
+
 /*
  * Act on the faults due once half of the tokens are out. Returns false when the stream must
  * stop here (the connection is then closed or already finished).
@@ -539,6 +616,14 @@ fs_emit_faults(struct fs_emit *e, const struct fs_wire *w)
 
 	if (f & FS_FAULT_MALFORMED)
 		w->malformed(e);
+	if (f & FS_FAULT_LONG_LINE)
+		fs_emit_long_line(e, w);
+	if (f & FS_FAULT_ESCAPES)
+		fs_emit_escapes(e, w);
+	if (f & FS_FAULT_COMMENTS) {
+		fs_emit_comments(e);
+		return false;
+	}
 	if (f & FS_FAULT_ERROR_MID) {
 		w->error(e);
 		fs_emit_flush(e);

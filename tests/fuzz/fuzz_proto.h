@@ -1,8 +1,10 @@
 /*
  * The body of the four protocol fuzz targets (fuzz_proto_*.c define FUZZ_PROTO and include
  * this). Arbitrary bytes go through the real stream path whole and split at a point taken
- * from the first byte; both must give the same summary, and the summary must be valid JSON.
- * The same bytes are then parsed as an HTTP error body and as a model list.
+ * from the first byte, with a line cap small enough to be hit (from the same byte); both
+ * must give the same summary, the summary must be valid JSON, and text must never hold a
+ * NUL (a NUL or \u0000 becomes U+FFFD). The same bytes are then parsed as an HTTP error
+ * body and as a model list.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +27,9 @@ fuzz_on_delta(void *ud, const struct delta *d)
 
 	if ((d->kind == DELTA_TEXT || d->kind == DELTA_REASONING) && (d->len == 0 || d->text == NULL))
 		abort();
+	if ((d->kind == DELTA_TEXT || d->kind == DELTA_REASONING) &&
+	    memchr(d->text, '\0', d->len) != NULL)
+		abort();
 	if (d->kind == DELTA_ERROR && (d->error == NULL || d->error->message == NULL))
 		abort();
 	if (d->kind == DELTA_FINISH && d->finish_reason == NULL)
@@ -32,9 +37,10 @@ fuzz_on_delta(void *ud, const struct delta *d)
 	(*n)++;
 }
 
-/* Decode data with the given reads and append the summary to out. */
+/* Decode data with the given reads and line cap and append the summary to out. */
 static void
-fuzz_decode(const uint8_t *data, size_t size, size_t cut, int status, struct buf *out)
+fuzz_decode(const uint8_t *data, size_t size, size_t cut, size_t cap, int status,
+    struct buf *out)
 {
 	struct stream s;
 	size_t n = 0, i;
@@ -42,6 +48,7 @@ fuzz_decode(const uint8_t *data, size_t size, size_t cut, int status, struct buf
 	stream_init(&s, &FUZZ_PROTO, fuzz_on_delta, &n);
 	if (status != 200)
 		stream_set_status(&s, status, NULL);
+	stream_set_max_line(&s, cap);
 	stream_feed(&s, (const char *)data, cut);
 	for (i = cut; i < size; i += 5)
 		stream_feed(&s, (const char *)data + i, size - i < 5 ? size - i : 5);
@@ -67,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf whole = BUF_INIT, split = BUF_INIT, err = BUF_INIT;
 	struct model_list l = { NULL, 0 };
 	char *next = NULL;
-	size_t cut;
+	size_t cut, cap;
 	cJSON *j;
 
 	if (size == 0)
@@ -77,15 +84,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	if (cut > size)
 		cut = size;
-	fuzz_decode(data, size, size, 200, &whole);
-	fuzz_decode(data, size, cut, 200, &split);
+	cap = 32 + (size_t)data[-1] * 8;
+	fuzz_decode(data, size, size, cap, 200, &whole);
+	fuzz_decode(data, size, cut, cap, 200, &split);
 	if (whole.len != split.len || memcmp(whole.data, split.data, whole.len) != 0)
 		abort();
 	j = cJSON_Parse(whole.data);
 	if (j == NULL)
 		abort();
 	cJSON_Delete(j);
-	fuzz_decode(data, size, cut, 400 + (int)(cut % 200), &err);
+	fuzz_decode(data, size, cut, cap, 400 + (int)(cut % 200), &err);
 	j = cJSON_Parse(err.data);
 	if (j == NULL)
 		abort();

@@ -9,7 +9,7 @@ set -u
 isolated_home
 KEY=sk-natter-FAKEKEY-77316
 export OPENAI_API_KEY=$KEY ANTHROPIC_API_KEY=$KEY GEMINI_API_KEY=$KEY OLLAMA_API_KEY=$KEY
-unset NATTER_MODEL NATTER_PROVIDER NATTER_IDLE_TIMEOUT_MS NATTER_MAX_RETRIES
+unset NATTER_MODEL NATTER_PROVIDER NATTER_IDLE_TIMEOUT_MS NATTER_MAX_RETRIES NATTER_FIRST_TOKEN_TIMEOUT_MS
 fs_start --key "$KEY" || exit 0
 OUT=$LIB_TMP/out
 ERR=$LIB_TMP/err
@@ -104,9 +104,11 @@ ms=$((($(date +%s%N) - start) / 1000000))
 expect "stall: idle timeout error after about 0.5 s (${ms} ms)" \
 	eval 'test "$RC" -eq 1 && has_err "timeout" && grep -q "^w1" "$OUT" && test "$ms" -lt 4000'
 
-NATTER_IDLE_TIMEOUT_MS=400 NATTER_MAX_RETRIES=0 ask -p anthropic -m m --base-url "$FS_URL/v1" \
+# Issue 9: the idle timeout counts the gaps between tokens; waiting for the first one (and
+# for the headers before it) has its own deadline, first_token_timeout.
+NATTER_FIRST_TOKEN_TIMEOUT_MS=400 NATTER_MAX_RETRIES=0 ask -p anthropic -m m --base-url "$FS_URL/v1" \
 	"header_delay_ms=5000 tokens=2"
-expect "headers slower than the idle timeout: timeout error" \
+expect "headers slower than the first-token timeout: timeout error" \
 	eval 'test "$RC" -eq 1 && has_err "timeout" && test ! -s "$OUT"'
 
 # A closed port: take one from a server that is stopped again.

@@ -221,6 +221,17 @@ tap_eq "fault=echo_key: the reply text quotes it in 3-byte tokens" \
 	"$(grep -o '"delta":{"content":"[^"]*"' "$T/f-echo2" | sed 's/.*:"//; s/"$//' | tr -d '\n')"
 tap_eq "fault=echo_key: no token is longer than 3 bytes" 0 \
 	"$(grep -o '"delta":{"content":"[^"]*"' "$T/f-echo2" | sed 's/.*:"//; s/"$//' | awk 'length($0) > 3' | wc -l)"
+curl -sN "$U/v1/chat/completions" -d "$(oa 'tokens=4 fault=long_line line_mb=3')" >"$T/f-long"
+tap_check "fault=long_line line_mb=3: one event line of 3 MiB, then the stream goes on" \
+	bash -c "awk 'length(\$0) > 3145728 && length(\$0) < 3146000 { n++ } END { exit !(n == 1) }' '$T/f-long' && grep -q 'DONE' '$T/f-long'"
+curl -sN -m 1 "$U/v1/messages" -d "$(an 'tokens=0 fault=comments')" >"$T/f-com"
+st=$?
+tap_eq "fault=comments: keep-alive comments and no token until the client gives up (28)" \
+	"28 0 0" "$st $(count content_block_delta "$T/f-com") $(count message_stop "$T/f-com")"
+tap_check "fault=comments: several of them" test "$(count ': keep-alive' "$T/f-com")" -ge 3
+curl -sN "$U/api/chat" -d "$(ol 'tokens=2 fault=escapes')" >"$T/f-esc"
+tap_check "fault=escapes: a token written as a lone surrogate and U+0000" \
+	grep -qF '"content":"<\ud800|\u0000|\udc00>"' "$T/f-esc"
 
 # ---- Vector replay, byte for byte -------------------------------------------------------
 if [ $HAVE_PY -eq 1 ] && [ -f "$SHARED/stream-vectors.json" ]; then

@@ -45,7 +45,8 @@ hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
 
 # --- natter ask ------------------------------------------------------------------------
 "$NATTER" "${ASK[@]}" "vector=hostile" >"$OUT" 2>"$ERR" </dev/null
-want="A${R}]0;PWNED${R}B${R}31mC${R}${R}D${R}E${R}F${R}G${R}H café ${R}I"$'\n'"J${R}K${R}L"$'\t'"M"$'\n'
+# \u0000 decodes to U+FFFD in every mode (issue 9: NUL never truncates), then \xff \xfe.
+want="A${R}]0;PWNED${R}B${R}31mC${R}${R}${R}D${R}E${R}F${R}G${R}H café ${R}I"$'\n'"J${R}K${R}L"$'\t'"M"$'\n'
 printf '%s' "$want" >"$LIB_TMP/want"
 tap_eq "ask to a pipe: every control, bad byte and bidi mark is U+FFFD, the rest exact" \
 	"$(hex "$LIB_TMP/want")" "$(hex "$OUT")"
@@ -55,7 +56,7 @@ tap_check "ask to a pipe: é split between two deltas arrives whole through the 
 	grep -qF "H café ${R}I" "$OUT"
 
 "$NATTER" "${ASK[@]}" --raw "vector=hostile" >"$OUT" 2>"$ERR" </dev/null
-printf 'A\033]0;PWNED\007B\302\233''31mC\377\376D\342\200\256E\342\201\246F\342\200\216G\330\234H caf\303\251 \302\205I\r\nJ\rK\177L\tM' >"$LIB_TMP/want"
+printf 'A\033]0;PWNED\007B\302\233''31mC\357\277\275\377\376D\342\200\256E\342\201\246F\342\200\216G\330\234H caf\303\251 \302\205I\r\nJ\rK\177L\tM' >"$LIB_TMP/want"
 tap_eq "ask --raw: the decoded bytes exactly, nothing added" "$(hex "$LIB_TMP/want")" "$(hex "$OUT")"
 
 "$NATTER" "${ASK[@]}" --reasoning show "vector=think" >"$OUT" 2>"$ERR" </dev/null

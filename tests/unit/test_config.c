@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -638,6 +639,121 @@ setup(void **state)
 	return mkdtemp(tmpdir) != NULL ? 0 : -1;
 }
 
+/* Seconds on the monotonic clock. */
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Load text as a user file over nothing and return how long it took; errs gets the
+ * messages. */
+static double
+load_timed(const char *text, struct config_errors *errs)
+{
+	double t0 = now_s();
+	struct config *c = load_text(text, CONFIG_NO_DEFAULTS, errs);
+
+	config_free(c);
+	return now_s() - t0;
+}
+
+/* Deep or huge files are refused in milliseconds, before libyaml (whose time grows with
+ * the square of the depth) sees them, with file:line:col; what merely looks deep
+ * (brackets in comments, quoted and block scalars) is not. */
+static void
+test_deep_and_huge(void **state)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct buf b = BUF_INIT;
+	struct config *c;
+	const char *path;
+	double t;
+	int i;
+
+	(void)state;
+	/* 100,000 levels of flow brackets in 200 KB: libyaml alone took 18 s. */
+	buf_puts(&b, "x: ");
+	for (i = 0; i < 100000; i++)
+		buf_putc(&b, '[');
+	for (i = 0; i < 100000; i++)
+		buf_putc(&b, ']');
+	buf_putc(&b, '\n');
+	t = load_timed(b.data, &errs);
+	assert_true(has_error(&errs, "t.yaml:1:67: nested more than 64 levels deep", NULL));
+	if (t > 0.5)
+		fail_msg("refusing took %.2f s", t);
+	config_errors_free(&errs);
+	/* Block nesting by indentation, and by sequence entries. */
+	buf_reset(&b);
+	for (i = 0; i < 1000; i++)
+		buf_printf(&b, "%*sk%d:\n", i, "", i);
+	t = load_timed(b.data, &errs);
+	assert_true(has_error(&errs, "t.yaml:65:", "nested more than 64 levels deep"));
+	assert_true(t < 0.5);
+	config_errors_free(&errs);
+	buf_reset(&b);
+	buf_puts(&b, "x:\n");
+	for (i = 0; i < 20000; i++)
+		buf_puts(&b, "- ");
+	buf_puts(&b, "1\n");
+	t = load_timed(b.data, &errs);
+	assert_true(has_error(&errs, "t.yaml:2:", "nested more than 64 levels deep"));
+	assert_true(t < 0.5);
+	config_errors_free(&errs);
+	/* Brackets that nest nothing: in a comment, quoted, in a block scalar, and a flow
+	 * value well inside the limit. */
+	buf_reset(&b);
+	buf_puts(&b, "# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n"
+	    "templates:\n  t:\n    description: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[\"\n    system: '{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"
+	    "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{'' [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['\n"
+	    "    user: |\n");
+	for (i = 0; i < 100; i++)
+		buf_puts(&b, "      [[[[ {PROMPT} {{\n\n");
+	buf_puts(&b, "    defaults: {PROMPT: x, other: \"[y\"}\n");
+	c = load_text(b.data, CONFIG_NO_DEFAULTS, &errs);
+	assert_false(has_error(&errs, "nested", NULL));
+	assert_non_null(strstr(config_template(c, "t")->user, "[[[[ {PROMPT}"));
+	config_free(c);
+	config_errors_free(&errs);
+	/* 60 levels are fine as far as depth goes. */
+	buf_reset(&b);
+	buf_puts(&b, "x: ");
+	for (i = 0; i < 60; i++)
+		buf_putc(&b, '[');
+	for (i = 0; i < 60; i++)
+		buf_putc(&b, ']');
+	buf_putc(&b, '\n');
+	load_timed(b.data, &errs);
+	assert_false(has_error(&errs, "nested", NULL));
+	assert_true(has_error(&errs, "x", NULL));
+	config_errors_free(&errs);
+	/* A file over 4 MiB is refused unread, itself or as an include. */
+	buf_reset(&b);
+	for (i = 0; i < 800000; i++)
+		buf_puts(&b, "# pad\n");
+	write_file("big.yaml", b.data, 0600);
+	t = load_timed(b.data, &errs);
+	assert_true(has_error(&errs, "t.yaml:1:1: larger than 4 MiB", NULL));
+	assert_true(t < 0.5);
+	config_errors_free(&errs);
+	load_timed("include: big.yaml\n", &errs);
+	assert_true(has_error(&errs, "t.yaml:1:10: include", "larger than 4 MiB"));
+	config_errors_free(&errs);
+	path = write_file("deep.yaml", "a:\n b:\n  c: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+	    "]]]]]]]]]]]]]]]]\n", 0600);
+	(void)path;
+	load_timed("include: deep.yaml\n", &errs);
+	assert_true(has_error(&errs, "deep.yaml:3:", "nested more than 64 levels deep"));
+	config_errors_free(&errs);
+	buf_free(&b);
+}
+
 /* Remove the scratch directory. */
 static int
 teardown(void **state)
@@ -665,6 +781,7 @@ main(void)
 		cmocka_unit_test(test_show_masks),
 		cmocka_unit_test(test_models),
 		cmocka_unit_test(test_nearest),
+		cmocka_unit_test(test_deep_and_huge),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

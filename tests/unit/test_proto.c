@@ -2,7 +2,9 @@
  * Unit tests for the protocol adapters beyond the conformance vectors: the request each
  * adapter builds (URL, auth header, body fields per protocols.md §E), error bodies that are
  * not JSON or are array-wrapped, model lists for all four shapes, the inline <think> tag
- * machine, event-name fallbacks, and linear decoding of a long reply.
+ * machine, event-name fallbacks, linear decoding of a long reply, and the rules every
+ * adapter shares: a malformed event is skipped with a warning, unpaired surrogates and
+ * U+0000 become U+FFFD, and a line over the cap ends the reply as truncated.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -668,7 +670,8 @@ test_gemini_blocked_and_partial(void **state)
 	stream_free(&s);
 }
 
-/* Ollama: a line that is not JSON is a stream error; done without done_reason is fine. */
+/* Ollama: a line that is not JSON is skipped with a warning; done without done_reason is
+ * fine. */
 static void
 test_ollama_lines(void **state)
 {
@@ -683,11 +686,267 @@ test_ollama_lines(void **state)
 	assert_int_equal(s.usage.input_tokens, -1);
 	assert_true(s.complete);
 	stream_free(&s);
+	/* This used to end the reply as an error at the bad line; issue 9 made one rule for
+	 * every adapter: skip the bad event, go on, and say what was skipped. */
 	decode(&s, "ollama", 200, "{\"message\":{\"content\":\"a\"}}\n<html>oops\n{\"done\":true}\n");
-	assert_non_null(s.error);
-	assert_non_null(strstr(s.error->message, "<html>oops"));
-	assert_false(s.complete);
+	assert_null(s.error);
+	assert_int_equal(s.nskipped, 1);
+	assert_non_null(strstr(s.skip_first, "<html>oops"));
+	assert_true(s.complete);
 	stream_free(&s);
+}
+
+/* One protocol's stream with a bad event between good ones (fmt holds the good events'
+ * texts "a" and "b" around BAD, which is replaced by bad), and its terminator. */
+struct malformed_case {
+	const char *protocol;
+	const char *head;  /* up to and including the first good event */
+	const char *bad1;  /* a malformed event: data that is not JSON */
+	const char *bad2;  /* another: valid JSON but not an object */
+	const char *tail;  /* the second good event and the terminator */
+};
+
+static const struct malformed_case malformed_cases[] = {
+	{ "openai",
+	  "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n",
+	  "data: {\"choices\":[{\"delta\":{\"content\":\"lost\n\n",
+	  "data: [1,2]\n\n",
+	  "data: {\"choices\":[{\"delta\":{\"content\":\"b\"},\"finish_reason\":\"stop\"}]}\n\n"
+	  "data: [DONE]\n\n" },
+	{ "anthropic",
+	  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+	  "\"delta\":{\"type\":\"text_delta\",\"text\":\"a\"}}\n\n",
+	  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+	  "\"delta\":{\"type\":\"text_delta\",\"text\":\"lost\n\n",
+	  "event: content_block_delta\ndata: \"text\"\n\n",
+	  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+	  "\"delta\":{\"type\":\"text_delta\",\"text\":\"b\"}}\n\n"
+	  "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n" },
+	{ "gemini",
+	  "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]}}]}\r\n\r\n",
+	  "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"lost\r\n\r\n",
+	  "data: 42\r\n\r\n",
+	  "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"b\"}]},"
+	  "\"finishReason\":\"STOP\"}]}\r\n\r\n" },
+	{ "ollama",
+	  "{\"message\":{\"content\":\"a\"},\"done\":false}\n",
+	  "{\"message\":{\"content\":\"lost\n",
+	  "null\n",
+	  "{\"message\":{\"content\":\"b\"},\"done\":true,\"done_reason\":\"stop\"}\n" },
+};
+
+/* Every adapter skips a malformed event, keeps decoding after it, counts it and keeps the
+ * first reason with an excerpt; the reply is still whole. */
+static void
+test_malformed_skipped(void **state)
+{
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof malformed_cases / sizeof malformed_cases[0]; i++) {
+		const struct malformed_case *c = &malformed_cases[i];
+		struct buf body = BUF_INIT, sum = BUF_INIT;
+		struct stream s;
+		char *w;
+
+		buf_puts(&body, c->head);
+		buf_puts(&body, c->bad1);
+		buf_puts(&body, c->tail);
+		/* The same result whatever the split, byte by byte included. */
+		for (k = 0; k < 2; k++) {
+			size_t j, step = k == 0 ? body.len : 1;
+
+			stream_init(&s, proto_find(c->protocol), NULL, NULL);
+			for (j = 0; j < body.len; j += step)
+				stream_feed(&s, body.data + j, step < body.len - j ? step : body.len - j);
+			stream_finish(&s);
+			if (s.error != NULL)
+				fail_msg("%s: error %s", c->protocol, s.error->message);
+			assert_string_equal(buf_str(&s.text), "ab");
+			assert_true(s.complete);
+			assert_int_equal(s.nskipped, 1);
+			w = stream_warning(&s);
+			assert_non_null(w);
+			assert_non_null(strstr(w, "skipped a malformed event"));
+			assert_non_null(strstr(w, "not JSON"));
+			assert_non_null(strstr(w, "lost"));
+			free(w);
+			stream_free(&s);
+		}
+		/* Two bad events: the count, and the first one's reason. */
+		buf_reset(&body);
+		buf_puts(&body, c->head);
+		buf_puts(&body, c->bad2);
+		buf_puts(&body, c->bad1);
+		buf_puts(&body, c->tail);
+		decode(&s, c->protocol, 200, buf_str(&body));
+		assert_null(s.error);
+		assert_string_equal(buf_str(&s.text), "ab");
+		assert_int_equal(s.nskipped, 2);
+		w = stream_warning(&s);
+		assert_non_null(strstr(w, "skipped 2 malformed events"));
+		assert_non_null(strstr(w, "the first: not a JSON object"));
+		free(w);
+		stream_summary_json(&s, &sum);
+		assert_non_null(strstr(buf_str(&sum), "\"skipped\":2"));
+		buf_free(&sum);
+		stream_free(&s);
+		buf_free(&body);
+	}
+}
+
+/* A body for protocol with one text event carrying the JSON string literal lit. */
+static void
+text_event(const char *protocol, const char *lit, struct buf *b)
+{
+	buf_reset(b);
+	if (strcmp(protocol, "openai") == 0)
+		buf_printf(b, "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+		    "\"delta\":{\"content\":\"%s\"},\"finish_reason\":null}]}\n\ndata: [DONE]\n\n", lit);
+	else if (strcmp(protocol, "anthropic") == 0)
+		buf_printf(b, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+		    "\"delta\":{\"type\":\"text_delta\",\"text\":\"%s\"}}\n\n"
+		    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", lit);
+	else if (strcmp(protocol, "gemini") == 0)
+		buf_printf(b, "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"%s\"}]},"
+		    "\"finishReason\":\"STOP\"}]}\r\n\r\n", lit);
+	else
+		buf_printf(b, "{\"message\":{\"content\":\"%s\"},\"done\":true}\n", lit);
+}
+
+/* Unpaired surrogates and U+0000 become U+FFFD and never cut off the rest of the text, in
+ * every adapter and on both of OpenAI's paths; a real pair and an escaped backslash are
+ * left alone. */
+static void
+test_surrogates_and_nul(void **state)
+{
+	static const char *const protos[] = { "openai", "anthropic", "gemini", "ollama" };
+	static const struct { const char *lit, *text; } cases[] = {
+		{ "a\\ud800b", "a\xef\xbf\xbd" "b" },
+		{ "a\\udc00b", "a\xef\xbf\xbd" "b" },
+		{ "a\\ud800\\u0041b", "a\xef\xbf\xbd" "Ab" },
+		{ "a\\ud83d", "a\xef\xbf\xbd" },
+		{ "a\\u0000b", "a\xef\xbf\xbd" "b" },
+		{ "\\u0000\\u0000", "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "a\\ud83d\\udc99b", "a\xf0\x9f\x92\x99" "b" },
+		{ "a\\\\u0000b", "a\\u0000b" },
+		{ "a\\\\\\ud800b", "a\\\xef\xbf\xbd" "b" },
+	};
+	struct buf body = BUF_INIT;
+	struct stream s;
+	size_t i, c;
+	int slow;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+			for (slow = 0; slow < 2; slow++) {
+				text_event(protos[i], cases[c].lit, &body);
+				stream_init(&s, proto_find(protos[i]), NULL, NULL);
+				s.no_fast_path = slow;
+				stream_feed(&s, body.data, body.len);
+				stream_finish(&s);
+				if (s.error != NULL || s.nskipped != 0 ||
+				    strcmp(buf_str(&s.text), cases[c].text) != 0)
+					fail_msg("%s %s: got '%s' (%zu skipped)", protos[i],
+					    cases[c].lit, buf_str(&s.text), s.nskipped);
+				assert_int_equal(s.text.len, strlen(cases[c].text));
+				assert_true(s.complete);
+				stream_free(&s);
+			}
+		}
+	}
+	/* A raw NUL byte inside a string does not cut it off either. */
+	stream_init(&s, &proto_ollama, NULL, NULL);
+	stream_feed(&s, "{\"message\":{\"content\":\"a\0b\"},\"done\":true}\n", 42);
+	stream_finish(&s);
+	assert_int_equal(s.text.len, 5);
+	assert_memory_equal(s.text.data, "a\xef\xbf\xbd" "b", 5);
+	stream_free(&s);
+	buf_free(&body);
+}
+
+/* A line over the cap ends the reply as truncated, saying so; what came before is kept,
+ * the rest is ignored; the same at any split; SSE events and error bodies are capped too. */
+static void
+test_line_cap(void **state)
+{
+	static const char *const protos[] = { "openai", "ollama" };
+	struct buf body = BUF_INIT, big = BUF_INIT;
+	struct stream s;
+	size_t i, k, j;
+
+	(void)state;
+	for (i = 0; i < 3000; i++)
+		buf_putc(&big, 'x');
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < 3; k++) {
+			size_t step = k == 0 ? SIZE_MAX : k == 1 ? 1 : 700;
+
+			buf_reset(&body);
+			if (i == 0)
+				buf_printf(&body, "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+				    "data: {\"choices\":[{\"delta\":{\"content\":\"%s\"}}]}\n\n"
+				    "data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
+				    "data: [DONE]\n\n", big.data);
+			else
+				buf_printf(&body, "{\"message\":{\"content\":\"a\"}}\n"
+				    "{\"message\":{\"content\":\"%s\"}}\n"
+				    "{\"message\":{\"content\":\"b\"},\"done\":true}\n", big.data);
+			stream_init(&s, proto_find(protos[i]), NULL, NULL);
+			stream_set_max_line(&s, 2048);
+			for (j = 0; j < body.len; j += step)
+				stream_feed(&s, body.data + j, step < body.len - j ? step : body.len - j);
+			stream_finish(&s);
+			assert_non_null(s.error);
+			assert_int_equal(s.error->cls, APIERR_TRUNCATED);
+			assert_int_equal(s.error->retryable, 0);
+			assert_non_null(strstr(s.error->message, "longer than 2 KiB"));
+			assert_string_equal(buf_str(&s.text), "a");
+			assert_false(s.complete);
+			/* The decoders dropped their buffers. */
+			assert_true(s.sse.line.cap == 0 && s.nd.line.cap == 0);
+			stream_free(&s);
+		}
+		/* Just under the cap is fine. */
+		stream_init(&s, proto_find(protos[i]), NULL, NULL);
+		stream_set_max_line(&s, body.len);
+		stream_feed(&s, body.data, body.len);
+		stream_finish(&s);
+		assert_null(s.error);
+		assert_true(s.complete);
+		stream_free(&s);
+	}
+	/* Many short data lines make one long SSE event. */
+	buf_reset(&body);
+	for (i = 0; i < 400; i++)
+		buf_puts(&body, "data: xxxxxxxxxx\n");
+	buf_puts(&body, "\ndata: [DONE]\n\n");
+	stream_init(&s, &proto_openai, NULL, NULL);
+	stream_set_max_line(&s, 2048);
+	stream_feed(&s, body.data, body.len);
+	stream_finish(&s);
+	assert_non_null(s.error);
+	assert_int_equal(s.error->cls, APIERR_TRUNCATED);
+	assert_true(s.sse.data.cap == 0);
+	stream_free(&s);
+	/* An error body keeps only its first max_line bytes. */
+	stream_init(&s, &proto_openai, NULL, NULL);
+	stream_set_status(&s, 500, NULL);
+	stream_set_max_line(&s, 1024);
+	stream_feed(&s, big.data, big.len);
+	stream_feed(&s, big.data, big.len);
+	assert_int_equal(s.body.len, 1024);
+	stream_finish(&s);
+	assert_int_equal(s.error->status, 500);
+	stream_free(&s);
+	/* The default. */
+	stream_init(&s, &proto_openai, NULL, NULL);
+	assert_int_equal(s.max_line, STREAM_MAX_LINE);
+	assert_int_equal(s.sse.max_line, (size_t)16 << 20);
+	stream_free(&s);
+	buf_free(&body);
+	buf_free(&big);
 }
 
 /* Time to decode n one-token SSE chunks through the OpenAI adapter. */
@@ -885,6 +1144,9 @@ main(void)
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_copies),
 		cmocka_unit_test(test_shape_cache),
+		cmocka_unit_test(test_malformed_skipped),
+		cmocka_unit_test(test_surrogates_and_nul),
+		cmocka_unit_test(test_line_cap),
 	};
 
 	/* Decode through the cJSON arena, as natter does. */

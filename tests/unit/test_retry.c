@@ -1,4 +1,5 @@
-/* Unit tests for the retry policy: backoff values, server delays, the cap, never-retry classes. */
+/* Unit tests for the retry policy: backoff values, server delays, the cap, never-retry classes,
+ * the total budget. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,23 @@
 
 #include "apierr.h"
 #include "retry.h"
+
+/* A retry fits the budget when it starts (after its wait) no later than total after the
+ * first attempt; no budget means no limit; odd inputs do not overflow or sneak through. */
+static void
+test_budget(void **state)
+{
+	(void)state;
+	assert_true(retry_within_budget(0, 500, 120000));
+	assert_true(retry_within_budget(1000, 500, 1500));
+	assert_false(retry_within_budget(1001, 500, 1500));
+	assert_false(retry_within_budget(300000, 500, 120000));
+	assert_false(retry_within_budget(0, 200000, 120000));
+	assert_true(retry_within_budget(10000000, 60000, 0));
+	assert_true(retry_within_budget(10000000, 60000, -1));
+	assert_true(retry_within_budget(-5, -5, 10));
+	assert_false(retry_within_budget(0, 0x7fffffffL, 0x7ffffffeL));
+}
 
 /* With no jitter the waits double from 0.5 s and stop growing at 8 s. */
 static void
@@ -147,6 +165,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_no_jitter),
+		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_backoff_jitter),
 		cmocka_unit_test(test_server_delay),
 		cmocka_unit_test(test_over_cap),

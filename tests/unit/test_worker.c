@@ -1,6 +1,7 @@
 /* Unit tests for the worker thread, driven by the offline simulated provider (and a closed
  * port for the transport path): token counts, concurrency, cancel, stop, coalescing, the fd;
- * and eight concurrent HTTP streams in all four protocols against the fake server. */
+ * eight concurrent HTTP streams in all four protocols against the fake server; and the
+ * limits (deadlines, line cap, skipped events) against it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +48,7 @@ struct got {
 	int has_err;
 	enum apierr_kind err_kind;
 	struct buf err_msg;
+	char *warning;
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -114,6 +116,8 @@ record(struct got *g, int n, struct wevent *ev)
 				g[i].err_kind = ev->error->kind;
 				buf_puts(&g[i].err_msg, ev->error->message);
 			}
+			if (ev->warning != NULL)
+				g[i].warning = xstrdup(ev->warning);
 			break;
 		default:
 			break;
@@ -176,6 +180,7 @@ got_free(struct got *g, int n)
 		buf_free(&g[i].text);
 		buf_free(&g[i].reasoning);
 		buf_free(&g[i].err_msg);
+		free(g[i].warning);
 	}
 }
 
@@ -699,6 +704,86 @@ test_http_echo_key(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+/* The limits of worker.h against the fake server, four streams at once: keep-alive
+ * comments meet the first-token deadline (retried, as before any token) or, after tokens,
+ * the idle one (not retried, partial text kept); a line over max_line ends the stream as
+ * truncated without reading on; a malformed event only earns DONE a warning. */
+static void
+test_http_limits(void **state)
+{
+	static const char *protos[4] = { "openai", "anthropic", "gemini", "ollama" };
+	static const char *paths[4] = { "/v1", "/v1", "/v1beta", "" };
+	static const char *prompts[4] = { "tokens=0 fault=comments", "tokens=6 fault=comments",
+		"tokens=4 fault=long_line line_mb=8", "tokens=6 fault=malformed" };
+	struct provider *p[4];
+	struct worker *w;
+	struct got g[4];
+	char base[128];
+	int i, port;
+	long t0;
+	pid_t pid;
+
+	(void)state;
+	pid = fake_start(&port);
+	assert_true(pid > 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(base, sizeof(base), "http://127.0.0.1:%d%s", port, paths[i]);
+		p[i] = provider_new(protos[i], protos[i], base);
+		p[i]->key = xstrdup("sk-test-not-real");
+		p[i]->max_retries = 1;
+	}
+	p[0]->first_token_timeout_ms = 300;
+	p[1]->idle_timeout_ms = 400;
+	p[2]->max_line = 65536;
+	w = worker_start();
+	memset(g, 0, sizeof(g));
+	t0 = now_ms();
+	for (i = 0; i < 4; i++) {
+		struct request *r = request_new(p[i], "fake-model");
+
+		request_add(r, ROLE_USER, prompts[i]);
+		g[i].id = worker_submit(w, r);
+	}
+	pump(w, g, 4, 20000);
+	assert_true(now_ms() - t0 < 5000);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(g[i].ndone, 1);
+		assert_int_equal(g[i].events_after_done, 0);
+	}
+	/* First token: a retryable timeout, retried once, then the error. */
+	assert_true(g[0].has_err);
+	assert_int_equal(g[0].err_kind, APIERR_TRANSPORT);
+	assert_int_equal(g[0].err_cls, APIERR_TIMEOUT);
+	assert_int_equal(g[0].nretry, 1);
+	assert_int_equal(g[0].ttft_ms, -1);
+	assert_int_equal(g[0].text.len, 0);
+	/* Idle after the first tokens: not retried, the partial text stands. */
+	assert_true(g[1].has_err);
+	assert_int_equal(g[1].err_cls, APIERR_TIMEOUT);
+	assert_int_equal(g[1].nretry, 0);
+	assert_string_equal(buf_str(&g[1].text), "w1 w2 w3");
+	/* A line over the cap: truncated, not retried. */
+	assert_true(g[2].has_err);
+	assert_int_equal(g[2].err_cls, APIERR_TRUNCATED);
+	assert_int_equal(g[2].nretry, 0);
+	assert_false(g[2].complete);
+	assert_string_equal(buf_str(&g[2].text), "w1 w2");
+	/* A malformed event: the reply is whole, DONE says what was skipped. */
+	assert_false(g[3].has_err);
+	assert_true(g[3].complete);
+	assert_string_equal(buf_str(&g[3].text), "w1 w2 w3 w4 w5 w6");
+	assert_non_null(g[3].warning);
+	assert_non_null(strstr(g[3].warning, "skipped a malformed event"));
+	for (i = 0; i < 3; i++)
+		assert_null(g[i].warning);
+	worker_stop(w);
+	for (i = 0; i < 4; i++)
+		provider_free(p[i]);
+	got_free(g, 4);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 int
 main(void)
 {
@@ -718,6 +803,7 @@ main(void)
 		cmocka_unit_test(test_models_scrubbed),
 		cmocka_unit_test(test_http_concurrent),
 		cmocka_unit_test(test_http_echo_key),
+		cmocka_unit_test(test_http_limits),
 	};
 
 	/* Decode through the cJSON arena, as natter does. */
