@@ -484,6 +484,7 @@ session_reply_write(struct session *s, size_t i, int64_t now)
 	struct message_row r;
 
 	s->msgs[i].unsaved = 0;
+	s->msgs[i].flushed = 1;
 	s->msgs[i].t_flush = now;
 	if (s->store == NULL || s->msgs[i].id <= 0)
 		return 1;
@@ -511,7 +512,9 @@ session_reply_flush(struct session *s)
 
 		if (!m->unsaved)
 			continue;
-		if (now - m->t_flush < s->flush_ms) {
+		/* The first token is written at once: a kill in the first flush_ms must not
+		 * leave an empty stored reply under text the user saw. */
+		if (m->flushed && now - m->t_flush < s->flush_ms) {
 			left = 1;
 			continue;
 		}

@@ -6,8 +6,9 @@
  *   req = session_to_request(s, ...)         history that fits the model's context window
  *   session_begin_reply(s, provider, model)  an empty assistant row, state MSG_STREAMING
  *   session_reply_text / _reasoning (many)   deltas appended in memory, marked dirty
- *   session_reply_flush(s)                   on every loop turn; writes at most every
- *                                            flush_ms (default 200), so a kill loses less
+ *   session_reply_flush(s)                   on every loop turn; writes the first deltas
+ *                                            at once, then at most every flush_ms
+ *                                            (default 200), so a kill loses less
  *   session_reply_end(s, state, ...)         final state, usage and timings, always written
  *
  * A side-by-side comparison streams several replies at once, each addressed by its index:
@@ -66,6 +67,7 @@ struct session_msg {
 	unsigned gen;           /* bumped on every change */
 	/* While the reply streams. */
 	int unsaved;            /* deltas not written yet */
+	int flushed;            /* written with its first deltas: later writes are throttled */
 	int64_t t_start;        /* clock time it was opened */
 	int64_t t_flush;        /* clock time of its last write */
 };
@@ -117,7 +119,8 @@ size_t session_append_user(struct session *s, const char *text);
 size_t session_begin_reply(struct session *s, const char *provider, const char *model);
 void session_reply_text(struct session *s, const char *p, size_t n);
 void session_reply_reasoning(struct session *s, const char *p, size_t n);
-/* Write every open reply that has unsaved deltas and whose last write is flush_ms old.
+/* Write every open reply that has unsaved deltas: at once for its first deltas, later
+ * when its last write is flush_ms old.
  * Returns 1 when it wrote, 0 when there was nothing to do yet, -1 on a store error. */
 int session_reply_flush(struct session *s);
 /* Finish the open reply: final state, usage (NULL: unknown), cost (-1: unknown), finish
