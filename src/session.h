@@ -31,6 +31,14 @@
  * pointers. Each message carries a generation number that changes whenever its text or
  * state does, so the UI can cache wrapped lines per message. When the session has a store,
  * its row is created with the first message (an empty new chat leaves nothing on disk).
+ *
+ * Nothing shown is left unstored for good. A write that fails marks the session stale, and
+ * session_sync (run at once, and again by the UI until it works) stores what is missing:
+ * messages never inserted, messages whose last write failed. When the session's row is
+ * gone (another natter deleted it: an insert then breaks its foreign key, an update finds
+ * no row), the whole conversation as it is in memory is saved into a new session and
+ * lost_id says which one vanished. A session made without a store (the database could not
+ * be opened) is saved whole by session_attach once a store opens.
  */
 #ifndef NATTER_SESSION_H
 #define NATTER_SESSION_H
@@ -65,6 +73,8 @@ struct session_msg {
 	int slot;               /* a compared reply's column (0-based), else -1 */
 	int pick;               /* in a compare group: the column it kept, -1 when none */
 	unsigned gen;           /* bumped on every change */
+	int stale;              /* its last write failed: session_sync writes it again */
+	char *notice;           /* a line the UI shows under it (never stored), NULL when none */
 	/* While the reply streams. */
 	int unsaved;            /* deltas not written yet */
 	int flushed;            /* written with its first deltas: later writes are throttled */
@@ -99,6 +109,9 @@ struct session {
 	session_clock_fn clock;
 	void *clock_arg;
 	char err[256];          /* the last store error, "" when none */
+	int stale;              /* some of the conversation is not stored yet */
+	int syncing;            /* inside session_sync: failures do not start another */
+	int64_t lost_id;        /* a stored id that vanished and was saved anew; the UI clears it */
 };
 
 #define SESSION_FLUSH_MS 200
@@ -112,6 +125,16 @@ void session_set_clock(struct session *s, session_clock_fn clock, void *arg);
 int session_set_title(struct session *s, const char *title);
 int session_set_system(struct session *s, const char *system);
 int session_set_model(struct session *s, const char *provider, const char *model);
+
+/* Store what a failed write left out, or the whole conversation in a new session when its
+ * row is gone (lost_id is then set). 0 when everything is stored, -1 (s->err says why)
+ * when it is not: call again later. */
+int session_sync(struct session *s);
+/* Give a session made without a store the store st and save the whole conversation in it;
+ * as session_sync returns. */
+int session_attach(struct session *s, struct store *st);
+/* Whether some of the conversation is not stored: no store, or a write that failed. */
+int session_unsaved(const struct session *s);
 
 /* Append the user's prompt; returns its index. The first prompt also names the session. */
 size_t session_append_user(struct session *s, const char *text);

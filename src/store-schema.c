@@ -27,7 +27,8 @@
 
 /* The triggers that keep each session's message count, tokens and cost equal to the sums
  * of its messages; the first schema creates them, and version 3 again after rebuilding the
- * messages table. Streaming updates rewrite these columns with the same values: the
+ * messages table, and version 5 after rebuilding the sessions table. Streaming updates
+ * rewrite these columns with the same values: the
  * update trigger's WHEN skips them. Frozen like the migrations: changing the triggers
  * takes a new migration, not an edit here. */
 #define STORE_SUMS_TRIGGERS \
@@ -211,6 +212,36 @@ static const char *const store_migrations[] = {
 	 * and ADD COLUMN rewrites nothing, so the upgrade costs no time on a large database.
 	 */
 	"ALTER TABLE compare_groups ADD COLUMN picked INTEGER;",
+	/*
+	 * 4 -> 5: session ids are never reused (AUTOINCREMENT). A natter that has a session
+	 * open which another natter deleted must find it gone, not write into the next new
+	 * session that took its id. The table is rebuilt as in 2 -> 3 (foreign keys are off,
+	 * so dropping the old table takes no messages with it); the sum triggers name
+	 * sessions, so they go first and come back after the rename.
+	 */
+	"DROP TRIGGER messages_sums_insert;"
+	"DROP TRIGGER messages_sums_delete;"
+	"DROP TRIGGER messages_sums_update;"
+	"CREATE TABLE sessions_v5 ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  title TEXT NOT NULL DEFAULT '',"
+	"  provider TEXT,"
+	"  model TEXT,"
+	"  system TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  nmessages INTEGER NOT NULL DEFAULT 0,"
+	"  input_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  output_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  cost REAL NOT NULL DEFAULT 0);"
+	"INSERT INTO sessions_v5 (id, title, provider, model, system, created, updated,"
+	"  nmessages, input_tokens, output_tokens, cost)"
+	"  SELECT id, title, provider, model, system, created, updated, nmessages,"
+	"  input_tokens, output_tokens, cost FROM sessions;"
+	"DROP TABLE sessions;"
+	"ALTER TABLE sessions_v5 RENAME TO sessions;"
+	"CREATE INDEX sessions_by_updated ON sessions (updated DESC, id DESC);"
+	STORE_SUMS_TRIGGERS,
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -402,6 +433,10 @@ store_schema_migrate(sqlite3 *db, int upto, int (*after)(void *arg, int version)
 
 	if (upto > STORE_NMIGRATIONS)
 		upto = STORE_NMIGRATIONS;
+	/* Rebuilding a table must copy its rows as they are, and dropping the old sessions
+	 * table must not cascade to the messages: foreign keys stay off while migrating (a
+	 * no-op inside a transaction, so the caller must not be in one). */
+	sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
 	/* Nearly every open finds the schema current: that needs no write lock. The version
 	 * only grows, so a current one read outside a transaction stays current. */
 	for (;;) {

@@ -48,6 +48,10 @@
  * - Statements are prepared on first use and kept, so opening the store costs only the
  *   pragmas, a schema version check and one lookup in a (nearly always empty) index of
  *   streaming rows.
+ * - Session ids are never reused (AUTOINCREMENT), and a message is updated only in its
+ *   own session: a natter still showing a session that another natter deleted must find
+ *   its rows gone (and save the conversation anew, see session.h) rather than write into
+ *   whatever took the ids since.
  * - The tables, triggers and migrations live in store-schema.c. Any number of natters may
  *   create or upgrade one database at once, so each migration step re-reads the schema
  *   version under the write lock and commits with its version bump (see that file).
@@ -82,6 +86,7 @@ enum store_stmt_id {
 	SQL_SESSION_TOUCH,
 	SQL_SESSIONS,
 	SQL_SESSION_GET,
+	SQL_SESSION_EXISTS,
 	SQL_MSG_ADD,
 	SQL_MSG_UPDATE,
 	SQL_MSG_TOUCH_SESSION,
@@ -127,6 +132,7 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_SESSION_TOUCH] = "UPDATE sessions SET updated = ?2 WHERE id = ?1",
 	[SQL_SESSIONS] = SESSION_SELECT " ORDER BY updated DESC, id DESC LIMIT ?1",
 	[SQL_SESSION_GET] = SESSION_SELECT " WHERE id = ?1",
+	[SQL_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
 	    " duration_ms, compare_group, content, reasoning, writer) VALUES (?1,"
@@ -135,7 +141,7 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
 	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
 	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13, writer = ?14"
-	    " WHERE id = ?1",
+	    " WHERE id = ?1 AND (?15 IS NULL OR session_id = ?15)",
 	[SQL_MSG_TOUCH_SESSION] = "UPDATE sessions SET updated = ?2"
 	    " WHERE id = (SELECT session_id FROM messages WHERE id = ?1)",
 	[SQL_MSG_DELETE_AFTER] = "DELETE FROM messages WHERE session_id = ?1 AND seq >"
@@ -1004,6 +1010,27 @@ store_session_get(struct store *st, int64_t id)
 	return r;
 }
 
+/* Whether session id is stored: 1, 0 when it is not (deleted, say by another natter), or
+ * -1 when the store cannot tell. */
+int
+store_session_exists(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_EXISTS);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail(st, "reading a session");
+	return -1;
+}
+
 /* Free an array of session rows. */
 void
 store_sessions_free(struct session_row *rows, size_t n)
@@ -1096,6 +1123,12 @@ store_message_write(struct store *st, const struct message_row *m)
 	store_bind_text(s, 12, m->provider);
 	store_bind_text(s, 13, m->model);
 	store_bind_writer(st, s, 14, m->state);
+	/* A message id of a deleted session can come back in another one: an update must
+	 * find its row in its own session, or none. */
+	if (m->session_id > 0)
+		sqlite3_bind_int64(s, 15, m->session_id);
+	else
+		sqlite3_bind_null(s, 15);
 	if (store_step_done(st, s, "updating a message") != 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0) {
@@ -1150,6 +1183,26 @@ store_message_delete_after(struct store *st, int64_t session_id, int64_t message
 	sqlite3_bind_int64(s, 1, session_id);
 	sqlite3_bind_int64(s, 2, message_id);
 	return store_step_done(st, s, "deleting messages");
+}
+
+/* Whether message id is stored: 1, 0 when it is not, -1 when the store cannot tell. */
+int
+store_message_exists(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_MSG_CONTENT);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail(st, "reading a message");
+	return -1;
 }
 
 /* Fill r from the current row of a statement selecting MESSAGE_COLUMNS, content, reasoning. */
