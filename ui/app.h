@@ -146,7 +146,10 @@ struct app {
 	struct worker *w;
 	struct config *cfg;
 	struct store *st;
-	char *store_err;
+	char *store_err;         /* why the store could not be opened, NULL when it is open */
+	int64_t persist_at;      /* when to try the store again (persist.c), 0: nothing to retry */
+	int persist_delay;       /* the current wait between tries, ms */
+	int64_t persist_confirm; /* when dropping an unsaved conversation was refused once */
 	struct provider **provs;
 	size_t nprovs;
 	struct provider *prov;   /* points into provs */
@@ -181,6 +184,8 @@ struct app {
 	/* Screen. */
 	WINDOW *wsess, *wtrans, *winput, *wstatus, *wover;
 	WINDOW *wchead, *wcfoot;  /* the comparison's headers and footers, NULL when off */
+	WINDOW *wbanner;          /* the "not saved" warning bar, NULL when all is stored */
+	int banner;               /* rows laid out for it (0 or 1) */
 	int lines, cols;
 	int sess_w, show_sessions, sess_visible;
 	int trans_x, trans_w, trans_h, input_h;
@@ -281,6 +286,17 @@ void pane_input_history_add(struct input *in, const char *text);
 /* pane-sessions.c */
 void pane_sessions_draw(struct app *a);
 void pane_sessions_select(struct app *a, int delta);
+
+/* persist.c */
+const char *persist_problem(const struct app *a);
+void persist_start(struct app *a);
+int persist_retry(struct app *a);
+void persist_tick(struct app *a);
+int64_t persist_timeout(const struct app *a, int64_t t);
+void persist_before_send(struct app *a);
+int persist_may_drop(struct app *a);
+void persist_quit(struct app *a);
+void persist_draw(struct app *a);
 
 /* status.c */
 void status_draw(struct app *a);

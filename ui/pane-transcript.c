@@ -168,6 +168,8 @@ pane_transcript_view(struct app *a, long i, int width)
 	else if (m->state == MSG_COMPLETE && proto_finish_note(m->finish_reason) != NULL)
 		pane_transcript_extra(v, width, "⚠ ", proto_finish_note(m->finish_reason),
 		    THEME_WARNING);
+	if (m->notice != NULL)
+		pane_transcript_extra(v, width, "⚠ ", m->notice, THEME_WARNING);
 	v->nlines = 1 + (long)v->body.out.nlines + (long)v->extra.nlines;
 	if (m->reasoning.len > 0)
 		v->nlines += 1 + (v->reason_open ? (long)v->reason.out.nlines : 0);

@@ -240,7 +240,9 @@ ui_layout(struct app *a)
 		max_in = 1;
 	want = pane_input_rows(&a->in, a->trans_w);
 	a->input_h = want < max_in ? want : max_in;
-	a->trans_h = a->lines - 1 - (a->input_h + 1);
+	/* The "not saved" bar takes the transcript's top row while the store is failing. */
+	a->banner = persist_problem(a) != NULL && a->lines >= 8;
+	a->trans_h = a->lines - 1 - (a->input_h + 1) - a->banner;
 	if (a->trans_h < 1)
 		a->trans_h = 1;
 	/* A comparison has a row of column headers above the transcript and two rows of
@@ -255,9 +257,13 @@ ui_layout(struct app *a)
 		delwin(a->wchead);
 	if (a->wcfoot)
 		delwin(a->wcfoot);
-	a->wchead = a->cmp.head_h ? newwin(a->cmp.head_h, a->trans_w, 0, a->trans_x) : NULL;
-	a->wcfoot = a->cmp.foot_h ? newwin(a->cmp.foot_h, a->trans_w, a->cmp.head_h + a->trans_h,
-	    a->trans_x) : NULL;
+	if (a->wbanner)
+		delwin(a->wbanner);
+	a->wbanner = a->banner ? newwin(1, a->trans_w, 0, a->trans_x) : NULL;
+	a->wchead = a->cmp.head_h ? newwin(a->cmp.head_h, a->trans_w, a->banner, a->trans_x) :
+	    NULL;
+	a->wcfoot = a->cmp.foot_h ? newwin(a->cmp.foot_h, a->trans_w,
+	    a->banner + a->cmp.head_h + a->trans_h, a->trans_x) : NULL;
 	if (a->wsess)
 		delwin(a->wsess);
 	if (a->wtrans)
@@ -267,9 +273,9 @@ ui_layout(struct app *a)
 	if (a->wstatus)
 		delwin(a->wstatus);
 	a->wsess = sw ? newwin(a->lines - 1, sw, 0, 0) : NULL;
-	a->wtrans = newwin(a->trans_h, a->trans_w, a->cmp.head_h, a->trans_x);
+	a->wtrans = newwin(a->trans_h, a->trans_w, a->banner + a->cmp.head_h, a->trans_x);
 	a->winput = newwin(a->input_h + 1, a->trans_w,
-	    a->cmp.head_h + a->trans_h + a->cmp.foot_h, a->trans_x);
+	    a->banner + a->cmp.head_h + a->trans_h + a->cmp.foot_h, a->trans_x);
 	a->wstatus = newwin(1, a->cols, a->lines - 1, 0);
 	if (a->focus == FOCUS_SESSIONS && !a->sess_visible)
 		a->focus = FOCUS_INPUT;
@@ -303,8 +309,10 @@ ui_draw(struct app *a)
 		pane_transcript_draw(a);
 	if ((a->dirty & DIRTY_COMPARE) && a->wchead != NULL)
 		pane_compare_draw(a);
-	if (a->dirty & DIRTY_STATUS)
+	if (a->dirty & DIRTY_STATUS) {
 		status_draw(a);
+		persist_draw(a);
+	}
 	if (a->overlay != OVERLAY_NONE && a->dirty) {
 		if (a->overlay == OVERLAY_HELP)
 			overlay_help_draw(a);
@@ -391,6 +399,8 @@ ui_new_session(struct app *a)
 		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
 		return;
 	}
+	if (!persist_may_drop(a))
+		return;
 	if (a->sess)
 		session_free(a->sess);
 	a->sess = session_new(a->st, a->prov->name, a->model);
@@ -414,6 +424,8 @@ ui_open_session(struct app *a, int64_t id)
 		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
 		return;
 	}
+	if (!persist_may_drop(a))
+		return;
 	if (a->st == NULL || (s = session_load(a->st, id)) == NULL) {
 		ui_note(a, 1, "cannot open that session: %s", a->st ? store_error(a->st) : "no store");
 		return;
@@ -687,6 +699,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 		return;
 	}
 	params_free(&params);
+	persist_before_send(a);
 	if (a->sess == NULL)
 		a->sess = session_new(a->st, a->prov->name, a->model);
 	if (a->edit_from != 0) {
@@ -722,6 +735,7 @@ ui_send(struct app *a, const char *text)
 	if (t[0] == '/' && slash_run(a, t))
 		return;
 	if (a->cmp.n > 0) {
+		persist_before_send(a);
 		pane_compare_send(a, text);
 		return;
 	}
@@ -1589,6 +1603,7 @@ ui_timeout(struct app *a)
 			t = d;
 		}
 	}
+	t = persist_timeout(a, t);
 	if (((a->stream_id != 0 && a->t_first == 0) || pane_compare_waiting(a)) &&
 	    (t < 0 || t > 500))
 		t = 500; /* the elapsed time shown while waiting for a first token */
@@ -1864,9 +1879,7 @@ ui_main(int argc, char **argv)
 	}
 
 	/* First frame is up: now the slower parts. */
-	a->st = store_open(NULL, &a->store_err);
-	if (a->st == NULL)
-		ui_note(a, 1, "sessions will not be saved: %s", a->store_err);
+	persist_start(a);
 	worker_global_init();
 	a->w = worker_start();
 	a->sess = session_new(a->st, a->prov->name, a->model);
@@ -1938,6 +1951,7 @@ ui_main(int argc, char **argv)
 		}
 		if (a->sess != NULL && a->sess->dirty)
 			session_reply_flush(a->sess);
+		persist_tick(a);
 	}
 
 	/* Leave cleanly: a streaming reply is kept as cancelled. */
@@ -1945,6 +1959,7 @@ ui_main(int argc, char **argv)
 		session_reply_end(a->sess, MSG_CANCELLED, NULL, -1, NULL, NULL);
 	pane_compare_free(a);
 	ui_restore_terminal();
+	persist_quit(a);
 	worker_stop(a->w);
 	free(keys);
 	pane_transcript_free(a);
