@@ -681,7 +681,7 @@ session_sync_one(struct session *s, size_t i)
 		return session_store_insert(s, i);
 	if (!s->msgs[i].stale)
 		return 0;
-	e = store_message_exists(s->store, s->msgs[i].id);
+	e = store_message_exists(s->store, s->msgs[i].id, s->id);
 	if (e < 0)
 		return -1;
 	if (e == 0) {

@@ -87,6 +87,7 @@ enum store_stmt_id {
 	SQL_SESSIONS,
 	SQL_SESSION_GET,
 	SQL_SESSION_EXISTS,
+	SQL_MSG_EXISTS,
 	SQL_MSG_ADD,
 	SQL_MSG_UPDATE,
 	SQL_MSG_TOUCH_SESSION,
@@ -133,6 +134,7 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_SESSIONS] = SESSION_SELECT " ORDER BY updated DESC, id DESC LIMIT ?1",
 	[SQL_SESSION_GET] = SESSION_SELECT " WHERE id = ?1",
 	[SQL_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
+	[SQL_MSG_EXISTS] = "SELECT 1 FROM messages WHERE id = ?1 AND session_id = ?2",
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
 	    " duration_ms, compare_group, content, reasoning, writer) VALUES (?1,"
@@ -1185,16 +1187,18 @@ store_message_delete_after(struct store *st, int64_t session_id, int64_t message
 	return store_step_done(st, s, "deleting messages");
 }
 
-/* Whether message id is stored: 1, 0 when it is not, -1 when the store cannot tell. */
+/* Whether message id is stored in session session_id: 1, 0 when it is not, -1 when the
+ * store cannot tell. */
 int
-store_message_exists(struct store *st, int64_t id)
+store_message_exists(struct store *st, int64_t id, int64_t session_id)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_MSG_CONTENT);
+	sqlite3_stmt *s = store_stmt(st, SQL_MSG_EXISTS);
 	int rc;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, session_id);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)

@@ -88,8 +88,10 @@ void store_sessions_free(struct session_row *rows, size_t n);
 int64_t store_message_add(struct store *st, struct message_row *m);
 /* Rewrite content, reasoning, state and numbers of an existing message. */
 int store_message_update(struct store *st, const struct message_row *m);
-/* Whether message id is stored: 1, 0 when it is not, -1 when the store cannot tell. */
-int store_message_exists(struct store *st, int64_t id);
+/* Whether message id is stored in session session_id: 1, 0 when it is not (its row was
+ * deleted, maybe its id taken since by another session's message), -1 when the store
+ * cannot tell. */
+int store_message_exists(struct store *st, int64_t id, int64_t session_id);
 int store_message_delete_after(struct store *st, int64_t session_id, int64_t message_id);
 int store_messages(struct store *st, int64_t session_id, struct message_row **out, size_t *n);
 void store_messages_free(struct message_row *rows, size_t n);

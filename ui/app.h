@@ -150,6 +150,7 @@ struct app {
 	int64_t persist_at;      /* when to try the store again (persist.c), 0: nothing to retry */
 	int persist_delay;       /* the current wait between tries, ms */
 	int64_t persist_confirm; /* when dropping an unsaved conversation was refused once */
+	int persist_shown;       /* the status line shows NOT SAVED */
 	struct provider **provs;
 	size_t nprovs;
 	struct provider *prov;   /* points into provs */
@@ -289,6 +290,7 @@ void pane_sessions_select(struct app *a, int delta);
 
 /* persist.c */
 const char *persist_problem(const struct app *a);
+int persist_banner_rows(const struct app *a);
 void persist_start(struct app *a);
 int persist_retry(struct app *a);
 void persist_tick(struct app *a);

@@ -44,15 +44,27 @@ persist_backoff(struct app *a)
 	a->persist_at = ui_now_ms() + a->persist_delay;
 }
 
-/* Lay the warning bar out (or away) when whether it shows changes. */
+/* The rows the warning bar takes: one while something is not stored, when the terminal
+ * has room for it. */
+int
+persist_banner_rows(const struct app *a)
+{
+	return persist_problem(a) != NULL && a->lines >= 8;
+}
+
+/* Redraw what shows the saving state when it changed: the bar (laid out or away) and the
+ * status line's tag. */
 static void
 persist_relayout(struct app *a)
 {
-	int want = persist_problem(a) != NULL;
+	int unsaved = persist_problem(a) != NULL;
 
-	if (want != a->banner)
+	if (persist_banner_rows(a) != a->banner)
 		a->dirty |= DIRTY_LAYOUT;
-	a->dirty |= DIRTY_STATUS;
+	if (unsaved != a->persist_shown) {
+		a->persist_shown = unsaved;
+		a->dirty |= DIRTY_STATUS;
+	}
 }
 
 /* Open the database, at start-up or again after a failure; 0 when it is open. Once it
@@ -71,6 +83,7 @@ persist_open(struct app *a)
 		a->store_err = err;
 		persist_backoff(a);
 		persist_relayout(a);
+		a->dirty |= DIRTY_STATUS;
 		return -1;
 	}
 	a->st = st;
@@ -112,6 +125,7 @@ persist_retry(struct app *a)
 	if (session_sync(a->sess) != 0) {
 		persist_backoff(a);
 		persist_relayout(a);
+		a->dirty |= DIRTY_STATUS;
 		return -1;
 	}
 	a->persist_delay = 0;
@@ -149,15 +163,12 @@ persist_tick(struct app *a)
 {
 	if (a->sess != NULL && a->sess->lost_id != 0 && a->sess->id > 0)
 		persist_lost(a);
+	persist_relayout(a);
 	if (persist_problem(a) == NULL) {
 		a->persist_at = 0;
 		a->persist_delay = 0;
-		if (a->banner)
-			persist_relayout(a);
 		return;
 	}
-	if (!a->banner)
-		persist_relayout(a);
 	if (a->persist_at == 0)
 		persist_backoff(a);
 	else if (ui_now_ms() >= a->persist_at)

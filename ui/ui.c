@@ -241,7 +241,7 @@ ui_layout(struct app *a)
 	want = pane_input_rows(&a->in, a->trans_w);
 	a->input_h = want < max_in ? want : max_in;
 	/* The "not saved" bar takes the transcript's top row while the store is failing. */
-	a->banner = persist_problem(a) != NULL && a->lines >= 8;
+	a->banner = persist_banner_rows(a);
 	a->trans_h = a->lines - 1 - (a->input_h + 1) - a->banner;
 	if (a->trans_h < 1)
 		a->trans_h = 1;
