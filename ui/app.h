@@ -224,7 +224,7 @@ int64_t ui_now_ms(void);
 void ui_note(struct app *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ui_send(struct app *a, const char *text);
 void ui_regenerate(struct app *a);
-void ui_new_session(struct app *a);
+int ui_new_session(struct app *a);
 void ui_open_session(struct app *a, int64_t id);
 void ui_reload_sessions(struct app *a);
 void ui_set_model(struct app *a, const char *spec);

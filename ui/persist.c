@@ -164,6 +164,10 @@ persist_tick(struct app *a)
 	if (a->sess != NULL && a->sess->lost_id != 0 && a->sess->id > 0)
 		persist_lost(a);
 	persist_relayout(a);
+	if (a->persist_confirm != 0 && ui_now_ms() - a->persist_confirm >= PERSIST_CONFIRM_MS) {
+		a->persist_confirm = 0;
+		a->dirty |= DIRTY_STATUS;
+	}
 	if (persist_problem(a) == NULL) {
 		a->persist_at = 0;
 		a->persist_delay = 0;
@@ -179,11 +183,18 @@ persist_tick(struct app *a)
 int64_t
 persist_timeout(const struct app *a, int64_t t)
 {
-	int64_t d;
+	int64_t d, now = ui_now_ms();
 
+	if (a->persist_confirm != 0) {
+		d = a->persist_confirm + PERSIST_CONFIRM_MS - now;
+		if (d < 0)
+			d = 0;
+		if (t < 0 || d < t)
+			t = d;
+	}
 	if (a->persist_at == 0)
 		return t;
-	d = a->persist_at - ui_now_ms();
+	d = a->persist_at - now;
 	if (d < 0)
 		d = 0;
 	return t < 0 || d < t ? d : t;
@@ -212,8 +223,9 @@ persist_may_drop(struct app *a)
 		return 1;
 	}
 	a->persist_confirm = now;
-	ui_note(a, 1, "this conversation is not saved (%s): do it again to discard it",
-	    persist_problem(a));
+	/* The bar says it too: the status line may have no room left for the note. */
+	ui_note(a, 1, "this conversation is not saved: do it again to discard it");
+	a->dirty |= DIRTY_STATUS;
 	return 0;
 }
 
@@ -240,7 +252,10 @@ persist_draw(struct app *a)
 	werase(a->wbanner);
 	draw_fill(a->wbanner, 0, 0, a->trans_w, " ", at);
 	if (why != NULL) {
-		if (a->st == NULL)
+		if (a->persist_confirm != 0)
+			buf_printf(&raw, " ⚠ NOT SAVED: do it again within %d s to discard this "
+			    "conversation (%s)", PERSIST_CONFIRM_MS / 1000, why);
+		else if (a->st == NULL)
 			buf_printf(&raw, " ⚠ NOT SAVING: %s — this conversation is only in memory; "
 			    "natter keeps trying and saves it all once the database opens", why);
 		else

@@ -391,16 +391,17 @@ ui_busy(const struct app *a)
 	return a->stream_id != 0 || pane_compare_busy(a);
 }
 
-/* Start an empty session with the current model; a comparison goes on in it. */
-void
+/* Start an empty session with the current model; a comparison goes on in it. 0, or -1
+ * when the current one stays (a reply is streaming, or it is not saved yet). */
+int
 ui_new_session(struct app *a)
 {
 	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
-		return;
+		return -1;
 	}
 	if (!persist_may_drop(a))
-		return;
+		return -1;
 	if (a->sess)
 		session_free(a->sess);
 	a->sess = session_new(a->st, a->prov->name, a->model);
@@ -410,6 +411,7 @@ ui_new_session(struct app *a)
 	a->cmp.from = 0;
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
+	return 0;
 }
 
 /* Load a stored session and switch to its model. */

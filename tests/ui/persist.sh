@@ -119,3 +119,23 @@ tap_check "session 3 holds the whole conversation and the whole reply" wait_for 
 tap_eq "the database passes its integrity check" ok "$(q "$NATTER_DB" 'PRAGMA integrity_check')"
 ui_keys C-q
 ui_wait_dead
+
+# 5. Without a database, M-n (new session) asks before dropping the unsaved conversation, and quitting
+# says on stderr that it was not saved.
+rm -rf "$blocker"
+: >"$blocker"
+export NATTER_DB="$blocker/natter.db"
+: >"$LIB_TMP/natter-stderr"
+ui_start 110 30 -m openai/fake-model || { tap_fail "natter starts without a database" "$(ui_screen)"; exit 0; }
+ui_type "keep me delay_ms=1 tokens=2"
+ui_keys Enter
+ui_check "a reply without a database (again)" ui_wait 'w1 w2'
+ui_keys M-n
+ui_check "M-n (new session) asks before dropping an unsaved conversation" ui_wait 'do it again within 3 s to discard'
+ui_check "the conversation is still shown" ui_wait 'keep me delay_ms'
+ui_check "the question goes after a few seconds" ui_wait_not 'do it again within' 6
+ui_check "the warning stays" ui_wait 'NOT SAVING: ' 1
+ui_keys C-q
+ui_wait_dead
+tap_check "quitting says the conversation was not saved" \
+	grep -q 'this conversation (2 messages) was not saved' "$LIB_TMP/natter-stderr"
