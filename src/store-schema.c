@@ -354,6 +354,30 @@ store_schema_wal(sqlite3 *db, char *err, size_t errlen)
 	}
 }
 
+/*
+ * Whether the change of the migration from version is in the database already. One case
+ * exists: the race this file's opening comment describes could run migration 2 again over
+ * a version-4 database, leaving version 3 with version 4's column, which then refused
+ * "duplicate column name: picked" to every natter. Such a database is repaired by bumping
+ * the version alone (migration 2 run again rebuilt the same messages table it had).
+ */
+static int
+store_schema_applied(sqlite3 *db, int version)
+{
+	sqlite3_stmt *s;
+	int found = 0;
+
+	if (version != 3)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('compare_groups')"
+	    " WHERE name = 'picked'", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		found = sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	return found;
+}
+
 /* Roll back whatever transaction is open, keeping err as it is. */
 static void
 store_schema_rollback(sqlite3 *db)
@@ -401,7 +425,8 @@ store_schema_step(sqlite3 *db, int upto, int (*after)(void *arg, int version), v
 		return 0;
 	}
 	/* The version bump rides in the same transaction as the change. */
-	sql = xasprintf("%s PRAGMA user_version = %d;", store_migrations[version], version + 1);
+	sql = xasprintf("%s PRAGMA user_version = %d;", store_schema_applied(db, version) ? "" :
+	    store_migrations[version], version + 1);
 	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	free(sql);
 	if (rc != SQLITE_OK) {

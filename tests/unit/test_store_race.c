@@ -240,6 +240,22 @@ test_migrate_in_steps(void **state)
 	check_db(f->path, 3);
 }
 
+/* A database the old race left broken (migration 2 run again over version 4: version 3
+ * with version 4's column, which every natter then refused) opens and is repaired. */
+static void
+test_repair_raced_v3(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+
+	build_at(f->path, 4);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(race(f->path), 0);
+	check_db(f->path, 3);
+}
+
 int
 main(void)
 {
@@ -247,6 +263,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_race_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race_upgrade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_in_steps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repair_raced_v3, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
