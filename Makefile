@@ -2,6 +2,7 @@
 #
 #   make run       install missing packages, build, start the TUI on the default config
 #   make check     build with ASan+UBSan and run every test; ends with "N passed, N failed"
+#   make soak      kill -9 the interface mid-stream SOAK_N times (100) and check the database
 #   make           release build in build/release/natter
 #   make lib       libnatter.a, libnatter.so and natter.pc in build/release
 #   make install   PREFIX=/usr/local DESTDIR= (also MANPREFIX, LIBDIR, INCLUDEDIR)
@@ -19,6 +20,7 @@ PKG_CONFIG ?= pkg-config
 CC         ?= cc
 FUZZ_CC    ?= clang
 FUZZ_SECONDS ?= 120
+SOAK_N     ?= 100
 
 MODE ?= release
 BUILD = build/$(MODE)
@@ -72,7 +74,7 @@ FAKE_B  = $(if $(FAKE_C),$(BUILD)/fakeserver)
 FUZZ_C  = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_B  = $(FUZZ_C:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps build run check tests fuzz fuzz-build bench install uninstall clean asan lib
+.PHONY: all deps build run check soak tests fuzz fuzz-build bench install uninstall clean asan lib
 
 # Keep intermediate objects (the fuzz objects are built through a pattern chain).
 .SECONDARY:
@@ -96,6 +98,11 @@ check: deps
 	@$(MAKE) --no-print-directory MODE=asan tests
 	@$(MAKE) --no-print-directory fuzz-build
 	@tests/run.sh build/asan build/fuzz $(TEST)
+
+# The kill -9 loop of tests/integration/kill9.sh, long: `make check` runs a few rounds.
+soak: deps
+	@$(MAKE) --no-print-directory MODE=asan tests
+	@SOAK_N=$(SOAK_N) tests/run.sh build/asan build/fuzz integration/kill9.sh
 
 tests: $(BUILD)/natter $(UNIT_B) $(FAKE_B) $(BUILD)/libnatter.a $(BUILD)/libnatter.so $(BUILD)/natter.pc
 

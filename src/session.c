@@ -61,11 +61,16 @@ session_replace(char **dst, const char *v)
 	*dst = copy;
 }
 
-/* Remember the store's last error for the UI. */
+/* Remember the store's last error for the UI, mark the session stale and try to repair at
+ * once: a failure is often the session's row gone (deleted by another natter), and the
+ * sooner the conversation is saved anew the less a crash can take. */
 static void
 session_store_failed(struct session *s)
 {
 	snprintf(s->err, sizeof(s->err), "%s", s->store != NULL ? store_error(s->store) : "");
+	s->stale = 1;
+	if (!s->syncing)
+		session_sync(s);
 }
 
 /* A new, empty session. */
@@ -181,6 +186,7 @@ session_msg_free(struct session_msg *m)
 {
 	buf_free(&m->content);
 	buf_free(&m->reasoning);
+	free(m->notice);
 	free(m->provider);
 	free(m->model);
 	free(m->error);
@@ -271,7 +277,8 @@ session_set_model(struct session *s, const char *provider, const char *model)
 	return 0;
 }
 
-/* Create the session's row on first use; 0 when stored (or there is no store). */
+/* Create the session's row on first use; 0 when stored (or there is no store), -1 (the
+ * caller reports it) when the store failed. */
 static int
 session_ensure_stored(struct session *s)
 {
@@ -280,16 +287,10 @@ session_ensure_stored(struct session *s)
 	if (s->store == NULL || s->id > 0)
 		return 0;
 	id = store_session_new(s->store, s->title, s->provider, s->model);
-	if (id < 0) {
-		session_store_failed(s);
+	if (id < 0)
 		return -1;
-	}
 	s->id = id;
-	if (s->system != NULL && store_session_set_system(s->store, id, s->system) != 0) {
-		session_store_failed(s);
-		return -1;
-	}
-	return 0;
+	return s->system != NULL ? store_session_set_system(s->store, id, s->system) : 0;
 }
 
 /* A message_row view of m, borrowing its strings. */
@@ -316,21 +317,65 @@ session_row_of(const struct session *s, const struct session_msg *m, struct mess
 	r->compare_group = m->compare_group;
 }
 
-/* Insert message i into the store. */
+/* Give every message of group from (an id of another session, or a made-up one) group to. */
 static void
-session_store_add(struct session *s, size_t i)
+session_group_rename(struct session *s, int64_t from, int64_t to)
+{
+	size_t i;
+
+	for (i = 0; i < s->nmsgs; i++)
+		if (s->msgs[i].compare_group == from)
+			s->msgs[i].compare_group = to;
+}
+
+/* Store the made-up (negative) compare group of message i, with its pick, and renumber the
+ * group's messages to the stored id; 0 or -1. */
+static int
+session_group_store(struct session *s, size_t i)
+{
+	int64_t local = s->msgs[i].compare_group, g;
+	int pick = s->msgs[i].pick;
+
+	if (local >= 0)
+		return 0;
+	g = store_compare_group_new(s->store, s->id);
+	if (g <= 0)
+		return -1;
+	session_group_rename(s, local, g);
+	if (pick >= 0 && store_compare_group_pick(s->store, g, pick) != 0)
+		return -1;
+	return 0;
+}
+
+/* Insert message i into the store; 0 or -1 (the caller reports the failure). A reply still
+ * marked streaming that is not open here is another natter's, copied as it was: stored as
+ * interrupted, since this natter will never finish it. */
+static int
+session_store_insert(struct session *s, size_t i)
 {
 	struct message_row r;
 
-	if (s->store == NULL || session_ensure_stored(s) != 0)
-		return;
+	if (session_ensure_stored(s) != 0 || session_group_store(s, i) != 0)
+		return -1;
 	session_row_of(s, &s->msgs[i], &r);
-	if (store_message_add(s->store, &r) < 0) {
-		session_store_failed(s);
-		return;
-	}
+	if (r.state == MSG_STREAMING && !session_is_open(s, i))
+		r.state = MSG_INTERRUPTED;
+	if (store_message_add(s->store, &r) < 0)
+		return -1;
 	s->msgs[i].id = r.id;
+	s->msgs[i].stale = 0;
 	s->updated = r.created / 1000;
+	return 0;
+}
+
+/* Insert message i into the store, repairing on failure. */
+static void
+session_store_add(struct session *s, size_t i)
+{
+	if (s->store == NULL)
+		return;
+	if (session_store_insert(s, i) != 0)
+		session_store_failed(s);
 }
 
 /* Append a user prompt in group (0: none) and name the session after the first one. */
@@ -369,12 +414,13 @@ session_group_new(struct session *s)
 {
 	int64_t g;
 
-	if (s->store != NULL && session_ensure_stored(s) == 0) {
-		g = store_compare_group_new(s->store, s->id);
-		if (g > 0)
+	if (s->store != NULL) {
+		if (session_ensure_stored(s) == 0 &&
+		    (g = store_compare_group_new(s->store, s->id)) > 0)
 			return g;
 		session_store_failed(s);
 	}
+	/* A made-up id is stored with the group's first message (session_group_store). */
 	return --s->local_group;
 }
 
@@ -508,14 +554,17 @@ session_reply_write(struct session *s, size_t i, int64_t now)
 	struct message_row r;
 
 	s->msgs[i].unsaved = 0;
+	s->msgs[i].flushed = 1;
 	s->msgs[i].t_flush = now;
 	if (s->store == NULL || s->msgs[i].id <= 0)
 		return 1;
 	session_row_of(s, &s->msgs[i], &r);
 	if (store_message_update(s->store, &r) != 0) {
+		s->msgs[i].stale = 1;
 		session_store_failed(s);
 		return -1;
 	}
+	s->msgs[i].stale = 0;
 	return 1;
 }
 
@@ -535,7 +584,9 @@ session_reply_flush(struct session *s)
 
 		if (!m->unsaved)
 			continue;
-		if (now - m->t_flush < s->flush_ms) {
+		/* The first token is written at once: a kill in the first flush_ms must not
+		 * leave an empty stored reply under text the user saw. */
+		if (m->flushed && now - m->t_flush < s->flush_ms) {
 			left = 1;
 			continue;
 		}
@@ -637,6 +688,105 @@ session_pick(struct session *s, size_t from, int col)
 		}
 	}
 	return rc;
+}
+
+/* The session's row is gone: forget every stored id so that the next sync saves the whole
+ * conversation as a new session, each compare group under a made-up id until then. */
+static void
+session_forget(struct session *s)
+{
+	size_t i;
+
+	s->lost_id = s->id;
+	s->id = 0;
+	for (i = 0; i < s->nmsgs; i++) {
+		s->msgs[i].id = 0;
+		s->msgs[i].stale = 0;
+		if (s->msgs[i].compare_group > 0)
+			session_group_rename(s, s->msgs[i].compare_group, --s->local_group);
+	}
+}
+
+/* Rewrite message i, whose last write failed; a row that is gone is inserted again. */
+static int
+session_sync_one(struct session *s, size_t i)
+{
+	struct message_row r;
+	int e;
+
+	if (s->msgs[i].id <= 0)
+		return session_store_insert(s, i);
+	if (!s->msgs[i].stale)
+		return 0;
+	e = store_message_exists(s->store, s->msgs[i].id, s->id);
+	if (e < 0)
+		return -1;
+	if (e == 0) {
+		s->msgs[i].id = 0;
+		return session_store_insert(s, i);
+	}
+	session_row_of(s, &s->msgs[i], &r);
+	if (store_message_update(s->store, &r) != 0)
+		return -1;
+	s->msgs[i].stale = 0;
+	return 0;
+}
+
+/* Store whatever failed writes left out, or everything anew when the session is gone. A
+ * message missing between stored ones is appended after them: the store numbers messages
+ * in the order they arrive. */
+int
+session_sync(struct session *s)
+{
+	size_t i;
+	int e;
+
+	if (s->store == NULL)
+		return s->nmsgs > 0 ? -1 : 0;
+	if (s->syncing)
+		return -1;
+	s->syncing = 1;
+	if (s->id > 0) {
+		e = store_session_exists(s->store, s->id);
+		if (e < 0)
+			goto fail;
+		if (e == 0)
+			session_forget(s);
+	}
+	for (i = 0; i < s->nmsgs; i++)
+		if (session_sync_one(s, i) != 0)
+			goto fail;
+	s->stale = 0;
+	s->syncing = 0;
+	return 0;
+fail:
+	snprintf(s->err, sizeof(s->err), "%s", store_error(s->store));
+	s->stale = 1;
+	s->syncing = 0;
+	return -1;
+}
+
+/* Attach a store to a session made without one and save the conversation in it. */
+int
+session_attach(struct session *s, struct store *st)
+{
+	size_t i;
+
+	if (s->store != NULL || st == NULL)
+		return s->store != NULL ? 0 : -1;
+	s->store = st;
+	s->id = 0;
+	for (i = 0; i < s->nmsgs; i++)
+		s->msgs[i].id = 0;
+	s->stale = s->nmsgs > 0;
+	return session_sync(s);
+}
+
+/* Is some of the conversation not stored? */
+int
+session_unsaved(const struct session *s)
+{
+	return s->nmsgs > 0 && (s->store == NULL || s->stale);
 }
 
 /* The extent of message i's compare group replies. */

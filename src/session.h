@@ -6,8 +6,9 @@
  *   req = session_to_request(s, ...)         history that fits the model's context window
  *   session_begin_reply(s, provider, model)  an empty assistant row, state MSG_STREAMING
  *   session_reply_text / _reasoning (many)   deltas appended in memory, marked dirty
- *   session_reply_flush(s)                   on every loop turn; writes at most every
- *                                            flush_ms (default 200), so a kill loses less
+ *   session_reply_flush(s)                   on every loop turn; writes the first deltas
+ *                                            at once, then at most every flush_ms
+ *                                            (default 200), so a kill loses less
  *   session_reply_end(s, state, ...)         final state, usage and timings, always written
  *
  * A side-by-side comparison streams several replies at once, each addressed by its index:
@@ -30,6 +31,14 @@
  * pointers. Each message carries a generation number that changes whenever its text or
  * state does, so the UI can cache wrapped lines per message. When the session has a store,
  * its row is created with the first message (an empty new chat leaves nothing on disk).
+ *
+ * Nothing shown is left unstored for good. A write that fails marks the session stale, and
+ * session_sync (run at once, and again by the UI until it works) stores what is missing:
+ * messages never inserted, messages whose last write failed. When the session's row is
+ * gone (another natter deleted it: an insert then breaks its foreign key, an update finds
+ * no row), the whole conversation as it is in memory is saved into a new session and
+ * lost_id says which one vanished. A session made without a store (the database could not
+ * be opened) is saved whole by session_attach once a store opens.
  */
 #ifndef NATTER_SESSION_H
 #define NATTER_SESSION_H
@@ -64,8 +73,11 @@ struct session_msg {
 	int slot;               /* a compared reply's column (0-based), else -1 */
 	int pick;               /* in a compare group: the column it kept, -1 when none */
 	unsigned gen;           /* bumped on every change */
+	int stale;              /* its last write failed: session_sync writes it again */
+	char *notice;           /* a line the UI shows under it (never stored), NULL when none */
 	/* While the reply streams. */
 	int unsaved;            /* deltas not written yet */
+	int flushed;            /* written with its first deltas: later writes are throttled */
 	int64_t t_start;        /* clock time it was opened */
 	int64_t t_flush;        /* clock time of its last write */
 };
@@ -101,6 +113,9 @@ struct session {
 	size_t summary_covers;  /* how many leading messages the summary stands for */
 	long view_from;         /* the first message the last request sent, -1 when unknown */
 	char err[256];          /* the last store error, "" when none */
+	int stale;              /* some of the conversation is not stored yet */
+	int syncing;            /* inside session_sync: failures do not start another */
+	int64_t lost_id;        /* a stored id that vanished and was saved anew; the UI clears it */
 };
 
 #define SESSION_FLUSH_MS 200
@@ -117,13 +132,24 @@ int session_set_model(struct session *s, const char *provider, const char *model
 
 /* Forget messages n and after (none may be streaming), in memory and in the store. */
 int session_truncate(struct session *s, size_t n);
+/* Store what a failed write left out, or the whole conversation in a new session when its
+ * row is gone (lost_id is then set). 0 when everything is stored, -1 (s->err says why)
+ * when it is not: call again later. */
+int session_sync(struct session *s);
+/* Give a session made without a store the store st and save the whole conversation in it;
+ * as session_sync returns. */
+int session_attach(struct session *s, struct store *st);
+/* Whether some of the conversation is not stored: no store, or a write that failed. */
+int session_unsaved(const struct session *s);
+
 /* Append the user's prompt; returns its index. The first prompt also names the session. */
 size_t session_append_user(struct session *s, const char *text);
 /* Start the assistant's reply as MSG_STREAMING; returns its index. */
 size_t session_begin_reply(struct session *s, const char *provider, const char *model);
 void session_reply_text(struct session *s, const char *p, size_t n);
 void session_reply_reasoning(struct session *s, const char *p, size_t n);
-/* Write every open reply that has unsaved deltas and whose last write is flush_ms old.
+/* Write every open reply that has unsaved deltas: at once for its first deltas, later
+ * when its last write is flush_ms old.
  * Returns 1 when it wrote, 0 when there was nothing to do yet, -1 on a store error. */
 int session_reply_flush(struct session *s);
 /* Finish the open reply: final state, usage (NULL: unknown), cost (-1: unknown), finish

@@ -48,6 +48,13 @@
  * - Statements are prepared on first use and kept, so opening the store costs only the
  *   pragmas, a schema version check and one lookup in a (nearly always empty) index of
  *   streaming rows.
+ * - Session ids are never reused (AUTOINCREMENT), and a message is updated only in its
+ *   own session: a natter still showing a session that another natter deleted must find
+ *   its rows gone (and save the conversation anew, see session.h) rather than write into
+ *   whatever took the ids since.
+ * - The tables, triggers and migrations live in store-schema.c. Any number of natters may
+ *   create or upgrade one database at once, so each migration step re-reads the schema
+ *   version under the write lock and commits with its version bump (see that file).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +70,7 @@
 #include "buf.h"
 #include "log.h"
 #include "store.h"
+#include "store-schema.h"
 #include "xmalloc.h"
 
 /* Cached statements, prepared lazily; the SQL lives in store_sql[] at the same index. */
@@ -78,6 +86,8 @@ enum store_stmt_id {
 	SQL_SESSION_TOUCH,
 	SQL_SESSIONS,
 	SQL_SESSION_GET,
+	SQL_SESSION_EXISTS,
+	SQL_MSG_EXISTS,
 	SQL_MSG_ADD,
 	SQL_MSG_UPDATE,
 	SQL_MSG_TOUCH_SESSION,
@@ -103,11 +113,6 @@ enum store_stmt_id {
 	"SELECT id, title, provider, model, system, created, updated, nmessages," \
 	" input_tokens, output_tokens, cost FROM sessions"
 
-/* A part holds at most this many bytes of text; a message at most STORE_PARTS parts. The
- * numbers are baked into the schema's triggers (16384, 4096) and into stored rowids. */
-#define STORE_PART_MAX 16384
-#define STORE_PARTS 4096
-
 #define MESSAGE_COLUMNS \
 	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
 	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
@@ -128,6 +133,8 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_SESSION_TOUCH] = "UPDATE sessions SET updated = ?2 WHERE id = ?1",
 	[SQL_SESSIONS] = SESSION_SELECT " ORDER BY updated DESC, id DESC LIMIT ?1",
 	[SQL_SESSION_GET] = SESSION_SELECT " WHERE id = ?1",
+	[SQL_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
+	[SQL_MSG_EXISTS] = "SELECT 1 FROM messages WHERE id = ?1 AND session_id = ?2",
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
 	    " duration_ms, compare_group, content, reasoning, writer) VALUES (?1,"
@@ -136,7 +143,7 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
 	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
 	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13, writer = ?14"
-	    " WHERE id = ?1",
+	    " WHERE id = ?1 AND (?15 IS NULL OR session_id = ?15)",
 	[SQL_MSG_TOUCH_SESSION] = "UPDATE sessions SET updated = ?2"
 	    " WHERE id = (SELECT session_id FROM messages WHERE id = ?1)",
 	[SQL_MSG_DELETE_AFTER] = "DELETE FROM messages WHERE session_id = ?1 AND seq >"
@@ -173,195 +180,6 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_GROUP_PICK] = "UPDATE compare_groups SET picked = ?2 WHERE id = ?1",
 };
 
-/* The triggers that keep each session's message count, tokens and cost equal to the sums
- * of its messages; the first schema creates them, and version 3 again after rebuilding the
- * messages table. Streaming updates rewrite these columns with the same values: the
- * update trigger's WHEN skips them. Frozen like the migrations: changing the triggers
- * takes a new migration, not an edit here. */
-#define STORE_SUMS_TRIGGERS \
-	"CREATE TRIGGER messages_sums_insert AFTER INSERT ON messages BEGIN" \
-	"  UPDATE sessions SET nmessages = nmessages + 1," \
-	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0)," \
-	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0)," \
-	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;" \
-	"END;" \
-	"CREATE TRIGGER messages_sums_delete AFTER DELETE ON messages BEGIN" \
-	"  UPDATE sessions SET nmessages = nmessages - 1," \
-	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0)," \
-	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0)," \
-	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;" \
-	"END;" \
-	"CREATE TRIGGER messages_sums_update" \
-	"  AFTER UPDATE OF session_id, input_tokens, output_tokens, cost ON messages" \
-	"  WHEN old.session_id IS NOT new.session_id OR old.input_tokens IS NOT new.input_tokens" \
-	"  OR old.output_tokens IS NOT new.output_tokens OR old.cost IS NOT new.cost BEGIN" \
-	"  UPDATE sessions SET nmessages = nmessages - 1," \
-	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0)," \
-	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0)," \
-	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;" \
-	"  UPDATE sessions SET nmessages = nmessages + 1," \
-	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0)," \
-	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0)," \
-	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;" \
-	"END;"
-
-/* The triggers that keep the search index's parts in step with the messages (version 2
- * creates them, version 3 again after rebuilding the messages table); frozen like the
- * session-sum triggers above. */
-#define STORE_FTS_TRIGGERS \
-	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages" \
-	"  WHEN new.state <> 'streaming' AND length(CAST(new.content AS BLOB)) <= 16384 BEGIN" \
-	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id * 4096, new.content);" \
-	"END;" \
-	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages" \
-	"  WHEN old.state <> 'streaming' BEGIN" \
-	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095;" \
-	"END;" \
-	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN" \
-	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095" \
-	"    AND old.state <> 'streaming'" \
-	"    AND (new.state = 'streaming' OR old.content IS NOT new.content);" \
-	"  INSERT INTO messages_fts (rowid, content)" \
-	"    SELECT new.id * 4096, new.content WHERE new.state <> 'streaming'" \
-	"    AND (old.state = 'streaming' OR old.content IS NOT new.content)" \
-	"    AND length(CAST(new.content AS BLOB)) <= 16384;" \
-	"END;"
-
-/*
- * Schema migrations: entry i takes a database from user_version i to i + 1. Never edit a
- * shipped entry; append a new one.
- */
-static const char *const store_migrations[] = {
-	/* 0 -> 1: the initial schema. */
-	"CREATE TABLE sessions ("
-	"  id INTEGER PRIMARY KEY,"
-	"  title TEXT NOT NULL DEFAULT '',"
-	"  provider TEXT,"
-	"  model TEXT,"
-	"  system TEXT,"
-	"  created INTEGER NOT NULL,"
-	"  updated INTEGER NOT NULL,"
-	"  nmessages INTEGER NOT NULL DEFAULT 0,"
-	"  input_tokens INTEGER NOT NULL DEFAULT 0,"
-	"  output_tokens INTEGER NOT NULL DEFAULT 0,"
-	"  cost REAL NOT NULL DEFAULT 0);"
-	"CREATE INDEX sessions_by_updated ON sessions (updated DESC, id DESC);"
-	"CREATE TABLE compare_groups ("
-	"  id INTEGER PRIMARY KEY,"
-	"  session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
-	"  created INTEGER NOT NULL);"
-	"CREATE INDEX compare_groups_by_session ON compare_groups (session_id);"
-	"CREATE TABLE messages ("
-	"  id INTEGER PRIMARY KEY,"
-	"  session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
-	"  seq INTEGER NOT NULL,"
-	"  role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),"
-	"  provider TEXT,"
-	"  model TEXT,"
-	"  created_ms INTEGER NOT NULL,"
-	"  state TEXT NOT NULL DEFAULT 'complete' CHECK (state IN"
-	"    ('complete', 'streaming', 'truncated', 'cancelled', 'error')),"
-	"  error TEXT,"
-	"  finish_reason TEXT,"
-	"  input_tokens INTEGER,"
-	"  output_tokens INTEGER,"
-	"  cost REAL,"
-	"  ttft_ms INTEGER,"
-	"  duration_ms INTEGER,"
-	"  compare_group INTEGER REFERENCES compare_groups (id) ON DELETE SET NULL,"
-	"  content TEXT NOT NULL DEFAULT '',"
-	"  reasoning TEXT);"
-	"CREATE INDEX messages_by_session ON messages (session_id, seq);"
-	STORE_SUMS_TRIGGERS
-	"CREATE INDEX messages_by_group ON messages (compare_group);"
-	"CREATE VIEW messages_indexed AS"
-	"  SELECT id, content FROM messages WHERE state <> 'streaming';"
-	"CREATE VIRTUAL TABLE messages_fts USING fts5 (content, content = 'messages_indexed',"
-	"  content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2');"
-	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
-	"  WHEN new.state <> 'streaming' BEGIN"
-	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);"
-	"END;"
-	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages"
-	"  WHEN old.state <> 'streaming' BEGIN"
-	"  INSERT INTO messages_fts (messages_fts, rowid, content)"
-	"    VALUES ('delete', old.id, old.content);"
-	"END;"
-	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN"
-	"  INSERT INTO messages_fts (messages_fts, rowid, content)"
-	"    SELECT 'delete', old.id, old.content WHERE old.state <> 'streaming'"
-	"    AND (new.state = 'streaming' OR old.content IS NOT new.content);"
-	"  INSERT INTO messages_fts (rowid, content)"
-	"    SELECT new.id, new.content WHERE new.state <> 'streaming'"
-	"    AND (old.state = 'streaming' OR old.content IS NOT new.content);"
-	"END;",
-	/*
-	 * 1 -> 2: index messages in parts (see the top of this file). Messages of one part
-	 * are indexed here; store_migrate_hook indexes the longer ones in C.
-	 */
-	"DROP TRIGGER messages_fts_insert;"
-	"DROP TRIGGER messages_fts_delete;"
-	"DROP TRIGGER messages_fts_update;"
-	"DROP TABLE messages_fts;"
-	"DROP VIEW messages_indexed;"
-	"CREATE VIRTUAL TABLE messages_fts USING fts5 (content,"
-	"  tokenize = 'porter unicode61 remove_diacritics 2');"
-	STORE_FTS_TRIGGERS
-	"INSERT INTO messages_fts (rowid, content) SELECT id * 4096, content FROM messages"
-	"  WHERE state <> 'streaming' AND length(CAST(content AS BLOB)) <= 16384;",
-	/*
-	 * 2 -> 3: the state 'interrupted' and messages.writer, the lease slot of the natter
-	 * streaming a row (see the top of this file). A CHECK constraint cannot be altered, so
-	 * messages is rebuilt the way SQLite's ALTER TABLE page describes, keeping every id
-	 * (the search index's rowids are made from them), and its indexes and triggers are
-	 * made again as they were. store_open migrates with foreign keys off, so every row is
-	 * copied as it is, and no trigger runs during the copy, so the sums and the index stay.
-	 */
-	"CREATE TABLE messages_v3 ("
-	"  id INTEGER PRIMARY KEY,"
-	"  session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
-	"  seq INTEGER NOT NULL,"
-	"  role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),"
-	"  provider TEXT,"
-	"  model TEXT,"
-	"  created_ms INTEGER NOT NULL,"
-	"  state TEXT NOT NULL DEFAULT 'complete' CHECK (state IN"
-	"    ('complete', 'streaming', 'truncated', 'cancelled', 'error', 'interrupted')),"
-	"  error TEXT,"
-	"  finish_reason TEXT,"
-	"  input_tokens INTEGER,"
-	"  output_tokens INTEGER,"
-	"  cost REAL,"
-	"  ttft_ms INTEGER,"
-	"  duration_ms INTEGER,"
-	"  compare_group INTEGER REFERENCES compare_groups (id) ON DELETE SET NULL,"
-	"  content TEXT NOT NULL DEFAULT '',"
-	"  reasoning TEXT,"
-	"  writer INTEGER);"
-	"INSERT INTO messages_v3 (id, session_id, seq, role, provider, model, created_ms, state,"
-	"  error, finish_reason, input_tokens, output_tokens, cost, ttft_ms, duration_ms,"
-	"  compare_group, content, reasoning)"
-	"  SELECT id, session_id, seq, role, provider, model, created_ms, state, error,"
-	"  finish_reason, input_tokens, output_tokens, cost, ttft_ms, duration_ms, compare_group,"
-	"  content, reasoning FROM messages;"
-	"DROP TABLE messages;"
-	"ALTER TABLE messages_v3 RENAME TO messages;"
-	"CREATE INDEX messages_by_session ON messages (session_id, seq);"
-	"CREATE INDEX messages_by_group ON messages (compare_group);"
-	/* Opening the store looks for streaming rows here, never in messages itself. */
-	"CREATE INDEX messages_streaming ON messages (writer) WHERE state = 'streaming';"
-	STORE_SUMS_TRIGGERS
-	STORE_FTS_TRIGGERS,
-	/*
-	 * 3 -> 4: the reply a comparison kept. A group's replies are its assistant messages in
-	 * seq order, one per column, so picked is a column number (0-based), NULL while none
-	 * is kept. A column number rather than a message id works for in-memory sessions too,
-	 * and ADD COLUMN rewrites nothing, so the upgrade costs no time on a large database.
-	 */
-	"ALTER TABLE compare_groups ADD COLUMN picked INTEGER;",
-};
-
-#define STORE_NMIGRATIONS (sizeof(store_migrations) / sizeof(store_migrations[0]))
 
 /* The byte-lock command for leases: a lock owned by the open file where the system has
  * them, so each open store holds its own lease; else a POSIX process lock, which still
@@ -770,44 +588,14 @@ store_pragma_int(struct store *st, const char *sql)
 	return v;
 }
 
-/* Bring the schema up to date, one migration per transaction. */
+/* The store's hook into each migration step: the parts layout (version 2) cuts long
+ * messages in C, which SQL cannot do. */
 static int
-store_migrate(struct store *st)
+store_migrated(void *arg, int version)
 {
-	long version = store_pragma_int(st, "PRAGMA user_version");
-	char *sql;
-	int rc;
+	struct store *st = arg;
 
-	if (version < 0) {
-		store_fail(st, "reading the schema version");
-		return -1;
-	}
-	if ((size_t)version > STORE_NMIGRATIONS) {
-		snprintf(st->err, sizeof(st->err),
-		    "the database schema (version %ld) is newer than this natter (version %zu)",
-		    version, STORE_NMIGRATIONS);
-		return -1;
-	}
-	for (; (size_t)version < STORE_NMIGRATIONS; version++) {
-		/* The version bump rides in the same transaction as the change. */
-		sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %ld;",
-		    store_migrations[version], version + 1);
-		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-		free(sql);
-		if (rc != SQLITE_OK) {
-			store_fail(st, "upgrading the database schema");
-			goto fail;
-		}
-		/* The parts layout (version 2) cuts long messages in C, which SQL cannot do. */
-		if (version + 1 == 2 && store_index_missing(st) != 0)
-			goto fail;
-		if (store_exec_cached(st, SQL_COMMIT) != 0)
-			goto fail;
-	}
-	return 0;
-fail:
-	store_rollback(st);
-	return -1;
+	return version == 2 ? store_index_missing(st) : 0;
 }
 
 /* Lock (F_WRLCK) or unlock (F_UNLCK) byte slot of the lease file without waiting; 0, or
@@ -1007,14 +795,16 @@ store_open(const char *path, char **err)
 	sqlite3_busy_timeout(st->db, 5000);
 	/* A chat database is read a screenful at a time: 1 MiB of page cache is plenty, and the
 	 * default 2 MiB would count against natter's peak memory while a reply streams. */
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-	    " PRAGMA cache_size = -1024;", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -1024;",
+	    NULL, NULL, NULL) != SQLITE_OK) {
 		*err = xasprintf("%s: %s", st->path, sqlite3_errmsg(st->db));
 		goto fail;
 	}
 	/* Foreign keys come on after the migrations: rebuilding a table with them on would
 	 * check (and could refuse) rows that are only being copied. */
-	if (store_migrate(st) != 0) {
+	if (store_schema_wal(st->db, st->err, sizeof(st->err)) != 0 ||
+	    store_schema_migrate(st->db, store_schema_latest(), store_migrated, st, st->err,
+	    sizeof(st->err)) != 0) {
 		*err = xasprintf("%s: %s", st->path, st->err);
 		goto fail;
 	}
@@ -1222,6 +1012,27 @@ store_session_get(struct store *st, int64_t id)
 	return r;
 }
 
+/* Whether session id is stored: 1, 0 when it is not (deleted, say by another natter), or
+ * -1 when the store cannot tell. */
+int
+store_session_exists(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_EXISTS);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail(st, "reading a session");
+	return -1;
+}
+
 /* Free an array of session rows. */
 void
 store_sessions_free(struct session_row *rows, size_t n)
@@ -1314,6 +1125,12 @@ store_message_write(struct store *st, const struct message_row *m)
 	store_bind_text(s, 12, m->provider);
 	store_bind_text(s, 13, m->model);
 	store_bind_writer(st, s, 14, m->state);
+	/* A message id of a deleted session can come back in another one: an update must
+	 * find its row in its own session, or none. */
+	if (m->session_id > 0)
+		sqlite3_bind_int64(s, 15, m->session_id);
+	else
+		sqlite3_bind_null(s, 15);
 	if (store_step_done(st, s, "updating a message") != 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0) {
@@ -1368,6 +1185,28 @@ store_message_delete_after(struct store *st, int64_t session_id, int64_t message
 	sqlite3_bind_int64(s, 1, session_id);
 	sqlite3_bind_int64(s, 2, message_id);
 	return store_step_done(st, s, "deleting messages");
+}
+
+/* Whether message id is stored in session session_id: 1, 0 when it is not, -1 when the
+ * store cannot tell. */
+int
+store_message_exists(struct store *st, int64_t id, int64_t session_id)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_MSG_EXISTS);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, session_id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail(st, "reading a message");
+	return -1;
 }
 
 /* Fill r from the current row of a statement selecting MESSAGE_COLUMNS, content, reasoning. */

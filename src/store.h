@@ -89,6 +89,10 @@ void store_sessions_free(struct session_row *rows, size_t n);
 int64_t store_message_add(struct store *st, struct message_row *m);
 /* Rewrite content, reasoning, state and numbers of an existing message. */
 int store_message_update(struct store *st, const struct message_row *m);
+/* Whether message id is stored in session session_id: 1, 0 when it is not (its row was
+ * deleted, maybe its id taken since by another session's message), -1 when the store
+ * cannot tell. */
+int store_message_exists(struct store *st, int64_t id, int64_t session_id);
 int store_message_delete_after(struct store *st, int64_t session_id, int64_t message_id);
 int store_messages(struct store *st, int64_t session_id, struct message_row **out, size_t *n);
 void store_messages_free(struct message_row *rows, size_t n);
@@ -105,6 +109,9 @@ char *store_default_path(void);
 const char *store_error(const struct store *st);
 /* One session with its counts and sums, or NULL; free with store_sessions_free(row, 1). */
 struct session_row *store_session_get(struct store *st, int64_t id);
+/* Whether session id is stored: 1, 0 when it is not (say another natter deleted it), -1
+ * when the store cannot tell. */
+int store_session_exists(struct store *st, int64_t id);
 /* Start a side-by-side comparison group in a session; returns its id or -1. */
 int64_t store_compare_group_new(struct store *st, int64_t session_id);
 /* Record that a group kept column (0-based: the group's assistant messages in order), or

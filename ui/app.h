@@ -146,7 +146,11 @@ struct app {
 	struct worker *w;
 	struct config *cfg;
 	struct store *st;
-	char *store_err;
+	char *store_err;         /* why the store could not be opened, NULL when it is open */
+	int64_t persist_at;      /* when to try the store again (persist.c), 0: nothing to retry */
+	int persist_delay;       /* the current wait between tries, ms */
+	int64_t persist_confirm; /* when dropping an unsaved conversation was refused once */
+	int persist_shown;       /* the status line shows NOT SAVED */
 	struct provider **provs;
 	size_t nprovs;
 	struct provider *prov;   /* points into provs */
@@ -183,6 +187,8 @@ struct app {
 	/* Screen. */
 	WINDOW *wsess, *wtrans, *winput, *wstatus, *wover;
 	WINDOW *wchead, *wcfoot;  /* the comparison's headers and footers, NULL when off */
+	WINDOW *wbanner;          /* the "not saved" warning bar, NULL when all is stored */
+	int banner;               /* rows laid out for it (0 or 1) */
 	int lines, cols;
 	int sess_w, show_sessions, sess_visible;
 	int trans_x, trans_w, trans_h, input_h;
@@ -220,7 +226,7 @@ int64_t ui_now_ms(void);
 void ui_note(struct app *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ui_send(struct app *a, const char *text);
 void ui_regenerate(struct app *a);
-void ui_new_session(struct app *a);
+int ui_new_session(struct app *a);
 void ui_open_session(struct app *a, int64_t id);
 void ui_reload_sessions(struct app *a);
 void ui_set_model(struct app *a, const char *spec);
@@ -288,6 +294,18 @@ void pane_input_history_add(struct input *in, const char *text);
 /* pane-sessions.c */
 void pane_sessions_draw(struct app *a);
 void pane_sessions_select(struct app *a, int delta);
+
+/* persist.c */
+const char *persist_problem(const struct app *a);
+int persist_banner_rows(const struct app *a);
+void persist_start(struct app *a);
+int persist_retry(struct app *a);
+void persist_tick(struct app *a);
+int64_t persist_timeout(const struct app *a, int64_t t);
+void persist_before_send(struct app *a);
+int persist_may_drop(struct app *a);
+void persist_quit(struct app *a);
+void persist_draw(struct app *a);
 
 /* status.c */
 void status_draw(struct app *a);

@@ -172,6 +172,8 @@ pane_transcript_view(struct app *a, long i, int width)
 	if ((m->state == MSG_COMPLETE || m->state == MSG_TRUNCATED) && m->error != NULL &&
 	    m->error[0] != '\0')
 		pane_transcript_extra(v, width, "⚠ ", m->error, THEME_WARNING);
+	if (m->notice != NULL)
+		pane_transcript_extra(v, width, "⚠ ", m->notice, THEME_WARNING);
 	v->nlines = 1 + (long)v->body.out.nlines + (long)v->extra.nlines;
 	if (m->reasoning.len > 0)
 		v->nlines += 1 + (v->reason_open ? (long)v->reason.out.nlines : 0);

@@ -249,8 +249,7 @@ slash_summarize(struct app *a, const char *args)
 		sys = xasprintf("%s\n\nSummary of the earlier conversation:\n%s", a->sess->system, sum);
 	else
 		sys = xasprintf("Summary of the earlier conversation:\n%s", sum);
-	ui_new_session(a);
-	if (a->stream_id == 0) {
+	if (ui_new_session(a) == 0) {
 		session_set_system(a->sess, sys);
 		ui_note(a, 0, "new session: its system prompt carries the summary");
 	}
@@ -300,8 +299,7 @@ slash_run(struct app *a, const char *line)
 	} else if (strcmp(name, "clear") == 0) {
 		char *sys = a->sess && a->sess->system ? xstrdup(a->sess->system) : NULL;
 
-		ui_new_session(a);
-		if (sys != NULL)
+		if (ui_new_session(a) == 0 && sys != NULL)
 			session_set_system(a->sess, sys);
 		free(sys);
 	} else if (strcmp(name, "rename") == 0) {

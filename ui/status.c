@@ -75,12 +75,22 @@ status_draw(struct app *a)
 	struct buf b = BUF_INIT;
 	long tokens;
 	double cost;
-	int known, busy = ui_busy(a);
+	int known, busy = ui_busy(a), wsx = 0, left;
 	unsigned int at = theme_attr(busy ? THEME_STATUSBUSY : THEME_STATUS, 0);
 	int64_t now = ui_now_ms();
 
 	werase(a->wstatus);
 	draw_fill(a->wstatus, 0, 0, a->cols, " ", at);
+	/* A conversation that is not being stored says so first, where nothing cuts it. */
+	if (persist_problem(a) != NULL) {
+		static const char tag[] = " ⚠ NOT SAVED ";
+		int tw = (int)wrap_width(tag, strlen(tag));
+
+		wmove(a->wstatus, 0, 0);
+		draw_text(a->wstatus, tag, strlen(tag), theme_attr(THEME_ERROR, THEME_REVERSE),
+		    a->cols);
+		wsx = tw < a->cols ? tw : a->cols;
+	}
 	if (a->cmp.n > 0) {
 		int c, k = 0;
 
@@ -130,14 +140,14 @@ status_draw(struct app *a)
 		buf_puts(&b, " │ scrolled (End/G follows)");
 	if (a->note != NULL && (a->note_until == 0 || now < a->note_until)) {
 		buf_puts(&b, " │ ");
-		wmove(a->wstatus, 0, 0);
-		draw_text(a->wstatus, b.data, b.len, at, a->cols);
+		wmove(a->wstatus, 0, wsx);
+		draw_text(a->wstatus, b.data, b.len, at, a->cols - wsx);
+		left = a->cols - wsx - (int)wrap_width(b.data, b.len);
 		draw_text(a->wstatus, a->note, strlen(a->note),
-		    a->note_error ? theme_attr(THEME_ERROR, THEME_REVERSE) : at,
-		    a->cols - wrap_width(b.data, b.len));
+		    a->note_error ? theme_attr(THEME_ERROR, THEME_REVERSE) : at, left > 0 ? left : 0);
 	} else {
-		wmove(a->wstatus, 0, 0);
-		draw_text(a->wstatus, b.data, b.len, at, a->cols);
+		wmove(a->wstatus, 0, wsx);
+		draw_text(a->wstatus, b.data, b.len, at, a->cols - wsx);
 	}
 	buf_free(&b);
 	wnoutrefresh(a->wstatus);

@@ -279,7 +279,9 @@ ui_layout(struct app *a)
 		max_in = 1;
 	want = pane_input_rows(&a->in, a->trans_w);
 	a->input_h = want < max_in ? want : max_in;
-	a->trans_h = a->lines - 1 - (a->input_h + 1);
+	/* The "not saved" bar takes the transcript's top row while the store is failing. */
+	a->banner = persist_banner_rows(a);
+	a->trans_h = a->lines - 1 - (a->input_h + 1) - a->banner;
 	if (a->trans_h < 1)
 		a->trans_h = 1;
 	/* A comparison has a row of column headers above the transcript and two rows of
@@ -294,9 +296,13 @@ ui_layout(struct app *a)
 		delwin(a->wchead);
 	if (a->wcfoot)
 		delwin(a->wcfoot);
-	a->wchead = a->cmp.head_h ? newwin(a->cmp.head_h, a->trans_w, 0, a->trans_x) : NULL;
-	a->wcfoot = a->cmp.foot_h ? newwin(a->cmp.foot_h, a->trans_w, a->cmp.head_h + a->trans_h,
-	    a->trans_x) : NULL;
+	if (a->wbanner)
+		delwin(a->wbanner);
+	a->wbanner = a->banner ? newwin(1, a->trans_w, 0, a->trans_x) : NULL;
+	a->wchead = a->cmp.head_h ? newwin(a->cmp.head_h, a->trans_w, a->banner, a->trans_x) :
+	    NULL;
+	a->wcfoot = a->cmp.foot_h ? newwin(a->cmp.foot_h, a->trans_w,
+	    a->banner + a->cmp.head_h + a->trans_h, a->trans_x) : NULL;
 	if (a->wsess)
 		delwin(a->wsess);
 	if (a->wtrans)
@@ -306,9 +312,9 @@ ui_layout(struct app *a)
 	if (a->wstatus)
 		delwin(a->wstatus);
 	a->wsess = sw ? newwin(a->lines - 1, sw, 0, 0) : NULL;
-	a->wtrans = newwin(a->trans_h, a->trans_w, a->cmp.head_h, a->trans_x);
+	a->wtrans = newwin(a->trans_h, a->trans_w, a->banner + a->cmp.head_h, a->trans_x);
 	a->winput = newwin(a->input_h + 1, a->trans_w,
-	    a->cmp.head_h + a->trans_h + a->cmp.foot_h, a->trans_x);
+	    a->banner + a->cmp.head_h + a->trans_h + a->cmp.foot_h, a->trans_x);
 	a->wstatus = newwin(1, a->cols, a->lines - 1, 0);
 	if (a->focus == FOCUS_SESSIONS && !a->sess_visible)
 		a->focus = FOCUS_INPUT;
@@ -342,8 +348,10 @@ ui_draw(struct app *a)
 		pane_transcript_draw(a);
 	if ((a->dirty & DIRTY_COMPARE) && a->wchead != NULL)
 		pane_compare_draw(a);
-	if (a->dirty & DIRTY_STATUS)
+	if (a->dirty & DIRTY_STATUS) {
 		status_draw(a);
+		persist_draw(a);
+	}
 	if (a->overlay != OVERLAY_NONE && a->dirty) {
 		if (a->overlay == OVERLAY_HELP)
 			overlay_help_draw(a);
@@ -422,14 +430,17 @@ ui_busy(const struct app *a)
 	return a->stream_id != 0 || pane_compare_busy(a);
 }
 
-/* Start an empty session with the current model; a comparison goes on in it. */
-void
+/* Start an empty session with the current model; a comparison goes on in it. 0, or -1
+ * when the current one stays (a reply is streaming, or it is not saved yet). */
+int
 ui_new_session(struct app *a)
 {
 	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
-		return;
+		return -1;
 	}
+	if (!persist_may_drop(a))
+		return -1;
 	if (a->sess)
 		session_free(a->sess);
 	a->sess = session_new(a->st, a->prov->name, a->model);
@@ -439,6 +450,7 @@ ui_new_session(struct app *a)
 	a->cmp.from = 0;
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
+	return 0;
 }
 
 /* Load a stored session and switch to its model. */
@@ -453,6 +465,8 @@ ui_open_session(struct app *a, int64_t id)
 		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
 		return;
 	}
+	if (!persist_may_drop(a))
+		return;
 	if (a->st == NULL || (s = session_load(a->st, id)) == NULL) {
 		ui_note(a, 1, "cannot open that session: %s", a->st ? store_error(a->st) : "no store");
 		return;
@@ -728,6 +742,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 		return;
 	}
 	params_free(&params);
+	persist_before_send(a);
 	if (a->sess == NULL)
 		a->sess = session_new(a->st, a->prov->name, a->model);
 	if (a->edit_from != 0) {
@@ -763,6 +778,7 @@ ui_send(struct app *a, const char *text)
 	if (t[0] == '/' && slash_run(a, t))
 		return;
 	if (a->cmp.n > 0) {
+		persist_before_send(a);
 		pane_compare_send(a, text);
 		return;
 	}
@@ -1652,6 +1668,7 @@ ui_timeout(struct app *a)
 			t = d;
 		}
 	}
+	t = persist_timeout(a, t);
 	if (((a->stream_id != 0 && a->t_first == 0) || pane_compare_waiting(a)) &&
 	    (t < 0 || t > 500))
 		t = 500; /* the elapsed time shown while waiting for a first token */
@@ -1951,9 +1968,7 @@ ui_main(int argc, char **argv)
 	}
 
 	/* First frame is up: now the slower parts. */
-	a->st = store_open(NULL, &a->store_err);
-	if (a->st == NULL)
-		ui_note(a, 1, "sessions will not be saved: %s", a->store_err);
+	persist_start(a);
 	worker_global_init();
 	a->w = worker_start();
 	a->sess = session_new(a->st, a->prov->name, a->model);
@@ -2026,6 +2041,7 @@ ui_main(int argc, char **argv)
 		}
 		if (a->sess != NULL && a->sess->dirty)
 			session_reply_flush(a->sess);
+		persist_tick(a);
 	}
 	if (ui_exit_sig == 0) {
 		/* A hang-up ends the loop through the terminal; its SIGHUP may still be queued. */
@@ -2042,6 +2058,7 @@ ui_main(int argc, char **argv)
 		session_reply_end(a->sess, MSG_CANCELLED, NULL, -1, NULL, NULL);
 	pane_compare_free(a);
 	ui_restore_terminal();
+	persist_quit(a);
 	worker_stop(a->w);
 	free(keys);
 	pane_transcript_free(a);

@@ -256,8 +256,9 @@ test_title(void **state)
 	free(prompt);
 }
 
-/* Stored sessions: flushes wait for the interval, the end always writes, timings come
- * from the injected clock, and loading reads it all back. */
+/* Stored sessions: the first token is written at once, later flushes wait for the
+ * interval, the end always writes, timings come from the injected clock, and loading reads
+ * it all back. */
 static void
 test_flush_throttle(void **state)
 {
@@ -290,28 +291,39 @@ test_flush_throttle(void **state)
 
 	assert_int_equal(session_reply_flush(s), 0);  /* nothing new */
 	now = 1050;
-	session_reply_text(s, "Write-", 6);
+	session_reply_text(s, "Wri", 3);
 	session_reply_reasoning(s, "hmm", 3);
 	assert_int_equal(s->msgs[r].ttft_ms, 50);
-	assert_int_equal(session_reply_flush(s), 0);  /* 50 ms since begin */
-	now = 1199;
-	assert_int_equal(session_reply_flush(s), 0);
-	now = 1200;
+	/* The first token is written at once, not flush_ms after the reply began. */
 	assert_int_equal(session_reply_flush(s), 1);
 	assert_int_equal(session_reply_flush(s), 0);  /* written, not dirty */
 	assert_int_equal(store_messages(st, s->id, &ms, &n), 0);
-	assert_string_equal(ms[1].content, "Write-");
+	assert_string_equal(ms[1].content, "Wri");
 	assert_string_equal(ms[1].reasoning, "hmm");
 	store_messages_free(ms, n);
 
+	/* Then on the timer: flush_ms after that first write. */
+	now = 1100;
+	session_reply_text(s, "te-", 3);
+	now = 1249;
+	assert_int_equal(session_reply_flush(s), 0);
+	assert_int_equal(store_messages(st, s->id, &ms, &n), 0);
+	assert_string_equal(ms[1].content, "Wri");  /* throttled: not written yet */
+	store_messages_free(ms, n);
 	now = 1250;
+	assert_int_equal(session_reply_flush(s), 1);
+	assert_int_equal(store_messages(st, s->id, &ms, &n), 0);
+	assert_string_equal(ms[1].content, "Write-");
+	store_messages_free(ms, n);
+
+	now = 1300;
 	session_reply_text(s, "ahead log", 9);
-	now = 1399;
+	now = 1449;
 	assert_int_equal(session_reply_flush(s), 0);
 	assert_int_equal(store_messages(st, s->id, &ms, &n), 0);
 	assert_string_equal(ms[1].content, "Write-");  /* throttled: not written yet */
 	store_messages_free(ms, n);
-	now = 1400;
+	now = 1450;
 	assert_int_equal(session_reply_flush(s), 1);
 
 	now = 3000;
@@ -477,7 +489,7 @@ test_compare_stored(void **state)
 	assert_int_equal(s->msgs[b].ttft_ms, 100);
 	assert_int_equal(s->msgs[a].ttft_ms, 150);
 	now = 1250;
-	assert_int_equal(session_reply_flush(s), 1);  /* both are 200 ms old */
+	assert_int_equal(session_reply_flush(s), 1);  /* both write their first tokens at once */
 	assert_int_equal(s->dirty, 0);
 	assert_int_equal(store_messages(st, s->id, &ms, &n), 0);
 	assert_int_equal(n, 3);

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "session.h"
 #include "store.h"
+#include "store-schema.h"
 #include "xmalloc.h"
 
 struct fixture {
@@ -353,7 +354,7 @@ test_file_mode_wal(void **state)
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 4);
+	assert_int_equal(sqlite3_column_int(s, 0), store_schema_latest());
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	free(dir);
@@ -366,7 +367,7 @@ static void
 test_newer_schema(void **state)
 {
 	struct fixture *f = *state;
-	char *err = NULL;
+	char *err = NULL, *sql;
 	sqlite3 *db;
 
 	store_close(f->st);
@@ -379,7 +380,9 @@ test_newer_schema(void **state)
 	assert_non_null(strstr(err, "newer"));
 	free(err);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
+	sql = xasprintf("PRAGMA user_version = %d", store_schema_latest());
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
 	sqlite3_close(db);
 	reopen(f);
 }

@@ -1,0 +1,502 @@
+/*
+ * The store's schema: the tables, indexes and triggers of every version, as migrations from
+ * one version to the next, and the code that applies them. store.c's opening comment says
+ * why the layout is what it is; this file says how a database gets there safely.
+ *
+ * Any number of natters may open one database at once: two interfaces started together, an
+ * interface and `natter sessions`, eight scripts at once, on a file that does not exist yet
+ * or at any older version. So every step is decided under the write lock: a transaction
+ * (BEGIN IMMEDIATE) re-reads user_version, applies the one migration that takes it to the
+ * next version and bumps user_version in the same transaction, then commits; the next step
+ * is a new transaction that reads the version again. Whoever gets the lock first does a
+ * step, the others find it done. Reading the version before taking the lock (as natter once
+ * did) let a process apply a step another had just committed: "table sessions already
+ * exists", or worse, migration 2 run again over a version-4 database, setting it back to 3
+ * with the version-4 column present. Switching to WAL takes an exclusive lock too, and
+ * some of SQLite's lock waits return SQLITE_BUSY without calling the busy handler, so both
+ * are retried here until STORE_SCHEMA_WAIT_MS has passed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "store-schema.h"
+#include "xmalloc.h"
+
+/* The triggers that keep each session's message count, tokens and cost equal to the sums
+ * of its messages; the first schema creates them, and version 3 again after rebuilding the
+ * messages table, and version 5 after rebuilding the sessions table. Streaming updates
+ * rewrite these columns with the same values: the
+ * update trigger's WHEN skips them. Frozen like the migrations: changing the triggers
+ * takes a new migration, not an edit here. */
+#define STORE_SUMS_TRIGGERS \
+	"CREATE TRIGGER messages_sums_insert AFTER INSERT ON messages BEGIN" \
+	"  UPDATE sessions SET nmessages = nmessages + 1," \
+	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0)," \
+	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0)," \
+	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;" \
+	"END;" \
+	"CREATE TRIGGER messages_sums_delete AFTER DELETE ON messages BEGIN" \
+	"  UPDATE sessions SET nmessages = nmessages - 1," \
+	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0)," \
+	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0)," \
+	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;" \
+	"END;" \
+	"CREATE TRIGGER messages_sums_update" \
+	"  AFTER UPDATE OF session_id, input_tokens, output_tokens, cost ON messages" \
+	"  WHEN old.session_id IS NOT new.session_id OR old.input_tokens IS NOT new.input_tokens" \
+	"  OR old.output_tokens IS NOT new.output_tokens OR old.cost IS NOT new.cost BEGIN" \
+	"  UPDATE sessions SET nmessages = nmessages - 1," \
+	"    input_tokens = input_tokens - coalesce(old.input_tokens, 0)," \
+	"    output_tokens = output_tokens - coalesce(old.output_tokens, 0)," \
+	"    cost = cost - coalesce(old.cost, 0) WHERE id = old.session_id;" \
+	"  UPDATE sessions SET nmessages = nmessages + 1," \
+	"    input_tokens = input_tokens + coalesce(new.input_tokens, 0)," \
+	"    output_tokens = output_tokens + coalesce(new.output_tokens, 0)," \
+	"    cost = cost + coalesce(new.cost, 0) WHERE id = new.session_id;" \
+	"END;"
+
+/* The triggers that keep the search index's parts in step with the messages (version 2
+ * creates them, version 3 again after rebuilding the messages table); frozen like the
+ * session-sum triggers above. */
+#define STORE_FTS_TRIGGERS \
+	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages" \
+	"  WHEN new.state <> 'streaming' AND length(CAST(new.content AS BLOB)) <= 16384 BEGIN" \
+	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id * 4096, new.content);" \
+	"END;" \
+	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages" \
+	"  WHEN old.state <> 'streaming' BEGIN" \
+	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095;" \
+	"END;" \
+	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN" \
+	"  DELETE FROM messages_fts WHERE rowid BETWEEN old.id * 4096 AND old.id * 4096 + 4095" \
+	"    AND old.state <> 'streaming'" \
+	"    AND (new.state = 'streaming' OR old.content IS NOT new.content);" \
+	"  INSERT INTO messages_fts (rowid, content)" \
+	"    SELECT new.id * 4096, new.content WHERE new.state <> 'streaming'" \
+	"    AND (old.state = 'streaming' OR old.content IS NOT new.content)" \
+	"    AND length(CAST(new.content AS BLOB)) <= 16384;" \
+	"END;"
+
+/*
+ * Schema migrations: entry i takes a database from user_version i to i + 1. Never edit a
+ * shipped entry; append a new one.
+ */
+static const char *const store_migrations[] = {
+	/* 0 -> 1: the initial schema. */
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  title TEXT NOT NULL DEFAULT '',"
+	"  provider TEXT,"
+	"  model TEXT,"
+	"  system TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  nmessages INTEGER NOT NULL DEFAULT 0,"
+	"  input_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  output_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  cost REAL NOT NULL DEFAULT 0);"
+	"CREATE INDEX sessions_by_updated ON sessions (updated DESC, id DESC);"
+	"CREATE TABLE compare_groups ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
+	"  created INTEGER NOT NULL);"
+	"CREATE INDEX compare_groups_by_session ON compare_groups (session_id);"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),"
+	"  provider TEXT,"
+	"  model TEXT,"
+	"  created_ms INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'complete' CHECK (state IN"
+	"    ('complete', 'streaming', 'truncated', 'cancelled', 'error')),"
+	"  error TEXT,"
+	"  finish_reason TEXT,"
+	"  input_tokens INTEGER,"
+	"  output_tokens INTEGER,"
+	"  cost REAL,"
+	"  ttft_ms INTEGER,"
+	"  duration_ms INTEGER,"
+	"  compare_group INTEGER REFERENCES compare_groups (id) ON DELETE SET NULL,"
+	"  content TEXT NOT NULL DEFAULT '',"
+	"  reasoning TEXT);"
+	"CREATE INDEX messages_by_session ON messages (session_id, seq);"
+	STORE_SUMS_TRIGGERS
+	"CREATE INDEX messages_by_group ON messages (compare_group);"
+	"CREATE VIEW messages_indexed AS"
+	"  SELECT id, content FROM messages WHERE state <> 'streaming';"
+	"CREATE VIRTUAL TABLE messages_fts USING fts5 (content, content = 'messages_indexed',"
+	"  content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
+	"  WHEN new.state <> 'streaming' BEGIN"
+	"  INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);"
+	"END;"
+	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages"
+	"  WHEN old.state <> 'streaming' BEGIN"
+	"  INSERT INTO messages_fts (messages_fts, rowid, content)"
+	"    VALUES ('delete', old.id, old.content);"
+	"END;"
+	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN"
+	"  INSERT INTO messages_fts (messages_fts, rowid, content)"
+	"    SELECT 'delete', old.id, old.content WHERE old.state <> 'streaming'"
+	"    AND (new.state = 'streaming' OR old.content IS NOT new.content);"
+	"  INSERT INTO messages_fts (rowid, content)"
+	"    SELECT new.id, new.content WHERE new.state <> 'streaming'"
+	"    AND (old.state = 'streaming' OR old.content IS NOT new.content);"
+	"END;",
+	/*
+	 * 1 -> 2: index messages in parts (see the top of this file). Messages of one part
+	 * are indexed here; store.c's after-hook (store_migrated) indexes the longer ones in C.
+	 */
+	"DROP TRIGGER messages_fts_insert;"
+	"DROP TRIGGER messages_fts_delete;"
+	"DROP TRIGGER messages_fts_update;"
+	"DROP TABLE messages_fts;"
+	"DROP VIEW messages_indexed;"
+	"CREATE VIRTUAL TABLE messages_fts USING fts5 (content,"
+	"  tokenize = 'porter unicode61 remove_diacritics 2');"
+	STORE_FTS_TRIGGERS
+	"INSERT INTO messages_fts (rowid, content) SELECT id * 4096, content FROM messages"
+	"  WHERE state <> 'streaming' AND length(CAST(content AS BLOB)) <= 16384;",
+	/*
+	 * 2 -> 3: the state 'interrupted' and messages.writer, the lease slot of the natter
+	 * streaming a row (see the top of this file). A CHECK constraint cannot be altered, so
+	 * messages is rebuilt the way SQLite's ALTER TABLE page describes, keeping every id
+	 * (the search index's rowids are made from them), and its indexes and triggers are
+	 * made again as they were. store_open migrates with foreign keys off, so every row is
+	 * copied as it is, and no trigger runs during the copy, so the sums and the index stay.
+	 */
+	"CREATE TABLE messages_v3 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),"
+	"  provider TEXT,"
+	"  model TEXT,"
+	"  created_ms INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'complete' CHECK (state IN"
+	"    ('complete', 'streaming', 'truncated', 'cancelled', 'error', 'interrupted')),"
+	"  error TEXT,"
+	"  finish_reason TEXT,"
+	"  input_tokens INTEGER,"
+	"  output_tokens INTEGER,"
+	"  cost REAL,"
+	"  ttft_ms INTEGER,"
+	"  duration_ms INTEGER,"
+	"  compare_group INTEGER REFERENCES compare_groups (id) ON DELETE SET NULL,"
+	"  content TEXT NOT NULL DEFAULT '',"
+	"  reasoning TEXT,"
+	"  writer INTEGER);"
+	"INSERT INTO messages_v3 (id, session_id, seq, role, provider, model, created_ms, state,"
+	"  error, finish_reason, input_tokens, output_tokens, cost, ttft_ms, duration_ms,"
+	"  compare_group, content, reasoning)"
+	"  SELECT id, session_id, seq, role, provider, model, created_ms, state, error,"
+	"  finish_reason, input_tokens, output_tokens, cost, ttft_ms, duration_ms, compare_group,"
+	"  content, reasoning FROM messages;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_v3 RENAME TO messages;"
+	"CREATE INDEX messages_by_session ON messages (session_id, seq);"
+	"CREATE INDEX messages_by_group ON messages (compare_group);"
+	/* Opening the store looks for streaming rows here, never in messages itself. */
+	"CREATE INDEX messages_streaming ON messages (writer) WHERE state = 'streaming';"
+	STORE_SUMS_TRIGGERS
+	STORE_FTS_TRIGGERS,
+	/*
+	 * 3 -> 4: the reply a comparison kept. A group's replies are its assistant messages in
+	 * seq order, one per column, so picked is a column number (0-based), NULL while none
+	 * is kept. A column number rather than a message id works for in-memory sessions too,
+	 * and ADD COLUMN rewrites nothing, so the upgrade costs no time on a large database.
+	 */
+	"ALTER TABLE compare_groups ADD COLUMN picked INTEGER;",
+	/*
+	 * 4 -> 5: session ids are never reused (AUTOINCREMENT). A natter that has a session
+	 * open which another natter deleted must find it gone, not write into the next new
+	 * session that took its id. The table is rebuilt as in 2 -> 3 (foreign keys are off,
+	 * so dropping the old table takes no messages with it); the sum triggers name
+	 * sessions, so they go first and come back after the rename.
+	 */
+	"DROP TRIGGER messages_sums_insert;"
+	"DROP TRIGGER messages_sums_delete;"
+	"DROP TRIGGER messages_sums_update;"
+	"CREATE TABLE sessions_v5 ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  title TEXT NOT NULL DEFAULT '',"
+	"  provider TEXT,"
+	"  model TEXT,"
+	"  system TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  nmessages INTEGER NOT NULL DEFAULT 0,"
+	"  input_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  output_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  cost REAL NOT NULL DEFAULT 0);"
+	"INSERT INTO sessions_v5 (id, title, provider, model, system, created, updated,"
+	"  nmessages, input_tokens, output_tokens, cost)"
+	"  SELECT id, title, provider, model, system, created, updated, nmessages,"
+	"  input_tokens, output_tokens, cost FROM sessions;"
+	"DROP TABLE sessions;"
+	"ALTER TABLE sessions_v5 RENAME TO sessions;"
+	"CREATE INDEX sessions_by_updated ON sessions (updated DESC, id DESC);"
+	STORE_SUMS_TRIGGERS,
+};
+
+#define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
+
+/* Monotonic milliseconds, for the wait deadline. */
+static long long
+store_schema_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether rc means another connection holds a lock we need (worth waiting for). */
+static int
+store_schema_busy(int rc)
+{
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+/* Sleep a little before trying again (attempt counts from 0): 1 ms growing to 50 ms, with
+ * the low bits of the clock as jitter so that waiting processes do not move in step. */
+static void
+store_schema_pause(int attempt)
+{
+	struct timespec ts;
+	long ms = attempt < 6 ? 1L << attempt : 50;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms += (ts.tv_nsec / 1000) % (ms + 1);
+	ts.tv_sec = 0;
+	ts.tv_nsec = ms * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+/* Record SQLite's reason for a failure of what. */
+static void
+store_schema_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+/* The schema version this natter writes. */
+int
+store_schema_latest(void)
+{
+	return STORE_NMIGRATIONS;
+}
+
+/* Read a pragma that returns one text value into out; the SQLite result code. */
+static int
+store_schema_pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	out[0] = '\0';
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+
+		snprintf(out, outlen, "%s", t != NULL ? (const char *)t : "");
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Read user_version into *version; the SQLite result code. */
+static int
+store_schema_version(sqlite3 *db, int *version)
+{
+	char v[32];
+	int rc = store_schema_pragma_text(db, "PRAGMA user_version", v, sizeof(v));
+
+	*version = rc == SQLITE_OK ? (int)strtol(v, NULL, 10) : -1;
+	return rc;
+}
+
+/* Switch to WAL unless the file is in WAL mode already (the mode is stored in the file, so
+ * only its first opener changes it). A database that cannot do WAL (in memory) keeps the
+ * mode it has, as SQLite decides. */
+int
+store_schema_wal(sqlite3 *db, char *err, size_t errlen)
+{
+	long long deadline = store_schema_now_ms() + STORE_SCHEMA_WAIT_MS;
+	char mode[32];
+	int attempt, rc;
+
+	for (attempt = 0;; attempt++) {
+		rc = store_schema_pragma_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
+		if (rc == SQLITE_OK && strcasecmp(mode, "wal") == 0)
+			return 0;
+		if (rc == SQLITE_OK)
+			rc = store_schema_pragma_text(db, "PRAGMA journal_mode = WAL", mode,
+			    sizeof(mode));
+		if (rc == SQLITE_OK)
+			return 0;
+		if (!store_schema_busy(rc) || store_schema_now_ms() > deadline) {
+			store_schema_fail(db, "setting WAL mode", err, errlen);
+			return -1;
+		}
+		store_schema_pause(attempt);
+	}
+}
+
+/*
+ * Whether the change of the migration from version is in the database already. One case
+ * exists: the race this file's opening comment describes could run migration 2 again over
+ * a version-4 database, leaving version 3 with version 4's column, which then refused
+ * "duplicate column name: picked" to every natter. Such a database is repaired by bumping
+ * the version alone (migration 2 run again rebuilt the same messages table it had).
+ */
+static int
+store_schema_applied(sqlite3 *db, int version)
+{
+	sqlite3_stmt *s;
+	int found = 0;
+
+	if (version != 3)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('compare_groups')"
+	    " WHERE name = 'picked'", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		found = sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* Roll back whatever transaction is open, keeping err as it is. */
+static void
+store_schema_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/*
+ * Take one step towards upto under the write lock. Returns 1 when a migration was applied,
+ * 0 when the database is at upto (or beyond it, up to this natter's version) already, -1
+ * on failure with err set, and -2 when another connection's lock got in the way and the
+ * step should be tried again.
+ */
+static int
+store_schema_step(sqlite3 *db, int upto, int (*after)(void *arg, int version), void *arg,
+    char *err, size_t errlen)
+{
+	char *sql;
+	int rc, version;
+
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		if (store_schema_busy(rc))
+			return -2;
+		store_schema_fail(db, "upgrading the database schema", err, errlen);
+		return -1;
+	}
+	/* Under the lock: whatever another process did before we got it is visible now. */
+	rc = store_schema_version(db, &version);
+	if (rc != SQLITE_OK) {
+		store_schema_fail(db, "reading the schema version", err, errlen);
+		store_schema_rollback(db);
+		return store_schema_busy(rc) ? -2 : -1;
+	}
+	if (version > STORE_NMIGRATIONS) {
+		snprintf(err, errlen,
+		    "the database schema (version %d) is newer than this natter (version %d)",
+		    version, STORE_NMIGRATIONS);
+		store_schema_rollback(db);
+		return -1;
+	}
+	if (version >= upto) {
+		store_schema_rollback(db);
+		return 0;
+	}
+	/* The version bump rides in the same transaction as the change. */
+	sql = xasprintf("%s PRAGMA user_version = %d;", store_schema_applied(db, version) ? "" :
+	    store_migrations[version], version + 1);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		store_schema_fail(db, "upgrading the database schema", err, errlen);
+		store_schema_rollback(db);
+		return store_schema_busy(rc) ? -2 : -1;
+	}
+	if (after != NULL && after(arg, version + 1) != 0) {
+		store_schema_rollback(db);
+		return -1;
+	}
+	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		store_schema_fail(db, "upgrading the database schema", err, errlen);
+		store_schema_rollback(db);
+		return store_schema_busy(rc) ? -2 : -1;
+	}
+	return 1;
+}
+
+/* Bring the schema to version upto, one migration per transaction, each decided under the
+ * write lock. */
+int
+store_schema_migrate(sqlite3 *db, int upto, int (*after)(void *arg, int version),
+    void *arg, char *err, size_t errlen)
+{
+	long long deadline = store_schema_now_ms() + STORE_SCHEMA_WAIT_MS;
+	int attempt = 0, rc, version;
+
+	if (upto > STORE_NMIGRATIONS)
+		upto = STORE_NMIGRATIONS;
+	/* Rebuilding a table must copy its rows as they are, and dropping the old sessions
+	 * table must not cascade to the messages: foreign keys stay off while migrating (a
+	 * no-op inside a transaction, so the caller must not be in one). */
+	sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	/* Nearly every open finds the schema current: that needs no write lock. The version
+	 * only grows, so a current one read outside a transaction stays current. */
+	for (;;) {
+		rc = store_schema_version(db, &version);
+		if (rc == SQLITE_OK)
+			break;
+		if (!store_schema_busy(rc) || store_schema_now_ms() > deadline) {
+			store_schema_fail(db, "reading the schema version", err, errlen);
+			return -1;
+		}
+		store_schema_pause(attempt++);
+	}
+	if (version > STORE_NMIGRATIONS) {
+		snprintf(err, errlen,
+		    "the database schema (version %d) is newer than this natter (version %d)",
+		    version, STORE_NMIGRATIONS);
+		return -1;
+	}
+	if (version >= upto)
+		return 0;
+	for (attempt = 0;;) {
+		rc = store_schema_step(db, upto, after, arg, err, errlen);
+		if (rc == 0)
+			return 0;
+		if (rc == -1)
+			return -1;
+		if (rc == 1) {
+			attempt = 0;
+			continue;
+		}
+		if (store_schema_now_ms() > deadline) {
+			snprintf(err, errlen, "upgrading the database schema: %s",
+			    "database is locked (another natter kept it locked too long)");
+			return -1;
+		}
+		store_schema_pause(attempt++);
+	}
+}
