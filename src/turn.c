@@ -63,7 +63,7 @@ turn_clean(const char *s)
 {
 	struct buf b = BUF_INIT;
 
-	text_sanitize(s, strlen(s), &b);
+	text_sanitize_line(s, strlen(s), &b);
 	return buf_detach(&b);
 }
 
@@ -350,6 +350,7 @@ turn_wait_clear(struct turn *t)
 	t->wait_msg = NULL;
 	t->wait_until = 0;
 	t->wait_key = 0;
+	t->wait_rotated = 0;
 }
 
 /* A text or reasoning delta. */
@@ -388,6 +389,7 @@ turn_retry(struct turn *t, const struct wevent *ev)
 		t->wait_msg = turn_clean(why);
 	free(why);
 	t->wait_key = ev->key_wait;
+	t->wait_rotated = ev->rotated;
 	t->wait_attempt = ev->attempt;
 	t->wait_max = t->model->provider->max_retries + 1;
 	t->wait_until = turn_now(t) + ev->delay_ms;
@@ -408,7 +410,7 @@ turn_error_text(const struct apierr *e)
 	buf_puts(&b, line);
 	if (hint != NULL)
 		buf_printf(&b, " — %s", hint);
-	text_sanitize(buf_str(&b), b.len, &c);
+	text_sanitize_line(buf_str(&b), b.len, &c);
 	out = buf_detach(&c);
 	buf_free(&b);
 	free(line);
@@ -519,6 +521,7 @@ turn_finish(struct turn *t, const struct wevent *ev)
 {
 	struct session_msg *m;
 	struct reply_end end;
+	char *note;
 
 	turn_drain(t);
 	t->state = ev->cancelled ? MSG_CANCELLED : ev->error != NULL || t->error != NULL ?
@@ -532,6 +535,10 @@ turn_finish(struct turn *t, const struct wevent *ev)
 		free(t->error);
 		t->error = NULL;
 	}
+	apierr_free(t->fail);
+	t->fail = ev->error != NULL && t->state == MSG_ERROR ? apierr_dup(ev->error) : NULL;
+	free(t->warning);
+	t->warning = ev->warning != NULL && !ev->cancelled ? turn_clean(ev->warning) : NULL;
 	if (usage_present(&ev->usage))
 		t->usage = ev->usage;
 	m = &t->sess->msgs[t->reply];
@@ -549,10 +556,14 @@ turn_finish(struct turn *t, const struct wevent *ev)
 	end.usage = usage_present(&t->usage) ? &t->usage : NULL;
 	end.cost = t->cost;
 	end.finish_reason = t->finish_reason;
-	end.error = t->error;
+	/* A reply that did not fail keeps its warning where a failure's text goes. */
+	note = t->error != NULL && t->warning != NULL ?
+	    xasprintf("%s; also %s", t->error, t->warning) : NULL;
+	end.error = note != NULL ? note : t->error != NULL ? t->error : t->warning;
 	end.ttft_ms = t->ttft_ms;
 	end.duration_ms = t->duration_ms;
 	session_reply_finish(t->sess, (size_t)t->reply, &end);
+	free(note);
 	if (t->spec.column < 0 && t->sess->reply == t->reply)
 		t->sess->reply = -1;
 	turn_calibrate(t);
@@ -707,6 +718,8 @@ turn_free(struct turn *t)
 	free(t->wait_msg);
 	free(t->note);
 	free(t->error);
+	free(t->warning);
+	apierr_free(t->fail);
 	free(t->finish_reason);
 	buf_free(&t->scratch);
 	buf_free(&t->sum_text);
