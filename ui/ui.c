@@ -1714,7 +1714,7 @@ ui_config_scalars(const char *path, char **theme, int *mouse)
 	fclose(f);
 }
 
-/* The config file: -c FILE, $NATTER_CONFIG, or the XDG location. */
+/* The config file: --config FILE, $NATTER_CONFIG, or the XDG location. */
 static char *
 ui_config_path(const char *opt)
 {
@@ -1773,11 +1773,42 @@ ui_config_warnings(struct app *a)
 		ui_note(a, 1, "%s", base);
 }
 
+/* Open the session -c or -S asked for (saying in the status line when it cannot), then
+ * apply -m over its model. */
+static void
+ui_open_start(struct app *a, const char *which, const char *model)
+{
+	int64_t id = 0;
+	char *end;
+
+	if (a->st == NULL) {
+		ui_note(a, 1, "cannot open session %s: the session store is not open", which);
+		return;
+	}
+	if (strcmp(which, "last") == 0) {
+		if (a->nrows > 0)
+			id = a->rows[0].id;
+	} else {
+		id = (int64_t)strtoll(which, &end, 10);
+		if (*end != '\0')
+			id = 0;
+	}
+	if (id <= 0 || store_session_exists(a->st, id) != 1) {
+		ui_note(a, 1, strcmp(which, "last") == 0 ? "there is no stored session yet" :
+		    "no session %s (natter sessions lists them)", which);
+		return;
+	}
+	ui_open_session(a, id);
+	if (model != NULL)
+		ui_set_model(a, model);
+}
+
 /* Print the interface's usage. */
 static void
 ui_usage(FILE *f)
 {
-	fputs("usage: natter [-m PROVIDER/MODEL] [-p PROVIDER] [-c FILE] [--theme NAME]\n", f);
+	fputs("usage: natter [chat] [-m MODEL] [-p PROVIDER] [-c | -S ID] [--config FILE] "
+	    "[--theme NAME]\n", f);
 }
 
 /* Run the interface until the user quits. */
@@ -1785,7 +1816,7 @@ int
 ui_main(int argc, char **argv)
 {
 	struct app app, *a = &app;
-	const char *opt_model = NULL, *opt_prov = NULL, *opt_conf = NULL, *nc;
+	const char *opt_model = NULL, *opt_prov = NULL, *opt_conf = NULL, *opt_sess = NULL, *nc;
 	char *conf, *theme_name = NULL, *err = NULL;
 	struct buf conf_errs = BUF_INIT;
 	struct pollfd pfd[3];
@@ -1798,8 +1829,13 @@ ui_main(int argc, char **argv)
 		else if ((strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--provider") == 0) &&
 		    i + 1 < argc)
 			opt_prov = argv[++i];
-		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			opt_conf = argv[++i];
+		else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--continue") == 0)
+			opt_sess = "last";
+		else if ((strcmp(argv[i], "-S") == 0 || strcmp(argv[i], "--session") == 0) &&
+		    i + 1 < argc)
+			opt_sess = argv[++i];
 		else if (strcmp(argv[i], "--theme") == 0 && i + 1 < argc)
 			theme_name = xstrdup(argv[++i]);
 		else {
@@ -1973,6 +2009,8 @@ ui_main(int argc, char **argv)
 	a->w = worker_start();
 	a->sess = session_new(a->st, a->prov->name, a->model);
 	ui_reload_sessions(a);
+	if (opt_sess != NULL)
+		ui_open_start(a, opt_sess, opt_model);
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
 	if (conf_errs.len > 0) {
