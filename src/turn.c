@@ -237,8 +237,8 @@ turn_stream(struct turn *t, struct request *req)
 	text_filter_init(&t->tf_text);
 	text_filter_init(&t->tf_reason);
 	usage_clear(&t->usage);
-	t->t_send = turn_now(t);
-	t->t_first = 0;
+	t->t_send = t->t_attempt = turn_now(t);
+	t->t_first = t->t_last = 0;
 	t->chunks = 0;
 	t->state = MSG_STREAMING;
 	t->stream_id = worker_submit(t->env->w, req);
@@ -367,8 +367,9 @@ turn_delta(struct turn *t, const struct wevent *ev)
 	else
 		session_reply_reasoning_at(t->sess, (size_t)t->reply, buf_str(&t->scratch),
 		    t->scratch.len);
+	t->t_last = turn_now(t);
 	if (t->t_first == 0) {
-		t->t_first = turn_now(t);
+		t->t_first = t->t_last;
 		turn_wait_clear(t);
 	}
 	t->chunks++;
@@ -393,6 +394,7 @@ turn_retry(struct turn *t, const struct wevent *ev)
 	t->wait_attempt = ev->attempt;
 	t->wait_max = t->model->provider->max_retries + 1;
 	t->wait_until = turn_now(t) + ev->delay_ms;
+	t->t_attempt = ev->rotated ? turn_now(t) : t->wait_until;
 	if (ev->rotated)
 		t->wait_until = 0;
 	if (t->cbs.update != NULL)

@@ -118,6 +118,8 @@ struct turn {
 	/* Figures, final once done. */
 	enum msg_state state;
 	int64_t t_send, t_first;      /* env clock; t_first 0 until the first token */
+	int64_t t_attempt;            /* when this attempt went out (a retry: when its wait ends) */
+	int64_t t_last;               /* when the last text or reasoning arrived, 0 before */
 	long ttft_ms, duration_ms;    /* -1 until known */
 	struct usage usage;           /* as reported, output_tokens estimated when missing */
 	int tokens_estimated;         /* usage.output_tokens is an estimate */

@@ -12,6 +12,20 @@ export NATTER_DB=$LIB_TMP/chat.db
 "$NATTER" ask -m simulated "tokens=3 the latest one beta" >/dev/null 2>&1 </dev/null
 "$NATTER" compare -m simulated -m simulated/other "tokens=2 compared gamma" >/dev/null 2>&1 </dev/null
 
+ui_start 100 30 -c
+if ui_wait "compared on 2 models" 10; then
+	tap_ok "-c opens the latest session (the comparison)"
+else
+	tap_fail "-c opens the latest session" "$(ui_screen)"
+fi
+if ui_wait "2 simulated/other" 5; then
+	tap_ok "a stored comparison shows in columns"
+else
+	tap_fail "a stored comparison shows in columns" "$(ui_screen)"
+fi
+ui_keys C-q
+ui_wait_dead 10
+
 ui_start 100 30 chat -S 1
 if ui_wait "from the command line alpha" 10 && ui_wait "Hello from" 5; then
 	tap_ok "chat -S 1 opens the session ask stored, with its reply"
@@ -25,20 +39,6 @@ ui_keys C-q
 ui_wait_dead 10
 "$NATTER" sessions show 1 >"$LIB_TMP/show" 2>&1
 tap_check "the interface added to that session" grep -q "and on in the interface" "$LIB_TMP/show"
-
-ui_start 100 30 -c
-if ui_wait "compared gamma" 10; then
-	tap_ok "-c opens the latest session (the comparison)"
-else
-	tap_fail "-c opens the latest session" "$(ui_screen)"
-fi
-if ui_wait "2 simulated/other" 5; then
-	tap_ok "a stored comparison shows in columns"
-else
-	tap_fail "a stored comparison shows in columns" "$(ui_screen)"
-fi
-ui_keys C-q
-ui_wait_dead 10
 
 ui_start 100 30 chat -S 2 -m simulated/zeta
 if ui_wait "the latest one beta" 10 && ui_wait "simulated/zeta" 5; then
