@@ -1635,52 +1635,64 @@ ui_usage(FILE *f)
 	    "[--theme NAME]\n", f);
 }
 
-/* Run the interface until the user quits. */
-int
-ui_main(int argc, char **argv)
+/* What the command line asked of the interface. */
+struct ui_opts {
+	const char *model, *prov, *conf, *sess;
+	char *theme;
+	int mouse;
+	struct buf errs;         /* config errors to show once the screen is up */
+};
+
+/* Parse the interface's options; -1 to go on, else the exit status. */
+static int
+ui_args(int argc, char **argv, struct ui_opts *o)
 {
-	struct app app, *a = &app;
-	const char *opt_model = NULL, *opt_prov = NULL, *opt_conf = NULL, *opt_sess = NULL, *nc;
-	char *conf, *theme_name = NULL, *err = NULL;
-	struct buf conf_errs = BUF_INIT;
-	struct pollfd pfd[3];
-	unsigned *keys;
-	int i, mouse = 0;
+	int i;
 
 	for (i = 1; i < argc; i++) {
 		if ((strcmp(argv[i], "-m") == 0 || strcmp(argv[i], "--model") == 0) && i + 1 < argc)
-			opt_model = argv[++i];
+			o->model = argv[++i];
 		else if ((strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--provider") == 0) &&
 		    i + 1 < argc)
-			opt_prov = argv[++i];
+			o->prov = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			opt_conf = argv[++i];
+			o->conf = argv[++i];
 		else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--continue") == 0)
-			opt_sess = "last";
+			o->sess = "last";
 		else if ((strcmp(argv[i], "-S") == 0 || strcmp(argv[i], "--session") == 0) &&
 		    i + 1 < argc)
-			opt_sess = argv[++i];
+			o->sess = argv[++i];
 		else if (strcmp(argv[i], "--theme") == 0 && i + 1 < argc)
-			theme_name = xstrdup(argv[++i]);
+			o->theme = xstrdup(argv[++i]);
 		else {
 			ui_usage(stderr);
-			free(theme_name);
+			free(o->theme);
 			return EXIT_USAGE;
 		}
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fputs("natter: the interface needs a terminal; for pipes use natter ask\n", stderr);
-		free(theme_name);
+		free(o->theme);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+/* Load the config, the key bindings and the theme; -1 to go on, else the exit status. */
+static int
+ui_init_config(struct app *a, struct ui_opts *o)
+{
+	const char *nc;
+	char *conf, *err = NULL;
+
 	memset(a, 0, sizeof *a);
 	setlocale(LC_ALL, "");
 	/* Wide characters need a UTF-8 locale; fall back to C.UTF-8 when the user has none. */
 	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
 		setlocale(LC_CTYPE, "C.UTF-8");
 	keys_init();
-	if (opt_conf != NULL)
-		setenv("NATTER_CONFIG", opt_conf, 1);
+	if (o->conf != NULL)
+		setenv("NATTER_CONFIG", o->conf, 1);
 	{
 		struct config_errors errs = { NULL, 0 };
 		size_t k;
@@ -1689,39 +1701,39 @@ ui_main(int argc, char **argv)
 		 * (config_load returns them) and show what is wrong once the screen is up. */
 		a->cfg = config_load(NULL, 0, &errs);
 		for (k = 0; k < errs.n && k < UI_CONF_ERRS; k++)
-			buf_printf(&conf_errs, "%s\n", errs.v[k]);
+			buf_printf(&o->errs, "%s\n", errs.v[k]);
 		if (errs.n > UI_CONF_ERRS)
-			buf_printf(&conf_errs, "and %zu more\n", errs.n - UI_CONF_ERRS);
+			buf_printf(&o->errs, "and %zu more\n", errs.n - UI_CONF_ERRS);
 		config_errors_free(&errs);
 		if (ui_apply_bindings(a->cfg, &err) != 0) {
-			buf_printf(&conf_errs, "%s\n", err);
+			buf_printf(&o->errs, "%s\n", err);
 			free(err);
 			err = NULL;
 			keys_init();
 		}
 	}
-	conf = ui_config_path(opt_conf);
-	if (theme_name == NULL && getenv("NATTER_THEME") != NULL)
-		theme_name = xstrdup(getenv("NATTER_THEME"));
-	if (theme_name == NULL && a->cfg->theme != NULL)
-		theme_name = xstrdup(a->cfg->theme);
+	conf = ui_config_path(o->conf);
+	if (o->theme == NULL && getenv("NATTER_THEME") != NULL)
+		o->theme = xstrdup(getenv("NATTER_THEME"));
+	if (o->theme == NULL && a->cfg->theme != NULL)
+		o->theme = xstrdup(a->cfg->theme);
 	{
 		char *ignored = NULL;
 
-		ui_config_scalars(conf, &ignored, &mouse);
+		ui_config_scalars(conf, &ignored, &o->mouse);
 		free(ignored);
 	}
 	free(conf);
-	if (theme_load(&a->theme, theme_name, &err) != 0) {
+	if (theme_load(&a->theme, o->theme, &err) != 0) {
 		/* An unknown theme is a config mistake too: say so and use the default. */
-		buf_printf(&conf_errs, "%s\n", err);
+		buf_printf(&o->errs, "%s\n", err);
 		free(err);
 		err = NULL;
 		if (theme_load(&a->theme, NULL, &err) != 0) {
 			fprintf(stderr, "natter: %s\n", err);
 			free(err);
-			free(theme_name);
-			buf_free(&conf_errs);
+			free(o->theme);
+			buf_free(&o->errs);
 			config_free(a->cfg);
 			keys_free();
 			return EXIT_CONFIG;
@@ -1729,10 +1741,18 @@ ui_main(int argc, char **argv)
 	}
 	nc = getenv("NO_COLOR");
 	a->use_color = !(nc != NULL && *nc);
-	if (!a->use_color || (theme_name && strcmp(theme_name, "mono") == 0))
+	if (!a->use_color || (o->theme && strcmp(o->theme, "mono") == 0))
 		theme_mono(&a->theme);
-	free(theme_name);
+	free(o->theme);
+	o->theme = NULL;
+	return -1;
+}
 
+/* The provider and model the interface starts with: -p, -m, the environment, the
+ * config's default; -1 to go on, else the exit status. */
+static int
+ui_init_model(struct app *a, struct ui_opts *o)
+{
 	/* Providers and the model; the network and the store come after the first frame. */
 	a->provs = a->cfg->providers;
 	a->nprovs = a->cfg->nproviders;
@@ -1749,16 +1769,16 @@ ui_main(int argc, char **argv)
 	}
 	if (a->prov == NULL && a->nprovs > 0)
 		a->prov = a->provs[0];
-	if (opt_prov == NULL && (opt_prov = getenv("NATTER_PROVIDER")) != NULL && !*opt_prov)
-		opt_prov = NULL;
-	if (opt_model == NULL && (opt_model = getenv("NATTER_MODEL")) != NULL && !*opt_model)
-		opt_model = NULL;
-	if (opt_prov != NULL) {
-		struct provider *p = ui_provider(a, opt_prov);
+	if (o->prov == NULL && (o->prov = getenv("NATTER_PROVIDER")) != NULL && !*o->prov)
+		o->prov = NULL;
+	if (o->model == NULL && (o->model = getenv("NATTER_MODEL")) != NULL && !*o->model)
+		o->model = NULL;
+	if (o->prov != NULL) {
+		struct provider *p = ui_provider(a, o->prov);
 
 		if (p == NULL) {
-			fprintf(stderr, "natter: unknown provider '%s'\n", opt_prov);
-			buf_free(&conf_errs);
+			fprintf(stderr, "natter: unknown provider '%s'\n", o->prov);
+			buf_free(&o->errs);
 			config_free(a->cfg);
 			free(a->model);
 			keys_free();
@@ -1766,18 +1786,25 @@ ui_main(int argc, char **argv)
 		}
 		a->prov = p;
 	}
-	if (opt_model != NULL) {
+	if (o->model != NULL) {
 		/* -m takes what /model takes; with -p the provider is fixed and -m is its id. */
-		const char *model = opt_model;
+		const char *model = o->model;
 		char *dup;
 
-		if (opt_prov == NULL)
-			a->prov = ui_model_resolve(a, opt_model, &model);
+		if (o->prov == NULL)
+			a->prov = ui_model_resolve(a, o->model, &model);
 		dup = xstrdup(model);
 		free(a->model);
 		a->model = dup;
 	}
 
+	return -1;
+}
+
+/* Take over the terminal and draw the first frame; -1 to go on, else the exit status. */
+static int
+ui_init_terminal(struct app *a, struct ui_opts *o)
+{
 	a->follow = 1;
 	a->sel_msg = -1;
 	a->show_sessions = 1;
@@ -1813,7 +1840,7 @@ ui_main(int argc, char **argv)
 	define_key("\033[27;2;13~", UI_KEY_SENTER);
 	ui_crash_capture();
 	theme_apply(&a->theme, a->use_color);
-	ui_mouse(a, mouse);
+	ui_mouse(a, o->mouse);
 	ui_raw_write("\033[?2004h");
 	ui_layout(a);
 	ui_draw(a);
@@ -1827,6 +1854,13 @@ ui_main(int argc, char **argv)
 		    (long)(ts.tv_nsec / 1000));
 	}
 
+	return -1;
+}
+
+/* After the first frame: the store, the worker, the session and the config's errors. */
+static void
+ui_init_backend(struct app *a, struct ui_opts *o)
+{
 	/* First frame is up: now the slower parts. */
 	persist_start(a);
 	worker_global_init();
@@ -1836,17 +1870,27 @@ ui_main(int argc, char **argv)
 	a->env.now_ms = ui_now_ms;
 	a->sess = session_new(a->st, a->prov->name, a->model);
 	ui_reload_sessions(a);
-	if (opt_sess != NULL)
-		ui_open_start(a, opt_sess, opt_model);
+	if (o->sess != NULL)
+		ui_open_start(a, o->sess, o->model);
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
-	if (conf_errs.len > 0) {
-		buf_puts(&conf_errs, "\nnatter started with the default configuration; fix the file "
+	if (o->errs.len > 0) {
+		buf_puts(&o->errs, "\nnatter started with the default configuration; fix the file "
 		    "and restart (natter config check lists every error).");
-		overlay_text_open(a, " configuration errors (Esc closes) ", conf_errs.data);
+		overlay_text_open(a, " configuration errors (Esc closes) ", o->errs.data);
 	}
-	buf_free(&conf_errs);
+	buf_free(&o->errs);
 	ui_config_warnings(a);
+
+}
+
+/* The event loop: keys, worker events and signals until the user quits. */
+static void
+ui_loop(struct app *a)
+{
+	struct pollfd pfd[3];
+	unsigned *keys;
+	int i;
 
 	keys = xmalloc(UI_MAXKEYS * sizeof *keys);
 	pfd[0].fd = STDIN_FILENO;
@@ -1918,6 +1962,13 @@ ui_main(int argc, char **argv)
 				ui_exit_sig = sig[i];
 	}
 
+	free(keys);
+}
+
+/* Put everything back and free it; returns the exit status. */
+static int
+ui_teardown(struct app *a)
+{
 	/* Leave cleanly: a streaming reply is kept as cancelled (turn_free closes it). */
 	turn_free(a->turn);
 	a->turn = NULL;
@@ -1925,7 +1976,6 @@ ui_main(int argc, char **argv)
 	ui_restore_terminal();
 	persist_quit(a);
 	worker_stop(a->w);
-	free(keys);
 	pane_transcript_free(a);
 	overlay_picker_free(a);
 	overlay_text_free(a);
@@ -1951,4 +2001,25 @@ ui_main(int argc, char **argv)
 	/* Ended by a signal: say so as a shell does (130 for SIGINT), after the partial reply
 	 * was stored and the terminal put back above. */
 	return ui_exit_sig != 0 ? 128 + ui_exit_sig : EXIT_OK;
+}
+
+/* Run the interface until the user quits. */
+int
+ui_main(int argc, char **argv)
+{
+	struct app app, *a = &app;
+	struct ui_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = ui_args(argc, argv, &o)) >= 0)
+		return rc;
+	if ((rc = ui_init_config(a, &o)) >= 0 || (rc = ui_init_model(a, &o)) >= 0 ||
+	    (rc = ui_init_terminal(a, &o)) >= 0) {
+		buf_free(&o.errs);
+		return rc;
+	}
+	ui_init_backend(a, &o);
+	ui_loop(a);
+	return ui_teardown(a);
 }
