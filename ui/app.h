@@ -217,7 +217,8 @@ void ui_layout(struct app *a);
 int ui_copy(struct app *a, const char *what, const char *text, size_t n);
 int ui_busy(const struct app *a);
 int ui_streaming(const struct app *a);
-struct provider *ui_model_resolve(struct app *a, const char *spec, const char **model_out);
+struct provider *ui_model_resolve(struct app *a, const char *spec, const char **model_out,
+    char **why);
 struct provider *ui_provider(struct app *a, const char *name);
 
 /* draw.c */

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "params.h"
 #include "provider.h"
+#include "resolve.h"
 #include "request.h"
 #include "worker.h"
 #include "wrap.h"
@@ -110,76 +111,45 @@ pane_compare_free(struct app *a)
 	a->wchead = a->wcfoot = NULL;
 }
 
-/* Why provider name is configured but not offered (no key, no address, disabled), or
- * NULL when it is not among those. */
-static const char *
-pane_compare_disabled(const struct app *a, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < a->cfg->ndisabled; i++)
-		if (strcmp(a->cfg->disabled[i].name, name) == 0)
-			return a->cfg->disabled[i].reason;
-	return NULL;
-}
-
-/* Resolve one /compare argument as /model does, refusing what /model would quietly take
- * for the current provider: a name the config does not know is a typo more often than a
- * model, and a comparison is about named models. Returns the provider, or NULL with a
- * note said. */
+/* The provider and model id of spec, resolved as every front end does (resolve.h) but
+ * strictly: an id no configured model, provider prefix or family claims is refused rather
+ * than sent to the current provider, to catch typos. NULL after saying why. */
 static struct provider *
 pane_compare_resolve(struct app *a, const char *spec, const char **model)
 {
-	const char *slash = strchr(spec, '/'), *why;
-	struct model *m;
-	struct provider *p;
-	int known = 0;
+	struct resolved r;
+	char *why;
 
-	if (slash != NULL) {
-		char *name = xstrndup(spec, (size_t)(slash - spec));
-
-		known = (ui_provider(a, name) != NULL && slash[1] != '\0') ||
-		    strcmp(spec, a->model) == 0;
-		if (!known && (why = pane_compare_disabled(a, name)) != NULL) {
-			ui_note(a, 1, "/compare: %s cannot be used: provider %s is off (%s)", spec, name,
-			    why);
-			free(name);
-			return NULL;
-		}
-		free(name);
-	} else {
-		known = ui_provider(a, spec) != NULL || strcmp(spec, a->model) == 0;
-		if (!known && (why = pane_compare_disabled(a, spec)) != NULL) {
-			ui_note(a, 1, "/compare: provider %s is off (%s)", spec, why);
-			return NULL;
-		}
+	if (strcmp(spec, a->model) == 0) {
+		*model = a->model;
+		return a->prov;
 	}
-	if (!known && (m = config_model(a->cfg, spec)) != NULL && !m->synthesized) {
-		if (m->provider == NULL) {
-			why = m->provider_name ? pane_compare_disabled(a, m->provider_name) : NULL;
-			ui_note(a, 1, "/compare: %s cannot be used: provider %s is %s%s%s", spec,
-			    m->provider_name ? m->provider_name : "?", why ? "off (" : "not configured",
-			    why ? why : "", why ? ")" : "");
-			return NULL;
-		}
-		known = 1;
-	}
-	if (!known) {
+	switch (resolve_model(a->cfg, spec, NULL, &r)) {
+	case RESOLVE_OK:
+		break;
+	case RESOLVE_PROVIDER_OFF:
+		ui_note(a, 1, "/compare: %s cannot be used: provider %s is off (%s)", spec,
+		    r.provider_name != NULL ? r.provider_name : "?",
+		    r.off != NULL ? r.off->reason : "not configured");
+		return NULL;
+	case RESOLVE_UNKNOWN_MODEL:
 		ui_note(a, 1, "/compare: unknown model '%s' (a model of the config, a provider, "
 		    "or PROVIDER/MODEL)", spec);
 		return NULL;
-	}
-	p = ui_model_resolve(a, spec, model);
-	if (**model == '\0') {
-		ui_note(a, 1, "/compare: '%s' names no model", spec);
+	default:
+		why = resolve_message(a->cfg, spec, &r);
+		ui_note(a, 1, "/compare: %s", why);
+		free(why);
 		return NULL;
 	}
-	if (!provider_usable(p)) {
-		ui_note(a, 1, "/compare: %s/%s cannot be used: %s has no key (set %s)", p->name,
-		    *model, p->name, p->key_env ? p->key_env : "its API key");
+	if (!provider_usable(r.model->provider)) {
+		ui_note(a, 1, "/compare: %s/%s cannot be used: %s has no key (set %s)",
+		    r.model->provider->name, r.model->id, r.model->provider->name,
+		    r.model->provider->key_env ? r.model->provider->key_env : "its API key");
 		return NULL;
 	}
-	return p;
+	*model = r.model->id;
+	return r.model->provider;
 }
 
 /* /compare MODEL MODEL [MODEL [MODEL]] starts comparison mode; /compare or /compare off

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "params.h"
 #include "provider.h"
+#include "resolve.h"
 #include "request.h"
 #include "store.h"
 #include "template.h"
@@ -501,48 +502,39 @@ ui_open_session(struct app *a, int64_t id)
 	a->dirty |= DIRTY_ALL;
 }
 
-/* Resolve a model spec as /model and -m take it: "provider/model", a provider name alone,
- * a model named in the config (which brings its provider), or a model of the current
- * provider. *model points into spec, into the config or at a->model. */
+/* Resolve a model spec as /model and -m take it, with the one resolver every front end
+ * uses (resolve.h): the current provider takes an id nothing else claims. Returns the
+ * provider and sets *model_out (pointing into the config) on success; NULL with *why (the
+ * caller frees) when the spec names nothing usable. */
 struct provider *
-ui_model_resolve(struct app *a, const char *spec, const char **model_out)
+ui_model_resolve(struct app *a, const char *spec, const char **model_out, char **why)
 {
-	const char *slash = strchr(spec, '/');
-	struct provider *p = NULL;
-	const char *model = spec;
+	struct resolve_ctx ctx = { NULL, a->prov, a->model };
+	struct resolved r;
 
-	if (slash != NULL) {
-		char *name = xstrndup(spec, (size_t)(slash - spec));
-
-		p = ui_provider(a, name);
-		free(name);
-		if (p != NULL)
-			model = slash + 1;
+	*why = NULL;
+	if (resolve_model(a->cfg, spec, &ctx, &r) != RESOLVE_OK) {
+		*why = resolve_message(a->cfg, spec, &r);
+		return NULL;
 	}
-	if (p == NULL && (p = ui_provider(a, spec)) != NULL)
-		model = strcmp(spec, "simulated") == 0 ? "simulated" : a->model;
-	if (p == NULL) {
-		/* A model named in the config ("/model claude-haiku-4-5") brings its provider. */
-		struct model *m = config_model(a->cfg, spec);
-
-		if (m != NULL && m->provider != NULL && !m->synthesized) {
-			p = m->provider;
-			model = m->id;
-		}
-	}
-	*model_out = model;
-	return p != NULL ? p : a->prov;
+	*model_out = r.model->id;
+	return r.model->provider;
 }
 
-/* Switch to "provider/model" or, without a known provider prefix, a model of this one. */
+/* Switch to the model spec names, or say why it cannot be used. */
 void
 ui_set_model(struct app *a, const char *spec)
 {
 	const char *model;
-	struct provider *p = ui_model_resolve(a, spec, &model);
+	char *why = NULL;
+	struct provider *p = ui_model_resolve(a, spec, &model, &why);
 
-	if (*model == '\0') {
-		ui_note(a, 1, "usage: /model PROVIDER/MODEL");
+	if (p == NULL) {
+		struct buf line = BUF_INIT;
+
+		ui_note(a, 1, "/model: %s", text_line(&line, why));
+		buf_free(&line);
+		free(why);
 		return;
 	}
 	a->prov = p;
@@ -1791,8 +1783,21 @@ ui_init_model(struct app *a, struct ui_opts *o)
 		const char *model = o->model;
 		char *dup;
 
-		if (o->prov == NULL)
-			a->prov = ui_model_resolve(a, o->model, &model);
+		if (o->prov == NULL) {
+			char *why = NULL;
+			struct provider *p = ui_model_resolve(a, o->model, &model, &why);
+
+			if (p == NULL) {
+				fprintf(stderr, "natter: %s\n", why);
+				free(why);
+				buf_free(&o->errs);
+				config_free(a->cfg);
+				free(a->model);
+				keys_free();
+				return EXIT_USAGE;
+			}
+			a->prov = p;
+		}
 		dup = xstrdup(model);
 		free(a->model);
 		a->model = dup;
