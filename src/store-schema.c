@@ -242,6 +242,15 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE sessions_v5 RENAME TO sessions;"
 	"CREATE INDEX sessions_by_updated ON sessions (updated DESC, id DESC);"
 	STORE_SUMS_TRIGGERS,
+	/*
+	 * 5 -> 6: what context.policy needs kept with a session: the rolling summary of its
+	 * older turns and how many leading messages it stands for (so a later turn, in this
+	 * natter or another, refreshes rather than redoes it), and pinned messages, which are
+	 * sent whatever the budget drops. ADD COLUMN rewrites nothing.
+	 */
+	"ALTER TABLE sessions ADD COLUMN summary TEXT;"
+	"ALTER TABLE sessions ADD COLUMN summary_covers INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

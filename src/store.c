@@ -105,19 +105,21 @@ enum store_stmt_id {
 	SQL_INTERRUPT,
 	SQL_MSG_CONTENT,
 	SQL_GROUP_PICK,
+	SQL_SESSION_SET_SUMMARY,
+	SQL_MSG_SET_PINNED,
 	SQL_COUNT
 };
 
 /* The session columns, counts and sums, shared by the list and the single-row query. */
 #define SESSION_SELECT \
 	"SELECT id, title, provider, model, system, created, updated, nmessages," \
-	" input_tokens, output_tokens, cost FROM sessions"
+	" input_tokens, output_tokens, cost, summary, summary_covers FROM sessions"
 
 #define MESSAGE_COLUMNS \
 	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
 	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
 	" m.compare_group," \
-	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group)"
+	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group), m.pinned"
 
 static const char *const store_sql[SQL_COUNT] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
@@ -137,9 +139,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSG_EXISTS] = "SELECT 1 FROM messages WHERE id = ?1 AND session_id = ?2",
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
-	    " duration_ms, compare_group, content, reasoning, writer) VALUES (?1,"
+	    " duration_ms, compare_group, content, reasoning, writer, pinned) VALUES (?1,"
 	    " (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?1),"
-	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
 	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
 	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13, writer = ?14"
@@ -178,6 +180,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " WHERE id = ?1 AND state = 'streaming'",
 	[SQL_MSG_CONTENT] = "SELECT content FROM messages WHERE id = ?1",
 	[SQL_GROUP_PICK] = "UPDATE compare_groups SET picked = ?2 WHERE id = ?1",
+	[SQL_SESSION_SET_SUMMARY] = "UPDATE sessions SET summary = ?2, summary_covers = ?3"
+	    " WHERE id = ?1",
+	[SQL_MSG_SET_PINNED] = "UPDATE messages SET pinned = ?2 WHERE id = ?1",
 };
 
 
@@ -923,6 +928,33 @@ store_session_set_system(struct store *st, int64_t id, const char *system)
 	return store_change_one(st, s, id, "changing a session's system prompt", "session");
 }
 
+/* Keep a session's rolling summary and how many messages it covers. */
+int
+store_session_set_summary(struct store *st, int64_t id, const char *summary, long covers)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_SET_SUMMARY);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, summary);
+	sqlite3_bind_int64(s, 3, summary != NULL ? covers : 0);
+	return store_change_one(st, s, id, "keeping a session's summary", "session");
+}
+
+/* Pin or unpin a message. */
+int
+store_message_set_pinned(struct store *st, int64_t id, int pinned)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_MSG_SET_PINNED);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, pinned != 0);
+	return store_change_one(st, s, id, "pinning a message", "message");
+}
+
 /* Delete a session; its messages and compare groups go with it (ON DELETE CASCADE). */
 int
 store_session_delete(struct store *st, int64_t id)
@@ -952,6 +984,8 @@ store_row_session(sqlite3_stmt *s, struct session_row *r)
 	r->input_tokens = (long)sqlite3_column_int64(s, 8);
 	r->output_tokens = (long)sqlite3_column_int64(s, 9);
 	r->cost = sqlite3_column_double(s, 10);
+	r->summary = store_col_text(s, 11);
+	r->summary_covers = (long)sqlite3_column_int64(s, 12);
 }
 
 /* List sessions newest-updated first, at most limit (0: all), from the sessions table. */
@@ -1044,6 +1078,7 @@ store_sessions_free(struct session_row *rows, size_t n)
 		free(rows[i].provider);
 		free(rows[i].model);
 		free(rows[i].system);
+		free(rows[i].summary);
 	}
 	free(rows);
 }
@@ -1081,6 +1116,7 @@ store_message_add(struct store *st, struct message_row *m)
 	store_bind_text(s, 15, m->content != NULL ? m->content : "");
 	store_bind_text(s, 16, m->reasoning);
 	store_bind_writer(st, s, 17, m->state);
+	sqlite3_bind_int(s, 18, m->pinned != 0);
 	if (store_step_done(st, s, "adding a message") != 0)
 		goto fail;
 	m->id = sqlite3_last_insert_rowid(st->db);
@@ -1231,10 +1267,11 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 	    sqlite3_column_int64(s, 14);
 	r->compare_pick = sqlite3_column_type(s, 15) == SQLITE_NULL ? -1 :
 	    (int)sqlite3_column_int64(s, 15);
-	r->content = store_col_text(s, 16);
+	r->pinned = sqlite3_column_int(s, 16) != 0;
+	r->content = store_col_text(s, 17);
 	if (r->content == NULL)
 		r->content = xstrdup("");
-	r->reasoning = store_col_text(s, 17);
+	r->reasoning = store_col_text(s, 18);
 }
 
 /* Step s to the end, collecting message rows into *out. */

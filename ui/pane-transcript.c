@@ -269,6 +269,8 @@ pane_transcript_header(struct app *a, int y, int x, int w, long i)
 	if (m->role == ROLE_ASSISTANT && m->slot < 0 && m->model != NULL)
 		buf_printf(&b, " · %s", m->model);
 	buf_printf(&b, " · %s", when);
+	if (m->pinned)
+		buf_puts(&b, " · ★ pinned");
 	if (m->role == ROLE_USER && m->compare_group != 0) {
 		size_t f, n = session_group_span(a->sess, (size_t)i + 1, &f);
 

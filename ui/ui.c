@@ -1303,6 +1303,19 @@ ui_action(struct app *a, enum action act)
 	case ACT_PICK:
 		pane_compare_pick_selected(a);
 		break;
+	case ACT_PIN:
+		if (a->sess == NULL || a->sel_msg < 0 || a->sel_msg >= (long)a->sess->nmsgs) {
+			ui_note(a, 1, "select a message to pin first (Tab, then j/k)");
+			break;
+		}
+		if (session_set_pinned(a->sess, (size_t)a->sel_msg,
+		    !a->sess->msgs[a->sel_msg].pinned) != 0)
+			ui_note(a, 1, "cannot pin: %s", a->sess->err);
+		else
+			ui_note(a, 0, a->sess->msgs[a->sel_msg].pinned ? "pinned: always sent, whatever "
+			    "the context window drops" : "unpinned");
+		a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+		break;
 	case ACT_COPY:
 	case ACT_COPY_CODE:
 		ui_copy_selected(a, act == ACT_COPY_CODE);
