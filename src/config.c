@@ -1082,8 +1082,9 @@ config_load_file(struct loader *ld, const char *path, const struct cnode *from)
 	{
 		struct stat st;
 
-		/* Only regular files: an include of a FIFO or a device would hang or flood. */
-		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* Only regular files: an include of a FIFO or a device would hang or flood. The
+		 * one device that reads as nothing, /dev/null, is the usual way to say "no file". */
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && strcmp(path, "/dev/null") != 0) {
 			if (from != NULL)
 				config_at(ld, from, "include '%s': not a regular file", path);
 			else

@@ -129,3 +129,5 @@ for p in $(grep -oE '^\s*\{ "[a-z_.*\[\]]+"' "$ROOT/src/config-schema.c" | grep 
 	grep -qF -- "$(printf '%s' "$p" | sed 's/-/\\-/g')" "$ROOT/man/natter.yaml.5" || missing="$missing $p"
 done
 tap_eq "every schema key is in natter.yaml(5)" "" "$missing"
+out=$(NATTER_CONFIG=/dev/null "$NATTER" ask --no-save -m simulated "tokens=2 hi" 2>&1 </dev/null)
+tap_eq "NATTER_CONFIG=/dev/null is an empty config, not an error" "Hello from" "$(printf '%s' "$out" | sed 's/ *$//')"
