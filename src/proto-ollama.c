@@ -159,7 +159,8 @@ ollama_parse_reply(struct stream *s, const char *body, size_t len)
 	cJSON *root = proto_json_parse_whole(body, len);
 
 	if (!cJSON_IsObject(root)) {
-		proto_reply_malformed(s, root == NULL ? "not JSON" : "not a JSON object", body, len);
+		proto_reply_malformed(s, root == NULL ? "not JSON" : "not a JSON object", body,
+		    len);
 	} else if (!ollama_error(s, root)) {
 		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "message")) ||
 		    cJSON_GetObjectItemCaseSensitive(root, "done") != NULL)

@@ -527,7 +527,8 @@ openai_parse_reply(struct stream *s, const char *body, size_t len)
 	const char *str;
 
 	if (!cJSON_IsObject(root)) {
-		proto_reply_malformed(s, root == NULL ? "not JSON" : "not a JSON object", body, len);
+		proto_reply_malformed(s, root == NULL ? "not JSON" : "not a JSON object", body,
+		    len);
 		cJSON_Delete(root);
 		return;
 	}

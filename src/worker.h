@@ -41,12 +41,13 @@
  * first byte of its body, then idle_timeout to each next byte, and a deadline that falls
  * then is still one before the first token. A deadline that falls before the first
  * token is a retryable timeout; after it, the stream ends at once with DONE carrying an
- * APIERR_TIMEOUT error, the text already delivered being the partial reply. No retry starts later than retry_total after the
- * first attempt did; the error then says so. A stream line or event longer than max_line
- * ends the stream (not retried) with an APIERR_TRUNCATED error that names the cap; so does
- * a no_stream body longer than max_line, of which nothing is delivered.
- * Malformed events are skipped, and DONE's warning says how many and why; a no_stream body
- * that is not the protocol's reply is an APIERR_STREAM error instead (not retried).
+ * APIERR_TIMEOUT error, the text already delivered being the partial reply. No retry
+ * starts later than retry_total after the first attempt did; the error then says so. A
+ * stream line or event longer than max_line ends the stream (not retried) with an
+ * APIERR_TRUNCATED error that names the cap; so does a no_stream body longer than
+ * max_line, of which nothing is delivered. Malformed events are skipped, and DONE's
+ * warning says how many and why; a no_stream body that is not the protocol's reply is an
+ * APIERR_STREAM error instead (not retried).
  *
  * Key pools: when req->provider->pool is set, every attempt takes its key from the pool
  * (keypool_acquire). A 429 rate limit rests that key (keypool_block) and the next free key

@@ -1560,41 +1560,61 @@ test_reply_matches_stream(void **state)
 	} pairs[] = {
 		{ "openai",
 		  "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"th\"}}]}\n\n"
-		  "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"ink\"}}]}\n\n"
+		  "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"ink\"}}]"
+		  "}\n\n"
 		  "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n"
-		  "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"},\"finish_reason\":\"stop\"}]}\n\n"
-		  "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":3,\"total_tokens\":7,"
+		  "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"},\"finish_rea"
+		  "son\":\"stop\"}]}\n\n"
+		  "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":3"
+		  ",\"total_tokens\":7,"
 		  "\"completion_tokens_details\":{\"reasoning_tokens\":1}}}\n\ndata: [DONE]\n\n",
-		  "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
-		  "\"content\":\"Hello\",\"reasoning_content\":\"think\"},\"finish_reason\":\"stop\"}],"
+		  "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"rol"
+		  "e\":\"assistant\","
+		  "\"content\":\"Hello\",\"reasoning_content\":\"think\"},\"finish_reason\":\"s"
+		  "top\"}],"
 		  "\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":3,\"total_tokens\":7,"
 		  "\"completion_tokens_details\":{\"reasoning_tokens\":1}}}" },
 		{ "anthropic",
-		  "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":4,\"output_tokens\":1}}}\n\n"
-		  "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n"
-		  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"think\"}}\n\n"
-		  "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
-		  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello\"}}\n\n"
-		  "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":3}}\n\n"
+		  "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage"
+		  "\":{\"input_tokens\":4,\"output_tokens\":1}}}\n\n"
+		  "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\""
+		  ":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n"
+		  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\""
+		  ":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"think\"}}\n\n"
+		  "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\""
+		  ":1,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+		  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\""
+		  ":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello\"}}\n\n"
+		  "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_re"
+		  "ason\":\"end_turn\"},\"usage\":{\"output_tokens\":3}}\n\n"
 		  "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
-		  "{\"type\":\"message\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"think\"},{\"type\":"
-		  "\"text\",\"text\":\"Hello\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":4,"
+		  "{\"type\":\"message\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"thi"
+		  "nk\"},{\"type\":"
+		  "\"text\",\"text\":\"Hello\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"inpu"
+		  "t_tokens\":4,"
 		  "\"output_tokens\":3}}" },
 		{ "gemini",
-		  "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"think\",\"thought\":true}]}}],"
+		  "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"think\",\"though"
+		  "t\":true}]}}],"
 		  "\"usageMetadata\":{\"promptTokenCount\":4,\"totalTokenCount\":4}}\r\n\r\n"
-		  "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hello\"}]},\"finishReason\":\"STOP\"}],"
-		  "\"usageMetadata\":{\"promptTokenCount\":4,\"candidatesTokenCount\":2,\"thoughtsTokenCount\":1,"
+		  "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hello\"}]},\"fin"
+		  "ishReason\":\"STOP\"}],"
+		  "\"usageMetadata\":{\"promptTokenCount\":4,\"candidatesTokenCount\":2,\"thoug"
+		  "htsTokenCount\":1,"
 		  "\"totalTokenCount\":7}}\r\n\r\n",
-		  "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"think\",\"thought\":true},{\"text\":"
-		  "\"Hello\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":4,"
+		  "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"think\",\"thought\":tr"
+		  "ue},{\"text\":"
+		  "\"Hello\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCou"
+		  "nt\":4,"
 		  "\"candidatesTokenCount\":2,\"thoughtsTokenCount\":1,\"totalTokenCount\":7}}" },
 		{ "ollama",
 		  "{\"message\":{\"content\":\"\",\"thinking\":\"think\"},\"done\":false}\n"
 		  "{\"message\":{\"content\":\"Hello\"},\"done\":false}\n"
-		  "{\"message\":{\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":4,"
+		  "{\"message\":{\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"pro"
+		  "mpt_eval_count\":4,"
 		  "\"eval_count\":3}\n",
-		  "{\"message\":{\"content\":\"Hello\",\"thinking\":\"think\"},\"done\":true,\"done_reason\":"
+		  "{\"message\":{\"content\":\"Hello\",\"thinking\":\"think\"},\"done\":true,\""
+		  "done_reason\":"
 		  "\"stop\",\"prompt_eval_count\":4,\"eval_count\":3}" },
 	};
 	struct buf a = BUF_INIT;
