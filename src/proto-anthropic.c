@@ -50,7 +50,7 @@ anthropic_budget(const struct params *pp)
 	return 0;
 }
 
-/* Build POST {base}/messages. */
+/* Build POST {base}/messages, streaming unless no_stream asks for one Message. */
 static void
 anthropic_build_chat(const struct request *req, struct http_req *out)
 {
@@ -64,7 +64,7 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 
 	http_req_init(out, "POST", url);
 	free(url);
-	proto_common_headers(out, "text/event-stream");
+	proto_common_headers(out, req->no_stream ? "application/json" : "text/event-stream");
 	anthropic_auth(p, out);
 	proto_extra_headers(p, out);
 
@@ -87,7 +87,7 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 		cJSON_AddStringToObject(m, "content", req->msgs[i].content);
 		cJSON_AddItemToArray(msgs, m);
 	}
-	cJSON_AddTrueToObject(root, "stream");
+	cJSON_AddBoolToObject(root, "stream", !req->no_stream);
 	if (pp->set & PARAM_TEMPERATURE)
 		cJSON_AddNumberToObject(root, "temperature", pp->temperature);
 	if (pp->set & PARAM_TOP_P)
@@ -140,6 +140,26 @@ anthropic_block_text(struct stream *s, const cJSON *d)
 	 * blocks carry nothing to print. */
 }
 
+/* Report an error event or error body: its error object (or the whole of it), with the
+ * request id it carries. */
+static void
+anthropic_error(struct stream *s, const cJSON *root, const char *data, size_t len)
+{
+	struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
+	const char *v;
+
+	if (root == NULL) {
+		free(e->message);
+		e->message = proto_body_excerpt(data, len);
+	} else {
+		proto_error_from_json(e, err != NULL ? err : root);
+	}
+	if ((v = proto_json_string(root, "request_id")) != NULL)
+		e->request_id = xstrdup(v);
+	proto_stream_error(s, e);
+}
+
 /* Map one event to deltas. */
 static void
 anthropic_on_event(struct stream *s, const char *event, const char *data, size_t len)
@@ -165,18 +185,7 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 		return;
 	}
 	if (strcmp(type, "error") == 0) {
-		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
-		const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
-
-		if (root == NULL) {
-			free(e->message);
-			e->message = proto_body_excerpt(data, len);
-		} else {
-			proto_error_from_json(e, err != NULL ? err : root);
-		}
-		if ((v = proto_json_string(root, "request_id")) != NULL)
-			e->request_id = xstrdup(v);
-		proto_stream_error(s, e);
+		anthropic_error(s, root, data, len);
 	} else if (strcmp(type, "message_start") == 0) {
 		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
 
@@ -195,6 +204,39 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 		s->terminated = 1;
 	}
 	/* ping, content_block_stop and unknown events are ignored, as the docs ask. */
+	cJSON_Delete(root);
+}
+
+/* Decode a whole Message (stream false): its text and thinking blocks in order, the stop
+ * reason and usage; {"type":"error"} (or a bare error object) is an error. */
+static void
+anthropic_parse_reply(struct stream *s, const char *body, size_t len)
+{
+	cJSON *root = proto_json_parse_whole(body, len), *content, *block;
+	const char *type, *v;
+
+	if (!cJSON_IsObject(root)) {
+		proto_reply_malformed(s, root == NULL ? "not JSON" : "not a JSON object", body,
+		    len);
+		cJSON_Delete(root);
+		return;
+	}
+	type = proto_json_string(root, "type");
+	content = cJSON_GetObjectItemCaseSensitive(root, "content");
+	if ((type != NULL && strcmp(type, "error") == 0) ||
+	    (type == NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "error")))) {
+		anthropic_error(s, root, body, len);
+	} else if (!cJSON_IsArray(content) || (type != NULL && strcmp(type, "message") != 0)) {
+		proto_reply_malformed(s, "not a Message", body, len);
+	} else {
+		/* Blocks are whole here: a block's text is what its deltas would add up to. */
+		cJSON_ArrayForEach(block, content)
+			anthropic_block_text(s, block);
+		if ((v = proto_json_string(root, "stop_reason")) != NULL)
+			stream_finish_reason(s, v);
+		anthropic_usage(s, cJSON_GetObjectItemCaseSensitive(root, "usage"));
+		s->terminated = 1;
+	}
 	cJSON_Delete(root);
 }
 
@@ -244,6 +286,7 @@ const struct proto proto_anthropic = {
 	.build_chat = anthropic_build_chat,
 	.on_event = anthropic_on_event,
 	.on_eof = proto_eof_terminated,
+	.parse_reply = anthropic_parse_reply,
 	.parse_error = proto_parse_error,
 	.build_models = anthropic_build_models,
 	.parse_models = anthropic_parse_models,

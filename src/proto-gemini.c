@@ -1,8 +1,9 @@
 /*
- * Google Gemini streamGenerateContent with alt=sse (protocols.md §A.3): x-goog-api-key
- * auth, roles user/model, sampling knobs inside generationConfig, and a stream with no
- * terminator, where only a finishReason followed by a clean EOF means the reply is whole.
- * Thought parts are reasoning; a blocked prompt arrives as promptFeedback, not as an error.
+ * Google Gemini streamGenerateContent with alt=sse (protocols.md §A.3), or generateContent
+ * for one whole response: x-goog-api-key auth, roles user/model, sampling knobs inside
+ * generationConfig, and a stream with no terminator, where only a finishReason followed by
+ * a clean EOF means the reply is whole. Thought parts are reasoning; a blocked prompt
+ * arrives as promptFeedback, not as an error.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -104,12 +105,14 @@ gemini_content(const char *role, const char *text)
 	return c;
 }
 
-/* Build POST {base}/models/{model}:streamGenerateContent?alt=sse. */
+/* Build POST {base}/models/{model}:streamGenerateContent?alt=sse, or with no_stream
+ * {base}/models/{model}:generateContent, which answers with one response. */
 static void
 gemini_build_chat(const struct request *req, struct http_req *out)
 {
 	const struct provider *p = req->provider;
 	const char *model = req->model;
+	const char *method = req->no_stream ? "generateContent" : "streamGenerateContent?alt=sse";
 	cJSON *root = cJSON_CreateObject(), *contents, *gc;
 	struct buf system = BUF_INIT;
 	char *path, *url;
@@ -117,14 +120,14 @@ gemini_build_chat(const struct request *req, struct http_req *out)
 
 	/* Paths take "models/x" (or "tunedModels/x"); a bare id gets the "models/" prefix. */
 	if (strchr(model, '/') != NULL)
-		path = xasprintf("%s:streamGenerateContent?alt=sse", model);
+		path = xasprintf("%s:%s", model, method);
 	else
-		path = xasprintf("models/%s:streamGenerateContent?alt=sse", model);
+		path = xasprintf("models/%s:%s", model, method);
 	url = http_join(p != NULL ? p->base_url : "", path);
 	free(path);
 	http_req_init(out, "POST", url);
 	free(url);
-	proto_common_headers(out, "text/event-stream");
+	proto_common_headers(out, req->no_stream ? "application/json" : "text/event-stream");
 	gemini_auth(p, out);
 	proto_extra_headers(p, out);
 
@@ -228,6 +231,51 @@ gemini_on_event(struct stream *s, const char *event, const char *data, size_t le
 	cJSON_Delete(root);
 }
 
+/* True when obj looks like a GenerateContentResponse (or an error in its place). */
+static int
+gemini_is_response(const cJSON *obj)
+{
+	return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(obj, "candidates")) ||
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(obj, "promptFeedback")) ||
+	    cJSON_GetObjectItemCaseSensitive(obj, "error") != NULL;
+}
+
+/* True when arr is a non-empty array of responses. */
+static int
+gemini_all_responses(const cJSON *arr)
+{
+	const cJSON *item;
+
+	if (arr->child == NULL)
+		return 0;
+	cJSON_ArrayForEach(item, arr)
+		if (!cJSON_IsObject(item) || !gemini_is_response(item))
+			return 0;
+	return 1;
+}
+
+/* Decode a whole :generateContent response: the same object a stream sends in pieces, so
+ * the same mapping applies (thought parts are reasoning; only a finishReason makes it
+ * whole). An array of responses, as streamGenerateContent sends without alt=sse and as
+ * errors sometimes come, is taken element-wise. */
+static void
+gemini_parse_reply(struct stream *s, const char *body, size_t len)
+{
+	cJSON *root = proto_json_parse_whole(body, len), *item;
+
+	if (cJSON_IsObject(root) && gemini_is_response(root)) {
+		gemini_response(s, root);
+	} else if (cJSON_IsArray(root) && gemini_all_responses(root)) {
+		cJSON_ArrayForEach(item, root)
+			if (s->error == NULL)
+				gemini_response(s, item);
+	} else {
+		proto_reply_malformed(s, root == NULL ? "not JSON" :
+		    "not a GenerateContentResponse", body, len);
+	}
+	cJSON_Delete(root);
+}
+
 /* Complete when a finishReason arrived, no error followed, and the input ended cleanly. */
 static void
 gemini_on_eof(struct stream *s)
@@ -296,6 +344,7 @@ const struct proto proto_gemini = {
 	.build_chat = gemini_build_chat,
 	.on_event = gemini_on_event,
 	.on_eof = gemini_on_eof,
+	.parse_reply = gemini_parse_reply,
 	.parse_error = proto_parse_error,
 	.build_models = gemini_build_models,
 	.parse_models = gemini_parse_models,

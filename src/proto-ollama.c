@@ -60,7 +60,7 @@ ollama_options(const struct params *pp)
 	return o;
 }
 
-/* Build POST {base}/api/chat. */
+/* Build POST {base}/api/chat; no_stream asks for one object instead of lines. */
 static void
 ollama_build_chat(const struct request *req, struct http_req *out)
 {
@@ -71,13 +71,13 @@ ollama_build_chat(const struct request *req, struct http_req *out)
 
 	http_req_init(out, "POST", url);
 	free(url);
-	proto_common_headers(out, "application/x-ndjson");
+	proto_common_headers(out, req->no_stream ? "application/json" : "application/x-ndjson");
 	ollama_auth(p, out);
 	proto_extra_headers(p, out);
 
 	cJSON_AddStringToObject(root, "model", req->model);
 	proto_json_messages(root, req);
-	cJSON_AddTrueToObject(root, "stream");
+	cJSON_AddBoolToObject(root, "stream", !req->no_stream);
 	/* think takes a level ("low", "medium", "high") or a plain switch. */
 	if ((pp->set & PARAM_REASONING_EFFORT) && pp->reasoning_effort != NULL) {
 		if (strcmp(pp->reasoning_effort, "none") == 0)
@@ -92,33 +92,29 @@ ollama_build_chat(const struct request *req, struct http_req *out)
 	proto_set_body(out, root);
 }
 
-/* Map one NDJSON line to deltas. */
-static void
-ollama_on_event(struct stream *s, const char *event, const char *data, size_t len)
+/* When root carries an error ({"error": "..."}), report it and return 1. */
+static int
+ollama_error(struct stream *s, const cJSON *root)
 {
-	cJSON *root, *err, *msg;
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
+	struct apierr *e;
+
+	if (!(cJSON_IsString(err) && err->valuestring[0] != '\0') && !cJSON_IsObject(err))
+		return 0;
+	e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
+	proto_error_from_json(e, err);
+	proto_stream_error(s, e);
+	return 1;
+}
+
+/* Map one chat object to deltas: a line of the stream, or the whole reply. */
+static void
+ollama_object(struct stream *s, const cJSON *root)
+{
+	const cJSON *msg;
 	const char *v;
 	struct usage us = USAGE_NONE;
 
-	(void)event;
-	if (len == 0)
-		return;
-	root = proto_json_parse(data, len);
-	if (!cJSON_IsObject(root)) {
-		/* One bad line loses its own text only: the reply goes on, with a warning. */
-		stream_skip(s, root == NULL ? "not JSON" : "not a JSON object", data, len);
-		cJSON_Delete(root);
-		return;
-	}
-	err = cJSON_GetObjectItemCaseSensitive(root, "error");
-	if ((cJSON_IsString(err) && err->valuestring[0] != '\0') || cJSON_IsObject(err)) {
-		struct apierr *e = apierr_new(APIERR_STREAM, APIERR_OTHER, NULL);
-
-		proto_error_from_json(e, err);
-		cJSON_Delete(root);
-		proto_stream_error(s, e);
-		return;
-	}
 	msg = cJSON_GetObjectItemCaseSensitive(root, "message");
 	if ((v = proto_json_string(msg, "thinking")) != NULL)
 		stream_reasoning(s, v, strlen(v));
@@ -132,6 +128,46 @@ ollama_on_event(struct stream *s, const char *event, const char *data, size_t le
 	proto_json_long(root, "prompt_eval_count", &us.input_tokens);
 	proto_json_long(root, "eval_count", &us.output_tokens);
 	stream_usage(s, &us);
+}
+
+/* Map one NDJSON line to deltas. */
+static void
+ollama_on_event(struct stream *s, const char *event, const char *data, size_t len)
+{
+	cJSON *root;
+
+	(void)event;
+	if (len == 0)
+		return;
+	root = proto_json_parse(data, len);
+	if (!cJSON_IsObject(root)) {
+		/* One bad line loses its own text only: the reply goes on, with a warning. */
+		stream_skip(s, root == NULL ? "not JSON" : "not a JSON object", data, len);
+		cJSON_Delete(root);
+		return;
+	}
+	if (!ollama_error(s, root))
+		ollama_object(s, root);
+	cJSON_Delete(root);
+}
+
+/* Decode the whole reply of "stream": false: the object a stream's lines add up to, with
+ * done, done_reason and the counts; {"error": ...} is an error. */
+static void
+ollama_parse_reply(struct stream *s, const char *body, size_t len)
+{
+	cJSON *root = proto_json_parse_whole(body, len);
+
+	if (!cJSON_IsObject(root)) {
+		proto_reply_malformed(s, root == NULL ? "not JSON" : "not a JSON object", body,
+		    len);
+	} else if (!ollama_error(s, root)) {
+		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "message")) ||
+		    cJSON_GetObjectItemCaseSensitive(root, "done") != NULL)
+			ollama_object(s, root);
+		else
+			proto_reply_malformed(s, "not a chat reply", body, len);
+	}
 	cJSON_Delete(root);
 }
 
@@ -180,6 +216,7 @@ const struct proto proto_ollama = {
 	.build_chat = ollama_build_chat,
 	.on_event = ollama_on_event,
 	.on_eof = proto_eof_terminated,
+	.parse_reply = ollama_parse_reply,
 	.parse_error = proto_parse_error,
 	.build_models = ollama_build_models,
 	.parse_models = ollama_parse_models,

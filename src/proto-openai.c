@@ -71,7 +71,8 @@ openai_params(const struct request *req, cJSON *root)
 		cJSON_AddStringToObject(root, "reasoning_effort", pp->reasoning_effort);
 }
 
-/* Build POST {base}/chat/completions with Bearer auth and usage in the stream. */
+/* Build POST {base}/chat/completions with Bearer auth and usage in the stream; with
+ * no_stream, "stream": false (a chat.completion always carries its usage). */
 static void
 openai_build_chat(const struct request *req, struct http_req *out)
 {
@@ -81,16 +82,20 @@ openai_build_chat(const struct request *req, struct http_req *out)
 
 	http_req_init(out, "POST", url);
 	free(url);
-	proto_common_headers(out, "text/event-stream");
+	proto_common_headers(out, req->no_stream ? "application/json" : "text/event-stream");
 	if (p != NULL && p->key != NULL && p->key[0] != '\0')
 		http_req_header(out, "Authorization: Bearer %s", p->key);
 	proto_extra_headers(p, out);
 
 	cJSON_AddStringToObject(root, "model", req->model);
 	proto_json_messages(root, req);
-	cJSON_AddTrueToObject(root, "stream");
-	m = cJSON_AddObjectToObject(root, "stream_options");
-	cJSON_AddTrueToObject(m, "include_usage");
+	if (req->no_stream) {
+		cJSON_AddFalseToObject(root, "stream");
+	} else {
+		cJSON_AddTrueToObject(root, "stream");
+		m = cJSON_AddObjectToObject(root, "stream_options");
+		cJSON_AddTrueToObject(m, "include_usage");
+	}
 	openai_params(req, root);
 	proto_set_body(out, root);
 }
@@ -487,7 +492,76 @@ openai_on_event(struct stream *s, const char *event, const char *data, size_t le
 	cJSON_Delete(root);
 }
 
-/* Flush held-back tag bytes; complete only when [DONE] arrived. */
+/* The answer text of a whole message: a string, or (some compatible servers) an array of
+ * parts of which the text ones count. It goes through the <think> machine as a stream's
+ * content does. */
+static void
+openai_reply_content(struct stream *s, const cJSON *content)
+{
+	const cJSON *part;
+	const char *v;
+
+	if (cJSON_IsString(content)) {
+		if (content->valuestring[0] != '\0')
+			openai_content(s, content->valuestring, strlen(content->valuestring));
+		return;
+	}
+	if (!cJSON_IsArray(content))
+		return;
+	cJSON_ArrayForEach(part, content) {
+		const char *type = proto_json_string(part, "type");
+
+		if ((type == NULL || strcmp(type, "text") == 0) &&
+		    (v = proto_json_string(part, "text")) != NULL && v[0] != '\0')
+			openai_content(s, v, strlen(v));
+	}
+}
+
+/* Decode a whole chat.completion (stream false): choices[0].message's reasoning
+ * (reasoning_content, else reasoning) and content, the finish reason and usage; the error
+ * shapes of a stream's chunks are errors here too. */
+static void
+openai_parse_reply(struct stream *s, const char *body, size_t len)
+{
+	cJSON *root = proto_json_parse_whole(body, len), *choices, *c0, *msg, *err, *v;
+	const char *str;
+
+	if (!cJSON_IsObject(root)) {
+		proto_reply_malformed(s, root == NULL ? "not JSON" : "not a JSON object", body,
+		    len);
+		cJSON_Delete(root);
+		return;
+	}
+	choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+	c0 = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
+	err = cJSON_GetObjectItemCaseSensitive(root, "error");
+	if (openai_truthy(err)) {
+		stream_finish_reason(s, openai_choice_finish(c0));
+		openai_stream_error(s, err);
+	} else if ((str = proto_json_string(root, "object")) != NULL &&
+	    strcmp(str, "error") == 0) {
+		openai_stream_error(s, root);
+	} else if (!cJSON_IsObject(msg = cJSON_GetObjectItemCaseSensitive(c0, "message"))) {
+		proto_reply_malformed(s, "not a chat completion", body, len);
+	} else {
+		v = cJSON_GetObjectItemCaseSensitive(msg, "reasoning_content");
+		if (cJSON_IsString(v))
+			stream_reasoning(s, v->valuestring, strlen(v->valuestring));
+		else if ((str = proto_json_string(msg, "reasoning")) != NULL)
+			stream_reasoning(s, str, strlen(str));
+		openai_reply_content(s, cJSON_GetObjectItemCaseSensitive(msg, "content"));
+		if ((str = proto_json_string(msg, "refusal")) != NULL && str[0] != '\0')
+			stream_text(s, str, strlen(str));
+		stream_finish_reason(s, openai_choice_finish(c0));
+		openai_usage(s, cJSON_GetObjectItemCaseSensitive(root, "usage"));
+		openai_usage(s, cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(root, "x_groq"), "usage"));
+		s->terminated = 1;
+	}
+	cJSON_Delete(root);
+}
+
+/* Flush held-back tag bytes; complete only when [DONE] (or a whole completion) arrived. */
 static void
 openai_on_eof(struct stream *s)
 {
@@ -555,6 +629,7 @@ const struct proto proto_openai = {
 	.build_chat = openai_build_chat,
 	.on_event = openai_on_event,
 	.on_eof = openai_on_eof,
+	.parse_reply = openai_parse_reply,
 	.parse_error = proto_parse_error,
 	.build_models = openai_build_models,
 	.parse_models = openai_parse_models,

@@ -342,6 +342,16 @@ simulated_on_event(struct stream *s, const char *event, const char *data, size_t
 	(void)len;
 }
 
+/* Nor is there ever a whole body to decode: the worker hands a no_stream request its
+ * reply as one event itself. */
+static void
+simulated_parse_reply(struct stream *s, const char *body, size_t len)
+{
+	(void)s;
+	(void)body;
+	(void)len;
+}
+
 /* A simulated stream is complete exactly when its terminator was marked. */
 static void
 simulated_on_eof(struct stream *s)
@@ -382,12 +392,13 @@ simulated_parse_models(const char *body, size_t len, struct model_list *out, cha
 }
 
 const struct proto proto_simulated = {
-	"simulated",
-	FRAMING_NONE,
-	simulated_build_chat,
-	simulated_on_event,
-	simulated_on_eof,
-	simulated_parse_error,
-	simulated_build_models,
-	simulated_parse_models,
+	.name = "simulated",
+	.framing = FRAMING_NONE,
+	.build_chat = simulated_build_chat,
+	.on_event = simulated_on_event,
+	.on_eof = simulated_on_eof,
+	.parse_reply = simulated_parse_reply,
+	.parse_error = simulated_parse_error,
+	.build_models = simulated_build_models,
+	.parse_models = simulated_parse_models,
 };

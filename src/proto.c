@@ -24,6 +24,8 @@
 
 /* Longest excerpt of a non-JSON error body shown to the user. */
 #define PROTO_EXCERPT_MAX 300
+/* Bytes of a malformed reply quoted in its error. */
+#define PROTO_REPLY_EXCERPT 80
 
 static const struct {
 	const char *name;
@@ -174,6 +176,36 @@ proto_json_parse(const char *data, size_t len)
 	if (!proto_json_repair(data, len, &fixed))
 		return cJSON_ParseWithLength(data, len);
 	root = cJSON_ParseWithLength(fixed.data, fixed.len);
+	buf_free(&fixed);
+	return root;
+}
+
+/* Parse one whole document: as proto_json_parse, but NULL when anything other than
+ * whitespace follows the value. */
+struct cJSON *
+proto_json_parse_whole(const char *data, size_t len)
+{
+	struct buf fixed = BUF_INIT;
+	const char *p = data, *end = NULL;
+	size_t n = len, rest;
+	cJSON *root;
+
+	if (data == NULL || len == 0)
+		return NULL;
+	if (proto_json_repair(data, len, &fixed)) {
+		p = fixed.data;
+		n = fixed.len;
+	}
+	root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
+	if (root != NULL && end != NULL) {
+		for (rest = (size_t)(end - p); rest < n; rest++)
+			if (p[rest] != ' ' && p[rest] != '\t' && p[rest] != '\r' && p[rest] != '\n')
+				break;
+		if (rest < n) {
+			cJSON_Delete(root);
+			root = NULL;
+		}
+	}
 	buf_free(&fixed);
 	return root;
 }
@@ -399,6 +431,33 @@ proto_stream_error(struct stream *s, struct apierr *e)
 	if (e->message == NULL || e->message[0] == '\0')
 		proto_set_str(&e->message, e->type != NULL ? e->type : "the stream reported an error");
 	apierr_classify(e);
+	stream_error(s, e);
+}
+
+/* Report a 200 body that is not the protocol's reply, quoting its start; not retried, as
+ * the same request would most likely get the same body again. */
+void
+proto_reply_malformed(struct stream *s, const char *why, const char *body, size_t len)
+{
+	char *x = proto_body_excerpt(body, len), *msg;
+	size_t n = strlen(x);
+	struct apierr *e;
+
+	if (n == 0) {
+		msg = xasprintf("the provider's reply is empty (%s)", why);
+	} else if (n <= PROTO_REPLY_EXCERPT + 8) {
+		msg = xasprintf("the provider's reply is %s: %s", why, x);
+	} else {
+		/* Cut at the start of a UTF-8 sequence so the excerpt stays valid text. */
+		n = PROTO_REPLY_EXCERPT;
+		while (n > 0 && ((unsigned char)x[n] & 0xc0) == 0x80)
+			n--;
+		msg = xasprintf("the provider's reply is %s: %.*s…", why, (int)n, x);
+	}
+	e = apierr_new(APIERR_STREAM, APIERR_OTHER, msg);
+	e->retryable = 0;
+	free(msg);
+	free(x);
 	stream_error(s, e);
 }
 

@@ -2,8 +2,9 @@
  * The protocol adapter table. Each wire protocol (OpenAI Chat Completions and its compatible
  * servers, Anthropic Messages, Gemini, Ollama native, and the offline simulator) is one
  * struct proto of function pointers: build the request, map one decoded event to normalized
- * deltas, decide completeness at EOF, parse an error body, and list models. A provider that
- * speaks an existing protocol needs no code, only config.
+ * deltas, decide completeness at EOF, decode a whole non-streaming reply, parse an error
+ * body, and list models. A provider that speaks an existing protocol needs no code, only
+ * config.
  */
 #ifndef NATTER_PROTO_H
 #define NATTER_PROTO_H
@@ -38,12 +39,20 @@ struct model_list {
 struct proto {
 	const char *name;
 	enum proto_framing framing;
-	/* Build the streaming chat request for req. */
+	/* Build the chat request for req: streaming, or with req->no_stream the form that
+	 * answers with one JSON body. */
 	void (*build_chat)(const struct request *req, struct http_req *out);
 	/* Handle one decoded event: SSE type and data, or an NDJSON line (event NULL). */
 	void (*on_event)(struct stream *s, const char *event, const char *data, size_t len);
 	/* Input ended: decide complete versus truncated. */
 	void (*on_eof)(struct stream *s);
+	/* Decode the whole 2xx body of a no_stream request (stream_set_whole; stream_finish
+	 * calls it once, before on_eof) into the same deltas on_event gives for a stream:
+	 * reasoning, text, usage, the finish reason, and s->terminated when the body is a
+	 * finished reply. An error object in the body becomes the stream's error; a body that
+	 * is not the protocol's reply (not JSON, the wrong shape) is an APIERR_STREAM error
+	 * that quotes it (proto_reply_malformed), never a skipped event or a crash. */
+	void (*parse_reply)(struct stream *s, const char *body, size_t len);
 	/* Fill e from a non-2xx body; e->status and e->kind are already set. */
 	void (*parse_error)(const char *body, size_t len, const struct http_headers *h,
 	    struct apierr *e);
@@ -69,6 +78,9 @@ struct cJSON;
 /* Parse len bytes as JSON (trailing whitespace allowed); NULL when it is not JSON. An
  * unpaired surrogate escape, \u0000 or a raw NUL becomes U+FFFD, so no text is cut off. */
 struct cJSON *proto_json_parse(const char *data, size_t len);
+/* The same for a document that must be the whole of data (a whole reply): NULL when more
+ * than whitespace follows the value, such as a second line of a stream. */
+struct cJSON *proto_json_parse_whole(const char *data, size_t len);
 /* obj[key] when it is a string, else NULL. */
 const char *proto_json_string(const struct cJSON *obj, const char *key);
 /* Store obj[key] in *out when it is a number; returns 1 when it was. */
@@ -82,6 +94,9 @@ void proto_error_body(const char *body, size_t len, struct apierr *e);
 char *proto_body_excerpt(const char *body, size_t len);
 /* Report an error found inside a 200 stream: classify it and hand it to the stream. */
 void proto_stream_error(struct stream *s, struct apierr *e);
+/* For parse_reply: the 200 body is not the protocol's reply (why: "not JSON", "not a chat
+ * completion", ...); report that, with an excerpt of body, as the stream's error. */
+void proto_reply_malformed(struct stream *s, const char *why, const char *body, size_t len);
 /* Content-Type (when there is a body) and Accept headers. */
 void proto_common_headers(struct http_req *out, const char *accept);
 /* The provider's extra headers, added after the adapter's own so that they come last. */

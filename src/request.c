@@ -80,6 +80,7 @@ request_dup(const struct request *r)
 	for (i = 0; i < r->nmsgs; i++)
 		request_add(c, r->msgs[i].role, r->msgs[i].content);
 	params_copy(&c->params, &r->params);
+	c->no_stream = r->no_stream;
 	return c;
 }
 

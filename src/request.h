@@ -1,7 +1,8 @@
 /*
  * One chat request as the worker sends it: provider (an owned copy), model id, system
- * prompt, history and sampling parameters. Adapters turn it into HTTP per protocols.md §E.
- * The whole struct is owned by whoever holds it; worker_submit takes ownership.
+ * prompt, history, sampling parameters and whether the reply should stream. Adapters turn
+ * it into HTTP per protocols.md §E. The whole struct is owned by whoever holds it;
+ * worker_submit takes ownership.
  */
 #ifndef NATTER_REQUEST_H
 #define NATTER_REQUEST_H
@@ -58,6 +59,12 @@ struct request {
 	struct message *msgs;
 	size_t nmsgs;
 	struct params params;
+	/* Ask for the whole reply as one JSON body instead of a stream (OpenAI and Anthropic
+	 * "stream": false, Gemini :generateContent, Ollama "stream": false). The worker then
+	 * reads the body whole, within the provider's max_line, and decodes it with the
+	 * adapter's parse_reply into the same events a stream gives, all at once at the end.
+	 * The simulated provider delivers its reply as one event. 0 (the default): stream. */
+	int no_stream;
 };
 
 struct request *request_new(const struct provider *p, const char *model);

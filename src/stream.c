@@ -3,9 +3,10 @@
  * protocol adapter, and the keeper of the running result. Every consumer (worker, `natter
  * decode`, conformance tests, fuzzers) goes through here, so the rules that are not specific
  * to one protocol live here: a non-2xx body is collected whole and parsed as an error at the
- * end, the first error wins and stops further decoding, completeness is only granted
- * when the adapter saw its terminator and nothing went wrong, a line over the cap ends the
- * reply, and an event the adapter cannot decode is skipped, counted and explained.
+ * end, as is the 2xx body of a whole (non-streaming) reply by the adapter's parse_reply, the
+ * first error wins and stops further decoding, completeness is only granted when the
+ * adapter saw its terminator and nothing went wrong, a line (or a whole reply) over the cap
+ * ends the reply, and an event the adapter cannot decode is skipped, counted and explained.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -95,15 +96,27 @@ stream_size_text(size_t n)
 	return xasprintf("%zu bytes", n);
 }
 
-/* The framing decoder gave up on a line over the cap: end the reply, saying why. */
+/* Decode the 2xx body as one whole reply (a no_stream request). */
+void
+stream_set_whole(struct stream *s)
+{
+	s->whole = 1;
+}
+
+/* The framing decoder gave up on a line over the cap, or a whole reply's body grew past
+ * it: end the reply, saying why. */
 static void
 stream_overflow(struct stream *s)
 {
 	char *size = stream_size_text(s->max_line), *msg;
 	struct apierr *e;
 
-	msg = xasprintf("the provider sent a line longer than %s (max_line); the reply is cut "
-	    "off there", size);
+	if (s->whole)
+		msg = xasprintf("the provider sent a reply longer than %s (max_line); it was not "
+		    "read to the end", size);
+	else
+		msg = xasprintf("the provider sent a line longer than %s (max_line); the reply is "
+		    "cut off there", size);
 	e = apierr_new(APIERR_STREAM, APIERR_TRUNCATED, msg);
 	/* The same request would get the same line again. */
 	e->retryable = 0;
@@ -126,6 +139,23 @@ stream_set_status(struct stream *s, int status, const struct http_headers *h)
 		http_headers_add(&s->headers, h->v[i].name, h->v[i].value);
 }
 
+/* Collect n bytes of a whole reply; past max_line the body is dropped and the reply is
+ * over, so memory stays bounded whatever the server sends. */
+static void
+stream_feed_whole(struct stream *s, const char *p, size_t n)
+{
+	if (s->body_overflow)
+		return;
+	if (n > s->max_line - s->body.len) {
+		s->body_overflow = 1;
+		buf_free(&s->body);
+		if (s->error == NULL)
+			stream_overflow(s);
+		return;
+	}
+	buf_append(&s->body, p, n);
+}
+
 /* Feed n raw body bytes, split anywhere. */
 void
 stream_feed(struct stream *s, const char *p, size_t n)
@@ -137,6 +167,10 @@ stream_feed(struct stream *s, const char *p, size_t n)
 		if (s->body.len < s->max_line)
 			buf_append(&s->body, p, n < s->max_line - s->body.len ? n :
 			    s->max_line - s->body.len);
+		return;
+	}
+	if (s->whole) {
+		stream_feed_whole(s, p, n);
 		return;
 	}
 	switch (s->proto->framing) {
@@ -219,17 +253,28 @@ stream_finish(struct stream *s)
 		s->complete = 0;
 		return;
 	}
-	switch (s->proto->framing) {
-	case FRAMING_SSE:
-		s->eof_partial = sse_finish(&s->sse);
-		if (s->nevents == 0)
-			stream_sniff_json_error(s);
-		break;
-	case FRAMING_NDJSON:
-		ndjson_finish(&s->nd);
-		break;
-	case FRAMING_NONE:
-		break;
+	if (s->whole) {
+		/* After an overflow there is no body left to decode. */
+		if (s->error == NULL) {
+			s->nevents++;
+			json_arena_begin();
+			s->proto->parse_reply(s, s->body.data != NULL ? s->body.data : "",
+			    s->body.len);
+			json_arena_end();
+		}
+	} else {
+		switch (s->proto->framing) {
+		case FRAMING_SSE:
+			s->eof_partial = sse_finish(&s->sse);
+			if (s->nevents == 0)
+				stream_sniff_json_error(s);
+			break;
+		case FRAMING_NDJSON:
+			ndjson_finish(&s->nd);
+			break;
+		case FRAMING_NONE:
+			break;
+		}
 	}
 	s->complete = 0;
 	if (s->proto->on_eof != NULL)

@@ -5,8 +5,14 @@
  * conformance tests and the fuzz targets all decode through this one path.
  *
  * Call order: stream_init, optionally stream_set_status (non-2xx bodies are collected and
- * parsed as an error body at the end) and stream_set_max_line, stream_feed any number of
- * times with any split, stream_finish once at EOF, read the result fields, stream_free.
+ * parsed as an error body at the end), stream_set_max_line and stream_set_whole, stream_feed
+ * any number of times with any split, stream_finish once at EOF, read the result fields,
+ * stream_free.
+ *
+ * A whole reply (stream_set_whole, for a request sent with no_stream) is not framed: the 2xx
+ * body is collected and the adapter's parse_reply decodes it at stream_finish into the same
+ * deltas and result a stream gives. The body is bound by max_line like a line; past it the
+ * reply ends as truncated at once and nothing of it is decoded.
  *
  * Two rules hold for every protocol. A line (or an SSE event's data, or a non-2xx body)
  * longer than max_line ends the reply as a truncated stream with an error that says so,
@@ -60,9 +66,11 @@ struct stream {
 	void *ud;
 	int status;                  /* HTTP status; 200 unless set */
 	struct http_headers headers; /* response headers (copied) */
-	struct buf body;             /* raw body for error statuses; for SSE also the start of
-	                              * the body until the first event, to recognise a plain
-	                              * JSON error sent with status 200 */
+	struct buf body;             /* raw body for error statuses and whole replies; for SSE
+	                              * also the start of the body until the first event, to
+	                              * recognise a plain JSON error sent with status 200 */
+	int whole;                   /* a whole reply: the 2xx body goes to parse_reply */
+	int body_overflow;           /* a whole reply's body went over max_line */
 
 	/* The result so far. */
 	struct buf text;
@@ -96,6 +104,8 @@ void stream_init(struct stream *s, const struct proto *p, stream_delta_fn fn, vo
 void stream_set_status(struct stream *s, int status, const struct http_headers *h);
 /* Cap lines and events at n bytes (0: STREAM_MAX_LINE). Call before the first feed. */
 void stream_set_max_line(struct stream *s, size_t n);
+/* Decode a 2xx body as one whole reply (see above). Call before the first feed. */
+void stream_set_whole(struct stream *s);
 void stream_feed(struct stream *s, const char *p, size_t n);
 void stream_finish(struct stream *s);
 void stream_free(struct stream *s);

@@ -241,6 +241,7 @@ turn_stream(struct turn *t, struct request *req)
 	t->t_first = t->t_last = 0;
 	t->chunks = 0;
 	t->state = MSG_STREAMING;
+	req->no_stream = t->spec.no_stream;
 	t->stream_id = worker_submit(t->env->w, req);
 }
 

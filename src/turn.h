@@ -78,6 +78,8 @@ struct turn_spec {
 	size_t from;                  /* column >= 0: the comparison's first prompt */
 	int64_t group;                /* column >= 0: the compare group of the reply */
 	int no_fallback;              /* do not follow the model's fallback list */
+	int no_stream;                /* ask for the whole reply at once (request.h), not a
+	                               * stream; the events and callbacks are the same */
 };
 
 /* Bits of what an update reports. */

@@ -20,8 +20,10 @@
  * transfer has first_token_timeout from the moment its request went out, then idle_timeout
  * from the last delta. Both count decoded deltas, not bytes, so a server that sends only
  * keep-alive comments (or pings) cannot hold a stream open. Model listings, which have no
- * tokens, keep a byte-level idle timer. libcurl's low-speed check stays as a backstop set
- * to the longer deadline. The timers exist only while a transfer runs.
+ * tokens, keep a byte-level idle timer, and so does a whole (no_stream) reply once its body
+ * has begun, since its tokens only come out of the body's end. libcurl's low-speed check
+ * stays as a backstop set to the longer deadline. The timers exist only while a transfer
+ * runs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +108,7 @@ struct job {
 	int64_t last_byte;           /* when a byte last arrived (or the request went out);
 	                              * 0 while connecting, when only the connect timeout runs */
 	int64_t t_sent;              /* chat: when this attempt's request went out, 0 before */
+	int64_t t_body;              /* chat: when this attempt's first body byte came, 0 before */
 	int64_t last_delta;          /* chat: when the decoder last produced a delta */
 	unsigned long ndeltas;       /* chat: deltas produced so far */
 
@@ -410,6 +413,7 @@ worker_job_reset_http(struct job *j)
 	j->status_set = 0;
 	j->last_byte = 0;
 	j->t_sent = 0;
+	j->t_body = 0;
 	j->errbuf[0] = '\0';
 }
 
@@ -530,11 +534,12 @@ worker_set_status(struct job *j)
 		stream_set_status(&j->st, code > 0 ? (int)code : 200, &j->rhdrs);
 }
 
-/* True when the decoder gave up on a line over max_line (the stream holds the error). */
+/* True when the decoder gave up on a line (or a whole reply) over max_line; the stream
+ * holds the error. */
 static int
 worker_overflowed(const struct job *j)
 {
-	return j->st_set && (j->st.sse.overflow || j->st.nd.overflow);
+	return j->st_set && (j->st.sse.overflow || j->st.nd.overflow || j->st.body_overflow);
 }
 
 /* libcurl write callback: feed the body to the decoder, or collect a model page. */
@@ -551,6 +556,8 @@ worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 		buf_append(&j->body, p, n);
 		return n;
 	}
+	if (j->t_body == 0)
+		j->t_body = j->last_byte;
 	before = j->ndeltas;
 	stream_feed(&j->st, p, n);
 	/* The idle deadline runs from the last read that brought a delta (not a comment). */
@@ -612,6 +619,9 @@ worker_start_http(struct job *j)
 			stream_free(&j->st);
 		stream_init(&j->st, p->proto, worker_on_delta, j);
 		stream_set_max_line(&j->st, p->max_line);
+		/* One JSON body, read whole within max_line and decoded at its end. */
+		if (j->req->no_stream)
+			stream_set_whole(&j->st);
 		/* Deltas go straight to the UI as events; keeping a second copy would only
 		 * double the memory of long replies. */
 		j->st.keep_text = 0;
@@ -686,6 +696,10 @@ worker_start_sim(struct job *j)
 	j->sim_start = worker_now();
 	j->state = JOB_SIM;
 	j->due = j->sim_start;
+	/* A whole reply comes when its last token would have: the reply takes as long either
+	 * way, and the first token is the whole of it. */
+	if (j->req->no_stream && j->sim.error == NULL && j->sim_rate > 0 && j->sim.stop_at > 1)
+		j->due += (int64_t)((double)(j->sim.stop_at - 1) * 1000.0 / j->sim_rate) + 1;
 }
 
 /* Install secret as the provider's key, wiping the one it replaces. */
@@ -933,8 +947,10 @@ worker_chat_finished(struct job *j, CURLcode rc)
 	/* A transfer aborted for a line over the cap ends with the decoder's own error. */
 	if (rc != CURLE_OK && !worker_overflowed(j)) {
 		err = worker_transport_error(rc, j->errbuf);
-		/* The decoder still closes its books so usage seen so far is reported. */
-		stream_finish(&j->st);
+		/* The decoder still closes its books so usage seen so far is reported; a whole
+		 * reply cut short has nothing to report and is not decoded. */
+		if (!j->st.whole)
+			stream_finish(&j->st);
 		worker_fail(j, err, 0);
 		return;
 	}
@@ -947,7 +963,8 @@ worker_chat_finished(struct job *j, CURLcode rc)
 		if (err->request_id == NULL && http_request_id(&j->rhdrs) != NULL)
 			err->request_id = xstrdup(http_request_id(&j->rhdrs));
 	} else if (!j->st.complete) {
-		err = apierr_new(APIERR_STREAM, APIERR_TRUNCATED,
+		err = apierr_new(APIERR_STREAM, APIERR_TRUNCATED, j->st.whole ?
+		    "the provider's reply says it is not finished" :
 		    "the stream ended before the provider finished the reply");
 		err->retryable = 1;
 	}
@@ -1011,7 +1028,9 @@ worker_sim_step(struct job *j, int64_t now)
 		worker_fail(j, err, 0);
 		return;
 	}
-	if (j->sim_rate > 0) {
+	if (j->req->no_stream) {
+		target = r->stop_at;
+	} else if (j->sim_rate > 0) {
 		elapsed = now - j->sim_start;
 		target = (size_t)((double)elapsed * j->sim_rate / 1000.0) + 1;
 	} else {
@@ -1050,8 +1069,17 @@ worker_sim_step(struct job *j, int64_t now)
 		j->due = now;
 }
 
+/* True when a chat's whole reply has started to arrive: its deadline is on bytes now. */
+static int
+worker_whole_arriving(const struct job *j)
+{
+	return !j->is_models && j->st_set && j->st.whole && j->t_body != 0;
+}
+
 /* When the running transfer's deadline falls, or 0 when no timer runs for it: a model
- * listing's byte-level idle timer; a chat's first-token deadline, then its idle deadline. */
+ * listing's byte-level idle timer; a chat's first-token deadline, then its idle deadline.
+ * A whole reply (no_stream) has no tokens until its end: the first-token deadline runs to
+ * its first body byte, then the idle deadline to each next byte. */
 static int64_t
 worker_deadline(const struct job *j)
 {
@@ -1059,7 +1087,7 @@ worker_deadline(const struct job *j)
 
 	if (j->state != JOB_HTTP)
 		return 0;
-	if (j->is_models)
+	if (j->is_models || worker_whole_arriving(j))
 		return j->last_byte != 0 && p->idle_timeout_ms > 0 ?
 		    j->last_byte + p->idle_timeout_ms : 0;
 	if (!j->got_token)
@@ -1077,9 +1105,13 @@ worker_deadline_expired(struct job *j)
 	struct apierr *e;
 	char *msg, *secs;
 
-	if (j->is_models) {
+	if (j->is_models || worker_whole_arriving(j)) {
 		secs = worker_secs(p->idle_timeout_ms);
 		msg = xasprintf("no data from the server for %s (idle_timeout)", secs);
+	} else if (j->st_set && j->st.whole) {
+		secs = worker_secs(p->first_token_timeout_ms);
+		msg = xasprintf("no reply from the server within %s of sending the request "
+		    "(first_token_timeout)", secs);
 	} else if (!j->got_token) {
 		secs = worker_secs(p->first_token_timeout_ms);
 		msg = xasprintf("no token from the server within %s of sending the request "
@@ -1096,7 +1128,9 @@ worker_deadline_expired(struct job *j)
 		worker_models_done(j, e);
 		return;
 	}
-	stream_finish(&j->st);
+	/* Close the decoder's books (usage so far); half a whole reply is not decoded. */
+	if (!j->st.whole)
+		stream_finish(&j->st);
 	worker_fail(j, e, 0);
 }
 

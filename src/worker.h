@@ -22,6 +22,14 @@
  * dequeued, so a slow reader receives fewer, larger events and never falls behind.
  * A models request produces exactly one WEV_MODELS.
  *
+ * A request with no_stream set (request.h) asks the provider for one JSON body instead of
+ * a stream. The worker reads that body whole, bounded by the provider's max_line, and
+ * decodes it at its end with the adapter's parse_reply (proto.h), so the same events follow
+ * all at once: its REASONING, its TEXT, USAGE and the one DONE, whose ttft_ms is then the
+ * time to the whole body. The simulated provider answers such a request with its reply as
+ * one event each of reasoning and text, when its last token would have been due. Retries,
+ * key pools, cancellation and the deadlines below work the same way.
+ *
  * Provider text in events (text, reasoning, error fields, finish_reason, model ids and
  * names) has every key natter registered (secret.h) masked. Text that might be the start
  * of a key is held back until the next network read or the end of the stream decides.
@@ -29,12 +37,17 @@
  * Deadlines (per provider, per attempt): from the moment a request is sent, the first
  * token (text or reasoning) must come within first_token_timeout; after it, no more than
  * idle_timeout may pass without a delta. Keep-alive comments, pings and bare bytes reset
- * neither. A deadline that falls before the first token is a retryable timeout; after it,
- * the stream ends at once with DONE carrying an APIERR_TIMEOUT error, the text already
- * delivered being the partial reply. No retry starts later than retry_total after the
- * first attempt did; the error then says so. A stream line or event longer than max_line
- * ends the stream (not retried) with an APIERR_TRUNCATED error that names the cap.
- * Malformed events are skipped, and DONE's warning says how many and why.
+ * neither. A no_stream reply has no token before its end: first_token_timeout runs to the
+ * first byte of its body, then idle_timeout to each next byte, and a deadline that falls
+ * then is still one before the first token. A deadline that falls before the first
+ * token is a retryable timeout; after it, the stream ends at once with DONE carrying an
+ * APIERR_TIMEOUT error, the text already delivered being the partial reply. No retry
+ * starts later than retry_total after the first attempt did; the error then says so. A
+ * stream line or event longer than max_line ends the stream (not retried) with an
+ * APIERR_TRUNCATED error that names the cap; so does a no_stream body longer than
+ * max_line, of which nothing is delivered. Malformed events are skipped, and DONE's
+ * warning says how many and why; a no_stream body that is not the protocol's reply is an
+ * APIERR_STREAM error instead (not retried).
  *
  * Key pools: when req->provider->pool is set, every attempt takes its key from the pool
  * (keypool_acquire). A 429 rate limit rests that key (keypool_block) and the next free key

@@ -4,7 +4,9 @@
  * not JSON or are array-wrapped, model lists for all four shapes, the inline <think> tag
  * machine, event-name fallbacks, linear decoding of a long reply, and the rules every
  * adapter shares: a malformed event is skipped with a warning, unpaired surrogates and
- * U+0000 become U+FFFD, and a line over the cap ends the reply as truncated.
+ * U+0000 become U+FFFD, and a line over the cap ends the reply as truncated; and whole
+ * (no_stream) replies: the request each adapter builds, parse_reply on every reply shape,
+ * errors and malformed bodies at 200, the body cap, and the same result as a stream.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1122,6 +1124,516 @@ test_copies(void **state)
 	request_free(c);
 }
 
+/*
+ * Whole (non-streaming) replies: the 2xx body of a no_stream request decoded by each
+ * adapter's parse_reply through stream_set_whole.
+ */
+
+/* Decode body (len bytes) as a whole reply of protocol, fed step bytes at a time, with the
+ * deltas recorded into deltas when it is not NULL; s is left finished. */
+static void
+whole_decode(struct stream *s, const char *protocol, const char *body, size_t len,
+    size_t step, struct buf *deltas)
+{
+	size_t i;
+
+	stream_init(s, proto_find(protocol), deltas != NULL ? record_delta : NULL, deltas);
+	stream_set_whole(s);
+	for (i = 0; i < len; i += step)
+		stream_feed(s, body + i, len - i < step ? len - i : step);
+	stream_finish(s);
+}
+
+/* Check that body decodes to the summary want, in one piece and one byte at a time. */
+static void
+check_reply(const char *protocol, const char *body, const char *want)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	struct stream s;
+
+	whole_decode(&s, protocol, body, strlen(body), SIZE_MAX, NULL);
+	stream_summary_json(&s, &a);
+	stream_free(&s);
+	if (strcmp(buf_str(&a), want) != 0)
+		fail_msg("%s: %s\n  got  %s\n  want %s", protocol, body, buf_str(&a), want);
+	whole_decode(&s, protocol, body, strlen(body), 1, NULL);
+	stream_summary_json(&s, &b);
+	stream_free(&s);
+	assert_string_equal(buf_str(&b), want);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+/* Decode body as a whole reply and expect an error of class cls from inside the 200. */
+static void
+check_reply_error(struct stream *s, const char *protocol, const char *body,
+    enum apierr_class cls)
+{
+	whole_decode(s, protocol, body, strlen(body), SIZE_MAX, NULL);
+	if (s->error == NULL)
+		fail_msg("%s: %s: no error", protocol, body);
+	assert_int_equal(s->error->kind, cls == APIERR_BLOCKED ? APIERR_KIND_BLOCKED :
+	    APIERR_STREAM);
+	if (s->error->cls != cls)
+		fail_msg("%s: %s: class %s", protocol, body, apierr_class_name(s->error->cls));
+	assert_false(s->complete);
+}
+
+/* Every adapter builds the non-streaming form when the request says no_stream, and the
+ * flag survives a copy. */
+static void
+test_build_no_stream(void **state)
+{
+	static const char *const protos[] = { "openai", "anthropic", "gemini", "ollama" };
+	struct request *r, *c;
+	struct http_req h;
+	cJSON *b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		r = make_request(protos[i], "https://x/v1", "k", "m");
+		r->no_stream = 1;
+		c = request_dup(r);
+		request_free(r);
+		assert_int_equal(c->no_stream, 1);
+		b = build(c, &h);
+		assert_true(find_header(&h, "Accept: application/json") >= 0);
+		assert_int_equal(find_header(&h, "Accept: text/event-stream"), -1);
+		assert_null(strstr(h.url, "alt=sse"));
+		assert_null(strstr(h.url, "stream"));
+		assert_null(cJSON_GetObjectItemCaseSensitive(b, "stream_options"));
+		if (i == 2) {
+			assert_string_equal(h.url, "https://x/v1/models/m:generateContent");
+			assert_null(cJSON_GetObjectItemCaseSensitive(b, "stream"));
+			assert_int_equal(cJSON_GetArraySize(
+			    cJSON_GetObjectItemCaseSensitive(b, "contents")), 3);
+		} else {
+			assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(b, "stream")));
+			assert_true(cJSON_GetArraySize(
+			    cJSON_GetObjectItemCaseSensitive(b, "messages")) >= 3);
+		}
+		cJSON_Delete(b);
+		http_req_free(&h);
+		request_free(c);
+	}
+}
+
+/* OpenAI chat.completion: content, reasoning_content over reasoning, inline <think>,
+ * refusals, content parts, finish reasons, usage (with reasoning tokens, or x_groq). */
+static void
+test_reply_openai(void **state)
+{
+	(void)state;
+	check_reply("openai", "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,"
+	    "\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+	    "\"content\":\"Hello there\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":"
+	    "\"stop\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7,"
+	    "\"completion_tokens_details\":{\"reasoning_tokens\":0}}}",
+	    "{\"text\":\"Hello there\",\"finish_reason\":\"stop\",\"usage\":{\"input_tokens\":5,"
+	    "\"output_tokens\":2,\"total_tokens\":7,\"reasoning_tokens\":0},\"complete\":true}");
+	/* DeepSeek's field wins over the copy some shims add, and is counted once. */
+	check_reply("openai", "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":"
+	    "{\"content\":\"42\",\"reasoning_content\":\"think hard\",\"reasoning\":\"think hard\"},"
+	    "\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":9,"
+	    "\"total_tokens\":12,\"completion_tokens_details\":{\"reasoning_tokens\":7}}}",
+	    "{\"text\":\"42\",\"reasoning\":\"think hard\",\"finish_reason\":\"length\",\"usage\":"
+	    "{\"input_tokens\":3,\"output_tokens\":9,\"total_tokens\":12,\"reasoning_tokens\":7},"
+	    "\"complete\":true}");
+	check_reply("openai", "{\"choices\":[{\"message\":{\"content\":\"ok\",\"reasoning\":\"hmm\"},"
+	    "\"finish_reason\":\"stop\"}]}",
+	    "{\"text\":\"ok\",\"reasoning\":\"hmm\",\"finish_reason\":\"stop\",\"complete\":true}");
+	check_reply("openai", "{\"choices\":[{\"message\":{\"content\":\"<think>plan</think>\\n\\n"
+	    "Answer\"},\"finish_reason\":\"stop\"}]}",
+	    "{\"text\":\"Answer\",\"reasoning\":\"plan\",\"finish_reason\":\"stop\",\"complete\":true}");
+	check_reply("openai", "{\"choices\":[{\"message\":{\"content\":null,\"refusal\":\"I can't\"},"
+	    "\"finish_reason\":\"content_filter\"}]}",
+	    "{\"text\":\"I can't\",\"finish_reason\":\"content_filter\",\"complete\":true}");
+	check_reply("openai", "{\"choices\":[{\"message\":{\"content\":[{\"type\":\"text\",\"text\":"
+	    "\"a\"},{\"type\":\"image_url\",\"text\":\"no\"},{\"type\":\"text\",\"text\":\"b\"}]},"
+	    "\"finish_reason\":\"stop\"}],\"error\":null}",
+	    "{\"text\":\"ab\",\"finish_reason\":\"stop\",\"complete\":true}");
+	check_reply("openai", "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":"
+	    "\"stop\"}],\"x_groq\":{\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,"
+	    "\"total_tokens\":2}}}",
+	    "{\"text\":\"x\",\"finish_reason\":\"stop\",\"usage\":{\"input_tokens\":1,"
+	    "\"output_tokens\":1,\"total_tokens\":2},\"complete\":true}");
+}
+
+/* OpenAI error shapes in a 200 body are errors, not replies. */
+static void
+test_reply_openai_errors(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	check_reply_error(&s, "openai", "{\"error\":{\"message\":\"Invalid model\",\"type\":"
+	    "\"invalid_request_error\",\"code\":\"model_not_found\"}}", APIERR_NOT_FOUND);
+	assert_string_equal(s.error->message, "Invalid model");
+	assert_int_equal(s.text.len, 0);
+	stream_free(&s);
+	check_reply_error(&s, "openai", "{\"object\":\"error\",\"message\":\"This model's maximum "
+	    "context length is 2048 tokens.\",\"type\":\"BadRequestError\",\"param\":null,"
+	    "\"code\":400}", APIERR_CONTEXT_LENGTH);
+	stream_free(&s);
+	/* OpenRouter: the error rides on a completion whose finish reason is "error". */
+	check_reply_error(&s, "openai", "{\"choices\":[{\"message\":{\"content\":\"lost\"},"
+	    "\"finish_reason\":\"error\"}],\"error\":{\"code\":502,\"message\":\"upstream down\"}}",
+	    APIERR_SERVER);
+	assert_string_equal(s.finish_reason, "error");
+	assert_string_equal(s.error->message, "upstream down");
+	assert_int_equal(s.text.len, 0);
+	stream_free(&s);
+}
+
+/* Anthropic Message: thinking and text blocks in order (others ignored), stop reason,
+ * usage; an error object is an error. */
+static void
+test_reply_anthropic(void **state)
+{
+	struct buf deltas = BUF_INIT;
+	const char *msg = "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":"
+	    "\"c\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"Let me see.\",\"signature\":"
+	    "\"c2ln\"},{\"type\":\"redacted_thinking\",\"data\":\"xx\"},{\"type\":\"text\",\"text\":"
+	    "\"Hi!\"},{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}],"
+	    "\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":11,"
+	    "\"output_tokens\":6}}";
+	struct stream s;
+
+	(void)state;
+	check_reply("anthropic", msg, "{\"text\":\"Hi!\",\"reasoning\":\"Let me see.\","
+	    "\"finish_reason\":\"end_turn\",\"usage\":{\"input_tokens\":11,\"output_tokens\":6},"
+	    "\"complete\":true}");
+	/* The deltas a stream would give, each block whole. */
+	whole_decode(&s, "anthropic", msg, strlen(msg), 7, &deltas);
+	assert_string_equal(buf_str(&deltas), "1:Let me see.|0:Hi!|3:|2:|");
+	stream_free(&s);
+	buf_free(&deltas);
+	check_reply("anthropic", "{\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":"
+	    "\"a\"},{\"type\":\"text\",\"text\":\"b\"}],\"stop_reason\":\"max_tokens\"}",
+	    "{\"text\":\"ab\",\"finish_reason\":\"max_tokens\",\"complete\":true}");
+	check_reply_error(&s, "anthropic", "{\"type\":\"error\",\"error\":{\"type\":"
+	    "\"overloaded_error\",\"message\":\"Overloaded\"},\"request_id\":\"req_9\"}",
+	    APIERR_OVERLOADED);
+	assert_string_equal(s.error->request_id, "req_9");
+	assert_int_equal(s.error->retryable, 1);
+	stream_free(&s);
+	check_reply_error(&s, "anthropic", "{\"error\":{\"type\":\"authentication_error\","
+	    "\"message\":\"invalid x-api-key\"}}", APIERR_AUTH);
+	stream_free(&s);
+}
+
+/* Gemini GenerateContentResponse: thought parts are reasoning, finishReason makes it whole,
+ * usageMetadata; a blocked prompt, an error (bare or in an array) and arrays of responses. */
+static void
+test_reply_gemini(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	check_reply("gemini", "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Plan.\","
+	    "\"thought\":true},{\"text\":\"Hel\"},{\"text\":\"lo\"}],\"role\":\"model\"},"
+	    "\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":8,"
+	    "\"candidatesTokenCount\":2,\"thoughtsTokenCount\":4,\"totalTokenCount\":14},"
+	    "\"modelVersion\":\"gemini-2.5-flash\"}",
+	    "{\"text\":\"Hello\",\"reasoning\":\"Plan.\",\"finish_reason\":\"STOP\",\"usage\":"
+	    "{\"input_tokens\":8,\"output_tokens\":2,\"total_tokens\":14,\"reasoning_tokens\":4},"
+	    "\"complete\":true}");
+	check_reply("gemini", "{\"candidates\":[{\"content\":{\"role\":\"model\"},\"finishReason\":"
+	    "\"MAX_TOKENS\"}]}", "{\"text\":\"\",\"finish_reason\":\"MAX_TOKENS\",\"complete\":true}");
+	/* Without a finishReason the reply is not known to be whole. */
+	check_reply("gemini", "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]}}]}",
+	    "{\"text\":\"x\",\"finish_reason\":null,\"complete\":false}");
+	check_reply("gemini", "[{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]}}]},"
+	    "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"b\"}]},\"finishReason\":"
+	    "\"STOP\"}]}]", "{\"text\":\"ab\",\"finish_reason\":\"STOP\",\"complete\":true}");
+	check_reply_error(&s, "gemini", "{\"promptFeedback\":{\"blockReason\":\"SAFETY\"},"
+	    "\"usageMetadata\":{\"promptTokenCount\":3,\"totalTokenCount\":3}}", APIERR_BLOCKED);
+	assert_string_equal(s.error->reason, "SAFETY");
+	stream_free(&s);
+	check_reply_error(&s, "gemini", "{\"error\":{\"code\":503,\"message\":\"The model is "
+	    "overloaded.\",\"status\":\"UNAVAILABLE\"}}", APIERR_OVERLOADED);
+	stream_free(&s);
+	check_reply_error(&s, "gemini", "[{\"error\":{\"code\":400,\"message\":\"bad\",\"status\":"
+	    "\"INVALID_ARGUMENT\"}}]", APIERR_BAD_REQUEST);
+	assert_string_equal(s.error->message, "bad");
+	stream_free(&s);
+}
+
+/* Ollama's one object: message content and thinking, done and done_reason, the counts. */
+static void
+test_reply_ollama(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	check_reply("ollama", "{\"model\":\"llama3.2\",\"created_at\":\"2024-01-01T00:00:00Z\","
+	    "\"message\":{\"role\":\"assistant\",\"content\":\"The sky\",\"thinking\":\"Rayleigh\"},"
+	    "\"done\":true,\"done_reason\":\"stop\",\"total_duration\":1,\"prompt_eval_count\":26,"
+	    "\"eval_count\":282}",
+	    "{\"text\":\"The sky\",\"reasoning\":\"Rayleigh\",\"finish_reason\":\"stop\",\"usage\":"
+	    "{\"input_tokens\":26,\"output_tokens\":282},\"complete\":true}");
+	check_reply("ollama", "{\"message\":{\"content\":\"cut\"},\"done\":true,\"done_reason\":"
+	    "\"length\",\"eval_count\":1}",
+	    "{\"text\":\"cut\",\"finish_reason\":\"length\",\"usage\":{\"output_tokens\":1},"
+	    "\"complete\":true}");
+	check_reply("ollama", "{\"message\":{\"content\":\"par\"},\"done\":false}",
+	    "{\"text\":\"par\",\"finish_reason\":null,\"complete\":false}");
+	check_reply_error(&s, "ollama", "{\"error\":\"an error was encountered while running the "
+	    "model\"}", APIERR_OTHER);
+	assert_string_equal(s.error->message, "an error was encountered while running the model");
+	stream_free(&s);
+}
+
+/* A 200 body that is not the protocol's reply is an error that says so and quotes it
+ * (briefly, as valid UTF-8), is not retried, and gives no text. */
+static void
+test_reply_malformed(void **state)
+{
+	static const struct {
+		const char *proto, *body, *why;
+	} cases[] = {
+		{ "openai", "{\"choices\":[{\"message\":{\"content\":\"a\"", "not JSON" },
+		{ "openai", "[1,2]", "not a JSON object" },
+		{ "openai", "{\"id\":\"x\",\"choices\":[]}", "not a chat completion" },
+		{ "openai", "data: {\"choices\":[]}\n\ndata: [DONE]\n\n", "not JSON" },
+		{ "anthropic", "<html>502</html>", "not JSON" },
+		{ "anthropic", "{\"type\":\"message\",\"content\":\"text\"}", "not a Message" },
+		{ "anthropic", "{\"type\":\"completion\",\"content\":[]}", "not a Message" },
+		{ "gemini", "{\"foo\":1}", "not a GenerateContentResponse" },
+		{ "gemini", "[]", "not a GenerateContentResponse" },
+		{ "gemini", "[{\"candidates\":[]},7]", "not a GenerateContentResponse" },
+		{ "gemini", "\"text\"", "not a GenerateContentResponse" },
+		{ "ollama", "{\"model\":\"x\"}", "not a chat reply" },
+		{ "ollama", "{\"message\":{\"content\":\"a\"},\"done\":true}\n{\"done\":true}\n",
+		  "not JSON" },
+		{ "ollama", "42", "not a JSON object" },
+	};
+	static const char *const protos[] = { "openai", "anthropic", "gemini", "ollama" };
+	struct buf big = BUF_INIT;
+	struct stream s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		whole_decode(&s, cases[i].proto, cases[i].body, strlen(cases[i].body), 3, NULL);
+		if (s.error == NULL || strstr(s.error->message, cases[i].why) == NULL)
+			fail_msg("%s %s: %s", cases[i].proto, cases[i].body,
+			    s.error != NULL ? s.error->message : "no error");
+		assert_int_equal(s.error->kind, APIERR_STREAM);
+		assert_int_equal(s.error->retryable, 0);
+		assert_int_equal(s.text.len, 0);
+		assert_false(s.complete);
+		stream_free(&s);
+	}
+	/* An empty body says it is empty; a long one is quoted in part, cut on a character. */
+	for (i = 0; i < 4; i++) {
+		whole_decode(&s, protos[i], "", 0, 1, NULL);
+		assert_non_null(s.error);
+		assert_non_null(strstr(s.error->message, "reply is empty"));
+		stream_free(&s);
+	}
+	for (i = 0; i < 200; i++)
+		buf_puts(&big, "\xc3\xa9");
+	whole_decode(&s, "openai", big.data, big.len, SIZE_MAX, NULL);
+	assert_non_null(s.error);
+	assert_true(strlen(s.error->message) < 160);
+	assert_non_null(strstr(s.error->message, "not JSON: \xc3\xa9"));
+	assert_non_null(strstr(s.error->message, "\xc3\xa9\xe2\x80\xa6"));
+	stream_free(&s);
+	buf_free(&big);
+}
+
+/* A whole body for protocol whose text is the JSON string literal lit. */
+static void
+whole_text_body(const char *protocol, const char *lit, struct buf *b)
+{
+	buf_reset(b);
+	if (strcmp(protocol, "openai") == 0)
+		buf_printf(b, "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":"
+		    "{\"role\":\"assistant\",\"content\":\"%s\"},\"finish_reason\":\"stop\"}]}", lit);
+	else if (strcmp(protocol, "anthropic") == 0)
+		buf_printf(b, "{\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":\"%s\"}],"
+		    "\"stop_reason\":\"end_turn\"}", lit);
+	else if (strcmp(protocol, "gemini") == 0)
+		buf_printf(b, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"%s\"}]},"
+		    "\"finishReason\":\"STOP\"}]}", lit);
+	else
+		buf_printf(b, "{\"message\":{\"content\":\"%s\"},\"done\":true}", lit);
+}
+
+/* Unpaired surrogates, U+0000 and raw NUL bytes become U+FFFD in a whole reply, as in a
+ * stream, without cutting the text off. */
+static void
+test_reply_surrogates_and_nul(void **state)
+{
+	static const char *const protos[] = { "openai", "anthropic", "gemini", "ollama" };
+	static const struct { const char *lit, *text; } cases[] = {
+		{ "a\\ud800b", "a\xef\xbf\xbd" "b" },
+		{ "a\\udc00b", "a\xef\xbf\xbd" "b" },
+		{ "a\\u0000b", "a\xef\xbf\xbd" "b" },
+		{ "a\\ud83d", "a\xef\xbf\xbd" },
+		{ "a\\ud83d\\udc99b", "a\xf0\x9f\x92\x99" "b" },
+		{ "a\x01" "b", "a\xef\xbf\xbd" "b" },
+	};
+	struct buf body = BUF_INIT;
+	struct stream s;
+	size_t i, c;
+	char *nul;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+			whole_text_body(protos[i], cases[c].lit, &body);
+			if (c == 5) {
+				/* A raw NUL byte in place of the \x01 marker. */
+				nul = memchr(body.data, '\x01', body.len);
+				assert_non_null(nul);
+				*nul = '\0';
+			}
+			whole_decode(&s, protos[i], body.data, body.len, SIZE_MAX, NULL);
+			if (s.error != NULL || strcmp(buf_str(&s.text), cases[c].text) != 0)
+				fail_msg("%s %s: got '%s' (%s)", protos[i], cases[c].lit,
+				    buf_str(&s.text), s.error != NULL ? s.error->message : "");
+			assert_int_equal(s.text.len, strlen(cases[c].text));
+			assert_true(s.complete);
+			stream_free(&s);
+		}
+	}
+	buf_free(&body);
+}
+
+/* A whole body longer than max_line ends the reply as truncated at once, keeping nothing
+ * of it, at any split; a body of exactly the cap is decoded. */
+static void
+test_reply_cap(void **state)
+{
+	static const size_t steps[] = { SIZE_MAX, 700, 1 };
+	struct buf big = BUF_INIT, body = BUF_INIT;
+	struct stream s;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < 3000; i++)
+		buf_putc(&big, 'x');
+	whole_text_body("openai", big.data, &body);
+	for (k = 0; k < 3; k++) {
+		stream_init(&s, &proto_openai, NULL, NULL);
+		stream_set_max_line(&s, 2048);
+		stream_set_whole(&s);
+		for (i = 0; i < body.len; i += steps[k]) {
+			stream_feed(&s, body.data + i, steps[k] < body.len - i ? steps[k] :
+			    body.len - i);
+			assert_true(s.body.len <= 2048);
+		}
+		assert_true(s.body_overflow);
+		assert_true(s.body.cap == 0);
+		stream_finish(&s);
+		assert_non_null(s.error);
+		assert_int_equal(s.error->cls, APIERR_TRUNCATED);
+		assert_int_equal(s.error->retryable, 0);
+		assert_non_null(strstr(s.error->message, "reply longer than 2 KiB"));
+		assert_int_equal(s.text.len, 0);
+		assert_false(s.complete);
+		stream_free(&s);
+	}
+	stream_init(&s, &proto_openai, NULL, NULL);
+	stream_set_max_line(&s, body.len);
+	stream_set_whole(&s);
+	stream_feed(&s, body.data, body.len);
+	stream_finish(&s);
+	assert_null(s.error);
+	assert_true(s.complete);
+	assert_int_equal(s.text.len, 3000);
+	stream_free(&s);
+	buf_free(&big);
+	buf_free(&body);
+}
+
+/* The same reply sent as a stream and as one body decodes to the same result in every
+ * protocol: text, reasoning, finish reason, usage and completeness. */
+static void
+test_reply_matches_stream(void **state)
+{
+	static const struct {
+		const char *proto, *stream, *whole;
+	} pairs[] = {
+		{ "openai",
+		  "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"th\"}}]}\n\n"
+		  "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"ink\"}}]"
+		  "}\n\n"
+		  "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n"
+		  "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"},\"finish_rea"
+		  "son\":\"stop\"}]}\n\n"
+		  "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":3"
+		  ",\"total_tokens\":7,"
+		  "\"completion_tokens_details\":{\"reasoning_tokens\":1}}}\n\ndata: [DONE]\n\n",
+		  "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"rol"
+		  "e\":\"assistant\","
+		  "\"content\":\"Hello\",\"reasoning_content\":\"think\"},\"finish_reason\":\"s"
+		  "top\"}],"
+		  "\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":3,\"total_tokens\":7,"
+		  "\"completion_tokens_details\":{\"reasoning_tokens\":1}}}" },
+		{ "anthropic",
+		  "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage"
+		  "\":{\"input_tokens\":4,\"output_tokens\":1}}}\n\n"
+		  "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\""
+		  ":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n"
+		  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\""
+		  ":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"think\"}}\n\n"
+		  "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\""
+		  ":1,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+		  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\""
+		  ":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello\"}}\n\n"
+		  "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_re"
+		  "ason\":\"end_turn\"},\"usage\":{\"output_tokens\":3}}\n\n"
+		  "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+		  "{\"type\":\"message\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"thi"
+		  "nk\"},{\"type\":"
+		  "\"text\",\"text\":\"Hello\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"inpu"
+		  "t_tokens\":4,"
+		  "\"output_tokens\":3}}" },
+		{ "gemini",
+		  "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"think\",\"though"
+		  "t\":true}]}}],"
+		  "\"usageMetadata\":{\"promptTokenCount\":4,\"totalTokenCount\":4}}\r\n\r\n"
+		  "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hello\"}]},\"fin"
+		  "ishReason\":\"STOP\"}],"
+		  "\"usageMetadata\":{\"promptTokenCount\":4,\"candidatesTokenCount\":2,\"thoug"
+		  "htsTokenCount\":1,"
+		  "\"totalTokenCount\":7}}\r\n\r\n",
+		  "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"think\",\"thought\":tr"
+		  "ue},{\"text\":"
+		  "\"Hello\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCou"
+		  "nt\":4,"
+		  "\"candidatesTokenCount\":2,\"thoughtsTokenCount\":1,\"totalTokenCount\":7}}" },
+		{ "ollama",
+		  "{\"message\":{\"content\":\"\",\"thinking\":\"think\"},\"done\":false}\n"
+		  "{\"message\":{\"content\":\"Hello\"},\"done\":false}\n"
+		  "{\"message\":{\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"pro"
+		  "mpt_eval_count\":4,"
+		  "\"eval_count\":3}\n",
+		  "{\"message\":{\"content\":\"Hello\",\"thinking\":\"think\"},\"done\":true,\""
+		  "done_reason\":"
+		  "\"stop\",\"prompt_eval_count\":4,\"eval_count\":3}" },
+	};
+	struct buf a = BUF_INIT;
+	struct stream s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		decode(&s, pairs[i].proto, 200, pairs[i].stream);
+		buf_reset(&a);
+		stream_summary_json(&s, &a);
+		stream_free(&s);
+		assert_non_null(strstr(buf_str(&a), "\"text\":\"Hello\",\"reasoning\":\"think\""));
+		assert_non_null(strstr(buf_str(&a), "\"complete\":true"));
+		check_reply(pairs[i].proto, pairs[i].whole, buf_str(&a));
+	}
+	buf_free(&a);
+}
+
 int
 main(void)
 {
@@ -1147,6 +1659,16 @@ main(void)
 		cmocka_unit_test(test_malformed_skipped),
 		cmocka_unit_test(test_surrogates_and_nul),
 		cmocka_unit_test(test_line_cap),
+		cmocka_unit_test(test_build_no_stream),
+		cmocka_unit_test(test_reply_openai),
+		cmocka_unit_test(test_reply_openai_errors),
+		cmocka_unit_test(test_reply_anthropic),
+		cmocka_unit_test(test_reply_gemini),
+		cmocka_unit_test(test_reply_ollama),
+		cmocka_unit_test(test_reply_malformed),
+		cmocka_unit_test(test_reply_surrogates_and_nul),
+		cmocka_unit_test(test_reply_cap),
+		cmocka_unit_test(test_reply_matches_stream),
 	};
 
 	/* Decode through the cJSON arena, as natter does. */

@@ -1,8 +1,9 @@
 /*
  * The turn controller, driven by the real worker thread and the offline simulated
  * provider (and a closed port for failures): a reply stored with the figures the turn
- * reports, fallbacks, the context budget's policies with known token counts, calibration,
- * cancelling, and parameters refused before anything is sent.
+ * reports, fallbacks, a reply asked for whole (no_stream), the context budget's policies
+ * with known token counts, calibration, cancelling, and parameters refused before anything
+ * is sent.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -246,6 +247,51 @@ test_fallback(void **state)
 	assert_non_null(strstr(s->msgs[1].error, "falling back"));
 	assert_int_equal(s->msgs[2].state, MSG_COMPLETE);
 	assert_string_equal(s->msgs[2].provider, "simulated");
+	turn_free(t);
+	buf_free(&seen.raw);
+	session_free(s);
+}
+
+/* A turn asked for no_stream gets its reply whole, as one text update, stored with a first
+ * token time that is the time to the whole reply; a fallback keeps asking that way. */
+static void
+test_no_stream(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(f->st, "slow", "simulated");
+	struct turn_spec spec = { .model = model_of(f, "slowsim"), .column = -1, .no_stream = 1 };
+	struct seen seen = { 0 };
+	struct turn *t;
+	char *err = NULL;
+
+	session_append_user(s, "tokens=30 think=4 whole");
+	t = turn_start(&f->env, s, &spec, &seen_cbs, &seen, &err);
+	assert_non_null(t);
+	pump(f, t);
+	assert_int_equal(t->state, MSG_COMPLETE);
+	assert_int_equal(seen.completes, 1);
+	assert_int_equal(seen.text, 1);
+	assert_int_equal(t->usage.output_tokens, 34);
+	/* 34 tokens at 200/s: the whole reply is there 165 ms after the start. */
+	assert_true(t->ttft_ms >= 160);
+	assert_int_equal(s->msgs[1].content.len, seen.raw.len);
+	assert_memory_equal(s->msgs[1].content.data, seen.raw.data, seen.raw.len);
+	assert_true(s->msgs[1].reasoning.len > 0);
+	turn_free(t);
+	buf_free(&seen.raw);
+	session_free(s);
+
+	s = session_new(f->st, "down", "gpt-x");
+	memset(&seen, 0, sizeof(seen));
+	spec.model = model_of(f, "broken");
+	session_append_user(s, "tokens=5 hi");
+	t = turn_start(&f->env, s, &spec, &seen_cbs, &seen, &err);
+	assert_non_null(t);
+	pump(f, t);
+	assert_int_equal(seen.fallbacks, 1);
+	assert_int_equal(t->state, MSG_COMPLETE);
+	assert_string_equal(t->model->name, "sim");
+	assert_int_equal(seen.text, 1);
 	turn_free(t);
 	buf_free(&seen.raw);
 	session_free(s);
@@ -579,6 +625,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_figures_stored),
 		cmocka_unit_test(test_fallback),
+		cmocka_unit_test(test_no_stream),
 		cmocka_unit_test(test_budget_drop),
 		cmocka_unit_test(test_budget_refuse),
 		cmocka_unit_test(test_calibration),

@@ -1,7 +1,8 @@
 /* Unit tests for the worker thread, driven by the offline simulated provider (and a closed
  * port for the transport path): token counts, concurrency, cancel, stop, coalescing, the fd;
- * eight concurrent HTTP streams in all four protocols against the fake server; and the
- * limits (deadlines, line cap, skipped events) against it. */
+ * eight concurrent HTTP streams in all four protocols against the fake server; the limits
+ * (deadlines, line cap, skipped events) against it; and no_stream requests (whole replies)
+ * in all four protocols, with their limits, cancellation, a key pool and the simulator. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include "apierr.h"
 #include "buf.h"
 #include "json.h"
+#include "keypool.h"
 #include "log.h"
 #include "proto-simulated.h"
 #include "provider.h"
@@ -37,6 +39,7 @@ struct got {
 	struct buf text;
 	struct buf reasoning;
 	int ntext_events;
+	int nreason_events;
 	int nretry;
 	int ndone;
 	int events_after_done;
@@ -100,6 +103,7 @@ record(struct got *g, int n, struct wevent *ev)
 			break;
 		case WEV_REASONING:
 			buf_append(&g[i].reasoning, ev->text, ev->len);
+			g[i].nreason_events++;
 			break;
 		case WEV_RETRY:
 			g[i].nretry++;
@@ -557,12 +561,15 @@ test_models_scrubbed(void **state)
 }
 
 /* Run the worker tests. */
-/* Start the fake server ($FAKESERVER) on an ephemeral port; returns its pid, *port set. */
+/* Start the fake server ($FAKESERVER) on an ephemeral port, replaying vectors (NULL: its
+ * default file), accepting key and rate-limiting limit_key when they are not NULL; returns
+ * its pid, *port set. */
 static pid_t
-fake_start(int *port)
+fake_start_args(int *port, const char *vectors, const char *key, const char *limit_key)
 {
 	const char *bin = getenv("FAKESERVER");
-	int fds[2];
+	const char *argv[12];
+	int fds[2], n = 0;
 	pid_t pid;
 	char line[64];
 	FILE *f;
@@ -570,11 +577,27 @@ fake_start(int *port)
 	*port = 0;
 	if (bin == NULL || pipe(fds) != 0)
 		return -1;
+	argv[n++] = bin;
+	argv[n++] = "--max-seconds";
+	argv[n++] = "120";
+	if (vectors != NULL) {
+		argv[n++] = "--vectors";
+		argv[n++] = vectors;
+	}
+	if (key != NULL) {
+		argv[n++] = "--key";
+		argv[n++] = key;
+	}
+	if (limit_key != NULL) {
+		argv[n++] = "--limit-key";
+		argv[n++] = limit_key;
+	}
+	argv[n] = NULL;
 	pid = fork();
 	if (pid == 0) {
 		dup2(fds[1], 1);
 		close(fds[0]);
-		execl(bin, bin, "--max-seconds", "120", (char *)NULL);
+		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -584,6 +607,20 @@ fake_start(int *port)
 	if (f != NULL)
 		fclose(f);
 	return pid;
+}
+
+/* Start the fake server with its default vectors, or the vectors file given. */
+static pid_t
+fake_start_with(int *port, const char *vectors)
+{
+	return fake_start_args(port, vectors, NULL, NULL);
+}
+
+/* Start the fake server as it comes. */
+static pid_t
+fake_start(int *port)
+{
+	return fake_start_with(port, NULL);
 }
 
 /* Eight HTTP streams at once, two per protocol, through one worker: each gets exactly its
@@ -784,6 +821,340 @@ test_http_limits(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+/* A provider of protocol at the fake server on port. */
+static struct provider *
+fake_provider(const char *protocol, int port)
+{
+	static const char *protos[4] = { "openai", "anthropic", "gemini", "ollama" };
+	static const char *paths[4] = { "/v1", "/v1", "/v1beta", "" };
+	struct provider *p;
+	char base[128];
+	int i;
+
+	for (i = 0; i < 3 && strcmp(protos[i], protocol) != 0; i++)
+		;
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d%s", port, paths[i]);
+	p = provider_new(protocol, protocol, base);
+	p->key = xstrdup("sk-test-not-real");
+	return p;
+}
+
+/* Submit a no_stream request of prompt to p. */
+static uint64_t
+submit_whole(struct worker *w, const struct provider *p, const char *prompt)
+{
+	struct request *r = request_new(p, "fake-model");
+
+	request_add(r, ROLE_USER, prompt);
+	r->no_stream = 1;
+	return worker_submit(w, r);
+}
+
+/* The fake server's text of n tokens starting with letter c: "w1 w2 ... wn". */
+static void
+fake_tokens(struct buf *b, char c, int n)
+{
+	int k;
+
+	buf_reset(b);
+	for (k = 1; k <= n; k++)
+		buf_printf(b, k == 1 ? "%c%d" : " %c%d", c, k);
+}
+
+/* no_stream in all four protocols against the fake server, five requests each at once:
+ * the reply and its reasoning as one event each with usage (counts as each protocol
+ * reports them), no usage, an error status (not retried), a retried overload, and a
+ * first-token time that is the time to the whole body. */
+static void
+test_http_no_stream(void **state)
+{
+	static const char *protos[4] = { "openai", "anthropic", "gemini", "ollama" };
+	struct provider *p[4];
+	struct worker *w;
+	struct got g[20];
+	struct buf want = BUF_INIT;
+	char prompt[96];
+	int i, port;
+	pid_t pid;
+
+	(void)state;
+	pid = fake_start(&port);
+	assert_true(pid > 0);
+	for (i = 0; i < 4; i++) {
+		p[i] = fake_provider(protos[i], port);
+		p[i]->max_retries = 1;
+	}
+	w = worker_start();
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < 4; i++) {
+		snprintf(prompt, sizeof(prompt), "tokens=%d think=3", 5 + i);
+		g[i * 5].id = submit_whole(w, p[i], prompt);
+		g[i * 5 + 1].id = submit_whole(w, p[i], "tokens=4 fault=no_usage");
+		g[i * 5 + 2].id = submit_whole(w, p[i], "status=400");
+		g[i * 5 + 3].id = submit_whole(w, p[i], "status=503");
+		g[i * 5 + 4].id = submit_whole(w, p[i], "tokens=2 first_delay_ms=300");
+	}
+	pump(w, g, 20, 30000);
+	for (i = 0; i < 4; i++) {
+		struct got *a = &g[i * 5];
+
+		for (int k = 0; k < 5; k++) {
+			assert_int_equal(a[k].ndone, 1);
+			assert_int_equal(a[k].events_after_done, 0);
+		}
+		/* The reply: exact text and reasoning, one event each, complete, with usage. */
+		fake_tokens(&want, 'w', 5 + i);
+		if (a[0].has_err)
+			fail_msg("%s: %s", protos[i], buf_str(&a[0].err_msg));
+		assert_string_equal(buf_str(&a[0].text), buf_str(&want));
+		fake_tokens(&want, 'r', 3);
+		assert_string_equal(buf_str(&a[0].reasoning), buf_str(&want));
+		assert_int_equal(a[0].ntext_events, 1);
+		assert_int_equal(a[0].nreason_events, 1);
+		assert_true(a[0].complete);
+		assert_int_equal(a[0].nretry, 0);
+		/* Gemini's candidatesTokenCount leaves out the thoughts, as in its streams. */
+		assert_int_equal(a[0].output_tokens, i == 2 ? 5 + i : 5 + i + 3);
+		assert_true(a[0].ttft_ms >= 0);
+		/* No usage: the reply still stands. */
+		assert_false(a[1].has_err);
+		assert_true(a[1].complete);
+		assert_string_equal(buf_str(&a[1].text), "w1 w2 w3 w4");
+		assert_int_equal(a[1].output_tokens, -1);
+		/* A 400 is not retried; a 503 is, once, then reported. */
+		assert_true(a[2].has_err);
+		assert_int_equal(a[2].err_kind, APIERR_HTTP);
+		assert_int_equal(a[2].err_cls, APIERR_BAD_REQUEST);
+		assert_int_equal(a[2].nretry, 0);
+		assert_true(a[3].has_err);
+		assert_int_equal(a[3].err_cls, APIERR_OVERLOADED);
+		assert_int_equal(a[3].nretry, 1);
+		assert_int_equal(a[3].text.len, 0);
+		/* The body came 300 ms after the headers: that is the first token's time. */
+		assert_false(a[4].has_err);
+		assert_string_equal(buf_str(&a[4].text), "w1 w2");
+		assert_true(a[4].ttft_ms >= 300);
+	}
+	worker_stop(w);
+	for (i = 0; i < 4; i++)
+		provider_free(p[i]);
+	got_free(g, 20);
+	buf_free(&want);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* Vectors the fake server replays for the no_stream limits: a chat.completion split in two
+ * writes (the test paces them), a body cut off mid-JSON, and an error object at 200. */
+static const char whole_vectors[] =
+    "[{\"name\":\"whole_split\",\"protocol\":\"openai-sse\",\"headers\":{\"Content-Type\":"
+    "\"application/json\"},\"chunks\":[\"{\\\"object\\\":\\\"chat.completion\\\",\\\"choices\\\":"
+    "[{\\\"index\\\":0,\\\"message\\\":{\\\"content\\\":\\\"sl\", \"ow\\\"},\\\"finish_reason\\\":"
+    "\\\"stop\\\"}]}\"]},"
+    "{\"name\":\"whole_bad\",\"protocol\":\"openai-sse\",\"headers\":{\"Content-Type\":"
+    "\"application/json\"},\"chunks\":[\"{\\\"choices\\\":[{\\\"message\\\":\"]},"
+    "{\"name\":\"whole_error\",\"protocol\":\"openai-sse\",\"headers\":{\"Content-Type\":"
+    "\"application/json\"},\"chunks\":[\"{\\\"error\\\":{\\\"message\\\":\\\"You exceeded your "
+    "quota\\\",\\\"type\\\":\\\"insufficient_quota\\\"}}\"]}]";
+
+/* The limits of worker.h for no_stream: first_token_timeout runs only to the body's first
+ * byte (a slow body is fine), idle_timeout to each next byte, a body that never starts is
+ * a first-token timeout, a body over max_line is truncated unread, and a malformed or error
+ * body at 200 is an error; timeouts are retried (no token was delivered), the rest not. */
+static void
+test_http_no_stream_limits(void **state)
+{
+	char path[] = "/tmp/natter-whole-vectors.XXXXXX";
+	struct provider *p[6];
+	struct worker *w;
+	struct got g[6];
+	int i, port, fd;
+	long t0;
+	pid_t pid;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, whole_vectors, sizeof(whole_vectors) - 1),
+	    (ssize_t)(sizeof(whole_vectors) - 1));
+	close(fd);
+	pid = fake_start_with(&port, path);
+	assert_true(pid > 0);
+	for (i = 0; i < 6; i++) {
+		p[i] = fake_provider("openai", port);
+		p[i]->max_retries = 1;
+	}
+	p[0]->first_token_timeout_ms = 300;
+	p[0]->idle_timeout_ms = 3000;
+	p[1]->first_token_timeout_ms = 5000;
+	p[1]->idle_timeout_ms = 300;
+	p[2]->first_token_timeout_ms = 300;
+	p[3]->max_line = 1024;
+	w = worker_start();
+	memset(g, 0, sizeof(g));
+	t0 = now_ms();
+	g[0].id = submit_whole(w, p[0], "vector=whole_split delay_ms=700");
+	g[1].id = submit_whole(w, p[1], "vector=whole_split delay_ms=3000");
+	g[2].id = submit_whole(w, p[2], "tokens=3 first_delay_ms=3000");
+	g[3].id = submit_whole(w, p[3], "tokens=400");
+	g[4].id = submit_whole(w, p[4], "vector=whole_bad");
+	g[5].id = submit_whole(w, p[5], "vector=whole_error");
+	pump(w, g, 6, 20000);
+	assert_true(now_ms() - t0 < 5000);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(g[i].ndone, 1);
+		assert_int_equal(g[i].events_after_done, 0);
+	}
+	/* 700 ms between the body's bytes is past first_token_timeout but within idle. */
+	if (g[0].has_err)
+		fail_msg("slow body: %s", buf_str(&g[0].err_msg));
+	assert_string_equal(buf_str(&g[0].text), "slow");
+	assert_true(g[0].complete);
+	assert_true(g[0].ttft_ms >= 700);
+	/* The body stalls half way: idle_timeout, retried once. */
+	assert_true(g[1].has_err);
+	assert_int_equal(g[1].err_cls, APIERR_TIMEOUT);
+	assert_non_null(strstr(buf_str(&g[1].err_msg), "idle_timeout"));
+	assert_int_equal(g[1].nretry, 1);
+	assert_int_equal(g[1].text.len, 0);
+	/* No body at all within first_token_timeout. */
+	assert_true(g[2].has_err);
+	assert_int_equal(g[2].err_cls, APIERR_TIMEOUT);
+	assert_non_null(strstr(buf_str(&g[2].err_msg), "first_token_timeout"));
+	assert_int_equal(g[2].nretry, 1);
+	assert_int_equal(g[2].ttft_ms, -1);
+	/* Over max_line: truncated, not retried, nothing delivered. */
+	assert_true(g[3].has_err);
+	assert_int_equal(g[3].err_cls, APIERR_TRUNCATED);
+	assert_non_null(strstr(buf_str(&g[3].err_msg), "longer than 1 KiB"));
+	assert_int_equal(g[3].nretry, 0);
+	assert_int_equal(g[3].text.len, 0);
+	assert_false(g[3].complete);
+	/* Malformed: an error that says so, not retried. */
+	assert_true(g[4].has_err);
+	assert_int_equal(g[4].err_kind, APIERR_STREAM);
+	assert_non_null(strstr(buf_str(&g[4].err_msg), "not JSON"));
+	assert_int_equal(g[4].nretry, 0);
+	/* An error object at 200 is the provider's error. */
+	assert_true(g[5].has_err);
+	assert_int_equal(g[5].err_cls, APIERR_QUOTA);
+	assert_string_equal(buf_str(&g[5].err_msg), "You exceeded your quota");
+	assert_int_equal(g[5].nretry, 0);
+	worker_stop(w);
+	for (i = 0; i < 6; i++)
+		provider_free(p[i]);
+	got_free(g, 6);
+	unlink(path);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* Cancelling a no_stream request, before its body and half way through it, ends it at
+ * once with one cancelled DONE and nothing delivered; a rate-limited key of a pool hands
+ * the request to the next key, which answers it whole. */
+static void
+test_http_no_stream_cancel_and_pool(void **state)
+{
+	char path[] = "/tmp/natter-whole-vectors.XXXXXX";
+	struct provider *p, *pooled;
+	struct keypool *kp;
+	struct worker *w;
+	struct got g[3];
+	int i, port, fd;
+	long t0;
+	pid_t pid;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, whole_vectors, sizeof(whole_vectors) - 1),
+	    (ssize_t)(sizeof(whole_vectors) - 1));
+	close(fd);
+	pid = fake_start_args(&port, path, "sk-good-key", "sk-limited-key");
+	assert_true(pid > 0);
+	p = fake_provider("anthropic", port);
+	free(p->key);
+	p->key = xstrdup("sk-good-key");
+	pooled = fake_provider("openai", port);
+	kp = keypool_new("openai");
+	keypool_add(kp, "sk-limited-key", "literal", 0, 0, 0);
+	keypool_add(kp, "sk-good-key", "literal", 0, 0, 0);
+	pooled->pool = kp;
+	w = worker_start();
+	memset(g, 0, sizeof(g));
+	g[0].id = submit_whole(w, p, "tokens=3 first_delay_ms=5000");
+	g[1].id = submit_whole(w, p, "vector=whole_split delay_ms=5000");
+	g[2].id = submit_whole(w, pooled, "tokens=3");
+	usleep(300000);
+	t0 = now_ms();
+	worker_cancel(w, g[0].id);
+	worker_cancel(w, g[1].id);
+	pump(w, g, 3, 10000);
+	assert_true(now_ms() - t0 < 2000);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(g[i].ndone, 1);
+		assert_int_equal(g[i].cancelled, 1);
+		assert_false(g[i].complete);
+		assert_false(g[i].has_err);
+		assert_int_equal(g[i].text.len, 0);
+	}
+	usleep(100000);
+	assert_null(worker_next(w));
+	/* The pool: one rotation, then the whole reply from the good key. */
+	assert_int_equal(g[2].ndone, 1);
+	if (g[2].has_err)
+		fail_msg("pool: %s", buf_str(&g[2].err_msg));
+	assert_int_equal(g[2].nretry, 1);
+	assert_string_equal(buf_str(&g[2].text), "w1 w2 w3");
+	assert_true(g[2].complete);
+	worker_stop(w);
+	provider_free(p);
+	provider_free(pooled);
+	keypool_free(kp);
+	got_free(g, 3);
+	unlink(path);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* The simulated provider honours no_stream: reasoning and text as one event each, at the
+ * time the last token would have come, with the same text and usage as its stream. */
+static void
+test_sim_no_stream(void **state)
+{
+	struct provider *p = sim_provider(200);
+	struct worker *w = worker_start();
+	struct simulated_reply want;
+	struct request *r;
+	struct got g;
+	size_t split;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	r = mkreq(p, "think=5 tokens=20");
+	r->no_stream = 1;
+	simulated_reply(r, &want);
+	g.id = worker_submit(w, r);
+	pump(w, &g, 1, 10000);
+	assert_int_equal(g.ndone, 1);
+	assert_true(g.complete);
+	assert_false(g.has_err);
+	assert_int_equal(g.ntext_events, 1);
+	assert_int_equal(g.nreason_events, 1);
+	split = want.ends[want.nthink - 1];
+	assert_int_equal(g.reasoning.len, split);
+	assert_memory_equal(g.reasoning.data, want.text.data, split);
+	assert_int_equal(g.text.len, want.text.len - split);
+	assert_memory_equal(g.text.data, want.text.data + split, g.text.len);
+	assert_int_equal(g.output_tokens, 25);
+	/* 25 tokens at 200/s: the 25th is due 120 ms after the start. */
+	assert_true(g.ttft_ms >= 115);
+	simulated_reply_free(&want);
+	worker_stop(w);
+	provider_free(p);
+	got_free(&g, 1);
+}
+
 int
 main(void)
 {
@@ -804,6 +1175,10 @@ main(void)
 		cmocka_unit_test(test_http_concurrent),
 		cmocka_unit_test(test_http_echo_key),
 		cmocka_unit_test(test_http_limits),
+		cmocka_unit_test(test_http_no_stream),
+		cmocka_unit_test(test_http_no_stream_limits),
+		cmocka_unit_test(test_http_no_stream_cancel_and_pool),
+		cmocka_unit_test(test_sim_no_stream),
 	};
 
 	/* Decode through the cJSON arena, as natter does. */
