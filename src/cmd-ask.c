@@ -73,6 +73,7 @@ struct ask_opts {
 	const char *session;        /* -S ID */
 	int no_save;
 	int json;
+	int no_stream;
 };
 
 /* State of the output while the reply streams. */
@@ -111,7 +112,7 @@ ask_usage(FILE *f)
 	fputs("usage: natter ask [-m MODEL] [-p PROVIDER] [-s SYSTEM] [-t TEMP] [--top-p X]\n"
 	    "                  [--max-tokens N] [--stop S]... [--seed N] [-P NAME=VALUE]...\n"
 	    "                  [-T TEMPLATE [-V NAME=VALUE|NAME=@FILE]...] [--reasoning show|hide]\n"
-	    "                  [-c | -S ID] [--no-save] [--json] [--raw]\n"
+	    "                  [-c | -S ID] [--no-save] [--json] [--no-stream] [--raw]\n"
 	    "                  [--base-url URL] [--idle-timeout MS] [--connect-timeout MS]\n"
 	    "                  [--first-token-timeout MS] [PROMPT... | -]\n"
 	    "MODEL is a configured model or alias, PROVIDER/ID, or an id of -p PROVIDER; without\n"
@@ -123,7 +124,8 @@ ask_usage(FILE *f)
 	    "PROMPT after a blank line; - stands for stdin, and without PROMPT stdin is the prompt.\n"
 	    "With -T, PROMPT fills the template's first variable that has neither -V nor a\n"
 	    "default. --json prints one object (text, reasoning, model, usage, cost, finish,\n"
-	    "timings, session) instead of streaming.\n",
+	    "timings, session) instead of streaming; --no-stream asks the provider for the whole\n"
+	    "reply in one response.\n",
 	    f);
 }
 
@@ -257,7 +259,7 @@ static int
 ask_parse(int argc, char **argv, struct ask_opts *o)
 {
 	enum { O_TOPP = 256, O_MAXTOK, O_STOP, O_SEED, O_REASON, O_BASE, O_RAW, O_IDLE, O_CONN,
-		O_FIRST, O_NOSAVE, O_JSON };
+		O_FIRST, O_NOSAVE, O_JSON, O_NOSTREAM };
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "provider", required_argument, NULL, 'p' },
@@ -277,6 +279,7 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 		{ "session", required_argument, NULL, 'S' },
 		{ "no-save", no_argument, NULL, O_NOSAVE },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "no-stream", no_argument, NULL, O_NOSTREAM },
 		{ "param", required_argument, NULL, 'P' },
 		{ "template", required_argument, NULL, 'T' },
 		{ "var", required_argument, NULL, 'V' },
@@ -375,6 +378,9 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 			break;
 		case O_JSON:
 			o->json = 1;
+			break;
+		case O_NOSTREAM:
+			o->no_stream = 1;
 			break;
 		case 'h':
 			ask_usage(stdout);
@@ -902,7 +908,8 @@ static int
 ask_run(struct ask_ctx *a, const char *system)
 {
 	struct turn_env env = { a->cfg, NULL, ask_clock };
-	struct turn_spec spec = { .model = a->model, .system = system, .column = -1 };
+	struct turn_spec spec = { .model = a->model, .system = system, .column = -1,
+	    .no_stream = a->o->no_stream };
 	struct params pp, msg;
 	struct turn *t;
 	struct buf line = BUF_INIT;

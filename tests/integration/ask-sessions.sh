@@ -116,3 +116,15 @@ tap_eq "without a store ask still answers" "0:w1" "$RC:$(cat "$OUT")"
 tap_check "and says the reply will not be saved" grep -q "will not be saved" "$ERR"
 NATTER_DB=$LIB_TMP/empty.db "$NATTER" ask -c "x" >"$OUT" 2>"$ERR" </dev/null
 tap_eq "ask -c with nothing stored: exit 2" "2" "$?"
+
+# --no-stream: one request without streaming, decoded by the adapters' whole-body path.
+for m in m-o m-a; do
+	ask --no-save --no-stream -m "$m" "tokens=5 whole"
+	tap_eq "--no-stream with $m: the whole reply, exit 0" "0:w1 w2 w3 w4 w5" "$RC:$(cat "$OUT")"
+	tap_check "--no-stream with $m: the request asked for no stream" \
+		bash -c "tail -n 1 '$LIB_TMP/fs.log' | grep -q '\"stream\":false'"
+done
+ask --no-save --no-stream --json -m m-o "tokens=3 whole json"
+tap_check "--no-stream --json: one object with the reply" grep -q '"text":"w1 w2 w3"' "$OUT"
+ask --no-save --no-stream -m m-o "status=401"
+tap_eq "--no-stream: an error body is an error, exit 1" "1" "$RC"
