@@ -515,6 +515,8 @@ import_parse(const char *text, size_t len, struct import_doc *doc, char **err)
 		    line, col);
 	}
 	if (end != NULL && !import_blank(end, len - (size_t)(end - text))) {
+		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+			end++;
 		import_position(text, (size_t)(end - text), &line, &col);
 		cJSON_Delete(root);
 		return import_fail(err, NULL, "line %ld, column %ld: text after the JSON document",
