@@ -72,8 +72,9 @@ tap_check "the request goes to the session's model" \
 	bash -c "grep -E $'^POST\t' '$D/fs.log' | tail -n 1 | grep -q '/chat/completions' && grep -q '\"model\":\"m-o\"' '$D/body'"
 tap_check "the request carries the stored conversation and its system prompt" \
 	bash -c "grep -q 'My cat is named Zorblax' '$D/body' && grep -q 'Zorblax is a fine name' '$D/body' && grep -q 'You know cats' '$D/body'"
-tap_check "the request ends with the interface's summarize prompt" \
-	grep -q 'Summarise our conversation so far in a few short paragraphs. Keep names, numbers, decisions and open questions' "$D/body"
+tap_eq "the request ends with the interface's summarize prompt" \
+	"user|Summarise our conversation so far in a few short paragraphs. Keep names, numbers, decisions and open questions, so that it can go on from the summary alone." \
+	"$(sqlite3 :memory: "SELECT json_extract(readfile('$D/body'), '\$.messages[#-1].role'), json_extract(readfile('$D/body'), '\$.messages[#-1].content')")"
 tap_check "a comparison round that kept no reply is left out" \
 	bash -c "! grep -q UNPICKEDROUND '$D/body'"
 tap_check "and stderr says so" grep -q "1 compared round that kept no reply is left out" "$ERR"
