@@ -52,6 +52,9 @@
  *   own session: a natter still showing a session that another natter deleted must find
  *   its rows gone (and save the conversation anew, see session.h) rather than write into
  *   whatever took the ids since.
+ * - Usage figures (natter metrics) come from SQL aggregates over two partial indexes of
+ *   the replies that cover every figure they add up, one by model and one by time: a
+ *   million messages are summed without reading their texts or sorting them.
  * - The tables, triggers and migrations live in store-schema.c. Any number of natters may
  *   create or upgrade one database at once, so each migration step re-reads the schema
  *   version under the write lock and commits with its version bump (see that file).
@@ -207,11 +210,11 @@ static const char *const store_sql[SQL_COUNT] = {
 	 * export carries is kept as it is when it is that close. */
 	[SQL_IMPORT_COST] = "UPDATE sessions SET cost = ?2 WHERE id = ?1 AND abs(cost - ?2) <= 1e-6",
 	/*
-	 * Usage of the replies (natter metrics): one pass over messages each, grouped in SQL,
-	 * with medians from the aggregate natter_median (store_median_step). The per-day
-	 * query filters the same pass by time; an index on created_ms would save little, since
-	 * the per-model figures read every reply anyway. The sessions query reads the newest
-	 * sessions by their index and their replies by messages_by_session.
+	 * Usage of the replies (natter metrics), grouped in SQL with medians from the
+	 * aggregate natter_median (store_median_step). The per-model query is one ordered
+	 * pass over the covering index messages_usage_by_model, the per-day query a range of
+	 * messages_usage_by_time, so neither reads message texts or sorts; the sessions query
+	 * reads the newest sessions by their index and their replies by messages_by_session.
 	 */
 	[SQL_USAGE_MODEL] = "SELECT provider, model, " USAGE_FIGURES " FROM messages m"
 	    " WHERE role = 'assistant' GROUP BY provider, model"
