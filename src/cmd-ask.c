@@ -1,9 +1,11 @@
 /*
- * `natter ask`: one prompt in, one streamed reply out, for scripts and quick questions. It
- * uses the same config (providers, models, parameters, templates, fallbacks) and the same
- * worker thread as the full-screen UI, so what works here works there. The main loop
- * poll()s the worker's descriptor and a self-pipe fed by the SIGINT handler: a first Ctrl+C
- * cancels the stream cleanly (the partial reply stays on stdout), a second one exits at once.
+ * `natter ask`: one prompt in, one streamed reply out, for scripts and quick questions. It is
+ * a front end of the conversation core like the interface: the model comes from the one
+ * resolver (resolve.h), the reply is one turn (turn.h) with the same parameters, context
+ * budget, retries and fallbacks, and it is stored as a session that `ask -c` continues.
+ * The main loop poll()s the worker's descriptor and a self-pipe fed by the SIGINT handler: a
+ * first Ctrl+C cancels the stream cleanly (the partial reply stays on stdout and is stored),
+ * a second one exits at once.
  * Reply text goes to stdout as it arrives, reasoning and every notice to stderr. Model output
  * is made terminal-safe (text.h) wherever it goes, since a pipe often ends at a terminal
  * anyway (`| tee`, `| less -R`); --raw is the way to get the provider's bytes exactly.
@@ -17,10 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apierr.h"
 #include "buf.h"
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "fallback.h"
@@ -28,28 +32,25 @@
 #include "proto.h"
 #include "provider.h"
 #include "request.h"
+#include "resolve.h"
+#include "session.h"
+#include "store.h"
 #include "template.h"
 #include "text.h"
+#include "turn.h"
 #include "worker.h"
 #include "xmalloc.h"
 
-/* The provider a bare model name obviously belongs to, by its family prefix, for ids the
- * config does not list (`-m gpt-5` before anyone adds it). */
-static const struct {
-	const char *prefix;
-	const char *provider;
-} ask_families[] = {
-	{ "gpt-", "openai" },
-	{ "o1", "openai" },
-	{ "o3", "openai" },
-	{ "o4", "openai" },
-	{ "claude", "anthropic" },
-	{ "gemini", "gemini" },
-	{ "deepseek", "deepseek" },
-};
+/* Milliseconds on the monotonic clock, for the turn and retry countdowns. */
+static int64_t
+ask_clock(void)
+{
+	struct timespec ts;
 
-/* Most fallback models tried for one prompt, the first model included. */
-#define ASK_MAX_TRIED 16
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Largest file -V name=@FILE reads. */
 #define ASK_MAX_FILE (16u << 20)
 
@@ -68,20 +69,10 @@ struct ask_opts {
 	long idle_ms;
 	long connect_ms;
 	long first_token_ms;
-};
-
-/* What one invocation works with once the options are parsed. */
-struct ask_ctx {
-	struct config *cfg;
-	const struct ask_opts *o;
-	struct template *t;          /* -T, or NULL */
-	const char *system;          /* -s, else the template's; NULL for none */
-	const char *prompt;
-	struct model *origin;        /* the model asked for: its fallback list is followed */
-	struct model *model;         /* the model answering now */
-	const char *tried[ASK_MAX_TRIED];
-	size_t ntried;
-	int defaulted;               /* nothing chose a model: the config's default answers */
+	int cont;                   /* -c: continue the latest session */
+	const char *session;        /* -S ID */
+	int no_save;
+	int json;
 };
 
 /* State of the output while the reply streams. */
@@ -96,42 +87,22 @@ struct ask_out {
 	int in_reasoning;
 };
 
-static int ask_sig_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t ask_sig_count;
-
-/* SIGINT: the first one asks the main loop to cancel, the second one leaves at once. */
-static void
-ask_on_sigint(int sig)
-{
-	int saved = errno;
-	ssize_t r;
-
-	(void)sig;
-	if (++ask_sig_count >= 2)
-		_exit(EXIT_INTERRUPTED);
-	r = write(ask_sig_pipe[1], "i", 1);
-	(void)r;
-	errno = saved;
-}
-
-/* Write all of p to fd, retrying short writes; errors are left for the exit status. */
-static int
-ask_write(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
+/* What one invocation works with once the options are parsed. */
+struct ask_ctx {
+	struct config *cfg;
+	struct ask_opts *o;
+	struct template *t;          /* -T, or NULL */
+	char *tsystem, *tuser;       /* the rendered template */
+	const char *prompt;
+	struct model *model;         /* resolved; a fallback when its provider is off */
+	int defaulted;               /* nothing chose a model: the config's default answers */
+	struct store *st;            /* NULL: nothing is stored */
+	struct session *sess;
+	int fresh;                   /* the session is new (deleted again if nothing is sent) */
+	struct ask_out out;
+	struct buf raw, raw_reason;  /* --json --raw: the reply as sent */
+	int status;                  /* the exit status once the turn completed, else -1 */
+};
 
 /* Print the usage summary to f. */
 static void
@@ -140,15 +111,19 @@ ask_usage(FILE *f)
 	fputs("usage: natter ask [-m MODEL] [-p PROVIDER] [-s SYSTEM] [-t TEMP] [--top-p X]\n"
 	    "                  [--max-tokens N] [--stop S]... [--seed N] [-P NAME=VALUE]...\n"
 	    "                  [-T TEMPLATE [-V NAME=VALUE|NAME=@FILE]...] [--reasoning show|hide]\n"
+	    "                  [-c | -S ID] [--no-save] [--json] [--raw]\n"
 	    "                  [--base-url URL] [--idle-timeout MS] [--connect-timeout MS]\n"
-	    "                  [--first-token-timeout MS] [--raw]\n"
-	    "                  [PROMPT... | -]\n"
+	    "                  [--first-token-timeout MS] [PROMPT... | -]\n"
 	    "MODEL is a configured model or alias, PROVIDER/ID, or an id of -p PROVIDER; without\n"
 	    "one, the config's default model answers (the offline simulated one when no key is\n"
 	    "set). -P sets any parameter (top_k, frequency_penalty, presence_penalty,\n"
-	    "repetition_penalty, reasoning_effort, reasoning_budget, ...). Without PROMPT (or with\n"
-	    "-), the prompt is read from stdin; with -T, PROMPT fills the template's first variable\n"
-	    "that has neither -V nor a default, and stdin is read only for -.\n",
+	    "repetition_penalty, reasoning_effort, reasoning_budget, ...). Every ask is stored as a\n"
+	    "session (--no-save, or ask.save: false, for none); -c continues the latest session and\n"
+	    "-S ID a given one, with its history, model and system prompt. Piped input follows\n"
+	    "PROMPT after a blank line; - stands for stdin, and without PROMPT stdin is the prompt.\n"
+	    "With -T, PROMPT fills the template's first variable that has neither -V nor a\n"
+	    "default. --json prints one object (text, reasoning, model, usage, cost, finish,\n"
+	    "timings, session) instead of streaming.\n",
 	    f);
 }
 
@@ -195,27 +170,6 @@ ask_long(const char *s, long lo, long hi, long *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-/* Read all of stdin as the prompt. */
-static char *
-ask_read_stdin(void)
-{
-	struct buf b = BUF_INIT;
-	char tmp[8192];
-	ssize_t n;
-
-	for (;;) {
-		n = read(0, tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		buf_append(&b, tmp, (size_t)n);
-	}
-	buf_putc(&b, '\0');
-	b.len--;
-	return buf_detach(&b);
 }
 
 /* Read a whole file for -V name=@FILE; NULL with errno set on failure. */
@@ -303,7 +257,7 @@ static int
 ask_parse(int argc, char **argv, struct ask_opts *o)
 {
 	enum { O_TOPP = 256, O_MAXTOK, O_STOP, O_SEED, O_REASON, O_BASE, O_RAW, O_IDLE, O_CONN,
-		O_FIRST };
+		O_FIRST, O_NOSAVE, O_JSON };
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "provider", required_argument, NULL, 'p' },
@@ -319,6 +273,10 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "connect-timeout", required_argument, NULL, O_CONN },
 		{ "first-token-timeout", required_argument, NULL, O_FIRST },
+		{ "continue", no_argument, NULL, 'c' },
+		{ "session", required_argument, NULL, 'S' },
+		{ "no-save", no_argument, NULL, O_NOSAVE },
+		{ "json", no_argument, NULL, O_JSON },
 		{ "param", required_argument, NULL, 'P' },
 		{ "template", required_argument, NULL, 'T' },
 		{ "var", required_argument, NULL, 'V' },
@@ -329,7 +287,7 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":m:p:s:t:P:T:V:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:p:s:t:P:T:V:S:ch", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
 			if ((rc = ask_param(o, optarg)) >= 0)
@@ -406,6 +364,18 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 				return ask_bad("--first-token-timeout takes milliseconds > 0, not '%s'",
 				    optarg);
 			break;
+		case 'c':
+			o->cont = 1;
+			break;
+		case 'S':
+			o->session = optarg;
+			break;
+		case O_NOSAVE:
+			o->no_save = 1;
+			break;
+		case O_JSON:
+			o->json = 1;
+			break;
 		case 'h':
 			ask_usage(stdout);
 			return EXIT_OK;
@@ -415,212 +385,9 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 			return ask_bad("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (o->cont && o->session != NULL)
+		return ask_bad("-c continues the latest session and -S a given one: not both");
 	return -1;
-}
-
-/* The configured-but-not-offered provider called name, or NULL. */
-static const struct config_disabled *
-ask_disabled(const struct config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->ndisabled; i++)
-		if (strcmp(cfg->disabled[i].name, name) == 0)
-			return &cfg->disabled[i];
-	return NULL;
-}
-
-/* Say why provider d cannot answer; returns the provider exit status. */
-static int
-ask_not_offered(const struct config_disabled *d)
-{
-	if (d->provider != NULL && !d->provider->local && d->provider->key_env != NULL)
-		fprintf(stderr, "natter: no key for %s: set %s\n", d->name, d->provider->key_env);
-	else
-		fprintf(stderr, "natter: %s is not available: %s\n", d->name, d->reason);
-	return EXIT_PROVIDER;
-}
-
-/* The offered provider called name; a local server whose address only --base-url gives is
- * offered now. NULL after saying why, with *rc set. */
-static struct provider *
-ask_provider(struct ask_ctx *a, const char *name, int *rc)
-{
-	struct provider *p = config_provider(a->cfg, name);
-	const struct config_disabled *d;
-	size_t i;
-
-	if (p != NULL)
-		return p;
-	if ((d = ask_disabled(a->cfg, name)) == NULL) {
-		fprintf(stderr, "natter: unknown provider '%s' (known:", name);
-		for (i = 0; i < a->cfg->nproviders; i++)
-			fprintf(stderr, " %s", a->cfg->providers[i]->name);
-		for (i = 0; i < a->cfg->ndisabled; i++)
-			fprintf(stderr, " %s", a->cfg->disabled[i].name);
-		fputs(")\n", stderr);
-		*rc = EXIT_USAGE;
-		return NULL;
-	}
-	if (a->o->base_url != NULL && (p = config_offer(a->cfg, name)) != NULL)
-		return p;
-	*rc = ask_not_offered(d);
-	return NULL;
-}
-
-/* The model called m on provider pname: a configured one of that provider, or the id as
- * the provider knows it, with safe defaults; m NULL picks the provider's first model. */
-static struct model *
-ask_model_of(struct ask_ctx *a, const char *pname, const char *m, int *rc)
-{
-	struct provider *p = ask_provider(a, pname, rc);
-	struct model *model;
-	char *full;
-	size_t i;
-
-	if (p == NULL)
-		return NULL;
-	if (m == NULL || m[0] == '\0') {
-		for (i = 0; i < a->cfg->nmodels; i++)
-			if (a->cfg->models[i].provider == p)
-				return &a->cfg->models[i];
-		fprintf(stderr, "natter: no model for %s: use -m MODEL (natter models %s lists "
-		    "them)\n", pname, pname);
-		*rc = EXIT_USAGE;
-		return NULL;
-	}
-	if ((model = config_model(a->cfg, m)) != NULL && model->provider == p)
-		return model;
-	full = xasprintf("%s/%s", pname, m);
-	model = config_model(a->cfg, full);
-	free(full);
-	return model;
-}
-
-/* Report an unknown model with the nearest configured name. */
-static int
-ask_unknown_model(const struct config *cfg, const char *m)
-{
-	const char **names = xcalloc(cfg->nmodels + 1, sizeof(*names));
-	const char *near;
-	size_t i;
-
-	for (i = 0; i < cfg->nmodels; i++)
-		names[i] = cfg->models[i].name;
-	near = config_nearest(m, names, cfg->nmodels);
-	fprintf(stderr, "natter: unknown model '%s'%s%s%s; use PROVIDER/MODEL for one the config "
-	    "does not list (natter models shows them)\n", m, near != NULL ? ", did you mean '" : "",
-	    near != NULL ? near : "", near != NULL ? "'?" : "");
-	free(names);
-	return EXIT_USAGE;
-}
-
-/* Choose the model from -m, -p, the template, NATTER_MODEL, NATTER_PROVIDER and the
- * config's default. Returns it (its provider may be unavailable), or NULL with *rc set. */
-static struct model *
-ask_resolve(struct ask_ctx *a, int *rc)
-{
-	const struct ask_opts *o = a->o;
-	const char *m = o->model, *pname = o->provider, *slash;
-	struct model *model = NULL;
-	char *prefix = NULL;
-	size_t i;
-
-	if (m == NULL && a->t != NULL && a->t->model != NULL)
-		m = a->t->model;
-	if (m == NULL && (m = getenv("NATTER_MODEL")) != NULL && m[0] == '\0')
-		m = NULL;
-	if (pname == NULL && (pname = getenv("NATTER_PROVIDER")) != NULL && pname[0] == '\0')
-		pname = NULL;
-	/* provider/model splits only when -p was not given on the command line, so that
-	 * -p openrouter -m anthropic/claude-x keeps the OpenRouter model id whole. */
-	if (m != NULL && o->provider == NULL && (slash = strchr(m, '/')) != NULL) {
-		prefix = xstrndup(m, (size_t)(slash - m));
-		if (config_provider(a->cfg, prefix) != NULL || ask_disabled(a->cfg, prefix) != NULL) {
-			model = ask_model_of(a, prefix, slash + 1, rc);
-			free(prefix);
-			return model;
-		}
-		free(prefix);
-	}
-	if (pname != NULL)
-		return ask_model_of(a, pname, m, rc);
-	if (m == NULL) {
-		m = a->cfg->default_model;
-		a->defaulted = 1;
-	}
-	if ((model = config_model(a->cfg, m)) != NULL)
-		return model;
-	for (i = 0; i < sizeof(ask_families) / sizeof(ask_families[0]); i++)
-		if (strncmp(m, ask_families[i].prefix, strlen(ask_families[i].prefix)) == 0)
-			return ask_model_of(a, ask_families[i].provider, m, rc);
-	*rc = ask_unknown_model(a->cfg, m);
-	return NULL;
-}
-
-/* Layer the parameters for model m (config < model < template < command line) and check
- * them against what m accepts; returns 0, or -1 with *err. */
-static int
-ask_params(const struct ask_ctx *a, const struct model *m, struct params *out, char **err)
-{
-	memset(out, 0, sizeof(*out));
-	params_overlay(out, &a->cfg->defaults);
-	params_overlay(out, &m->defaults);
-	if (a->t != NULL)
-		params_overlay(out, &a->t->params);
-	params_overlay(out, &a->o->params);
-	return params_check(out, m, err);
-}
-
-/* The request for model m, or NULL with *err when its parameters are refused. */
-static struct request *
-ask_request(const struct ask_ctx *a, const struct model *m, char **err)
-{
-	struct params params;
-	struct request *req;
-
-	if (ask_params(a, m, &params, err) != 0) {
-		params_free(&params);
-		return NULL;
-	}
-	req = request_new(m->provider, m->id);
-	if (a->system != NULL)
-		request_set_system(req, a->system);
-	request_add(req, ROLE_USER, a->prompt);
-	params_copy(&req->params, &params);
-	params_free(&params);
-	return req;
-}
-
-/* Move to the next usable fallback of the origin model whose parameters fit, saying why on
- * stderr; returns its request, or NULL when none is left. */
-static struct request *
-ask_fallback(struct ask_ctx *a, const struct apierr *why)
-{
-	struct model *next;
-	struct request *req;
-	char *msg, *err = NULL;
-	struct buf line = BUF_INIT;
-
-	while (a->ntried < ASK_MAX_TRIED &&
-	    (next = fallback_next(a->cfg, a->origin, a->tried, a->ntried)) != NULL) {
-		a->tried[a->ntried++] = next->name;
-		if ((req = ask_request(a, next, &err)) == NULL) {
-			fprintf(stderr, "natter: not falling back to %s: ", text_line(&line, next->name));
-			fprintf(stderr, "%s\n", text_line(&line, err));
-			free(err);
-			err = NULL;
-			continue;
-		}
-		msg = fallback_message(a->model->name, why, next->name);
-		fprintf(stderr, "natter: %s\n", text_line(&line, msg));
-		buf_free(&line);
-		free(msg);
-		a->model = next;
-		return req;
-	}
-	buf_free(&line);
-	return NULL;
 }
 
 /* Write n bytes of (already sanitised or raw) reasoning to stderr, dimmed on a terminal. */
@@ -630,9 +397,9 @@ ask_write_reasoning(struct ask_out *out, const char *p, size_t n)
 	if (n == 0)
 		return;
 	if (!out->in_reasoning && out->err_tty)
-		ask_write(2, "\033[2m", 4);
+		cli_write(2, "\033[2m", 4);
 	out->in_reasoning = 1;
-	ask_write(2, p, n);
+	cli_write(2, p, n);
 	out->last_err = p[n - 1];
 }
 
@@ -649,9 +416,9 @@ ask_end_reasoning(struct ask_out *out)
 	if (!out->in_reasoning)
 		return;
 	if (out->err_tty)
-		ask_write(2, "\033[0m", 4);
+		cli_write(2, "\033[0m", 4);
 	if (out->last_err != '\n')
-		ask_write(2, "\n", 1);
+		cli_write(2, "\n", 1);
 	out->in_reasoning = 0;
 }
 
@@ -670,7 +437,7 @@ ask_put_text(struct ask_out *out, const char *p, size_t n)
 	}
 	if (n == 0)
 		return;
-	ask_write(1, p, n);
+	cli_write(1, p, n);
 	out->last_out = p[n - 1];
 }
 
@@ -696,13 +463,13 @@ ask_finish_output(struct ask_out *out)
 		buf_reset(&out->scratch);
 		text_filter_finish(&out->text_f, &out->scratch);
 		if (out->scratch.len > 0) {
-			ask_write(1, out->scratch.data, out->scratch.len);
+			cli_write(1, out->scratch.data, out->scratch.len);
 			out->last_out = out->scratch.data[out->scratch.len - 1];
 		}
 	}
 	/* --raw is the provider's bytes exactly: no newline of natter's own at the end. */
 	if (out->sanitize && out->last_out != 0 && out->last_out != '\n')
-		ask_write(1, "\n", 1);
+		cli_write(1, "\n", 1);
 	out->last_out = '\n';
 }
 
@@ -742,158 +509,6 @@ ask_print_warning(struct ask_out *out, const char *warning)
 	buf_reset(&out->scratch);
 	text_sanitize(warning, strlen(warning), &out->scratch);
 	fprintf(stderr, "natter: warning: %s\n", buf_str(&out->scratch));
-}
-
-/* Tell the user about a retry: a key wait, a key rotation or an ordinary retry. */
-static void
-ask_print_retry(struct ask_out *out, const struct provider *p, const struct wevent *ev)
-{
-	char *f = apierr_format(ev->error);
-
-	/* A key wait's message says it all; others are the error's one-line form. */
-	text_line(&out->scratch, ev->key_wait ? ev->error->message : f);
-	if (ev->key_wait)
-		fprintf(stderr, "natter: %s; waiting %.0fs\n", buf_str(&out->scratch),
-		    (double)ev->delay_ms / 1000.0);
-	else if (ev->rotated)
-		fprintf(stderr, "natter: %s; trying the next key of %s\n", buf_str(&out->scratch),
-		    p->name);
-	else
-		fprintf(stderr, "natter: %s; retrying in %.1fs (attempt %d/%d)\n",
-		    buf_str(&out->scratch), (double)ev->delay_ms / 1000.0, ev->attempt,
-		    p->max_retries + 1);
-	free(f);
-}
-
-/* Stream the reply of req through a worker, moving to fallback models while the failure
- * allows it; returns the exit status. */
-static int
-ask_run(struct ask_ctx *a, struct request *req)
-{
-	const struct ask_opts *o = a->o;
-	struct ask_out out;
-	struct pollfd pfd[2];
-	struct sigaction sa, old;
-	struct worker *w;
-	struct wevent *ev;
-	struct request *next;
-	uint64_t id;
-	int status = -1, cancelling = 0, partial, got_token = 0;
-	char junk[16];
-
-	memset(&out, 0, sizeof(out));
-	out.sanitize = !o->raw;
-	out.err_tty = isatty(2);
-	text_filter_init(&out.text_f);
-	text_filter_init(&out.reason_f);
-	if (pipe2(ask_sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-		perror("natter: pipe");
-		request_free(req);
-		return EXIT_PROVIDER;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ask_on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
-
-	worker_global_init();
-	w = worker_start();
-	id = worker_submit(w, req);
-	pfd[0].fd = worker_fd(w);
-	pfd[0].events = POLLIN;
-	pfd[1].fd = ask_sig_pipe[0];
-	pfd[1].events = POLLIN;
-	while (status < 0) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[1].revents & POLLIN) {
-			while (read(ask_sig_pipe[0], junk, sizeof(junk)) > 0)
-				;
-			if (!cancelling) {
-				cancelling = 1;
-				worker_cancel(w, id);
-			}
-		}
-		while (status < 0 && (ev = worker_next(w)) != NULL) {
-			if (ev->id != id) {
-				wevent_free(ev);
-				continue;
-			}
-			switch (ev->type) {
-			case WEV_TEXT:
-				got_token = 1;
-				ask_put_text(&out, ev->text, ev->len);
-				break;
-			case WEV_REASONING:
-				got_token = 1;
-				if (o->reasoning)
-					ask_put_reasoning(&out, ev->text, ev->len);
-				break;
-			case WEV_RETRY:
-				ask_print_retry(&out, a->model->provider, ev);
-				break;
-			case WEV_DONE:
-				if (!cancelling && fallback_wanted(ev->error, ev->cancelled, got_token) &&
-				    (next = ask_fallback(a, ev->error)) != NULL) {
-					id = worker_submit(w, next);
-					break;
-				}
-				partial = out.last_out != 0 || out.in_reasoning;
-				ask_finish_output(&out);
-				if (ev->warning != NULL && !ev->cancelled)
-					ask_print_warning(&out, ev->warning);
-				if (ev->cancelled) {
-					fputs("natter: cancelled\n", stderr);
-					status = EXIT_INTERRUPTED;
-				} else if (ev->error != NULL && !ev->complete &&
-				    (ev->error->cls == APIERR_TRUNCATED || partial)) {
-					ask_print_error(a->model->provider, ev->error, 1);
-					status = EXIT_PROVIDER;
-				} else if (ev->error != NULL) {
-					ask_print_error(a->model->provider, ev->error, 0);
-					status = EXIT_PROVIDER;
-				} else {
-					/* The reply is whole but ended early: say why, off stdout. */
-					if (proto_finish_note(ev->finish_reason) != NULL)
-						fprintf(stderr, "natter: %s\n",
-						    proto_finish_note(ev->finish_reason));
-					status = EXIT_OK;
-				}
-				break;
-			default:
-				break;
-			}
-			wevent_free(ev);
-		}
-	}
-	worker_stop(w);
-	sigaction(SIGINT, &old, NULL);
-	close(ask_sig_pipe[0]);
-	close(ask_sig_pipe[1]);
-	buf_free(&out.scratch);
-	return status < 0 ? EXIT_PROVIDER : status;
-}
-
-/* Read the prompt from the arguments, or from stdin when asked (or when there are none and
- * no template is used). */
-static char *
-ask_prompt(int argc, char **argv, int templated)
-{
-	struct buf prompt = BUF_INIT;
-	int i;
-
-	if (optind == argc - 1 && strcmp(argv[optind], "-") == 0)
-		return ask_read_stdin();
-	if (optind >= argc)
-		return templated ? NULL : ask_read_stdin();
-	for (i = optind; i < argc; i++) {
-		if (i > optind)
-			buf_putc(&prompt, ' ');
-		buf_puts(&prompt, argv[i]);
-	}
-	buf_putc(&prompt, '\0');
-	prompt.len--;
-	return buf_detach(&prompt);
 }
 
 /* Apply -T: render the template with -V (and PROMPT as its first variable without a value
@@ -948,54 +563,410 @@ ask_template(struct ask_ctx *a, struct ask_opts *o, char *prompt, char **system,
 	return rc;
 }
 
-/* Print the config's errors and warnings; a broken user file still leaves the defaults. */
-static void
-ask_config_report(const struct config *cfg, const struct config_errors *errs)
+/* The prompt: with -T the words (or stdin for -) fill a variable, else cli_prompt's rules. */
+static char *
+ask_prompt(int argc, char **argv, int templated)
 {
-	size_t i;
+	struct buf b = BUF_INIT;
+	int i;
 
-	for (i = 0; i < errs->n; i++)
-		fprintf(stderr, "%s\n", errs->v[i]);
-	for (i = 0; i < cfg->nwarnings; i++)
-		fprintf(stderr, "%s\n", cfg->warnings[i]);
-	if (errs->n > 0)
-		fputs("natter: the config has errors; using the defaults (natter config check)\n",
-		    stderr);
-}
-
-/* The model actually used when the chosen one's provider is not offered: its first usable
- * fallback, or NULL after saying what is missing. */
-static struct model *
-ask_usable(struct ask_ctx *a, struct model *m)
-{
-	const struct config_disabled *d = ask_disabled(a->cfg, m->provider_name);
-	struct model *next;
-
-	if (m->provider != NULL)
-		return m;
-	if ((next = fallback_next(a->cfg, m, a->tried, a->ntried)) != NULL) {
-		fprintf(stderr, "natter: %s: no usable key for %s (%s); falling back to %s\n",
-		    m->name, m->provider_name, d != NULL ? d->reason : "not offered", next->name);
-		return next;
+	if (!templated)
+		return cli_prompt(argc, argv, optind);
+	if (optind >= argc)
+		return NULL;
+	if (optind == argc - 1 && strcmp(argv[optind], "-") == 0)
+		return cli_read_stdin(ASK_MAX_FILE * 4);
+	for (i = optind; i < argc; i++) {
+		if (i > optind)
+			buf_putc(&b, ' ');
+		buf_puts(&b, argv[i]);
 	}
-	if (d != NULL)
-		ask_not_offered(d);
-	else
-		fprintf(stderr, "natter: %s: provider %s is not offered\n", m->name,
-		    m->provider_name);
-	return NULL;
+	buf_putc(&b, '\0');
+	b.len--;
+	return buf_detach(&b);
 }
 
-/* natter ask: stream one reply to stdout. */
+/* Offer a local server that only --base-url gives an address to, before resolving. */
+static void
+ask_offer(struct ask_ctx *a, const char *spec)
+{
+	const char *name = a->o->provider, *slash;
+	char *prefix = NULL;
+
+	if (a->o->base_url == NULL)
+		return;
+	if (name == NULL && spec != NULL && (slash = strchr(spec, '/')) != NULL)
+		name = prefix = xstrndup(spec, (size_t)(slash - spec));
+	if (name != NULL && config_provider(a->cfg, name) == NULL)
+		config_offer(a->cfg, name);
+	free(prefix);
+}
+
+/* Resolve the model from -m, -p, the template, NATTER_MODEL, NATTER_PROVIDER, the continued
+ * session and the config's default; a model whose provider is off gives way to its first
+ * usable fallback. -1 to go on, else the exit status after saying why. */
+static int
+ask_model(struct ask_ctx *a)
+{
+	const char *spec = a->o->model, *pname = a->o->provider, *tried[2];
+	struct resolve_ctx ctx = { NULL, NULL, NULL };
+	struct resolved r;
+	struct model *next;
+	char *msg, *from_session = NULL;
+	int rc;
+
+	if (spec == NULL && a->t != NULL && a->t->model != NULL)
+		spec = a->t->model;
+	if (spec == NULL && (spec = getenv("NATTER_MODEL")) != NULL && spec[0] == '\0')
+		spec = NULL;
+	if (pname == NULL && (pname = getenv("NATTER_PROVIDER")) != NULL && pname[0] == '\0')
+		pname = NULL;
+	if (spec == NULL && pname == NULL && a->sess != NULL && a->sess->provider != NULL)
+		spec = from_session = xasprintf("%s/%s", a->sess->provider, a->sess->model);
+	ctx.provider = pname;
+	ask_offer(a, spec);
+	resolve_model(a->cfg, spec, &ctx, &r);
+	a->defaulted = r.defaulted;
+	if (r.status == RESOLVE_PROVIDER_OFF && r.model != NULL) {
+		tried[0] = r.model->name;
+		if ((next = fallback_next(a->cfg, r.model, tried, 1)) != NULL) {
+			fprintf(stderr, "natter: %s: no usable key for %s (%s); falling back to %s\n",
+			    r.model->name, r.model->provider_name, r.off != NULL ? r.off->reason :
+			    "not offered", next->name);
+			a->model = next;
+			free(from_session);
+			return -1;
+		}
+	}
+	if (r.status == RESOLVE_OK) {
+		a->model = r.model;
+		free(from_session);
+		return -1;
+	}
+	msg = resolve_message(a->cfg, spec, &r);
+	fprintf(stderr, "natter: %s\n", msg);
+	free(msg);
+	free(from_session);
+	rc = r.status == RESOLVE_PROVIDER_OFF ? EXIT_PROVIDER : EXIT_USAGE;
+	return rc;
+}
+
+/* Open the store and the session: the latest (-c), a given one (-S) or a new one. -1 to
+ * go on, else the exit status. */
+static int
+ask_session(struct ask_ctx *a)
+{
+	int save = !a->o->no_save && a->cfg->ask_save;
+	int64_t id = 0;
+
+	if (a->o->cont || a->o->session != NULL) {
+		if ((a->st = cli_store("ask")) == NULL)
+			return EXIT_PROVIDER;
+		id = cli_session_id(a->st, "ask", a->o->cont ? "last" : a->o->session);
+		if (id == 0)
+			return EXIT_USAGE;
+		if ((a->sess = session_load(a->st, id)) == NULL) {
+			fprintf(stderr, "natter: ask: no session %lld (natter sessions lists them)\n",
+			    (long long)id);
+			return EXIT_USAGE;
+		}
+		if (!save)
+			a->sess->store = NULL;
+		return -1;
+	}
+	if (save && (a->st = cli_store("ask")) == NULL)
+		fputs("natter: ask: this reply will not be saved\n", stderr);
+	return -1;
+}
+
+/* Say a retry wait, a summary round or a fallback as the turn reports it. */
+static void
+ask_notice(const struct turn *t, unsigned what)
+{
+	int64_t left;
+
+	if ((what & TURN_FALLBACK) && t->note != NULL)
+		fprintf(stderr, "natter: %s\n", t->note);
+	if (!(what & TURN_WAIT) || t->wait_msg == NULL)
+		return;
+	left = t->wait_until > 0 ? t->wait_until - ask_clock() : 0;
+	if (left < 0)
+		left = 0;
+	if (t->summarizing)
+		fprintf(stderr, "natter: %s\n", t->wait_msg);
+	else if (t->wait_key)
+		fprintf(stderr, "natter: %s; waiting %.0fs\n", t->wait_msg, (double)left / 1000.0);
+	else if (t->wait_rotated)
+		fprintf(stderr, "natter: %s; trying the next key of %s\n", t->wait_msg,
+		    t->model->provider->name);
+	else
+		fprintf(stderr, "natter: %s; retrying in %.1fs (attempt %d/%d)\n", t->wait_msg,
+		    (double)left / 1000.0, t->wait_attempt, t->wait_max);
+}
+
+/* The turn's update: stream the reply (unless --json) and say what it waits for. */
+static void
+ask_on_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg)
+{
+	struct ask_ctx *a = arg;
+
+	if (what & TURN_TEXT) {
+		if (a->o->json)
+			buf_append(&a->raw, p, n);
+		else
+			ask_put_text(&a->out, p, n);
+	}
+	if (what & TURN_REASONING) {
+		if (a->o->json)
+			buf_append(&a->raw_reason, p, n);
+		else if (a->o->reasoning)
+			ask_put_reasoning(&a->out, p, n);
+	}
+	ask_notice(t, what);
+}
+
+/* A field of the --json object: a string (sanitised unless raw) or null. */
+static void
+ask_json_str(struct buf *b, const char *key, const char *v, size_t n, int raw)
+{
+	struct buf c = BUF_INIT;
+
+	buf_printf(b, ",\"%s\":", key);
+	if (v == NULL) {
+		buf_puts(b, "null");
+		return;
+	}
+	cli_text(&c, v, n, raw);
+	buf_json_string(b, c.data != NULL ? c.data : "", c.len);
+	buf_free(&c);
+}
+
+/* A number of the --json object, null when unknown (< 0). */
+static void
+ask_json_num(struct buf *b, const char *key, double v, int integer)
+{
+	if (v < 0)
+		buf_printf(b, ",\"%s\":null", key);
+	else if (integer)
+		buf_printf(b, ",\"%s\":%ld", key, (long)v);
+	else
+		buf_printf(b, ",\"%s\":%.6g", key, v);
+}
+
+/* Print the whole reply as one JSON object. */
+static void
+ask_print_json(struct ask_ctx *a, const struct turn *t)
+{
+	const struct session_msg *m = &a->sess->msgs[t->reply];
+	struct buf b = BUF_INIT;
+	char *model = xasprintf("%s/%s", t->model->provider->name, t->model->id);
+
+	buf_printf(&b, "{\"session\":");
+	if (a->sess->id > 0 && a->sess->store != NULL)
+		buf_printf(&b, "%lld", (long long)a->sess->id);
+	else
+		buf_puts(&b, "null");
+	ask_json_str(&b, "model", model, strlen(model), 0);
+	if (a->o->raw) {
+		ask_json_str(&b, "text", a->raw.data ? a->raw.data : "", a->raw.len, 1);
+		ask_json_str(&b, "reasoning", a->raw_reason.data, a->raw_reason.len, 1);
+	} else {
+		ask_json_str(&b, "text", m->content.data ? m->content.data : "", m->content.len, 1);
+		ask_json_str(&b, "reasoning", m->reasoning.len ? m->reasoning.data : NULL,
+		    m->reasoning.len, 1);
+	}
+	ask_json_str(&b, "state", store_state_name(t->state), strlen(store_state_name(t->state)),
+	    1);
+	ask_json_str(&b, "finish_reason", t->finish_reason,
+	    t->finish_reason ? strlen(t->finish_reason) : 0, 0);
+	ask_json_str(&b, "error", t->error, t->error ? strlen(t->error) : 0, 1);
+	ask_json_str(&b, "warning", t->warning, t->warning ? strlen(t->warning) : 0, 1);
+	buf_puts(&b, ",\"usage\":{\"input_tokens\":");
+	buf_printf(&b, t->usage.input_tokens >= 0 ? "%ld" : "null", t->usage.input_tokens);
+	buf_printf(&b, ",\"output_tokens\":");
+	buf_printf(&b, t->usage.output_tokens >= 0 ? "%ld" : "null", t->usage.output_tokens);
+	buf_printf(&b, ",\"reasoning_tokens\":");
+	buf_printf(&b, t->usage.reasoning_tokens >= 0 ? "%ld" : "null", t->usage.reasoning_tokens);
+	buf_printf(&b, ",\"estimated\":%s}", t->tokens_estimated ? "true" : "false");
+	ask_json_num(&b, "cost", t->cost, 0);
+	ask_json_num(&b, "ttft_ms", (double)t->ttft_ms, 1);
+	ask_json_num(&b, "duration_ms", (double)t->duration_ms, 1);
+	ask_json_num(&b, "tokens_per_second", turn_tps(t), 0);
+	buf_puts(&b, "}\n");
+	cli_write(1, b.data, b.len);
+	buf_free(&b);
+	free(model);
+}
+
+/* The turn is over: finish the output and decide the exit status. */
+static void
+ask_on_complete(struct turn *t, void *arg)
+{
+	struct ask_ctx *a = arg;
+	int partial = a->out.last_out != 0 || a->out.in_reasoning;
+	const struct provider *p = t->model->provider;
+
+	if (a->o->json)
+		ask_print_json(a, t);
+	else
+		ask_finish_output(&a->out);
+	if (t->warning != NULL)
+		ask_print_warning(&a->out, t->warning);
+	if (t->state == MSG_CANCELLED) {
+		fputs("natter: cancelled\n", stderr);
+		a->status = EXIT_INTERRUPTED;
+	} else if (t->fail != NULL && (t->fail->cls == APIERR_TRUNCATED || partial)) {
+		ask_print_error(p, t->fail, 1);
+		a->status = EXIT_PROVIDER;
+	} else if (t->fail != NULL) {
+		ask_print_error(p, t->fail, 0);
+		a->status = EXIT_PROVIDER;
+	} else if (t->state == MSG_ERROR) {
+		fprintf(stderr, "natter: %s\n", t->error != NULL ? t->error : "the reply failed");
+		a->status = EXIT_PROVIDER;
+	} else if (t->state == MSG_TRUNCATED) {
+		fprintf(stderr, "natter: warning: truncated reply: %s: the stream ended early\n",
+		    p->name);
+		a->status = EXIT_PROVIDER;
+	} else {
+		/* The reply is whole but ended early: say why, off stdout. */
+		if (proto_finish_note(t->finish_reason) != NULL)
+			fprintf(stderr, "natter: %s\n", proto_finish_note(t->finish_reason));
+		a->status = EXIT_OK;
+	}
+	if (a->sess->err[0] != '\0' && a->sess->store != NULL)
+		fprintf(stderr, "natter: ask: not saved: %s\n", a->sess->err);
+}
+
+static const struct turn_cbs ask_cbs = { ask_on_update, ask_on_complete, NULL };
+
+/* Drive the turn until it completes; Ctrl+C cancels it, a second one exits at once. */
+static void
+ask_loop(struct worker *w, struct turn *t)
+{
+	struct pollfd pfd[2];
+	struct wevent *ev;
+	char junk[16];
+	int cancelled = 0;
+
+	pfd[0].fd = worker_fd(w);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = cli_sigint();
+	pfd[1].events = POLLIN;
+	while (!t->done) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN) {
+			while (read(pfd[1].fd, junk, sizeof(junk)) > 0)
+				;
+			if (!cancelled)
+				turn_cancel(t);
+			cancelled = 1;
+		}
+		while (!t->done && (ev = worker_next(w)) != NULL) {
+			turn_event(t, ev);
+			wevent_free(ev);
+		}
+		session_reply_flush(t->sess);
+	}
+}
+
+/* Apply --base-url and the timeouts of the command line to the providers. */
+static void
+ask_providers(struct ask_ctx *a)
+{
+	const struct ask_opts *o = a->o;
+	struct provider *p = a->model->provider;
+	size_t i;
+	char *url;
+
+	if (o->base_url != NULL) {
+		url = xstrdup(o->base_url);
+		while (url[0] != '\0' && url[strlen(url) - 1] == '/')
+			url[strlen(url) - 1] = '\0';
+		free(p->base_url);
+		p->base_url = url;
+	}
+	for (i = 0; i < a->cfg->nproviders; i++) {
+		if (o->idle_ms > 0)
+			a->cfg->providers[i]->idle_timeout_ms = o->idle_ms;
+		if (o->connect_ms > 0)
+			a->cfg->providers[i]->connect_timeout_ms = o->connect_ms;
+		if (o->first_token_ms > 0)
+			a->cfg->providers[i]->first_token_timeout_ms = o->first_token_ms;
+	}
+}
+
+/* Send the prompt through a turn and stream the reply; returns the exit status. */
+static int
+ask_run(struct ask_ctx *a, const char *system)
+{
+	struct turn_env env = { a->cfg, NULL, ask_clock };
+	struct turn_spec spec = { .model = a->model, .system = system, .column = -1 };
+	struct params pp, msg;
+	struct turn *t;
+	struct buf line = BUF_INIT;
+	char *err = NULL;
+	size_t before;
+
+	/* This message's parameters: the template's, then the command line's. */
+	memset(&msg, 0, sizeof(msg));
+	if (a->t != NULL)
+		params_overlay(&msg, &a->t->params);
+	params_overlay(&msg, &a->o->params);
+	spec.message = &msg;
+	/* Parameters the model refuses are named before anything is sent or stored. */
+	if (turn_params(a->cfg, a->model, NULL, &msg, &pp, &err) != 0) {
+		fprintf(stderr, "natter: ask: %s\n", text_line(&line, err));
+		buf_free(&line);
+		free(err);
+		params_free(&pp);
+		params_free(&msg);
+		return EXIT_USAGE;
+	}
+	params_free(&pp);
+	if (a->sess == NULL) {
+		a->sess = session_new(a->st, a->model->provider->name, a->model->id);
+		a->fresh = 1;
+	} else {
+		session_set_model(a->sess, a->model->provider->name, a->model->id);
+	}
+	if (a->o->system != NULL)
+		session_set_system(a->sess, a->o->system);
+	before = a->sess->nmsgs;
+	session_append_user(a->sess, a->prompt);
+	worker_global_init();
+	env.w = worker_start();
+	t = turn_start(&env, a->sess, &spec, &ask_cbs, a, &err);
+	if (t == NULL) {
+		fprintf(stderr, "natter: ask: %s\n", text_line(&line, err));
+		buf_free(&line);
+		free(err);
+		if (a->fresh && a->sess->id > 0 && a->sess->store != NULL)
+			store_session_delete(a->sess->store, a->sess->id);
+		else
+			session_truncate(a->sess, before);
+		worker_stop(env.w);
+		params_free(&msg);
+		return EXIT_USAGE;
+	}
+	if (a->defaulted && isatty(2) && strcmp(a->model->provider->protocol, "simulated") == 0)
+		fputs("natter: answering with the simulated provider (no key configured)\n", stderr);
+	ask_loop(env.w, t);
+	turn_free(t);
+	worker_stop(env.w);
+	params_free(&msg);
+	return a->status < 0 ? EXIT_PROVIDER : a->status;
+}
+
+/* natter ask: stream one reply to stdout, stored as a session. */
 int
 cmd_ask(int argc, char **argv)
 {
 	struct config_errors errs = { NULL, 0 };
 	struct ask_opts o;
 	struct ask_ctx a;
-	struct request *req;
-	struct model *m;
-	char *prompt = NULL, *tsystem = NULL, *tuser = NULL, *err = NULL, *url;
+	char *prompt = NULL;
 	size_t i;
 	int rc;
 
@@ -1003,20 +974,24 @@ cmd_ask(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	o.reasoning = isatty(2);
 	a.o = &o;
+	a.status = -1;
+	a.out.sanitize = 1;
+	a.out.err_tty = isatty(2);
+	text_filter_init(&a.out.text_f);
+	text_filter_init(&a.out.reason_f);
 	if ((rc = ask_parse(argc, argv, &o)) >= 0)
 		goto out;
+	a.out.sanitize = !o.raw;
 	rc = -1;
 	prompt = ask_prompt(argc, argv, o.tmpl != NULL);
 	if (o.tmpl == NULL && o.nvars > 0) {
 		rc = ask_bad("-V needs -T TEMPLATE");
 		goto out;
 	}
-	a.cfg = config_load(NULL, 0, &errs);
-	ask_config_report(a.cfg, &errs);
-	if (o.tmpl != NULL && (rc = ask_template(&a, &o, prompt, &tsystem, &tuser)) >= 0)
+	a.cfg = cli_config(&errs);
+	if (o.tmpl != NULL && (rc = ask_template(&a, &o, prompt, &a.tsystem, &a.tuser)) >= 0)
 		goto out;
-	a.prompt = o.tmpl != NULL ? tuser : prompt;
-	a.system = o.system != NULL ? o.system : tsystem;
+	a.prompt = o.tmpl != NULL ? a.tuser : prompt;
 	if (a.prompt == NULL || strspn(a.prompt, " \t\r\n") == strlen(a.prompt)) {
 		if (o.tmpl != NULL)
 			rc = ask_bad("template %s has no user message", o.tmpl);
@@ -1024,50 +999,20 @@ cmd_ask(int argc, char **argv)
 			rc = ask_bad("the prompt is empty");
 		goto out;
 	}
-	rc = -1;
-	if ((m = ask_resolve(&a, &rc)) == NULL)
+	if ((rc = ask_session(&a)) >= 0 || (rc = ask_model(&a)) >= 0)
 		goto out;
-	a.origin = m;
-	a.tried[a.ntried++] = m->name;
-	if ((m = ask_usable(&a, m)) == NULL) {
-		rc = EXIT_PROVIDER;
-		goto out;
-	}
-	if (m != a.origin)
-		a.tried[a.ntried++] = m->name;
-	a.model = m;
-	if (o.base_url != NULL) {
-		url = xstrdup(o.base_url);
-		while (url[0] != '\0' && url[strlen(url) - 1] == '/')
-			url[strlen(url) - 1] = '\0';
-		free(m->provider->base_url);
-		m->provider->base_url = url;
-	}
-	for (i = 0; i < a.cfg->nproviders; i++) {
-		if (o.idle_ms > 0)
-			a.cfg->providers[i]->idle_timeout_ms = o.idle_ms;
-		if (o.connect_ms > 0)
-			a.cfg->providers[i]->connect_timeout_ms = o.connect_ms;
-		if (o.first_token_ms > 0)
-			a.cfg->providers[i]->first_token_timeout_ms = o.first_token_ms;
-	}
-	/* Refused before anything is sent, with the limit named. */
-	if ((req = ask_request(&a, m, &err)) == NULL) {
-		struct buf line = BUF_INIT;
-
-		fprintf(stderr, "natter: ask: %s\n", text_line(&line, err));
-		buf_free(&line);
-		free(err);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (a.defaulted && isatty(2) && strcmp(m->provider->protocol, "simulated") == 0)
-		fputs("natter: answering with the simulated provider (no key configured)\n", stderr);
-	rc = ask_run(&a, req);
+	ask_providers(&a);
+	rc = ask_run(&a, o.system != NULL ? NULL : a.tsystem);
 out:
 	free(prompt);
-	free(tsystem);
-	free(tuser);
+	free(a.tsystem);
+	free(a.tuser);
+	buf_free(&a.out.scratch);
+	buf_free(&a.raw);
+	buf_free(&a.raw_reason);
+	session_free(a.sess);
+	if (a.st != NULL)
+		store_close(a.st);
 	params_free(&o.params);
 	for (i = 0; i < o.nvars; i++) {
 		free(o.vars[i].name);

@@ -25,7 +25,7 @@ cmd_auth_window(const char *name, long used, long limit)
 		printf("  %s %ld", name, used);
 }
 
-/* natter auth [-c FILE]. */
+/* natter auth [--config FILE]. */
 int
 cmd_auth(int argc, char **argv)
 {
@@ -36,10 +36,10 @@ cmd_auth(int argc, char **argv)
 	size_t i, k;
 	int rc = EXIT_OK;
 
-	if (argc == 3 && strcmp(argv[1], "-c") == 0) {
+	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
 		setenv("NATTER_CONFIG", argv[2], 1);
 	} else if (argc != 1) {
-		fputs("usage: natter auth [-c FILE]\n", stderr);
+		fputs("usage: natter auth [--config FILE]\n", stderr);
 		return EXIT_USAGE;
 	}
 	c = config_load(NULL, 0, &errs);

@@ -22,7 +22,7 @@
 static void
 cmd_config_usage(FILE *f)
 {
-	fputs("usage: natter config [-c FILE] path|check [FILE]|show|init|man\n", f);
+	fputs("usage: natter config [--config FILE] path|check [FILE]|show|init|man\n", f);
 }
 
 /* Print every error and warning; returns EXIT_CONFIG when there were errors. */
@@ -161,7 +161,7 @@ cmd_config(int argc, char **argv)
 {
 	int i = 1;
 
-	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+	if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
 		setenv("NATTER_CONFIG", argv[i + 1], 1);
 		i += 2;
 	}

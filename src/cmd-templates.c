@@ -78,7 +78,7 @@ cmd_templates_show(const struct template *t)
 	buf_free(&l2);
 }
 
-/* natter templates [-c FILE] [NAME]. */
+/* natter templates [--config FILE] [NAME]. */
 int
 cmd_templates(int argc, char **argv)
 {
@@ -90,12 +90,12 @@ cmd_templates(int argc, char **argv)
 	size_t k, j, n;
 	char **vars;
 
-	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+	if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
 		setenv("NATTER_CONFIG", argv[i + 1], 1);
 		i += 2;
 	}
 	if (argc - i > 1 || (i < argc && argv[i][0] == '-')) {
-		fputs("usage: natter templates [-c FILE] [NAME]\n", stderr);
+		fputs("usage: natter templates [--config FILE] [NAME]\n", stderr);
 		return EXIT_USAGE;
 	}
 	c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);

@@ -319,6 +319,8 @@ export_text_header(struct buf *b, const struct message_row *m, size_t n, size_t 
 		buf_printf(b, " \xc2\xb7 %s", store_state_name(r->state));
 	if (col >= 0 && r->compare_pick == col)
 		buf_puts(b, " \xc2\xb7 kept");
+	if (r->pinned)
+		buf_puts(b, " \xc2\xb7 pinned");
 	buf_putc(b, '\n');
 }
 
@@ -473,6 +475,9 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 	cJSON_AddNumberToObject(root, "input_tokens", (double)s->input_tokens);
 	cJSON_AddNumberToObject(root, "output_tokens", (double)s->output_tokens);
 	cJSON_AddNumberToObject(root, "cost", s->cost);
+	export_json_str(root, "summary", s->summary);
+	cJSON_AddNumberToObject(root, "summary_covers", (double)(s->summary != NULL ?
+	    s->summary_covers : 0));
 	arr = cJSON_AddArrayToObject(root, "messages");
 	for (i = 0; arr != NULL && i < n; i++) {
 		const struct message_row *r = &m[i];
@@ -509,6 +514,7 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 			cJSON_AddNullToObject(o, "compare_column");
 			cJSON_AddNullToObject(o, "compare_kept");
 		}
+		cJSON_AddBoolToObject(o, "pinned", r->pinned);
 	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);

@@ -29,21 +29,25 @@
 
 /* Field names of the session object, in the order export_json writes them. */
 enum { S_ID, S_TITLE, S_PROVIDER, S_MODEL, S_SYSTEM, S_CREATED, S_UPDATED, S_INPUT,
-	S_OUTPUT, S_COST, S_MESSAGES, S_COUNT };
+	S_OUTPUT, S_COST, S_MESSAGES, S_SUMMARY, S_COVERS, S_COUNT };
 static const char *const import_session_keys[S_COUNT] = {
 	"id", "title", "provider", "model", "system", "created", "updated", "input_tokens",
-	"output_tokens", "cost", "messages",
+	"output_tokens", "cost", "messages", "summary", "summary_covers",
 };
+/* The fields from here on came with the rolling summary and may be missing. */
+#define S_REQUIRED S_SUMMARY
 
 /* Field names of a message object. */
 enum { M_ID, M_ROLE, M_CONTENT, M_REASONING, M_PROVIDER, M_MODEL, M_CREATED, M_STATE,
 	M_ERROR, M_FINISH, M_INPUT, M_OUTPUT, M_COST, M_TTFT, M_DURATION, M_GROUP, M_COLUMN,
-	M_KEPT, M_COUNT };
+	M_KEPT, M_PINNED, M_COUNT };
 static const char *const import_message_keys[M_COUNT] = {
 	"id", "role", "content", "reasoning", "provider", "model", "created", "state", "error",
 	"finish_reason", "input_tokens", "output_tokens", "cost", "ttft_ms", "duration_ms",
-	"compare_group", "compare_column", "compare_kept",
+	"compare_group", "compare_column", "compare_kept", "pinned",
 };
+/* Pinned messages came later: an older export has no "pinned". */
+#define M_REQUIRED M_PINNED
 
 /* A message's comparison fields as the file gives them, checked once all are read. */
 struct import_cmp {
@@ -130,10 +134,10 @@ import_check_bytes(const char *text, size_t len, char **err)
 }
 
 /* The child of o for each name of keys[0..n) in found[], refusing unknown, repeated and
- * missing fields; path names o. */
+ * missing fields (those from keys[required] on may be missing: NULL); path names o. */
 static int
 import_fields(const cJSON *o, const char *path, const char *const *keys, size_t n,
-    const cJSON **found, char **err)
+    size_t required, const cJSON **found, char **err)
 {
 	const cJSON *c;
 	size_t i;
@@ -158,7 +162,7 @@ import_fields(const cJSON *o, const char *path, const char *const *keys, size_t 
 			return import_fail(err, path, "the field \"%s\" appears twice", keys[i]);
 		found[i] = c;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < required; i++)
 		if (found[i] == NULL)
 			return import_fail(err, path, "the field \"%s\" is missing", keys[i]);
 	return 0;
@@ -294,7 +298,7 @@ import_message(const cJSON *o, const char *path, struct message_row *m, struct i
 	long group, column, id;
 	char p[96];
 
-	if (import_fields(o, path, import_message_keys, M_COUNT, f, err) != 0 ||
+	if (import_fields(o, path, import_message_keys, M_COUNT, M_REQUIRED, f, err) != 0 ||
 	    import_count(f[M_ID], path, "id", 0, &id, err) != 0 ||
 	    import_role(f[M_ROLE], path, &m->role, err) != 0 ||
 	    import_str(f[M_CONTENT], path, "content", 0, &m->content, err) != 0 ||
@@ -331,6 +335,11 @@ import_message(const cJSON *o, const char *path, struct message_row *m, struct i
 		import_path(p, sizeof(p), path, "compare_kept");
 		return import_fail(err, p, "expected true, false or null");
 	}
+	if (f[M_PINNED] != NULL && !cJSON_IsBool(f[M_PINNED])) {
+		import_path(p, sizeof(p), path, "pinned");
+		return import_fail(err, p, "expected true or false");
+	}
+	m->pinned = f[M_PINNED] != NULL && cJSON_IsTrue(f[M_PINNED]);
 	return 0;
 }
 
@@ -442,7 +451,7 @@ import_session(const cJSON *root, struct import_doc *doc, char **err)
 	char path[64];
 	int rc = -1;
 
-	if (import_fields(root, "", import_session_keys, S_COUNT, f, err) != 0 ||
+	if (import_fields(root, "", import_session_keys, S_COUNT, S_REQUIRED, f, err) != 0 ||
 	    import_count(f[S_ID], NULL, "id", 0, &id, err) != 0 ||
 	    import_str(f[S_TITLE], NULL, "title", 0, &s->title, err) != 0 ||
 	    import_str(f[S_PROVIDER], NULL, "provider", 1, &s->provider, err) != 0 ||
@@ -457,6 +466,10 @@ import_session(const cJSON *root, struct import_doc *doc, char **err)
 	    import_cost(f[S_COST], NULL, "cost", 0, &s->cost, err) != 0)
 		return -1;
 	s->updated = ms / 1000;
+	if ((f[S_SUMMARY] != NULL && import_str(f[S_SUMMARY], NULL, "summary", 1, &s->summary,
+	    err) != 0) || (f[S_COVERS] != NULL && import_count(f[S_COVERS], NULL,
+	    "summary_covers", 0, &s->summary_covers, err) != 0))
+		return -1;
 	if (!cJSON_IsArray(f[S_MESSAGES]))
 		return import_fail(err, "messages", "expected an array");
 	doc->nmsgs = (size_t)cJSON_GetArraySize(f[S_MESSAGES]);
@@ -468,6 +481,10 @@ import_session(const cJSON *root, struct import_doc *doc, char **err)
 			goto out;
 	}
 	s->nmessages = (long)doc->nmsgs;
+	if (s->summary == NULL && s->summary_covers != 0) {
+		rc = import_fail(err, "summary_covers", "expected 0 without a summary");
+		goto out;
+	}
 	if (import_groups(doc, cmp, err) != 0 || import_totals(doc, err) != 0)
 		goto out;
 	rc = 0;
@@ -540,6 +557,7 @@ import_free(struct import_doc *doc)
 	free(doc->session.provider);
 	free(doc->session.model);
 	free(doc->session.system);
+	free(doc->session.summary);
 	store_messages_free(doc->msgs, doc->nmsgs);
 	memset(doc, 0, sizeof(*doc));
 }

@@ -13,6 +13,13 @@
 #include "ui.h"
 #include "version.h"
 
+/* natter chat: the interface, as natter with no command. */
+static int
+cmd_chat(int argc, char **argv)
+{
+	return ui_main(argc, argv);
+}
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -22,9 +29,11 @@ struct command {
 
 static const struct command commands[] = {
 	/* One line per subcommand, kept in the order --help shows them. */
-	{ "ask", cmd_ask, "ask [-m PROVIDER/MODEL] [OPTIONS] [PROMPT]", "stream one reply to stdout" },
-	{ "compare", cmd_compare, "compare -m MODEL -m MODEL [-m ...] [OPTIONS] PROMPT",
+	{ "ask", cmd_ask, "ask [-m MODEL] [-c | -S ID] [OPTIONS] [PROMPT]",
+	  "stream one reply to stdout, stored as a session" },
+	{ "compare", cmd_compare, "compare -m MODEL -m MODEL... [OPTIONS] PROMPT",
 	  "stream 2-4 models at once, then each reply and a table of figures" },
+	{ "chat", cmd_chat, "chat [-m MODEL] [-c | -S ID]", "open the interface (on a session)" },
 	{ "models", cmd_models, "models [PROVIDER]", "list the models of usable providers" },
 	{ "decode", cmd_decode, "decode -p PROTOCOL [--status N] [FILE]",
 	  "decode a saved response body into JSON events" },
@@ -57,7 +66,9 @@ main_usage(FILE *f)
 	for (i = 0; commands[i].name != NULL; i++)
 		fprintf(f, "  %-44s %s\n", commands[i].usage, commands[i].help);
 	fputs("\nOptions:\n"
-	    "  -c FILE           use this config file (also NATTER_CONFIG)\n"
+	    "  --config FILE     use this config file (also NATTER_CONFIG)\n"
+	    "  -c, --continue    the interface opens the latest session\n"
+	    "  -S ID             the interface opens session ID\n"
 	    "  -m MODEL          the interface starts with this model (name, alias or PROVIDER/ID)\n"
 	    "  -p PROVIDER       the interface starts with this provider's first model\n"
 	    "  --theme NAME      dark, light, terminal, mono or a theme file (also NATTER_THEME)\n"
@@ -83,12 +94,18 @@ main(int argc, char **argv)
 	}
 	log_open_from_env();
 	json_init();
-	/* -c FILE before the command applies to every command, as NATTER_CONFIG does. */
-	if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+	/* --config FILE before the command applies to every command, as NATTER_CONFIG does
+	 * (-c is "continue", as in ask -c and llm). */
+	if (argc > 2 && strcmp(argv[1], "--config") == 0) {
 		setenv("NATTER_CONFIG", argv[2], 1);
 		argv[2] = argv[0];
 		argc -= 2;
 		argv += 2;
+	} else if (argc > 1 && strncmp(argv[1], "--config=", 9) == 0) {
+		setenv("NATTER_CONFIG", argv[1] + 9, 1);
+		argv[1] = argv[0];
+		argc -= 1;
+		argv += 1;
 	}
 	if (argc < 2 || argv[1][0] == '-')
 		return ui_main(argc, argv);

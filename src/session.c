@@ -146,6 +146,10 @@ session_load(struct store *st, int64_t id)
 	s->system = session_strdup(row->system);
 	s->created = row->created;
 	s->updated = row->updated;
+	if (row->summary != NULL && row->summary_covers > 0) {
+		s->summary = session_strdup(row->summary);
+		s->summary_covers = (size_t)row->summary_covers;
+	}
 	for (i = 0; i < n; i++) {
 		struct session_msg *m = session_push(s);
 		struct message_row *r = &rows[i];
@@ -168,6 +172,7 @@ session_load(struct store *st, int64_t id)
 		m->cost = r->cost;
 		m->ttft_ms = r->ttft_ms;
 		m->duration_ms = r->duration_ms;
+		m->pinned = r->pinned;
 		m->compare_group = r->compare_group;
 		if (m->compare_group != 0) {
 			m->pick = r->compare_pick;
@@ -315,6 +320,7 @@ session_row_of(const struct session *s, const struct session_msg *m, struct mess
 	r->ttft_ms = m->ttft_ms;
 	r->duration_ms = m->duration_ms;
 	r->compare_group = m->compare_group;
+	r->pinned = m->pinned;
 }
 
 /* Give every message of group from (an id of another session, or a made-up one) group to. */
@@ -854,6 +860,7 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 	struct request *r = request_new(p, model != NULL ? model : s->model);
 	size_t *idx = xcalloc(s->nmsgs ? s->nmsgs : 1, sizeof(*idx));
 	size_t n = 0, i, start = 0, last_user, total, fixed = 0;
+	char *keep;
 
 	if (params != NULL)
 		params_copy(&r->params, params);
@@ -870,6 +877,7 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 	if (fit->note != NULL)
 		fixed += session_estimate_tokens(fit->note, strlen(fit->note));
 	total = fixed;
+	fit->dropped = 0;
 	fit->total = s->system != NULL ? session_estimate_tokens(s->system, strlen(s->system)) : 0;
 	for (i = 0; i < s->nmsgs; i++) {
 		size_t est;
@@ -878,11 +886,14 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 			continue;
 		est = session_estimate_tokens(s->msgs[i].content.data, s->msgs[i].content.len);
 		fit->total += est;
-		if (i < fit->skip)
+		/* A summary stands for the messages before skip; pinned ones are sent anyway. */
+		if (i < fit->skip && !s->msgs[i].pinned)
 			continue;
 		idx[n++] = i;
 		total += est;
 	}
+	keep = xcalloc(n ? n : 1, 1);
+	memset(keep, 1, n);
 	last_user = n;
 	for (i = n; i-- > 0;) {
 		if (s->msgs[idx[i]].role == ROLE_USER) {
@@ -890,20 +901,30 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 			break;
 		}
 	}
-	/* Drop whole exchanges from the front: a user message with the replies after it. */
+	/* Drop whole exchanges from the front, a user message with the replies after it,
+	 * leaving pinned messages where they are. */
 	while (fit->budget > 0 && total > fit->budget && start < last_user) {
 		do {
 			const struct session_msg *m = &s->msgs[idx[start]];
 
-			total -= session_estimate_tokens(m->content.data, m->content.len);
+			if (!m->pinned) {
+				total -= session_estimate_tokens(m->content.data, m->content.len);
+				keep[start] = 0;
+				fit->dropped++;
+			}
 			start++;
 		} while (start < last_user && s->msgs[idx[start]].role != ROLE_USER);
 	}
-	for (i = start; i < n; i++)
+	fit->first = s->nmsgs;
+	for (i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
 		request_add(r, s->msgs[idx[i]].role, s->msgs[idx[i]].content.data);
-	fit->dropped = start;
+		if (i >= start && fit->first == s->nmsgs)
+			fit->first = idx[i];
+	}
 	fit->tokens = total;
-	fit->first = start < n ? idx[start] : s->nmsgs;
+	free(keep);
 	free(idx);
 	return r;
 }
@@ -921,12 +942,38 @@ session_keep_from(const struct session *s, size_t keep)
 	return 0;
 }
 
-/* Replace the rolling summary. */
+/* Replace the rolling summary, in memory and with the stored session. */
 int
 session_set_summary(struct session *s, const char *text, size_t covers)
 {
 	session_replace(&s->summary, text);
 	s->summary_covers = text != NULL ? covers : 0;
+	if (s->store == NULL || s->id <= 0)
+		return 0;
+	if (store_session_set_summary(s->store, s->id, text, (long)s->summary_covers) != 0) {
+		session_store_failed(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Pin or unpin message i: a pinned message is sent whatever the context budget drops. */
+int
+session_set_pinned(struct session *s, size_t i, int pinned)
+{
+	struct session_msg *m;
+
+	if (i >= s->nmsgs)
+		return -1;
+	m = &s->msgs[i];
+	m->pinned = pinned != 0;
+	m->gen++;
+	if (s->store == NULL || m->id <= 0)
+		return 0;
+	if (store_message_set_pinned(s->store, m->id, m->pinned) != 0) {
+		session_store_failed(s);
+		return -1;
+	}
 	return 0;
 }
 

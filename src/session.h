@@ -72,6 +72,7 @@ struct session_msg {
 	int64_t compare_group;  /* 0 when none; negative for groups of an unstored session */
 	int slot;               /* a compared reply's column (0-based), else -1 */
 	int pick;               /* in a compare group: the column it kept, -1 when none */
+	int pinned;             /* always sent, whatever the context budget drops */
 	unsigned gen;           /* bumped on every change */
 	int stale;              /* its last write failed: session_sync writes it again */
 	char *notice;           /* a line the UI shows under it (never stored), NULL when none */
@@ -226,6 +227,8 @@ struct session_fit {
 
 /* Replace the rolling summary: text stands for the first covers messages. */
 int session_set_summary(struct session *s, const char *text, size_t covers);
+/* Pin or unpin message i (stored at once); -1 when i is out of range or the store failed. */
+int session_set_pinned(struct session *s, size_t i, int pinned);
 /* Index of the first message of the last keep exchanges (0 when there are no more). */
 size_t session_keep_from(const struct session *s, size_t keep);
 

@@ -243,7 +243,16 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX sessions_by_updated ON sessions (updated DESC, id DESC);"
 	STORE_SUMS_TRIGGERS,
 	/*
-	 * 5 -> 6: indexes for natter metrics, over replies only (partial) and covering the
+	 * 5 -> 6: what context.policy needs kept with a session: the rolling summary of its
+	 * older turns and how many leading messages it stands for (so a later turn, in this
+	 * natter or another, refreshes rather than redoes it), and pinned messages, which are
+	 * sent whatever the budget drops. ADD COLUMN rewrites nothing.
+	 */
+	"ALTER TABLE sessions ADD COLUMN summary TEXT;"
+	"ALTER TABLE sessions ADD COLUMN summary_covers INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 6 -> 7: indexes for natter metrics, over replies only (partial) and covering the
 	 * figures it adds up, so it reads them rather than the messages table with every
 	 * text: per model in order without a sort, per day by a range over the last 30 days.
 	 * Over a million messages they take 2.5% of the file and cut `natter metrics` from

@@ -115,19 +115,21 @@ enum store_stmt_id {
 	SQL_USAGE_MODEL,
 	SQL_USAGE_DAY,
 	SQL_USAGE_SESSION,
+	SQL_SESSION_SET_SUMMARY,
+	SQL_MSG_SET_PINNED,
 	SQL_COUNT
 };
 
 /* The session columns, counts and sums, shared by the list and the single-row query. */
 #define SESSION_SELECT \
 	"SELECT id, title, provider, model, system, created, updated, nmessages," \
-	" input_tokens, output_tokens, cost FROM sessions"
+	" input_tokens, output_tokens, cost, summary, summary_covers FROM sessions"
 
 #define MESSAGE_COLUMNS \
 	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
 	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
 	" m.compare_group," \
-	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group)"
+	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group), m.pinned"
 
 /* The figures of a group of replies, after its two key columns: calls, token sums, the
  * known costs' sum and count, the median time to first token and the median output rate
@@ -156,9 +158,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSG_EXISTS] = "SELECT 1 FROM messages WHERE id = ?1 AND session_id = ?2",
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
-	    " duration_ms, compare_group, content, reasoning, writer) VALUES (?1,"
+	    " duration_ms, compare_group, content, reasoning, writer, pinned) VALUES (?1,"
 	    " (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?1),"
-	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
 	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
 	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13, writer = ?14"
@@ -198,13 +200,13 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSG_CONTENT] = "SELECT content FROM messages WHERE id = ?1",
 	[SQL_GROUP_PICK] = "UPDATE compare_groups SET picked = ?2 WHERE id = ?1",
 	[SQL_IMPORT_SESSION] = "INSERT INTO sessions (title, provider, model, system, created,"
-	    " updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    " updated, summary, summary_covers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[SQL_IMPORT_GROUP] = "INSERT INTO compare_groups (session_id, created, picked)"
 	    " VALUES (?1, ?2, ?3)",
 	[SQL_IMPORT_MSG] = "INSERT INTO messages (session_id, seq, role, provider, model,"
 	    " created_ms, state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
-	    " duration_ms, compare_group, content, reasoning) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-	    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	    " duration_ms, compare_group, content, reasoning, pinned) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 	/* The triggers add the costs up in insertion order; the original sums may have been
 	 * made in another order (replies finishing out of turn, rows deleted), so the sum the
 	 * export carries is kept as it is when it is that close. */
@@ -226,6 +228,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " updated FROM sessions ORDER BY updated DESC, id DESC LIMIT ?2) s"
 	    " LEFT JOIN messages m ON m.session_id = s.id AND m.role = 'assistant'"
 	    " GROUP BY s.id ORDER BY s.updated DESC, s.id DESC",
+	[SQL_SESSION_SET_SUMMARY] = "UPDATE sessions SET summary = ?2, summary_covers = ?3"
+	    " WHERE id = ?1",
+	[SQL_MSG_SET_PINNED] = "UPDATE messages SET pinned = ?2 WHERE id = ?1",
 };
 
 
@@ -1033,6 +1038,33 @@ store_session_set_system(struct store *st, int64_t id, const char *system)
 	return store_change_one(st, s, id, "changing a session's system prompt", "session");
 }
 
+/* Keep a session's rolling summary and how many messages it covers. */
+int
+store_session_set_summary(struct store *st, int64_t id, const char *summary, long covers)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_SET_SUMMARY);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, summary);
+	sqlite3_bind_int64(s, 3, summary != NULL ? covers : 0);
+	return store_change_one(st, s, id, "keeping a session's summary", "session");
+}
+
+/* Pin or unpin a message. */
+int
+store_message_set_pinned(struct store *st, int64_t id, int pinned)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_MSG_SET_PINNED);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, pinned != 0);
+	return store_change_one(st, s, id, "pinning a message", "message");
+}
+
 /* Delete a session; its messages and compare groups go with it (ON DELETE CASCADE). */
 int
 store_session_delete(struct store *st, int64_t id)
@@ -1062,6 +1094,8 @@ store_row_session(sqlite3_stmt *s, struct session_row *r)
 	r->input_tokens = (long)sqlite3_column_int64(s, 8);
 	r->output_tokens = (long)sqlite3_column_int64(s, 9);
 	r->cost = sqlite3_column_double(s, 10);
+	r->summary = store_col_text(s, 11);
+	r->summary_covers = (long)sqlite3_column_int64(s, 12);
 }
 
 /* List sessions newest-updated first, at most limit (0: all), from the sessions table. */
@@ -1154,6 +1188,7 @@ store_sessions_free(struct session_row *rows, size_t n)
 		free(rows[i].provider);
 		free(rows[i].model);
 		free(rows[i].system);
+		free(rows[i].summary);
 	}
 	free(rows);
 }
@@ -1191,6 +1226,7 @@ store_message_add(struct store *st, struct message_row *m)
 	store_bind_text(s, 15, m->content != NULL ? m->content : "");
 	store_bind_text(s, 16, m->reasoning);
 	store_bind_writer(st, s, 17, m->state);
+	sqlite3_bind_int(s, 18, m->pinned != 0);
 	if (store_step_done(st, s, "adding a message") != 0)
 		goto fail;
 	m->id = sqlite3_last_insert_rowid(st->db);
@@ -1341,10 +1377,11 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 	    sqlite3_column_int64(s, 14);
 	r->compare_pick = sqlite3_column_type(s, 15) == SQLITE_NULL ? -1 :
 	    (int)sqlite3_column_int64(s, 15);
-	r->content = store_col_text(s, 16);
+	r->pinned = sqlite3_column_int(s, 16) != 0;
+	r->content = store_col_text(s, 17);
 	if (r->content == NULL)
 		r->content = xstrdup("");
-	r->reasoning = store_col_text(s, 17);
+	r->reasoning = store_col_text(s, 18);
 }
 
 /* Step s to the end, collecting message rows into *out. */
@@ -1586,6 +1623,7 @@ store_import_message(struct store *st, int64_t id, long seq, int64_t group,
 		sqlite3_bind_null(s, 15);
 	store_bind_text(s, 16, content);
 	store_bind_text(s, 17, m->reasoning);
+	sqlite3_bind_int(s, 18, m->pinned != 0);
 	if (store_step_done(st, s, "adding a message") != 0)
 		return -1;
 	return store_index(st, sqlite3_last_insert_rowid(st->db), content);
@@ -1616,6 +1654,8 @@ store_session_import(struct store *st, const struct session_row *row,
 	store_bind_text(s, 4, row->system);
 	sqlite3_bind_int64(s, 5, row->created);
 	sqlite3_bind_int64(s, 6, row->updated);
+	store_bind_text(s, 7, row->summary);
+	sqlite3_bind_int64(s, 8, row->summary != NULL ? row->summary_covers : 0);
 	if (store_step_done(st, s, "creating a session") != 0)
 		goto fail;
 	id = sqlite3_last_insert_rowid(st->db);

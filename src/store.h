@@ -38,6 +38,8 @@ struct session_row {
 	long input_tokens; /* sums over the session's messages */
 	long output_tokens;
 	double cost;
+	char *summary;     /* context.policy summarize: the rolling summary, or NULL */
+	long summary_covers; /* how many leading messages it stands for */
 };
 
 struct message_row {
@@ -60,6 +62,7 @@ struct message_row {
 	long duration_ms;
 	int64_t compare_group; /* 0 when the message is not part of a side-by-side comparison */
 	int compare_pick;      /* read only: the column its group kept (0-based), -1 when none */
+	int pinned;            /* always sent, whatever the context budget drops */
 };
 
 /* store_search wraps each matched term of a snippet in these bytes, so that a UI can
@@ -81,6 +84,10 @@ int store_session_rename(struct store *st, int64_t id, const char *title);
 int store_session_set_model(struct store *st, int64_t id, const char *provider, const char *model);
 int store_session_set_system(struct store *st, int64_t id, const char *system);
 int store_session_delete(struct store *st, int64_t id);
+/* Keep a session's rolling summary (NULL: none) and how many messages it stands for. */
+int store_session_set_summary(struct store *st, int64_t id, const char *summary, long covers);
+/* Pin (1) or unpin (0) a message. */
+int store_message_set_pinned(struct store *st, int64_t id, int pinned);
 /* Newest first; *out is an array of *n rows freed with store_sessions_free. */
 int store_sessions(struct store *st, struct session_row **out, size_t *n, size_t limit);
 void store_sessions_free(struct session_row *rows, size_t n);
@@ -118,7 +125,8 @@ int64_t store_compare_group_new(struct store *st, int64_t session_id);
  * none with -1; its user prompt and that reply then belong to the main conversation. */
 int store_compare_group_pick(struct store *st, int64_t group, int column);
 /* Store a whole session as given (natter import): a new session with row's title,
- * provider, model, system prompt and created/updated times, then messages m[0..n) in that
+ * provider, model, system prompt, rolling summary and created/updated times, then
+ * messages m[0..n) (pinned or not) in that
  * order with their own times, states and figures, all in one transaction, so that either
  * all of it is stored or nothing is. A message's compare_group is any id that ties the
  * messages of one group together (0: none) and compare_pick the column that group kept

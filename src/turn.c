@@ -63,7 +63,7 @@ turn_clean(const char *s)
 {
 	struct buf b = BUF_INIT;
 
-	text_sanitize(s, strlen(s), &b);
+	text_sanitize_line(s, strlen(s), &b);
 	return buf_detach(&b);
 }
 
@@ -237,8 +237,8 @@ turn_stream(struct turn *t, struct request *req)
 	text_filter_init(&t->tf_text);
 	text_filter_init(&t->tf_reason);
 	usage_clear(&t->usage);
-	t->t_send = turn_now(t);
-	t->t_first = 0;
+	t->t_send = t->t_attempt = turn_now(t);
+	t->t_first = t->t_last = 0;
 	t->chunks = 0;
 	t->state = MSG_STREAMING;
 	t->stream_id = worker_submit(t->env->w, req);
@@ -350,6 +350,7 @@ turn_wait_clear(struct turn *t)
 	t->wait_msg = NULL;
 	t->wait_until = 0;
 	t->wait_key = 0;
+	t->wait_rotated = 0;
 }
 
 /* A text or reasoning delta. */
@@ -366,8 +367,9 @@ turn_delta(struct turn *t, const struct wevent *ev)
 	else
 		session_reply_reasoning_at(t->sess, (size_t)t->reply, buf_str(&t->scratch),
 		    t->scratch.len);
+	t->t_last = turn_now(t);
 	if (t->t_first == 0) {
-		t->t_first = turn_now(t);
+		t->t_first = t->t_last;
 		turn_wait_clear(t);
 	}
 	t->chunks++;
@@ -388,9 +390,11 @@ turn_retry(struct turn *t, const struct wevent *ev)
 		t->wait_msg = turn_clean(why);
 	free(why);
 	t->wait_key = ev->key_wait;
+	t->wait_rotated = ev->rotated;
 	t->wait_attempt = ev->attempt;
 	t->wait_max = t->model->provider->max_retries + 1;
 	t->wait_until = turn_now(t) + ev->delay_ms;
+	t->t_attempt = ev->rotated ? turn_now(t) : t->wait_until;
 	if (ev->rotated)
 		t->wait_until = 0;
 	if (t->cbs.update != NULL)
@@ -408,7 +412,7 @@ turn_error_text(const struct apierr *e)
 	buf_puts(&b, line);
 	if (hint != NULL)
 		buf_printf(&b, " — %s", hint);
-	text_sanitize(buf_str(&b), b.len, &c);
+	text_sanitize_line(buf_str(&b), b.len, &c);
 	out = buf_detach(&c);
 	buf_free(&b);
 	free(line);
@@ -519,6 +523,7 @@ turn_finish(struct turn *t, const struct wevent *ev)
 {
 	struct session_msg *m;
 	struct reply_end end;
+	char *note;
 
 	turn_drain(t);
 	t->state = ev->cancelled ? MSG_CANCELLED : ev->error != NULL || t->error != NULL ?
@@ -532,6 +537,10 @@ turn_finish(struct turn *t, const struct wevent *ev)
 		free(t->error);
 		t->error = NULL;
 	}
+	apierr_free(t->fail);
+	t->fail = ev->error != NULL && t->state == MSG_ERROR ? apierr_dup(ev->error) : NULL;
+	free(t->warning);
+	t->warning = ev->warning != NULL && !ev->cancelled ? turn_clean(ev->warning) : NULL;
 	if (usage_present(&ev->usage))
 		t->usage = ev->usage;
 	m = &t->sess->msgs[t->reply];
@@ -549,10 +558,14 @@ turn_finish(struct turn *t, const struct wevent *ev)
 	end.usage = usage_present(&t->usage) ? &t->usage : NULL;
 	end.cost = t->cost;
 	end.finish_reason = t->finish_reason;
-	end.error = t->error;
+	/* A reply that did not fail keeps its warning where a failure's text goes. */
+	note = t->error != NULL && t->warning != NULL ?
+	    xasprintf("%s; also %s", t->error, t->warning) : NULL;
+	end.error = note != NULL ? note : t->error != NULL ? t->error : t->warning;
 	end.ttft_ms = t->ttft_ms;
 	end.duration_ms = t->duration_ms;
 	session_reply_finish(t->sess, (size_t)t->reply, &end);
+	free(note);
 	if (t->spec.column < 0 && t->sess->reply == t->reply)
 		t->sess->reply = -1;
 	turn_calibrate(t);
@@ -707,6 +720,8 @@ turn_free(struct turn *t)
 	free(t->wait_msg);
 	free(t->note);
 	free(t->error);
+	free(t->warning);
+	apierr_free(t->fail);
 	free(t->finish_reason);
 	buf_free(&t->scratch);
 	buf_free(&t->sum_text);

@@ -48,6 +48,7 @@
 #include "text.h"
 #include "usage.h"
 
+struct apierr;
 struct config;
 struct model;
 struct provider;
@@ -105,6 +106,7 @@ struct turn {
 	/* Waiting before the next attempt (TURN_WAIT): why, and until when (env clock). */
 	char *wait_msg;               /* sanitised, or NULL when not waiting */
 	int wait_key;                 /* every key of the pool is resting */
+	int wait_rotated;             /* the key got a 429; the next key is tried at once */
 	int wait_attempt, wait_max;
 	int64_t wait_until;
 	char *note;                   /* the last fallback message, sanitised, or NULL */
@@ -116,11 +118,15 @@ struct turn {
 	/* Figures, final once done. */
 	enum msg_state state;
 	int64_t t_send, t_first;      /* env clock; t_first 0 until the first token */
+	int64_t t_attempt;            /* when this attempt went out (a retry: when its wait ends) */
+	int64_t t_last;               /* when the last text or reasoning arrived, 0 before */
 	long ttft_ms, duration_ms;    /* -1 until known */
 	struct usage usage;           /* as reported, output_tokens estimated when missing */
 	int tokens_estimated;         /* usage.output_tokens is an estimate */
 	double cost;                  /* -1 when unknown */
 	char *error;                  /* the failure as one sanitised line, or NULL */
+	struct apierr *fail;          /* the failure as the worker reported it, or NULL */
+	char *warning;                /* what was skipped while decoding (sanitised), or NULL */
 	char *finish_reason;
 	long chunks;                  /* deltas received */
 

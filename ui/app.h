@@ -17,6 +17,7 @@
 #include "session.h"
 #include "text.h"
 #include "theme.h"
+#include "turn.h"
 #include "usage.h"
 
 struct apierr;
@@ -47,6 +48,7 @@ struct tview {
 	unsigned gen;        /* session_msg.gen it was built from */
 	int width;
 	int reason_open;     /* reasoning shown expanded */
+	int view_mark;       /* built with the "the model sees from here" rule below it */
 	int valid;
 	struct markdown body;
 	struct markdown reason;
@@ -98,39 +100,15 @@ struct textview {
 	size_t n;
 };
 
-/* How far the reply being streamed got through retries, key waits and fallbacks. */
-struct attempt {
-	struct provider *prov;   /* borrowed from the config */
-	char *model;             /* the id sent */
-	struct model *origin;    /* the model first asked: its fallback list is followed */
-	struct model *cur;       /* the model of this attempt, NULL when not in the config */
-	const char *tried[8];    /* model names already tried (borrowed from the config) */
-	size_t ntried;
-	char *system;            /* a template's system prompt for this message, or NULL */
-	struct params params;    /* a template's parameters for this message */
-	int summary;             /* the reply is a /summarize summary */
-	char *wait_msg;          /* why it waits before the next attempt, or NULL */
-	int wait_key;            /* every key of the pool is resting */
-	int wait_attempt, wait_max;
-	int64_t wait_until;
-};
-
 /* Side-by-side comparison: up to COMPARE_MAX columns, none narrower than COMPARE_MIN_W. */
 #define COMPARE_MAX 4
 #define COMPARE_MIN_W 20
 
-/* One column of a comparison: its model and the reply it is streaming. */
+/* One column of a comparison: its model and the turn streaming its reply. */
 struct compare_col {
 	struct provider *prov;   /* borrowed from the config */
 	char *model;             /* the id sent */
-	uint64_t stream_id;      /* 0 when idle */
-	long reply;              /* its streaming reply in sess->msgs, -1 when none */
-	struct text_filter tf_text, tf_reason;
-	struct usage usage;
-	int64_t t_send, t_first;
-	char *wait_msg;          /* why it waits before a retry, or NULL */
-	int wait_attempt, wait_max;
-	int64_t wait_until;
+	struct turn *turn;       /* the reply in flight (or just finished), NULL when none */
 };
 
 /* Comparison mode: each prompt goes to every column's model at once. */
@@ -164,17 +142,16 @@ struct app {
 	size_t nrows;
 	int sel_row, top_row;
 
-	/* Streaming. */
-	uint64_t stream_id;
-	struct text_filter tf_text, tf_reason;
+	/* Streaming: the reply of the main conversation is a turn (src/turn.h), which owns
+	 * its worker stream, retries, fallbacks and figures; these are what the next message
+	 * carries for itself only (a template's system prompt and parameters, a summary). */
+	struct turn_env env;
+	struct turn *turn;       /* NULL when no reply streams */
+	char *msg_system;
+	struct params msg_params;
+	int msg_summary;
 	struct buf scratch;
-	int64_t t_send, t_first;
-	int64_t t_attempt;       /* when this attempt went out (a retry: when its wait ends) */
-	int64_t t_last;          /* when the last text or reasoning arrived */
-	long stream_chunks;
-	struct usage stream_usage;
 	int64_t edit_from;       /* message id being edited and resent, 0 when none */
-	struct attempt at;
 	struct params sess_params; /* /set: this session's parameters */
 
 	/* Last turn figures. */
@@ -239,16 +216,10 @@ void ui_resume_curses(struct app *a);
 void ui_layout(struct app *a);
 int ui_copy(struct app *a, const char *what, const char *text, size_t n);
 int ui_busy(const struct app *a);
-struct provider *ui_model_resolve(struct app *a, const char *spec, const char **model_out);
+int ui_streaming(const struct app *a);
+struct provider *ui_model_resolve(struct app *a, const char *spec, const char **model_out,
+    char **why);
 struct provider *ui_provider(struct app *a, const char *name);
-double ui_cost(struct app *a, const struct provider *p, const char *model,
-    const struct usage *u);
-char *ui_error_text(struct app *a, const struct apierr *e);
-/* The note stored with a finished reply: the error's text for a failed one, the worker's
- * warning (malformed events skipped) for any, both when there are both; NULL when there
- * is nothing to say. Sanitised; caller frees. */
-struct wevent;
-char *ui_done_note(struct app *a, const struct wevent *ev);
 
 /* draw.c */
 void draw_text(WINDOW *w, const char *s, size_t n, unsigned int attr, int maxw);

@@ -29,10 +29,10 @@ cmd_keys(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			puts("usage: natter keys [-c FILE] [--man]");
+			puts("usage: natter keys [--config FILE] [--man]");
 			return EXIT_OK;
 		}
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			i++;
 			continue;
 		}
@@ -46,7 +46,7 @@ cmd_keys(int argc, char **argv)
 		size_t k;
 
 		for (i = 1; i + 1 < argc; i++)
-			if (strcmp(argv[i], "-c") == 0)
+			if (strcmp(argv[i], "--config") == 0)
 				setenv("NATTER_CONFIG", argv[i + 1], 1);
 		c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
 		for (k = 0; k < errs.n; k++)

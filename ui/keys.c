@@ -89,6 +89,7 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_TRANSCRIPT, "r", ACT_REGENERATE },
 	{ KCTX_TRANSCRIPT, "t", ACT_REASONING_ONE },
 	{ KCTX_TRANSCRIPT, "p", ACT_PICK },
+	{ KCTX_TRANSCRIPT, "*", ACT_PIN },
 	{ KCTX_TRANSCRIPT, "Enter", ACT_FOCUS_INPUT },
 	{ KCTX_TRANSCRIPT, "q", ACT_QUIT },
 	{ KCTX_SESSIONS, "?", ACT_HELP },

@@ -88,6 +88,7 @@ enum keyctx {
 	X(EDIT_RESEND, "edit", KM(TRANSCRIPT), "edit the selected user message and resend it") \
 	X(REASONING_ONE, "toggle-reasoning", KM(TRANSCRIPT), "collapse or expand the selected message's reasoning") \
 	X(PICK, "pick", KM(TRANSCRIPT), "keep the selected compared reply's column and go on with its model") \
+	X(PIN, "pin", KM(TRANSCRIPT), "pin or unpin the selected message: always sent, whatever the context window drops") \
 	X(FIELD_NEXT, "field-next", KM(FORM), "move to the next field") \
 	X(FIELD_PREV, "field-prev", KM(FORM), "move to the previous field") \
 	X(FIELD_ACCEPT, "field-accept", KM(FORM), "move to the next field, or send from the last one") \

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "params.h"
 #include "provider.h"
+#include "resolve.h"
 #include "request.h"
 #include "worker.h"
 #include "wrap.h"
@@ -27,23 +28,21 @@
 /* Cells between two columns: a space, a rule, a space. */
 #define COMPARE_GAP 3
 
-/* Forget column c's retry wait. */
-static void
-pane_compare_wait_clear(struct compare_col *c)
-{
-	free(c->wait_msg);
-	c->wait_msg = NULL;
-	c->wait_until = 0;
-}
-
-/* Free what column c holds and make it empty. */
+/* Free what column c holds and make it empty (a turn still streaming is closed as
+ * cancelled by turn_free). */
 static void
 pane_compare_col_clear(struct compare_col *c)
 {
-	pane_compare_wait_clear(c);
+	turn_free(c->turn);
 	free(c->model);
 	memset(c, 0, sizeof *c);
-	c->reply = -1;
+}
+
+/* Is column c streaming? */
+static int
+pane_compare_live(const struct compare_col *c)
+{
+	return c->turn != NULL && !c->turn->done;
 }
 
 /* Is some column streaming? */
@@ -53,7 +52,7 @@ pane_compare_busy(const struct app *a)
 	int c;
 
 	for (c = 0; c < a->cmp.n; c++)
-		if (a->cmp.col[c].stream_id != 0)
+		if (pane_compare_live(&a->cmp.col[c]))
 			return 1;
 	return 0;
 }
@@ -65,7 +64,7 @@ pane_compare_waiting(const struct app *a)
 	int c;
 
 	for (c = 0; c < a->cmp.n; c++)
-		if (a->cmp.col[c].stream_id != 0 && a->cmp.col[c].t_first == 0)
+		if (pane_compare_live(&a->cmp.col[c]) && a->cmp.col[c].turn->t_first == 0)
 			return 1;
 	return 0;
 }
@@ -82,21 +81,6 @@ pane_compare_fit(const struct app *a, int n, int c, int *x, int *w)
 	return *w >= COMPARE_MIN_W;
 }
 
-/* Stop column c's stream, if any, and close its reply as cancelled: for leaving and
- * quitting, when no event will come back for it. */
-static void
-pane_compare_abandon(struct app *a, int c)
-{
-	struct compare_col *col = &a->cmp.col[c];
-
-	if (col->stream_id != 0 && a->w != NULL)
-		worker_cancel(a->w, col->stream_id);
-	if (col->reply >= 0 && a->sess != NULL)
-		session_reply_close(a->sess, (size_t)col->reply, MSG_CANCELLED, NULL, -1, NULL, NULL);
-	col->stream_id = 0;
-	col->reply = -1;
-}
-
 /* Leave comparison mode; the rounds stay in the session as they are. */
 void
 pane_compare_stop(struct app *a, int quiet)
@@ -105,10 +89,8 @@ pane_compare_stop(struct app *a, int quiet)
 
 	if (a->cmp.n == 0)
 		return;
-	for (c = 0; c < a->cmp.n; c++) {
-		pane_compare_abandon(a, c);
+	for (c = 0; c < a->cmp.n; c++)
 		pane_compare_col_clear(&a->cmp.col[c]);
-	}
 	a->cmp.n = 0;
 	a->cmp.from = 0;
 	a->dirty |= DIRTY_LAYOUT | DIRTY_ALL;
@@ -129,76 +111,45 @@ pane_compare_free(struct app *a)
 	a->wchead = a->wcfoot = NULL;
 }
 
-/* Why provider name is configured but not offered (no key, no address, disabled), or
- * NULL when it is not among those. */
-static const char *
-pane_compare_disabled(const struct app *a, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < a->cfg->ndisabled; i++)
-		if (strcmp(a->cfg->disabled[i].name, name) == 0)
-			return a->cfg->disabled[i].reason;
-	return NULL;
-}
-
-/* Resolve one /compare argument as /model does, refusing what /model would quietly take
- * for the current provider: a name the config does not know is a typo more often than a
- * model, and a comparison is about named models. Returns the provider, or NULL with a
- * note said. */
+/* The provider and model id of spec, resolved as every front end does (resolve.h) but
+ * strictly: an id no configured model, provider prefix or family claims is refused rather
+ * than sent to the current provider, to catch typos. NULL after saying why. */
 static struct provider *
 pane_compare_resolve(struct app *a, const char *spec, const char **model)
 {
-	const char *slash = strchr(spec, '/'), *why;
-	struct model *m;
-	struct provider *p;
-	int known = 0;
+	struct resolved r;
+	char *why;
 
-	if (slash != NULL) {
-		char *name = xstrndup(spec, (size_t)(slash - spec));
-
-		known = (ui_provider(a, name) != NULL && slash[1] != '\0') ||
-		    strcmp(spec, a->model) == 0;
-		if (!known && (why = pane_compare_disabled(a, name)) != NULL) {
-			ui_note(a, 1, "/compare: %s cannot be used: provider %s is off (%s)", spec, name,
-			    why);
-			free(name);
-			return NULL;
-		}
-		free(name);
-	} else {
-		known = ui_provider(a, spec) != NULL || strcmp(spec, a->model) == 0;
-		if (!known && (why = pane_compare_disabled(a, spec)) != NULL) {
-			ui_note(a, 1, "/compare: provider %s is off (%s)", spec, why);
-			return NULL;
-		}
+	if (strcmp(spec, a->model) == 0) {
+		*model = a->model;
+		return a->prov;
 	}
-	if (!known && (m = config_model(a->cfg, spec)) != NULL && !m->synthesized) {
-		if (m->provider == NULL) {
-			why = m->provider_name ? pane_compare_disabled(a, m->provider_name) : NULL;
-			ui_note(a, 1, "/compare: %s cannot be used: provider %s is %s%s%s", spec,
-			    m->provider_name ? m->provider_name : "?", why ? "off (" : "not configured",
-			    why ? why : "", why ? ")" : "");
-			return NULL;
-		}
-		known = 1;
-	}
-	if (!known) {
+	switch (resolve_model(a->cfg, spec, NULL, &r)) {
+	case RESOLVE_OK:
+		break;
+	case RESOLVE_PROVIDER_OFF:
+		ui_note(a, 1, "/compare: %s cannot be used: provider %s is off (%s)", spec,
+		    r.provider_name != NULL ? r.provider_name : "?",
+		    r.off != NULL ? r.off->reason : "not configured");
+		return NULL;
+	case RESOLVE_UNKNOWN_MODEL:
 		ui_note(a, 1, "/compare: unknown model '%s' (a model of the config, a provider, "
 		    "or PROVIDER/MODEL)", spec);
 		return NULL;
-	}
-	p = ui_model_resolve(a, spec, model);
-	if (**model == '\0') {
-		ui_note(a, 1, "/compare: '%s' names no model", spec);
+	default:
+		why = resolve_message(a->cfg, spec, &r);
+		ui_note(a, 1, "/compare: %s", why);
+		free(why);
 		return NULL;
 	}
-	if (!provider_usable(p)) {
-		ui_note(a, 1, "/compare: %s/%s cannot be used: %s has no key (set %s)", p->name,
-		    *model, p->name, p->key_env ? p->key_env : "its API key");
+	if (!provider_usable(r.model->provider)) {
+		ui_note(a, 1, "/compare: %s/%s cannot be used: %s has no key (set %s)",
+		    r.model->provider->name, r.model->id, r.model->provider->name,
+		    r.model->provider->key_env ? r.model->provider->key_env : "its API key");
 		return NULL;
 	}
-	return p;
+	*model = r.model->id;
+	return r.model->provider;
 }
 
 /* /compare MODEL MODEL [MODEL [MODEL]] starts comparison mode; /compare or /compare off
@@ -274,40 +225,56 @@ pane_compare_command(struct app *a, const char *args)
 	free(copy);
 }
 
-/* Start column c's reply to the round in group g; a refused parameter ends it at once as
- * an error, so every round has one reply per column and the columns stay aligned. */
+/* A column's turn changed: redraw the transcript and the column's header and footer. */
+static void
+pane_compare_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg)
+{
+	struct app *a = arg;
+
+	(void)t;
+	(void)p;
+	(void)n;
+	(void)what;
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_COMPARE | DIRTY_STATUS;
+}
+
+/* A column's reply is over; once every column is, the session list shows the round. */
+static void
+pane_compare_complete(struct turn *t, void *arg)
+{
+	struct app *a = arg;
+
+	(void)t;
+	if (!pane_compare_busy(a))
+		ui_reload_sessions(a);
+	a->dirty |= DIRTY_ALL;
+}
+
+static const struct turn_cbs pane_compare_cbs = { pane_compare_update, pane_compare_complete,
+	NULL };
+
+/* Start column c's reply to the round in group g; a refused one ends at once as an error,
+ * so every round has one reply per column and the columns stay aligned. */
 static void
 pane_compare_start(struct app *a, int c, int64_t g)
 {
 	struct compare_col *col = &a->cmp.col[c];
-	struct model *m = ui_model(a, col->prov, col->model);
-	struct params params;
-	struct request *req;
-	char *err = NULL;
+	struct turn_spec spec = { .column = c, .from = a->cmp.from, .group = g,
+	    .no_fallback = 1 };
+	char *err = NULL, *why;
 	size_t r;
 
-	if (ui_params(a, m, &params, &err) != 0) {
-		char *why = xasprintf("not sent: %s", err);
-
-		r = session_reply_open(a->sess, col->prov->name, col->model, g);
-		session_reply_close(a->sess, r, MSG_ERROR, NULL, -1, NULL, why);
-		free(why);
-		free(err);
-		params_free(&params);
+	spec.model = ui_model(a, col->prov, col->model);
+	spec.session = &a->sess_params;
+	turn_free(col->turn);
+	col->turn = turn_start(&a->env, a->sess, &spec, &pane_compare_cbs, a, &err);
+	if (col->turn != NULL)
 		return;
-	}
-	req = session_column_request(a->sess, col->prov, col->model, &params, 0, NULL,
-	    a->cmp.from, c);
-	params_free(&params);
+	why = xasprintf("not sent: %s", err);
 	r = session_reply_open(a->sess, col->prov->name, col->model, g);
-	col->reply = (long)r;
-	text_filter_init(&col->tf_text);
-	text_filter_init(&col->tf_reason);
-	usage_clear(&col->usage);
-	pane_compare_wait_clear(col);
-	col->t_send = ui_now_ms();
-	col->t_first = 0;
-	col->stream_id = worker_submit(a->w, req);
+	session_reply_close(a->sess, r, MSG_ERROR, NULL, -1, NULL, why);
+	free(why);
+	free(err);
 }
 
 /* Send a prompt to every column at once. */
@@ -337,108 +304,16 @@ pane_compare_send(struct app *a, const char *text)
 	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_COMPARE | DIRTY_STATUS | DIRTY_INPUT;
 }
 
-/* Feed a text or reasoning delta of column col through its filter into its reply. */
-static void
-pane_compare_delta(struct app *a, struct compare_col *col, const struct wevent *ev)
-{
-	buf_reset(&a->scratch);
-	text_filter_feed(ev->type == WEV_TEXT ? &col->tf_text : &col->tf_reason, ev->text, ev->len,
-	    &a->scratch);
-	if (ev->type == WEV_TEXT)
-		session_reply_text_at(a->sess, (size_t)col->reply, buf_str(&a->scratch),
-		    a->scratch.len);
-	else
-		session_reply_reasoning_at(a->sess, (size_t)col->reply, buf_str(&a->scratch),
-		    a->scratch.len);
-	if (col->t_first == 0) {
-		col->t_first = ui_now_ms();
-		pane_compare_wait_clear(col);
-	}
-}
-
-/* Column col's stream ended: close its reply with its state, figures and error. */
-static void
-pane_compare_done(struct app *a, struct compare_col *col, const struct wevent *ev)
-{
-	enum msg_state state = ev->cancelled ? MSG_CANCELLED : ev->error ? MSG_ERROR :
-	    ev->complete ? MSG_COMPLETE : MSG_TRUNCATED;
-	struct usage u = ev->usage;
-	size_t r = (size_t)col->reply;
-	char *err = NULL;
-
-	buf_reset(&a->scratch);
-	text_filter_finish(&col->tf_text, &a->scratch);
-	session_reply_text_at(a->sess, r, buf_str(&a->scratch), a->scratch.len);
-	buf_reset(&a->scratch);
-	text_filter_finish(&col->tf_reason, &a->scratch);
-	session_reply_reasoning_at(a->sess, r, buf_str(&a->scratch), a->scratch.len);
-	err = ui_done_note(a, ev);
-	if (!usage_present(&u))
-		u = col->usage;
-	session_reply_close(a->sess, r, state, usage_present(&u) ? &u : NULL,
-	    ui_cost(a, col->prov, col->model, &u), ev->finish_reason, err);
-	if (r < a->sess->nmsgs) {
-		struct session_msg *m = &a->sess->msgs[r];
-
-		/* The worker's clock saw the request go out: its timings are the real ones. */
-		m->ttft_ms = ev->ttft_ms;
-		m->duration_ms = ev->duration_ms;
-		if (m->output_tokens <= 0 && m->content.len > 0)
-			m->output_tokens = (long)session_estimate_tokens(buf_str(&m->content),
-			    m->content.len);
-		m->gen++;
-	}
-	free(err);
-	pane_compare_wait_clear(col);
-	col->stream_id = 0;
-	col->reply = -1;
-	if (!pane_compare_busy(a))
-		ui_reload_sessions(a);
-}
-
-/* Handle a worker event of a comparison stream; 0 when it belongs to none. */
+/* Hand a worker event to the column whose turn it belongs to; 0 when none takes it. */
 int
 pane_compare_event(struct app *a, struct wevent *ev)
 {
-	struct compare_col *col = NULL;
 	int c;
 
 	for (c = 0; c < a->cmp.n; c++)
-		if (a->cmp.col[c].stream_id != 0 && a->cmp.col[c].stream_id == ev->id)
-			col = &a->cmp.col[c];
-	if (col == NULL || a->sess == NULL || col->reply < 0)
-		return 0;
-	switch (ev->type) {
-	case WEV_TEXT:
-	case WEV_REASONING:
-		pane_compare_delta(a, col, ev);
-		a->dirty |= DIRTY_TRANSCRIPT | DIRTY_COMPARE;
-		break;
-	case WEV_USAGE:
-		col->usage = ev->usage;
-		break;
-	case WEV_RETRY: {
-		char *why = ev->error ? apierr_format(ev->error) : xstrdup("error");
-		struct buf clean = BUF_INIT;
-
-		text_sanitize_line(why, strlen(why), &clean);
-		free(why);
-		free(col->wait_msg);
-		col->wait_msg = buf_detach(&clean);
-		col->wait_attempt = ev->attempt;
-		col->wait_max = col->prov->max_retries + 1;
-		col->wait_until = ui_now_ms() + ev->delay_ms;
-		a->dirty |= DIRTY_COMPARE;
-		break;
-	}
-	case WEV_DONE:
-		pane_compare_done(a, col, ev);
-		a->dirty |= DIRTY_ALL;
-		break;
-	default:
-		break;
-	}
-	return 1;
+		if (turn_event(a->cmp.col[c].turn, ev))
+			return 1;
+	return 0;
 }
 
 /* Cancel every column still streaming; returns 1 when there was one. */
@@ -448,8 +323,8 @@ pane_compare_cancel(struct app *a)
 	int c, k = 0;
 
 	for (c = 0; c < a->cmp.n; c++) {
-		if (a->cmp.col[c].stream_id != 0) {
-			worker_cancel(a->w, a->cmp.col[c].stream_id);
+		if (pane_compare_live(&a->cmp.col[c])) {
+			turn_cancel(a->cmp.col[c].turn);
 			k++;
 		}
 	}
@@ -599,20 +474,21 @@ static enum theme_role
 pane_compare_state(struct app *a, int c, const struct session_msg *m, struct buf *b)
 {
 	const struct compare_col *col = &a->cmp.col[c];
+	const struct turn *t = col->turn;
 	int64_t now = ui_now_ms();
 
-	if (col->stream_id != 0) {
-		if (col->t_first == 0 && col->wait_msg != NULL && now < col->wait_until) {
+	if (pane_compare_live(col)) {
+		if (t->t_first == 0 && t->wait_msg != NULL && now < t->wait_until) {
 			buf_printf(b, "↻ retrying in %.1fs (attempt %d/%d) · %s",
-			    (double)(col->wait_until - now) / 1000.0, col->wait_attempt, col->wait_max,
-			    col->wait_msg);
+			    (double)(t->wait_until - now) / 1000.0, t->wait_attempt, t->wait_max,
+			    t->wait_msg);
 			return THEME_WARNING;
 		}
-		if (col->t_first == 0) {
-			buf_printf(b, "… waiting %.1fs", (double)(now - col->t_send) / 1000.0);
+		if (t->t_first == 0) {
+			buf_printf(b, "… waiting %.1fs", (double)(now - t->t_send) / 1000.0);
 			return THEME_HINT;
 		}
-		buf_printf(b, "● streaming %.1fs", (double)(now - col->t_send) / 1000.0);
+		buf_printf(b, "● streaming %.1fs", (double)(now - t->t_send) / 1000.0);
 		return THEME_ASSISTANT;
 	}
 	if (m == NULL) {
@@ -653,10 +529,10 @@ pane_compare_figures(struct app *a, int c, const struct session_msg *m, struct b
 {
 	const struct compare_col *col = &a->cmp.col[c];
 
-	if (col->stream_id != 0) {
-		if (col->t_first != 0)
+	if (pane_compare_live(col)) {
+		if (col->turn->t_first != 0)
 			buf_printf(b, "ttft %.2fs · ~%zu tok so far",
-			    (double)(col->t_first - col->t_send) / 1000.0,
+			    (double)(col->turn->t_first - col->turn->t_send) / 1000.0,
 			    m != NULL ? session_estimate_tokens(buf_str(&m->content), m->content.len) : 0);
 		return;
 	}

@@ -140,8 +140,10 @@ pane_transcript_view(struct app *a, long i, int width)
 	struct session_msg *m = &a->sess->msgs[i];
 	struct tview *v = &a->views[i];
 	int final = m->state != MSG_STREAMING;
+	/* The last message the model no longer sees carries a rule saying so. */
+	int mark = a->sess->view_from > 0 && i == a->sess->view_from - 1;
 
-	if (v->valid && v->gen == m->gen && v->width == width)
+	if (v->valid && v->gen == m->gen && v->width == width && v->view_mark == mark)
 		return v->nlines;
 	markdown_update(&v->body, buf_str(&m->content), m->content.len, width, final);
 	if (m->reasoning.len > 0 && v->reason_open)
@@ -174,6 +176,14 @@ pane_transcript_view(struct app *a, long i, int width)
 		pane_transcript_extra(v, width, "⚠ ", m->error, THEME_WARNING);
 	if (m->notice != NULL)
 		pane_transcript_extra(v, width, "⚠ ", m->notice, THEME_WARNING);
+	if (mark)
+		pane_transcript_extra(v, width, "── ", a->sess->summary != NULL &&
+		    a->sess->summary_covers == (size_t)a->sess->view_from ?
+		    "the model sees a summary of the messages above and everything below "
+		    "(context.policy summarize)" :
+		    "the model no longer sees the messages above: they do not fit its context "
+		    "window (context.policy drop)", THEME_HINT);
+	v->view_mark = mark;
 	v->nlines = 1 + (long)v->body.out.nlines + (long)v->extra.nlines;
 	if (m->reasoning.len > 0)
 		v->nlines += 1 + (v->reason_open ? (long)v->reason.out.nlines : 0);
@@ -259,6 +269,8 @@ pane_transcript_header(struct app *a, int y, int x, int w, long i)
 	if (m->role == ROLE_ASSISTANT && m->slot < 0 && m->model != NULL)
 		buf_printf(&b, " · %s", m->model);
 	buf_printf(&b, " · %s", when);
+	if (m->pinned)
+		buf_puts(&b, " · ★ pinned");
 	if (m->role == ROLE_USER && m->compare_group != 0) {
 		size_t f, n = session_group_span(a->sess, (size_t)i + 1, &f);
 

@@ -16,32 +16,6 @@
 #include "slash.h"
 #include "xmalloc.h"
 
-static const struct slash_cmd slash_cmds[] = {
-	{ "help", "", "list keys and commands" },
-	{ "model", "[PROVIDER/MODEL]", "switch model; without one, pick from a list" },
-	{ "compare", "M1 M2 [M3 M4]", "send each prompt to 2-4 models side by side; off ends it" },
-	{ "pick", "N", "keep comparison column N's answers and go on with its model" },
-	{ "new", "", "start a new session" },
-	{ "rename", "TITLE", "rename this session" },
-	{ "system", "[TEXT]", "set (or with no text, clear) the system prompt" },
-	{ "clear", "", "start afresh with the same model and system prompt" },
-	{ "copy", "", "copy the last reply (OSC 52)" },
-	{ "export", "[md|json] [FILE]", "write this session to a file" },
-	{ "metrics", "", "timings, tokens and cost of every reply" },
-	{ "summarize", "[continue]", "summarise the chat; continue: new session from it" },
-	{ "template", "[NAME]", "fill in a prompt template and send it" },
-	{ "set", "[NAME VALUE]", "set a parameter for this session; alone, list them" },
-	{ "unset", "NAME", "forget a parameter set with /set" },
-	{ "quit", "", "quit natter" },
-};
-
-/* The table. */
-const struct slash_cmd *
-slash_table(size_t *n)
-{
-	*n = sizeof slash_cmds / sizeof slash_cmds[0];
-	return slash_cmds;
-}
 
 /* Export the session to a file, sanitized as natter sessions export does. */
 static void
@@ -256,12 +230,172 @@ slash_summarize(struct app *a, const char *args)
 	free(sys);
 }
 
+/* /help: the keys and commands overlay. */
+static void
+slash_help(struct app *a, const char *args)
+{
+	(void)args;
+	a->overlay = OVERLAY_HELP;
+	a->over_top = 0;
+	a->dirty |= DIRTY_ALL;
+}
+
+/* /model NAME switches; alone it opens the picker. */
+static void
+slash_model(struct app *a, const char *args)
+{
+	if (*args)
+		ui_set_model(a, args);
+	else
+		overlay_picker_open(a);
+}
+
+/* /compare M1 M2 [M3 M4] or /compare off. */
+static void
+slash_compare(struct app *a, const char *args)
+{
+	pane_compare_command(a, args);
+}
+
+/* /pick N keeps comparison column N. */
+static void
+slash_pick_cmd(struct app *a, const char *args)
+{
+	char *rest = NULL;
+	long k = strtol(args, &rest, 10);
+
+	if (*args == '\0' || rest == NULL || *rest != '\0')
+		ui_note(a, 1, "usage: /pick N (the column number in its header)");
+	else
+		pane_compare_pick(a, k >= 1 && k <= COMPARE_MAX ? (int)k - 1 : -1);
+}
+
+/* /new starts an empty session. */
+static void
+slash_new(struct app *a, const char *args)
+{
+	(void)args;
+	ui_new_session(a);
+}
+
+/* /clear starts afresh with the same system prompt. */
+static void
+slash_clear(struct app *a, const char *args)
+{
+	char *sys = a->sess && a->sess->system ? xstrdup(a->sess->system) : NULL;
+
+	(void)args;
+	if (ui_new_session(a) == 0 && sys != NULL)
+		session_set_system(a->sess, sys);
+	free(sys);
+}
+
+/* /rename TITLE. */
+static void
+slash_rename(struct app *a, const char *args)
+{
+	if (!*args)
+		ui_note(a, 1, "usage: /rename TITLE");
+	else if (a->sess == NULL || a->sess->id == 0)
+		ui_note(a, 1, "send a message first: an empty session is not stored");
+	else if (session_set_title(a->sess, args) != 0)
+		ui_note(a, 1, "rename failed: %s", a->sess->err);
+	else {
+		ui_reload_sessions(a);
+		ui_note(a, 0, "renamed");
+	}
+}
+
+/* /system TEXT sets the system prompt; alone it clears it. */
+static void
+slash_system(struct app *a, const char *args)
+{
+	if (a->sess == NULL)
+		ui_new_session(a);
+	session_set_system(a->sess, *args ? args : NULL);
+	ui_note(a, 0, *args ? "system prompt set" : "system prompt cleared");
+}
+
+/* /copy the last reply. */
+static void
+slash_copy_cmd(struct app *a, const char *args)
+{
+	(void)args;
+	slash_copy(a);
+}
+
+/* /metrics of this session's replies. */
+static void
+slash_metrics(struct app *a, const char *args)
+{
+	char *r = metrics_report(a->sess, a->cfg);
+
+	(void)args;
+	overlay_text_open(a, " metrics of this session ", r);
+	free(r);
+}
+
+/* /template NAME opens its form; alone, the list. */
+static void
+slash_template(struct app *a, const char *args)
+{
+	struct template *t;
+
+	if (*args == '\0')
+		slash_templates_open(a);
+	else if ((t = config_template(a->cfg, args)) == NULL)
+		ui_note(a, 1, "no template named %s (/template lists them)", args);
+	else
+		form_open(a, t);
+}
+
+/* /quit. */
+static void
+slash_quit(struct app *a, const char *args)
+{
+	(void)args;
+	a->quit = 1;
+}
+
+static const struct slash_cmd slash_cmds[] = {
+	{ "help", NULL, "", "list keys and commands", slash_help },
+	{ "model", NULL, "[PROVIDER/MODEL]", "switch model; without one, pick from a list",
+	  slash_model },
+	{ "compare", NULL, "M1 M2 [M3 M4]",
+	  "send each prompt to 2-4 models side by side; off ends it", slash_compare },
+	{ "pick", NULL, "N", "keep comparison column N's answers and go on with its model",
+	  slash_pick_cmd },
+	{ "new", NULL, "", "start a new session", slash_new },
+	{ "rename", NULL, "TITLE", "rename this session", slash_rename },
+	{ "system", NULL, "[TEXT]", "set (or with no text, clear) the system prompt",
+	  slash_system },
+	{ "clear", NULL, "", "start afresh with the same model and system prompt", slash_clear },
+	{ "copy", NULL, "", "copy the last reply (OSC 52)", slash_copy_cmd },
+	{ "export", NULL, "[md|json] [FILE]", "write this session to a file", slash_export },
+	{ "metrics", NULL, "", "timings, tokens and cost of every reply", slash_metrics },
+	{ "summarize", "summarise", "[continue]",
+	  "summarise the chat; continue: new session from it", slash_summarize },
+	{ "template", NULL, "[NAME]", "fill in a prompt template and send it", slash_template },
+	{ "set", NULL, "[NAME VALUE]", "set a parameter for this session; alone, list them",
+	  slash_set },
+	{ "unset", NULL, "NAME", "forget a parameter set with /set", slash_unset },
+	{ "quit", "q", "", "quit natter", slash_quit },
+};
+
+/* The table. */
+const struct slash_cmd *
+slash_table(size_t *n)
+{
+	*n = sizeof slash_cmds / sizeof slash_cmds[0];
+	return slash_cmds;
+}
+
 /* Run a slash command line. Returns 1 when it was a command (known or not). */
 int
 slash_run(struct app *a, const char *line)
 {
 	char name[32], *args;
-	size_t len = strcspn(line + 1, " \t\n"), end;
+	size_t len = strcspn(line + 1, " \t\n"), end, i;
 
 	if (line[0] != '/' || len == 0 || len >= sizeof name)
 		return 0;
@@ -275,78 +409,16 @@ slash_run(struct app *a, const char *line)
 	end = strlen(args);
 	while (end > 0 && (args[end - 1] == ' ' || args[end - 1] == '\t' || args[end - 1] == '\n'))
 		args[--end] = '\0';
-	if (strcmp(name, "help") == 0) {
-		a->overlay = OVERLAY_HELP;
-		a->over_top = 0;
-		a->dirty |= DIRTY_ALL;
-	} else if (strcmp(name, "model") == 0) {
-		if (*args)
-			ui_set_model(a, args);
-		else
-			overlay_picker_open(a);
-	} else if (strcmp(name, "compare") == 0) {
-		pane_compare_command(a, args);
-	} else if (strcmp(name, "pick") == 0) {
-		char *rest = NULL;
-		long k = strtol(args, &rest, 10);
+	for (i = 0; i < sizeof slash_cmds / sizeof slash_cmds[0]; i++) {
+		const struct slash_cmd *c = &slash_cmds[i];
 
-		if (*args == '\0' || rest == NULL || *rest != '\0')
-			ui_note(a, 1, "usage: /pick N (the column number in its header)");
-		else
-			pane_compare_pick(a, k >= 1 && k <= COMPARE_MAX ? (int)k - 1 : -1);
-	} else if (strcmp(name, "new") == 0) {
-		ui_new_session(a);
-	} else if (strcmp(name, "clear") == 0) {
-		char *sys = a->sess && a->sess->system ? xstrdup(a->sess->system) : NULL;
-
-		if (ui_new_session(a) == 0 && sys != NULL)
-			session_set_system(a->sess, sys);
-		free(sys);
-	} else if (strcmp(name, "rename") == 0) {
-		if (!*args)
-			ui_note(a, 1, "usage: /rename TITLE");
-		else if (a->sess == NULL || a->sess->id == 0)
-			ui_note(a, 1, "send a message first: an empty session is not stored");
-		else if (session_set_title(a->sess, args) != 0)
-			ui_note(a, 1, "rename failed: %s", a->sess->err);
-		else {
-			ui_reload_sessions(a);
-			ui_note(a, 0, "renamed");
-		}
-	} else if (strcmp(name, "system") == 0) {
-		if (a->sess == NULL)
-			ui_new_session(a);
-		session_set_system(a->sess, *args ? args : NULL);
-		ui_note(a, 0, *args ? "system prompt set" : "system prompt cleared");
-	} else if (strcmp(name, "copy") == 0) {
-		slash_copy(a);
-	} else if (strcmp(name, "export") == 0) {
-		slash_export(a, args);
-	} else if (strcmp(name, "metrics") == 0) {
-		char *r = metrics_report(a->sess, a->cfg);
-
-		overlay_text_open(a, " metrics of this session ", r);
-		free(r);
-	} else if (strcmp(name, "summarize") == 0 || strcmp(name, "summarise") == 0) {
-		slash_summarize(a, args);
-	} else if (strcmp(name, "template") == 0) {
-		struct template *t;
-
-		if (*args == '\0')
-			slash_templates_open(a);
-		else if ((t = config_template(a->cfg, args)) == NULL)
-			ui_note(a, 1, "no template named %s (/template lists them)", args);
-		else
-			form_open(a, t);
-	} else if (strcmp(name, "set") == 0) {
-		slash_set(a, args);
-	} else if (strcmp(name, "unset") == 0) {
-		slash_unset(a, args);
-	} else if (strcmp(name, "quit") == 0 || strcmp(name, "q") == 0) {
-		a->quit = 1;
-	} else {
-		ui_note(a, 1, "unknown command /%s (Tab completes, /help lists them)", name);
+		if (strcmp(name, c->name) == 0 || (c->alias != NULL && strcmp(name, c->alias) == 0))
+			break;
 	}
+	if (i < sizeof slash_cmds / sizeof slash_cmds[0])
+		slash_cmds[i].run(a, args);
+	else
+		ui_note(a, 1, "unknown command /%s (Tab completes, /help lists them)", name);
 	free(args);
 	return 1;
 }
@@ -378,7 +450,7 @@ slash_args(struct app *a, const char *cmd, size_t *n)
 		v = xcalloc(2, sizeof *v);
 		v[k++] = "md";
 		v[k++] = "json";
-	} else if (strcmp(cmd, "summarize") == 0 || strcmp(cmd, "summarise") == 0) {
+	} else if (strcmp(cmd, "summarize") == 0) {
 		v = xcalloc(1, sizeof *v);
 		v[k++] = "continue";
 	}

@@ -44,9 +44,11 @@ status_totals(const struct app *a, long *tokens, double *cost, int *cost_known)
 static void
 status_wait(const struct app *a, struct buf *b, int64_t now)
 {
-	int64_t waited = now > a->t_attempt ? now - a->t_attempt : 0;
-	long limit = a->at.prov != NULL && a->at.prov->proto != NULL &&
-	    a->at.prov->proto->framing != FRAMING_NONE ? a->at.prov->first_token_timeout_ms : 0;
+	const struct turn *t = a->turn;
+	const struct provider *p = t->model->provider;
+	int64_t waited = now > t->t_attempt ? now - t->t_attempt : 0;
+	long limit = p->proto != NULL && p->proto->framing != FRAMING_NONE ?
+	    p->first_token_timeout_ms : 0;
 
 	if (waited < STATUS_QUIET_MS)
 		buf_puts(b, " │ waiting for the first token");
@@ -62,10 +64,12 @@ status_wait(const struct app *a, struct buf *b, int64_t now)
 static void
 status_streaming(const struct app *a, struct buf *b, int64_t now)
 {
-	buf_printf(b, " │ streaming %ld chunks · ttft %.2fs", a->stream_chunks,
-	    (double)(a->t_first - a->t_send) / 1000.0);
-	if (a->t_last != 0 && now - a->t_last >= STATUS_QUIET_MS)
-		buf_printf(b, " · no token for %lds", (long)((now - a->t_last) / 1000));
+	const struct turn *t = a->turn;
+
+	buf_printf(b, " │ streaming %ld chunks · ttft %.2fs", t->chunks,
+	    (double)(t->t_first - t->t_send) / 1000.0);
+	if (t->t_last != 0 && now - t->t_last >= STATUS_QUIET_MS)
+		buf_printf(b, " · no token for %lds", (long)((now - t->t_last) / 1000));
 }
 
 /* Draw the status line. */
@@ -95,30 +99,34 @@ status_draw(struct app *a)
 		int c, k = 0;
 
 		for (c = 0; c < a->cmp.n; c++)
-			k += a->cmp.col[c].stream_id != 0;
+			k += a->cmp.col[c].turn != NULL && !a->cmp.col[c].turn->done;
 		buf_printf(&b, " comparing %d models", a->cmp.n);
 		if (k > 0)
 			buf_printf(&b, " │ %d streaming · Esc cancels", k);
 		else
 			buf_puts(&b, " │ /pick N keeps one");
-	} else if (busy && a->at.prov != NULL && a->at.model != NULL)
-		buf_printf(&b, " %s/%s", a->at.prov->name, a->at.model);
+	} else if (ui_streaming(a))
+		buf_printf(&b, " %s/%s", a->turn->model->provider->name, a->turn->model->id);
 	else
 		buf_printf(&b, " %s/%s", a->prov ? a->prov->name : "?", a->model ? a->model : "?");
 	if (a->cmp.n > 0) {
 		/* Each column's footer has its own figures. */
-	} else if (busy) {
+	} else if (ui_streaming(a)) {
+		const struct turn *t = a->turn;
+
 		/* The countdown goes before the reason: a provider's error message can be
 		 * longer than the line, and the cut must take the reason, not the countdown. */
-		if (a->t_first == 0 && a->at.wait_msg != NULL && now < a->at.wait_until &&
-		    a->at.wait_key)
+		if (t->summarizing && t->wait_msg != NULL)
+			buf_printf(&b, " │ %s", t->wait_msg);
+		else if (t->t_first == 0 && t->wait_msg != NULL && now < t->wait_until &&
+		    t->wait_key)
 			buf_printf(&b, " │ waiting %lds · %s",
-			    (long)((a->at.wait_until - now + 999) / 1000), a->at.wait_msg);
-		else if (a->t_first == 0 && a->at.wait_msg != NULL && now < a->at.wait_until)
+			    (long)((t->wait_until - now + 999) / 1000), t->wait_msg);
+		else if (t->t_first == 0 && t->wait_msg != NULL && now < t->wait_until)
 			buf_printf(&b, " │ retrying in %.1fs (attempt %d/%d) · %s",
-			    (double)(a->at.wait_until - now) / 1000.0, a->at.wait_attempt,
-			    a->at.wait_max, a->at.wait_msg);
-		else if (a->t_first == 0)
+			    (double)(t->wait_until - now) / 1000.0, t->wait_attempt,
+			    t->wait_max, t->wait_msg);
+		else if (t->t_first == 0)
 			status_wait(a, &b, now);
 		else
 			status_streaming(a, &b, now);

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "params.h"
 #include "provider.h"
+#include "resolve.h"
 #include "request.h"
 #include "store.h"
 #include "template.h"
@@ -423,11 +424,18 @@ ui_provider(struct app *a, const char *name)
 	return provider_find(a->provs, a->nprovs, name);
 }
 
+/* Is the main conversation's reply streaming? */
+int
+ui_streaming(const struct app *a)
+{
+	return a->turn != NULL && !a->turn->done;
+}
+
 /* Is a reply streaming, alone or in a comparison? */
 int
 ui_busy(const struct app *a)
 {
-	return a->stream_id != 0 || pane_compare_busy(a);
+	return ui_streaming(a) || pane_compare_busy(a);
 }
 
 /* Start an empty session with the current model; a comparison goes on in it. 0, or -1
@@ -494,48 +502,39 @@ ui_open_session(struct app *a, int64_t id)
 	a->dirty |= DIRTY_ALL;
 }
 
-/* Resolve a model spec as /model and -m take it: "provider/model", a provider name alone,
- * a model named in the config (which brings its provider), or a model of the current
- * provider. *model points into spec, into the config or at a->model. */
+/* Resolve a model spec as /model and -m take it, with the one resolver every front end
+ * uses (resolve.h): the current provider takes an id nothing else claims. Returns the
+ * provider and sets *model_out (pointing into the config) on success; NULL with *why (the
+ * caller frees) when the spec names nothing usable. */
 struct provider *
-ui_model_resolve(struct app *a, const char *spec, const char **model_out)
+ui_model_resolve(struct app *a, const char *spec, const char **model_out, char **why)
 {
-	const char *slash = strchr(spec, '/');
-	struct provider *p = NULL;
-	const char *model = spec;
+	struct resolve_ctx ctx = { NULL, a->prov, a->model };
+	struct resolved r;
 
-	if (slash != NULL) {
-		char *name = xstrndup(spec, (size_t)(slash - spec));
-
-		p = ui_provider(a, name);
-		free(name);
-		if (p != NULL)
-			model = slash + 1;
+	*why = NULL;
+	if (resolve_model(a->cfg, spec, &ctx, &r) != RESOLVE_OK) {
+		*why = resolve_message(a->cfg, spec, &r);
+		return NULL;
 	}
-	if (p == NULL && (p = ui_provider(a, spec)) != NULL)
-		model = strcmp(spec, "simulated") == 0 ? "simulated" : a->model;
-	if (p == NULL) {
-		/* A model named in the config ("/model claude-haiku-4-5") brings its provider. */
-		struct model *m = config_model(a->cfg, spec);
-
-		if (m != NULL && m->provider != NULL && !m->synthesized) {
-			p = m->provider;
-			model = m->id;
-		}
-	}
-	*model_out = model;
-	return p != NULL ? p : a->prov;
+	*model_out = r.model->id;
+	return r.model->provider;
 }
 
-/* Switch to "provider/model" or, without a known provider prefix, a model of this one. */
+/* Switch to the model spec names, or say why it cannot be used. */
 void
 ui_set_model(struct app *a, const char *spec)
 {
 	const char *model;
-	struct provider *p = ui_model_resolve(a, spec, &model);
+	char *why = NULL;
+	struct provider *p = ui_model_resolve(a, spec, &model, &why);
 
-	if (*model == '\0') {
-		ui_note(a, 1, "usage: /model PROVIDER/MODEL");
+	if (p == NULL) {
+		struct buf line = BUF_INIT;
+
+		ui_note(a, 1, "/model: %s", text_line(&line, why));
+		buf_free(&line);
+		free(why);
 		return;
 	}
 	a->prov = p;
@@ -585,117 +584,94 @@ ui_model(struct app *a, const struct provider *p, const char *model)
 }
 
 /* Layer the parameters of the next request (config < model < session < this message) and
- * check them against what m accepts, so a refused value never costs a round trip. */
+ * check them against what m accepts, as the turn will, so a refused value never costs a
+ * round trip and the draft stays in the input. */
 int
 ui_params(struct app *a, const struct model *m, struct params *out, char **err)
 {
-	memset(out, 0, sizeof *out);
-	*err = NULL;
-	params_overlay(out, &a->cfg->defaults);
-	if (m != NULL)
-		params_overlay(out, &m->defaults);
-	params_overlay(out, &a->sess_params);
-	params_overlay(out, &a->at.params);
-	return m != NULL ? params_check(out, m, err) : 0;
+	return turn_params(a->cfg, m, &a->sess_params, &a->msg_params, out, err);
 }
 
-/* Forget the retry or key wait shown in the status line. */
-static void
-ui_wait_clear(struct app *a)
-{
-	free(a->at.wait_msg);
-	a->at.wait_msg = NULL;
-	a->at.wait_until = 0;
-}
-
-/* Forget the overrides of the message just answered (template, summary, fallbacks). */
+/* Forget the overrides of the message just answered (template, summary). */
 static void
 ui_attempt_clear(struct app *a)
 {
-	ui_wait_clear(a);
-	free(a->at.system);
-	a->at.system = NULL;
-	params_free(&a->at.params);
-	memset(&a->at.params, 0, sizeof a->at.params);
-	a->at.summary = 0;
-	a->at.origin = NULL;
-	a->at.cur = NULL;
-	a->at.ntried = 0;
+	free(a->msg_system);
+	a->msg_system = NULL;
+	params_free(&a->msg_params);
+	memset(&a->msg_params, 0, sizeof a->msg_params);
+	a->msg_summary = 0;
 }
 
 #define UI_SUMMARY_HEAD "**Summary of the conversation so far**\n\n"
 
-/* Submit the conversation so far to model on p and start streaming the reply. Returns 0,
- * or -1 (said in the status line) when the parameters are refused for that model. */
+/* The turn's update: new text to draw, a wait to show, a fallback to say. */
+static void
+ui_turn_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg)
+{
+	struct app *a = arg;
+
+	(void)p;
+	(void)n;
+	if (what & (TURN_TEXT | TURN_REASONING))
+		a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+	if ((what & TURN_WAIT) && t->wait_rotated && t->wait_msg != NULL)
+		/* What happens first, as in status_draw: the reason may not fit. */
+		ui_note(a, 0, "trying the next key of %s · %s", t->model->provider->name,
+		    t->wait_msg);
+	if (what & TURN_WAIT)
+		a->dirty |= DIRTY_STATUS;
+	if ((what & TURN_FALLBACK) && t->note != NULL) {
+		ui_note(a, 1, "%s", t->note);
+		pane_transcript_sync(a);
+		a->dirty |= DIRTY_ALL;
+	}
+}
+
+/* The turn is over: its figures are stored; say how it ended. */
+static void
+ui_turn_complete(struct turn *t, void *arg)
+{
+	struct app *a = arg;
+
+	a->last_ttft_ms = t->ttft_ms;
+	a->last_tokens = t->usage.output_tokens;
+	a->last_tps = turn_tps(t);
+	if (t->state == MSG_ERROR && t->error != NULL)
+		ui_note(a, 1, "%s", t->error);
+	else if (a->msg_summary && t->state == MSG_COMPLETE)
+		ui_note(a, 0, "summary done: /summarize continue starts a new session from it");
+	ui_attempt_clear(a);
+	ui_reload_sessions(a);
+	a->dirty |= DIRTY_ALL;
+}
+
+static const struct turn_cbs ui_turn_cbs = { ui_turn_update, ui_turn_complete, NULL };
+
+/* Submit the conversation so far to model on p through a turn. Returns 0, or -1 (said in
+ * the status line) when it was refused before anything was sent. */
 static int
 ui_start_reply(struct app *a, struct provider *p, const char *model)
 {
-	struct request *req;
-	struct model *m = ui_model(a, p, model);
-	struct params params;
-	char *err = NULL, *id = xstrdup(model);
+	struct turn_spec spec = { .column = -1 };
+	char *err = NULL;
 
-	if (ui_params(a, m, &params, &err) != 0) {
+	spec.model = ui_model(a, p, model);
+	spec.session = &a->sess_params;
+	spec.message = &a->msg_params;
+	spec.system = a->msg_system;
+	spec.prefix = a->msg_summary ? UI_SUMMARY_HEAD : NULL;
+	turn_free(a->turn);
+	a->turn = turn_start(&a->env, a->sess, &spec, &ui_turn_cbs, a, &err);
+	if (a->turn == NULL) {
 		ui_note(a, 1, "not sent: %s", err);
 		free(err);
-		free(id);
-		params_free(&params);
 		return -1;
 	}
-	req = session_to_request(a->sess, p, id, &params, 0, NULL);
-	params_free(&params);
-	if (a->at.system != NULL)
-		request_set_system(req, a->at.system);
-	session_begin_reply(a->sess, p->name, id);
-	if (a->at.summary)
-		session_reply_text(a->sess, UI_SUMMARY_HEAD, strlen(UI_SUMMARY_HEAD));
-	a->at.prov = p;
-	free(a->at.model);
-	a->at.model = id;
-	a->at.cur = m;
-	if (a->at.origin == NULL) {
-		a->at.origin = m;
-		if (m != NULL && a->at.ntried < 8)
-			a->at.tried[a->at.ntried++] = m->name;
-	}
-	ui_wait_clear(a);
-	text_filter_init(&a->tf_text);
-	text_filter_init(&a->tf_reason);
-	usage_clear(&a->stream_usage);
-	a->t_send = ui_now_ms();
-	a->t_attempt = a->t_send;
-	a->t_first = 0;
-	a->t_last = 0;
-	a->stream_chunks = 0;
-	a->stream_id = worker_submit(a->w, req);
 	a->follow = 1;
 	pane_transcript_sync(a);
 	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS | DIRTY_INPUT;
 	return 0;
-}
-
-/* The next fallback of the asked model whose parameters fit, or NULL when none is left. */
-static struct model *
-ui_fallback_next(struct app *a)
-{
-	struct model *next;
-	struct params params;
-	char *err = NULL;
-
-	if (a->at.origin == NULL)
-		return NULL;
-	while (a->at.ntried < 8 && (next = fallback_next(a->cfg, a->at.origin,
-	    (const char *const *)a->at.tried, a->at.ntried)) != NULL) {
-		a->at.tried[a->at.ntried++] = next->name;
-		if (ui_params(a, next, &params, &err) == 0) {
-			params_free(&params);
-			return next;
-		}
-		params_free(&params);
-		free(err);
-		err = NULL;
-	}
-	return NULL;
 }
 
 /* Reload the session after its tail was deleted in the store. */
@@ -722,11 +698,12 @@ ui_reload_current(struct app *a)
 static void
 ui_send_message(struct app *a, const char *text, struct provider *p, const char *model)
 {
+	size_t start;
 	struct params params;
 	char *err = NULL;
-	int summary = a->at.summary;
+	int summary = a->msg_summary;
 
-	if (a->stream_id) {
+	if (ui_streaming(a)) {
 		ui_note(a, 1, "a reply is still streaming: Esc cancels it");
 		ui_attempt_clear(a);
 		return;
@@ -760,8 +737,15 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 		a->edit_from = 0;
 	}
 	pane_input_history_add(&a->in, text);
+	start = a->sess->nmsgs;
 	session_append_user(a->sess, text);
-	ui_start_reply(a, p, model);
+	if (ui_start_reply(a, p, model) != 0) {
+		/* Refused (a history too long for context.policy refuse): nothing is kept. */
+		session_truncate(a->sess, start);
+		if (a->in.ed.text.len == 0)
+			pane_input_set(&a->in, text);
+		pane_transcript_reset(a);
+	}
 	ui_reload_sessions(a);
 }
 
@@ -812,8 +796,8 @@ ui_send_template(struct app *a, const struct template *t, char *system, char *us
 		p = m->provider;
 		model = m->id;
 	}
-	a->at.system = system;
-	params_copy(&a->at.params, &t->params);
+	a->msg_system = system;
+	params_copy(&a->msg_params, &t->params);
 	ui_send_message(a, user, p, model);
 	free(user);
 }
@@ -831,7 +815,7 @@ ui_summarize(struct app *a)
 		return;
 	}
 	ui_attempt_clear(a);
-	a->at.summary = 1;
+	a->msg_summary = 1;
 	ui_send_message(a, "Summarise our conversation so far in a few short paragraphs. Keep "
 	    "names, numbers, decisions and open questions, so that it can go on from the summary "
 	    "alone.", a->prov, a->model);
@@ -892,55 +876,6 @@ ui_copy(struct app *a, const char *what, const char *text, size_t n)
 	return 0;
 }
 
-/* The cost of usage u at the configured prices of model on p, or -1 when unknown. */
-double
-ui_cost(struct app *a, const struct provider *p, const char *model, const struct usage *u)
-{
-	struct model *m = p != NULL && model != NULL ? ui_model(a, p, model) : NULL;
-
-	if (m == NULL || m->price_input < 0 || m->price_output < 0 || u->input_tokens < 0 ||
-	    u->output_tokens < 0)
-		return -1;
-	return ((double)u->input_tokens * m->price_input +
-	    (double)u->output_tokens * m->price_output) / 1e6;
-}
-
-/* A failed reply's error as one sanitised line with its hint (caller frees). */
-char *
-ui_error_text(struct app *a, const struct apierr *e)
-{
-	char *line = apierr_format(e);
-	const char *hint = apierr_hint(e);
-	struct buf c = BUF_INIT;
-
-	buf_reset(&a->scratch);
-	buf_puts(&a->scratch, line);
-	if (hint != NULL)
-		buf_printf(&a->scratch, " — %s", hint);
-	text_sanitize_line(a->scratch.data, a->scratch.len, &c);
-	free(line);
-	return buf_detach(&c);
-}
-
-/* The error text and the warning of a finished stream, as one sanitised line. */
-char *
-ui_done_note(struct app *a, const struct wevent *ev)
-{
-	char *err = ev->error != NULL && !ev->cancelled ? ui_error_text(a, ev->error) : NULL;
-	struct buf w = BUF_INIT;
-	char *both;
-
-	if (ev->warning == NULL || ev->cancelled)
-		return err;
-	text_sanitize(ev->warning, strlen(ev->warning), &w);
-	if (err == NULL)
-		return buf_detach(&w);
-	both = xasprintf("%s; also %s", err, buf_str(&w));
-	free(err);
-	buf_free(&w);
-	return both;
-}
-
 /* Handle one event from the worker. */
 static void
 ui_event(struct app *a, struct wevent *ev)
@@ -972,129 +907,10 @@ ui_event(struct app *a, struct wevent *ev)
 		a->dirty |= DIRTY_OVERLAY;
 		return;
 	}
+	/* The turns fold the event into the session and call back what changed. */
 	if (pane_compare_event(a, ev))
 		return;
-	if (a->sess == NULL || ev->id != a->stream_id)
-		return;
-	switch (ev->type) {
-	case WEV_TEXT:
-	case WEV_REASONING:
-		buf_reset(&a->scratch);
-		text_filter_feed(ev->type == WEV_TEXT ? &a->tf_text : &a->tf_reason, ev->text, ev->len,
-		    &a->scratch);
-		if (ev->type == WEV_TEXT)
-			session_reply_text(a->sess, a->scratch.data ? a->scratch.data : "", a->scratch.len);
-		else
-			session_reply_reasoning(a->sess, a->scratch.data ? a->scratch.data : "",
-			    a->scratch.len);
-		a->t_last = ui_now_ms();
-		if (a->t_first == 0) {
-			a->t_first = a->t_last;
-			ui_wait_clear(a);
-		}
-		a->stream_chunks++;
-		a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
-		break;
-	case WEV_USAGE:
-		a->stream_usage = ev->usage;
-		break;
-	case WEV_RETRY: {
-		char *why = ev->error ? apierr_format(ev->error) : xstrdup("error");
-		struct buf c = BUF_INIT;
-
-		if (ev->key_wait && ev->error != NULL && ev->error->message != NULL)
-			text_sanitize_line(ev->error->message, strlen(ev->error->message), &c);
-		else
-			text_sanitize_line(why, strlen(why), &c);
-		free(why);
-		/* The next attempt's wait for its first token starts when this one ends. */
-		a->t_attempt = ui_now_ms() + (ev->rotated ? 0 : ev->delay_ms);
-		if (ev->rotated) {
-			/* What happens first, as in status_draw: the reason may not fit. */
-			ui_note(a, 0, "trying the next key of %s · %s",
-			    a->at.prov ? a->at.prov->name : "the provider", buf_str(&c));
-			buf_free(&c);
-			break;
-		}
-		free(a->at.wait_msg);
-		a->at.wait_msg = buf_detach(&c);
-		a->at.wait_key = ev->key_wait;
-		a->at.wait_attempt = ev->attempt;
-		a->at.wait_max = a->at.prov ? a->at.prov->max_retries + 1 : ev->attempt;
-		a->at.wait_until = ui_now_ms() + ev->delay_ms;
-		a->dirty |= DIRTY_STATUS;
-		break;
-	}
-	case WEV_DONE: {
-		enum msg_state state = ev->cancelled ? MSG_CANCELLED : ev->error ? MSG_ERROR :
-		    ev->complete ? MSG_COMPLETE : MSG_TRUNCATED;
-		char *err = NULL;
-		struct usage u = ev->usage;
-		size_t r = a->sess->reply >= 0 ? (size_t)a->sess->reply : 0;
-
-		buf_reset(&a->scratch);
-		text_filter_finish(&a->tf_text, &a->scratch);
-		if (a->scratch.len)
-			session_reply_text(a->sess, a->scratch.data, a->scratch.len);
-		buf_reset(&a->scratch);
-		text_filter_finish(&a->tf_reason, &a->scratch);
-		if (a->scratch.len)
-			session_reply_reasoning(a->sess, a->scratch.data, a->scratch.len);
-		err = ui_done_note(a, ev);
-		if (!usage_present(&u))
-			u = a->stream_usage;
-		if (state == MSG_ERROR && fallback_wanted(ev->error, ev->cancelled, a->t_first != 0)) {
-			struct model *next = ui_fallback_next(a);
-
-			if (next != NULL) {
-				char *msg = fallback_message(a->at.cur ? a->at.cur->name : a->at.model,
-				    ev->error, next->name);
-				struct buf c = BUF_INIT;
-
-				text_sanitize_line(msg, strlen(msg), &c);
-				free(msg);
-				free(err);
-				err = buf_detach(&c);
-				session_reply_end(a->sess, state, NULL, -1, ev->finish_reason, err);
-				ui_note(a, 1, "%s", err);
-				free(err);
-				a->stream_id = 0;
-				if (ui_start_reply(a, next->provider, next->id) != 0)
-					ui_attempt_clear(a);
-				a->dirty |= DIRTY_ALL;
-				break;
-			}
-		}
-		session_reply_end(a->sess, state, usage_present(&u) ? &u : NULL,
-		    ui_cost(a, a->at.prov, a->at.model, &u), ev->finish_reason, err);
-		if (r < a->sess->nmsgs) {
-			struct session_msg *m = &a->sess->msgs[r];
-
-			m->ttft_ms = ev->ttft_ms;
-			m->duration_ms = ev->duration_ms;
-			if (m->output_tokens <= 0)
-				m->output_tokens = (long)session_estimate_tokens(m->content.data ?
-				    m->content.data : "", m->content.len);
-			a->last_ttft_ms = ev->ttft_ms;
-			a->last_tokens = m->output_tokens;
-			a->last_tps = ev->duration_ms > ev->ttft_ms && ev->ttft_ms >= 0 ?
-			    (double)m->output_tokens * 1000.0 / (double)(ev->duration_ms - ev->ttft_ms) : -1;
-			m->gen++;
-		}
-		if (state == MSG_ERROR)
-			ui_note(a, 1, "%s", err);
-		else if (a->at.summary && state == MSG_COMPLETE)
-			ui_note(a, 0, "summary done: /summarize continue starts a new session from it");
-		free(err);
-		a->stream_id = 0;
-		ui_attempt_clear(a);
-		ui_reload_sessions(a);
-		a->dirty |= DIRTY_ALL;
-		break;
-	}
-	default:
-		break;
-	}
+	turn_event(a->turn, ev);
 }
 
 /* Translate a curses key code into natter's own code. */
@@ -1238,9 +1054,9 @@ ui_cancel(struct app *a)
 {
 	if (pane_compare_cancel(a))
 		return 1;
-	if (a->stream_id == 0)
+	if (!ui_streaming(a))
 		return 0;
-	worker_cancel(a->w, a->stream_id);
+	turn_cancel(a->turn);
 	ui_note(a, 0, "cancelling: the partial reply is kept");
 	return 1;
 }
@@ -1487,6 +1303,19 @@ ui_action(struct app *a, enum action act)
 	case ACT_PICK:
 		pane_compare_pick_selected(a);
 		break;
+	case ACT_PIN:
+		if (a->sess == NULL || a->sel_msg < 0 || a->sel_msg >= (long)a->sess->nmsgs) {
+			ui_note(a, 1, "select a message to pin first (Tab, then j/k)");
+			break;
+		}
+		if (session_set_pinned(a->sess, (size_t)a->sel_msg,
+		    !a->sess->msgs[a->sel_msg].pinned) != 0)
+			ui_note(a, 1, "cannot pin: %s", a->sess->err);
+		else
+			ui_note(a, 0, a->sess->msgs[a->sel_msg].pinned ? "pinned: always sent, whatever "
+			    "the context window drops" : "unpinned");
+		a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+		break;
 	case ACT_COPY:
 	case ACT_COPY_CODE:
 		ui_copy_selected(a, act == ACT_COPY_CODE);
@@ -1669,14 +1498,14 @@ ui_timeout(struct app *a)
 		}
 	}
 	t = persist_timeout(a, t);
-	if (((a->stream_id != 0 && a->t_first == 0) || pane_compare_waiting(a)) &&
+	if (((ui_streaming(a) && a->turn->t_first == 0) || pane_compare_waiting(a)) &&
 	    (t < 0 || t > 500))
 		t = 500; /* the elapsed time shown while waiting for a first token */
-	if (a->stream_id != 0 && a->t_first != 0 && (t < 0 || t > 1000))
+	if (ui_streaming(a) && a->turn->t_first != 0 && (t < 0 || t > 1000))
 		t = 1000; /* a stream gone quiet says so (status_draw); only while one runs */
-	if (a->stream_id != 0 && a->at.wait_until > now && a->at.wait_key) {
+	if (ui_streaming(a) && a->turn->wait_until > now && a->turn->wait_key) {
 		/* A key wait counts down in whole seconds: wake when the shown number changes. */
-		int64_t d = (a->at.wait_until - now) % 1000;
+		int64_t d = (a->turn->wait_until - now) % 1000;
 
 		if (t < 0 || d + 1 < t)
 			t = d + 1;
@@ -1714,7 +1543,7 @@ ui_config_scalars(const char *path, char **theme, int *mouse)
 	fclose(f);
 }
 
-/* The config file: -c FILE, $NATTER_CONFIG, or the XDG location. */
+/* The config file: --config FILE, $NATTER_CONFIG, or the XDG location. */
 static char *
 ui_config_path(const char *opt)
 {
@@ -1773,54 +1602,102 @@ ui_config_warnings(struct app *a)
 		ui_note(a, 1, "%s", base);
 }
 
+/* Open the session -c or -S asked for (saying in the status line when it cannot), then
+ * apply -m over its model. */
+static void
+ui_open_start(struct app *a, const char *which, const char *model)
+{
+	int64_t id = 0;
+	char *end;
+
+	if (a->st == NULL) {
+		ui_note(a, 1, "cannot open session %s: the session store is not open", which);
+		return;
+	}
+	if (strcmp(which, "last") == 0) {
+		if (a->nrows > 0)
+			id = a->rows[0].id;
+	} else {
+		id = (int64_t)strtoll(which, &end, 10);
+		if (*end != '\0')
+			id = 0;
+	}
+	if (id <= 0 || store_session_exists(a->st, id) != 1) {
+		ui_note(a, 1, strcmp(which, "last") == 0 ? "there is no stored session yet" :
+		    "no session %s (natter sessions lists them)", which);
+		return;
+	}
+	ui_open_session(a, id);
+	if (model != NULL)
+		ui_set_model(a, model);
+}
+
 /* Print the interface's usage. */
 static void
 ui_usage(FILE *f)
 {
-	fputs("usage: natter [-m PROVIDER/MODEL] [-p PROVIDER] [-c FILE] [--theme NAME]\n", f);
+	fputs("usage: natter [chat] [-m MODEL] [-p PROVIDER] [-c | -S ID] [--config FILE] "
+	    "[--theme NAME]\n", f);
 }
 
-/* Run the interface until the user quits. */
-int
-ui_main(int argc, char **argv)
+/* What the command line asked of the interface. */
+struct ui_opts {
+	const char *model, *prov, *conf, *sess;
+	char *theme;
+	int mouse;
+	struct buf errs;         /* config errors to show once the screen is up */
+};
+
+/* Parse the interface's options; -1 to go on, else the exit status. */
+static int
+ui_args(int argc, char **argv, struct ui_opts *o)
 {
-	struct app app, *a = &app;
-	const char *opt_model = NULL, *opt_prov = NULL, *opt_conf = NULL, *nc;
-	char *conf, *theme_name = NULL, *err = NULL;
-	struct buf conf_errs = BUF_INIT;
-	struct pollfd pfd[3];
-	unsigned *keys;
-	int i, mouse = 0;
+	int i;
 
 	for (i = 1; i < argc; i++) {
 		if ((strcmp(argv[i], "-m") == 0 || strcmp(argv[i], "--model") == 0) && i + 1 < argc)
-			opt_model = argv[++i];
+			o->model = argv[++i];
 		else if ((strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--provider") == 0) &&
 		    i + 1 < argc)
-			opt_prov = argv[++i];
-		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			opt_conf = argv[++i];
+			o->prov = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			o->conf = argv[++i];
+		else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--continue") == 0)
+			o->sess = "last";
+		else if ((strcmp(argv[i], "-S") == 0 || strcmp(argv[i], "--session") == 0) &&
+		    i + 1 < argc)
+			o->sess = argv[++i];
 		else if (strcmp(argv[i], "--theme") == 0 && i + 1 < argc)
-			theme_name = xstrdup(argv[++i]);
+			o->theme = xstrdup(argv[++i]);
 		else {
 			ui_usage(stderr);
-			free(theme_name);
+			free(o->theme);
 			return EXIT_USAGE;
 		}
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fputs("natter: the interface needs a terminal; for pipes use natter ask\n", stderr);
-		free(theme_name);
+		free(o->theme);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+/* Load the config, the key bindings and the theme; -1 to go on, else the exit status. */
+static int
+ui_init_config(struct app *a, struct ui_opts *o)
+{
+	const char *nc;
+	char *conf, *err = NULL;
+
 	memset(a, 0, sizeof *a);
 	setlocale(LC_ALL, "");
 	/* Wide characters need a UTF-8 locale; fall back to C.UTF-8 when the user has none. */
 	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
 		setlocale(LC_CTYPE, "C.UTF-8");
 	keys_init();
-	if (opt_conf != NULL)
-		setenv("NATTER_CONFIG", opt_conf, 1);
+	if (o->conf != NULL)
+		setenv("NATTER_CONFIG", o->conf, 1);
 	{
 		struct config_errors errs = { NULL, 0 };
 		size_t k;
@@ -1829,39 +1706,39 @@ ui_main(int argc, char **argv)
 		 * (config_load returns them) and show what is wrong once the screen is up. */
 		a->cfg = config_load(NULL, 0, &errs);
 		for (k = 0; k < errs.n && k < UI_CONF_ERRS; k++)
-			buf_printf(&conf_errs, "%s\n", errs.v[k]);
+			buf_printf(&o->errs, "%s\n", errs.v[k]);
 		if (errs.n > UI_CONF_ERRS)
-			buf_printf(&conf_errs, "and %zu more\n", errs.n - UI_CONF_ERRS);
+			buf_printf(&o->errs, "and %zu more\n", errs.n - UI_CONF_ERRS);
 		config_errors_free(&errs);
 		if (ui_apply_bindings(a->cfg, &err) != 0) {
-			buf_printf(&conf_errs, "%s\n", err);
+			buf_printf(&o->errs, "%s\n", err);
 			free(err);
 			err = NULL;
 			keys_init();
 		}
 	}
-	conf = ui_config_path(opt_conf);
-	if (theme_name == NULL && getenv("NATTER_THEME") != NULL)
-		theme_name = xstrdup(getenv("NATTER_THEME"));
-	if (theme_name == NULL && a->cfg->theme != NULL)
-		theme_name = xstrdup(a->cfg->theme);
+	conf = ui_config_path(o->conf);
+	if (o->theme == NULL && getenv("NATTER_THEME") != NULL)
+		o->theme = xstrdup(getenv("NATTER_THEME"));
+	if (o->theme == NULL && a->cfg->theme != NULL)
+		o->theme = xstrdup(a->cfg->theme);
 	{
 		char *ignored = NULL;
 
-		ui_config_scalars(conf, &ignored, &mouse);
+		ui_config_scalars(conf, &ignored, &o->mouse);
 		free(ignored);
 	}
 	free(conf);
-	if (theme_load(&a->theme, theme_name, &err) != 0) {
+	if (theme_load(&a->theme, o->theme, &err) != 0) {
 		/* An unknown theme is a config mistake too: say so and use the default. */
-		buf_printf(&conf_errs, "%s\n", err);
+		buf_printf(&o->errs, "%s\n", err);
 		free(err);
 		err = NULL;
 		if (theme_load(&a->theme, NULL, &err) != 0) {
 			fprintf(stderr, "natter: %s\n", err);
 			free(err);
-			free(theme_name);
-			buf_free(&conf_errs);
+			free(o->theme);
+			buf_free(&o->errs);
 			config_free(a->cfg);
 			keys_free();
 			return EXIT_CONFIG;
@@ -1869,10 +1746,18 @@ ui_main(int argc, char **argv)
 	}
 	nc = getenv("NO_COLOR");
 	a->use_color = !(nc != NULL && *nc);
-	if (!a->use_color || (theme_name && strcmp(theme_name, "mono") == 0))
+	if (!a->use_color || (o->theme && strcmp(o->theme, "mono") == 0))
 		theme_mono(&a->theme);
-	free(theme_name);
+	free(o->theme);
+	o->theme = NULL;
+	return -1;
+}
 
+/* The provider and model the interface starts with: -p, -m, the environment, the
+ * config's default; -1 to go on, else the exit status. */
+static int
+ui_init_model(struct app *a, struct ui_opts *o)
+{
 	/* Providers and the model; the network and the store come after the first frame. */
 	a->provs = a->cfg->providers;
 	a->nprovs = a->cfg->nproviders;
@@ -1889,16 +1774,16 @@ ui_main(int argc, char **argv)
 	}
 	if (a->prov == NULL && a->nprovs > 0)
 		a->prov = a->provs[0];
-	if (opt_prov == NULL && (opt_prov = getenv("NATTER_PROVIDER")) != NULL && !*opt_prov)
-		opt_prov = NULL;
-	if (opt_model == NULL && (opt_model = getenv("NATTER_MODEL")) != NULL && !*opt_model)
-		opt_model = NULL;
-	if (opt_prov != NULL) {
-		struct provider *p = ui_provider(a, opt_prov);
+	if (o->prov == NULL && (o->prov = getenv("NATTER_PROVIDER")) != NULL && !*o->prov)
+		o->prov = NULL;
+	if (o->model == NULL && (o->model = getenv("NATTER_MODEL")) != NULL && !*o->model)
+		o->model = NULL;
+	if (o->prov != NULL) {
+		struct provider *p = ui_provider(a, o->prov);
 
 		if (p == NULL) {
-			fprintf(stderr, "natter: unknown provider '%s'\n", opt_prov);
-			buf_free(&conf_errs);
+			fprintf(stderr, "natter: unknown provider '%s'\n", o->prov);
+			buf_free(&o->errs);
 			config_free(a->cfg);
 			free(a->model);
 			keys_free();
@@ -1906,18 +1791,38 @@ ui_main(int argc, char **argv)
 		}
 		a->prov = p;
 	}
-	if (opt_model != NULL) {
+	if (o->model != NULL) {
 		/* -m takes what /model takes; with -p the provider is fixed and -m is its id. */
-		const char *model = opt_model;
+		const char *model = o->model;
 		char *dup;
 
-		if (opt_prov == NULL)
-			a->prov = ui_model_resolve(a, opt_model, &model);
+		if (o->prov == NULL) {
+			char *why = NULL;
+			struct provider *p = ui_model_resolve(a, o->model, &model, &why);
+
+			if (p == NULL) {
+				fprintf(stderr, "natter: %s\n", why);
+				free(why);
+				buf_free(&o->errs);
+				config_free(a->cfg);
+				free(a->model);
+				keys_free();
+				return EXIT_USAGE;
+			}
+			a->prov = p;
+		}
 		dup = xstrdup(model);
 		free(a->model);
 		a->model = dup;
 	}
 
+	return -1;
+}
+
+/* Take over the terminal and draw the first frame; -1 to go on, else the exit status. */
+static int
+ui_init_terminal(struct app *a, struct ui_opts *o)
+{
 	a->follow = 1;
 	a->sel_msg = -1;
 	a->show_sessions = 1;
@@ -1953,7 +1858,7 @@ ui_main(int argc, char **argv)
 	define_key("\033[27;2;13~", UI_KEY_SENTER);
 	ui_crash_capture();
 	theme_apply(&a->theme, a->use_color);
-	ui_mouse(a, mouse);
+	ui_mouse(a, o->mouse);
 	ui_raw_write("\033[?2004h");
 	ui_layout(a);
 	ui_draw(a);
@@ -1967,21 +1872,43 @@ ui_main(int argc, char **argv)
 		    (long)(ts.tv_nsec / 1000));
 	}
 
+	return -1;
+}
+
+/* After the first frame: the store, the worker, the session and the config's errors. */
+static void
+ui_init_backend(struct app *a, struct ui_opts *o)
+{
 	/* First frame is up: now the slower parts. */
 	persist_start(a);
 	worker_global_init();
 	a->w = worker_start();
+	a->env.cfg = a->cfg;
+	a->env.w = a->w;
+	a->env.now_ms = ui_now_ms;
 	a->sess = session_new(a->st, a->prov->name, a->model);
 	ui_reload_sessions(a);
+	if (o->sess != NULL)
+		ui_open_start(a, o->sess, o->model);
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
-	if (conf_errs.len > 0) {
-		buf_puts(&conf_errs, "\nnatter started with the default configuration; fix the file "
+	if (o->errs.len > 0) {
+		buf_puts(&o->errs, "\nnatter started with the default configuration; fix the file "
 		    "and restart (natter config check lists every error).");
-		overlay_text_open(a, " configuration errors (Esc closes) ", conf_errs.data);
+		overlay_text_open(a, " configuration errors (Esc closes) ", o->errs.data);
 	}
-	buf_free(&conf_errs);
+	buf_free(&o->errs);
 	ui_config_warnings(a);
+
+}
+
+/* The event loop: keys, worker events and signals until the user quits. */
+static void
+ui_loop(struct app *a)
+{
+	struct pollfd pfd[3];
+	unsigned *keys;
+	int i;
 
 	keys = xmalloc(UI_MAXKEYS * sizeof *keys);
 	pfd[0].fd = STDIN_FILENO;
@@ -2000,7 +1927,7 @@ ui_main(int argc, char **argv)
 		rc = poll(pfd, 3, timeout);
 		if (rc < 0 && errno != EINTR)
 			break;
-		if (rc == 0 && a->stream_id != 0)
+		if (rc == 0 && ui_streaming(a))
 			a->dirty |= DIRTY_STATUS;
 		if (rc == 0 && pane_compare_waiting(a))
 			a->dirty |= DIRTY_COMPARE | DIRTY_STATUS;
@@ -2053,20 +1980,25 @@ ui_main(int argc, char **argv)
 				ui_exit_sig = sig[i];
 	}
 
-	/* Leave cleanly: a streaming reply is kept as cancelled. */
-	if (a->stream_id != 0 && a->sess != NULL && a->sess->reply >= 0)
-		session_reply_end(a->sess, MSG_CANCELLED, NULL, -1, NULL, NULL);
+	free(keys);
+}
+
+/* Put everything back and free it; returns the exit status. */
+static int
+ui_teardown(struct app *a)
+{
+	/* Leave cleanly: a streaming reply is kept as cancelled (turn_free closes it). */
+	turn_free(a->turn);
+	a->turn = NULL;
 	pane_compare_free(a);
 	ui_restore_terminal();
 	persist_quit(a);
 	worker_stop(a->w);
-	free(keys);
 	pane_transcript_free(a);
 	overlay_picker_free(a);
 	overlay_text_free(a);
 	form_free(a);
 	ui_attempt_clear(a);
-	free(a->at.model);
 	params_free(&a->sess_params);
 	if (a->sess)
 		session_free(a->sess);
@@ -2087,4 +2019,25 @@ ui_main(int argc, char **argv)
 	/* Ended by a signal: say so as a shell does (130 for SIGINT), after the partial reply
 	 * was stored and the terminal put back above. */
 	return ui_exit_sig != 0 ? 128 + ui_exit_sig : EXIT_OK;
+}
+
+/* Run the interface until the user quits. */
+int
+ui_main(int argc, char **argv)
+{
+	struct app app, *a = &app;
+	struct ui_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = ui_args(argc, argv, &o)) >= 0)
+		return rc;
+	if ((rc = ui_init_config(a, &o)) >= 0 || (rc = ui_init_model(a, &o)) >= 0 ||
+	    (rc = ui_init_terminal(a, &o)) >= 0) {
+		buf_free(&o.errs);
+		return rc;
+	}
+	ui_init_backend(a, &o);
+	ui_loop(a);
+	return ui_teardown(a);
 }

@@ -36,7 +36,7 @@ fuzz_check_message(const struct message_row *a, const struct message_row *b)
 	    a->input_tokens != b->input_tokens || a->output_tokens != b->output_tokens ||
 	    a->cost != b->cost || a->ttft_ms != b->ttft_ms || a->duration_ms != b->duration_ms ||
 	    (a->compare_group == 0) != (b->compare_group == 0) ||
-	    a->compare_pick != b->compare_pick)
+	    a->compare_pick != b->compare_pick || a->pinned != b->pinned)
 		abort();
 }
 
@@ -50,6 +50,8 @@ fuzz_check(const struct import_doc *a, const struct import_doc *b)
 	    !fuzz_same(a->session.provider, b->session.provider) ||
 	    !fuzz_same(a->session.model, b->session.model) ||
 	    !fuzz_same(a->session.system, b->session.system) ||
+	    !fuzz_same(a->session.summary, b->session.summary) ||
+	    a->session.summary_covers != b->session.summary_covers ||
 	    a->session.created != b->session.created || a->session.updated != b->session.updated ||
 	    a->session.input_tokens != b->session.input_tokens ||
 	    a->session.output_tokens != b->session.output_tokens ||

@@ -10,7 +10,8 @@ tap_eq "config path is the XDG file" "$XDG_CONFIG_HOME/natter/natter.yaml" \
 	"$("$NATTER" config path 2>/dev/null)"
 tap_eq "NATTER_CONFIG overrides the path" "/x/y.yaml" \
 	"$(NATTER_CONFIG=/x/y.yaml "$NATTER" config path 2>/dev/null)"
-tap_eq "-c overrides the path" "/a/b.yaml" "$("$NATTER" -c /a/b.yaml config path 2>/dev/null)"
+tap_eq "--config overrides the path" "/a/b.yaml" "$("$NATTER" --config /a/b.yaml config path 2>/dev/null)"
+tap_eq "--config=FILE too" "/a/c.yaml" "$("$NATTER" --config=/a/c.yaml config path 2>/dev/null)"
 
 # With no user file the shipped defaults are valid.
 out=$("$NATTER" config check 2>&1); st=$?

@@ -40,7 +40,8 @@ noids() { sed -E 's/^(\t*"(id|compare_group)":\t)[0-9]+/\1N/' "$1"; }
 db "UPDATE messages SET session_id = 1, seq = seq + 3 WHERE session_id = 2;
     UPDATE compare_groups SET session_id = 1 WHERE session_id = 2;
     DELETE FROM sessions WHERE id = 2;
-    UPDATE compare_groups SET picked = 1 WHERE id = (SELECT min(id) FROM compare_groups);"
+    UPDATE compare_groups SET picked = 1 WHERE id = (SELECT min(id) FROM compare_groups);
+    UPDATE sessions SET summary = 'so far: ' || char(27) || 'x', summary_covers = 3 WHERE id = 1;"
 # Then an ordinary exchange: a cancelled reply without figures, tabs, CRLF, and a prompt
 # of about 40 KB whose last word only a search of its later parts can find.
 long=$(printf 'lorem ipsum dolor sit amet %.0s' $(seq 1 1500))
@@ -51,7 +52,8 @@ db "INSERT INTO messages (session_id, seq, role, created_ms, state, content)
       reasoning, error)
       VALUES (1, 8, 'assistant', 'o', 'm-o', 1767323046789, 'cancelled', NULL, NULL, 7, NULL,
       412, NULL, 'tab' || char(9) || 'crlf' || char(13, 10) || 'end ✓', 'mulled' || char(10) ||
-      'it over', NULL);"
+      'it over', NULL);
+    UPDATE messages SET pinned = 1 WHERE session_id = 1 AND seq = 7;"
 tap_eq "the session to export holds 8 messages in 2 compare groups" "8|2" \
 	"$(db "SELECT count(*), count(DISTINCT compare_group) FROM messages WHERE session_id = 1")"
 
@@ -83,6 +85,8 @@ tap_eq "times kept: the session's created and updated, a message's milliseconds"
 	"$(db "SELECT created, updated FROM sessions WHERE id = $id") $(db "SELECT created_ms FROM messages WHERE session_id = $id AND seq = 8")"
 tap_eq "compare groups are new rows that keep their picked column" "2 1|" \
 	"$(db "SELECT count(*) FROM compare_groups WHERE session_id = $id") $(db "SELECT group_concat(coalesce(picked, ''), '|') FROM (SELECT picked FROM compare_groups WHERE session_id = $id ORDER BY id)")"
+tap_eq "the rolling summary and the pinned message are kept" "so far: x|3|7" \
+	"$(db "SELECT replace(summary, char(27), ''), summary_covers, (SELECT group_concat(seq) FROM messages WHERE session_id = $id AND pinned) FROM sessions WHERE id = $id")"
 tap_eq "the session's sums are the original's" \
 	"$(db "SELECT nmessages, input_tokens, output_tokens, cost FROM sessions WHERE id = 1")" \
 	"$(db "SELECT nmessages, input_tokens, output_tokens, cost FROM sessions WHERE id = $id")"
@@ -113,6 +117,7 @@ tap_check "text: a failed reply shows its state and error" \
 	bash -c "grep -qE '^\[assistant 2 of 2\] a/m-a .* · cost unknown .*· error\$' '$D/t.txt' && grep -q '^error: .*500' '$D/t.txt'"
 tap_check "text: a cancelled reply without figures says so" \
 	grep -qE '^\[assistant\] o/m-o · 2026-01-02 03:04:06 · \? in / 7 out · cost unknown · ttft 0\.41s · cancelled$' "$D/t.txt"
+tap_check "text: a pinned message says so" grep -qE '^\[user\] · 2026-01-02 03:04:05 · pinned$' "$D/t.txt"
 tap_check "text: the prompt of a round says it was compared" \
 	grep -qE '^\[user\] · .* · compared on 2 models$' "$D/t.txt"
 tap_eq "text is sanitized: no ESC, no BEL, no bidi override, no CR" "0" \
@@ -198,6 +203,10 @@ j "json_set($E, '\$.messages[4].compare_column', 3)"
 refused "a wrong column" "messages[4]: compare_column: this reply is column 1 of its round, not 3"
 j "json_set($E, '\$.messages[7].compare_kept', json('false'))"
 refused "a kept flag outside a comparison" "messages[7]: compare_kept: expected null outside a comparison"
+j "json_set($E, '\$.messages[0].pinned', 1)"
+refused "a pinned flag that is not true or false" "messages[0].pinned: expected true or false"
+j "json_set($E, '\$.summary', json('null'))"
+refused "a summary that covers messages without a summary" "summary_covers: expected 0 without a summary"
 j "json_set($E, '\$.messages', json('{}'))"
 refused "messages that are not an array" "messages: expected an array"
 # The last message is bad: everything before it was fine, and still nothing is stored.

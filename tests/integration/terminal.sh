@@ -78,6 +78,9 @@ tap_eq "models: the listed ids around it are intact" "openai/good-1 openai/good-
 	"$(grep -E '^openai/good-' "$OUT" | tr '\n' ' ' | sed 's/ $//')"
 
 # --- natter sessions -------------------------------------------------------------------
+# A database of its own: the asks above stored sessions of theirs.
+NATTER_DB=$LIB_TMP/hostile.db
+export NATTER_DB
 "$NATTER" sessions >/dev/null 2>&1
 sqlite3 "$NATTER_DB" <<'SQL'
 INSERT INTO sessions (id, title, provider, model, created, updated) VALUES

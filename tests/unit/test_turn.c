@@ -480,6 +480,75 @@ test_summarize_fails(void **state)
 	session_free(s);
 }
 
+/* A pinned message is sent whatever the budget drops, in its place; the view starts after
+ * the dropped ones. */
+static void
+test_budget_pinned(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(NULL, "simulated", "tiny");
+	struct session_fit fit = { .budget = 45 };
+	struct request *r;
+	struct model *m = model_of(f, "tiny");
+	size_t k;
+
+	session_append_user(s, "PINNED remember the word teapot, word word word word word");
+	session_begin_reply(s, "simulated", "tiny");
+	session_reply_text(s, "noted: teapot, word word word word word word word word", 54);
+	session_reply_end(s, MSG_COMPLETE, NULL, -1, NULL, NULL);
+	fill(s, 3, 10);
+	session_append_user(s, "tokens=3 last");
+	assert_int_equal(session_set_pinned(s, 0, 1), 0);
+	r = session_request_fit(s, m->provider, m->id, NULL, s->nmsgs, -1, &fit);
+	assert_true(fit.dropped > 0);
+	assert_non_null(strstr(r->msgs[0].content, "PINNED"));
+	for (k = 1; k < r->nmsgs; k++)
+		assert_null(strstr(r->msgs[k].content, "noted: teapot"));
+	assert_string_equal(r->msgs[r->nmsgs - 1].content, "tokens=3 last");
+	assert_true(fit.first > 1);
+	request_free(r);
+	/* Unpinned, it goes like the rest. */
+	assert_int_equal(session_set_pinned(s, 0, 0), 0);
+	memset(&fit, 0, sizeof(fit));
+	fit.budget = 45;
+	r = session_request_fit(s, m->provider, m->id, NULL, s->nmsgs, -1, &fit);
+	for (k = 0; k < r->nmsgs; k++)
+		assert_null(strstr(r->msgs[k].content, "PINNED"));
+	request_free(r);
+	session_free(s);
+}
+
+/* The rolling summary and the pins are kept with the stored session: a natter that loads
+ * it later refreshes the summary rather than redoing it. */
+static void
+test_summary_stored(void **state)
+{
+	struct fx *f = *state;
+	struct session *s = session_new(f->st, "simulated", "tinysum"), *back;
+	struct turn_spec spec = { .model = model_of(f, "tinysum"), .column = -1,
+	    .keep_turns = 2 };
+	struct turn *t;
+	char *err = NULL;
+
+	fill(s, 4, 10);
+	assert_int_equal(session_set_pinned(s, 2, 1), 0);
+	session_append_user(s, "tokens=3 last question");
+	t = turn_start(&f->env, s, &spec, NULL, NULL, &err);
+	assert_non_null(t);
+	pump(f, t);
+	assert_non_null(s->summary);
+	back = session_load(f->st, s->id);
+	assert_non_null(back);
+	assert_non_null(back->summary);
+	assert_string_equal(back->summary, s->summary);
+	assert_int_equal(back->summary_covers, s->summary_covers);
+	assert_true(back->msgs[2].pinned);
+	assert_false(back->msgs[1].pinned);
+	session_free(back);
+	turn_free(t);
+	session_free(s);
+}
+
 /* Parameters the model refuses stop the turn before anything is sent or stored. */
 static void
 test_params_refused(void **state)
@@ -515,6 +584,8 @@ main(void)
 		cmocka_unit_test(test_calibration),
 		cmocka_unit_test(test_budget_summarize),
 		cmocka_unit_test(test_summarize_fails),
+		cmocka_unit_test(test_budget_pinned),
+		cmocka_unit_test(test_summary_stored),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_params_refused),
 	};
