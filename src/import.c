@@ -151,10 +151,12 @@ import_fields(const cJSON *o, const char *path, const char *const *keys, size_t 
 			;
 		if (i == n) {
 			struct buf name = BUF_INIT;
+			size_t len = strlen(c->string);
 			int rc;
 
-			text_sanitize_line(c->string, strlen(c->string), &name);
-			rc = import_fail(err, path, "unknown field \"%.64s\"", buf_str(&name));
+			/* Cut first: the sanitizer shows a character cut in half as U+FFFD. */
+			text_sanitize_line(c->string, len < 64 ? len : 64, &name);
+			rc = import_fail(err, path, "unknown field \"%s\"", buf_str(&name));
 			buf_free(&name);
 			return rc;
 		}

@@ -1702,7 +1702,7 @@ store_usage_run(struct store *st, enum store_stmt_id id, int64_t since_ms, size_
 	if (id == SQL_USAGE_DAY)
 		sqlite3_bind_int64(s, 1, since_ms);
 	if (id == SQL_USAGE_SESSION)
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+		sqlite3_bind_int64(s, 2, limit == 0 ? -1 : (sqlite3_int64)limit);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 16;

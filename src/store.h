@@ -152,7 +152,7 @@ struct store_usage {
 enum store_usage_by {
 	STORE_USAGE_MODEL,    /* per provider and model, most calls first */
 	STORE_USAGE_DAY,      /* per local day from since_ms on, newest first */
-	STORE_USAGE_SESSION,  /* the limit most recently updated sessions, newest first */
+	STORE_USAGE_SESSION,  /* the limit (0: all) most recently updated sessions, newest first */
 };
 
 /* The usage of the stored replies grouped as by says, each group computed by one SQL
