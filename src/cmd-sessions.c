@@ -4,8 +4,7 @@
  * on the database natter(1) describes (NATTER_DB overrides it). Stored text comes from
  * models, editors and other programs and is untrusted, so everything printed goes through
  * the sanitizer (text.h): titles, models and list rows as one line, messages as blocks.
- * Exports are sanitized too, wherever they go (a file is read with cat, a pipe ends at a
- * terminal), unless --raw asks for the stored bytes; JSON is always safe and lossless.
+ * `sessions export` is `natter export` (cmd-export.c), which sanitizes exports too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +24,7 @@
 	"usage: natter sessions [list [-n N]]\n" \
 	"       natter sessions show ID\n" \
 	"       natter sessions search [-n N] QUERY...\n" \
-	"       natter sessions export ID [--format md|json] [-o FILE] [--raw]\n" \
+	"       natter sessions export ID [--format md|json|text] [-o FILE] [--raw]\n" \
 	"       natter sessions rm ID\n"
 
 /* Print the usage and return the usage exit status. */
@@ -273,78 +272,11 @@ sessions_search(int argc, char **argv)
 	return rc;
 }
 
-/* Write text to path (created 0600, since it is chat history) or stdout for NULL/"-". */
-static int
-sessions_write(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-
-	if (path == NULL || strcmp(path, "-") == 0) {
-		if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
-			fprintf(stderr, "natter: writing the export: %s\n", strerror(errno));
-			return 1;
-		}
-		return 0;
-	}
-	if (export_write(path, text) != 0) {
-		fprintf(stderr, "natter: %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	return 0;
-}
-
-/* natter sessions export ID [--format md|json] [-o FILE] [--raw] */
+/* natter sessions export ID ...: the same command as natter export (cmd-export.c). */
 static int
 sessions_export(int argc, char **argv)
 {
-	enum export_format format = EXPORT_MARKDOWN;
-	const char *out = NULL, *v;
-	struct store *st;
-	struct buf safe = BUF_INIT;
-	int64_t id = 0;
-	char *text;
-	int a, rc, raw = 0;
-
-	for (a = 1; a < argc; a++) {
-		v = NULL;
-		if (strncmp(argv[a], "--format=", 9) == 0)
-			v = argv[a] + 9;
-		else if ((strcmp(argv[a], "--format") == 0 || strcmp(argv[a], "-f") == 0) &&
-		    a + 1 < argc)
-			v = argv[++a];
-		if (v != NULL) {
-			if (export_format_parse(v, &format) != 0)
-				return sessions_usage("--format is md or json");
-		} else if (strcmp(argv[a], "-o") == 0 && a + 1 < argc) {
-			out = argv[++a];
-		} else if (strcmp(argv[a], "--raw") == 0) {
-			raw = 1;
-		} else if (id == 0 && sessions_parse_id(argv[a], &id) == 0) {
-			continue;
-		} else {
-			return sessions_usage("export wants one session id");
-		}
-	}
-	if (id == 0)
-		return sessions_usage("export wants one session id");
-	if ((st = sessions_open()) == NULL)
-		return 1;
-	text = export_session(st, id, format);
-	if (text == NULL) {
-		fprintf(stderr, "natter: %s\n", store_error(st));
-		store_close(st);
-		return 1;
-	}
-	/* JSON is safe as export_session made it; Markdown is the stored text itself. */
-	if (!raw && format == EXPORT_MARKDOWN) {
-		text_sanitize(text, strlen(text), &safe);
-		free(text);
-		text = buf_detach(&safe);
-	}
-	rc = sessions_write(out, text);
-	free(text);
-	store_close(st);
-	return rc;
+	return cmd_export(argc, argv);
 }
 
 /* natter sessions rm ID */

@@ -21,5 +21,9 @@ int cmd_config(int argc, char **argv);
 int cmd_templates(int argc, char **argv);
 int cmd_sessions(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+int cmd_summarize(int argc, char **argv);
 
 #endif

@@ -1,12 +1,13 @@
 /*
- * Session export to Markdown and JSON. Markdown is for people: front matter that static
+ * Session export to Markdown, plain text and JSON. Markdown is for people: front matter that static
  * site tools and note apps understand, a heading per message with who spoke, which model
  * and when, and a note when a reply did not finish. JSON is for programs and keeps every
  * stored field, with null for numbers the provider never reported. Timestamps are UTC in
  * ISO 8601 wherever a program may read them; Markdown headings use local time for people.
  * The replies of a side-by-side comparison are marked with their column and whether the
- * chat kept them, since a linear export cannot put them side by side. Markdown is the stored
- * text as it is (callers sanitize it for a terminal unless asked for raw bytes); JSON is
+ * chat kept them, since a linear export cannot put them side by side. Plain text is for a pager or
+ * a mail: one header line per message with its figures, then the text, reasoning indented.
+ * Markdown and plain text are the stored text as it is (callers sanitize it for a terminal unless asked for raw bytes); JSON is
  * always safe to print, since its escapes can carry any character without loss.
  */
 #include <errno.h>
@@ -26,7 +27,7 @@
 #include "text.h"
 #include "xmalloc.h"
 
-/* "md"/"markdown" or "json". */
+/* "md"/"markdown", "json" or "text"/"txt". */
 int
 export_format_parse(const char *name, enum export_format *out)
 {
@@ -38,6 +39,10 @@ export_format_parse(const char *name, enum export_format *out)
 	}
 	if (strcmp(name, "json") == 0) {
 		*out = EXPORT_JSON;
+		return 0;
+	}
+	if (strcmp(name, "text") == 0 || strcmp(name, "txt") == 0) {
+		*out = EXPORT_TEXT;
 		return 0;
 	}
 	return -1;
@@ -222,6 +227,202 @@ export_markdown(const struct session_row *s, const struct message_row *m, size_t
 	return buf_detach(&b);
 }
 
+/* Append s (NULL: "-") as part of one header line: newlines and tabs become spaces, so a
+ * title or model id cannot start a line of its own (other bytes are left to the caller's
+ * sanitizer, or kept for --raw). */
+static void
+export_line(struct buf *b, const char *s)
+{
+	if (s == NULL)
+		s = "-";
+	for (; *s != '\0'; s++)
+		buf_putc(b, *s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s);
+}
+
+/* Format unix milliseconds as local "YYYY-MM-DD HH:MM:SS". */
+static void
+export_local_s(char *out, size_t len, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* Append a block of text with every line indented by prefix. */
+static void
+export_indent(struct buf *b, const char *text, const char *prefix)
+{
+	const char *p = text, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		buf_puts(b, prefix);
+		if (nl == NULL) {
+			buf_puts(b, p);
+			buf_putc(b, '\n');
+			return;
+		}
+		buf_append(b, p, (size_t)(nl - p) + 1);
+		p = nl + 1;
+	}
+}
+
+/* Append the header line of message i of m: who, which model, when, and its figures. */
+static void
+export_text_header(struct buf *b, const struct message_row *m, size_t n, size_t i)
+{
+	const struct message_row *r = &m[i];
+	char when[40];
+	int col, ncols;
+
+	export_local_s(when, sizeof(when), r->created);
+	col = export_compare_column(m, n, i, &ncols);
+	buf_printf(b, "[%s", store_role_name(r->role));
+	if (col >= 0)
+		buf_printf(b, " %d of %d", col + 1, ncols);
+	buf_puts(b, "]");
+	if (r->role == ROLE_ASSISTANT) {
+		buf_putc(b, ' ');
+		export_line(b, r->provider);
+		buf_putc(b, '/');
+		export_line(b, r->model);
+	}
+	buf_printf(b, " \xc2\xb7 %s", when);
+	if (col < 0 && ncols > 0)
+		buf_printf(b, " \xc2\xb7 compared on %d models", ncols);
+	if (r->role == ROLE_ASSISTANT) {
+		buf_puts(b, " \xc2\xb7 ");
+		if (r->input_tokens >= 0)
+			buf_printf(b, "%ld in", r->input_tokens);
+		else
+			buf_puts(b, "? in");
+		if (r->output_tokens >= 0)
+			buf_printf(b, " / %ld out", r->output_tokens);
+		else
+			buf_puts(b, " / ? out");
+		if (r->cost >= 0)
+			buf_printf(b, " \xc2\xb7 $%.6f", r->cost);
+		else
+			buf_puts(b, " \xc2\xb7 cost unknown");
+		if (r->ttft_ms >= 0)
+			buf_printf(b, " \xc2\xb7 ttft %.2fs", r->ttft_ms / 1000.0);
+		if (r->duration_ms >= 0)
+			buf_printf(b, " \xc2\xb7 %.2fs", r->duration_ms / 1000.0);
+		if (r->finish_reason != NULL && *r->finish_reason != '\0') {
+			buf_puts(b, " \xc2\xb7 finish ");
+			export_line(b, r->finish_reason);
+		}
+	}
+	if (r->state != MSG_COMPLETE)
+		buf_printf(b, " \xc2\xb7 %s", store_state_name(r->state));
+	if (col >= 0 && r->compare_pick == col)
+		buf_puts(b, " \xc2\xb7 kept");
+	if (r->pinned)
+		buf_puts(b, " \xc2\xb7 pinned");
+	buf_putc(b, '\n');
+}
+
+/* Render a session as plain text: a heading, then per message a header line, its
+ * reasoning indented under "reasoning:", its text, and its error or note. */
+char *
+export_text(const struct session_row *s, const struct message_row *m, size_t n)
+{
+	struct buf b = BUF_INIT;
+	char created[40], updated[40];
+	size_t i;
+
+	buf_printf(&b, "Session %lld: ", (long long)s->id);
+	export_line(&b, s->title[0] != '\0' ? s->title : "untitled");
+	buf_putc(&b, '\n');
+	export_local_s(created, sizeof(created), s->created * 1000);
+	export_local_s(updated, sizeof(updated), s->updated * 1000);
+	export_line(&b, s->provider);
+	buf_putc(&b, '/');
+	export_line(&b, s->model);
+	buf_printf(&b, " \xc2\xb7 created %s \xc2\xb7 updated %s\n", created, updated);
+	buf_printf(&b, "%ld messages \xc2\xb7 %ld in / %ld out tokens \xc2\xb7 $%.6f\n",
+	    s->nmessages, s->input_tokens, s->output_tokens, s->cost);
+	if (s->system != NULL && *s->system != '\0') {
+		buf_puts(&b, "\n[system prompt]\n");
+		buf_puts(&b, s->system);
+		buf_putc(&b, '\n');
+	}
+	for (i = 0; i < n; i++) {
+		const struct message_row *r = &m[i];
+
+		buf_putc(&b, '\n');
+		export_text_header(&b, m, n, i);
+		if (r->reasoning != NULL && *r->reasoning != '\0') {
+			buf_puts(&b, "reasoning:\n");
+			export_indent(&b, r->reasoning, "    ");
+		}
+		if (r->content[0] != '\0') {
+			buf_puts(&b, r->content);
+			if (r->content[strlen(r->content) - 1] != '\n')
+				buf_putc(&b, '\n');
+		}
+		if (r->error != NULL && *r->error != '\0') {
+			buf_puts(&b, r->state == MSG_ERROR ? "error: " : "note: ");
+			export_line(&b, r->error);
+			buf_putc(&b, '\n');
+		}
+	}
+	return buf_detach(&b);
+}
+
+/* Read exactly n decimal digits at p into *v; 0, or -1 when one is not a digit. */
+static int
+export_digits(const char *p, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		*v = *v * 10 + (p[i] - '0');
+	}
+	return 0;
+}
+
+/* Parse "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (UTC) into unix milliseconds. */
+int
+export_parse_time(const char *s, int with_ms, int64_t *ms)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, sec, frac = 0, leap;
+	struct tm tm;
+	time_t t;
+
+	if (strlen(s) != (with_ms ? 24u : 20u) || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || s[with_ms ? 23 : 19] != 'Z' ||
+	    (with_ms && s[19] != '.'))
+		return -1;
+	if (export_digits(s, 4, &y) || export_digits(s + 5, 2, &mo) ||
+	    export_digits(s + 8, 2, &d) || export_digits(s + 11, 2, &h) ||
+	    export_digits(s + 14, 2, &mi) || export_digits(s + 17, 2, &sec) ||
+	    (with_ms && export_digits(s + 20, 3, &frac)))
+		return -1;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	*ms = (int64_t)t * 1000 + frac;
+	return 0;
+}
+
 /* Add a string, or null when v is NULL. */
 static void
 export_json_str(cJSON *o, const char *key, const char *v)
@@ -274,6 +475,9 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 	cJSON_AddNumberToObject(root, "input_tokens", (double)s->input_tokens);
 	cJSON_AddNumberToObject(root, "output_tokens", (double)s->output_tokens);
 	cJSON_AddNumberToObject(root, "cost", s->cost);
+	export_json_str(root, "summary", s->summary);
+	cJSON_AddNumberToObject(root, "summary_covers", (double)(s->summary != NULL ?
+	    s->summary_covers : 0));
 	arr = cJSON_AddArrayToObject(root, "messages");
 	for (i = 0; arr != NULL && i < n; i++) {
 		const struct message_row *r = &m[i];
@@ -310,6 +514,7 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 			cJSON_AddNullToObject(o, "compare_column");
 			cJSON_AddNullToObject(o, "compare_kept");
 		}
+		cJSON_AddBoolToObject(o, "pinned", r->pinned);
 	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
@@ -339,7 +544,8 @@ export_session(struct store *st, int64_t id, enum export_format format)
 		store_sessions_free(s, 1);
 		return NULL;
 	}
-	out = format == EXPORT_JSON ? export_json(s, m, n) : export_markdown(s, m, n);
+	out = format == EXPORT_JSON ? export_json(s, m, n) : format == EXPORT_TEXT ?
+	    export_text(s, m, n) : export_markdown(s, m, n);
 	store_messages_free(m, n);
 	store_sessions_free(s, 1);
 	return out;

@@ -1,7 +1,8 @@
 /*
  * Exporting a stored session for reading or for other tools: Markdown (YAML front matter,
- * one heading per message, reasoning folded in <details>) or JSON (one object with a
- * messages array). Exports hold only what the store holds, and the store holds no keys or
+ * one heading per message, reasoning folded in <details>), plain text (a header line per
+ * message, reasoning indented) or JSON (one object with a messages array, which `natter
+ * import` reads back). Exports hold only what the store holds, and the store holds no keys or
  * provider headers, so an export is safe to share as far as credentials go.
  */
 #ifndef NATTER_EXPORT_H
@@ -12,13 +13,17 @@
 
 #include "store.h"
 
-enum export_format { EXPORT_MARKDOWN, EXPORT_JSON };
+enum export_format { EXPORT_MARKDOWN, EXPORT_JSON, EXPORT_TEXT };
 
-/* "md"/"markdown" or "json"; 0 on success, -1 for an unknown name. */
+/* "md"/"markdown", "json" or "text"/"txt"; 0 on success, -1 for an unknown name. */
 int export_format_parse(const char *name, enum export_format *out);
 /* Render a session and its messages; the caller frees the result. */
 char *export_markdown(const struct session_row *s, const struct message_row *m, size_t n);
 char *export_json(const struct session_row *s, const struct message_row *m, size_t n);
+char *export_text(const struct session_row *s, const struct message_row *m, size_t n);
+/* Parse an ISO 8601 UTC time as export_json writes it ("2026-01-02T03:04:05Z", with ".mmm"
+ * before the Z when with_ms) into unix milliseconds; 0, or -1 when s is not exactly that. */
+int export_parse_time(const char *s, int with_ms, int64_t *ms);
 /* The column (0-based) of message i of m in its comparison round, with the round's reply
  * count in *ncols: a round is a user prompt and one reply per column, all in one compare
  * group. -1 (and *ncols 0) for a message outside any group; -1 with *ncols for the

@@ -43,6 +43,13 @@ static const struct command commands[] = {
 	{ "auth", cmd_auth, "auth", "show each provider's keys (masked), limits and blocks" },
 	{ "sessions", cmd_sessions, "sessions [list|show|search|export|rm] ...",
 	    "list, show, search, export or delete stored chats" },
+	{ "export", cmd_export, "export SESSION [--format json|markdown|text] [-o FILE]",
+	  "write one stored chat as JSON, Markdown or plain text" },
+	{ "import", cmd_import, "import FILE|-", "store a chat from natter's JSON export" },
+	{ "metrics", cmd_metrics, "metrics [SESSION] [--json]",
+	  "usage figures per model, day and session, or per reply of one" },
+	{ "summarize", cmd_summarize, "summarize SESSION [-m MODEL] [-o FILE]",
+	  "ask a model for a summary of a stored chat" },
 	{ "keys", cmd_keys, "keys [--man]", "list the key bindings (or print them as roff)" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -85,7 +85,7 @@ metrics_add(long *total, long n)
  * boundary with an ellipsis. printf's precision counts bytes, which splits UTF-8 and
  * misaligns the columns after a wide or multi-byte character. The stored model name is made
  * one terminal-safe line first (text.h), so what is measured is what is shown. */
-static void
+void
 metrics_cell(struct buf *b, const char *s, int cols)
 {
 	struct buf safe = BUF_INIT;

@@ -52,6 +52,9 @@
  *   own session: a natter still showing a session that another natter deleted must find
  *   its rows gone (and save the conversation anew, see session.h) rather than write into
  *   whatever took the ids since.
+ * - Usage figures (natter metrics) come from SQL aggregates over two partial indexes of
+ *   the replies that cover every figure they add up, one by model and one by time: a
+ *   million messages are summed without reading their texts or sorting them.
  * - The tables, triggers and migrations live in store-schema.c. Any number of natters may
  *   create or upgrade one database at once, so each migration step re-reads the schema
  *   version under the write lock and commits with its version bump (see that file).
@@ -105,6 +108,13 @@ enum store_stmt_id {
 	SQL_INTERRUPT,
 	SQL_MSG_CONTENT,
 	SQL_GROUP_PICK,
+	SQL_IMPORT_SESSION,
+	SQL_IMPORT_GROUP,
+	SQL_IMPORT_MSG,
+	SQL_IMPORT_COST,
+	SQL_USAGE_MODEL,
+	SQL_USAGE_DAY,
+	SQL_USAGE_SESSION,
 	SQL_SESSION_SET_SUMMARY,
 	SQL_MSG_SET_PINNED,
 	SQL_COUNT
@@ -120,6 +130,15 @@ enum store_stmt_id {
 	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
 	" m.compare_group," \
 	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group), m.pinned"
+
+/* The figures of a group of replies, after its two key columns: calls, token sums, the
+ * known costs' sum and count, the median time to first token and the median output rate
+ * (as metrics.c computes a reply's: tokens after the first over the time after it). */
+#define USAGE_FIGURES \
+	"count(m.id), coalesce(sum(m.input_tokens), 0), coalesce(sum(m.output_tokens), 0)," \
+	" total(m.cost), count(m.cost), natter_median(m.ttft_ms), natter_median(CASE WHEN" \
+	" m.output_tokens > 0 AND m.ttft_ms >= 0 AND m.duration_ms > m.ttft_ms THEN" \
+	" m.output_tokens * 1000.0 / (m.duration_ms - m.ttft_ms) END)"
 
 static const char *const store_sql[SQL_COUNT] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
@@ -180,6 +199,35 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " WHERE id = ?1 AND state = 'streaming'",
 	[SQL_MSG_CONTENT] = "SELECT content FROM messages WHERE id = ?1",
 	[SQL_GROUP_PICK] = "UPDATE compare_groups SET picked = ?2 WHERE id = ?1",
+	[SQL_IMPORT_SESSION] = "INSERT INTO sessions (title, provider, model, system, created,"
+	    " updated, summary, summary_covers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[SQL_IMPORT_GROUP] = "INSERT INTO compare_groups (session_id, created, picked)"
+	    " VALUES (?1, ?2, ?3)",
+	[SQL_IMPORT_MSG] = "INSERT INTO messages (session_id, seq, role, provider, model,"
+	    " created_ms, state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
+	    " duration_ms, compare_group, content, reasoning, pinned) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	/* The triggers add the costs up in insertion order; the original sums may have been
+	 * made in another order (replies finishing out of turn, rows deleted), so the sum the
+	 * export carries is kept as it is when it is that close. */
+	[SQL_IMPORT_COST] = "UPDATE sessions SET cost = ?2 WHERE id = ?1 AND abs(cost - ?2) <= 1e-6",
+	/*
+	 * Usage of the replies (natter metrics), grouped in SQL with medians from the
+	 * aggregate natter_median (store_median_step). The per-model query is one ordered
+	 * pass over the covering index messages_usage_by_model, the per-day query a range of
+	 * messages_usage_by_time, so neither reads message texts or sorts; the sessions query
+	 * reads the newest sessions by their index and their replies by messages_by_session.
+	 */
+	[SQL_USAGE_MODEL] = "SELECT provider, model, " USAGE_FIGURES " FROM messages m"
+	    " WHERE role = 'assistant' GROUP BY provider, model"
+	    " ORDER BY count(*) DESC, provider, model",
+	[SQL_USAGE_DAY] = "SELECT date(created_ms / 1000, 'unixepoch', 'localtime') AS day, NULL, "
+	    USAGE_FIGURES " FROM messages m WHERE role = 'assistant' AND created_ms >= ?1"
+	    " GROUP BY day ORDER BY day DESC",
+	[SQL_USAGE_SESSION] = "SELECT s.id, s.title, " USAGE_FIGURES " FROM (SELECT id, title,"
+	    " updated FROM sessions ORDER BY updated DESC, id DESC LIMIT ?2) s"
+	    " LEFT JOIN messages m ON m.session_id = s.id AND m.role = 'assistant'"
+	    " GROUP BY s.id ORDER BY s.updated DESC, s.id DESC",
 	[SQL_SESSION_SET_SUMMARY] = "UPDATE sessions SET summary = ?2, summary_covers = ?3"
 	    " WHERE id = ?1",
 	[SQL_MSG_SET_PINNED] = "UPDATE messages SET pinned = ?2 WHERE id = ?1",
@@ -776,6 +824,62 @@ store_recover(struct store *st)
 	st->err[0] = '\0';
 }
 
+/* The values natter_median has seen in one group. */
+struct store_median {
+	double *v;
+	size_t n, cap;
+};
+
+/* natter_median's step: keep each non-NULL value. */
+static void
+store_median_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store_median *m = sqlite3_aggregate_context(ctx, sizeof(*m));
+
+	(void)argc;
+	if (m == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		return;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 64;
+		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
+	}
+	m->v[m->n++] = sqlite3_value_double(argv[0]);
+}
+
+/* Order doubles for qsort. */
+static int
+store_median_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* natter_median's result: the middle value (the mean of the two middle ones for an even
+ * count), or NULL when the group had no value. */
+static void
+store_median_final(sqlite3_context *ctx)
+{
+	struct store_median *m = sqlite3_aggregate_context(ctx, 0);
+
+	if (m == NULL || m->n == 0) {
+		sqlite3_result_null(ctx);
+		if (m != NULL)
+			free(m->v);
+		return;
+	}
+	qsort(m->v, m->n, sizeof(*m->v), store_median_cmp);
+	if (m->n % 2)
+		sqlite3_result_double(ctx, m->v[m->n / 2]);
+	else
+		sqlite3_result_double(ctx, (m->v[m->n / 2 - 1] + m->v[m->n / 2]) / 2);
+	free(m->v);
+}
+
 /* Open (creating) the database at path, or the default when path is NULL. */
 struct store *
 store_open(const char *path, char **err)
@@ -818,6 +922,12 @@ store_open(const char *path, char **err)
 		goto fail;
 	}
 	if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON;", NULL, NULL, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", st->path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (sqlite3_create_function_v2(st->db, "natter_median", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, NULL, store_median_step, store_median_final, NULL) !=
+	    SQLITE_OK) {
 		*err = xasprintf("%s: %s", st->path, sqlite3_errmsg(st->db));
 		goto fail;
 	}
@@ -1439,6 +1549,217 @@ store_compare_group_pick(struct store *st, int64_t group, int column)
 	else
 		sqlite3_bind_null(s, 2);
 	return store_change_one(st, s, group, "keeping a compared reply", "compare group");
+}
+
+/* An open-addressing map from an imported file's compare group ids to new ones. */
+struct store_group_map {
+	int64_t *from, *to;
+	size_t cap;   /* a power of two, at least twice the number of entries */
+};
+
+/* The slot of group id from in map (a free one when it is not there). */
+static size_t
+store_group_slot(const struct store_group_map *map, int64_t from)
+{
+	size_t i = (size_t)((uint64_t)from * 0x9e3779b97f4a7c15ull) & (map->cap - 1);
+
+	while (map->from[i] != 0 && map->from[i] != from)
+		i = (i + 1) & (map->cap - 1);
+	return i;
+}
+
+/* The new id of the file's group m->compare_group in session id, creating the group (with
+ * its kept column) the first time it is met; -1 on a store error. */
+static int64_t
+store_import_group(struct store *st, struct store_group_map *map, int64_t id,
+    const struct message_row *m)
+{
+	size_t i = store_group_slot(map, m->compare_group);
+	sqlite3_stmt *s;
+
+	if (map->from[i] == m->compare_group)
+		return map->to[i];
+	s = store_stmt(st, SQL_IMPORT_GROUP);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, m->created / 1000);
+	if (m->compare_pick >= 0)
+		sqlite3_bind_int64(s, 3, m->compare_pick);
+	else
+		sqlite3_bind_null(s, 3);
+	if (store_step_done(st, s, "creating a compare group") != 0)
+		return -1;
+	map->from[i] = m->compare_group;
+	map->to[i] = sqlite3_last_insert_rowid(st->db);
+	return map->to[i];
+}
+
+/* Insert message m as number seq of session id, in group (0: none). */
+static int
+store_import_message(struct store *st, int64_t id, long seq, int64_t group,
+    const struct message_row *m)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_IMPORT_MSG);
+	const char *content = m->content != NULL ? m->content : "";
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, seq);
+	store_bind_text(s, 3, store_role_name(m->role));
+	store_bind_text(s, 4, m->provider);
+	store_bind_text(s, 5, m->model);
+	sqlite3_bind_int64(s, 6, m->created);
+	/* Nothing will finish an imported reply that was still arriving. */
+	store_bind_text(s, 7, store_state_name(m->state == MSG_STREAMING ? MSG_INTERRUPTED :
+	    m->state));
+	store_bind_text(s, 8, m->error);
+	store_bind_text(s, 9, m->finish_reason);
+	store_bind_count(s, 10, m->input_tokens);
+	store_bind_count(s, 11, m->output_tokens);
+	store_bind_cost(s, 12, m->cost);
+	store_bind_count(s, 13, m->ttft_ms);
+	store_bind_count(s, 14, m->duration_ms);
+	if (group > 0)
+		sqlite3_bind_int64(s, 15, group);
+	else
+		sqlite3_bind_null(s, 15);
+	store_bind_text(s, 16, content);
+	store_bind_text(s, 17, m->reasoning);
+	sqlite3_bind_int(s, 18, m->pinned != 0);
+	if (store_step_done(st, s, "adding a message") != 0)
+		return -1;
+	return store_index(st, sqlite3_last_insert_rowid(st->db), content);
+}
+
+/* Store a whole session as given, in one transaction. */
+int64_t
+store_session_import(struct store *st, const struct session_row *row,
+    const struct message_row *m, size_t n)
+{
+	struct store_group_map map = { NULL, NULL, 16 };
+	sqlite3_stmt *s;
+	int64_t id = -1, group;
+	size_t i;
+
+	while (map.cap < 2 * n)
+		map.cap *= 2;
+	map.from = xcalloc(map.cap, sizeof(*map.from));
+	map.to = xcalloc(map.cap, sizeof(*map.to));
+	if (store_exec_cached(st, SQL_BEGIN) != 0)
+		goto out;
+	s = store_stmt(st, SQL_IMPORT_SESSION);
+	if (s == NULL)
+		goto fail;
+	store_bind_text(s, 1, row->title != NULL ? row->title : "");
+	store_bind_text(s, 2, row->provider);
+	store_bind_text(s, 3, row->model);
+	store_bind_text(s, 4, row->system);
+	sqlite3_bind_int64(s, 5, row->created);
+	sqlite3_bind_int64(s, 6, row->updated);
+	store_bind_text(s, 7, row->summary);
+	sqlite3_bind_int64(s, 8, row->summary != NULL ? row->summary_covers : 0);
+	if (store_step_done(st, s, "creating a session") != 0)
+		goto fail;
+	id = sqlite3_last_insert_rowid(st->db);
+	for (i = 0; i < n; i++) {
+		group = 0;
+		if (m[i].compare_group > 0 &&
+		    (group = store_import_group(st, &map, id, &m[i])) < 0)
+			goto fail;
+		if (store_import_message(st, id, (long)i + 1, group, &m[i]) != 0)
+			goto fail;
+	}
+	s = store_stmt(st, SQL_IMPORT_COST);
+	if (s == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_double(s, 2, row->cost);
+	if (store_step_done(st, s, "updating a session") != 0 ||
+	    store_exec_cached(st, SQL_COMMIT) != 0)
+		goto fail;
+	goto out;
+fail:
+	store_rollback(st);
+	id = -1;
+out:
+	free(map.from);
+	free(map.to);
+	return id;
+}
+
+/* Run one usage query, binding since_ms and limit. */
+static int
+store_usage_run(struct store *st, enum store_stmt_id id, int64_t since_ms, size_t limit,
+    struct store_usage **out, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, id);
+	struct store_usage *rows = NULL, *r;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	if (id == SQL_USAGE_DAY)
+		sqlite3_bind_int64(s, 1, since_ms);
+	if (id == SQL_USAGE_SESSION)
+		sqlite3_bind_int64(s, 2, limit == 0 ? -1 : (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			rows = xrealloc(rows, cap * sizeof(*rows));
+		}
+		r = &rows[len++];
+		memset(r, 0, sizeof(*r));
+		if (id == SQL_USAGE_SESSION)
+			r->session_id = sqlite3_column_int64(s, 0);
+		else
+			r->key = store_col_text(s, 0);
+		r->name = store_col_text(s, 1);
+		r->calls = (long)sqlite3_column_int64(s, 2);
+		r->input_tokens = (long)sqlite3_column_int64(s, 3);
+		r->output_tokens = (long)sqlite3_column_int64(s, 4);
+		r->cost = sqlite3_column_double(s, 5);
+		r->cost_known = (long)sqlite3_column_int64(s, 6);
+		r->ttft_ms = store_col_cost(s, 7);
+		r->tps = store_col_cost(s, 8);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "adding up usage");
+		store_usage_free(rows, len);
+		return -1;
+	}
+	*out = rows;
+	*n = len;
+	return 0;
+}
+
+/* Usage figures of the stored replies, grouped as by asks. */
+int
+store_usage(struct store *st, enum store_usage_by by, int64_t since_ms, size_t limit,
+    struct store_usage **out, size_t *n)
+{
+	enum store_stmt_id id = by == STORE_USAGE_DAY ? SQL_USAGE_DAY :
+	    by == STORE_USAGE_SESSION ? SQL_USAGE_SESSION : SQL_USAGE_MODEL;
+
+	return store_usage_run(st, id, since_ms, limit, out, n);
+}
+
+/* Free usage rows. */
+void
+store_usage_free(struct store_usage *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].key);
+		free(rows[i].name);
+	}
+	free(rows);
 }
 
 /* Check the database file and the FTS index against the messages they index. */

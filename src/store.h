@@ -124,6 +124,43 @@ int64_t store_compare_group_new(struct store *st, int64_t session_id);
 /* Record that a group kept column (0-based: the group's assistant messages in order), or
  * none with -1; its user prompt and that reply then belong to the main conversation. */
 int store_compare_group_pick(struct store *st, int64_t group, int column);
+/* Store a whole session as given (natter import): a new session with row's title,
+ * provider, model, system prompt, rolling summary and created/updated times, then
+ * messages m[0..n) (pinned or not) in that
+ * order with their own times, states and figures, all in one transaction, so that either
+ * all of it is stored or nothing is. A message's compare_group is any id that ties the
+ * messages of one group together (0: none) and compare_pick the column that group kept
+ * (-1: none); new groups get new ids. A message in state MSG_STREAMING is stored as
+ * MSG_INTERRUPTED. The session's cost is row->cost when it is within a millionth of the
+ * messages' sum. Returns the new session id or -1 (store_error says why). */
+int64_t store_session_import(struct store *st, const struct session_row *row,
+    const struct message_row *m, size_t n);
+/* Usage figures of one group of stored replies (assistant messages), for natter metrics. */
+struct store_usage {
+	char *key;          /* STORE_USAGE_MODEL: the provider; DAY: "YYYY-MM-DD", local time */
+	char *name;         /* MODEL: the model id; SESSION: the title; may be NULL */
+	int64_t session_id; /* SESSION only */
+	long calls;         /* replies, failed ones included */
+	long input_tokens;  /* sums of the counts the providers reported */
+	long output_tokens;
+	double cost;        /* the sum of the stored costs that are known */
+	long cost_known;    /* how many calls have one: fewer than calls means a partial sum */
+	double ttft_ms;     /* median time to first token, -1 when no call has one */
+	double tps;         /* median output tokens per second after the first, -1 when none */
+};
+
+enum store_usage_by {
+	STORE_USAGE_MODEL,    /* per provider and model, most calls first */
+	STORE_USAGE_DAY,      /* per local day from since_ms on, newest first */
+	STORE_USAGE_SESSION,  /* the limit (0: all) most recently updated sessions, newest first */
+};
+
+/* The usage of the stored replies grouped as by says, each group computed by one SQL
+ * aggregate pass (a million messages take well under a second); *out is an array of *n
+ * rows freed with store_usage_free. */
+int store_usage(struct store *st, enum store_usage_by by, int64_t since_ms, size_t limit,
+    struct store_usage **out, size_t *n);
+void store_usage_free(struct store_usage *rows, size_t n);
 /* Run SQLite's integrity check and the FTS index check; on failure *err says what. */
 int store_check(struct store *st, char **err);
 /* Pages read from disk by this connection so far (benchmarks and tests). */
