@@ -117,6 +117,9 @@ enum store_stmt_id {
 	SQL_USAGE_SESSION,
 	SQL_SESSION_SET_SUMMARY,
 	SQL_MSG_SET_PINNED,
+	SQL_PENDING_ADD,
+	SQL_PENDING_LIST,
+	SQL_PENDING_DONE,
 	SQL_COUNT
 };
 
@@ -231,6 +234,10 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_SESSION_SET_SUMMARY] = "UPDATE sessions SET summary = ?2, summary_covers = ?3"
 	    " WHERE id = ?1",
 	[SQL_MSG_SET_PINNED] = "UPDATE messages SET pinned = ?2 WHERE id = ?1",
+	[SQL_PENDING_ADD] = "INSERT OR IGNORE INTO index_pending (message_id) VALUES (?1)",
+	[SQL_PENDING_LIST] = "SELECT p.message_id, m.content FROM index_pending p"
+	    " LEFT JOIN messages m ON m.id = p.message_id ORDER BY p.message_id LIMIT 1",
+	[SQL_PENDING_DONE] = "DELETE FROM index_pending WHERE message_id = ?1",
 };
 
 
@@ -252,6 +259,7 @@ struct store {
 	sqlite3_stmt *stmt[SQL_COUNT];
 	int lease_fd;      /* the <db>-lease file, -1 when none */
 	long slot;         /* the byte of it this store has locked, -1 when none */
+	int defer_index;   /* note long messages in index_pending instead of indexing them */
 	char err[512];
 };
 
@@ -499,6 +507,13 @@ store_index(struct store *st, int64_t id, const char *content)
 
 	if (len <= STORE_PART_MAX)
 		return 0;
+	if (st->defer_index) {
+		s = store_stmt(st, SQL_PENDING_ADD);
+		if (s == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, id);
+		return store_step_done(st, s, "noting a message to index");
+	}
 	s = store_stmt(st, SQL_PART_EXISTS);
 	if (s == NULL)
 		return -1;
@@ -525,6 +540,61 @@ store_index(struct store *st, int64_t id, const char *content)
 			return -1;
 	}
 	return 0;
+}
+
+/* Put off (on) or resume (off) the indexing of long messages (store.h). */
+void
+store_set_defer_index(struct store *st, int on)
+{
+	st->defer_index = on != 0;
+}
+
+/* Index the messages whose indexing was put off, one transaction each. */
+int
+store_index_pending(struct store *st)
+{
+	sqlite3_stmt *s;
+	int64_t id;
+	char *content;
+	int rc, defer = st->defer_index;
+
+	st->defer_index = 0;
+	for (;;) {
+		if ((s = store_stmt(st, SQL_PENDING_LIST)) == NULL)
+			break;
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(s);
+			st->defer_index = defer;
+			if (rc == SQLITE_DONE)
+				return 0;
+			store_fail(st, "reading the messages to index");
+			return -1;
+		}
+		id = sqlite3_column_int64(s, 0);
+		content = store_col_text(s, 1);
+		sqlite3_reset(s);
+		if (store_exec_cached(st, SQL_BEGIN) != 0) {
+			free(content);
+			break;
+		}
+		/* A message deleted since is simply forgotten. */
+		if ((content != NULL && store_index(st, id, content) != 0) ||
+		    (s = store_stmt(st, SQL_PENDING_DONE)) == NULL) {
+			free(content);
+			store_exec_cached(st, SQL_ROLLBACK);
+			break;
+		}
+		free(content);
+		sqlite3_bind_int64(s, 1, id);
+		if (store_step_done(st, s, "indexing a message") != 0 ||
+		    store_exec_cached(st, SQL_COMMIT) != 0) {
+			store_exec_cached(st, SQL_ROLLBACK);
+			break;
+		}
+	}
+	st->defer_index = defer;
+	return -1;
 }
 
 /* Index every finished message that has no parts yet, one message at a time. */
@@ -1504,6 +1574,8 @@ store_search(struct store *st, const char *query, struct message_row **out, size
 	*n = 0;
 	if (query == NULL || query[strspn(query, " \t\r\n")] == '\0')
 		return 0;
+	/* What a command-line natter put off must be findable now. */
+	store_index_pending(st);
 	if (store_search_run(st, query, out, n, limit) == 0)
 		return 0;
 	buf_putc(&q, '"');
@@ -1771,6 +1843,7 @@ store_check(struct store *st, char **err)
 	int rc;
 
 	*err = NULL;
+	store_index_pending(st);
 	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK) {
 		*err = xasprintf("integrity check: %s", sqlite3_errmsg(st->db));
 		return -1;

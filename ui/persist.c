@@ -106,11 +106,14 @@ persist_open(struct app *a)
 	return 0;
 }
 
-/* Open the store at start-up. */
+/* Open the store at start-up, and index what command-line natters put off (the first
+ * frame is already up). */
 void
 persist_start(struct app *a)
 {
 	persist_open(a);
+	if (a->st != NULL)
+		store_index_pending(a->st);
 }
 
 /* Try again now: open the database, or store what failed writes left out. 0 when all of

@@ -128,3 +128,13 @@ ask --no-save --no-stream --json -m m-o "tokens=3 whole json"
 tap_check "--no-stream --json: one object with the reply" grep -q '"text":"w1 w2 w3"' "$OUT"
 ask --no-save --no-stream -m m-o "status=401"
 tap_eq "--no-stream: an error body is an error, exit 1" "1" "$RC"
+
+# A long reply's search indexing is put off by ask (it would cost more than the stream) and
+# done by the next search, so it is found all the same.
+DB=$XDG_DATA_HOME/natter/natter.db
+ask "tokens=6000 a long one"
+tap_eq "a long reply is noted for indexing, not indexed at once" "1" \
+	"$(sqlite3 "$DB" 'SELECT count(*) FROM index_pending' 2>&1)"
+"$NATTER" sessions search w5999 >"$LIB_TMP/found" 2>&1
+tap_check "the next search indexes it and finds it" grep -q "\[w5999\]" "$LIB_TMP/found"
+tap_eq "and nothing is left pending" "0" "$(sqlite3 "$DB" 'SELECT count(*) FROM index_pending' 2>&1)"

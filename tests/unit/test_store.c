@@ -821,6 +821,7 @@ test_recover_orphans(void **state)
 /* The version-1 search layout (one FTS5 document per message, external content from a
  * view, kept by triggers), applied over today's tables to rebuild an old database. */
 static const char old_v1_fts[] =
+    "DROP TABLE IF EXISTS index_pending;"
     "DROP TRIGGER IF EXISTS messages_fts_insert;"
     "DROP TRIGGER IF EXISTS messages_fts_delete;"
     "DROP TRIGGER IF EXISTS messages_fts_update;"
