@@ -180,6 +180,34 @@ cli_text(struct buf *out, const char *p, size_t n, int raw)
 		text_sanitize(p, n, out);
 }
 
+/* A string field of a JSON object, or null. */
+void
+cli_json_str(struct buf *b, const char *key, const char *v, size_t n, int raw)
+{
+	struct buf c = BUF_INIT;
+
+	buf_printf(b, ",\"%s\":", key);
+	if (v == NULL) {
+		buf_puts(b, "null");
+		return;
+	}
+	cli_text(&c, v, n, raw);
+	buf_json_string(b, c.data != NULL ? c.data : "", c.len);
+	buf_free(&c);
+}
+
+/* A number field of a JSON object, or null when unknown. */
+void
+cli_json_num(struct buf *b, const char *key, double v, int integer)
+{
+	if (v < 0)
+		buf_printf(b, ",\"%s\":null", key);
+	else if (integer)
+		buf_printf(b, ",\"%s\":%ld", key, (long)v);
+	else
+		buf_printf(b, ",\"%s\":%.6g", key, v);
+}
+
 /* A session id from text. */
 int64_t
 cli_session_id(struct store *st, const char *who, const char *text)

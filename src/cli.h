@@ -34,6 +34,10 @@ int cli_interrupted(void);
 int cli_write(int fd, const char *p, size_t n);
 /* Append n bytes of untrusted text to out, made terminal-safe unless raw. */
 void cli_text(struct buf *out, const char *p, size_t n, int raw);
+/* Append ,"key": and the string v (n bytes, made terminal-safe unless raw), or null. */
+void cli_json_str(struct buf *b, const char *key, const char *v, size_t n, int raw);
+/* Append ,"key": and the number v (an integer when integer is set), or null when v < 0. */
+void cli_json_num(struct buf *b, const char *key, double v, int integer);
 /* A session id from text ("12", or "last"/"-" for the newest), or 0 after saying why. */
 int64_t cli_session_id(struct store *st, const char *who, const char *text);
 

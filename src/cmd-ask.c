@@ -734,34 +734,6 @@ ask_on_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg)
 	ask_notice(t, what);
 }
 
-/* A field of the --json object: a string (sanitised unless raw) or null. */
-static void
-ask_json_str(struct buf *b, const char *key, const char *v, size_t n, int raw)
-{
-	struct buf c = BUF_INIT;
-
-	buf_printf(b, ",\"%s\":", key);
-	if (v == NULL) {
-		buf_puts(b, "null");
-		return;
-	}
-	cli_text(&c, v, n, raw);
-	buf_json_string(b, c.data != NULL ? c.data : "", c.len);
-	buf_free(&c);
-}
-
-/* A number of the --json object, null when unknown (< 0). */
-static void
-ask_json_num(struct buf *b, const char *key, double v, int integer)
-{
-	if (v < 0)
-		buf_printf(b, ",\"%s\":null", key);
-	else if (integer)
-		buf_printf(b, ",\"%s\":%ld", key, (long)v);
-	else
-		buf_printf(b, ",\"%s\":%.6g", key, v);
-}
-
 /* Print the whole reply as one JSON object. */
 static void
 ask_print_json(struct ask_ctx *a, const struct turn *t)
@@ -775,21 +747,21 @@ ask_print_json(struct ask_ctx *a, const struct turn *t)
 		buf_printf(&b, "%lld", (long long)a->sess->id);
 	else
 		buf_puts(&b, "null");
-	ask_json_str(&b, "model", model, strlen(model), 0);
+	cli_json_str(&b, "model", model, strlen(model), 0);
 	if (a->o->raw) {
-		ask_json_str(&b, "text", a->raw.data ? a->raw.data : "", a->raw.len, 1);
-		ask_json_str(&b, "reasoning", a->raw_reason.data, a->raw_reason.len, 1);
+		cli_json_str(&b, "text", a->raw.data ? a->raw.data : "", a->raw.len, 1);
+		cli_json_str(&b, "reasoning", a->raw_reason.data, a->raw_reason.len, 1);
 	} else {
-		ask_json_str(&b, "text", m->content.data ? m->content.data : "", m->content.len, 1);
-		ask_json_str(&b, "reasoning", m->reasoning.len ? m->reasoning.data : NULL,
+		cli_json_str(&b, "text", m->content.data ? m->content.data : "", m->content.len, 1);
+		cli_json_str(&b, "reasoning", m->reasoning.len ? m->reasoning.data : NULL,
 		    m->reasoning.len, 1);
 	}
-	ask_json_str(&b, "state", store_state_name(t->state), strlen(store_state_name(t->state)),
+	cli_json_str(&b, "state", store_state_name(t->state), strlen(store_state_name(t->state)),
 	    1);
-	ask_json_str(&b, "finish_reason", t->finish_reason,
+	cli_json_str(&b, "finish_reason", t->finish_reason,
 	    t->finish_reason ? strlen(t->finish_reason) : 0, 0);
-	ask_json_str(&b, "error", t->error, t->error ? strlen(t->error) : 0, 1);
-	ask_json_str(&b, "warning", t->warning, t->warning ? strlen(t->warning) : 0, 1);
+	cli_json_str(&b, "error", t->error, t->error ? strlen(t->error) : 0, 1);
+	cli_json_str(&b, "warning", t->warning, t->warning ? strlen(t->warning) : 0, 1);
 	buf_puts(&b, ",\"usage\":{\"input_tokens\":");
 	buf_printf(&b, t->usage.input_tokens >= 0 ? "%ld" : "null", t->usage.input_tokens);
 	buf_printf(&b, ",\"output_tokens\":");
@@ -797,10 +769,10 @@ ask_print_json(struct ask_ctx *a, const struct turn *t)
 	buf_printf(&b, ",\"reasoning_tokens\":");
 	buf_printf(&b, t->usage.reasoning_tokens >= 0 ? "%ld" : "null", t->usage.reasoning_tokens);
 	buf_printf(&b, ",\"estimated\":%s}", t->tokens_estimated ? "true" : "false");
-	ask_json_num(&b, "cost", t->cost, 0);
-	ask_json_num(&b, "ttft_ms", (double)t->ttft_ms, 1);
-	ask_json_num(&b, "duration_ms", (double)t->duration_ms, 1);
-	ask_json_num(&b, "tokens_per_second", turn_tps(t), 0);
+	cli_json_num(&b, "cost", t->cost, 0);
+	cli_json_num(&b, "ttft_ms", (double)t->ttft_ms, 1);
+	cli_json_num(&b, "duration_ms", (double)t->duration_ms, 1);
+	cli_json_num(&b, "tokens_per_second", turn_tps(t), 0);
 	buf_puts(&b, "}\n");
 	cli_write(1, b.data, b.len);
 	buf_free(&b);

@@ -305,29 +305,6 @@ cmp_print_text(const struct session *s, struct cmp_col *cols, int n, int raw)
 	buf_free(&cell);
 }
 
-/* A number field, or null when unknown. */
-static void
-cmp_json_num(struct buf *b, const char *key, double v, int integer)
-{
-	if (v < 0)
-		buf_printf(b, ",\"%s\":null", key);
-	else if (integer)
-		buf_printf(b, ",\"%s\":%ld", key, (long)v);
-	else
-		buf_printf(b, ",\"%s\":%.6g", key, v);
-}
-
-/* A string field, or null. */
-static void
-cmp_json_str(struct buf *b, const char *key, const char *v, size_t n)
-{
-	buf_printf(b, ",\"%s\":", key);
-	if (v == NULL)
-		buf_puts(b, "null");
-	else
-		buf_json_string(b, v, n);
-}
-
 /* The --json form: one object with the session, the group and every reply. */
 static void
 cmp_print_json(const struct session *s, int64_t group, const char *prompt,
@@ -338,31 +315,31 @@ cmp_print_json(const struct session *s, int64_t group, const char *prompt,
 
 	buf_printf(&b, "{\"session\":%lld,\"group\":%lld", (long long)s->id,
 	    (long long)(group > 0 ? group : 0));
-	cmp_json_str(&b, "prompt", prompt, strlen(prompt));
+	cli_json_str(&b, "prompt", prompt, strlen(prompt), 1);
 	buf_puts(&b, ",\"replies\":[");
 	for (i = 0; i < n; i++) {
 		const struct turn *t = cols[i].t;
 		const struct session_msg *m = &s->msgs[t->reply];
 
 		buf_printf(&b, "%s{\"column\":%d", i ? "," : "", i + 1);
-		cmp_json_str(&b, "model", cols[i].name, strlen(cols[i].name));
-		cmp_json_str(&b, "text", raw ? cols[i].raw.data : m->content.data,
-		    raw ? cols[i].raw.len : m->content.len);
-		cmp_json_str(&b, "reasoning", raw ? cols[i].raw_reason.data : m->reasoning.data,
-		    raw ? cols[i].raw_reason.len : m->reasoning.len);
-		cmp_json_str(&b, "state", store_state_name(t->state),
-		    strlen(store_state_name(t->state)));
-		cmp_json_str(&b, "finish_reason", t->finish_reason,
-		    t->finish_reason ? strlen(t->finish_reason) : 0);
-		cmp_json_str(&b, "error", t->error, t->error ? strlen(t->error) : 0);
-		cmp_json_num(&b, "ttft_ms", (double)t->ttft_ms, 1);
-		cmp_json_num(&b, "duration_ms", (double)t->duration_ms, 1);
-		cmp_json_num(&b, "input_tokens", (double)t->usage.input_tokens, 1);
-		cmp_json_num(&b, "output_tokens", (double)t->usage.output_tokens, 1);
+		cli_json_str(&b, "model", cols[i].name, strlen(cols[i].name), 1);
+		cli_json_str(&b, "text", raw ? cols[i].raw.data : m->content.data,
+		    raw ? cols[i].raw.len : m->content.len, 1);
+		cli_json_str(&b, "reasoning", raw ? cols[i].raw_reason.data : m->reasoning.data,
+		    raw ? cols[i].raw_reason.len : m->reasoning.len, 1);
+		cli_json_str(&b, "state", store_state_name(t->state),
+		    strlen(store_state_name(t->state)), 1);
+		cli_json_str(&b, "finish_reason", t->finish_reason,
+		    t->finish_reason ? strlen(t->finish_reason) : 0, 1);
+		cli_json_str(&b, "error", t->error, t->error ? strlen(t->error) : 0, 1);
+		cli_json_num(&b, "ttft_ms", (double)t->ttft_ms, 1);
+		cli_json_num(&b, "duration_ms", (double)t->duration_ms, 1);
+		cli_json_num(&b, "input_tokens", (double)t->usage.input_tokens, 1);
+		cli_json_num(&b, "output_tokens", (double)t->usage.output_tokens, 1);
 		buf_printf(&b, ",\"output_tokens_estimated\":%s", t->tokens_estimated ? "true" :
 		    "false");
-		cmp_json_num(&b, "tokens_per_second", turn_tps(t), 0);
-		cmp_json_num(&b, "cost", t->cost, 0);
+		cli_json_num(&b, "tokens_per_second", turn_tps(t), 0);
+		cli_json_num(&b, "cost", t->cost, 0);
 		buf_putc(&b, '}');
 	}
 	buf_puts(&b, "]}\n");
