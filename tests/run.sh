@@ -20,7 +20,7 @@ export NATTER="$PWD/$BUILD/natter"
 export FAKESERVER="$PWD/$BUILD/fakeserver"
 export TESTS="$PWD/tests"
 export ROOT="$PWD"
-# The recorded provider streams, copied from ../shared so that a clone tests on its own.
+# The recorded provider streams: the repository keeps its own copy, so a clone tests alone.
 export SHARED="${SHARED:-$PWD/tests/vectors}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
