@@ -668,7 +668,7 @@ ask_session(struct ask_ctx *a)
 	if (a->o->cont || a->o->session != NULL) {
 		if ((a->st = cli_store("ask")) == NULL)
 			return EXIT_PROVIDER;
-		store_set_defer_index(a->st, 1);
+		store_set_brief(a->st, 1);
 		id = cli_session_id(a->st, "ask", a->o->cont ? "last" : a->o->session);
 		if (id == 0)
 			return EXIT_USAGE;
@@ -684,7 +684,7 @@ ask_session(struct ask_ctx *a)
 	if (save && (a->st = cli_store("ask")) == NULL)
 		fputs("natter: ask: this reply will not be saved\n", stderr);
 	if (a->st != NULL)
-		store_set_defer_index(a->st, 1);
+		store_set_brief(a->st, 1);
 	return -1;
 }
 

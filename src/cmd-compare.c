@@ -402,7 +402,7 @@ cmd_compare(int argc, char **argv)
 	if (!o.no_save && (st = cli_store("compare")) == NULL)
 		fputs("natter: compare: this comparison will not be saved\n", stderr);
 	if (st != NULL)
-		store_set_defer_index(st, 1);  /* the next search or interface indexes them */
+		store_set_brief(st, 1);  /* the next search or interface indexes them */
 	s = session_new(st, cols[0].model->provider->name, cols[0].model->id);
 	if (o.system != NULL)
 		session_set_system(s, o.system);

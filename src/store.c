@@ -542,11 +542,15 @@ store_index(struct store *st, int64_t id, const char *content)
 	return 0;
 }
 
-/* Put off (on) or resume (off) the indexing of long messages (store.h). */
+/* Be a brief writer (on) or an ordinary one (off): see store.h. */
 void
-store_set_defer_index(struct store *st, int on)
+store_set_brief(struct store *st, int on)
 {
 	st->defer_index = on != 0;
+	/* A reply written once needs few pages; the default cache counts against ask's peak
+	 * memory, which is measured against curl's. */
+	sqlite3_exec(st->db, on ? "PRAGMA cache_size = -128" : "PRAGMA cache_size = -1024", NULL,
+	    NULL, NULL);
 }
 
 /* Index the messages whose indexing was put off, one transaction each. */

@@ -86,10 +86,11 @@ int store_session_set_system(struct store *st, int64_t id, const char *system);
 int store_session_delete(struct store *st, int64_t id);
 /* Keep a session's rolling summary (NULL: none) and how many messages it stands for. */
 int store_session_set_summary(struct store *st, int64_t id, const char *summary, long covers);
-/* Put off the search indexing of long messages (a command-line natter about to exit): they
- * are noted, and store_index_pending (which store_search and store_check call first, and
- * the interface after its first frame) indexes them. */
-void store_set_defer_index(struct store *st, int on);
+/* A brief writer (a command-line natter that stores a reply and exits): the search
+ * indexing of long messages is put off, and the page cache is small. The messages are
+ * noted, and store_index_pending (which store_search and store_check call first, and the
+ * interface after its first frame) indexes them. */
+void store_set_brief(struct store *st, int on);
 int store_index_pending(struct store *st);
 /* Pin (1) or unpin (0) a message. */
 int store_message_set_pinned(struct store *st, int64_t id, int pinned);
