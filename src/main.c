@@ -63,8 +63,13 @@ main_usage(FILE *f)
 	fputs("usage: natter [COMMAND] [OPTIONS]\n\n"
 	    "With no command, natter opens the full-screen chat interface.\n\n"
 	    "Commands:\n", f);
-	for (i = 0; commands[i].name != NULL; i++)
-		fprintf(f, "  %-44s %s\n", commands[i].usage, commands[i].help);
+	/* A usage too long for its column puts its help on the next line. */
+	for (i = 0; commands[i].name != NULL; i++) {
+		if (strlen(commands[i].usage) > 44)
+			fprintf(f, "  %s\n  %-44s %s\n", commands[i].usage, "", commands[i].help);
+		else
+			fprintf(f, "  %-44s %s\n", commands[i].usage, commands[i].help);
+	}
 	fputs("\nOptions:\n"
 	    "  --config FILE     use this config file (also NATTER_CONFIG)\n"
 	    "  -c, --continue    the interface opens the latest session\n"

@@ -19,7 +19,7 @@ if [ $? -eq 0 ] && printf '%s\n' "$help" | grep -q '^usage: natter'; then
 else
 	bad "--help prints usage and exits 0"
 fi
-cmds=$(printf '%s\n' "$help" | awk '/^Commands:/{f=1; next} /^$/{f=0} f && NF {print $1}')
+cmds=$(printf '%s\n' "$help" | awk '/^Commands:/{f=1; next} /^$/{f=0} f && /^  [^ ]/ {print $1}')
 for c in $cmds; do
 	if grep -qE "^\.(SS|TP|B|IP).*\b$c\b" man/natter.1 || grep -qE "^\.B natter $c" man/natter.1; then
 		ok "natter(1) documents '$c'"
