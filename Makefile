@@ -205,7 +205,7 @@ install: build lib
 	ln -sf libnatter.so.$(API_VERSION) $(DESTDIR)$(LIBDIR)/libnatter.so
 	$(PC_SED) >$(DESTDIR)$(LIBDIR)/pkgconfig/natter.pc
 	if [ -f man/natter.yaml.5 ]; then install -m 644 man/natter.yaml.5 $(DESTDIR)$(MANPREFIX)/man5/natter.yaml.5; fi
-	if [ -f config/natter.yaml ]; then install -m 644 config/natter.yaml $(DESTDIR)$(DATADIR)/natter.yaml; fi
+	for f in config/*.yaml; do install -m 644 "$$f" $(DESTDIR)$(DATADIR)/; done
 	for t in themes/*; do [ -f "$$t" ] && install -m 644 "$$t" $(DESTDIR)$(DATADIR)/themes/ || true; done
 
 uninstall:

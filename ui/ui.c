@@ -1670,6 +1670,8 @@ ui_args(int argc, char **argv, struct ui_opts *o)
 		else if (strcmp(argv[i], "--theme") == 0 && i + 1 < argc)
 			o->theme = xstrdup(argv[++i]);
 		else {
+			fprintf(stderr, "natter: %s '%s'\n", argv[i][0] == '-' ?
+			    "unknown option (or one missing its value)" : "unknown command", argv[i]);
 			ui_usage(stderr);
 			free(o->theme);
 			return EXIT_USAGE;

@@ -27,6 +27,11 @@ if [ ! -f man/natter.yaml.5 ] || [ -f "$dest/opt/natter/share/man/man5/natter.ya
 else
 	bad "natter.yaml.5 installed when present"
 fi
+if [ -f "$dest/opt/natter/share/natter/templates.yaml" ]; then
+	ok "every shipped config file is installed (templates.yaml too)"
+else
+	bad "every shipped config file is installed (templates.yaml too)"
+fi
 for f in share/man/man3/natter.3 include/natter.h lib/libnatter.a lib/libnatter.so.1 lib/pkgconfig/natter.pc; do
 	if [ -e "$dest/opt/natter/$f" ]; then ok "$f installed"; else bad "$f installed"; fi
 done
