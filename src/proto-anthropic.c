@@ -241,8 +241,10 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 
 	if (len == 0)
 		return;
-	if (!s->no_fast_path && anthropic_fast_event(s, event, data, len))
+	if (!s->no_fast_path && anthropic_fast_event(s, event, data, len)) {
+		s->fast_events++;
 		return;
+	}
 	root = proto_json_parse(data, len);
 	if (type == NULL || strcmp(type, "message") == 0)
 		type = proto_json_string(root, "type");

@@ -374,8 +374,10 @@ gemini_on_event(struct stream *s, const char *event, const char *data, size_t le
 	(void)event;
 	if (len == 0)
 		return;
-	if (!s->no_fast_path && gemini_fast_event(s, data, len))
+	if (!s->no_fast_path && gemini_fast_event(s, data, len)) {
+		s->fast_events++;
 		return;
+	}
 	root = proto_json_parse(data, len);
 	if (cJSON_IsObject(root)) {
 		gemini_response(s, root);

@@ -209,8 +209,10 @@ ollama_on_event(struct stream *s, const char *event, const char *data, size_t le
 	(void)event;
 	if (len == 0)
 		return;
-	if (!s->no_fast_path && ollama_fast_line(s, data, len))
+	if (!s->no_fast_path && ollama_fast_line(s, data, len)) {
+		s->fast_events++;
 		return;
+	}
 	root = proto_json_parse(data, len);
 	if (!cJSON_IsObject(root)) {
 		/* One bad line loses its own text only: the reply goes on, with a warning. */
