@@ -3,7 +3,8 @@
  * required max_tokens, and a stream of named events. Events are dispatched on the SSE
  * event name, falling back to data.type for compatible servers that omit "event:" lines.
  * Usage is message_start's input count plus the cumulative output count of the last
- * message_delta; tool-argument and signature deltas are never shown.
+ * message_delta; tool-argument and signature deltas are never shown. Text and thinking
+ * deltas, nearly every event of a reply, are scanned in place (src/jscan.h) without cJSON.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,8 @@
  * for one whole response: x-goog-api-key auth, roles user/model, sampling knobs inside
  * generationConfig, and a stream with no terminator, where only a finishReason followed by
  * a clean EOF means the reply is whole. Thought parts are reasoning; a blocked prompt
- * arrives as promptFeedback, not as an error.
+ * arrives as promptFeedback, not as an error. Responses with one text part and no finish
+ * reason, nearly every event of a reply, are scanned in place (src/jscan.h) without cJSON.
  */
 #include <stdlib.h>
 #include <string.h>

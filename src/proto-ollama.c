@@ -2,6 +2,8 @@
  * Ollama's native /api/chat (protocols.md §A.4): one JSON object per line, sampling knobs
  * inside "options", thinking switched on with "think", and the last line carrying done,
  * done_reason and the token counts. No key locally; ollama.com takes a Bearer token.
+ * Content and thinking lines, nearly every line of a reply, are scanned in place
+ * (src/jscan.h) without cJSON.
  */
 #include <stdlib.h>
 #include <string.h>
