@@ -3,7 +3,8 @@
  * required max_tokens, and a stream of named events. Events are dispatched on the SSE
  * event name, falling back to data.type for compatible servers that omit "event:" lines.
  * Usage is message_start's input count plus the cumulative output count of the last
- * message_delta; tool-argument and signature deltas are never shown.
+ * message_delta; tool-argument and signature deltas are never shown. Text and thinking
+ * deltas, nearly every event of a reply, are scanned in place (src/jscan.h) without cJSON.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "apierr.h"
 #include "http.h"
+#include "jscan.h"
 #include "proto.h"
 #include "provider.h"
 #include "request.h"
@@ -160,6 +162,76 @@ anthropic_error(struct stream *s, const cJSON *root, const char *data, size_t le
 	proto_stream_error(s, e);
 }
 
+/* Check a content_block_delta's delta object for the fast path: a text_delta with its
+ * text or a thinking_delta with its thinking, and no other key. */
+static int
+anthropic_fast_delta(struct jscan *j, struct jscan_str *text, int *reasoning)
+{
+	struct jscan_str k, type;
+	int first = 1, r, have_type = 0, have_text = 0, have_thinking = 0;
+
+	if (!jscan_open(j, '{'))
+		return 0;
+	while ((r = jscan_next_key(j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "type")) {
+			if (have_type++ || jscan_peek(j) != JSCAN_STRING || !jscan_string(j, &type))
+				return 0;
+		} else if (jscan_str_is(&k, "text")) {
+			if (have_text++ || jscan_peek(j) != JSCAN_STRING || !jscan_string(j, text))
+				return 0;
+		} else if (jscan_str_is(&k, "thinking")) {
+			if (have_thinking++ || jscan_peek(j) != JSCAN_STRING ||
+			    !jscan_string(j, text))
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	if (r != 0 || !have_type || have_text + have_thinking != 1)
+		return 0;
+	*reasoning = have_thinking;
+	return have_text ? jscan_str_is(&type, "text_delta") :
+	    jscan_str_is(&type, "thinking_delta");
+}
+
+/*
+ * The fast path for the event that makes up almost all of a reply: a content_block_delta
+ * carrying text or thinking, scanned in place with no allocation. The event name decides
+ * as on the full path (data.type only when there is no name or it is "message"); anything
+ * unusual returns 0 and the event goes through cJSON. Returns 1 when it handled the event.
+ */
+static int
+anthropic_fast_event(struct stream *s, const char *event, const char *data, size_t len)
+{
+	struct jscan j;
+	struct jscan_str k, type, text;
+	int first = 1, r, have_type = 0, have_delta = 0, reasoning = 0;
+	int by_name = event != NULL && strcmp(event, "message") != 0;
+
+	if (by_name && strcmp(event, "content_block_delta") != 0)
+		return 0;
+	jscan_init(&j, data, len);
+	if (!jscan_open(&j, '{'))
+		return 0;
+	while ((r = jscan_next_key(&j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "type")) {
+			if (have_type++ || jscan_peek(&j) != JSCAN_STRING ||
+			    !jscan_string(&j, &type) || !jscan_str_is(&type, "content_block_delta"))
+				return 0;
+		} else if (jscan_str_is(&k, "delta")) {
+			if (have_delta++ || jscan_peek(&j) != JSCAN_OBJECT ||
+			    !anthropic_fast_delta(&j, &text, &reasoning))
+				return 0;
+		} else if (!jscan_str_is(&k, "index") || jscan_peek(&j) != JSCAN_NUMBER ||
+		    !jscan_skip(&j)) {
+			return 0;
+		}
+	}
+	if (r != 0 || !jscan_at_end(&j) || !have_delta || (!by_name && !have_type))
+		return 0;
+	return proto_fast_emit(s, &text, reasoning);
+}
+
 /* Map one event to deltas. */
 static void
 anthropic_on_event(struct stream *s, const char *event, const char *data, size_t len)
@@ -170,6 +242,10 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 
 	if (len == 0)
 		return;
+	if (!s->no_fast_path && anthropic_fast_event(s, event, data, len)) {
+		s->fast_events++;
+		return;
+	}
 	root = proto_json_parse(data, len);
 	if (type == NULL || strcmp(type, "message") == 0)
 		type = proto_json_string(root, "type");

@@ -3,7 +3,8 @@
  * for one whole response: x-goog-api-key auth, roles user/model, sampling knobs inside
  * generationConfig, and a stream with no terminator, where only a finishReason followed by
  * a clean EOF means the reply is whole. Thought parts are reasoning; a blocked prompt
- * arrives as promptFeedback, not as an error.
+ * arrives as promptFeedback, not as an error. Responses with one text part and no finish
+ * reason, nearly every event of a reply, are scanned in place (src/jscan.h) without cJSON.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "apierr.h"
 #include "http.h"
+#include "jscan.h"
 #include "proto.h"
 #include "provider.h"
 #include "request.h"
@@ -208,6 +210,162 @@ gemini_response(struct stream *s, const cJSON *root)
 	}
 }
 
+/* Check the one part for the fast path: its text, and thought true or false. */
+static int
+gemini_fast_part(struct jscan *j, struct jscan_str *text, int *thought)
+{
+	struct jscan_str k;
+	int first = 1, r, have_text = 0, have_thought = 0;
+	enum jscan_type t;
+
+	if (!jscan_open(j, '{'))
+		return 0;
+	while ((r = jscan_next_key(j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "text")) {
+			if (have_text++ || jscan_peek(j) != JSCAN_STRING || !jscan_string(j, text))
+				return 0;
+		} else if (jscan_str_is(&k, "thought")) {
+			t = jscan_peek(j);
+			if (have_thought++ || (t != JSCAN_TRUE && t != JSCAN_FALSE) || !jscan_skip(j))
+				return 0;
+			*thought = t == JSCAN_TRUE;
+		} else if (!jscan_str_is(&k, "thoughtSignature") || !jscan_skip(j)) {
+			return 0;
+		}
+	}
+	return r == 0 && have_text;
+}
+
+/* Check a candidate's content for the fast path: exactly one part, and a role. */
+static int
+gemini_fast_content(struct jscan *j, struct jscan_str *text, int *thought)
+{
+	struct jscan_str k;
+	int first = 1, r, have_parts = 0, f, n;
+
+	if (!jscan_open(j, '{'))
+		return 0;
+	while ((r = jscan_next_key(j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "parts")) {
+			if (have_parts++ || !jscan_open(j, '['))
+				return 0;
+			f = 1;
+			n = 0;
+			while ((r = jscan_next_item(j, &f)) == 1)
+				if (n++ > 0 || jscan_peek(j) != JSCAN_OBJECT ||
+				    !gemini_fast_part(j, text, thought))
+					return 0;
+			if (r != 0 || n != 1)
+				return 0;
+		} else if (!jscan_str_is(&k, "role") || !jscan_skip(j)) {
+			return 0;
+		}
+	}
+	return r == 0 && have_parts;
+}
+
+/* Check the one candidate for the fast path: content and index, no finish reason. */
+static int
+gemini_fast_candidate(struct jscan *j, struct jscan_str *text, int *thought)
+{
+	struct jscan_str k;
+	int first = 1, r, have_content = 0;
+
+	if (!jscan_open(j, '{'))
+		return 0;
+	while ((r = jscan_next_key(j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "content")) {
+			if (have_content++ || jscan_peek(j) != JSCAN_OBJECT ||
+			    !gemini_fast_content(j, text, thought))
+				return 0;
+		} else if (!jscan_str_is(&k, "index") || jscan_peek(j) != JSCAN_NUMBER ||
+		    !jscan_skip(j)) {
+			return 0;
+		}
+	}
+	return r == 0 && have_content;
+}
+
+/* Read usageMetadata for the fast path: the four counts natter keeps must be plain
+ * integers, each at most once; other keys are skipped, as the full path ignores them. */
+static int
+gemini_fast_usage(struct jscan *j, struct usage *us)
+{
+	static const char *const names[] = { "promptTokenCount", "candidatesTokenCount",
+		"thoughtsTokenCount", "totalTokenCount" };
+	long *slots[4];
+	struct jscan_str k;
+	int first = 1, r, seen = 0, i;
+
+	slots[0] = &us->input_tokens;
+	slots[1] = &us->output_tokens;
+	slots[2] = &us->reasoning_tokens;
+	slots[3] = &us->total_tokens;
+	if (!jscan_open(j, '{'))
+		return 0;
+	while ((r = jscan_next_key(j, &k, &first)) == 1) {
+		if (k.escaped)
+			return 0;
+		for (i = 0; i < 4; i++)
+			if (jscan_str_is_n(&k, names[i], strlen(names[i])))
+				break;
+		if (i < 4) {
+			if ((seen & (1 << i)) || !proto_fast_count(j, slots[i]))
+				return 0;
+			seen |= 1 << i;
+		} else if (!jscan_skip(j)) {
+			return 0;
+		}
+	}
+	return r == 0;
+}
+
+/*
+ * The fast path for the response that makes up almost all of a reply: one candidate with
+ * one text part (a thought or not), no finish reason, and the growing usageMetadata,
+ * scanned in place with no allocation. Anything else (finish reasons, more candidates or
+ * parts, errors, prompt feedback, odd keys or syntax, escapes the scanner leaves alone)
+ * returns 0 and the event goes through cJSON. Returns 1 when it handled the event.
+ */
+static int
+gemini_fast_event(struct stream *s, const char *data, size_t len)
+{
+	struct jscan j;
+	struct jscan_str k, text;
+	struct usage us = USAGE_NONE;
+	int first = 1, r, have_cand = 0, have_usage = 0, thought = 0, f, n;
+
+	jscan_init(&j, data, len);
+	if (!jscan_open(&j, '{'))
+		return 0;
+	while ((r = jscan_next_key(&j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "candidates")) {
+			if (have_cand++ || !jscan_open(&j, '['))
+				return 0;
+			f = 1;
+			n = 0;
+			while ((r = jscan_next_item(&j, &f)) == 1)
+				if (n++ > 0 || jscan_peek(&j) != JSCAN_OBJECT ||
+				    !gemini_fast_candidate(&j, &text, &thought))
+					return 0;
+			if (r != 0 || n != 1)
+				return 0;
+		} else if (jscan_str_is(&k, "usageMetadata")) {
+			if (have_usage++ || jscan_peek(&j) != JSCAN_OBJECT ||
+			    !gemini_fast_usage(&j, &us))
+				return 0;
+		} else if ((!jscan_str_is(&k, "modelVersion") && !jscan_str_is(&k, "responseId")) ||
+		    jscan_peek(&j) != JSCAN_STRING || !jscan_skip(&j)) {
+			return 0;
+		}
+	}
+	if (r != 0 || !jscan_at_end(&j) || !have_cand || !proto_fast_emit(s, &text, thought))
+		return 0;
+	if (have_usage)
+		stream_usage(s, &us);
+	return 1;
+}
+
 /* Map one SSE event to deltas; a JSON array (non-SSE framing) is taken element-wise. */
 static void
 gemini_on_event(struct stream *s, const char *event, const char *data, size_t len)
@@ -217,6 +375,10 @@ gemini_on_event(struct stream *s, const char *event, const char *data, size_t le
 	(void)event;
 	if (len == 0)
 		return;
+	if (!s->no_fast_path && gemini_fast_event(s, data, len)) {
+		s->fast_events++;
+		return;
+	}
 	root = proto_json_parse(data, len);
 	if (cJSON_IsObject(root)) {
 		gemini_response(s, root);

@@ -2,6 +2,8 @@
  * Ollama's native /api/chat (protocols.md §A.4): one JSON object per line, sampling knobs
  * inside "options", thinking switched on with "think", and the last line carrying done,
  * done_reason and the token counts. No key locally; ollama.com takes a Bearer token.
+ * Content and thinking lines, nearly every line of a reply, are scanned in place
+ * (src/jscan.h) without cJSON.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 
 #include "apierr.h"
 #include "http.h"
+#include "jscan.h"
 #include "proto.h"
 #include "provider.h"
 #include "request.h"
@@ -130,6 +133,75 @@ ollama_object(struct stream *s, const cJSON *root)
 	stream_usage(s, &us);
 }
 
+/* Check a line's message object for the fast path: content and thinking strings, at most
+ * one of each, besides the role and keys the full path ignores. */
+static int
+ollama_fast_message(struct jscan *j, struct jscan_str *content, int *have_content,
+    struct jscan_str *thinking, int *have_thinking)
+{
+	struct jscan_str k;
+	int first = 1, r;
+
+	if (!jscan_open(j, '{'))
+		return 0;
+	while ((r = jscan_next_key(j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "content")) {
+			if ((*have_content)++ || jscan_peek(j) != JSCAN_STRING ||
+			    !jscan_string(j, content))
+				return 0;
+		} else if (jscan_str_is(&k, "thinking")) {
+			if ((*have_thinking)++ || jscan_peek(j) != JSCAN_STRING ||
+			    !jscan_string(j, thinking))
+				return 0;
+		} else if (!jscan_str_is(&k, "role") || !jscan_skip(j)) {
+			return 0;
+		}
+	}
+	return r == 0;
+}
+
+/*
+ * The fast path for the line that makes up almost all of a reply: a message with content
+ * or thinking and "done": false, scanned in place with no allocation. Anything else (the
+ * last line with its counts, errors, odd keys or syntax, escapes the scanner leaves alone)
+ * returns 0 and the line goes through cJSON. Returns 1 when it handled the line.
+ */
+static int
+ollama_fast_line(struct stream *s, const char *data, size_t len)
+{
+	struct jscan j;
+	struct jscan_str k, content, thinking;
+	int first = 1, r, have_message = 0, have_done = 0, have_content = 0, have_thinking = 0;
+
+	jscan_init(&j, data, len);
+	if (!jscan_open(&j, '{'))
+		return 0;
+	while ((r = jscan_next_key(&j, &k, &first)) == 1) {
+		if (jscan_str_is(&k, "message")) {
+			if (have_message++ || jscan_peek(&j) != JSCAN_OBJECT ||
+			    !ollama_fast_message(&j, &content, &have_content, &thinking,
+			    &have_thinking))
+				return 0;
+		} else if (jscan_str_is(&k, "done")) {
+			if (have_done++ || jscan_peek(&j) != JSCAN_FALSE || !jscan_skip(&j))
+				return 0;
+		} else if ((!jscan_str_is(&k, "model") && !jscan_str_is(&k, "created_at")) ||
+		    !jscan_skip(&j)) {
+			return 0;
+		}
+	}
+	if (r != 0 || !jscan_at_end(&j) || !have_message)
+		return 0;
+	/* Only the first string emitted may fail to decode, so a fallback repeats nothing. */
+	if (have_content && content.escaped && have_thinking && thinking.len > 0)
+		return 0;
+	if (have_thinking && !proto_fast_emit(s, &thinking, 1))
+		return 0;
+	if (have_content && !proto_fast_emit(s, &content, 0))
+		return 0;
+	return 1;
+}
+
 /* Map one NDJSON line to deltas. */
 static void
 ollama_on_event(struct stream *s, const char *event, const char *data, size_t len)
@@ -139,6 +211,10 @@ ollama_on_event(struct stream *s, const char *event, const char *data, size_t le
 	(void)event;
 	if (len == 0)
 		return;
+	if (!s->no_fast_path && ollama_fast_line(s, data, len)) {
+		s->fast_events++;
+		return;
+	}
 	root = proto_json_parse(data, len);
 	if (!cJSON_IsObject(root)) {
 		/* One bad line loses its own text only: the reply goes on, with a warning. */

@@ -14,6 +14,7 @@
 #include "apierr.h"
 #include "buf.h"
 #include "http.h"
+#include "jscan.h"
 #include "log.h"
 #include "proto.h"
 #include "provider.h"
@@ -610,4 +611,52 @@ proto_finish_note(const char *reason)
 	if (proto_word_in(reason, tools))
 		return "stopped to call a tool, which natter does not run";
 	return NULL;
+}
+
+/* Report a fast-path string token as text or reasoning; 0 when it cannot be decoded. */
+int
+proto_fast_emit(struct stream *s, const struct jscan_str *t, int reasoning)
+{
+	const char *p = t->raw;
+	size_t n = t->len;
+
+	if (n == 0)
+		return 1;
+	if (t->escaped) {
+		buf_reset(&s->scratch);
+		if (!jscan_unescape(t, &s->scratch))
+			return 0;
+		p = s->scratch.data;
+		n = s->scratch.len;
+	}
+	if (reasoning)
+		stream_reasoning(s, p, n);
+	else
+		stream_text(s, p, n);
+	return 1;
+}
+
+/* Read a plain count (digits only, no sign, fraction or exponent); 0 on anything else. */
+int
+proto_fast_count(struct jscan *j, long *out)
+{
+	const char *p;
+	long v = 0;
+	size_t n;
+
+	if (jscan_peek(j) != JSCAN_NUMBER)
+		return 0;
+	p = j->p;
+	if (!jscan_skip(j))
+		return 0;
+	n = (size_t)(j->p - p);
+	if (n == 0 || n > 15 || (p[0] == '0' && n > 1))
+		return 0;
+	for (; p < j->p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	*out = v;
+	return 1;
 }

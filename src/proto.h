@@ -125,4 +125,14 @@ const char *proto_finish_note(const char *reason);
 void proto_parse_error(const char *body, size_t len, const struct http_headers *h,
     struct apierr *e);
 
+/* Fast-path helpers for the adapters' jscan decoders (src/jscan.h). proto_fast_emit
+ * reports a string token as text (or reasoning), unescaping it into s->scratch when
+ * needed; 0 when the scanner cannot decode it (then the event goes through cJSON).
+ * proto_fast_count reads a plain non-negative integer of at most 15 digits, the only
+ * numbers whose value the fast paths trust; 0 on anything else. */
+struct jscan;
+struct jscan_str;
+int proto_fast_emit(struct stream *s, const struct jscan_str *t, int reasoning);
+int proto_fast_count(struct jscan *j, long *out);
+
 #endif

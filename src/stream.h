@@ -98,6 +98,7 @@ struct stream {
 	struct buf shape;            /* OpenAI: the last content chunk's bytes around its text */
 	size_t shape_head;           /* bytes of shape before the text (through its '"') */
 	size_t shape_hits;           /* chunks decoded through the shape cache */
+	size_t fast_events;          /* Anthropic, Gemini, Ollama: events the fast path took */
 };
 
 void stream_init(struct stream *s, const struct proto *p, stream_delta_fn fn, void *ud);

@@ -1102,6 +1102,213 @@ test_shape_cache(void **state)
 	buf_free(&slow);
 }
 
+/*
+ * The fast paths of Anthropic, Ollama and Gemini: each payload is decoded once with the
+ * scanner allowed and once through cJSON only, one payload at a time; the deltas (with
+ * usage counts and finish reasons) and the summary must be the same, and each payload must
+ * take the fast path exactly when its mark says so ('1' fast, '0' cJSON, '?' either).
+ */
+struct fast_case {
+	const char *data;
+	char mark;       /* for data dispatched by data.type (no event name) */
+	char named;      /* for the event name content_block_delta (Anthropic only) */
+};
+
+/* Record a delta with everything it carries. */
+static void
+fast_record(void *ud, const struct delta *d)
+{
+	struct buf *b = ud;
+
+	buf_printf(b, "%d:", (int)d->kind);
+	if (d->text != NULL)
+		buf_append(b, d->text, d->len);
+	if (d->finish_reason != NULL)
+		buf_puts(b, d->finish_reason);
+	if (d->usage != NULL)
+		buf_printf(b, "%ld,%ld,%ld,%ld", d->usage->input_tokens, d->usage->output_tokens,
+		    d->usage->reasoning_tokens, d->usage->total_tokens);
+	buf_putc(b, '|');
+}
+
+/* Decode the cases with protocol p under the event name, fast or not, into out; check
+ * which payloads took the fast path against the marks (named marks when use_named is 1,
+ * none fast when it is 2). */
+static void
+fast_decode(const struct proto *p, const char *event, const struct fast_case *c, size_t n,
+    int no_fast, int use_named, struct buf *out)
+{
+	struct stream s;
+	size_t i, before;
+	char mark;
+
+	stream_init(&s, p, fast_record, out);
+	s.no_fast_path = no_fast;
+	for (i = 0; i < n; i++) {
+		before = s.fast_events;
+		json_arena_begin();
+		p->on_event(&s, event, c[i].data, strlen(c[i].data));
+		json_arena_end();
+		mark = no_fast || use_named == 2 ? '0' : use_named ? c[i].named : c[i].mark;
+		if (mark != '?' && (s.fast_events - before) != (size_t)(mark == '1'))
+			fail_msg("%s %s: payload %zu (%s) %s the fast path", p->name,
+			    event != NULL ? event : "-", i, c[i].data,
+			    mark == '1' ? "missed" : "took");
+		buf_putc(out, '\n');
+	}
+	stream_finish(&s);
+	stream_summary_json(&s, out);
+	stream_free(&s);
+}
+
+/* Run the cases both ways and compare. */
+static void
+fast_compare(const struct proto *p, const char *event, const struct fast_case *c, size_t n,
+    int use_named)
+{
+	struct buf fast = BUF_INIT, slow = BUF_INIT;
+
+	fast_decode(p, event, c, n, 0, use_named, &fast);
+	fast_decode(p, event, c, n, 1, use_named, &slow);
+	assert_string_equal(buf_str(&fast), buf_str(&slow));
+	buf_free(&fast);
+	buf_free(&slow);
+}
+
+#define AD(d) "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":" d "}"
+
+/* Anthropic: text and thinking deltas are fast, under the event name or by data.type. */
+static void
+test_fast_anthropic(void **state)
+{
+	static const struct fast_case c[] = {
+		{ AD("{\"type\":\"text_delta\",\"text\":\"Hello\"}"), '1', '1' },
+		{ AD("{\"type\":\"text_delta\",\"text\":\" \\\"q\\\" \\u00e9\\n\\t\\\\/\\/\"}"), '1', '1' },
+		{ AD("{\"text\":\"h\xc3\xa9llo \xe2\x9c\x93\",\"type\":\"text_delta\"}"), '1', '1' },
+		{ AD("{\"type\":\"text_delta\",\"text\":\"\\ud83d\\udc99 \\ud800 \\u0000\"}"), '?', '?' },
+		{ AD("{\"type\":\"text_delta\",\"text\":\"\"}"), '1', '1' },
+		{ AD("{\"type\":\"thinking_delta\",\"thinking\":\"let me \\\"think\\\"\"}"), '1', '1' },
+		{ AD("{\"type\":\"text_delta\",\"thinking\":\"no\"}"), '0', '0' },
+		{ AD("{\"type\":\"thinking_delta\",\"text\":\"no\"}"), '0', '0' },
+		{ AD("{\"type\":\"text\",\"text\":\"start-style\"}"), '0', '0' },
+		{ AD("{\"type\":\"signature_delta\",\"signature\":\"c2ln\"}"), '0', '0' },
+		{ AD("{\"type\":\"input_json_delta\",\"partial_json\":\"{\"}"), '0', '0' },
+		{ AD("{\"type\":\"text_delta\",\"text\":\"a\",\"text\":\"b\"}"), '0', '0' },
+		{ AD("{\"type\":\"text_delta\",\"t\\u0065xt\":\"esc key\"}"), '0', '0' },
+		{ AD("{\"type\":\"text_delta\",\"text\":\"bad \\q\"}"), '0', '0' },
+		{ AD("{\"type\":\"text_delta\",\"text\":\"x\"}") " junk", '0', '0' },
+		{ AD("{\"type\":\"text_delta\",\"text\":null}"), '0', '0' },
+		{ "{\"type\":\"content_block_delta\",\"index\":0,\"extra\":1,\"delta\":"
+		  "{\"type\":\"text_delta\",\"text\":\"odd key\"}}", '0', '0' },
+		{ "{\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"no type\"}}", '0', '1' },
+		{ "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":"
+		  "{\"type\":\"text\",\"text\":\"\"}}", '0', '0' },
+		{ "{\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":7}}}", '0', '0' },
+		{ "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},"
+		  "\"usage\":{\"output_tokens\":9}}", '0', '0' },
+		{ "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}",
+		  '0', '0' },
+		{ AD("{\"type\":\"text_delta\",\"text\":\"after\"}"), '1', '1' },
+		{ "{\"type\":\"message_stop\"}", '0', '0' },
+	};
+	size_t n = sizeof c / sizeof c[0];
+
+	(void)state;
+	fast_compare(&proto_anthropic, NULL, c, n, 0);
+	fast_compare(&proto_anthropic, "message", c, n, 0);
+	fast_compare(&proto_anthropic, "content_block_delta", c, n, 1);
+	/* Under any other event name nothing is fast: the name decides. */
+	fast_compare(&proto_anthropic, "ping", c, n, 2);
+}
+
+#define OL(m) "{\"model\":\"m\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":" m \
+	",\"done\":false}"
+
+/* Ollama: content and thinking lines are fast; the last line and anything odd are not. */
+static void
+test_fast_ollama(void **state)
+{
+	static const struct fast_case c[] = {
+		{ OL("{\"role\":\"assistant\",\"content\":\"Hi\"}"), '1', 0 },
+		{ OL("{\"role\":\"assistant\",\"content\":\"\\\"q\\\"\\n\\u00e9\\\\\"}"), '1', 0 },
+		{ OL("{\"role\":\"assistant\",\"content\":\"\",\"thinking\":\"hmm \\\"x\\\"\"}"), '1', 0 },
+		{ OL("{\"thinking\":\"a\\n\",\"content\":\"b\"}"), '1', 0 },
+		{ OL("{\"thinking\":\"a\",\"content\":\"b\\n\"}"), '0', 0 },
+		{ OL("{\"thinking\":\"a\",\"content\":\"\\q\"}"), '0', 0 },
+		{ OL("{\"content\":\"h\xc3\xa9 \xe2\x9c\x93 \\ud83d\\udc99\"}"), '?', 0 },
+		{ OL("{\"content\":\"\"}"), '1', 0 },
+		{ OL("{\"content\":null}"), '0', 0 },
+		{ OL("{\"content\":\"a\",\"content\":\"b\"}"), '0', 0 },
+		{ OL("{\"content\":\"x\",\"images\":null}"), '0', 0 },
+		{ OL("{\"c\\u006fntent\":\"esc key\"}"), '0', 0 },
+		{ "{\"message\":{\"content\":\"no done\"}}", '1', 0 },
+		{ "{\"message\":{\"content\":\"x\"},\"done\":\"false\"}", '0', 0 },
+		{ "{\"message\":{\"content\":\"x\"},\"done\":false,\"eval_count\":3}", '0', 0 },
+		{ "{\"message\":{\"content\":\"x\"},\"done\":false} ,", '0', 0 },
+		{ "{\"error\":\"boom\"}", '0', 0 },
+		{ "{\"model\":\"m\",\"message\":{\"content\":\"end\"},\"done\":true,"
+		  "\"done_reason\":\"stop\",\"prompt_eval_count\":4,\"eval_count\":6}", '0', 0 },
+	};
+
+	(void)state;
+	fast_compare(&proto_ollama, NULL, c, sizeof c / sizeof c[0], 0);
+}
+
+#define GM(part) "{\"candidates\":[{\"content\":{\"parts\":[" part "],\"role\":\"model\"}," \
+	"\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":5,\"totalTokenCount\":5}," \
+	"\"modelVersion\":\"g\"}"
+#define GU(usage) "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"u\"}]}}]," \
+	"\"usageMetadata\":" usage "}"
+
+/* Gemini: one text part (thought or not) with the growing usage is fast; finish reasons,
+ * more parts or candidates, odd counts and keys are not. */
+static void
+test_fast_gemini(void **state)
+{
+	static const struct fast_case c[] = {
+		{ GM("{\"text\":\"Hi\"}"), '1', 0 },
+		{ GM("{\"text\":\"\\\"q\\\" \\u00e9\\n\\\\ \xe2\x9c\x93\"}"), '1', 0 },
+		{ GM("{\"text\":\"\"}"), '1', 0 },
+		{ GM("{\"text\":\"hmm\",\"thought\":true}"), '1', 0 },
+		{ GM("{\"thought\":false,\"text\":\"plain\"}"), '1', 0 },
+		{ GM("{\"text\":\"sig\",\"thoughtSignature\":\"c2ln\"}"), '1', 0 },
+		{ GM("{\"text\":\"\\ud83d\\udc99 \\ud800 \\u0000\"}"), '?', 0 },
+		{ GM("{\"text\":\"a\"},{\"text\":\"b\"}"), '0', 0 },
+		{ GM("{\"text\":\"a\",\"thought\":1}"), '0', 0 },
+		{ GM("{\"text\":\"a\",\"text\":\"b\"}"), '0', 0 },
+		{ GM("{\"text\":\"bad \\q\"}"), '0', 0 },
+		{ GM("{\"functionCall\":{\"name\":\"f\"}}"), '0', 0 },
+		{ GM("{\"te\\u0078t\":\"esc key\"}"), '0', 0 },
+		{ GU("{\"promptTokenCount\":0,\"candidatesTokenCount\":12,\"thoughtsTokenCount\":3,"
+		     "\"totalTokenCount\":15,\"promptTokensDetails\":[{\"modality\":\"TEXT\","
+		     "\"tokenCount\":0}]}"), '1', 0 },
+		{ GU("{\"promptTokenCount\":5.0}"), '0', 0 },
+		{ GU("{\"promptTokenCount\":-1}"), '0', 0 },
+		{ GU("{\"promptTokenCount\":1234567890123456}"), '0', 0 },
+		{ GU("{\"promptTokenCount\":1,\"promptTokenCount\":2}"), '0', 0 },
+		{ GU("{\"promptTokenCount\":\"3\"}"), '0', 0 },
+		{ GU("{\"pr\\u006fmptTokenCount\":3}"), '0', 0 },
+		{ GU("null"), '0', 0 },
+		{ GU("{}"), '1', 0 },
+		{ "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"no usage\"}]}}],"
+		  "\"responseId\":\"r1\"}", '1', 0 },
+		{ "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]}},"
+		  "{\"content\":{\"parts\":[{\"text\":\"b\"}]}}]}", '0', 0 },
+		{ "[{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"array\"}]}}]}]", '0', 0 },
+		{ "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]},"
+		  "\"safetyRatings\":[]}]}", '0', 0 },
+		{ "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]}}],"
+		  "\"promptFeedback\":{\"blockReason\":\"SAFETY\"}}", '0', 0 },
+		{ "{\"error\":{\"code\":500,\"message\":\"boom\"}}", '0', 0 },
+		{ "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"end\"}],\"role\":\"model\"},"
+		  "\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":5,"
+		  "\"candidatesTokenCount\":9,\"totalTokenCount\":14}}", '0', 0 },
+	};
+
+	(void)state;
+	fast_compare(&proto_gemini, NULL, c, sizeof c / sizeof c[0], 0);
+}
+
 /* Copies are deep: freeing the original leaves the copy intact. */
 static void
 test_copies(void **state)
@@ -1656,6 +1863,9 @@ main(void)
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_copies),
 		cmocka_unit_test(test_shape_cache),
+		cmocka_unit_test(test_fast_anthropic),
+		cmocka_unit_test(test_fast_ollama),
+		cmocka_unit_test(test_fast_gemini),
 		cmocka_unit_test(test_malformed_skipped),
 		cmocka_unit_test(test_surrogates_and_nul),
 		cmocka_unit_test(test_line_cap),
