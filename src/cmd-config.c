@@ -47,7 +47,10 @@ cmd_config_check(const char *file)
 	char *path = file != NULL ? xstrdup(file) : config_path();
 	int rc;
 
-	if (file == NULL && access(path, F_OK) != 0) {
+	/* Only the default location may be missing; a file named by NATTER_CONFIG or --config
+	 * is checked (and its absence is an error). */
+	if (file == NULL && access(path, F_OK) != 0 && (getenv("NATTER_CONFIG") == NULL ||
+	    *getenv("NATTER_CONFIG") == '\0')) {
 		c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
 		rc = cmd_config_report(&errs, c);
 		if (rc == EXIT_OK)

@@ -1206,6 +1206,15 @@ config_path(void)
 	return xasprintf("%s/.config/natter/natter.yaml", home != NULL ? home : ".");
 }
 
+/* Whether the user named a config file (NATTER_CONFIG, which --config sets). */
+static int
+config_named(void)
+{
+	const char *env = getenv("NATTER_CONFIG");
+
+	return env != NULL && *env != '\0';
+}
+
 /* The schema default of a path as text, or NULL. */
 static const char *
 config_default(const char *pattern)
@@ -2200,7 +2209,9 @@ config_load(const char *path, unsigned flags, struct config_errors *errs)
 	}
 	ld.errs = errs;
 	upath = path != NULL ? xstrdup(path) : config_path();
-	if (path != NULL || access(upath, F_OK) == 0) {
+	/* A file the user named (the argument, NATTER_CONFIG, --config) must exist; only the
+	 * default location may be absent. */
+	if (path != NULL || config_named() || access(upath, F_OK) == 0) {
 		ld.nodes = 0;
 		invalid = errs->n;
 		user = config_load_file(&ld, upath, NULL);

@@ -131,3 +131,13 @@ done
 tap_eq "every schema key is in natter.yaml(5)" "" "$missing"
 out=$(NATTER_CONFIG=/dev/null "$NATTER" ask --no-save -m simulated "tokens=2 hi" 2>&1 </dev/null)
 tap_eq "NATTER_CONFIG=/dev/null is an empty config, not an error" "Hello from" "$(printf '%s' "$out" | sed 's/ *$//')"
+out=$(NATTER_CONFIG="$LIB_TMP/no-such.yaml" "$NATTER" config check 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -q "no-such.yaml: No such file"; then
+	tap_ok "config check on a named file that does not exist fails and says so"
+else
+	tap_fail "config check on a named file that does not exist fails and says so" "rc=$rc" "$out"
+fi
+NATTER_CONFIG="$LIB_TMP/no-such.yaml" "$NATTER" ask --no-save -m simulated "tokens=1 hi" >"$LIB_TMP/o" 2>"$LIB_TMP/e" </dev/null
+tap_check "ask with a named config that does not exist says so and still answers" \
+	bash -c "grep -q 'no-such.yaml: No such file' '$LIB_TMP/e' && test -s '$LIB_TMP/o'"

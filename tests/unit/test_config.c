@@ -407,7 +407,8 @@ test_shipped(void **state)
 	unsetenv("OPENAI_API_KEY");
 	unsetenv("ANTHROPIC_API_KEY");
 	unsetenv("OLLAMA_HOST");
-	setenv("NATTER_CONFIG", "/nonexistent/natter.yaml", 1);
+	/* An empty user file: only the shipped defaults (a named file must exist). */
+	setenv("NATTER_CONFIG", "/dev/null", 1);
 	c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
 	assert_int_equal(errs.n, 0);
 	assert_int_equal(c->ntemplates, 16);
