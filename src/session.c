@@ -977,44 +977,6 @@ session_set_pinned(struct session *s, size_t i, int pinned)
 	return 0;
 }
 
-/* The context budget left for the history: the window minus max_tokens when set. */
-static size_t
-session_budget(size_t context_tokens, const struct params *params)
-{
-	if (context_tokens == 0)
-		return 0;
-	if (params != NULL && (params->set & PARAM_MAX_TOKENS) && params->max_tokens > 0)
-		return (size_t)params->max_tokens < context_tokens ?
-		    context_tokens - (size_t)params->max_tokens : 1;
-	return context_tokens;
-}
-
-/* The request for the next reply of the main conversation. */
-struct request *
-session_to_request(const struct session *s, const struct provider *p, const char *model,
-    const struct params *params, size_t context_tokens, size_t *dropped)
-{
-	struct session_fit fit = { .budget = session_budget(context_tokens, params) };
-	struct request *r = session_request_fit(s, p, model, params, s->nmsgs, -1, &fit);
-
-	if (dropped != NULL)
-		*dropped = fit.dropped;
-	return r;
-}
-
-/* The request for the next reply of column col of a comparison. */
-struct request *
-session_column_request(const struct session *s, const struct provider *p, const char *model,
-    const struct params *params, size_t context_tokens, size_t *dropped, size_t from, int col)
-{
-	struct session_fit fit = { .budget = session_budget(context_tokens, params) };
-	struct request *r = session_request_fit(s, p, model, params, from, col, &fit);
-
-	if (dropped != NULL)
-		*dropped = fit.dropped;
-	return r;
-}
-
 /* A session title from the first non-blank line of a prompt. */
 char *
 session_title_from_prompt(const char *prompt)

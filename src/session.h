@@ -3,7 +3,7 @@
  * step with the store. The UI thread owns it. A reply is driven by the worker's events:
  *
  *   session_append_user(s, text)             the user's prompt (written at once)
- *   req = session_to_request(s, ...)         history that fits the model's context window
+ *   req = session_request_fit(s, ...)        history that fits the budget (turn.c decides it)
  *   session_begin_reply(s, provider, model)  an empty assistant row, state MSG_STREAMING
  *   session_reply_text / _reasoning (many)   deltas appended in memory, marked dirty
  *   session_reply_flush(s)                   on every loop turn; writes the first deltas
@@ -23,8 +23,8 @@
  * A compare group is a user prompt followed by one reply per column; the group's replies
  * in order are its columns. Until a column is picked, neither the prompt nor the replies
  * of a group are part of the main conversation (session_to_request leaves them out);
- * once one is, the prompt and that column's reply are. session_column_request builds the
- * history of one column: the main conversation before the comparison, then every prompt
+ * once one is, the prompt and that column's reply are. session_request_fit with a column builds
+ * the history of one column: the main conversation before the comparison, then every prompt
  * of the comparison with that column's own replies.
  *
  * Messages live in s->msgs; the array may move when it grows, so hold indices, not
@@ -197,23 +197,6 @@ size_t session_group_span(const struct session *s, size_t i, size_t *first);
 /* The tokens text is estimated to take: bytes / 4 rounded up. An estimate only; real
  * tokenizers differ by model, and UTF-8 heavy text costs more than this says. */
 size_t session_estimate_tokens(const char *text, size_t len);
-/*
- * The request for the next reply: the system prompt and the history, without replies that
- * failed or were cancelled or interrupted before any text, and without a reply still
- * streaming with no text. When context_tokens is not 0, the oldest exchanges (a user message with the
- * replies after it) are left out until the estimate fits the window minus max_tokens when
- * params sets it. The system prompt and the last user message are always kept, even if
- * they alone do not fit. *dropped (when not NULL) receives how many messages were left out.
- */
-struct request *session_to_request(const struct session *s, const struct provider *p,
-    const char *model, const struct params *params, size_t context_tokens, size_t *dropped);
-/* The request for column col of a comparison whose first prompt is message from: as
- * session_to_request up to from, then every prompt from there on with column col's own
- * replies (the same exclusions apply to them). */
-struct request *session_column_request(const struct session *s, const struct provider *p,
-    const char *model, const struct params *params, size_t context_tokens, size_t *dropped,
-    size_t from, int col);
-
 /* Fitting a history into a context budget (session_request_fit). */
 struct session_fit {
 	size_t budget;   /* in: estimated tokens the history may take; 0: no limit */

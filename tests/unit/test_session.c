@@ -57,6 +57,20 @@ test_estimate(void **state)
 	assert_int_equal(session_estimate_tokens("abcde", 5), 2);
 }
 
+/* The request for the main conversation within budget tokens (0: no limit), as a turn asks
+ * for it; *dropped gets how many messages were left out. */
+static struct request *
+fit(const struct session *s, const struct provider *p, const char *model,
+    const struct params *params, size_t budget, size_t *dropped)
+{
+	struct session_fit f = { .budget = budget };
+	struct request *r = session_request_fit(s, p, model, params, s->nmsgs, -1, &f);
+
+	if (dropped != NULL)
+		*dropped = f.dropped;
+	return r;
+}
+
 /* A small window drops the oldest exchanges, never the system prompt or the last prompt. */
 static void
 test_budget_drops_oldest(void **state)
@@ -81,7 +95,7 @@ test_budget_drops_oldest(void **state)
 	session_append_user(s, hundred);
 
 	/* No limit: everything goes. */
-	r = session_to_request(s, p, NULL, NULL, 0, &dropped);
+	r = fit(s, p, NULL, NULL, 0, &dropped);
 	assert_int_equal(dropped, 0);
 	assert_int_equal(r->nmsgs, 9);
 	assert_string_equal(r->system, "system words");
@@ -89,7 +103,7 @@ test_budget_drops_oldest(void **state)
 	request_free(r);
 
 	/* 903 tokens into 350: three exchanges (six messages) must go. */
-	r = session_to_request(s, p, "other", NULL, 350, &dropped);
+	r = fit(s, p, "other", NULL, 350, &dropped);
 	assert_int_equal(dropped, 6);
 	assert_int_equal(r->nmsgs, 3);
 	assert_int_equal(r->msgs[0].role, ROLE_USER);
@@ -102,27 +116,28 @@ test_budget_drops_oldest(void **state)
 	request_free(r);
 
 	/* Exactly fitting keeps it: 3 + 3 * 100 = 303. */
-	r = session_to_request(s, p, NULL, NULL, 303, &dropped);
+	r = fit(s, p, NULL, NULL, 303, &dropped);
 	assert_int_equal(dropped, 6);
 	request_free(r);
-	r = session_to_request(s, p, NULL, NULL, 503, &dropped);
+	r = fit(s, p, NULL, NULL, 503, &dropped);
 	assert_int_equal(dropped, 4);
 	request_free(r);
 
 	/* A window too small for anything still sends the system prompt and last prompt. */
-	r = session_to_request(s, p, NULL, NULL, 1, &dropped);
+	r = fit(s, p, NULL, NULL, 1, &dropped);
 	assert_int_equal(dropped, 8);
 	assert_int_equal(r->nmsgs, 1);
 	assert_int_equal(r->msgs[0].content[0], 'z');
 	assert_non_null(r->system);
 	request_free(r);
 
-	/* max_tokens is reserved for the reply: 603 - 300 leaves room for 303. */
+	/* max_tokens is reserved for the reply by the turn (turn_reserve): 603 - 300 leaves
+	 * room for 303, and the parameters travel with the request. */
 	memset(&params, 0, sizeof(params));
 	params.set = PARAM_MAX_TOKENS | PARAM_TEMPERATURE;
 	params.max_tokens = 300;
 	params.temperature = 0.5;
-	r = session_to_request(s, p, NULL, &params, 603, &dropped);
+	r = fit(s, p, NULL, &params, 603 - (size_t)params.max_tokens, &dropped);
 	assert_int_equal(dropped, 6);
 	assert_true(r->params.set & PARAM_TEMPERATURE);
 	assert_true(r->params.temperature == 0.5);
@@ -158,7 +173,7 @@ test_request_roles_and_exclusions(void **state)
 	session_append_user(s, "fourth");
 	session_begin_reply(s, NULL, NULL);  /* the reply being requested: still empty */
 
-	r = session_to_request(s, p, NULL, NULL, 0, &dropped);
+	r = fit(s, p, NULL, NULL, 0, &dropped);
 	assert_null(r->system);
 	assert_int_equal(r->nmsgs, 7);
 	assert_string_equal(r->msgs[0].content, "first");
@@ -376,8 +391,9 @@ static void
 assert_history(const struct session *s, const struct provider *p, size_t from, int col,
     const char *want)
 {
-	struct request *r = col < 0 ? session_to_request(s, p, NULL, NULL, 0, NULL) :
-	    session_column_request(s, p, NULL, NULL, 0, NULL, from, col);
+	struct session_fit f = { 0 };
+	struct request *r = session_request_fit(s, p, NULL, NULL, col < 0 ? s->nmsgs : from, col,
+	    &f);
 	char *got = history(r);
 
 	assert_string_equal(got, want);
