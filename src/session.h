@@ -22,7 +22,7 @@
  *
  * A compare group is a user prompt followed by one reply per column; the group's replies
  * in order are its columns. Until a column is picked, neither the prompt nor the replies
- * of a group are part of the main conversation (session_to_request leaves them out);
+ * of a group are part of the main conversation (session_request_fit leaves them out);
  * once one is, the prompt and that column's reply are. session_request_fit with a column builds
  * the history of one column: the main conversation before the comparison, then every prompt
  * of the comparison with that column's own replies.
