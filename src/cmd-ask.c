@@ -100,6 +100,7 @@ struct ask_ctx {
 	struct store *st;            /* NULL: nothing is stored */
 	struct session *sess;
 	int fresh;                   /* the session is new (deleted again if nothing is sent) */
+	int save_later;              /* a new session: stored once the request is sent */
 	struct ask_out out;
 	struct buf raw, raw_reason;  /* --json --raw: the reply as sent */
 	int status;                  /* the exit status once the turn completed, else -1 */
@@ -681,11 +682,29 @@ ask_session(struct ask_ctx *a)
 			a->sess->store = NULL;
 		return -1;
 	}
-	if (save && (a->st = cli_store("ask")) == NULL)
-		fputs("natter: ask: this reply will not be saved\n", stderr);
-	if (a->st != NULL)
-		store_set_brief(a->st, 1);
+	/* A new session is stored once the request is on its way (ask_attach). */
+	a->save_later = save;
 	return -1;
+}
+
+/* Open the store for a new session and save what it holds so far. The request is already
+ * with the worker: opening the database (which may replay its write-ahead log) and the
+ * first inserts overlap the provider's answer instead of delaying it. Events wait in the
+ * worker's queue meanwhile, so the first token is printed only once the session, the
+ * prompt and the (empty) reply row are stored. */
+static void
+ask_attach(struct ask_ctx *a)
+{
+	if (!a->save_later)
+		return;
+	if ((a->st = cli_store("ask")) == NULL) {
+		fputs("natter: ask: this reply will not be saved\n", stderr);
+		return;
+	}
+	store_set_brief(a->st, 1);
+	if (session_attach(a->sess, a->st) != 0)
+		fprintf(stderr, "natter: ask: this reply may not be saved: %s\n",
+		    a->sess->err[0] != '\0' ? a->sess->err : store_error(a->st));
 }
 
 /* Say a retry wait, a summary round or a fallback as the turn reports it. */
@@ -934,6 +953,7 @@ ask_run(struct ask_ctx *a, const char *system)
 	}
 	if (a->defaulted && isatty(2) && strcmp(a->model->provider->protocol, "simulated") == 0)
 		fputs("natter: answering with the simulated provider (no key configured)\n", stderr);
+	ask_attach(a);
 	ask_loop(env.w, t);
 	turn_free(t);
 	worker_stop(env.w);

@@ -399,11 +399,7 @@ cmd_compare(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (!o.no_save && (st = cli_store("compare")) == NULL)
-		fputs("natter: compare: this comparison will not be saved\n", stderr);
-	if (st != NULL)
-		store_set_brief(st, 1);  /* the next search or interface indexes them */
-	s = session_new(st, cols[0].model->provider->name, cols[0].model->id);
+	s = session_new(NULL, cols[0].model->provider->name, cols[0].model->id);
 	if (o.system != NULL)
 		session_set_system(s, o.system);
 	from = session_append_round(s, prompt, &group);
@@ -415,6 +411,16 @@ cmd_compare(int argc, char **argv)
 			turn_free(cols[i].t);
 		worker_stop(env.w);
 		goto out;
+	}
+	/* The requests are on their way: opening the store and storing the round (in one
+	 * transaction) overlap the providers' answers. Events wait in the worker's queue. */
+	if (!o.no_save && (st = cli_store("compare")) == NULL)
+		fputs("natter: compare: this comparison will not be saved\n", stderr);
+	if (st != NULL) {
+		store_set_brief(st, 1);  /* the next search or interface indexes them */
+		if (session_attach(s, st) != 0)
+			fprintf(stderr, "natter: compare: this comparison may not be saved: %s\n",
+			    s->err[0] != '\0' ? s->err : store_error(st));
 	}
 	cmp_run(env.w, s, cols, o.n);
 	if (o.json)

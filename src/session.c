@@ -776,7 +776,9 @@ fail:
 int
 session_attach(struct session *s, struct store *st)
 {
+	int64_t *groups;
 	size_t i;
+	int ok, rc;
 
 	if (s->store != NULL || st == NULL)
 		return s->store != NULL ? 0 : -1;
@@ -785,7 +787,29 @@ session_attach(struct session *s, struct store *st)
 	for (i = 0; i < s->nmsgs; i++)
 		s->msgs[i].id = 0;
 	s->stale = s->nmsgs > 0;
-	return session_sync(s);
+	/* One transaction: the conversation is stored whole or not at all. Compare groups
+	 * take their stored ids as they are written; a rollback gives them back their
+	 * made-up ones. */
+	groups = xcalloc(s->nmsgs + 1, sizeof(*groups));
+	for (i = 0; i < s->nmsgs; i++)
+		groups[i] = s->msgs[i].compare_group;
+	ok = store_batch_begin(st) == 0;
+	rc = session_sync(s);
+	if (ok && store_batch_end(st, rc == 0) != 0 && rc == 0) {
+		snprintf(s->err, sizeof(s->err), "%s", store_error(st));
+		rc = -1;
+	}
+	if (rc != 0 && ok) {
+		/* Nothing of it is stored: the next sync starts over. */
+		s->id = 0;
+		for (i = 0; i < s->nmsgs; i++) {
+			s->msgs[i].id = 0;
+			s->msgs[i].compare_group = groups[i];
+		}
+		s->stale = 1;
+	}
+	free(groups);
+	return rc;
 }
 
 /* Is some of the conversation not stored? */

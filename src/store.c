@@ -61,6 +61,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,9 @@ enum store_stmt_id {
 	SQL_BEGIN,
 	SQL_COMMIT,
 	SQL_ROLLBACK,
+	SQL_NEST_BEGIN,
+	SQL_NEST_RELEASE,
+	SQL_NEST_ROLLBACK,
 	SQL_SESSION_NEW,
 	SQL_SESSION_RENAME,
 	SQL_SESSION_SET_MODEL,
@@ -147,6 +151,10 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
 	[SQL_COMMIT] = "COMMIT",
 	[SQL_ROLLBACK] = "ROLLBACK",
+	/* Inside a batch (store_batch_begin) each writer's transaction is a savepoint. */
+	[SQL_NEST_BEGIN] = "SAVEPOINT store_nest",
+	[SQL_NEST_RELEASE] = "RELEASE store_nest",
+	[SQL_NEST_ROLLBACK] = "ROLLBACK TO store_nest",
 	[SQL_SESSION_NEW] = "INSERT INTO sessions (title, provider, model, created, updated)"
 	    " VALUES (?1, ?2, ?3, ?4, ?4)",
 	[SQL_SESSION_RENAME] = "UPDATE sessions SET title = ?2, updated = ?3 WHERE id = ?1",
@@ -260,6 +268,7 @@ struct store {
 	int lease_fd;      /* the <db>-lease file, -1 when none */
 	long slot;         /* the byte of it this store has locked, -1 when none */
 	int defer_index;   /* note long messages in index_pending instead of indexing them */
+	int batch;         /* inside store_batch_begin: one transaction holds the writes */
 	char err[512];
 };
 
@@ -445,13 +454,50 @@ store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	return 0;
 }
 
-/* Run a cached statement with no parameters (BEGIN, COMMIT, ROLLBACK). */
+/* Run a cached statement with no parameters (BEGIN, COMMIT, ROLLBACK); inside a batch
+ * these become a savepoint, its release and a rollback to it. */
 static int
 store_exec_cached(struct store *st, enum store_stmt_id id)
 {
-	sqlite3_stmt *s = store_stmt(st, id);
+	sqlite3_stmt *s;
 
+	if (st->batch && (id == SQL_BEGIN || id == SQL_COMMIT || id == SQL_ROLLBACK)) {
+		if (id == SQL_ROLLBACK && store_exec_cached(st, SQL_NEST_ROLLBACK) != 0)
+			return -1;
+		id = id == SQL_BEGIN ? SQL_NEST_BEGIN : SQL_NEST_RELEASE;
+	}
+	s = store_stmt(st, id);
 	return s == NULL ? -1 : store_step_done(st, s, store_sql[id]);
+}
+
+/* Open one transaction for the writes that follow, until store_batch_end. */
+int
+store_batch_begin(struct store *st)
+{
+	if (st->batch)
+		return -1;
+	if (store_exec_cached(st, SQL_BEGIN) != 0)
+		return -1;
+	st->batch = 1;
+	return 0;
+}
+
+/* Commit the batch (ok) or roll all of it back; -1 when the commit failed (and so rolled
+ * back). */
+int
+store_batch_end(struct store *st, int ok)
+{
+	char saved[sizeof(st->err)];
+
+	if (!st->batch)
+		return -1;
+	st->batch = 0;
+	if (ok && store_exec_cached(st, SQL_COMMIT) == 0)
+		return 0;
+	memcpy(saved, st->err, sizeof(saved));
+	store_exec_cached(st, SQL_ROLLBACK);
+	memcpy(st->err, saved, sizeof(saved));
+	return ok ? -1 : 0;
 }
 
 /* Roll back after a failure without losing the first error message. */
@@ -954,6 +1000,23 @@ store_median_final(sqlite3_context *ctx)
 	free(m->v);
 }
 
+/* The process-wide SQLite settings (see store_init_once). */
+static void
+store_config_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+/* Turn off SQLite's memory statistics, which take a global mutex on every allocation;
+ * natter never reads them. A host program that set SQLite up first keeps its settings. */
+static void
+store_init_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, store_config_sqlite);
+}
+
 /* Open (creating) the database at path, or the default when path is NULL. */
 struct store *
 store_open(const char *path, char **err)
@@ -968,6 +1031,7 @@ store_open(const char *path, char **err)
 		*err = xstrdup(buf);
 		goto fail;
 	}
+	store_init_once();
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
 		*err = xasprintf("%s: %s", st->path,

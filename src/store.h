@@ -86,6 +86,11 @@ int store_session_set_system(struct store *st, int64_t id, const char *system);
 int store_session_delete(struct store *st, int64_t id);
 /* Keep a session's rolling summary (NULL: none) and how many messages it stands for. */
 int store_session_set_summary(struct store *st, int64_t id, const char *summary, long covers);
+/* Batch the writes between these two into one transaction (each writer's own becomes a
+ * savepoint in it): a session, its prompt and its reply row cost one commit. No nesting;
+ * store_batch_end(st, 0) rolls every write of the batch back. */
+int store_batch_begin(struct store *st);
+int store_batch_end(struct store *st, int ok);
 /* A brief writer (a command-line natter that stores a reply and exits): the search
  * indexing of long messages is put off, and the page cache is small. The messages are
  * noted, and store_index_pending (which store_search and store_check call first, and the

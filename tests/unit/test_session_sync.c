@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "session.h"
 #include "store.h"
@@ -272,6 +273,76 @@ test_attach_later(void **state)
 	session_free(s);
 }
 
+/* Run sql on the database file as a third party would; asserts it worked. */
+static void
+raw_exec(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A count from the database file. */
+static long
+raw_count(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long n = -1;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Attaching stores the conversation in one transaction: a write that fails half-way leaves
+ * nothing behind (no session, prompt or compare group), the compare group keeps its
+ * made-up id, and the next sync stores all of it. */
+static void
+test_attach_atomic(void **state)
+{
+	struct fixture *f = *state;
+	struct session *s = new_session(f, NULL);
+	int64_t g;
+	size_t a, b;
+
+	exchange(f, s, "first", "answer");
+	session_append_round(s, "compare this", &g);
+	a = session_reply_open(s, "openai", "m1", g);
+	b = session_reply_open(s, "anthropic", "m2", g);
+	session_reply_text_at(s, a, "ay", 2);
+	session_reply_text_at(s, b, "boom", 4);
+	session_reply_close(s, a, MSG_COMPLETE, NULL, -1, NULL, NULL);
+	session_reply_close(s, b, MSG_COMPLETE, NULL, -1, NULL, NULL);
+	raw_exec(f, "CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.content = 'boom'"
+	    " BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+
+	assert_int_not_equal(session_attach(s, f->a), 0);
+	assert_true(session_unsaved(s));
+	assert_int_equal(s->id, 0);
+	assert_int_equal(s->msgs[2].compare_group, g);
+	assert_int_equal(s->msgs[4].compare_group, g);
+	assert_int_equal(raw_count(f, "SELECT count(*) FROM sessions"), 0);
+	assert_int_equal(raw_count(f, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(raw_count(f, "SELECT count(*) FROM compare_groups"), 0);
+
+	raw_exec(f, "DROP TRIGGER refuse");
+	assert_int_equal(session_sync(s), 0);
+	assert_false(session_unsaved(s));
+	assert_true(s->msgs[2].compare_group > 0);
+	assert_stored(f->b, s->id, "u:first|a:answer|u:compare this|a:ay|a:boom");
+	assert_int_equal(raw_count(f, "SELECT count(*) FROM sessions"), 1);
+	assert_int_equal(raw_count(f, "SELECT count(*) FROM compare_groups"), 1);
+	session_free(s);
+}
+
 /* A session deleted with nothing new to say: an explicit sync finds it gone and saves it. */
 static void
 test_sync_finds_deleted(void **state)
@@ -332,6 +403,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_deleted_mid_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_row_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_later, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_finds_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ids_not_reused, setup, teardown),
 	};
