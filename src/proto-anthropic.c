@@ -227,9 +227,13 @@ anthropic_fast_event(struct stream *s, const char *event, const char *data, size
 			return 0;
 		}
 	}
-	if (r != 0 || !jscan_at_end(&j) || !have_delta || (!by_name && !have_type))
+	if (r != 0 || !jscan_at_end(&j) || !have_delta || (!by_name && !have_type) ||
+	    !proto_fast_emit(s, &text, reasoning))
 		return 0;
-	return proto_fast_emit(s, &text, reasoning);
+	proto_shape_keep(s, event, data, len, &text);
+	s->shape_reasoning = reasoning;
+	s->shape_has_usage = 0;
+	return 1;
 }
 
 /* Map one event to deltas. */
@@ -242,7 +246,8 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 
 	if (len == 0)
 		return;
-	if (!s->no_fast_path && anthropic_fast_event(s, event, data, len)) {
+	if (!s->no_fast_path && (proto_shape_hit(s, event, data, len) ||
+	    anthropic_fast_event(s, event, data, len))) {
 		s->fast_events++;
 		return;
 	}

@@ -363,6 +363,10 @@ gemini_fast_event(struct stream *s, const char *data, size_t len)
 		return 0;
 	if (have_usage)
 		stream_usage(s, &us);
+	proto_shape_keep(s, NULL, data, len, &text);
+	s->shape_reasoning = thought;
+	s->shape_has_usage = have_usage;
+	s->shape_usage = us;
 	return 1;
 }
 
@@ -375,7 +379,8 @@ gemini_on_event(struct stream *s, const char *event, const char *data, size_t le
 	(void)event;
 	if (len == 0)
 		return;
-	if (!s->no_fast_path && gemini_fast_event(s, data, len)) {
+	if (!s->no_fast_path && (proto_shape_hit(s, NULL, data, len) ||
+	    gemini_fast_event(s, data, len))) {
 		s->fast_events++;
 		return;
 	}

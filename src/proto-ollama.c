@@ -199,6 +199,12 @@ ollama_fast_line(struct stream *s, const char *data, size_t len)
 		return 0;
 	if (have_content && !proto_fast_emit(s, &content, 0))
 		return 0;
+	/* A line with one string is a shape the cache can take (see proto.h). */
+	if (have_content != have_thinking) {
+		proto_shape_keep(s, NULL, data, len, have_content ? &content : &thinking);
+		s->shape_reasoning = have_thinking;
+		s->shape_has_usage = 0;
+	}
 	return 1;
 }
 
@@ -211,7 +217,8 @@ ollama_on_event(struct stream *s, const char *event, const char *data, size_t le
 	(void)event;
 	if (len == 0)
 		return;
-	if (!s->no_fast_path && ollama_fast_line(s, data, len)) {
+	if (!s->no_fast_path && (proto_shape_hit(s, NULL, data, len) ||
+	    ollama_fast_line(s, data, len))) {
 		s->fast_events++;
 		return;
 	}

@@ -312,41 +312,14 @@ openai_fast_content(struct stream *s, const struct jscan_str *content)
 	return 1;
 }
 
-/*
- * The shape cache. Providers send every content chunk with the same bytes around the text
- * (id, model, fingerprint, the nesting). A chunk that matches the last fully checked
- * content chunk byte for byte up to its content string's opening quote, and again from
- * the closing quote to the end, parses to the same structure, so only the new string
- * needs scanning. openai_shape_keep records a checked chunk; openai_shape_hit tries one.
- */
-static void
-openai_shape_keep(struct stream *s, const char *data, size_t len,
-    const struct jscan_str *content)
-{
-	size_t head = (size_t)(content->raw - data), after = head + content->len + 1;
-
-	buf_reset(&s->shape);
-	buf_append(&s->shape, data, head);
-	buf_append(&s->shape, data + after, len - after);
-	s->shape_head = head;
-}
-
-/* Handle a chunk through the shape cache; 0 when it does not match (or cannot be decoded
- * here), and the full fast path runs instead. */
+/* Handle a chunk through the shape cache (see proto.h); 0 when it does not match (or
+ * cannot be decoded here), and the full fast path runs instead. */
 static int
 openai_shape_hit(struct stream *s, const char *data, size_t len)
 {
-	size_t head = s->shape_head, tail = s->shape.len - head;
-	struct jscan j;
 	struct jscan_str content;
 
-	if (head == 0 || len < head + 1 + tail || memcmp(data, s->shape.data, head) != 0)
-		return 0;
-	/* Scan the string from its opening quote: it must close exactly where the tail
-	 * starts, and the tail must be the recorded one. */
-	jscan_init(&j, data + head - 1, len - head + 1);
-	if (!jscan_string(&j, &content) || (size_t)(j.end - j.p) != tail ||
-	    memcmp(j.p, s->shape.data + head, tail) != 0 || !openai_fast_content(s, &content))
+	if (!proto_shape_match(s, NULL, data, len, &content) || !openai_fast_content(s, &content))
 		return 0;
 	s->shape_hits++;
 	return 1;
@@ -405,7 +378,7 @@ openai_fast_chunk(struct stream *s, const char *data, size_t len)
 		return 1;
 	if (!openai_fast_content(s, &content))
 		return 0;
-	openai_shape_keep(s, data, len, &content);
+	proto_shape_keep(s, NULL, data, len, &content);
 	return 1;
 }
 

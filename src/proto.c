@@ -636,6 +636,59 @@ proto_fast_emit(struct stream *s, const struct jscan_str *t, int reasoning)
 	return 1;
 }
 
+/* Record a checked event for the shape cache (see proto.h). */
+void
+proto_shape_keep(struct stream *s, const char *event, const char *data, size_t len,
+    const struct jscan_str *t)
+{
+	size_t head = (size_t)(t->raw - data), after = head + t->len + 1;
+
+	if (event != NULL && strlen(event) >= sizeof(s->shape_event)) {
+		s->shape_head = 0;
+		return;
+	}
+	snprintf(s->shape_event, sizeof(s->shape_event), "%s", event != NULL ? event : "");
+	buf_reset(&s->shape);
+	buf_append(&s->shape, data, head);
+	buf_append(&s->shape, data + after, len - after);
+	s->shape_head = head;
+}
+
+/* Match an event against the shape cache and give its string; 0 when it does not match. */
+int
+proto_shape_match(struct stream *s, const char *event, const char *data, size_t len,
+    struct jscan_str *t)
+{
+	size_t head = s->shape_head, tail = s->shape.len - head;
+	struct jscan j;
+
+	if (head == 0 || len < head + 1 + tail || memcmp(data, s->shape.data, head) != 0 ||
+	    strcmp(event != NULL ? event : "", s->shape_event) != 0)
+		return 0;
+	/* Scan the string from its opening quote: it must close exactly where the tail
+	 * starts, and the tail must be the recorded one. */
+	jscan_init(&j, data + head - 1, len - head + 1);
+	if (!jscan_string(&j, t) || (size_t)(j.end - j.p) != tail ||
+	    memcmp(j.p, s->shape.data + head, tail) != 0)
+		return 0;
+	return 1;
+}
+
+/* Decode a matching event as the fast path that recorded the shape would. */
+int
+proto_shape_hit(struct stream *s, const char *event, const char *data, size_t len)
+{
+	struct jscan_str t;
+
+	if (!proto_shape_match(s, event, data, len, &t) ||
+	    !proto_fast_emit(s, &t, s->shape_reasoning))
+		return 0;
+	if (s->shape_has_usage)
+		stream_usage(s, &s->shape_usage);
+	s->shape_hits++;
+	return 1;
+}
+
 /* Read a plain count (digits only, no sign, fraction or exponent); 0 on anything else. */
 int
 proto_fast_count(struct jscan *j, long *out)

@@ -135,4 +135,19 @@ struct jscan_str;
 int proto_fast_emit(struct stream *s, const struct jscan_str *t, int reasoning);
 int proto_fast_count(struct jscan *j, long *out);
 
+/* The shape cache. A provider sends nearly every event of a reply with the same bytes
+ * around its one string (ids, model, nesting, often the counts). An event that matches
+ * the last fully checked one byte for byte up to its string's opening quote, and again
+ * from the closing quote to the end, under the same event name, parses to the same
+ * structure, so only the new string needs scanning. proto_shape_keep records a checked
+ * event (t points into data; the adapter sets shape_reasoning and shape_usage for what
+ * else it carried); proto_shape_match tries one and gives its string. */
+void proto_shape_keep(struct stream *s, const char *event, const char *data, size_t len,
+    const struct jscan_str *t);
+int proto_shape_match(struct stream *s, const char *event, const char *data, size_t len,
+    struct jscan_str *t);
+/* Decode an event through the shape cache as the adapter's fast path would (its string
+ * as text or reasoning, then its counts); 0 when it does not match. */
+int proto_shape_hit(struct stream *s, const char *event, const char *data, size_t len);
+
 #endif

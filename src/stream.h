@@ -95,9 +95,13 @@ struct stream {
 	int saw_reasoning_content;   /* OpenAI: reasoning_content seen, ignore "reasoning" */
 	int no_fast_path;            /* decode every event with cJSON (tests compare both) */
 	struct buf scratch;          /* adapter scratch for unescaped strings */
-	struct buf shape;            /* OpenAI: the last content chunk's bytes around its text */
+	struct buf shape;            /* the last fast text event's bytes around its string */
 	size_t shape_head;           /* bytes of shape before the text (through its '"') */
-	size_t shape_hits;           /* chunks decoded through the shape cache */
+	size_t shape_hits;           /* events decoded through the shape cache */
+	char shape_event[32];        /* the SSE event name it came under ("" for none) */
+	int shape_reasoning;         /* its string was reasoning */
+	int shape_has_usage;         /* it carried counts, kept in shape_usage */
+	struct usage shape_usage;
 	size_t fast_events;          /* Anthropic, Gemini, Ollama: events the fast path took */
 };
 

@@ -1102,6 +1102,83 @@ test_shape_cache(void **state)
 	buf_free(&slow);
 }
 
+static void fast_record(void *ud, const struct delta *d);
+
+/* Decode payloads of protocol p, each under its event name, fast or not, into out (deltas
+ * with counts, then the summary); returns the shape cache's hits. */
+static size_t
+shape_decode(const struct proto *p, const char *const *events, const char *const *data,
+    size_t n, int no_fast, struct buf *out)
+{
+	struct stream s;
+	size_t i, hits;
+
+	stream_init(&s, p, fast_record, out);
+	s.no_fast_path = no_fast;
+	for (i = 0; i < n; i++) {
+		json_arena_begin();
+		p->on_event(&s, events != NULL ? events[i] : NULL, data[i], strlen(data[i]));
+		json_arena_end();
+		buf_putc(out, '\n');
+	}
+	stream_finish(&s);
+	stream_summary_json(&s, out);
+	hits = s.shape_hits;
+	stream_free(&s);
+	return hits;
+}
+
+/* Run payloads both ways: the same deltas and summary, and the shape cache took want. */
+static void
+shape_compare(const struct proto *p, const char *const *events, const char *const *data,
+    size_t n, size_t want)
+{
+	struct buf fast = BUF_INIT, slow = BUF_INIT;
+
+	assert_int_equal(shape_decode(p, events, data, n, 0, &fast), want);
+	assert_int_equal(shape_decode(p, events, data, n, 1, &slow), 0);
+	assert_string_equal(buf_str(&fast), buf_str(&slow));
+	buf_free(&fast);
+	buf_free(&slow);
+}
+
+#define ANT_DELTA(t) "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":" \
+	"{\"type\":\"text_delta\",\"text\":\"" t "\"}}"
+#define ANT_THINK(t) "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":" \
+	"{\"type\":\"thinking_delta\",\"thinking\":\"" t "\"}}"
+#define GEM_PART(t, u) "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"" t \
+	"\"}], \"role\": \"model\"}, \"index\": 0}], \"usageMetadata\": " \
+	"{\"promptTokenCount\": 3, \"totalTokenCount\": " u "}, \"modelVersion\": \"g\"}"
+#define OLL_LINE(k, t) "{\"model\":\"m\",\"created_at\":\"2026-01-01T00:00:00Z\"," \
+	"\"message\":{\"role\":\"assistant\",\"" k "\":\"" t "\"},\"done\":false}"
+
+/* The shape cache serves Anthropic, Gemini and Ollama too, exactly as their fast paths
+ * and cJSON decode: the event name is part of the shape (a delta's bytes under "ping" are
+ * not text), so are the counts Gemini repeats, and reasoning stays reasoning. */
+static void
+test_shape_cache_adapters(void **state)
+{
+	static const char *const ant_ev[] = { "content_block_delta", "content_block_delta",
+		"content_block_delta", "ping", "content_block_delta", "content_block_delta",
+		"content_block_delta", "content_block_delta" };
+	static const char *const ant[] = { ANT_DELTA("Hel"), ANT_DELTA("lo"),
+		ANT_DELTA(" \\\"q\\\""), ANT_DELTA("not text"), ANT_DELTA("!"),
+		ANT_THINK("hm"), ANT_THINK("m"), ANT_DELTA("done") };
+	static const char *const gem[] = { GEM_PART("a", "4"), GEM_PART("b", "4"),
+		GEM_PART("c", "5"), GEM_PART("d", "5"), GEM_PART("bad \\q", "5"),
+		GEM_PART("e", "5") };
+	static const char *const oll[] = { OLL_LINE("thinking", "t1"), OLL_LINE("thinking", "t2"),
+		OLL_LINE("content", "c1"), OLL_LINE("content", "c2"), OLL_LINE("content", "c3") };
+
+	(void)state;
+	/* "lo", the escaped quotes, "!" (the shape kept before "ping"), "m", not "done". */
+	shape_compare(&proto_anthropic, ant_ev, ant, sizeof(ant) / sizeof(ant[0]), 4);
+	/* "b", "d" (its counts are the kept ones), "e" after the refused escape. */
+	shape_compare(&proto_gemini, NULL, gem, sizeof(gem) / sizeof(gem[0]), 3);
+	/* "t2", "c2", "c3". */
+	shape_compare(&proto_ollama, NULL, oll, sizeof(oll) / sizeof(oll[0]), 3);
+}
+
 /*
  * The fast paths of Anthropic, Ollama and Gemini: each payload is decoded once with the
  * scanner allowed and once through cJSON only, one payload at a time; the deltas (with
@@ -1863,6 +1940,7 @@ main(void)
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_copies),
 		cmocka_unit_test(test_shape_cache),
+		cmocka_unit_test(test_shape_cache_adapters),
 		cmocka_unit_test(test_fast_anthropic),
 		cmocka_unit_test(test_fast_ollama),
 		cmocka_unit_test(test_fast_gemini),
