@@ -1,85 +1,24 @@
 /*
- * Width measurement and word wrapping by grapheme cluster. Widths are the sum of the
- * per-codepoint widths from utf8proc, which is what ncursesw itself uses to place cells
- * (zero-width marks attach to the previous cell), so what we measure is what curses draws.
- * What the sanitizer (src/text.h) would replace, a control, a bidi mark or a bad UTF-8
- * sequence, counts as the one column of the U+FFFD that draw_text shows in its place.
+ * Word wrapping by grapheme cluster. The widths are src/text.c's (text_cluster), the one
+ * measure every part of natter uses, so what is wrapped here is what draw_text draws; what
+ * the sanitizer would replace, a control, a bidi mark or a bad UTF-8 sequence, counts as the
+ * one column of the U+FFFD that draw_text shows in its place.
  */
-#include <utf8proc.h>
-
 #include "text.h"
 #include "wrap.h"
 
-/* Decode one codepoint at s; returns its byte length (a bad sequence whole, cp = -1). */
-static size_t
-wrap_decode(const char *s, size_t n, utf8proc_int32_t *cp)
-{
-	unsigned c;
-	size_t k = text_utf8_step((const unsigned char *)s, n, &c);
-
-	*cp = c == TEXT_BAD ? -1 : (utf8proc_int32_t)c;
-	return k;
-}
-
-/* Columns taken by one codepoint; what draw_text replaces with U+FFFD takes one column. */
-static int
-wrap_cpwidth(utf8proc_int32_t cp)
-{
-	if (cp < 0 || text_cp_unsafe((unsigned)cp))
-		return 1;
-	return utf8proc_charwidth(cp);
-}
-
-/* Measure the grapheme cluster at s and return its length in bytes. */
+/* Measure the grapheme cluster at s (text_cluster) and return its length in bytes. */
 size_t
 wrap_cluster(const char *s, size_t n, int *width)
 {
-	utf8proc_int32_t prev, cp;
-	utf8proc_int32_t state = 0;
-	size_t pos, k;
-	int w;
-
-	if (n == 0) {
-		*width = 0;
-		return 0;
-	}
-	/* Fast path, most of every reply: an ASCII byte followed by another (or by nothing) is a
-	 * cluster of its own, one column wide (only CR LF joins two ASCII bytes). */
-	if ((unsigned char)s[0] < 0x80 && (n == 1 || ((unsigned char)s[1] < 0x80 &&
-	    !(s[0] == '\r' && s[1] == '\n')))) {
-		*width = 1;
-		return 1;
-	}
-	pos = wrap_decode(s, n, &prev);
-	w = wrap_cpwidth(prev);
-	if (prev < 0) {
-		*width = w;
-		return pos;
-	}
-	while (pos < n) {
-		k = wrap_decode(s + pos, n - pos, &cp);
-		if (cp < 0 || utf8proc_grapheme_break_stateful(prev, cp, &state))
-			break;
-		w += wrap_cpwidth(cp);
-		prev = cp;
-		pos += k;
-	}
-	*width = w;
-	return pos;
+	return text_cluster(s, n, width);
 }
 
 /* Sum the widths of every cluster in s. */
 int
 wrap_width(const char *s, size_t n)
 {
-	size_t pos = 0;
-	int total = 0, w;
-
-	while (pos < n) {
-		pos += wrap_cluster(s + pos, n - pos, &w);
-		total += w;
-	}
-	return total;
+	return text_width(s, n);
 }
 
 /* Find where the first line of s ends when it must fit in width columns. */
