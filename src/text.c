@@ -320,14 +320,61 @@ text_decode(const char *s, size_t n, utf8proc_int32_t *cp)
 	return k;
 }
 
-/* Measure the grapheme cluster at s and return its length in bytes. */
+/* True for the conjoining Hangul vowels and finals: a terminal draws them inside the
+ * syllable their leading consonant starts (wcwidth 0), where utf8proc counts a column. */
+static int
+text_jamo_joins(utf8proc_int32_t cp)
+{
+	return (cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff);
+}
+
+/* True when code point cp, after prev, goes into the terminal cell prev is in: a mark of
+ * no width, a conjoining jamo, or what follows a zero-width joiner (a terminal such as tmux
+ * joins any non-ASCII character after a ZWJ into the cell before, so an emoji ZWJ sequence
+ * is one cell of its first emoji's width). */
+static int
+text_cell_joins(utf8proc_int32_t prev, utf8proc_int32_t cp)
+{
+	if (cp < 0 || text_cp_unsafe((unsigned)cp))
+		return 0;
+	return utf8proc_charwidth(cp) == 0 || text_jamo_joins(cp) || (prev == 0x200d && cp >= 0x80);
+}
+
+/* Length in bytes of the terminal cell at s; *width gets its columns. */
+size_t
+text_cell(const char *s, size_t n, int *width)
+{
+	utf8proc_int32_t prev, cp;
+	size_t pos, k;
+
+	if (n == 0) {
+		*width = 0;
+		return 0;
+	}
+	pos = text_decode(s, n, &prev);
+	*width = text_jamo_joins(prev) ? 0 : text_cp_width(prev);
+	if (prev < 0 || text_cp_unsafe((unsigned)prev))
+		return pos;
+	while (pos < n) {
+		k = text_decode(s + pos, n - pos, &cp);
+		if (!text_cell_joins(prev, cp))
+			break;
+		prev = cp;
+		pos += k;
+	}
+	return pos;
+}
+
+/* Measure the grapheme cluster at s and return its length in bytes. Its width is that of
+ * its cells: what a terminal joins into a cell adds nothing (a ZWJ sequence is as wide as
+ * its first emoji, a regional indicator pair is two cells of one column). */
 size_t
 text_cluster(const char *s, size_t n, int *width)
 {
 	utf8proc_int32_t prev, cp;
 	utf8proc_int32_t state = 0;
 	size_t pos, k;
-	int w;
+	int w, joins;
 
 	if (n == 0) {
 		*width = 0;
@@ -341,16 +388,21 @@ text_cluster(const char *s, size_t n, int *width)
 		return 1;
 	}
 	pos = text_decode(s, n, &prev);
-	w = text_cp_width(prev);
+	w = text_jamo_joins(prev) ? 0 : text_cp_width(prev);
 	if (prev < 0) {
 		*width = w;
 		return pos;
 	}
 	while (pos < n) {
 		k = text_decode(s + pos, n - pos, &cp);
-		if (cp < 0 || utf8proc_grapheme_break_stateful(prev, cp, &state))
+		if (cp < 0)
 			break;
-		w += text_cp_width(cp);
+		/* A cell the terminal joins across a cluster break stays whole. */
+		joins = !text_cp_unsafe((unsigned)prev) && text_cell_joins(prev, cp);
+		if (utf8proc_grapheme_break_stateful(prev, cp, &state) && !joins)
+			break;
+		if (!joins)
+			w += text_cp_width(cp);
 		prev = cp;
 		pos += k;
 	}

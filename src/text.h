@@ -83,6 +83,11 @@ void text_json_safe(const char *p, size_t n, struct buf *out);
 size_t text_cluster(const char *s, size_t n, int *width);
 /* Display width of n bytes of s. */
 int text_width(const char *s, size_t n);
+/* Length in bytes (>= 1 when n > 0) of the terminal cell at s, as a terminal fills it: a
+ * character with the marks of no width after it, the conjoining vowels and finals of a
+ * Hangul syllable, and what a zero-width joiner joins to it; *width gets its columns (a
+ * cluster is one or more cells). */
+size_t text_cell(const char *s, size_t n, int *width);
 /* Append s shortened to width columns at its end: whole when it fits, else cut after the
  * last word that fits (or between clusters when no word ends in the second half) and
  * ended with "…". Returns the columns appended. */
