@@ -127,94 +127,279 @@ metrics_cell(struct buf *b, const char *s, int cols)
 		buf_putc(b, ' ');
 }
 
+/* The report's columns, in order; the cost and the state have no fixed width. */
+enum {
+	MC_NUM, MC_MODEL, MC_TTFT, MC_DUR, MC_IN, MC_OUT, MC_RATE, MC_COST, MC_STATE, MC_N
+};
+
+/* The fixed widths of the plain report; 0 for a column that takes what it needs. */
+static const int metrics_widths[MC_N] = { 3, METRICS_MODEL_COLS, 7, 8, 7, 7, 8, 0, 0 };
+
+/* The columns a narrow report gives up, first to last. */
+static const int metrics_drop[] = { MC_DUR, MC_TTFT, MC_IN, MC_RATE };
+
+/* The model column of a narrow report keeps at least this many columns, and gives up
+ * columns of figures before it goes below METRICS_MODEL_SOFT. */
+#define METRICS_MODEL_MIN 8
+#define METRICS_MODEL_SOFT 16
+
+/* One row of the report: each column's text (owned). */
+struct metrics_row {
+	char *cell[MC_N];
+};
+
 /* Append a token count, or "?" when it is unknown. */
-static void
-metrics_tokens(struct buf *b, long n)
+static char *
+metrics_tokens(long n)
 {
-	if (n >= 0)
-		buf_printf(b, "%7ld", n);
-	else
-		buf_printf(b, "%7s", "?");
+	return n >= 0 ? xasprintf("%ld", n) : xstrdup("?");
+}
+
+/* The row of reply number k, message m. */
+static void
+metrics_row_of(struct metrics_row *r, size_t k, const struct session_msg *m, struct config *c,
+    double *cost)
+{
+	double tps = metrics_rate(m);
+
+	r->cell[MC_NUM] = xasprintf("%zu", k);
+	r->cell[MC_MODEL] = xasprintf("%s/%s", m->provider ? m->provider : "?",
+	    m->model ? m->model : "?");
+	r->cell[MC_TTFT] = m->ttft_ms >= 0 ? xasprintf("%.2fs", (double)m->ttft_ms / 1000.0) :
+	    xstrdup("-");
+	r->cell[MC_DUR] = m->duration_ms > 0 ?
+	    xasprintf("%.2fs", (double)m->duration_ms / 1000.0) : xstrdup("-");
+	r->cell[MC_IN] = metrics_tokens(m->input_tokens);
+	r->cell[MC_OUT] = metrics_tokens(m->output_tokens);
+	r->cell[MC_RATE] = tps > 0 ? xasprintf("%.1f", tps) : xstrdup("-");
+	*cost = metrics_cost(c, m);
+	r->cell[MC_COST] = *cost >= 0 ? xasprintf("$%.6f", *cost) : xstrdup("unknown");
+	r->cell[MC_STATE] = xstrdup(m->state == MSG_ERROR ? "(failed)" :
+	    m->state == MSG_CANCELLED ? "(cancelled)" :
+	    m->state == MSG_INTERRUPTED ? "(interrupted)" : "");
+}
+
+/* Append one row in the column widths w (-1: the column is left out). The model column is
+ * made one safe line and cut to its width: at its end in the plain report (narrow is 0),
+ * in its middle, keeping the model after the provider, in a narrow one. */
+static void
+metrics_row_put(struct buf *b, const struct metrics_row *r, const int *w, int narrow)
+{
+	struct buf safe = BUF_INIT, fit = BUF_INIT;
+	const char *prov_end;
+	int i, first = 1, pad;
+
+	for (i = 0; i < MC_N; i++) {
+		const char *t = r->cell[i];
+
+		if (w[i] < 0 || (i == MC_STATE && t[0] == '\0'))
+			continue;
+		if (!first)
+			buf_puts(b, i >= MC_COST ? "  " : " ");
+		first = 0;
+		if (i == MC_MODEL && !narrow) {
+			metrics_cell(b, t, w[i]);
+			continue;
+		}
+		if (i == MC_MODEL) {
+			text_sanitize_line(t, strlen(t), &safe);
+			prov_end = strchr(buf_str(&safe), '/');
+			pad = w[i] - text_fit_middle(buf_str(&safe), safe.len, w[i],
+			    prov_end != NULL ? (size_t)(prov_end - safe.data) : safe.len, &fit);
+			buf_append(b, fit.data != NULL ? fit.data : "", fit.len);
+			for (; pad > 0; pad--)
+				buf_putc(b, ' ');
+			continue;
+		}
+		pad = w[i] - text_width(t, strlen(t));
+		for (; i > MC_NUM && pad > 0; pad--)
+			buf_putc(b, ' ');
+		buf_puts(b, t);
+		for (; pad > 0; pad--)
+			buf_putc(b, ' ');
+	}
+	buf_putc(b, '\n');
+	buf_free(&safe);
+	buf_free(&fit);
+}
+
+/* Columns a row takes in the widths w. */
+static int
+metrics_row_width(const struct metrics_row *r, const int *w)
+{
+	int i, total = 0, first = 1;
+
+	for (i = 0; i < MC_N; i++) {
+		if (w[i] < 0 || (i == MC_STATE && r->cell[i][0] == '\0'))
+			continue;
+		total += (first ? 0 : i >= MC_COST ? 2 : 1) +
+		    (w[i] > 0 ? w[i] : text_width(r->cell[i], strlen(r->cell[i])));
+		first = 0;
+	}
+	return total;
+}
+
+/* Columns the widest of the rows takes in the widths w. */
+static int
+metrics_rows_width(const struct metrics_row *rows, size_t n, const int *w)
+{
+	size_t i;
+	int widest = 0, rw;
+
+	for (i = 0; i < n; i++)
+		if ((rw = metrics_row_width(&rows[i], w)) > widest)
+			widest = rw;
+	return widest;
+}
+
+/* The mark a narrow report shows for a state, as the transcript marks it. */
+static const char *
+metrics_state_mark(const char *state)
+{
+	if (strcmp(state, "(failed)") == 0)
+		return "✗";
+	if (strcmp(state, "(cancelled)") == 0)
+		return "⊘";
+	return state[0] != '\0' ? "⚠" : "";
+}
+
+/* The column widths of a report in width columns: as wide as the widest cell of each
+ * column; when that is too wide, the model column narrows, then figures go (duration, ttft,
+ * tokens in, rate), the states become their marks, and the model narrows further. What
+ * the figures that went leave over goes back to the model. */
+static void
+metrics_fit(struct metrics_row *rows, size_t n, int width, int *w)
+{
+	size_t i, d;
+	int c, over, soft, natural;
+
+	for (c = 0; c < MC_N; c++) {
+		w[c] = 0;
+		for (i = 0; c < MC_COST && i < n; i++)
+			if (text_width(rows[i].cell[c], strlen(rows[i].cell[c])) > w[c])
+				w[c] = text_width(rows[i].cell[c], strlen(rows[i].cell[c]));
+	}
+	natural = w[MC_MODEL];
+	soft = natural < METRICS_MODEL_SOFT ? natural : METRICS_MODEL_SOFT;
+	if ((over = metrics_rows_width(rows, n, w) - width) > 0)
+		w[MC_MODEL] = natural - over > soft ? natural - over : soft;
+	for (d = 0; d < sizeof(metrics_drop) / sizeof(metrics_drop[0]) &&
+	    metrics_rows_width(rows, n, w) > width; d++)
+		w[metrics_drop[d]] = -1;
+	for (i = 1; i < n && metrics_rows_width(rows, n, w) > width; i++) {
+		char *mark = xstrdup(metrics_state_mark(rows[i].cell[MC_STATE]));
+
+		free(rows[i].cell[MC_STATE]);
+		rows[i].cell[MC_STATE] = mark;
+	}
+	if ((over = metrics_rows_width(rows, n, w) - width) > 0)
+		w[MC_MODEL] = w[MC_MODEL] - over > METRICS_MODEL_MIN ? w[MC_MODEL] - over :
+		    METRICS_MODEL_MIN < w[MC_MODEL] ? METRICS_MODEL_MIN : w[MC_MODEL];
+	else if (over < 0 && w[MC_MODEL] < natural)
+		w[MC_MODEL] = w[MC_MODEL] - over < natural ? w[MC_MODEL] - over : natural;
+}
+
+/* Append the totals' fields joined by " · ": on one line, or in a narrow report as many
+ * as fit on each line, the next lines indented, a field too long cut with an ellipsis. */
+static void
+metrics_totals_put(struct buf *b, char **field, size_t n, int width)
+{
+	size_t i;
+	int used = 0, fw;
+
+	for (i = 0; i < n; i++) {
+		fw = text_width(field[i], strlen(field[i]));
+		if (i > 0 && width > 0 && used + 3 + fw > width) {
+			buf_puts(b, "\n  ");
+			used = 2;
+		} else if (i > 0) {
+			buf_puts(b, " · ");
+			used += 3;
+		}
+		if (width > 0 && used + fw > width)
+			fw = text_fit_end(field[i], strlen(field[i]), width - used, b);
+		else
+			buf_puts(b, field[i]);
+		used += fw;
+	}
+	buf_putc(b, '\n');
 }
 
 /* Build the report. */
 char *
 metrics_report(const struct session *s, struct config *c)
 {
-	struct buf b = BUF_INIT;
-	size_t i, replies = 0;
-	long tin = 0, tout = 0, tdur = 0;
-	double tcost = 0;
-	int known = 0, no_price = 0, no_tokens = 0;
+	return metrics_report_fit(s, c, 0);
+}
 
-	buf_printf(&b, "%-3s %-*s %7s %8s %7s %7s %8s  %s\n", "#", METRICS_MODEL_COLS, "model",
-	    "ttft", "duration", "in", "out", "tok/s", "cost");
+/* Build the report for width columns (0: the plain report, in fixed columns). */
+char *
+metrics_report_fit(const struct session *s, struct config *c, int width)
+{
+	static const char *heads[MC_N] = { "#", "model", "ttft", "duration", "in", "out",
+	    "tok/s", "cost", "" };
+	struct buf b = BUF_INIT;
+	struct metrics_row *rows = NULL;
+	size_t i, k, replies = 0;
+	long tin = 0, tout = 0, tdur = 0;
+	double tcost = 0, cost;
+	int known = 0, no_price = 0, no_tokens = 0, w[MC_N];
+	char *tot[5];
+
+	rows = xcalloc(1, sizeof(*rows));
+	for (k = 0; k < MC_N; k++)
+		rows[0].cell[k] = xstrdup(heads[k]);
 	for (i = 0; s != NULL && i < s->nmsgs; i++) {
 		const struct session_msg *m = &s->msgs[i];
-		double cost, tps;
-		char *model;
 
 		if (m->role != ROLE_ASSISTANT)
 			continue;
 		replies++;
-		model = xasprintf("%s/%s", m->provider ? m->provider : "?", m->model ? m->model : "?");
-		buf_printf(&b, "%-3zu ", replies);
-		metrics_cell(&b, model, METRICS_MODEL_COLS);
-		buf_putc(&b, ' ');
-		free(model);
-		if (m->ttft_ms >= 0)
-			buf_printf(&b, "%6.2fs ", (double)m->ttft_ms / 1000.0);
-		else
-			buf_printf(&b, "%7s ", "-");
-		if (m->duration_ms > 0)
-			buf_printf(&b, "%7.2fs ", (double)m->duration_ms / 1000.0);
-		else
-			buf_printf(&b, "%8s ", "-");
-		metrics_tokens(&b, m->input_tokens);
-		buf_putc(&b, ' ');
-		metrics_tokens(&b, m->output_tokens);
-		tps = metrics_rate(m);
-		if (tps > 0)
-			buf_printf(&b, " %8.1f  ", tps);
-		else
-			buf_printf(&b, " %8s  ", "-");
-		cost = metrics_cost(c, m);
+		rows = xrealloc(rows, (replies + 1) * sizeof(*rows));
+		metrics_row_of(&rows[replies], replies, m, c, &cost);
 		if (cost >= 0) {
-			buf_printf(&b, "$%.6f", cost);
 			tcost += cost;
 			known = 1;
+		} else if (cost == METRICS_NO_PRICE) {
+			no_price = 1;
 		} else {
-			buf_puts(&b, "unknown");
-			if (cost == METRICS_NO_PRICE)
-				no_price = 1;
-			else
-				no_tokens = 1;
+			no_tokens = 1;
 		}
-		if (m->state == MSG_ERROR)
-			buf_puts(&b, "  (failed)");
-		else if (m->state == MSG_CANCELLED)
-			buf_puts(&b, "  (cancelled)");
-		else if (m->state == MSG_INTERRUPTED)
-			buf_puts(&b, "  (interrupted)");
-		buf_putc(&b, '\n');
 		metrics_add(&tin, m->input_tokens);
 		metrics_add(&tout, m->output_tokens);
 		metrics_add(&tdur, m->duration_ms);
 	}
 	if (replies == 0) {
-		buf_reset(&b);
 		buf_puts(&b, "no replies in this session yet\n");
-		return buf_detach(&b);
+	} else {
+		if (width > 0)
+			metrics_fit(rows, replies + 1, width, w);
+		else
+			memcpy(w, metrics_widths, sizeof(w));
+		for (i = 0; i <= replies; i++)
+			metrics_row_put(&b, &rows[i], w, width > 0);
+		tot[0] = xasprintf("session: %zu %s", replies, replies == 1 ? "reply" : "replies");
+		tot[1] = xasprintf("%.2fs", (double)tdur / 1000.0);
+		tot[2] = xasprintf("%ld tokens in", tin);
+		tot[3] = xasprintf("%ld tokens out", tout);
+		/* A free model costs a known $0: only replies without a figure make the total
+		 * partial. */
+		if (known)
+			tot[4] = xasprintf("cost $%.6f%s", tcost, no_price ?
+			    " + unknown (some models have no price)" : no_tokens ?
+			    " + unknown (some replies have no token counts)" : "");
+		else if (no_price)
+			tot[4] = xstrdup("cost unknown (no price in the config)");
+		else
+			tot[4] = xstrdup("cost unknown (the provider sent no token counts)");
+		buf_putc(&b, '\n');
+		metrics_totals_put(&b, tot, 5, width);
+		for (k = 0; k < 5; k++)
+			free(tot[k]);
 	}
-	buf_printf(&b, "\nsession: %zu %s · %.2fs · %ld tokens in · %ld tokens out · cost ",
-	    replies, replies == 1 ? "reply" : "replies", (double)tdur / 1000.0, tin, tout);
-	/* A free model costs a known $0: only replies without a figure make the total partial. */
-	if (known)
-		buf_printf(&b, "$%.6f%s\n", tcost, no_price ? " + unknown (some models have no price)" :
-		    no_tokens ? " + unknown (some replies have no token counts)" : "");
-	else if (no_price)
-		buf_puts(&b, "unknown (no price in the config)\n");
-	else
-		buf_puts(&b, "unknown (the provider sent no token counts)\n");
+	for (i = 0; i <= replies; i++)
+		for (k = 0; k < MC_N; k++)
+			free(rows[i].cell[k]);
+	free(rows);
 	return buf_detach(&b);
 }

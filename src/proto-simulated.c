@@ -279,6 +279,19 @@ simulated_reply(const struct request *req, struct simulated_reply *out)
 	out->usage.total_tokens = out->usage.input_tokens + out->usage.output_tokens;
 }
 
+/* The usage of r after its first played tokens: the prompt as planned, the output only as far
+ * as it went out, so a cancelled reply never counts tokens nobody received. */
+void
+simulated_usage_played(const struct simulated_reply *r, size_t played, struct usage *out)
+{
+	*out = r->usage;
+	if (!usage_present(out) || played >= r->ntokens)
+		return;
+	out->output_tokens = (long)played;
+	out->reasoning_tokens = (long)(played < r->nthink ? played : r->nthink);
+	out->total_tokens = (out->input_tokens > 0 ? out->input_tokens : 0) + out->output_tokens;
+}
+
 /* Release what simulated_reply allocated. */
 void
 simulated_reply_free(struct simulated_reply *r)

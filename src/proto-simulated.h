@@ -32,6 +32,8 @@ struct simulated_reply {
 /* Generate the reply for req; deterministic for a given request. */
 void simulated_reply(const struct request *req, struct simulated_reply *out);
 void simulated_reply_free(struct simulated_reply *r);
+/* The usage of r once its first played tokens went out: what a cancelled reply reports. */
+void simulated_usage_played(const struct simulated_reply *r, size_t played, struct usage *out);
 /* Tokens per second for req (provider rate, NATTER_SIM_RATE, or the model's own pace);
  * 0 means as fast as possible. */
 double simulated_rate(const struct request *req);

@@ -8,6 +8,8 @@
  */
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "text.h"
 
 static const char replacement[] = "\xef\xbf\xbd";
@@ -295,4 +297,327 @@ text_json_safe(const char *p, size_t n, struct buf *out)
 		}
 		i += len;
 	}
+}
+
+/* Columns one code point takes where draw_text puts it: what the sanitizer replaces shows
+ * as the one column of its U+FFFD. */
+static int
+text_cp_width(utf8proc_int32_t cp)
+{
+	if (cp < 0 || text_cp_unsafe((unsigned)cp))
+		return 1;
+	return utf8proc_charwidth(cp);
+}
+
+/* Decode one code point at s; returns its byte length (a bad sequence whole, cp = -1). */
+static size_t
+text_decode(const char *s, size_t n, utf8proc_int32_t *cp)
+{
+	unsigned c;
+	size_t k = text_utf8_step((const unsigned char *)s, n, &c);
+
+	*cp = c == TEXT_BAD ? -1 : (utf8proc_int32_t)c;
+	return k;
+}
+
+/* True for the conjoining Hangul vowels and finals: a terminal draws them inside the
+ * syllable their leading consonant starts (wcwidth 0), where utf8proc counts a column. */
+static int
+text_jamo_joins(utf8proc_int32_t cp)
+{
+	return (cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff);
+}
+
+/* True when code point cp, after prev, goes into the terminal cell prev is in: a mark of
+ * no width, a conjoining jamo, or what follows a zero-width joiner (a terminal such as tmux
+ * joins any non-ASCII character after a ZWJ into the cell before, so an emoji ZWJ sequence
+ * is one cell of its first emoji's width). */
+static int
+text_cell_joins(utf8proc_int32_t prev, utf8proc_int32_t cp)
+{
+	if (cp < 0 || text_cp_unsafe((unsigned)cp))
+		return 0;
+	return utf8proc_charwidth(cp) == 0 || text_jamo_joins(cp) || (prev == 0x200d && cp >= 0x80);
+}
+
+/* Length in bytes of the terminal cell at s; *width gets its columns. */
+size_t
+text_cell(const char *s, size_t n, int *width)
+{
+	utf8proc_int32_t prev, cp;
+	size_t pos, k;
+
+	if (n == 0) {
+		*width = 0;
+		return 0;
+	}
+	pos = text_decode(s, n, &prev);
+	*width = text_jamo_joins(prev) ? 0 : text_cp_width(prev);
+	if (prev < 0 || text_cp_unsafe((unsigned)prev))
+		return pos;
+	while (pos < n) {
+		k = text_decode(s + pos, n - pos, &cp);
+		if (!text_cell_joins(prev, cp))
+			break;
+		prev = cp;
+		pos += k;
+	}
+	return pos;
+}
+
+/* Measure the grapheme cluster at s and return its length in bytes. Its width is that of
+ * its cells: what a terminal joins into a cell adds nothing (a ZWJ sequence is as wide as
+ * its first emoji, a regional indicator pair is two cells of one column). */
+size_t
+text_cluster(const char *s, size_t n, int *width)
+{
+	utf8proc_int32_t prev, cp;
+	utf8proc_int32_t state = 0;
+	size_t pos, k;
+	int w, joins;
+
+	if (n == 0) {
+		*width = 0;
+		return 0;
+	}
+	/* Fast path, most of every reply: an ASCII byte followed by another (or by nothing) is a
+	 * cluster of its own, one column wide (only CR LF joins two ASCII bytes). */
+	if ((unsigned char)s[0] < 0x80 && (n == 1 || ((unsigned char)s[1] < 0x80 &&
+	    !(s[0] == '\r' && s[1] == '\n')))) {
+		*width = 1;
+		return 1;
+	}
+	pos = text_decode(s, n, &prev);
+	w = text_jamo_joins(prev) ? 0 : text_cp_width(prev);
+	if (prev < 0) {
+		*width = w;
+		return pos;
+	}
+	while (pos < n) {
+		k = text_decode(s + pos, n - pos, &cp);
+		if (cp < 0)
+			break;
+		/* A cell the terminal joins across a cluster break stays whole. */
+		joins = !text_cp_unsafe((unsigned)prev) && text_cell_joins(prev, cp);
+		if (utf8proc_grapheme_break_stateful(prev, cp, &state) && !joins)
+			break;
+		if (!joins)
+			w += text_cp_width(cp);
+		prev = cp;
+		pos += k;
+	}
+	*width = w;
+	return pos;
+}
+
+/* Sum the widths of every cluster of the n bytes at s. */
+int
+text_width(const char *s, size_t n)
+{
+	size_t pos = 0;
+	int total = 0, w;
+
+	while (pos < n) {
+		pos += text_cluster(s + pos, n - pos, &w);
+		total += w;
+	}
+	return total;
+}
+
+/* Bytes of the longest run of whole clusters at s within width columns; *used gets its
+ * width. */
+static size_t
+text_prefix(const char *s, size_t n, int width, int *used)
+{
+	size_t pos = 0, k;
+	int w = 0, cw;
+
+	while (pos < n) {
+		k = text_cluster(s + pos, n - pos, &cw);
+		if (w + cw > width)
+			break;
+		w += cw;
+		pos += k;
+	}
+	*used = w;
+	return pos;
+}
+
+/* Where the shortest tail of s that fits in width columns starts; *used gets its width. */
+static size_t
+text_suffix(const char *s, size_t n, int width, int *used)
+{
+	size_t pos = 0;
+	int total = text_width(s, n), w = 0, cw;
+
+	while (pos < n && total - w > width) {
+		pos += text_cluster(s + pos, n - pos, &cw);
+		w += cw;
+	}
+	*used = total - w;
+	return pos;
+}
+
+/* Shorten s to width columns at its end: whole when it fits, else the words that fit and
+ * an ellipsis, or as many clusters as fit when no word ends in the second half. */
+int
+text_fit_end(const char *s, size_t n, int width, struct buf *out)
+{
+	size_t pos = 0, k, cut, word = 0;
+	int w = 0, cw, used, word_w = 0;
+
+	if (width <= 0)
+		return 0;
+	if ((w = text_width(s, n)) <= width) {
+		buf_append(out, s, n);
+		return w;
+	}
+	cut = text_prefix(s, n, width - 1, &used);
+	/* The last word end (a non-space followed by a space) within the cut. */
+	for (w = 0; pos < cut; pos += k, w += cw) {
+		k = text_cluster(s + pos, cut - pos, &cw);
+		if (pos > 0 && s[pos] == ' ' && s[pos - 1] != ' ') {
+			word = pos;
+			word_w = w;
+		}
+	}
+	if (cut < n && s[cut] == ' ' && cut > 0 && s[cut - 1] != ' ') {
+		word = cut;
+		word_w = used;
+	}
+	if (word > 0 && word_w * 2 >= width - 1) {
+		cut = word;
+		used = word_w;
+	}
+	while (cut > 0 && s[cut - 1] == ' ') {
+		cut--;
+		used--;
+	}
+	buf_append(out, s, cut);
+	buf_puts(out, "…");
+	return used + 1;
+}
+
+/* Shorten s to width columns by eliding its middle. The text from byte keep on (what tells
+ * s from its neighbours) stays whole when it leaves room for a little of the start; else,
+ * or with keep >= n, the start keeps a third of the room and the end the rest. */
+int
+text_fit_middle(const char *s, size_t n, int width, size_t keep, struct buf *out)
+{
+	size_t head, tail;
+	int w, hw, tw, room;
+
+	if (width <= 0)
+		return 0;
+	if ((w = text_width(s, n)) <= width) {
+		buf_append(out, s, n);
+		return w;
+	}
+	if (width < 3)
+		return text_fit_end(s, n, width, out);
+	room = width - 1;
+	/* keep may fall inside a cluster: the kept tail starts at the boundary before it. */
+	for (head = 0; keep < n && head < keep; head += tail) {
+		tail = text_cluster(s + head, n - head, &hw);
+		if (head + tail > keep)
+			break;
+	}
+	keep = keep < n ? head : n;
+	tw = keep < n && keep > 0 ? text_width(s + keep, n - keep) : room + 1;
+	if (tw <= room - 2) {
+		tail = keep;
+	} else {
+		tail = text_suffix(s, n, room - room / 3, &tw);
+	}
+	head = text_prefix(s, tail, room - tw, &hw);
+	buf_append(out, s, head);
+	buf_puts(out, "…");
+	buf_append(out, s + tail, n - tail);
+	return hw + 1 + tw;
+}
+
+/* The separator field i is shown with when kept: its own after a kept field of its group,
+ * its group's first one after a kept field of another group, none when it comes first. */
+static const char *
+text_field_sep(const struct text_field *f, size_t i, const int *kept)
+{
+	size_t j, first = i;
+	int before = 0;
+
+	for (j = 0; j < i; j++) {
+		if (kept[j] && f[j].group == f[i].group)
+			return f[i].sep;
+		before |= kept[j];
+		if (f[j].group == f[i].group && first == i)
+			first = j;
+	}
+	return before ? f[first].sep : "";
+}
+
+/* Columns the kept fields take with their separators. */
+static int
+text_fields_width(const struct text_field *f, size_t n, const int *kept, size_t skip)
+{
+	const char *sep;
+	size_t i;
+	int w = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!kept[i] || i == skip)
+			continue;
+		sep = text_field_sep(f, i, kept);
+		w += text_width(sep, strlen(sep)) + text_width(f[i].text, strlen(f[i].text));
+	}
+	return w;
+}
+
+/* Lay fields out on one line of width columns: while they do not fit, the field of lowest
+ * priority (the later of equals) goes whole, or is shortened with an ellipsis when its cut
+ * allows and at least TEXT_FIT_MIN columns of it fit, or when it is the last one left.
+ * Each field's out gets what is shown of it with its separator ("" when dropped). */
+int
+text_fit_fields(struct text_field *f, size_t n, int width)
+{
+	int kept[TEXT_FIT_MAX], total, room, lo;
+	const char *sep;
+	size_t i, victim, nkept = n < TEXT_FIT_MAX ? n : TEXT_FIT_MAX;
+
+	n = nkept;
+	for (i = 0; i < n; i++) {
+		kept[i] = 1;
+		buf_reset(&f[i].out);
+	}
+	while (nkept > 0 && (total = text_fields_width(f, n, kept, n)) > width) {
+		victim = n;
+		lo = 0;
+		for (i = 0; i < n; i++) {
+			if (kept[i] && (victim == n || f[i].prio <= lo)) {
+				victim = i;
+				lo = f[i].prio;
+			}
+		}
+		sep = text_field_sep(f, victim, kept);
+		room = width - text_fields_width(f, n, kept, victim) - text_width(sep, strlen(sep));
+		if ((f[victim].cut != TEXT_CUT_NONE && room >= TEXT_FIT_MIN) || nkept == 1) {
+			buf_puts(&f[victim].out, sep);
+			if (f[victim].cut == TEXT_CUT_MIDDLE)
+				text_fit_middle(f[victim].text, strlen(f[victim].text), room,
+				    f[victim].keep, &f[victim].out);
+			else
+				text_fit_end(f[victim].text, strlen(f[victim].text), room, &f[victim].out);
+			kept[victim] = 2;
+			break;
+		}
+		kept[victim] = 0;
+		nkept--;
+	}
+	total = 0;
+	for (i = 0; i < n; i++) {
+		if (kept[i] == 1) {
+			buf_puts(&f[i].out, text_field_sep(f, i, kept));
+			buf_puts(&f[i].out, f[i].text);
+		}
+		total += text_width(f[i].out.data != NULL ? f[i].out.data : "", f[i].out.len);
+	}
+	return total;
 }

@@ -73,4 +73,54 @@ size_t text_utf8_step(const unsigned char *p, size_t n, unsigned *cp);
  * \u escape, and invalid UTF-8 becomes \ufffd, so the result is valid UTF-8 JSON. */
 void text_json_safe(const char *p, size_t n, struct buf *out);
 
+
+/* Width and fitting. Text is measured by grapheme cluster, in the columns a terminal gives
+ * it; what the sanitizer replaces counts as the one column of its U+FFFD. The fitting
+ * functions append raw bytes of their input (cut only between clusters), so what they give
+ * is still sanitized where it is drawn. */
+
+/* Length in bytes (>= 1 when n > 0) of the grapheme cluster at s; *width gets its columns. */
+size_t text_cluster(const char *s, size_t n, int *width);
+/* Display width of n bytes of s. */
+int text_width(const char *s, size_t n);
+/* Length in bytes (>= 1 when n > 0) of the terminal cell at s, as a terminal fills it: a
+ * character with the marks of no width after it, the conjoining vowels and finals of a
+ * Hangul syllable, and what a zero-width joiner joins to it; *width gets its columns (a
+ * cluster is one or more cells). */
+size_t text_cell(const char *s, size_t n, int *width);
+/* Append s shortened to width columns at its end: whole when it fits, else cut after the
+ * last word that fits (or between clusters when no word ends in the second half) and
+ * ended with "…". Returns the columns appended. */
+int text_fit_end(const char *s, size_t n, int width, struct buf *out);
+/* Append s shortened to width columns by an "…" in its middle. Its text from byte keep on
+ * (what tells it from its neighbours; n or more for none) stays whole when a little of the
+ * start fits too; else the start keeps a third of the room and the end the rest. */
+int text_fit_middle(const char *s, size_t n, int width, size_t keep, struct buf *out);
+
+enum text_cut {
+	TEXT_CUT_NONE,     /* the field goes whole */
+	TEXT_CUT_END,      /* the field may be shortened at its end */
+	TEXT_CUT_MIDDLE,   /* the field may be shortened in its middle (keep as above) */
+};
+
+/* At most this many fields on a line; a field shortened keeps at least TEXT_FIT_MIN columns. */
+#define TEXT_FIT_MAX 16
+#define TEXT_FIT_MIN 8
+
+/* One field of a line laid out by text_fit_fields. */
+struct text_field {
+	const char *text;   /* what the field says */
+	const char *sep;    /* shown before it after a kept field ("" for none) */
+	int group;          /* the first kept field of a group is led by its group's first sep */
+	int prio;           /* the lowest goes first; the later of equals first */
+	enum text_cut cut;
+	size_t keep;        /* for TEXT_CUT_MIDDLE */
+	struct buf out;     /* set by text_fit_fields: the field as shown, "" when dropped */
+};
+
+/* Lay out n fields on one line of width columns, dropping whole fields of low priority
+ * until the rest fit (a field that may be cut is shortened instead when TEXT_FIT_MIN
+ * columns of it fit, and the last one left always is). Returns the columns used. */
+int text_fit_fields(struct text_field *f, size_t n, int width);
+
 #endif

@@ -815,6 +815,7 @@ worker_done(struct job *j, struct apierr *err, int complete, int cancelled)
 {
 	const struct usage *u = NULL;
 	const char *finish = NULL;
+	struct usage played;
 	struct wnode *n;
 	int64_t now = worker_now();
 
@@ -824,7 +825,9 @@ worker_done(struct job *j, struct apierr *err, int complete, int cancelled)
 		u = &j->st.usage;
 		finish = j->st.finish_reason;
 	} else if (j->sim_set) {
-		u = &j->sim.usage;
+		/* A cancelled reply counts the tokens that went out, not the ones it planned. */
+		simulated_usage_played(&j->sim, j->sim_pos, &played);
+		u = &played;
 		finish = j->sim.finish_reason;
 	}
 	if (u != NULL && usage_present(u)) {

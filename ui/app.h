@@ -289,6 +289,8 @@ void overlay_picker_add(struct app *a, const char *provider, const char *model,
     const char *label);
 void overlay_picker_free(struct app *a);
 void overlay_text_open(struct app *a, const char *title, const char *text);
+/* Columns a line of the text overlay has at the present size of the screen. */
+int overlay_text_cols(const struct app *a);
 void overlay_text_draw(struct app *a);
 void overlay_text_free(struct app *a);
 

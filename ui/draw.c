@@ -11,11 +11,54 @@
 #include "app.h"
 #include "wrap.h"
 
+/* True when the cell of n bytes at s joins a character after a zero-width joiner, which
+ * curses would put in a cell of its own though the terminal draws it in this one. */
+static int
+draw_cell_joins(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 3 < n; i++)
+		if (memcmp(s + i, "\xe2\x80\x8d", 3) == 0)
+			return 1;
+	return 0;
+}
+
+/* Draw one such cell as the one curses cell the terminal makes of it, so that curses
+ * counts the columns the terminal takes: its first character's. A cell holds CCHARW_MAX
+ * characters; a longer sequence keeps its first ones, never ending in a joiner (which
+ * would pull the next character in). */
+static void
+draw_cell(WINDOW *w, const char *s, size_t n)
+{
+	wchar_t wc[CCHARW_MAX + 1];
+	cchar_t cc;
+	size_t pos = 0;
+	unsigned cp;
+	int k = 0;
+
+	while (pos < n && k < CCHARW_MAX) {
+		pos += text_utf8_step((const unsigned char *)s + pos, n - pos, &cp);
+		wc[k++] = (wchar_t)cp;
+	}
+	while (k > 1 && wc[k - 1] == 0x200d)
+		k--;
+	wc[k] = L'\0';
+	memset(&cc, 0, sizeof(cc));
+	setcchar(&cc, wc, 0, 0, NULL);
+	/* setcchar stops at the first character with a width; the terminal does not. */
+	memcpy(cc.chars, wc, (size_t)k * sizeof(wc[0]));
+	wadd_wch(w, &cc);
+}
+
 /* Draw n bytes of s at the cursor with attr, at most maxw columns (maxw < 0: no limit). */
 void
 draw_text(WINDOW *w, const char *s, size_t n, unsigned int attr, int maxw)
 {
 	struct buf clean = BUF_INIT;
+	const char *zwj;
+	size_t pos, run = 0, k;
+	int cw;
 
 	if (!text_is_safe(s, n, TEXT_LINE)) {
 		text_sanitize_line(s, n, &clean);
@@ -26,7 +69,23 @@ draw_text(WINDOW *w, const char *s, size_t n, unsigned int attr, int maxw)
 		n = wrap_col_to_off(s, n, maxw);
 	if (n > 0) {
 		wattrset(w, (int)attr);
-		waddnstr(w, s, (int)n);
+		/* Runs curses lays out as the terminal does go whole; a cell a joiner makes is
+		 * drawn on its own. Cells are found from the start, up to the last joiner. */
+		zwj = memmem(s, n, "\xe2\x80\x8d", 3);
+		for (pos = run = 0; zwj != NULL && pos < n; pos += k) {
+			k = text_cell(s + pos, n - pos, &cw);
+			if (s + pos + k <= zwj)
+				continue;
+			if (draw_cell_joins(s + pos, k)) {
+				if (pos > run)
+					waddnstr(w, s + run, (int)(pos - run));
+				draw_cell(w, s + pos, k);
+				run = pos + k;
+			}
+			zwj = memmem(s + pos + k, n - pos - k, "\xe2\x80\x8d", 3);
+		}
+		if (n > run)
+			waddnstr(w, s + run, (int)(n - run));
 	}
 	buf_free(&clean);
 }

@@ -7,17 +7,32 @@
 
 #include "app.h"
 #include "slash.h"
+#include "text.h"
 #include "wrap.h"
 #include "xmalloc.h"
+
+/* The overlay's width: most of the screen, at most 100 columns. */
+static int
+overlay_width(const struct app *a)
+{
+	int w = a->cols - 8 > 30 ? a->cols - 8 : a->cols;
+
+	return w > 100 ? 100 : w;
+}
+
+/* Columns a text overlay line has inside the border and its margins. */
+int
+overlay_text_cols(const struct app *a)
+{
+	return overlay_width(a) - 4;
+}
 
 /* Create or resize the overlay window to most of the screen. */
 static void
 overlay_window(struct app *a, int *h, int *w)
 {
 	*h = a->lines - 4 > 6 ? a->lines - 4 : a->lines;
-	*w = a->cols - 8 > 30 ? a->cols - 8 : a->cols;
-	if (*w > 100)
-		*w = 100;
+	*w = overlay_width(a);
 	if (a->wover != NULL)
 		delwin(a->wover);
 	a->wover = newwin(*h, *w, (a->lines - *h) / 2, (a->cols - *w) / 2);
@@ -152,11 +167,50 @@ overlay_picker_add(struct app *a, const char *provider, const char *model, const
 	a->dirty |= DIRTY_OVERLAY;
 }
 
+/* Bytes a and b share at their start. */
+static size_t
+overlay_common(const char *a, const char *b)
+{
+	size_t i = 0;
+
+	while (a[i] != '\0' && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* Draw picker item i in width columns. What it shares with the items around it is what the
+ * eye skips, so a name too long loses its middle and keeps what tells it apart: from the
+ * last separator before the first difference on. */
+static void
+overlay_picker_item(struct app *a, size_t i, int width, unsigned int at)
+{
+	const struct picker *p = &a->picker;
+	const char *s = p->items[i];
+	struct buf b = BUF_INIT;
+	size_t n = strlen(s), keep = 0, c;
+
+	if (i > 0)
+		keep = overlay_common(s, p->items[i - 1]);
+	if (i + 1 < p->n && (c = overlay_common(s, p->items[i + 1])) > keep)
+		keep = c;
+	if (keep >= n) {
+		/* The item starts another one: its end is what differs. */
+		text_fit_end(s, n, width, &b);
+	} else {
+		while (keep > 0 && strchr("/-_.:@ ", s[keep]) == NULL)
+			keep--;
+		text_fit_middle(s, n, width, keep, &b);
+	}
+	draw_text(a->wover, b.data != NULL ? b.data : "", b.len, at, width);
+	buf_free(&b);
+}
+
 /* Draw the model picker. */
 void
 overlay_picker_draw(struct app *a)
 {
 	struct picker *p = &a->picker;
+	struct buf label = BUF_INIT;
 	int h, w, y;
 	size_t i;
 	char foot[96];
@@ -175,10 +229,13 @@ overlay_picker_draw(struct app *a)
 		if ((int)i == p->sel)
 			draw_fill(a->wover, y, 1, w - 2, " ", at);
 		wmove(a->wover, y, 2);
-		draw_text(a->wover, p->items[i], strlen(p->items[i]), at | (unsigned)A_BOLD, w / 2);
+		overlay_picker_item(a, i, w / 2 - 1, at | (unsigned)A_BOLD);
 		wmove(a->wover, y, w / 2 + 2);
-		draw_text(a->wover, p->labels[i], strlen(p->labels[i]), at, w / 2 - 4);
+		buf_reset(&label);
+		text_fit_end(p->labels[i], strlen(p->labels[i]), w / 2 - 4, &label);
+		draw_text(a->wover, label.data != NULL ? label.data : "", label.len, at, w / 2 - 4);
 	}
+	buf_free(&label);
 	wnoutrefresh(a->wover);
 }
 

@@ -21,6 +21,7 @@
 #include "provider.h"
 #include "resolve.h"
 #include "request.h"
+#include "text.h"
 #include "worker.h"
 #include "wrap.h"
 #include "xmalloc.h"
@@ -540,6 +541,53 @@ pane_compare_figures(struct app *a, int c, const struct session_msg *m, struct b
 		metrics_reply_line(m, a->cfg, b);
 }
 
+/* Draw footer text s in width columns, cut at its end with an ellipsis when too long. */
+static void
+pane_compare_foot_text(struct app *a, const char *s, size_t n, int width, unsigned int at)
+{
+	struct buf fit = BUF_INIT;
+
+	text_fit_end(s, n, width, &fit);
+	draw_text(a->wcfoot, fit.data != NULL ? fit.data : "", fit.len, at, width);
+	buf_free(&fit);
+}
+
+/* Draw a figures line ("ttft · rate · tokens · cost") in width columns: when it is too
+ * long the first figures go whole (ttft, then the rate), so tokens and cost stay. */
+static void
+pane_compare_foot_figures(struct app *a, const char *s, int width, unsigned int at)
+{
+	struct text_field f[TEXT_FIT_MAX];
+	struct buf parts = BUF_INIT;
+	const char *p = s, *dot;
+	size_t n = 0, i, len;
+
+	memset(f, 0, sizeof(f));
+	/* The fields are cut from a copy, one NUL-terminated string after another. */
+	for (n = 0; n < TEXT_FIT_MAX;) {
+		dot = n + 1 < TEXT_FIT_MAX ? strstr(p, " · ") : NULL;
+		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		buf_append(&parts, p, len);
+		buf_putc(&parts, '\0');
+		f[n].sep = " · ";
+		f[n].prio = (int)n;
+		f[n].cut = TEXT_CUT_NONE;
+		n++;
+		if (dot == NULL)
+			break;
+		p = dot + strlen(" · ");
+	}
+	for (i = 0, p = parts.data; i < n; i++, p += strlen(p) + 1)
+		f[i].text = p;
+	text_fit_fields(f, n, width);
+	for (i = 0; i < n; i++) {
+		if (f[i].out.len > 0)
+			draw_text(a->wcfoot, f[i].out.data, f[i].out.len, at, -1);
+		buf_free(&f[i].out);
+	}
+	buf_free(&parts);
+}
+
 /* Draw the column headers and footers; when the columns do not fit, a note instead. */
 void
 pane_compare_draw(struct app *a)
@@ -595,11 +643,11 @@ pane_compare_draw(struct app *a)
 			buf_reset(&b);
 			role = pane_compare_state(a, c, m, &b);
 			wmove(a->wcfoot, 0, x);
-			draw_text(a->wcfoot, b.data, b.len, theme_attr(role, 0), w);
+			pane_compare_foot_text(a, b.data, b.len, w, theme_attr(role, 0));
 			buf_reset(&b);
 			pane_compare_figures(a, c, m, &b);
 			wmove(a->wcfoot, 1, x);
-			draw_text(a->wcfoot, b.data, b.len, theme_attr(THEME_META, 0), w);
+			pane_compare_foot_figures(a, buf_str(&b), w, theme_attr(THEME_META, 0));
 		}
 	}
 	buf_free(&b);

@@ -328,7 +328,7 @@ slash_copy_cmd(struct app *a, const char *args)
 static void
 slash_metrics(struct app *a, const char *args)
 {
-	char *r = metrics_report(a->sess, a->cfg);
+	char *r = metrics_report_fit(a->sess, a->cfg, overlay_text_cols(a));
 
 	(void)args;
 	overlay_text_open(a, " metrics of this session ", r);

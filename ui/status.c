@@ -4,12 +4,17 @@
  * tokens per second, tokens of the last turn and the session, cost when known, a retry or
  * key-pool wait counting down, and a transient note (copied, errors) that expires on its own.
  */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
 #include "proto.h"
 #include "provider.h"
+#include "text.h"
 #include "wrap.h"
+#include "xmalloc.h"
 
 /* Sum the tokens and cost recorded on the session's messages. */
 static void
@@ -39,10 +44,70 @@ status_totals(const struct app *a, long *tokens, double *cost, int *cost_known)
 /* After this long without a token the status line says how long it has been. */
 #define STATUS_QUIET_MS 3000
 
+/* The fields of the status line, most important first in priority (not in place): when the
+ * line is too narrow for all, the least important go whole (text_fit_fields). */
+enum {
+	STATUS_P_TTFT = 1, STATUS_P_COST, STATUS_P_RATE, STATUS_P_SESSION, STATUS_P_NOTE,
+	STATUS_P_SCROLL, STATUS_P_REASON, STATUS_P_TOKENS, STATUS_P_STATE, STATUS_P_MODEL,
+};
+
+/* The fields being laid out, with the text each says. */
+struct status_line {
+	struct text_field f[TEXT_FIT_MAX];
+	struct buf text[TEXT_FIT_MAX];
+	size_t n;
+	int group;
+};
+
+/* Add a field to the line: its separator, priority, how it may be cut and its text. */
+static void
+status_add(struct status_line *l, const char *sep, int prio, enum text_cut cut,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Add a field (see above). */
+static void
+status_add(struct status_line *l, const char *sep, int prio, enum text_cut cut,
+    const char *fmt, ...)
+{
+	struct text_field *f;
+	va_list ap;
+	char *s;
+	int len;
+
+	if (l->n >= TEXT_FIT_MAX)
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	s = xmalloc(len > 0 ? (size_t)len + 1 : 1);
+	s[0] = '\0';
+	va_start(ap, fmt);
+	if (len > 0)
+		vsnprintf(s, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	buf_init(&l->text[l->n]);
+	buf_puts(&l->text[l->n], s);
+	free(s);
+	f = &l->f[l->n++];
+	memset(f, 0, sizeof(*f));
+	f->sep = sep;
+	f->group = l->group;
+	f->prio = prio;
+	f->cut = cut;
+	f->keep = (size_t)-1;
+}
+
+/* Start a new group of fields: its first kept field is led by " │ ". */
+static void
+status_group(struct status_line *l)
+{
+	l->group++;
+}
+
 /* The wait for the first token: from a few seconds on, how long this attempt has waited
  * and when it gives up (the provider's first_token_timeout), so a silent server is seen. */
 static void
-status_wait(const struct app *a, struct buf *b, int64_t now)
+status_wait(const struct app *a, struct status_line *l, int64_t now)
 {
 	const struct turn *t = a->turn;
 	const struct provider *p = t->model->provider;
@@ -51,37 +116,120 @@ status_wait(const struct app *a, struct buf *b, int64_t now)
 	    p->first_token_timeout_ms : 0;
 
 	if (waited < STATUS_QUIET_MS)
-		buf_puts(b, " │ waiting for the first token");
+		status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_END, "waiting for the first token");
 	else if (limit > 0)
-		buf_printf(b, " │ waiting %lds for the first token (gives up at %lds)",
-		    (long)(waited / 1000), (limit + 999) / 1000);
+		status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_END,
+		    "waiting %lds for the first token (gives up at %lds)", (long)(waited / 1000),
+		    (limit + 999) / 1000);
 	else
-		buf_printf(b, " │ waiting %lds for the first token", (long)(waited / 1000));
+		status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_END,
+		    "waiting %lds for the first token", (long)(waited / 1000));
 }
 
 /* A reply that is streaming: its chunks and ttft, and once it has gone quiet for a few
  * seconds, for how long (the provider's idle_timeout ends it). */
 static void
-status_streaming(const struct app *a, struct buf *b, int64_t now)
+status_streaming(const struct app *a, struct status_line *l, int64_t now)
 {
 	const struct turn *t = a->turn;
 
-	buf_printf(b, " │ streaming %ld chunks · ttft %.2fs", t->chunks,
+	status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_NONE, "streaming %ld chunks", t->chunks);
+	status_add(l, " · ", STATUS_P_TTFT, TEXT_CUT_NONE, "ttft %.2fs",
 	    (double)(t->t_first - t->t_send) / 1000.0);
 	if (t->t_last != 0 && now - t->t_last >= STATUS_QUIET_MS)
-		buf_printf(b, " · no token for %lds", (long)((now - t->t_last) / 1000));
+		status_add(l, " · ", STATUS_P_REASON, TEXT_CUT_NONE, "no token for %lds",
+		    (long)((now - t->t_last) / 1000));
+}
+
+/* What the turn of a streaming reply is doing. The countdown of a wait is its own field
+ * before the reason: a provider's error message can be longer than the line, and what
+ * goes must be the reason, not the countdown. */
+static void
+status_turn(const struct app *a, struct status_line *l, int64_t now)
+{
+	const struct turn *t = a->turn;
+
+	if (t->summarizing && t->wait_msg != NULL) {
+		status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_END, "%s", t->wait_msg);
+	} else if (t->t_first == 0 && t->wait_msg != NULL && now < t->wait_until && t->wait_key) {
+		status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_NONE, "waiting %lds",
+		    (long)((t->wait_until - now + 999) / 1000));
+		status_add(l, " · ", STATUS_P_REASON, TEXT_CUT_END, "%s", t->wait_msg);
+	} else if (t->t_first == 0 && t->wait_msg != NULL && now < t->wait_until) {
+		status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_NONE, "retrying in %.1fs (attempt %d/%d)",
+		    (double)(t->wait_until - now) / 1000.0, t->wait_attempt, t->wait_max);
+		status_add(l, " · ", STATUS_P_REASON, TEXT_CUT_END, "%s", t->wait_msg);
+	} else if (t->t_first == 0) {
+		status_wait(a, l, now);
+	} else {
+		status_streaming(a, l, now);
+	}
+}
+
+/* Fill the line's fields: the model (or the comparison), what the reply is doing or the
+ * last one's figures, the session's totals, the scroll state and the note. */
+static void
+status_fields(const struct app *a, struct status_line *l, int64_t now)
+{
+	long tokens;
+	double cost;
+	int known;
+
+	if (a->cmp.n > 0) {
+		int c, k = 0;
+
+		for (c = 0; c < a->cmp.n; c++)
+			k += a->cmp.col[c].turn != NULL && !a->cmp.col[c].turn->done;
+		status_add(l, "", STATUS_P_MODEL, TEXT_CUT_END, " comparing %d models", a->cmp.n);
+		status_group(l);
+		/* Each column's footer has its own figures. */
+		if (k > 0)
+			status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_END, "%d streaming · Esc cancels",
+			    k);
+		else
+			status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_END, "/pick N keeps one");
+	} else {
+		const char *prov = ui_streaming(a) ? a->turn->model->provider->name :
+		    a->prov ? a->prov->name : "?";
+		const char *model = ui_streaming(a) ? a->turn->model->id : a->model ? a->model : "?";
+
+		status_add(l, "", STATUS_P_MODEL, TEXT_CUT_MIDDLE, " %s/%s", prov, model);
+		l->f[l->n - 1].keep = strlen(prov) + 2;
+		status_group(l);
+		if (ui_streaming(a)) {
+			status_turn(a, l, now);
+		} else if (a->last_ttft_ms >= 0 && a->last_tokens > 0) {
+			status_add(l, " │ ", STATUS_P_TTFT, TEXT_CUT_NONE, "ttft %.2fs",
+			    (double)a->last_ttft_ms / 1000.0);
+			/* A reply that came in one piece has no rate: "-", as /metrics shows it. */
+			if (a->last_tps >= 0)
+				status_add(l, " · ", STATUS_P_RATE, TEXT_CUT_NONE, "%.1f tok/s",
+				    a->last_tps);
+			else
+				status_add(l, " · ", STATUS_P_RATE, TEXT_CUT_NONE, "- tok/s");
+			status_add(l, " · ", STATUS_P_TOKENS, TEXT_CUT_NONE, "%ld tok", a->last_tokens);
+		}
+	}
+	status_totals(a, &tokens, &cost, &known);
+	status_group(l);
+	if (tokens > 0)
+		status_add(l, " │ ", STATUS_P_SESSION, TEXT_CUT_NONE, "session %ld tok", tokens);
+	if (known)
+		status_add(l, tokens > 0 ? " " : " │ ", STATUS_P_COST, TEXT_CUT_NONE, "$%.4f", cost);
+	status_group(l);
+	if (!a->follow)
+		status_add(l, " │ ", STATUS_P_SCROLL, TEXT_CUT_NONE, "scrolled (End/G follows)");
 }
 
 /* Draw the status line. */
 void
 status_draw(struct app *a)
 {
-	struct buf b = BUF_INIT;
-	long tokens;
-	double cost;
-	int known, busy = ui_busy(a), wsx = 0, left;
+	struct status_line l;
+	int busy = ui_busy(a), wsx = 0, note = -1;
 	unsigned int at = theme_attr(busy ? THEME_STATUSBUSY : THEME_STATUS, 0);
 	int64_t now = ui_now_ms();
+	size_t i;
 
 	werase(a->wstatus);
 	draw_fill(a->wstatus, 0, 0, a->cols, " ", at);
@@ -95,68 +243,31 @@ status_draw(struct app *a)
 		    a->cols);
 		wsx = tw < a->cols ? tw : a->cols;
 	}
-	if (a->cmp.n > 0) {
-		int c, k = 0;
-
-		for (c = 0; c < a->cmp.n; c++)
-			k += a->cmp.col[c].turn != NULL && !a->cmp.col[c].turn->done;
-		buf_printf(&b, " comparing %d models", a->cmp.n);
-		if (k > 0)
-			buf_printf(&b, " │ %d streaming · Esc cancels", k);
-		else
-			buf_puts(&b, " │ /pick N keeps one");
-	} else if (ui_streaming(a))
-		buf_printf(&b, " %s/%s", a->turn->model->provider->name, a->turn->model->id);
-	else
-		buf_printf(&b, " %s/%s", a->prov ? a->prov->name : "?", a->model ? a->model : "?");
-	if (a->cmp.n > 0) {
-		/* Each column's footer has its own figures. */
-	} else if (ui_streaming(a)) {
-		const struct turn *t = a->turn;
-
-		/* The countdown goes before the reason: a provider's error message can be
-		 * longer than the line, and the cut must take the reason, not the countdown. */
-		if (t->summarizing && t->wait_msg != NULL)
-			buf_printf(&b, " │ %s", t->wait_msg);
-		else if (t->t_first == 0 && t->wait_msg != NULL && now < t->wait_until &&
-		    t->wait_key)
-			buf_printf(&b, " │ waiting %lds · %s",
-			    (long)((t->wait_until - now + 999) / 1000), t->wait_msg);
-		else if (t->t_first == 0 && t->wait_msg != NULL && now < t->wait_until)
-			buf_printf(&b, " │ retrying in %.1fs (attempt %d/%d) · %s",
-			    (double)(t->wait_until - now) / 1000.0, t->wait_attempt,
-			    t->wait_max, t->wait_msg);
-		else if (t->t_first == 0)
-			status_wait(a, &b, now);
-		else
-			status_streaming(a, &b, now);
-	} else if (a->last_ttft_ms >= 0 && a->last_tokens > 0) {
-		/* A reply that came in one piece has no rate: "-", as /metrics shows it. */
-		buf_printf(&b, " │ ttft %.2fs · ", (double)a->last_ttft_ms / 1000.0);
-		if (a->last_tps >= 0)
-			buf_printf(&b, "%.1f tok/s", a->last_tps);
-		else
-			buf_puts(&b, "- tok/s");
-		buf_printf(&b, " · %ld tok", a->last_tokens);
-	}
-	status_totals(a, &tokens, &cost, &known);
-	if (tokens > 0)
-		buf_printf(&b, " │ session %ld tok", tokens);
-	if (known)
-		buf_printf(&b, " $%.4f", cost);
-	if (!a->follow)
-		buf_puts(&b, " │ scrolled (End/G follows)");
+	memset(&l, 0, sizeof(l));
+	status_fields(a, &l, now);
 	if (a->note != NULL && (a->note_until == 0 || now < a->note_until)) {
-		buf_puts(&b, " │ ");
-		wmove(a->wstatus, 0, wsx);
-		draw_text(a->wstatus, b.data, b.len, at, a->cols - wsx);
-		left = a->cols - wsx - (int)wrap_width(b.data, b.len);
-		draw_text(a->wstatus, a->note, strlen(a->note),
-		    a->note_error ? theme_attr(THEME_ERROR, THEME_REVERSE) : at, left > 0 ? left : 0);
-	} else {
-		wmove(a->wstatus, 0, wsx);
-		draw_text(a->wstatus, b.data, b.len, at, a->cols - wsx);
+		status_group(&l);
+		note = (int)l.n;
+		status_add(&l, " │ ", STATUS_P_NOTE, TEXT_CUT_END, "%s", a->note);
 	}
-	buf_free(&b);
+	for (i = 0; i < l.n; i++)
+		l.f[i].text = buf_str(&l.text[i]);
+	text_fit_fields(l.f, l.n, a->cols - wsx);
+	wmove(a->wstatus, 0, wsx);
+	for (i = 0; i < l.n; i++) {
+		const struct buf *o = &l.f[i].out;
+		size_t sep = (int)i == note && o->len > 0 ? strlen(" │ ") : 0;
+
+		/* The note has its own colour after its separator (an error's is red). */
+		if (sep > 0 && strncmp(o->data, " │ ", sep) == 0) {
+			draw_text(a->wstatus, o->data, sep, at, -1);
+			draw_text(a->wstatus, o->data + sep, o->len - sep, a->note_error ?
+			    theme_attr(THEME_ERROR, THEME_REVERSE) : at, -1);
+		} else if (o->len > 0) {
+			draw_text(a->wstatus, o->data, o->len, at, -1);
+		}
+		buf_free(&l.f[i].out);
+		buf_free(&l.text[i]);
+	}
 	wnoutrefresh(a->wstatus);
 }

@@ -1,97 +1,80 @@
 /*
- * Width measurement and word wrapping by grapheme cluster. Widths are the sum of the
- * per-codepoint widths from utf8proc, which is what ncursesw itself uses to place cells
- * (zero-width marks attach to the previous cell), so what we measure is what curses draws.
- * What the sanitizer (src/text.h) would replace, a control, a bidi mark or a bad UTF-8
- * sequence, counts as the one column of the U+FFFD that draw_text shows in its place.
+ * Word wrapping by grapheme cluster. The widths are src/text.c's (text_cluster), the one
+ * measure every part of natter uses, so what is wrapped here is what draw_text draws; what
+ * the sanitizer would replace, a control, a bidi mark or a bad UTF-8 sequence, counts as the
+ * one column of the U+FFFD that draw_text shows in its place.
  */
-#include <utf8proc.h>
+#include <string.h>
 
 #include "text.h"
 #include "wrap.h"
 
-/* Decode one codepoint at s; returns its byte length (a bad sequence whole, cp = -1). */
-static size_t
-wrap_decode(const char *s, size_t n, utf8proc_int32_t *cp)
-{
-	unsigned c;
-	size_t k = text_utf8_step((const unsigned char *)s, n, &c);
-
-	*cp = c == TEXT_BAD ? -1 : (utf8proc_int32_t)c;
-	return k;
-}
-
-/* Columns taken by one codepoint; what draw_text replaces with U+FFFD takes one column. */
-static int
-wrap_cpwidth(utf8proc_int32_t cp)
-{
-	if (cp < 0 || text_cp_unsafe((unsigned)cp))
-		return 1;
-	return utf8proc_charwidth(cp);
-}
-
-/* Measure the grapheme cluster at s and return its length in bytes. */
+/* Measure the grapheme cluster at s (text_cluster) and return its length in bytes. */
 size_t
 wrap_cluster(const char *s, size_t n, int *width)
 {
-	utf8proc_int32_t prev, cp;
-	utf8proc_int32_t state = 0;
-	size_t pos, k;
-	int w;
-
-	if (n == 0) {
-		*width = 0;
-		return 0;
-	}
-	/* Fast path, most of every reply: an ASCII byte followed by another (or by nothing) is a
-	 * cluster of its own, one column wide (only CR LF joins two ASCII bytes). */
-	if ((unsigned char)s[0] < 0x80 && (n == 1 || ((unsigned char)s[1] < 0x80 &&
-	    !(s[0] == '\r' && s[1] == '\n')))) {
-		*width = 1;
-		return 1;
-	}
-	pos = wrap_decode(s, n, &prev);
-	w = wrap_cpwidth(prev);
-	if (prev < 0) {
-		*width = w;
-		return pos;
-	}
-	while (pos < n) {
-		k = wrap_decode(s + pos, n - pos, &cp);
-		if (cp < 0 || utf8proc_grapheme_break_stateful(prev, cp, &state))
-			break;
-		w += wrap_cpwidth(cp);
-		prev = cp;
-		pos += k;
-	}
-	*width = w;
-	return pos;
+	return text_cluster(s, n, width);
 }
 
 /* Sum the widths of every cluster in s. */
 int
 wrap_width(const char *s, size_t n)
 {
-	size_t pos = 0;
-	int total = 0, w;
-
-	while (pos < n) {
-		pos += wrap_cluster(s + pos, n - pos, &w);
-		total += w;
-	}
-	return total;
+	return text_width(s, n);
 }
 
-/* Find where the first line of s ends when it must fit in width columns. */
+/* True for a character no line may start with: closing brackets and punctuation, Western
+ * and East Asian, the prolonged sound mark and the small kana (after UAX #14's CL, CP, EX,
+ * IS and NS classes, in short). */
+static int
+wrap_no_break_before(unsigned cp)
+{
+	static const char ascii[] = "!),.:;?]}%";
+	static const unsigned wide[] = {
+		0x2026, 0x3001, 0x3002, 0x3005, 0x3009, 0x300b, 0x300d, 0x300f, 0x3011, 0x3015,
+		0x3041, 0x3043, 0x3045, 0x3047, 0x3049, 0x3063, 0x3083, 0x3085, 0x3087, 0x308e,
+		0x30a1, 0x30a3, 0x30a5, 0x30a7, 0x30a9, 0x30c3, 0x30e3, 0x30e5, 0x30e7, 0x30ee,
+		0x30f5, 0x30f6, 0x30fb, 0x30fc, 0xff01, 0xff09, 0xff0c, 0xff0e, 0xff1a, 0xff1b,
+		0xff1f, 0xff3d, 0xff5d,
+	};
+	size_t i;
+
+	if (cp < 0x80)
+		return cp != 0 && strchr(ascii, (int)cp) != NULL;
+	for (i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (wide[i] == cp)
+			return 1;
+	return 0;
+}
+
+/* True for a character no line may end with: the opening brackets. */
+static int
+wrap_no_break_after(unsigned cp)
+{
+	static const unsigned open[] = {
+		'(', '[', '{', 0x3008, 0x300a, 0x300c, 0x300e, 0x3010, 0x3014, 0xff08, 0xff3b, 0xff5b,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(open) / sizeof(open[0]); i++)
+		if (open[i] == cp)
+			return 1;
+	return 0;
+}
+
+/* Find where the first line of s ends when it must fit in width columns. Besides spaces,
+ * a line may break before or after a wide character (CJK ideographs, kana, Hangul), as
+ * those scripts break between characters, unless punctuation forbids it. */
 size_t
 wrap_line(const char *s, size_t n, int width, size_t *next, int *used)
 {
 	size_t pos = 0, k, brk_end = 0, brk_next = 0;
-	int w = 0, cw, brk_w = 0, have_brk = 0;
+	int w = 0, cw, brk_w = 0, have_brk = 0, prev_w = 0;
+	unsigned cp, prev_cp = 0;
 
 	if (width < 1)
 		width = 1;
-	while (pos < n) {
+	for (; pos < n; prev_cp = cp, prev_w = cw) {
 		/* CR LF ends a line too, as the sanitizer reads it (one cluster, so test here). */
 		if (s[pos] == '\n' || (s[pos] == '\r' && pos + 1 < n && s[pos + 1] == '\n')) {
 			*next = pos + (s[pos] == '\r' ? 2 : 1);
@@ -99,6 +82,7 @@ wrap_line(const char *s, size_t n, int width, size_t *next, int *used)
 			return pos;
 		}
 		k = wrap_cluster(s + pos, n - pos, &cw);
+		text_utf8_step((const unsigned char *)s + pos, n - pos, &cp);
 		if (s[pos] == ' ') {
 			if (!have_brk || brk_next != pos) {
 				brk_end = pos;
@@ -117,6 +101,12 @@ wrap_line(const char *s, size_t n, int width, size_t *next, int *used)
 			brk_next = pos;
 			have_brk = 1;
 			continue;
+		}
+		if (pos > 0 && s[pos - 1] != ' ' && (cw == 2 || prev_w == 2) &&
+		    !wrap_no_break_before(cp) && !wrap_no_break_after(prev_cp)) {
+			brk_end = brk_next = pos;
+			brk_w = w;
+			have_brk = 1;
 		}
 		if (w + cw > width) {
 			if (have_brk && brk_end > 0) {

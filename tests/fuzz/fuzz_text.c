@@ -5,7 +5,8 @@
  * split of the input, fed a few bytes at a time, gives the same output; the output goes
  * through again unchanged; text_is_safe says exactly whether the input came through as it
  * was. text_json_safe's output is valid UTF-8 with no unsafe code point but newline, tab
- * and CR (the JSON writer's whitespace).
+ * and CR (the JSON writer's whitespace). Fitting text to a width (text_fit_end and
+ * text_fit_middle) keeps within the width and reports the width it used.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,6 +82,33 @@ fuzz_mode(const uint8_t *data, size_t size, size_t cut, enum text_mode mode)
 }
 
 /* The first byte picks where the input is split; the rest is the text. */
+/* Abort unless fitting s into width keeps within it, says the width it used, and cuts only
+ * between clusters (what is kept before the ellipsis starts s); clusters always progress. */
+static void
+fuzz_fit(const char *s, size_t n, int width)
+{
+	struct buf out = BUF_INIT;
+	size_t pos = 0, k, keep;
+	int w;
+
+	while (pos < n) {
+		k = text_cluster(s + pos, n - pos, &w);
+		if (k == 0 || w < 0)
+			abort();
+		pos += k;
+	}
+	w = text_fit_end(s, n, width, &out);
+	if (w > width || w != text_width(buf_str(&out), out.len) ||
+	    (w < text_width(s, n) && out.len >= 3 && memcmp(s, out.data, out.len - 3) != 0))
+		abort();
+	buf_reset(&out);
+	keep = n > 0 ? (unsigned char)s[0] % (n + 1) : 0;
+	w = text_fit_middle(s, n, width, keep, &out);
+	if (w > width || w != text_width(buf_str(&out), out.len))
+		abort();
+	buf_free(&out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -96,6 +124,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cut = size;
 	fuzz_mode(data, size, cut, TEXT_BLOCK);
 	fuzz_mode(data, size, cut, TEXT_LINE);
+	fuzz_fit((const char *)data, size, (int)(cut % 48));
 	text_json_safe((const char *)data, size, &json);
 	fuzz_check_safe(&json, "\n\t\r");
 	buf_free(&json);

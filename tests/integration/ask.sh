@@ -170,6 +170,35 @@ expect "no configuration: the simulated provider answers" \
 	eval 'test "$RC" -eq 0 && grep -q "simulated provider" "$OUT" && grep -q "hello there" "$OUT"'
 NATTER_SIM_RATE=0 ask "fault=cut tokens=10"
 expect "simulated fault=cut: truncated, exit 1" eval 'test "$RC" -eq 1 && has_err truncated'
+
+# SIGINT during a simulated reply: the count, tokens/s and stored figures are the tokens that
+# went out (one word each), not the 3000 it planned.
+"$NATTER" ask -m simulated/simulated-slow "sigint tokens=3000" >"$OUT" 2>"$ERR" </dev/null &
+pid=$!
+for _ in $(seq 1 100); do
+	grep -q "simulated provider" "$OUT" 2>/dev/null && break
+	sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+RC=$?
+if command -v python3 >/dev/null; then
+	sid=$("$NATTER" sessions | awk '/sigint tokens=3000/ {print $1; exit}')
+	"$NATTER" sessions export "$sid" --format json >"$LIB_TMP/sim-cancel.json" 2>&1
+	got=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["messages"][-1]
+n=len(m["content"].split()); print(m["state"], m["output_tokens"] == n, 0 < n < 3000)' \
+		"$LIB_TMP/sim-cancel.json" 2>&1)
+	tap_eq "simulated SIGINT: the stored count is the tokens delivered" \
+		"130 cancelled True True" "$RC $got"
+	words=$(wc -w <"$OUT")
+	"$NATTER" metrics >"$LIB_TMP/sim-metrics" 2>&1
+	got=$(awk -v w="$words" '$1 == "simulated/simulated-slow" { print $4 == w, $NF < 40; exit }' \
+		"$LIB_TMP/sim-metrics")
+	tap_eq "simulated SIGINT: metrics count the tokens shown, at the model's pace" "1 1" "$got"
+else
+	tap_skip "simulated SIGINT: the stored count is the tokens delivered" "needs python3"
+	tap_skip "simulated SIGINT: metrics count the tokens shown, at the model's pace" "needs python3"
+fi
 ask -m anthropic/claude-x hello
 expect "missing key: named before sending" \
 	eval 'test "$RC" -eq 1 && has_err "no key for anthropic: set ANTHROPIC_API_KEY"'

@@ -86,3 +86,30 @@ else
 fi
 ui_keys C-q
 ui_wait_dead 10
+
+# Esc part way through a long simulated reply: the header, the status line's session total
+# and the tokens/s count the tokens that reached the screen (one word each), not the 3000
+# the reply had planned.
+ui_start 120 40 -m simulated/simulated-slow
+ui_type "tokens=3000"
+ui_keys Enter
+ui_wait "Things to try here" 10
+ui_keys Escape
+ui_wait "⊘ cancelled" 10
+scr=$(ui_screen)
+hdr=$(echo "$scr" | grep "assistant · simulated-slow" | tail -n 1)
+n=$(echo "$hdr" | sed -n 's/.* \([0-9][0-9]*\) tok · .*/\1/p')
+rate=$(echo "$hdr" | sed -n 's/.* \([0-9.][0-9.]*\) tok\/s.*/\1/p')
+# The reply's words: the transcript column from the header to the cancel note.
+words=$(echo "$scr" | sed 's/^[^│]*│//' | sed -n '/assistant · simulated-slow/,/⊘ cancelled/p' |
+	sed '1d;$d' | wc -w)
+sess=$(echo "$scr" | tail -n 1 | sed -n 's/.*session \([0-9][0-9]*\) tok.*/\1/p')
+if [ -n "$n" ] && [ "$n" -eq "$words" ] && [ "${sess:-0}" -gt 0 ] && [ "$sess" -lt 3000 ] &&
+	awk -v r="$rate" 'BEGIN { exit !(r + 0 > 0 && r + 0 < 40) }'; then
+	tap_ok "cancel: the count is the $n tokens shown, at the model's pace"
+else
+	tap_fail "cancel: the count is the tokens shown" "header: $hdr" "words shown: $words" \
+		"session total: $sess" "$scr"
+fi
+ui_keys C-q
+ui_wait_dead 10

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "session.h"
+#include "text.h"
 #include "xmalloc.h"
 
 static const char header[] =
@@ -548,6 +549,49 @@ test_reply_line(void **state)
 	buf_free(&b);
 }
 
+/* Fitted to a width, every line stays within it, each reply keeps its cost whole, the
+ * model keeps its own name after the provider, and the totals wrap at their fields; wide
+ * enough, the fitted report has every column. */
+static void
+test_fit(void **state)
+{
+	struct fixture *f = *state;
+	const char *p, *nl;
+	char *r, *l;
+	int width;
+
+	reply(f, "up", "priced-id", 250, 1250, 1000, 500, MSG_COMPLETE);
+	reply(f, "up", "priced-id", 100, 600, 20, 5, MSG_CANCELLED);
+	for (width = 28; width <= 100; width += 8) {
+		r = metrics_report_fit(f->s, f->cfg, width);
+		for (p = r; *p != '\0'; p = nl + 1) {
+			nl = strchr(p, '\n');
+			assert_non_null(nl);
+			assert_true(text_width(p, (size_t)(nl - p)) <= width);
+		}
+		l = line_of(r, "1 ");
+		assert_non_null(l);
+		assert_has(l, "$0.007500");
+		if (width >= 36)
+			assert_has(l, "priced-id");
+		free(l);
+		l = line_of(r, "2 ");
+		assert_non_null(l);
+		assert_has(l, width < 40 ? "⊘" : "(cancelled)");
+		free(l);
+		assert_has(r, "cost $0.007600");
+		assert_has(r, "session: 2 replies");
+		if (width >= 80) {
+			assert_has(r, "duration");
+			assert_has(r, "1.25s");
+		}
+		free(r);
+	}
+	r = metrics_report_fit(f->s, f->cfg, 40);
+	assert_has(r, "1.85s\n  1020 tokens in");
+	free(r);
+}
+
 int
 main(void)
 {
@@ -555,6 +599,7 @@ main(void)
 		cmocka_unit_test_setup(test_empty, fresh),
 		cmocka_unit_test_setup(test_one_reply, fresh),
 		cmocka_unit_test_setup(test_reply_line, fresh),
+		cmocka_unit_test_setup(test_fit, fresh),
 		cmocka_unit_test_setup(test_totals, fresh),
 		cmocka_unit_test_setup(test_unknown_price, fresh),
 		cmocka_unit_test_setup(test_partly_unknown, fresh),

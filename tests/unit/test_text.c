@@ -208,6 +208,126 @@ test_json_safe(void **state)
 	buf_free(&out);
 }
 
+/* text_fit_end of s at width keeps within width and says the width it used. */
+static void
+fit_end_bounded(const char *s, int width)
+{
+	struct buf b = BUF_INIT;
+	int w = text_fit_end(s, strlen(s), width, &b);
+
+	assert_int_equal(w, text_width(buf_str(&b), b.len));
+	assert_true(w <= width);
+	buf_free(&b);
+}
+
+/* Compare text_fit_end's result with want. */
+static void
+check_end(const char *s, int width, const char *want)
+{
+	struct buf b = BUF_INIT;
+	int w = text_fit_end(s, strlen(s), width, &b);
+
+	assert_string_equal(buf_str(&b), want);
+	assert_int_equal(w, text_width(buf_str(&b), b.len));
+	assert_true(w <= width);
+	buf_free(&b);
+}
+
+/* Compare text_fit_middle's result with want. */
+static void
+check_middle(const char *s, int width, size_t keep, const char *want)
+{
+	struct buf b = BUF_INIT;
+	int w = text_fit_middle(s, strlen(s), width, keep, &b);
+
+	assert_string_equal(buf_str(&b), want);
+	assert_int_equal(w, text_width(buf_str(&b), b.len));
+	assert_true(w <= width);
+	buf_free(&b);
+}
+
+/* Cutting at the end: whole words and an ellipsis, mid-word only when no word ends late
+ * enough, never past the width, never inside a wide character. */
+static void
+test_fit_end(void **state)
+{
+	const char *s = "the quick brown fox";
+	int width;
+
+	(void)state;
+	check_end("short", 10, "short");
+	check_end("short", 5, "short");
+	check_end(s, 12, "the quick…");
+	check_end(s, 16, "the quick brown…");
+	check_end("abcdefghij", 5, "abcd…");
+	check_end("a verylongwordthatgoeson", 12, "a verylongw…");
+	check_end("日本語テキスト", 6, "日本…");
+	check_end("日本語テキスト", 7, "日本語…");
+	check_end(s, 1, "…");
+	check_end(s, 0, "");
+	for (width = 0; width < 22; width++)
+		fit_end_bounded(s, width);
+}
+
+/* Cutting in the middle keeps what tells an item from its neighbours. */
+static void
+test_fit_middle(void **state)
+{
+	const char *m = "simulated/simulated-fast";
+
+	(void)state;
+	check_middle(m, 30, 19, m);
+	check_middle(m, 16, 19, "simulated/…-fast");
+	check_middle("simulated/simulated", 16, 19, "simul…/simulated");
+	check_middle("abcdefghijklmnopqrstuvwxyz", 10, (size_t)-1, "abc…uvwxyz");
+	check_middle("abcdefghijklmnopqrstuvwxyz", 10, 0, "abc…uvwxyz");
+	/* A keep inside a character starts the tail at that character. */
+	check_middle("model-日本語", 9, strlen("model-日") + 1, "mode…本語");
+	check_middle("日本語テキスト", 7, (size_t)-1, "日…スト");
+	check_middle(m, 2, 19, "s…");
+}
+
+/* Fields: low priorities go whole, a group's separator leads its first kept field, a
+ * field that may be cut is shortened, and the last one left is always cut to fit. */
+static void
+test_fit_fields(void **state)
+{
+	struct text_field f[] = {
+		{ " model", "", 0, 9, TEXT_CUT_NONE, 0, BUF_INIT },
+		{ "ttft 0.10s", " │ ", 1, 3, TEXT_CUT_NONE, 0, BUF_INIT },
+		{ "20.0 tok/s", " · ", 1, 4, TEXT_CUT_NONE, 0, BUF_INIT },
+		{ "41 tok", " · ", 1, 6, TEXT_CUT_NONE, 0, BUF_INIT },
+		{ "session 42 tok", " │ ", 2, 5, TEXT_CUT_NONE, 0, BUF_INIT },
+		{ "copied the reply to the clipboard", " │ ", 3, 7, TEXT_CUT_END, 0, BUF_INIT },
+	};
+	size_t n = sizeof f / sizeof f[0], i;
+	struct buf line = BUF_INIT;
+	int widths[] = { 200, 60, 40, 24, 14, 4 }, k, w;
+	const char *want[] = {
+		" model │ ttft 0.10s · 20.0 tok/s · 41 tok │ session 42 tok │ copied the reply to "
+		    "the clipboard",
+		" model │ 41 tok │ copied the reply to the clipboard",
+		" model │ copied the reply to the…",
+		" model │ copied the…",
+		" model",
+		" mo…",
+	};
+
+	(void)state;
+	for (k = 0; k < (int)(sizeof widths / sizeof widths[0]); k++) {
+		w = text_fit_fields(f, n, widths[k]);
+		buf_reset(&line);
+		for (i = 0; i < n; i++)
+			buf_append(&line, f[i].out.data != NULL ? f[i].out.data : "", f[i].out.len);
+		assert_string_equal(buf_str(&line), want[k]);
+		assert_int_equal(w, text_width(buf_str(&line), line.len));
+		assert_true(w <= widths[k]);
+	}
+	for (i = 0; i < n; i++)
+		buf_free(&f[i].out);
+	buf_free(&line);
+}
+
 int
 main(void)
 {
@@ -223,6 +343,9 @@ main(void)
 		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_step),
 		cmocka_unit_test(test_json_safe),
+		cmocka_unit_test(test_fit_end),
+		cmocka_unit_test(test_fit_middle),
+		cmocka_unit_test(test_fit_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "text.h"
 #include "wrap.h"
 
 /* Wrap s at width and join the lines with '|' to make expectations easy to read. */
@@ -149,6 +150,71 @@ test_newline_progress(void **state)
 	assert_int_equal(wrap_prev_cluster("a日", 4), 1);
 }
 
+/* Widths are what a terminal such as tmux draws: an emoji ZWJ sequence is as wide as its
+ * first emoji, a flag is two one-column cells, a Hangul syllable of conjoining jamo is two
+ * columns, a character a joiner follows joins its cell. */
+static void
+test_terminal_widths(void **state)
+{
+	const char *family = "👨\u200d👩\u200d👧";
+	const char *family4 = "👨\u200d👩\u200d👧\u200d👦";
+	const char *couple = "👩\u200d❤\ufe0f\u200d👨";
+	const char *jamo = "\u1100\u1161\u11a8";
+	int w;
+
+	(void)state;
+	assert_int_equal(wrap_width(family, strlen(family)), 2);
+	assert_int_equal(wrap_width(family4, strlen(family4)), 2);
+	assert_int_equal(wrap_width(couple, strlen(couple)), 2);
+	assert_int_equal(wrap_width("🇫🇷", strlen("🇫🇷")), 2);
+	assert_int_equal(wrap_width("🇫🇷🇩🇪x", strlen("🇫🇷🇩🇪x")), 5);
+	assert_int_equal(wrap_width(jamo, strlen(jamo)), 2);
+	assert_int_equal(wrap_width("한국어中文", strlen("한국어中文")), 10);
+	assert_int_equal(wrap_width("A👨\u200d👩\u200d👧B", strlen("A👨\u200d👩\u200d👧B")), 4);
+	/* A joiner after a letter pulls the emoji after it into the letter's cell. */
+	assert_int_equal(wrap_cluster("a\u200d👩b", strlen("a\u200d👩b"), &w),
+	    strlen("a\u200d👩"));
+	assert_int_equal(w, 1);
+	/* An ASCII letter after a joiner is a cell of its own, as tmux draws it. */
+	assert_int_equal(wrap_width("👩\u200dx", strlen("👩\u200dx")), 3);
+	/* Cells: a ZWJ sequence is one, a flag two, a mark joins its letter. */
+	assert_int_equal(text_cell(family, strlen(family), &w), strlen(family));
+	assert_int_equal(w, 2);
+	assert_int_equal(text_cell("🇫🇷", strlen("🇫🇷"), &w), strlen("🇫"));
+	assert_int_equal(w, 1);
+	assert_int_equal(text_cell("e\xcc\x81x", 4, &w), 3);
+	assert_int_equal(w, 1);
+	assert_int_equal(text_cell(jamo, strlen(jamo), &w), strlen(jamo));
+	assert_int_equal(w, 2);
+}
+
+/* Hangul and CJK break between characters even after a space, so a line fills; no line
+ * starts with closing punctuation or ends with an opening bracket. */
+static void
+test_cjk_breaks(void **state)
+{
+	int maxw;
+	char *r;
+
+	(void)state;
+	r = wrap_all("ab 한국어中文", 8, &maxw);
+	assert_string_equal(r, "ab 한국|어中文");
+	free(r);
+	r = wrap_all("中文。x", 4, &maxw);
+	assert_string_equal(r, "中|文。|x");
+	free(r);
+	r = wrap_all("（中文）", 4, &maxw);
+	assert_string_equal(r, "（中|文）");
+	free(r);
+	r = wrap_all("see 中文 here", 9, &maxw);
+	assert_string_equal(r, "see 中文|here");
+	free(r);
+	/* Latin words still break only at spaces. */
+	r = wrap_all("the quick brown", 12, &maxw);
+	assert_string_equal(r, "the quick|brown");
+	free(r);
+}
+
 int
 main(void)
 {
@@ -160,6 +226,8 @@ main(void)
 		cmocka_unit_test(test_cjk),
 		cmocka_unit_test(test_no_split),
 		cmocka_unit_test(test_newline_progress),
+		cmocka_unit_test(test_terminal_widths),
+		cmocka_unit_test(test_cjk_breaks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
