@@ -496,7 +496,9 @@ stream_error_json(const struct apierr *e, int full, struct buf *out)
 	buf_putc(out, '}');
 }
 
-/* The result as one JSON object shaped like "expected" in stream-vectors.json. */
+/* The result as one JSON object shaped like "expected" in stream-vectors.json; its error
+ * is the full object an error event prints (with class and request id), so a reader of
+ * `natter decode` finds the same fields in both. */
 void
 stream_summary_json(const struct stream *s, struct buf *out)
 {
@@ -517,7 +519,7 @@ stream_summary_json(const struct stream *s, struct buf *out)
 	}
 	if (s->error != NULL) {
 		buf_puts(out, ",\"error\":");
-		stream_error_json(s->error, 0, out);
+		stream_error_json(s->error, 1, out);
 	}
 	if (s->nskipped > 0) {
 		char *w = stream_warning(s);

@@ -132,7 +132,8 @@ char *stream_warning(const struct stream *s);
 /* A byte count as "16 MiB", "512 KiB" or "100 bytes", for messages. Caller frees. */
 char *stream_size_text(size_t n);
 
-/* The result as a JSON object, the same shape as "expected" in stream-vectors.json. */
+/* The result as a JSON object, the same shape as "expected" in stream-vectors.json; the
+ * error (when there is one) is the full form, with natter's class and the request id. */
 void stream_summary_json(const struct stream *s, struct buf *out);
 /* A usage object with only the reported counts. */
 void stream_usage_json(const struct usage *u, struct buf *out);
