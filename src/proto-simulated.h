@@ -32,8 +32,9 @@ struct simulated_reply {
 /* Generate the reply for req; deterministic for a given request. */
 void simulated_reply(const struct request *req, struct simulated_reply *out);
 void simulated_reply_free(struct simulated_reply *r);
-/* Tokens per second for req (provider rate, NATTER_SIM_RATE, or the model's own pace);
- * 0 means as fast as possible. */
+/* Tokens per second for req: NATTER_SIM_RATE when set (it wins for every simulated
+ * model), else the model's own pace (simulated-fast 0, simulated-slow 20), else the
+ * provider's tokens_per_second; 0 means as fast as possible. */
 double simulated_rate(const struct request *req);
 /* Append the simulated models to out. */
 void simulated_models(struct model_list *out);

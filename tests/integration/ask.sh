@@ -170,6 +170,18 @@ expect "no configuration: the simulated provider answers" \
 	eval 'test "$RC" -eq 0 && grep -q "simulated provider" "$OUT" && grep -q "hello there" "$OUT"'
 NATTER_SIM_RATE=0 ask "fault=cut tokens=10"
 expect "simulated fault=cut: truncated, exit 1" eval 'test "$RC" -eq 1 && has_err truncated'
+# Issue 11: NATTER_SIM_RATE overrides every simulated model's pace, simulated-slow's 20
+# tokens/s too (400 tokens would take 20 s at that pace).
+start=$(date +%s%N)
+NATTER_SIM_RATE=0 ask -m simulated/simulated-slow "tokens=400"
+ms=$((($(date +%s%N) - start) / 1000000))
+expect "NATTER_SIM_RATE=0 makes simulated-slow instant (${ms} ms)" \
+	eval 'test "$RC" -eq 0 && test "$(wc -w <"$OUT")" -eq 400 && test "$ms" -lt 8000'
+start=$(date +%s%N)
+NATTER_SIM_RATE=40 ask -m simulated/simulated-fast "tokens=40"
+ms=$((($(date +%s%N) - start) / 1000000))
+expect "NATTER_SIM_RATE=40 paces simulated-fast too (${ms} ms for 40 tokens)" \
+	eval 'test "$RC" -eq 0 && test "$ms" -ge 900'
 ask -m anthropic/claude-x hello
 expect "missing key: named before sending" \
 	eval 'test "$RC" -eq 1 && has_err "no key for anthropic: set ANTHROPIC_API_KEY"'
