@@ -486,8 +486,7 @@ static void
 ask_print_error(const struct provider *p, const struct apierr *e, int partial)
 {
 	struct buf line = BUF_INIT;
-	const char *hint = apierr_hint(e);
-	char *f = apierr_format(e);
+	char *hint = apierr_advice(e), *f = apierr_format(e);
 
 	text_sanitize_line(f, strlen(f), &line);
 	fprintf(stderr, "natter: %s%s: %s\n", partial ? "warning: truncated reply: " : "",
@@ -505,6 +504,7 @@ ask_print_error(const struct provider *p, const struct apierr *e, int partial)
 	else if (hint != NULL)
 		fprintf(stderr, "natter: %s\n", hint);
 	free(f);
+	free(hint);
 	buf_free(&line);
 }
 

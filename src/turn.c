@@ -406,8 +406,7 @@ turn_retry(struct turn *t, const struct wevent *ev)
 static char *
 turn_error_text(const struct apierr *e)
 {
-	char *line = apierr_format(e), *out;
-	const char *hint = apierr_hint(e);
+	char *line = apierr_format(e), *out, *hint = apierr_advice(e);
 	struct buf b = BUF_INIT, c = BUF_INIT;
 
 	buf_puts(&b, line);
@@ -417,6 +416,7 @@ turn_error_text(const struct apierr *e)
 	out = buf_detach(&c);
 	buf_free(&b);
 	free(line);
+	free(hint);
 	return out;
 }
 

@@ -935,6 +935,8 @@ worker_fail(struct job *j, struct apierr *err, int complete)
 			return;
 		}
 	}
+	/* The hint then says whether the server's wait was beyond what natter waits for. */
+	err->retry_cap_s = p->max_retry_delay_s > 0 ? p->max_retry_delay_s : 60;
 	worker_done(j, err, complete, 0);
 }
 

@@ -84,6 +84,12 @@ expect "gemini 503 unavailable is retried" \
 ask -p openai -m m --base-url "$FS_URL/v1" "status=429 retry_after=120"
 expect "a retry-after beyond the 60 s cap is not retried" \
 	eval 'test "$RC" -eq 1 && ! has_err retrying && has_err "rate limit (429)"'
+# Issue 11: and the hint gives the server's wait rather than a bare "wait and retry".
+ask -p anthropic -m m --base-url "$FS_URL/v1" "status=429 retry_after=7500"
+expect "a wait beyond the cap is named: 2h 5m, beyond the 60 s retry cap" \
+	eval 'test "$RC" -eq 1 && ! has_err retrying &&
+	has_err "the server asks to wait 2h 5m (beyond the 60 s retry cap, max_retry_delay); try again later" &&
+	! has_err "wait and retry"'
 
 ask -p openai -m m --base-url "$FS_URL/v1" "status=400 ctx=1"
 expect "context length: clear message, exit 1, no retry" \
