@@ -105,6 +105,20 @@ tap_check "code_review renders language and code into the request" \
 	bash -c "tail -n 1 '$LOG' | grep -qF 'careful senior C reviewer' &&
 	tail -n 1 '$LOG' | grep -qF 'int main(void)' && tail -n 1 '$LOG' | grep -qF '\"model\":\"any-model\"'"
 
+# Issue 11: a listing that fails keeps the provider's configured models, and says why the
+# rest is missing.
+CFG_KEY=sk-wrong-key "$NATTER" models fake >"$OUT" 2>"$ERR"
+RC=$?
+expect "models: a refused listing still prints the configured models, with a note" \
+	eval 'test "$RC" -eq 1 && grep -q "^fake/strict .*configured" "$OUT" &&
+	has_err "natter: fake: listing the models failed: auth (401)" &&
+	has_err "only its configured models are listed"'
+"$NATTER" models fake >"$OUT" 2>"$ERR"
+RC=$?
+expect "models: a listing that works prints the configured models and the rest" \
+	eval 'test "$RC" -eq 0 && grep -q "^fake/strict .*configured" "$OUT" &&
+	test "$(grep -vc configured "$OUT")" -ge 1 && test ! -s "$ERR"'
+
 # A broken user config: file:line:col errors on stderr, the shipped defaults still answer.
 cat >"$CFG" <<EOF
 models:
