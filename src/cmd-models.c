@@ -17,6 +17,7 @@
 
 #include "apierr.h"
 #include "buf.h"
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "provider.h"
@@ -198,6 +199,10 @@ cmd_models(int argc, char **argv)
 		} else if (strcmp(argv[k], "--base-url") == 0 && k + 1 < argc) {
 			base = argv[++k];
 		} else if (argv[k][0] == '-' || name != NULL) {
+			if (strcmp(argv[k], "--base-url") == 0)
+				fputs("natter: models: --base-url needs a URL\n", stderr);
+			else
+				cli_bad_arg("models", argv[k]);
 			models_usage(stderr);
 			return EXIT_USAGE;
 		} else {

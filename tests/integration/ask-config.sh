@@ -94,6 +94,11 @@ expect "missing template variables: named, exit 2, nothing sent" \
 ask -T shuot "x"
 expect "unknown template: suggests the nearest, exit 2" \
 	eval 'test "$RC" -eq 2 && has_err "did you mean .shout."'
+# Issue 11: a -V the template has no variable for is an error, not silently ignored.
+ask -T shout -V lagn=French -V what=hi "tokens=2"
+expect "-V with an unknown variable: named, with the nearest and the known ones, exit 2" \
+	eval 'test "$RC" -eq 2 &&
+	has_err "template shout has no variable .lagn. (did you mean .lang.?); its variables are lang, what, rest"'
 tap_eq "failed templates sent nothing" "$n" "$(lines)"
 ask -T code_review -V language=C -V code=@"$LIB_TMP/code.c" -m fake/any-model
 expect "a shipped template (code_review) with a model the config does not list" \
