@@ -81,6 +81,7 @@ request_dup(const struct request *r)
 		request_add(c, r->msgs[i].role, r->msgs[i].content);
 	params_copy(&c->params, &r->params);
 	c->no_stream = r->no_stream;
+	c->max_tokens_field = r->max_tokens_field;
 	return c;
 }
 

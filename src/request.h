@@ -52,6 +52,15 @@ struct params {
 	long reasoning_budget;    /* tokens (Anthropic thinking, Gemini thinkingBudget) */
 };
 
+/* The body field that carries max_tokens on the OpenAI protocol. OpenAI's reasoning models
+ * (o1, o3, o4, gpt-5, ...) refuse the old max_tokens and want max_completion_tokens, which
+ * many compatible servers do not know; models.*.max_tokens_field overrides the choice. */
+enum max_tokens_field {
+	MAX_TOKENS_FIELD_AUTO,        /* by the model family (proto-openai.c) */
+	MAX_TOKENS_FIELD_MAX_TOKENS,  /* "max_tokens" */
+	MAX_TOKENS_FIELD_COMPLETION,  /* "max_completion_tokens" */
+};
+
 struct request {
 	struct provider *provider; /* owned copy */
 	char *model;
@@ -65,6 +74,8 @@ struct request {
 	 * adapter's parse_reply into the same events a stream gives, all at once at the end.
 	 * The simulated provider delivers its reply as one event. 0 (the default): stream. */
 	int no_stream;
+	/* OpenAI protocol: which field max_tokens goes in (the model's max_tokens_field). */
+	enum max_tokens_field max_tokens_field;
 };
 
 struct request *request_new(const struct provider *p, const char *model);

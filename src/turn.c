@@ -180,6 +180,7 @@ turn_request(struct turn *t, const struct params *pp, char **err, size_t *fold)
 	s->view_from = (long)fit.first;
 	if (t->system != NULL)
 		request_set_system(req, t->system);
+	req->max_tokens_field = m->max_tokens_field;
 	return req;
 }
 
@@ -192,6 +193,7 @@ turn_summary_request(struct turn *t, size_t upto)
 	size_t i, covers = s->summary != NULL ? s->summary_covers : 0;
 	struct buf b = BUF_INIT;
 
+	req->max_tokens_field = t->model->max_tokens_field;
 	request_set_system(req, TURN_SUMMARY_SYSTEM);
 	buf_printf(&b, "Summary so far:\n%s\n\nConversation to fold in:\n",
 	    s->summary != NULL ? s->summary : "(none yet)");

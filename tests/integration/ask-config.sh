@@ -31,6 +31,11 @@ models:
     aliases: [st]
     params: {temperature: [0, 1], top_k: false}
     defaults: {max_tokens: 321}
+  reasoner: {provider: fake, id: o3-mini}
+  gw5: {provider: fake, id: openai/gpt-5-mini}
+  forced-old: {provider: fake, id: o4-mini, max_tokens_field: max_tokens}
+  forced-new: {provider: fake, id: my-deployment, max_tokens_field: max_completion_tokens}
+  plain: {provider: fake, id: llama-3.3-70b}
 templates:
   shout:
     description: test template
@@ -77,6 +82,21 @@ expect "accepted parameters: the reply arrives" eval 'test "$RC" -eq 0 && test "
 tap_check "the request carries config, model and command-line parameters" \
 	bash -c "tail -n 1 '$LOG' | grep -q '\"seed\":7' && tail -n 1 '$LOG' | grep -q '\"max_tokens\":321' &&
 	tail -n 1 '$LOG' | grep -q '\"frequency_penalty\":0.5' && tail -n 1 '$LOG' | grep -q '\"model\":\"strict-model\"'"
+
+# Issue 11: max_tokens goes in the field the model family needs, on any base URL (this one
+# is not api.openai.com), unless the model's max_tokens_field says otherwise.
+for c in "reasoner max_completion_tokens max_tokens" "gw5 max_completion_tokens max_tokens" \
+	"forced-old max_tokens max_completion_tokens" \
+	"forced-new max_completion_tokens max_tokens" "plain max_tokens max_completion_tokens"; do
+	read -r model want other <<<"$c"
+	ask -m "$model" --max-tokens 77 "tokens=2"
+	expect "max_tokens for $model goes out as $want" \
+		eval 'test "$RC" -eq 0 && last | grep -qF "\"$want\":77" && ! last | grep -qF "\"$other\""'
+done
+OPENAI_API_KEY=$KEY OPENAI_BASE_URL=$FS_URL/v1 ask -m openai/o4-mini --max-tokens 88 "tokens=2"
+expect "a gateway in OPENAI_BASE_URL: o4-mini gets max_completion_tokens" \
+	eval 'test "$RC" -eq 0 && last | grep -qF "\"max_completion_tokens\":88" &&
+	! last | grep -qF "\"max_tokens\""'
 
 # Templates: -V, @FILE, PROMPT filling the first unset variable, the template's model.
 printf 'int main(void) { return 0; }\n' >"$LIB_TMP/code.c"

@@ -155,6 +155,45 @@ test_build_openai(void **state)
 	http_req_free(&h);
 	request_free(r);
 
+	/* Issue 11: on any other server the model family decides, and the model's
+	 * max_tokens_field wins over both rules. */
+	{
+		static const struct {
+			const char *model;
+			enum max_tokens_field field;
+			const char *want;
+		} fam[] = {
+			{ "o1", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "o3-mini", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "openai/o4-mini", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "gpt-5", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "gpt-5.1-codex", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "gpt-5-mini", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "gpt-4o", MAX_TOKENS_FIELD_AUTO, "max_tokens" },
+			{ "gpt-4.1-mini", MAX_TOKENS_FIELD_AUTO, "max_tokens" },
+			{ "olmo-2", MAX_TOKENS_FIELD_AUTO, "max_tokens" },
+			{ "llama-3.3-70b", MAX_TOKENS_FIELD_AUTO, "max_tokens" },
+			{ "o3", MAX_TOKENS_FIELD_MAX_TOKENS, "max_tokens" },
+			{ "my-deployment", MAX_TOKENS_FIELD_COMPLETION, "max_completion_tokens" },
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof fam / sizeof fam[0]; k++) {
+			r = make_request("openai", "http://gateway.example/v1", "sk-x", fam[k].model);
+			r->max_tokens_field = fam[k].field;
+			b = build(r, &h);
+			if (cJSON_GetObjectItemCaseSensitive(b, fam[k].want) == NULL)
+				fail_msg("%s: no %s", fam[k].model, fam[k].want);
+			assert_true(num(b, fam[k].want) == 512);
+			assert_null(cJSON_GetObjectItemCaseSensitive(b,
+			    strcmp(fam[k].want, "max_tokens") == 0 ? "max_completion_tokens" :
+			    "max_tokens"));
+			cJSON_Delete(b);
+			http_req_free(&h);
+			request_free(r);
+		}
+	}
+
 	/* All four stop sequences go out. */
 	r = make_request("openai", "http://h/v1", NULL, "m");
 	r->params.stop[2] = xstrdup("c");
