@@ -52,6 +52,103 @@ anthropic_budget(const struct params *pp)
 	return 0;
 }
 
+/* Anthropic's smallest thinking budget. */
+#define ANTHROPIC_MIN_BUDGET 1024
+
+/* The generation of a Claude id: family ("opus", "sonnet", "haiku"), major and minor
+ * version ("claude-sonnet-4-5-20250929" is sonnet 4.5, "claude-opus-4-20250514" opus 4.0,
+ * "anthropic.claude-haiku-4-5-v1:0" haiku 4.5). 0 when id is not named that way (the
+ * claude-3-5-sonnet style of older models included). */
+static int
+anthropic_generation(const char *id, char *family, size_t fsize, long *major, long *minor)
+{
+	static const char *const families[] = { "opus", "sonnet", "haiku" };
+	const char *p = id != NULL ? strstr(id, "claude-") : NULL, *q;
+	char *end;
+	size_t i, n;
+
+	if (p == NULL)
+		return 0;
+	p += 7;
+	for (i = 0; i < sizeof families / sizeof families[0]; i++) {
+		n = strlen(families[i]);
+		if (strncmp(p, families[i], n) == 0 && p[n] == '-')
+			break;
+	}
+	if (i == sizeof families / sizeof families[0] || n + 1 > fsize)
+		return 0;
+	memcpy(family, p, n);
+	family[n] = '\0';
+	p += n + 1;
+	if (*p < '0' || *p > '9')
+		return 0;
+	*major = strtol(p, &end, 10);
+	*minor = 0;
+	/* A one- or two-digit part after the major is the minor; eight digits are a date. */
+	if (*end == '-' && end[1] >= '0' && end[1] <= '9') {
+		for (q = end + 1; *q >= '0' && *q <= '9'; q++)
+			;
+		if (q - (end + 1) <= 2)
+			*minor = strtol(end + 1, NULL, 10);
+	}
+	return 1;
+}
+
+/* True for the models that refuse temperature and top_p together ("`temperature` and
+ * `top_p` cannot both be specified for this model"): Opus 4.1, Sonnet and Haiku 4.5 and
+ * every Claude after them, by the reports in cloud-apim/otoroshi-llm-extension#140 and
+ * BerriAI/litellm#15097. */
+static int
+anthropic_one_sampler(const char *id)
+{
+	char family[8];
+	long major, minor;
+
+	if (!anthropic_generation(id, family, sizeof family, &major, &minor))
+		return 0;
+	if (major != 4)
+		return major > 4;
+	return strcmp(family, "opus") == 0 ? minor >= 1 : minor >= 5;
+}
+
+/* The rules the Messages API enforces across parameters (protocols.md §A.2 lists the
+ * fields): thinking needs a budget of at least 1024 below max_tokens, temperature 1 (or
+ * none), no top_k and a top_p of 0.95 to 1; newer models take temperature or top_p, not
+ * both. Saying so here saves a round trip and a 400 that names one rule at a time. */
+static int
+anthropic_check_params(const char *id, const char *name, const struct params *pp, char **err)
+{
+	long budget = anthropic_budget(pp);
+	const char *how = (pp->set & PARAM_REASONING_BUDGET) ? "reasoning_budget" :
+	    "reasoning_effort";
+
+	*err = NULL;
+	if ((pp->set & PARAM_REASONING_BUDGET) && pp->reasoning_budget > 0 &&
+	    pp->reasoning_budget < ANTHROPIC_MIN_BUDGET) {
+		*err = xasprintf("%s: reasoning_budget must be at least %d (Anthropic's smallest "
+		    "thinking budget), got %ld", name, ANTHROPIC_MIN_BUDGET, pp->reasoning_budget);
+	} else if (budget > 0 && (pp->set & PARAM_MAX_TOKENS) && pp->max_tokens > 0 &&
+	    budget >= pp->max_tokens) {
+		*err = xasprintf("%s: the thinking budget (%s, %ld tokens) must be below max_tokens "
+		    "(%ld), which counts the thinking too; raise max_tokens or lower the budget",
+		    name, how, budget, pp->max_tokens);
+	} else if (budget > 0 && (pp->set & PARAM_TEMPERATURE) && pp->temperature != 1) {
+		*err = xasprintf("%s: thinking (%s) needs temperature 1 or unset, got %.10g", name,
+		    how, pp->temperature);
+	} else if (budget > 0 && (pp->set & PARAM_TOP_K)) {
+		*err = xasprintf("%s: thinking (%s) does not allow top_k; unset it", name, how);
+	} else if (budget > 0 && (pp->set & PARAM_TOP_P) && (pp->top_p < 0.95 ||
+	    pp->top_p > 1)) {
+		*err = xasprintf("%s: with thinking (%s), top_p must be from 0.95 to 1, got %.10g",
+		    name, how, pp->top_p);
+	} else if ((pp->set & PARAM_TEMPERATURE) && (pp->set & PARAM_TOP_P) &&
+	    anthropic_one_sampler(id)) {
+		*err = xasprintf("%s: temperature and top_p cannot both be set for this model; "
+		    "set one of them", name);
+	}
+	return *err != NULL ? -1 : 0;
+}
+
 /* Build POST {base}/messages, streaming unless no_stream asks for one Message. */
 static void
 anthropic_build_chat(const struct request *req, struct http_req *out)
@@ -365,6 +462,7 @@ const struct proto proto_anthropic = {
 	.name = "anthropic",
 	.framing = FRAMING_SSE,
 	.build_chat = anthropic_build_chat,
+	.check_params = anthropic_check_params,
 	.on_event = anthropic_on_event,
 	.on_eof = proto_eof_terminated,
 	.parse_reply = anthropic_parse_reply,

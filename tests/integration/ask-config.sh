@@ -83,6 +83,33 @@ tap_check "the request carries config, model and command-line parameters" \
 	bash -c "tail -n 1 '$LOG' | grep -q '\"seed\":7' && tail -n 1 '$LOG' | grep -q '\"max_tokens\":321' &&
 	tail -n 1 '$LOG' | grep -q '\"frequency_penalty\":0.5' && tail -n 1 '$LOG' | grep -q '\"model\":\"strict-model\"'"
 
+# Issue 11: Anthropic's rules across parameters are checked before anything is sent (a
+# config of its own: the main one's default seed is not an Anthropic parameter).
+ANTCFG=$LIB_TMP/anthropic.yaml
+printf 'providers:\n  fakeant: {protocol: anthropic, base_url: "%s/v1", key_env: CFG_KEY}\n' \
+	"$FS_URL" >"$ANTCFG"
+n=$(lines)
+for c in "claude-sonnet-4-5|-t 0.5 --top-p 0.9|temperature and top_p cannot both be set for this model" \
+	"claude-opus-4-1|-t 0.5 --top-p 0.9|temperature and top_p cannot both be set" \
+	"claude-x|-P reasoning_budget=4096 --max-tokens 2048|the thinking budget (reasoning_budget, 4096 tokens) must be below max_tokens (2048)" \
+	"claude-x|-P reasoning_budget=2048 -t 0.5|thinking (reasoning_budget) needs temperature 1 or unset, got 0.5" \
+	"claude-x|-P reasoning_budget=2048 -P top_k=5|thinking (reasoning_budget) does not allow top_k" \
+	"claude-x|-P reasoning_budget=2048 --top-p 0.5|top_p must be from 0.95 to 1, got 0.5" \
+	"claude-x|-P reasoning_budget=500|reasoning_budget must be at least 1024"; do
+	IFS='|' read -r model opts want <<<"$c"
+	# shellcheck disable=SC2086
+	NATTER_CONFIG=$ANTCFG ask -m "fakeant/$model" $opts "tokens=2"
+	expect "anthropic $model $opts: refused before sending, exit 2" \
+		eval 'test "$RC" -eq 2 && has_err "$want"'
+done
+tap_eq "no refused Anthropic request reached the server" "$n" "$(lines)"
+NATTER_CONFIG=$ANTCFG ask -m fakeant/claude-3-7-sonnet -t 0.5 --top-p 0.9 "tokens=2"
+expect "an older Claude takes temperature and top_p together" \
+	eval 'test "$RC" -eq 0 && last | grep -qF "\"top_p\":0.9" && last | grep -qF "\"temperature\":0.5"'
+NATTER_CONFIG=$ANTCFG ask -m fakeant/claude-x -P reasoning_budget=2048 -t 1 --top-p 0.95 --max-tokens 4096 "think=2 tokens=2"
+expect "thinking with temperature 1, top_p 0.95 and room in max_tokens is sent" \
+	eval 'test "$RC" -eq 0 && last | grep -qF "\"budget_tokens\":2048" && last | grep -qF "\"max_tokens\":4096"'
+
 # Issue 11: max_tokens goes in the field the model family needs, on any base URL (this one
 # is not api.openai.com), unless the model's max_tokens_field says otherwise.
 for c in "reasoner max_completion_tokens max_tokens" "gw5 max_completion_tokens max_tokens" \

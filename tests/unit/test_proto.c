@@ -215,6 +215,61 @@ test_build_openai(void **state)
 	request_free(r);
 }
 
+/* Issue 11: which Claude ids refuse temperature with top_p, and the thinking rules. */
+static void
+test_anthropic_check_params(void **state)
+{
+	static const struct {
+		const char *id;
+		int refused;
+	} ids[] = {
+		{ "claude-sonnet-4-5", 1 }, { "claude-sonnet-4-5-20250929", 1 },
+		{ "claude-haiku-4-5", 1 }, { "claude-opus-4-1-20250805", 1 },
+		{ "claude-opus-4-5", 1 }, { "claude-sonnet-4-6", 1 }, { "claude-opus-5", 1 },
+		{ "anthropic.claude-sonnet-4-5-20250929-v1:0", 1 },
+		{ "claude-opus-4-20250514", 0 }, { "claude-sonnet-4-20250514", 0 },
+		{ "claude-3-7-sonnet-latest", 0 }, { "claude-3-5-haiku", 0 }, { "my-model", 0 },
+	};
+	struct params p;
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	assert_non_null(proto_anthropic.check_params);
+	memset(&p, 0, sizeof p);
+	p.set = PARAM_TEMPERATURE | PARAM_TOP_P;
+	p.temperature = 0.5;
+	p.top_p = 0.9;
+	for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		int rc = proto_anthropic.check_params(ids[i].id, "m", &p, &err);
+
+		if ((rc != 0) != ids[i].refused)
+			fail_msg("%s: rc %d, want refused %d", ids[i].id, rc, ids[i].refused);
+		free(err);
+		err = NULL;
+	}
+	/* A budget derived from the effort counts as thinking too. */
+	memset(&p, 0, sizeof p);
+	p.set = PARAM_REASONING_EFFORT | PARAM_MAX_TOKENS;
+	p.reasoning_effort = "high";
+	p.max_tokens = 8000;
+	assert_int_equal(proto_anthropic.check_params("claude-x", "x", &p, &err), -1);
+	assert_string_equal(err, "x: the thinking budget (reasoning_effort, 16384 tokens) must be "
+	    "below max_tokens (8000), which counts the thinking too; raise max_tokens or lower the "
+	    "budget");
+	free(err);
+	p.max_tokens = 20000;
+	assert_int_equal(proto_anthropic.check_params("claude-x", "x", &p, &err), 0);
+	assert_null(err);
+	/* Without thinking, temperature and top_k are the user's business. */
+	memset(&p, 0, sizeof p);
+	p.set = PARAM_TEMPERATURE | PARAM_TOP_K;
+	p.temperature = 0.2;
+	p.top_k = 5;
+	assert_int_equal(proto_anthropic.check_params("claude-x", "x", &p, &err), 0);
+	assert_null(proto_openai.check_params);
+}
+
 /* Anthropic: x-api-key and version, top-level system, required max_tokens, thinking. */
 static void
 test_build_anthropic(void **state)
@@ -1996,6 +2051,7 @@ main(void)
 		cmocka_unit_test(test_reply_surrogates_and_nul),
 		cmocka_unit_test(test_reply_cap),
 		cmocka_unit_test(test_reply_matches_stream),
+		cmocka_unit_test(test_anthropic_check_params),
 	};
 
 	/* Decode through the cJSON arena, as natter does. */
