@@ -149,6 +149,27 @@ anthropic_check_params(const char *id, const char *name, const struct params *pp
 	return *err != NULL ? -1 : 0;
 }
 
+/* An earlier reply as content blocks: its thinking with the signature the API gave it
+ * (the API checks that the thinking is unchanged), then its text. Sent only when this
+ * request thinks too. */
+static void
+anthropic_thinking_content(cJSON *m, const struct message *msg)
+{
+	cJSON *content = cJSON_AddArrayToObject(m, "content"), *b;
+
+	b = cJSON_CreateObject();
+	cJSON_AddStringToObject(b, "type", "thinking");
+	cJSON_AddStringToObject(b, "thinking", msg->reasoning != NULL ? msg->reasoning : "");
+	cJSON_AddStringToObject(b, "signature", msg->signature);
+	cJSON_AddItemToArray(content, b);
+	if (msg->content[0] != '\0') {
+		b = cJSON_CreateObject();
+		cJSON_AddStringToObject(b, "type", "text");
+		cJSON_AddStringToObject(b, "text", msg->content);
+		cJSON_AddItemToArray(content, b);
+	}
+}
+
 /* Build POST {base}/messages, streaming unless no_stream asks for one Message. */
 static void
 anthropic_build_chat(const struct request *req, struct http_req *out)
@@ -183,7 +204,11 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 		m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "role",
 		    req->msgs[i].role == ROLE_ASSISTANT ? "assistant" : "user");
-		cJSON_AddStringToObject(m, "content", req->msgs[i].content);
+		if (budget > 0 && req->msgs[i].role == ROLE_ASSISTANT &&
+		    req->msgs[i].signature != NULL)
+			anthropic_thinking_content(m, &req->msgs[i]);
+		else
+			cJSON_AddStringToObject(m, "content", req->msgs[i].content);
 		cJSON_AddItemToArray(msgs, m);
 	}
 	cJSON_AddBoolToObject(root, "stream", !req->no_stream);
@@ -235,8 +260,30 @@ anthropic_block_text(struct stream *s, const cJSON *d)
 	else if ((strcmp(type, "thinking_delta") == 0 || strcmp(type, "thinking") == 0) &&
 	    (v = proto_json_string(d, "thinking")) != NULL)
 		stream_reasoning(s, v, strlen(v));
-	/* signature_delta, input_json_delta, citations_delta, redacted_thinking and tool
-	 * blocks carry nothing to print. */
+	else if (strcmp(type, "signature_delta") == 0 &&
+	    (v = proto_json_string(d, "signature")) != NULL)
+		stream_signature(s, v, strlen(v));
+	/* input_json_delta, citations_delta, redacted_thinking and tool blocks carry nothing
+	 * to print. */
+}
+
+/* Note a content block beginning: thinking blocks are counted (a signature stands for
+ * one), a whole one brings its signature, and a redacted one means the reasoning cannot
+ * be sent back as it was. */
+static void
+anthropic_block_begin(struct stream *s, const cJSON *block)
+{
+	const char *type = proto_json_string(block, "type"), *v;
+
+	if (type == NULL)
+		return;
+	if (strcmp(type, "thinking") == 0) {
+		s->nthinking++;
+		if ((v = proto_json_string(block, "signature")) != NULL)
+			stream_signature(s, v, strlen(v));
+	} else if (strcmp(type, "redacted_thinking") == 0) {
+		s->thinking_unsigned = 1;
+	}
 }
 
 /* Report an error event or error body: its error object (or the whole of it), with the
@@ -369,6 +416,7 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 
 		anthropic_usage(s, cJSON_GetObjectItemCaseSensitive(msg, "usage"));
 	} else if (strcmp(type, "content_block_start") == 0) {
+		anthropic_block_begin(s, cJSON_GetObjectItemCaseSensitive(root, "content_block"));
 		anthropic_block_text(s, cJSON_GetObjectItemCaseSensitive(root, "content_block"));
 	} else if (strcmp(type, "content_block_delta") == 0) {
 		anthropic_block_text(s, cJSON_GetObjectItemCaseSensitive(root, "delta"));
@@ -408,8 +456,10 @@ anthropic_parse_reply(struct stream *s, const char *body, size_t len)
 		proto_reply_malformed(s, "not a Message", body, len);
 	} else {
 		/* Blocks are whole here: a block's text is what its deltas would add up to. */
-		cJSON_ArrayForEach(block, content)
+		cJSON_ArrayForEach(block, content) {
+			anthropic_block_begin(s, block);
 			anthropic_block_text(s, block);
+		}
 		if ((v = proto_json_string(root, "stop_reason")) != NULL)
 			stream_finish_reason(s, v);
 		anthropic_usage(s, cJSON_GetObjectItemCaseSensitive(root, "usage"));

@@ -17,6 +17,10 @@ enum role { ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT };
 struct message {
 	enum role role;
 	char *content;
+	/* An assistant reply's signed thinking (Anthropic), sent back as a thinking block
+	 * before its text when the request thinks too; both NULL when there is none. */
+	char *reasoning;
+	char *signature;
 };
 
 /* Bits of params.set: a parameter is sent only when its bit is set. */
@@ -83,6 +87,8 @@ void request_free(struct request *r);
 struct request *request_dup(const struct request *r);
 void request_set_system(struct request *r, const char *system);
 void request_add(struct request *r, enum role role, const char *content);
+/* Give the last message its signed thinking (copies of reasoning and signature). */
+void request_set_thinking(struct request *r, const char *reasoning, const char *signature);
 const char *request_role_name(enum role role);
 /* Append the system prompt and any system messages of the history, joined by blank lines,
  * for protocols that have no system role (Anthropic, Gemini). */

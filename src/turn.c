@@ -19,6 +19,7 @@
 #include "params.h"
 #include "provider.h"
 #include "session.h"
+#include "stream.h"
 #include "turn.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -466,7 +467,7 @@ static int
 turn_fall_back(struct turn *t, const struct wevent *ev)
 {
 	struct model *next = turn_fallback_next(t);
-	struct reply_end end = { MSG_ERROR, NULL, -1, NULL, NULL, ev->ttft_ms, -1 };
+	struct reply_end end = { MSG_ERROR, NULL, -1, NULL, NULL, ev->ttft_ms, -1, NULL };
 	char *msg, *err = NULL;
 
 	if (next == NULL || next->provider == NULL)
@@ -567,6 +568,11 @@ turn_finish(struct turn *t, const struct wevent *ev)
 	end.error = note != NULL ? note : t->error != NULL ? t->error : t->warning;
 	end.ttft_ms = t->ttft_ms;
 	end.duration_ms = t->duration_ms;
+	/* Signed thinking goes back only as it was signed: not when the filter or the key
+	 * masking changed a byte of what is stored. */
+	end.signature = ev->signature != NULL && m->reasoning.len == ev->signed_len &&
+	    stream_hash(STREAM_HASH_INIT, m->reasoning.data, m->reasoning.len) ==
+	    ev->signed_hash ? ev->signature : NULL;
 	session_reply_finish(t->sess, (size_t)t->reply, &end);
 	free(note);
 	if (t->spec.column < 0 && t->sess->reply == t->reply)
@@ -703,7 +709,7 @@ turn_free(struct turn *t)
 	if (t == NULL)
 		return;
 	if (!t->done && t->reply >= 0 && session_is_open(t->sess, (size_t)t->reply)) {
-		struct reply_end end = { MSG_CANCELLED, NULL, -1, NULL, NULL, -1, -1 };
+		struct reply_end end = { MSG_CANCELLED, NULL, -1, NULL, NULL, -1, -1, NULL };
 
 		if (t->stream_id != 0)
 			worker_cancel(t->env->w, t->stream_id);

@@ -110,6 +110,27 @@ NATTER_CONFIG=$ANTCFG ask -m fakeant/claude-x -P reasoning_budget=2048 -t 1 --to
 expect "thinking with temperature 1, top_p 0.95 and room in max_tokens is sent" \
 	eval 'test "$RC" -eq 0 && last | grep -qF "\"budget_tokens\":2048" && last | grep -qF "\"max_tokens\":4096"'
 
+# Issue 11: a reply's signed thinking goes back, with its signature, when the chat goes on
+# with the same model and thinking on; not to another model, not without thinking, and not
+# when what was stored differs from what was signed (a key in it was masked).
+NATTER_CONFIG=$ANTCFG ask -m fakeant/claude-x -P reasoning_budget=2048 "think=3 tokens=2"
+expect "a thinking reply is stored" eval 'test "$RC" -eq 0 && test "$(cat "$OUT")" = "w1 w2"'
+NATTER_CONFIG=$ANTCFG ask -c -P reasoning_budget=2048 "again tokens=2"
+expect "continued with thinking: the earlier thinking block and its signature are resent" \
+	eval 'test "$RC" -eq 0 && last | grep -qF "{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"r1 r2 r3\",\"signature\":\"ZmFrZXNlcnZlcg==\"},{\"type\":\"text\",\"text\":\"w1 w2\"}]}"'
+NATTER_CONFIG=$ANTCFG ask -c "plain tokens=2"
+expect "continued without thinking: plain text history, no signature" \
+	eval 'test "$RC" -eq 0 && last | grep -qF "{\"role\":\"assistant\",\"content\":\"w1 w2\"}" &&
+	! last | grep -qF signature'
+NATTER_CONFIG=$ANTCFG ask -c -m fakeant/claude-y -P reasoning_budget=2048 "other tokens=2"
+expect "continued with another model: its signature is not sent" \
+	eval 'test "$RC" -eq 0 && ! last | grep -qF signature'
+NATTER_CONFIG=$ANTCFG ask -m fakeant/claude-x -P reasoning_budget=2048 "think=3 fault=echo_key"
+NATTER_CONFIG=$ANTCFG ask -c -P reasoning_budget=2048 "after the key tokens=2"
+expect "thinking whose stored text was masked is not resent as signed" \
+	eval 'test "$RC" -eq 0 && last | grep -qF "after the key" && ! last | grep -qF signature &&
+	! last | grep -qF "$KEY"'
+
 # Issue 11: max_tokens goes in the field the model family needs, on any base URL (this one
 # is not api.openai.com), unless the model's max_tokens_field says otherwise.
 for c in "reasoner max_completion_tokens max_tokens" "gw5 max_completion_tokens max_tokens" \

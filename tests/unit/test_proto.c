@@ -424,6 +424,95 @@ decode(struct stream *s, const char *protocol, int status, const char *body)
 	stream_finish(s);
 }
 
+/* Issue 11: the signature of a thinking block is kept, streamed or whole, only when it
+ * stands for all the reasoning; a signed reply goes back as blocks when thinking is on. */
+static void
+test_anthropic_signed_thinking(void **state)
+{
+	static const char one[] =
+	    "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+	    "\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\n"
+	    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+	    "\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hm\"}}\n\n"
+	    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+	    "\"delta\":{\"type\":\"signature_delta\",\"signature\":\"c2ln\"}}\n\n"
+	    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,"
+	    "\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n"
+	    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+	static const char redacted[] =
+	    "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+	    "\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\n"
+	    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+	    "\"delta\":{\"type\":\"signature_delta\",\"signature\":\"c2ln\"}}\n\n"
+	    "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,"
+	    "\"content_block\":{\"type\":\"redacted_thinking\",\"data\":\"xyz\"}}\n\n"
+	    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+	static const char whole[] =
+	    "{\"type\":\"message\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"hm\","
+	    "\"signature\":\"d2hvbGU=\"},{\"type\":\"text\",\"text\":\"Hi\"}],"
+	    "\"stop_reason\":\"end_turn\"}";
+	struct stream s;
+	struct request *r;
+	struct http_req h;
+	cJSON *b, *c;
+
+	(void)state;
+	decode(&s, "anthropic", 200, one);
+	assert_string_equal(buf_str(&s.text), "Hi");
+	assert_non_null(stream_signed(&s));
+	assert_string_equal(stream_signed(&s), "c2ln");
+	stream_free(&s);
+	decode(&s, "anthropic", 200, redacted);
+	assert_null(stream_signed(&s));
+	stream_free(&s);
+	stream_init(&s, &proto_anthropic, NULL, NULL);
+	stream_set_whole(&s);
+	stream_feed(&s, whole, strlen(whole));
+	stream_finish(&s);
+	assert_string_equal(buf_str(&s.reasoning), "hm");
+	assert_string_equal(stream_signed(&s), "d2hvbGU=");
+	stream_free(&s);
+
+	{
+		struct provider *p = provider_new("a", "anthropic", "https://api.anthropic.com/v1");
+
+		r = request_new(p, "claude-x");
+		provider_free(p);
+	}
+	r->params.set = PARAM_REASONING_BUDGET;
+	r->params.reasoning_budget = 2048;
+	request_add(r, ROLE_USER, "Hi");
+	request_add(r, ROLE_ASSISTANT, "Hello");
+	request_set_thinking(r, "hm", "c2ln");
+	request_add(r, ROLE_USER, "More");
+	{
+		/* A copy (the worker's) keeps it. */
+		struct request *d = request_dup(r);
+
+		request_free(r);
+		r = d;
+	}
+	b = build(r, &h);
+	c = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(b, "messages"), 1), "content");
+	assert_true(cJSON_IsArray(c));
+	assert_string_equal(str(cJSON_GetArrayItem(c, 0), "type"), "thinking");
+	assert_string_equal(str(cJSON_GetArrayItem(c, 0), "thinking"), "hm");
+	assert_string_equal(str(cJSON_GetArrayItem(c, 0), "signature"), "c2ln");
+	assert_string_equal(str(cJSON_GetArrayItem(c, 1), "text"), "Hello");
+	cJSON_Delete(b);
+	http_req_free(&h);
+	/* Without thinking in this request the reply goes as plain text. */
+	r->params.set = 0;
+	b = build(r, &h);
+	c = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(b, "messages"), 1), "content");
+	assert_true(cJSON_IsString(c));
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
+}
+
 /* Non-JSON error bodies still give a readable first line and the status. */
 static void
 test_error_bodies(void **state)
@@ -2052,6 +2141,7 @@ main(void)
 		cmocka_unit_test(test_reply_cap),
 		cmocka_unit_test(test_reply_matches_stream),
 		cmocka_unit_test(test_anthropic_check_params),
+		cmocka_unit_test(test_anthropic_signed_thinking),
 	};
 
 	/* Decode through the cJSON arena, as natter does. */
