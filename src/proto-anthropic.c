@@ -5,6 +5,9 @@
  * Usage is message_start's input count plus the cumulative output count of the last
  * message_delta; tool-argument and signature deltas are never shown. Text and thinking
  * deltas, nearly every event of a reply, are scanned in place (src/jscan.h) without cJSON.
+ * The thinking's signature is kept (stream_signature) so that the next request to the same
+ * model can send that thinking back as a signed block; before a request is built,
+ * check_params refuses the parameter combinations the API would reject.
  */
 #include <stdlib.h>
 #include <string.h>
