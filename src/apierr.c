@@ -187,6 +187,56 @@ apierr_hint(const struct apierr *e)
 	return NULL;
 }
 
+/* Format a wait of s seconds the way a person says it, to whole units past a minute. */
+char *
+apierr_wait_text(double s)
+{
+	long t;
+
+	if (!(s > 0))
+		return xstrdup("0 s");
+	if (s < 1)
+		return xasprintf("%ld ms", (long)(s * 1000 + 0.5));
+	if (s < 59.95)
+		return xasprintf("%.3g s", (double)(long)(s * 10 + 0.5) / 10);
+	if (s < 3600) {
+		t = (long)(s + 0.5);
+		return t % 60 != 0 ? xasprintf("%ldm %lds", t / 60, t % 60) :
+		    xasprintf("%ldm", t / 60);
+	}
+	if (s < 86400) {
+		t = (long)(s / 60 + 0.5);
+		return t % 60 != 0 ? xasprintf("%ldh %ldm", t / 60, t % 60) :
+		    xasprintf("%ldh", t / 60);
+	}
+	t = s / 3600 < 1e9 ? (long)(s / 3600 + 0.5) : 999999999L;
+	return t % 24 != 0 ? xasprintf("%ldd %ldh", t / 24, t % 24) : xasprintf("%ldd", t / 24);
+}
+
+/* The hint, with the server's wait spelt out when it named one for a passing condition. */
+char *
+apierr_advice(const struct apierr *e)
+{
+	const char *hint = apierr_hint(e);
+	char *wait, *cap, *out;
+
+	if (e->retry_after_s > 0 && (e->cls == APIERR_RATE_LIMIT ||
+	    e->cls == APIERR_OVERLOADED || e->cls == APIERR_SERVER)) {
+		wait = apierr_wait_text(e->retry_after_s);
+		if (e->retry_cap_s > 0 && e->retry_after_s > e->retry_cap_s) {
+			cap = xasprintf("%g s", e->retry_cap_s);
+			out = xasprintf("the server asks to wait %s (beyond the %s retry cap, "
+			    "max_retry_delay); try again later", wait, cap);
+			free(cap);
+		} else {
+			out = xasprintf("the server asks to wait %s; try again after that", wait);
+		}
+		free(wait);
+		return out;
+	}
+	return hint != NULL ? xstrdup(hint) : NULL;
+}
+
 /* True when s (may be NULL) equals any of the NULL-terminated words, ignoring case. */
 static int
 apierr_is(const char *s, const char *const *words)

@@ -54,6 +54,9 @@ struct apierr {
 	char *request_id;     /* request-id / x-request-id, or NULL */
 	int retryable;        /* -1 unknown, 0 no, 1 yes */
 	double retry_after_s; /* server-requested delay, < 0 when none */
+	double retry_cap_s;   /* the longest wait the retry policy would accept (the
+	                       * provider's max_retry_delay), set by the worker on an error it
+	                       * ends a stream with; 0 when unknown */
 };
 
 struct apierr *apierr_new(enum apierr_kind kind, enum apierr_class cls, const char *message);
@@ -67,6 +70,13 @@ const char *apierr_kind_name(enum apierr_kind kind);
 char *apierr_format(const struct apierr *e);
 /* What to do next, e.g. "set ANTHROPIC_API_KEY"; NULL when there is nothing to say. */
 const char *apierr_hint(const struct apierr *e);
+/* apierr_hint as a line the caller frees, except that a rate limit, an overload or a
+ * server error whose server named a wait says how long, and whether that is beyond the
+ * retry cap: "the server asks to wait 2h 5m (beyond the 60 s retry cap); try again later".
+ * NULL when there is nothing to say. */
+char *apierr_advice(const struct apierr *e);
+/* A wait of s seconds for people: "150 ms", "45 s", "1.5 s", "2m 5s", "2h 5m", "3d 4h". Caller frees. */
+char *apierr_wait_text(double s);
 /* Set cls and retryable from status, type, code, reason and message (protocols.md §B).
  * A class already set (e.g. by the transport) is kept when nothing more specific matches;
  * callers apply a server's x-should-retry header afterwards. */

@@ -234,3 +234,14 @@ cli_session_id(struct store *st, const char *who, const char *text)
 	}
 	return id;
 }
+
+/* Name the argument a command could not take, made safe to print. */
+void
+cli_bad_arg(const char *who, const char *arg)
+{
+	struct buf b = BUF_INIT;
+
+	fprintf(stderr, "natter: %s: %s '%s'\n", who, arg[0] == '-' && arg[1] != '\0' ?
+	    "unknown option" : "unexpected argument", text_line(&b, arg));
+	buf_free(&b);
+}

@@ -38,6 +38,10 @@ void cli_text(struct buf *out, const char *p, size_t n, int raw);
 void cli_json_str(struct buf *b, const char *key, const char *v, size_t n, int raw);
 /* Append ,"key": and the number v (an integer when integer is set), or null when v < 0. */
 void cli_json_num(struct buf *b, const char *key, double v, int integer);
+/* Say on stderr what was wrong with argument arg of command who: "natter: who: unknown
+ * option 'arg'" for an option, else "natter: who: unexpected argument 'arg'". The caller
+ * prints the usage after it. */
+void cli_bad_arg(const char *who, const char *arg);
 /* A session id from text ("12", or "last"/"-" for the newest), or 0 after saying why. */
 int64_t cli_session_id(struct store *st, const char *who, const char *text);
 

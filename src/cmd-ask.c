@@ -124,9 +124,9 @@ ask_usage(FILE *f)
 	    "-S ID a given one, with its history, model and system prompt. Piped input follows\n"
 	    "PROMPT after a blank line; - stands for stdin, and without PROMPT stdin is the prompt.\n"
 	    "With -T, PROMPT fills the template's first variable that has neither -V nor a\n"
-	    "default. --json prints one object (text, reasoning, model, usage, cost, finish,\n"
-	    "timings, session) instead of streaming; --no-stream asks the provider for the whole\n"
-	    "reply in one response.\n",
+	    "default; -V must name one of its variables. --json prints one object (text,\n"
+	    "reasoning, model, usage, cost, finish, timings, session) instead of streaming;\n"
+	    "--no-stream asks the provider for the whole reply in one response.\n",
 	    f);
 }
 
@@ -486,8 +486,7 @@ static void
 ask_print_error(const struct provider *p, const struct apierr *e, int partial)
 {
 	struct buf line = BUF_INIT;
-	const char *hint = apierr_hint(e);
-	char *f = apierr_format(e);
+	char *hint = apierr_advice(e), *f = apierr_format(e);
 
 	text_sanitize_line(f, strlen(f), &line);
 	fprintf(stderr, "natter: %s%s: %s\n", partial ? "warning: truncated reply: " : "",
@@ -505,6 +504,7 @@ ask_print_error(const struct provider *p, const struct apierr *e, int partial)
 	else if (hint != NULL)
 		fprintf(stderr, "natter: %s\n", hint);
 	free(f);
+	free(hint);
 	buf_free(&line);
 }
 
@@ -539,6 +539,11 @@ ask_template(struct ask_ctx *a, struct ask_opts *o, char *prompt, char **system,
 		if (near != NULL)
 			return ask_bad("unknown template '%s', did you mean '%s'?", o->tmpl, near);
 		return ask_bad("unknown template '%s' (natter templates lists them)", o->tmpl);
+	}
+	if (template_check_vars(a->t, o->vars, o->nvars, &err) != 0) {
+		rc = ask_bad("-V: %s", err);
+		free(err);
+		return rc;
 	}
 	if (prompt != NULL) {
 		n = template_vars(a->t, &names);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "keypool.h"
@@ -39,6 +40,11 @@ cmd_auth(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
 		setenv("NATTER_CONFIG", argv[2], 1);
 	} else if (argc != 1) {
+		if (argc == 2 && strcmp(argv[1], "--config") == 0)
+			fputs("natter: auth: --config needs a FILE\n", stderr);
+		else
+			cli_bad_arg("auth", argv[argc > 2 && strcmp(argv[1], "--config") == 0 ? 3 :
+			    1]);
 		fputs("usage: natter auth [--config FILE]\n", stderr);
 		return EXIT_USAGE;
 	}

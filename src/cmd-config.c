@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "text.h"
@@ -162,6 +164,7 @@ cmd_config_init(void)
 int
 cmd_config(int argc, char **argv)
 {
+	struct buf b = BUF_INIT;
 	int i = 1;
 
 	if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
@@ -192,6 +195,17 @@ cmd_config(int argc, char **argv)
 		config_schema_man(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(argv[i], "path") == 0 || strcmp(argv[i], "check") == 0 ||
+	    strcmp(argv[i], "show") == 0 || strcmp(argv[i], "init") == 0 ||
+	    strcmp(argv[i], "man") == 0)
+		cli_bad_arg("config", argv[i + (strcmp(argv[i], "check") == 0 ? 2 : 1)]);
+	else if (strcmp(argv[i], "--config") == 0)
+		fputs("natter: config: --config needs a FILE\n", stderr);
+	else if (argv[i][0] == '-')
+		cli_bad_arg("config", argv[i]);
+	else
+		fprintf(stderr, "natter: config: unknown subcommand '%s'\n", text_line(&b, argv[i]));
+	buf_free(&b);
 	cmd_config_usage(stderr);
 	return EXIT_USAGE;
 }

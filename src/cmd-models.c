@@ -4,8 +4,10 @@
  * (with aliases and context windows), then whatever else the provider's own listing
  * reports, which natter uses with safe defaults. Every provider is asked at once through
  * one worker, so the listing takes as long as the slowest provider, not the sum. Providers
- * without a key, and local servers that are not running, are reported on stderr and skipped:
- * the command is for finding out what is available, not for demanding that everything is.
+ * without a key are reported on stderr and skipped: the command is for finding out what is
+ * available, not for demanding that everything is. When a provider's own listing fails (a
+ * local server that is not running, a refused key, a gateway without /models), its
+ * configured models are still printed and stderr says why the rest is missing.
  */
 #include <errno.h>
 #include <poll.h>
@@ -15,6 +17,7 @@
 
 #include "apierr.h"
 #include "buf.h"
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "provider.h"
@@ -48,6 +51,18 @@ models_configured(const struct config *cfg, const struct provider *p, const char
 		if (cfg->models[i].provider == p && strcmp(cfg->models[i].id, id) == 0)
 			return 1;
 	return 0;
+}
+
+/* How many models the config describes on provider p. */
+static size_t
+models_configured_count(const struct config *cfg, const struct provider *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cfg->nmodels; i++)
+		if (cfg->models[i].provider == p)
+			n++;
+	return n;
 }
 
 /* Print the config's models of provider p, as PROVIDER/NAME with what the config says. */
@@ -86,7 +101,9 @@ models_print_configured(const struct config *cfg, const struct provider *p, stru
 	}
 }
 
-/* Print the listing of one provider; returns 1 when it failed in a way that counts. */
+/* Print the listing of one provider; returns 1 when it failed in a way that counts. A
+ * listing that failed still prints the configured models, which work without it, and says
+ * on stderr why the rest is missing. */
 static int
 models_print(const struct config *cfg, const struct models_slot *s, int named)
 {
@@ -97,16 +114,22 @@ models_print(const struct config *cfg, const struct models_slot *s, int named)
 	int failed = 0;
 
 	if (ev->error != NULL) {
+		models_print_configured(cfg, s->p, &line);
+		fflush(stdout);
+		buf_reset(&line);
 		f = apierr_format(ev->error);
 		models_put(&line, f);
 		free(f);
 		if (!named && s->p->local && ev->error->kind == APIERR_TRANSPORT) {
-			fprintf(stderr, "%s: not reachable at %s (skipped)\n", s->p->name,
+			fprintf(stderr, "%s: not reachable at %s (listing skipped; ", s->p->name,
 			    s->p->base_url);
 		} else {
-			fprintf(stderr, "natter: %s: %s\n", s->p->name, buf_str(&line));
+			fprintf(stderr, "natter: %s: listing the models failed: %s (", s->p->name,
+			    buf_str(&line));
 			failed = 1;
 		}
+		fprintf(stderr, "%s)\n", models_configured_count(cfg, s->p) > 0 ?
+		    "only its configured models are listed" : "it has no configured models");
 		buf_free(&line);
 		return failed;
 	}
@@ -150,7 +173,8 @@ models_usage(FILE *f)
 {
 	fputs("usage: natter models [--base-url URL] [PROVIDER]\n"
 	    "Lists PROVIDER/MODEL lines for every offered provider (or one provider): the\n"
-	    "configured models first, then the rest of the provider's own listing.\n", f);
+	    "configured models first, then the rest of the provider's own listing. When a\n"
+	    "listing fails, the configured models are still listed and stderr says why.\n", f);
 }
 
 /* natter models: list models of usable providers. */
@@ -175,6 +199,10 @@ cmd_models(int argc, char **argv)
 		} else if (strcmp(argv[k], "--base-url") == 0 && k + 1 < argc) {
 			base = argv[++k];
 		} else if (argv[k][0] == '-' || name != NULL) {
+			if (strcmp(argv[k], "--base-url") == 0)
+				fputs("natter: models: --base-url needs a URL\n", stderr);
+			else
+				cli_bad_arg("models", argv[k]);
 			models_usage(stderr);
 			return EXIT_USAGE;
 		} else {

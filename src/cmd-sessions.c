@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "cmd.h"
 #include "export.h"
 #include "store.h"
@@ -306,6 +307,7 @@ int
 cmd_sessions(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "list";
+	struct buf b = BUF_INIT;
 
 	if (argc > 1 && (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)) {
 		fputs(SESSIONS_USAGE, stdout);
@@ -325,5 +327,11 @@ cmd_sessions(int argc, char **argv)
 		return sessions_rm(argc - 1, argv + 1);
 	if (strcmp(sub, "-n") == 0)
 		return sessions_list(argc, argv);
-	return sessions_usage("unknown subcommand");
+	if (sub[0] == '-') {
+		cli_bad_arg("sessions", sub);
+		return sessions_usage(NULL);
+	}
+	fprintf(stderr, "natter: sessions: unknown subcommand '%s'\n", text_line(&b, sub));
+	buf_free(&b);
+	return sessions_usage(NULL);
 }

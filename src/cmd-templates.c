@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "params.h"
@@ -95,6 +96,7 @@ cmd_templates(int argc, char **argv)
 		i += 2;
 	}
 	if (argc - i > 1 || (i < argc && argv[i][0] == '-')) {
+		cli_bad_arg("templates", argv[i][0] == '-' ? argv[i] : argv[i + 1]);
 		fputs("usage: natter templates [--config FILE] [NAME]\n", stderr);
 		return EXIT_USAGE;
 	}

@@ -151,6 +151,13 @@ const struct config_schema config_schema[] = {
 	  "Values reasoning_effort may take for this model, e.g. [low, medium, high]." },
 	{ "models.*.defaults", CONFIG_PARAMS, NULL, NOLIM, NULL, 0, 0,
 	  "Parameters sent with every request to this model unless overridden." },
+	{ "models.*.max_tokens_field", CONFIG_ENUM, NULL, NOLIM,
+	  "max_completion_tokens|max_tokens", 0, 0,
+	  "OpenAI protocol: the request field max_tokens is sent in. Unset, OpenAI itself "
+	  "and the o1, o3, o4 and gpt-5 families (by the id's last part, so openai/o3 too) "
+	  "get max_completion_tokens, which those models require; everything else gets "
+	  "max_tokens, which most compatible servers know. Set it for a gateway or a "
+	  "deployment name the rule cannot see through." },
 
 	{ "templates", CONFIG_MAP, NULL, NOLIM, NULL, 0, 0,
 	  "Prompt templates by name. Text may hold {variable} placeholders; {{ and }} stand "

@@ -1781,6 +1781,10 @@ config_build_model(struct loader *ld, const struct cnode *n, const struct cnode 
 	m->context_window = (long)config_getnum(n, pat, "context_window", 0);
 	m->max_output = (long)config_getnum(n, pat, "max_output", 0);
 	m->context_policy = config_policy(cnode_str(n, "context_policy"), CONTEXT_INHERIT);
+	if ((s = cnode_str(n, "max_tokens_field")) != NULL)
+		m->max_tokens_field = strcmp(s, "max_tokens") == 0 ? MAX_TOKENS_FIELD_MAX_TOKENS :
+		    strcmp(s, "max_completion_tokens") == 0 ? MAX_TOKENS_FIELD_COMPLETION :
+		    MAX_TOKENS_FIELD_AUTO;
 	m->price_input = config_getnum(n, pat, "price_input", -1);
 	m->price_output = config_getnum(n, pat, "price_output", -1);
 	params_default_limits(protocol, m->limits);

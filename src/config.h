@@ -92,6 +92,7 @@ struct model {
 	char **efforts;        /* accepted reasoning efforts */
 	size_t nefforts;
 	struct params defaults;
+	enum max_tokens_field max_tokens_field; /* OpenAI protocol; AUTO: by model family */
 	char **aliases;
 	size_t naliases;
 	char **fallback;

@@ -11,6 +11,8 @@
 #include "buf.h"
 #include "config.h"
 #include "params.h"
+#include "proto.h"
+#include "provider.h"
 #include "request.h"
 #include "xmalloc.h"
 
@@ -261,6 +263,10 @@ params_check(const struct params *p, const struct model *m, char **err)
 			return -1;
 		}
 	}
+	/* Then what the protocol refuses in combination (Anthropic's thinking rules). */
+	if (m->provider != NULL && m->provider->proto != NULL &&
+	    m->provider->proto->check_params != NULL)
+		return m->provider->proto->check_params(m->id, m->name, p, err);
 	return 0;
 }
 

@@ -5,6 +5,9 @@
  * Usage is message_start's input count plus the cumulative output count of the last
  * message_delta; tool-argument and signature deltas are never shown. Text and thinking
  * deltas, nearly every event of a reply, are scanned in place (src/jscan.h) without cJSON.
+ * The thinking's signature is kept (stream_signature) so that the next request to the same
+ * model can send that thinking back as a signed block; before a request is built,
+ * check_params refuses the parameter combinations the API would reject.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +55,124 @@ anthropic_budget(const struct params *pp)
 	return 0;
 }
 
+/* Anthropic's smallest thinking budget. */
+#define ANTHROPIC_MIN_BUDGET 1024
+
+/* The generation of a Claude id: family ("opus", "sonnet", "haiku"), major and minor
+ * version ("claude-sonnet-4-5-20250929" is sonnet 4.5, "claude-opus-4-20250514" opus 4.0,
+ * "anthropic.claude-haiku-4-5-v1:0" haiku 4.5). 0 when id is not named that way (the
+ * claude-3-5-sonnet style of older models included). */
+static int
+anthropic_generation(const char *id, char *family, size_t fsize, long *major, long *minor)
+{
+	static const char *const families[] = { "opus", "sonnet", "haiku" };
+	const char *p = id != NULL ? strstr(id, "claude-") : NULL, *q;
+	char *end;
+	size_t i, n;
+
+	if (p == NULL)
+		return 0;
+	p += 7;
+	for (i = 0; i < sizeof families / sizeof families[0]; i++) {
+		n = strlen(families[i]);
+		if (strncmp(p, families[i], n) == 0 && p[n] == '-')
+			break;
+	}
+	if (i == sizeof families / sizeof families[0] || n + 1 > fsize)
+		return 0;
+	memcpy(family, p, n);
+	family[n] = '\0';
+	p += n + 1;
+	if (*p < '0' || *p > '9')
+		return 0;
+	*major = strtol(p, &end, 10);
+	*minor = 0;
+	/* A one- or two-digit part after the major is the minor; eight digits are a date. */
+	if (*end == '-' && end[1] >= '0' && end[1] <= '9') {
+		for (q = end + 1; *q >= '0' && *q <= '9'; q++)
+			;
+		if (q - (end + 1) <= 2)
+			*minor = strtol(end + 1, NULL, 10);
+	}
+	return 1;
+}
+
+/* True for the models that refuse temperature and top_p together ("`temperature` and
+ * `top_p` cannot both be specified for this model"): Opus 4.1, Sonnet and Haiku 4.5 and
+ * every Claude after them, by the reports in cloud-apim/otoroshi-llm-extension#140 and
+ * BerriAI/litellm#15097. */
+static int
+anthropic_one_sampler(const char *id)
+{
+	char family[8];
+	long major, minor;
+
+	if (!anthropic_generation(id, family, sizeof family, &major, &minor))
+		return 0;
+	if (major != 4)
+		return major > 4;
+	return strcmp(family, "opus") == 0 ? minor >= 1 : minor >= 5;
+}
+
+/* The rules the Messages API enforces across parameters (protocols.md §A.2 lists the
+ * fields): thinking needs a budget of at least 1024 below max_tokens, temperature 1 (or
+ * none), no top_k and a top_p of 0.95 to 1; newer models take temperature or top_p, not
+ * both. Saying so here saves a round trip and a 400 that names one rule at a time. */
+static int
+anthropic_check_params(const char *id, const char *name, const struct params *pp, char **err)
+{
+	long budget = anthropic_budget(pp);
+	const char *how = (pp->set & PARAM_REASONING_BUDGET) ? "reasoning_budget" :
+	    "reasoning_effort";
+
+	*err = NULL;
+	if ((pp->set & PARAM_REASONING_BUDGET) && pp->reasoning_budget > 0 &&
+	    pp->reasoning_budget < ANTHROPIC_MIN_BUDGET) {
+		*err = xasprintf("%s: reasoning_budget must be at least %d (Anthropic's smallest "
+		    "thinking budget), got %ld", name, ANTHROPIC_MIN_BUDGET, pp->reasoning_budget);
+	} else if (budget > 0 && (pp->set & PARAM_MAX_TOKENS) && pp->max_tokens > 0 &&
+	    budget >= pp->max_tokens) {
+		*err = xasprintf("%s: the thinking budget (%s, %ld tokens) must be below max_tokens "
+		    "(%ld), which counts the thinking too; raise max_tokens or lower the budget",
+		    name, how, budget, pp->max_tokens);
+	} else if (budget > 0 && (pp->set & PARAM_TEMPERATURE) && pp->temperature != 1) {
+		*err = xasprintf("%s: thinking (%s) needs temperature 1 or unset, got %.10g", name,
+		    how, pp->temperature);
+	} else if (budget > 0 && (pp->set & PARAM_TOP_K)) {
+		*err = xasprintf("%s: thinking (%s) does not allow top_k; unset it", name, how);
+	} else if (budget > 0 && (pp->set & PARAM_TOP_P) && (pp->top_p < 0.95 ||
+	    pp->top_p > 1)) {
+		*err = xasprintf("%s: with thinking (%s), top_p must be from 0.95 to 1, got %.10g",
+		    name, how, pp->top_p);
+	} else if ((pp->set & PARAM_TEMPERATURE) && (pp->set & PARAM_TOP_P) &&
+	    anthropic_one_sampler(id)) {
+		*err = xasprintf("%s: temperature and top_p cannot both be set for this model; "
+		    "set one of them", name);
+	}
+	return *err != NULL ? -1 : 0;
+}
+
+/* An earlier reply as content blocks: its thinking with the signature the API gave it
+ * (the API checks that the thinking is unchanged), then its text. Sent only when this
+ * request thinks too. */
+static void
+anthropic_thinking_content(cJSON *m, const struct message *msg)
+{
+	cJSON *content = cJSON_AddArrayToObject(m, "content"), *b;
+
+	b = cJSON_CreateObject();
+	cJSON_AddStringToObject(b, "type", "thinking");
+	cJSON_AddStringToObject(b, "thinking", msg->reasoning != NULL ? msg->reasoning : "");
+	cJSON_AddStringToObject(b, "signature", msg->signature);
+	cJSON_AddItemToArray(content, b);
+	if (msg->content[0] != '\0') {
+		b = cJSON_CreateObject();
+		cJSON_AddStringToObject(b, "type", "text");
+		cJSON_AddStringToObject(b, "text", msg->content);
+		cJSON_AddItemToArray(content, b);
+	}
+}
+
 /* Build POST {base}/messages, streaming unless no_stream asks for one Message. */
 static void
 anthropic_build_chat(const struct request *req, struct http_req *out)
@@ -86,7 +207,11 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 		m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "role",
 		    req->msgs[i].role == ROLE_ASSISTANT ? "assistant" : "user");
-		cJSON_AddStringToObject(m, "content", req->msgs[i].content);
+		if (budget > 0 && req->msgs[i].role == ROLE_ASSISTANT &&
+		    req->msgs[i].signature != NULL)
+			anthropic_thinking_content(m, &req->msgs[i]);
+		else
+			cJSON_AddStringToObject(m, "content", req->msgs[i].content);
 		cJSON_AddItemToArray(msgs, m);
 	}
 	cJSON_AddBoolToObject(root, "stream", !req->no_stream);
@@ -138,8 +263,30 @@ anthropic_block_text(struct stream *s, const cJSON *d)
 	else if ((strcmp(type, "thinking_delta") == 0 || strcmp(type, "thinking") == 0) &&
 	    (v = proto_json_string(d, "thinking")) != NULL)
 		stream_reasoning(s, v, strlen(v));
-	/* signature_delta, input_json_delta, citations_delta, redacted_thinking and tool
-	 * blocks carry nothing to print. */
+	else if (strcmp(type, "signature_delta") == 0 &&
+	    (v = proto_json_string(d, "signature")) != NULL)
+		stream_signature(s, v, strlen(v));
+	/* input_json_delta, citations_delta, redacted_thinking and tool blocks carry nothing
+	 * to print. */
+}
+
+/* Note a content block beginning: thinking blocks are counted (a signature stands for
+ * one), a whole one brings its signature, and a redacted one means the reasoning cannot
+ * be sent back as it was. */
+static void
+anthropic_block_begin(struct stream *s, const cJSON *block)
+{
+	const char *type = proto_json_string(block, "type"), *v;
+
+	if (type == NULL)
+		return;
+	if (strcmp(type, "thinking") == 0) {
+		s->nthinking++;
+		if ((v = proto_json_string(block, "signature")) != NULL)
+			stream_signature(s, v, strlen(v));
+	} else if (strcmp(type, "redacted_thinking") == 0) {
+		s->thinking_unsigned = 1;
+	}
 }
 
 /* Report an error event or error body: its error object (or the whole of it), with the
@@ -272,6 +419,7 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 
 		anthropic_usage(s, cJSON_GetObjectItemCaseSensitive(msg, "usage"));
 	} else if (strcmp(type, "content_block_start") == 0) {
+		anthropic_block_begin(s, cJSON_GetObjectItemCaseSensitive(root, "content_block"));
 		anthropic_block_text(s, cJSON_GetObjectItemCaseSensitive(root, "content_block"));
 	} else if (strcmp(type, "content_block_delta") == 0) {
 		anthropic_block_text(s, cJSON_GetObjectItemCaseSensitive(root, "delta"));
@@ -311,8 +459,10 @@ anthropic_parse_reply(struct stream *s, const char *body, size_t len)
 		proto_reply_malformed(s, "not a Message", body, len);
 	} else {
 		/* Blocks are whole here: a block's text is what its deltas would add up to. */
-		cJSON_ArrayForEach(block, content)
+		cJSON_ArrayForEach(block, content) {
+			anthropic_block_begin(s, block);
 			anthropic_block_text(s, block);
+		}
 		if ((v = proto_json_string(root, "stop_reason")) != NULL)
 			stream_finish_reason(s, v);
 		anthropic_usage(s, cJSON_GetObjectItemCaseSensitive(root, "usage"));
@@ -365,6 +515,7 @@ const struct proto proto_anthropic = {
 	.name = "anthropic",
 	.framing = FRAMING_SSE,
 	.build_chat = anthropic_build_chat,
+	.check_params = anthropic_check_params,
 	.on_event = anthropic_on_event,
 	.on_eof = proto_eof_terminated,
 	.parse_reply = anthropic_parse_reply,

@@ -37,6 +37,46 @@ openai_is_official(const struct provider *p)
 	return p != NULL && p->base_url != NULL && strstr(p->base_url, "api.openai.com") != NULL;
 }
 
+/* True for OpenAI's reasoning families, which refuse max_tokens: o1, o3, o4 (any o and a
+ * digit) and gpt-5 on (gpt-N with N >= 5). The id's last '/'-part decides, so a gateway's
+ * "openai/o3-mini" counts too. */
+static int
+openai_reasoning_family(const char *model)
+{
+	const char *id = model != NULL ? strrchr(model, '/') : NULL;
+	long major;
+	char *end;
+
+	id = id != NULL ? id + 1 : model;
+	if (id == NULL)
+		return 0;
+	if (id[0] == 'o' && id[1] >= '1' && id[1] <= '9')
+		return 1;
+	if (strncmp(id, "gpt-", 4) != 0 || id[4] < '0' || id[4] > '9')
+		return 0;
+	major = strtol(id + 4, &end, 10);
+	return major >= 5 && (*end == '\0' || *end == '-' || *end == '.');
+}
+
+/* The field max_tokens goes in (protocols.md §A.1, §E): the model's own setting, else
+ * max_completion_tokens for OpenAI itself (every model there takes it) and for the
+ * reasoning families anywhere (a gateway in OPENAI_BASE_URL passes it on to OpenAI),
+ * else max_tokens, the only name many compatible servers know. */
+static const char *
+openai_max_tokens_field(const struct request *req)
+{
+	switch (req->max_tokens_field) {
+	case MAX_TOKENS_FIELD_MAX_TOKENS:
+		return "max_tokens";
+	case MAX_TOKENS_FIELD_COMPLETION:
+		return "max_completion_tokens";
+	case MAX_TOKENS_FIELD_AUTO:
+		break;
+	}
+	return openai_is_official(req->provider) || openai_reasoning_family(req->model) ?
+	    "max_completion_tokens" : "max_tokens";
+}
+
 /* Add the sampling parameters that are set. */
 static void
 openai_params(const struct request *req, cJSON *root)
@@ -48,10 +88,7 @@ openai_params(const struct request *req, cJSON *root)
 	if (pp->set & PARAM_TOP_P)
 		cJSON_AddNumberToObject(root, "top_p", pp->top_p);
 	if (pp->set & PARAM_MAX_TOKENS)
-		/* OpenAI renamed the field and rejects the old one for reasoning models; the
-		 * compatible servers mostly know only the old one. */
-		cJSON_AddNumberToObject(root, openai_is_official(req->provider) ?
-		    "max_completion_tokens" : "max_tokens", (double)pp->max_tokens);
+		cJSON_AddNumberToObject(root, openai_max_tokens_field(req), (double)pp->max_tokens);
 	if ((pp->set & PARAM_STOP) && pp->nstop > 0) {
 		cJSON *stop = cJSON_AddArrayToObject(root, "stop");
 		int i;

@@ -34,8 +34,9 @@ void simulated_reply(const struct request *req, struct simulated_reply *out);
 void simulated_reply_free(struct simulated_reply *r);
 /* The usage of r once its first played tokens went out: what a cancelled reply reports. */
 void simulated_usage_played(const struct simulated_reply *r, size_t played, struct usage *out);
-/* Tokens per second for req (provider rate, NATTER_SIM_RATE, or the model's own pace);
- * 0 means as fast as possible. */
+/* Tokens per second for req: NATTER_SIM_RATE when set (it wins for every simulated
+ * model), else the model's own pace (simulated-fast 0, simulated-slow 20), else the
+ * provider's tokens_per_second; 0 means as fast as possible. */
 double simulated_rate(const struct request *req);
 /* Append the simulated models to out. */
 void simulated_models(struct model_list *out);

@@ -13,6 +13,7 @@
 
 struct apierr;
 struct http_headers;
+struct params;
 struct http_req;
 struct provider;
 struct request;
@@ -42,6 +43,11 @@ struct proto {
 	/* Build the chat request for req: streaming, or with req->no_stream the form that
 	 * answers with one JSON body. */
 	void (*build_chat)(const struct request *req, struct http_req *out);
+	/* Refuse, before anything is sent, a combination of the parameters set in p that
+	 * the API rejects for model id (name is what the user calls it, for the message);
+	 * 0, or -1 with *err (caller frees). NULL when the protocol has no such rules. */
+	int (*check_params)(const char *id, const char *name, const struct params *p,
+	    char **err);
 	/* Handle one decoded event: SSE type and data, or an NDJSON line (event NULL). */
 	void (*on_event)(struct stream *s, const char *event, const char *data, size_t len);
 	/* Input ended: decide complete versus truncated. */

@@ -62,8 +62,11 @@ request_free(struct request *r)
 	provider_free(r->provider);
 	free(r->model);
 	free(r->system);
-	for (i = 0; i < r->nmsgs; i++)
+	for (i = 0; i < r->nmsgs; i++) {
 		free(r->msgs[i].content);
+		free(r->msgs[i].reasoning);
+		free(r->msgs[i].signature);
+	}
 	free(r->msgs);
 	params_free(&r->params);
 	free(r);
@@ -77,10 +80,14 @@ request_dup(const struct request *r)
 	size_t i;
 
 	request_set_system(c, r->system);
-	for (i = 0; i < r->nmsgs; i++)
+	for (i = 0; i < r->nmsgs; i++) {
 		request_add(c, r->msgs[i].role, r->msgs[i].content);
+		if (r->msgs[i].signature != NULL)
+			request_set_thinking(c, r->msgs[i].reasoning, r->msgs[i].signature);
+	}
 	params_copy(&c->params, &r->params);
 	c->no_stream = r->no_stream;
+	c->max_tokens_field = r->max_tokens_field;
 	return c;
 }
 
@@ -99,7 +106,24 @@ request_add(struct request *r, enum role role, const char *content)
 	r->msgs = xrealloc(r->msgs, (r->nmsgs + 1) * sizeof *r->msgs);
 	r->msgs[r->nmsgs].role = role;
 	r->msgs[r->nmsgs].content = xstrdup(content != NULL ? content : "");
+	r->msgs[r->nmsgs].reasoning = NULL;
+	r->msgs[r->nmsgs].signature = NULL;
 	r->nmsgs++;
+}
+
+/* Attach signed thinking to the last message; NULL signature clears it. */
+void
+request_set_thinking(struct request *r, const char *reasoning, const char *signature)
+{
+	struct message *m;
+
+	if (r->nmsgs == 0)
+		return;
+	m = &r->msgs[r->nmsgs - 1];
+	free(m->reasoning);
+	free(m->signature);
+	m->reasoning = signature != NULL ? xstrdup(reasoning != NULL ? reasoning : "") : NULL;
+	m->signature = signature != NULL ? xstrdup(signature) : NULL;
 }
 
 /* The OpenAI-style name of a role. */

@@ -17,6 +17,10 @@ enum role { ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT };
 struct message {
 	enum role role;
 	char *content;
+	/* An assistant reply's signed thinking (Anthropic), sent back as a thinking block
+	 * before its text when the request thinks too; both NULL when there is none. */
+	char *reasoning;
+	char *signature;
 };
 
 /* Bits of params.set: a parameter is sent only when its bit is set. */
@@ -52,6 +56,15 @@ struct params {
 	long reasoning_budget;    /* tokens (Anthropic thinking, Gemini thinkingBudget) */
 };
 
+/* The body field that carries max_tokens on the OpenAI protocol. OpenAI's reasoning models
+ * (o1, o3, o4, gpt-5, ...) refuse the old max_tokens and want max_completion_tokens, which
+ * many compatible servers do not know; models.*.max_tokens_field overrides the choice. */
+enum max_tokens_field {
+	MAX_TOKENS_FIELD_AUTO,        /* by the model family (proto-openai.c) */
+	MAX_TOKENS_FIELD_MAX_TOKENS,  /* "max_tokens" */
+	MAX_TOKENS_FIELD_COMPLETION,  /* "max_completion_tokens" */
+};
+
 struct request {
 	struct provider *provider; /* owned copy */
 	char *model;
@@ -65,6 +78,8 @@ struct request {
 	 * adapter's parse_reply into the same events a stream gives, all at once at the end.
 	 * The simulated provider delivers its reply as one event. 0 (the default): stream. */
 	int no_stream;
+	/* OpenAI protocol: which field max_tokens goes in (the model's max_tokens_field). */
+	enum max_tokens_field max_tokens_field;
 };
 
 struct request *request_new(const struct provider *p, const char *model);
@@ -72,6 +87,8 @@ void request_free(struct request *r);
 struct request *request_dup(const struct request *r);
 void request_set_system(struct request *r, const char *system);
 void request_add(struct request *r, enum role role, const char *content);
+/* Give the last message its signed thinking (copies of reasoning and signature). */
+void request_set_thinking(struct request *r, const char *reasoning, const char *signature);
 const char *request_role_name(enum role role);
 /* Append the system prompt and any system messages of the history, joined by blank lines,
  * for protocols that have no system role (Anthropic, Gemini). */

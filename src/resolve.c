@@ -128,7 +128,9 @@ resolve_named(const struct config *c, struct model *m, struct resolved *out)
 	return out->status = RESOLVE_OK;
 }
 
-/* The nearest configured model name or alias to word, or NULL. */
+/* The nearest configured model name, alias or id to word, or NULL. The edit distance
+ * (config_nearest: Damerau-Levenshtein, so a swap of neighbours is one edit) must be
+ * within about a third of the word's length. */
 static const char *
 resolve_nearest(const struct config *c, const char *word)
 {
@@ -136,16 +138,30 @@ resolve_nearest(const struct config *c, const char *word)
 	const char **names, *near;
 
 	for (i = 0; i < c->nmodels; i++)
-		total += 1 + c->models[i].naliases;
+		total += 2 + c->models[i].naliases;
 	names = xcalloc(total + 1, sizeof(*names));
 	for (i = 0; i < c->nmodels; i++) {
 		names[k++] = c->models[i].name;
 		for (j = 0; j < c->models[i].naliases; j++)
 			names[k++] = c->models[i].aliases[j];
+		if (strcmp(c->models[i].id, c->models[i].name) != 0)
+			names[k++] = c->models[i].id;
 	}
 	near = config_nearest(word, names, k);
 	free(names);
 	return near;
+}
+
+/* True when spec is some configured model's id, a name a provider is meant to take. */
+static int
+resolve_is_id(const struct config *c, const char *spec)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmodels; i++)
+		if (strcmp(c->models[i].id, spec) == 0)
+			return 1;
+	return 0;
 }
 
 /* Resolve spec as the rules in resolve.h say. */
@@ -189,9 +205,13 @@ resolve_model(struct config *c, const char *spec, const struct resolve_ctx *ctx,
 		if (strncmp(spec, resolve_families[i].prefix, strlen(resolve_families[i].prefix)) == 0)
 			return resolve_on(c, resolve_families[i].provider,
 			    strlen(resolve_families[i].provider), spec, out);
-	if (ctx->current != NULL)
-		return resolve_on(c, ctx->current->name, strlen(ctx->current->name), spec, out);
+	/* A near miss of a configured name ("sonet") is a typo, not an id for the current
+	 * provider: say so rather than send it (PROVIDER/ID still sends anything as is). */
 	out->suggest = resolve_nearest(c, spec);
+	if (ctx->current != NULL && (out->suggest == NULL || resolve_is_id(c, spec))) {
+		out->suggest = NULL;
+		return resolve_on(c, ctx->current->name, strlen(ctx->current->name), spec, out);
+	}
 	return out->status = RESOLVE_UNKNOWN_MODEL;
 }
 

@@ -14,7 +14,10 @@
  *                             its first configured model
  *   6. a family prefix        gpt-*, o1/o3/o4*, claude*, gemini*, deepseek* go to their
  *                             maker's provider, for ids the config does not list yet
- *   7. the current provider   (the interface) an unknown id is sent to it as is
+ *   7. the current provider   (the interface) an unknown id is sent to it as is, unless
+ *                             it is a near miss of a configured name, alias or id (an
+ *                             edit or two: "sonet" for "sonnet"), which is refused with
+ *                             the suggestion; PROVIDER/ID sends such an id all the same
  *
  * A model whose provider is configured but not offered (no key, no address) resolves with
  * RESOLVE_PROVIDER_OFF and the reason, so each front end can say "set OPENAI_API_KEY"
@@ -49,7 +52,8 @@ struct resolved {
 	struct model *model;              /* RESOLVE_OK: never NULL; PROVIDER_OFF: when known */
 	const char *provider_name;        /* the provider it belongs to, when known */
 	const struct config_disabled *off;/* PROVIDER_OFF: why, when the config says */
-	const char *suggest;              /* UNKNOWN_MODEL: the nearest configured name */
+	const char *suggest;              /* UNKNOWN_MODEL: the nearest configured name, alias
+	                                   * or id, when one is close enough to be a typo */
 	int defaulted;                    /* rule 1 chose the config's default model */
 };
 

@@ -13,6 +13,7 @@
 
 #include <utf8proc.h>
 
+#include "provider.h"
 #include "session.h"
 #include "xmalloc.h"
 
@@ -125,6 +126,33 @@ session_next_slot(const struct session *s, size_t i, int64_t group)
 	return slot;
 }
 
+/* Give the loaded messages the signatures of their reasoning (kept apart in the store:
+ * only signed replies have one). The store lists them in id order, as the messages are,
+ * so one pass pairs them. */
+static void
+session_load_signatures(struct session *s)
+{
+	int64_t *ids;
+	char **sigs;
+	size_t n, i, k = 0;
+
+	if (store_sign_list(s->store, s->id, &ids, &sigs, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		size_t tries;
+
+		for (tries = 0; tries < s->nmsgs && s->msgs[k].id != ids[i]; tries++)
+			k = (k + 1) % s->nmsgs;
+		if (tries < s->nmsgs) {
+			s->msgs[k].signature = sigs[i];
+			sigs[i] = NULL;
+		}
+		free(sigs[i]);
+	}
+	free(ids);
+	free(sigs);
+}
+
 /* Load a stored session with all its messages. */
 struct session *
 session_load(struct store *st, int64_t id)
@@ -182,6 +210,7 @@ session_load(struct store *st, int64_t id)
 	}
 	store_messages_free(rows, n);
 	store_sessions_free(row, 1);
+	session_load_signatures(s);
 	return s;
 }
 
@@ -196,6 +225,7 @@ session_msg_free(struct session_msg *m)
 	free(m->model);
 	free(m->error);
 	free(m->finish_reason);
+	free(m->signature);
 }
 
 /* Free a session and everything it holds. */
@@ -624,7 +654,7 @@ int
 session_reply_close(struct session *s, size_t i, enum msg_state state,
     const struct usage *usage, double cost, const char *finish_reason, const char *error)
 {
-	struct reply_end e = { state, usage, cost, finish_reason, error, -2, -1 };
+	struct reply_end e = { state, usage, cost, finish_reason, error, -2, -1, NULL };
 
 	return session_reply_finish(s, i, &e);
 }
@@ -663,6 +693,13 @@ session_reply_finish(struct session *s, size_t i, const struct reply_end *e)
 		m->ttft_ms = e->ttft_ms;
 	m->gen++;
 	rc = session_reply_write(s, i, now);
+	if (e->signature != NULL) {
+		session_replace(&m->signature, e->signature);
+		/* Without it the reasoning is simply not sent back: no reason to fail the
+		 * reply, or to write it again later. */
+		if (s->store != NULL && m->id > 0)
+			(void)store_sign_set(s->store, m->id, e->signature);
+	}
 	s->dirty = 0;
 	for (k = 0; k < s->nopen; k++)
 		if (s->msgs[s->open[k]].unsaved)
@@ -875,6 +912,16 @@ session_msg_sendable(const struct session_msg *m, int col)
 	return 1;
 }
 
+/* True when m's signed reasoning may go back with a request to model on p: a signature
+ * is only known to hold for the model that made it. */
+static int
+session_signed_for(const struct session_msg *m, const struct provider *p, const char *model)
+{
+	return m->signature != NULL && m->role == ROLE_ASSISTANT && m->reasoning.len > 0 &&
+	    m->model != NULL && strcmp(m->model, model) == 0 && m->provider != NULL &&
+	    p != NULL && p->name != NULL && strcmp(m->provider, p->name) == 0;
+}
+
 /* Build the request for the next reply within fit->budget, from the main conversation up
  * to message from and column col's view of the messages after it. */
 struct request *
@@ -944,6 +991,9 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 		if (!keep[i])
 			continue;
 		request_add(r, s->msgs[idx[i]].role, s->msgs[idx[i]].content.data);
+		if (session_signed_for(&s->msgs[idx[i]], p, r->model))
+			request_set_thinking(r, buf_str(&s->msgs[idx[i]].reasoning),
+			    s->msgs[idx[i]].signature);
 		if (i >= start && fit->first == s->nmsgs)
 			fit->first = idx[i];
 	}

@@ -76,6 +76,9 @@ struct session_msg {
 	unsigned gen;           /* bumped on every change */
 	int stale;              /* its last write failed: session_sync writes it again */
 	char *notice;           /* a line the UI shows under it (never stored), NULL when none */
+	char *signature;        /* the provider's signature of its reasoning (Anthropic's
+	                         * signed thinking), sent back with it to the same model;
+	                         * NULL when none */
 	/* While the reply streams. */
 	int unsaved;            /* deltas not written yet */
 	int flushed;            /* written with its first deltas: later writes are throttled */
@@ -182,6 +185,8 @@ struct reply_end {
 	const char *error;           /* may be NULL */
 	long ttft_ms;                /* -1: unknown */
 	long duration_ms;            /* -1: from the session's clock */
+	const char *signature;       /* the signature of the reply's reasoning, which must be
+	                              * the reasoning as the provider sent it; NULL: none */
 };
 
 /* Finish open reply i with every final figure in one write (the turn's way). */
@@ -217,7 +222,9 @@ size_t session_keep_from(const struct session *s, size_t keep);
 
 /* The request for the next reply of the main conversation (col -1, from s->nmsgs) or of
  * column col of a comparison that starts at message from, with the oldest exchanges left
- * out until it fits fit->budget. The system prompt and the last user message always stay. */
+ * out until it fits fit->budget. The system prompt and the last user message always stay.
+ * A reply with signed reasoning from the same provider and model carries it along
+ * (request_set_thinking); the adapter decides whether to send it. */
 struct request *session_request_fit(const struct session *s, const struct provider *p,
     const char *model, const struct params *params, size_t from, int col,
     struct session_fit *fit);

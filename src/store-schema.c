@@ -269,6 +269,12 @@ static const char *const store_migrations[] = {
 	 * search, check or interface start indexes what is noted, so nothing stays unfindable.
 	 */
 	"CREATE TABLE index_pending (message_id INTEGER PRIMARY KEY);",
+	/*
+	 * 8 -> 9: the signature Anthropic gives a reply's thinking, which the next request
+	 * to the same model sends back with that thinking (src/store-sign.c). NULL for every
+	 * other reply; ADD COLUMN rewrites nothing.
+	 */
+	"ALTER TABLE messages ADD COLUMN reasoning_signature TEXT;",
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

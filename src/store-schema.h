@@ -38,4 +38,10 @@ int store_schema_wal(sqlite3 *db, char *err, size_t errlen);
 int store_schema_migrate(sqlite3 *db, int upto, int (*after)(void *arg, int version),
     void *arg, char *err, size_t errlen);
 
+/* For the store's other files (store-sign.c): the connection of st, and recording a
+ * failure of what with SQLite's reason for store_error. */
+struct store;
+sqlite3 *store_handle(struct store *st);
+void store_note_failure(struct store *st, const char *what);
+
 #endif

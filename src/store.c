@@ -336,6 +336,20 @@ store_fail(struct store *st, const char *what)
 	log_debug("store: %s", st->err);
 }
 
+/* The connection, for the store's other files. */
+sqlite3 *
+store_handle(struct store *st)
+{
+	return st->db;
+}
+
+/* Record a failure for store_error, for the store's other files. */
+void
+store_note_failure(struct store *st, const char *what)
+{
+	store_fail(st, what);
+}
+
 /* The last error message, or "" when none. */
 const char *
 store_error(const struct store *st)

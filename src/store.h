@@ -176,6 +176,13 @@ void store_usage_free(struct store_usage *rows, size_t n);
 int store_check(struct store *st, char **err);
 /* Pages read from disk by this connection so far (benchmarks and tests). */
 long store_stat_reads(struct store *st);
+/* Signed reasoning (store-sign.c): keep the signature a provider gave message id's
+ * reasoning (Anthropic's thinking), or forget it with NULL. */
+int store_sign_set(struct store *st, int64_t id, const char *signature);
+/* The signatures of session_id's messages that have one, in id order: *ids and *sigs are
+ * arrays of *n entries the caller frees (each signature, then both arrays). */
+int store_sign_list(struct store *st, int64_t session_id, int64_t **ids, char ***sigs,
+    size_t *n);
 /* Names used in the database and exports: "user", "complete", ... */
 const char *store_role_name(enum role role);
 const char *store_state_name(enum msg_state state);

@@ -300,6 +300,7 @@ stream_free(struct stream *s)
 	buf_free(&s->think_pending);
 	buf_free(&s->scratch);
 	buf_free(&s->shape);
+	buf_free(&s->signature);
 	free(s->skip_first);
 	s->skip_first = NULL;
 }
@@ -332,6 +333,35 @@ stream_reasoning(struct stream *s, const char *p, size_t n)
 	s->ntext_deltas++;
 	if (s->fn != NULL)
 		s->fn(s->ud, &d);
+}
+
+/* Keep the thinking's signature; it is opaque and never shown. */
+void
+stream_signature(struct stream *s, const char *p, size_t n)
+{
+	buf_append(&s->signature, p, n);
+}
+
+/* The signature of the reply's one thinking block, when it has exactly one. */
+const char *
+stream_signed(const struct stream *s)
+{
+	if (s->signature.len == 0 || s->nthinking != 1 || s->thinking_unsigned)
+		return NULL;
+	return buf_str(&s->signature);
+}
+
+/* Continue an FNV-1a hash over n bytes. */
+unsigned long long
+stream_hash(unsigned long long h, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
 }
 
 /* Merge reported counts into the usage and report the merged totals. */
@@ -496,7 +526,9 @@ stream_error_json(const struct apierr *e, int full, struct buf *out)
 	buf_putc(out, '}');
 }
 
-/* The result as one JSON object shaped like "expected" in stream-vectors.json. */
+/* The result as one JSON object shaped like "expected" in stream-vectors.json; its error
+ * is the full object an error event prints (with class and request id), so a reader of
+ * `natter decode` finds the same fields in both. */
 void
 stream_summary_json(const struct stream *s, struct buf *out)
 {
@@ -517,7 +549,7 @@ stream_summary_json(const struct stream *s, struct buf *out)
 	}
 	if (s->error != NULL) {
 		buf_puts(out, ",\"error\":");
-		stream_error_json(s->error, 0, out);
+		stream_error_json(s->error, 1, out);
 	}
 	if (s->nskipped > 0) {
 		char *w = stream_warning(s);

@@ -103,6 +103,13 @@ struct stream {
 	int shape_has_usage;         /* it carried counts, kept in shape_usage */
 	struct usage shape_usage;
 	size_t fast_events;          /* Anthropic, Gemini, Ollama: events the fast path took */
+
+	/* Anthropic's signed thinking (protocols.md §A.2), sent back with the next request
+	 * so the model sees its own reasoning: the signature stands for one whole thinking
+	 * block, so a reply with more than one, or a redacted one, has none usable. */
+	struct buf signature;        /* what signature_delta (or a whole block) carried */
+	int nthinking;               /* thinking blocks begun */
+	int thinking_unsigned;       /* a redacted_thinking block: nothing can be resent */
 };
 
 void stream_init(struct stream *s, const struct proto *p, stream_delta_fn fn, void *ud);
@@ -118,6 +125,15 @@ void stream_free(struct stream *s);
 /* For adapters: report a delta (updates the result and calls fn). */
 void stream_text(struct stream *s, const char *p, size_t n);
 void stream_reasoning(struct stream *s, const char *p, size_t n);
+/* Append to the signature of the reply's thinking (Anthropic signature_delta). */
+void stream_signature(struct stream *s, const char *p, size_t n);
+/* The signature that stands for the whole reasoning of a finished reply, or NULL: none
+ * came, or the thinking was more than one block or partly redacted. */
+const char *stream_signed(const struct stream *s);
+/* FNV-1a over n bytes, continuing from h (STREAM_HASH_INIT to start): checks that the
+ * reasoning stored is the reasoning a signature was made for. */
+#define STREAM_HASH_INIT 0xcbf29ce484222325ULL
+unsigned long long stream_hash(unsigned long long h, const char *p, size_t n);
 /* Merge u into the usage: fields >= 0 in u replace the stored ones. */
 void stream_usage(struct stream *s, const struct usage *u);
 void stream_finish_reason(struct stream *s, const char *reason);
@@ -132,7 +148,8 @@ char *stream_warning(const struct stream *s);
 /* A byte count as "16 MiB", "512 KiB" or "100 bytes", for messages. Caller frees. */
 char *stream_size_text(size_t n);
 
-/* The result as a JSON object, the same shape as "expected" in stream-vectors.json. */
+/* The result as a JSON object, the same shape as "expected" in stream-vectors.json; the
+ * error (when there is one) is the full form, with natter's class and the request id. */
 void stream_summary_json(const struct stream *s, struct buf *out);
 /* A usage object with only the reported counts. */
 void stream_usage_json(const struct usage *u, struct buf *out);

@@ -193,6 +193,36 @@ template_apply(const struct template *t, const struct template_var *vars, size_t
 	return 0;
 }
 
+/* Refuse a variable t does not use: naming it beats a -V typo silently ignored. */
+int
+template_check_vars(const struct template *t, const struct template_var *vars,
+    size_t nvars, char **err)
+{
+	char **names;
+	size_t n = template_vars(t, &names), i, j;
+	const char *near;
+	struct buf b = BUF_INIT;
+
+	*err = NULL;
+	for (i = 0; i < nvars; i++) {
+		for (j = 0; j < n && strcmp(names[j], vars[i].name) != 0; j++)
+			;
+		if (j < n)
+			continue;
+		near = config_nearest(vars[i].name, (const char *const *)names, n);
+		buf_printf(&b, "template %s has no variable '%s'", t->name, vars[i].name);
+		if (near != NULL)
+			buf_printf(&b, " (did you mean '%s'?)", near);
+		buf_puts(&b, n == 0 ? "; it has no variables" : "; its variables are ");
+		for (j = 0; j < n; j++)
+			buf_printf(&b, "%s%s", j > 0 ? ", " : "", names[j]);
+		*err = buf_detach(&b);
+		break;
+	}
+	template_names_free(names);
+	return *err != NULL ? -1 : 0;
+}
+
 /* Join parent and child text per mode. */
 static char *
 template_join(const char *parent, const char *child, enum template_mode mode)

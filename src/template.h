@@ -25,6 +25,11 @@ size_t template_vars(const struct template *t, char ***names);
  * when the template has none). Returns 0, or -1 with *err naming what is missing. */
 int template_apply(const struct template *t, const struct template_var *vars, size_t nvars,
     char **system, char **user, char **err);
+/* Check that every variable in vars is one t uses (in its system or user text). Returns 0,
+ * or -1 with *err (caller frees) naming the first unknown one, the nearest known name when
+ * it looks like a typo, and the variables t has. */
+int template_check_vars(const struct template *t, const struct template_var *vars,
+    size_t nvars, char **err);
 /* Make t inherit from parent per t->mode; parent must already be resolved. */
 void template_inherit(struct template *t, const struct template *parent);
 void template_clear(struct template *t);

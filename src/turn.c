@@ -19,6 +19,7 @@
 #include "params.h"
 #include "provider.h"
 #include "session.h"
+#include "stream.h"
 #include "turn.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -180,6 +181,7 @@ turn_request(struct turn *t, const struct params *pp, char **err, size_t *fold)
 	s->view_from = (long)fit.first;
 	if (t->system != NULL)
 		request_set_system(req, t->system);
+	req->max_tokens_field = m->max_tokens_field;
 	return req;
 }
 
@@ -192,6 +194,7 @@ turn_summary_request(struct turn *t, size_t upto)
 	size_t i, covers = s->summary != NULL ? s->summary_covers : 0;
 	struct buf b = BUF_INIT;
 
+	req->max_tokens_field = t->model->max_tokens_field;
 	request_set_system(req, TURN_SUMMARY_SYSTEM);
 	buf_printf(&b, "Summary so far:\n%s\n\nConversation to fold in:\n",
 	    s->summary != NULL ? s->summary : "(none yet)");
@@ -406,8 +409,7 @@ turn_retry(struct turn *t, const struct wevent *ev)
 static char *
 turn_error_text(const struct apierr *e)
 {
-	char *line = apierr_format(e), *out;
-	const char *hint = apierr_hint(e);
+	char *line = apierr_format(e), *out, *hint = apierr_advice(e);
 	struct buf b = BUF_INIT, c = BUF_INIT;
 
 	buf_puts(&b, line);
@@ -417,6 +419,7 @@ turn_error_text(const struct apierr *e)
 	out = buf_detach(&c);
 	buf_free(&b);
 	free(line);
+	free(hint);
 	return out;
 }
 
@@ -464,7 +467,7 @@ static int
 turn_fall_back(struct turn *t, const struct wevent *ev)
 {
 	struct model *next = turn_fallback_next(t);
-	struct reply_end end = { MSG_ERROR, NULL, -1, NULL, NULL, ev->ttft_ms, -1 };
+	struct reply_end end = { MSG_ERROR, NULL, -1, NULL, NULL, ev->ttft_ms, -1, NULL };
 	char *msg, *err = NULL;
 
 	if (next == NULL || next->provider == NULL)
@@ -565,6 +568,11 @@ turn_finish(struct turn *t, const struct wevent *ev)
 	end.error = note != NULL ? note : t->error != NULL ? t->error : t->warning;
 	end.ttft_ms = t->ttft_ms;
 	end.duration_ms = t->duration_ms;
+	/* Signed thinking goes back only as it was signed: not when the filter or the key
+	 * masking changed a byte of what is stored. */
+	end.signature = ev->signature != NULL && m->reasoning.len == ev->signed_len &&
+	    stream_hash(STREAM_HASH_INIT, m->reasoning.data, m->reasoning.len) ==
+	    ev->signed_hash ? ev->signature : NULL;
 	session_reply_finish(t->sess, (size_t)t->reply, &end);
 	free(note);
 	if (t->spec.column < 0 && t->sess->reply == t->reply)
@@ -701,7 +709,7 @@ turn_free(struct turn *t)
 	if (t == NULL)
 		return;
 	if (!t->done && t->reply >= 0 && session_is_open(t->sess, (size_t)t->reply)) {
-		struct reply_end end = { MSG_CANCELLED, NULL, -1, NULL, NULL, -1, -1 };
+		struct reply_end end = { MSG_CANCELLED, NULL, -1, NULL, NULL, -1, -1, NULL };
 
 		if (t->stream_id != 0)
 			worker_cancel(t->env->w, t->stream_id);

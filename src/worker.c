@@ -111,6 +111,8 @@ struct job {
 	int64_t t_body;              /* chat: when this attempt's first body byte came, 0 before */
 	int64_t last_delta;          /* chat: when the decoder last produced a delta */
 	unsigned long ndeltas;       /* chat: deltas produced so far */
+	size_t reason_len;           /* chat: reasoning bytes decoded, before any masking */
+	unsigned long long reason_hash; /* and their stream_hash */
 
 	int scrub;                   /* keys are registered: deltas pass the scrubber */
 	struct buf held[2];          /* text, reasoning not yet scrubbed and queued: this loop
@@ -185,6 +187,7 @@ wevent_free(struct wevent *ev)
 	apierr_free(ev->error);
 	free(ev->finish_reason);
 	free(ev->warning);
+	free(ev->signature);
 	model_list_free(&ev->models);
 	free(ev);
 }
@@ -390,8 +393,13 @@ worker_on_delta(void *ud, const struct delta *d)
 	j->ndeltas++;
 	if (d->kind == DELTA_TEXT)
 		worker_emit_text(j, WEV_TEXT, d->text, d->len);
-	else if (d->kind == DELTA_REASONING)
+	else if (d->kind == DELTA_REASONING) {
+		/* What a thinking signature stands for, to check what the front end stored. */
+		j->reason_hash = stream_hash(j->reason_len == 0 ? STREAM_HASH_INIT :
+		    j->reason_hash, d->text, d->len);
+		j->reason_len += d->len;
 		worker_emit_text(j, WEV_REASONING, d->text, d->len);
+	}
 }
 
 /* Release the curl side of a job (handle, header list, request). */
@@ -626,6 +634,7 @@ worker_start_http(struct job *j)
 		 * double the memory of long replies. */
 		j->st.keep_text = 0;
 		j->st_set = 1;
+		j->reason_len = 0;
 		p->proto->build_chat(j->req, &j->hreq);
 	}
 	j->hreq_set = 1;
@@ -852,6 +861,12 @@ worker_done(struct job *j, struct apierr *err, int complete, int cancelled)
 	n->ev.cancelled = cancelled;
 	if (j->st_set && !cancelled)
 		n->ev.warning = stream_warning(&j->st);
+	if (j->st_set && !cancelled && complete && err == NULL && stream_signed(&j->st) != NULL &&
+	    j->reason_len > 0) {
+		n->ev.signature = xstrdup(stream_signed(&j->st));
+		n->ev.signed_len = j->reason_len;
+		n->ev.signed_hash = j->reason_hash;
+	}
 	n->ev.ttft_ms = j->got_token ? (long)(j->t_first - j->t_submit) : -1;
 	n->ev.duration_ms = (long)(now - j->t_submit);
 	worker_push(j->w, n);
@@ -938,6 +953,8 @@ worker_fail(struct job *j, struct apierr *err, int complete)
 			return;
 		}
 	}
+	/* The hint then says whether the server's wait was beyond what natter waits for. */
+	err->retry_cap_s = p->max_retry_delay_s > 0 ? p->max_retry_delay_s : 60;
 	worker_done(j, err, complete, 0);
 }
 

@@ -105,6 +105,12 @@ struct wevent {
 	                          * otherwise decoded (malformed events skipped), or NULL;
 	                          * untrusted excerpt inside: sanitise before drawing */
 	struct model_list models;/* MODELS */
+	char *signature;         /* DONE: the signature of the reply's thinking (Anthropic),
+	                          * opaque, never shown; NULL when there is none or the reply
+	                          * did not complete */
+	size_t signed_len;       /* DONE with a signature: the bytes of reasoning the stream
+	                          * decoded, and their stream_hash, so the front end keeps the */
+	unsigned long long signed_hash; /* signature only if it stored that very text */
 };
 
 void worker_global_init(void);

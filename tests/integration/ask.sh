@@ -84,6 +84,12 @@ expect "gemini 503 unavailable is retried" \
 ask -p openai -m m --base-url "$FS_URL/v1" "status=429 retry_after=120"
 expect "a retry-after beyond the 60 s cap is not retried" \
 	eval 'test "$RC" -eq 1 && ! has_err retrying && has_err "rate limit (429)"'
+# Issue 11: and the hint gives the server's wait rather than a bare "wait and retry".
+ask -p anthropic -m m --base-url "$FS_URL/v1" "status=429 retry_after=7500"
+expect "a wait beyond the cap is named: 2h 5m, beyond the 60 s retry cap" \
+	eval 'test "$RC" -eq 1 && ! has_err retrying &&
+	has_err "the server asks to wait 2h 5m (beyond the 60 s retry cap, max_retry_delay); try again later" &&
+	! has_err "wait and retry"'
 
 ask -p openai -m m --base-url "$FS_URL/v1" "status=400 ctx=1"
 expect "context length: clear message, exit 1, no retry" \
@@ -199,6 +205,18 @@ else
 	tap_skip "simulated SIGINT: the stored count is the tokens delivered" "needs python3"
 	tap_skip "simulated SIGINT: metrics count the tokens shown, at the model's pace" "needs python3"
 fi
+# Issue 11: NATTER_SIM_RATE overrides every simulated model's pace, simulated-slow's 20
+# tokens/s too (400 tokens would take 20 s at that pace).
+start=$(date +%s%N)
+NATTER_SIM_RATE=0 ask -m simulated/simulated-slow "tokens=400"
+ms=$((($(date +%s%N) - start) / 1000000))
+expect "NATTER_SIM_RATE=0 makes simulated-slow instant (${ms} ms)" \
+	eval 'test "$RC" -eq 0 && test "$(wc -w <"$OUT")" -eq 400 && test "$ms" -lt 8000'
+start=$(date +%s%N)
+NATTER_SIM_RATE=40 ask -m simulated/simulated-fast "tokens=40"
+ms=$((($(date +%s%N) - start) / 1000000))
+expect "NATTER_SIM_RATE=40 paces simulated-fast too (${ms} ms for 40 tokens)" \
+	eval 'test "$RC" -eq 0 && test "$ms" -ge 900'
 ask -m anthropic/claude-x hello
 expect "missing key: named before sending" \
 	eval 'test "$RC" -eq 1 && has_err "no key for anthropic: set ANTHROPIC_API_KEY"'

@@ -141,3 +141,26 @@ fi
 NATTER_CONFIG="$LIB_TMP/no-such.yaml" "$NATTER" ask --no-save -m simulated "tokens=1 hi" >"$LIB_TMP/o" 2>"$LIB_TMP/e" </dev/null
 tap_check "ask with a named config that does not exist says so and still answers" \
 	bash -c "grep -q 'no-such.yaml: No such file' '$LIB_TMP/e' && test -s '$LIB_TMP/o'"
+
+# Issue 11: a command that cannot take an argument names it before the usage line.
+for c in "models --bogus|models: unknown option '--bogus'" \
+	"templates --bogus|templates: unknown option '--bogus'" \
+	"templates a b|templates: unexpected argument 'b'" \
+	"config --bogus|config: unknown option '--bogus'" \
+	"config frob|config: unknown subcommand 'frob'" \
+	"config show extra|config: unexpected argument 'extra'" \
+	"sessions --bogus|sessions: unknown option '--bogus'" \
+	"sessions frob|sessions: unknown subcommand 'frob'" \
+	"auth --bogus|auth: unknown option '--bogus'"; do
+	args=${c%%|*}
+	want="natter: ${c#*|}"
+	# shellcheck disable=SC2086
+	out=$("$NATTER" $args 2>&1 >/dev/null </dev/null)
+	rc=$?
+	if [ "$rc" -eq 2 ] && [ "$(printf '%s\n' "$out" | head -n 1)" = "$want" ] &&
+		printf '%s\n' "$out" | sed -n 2p | grep -q '^usage: '; then
+		tap_ok "natter $args: says what was wrong, then the usage, exit 2"
+	else
+		tap_fail "natter $args: says what was wrong, then the usage, exit 2" "rc=$rc" "$out"
+	fi
+done

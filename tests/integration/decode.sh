@@ -54,6 +54,10 @@ JSON
 st=$?
 check "gemini 429: exit status 1" test "$st" -eq 1
 check "gemini 429: error event with class, status and delay" grep -qF '{"type":"error","error":{"kind":"http","class":"rate limit","status":429,"type":"RESOURCE_EXHAUSTED","code":429,"message":"Resource has been exhausted (e.g. check quota).","request_id":"g-77","retryable":true,"retry_after_s":31}}' "$tmp/out3"
+# Issue 11: the summary's error object is the event's, class and request id included.
+err3='{"kind":"http","class":"rate limit","status":429,"type":"RESOURCE_EXHAUSTED","code":429,"message":"Resource has been exhausted (e.g. check quota).","request_id":"g-77","retryable":true,"retry_after_s":31}'
+check "gemini 429: the summary's error has the event's class and request id" \
+	sh -c "tail -n 1 '$tmp/out3' | grep -qF ',\"error\":$err3,'"
 
 # 4. A proxy's HTML page as a 502 body for Ollama.
 printf '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n' >"$tmp/html"

@@ -171,6 +171,49 @@ test_format_and_hint(void **state)
 	assert_string_equal(apierr_kind_name(APIERR_HTTP), "http");
 }
 
+/* Issue 11: a wait the server asked for is spelt out in the advice, and one beyond the
+ * retry cap says so instead of a bare "wait and retry". */
+static void
+test_advice_names_the_wait(void **state)
+{
+	static const struct {
+		double s;
+		const char *text;
+	} waits[] = {
+		{ 0.15, "150 ms" }, { 1.5, "1.5 s" }, { 45, "45 s" }, { 120, "2m" },
+		{ 125, "2m 5s" }, { 7500, "2h 5m" }, { 7200, "2h" }, { 90000, "1d 1h" },
+	};
+	struct apierr *e;
+	char *s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+		s = apierr_wait_text(waits[i].s);
+		assert_string_equal(s, waits[i].text);
+		free(s);
+	}
+	e = apierr_new(APIERR_HTTP, APIERR_RATE_LIMIT, "slow down");
+	s = apierr_advice(e);
+	assert_string_equal(s, "wait and retry");
+	free(s);
+	e->retry_after_s = 7500;
+	e->retry_cap_s = 60;
+	s = apierr_advice(e);
+	assert_string_equal(s, "the server asks to wait 2h 5m (beyond the 60 s retry cap, "
+	    "max_retry_delay); try again later");
+	free(s);
+	e->retry_after_s = 30;
+	s = apierr_advice(e);
+	assert_string_equal(s, "the server asks to wait 30 s; try again after that");
+	free(s);
+	e->cls = APIERR_AUTH;
+	s = apierr_advice(e);
+	assert_string_equal(s, "check the API key");
+	free(s);
+	apierr_free(e);
+}
+
 /* retry-after-ms wins over retry-after; seconds may be fractional. */
 static void
 test_retry_after_numbers(void **state)
@@ -299,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_classify_table),
 		cmocka_unit_test(test_classify_keeps_transport),
 		cmocka_unit_test(test_format_and_hint),
+		cmocka_unit_test(test_advice_names_the_wait),
 		cmocka_unit_test(test_retry_after_numbers),
 		cmocka_unit_test(test_retry_after_dates),
 		cmocka_unit_test(test_headers),

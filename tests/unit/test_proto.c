@@ -155,6 +155,45 @@ test_build_openai(void **state)
 	http_req_free(&h);
 	request_free(r);
 
+	/* Issue 11: on any other server the model family decides, and the model's
+	 * max_tokens_field wins over both rules. */
+	{
+		static const struct {
+			const char *model;
+			enum max_tokens_field field;
+			const char *want;
+		} fam[] = {
+			{ "o1", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "o3-mini", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "openai/o4-mini", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "gpt-5", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "gpt-5.1-codex", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "gpt-5-mini", MAX_TOKENS_FIELD_AUTO, "max_completion_tokens" },
+			{ "gpt-4o", MAX_TOKENS_FIELD_AUTO, "max_tokens" },
+			{ "gpt-4.1-mini", MAX_TOKENS_FIELD_AUTO, "max_tokens" },
+			{ "olmo-2", MAX_TOKENS_FIELD_AUTO, "max_tokens" },
+			{ "llama-3.3-70b", MAX_TOKENS_FIELD_AUTO, "max_tokens" },
+			{ "o3", MAX_TOKENS_FIELD_MAX_TOKENS, "max_tokens" },
+			{ "my-deployment", MAX_TOKENS_FIELD_COMPLETION, "max_completion_tokens" },
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof fam / sizeof fam[0]; k++) {
+			r = make_request("openai", "http://gateway.example/v1", "sk-x", fam[k].model);
+			r->max_tokens_field = fam[k].field;
+			b = build(r, &h);
+			if (cJSON_GetObjectItemCaseSensitive(b, fam[k].want) == NULL)
+				fail_msg("%s: no %s", fam[k].model, fam[k].want);
+			assert_true(num(b, fam[k].want) == 512);
+			assert_null(cJSON_GetObjectItemCaseSensitive(b,
+			    strcmp(fam[k].want, "max_tokens") == 0 ? "max_completion_tokens" :
+			    "max_tokens"));
+			cJSON_Delete(b);
+			http_req_free(&h);
+			request_free(r);
+		}
+	}
+
 	/* All four stop sequences go out. */
 	r = make_request("openai", "http://h/v1", NULL, "m");
 	r->params.stop[2] = xstrdup("c");
@@ -174,6 +213,61 @@ test_build_openai(void **state)
 	cJSON_Delete(b);
 	http_req_free(&h);
 	request_free(r);
+}
+
+/* Issue 11: which Claude ids refuse temperature with top_p, and the thinking rules. */
+static void
+test_anthropic_check_params(void **state)
+{
+	static const struct {
+		const char *id;
+		int refused;
+	} ids[] = {
+		{ "claude-sonnet-4-5", 1 }, { "claude-sonnet-4-5-20250929", 1 },
+		{ "claude-haiku-4-5", 1 }, { "claude-opus-4-1-20250805", 1 },
+		{ "claude-opus-4-5", 1 }, { "claude-sonnet-4-6", 1 }, { "claude-opus-5", 1 },
+		{ "anthropic.claude-sonnet-4-5-20250929-v1:0", 1 },
+		{ "claude-opus-4-20250514", 0 }, { "claude-sonnet-4-20250514", 0 },
+		{ "claude-3-7-sonnet-latest", 0 }, { "claude-3-5-haiku", 0 }, { "my-model", 0 },
+	};
+	struct params p;
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	assert_non_null(proto_anthropic.check_params);
+	memset(&p, 0, sizeof p);
+	p.set = PARAM_TEMPERATURE | PARAM_TOP_P;
+	p.temperature = 0.5;
+	p.top_p = 0.9;
+	for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		int rc = proto_anthropic.check_params(ids[i].id, "m", &p, &err);
+
+		if ((rc != 0) != ids[i].refused)
+			fail_msg("%s: rc %d, want refused %d", ids[i].id, rc, ids[i].refused);
+		free(err);
+		err = NULL;
+	}
+	/* A budget derived from the effort counts as thinking too. */
+	memset(&p, 0, sizeof p);
+	p.set = PARAM_REASONING_EFFORT | PARAM_MAX_TOKENS;
+	p.reasoning_effort = "high";
+	p.max_tokens = 8000;
+	assert_int_equal(proto_anthropic.check_params("claude-x", "x", &p, &err), -1);
+	assert_string_equal(err, "x: the thinking budget (reasoning_effort, 16384 tokens) must be "
+	    "below max_tokens (8000), which counts the thinking too; raise max_tokens or lower the "
+	    "budget");
+	free(err);
+	p.max_tokens = 20000;
+	assert_int_equal(proto_anthropic.check_params("claude-x", "x", &p, &err), 0);
+	assert_null(err);
+	/* Without thinking, temperature and top_k are the user's business. */
+	memset(&p, 0, sizeof p);
+	p.set = PARAM_TEMPERATURE | PARAM_TOP_K;
+	p.temperature = 0.2;
+	p.top_k = 5;
+	assert_int_equal(proto_anthropic.check_params("claude-x", "x", &p, &err), 0);
+	assert_null(proto_openai.check_params);
 }
 
 /* Anthropic: x-api-key and version, top-level system, required max_tokens, thinking. */
@@ -328,6 +422,95 @@ decode(struct stream *s, const char *protocol, int status, const char *body)
 		stream_set_status(s, status, NULL);
 	stream_feed(s, body, strlen(body));
 	stream_finish(s);
+}
+
+/* Issue 11: the signature of a thinking block is kept, streamed or whole, only when it
+ * stands for all the reasoning; a signed reply goes back as blocks when thinking is on. */
+static void
+test_anthropic_signed_thinking(void **state)
+{
+	static const char one[] =
+	    "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+	    "\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\n"
+	    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+	    "\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hm\"}}\n\n"
+	    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+	    "\"delta\":{\"type\":\"signature_delta\",\"signature\":\"c2ln\"}}\n\n"
+	    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,"
+	    "\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n"
+	    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+	static const char redacted[] =
+	    "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+	    "\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\n"
+	    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+	    "\"delta\":{\"type\":\"signature_delta\",\"signature\":\"c2ln\"}}\n\n"
+	    "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,"
+	    "\"content_block\":{\"type\":\"redacted_thinking\",\"data\":\"xyz\"}}\n\n"
+	    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+	static const char whole[] =
+	    "{\"type\":\"message\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"hm\","
+	    "\"signature\":\"d2hvbGU=\"},{\"type\":\"text\",\"text\":\"Hi\"}],"
+	    "\"stop_reason\":\"end_turn\"}";
+	struct stream s;
+	struct request *r;
+	struct http_req h;
+	cJSON *b, *c;
+
+	(void)state;
+	decode(&s, "anthropic", 200, one);
+	assert_string_equal(buf_str(&s.text), "Hi");
+	assert_non_null(stream_signed(&s));
+	assert_string_equal(stream_signed(&s), "c2ln");
+	stream_free(&s);
+	decode(&s, "anthropic", 200, redacted);
+	assert_null(stream_signed(&s));
+	stream_free(&s);
+	stream_init(&s, &proto_anthropic, NULL, NULL);
+	stream_set_whole(&s);
+	stream_feed(&s, whole, strlen(whole));
+	stream_finish(&s);
+	assert_string_equal(buf_str(&s.reasoning), "hm");
+	assert_string_equal(stream_signed(&s), "d2hvbGU=");
+	stream_free(&s);
+
+	{
+		struct provider *p = provider_new("a", "anthropic", "https://api.anthropic.com/v1");
+
+		r = request_new(p, "claude-x");
+		provider_free(p);
+	}
+	r->params.set = PARAM_REASONING_BUDGET;
+	r->params.reasoning_budget = 2048;
+	request_add(r, ROLE_USER, "Hi");
+	request_add(r, ROLE_ASSISTANT, "Hello");
+	request_set_thinking(r, "hm", "c2ln");
+	request_add(r, ROLE_USER, "More");
+	{
+		/* A copy (the worker's) keeps it. */
+		struct request *d = request_dup(r);
+
+		request_free(r);
+		r = d;
+	}
+	b = build(r, &h);
+	c = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(b, "messages"), 1), "content");
+	assert_true(cJSON_IsArray(c));
+	assert_string_equal(str(cJSON_GetArrayItem(c, 0), "type"), "thinking");
+	assert_string_equal(str(cJSON_GetArrayItem(c, 0), "thinking"), "hm");
+	assert_string_equal(str(cJSON_GetArrayItem(c, 0), "signature"), "c2ln");
+	assert_string_equal(str(cJSON_GetArrayItem(c, 1), "text"), "Hello");
+	cJSON_Delete(b);
+	http_req_free(&h);
+	/* Without thinking in this request the reply goes as plain text. */
+	r->params.set = 0;
+	b = build(r, &h);
+	c = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(b, "messages"), 1), "content");
+	assert_true(cJSON_IsString(c));
+	cJSON_Delete(b);
+	http_req_free(&h);
+	request_free(r);
 }
 
 /* Non-JSON error bodies still give a readable first line and the status. */
@@ -1957,6 +2140,8 @@ main(void)
 		cmocka_unit_test(test_reply_surrogates_and_nul),
 		cmocka_unit_test(test_reply_cap),
 		cmocka_unit_test(test_reply_matches_stream),
+		cmocka_unit_test(test_anthropic_check_params),
+		cmocka_unit_test(test_anthropic_signed_thinking),
 	};
 
 	/* Decode through the cJSON arena, as natter does. */

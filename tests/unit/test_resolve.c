@@ -78,6 +78,18 @@ static const struct rcase resolve_cases[] = {
 	  NULL },
 	{ "mistral-large", NULL, NULL, NULL, RESOLVE_UNKNOWN_MODEL, NULL, NULL, "unknown model" },
 	{ "fats", NULL, NULL, NULL, RESOLVE_UNKNOWN_MODEL, NULL, NULL, "did you mean 'fast'" },
+	/* Issue 11: a near miss of a name, alias or id is a typo even with a current
+	 * provider, which would otherwise get it as an id; PROVIDER/ID still sends it. */
+	{ "sonet", NULL, NULL, NULL, RESOLVE_UNKNOWN_MODEL, NULL, NULL, "did you mean 'sonnet'" },
+	{ "sonet", NULL, "openrouter", "x", RESOLVE_UNKNOWN_MODEL, NULL, NULL,
+	  "did you mean 'sonnet'" },
+	{ "qiuck", NULL, "openai", "x", RESOLVE_UNKNOWN_MODEL, NULL, NULL, "did you mean 'quick'" },
+	{ "gpt-4o-mnii", NULL, "openrouter", "x", RESOLVE_OK, "openai", "gpt-4o-mnii", NULL },
+	{ "claude-sonet-4-5", NULL, NULL, NULL, RESOLVE_PROVIDER_OFF, "anthropic", NULL,
+	  "no key for anthropic" },
+	{ "openrouter/sonet", NULL, NULL, NULL, RESOLVE_OK, "openrouter", "sonet", NULL },
+	{ "anthropic-claude-x", NULL, "openrouter", "x", RESOLVE_UNKNOWN_MODEL, NULL, NULL,
+	  "did you mean 'anthropic/claude-x'" },
 };
 
 /* Every case of the table resolves as it says. */

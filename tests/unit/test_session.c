@@ -543,6 +543,67 @@ test_compare_stored(void **state)
 	free(path);
 }
 
+/* Issue 11: a reply's signed reasoning is stored, loaded back, and goes into the next
+ * request to the same provider and model only. */
+static void
+test_signed_reasoning(void **state)
+{
+	char dir[] = "/tmp/natter-session.XXXXXX";
+	struct provider *ant = provider_new("anthropic", "anthropic", "http://127.0.0.1:1");
+	struct provider *other = provider_new("other", "anthropic", "http://127.0.0.1:1");
+	struct session *s, *l;
+	struct store *st;
+	struct request *r;
+	struct reply_end e = { MSG_COMPLETE, NULL, -1, NULL, NULL, -1, -1, "c2ln" };
+	char *path, *err = NULL, *cmd;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/natter.db", dir);
+	st = store_open(path, &err);
+	assert_non_null(st);
+	s = session_new(st, "anthropic", "claude-x");
+	session_append_user(s, "think");
+	i = session_begin_reply(s, "anthropic", "claude-x");
+	session_reply_reasoning(s, "hm", 2);
+	session_reply_text(s, "Hi", 2);
+	assert_int_equal(session_reply_finish(s, i, &e), 0);
+	session_begin_reply(s, "anthropic", "claude-x");  /* an unsigned reply */
+	session_reply_reasoning(s, "no", 2);
+	session_reply_text(s, "Yo", 2);
+	session_reply_end(s, MSG_COMPLETE, NULL, -1, NULL, NULL);
+	session_append_user(s, "more");
+	session_free(s);
+
+	l = session_load(st, 1);
+	assert_non_null(l);
+	assert_int_equal(l->nmsgs, 4);
+	assert_non_null(l->msgs[1].signature);
+	assert_string_equal(l->msgs[1].signature, "c2ln");
+	assert_null(l->msgs[2].signature);
+	r = fit(l, ant, "claude-x", NULL, 0, NULL);
+	assert_int_equal(r->nmsgs, 4);
+	assert_string_equal(r->msgs[1].signature, "c2ln");
+	assert_string_equal(r->msgs[1].reasoning, "hm");
+	assert_null(r->msgs[2].signature);
+	request_free(r);
+	r = fit(l, ant, "claude-y", NULL, 0, NULL);
+	assert_null(r->msgs[1].signature);
+	request_free(r);
+	r = fit(l, other, "claude-x", NULL, 0, NULL);
+	assert_null(r->msgs[1].signature);
+	request_free(r);
+	session_free(l);
+	store_close(st);
+	provider_free(ant);
+	provider_free(other);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -554,6 +615,7 @@ main(void)
 		cmocka_unit_test(test_flush_throttle),
 		cmocka_unit_test(test_compare_histories),
 		cmocka_unit_test(test_compare_stored),
+		cmocka_unit_test(test_signed_reasoning),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
