@@ -71,6 +71,11 @@ decode_on_delta(void *ud, const struct delta *d)
 		stream_error_json(d->error, 1, line);
 		buf_putc(line, '}');
 		break;
+	case DELTA_TOOL_CALL:
+		buf_puts(line, "{\"type\":\"tool_call\",\"call\":");
+		stream_tool_call_json(d->call, line);
+		buf_putc(line, '}');
+		break;
 	}
 	decode_emit(line);
 }

@@ -289,6 +289,41 @@ anthropic_block_begin(struct stream *s, const cJSON *block)
 	}
 }
 
+/* A tool_use block: a new call at the block's index. Its input is {} when streamed (the
+ * input_json_delta pieces follow), the whole input in a whole Message. */
+static void
+anthropic_tool_block(struct stream *s, const cJSON *root, const cJSON *block, int whole)
+{
+	const cJSON *idx = cJSON_GetObjectItemCaseSensitive(root, "index");
+	const cJSON *input = cJSON_GetObjectItemCaseSensitive(block, "input");
+	const char *type = proto_json_string(block, "type");
+	struct toolcall *c;
+	char *text;
+
+	if (type == NULL || strcmp(type, "tool_use") != 0)
+		return;
+	c = toolacc_add(&s->tools, cJSON_IsNumber(idx) ? (long)idx->valuedouble : -1,
+	    proto_json_string(block, "id"), proto_json_string(block, "name"));
+	if (whole && cJSON_IsObject(input) && (text = cJSON_PrintUnformatted(input)) != NULL) {
+		toolacc_args(c, text, strlen(text));
+		cJSON_free(text);
+	}
+}
+
+/* An input_json_delta: a piece of the arguments of the tool_use block at its index. */
+static void
+anthropic_tool_delta(struct stream *s, const cJSON *root, const cJSON *d)
+{
+	const cJSON *idx = cJSON_GetObjectItemCaseSensitive(root, "index");
+	const char *type = proto_json_string(d, "type"), *v;
+
+	if (type == NULL || strcmp(type, "input_json_delta") != 0 ||
+	    (v = proto_json_string(d, "partial_json")) == NULL)
+		return;
+	toolacc_args(toolacc_at(&s->tools, cJSON_IsNumber(idx) ? (long)idx->valuedouble : -1,
+	    NULL), v, strlen(v));
+}
+
 /* Report an error event or error body: its error object (or the whole of it), with the
  * request id it carries. */
 static void
@@ -421,8 +456,14 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 	} else if (strcmp(type, "content_block_start") == 0) {
 		anthropic_block_begin(s, cJSON_GetObjectItemCaseSensitive(root, "content_block"));
 		anthropic_block_text(s, cJSON_GetObjectItemCaseSensitive(root, "content_block"));
+		anthropic_tool_block(s, root,
+		    cJSON_GetObjectItemCaseSensitive(root, "content_block"), 0);
 	} else if (strcmp(type, "content_block_delta") == 0) {
 		anthropic_block_text(s, cJSON_GetObjectItemCaseSensitive(root, "delta"));
+		anthropic_tool_delta(s, root, cJSON_GetObjectItemCaseSensitive(root, "delta"));
+	} else if (strcmp(type, "content_block_stop") == 0) {
+		/* A tool_use block's input is whole once its block stops. */
+		stream_tool_calls(s);
 	} else if (strcmp(type, "message_delta") == 0) {
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "delta");
 
@@ -432,7 +473,7 @@ anthropic_on_event(struct stream *s, const char *event, const char *data, size_t
 	} else if (strcmp(type, "message_stop") == 0) {
 		s->terminated = 1;
 	}
-	/* ping, content_block_stop and unknown events are ignored, as the docs ask. */
+	/* ping and unknown events are ignored, as the docs ask. */
 	cJSON_Delete(root);
 }
 
@@ -462,6 +503,7 @@ anthropic_parse_reply(struct stream *s, const char *body, size_t len)
 		cJSON_ArrayForEach(block, content) {
 			anthropic_block_begin(s, block);
 			anthropic_block_text(s, block);
+			anthropic_tool_block(s, NULL, block, 1);
 		}
 		if ((v = proto_json_string(root, "stop_reason")) != NULL)
 			stream_finish_reason(s, v);

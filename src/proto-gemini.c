@@ -164,6 +164,26 @@ gemini_usage(struct stream *s, const cJSON *u)
 	stream_usage(s, &us);
 }
 
+/* A functionCall part: one whole call, with the part's thoughtSignature (which the API
+ * wants back with it). */
+static void
+gemini_function_call(struct stream *s, const cJSON *part)
+{
+	const cJSON *fc = cJSON_GetObjectItemCaseSensitive(part, "functionCall");
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(fc, "args");
+	struct toolcall *c;
+	char *text;
+
+	if (!cJSON_IsObject(fc) || proto_json_string(fc, "name") == NULL)
+		return;
+	c = toolacc_add(&s->tools, -1, proto_json_string(fc, "id"), proto_json_string(fc, "name"));
+	if (cJSON_IsObject(args) && (text = cJSON_PrintUnformatted(args)) != NULL) {
+		toolacc_args(c, text, strlen(text));
+		cJSON_free(text);
+	}
+	toolacc_signature(c, proto_json_string(part, "thoughtSignature"));
+}
+
 /* Map one GenerateContentResponse object to deltas. */
 static void
 gemini_response(struct stream *s, const cJSON *root)
@@ -183,6 +203,7 @@ gemini_response(struct stream *s, const cJSON *root)
 	parts = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(cand, "content"), "parts");
 	cJSON_ArrayForEach(part, parts) {
+		gemini_function_call(s, part);
 		if ((v = proto_json_string(part, "text")) == NULL)
 			continue;
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(part, "thought")))
@@ -190,6 +211,7 @@ gemini_response(struct stream *s, const cJSON *root)
 		else
 			stream_text(s, v, strlen(v));
 	}
+	stream_tool_calls(s);
 	if ((v = proto_json_string(cand, "finishReason")) != NULL && v[0] != '\0' &&
 	    strcmp(v, "FINISH_REASON_UNSPECIFIED") != 0) {
 		stream_finish_reason(s, v);

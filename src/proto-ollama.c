@@ -110,6 +110,32 @@ ollama_error(struct stream *s, const cJSON *root)
 	return 1;
 }
 
+/* message.tool_calls: whole calls, their arguments an object (or, from some builds, the
+ * JSON text of one). */
+static void
+ollama_tool_calls(struct stream *s, const cJSON *msg)
+{
+	const cJSON *it, *fn, *args;
+	struct toolcall *c;
+	char *text;
+
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(msg, "tool_calls")) {
+		fn = cJSON_GetObjectItemCaseSensitive(it, "function");
+		if (proto_json_string(fn, "name") == NULL)
+			continue;
+		c = toolacc_add(&s->tools, -1, proto_json_string(it, "id"),
+		    proto_json_string(fn, "name"));
+		args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
+		if (cJSON_IsString(args)) {
+			toolacc_args(c, args->valuestring, strlen(args->valuestring));
+		} else if (cJSON_IsObject(args) && (text = cJSON_PrintUnformatted(args)) != NULL) {
+			toolacc_args(c, text, strlen(text));
+			cJSON_free(text);
+		}
+	}
+	stream_tool_calls(s);
+}
+
 /* Map one chat object to deltas: a line of the stream, or the whole reply. */
 static void
 ollama_object(struct stream *s, const cJSON *root)
@@ -123,6 +149,7 @@ ollama_object(struct stream *s, const cJSON *root)
 		stream_reasoning(s, v, strlen(v));
 	if ((v = proto_json_string(msg, "content")) != NULL)
 		stream_text(s, v, strlen(v));
+	ollama_tool_calls(s, msg);
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "done"))) {
 		s->terminated = 1;
 		if ((v = proto_json_string(root, "done_reason")) != NULL && v[0] != '\0')

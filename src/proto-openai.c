@@ -274,8 +274,8 @@ openai_truthy(const cJSON *v)
 	return 1;
 }
 
-/* Check a chunk's delta object for the fast path: only content (and role, tool calls and
- * unknown keys, which the full path ignores too) may be present. */
+/* Check a chunk's delta object for the fast path: only content (and role and unknown
+ * keys, which the full path ignores too) may be present; tool calls go through cJSON. */
 static int
 openai_fast_delta(struct jscan *j, struct jscan_str *content, int *have_content)
 {
@@ -296,7 +296,8 @@ openai_fast_delta(struct jscan *j, struct jscan_str *content, int *have_content)
 				return 0;
 			}
 		} else if (jscan_str_is(&k, "refusal") || jscan_str_is(&k, "reasoning") ||
-		    jscan_str_is(&k, "reasoning_content") || k.escaped) {
+		    jscan_str_is(&k, "reasoning_content") || jscan_str_is(&k, "tool_calls") ||
+		    jscan_str_is(&k, "function_call") || k.escaped) {
 			if (jscan_peek(j) != JSCAN_NULL || !jscan_skip(j))
 				return 0;
 		} else if (!jscan_skip(j)) {
@@ -419,6 +420,59 @@ openai_fast_chunk(struct stream *s, const char *data, size_t len)
 	return 1;
 }
 
+/* A piece of a tool call's arguments: a string as OpenAI sends it, or (some compatible
+ * servers) the object itself. */
+static void
+openai_tool_args(struct toolcall *c, const cJSON *args)
+{
+	char *text;
+
+	if (cJSON_IsString(args)) {
+		toolacc_args(c, args->valuestring, strlen(args->valuestring));
+	} else if (cJSON_IsObject(args)) {
+		text = cJSON_PrintUnformatted(args);
+		if (text != NULL)
+			toolacc_args(c, text, strlen(text));
+		cJSON_free(text);
+	}
+}
+
+/* Collect delta.tool_calls pieces (and the legacy function_call) into the stream's calls;
+ * whole says each item is a complete call (a whole message), not a piece. */
+static void
+openai_tool_calls(struct stream *s, const cJSON *holder, int whole)
+{
+	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(holder, "tool_calls"), *it, *fn;
+	const cJSON *idx;
+	struct toolcall *c;
+	const char *name;
+
+	if (!cJSON_IsArray(calls))
+		calls = NULL;
+	cJSON_ArrayForEach(it, calls) {
+		if (!cJSON_IsObject(it))
+			continue;
+		idx = cJSON_GetObjectItemCaseSensitive(it, "index");
+		fn = cJSON_GetObjectItemCaseSensitive(it, "function");
+		name = proto_json_string(fn, "name");
+		if (whole)
+			c = toolacc_add(&s->tools, -1, proto_json_string(it, "id"), NULL);
+		else
+			c = toolacc_at(&s->tools, cJSON_IsNumber(idx) && idx->valuedouble >= 0 ?
+			    (long)idx->valuedouble : -1, proto_json_string(it, "id"));
+		if (name != NULL)
+			toolacc_name(c, name, strlen(name));
+		openai_tool_args(c, cJSON_GetObjectItemCaseSensitive(fn, "arguments"));
+	}
+	fn = cJSON_GetObjectItemCaseSensitive(holder, "function_call");
+	if (cJSON_IsObject(fn)) {
+		c = whole ? toolacc_add(&s->tools, -1, NULL, NULL) : toolacc_at(&s->tools, 0, NULL);
+		if ((name = proto_json_string(fn, "name")) != NULL)
+			toolacc_name(c, name, strlen(name));
+		openai_tool_args(c, cJSON_GetObjectItemCaseSensitive(fn, "arguments"));
+	}
+}
+
 /* Map one chunk to deltas. */
 static void
 openai_on_event(struct stream *s, const char *event, const char *data, size_t len)
@@ -490,6 +544,7 @@ openai_on_event(struct stream *s, const char *event, const char *data, size_t le
 			openai_content(s, str, strlen(str));
 		if ((str = proto_json_string(delta, "refusal")) != NULL && str[0] != '\0')
 			stream_text(s, str, strlen(str));
+		openai_tool_calls(s, delta, 0);
 	}
 	stream_finish_reason(s, openai_choice_finish(c0));
 	v = cJSON_GetObjectItemCaseSensitive(root, "usage");
@@ -562,6 +617,7 @@ openai_parse_reply(struct stream *s, const char *body, size_t len)
 		openai_reply_content(s, cJSON_GetObjectItemCaseSensitive(msg, "content"));
 		if ((str = proto_json_string(msg, "refusal")) != NULL && str[0] != '\0')
 			stream_text(s, str, strlen(str));
+		openai_tool_calls(s, msg, 1);
 		stream_finish_reason(s, openai_choice_finish(c0));
 		openai_usage(s, cJSON_GetObjectItemCaseSensitive(root, "usage"));
 		openai_usage(s, cJSON_GetObjectItemCaseSensitive(

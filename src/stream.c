@@ -279,6 +279,8 @@ stream_finish(struct stream *s)
 	s->complete = 0;
 	if (s->proto->on_eof != NULL)
 		s->proto->on_eof(s);
+	/* Calls a stream left open are whole now, or never. */
+	stream_tool_calls(s);
 	if (s->error != NULL)
 		s->complete = 0;
 }
@@ -301,6 +303,7 @@ stream_free(struct stream *s)
 	buf_free(&s->scratch);
 	buf_free(&s->shape);
 	buf_free(&s->signature);
+	toolacc_free(&s->tools);
 	free(s->skip_first);
 	s->skip_first = NULL;
 }
@@ -382,6 +385,37 @@ stream_usage(struct stream *s, const struct usage *u)
 		s->usage.reasoning_tokens = u->reasoning_tokens;
 	if (s->fn != NULL)
 		s->fn(s->ud, &d);
+}
+
+/* One tool call as {"id","name","arguments"}: arguments that are one JSON object go as
+ * that object, others as their text. */
+void
+stream_tool_call_json(const struct toolcall *c, struct buf *out)
+{
+	buf_puts(out, "{\"id\":");
+	buf_json_string(out, c->id, strlen(c->id));
+	buf_puts(out, ",\"name\":");
+	buf_json_string(out, c->name, strlen(c->name));
+	buf_puts(out, ",\"arguments\":");
+	if (c->bad_args)
+		buf_json_string(out, c->args.data, c->args.len);
+	else
+		buf_puts(out, toolcall_args(c));
+	buf_putc(out, '}');
+}
+
+/* Finish the collected tool calls and report the new ones. */
+void
+stream_tool_calls(struct stream *s)
+{
+	struct delta d = { .kind = DELTA_TOOL_CALL };
+
+	toolacc_finish(&s->tools);
+	for (; s->ntools_reported < s->tools.n; s->ntools_reported++) {
+		d.call = &s->tools.v[s->ntools_reported];
+		if (s->fn != NULL)
+			s->fn(s->ud, &d);
+	}
 }
 
 /* Record the provider's finish reason (the last one reported wins). */
@@ -550,6 +584,17 @@ stream_summary_json(const struct stream *s, struct buf *out)
 	if (s->error != NULL) {
 		buf_puts(out, ",\"error\":");
 		stream_error_json(s->error, 1, out);
+	}
+	if (s->tools.n > 0) {
+		size_t i;
+
+		buf_puts(out, ",\"tool_calls\":[");
+		for (i = 0; i < s->tools.n; i++) {
+			if (i > 0)
+				buf_putc(out, ',');
+			stream_tool_call_json(&s->tools.v[i], out);
+		}
+		buf_putc(out, ']');
 	}
 	if (s->nskipped > 0) {
 		char *w = stream_warning(s);

@@ -30,6 +30,7 @@
 #include "http.h"
 #include "ndjson.h"
 #include "sse.h"
+#include "toolcall.h"
 #include "usage.h"
 
 struct apierr;
@@ -45,6 +46,7 @@ enum delta_kind {
 	DELTA_USAGE,     /* usage so far (the merged totals) */
 	DELTA_FINISH,    /* the provider's finish reason */
 	DELTA_ERROR,     /* an error; at most one per stream */
+	DELTA_TOOL_CALL, /* one whole tool call (toolcall.h), reported once */
 };
 
 struct delta {
@@ -54,6 +56,7 @@ struct delta {
 	const struct usage *usage;   /* USAGE */
 	const char *finish_reason;   /* FINISH */
 	const struct apierr *error;  /* ERROR */
+	const struct toolcall *call; /* TOOL_CALL: valid during the callback */
 };
 
 typedef void (*stream_delta_fn)(void *ud, const struct delta *d);
@@ -110,9 +113,16 @@ struct stream {
 	struct buf signature;        /* what signature_delta (or a whole block) carried */
 	int nthinking;               /* thinking blocks begun */
 	int thinking_unsigned;       /* a redacted_thinking block: nothing can be resent */
+	struct toolacc tools;        /* the reply's tool calls, whole ones first */
+	size_t ntools_reported;      /* of them, reported as DELTA_TOOL_CALL */
 };
 
 void stream_init(struct stream *s, const struct proto *p, stream_delta_fn fn, void *ud);
+/* Finish the tool calls collected so far (toolacc_finish) and report each new one as a
+ * DELTA_TOOL_CALL; adapters call it when calls are whole, stream_finish at the end. */
+void stream_tool_calls(struct stream *s);
+/* Append one call as {"id","name","arguments"} (arguments as the object they parse to). */
+void stream_tool_call_json(const struct toolcall *c, struct buf *out);
 void stream_set_status(struct stream *s, int status, const struct http_headers *h);
 /* Cap lines and events at n bytes (0: STREAM_MAX_LINE). Call before the first feed. */
 void stream_set_max_line(struct stream *s, size_t n);

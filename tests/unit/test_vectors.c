@@ -324,6 +324,26 @@ vec_read(const char *path, size_t *len)
 	return buf_detach(&b);
 }
 
+/* Append natter's own tool-call vectors (tests/vectors/tool-vectors.json, in the corpus's
+ * format) to the corpus; a missing or broken file is one failing vector. */
+static void
+vec_add_tools(cJSON *root)
+{
+	size_t len = 0;
+	char *text = vec_read("tests/vectors/tool-vectors.json", &len);
+	cJSON *more = text != NULL ? cJSON_ParseWithLength(text, len) : NULL, *j;
+
+	free(text);
+	if (!cJSON_IsArray(more)) {
+		cJSON_Delete(more);
+		more = cJSON_Parse("[{\"name\":\"tool_vectors_unreadable\",\"protocol\":"
+		    "\"openai-sse\",\"chunks\":[],\"expected\":{\"text\":\"tool-vectors.json\"}}]");
+	}
+	while ((j = cJSON_DetachItemFromArray(more, 0)) != NULL)
+		cJSON_AddItemToArray(root, j);
+	cJSON_Delete(more);
+}
+
 /* Reported when the corpus is missing or unreadable: that is a failure, not a skip. */
 static void
 test_corpus_missing(void **state)
@@ -363,6 +383,7 @@ main(void)
 		cJSON_Delete(vectors_root);
 		return cmocka_run_group_tests(missing, NULL, NULL);
 	}
+	vec_add_tools(vectors_root);
 	nv = (size_t)cJSON_GetArraySize(vectors_root);
 	vs = xcalloc(nv, sizeof *vs);
 	cases = xcalloc(nv * 3, sizeof *cases);
