@@ -1770,10 +1770,10 @@ test_reply_anthropic(void **state)
 	(void)state;
 	check_reply("anthropic", msg, "{\"text\":\"Hi!\",\"reasoning\":\"Let me see.\","
 	    "\"finish_reason\":\"end_turn\",\"usage\":{\"input_tokens\":11,\"output_tokens\":6},"
-	    "\"complete\":true}");
+	    "\"tool_calls\":[{\"id\":\"t\",\"name\":\"f\",\"arguments\":{}}],\"complete\":true}");
 	/* The deltas a stream would give, each block whole. */
 	whole_decode(&s, "anthropic", msg, strlen(msg), 7, &deltas);
-	assert_string_equal(buf_str(&deltas), "1:Let me see.|0:Hi!|3:|2:|");
+	assert_string_equal(buf_str(&deltas), "1:Let me see.|0:Hi!|3:|2:|5:|");
 	stream_free(&s);
 	buf_free(&deltas);
 	check_reply("anthropic", "{\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":"
