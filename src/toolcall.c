@@ -46,6 +46,7 @@ toolacc_push(struct toolacc *a, long index, const char *id)
 		a->v = xrealloc(a->v, a->cap * sizeof(*a->v));
 	}
 	c = &a->v[a->n++];
+	a->progress++;
 	memset(c, 0, sizeof(*c));
 	buf_init(&c->args);
 	c->index = index;
@@ -60,6 +61,7 @@ toolacc_at(struct toolacc *a, long index, const char *id)
 	size_t i;
 	int has_id = id != NULL && id[0] != '\0';
 
+	a->progress++;
 	/* An id names its call wherever it appears (servers that repeat index 0). */
 	if (has_id)
 		for (i = a->nfinished; i < a->n; i++)

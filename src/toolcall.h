@@ -37,7 +37,8 @@ struct toolcall {
 struct toolacc {
 	struct toolcall *v;
 	size_t n, cap;
-	size_t nfinished;  /* calls already given out by toolacc_finish_one */
+	size_t nfinished;  /* calls already given out by toolacc_finish */
+	size_t progress;   /* grows with every piece: a stream of calls is not idle */
 };
 
 void toolacc_init(struct toolacc *a);

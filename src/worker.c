@@ -189,6 +189,11 @@ wevent_free(struct wevent *ev)
 	free(ev->warning);
 	free(ev->signature);
 	model_list_free(&ev->models);
+	if (ev->calls != NULL) {
+		struct toolacc a = { ev->calls, ev->ncalls, ev->ncalls, ev->ncalls, 0 };
+
+		toolacc_free(&a);
+	}
 	free(ev);
 }
 
@@ -555,7 +560,7 @@ static size_t
 worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct job *j = ud;
-	size_t n = size * nmemb;
+	size_t n = size * nmemb, tools;
 	unsigned long before;
 
 	j->last_byte = worker_now();
@@ -567,7 +572,16 @@ worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 	if (j->t_body == 0)
 		j->t_body = j->last_byte;
 	before = j->ndeltas;
+	tools = j->st.tools.progress;
 	stream_feed(&j->st, p, n);
+	/* A piece of a tool call is a token too: arguments may stream for long. */
+	if (j->st.tools.progress != tools) {
+		j->ndeltas++;
+		if (!j->got_token) {
+			j->got_token = 1;
+			j->t_first = j->last_byte;
+		}
+	}
 	/* The idle deadline runs from the last read that brought a delta (not a comment). */
 	if (j->ndeltas != before)
 		j->last_delta = j->last_byte;
@@ -818,6 +832,31 @@ worker_start_attempt(struct job *j)
 	return 0;
 }
 
+/* Move a stream's whole tool calls into its DONE event, keys masked. */
+static void
+worker_take_calls(struct stream *st, struct wevent *ev)
+{
+	size_t i;
+
+	stream_tool_calls(st);
+	if (st->tools.n == 0)
+		return;
+	ev->calls = st->tools.v;
+	ev->ncalls = st->tools.n;
+	memset(&st->tools, 0, sizeof(st->tools));
+	st->ntools_reported = 0;
+	for (i = 0; i < ev->ncalls; i++) {
+		struct toolcall *c = &ev->calls[i];
+
+		if (c->args.data != NULL) {
+			c->args.len = secret_scrub(c->args.data, c->args.len);
+			c->args.data[c->args.len] = '\0';
+		}
+		c->name[secret_scrub(c->name, strlen(c->name))] = '\0';
+		c->id[secret_scrub(c->id, strlen(c->id))] = '\0';
+	}
+}
+
 /* Finish a chat job with exactly one DONE (preceded by its USAGE when there is one). */
 static void
 worker_done(struct job *j, struct apierr *err, int complete, int cancelled)
@@ -869,6 +908,8 @@ worker_done(struct job *j, struct apierr *err, int complete, int cancelled)
 	}
 	n->ev.ttft_ms = j->got_token ? (long)(j->t_first - j->t_submit) : -1;
 	n->ev.duration_ms = (long)(now - j->t_submit);
+	if (j->st_set && !cancelled)
+		worker_take_calls(&j->st, &n->ev);
 	worker_push(j->w, n);
 	worker_job_free(j);
 }

@@ -17,7 +17,9 @@
  *   worker_stop(w)              cancels everything, joins the thread, frees what is queued.
  *
  * Every stream produces, in order: zero or more WEV_RETRY (only before the first token),
- * then any mix of WEV_TEXT / WEV_REASONING / WEV_USAGE, then exactly one WEV_DONE.
+ * then any mix of WEV_TEXT / WEV_REASONING / WEV_USAGE, then exactly one WEV_DONE, which
+ * carries the reply's tool calls, whole (a piece of a tool call counts as a token for the
+ * deadlines and retries below).
  * Consecutive TEXT (or REASONING) events of one stream may be merged before they are
  * dequeued, so a slow reader receives fewer, larger events and never falls behind.
  * A models request produces exactly one WEV_MODELS.
@@ -67,6 +69,7 @@
 #include <stdint.h>
 
 #include "proto.h"
+#include "toolcall.h"
 #include "usage.h"
 
 struct apierr;
@@ -111,6 +114,9 @@ struct wevent {
 	size_t signed_len;       /* DONE with a signature: the bytes of reasoning the stream
 	                          * decoded, and their stream_hash, so the front end keeps the */
 	unsigned long long signed_hash; /* signature only if it stored that very text */
+	struct toolcall *calls;  /* DONE: the reply's whole tool calls (toolcall.h), with
+	                          * registered keys masked, in the order they came */
+	size_t ncalls;
 };
 
 void worker_global_init(void);
