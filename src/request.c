@@ -63,11 +63,29 @@ request_free(struct request *r)
 	free(r->model);
 	free(r->system);
 	for (i = 0; i < r->nmsgs; i++) {
-		free(r->msgs[i].content);
-		free(r->msgs[i].reasoning);
-		free(r->msgs[i].signature);
+		struct message *m = &r->msgs[i];
+		size_t k;
+
+		free(m->content);
+		free(m->reasoning);
+		free(m->signature);
+		for (k = 0; k < m->ncalls; k++) {
+			free(m->calls[k].id);
+			free(m->calls[k].name);
+			free(m->calls[k].args);
+			free(m->calls[k].signature);
+		}
+		free(m->calls);
+		free(m->tool_id);
+		free(m->tool_name);
 	}
 	free(r->msgs);
+	for (i = 0; i < r->ntools; i++) {
+		free(r->tools[i].name);
+		free(r->tools[i].description);
+		free(r->tools[i].schema);
+	}
+	free(r->tools);
 	params_free(&r->params);
 	free(r);
 }
@@ -81,10 +99,22 @@ request_dup(const struct request *r)
 
 	request_set_system(c, r->system);
 	for (i = 0; i < r->nmsgs; i++) {
-		request_add(c, r->msgs[i].role, r->msgs[i].content);
-		if (r->msgs[i].signature != NULL)
-			request_set_thinking(c, r->msgs[i].reasoning, r->msgs[i].signature);
+		const struct message *m = &r->msgs[i];
+		size_t k;
+
+		if (m->role == ROLE_TOOL) {
+			request_add_result(c, m->tool_id, m->tool_name, m->content, m->tool_error);
+			continue;
+		}
+		request_add(c, m->role, m->content);
+		if (m->signature != NULL)
+			request_set_thinking(c, m->reasoning, m->signature);
+		for (k = 0; k < m->ncalls; k++)
+			request_add_call(c, m->calls[k].id, m->calls[k].name, m->calls[k].args,
+			    m->calls[k].signature);
 	}
+	for (i = 0; i < r->ntools; i++)
+		request_add_tool(c, r->tools[i].name, r->tools[i].description, r->tools[i].schema);
 	params_copy(&c->params, &r->params);
 	c->no_stream = r->no_stream;
 	c->max_tokens_field = r->max_tokens_field;
@@ -104,11 +134,58 @@ void
 request_add(struct request *r, enum role role, const char *content)
 {
 	r->msgs = xrealloc(r->msgs, (r->nmsgs + 1) * sizeof *r->msgs);
+	memset(&r->msgs[r->nmsgs], 0, sizeof(r->msgs[r->nmsgs]));
 	r->msgs[r->nmsgs].role = role;
 	r->msgs[r->nmsgs].content = xstrdup(content != NULL ? content : "");
-	r->msgs[r->nmsgs].reasoning = NULL;
-	r->msgs[r->nmsgs].signature = NULL;
 	r->nmsgs++;
+}
+
+/* Add a tool call to the last message. */
+void
+request_add_call(struct request *r, const char *id, const char *name, const char *args,
+    const char *signature)
+{
+	struct message *m;
+	struct msg_call *c;
+
+	if (r->nmsgs == 0)
+		return;
+	m = &r->msgs[r->nmsgs - 1];
+	m->calls = xrealloc(m->calls, (m->ncalls + 1) * sizeof(*m->calls));
+	c = &m->calls[m->ncalls++];
+	c->id = xstrdup(id != NULL ? id : "");
+	c->name = xstrdup(name != NULL ? name : "");
+	c->args = xstrdup(args != NULL && args[0] != '\0' ? args : "{}");
+	c->signature = signature != NULL ? xstrdup(signature) : NULL;
+}
+
+/* Append a tool result. */
+void
+request_add_result(struct request *r, const char *id, const char *name, const char *content,
+    int is_error)
+{
+	struct message *m;
+
+	request_add(r, ROLE_TOOL, content);
+	m = &r->msgs[r->nmsgs - 1];
+	m->tool_id = xstrdup(id != NULL ? id : "");
+	m->tool_name = xstrdup(name != NULL ? name : "");
+	m->tool_error = is_error != 0;
+}
+
+/* Declare a tool. */
+void
+request_add_tool(struct request *r, const char *name, const char *description,
+    const char *schema)
+{
+	struct request_tool *t;
+
+	r->tools = xrealloc(r->tools, (r->ntools + 1) * sizeof(*r->tools));
+	t = &r->tools[r->ntools++];
+	t->name = xstrdup(name != NULL ? name : "");
+	t->description = xstrdup(description != NULL ? description : "");
+	t->schema = xstrdup(schema != NULL && schema[0] != '\0' ? schema :
+	    "{\"type\":\"object\",\"properties\":{}}");
 }
 
 /* Attach signed thinking to the last message; NULL signature clears it. */
@@ -134,6 +211,8 @@ request_role_name(enum role role)
 	case ROLE_SYSTEM: return "system";
 	case ROLE_USER: return "user";
 	case ROLE_ASSISTANT: return "assistant";
+	case ROLE_TOOL_CALL: return "assistant";
+	case ROLE_TOOL: return "tool";
 	}
 	return "user";
 }

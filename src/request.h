@@ -12,11 +12,34 @@
 struct buf;
 struct provider;
 
-enum role { ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT };
+/* ROLE_TOOL_CALL lives in sessions and the store only: one message per call the model
+ * made, after the reply that made it; a request carries the calls on that reply instead
+ * (struct message.calls). ROLE_TOOL is a call's result. */
+enum role { ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT, ROLE_TOOL_CALL, ROLE_TOOL };
+
+/* A tool call the model made, as the history sends it back. */
+struct msg_call {
+	char *id;
+	char *name;
+	char *args;                /* one JSON object (or the text the model sent) */
+	char *signature;           /* Gemini's thoughtSignature, or NULL */
+};
+
+/* A tool the model may call: its name, what it does, and its parameters' JSON Schema. */
+struct request_tool {
+	char *name;
+	char *description;         /* may be "" */
+	char *schema;              /* a JSON Schema object as text */
+};
 
 struct message {
 	enum role role;
-	char *content;
+	char *content;             /* ROLE_TOOL: the result's text */
+	struct msg_call *calls;    /* ROLE_ASSISTANT: the tool calls it made */
+	size_t ncalls;
+	char *tool_id;             /* ROLE_TOOL: the call it answers */
+	char *tool_name;
+	int tool_error;            /* ROLE_TOOL: the call failed or was refused */
 	/* An assistant reply's signed thinking (Anthropic), sent back as a thinking block
 	 * before its text when the request thinks too; both NULL when there is none. */
 	char *reasoning;
@@ -80,6 +103,9 @@ struct request {
 	int no_stream;
 	/* OpenAI protocol: which field max_tokens goes in (the model's max_tokens_field). */
 	enum max_tokens_field max_tokens_field;
+	/* The tools the model may call (sent in each protocol's shape), none when 0. */
+	struct request_tool *tools;
+	size_t ntools;
 };
 
 struct request *request_new(const struct provider *p, const char *model);
@@ -87,6 +113,15 @@ void request_free(struct request *r);
 struct request *request_dup(const struct request *r);
 void request_set_system(struct request *r, const char *system);
 void request_add(struct request *r, enum role role, const char *content);
+/* Add a tool call to the last message (an assistant reply); strings are copied. */
+void request_add_call(struct request *r, const char *id, const char *name, const char *args,
+    const char *signature);
+/* Append a tool result answering call id (name: the tool's). */
+void request_add_result(struct request *r, const char *id, const char *name,
+    const char *content, int is_error);
+/* Declare a tool the model may call; strings are copied. */
+void request_add_tool(struct request *r, const char *name, const char *description,
+    const char *schema);
 /* Give the last message its signed thinking (copies of reasoning and signature). */
 void request_set_thinking(struct request *r, const char *reasoning, const char *signature);
 const char *request_role_name(enum role role);

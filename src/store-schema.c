@@ -275,6 +275,17 @@ static const char *const store_migrations[] = {
 	 * other reply; ADD COLUMN rewrites nothing.
 	 */
 	"ALTER TABLE messages ADD COLUMN reasoning_signature TEXT;",
+	/*
+	 * 9 -> 10: tool calls and their results, each a message of its own: role 'tool_call'
+	 * (content: the arguments' JSON; its Gemini thoughtSignature goes in
+	 * reasoning_signature) and role 'tool' (content: the result), tied by tool_id. The
+	 * role's CHECK is widened in place (store_schema_widen_roles): a more permissive
+	 * constraint leaves every stored row valid, so no table is rebuilt and a database of
+	 * any size upgrades at once.
+	 */
+	"ALTER TABLE messages ADD COLUMN tool_id TEXT;"
+	"ALTER TABLE messages ADD COLUMN tool_name TEXT;"
+	"ALTER TABLE messages ADD COLUMN tool_error INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -411,6 +422,36 @@ store_schema_applied(sqlite3 *db, int version)
 	return found;
 }
 
+/* Let messages.role hold 'tool_call' and 'tool' (the 9 -> 10 step): the table's CHECK is
+ * rewritten in sqlite_schema as SQLite's ALTER TABLE page describes for constraint
+ * changes that leave the file's format alone, with the schema cookie bumped so every
+ * connection reloads it. Runs inside the step's transaction. */
+static int
+store_schema_widen_roles(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	char *sql;
+	int cookie = -1, rc;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &s, NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		cookie = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (cookie < 0)
+		return SQLITE_ERROR;
+	sql = xasprintf("PRAGMA writable_schema = ON;"
+	    "UPDATE sqlite_schema SET sql = replace(sql,"
+	    " 'CHECK (role IN (''system'', ''user'', ''assistant''))',"
+	    " 'CHECK (role IN (''system'', ''user'', ''assistant'', ''tool_call'', ''tool''))')"
+	    " WHERE type = 'table' AND name = 'messages';"
+	    "PRAGMA schema_version = %d;"
+	    "PRAGMA writable_schema = OFF;", cookie + 1);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	free(sql);
+	return rc;
+}
+
 /* Roll back whatever transaction is open, keeping err as it is. */
 static void
 store_schema_rollback(sqlite3 *db)
@@ -462,6 +503,8 @@ store_schema_step(sqlite3 *db, int upto, int (*after)(void *arg, int version), v
 	    store_migrations[version], version + 1);
 	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	free(sql);
+	if (rc == SQLITE_OK && version == 9)
+		rc = store_schema_widen_roles(db);
 	if (rc != SQLITE_OK) {
 		store_schema_fail(db, "upgrading the database schema", err, errlen);
 		store_schema_rollback(db);

@@ -136,7 +136,8 @@ enum store_stmt_id {
 	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
 	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
 	" m.compare_group," \
-	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group), m.pinned"
+	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group), m.pinned," \
+	" m.tool_id, m.tool_name, m.tool_error"
 
 /* The figures of a group of replies, after its two key columns: calls, token sums, the
  * known costs' sum and count, the median time to first token and the median output rate
@@ -169,9 +170,11 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSG_EXISTS] = "SELECT 1 FROM messages WHERE id = ?1 AND session_id = ?2",
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
-	    " duration_ms, compare_group, content, reasoning, writer, pinned) VALUES (?1,"
+	    " duration_ms, compare_group, content, reasoning, writer, pinned, tool_id, tool_name,"
+	    " tool_error) VALUES (?1,"
 	    " (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?1),"
-	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+	    " ?20, ?21)",
 	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
 	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
 	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13, writer = ?14"
@@ -276,6 +279,8 @@ static const char *const store_role_names[] = {
 	[ROLE_SYSTEM] = "system",
 	[ROLE_USER] = "user",
 	[ROLE_ASSISTANT] = "assistant",
+	[ROLE_TOOL_CALL] = "tool_call",
+	[ROLE_TOOL] = "tool",
 };
 
 static const char *const store_state_names[] = {
@@ -313,6 +318,10 @@ store_role_parse(const char *s)
 		return ROLE_ASSISTANT;
 	if (s != NULL && strcmp(s, "system") == 0)
 		return ROLE_SYSTEM;
+	if (s != NULL && strcmp(s, "tool_call") == 0)
+		return ROLE_TOOL_CALL;
+	if (s != NULL && strcmp(s, "tool") == 0)
+		return ROLE_TOOL;
 	return ROLE_USER;
 }
 
@@ -1383,6 +1392,9 @@ store_message_add(struct store *st, struct message_row *m)
 	store_bind_text(s, 16, m->reasoning);
 	store_bind_writer(st, s, 17, m->state);
 	sqlite3_bind_int(s, 18, m->pinned != 0);
+	store_bind_text(s, 19, m->tool_id);
+	store_bind_text(s, 20, m->tool_name);
+	sqlite3_bind_int(s, 21, m->tool_error != 0);
 	if (store_step_done(st, s, "adding a message") != 0)
 		goto fail;
 	m->id = sqlite3_last_insert_rowid(st->db);
@@ -1534,10 +1546,13 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 	r->compare_pick = sqlite3_column_type(s, 15) == SQLITE_NULL ? -1 :
 	    (int)sqlite3_column_int64(s, 15);
 	r->pinned = sqlite3_column_int(s, 16) != 0;
-	r->content = store_col_text(s, 17);
+	r->tool_id = store_col_text(s, 17);
+	r->tool_name = store_col_text(s, 18);
+	r->tool_error = sqlite3_column_int(s, 19) != 0;
+	r->content = store_col_text(s, 20);
 	if (r->content == NULL)
 		r->content = xstrdup("");
-	r->reasoning = store_col_text(s, 18);
+	r->reasoning = store_col_text(s, 21);
 }
 
 /* Step s to the end, collecting message rows into *out. */
@@ -1594,6 +1609,8 @@ store_messages_free(struct message_row *rows, size_t n)
 		free(rows[i].model);
 		free(rows[i].error);
 		free(rows[i].finish_reason);
+		free(rows[i].tool_id);
+		free(rows[i].tool_name);
 	}
 	free(rows);
 }

@@ -63,6 +63,9 @@ struct message_row {
 	int64_t compare_group; /* 0 when the message is not part of a side-by-side comparison */
 	int compare_pick;      /* read only: the column its group kept (0-based), -1 when none */
 	int pinned;            /* always sent, whatever the context budget drops */
+	char *tool_id;         /* ROLE_TOOL_CALL, ROLE_TOOL: the call's id, else NULL */
+	char *tool_name;       /* the tool's name */
+	int tool_error;        /* ROLE_TOOL: the call failed or was refused */
 };
 
 /* store_search wraps each matched term of a snippet in these bytes, so that a UI can

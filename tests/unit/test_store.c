@@ -897,10 +897,88 @@ test_migrate_v1(void **state)
 	free(text);
 }
 
+/* Tool calls and results are messages of their own (schema 10): they keep their role, id,
+ * name and error flag, a database upgraded from version 9 takes them, and the widened
+ * role constraint still refuses a role it does not know. */
+static void
+test_tool_messages(void **state)
+{
+	struct fixture *f = *state;
+	struct message_row call = { 0 }, res, *ms;
+	size_t n;
+	int64_t sid;
+	sqlite3 *db;
+
+	sid = store_session_new(f->st, "tools", "openai", "m");
+	assert_true(sid > 0);
+	call.session_id = sid;
+	call.role = ROLE_TOOL_CALL;
+	call.content = "{\"city\":\"Oslo\"}";
+	call.tool_id = "call_1";
+	call.tool_name = "get_weather";
+	call.input_tokens = call.output_tokens = call.ttft_ms = call.duration_ms = -1;
+	call.cost = -1;
+	res = call;
+	res.role = ROLE_TOOL;
+	res.content = "sunny";
+	res.tool_error = 1;
+	assert_true(store_message_add(f->st, &call) > 0);
+	assert_true(store_message_add(f->st, &res) > 0);
+	reopen(f);
+	assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ms[0].role, ROLE_TOOL_CALL);
+	assert_string_equal(ms[0].tool_id, "call_1");
+	assert_string_equal(ms[0].tool_name, "get_weather");
+	assert_false(ms[0].tool_error);
+	assert_int_equal(ms[1].role, ROLE_TOOL);
+	assert_string_equal(ms[1].content, "sunny");
+	assert_true(ms[1].tool_error);
+	store_messages_free(ms, n);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO messages (session_id, seq, role,"
+	    " created_ms) VALUES (1, 9, 'bogus', 1)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A database at version 9 (before tool messages) upgrades in place and takes them. */
+static void
+test_migrate_v9_tools(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+	char *err = NULL;
+
+	store_close(f->st);
+	f->st = NULL;
+	/* Roll the fresh file back to what version 9 had: the old CHECK and no tool columns
+	 * (DROP COLUMN keeps the rest). */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE messages DROP COLUMN tool_id;"
+	    "ALTER TABLE messages DROP COLUMN tool_name;"
+	    "ALTER TABLE messages DROP COLUMN tool_error;"
+	    "PRAGMA writable_schema = ON;"
+	    "UPDATE sqlite_schema SET sql = replace(sql, ', ''tool_call'', ''tool''', '')"
+	    " WHERE name = 'messages';"
+	    "PRAGMA writable_schema = OFF;"
+	    "PRAGMA user_version = 9;", NULL, NULL, &err), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO sessions (id, title, created, updated)"
+	    " VALUES (7, 't', 1, 1); INSERT INTO messages (session_id, seq, role, created_ms)"
+	    " VALUES (7, 1, 'tool', 1)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	test_tool_messages(state);
+	assert_int_equal(store_check(f->st, &err), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tool_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v9_tools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_streaming_updates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_ranking, setup, teardown),
