@@ -173,6 +173,70 @@ anthropic_thinking_content(cJSON *m, const struct message *msg)
 	}
 }
 
+/* An assistant reply with tool calls: its text (and signed thinking) then a tool_use
+ * block per call. */
+static void
+anthropic_calls_content(cJSON *m, const struct message *msg, int thinking)
+{
+	cJSON *content, *b;
+	size_t k;
+
+	if (thinking && msg->signature != NULL)
+		anthropic_thinking_content(m, msg);
+	content = cJSON_GetObjectItemCaseSensitive(m, "content");
+	if (content == NULL) {
+		content = cJSON_AddArrayToObject(m, "content");
+		if (msg->content[0] != '\0') {
+			b = cJSON_CreateObject();
+			cJSON_AddStringToObject(b, "type", "text");
+			cJSON_AddStringToObject(b, "text", msg->content);
+			cJSON_AddItemToArray(content, b);
+		}
+	}
+	for (k = 0; k < msg->ncalls; k++) {
+		b = cJSON_CreateObject();
+		cJSON_AddStringToObject(b, "type", "tool_use");
+		cJSON_AddStringToObject(b, "id", msg->calls[k].id);
+		cJSON_AddStringToObject(b, "name", msg->calls[k].name);
+		cJSON_AddItemToObject(b, "input", proto_call_args(&msg->calls[k]));
+		cJSON_AddItemToArray(content, b);
+	}
+}
+
+/* A tool result: a user message with one tool_result block. */
+static void
+anthropic_result_content(cJSON *m, const struct message *msg)
+{
+	cJSON *content = cJSON_AddArrayToObject(m, "content"), *b = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(b, "type", "tool_result");
+	cJSON_AddStringToObject(b, "tool_use_id", msg->tool_id);
+	cJSON_AddStringToObject(b, "content", msg->content);
+	if (msg->tool_error)
+		cJSON_AddTrueToObject(b, "is_error");
+	cJSON_AddItemToArray(content, b);
+}
+
+/* The request's tools as Anthropic declares them. */
+static void
+anthropic_tools(cJSON *root, const struct request *req)
+{
+	cJSON *tools, *t;
+	size_t i;
+
+	if (req->ntools == 0)
+		return;
+	tools = cJSON_AddArrayToObject(root, "tools");
+	for (i = 0; i < req->ntools; i++) {
+		t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "name", req->tools[i].name);
+		if (req->tools[i].description[0] != '\0')
+			cJSON_AddStringToObject(t, "description", req->tools[i].description);
+		cJSON_AddItemToObject(t, "input_schema", proto_tool_schema(&req->tools[i]));
+		cJSON_AddItemToArray(tools, t);
+	}
+}
+
 /* Build POST {base}/messages, streaming unless no_stream asks for one Message. */
 static void
 anthropic_build_chat(const struct request *req, struct http_req *out)
@@ -207,13 +271,18 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 		m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "role",
 		    req->msgs[i].role == ROLE_ASSISTANT ? "assistant" : "user");
-		if (budget > 0 && req->msgs[i].role == ROLE_ASSISTANT &&
+		if (req->msgs[i].role == ROLE_TOOL)
+			anthropic_result_content(m, &req->msgs[i]);
+		else if (req->msgs[i].ncalls > 0)
+			anthropic_calls_content(m, &req->msgs[i], budget > 0);
+		else if (budget > 0 && req->msgs[i].role == ROLE_ASSISTANT &&
 		    req->msgs[i].signature != NULL)
 			anthropic_thinking_content(m, &req->msgs[i]);
 		else
 			cJSON_AddStringToObject(m, "content", req->msgs[i].content);
 		cJSON_AddItemToArray(msgs, m);
 	}
+	anthropic_tools(root, req);
 	cJSON_AddBoolToObject(root, "stream", !req->no_stream);
 	if (pp->set & PARAM_TEMPERATURE)
 		cJSON_AddNumberToObject(root, "temperature", pp->temperature);

@@ -107,6 +107,74 @@ gemini_content(const char *role, const char *text)
 	return c;
 }
 
+/* A model turn with tool calls: its text, then a functionCall part per call, each with the
+ * thoughtSignature it came with. */
+static cJSON *
+gemini_calls_content(const struct message *msg)
+{
+	cJSON *c = msg->content[0] != '\0' ? gemini_content("model", msg->content) :
+	    cJSON_CreateObject(), *parts, *part, *fc;
+	size_t k;
+
+	if (msg->content[0] == '\0') {
+		cJSON_AddStringToObject(c, "role", "model");
+		cJSON_AddArrayToObject(c, "parts");
+	}
+	parts = cJSON_GetObjectItemCaseSensitive(c, "parts");
+	for (k = 0; k < msg->ncalls; k++) {
+		part = cJSON_CreateObject();
+		fc = cJSON_AddObjectToObject(part, "functionCall");
+		cJSON_AddStringToObject(fc, "name", msg->calls[k].name);
+		cJSON_AddItemToObject(fc, "args", proto_call_args(&msg->calls[k]));
+		if (msg->calls[k].signature != NULL)
+			cJSON_AddStringToObject(part, "thoughtSignature", msg->calls[k].signature);
+		cJSON_AddItemToArray(parts, part);
+	}
+	return c;
+}
+
+/* A tool result: a functionResponse part, its text under "result" (or "error"). */
+static cJSON *
+gemini_result_content(const struct message *msg)
+{
+	cJSON *c = cJSON_CreateObject(), *parts, *part, *fr, *resp;
+
+	cJSON_AddStringToObject(c, "role", "user");
+	parts = cJSON_AddArrayToObject(c, "parts");
+	part = cJSON_CreateObject();
+	fr = cJSON_AddObjectToObject(part, "functionResponse");
+	cJSON_AddStringToObject(fr, "name", msg->tool_name);
+	resp = cJSON_AddObjectToObject(fr, "response");
+	cJSON_AddStringToObject(resp, msg->tool_error ? "error" : "result", msg->content);
+	cJSON_AddItemToArray(parts, part);
+	return c;
+}
+
+/* The request's tools as Gemini declares them: one tools entry of functionDeclarations,
+ * with the schema as parametersJsonSchema (full JSON Schema; "parameters" takes only
+ * Gemini's OpenAPI subset, which MCP servers' schemas often step outside). */
+static void
+gemini_tools(cJSON *root, const struct request *req)
+{
+	cJSON *tools, *decls, *d;
+	size_t i;
+
+	if (req->ntools == 0)
+		return;
+	tools = cJSON_AddArrayToObject(root, "tools");
+	d = cJSON_CreateObject();
+	cJSON_AddItemToArray(tools, d);
+	decls = cJSON_AddArrayToObject(d, "functionDeclarations");
+	for (i = 0; i < req->ntools; i++) {
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "name", req->tools[i].name);
+		if (req->tools[i].description[0] != '\0')
+			cJSON_AddStringToObject(d, "description", req->tools[i].description);
+		cJSON_AddItemToObject(d, "parametersJsonSchema", proto_tool_schema(&req->tools[i]));
+		cJSON_AddItemToArray(decls, d);
+	}
+}
+
 /* Build POST {base}/models/{model}:streamGenerateContent?alt=sse, or with no_stream
  * {base}/models/{model}:generateContent, which answers with one response. */
 static void
@@ -138,9 +206,15 @@ gemini_build_chat(const struct request *req, struct http_req *out)
 	for (i = 0; i < req->nmsgs; i++) {
 		if (req->msgs[i].role == ROLE_SYSTEM)
 			continue;
-		cJSON_AddItemToArray(contents, gemini_content(
-		    req->msgs[i].role == ROLE_ASSISTANT ? "model" : "user", req->msgs[i].content));
+		if (req->msgs[i].role == ROLE_TOOL)
+			cJSON_AddItemToArray(contents, gemini_result_content(&req->msgs[i]));
+		else if (req->msgs[i].ncalls > 0)
+			cJSON_AddItemToArray(contents, gemini_calls_content(&req->msgs[i]));
+		else
+			cJSON_AddItemToArray(contents, gemini_content(req->msgs[i].role ==
+			    ROLE_ASSISTANT ? "model" : "user", req->msgs[i].content));
 	}
+	gemini_tools(root, req);
 	if (system.len > 0)
 		cJSON_AddItemToObject(root, "systemInstruction", gemini_content(NULL, system.data));
 	buf_free(&system);

@@ -79,7 +79,7 @@ ollama_build_chat(const struct request *req, struct http_req *out)
 	proto_extra_headers(p, out);
 
 	cJSON_AddStringToObject(root, "model", req->model);
-	proto_json_messages(root, req);
+	proto_json_messages(root, req, 1);
 	cJSON_AddBoolToObject(root, "stream", !req->no_stream);
 	/* think takes a level ("low", "medium", "high") or a plain switch. */
 	if ((pp->set & PARAM_REASONING_EFFORT) && pp->reasoning_effort != NULL) {

@@ -125,7 +125,7 @@ openai_build_chat(const struct request *req, struct http_req *out)
 	proto_extra_headers(p, out);
 
 	cJSON_AddStringToObject(root, "model", req->model);
-	proto_json_messages(root, req);
+	proto_json_messages(root, req, 0);
 	if (req->no_stream) {
 		cJSON_AddFalseToObject(root, "stream");
 	} else {

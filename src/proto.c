@@ -537,9 +537,11 @@ proto_parse_error(const char *body, size_t len, const struct http_headers *h, st
 	proto_error_body(body, len, e);
 }
 
+static void proto_json_calls(cJSON *m, const struct message *msg, int ollama);
+
 /* Add the messages array shared by OpenAI-compatible servers and Ollama. */
 void
-proto_json_messages(struct cJSON *root, const struct request *req)
+proto_json_messages(struct cJSON *root, const struct request *req, int ollama)
 {
 	cJSON *msgs = cJSON_AddArrayToObject(root, "messages"), *m;
 	size_t i;
@@ -551,11 +553,98 @@ proto_json_messages(struct cJSON *root, const struct request *req)
 		cJSON_AddItemToArray(msgs, m);
 	}
 	for (i = 0; i < req->nmsgs; i++) {
+		const struct message *msg = &req->msgs[i];
+
 		m = cJSON_CreateObject();
-		cJSON_AddStringToObject(m, "role", request_role_name(req->msgs[i].role));
-		cJSON_AddStringToObject(m, "content", req->msgs[i].content);
+		cJSON_AddStringToObject(m, "role", request_role_name(msg->role));
+		/* OpenAI wants null content beside tool calls when there is no text. */
+		if (msg->ncalls > 0 && msg->content[0] == '\0' && !ollama)
+			cJSON_AddNullToObject(m, "content");
+		else
+			cJSON_AddStringToObject(m, "content", msg->content);
+		if (msg->ncalls > 0)
+			proto_json_calls(m, msg, ollama);
+		if (msg->role == ROLE_TOOL && ollama)
+			cJSON_AddStringToObject(m, "tool_name", msg->tool_name);
+		else if (msg->role == ROLE_TOOL)
+			cJSON_AddStringToObject(m, "tool_call_id", msg->tool_id);
 		cJSON_AddItemToArray(msgs, m);
 	}
+	proto_json_tools(root, req);
+}
+
+/* A tool call's arguments as a JSON object: parsed, or {} when the model sent something
+ * else (the call's result says so). */
+cJSON *
+proto_call_args(const struct msg_call *c)
+{
+	cJSON *a = cJSON_Parse(c->args != NULL ? c->args : "{}");
+
+	if (!cJSON_IsObject(a)) {
+		cJSON_Delete(a);
+		a = cJSON_CreateObject();
+	}
+	return a;
+}
+
+/* An assistant message's tool_calls: OpenAI's (arguments as JSON text, with ids) or
+ * Ollama's (arguments as an object). */
+static void
+proto_json_calls(cJSON *m, const struct message *msg, int ollama)
+{
+	cJSON *calls = cJSON_AddArrayToObject(m, "tool_calls"), *c, *fn;
+	size_t k;
+
+	for (k = 0; k < msg->ncalls; k++) {
+		c = cJSON_CreateObject();
+		if (!ollama) {
+			cJSON_AddStringToObject(c, "id", msg->calls[k].id);
+			cJSON_AddStringToObject(c, "type", "function");
+		}
+		fn = cJSON_AddObjectToObject(c, "function");
+		cJSON_AddStringToObject(fn, "name", msg->calls[k].name);
+		if (ollama)
+			cJSON_AddItemToObject(fn, "arguments", proto_call_args(&msg->calls[k]));
+		else
+			cJSON_AddStringToObject(fn, "arguments", msg->calls[k].args);
+		cJSON_AddItemToArray(calls, c);
+	}
+}
+
+/* The request's tools as OpenAI (and Ollama) declare them. */
+void
+proto_json_tools(cJSON *root, const struct request *req)
+{
+	cJSON *tools, *t, *fn;
+	size_t i;
+
+	if (req->ntools == 0)
+		return;
+	tools = cJSON_AddArrayToObject(root, "tools");
+	for (i = 0; i < req->ntools; i++) {
+		t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "type", "function");
+		fn = cJSON_AddObjectToObject(t, "function");
+		cJSON_AddStringToObject(fn, "name", req->tools[i].name);
+		if (req->tools[i].description[0] != '\0')
+			cJSON_AddStringToObject(fn, "description", req->tools[i].description);
+		cJSON_AddItemToObject(fn, "parameters", proto_tool_schema(&req->tools[i]));
+		cJSON_AddItemToArray(tools, t);
+	}
+}
+
+/* A tool's parameter schema as a JSON object ({"type":"object"} when it is not one). */
+cJSON *
+proto_tool_schema(const struct request_tool *t)
+{
+	cJSON *s = cJSON_Parse(t->schema);
+
+	if (!cJSON_IsObject(s)) {
+		cJSON_Delete(s);
+		s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "type", "object");
+	}
+	return s;
 }
 
 /* Start a model-list GET for one page; the caller adds its auth and extra headers. */

@@ -117,7 +117,16 @@ char *proto_url_escape(const char *s);
 
 /* The chat-style messages array (system first, then the history) that OpenAI-compatible
  * servers and Ollama share; root is the request body. */
-void proto_json_messages(struct cJSON *root, const struct request *req);
+/* The messages array (and the tools) in OpenAI's shape, or Ollama's when ollama is set:
+ * tool calls with object arguments and results named by tool_name rather than an id. */
+void proto_json_messages(struct cJSON *root, const struct request *req, int ollama);
+/* The tools array in OpenAI's (and Ollama's) shape; nothing when the request has none. */
+void proto_json_tools(struct cJSON *root, const struct request *req);
+struct msg_call;
+struct request_tool;
+/* A call's arguments, and a tool's parameter schema, as JSON objects (caller deletes). */
+struct cJSON *proto_call_args(const struct msg_call *c);
+struct cJSON *proto_tool_schema(const struct request_tool *t);
 /* A paginated model-list GET: {base}/QUERY, plus &PAGE_PARAM=page when page is set. */
 void proto_models_get(const struct provider *p, const char *query, const char *page_param,
     const char *page, struct http_req *out);

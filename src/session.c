@@ -192,7 +192,11 @@ session_load(struct store *st, int64_t id)
 		m->model = r->model;
 		m->error = r->error;
 		m->finish_reason = r->finish_reason;
+		m->tool_id = r->tool_id;
+		m->tool_name = r->tool_name;
+		m->tool_error = r->tool_error;
 		r->provider = r->model = r->error = r->finish_reason = NULL;
+		r->tool_id = r->tool_name = NULL;
 		m->created = r->created;
 		m->state = r->state;
 		m->input_tokens = r->input_tokens;
@@ -226,6 +230,8 @@ session_msg_free(struct session_msg *m)
 	free(m->error);
 	free(m->finish_reason);
 	free(m->signature);
+	free(m->tool_id);
+	free(m->tool_name);
 }
 
 /* Free a session and everything it holds. */
@@ -343,6 +349,9 @@ session_row_of(const struct session *s, const struct session_msg *m, struct mess
 	r->created = m->created;
 	r->state = m->state;
 	r->error = m->error;
+	r->tool_id = m->tool_id;
+	r->tool_name = m->tool_name;
+	r->tool_error = m->tool_error;
 	r->finish_reason = m->finish_reason;
 	r->input_tokens = m->input_tokens;
 	r->output_tokens = m->output_tokens;
@@ -441,6 +450,53 @@ size_t
 session_append_user(struct session *s, const char *text)
 {
 	return session_append_prompt(s, text, 0);
+}
+
+/* Append a whole message of a tool round (a call or a result) and store it. */
+static size_t
+session_append_tool(struct session *s, enum role role, const char *id, const char *name,
+    const char *content)
+{
+	struct session_msg *m = session_push(s);
+	size_t i = s->nmsgs - 1;
+
+	m->role = role;
+	m->tool_id = xstrdup(id != NULL ? id : "");
+	m->tool_name = xstrdup(name != NULL ? name : "");
+	buf_puts(&m->content, content != NULL ? content : "");
+	m->created = session_wall_ms();
+	m->state = MSG_COMPLETE;
+	return i;
+}
+
+/* Record a tool call the last reply made. */
+size_t
+session_append_tool_call(struct session *s, const char *id, const char *name, const char *args,
+    const char *signature, const char *provider, const char *model)
+{
+	size_t i = session_append_tool(s, ROLE_TOOL_CALL, id, name, args);
+	struct session_msg *m = &s->msgs[i];
+
+	m->provider = provider != NULL ? xstrdup(provider) : NULL;
+	m->model = model != NULL ? xstrdup(model) : NULL;
+	m->signature = signature != NULL ? xstrdup(signature) : NULL;
+	session_store_add(s, i);
+	if (m->signature != NULL && s->store != NULL && m->id > 0)
+		(void)store_sign_set(s->store, m->id, m->signature);
+	return i;
+}
+
+/* Record a tool call's result. */
+size_t
+session_append_tool_result(struct session *s, const char *id, const char *name,
+    const char *text, int is_error, long duration_ms)
+{
+	size_t i = session_append_tool(s, ROLE_TOOL, id, name, text);
+
+	s->msgs[i].tool_error = is_error != 0;
+	s->msgs[i].duration_ms = duration_ms;
+	session_store_add(s, i);
+	return i;
 }
 
 /* A new compare group: stored with the session when there is a store, else (or when the
@@ -922,6 +978,55 @@ session_signed_for(const struct session_msg *m, const struct provider *p, const 
 	    p != NULL && p->name != NULL && strcmp(m->provider, p->name) == 0;
 }
 
+/* Answer the calls of the request's last assistant message that have no result yet (a
+ * natter that died while a tool ran, a round cut short): every protocol refuses a call
+ * left without one. */
+static void
+session_request_close_calls(struct request *r)
+{
+	size_t a, k, j;
+
+	for (a = r->nmsgs; a > 0 && r->msgs[a - 1].role == ROLE_TOOL; a--)
+		;
+	if (a == 0 || r->msgs[a - 1].role != ROLE_ASSISTANT)
+		return;
+	for (k = 0; k < r->msgs[a - 1].ncalls; k++) {
+		const struct msg_call *c = &r->msgs[a - 1].calls[k];
+		int answered = 0;
+
+		for (j = a; j < r->nmsgs; j++)
+			if (strcmp(r->msgs[j].tool_id, c->id) == 0)
+				answered = 1;
+		if (!answered) {
+			c = &r->msgs[a - 1].calls[k];
+			request_add_result(r, c->id, c->name, "the call was interrupted before it "
+			    "finished; it has no result", 1);
+		}
+	}
+}
+
+/* Add message m to the request: a tool call goes onto the reply that made it (an empty
+ * one when that reply is not sent), a result after it. */
+static void
+session_request_add(struct request *r, const struct session_msg *m, const struct provider *p)
+{
+	if (m->role == ROLE_TOOL_CALL) {
+		if (r->nmsgs == 0 || r->msgs[r->nmsgs - 1].role != ROLE_ASSISTANT)
+			request_add(r, ROLE_ASSISTANT, "");
+		request_add_call(r, m->tool_id, m->tool_name, buf_str(&m->content), m->signature);
+		return;
+	}
+	if (m->role == ROLE_TOOL) {
+		request_add_result(r, m->tool_id, m->tool_name, buf_str(&m->content),
+		    m->tool_error);
+		return;
+	}
+	session_request_close_calls(r);
+	request_add(r, m->role, buf_str(&m->content));
+	if (session_signed_for(m, p, r->model))
+		request_set_thinking(r, buf_str(&m->reasoning), m->signature);
+}
+
 /* Build the request for the next reply within fit->budget, from the main conversation up
  * to message from and column col's view of the messages after it. */
 struct request *
@@ -990,13 +1095,11 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 	for (i = 0; i < n; i++) {
 		if (!keep[i])
 			continue;
-		request_add(r, s->msgs[idx[i]].role, s->msgs[idx[i]].content.data);
-		if (session_signed_for(&s->msgs[idx[i]], p, r->model))
-			request_set_thinking(r, buf_str(&s->msgs[idx[i]].reasoning),
-			    s->msgs[idx[i]].signature);
+		session_request_add(r, &s->msgs[idx[i]], p);
 		if (i >= start && fit->first == s->nmsgs)
 			fit->first = idx[i];
 	}
+	session_request_close_calls(r);
 	fit->tokens = total;
 	free(keep);
 	free(idx);

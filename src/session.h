@@ -76,6 +76,9 @@ struct session_msg {
 	unsigned gen;           /* bumped on every change */
 	int stale;              /* its last write failed: session_sync writes it again */
 	char *notice;           /* a line the UI shows under it (never stored), NULL when none */
+	char *tool_id;          /* ROLE_TOOL_CALL, ROLE_TOOL: the call's id, else NULL */
+	char *tool_name;        /* the tool's name */
+	int tool_error;         /* ROLE_TOOL: the call failed or was refused */
 	char *signature;        /* the provider's signature of its reasoning (Anthropic's
 	                         * signed thinking), sent back with it to the same model;
 	                         * NULL when none */
@@ -133,6 +136,16 @@ void session_set_clock(struct session *s, session_clock_fn clock, void *arg);
 int session_set_title(struct session *s, const char *title);
 int session_set_system(struct session *s, const char *system);
 int session_set_model(struct session *s, const char *provider, const char *model);
+
+/* A tool call the last reply made, stored at once as a message of its own (role
+ * ROLE_TOOL_CALL, content: its arguments' JSON; signature: Gemini's, or NULL); returns its
+ * index. */
+size_t session_append_tool_call(struct session *s, const char *id, const char *name,
+    const char *args, const char *signature, const char *provider, const char *model);
+/* The result of call id (ROLE_TOOL, content: its text), with how long it ran (-1:
+ * unknown); returns its index. */
+size_t session_append_tool_result(struct session *s, const char *id, const char *name,
+    const char *text, int is_error, long duration_ms);
 
 /* Forget messages n and after (none may be streaming), in memory and in the store. */
 int session_truncate(struct session *s, size_t n);

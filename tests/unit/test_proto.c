@@ -1686,6 +1686,104 @@ test_build_no_stream(void **state)
 	}
 }
 
+/* The JSON text of item at a slash path ("messages/1/tool_calls/0/id"), numbers as array
+ * indexes; "" when missing. Caller frees. */
+static char *
+json_at(const cJSON *root, const char *path)
+{
+	const cJSON *j = root;
+	char *copy = xstrdup(path), *tok, *save = NULL, *out;
+
+	for (tok = strtok_r(copy, "/", &save); tok != NULL && j != NULL;
+	    tok = strtok_r(NULL, "/", &save))
+		j = tok[0] >= '0' && tok[0] <= '9' ? cJSON_GetArrayItem(j, atoi(tok)) :
+		    cJSON_GetObjectItemCaseSensitive(j, tok);
+	free(copy);
+	if (j == NULL)
+		return xstrdup("");
+	out = cJSON_PrintUnformatted(j);
+	return out;
+}
+
+/* Assert the JSON at path in b. */
+static void
+assert_json_at(const cJSON *b, const char *path, const char *want)
+{
+	char *got = json_at(b, path);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: got %s, want %s", path, got, want);
+	free(got);
+}
+
+/* Tools go out in each protocol's shape: the declarations, the reply's calls (with
+ * Gemini's signature) and the results, and a call with no result is answered. */
+static void
+test_build_tools(void **state)
+{
+	static const char *const protos[] = { "openai", "anthropic", "gemini", "ollama" };
+	struct request *r;
+	struct http_req h;
+	cJSON *b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		r = make_request(protos[i], "https://x/v1", "k", "m");
+		request_add(r, ROLE_ASSISTANT, "");
+		request_add_call(r, "c1", "get_weather", "{\"city\":\"Oslo\"}", "sig");
+		request_add_result(r, "c1", "get_weather", "sunny", 0);
+		request_add_tool(r, "get_weather", "Weather by city",
+		    "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}");
+		b = build(r, &h);
+		switch (i) {
+		case 0:
+			assert_json_at(b, "tools/0/type", "\"function\"");
+			assert_json_at(b, "tools/0/function/name", "\"get_weather\"");
+			assert_json_at(b, "tools/0/function/parameters/properties/city/type",
+			    "\"string\"");
+			assert_json_at(b, "messages/4/content", "null");
+			assert_json_at(b, "messages/4/tool_calls/0/id", "\"c1\"");
+			assert_json_at(b, "messages/4/tool_calls/0/function/arguments",
+			    "\"{\\\"city\\\":\\\"Oslo\\\"}\"");
+			assert_json_at(b, "messages/5/role", "\"tool\"");
+			assert_json_at(b, "messages/5/tool_call_id", "\"c1\"");
+			assert_json_at(b, "messages/5/content", "\"sunny\"");
+			break;
+		case 1:
+			assert_json_at(b, "tools/0/input_schema/type", "\"object\"");
+			assert_json_at(b, "messages/3/role", "\"assistant\"");
+			assert_json_at(b, "messages/3/content/0/type", "\"tool_use\"");
+			assert_json_at(b, "messages/3/content/0/input", "{\"city\":\"Oslo\"}");
+			assert_json_at(b, "messages/4/role", "\"user\"");
+			assert_json_at(b, "messages/4/content/0/tool_use_id", "\"c1\"");
+			assert_json_at(b, "messages/4/content/0/content", "\"sunny\"");
+			break;
+		case 2:
+			assert_json_at(b, "tools/0/functionDeclarations/0/name", "\"get_weather\"");
+			assert_json_at(b, "tools/0/functionDeclarations/0/parametersJsonSchema/type",
+			    "\"object\"");
+			assert_json_at(b, "contents/3/role", "\"model\"");
+			assert_json_at(b, "contents/3/parts/0/functionCall/args", "{\"city\":\"Oslo\"}");
+			assert_json_at(b, "contents/3/parts/0/thoughtSignature", "\"sig\"");
+			assert_json_at(b, "contents/4/parts/0/functionResponse/name",
+			    "\"get_weather\"");
+			assert_json_at(b, "contents/4/parts/0/functionResponse/response/result",
+			    "\"sunny\"");
+			break;
+		case 3:
+			assert_json_at(b, "tools/0/function/name", "\"get_weather\"");
+			assert_json_at(b, "messages/4/tool_calls/0/function/arguments",
+			    "{\"city\":\"Oslo\"}");
+			assert_json_at(b, "messages/5/tool_name", "\"get_weather\"");
+			break;
+		}
+		cJSON_Delete(b);
+		http_req_free(&h);
+		request_free(r);
+	}
+}
+
 /* OpenAI chat.completion: content, reasoning_content over reasoning, inline <think>,
  * refusals, content parts, finish reasons, usage (with reasoning tokens, or x_groq). */
 static void
@@ -2131,6 +2229,7 @@ main(void)
 		cmocka_unit_test(test_surrogates_and_nul),
 		cmocka_unit_test(test_line_cap),
 		cmocka_unit_test(test_build_no_stream),
+		cmocka_unit_test(test_build_tools),
 		cmocka_unit_test(test_reply_openai),
 		cmocka_unit_test(test_reply_openai_errors),
 		cmocka_unit_test(test_reply_anthropic),
