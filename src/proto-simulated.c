@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,6 +234,72 @@ simulated_error(const char *w, size_t n)
 	return NULL;
 }
 
+/* The last tool result in the request's history after its last user message, or NULL:
+ * the simulated model has called and heard back. */
+static const struct message *
+simulated_last_result(const struct request *req)
+{
+	size_t i;
+
+	for (i = req->nmsgs; i > 0 && req->msgs[i - 1].role != ROLE_USER; i--)
+		if (req->msgs[i - 1].role == ROLE_TOOL)
+			return &req->msgs[i - 1];
+	return NULL;
+}
+
+/* The calls a prompt asks for: every call=NAME word, with the args=JSON word after it. */
+static void
+simulated_calls(const char *p, struct toolacc *out)
+{
+	struct toolcall *c = NULL;
+	char id[32];
+	size_t n;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\n' || *p == '\t')
+			p++;
+		n = strcspn(p, " \n\t");
+		if (n > 5 && strncmp(p, "call=", 5) == 0) {
+			snprintf(id, sizeof(id), "sim_call_%zu", out->n + 1);
+			c = toolacc_add(out, -1, id, NULL);
+			toolacc_name(c, p + 5, n - 5);
+		} else if (n > 5 && strncmp(p, "args=", 5) == 0 && c != NULL) {
+			buf_reset(&c->args);
+			toolacc_args(c, p + 5, n - 5);
+		}
+		p += n;
+	}
+	toolacc_finish(out);
+}
+
+/* With tools offered: call what the prompt names, or answer with the results. Returns
+ * the answer text to play instead of the usual one, or NULL for the usual one. */
+static char *
+simulated_tool_turn(const struct request *req, struct simulated_reply *out)
+{
+	const struct message *res = simulated_last_result(req);
+	const char *prompt = simulated_prompt(req);
+	struct buf b = BUF_INIT;
+	size_t k, n;
+
+	if (req->ntools == 0)
+		return NULL;
+	if (res != NULL && strstr(prompt, "loop") == NULL) {
+		n = strlen(res->content);
+		buf_puts(&b, "The tool said: ");
+		buf_append(&b, res->content, n > 200 ? 200 : n);
+		return buf_detach(&b);
+	}
+	simulated_calls(prompt, &out->calls);
+	if (out->calls.n == 0)
+		return NULL;
+	buf_puts(&b, "Calling");
+	for (k = 0; k < out->calls.n; k++)
+		buf_printf(&b, "%s %s", k ? "," : "", out->calls.v[k].name);
+	buf_puts(&b, ".");
+	return buf_detach(&b);
+}
+
 /* Generate the whole reply up front; playing it back is the worker's job. */
 void
 simulated_reply(const struct request *req, struct simulated_reply *out)
@@ -241,6 +308,7 @@ simulated_reply(const struct request *req, struct simulated_reply *out)
 	struct buf mention = BUF_INIT, answer = BUF_INIT;
 	size_t cap = 0, i;
 	long nanswer;
+	char *tool_text;
 
 	memset(out, 0, sizeof(*out));
 	usage_clear(&out->usage);
@@ -249,9 +317,16 @@ simulated_reply(const struct request *req, struct simulated_reply *out)
 		buf_free(&mention);
 		return;
 	}
-	buf_puts(&answer, sim_answer_head);
-	buf_append(&answer, mention.data, mention.len);
-	buf_puts(&answer, sim_answer_tail);
+	if ((tool_text = simulated_tool_turn(req, out)) != NULL) {
+		buf_puts(&answer, tool_text);
+		free(tool_text);
+		if (o.tokens < 0)
+			o.tokens = (long)simulated_words(buf_str(&answer));
+	} else {
+		buf_puts(&answer, sim_answer_head);
+		buf_append(&answer, mention.data, mention.len);
+		buf_puts(&answer, sim_answer_tail);
+	}
 	buf_free(&mention);
 
 	out->nthink = (size_t)simulated_tokens(out, &cap, sim_reasoning, o.think);
@@ -262,7 +337,7 @@ simulated_reply(const struct request *req, struct simulated_reply *out)
 		out->finish_reason = "length";
 	} else {
 		nanswer = simulated_tokens(out, &cap, answer.data, o.tokens);
-		out->finish_reason = "stop";
+		out->finish_reason = out->calls.n > 0 ? "tool_calls" : "stop";
 	}
 	buf_free(&answer);
 	out->stop_at = out->ntokens;
@@ -300,6 +375,7 @@ simulated_reply_free(struct simulated_reply *r)
 	buf_free(&r->text);
 	free(r->ends);
 	apierr_free(r->error);
+	toolacc_free(&r->calls);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -3,7 +3,10 @@
  * timers, so natter can be tried, demonstrated and tested with no key and no network.
  * Magic words in the last user message steer it: tokens=N (exactly N answer tokens),
  * think=N (N reasoning tokens first), error=rate_limit|auth|overloaded|server|context (fail
- * before the first token), fault=cut (stop half way without the terminator).
+ * before the first token), fault=cut (stop half way without the terminator). Offered
+ * tools, it calls them: call=NAME (one call per word, in order) with args=JSON (no spaces;
+ * {} when absent); once the results are in it answers with them, unless loop asks it to
+ * call again.
  */
 #ifndef NATTER_PROTO_SIMULATED_H
 #define NATTER_PROTO_SIMULATED_H
@@ -12,6 +15,7 @@
 
 #include "buf.h"
 #include "proto.h"
+#include "toolcall.h"
 #include "usage.h"
 
 struct apierr;
@@ -27,6 +31,7 @@ struct simulated_reply {
 	struct apierr *error;       /* fail before the first token, or NULL (owned) */
 	const char *finish_reason;  /* "stop" or "length" (static) */
 	struct usage usage;         /* what the reply reports at its end */
+	struct toolacc calls;       /* the tool calls it makes (whole), none when n is 0 */
 };
 
 /* Generate the reply for req; deterministic for a given request. */

@@ -486,6 +486,28 @@ session_append_tool_call(struct session *s, const char *id, const char *name, co
 	return i;
 }
 
+/* Replace a stored call's arguments. */
+int
+session_set_tool_args(struct session *s, size_t i, const char *args)
+{
+	struct message_row r;
+
+	if (i >= s->nmsgs || s->msgs[i].role != ROLE_TOOL_CALL)
+		return -1;
+	buf_reset(&s->msgs[i].content);
+	buf_puts(&s->msgs[i].content, args != NULL ? args : "{}");
+	s->msgs[i].gen++;
+	if (s->store == NULL || s->msgs[i].id <= 0)
+		return 0;
+	session_row_of(s, &s->msgs[i], &r);
+	if (store_message_update(s->store, &r) != 0) {
+		s->msgs[i].stale = 1;
+		session_store_failed(s);
+		return -1;
+	}
+	return 0;
+}
+
 /* Record a tool call's result. */
 size_t
 session_append_tool_result(struct session *s, const char *id, const char *name,

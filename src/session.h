@@ -142,6 +142,8 @@ int session_set_model(struct session *s, const char *provider, const char *model
  * index. */
 size_t session_append_tool_call(struct session *s, const char *id, const char *name,
     const char *args, const char *signature, const char *provider, const char *model);
+/* Replace the arguments of tool call message i (the user edited them before it ran). */
+int session_set_tool_args(struct session *s, size_t i, const char *args);
 /* The result of call id (ROLE_TOOL, content: its text), with how long it ran (-1:
  * unknown); returns its index. */
 size_t session_append_tool_result(struct session *s, const char *id, const char *name,

@@ -20,6 +20,7 @@
 #include "provider.h"
 #include "session.h"
 #include "stream.h"
+#include "turn-tools.h"
 #include "turn.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -245,6 +246,7 @@ turn_stream(struct turn *t, struct request *req)
 	t->chunks = 0;
 	t->state = MSG_STREAMING;
 	req->no_stream = t->spec.no_stream;
+	turn_tools_declare(t, req);
 	t->stream_id = worker_submit(t->env->w, req);
 }
 
@@ -580,9 +582,28 @@ turn_finish(struct turn *t, const struct wevent *ev)
 	turn_calibrate(t);
 	turn_wait_clear(t);
 	t->stream_id = 0;
+	/* A reply that called tools: the turn goes on with a tool round. */
+	if (turn_tools_begin(t, ev))
+		return;
+	turn_complete(t);
+}
+
+/* The turn is over: mark it and tell the front end, once. */
+void
+turn_complete(struct turn *t)
+{
+	if (t->done)
+		return;
 	t->done = 1;
 	if (t->cbs.complete != NULL)
 		t->cbs.complete(t, t->arg);
+}
+
+/* Open the next reply of a tool round and send it. */
+int
+turn_resubmit(struct turn *t, char **err)
+{
+	return turn_submit(t, err);
 }
 
 /* The summary round is over: keep the summary and send the reply, or drop old turns
@@ -696,10 +717,14 @@ turn_cancel(struct turn *t)
 {
 	if (t == NULL || t->done)
 		return;
+	t->cancelled = 1;
 	if (t->stream_id != 0)
 		worker_cancel(t->env->w, t->stream_id);
 	if (t->sum_stream != 0)
 		worker_cancel(t->env->w, t->sum_stream);
+	/* Between replies, in a tool round: the round ends here. */
+	if (t->stream_id == 0 && t->sum_stream == 0)
+		turn_tools_cancel(t);
 }
 
 /* Free t; a turn still streaming is cancelled and its reply closed as cancelled. */
@@ -734,6 +759,7 @@ turn_free(struct turn *t)
 	free(t->finish_reason);
 	buf_free(&t->scratch);
 	buf_free(&t->sum_text);
+	turn_tools_free(t);
 	free(t);
 }
 

@@ -30,6 +30,16 @@
  *   turn_free(t)      after completion, or to abandon a turn (its stream is cancelled, its
  *                     reply closed as cancelled); calls cbs->free(arg) when set.
  *
+ * Tool rounds (spec.tools, turn-tools.c): a reply that calls tools does not complete the
+ * turn. Its calls are stored as messages of their own and fill t->calls (TURN_TOOL); an
+ * allowed tool runs at once through tools->run, another waits for the user (TURN_APPROVE
+ * with the call's index as n, answered by turn_approve). The front end reports each
+ * result with turn_tool_done; when the round's last call has one, the next reply goes out
+ * with every call and result in its history, and so on until a reply calls nothing. The
+ * loop stops at tools->max_rounds, when one round of calls repeats TURN_MAX_REPEATS times
+ * in a row (t->note says so), or at turn_cancel, which answers every open call as
+ * cancelled; cbs->complete comes once, at the very end.
+ *
  * Ownership: env, the session and the config are borrowed and must outlive the turn; the
  * spec is copied. The fields of struct turn are for the front end to read; only turn.c
  * writes them. Final figures (ttft, duration, tokens, cost, finish state) are written to
@@ -64,6 +74,53 @@ struct turn_env {
 	int64_t (*now_ms)(void);  /* a monotonic clock; NULL: CLOCK_MONOTONIC */
 };
 
+/* A tool the model may call, as the front end offers it (borrowed). */
+struct turn_tool {
+	const char *name;             /* as the model sees it */
+	const char *description;
+	const char *schema;           /* its parameters' JSON Schema, as text */
+	int allowed;                  /* runs without asking (the config's allow list, --yes) */
+	void *impl;                   /* the front end's (an MCP server's tool, say) */
+};
+
+/* The tools of a turn and how the front end runs them (borrowed; outlives the turn). */
+struct turn_toolbox {
+	const struct turn_tool *tools;
+	size_t n;
+	/* Start call k of t (t->calls[k]); the front end answers with turn_tool_done, now
+	 * or later. 0, or -1 with *err (then the call fails with that text). */
+	int (*run)(struct turn *t, size_t k, void *arg, char **err);
+	/* Stop running call k (the turn was cancelled); no turn_tool_done may follow. */
+	void (*cancel)(struct turn *t, size_t k, void *arg);
+	void *arg;
+	int max_rounds;               /* tool rounds per turn; 0: TURN_MAX_ROUNDS */
+};
+
+#define TURN_MAX_ROUNDS 16
+/* An identical round of calls this many times in a row stops the loop. */
+#define TURN_MAX_REPEATS 3
+
+/* Where one tool call of the current round is. */
+enum turn_call_state {
+	CALL_ASKING,                  /* waiting for the user's approval (TURN_APPROVE) */
+	CALL_RUNNING,
+	CALL_OK,
+	CALL_ERROR,                   /* the tool failed, or no such tool */
+	CALL_REFUSED,                 /* the user said no (the model is told why) */
+	CALL_CANCELLED,
+};
+
+struct turn_call {
+	char *id, *name;
+	char *args;                   /* the arguments' JSON (as edited, when the user did) */
+	enum turn_call_state state;
+	const struct turn_tool *tool; /* NULL: the model named no tool we offered */
+	size_t msg;                   /* its ROLE_TOOL_CALL message in the session */
+	int64_t t_start;              /* env clock when it started running */
+	long duration_ms;             /* -1 until it ended */
+	char *result;                 /* its result (sanitised), once it ended */
+};
+
 /* What the front end asks for; copied by turn_start. */
 struct turn_spec {
 	struct model *model;          /* resolved (resolve.h); its provider must be offered */
@@ -80,6 +137,8 @@ struct turn_spec {
 	int no_fallback;              /* do not follow the model's fallback list */
 	int no_stream;                /* ask for the whole reply at once (request.h), not a
 	                               * stream; the events and callbacks are the same */
+	const struct turn_toolbox *tools; /* tools the model may call, or NULL (main
+	                               * conversation only: a comparison column has none) */
 };
 
 /* Bits of what an update reports. */
@@ -87,6 +146,8 @@ struct turn_spec {
 #define TURN_REASONING 0x2u
 #define TURN_WAIT 0x4u
 #define TURN_FALLBACK 0x8u
+#define TURN_TOOL 0x10u      /* call n of t->calls changed state (a round began: n 0) */
+#define TURN_APPROVE 0x20u   /* call n waits for turn_approve */
 
 struct turn_cbs {
 	void (*update)(struct turn *t, unsigned what, const char *p, size_t n, void *arg);
@@ -131,6 +192,11 @@ struct turn {
 	char *warning;                /* what was skipped while decoding (sanitised), or NULL */
 	char *finish_reason;
 	long chunks;                  /* deltas received */
+	/* Tool rounds: the calls of the current one (turn-tools.c). */
+	struct turn_call *calls;
+	size_t ncalls;
+	int round;                    /* tool rounds so far */
+	int cancelled;                /* turn_cancel came: no further round */
 
 	/* Private to turn.c. */
 	struct turn_env *env;
@@ -147,6 +213,9 @@ struct turn {
 	struct buf scratch;
 	struct turn_cbs cbs;
 	void *arg;
+	char *round_sig;              /* the last round's calls, to spot a loop */
+	int round_over;               /* the current round moved on already */
+	int repeats;
 };
 
 /* Start a reply (see the contract above); NULL with *err when refused. */
@@ -160,6 +229,14 @@ struct turn *turn_route(struct turn **v, size_t n, struct wevent *ev);
 void turn_cancel(struct turn *t);
 /* Free t (cancelling it first when it still streams). */
 void turn_free(struct turn *t);
+/* Call k of the current round ended: its result (untrusted text, sanitised here) and
+ * whether it failed. The next round starts once every call of this one has ended. */
+void turn_tool_done(struct turn *t, size_t k, const char *text, int is_error);
+/* Answer TURN_APPROVE for call k: run it (yes; args, when not NULL, replace its arguments
+ * as the user edited them), or refuse it with the reason the model is given. */
+void turn_approve(struct turn *t, size_t k, int yes, const char *args, const char *reason);
+/* The state of a call as a word: "awaiting approval", "running", "ok", ... */
+const char *turn_call_state_name(enum turn_call_state st);
 /* Output tokens per second of t's reply after its first token, or -1 when unknown. */
 double turn_tps(const struct turn *t);
 /* The parameters a request to model m would carry (config < model < session < message),

@@ -832,19 +832,18 @@ worker_start_attempt(struct job *j)
 	return 0;
 }
 
-/* Move a stream's whole tool calls into its DONE event, keys masked. */
+/* Move a reply's whole tool calls into its DONE event, keys masked. */
 static void
-worker_take_calls(struct stream *st, struct wevent *ev)
+worker_take_calls(struct toolacc *a, struct wevent *ev)
 {
 	size_t i;
 
-	stream_tool_calls(st);
-	if (st->tools.n == 0)
+	toolacc_finish(a);
+	if (a->n == 0)
 		return;
-	ev->calls = st->tools.v;
-	ev->ncalls = st->tools.n;
-	memset(&st->tools, 0, sizeof(st->tools));
-	st->ntools_reported = 0;
+	ev->calls = a->v;
+	ev->ncalls = a->n;
+	memset(a, 0, sizeof(*a));
 	for (i = 0; i < ev->ncalls; i++) {
 		struct toolcall *c = &ev->calls[i];
 
@@ -908,8 +907,13 @@ worker_done(struct job *j, struct apierr *err, int complete, int cancelled)
 	}
 	n->ev.ttft_ms = j->got_token ? (long)(j->t_first - j->t_submit) : -1;
 	n->ev.duration_ms = (long)(now - j->t_submit);
-	if (j->st_set && !cancelled)
-		worker_take_calls(&j->st, &n->ev);
+	if (j->st_set && !cancelled) {
+		stream_tool_calls(&j->st);
+		j->st.ntools_reported = 0;
+		worker_take_calls(&j->st.tools, &n->ev);
+	} else if (j->sim_set && !cancelled && j->sim_pos >= j->sim.stop_at) {
+		worker_take_calls(&j->sim.calls, &n->ev);
+	}
 	worker_push(j->w, n);
 	worker_job_free(j);
 }
