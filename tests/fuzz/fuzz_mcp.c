@@ -2,7 +2,9 @@
  * libFuzzer target for the MCP message parser (src/jsonrpc.c): any input line is classified
  * without crashing; a line that is a message, encoded again with jsonrpc_write_*, is one
  * line ending in its only newline and parses back to the same kind, id, method and error
- * code.
+ * code. The same input is also read as a tools/call result by the renderer (src/mcp.c),
+ * whose text must then be NUL-free where the input was and whose images must agree with
+ * the content.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include "buf.h"
 #include "jsonrpc.h"
+#include "mcp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -81,6 +84,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(again.message, m.message) != 0))
 			abort();
 		jsonrpc_msg_free(&again);
+	}
+	if (m.root != NULL) {
+		struct buf text = BUF_INIT;
+		struct mcp_image *img = NULL;
+		size_t nimg = 0, i;
+		int err = mcp_render_result(m.root, &text, &img, &nimg);
+
+		if (err != 0 && err != 1)
+			abort();
+		for (i = 0; i < nimg; i++)
+			if (img[i].mime == NULL || img[i].data == NULL ||
+			    img[i].bytes > strlen(img[i].data))
+				abort();
+		free(img);
+		buf_free(&text);
 	}
 	jsonrpc_msg_free(&m);
 	buf_free(&out);
