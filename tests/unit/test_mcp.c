@@ -21,6 +21,7 @@
 #include <cJSON.h>
 
 #include "buf.h"
+#include "config.h"
 #include "mcp.h"
 #include "xmalloc.h"
 
@@ -624,6 +625,49 @@ test_render(void **state)
 	}
 }
 
+/* mcp_servers: in the config becomes the server configs, every field. */
+static void
+test_config(void **state)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct config *c = config_load("tests/unit/configs/valid-mcp.yaml",
+	    CONFIG_NO_KEYCMD | CONFIG_NO_DEFAULTS, &errs);
+	const struct mcp_server_cfg *m;
+
+	(void)state;
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(c->nmcp_servers, 3);
+	m = &c->mcp_servers[0];
+	assert_string_equal(m->name, "files");
+	assert_string_equal(m->command, "npx");
+	assert_int_equal(m->nargs, 3);
+	assert_string_equal(m->args[1], "@modelcontextprotocol/server-filesystem");
+	assert_int_equal(m->nenv, 2);
+	assert_string_equal(m->env[0].name, "GITHUB_TOKEN");
+	assert_string_equal(m->env[0].value, "${GITHUB_TOKEN}");
+	assert_string_equal(m->env[1].value, "");
+	/* cwd is relative to the file that says it. */
+	assert_string_equal(m->cwd, "tests/unit/configs/work/dir");
+	assert_int_equal(m->nallow, 2);
+	assert_string_equal(m->allow[1], "list_directory");
+	assert_true(m->enabled);
+	assert_true(m->timeout == 2.5);
+	assert_true(m->startup_timeout == MCP_DEFAULT_STARTUP_TIMEOUT);
+	assert_int_equal(m->line, 4);
+	m = &c->mcp_servers[1];
+	assert_null(m->command);
+	assert_string_equal(m->url, "https://mcp.example.com/mcp");
+	assert_int_equal(m->nheaders, 1);
+	assert_false(m->enabled);
+	assert_true(m->timeout == MCP_DEFAULT_TIMEOUT);
+	m = &c->mcp_servers[2];
+	assert_int_equal(m->nargs, 1);
+	assert_string_equal(m->args[0], "lone");
+	assert_string_equal(m->allow[0], "*");
+	config_free(c);
+	config_errors_free(&errs);
+}
+
 /* Find the test server. */
 static int
 setup(void **state)
@@ -676,6 +720,7 @@ main(void)
 		cmocka_unit_test(test_batch_and_no_tools),
 		cmocka_unit_test(test_callback_chain),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_config),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
