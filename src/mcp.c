@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "mcp-client.h"
+#include "secret.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -273,13 +274,16 @@ mcp_done_push(struct mcp_pool *p, const char *server, uint64_t id, const char *t
 	return d;
 }
 
-/* A message made safe to print (one block of text). */
+/* A message made safe to print (one block of text), with no registered secret in it. */
 char *
 mcp_safe(const char *s)
 {
 	struct buf b = BUF_INIT;
+	char *copy = xstrdup(s);
 
-	text_sanitize(s, strlen(s), &b);
+	secret_scrub_str(copy);
+	text_sanitize(copy, strlen(copy), &b);
+	free(copy);
 	buf_puts(&b, "");
 	return buf_detach(&b);
 }

@@ -37,6 +37,9 @@
  *                                   and reaps it (this blocks up to 2 s for a stubborn
  *                                   one). Pending calls are dropped without callbacks.
  *
+ * mcp_pool_new sets SIGPIPE to SIG_IGN when it is at its default (a write to a server that
+ * died must fail with EPIPE, not end natter), as the interface and the CLI already do.
+ *
  * Callbacks may call mcp_pool_call, mcp_pool_cancel, mcp_pool_start and the getters, never
  * mcp_pool_free. The result they get, and everything it points to, lives only during the
  * callback: copy what you keep. No cJSON arena window (json.h) may be open around any

@@ -18,6 +18,7 @@
  *   crash           exits with status 4 without answering
  *
  * Options:
+ *   --stderr-env NAME  print NAME=its value on stderr (before the options after it)
  *   --crash-on-start   print a line on stderr and exit 3 before reading anything
  *   --garbage          answer initialize with a line that is not JSON
  *   --garbage-on-call  answer every tools/call with a line that is not JSON
@@ -370,6 +371,10 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--crash-on-start") == 0) {
 			fputs("mcpserver: crashing on start as asked\n", stderr);
 			return 3;
+		} else if (strcmp(argv[i], "--stderr-env") == 0 && i + 1 < argc) {
+			i++;
+			fprintf(stderr, "%s=%s\n", argv[i], getenv(argv[i]) != NULL ?
+			    getenv(argv[i]) : "");
 		} else if (strcmp(argv[i], "--garbage") == 0) {
 			opt_garbage = 1;
 		} else if (strcmp(argv[i], "--garbage-on-call") == 0) {

@@ -588,6 +588,44 @@ test_callback_chain(void **state)
 	mcp_pool_free(ch.p);
 }
 
+/* A credential given to a server in env: is masked in its stderr and in its results. */
+static void
+test_secrets(void **state)
+{
+	struct mcp_server_cfg c = cfg_make("t", "--stderr-env", "MY_TOKEN", NULL);
+	struct mcp_server_cfg d = cfg_make("t", "--stderr-env", "MY_TOKEN", "--crash-on-start",
+	    NULL);
+	struct mcp_pool *p;
+	struct mcp_server_info info;
+	struct seen s = { 0 };
+	const char *tok = "tok-mcp-secret-value-0123456789";
+
+	(void)state;
+	c.env = xcalloc(1, sizeof *c.env);
+	c.env[0].name = xstrdup("MY_TOKEN");
+	c.env[0].value = xstrdup(tok);
+	c.nenv = 1;
+	d.env = xcalloc(1, sizeof *d.env);
+	d.env[0].name = xstrdup("MY_TOKEN");
+	d.env[0].value = xstrdup(tok);
+	d.nenv = 1;
+	p = pool_of(c);
+	call_wait(p, "env", "{\"name\":\"MY_TOKEN\"}", &s);
+	assert_int_equal(s.status, MCP_CALL_OK);
+	assert_null(strstr(s.text, tok));
+	assert_null(strstr(s.raw, tok));
+	mcp_pool_free(p);
+	p = pool_of(d);
+	mcp_pool_start(p, NULL);
+	pool_run(p, NULL, MCP_FAILED, 5000);
+	mcp_pool_info(p, 0, &info);
+	assert_non_null(strstr(info.error, "MY_TOKEN="));
+	assert_null(strstr(info.error, tok));
+	assert_null(strstr(info.stderr_tail, tok));
+	seen_clear(&s);
+	mcp_pool_free(p);
+}
+
 /* Rendering edge cases without a server. */
 static void
 test_render(void **state)
@@ -719,6 +757,7 @@ main(void)
 		cmocka_unit_test(test_stubborn),
 		cmocka_unit_test(test_batch_and_no_tools),
 		cmocka_unit_test(test_callback_chain),
+		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_config),
 	};
