@@ -81,11 +81,14 @@ static void
 mcp_client_read_err(struct mcp_client *c)
 {
 	char chunk[4096];
+	size_t total = 0;
 	ssize_t r;
 
-	while (c->proc.err >= 0) {
+	/* Bounded, so a server that floods its stderr cannot hold the loop. */
+	while (c->proc.err >= 0 && total < MCP_READ_CAP) {
 		r = read(c->proc.err, chunk, sizeof chunk);
 		if (r > 0) {
+			total += (size_t)r;
 			mcp_tail_add(c, chunk, (size_t)r);
 			log_debug("mcp %s: stderr: %.*s", c->cfg.name, (int)r, chunk);
 			continue;
@@ -125,9 +128,8 @@ mcp_tail_text(struct mcp_client *c)
 			start = i;
 			break;
 		}
-	raw = xstrndup(s + start, n - start);
-	secret_scrub_str(raw);
-	text_sanitize(raw, strlen(raw), &b);
+	raw = xmemdup(s + start, n - start);
+	text_sanitize(raw, secret_scrub(raw, n - start), &b);
 	buf_puts(&b, "");
 	free(raw);
 	return buf_detach(&b);
@@ -305,6 +307,7 @@ mcp_client_list(struct mcp_client *c, const char *cursor)
 	}
 	c->pages++;
 	c->list_rpc = mcp_client_request(c, "tools/list", params);
+	c->list_deadline = mcp_now_ms() + (int64_t)(c->cfg.startup_timeout * 1000);
 	cJSON_Delete(params);
 }
 
@@ -318,6 +321,8 @@ mcp_client_start(struct mcp_client *c, int64_t now)
 	mcp_client_reset_info(c);
 	free(c->error);
 	c->error = NULL;
+	free(c->tail_safe);
+	c->tail_safe = NULL;
 	buf_reset(&c->tail);
 	buf_reset(&c->out);
 	ndjson_free(&c->rd);
@@ -708,6 +713,14 @@ mcp_client_process(struct mcp_client *c, const struct pollfd *fds, size_t n, int
 		mcp_client_finish(c, MCP_FAILED, msg, now);
 		free(msg);
 		return;
+	}
+	if (c->state == MCP_READY && c->list_rpc != 0 && now >= c->list_deadline) {
+		/* A listing again that is not answered keeps the tools offered before. */
+		log_debug("mcp %s: tools/list again was not answered in time", c->cfg.name);
+		mcp_toollist_clear(&c->building);
+		c->list_rpc = 0;
+		c->relist = 0;
+		mcp_pool_changed(c->pool, 0);
 	}
 	for (pp = &c->calls; (k = *pp) != NULL;) {
 		if (k->rpc == 0 || now < k->deadline) {

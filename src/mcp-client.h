@@ -54,6 +54,7 @@ struct mcp_client {
 	int pages;
 	struct mcp_toollist tools, building;
 	int relist;              /* list_changed arrived during a listing */
+	int64_t list_deadline;   /* the listing under way is abandoned then */
 	int64_t start_deadline;
 	char *error;
 	char *server_name, *server_version, *protocol, *instructions;

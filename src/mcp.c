@@ -453,6 +453,8 @@ mcp_pool_next_deadline(struct mcp_pool *p)
 			MCP_SOONER(c->linger_until < now + 10 ? c->linger_until : now + 10);
 		if (c->state == MCP_STARTING)
 			MCP_SOONER(c->start_deadline);
+		if (c->state == MCP_READY && c->list_rpc != 0)
+			MCP_SOONER(c->list_deadline);
 		for (k = c->calls; k != NULL; k = k->next)
 			if (k->rpc != 0)
 				MCP_SOONER(k->deadline);

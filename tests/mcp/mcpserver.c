@@ -29,6 +29,7 @@
  *   --stubborn         ignore SIGTERM and stay alive after end of input
  *   --slow-start S     sleep S seconds before reading anything
  *   --no-tools         answer tools/list with "method not found"
+ *   --ignore-relist    answer only the first listing (later tools/list go unanswered)
  *
  * Built by the Makefile into build/MODE/mcpserver. Written for tests: blocking I/O, one
  * message at a time, no limits.
@@ -42,7 +43,7 @@
 #include <cJSON.h>
 
 static int opt_garbage, opt_garbage_call, opt_batch, opt_stubborn, opt_no_tools;
-static int opt_page, opt_extra;
+static int opt_page, opt_extra, opt_ignore_relist, listings;
 static const char *opt_log;
 static int grown;
 /* A tools/call waiting for the client's answer to our own request. */
@@ -179,6 +180,8 @@ do_list(const cJSON *id, const cJSON *params)
 		send_error(id, -32601, "Method not found");
 		return;
 	}
+	if (start == 0 && ++listings > 1 && opt_ignore_relist)
+		return;
 	end = opt_page > 0 && start + opt_page < tool_count() ? start + opt_page : tool_count();
 	r = cJSON_CreateObject();
 	tools = cJSON_AddArrayToObject(r, "tools");
@@ -384,6 +387,8 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--stubborn") == 0) {
 			opt_stubborn = 1;
 			signal(SIGTERM, SIG_IGN);
+		} else if (strcmp(argv[i], "--ignore-relist") == 0) {
+			opt_ignore_relist = 1;
 		} else if (strcmp(argv[i], "--no-tools") == 0) {
 			opt_no_tools = 1;
 		} else if (strcmp(argv[i], "--page") == 0 && i + 1 < argc) {

@@ -324,6 +324,36 @@ test_list_changed(void **state)
 	mcp_pool_free(p);
 }
 
+/* A listing again that is never answered is given up after startup_timeout: the pool is
+ * not busy forever and the old tools stay. */
+static void
+test_relist_unanswered(void **state)
+{
+	struct mcp_server_cfg c = cfg_make("t", "--ignore-relist", NULL);
+	struct mcp_pool *p;
+	struct seen s = { 0 };
+	int64_t t0;
+	size_t n;
+
+	(void)state;
+	c.startup_timeout = 0.4;
+	p = pool_of(c);
+	call_wait(p, "grow", "{}", &s);
+	assert_string_equal(s.text, "grew");
+	pool_step(p, 50);
+	assert_true(mcp_pool_busy(p));
+	for (t0 = mcp_now_ms(); mcp_pool_busy(p) && mcp_now_ms() - t0 < 3000;)
+		pool_step(p, 50);
+	assert_false(mcp_pool_busy(p));
+	assert_true(mcp_now_ms() - t0 < 2000);
+	mcp_pool_tools(p, &n);
+	assert_int_equal(n, 11);
+	call_wait(p, "echo", "{\"text\":\"still\"}", &s);
+	assert_string_equal(s.text, "still");
+	seen_clear(&s);
+	mcp_pool_free(p);
+}
+
 /* A server that dies at start: the queued call fails with its exit status and stderr,
  * quickly, and the process is reaped. */
 static void
@@ -749,6 +779,7 @@ main(void)
 		cmocka_unit_test(test_results),
 		cmocka_unit_test(test_timeout_cancel),
 		cmocka_unit_test(test_list_changed),
+		cmocka_unit_test(test_relist_unanswered),
 		cmocka_unit_test(test_crash_on_start),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_exit_and_restart),
