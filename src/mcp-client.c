@@ -264,7 +264,8 @@ mcp_client_finish(struct mcp_client *c, enum mcp_state st, const char *cause, in
 	buf_reset(&c->out);
 	mcp_client_fail_calls(c, c->error);
 	mcp_client_reset_info(c);
-	mcp_pool_changed(c->pool, 1);
+	/* Only a ready server's tools were offered (and so withdrawn). */
+	mcp_pool_changed(c->pool, was == MCP_READY);
 }
 
 /* A protocol failure: remember the first one, acted on after the read. */

@@ -45,9 +45,10 @@
  * callback: copy what you keep. No cJSON arena window (json.h) may be open around any
  * mcp_pool_* call, because the tool lists outlive it.
  *
- * Lifetimes: tools, server infos and their strings stay valid until the next
- * mcp_pool_process, mcp_pool_start or mcp_pool_free; mcp_pool_generation changes whenever
- * any of them did (a state, a tool list), for a front end that redraws.
+ * Lifetimes: the tool array, server infos and their strings stay valid until the next
+ * mcp_pool_process, mcp_pool_start or mcp_pool_free; mcp_pool_call and mcp_pool_cancel
+ * leave them as they are, so a loop over the tools may call them. mcp_pool_generation
+ * changes whenever any of them did (a state, a tool list), for a front end that redraws.
  *
  * States: a configured server is STOPPED until started (DISABLED with enabled: false),
  * STARTING while it initializes (initialize, notifications/initialized, then tools/list
