@@ -191,7 +191,8 @@ struct mcp_result {
 	const char *text;    /* the result's content as text, items separated by newlines:
 	                      * text as is, images and audio as "[image/png, N bytes]",
 	                      * resources by their uri (and text), structuredContent as JSON
-	                      * when there is no content; on failure the reason */
+	                      * when there is no content (untrusted, not sanitised); on
+	                      * failure the reason (sanitised, safe to print) */
 	const char *raw;     /* OK, TOOL_ERROR: the result object as JSON text; else NULL */
 	const struct mcp_image *images;
 	size_t nimages;
@@ -208,8 +209,8 @@ const char *mcp_state_name(enum mcp_state s);
 
 struct mcp_pool *mcp_pool_new(const struct mcp_server_cfg *servers, size_t n);
 void mcp_pool_free(struct mcp_pool *pool);
-/* Start server name (NULL: every enabled one not running). 0, or -1 when name is unknown
- * or disabled. */
+/* Start server name, also again after it failed or exited (NULL: every enabled server
+ * not started yet). 0, or -1 when name is unknown or disabled. */
 int mcp_pool_start(struct mcp_pool *pool, const char *name);
 size_t mcp_pool_pollfds(struct mcp_pool *pool, struct pollfd *out, size_t max);
 int64_t mcp_pool_next_deadline(struct mcp_pool *pool);

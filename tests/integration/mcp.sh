@@ -23,7 +23,7 @@ cat >"$CONF" <<EOF
 mcp_servers:
   test:
     command: $S
-    args: [--page, "3", --extra, "4", --log, $LOG]
+    args: [--page, "4", --extra, "4", --log, $LOG]
     env: {MCP_GREETING: "hello \${NATTER_MCP_IT}"}
     allow: [echo]
     timeout: 0.5
@@ -83,7 +83,7 @@ tap_eq "mcp without a command exits 2" 2 "$ST"
 run mcp list
 tap_eq "list with failing servers exits 3" 3 "$ST"
 contains "list: the test server is ready with every page of tools" "$OUT" \
-	"test: ready, 15 tools (natter-test-server 1.0)"
+	"test: ready, 16 tools (natter-test-server 1.0)"
 contains "list: the last page's tool is there" "$OUT" "  extra4 "
 contains "list: an allowed tool says so" "$OUT" "  echo        allowed  Return the text it is given."
 contains "list: other tools ask" "$OUT" "  fail        ask      A tool of the test server."
@@ -97,7 +97,7 @@ contains "list: garbage is reported with an excerpt" "$OUT" \
 contains "list: a url server is not supported yet, and says so" "$OUT" \
 	"mcp server 'web' uses url: (the streamable HTTP transport), which natter does not support yet"
 contains "list: a disabled server" "$OUT" "off: disabled"
-contains "list: a slow server still comes up" "$OUT" "slow: ready, 11 tools"
+contains "list: a slow server still comes up" "$OUT" "slow: ready, 12 tools"
 tap_eq "list leaves no server process behind" "" "$(left)"
 run mcp list test
 tap_eq "list of ready servers exits 0" 0 "$ST"
@@ -152,7 +152,7 @@ run mcp call test grow
 tap_eq "grow exits 0" 0 "$ST"
 contains "the new tool is noticed through list_changed" "$ERR" \
 	"mcp server 'test' changed its tools: added grown"
-contains "the relisting went through every page" "$LOG" '"method":"tools/list","params":{"cursor":"15"}'
+contains "the relisting went through every page" "$LOG" '"method":"tools/list","params":{"cursor":"16"}'
 
 # Servers that fail: quickly, readably, and with the right status.
 run mcp call crash echo

@@ -16,6 +16,7 @@
  *   ping            sends the client a ping and answers once the client's answer came
  *   sample          sends sampling/createMessage and returns the error code it got back
  *   crash           exits with status 4 without answering
+ *   fds             its open descriptors, e.g. "0 1 2" (nothing of natter's may leak)
  *
  * Options:
  *   --stderr-env NAME  print NAME=its value on stderr (before the options after it)
@@ -34,6 +35,7 @@
  * Built by the Makefile into build/MODE/mcpserver. Written for tests: blocking I/O, one
  * message at a time, no limits.
  */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +131,7 @@ text_result(const char *text, int is_error)
 /* The names of every tool, in order. */
 static const char *const base_tools[] = {
 	"echo", "fail", "hang", "image", "resource", "structured", "grow", "env", "ping",
-	"sample", "crash",
+	"sample", "crash", "fds",
 };
 #define NBASE (sizeof base_tools / sizeof base_tools[0])
 
@@ -280,6 +282,20 @@ do_call(const cJSON *id, const cJSON *params)
 			send_call("srv-1", "ping", NULL);
 		else
 			send_call("srv-1", "sampling/createMessage", cJSON_CreateObject());
+	} else if (strcmp(name, "fds") == 0) {
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *de;
+		char list[512] = "";
+		size_t len = 0;
+
+		while (d != NULL && (de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' && atoi(de->d_name) != dirfd(d) &&
+			    len + strlen(de->d_name) + 2 < sizeof list)
+				len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+				    len > 0 ? " " : "", de->d_name);
+		if (d != NULL)
+			closedir(d);
+		send_result(id, text_result(list, 0));
 	} else if (strcmp(name, "crash") == 0) {
 		fputs("mcpserver: crashing in the middle of a call\n", stderr);
 		exit(4);

@@ -6,6 +6,7 @@
  * the environment a server gets, and that no process is left behind.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <dirent.h>
 
 #include <cJSON.h>
 
@@ -150,6 +152,21 @@ gone(int pid)
 	return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
 }
 
+/* How many descriptors this process has open. */
+static int
+nfds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	while (d != NULL && (de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
 /* True when the server's log file holds s. */
 static int
 logged(const char *s)
@@ -192,19 +209,19 @@ test_ready_echo(void **state)
 	assert_string_equal(info.server_name, "natter-test-server");
 	assert_string_equal(info.protocol, "2025-06-18");
 	assert_string_equal(info.instructions, "Use echo to test.");
-	/* 11 tools and 2 extra, over 5 pages of 3. */
-	assert_int_equal(info.ntools, 13);
+	/* 12 tools and 2 extra, over 5 pages of 3. */
+	assert_int_equal(info.ntools, 14);
 	assert_true(info.pid > 0);
 	tools = mcp_pool_tools(p, &n);
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 14);
 	assert_string_equal(tools[0].name, "echo");
 	assert_string_equal(tools[0].fqname, "t__echo");
 	assert_string_equal(tools[0].server, "t");
 	assert_true(tools[0].allowed);
 	assert_false(tools[1].allowed);
-	assert_string_equal(tools[12].name, "extra2");
+	assert_string_equal(tools[13].name, "extra2");
 	assert_non_null(strstr(tools[0].input_schema, "\"text\""));
-	assert_ptr_equal(mcp_pool_find(p, "t__extra1"), &tools[11]);
+	assert_ptr_equal(mcp_pool_find(p, "t__extra1"), &tools[12]);
 	call_wait(p, "echo", "{\"text\":\"hello there\"}", &s);
 	assert_int_equal(s.status, MCP_CALL_OK);
 	assert_string_equal(s.text, "hello there");
@@ -307,7 +324,7 @@ test_list_changed(void **state)
 	mcp_pool_start(p, NULL);
 	pool_run(p, NULL, MCP_READY, 10000);
 	mcp_pool_tools(p, &n);
-	assert_int_equal(n, 11);
+	assert_int_equal(n, 12);
 	assert_null(mcp_pool_find(p, "t__grown"));
 	gen = mcp_pool_generation(p);
 	call_wait(p, "grow", "{}", &s);
@@ -316,7 +333,7 @@ test_list_changed(void **state)
 		pool_step(p, 50);
 	assert_non_null(mcp_pool_find(p, "t__grown"));
 	mcp_pool_tools(p, &n);
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 13);
 	assert_true(mcp_pool_generation(p) != gen);
 	call_wait(p, "grown", "{}", &s);
 	assert_string_equal(s.text, "grown tool here");
@@ -347,7 +364,7 @@ test_relist_unanswered(void **state)
 	assert_false(mcp_pool_busy(p));
 	assert_true(mcp_now_ms() - t0 < 2000);
 	mcp_pool_tools(p, &n);
-	assert_int_equal(n, 11);
+	assert_int_equal(n, 12);
 	call_wait(p, "echo", "{\"text\":\"still\"}", &s);
 	assert_string_equal(s.text, "still");
 	seen_clear(&s);
@@ -396,6 +413,7 @@ test_crash_on_start(void **state)
 static void
 test_garbage(void **state)
 {
+	int fds0 = nfds();
 	struct mcp_pool *p = pool_of(cfg_make("t", "--garbage", NULL));
 	struct mcp_server_info info;
 	struct seen s = { 0 };
@@ -415,7 +433,7 @@ test_garbage(void **state)
 	mcp_pool_start(p, "t");
 	pool_run(p, NULL, MCP_READY, 5000);
 	mcp_pool_tools(p, &n);
-	assert_int_equal(n, 11);
+	assert_int_equal(n, 12);
 	mcp_pool_info(p, 0, &info);
 	pid = info.pid;
 	call_wait(p, "echo", "{}", &s);
@@ -428,6 +446,7 @@ test_garbage(void **state)
 	assert_true(gone(pid));
 	seen_clear(&s);
 	mcp_pool_free(p);
+	assert_int_equal(nfds(), fds0); /* no pipe left open */
 }
 
 /* A server that exits during a call: the call fails, the state is EXITED, and a start
@@ -435,6 +454,7 @@ test_garbage(void **state)
 static void
 test_exit_and_restart(void **state)
 {
+	int fds0 = nfds();
 	struct mcp_pool *p = pool_of(cfg_make("t", NULL));
 	struct mcp_server_info info;
 	struct seen s = { 0 };
@@ -452,6 +472,7 @@ test_exit_and_restart(void **state)
 	assert_string_equal(s.text, "back");
 	seen_clear(&s);
 	mcp_pool_free(p);
+	assert_int_equal(nfds(), fds0);
 }
 
 /* Servers that cannot start: missing program, url transport, disabled, unknown, slow. */
@@ -513,6 +534,7 @@ test_environment(void **state)
 	struct mcp_server_cfg c = cfg_make("t", NULL);
 	struct mcp_pool *p;
 	struct seen s = { 0 };
+	int fd;
 
 	(void)state;
 	setenv("OPENAI_API_KEY", "sk-test-must-not-leak-1234567890", 1);
@@ -534,6 +556,15 @@ test_environment(void **state)
 	assert_string_equal(s.text, "/mcp-home");
 	call_wait(p, "env", "{\"name\":\"PATH\"}", &s);
 	assert_string_equal(s.text, getenv("PATH"));
+	/* None of natter's descriptors (here one opened without O_CLOEXEC) reach it. */
+	assert_string_equal(s.text, getenv("PATH"));
+	mcp_pool_free(p);
+	fd = open("/dev/null", O_RDONLY);
+	assert_true(fd > 2);
+	p = pool_of(cfg_make("t", NULL));
+	call_wait(p, "fds", "{}", &s);
+	assert_string_equal(s.text, "0 1 2");
+	close(fd);
 	seen_clear(&s);
 	mcp_pool_free(p);
 	unsetenv("OPENAI_API_KEY");
