@@ -25,5 +25,6 @@ int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_summarize(int argc, char **argv);
+int cmd_mcp(int argc, char **argv);
 
 #endif

@@ -181,6 +181,38 @@ const struct config_schema config_schema[] = {
 	{ "templates.*.params", CONFIG_PARAMS, NULL, NOLIM, NULL, 0, 0,
 	  "Parameter overrides for this template." },
 
+	{ "mcp_servers", CONFIG_MAP, NULL, NOLIM, NULL, 0, 0,
+	  "MCP servers whose tools models may call, by name, in the shape other clients use "
+	  "(mcpServers): a command to run, or a url. A server starts when its tools are first "
+	  "needed (see MCP SERVERS)." },
+	{ "mcp_servers.*.command", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
+	  "Program that speaks MCP on its standard input and output, looked up in PATH "
+	  "unless it holds a /." },
+	{ "mcp_servers.*.args", CONFIG_STRINGS, NULL, 0, 256, NULL, 0, 0,
+	  "Its arguments." },
+	{ "mcp_servers.*.env", CONFIG_STRMAP, NULL, NOLIM, NULL, 0, 0,
+	  "Variables for it, name: value, where ${NAME} stands for natter's variable NAME. "
+	  "Besides these it gets only PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, LC_ALL, "
+	  "LC_CTYPE, LC_MESSAGES, TZ and TMPDIR: provider keys stay in natter." },
+	{ "mcp_servers.*.cwd", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
+	  "Its working directory (~/ expanded, relative to this file); natter's when unset." },
+	{ "mcp_servers.*.url", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
+	  "Address of a server speaking the streamable HTTP transport, instead of command. "
+	  "Not supported yet: such a server is reported as failed, saying so." },
+	{ "mcp_servers.*.headers", CONFIG_STRMAP, NULL, NOLIM, NULL, 0, 0,
+	  "HTTP headers for url, name: value." },
+	{ "mcp_servers.*.type", CONFIG_ENUM, NULL, NOLIM, "stdio|http", 0, 0,
+	  "The transport, as other clients write it; command implies stdio and url http." },
+	{ "mcp_servers.*.enabled", CONFIG_BOOL, "true", NOLIM, NULL, 0, 0,
+	  "false keeps the server in the file but never starts it." },
+	{ "mcp_servers.*.timeout", CONFIG_FLOAT, "60", 0.1, 86400, NULL, 0, 0,
+	  "Seconds a tool call may take; then it is cancelled and reported as timed out." },
+	{ "mcp_servers.*.startup_timeout", CONFIG_FLOAT, "30", 0.1, 3600, NULL, 0, 0,
+	  "Seconds from starting the server to knowing its tools; then it is stopped and "
+	  "reported as failed." },
+	{ "mcp_servers.*.allow", CONFIG_STRINGS, NULL, 0, 1024, NULL, 0, 0,
+	  "Tools of this server that run without asking first; \"*\" allows all of them." },
+
 	{ "bindings", CONFIG_LIST, NULL, 0, 512, NULL, 0, 0,
 	  "Key bindings of the full-screen interface, added to or replacing the built-in ones "
 	  "(see KEYS in natter(1))." },
@@ -493,6 +525,48 @@ config_schema_man(FILE *f)
 		"reasoning_budget; gemini and ollama take most of them.",
 		NULL,
 	};
+	static const char *const mcp[] = {
+		".SH MCP SERVERS",
+		"Each entry of",
+		".B mcp_servers:",
+		"is a Model Context Protocol server: a program natter starts and talks to over its "
+		"standard input and output (the stdio transport; the streamable HTTP transport of",
+		".B url:",
+		"is not supported yet).",
+		"A server starts in the background when its tools are first needed; one that "
+		"cannot start, exits or breaks the protocol is reported with the end of its "
+		"standard error and its tools are withdrawn.",
+		"Its environment holds only what",
+		".B env:",
+		"gives it and a few basics (PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, LC_ALL, "
+		"LC_CTYPE, LC_MESSAGES, TZ, TMPDIR): provider keys are not passed unless an",
+		".B env:",
+		"entry names them, as in",
+		".BR \"GITHUB_TOKEN: ${GITHUB_TOKEN}\" .",
+		"Values of variables whose names hold KEY, TOKEN, SECRET, PASSWORD or AUTH are "
+		"masked like keys.",
+		"Tools on a server's",
+		".B allow:",
+		"list run without asking; the others wait for approval.",
+		".B natter mcp list",
+		"shows each server's state and tools;",
+		".B natter mcp call",
+		"calls one.",
+		".PP",
+		".EX",
+		"mcp_servers:",
+		"  files:",
+		"    command: npx",
+		"    args: [\"\\-y\", \"@modelcontextprotocol/server\\-filesystem\", /home/me/notes]",
+		"    allow: [read_file, list_directory]",
+		"  github:",
+		"    command: github\\-mcp\\-server",
+		"    args: [stdio]",
+		"    env: {GITHUB_PERSONAL_ACCESS_TOKEN: \"${GITHUB_TOKEN}\"}",
+		"    timeout: 120",
+		".EE",
+		NULL,
+	};
 	static const char *const tail[] = {
 		".SH KEYS AND KEY POOLS",
 		"A provider's key comes from, in order: a literal",
@@ -607,5 +681,6 @@ config_schema_man(FILE *f)
 	config_schema_man_table(f, config_schema_params, config_schema_params_count);
 	config_schema_man_lines(f, limits);
 	config_schema_man_table(f, config_schema_ranges, config_schema_ranges_count);
+	config_schema_man_lines(f, mcp);
 	config_schema_man_lines(f, tail);
 }

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "keypool.h"
 #include "log.h"
+#include "mcp.h"
 #include "params.h"
 #include "proto.h"
 #include "provider.h"
@@ -2050,6 +2051,102 @@ config_resolve_templates(struct loader *ld, const struct cnode *tnodes)
 	free(done);
 }
 
+/* The name: value pairs of a STRMAP node (null values are empty). */
+static struct mcp_kv *
+config_mcp_pairs(const struct cnode *n, size_t *count)
+{
+	struct mcp_kv *v;
+	size_t i;
+
+	*count = 0;
+	if (n == NULL || n->kind != CN_MAP || n->nkids == 0)
+		return NULL;
+	v = xcalloc(n->nkids, sizeof *v);
+	for (i = 0; i < n->nkids; i++) {
+		v[i].name = xstrdup(n->kids[i]->key);
+		v[i].value = xstrdup(n->kids[i]->value != NULL ? n->kids[i]->value : "");
+	}
+	*count = n->nkids;
+	return v;
+}
+
+/* Check that an MCP server's transport is clear: command or url, agreeing with type. */
+static int
+config_mcp_transport(struct loader *ld, const struct cnode *n)
+{
+	const char *cmd = cnode_str(n, "command"), *url = cnode_str(n, "url");
+	const char *type = cnode_str(n, "type");
+
+	if (cmd != NULL && url != NULL) {
+		config_atkey(ld, n, "mcp_servers.%s: command and url exclude each other (one "
+		    "server speaks one transport)", n->key);
+		return -1;
+	}
+	if (cmd == NULL && url == NULL) {
+		if (!n->tainted)
+			config_atkey(ld, n, "mcp_servers.%s: needs command (a program to run) or "
+			    "url", n->key);
+		return -1;
+	}
+	if (type != NULL && strcmp(type, cmd != NULL ? "stdio" : "http") != 0) {
+		config_at(ld, cnode_get(n, "type"), "mcp_servers.%s.type: %s, but the server "
+		    "has %s", n->key, type, cmd != NULL ? "a command" : "a url");
+		return -1;
+	}
+	return 0;
+}
+
+/* Build the mcp_servers: entries, in file order. */
+static void
+config_build_mcp(struct loader *ld, const struct cnode *tree)
+{
+	struct config *c = ld->cfg;
+	const struct cnode *sec = cnode_get(tree, "mcp_servers"), *cwd;
+	struct mcp_server_cfg *m;
+	size_t i, j;
+
+	for (i = 0; sec != NULL && sec->kind == CN_MAP && i < sec->nkids; i++) {
+		const struct cnode *n = sec->kids[i];
+
+		if (n->kind != CN_MAP || config_mcp_transport(ld, n) != 0)
+			continue;
+		c->mcp_servers = xrealloc(c->mcp_servers,
+		    (c->nmcp_servers + 1) * sizeof *c->mcp_servers);
+		m = &c->mcp_servers[c->nmcp_servers++];
+		memset(m, 0, sizeof *m);
+		m->name = xstrdup(n->key);
+		if (cnode_str(n, "command") != NULL)
+			m->command = xstrdup(cnode_str(n, "command"));
+		if (cnode_str(n, "url") != NULL)
+			m->url = xstrdup(cnode_str(n, "url"));
+		m->args = config_strings(cnode_get(n, "args"), &m->nargs);
+		m->env = config_mcp_pairs(cnode_get(n, "env"), &m->nenv);
+		m->headers = config_mcp_pairs(cnode_get(n, "headers"), &m->nheaders);
+		for (j = 0; j < m->nheaders; j++)
+			config_header_secret(m->headers[j].name, m->headers[j].value);
+		cwd = cnode_get(n, "cwd");
+		if (cwd != NULL && cwd->kind == CN_SCALAR)
+			m->cwd = config_resolve(cwd->file, cwd->value);
+		m->enabled = config_bool(config_get(n, "mcp_servers.*", "enabled")) != 0;
+		m->timeout = config_getnum(n, "mcp_servers.*", "timeout", MCP_DEFAULT_TIMEOUT);
+		m->startup_timeout = config_getnum(n, "mcp_servers.*", "startup_timeout",
+		    MCP_DEFAULT_STARTUP_TIMEOUT);
+		m->allow = config_strings(cnode_get(n, "allow"), &m->nallow);
+		m->file = n->file;
+		m->line = n->kline;
+		m->col = n->kcol;
+	}
+}
+
+/* Free the mcp_servers: entries. */
+static void
+config_mcp_clear(struct config *c)
+{
+	mcp_server_cfg_free(c->mcp_servers, c->nmcp_servers);
+	c->mcp_servers = NULL;
+	c->nmcp_servers = 0;
+}
+
 /* Turn a merged, validated tree into c; errors go to ld->errs. */
 static void
 config_build(struct loader *ld, struct cnode *tree)
@@ -2076,6 +2173,7 @@ config_build(struct loader *ld, struct cnode *tree)
 		if (sec->kids[i]->kind == CN_MAP)
 			config_build_template(ld, sec->kids[i]);
 	config_resolve_templates(ld, sec);
+	config_build_mcp(ld, tree);
 	sec = cnode_get(tree, "bindings");
 	for (i = 0; sec != NULL && sec->kind == CN_LIST && i < sec->nkids; i++) {
 		const struct cnode *b = sec->kids[i];
@@ -2162,6 +2260,7 @@ config_clear(struct config *c)
 		free(c->bindings[i].action);
 	}
 	free(c->bindings);
+	config_mcp_clear(c);
 	for (i = 0; i < c->nwarnings; i++)
 		free(c->warnings[i]);
 	free(c->warnings);
@@ -2413,12 +2512,13 @@ config_emit_scalar(yaml_emitter_t *em, const char *s, int null)
 	yaml_emitter_emit(em, &ev);
 }
 
-/* True for header names that carry credentials. */
+/* True for header (and MCP env:) names that carry credentials. */
 static int
 config_secret_header(const char *name)
 {
 	return strcasestr(name, "auth") != NULL || strcasestr(name, "key") != NULL ||
-	    strcasestr(name, "token") != NULL;
+	    strcasestr(name, "token") != NULL || strcasestr(name, "secret") != NULL ||
+	    strcasestr(name, "password") != NULL;
 }
 
 /* Emit node n (schema pattern pat, NULL when untracked) with secrets masked and schema
@@ -2483,7 +2583,8 @@ config_emit_node(yaml_emitter_t *em, const struct cnode *n, const char *pat, int
 			sec = (e != NULL && (e->flags & CONFIG_SECRET)) ||
 			    (pat != NULL && strstr(pat, "headers") != NULL) ||
 			    (pat == NULL && strcmp(k->key, "key") == 0);
-			if (e != NULL && e->type == CONFIG_STRMAP && strcmp(k->key, "headers") == 0) {
+			if (e != NULL && e->type == CONFIG_STRMAP && (strcmp(k->key, "headers") == 0 ||
+			    strcmp(k->key, "env") == 0)) {
 				size_t j;
 
 				config_emit_scalar(em, k->key, 0);

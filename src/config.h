@@ -19,6 +19,7 @@
 struct provider;
 struct keypool;
 struct cnode;
+struct mcp_server_cfg;
 
 /* Kinds of schema entries. */
 enum config_type {
@@ -167,6 +168,8 @@ struct config {
 	struct cnode *tree;           /* the merged document, for `config show` */
 	char **files;                 /* interned file names the marks point into */
 	size_t nfiles;
+	struct mcp_server_cfg *mcp_servers; /* mcp_servers:, in file order (mcp.h) */
+	size_t nmcp_servers;
 };
 
 /* Messages collected while loading. */

@@ -18,6 +18,7 @@ if [ ${#ONLY[@]} -eq 0 ] && [ -n "${TEST:-}" ]; then
 fi
 export NATTER="$PWD/$BUILD/natter"
 export FAKESERVER="$PWD/$BUILD/fakeserver"
+export MCPSERVER="$PWD/$BUILD/mcpserver"
 export TESTS="$PWD/tests"
 export ROOT="$PWD"
 # The recorded provider streams: the repository keeps its own copy, so a clone tests alone.

@@ -1,0 +1,439 @@
+/*
+ * A test MCP server over stdio for natter's MCP client (tests/unit/test_mcp.c,
+ * tests/integration/mcp.sh). It reads one JSON-RPC message per line on stdin and answers
+ * on stdout, with tools that exercise every path of the client:
+ *
+ *   echo {text}     returns text (after a log and a progress notification, which the
+ *                   client must ignore)
+ *   fail            a result with isError true
+ *   hang            never answers (a notifications/cancelled for it is logged)
+ *   image           an 8-byte PNG signature as image content, and a line of text
+ *   resource        a resource_link and an embedded text resource
+ *   structured      structuredContent only: {"answer":42}
+ *   grow            adds the tool "grown" and sends notifications/tools/list_changed
+ *                   (before its own answer), then returns "grew"
+ *   env {name}      the value of environment variable name, or "(unset)"
+ *   ping            sends the client a ping and answers once the client's answer came
+ *   sample          sends sampling/createMessage and returns the error code it got back
+ *   crash           exits with status 4 without answering
+ *   fds             its open descriptors, e.g. "0 1 2" (nothing of natter's may leak)
+ *
+ * Options:
+ *   --stderr-env NAME  print NAME=its value on stderr (before the options after it)
+ *   --crash-on-start   print a line on stderr and exit 3 before reading anything
+ *   --garbage          answer initialize with a line that is not JSON
+ *   --garbage-on-call  answer every tools/call with a line that is not JSON
+ *   --batch            after notifications/initialized, send a batch (a JSON array)
+ *   --page N           tools/list pages of N tools (nextCursor is the next offset)
+ *   --extra N          N more tools, extra1 ... extraN (echo alike)
+ *   --log FILE         append every line received to FILE
+ *   --stubborn         ignore SIGTERM and stay alive after end of input
+ *   --slow-start S     sleep S seconds before reading anything
+ *   --no-tools         answer tools/list with "method not found"
+ *   --ignore-relist    answer only the first listing (later tools/list go unanswered)
+ *
+ * Built by the Makefile into build/MODE/mcpserver. Written for tests: blocking I/O, one
+ * message at a time, no limits.
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+static int opt_garbage, opt_garbage_call, opt_batch, opt_stubborn, opt_no_tools;
+static int opt_page, opt_extra, opt_ignore_relist, listings;
+static const char *opt_log;
+static int grown;
+/* A tools/call waiting for the client's answer to our own request. */
+static cJSON *waiting_id;
+static const char *waiting_tool;
+
+/* Print one message as a line. */
+static void
+send_msg(cJSON *m)
+{
+	char *s = cJSON_PrintUnformatted(m);
+
+	fputs(s, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+	free(s);
+	cJSON_Delete(m);
+}
+
+/* A message skeleton with "jsonrpc": "2.0". */
+static cJSON *
+msg_new(void)
+{
+	cJSON *m = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(m, "jsonrpc", "2.0");
+	return m;
+}
+
+/* Answer id with result (taken). */
+static void
+send_result(const cJSON *id, cJSON *result)
+{
+	cJSON *m = msg_new();
+
+	cJSON_AddItemToObject(m, "id", cJSON_Duplicate(id, 1));
+	cJSON_AddItemToObject(m, "result", result);
+	send_msg(m);
+}
+
+/* Answer id with a JSON-RPC error. */
+static void
+send_error(const cJSON *id, int code, const char *message)
+{
+	cJSON *m = msg_new(), *e = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(m, "id", id != NULL ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+	cJSON_AddNumberToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", message);
+	cJSON_AddItemToObject(m, "error", e);
+	send_msg(m);
+}
+
+/* Send a notification or a request (id NULL: notification). */
+static void
+send_call(const char *id, const char *method, cJSON *params)
+{
+	cJSON *m = msg_new();
+
+	if (id != NULL)
+		cJSON_AddStringToObject(m, "id", id);
+	cJSON_AddStringToObject(m, "method", method);
+	if (params != NULL)
+		cJSON_AddItemToObject(m, "params", params);
+	send_msg(m);
+}
+
+/* A tool result of one text item. */
+static cJSON *
+text_result(const char *text, int is_error)
+{
+	cJSON *r = cJSON_CreateObject(), *content = cJSON_AddArrayToObject(r, "content");
+	cJSON *it = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(it, "type", "text");
+	cJSON_AddStringToObject(it, "text", text);
+	cJSON_AddItemToArray(content, it);
+	if (is_error)
+		cJSON_AddTrueToObject(r, "isError");
+	return r;
+}
+
+/* The names of every tool, in order. */
+static const char *const base_tools[] = {
+	"echo", "fail", "hang", "image", "resource", "structured", "grow", "env", "ping",
+	"sample", "crash", "fds",
+};
+#define NBASE (sizeof base_tools / sizeof base_tools[0])
+
+/* How many tools there are now. */
+static int
+tool_count(void)
+{
+	return (int)NBASE + opt_extra + grown;
+}
+
+/* The declaration of tool i. */
+static cJSON *
+tool_decl(int i)
+{
+	cJSON *t = cJSON_CreateObject(), *schema = cJSON_CreateObject(), *props;
+	char name[32];
+
+	if (i < (int)NBASE)
+		snprintf(name, sizeof name, "%s", base_tools[i]);
+	else if (i < (int)NBASE + opt_extra)
+		snprintf(name, sizeof name, "extra%d", i - (int)NBASE + 1);
+	else
+		snprintf(name, sizeof name, "grown");
+	cJSON_AddStringToObject(t, "name", name);
+	cJSON_AddStringToObject(t, "description", strcmp(name, "echo") == 0 ?
+	    "Return the text it is given.\nA second line the list must not show." :
+	    "A tool of the test server.");
+	cJSON_AddStringToObject(schema, "type", "object");
+	props = cJSON_AddObjectToObject(schema, "properties");
+	if (strcmp(name, "echo") == 0 || strncmp(name, "extra", 5) == 0)
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(props, "text"), "type", "string");
+	if (strcmp(name, "env") == 0)
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(props, "name"), "type", "string");
+	cJSON_AddItemToObject(t, "inputSchema", schema);
+	return t;
+}
+
+/* Answer tools/list, one page when --page is set. */
+static void
+do_list(const cJSON *id, const cJSON *params)
+{
+	cJSON *r, *tools;
+	const cJSON *cur = cJSON_GetObjectItem(params, "cursor");
+	int start = cJSON_IsString(cur) ? atoi(cur->valuestring) : 0, end, i;
+	char next[16];
+
+	if (opt_no_tools) {
+		send_error(id, -32601, "Method not found");
+		return;
+	}
+	if (start == 0 && ++listings > 1 && opt_ignore_relist)
+		return;
+	end = opt_page > 0 && start + opt_page < tool_count() ? start + opt_page : tool_count();
+	r = cJSON_CreateObject();
+	tools = cJSON_AddArrayToObject(r, "tools");
+	for (i = start; i < end; i++)
+		cJSON_AddItemToArray(tools, tool_decl(i));
+	if (end < tool_count()) {
+		snprintf(next, sizeof next, "%d", end);
+		cJSON_AddStringToObject(r, "nextCursor", next);
+	}
+	send_result(id, r);
+}
+
+/* Image, resource and structured results. */
+static cJSON *
+content_result(const char *tool)
+{
+	cJSON *r = cJSON_CreateObject(), *c = cJSON_AddArrayToObject(r, "content"), *it, *res;
+
+	if (strcmp(tool, "image") == 0) {
+		it = cJSON_CreateObject();
+		cJSON_AddStringToObject(it, "type", "image");
+		cJSON_AddStringToObject(it, "mimeType", "image/png");
+		cJSON_AddStringToObject(it, "data", "iVBORw0KGgo=");
+		cJSON_AddItemToArray(c, it);
+		it = cJSON_CreateObject();
+		cJSON_AddStringToObject(it, "type", "text");
+		cJSON_AddStringToObject(it, "text", "a tiny image");
+		cJSON_AddItemToArray(c, it);
+	} else if (strcmp(tool, "resource") == 0) {
+		it = cJSON_CreateObject();
+		cJSON_AddStringToObject(it, "type", "resource_link");
+		cJSON_AddStringToObject(it, "uri", "file:///tmp/notes.txt");
+		cJSON_AddStringToObject(it, "name", "notes");
+		cJSON_AddItemToArray(c, it);
+		it = cJSON_CreateObject();
+		cJSON_AddStringToObject(it, "type", "resource");
+		res = cJSON_AddObjectToObject(it, "resource");
+		cJSON_AddStringToObject(res, "uri", "memo://one");
+		cJSON_AddStringToObject(res, "text", "the memo text");
+		cJSON_AddItemToArray(c, it);
+	} else {
+		cJSON_AddNumberToObject(cJSON_AddObjectToObject(r, "structuredContent"), "answer",
+		    42);
+	}
+	return r;
+}
+
+/* Answer tools/call (or leave it unanswered, as some tools do). */
+static void
+do_call(const cJSON *id, const cJSON *params)
+{
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(params, "name"));
+	const cJSON *args = cJSON_GetObjectItem(params, "arguments");
+	const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(args, "text"));
+	cJSON *p;
+
+	if (opt_garbage_call) {
+		fputs("Traceback (most recent call last): oops\n", stdout);
+		fflush(stdout);
+		return;
+	}
+	if (name == NULL) {
+		send_error(id, -32602, "Missing tool name");
+	} else if (strcmp(name, "echo") == 0 || strncmp(name, "extra", 5) == 0) {
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "level", "info");
+		cJSON_AddStringToObject(p, "data", "echoing");
+		send_call(NULL, "notifications/message", p);
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "progressToken", "t");
+		cJSON_AddNumberToObject(p, "progress", 1);
+		send_call(NULL, "notifications/progress", p);
+		send_result(id, text_result(text != NULL ? text : "", 0));
+	} else if (strcmp(name, "fail") == 0) {
+		send_result(id, text_result("failure as asked", 1));
+	} else if (strcmp(name, "hang") == 0) {
+		/* Never answered. */
+	} else if (strcmp(name, "image") == 0 || strcmp(name, "resource") == 0 ||
+	    strcmp(name, "structured") == 0) {
+		send_result(id, content_result(name));
+	} else if (strcmp(name, "grow") == 0) {
+		grown = 1;
+		send_call(NULL, "notifications/tools/list_changed", NULL);
+		send_result(id, text_result("grew", 0));
+	} else if (strcmp(name, "grown") == 0 && grown) {
+		send_result(id, text_result("grown tool here", 0));
+	} else if (strcmp(name, "env") == 0) {
+		const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(args, "name"));
+
+		v = v != NULL ? getenv(v) : NULL;
+		send_result(id, text_result(v != NULL ? v : "(unset)", 0));
+	} else if (strcmp(name, "ping") == 0 || strcmp(name, "sample") == 0) {
+		waiting_id = cJSON_Duplicate(id, 1);
+		waiting_tool = strcmp(name, "ping") == 0 ? "ping" : "sample";
+		if (strcmp(name, "ping") == 0)
+			send_call("srv-1", "ping", NULL);
+		else
+			send_call("srv-1", "sampling/createMessage", cJSON_CreateObject());
+	} else if (strcmp(name, "fds") == 0) {
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *de;
+		char list[512] = "";
+		size_t len = 0;
+
+		while (d != NULL && (de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' && atoi(de->d_name) != dirfd(d) &&
+			    len + strlen(de->d_name) + 2 < sizeof list)
+				len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+				    len > 0 ? " " : "", de->d_name);
+		if (d != NULL)
+			closedir(d);
+		send_result(id, text_result(list, 0));
+	} else if (strcmp(name, "crash") == 0) {
+		fputs("mcpserver: crashing in the middle of a call\n", stderr);
+		exit(4);
+	} else {
+		send_error(id, -32602, "Unknown tool");
+	}
+}
+
+/* The client answered our own request srv-1. */
+static void
+do_answer(const cJSON *m)
+{
+	const cJSON *err = cJSON_GetObjectItem(m, "error");
+	char text[64];
+
+	if (waiting_id == NULL)
+		return;
+	if (strcmp(waiting_tool, "ping") == 0)
+		snprintf(text, sizeof text, "%s", cJSON_GetObjectItem(m, "result") != NULL ?
+		    "pong" : "ping failed");
+	else
+		snprintf(text, sizeof text, "sampling refused: %d", err != NULL ?
+		    (int)cJSON_GetNumberValue(cJSON_GetObjectItem(err, "code")) : 0);
+	send_result(waiting_id, text_result(text, 0));
+	cJSON_Delete(waiting_id);
+	waiting_id = NULL;
+}
+
+/* Answer initialize. */
+static void
+do_initialize(const cJSON *id)
+{
+	cJSON *r, *caps, *info;
+
+	if (opt_garbage) {
+		fputs("Server listening on stdio... this is not JSON\n", stdout);
+		fflush(stdout);
+		return;
+	}
+	r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "protocolVersion", "2025-06-18");
+	caps = cJSON_AddObjectToObject(r, "capabilities");
+	cJSON_AddTrueToObject(cJSON_AddObjectToObject(caps, "tools"), "listChanged");
+	info = cJSON_AddObjectToObject(r, "serverInfo");
+	cJSON_AddStringToObject(info, "name", "natter-test-server");
+	cJSON_AddStringToObject(info, "version", "1.0");
+	cJSON_AddStringToObject(r, "instructions", "Use echo to test.");
+	send_result(id, r);
+}
+
+/* Handle one line from the client. */
+static void
+handle(const char *line)
+{
+	cJSON *m = cJSON_Parse(line);
+	const cJSON *id = cJSON_GetObjectItem(m, "id");
+	const char *method = cJSON_GetStringValue(cJSON_GetObjectItem(m, "method"));
+
+	if (m == NULL) {
+		fprintf(stderr, "mcpserver: the client sent something that is not JSON\n");
+		return;
+	}
+	if (method == NULL)
+		do_answer(m);
+	else if (strcmp(method, "initialize") == 0)
+		do_initialize(id);
+	else if (strcmp(method, "notifications/initialized") == 0 && opt_batch)
+		fputs("[{\"jsonrpc\":\"2.0\",\"id\":\"b1\",\"method\":\"ping\"}]\n", stdout),
+		    fflush(stdout);
+	else if (strcmp(method, "tools/list") == 0)
+		do_list(id, cJSON_GetObjectItem(m, "params"));
+	else if (strcmp(method, "tools/call") == 0)
+		do_call(id, cJSON_GetObjectItem(m, "params"));
+	else if (strcmp(method, "ping") == 0)
+		send_result(id, cJSON_CreateObject());
+	else if (id != NULL)
+		send_error(id, -32601, "Method not found");
+	cJSON_Delete(m);
+}
+
+/* Parse the options and serve until end of input. */
+int
+main(int argc, char **argv)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *log = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--crash-on-start") == 0) {
+			fputs("mcpserver: crashing on start as asked\n", stderr);
+			return 3;
+		} else if (strcmp(argv[i], "--stderr-env") == 0 && i + 1 < argc) {
+			i++;
+			fprintf(stderr, "%s=%s\n", argv[i], getenv(argv[i]) != NULL ?
+			    getenv(argv[i]) : "");
+		} else if (strcmp(argv[i], "--garbage") == 0) {
+			opt_garbage = 1;
+		} else if (strcmp(argv[i], "--garbage-on-call") == 0) {
+			opt_garbage_call = 1;
+		} else if (strcmp(argv[i], "--batch") == 0) {
+			opt_batch = 1;
+		} else if (strcmp(argv[i], "--stubborn") == 0) {
+			opt_stubborn = 1;
+			signal(SIGTERM, SIG_IGN);
+		} else if (strcmp(argv[i], "--ignore-relist") == 0) {
+			opt_ignore_relist = 1;
+		} else if (strcmp(argv[i], "--no-tools") == 0) {
+			opt_no_tools = 1;
+		} else if (strcmp(argv[i], "--page") == 0 && i + 1 < argc) {
+			opt_page = atoi(argv[++i]);
+		} else if (strcmp(argv[i], "--extra") == 0 && i + 1 < argc) {
+			opt_extra = atoi(argv[++i]);
+		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+			opt_log = argv[++i];
+		} else if (strcmp(argv[i], "--slow-start") == 0 && i + 1 < argc) {
+			sleep((unsigned)atoi(argv[++i]));
+		} else {
+			fprintf(stderr, "mcpserver: unknown option %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (opt_log != NULL)
+		log = fopen(opt_log, "a");
+	fputs("mcpserver: ready on stdio\n", stderr);
+	while ((n = getline(&line, &cap, stdin)) > 0) {
+		if (log != NULL) {
+			fputs(line, log);
+			fflush(log);
+		}
+		handle(line);
+	}
+	free(line);
+	if (log != NULL)
+		fclose(log);
+	while (opt_stubborn)
+		pause();
+	return 0;
+}
