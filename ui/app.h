@@ -235,6 +235,7 @@ void pane_transcript_top(struct app *a);
 void pane_transcript_bottom(struct app *a);
 void pane_transcript_select(struct app *a, long delta);
 void pane_transcript_toggle_reasoning(struct app *a, long i);
+void pane_transcript_blocks(struct app *a, long *top, long *bottom);
 void pane_transcript_free(struct app *a);
 
 /* pane-compare.c */

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# tmux tests of comparison rounds seen again: after a second /compare with other models,
+# scrolling back to a round of the first shows that round's models in the header and its
+# own states and figures in the footers, and the end shows the new ones again.
+set -u
+. "$TESTS/ui/lib-ui.bash"
+
+isolated_home
+fs_start --log "$LIB_TMP/fs-rounds.log"
+export OPENAI_API_KEY=sk-test-rounds-openai
+export ANTHROPIC_API_KEY=sk-test-rounds-anthropic
+mkdir -p "$XDG_CONFIG_HOME/natter"
+cat >"$XDG_CONFIG_HOME/natter/natter.yaml" <<YAML
+providers:
+  openai:
+    base_url: $FS_URL/v1
+    max_retries: 0
+  anthropic:
+    base_url: $FS_URL/v1
+    max_retries: 0
+YAML
+
+# header_has REGEX: the comparison's header row (the first row of the transcript side).
+header_has() { ui_screen | head -n 1 | grep -q -- "$1"; }
+# footer_has REGEX: one of the two footer rows above the input's rule.
+footer_has() { ui_screen | grep -B2 -- '─────────' | head -n 2 | grep -q -- "$1"; }
+
+ui_start 150 30 -m openai/m-main
+
+# 1. Two comparisons of other models; PgUp back to the first one's round.
+ui_type "/compare openai/m-a anthropic/m-b"
+ui_keys Enter
+ui_type "first round [m-a]tokens=250 [m-b]tokens=260"
+ui_keys Enter
+ui_check "rounds: the first round completes" ui_wait '✓ complete .*│ ✓ complete'
+ui_type "/compare openai/m-c anthropic/m-d openai/m-e"
+ui_keys Enter
+ui_check "rounds: right after /compare the header names the new models" \
+	ui_wait '^.*1 openai/m-c .*│ 2 anthropic/m-d .*│ 3 openai/m-e'
+ui_type "second round tokens=400"
+ui_keys Enter
+ui_check "rounds: the second round completes" ui_wait '✓ complete .*│ ✓ complete .*│ ✓ complete'
+ui_check "rounds: its figures are in the footers" footer_has '400 tok .*│.*400 tok .*│.*400 tok'
+ui_keys PPage PPage PPage PPage PPage PPage
+ui_check "rounds: scrolled back to the first round" ui_wait 'first round \[m-a\]'
+ui_check "rounds: the header names the first round's models" \
+	header_has '1 openai/m-a .*│ 2 anthropic/m-b *$'
+ui_check "rounds: not the later comparison's" bash -c "! tmux -L $UI_SOCK capture-pane -p | head -n 1 | grep -q m-c"
+ui_check "rounds: the footers show the first round's own figures" \
+	footer_has '250 tok .*│.*260 tok *$'
+ui_keys NPage NPage NPage NPage NPage NPage
+ui_check "rounds: PgDn shows the latest round's models again" \
+	ui_wait '^.*1 openai/m-c .*│ 2 anthropic/m-d .*│ 3 openai/m-e'
+ui_check "rounds: and its figures" footer_has '400 tok .*│.*400 tok .*│.*400 tok'
+ui_keys C-q
+ui_check "quit: natter exits" ui_wait_dead
+ui_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error' '$LIB_TMP/natter-stderr' 2>/dev/null"
