@@ -519,8 +519,9 @@ pane_compare_state(const struct compare_col *col, const struct session_msg *m, s
 		buf_printf(b, "✗ %s", m->error != NULL ? m->error : "error");
 		return THEME_ERROR;
 	case MSG_STREAMING:
-		buf_puts(b, "● streaming");
-		return THEME_ASSISTANT;
+		/* Not a stream of this natter's (those are live above): another one's. */
+		buf_puts(b, "… still arriving in another natter");
+		return THEME_HINT;
 	}
 	return THEME_META;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tmux tests of comparison rounds seen again: after a second /compare with other models,
 # scrolling back to a round of the first shows that round's models in the header and its
-# own states and figures in the footers, and the end shows the new ones again.
+# own states and figures in the footers, and the end shows the new ones again; a reopened
+# comparison's footers are rebuilt from the stored replies.
 set -u
 . "$TESTS/ui/lib-ui.bash"
 
@@ -25,7 +26,8 @@ header_has() { ui_screen | head -n 1 | grep -q -- "$1"; }
 # footer_has REGEX: one of the two footer rows above the input's rule.
 footer_has() { ui_screen | grep -B2 -- '─────────' | head -n 2 | grep -q -- "$1"; }
 
-ui_start 150 30 -m openai/m-main
+# A loaded machine can take a while to show the first frame.
+ui_start 150 30 -m openai/m-main || ui_wait 'Sessions' 60
 
 # 1. Two comparisons of other models; PgUp back to the first one's round.
 ui_type "/compare openai/m-a anthropic/m-b"
@@ -54,4 +56,36 @@ ui_check "rounds: PgDn shows the latest round's models again" \
 ui_check "rounds: and its figures" footer_has '400 tok .*│.*400 tok .*│.*400 tok'
 ui_keys C-q
 ui_check "quit: natter exits" ui_wait_dead
+
+# 2. Reopened, a comparison shows each column's stored state and figures: replies cut off
+# by a quit (cancelled) or a crash (interrupted) carry no token count, so the footers
+# estimate it from the stored text rather than say "- tok".
+ui_start 150 30 -m openai/m-main
+ui_type "/compare openai/m-a anthropic/m-b"
+ui_keys Enter
+ui_type "cut by a quit delay_ms=30 tokens=400"
+ui_keys Enter
+ui_check "reopen: both columns stream" ui_wait '│w1 w2 w3 w4 w5 w6 w7 w8 .*│ w1 w2 w3 w4 w5 w6 w7 w8 '
+ui_keys C-q
+ui_wait_dead
+ui_start 150 30 -c
+ui_check "reopen: the comparison resumes" ui_wait 'this session ends in a comparison of 2 models'
+ui_check "reopen: each footer has its stored state" \
+	footer_has '⊘ cancelled: partial reply kept .*│ ⊘ cancelled: partial reply kept'
+ui_check "reopen: the uncounted tokens are estimated from the text" \
+	footer_has ' · ~[0-9][0-9]* tok .*│.* · ~[0-9][0-9]* tok *$'
+ui_check "reopen: no column says - tok" bash -c "! tmux -L $UI_SOCK capture-pane -p | grep -q -- '- tok *\(│\|$\)'"
+ui_type "cut by a crash delay_ms=30 tokens=400"
+ui_keys Enter
+ui_check "crash: both columns stream" ui_wait 'cut by a crash'
+ui_wait '│w1 w2 w3 w4 w5 w6 w7 w8 .*│ w1 w2 w3 w4 w5 w6 w7 w8 ' 10
+kill -9 "$(ui_pid)"
+ui_wait_dead
+ui_start 150 30 -c
+ui_check "crash: reopened, each footer says interrupted" \
+	ui_wait '⚠ interrupted .*│ ⚠ interrupted'
+ui_check "crash: the tokens are estimated from the text" \
+	footer_has ' · ~[0-9][0-9]* tok .*│.* · ~[0-9][0-9]* tok *$'
+ui_keys C-q
+ui_wait_dead
 ui_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error' '$LIB_TMP/natter-stderr' 2>/dev/null"
