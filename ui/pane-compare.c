@@ -396,6 +396,48 @@ pane_compare_pick_selected(struct app *a)
 	pane_compare_pick(a, m->slot);
 }
 
+/* Append the shortest name that tells entry k of n (provider, model) pairs from the others:
+ * its model id alone, or provider/model when another entry has the same id (openai and
+ * anthropic both serving "mock-model"). */
+void
+pane_compare_name(const char *const *prov, const char *const *model, size_t n, size_t k,
+    struct buf *b)
+{
+	const char *id = model[k] != NULL ? model[k] : "?";
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		if (j != k && model[j] != NULL && strcmp(model[j], id) == 0 &&
+		    (prov[j] == NULL || prov[k] == NULL || strcmp(prov[j], prov[k]) != 0)) {
+			buf_printf(b, "%s/%s", prov[k] != NULL ? prov[k] : "?", id);
+			return;
+		}
+	}
+	buf_puts(b, id);
+}
+
+/* Append the name of compared reply i as its round tells its replies apart. */
+void
+pane_compare_reply_name(const struct session *s, size_t i, struct buf *b)
+{
+	size_t first, n = session_group_span(s, i, &first), k;
+	const char **prov, **model;
+
+	if (n == 0) {
+		buf_puts(b, s->msgs[i].model != NULL ? s->msgs[i].model : "?");
+		return;
+	}
+	prov = xcalloc(n, sizeof *prov);
+	model = xcalloc(n, sizeof *model);
+	for (k = 0; k < n; k++) {
+		prov[k] = s->msgs[first + k].provider;
+		model[k] = s->msgs[first + k].model;
+	}
+	pane_compare_name(prov, model, n, i - first, b);
+	free(prov);
+	free(model);
+}
+
 /* Are the replies of the groups starting at a and at b from the same models in order? */
 static int
 pane_compare_same(const struct session *s, size_t a, size_t b, size_t n)

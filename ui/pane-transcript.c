@@ -254,10 +254,12 @@ pane_transcript_header(struct app *a, int y, int x, int w, long i)
 	if (sel)
 		draw_fill(a->wtrans, y, x, w, " ", theme_attr(THEME_SELECTED, 0));
 	wmove(a->wtrans, y, x);
-	/* A compared reply is named by its column and model: /pick takes the number. */
-	if (m->role == ROLE_ASSISTANT && m->slot >= 0)
-		buf_printf(&b, "▍%d %s", m->slot + 1, m->model != NULL ? m->model : "?");
-	else
+	/* A compared reply is named by its column and model (with its provider when another
+	 * column has the same model id): /pick takes the number. */
+	if (m->role == ROLE_ASSISTANT && m->slot >= 0) {
+		buf_printf(&b, "▍%d ", m->slot + 1);
+		pane_compare_reply_name(a->sess, (size_t)i, &b);
+	} else
 		buf_puts(&b, m->role == ROLE_USER ? "▍you" : m->role == ROLE_ASSISTANT ?
 		    "▍assistant" : "▍system");
 	used = wrap_width(b.data, b.len);

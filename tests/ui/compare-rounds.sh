@@ -2,7 +2,8 @@
 # tmux tests of comparison rounds seen again: after a second /compare with other models,
 # scrolling back to a round of the first shows that round's models in the header and its
 # own states and figures in the footers, and the end shows the new ones again; a reopened
-# comparison's footers are rebuilt from the stored replies.
+# comparison's footers are rebuilt from the stored replies; replies of two providers with
+# the same model id are named with their providers.
 set -u
 . "$TESTS/ui/lib-ui.bash"
 
@@ -86,6 +87,23 @@ ui_check "crash: reopened, each footer says interrupted" \
 	ui_wait '⚠ interrupted .*│ ⚠ interrupted'
 ui_check "crash: the tokens are estimated from the text" \
 	footer_has ' · ~[0-9][0-9]* tok .*│.* · ~[0-9][0-9]* tok *$'
+ui_keys C-q
+ui_wait_dead
+# 3. Two providers serving the same model id: each reply is named with its provider, so
+# the columns are told apart; distinct ids stay short.
+ui_start 150 30 -m openai/m-main || ui_wait 'Sessions' 60
+ui_type "/compare openai/mock-model anthropic/mock-model"
+ui_keys Enter
+ui_type "same id tokens=3"
+ui_keys Enter
+ui_check "names: the round completes" ui_wait '✓ complete .*│ ✓ complete'
+ui_check "names: a shared id is named with its provider" \
+	ui_wait '▍1 openai/mock-model · .*│ ▍2 anthropic/mock-model · '
+ui_type "/compare openai/mock-model anthropic/m-b"
+ui_keys Enter
+ui_type "other ids tokens=3"
+ui_keys Enter
+ui_check "names: distinct ids stay short" ui_wait '▍1 mock-model · .*│ ▍2 m-b · '
 ui_keys C-q
 ui_wait_dead
 ui_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error' '$LIB_TMP/natter-stderr' 2>/dev/null"
