@@ -252,8 +252,6 @@ void pane_compare_restore(struct app *a);
 void pane_compare_draw(struct app *a);
 int pane_compare_fit(const struct app *a, int n, int c, int *x, int *w);
 void pane_compare_free(struct app *a);
-void pane_compare_name(const char *const *prov, const char *const *model, size_t n, size_t k,
-    struct buf *b);
 void pane_compare_reply_name(const struct session *s, size_t i, struct buf *b);
 
 /* pane-input.c */

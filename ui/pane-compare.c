@@ -396,26 +396,6 @@ pane_compare_pick_selected(struct app *a)
 	pane_compare_pick(a, m->slot);
 }
 
-/* Append the shortest name that tells entry k of n (provider, model) pairs from the others:
- * its model id alone, or provider/model when another entry has the same id (openai and
- * anthropic both serving "mock-model"). */
-void
-pane_compare_name(const char *const *prov, const char *const *model, size_t n, size_t k,
-    struct buf *b)
-{
-	const char *id = model[k] != NULL ? model[k] : "?";
-	size_t j;
-
-	for (j = 0; j < n; j++) {
-		if (j != k && model[j] != NULL && strcmp(model[j], id) == 0 &&
-		    (prov[j] == NULL || prov[k] == NULL || strcmp(prov[j], prov[k]) != 0)) {
-			buf_printf(b, "%s/%s", prov[k] != NULL ? prov[k] : "?", id);
-			return;
-		}
-	}
-	buf_puts(b, id);
-}
-
 /* Append the name of compared reply i as its round tells its replies apart. */
 void
 pane_compare_reply_name(const struct session *s, size_t i, struct buf *b)
@@ -433,7 +413,7 @@ pane_compare_reply_name(const struct session *s, size_t i, struct buf *b)
 		prov[k] = s->msgs[first + k].provider;
 		model[k] = s->msgs[first + k].model;
 	}
-	pane_compare_name(prov, model, n, i - first, b);
+	session_short_name(prov, model, n, i - first, b);
 	free(prov);
 	free(model);
 }

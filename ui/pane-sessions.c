@@ -1,7 +1,9 @@
 /*
- * The session list on the left: stored chats, newest first, with title, model and how long
- * ago they were active. It reads only the rows the store already summarises, so opening
- * natter with thousands of sessions costs one query, not a scan of every message.
+ * The session list on the left: stored chats, newest first, with title, model (for a
+ * comparison whose own model never answered, the models that did) and how long ago they
+ * were active. It reads the rows the store already summarises (only a comparison
+ * session's messages are read, for its label), so opening natter with thousands of
+ * sessions costs one query, not a scan of every message.
  */
 #include <stdio.h>
 #include <string.h>
@@ -60,12 +62,14 @@ pane_sessions_draw(struct app *a)
 		const struct session_row *r = &a->rows[i];
 		int cur = a->sess != NULL && a->sess->id == r->id;
 		int sel = focused && (int)i == a->sel_row;
-		char meta[160], ago[32];
+		char ago[32];
+		struct buf meta = BUF_INIT;
 		unsigned int at = theme_attr(sel ? THEME_SESSIONSEL : THEME_SESSION,
 		    cur ? THEME_BOLD : 0);
 
 		pane_sessions_ago(r->updated, ago, sizeof ago);
-		snprintf(meta, sizeof meta, "%s · %s", r->model ? r->model : "?", ago);
+		session_row_label(r, &meta);
+		buf_printf(&meta, " · %s", ago);
 		if (sel)
 			draw_fill(a->wsess, y, 0, w - 1, " ", at);
 		wmove(a->wsess, y, 0);
@@ -73,8 +77,9 @@ pane_sessions_draw(struct app *a)
 		draw_text(a->wsess, r->title && *r->title ? r->title : "(untitled)",
 		    strlen(r->title && *r->title ? r->title : "(untitled)"), at, w - 2);
 		wmove(a->wsess, y + 1, 1);
-		draw_text(a->wsess, meta, strlen(meta), theme_attr(sel ? THEME_SESSIONSEL :
+		draw_text(a->wsess, meta.data, meta.len, theme_attr(sel ? THEME_SESSIONSEL :
 		    THEME_SESSIONMETA, 0), w - 2);
+		buf_free(&meta);
 		y += 2;
 	}
 	wnoutrefresh(a->wsess);

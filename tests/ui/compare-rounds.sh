@@ -3,7 +3,8 @@
 # scrolling back to a round of the first shows that round's models in the header and its
 # own states and figures in the footers, and the end shows the new ones again; a reopened
 # comparison's footers are rebuilt from the stored replies; replies of two providers with
-# the same model id are named with their providers.
+# the same model id are named with their providers; a comparison session is listed under
+# the models that answered.
 set -u
 . "$TESTS/ui/lib-ui.bash"
 
@@ -55,8 +56,15 @@ ui_keys NPage NPage NPage NPage NPage NPage
 ui_check "rounds: PgDn shows the latest round's models again" \
 	ui_wait '^.*1 openai/m-c .*│ 2 anthropic/m-d .*│ 3 openai/m-e'
 ui_check "rounds: and its figures" footer_has '400 tok .*│.*400 tok .*│.*400 tok'
+# The session list names the models that answered, not m-main, which never did.
+ui_check "label: the session is listed under the models that answered" \
+	ui_wait '^ compare: m-a, m-b, m-c'
+ui_check "label: not under the model natter started with" bash -c \
+	"! tmux -L $UI_SOCK capture-pane -p | grep -q '^ m-main · '"
 ui_keys C-q
 ui_check "quit: natter exits" ui_wait_dead
+ui_check "label: natter sessions list says the same" bash -c \
+	"'$NATTER' sessions list | grep -q ' compare: m-a, m-b, m-c, m-d, m-e  *first round'"
 
 # 2. Reopened, a comparison shows each column's stored state and figures: replies cut off
 # by a quit (cancelled) or a crash (interrupted) carry no token count, so the footers
