@@ -42,6 +42,17 @@ ui_type "gre"
 ui_keys Tab
 ui_check "complete: the template name from the config" ui_wait '› /template greet *$'
 
+# /template alone lists the templates in a picker titled for them.
+ui_keys C-u
+ui_type "/template"
+ui_keys Enter
+ui_check "template picker: titled for templates" ui_wait 'choose a template'
+ui_check "template picker: not called a model picker" bash -c "! tmux -L $UI_SOCK capture-pane -p | grep -q 'choose a model'"
+ui_check "template picker: lists the template with its description" ui_wait 'greet .*Say hello'
+ui_keys Escape
+ui_check "template picker: Esc closes it" ui_wait_not 'choose a template'
+ui_type "/template greet"
+
 # /template NAME: the form names what is missing, then sends the rendered prompt.
 ui_keys Enter
 ui_check "template: the form opens with its fields" ui_wait 'template greet'
