@@ -1644,6 +1644,7 @@ ui_usage(FILE *f)
 struct ui_opts {
 	const char *model, *prov, *conf, *sess;
 	char *theme;
+	const char *theme_from;  /* "--theme" or "NATTER_THEME"; NULL: the config file's */
 	int mouse;
 	struct buf errs;         /* config errors to show once the screen is up */
 };
@@ -1667,8 +1668,11 @@ ui_args(int argc, char **argv, struct ui_opts *o)
 		else if ((strcmp(argv[i], "-S") == 0 || strcmp(argv[i], "--session") == 0) &&
 		    i + 1 < argc)
 			o->sess = argv[++i];
-		else if (strcmp(argv[i], "--theme") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--theme") == 0 && i + 1 < argc) {
+			free(o->theme);
 			o->theme = xstrdup(argv[++i]);
+			o->theme_from = "--theme";
+		}
 		else {
 			fprintf(stderr, "natter: %s '%s'\n", argv[i][0] == '-' ?
 			    "unknown option (or one missing its value)" : "unknown command", argv[i]);
@@ -1720,8 +1724,10 @@ ui_init_config(struct app *a, struct ui_opts *o)
 		}
 	}
 	conf = ui_config_path(o->conf);
-	if (o->theme == NULL && getenv("NATTER_THEME") != NULL)
+	if (o->theme == NULL && getenv("NATTER_THEME") != NULL && *getenv("NATTER_THEME")) {
 		o->theme = xstrdup(getenv("NATTER_THEME"));
+		o->theme_from = "NATTER_THEME";
+	}
 	if (o->theme == NULL && a->cfg->theme != NULL)
 		o->theme = xstrdup(a->cfg->theme);
 	{
@@ -1731,8 +1737,18 @@ ui_init_config(struct app *a, struct ui_opts *o)
 		free(ignored);
 	}
 	free(conf);
-	if (theme_load(&a->theme, o->theme, &err) != 0) {
-		/* An unknown theme is a config mistake too: say so and use the default. */
+	if (theme_load(&a->theme, o->theme, &err) != 0 && o->theme_from != NULL) {
+		/* A theme asked for on the command line (or in the environment) is a usage
+		 * error, said before the screen is taken. */
+		fprintf(stderr, "natter: %s %s: %s\n", o->theme_from, o->theme, err);
+		free(err);
+		free(o->theme);
+		buf_free(&o->errs);
+		config_free(a->cfg);
+		keys_free();
+		return EXIT_USAGE;
+	} else if (err != NULL) {
+		/* The config file's theme is a config mistake: say so and use the default. */
 		buf_printf(&o->errs, "%s\n", err);
 		free(err);
 		err = NULL;
