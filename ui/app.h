@@ -41,6 +41,9 @@ struct worker;
 
 enum focus { FOCUS_INPUT, FOCUS_TRANSCRIPT, FOCUS_SESSIONS };
 
+/* Notes that say something is under way, dropped from the status line once it is over. */
+enum note_kind { NOTE_PLAIN, NOTE_CANCELLING, NOTE_EDITING };
+
 enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_PICKER, OVERLAY_FORM, OVERLAY_TEXT };
 
 /* The render cache of one message: wrapped lines per width, redone only when it changed. */
@@ -191,6 +194,7 @@ struct app {
 
 	/* Transient status message. */
 	char *note;
+	int note_kind;           /* NOTE_*: a note about something under way, cleared when it ends */
 	int note_error;
 	int64_t note_until;
 	int64_t last_interrupt;
@@ -201,6 +205,7 @@ struct app {
 /* ui.c */
 int64_t ui_now_ms(void);
 void ui_note(struct app *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ui_note_drop(struct app *a, enum note_kind kind);
 void ui_send(struct app *a, const char *text);
 void ui_regenerate(struct app *a);
 int ui_new_session(struct app *a);
@@ -282,6 +287,7 @@ void persist_draw(struct app *a);
 
 /* status.c */
 void status_draw(struct app *a);
+void status_figures(struct app *a);
 
 /* overlay-help.c */
 void overlay_help_draw(struct app *a);

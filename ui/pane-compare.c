@@ -96,6 +96,8 @@ pane_compare_stop(struct app *a, int quiet)
 		pane_compare_col_clear(&a->cmp.col[c]);
 	a->cmp.n = 0;
 	a->cmp.from = 0;
+	/* The status line's figures are the main conversation's again. */
+	status_figures(a);
 	a->dirty |= DIRTY_LAYOUT | DIRTY_ALL;
 	if (!quiet)
 		ui_note(a, 0, "comparison off: its rounds are stored, but none joins the chat "
@@ -248,8 +250,12 @@ pane_compare_complete(struct turn *t, void *arg)
 	struct app *a = arg;
 
 	(void)t;
-	if (!pane_compare_busy(a))
+	if (!pane_compare_busy(a)) {
 		ui_reload_sessions(a);
+		/* The last column is over: "cancelling" is no longer true. */
+		if (a->note_kind == NOTE_CANCELLING)
+			ui_note(a, 0, "cancelled: the partial replies are kept");
+	}
 	a->dirty |= DIRTY_ALL;
 }
 
@@ -331,8 +337,10 @@ pane_compare_cancel(struct app *a)
 			k++;
 		}
 	}
-	if (k > 0)
+	if (k > 0) {
 		ui_note(a, 0, "cancelling %d %s: partial text is kept", k, k == 1 ? "reply" : "replies");
+		a->note_kind = NOTE_CANCELLING;
+	}
 	return k > 0;
 }
 

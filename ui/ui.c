@@ -220,10 +220,23 @@ ui_note(struct app *a, int error, const char *fmt, ...)
 	text_sanitize_line(raw.data, raw.len, &clean);
 	free(a->note);
 	a->note = buf_detach(&clean);
+	a->note_kind = NOTE_PLAIN;
 	a->note_error = error;
 	a->note_until = ui_now_ms() + (error ? 2 * UI_NOTE_MS : UI_NOTE_MS);
 	a->dirty |= DIRTY_STATUS;
 	buf_free(&raw);
+}
+
+/* Drop the status note when it is of kind: what it said was under way is over. */
+void
+ui_note_drop(struct app *a, enum note_kind kind)
+{
+	if (a->note == NULL || a->note_kind != (int)kind)
+		return;
+	free(a->note);
+	a->note = NULL;
+	a->note_kind = NOTE_PLAIN;
+	a->dirty |= DIRTY_STATUS;
 }
 
 /* Set mouse reporting on or off (off keeps the terminal's own selection working). */
@@ -453,9 +466,11 @@ ui_new_session(struct app *a)
 		session_free(a->sess);
 	a->sess = session_new(a->st, a->prov->name, a->model);
 	a->edit_from = 0;
+	ui_note_drop(a, NOTE_EDITING);
 	params_free(&a->sess_params);
 	memset(&a->sess_params, 0, sizeof a->sess_params);
 	a->cmp.from = 0;
+	status_figures(a);
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
 	return 0;
@@ -488,8 +503,11 @@ ui_open_session(struct app *a, int64_t id)
 	if (a->sess)
 		session_free(a->sess);
 	a->sess = s;
+	a->edit_from = 0;
+	ui_note_drop(a, NOTE_EDITING);
 	params_free(&a->sess_params);
 	memset(&a->sess_params, 0, sizeof a->sess_params);
+	status_figures(a);
 	if (s->provider && (p = ui_provider(a, s->provider)) != NULL && s->model) {
 		a->prov = p;
 		free(a->model);
@@ -637,7 +655,9 @@ ui_turn_complete(struct turn *t, void *arg)
 	a->last_ttft_ms = t->ttft_ms;
 	a->last_tokens = t->usage.output_tokens;
 	a->last_tps = turn_tps(t);
-	if (t->state == MSG_ERROR && t->error != NULL)
+	if (t->state == MSG_CANCELLED && a->note_kind == NOTE_CANCELLING)
+		ui_note(a, 0, "cancelled: the partial reply is kept");
+	else if (t->state == MSG_ERROR && t->error != NULL)
 		ui_note(a, 1, "%s", t->error);
 	else if (a->msg_summary && t->state == MSG_COMPLETE)
 		ui_note(a, 0, "summary done: /summarize continue starts a new session from it");
@@ -735,6 +755,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 		if (a->st && a->sess->id && store_message_delete_after(a->st, a->sess->id, before) == 0)
 			ui_reload_current(a);
 		a->edit_from = 0;
+		ui_note_drop(a, NOTE_EDITING);
 	}
 	pane_input_history_add(&a->in, text);
 	start = a->sess->nmsgs;
@@ -1058,6 +1079,7 @@ ui_cancel(struct app *a)
 		return 0;
 	turn_cancel(a->turn);
 	ui_note(a, 0, "cancelling: the partial reply is kept");
+	a->note_kind = NOTE_CANCELLING;
 	return 1;
 }
 
@@ -1335,6 +1357,7 @@ ui_action(struct app *a, enum action act)
 			pane_input_set(&a->in, buf_str(&a->sess->msgs[a->sel_msg].content));
 			a->focus = FOCUS_INPUT;
 			ui_note(a, 0, "editing: Enter resends and replaces the replies after it");
+			a->note_kind = NOTE_EDITING;
 			a->dirty |= DIRTY_ALL;
 		} else {
 			ui_note(a, 1, "select one of your messages to edit it");
