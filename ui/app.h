@@ -313,7 +313,10 @@ void form_free(struct app *a);
 int editor_run(struct app *a, const char *text, char **out, char **err);
 
 /* clip.c */
-int clip_copy(const char *text, size_t n, char **err);
+/* How a copy went: sent to the terminal, or found in tmux's newest buffer. */
+enum clip_how { CLIP_SENT, CLIP_TMUX_KEPT };
+int clip_copy(const char *text, size_t n, char **why, char **err);
+void clip_copy_selected(struct app *a, int code);
 
 /* slash.c */
 int slash_run(struct app *a, const char *line);

@@ -882,18 +882,25 @@ ui_regenerate(struct app *a)
 		ui_note(a, 0, "regenerating the last reply");
 }
 
-/* Copy text with OSC 52 and say plainly whether it could be done. */
+/* Copy text with OSC 52 and say what natter did: sent it to the terminal, or (in tmux,
+ * when tmux's buffer shows it arrived) copied it. */
 int
 ui_copy(struct app *a, const char *what, const char *text, size_t n)
 {
-	char *err = NULL;
+	char *err = NULL, *why = NULL;
+	int how = clip_copy(text, n, &why, &err);
 
-	if (clip_copy(text, n, &err) != 0) {
+	if (how < 0) {
 		ui_note(a, 1, "%s", err);
 		free(err);
 		return -1;
 	}
-	ui_note(a, 0, "copied %s (%zu bytes) to the terminal clipboard via OSC 52", what, n);
+	if (how == CLIP_TMUX_KEPT)
+		ui_note(a, 0, "copied %s (%zu bytes) (tmux buffer)", what, n);
+	else
+		ui_note(a, 0, "sent %s (%zu bytes) to the terminal's clipboard (OSC 52)%s%s", what,
+		    n, why != NULL ? "; " : "", why != NULL ? why : "");
+	free(why);
 	return 0;
 }
 
@@ -1081,42 +1088,6 @@ ui_cancel(struct app *a)
 	ui_note(a, 0, "cancelling: the partial reply is kept");
 	a->note_kind = NOTE_CANCELLING;
 	return 1;
-}
-
-/* Copy the selected message, or the next code block of it. */
-static void
-ui_copy_selected(struct app *a, int code)
-{
-	struct session_msg *m;
-	struct tview *v;
-	struct buf b = BUF_INIT;
-
-	if (a->sess == NULL || a->sel_msg < 0 || a->sel_msg >= (long)a->sess->nmsgs) {
-		ui_note(a, 1, "select a message first (Tab to the transcript, then Up/Down)");
-		return;
-	}
-	m = &a->sess->msgs[a->sel_msg];
-	v = &a->views[a->sel_msg];
-	if (!code) {
-		ui_copy(a, "the message", buf_str(&m->content), m->content.len);
-		return;
-	}
-	if (markdown_code_block(buf_str(&m->content), m->content.len, v->code_next, &b) != 0) {
-		v->code_next = 0;
-		if (markdown_code_block(buf_str(&m->content), m->content.len, 0, &b) != 0) {
-			ui_note(a, 1, "this message has no code block");
-			buf_free(&b);
-			return;
-		}
-	}
-	{
-		char what[48];
-
-		snprintf(what, sizeof what, "code block %d", v->code_next + 1);
-		ui_copy(a, what, buf_str(&b), b.len);
-	}
-	v->code_next++;
-	buf_free(&b);
 }
 
 /* Move focus to the next (dir 1) or previous (dir -1) pane. */
@@ -1340,7 +1311,7 @@ ui_action(struct app *a, enum action act)
 		break;
 	case ACT_COPY:
 	case ACT_COPY_CODE:
-		ui_copy_selected(a, act == ACT_COPY_CODE);
+		clip_copy_selected(a, act == ACT_COPY_CODE);
 		break;
 	case ACT_EDIT_RESEND:
 		if (a->sess && a->sel_msg >= 0 && a->sel_msg < (long)a->sess->nmsgs &&
