@@ -42,7 +42,7 @@ struct worker;
 enum focus { FOCUS_INPUT, FOCUS_TRANSCRIPT, FOCUS_SESSIONS };
 
 /* Notes that say something is under way, dropped from the status line once it is over. */
-enum note_kind { NOTE_PLAIN, NOTE_CANCELLING, NOTE_EDITING };
+enum note_kind { NOTE_PLAIN, NOTE_CANCELLING, NOTE_EDITING, NOTE_CONFIRM };
 
 enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_PICKER, OVERLAY_FORM, OVERLAY_TEXT };
 
@@ -144,6 +144,7 @@ struct app {
 	struct session_row *rows;
 	size_t nrows;
 	int sel_row, top_row;
+	int64_t del_id;          /* the session D asked about, 0 when no question is open */
 
 	/* Streaming: the reply of the main conversation is a turn (src/turn.h), which owns
 	 * its worker stream, retries, fallbacks and figures; these are what the next message
@@ -272,6 +273,8 @@ void pane_input_history_add(struct input *in, const char *text);
 /* pane-sessions.c */
 void pane_sessions_draw(struct app *a);
 void pane_sessions_select(struct app *a, int delta);
+void pane_sessions_delete(struct app *a);
+int pane_sessions_confirm(struct app *a, unsigned k);
 
 /* persist.c */
 const char *persist_problem(const struct app *a);

@@ -1281,17 +1281,7 @@ ui_action(struct app *a, enum action act)
 		}
 		break;
 	case ACT_DELETE_SESSION:
-		if (a->st && a->sel_row < (int)a->nrows) {
-			int64_t id = a->rows[a->sel_row].id;
-
-			if (a->sess && a->sess->id == id) {
-				ui_note(a, 1, "this session is open: switch to another before deleting it");
-				break;
-			}
-			store_session_delete(a->st, id);
-			ui_reload_sessions(a);
-			ui_note(a, 0, "session deleted");
-		}
+		pane_sessions_delete(a);
 		break;
 	case ACT_PICK:
 		pane_compare_pick_selected(a);
@@ -1390,6 +1380,8 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		a->dirty |= DIRTY_INPUT;
 		return;
 	}
+	if (k != K_MOUSE && pane_sessions_confirm(a, k))
+		return;  /* the answer to "delete session?" */
 	if (k == K_MOUSE) {
 		MEVENT me;
 
