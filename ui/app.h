@@ -315,6 +315,12 @@ void form_free(struct app *a);
 /* editor.c */
 int editor_run(struct app *a, const char *text, char **out, char **err);
 
+/* keyread.c */
+void keyread_define(void);
+size_t keyread_all(unsigned *keys, size_t max);
+size_t keyread_utf8(unsigned cp, char out[4]);
+int keyread_printable(unsigned k);
+
 /* clip.c */
 /* How a copy went: sent to the terminal, or found in tmux's newest buffer. */
 enum clip_how { CLIP_SENT, CLIP_TMUX_KEPT };

@@ -44,11 +44,6 @@
 #define UI_MAXKEYS 8192
 #define UI_CONF_ERRS 5 /* config errors listed at start-up before "and N more" */
 
-/* Codes given to sequences curses does not know (define_key). */
-#define UI_KEY_PASTE_START (KEY_MAX + 101)
-#define UI_KEY_PASTE_END (KEY_MAX + 102)
-#define UI_KEY_SENTER (KEY_MAX + 103)
-
 static int ui_sigpipe[2] = { -1, -1 };
 static struct termios ui_saved_tio;
 static int ui_tio_saved;
@@ -941,126 +936,6 @@ ui_event(struct app *a, struct wevent *ev)
 	turn_event(a->turn, ev);
 }
 
-/* Translate a curses key code into natter's own code. */
-static unsigned
-ui_curses_key(int code)
-{
-	const char *name;
-
-	switch (code) {
-	case KEY_UP: return K_UP;
-	case KEY_DOWN: return K_DOWN;
-	case KEY_LEFT: return K_LEFT;
-	case KEY_RIGHT: return K_RIGHT;
-	case KEY_HOME: return K_HOME;
-	case KEY_END: return K_END;
-	case KEY_PPAGE: return K_PGUP;
-	case KEY_NPAGE: return K_PGDN;
-	case KEY_IC: return K_INSERT;
-	case KEY_DC: return K_DELETE;
-	case KEY_BACKSPACE: return K_BACKSPACE;
-	case KEY_BTAB: return K_BTAB;
-	case KEY_ENTER: return K_ENTER;
-	case KEY_RESIZE: return K_RESIZE;
-	case KEY_MOUSE: return K_MOUSE;
-	case UI_KEY_PASTE_START: return K_PASTE_START;
-	case UI_KEY_PASTE_END: return K_PASTE_END;
-	case UI_KEY_SENTER: return K_SENTER;
-	default: break;
-	}
-	if (code >= KEY_F(1) && code <= KEY_F(24))
-		return K_F0 + (unsigned)(code - KEY_F(0));
-	/* Modified arrows come as extended capabilities named kUP3, kDN5, ... */
-	name = keyname(code);
-	if (name != NULL) {
-		if (strcmp(name, "kUP3") == 0)
-			return K_UP | K_META;
-		if (strcmp(name, "kDN3") == 0)
-			return K_DOWN | K_META;
-		/* Alt+Left/Right (kLFT3) and Ctrl+Left/Right (kLFT5) both move by word. */
-		if (strcmp(name, "kLFT3") == 0 || strcmp(name, "kLFT5") == 0)
-			return K_LEFT | K_META;
-		if (strcmp(name, "kRIT3") == 0 || strcmp(name, "kRIT5") == 0)
-			return K_RIGHT | K_META;
-		if (strcmp(name, "kHOM5") == 0)
-			return K_HOME;
-		if (strcmp(name, "kEND5") == 0)
-			return K_END;
-	}
-	return 0;
-}
-
-/* Read every key waiting on the terminal into keys; returns how many. */
-static size_t
-ui_read_keys(unsigned *keys, size_t max)
-{
-	size_t n = 0;
-	wint_t ch;
-	int r;
-
-	while (n < max && (r = wget_wch(stdscr, &ch)) != ERR) {
-		if (r == KEY_CODE_YES) {
-			unsigned k = ui_curses_key((int)ch);
-
-			if (k != 0)
-				keys[n++] = k;
-			continue;
-		}
-		if (ch == 127)
-			ch = (wint_t)K_BACKSPACE;
-		keys[n++] = (unsigned)ch;
-	}
-	/* ESC followed at once by another key is that key with Alt held. */
-	{
-		size_t i, j = 0;
-
-		for (i = 0; i < n; i++) {
-			if (keys[i] == K_ESC && i + 1 < n && keys[i + 1] != K_ESC &&
-			    keys[i + 1] != K_PASTE_START && !(keys[i + 1] & K_META)) {
-				keys[j++] = keys[i + 1] | K_META;
-				i++;
-			} else {
-				keys[j++] = keys[i];
-			}
-		}
-		n = j;
-	}
-	return n;
-}
-
-/* UTF-8 encode a codepoint; returns the byte count. */
-static size_t
-ui_utf8(unsigned cp, char out[4])
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* Is k a character that can be typed into the draft? */
-static int
-ui_printable(unsigned k)
-{
-	return k >= 0x20 && k != 0x7f && k < 0x110000 && !(k >= 0x80 && k < 0xa0);
-}
-
 /* Suspend natter like a shell job (Ctrl+Z) and redraw when resumed. */
 static void
 ui_suspend(struct app *a)
@@ -1358,7 +1233,7 @@ ui_key(struct app *a, unsigned k, int more_printable)
 	if (a->overlay == OVERLAY_FORM && k != K_MOUSE) {
 		/* The form has its own context in the key table; other keys type into a field,
 		 * and a pasted line break becomes a space since a field holds one line. */
-		size_t n = ui_printable(k) ? ui_utf8(k, u) : 0;
+		size_t n = keyread_printable(k) ? keyread_utf8(k, u) : 0;
 
 		if (a->in.pasting && (k == K_ENTER || k == '\n' || k == K_TAB))
 			form_insert(a, " ", 1);
@@ -1375,8 +1250,8 @@ ui_key(struct app *a, unsigned k, int more_printable)
 			pane_input_insert(&a->in, "\n", 1);
 		else if (k == K_TAB)
 			pane_input_insert(&a->in, "\t", 1);
-		else if (ui_printable(k))
-			pane_input_insert(&a->in, u, ui_utf8(k, u));
+		else if (keyread_printable(k))
+			pane_input_insert(&a->in, u, keyread_utf8(k, u));
 		a->dirty |= DIRTY_INPUT;
 		return;
 	}
@@ -1425,12 +1300,12 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		ui_action(a, act);
 		return;
 	}
-	if (ui_printable(k)) {
+	if (keyread_printable(k)) {
 		if (a->focus != FOCUS_INPUT) {
 			a->focus = FOCUS_INPUT;
 			a->dirty |= DIRTY_ALL;
 		}
-		pane_input_insert(&a->in, u, ui_utf8(k, u));
+		pane_input_insert(&a->in, u, keyread_utf8(k, u));
 		a->dirty |= DIRTY_INPUT;
 	}
 }
@@ -1856,10 +1731,7 @@ ui_init_terminal(struct app *a, struct ui_opts *o)
 	intrflush(stdscr, FALSE);
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
-	define_key("\033[200~", UI_KEY_PASTE_START);
-	define_key("\033[201~", UI_KEY_PASTE_END);
-	define_key("\033[13;2u", UI_KEY_SENTER);
-	define_key("\033[27;2;13~", UI_KEY_SENTER);
+	keyread_define();
 	ui_crash_capture();
 	theme_apply(&a->theme, a->use_color);
 	ui_mouse(a, o->mouse);
@@ -1936,13 +1808,13 @@ ui_loop(struct app *a)
 		if (rc == 0 && pane_compare_waiting(a))
 			a->dirty |= DIRTY_COMPARE | DIRTY_STATUS;
 		if (rc < 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-			size_t n = ui_read_keys(keys, UI_MAXKEYS), k;
+			size_t n = keyread_all(keys, UI_MAXKEYS), k;
 			int64_t tk = ui_now_us();
 
 			for (k = 0; k < n && !a->quit; k++) {
 				int more = 0;
 
-				if (k + 1 < n && ui_printable(keys[k + 1]))
+				if (k + 1 < n && keyread_printable(keys[k + 1]))
 					more = 1;
 				ui_key(a, keys[k], more);
 			}
