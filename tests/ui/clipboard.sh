@@ -18,7 +18,7 @@ status_has() { ui_screen | tail -n 1 | grep -q -- "$1"; }
 buffer_is() { [ "$(tmux -L "$UI_SOCK" show-buffer 2>/dev/null)" = "$1" ]; }
 
 # 1. In tmux with set-clipboard on (the tests' tmux.conf): verified in the buffer.
-ui_start 180 30 -m openai/fake-model || ui_wait 'Sessions' 60
+ui_start 180 30 -m openai/fake-model
 ui_type "copy me tokens=4"
 ui_keys Enter
 ui_check "reply: arrives" ui_wait 'w1 w2 w3 w4'
@@ -43,7 +43,7 @@ ui_keys C-q
 ui_check "quit: natter exits" ui_wait_dead
 
 # 3. Outside tmux (no $TMUX): sent to the terminal, nothing said of tmux.
-NATTER="env -u TMUX $NATTER" ui_start 180 30 -m openai/fake-model -c || ui_wait 'Sessions' 60
+NATTER="env -u TMUX $NATTER" ui_start 180 30 -m openai/fake-model -c
 ui_type "/copy"
 ui_keys Enter
 ui_check "no tmux: the note says sent with OSC 52" \

@@ -28,12 +28,15 @@ header_has() { ui_screen | head -n 1 | grep -q -- "$1"; }
 # footer_has REGEX: one of the two footer rows above the input's rule.
 footer_has() { ui_screen | grep -B2 -- '─────────' | head -n 2 | grep -q -- "$1"; }
 
-# A loaded machine can take a while to show the first frame.
-ui_start 150 30 -m openai/m-main || ui_wait 'Sessions' 60
+ui_start 150 30 -m openai/m-main
+
+# Keys read in one burst with an Enter inside are taken as a paste, so each line typed
+# waits for the one before to be handled.
 
 # 1. Two comparisons of other models; PgUp back to the first one's round.
 ui_type "/compare openai/m-a anthropic/m-b"
 ui_keys Enter
+ui_wait 'each prompt now goes to all'
 ui_type "first round [m-a]tokens=250 [m-b]tokens=260"
 ui_keys Enter
 ui_check "rounds: the first round completes" ui_wait '✓ complete .*│ ✓ complete'
@@ -72,6 +75,7 @@ ui_check "label: natter sessions list says the same" bash -c \
 ui_start 150 30 -m openai/m-main
 ui_type "/compare openai/m-a anthropic/m-b"
 ui_keys Enter
+ui_wait 'each prompt now goes to all'
 ui_type "cut by a quit delay_ms=30 tokens=400"
 ui_keys Enter
 ui_check "reopen: both columns stream" ui_wait '│w1 w2 w3 w4 w5 w6 w7 w8 .*│ w1 w2 w3 w4 w5 w6 w7 w8 '
@@ -99,9 +103,10 @@ ui_keys C-q
 ui_wait_dead
 # 3. Two providers serving the same model id: each reply is named with its provider, so
 # the columns are told apart; distinct ids stay short.
-ui_start 150 30 -m openai/m-main || ui_wait 'Sessions' 60
+ui_start 150 30 -m openai/m-main
 ui_type "/compare openai/mock-model anthropic/mock-model"
 ui_keys Enter
+ui_wait 'each prompt now goes to all'
 ui_type "same id tokens=3"
 ui_keys Enter
 ui_check "names: the round completes" ui_wait '✓ complete .*│ ✓ complete'
@@ -109,6 +114,7 @@ ui_check "names: a shared id is named with its provider" \
 	ui_wait '▍1 openai/mock-model · .*│ ▍2 anthropic/mock-model · '
 ui_type "/compare openai/mock-model anthropic/m-b"
 ui_keys Enter
+ui_wait '1 openai/mock-model .*│ 2 anthropic/m-b *$'
 ui_type "other ids tokens=3"
 ui_keys Enter
 ui_check "names: distinct ids stay short" ui_wait '▍1 mock-model · .*│ ▍2 m-b · '

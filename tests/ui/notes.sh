@@ -34,7 +34,7 @@ status_gone() {
 	return 1
 }
 
-ui_start 150 30 -m openai/m-main || ui_wait 'Sessions' 60
+ui_start 150 30 -m openai/m-main
 
 # 1. Cancel one reply: "cancelling" is replaced once the reply is closed as cancelled (a
 # note would otherwise stay four seconds).
@@ -74,6 +74,7 @@ ui_keys Enter
 ui_check "pick: the main reply's figures" ui_wait '· 5 tok │'
 ui_type "/compare openai/m-a anthropic/m-b"
 ui_keys Enter
+ui_wait 'each prompt now goes to all'
 ui_type "long round [m-a]delay_ms=40 [m-b]delay_ms=40 tokens=400"
 ui_keys Enter
 ui_wait '│w1 w2 w3 w4 w5 .*│ w1 w2 w3 w4 w5' 10

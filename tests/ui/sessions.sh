@@ -16,7 +16,7 @@ status_has() { ui_screen | tail -n 1 | grep -q -- "$1"; }
 # listed TITLE: natter sessions list has a session titled TITLE.
 listed() { "$NATTER" sessions list | grep -q -- "$1"; }
 
-ui_start 150 30 -m openai/fake-model || ui_wait 'Sessions' 60
+ui_start 150 30 -m openai/fake-model
 ui_type "older chat tokens=2"
 ui_keys Enter
 ui_check "setup: the first chat is answered" ui_wait 'w1 w2'
