@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "export.h"
+#include "session.h"
 #include "store.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -150,10 +151,13 @@ sessions_list(int argc, char **argv)
 		printf("%6s  %-16s  %5s  %8s  %-24s  %s\n", "ID", "UPDATED", "MSGS", "TOKENS",
 		    "MODEL", "TITLE");
 	for (i = 0; i < n; i++) {
-		struct buf model = BUF_INIT;
+		struct buf model = BUF_INIT, label = BUF_INIT;
 
 		sessions_time(when, sizeof(when), rows[i].updated);
-		sessions_clean(&model, rows[i].model != NULL ? rows[i].model : "-", 1);
+		if (rows[i].model != NULL || rows[i].answered != NULL)
+			session_row_label(&rows[i], &label);
+		sessions_clean(&model, label.len > 0 ? label.data : "-", 1);
+		buf_free(&label);
 		printf("%6lld  %-16s  %5ld  %8ld  %-24s  ", (long long)rows[i].id, when,
 		    rows[i].nmessages, rows[i].input_tokens + rows[i].output_tokens,
 		    buf_str(&model));

@@ -78,7 +78,7 @@ main_usage(FILE *f)
 	    "  -S ID             the interface opens session ID\n"
 	    "  -m MODEL          the interface starts with this model (name, alias or PROVIDER/ID)\n"
 	    "  -p PROVIDER       the interface starts with this provider's first model\n"
-	    "  --theme NAME      dark, light, terminal, mono or a theme file (also NATTER_THEME)\n"
+	    "  --theme NAME      dark, light, terminal, mono, your own or a file (also NATTER_THEME)\n"
 	    "  -h, --help        show this help\n"
 	    "  -V, --version     show the version\n\n"
 	    "See natter(1) and natter.yaml(5).\n", f);

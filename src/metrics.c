@@ -50,7 +50,8 @@ metrics_rate(const struct session_msg *m)
 	return -1;
 }
 
-/* One reply's figures on one line. */
+/* One reply's figures on one line; tokens the provider never counted are estimated from
+ * the stored text. */
 void
 metrics_reply_line(const struct session_msg *m, struct config *c, struct buf *out)
 {
@@ -66,6 +67,11 @@ metrics_reply_line(const struct session_msg *m, struct config *c, struct buf *ou
 		buf_puts(out, " · - tok/s");
 	if (m->output_tokens >= 0)
 		buf_printf(out, " · %ld tok", m->output_tokens);
+	else if (m->content.len > 0)
+		/* No count stored (a reply cut off by a quit or a crash): the stored text's
+		 * estimate, marked as one. */
+		buf_printf(out, " · ~%zu tok", session_estimate_tokens(m->content.data,
+		    m->content.len));
 	else
 		buf_puts(out, " · - tok");
 	if (cost >= 0)

@@ -16,8 +16,9 @@ char *metrics_report(const struct session *s, struct config *c);
  * " · " fields. */
 char *metrics_report_fit(const struct session *s, struct config *c, int width);
 /* One reply's figures on one line, as a comparison column's footer shows them:
- * "ttft 0.42s · 85.3 tok/s · 120 tok · $0.001200"; "-" for what is unknown, and the cost
- * only when the model has a price and the provider sent token counts. */
+ * "ttft 0.42s · 85.3 tok/s · 120 tok · $0.001200"; "-" for what is unknown ("~40 tok" for
+ * an uncounted reply with text: the estimate from it), and the cost only when the model has
+ * a price and the provider sent token counts. */
 void metrics_reply_line(const struct session_msg *m, struct config *c, struct buf *out);
 /* Append untrusted s as one terminal-safe line in exactly cols terminal columns: padded
  * with spaces, or cut at a character boundary with an ellipsis (for aligned tables). */

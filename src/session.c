@@ -1176,6 +1176,95 @@ session_set_pinned(struct session *s, size_t i, int pinned)
 	return 0;
 }
 
+/* Append the shortest name telling entry k of n (provider, model) pairs from the others:
+ * its model id alone, or provider/model when another entry has the same id. */
+void
+session_short_name(const char *const *prov, const char *const *model, size_t n, size_t k,
+    struct buf *b)
+{
+	const char *id = model[k] != NULL ? model[k] : "?";
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		if (j != k && model[j] != NULL && strcmp(model[j], id) == 0 &&
+		    (prov[j] == NULL || prov[k] == NULL || strcmp(prov[j], prov[k]) != 0)) {
+			buf_printf(b, "%s/%s", prov[k] != NULL ? prov[k] : "?", id);
+			return;
+		}
+	}
+	buf_puts(b, id);
+}
+
+/* Most models a label names; a comparison has at most four columns per round. */
+#define SESSION_LABEL_MAX 8
+
+/* Append the model a stored session is listed under: its own, unless it is a comparison
+ * session whose model never answered (the model natter was started with, say); then the
+ * models that answered ("compare: a, b", or the one alone), or when none did, the models
+ * that were asked. */
+void
+session_row_label(const struct session_row *r, struct buf *b)
+{
+	char *copy, *line, *save = NULL;
+	const char *prov[SESSION_LABEL_MAX], *model[SESSION_LABEL_MAX];
+	int ok[SESSION_LABEL_MAX];
+	size_t n = 0, k, shown = 0, want = 0, more = 0;
+
+	if (r->answered == NULL) {
+		buf_puts(b, r->model != NULL ? r->model : "?");
+		return;
+	}
+	copy = xstrdup(r->answered);
+	for (line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char *t1 = strchr(line, '\t'), *t2 = t1 != NULL ? strchr(t1 + 1, '\t') : NULL;
+
+		if (t2 == NULL)
+			continue;
+		*t1 = *t2 = '\0';
+		if (r->provider != NULL && r->model != NULL && strcmp(line, r->provider) == 0 &&
+		    strcmp(t1 + 1, r->model) == 0 && t2[1] == '1') {
+			/* Its own model answered: it is listed under that. */
+			free(copy);
+			buf_puts(b, r->model);
+			return;
+		}
+		if (n == SESSION_LABEL_MAX) {
+			more++;
+			continue;
+		}
+		prov[n] = line;
+		model[n] = t1 + 1;
+		ok[n] = t2[1] == '1';
+		want += ok[n];
+		n++;
+	}
+	if (n == 0) {
+		free(copy);
+		buf_puts(b, r->model != NULL ? r->model : "?");
+		return;
+	}
+	/* The names are told apart among the models shown. */
+	{
+		const char *sp[SESSION_LABEL_MAX], *sm[SESSION_LABEL_MAX];
+
+		for (k = 0; k < n; k++)
+			if (want == 0 || ok[k]) {
+				sp[shown] = prov[k];
+				sm[shown++] = model[k];
+			}
+		if (shown > 1)
+			buf_puts(b, "compare: ");
+		for (k = 0; k < shown; k++) {
+			if (k > 0)
+				buf_puts(b, ", ");
+			session_short_name(sp, sm, shown, k, b);
+		}
+		if (more > 0)
+			buf_puts(b, ", …");
+	}
+	free(copy);
+}
+
 /* A session title from the first non-blank line of a prompt. */
 char *
 session_title_from_prompt(const char *prompt)

@@ -244,6 +244,16 @@ struct request *session_request_fit(const struct session *s, const struct provid
     const char *model, const struct params *params, size_t from, int col,
     struct session_fit *fit);
 
+/* Append the shortest name telling entry k of n (provider, model) pairs from the others:
+ * its model id alone, or provider/model when another entry has the same id (openai and
+ * anthropic both serving "mock-model"). */
+void session_short_name(const char *const *prov, const char *const *model, size_t n,
+    size_t k, struct buf *b);
+/* Append the model a stored session is listed under: its own when it answered; for a
+ * comparison session whose own model never did, the models that answered ("compare: a, b",
+ * or the one alone). */
+void session_row_label(const struct session_row *r, struct buf *b);
+
 /* A session title from a prompt: its first non-blank line, trimmed, at most
  * SESSION_TITLE_COLS terminal columns, cut at a character boundary with "…". */
 #define SESSION_TITLE_COLS 48

@@ -130,7 +130,17 @@ enum store_stmt_id {
 /* The session columns, counts and sums, shared by the list and the single-row query. */
 #define SESSION_SELECT \
 	"SELECT id, title, provider, model, system, created, updated, nmessages," \
-	" input_tokens, output_tokens, cost, summary, summary_covers FROM sessions"
+	" input_tokens, output_tokens, cost, summary, summary_covers," \
+	SESSION_ANSWERED " FROM sessions"
+
+/* A comparison session's models that replied, for its label (session_row_label): only
+ * sessions with a compare group read their messages, through the session's index. */
+#define SESSION_ANSWERED \
+	" CASE WHEN EXISTS (SELECT 1 FROM compare_groups g WHERE g.session_id = sessions.id)" \
+	" THEN (SELECT group_concat(pm, char(10)) FROM (SELECT m.provider || char(9) ||" \
+	" m.model || char(9) || max(m.state <> 'error') AS pm FROM messages m" \
+	" WHERE m.session_id = sessions.id AND m.role = 'assistant' AND m.provider IS NOT NULL" \
+	" AND m.model IS NOT NULL GROUP BY m.provider, m.model ORDER BY min(m.seq))) END"
 
 #define MESSAGE_COLUMNS \
 	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
@@ -1261,6 +1271,7 @@ store_row_session(sqlite3_stmt *s, struct session_row *r)
 	r->cost = sqlite3_column_double(s, 10);
 	r->summary = store_col_text(s, 11);
 	r->summary_covers = (long)sqlite3_column_int64(s, 12);
+	r->answered = store_col_text(s, 13);
 }
 
 /* List sessions newest-updated first, at most limit (0: all), from the sessions table. */
@@ -1354,6 +1365,7 @@ store_sessions_free(struct session_row *rows, size_t n)
 		free(rows[i].model);
 		free(rows[i].system);
 		free(rows[i].summary);
+		free(rows[i].answered);
 	}
 	free(rows);
 }

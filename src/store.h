@@ -40,6 +40,9 @@ struct session_row {
 	double cost;
 	char *summary;     /* context.policy summarize: the rolling summary, or NULL */
 	long summary_covers; /* how many leading messages it stands for */
+	char *answered;    /* a session with compare groups: "provider\tmodel\tA" per model
+	                    * that replied, one a line in order of its first reply, A 1 when
+	                    * one of its replies is no error, else 0; NULL for other sessions */
 };
 
 struct message_row {

@@ -41,6 +41,9 @@ struct worker;
 
 enum focus { FOCUS_INPUT, FOCUS_TRANSCRIPT, FOCUS_SESSIONS };
 
+/* Notes that say something is under way, dropped from the status line once it is over. */
+enum note_kind { NOTE_PLAIN, NOTE_CANCELLING, NOTE_EDITING, NOTE_CONFIRM };
+
 enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_PICKER, OVERLAY_FORM, OVERLAY_TEXT };
 
 /* The render cache of one message: wrapped lines per width, redone only when it changed. */
@@ -141,6 +144,7 @@ struct app {
 	struct session_row *rows;
 	size_t nrows;
 	int sel_row, top_row;
+	int64_t del_id;          /* the session D asked about, 0 when no question is open */
 
 	/* Streaming: the reply of the main conversation is a turn (src/turn.h), which owns
 	 * its worker stream, retries, fallbacks and figures; these are what the next message
@@ -191,6 +195,7 @@ struct app {
 
 	/* Transient status message. */
 	char *note;
+	int note_kind;           /* NOTE_*: a note about something under way, cleared when it ends */
 	int note_error;
 	int64_t note_until;
 	int64_t last_interrupt;
@@ -201,6 +206,7 @@ struct app {
 /* ui.c */
 int64_t ui_now_ms(void);
 void ui_note(struct app *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ui_note_drop(struct app *a, enum note_kind kind);
 void ui_send(struct app *a, const char *text);
 void ui_regenerate(struct app *a);
 int ui_new_session(struct app *a);
@@ -235,6 +241,7 @@ void pane_transcript_top(struct app *a);
 void pane_transcript_bottom(struct app *a);
 void pane_transcript_select(struct app *a, long delta);
 void pane_transcript_toggle_reasoning(struct app *a, long i);
+void pane_transcript_blocks(struct app *a, long *top, long *bottom);
 void pane_transcript_free(struct app *a);
 
 /* pane-compare.c */
@@ -251,6 +258,7 @@ void pane_compare_restore(struct app *a);
 void pane_compare_draw(struct app *a);
 int pane_compare_fit(const struct app *a, int n, int c, int *x, int *w);
 void pane_compare_free(struct app *a);
+void pane_compare_reply_name(const struct session *s, size_t i, struct buf *b);
 
 /* pane-input.c */
 void pane_input_init(struct input *in);
@@ -265,6 +273,8 @@ void pane_input_history_add(struct input *in, const char *text);
 /* pane-sessions.c */
 void pane_sessions_draw(struct app *a);
 void pane_sessions_select(struct app *a, int delta);
+void pane_sessions_delete(struct app *a);
+int pane_sessions_confirm(struct app *a, unsigned k);
 
 /* persist.c */
 const char *persist_problem(const struct app *a);
@@ -280,6 +290,7 @@ void persist_draw(struct app *a);
 
 /* status.c */
 void status_draw(struct app *a);
+void status_figures(struct app *a);
 
 /* overlay-help.c */
 void overlay_help_draw(struct app *a);
@@ -304,8 +315,17 @@ void form_free(struct app *a);
 /* editor.c */
 int editor_run(struct app *a, const char *text, char **out, char **err);
 
+/* keyread.c */
+void keyread_define(void);
+size_t keyread_all(unsigned *keys, size_t max);
+size_t keyread_utf8(unsigned cp, char out[4]);
+int keyread_printable(unsigned k);
+
 /* clip.c */
-int clip_copy(const char *text, size_t n, char **err);
+/* How a copy went: sent to the terminal, or found in tmux's newest buffer. */
+enum clip_how { CLIP_SENT, CLIP_TMUX_KEPT };
+int clip_copy(const char *text, size_t n, char **why, char **err);
+void clip_copy_selected(struct app *a, int code);
 
 /* slash.c */
 int slash_run(struct app *a, const char *line);

@@ -82,7 +82,7 @@ enum keyctx {
 	X(SEL_PREV, "select-prev", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "select the previous item") \
 	X(SEL_NEXT, "select-next", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "select the next item") \
 	X(OPEN, "open", KM(SESSIONS) | KM(OVERLAY), "open the selected item") \
-	X(DELETE_SESSION, "delete-session", KM(SESSIONS), "delete the selected session") \
+	X(DELETE_SESSION, "delete-session", KM(SESSIONS), "delete the selected session (asks first: y deletes, n or Esc keeps it)") \
 	X(COPY, "copy", KM(TRANSCRIPT), "copy the selected message (OSC 52)") \
 	X(COPY_CODE, "copy-code", KM(TRANSCRIPT), "copy the next code block of the selected message") \
 	X(EDIT_RESEND, "edit", KM(TRANSCRIPT), "edit the selected user message and resend it") \

@@ -205,7 +205,7 @@ overlay_picker_item(struct app *a, size_t i, int width, unsigned int at)
 	buf_free(&b);
 }
 
-/* Draw the model picker. */
+/* Draw the picker: of models, or of templates for /template. */
 void
 overlay_picker_draw(struct app *a)
 {
@@ -216,9 +216,9 @@ overlay_picker_draw(struct app *a)
 	char foot[96];
 
 	overlay_window(a, &h, &w);
-	snprintf(foot, sizeof foot, " Enter picks · Esc closes%s ",
-	    p->pending ? " · listing models…" : "");
-	overlay_frame(a, h, w, " choose a model ", foot);
+	snprintf(foot, sizeof foot, " Enter %s · Esc closes%s ",
+	    p->templates ? "fills in the template" : "picks", p->pending ? " · listing models…" : "");
+	overlay_frame(a, h, w, p->templates ? " choose a template " : " choose a model ", foot);
 	if (p->sel < p->top)
 		p->top = p->sel;
 	if (p->sel >= p->top + h - 2)

@@ -6,9 +6,11 @@
  * were. This file is comparison mode itself: the columns' models and their concurrent
  * streams (one worker stream each, told apart by stream id), the row of column headers
  * above the transcript and the two rows of footers below it (the state of each column's
- * latest reply, then its ttft, tok/s, tokens and cost), /pick, which makes one column's
- * replies the conversation's, and resuming a comparison when a session that ends in one
- * is opened. Event handlers only change state and set dirty bits, as everywhere else.
+ * latest reply, then its ttft, tok/s, tokens and cost; scrolled back, the models of the
+ * round at the top of the view and the figures of the one at the bottom), /pick, which
+ * makes one column's replies the conversation's, and resuming a comparison when a session
+ * that ends in one is opened. Event handlers only change state and set dirty bits, as
+ * everywhere else.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,8 @@ pane_compare_stop(struct app *a, int quiet)
 		pane_compare_col_clear(&a->cmp.col[c]);
 	a->cmp.n = 0;
 	a->cmp.from = 0;
+	/* The status line's figures are the main conversation's again. */
+	status_figures(a);
 	a->dirty |= DIRTY_LAYOUT | DIRTY_ALL;
 	if (!quiet)
 		ui_note(a, 0, "comparison off: its rounds are stored, but none joins the chat "
@@ -246,8 +250,12 @@ pane_compare_complete(struct turn *t, void *arg)
 	struct app *a = arg;
 
 	(void)t;
-	if (!pane_compare_busy(a))
+	if (!pane_compare_busy(a)) {
 		ui_reload_sessions(a);
+		/* The last column is over: "cancelling" is no longer true. */
+		if (a->note_kind == NOTE_CANCELLING)
+			ui_note(a, 0, "cancelled: the partial replies are kept");
+	}
 	a->dirty |= DIRTY_ALL;
 }
 
@@ -329,8 +337,10 @@ pane_compare_cancel(struct app *a)
 			k++;
 		}
 	}
-	if (k > 0)
+	if (k > 0) {
 		ui_note(a, 0, "cancelling %d %s: partial text is kept", k, k == 1 ? "reply" : "replies");
+		a->note_kind = NOTE_CANCELLING;
+	}
 	return k > 0;
 }
 
@@ -392,6 +402,28 @@ pane_compare_pick_selected(struct app *a)
 		return;
 	}
 	pane_compare_pick(a, m->slot);
+}
+
+/* Append the name of compared reply i as its round tells its replies apart. */
+void
+pane_compare_reply_name(const struct session *s, size_t i, struct buf *b)
+{
+	size_t first, n = session_group_span(s, i, &first), k;
+	const char **prov, **model;
+
+	if (n == 0) {
+		buf_puts(b, s->msgs[i].model != NULL ? s->msgs[i].model : "?");
+		return;
+	}
+	prov = xcalloc(n, sizeof *prov);
+	model = xcalloc(n, sizeof *model);
+	for (k = 0; k < n; k++) {
+		prov[k] = s->msgs[first + k].provider;
+		model[k] = s->msgs[first + k].model;
+	}
+	session_short_name(prov, model, n, i - first, b);
+	free(prov);
+	free(model);
 }
 
 /* Are the replies of the groups starting at a and at b from the same models in order? */
@@ -470,15 +502,15 @@ pane_compare_latest(const struct app *a, int c)
 	return NULL;
 }
 
-/* The state line of column c's footer into b, and the role to draw it in. */
+/* The state line of a column's footer into b, and the role to draw it in: of col's reply
+ * while it streams, else of m, the stored reply (col is NULL for a round of the past). */
 static enum theme_role
-pane_compare_state(struct app *a, int c, const struct session_msg *m, struct buf *b)
+pane_compare_state(const struct compare_col *col, const struct session_msg *m, struct buf *b)
 {
-	const struct compare_col *col = &a->cmp.col[c];
-	const struct turn *t = col->turn;
+	const struct turn *t = col != NULL ? col->turn : NULL;
 	int64_t now = ui_now_ms();
 
-	if (pane_compare_live(col)) {
+	if (col != NULL && pane_compare_live(col)) {
 		if (t->t_first == 0 && t->wait_msg != NULL && now < t->wait_until) {
 			buf_printf(b, "↻ retrying in %.1fs (attempt %d/%d) · %s",
 			    (double)(t->wait_until - now) / 1000.0, t->wait_attempt, t->wait_max,
@@ -517,20 +549,20 @@ pane_compare_state(struct app *a, int c, const struct session_msg *m, struct buf
 		buf_printf(b, "✗ %s", m->error != NULL ? m->error : "error");
 		return THEME_ERROR;
 	case MSG_STREAMING:
-		buf_puts(b, "● streaming");
-		return THEME_ASSISTANT;
+		/* Not a stream of this natter's (those are live above): another one's. */
+		buf_puts(b, "… still arriving in another natter");
+		return THEME_HINT;
 	}
 	return THEME_META;
 }
 
-/* The figures line of column c's footer into b: the latest reply's, or while it streams
- * its ttft and a token estimate so far. */
+/* The figures line of a column's footer into b: the stored reply m's, or while col's
+ * reply streams its ttft and a token estimate so far. */
 static void
-pane_compare_figures(struct app *a, int c, const struct session_msg *m, struct buf *b)
+pane_compare_figures(struct app *a, const struct compare_col *col,
+    const struct session_msg *m, struct buf *b)
 {
-	const struct compare_col *col = &a->cmp.col[c];
-
-	if (pane_compare_live(col)) {
+	if (col != NULL && pane_compare_live(col)) {
 		if (col->turn->t_first != 0)
 			buf_printf(b, "ttft %.2fs · ~%zu tok so far",
 			    (double)(col->turn->t_first - col->turn->t_send) / 1000.0,
@@ -588,6 +620,94 @@ pane_compare_foot_figures(struct app *a, const char *s, int width, unsigned int 
 	buf_free(&parts);
 }
 
+/* The first reply of the comparison's latest round, or -1 before its first. */
+static long
+pane_compare_last_round(const struct app *a)
+{
+	size_t first;
+
+	if (a->sess == NULL || a->sess->nmsgs == 0 ||
+	    session_group_span(a->sess, a->sess->nmsgs - 1, &first) == 0 || first < a->cmp.from)
+		return -1;
+	return (long)first;
+}
+
+/* Draw the rule before column c of n on row y of w. */
+static void
+pane_compare_rule(struct app *a, WINDOW *w, int y, int n, int c)
+{
+	int x, cw;
+
+	pane_compare_fit(a, n, c, &x, &cw);
+	wmove(w, y, x - 2);
+	draw_text(w, "│", strlen("│"), theme_attr(THEME_META, 0), 1);
+}
+
+/* The header row: the models of the round at the top of the view (first: its first reply),
+ * or of the comparison's columns when no round is in view, so that each round is named by
+ * its own models, not by those of a later /compare. */
+static void
+pane_compare_header(struct app *a, long first, const struct session_msg *sel, struct buf *b)
+{
+	const struct session *s = a->sess;
+	size_t f;
+	int c, x, w, n = first >= 0 ? (int)session_group_span(s, (size_t)first, &f) : a->cmp.n;
+
+	for (c = 0; c < n; c++) {
+		const struct session_msg *m = first >= 0 ? &s->msgs[first + c] : NULL;
+		int hi;
+
+		pane_compare_fit(a, n, c, &x, &w);
+		if (c > 0)
+			pane_compare_rule(a, a->wchead, 0, n, c);
+		buf_reset(b);
+		if (m != NULL)
+			buf_printf(b, "%d %s/%s", c + 1, m->provider != NULL ? m->provider : "?",
+			    m->model != NULL ? m->model : "?");
+		else
+			buf_printf(b, "%d %s/%s", c + 1, a->cmp.col[c].prov->name,
+			    a->cmp.col[c].model);
+		/* The selected reply's column is marked, in the round it belongs to. */
+		hi = sel != NULL && sel->slot == c && (m != NULL ?
+		    sel->compare_group == m->compare_group : a->sel_msg >= (long)a->cmp.from);
+		if (hi)
+			draw_fill(a->wchead, 0, x, w, " ", theme_attr(THEME_SELECTED, 0));
+		wmove(a->wchead, 0, x);
+		draw_text(a->wchead, b->data, b->len, theme_attr(hi ? THEME_SELECTED :
+		    THEME_ASSISTANT, THEME_BOLD), w);
+	}
+}
+
+/* The footer rows: the state and figures of each reply of the round at the bottom of the
+ * view (first: its first reply), or while the comparison's latest round is in view (first
+ * -1), of each column's latest reply, streaming or not. */
+static void
+pane_compare_footer(struct app *a, long first, struct buf *b)
+{
+	const struct session *s = a->sess;
+	size_t f;
+	int c, x, w, y, n = first >= 0 ? (int)session_group_span(s, (size_t)first, &f) : a->cmp.n;
+
+	for (c = 0; c < n; c++) {
+		const struct compare_col *col = first >= 0 ? NULL : &a->cmp.col[c];
+		const struct session_msg *m = first >= 0 ? &s->msgs[first + c] :
+		    pane_compare_latest(a, c);
+		enum theme_role role;
+
+		pane_compare_fit(a, n, c, &x, &w);
+		for (y = 0; c > 0 && y < a->cmp.foot_h; y++)
+			pane_compare_rule(a, a->wcfoot, y, n, c);
+		buf_reset(b);
+		role = pane_compare_state(col, m, b);
+		wmove(a->wcfoot, 0, x);
+		pane_compare_foot_text(a, b->data, b->len, w, theme_attr(role, 0));
+		buf_reset(b);
+		pane_compare_figures(a, col, m, b);
+		wmove(a->wcfoot, 1, x);
+		pane_compare_foot_figures(a, buf_str(b), w, theme_attr(THEME_META, 0));
+	}
+}
+
 /* Draw the column headers and footers; when the columns do not fit, a note instead. */
 void
 pane_compare_draw(struct app *a)
@@ -595,10 +715,11 @@ pane_compare_draw(struct app *a)
 	const struct session_msg *sel = NULL;
 	struct buf b = BUF_INIT;
 	int c, x, w, n = a->cmp.n;
+	long top, bottom;
 
 	werase(a->wchead);
 	werase(a->wcfoot);
-	if (a->focus == FOCUS_TRANSCRIPT && a->sess != NULL && a->sel_msg >= (long)a->cmp.from &&
+	if (a->focus == FOCUS_TRANSCRIPT && a->sess != NULL && a->sel_msg >= 0 &&
 	    a->sel_msg < (long)a->sess->nmsgs)
 		sel = &a->sess->msgs[a->sel_msg];
 	if (!pane_compare_fit(a, n, 0, &x, &w)) {
@@ -611,44 +732,20 @@ pane_compare_draw(struct app *a)
 		buf_reset(&b);
 		for (c = 0; c < n; c++) {
 			buf_printf(&b, "%s%d ", c ? "  " : "", c + 1);
-			pane_compare_state(a, c, pane_compare_latest(a, c), &b);
+			pane_compare_state(&a->cmp.col[c], pane_compare_latest(a, c), &b);
 		}
 		wmove(a->wcfoot, 0, 0);
 		draw_text(a->wcfoot, b.data, b.len, theme_attr(THEME_META, 0), a->trans_w);
 	} else {
-		for (c = 0; c < n; c++) {
-			const struct compare_col *col = &a->cmp.col[c];
-			const struct session_msg *m = pane_compare_latest(a, c);
-			int hi = sel != NULL && sel->slot == c;
-			enum theme_role role;
+		long last = pane_compare_last_round(a);
 
-			pane_compare_fit(a, n, c, &x, &w);
-			if (c > 0) {
-				int y;
-
-				for (y = 0; y < a->cmp.foot_h; y++) {
-					wmove(a->wcfoot, y, x - 2);
-					draw_text(a->wcfoot, "│", strlen("│"), theme_attr(THEME_META, 0), 1);
-				}
-				wmove(a->wchead, 0, x - 2);
-				draw_text(a->wchead, "│", strlen("│"), theme_attr(THEME_META, 0), 1);
-			}
-			buf_reset(&b);
-			buf_printf(&b, "%d %s/%s", c + 1, col->prov->name, col->model);
-			if (hi)
-				draw_fill(a->wchead, 0, x, w, " ", theme_attr(THEME_SELECTED, 0));
-			wmove(a->wchead, 0, x);
-			draw_text(a->wchead, b.data, b.len, theme_attr(hi ? THEME_SELECTED :
-			    THEME_ASSISTANT, THEME_BOLD), w);
-			buf_reset(&b);
-			role = pane_compare_state(a, c, m, &b);
-			wmove(a->wcfoot, 0, x);
-			pane_compare_foot_text(a, b.data, b.len, w, theme_attr(role, 0));
-			buf_reset(&b);
-			pane_compare_figures(a, c, m, &b);
-			wmove(a->wcfoot, 1, x);
-			pane_compare_foot_figures(a, buf_str(&b), w, theme_attr(THEME_META, 0));
-		}
+		/* Following the end before the latest round shows (a /compare just made): the
+		 * comparison's own columns. */
+		pane_transcript_blocks(a, &top, &bottom);
+		if (a->follow && (last < 0 || bottom != last))
+			top = bottom = -1;
+		pane_compare_header(a, top, sel, &b);
+		pane_compare_footer(a, bottom == last ? -1 : bottom, &b);
 	}
 	buf_free(&b);
 	wnoutrefresh(a->wchead);

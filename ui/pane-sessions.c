@@ -1,13 +1,18 @@
 /*
- * The session list on the left: stored chats, newest first, with title, model and how long
- * ago they were active. It reads only the rows the store already summarises, so opening
- * natter with thousands of sessions costs one query, not a scan of every message.
+ * The session list on the left: stored chats, newest first, with title, model (for a
+ * comparison whose own model never answered, the models that did) and how long ago they
+ * were active. It reads the rows the store already summarises (only a comparison
+ * session's messages are read, for its label), so opening natter with thousands of
+ * sessions costs one query, not a scan of every message. D deletes the selected session
+ * once the user answers y to the question it puts in the status line.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "app.h"
+#include "store.h"
 #include "wrap.h"
 
 /* "3m", "2h", "5d": how long ago t (unix seconds) was. */
@@ -60,12 +65,14 @@ pane_sessions_draw(struct app *a)
 		const struct session_row *r = &a->rows[i];
 		int cur = a->sess != NULL && a->sess->id == r->id;
 		int sel = focused && (int)i == a->sel_row;
-		char meta[160], ago[32];
+		char ago[32];
+		struct buf meta = BUF_INIT;
 		unsigned int at = theme_attr(sel ? THEME_SESSIONSEL : THEME_SESSION,
 		    cur ? THEME_BOLD : 0);
 
 		pane_sessions_ago(r->updated, ago, sizeof ago);
-		snprintf(meta, sizeof meta, "%s · %s", r->model ? r->model : "?", ago);
+		session_row_label(r, &meta);
+		buf_printf(&meta, " · %s", ago);
 		if (sel)
 			draw_fill(a->wsess, y, 0, w - 1, " ", at);
 		wmove(a->wsess, y, 0);
@@ -73,8 +80,9 @@ pane_sessions_draw(struct app *a)
 		draw_text(a->wsess, r->title && *r->title ? r->title : "(untitled)",
 		    strlen(r->title && *r->title ? r->title : "(untitled)"), at, w - 2);
 		wmove(a->wsess, y + 1, 1);
-		draw_text(a->wsess, meta, strlen(meta), theme_attr(sel ? THEME_SESSIONSEL :
+		draw_text(a->wsess, meta.data, meta.len, theme_attr(sel ? THEME_SESSIONSEL :
 		    THEME_SESSIONMETA, 0), w - 2);
+		buf_free(&meta);
 		y += 2;
 	}
 	wnoutrefresh(a->wsess);
@@ -90,4 +98,50 @@ pane_sessions_select(struct app *a, int delta)
 	if (a->sel_row < 0)
 		a->sel_row = 0;
 	a->dirty |= DIRTY_SESSIONS;
+}
+
+/* D: ask before deleting the selected session (the answer is pane_sessions_confirm's). */
+void
+pane_sessions_delete(struct app *a)
+{
+	const struct session_row *r;
+
+	if (a->st == NULL || a->sel_row < 0 || a->sel_row >= (int)a->nrows)
+		return;
+	r = &a->rows[a->sel_row];
+	if (a->sess != NULL && a->sess->id == r->id) {
+		ui_note(a, 1, "this session is open: switch to another before deleting it");
+		return;
+	}
+	a->del_id = r->id;
+	ui_note(a, 1, "delete \"%s\" (%ld messages)? y deletes, n or Esc keeps it",
+	    r->title != NULL && *r->title ? r->title : "(untitled)", r->nmessages);
+	a->note_kind = NOTE_CONFIRM;
+	a->note_until = 0;  /* the question stays until it is answered */
+}
+
+/* The key that answers the delete question, when one is asked: y deletes, any other key
+ * keeps the session. Returns 1 when k was the answer. */
+int
+pane_sessions_confirm(struct app *a, unsigned k)
+{
+	int64_t id = a->del_id;
+
+	if (id == 0)
+		return 0;
+	a->del_id = 0;
+	if (a->note_kind != NOTE_CONFIRM)
+		return 0;  /* another note took the question's place: it is no longer asked */
+	ui_note_drop(a, NOTE_CONFIRM);
+	if (k != 'y' && k != 'Y') {
+		ui_note(a, 0, "kept: nothing was deleted");
+		return 1;
+	}
+	if (store_session_delete(a->st, id) != 0) {
+		ui_note(a, 1, "cannot delete the session: %s", store_error(a->st));
+		return 1;
+	}
+	ui_reload_sessions(a);
+	ui_note(a, 0, "session deleted");
+	return 1;
 }

@@ -254,10 +254,12 @@ pane_transcript_header(struct app *a, int y, int x, int w, long i)
 	if (sel)
 		draw_fill(a->wtrans, y, x, w, " ", theme_attr(THEME_SELECTED, 0));
 	wmove(a->wtrans, y, x);
-	/* A compared reply is named by its column and model: /pick takes the number. */
-	if (m->role == ROLE_ASSISTANT && m->slot >= 0)
-		buf_printf(&b, "▍%d %s", m->slot + 1, m->model != NULL ? m->model : "?");
-	else
+	/* A compared reply is named by its column and model (with its provider when another
+	 * column has the same model id): /pick takes the number. */
+	if (m->role == ROLE_ASSISTANT && m->slot >= 0) {
+		buf_printf(&b, "▍%d ", m->slot + 1);
+		pane_compare_reply_name(a->sess, (size_t)i, &b);
+	} else
 		buf_puts(&b, m->role == ROLE_USER ? "▍you" : m->role == ROLE_ASSISTANT ?
 		    "▍assistant" : "▍system");
 	used = wrap_width(b.data, b.len);
@@ -441,6 +443,39 @@ pane_transcript_draw(struct app *a)
 	wnoutrefresh(a->wtrans);
 }
 
+/* The first replies of the first and the last side-by-side block in view, -1 when none:
+ * the comparison's header names the top one's models, its footers describe the bottom one. */
+void
+pane_transcript_blocks(struct app *a, long *top, long *bottom)
+{
+	long msg, line, rows = a->trans_h, first;
+	int w;
+
+	*top = *bottom = -1;
+	if (a->sess == NULL || a->sess->nmsgs == 0)
+		return;
+	pane_transcript_sync(a);
+	if (a->follow)
+		pane_transcript_bottom_anchor(a, &msg, &line);
+	else {
+		msg = a->top_msg;
+		line = a->top_line;
+	}
+	for (; rows > 0 && msg < (long)a->sess->nmsgs; msg++, line = 0) {
+		long nl = pane_transcript_lines(a, msg);
+
+		if (line >= nl)
+			continue;
+		/* A block counts when a line of it shows, not only the blank one after it. */
+		if (line + 1 < nl && pane_transcript_cols(a, msg, &first, &w) > 1) {
+			if (*top < 0)
+				*top = first;
+			*bottom = first;
+		}
+		rows -= nl - line;
+	}
+}
+
 /* Compare two anchors: <0, 0, >0. */
 static int
 pane_transcript_cmp(long m1, long l1, long m2, long l2)
@@ -499,7 +534,7 @@ pane_transcript_scroll(struct app *a, long delta)
 		a->top_msg = msg;
 		a->top_line = line;
 	}
-	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS | DIRTY_COMPARE;
 }
 
 /* Go to the first line. */
@@ -513,7 +548,7 @@ pane_transcript_top(struct app *a)
 	pane_transcript_bottom_anchor(a, &bm, &bl);
 	a->follow = pane_transcript_cmp(0, 0, bm, bl) >= 0;
 	a->top_msg = a->top_line = 0;
-	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS | DIRTY_COMPARE;
 }
 
 /* Follow the end again. */
@@ -521,7 +556,7 @@ void
 pane_transcript_bottom(struct app *a)
 {
 	a->follow = 1;
-	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS | DIRTY_COMPARE;
 }
 
 /* Move the message selection and bring the selected header into view. */

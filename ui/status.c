@@ -41,6 +41,33 @@ status_totals(const struct app *a, long *tokens, double *cost, int *cost_known)
 	}
 }
 
+/* Take the status line's last-reply figures from the last reply of the main conversation
+ * (a compared reply only when its column was kept): after /new, opening a session, /pick
+ * or /compare off, so the line never shows another conversation's. */
+void
+status_figures(struct app *a)
+{
+	size_t i;
+
+	a->last_ttft_ms = -1;
+	a->last_tokens = 0;
+	a->last_tps = -1;
+	a->dirty |= DIRTY_STATUS;
+	for (i = a->sess != NULL ? a->sess->nmsgs : 0; i > 0; i--) {
+		const struct session_msg *m = &a->sess->msgs[i - 1];
+
+		if (m->role != ROLE_ASSISTANT || m->state == MSG_STREAMING ||
+		    (m->slot >= 0 && m->pick != m->slot))
+			continue;
+		a->last_ttft_ms = m->ttft_ms;
+		a->last_tokens = m->output_tokens > 0 ? m->output_tokens : 0;
+		if (m->output_tokens > 0 && m->ttft_ms >= 0 && m->duration_ms > m->ttft_ms)
+			a->last_tps = (double)m->output_tokens * 1000.0 /
+			    (double)(m->duration_ms - m->ttft_ms);
+		return;
+	}
+}
+
 /* After this long without a token the status line says how long it has been. */
 #define STATUS_QUIET_MS 3000
 

@@ -6,6 +6,7 @@
  * default, so themes stay short and new roles never break old themes.
  */
 #include <curses.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -216,14 +217,75 @@ theme_slurp(const char *path)
 	return buf_detach(&b);
 }
 
+/* The themes directories, searched in order: the user's, the installed, the source's.
+ * Fills dirs (the caller frees each) and returns how many. */
+static size_t
+theme_dirs(char *dirs[3])
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	size_t n = 0;
+
+	if (xdg != NULL && *xdg)
+		dirs[n++] = xasprintf("%s/natter/themes", xdg);
+	else if (home != NULL)
+		dirs[n++] = xasprintf("%s/.config/natter/themes", home);
+	dirs[n++] = xasprintf("%s/themes", NATTER_DATADIR);
+	dirs[n++] = xasprintf("%s/themes", NATTER_SRCDIR);
+	return n;
+}
+
+/* Compare two names for qsort. */
+static int
+theme_name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Append the names of every theme that can be loaded, sorted and comma-separated: the
+ * built-in "terminal" and each NAME.theme in the themes directories. */
+void
+theme_list(struct buf *out)
+{
+	char *dirs[3], **names = NULL;
+	size_t nd = theme_dirs(dirs), n = 0, i, j;
+	struct dirent *e;
+	DIR *d;
+
+	names = xrealloc(names, sizeof *names);
+	names[n++] = xstrdup("terminal");
+	for (i = 0; i < nd; i++) {
+		if ((d = opendir(dirs[i])) == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			size_t len = strlen(e->d_name);
+
+			if (len <= 6 || e->d_name[0] == '.' || strcmp(e->d_name + len - 6, ".theme") != 0)
+				continue;
+			names = xrealloc(names, (n + 1) * sizeof *names);
+			names[n++] = xstrndup(e->d_name, len - 6);
+		}
+		closedir(d);
+	}
+	qsort(names, n, sizeof *names, theme_name_cmp);
+	for (i = 0, j = 0; i < n; i++) {
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		buf_printf(out, "%s%s", j++ > 0 ? ", " : "", names[i]);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	for (i = 0; i < nd; i++)
+		free(dirs[i]);
+}
+
 /* Load a theme by name from the user's, the installed, then the source themes directory. */
 int
 theme_load(struct theme *t, const char *name, char **err)
 {
-	char *paths[4] = { NULL };
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char *paths[4] = { NULL }, *dirs[3];
 	char *text = NULL, *used = NULL;
-	size_t i;
+	size_t i, nd;
 	int rc;
 
 	theme_defaults(t);
@@ -233,18 +295,25 @@ theme_load(struct theme *t, const char *name, char **err)
 	if (strchr(name, '/') != NULL) {
 		paths[0] = xstrdup(name);
 	} else {
-		if (xdg != NULL && *xdg)
-			paths[0] = xasprintf("%s/natter/themes/%s.theme", xdg, name);
-		else if (home != NULL)
-			paths[0] = xasprintf("%s/.config/natter/themes/%s.theme", home, name);
-		paths[1] = xasprintf("%s/themes/%s.theme", NATTER_DATADIR, name);
-		paths[2] = xasprintf("%s/themes/%s.theme", NATTER_SRCDIR, name);
+		nd = theme_dirs(dirs);
+		for (i = 0; i < nd; i++) {
+			paths[i] = xasprintf("%s/%s.theme", dirs[i], name);
+			free(dirs[i]);
+		}
 	}
 	for (i = 0; i < 4 && text == NULL; i++)
 		if (paths[i] != NULL && (text = theme_slurp(paths[i])) != NULL)
 			used = paths[i];
-	if (text == NULL) {
-		*err = xasprintf("theme '%s' not found (dark, light, terminal, mono, or a path)", name);
+	if (text == NULL && strchr(name, '/') != NULL) {
+		*err = xasprintf("theme file %s cannot be read", name);
+		rc = -1;
+	} else if (text == NULL) {
+		struct buf known = BUF_INIT;
+
+		theme_list(&known);
+		*err = xasprintf("no theme '%s'; the themes are %s (or give a theme file's path)",
+		    name, buf_str(&known));
+		buf_free(&known);
 		rc = -1;
 	} else {
 		rc = theme_parse(t, text, used, err);

@@ -75,8 +75,12 @@ void theme_mono(struct theme *t);
 /* Find a role by name; -1 if unknown. */
 int theme_role_find(const char *name);
 const char *theme_role_name(enum theme_role r);
-/* Load the theme called name (or a path); falls back to the defaults with *err set. */
+/* Load the theme called name (or a path); falls back to the defaults with *err set (an
+ * unknown name's lists the themes there are). */
 int theme_load(struct theme *t, const char *name, char **err);
+struct buf;
+/* Append the names of the themes there are, sorted: "dark, light, mono, terminal". */
+void theme_list(struct buf *out);
 /* Describe the roles (for documentation). */
 void theme_print_roles(FILE *f);
 /* Make t current: set up colour pairs when the terminal has colours (after initscr). */

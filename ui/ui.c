@@ -44,11 +44,6 @@
 #define UI_MAXKEYS 8192
 #define UI_CONF_ERRS 5 /* config errors listed at start-up before "and N more" */
 
-/* Codes given to sequences curses does not know (define_key). */
-#define UI_KEY_PASTE_START (KEY_MAX + 101)
-#define UI_KEY_PASTE_END (KEY_MAX + 102)
-#define UI_KEY_SENTER (KEY_MAX + 103)
-
 static int ui_sigpipe[2] = { -1, -1 };
 static struct termios ui_saved_tio;
 static int ui_tio_saved;
@@ -220,10 +215,23 @@ ui_note(struct app *a, int error, const char *fmt, ...)
 	text_sanitize_line(raw.data, raw.len, &clean);
 	free(a->note);
 	a->note = buf_detach(&clean);
+	a->note_kind = NOTE_PLAIN;
 	a->note_error = error;
 	a->note_until = ui_now_ms() + (error ? 2 * UI_NOTE_MS : UI_NOTE_MS);
 	a->dirty |= DIRTY_STATUS;
 	buf_free(&raw);
+}
+
+/* Drop the status note when it is of kind: what it said was under way is over. */
+void
+ui_note_drop(struct app *a, enum note_kind kind)
+{
+	if (a->note == NULL || a->note_kind != (int)kind)
+		return;
+	free(a->note);
+	a->note = NULL;
+	a->note_kind = NOTE_PLAIN;
+	a->dirty |= DIRTY_STATUS;
 }
 
 /* Set mouse reporting on or off (off keeps the terminal's own selection working). */
@@ -453,9 +461,11 @@ ui_new_session(struct app *a)
 		session_free(a->sess);
 	a->sess = session_new(a->st, a->prov->name, a->model);
 	a->edit_from = 0;
+	ui_note_drop(a, NOTE_EDITING);
 	params_free(&a->sess_params);
 	memset(&a->sess_params, 0, sizeof a->sess_params);
 	a->cmp.from = 0;
+	status_figures(a);
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
 	return 0;
@@ -488,8 +498,11 @@ ui_open_session(struct app *a, int64_t id)
 	if (a->sess)
 		session_free(a->sess);
 	a->sess = s;
+	a->edit_from = 0;
+	ui_note_drop(a, NOTE_EDITING);
 	params_free(&a->sess_params);
 	memset(&a->sess_params, 0, sizeof a->sess_params);
+	status_figures(a);
 	if (s->provider && (p = ui_provider(a, s->provider)) != NULL && s->model) {
 		a->prov = p;
 		free(a->model);
@@ -637,7 +650,9 @@ ui_turn_complete(struct turn *t, void *arg)
 	a->last_ttft_ms = t->ttft_ms;
 	a->last_tokens = t->usage.output_tokens;
 	a->last_tps = turn_tps(t);
-	if (t->state == MSG_ERROR && t->error != NULL)
+	if (t->state == MSG_CANCELLED && a->note_kind == NOTE_CANCELLING)
+		ui_note(a, 0, "cancelled: the partial reply is kept");
+	else if (t->state == MSG_ERROR && t->error != NULL)
 		ui_note(a, 1, "%s", t->error);
 	else if (a->msg_summary && t->state == MSG_COMPLETE)
 		ui_note(a, 0, "summary done: /summarize continue starts a new session from it");
@@ -735,6 +750,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 		if (a->st && a->sess->id && store_message_delete_after(a->st, a->sess->id, before) == 0)
 			ui_reload_current(a);
 		a->edit_from = 0;
+		ui_note_drop(a, NOTE_EDITING);
 	}
 	pane_input_history_add(&a->in, text);
 	start = a->sess->nmsgs;
@@ -861,18 +877,25 @@ ui_regenerate(struct app *a)
 		ui_note(a, 0, "regenerating the last reply");
 }
 
-/* Copy text with OSC 52 and say plainly whether it could be done. */
+/* Copy text with OSC 52 and say what natter did: sent it to the terminal, or (in tmux,
+ * when tmux's buffer shows it arrived) copied it. */
 int
 ui_copy(struct app *a, const char *what, const char *text, size_t n)
 {
-	char *err = NULL;
+	char *err = NULL, *why = NULL;
+	int how = clip_copy(text, n, &why, &err);
 
-	if (clip_copy(text, n, &err) != 0) {
+	if (how < 0) {
 		ui_note(a, 1, "%s", err);
 		free(err);
 		return -1;
 	}
-	ui_note(a, 0, "copied %s (%zu bytes) to the terminal clipboard via OSC 52", what, n);
+	if (how == CLIP_TMUX_KEPT)
+		ui_note(a, 0, "copied %s (%zu bytes) (tmux buffer)", what, n);
+	else
+		ui_note(a, 0, "sent %s (%zu bytes) to the terminal's clipboard (OSC 52)%s%s", what,
+		    n, why != NULL ? "; " : "", why != NULL ? why : "");
+	free(why);
 	return 0;
 }
 
@@ -913,126 +936,6 @@ ui_event(struct app *a, struct wevent *ev)
 	turn_event(a->turn, ev);
 }
 
-/* Translate a curses key code into natter's own code. */
-static unsigned
-ui_curses_key(int code)
-{
-	const char *name;
-
-	switch (code) {
-	case KEY_UP: return K_UP;
-	case KEY_DOWN: return K_DOWN;
-	case KEY_LEFT: return K_LEFT;
-	case KEY_RIGHT: return K_RIGHT;
-	case KEY_HOME: return K_HOME;
-	case KEY_END: return K_END;
-	case KEY_PPAGE: return K_PGUP;
-	case KEY_NPAGE: return K_PGDN;
-	case KEY_IC: return K_INSERT;
-	case KEY_DC: return K_DELETE;
-	case KEY_BACKSPACE: return K_BACKSPACE;
-	case KEY_BTAB: return K_BTAB;
-	case KEY_ENTER: return K_ENTER;
-	case KEY_RESIZE: return K_RESIZE;
-	case KEY_MOUSE: return K_MOUSE;
-	case UI_KEY_PASTE_START: return K_PASTE_START;
-	case UI_KEY_PASTE_END: return K_PASTE_END;
-	case UI_KEY_SENTER: return K_SENTER;
-	default: break;
-	}
-	if (code >= KEY_F(1) && code <= KEY_F(24))
-		return K_F0 + (unsigned)(code - KEY_F(0));
-	/* Modified arrows come as extended capabilities named kUP3, kDN5, ... */
-	name = keyname(code);
-	if (name != NULL) {
-		if (strcmp(name, "kUP3") == 0)
-			return K_UP | K_META;
-		if (strcmp(name, "kDN3") == 0)
-			return K_DOWN | K_META;
-		/* Alt+Left/Right (kLFT3) and Ctrl+Left/Right (kLFT5) both move by word. */
-		if (strcmp(name, "kLFT3") == 0 || strcmp(name, "kLFT5") == 0)
-			return K_LEFT | K_META;
-		if (strcmp(name, "kRIT3") == 0 || strcmp(name, "kRIT5") == 0)
-			return K_RIGHT | K_META;
-		if (strcmp(name, "kHOM5") == 0)
-			return K_HOME;
-		if (strcmp(name, "kEND5") == 0)
-			return K_END;
-	}
-	return 0;
-}
-
-/* Read every key waiting on the terminal into keys; returns how many. */
-static size_t
-ui_read_keys(unsigned *keys, size_t max)
-{
-	size_t n = 0;
-	wint_t ch;
-	int r;
-
-	while (n < max && (r = wget_wch(stdscr, &ch)) != ERR) {
-		if (r == KEY_CODE_YES) {
-			unsigned k = ui_curses_key((int)ch);
-
-			if (k != 0)
-				keys[n++] = k;
-			continue;
-		}
-		if (ch == 127)
-			ch = (wint_t)K_BACKSPACE;
-		keys[n++] = (unsigned)ch;
-	}
-	/* ESC followed at once by another key is that key with Alt held. */
-	{
-		size_t i, j = 0;
-
-		for (i = 0; i < n; i++) {
-			if (keys[i] == K_ESC && i + 1 < n && keys[i + 1] != K_ESC &&
-			    keys[i + 1] != K_PASTE_START && !(keys[i + 1] & K_META)) {
-				keys[j++] = keys[i + 1] | K_META;
-				i++;
-			} else {
-				keys[j++] = keys[i];
-			}
-		}
-		n = j;
-	}
-	return n;
-}
-
-/* UTF-8 encode a codepoint; returns the byte count. */
-static size_t
-ui_utf8(unsigned cp, char out[4])
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* Is k a character that can be typed into the draft? */
-static int
-ui_printable(unsigned k)
-{
-	return k >= 0x20 && k != 0x7f && k < 0x110000 && !(k >= 0x80 && k < 0xa0);
-}
-
 /* Suspend natter like a shell job (Ctrl+Z) and redraw when resumed. */
 static void
 ui_suspend(struct app *a)
@@ -1058,43 +961,8 @@ ui_cancel(struct app *a)
 		return 0;
 	turn_cancel(a->turn);
 	ui_note(a, 0, "cancelling: the partial reply is kept");
+	a->note_kind = NOTE_CANCELLING;
 	return 1;
-}
-
-/* Copy the selected message, or the next code block of it. */
-static void
-ui_copy_selected(struct app *a, int code)
-{
-	struct session_msg *m;
-	struct tview *v;
-	struct buf b = BUF_INIT;
-
-	if (a->sess == NULL || a->sel_msg < 0 || a->sel_msg >= (long)a->sess->nmsgs) {
-		ui_note(a, 1, "select a message first (Tab to the transcript, then Up/Down)");
-		return;
-	}
-	m = &a->sess->msgs[a->sel_msg];
-	v = &a->views[a->sel_msg];
-	if (!code) {
-		ui_copy(a, "the message", buf_str(&m->content), m->content.len);
-		return;
-	}
-	if (markdown_code_block(buf_str(&m->content), m->content.len, v->code_next, &b) != 0) {
-		v->code_next = 0;
-		if (markdown_code_block(buf_str(&m->content), m->content.len, 0, &b) != 0) {
-			ui_note(a, 1, "this message has no code block");
-			buf_free(&b);
-			return;
-		}
-	}
-	{
-		char what[48];
-
-		snprintf(what, sizeof what, "code block %d", v->code_next + 1);
-		ui_copy(a, what, buf_str(&b), b.len);
-	}
-	v->code_next++;
-	buf_free(&b);
 }
 
 /* Move focus to the next (dir 1) or previous (dir -1) pane. */
@@ -1288,17 +1156,7 @@ ui_action(struct app *a, enum action act)
 		}
 		break;
 	case ACT_DELETE_SESSION:
-		if (a->st && a->sel_row < (int)a->nrows) {
-			int64_t id = a->rows[a->sel_row].id;
-
-			if (a->sess && a->sess->id == id) {
-				ui_note(a, 1, "this session is open: switch to another before deleting it");
-				break;
-			}
-			store_session_delete(a->st, id);
-			ui_reload_sessions(a);
-			ui_note(a, 0, "session deleted");
-		}
+		pane_sessions_delete(a);
 		break;
 	case ACT_PICK:
 		pane_compare_pick_selected(a);
@@ -1318,7 +1176,7 @@ ui_action(struct app *a, enum action act)
 		break;
 	case ACT_COPY:
 	case ACT_COPY_CODE:
-		ui_copy_selected(a, act == ACT_COPY_CODE);
+		clip_copy_selected(a, act == ACT_COPY_CODE);
 		break;
 	case ACT_EDIT_RESEND:
 		if (a->sess && a->sel_msg >= 0 && a->sel_msg < (long)a->sess->nmsgs &&
@@ -1335,6 +1193,7 @@ ui_action(struct app *a, enum action act)
 			pane_input_set(&a->in, buf_str(&a->sess->msgs[a->sel_msg].content));
 			a->focus = FOCUS_INPUT;
 			ui_note(a, 0, "editing: Enter resends and replaces the replies after it");
+			a->note_kind = NOTE_EDITING;
 			a->dirty |= DIRTY_ALL;
 		} else {
 			ui_note(a, 1, "select one of your messages to edit it");
@@ -1374,7 +1233,7 @@ ui_key(struct app *a, unsigned k, int more_printable)
 	if (a->overlay == OVERLAY_FORM && k != K_MOUSE) {
 		/* The form has its own context in the key table; other keys type into a field,
 		 * and a pasted line break becomes a space since a field holds one line. */
-		size_t n = ui_printable(k) ? ui_utf8(k, u) : 0;
+		size_t n = keyread_printable(k) ? keyread_utf8(k, u) : 0;
 
 		if (a->in.pasting && (k == K_ENTER || k == '\n' || k == K_TAB))
 			form_insert(a, " ", 1);
@@ -1391,11 +1250,13 @@ ui_key(struct app *a, unsigned k, int more_printable)
 			pane_input_insert(&a->in, "\n", 1);
 		else if (k == K_TAB)
 			pane_input_insert(&a->in, "\t", 1);
-		else if (ui_printable(k))
-			pane_input_insert(&a->in, u, ui_utf8(k, u));
+		else if (keyread_printable(k))
+			pane_input_insert(&a->in, u, keyread_utf8(k, u));
 		a->dirty |= DIRTY_INPUT;
 		return;
 	}
+	if (k != K_MOUSE && pane_sessions_confirm(a, k))
+		return;  /* the answer to "delete session?" */
 	if (k == K_MOUSE) {
 		MEVENT me;
 
@@ -1439,12 +1300,12 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		ui_action(a, act);
 		return;
 	}
-	if (ui_printable(k)) {
+	if (keyread_printable(k)) {
 		if (a->focus != FOCUS_INPUT) {
 			a->focus = FOCUS_INPUT;
 			a->dirty |= DIRTY_ALL;
 		}
-		pane_input_insert(&a->in, u, ui_utf8(k, u));
+		pane_input_insert(&a->in, u, keyread_utf8(k, u));
 		a->dirty |= DIRTY_INPUT;
 	}
 }
@@ -1644,6 +1505,7 @@ ui_usage(FILE *f)
 struct ui_opts {
 	const char *model, *prov, *conf, *sess;
 	char *theme;
+	const char *theme_from;  /* "--theme" or "NATTER_THEME"; NULL: the config file's */
 	int mouse;
 	struct buf errs;         /* config errors to show once the screen is up */
 };
@@ -1667,8 +1529,11 @@ ui_args(int argc, char **argv, struct ui_opts *o)
 		else if ((strcmp(argv[i], "-S") == 0 || strcmp(argv[i], "--session") == 0) &&
 		    i + 1 < argc)
 			o->sess = argv[++i];
-		else if (strcmp(argv[i], "--theme") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--theme") == 0 && i + 1 < argc) {
+			free(o->theme);
 			o->theme = xstrdup(argv[++i]);
+			o->theme_from = "--theme";
+		}
 		else {
 			fprintf(stderr, "natter: %s '%s'\n", argv[i][0] == '-' ?
 			    "unknown option (or one missing its value)" : "unknown command", argv[i]);
@@ -1720,8 +1585,10 @@ ui_init_config(struct app *a, struct ui_opts *o)
 		}
 	}
 	conf = ui_config_path(o->conf);
-	if (o->theme == NULL && getenv("NATTER_THEME") != NULL)
+	if (o->theme == NULL && getenv("NATTER_THEME") != NULL && *getenv("NATTER_THEME")) {
 		o->theme = xstrdup(getenv("NATTER_THEME"));
+		o->theme_from = "NATTER_THEME";
+	}
 	if (o->theme == NULL && a->cfg->theme != NULL)
 		o->theme = xstrdup(a->cfg->theme);
 	{
@@ -1731,8 +1598,18 @@ ui_init_config(struct app *a, struct ui_opts *o)
 		free(ignored);
 	}
 	free(conf);
-	if (theme_load(&a->theme, o->theme, &err) != 0) {
-		/* An unknown theme is a config mistake too: say so and use the default. */
+	if (theme_load(&a->theme, o->theme, &err) != 0 && o->theme_from != NULL) {
+		/* A theme asked for on the command line (or in the environment) is a usage
+		 * error, said before the screen is taken. */
+		fprintf(stderr, "natter: %s %s: %s\n", o->theme_from, o->theme, err);
+		free(err);
+		free(o->theme);
+		buf_free(&o->errs);
+		config_free(a->cfg);
+		keys_free();
+		return EXIT_USAGE;
+	} else if (err != NULL) {
+		/* The config file's theme is a config mistake: say so and use the default. */
 		buf_printf(&o->errs, "%s\n", err);
 		free(err);
 		err = NULL;
@@ -1854,10 +1731,7 @@ ui_init_terminal(struct app *a, struct ui_opts *o)
 	intrflush(stdscr, FALSE);
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
-	define_key("\033[200~", UI_KEY_PASTE_START);
-	define_key("\033[201~", UI_KEY_PASTE_END);
-	define_key("\033[13;2u", UI_KEY_SENTER);
-	define_key("\033[27;2;13~", UI_KEY_SENTER);
+	keyread_define();
 	ui_crash_capture();
 	theme_apply(&a->theme, a->use_color);
 	ui_mouse(a, o->mouse);
@@ -1934,13 +1808,13 @@ ui_loop(struct app *a)
 		if (rc == 0 && pane_compare_waiting(a))
 			a->dirty |= DIRTY_COMPARE | DIRTY_STATUS;
 		if (rc < 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-			size_t n = ui_read_keys(keys, UI_MAXKEYS), k;
+			size_t n = keyread_all(keys, UI_MAXKEYS), k;
 			int64_t tk = ui_now_us();
 
 			for (k = 0; k < n && !a->quit; k++) {
 				int more = 0;
 
-				if (k + 1 < n && ui_printable(keys[k + 1]))
+				if (k + 1 < n && keyread_printable(keys[k + 1]))
 					more = 1;
 				ui_key(a, keys[k], more);
 			}

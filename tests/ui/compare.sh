@@ -172,7 +172,8 @@ tmux -L "$UI_SOCK" resize-window -x 70 -y 40
 ui_check "narrow: a note says the columns do not fit" ui_wait 'too narrow for 2 columns'
 ui_check "narrow: the replies are stacked, each still named" ui_wait '▍2 m-slow'
 tmux -L "$UI_SOCK" resize-window -x 150 -y 40
-ui_check "narrow: resizing back restores the columns" ui_wait '1 openai/m-fast .*│ 2 anthropic/m-slow'
+# The header names the round at the top of the view: gamma's, of the earlier comparison.
+ui_check "narrow: resizing back restores the columns" ui_wait '1 anthropic/m-slow .*│ 2 openai/m-fast'
 ui_keys C-q
 ui_wait_dead
 

@@ -42,6 +42,17 @@ ui_type "gre"
 ui_keys Tab
 ui_check "complete: the template name from the config" ui_wait '› /template greet *$'
 
+# /template alone lists the templates in a picker titled for them.
+ui_keys C-u
+ui_type "/template"
+ui_keys Enter
+ui_check "template picker: titled for templates" ui_wait 'choose a template'
+ui_check "template picker: not called a model picker" bash -c "! tmux -L $UI_SOCK capture-pane -p | grep -q 'choose a model'"
+ui_check "template picker: lists the template with its description" ui_wait 'greet .*Say hello'
+ui_keys Escape
+ui_check "template picker: Esc closes it" ui_wait_not 'choose a template'
+ui_type "/template greet"
+
 # /template NAME: the form names what is missing, then sends the rendered prompt.
 ui_keys Enter
 ui_check "template: the form opens with its fields" ui_wait 'template greet'
@@ -120,3 +131,36 @@ ui_check "broken config: a message still gets a reply" ui_wait '▍you'
 ui_keys C-q
 ui_check "broken config: quits cleanly" ui_wait_dead
 ui_check "broken config: exit status 0" [ "$(ui_exit_status)" = 0 ]
+
+# A theme named on the command line that does not exist is a usage error, said before the
+# screen is taken and naming the option and the themes there are; one in the config file
+# stays a configuration error.
+printf 'providers:\n  openai:\n    base_url: %s/v1\n' "$FS_URL" >"$CONF"
+mkdir -p "$XDG_CONFIG_HOME/natter/themes"
+cp "$ROOT/themes/dark.theme" "$XDG_CONFIG_HOME/natter/themes/mine.theme"
+: >"$LIB_TMP/natter-stderr"
+ui_launch 110 32 --theme nosuch
+ui_check "theme: a bad --theme ends natter" ui_wait_dead
+ui_check "theme: with the usage exit status 2" [ "$(ui_exit_status)" = 2 ]
+ui_check "theme: the error names the option and lists the themes" grep -q \
+	"^natter: --theme nosuch: no theme 'nosuch'; the themes are dark, light, mine, mono, terminal" \
+	"$LIB_TMP/natter-stderr"
+ui_check "theme: it is not called a problem of the config file" bash -c \
+	"! grep -qi 'config' '$LIB_TMP/natter-stderr'"
+: >"$LIB_TMP/natter-stderr"
+ui_launch 110 32 --theme "$LIB_TMP/no-such.theme"
+ui_check "theme: a theme file that cannot be read is an error too" ui_wait_dead
+ui_check "theme: naming the file" grep -q "^natter: --theme $LIB_TMP/no-such.theme: theme file .* cannot be read" \
+	"$LIB_TMP/natter-stderr"
+ui_start 110 32 --theme mine
+ui_check "theme: a theme of the user's themes directory loads" ui_wait 'Type a message'
+ui_keys C-q
+ui_wait_dead
+printf 'theme: nosuch\n' >>"$CONF"
+ui_start 110 32
+ui_check "theme: the config file's bad theme is a configuration error" ui_wait 'configuration errors'
+ui_check "theme: which lists the themes too" ui_wait "no theme 'nosuch'; the themes are dark, light, mine"
+ui_keys Escape
+ui_keys C-q
+ui_wait_dead
+ui_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error' '$LIB_TMP/natter-stderr' 2>/dev/null"

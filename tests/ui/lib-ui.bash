@@ -21,8 +21,9 @@ _ui_cleanup() {
 }
 lib_at_exit _ui_cleanup 2>/dev/null || trap _ui_cleanup EXIT
 
-# ui_start W H [ARGS...]: start natter in a fresh tmux server at W x H.
-ui_start() {
+# ui_launch W H [ARGS...]: start natter in a fresh tmux server at W x H, without waiting
+# for its first frame (its standard error goes to $LIB_TMP/natter-stderr).
+ui_launch() {
 	local w=$1 h=$2
 	shift 2
 	tmux -L "$UI_SOCK" kill-server 2>/dev/null
@@ -31,6 +32,11 @@ ui_start() {
 	UI_SOCKS+=("$UI_SOCK")
 	tmux -L "$UI_SOCK" -f "$UI_CONF" new-session -d -x "$w" -y "$h" \
 		"$NATTER $* 2>>$LIB_TMP/natter-stderr; echo NATTER-EXIT=\$?; exec sleep 600"
+}
+
+# ui_start W H [ARGS...]: start natter as ui_launch does and wait for its first frame.
+ui_start() {
+	ui_launch "$@"
 	ui_wait 'Sessions\|Type a message\|› ' || return 1
 }
 

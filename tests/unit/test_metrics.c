@@ -528,7 +528,7 @@ fresh(void **state)
 }
 
 /* The figure line of one reply (a comparison column's footer): every figure, "-" for
- * unknown ones, and the cost only when known. */
+ * unknown ones (an estimate for uncounted text), and the cost only when known. */
 static void
 test_reply_line(void **state)
 {
@@ -546,6 +546,11 @@ test_reply_line(void **state)
 	reply(f, "up", "priced-id", -1, 300, -1, -1, MSG_ERROR);  /* nothing known */
 	metrics_reply_line(&f->s->msgs[5], f->cfg, &b);
 	assert_string_equal(b.data, "ttft - · - tok/s · - tok");
+	buf_reset(&b);
+	/* Cut off with text but no count (a quit or a crash): the text's estimate. */
+	reply(f, "up", "plain-id", 100, 300, -1, -1, MSG_CANCELLED);
+	metrics_reply_line(&f->s->msgs[7], f->cfg, &b);
+	assert_string_equal(b.data, "ttft 0.10s · - tok/s · ~3 tok");
 	buf_free(&b);
 }
 

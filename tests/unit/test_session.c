@@ -604,6 +604,106 @@ test_signed_reasoning(void **state)
 	free(path);
 }
 
+/* The label of session row i of the store's list (newest first). */
+static char *
+row_label(struct store *st, size_t i)
+{
+	struct session_row *rows;
+	struct buf b = BUF_INIT;
+	size_t n;
+
+	assert_int_equal(store_sessions(st, &rows, &n, 0), 0);
+	assert_true(i < n);
+	session_row_label(&rows[i], &b);
+	store_sessions_free(rows, n);
+	return buf_detach(&b);
+}
+
+/* Add one comparison round to s whose replies come from prov[k]/model[k] in state st[k]. */
+static void
+stored_round(struct session *s, const char **prov, const char **model,
+    const enum msg_state *st, size_t n)
+{
+	int64_t g;
+	size_t k, r;
+
+	session_append_round(s, "compare", &g);
+	for (k = 0; k < n; k++) {
+		r = session_reply_open(s, prov[k], model[k], g);
+		session_reply_text_at(s, r, "text", 4);
+		session_reply_close(s, r, st[k], NULL, -1, NULL, st[k] == MSG_ERROR ? "boom" : NULL);
+	}
+}
+
+/* Short names: the id alone, or provider/model when another has the same id. A session
+ * is listed under its own model when it answered; a comparison session whose model never
+ * did is listed under the models that answered, told apart, or the ones asked. */
+static void
+test_row_label(void **state)
+{
+	char dir[] = "/tmp/natter-label.XXXXXX";
+	const char *p[] = { "openai", "anthropic", "openai" };
+	const char *m[] = { "mock-model", "mock-model", "m-bad" };
+	const enum msg_state ok3[] = { MSG_COMPLETE, MSG_COMPLETE, MSG_ERROR };
+	const enum msg_state bad2[] = { MSG_ERROR, MSG_ERROR };
+	const char *m2[] = { "m-a", "m-b" };
+	struct buf b = BUF_INIT;
+	struct session *s;
+	struct store *st;
+	char *path, *err = NULL, *l, *cmd;
+
+	(void)state;
+	session_short_name(p, m, 3, 1, &b);
+	assert_string_equal(buf_str(&b), "anthropic/mock-model");
+	buf_reset(&b);
+	session_short_name(p, m, 3, 2, &b);
+	assert_string_equal(buf_str(&b), "m-bad");
+	buf_free(&b);
+
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/natter.db", dir);
+	st = store_open(path, &err);
+	assert_non_null(st);
+	/* A plain chat: its own model. */
+	s = session_new(st, "openai", "m-main");
+	session_append_user(s, "hello");
+	session_free(s);
+	l = row_label(st, 0);
+	assert_string_equal(l, "m-main");
+	free(l);
+	/* Started on m-main, then a comparison: the two that answered, told apart. */
+	s = session_new(st, "openai", "m-main");
+	stored_round(s, p, m, ok3, 3);
+	l = row_label(st, 0);
+	assert_string_equal(l, "compare: openai/mock-model, anthropic/mock-model");
+	free(l);
+	/* Once a column is kept, the session's model is the one that answered. */
+	session_set_model(s, "anthropic", "mock-model");
+	l = row_label(st, 0);
+	assert_string_equal(l, "mock-model");
+	free(l);
+	session_free(s);
+	/* Nobody answered: the models asked. */
+	s = session_new(st, "openai", "m-main");
+	stored_round(s, p, m2, bad2, 2);
+	l = row_label(st, 0);
+	assert_string_equal(l, "compare: m-a, m-b");
+	free(l);
+	/* Its own model answered before the comparison: still its own. */
+	session_free(s);
+	s = session_new(st, "openai", "m-a");
+	stored_round(s, p, m2, ok3, 2);
+	l = row_label(st, 0);
+	assert_string_equal(l, "m-a");
+	free(l);
+	session_free(s);
+	store_close(st);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -616,6 +716,7 @@ main(void)
 		cmocka_unit_test(test_compare_histories),
 		cmocka_unit_test(test_compare_stored),
 		cmocka_unit_test(test_signed_reasoning),
+		cmocka_unit_test(test_row_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
