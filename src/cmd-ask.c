@@ -37,6 +37,8 @@
 #include "store.h"
 #include "template.h"
 #include "text.h"
+#include "mcp.h"
+#include "toolset.h"
 #include "turn.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -53,6 +55,10 @@ ask_clock(void)
 
 /* Largest file -V name=@FILE reads. */
 #define ASK_MAX_FILE (16u << 20)
+/* Descriptors of MCP servers ask polls (three per server). */
+#define ASK_MAX_TOOL_FDS 96
+/* How long ask waits for its MCP servers to start. */
+#define ASK_TOOLS_WAIT_MS 30000
 
 /* Options of one invocation. */
 struct ask_opts {
@@ -74,6 +80,9 @@ struct ask_opts {
 	int no_save;
 	int json;
 	int no_stream;
+	int tools;                  /* --tools: the MCP servers' tools */
+	const char *mcp;            /* --mcp SERVER: that server's only */
+	int yes;                    /* --yes: run any tool without asking */
 };
 
 /* State of the output while the reply streams. */
@@ -104,6 +113,7 @@ struct ask_ctx {
 	struct ask_out out;
 	struct buf raw, raw_reason;  /* --json --raw: the reply as sent */
 	int status;                  /* the exit status once the turn completed, else -1 */
+	struct toolset *ts;          /* --tools, --mcp: the tools offered, or NULL */
 };
 
 /* Print the usage summary to f. */
@@ -114,6 +124,7 @@ ask_usage(FILE *f)
 	    "                  [--max-tokens N] [--stop S]... [--seed N] [-P NAME=VALUE]...\n"
 	    "                  [-T TEMPLATE [-V NAME=VALUE|NAME=@FILE]...] [--reasoning show|hide]\n"
 	    "                  [-c | -S ID] [--no-save] [--json] [--no-stream] [--raw]\n"
+	    "                  [--tools | --mcp SERVER] [--yes]\n"
 	    "                  [--base-url URL] [--idle-timeout MS] [--connect-timeout MS]\n"
 	    "                  [--first-token-timeout MS] [PROMPT... | -]\n"
 	    "MODEL is a configured model or alias, PROVIDER/ID, or an id of -p PROVIDER; without\n"
@@ -126,7 +137,10 @@ ask_usage(FILE *f)
 	    "With -T, PROMPT fills the template's first variable that has neither -V nor a\n"
 	    "default; -V must name one of its variables. --json prints one object (text,\n"
 	    "reasoning, model, usage, cost, finish, timings, session) instead of streaming;\n"
-	    "--no-stream asks the provider for the whole reply in one response.\n",
+	    "--no-stream asks the provider for the whole reply in one response. --tools offers\n"
+	    "the model the tools of every MCP server of the config (--mcp SERVER: one server's);\n"
+	    "tools on a server's allow: list run, others are refused unless --yes is given; each\n"
+	    "call and its result go to stderr.\n",
 	    f);
 }
 
@@ -260,7 +274,7 @@ static int
 ask_parse(int argc, char **argv, struct ask_opts *o)
 {
 	enum { O_TOPP = 256, O_MAXTOK, O_STOP, O_SEED, O_REASON, O_BASE, O_RAW, O_IDLE, O_CONN,
-		O_FIRST, O_NOSAVE, O_JSON, O_NOSTREAM };
+		O_FIRST, O_NOSAVE, O_JSON, O_NOSTREAM, O_TOOLS, O_MCP, O_YES };
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "provider", required_argument, NULL, 'p' },
@@ -281,6 +295,9 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 		{ "no-save", no_argument, NULL, O_NOSAVE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "no-stream", no_argument, NULL, O_NOSTREAM },
+		{ "tools", no_argument, NULL, O_TOOLS },
+		{ "mcp", required_argument, NULL, O_MCP },
+		{ "yes", no_argument, NULL, O_YES },
 		{ "param", required_argument, NULL, 'P' },
 		{ "template", required_argument, NULL, 'T' },
 		{ "var", required_argument, NULL, 'V' },
@@ -376,6 +393,15 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 			break;
 		case O_NOSAVE:
 			o->no_save = 1;
+			break;
+		case O_TOOLS:
+			o->tools = 1;
+			break;
+		case O_MCP:
+			o->mcp = optarg;
+			break;
+		case O_YES:
+			o->yes = 1;
 			break;
 		case O_JSON:
 			o->json = 1;
@@ -737,6 +763,42 @@ ask_notice(const struct turn *t, unsigned what)
 		    (double)left / 1000.0, t->wait_attempt, t->wait_max);
 }
 
+/* A tool call changed: say so on stderr; a call that needs approval is refused (headless,
+ * only allowed tools run, and --yes allows all). */
+static void
+ask_tool_update(struct ask_ctx *a, struct turn *t, unsigned what, size_t k)
+{
+	const struct turn_call *c;
+	struct buf line = BUF_INIT, args = BUF_INIT;
+
+	if (k >= t->ncalls)
+		return;
+	/* The next reply of the loop starts on a line of its own. */
+	if (!a->o->json && a->out.last_out != 0 && a->out.last_out != '\n') {
+		cli_write(1, "\n", 1);
+		a->out.last_out = '\n';
+	}
+	c = &t->calls[k];
+	text_line(&args, c->args);
+	if (what & TURN_APPROVE) {
+		fprintf(stderr, "natter: refused %s %s: not on its server's allow list (--yes runs "
+		    "it)\n", text_line(&line, c->name), buf_str(&args));
+		buf_free(&line);
+		buf_free(&args);
+		turn_approve(t, k, 0, NULL, "natter ask runs only the tools on the allow list");
+		return;
+	}
+	if (c->state == CALL_RUNNING)
+		fprintf(stderr, "natter: calling %s %s\n", text_line(&line, c->name),
+		    buf_str(&args));
+	else if (c->state != CALL_ASKING && c->state != CALL_REFUSED)
+		fprintf(stderr, "natter: %s %s (%ld ms): %.200s\n", text_line(&line, c->name),
+		    turn_call_state_name(c->state), c->duration_ms,
+		    c->result != NULL ? c->result : "");
+	buf_free(&line);
+	buf_free(&args);
+}
+
 /* The turn's update: stream the reply (unless --json) and say what it waits for. */
 static void
 ask_on_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg)
@@ -755,6 +817,8 @@ ask_on_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg)
 		else if (a->o->reasoning)
 			ask_put_reasoning(&a->out, p, n);
 	}
+	if (what & (TURN_TOOL | TURN_APPROVE))
+		ask_tool_update(a, t, what, n);
 	ask_notice(t, what);
 }
 
@@ -847,20 +911,27 @@ static const struct turn_cbs ask_cbs = { ask_on_update, ask_on_complete, NULL };
 
 /* Drive the turn until it completes; Ctrl+C cancels it, a second one exits at once. */
 static void
-ask_loop(struct worker *w, struct turn *t)
+ask_loop(struct worker *w, struct turn *t, struct toolset *ts)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[2 + ASK_MAX_TOOL_FDS];
 	struct wevent *ev;
 	char junk[16];
 	int cancelled = 0;
+	size_t nt = 0;
 
 	pfd[0].fd = worker_fd(w);
 	pfd[0].events = POLLIN;
 	pfd[1].fd = cli_sigint();
 	pfd[1].events = POLLIN;
 	while (!t->done) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		/* The MCP servers' pipes, when tools are offered, come after the two. */
+		nt = toolset_pollfds(ts, pfd + 2, ASK_MAX_TOOL_FDS);
+		if (nt > ASK_MAX_TOOL_FDS)
+			nt = ASK_MAX_TOOL_FDS;
+		if (poll(pfd, 2 + nt, ts != NULL ? toolset_timeout(ts) : -1) < 0 && errno != EINTR)
 			break;
+		if (ts != NULL)
+			toolset_process(ts, pfd + 2, nt);
 		if (pfd[1].revents & POLLIN) {
 			while (read(pfd[1].fd, junk, sizeof(junk)) > 0)
 				;
@@ -902,6 +973,39 @@ ask_providers(struct ask_ctx *a)
 	}
 }
 
+/* Start the MCP servers --tools or --mcp names, wait for them to be ready (each one that
+ * fails is reported) and offer their tools; -1 when none is configured. */
+static int
+ask_tools(struct ask_ctx *a, struct turn_spec *spec)
+{
+	struct mcp_server_info info;
+	struct mcp_pool *pool;
+	size_t i;
+
+	a->ts = toolset_new(a->cfg, a->o->mcp, a->o->yes);
+	if (toolset_servers(a->ts) == 0) {
+		if (a->o->mcp != NULL)
+			fprintf(stderr, "natter: ask: no MCP server named %s (natter mcp list shows "
+			    "them)\n", a->o->mcp);
+		else
+			fputs("natter: ask: --tools: the config has no mcp_servers:\n", stderr);
+		return -1;
+	}
+	toolset_start(a->ts);
+	toolset_wait(a->ts, ASK_TOOLS_WAIT_MS);
+	pool = toolset_pool(a->ts);
+	for (i = 0; i < mcp_pool_count(pool); i++)
+		if (mcp_pool_info(pool, i, &info) == 0 && (info.state == MCP_FAILED ||
+		    info.state == MCP_EXITED || info.state == MCP_STARTING))
+			fprintf(stderr, "natter: ask: MCP server %s: %s\n", info.name,
+			    info.state == MCP_STARTING ? "still starting; its tools are left out" :
+			    info.error != NULL ? info.error : mcp_state_name(info.state));
+	spec->tools = toolset_box(a->ts);
+	if (spec->tools == NULL)
+		fputs("natter: ask: no tools are ready; asking without them\n", stderr);
+	return 0;
+}
+
 /* Send the prompt through a turn and stream the reply; returns the exit status. */
 static int
 ask_run(struct ask_ctx *a, const char *system)
@@ -941,6 +1045,11 @@ ask_run(struct ask_ctx *a, const char *system)
 		session_set_system(a->sess, a->o->system);
 	before = a->sess->nmsgs;
 	session_append_user(a->sess, a->prompt);
+	if ((a->o->tools || a->o->mcp != NULL) && ask_tools(a, &spec) != 0) {
+		session_truncate(a->sess, before);
+		params_free(&msg);
+		return EXIT_USAGE;
+	}
 	worker_global_init();
 	env.w = worker_start();
 	t = turn_start(&env, a->sess, &spec, &ask_cbs, a, &err);
@@ -959,7 +1068,7 @@ ask_run(struct ask_ctx *a, const char *system)
 	if (a->defaulted && isatty(2) && strcmp(a->model->provider->protocol, "simulated") == 0)
 		fputs("natter: answering with the simulated provider (no key configured)\n", stderr);
 	ask_attach(a);
-	ask_loop(env.w, t);
+	ask_loop(env.w, t, a->ts);
 	turn_free(t);
 	worker_stop(env.w);
 	params_free(&msg);
@@ -1018,6 +1127,7 @@ out:
 	buf_free(&a.raw);
 	buf_free(&a.raw_reason);
 	session_free(a.sess);
+	toolset_free(a.ts);
 	if (a.st != NULL)
 		store_close(a.st);
 	params_free(&o.params);

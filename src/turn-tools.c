@@ -329,6 +329,13 @@ turn_tools_cancel(struct turn *t)
 void
 turn_tools_free(struct turn *t)
 {
+	const struct turn_toolbox *tb = t->spec.tools;
+	size_t k;
+
+	/* A turn abandoned mid-round: its running calls must not answer into it. */
+	for (k = 0; k < t->ncalls; k++)
+		if (t->calls[k].state == CALL_RUNNING && tb != NULL && tb->cancel != NULL)
+			tb->cancel(t, k, tb->arg);
 	turn_calls_clear(t);
 	free(t->round_sig);
 	t->round_sig = NULL;
