@@ -458,6 +458,18 @@ text_suffix(const char *s, size_t n, int width, int *used)
 	return pos;
 }
 
+/* U+200D ZERO WIDTH JOINER in UTF-8. */
+#define TEXT_ZWJ "\xe2\x80\x8d"
+
+/* The length of s[0..n) without the zero-width joiners it ends with. */
+static size_t
+text_zwj_trim(const char *s, size_t n)
+{
+	while (n >= 3 && memcmp(s + n - 3, TEXT_ZWJ, 3) == 0)
+		n -= 3;
+	return n;
+}
+
 /* Shorten s to width columns at its end: whole when it fits, else the words that fit and
  * an ellipsis, or as many clusters as fit when no word ends in the second half. */
 int
@@ -493,7 +505,7 @@ text_fit_end(const char *s, size_t n, int width, struct buf *out)
 		cut--;
 		used--;
 	}
-	buf_append(out, s, cut);
+	buf_append(out, s, text_zwj_trim(s, cut));
 	buf_puts(out, "…");
 	return used + 1;
 }
@@ -529,8 +541,12 @@ text_fit_middle(const char *s, size_t n, int width, size_t keep, struct buf *out
 	} else {
 		tail = text_suffix(s, n, room - room / 3, &tw);
 	}
+	/* A joiner at either side of the ellipsis would join it to a cell: leave them out. */
+	while (n - tail >= 3 && memcmp(s + tail, TEXT_ZWJ, 3) == 0)
+		tail += 3;
+	tw = text_width(s + tail, n - tail);
 	head = text_prefix(s, tail, room - tw, &hw);
-	buf_append(out, s, head);
+	buf_append(out, s, text_zwj_trim(s, head));
 	buf_puts(out, "…");
 	buf_append(out, s + tail, n - tail);
 	return hw + 1 + tw;

@@ -328,10 +328,37 @@ test_fit_fields(void **state)
 	buf_free(&line);
 }
 
+/* An ellipsis never lands next to a zero-width joiner, which would join it to a cell: the
+ * width the fitters report is the width the result has (found by fuzz_text). */
+static void
+test_fit_joiner(void **state)
+{
+	static const char s[] = "abc/\xe2\x80\x8d\xe2\x80\x8d" "defghijklmnopq" "\xe2\x80\x8d" "rst";
+	struct buf out = BUF_INIT;
+	size_t n = sizeof(s) - 1, keep;
+	int width, w;
+
+	(void)state;
+	for (width = 3; width < 20; width++) {
+		buf_reset(&out);
+		w = text_fit_end(s, n, width, &out);
+		assert_int_equal(w, text_width(buf_str(&out), out.len));
+		assert_true(w <= width);
+		for (keep = 0; keep <= n; keep++) {
+			buf_reset(&out);
+			w = text_fit_middle(s, n, width, keep, &out);
+			assert_int_equal(w, text_width(buf_str(&out), out.len));
+			assert_true(w <= width);
+		}
+	}
+	buf_free(&out);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fit_joiner),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_c1),
 		cmocka_unit_test(test_controls),
