@@ -123,6 +123,23 @@ else
 	tap_fail "man/natter.yaml.5 matches the schema (regenerate: natter config man)" \
 		"$("$NATTER" config man | diff - "$ROOT/man/natter.yaml.5" | head -20)"
 fi
+# The .TH line has all five fields, the date the one of the version (src/version.h), so
+# mandoc -T lint has nothing to say about it and the page does not change between builds.
+th=$("$NATTER" config man | grep -m1 '^\.TH ')
+eval "set -- ${th#.TH }"
+date=$(sed -n 's/^#define NATTER_DATE "\(.*\)"/\1/p' "$ROOT/src/version.h")
+if [ $# -eq 5 ] && [ "$3" = "$date" ] && printf '%s' "$3" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' &&
+	[ "$4" = "natter $(sed -n 's/^#define NATTER_VERSION "\(.*\)"/\1/p' "$ROOT/src/version.h")" ]; then
+	tap_ok "natter.yaml(5) .TH: title, section, the version's date, source and manual"
+else
+	tap_fail "natter.yaml(5) .TH: title, section, the version's date, source and manual" "$th"
+fi
+if command -v mandoc >/dev/null 2>&1; then
+	tap_eq "mandoc -T lint has no complaint about natter.yaml(5)'s date" "" \
+		"$(mandoc -T lint -W warning "$ROOT/man/natter.yaml.5" 2>&1 | grep -iE 'date|TH')"
+else
+	tap_skip "mandoc -T lint has no complaint about natter.yaml(5)'s date" "mandoc is not installed"
+fi
 # Every schema path is documented.
 missing=""
 for p in $(grep -oE '^\s*\{ "[a-z_.*\[\]]+"' "$ROOT/src/config-schema.c" | grep -oE '"[^"]+"' | tr -d '"'); do
