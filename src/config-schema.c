@@ -480,8 +480,13 @@ config_schema_man(FILE *f)
 		".PP",
 		"A file larger than 4 MiB or nested more than 64 levels deep is refused before it "
 		"is parsed.",
-		"A broken file never stops natter: the errors are shown and the shipped defaults "
-		"apply.",
+		"A broken file never stops natter: the errors are shown, each provider, model, "
+		"template or binding that has one is left out whole, and the rest of the file "
+		"applies.",
+		"A provider with any error is left out because the misspelt key may be the "
+		"base_url its key would be sent to; a template extending one left out is left out "
+		"too.",
+		"Only a file that cannot be read or parsed leaves the shipped defaults alone.",
 		"Check a file with",
 		".BR \"natter config check\" ;",
 		"see the effective configuration, keys masked, with",

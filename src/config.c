@@ -40,6 +40,8 @@
 #define CONFIG_MAX_NODES 100000
 #define CONFIG_MAX_DEPTH 64
 #define CONFIG_MAX_INCLUDE 8
+/* Why an entry with errors is not offered (a provider's reason in c->disabled). */
+#define CONFIG_LEFT_OUT "left out: its configuration has errors (natter config check)"
 
 enum cnode_kind { CN_NULL, CN_SCALAR, CN_MAP, CN_LIST };
 
@@ -160,6 +162,8 @@ config_intern(struct config *c, const char *file)
 	return c->files[c->nfiles++];
 }
 
+static unsigned config_unsure_bit(const char *name);
+
 /* Convert libyaml node idx of doc into a cnode; NULL after reporting an error. */
 static struct cnode *
 config_convert(struct loader *ld, yaml_document_t *doc, yaml_node_t *yn, const char *file,
@@ -211,11 +215,15 @@ config_convert(struct loader *ld, yaml_document_t *doc, yaml_node_t *yn, const c
 			kn = yaml_document_get_node(doc, pair->key);
 			vn = yaml_document_get_node(doc, pair->value);
 			if (kn == NULL || vn == NULL || kn->type != YAML_SCALAR_NODE) {
+				/* The pair is left out; the mapping holding it is marked, so an
+				 * entry that lost a key is skipped, not half used. */
 				config_errorf(ld->errs, "%s:%zu:%zu: mapping keys must be plain "
 				    "names", file, kn != NULL ? kn->start_mark.line + 1 : 0,
 				    kn != NULL ? kn->start_mark.column + 1 : 0);
-				cnode_free(n);
-				return NULL;
+				n->tainted = 1;
+				if (depth == 0)
+					ld->unsure = UNSURE_ALL;
+				continue;
 			}
 			kid = config_convert(ld, doc, vn, file, depth + 1);
 			if (kid == NULL) {
@@ -233,11 +241,17 @@ config_convert(struct loader *ld, yaml_document_t *doc, yaml_node_t *yn, const c
 			}
 			old = cnode_get(n, kid->key);
 			if (old != NULL) {
+				/* Which of the two was meant is unknown: the second is dropped and
+				 * the first marked, so an entry defined twice is skipped, and a
+				 * section written twice leaves its names unsure. */
 				config_atkey(ld, kid, "duplicate key '%s' (first at line %d)",
 				    kid->key, old->kline);
+				old->tainted = 1;
+				n->tainted = 1;
+				if (depth == 0)
+					ld->unsure |= config_unsure_bit(kid->key);
 				cnode_free(kid);
-				cnode_free(n);
-				return NULL;
+				continue;
 			}
 			cnode_add(n, kid);
 		}
@@ -1410,7 +1424,8 @@ config_file_exposed(const char *file)
 	return stat(file, &st) == 0 && (st.st_mode & 077) != 0;
 }
 
-/* Collect one key source (literal, key_cmd or env) of section n into pool. */
+/* Collect one key source (literal, key_cmd or env) of section n into pool: 1 when it gave
+ * a key, 0 when it gave none (an unset variable), -1 when its key_cmd failed. */
 static int
 config_key_source(struct loader *ld, struct keypool *pool, const struct cnode *n,
     const char *pname, long rpm, long rpd, long tpm, int allow_default_env)
@@ -1437,7 +1452,7 @@ config_key_source(struct loader *ld, struct keypool *pool, const struct cnode *n
 			free(secret);
 			return 1;
 		}
-		return 0;
+		return -1;
 	}
 	if (env == NULL && allow_default_env)
 		env = dflt = config_key_env(pname);
@@ -1570,15 +1585,21 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 	struct keypool *pool;
 	struct provider *p;
 	long rpm, rpd, tpm;
-	int local, nsources = 0;
+	int local, nsources = 0, failed = 0, got;
 	size_t i;
 	char *line, *env, *reason = NULL;
 
-	if (protocol == NULL) {
-		/* In a section with schema errors, the protocol may be what was wrong. */
+	/* A wrong value may be the base_url or key_env that decides where a key is sent: a
+	 * provider with any error is left out whole, and none of its key commands runs. */
+	if (n->tainted || protocol == NULL) {
 		if (!n->tainted)
 			config_atkey(ld, n, "providers.%s: missing required key 'protocol'",
 			    n->key);
+		config_disable(c, n->key, xstrdup(CONFIG_LEFT_OUT), NULL);
+		return;
+	}
+	if (strcmp(enabled, "false") == 0) {
+		config_disable(c, n->key, xstrdup("disabled in the config"), NULL);
 		return;
 	}
 	local = config_bool(config_get(n, pat, "local")) == 1 ||
@@ -1598,25 +1619,30 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 	tpm = (long)config_getnum(n, pat, "tpm", 0);
 	keys = cnode_get(n, "keys");
 	if (cnode_get(n, "key") != NULL || cnode_get(n, "key_cmd") != NULL ||
-	    cnode_get(n, "key_env") != NULL || keys == NULL || keys->kind != CN_LIST)
-		nsources += config_key_source(ld, pool, n, n->key, rpm, rpd, tpm,
-		    keys == NULL && !local);
+	    cnode_get(n, "key_env") != NULL || keys == NULL || keys->kind != CN_LIST) {
+		got = config_key_source(ld, pool, n, n->key, rpm, rpd, tpm, keys == NULL && !local);
+		nsources += got > 0;
+		failed += got < 0;
+	}
 	for (i = 0; keys != NULL && keys->kind == CN_LIST && i < keys->nkids; i++) {
 		const struct cnode *k = keys->kids[i];
 
-		nsources += config_key_source(ld, pool, k, n->key,
+		got = config_key_source(ld, pool, k, n->key,
 		    (long)config_getnum(k, "providers.*.keys[]", "rpm", (double)rpm),
 		    (long)config_getnum(k, "providers.*.keys[]", "rpd", (double)rpd),
 		    (long)config_getnum(k, "providers.*.keys[]", "tpm", (double)tpm), 0);
-	}
-	if (strcmp(enabled, "false") == 0) {
-		config_disable(c, n->key, xstrdup("disabled in the config"), NULL);
-		keypool_free(pool);
-		return;
+		nsources += got > 0;
+		failed += got < 0;
 	}
 	if (strcmp(enabled, "auto") == 0) {
 		if (local && addr_env != NULL && addr == NULL) {
 			reason = xasprintf("local server; set %s to its address", addr_env);
+		} else if (!local && nsources == 0 && failed > 0) {
+			/* Only the failed command could have given a key: that is the reason,
+			 * not an unset variable. */
+			config_disable(c, n->key, xstrdup("no key: its key_cmd failed"), NULL);
+			keypool_free(pool);
+			return;
 		} else if (!local && nsources == 0) {
 			env = config_key_hint(n, 0);
 			reason = xasprintf("no key; set %s", env);
@@ -1742,9 +1768,10 @@ config_unknown_provider(struct loader *ld, const struct cnode *n, const struct c
 	free(names);
 }
 
-/* Build one model from its section; one whose provider is missing or unknown is still
- * listed (not offered), so that references to its name are not reported as well. */
-static void
+/* Build one model from its section; returns 1 when it has errors (its own values, a missing
+ * or unknown provider, a default its limits refuse). Such a model is still built, so that
+ * references to its name are not reported as well, and left out once every check ran. */
+static int
 config_build_model(struct loader *ld, const struct cnode *n, const struct cnode *providers)
 {
 	static const char *pat = "models.*";
@@ -1754,18 +1781,21 @@ config_build_model(struct loader *ld, const struct cnode *n, const struct cnode 
 	struct model *m;
 	size_t i;
 	/* Checks that read the whole section and its provider's: only when both are sound. */
-	int whole = !n->tainted;
+	int whole = !n->tainted, bad = n->tainted;
 
 	if (pv == NULL || pv->kind != CN_SCALAR) {
 		if (!n->tainted)
 			config_atkey(ld, n, "models.%s: missing required key 'provider'", n->key);
 		pv = NULL;
 		whole = 0;
+		bad = 1;
 	} else if ((pn = cnode_get(providers, pv->value)) == NULL) {
 		if (!(ld->unsure & UNSURE_PROVIDERS))
 			config_unknown_provider(ld, n, pv, providers);
 		whole = 0;
+		bad = 1;
 	} else if (pn->tainted) {
+		/* The provider is left out, so the model is not offered; it is sound itself. */
 		whole = 0;
 	}
 	if ((s = cnode_str(pn, "protocol")) != NULL)
@@ -1829,11 +1859,14 @@ config_build_model(struct loader *ld, const struct cnode *n, const struct cnode 
 		one.nkids = 1;
 		memset(&single, 0, sizeof single);
 		config_params(ld, &one, &single);
-		if (params_check(&single, m, &err) < 0)
+		if (params_check(&single, m, &err) < 0) {
 			config_at(ld, r->kids[i], "models.%s.defaults: %s", n->key, err);
+			bad = 1;
+		}
 		free(err);
 		params_free(&single);
 	}
+	return bad;
 }
 
 /* The configured (not synthesized) model called name or aliased so, or NULL. */
@@ -1891,9 +1924,10 @@ config_unknown_model(struct loader *ld, const struct cnode *n, const char *what,
 	free(names);
 }
 
-/* Check fallbacks and aliases once every model exists. */
+/* Check fallbacks and aliases once every model exists; a model at fault is marked in bad
+ * (one flag per model). */
 static void
-config_check_models(struct loader *ld, const struct cnode *models)
+config_check_models(struct loader *ld, const struct cnode *models, unsigned char *bad)
 {
 	struct config *c = ld->cfg;
 	size_t i, j;
@@ -1909,20 +1943,25 @@ config_check_models(struct loader *ld, const struct cnode *models)
 
 			if (config_model_lookup(c, name) == NULL && strchr(name, '/') == NULL) {
 				what = xasprintf("models.%s.fallback", c->models[i].name);
+				if (!(ld->unsure & UNSURE_MODELS))
+					bad[i] = 1;
 				config_unknown_model(ld, at, what, name);
 				free(what);
 			} else if (config_model_lookup(c, name) == &c->models[i]) {
 				config_at(ld, at, "models.%s.fallback: a model cannot fall back to "
 				    "itself", c->models[i].name);
+				bad[i] = 1;
 			}
 		}
 		for (j = 0; j < c->models[i].naliases; j++) {
 			const struct model *other = config_model_lookup(c, c->models[i].aliases[j]);
 
-			if (other != NULL && other != &c->models[i])
+			if (other != NULL && other != &c->models[i]) {
 				config_at(ld, al->kind == CN_LIST ? al->kids[j] : al,
 				    "models.%s.aliases: '%s' already names model %s",
 				    c->models[i].name, c->models[i].aliases[j], other->name);
+				bad[i] = 1;
+			}
 		}
 	}
 }
@@ -1967,6 +2006,18 @@ config_build_template(struct loader *ld, const struct cnode *n)
 	t->col = n->kcol;
 }
 
+/* Whether name was a model (or an alias of one) left out for errors. */
+int
+config_left_out(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nleft_out; i++)
+		if (strcmp(c->left_out[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* The template called name, or NULL. */
 struct template *
 config_template(struct config *c, const char *name)
@@ -1979,9 +2030,11 @@ config_template(struct config *c, const char *name)
 	return NULL;
 }
 
-/* Resolve extends: for every template; parents first, cycles reported. */
+/* Resolve extends: for every template; parents first, cycles reported. A template with
+ * errors (its own values, an unknown model or parent, a cycle, a parent with errors) is
+ * marked in bad, one flag per template. */
 static void
-config_resolve_templates(struct loader *ld, const struct cnode *tnodes)
+config_resolve_templates(struct loader *ld, const struct cnode *tnodes, unsigned char *bad)
 {
 	struct config *c = ld->cfg;
 	char *done = xcalloc(c->ntemplates + 1, 1);
@@ -1996,10 +2049,14 @@ config_resolve_templates(struct loader *ld, const struct cnode *tnodes)
 		const struct cnode *ext = cnode_get(tn, "extends");
 		const struct cnode *mod = cnode_get(tn, "model");
 
+		if (tn != NULL && tn->tainted)
+			bad[i] = 1;
 		if (mod != NULL && mod->kind == CN_SCALAR && strchr(mod->value, '/') == NULL &&
 		    config_model_lookup(c, mod->value) == NULL) {
 			char *what = xasprintf("templates.%s.model", c->templates[i].name);
 
+			if (!(ld->unsure & UNSURE_MODELS))
+				bad[i] = 1;
 			config_unknown_model(ld, mod, what, mod->value);
 			free(what);
 		}
@@ -2015,6 +2072,8 @@ config_resolve_templates(struct loader *ld, const struct cnode *tnodes)
 			else if (!(ld->unsure & UNSURE_TEMPLATES))
 				config_at(ld, ext, "templates.%s.extends: unknown template '%s'",
 				    c->templates[i].name, c->templates[i].extends);
+			/* Unsure or not, half a template is not what its author wrote. */
+			bad[i] = 1;
 			done[i] = 1;
 		}
 	}
@@ -2034,6 +2093,15 @@ config_resolve_templates(struct loader *ld, const struct cnode *tnodes)
 			parent = config_template(c, t->extends);
 			if (!done[parent - c->templates])
 				continue;
+			if (bad[parent - c->templates] && !bad[i]) {
+				/* Said once, so the missing child is not a mystery. */
+				const struct cnode *tn = cnode_get(tnodes, t->name);
+
+				config_at(ld, cnode_get(tn, "extends"), "templates.%s.extends: "
+				    "template '%s' has errors, so this one is left out too", t->name,
+				    t->extends);
+				bad[i] = 1;
+			}
 			template_inherit(t, parent);
 			done[i] = progress = 1;
 		}
@@ -2046,6 +2114,7 @@ config_resolve_templates(struct loader *ld, const struct cnode *tnodes)
 
 			config_at(ld, cnode_get(tn, "extends"), "templates.%s.extends: '%s' "
 			    "leads back to itself", c->templates[i].name, c->templates[i].extends);
+			bad[i] = 1;
 		}
 	free(names);
 	free(done);
@@ -2108,7 +2177,8 @@ config_build_mcp(struct loader *ld, const struct cnode *tree)
 	for (i = 0; sec != NULL && sec->kind == CN_MAP && i < sec->nkids; i++) {
 		const struct cnode *n = sec->kids[i];
 
-		if (n->kind != CN_MAP || config_mcp_transport(ld, n) != 0)
+		/* A server with an error is left out, like any other entry. */
+		if (n->kind != CN_MAP || config_mcp_transport(ld, n) != 0 || n->tainted)
 			continue;
 		c->mcp_servers = xrealloc(c->mcp_servers,
 		    (c->nmcp_servers + 1) * sizeof *c->mcp_servers);
@@ -2147,43 +2217,23 @@ config_mcp_clear(struct config *c)
 	c->nmcp_servers = 0;
 }
 
-/* Turn a merged, validated tree into c; errors go to ld->errs. */
+/* The bindings: list; an item with errors is left out, the others kept. */
 static void
-config_build(struct loader *ld, struct cnode *tree)
+config_build_bindings(struct loader *ld, const struct cnode *sec)
 {
 	struct config *c = ld->cfg;
-	const struct cnode *sec, *dm;
-	size_t i, j;
+	size_t i;
 
-	sec = cnode_get(tree, "providers");
-	for (i = 0; sec != NULL && sec->kind == CN_MAP && i < sec->nkids; i++)
-		if (sec->kids[i]->kind == CN_MAP)
-			config_build_provider(ld, sec->kids[i]);
-	{
-		const struct cnode *models = cnode_get(tree, "models");
-
-		for (i = 0; models != NULL && models->kind == CN_MAP && i < models->nkids; i++)
-			if (models->kids[i]->kind == CN_MAP)
-				config_build_model(ld, models->kids[i], sec);
-		config_check_models(ld, models);
-	}
-	config_params(ld, cnode_get(tree, "defaults"), &c->defaults);
-	sec = cnode_get(tree, "templates");
-	for (i = 0; sec != NULL && sec->kind == CN_MAP && i < sec->nkids; i++)
-		if (sec->kids[i]->kind == CN_MAP)
-			config_build_template(ld, sec->kids[i]);
-	config_resolve_templates(ld, sec);
-	config_build_mcp(ld, tree);
-	sec = cnode_get(tree, "bindings");
 	for (i = 0; sec != NULL && sec->kind == CN_LIST && i < sec->nkids; i++) {
 		const struct cnode *b = sec->kids[i];
 		struct config_binding *cb;
 		const char *key = cnode_str(b, "key"), *action = cnode_str(b, "action");
 
+		if (b->tainted)
+			continue;
 		if (key == NULL || action == NULL) {
-			if (!b->tainted)
-				config_at(ld, b, "bindings[%zu]: missing required key '%s'", i,
-				    key == NULL ? "key" : "action");
+			config_at(ld, b, "bindings[%zu]: missing required key '%s'", i,
+			    key == NULL ? "key" : "action");
 			continue;
 		}
 		c->bindings = xrealloc(c->bindings, (c->nbindings + 1) * sizeof *c->bindings);
@@ -2195,6 +2245,99 @@ config_build(struct loader *ld, struct cnode *tree)
 		cb->line = b->line;
 		cb->col = b->col;
 	}
+}
+
+/* Drop the models and templates marked in mbad and tbad (their errors were reported). */
+static void
+config_leave_out(struct config *c, const unsigned char *mbad, const unsigned char *tbad)
+{
+	size_t i, kept;
+
+	for (i = kept = 0; i < c->nmodels; i++) {
+		struct model *m = &c->models[i];
+		size_t j;
+
+		if (!mbad[i]) {
+			c->models[kept++] = *m;
+			continue;
+		}
+		/* Its names are kept, so that asking for it says why it is missing. */
+		c->left_out = xrealloc(c->left_out, (c->nleft_out + 1 + m->naliases) *
+		    sizeof *c->left_out);
+		c->left_out[c->nleft_out++] = xstrdup(m->name);
+		for (j = 0; j < m->naliases; j++)
+			c->left_out[c->nleft_out++] = xstrdup(m->aliases[j]);
+		config_model_clear(m);
+	}
+	c->nmodels = kept;
+	for (i = kept = 0; i < c->ntemplates; i++) {
+		if (tbad[i])
+			template_clear(&c->templates[i]);
+		else
+			c->templates[kept++] = c->templates[i];
+	}
+	c->ntemplates = kept;
+}
+
+/* The default model: default_model when it names a usable model, else the first usable
+ * one, else simulated. A model left out for errors is never it. */
+static void
+config_pick_default(struct loader *ld, const struct cnode *tree, const unsigned char *mbad)
+{
+	struct config *c = ld->cfg;
+	const struct cnode *dm = cnode_get(tree, "default_model");
+	size_t j;
+
+	if (dm != NULL && dm->kind == CN_SCALAR) {
+		struct model *m = config_model_lookup(c, dm->value);
+
+		if (m == NULL && strchr(dm->value, '/') == NULL)
+			config_unknown_model(ld, dm, "default_model", dm->value);
+		else if (m != NULL && m->provider != NULL && !mbad[m - c->models])
+			c->default_model = xstrdup(m->name);
+		else if (m == NULL)
+			c->default_model = xstrdup(dm->value);
+	}
+	for (j = 0; c->default_model == NULL && j < c->nmodels; j++)
+		if (c->models[j].provider != NULL && !mbad[j])
+			c->default_model = xstrdup(c->models[j].name);
+	if (c->default_model == NULL)
+		c->default_model = xstrdup("simulated");
+}
+
+/* Turn a merged, validated tree into c; errors go to ld->errs. Every entry with an error
+ * is left out and the rest is kept: one mistake costs only what it is in. */
+static void
+config_build(struct loader *ld, struct cnode *tree)
+{
+	struct config *c = ld->cfg;
+	const struct cnode *sec, *models;
+	unsigned char *mbad, *tbad;
+	size_t i;
+
+	sec = cnode_get(tree, "providers");
+	for (i = 0; sec != NULL && sec->kind == CN_MAP && i < sec->nkids; i++)
+		if (sec->kids[i]->kind == CN_MAP)
+			config_build_provider(ld, sec->kids[i]);
+	models = cnode_get(tree, "models");
+	mbad = xcalloc(models != NULL ? models->nkids + 1 : 1, 1);
+	for (i = 0; models != NULL && models->kind == CN_MAP && i < models->nkids; i++)
+		if (models->kids[i]->kind == CN_MAP) {
+			size_t at = c->nmodels; /* config_build_model adds one model */
+			int bad = config_build_model(ld, models->kids[i], sec);
+
+			mbad[at] = (unsigned char)bad;
+		}
+	config_check_models(ld, models, mbad);
+	config_params(ld, cnode_get(tree, "defaults"), &c->defaults);
+	sec = cnode_get(tree, "templates");
+	tbad = xcalloc(sec != NULL ? sec->nkids + 1 : 1, 1);
+	for (i = 0; sec != NULL && sec->kind == CN_MAP && i < sec->nkids; i++)
+		if (sec->kids[i]->kind == CN_MAP)
+			config_build_template(ld, sec->kids[i]);
+	config_resolve_templates(ld, sec, tbad);
+	config_build_mcp(ld, tree);
+	config_build_bindings(ld, cnode_get(tree, "bindings"));
 	c->theme = xstrdup(cnode_str(tree, "theme") != NULL ? cnode_str(tree, "theme") :
 	    config_default("theme"));
 	c->context_policy = config_policy(config_get(cnode_get(tree, "context"), "context",
@@ -2202,22 +2345,10 @@ config_build(struct loader *ld, struct cnode *tree)
 	c->context_keep = (long)config_getnum(cnode_get(tree, "context"), "context", "keep_turns",
 	    6);
 	c->ask_save = config_bool(config_get(cnode_get(tree, "ask"), "ask", "save")) != 0;
-	dm = cnode_get(tree, "default_model");
-	if (dm != NULL && dm->kind == CN_SCALAR) {
-		struct model *m = config_model_lookup(c, dm->value);
-
-		if (m == NULL && strchr(dm->value, '/') == NULL)
-			config_unknown_model(ld, dm, "default_model", dm->value);
-		else if (m != NULL && m->provider != NULL)
-			c->default_model = xstrdup(m->name);
-		else if (m == NULL)
-			c->default_model = xstrdup(dm->value);
-	}
-	for (j = 0; c->default_model == NULL && j < c->nmodels; j++)
-		if (c->models[j].provider != NULL)
-			c->default_model = xstrdup(c->models[j].name);
-	if (c->default_model == NULL)
-		c->default_model = xstrdup("simulated");
+	config_pick_default(ld, tree, mbad);
+	config_leave_out(c, mbad, tbad);
+	free(mbad);
+	free(tbad);
 }
 
 /* The config fields that depend on the tree, released so a build can be redone. */
@@ -2264,6 +2395,11 @@ config_clear(struct config *c)
 	for (i = 0; i < c->nwarnings; i++)
 		free(c->warnings[i]);
 	free(c->warnings);
+	for (i = 0; i < c->nleft_out; i++)
+		free(c->left_out[i]);
+	free(c->left_out);
+	c->left_out = NULL;
+	c->nleft_out = 0;
 	cnode_free(c->tree);
 	c->providers = NULL;
 	c->pools = NULL;
@@ -2279,19 +2415,17 @@ config_clear(struct config *c)
 	c->nwarnings = 0;
 }
 
-/* Build c from tree, which it takes; returns the number of errors. */
-static size_t
+/* Build c from tree, which it takes. */
+static void
 config_apply(struct loader *ld, struct cnode *tree)
 {
-	size_t before = ld->errs->n;
-
 	config_clear(ld->cfg);
 	ld->cfg->tree = tree;
 	config_build(ld, tree);
-	return ld->errs->n - before;
 }
 
-/* Load path over the shipped defaults; falls back to the defaults alone on errors. */
+/* Load path over the shipped defaults. What has errors is left out and reported; only a
+ * user file that cannot be read or parsed at all leaves the shipped defaults alone. */
 struct config *
 config_load(const char *path, unsigned flags, struct config_errors *errs)
 {
@@ -2300,7 +2434,7 @@ config_load(const char *path, unsigned flags, struct config_errors *errs)
 	struct config_errors shipped_errs = { NULL, 0 };
 	struct cnode *base = NULL, *user = NULL;
 	char *shipped = NULL, *upath;
-	size_t i, invalid = 0;
+	size_t i;
 
 	memset(&ld, 0, sizeof ld);
 	ld.cfg = c;
@@ -2316,11 +2450,7 @@ config_load(const char *path, unsigned flags, struct config_errors *errs)
 	 * default location may be absent. */
 	if (path != NULL || config_named() || access(upath, F_OK) == 0) {
 		ld.nodes = 0;
-		invalid = errs->n;
 		user = config_load_file(&ld, upath, NULL);
-		/* Schema errors in the user's files: their cross-references are still checked,
-		 * but the result is then thrown away. */
-		invalid = errs->n - invalid;
 		if (user != NULL)
 			c->path = xstrdup(upath);
 	}
@@ -2331,41 +2461,12 @@ config_load(const char *path, unsigned flags, struct config_errors *errs)
 		errs->v[errs->n++] = shipped_errs.v[i];
 	}
 	free(shipped_errs.v);
-	if (user != NULL) {
-		struct cnode *merged = config_merge(base, user);
-
-		base = NULL;
-		/* No key command runs for a config that will not be used. */
-		if (invalid > 0)
-			ld.flags |= CONFIG_NO_KEYCMD;
-		if (config_apply(&ld, merged) == 0 && invalid == 0)
-			return c;
-		ld.flags = flags;
-		free(c->path);
-		c->path = NULL;
-		/* Rebuild from the shipped file alone so natter still starts. */
-		if (!(flags & CONFIG_NO_DEFAULTS) &&
-		    (shipped = config_shipped_path("natter.yaml")) != NULL) {
-			struct config_errors ignore = { NULL, 0 };
-
-			ld.errs = &ignore;
-			base = config_load_file(&ld, shipped, NULL);
-			free(shipped);
-			config_errors_free(&ignore);
-			ld.errs = errs;
-		}
-	}
+	base = config_merge(base, user);
 	if (base == NULL) {
 		base = xcalloc(1, sizeof *base);
 		base->kind = CN_MAP;
 	}
-	{
-		struct config_errors ignore = { NULL, 0 };
-
-		ld.errs = &ignore;
-		config_apply(&ld, base);
-		config_errors_free(&ignore);
-	}
+	config_apply(&ld, base);
 	return c;
 }
 

@@ -4,9 +4,11 @@
  * defaults, limits and help; the loader, `natter config check`, `config show` and the
  * natter.yaml(5) page are all driven by it.
  *
- * Loading never fails hard: config_load always returns a usable config. When the user's
- * file is broken, the errors ("file:line:col: message") are reported in errs and the result
- * holds the shipped defaults alone, so natter still starts and no session is lost.
+ * Loading never fails hard: config_load always returns a usable config. Errors
+ * ("file:line:col: message") are reported in errs, and each entry that has one (a provider,
+ * model, template or binding) is left out while everything else in the file applies; only
+ * a file that cannot be read or parsed leaves the shipped defaults alone. So natter still
+ * starts, one mistake costs only what it is in, and no session is lost.
  */
 #ifndef NATTER_CONFIG_H
 #define NATTER_CONFIG_H
@@ -162,6 +164,8 @@ struct config {
 	char *theme;
 	struct config_binding *bindings;
 	size_t nbindings;
+	char **left_out;              /* names and aliases of models left out for errors */
+	size_t nleft_out;
 	char *path;                   /* the user's file, or NULL when only defaults apply */
 	char **warnings;              /* "file:line:col: warning: ..." */
 	size_t nwarnings;
@@ -183,7 +187,7 @@ struct config_errors {
 
 /*
  * Load path (NULL: config_path()) over the shipped defaults. Always returns a config; on
- * errors errs is filled and the result is the shipped defaults alone.
+ * errors errs is filled and the entries at fault are left out (see above).
  */
 struct config *config_load(const char *path, unsigned flags, struct config_errors *errs);
 /* Load and validate one file only (no defaults), for `config check` and the tests. */
@@ -209,6 +213,8 @@ struct provider *config_provider(const struct config *c, const char *name);
 /* The key pool of an offered provider, or NULL. */
 struct keypool *config_pool(const struct config *c, const struct provider *p);
 struct template *config_template(struct config *c, const char *name);
+/* True when name (or alias) was a model left out for errors in its entry. */
+int config_left_out(const struct config *c, const char *name);
 /* The context policy that applies to m (its own, else the config's). */
 enum context_policy config_context_policy(const struct config *c, const struct model *m);
 /* The closest of n names to word, or NULL when none is close. */

@@ -1769,8 +1769,13 @@ ui_init_backend(struct app *a, struct ui_opts *o)
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
 	if (o->errs.len > 0) {
-		buf_puts(&o->errs, "\nnatter started with the default configuration; fix the file "
-		    "and restart (natter config check lists every error).");
+		if (a->cfg->path == NULL)
+			buf_puts(&o->errs, "\nnatter started with the default configuration; fix "
+			    "the file and restart (natter config check lists every error).");
+		else
+			buf_puts(&o->errs, "\nnatter started without what these errors are in; the "
+			    "rest of the file applies. Fix it and restart (natter config check "
+			    "lists every error).");
 		overlay_text_open(a, " configuration errors (Esc closes) ", o->errs.data);
 	}
 	buf_free(&o->errs);
