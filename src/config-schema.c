@@ -63,7 +63,12 @@ const struct config_schema config_schema[] = {
 	  "Environment variable holding the API key; defaults to NAME_API_KEY (the provider's "
 	  "name in capitals)." },
 	{ "providers.*.key_cmd", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
-	  "Command printing the API key (e.g. pass show openai); run once, kept in memory only." },
+	  "Command printing the API key (e.g. pass show openai); run once, kept in memory only. "
+	  "Its first line is the key; a command that exits non-zero, prints nothing or runs "
+	  "past key_cmd_timeout gives none (and is stopped)." },
+	{ "providers.*.key_cmd_timeout", CONFIG_FLOAT, "10", 0.1, 3600, NULL, 0, 0,
+	  "Seconds each key_cmd of the provider may take; raise it for one that asks for a "
+	  "passphrase." },
 	{ "providers.*.key", CONFIG_STRING, NULL, NOLIM, NULL, CONFIG_SECRET, 0,
 	  "The API key itself. natter warns when the file is readable by group or others." },
 	{ "providers.*.keys", CONFIG_LIST, NULL, 0, 64, NULL, 0, 0,
@@ -74,7 +79,7 @@ const struct config_schema config_schema[] = {
 	{ "providers.*.keys[].key_env", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
 	  "Environment variable holding this key." },
 	{ "providers.*.keys[].key_cmd", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
-	  "Command printing this key." },
+	  "Command printing this key (within the provider's key_cmd_timeout)." },
 	{ "providers.*.keys[].rpm", CONFIG_INT, NULL, 0, BIG, NULL, 0, 0,
 	  "Requests per minute for this key (overrides the provider's rpm)." },
 	{ "providers.*.keys[].rpd", CONFIG_INT, NULL, 0, BIG, NULL, 0, 0,
@@ -578,9 +583,12 @@ config_schema_man(FILE *f)
 		".SH KEYS AND KEY POOLS",
 		"A provider's key comes from, in order: a literal",
 		".BR key ,",
-		"the output of",
+		"the first line printed by",
 		".B key_cmd",
-		"(run once, kept in memory only), or the variable",
+		"(run once through /bin/sh, kept in memory only; one that exits non\\-zero, prints "
+		"nothing or takes longer than",
+		".B key_cmd_timeout",
+		"is stopped and reported with its exit status), or the variable",
 		".B key_env",
 		"(default: the provider's name in capitals followed by _API_KEY, e.g. "
 		"OPENAI_API_KEY).",
@@ -590,7 +598,7 @@ config_schema_man(FILE *f)
 		".PP",
 		"Several entries under",
 		".B keys:",
-		"form a pool.",
+		"form a pool; entries that give the same key are one key.",
 		"Requests rotate over the keys; each key has sliding windows for requests per "
 		"minute, requests per day and tokens per minute.",
 		"A key that receives HTTP 429 rests for 60 s, then 120 s, 240 s and so on up to "

@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "keycmd.h"
 #include "keypool.h"
 #include "log.h"
 #include "mcp.h"
@@ -1369,37 +1370,19 @@ config_key_env(const char *name)
 	return s;
 }
 
-/* Run a key command once and return its first line, or NULL. */
+/* Run a key command once (within timeout_s) and return its first line, or NULL after
+ * reporting why not at node at. */
 static char *
-config_run_key_cmd(struct loader *ld, const struct cnode *at, const char *cmd)
+config_run_key_cmd(struct loader *ld, const struct cnode *at, const char *cmd,
+    double timeout_s)
 {
-	FILE *f = popen(cmd, "r");
-	char line[4096];
-	char *key = NULL;
-	size_t n;
-	int st;
+	char *key, *why;
 
-	if (f == NULL) {
-		config_at(ld, at, "key_cmd: cannot run '%s': %s", cmd, strerror(errno));
-		return NULL;
-	}
-	if (fgets(line, sizeof line, f) != NULL) {
-		n = strlen(line);
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
-			line[--n] = '\0';
-		if (n > 0)
-			key = xstrdup(line);
-	}
-	while (fgets(line, sizeof line, f) != NULL)
-		;
-	st = pclose(f);
-	memset(line, 0, sizeof line);
-	if (st != 0 || key == NULL) {
-		config_at(ld, at, "key_cmd '%s' failed (status %d) or printed nothing", cmd, st);
-		free(key);
-		return NULL;
-	}
-	return key;
+	if (keycmd_run(cmd, timeout_s, &key, &why) == 0)
+		return key;
+	config_at(ld, at, "key_cmd '%s' %s", cmd, why);
+	free(why);
+	return NULL;
 }
 
 /* Record a warning at node n, as one terminal-safe line. */
@@ -1428,7 +1411,7 @@ config_file_exposed(const char *file)
  * a key, 0 when it gave none (an unset variable), -1 when its key_cmd failed. */
 static int
 config_key_source(struct loader *ld, struct keypool *pool, const struct cnode *n,
-    const char *pname, long rpm, long rpd, long tpm, int allow_default_env)
+    const char *pname, long rpm, long rpd, long tpm, int allow_default_env, double cmd_timeout)
 {
 	const struct cnode *lit = cnode_get(n, "key"), *cmd = cnode_get(n, "key_cmd");
 	const char *env = cnode_str(n, "key_env"), *v;
@@ -1445,7 +1428,7 @@ config_key_source(struct loader *ld, struct keypool *pool, const struct cnode *n
 	if (cmd != NULL && cmd->kind == CN_SCALAR) {
 		if (ld->flags & CONFIG_NO_KEYCMD)
 			return 1;
-		secret = config_run_key_cmd(ld, cmd, cmd->value);
+		secret = config_run_key_cmd(ld, cmd, cmd->value, cmd_timeout);
 		if (secret != NULL) {
 			keypool_add(pool, secret, "key_cmd", rpm, rpd, tpm);
 			memset(secret, 0, strlen(secret));
@@ -1586,6 +1569,7 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 	struct provider *p;
 	long rpm, rpd, tpm;
 	int local, nsources = 0, failed = 0, got;
+	double cmd_timeout;
 	size_t i;
 	char *line, *env, *reason = NULL;
 
@@ -1614,13 +1598,15 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 		url = config_default_url(protocol);
 	pool = keypool_new(n->key);
 	keypool_set_max_wait(pool, config_getnum(n, pat, "key_wait", 30));
+	cmd_timeout = config_getnum(n, pat, "key_cmd_timeout", KEYCMD_TIMEOUT);
 	rpm = (long)config_getnum(n, pat, "rpm", 0);
 	rpd = (long)config_getnum(n, pat, "rpd", 0);
 	tpm = (long)config_getnum(n, pat, "tpm", 0);
 	keys = cnode_get(n, "keys");
 	if (cnode_get(n, "key") != NULL || cnode_get(n, "key_cmd") != NULL ||
 	    cnode_get(n, "key_env") != NULL || keys == NULL || keys->kind != CN_LIST) {
-		got = config_key_source(ld, pool, n, n->key, rpm, rpd, tpm, keys == NULL && !local);
+		got = config_key_source(ld, pool, n, n->key, rpm, rpd, tpm, keys == NULL && !local,
+		    cmd_timeout);
 		nsources += got > 0;
 		failed += got < 0;
 	}
@@ -1630,7 +1616,8 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 		got = config_key_source(ld, pool, k, n->key,
 		    (long)config_getnum(k, "providers.*.keys[]", "rpm", (double)rpm),
 		    (long)config_getnum(k, "providers.*.keys[]", "rpd", (double)rpd),
-		    (long)config_getnum(k, "providers.*.keys[]", "tpm", (double)tpm), 0);
+		    (long)config_getnum(k, "providers.*.keys[]", "tpm", (double)tpm), 0,
+		    cmd_timeout);
 		nsources += got > 0;
 		failed += got < 0;
 	}

@@ -132,21 +132,38 @@ keypool_max_wait(struct keypool *kp)
 	return w;
 }
 
-/* Add a key with its limits (0 = none). */
+/* Add a key with its limits (0 = none). The same secret a second time (GEMINI_API_KEY and
+ * GOOGLE_API_KEY set alike) is the same key with the same limits at the provider: it is
+ * not added again, only its source is noted. */
 void
 keypool_add(struct keypool *kp, const char *secret, const char *source, long rpm, long rpd,
     long tpm)
 {
 	struct keypool_key *k;
+	size_t i;
 
+	if (secret == NULL)
+		secret = "";
+	if (source == NULL)
+		source = "literal";
 	pthread_mutex_lock(&kp->lock);
+	for (i = 0; i < kp->nkeys; i++) {
+		if (strcmp(kp->keys[i].secret, secret) == 0) {
+			char *both = xasprintf("%s, %s", kp->keys[i].source, source);
+
+			free(kp->keys[i].source);
+			kp->keys[i].source = both;
+			pthread_mutex_unlock(&kp->lock);
+			return;
+		}
+	}
 	kp->keys = xrealloc(kp->keys, (kp->nkeys + 1) * sizeof *kp->keys);
 	k = &kp->keys[kp->nkeys++];
 	memset(k, 0, sizeof *k);
-	k->secret = xstrdup(secret != NULL ? secret : "");
+	k->secret = xstrdup(secret);
 	/* Every key natter holds passes here: from now on it is scrubbed from provider text. */
 	secret_add(k->secret);
-	k->source = xstrdup(source != NULL ? source : "literal");
+	k->source = xstrdup(source);
 	k->rpm = rpm > 0 ? rpm : 0;
 	k->rpd = rpd > 0 ? rpd : 0;
 	k->tpm = tpm > 0 ? tpm : 0;

@@ -38,6 +38,7 @@ void keypool_set_clock(struct keypool *kp, keypool_clock fn, void *ctx);
 /* Longest a caller should wait for a key before giving up, in seconds. */
 void keypool_set_max_wait(struct keypool *kp, double seconds);
 double keypool_max_wait(struct keypool *kp);
+/* Add a key; a secret the pool already holds is the same key (only its source is added). */
 void keypool_add(struct keypool *kp, const char *secret, const char *source, long rpm,
     long rpd, long tpm);
 size_t keypool_count(struct keypool *kp);

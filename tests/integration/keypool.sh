@@ -11,8 +11,9 @@ isolated_home
 unset NATTER_MODEL NATTER_PROVIDER NATTER_MAX_RETRIES
 GOOD=sk-pool-GOOD-40913
 LIMITED=sk-pool-LIMITED-55120
+LIMITED2=sk-pool-LIMITED-77342
 LOG=$LIB_TMP/fs.log
-fs_start --key "$GOOD" --limit-key "$LIMITED" --log "$LOG" || exit 0
+fs_start --key "$GOOD" --limit-key "$LIMITED" --limit-key "$LIMITED2" --log "$LOG" || exit 0
 OUT=$LIB_TMP/out
 ERR=$LIB_TMP/err
 ALL=$LIB_TMP/all
@@ -76,14 +77,14 @@ expect "a free first key: answered at once, nothing on stderr" \
 
 # Both keys limited and key_wait 0: a clear failure naming when a key frees up.
 before=$(chats)
-POOL_KEY_A=$LIMITED POOL_KEY_B=$LIMITED ask -m pm "tokens=3"
+POOL_KEY_A=$LIMITED POOL_KEY_B=$LIMITED2 ask -m pm "tokens=3"
 expect "every key limited, key_wait 0: fails at once with a clear message, exit 1" \
 	eval 'test "$RC" -eq 1 && test ! -s "$OUT" &&
 	has_err "all 2 keys for pooled are rate-limited; the first is free again in 60s"'
 tap_eq "every key limited: each key was tried once" 2 $(($(chats) - before))
 
 # Both keys limited and key_wait 120: natter waits (and says so); Ctrl+C ends the wait.
-POOL_KEY_A=$LIMITED POOL_KEY_B=$LIMITED NATTER_CONFIG=$LIB_TMP/wait.yaml \
+POOL_KEY_A=$LIMITED POOL_KEY_B=$LIMITED2 NATTER_CONFIG=$LIB_TMP/wait.yaml \
 	"$NATTER" ask -m pm "tokens=3" >"$OUT" 2>"$ERR" </dev/null &
 pid=$!
 for _ in $(seq 1 100); do
@@ -98,12 +99,19 @@ expect "every key limited, key_wait 120: waits, shown on stderr; SIGINT cancels 
 	eval 'test "$RC" -eq 130 && has_err "all keys for pooled are rate-limited; waiting 60s" &&
 	has_err "natter: cancelled"'
 
+# The same key in both variables is one key, not a pool of two.
+POOL_KEY_A=$GOOD POOL_KEY_B=$GOOD "$NATTER" auth >"$OUT" 2>"$ERR"
+RC=$?
+expect "one key in two variables: natter auth shows one key with both sources" \
+	eval 'test "$(grep -c "^  key " "$OUT")" -eq 1 &&
+	grep -q "^  key 1 .*(env POOL_KEY_A, env POOL_KEY_B)" "$OUT"'
+
 # A pool with no key at all is not offered; the provider names its variables.
 POOL_KEY_A= POOL_KEY_B= ask -m pm "tokens=2"
 expect "no key in the pool: not offered, named before sending" \
 	eval 'test "$RC" -eq 1 && has_err "no key for pooled: set POOL_KEY_A or POOL_KEY_B"'
 
-if grep -q -e "$GOOD" -e "$LIMITED" "$ALL" "$LOG"; then
+if grep -q -e "$GOOD" -e "$LIMITED" -e "$LIMITED2" "$ALL" "$LOG"; then
 	tap_fail "no key ever appears in natter's output or the server log"
 else
 	tap_ok "no key ever appears in natter's output or the server log"

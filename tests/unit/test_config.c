@@ -612,6 +612,69 @@ test_keys(void **state)
 	unsetenv("NT_KEY_A");
 }
 
+/* key_cmd failures name the exit status, a hanging one is stopped at key_cmd_timeout, and
+ * one key in two variables (the shipped gemini reads GEMINI_API_KEY and GOOGLE_API_KEY) is
+ * one key of the pool, not two. */
+static void
+test_key_cmd_and_duplicates(void **state)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct config *c;
+	struct keypool *kp;
+	struct keypool_stat st;
+	const char *path;
+	time_t t0;
+
+	(void)state;
+	path = write_file("cmd.yaml",
+	    "providers:\n"
+	    "  fails:\n"
+	    "    protocol: openai\n"
+	    "    base_url: http://127.0.0.1:1/v1\n"
+	    "    key_cmd: exit 1\n"
+	    "  hangs:\n"
+	    "    protocol: openai\n"
+	    "    base_url: http://127.0.0.1:1/v1\n"
+	    "    key_cmd_timeout: 0.5\n"
+	    "    keys:\n"
+	    "      - key_cmd: sleep 5\n"
+	    "      - key: sk-literal-000000000000\n", 0600);
+	t0 = time(NULL);
+	c = config_load(path, CONFIG_NO_DEFAULTS, &errs);
+	assert_true(time(NULL) - t0 < 4);
+	assert_int_equal(errs.n, 2);
+	assert_non_null(strstr(errs.v[0], "cmd.yaml:5:14: key_cmd 'exit 1' exited with status 1"));
+	assert_null(strstr(errs.v[0], "256"));
+	assert_non_null(strstr(errs.v[1], "cmd.yaml:11:18: key_cmd 'sleep 5' timed out after "
+	    "0.5 s and was stopped (key_cmd_timeout)"));
+	assert_null(config_provider(c, "fails"));
+	kp = config_pool(c, config_provider(c, "hangs"));
+	assert_int_equal(keypool_count(kp), 1);
+	config_free(c);
+	config_errors_free(&errs);
+
+	setenv("GEMINI_API_KEY", "AIza-same-key-0123456789", 1);
+	setenv("GOOGLE_API_KEY", "AIza-same-key-0123456789", 1);
+	setenv("NATTER_CONFIG", "/dev/null", 1);
+	c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
+	assert_int_equal(errs.n, 0);
+	kp = config_pool(c, config_provider(c, "gemini"));
+	assert_non_null(kp);
+	assert_int_equal(keypool_count(kp), 1);
+	assert_int_equal(keypool_stat(kp, 0, &st), 0);
+	assert_string_equal(st.source, "env GEMINI_API_KEY, env GOOGLE_API_KEY");
+	keypool_stat_free(&st);
+	config_free(c);
+	/* Two different keys still make a pool of two. */
+	setenv("GOOGLE_API_KEY", "AIza-other-key-9876543210", 1);
+	c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
+	assert_int_equal(keypool_count(config_pool(c, config_provider(c, "gemini"))), 2);
+	config_free(c);
+	unsetenv("GEMINI_API_KEY");
+	unsetenv("GOOGLE_API_KEY");
+	unsetenv("NATTER_CONFIG");
+}
+
 /* config show masks every key and secret-looking header. */
 static void
 test_show_masks(void **state)
@@ -859,6 +922,7 @@ main(void)
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_key_cmd_and_duplicates),
 		cmocka_unit_test(test_show_masks),
 		cmocka_unit_test(test_models),
 		cmocka_unit_test(test_nearest),

@@ -220,6 +220,28 @@ test_empty(void **state)
 	keypool_free(kp);
 }
 
+/* The same secret added twice is one key: its windows are shared, its sources listed. */
+static void
+test_duplicate(void **state)
+{
+	struct keypool *kp = pool(0, 0, 0, 0);
+	struct keypool_stat st;
+	double wait;
+
+	(void)state;
+	keypool_add(kp, "sk-same-key-0123456789", "env A_KEY", 0, 1, 0);
+	keypool_add(kp, "sk-same-key-0123456789", "env B_KEY", 0, 1, 0);
+	assert_int_equal(keypool_count(kp), 1);
+	assert_int_equal(keypool_stat(kp, 0, &st), 0);
+	assert_string_equal(st.source, "env A_KEY, env B_KEY");
+	keypool_stat_free(&st);
+	/* rpd 1: the one key allows one request a day, not one per variable. */
+	assert_int_equal(take(kp, 0, NULL), 0);
+	assert_int_equal(take(kp, 0, &wait), -1);
+	assert_true(wait > 86000);
+	keypool_free(kp);
+}
+
 /* Run the key pool tests. */
 int
 main(void)
@@ -233,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_all_blocked),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_duplicate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
