@@ -221,7 +221,8 @@ const struct config_schema config_schema[] = {
 
 	{ "bindings", CONFIG_LIST, NULL, 0, 512, NULL, 0, 0,
 	  "Key bindings of the full-screen interface, added to or replacing the built-in ones "
-	  "(see KEYS in natter(1))." },
+	  "(see KEYS in natter(1)). Each is checked against the key table: an unknown context, "
+	  "key or action, or a key bound twice in one context, is an error." },
 	{ "bindings[].context", CONFIG_STRING, "global", NOLIM, NULL, 0, 0,
 	  "Where the binding applies: global, input, transcript, sessions, overlay or form." },
 	{ "bindings[].key", CONFIG_STRING, NULL, NOLIM, NULL, CONFIG_REQUIRED, 0,

@@ -745,6 +745,78 @@ config_unsure_bit(const char *name)
 static void config_validate_map(struct loader *ld, struct cnode *n,
     const struct config_schema *table, size_t tn, const char *pattern, const char *real);
 
+static int config_prune(struct cnode *n);
+static const char *config_default(const char *pattern);
+static void cnode_empty(struct cnode *n);
+
+/* The key table's checker of bindings, installed by the front end. */
+static config_binding_check_fn config_binding_checker;
+
+/* Install the checker of bindings: entries. */
+void
+config_set_binding_check(config_binding_check_fn fn)
+{
+	config_binding_checker = fn;
+}
+
+/* Check the context, key and action names of every entry of the bindings list n against
+ * the key table, and that no key is bound twice in one context. An entry at fault is
+ * emptied (kept, so later entries keep their index) and so left out. */
+static void
+config_check_bindings(struct loader *ld, struct cnode *n, const char *real)
+{
+	static const char *const fields[] = { "context", "key", "action" };
+	unsigned *codes;
+	size_t i, j;
+
+	if (config_binding_checker == NULL)
+		return;
+	codes = xcalloc(n->nkids + 1, sizeof *codes);
+	for (i = 0; i < n->nkids; i++) {
+		struct cnode *k = n->kids[i];
+		const struct cnode *at[3];
+		const char *ctx;
+		char *err = NULL;
+		int field = 0;
+
+		if (k->kind != CN_MAP || k->tainted || cnode_str(k, "key") == NULL ||
+		    cnode_str(k, "action") == NULL)
+			continue;
+		at[0] = cnode_get(k, "context");
+		at[1] = cnode_get(k, "key");
+		at[2] = cnode_get(k, "action");
+		ctx = cnode_str(k, "context") != NULL ? cnode_str(k, "context") :
+		    config_default("bindings[].context");
+		if (config_binding_checker(ctx, cnode_str(k, "key"), cnode_str(k, "action"),
+		    &codes[i], &field, &err) != 0) {
+			if (field < 0 || field > 2)
+				field = 2;
+			config_at(ld, at[field] != NULL ? at[field] : k, "%s[%zu].%s: %s", real, i,
+			    fields[field], err);
+			free(err);
+			cnode_empty(k);
+			continue;
+		}
+		for (j = 0; j < i; j++) {
+			const struct cnode *o = n->kids[j];
+			const char *octx;
+
+			if (o->tainted || cnode_str(o, "key") == NULL || codes[j] != codes[i])
+				continue;
+			octx = cnode_str(o, "context") != NULL ? cnode_str(o, "context") :
+			    config_default("bindings[].context");
+			if (strcmp(octx, ctx) != 0)
+				continue;
+			config_at(ld, at[1], "%s[%zu].key: '%s' in %s is already bound to '%s' by "
+			    "%s[%zu] (line %d)", real, i, cnode_str(k, "key"), ctx,
+			    cnode_str(o, "action"), real, j, o->line);
+			cnode_empty(k);
+			break;
+		}
+	}
+	free(codes);
+}
+
 /* Report that n does not look like entry e wants, and mark it to be dropped. */
 static void
 config_type_error(struct loader *ld, struct cnode *n, const struct config_schema *e,
@@ -903,6 +975,10 @@ config_validate_value(struct loader *ld, struct cnode *n, const struct config_sc
 			free(r2);
 		}
 		free(p2);
+		if (table == config_schema && strcmp(pattern, "bindings") == 0) {
+			config_prune(n);
+			config_check_bindings(ld, n, real);
+		}
 		break;
 	case CONFIG_STRING:
 		if (n->kind != CN_SCALAR && n->kind != CN_NULL)

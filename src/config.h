@@ -127,7 +127,9 @@ struct template {
 	int line, col;
 };
 
-/* A raw key binding; the UI owns action names and validates them with these marks. */
+/* A key binding as the config holds it. The interface owns the key table (ui/keys.c); the
+ * schema pass checks each entry against it through the checker the front end installs
+ * (config_set_binding_check), so `config check` and the interface agree. */
 struct config_binding {
 	char *context;
 	char *key;
@@ -219,6 +221,15 @@ int config_left_out(const struct config *c, const char *name);
 enum context_policy config_context_policy(const struct config *c, const struct model *m);
 /* The closest of n names to word, or NULL when none is close. */
 const char *config_nearest(const char *word, const char *const *names, size_t n);
+
+/* Checks one key binding against the key table: 0 with *code the key's code (equal codes
+ * are the same key however written), or -1 with *err (caller frees) and *field naming the
+ * part at fault: 0 the context, 1 the key, 2 the action. */
+typedef int (*config_binding_check_fn)(const char *context, const char *key,
+    const char *action, unsigned *code, int *field, char **err);
+/* Install the checker the schema pass applies to bindings: (natter installs keys_check at
+ * start; src/ knows no key names). Without one, bindings are checked for shape only. */
+void config_set_binding_check(config_binding_check_fn fn);
 
 /* Print the effective config as YAML with secrets masked. */
 void config_show(const struct config *c, FILE *f);

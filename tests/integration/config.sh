@@ -116,6 +116,33 @@ tap_eq "one run reports both kinds, schema errors first" \
 $LIB_TMP/both.yaml:13:21: models.broken.context_window: expected an integer from 0 to 1000000000, got 'big'
 $LIB_TMP/both.yaml:8:16: models.fast.fallback: unknown model 'slwo', did you mean 'slow'?" "$out"
 
+# bindings: are checked against the key table in the same pass: unknown contexts, key names
+# and actions, an action its context does not take, and a key bound twice in one context.
+cat >"$LIB_TMP/keys.yaml" <<'Y'
+bindings:
+  - {context: inptu, key: C-s, action: send}
+  - {context: input, key: C-, action: send}
+  - {context: input, key: C-s, action: sendd}
+  - {context: transcript, key: C-s, action: send}
+  - {context: input, key: C-s, action: send}
+  - {context: input, key: C-S, action: newline}
+  - {key: F7, action: help}
+Y
+out=$("$NATTER" config check "$LIB_TMP/keys.yaml" 2>&1); st=$?
+tap_eq "bad bindings fail config check (exit 3)" 3 "$st"
+tap_eq "each bad binding as file:line:col with the part at fault" \
+"$LIB_TMP/keys.yaml:2:15: bindings[0].context: unknown key context 'inptu', did you mean 'input'?
+$LIB_TMP/keys.yaml:3:27: bindings[1].key: unknown key name 'C-' (e.g. C-a, M-Enter, PgUp, F1, x)
+$LIB_TMP/keys.yaml:4:40: bindings[2].action: unknown action 'sendd', did you mean 'send'? (natter keys lists them)
+$LIB_TMP/keys.yaml:5:45: bindings[3].action: action 'send' cannot be bound in context 'transcript'
+$LIB_TMP/keys.yaml:7:27: bindings[5].key: 'C-S' in input is already bound to 'send' by bindings[4] (line 6)" "$out"
+out=$(NATTER_CONFIG="$LIB_TMP/keys.yaml" "$NATTER" keys 2>/dev/null)
+if printf '%s\n' "$out" | grep -qE '^input +C-s +send ' && printf '%s\n' "$out" | grep -qE '^global +F7 +help '; then
+	tap_ok "natter keys applies the sound bindings of that file"
+else
+	tap_fail "natter keys applies the sound bindings of that file" "$(printf '%s\n' "$out" | grep -E 'C-s|F7')"
+fi
+
 # The committed man page is what the schema generates.
 if "$NATTER" config man | cmp -s - "$ROOT/man/natter.yaml.5"; then
 	tap_ok "man/natter.yaml.5 matches the schema (regenerate: natter config man)"

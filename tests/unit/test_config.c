@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "config.h"
 #include "keypool.h"
+#include "keys.h"
 #include "params.h"
 #include "provider.h"
 #include "xmalloc.h"
@@ -468,6 +469,32 @@ test_keep_valid(void **state)
 	assert_string_equal(c->default_model, "m1");
 	config_free(c);
 	config_errors_free(&errs);
+}
+
+/* With the key table's checker installed (as natter does), bindings: are checked in the
+ * schema pass: a bad one is reported at the part at fault and left out, the rest kept. */
+static void
+test_bindings_checked(void **state)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct config *c;
+
+	(void)state;
+	config_set_binding_check(keys_check);
+	c = load_text("bindings:\n"
+	    "  - {context: input, key: C-s, action: sendd}\n"
+	    "  - {context: input, key: C-t, action: newline}\n"
+	    "  - {context: input, key: C-T, action: send}\n", CONFIG_NO_DEFAULTS, &errs);
+	assert_int_equal(errs.n, 2);
+	assert_non_null(strstr(errs.v[0], "t.yaml:2:40: bindings[0].action: unknown action "
+	    "'sendd', did you mean 'send'?"));
+	assert_non_null(strstr(errs.v[1], "t.yaml:4:27: bindings[2].key: 'C-T' in input is "
+	    "already bound to 'newline' by bindings[1] (line 3)"));
+	assert_int_equal(c->nbindings, 1);
+	assert_string_equal(c->bindings[0].key, "C-t");
+	config_free(c);
+	config_errors_free(&errs);
+	config_set_binding_check(NULL);
 }
 
 /* The shipped file: 16 templates, simulated always offered and the default without keys,
@@ -919,6 +946,7 @@ main(void)
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_both_kinds),
 		cmocka_unit_test(test_keep_valid),
+		cmocka_unit_test(test_bindings_checked),
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_keys),
