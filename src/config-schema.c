@@ -27,6 +27,9 @@ const struct config_schema config_schema[] = {
 	  "is used, else simulated." },
 	{ "theme", CONFIG_STRING, "terminal", NOLIM, NULL, 0, 0,
 	  "Colour theme of the full-screen interface (dark, light, terminal, mono or a file)." },
+	{ "mouse", CONFIG_BOOL, "false", NOLIM, NULL, 0, 0,
+	  "Mouse wheel scrolling in the full-screen interface from the start (F5 toggles it). "
+	  "Off leaves the terminal's own text selection working." },
 	{ "defaults", CONFIG_PARAMS, NULL, NOLIM, NULL, 0, 0,
 	  "Request parameters applied to every model (see PARAMETERS)." },
 	{ "context", CONFIG_SECTION, NULL, NOLIM, NULL, 0, 0,

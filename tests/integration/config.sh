@@ -143,6 +143,13 @@ else
 	tap_fail "natter keys applies the sound bindings of that file" "$(printf '%s\n' "$out" | grep -E 'C-s|F7')"
 fi
 
+# mouse: is a key of the schema like any other.
+printf 'mouse: true\n' >"$LIB_TMP/mouse.yaml"
+tap_check "mouse: true passes config check" "$NATTER" config check "$LIB_TMP/mouse.yaml"
+printf 'mouse: sometimes\n' >"$LIB_TMP/mouse.yaml"
+out=$("$NATTER" config check "$LIB_TMP/mouse.yaml" 2>&1)
+tap_eq "a bad mouse: value is an error" "$LIB_TMP/mouse.yaml:1:8: mouse: expected true or false, got 'sometimes'" "$out"
+
 # The committed man page is what the schema generates.
 if "$NATTER" config man | cmp -s - "$ROOT/man/natter.yaml.5"; then
 	tap_ok "man/natter.yaml.5 matches the schema (regenerate: natter config man)"
