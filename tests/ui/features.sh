@@ -177,6 +177,7 @@ ui_wait '› /template greet *$'
 ui_keys Enter
 ui_check "one bad entry: the sound template still opens its form" ui_wait 'template greet'
 ui_keys Escape
+ui_wait_not '── template greet'
 ui_keys C-q
 ui_check "one bad entry: quits cleanly" ui_wait_dead
 ui_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error' '$LIB_TMP/natter-stderr' 2>/dev/null"
