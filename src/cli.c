@@ -32,6 +32,7 @@ cli_config(struct config_errors *errs)
 	struct config *cfg = config_load(NULL, 0, errs);
 	size_t i;
 
+	config_share_pools(cfg, NULL);
 	for (i = 0; i < errs->n; i++)
 		fprintf(stderr, "%s\n", errs->v[i]);
 	for (i = 0; i < cfg->nwarnings; i++)

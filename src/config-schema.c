@@ -76,7 +76,8 @@ const struct config_schema config_schema[] = {
 	  "The API key itself. natter warns when the file is readable by group or others." },
 	{ "providers.*.keys", CONFIG_LIST, NULL, 0, 64, NULL, 0, 0,
 	  "Several keys forming a pool: requests rotate over them, each key has its own limits "
-	  "and a key that gets HTTP 429 rests (60 s, 120 s, 240 s ... up to 1 h)." },
+	  "and a key that gets HTTP 429 rests (the server's retry-after, else 60 s, 120 s, "
+	  "240 s ... up to 1 h). Shared by every natter (natter.db-keypool)." },
 	{ "providers.*.keys[].key", CONFIG_STRING, NULL, NOLIM, NULL, CONFIG_SECRET, 0,
 	  "A literal key." },
 	{ "providers.*.keys[].key_env", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
@@ -92,7 +93,7 @@ const struct config_schema config_schema[] = {
 	{ "providers.*.rpm", CONFIG_INT, "0", 0, BIG, NULL, 0, 0,
 	  "Requests per minute allowed per key in a sliding window; 0 means no limit." },
 	{ "providers.*.rpd", CONFIG_INT, "0", 0, BIG, NULL, 0, 0,
-	  "Requests per day allowed per key; 0 means no limit." },
+	  "Requests per day allowed per key, over every natter run; 0 means no limit." },
 	{ "providers.*.tpm", CONFIG_INT, "0", 0, BIG, NULL, 0, 0,
 	  "Tokens per minute allowed per key; 0 means no limit." },
 	{ "providers.*.key_wait", CONFIG_FLOAT, "30", 0, 3600, NULL, 0, 0,
@@ -605,8 +606,13 @@ config_schema_man(FILE *f)
 		"form a pool; entries that give the same key are one key.",
 		"Requests rotate over the keys; each key has sliding windows for requests per "
 		"minute, requests per day and tokens per minute.",
-		"A key that receives HTTP 429 rests for 60 s, then 120 s, 240 s and so on up to "
-		"an hour, or longer when the server asks, and the next free key is used.",
+		"A key that receives HTTP 429 rests for as long as the server's retry\\-after says, "
+		"else for 60 s, then 120 s, 240 s and so on, up to an hour either way, and the next "
+		"free key is used.",
+		"The windows and rests are shared by every natter using the same database, through",
+		".I natter.db\\-keypool",
+		"beside it (keys named by a fingerprint, never written), so limits hold across runs "
+		"and concurrent processes.",
 		"When every key rests, a request waits up to",
 		".B key_wait",
 		"seconds (the status line says so) or fails with a message saying when a key "

@@ -33,6 +33,7 @@
 #include "proto.h"
 #include "provider.h"
 #include "secret.h"
+#include "store.h"
 #include "template.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -1808,6 +1809,23 @@ config_pool(const struct config *c, const struct provider *p)
 		if (c->providers[i] == p || strcmp(c->providers[i]->name, p->name) == 0)
 			return c->pools[i];
 	return NULL;
+}
+
+/* Point every pool at the state file beside the database db (NULL: the default). */
+void
+config_share_pools(struct config *c, const char *db)
+{
+	char *path = db != NULL ? xstrdup(db) : store_default_path(), *state = NULL;
+	size_t i;
+
+	/* A database in memory has no place beside it: such a natter shares nothing. */
+	if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0)
+		state = xasprintf("%s-keypool", path);
+	for (i = 0; i < c->nproviders; i++)
+		if (c->pools[i] != NULL)
+			keypool_set_state(c->pools[i], state);
+	free(state);
+	free(path);
 }
 
 /* Report a model's provider that names no configured provider, with the nearest one. */

@@ -215,6 +215,10 @@ struct provider *config_offer(struct config *c, const char *name);
 struct provider *config_provider(const struct config *c, const char *name);
 /* The key pool of an offered provider, or NULL. */
 struct keypool *config_pool(const struct config *c, const struct provider *p);
+/* Share every key pool's windows and rests with the other natters through the file
+ * <db>-keypool beside the session database db (NULL: the default one, store.h). The front
+ * ends that send requests call it; a config loaded alone keeps its pools in memory. */
+void config_share_pools(struct config *c, const char *db);
 struct template *config_template(struct config *c, const char *name);
 /* True when name (or alias) was a model left out for errors in its entry. */
 int config_left_out(const struct config *c, const char *name);

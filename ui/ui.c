@@ -1525,6 +1525,7 @@ ui_init_config(struct app *a, struct ui_opts *o)
 		 * (config_load leaves out what has errors) and show what is wrong once the
 		 * screen is up. */
 		a->cfg = config_load(NULL, 0, &errs);
+		config_share_pools(a->cfg, NULL);
 		for (k = 0; k < errs.n && k < UI_CONF_ERRS; k++)
 			buf_printf(&o->errs, "%s\n", errs.v[k]);
 		if (errs.n > UI_CONF_ERRS)

@@ -2,8 +2,10 @@
 # Key pools end to end: a config gives one openai-protocol provider two keys and points it
 # at the fake server, which rate-limits one of them (--limit-key). natter must rotate to the
 # other key and answer; with every key limited it must either wait (key_wait large enough,
-# shown on stderr) or fail at once with a message saying when a key frees up. Pools live in
-# one process, so everything is checked through `natter ask` output and the server's log.
+# shown on stderr) or fail at once with a message saying when a key frees up. Everything is
+# checked through `natter ask` output and the server's log. Pools share their rests
+# between processes (keypool-state.sh tests that), so each scenario here has a database,
+# and with it a key state, of its own (scenario NAME).
 set -u
 . "$TESTS/integration/lib.sh"
 
@@ -60,9 +62,11 @@ expect() {
 	fi
 }
 has_err() { grep -q -- "$1" "$ERR"; }
+scenario() { export NATTER_DB=$LIB_TMP/$1.db; }
 chats() { grep -c "chat/completions" "$LOG"; }
 
 # The first key of the pool is rate-limited: natter rotates to the second and answers.
+scenario rotate
 before=$(chats)
 POOL_KEY_A=$LIMITED POOL_KEY_B=$GOOD ask -m pm "tokens=3"
 expect "429 on the first key: rotated to the second, reply on stdout" \
@@ -71,11 +75,13 @@ expect "429 on the first key: rotated to the second, reply on stdout" \
 tap_eq "rotation: exactly two requests reached the server" 2 $(($(chats) - before))
 
 # The pool's default model answers without -m, and a healthy first key needs no rotation.
+scenario healthy
 POOL_KEY_A=$GOOD POOL_KEY_B=$LIMITED ask "tokens=2"
 expect "a free first key: answered at once, nothing on stderr" \
 	eval 'test "$RC" -eq 0 && test "$(cat "$OUT")" = "w1 w2" && ! test -s "$ERR"'
 
 # Both keys limited and key_wait 0: a clear failure naming when a key frees up.
+scenario all-limited
 before=$(chats)
 POOL_KEY_A=$LIMITED POOL_KEY_B=$LIMITED2 ask -m pm "tokens=3"
 expect "every key limited, key_wait 0: fails at once with a clear message, exit 1" \
@@ -84,6 +90,7 @@ expect "every key limited, key_wait 0: fails at once with a clear message, exit 
 tap_eq "every key limited: each key was tried once" 2 $(($(chats) - before))
 
 # Both keys limited and key_wait 120: natter waits (and says so); Ctrl+C ends the wait.
+scenario wait
 POOL_KEY_A=$LIMITED POOL_KEY_B=$LIMITED2 NATTER_CONFIG=$LIB_TMP/wait.yaml \
 	"$NATTER" ask -m pm "tokens=3" >"$OUT" 2>"$ERR" </dev/null &
 pid=$!
