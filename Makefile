@@ -3,7 +3,9 @@
 #   make run       install missing packages, build, start the TUI on the default config
 #   make check     build with ASan+UBSan and run every test; ends with "N passed, N failed"
 #   make soak      kill -9 the interface mid-stream SOAK_N times (100) and check the database
-#   make           release build in build/release/natter
+#   make           release build in build/release/natter (installs nothing: see make deps)
+#   make deps      install the missing packages (.ci/deps; run, check, soak, fuzz and bench
+#                  do it first, nothing else does)
 #   make lib       libnatter.a, libnatter.so and natter.pc in build/release
 #   make install   PREFIX=/usr/local DESTDIR= (also MANPREFIX, LIBDIR, INCLUDEDIR)
 #   make fuzz      long libFuzzer runs (FUZZ_SECONDS per target)
@@ -26,6 +28,7 @@ MODE ?= release
 BUILD = build/$(MODE)
 
 # Libraries, resolved lazily so that `make run` on a fresh machine installs them first.
+# .ci/deps reads this line to know what pkg-config must find on a system without apt.
 PKGS = libcurl libcjson yaml-0.1 sqlite3 ncursesw libutf8proc md4c
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 # Start-up is a feature: every shared object costs the loader time at each start, so the
@@ -81,8 +84,8 @@ FUZZ_B  = $(FUZZ_C:tests/fuzz/%.c=build/fuzz/%)
 # Keep intermediate objects (the fuzz objects are built through a pattern chain).
 .SECONDARY:
 
-all: deps
-	@$(MAKE) --no-print-directory build
+# Building installs nothing: only the targets that run natter or its tests call .ci/deps.
+all: build
 
 deps:
 	@.ci/deps
@@ -108,8 +111,7 @@ soak: deps
 
 tests: $(BUILD)/natter $(UNIT_B) $(FAKE_B) $(MCPS_B) $(BUILD)/libnatter.a $(BUILD)/libnatter.so $(BUILD)/natter.pc
 
-lib: deps
-	@$(MAKE) --no-print-directory $(BUILD)/libnatter.a $(BUILD)/libnatter.so $(BUILD)/natter.pc
+lib: $(BUILD)/libnatter.a $(BUILD)/libnatter.so $(BUILD)/natter.pc
 
 # V=1 shows full command lines.
 Q = $(if $(V),,@)

@@ -32,13 +32,17 @@ cli_config(struct config_errors *errs)
 	struct config *cfg = config_load(NULL, 0, errs);
 	size_t i;
 
+	config_share_pools(cfg, NULL);
 	for (i = 0; i < errs->n; i++)
 		fprintf(stderr, "%s\n", errs->v[i]);
 	for (i = 0; i < cfg->nwarnings; i++)
 		fprintf(stderr, "%s\n", cfg->warnings[i]);
-	if (errs->n > 0)
+	if (errs->n > 0 && cfg->path == NULL)
 		fputs("natter: the config has errors; using the defaults (natter config check)\n",
 		    stderr);
+	else if (errs->n > 0)
+		fputs("natter: the config has errors; what they are in is left out, the rest "
+		    "applies (natter config check)\n", stderr);
 	return cfg;
 }
 

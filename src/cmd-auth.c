@@ -1,6 +1,7 @@
 /*
- * `natter auth`: every provider's key pool as this process sees it: keys masked, where
- * each came from, its limits and use in each window, and whether it rests after a 429.
+ * `natter auth`: every provider's key pool as every natter sees it (the windows and rests
+ * are shared, keypool.h): keys masked, where each came from, its limits and use in each
+ * window, and whether it rests after a 429.
  * Providers that are configured but not offered are listed with the reason, which is
  * usually the variable to set. Names, addresses and key sources come from the config and
  * from key_cmd output, so they are printed through the one-line sanitizer (text.h).
@@ -49,6 +50,8 @@ cmd_auth(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	c = config_load(NULL, 0, &errs);
+	/* What every natter sees: the windows and rests of the shared state. */
+	config_share_pools(c, NULL);
 	for (k = 0; k < errs.n; k++)
 		fprintf(stderr, "%s\n", errs.v[k]);
 	for (k = 0; k < c->nwarnings; k++)

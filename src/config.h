@@ -4,9 +4,11 @@
  * defaults, limits and help; the loader, `natter config check`, `config show` and the
  * natter.yaml(5) page are all driven by it.
  *
- * Loading never fails hard: config_load always returns a usable config. When the user's
- * file is broken, the errors ("file:line:col: message") are reported in errs and the result
- * holds the shipped defaults alone, so natter still starts and no session is lost.
+ * Loading never fails hard: config_load always returns a usable config. Errors
+ * ("file:line:col: message") are reported in errs, and each entry that has one (a provider,
+ * model, template or binding) is left out while everything else in the file applies; only
+ * a file that cannot be read or parsed leaves the shipped defaults alone. So natter still
+ * starts, one mistake costs only what it is in, and no session is lost.
  */
 #ifndef NATTER_CONFIG_H
 #define NATTER_CONFIG_H
@@ -125,7 +127,9 @@ struct template {
 	int line, col;
 };
 
-/* A raw key binding; the UI owns action names and validates them with these marks. */
+/* A key binding as the config holds it. The interface owns the key table (ui/keys.c); the
+ * schema pass checks each entry against it through the checker the front end installs
+ * (config_set_binding_check), so `config check` and the interface agree. */
 struct config_binding {
 	char *context;
 	char *key;
@@ -158,10 +162,13 @@ struct config {
 	enum context_policy context_policy; /* context.policy */
 	long context_keep;            /* context.keep_turns */
 	int ask_save;                 /* ask.save */
+	int mouse;                    /* mouse: wheel scrolling in the interface at start */
 	char *default_model;          /* always names a usable model when any exists */
 	char *theme;
 	struct config_binding *bindings;
 	size_t nbindings;
+	char **left_out;              /* names and aliases of models left out for errors */
+	size_t nleft_out;
 	char *path;                   /* the user's file, or NULL when only defaults apply */
 	char **warnings;              /* "file:line:col: warning: ..." */
 	size_t nwarnings;
@@ -183,7 +190,7 @@ struct config_errors {
 
 /*
  * Load path (NULL: config_path()) over the shipped defaults. Always returns a config; on
- * errors errs is filled and the result is the shipped defaults alone.
+ * errors errs is filled and the entries at fault are left out (see above).
  */
 struct config *config_load(const char *path, unsigned flags, struct config_errors *errs);
 /* Load and validate one file only (no defaults), for `config check` and the tests. */
@@ -208,11 +215,26 @@ struct provider *config_offer(struct config *c, const char *name);
 struct provider *config_provider(const struct config *c, const char *name);
 /* The key pool of an offered provider, or NULL. */
 struct keypool *config_pool(const struct config *c, const struct provider *p);
+/* Share every key pool's windows and rests with the other natters through the file
+ * <db>-keypool beside the session database db (NULL: the default one, store.h). The front
+ * ends that send requests call it; a config loaded alone keeps its pools in memory. */
+void config_share_pools(struct config *c, const char *db);
 struct template *config_template(struct config *c, const char *name);
+/* True when name (or alias) was a model left out for errors in its entry. */
+int config_left_out(const struct config *c, const char *name);
 /* The context policy that applies to m (its own, else the config's). */
 enum context_policy config_context_policy(const struct config *c, const struct model *m);
 /* The closest of n names to word, or NULL when none is close. */
 const char *config_nearest(const char *word, const char *const *names, size_t n);
+
+/* Checks one key binding against the key table: 0 with *code the key's code (equal codes
+ * are the same key however written), or -1 with *err (caller frees) and *field naming the
+ * part at fault: 0 the context, 1 the key, 2 the action. */
+typedef int (*config_binding_check_fn)(const char *context, const char *key,
+    const char *action, unsigned *code, int *field, char **err);
+/* Install the checker the schema pass applies to bindings: (natter installs keys_check at
+ * start; src/ knows no key names). Without one, bindings are checked for shape only. */
+void config_set_binding_check(config_binding_check_fn fn);
 
 /* Print the effective config as YAML with secrets masked. */
 void config_show(const struct config *c, FILE *f);

@@ -1,10 +1,13 @@
 /*
  * Key pools: the API keys of one provider, rotated across requests. Each key has sliding
  * windows (requests per minute, requests per day, tokens per minute); a key that receives
- * HTTP 429 is blocked with exponential backoff (60 s, 120 s, 240 s ... capped at one hour)
- * and the next free key is used. When every key is blocked, keypool_acquire says how long
- * to wait. Pools are shared between the UI thread and the worker, so every call locks.
- * The clock is injectable so tests can move time by hand.
+ * HTTP 429 rests for as long as the server's retry-after says, or with exponential backoff
+ * (60 s, 120 s, 240 s ... capped at one hour) when it says nothing, and the next free key
+ * is used. When every key is blocked, keypool_acquire says how long to wait. Pools are
+ * shared between the UI thread and the worker, so every call locks; with a state file
+ * (keypool_set_state) the windows and rests are shared by every natter process too, so
+ * `rpd: 1` means one request a day, not one per run. The clock is injectable so tests can
+ * move time by hand.
  */
 #ifndef NATTER_KEYPOOL_H
 #define NATTER_KEYPOOL_H
@@ -13,7 +16,7 @@
 
 struct keypool;
 
-/* A monotonic clock in seconds. */
+/* A clock in seconds; the default is the wall clock (the state file's time base). */
 typedef double (*keypool_clock)(void *ctx);
 
 #define KEYPOOL_BACKOFF_FIRST 60.0
@@ -33,11 +36,15 @@ struct keypool_stat {
 
 struct keypool *keypool_new(const char *provider);
 void keypool_free(struct keypool *kp);
-/* Replace the clock (tests); NULL restores CLOCK_MONOTONIC. */
+/* Replace the clock (tests); NULL restores CLOCK_REALTIME. */
 void keypool_set_clock(struct keypool *kp, keypool_clock fn, void *ctx);
+/* Share windows and rests with every process using the file at path (NULL: this process
+ * only). The file holds fingerprints of the keys, never a key; it is created 0600. */
+void keypool_set_state(struct keypool *kp, const char *path);
 /* Longest a caller should wait for a key before giving up, in seconds. */
 void keypool_set_max_wait(struct keypool *kp, double seconds);
 double keypool_max_wait(struct keypool *kp);
+/* Add a key; a secret the pool already holds is the same key (only its source is added). */
 void keypool_add(struct keypool *kp, const char *secret, const char *source, long rpm,
     long rpd, long tpm);
 size_t keypool_count(struct keypool *kp);
@@ -52,7 +59,8 @@ int keypool_acquire(struct keypool *kp, long est_tokens, char **secret, double *
 double keypool_wait(struct keypool *kp, long est_tokens);
 /* Correct the token count of the key's latest request once usage is known. */
 void keypool_add_tokens(struct keypool *kp, int idx, long tokens);
-/* The key got HTTP 429: block it; returns the seconds it stays blocked. */
+/* The key got HTTP 429: block it for retry_after_s when positive (the server's word), else
+ * by the backoff; returns the seconds it stays blocked. */
 double keypool_block(struct keypool *kp, int idx, double retry_after_s);
 /* A request on the key succeeded: its backoff starts over. */
 void keypool_success(struct keypool *kp, int idx);

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "config.h"
 #include "json.h"
+#include "keys.h"
 #include "log.h"
 #include "ui.h"
 #include "version.h"
@@ -101,6 +103,8 @@ main(int argc, char **argv)
 	}
 	log_open_from_env();
 	json_init();
+	/* Every command checks bindings: entries against the one key table. */
+	config_set_binding_check(keys_check);
 	/* --config FILE before the command applies to every command, as NATTER_CONFIG does
 	 * (-c is "continue", as in ask -c and llm). */
 	if (argc > 2 && strcmp(argv[1], "--config") == 0) {

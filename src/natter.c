@@ -68,6 +68,7 @@ natter_open(const struct natter_options *o, char **err)
 	pthread_once(&natter_once, natter_global);
 	n = xcalloc(1, sizeof(*n));
 	n->cfg = config_load(o->config, 0, &n->errs);
+	config_share_pools(n->cfg, o->database);
 	if (!o->no_store && (n->st = store_open(o->database, err)) == NULL) {
 		config_free(n->cfg);
 		config_errors_free(&n->errs);

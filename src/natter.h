@@ -89,7 +89,8 @@ struct natter_session {
 };
 
 /* Load the config and start the network thread; NULL with *err on failure. A broken
- * config file does not fail: its errors are in natter_warnings and the defaults apply. */
+ * config file does not fail: its errors are in natter_warnings, the entries they are in
+ * are left out and the rest applies. */
 struct natter *natter_open(const struct natter_options *o, char **err);
 /* The config's errors and warnings ("file:line:col: message"); *n gets their count. */
 const char *const *natter_warnings(const struct natter *n, size_t *count);

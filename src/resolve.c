@@ -190,6 +190,9 @@ resolve_model(struct config *c, const char *spec, const struct resolve_ctx *ctx,
 	}
 	if ((m = resolve_configured(c, spec)) != NULL)
 		return resolve_named(c, m, out);
+	/* A configured model left out for errors is not guessed at by the rules below. */
+	if (config_left_out(c, spec))
+		return out->status = RESOLVE_UNKNOWN_MODEL;
 	if ((slash = strchr(spec, '/')) != NULL &&
 	    (resolve_offered(c, spec, (size_t)(slash - spec)) != NULL ||
 	    resolve_disabled(c, spec, (size_t)(slash - spec)) != NULL))
@@ -252,6 +255,9 @@ resolve_message(const struct config *c, const char *spec, const struct resolved 
 	case RESOLVE_EMPTY:
 		return xasprintf("'%s' names no model", what);
 	case RESOLVE_UNKNOWN_MODEL:
+		if (spec != NULL && config_left_out(c, spec))
+			return xasprintf("model '%s' is left out: its configuration has errors "
+			    "(natter config check)", spec);
 		break;
 	}
 	return xasprintf("unknown model '%s'%s%s%s; use PROVIDER/MODEL for one the config does "

@@ -21,7 +21,9 @@
  *
  * A model whose provider is configured but not offered (no key, no address) resolves with
  * RESOLVE_PROVIDER_OFF and the reason, so each front end can say "set OPENAI_API_KEY"
- * rather than "unknown model". Results point into the config, which must outlive them.
+ * rather than "unknown model". A configured model left out for errors in its entry is
+ * RESOLVE_UNKNOWN_MODEL (no rule guesses at it), and the message says why. Results point
+ * into the config, which must outlive them.
  */
 #ifndef NATTER_RESOLVE_H
 #define NATTER_RESOLVE_H

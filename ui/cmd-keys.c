@@ -19,7 +19,7 @@ int
 cmd_keys(int argc, char **argv)
 {
 	char *err = NULL;
-	int i;
+	int i, rc = EXIT_OK;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--man") == 0) {
@@ -51,14 +51,16 @@ cmd_keys(int argc, char **argv)
 		c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
 		for (k = 0; k < errs.n; k++)
 			fprintf(stderr, "natter: %s\n", errs.v[k]);
-		if (errs.n > 0 || ui_apply_bindings(c, &err) != 0) {
-			if (err != NULL) {
-				struct buf line = BUF_INIT;
+		/* Bindings with errors were left out by the config's own check: the table
+		 * shows what the interface would use, and the errors still fail the command. */
+		if (errs.n > 0)
+			rc = EXIT_CONFIG;
+		if (ui_apply_bindings(c, &err) != 0) {
+			struct buf line = BUF_INIT;
 
-				/* The message quotes the config file: one safe line. */
-				fprintf(stderr, "natter: %s\n", text_line(&line, err));
-				buf_free(&line);
-			}
+			/* The message quotes the config file: one safe line. */
+			fprintf(stderr, "natter: %s\n", text_line(&line, err));
+			buf_free(&line);
 			free(err);
 			config_errors_free(&errs);
 			config_free(c);
@@ -71,5 +73,5 @@ cmd_keys(int argc, char **argv)
 	printf("%-11s %-12s %-22s %s\n", "CONTEXT", "KEY", "ACTION", "HELP");
 	keys_print(stdout);
 	keys_free();
-	return EXIT_OK;
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "config.h"
 #include "keys.h"
 #include "xmalloc.h"
 
@@ -423,34 +424,69 @@ keys_action_help(enum action act)
 	return keys_actions[act].help;
 }
 
-/* Bind (or with "none" unbind) a key in a context. */
+/* Check one binding against the tables (see keys.h); the config's schema pass calls it
+ * for every bindings: entry, and keys_bind before it binds. */
 int
-keys_bind(const char *context, const char *key, const char *action, char **err)
+keys_check(const char *context, const char *key, const char *action, unsigned *code,
+    int *field, char **err)
 {
-	int ctx = keys_context_find(context);
+	const char *names[(int)ACT_COUNT > (int)KCTX_COUNT ? (int)ACT_COUNT : (int)KCTX_COUNT], *near;
+	int ctx = keys_context_find(context), i;
 	enum action act;
-	unsigned k;
-	size_t i;
 
-	keys_ensure();
 	if (ctx < 0) {
-		*err = xasprintf("unknown key context '%s' (global, input, transcript, sessions, "
-		    "overlay, form)", context);
+		for (i = 0; i < KCTX_COUNT; i++)
+			names[i] = keys_ctx_names[i];
+		near = config_nearest(context, names, KCTX_COUNT);
+		*field = KEYS_FIELD_CONTEXT;
+		if (near != NULL)
+			*err = xasprintf("unknown key context '%s', did you mean '%s'?", context,
+			    near);
+		else
+			*err = xasprintf("unknown key context '%s' (global, input, transcript, "
+			    "sessions, overlay or form)", context);
 		return -1;
 	}
-	if (keys_parse(key, &k) != 0) {
+	if (keys_parse(key, code) != 0) {
+		*field = KEYS_FIELD_KEY;
 		*err = xasprintf("unknown key name '%s' (e.g. C-a, M-Enter, PgUp, F1, x)", key);
 		return -1;
 	}
 	act = keys_action_find(action);
 	if (act == ACT_COUNT) {
-		*err = xasprintf("unknown action '%s' (see natter keys)", action);
+		for (i = 0; i < ACT_COUNT; i++)
+			names[i] = keys_actions[i].name;
+		near = config_nearest(action, names, ACT_COUNT);
+		*field = KEYS_FIELD_ACTION;
+		if (near != NULL)
+			*err = xasprintf("unknown action '%s', did you mean '%s'? (natter keys lists "
+			    "them)", action, near);
+		else
+			*err = xasprintf("unknown action '%s' (natter keys lists them)", action);
 		return -1;
 	}
 	if (!(keys_actions[act].ctxmask & (1u << ctx))) {
+		*field = KEYS_FIELD_ACTION;
 		*err = xasprintf("action '%s' cannot be bound in context '%s'", action, context);
 		return -1;
 	}
+	return 0;
+}
+
+/* Bind (or with "none" unbinds) a key in a context. */
+int
+keys_bind(const char *context, const char *key, const char *action, char **err)
+{
+	enum action act;
+	unsigned k;
+	size_t i;
+	int ctx, field;
+
+	keys_ensure();
+	if (keys_check(context, key, action, &k, &field, err) != 0)
+		return -1;
+	ctx = keys_context_find(context);
+	act = keys_action_find(action);
 	for (i = 0; i < keys_nrt; i++) {
 		if (keys_rt[i].ctx == (enum keyctx)ctx && keys_rt[i].key == k) {
 			if (act == ACT_NONE) {
@@ -712,6 +748,12 @@ keys_print_man(FILE *f)
 	    "Delete, Insert, Home, End, PgUp, PgDn, Up, Down, Left, Right, F1 to F24),\n"
 	    "with the prefixes C\\- (Control), M\\- (Alt/Meta) and S\\- (Shift, for S\\-Enter and S\\-Tab).\n"
 	    "Control with Left or Right arrives as M\\-Left or M\\-Right.\n"
+	    "Every entry is checked with the rest of the configuration\n"
+	    ".RB ( \"natter config check\" ):\n"
+	    "an unknown context, key name or action, an action its context does not take, or a key\n"
+	    "bound twice in one context is reported as\n"
+	    ".IR file : line : col\n"
+	    "and that entry is left out.\n"
 	    ".B natter keys\n"
 	    "prints the bindings in effect.\n", f);
 	for (c = 0; c < KCTX_COUNT; c++) {

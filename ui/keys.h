@@ -143,6 +143,13 @@ const char *keys_context_name(enum keyctx ctx);
 enum action keys_action_find(const char *name);
 const char *keys_action_name(enum action act);
 const char *keys_action_help(enum action act);
+/* Which part of a binding keys_check found wrong. */
+enum { KEYS_FIELD_CONTEXT, KEYS_FIELD_KEY, KEYS_FIELD_ACTION };
+/* Check a binding without making it: 0 with *code the key's code, or -1 with *err set
+ * (caller frees; names the nearest context or action for a typo) and *field the part at
+ * fault. This is the config's binding checker (config_set_binding_check). */
+int keys_check(const char *context, const char *key, const char *action, unsigned *code,
+    int *field, char **err);
 /* Bind key in context to action ("none" unbinds). Returns 0, or -1 with *err set. */
 int keys_bind(const char *context, const char *key, const char *action, char **err);
 /* Apply config entries; a key bound twice in one context is a conflict. */

@@ -1374,53 +1374,6 @@ ui_timeout(struct app *a)
 	return t > 0x7fffffff ? 0x7fffffff : (int)t;
 }
 
-/* Read the config file's theme and mouse lines (until the config module supplies them). */
-static void
-ui_config_scalars(const char *path, char **theme, int *mouse)
-{
-	FILE *f;
-	char line[512];
-
-	if (path == NULL || (f = fopen(path, "r")) == NULL)
-		return;
-	while (fgets(line, sizeof line, f) != NULL) {
-		char *v, *e;
-
-		if (strncmp(line, "theme:", 6) == 0 || strncmp(line, "mouse:", 6) == 0) {
-			v = line + 6;
-			while (*v == ' ' || *v == '\t' || *v == '"' || *v == '\'')
-				v++;
-			e = v + strcspn(v, " \t\r\n\"'#");
-			*e = '\0';
-			if (line[0] == 't' && *v) {
-				free(*theme);
-				*theme = xstrdup(v);
-			} else if (line[0] == 'm') {
-				*mouse = strcmp(v, "true") == 0 || strcmp(v, "on") == 0 ||
-				    strcmp(v, "yes") == 0;
-			}
-		}
-	}
-	fclose(f);
-}
-
-/* The config file: --config FILE, $NATTER_CONFIG, or the XDG location. */
-static char *
-ui_config_path(const char *opt)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME"), *env;
-
-	if (opt != NULL)
-		return xstrdup(opt);
-	if ((env = getenv("NATTER_CONFIG")) != NULL && *env)
-		return xstrdup(env);
-	if (xdg != NULL && *xdg)
-		return xasprintf("%s/natter/natter.yaml", xdg);
-	if (home != NULL)
-		return xasprintf("%s/.config/natter/natter.yaml", home);
-	return NULL;
-}
-
 /* Apply the config's key bindings to the table. */
 int
 ui_apply_bindings(const struct config *c, char **err)
@@ -1506,7 +1459,6 @@ struct ui_opts {
 	const char *model, *prov, *conf, *sess;
 	char *theme;
 	const char *theme_from;  /* "--theme" or "NATTER_THEME"; NULL: the config file's */
-	int mouse;
 	struct buf errs;         /* config errors to show once the screen is up */
 };
 
@@ -1555,7 +1507,7 @@ static int
 ui_init_config(struct app *a, struct ui_opts *o)
 {
 	const char *nc;
-	char *conf, *err = NULL;
+	char *err = NULL;
 
 	memset(a, 0, sizeof *a);
 	setlocale(LC_ALL, "");
@@ -1569,9 +1521,11 @@ ui_init_config(struct app *a, struct ui_opts *o)
 		struct config_errors errs = { NULL, 0 };
 		size_t k;
 
-		/* A broken config must not cost the user their sessions: start with the defaults
-		 * (config_load returns them) and show what is wrong once the screen is up. */
+		/* A broken config must not cost the user their sessions: start with what is sound
+		 * (config_load leaves out what has errors) and show what is wrong once the
+		 * screen is up. */
 		a->cfg = config_load(NULL, 0, &errs);
+		config_share_pools(a->cfg, NULL);
 		for (k = 0; k < errs.n && k < UI_CONF_ERRS; k++)
 			buf_printf(&o->errs, "%s\n", errs.v[k]);
 		if (errs.n > UI_CONF_ERRS)
@@ -1584,20 +1538,12 @@ ui_init_config(struct app *a, struct ui_opts *o)
 			keys_init();
 		}
 	}
-	conf = ui_config_path(o->conf);
 	if (o->theme == NULL && getenv("NATTER_THEME") != NULL && *getenv("NATTER_THEME")) {
 		o->theme = xstrdup(getenv("NATTER_THEME"));
 		o->theme_from = "NATTER_THEME";
 	}
 	if (o->theme == NULL && a->cfg->theme != NULL)
 		o->theme = xstrdup(a->cfg->theme);
-	{
-		char *ignored = NULL;
-
-		ui_config_scalars(conf, &ignored, &o->mouse);
-		free(ignored);
-	}
-	free(conf);
 	if (theme_load(&a->theme, o->theme, &err) != 0 && o->theme_from != NULL) {
 		/* A theme asked for on the command line (or in the environment) is a usage
 		 * error, said before the screen is taken. */
@@ -1700,7 +1646,7 @@ ui_init_model(struct app *a, struct ui_opts *o)
 
 /* Take over the terminal and draw the first frame; -1 to go on, else the exit status. */
 static int
-ui_init_terminal(struct app *a, struct ui_opts *o)
+ui_init_terminal(struct app *a)
 {
 	a->follow = 1;
 	a->sel_msg = -1;
@@ -1734,7 +1680,7 @@ ui_init_terminal(struct app *a, struct ui_opts *o)
 	keyread_define();
 	ui_crash_capture();
 	theme_apply(&a->theme, a->use_color);
-	ui_mouse(a, o->mouse);
+	ui_mouse(a, a->cfg->mouse);
 	ui_raw_write("\033[?2004h");
 	ui_layout(a);
 	ui_draw(a);
@@ -1769,8 +1715,13 @@ ui_init_backend(struct app *a, struct ui_opts *o)
 	pane_transcript_reset(a);
 	a->dirty |= DIRTY_ALL;
 	if (o->errs.len > 0) {
-		buf_puts(&o->errs, "\nnatter started with the default configuration; fix the file "
-		    "and restart (natter config check lists every error).");
+		if (a->cfg->path == NULL)
+			buf_puts(&o->errs, "\nnatter started with the default configuration; fix "
+			    "the file and restart (natter config check lists every error).");
+		else
+			buf_puts(&o->errs, "\nnatter started without what these errors are in; the "
+			    "rest of the file applies. Fix it and restart (natter config check "
+			    "lists every error).");
 		overlay_text_open(a, " configuration errors (Esc closes) ", o->errs.data);
 	}
 	buf_free(&o->errs);
@@ -1909,7 +1860,7 @@ ui_main(int argc, char **argv)
 	if ((rc = ui_args(argc, argv, &o)) >= 0)
 		return rc;
 	if ((rc = ui_init_config(a, &o)) >= 0 || (rc = ui_init_model(a, &o)) >= 0 ||
-	    (rc = ui_init_terminal(a, &o)) >= 0) {
+	    (rc = ui_init_terminal(a)) >= 0) {
 		buf_free(&o.errs);
 		return rc;
 	}

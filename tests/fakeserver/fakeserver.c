@@ -6,7 +6,7 @@
  * and a clean shutdown on SIGTERM/SIGINT or after --max-seconds. What the server says lives
  * in fs-proto.c; see tests/fakeserver/README.md for the options and magic words.
  *
- *   fakeserver [--port N] [--port-file FILE] [--key KEY]... [--limit-key KEY] [--log FILE]
+ *   fakeserver [--port N] [--port-file FILE] [--key KEY]... [--limit-key KEY]... [--log FILE]
  *              [--vectors FILE] [--models-vector NAME]
  *              [--max-seconds S]
  */
@@ -59,7 +59,7 @@ fs_on_signal(int sig)
 static void
 fs_usage(FILE *f)
 {
-	fputs("usage: fakeserver [--port N] [--port-file FILE] [--key KEY]... [--limit-key KEY]\n"
+	fputs("usage: fakeserver [--port N] [--port-file FILE] [--key KEY]... [--limit-key KEY]...\n"
 	      "                  [--log FILE] [--vectors FILE] [--models-vector NAME]\n"
 	      "                  [--max-seconds S]\n", f);
 }
@@ -336,7 +336,14 @@ main(int argc, char **argv)
 			}
 			server.keys[server.nkeys++] = optarg;
 			break;
-		case 'L': server.limit_key = optarg; break;
+		case 'L':
+			if (server.nlimit == FS_MAX_KEYS) {
+				fprintf(stderr, "fakeserver: at most %d --limit-key options\n",
+				    FS_MAX_KEYS);
+				return 2;
+			}
+			server.limit_keys[server.nlimit++] = optarg;
+			break;
 		case 'l': log_path = optarg; break;
 		case 'v': vec_opt = optarg; break;
 		case 'M': server.models_vector = optarg; break;

@@ -23,7 +23,9 @@ struct fs_vectors;
 struct fs_server {
 	const char *keys[FS_MAX_KEYS]; /* accepted API keys (--key, repeatable); none: no auth */
 	int nkeys;
-	const char *limit_key;      /* --limit-key: accepted, but chat answers 429, or NULL */
+	const char *limit_keys[FS_MAX_KEYS]; /* --limit-key (repeatable): accepted, but chat
+	                                      * answers 429 */
+	int nlimit;
 	int log_fd;                 /* --log file opened with O_APPEND, or -1 */
 	int stop_rd;                /* read end of the stop pipe: readable once stopping */
 	struct fs_vectors *vectors; /* loaded --vectors file, or NULL */

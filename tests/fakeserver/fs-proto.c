@@ -732,7 +732,10 @@ fs_key_known(const struct fs_server *srv, const char *s)
 	for (i = 0; i < srv->nkeys; i++)
 		if (strcmp(s, srv->keys[i]) == 0)
 			return true;
-	return srv->limit_key != NULL && strcmp(s, srv->limit_key) == 0;
+	for (i = 0; i < srv->nlimit; i++)
+		if (strcmp(s, srv->limit_keys[i]) == 0)
+			return true;
+	return false;
 }
 
 /* Does the request carry key in the protocol's place? */
@@ -761,6 +764,18 @@ fs_key_sent(const struct fs_request *req, enum fs_proto proto, const char *key)
 	return sent;
 }
 
+/* Does the request carry one of the --limit-key keys? */
+static bool
+fs_key_limited(const struct fs_server *srv, const struct fs_request *req, enum fs_proto proto)
+{
+	int i;
+
+	for (i = 0; i < srv->nlimit; i++)
+		if (fs_key_sent(req, proto, srv->limit_keys[i]))
+			return true;
+	return false;
+}
+
 /* Does the request carry an accepted key in the protocol's place? *missing if none at all. */
 static bool
 fs_auth_ok(const struct fs_server *srv, const struct fs_request *req, enum fs_proto proto,
@@ -773,7 +788,7 @@ fs_auth_ok(const struct fs_server *srv, const struct fs_request *req, enum fs_pr
 	bool ok = false, bearer = auth != NULL && strncmp(auth, "Bearer ", 7) == 0;
 
 	*missing = false;
-	if (srv->nkeys == 0 && srv->limit_key == NULL)
+	if (srv->nkeys == 0 && srv->nlimit == 0)
 		return true;
 	switch (proto) {
 	case FS_ANTHROPIC:
@@ -926,7 +941,7 @@ fs_chat(struct fs_conn *c, const struct fs_request *req, enum fs_proto proto)
 		c->dead = true;
 	else if (!fs_auth_ok(srv, req, proto, &missing))
 		fs_reply_auth(c, proto, missing);
-	else if (srv->limit_key != NULL && fs_key_sent(req, proto, srv->limit_key))
+	else if (fs_key_limited(srv, req, proto))
 		fs_reply_error(c, &chat, 429);
 	else if ((err = fs_chat_error_status(srv, &chat, parsed)) > 0)
 		fs_reply_error(c, &chat, err);

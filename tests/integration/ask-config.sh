@@ -2,8 +2,8 @@
 # `natter ask` driven by the config: parameters refused before anything is sent (the fake
 # server's log stays empty), -P for any parameter, prompt templates rendered into the request
 # body (-T, -V, -V name=@FILE, PROMPT as the first unset variable, missing variables named),
-# model defaults and aliases, and a broken user config reported as file:line:col lines while
-# ask still answers with the shipped defaults.
+# model defaults and aliases, and a user config with errors reported as file:line:col lines
+# while ask still answers with everything the errors are not in.
 set -u
 . "$TESTS/integration/lib.sh"
 
@@ -192,14 +192,58 @@ expect "models: a listing that works prints the configured models and the rest" 
 	eval 'test "$RC" -eq 0 && grep -q "^fake/strict .*configured" "$OUT" &&
 	test "$(grep -vc configured "$OUT")" -ge 1 && test ! -s "$ERR"'
 
-# A broken user config: file:line:col errors on stderr, the shipped defaults still answer.
+# A user config with errors: file:line:col lines on stderr; the entries at fault are left
+# out (a model, a template extending an unknown one, a provider whose key_cmd fails) and
+# everything else of the file still applies.
 cat >"$CFG" <<EOF
+default_model: strict
+providers:
+  fake:
+    protocol: openai
+    base_url: $FS_URL/v1
+    key_env: CFG_KEY
+  cmdfail:
+    protocol: openai
+    base_url: $FS_URL/v1
+    key_cmd: "false"
 models:
+  strict:
+    provider: fake
+    id: strict-model
   oops:
     provider: nosuch
     temperature: hot
+  viacmd:
+    provider: cmdfail
+templates:
+  shout:
+    user: "Say {what} loudly"
+  whisper:
+    extends: shuot
 EOF
+n=$(lines)
+ask -T shout -V what=hi
+expect "config with errors: its sound model and template answer" \
+	eval 'test "$RC" -eq 0 && grep -q "^This is fakeserver answering: Say hi loudly" "$OUT"'
+expect "config with errors: every error as file:line:col, and what that means" \
+	eval 'has_err "natter.yaml:17:5: unknown key .temperature. in models.oops" &&
+	has_err "natter.yaml:16:15: models.oops.provider: unknown provider .nosuch." &&
+	has_err "natter.yaml:10:14: key_cmd" &&
+	has_err "natter.yaml:24:14: templates.whisper.extends: unknown template .shuot." &&
+	has_err "what they are in is left out, the rest applies"'
+tap_eq "config with errors: the sound model's request reached the server" $((n + 1)) "$(lines)"
+ask -m oops "hi"
+expect "a model left out for errors says so, exit 2" \
+	eval 'test "$RC" -eq 2 && has_err "model .oops. is left out: its configuration has errors"'
+ask -m viacmd "hi"
+expect "a provider whose key_cmd failed is not offered, and says why" \
+	eval 'test "$RC" -ne 0 && has_err "cmdfail is not available: no key: its key_cmd failed"'
+ask -T whisper "hi"
+expect "a template left out for errors is unknown" eval 'test "$RC" -eq 2'
+
+# A file that does not even parse: the shipped defaults answer.
+printf 'models:\n  oops: [unclosed\n' >"$CFG"
 NATTER_SIM_RATE=0 ask "hello there"
-expect "broken config: file:line:col errors on stderr, simulated answer with the defaults" \
+expect "unparsable config: file:line:col error on stderr, simulated answer with the defaults" \
 	eval 'test "$RC" -eq 0 && grep -q "hello there" "$OUT" &&
 	grep -qE "natter.yaml:[0-9]+:[0-9]+: " "$ERR" && has_err "using the defaults"'

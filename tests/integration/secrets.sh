@@ -91,7 +91,9 @@ for src in "openai env $ENVKEY" "lit literal $LITKEY" "cmd key_cmd $CMDKEY" "poo
 done
 
 # The pool's first key is rate-limited: its 429 (echoing it) is reported while rotating.
-ask -m pool/fake-model "hello fault=echo_key"
+# The runs above rested it, and rests are shared between runs: a database (and so a key
+# state) of its own starts this one with both keys free.
+NATTER_DB=$LIB_TMP/rotate.db ask -m pool/fake-model "hello fault=echo_key"
 expect_clean "pool: the rotation notice does not quote the limited key" "trying the next key"
 
 # decode: a saved error body quoting the key from the environment.

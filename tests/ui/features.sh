@@ -163,4 +163,21 @@ ui_check "theme: which lists the themes too" ui_wait "no theme 'nosuch'; the the
 ui_keys Escape
 ui_keys C-q
 ui_wait_dead
+
+# A config with one bad entry: the error is shown, the rest of the file applies (the
+# greet template is still there), and the overlay says what happened.
+printf 'providers:\n  openai:\n    base_url: %s/v1\ntemplates:\n  greet:\n    user: "Hello {name}"\n  bad:\n    extends: nosuch\n' "$FS_URL" >"$CONF"
+ui_start 110 32 -m simulated/simulated
+ui_check "one bad entry: its file:line:col error is shown" ui_wait 'natter.yaml:8:14: templates.bad.extends'
+ui_check "one bad entry: the overlay says only it is left out" ui_wait 'rest of the file applies'
+ui_keys Escape
+ui_wait_not 'configuration errors' && ui_wait '› message'
+ui_type "/template greet"
+ui_wait '› /template greet *$'
+ui_keys Enter
+ui_check "one bad entry: the sound template still opens its form" ui_wait 'template greet'
+ui_keys Escape
+ui_wait_not '── template greet'
+ui_keys C-q
+ui_check "one bad entry: quits cleanly" ui_wait_dead
 ui_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error' '$LIB_TMP/natter-stderr' 2>/dev/null"

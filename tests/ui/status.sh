@@ -12,8 +12,10 @@ isolated_home
 GOOD_A=sk-status-GOOD-A-3141
 GOOD_B=sk-status-GOOD-B-2718
 LIMITED=sk-status-LIMITED-1618
-fs_start --key "$GOOD_A" --key "$GOOD_B" --limit-key "$LIMITED" || exit 0
-export OPENAI_API_KEY=$GOOD_A POOL_KEY_A=$GOOD_A POOL_KEY_B=$GOOD_B STUCK_KEY=$LIMITED
+LIMITED2=sk-status-LIMITED-1414
+fs_start --key "$GOOD_A" --key "$GOOD_B" --limit-key "$LIMITED" --limit-key "$LIMITED2" || exit 0
+export OPENAI_API_KEY=$GOOD_A POOL_KEY_A=$GOOD_A POOL_KEY_B=$GOOD_B STUCK_KEY=$LIMITED \
+	STUCK_KEY_2=$LIMITED2
 unset NATTER_MAX_RETRIES
 mkdir -p "$XDG_CONFIG_HOME/natter"
 cat >"$XDG_CONFIG_HOME/natter/natter.yaml" <<YAML
@@ -34,7 +36,7 @@ providers:
     base_url: $FS_URL/v1
     keys:
       - key_env: STUCK_KEY
-      - key_env: STUCK_KEY
+      - key_env: STUCK_KEY_2
     key_wait: 120
     max_retries: 0
 models:

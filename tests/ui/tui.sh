@@ -135,3 +135,15 @@ ui_check "wide: the wrapped CJK message keeps every character" bash -c \
 	"tmux -L $UI_SOCK capture-pane -p -J | sed -n '/▍you/,/▍assistant/p' | sed 's/^.*│//' | tr -d ' \n' | grep -q '$cjk'"
 ui_keys C-q
 ui_wait_dead
+
+# 14. mouse: in the config turns wheel scrolling on from the start, as a key of the schema
+# (no configuration error), and F5 still toggles it.
+printf 'mouse: true\n' >>"$XDG_CONFIG_HOME/natter/natter.yaml"
+ui_start 100 30 -m openai/fake-model
+ui_check "mouse: true: mouse reporting on at start" bash -c "[ \"\$(tmux -L $UI_SOCK display -p '#{mouse_any_flag}')\" = 1 ]"
+ui_check "mouse: true: no configuration error shown" bash -c "! tmux -L $UI_SOCK capture-pane -p | grep -q 'configuration errors'"
+ui_keys F5
+ui_check "mouse: F5 turns it off" ui_wait 'mouse off'
+ui_check "mouse: reporting off after F5" bash -c "[ \"\$(tmux -L $UI_SOCK display -p '#{mouse_any_flag}')\" = 0 ]"
+ui_keys C-q
+ui_wait_dead

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "config.h"
 #include "keypool.h"
+#include "keys.h"
 #include "params.h"
 #include "provider.h"
 #include "xmalloc.h"
@@ -301,8 +302,12 @@ test_corpus(void **state)
 			expected = buf_detach(&want);
 			if (strcmp(buf_str(&got), expected) != 0)
 				fail_msg("%s:\nexpected:\n%sgot:\n%s", path, expected, buf_str(&got));
-			/* The broken file is dropped: the shipped defaults still apply. */
-			assert_null(c->path);
+			/* What the errors are in is left out, the rest applies; only a file that
+			 * does not parse is not used at all. Either way the shipped defaults do. */
+			if (strstr(expected, "invalid YAML") != NULL)
+				assert_null(c->path);
+			else
+				assert_non_null(c->path);
 			assert_non_null(config_template(c, "code_review"));
 			assert_non_null(config_model(c, "simulated"));
 			free(exp_path);
@@ -321,8 +326,8 @@ test_corpus(void **state)
 
 /* Schema errors and cross-reference errors in different sections come out of one load,
  * schema errors first; names whose sections failed validation still count as defined, a
- * section's required key that failed validation is not reported missing, no key command
- * runs for the discarded file, and the shipped defaults apply. */
+ * section's required key that failed validation is not reported missing, the entries at
+ * fault are left out and the sound ones (and their key commands) are used. */
 static void
 test_both_kinds(void **state)
 {
@@ -371,24 +376,125 @@ test_both_kinds(void **state)
 	if (errs.n != sizeof want / sizeof want[0])
 		fail_msg("%zu errors, want %zu; last: %s", errs.n, sizeof want / sizeof want[0],
 		    errs.n > 0 ? errs.v[errs.n - 1] : "");
-	assert_int_not_equal(access(marker, F_OK), 0);
-	assert_null(c->path);
+	assert_non_null(c->path);
 	assert_null(config_template(c, "t"));
 	assert_non_null(config_template(c, "code_review"));
-	assert_null(config_provider(c, "work"));
-	config_free(c);
-	config_errors_free(&errs);
-
-	/* The same provider in a sound file does run its key command. */
-	path = write_file("both.yaml", providers, 0600);
-	c = config_load(path, 0, &errs);
-	assert_int_equal(errs.n, 0);
+	/* work is sound: offered, with its key command's key. */
 	assert_int_equal(access(marker, F_OK), 0);
 	assert_non_null(config_provider(c, "work"));
+	assert_null(config_model(c, "fast"));
+	assert_null(config_model(c, "slow"));
+	assert_null(config_model(c, "quick"));
+	assert_true(config_left_out(c, "fast"));
+	assert_non_null(config_model(c, "quicker"));
 	config_free(c);
+	config_errors_free(&errs);
 	free(text);
 	free(providers);
 	free(marker);
+}
+
+/* One error costs only the entry it is in: a failing key_cmd leaves its provider out, a
+ * template extending an unknown one is left out (with what extends it), a model defined
+ * twice and a binding with a misspelt key are left out, and everything else of the file
+ * applies, each error reported as file:line:col. */
+static void
+test_keep_valid(void **state)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct config *c;
+	const char *path;
+	const char *const want[] = {
+		"keep.yaml:12:3: duplicate key 'm3' (first at line 11)",
+		"keep.yaml:21:16: unknown key 'contxt', did you mean 'context'?",
+		"keep.yaml:5:14: key_cmd 'exit 1'",
+		"keep.yaml:17:21: templates.broken.extends: unknown template 'nosuch'",
+		"keep.yaml:18:21: templates.orphan.extends: template 'broken' has errors, so this "
+		    "one is left out too",
+	};
+	size_t i;
+
+	(void)state;
+	path = write_file("keep.yaml",
+	    "providers:\n"
+	    "  work:\n"
+	    "    protocol: openai\n"
+	    "    base_url: http://127.0.0.1:1/v1\n"
+	    "    key_cmd: exit 1\n"
+	    "  other:\n"
+	    "    protocol: openai\n"
+	    "    base_url: http://127.0.0.1:2/v1\n"
+	    "    key: sk-other-000000000000\n"
+	    "models:\n"
+	    "  m3: {provider: other}\n"
+	    "  m3: {provider: other, id: x}\n"
+	    "  m1: {provider: other, aliases: [one]}\n"
+	    "  m2: {provider: work}\n"
+	    "templates:\n"
+	    "  good: {user: 'hi {x}'}\n"
+	    "  broken: {extends: nosuch}\n"
+	    "  orphan: {extends: broken}\n"
+	    "  child: {extends: good, model: m1}\n"
+	    "bindings:\n"
+	    "  - {key: C-t, contxt: input, action: send}\n"
+	    "  - {key: C-s, context: input, action: send}\n", 0600);
+	c = config_load(path, CONFIG_NO_DEFAULTS, &errs);
+	for (i = 0; i < errs.n && i < sizeof want / sizeof want[0]; i++)
+		if (strstr(errs.v[i], want[i]) == NULL)
+			fail_msg("error %zu: want ...%s\ngot %s", i, want[i], errs.v[i]);
+	if (errs.n != sizeof want / sizeof want[0])
+		fail_msg("%zu errors, want %zu; last: %s", errs.n, sizeof want / sizeof want[0],
+		    errs.n > 0 ? errs.v[errs.n - 1] : "");
+	assert_non_null(c->path);
+	assert_non_null(config_provider(c, "other"));
+	assert_null(config_provider(c, "work"));
+	for (i = 0; i < c->ndisabled; i++)
+		if (strcmp(c->disabled[i].name, "work") == 0)
+			assert_string_equal(c->disabled[i].reason, "no key: its key_cmd failed");
+	assert_int_equal(c->ndisabled, 1);
+	assert_non_null(config_model(c, "one"));
+	assert_ptr_equal(config_model(c, "m1")->provider, config_provider(c, "other"));
+	/* m2 itself is sound: listed, but its provider is not offered. */
+	assert_non_null(config_model(c, "m2"));
+	assert_null(config_model(c, "m2")->provider);
+	assert_null(config_model(c, "m3"));
+	assert_true(config_left_out(c, "m3"));
+	assert_non_null(config_template(c, "good"));
+	assert_non_null(config_template(c, "child"));
+	assert_string_equal(config_template(c, "child")->user, "hi {x}");
+	assert_null(config_template(c, "broken"));
+	assert_null(config_template(c, "orphan"));
+	assert_int_equal(c->nbindings, 1);
+	assert_string_equal(c->bindings[0].key, "C-s");
+	assert_string_equal(c->default_model, "m1");
+	config_free(c);
+	config_errors_free(&errs);
+}
+
+/* With the key table's checker installed (as natter does), bindings: are checked in the
+ * schema pass: a bad one is reported at the part at fault and left out, the rest kept. */
+static void
+test_bindings_checked(void **state)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct config *c;
+
+	(void)state;
+	config_set_binding_check(keys_check);
+	c = load_text("bindings:\n"
+	    "  - {context: input, key: C-s, action: sendd}\n"
+	    "  - {context: input, key: C-t, action: newline}\n"
+	    "  - {context: input, key: C-T, action: send}\n", CONFIG_NO_DEFAULTS, &errs);
+	assert_int_equal(errs.n, 2);
+	assert_non_null(strstr(errs.v[0], "t.yaml:2:40: bindings[0].action: unknown action "
+	    "'sendd', did you mean 'send'?"));
+	assert_non_null(strstr(errs.v[1], "t.yaml:4:27: bindings[2].key: 'C-T' in input is "
+	    "already bound to 'newline' by bindings[1] (line 3)"));
+	assert_int_equal(c->nbindings, 1);
+	assert_string_equal(c->bindings[0].key, "C-t");
+	config_free(c);
+	config_errors_free(&errs);
+	config_set_binding_check(NULL);
 }
 
 /* The shipped file: 16 templates, simulated always offered and the default without keys,
@@ -531,6 +637,69 @@ test_keys(void **state)
 	assert_string_equal(c->disabled[0].reason, "no key; set NOKEY_API_KEY");
 	config_free(c);
 	unsetenv("NT_KEY_A");
+}
+
+/* key_cmd failures name the exit status, a hanging one is stopped at key_cmd_timeout, and
+ * one key in two variables (the shipped gemini reads GEMINI_API_KEY and GOOGLE_API_KEY) is
+ * one key of the pool, not two. */
+static void
+test_key_cmd_and_duplicates(void **state)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct config *c;
+	struct keypool *kp;
+	struct keypool_stat st;
+	const char *path;
+	time_t t0;
+
+	(void)state;
+	path = write_file("cmd.yaml",
+	    "providers:\n"
+	    "  fails:\n"
+	    "    protocol: openai\n"
+	    "    base_url: http://127.0.0.1:1/v1\n"
+	    "    key_cmd: exit 1\n"
+	    "  hangs:\n"
+	    "    protocol: openai\n"
+	    "    base_url: http://127.0.0.1:1/v1\n"
+	    "    key_cmd_timeout: 0.5\n"
+	    "    keys:\n"
+	    "      - key_cmd: sleep 5\n"
+	    "      - key: sk-literal-000000000000\n", 0600);
+	t0 = time(NULL);
+	c = config_load(path, CONFIG_NO_DEFAULTS, &errs);
+	assert_true(time(NULL) - t0 < 4);
+	assert_int_equal(errs.n, 2);
+	assert_non_null(strstr(errs.v[0], "cmd.yaml:5:14: key_cmd 'exit 1' exited with status 1"));
+	assert_null(strstr(errs.v[0], "256"));
+	assert_non_null(strstr(errs.v[1], "cmd.yaml:11:18: key_cmd 'sleep 5' timed out after "
+	    "0.5 s and was stopped (key_cmd_timeout)"));
+	assert_null(config_provider(c, "fails"));
+	kp = config_pool(c, config_provider(c, "hangs"));
+	assert_int_equal(keypool_count(kp), 1);
+	config_free(c);
+	config_errors_free(&errs);
+
+	setenv("GEMINI_API_KEY", "AIza-same-key-0123456789", 1);
+	setenv("GOOGLE_API_KEY", "AIza-same-key-0123456789", 1);
+	setenv("NATTER_CONFIG", "/dev/null", 1);
+	c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
+	assert_int_equal(errs.n, 0);
+	kp = config_pool(c, config_provider(c, "gemini"));
+	assert_non_null(kp);
+	assert_int_equal(keypool_count(kp), 1);
+	assert_int_equal(keypool_stat(kp, 0, &st), 0);
+	assert_string_equal(st.source, "env GEMINI_API_KEY, env GOOGLE_API_KEY");
+	keypool_stat_free(&st);
+	config_free(c);
+	/* Two different keys still make a pool of two. */
+	setenv("GOOGLE_API_KEY", "AIza-other-key-9876543210", 1);
+	c = config_load(NULL, CONFIG_NO_KEYCMD, &errs);
+	assert_int_equal(keypool_count(config_pool(c, config_provider(c, "gemini"))), 2);
+	config_free(c);
+	unsetenv("GEMINI_API_KEY");
+	unsetenv("GOOGLE_API_KEY");
+	unsetenv("NATTER_CONFIG");
 }
 
 /* config show masks every key and secret-looking header. */
@@ -776,9 +945,12 @@ main(void)
 		cmocka_unit_test(test_schema_defaults),
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_both_kinds),
+		cmocka_unit_test(test_keep_valid),
+		cmocka_unit_test(test_bindings_checked),
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_key_cmd_and_duplicates),
 		cmocka_unit_test(test_show_masks),
 		cmocka_unit_test(test_models),
 		cmocka_unit_test(test_nearest),

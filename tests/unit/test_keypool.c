@@ -8,6 +8,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "keypool.h"
 
 static double now_s;
@@ -172,10 +175,14 @@ test_backoff(void **state)
 	}
 	keypool_success(kp, 0);
 	assert_true(keypool_block(kp, 0, 0) == 60);
-	/* A longer server-requested delay wins, still capped. */
+	/* The server's retry-after is the rest, longer or shorter than the backoff, capped. */
 	keypool_success(kp, 0);
 	assert_true(keypool_block(kp, 0, 300) == 300);
 	assert_true(keypool_block(kp, 0, 99999) == 3600);
+	now_s += 3600;
+	assert_true(keypool_block(kp, 0, 20) == 20);
+	assert_int_equal(take(kp, 0, &wait), -1);
+	assert_true(wait > 19.9 && wait <= 20);
 	keypool_free(kp);
 }
 
@@ -220,6 +227,132 @@ test_empty(void **state)
 	keypool_free(kp);
 }
 
+/* The same secret added twice is one key: its windows are shared, its sources listed. */
+static void
+test_duplicate(void **state)
+{
+	struct keypool *kp = pool(0, 0, 0, 0);
+	struct keypool_stat st;
+	double wait;
+
+	(void)state;
+	keypool_add(kp, "sk-same-key-0123456789", "env A_KEY", 0, 1, 0);
+	keypool_add(kp, "sk-same-key-0123456789", "env B_KEY", 0, 1, 0);
+	assert_int_equal(keypool_count(kp), 1);
+	assert_int_equal(keypool_stat(kp, 0, &st), 0);
+	assert_string_equal(st.source, "env A_KEY, env B_KEY");
+	keypool_stat_free(&st);
+	/* rpd 1: the one key allows one request a day, not one per variable. */
+	assert_int_equal(take(kp, 0, NULL), 0);
+	assert_int_equal(take(kp, 0, &wait), -1);
+	assert_true(wait > 86000);
+	keypool_free(kp);
+}
+
+/* A pool "in another process": the same provider and keys on the same state file. */
+static struct keypool *
+shared(const char *provider, const char *path, long rpd)
+{
+	struct keypool *kp = keypool_new(provider);
+
+	keypool_set_clock(kp, fake_clock, NULL);
+	keypool_set_state(kp, path);
+	keypool_add(kp, "sk-shared-key-number-0", "literal", 0, rpd, 0);
+	keypool_add(kp, "sk-shared-key-number-1", "literal", 0, rpd, 0);
+	return kp;
+}
+
+/* Two pools on one state file see each other's requests, rests and token counts, as two
+ * natters do; the file holds no key and is private; another provider is apart. */
+static void
+test_shared_state(void **state)
+{
+	char dir[] = "/tmp/natter-test-keypool.XXXXXX", *path, *text;
+	struct keypool *a, *b, *other;
+	struct keypool_stat st;
+	struct stat sb;
+	double wait;
+	FILE *f;
+	long len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	len = (long)strlen(dir) + 32;
+	path = malloc((size_t)len);
+	snprintf(path, (size_t)len, "%s/sub/natter.db-keypool", dir);
+	now_s = 5000;
+	a = shared("test", path, 1);
+	b = shared("test", path, 1);
+	other = shared("other", path, 1);
+	/* rpd 1 on each key: two requests a day in all, whoever makes them. */
+	assert_int_equal(take(a, 0, NULL), 0);
+	assert_int_equal(take(b, 0, NULL), 1);
+	assert_int_equal(take(a, 0, &wait), -1);
+	assert_true(wait > 86399 && wait <= 86400);
+	assert_int_equal(take(b, 0, NULL), -1);
+	assert_int_equal(take(other, 0, NULL), 0);
+	/* A rest for the server's 20 s, seen by the other pool. */
+	now_s += 86400;
+	assert_true(keypool_block(a, 0, 20) == 20);
+	assert_int_equal(keypool_stat(b, 0, &st), 0);
+	if (!(st.blocked_for > 19.9 && st.blocked_for <= 20.001))
+		fail_msg("blocked_for %f", st.blocked_for);
+	assert_int_equal(st.strikes, 1);
+	assert_int_equal(st.req_day, 0);
+	keypool_stat_free(&st);
+	assert_int_equal(take(b, 0, NULL), 1);
+	/* Token counts corrected by the pool that made the request, whoever came after. */
+	keypool_add_tokens(b, 1, 700);
+	assert_int_equal(keypool_stat(a, 1, &st), 0);
+	assert_int_equal(st.tok_minute, 700);
+	assert_int_equal(st.req_day, 1);
+	keypool_stat_free(&st);
+	keypool_success(b, 0);
+	assert_int_equal(keypool_stat(a, 0, &st), 0);
+	assert_int_equal(st.strikes, 0);
+	keypool_stat_free(&st);
+	/* No key in the file, which only its owner can read. */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	assert_null(strstr(text, "sk-shared"));
+	assert_null(strstr(text, "key-number"));
+	assert_non_null(strstr(text, "natter-keypool 1\n"));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	free(text);
+	keypool_free(a);
+	keypool_free(b);
+	keypool_free(other);
+	unlink(path);
+	snprintf(path, strlen(dir) + 32, "%s/sub", dir);
+	rmdir(path);
+	rmdir(dir);
+	free(path);
+}
+
+/* A state file that cannot be made costs only the sharing: the pool works in memory. */
+static void
+test_state_unusable(void **state)
+{
+	struct keypool *kp;
+	double wait;
+
+	(void)state;
+	now_s = 1000;
+	kp = shared("test", "/proc/natter-cannot-be-here/natter.db-keypool", 1);
+	assert_int_equal(take(kp, 0, NULL), 0);
+	assert_int_equal(take(kp, 0, NULL), 1);
+	assert_int_equal(take(kp, 0, &wait), -1);
+	assert_true(wait > 86399);
+	keypool_free(kp);
+}
+
 /* Run the key pool tests. */
 int
 main(void)
@@ -233,6 +366,9 @@ main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_all_blocked),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_duplicate),
+		cmocka_unit_test(test_shared_state),
+		cmocka_unit_test(test_state_unusable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,6 +135,38 @@ test_remap(void **state)
 	keys_init();
 }
 
+/* keys_check says which part of a binding is wrong, suggests the nearest context or
+ * action, gives equal codes for one key written two ways, and binds nothing. */
+static void
+test_check(void **state)
+{
+	char *err = NULL;
+	unsigned a = 0, b = 1;
+	int field = -1;
+
+	(void)state;
+	keys_init();
+	assert_int_equal(keys_check("input", "C-s", "send", &a, &field, &err), 0);
+	assert_null(err);
+	assert_int_equal(keys_check("input", "C-S", "newline", &b, &field, &err), 0);
+	assert_int_equal(a, b);
+	assert_int_equal(keys_lookup(KCTX_INPUT, a), ACT_NONE);
+	assert_int_equal(keys_check("inptu", "C-s", "send", &a, &field, &err), -1);
+	assert_int_equal(field, KEYS_FIELD_CONTEXT);
+	assert_string_equal(err, "unknown key context 'inptu', did you mean 'input'?");
+	free(err);
+	assert_int_equal(keys_check("input", "Ctrl+S", "send", &a, &field, &err), -1);
+	assert_int_equal(field, KEYS_FIELD_KEY);
+	free(err);
+	assert_int_equal(keys_check("input", "C-s", "sned", &a, &field, &err), -1);
+	assert_int_equal(field, KEYS_FIELD_ACTION);
+	assert_non_null(strstr(err, "did you mean 'send'?"));
+	free(err);
+	assert_int_equal(keys_check("sessions", "C-s", "send", &a, &field, &err), -1);
+	assert_int_equal(field, KEYS_FIELD_ACTION);
+	free(err);
+}
+
 /* A YAML keys: section is applied, and a key bound twice in one context is a conflict
  * reported with file:line:col. */
 static void
@@ -195,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_form),
 		cmocka_unit_test(test_remap),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_man),
 	};
