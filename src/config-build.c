@@ -283,7 +283,7 @@ config_disable(struct config *c, const char *name, char *reason, struct provider
 }
 
 /* A positive number from environment variable name, or -1 when unset or malformed. */
-static double
+double
 config_env_number(const char *name)
 {
 	const char *v = getenv(name);

@@ -219,6 +219,8 @@ struct keypool *config_pool(const struct config *c, const struct provider *p);
  * <db>-keypool beside the session database db (NULL: the default one, store.h). The front
  * ends that send requests call it; a config loaded alone keeps its pools in memory. */
 void config_share_pools(struct config *c, const char *db);
+/* A number >= 0 from environment variable name, or -1 when unset or malformed. */
+double config_env_number(const char *name);
 struct template *config_template(struct config *c, const char *name);
 /* True when name (or alias) was a model left out for errors in its entry. */
 int config_left_out(const struct config *c, const char *name);

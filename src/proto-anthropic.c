@@ -221,20 +221,14 @@ anthropic_result_content(cJSON *m, const struct message *msg)
 static void
 anthropic_tools(cJSON *root, const struct request *req)
 {
-	cJSON *tools, *t;
+	cJSON *tools;
 	size_t i;
 
 	if (req->ntools == 0)
 		return;
 	tools = cJSON_AddArrayToObject(root, "tools");
-	for (i = 0; i < req->ntools; i++) {
-		t = cJSON_CreateObject();
-		cJSON_AddStringToObject(t, "name", req->tools[i].name);
-		if (req->tools[i].description[0] != '\0')
-			cJSON_AddStringToObject(t, "description", req->tools[i].description);
-		cJSON_AddItemToObject(t, "input_schema", proto_tool_schema(&req->tools[i]));
-		cJSON_AddItemToArray(tools, t);
-	}
+	for (i = 0; i < req->ntools; i++)
+		cJSON_AddItemToArray(tools, proto_tool_decl(&req->tools[i], "input_schema"));
 }
 
 /* Build POST {base}/messages, streaming unless no_stream asks for one Message. */

@@ -165,14 +165,8 @@ gemini_tools(cJSON *root, const struct request *req)
 	d = cJSON_CreateObject();
 	cJSON_AddItemToArray(tools, d);
 	decls = cJSON_AddArrayToObject(d, "functionDeclarations");
-	for (i = 0; i < req->ntools; i++) {
-		d = cJSON_CreateObject();
-		cJSON_AddStringToObject(d, "name", req->tools[i].name);
-		if (req->tools[i].description[0] != '\0')
-			cJSON_AddStringToObject(d, "description", req->tools[i].description);
-		cJSON_AddItemToObject(d, "parametersJsonSchema", proto_tool_schema(&req->tools[i]));
-		cJSON_AddItemToArray(decls, d);
-	}
+	for (i = 0; i < req->ntools; i++)
+		cJSON_AddItemToArray(decls, proto_tool_decl(&req->tools[i], "parametersJsonSchema"));
 }
 
 /* Build POST {base}/models/{model}:streamGenerateContent?alt=sse, or with no_stream

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "apierr.h"
+#include "config.h"
 #include "http.h"
 #include "proto-simulated.h"
 #include "provider.h"
@@ -379,28 +380,13 @@ simulated_reply_free(struct simulated_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* NATTER_SIM_RATE as tokens per second, or -1 when it is unset or not a number >= 0. */
-static double
-simulated_env_rate(void)
-{
-	const char *v = getenv("NATTER_SIM_RATE");
-	char *end;
-	double d;
-
-	if (v == NULL || *v == '\0')
-		return -1;
-	errno = 0;
-	d = strtod(v, &end);
-	return *end == '\0' && errno == 0 && d >= 0 && d < 1e12 ? d : -1;
-}
-
 /* Pick the playback rate. First match wins: NATTER_SIM_RATE (one run's override, for every
  * simulated model), the pace the -fast and -slow models are named for, the provider's
  * tokens_per_second, else as fast as possible. */
 double
 simulated_rate(const struct request *req)
 {
-	double env = simulated_env_rate();
+	double env = config_env_number("NATTER_SIM_RATE");
 
 	if (env >= 0)
 		return env;

@@ -624,13 +624,24 @@ proto_json_tools(cJSON *root, const struct request *req)
 	for (i = 0; i < req->ntools; i++) {
 		t = cJSON_CreateObject();
 		cJSON_AddStringToObject(t, "type", "function");
-		fn = cJSON_AddObjectToObject(t, "function");
-		cJSON_AddStringToObject(fn, "name", req->tools[i].name);
-		if (req->tools[i].description[0] != '\0')
-			cJSON_AddStringToObject(fn, "description", req->tools[i].description);
-		cJSON_AddItemToObject(fn, "parameters", proto_tool_schema(&req->tools[i]));
+		fn = proto_tool_decl(&req->tools[i], "parameters");
+		cJSON_AddItemToObject(t, "function", fn);
 		cJSON_AddItemToArray(tools, t);
 	}
+}
+
+/* One tool as {name, description, <schema_key>: its schema}, the core of every
+ * protocol's declaration. */
+cJSON *
+proto_tool_decl(const struct request_tool *t, const char *schema_key)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(d, "name", t->name);
+	if (t->description[0] != '\0')
+		cJSON_AddStringToObject(d, "description", t->description);
+	cJSON_AddItemToObject(d, schema_key, proto_tool_schema(t));
+	return d;
 }
 
 /* A tool's parameter schema as a JSON object ({"type":"object"} when it is not one). */

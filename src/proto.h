@@ -127,6 +127,8 @@ struct request_tool;
 /* A call's arguments, and a tool's parameter schema, as JSON objects (caller deletes). */
 struct cJSON *proto_call_args(const struct msg_call *c);
 struct cJSON *proto_tool_schema(const struct request_tool *t);
+/* One tool declared as {name, description, <schema_key>: its schema}. */
+struct cJSON *proto_tool_decl(const struct request_tool *t, const char *schema_key);
 /* A paginated model-list GET: {base}/QUERY, plus &PAGE_PARAM=page when page is set. */
 void proto_models_get(const struct provider *p, const char *query, const char *page_param,
     const char *page, struct http_req *out);
