@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cJSON.h>
+
 #include "apierr.h"
 #include "buf.h"
 #include "cli.h"
@@ -97,6 +99,13 @@ struct ask_out {
 	int in_reasoning;
 };
 
+/* A tool call of the turn as it ended, for --json (the turn keeps one round's only). */
+struct ask_call {
+	char *id, *name, *args, *result;
+	const char *state;
+	long duration_ms;
+};
+
 /* What one invocation works with once the options are parsed. */
 struct ask_ctx {
 	struct config *cfg;
@@ -114,6 +123,8 @@ struct ask_ctx {
 	struct buf raw, raw_reason;  /* --json --raw: the reply as sent */
 	int status;                  /* the exit status once the turn completed, else -1 */
 	struct toolset *ts;          /* --tools, --mcp: the tools offered, or NULL */
+	struct ask_call *calls;      /* every call of the turn that ended, in order */
+	size_t ncalls;
 };
 
 /* Print the usage summary to f. */
@@ -136,7 +147,8 @@ ask_usage(FILE *f)
 	    "PROMPT after a blank line; - stands for stdin, and without PROMPT stdin is the prompt.\n"
 	    "With -T, PROMPT fills the template's first variable that has neither -V nor a\n"
 	    "default; -V must name one of its variables. --json prints one object (text,\n"
-	    "reasoning, model, usage, cost, finish, timings, session) instead of streaming;\n"
+	    "reasoning, model, usage, cost, finish, timings, session, and tool_calls: each call\n"
+	    "with id, name, arguments, state, result and duration_ms) instead of streaming;\n"
 	    "--no-stream asks the provider for the whole reply in one response. --tools offers\n"
 	    "the model the tools of every MCP server of the config (--mcp SERVER: one server's);\n"
 	    "tools on a server's allow: list run, others are refused unless --yes is given; each\n"
@@ -763,6 +775,22 @@ ask_notice(const struct turn *t, unsigned what)
 		    (double)left / 1000.0, t->wait_attempt, t->wait_max);
 }
 
+/* Keep call c, which just ended, for --json. */
+static void
+ask_keep_call(struct ask_ctx *a, const struct turn_call *c)
+{
+	struct ask_call *k;
+
+	a->calls = xrealloc(a->calls, (a->ncalls + 1) * sizeof(*a->calls));
+	k = &a->calls[a->ncalls++];
+	k->id = xstrdup(c->id);
+	k->name = xstrdup(c->name);
+	k->args = xstrdup(c->args != NULL ? c->args : "{}");
+	k->result = xstrdup(c->result != NULL ? c->result : "");
+	k->state = turn_call_state_name(c->state);
+	k->duration_ms = c->duration_ms;
+}
+
 /* A tool call changed: say so on stderr; a call that needs approval is refused (headless,
  * only allowed tools run, and --yes allows all). */
 static void
@@ -779,6 +807,8 @@ ask_tool_update(struct ask_ctx *a, struct turn *t, unsigned what, size_t k)
 		a->out.last_out = '\n';
 	}
 	c = &t->calls[k];
+	if (!(what & TURN_APPROVE) && c->state != CALL_ASKING && c->state != CALL_RUNNING)
+		ask_keep_call(a, c);
 	text_line(&args, c->args);
 	if (what & TURN_APPROVE) {
 		fprintf(stderr, "natter: refused %s %s: not on its server's allow list (--yes runs "
@@ -791,10 +821,13 @@ ask_tool_update(struct ask_ctx *a, struct turn *t, unsigned what, size_t k)
 	if (c->state == CALL_RUNNING)
 		fprintf(stderr, "natter: calling %s %s\n", text_line(&line, c->name),
 		    buf_str(&args));
-	else if (c->state != CALL_ASKING && c->state != CALL_REFUSED)
+	else if (c->state != CALL_ASKING && c->state != CALL_REFUSED && c->duration_ms >= 0)
 		fprintf(stderr, "natter: %s %s (%ld ms): %.200s\n", text_line(&line, c->name),
 		    turn_call_state_name(c->state), c->duration_ms,
 		    c->result != NULL ? c->result : "");
+	else if (c->state != CALL_ASKING && c->state != CALL_REFUSED)
+		fprintf(stderr, "natter: %s %s: %.200s\n", text_line(&line, c->name),
+		    turn_call_state_name(c->state), c->result != NULL ? c->result : "");
 	buf_free(&line);
 	buf_free(&args);
 }
@@ -820,6 +853,45 @@ ask_on_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg)
 	if (what & (TURN_TOOL | TURN_APPROVE))
 		ask_tool_update(a, t, what, n);
 	ask_notice(t, what);
+}
+
+/* Append ,"tool_calls":[...]: every call of the turn with its arguments as the JSON
+ * object they are (or the text the model sent), its end state, result and duration. */
+static void
+ask_json_calls(struct buf *b, const struct ask_ctx *a)
+{
+	cJSON *j;
+	char *text;
+	size_t i, at;
+
+	buf_puts(b, ",\"tool_calls\":[");
+	for (i = 0; i < a->ncalls; i++) {
+		const struct ask_call *c = &a->calls[i];
+
+		/* cli_json_str writes ",key": the object's first field is made with it too,
+		 * then its comma dropped. */
+		buf_puts(b, i > 0 ? ",{" : "{");
+		at = b->len;
+		cli_json_str(b, "id", c->id, strlen(c->id), 0);
+		memmove(b->data + at, b->data + at + 1, b->len - at - 1);
+		b->len--;
+		b->data[b->len] = '\0';
+		cli_json_str(b, "name", c->name, strlen(c->name), 0);
+		j = cJSON_Parse(c->args);
+		if (cJSON_IsObject(j) && (text = cJSON_PrintUnformatted(j)) != NULL) {
+			buf_puts(b, ",\"arguments\":");
+			text_json_safe(text, strlen(text), b);
+			cJSON_free(text);
+		} else {
+			cli_json_str(b, "arguments", c->args, strlen(c->args), 0);
+		}
+		cJSON_Delete(j);
+		cli_json_str(b, "state", c->state, strlen(c->state), 1);
+		cli_json_str(b, "result", c->result, strlen(c->result), 0);
+		cli_json_num(b, "duration_ms", (double)c->duration_ms, 1);
+		buf_putc(b, '}');
+	}
+	buf_putc(b, ']');
 }
 
 /* Print the whole reply as one JSON object. */
@@ -861,6 +933,7 @@ ask_print_json(struct ask_ctx *a, const struct turn *t)
 	cli_json_num(&b, "ttft_ms", (double)t->ttft_ms, 1);
 	cli_json_num(&b, "duration_ms", (double)t->duration_ms, 1);
 	cli_json_num(&b, "tokens_per_second", turn_tps(t), 0);
+	ask_json_calls(&b, a);
 	buf_puts(&b, "}\n");
 	cli_write(1, b.data, b.len);
 	buf_free(&b);
@@ -898,8 +971,9 @@ ask_on_complete(struct turn *t, void *arg)
 		    p->name);
 		a->status = EXIT_PROVIDER;
 	} else {
-		/* The reply is whole but ended early: say why, off stdout. */
-		if (proto_finish_note(t->finish_reason) != NULL)
+		/* The reply is whole but ended early: say why, off stdout (a reply that called
+		 * tools ran them: the loop's own note said why it stopped). */
+		if (proto_finish_note(t->finish_reason) != NULL && t->ncalls == 0)
 			fprintf(stderr, "natter: %s\n", proto_finish_note(t->finish_reason));
 		a->status = EXIT_OK;
 	}
@@ -1128,6 +1202,13 @@ out:
 	buf_free(&a.raw_reason);
 	session_free(a.sess);
 	toolset_free(a.ts);
+	for (i = 0; i < a.ncalls; i++) {
+		free(a.calls[i].id);
+		free(a.calls[i].name);
+		free(a.calls[i].args);
+		free(a.calls[i].result);
+	}
+	free(a.calls);
 	if (a.st != NULL)
 		store_close(a.st);
 	params_free(&o.params);

@@ -209,9 +209,13 @@ sessions_show(int argc, char **argv)
 		printf("\n[%s", store_role_name(m[i].role));
 		if (m[i].role == ROLE_ASSISTANT && m[i].model != NULL)
 			printf(" %s", text_line(&b1, m[i].model));
+		if ((m[i].role == ROLE_TOOL_CALL || m[i].role == ROLE_TOOL) && m[i].tool_name != NULL)
+			printf(" %s", text_line(&b1, m[i].tool_name));
 		printf("] %s", when);
 		if (m[i].state != MSG_COMPLETE)
 			printf(" (%s)", store_state_name(m[i].state));
+		if (m[i].role == ROLE_TOOL && m[i].tool_error)
+			fputs(" (error)", stdout);
 		col = export_compare_column(m, n, i, &ncols);
 		if (col >= 0)
 			printf(" [compare %d/%d%s]", col + 1, ncols,

@@ -7,6 +7,9 @@
  * The replies of a side-by-side comparison are marked with their column and whether the
  * chat kept them, since a linear export cannot put them side by side. Plain text is for a pager or
  * a mail: one header line per message with its figures, then the text, reasoning indented.
+ * Tool calls and their results are messages of their own: Markdown shows each under a heading
+ * with the tool's name, its arguments or result in a fenced block; plain text names the tool
+ * in the header line; JSON carries tool_id, tool_name and tool_error.
  * Markdown and plain text are the stored text as it is (callers sanitize it for a terminal unless asked for raw bytes); JSON is
  * always safe to print, since its escapes can carry any character without loss.
  */
@@ -95,6 +98,29 @@ export_local(char *out, size_t len, int64_t ms)
 	strftime(out, len, "%Y-%m-%d %H:%M", &tm);
 }
 
+/* Append s as inline code (`s`), its delimiters longer than any backtick run inside, and
+ * newlines as spaces, so a name cannot break out of its heading. */
+static void
+export_md_inline(struct buf *b, const char *s)
+{
+	size_t run = 0, most = 0, i, n = strlen(s);
+
+	for (i = 0; i < n; i++) {
+		run = s[i] == '`' ? run + 1 : 0;
+		most = run > most ? run : most;
+	}
+	for (i = 0; i <= most; i++)
+		buf_putc(b, '`');
+	if (most > 0)
+		buf_putc(b, ' ');
+	for (i = 0; i < n; i++)
+		buf_putc(b, s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
+	if (most > 0)
+		buf_putc(b, ' ');
+	for (i = 0; i <= most; i++)
+		buf_putc(b, '`');
+}
+
 /* Append a YAML key with a double-quoted value (JSON string syntax is valid YAML). */
 static void
 export_yaml_str(struct buf *b, const char *key, const char *v)
@@ -115,9 +141,52 @@ export_role_title(enum role role)
 		return "System";
 	case ROLE_ASSISTANT:
 		return "Assistant";
+	case ROLE_TOOL_CALL:
+		return "Tool call";
+	case ROLE_TOOL:
+		return "Tool result";
 	default:
 		return "User";
 	}
+}
+
+/* Append text in a fenced code block (info string lang, may be ""), its fence longer than
+ * any run of backticks in it so nothing inside can close it. */
+static void
+export_md_fenced(struct buf *b, const char *text, const char *lang)
+{
+	size_t run = 0, most = 0, i, n = strlen(text);
+
+	for (i = 0; i < n; i++) {
+		run = text[i] == '`' ? run + 1 : 0;
+		most = run > most ? run : most;
+	}
+	for (i = 0; i < (most >= 3 ? most + 1 : 3); i++)
+		buf_putc(b, '`');
+	buf_puts(b, lang);
+	buf_putc(b, '\n');
+	buf_puts(b, text);
+	if (n == 0 || text[n - 1] != '\n')
+		buf_putc(b, '\n');
+	for (i = 0; i < (most >= 3 ? most + 1 : 3); i++)
+		buf_putc(b, '`');
+	buf_puts(b, "\n\n");
+}
+
+/* Append a tool call or result: its heading names the tool (the result says when it
+ * failed), the arguments or the result go in a fenced block. */
+static void
+export_md_tool(struct buf *b, const struct message_row *r, const char *when)
+{
+	buf_printf(b, "## %s \xc2\xb7 ", export_role_title(r->role));
+	export_md_inline(b, r->tool_name != NULL ? r->tool_name : "?");
+	buf_printf(b, " \xc2\xb7 %s", when);
+	if (r->role == ROLE_TOOL && r->tool_error)
+		buf_puts(b, " \xc2\xb7 failed");
+	buf_puts(b, "\n\n");
+	export_md_fenced(b, r->content, r->role == ROLE_TOOL_CALL ? "json" : "");
+	if (r->role == ROLE_TOOL && r->duration_ms >= 0)
+		buf_printf(b, "*%.1f s*\n\n", r->duration_ms / 1000.0);
 }
 
 /* Append the italic line of figures under a reply: tokens, cost, timings. */
@@ -179,6 +248,10 @@ export_markdown(const struct session_row *s, const struct message_row *m, size_t
 		int col, ncols;
 
 		export_local(when, sizeof(when), r->created);
+		if (r->role == ROLE_TOOL_CALL || r->role == ROLE_TOOL) {
+			export_md_tool(&b, r, when);
+			continue;
+		}
 		col = export_compare_column(m, n, i, &ncols);
 		buf_printf(&b, "## %s", export_role_title(r->role));
 		if (col >= 0)
@@ -214,7 +287,9 @@ export_markdown(const struct session_row *s, const struct message_row *m, size_t
 			buf_puts(&b, "> **Incomplete:** this reply was still arriving when it was exported.\n\n");
 			break;
 		case MSG_COMPLETE:
-			if (proto_finish_note(r->finish_reason) != NULL)
+			/* A reply whose calls follow did not stop short: natter ran them. */
+			if (proto_finish_note(r->finish_reason) != NULL &&
+			    !(i + 1 < n && m[i + 1].role == ROLE_TOOL_CALL))
 				buf_printf(&b, "> **Note:** %s.\n\n", proto_finish_note(r->finish_reason));
 			break;
 		}
@@ -282,6 +357,10 @@ export_text_header(struct buf *b, const struct message_row *m, size_t n, size_t 
 	buf_printf(b, "[%s", store_role_name(r->role));
 	if (col >= 0)
 		buf_printf(b, " %d of %d", col + 1, ncols);
+	if (r->role == ROLE_TOOL_CALL || r->role == ROLE_TOOL) {
+		buf_putc(b, ' ');
+		export_line(b, r->tool_name);
+	}
 	buf_puts(b, "]");
 	if (r->role == ROLE_ASSISTANT) {
 		buf_putc(b, ' ');
@@ -315,6 +394,10 @@ export_text_header(struct buf *b, const struct message_row *m, size_t n, size_t 
 			export_line(b, r->finish_reason);
 		}
 	}
+	if (r->role == ROLE_TOOL && r->duration_ms >= 0)
+		buf_printf(b, " \xc2\xb7 %.2fs", r->duration_ms / 1000.0);
+	if (r->role == ROLE_TOOL && r->tool_error)
+		buf_puts(b, " \xc2\xb7 failed");
 	if (r->state != MSG_COMPLETE)
 		buf_printf(b, " \xc2\xb7 %s", store_state_name(r->state));
 	if (col >= 0 && r->compare_pick == col)
@@ -515,6 +598,9 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 			cJSON_AddNullToObject(o, "compare_kept");
 		}
 		cJSON_AddBoolToObject(o, "pinned", r->pinned);
+		export_json_str(o, "tool_id", r->tool_id);
+		export_json_str(o, "tool_name", r->tool_name);
+		cJSON_AddBoolToObject(o, "tool_error", r->tool_error);
 	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);

@@ -40,13 +40,15 @@ static const char *const import_session_keys[S_COUNT] = {
 /* Field names of a message object. */
 enum { M_ID, M_ROLE, M_CONTENT, M_REASONING, M_PROVIDER, M_MODEL, M_CREATED, M_STATE,
 	M_ERROR, M_FINISH, M_INPUT, M_OUTPUT, M_COST, M_TTFT, M_DURATION, M_GROUP, M_COLUMN,
-	M_KEPT, M_PINNED, M_COUNT };
+	M_KEPT, M_PINNED, M_TOOL_ID, M_TOOL_NAME, M_TOOL_ERROR, M_COUNT };
 static const char *const import_message_keys[M_COUNT] = {
 	"id", "role", "content", "reasoning", "provider", "model", "created", "state", "error",
 	"finish_reason", "input_tokens", "output_tokens", "cost", "ttft_ms", "duration_ms",
-	"compare_group", "compare_column", "compare_kept", "pinned",
+	"compare_group", "compare_column", "compare_kept", "pinned", "tool_id", "tool_name",
+	"tool_error",
 };
-/* Pinned messages came later: an older export has no "pinned". */
+/* Pinned messages and tool calls came later: an older export has neither "pinned" nor the
+ * tool fields. */
 #define M_REQUIRED M_PINNED
 
 /* A message's comparison fields as the file gives them, checked once all are read. */
@@ -259,7 +261,8 @@ import_time(const cJSON *v, const char *parent, const char *key, int with_ms, in
 static int
 import_role(const cJSON *v, const char *parent, enum role *out, char **err)
 {
-	static const enum role roles[] = { ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT };
+	static const enum role roles[] = { ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT,
+		ROLE_TOOL_CALL, ROLE_TOOL };
 	char path[96];
 	size_t i;
 
@@ -270,7 +273,8 @@ import_role(const cJSON *v, const char *parent, enum role *out, char **err)
 			return 0;
 		}
 	}
-	return import_fail(err, path, "expected \"system\", \"user\" or \"assistant\"");
+	return import_fail(err, path, "expected \"system\", \"user\", \"assistant\", "
+	    "\"tool_call\" or \"tool\"");
 }
 
 /* The state of a message from its name; streaming reads as interrupted (see the top). */
@@ -289,6 +293,81 @@ import_state(const cJSON *v, const char *parent, enum msg_state *out, char **err
 	}
 	return import_fail(err, path, "expected complete, streaming, truncated, cancelled, "
 	    "error or interrupted");
+}
+
+/* The tool fields of message m: a call and a result name their call (tool_id) and tool
+ * (tool_name), only a result may say it failed, and other messages have none. */
+static int
+import_tool_fields(const cJSON *const *f, const char *path, struct message_row *m, char **err)
+{
+	int tool = m->role == ROLE_TOOL_CALL || m->role == ROLE_TOOL;
+	char p[96];
+
+	if (f[M_TOOL_ID] != NULL && import_str(f[M_TOOL_ID], path, "tool_id", 1, &m->tool_id,
+	    err) != 0)
+		return -1;
+	if (f[M_TOOL_NAME] != NULL && import_str(f[M_TOOL_NAME], path, "tool_name", 1,
+	    &m->tool_name, err) != 0)
+		return -1;
+	if (f[M_TOOL_ERROR] != NULL && !cJSON_IsBool(f[M_TOOL_ERROR])) {
+		import_path(p, sizeof(p), path, "tool_error");
+		return import_fail(err, p, "expected true or false");
+	}
+	m->tool_error = f[M_TOOL_ERROR] != NULL && cJSON_IsTrue(f[M_TOOL_ERROR]);
+	if (tool && (m->tool_id == NULL || m->tool_id[0] == '\0')) {
+		import_path(p, sizeof(p), path, "tool_id");
+		return import_fail(err, p, "a %s names its call: expected a string",
+		    store_role_name(m->role));
+	}
+	if (tool && (m->tool_name == NULL || m->tool_name[0] == '\0')) {
+		import_path(p, sizeof(p), path, "tool_name");
+		return import_fail(err, p, "a %s names its tool: expected a string",
+		    store_role_name(m->role));
+	}
+	if (!tool && (m->tool_id != NULL || m->tool_name != NULL)) {
+		import_path(p, sizeof(p), path, m->tool_id != NULL ? "tool_id" : "tool_name");
+		return import_fail(err, p, "only a tool_call or a tool message has one (expected "
+		    "null)");
+	}
+	if (m->tool_error && m->role != ROLE_TOOL) {
+		import_path(p, sizeof(p), path, "tool_error");
+		return import_fail(err, p, "only a tool result can fail (expected false)");
+	}
+	if (tool && m->compare_group != 0) {
+		import_path(p, sizeof(p), path, "compare_group");
+		return import_fail(err, p, "tool calls are not part of a comparison (expected null)");
+	}
+	return 0;
+}
+
+/* Check that every tool result answers a call made before it in the session. */
+static int
+import_tool_pairs(const struct import_doc *doc, char **err)
+{
+	char path[64];
+	size_t i, j;
+
+	for (i = 0; i < doc->nmsgs; i++) {
+		if (doc->msgs[i].role != ROLE_TOOL)
+			continue;
+		for (j = i; j > 0; j--)
+			if (doc->msgs[j - 1].role == ROLE_TOOL_CALL &&
+			    strcmp(doc->msgs[j - 1].tool_id, doc->msgs[i].tool_id) == 0)
+				break;
+		if (j == 0) {
+			struct buf id = BUF_INIT;
+			size_t len = strlen(doc->msgs[i].tool_id);
+			int rc;
+
+			snprintf(path, sizeof(path), "messages[%zu].tool_id", i);
+			text_sanitize_line(doc->msgs[i].tool_id, len < 64 ? len : 64, &id);
+			rc = import_fail(err, path, "\"%s\" answers no tool_call before it",
+			    buf_str(&id));
+			buf_free(&id);
+			return rc;
+		}
+	}
+	return 0;
 }
 
 /* Read message object o (at path) into *m and its comparison fields into *c. */
@@ -342,7 +421,7 @@ import_message(const cJSON *o, const char *path, struct message_row *m, struct i
 		return import_fail(err, p, "expected true or false");
 	}
 	m->pinned = f[M_PINNED] != NULL && cJSON_IsTrue(f[M_PINNED]);
-	return 0;
+	return import_tool_fields(f, path, m, err);
 }
 
 /*
@@ -487,7 +566,8 @@ import_session(const cJSON *root, struct import_doc *doc, char **err)
 		rc = import_fail(err, "summary_covers", "expected 0 without a summary");
 		goto out;
 	}
-	if (import_groups(doc, cmp, err) != 0 || import_totals(doc, err) != 0)
+	if (import_groups(doc, cmp, err) != 0 || import_totals(doc, err) != 0 ||
+	    import_tool_pairs(doc, err) != 0)
 		goto out;
 	rc = 0;
 out:

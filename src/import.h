@@ -2,10 +2,11 @@
  * Reading natter's own JSON export (export_json) back into memory, for `natter import`.
  * The parser is strict, since the file is untrusted and a session is stored exactly as it
  * reads: it must be valid UTF-8 JSON of exactly the export's shape (every field present
- * once, of its type, nothing else; only "pinned", "summary" and "summary_covers", which
- * exports older than pinned messages lack, may be missing), with times as the export writes them, no U+0000, token
- * counts that add up to the session's totals, and compare groups whose columns and kept
- * flags agree with the messages' order. Anything else is refused with the JSON path of the
+ * once, of its type, nothing else; only "pinned", "summary", "summary_covers" and the tool
+ * fields, which older exports lack, may be missing), with times as the export writes them,
+ * no U+0000, token counts that add up to the session's totals, compare groups whose
+ * columns and kept flags agree with the messages' order, and tool calls and results that
+ * name their call and tool, each result answering a call made before it. Anything else is refused with the JSON path of the
  * first bad field ("messages[3].created: ...") or the line and column of a syntax error.
  * Nothing here touches a store: store_session_import stores what import_parse returns.
  */

@@ -203,11 +203,12 @@ anthropic_calls_content(cJSON *m, const struct message *msg, int thinking)
 	}
 }
 
-/* A tool result: a user message with one tool_result block. */
+/* A tool result: a tool_result block, added to content (the results of one round go in
+ * one user message: the API wants every tool_use answered in the message right after). */
 static void
-anthropic_result_content(cJSON *m, const struct message *msg)
+anthropic_result_content(cJSON *content, const struct message *msg)
 {
-	cJSON *content = cJSON_AddArrayToObject(m, "content"), *b = cJSON_CreateObject();
+	cJSON *b = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(b, "type", "tool_result");
 	cJSON_AddStringToObject(b, "tool_use_id", msg->tool_id);
@@ -215,6 +216,28 @@ anthropic_result_content(cJSON *m, const struct message *msg)
 	if (msg->tool_error)
 		cJSON_AddTrueToObject(b, "is_error");
 	cJSON_AddItemToArray(content, b);
+}
+
+/* A request that declares no tools may not hold tool_use or tool_result blocks (the API
+ * refuses it), so a session's earlier calls go as text: the call on its reply, the result
+ * as a user message. */
+static void
+anthropic_calls_as_text(cJSON *m, const struct message *msg)
+{
+	struct buf b = BUF_INIT;
+	size_t k;
+
+	if (msg->role == ROLE_TOOL) {
+		buf_printf(&b, "[tool %s %s: %s]", msg->tool_name, msg->tool_error ? "failed" :
+		    "returned", msg->content);
+	} else {
+		buf_puts(&b, msg->content);
+		for (k = 0; k < msg->ncalls; k++)
+			buf_printf(&b, "%s[called tool %s with %s]", b.len > 0 ? "\n" : "",
+			    msg->calls[k].name, msg->calls[k].args != NULL ? msg->calls[k].args : "{}");
+	}
+	cJSON_AddStringToObject(m, "content", buf_str(&b));
+	buf_free(&b);
 }
 
 /* The request's tools as Anthropic declares them. */
@@ -238,7 +261,7 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 	const struct provider *p = req->provider;
 	const struct params *pp = &req->params;
 	char *url = http_join(p != NULL ? p->base_url : "", "messages");
-	cJSON *root = cJSON_CreateObject(), *msgs, *m;
+	cJSON *root = cJSON_CreateObject(), *msgs, *m, *results = NULL;
 	struct buf system = BUF_INIT;
 	long max_tokens, budget = anthropic_budget(pp);
 	size_t i;
@@ -262,11 +285,20 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 	for (i = 0; i < req->nmsgs; i++) {
 		if (req->msgs[i].role == ROLE_SYSTEM)
 			continue;
+		/* The next result of the same round joins the message of the first. */
+		if (req->msgs[i].role == ROLE_TOOL && results != NULL && req->ntools > 0) {
+			anthropic_result_content(results, &req->msgs[i]);
+			continue;
+		}
+		results = NULL;
 		m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "role",
 		    req->msgs[i].role == ROLE_ASSISTANT ? "assistant" : "user");
-		if (req->msgs[i].role == ROLE_TOOL)
-			anthropic_result_content(m, &req->msgs[i]);
+		if (req->ntools == 0 && (req->msgs[i].role == ROLE_TOOL || req->msgs[i].ncalls > 0))
+			anthropic_calls_as_text(m, &req->msgs[i]);
+		else if (req->msgs[i].role == ROLE_TOOL)
+			anthropic_result_content(results = cJSON_AddArrayToObject(m, "content"),
+			    &req->msgs[i]);
 		else if (req->msgs[i].ncalls > 0)
 			anthropic_calls_content(m, &req->msgs[i], budget > 0);
 		else if (budget > 0 && req->msgs[i].role == ROLE_ASSISTANT &&

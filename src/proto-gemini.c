@@ -107,6 +107,9 @@ gemini_content(const char *role, const char *text)
 	return c;
 }
 
+/* The thoughtSignature of a call that came without one (gemini-cli sends the same). */
+#define GEMINI_NO_SIGNATURE "skip_thought_signature_validator"
+
 /* A model turn with tool calls: its text, then a functionCall part per call, each with the
  * thoughtSignature it came with. */
 static cJSON *
@@ -126,28 +129,31 @@ gemini_calls_content(const struct message *msg)
 		fc = cJSON_AddObjectToObject(part, "functionCall");
 		cJSON_AddStringToObject(fc, "name", msg->calls[k].name);
 		cJSON_AddItemToObject(fc, "args", proto_call_args(&msg->calls[k]));
+		/* The API wants the first call of a step signed; a call another provider made
+		 * has no signature, and this value tells the API to skip the check. */
 		if (msg->calls[k].signature != NULL)
 			cJSON_AddStringToObject(part, "thoughtSignature", msg->calls[k].signature);
+		else if (k == 0)
+			cJSON_AddStringToObject(part, "thoughtSignature", GEMINI_NO_SIGNATURE);
 		cJSON_AddItemToArray(parts, part);
 	}
 	return c;
 }
 
-/* A tool result: a functionResponse part, its text under "result" (or "error"). */
-static cJSON *
-gemini_result_content(const struct message *msg)
+/* A tool result: a functionResponse part, its text under "result" (or "error"), added to
+ * parts (a round's results go in one user content: the API wants as many responses
+ * there as the turn before made calls). */
+static void
+gemini_result_part(cJSON *parts, const struct message *msg)
 {
-	cJSON *c = cJSON_CreateObject(), *parts, *part, *fr, *resp;
+	cJSON *part, *fr, *resp;
 
-	cJSON_AddStringToObject(c, "role", "user");
-	parts = cJSON_AddArrayToObject(c, "parts");
 	part = cJSON_CreateObject();
 	fr = cJSON_AddObjectToObject(part, "functionResponse");
 	cJSON_AddStringToObject(fr, "name", msg->tool_name);
 	resp = cJSON_AddObjectToObject(fr, "response");
 	cJSON_AddStringToObject(resp, msg->tool_error ? "error" : "result", msg->content);
 	cJSON_AddItemToArray(parts, part);
-	return c;
 }
 
 /* The request's tools as Gemini declares them: one tools entry of functionDeclarations,
@@ -177,7 +183,7 @@ gemini_build_chat(const struct request *req, struct http_req *out)
 	const struct provider *p = req->provider;
 	const char *model = req->model;
 	const char *method = req->no_stream ? "generateContent" : "streamGenerateContent?alt=sse";
-	cJSON *root = cJSON_CreateObject(), *contents, *gc;
+	cJSON *root = cJSON_CreateObject(), *contents, *gc, *c, *results = NULL;
 	struct buf system = BUF_INIT;
 	char *path, *url;
 	size_t i;
@@ -200,9 +206,18 @@ gemini_build_chat(const struct request *req, struct http_req *out)
 	for (i = 0; i < req->nmsgs; i++) {
 		if (req->msgs[i].role == ROLE_SYSTEM)
 			continue;
-		if (req->msgs[i].role == ROLE_TOOL)
-			cJSON_AddItemToArray(contents, gemini_result_content(&req->msgs[i]));
-		else if (req->msgs[i].ncalls > 0)
+		if (req->msgs[i].role == ROLE_TOOL) {
+			if (results == NULL) {
+				c = cJSON_CreateObject();
+				cJSON_AddStringToObject(c, "role", "user");
+				results = cJSON_AddArrayToObject(c, "parts");
+				cJSON_AddItemToArray(contents, c);
+			}
+			gemini_result_part(results, &req->msgs[i]);
+			continue;
+		}
+		results = NULL;
+		if (req->msgs[i].ncalls > 0)
 			cJSON_AddItemToArray(contents, gemini_calls_content(&req->msgs[i]));
 		else
 			cJSON_AddItemToArray(contents, gemini_content(req->msgs[i].role ==

@@ -229,8 +229,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " VALUES (?1, ?2, ?3)",
 	[SQL_IMPORT_MSG] = "INSERT INTO messages (session_id, seq, role, provider, model,"
 	    " created_ms, state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
-	    " duration_ms, compare_group, content, reasoning, pinned) VALUES (?1, ?2, ?3, ?4, ?5,"
-	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	    " duration_ms, compare_group, content, reasoning, pinned, tool_id, tool_name,"
+	    " tool_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+	    " ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
 	/* The triggers add the costs up in insertion order; the original sums may have been
 	 * made in another order (replies finishing out of turn, rows deleted), so the sum the
 	 * export carries is kept as it is when it is that close. */
@@ -1811,6 +1812,9 @@ store_import_message(struct store *st, int64_t id, long seq, int64_t group,
 	store_bind_text(s, 16, content);
 	store_bind_text(s, 17, m->reasoning);
 	sqlite3_bind_int(s, 18, m->pinned != 0);
+	store_bind_text(s, 19, m->tool_id);
+	store_bind_text(s, 20, m->tool_name);
+	sqlite3_bind_int(s, 21, m->tool_error != 0);
 	if (store_step_done(st, s, "adding a message") != 0)
 		return -1;
 	return store_index(st, sqlite3_last_insert_rowid(st->db), content);

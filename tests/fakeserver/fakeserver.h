@@ -3,8 +3,9 @@
  * fakeserver.c (options, listening socket, one thread per connection, shutdown),
  * fs-http.c (HTTP/1.1 request parsing and response framing, interruptible sleeps),
  * fs-proto.c (routing, request parsing, magic words, the streaming driver and faults),
- * fs-wire.c (the four protocols' events, error bodies and model lists) and fs-vectors.c
- * (replay of the recorded stream vectors). Nothing here is part of natter.
+ * fs-wire.c (the four protocols' events, error bodies and model lists), fs-tools.c (tool
+ * words, the tools a request declares and the tool history it sends back, checked) and
+ * fs-vectors.c (replay of the recorded stream vectors). Nothing here is part of natter.
  */
 #ifndef FAKESERVER_H
 #define FAKESERVER_H
@@ -108,6 +109,34 @@ struct fs_magic {
 	bool reasoning_alt;      /* reasoning=reasoning: OpenAI delta.reasoning (vLLM, Ollama /v1) */
 };
 
+#define FS_MAX_CALLS 4
+
+/* tool_quirk= words: broken-server shapes of OpenAI's tool-call pieces. */
+enum fs_quirk {
+	FS_QUIRK_NONE,
+	FS_QUIRK_NO_INDEX,    /* pieces carry the call's id but no index, calls interleaved */
+	FS_QUIRK_ARGS_FIRST,  /* no id; the arguments come before the name */
+};
+
+/* One tool call a reply makes (tool=NAME args=JSON). */
+struct fs_call {
+	char *name;
+	char *args;           /* the JSON as written (compact when it is one object) */
+	bool object;          /* args is one JSON object */
+};
+
+/* What the tool words and the request's tool history make of a reply (fs-tools.c). */
+struct fs_tools {
+	struct fs_call calls[FS_MAX_CALLS];
+	int ncalls;           /* calls the prompt asks for */
+	long rounds;          /* tool_rounds=N: rounds of calls before the answer (1) */
+	enum fs_quirk quirk;
+	int done;             /* rounds of calls already in the current turn */
+	bool calling;         /* this reply makes the calls */
+	struct buf answer;    /* the last round's results, quoted by the reply, or empty */
+	struct buf error;     /* what is wrong with the request (a 400), or empty */
+};
+
 /* A token sequence stored back to back: token i is all.data[off[i] .. off[i + 1]). */
 struct fs_seq {
 	struct buf all;
@@ -130,6 +159,7 @@ struct fs_chat {
 	struct fs_seq think;
 	struct fs_seq text;
 	struct buf echo;    /* fault=echo_key: the credential as the request carried it */
+	struct fs_tools tools;
 };
 
 /* Output state of one streamed reply. */
@@ -155,6 +185,7 @@ struct fs_wire {
 	void (*malformed)(struct fs_emit *e);
 	void (*error)(struct fs_emit *e);
 	void (*finish)(struct fs_emit *e);
+	void (*tools)(struct fs_emit *e); /* the calls of chat->tools, before finish */
 	void (*whole)(const struct fs_chat *chat, struct buf *out);
 	int (*http_error)(const struct fs_chat *chat, int status, struct buf *hdrs, struct buf *out);
 };
@@ -184,6 +215,12 @@ void fs_proto_handle(struct fs_conn *c, const struct fs_request *req);
 int fs_wire_auth_error(enum fs_proto proto, bool missing, struct buf *hdrs, struct buf *out);
 int fs_wire_models(enum fs_proto proto, const struct fs_request *req, struct buf *out);
 void fs_wire_echo(const struct fs_chat *chat, struct buf *msg);
+
+/* fs-tools.c */
+struct cJSON;
+void fs_tools_plan(struct fs_chat *chat, const struct cJSON *root);
+void fs_tools_free(struct fs_tools *t);
+void fs_tools_signature(const char *name, struct buf *out);
 
 /* fs-vectors.c */
 struct fs_vectors *fs_vectors_load(const char *path, struct buf *err);

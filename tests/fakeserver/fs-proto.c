@@ -26,6 +26,7 @@
  *   chunked=0         stream without chunked framing (body ends when the connection closes)
  *   [MODEL]name=value any of the above for requests to MODEL only (comparison tests send
  *                     one prompt to several models)
+ *   tool=NAME args=JSON tool_rounds=N tool_quirk=...   tool calls (fs-tools.c)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -376,6 +377,26 @@ fs_content_words(const cJSON *content)
 	return n;
 }
 
+/* Is content a list of parts that are all tool results (tool_result, functionResponse)? */
+static bool
+fs_content_tool_only(const cJSON *content)
+{
+	const cJSON *part;
+	bool any = false;
+
+	if (!cJSON_IsArray(content))
+		return false;
+	cJSON_ArrayForEach(part, content) {
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(part, "type");
+
+		if (cJSON_GetObjectItemCaseSensitive(part, "functionResponse") == NULL &&
+		    !(cJSON_IsString(type) && strcmp(type->valuestring, "tool_result") == 0))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 /*
  * Fill chat from a request body: the last user message, the word count of the whole
  * conversation and the stream flag. The message list is "messages" (role/content) except for
@@ -413,8 +434,10 @@ fs_chat_from_json(struct fs_chat *chat, const cJSON *root)
 		const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, gemini ? "parts" : "content");
 
 		chat->input_words += fs_content_words(content);
-		if ((gemini && !cJSON_IsString(role)) ||
-		    (cJSON_IsString(role) && strcmp(role->valuestring, "user") == 0))
+		/* Tool results come as user messages too (Anthropic, Gemini): not a prompt. */
+		if (((gemini && !cJSON_IsString(role)) ||
+		    (cJSON_IsString(role) && strcmp(role->valuestring, "user") == 0)) &&
+		    !fs_content_tool_only(content))
 			last = content;
 	}
 	if (last != NULL)
@@ -437,7 +460,17 @@ fs_chat_reply(struct fs_chat *chat)
 	}
 	if (chat->m.think > 0)
 		fs_seq_numbered(&chat->think, 'r', chat->m.think);
-	if (chat->m.tokens >= 0) {
+	if (chat->tools.calling) {
+		/* The calls follow whatever text tokens=N asks for (none by default). */
+		if (chat->m.tokens > 0)
+			fs_seq_numbered(&chat->text, 'w', chat->m.tokens);
+	} else if (chat->tools.answer.len > 0) {
+		struct buf s = BUF_INIT;
+
+		buf_printf(&s, "The tools answered: %s.", buf_str(&chat->tools.answer));
+		fs_seq_words(&chat->text, buf_str(&s));
+		buf_free(&s);
+	} else if (chat->m.tokens >= 0) {
 		fs_seq_numbered(&chat->text, 'w', chat->m.tokens);
 	} else {
 		struct buf s = BUF_INIT;
@@ -482,6 +515,7 @@ fs_chat_free(struct fs_chat *chat)
 	fs_seq_free(&chat->think);
 	fs_seq_free(&chat->text);
 	buf_free(&chat->echo);
+	fs_tools_free(&chat->tools);
 }
 
 /* The credential of a request as "Name: value" (or "key=value" from the query), for
@@ -686,6 +720,8 @@ fs_stream(struct fs_conn *c, const struct fs_chat *chat)
 		if (k == half && chat->m.faults != 0 && !fs_emit_faults(&e, w))
 			break;
 		if (k == total) {
+			if (chat->tools.calling)
+				w->tools(&e);
 			w->finish(&e);
 			fs_emit_flush(&e);
 			fs_send_end(c);
@@ -868,7 +904,7 @@ fs_reply_plain_error(struct fs_conn *c, int status, const char *fmt, const char 
 static int
 fs_chat_error_status(struct fs_server *srv, const struct fs_chat *chat, bool parsed)
 {
-	if (!parsed)
+	if (!parsed || chat->tools.error.len > 0)
 		return 400;
 	if (chat->m.fail_times >= 0) {
 		if (!fs_should_fail(srv, &chat->m))
@@ -928,8 +964,10 @@ fs_chat(struct fs_conn *c, const struct fs_request *req, enum fs_proto proto)
 	}
 	root = cJSON_ParseWithLength(req->body.data, req->body.len);
 	parsed = root != NULL;
-	if (parsed)
+	if (parsed) {
 		fs_chat_from_json(&chat, root);
+		fs_tools_plan(&chat, root);
+	}
 	cJSON_Delete(root);
 	if (chat.model == NULL)
 		chat.model = xstrdup("fake-model");

@@ -43,6 +43,25 @@ fs_sse_end(struct fs_emit *e)
 	buf_puts(&e->out, e->eol);
 }
 
+/* The message of a 400: what the tool check found wrong, else the default text. */
+static const char *
+fs_bad_request(const struct fs_chat *chat, const char *dflt)
+{
+	return chat->tools.error.len > 0 ? buf_str(&chat->tools.error) : dflt;
+}
+
+/* Call k's id: the protocol's prefix, the request number and k (Gemini and Ollama give
+ * none). */
+static void
+fs_call_id(struct buf *b, const struct fs_chat *chat, int k)
+{
+	buf_printf(b, "%s%06lu_%d", chat->proto == FS_ANTHROPIC ? "toolu_fake" : "call_fake",
+	    chat->seq, k);
+}
+
+/* The size of the pieces a call's arguments are streamed in. */
+#define FS_ARGS_PIECE 7
+
 /* Total output tokens the reply carries. */
 static long
 fs_out_tokens(const struct fs_chat *chat)
@@ -87,6 +106,85 @@ fs_openai_token(struct fs_emit *e, bool reasoning, const char *t, size_t n, bool
 	fs_sse_end(e);
 }
 
+/* One delta.tool_calls piece of call k: its index (unless no_index), id (when with_id),
+ * name and a piece of its arguments (either may be NULL). */
+static void
+fs_openai_piece(struct fs_emit *e, int k, bool with_id, const char *name, const char *args,
+    size_t n)
+{
+	const struct fs_chat *chat = e->chat;
+	bool first = false;
+
+	fs_sse_begin(e, NULL);
+	buf_append(&e->out, e->head.data, e->head.len);
+	buf_puts(&e->out, "[{\"index\":0,\"delta\":{\"tool_calls\":[{");
+	if (chat->tools.quirk != FS_QUIRK_NO_INDEX) {
+		buf_printf(&e->out, "\"index\":%d", k);
+		first = true;
+	}
+	if (with_id) {
+		buf_puts(&e->out, first ? ",\"id\":\"" : "\"id\":\"");
+		fs_call_id(&e->out, chat, k);
+		buf_puts(&e->out, "\",\"type\":\"function\"");
+		first = true;
+	}
+	buf_puts(&e->out, first ? ",\"function\":{" : "\"function\":{");
+	if (name != NULL) {
+		buf_puts(&e->out, "\"name\":");
+		fs_json(&e->out, name);
+	}
+	if (args != NULL) {
+		buf_puts(&e->out, name != NULL ? ",\"arguments\":" : "\"arguments\":");
+		buf_json_string(&e->out, args, n);
+	}
+	buf_puts(&e->out, "}}]},\"logprobs\":null,\"finish_reason\":null}]");
+	buf_puts(&e->out, chat->include_usage ? ",\"usage\":null}" : "}");
+	fs_sse_end(e);
+}
+
+/*
+ * The calls as OpenAI streams them: per call a piece with index, id, type and name and
+ * empty arguments, then the arguments in small pieces by index. tool_quirk=no_index sends
+ * the id instead of the index in every piece and interleaves the calls' pieces;
+ * tool_quirk=args_first sends no id and the arguments before the name.
+ */
+static void
+fs_openai_tools(struct fs_emit *e)
+{
+	const struct fs_tools *t = &e->chat->tools;
+	size_t at, most = 0, len;
+	int k;
+
+	for (k = 0; k < t->ncalls; k++) {
+		len = strlen(t->calls[k].args);
+		most = len > most ? len : most;
+		if (t->quirk == FS_QUIRK_NO_INDEX)
+			fs_openai_piece(e, k, true, t->calls[k].name, "", 0);
+		if (t->quirk != FS_QUIRK_NONE)
+			continue;
+		fs_openai_piece(e, k, true, t->calls[k].name, "", 0);
+		for (at = 0; at < len; at += FS_ARGS_PIECE)
+			fs_openai_piece(e, k, false, NULL, t->calls[k].args + at,
+			    len - at < FS_ARGS_PIECE ? len - at : FS_ARGS_PIECE);
+	}
+	if (t->quirk == FS_QUIRK_NO_INDEX) {
+		for (at = 0; at < most; at += FS_ARGS_PIECE)
+			for (k = 0; k < t->ncalls; k++) {
+				len = strlen(t->calls[k].args);
+				if (at < len)
+					fs_openai_piece(e, k, true, NULL, t->calls[k].args + at,
+					    len - at < FS_ARGS_PIECE ? len - at : FS_ARGS_PIECE);
+			}
+	}
+	for (k = 0; t->quirk == FS_QUIRK_ARGS_FIRST && k < t->ncalls; k++) {
+		len = strlen(t->calls[k].args);
+		for (at = 0; at < len; at += FS_ARGS_PIECE)
+			fs_openai_piece(e, k, false, NULL, t->calls[k].args + at,
+			    len - at < FS_ARGS_PIECE ? len - at : FS_ARGS_PIECE);
+		fs_openai_piece(e, k, false, t->calls[k].name, NULL, 0);
+	}
+}
+
 /* A chunk cut off in the middle of its JSON. */
 static void
 fs_openai_malformed(struct fs_emit *e)
@@ -124,7 +222,8 @@ fs_openai_finish(struct fs_emit *e)
 {
 	fs_sse_begin(e, NULL);
 	buf_append(&e->out, e->head.data, e->head.len);
-	buf_puts(&e->out, "[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}]");
+	buf_printf(&e->out, "[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"%s\"}]",
+	    e->chat->tools.calling ? "tool_calls" : "stop");
 	buf_puts(&e->out, e->chat->include_usage ? ",\"usage\":null}" : "}");
 	fs_sse_end(e);
 	if (e->chat->include_usage && !(e->chat->m.faults & FS_FAULT_NO_USAGE)) {
@@ -140,6 +239,36 @@ fs_openai_finish(struct fs_emit *e)
 	fs_sse_end(e);
 }
 
+/* message.tool_calls of a whole reply: OpenAI's (ids, arguments as JSON text) or, with
+ * ollama, Ollama's (arguments as an object). */
+static void
+fs_openai_whole_calls(struct buf *b, const struct fs_chat *chat, bool ollama)
+{
+	const struct fs_tools *t = &chat->tools;
+	int k;
+
+	buf_puts(b, ",\"tool_calls\":[");
+	for (k = 0; k < t->ncalls; k++) {
+		if (k > 0)
+			buf_putc(b, ',');
+		if (!ollama) {
+			buf_puts(b, "{\"id\":\"");
+			fs_call_id(b, chat, k);
+			buf_puts(b, "\",\"type\":\"function\",\"function\":{\"name\":");
+		} else {
+			buf_puts(b, "{\"function\":{\"name\":");
+		}
+		fs_json(b, t->calls[k].name);
+		buf_puts(b, ",\"arguments\":");
+		if (ollama)
+			buf_puts(b, t->calls[k].object ? t->calls[k].args : "{}");
+		else
+			fs_json(b, t->calls[k].args);
+		buf_puts(b, "}}");
+	}
+	buf_putc(b, ']');
+}
+
 /* A non-streaming chat.completion object. */
 static void
 fs_openai_whole(const struct fs_chat *chat, struct buf *b)
@@ -148,12 +277,19 @@ fs_openai_whole(const struct fs_chat *chat, struct buf *b)
 	    "\"model\":", chat->seq, FS_CREATED);
 	fs_json(b, chat->model);
 	buf_puts(b, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
-	buf_json_string(b, chat->text.all.data ? chat->text.all.data : "", chat->text.all.len);
+	if (chat->tools.calling && chat->text.all.len == 0)
+		buf_puts(b, "null");
+	else
+		buf_json_string(b, chat->text.all.data ? chat->text.all.data : "",
+		    chat->text.all.len);
 	if (chat->think.n > 0) {
 		buf_puts(b, chat->m.reasoning_alt ? ",\"reasoning\":" : ",\"reasoning_content\":");
 		buf_json_string(b, chat->think.all.data, chat->think.all.len);
 	}
-	buf_puts(b, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"stop\"}]");
+	if (chat->tools.calling)
+		fs_openai_whole_calls(b, chat, false);
+	buf_printf(b, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"%s\"}]",
+	    chat->tools.calling ? "tool_calls" : "stop");
 	if (!(chat->m.faults & FS_FAULT_NO_USAGE)) {
 		buf_puts(b, ",\"usage\":");
 		fs_openai_usage(b, chat);
@@ -187,7 +323,7 @@ fs_openai_http_error(const struct fs_chat *chat, int status, struct buf *hdrs, s
 			param = "messages";
 			code = "context_length_exceeded";
 		} else {
-			buf_puts(&msg, "fakeserver: simulated bad request");
+			buf_puts(&msg, fs_bad_request(chat, "fakeserver: simulated bad request"));
 		}
 		break;
 	case 401:
@@ -250,7 +386,7 @@ fs_openai_http_error(const struct fs_chat *chat, int status, struct buf *hdrs, s
 static const struct fs_wire fs_wire_openai = {
 	"text/event-stream; charset=utf-8",
 	fs_openai_start, fs_openai_token, fs_openai_malformed, fs_openai_error, fs_openai_finish,
-	fs_openai_whole, fs_openai_http_error,
+	fs_openai_tools, fs_openai_whole, fs_openai_http_error,
 };
 
 /* ---- Anthropic Messages ----------------------------------------------------------------- */
@@ -326,6 +462,61 @@ fs_anthropic_token(struct fs_emit *e, bool reasoning, const char *t, size_t n, b
 	fs_sse_end(e);
 }
 
+/* One input_json_delta piece of the open tool_use block. */
+static void
+fs_anthropic_input(struct fs_emit *e, const char *p, size_t n)
+{
+	fs_sse_begin(e, "content_block_delta");
+	buf_printf(&e->out, "{\"type\":\"content_block_delta\",\"index\":%d,\"delta\":"
+	    "{\"type\":\"input_json_delta\",\"partial_json\":", e->block_index);
+	buf_json_string(&e->out, p, n);
+	buf_puts(&e->out, "}}");
+	fs_sse_end(e);
+}
+
+/*
+ * The calls as tool_use blocks, after the text: content_block_start with the id, name and
+ * an empty input, the input in input_json_delta pieces (the first one empty, as the API
+ * sends it; none at all for {}), then content_block_stop.
+ */
+static void
+fs_anthropic_tools(struct fs_emit *e)
+{
+	const struct fs_tools *t = &e->chat->tools;
+	const char *args;
+	size_t at, len;
+	int k;
+
+	fs_anthropic_close_block(e);
+	for (k = 0; k < t->ncalls; k++) {
+		fs_sse_begin(e, "content_block_start");
+		buf_printf(&e->out, "{\"type\":\"content_block_start\",\"index\":%d,"
+		    "\"content_block\":{\"type\":\"tool_use\",\"id\":\"", e->block_index);
+		fs_call_id(&e->out, e->chat, k);
+		buf_puts(&e->out, "\",\"name\":");
+		fs_json(&e->out, t->calls[k].name);
+		buf_puts(&e->out, ",\"input\":{}}}");
+		fs_sse_end(e);
+		if (e->block_index == 0) {
+			fs_sse_begin(e, "ping");
+			buf_puts(&e->out, "{\"type\": \"ping\"}");
+			fs_sse_end(e);
+		}
+		args = t->calls[k].args;
+		len = strcmp(args, "{}") == 0 ? 0 : strlen(args);
+		if (len > 0)
+			fs_anthropic_input(e, "", 0);
+		for (at = 0; at < len; at += FS_ARGS_PIECE)
+			fs_anthropic_input(e, args + at,
+			    len - at < FS_ARGS_PIECE ? len - at : FS_ARGS_PIECE);
+		fs_sse_begin(e, "content_block_stop");
+		buf_printf(&e->out, "{\"type\":\"content_block_stop\",\"index\":%d}",
+		    e->block_index);
+		fs_sse_end(e);
+		e->block_index++;
+	}
+}
+
 /* A delta event whose JSON stops half way. */
 static void
 fs_anthropic_malformed(struct fs_emit *e)
@@ -354,8 +545,8 @@ fs_anthropic_finish(struct fs_emit *e)
 		fs_anthropic_open_block(e, 2);
 	fs_anthropic_close_block(e);
 	fs_sse_begin(e, "message_delta");
-	buf_puts(&e->out, "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\","
-	    "\"stop_sequence\":null}");
+	buf_printf(&e->out, "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"%s\","
+	    "\"stop_sequence\":null}", e->chat->tools.calling ? "tool_use" : "end_turn");
 	if (!(e->chat->m.faults & FS_FAULT_NO_USAGE))
 		buf_printf(&e->out, ",\"usage\":{\"output_tokens\":%ld}", fs_out_tokens(e->chat));
 	buf_putc(&e->out, '}');
@@ -369,6 +560,8 @@ fs_anthropic_finish(struct fs_emit *e)
 static void
 fs_anthropic_whole(const struct fs_chat *chat, struct buf *b)
 {
+	int k;
+
 	buf_printf(b, "{\"id\":\"msg_fake%06lu\",\"type\":\"message\",\"role\":\"assistant\","
 	    "\"model\":", chat->seq);
 	fs_json(b, chat->model);
@@ -378,9 +571,24 @@ fs_anthropic_whole(const struct fs_chat *chat, struct buf *b)
 		buf_json_string(b, chat->think.all.data, chat->think.all.len);
 		buf_puts(b, ",\"signature\":\"ZmFrZXNlcnZlcg==\"},");
 	}
-	buf_puts(b, "{\"type\":\"text\",\"text\":");
-	buf_json_string(b, chat->text.all.data ? chat->text.all.data : "", chat->text.all.len);
-	buf_puts(b, "}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null");
+	if (!chat->tools.calling || chat->text.all.len > 0) {
+		buf_puts(b, "{\"type\":\"text\",\"text\":");
+		buf_json_string(b, chat->text.all.data ? chat->text.all.data : "",
+		    chat->text.all.len);
+		buf_puts(b, chat->tools.calling ? "}," : "}");
+	}
+	for (k = 0; chat->tools.calling && k < chat->tools.ncalls; k++) {
+		buf_puts(b, k > 0 ? ",{\"type\":\"tool_use\",\"id\":\"" :
+		    "{\"type\":\"tool_use\",\"id\":\"");
+		fs_call_id(b, chat, k);
+		buf_puts(b, "\",\"name\":");
+		fs_json(b, chat->tools.calls[k].name);
+		buf_puts(b, ",\"input\":");
+		buf_puts(b, chat->tools.calls[k].object ? chat->tools.calls[k].args : "{}");
+		buf_putc(b, '}');
+	}
+	buf_printf(b, "],\"stop_reason\":\"%s\",\"stop_sequence\":null",
+	    chat->tools.calling ? "tool_use" : "end_turn");
 	if (!(chat->m.faults & FS_FAULT_NO_USAGE))
 		buf_printf(b, ",\"usage\":{\"input_tokens\":%ld,\"output_tokens\":%ld}",
 		    chat->input_words, fs_out_tokens(chat));
@@ -401,7 +609,7 @@ fs_anthropic_http_error(const struct fs_chat *chat, int status, struct buf *hdrs
 			buf_printf(&msg, "prompt is too long: %ld tokens > 200000 maximum",
 			    chat->input_words + 200000);
 		else
-			buf_puts(&msg, "fakeserver: simulated invalid request");
+			buf_puts(&msg, fs_bad_request(chat, "fakeserver: simulated invalid request"));
 		break;
 	case 401: type = "authentication_error"; buf_puts(&msg, "invalid x-api-key"); break;
 	case 402: type = "billing_error"; buf_puts(&msg, "fakeserver: simulated billing error"); break;
@@ -443,7 +651,7 @@ fs_anthropic_http_error(const struct fs_chat *chat, int status, struct buf *hdrs
 static const struct fs_wire fs_wire_anthropic = {
 	"text/event-stream; charset=utf-8",
 	fs_anthropic_start, fs_anthropic_token, fs_anthropic_malformed, fs_anthropic_error,
-	fs_anthropic_finish, fs_anthropic_whole, fs_anthropic_http_error,
+	fs_anthropic_finish, fs_anthropic_tools, fs_anthropic_whole, fs_anthropic_http_error,
 };
 
 /* ---- Gemini --------------------------------------------------------------------------- */
@@ -511,11 +719,51 @@ fs_gemini_start(struct fs_emit *e)
 	e->first_event = true;
 }
 
-/* One text or thought part; the last text token carries finishReason, as Gemini does. */
+/* One text or thought part; the last text token carries finishReason, as Gemini does
+ * (unless calls follow: then their response carries it). */
 static void
 fs_gemini_token(struct fs_emit *e, bool reasoning, const char *t, size_t n, bool last)
 {
-	fs_gemini_part(e, reasoning, t, n, last && !reasoning);
+	fs_gemini_part(e, reasoning, t, n, last && !reasoning && !e->chat->tools.calling);
+}
+
+/* The functionCall parts, the first with its thoughtSignature as Gemini gives it. */
+static void
+fs_gemini_call_parts(struct buf *b, const struct fs_chat *chat)
+{
+	const struct fs_tools *t = &chat->tools;
+	int k;
+
+	for (k = 0; k < t->ncalls; k++) {
+		buf_puts(b, k > 0 ? ", {\"functionCall\": {\"name\": " : "{\"functionCall\": {\"name\": ");
+		fs_json(b, t->calls[k].name);
+		buf_puts(b, ", \"args\": ");
+		buf_puts(b, t->calls[k].object ? t->calls[k].args : "{}");
+		buf_putc(b, '}');
+		if (k == 0) {
+			buf_puts(b, ", \"thoughtSignature\": \"");
+			fs_tools_signature(t->calls[k].name, b);
+			buf_putc(b, '"');
+		}
+		buf_putc(b, '}');
+	}
+}
+
+/* The calls: one response with every functionCall part, finishReason and usage. */
+static void
+fs_gemini_tools(struct fs_emit *e)
+{
+	fs_gemini_begin(e);
+	buf_puts(&e->out, "{\"candidates\": [{\"content\": {\"parts\": [");
+	fs_gemini_call_parts(&e->out, e->chat);
+	buf_puts(&e->out, "], \"role\": \"model\"}, \"finishReason\": \"STOP\", \"index\": 0}]");
+	if (!(e->chat->m.faults & FS_FAULT_NO_USAGE))
+		fs_gemini_usage(&e->out, e->chat, true, e->chat->think.n, e->chat->text.n);
+	buf_puts(&e->out, ", \"modelVersion\": ");
+	fs_json(&e->out, e->chat->model);
+	buf_printf(&e->out, ", \"responseId\": \"fake%06lu\"}", e->chat->seq);
+	fs_gemini_end(e);
+	e->finished = true;
 }
 
 /* A response whose JSON stops half way. */
@@ -559,9 +807,15 @@ fs_gemini_whole(const struct fs_chat *chat, struct buf *b)
 		buf_json_string(b, chat->think.all.data, chat->think.all.len);
 		buf_puts(b, ", \"thought\": true}, ");
 	}
-	buf_puts(b, "{\"text\": ");
-	buf_json_string(b, chat->text.all.data ? chat->text.all.data : "", chat->text.all.len);
-	buf_puts(b, "}], \"role\": \"model\"}, \"finishReason\": \"STOP\", \"index\": 0}]");
+	if (!chat->tools.calling || chat->text.all.len > 0) {
+		buf_puts(b, "{\"text\": ");
+		buf_json_string(b, chat->text.all.data ? chat->text.all.data : "",
+		    chat->text.all.len);
+		buf_puts(b, chat->tools.calling ? "}, " : "}");
+	}
+	if (chat->tools.calling)
+		fs_gemini_call_parts(b, chat);
+	buf_puts(b, "], \"role\": \"model\"}, \"finishReason\": \"STOP\", \"index\": 0}]");
 	if (!(chat->m.faults & FS_FAULT_NO_USAGE))
 		fs_gemini_usage(b, chat, true, chat->think.n, chat->text.n);
 	buf_puts(b, ", \"modelVersion\": ");
@@ -593,7 +847,7 @@ fs_gemini_http_error(const struct fs_chat *chat, int status, struct buf *hdrs, s
 			buf_printf(&msg, "The input token count (%ld) exceeds the maximum number of "
 			    "tokens allowed (1048576).", chat->input_words + 1048576);
 		else
-			buf_puts(&msg, "fakeserver: simulated invalid argument");
+			buf_puts(&msg, fs_bad_request(chat, "fakeserver: simulated invalid argument"));
 		break;
 	case 401: rpc = "UNAUTHENTICATED"; buf_puts(&msg, "fakeserver: simulated unauthenticated request"); break;
 	case 403: rpc = "PERMISSION_DENIED"; buf_puts(&msg, "fakeserver: simulated permission denied"); break;
@@ -642,7 +896,7 @@ fs_gemini_http_error(const struct fs_chat *chat, int status, struct buf *hdrs, s
 static const struct fs_wire fs_wire_gemini = {
 	"text/event-stream",
 	fs_gemini_start, fs_gemini_token, fs_gemini_malformed, fs_gemini_error, fs_gemini_finish,
-	fs_gemini_whole, fs_gemini_http_error,
+	fs_gemini_tools, fs_gemini_whole, fs_gemini_http_error,
 };
 
 /* ---- Ollama native /api/chat ---------------------------------------------------------- */
@@ -671,6 +925,17 @@ fs_ollama_token(struct fs_emit *e, bool reasoning, const char *t, size_t n, bool
 	buf_append(&e->out, e->head.data, e->head.len);
 	buf_puts(&e->out, reasoning ? "\"content\":\"\",\"thinking\":" : "\"content\":");
 	buf_json_string(&e->out, t, n);
+	buf_puts(&e->out, "},\"done\":false}");
+	buf_puts(&e->out, e->eol);
+}
+
+/* The calls: one line with message.tool_calls (arguments as objects), done false. */
+static void
+fs_ollama_tools(struct fs_emit *e)
+{
+	buf_append(&e->out, e->head.data, e->head.len);
+	buf_puts(&e->out, "\"content\":\"\"");
+	fs_openai_whole_calls(&e->out, e->chat, true);
 	buf_puts(&e->out, "},\"done\":false}");
 	buf_puts(&e->out, e->eol);
 }
@@ -725,6 +990,8 @@ fs_ollama_whole(const struct fs_chat *chat, struct buf *b)
 		buf_puts(b, ",\"thinking\":");
 		buf_json_string(b, chat->think.all.data, chat->think.all.len);
 	}
+	if (chat->tools.calling)
+		fs_openai_whole_calls(b, chat, true);
 	buf_puts(b, "},");
 	fs_ollama_done(b, chat);
 }
@@ -737,7 +1004,7 @@ fs_ollama_http_error(const struct fs_chat *chat, int status, struct buf *hdrs, s
 
 	switch (status) {
 	case 400: buf_puts(&msg, chat->m.ctx ? "input length exceeds the context length" :
-	    "fakeserver: simulated bad request"); break;
+	    fs_bad_request(chat, "fakeserver: simulated bad request")); break;
 	case 404: buf_printf(&msg, "model '%s' not found", chat->model); break;
 	case 429: buf_puts(&msg, "fakeserver: simulated rate limit"); break;
 	case 500: buf_puts(&msg, "an error was encountered while running the model"); break;
@@ -761,7 +1028,7 @@ fs_ollama_http_error(const struct fs_chat *chat, int status, struct buf *hdrs, s
 static const struct fs_wire fs_wire_ollama = {
 	"application/x-ndjson",
 	fs_ollama_start, fs_ollama_token, fs_ollama_malformed, fs_ollama_error, fs_ollama_finish,
-	fs_ollama_whole, fs_ollama_http_error,
+	fs_ollama_tools, fs_ollama_whole, fs_ollama_http_error,
 };
 
 const struct fs_wire *const fs_wires[FS_NPROTO] = {

@@ -5,7 +5,7 @@
 # and exported again gives the same file but for the ids; the text format marks roles,
 # models, figures and reasoning and is sanitized unless --raw; -o writes mode 0600; and
 # malformed files are refused with the JSON path of the bad field, storing nothing, even
-# when the store fails halfway through.
+# when the store fails halfway through; tool calls and results survive the round trip.
 set -u
 . "$TESTS/integration/lib.sh"
 
@@ -178,7 +178,7 @@ refused "an impossible date" "messages[3].created: expected a UTC time like 2026
 j "json_set($E, '\$.created', '2026-01-02 03:04:05')"
 refused "a time not in the export's form" "created: expected a UTC time like 2026-01-02T03:04:05Z"
 j "json_set($E, '\$.messages[1].role', 'robot')"
-refused "an unknown role" "messages[1].role: expected \"system\", \"user\" or \"assistant\""
+refused "an unknown role" "messages[1].role: expected \"system\", \"user\", \"assistant\", \"tool_call\" or \"tool\""
 j "json_set($E, '\$.messages[2].state', 'done')"
 refused "an unknown state" "messages[2].state: expected complete"
 j "json_remove($E, '\$.messages[5].finish_reason')"
@@ -231,4 +231,48 @@ else
 	tap_fail "a store failure halfway through leaves nothing half-imported" "rc=$rc" "$(cat "$D/err")"
 fi
 db "DROP TRIGGER boom"
+
+# Tool calls and results (natter ask --tools with the test MCP server): exported, imported
+# and exported again unchanged, shown in Markdown and text, continued after the import
+# through another protocol, and a result that answers no call refused.
+if [ -x "${MCPSERVER:-}" ]; then
+	cat >>"$XDG_CONFIG_HOME/natter/natter.yaml" <<YAML
+mcp_servers:
+  t: {command: '$MCPSERVER', allow: [echo]}
+YAML
+	"$NATTER" ask -m m-o --mcp t --yes 'tool=t__echo args={"text":"tool out"} tool=t__fail' \
+		>"$D/tool-ask" 2>"$D/err"
+	tid=$(db "SELECT max(id) FROM sessions")
+	"$NATTER" export "$tid" --format json >"$D/tool.json"
+	tap_eq "tools: the export has the calls and results with their ids, names and errors" \
+		"tool_call|t__echo|0 tool_call|t__fail|0 tool|t__echo|0 tool|t__fail|1" \
+		"$(sqlite3 :memory: "SELECT group_concat(r, ' ') FROM (SELECT json_extract(value, '\$.role') || '|' ||
+		    json_extract(value, '\$.tool_name') || '|' || json_extract(value, '\$.tool_error') AS r
+		    FROM json_each(readfile('$D/tool.json'), '\$.messages') WHERE json_extract(value, '\$.tool_id') IS NOT NULL
+		    ORDER BY json_extract(value, '\$.role') DESC, json_extract(value, '\$.tool_name'))")"
+	tid2=$("$NATTER" import "$D/tool.json" 2>"$D/err")
+	"$NATTER" export "$tid2" --format json >"$D/tool2.json"
+	tap_check "tools: round trip through import gives the same export but for the ids" \
+		diff <(noids "$D/tool.json") <(noids "$D/tool2.json")
+	"$NATTER" export "$tid2" --format markdown >"$D/tool.md"
+	tap_check "tools: markdown shows the call with its arguments in a fenced block" \
+		bash -c "grep -A3 '^## Tool call · \`t__echo\` · ' '$D/tool.md' | grep -qxF '{\"text\":\"tool out\"}'"
+	tap_check "tools: markdown shows a failed result as failed, with its text" \
+		bash -c "grep -A3 '^## Tool result · \`t__fail\` · .* · failed\$' '$D/tool.md' | grep -qxF 'failure as asked'"
+	"$NATTER" export "$tid2" --format text >"$D/tool.txt"
+	tap_check "tools: text names the tool in each header" \
+		bash -c "grep -q '^\[tool_call t__echo\] · ' '$D/tool.txt' && grep -qE '^\[tool t__fail\] · .* · failed\$' '$D/tool.txt'"
+	"$NATTER" ask -S "$tid2" -m m-a --mcp t 'tool=t__echo args={"text":"after import"}' >"$D/tool-c" 2>"$D/err"
+	tap_check "tools: the imported session continues through Anthropic with a valid history" \
+		grep -qF 'The tools answered: t__echo returned after import.' "$D/tool-c"
+	before=$(db "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM messages), (SELECT count(*) FROM compare_groups)")
+	E2="readfile('$D/tool.json')"
+	k=$(sqlite3 :memory: "SELECT key FROM json_each($E2, '\$.messages') WHERE json_extract(value, '\$.role') = 'tool' LIMIT 1")
+	j "json_set($E2, '\$.messages[$k].tool_id', 'nope')"
+	refused "a tool result answering no call" "messages[$k].tool_id: \"nope\" answers no tool_call before it"
+	j "json_set($E2, '\$.messages[0].tool_name', 'x')"
+	refused "a tool name on a user message" "messages[0].tool_name: only a tool_call or a tool message has one"
+else
+	tap_fail "tools: the test MCP server is built" "\$MCPSERVER is not an executable: '${MCPSERVER:-}'"
+fi
 tap_eq "the database stays consistent after the refusals" "ok" "$(db "PRAGMA integrity_check")"

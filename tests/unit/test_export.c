@@ -63,6 +63,77 @@ sample(struct session_row *s, struct message_row m[4])
 	m[3].state = MSG_CANCELLED;
 }
 
+/* A reply that called a tool, the call and its failed result. */
+static void
+sample_tools(struct message_row m[3])
+{
+	memset(m, 0, 3 * sizeof(*m));
+	for (int i = 0; i < 3; i++) {
+		m[i].id = i + 1;
+		m[i].created = (int64_t)(T0 + i) * 1000;
+		m[i].input_tokens = m[i].output_tokens = m[i].ttft_ms = m[i].duration_ms = -1;
+		m[i].cost = -1;
+	}
+	m[0].role = ROLE_ASSISTANT;
+	m[0].content = "Let me look.";
+	m[0].model = "gpt-4o";
+	m[0].finish_reason = "tool_calls";
+	m[1].role = ROLE_TOOL_CALL;
+	m[1].content = "{\"q\":\"``` x\"}";
+	m[1].tool_id = "call_1";
+	m[1].tool_name = "web__search";
+	m[2].role = ROLE_TOOL;
+	m[2].content = "rate limited";
+	m[2].tool_id = "call_1";
+	m[2].tool_name = "web__search";
+	m[2].tool_error = 1;
+	m[2].duration_ms = 1500;
+}
+
+/* Tool calls: Markdown names the tool in a heading and fences the arguments and result
+ * (a fence longer than the backticks inside), with no "does not run tools" note on the
+ * reply that made the call; text names the tool; JSON has tool_id, tool_name, tool_error. */
+static void
+test_tools(void **state)
+{
+	struct session_row s;
+	struct message_row dummy[4], m[3];
+	cJSON *root, *msgs;
+	char *out;
+
+	(void)state;
+	sample(&s, dummy);
+	s.system = NULL;
+	sample_tools(m);
+	out = export_markdown(&s, m, 3);
+	assert_non_null(strstr(out, "## Tool call \xc2\xb7 `web__search` \xc2\xb7 "));
+	assert_non_null(strstr(out, "\n\n````json\n{\"q\":\"``` x\"}\n````\n\n"));
+	assert_non_null(strstr(out, "## Tool result \xc2\xb7 `web__search` \xc2\xb7 "));
+	assert_non_null(strstr(out, " \xc2\xb7 failed\n\n```\nrate limited\n```\n\n*1.5 s*"));
+	assert_null(strstr(out, "does not run"));
+	free(out);
+	out = export_text(&s, m, 3);
+	assert_non_null(strstr(out, "\n[tool_call web__search] \xc2\xb7 "));
+	assert_non_null(strstr(out, "\n[tool web__search] \xc2\xb7 "));
+	assert_non_null(strstr(out, " \xc2\xb7 1.50s \xc2\xb7 failed\nrate limited\n"));
+	free(out);
+	out = export_json(&s, m, 3);
+	root = cJSON_Parse(out);
+	assert_non_null(root);
+	msgs = cJSON_GetObjectItem(root, "messages");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "role")->valuestring,
+	    "tool_call");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "tool_id")->valuestring,
+	    "call_1");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 2),
+	    "tool_name")->valuestring, "web__search");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 2), "tool_error")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 0), "tool_id")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 0), "tool_error")));
+	cJSON_Delete(root);
+	free(out);
+}
+
 /* Markdown: front matter first, headings per role, reasoning folded, states noted. */
 static void
 test_markdown(void **state)
@@ -280,6 +351,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_markdown),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_tools),
 		cmocka_unit_test(test_compare_marks),
 		cmocka_unit_test(test_export_session),
 	};

@@ -28,6 +28,17 @@
 	" \"ttft_ms\": " #ttft ", \"duration_ms\": " #dur ", \"compare_group\": null," \
 	" \"compare_column\": null, \"compare_kept\": null, \"pinned\": false}"
 
+/* A tool call (role tool_call) or result (tool) message: role, call id, tool name, text
+ * and whether it failed, as JSON fragments. */
+#define TOOLMSG(role, id, name, text, error) \
+	"{\"id\": 3, \"role\": \"" role "\", \"content\": \"" text "\", \"reasoning\": null," \
+	" \"provider\": null, \"model\": null, \"created\": \"2026-01-02T03:04:07.000Z\"," \
+	" \"state\": \"complete\", \"error\": null, \"finish_reason\": null," \
+	" \"input_tokens\": null, \"output_tokens\": null, \"cost\": null," \
+	" \"ttft_ms\": null, \"duration_ms\": 12, \"compare_group\": null," \
+	" \"compare_column\": null, \"compare_kept\": null, \"pinned\": false," \
+	" \"tool_id\": " id ", \"tool_name\": " name ", \"tool_error\": " error "}"
+
 /* A session around messages, with the totals they add up to. */
 #define SESSION(in, out, cost, msgs) \
 	"{\"id\": 1, \"title\": \"t\", \"provider\": \"p\", \"model\": \"a\", \"system\": null," \
@@ -92,6 +103,25 @@ test_errors(void **state)
 		  "output_tokens: 3, but the messages add up to 2" },
 		{ SESSION(1, 2, "0.5", REPLY("a", 1, 2, "0.5", 10, 20)) " x",
 		  "line 1, column " },
+		{ SESSION(1, 2, "0.5", REPLY("a", 1, 2, "0.5", 10, 20) ","
+		  TOOLMSG("tool_call", "\"c1\"", "\"f\"", "{}", "false") ","
+		  TOOLMSG("tool", "\"c1\"", "\"f\"", "done", "true")), NULL },
+		{ SESSION(0, 0, "0", TOOLMSG("tool", "\"c1\"", "\"f\"", "done", "false")),
+		  "messages[0].tool_id: \"c1\" answers no tool_call before it" },
+		{ SESSION(0, 0, "0", TOOLMSG("tool_call", "null", "\"f\"", "{}", "false")),
+		  "messages[0].tool_id: a tool_call names its call" },
+		{ SESSION(0, 0, "0", TOOLMSG("tool_call", "\"c1\"", "\"\"", "{}", "false")),
+		  "messages[0].tool_name: a tool_call names its tool" },
+		{ SESSION(0, 0, "0", TOOLMSG("tool_call", "\"c1\"", "\"f\"", "{}", "true")),
+		  "messages[0].tool_error: only a tool result can fail" },
+		{ SESSION(0, 0, "0", TOOLMSG("user", "\"c1\"", "null", "hi", "false")),
+		  "messages[0].tool_id: only a tool_call or a tool message has one" },
+		{ SESSION(0, 0, "0", TOOLMSG("tool_call", "\"c1\"", "\"f\"", "{}", "1")),
+		  "messages[0].tool_error: expected true or false" },
+		{ SESSION(0, 0, "0", TOOLMSG("tool_call", "7", "\"f\"", "{}", "false")),
+		  "messages[0].tool_id: expected a string or null" },
+		{ SESSION(0, 0, "0", TOOLMSG("robot", "null", "null", "x", "false")),
+		  "messages[0].role: expected \"system\", \"user\", \"assistant\", \"tool_call\" or \"tool\"" },
 	};
 	size_t i;
 	char *err;
@@ -147,6 +177,45 @@ test_round_trip(void **state)
 	assert_int_equal(again.msgs[1].created, 1767323046789LL);
 	assert_int_equal(again.msgs[1].ttft_ms, 30);
 	assert_true(again.session.cost == 0.75);
+	free(out);
+	import_free(&again);
+	import_free(&doc);
+	store_close(st);
+}
+
+/* Tool calls and results store and export again as they were: role, id, name, whether
+ * it failed, and its duration. */
+static void
+test_round_trip_tools(void **state)
+{
+	const char *text = SESSION(1, 2, "0.5", REPLY("a", 1, 2, "0.5", 10, 20) ","
+	    TOOLMSG("tool_call", "\"c1\"", "\"srv__f\"", "{\\\"q\\\":1}", "false") ","
+	    TOOLMSG("tool", "\"c1\"", "\"srv__f\"", "no luck", "true"));
+	struct store *st;
+	struct import_doc doc, again;
+	char *err = NULL, *out;
+	int64_t id;
+
+	(void)state;
+	st = store_open(":memory:", &err);
+	assert_non_null(st);
+	assert_int_equal(import_parse(text, strlen(text), &doc, &err), 0);
+	id = store_session_import(st, &doc.session, doc.msgs, doc.nmsgs);
+	assert_true(id > 0);
+	out = export_session(st, id, EXPORT_JSON);
+	assert_non_null(out);
+	assert_int_equal(import_parse(out, strlen(out), &again, &err), 0);
+	assert_int_equal(again.nmsgs, 3);
+	assert_int_equal(again.msgs[1].role, ROLE_TOOL_CALL);
+	assert_string_equal(again.msgs[1].tool_id, "c1");
+	assert_string_equal(again.msgs[1].tool_name, "srv__f");
+	assert_string_equal(again.msgs[1].content, "{\"q\":1}");
+	assert_false(again.msgs[1].tool_error);
+	assert_int_equal(again.msgs[2].role, ROLE_TOOL);
+	assert_string_equal(again.msgs[2].tool_id, "c1");
+	assert_true(again.msgs[2].tool_error);
+	assert_int_equal(again.msgs[2].duration_ms, 12);
+	assert_null(again.msgs[0].tool_id);
 	free(out);
 	import_free(&again);
 	import_free(&doc);
@@ -241,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_round_trip_tools),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_usage),
 	};

@@ -1784,6 +1784,65 @@ test_build_tools(void **state)
 	}
 }
 
+/* Two calls of one round: Anthropic and Gemini answer both in one user message (the APIs
+ * refuse a round answered over two), OpenAI and Ollama with a tool message each. Without
+ * tools declared, Anthropic (which refuses tool blocks then) gets the calls as text. */
+static void
+test_build_tool_round(void **state)
+{
+	static const char *const protos[] = { "openai", "anthropic", "gemini", "ollama" };
+	struct request *r;
+	struct http_req h;
+	cJSON *b;
+	size_t i;
+	int tools;
+
+	(void)state;
+	for (tools = 1; tools >= 0; tools--) {
+		for (i = 0; i < 4; i++) {
+			r = make_request(protos[i], "https://x/v1", "k", "m");
+			request_add(r, ROLE_ASSISTANT, "Looking.");
+			request_add_call(r, "c1", "f", "{\"n\":1}", NULL);
+			request_add_call(r, "c2", "g", "{}", NULL);
+			request_add_result(r, "c1", "f", "one", 0);
+			request_add_result(r, "c2", "g", "no", 1);
+			request_add(r, ROLE_USER, "next");
+			if (tools)
+				request_add_tool(r, "f", "", "{\"type\":\"object\"}");
+			b = build(r, &h);
+			if (i == 1 && tools) {
+				assert_json_at(b, "messages/4/content/0/tool_use_id", "\"c1\"");
+				assert_json_at(b, "messages/4/content/1/tool_use_id", "\"c2\"");
+				assert_json_at(b, "messages/4/content/1/is_error", "true");
+				assert_json_at(b, "messages/5/content", "\"next\"");
+			} else if (i == 1) {
+				assert_json_at(b, "messages/3/content", "\"Looking.\\n[called tool f "
+				    "with {\\\"n\\\":1}]\\n[called tool g with {}]\"");
+				assert_json_at(b, "messages/4/content", "\"[tool f returned: one]\"");
+				assert_json_at(b, "messages/5/content", "\"[tool g failed: no]\"");
+				assert_json_at(b, "tools", "");
+			} else if (i == 2) {
+				assert_json_at(b, "contents/4/parts/0/functionResponse/name", "\"f\"");
+				assert_json_at(b, "contents/4/parts/1/functionResponse/name", "\"g\"");
+				assert_json_at(b, "contents/4/parts/1/functionResponse/response/error",
+				    "\"no\"");
+				assert_json_at(b, "contents/5/parts/0/text", "\"next\"");
+				/* Calls made elsewhere are unsigned: the first says to skip the check. */
+				assert_json_at(b, "contents/3/parts/1/thoughtSignature",
+				    "\"skip_thought_signature_validator\"");
+				assert_json_at(b, "contents/3/parts/2/thoughtSignature", "");
+			} else {
+				assert_json_at(b, "messages/5/role", "\"tool\"");
+				assert_json_at(b, "messages/6/role", "\"tool\"");
+				assert_json_at(b, "messages/7/content", "\"next\"");
+			}
+			cJSON_Delete(b);
+			http_req_free(&h);
+			request_free(r);
+		}
+	}
+}
+
 /* OpenAI chat.completion: content, reasoning_content over reasoning, inline <think>,
  * refusals, content parts, finish reasons, usage (with reasoning tokens, or x_groq). */
 static void
@@ -2230,6 +2289,7 @@ main(void)
 		cmocka_unit_test(test_line_cap),
 		cmocka_unit_test(test_build_no_stream),
 		cmocka_unit_test(test_build_tools),
+		cmocka_unit_test(test_build_tool_round),
 		cmocka_unit_test(test_reply_openai),
 		cmocka_unit_test(test_reply_openai_errors),
 		cmocka_unit_test(test_reply_anthropic),
