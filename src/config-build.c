@@ -1132,6 +1132,7 @@ config_build(struct loader *ld, struct cnode *tree)
 	c->context_keep = (long)config_getnum(cnode_get(tree, "context"), "context", "keep_turns",
 	    6);
 	c->ask_save = config_bool(config_get(cnode_get(tree, "ask"), "ask", "save")) != 0;
+	c->tool_rounds = (int)config_getnum(cnode_get(tree, "tools"), "tools", "max_rounds", 16);
 	c->mouse = config_bool(config_get(tree, "", "mouse")) == 1;
 	config_pick_default(ld, tree, mbad);
 	config_leave_out(c, mbad, tbad);

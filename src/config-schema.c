@@ -45,6 +45,11 @@ const struct config_schema config_schema[] = {
 	  "The command-line front ends: natter ask and natter compare." },
 	{ "ask.save", CONFIG_BOOL, "true", NOLIM, NULL, 0, 0,
 	  "Store every ask and compare as a session (--no-save for one run)." },
+	{ "tools", CONFIG_SECTION, NULL, NOLIM, NULL, 0, 0,
+	  "The tool loop: a reply that calls tools is followed by their results and another "
+	  "reply, until one calls none (see mcp_servers)." },
+	{ "tools.max_rounds", CONFIG_INT, "16", 1, 1000, NULL, 0, 0,
+	  "Tool rounds one prompt may take before natter stops the loop and says so." },
 
 	{ "providers", CONFIG_MAP, NULL, NOLIM, NULL, 0, 0,
 	  "Endpoints natter can talk to, by name. A provider is offered only when it is "

@@ -162,6 +162,7 @@ struct config {
 	enum context_policy context_policy; /* context.policy */
 	long context_keep;            /* context.keep_turns */
 	int ask_save;                 /* ask.save */
+	int tool_rounds;              /* tools.max_rounds */
 	int mouse;                    /* mouse: wheel scrolling in the interface at start */
 	char *default_model;          /* always names a usable model when any exists */
 	char *theme;

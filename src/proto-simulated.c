@@ -248,9 +248,22 @@ simulated_last_result(const struct request *req)
 	return NULL;
 }
 
-/* The calls a prompt asks for: every call=NAME word, with the args=JSON word after it. */
+/* How many tool rounds the history holds after its last user message. */
+static size_t
+simulated_rounds(const struct request *req)
+{
+	size_t i, n = 0;
+
+	for (i = req->nmsgs; i > 0 && req->msgs[i - 1].role != ROLE_USER; i--)
+		if (req->msgs[i - 1].role == ROLE_ASSISTANT && req->msgs[i - 1].ncalls > 0)
+			n++;
+	return n;
+}
+
+/* The calls a prompt asks for: every call=NAME word, with the args=JSON word after it;
+ * ids are unique across the rounds (round counts from 1). */
 static void
-simulated_calls(const char *p, struct toolacc *out)
+simulated_calls(const char *p, size_t round, struct toolacc *out)
 {
 	struct toolcall *c = NULL;
 	char id[32];
@@ -261,7 +274,7 @@ simulated_calls(const char *p, struct toolacc *out)
 			p++;
 		n = strcspn(p, " \n\t");
 		if (n > 5 && strncmp(p, "call=", 5) == 0) {
-			snprintf(id, sizeof(id), "sim_call_%zu", out->n + 1);
+			snprintf(id, sizeof(id), "sim_call_%zu_%zu", round, out->n + 1);
 			c = toolacc_add(out, -1, id, NULL);
 			toolacc_name(c, p + 5, n - 5);
 		} else if (n > 5 && strncmp(p, "args=", 5) == 0 && c != NULL) {
@@ -291,7 +304,7 @@ simulated_tool_turn(const struct request *req, struct simulated_reply *out)
 		buf_append(&b, res->content, n > 200 ? 200 : n);
 		return buf_detach(&b);
 	}
-	simulated_calls(prompt, &out->calls);
+	simulated_calls(prompt, simulated_rounds(req) + 1, &out->calls);
 	if (out->calls.n == 0)
 		return NULL;
 	buf_puts(&b, "Calling");

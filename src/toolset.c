@@ -33,6 +33,7 @@ struct box {
 struct toolset {
 	struct mcp_pool *pool;
 	int yes;
+	int max_rounds;       /* tools.max_rounds */
 	char **allow;         /* names the user allowed for this session */
 	size_t nallow;
 	struct box *boxes;    /* newest first */
@@ -61,6 +62,7 @@ toolset_new(const struct config *cfg, const char *only, int yes)
 	ts->pool = mcp_pool_new(v, n);
 	free(v);
 	ts->yes = yes;
+	ts->max_rounds = cfg != NULL ? cfg->tool_rounds : 0;
 	return ts;
 }
 
@@ -185,6 +187,7 @@ toolset_box(struct toolset *ts)
 	b->tb.run = toolset_run;
 	b->tb.cancel = toolset_cancel;
 	b->tb.arg = ts;
+	b->tb.max_rounds = ts->max_rounds;
 	b->next = ts->boxes;
 	ts->boxes = b;
 	ts->box_gen = mcp_pool_generation(ts->pool);

@@ -218,4 +218,15 @@ expect "a provider calling the same tool each round is stopped the same way" \
 	test "$(grep -c 'natter: calling test__echo' "$ERR")" -eq 2 -a \
 	-n "$(grep -F 'the same calls came 3 times in a row' "$ERR")"
 
+# tools.max_rounds caps the rounds of one prompt; a fresh call each round (other__grow's
+# new tool would be a different call) is made by the fake server's tool_rounds.
+cp "$XDG_CONFIG_HOME/natter/natter.yaml" "$LIB_TMP/rounds.yaml"
+printf 'tools:\n  max_rounds: 2\n' >>"$LIB_TMP/rounds.yaml"
+chmod 600 "$LIB_TMP/rounds.yaml"
+NATTER_CONFIG="$LIB_TMP/rounds.yaml" ask -p simulated --mcp test \
+	'loop call=test__echo args={"text":"x"}'
+expect "tools.max_rounds: 2 stops the loop after two rounds, and says so" \
+	test "$(grep -c 'natter: calling test__echo' "$ERR")" -eq 2 -a \
+	-n "$(grep -F 'natter stopped after 2 tool rounds (tools.max_rounds)' "$ERR")"
+
 tap_check "no sanitizer report from the fake server" bash -c "! grep -qE 'Sanitizer|runtime error' '$FS_STDERR'"

@@ -264,9 +264,9 @@ test_round_trip(void **state)
 	assert_int_equal(req->nmsgs, 4);
 	assert_int_equal(req->msgs[1].role, ROLE_ASSISTANT);
 	assert_int_equal(req->msgs[1].ncalls, 1);
-	assert_string_equal(req->msgs[1].calls[0].id, "sim_call_1");
+	assert_string_equal(req->msgs[1].calls[0].id, "sim_call_1_1");
 	assert_int_equal(req->msgs[2].role, ROLE_TOOL);
-	assert_string_equal(req->msgs[2].tool_id, "sim_call_1");
+	assert_string_equal(req->msgs[2].tool_id, "sim_call_1_1");
 	request_free(req);
 	session_free(back);
 	turn_free(t);
