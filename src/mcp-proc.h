@@ -27,7 +27,7 @@ struct mcp_proc {
 	int reaped;
 };
 
-/* The environment a server gets (NULL-terminated, caller frees with mcp_proc_env_free). */
+/* The environment a server is given (NULL-terminated, caller frees with mcp_proc_env_free). */
 char **mcp_proc_env(const struct mcp_server_cfg *cfg);
 void mcp_proc_env_free(char **env);
 /* Spawn cfg's command. 0, or -1 with *err (caller frees) saying why it cannot run. */
