@@ -206,6 +206,39 @@ params_overlay(struct params *dst, const struct params *src)
 	}
 }
 
+/* Drop or clamp what model m would refuse. */
+void
+params_fit(struct params *p, const struct model *m)
+{
+	size_t i;
+
+	for (i = 0; i < config_schema_params_count; i++) {
+		const struct config_schema *e = &config_schema_params[i];
+		const struct param_limit *l = &m->limits[i];
+		double v;
+
+		if (!(p->set & e->bit))
+			continue;
+		if (!l->accepted) {
+			params_unset(p, e->path);
+			continue;
+		}
+		if (e->bit == PARAM_STOP) {
+			while (l->min <= l->max && p->nstop > (int)l->max && p->nstop > 0)
+				free(p->stop[--p->nstop]);
+			continue;
+		}
+		if (e->bit == PARAM_REASONING_EFFORT)
+			continue;  /* a word: kept, and checked like any other */
+		v = params_load(p, e->bit);
+		if (l->min <= l->max)
+			v = v < l->min ? l->min : v > l->max ? l->max : v;
+		if (e->bit == PARAM_MAX_TOKENS && m->max_output > 0 && v > (double)m->max_output)
+			v = (double)m->max_output;
+		params_store(p, e->bit, v);
+	}
+}
+
 /* Check every set parameter against what model m accepts. */
 int
 params_check(const struct params *p, const struct model *m, char **err)

@@ -19,6 +19,9 @@ int params_set(struct params *p, const char *name, const char *value, char **err
 void params_unset(struct params *p, const char *name);
 /* Copy every parameter set in src over dst. */
 void params_overlay(struct params *dst, const struct params *src);
+/* Make p fit model m: drop what m does not accept, bring numbers into its ranges (for the
+ * config-wide defaults, which apply to every model as far as each allows). */
+void params_fit(struct params *p, const struct model *m);
 /* Check p against model m; returns 0, or -1 with *err (caller frees). */
 int params_check(const struct params *p, const struct model *m, char **err);
 /* The parameters a protocol supports, with the global ranges. */

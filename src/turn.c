@@ -47,9 +47,18 @@ int
 turn_params(struct config *cfg, const struct model *m, const struct params *session,
     const struct params *message, struct params *out, char **err)
 {
+	struct params global;
+
 	memset(out, 0, sizeof(*out));
 	*err = NULL;
-	params_overlay(out, &cfg->defaults);
+	/* The config-wide defaults go to every model as far as it takes them: a seed for all
+	 * must not make a model without seeds refuse every request. */
+	memset(&global, 0, sizeof(global));
+	params_overlay(&global, &cfg->defaults);
+	if (m != NULL)
+		params_fit(&global, m);
+	params_overlay(out, &global);
+	params_free(&global);
 	if (m != NULL)
 		params_overlay(out, &m->defaults);
 	if (session != NULL)

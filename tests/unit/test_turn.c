@@ -619,6 +619,37 @@ test_params_refused(void **state)
 }
 
 /* Run the turn tests. */
+/* The config-wide defaults apply to each model as far as it takes them: a seed is dropped
+ * for a model without seeds and a temperature brought into the model's range, while the
+ * same values given for the message are refused. */
+static void
+test_global_defaults_fit(void **state)
+{
+	struct fx *f = *state;
+	struct model *m = model_of(f, "sim");
+	struct params out, msg = { 0 };
+	char *err = NULL;
+	size_t i;
+
+	assert_int_equal(params_set(&f->cfg->defaults, "temperature", "1.5", &err), 0);
+	assert_int_equal(params_set(&f->cfg->defaults, "top_k", "40", &err), 0);
+	for (i = 0; i < config_schema_params_count; i++)
+		if (config_schema_params[i].bit == PARAM_TOP_K)
+			m->limits[i].accepted = 0;
+	assert_int_equal(turn_params(f->cfg, m, NULL, NULL, &out, &err), 0);
+	assert_null(err);
+	assert_true(out.set & PARAM_TEMPERATURE);
+	assert_true(out.temperature <= 1.0);
+	assert_false(out.set & PARAM_TOP_K);
+	params_free(&out);
+	assert_int_equal(params_set(&msg, "top_k", "40", &err), 0);
+	assert_int_not_equal(turn_params(f->cfg, m, NULL, &msg, &out, &err), 0);
+	assert_non_null(err);
+	free(err);
+	params_free(&out);
+	params_free(&msg);
+}
+
 int
 main(void)
 {
@@ -635,6 +666,7 @@ main(void)
 		cmocka_unit_test(test_summary_stored),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_params_refused),
+		cmocka_unit_test(test_global_defaults_fit),
 	};
 
 	worker_global_init();
