@@ -31,7 +31,9 @@ const struct config_schema config_schema[] = {
 	  "Mouse wheel scrolling in the full-screen interface from the start (F5 toggles it). "
 	  "Off leaves the terminal's own text selection working." },
 	{ "defaults", CONFIG_PARAMS, NULL, NOLIM, NULL, 0, 0,
-	  "Request parameters applied to every model (see PARAMETERS)." },
+	  "Request parameters applied to every model (see PARAMETERS), as far as each takes "
+	  "them: one a model does not accept is left out for it, and a value outside its range "
+	  "is brought into it. A model's own defaults and explicit ones are checked strictly." },
 	{ "context", CONFIG_SECTION, NULL, NOLIM, NULL, 0, 0,
 	  "How a conversation longer than a model's context_window is fitted. Stored messages "
 	  "are never deleted; this decides only what is sent." },
