@@ -101,6 +101,8 @@ enum store_stmt_id {
 	SQL_MSG_DELETE_AFTER,
 	SQL_MSGS,
 	SQL_SEARCH,
+	SQL_SEARCH_RANK,
+	SQL_SEARCH_ROW,
 	SQL_GROUP_NEW,
 	SQL_PART_EXISTS,
 	SQL_PART_INSERT,
@@ -201,6 +203,20 @@ static const char *const store_sql[SQL_COUNT] = {
 	 * one-per-message rule is applied while stepping. bm25 is negative, smaller is better:
 	 * doubling user scores ranks prompts first.
 	 */
+	/*
+	 * A page of hits at a bounded cost: the newest STORE_SEARCH_WINDOW matching parts
+	 * (FTS5 walks its doclist backwards and stops there, however many messages match),
+	 * ranked as SQL_SEARCH ranks; then each hit of the page is read with its snippet.
+	 * A query matching fewer parts than the window ranks exactly as the full search.
+	 */
+	[SQL_SEARCH_RANK] = "SELECT f.r FROM (SELECT rowid AS r, bm25(messages_fts) AS s"
+	    " FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2) f"
+	    " JOIN messages m ON m.id = f.r / 4096"
+	    " ORDER BY f.s * (CASE m.role WHEN 'user' THEN 2.0 ELSE 1.0 END), m.id DESC",
+	[SQL_SEARCH_ROW] = "SELECT " MESSAGE_COLUMNS ", snippet(messages_fts, 0, char(2), char(3),"
+	    " '\xe2\x80\xa6', 16), NULL FROM messages_fts JOIN messages m"
+	    " ON m.id = messages_fts.rowid / 4096 WHERE messages_fts MATCH ?1"
+	    " AND messages_fts.rowid = ?2",
 	[SQL_SEARCH] = "SELECT " MESSAGE_COLUMNS ", snippet(messages_fts, 0, char(2), char(3),"
 	    " '\xe2\x80\xa6', 16), NULL FROM messages_fts JOIN messages m"
 	    " ON m.id = messages_fts.rowid / 4096 WHERE messages_fts MATCH ?1"
@@ -1628,6 +1644,87 @@ store_messages_free(struct message_row *rows, size_t n)
 	free(rows);
 }
 
+/* How many of the newest matching parts a page of search hits is ranked among. */
+#define STORE_SEARCH_WINDOW 2000
+
+/* The best-ranked parts among the newest STORE_SEARCH_WINDOW that match, one per message,
+ * at most limit, into *parts (rowids); 0, or -1 on failure. */
+static int
+store_search_pick(struct store *st, const char *match, size_t limit, int64_t **parts,
+    size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SEARCH_RANK);
+	int64_t *v = xcalloc(limit, sizeof(*v)), r;
+	size_t len = 0, i;
+	int rc = SQLITE_DONE;
+
+	*parts = NULL;
+	*n = 0;
+	if (s == NULL) {
+		free(v);
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, STORE_SEARCH_WINDOW);
+	while (len < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r = sqlite3_column_int64(s, 0);
+		for (i = 0; i < len && v[i] / STORE_PARTS != r / STORE_PARTS; i++)
+			;
+		if (i == len)
+			v[len++] = r;
+	}
+	if (len == limit)
+		rc = SQLITE_DONE;
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "searching");
+		free(v);
+		return -1;
+	}
+	*parts = v;
+	*n = len;
+	return 0;
+}
+
+/* One page of hits (limit > 0) at a bounded cost, each with its snippet. */
+static int
+store_search_page(struct store *st, const char *match, struct message_row **out, size_t *n,
+    size_t limit)
+{
+	sqlite3_stmt *s;
+	struct message_row *rows;
+	int64_t *parts;
+	size_t np, i, len = 0;
+	int rc;
+
+	if (store_search_pick(st, match, limit, &parts, &np) != 0)
+		return -1;
+	rows = xcalloc(np ? np : 1, sizeof(*rows));
+	s = store_stmt(st, SQL_SEARCH_ROW);
+	for (i = 0; s != NULL && i < np; i++) {
+		sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, parts[i]);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			store_row_message(s, &rows[len++]);
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			store_fail(st, "searching");
+			store_messages_free(rows, len);
+			free(parts);
+			return -1;
+		}
+	}
+	free(parts);
+	if (s == NULL) {
+		store_messages_free(rows, len);
+		return -1;
+	}
+	*out = rows;
+	*n = len;
+	return 0;
+}
+
 /* Run the search statement for one MATCH expression, one row per message (its best part),
  * at most limit rows (0: all). */
 static int
@@ -1640,6 +1737,8 @@ store_search_run(struct store *st, const char *match, struct message_row **out, 
 	int64_t id;
 	int rc = SQLITE_DONE;
 
+	if (limit > 0)
+		return store_search_page(st, match, out, n, limit);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);

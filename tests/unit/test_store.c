@@ -973,10 +973,54 @@ test_migrate_v9_tools(void **state)
 	assert_int_equal(store_check(f->st, &err), 0);
 }
 
+/* A page of hits ranks the newest matching parts at a bounded cost: for a query matching
+ * fewer parts than the window it is exactly the full ranking cut to the page (ids and
+ * snippets), and for one matching more, every hit is among the newest matches. */
+static void
+test_search_page(void **state)
+{
+	struct fixture *f = *state;
+	struct message_row m, *all, *page;
+	size_t nall, npage, i, total = 2600;
+	int64_t sid, first = 0, id;
+	char text[128];
+
+	sid = store_session_new(f->st, "s", NULL, NULL);
+	assert_int_equal(store_batch_begin(f->st), 0);
+	for (i = 0; i < total; i++) {
+		/* "rare" in every 40th message, with more or less weight; "common" in all. */
+		snprintf(text, sizeof(text), "common word %zu%s%s", i, i % 40 == 0 ? " rare" : "",
+		    i % 80 == 0 ? " rare rare" : "");
+		m = msg(sid, i % 2 ? ROLE_ASSISTANT : ROLE_USER, text, MSG_COMPLETE);
+		id = store_message_add(f->st, &m);
+		if (first == 0)
+			first = id;
+	}
+	assert_int_equal(store_batch_end(f->st, 1), 0);
+
+	assert_int_equal(store_search(f->st, "rare", &all, &nall, 0), 0);
+	assert_int_equal(nall, total / 40);
+	assert_int_equal(store_search(f->st, "rare", &page, &npage, 20), 0);
+	assert_int_equal(npage, 20);
+	for (i = 0; i < npage; i++) {
+		assert_int_equal(page[i].id, all[i].id);
+		assert_string_equal(page[i].content, all[i].content);
+	}
+	store_messages_free(all, nall);
+	store_messages_free(page, npage);
+
+	assert_int_equal(store_search(f->st, "common", &page, &npage, 50), 0);
+	assert_int_equal(npage, 50);
+	for (i = 0; i < npage; i++)
+		assert_true(page[i].id >= first + (int64_t)(total - 2000));
+	store_messages_free(page, npage);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_search_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tool_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v9_tools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_crud, setup, teardown),
