@@ -15,8 +15,11 @@
 #include "cli.h"
 #include "cmd.h"
 #include "config.h"
+#include "mcp.h"
 #include "store.h"
 #include "text.h"
+#include "toolset.h"
+#include "turn.h"
 #include "xmalloc.h"
 
 /* The largest prompt read from standard input. */
@@ -248,4 +251,74 @@ cli_bad_arg(const char *who, const char *arg)
 	fprintf(stderr, "natter: %s: %s '%s'\n", who, arg[0] == '-' && arg[1] != '\0' ?
 	    "unknown option" : "unexpected argument", text_line(&b, arg));
 	buf_free(&b);
+}
+
+/* Start the tools --tools or --mcp asks for and give their box. */
+int
+cli_tools(const struct config *cfg, const char *who, const char *only, int yes, long ms,
+    struct toolset **ts, const struct turn_toolbox **box)
+{
+	struct mcp_server_info info;
+	struct mcp_pool *pool;
+	size_t i;
+
+	*box = NULL;
+	*ts = toolset_new(cfg, only, yes);
+	if (toolset_servers(*ts) == 0) {
+		if (only != NULL)
+			fprintf(stderr, "natter: %s: no MCP server named %s (natter mcp list shows "
+			    "them)\n", who, only);
+		else
+			fprintf(stderr, "natter: %s: --tools: the config has no mcp_servers:\n", who);
+		return -1;
+	}
+	toolset_start(*ts);
+	toolset_wait(*ts, ms);
+	pool = toolset_pool(*ts);
+	for (i = 0; i < mcp_pool_count(pool); i++)
+		if (mcp_pool_info(pool, i, &info) == 0 && (info.state == MCP_FAILED ||
+		    info.state == MCP_EXITED || info.state == MCP_STARTING))
+			fprintf(stderr, "natter: %s: MCP server %s: %s\n", who, info.name,
+			    info.state == MCP_STARTING ? "still starting; its tools are left out" :
+			    info.error != NULL ? info.error : mcp_state_name(info.state));
+	*box = toolset_box(*ts);
+	if (*box == NULL)
+		fprintf(stderr, "natter: %s: no tools are ready; asking without them\n", who);
+	return 0;
+}
+
+/* Say what became of a call; refuse one that waits for approval. */
+void
+cli_tool_note(struct turn *t, unsigned what, size_t k, const char *prefix, const char *who)
+{
+	const struct turn_call *c;
+	struct buf line = BUF_INIT, args = BUF_INIT;
+	char *why;
+
+	if (k >= t->ncalls)
+		return;
+	c = &t->calls[k];
+	text_line(&args, c->args);
+	if (what & TURN_APPROVE) {
+		fprintf(stderr, "natter: %srefused %s %s: not on its server's allow list (--yes "
+		    "runs it)\n", prefix, text_line(&line, c->name), buf_str(&args));
+		why = xasprintf("natter %s runs only the tools on the allow list", who);
+		buf_free(&line);
+		buf_free(&args);
+		turn_approve(t, k, 0, NULL, why);
+		free(why);
+		return;
+	}
+	if (c->state == CALL_RUNNING)
+		fprintf(stderr, "natter: %scalling %s %s\n", prefix, text_line(&line, c->name),
+		    buf_str(&args));
+	else if (c->state != CALL_ASKING && c->state != CALL_REFUSED && c->duration_ms >= 0)
+		fprintf(stderr, "natter: %s%s %s (%ld ms): %.200s\n", prefix,
+		    text_line(&line, c->name), turn_call_state_name(c->state), c->duration_ms,
+		    c->result != NULL ? c->result : "");
+	else if (c->state != CALL_ASKING && c->state != CALL_REFUSED)
+		fprintf(stderr, "natter: %s%s %s: %.200s\n", prefix, text_line(&line, c->name),
+		    turn_call_state_name(c->state), c->result != NULL ? c->result : "");
+	buf_free(&line);
+	buf_free(&args);
 }

@@ -797,7 +797,6 @@ static void
 ask_tool_update(struct ask_ctx *a, struct turn *t, unsigned what, size_t k)
 {
 	const struct turn_call *c;
-	struct buf line = BUF_INIT, args = BUF_INIT;
 
 	if (k >= t->ncalls)
 		return;
@@ -809,27 +808,7 @@ ask_tool_update(struct ask_ctx *a, struct turn *t, unsigned what, size_t k)
 	c = &t->calls[k];
 	if (!(what & TURN_APPROVE) && c->state != CALL_ASKING && c->state != CALL_RUNNING)
 		ask_keep_call(a, c);
-	text_line(&args, c->args);
-	if (what & TURN_APPROVE) {
-		fprintf(stderr, "natter: refused %s %s: not on its server's allow list (--yes runs "
-		    "it)\n", text_line(&line, c->name), buf_str(&args));
-		buf_free(&line);
-		buf_free(&args);
-		turn_approve(t, k, 0, NULL, "natter ask runs only the tools on the allow list");
-		return;
-	}
-	if (c->state == CALL_RUNNING)
-		fprintf(stderr, "natter: calling %s %s\n", text_line(&line, c->name),
-		    buf_str(&args));
-	else if (c->state != CALL_ASKING && c->state != CALL_REFUSED && c->duration_ms >= 0)
-		fprintf(stderr, "natter: %s %s (%ld ms): %.200s\n", text_line(&line, c->name),
-		    turn_call_state_name(c->state), c->duration_ms,
-		    c->result != NULL ? c->result : "");
-	else if (c->state != CALL_ASKING && c->state != CALL_REFUSED)
-		fprintf(stderr, "natter: %s %s: %.200s\n", text_line(&line, c->name),
-		    turn_call_state_name(c->state), c->result != NULL ? c->result : "");
-	buf_free(&line);
-	buf_free(&args);
+	cli_tool_note(t, what, k, "", "ask");
 }
 
 /* The turn's update: stream the reply (unless --json) and say what it waits for. */
@@ -1047,37 +1026,13 @@ ask_providers(struct ask_ctx *a)
 	}
 }
 
-/* Start the MCP servers --tools or --mcp names, wait for them to be ready (each one that
- * fails is reported) and offer their tools; -1 when none is configured. */
+/* Start the MCP servers --tools or --mcp names and offer their tools; -1 when none is
+ * configured. */
 static int
 ask_tools(struct ask_ctx *a, struct turn_spec *spec)
 {
-	struct mcp_server_info info;
-	struct mcp_pool *pool;
-	size_t i;
-
-	a->ts = toolset_new(a->cfg, a->o->mcp, a->o->yes);
-	if (toolset_servers(a->ts) == 0) {
-		if (a->o->mcp != NULL)
-			fprintf(stderr, "natter: ask: no MCP server named %s (natter mcp list shows "
-			    "them)\n", a->o->mcp);
-		else
-			fputs("natter: ask: --tools: the config has no mcp_servers:\n", stderr);
-		return -1;
-	}
-	toolset_start(a->ts);
-	toolset_wait(a->ts, ASK_TOOLS_WAIT_MS);
-	pool = toolset_pool(a->ts);
-	for (i = 0; i < mcp_pool_count(pool); i++)
-		if (mcp_pool_info(pool, i, &info) == 0 && (info.state == MCP_FAILED ||
-		    info.state == MCP_EXITED || info.state == MCP_STARTING))
-			fprintf(stderr, "natter: ask: MCP server %s: %s\n", info.name,
-			    info.state == MCP_STARTING ? "still starting; its tools are left out" :
-			    info.error != NULL ? info.error : mcp_state_name(info.state));
-	spec->tools = toolset_box(a->ts);
-	if (spec->tools == NULL)
-		fputs("natter: ask: no tools are ready; asking without them\n", stderr);
-	return 0;
+	return cli_tools(a->cfg, "ask", a->o->mcp, a->o->yes, ASK_TOOLS_WAIT_MS, &a->ts,
+	    &spec->tools);
 }
 
 /* Send the prompt through a turn and stream the reply; returns the exit status. */

@@ -208,7 +208,11 @@ session_load(struct store *st, int64_t id)
 		m->compare_group = r->compare_group;
 		if (m->compare_group != 0) {
 			m->pick = r->compare_pick;
-			if (m->role == ROLE_ASSISTANT)
+			/* Stored since schema 11; before, a group's replies in order are its
+			 * columns. */
+			if (r->slot >= 0)
+				m->slot = r->slot;
+			else if (m->role == ROLE_ASSISTANT)
 				m->slot = session_next_slot(s, s->nmsgs - 1, m->compare_group);
 		}
 	}
@@ -352,6 +356,7 @@ session_row_of(const struct session *s, const struct session_msg *m, struct mess
 	r->tool_id = m->tool_id;
 	r->tool_name = m->tool_name;
 	r->tool_error = m->tool_error;
+	r->slot = m->compare_group != 0 ? m->slot : -1;
 	r->finish_reason = m->finish_reason;
 	r->input_tokens = m->input_tokens;
 	r->output_tokens = m->output_tokens;
@@ -452,15 +457,30 @@ session_append_user(struct session *s, const char *text)
 	return session_append_prompt(s, text, 0);
 }
 
+/* The column kept of group, as the message before i knows it (-1: none yet). */
+static int
+session_group_pick(const struct session *s, size_t i, int64_t group)
+{
+	while (i-- > 0)
+		if (s->msgs[i].compare_group == group)
+			return s->msgs[i].pick;
+	return -1;
+}
+
 /* Append a whole message of a tool round (a call or a result) and store it. */
 static size_t
 session_append_tool(struct session *s, enum role role, const char *id, const char *name,
-    const char *content)
+    const char *content, int64_t group, int slot)
 {
 	struct session_msg *m = session_push(s);
 	size_t i = s->nmsgs - 1;
 
 	m->role = role;
+	if (group != 0) {
+		m->compare_group = group;
+		m->slot = slot;
+		m->pick = session_group_pick(s, i, group);
+	}
 	m->tool_id = xstrdup(id != NULL ? id : "");
 	m->tool_name = xstrdup(name != NULL ? name : "");
 	buf_puts(&m->content, content != NULL ? content : "");
@@ -472,9 +492,9 @@ session_append_tool(struct session *s, enum role role, const char *id, const cha
 /* Record a tool call the last reply made. */
 size_t
 session_append_tool_call(struct session *s, const char *id, const char *name, const char *args,
-    const char *signature, const char *provider, const char *model)
+    const char *signature, const char *provider, const char *model, int64_t group, int slot)
 {
-	size_t i = session_append_tool(s, ROLE_TOOL_CALL, id, name, args);
+	size_t i = session_append_tool(s, ROLE_TOOL_CALL, id, name, args, group, slot);
 	struct session_msg *m = &s->msgs[i];
 
 	m->provider = provider != NULL ? xstrdup(provider) : NULL;
@@ -511,9 +531,9 @@ session_set_tool_args(struct session *s, size_t i, const char *args)
 /* Record a tool call's result. */
 size_t
 session_append_tool_result(struct session *s, const char *id, const char *name,
-    const char *text, int is_error, long duration_ms)
+    const char *text, int is_error, long duration_ms, int64_t group, int slot)
 {
-	size_t i = session_append_tool(s, ROLE_TOOL, id, name, text);
+	size_t i = session_append_tool(s, ROLE_TOOL, id, name, text, group, slot);
 
 	s->msgs[i].tool_error = is_error != 0;
 	s->msgs[i].duration_ms = duration_ms;
@@ -565,6 +585,14 @@ session_is_open(const struct session *s, size_t i)
 size_t
 session_reply_open(struct session *s, const char *provider, const char *model, int64_t group)
 {
+	return session_reply_open_slot(s, provider, model, group, -1);
+}
+
+/* Start a reply in column slot of group (slot -1: the group's next column). */
+size_t
+session_reply_open_slot(struct session *s, const char *provider, const char *model,
+    int64_t group, int slot)
+{
 	struct session_msg *m;
 	size_t i;
 
@@ -579,8 +607,8 @@ session_reply_open(struct session *s, const char *provider, const char *model, i
 	m->state = MSG_STREAMING;
 	m->compare_group = group;
 	if (group != 0) {
-		m->slot = session_next_slot(s, i, group);
-		m->pick = i > 0 && s->msgs[i - 1].compare_group == group ? s->msgs[i - 1].pick : -1;
+		m->slot = slot >= 0 ? slot : session_next_slot(s, i, group);
+		m->pick = session_group_pick(s, i, group);
 	}
 	buf_puts(&m->content, "");
 	m->t_start = m->t_flush = session_now(s);
@@ -975,7 +1003,9 @@ session_msg_sendable(const struct session_msg *m, int col)
 
 		if (want < 0)
 			return 0;  /* a round nobody kept is not part of the conversation */
-		if (m->role == ROLE_ASSISTANT && m->slot != want)
+		/* A column holds its replies and, with tools, its calls and results. */
+		if ((m->role == ROLE_ASSISTANT || m->role == ROLE_TOOL_CALL ||
+		    m->role == ROLE_TOOL) && m->slot != want)
 			return 0;
 	}
 	if (m->role == ROLE_SYSTEM)

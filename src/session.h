@@ -141,13 +141,14 @@ int session_set_model(struct session *s, const char *provider, const char *model
  * ROLE_TOOL_CALL, content: its arguments' JSON; signature: Gemini's, or NULL); returns its
  * index. */
 size_t session_append_tool_call(struct session *s, const char *id, const char *name,
-    const char *args, const char *signature, const char *provider, const char *model);
+    const char *args, const char *signature, const char *provider, const char *model,
+    int64_t group, int slot);
 /* Replace the arguments of tool call message i (the user edited them before it ran). */
 int session_set_tool_args(struct session *s, size_t i, const char *args);
 /* The result of call id (ROLE_TOOL, content: its text), with how long it ran (-1:
  * unknown); returns its index. */
 size_t session_append_tool_result(struct session *s, const char *id, const char *name,
-    const char *text, int is_error, long duration_ms);
+    const char *text, int is_error, long duration_ms, int64_t group, int slot);
 
 /* Forget messages n and after (none may be streaming), in memory and in the store. */
 int session_truncate(struct session *s, size_t n);
@@ -186,6 +187,9 @@ int session_is_open(const struct session *s, size_t i);
  * group's next column. Returns its index. */
 size_t session_reply_open(struct session *s, const char *provider, const char *model,
     int64_t group);
+/* The same in column slot of the group (a column's next reply in its tool loop). */
+size_t session_reply_open_slot(struct session *s, const char *provider, const char *model,
+    int64_t group, int slot);
 void session_reply_text_at(struct session *s, size_t i, const char *p, size_t n);
 void session_reply_reasoning_at(struct session *s, size_t i, const char *p, size_t n);
 /* Finish open reply i as session_reply_end does. */

@@ -286,6 +286,13 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE messages ADD COLUMN tool_id TEXT;"
 	"ALTER TABLE messages ADD COLUMN tool_name TEXT;"
 	"ALTER TABLE messages ADD COLUMN tool_error INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 10 -> 11: the column a message of a comparison belongs to, once a column can hold
+	 * more than its one reply (tool calls, results and the replies after them, each
+	 * column running its own loop). NULL for every older row: a group's replies in order
+	 * are still its columns, as before.
+	 */
+	"ALTER TABLE messages ADD COLUMN slot INTEGER;",
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -149,7 +149,7 @@ enum store_stmt_id {
 	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
 	" m.compare_group," \
 	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group), m.pinned," \
-	" m.tool_id, m.tool_name, m.tool_error"
+	" m.tool_id, m.tool_name, m.tool_error, m.slot"
 
 /* The figures of a group of replies, after its two key columns: calls, token sums, the
  * known costs' sum and count, the median time to first token and the median output rate
@@ -183,10 +183,10 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
 	    " duration_ms, compare_group, content, reasoning, writer, pinned, tool_id, tool_name,"
-	    " tool_error) VALUES (?1,"
+	    " tool_error, slot) VALUES (?1,"
 	    " (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?1),"
 	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-	    " ?20, ?21)",
+	    " ?20, ?21, ?22)",
 	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
 	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
 	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13, writer = ?14"
@@ -1424,6 +1424,10 @@ store_message_add(struct store *st, struct message_row *m)
 	store_bind_text(s, 19, m->tool_id);
 	store_bind_text(s, 20, m->tool_name);
 	sqlite3_bind_int(s, 21, m->tool_error != 0);
+	if (m->compare_group > 0 && m->slot >= 0)
+		sqlite3_bind_int(s, 22, m->slot);
+	else
+		sqlite3_bind_null(s, 22);
 	if (store_step_done(st, s, "adding a message") != 0)
 		goto fail;
 	m->id = sqlite3_last_insert_rowid(st->db);
@@ -1578,10 +1582,11 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 	r->tool_id = store_col_text(s, 17);
 	r->tool_name = store_col_text(s, 18);
 	r->tool_error = sqlite3_column_int(s, 19) != 0;
-	r->content = store_col_text(s, 20);
+	r->slot = sqlite3_column_type(s, 20) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 20);
+	r->content = store_col_text(s, 21);
 	if (r->content == NULL)
 		r->content = xstrdup("");
-	r->reasoning = store_col_text(s, 21);
+	r->reasoning = store_col_text(s, 22);
 }
 
 /* Step s to the end, collecting message rows into *out. */

@@ -56,11 +56,18 @@ turn_tools_declare(const struct turn *t, struct request *req)
 	const struct turn_toolbox *tb = t->spec.tools;
 	size_t i;
 
-	if (tb == NULL || t->spec.column >= 0)
+	if (tb == NULL)
 		return;
 	for (i = 0; i < tb->n; i++)
 		request_add_tool(req, tb->tools[i].name, tb->tools[i].description,
 		    tb->tools[i].schema);
+}
+
+/* The compare group the turn's messages go in (0: the main conversation). */
+static int64_t
+turn_group(const struct turn *t)
+{
+	return t->spec.column >= 0 ? t->spec.group : 0;
 }
 
 /* Free the round's calls. */
@@ -159,7 +166,7 @@ turn_call_end(struct turn *t, size_t k, enum turn_call_state st, const char *tex
 	c->state = st;
 	c->duration_ms = c->t_start > 0 ? (long)(turn_tools_now(t) - c->t_start) : -1;
 	session_append_tool_result(t->sess, c->id, c->name, c->result, st != CALL_OK,
-	    c->duration_ms);
+	    c->duration_ms, turn_group(t), t->spec.column);
 	turn_call_update(t, TURN_TOOL, k);
 }
 
@@ -207,7 +214,7 @@ turn_tools_begin(struct turn *t, const struct wevent *ev)
 	size_t k;
 	int stop;
 
-	if (t->spec.tools == NULL || t->spec.column >= 0 || ev->ncalls == 0 ||
+	if (t->spec.tools == NULL || ev->ncalls == 0 ||
 	    (t->state != MSG_COMPLETE && t->state != MSG_TRUNCATED) || t->cancelled)
 		return 0;
 	turn_calls_clear(t);
@@ -237,7 +244,8 @@ turn_tools_begin(struct turn *t, const struct wevent *ev)
 		c->duration_ms = -1;
 		c->state = CALL_ASKING;
 		c->msg = session_append_tool_call(t->sess, c->id, c->name, c->args,
-		    tc->signature, t->model->provider->name, t->model->id);
+		    tc->signature, t->model->provider->name, t->model->id, turn_group(t),
+		    t->spec.column);
 	}
 	turn_call_update(t, TURN_TOOL | (stop ? TURN_FALLBACK : 0), 0);
 	/* Decide every call before running any: a run may answer at once. */

@@ -302,8 +302,10 @@ turn_submit(struct turn *t, char **err)
 	params_free(&pp);
 	if (req == NULL && fold == 0)
 		return -1;
-	r = (long)session_reply_open(t->sess, m->provider->name, m->id,
-	    t->spec.column >= 0 ? t->spec.group : 0);
+	/* A column's next reply in a tool round stays in its column. */
+	r = (long)session_reply_open_slot(t->sess, m->provider->name, m->id,
+	    t->spec.column >= 0 ? t->spec.group : 0,
+	    t->spec.column >= 0 && t->round > 0 ? t->spec.column : -1);
 	t->reply = r;
 	if (t->spec.column < 0)
 		t->sess->reply = r;

@@ -137,8 +137,8 @@ struct turn_spec {
 	int no_fallback;              /* do not follow the model's fallback list */
 	int no_stream;                /* ask for the whole reply at once (request.h), not a
 	                               * stream; the events and callbacks are the same */
-	const struct turn_toolbox *tools; /* tools the model may call, or NULL (main
-	                               * conversation only: a comparison column has none) */
+	const struct turn_toolbox *tools; /* tools the model may call, or NULL; each column
+	                               * of a comparison runs its own loop in its column */
 };
 
 /* Bits of what an update reports. */

@@ -957,6 +957,7 @@ test_migrate_v9_tools(void **state)
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE messages DROP COLUMN tool_id;"
 	    "ALTER TABLE messages DROP COLUMN tool_name;"
 	    "ALTER TABLE messages DROP COLUMN tool_error;"
+	    "ALTER TABLE messages DROP COLUMN slot;"
 	    "PRAGMA writable_schema = ON;"
 	    "UPDATE sqlite_schema SET sql = replace(sql, ', ''tool_call'', ''tool''', '')"
 	    " WHERE name = 'messages';"
