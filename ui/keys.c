@@ -91,7 +91,7 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_TRANSCRIPT, "t", ACT_REASONING_ONE },
 	{ KCTX_TRANSCRIPT, "p", ACT_PICK },
 	{ KCTX_TRANSCRIPT, "*", ACT_PIN },
-	{ KCTX_TRANSCRIPT, "Enter", ACT_OPEN },
+	{ KCTX_TRANSCRIPT, "Enter", ACT_DETAILS },
 	{ KCTX_TRANSCRIPT, "q", ACT_QUIT },
 	{ KCTX_SESSIONS, "?", ACT_HELP },
 	{ KCTX_SESSIONS, "k", ACT_SEL_PREV },

@@ -84,7 +84,8 @@ enum keyctx {
 	X(COMPLETE, "complete", KM(INPUT), "complete a slash command; otherwise move focus") \
 	X(SEL_PREV, "select-prev", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "select the previous item") \
 	X(SEL_NEXT, "select-next", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "select the next item") \
-	X(OPEN, "open", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "open the selected item (a tool call: show or hide its arguments and result; another message: move focus to the input)") \
+	X(OPEN, "open", KM(SESSIONS) | KM(OVERLAY), "open the selected item") \
+	X(DETAILS, "details", KM(TRANSCRIPT), "show or hide the selected tool call's arguments and result; on another message, move focus to the input") \
 	X(DELETE_SESSION, "delete-session", KM(SESSIONS), "delete the selected session (asks first: y deletes, n or Esc keeps it)") \
 	X(COPY, "copy", KM(TRANSCRIPT), "copy the selected message (OSC 52)") \
 	X(COPY_CODE, "copy-code", KM(TRANSCRIPT), "copy the next code block of the selected message") \

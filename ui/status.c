@@ -263,8 +263,9 @@ static int
 status_question(struct app *a, int x)
 {
 	struct tools_line tl = { 0, BUF_INIT, BUF_INIT, BUF_INIT };
-	struct text_field f[3];
+	struct text_field f[4];
 	unsigned int at = theme_attr(THEME_WARNING, THEME_REVERSE | THEME_BOLD);
+	int64_t now = ui_now_ms();
 	size_t i, n = 0;
 
 	if (!tools_status(a, &tl) || !tl.asking) {
@@ -281,6 +282,9 @@ status_question(struct app *a, int x)
 		    BUF_INIT };
 	f[n++] = (struct text_field){ buf_str(&tl.keys), " · ", 0, 3, TEXT_CUT_END, 0,
 	    BUF_INIT };
+	/* A note (an edit that was no JSON object) is said after the question. */
+	if (a->note != NULL && (a->note_until == 0 || now < a->note_until))
+		f[n++] = (struct text_field){ a->note, " │ ", 0, 0, TEXT_CUT_END, 0, BUF_INIT };
 	draw_fill(a->wstatus, 0, x, a->cols - x, " ", at);
 	text_fit_fields(f, n, a->cols - x);
 	wmove(a->wstatus, 0, x);

@@ -275,9 +275,10 @@ tools_pretty(const char *args)
 	if (s == NULL)
 		return xstrdup(args);
 	for (p = s; *p != '\0'; p++) {
-		/* Raw tabs are only indentation (a string's are escaped): two spaces each. */
+		/* Raw tabs are layout (a string's are escaped): two spaces each to indent, one
+		 * after a name. */
 		if (*p == '\t')
-			buf_puts(&b, "  ");
+			buf_puts(&b, p == s || p[-1] == '\n' || p[-1] == '\t' ? "  " : " ");
 		else
 			buf_putc(&b, *p);
 	}
@@ -311,8 +312,7 @@ tools_edit(struct app *a, long k)
 		free(a->tools.edited);
 		a->tools.edited = out;
 		a->tools.edited_msg = c->msg;
-		ui_note(a, 1, "the edited arguments are not one JSON object: e edits them again, "
-		    "y runs the call as it was");
+		ui_note(a, 1, "not one JSON object: e edits it again, y runs the call as it was");
 		return;
 	}
 	compact = cJSON_PrintUnformatted(j);
@@ -364,6 +364,13 @@ tools_answer(struct app *a, enum action act, long k)
 	return 1;
 }
 
+/* True while a draft is being written in the input. */
+static int
+tools_typing(const struct app *a)
+{
+	return a->focus == FOCUS_INPUT && a->in.ed.text.len > 0;
+}
+
 /* A key while a call asks, or while its refusal's reason is typed: 1 when it was the
  * question's (then *act is what the interface still runs, ACT_NONE for nothing). */
 int
@@ -394,7 +401,9 @@ tools_key(struct app *a, unsigned k, enum action *act)
 		a->dirty |= DIRTY_ALL;
 		return 1;
 	}
-	if ((asked = tools_asked(a)) < 0)
+	/* Typing is not answering: the question takes its keys from an empty input or in
+	 * another pane, so a word typed as the question comes up is not an answer. */
+	if ((asked = tools_asked(a)) < 0 || tools_typing(a))
 		return 0;
 	*act = keys_lookup(KCTX_APPROVE, k);
 	if (*act == ACT_NONE)
@@ -443,8 +452,8 @@ tools_status(const struct app *a, struct tools_line *l)
 		tools_keyname(ACT_APPROVE_REFUSE, n, sizeof n);
 		tools_keyname(ACT_APPROVE_EDIT, e, sizeof e);
 		tools_keyname(ACT_CANCEL, esc, sizeof esc);
-		buf_printf(&l->keys, "%s once · %s always · %s refuse · %s edit · %s cancels", y, al,
-		    n, e, esc);
+		buf_printf(&l->keys, "%s%s once · %s always · %s refuse · %s edit · %s cancels",
+		    tools_typing(a) ? "Tab, then " : "", y, al, n, e, esc);
 		return 1;
 	}
 	for (k = 0; k < t->ncalls; k++)
@@ -729,6 +738,9 @@ tools_toggle(struct app *a, long i)
 	a->views[i].tool_open = !a->views[i].tool_open;
 	a->views[i].valid = 0;
 	a->dirty |= DIRTY_TRANSCRIPT;
+	/* Keep the call's own line in view above what it grew by. */
+	if (a->sel_msg == i)
+		pane_transcript_select(a, 0);
 	return 1;
 }
 

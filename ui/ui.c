@@ -1161,7 +1161,10 @@ ui_action(struct app *a, enum action act)
 			a->dirty |= DIRTY_ALL;
 		} else if (a->focus == FOCUS_SESSIONS && a->sel_row < (int)a->nrows) {
 			ui_open_session(a, a->rows[a->sel_row].id);
-		} else if (a->focus == FOCUS_TRANSCRIPT && !tools_toggle(a, a->sel_msg)) {
+		}
+		break;
+	case ACT_DETAILS:
+		if (!tools_toggle(a, a->sel_msg)) {
 			a->focus = FOCUS_INPUT;
 			a->dirty |= DIRTY_ALL;
 		}
