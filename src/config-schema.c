@@ -235,7 +235,8 @@ const struct config_schema config_schema[] = {
 	  "(see KEYS in natter(1)). Each is checked against the key table: an unknown context, "
 	  "key or action, or a key bound twice in one context, is an error." },
 	{ "bindings[].context", CONFIG_STRING, "global", NOLIM, NULL, 0, 0,
-	  "Where the binding applies: global, input, transcript, sessions, overlay or form." },
+	  "Where the binding applies: global, input, transcript, sessions, overlay, form or "
+	  "approval." },
 	{ "bindings[].key", CONFIG_STRING, NULL, NOLIM, NULL, CONFIG_REQUIRED, 0,
 	  "The key, e.g. C-j, M-Enter, F2, q." },
 	{ "bindings[].action", CONFIG_STRING, NULL, NOLIM, NULL, CONFIG_REQUIRED, 0,

@@ -24,6 +24,7 @@ struct apierr;
 struct config;
 struct model;
 struct template;
+struct toolset;
 struct wevent;
 struct provider;
 struct store;
@@ -58,6 +59,9 @@ struct tview {
 	struct rtext extra;  /* state lines: cancelled, truncated, error, waiting */
 	long nlines;         /* header + reasoning + body + extra + separator */
 	int code_next;       /* copy-code cycles through the code blocks */
+	int tool_open;       /* a tool call: its arguments and result shown */
+	long tool_res;       /* a tool call: the index of the result it was built with, or -1 */
+	unsigned tool_gen;   /* ... and that result's generation */
 };
 
 struct input {
@@ -122,6 +126,31 @@ struct compare {
 	struct compare_col col[COMPARE_MAX];
 };
 
+/* The tool calls of the main conversation (tools.c): the MCP servers and the question a
+ * call waiting for approval asks. */
+struct tools_ui {
+	struct toolset *ts;      /* NULL when the config has no mcp_servers: */
+	int reason;              /* a refusal's reason is being typed in the input */
+	size_t reason_k;         /* ... for this call of the turn's round */
+	char *draft;             /* the input's draft, put back once the reason is sent */
+	char *edited;            /* the last edit of the arguments that was no JSON object */
+	size_t edited_msg;       /* ... of the call with this message */
+	char **allow;            /* tools the user allowed until natter quits (a) */
+	size_t nallow;
+	int ring;                /* a call asked for approval: ring the bell */
+	uint64_t pool_gen;       /* the servers' generation last seen */
+	int *seen;               /* each server's state last seen (enum mcp_state) */
+	size_t nseen;
+};
+
+/* What the status line says about the tool calls of the round (tools_status). */
+struct tools_line {
+	int asking;              /* a question: the line is the question alone */
+	struct buf what;         /* "⚙ run NAME", "running NAME" */
+	struct buf arg;          /* the call's main argument, or "" */
+	struct buf keys;         /* the answers and their keys, or "" */
+};
+
 struct app {
 	/* Back end. */
 	struct worker *w;
@@ -164,6 +193,9 @@ struct app {
 
 	/* Comparison mode. */
 	struct compare cmp;
+
+	/* Tool calls and MCP servers. */
+	struct tools_ui tools;
 
 	/* Screen. */
 	WINDOW *wsess, *wtrans, *winput, *wstatus, *wover;
@@ -243,6 +275,8 @@ void pane_transcript_select(struct app *a, long delta);
 void pane_transcript_toggle_reasoning(struct app *a, long i);
 void pane_transcript_blocks(struct app *a, long *top, long *bottom);
 void pane_transcript_free(struct app *a);
+void pane_transcript_rline(struct app *a, int y, int x, const struct rtext *r, size_t line,
+    int maxw);
 
 /* pane-compare.c */
 void pane_compare_command(struct app *a, const char *args);
@@ -314,6 +348,8 @@ void form_free(struct app *a);
 
 /* editor.c */
 int editor_run(struct app *a, const char *text, char **out, char **err);
+int editor_run_as(struct app *a, const char *text, const char *suffix, char **out,
+    char **err);
 
 /* keyread.c */
 void keyread_define(void);
@@ -326,6 +362,32 @@ int keyread_printable(unsigned k);
 enum clip_how { CLIP_SENT, CLIP_TMUX_KEPT };
 int clip_copy(const char *text, size_t n, char **why, char **err);
 void clip_copy_selected(struct app *a, int code);
+
+/* tools.c */
+struct pollfd;
+void tools_start(struct app *a);
+void tools_free(struct app *a);
+const struct turn_toolbox *tools_box(struct app *a);
+size_t tools_pollfds(struct app *a, struct pollfd *fds, size_t max);
+int64_t tools_timeout(struct app *a, int64_t t);
+void tools_process(struct app *a, const struct pollfd *fds, size_t n);
+void tools_update(struct app *a, struct turn *t, unsigned what, size_t k);
+void tools_complete(struct app *a, struct turn *t);
+void tools_tick(struct app *a);
+int tools_waiting(const struct app *a);
+int tools_key(struct app *a, unsigned k, enum action *act);
+int tools_status(const struct app *a, struct tools_line *l);
+long tools_view(struct app *a, long i, int width);
+void tools_draw_line(struct app *a, int y, int x, int w, long i, long line);
+int tools_toggle(struct app *a, long i);
+void tools_overlay(struct app *a);
+/* How call message i of s stands: its state word, its result's index (-1: none) and its
+ * duration (-1: unknown), from the live turn t when it holds the call (t may be NULL). */
+const char *tools_call_state(const struct session *s, size_t i, const struct turn *t,
+    long *res, long *duration_ms);
+/* The argument a call line shows: the first string argument of args, else args itself
+ * when it has any ("" when none), as one line. */
+void tools_main_arg(const char *args, struct buf *out);
 
 /* slash.c */
 int slash_run(struct app *a, const char *line);

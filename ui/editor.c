@@ -16,9 +16,17 @@
 #include "app.h"
 #include "xmalloc.h"
 
-/* Run the editor on text; *out gets the edited text. Returns 0, or -1 with *err set. */
+/* Run the editor on the draft text (a Markdown file); as editor_run_as. */
 int
 editor_run(struct app *a, const char *text, char **out, char **err)
+{
+	return editor_run_as(a, text, ".md", out, err);
+}
+
+/* Run the editor on text in a file ending in suffix (".md", ".json"); *out gets the
+ * edited text. Returns 0, or -1 with *err set. */
+int
+editor_run_as(struct app *a, const char *text, const char *suffix, char **out, char **err)
 {
 	const char *ed = getenv("VISUAL");
 	const char *tmp = getenv("TMPDIR");
@@ -36,8 +44,8 @@ editor_run(struct app *a, const char *text, char **out, char **err)
 		ed = getenv("EDITOR");
 	if (ed == NULL || *ed == '\0')
 		ed = "vi";
-	path = xasprintf("%s/natter-draft-XXXXXX.md", tmp && *tmp ? tmp : "/tmp");
-	if ((fd = mkstemps(path, 3)) < 0) {
+	path = xasprintf("%s/natter-draft-XXXXXX%s", tmp && *tmp ? tmp : "/tmp", suffix);
+	if ((fd = mkstemps(path, (int)strlen(suffix))) < 0) {
 		*err = xasprintf("cannot create a temporary file: %s", strerror(errno));
 		free(path);
 		return -1;

@@ -91,7 +91,7 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_TRANSCRIPT, "t", ACT_REASONING_ONE },
 	{ KCTX_TRANSCRIPT, "p", ACT_PICK },
 	{ KCTX_TRANSCRIPT, "*", ACT_PIN },
-	{ KCTX_TRANSCRIPT, "Enter", ACT_FOCUS_INPUT },
+	{ KCTX_TRANSCRIPT, "Enter", ACT_DETAILS },
 	{ KCTX_TRANSCRIPT, "q", ACT_QUIT },
 	{ KCTX_SESSIONS, "?", ACT_HELP },
 	{ KCTX_SESSIONS, "k", ACT_SEL_PREV },
@@ -143,6 +143,11 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_FORM, "M-Backspace", ACT_KILL_WORD_BACK },
 	{ KCTX_FORM, "M-d", ACT_KILL_WORD_FWD },
 	{ KCTX_FORM, "C-y", ACT_YANK },
+	{ KCTX_APPROVE, "y", ACT_APPROVE_ONCE },
+	{ KCTX_APPROVE, "a", ACT_APPROVE_ALWAYS },
+	{ KCTX_APPROVE, "n", ACT_APPROVE_REFUSE },
+	{ KCTX_APPROVE, "e", ACT_APPROVE_EDIT },
+	{ KCTX_APPROVE, "Esc", ACT_CANCEL },
 };
 
 static const char *const keys_ctx_names[] = {
@@ -444,7 +449,7 @@ keys_check(const char *context, const char *key, const char *action, unsigned *c
 			    near);
 		else
 			*err = xasprintf("unknown key context '%s' (global, input, transcript, "
-			    "sessions, overlay or form)", context);
+			    "sessions, overlay, form or approval)", context);
 		return -1;
 	}
 	if (keys_parse(key, code) != 0) {
@@ -661,7 +666,8 @@ keys_lookup(enum keyctx ctx, unsigned key)
 	for (i = 0; i < keys_nrt; i++)
 		if (keys_rt[i].ctx == ctx && keys_rt[i].key == key)
 			return keys_rt[i].act;
-	if (ctx == KCTX_OVERLAY || ctx == KCTX_FORM)
+	/* The approval question takes only its own keys; every other key acts as usual. */
+	if (ctx == KCTX_OVERLAY || ctx == KCTX_FORM || ctx == KCTX_APPROVE)
 		return ACT_NONE;
 	for (i = 0; i < keys_nrt; i++)
 		if (keys_rt[i].ctx == KCTX_GLOBAL && keys_rt[i].key == key)

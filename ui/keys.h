@@ -16,14 +16,17 @@
 #include <stdio.h>
 
 /* Where a binding applies. Global bindings apply in every context unless shadowed, except
- * in the overlay and the form, which have only their own (keys there mostly type text). */
+ * in the overlay and the form, which have only their own (keys there mostly type text).
+ * The approval context is looked up first while a tool call waits for the user; a key it
+ * does not bind goes to the focused pane as usual. */
 #define KEYS_CONTEXTS(X) \
 	X(GLOBAL, "global", "everywhere, unless the focused pane binds the key") \
 	X(INPUT, "input", "the message being written") \
 	X(TRANSCRIPT, "transcript", "the conversation, when focused") \
 	X(SESSIONS, "sessions", "the session list, when focused") \
 	X(OVERLAY, "overlay", "the help overlay and pickers") \
-	X(FORM, "form", "the fields of the /template form; global keys do not apply there")
+	X(FORM, "form", "the fields of the /template form; global keys do not apply there") \
+	X(APPROVE, "approval", "the question a tool call asks before it runs (the status line says which); keys it does not bind work as usual")
 
 enum keyctx {
 #define X(id, name, help) KCTX_##id,
@@ -40,7 +43,7 @@ enum keyctx {
 #define KEYS_ACTIONS(X) \
 	X(QUIT, "quit", KM_ANY, "quit natter") \
 	X(INTERRUPT, "interrupt", KM_ANY, "cancel the streaming reply; twice when idle, quit") \
-	X(CANCEL, "cancel", KM_ANY, "cancel the streaming reply, or close the overlay") \
+	X(CANCEL, "cancel", KM_ANY, "cancel the streaming reply (and its tool calls), or close the overlay") \
 	X(HELP, "help", KM_ANY, "show or hide the key help") \
 	X(REDRAW, "redraw", KM_ANY, "redraw the whole screen") \
 	X(SUSPEND, "suspend", KM_ANY, "suspend natter (resume with fg)") \
@@ -82,18 +85,23 @@ enum keyctx {
 	X(SEL_PREV, "select-prev", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "select the previous item") \
 	X(SEL_NEXT, "select-next", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "select the next item") \
 	X(OPEN, "open", KM(SESSIONS) | KM(OVERLAY), "open the selected item") \
+	X(DETAILS, "details", KM(TRANSCRIPT), "show or hide the selected tool call's arguments and result; on another message, move focus to the input") \
 	X(DELETE_SESSION, "delete-session", KM(SESSIONS), "delete the selected session (asks first: y deletes, n or Esc keeps it)") \
 	X(COPY, "copy", KM(TRANSCRIPT), "copy the selected message (OSC 52)") \
 	X(COPY_CODE, "copy-code", KM(TRANSCRIPT), "copy the next code block of the selected message") \
 	X(EDIT_RESEND, "edit", KM(TRANSCRIPT), "edit the selected user message and resend it") \
-	X(REASONING_ONE, "toggle-reasoning", KM(TRANSCRIPT), "collapse or expand the selected message's reasoning") \
+	X(REASONING_ONE, "toggle-reasoning", KM(TRANSCRIPT), "collapse or expand the selected message's reasoning, or a tool call's arguments and result") \
 	X(PICK, "pick", KM(TRANSCRIPT), "keep the selected compared reply's column and go on with its model") \
 	X(PIN, "pin", KM(TRANSCRIPT), "pin or unpin the selected message: always sent, whatever the context window drops") \
 	X(FIELD_NEXT, "field-next", KM(FORM), "move to the next field") \
 	X(FIELD_PREV, "field-prev", KM(FORM), "move to the previous field") \
 	X(FIELD_ACCEPT, "field-accept", KM(FORM), "move to the next field, or send from the last one") \
 	X(FORM_SEND, "form-send", KM(FORM), "send the template with the values in the form") \
-	X(CLOSE, "close", KM(OVERLAY) | KM(FORM), "close the overlay, or cancel the form")
+	X(CLOSE, "close", KM(OVERLAY) | KM(FORM), "close the overlay, or cancel the form") \
+	X(APPROVE_ONCE, "approve", KM(APPROVE), "run the tool call this once") \
+	X(APPROVE_ALWAYS, "approve-always", KM(APPROVE), "run it, and run this tool without asking until natter quits") \
+	X(APPROVE_REFUSE, "refuse", KM(APPROVE), "refuse the call: type the reason the model is told in the input, Enter sends it, Esc goes back") \
+	X(APPROVE_EDIT, "approve-edited", KM(APPROVE), "edit the call's arguments in $VISUAL or $EDITOR, then run it")
 
 enum action {
 	ACT_NONE,

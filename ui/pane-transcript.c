@@ -94,6 +94,19 @@ pane_transcript_extra(struct tview *v, int width, const char *prefix, const char
 	rtext_free(&b);
 }
 
+/* True when the message after i is a tool call or result: i is followed by the rest of
+ * its round, without a blank line between. */
+static int
+pane_transcript_calls_after(const struct app *a, long i)
+{
+	enum role r;
+
+	if (i + 1 >= (long)a->sess->nmsgs)
+		return 0;
+	r = a->sess->msgs[i + 1].role;
+	return r == ROLE_TOOL_CALL || r == ROLE_TOOL;
+}
+
 /* The width of a message drawn across the whole transcript. */
 static int
 pane_transcript_width(const struct app *a)
@@ -143,6 +156,9 @@ pane_transcript_view(struct app *a, long i, int width)
 	/* The last message the model no longer sees carries a rule saying so. */
 	int mark = a->sess->view_from > 0 && i == a->sess->view_from - 1;
 
+	/* A tool call is one line of its own, and its result is drawn with it (tools.c). */
+	if (m->role == ROLE_TOOL_CALL || m->role == ROLE_TOOL)
+		return tools_view(a, i, width);
 	if (v->valid && v->gen == m->gen && v->width == width && v->view_mark == mark)
 		return v->nlines;
 	markdown_update(&v->body, buf_str(&m->content), m->content.len, width, final);
@@ -167,7 +183,9 @@ pane_transcript_view(struct app *a, long i, int width)
 		    "reply was complete (M-r regenerates)", THEME_WARNING);
 	else if (m->state == MSG_ERROR)
 		pane_transcript_extra(v, width, "✗ ", m->error ? m->error : "error", THEME_ERROR);
-	if (m->state == MSG_COMPLETE && proto_finish_note(m->finish_reason) != NULL)
+	/* A reply that stopped to call tools says nothing when natter ran them. */
+	if (m->state == MSG_COMPLETE && proto_finish_note(m->finish_reason) != NULL &&
+	    !pane_transcript_calls_after(a, i))
 		pane_transcript_extra(v, width, "⚠ ", proto_finish_note(m->finish_reason),
 		    THEME_WARNING);
 	/* The note of a reply that did not fail: what was skipped while it was decoded. */
@@ -203,7 +221,7 @@ pane_transcript_lines(struct app *a, long i)
 	int w, n = pane_transcript_cols(a, i, &first, &w);
 
 	if (n == 1)
-		return pane_transcript_view(a, i, w) + 1;
+		return pane_transcript_view(a, i, w) + !pane_transcript_calls_after(a, i);
 	if (i != first)
 		return 0;
 	for (j = first; j < first + n; j++) {
@@ -216,7 +234,7 @@ pane_transcript_lines(struct app *a, long i)
 }
 
 /* Draw one rendered line at row y, behind an indent. */
-static void
+void
 pane_transcript_rline(struct app *a, int y, int x, const struct rtext *r, size_t line, int maxw)
 {
 	const struct rline *l = &r->lines[line];
@@ -302,6 +320,10 @@ pane_transcript_msg_line(struct app *a, int y, int x, int w, long i, long line)
 	struct session_msg *m = &a->sess->msgs[i];
 	struct tview *v = &a->views[i];
 
+	if (m->role == ROLE_TOOL_CALL || m->role == ROLE_TOOL) {
+		tools_draw_line(a, y, x, w, i, line);
+		return;
+	}
 	if (line == 0) {
 		pane_transcript_header(a, y, x, w, i);
 		return;
@@ -559,6 +581,16 @@ pane_transcript_bottom(struct app *a)
 	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS | DIRTY_COMPARE;
 }
 
+/* The first message from i on, stepping by dir, that is not a tool result (-1 or the
+ * count when there is none). */
+static long
+pane_transcript_skip(const struct app *a, long i, int dir)
+{
+	while (i >= 0 && i < (long)a->sess->nmsgs && a->sess->msgs[i].role == ROLE_TOOL)
+		i += dir;
+	return i;
+}
+
 /* Move the message selection and bring the selected header into view. */
 void
 pane_transcript_select(struct app *a, long delta)
@@ -575,6 +607,13 @@ pane_transcript_select(struct app *a, long delta)
 		a->sel_msg = 0;
 	if (a->sel_msg >= n)
 		a->sel_msg = n - 1;
+	/* A tool result has no line of its own (its call shows it): step over it, the way
+	 * the selection moves, or back when nothing else is that way. */
+	sel = pane_transcript_skip(a, a->sel_msg, delta < 0 ? -1 : 1);
+	if (sel < 0 || sel >= n)
+		sel = pane_transcript_skip(a, a->sel_msg, delta < 0 ? 1 : -1);
+	if (sel >= 0 && sel < n)
+		a->sel_msg = sel;
 	pane_transcript_bottom_anchor(a, &bm, &bl);
 	/* A column of a side-by-side block is shown by the block's first message. */
 	sel = pane_transcript_block(a, a->sel_msg);

@@ -349,6 +349,14 @@ slash_template(struct app *a, const char *args)
 		form_open(a, t);
 }
 
+/* /tools: the MCP servers and their tools. */
+static void
+slash_tools(struct app *a, const char *args)
+{
+	(void)args;
+	tools_overlay(a);
+}
+
 /* /quit. */
 static void
 slash_quit(struct app *a, const char *args)
@@ -379,6 +387,8 @@ static const struct slash_cmd slash_cmds[] = {
 	{ "set", NULL, "[NAME VALUE]", "set a parameter for this session; alone, list them",
 	  slash_set },
 	{ "unset", NULL, "NAME", "forget a parameter set with /set", slash_unset },
+	{ "tools", NULL, "", "list the MCP servers, their state and tools (✓ runs unasked)",
+	  slash_tools },
 	{ "quit", "q", "", "quit natter", slash_quit },
 };
 

@@ -198,6 +198,7 @@ status_turn(const struct app *a, struct status_line *l, int64_t now)
 static void
 status_fields(const struct app *a, struct status_line *l, int64_t now)
 {
+	struct tools_line tl = { 0, BUF_INIT, BUF_INIT, BUF_INIT };
 	long tokens;
 	double cost;
 	int known;
@@ -223,7 +224,12 @@ status_fields(const struct app *a, struct status_line *l, int64_t now)
 		status_add(l, "", STATUS_P_MODEL, TEXT_CUT_MIDDLE, " %s/%s", prov, model);
 		l->f[l->n - 1].keep = strlen(prov) + 2;
 		status_group(l);
-		if (ui_streaming(a)) {
+		if (ui_streaming(a) && tools_status(a, &tl)) {
+			/* Between replies, while tools run: which. */
+			status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_END, "%s", buf_str(&tl.what));
+			if (tl.arg.len > 0)
+				status_add(l, " ", STATUS_P_RATE, TEXT_CUT_END, "%s", buf_str(&tl.arg));
+		} else if (ui_streaming(a)) {
 			status_turn(a, l, now);
 		} else if (a->last_ttft_ms >= 0 && a->last_tokens > 0) {
 			status_add(l, " │ ", STATUS_P_TTFT, TEXT_CUT_NONE, "ttft %.2fs",
@@ -246,6 +252,51 @@ status_fields(const struct app *a, struct status_line *l, int64_t now)
 	status_group(l);
 	if (!a->follow)
 		status_add(l, " │ ", STATUS_P_SCROLL, TEXT_CUT_NONE, "scrolled (End/G follows)");
+	buf_free(&tl.what);
+	buf_free(&tl.arg);
+	buf_free(&tl.keys);
+}
+
+/* A tool call asks: the line is its question alone, the keys kept longest and the
+ * argument cut first. 1 when it drew one. */
+static int
+status_question(struct app *a, int x)
+{
+	struct tools_line tl = { 0, BUF_INIT, BUF_INIT, BUF_INIT };
+	struct text_field f[4];
+	unsigned int at = theme_attr(THEME_WARNING, THEME_REVERSE | THEME_BOLD);
+	int64_t now = ui_now_ms();
+	size_t i, n = 0;
+
+	if (!tools_status(a, &tl) || !tl.asking) {
+		buf_free(&tl.what);
+		buf_free(&tl.arg);
+		buf_free(&tl.keys);
+		return 0;
+	}
+	memset(f, 0, sizeof f);
+	f[n++] = (struct text_field){ buf_str(&tl.what), " ", 0, 2, TEXT_CUT_MIDDLE, (size_t)-1,
+	    BUF_INIT };
+	if (tl.arg.len > 0)
+		f[n++] = (struct text_field){ buf_str(&tl.arg), " ", 0, 1, TEXT_CUT_END, 0,
+		    BUF_INIT };
+	f[n++] = (struct text_field){ buf_str(&tl.keys), " · ", 0, 3, TEXT_CUT_END, 0,
+	    BUF_INIT };
+	/* A note (an edit that was no JSON object) is said after the question. */
+	if (a->note != NULL && (a->note_until == 0 || now < a->note_until))
+		f[n++] = (struct text_field){ a->note, " │ ", 0, 0, TEXT_CUT_END, 0, BUF_INIT };
+	draw_fill(a->wstatus, 0, x, a->cols - x, " ", at);
+	text_fit_fields(f, n, a->cols - x);
+	wmove(a->wstatus, 0, x);
+	for (i = 0; i < n; i++) {
+		if (f[i].out.len > 0)
+			draw_text(a->wstatus, f[i].out.data, f[i].out.len, at, -1);
+		buf_free(&f[i].out);
+	}
+	buf_free(&tl.what);
+	buf_free(&tl.arg);
+	buf_free(&tl.keys);
+	return 1;
 }
 
 /* Draw the status line. */
@@ -269,6 +320,10 @@ status_draw(struct app *a)
 		draw_text(a->wstatus, tag, strlen(tag), theme_attr(THEME_ERROR, THEME_REVERSE),
 		    a->cols);
 		wsx = tw < a->cols ? tw : a->cols;
+	}
+	if (status_question(a, wsx)) {
+		wnoutrefresh(a->wstatus);
+		return;
 	}
 	memset(&l, 0, sizeof(l));
 	status_fields(a, &l, now);

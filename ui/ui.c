@@ -43,6 +43,7 @@
 #define UI_NOTE_MS 4000
 #define UI_MAXKEYS 8192
 #define UI_CONF_ERRS 5 /* config errors listed at start-up before "and N more" */
+#define UI_TOOL_FDS 96 /* descriptors of MCP servers polled (three per server) */
 
 static int ui_sigpipe[2] = { -1, -1 };
 static struct termios ui_saved_tio;
@@ -628,6 +629,8 @@ ui_turn_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg
 	(void)n;
 	if (what & (TURN_TEXT | TURN_REASONING))
 		a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+	if (what & (TURN_TOOL | TURN_APPROVE))
+		tools_update(a, t, what, n);
 	if ((what & TURN_WAIT) && t->wait_rotated && t->wait_msg != NULL)
 		/* What happens first, as in status_draw: the reason may not fit. */
 		ui_note(a, 0, "trying the next key of %s · %s", t->model->provider->name,
@@ -656,6 +659,7 @@ ui_turn_complete(struct turn *t, void *arg)
 		ui_note(a, 1, "%s", t->error);
 	else if (a->msg_summary && t->state == MSG_COMPLETE)
 		ui_note(a, 0, "summary done: /summarize continue starts a new session from it");
+	tools_complete(a, t);
 	ui_attempt_clear(a);
 	ui_reload_sessions(a);
 	a->dirty |= DIRTY_ALL;
@@ -676,6 +680,8 @@ ui_start_reply(struct app *a, struct provider *p, const char *model)
 	spec.message = &a->msg_params;
 	spec.system = a->msg_system;
 	spec.prefix = a->msg_summary ? UI_SUMMARY_HEAD : NULL;
+	/* The MCP servers' tools, once one is ready (a summary needs none). */
+	spec.tools = a->msg_summary ? NULL : tools_box(a);
 	turn_free(a->turn);
 	a->turn = turn_start(&a->env, a->sess, &spec, &ui_turn_cbs, a, &err);
 	if (a->turn == NULL) {
@@ -959,9 +965,10 @@ ui_cancel(struct app *a)
 		return 1;
 	if (!ui_streaming(a))
 		return 0;
-	turn_cancel(a->turn);
+	/* Said first: between tool rounds the turn completes inside turn_cancel. */
 	ui_note(a, 0, "cancelling: the partial reply is kept");
 	a->note_kind = NOTE_CANCELLING;
+	turn_cancel(a->turn);
 	return 1;
 }
 
@@ -974,7 +981,7 @@ ui_focus(struct app *a, int dir)
 
 	a->focus = (enum focus)f;
 	if (a->focus == FOCUS_TRANSCRIPT && a->sess && a->sel_msg < 0)
-		a->sel_msg = (long)a->sess->nmsgs - 1;
+		pane_transcript_select(a, 0);
 	a->dirty |= DIRTY_ALL;
 }
 
@@ -1078,7 +1085,8 @@ ui_action(struct app *a, enum action act)
 		break;
 	}
 	case ACT_REASONING_ONE:
-		pane_transcript_toggle_reasoning(a, a->sel_msg);
+		if (!tools_toggle(a, a->sel_msg))
+			pane_transcript_toggle_reasoning(a, a->sel_msg);
 		break;
 	case ACT_REGENERATE:
 		ui_regenerate(a);
@@ -1153,6 +1161,12 @@ ui_action(struct app *a, enum action act)
 			a->dirty |= DIRTY_ALL;
 		} else if (a->focus == FOCUS_SESSIONS && a->sel_row < (int)a->nrows) {
 			ui_open_session(a, a->rows[a->sel_row].id);
+		}
+		break;
+	case ACT_DETAILS:
+		if (!tools_toggle(a, a->sel_msg)) {
+			a->focus = FOCUS_INPUT;
+			a->dirty |= DIRTY_ALL;
 		}
 		break;
 	case ACT_DELETE_SESSION:
@@ -1268,6 +1282,12 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		}
 		return;
 	}
+	/* A tool call that asks takes its answers first (and a reason typed for a refusal). */
+	if (a->overlay == OVERLAY_NONE && tools_key(a, k, &act)) {
+		if (act != ACT_NONE)
+			ui_action(a, act);
+		return;
+	}
 	ctx = a->overlay != OVERLAY_NONE ? KCTX_OVERLAY : a->focus == FOCUS_INPUT ? KCTX_INPUT :
 	    a->focus == FOCUS_TRANSCRIPT ? KCTX_TRANSCRIPT : KCTX_SESSIONS;
 	act = keys_lookup(ctx, k);
@@ -1359,10 +1379,12 @@ ui_timeout(struct app *a)
 		}
 	}
 	t = persist_timeout(a, t);
-	if (((ui_streaming(a) && a->turn->t_first == 0) || pane_compare_waiting(a)) &&
-	    (t < 0 || t > 500))
+	t = tools_timeout(a, t);
+	/* A tool round waits for a tool or the user, not a stream: no clock to show. */
+	if (((ui_streaming(a) && a->turn->t_first == 0 && !tools_waiting(a)) ||
+	    pane_compare_waiting(a)) && (t < 0 || t > 500))
 		t = 500; /* the elapsed time shown while waiting for a first token */
-	if (ui_streaming(a) && a->turn->t_first != 0 && (t < 0 || t > 1000))
+	if (ui_streaming(a) && a->turn->t_first != 0 && !tools_waiting(a) && (t < 0 || t > 1000))
 		t = 1000; /* a stream gone quiet says so (status_draw); only while one runs */
 	if (ui_streaming(a) && a->turn->wait_until > now && a->turn->wait_key) {
 		/* A key wait counts down in whole seconds: wake when the shown number changes. */
@@ -1709,6 +1731,7 @@ ui_init_backend(struct app *a, struct ui_opts *o)
 	a->env.w = a->w;
 	a->env.now_ms = ui_now_ms;
 	a->sess = session_new(a->st, a->prov->name, a->model);
+	tools_start(a);
 	ui_reload_sessions(a);
 	if (o->sess != NULL)
 		ui_open_start(a, o->sess, o->model);
@@ -1733,8 +1756,9 @@ ui_init_backend(struct app *a, struct ui_opts *o)
 static void
 ui_loop(struct app *a)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[3 + UI_TOOL_FDS];
 	unsigned *keys;
+	size_t nt;
 	int i;
 
 	keys = xmalloc(UI_MAXKEYS * sizeof *keys);
@@ -1751,7 +1775,11 @@ ui_loop(struct app *a)
 		if (a->dirty && (!ui_busy(a) || now - a->last_draw >= UI_FRAME_MS))
 			ui_draw(a);
 		timeout = ui_timeout(a);
-		rc = poll(pfd, 3, timeout);
+		/* The MCP servers' pipes come after the three; the set changes as they do. */
+		nt = tools_pollfds(a, pfd + 3, UI_TOOL_FDS);
+		if (nt > UI_TOOL_FDS)
+			nt = UI_TOOL_FDS;
+		rc = poll(pfd, 3 + nt, timeout);
 		if (rc < 0 && errno != EINTR)
 			break;
 		if (rc == 0 && ui_streaming(a))
@@ -1793,6 +1821,8 @@ ui_loop(struct app *a)
 			for (i = 0; i < (int)got; i++)
 				ui_signal(a, sig[i]);
 		}
+		tools_process(a, pfd + 3, rc > 0 ? nt : 0);
+		tools_tick(a);
 		if (a->sess != NULL && a->sess->dirty)
 			session_reply_flush(a->sess);
 		persist_tick(a);
@@ -1821,6 +1851,7 @@ ui_teardown(struct app *a)
 	ui_restore_terminal();
 	persist_quit(a);
 	worker_stop(a->w);
+	tools_free(a);
 	pane_transcript_free(a);
 	overlay_picker_free(a);
 	overlay_text_free(a);

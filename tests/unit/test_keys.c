@@ -107,6 +107,41 @@ test_form(void **state)
 	keys_init();
 }
 
+/* The approval context has the answers to a tool call's question and nothing else: a key
+ * it does not bind is not taken from the global context (the pane gets it as usual), its
+ * answers can be moved, and bound nowhere else. */
+static void
+test_approval(void **state)
+{
+	static const struct { const char *key; enum action act; } want[] = {
+		{ "y", ACT_APPROVE_ONCE }, { "a", ACT_APPROVE_ALWAYS }, { "n", ACT_APPROVE_REFUSE },
+		{ "e", ACT_APPROVE_EDIT }, { "Esc", ACT_CANCEL },
+	};
+	char *err = NULL;
+	unsigned k;
+	size_t i;
+
+	(void)state;
+	keys_init();
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		assert_int_equal(keys_parse(want[i].key, &k), 0);
+		assert_int_equal(keys_lookup(KCTX_APPROVE, k), want[i].act);
+	}
+	keys_parse("PgUp", &k);
+	assert_int_equal(keys_lookup(KCTX_APPROVE, k), ACT_NONE);
+	keys_parse("t", &k);
+	assert_int_equal(keys_lookup(KCTX_APPROVE, k), ACT_NONE);
+	assert_int_equal(keys_lookup(KCTX_TRANSCRIPT, k), ACT_REASONING_ONE);
+	keys_parse("Enter", &k);
+	assert_int_equal(keys_lookup(KCTX_TRANSCRIPT, k), ACT_DETAILS);
+	assert_int_equal(keys_bind("approval", "Y", "approve", &err), 0);
+	keys_parse("Y", &k);
+	assert_int_equal(keys_lookup(KCTX_APPROVE, k), ACT_APPROVE_ONCE);
+	assert_int_equal(keys_bind("input", "C-x", "approve", &err), -1);
+	free(err);
+	keys_init();
+}
+
 /* Remapping adds a binding, "none" removes one, bad names are refused with a reason. */
 static void
 test_remap(void **state)
@@ -226,6 +261,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_form),
+		cmocka_unit_test(test_approval),
 		cmocka_unit_test(test_remap),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_yaml),
