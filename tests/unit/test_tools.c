@@ -49,15 +49,16 @@ two_rounds(void)
 	session_append_user(s, "go");                                   /* 0 */
 	session_begin_reply(s, "p", "m");                               /* 1 */
 	session_reply_end(s, MSG_COMPLETE, NULL, -1, "tool_calls", NULL);
-	session_append_tool_call(s, "c1", "t__a", "{\"x\":\"1\"}", NULL, "p", "m"); /* 2 */
-	session_append_tool_call(s, "c2", "t__b", "{}", NULL, "p", "m");            /* 3 */
-	session_append_tool_result(s, "c2", "t__b", "the user refused this call: no", 1, -1);
-	session_append_tool_result(s, "c1", "t__a", "fine", 0, 42);                 /* 5 */
+	session_append_tool_call(s, "c1", "t__a", "{\"x\":\"1\"}", NULL, "p", "m", 0, -1); /* 2 */
+	session_append_tool_call(s, "c2", "t__b", "{}", NULL, "p", "m", 0, -1);            /* 3 */
+	session_append_tool_result(s, "c2", "t__b", "the user refused this call: no", 1, -1, 0,
+	    -1);
+	session_append_tool_result(s, "c1", "t__a", "fine", 0, 42, 0, -1);                 /* 5 */
 	session_begin_reply(s, "p", "m");                               /* 6 */
 	session_reply_end(s, MSG_COMPLETE, NULL, -1, "tool_calls", NULL);
-	session_append_tool_call(s, "c1", "t__a", "{}", NULL, "p", "m");            /* 7 */
-	session_append_tool_call(s, "c2", "t__b", "{}", NULL, "p", "m");            /* 8 */
-	session_append_tool_result(s, "c2", "t__b", "boom", 1, 7);                  /* 9 */
+	session_append_tool_call(s, "c1", "t__a", "{}", NULL, "p", "m", 0, -1);            /* 7 */
+	session_append_tool_call(s, "c2", "t__b", "{}", NULL, "p", "m", 0, -1);            /* 8 */
+	session_append_tool_result(s, "c2", "t__b", "boom", 1, 7, 0, -1);                  /* 9 */
 	return s;
 }
 
@@ -81,7 +82,8 @@ test_stored_state(void **state)
 	assert_string_equal(tools_call_state(s, 7, NULL, &res, &ms), "pending");
 	assert_int_equal(res, -1);
 	assert_int_equal(ms, -1);
-	session_append_tool_result(s, "c1", "t__a", "the user cancelled this call", 1, 3);
+	session_append_tool_result(s, "c1", "t__a", "the user cancelled this call", 1, 3, 0,
+	    -1);
 	assert_string_equal(tools_call_state(s, 7, NULL, &res, &ms), "cancelled");
 	assert_int_equal(res, 10);
 	session_free(s);
@@ -90,10 +92,11 @@ test_stored_state(void **state)
 	 * round's result with the same id. */
 	s = session_new(NULL, "p", "m");
 	session_append_user(s, "go");
-	session_append_tool_call(s, "c9", "t__a", "{}", NULL, "p", "m");            /* 1 */
+	session_append_tool_call(s, "c9", "t__a", "{}", NULL, "p", "m", 0, -1);            /* 1 */
 	session_append_user(s, "again");
-	session_append_tool_call(s, "c9", "t__a", "{}", NULL, "p", "m");            /* 3 */
-	session_append_tool_result(s, "c9", "t__a", "natter stopped the tool loop: x", 1, 1);
+	session_append_tool_call(s, "c9", "t__a", "{}", NULL, "p", "m", 0, -1);            /* 3 */
+	session_append_tool_result(s, "c9", "t__a", "natter stopped the tool loop: x", 1, 1, 0,
+	    -1);
 	assert_string_equal(tools_call_state(s, 1, NULL, &res, &ms), "pending");
 	assert_string_equal(tools_call_state(s, 3, NULL, &res, &ms), "cancelled");
 	session_free(s);
