@@ -23,6 +23,7 @@
 #include "session.h"
 #include "store.h"
 #include "text.h"
+#include "toolset.h"
 #include "turn.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -30,12 +31,19 @@
 #define CMP_MAX 4
 
 /* The command line. */
+/* Descriptors of MCP servers compare polls (three per server), and how long it waits for
+ * them to start. */
+#define CMP_MAX_TOOL_FDS 96
+#define CMP_TOOLS_WAIT_MS 30000
+
 struct cmp_opts {
 	const char *specs[CMP_MAX];
 	int n;
 	const char *system;
 	struct params params;
 	int json, raw, no_save;
+	int tools, yes;              /* --tools, --yes */
+	const char *mcp;             /* --mcp SERVER */
 };
 
 /* One column: its model, its turn and the reply's bytes as they came (for --raw). */
@@ -53,11 +61,14 @@ cmp_usage(FILE *f)
 {
 	fputs("usage: natter compare -m MODEL -m MODEL [-m MODEL [-m MODEL]] [-s SYSTEM]\n"
 	    "                      [-t TEMP] [--max-tokens N] [-P NAME=VALUE]... [--json] [--raw]\n"
-	    "                      [--no-save] [PROMPT... | -]\n"
+	    "                      [--no-save] [--tools | --mcp SERVER] [--yes] [PROMPT... | -]\n"
 	    "Sends PROMPT to two to four models at once and prints each reply under its model's\n"
 	    "name, then their figures (ttft, tok/s, output tokens, cost, finish). The round is\n"
 	    "stored as a comparison: `natter chat -S ID` shows it side by side, /pick keeps one.\n"
-	    "Piped input follows the prompt after a blank line; - stands for standard input.\n", f);
+	    "Piped input follows the prompt after a blank line; - stands for standard input.\n"
+	    "--tools (--mcp SERVER: one server's) offers every column the MCP servers' tools;\n"
+	    "each column runs its own loop, allowed tools run, others are refused unless --yes,\n"
+	    "and the calls go to stderr under the column's model.\n", f);
 }
 
 /* Report a usage error. */
@@ -73,7 +84,7 @@ cmp_bad(const char *what, const char *arg)
 static int
 cmp_parse(int argc, char **argv, struct cmp_opts *o)
 {
-	enum { O_MAXTOK = 256, O_JSON, O_RAW, O_NOSAVE };
+	enum { O_MAXTOK = 256, O_JSON, O_RAW, O_NOSAVE, O_TOOLS, O_MCP, O_YES };
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "system", required_argument, NULL, 's' },
@@ -83,6 +94,9 @@ cmp_parse(int argc, char **argv, struct cmp_opts *o)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "raw", no_argument, NULL, O_RAW },
 		{ "no-save", no_argument, NULL, O_NOSAVE },
+		{ "tools", no_argument, NULL, O_TOOLS },
+		{ "mcp", required_argument, NULL, O_MCP },
+		{ "yes", no_argument, NULL, O_YES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -126,6 +140,15 @@ cmp_parse(int argc, char **argv, struct cmp_opts *o)
 		case O_NOSAVE:
 			o->no_save = 1;
 			break;
+		case O_TOOLS:
+			o->tools = 1;
+			break;
+		case O_MCP:
+			o->mcp = optarg;
+			break;
+		case O_YES:
+			o->yes = 1;
+			break;
 		case 'h':
 			cmp_usage(stdout);
 			return EXIT_OK;
@@ -155,6 +178,12 @@ cmp_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg)
 		fprintf(stderr, "natter: %s: %s\n", col->name, t->wait_msg);
 	if ((what & TURN_FALLBACK) && t->note != NULL)
 		fprintf(stderr, "natter: %s\n", t->note);
+	if (what & (TURN_TOOL | TURN_APPROVE)) {
+		char *prefix = xasprintf("%s: ", col->name);
+
+		cli_tool_note(t, what, n, prefix, "compare");
+		free(prefix);
+	}
 }
 
 static const struct turn_cbs cmp_cbs = { cmp_update, NULL, NULL };
@@ -192,12 +221,13 @@ cmp_resolve(struct config *cfg, const struct cmp_opts *o, struct cmp_col *cols)
 
 /* Stream every column until all are done; a Ctrl+C cancels them all. */
 static void
-cmp_run(struct worker *w, struct session *s, struct cmp_col *cols, int n)
+cmp_run(struct worker *w, struct session *s, struct cmp_col *cols, int n, struct toolset *ts)
 {
 	struct turn *v[CMP_MAX];
-	struct pollfd pfd[2];
+	struct pollfd pfd[2 + CMP_MAX_TOOL_FDS];
 	struct wevent *ev;
-	int i, live, cancelled = 0;
+	int i, live, cancelled = 0, wait;
+	size_t nt;
 	char c;
 
 	pfd[0].fd = worker_fd(w);
@@ -211,8 +241,13 @@ cmp_run(struct worker *w, struct session *s, struct cmp_col *cols, int n)
 			live += v[i] != NULL && !v[i]->done;
 		if (live == 0)
 			break;
-		if (poll(pfd, 2, 1000) < 0)
+		nt = toolset_pollfds(ts, pfd + 2, CMP_MAX_TOOL_FDS);
+		if (nt > CMP_MAX_TOOL_FDS)
+			nt = CMP_MAX_TOOL_FDS;
+		wait = ts != NULL ? toolset_timeout(ts) : -1;
+		if (poll(pfd, 2 + nt, wait < 0 || wait > 1000 ? 1000 : wait) < 0)
 			continue;
+		toolset_process(ts, pfd + 2, nt);
 		if (pfd[1].revents & POLLIN) {
 			while (read(pfd[1].fd, &c, 1) == 1)
 				;
@@ -350,14 +385,14 @@ cmp_print_json(const struct session *s, int64_t group, const char *prompt,
 /* Start every column's turn; -1 when one was refused (the others are cancelled). */
 static int
 cmp_start(struct turn_env *env, struct session *s, const struct cmp_opts *o,
-    struct cmp_col *cols, size_t from, int64_t group)
+    struct cmp_col *cols, size_t from, int64_t group, const struct turn_toolbox *box)
 {
 	char *err = NULL;
 	int i;
 
 	for (i = 0; i < o->n; i++) {
 		struct turn_spec spec = { .model = cols[i].model, .message = &o->params,
-		    .column = i, .from = from, .group = group, .no_fallback = 1 };
+		    .column = i, .from = from, .group = group, .no_fallback = 1, .tools = box };
 
 		cols[i].t = turn_start(env, s, &spec, &cmp_cbs, &cols[i], &err);
 		if (cols[i].t == NULL) {
@@ -380,6 +415,8 @@ cmd_compare(int argc, char **argv)
 	struct store *st = NULL;
 	struct session *s = NULL;
 	struct turn_env env = { NULL, NULL, NULL };
+	const struct turn_toolbox *box = NULL;
+	struct toolset *ts = NULL;
 	char *prompt = NULL;
 	int64_t group = 0;
 	size_t from;
@@ -399,13 +436,18 @@ cmd_compare(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if ((o.tools || o.mcp != NULL) &&
+	    cli_tools(cfg, "compare", o.mcp, o.yes, CMP_TOOLS_WAIT_MS, &ts, &box) != 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	s = session_new(NULL, cols[0].model->provider->name, cols[0].model->id);
 	if (o.system != NULL)
 		session_set_system(s, o.system);
 	from = session_append_round(s, prompt, &group);
 	env.cfg = cfg;
 	env.w = worker_start();
-	if (cmp_start(&env, s, &o, cols, from, group) != 0) {
+	if (cmp_start(&env, s, &o, cols, from, group, box) != 0) {
 		rc = EXIT_USAGE;
 		for (i = 0; i < o.n; i++)
 			turn_free(cols[i].t);
@@ -422,7 +464,7 @@ cmd_compare(int argc, char **argv)
 			fprintf(stderr, "natter: compare: this comparison may not be saved: %s\n",
 			    s->err[0] != '\0' ? s->err : store_error(st));
 	}
-	cmp_run(env.w, s, cols, o.n);
+	cmp_run(env.w, s, cols, o.n, ts);
 	if (o.json)
 		cmp_print_json(s, group, prompt, cols, o.n, o.raw);
 	else
@@ -443,6 +485,7 @@ out:
 		buf_free(&cols[i].raw_reason);
 	}
 	session_free(s);
+	toolset_free(ts);
 	if (st != NULL)
 		store_close(st);
 	params_free(&o.params);

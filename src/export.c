@@ -58,10 +58,21 @@ export_compare_column(const struct message_row *m, size_t n, size_t i, int *ncol
 	int64_t g = m[i].compare_group;
 	size_t a, b;
 
+	int top = -1;
+
 	*ncols = 0;
 	if (g == 0)
 		return -1;
-	/* The round's replies: the assistant rows of the group right after its prompt. */
+	/* Rows stored since schema 11 name their column: a column may hold several rows
+	 * (its tool calls, results and the replies after them). */
+	for (a = 0; a < n; a++)
+		if (m[a].compare_group == g && m[a].column - 1 > top)
+			top = m[a].column - 1;
+	if (top >= 0) {
+		*ncols = top + 1;
+		return m[i].role != ROLE_USER ? m[i].column - 1 : -1;
+	}
+	/* Before: the round's replies are the assistant rows right after its prompt. */
 	a = m[i].role == ROLE_USER ? i + 1 : i;
 	while (a > 0 && m[a - 1].role == ROLE_ASSISTANT && m[a - 1].compare_group == g)
 		a--;

@@ -210,8 +210,8 @@ session_load(struct store *st, int64_t id)
 			m->pick = r->compare_pick;
 			/* Stored since schema 11; before, a group's replies in order are its
 			 * columns. */
-			if (r->slot >= 0)
-				m->slot = r->slot;
+			if (r->column > 0)
+				m->slot = r->column - 1;
 			else if (m->role == ROLE_ASSISTANT)
 				m->slot = session_next_slot(s, s->nmsgs - 1, m->compare_group);
 		}
@@ -356,7 +356,7 @@ session_row_of(const struct session *s, const struct session_msg *m, struct mess
 	r->tool_id = m->tool_id;
 	r->tool_name = m->tool_name;
 	r->tool_error = m->tool_error;
-	r->slot = m->compare_group != 0 ? m->slot : -1;
+	r->column = m->compare_group != 0 && m->slot >= 0 ? m->slot + 1 : 0;
 	r->finish_reason = m->finish_reason;
 	r->input_tokens = m->input_tokens;
 	r->output_tokens = m->output_tokens;

@@ -1424,8 +1424,8 @@ store_message_add(struct store *st, struct message_row *m)
 	store_bind_text(s, 19, m->tool_id);
 	store_bind_text(s, 20, m->tool_name);
 	sqlite3_bind_int(s, 21, m->tool_error != 0);
-	if (m->compare_group > 0 && m->slot >= 0)
-		sqlite3_bind_int(s, 22, m->slot);
+	if (m->compare_group > 0 && m->column > 0)
+		sqlite3_bind_int(s, 22, m->column - 1);
 	else
 		sqlite3_bind_null(s, 22);
 	if (store_step_done(st, s, "adding a message") != 0)
@@ -1582,7 +1582,8 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 	r->tool_id = store_col_text(s, 17);
 	r->tool_name = store_col_text(s, 18);
 	r->tool_error = sqlite3_column_int(s, 19) != 0;
-	r->slot = sqlite3_column_type(s, 20) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 20);
+	r->column = sqlite3_column_type(s, 20) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int(s, 20) + 1;
 	r->content = store_col_text(s, 21);
 	if (r->content == NULL)
 		r->content = xstrdup("");

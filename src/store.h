@@ -69,8 +69,8 @@ struct message_row {
 	char *tool_id;         /* ROLE_TOOL_CALL, ROLE_TOOL: the call's id, else NULL */
 	char *tool_name;       /* the tool's name */
 	int tool_error;        /* ROLE_TOOL: the call failed or was refused */
-	int slot;              /* in a compare group: its column when stored, else -1 (read:
-	                        * -1 for rows from before schema 11) */
+	int column;            /* in a compare group: its column + 1 as stored (schema 11);
+	                        * 0 when not known (older rows, rows made elsewhere) */
 };
 
 /* store_search wraps each matched term of a snippet in these bytes, so that a UI can

@@ -63,11 +63,14 @@ turn_tools_declare(const struct turn *t, struct request *req)
 		    tb->tools[i].schema);
 }
 
-/* The compare group the turn's messages go in (0: the main conversation). */
-static int64_t
+/* The compare group the turn's messages go in (0: the main conversation): its reply's,
+ * which follows the group when storing it gave it another id. */
+int64_t
 turn_group(const struct turn *t)
 {
-	return t->spec.column >= 0 ? t->spec.group : 0;
+	if (t->spec.column < 0)
+		return 0;
+	return t->reply >= 0 ? t->sess->msgs[t->reply].compare_group : t->spec.group;
 }
 
 /* Free the round's calls. */

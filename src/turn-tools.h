@@ -21,6 +21,8 @@ void turn_tools_free(struct turn *t);
 /* turn.c: open the next reply and send it (0, or -1 with *err); mark the turn done and
  * call its completion. */
 int turn_resubmit(struct turn *t, char **err);
+/* The compare group of the turn's messages (0: the main conversation). */
+int64_t turn_group(const struct turn *t);
 void turn_complete(struct turn *t);
 
 #endif

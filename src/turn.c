@@ -303,8 +303,7 @@ turn_submit(struct turn *t, char **err)
 	if (req == NULL && fold == 0)
 		return -1;
 	/* A column's next reply in a tool round stays in its column. */
-	r = (long)session_reply_open_slot(t->sess, m->provider->name, m->id,
-	    t->spec.column >= 0 ? t->spec.group : 0,
+	r = (long)session_reply_open_slot(t->sess, m->provider->name, m->id, turn_group(t),
 	    t->spec.column >= 0 && t->round > 0 ? t->spec.column : -1);
 	t->reply = r;
 	if (t->spec.column < 0)

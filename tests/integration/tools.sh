@@ -218,6 +218,24 @@ expect "a provider calling the same tool each round is stopped the same way" \
 	test "$(grep -c 'natter: calling test__echo' "$ERR")" -eq 2 -a \
 	-n "$(grep -F 'the same calls came 3 times in a row' "$ERR")"
 
+# ---- natter compare --tools: every column runs its own loop ---------------------------
+"$NATTER" compare --mcp test -m simulated -m simulated/simulated-fast \
+	'call=test__echo args={"text":"both"}' >"$OUT" 2>"$ERR" </dev/null
+RC=$?
+expect "compare --tools: each column calls the tool and answers with its result" \
+	test "$RC" -eq 0 -a "$(grep -c 'The tool said: both' "$OUT")" -eq 2 -a \
+	"$(grep -c 'natter: simulated/simulated.*: calling test__echo' "$ERR")" -eq 2
+sid=$("$NATTER" sessions list -n 1 | awk 'NR == 2 { print $1 }')
+"$NATTER" sessions show "$sid" >"$LIB_TMP/cmp-show" 2>&1
+expect "... and each column's call, result and answer are stored in its column" \
+	test "$(grep -c '^\[tool_call test__echo\].*\[compare 1/2\]' "$LIB_TMP/cmp-show")" -eq 1 -a \
+	"$(grep -c '^\[tool test__echo\].*\[compare 2/2\]' "$LIB_TMP/cmp-show")" -eq 1 -a \
+	"$(grep -c '^\[assistant.*\[compare 2/2\]' "$LIB_TMP/cmp-show")" -eq 2
+"$NATTER" compare --mcp nosuch -m simulated -m simulated/simulated-fast hi >"$OUT" 2>"$ERR"
+RC=$?
+expect "compare --mcp with an unknown server is a usage error" \
+	test "$RC" -eq 2 -a -n "$(grep -F 'no MCP server named nosuch' "$ERR")"
+
 # tools.max_rounds caps the rounds of one prompt; a fresh call each round (other__grow's
 # new tool would be a different call) is made by the fake server's tool_rounds.
 cp "$XDG_CONFIG_HOME/natter/natter.yaml" "$LIB_TMP/rounds.yaml"

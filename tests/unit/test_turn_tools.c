@@ -385,6 +385,84 @@ test_loop_guards(void **state)
 	session_free(s);
 }
 
+/* Each column of a comparison runs its own loop: calls, results and the replies after
+ * them stay in their column (stored with it), and each column's history holds only its
+ * own round trip. */
+static void
+test_columns(void **state)
+{
+	struct fx *f = *state;
+	static struct turn_toolbox tb;
+	struct session *s = session_new(f->st, "simulated", "simulated"), *back;
+	struct turn *t[2];
+	struct resolved r;
+	struct request *req;
+	struct session_fit fit = { 0 };
+	char *err = NULL;
+	int64_t g;
+	size_t from, i, k;
+	int c;
+
+	tb.tools = fx_tools;
+	tb.n = sizeof(fx_tools) / sizeof(fx_tools[0]);
+	tb.run = fx_run;
+	tb.arg = f;
+	assert_int_equal(resolve_model(f->cfg, "sim", NULL, &r), RESOLVE_OK);
+	from = session_append_round(s, "call=echo args={\"text\":\"col\"}", &g);
+	for (c = 0; c < 2; c++) {
+		struct turn_spec spec = { .model = r.model, .column = c, .from = from, .group = g,
+		    .no_fallback = 1, .tools = &tb };
+
+		t[c] = turn_start(&f->env, s, &spec, &fx_cbs, f, &err);
+		assert_non_null(t[c]);
+	}
+	for (i = 0; i < 1000 && !(t[0]->done && t[1]->done); i++) {
+		struct pollfd pfd = { worker_fd(f->w), POLLIN, 0 };
+		struct wevent *ev;
+
+		poll(&pfd, 1, 10);
+		while ((ev = worker_next(f->w)) != NULL) {
+			turn_route(t, 2, ev);
+			wevent_free(ev);
+		}
+		session_reply_flush(s);
+	}
+	assert_true(t[0]->done && t[1]->done);
+	assert_int_equal(t[0]->round, 1);
+	assert_int_equal(t[1]->round, 1);
+	back = session_load(f->st, s->id);
+	assert_non_null(back);
+	for (c = 0; c < 2; c++) {
+		size_t calls = 0, results = 0, replies = 0;
+
+		for (k = 1; k < back->nmsgs; k++) {
+			const struct session_msg *m = &back->msgs[k];
+
+			assert_int_equal(m->compare_group, back->msgs[0].compare_group);
+			if (m->slot != c)
+				continue;
+			calls += m->role == ROLE_TOOL_CALL;
+			results += m->role == ROLE_TOOL;
+			replies += m->role == ROLE_ASSISTANT;
+		}
+		assert_int_equal(calls, 1);
+		assert_int_equal(results, 1);
+		assert_int_equal(replies, 2);
+		req = session_request_fit(back, f->cfg->models[0].provider, "simulated", NULL,
+		    from, c, &fit);
+		/* The prompt, the reply that called, its result, its answer. */
+		assert_int_equal(req->nmsgs, 4);
+		assert_int_equal(req->msgs[1].ncalls, 1);
+		assert_int_equal(req->msgs[2].role, ROLE_TOOL);
+		assert_string_equal(req->msgs[3].content, "The tool said: {\"text\":\"col\"}");
+		request_free(req);
+	}
+	session_free(back);
+	turn_free(t[0]);
+	turn_free(t[1]);
+	session_free(s);
+}
+
 int
 main(void)
 {
@@ -394,6 +472,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_approval, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_waiting, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_guards, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_columns, fx_setup, fx_teardown),
 	};
 
 	worker_global_init();
