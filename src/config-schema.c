@@ -61,7 +61,7 @@ const struct config_schema config_schema[] = {
 	  "http://localhost:3000; \"*\" allows any. None: no CORS headers." },
 	{ "serve.max_body", CONFIG_FLOAT, "4", 0.001, 1024, NULL, 0, 0,
 	  "Largest request body, in MiB; a larger one is answered 413." },
-	{ "serve.max_streams", CONFIG_INT, "64", 1, 4096, NULL, 0, 0,
+	{ "serve.max_streams", CONFIG_INT, "128", 1, 4096, NULL, 0, 0,
 	  "Chat requests answered at once; one more is answered 503 with retry-after." },
 	{ "serve.models", CONFIG_STRINGS, NULL, 0, 1024, NULL, 0, 0,
 	  "Models offered, as names, aliases or PROVIDER/ID; none: every model of an offered "

@@ -447,11 +447,7 @@ serve_api_parse(enum serve_api api, const char *body, size_t len, struct serve_c
 	else
 		serve_api_s2(root, out, pr);
 	cJSON_Delete(root);
-	if (pr->n > before) {
-		serve_chat_free(out);
-		return -1;
-	}
-	return 0;
+	return pr->n > before ? -1 : 0;
 }
 
 /* The field name a parameter came in, for the problem's path. */

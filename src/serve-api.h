@@ -60,7 +60,8 @@ struct serve_problems {
 };
 
 /* Parse body (len bytes, untrusted) as a request of api into *out; 0, or -1 with at least
- * one problem in *pr (then *out holds nothing to free). */
+ * one problem in *pr. *out holds what did parse either way (the caller frees it), so that
+ * serve_api_check can still name the parameters the model refuses. */
 int serve_api_parse(enum serve_api api, const char *body, size_t len, struct serve_chat *out,
     struct serve_problems *pr);
 /* Check c's parameters against model m: each one alone (a problem per bad field), then

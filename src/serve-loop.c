@@ -545,6 +545,7 @@ serve_loop_chat(struct serve_loop *L, struct serve_conn *c)
 {
 	struct serve_problems pr = { NULL, 0 };
 	struct serve_req *r;
+	struct resolved rs;
 	enum serve_api api = c->route == ROUTE_CHAT ? SERVE_API_OPENAI : SERVE_API_S2;
 
 	if ((long)L->nreqs >= L->cfg->serve.max_streams) {
@@ -558,6 +559,10 @@ serve_loop_chat(struct serve_loop *L, struct serve_conn *c)
 	r->c = c;
 	if (serve_api_parse(api, c->body.data != NULL ? c->body.data : "", c->body.len, &r->chat,
 	    &pr) != 0) {
+		/* One entry per bad field: the model's limits are checked too. */
+		if (api == SERVE_API_S2 && r->chat.params.set != 0 &&
+		    resolve_model(L->cfg, r->chat.model, NULL, &rs) == RESOLVE_OK)
+			serve_api_check(&r->chat, L->cfg, rs.model, &pr);
 		serve_loop_problems(c, &pr);
 		goto refused;
 	}

@@ -522,7 +522,7 @@ serve_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	status = c->head || c->answered ? c->status : 499;
 	held = c->queued && c->refs > 1;
 	serve_live_del(srv, c);
-	serve_log(c, status, gone && !(c->eof && c->out.len == 0));
+	serve_log(c, status, gone);
 	last = serve_unref(c);
 	pthread_mutex_unlock(&srv->mu);
 	if (held && gone)
