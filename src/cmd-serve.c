@@ -204,6 +204,8 @@ serve_cmd_run(struct config *cfg, struct serve_opts *o)
 	}
 	if ((st = cli_store("serve")) == NULL)
 		fputs("natter: serve: chats will not be stored\n", stderr);
+	else
+		store_set_brief(st, 1);  /* the loop indexes replies for search when idle */
 	worker_global_init();
 	if ((srv = serve_start(o, &err)) == NULL) {
 		fprintf(stderr, "natter: serve: %s\n", err);

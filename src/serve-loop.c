@@ -33,6 +33,9 @@
 
 /* How long a stop waits for the cancelled turns to end. */
 #define SERVE_STOP_MS 3000
+/* Idle time after which stored replies are indexed for search (a long reply's indexing
+ * would otherwise delay the end of its stream, and of every stream beside it). */
+#define SERVE_INDEX_MS 500
 
 /* A model some provider's listing reports. */
 struct serve_listed {
@@ -52,6 +55,7 @@ struct serve_loop {
 	struct serve_listed *listed;
 	size_t nlisted;
 	unsigned long seq;
+	int index_due;                /* stored replies wait for the search index */
 };
 
 struct serve_req {
@@ -71,6 +75,8 @@ struct serve_req {
 	int drop;                     /* leave nothing stored (an early failure) */
 	int done;
 	struct serve_utf8 ut, ur;
+	struct buf acc;               /* deltas of one kind since the last loop turn, raw */
+	int acc_reasoning;            /* acc holds reasoning */
 	struct buf pend;              /* encoded, not handed to the connection yet */
 	struct buf text, reasoning;   /* OpenAI without stream: the reply as it came */
 	char id[48];
@@ -225,6 +231,7 @@ serve_req_free(struct serve_req *r)
 	serve_chat_free(&r->chat);
 	free(r->model_name);
 	buf_free(&r->pend);
+	buf_free(&r->acc);
 	buf_free(&r->text);
 	buf_free(&r->reasoning);
 	if (r->c != NULL) {
@@ -316,6 +323,24 @@ serve_req_keywait(struct serve_req *r, struct turn *t)
 	turn_cancel(t);
 }
 
+/* Encode the deltas gathered since the last loop turn as one event: a burst of deltas
+ * costs one chunk, which the client parses as it would the provider's many. */
+static void
+serve_req_flush(struct serve_req *r)
+{
+	if (r->acc.len == 0)
+		return;
+	if (r->chat.api == SERVE_API_S2) {
+		serve_s2_content(&r->pend, &r->ut, r->acc.data, r->acc.len);
+	} else {
+		serve_oai_delta(&r->pend, &(struct serve_oai){ r->id, r->created, r->model_name },
+		    !r->role_sent, r->acc_reasoning, r->acc_reasoning ? &r->ur : &r->ut,
+		    r->acc.data, r->acc.len);
+		r->role_sent = 1;
+	}
+	buf_reset(&r->acc);
+}
+
 /* The turn's update: deltas become events (or wait in the body), key waits a 429. */
 static void
 serve_req_update(struct turn *t, unsigned what, const char *p, size_t n, void *arg)
@@ -337,14 +362,12 @@ serve_req_update(struct turn *t, unsigned what, const char *p, size_t n, void *a
 		buf_append(reasoning ? &r->reasoning : &r->text, p, n);
 		return;
 	}
-	if (r->chat.api == SERVE_API_S2) {
-		if (!reasoning)
-			serve_s2_content(&r->pend, &r->ut, p, n);
+	if (r->chat.api == SERVE_API_S2 && reasoning)
 		return;
-	}
-	serve_oai_delta(&r->pend, &(struct serve_oai){ r->id, r->created, r->model_name },
-	    !r->role_sent, reasoning, reasoning ? &r->ur : &r->ut, p, n);
-	r->role_sent = 1;
+	if (r->acc.len > 0 && r->acc_reasoning != reasoning)
+		serve_req_flush(r);
+	r->acc_reasoning = reasoning;
+	buf_append(&r->acc, p, n);
 }
 
 /* The end of an OpenAI stream: an error event, or the finish (and usage) chunks. */
@@ -380,6 +403,7 @@ serve_req_complete(struct turn *t, void *arg)
 	struct buf b = BUF_INIT;
 
 	r->done = 1;
+	serve_req_flush(r);
 	serve_conn_note(r->c, r->model_name, t->ttft_ms, t->usage.output_tokens);
 	if (r->answered || serve_conn_gone(r->c) || t->state == MSG_CANCELLED)
 		return;
@@ -670,6 +694,7 @@ serve_loop_settle(struct serve_loop *L)
 
 		if (!r->done && serve_conn_gone(r->c) && !r->t->cancelled)
 			turn_cancel(r->t);
+		serve_req_flush(r);
 		if (r->pend.len > 0) {
 			serve_conn_write(r->c, r->pend.data, r->pend.len);
 			buf_reset(&r->pend);
@@ -681,6 +706,7 @@ serve_loop_settle(struct serve_loop *L)
 			continue;
 		}
 		L->reqs[i] = L->reqs[--L->nreqs];
+		L->index_due |= r->sess != NULL && r->sess->store != NULL;
 		serve_req_free(r);
 	}
 }
@@ -714,8 +740,8 @@ serve_loop_poll(struct serve_loop *L, int sigfd, int timeout)
 	for (i = 0; i < L->nreqs; i++)
 		cv[i] = L->reqs[i]->c;
 	k = serve_conn_fds(cv, L->nreqs, fds + 3, who);
-	if (poll(fds, n + k, timeout) < 0 && errno != EINTR)
-		rc = -1;
+	rc = poll(fds, n + k, timeout);
+	rc = rc == 0 ? 2 : rc < 0 && errno != EINTR ? -1 : 0;
 	for (i = 0; i < k; i++)
 		if (fds[3 + i].revents & (POLLRDHUP | POLLHUP | POLLERR))
 			serve_conn_hangup(who[i]);
@@ -744,9 +770,15 @@ serve_loop_run(struct config *cfg, struct store *st, struct serve *srv, int sigf
 	L.env.w = worker_start();
 	serve_loop_list_models(&L);
 	for (;;) {
-		int timeout = stop_at ? 50 : -1;
+		int timeout = stop_at ? 50 : L.index_due && L.nreqs == 0 ? SERVE_INDEX_MS : -1;
+		int rc = serve_loop_poll(&L, sigfd, timeout);
 
-		if (serve_loop_poll(&L, sigfd, timeout) == 1 && stop_at == 0) {
+		if (rc == 2 && L.index_due && L.nreqs == 0 && st != NULL) {
+			/* Idle: index the replies stored meanwhile for search. */
+			store_index_pending(st);
+			L.index_due = 0;
+		}
+		if (rc == 1 && stop_at == 0) {
 			/* Stop: no new requests, every turn cancelled, a little time to end. */
 			serve_quiesce(srv);
 			for (i = 0; i < L.nreqs; i++)
@@ -770,6 +802,8 @@ serve_loop_run(struct config *cfg, struct store *st, struct serve *srv, int sigf
 	}
 	while (L.nreqs > 0)
 		serve_req_free(L.reqs[--L.nreqs]);
+	if (st != NULL)
+		store_index_pending(st);
 	worker_stop(L.env.w);
 	for (i = 0; i < L.nlisted; i++) {
 		free(L.listed[i].provider);

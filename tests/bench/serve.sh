@@ -109,11 +109,19 @@ hyperfine --warmup 1 --runs 10 --style basic --export-json "$TMP/c.json" \
 cat "$TMP/c.md"
 one=$(median "$TMP/c.json" 1)
 many=$(median "$TMP/c.json" 2)
+sed "s|127.0.0.1:$SPORT/v1/chat/completions|127.0.0.1:$FPORT/v1/chat/completions -H 'Authorization: Bearer $KEY'|" \
+	"$TMP/many.sh" >"$TMP/many-direct.sh"
+hyperfine --warmup 1 --runs 10 --style basic --export-json "$TMP/d.json" \
+	-n "100 paced streams direct" "sh $TMP/many-direct.sh 100" >/dev/null
+direct=$(median "$TMP/d.json" 1)
+echo "reference: 100 paced streams straight to the fake server: ${direct}s (100 curl processes"
+echo "and the fake server's threads on this machine's cores: the floor)"
+echo "ratio 100 streams through serve/direct: $(ratio "$many" "$direct")"
 done_n=0
 for f in "$TMP"/out.*; do
 	tail -n 2 "$f" | grep -q '^data: \[DONE\]' && done_n=$((done_n + 1))
 done
 echo "streams complete in the last run: $done_n of 100"
 echo "ratio 100 streams/1 stream: $(ratio "$many" "$one") (target <= 2.00)"
-rss=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$SV_PID/status")
+rss=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SV_PID/status")
 echo "natter serve peak RSS: $((rss / 1024)) MB ($rss KiB; target <= 64 MB)"
