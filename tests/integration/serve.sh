@@ -236,6 +236,15 @@ tap_eq "a client that hangs up: the partial reply is stored as cancelled" "cance
 tap_check "the upstream turn ended within 100 ms of the hang-up (${row#*|} ms of a ${ms} ms client)" \
 	test "${row#*|}" -le $((ms + 100))
 tap_check "the log line says the client went away" grep -q 'POST /v1/chat/completions 200 .*client-gone' "$SV_ERR"
+# Hanging up before the first token, while the answer's head is held back: the same.
+start=$(date +%s%N)
+curl -s --max-time 0.5 -o "$OUT" -H 'Content-Type: application/json' \
+	-d "$(chat fo "header_delay_ms=4000 tokens=2 early-marker")" "$SV_URL/v1/chat/completions"
+ms=$((($(date +%s%N) - start) / 1000000))
+sleep 0.5
+row=$(db "SELECT state, duration_ms FROM messages WHERE role = 'assistant' AND session_id = (SELECT session_id FROM messages WHERE content LIKE '%early-marker%') ")
+tap_check "a hang-up before the first token cancels the turn at once ($row after ${ms} ms)" \
+	test "${row%%|*}" = cancelled -a "${row#*|}" -le $((ms + 100))
 
 # 100 concurrent streams.
 pids=()
