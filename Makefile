@@ -29,7 +29,7 @@ BUILD = build/$(MODE)
 
 # Libraries, resolved lazily so that `make run` on a fresh machine installs them first.
 # .ci/deps reads this line to know what pkg-config must find on a system without apt.
-PKGS = libcurl libcjson yaml-0.1 sqlite3 ncursesw libutf8proc md4c
+PKGS = libcurl libcjson yaml-0.1 sqlite3 ncursesw libutf8proc md4c libmicrohttpd
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 # Start-up is a feature: every shared object costs the loader time at each start, so the
 # libraries Debian ships as archives are linked statically (STATIC=0 links all dynamically).
@@ -60,10 +60,11 @@ LIBS_ALL = $(PKG_LIBS) -lpthread -lm
 SRC_C   = $(filter-out src/main.c,$(wildcard src/*.c))
 UI_C    = $(wildcard ui/*.c)
 LIB_O   = $(SRC_C:%.c=$(BUILD)/%.o)
-# libnatter: the curses-free core without the command-line front ends (src/cmd-*.c).
-CORE_C  = $(filter-out src/cmd-%.c,$(SRC_C))
+# libnatter: the curses-free core without the command-line front ends (src/cmd-*.c) and
+# the HTTP front end (src/serve*.c, which needs libmicrohttpd).
+CORE_C  = $(filter-out src/cmd-%.c src/serve%.c,$(SRC_C))
 CORE_O  = $(CORE_C:%.c=$(BUILD)/%.o)
-CMD_O   = $(filter $(BUILD)/src/cmd-%.o,$(LIB_O))
+CMD_O   = $(filter $(BUILD)/src/cmd-%.o $(BUILD)/src/serve%.o,$(LIB_O))
 API_VERSION = 1
 # The shared library links every library dynamically (the archives Debian ships are not
 # built for shared objects) and exports only the natter_* functions of natter.h.

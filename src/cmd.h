@@ -26,5 +26,6 @@ int cmd_import(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_summarize(int argc, char **argv);
 int cmd_mcp(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -1004,6 +1004,51 @@ config_mcp_clear(struct config *c)
 	c->nmcp_servers = 0;
 }
 
+/* Build the serve: section: tokens resolved from the file or the environment (and
+ * registered as secrets), the lists and limits with their defaults. */
+static void
+config_build_serve(struct config *c, const struct cnode *tree)
+{
+	const struct cnode *sec = cnode_get(tree, "serve"), *toks = cnode_get(sec, "tokens");
+	struct config_serve *sv = &c->serve;
+	const char *v, *env;
+	size_t i;
+
+	sv->listen = xstrdup(config_get(sec, "serve", "listen"));
+	sv->max_body = (long)(config_getnum(sec, "serve", "max_body", 4) * 1048576.0);
+	sv->max_streams = (long)config_getnum(sec, "serve", "max_streams", 128);
+	sv->store_openai = config_bool(config_get(sec, "serve", "store_openai")) != 0;
+	sv->cors = config_strings(cnode_get(sec, "cors_origins"), &sv->ncors);
+	sv->models = config_strings(cnode_get(sec, "models"), &sv->nmodels);
+	for (i = 0; toks != NULL && toks->kind == CN_LIST && i < toks->nkids; i++) {
+		v = cnode_str(toks->kids[i], "token");
+		if (v == NULL && (env = cnode_str(toks->kids[i], "token_env")) != NULL) {
+			v = getenv(env);
+			if ((v == NULL || *v == '\0') && sv->missing == NULL)
+				sv->missing = xstrdup(env);
+		}
+		if (v == NULL || *v == '\0')
+			continue;
+		sv->tokens = xrealloc(sv->tokens, (sv->ntokens + 1) * sizeof *sv->tokens);
+		sv->tokens[sv->ntokens++] = xstrdup(v);
+		secret_add(v);
+	}
+}
+
+/* Free the serve: section. */
+static void
+config_serve_clear(struct config *c)
+{
+	struct config_serve *sv = &c->serve;
+
+	free(sv->listen);
+	config_strings_free(sv->tokens, sv->ntokens);
+	free(sv->missing);
+	config_strings_free(sv->cors, sv->ncors);
+	config_strings_free(sv->models, sv->nmodels);
+	memset(sv, 0, sizeof *sv);
+}
+
 /* The bindings: list; an item with errors is left out, the others kept. */
 static void
 config_build_bindings(struct loader *ld, const struct cnode *sec)
@@ -1124,6 +1169,7 @@ config_build(struct loader *ld, struct cnode *tree)
 			config_build_template(ld, sec->kids[i]);
 	config_resolve_templates(ld, sec, tbad);
 	config_build_mcp(ld, tree);
+	config_build_serve(c, tree);
 	config_build_bindings(ld, cnode_get(tree, "bindings"));
 	c->theme = xstrdup(cnode_str(tree, "theme") != NULL ? cnode_str(tree, "theme") :
 	    config_default("theme"));
@@ -1181,6 +1227,7 @@ config_build_clear(struct config *c)
 	}
 	free(c->bindings);
 	config_mcp_clear(c);
+	config_serve_clear(c);
 	for (i = 0; i < c->nwarnings; i++)
 		free(c->warnings[i]);
 	free(c->warnings);

@@ -53,6 +53,34 @@ const struct config_schema config_schema[] = {
 	{ "tools.max_rounds", CONFIG_INT, "16", 1, 1000, NULL, 0, 0,
 	  "Tool rounds one prompt may take before natter stops the loop and says so." },
 
+	{ "serve", CONFIG_SECTION, NULL, NOLIM, NULL, 0, 0,
+	  "natter serve: the local HTTP gateway speaking the OpenAI API and the conversation "
+	  "API (see natter(1))." },
+	{ "serve.listen", CONFIG_STRING, "127.0.0.1:8080", NOLIM, NULL, 0, 0,
+	  "Address and port to listen on (ADDR:PORT, [IPv6]:PORT or :PORT for every "
+	  "address). A non-loopback address needs a token." },
+	{ "serve.tokens", CONFIG_LIST, NULL, 0, 64, NULL, 0, 0,
+	  "Bearer tokens a client must send (Authorization: Bearer TOKEN); none: no check, "
+	  "which only a loopback address allows." },
+	{ "serve.tokens[].token", CONFIG_STRING, NULL, NOLIM, NULL, CONFIG_SECRET, 0,
+	  "A literal token." },
+	{ "serve.tokens[].token_env", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
+	  "Environment variable holding a token; natter serve refuses to start when it is "
+	  "not set." },
+	{ "serve.cors_origins", CONFIG_STRINGS, NULL, 0, 64, NULL, 0, 0,
+	  "Origins whose browser pages may call the server (CORS), e.g. "
+	  "http://localhost:3000; \"*\" allows any. None: no CORS headers." },
+	{ "serve.max_body", CONFIG_FLOAT, "4", 0.001, 1024, NULL, 0, 0,
+	  "Largest request body, in MiB; a larger one is answered 413." },
+	{ "serve.max_streams", CONFIG_INT, "128", 1, 4096, NULL, 0, 0,
+	  "Chat requests answered at once; one more is answered 503 with retry-after." },
+	{ "serve.models", CONFIG_STRINGS, NULL, 0, 1024, NULL, 0, 0,
+	  "Models offered, as names, aliases or PROVIDER/ID; none: every model of an offered "
+	  "provider (configured ones listed by /v1/models)." },
+	{ "serve.store_openai", CONFIG_BOOL, "true", NOLIM, NULL, 0, 0,
+	  "Store the chats of /v1/chat/completions as sessions (a request's \"store\": false "
+	  "opts out of one); the conversation API has save_conversation instead." },
+
 	{ "providers", CONFIG_MAP, NULL, NOLIM, NULL, 0, 0,
 	  "Endpoints natter can talk to, by name. A provider is offered only when it is "
 	  "usable: it has a key, or it is a local server whose address is known." },

@@ -146,6 +146,21 @@ struct config_disabled {
 	                            * disabled outright. Never in c->providers. */
 };
 
+/* serve: the HTTP front end's settings (natter serve, serve.h). */
+struct config_serve {
+	char *listen;                 /* ADDR:PORT */
+	char **tokens;                /* accepted bearer tokens, resolved (registered secrets) */
+	size_t ntokens;
+	char *missing;                /* a token_env that is not set, or NULL */
+	char **cors;                  /* allowed Origin values ("*": any) */
+	size_t ncors;
+	long max_body;                /* bytes */
+	long max_streams;
+	char **models;                /* the models offered; none: every usable one */
+	size_t nmodels;
+	int store_openai;             /* store /v1/chat/completions conversations */
+};
+
 struct config {
 	struct provider **providers;  /* offered providers, each usable */
 	size_t nproviders;
@@ -178,6 +193,7 @@ struct config {
 	size_t nfiles;
 	struct mcp_server_cfg *mcp_servers; /* mcp_servers:, in file order (mcp.h) */
 	size_t nmcp_servers;
+	struct config_serve serve;    /* serve: */
 };
 
 /* Messages collected while loading. */

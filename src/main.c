@@ -52,6 +52,8 @@ static const struct command commands[] = {
 	  "usage figures per model, day and session, or per reply of one" },
 	{ "summarize", cmd_summarize, "summarize SESSION [-m MODEL] [-o FILE]",
 	  "ask a model for a summary of a stored chat" },
+	{ "serve", cmd_serve, "serve [--listen ADDR:PORT] [--token-env VAR]",
+	  "an OpenAI-compatible and conversation API over HTTP, on every provider" },
 	{ "mcp", cmd_mcp, "mcp list [SERVER...] | call SERVER TOOL [JSON]",
 	  "show the MCP servers and their tools, or call one tool" },
 	{ "keys", cmd_keys, "keys [--man]", "list the key bindings (or print them as roff)" },
