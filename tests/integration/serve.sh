@@ -11,7 +11,8 @@ set -u
 isolated_home
 KEY=sk-natter-SERVEKEY-40913
 LIMITED=sk-natter-LIMITED-55120
-fs_start --key "$KEY" --limit-key "$LIMITED" --log "$LIB_TMP/fs.log" || exit 0
+LIMITED2=sk-natter-LIMITED-55121
+fs_start --key "$KEY" --limit-key "$LIMITED" --limit-key "$LIMITED2" --log "$LIB_TMP/fs.log" || exit 0
 export NATTER_DB=$HOME/db/natter.db
 CFG=$XDG_CONFIG_HOME/natter/natter.yaml
 mkdir -p "$(dirname "$CFG")"
@@ -29,7 +30,7 @@ providers:
     protocol: openai
     base_url: '$FS_URL/v1'
     max_retries: 0
-    keys: [{key: $LIMITED}, {key: $LIMITED}]
+    keys: [{key: $LIMITED}, {key: $LIMITED2}]
   lim: {protocol: openai, base_url: '$FS_URL/v1', key: $LIMITED, max_retries: 0}
 models:
   fo: {provider: po, id: m-o}
