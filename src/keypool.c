@@ -389,6 +389,23 @@ keypool_state_read(int fd, struct buf *out)
 	}
 }
 
+/* Whether the pool has anything to share with other natters: windows (a key with
+ * limits) or rests that rotate (more than one key; a lone key's 429 waits out its
+ * retry-after through the ordinary retries instead). A lone key without limits, the
+ * common case, never touches the state file. */
+static int
+keypool_shares(const struct keypool *kp)
+{
+	size_t i;
+
+	if (kp->nkeys > 1)
+		return 1;
+	for (i = 0; i < kp->nkeys; i++)
+		if (kp->keys[i].rpm > 0 || kp->keys[i].rpd > 0 || kp->keys[i].tpm > 0)
+			return 1;
+	return 0;
+}
+
 /* Lock the state file (mode LOCK_SH or LOCK_EX) and make memory what the file says about
  * kp's keys. Without a usable file, sy->locked stays 0 and memory is left as it is. */
 static void
@@ -399,7 +416,7 @@ keypool_sync_begin(struct keypool *kp, double now, struct keypool_sync *sy, int 
 	size_t i;
 
 	memset(sy, 0, sizeof *sy);
-	if (kp->state_path == NULL)
+	if (kp->state_path == NULL || !keypool_shares(kp))
 		return;
 	if (kp->state_fd < 0) {
 		keypool_mkdirs(kp->state_path);
