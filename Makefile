@@ -34,10 +34,11 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 # Start-up is a feature: every shared object costs the loader time at each start, so the
 # libraries Debian ships as archives are linked statically (STATIC=0 links all dynamically).
 STATIC ?= 1
-STATIC_PKGS = sqlite3 yaml-0.1 libutf8proc ncursesw
+# libmicrohttpd's archive needs gnutls, which libcurl loads anyway.
+STATIC_PKGS = sqlite3 yaml-0.1 libutf8proc ncursesw libmicrohttpd
 ifeq ($(STATIC),1)
 PKG_LIBS = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs-only-l $(STATIC_PKGS)) -Wl,-Bdynamic \
-	$(shell $(PKG_CONFIG) --libs $(filter-out $(STATIC_PKGS),$(PKGS))) -lz -ldl
+	$(shell $(PKG_CONFIG) --libs $(filter-out $(STATIC_PKGS),$(PKGS))) -lgnutls -lz -ldl
 else
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 endif
