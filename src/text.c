@@ -545,6 +545,9 @@ text_fit_middle(const char *s, size_t n, int width, size_t keep, struct buf *out
 	while (n - tail >= 3 && memcmp(s + tail, TEXT_ZWJ, 3) == 0)
 		tail += 3;
 	tw = text_width(s + tail, n - tail);
+	/* A tail that does not leave room for the ellipsis: cut the end instead. */
+	if (tw > room)
+		return text_fit_end(s, n, width, out);
 	head = text_prefix(s, tail, room - tw, &hw);
 	buf_append(out, s, text_zwj_trim(s, head));
 	buf_puts(out, "…");
