@@ -74,60 +74,10 @@
 #include "buf.h"
 #include "log.h"
 #include "store.h"
+#include "store-internal.h"
 #include "store-schema.h"
 #include "xmalloc.h"
 
-/* Cached statements, prepared lazily; the SQL lives in store_sql[] at the same index. */
-enum store_stmt_id {
-	SQL_BEGIN,
-	SQL_COMMIT,
-	SQL_ROLLBACK,
-	SQL_NEST_BEGIN,
-	SQL_NEST_RELEASE,
-	SQL_NEST_ROLLBACK,
-	SQL_SESSION_NEW,
-	SQL_SESSION_RENAME,
-	SQL_SESSION_SET_MODEL,
-	SQL_SESSION_SET_SYSTEM,
-	SQL_SESSION_DELETE,
-	SQL_SESSION_TOUCH,
-	SQL_SESSIONS,
-	SQL_SESSION_GET,
-	SQL_SESSION_EXISTS,
-	SQL_MSG_EXISTS,
-	SQL_MSG_ADD,
-	SQL_MSG_UPDATE,
-	SQL_MSG_TOUCH_SESSION,
-	SQL_MSG_DELETE_AFTER,
-	SQL_MSGS,
-	SQL_SEARCH,
-	SQL_SEARCH_RANK,
-	SQL_SEARCH_ROW,
-	SQL_GROUP_NEW,
-	SQL_PART_EXISTS,
-	SQL_PART_INSERT,
-	SQL_PART_SAVEPOINT,
-	SQL_PART_RELEASE,
-	SQL_UNINDEXED,
-	SQL_STREAMING_WRITERS,
-	SQL_STREAMING_OF,
-	SQL_INTERRUPT,
-	SQL_MSG_CONTENT,
-	SQL_GROUP_PICK,
-	SQL_IMPORT_SESSION,
-	SQL_IMPORT_GROUP,
-	SQL_IMPORT_MSG,
-	SQL_IMPORT_COST,
-	SQL_USAGE_MODEL,
-	SQL_USAGE_DAY,
-	SQL_USAGE_SESSION,
-	SQL_SESSION_SET_SUMMARY,
-	SQL_MSG_SET_PINNED,
-	SQL_PENDING_ADD,
-	SQL_PENDING_LIST,
-	SQL_PENDING_DONE,
-	SQL_COUNT
-};
 
 /* The session columns, counts and sums, shared by the list and the single-row query. */
 #define SESSION_SELECT \
@@ -291,16 +241,6 @@ static const char *const store_sql[SQL_COUNT] = {
 /* How many stores can hold a lease on one database at once; any more write unstamped rows. */
 #define STORE_LEASES 1024
 
-struct store {
-	sqlite3 *db;
-	char *path;
-	sqlite3_stmt *stmt[SQL_COUNT];
-	int lease_fd;      /* the <db>-lease file, -1 when none */
-	long slot;         /* the byte of it this store has locked, -1 when none */
-	int defer_index;   /* note long messages in index_pending instead of indexing them */
-	int batch;         /* inside store_batch_begin: one transaction holds the writes */
-	char err[512];
-};
 
 static const char *const store_role_names[] = {
 	[ROLE_SYSTEM] = "system",
@@ -365,7 +305,7 @@ store_state_parse(const char *s)
 }
 
 /* Record an error message for store_error, with SQLite's reason appended. */
-static void
+void
 store_fail(struct store *st, const char *what)
 {
 	snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
@@ -411,7 +351,7 @@ store_now_ms(void)
 }
 
 /* The cached statement id, prepared on first use and reset for reuse; NULL on error. */
-static sqlite3_stmt *
+sqlite3_stmt *
 store_stmt(struct store *st, enum store_stmt_id id)
 {
 	sqlite3_stmt *s = st->stmt[id];
@@ -1557,7 +1497,7 @@ store_message_exists(struct store *st, int64_t id, int64_t session_id)
 }
 
 /* Fill r from the current row of a statement selecting MESSAGE_COLUMNS, content, reasoning. */
-static void
+void
 store_row_message(sqlite3_stmt *s, struct message_row *r)
 {
 	r->id = sqlite3_column_int64(s, 0);
@@ -1648,165 +1588,6 @@ store_messages_free(struct message_row *rows, size_t n)
 		free(rows[i].tool_name);
 	}
 	free(rows);
-}
-
-/* How many of the newest matching parts a page of search hits is ranked among. */
-#define STORE_SEARCH_WINDOW 2000
-
-/* The best-ranked parts among the newest STORE_SEARCH_WINDOW that match, one per message,
- * at most limit, into *parts (rowids); 0, or -1 on failure. */
-static int
-store_search_pick(struct store *st, const char *match, size_t limit, int64_t **parts,
-    size_t *n)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_SEARCH_RANK);
-	int64_t *v = xcalloc(limit, sizeof(*v)), r;
-	size_t len = 0, i;
-	int rc = SQLITE_DONE;
-
-	*parts = NULL;
-	*n = 0;
-	if (s == NULL) {
-		free(v);
-		return -1;
-	}
-	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, STORE_SEARCH_WINDOW);
-	while (len < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		r = sqlite3_column_int64(s, 0);
-		for (i = 0; i < len && v[i] / STORE_PARTS != r / STORE_PARTS; i++)
-			;
-		if (i == len)
-			v[len++] = r;
-	}
-	if (len == limit)
-		rc = SQLITE_DONE;
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_fail(st, "searching");
-		free(v);
-		return -1;
-	}
-	*parts = v;
-	*n = len;
-	return 0;
-}
-
-/* One page of hits (limit > 0) at a bounded cost, each with its snippet. */
-static int
-store_search_page(struct store *st, const char *match, struct message_row **out, size_t *n,
-    size_t limit)
-{
-	sqlite3_stmt *s;
-	struct message_row *rows;
-	int64_t *parts;
-	size_t np, i, len = 0;
-	int rc;
-
-	if (store_search_pick(st, match, limit, &parts, &np) != 0)
-		return -1;
-	rows = xcalloc(np ? np : 1, sizeof(*rows));
-	s = store_stmt(st, SQL_SEARCH_ROW);
-	for (i = 0; s != NULL && i < np; i++) {
-		sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, parts[i]);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			store_row_message(s, &rows[len++]);
-		sqlite3_reset(s);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			store_fail(st, "searching");
-			store_messages_free(rows, len);
-			free(parts);
-			return -1;
-		}
-	}
-	free(parts);
-	if (s == NULL) {
-		store_messages_free(rows, len);
-		return -1;
-	}
-	*out = rows;
-	*n = len;
-	return 0;
-}
-
-/* Run the search statement for one MATCH expression, one row per message (its best part),
- * at most limit rows (0: all). */
-static int
-store_search_run(struct store *st, const char *match, struct message_row **out, size_t *n,
-    size_t limit)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_SEARCH);
-	struct message_row *rows = NULL;
-	size_t len = 0, cap = 0, i;
-	int64_t id;
-	int rc = SQLITE_DONE;
-
-	if (limit > 0)
-		return store_search_page(st, match, out, n, limit);
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-	while ((limit == 0 || len < limit) && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		/* A later row of a message already listed is one of its weaker parts. */
-		id = sqlite3_column_int64(s, 0);
-		for (i = len; i > 0 && rows[i - 1].id != id; i--)
-			;
-		if (i > 0)
-			continue;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			rows = xrealloc(rows, cap * sizeof(*rows));
-		}
-		store_row_message(s, &rows[len++]);
-	}
-	if (limit != 0 && len == limit)
-		rc = SQLITE_DONE;
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_fail(st, "searching");
-		store_messages_free(rows, len);
-		return -1;
-	}
-	*out = rows;
-	*n = len;
-	return 0;
-}
-
-/*
- * Full-text search, best match first. The query is FTS5 syntax (words, "phrases", AND, OR,
- * NOT, prefix*); when it does not parse, it is searched again as one quoted phrase so that
- * typing "c++" or "what's (this" still finds something instead of failing.
- */
-int
-store_search(struct store *st, const char *query, struct message_row **out, size_t *n,
-    size_t limit)
-{
-	struct buf q = BUF_INIT;
-	const char *p;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if (query == NULL || query[strspn(query, " \t\r\n")] == '\0')
-		return 0;
-	/* What a command-line natter put off must be findable now. */
-	store_index_pending(st);
-	if (store_search_run(st, query, out, n, limit) == 0)
-		return 0;
-	buf_putc(&q, '"');
-	for (p = query; *p != '\0'; p++) {
-		if (*p == '"')
-			buf_putc(&q, '"');
-		buf_putc(&q, *p);
-	}
-	buf_putc(&q, '"');
-	rc = store_search_run(st, buf_str(&q), out, n, limit);
-	buf_free(&q);
-	if (rc == 0)
-		st->err[0] = '\0';
-	return rc;
 }
 
 /* Start a side-by-side comparison group in a session. */

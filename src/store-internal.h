@@ -1,0 +1,83 @@
+/*
+ * What the store's own files share (store.c, store-search.c): the connection with its
+ * cached statements, and the few helpers that run them. Nothing outside src/store*.c
+ * includes this.
+ */
+#ifndef NATTER_STORE_INTERNAL_H
+#define NATTER_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* Cached statements, prepared lazily; the SQL lives in store_sql[] at the same index. */
+enum store_stmt_id {
+	SQL_BEGIN,
+	SQL_COMMIT,
+	SQL_ROLLBACK,
+	SQL_NEST_BEGIN,
+	SQL_NEST_RELEASE,
+	SQL_NEST_ROLLBACK,
+	SQL_SESSION_NEW,
+	SQL_SESSION_RENAME,
+	SQL_SESSION_SET_MODEL,
+	SQL_SESSION_SET_SYSTEM,
+	SQL_SESSION_DELETE,
+	SQL_SESSION_TOUCH,
+	SQL_SESSIONS,
+	SQL_SESSION_GET,
+	SQL_SESSION_EXISTS,
+	SQL_MSG_EXISTS,
+	SQL_MSG_ADD,
+	SQL_MSG_UPDATE,
+	SQL_MSG_TOUCH_SESSION,
+	SQL_MSG_DELETE_AFTER,
+	SQL_MSGS,
+	SQL_SEARCH,
+	SQL_SEARCH_RANK,
+	SQL_SEARCH_ROW,
+	SQL_GROUP_NEW,
+	SQL_PART_EXISTS,
+	SQL_PART_INSERT,
+	SQL_PART_SAVEPOINT,
+	SQL_PART_RELEASE,
+	SQL_UNINDEXED,
+	SQL_STREAMING_WRITERS,
+	SQL_STREAMING_OF,
+	SQL_INTERRUPT,
+	SQL_MSG_CONTENT,
+	SQL_GROUP_PICK,
+	SQL_IMPORT_SESSION,
+	SQL_IMPORT_GROUP,
+	SQL_IMPORT_MSG,
+	SQL_IMPORT_COST,
+	SQL_USAGE_MODEL,
+	SQL_USAGE_DAY,
+	SQL_USAGE_SESSION,
+	SQL_SESSION_SET_SUMMARY,
+	SQL_MSG_SET_PINNED,
+	SQL_PENDING_ADD,
+	SQL_PENDING_LIST,
+	SQL_PENDING_DONE,
+	SQL_COUNT
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[SQL_COUNT];
+	int lease_fd;      /* the <db>-lease file, -1 when none */
+	long slot;         /* the byte of it this store has locked, -1 when none */
+	int defer_index;   /* note long messages in index_pending instead of indexing them */
+	int batch;         /* inside store_batch_begin: one transaction holds the writes */
+	char err[512];
+};
+
+/* The cached statement id, prepared on first use; NULL (with st->err) when it fails. */
+sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id);
+/* Record SQLite's reason for a failure of what in st->err. */
+void store_fail(struct store *st, const char *what);
+/* Fill r from a row selecting MESSAGE_COLUMNS, content and reasoning. */
+void store_row_message(sqlite3_stmt *s, struct message_row *r);
+
+#endif
