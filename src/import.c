@@ -333,10 +333,6 @@ import_tool_fields(const cJSON *const *f, const char *path, struct message_row *
 		import_path(p, sizeof(p), path, "tool_error");
 		return import_fail(err, p, "only a tool result can fail (expected false)");
 	}
-	if (tool && m->compare_group != 0) {
-		import_path(p, sizeof(p), path, "compare_group");
-		return import_fail(err, p, "tool calls are not part of a comparison (expected null)");
-	}
 	return 0;
 }
 
@@ -437,6 +433,13 @@ import_groups(struct import_doc *doc, const struct import_cmp *cmp, char **err)
 	char path[64], *done = NULL;
 	int col, ncols, pick, rc = -1;
 
+	/* A group holding tool rounds cannot be read by order (a column has several rows):
+	 * its rows carry their columns, as natter stores them. */
+	for (i = 0; i < n; i++)
+		if (m[i].compare_group != 0 && (m[i].role == ROLE_TOOL_CALL || m[i].role == ROLE_TOOL))
+			for (j = 0; j < n; j++)
+				if (m[j].compare_group == m[i].compare_group)
+					m[j].column = cmp[j].column;
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "messages[%zu]", i);
 		col = export_compare_column(m, n, i, &ncols);

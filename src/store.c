@@ -196,8 +196,8 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_IMPORT_MSG] = "INSERT INTO messages (session_id, seq, role, provider, model,"
 	    " created_ms, state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
 	    " duration_ms, compare_group, content, reasoning, pinned, tool_id, tool_name,"
-	    " tool_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-	    " ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+	    " tool_error, slot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
 	/* The triggers add the costs up in insertion order; the original sums may have been
 	 * made in another order (replies finishing out of turn, rows deleted), so the sum the
 	 * export carries is kept as it is when it is that close. */
@@ -1701,6 +1701,10 @@ store_import_message(struct store *st, int64_t id, long seq, int64_t group,
 	store_bind_text(s, 19, m->tool_id);
 	store_bind_text(s, 20, m->tool_name);
 	sqlite3_bind_int(s, 21, m->tool_error != 0);
+	if (group > 0 && m->column > 0)
+		sqlite3_bind_int(s, 22, m->column - 1);
+	else
+		sqlite3_bind_null(s, 22);
 	if (store_step_done(st, s, "adding a message") != 0)
 		return -1;
 	return store_index(st, sqlite3_last_insert_rowid(st->db), content);

@@ -231,6 +231,16 @@ expect "... and each column's call, result and answer are stored in its column" 
 	test "$(grep -c '^\[tool_call test__echo\].*\[compare 1/2\]' "$LIB_TMP/cmp-show")" -eq 1 -a \
 	"$(grep -c '^\[tool test__echo\].*\[compare 2/2\]' "$LIB_TMP/cmp-show")" -eq 1 -a \
 	"$(grep -c '^\[assistant.*\[compare 2/2\]' "$LIB_TMP/cmp-show")" -eq 2
+# A comparison with tool rounds travels: its export imports, and the import exports the
+# same (but for ids and times), columns and all.
+"$NATTER" export "$sid" --format json >"$LIB_TMP/cmp1.json" 2>"$ERR"
+nid=$("$NATTER" import "$LIB_TMP/cmp1.json" 2>"$ERR")
+RC=$?
+"$NATTER" export "$nid" --format json >"$LIB_TMP/cmp2.json" 2>>"$ERR"
+norm() { sed -E 's/"(id|session_id|compare_group|created|updated|created_ms)":[[:space:]]*[0-9]+/"\1": N/g' "$1"; }
+expect "... and it exports, imports and exports again the same" \
+	test "$RC" -eq 0 -a -n "$nid" -a "$(norm "$LIB_TMP/cmp1.json" | md5sum)" = \
+	"$(norm "$LIB_TMP/cmp2.json" | md5sum)"
 "$NATTER" compare --mcp nosuch -m simulated -m simulated/simulated-fast hi >"$OUT" 2>"$ERR"
 RC=$?
 expect "compare --mcp with an unknown server is a usage error" \
