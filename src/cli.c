@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -61,6 +62,55 @@ cli_store(const char *who)
 		free(err);
 	}
 	return st;
+}
+
+/* Run store_fold(path) in a grandchild that outlives natter: its own session, standard
+ * streams on /dev/null (a pipe reading natter's output ends when natter does) and no other
+ * descriptor, at a lower priority. The child in between exits at once and is reaped. */
+static void
+cli_fold_detached(const char *path)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return;
+	if (pid > 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	if (setsid() < 0 || fork() != 0)
+		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	closefrom(3);
+	if (nice(10) < 0) {
+		/* The fold runs at the priority it has. */
+	}
+	_exit(store_fold(path) == 0 ? 0 : 1);
+}
+
+/* Close a brief writer's store, folding a heavy write-ahead log in the background. */
+void
+cli_store_close(struct store *st)
+{
+	char *path;
+
+	if (st == NULL)
+		return;
+	if (!store_wal_heavy(st)) {
+		store_close(st);
+		return;
+	}
+	path = xstrdup(store_path(st));
+	store_close(st);
+	fflush(NULL);
+	cli_fold_detached(path);
+	free(path);
 }
 
 /* Read all of standard input. */

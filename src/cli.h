@@ -19,6 +19,9 @@ struct store;
 struct config *cli_config(struct config_errors *errs);
 /* Open the session store, or NULL after saying why on stderr (prefixed with who). */
 struct store *cli_store(const char *who);
+/* Close a store opened for a brief writer (ask, compare): when its write-ahead log is heavy
+ * (store_wal_heavy), a detached process folds it after natter exits. NULL is ignored. */
+void cli_store_close(struct store *st);
 /* The prompt from argv[first..argc): the words joined by spaces, each "-" replaced by
  * standard input; with no word, standard input alone; words and a standard input that is
  * not a terminal combine as the words, a blank line and the input. Caller frees. */

@@ -1165,7 +1165,7 @@ out:
 	}
 	free(a.calls);
 	if (a.st != NULL)
-		store_close(a.st);
+		cli_store_close(a.st);
 	params_free(&o.params);
 	for (i = 0; i < o.nvars; i++) {
 		free(o.vars[i].name);

@@ -486,8 +486,7 @@ out:
 	}
 	session_free(s);
 	toolset_free(ts);
-	if (st != NULL)
-		store_close(st);
+	cli_store_close(st);
 	params_free(&o.params);
 	free(prompt);
 	config_free(cfg);

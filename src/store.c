@@ -584,9 +584,45 @@ store_set_brief(struct store *st, int on)
 {
 	st->defer_index = on != 0;
 	/* A reply written once needs few pages; the default cache counts against ask's peak
-	 * memory, which is measured against curl's. */
-	sqlite3_exec(st->db, on ? "PRAGMA cache_size = -128" : "PRAGMA cache_size = -1024", NULL,
-	    NULL, NULL);
+	 * memory, which is measured against curl's. A brief writer never checkpoints inline:
+	 * the auto-checkpoint at a commit copies up to 1,000 pages and syncs twice, which cost
+	 * the unlucky `natter ask` 150 ms here; store_wal_heavy says when to fold it elsewhere. */
+	sqlite3_exec(st->db, on ? "PRAGMA cache_size = -128; PRAGMA wal_autocheckpoint = 0" :
+	    "PRAGMA cache_size = -1024; PRAGMA wal_autocheckpoint = 1000", NULL, NULL, NULL);
+}
+
+/* Whether the write-ahead log has grown past STORE_WAL_HEAVY bytes (see store.h). */
+int
+store_wal_heavy(const struct store *st)
+{
+	struct stat sb;
+	char *wal = xasprintf("%s-wal", st->path);
+	int heavy = stat(wal, &sb) == 0 && sb.st_size > STORE_WAL_HEAVY;
+
+	free(wal);
+	return heavy;
+}
+
+static void store_init_once(void);
+
+/* Fold the write-ahead log at path into the database and empty it (see store.h). */
+int
+store_fold(const char *path)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	store_init_once();
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 2000);
+	rc = sqlite3_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA wal_checkpoint(TRUNCATE)",
+	    NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
 }
 
 /* Index the messages whose indexing was put off, one transaction each. */

@@ -104,6 +104,15 @@ int store_batch_end(struct store *st, int ok);
  * noted, and store_index_pending (which store_search and store_check call first, and the
  * interface after its first frame) indexes them. */
 void store_set_brief(struct store *st, int on);
+/* A brief writer leaves checkpoints to others (its commits never copy the log into the
+ * database). When its log has grown past STORE_WAL_HEAVY bytes, which every later open
+ * reads and checksums, store_wal_heavy says so and the caller runs store_fold(path) off its
+ * own path (natter's command line does it in a detached process after closing): fold the
+ * log into the database and truncate it; 0 on success, -1 when the database is busy or
+ * cannot be opened (nothing is lost either way). */
+#define STORE_WAL_HEAVY (1L << 20)
+int store_wal_heavy(const struct store *st);
+int store_fold(const char *path);
 int store_index_pending(struct store *st);
 /* Pin (1) or unpin (0) a message. */
 int store_message_set_pinned(struct store *st, int64_t id, int pinned);

@@ -138,3 +138,25 @@ tap_eq "a long reply is noted for indexing, not indexed at once" "1" \
 "$NATTER" sessions search w5999 >"$LIB_TMP/found" 2>&1
 tap_check "the next search indexes it and finds it" grep -q "\[w5999\]" "$LIB_TMP/found"
 tap_eq "and nothing is left pending" "0" "$(sqlite3 "$DB" 'SELECT count(*) FROM index_pending' 2>&1)"
+
+# ask never checkpoints inline (an auto-checkpoint copies the log and syncs twice); once its
+# write-ahead log passes 1 MiB, a detached process folds it after ask has exited, and
+# nothing stored is lost. Eight long replies write about 2 MiB of log.
+WAL=$DB-wal
+peak=0
+for i in 1 2 3 4 5 6 7 8; do
+	ask "tokens=20000 heavy $i"
+	size=$(stat -c %s "$WAL" 2>/dev/null || echo 0)
+	[ "$size" -gt "$peak" ] && peak=$size
+done
+tap_check "eight long replies grow the log past 512 KiB" test "$peak" -gt 524288
+folded=0
+for _ in $(seq 1 100); do
+	size=$(stat -c %s "$WAL" 2>/dev/null || echo 0)
+	[ "$size" -lt 1048576 ] && { folded=1; break; }
+	sleep 0.1
+done
+tap_eq "after ask exits a heavy log is folded into the database" "1" "$folded"
+tap_eq "the folded database is sound" "ok" "$(sqlite3 "$DB" 'PRAGMA integrity_check' 2>&1)"
+tap_eq "and every long reply is there" "8" \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM messages WHERE role = 'assistant' AND content LIKE 'w1 w2%w20000'" 2>&1)"
