@@ -7,6 +7,7 @@
  * Request parameters appear in three places (top-level defaults, a model's defaults, a
  * template's parameters), so they live in their own table, as do the per-model limits.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,12 +331,76 @@ _Static_assert(sizeof config_schema_params / sizeof config_schema_params[0] == P
 _Static_assert(sizeof config_schema_ranges / sizeof config_schema_ranges[0] == PARAM_COUNT,
     "PARAM_COUNT must match the limits table");
 
-/* The entry for path in table, or NULL. */
+/* A table's entries sorted by path, made on its first lookup. */
+struct schema_index {
+	const struct config_schema *table;
+	size_t n;
+	const struct config_schema **sorted;
+};
+
+static struct schema_index schema_indexes[4];
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Order two entries by path, for qsort. */
+static int
+schema_cmp_entries(const void *a, const void *b)
+{
+	const struct config_schema *const *x = a, *const *y = b;
+
+	return strcmp((*x)->path, (*y)->path);
+}
+
+/* Order a path against an entry, for bsearch. */
+static int
+schema_cmp_path(const void *key, const void *e)
+{
+	const struct config_schema *const *y = e;
+
+	return strcmp(key, (*y)->path);
+}
+
+/* The sorted index of table, made once; NULL when every slot holds another table. */
+static const struct config_schema **
+schema_index_of(const struct config_schema *table, size_t n)
+{
+	const struct config_schema **sorted = NULL;
+	size_t i, k;
+
+	pthread_mutex_lock(&schema_lock);
+	for (i = 0; i < sizeof(schema_indexes) / sizeof(schema_indexes[0]); i++) {
+		struct schema_index *x = &schema_indexes[i];
+
+		if (x->table == table && x->n == n) {
+			sorted = x->sorted;
+			break;
+		}
+		if (x->table == NULL) {
+			x->sorted = xcalloc(n, sizeof(*x->sorted));
+			for (k = 0; k < n; k++)
+				x->sorted[k] = &table[k];
+			qsort(x->sorted, n, sizeof(*x->sorted), schema_cmp_entries);
+			x->table = table;
+			x->n = n;
+			sorted = x->sorted;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&schema_lock);
+	return sorted;
+}
+
+/* The entry for path in table, or NULL: a binary search over the table's sorted index, since
+ * loading a config looks up every key it holds. */
 const struct config_schema *
 config_schema_find(const struct config_schema *table, size_t n, const char *path)
 {
+	const struct config_schema **sorted = schema_index_of(table, n), **hit;
 	size_t i;
 
+	if (sorted != NULL) {
+		hit = bsearch(path, sorted, n, sizeof(*sorted), schema_cmp_path);
+		return hit != NULL ? *hit : NULL;
+	}
 	for (i = 0; i < n; i++)
 		if (strcmp(table[i].path, path) == 0)
 			return &table[i];
