@@ -949,6 +949,9 @@ ask_on_complete(struct turn *t, void *arg)
 		fprintf(stderr, "natter: warning: truncated reply: %s: the stream ended early\n",
 		    p->name);
 		a->status = EXIT_PROVIDER;
+	} else if (t->loop_stopped) {
+		/* The loop's note (said as it stopped) tells why; the model never answered. */
+		a->status = EXIT_PROVIDER;
 	} else {
 		/* The reply is whole but ended early: say why, off stdout (a reply that called
 		 * tools ran them: the loop's own note said why it stopped). */

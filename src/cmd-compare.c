@@ -473,7 +473,7 @@ cmd_compare(int argc, char **argv)
 		fprintf(stderr, "natter: compare: not saved: %s\n", s->err);
 	rc = EXIT_OK;
 	for (i = 0; i < o.n; i++)
-		if (cols[i].t->state != MSG_COMPLETE)
+		if (cols[i].t->state != MSG_COMPLETE || cols[i].t->loop_stopped)
 			rc = cli_interrupted() ? EXIT_INTERRUPTED : EXIT_PROVIDER;
 	for (i = 0; i < o.n; i++)
 		turn_free(cols[i].t);

@@ -142,6 +142,7 @@ turn_round_next(struct turn *t)
 	if (t->round >= max) {
 		free(t->note);
 		t->note = xasprintf("natter stopped after %d tool rounds (tools.max_rounds)", max);
+		t->loop_stopped = 1;
 		turn_call_update(t, TURN_FALLBACK, 0);
 		turn_complete(t);
 		return;
@@ -233,6 +234,7 @@ turn_tools_begin(struct turn *t, const struct wevent *ev)
 		free(t->note);
 		t->note = xasprintf("natter stopped the tool loop: the same calls came %d times "
 		    "in a row", TURN_MAX_REPEATS);
+		t->loop_stopped = 1;
 	}
 	t->calls = xcalloc(ev->ncalls, sizeof(*t->calls));
 	t->ncalls = ev->ncalls;

@@ -173,6 +173,9 @@ struct turn {
 	int wait_attempt, wait_max;
 	int64_t wait_until;
 	char *note;                   /* the last fallback message, sanitised, or NULL */
+	int loop_stopped;             /* the tool loop was stopped (the repeat guard or
+	                               * tools.max_rounds) with the model's calls unanswered
+	                               * by a reply: note says why */
 	/* The context budget of the last request. */
 	size_t dropped;               /* messages left out to fit */
 	size_t sent_tokens;           /* estimated tokens of the history sent */

@@ -213,6 +213,7 @@ expect "simulated loop: the repeat guard stops the third identical round" \
 	err_has "natter stopped the tool loop: the same calls came 3 times in a row"
 expect "... after two calls ran" test "$(grep -c 'natter: calling test__echo' "$ERR")" -eq 2
 expect "... with no note that natter does not run tools" test -z "$(grep -F 'which natter does not run' "$ERR")"
+expect "... and exit status 1: the model never answered" test "$RC" -eq 1
 ask -p openai -m fake-model --base-url "$(base openai)" --mcp test 'tool=test__echo tool_rounds=9'
 expect "a provider calling the same tool each round is stopped the same way" \
 	test "$(grep -c 'natter: calling test__echo' "$ERR")" -eq 2 -a \
@@ -256,5 +257,6 @@ NATTER_CONFIG="$LIB_TMP/rounds.yaml" ask -p simulated --mcp test \
 expect "tools.max_rounds: 2 stops the loop after two rounds, and says so" \
 	test "$(grep -c 'natter: calling test__echo' "$ERR")" -eq 2 -a \
 	-n "$(grep -F 'natter stopped after 2 tool rounds (tools.max_rounds)' "$ERR")"
+expect "... with exit status 1" test "$RC" -eq 1
 
 tap_check "no sanitizer report from the fake server" bash -c "! grep -qE 'Sanitizer|runtime error' '$FS_STDERR'"

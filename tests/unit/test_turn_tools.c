@@ -372,6 +372,7 @@ test_loop_guards(void **state)
 	assert_int_equal(t->round, TURN_MAX_REPEATS);
 	assert_non_null(t->note);
 	assert_non_null(strstr(t->note, "same calls came 3 times"));
+	assert_true(t->loop_stopped);
 	assert_int_equal(f->completes, 1);
 	turn_free(t);
 	session_free(s);
@@ -381,6 +382,7 @@ test_loop_guards(void **state)
 	assert_true(t->done);
 	assert_int_equal(t->round, 2);
 	assert_non_null(strstr(t->note, "stopped after 2 tool rounds"));
+	assert_true(t->loop_stopped);
 	turn_free(t);
 	session_free(s);
 }
