@@ -345,10 +345,17 @@ turn_tools_free(struct turn *t)
 	const struct turn_toolbox *tb = t->spec.tools;
 	size_t k;
 
-	/* A turn abandoned mid-round: its running calls must not answer into it. */
-	for (k = 0; k < t->ncalls; k++)
+	/* A turn abandoned mid-round (natter quitting while a call waits for approval or
+	 * runs): its running calls must not answer into it, and every open call is answered
+	 * as cancelled and stored, so the session never keeps a call without its result. */
+	for (k = 0; k < t->ncalls; k++) {
 		if (t->calls[k].state == CALL_RUNNING && tb != NULL && tb->cancel != NULL)
 			tb->cancel(t, k, tb->arg);
+		if (!t->done && (t->calls[k].state == CALL_RUNNING ||
+		    t->calls[k].state == CALL_ASKING))
+			turn_call_end(t, k, CALL_CANCELLED,
+			    "the user cancelled this call (the turn ended before it was answered)");
+	}
 	turn_calls_clear(t);
 	free(t->round_sig);
 	t->round_sig = NULL;

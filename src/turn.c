@@ -755,6 +755,8 @@ turn_free(struct turn *t)
 		if (t->spec.column < 0 && t->sess->reply == t->reply)
 			t->sess->reply = -1;
 	}
+	/* Open calls are answered while the front end's callbacks still have their arg. */
+	turn_tools_free(t);
 	if (t->cbs.free != NULL)
 		t->cbs.free(t->arg);
 	params_free(&t->session_params);
@@ -769,7 +771,6 @@ turn_free(struct turn *t)
 	free(t->finish_reason);
 	buf_free(&t->scratch);
 	buf_free(&t->sum_text);
-	turn_tools_free(t);
 	free(t);
 }
 

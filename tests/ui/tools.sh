@@ -221,3 +221,18 @@ ui_check "reopened: a call that failed" find_up 'test__fail  first · error'
 ui_check "reopened: a call that ran" find_up 'test__echo  allowed-one · ok'
 ui_keys C-q
 ui_wait_dead 10
+
+# Quitting while a call waits for approval answers it as cancelled, so the reopened session
+# shows it ended, not still waiting.
+ui_start 120 40 -c
+idle
+ask 'call=test__hang args={"at":"quitting"} go'
+ui_check "a call asks before the quit" ui_wait 'test__hang  quitting · awaiting approval'
+ui_keys C-q
+ui_wait_dead 10
+ui_start 120 40 -c
+ui_check "quit while a call asks: reopened, the call is cancelled" \
+	ui_wait 'test__hang  quitting · cancelled'
+ui_check "... and nothing waits for approval" ui_wait_not 'awaiting approval' 3
+ui_keys C-q
+ui_wait_dead 10

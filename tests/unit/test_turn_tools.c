@@ -358,6 +358,28 @@ test_cancel_waiting(void **state)
 	session_free(s);
 }
 
+/* A turn freed while its call waits for approval (natter quitting, a new chat) answers
+ * the call as cancelled in the session, so no call is ever left without its result. */
+static void
+test_free_waiting(void **state)
+{
+	struct fx *f = *state;
+	struct session *s;
+	struct turn *t;
+
+	f->answer = -1;
+	t = fx_turn(f, &s, "call=ask", 0);
+	pump(f, t);
+	assert_false(t->done);
+	assert_int_equal(t->calls[0].state, CALL_ASKING);
+	turn_free(t);
+	assert_int_equal(f->completes, 0);
+	assert_transcript(s, "user:call=ask|assistant:Calling ask.|call(ask):{}|"
+	    "result(ask,error):the user cancelled this call (the turn ended before it was "
+	    "answered)|");
+	session_free(s);
+}
+
 /* The same round of calls three times in a row stops the loop with a note; a cap on
  * rounds stops it too. */
 static void
@@ -473,6 +495,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failures, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_approval, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_waiting, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_free_waiting, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_guards, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_columns, fx_setup, fx_teardown),
 	};
