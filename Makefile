@@ -170,8 +170,8 @@ $(BUILD)/fakeserver: $(FAKE_C) $(wildcard tests/fakeserver/*.h) $(BUILD)/src/buf
 $(BUILD)/mcpserver: $(MCPS_C)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(STD) $(WARN) -O1 -g $(shell $(PKG_CONFIG) --cflags libcjson) -o $@ $(MCPS_C) \
-		$(shell $(PKG_CONFIG) --libs libcjson)
+	$(Q)$(CC) $(STD) $(WARN) -O1 -g $(shell $(PKG_CONFIG) --cflags libcjson libmicrohttpd) \
+		-o $@ $(MCPS_C) $(shell $(PKG_CONFIG) --libs libcjson libmicrohttpd) -lpthread
 
 # Fuzz targets: libFuzzer with ASan+UBSan, built from the library sources with clang.
 FUZZ_COMMON = $(STD) -g -O1 -fno-sanitize-recover=all $(CPPFLAGS_ALL) $(PKG_CFLAGS) -Wall -Wextra -Werror

@@ -306,14 +306,14 @@ cli_bad_arg(const char *who, const char *arg)
 /* Start the tools --tools or --mcp asks for and give their box. */
 int
 cli_tools(const struct config *cfg, const char *who, const char *only, int yes, long ms,
-    struct toolset **ts, const struct turn_toolbox **box)
+    struct worker *w, struct toolset **ts, const struct turn_toolbox **box)
 {
 	struct mcp_server_info info;
 	struct mcp_pool *pool;
 	size_t i;
 
 	*box = NULL;
-	*ts = toolset_new(cfg, only, yes);
+	*ts = toolset_new(cfg, only, yes, w);
 	if (toolset_servers(*ts) == 0) {
 		if (only != NULL)
 			fprintf(stderr, "natter: %s: no MCP server named %s (natter mcp list shows "

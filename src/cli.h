@@ -51,12 +51,14 @@ int64_t cli_session_id(struct store *st, const char *who, const char *text);
 struct toolset;
 struct turn;
 struct turn_toolbox;
+struct worker;
 /* --tools / --mcp SERVER for command `who`: start the servers, wait for them (at most
  * ms), report the ones that failed and return the box of the tools ready (NULL: none,
- * said on stderr); *ts is the toolset to poll and free. -1 when no server is configured
- * (said on stderr: a usage error). */
+ * said on stderr); *ts is the toolset to poll and free before w is stopped (w carries the
+ * url: servers' requests). -1 when no server is configured (said on stderr: a usage
+ * error). */
 int cli_tools(const struct config *cfg, const char *who, const char *only, int yes, long ms,
-    struct toolset **ts, const struct turn_toolbox **box);
+    struct worker *w, struct toolset **ts, const struct turn_toolbox **box);
 /* Say on stderr what became of call k of t (prefix: "" or a comparison's column name);
  * a call waiting for approval is refused (headless front ends run only allowed tools). */
 void cli_tool_note(struct turn *t, unsigned what, size_t k, const char *prefix,

@@ -1032,9 +1032,9 @@ ask_providers(struct ask_ctx *a)
 /* Start the MCP servers --tools or --mcp names and offer their tools; -1 when none is
  * configured. */
 static int
-ask_tools(struct ask_ctx *a, struct turn_spec *spec)
+ask_tools(struct ask_ctx *a, struct worker *w, struct turn_spec *spec)
 {
-	return cli_tools(a->cfg, "ask", a->o->mcp, a->o->yes, ASK_TOOLS_WAIT_MS, &a->ts,
+	return cli_tools(a->cfg, "ask", a->o->mcp, a->o->yes, ASK_TOOLS_WAIT_MS, w, &a->ts,
 	    &spec->tools);
 }
 
@@ -1077,13 +1077,16 @@ ask_run(struct ask_ctx *a, const char *system)
 		session_set_system(a->sess, a->o->system);
 	before = a->sess->nmsgs;
 	session_append_user(a->sess, a->prompt);
-	if ((a->o->tools || a->o->mcp != NULL) && ask_tools(a, &spec) != 0) {
+	worker_global_init();
+	env.w = worker_start();
+	if ((a->o->tools || a->o->mcp != NULL) && ask_tools(a, env.w, &spec) != 0) {
 		session_truncate(a->sess, before);
+		toolset_free(a->ts);
+		a->ts = NULL;
+		worker_stop(env.w);
 		params_free(&msg);
 		return EXIT_USAGE;
 	}
-	worker_global_init();
-	env.w = worker_start();
 	t = turn_start(&env, a->sess, &spec, &ask_cbs, a, &err);
 	if (t == NULL) {
 		fprintf(stderr, "natter: ask: %s\n", text_line(&line, err));
@@ -1093,6 +1096,8 @@ ask_run(struct ask_ctx *a, const char *system)
 			store_session_delete(a->sess->store, a->sess->id);
 		else
 			session_truncate(a->sess, before);
+		toolset_free(a->ts);
+		a->ts = NULL;
 		worker_stop(env.w);
 		params_free(&msg);
 		return EXIT_USAGE;
@@ -1102,6 +1107,9 @@ ask_run(struct ask_ctx *a, const char *system)
 	ask_attach(a);
 	ask_loop(env.w, t, a->ts);
 	turn_free(t);
+	/* The servers go before the worker: a url: server's last request goes through it. */
+	toolset_free(a->ts);
+	a->ts = NULL;
 	worker_stop(env.w);
 	params_free(&msg);
 	return a->status < 0 ? EXIT_PROVIDER : a->status;

@@ -436,8 +436,10 @@ cmd_compare(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if ((o.tools || o.mcp != NULL) &&
-	    cli_tools(cfg, "compare", o.mcp, o.yes, CMP_TOOLS_WAIT_MS, &ts, &box) != 0) {
+	env.cfg = cfg;
+	env.w = worker_start();
+	if ((o.tools || o.mcp != NULL) && cli_tools(cfg, "compare", o.mcp, o.yes,
+	    CMP_TOOLS_WAIT_MS, env.w, &ts, &box) != 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -445,13 +447,10 @@ cmd_compare(int argc, char **argv)
 	if (o.system != NULL)
 		session_set_system(s, o.system);
 	from = session_append_round(s, prompt, &group);
-	env.cfg = cfg;
-	env.w = worker_start();
 	if (cmp_start(&env, s, &o, cols, from, group, box) != 0) {
 		rc = EXIT_USAGE;
 		for (i = 0; i < o.n; i++)
 			turn_free(cols[i].t);
-		worker_stop(env.w);
 		goto out;
 	}
 	/* The requests are on their way: opening the store and storing the round (in one
@@ -477,15 +476,17 @@ cmd_compare(int argc, char **argv)
 			rc = cli_interrupted() ? EXIT_INTERRUPTED : EXIT_PROVIDER;
 	for (i = 0; i < o.n; i++)
 		turn_free(cols[i].t);
-	worker_stop(env.w);
 out:
+	/* The servers go before the worker: a url: server's last request goes through it. */
+	toolset_free(ts);
+	ts = NULL;
+	worker_stop(env.w);
 	for (i = 0; i < CMP_MAX; i++) {
 		free(cols[i].name);
 		buf_free(&cols[i].raw);
 		buf_free(&cols[i].raw_reason);
 	}
 	session_free(s);
-	toolset_free(ts);
 	cli_store_close(st);
 	params_free(&o.params);
 	free(prompt);

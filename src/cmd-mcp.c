@@ -25,6 +25,7 @@
 #include "config.h"
 #include "mcp.h"
 #include "text.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define CMD_MCP_FAILED 3
@@ -102,6 +103,19 @@ cmd_mcp_seconds(const char *s)
 	if (errno != 0 || end == s || *end != '\0' || !(v > 0) || v > 86400)
 		return -1;
 	return v;
+}
+
+/* A pool over c's servers whose url: servers go through a worker of their own (*w, to
+ * stop after mcp_pool_free). */
+static struct mcp_pool *
+cmd_mcp_pool(const struct config *c, struct worker **w)
+{
+	struct mcp_pool *p = mcp_pool_new(c->mcp_servers, c->nmcp_servers);
+
+	worker_global_init();
+	*w = worker_start();
+	mcp_pool_set_worker(p, *w);
+	return p;
 }
 
 /* One round: poll the pool and Ctrl+C, then let the pool work. -1 on Ctrl+C. */
@@ -211,6 +225,7 @@ cmd_mcp_list(int argc, char **argv)
 {
 	struct config *c;
 	struct mcp_pool *p;
+	struct worker *w;
 	struct mcp_server_info in;
 	double timeout = -1;
 	int i, rc = EXIT_OK, sig, named = 0, k;
@@ -251,7 +266,7 @@ cmd_mcp_list(int argc, char **argv)
 	}
 	for (j = 0; timeout > 0 && j < c->nmcp_servers; j++)
 		c->mcp_servers[j].startup_timeout = timeout;
-	p = mcp_pool_new(c->mcp_servers, c->nmcp_servers);
+	p = cmd_mcp_pool(c, &w);
 	if (named == 0)
 		mcp_pool_start(p, NULL);
 	for (i = 1; i < argc; i++)
@@ -262,6 +277,7 @@ cmd_mcp_list(int argc, char **argv)
 	sig = cli_sigint();
 	if (cmd_mcp_settle(p, sig) < 0) {
 		mcp_pool_free(p);
+	worker_stop(w);
 		config_free(c);
 		return EXIT_INTERRUPTED;
 	}
@@ -279,6 +295,7 @@ cmd_mcp_list(int argc, char **argv)
 			rc = CMD_MCP_FAILED;
 	}
 	mcp_pool_free(p);
+	worker_stop(w);
 	config_free(c);
 	return rc;
 }
@@ -445,6 +462,7 @@ cmd_mcp_call(int argc, char **argv)
 	struct cmd_mcp_out o = { 0, MCP_CALL_OK, NULL, NULL };
 	struct config *c;
 	struct mcp_pool *p;
+	struct worker *w;
 	struct mcp_server_info in;
 	double timeout = -1;
 	int i, nw = 0, json = 0, rc, sig, idx;
@@ -485,7 +503,7 @@ cmd_mcp_call(int argc, char **argv)
 		config_free(c);
 		return EXIT_USAGE;
 	}
-	p = mcp_pool_new(c->mcp_servers, c->nmcp_servers);
+	p = cmd_mcp_pool(c, &w);
 	config_free(c);
 	sig = cli_sigint();
 	idx = mcp_pool_index(p, words[0]);
@@ -508,6 +526,7 @@ cmd_mcp_call(int argc, char **argv)
 	else
 		rc = cmd_mcp_report(&o, json);
 	mcp_pool_free(p);
+	worker_stop(w);
 	free(before);
 	free(after);
 	free(args);

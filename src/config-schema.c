@@ -243,10 +243,11 @@ const struct config_schema config_schema[] = {
 	{ "mcp_servers.*.cwd", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
 	  "Its working directory (~/ expanded, relative to this file); natter's when unset." },
 	{ "mcp_servers.*.url", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
-	  "Address of a server speaking the streamable HTTP transport, instead of command. "
-	  "Not supported yet: such a server is reported as failed, saying so." },
+	  "Address (http:// or https://) of a server speaking the streamable HTTP transport, "
+	  "instead of command." },
 	{ "mcp_servers.*.headers", CONFIG_STRMAP, NULL, NOLIM, NULL, 0, 0,
-	  "HTTP headers for url, name: value." },
+	  "HTTP headers sent to url with every request, name: value; ${NAME} in a value is "
+	  "natter's variable NAME, as in Authorization: \"Bearer ${MCP_TOKEN}\"." },
 	{ "mcp_servers.*.type", CONFIG_ENUM, NULL, NOLIM, "stdio|http", 0, 0,
 	  "The transport, as other clients write it; command implies stdio and url http." },
 	{ "mcp_servers.*.enabled", CONFIG_BOOL, "true", NOLIM, NULL, 0, 0,
@@ -648,9 +649,13 @@ config_schema_man(FILE *f)
 		"Each entry of",
 		".B mcp_servers:",
 		"is a Model Context Protocol server: a program natter starts and talks to over its "
-		"standard input and output (the stdio transport; the streamable HTTP transport of",
-		".B url:",
-		"is not supported yet).",
+		"standard input and output (the stdio transport), or, with",
+		".BR url: ,",
+		"a server natter reaches over HTTP (the streamable HTTP transport: each message is "
+		"a POST answered with JSON or an event stream, the session id the server gives at "
+		"initialize goes with every later request, and the session is ended with DELETE "
+		"when natter is done; natter opens no GET stream, so a server's messages outside "
+		"its answers are not heard).",
 		"A server starts in the background when its tools are first needed; one that "
 		"cannot start, exits or breaks the protocol is reported with the end of its "
 		"standard error and its tools are withdrawn.",
@@ -682,6 +687,9 @@ config_schema_man(FILE *f)
 		"    args: [stdio]",
 		"    env: {GITHUB_PERSONAL_ACCESS_TOKEN: \"${GITHUB_TOKEN}\"}",
 		"    timeout: 120",
+		"  docs:",
+		"    url: https://mcp.example.com/mcp",
+		"    headers: {Authorization: \"Bearer ${DOCS_TOKEN}\"}",
 		".EE",
 		NULL,
 	};

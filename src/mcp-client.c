@@ -151,6 +151,10 @@ mcp_client_flush(struct mcp_client *c, int64_t now)
 {
 	ssize_t w;
 
+	if (c->http != NULL) {
+		mcp_http_flush(c);
+		return;
+	}
 	while (c->running && c->proc.in >= 0 && c->out.len > 0) {
 		w = write(c->proc.in, c->out.data, c->out.len);
 		if (w > 0) {
@@ -220,7 +224,7 @@ mcp_client_finish(struct mcp_client *c, enum mcp_state st, const char *cause, in
 	char *how = NULL, *tail;
 	int was = c->state;
 
-	if (c->running) {
+	if (c->running && c->http == NULL) {
 		mcp_client_read_err(c);
 		if (cause == NULL && mcp_proc_poll(&c->proc))
 			how = mcp_proc_describe(c->proc.status);
@@ -243,7 +247,10 @@ mcp_client_finish(struct mcp_client *c, enum mcp_state st, const char *cause, in
 	c->error = mcp_safe(buf_str(&msg));
 	buf_free(&msg);
 	free(how);
-	if (c->running) {
+	if (c->http != NULL) {
+		mcp_http_close(c);
+		c->running = 0;
+	} else if (c->running) {
 		mcp_proc_stop(&c->proc, now);
 		mcp_proc_close_fds(&c->proc);
 		if (!mcp_proc_tick(&c->proc, now)) {
@@ -331,14 +338,18 @@ mcp_client_start(struct mcp_client *c, int64_t now)
 	c->rd.max_line = MCP_MAX_LINE;
 	c->next_rpc = 1;
 	c->eof = 0;
-	if (c->cfg.url != NULL || c->cfg.command == NULL) {
+	if (c->cfg.url == NULL && c->cfg.command == NULL) {
 		c->state = MCP_STARTING;
-		mcp_client_finish(c, MCP_FAILED, c->cfg.url != NULL ?
-		    "uses url: (the streamable HTTP transport), which natter does not support "
-		    "yet; run it with command: instead" : "has neither command: nor url:", now);
+		mcp_client_finish(c, MCP_FAILED, "has neither command: nor url:", now);
 		return;
 	}
-	if (mcp_proc_spawn(&c->proc, &c->cfg, &err) != 0) {
+	if (c->cfg.url != NULL && mcp_http_start(c, &err) != 0) {
+		c->state = MCP_STARTING;
+		mcp_client_finish(c, MCP_FAILED, err, now);
+		free(err);
+		return;
+	}
+	if (c->cfg.url == NULL && mcp_proc_spawn(&c->proc, &c->cfg, &err) != 0) {
 		char *cause = xasprintf("could not be started: %s", err);
 
 		c->state = MCP_STARTING;
@@ -635,6 +646,20 @@ mcp_client_line(void *ud, const char *line, size_t len)
 	jsonrpc_msg_free(&m);
 }
 
+/* One message that came over HTTP (mcp-http.c), handled as a line from a pipe. */
+void
+mcp_client_line_in(struct mcp_client *c, const char *line, size_t len)
+{
+	mcp_client_line(c, line, len);
+}
+
+/* A protocol failure the HTTP transport noticed, acted on after the events. */
+void
+mcp_client_break_with(struct mcp_client *c, char *cause)
+{
+	mcp_client_break(c, cause);
+}
+
 /* Read what stdout holds now (a bounded amount, so one server cannot hog the loop). */
 static void
 mcp_client_read(struct mcp_client *c, int64_t now)
@@ -762,6 +787,7 @@ mcp_client_clear(struct mcp_client *c)
 		free(k->args);
 		free(k);
 	}
+	mcp_http_close(c);
 	mcp_client_reset_info(c);
 	buf_free(&c->out);
 	buf_free(&c->tail);

@@ -18,6 +18,7 @@
 #include "mcp-proc.h"
 #include "mcp.h"
 #include "ndjson.h"
+#include "worker.h"
 
 struct mcp_tool_entry {
 	char *name, *title, *description, *schema;
@@ -62,6 +63,7 @@ struct mcp_client {
 	char *broken;            /* a protocol failure noticed while reading */
 	int eof;                 /* its output ended: waiting for the exit */
 	int64_t linger_until;
+	struct mcp_http *http;   /* a url: server's transport (mcp-http.c), or NULL */
 };
 
 /* A finished call waiting for its callback. */
@@ -87,6 +89,8 @@ struct mcp_pool {
 	size_t ndying;
 	uint64_t next_call;
 	uint64_t gen;
+	struct worker *w;        /* carries the url: servers' requests (mcp_pool_set_worker) */
+	struct wqueue *q;        /* their events, made with the first one */
 };
 
 /* mcp.c */
@@ -95,6 +99,14 @@ struct mcp_done *mcp_done_push(struct mcp_pool *p, const char *server, uint64_t 
     const char *tool, enum mcp_status st, char *text, char *raw, int64_t t0);
 char *mcp_safe(const char *s);
 const char *mcp_json_str(const cJSON *o, const char *key);
+
+/* mcp-http.c: the streamable HTTP transport of a url: server */
+int mcp_http_start(struct mcp_client *c, char **err);
+void mcp_http_flush(struct mcp_client *c);
+int mcp_http_event(struct mcp_client *c, struct wevent *ev);
+uint64_t mcp_http_close(struct mcp_client *c);
+void mcp_client_line_in(struct mcp_client *c, const char *line, size_t len);
+void mcp_client_break_with(struct mcp_client *c, char *cause);
 
 /* mcp-client.c */
 void mcp_client_init(struct mcp_client *c, struct mcp_pool *p);

@@ -42,7 +42,7 @@ mcp_proc_secret_name(const char *name)
 }
 
 /* v with each ${NAME} replaced by natter's variable NAME (empty when unset). */
-static char *
+char *
 mcp_proc_expand(const char *v)
 {
 	struct buf b = BUF_INIT;

@@ -30,6 +30,8 @@ struct mcp_proc {
 /* The environment a server is given (NULL-terminated, caller frees with mcp_proc_env_free). */
 char **mcp_proc_env(const struct mcp_server_cfg *cfg);
 void mcp_proc_env_free(char **env);
+/* v with each ${NAME} replaced by natter's variable NAME (empty when unset); caller frees. */
+char *mcp_proc_expand(const char *v);
 /* Spawn cfg's command. 0, or -1 with *err (caller frees) saying why it cannot run. */
 int mcp_proc_spawn(struct mcp_proc *p, const struct mcp_server_cfg *cfg, char **err);
 /* Reap p when it has exited (SIGTERM to what is left of its group first); 1 when reaped. */

@@ -19,6 +19,8 @@
 #include "text.h"
 #include "xmalloc.h"
 
+#define MCP_DELETE_WAIT_MS 300 /* for url: servers to answer DELETE at the end */
+
 #define MCP_FQ_MAX 64
 
 /* Monotonic milliseconds. */
@@ -342,6 +344,37 @@ mcp_pool_tools_clear(struct mcp_pool *p)
 	p->ntools = 0;
 }
 
+/* End the url: servers' sessions: DELETE each, waiting up to MCP_DELETE_WAIT_MS in all
+ * for the answers (a server that does not answer keeps its session until it expires). */
+static void
+mcp_pool_end_sessions(struct mcp_pool *p)
+{
+	uint64_t *ids = xcalloc(p->n + 1, sizeof(*ids));
+	size_t i, n = 0, k;
+	int64_t until = mcp_now_ms() + MCP_DELETE_WAIT_MS, now;
+	struct wevent *ev;
+	struct pollfd pfd;
+
+	for (i = 0; i < p->n; i++)
+		if (p->c[i].http != NULL && (ids[n] = mcp_http_close(&p->c[i])) != 0)
+			n++;
+	while (n > 0 && (now = mcp_now_ms()) < until) {
+		pfd.fd = wqueue_fd(p->q);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(until - now)) <= 0)
+			break;
+		while ((ev = wqueue_next(p->q)) != NULL) {
+			for (k = 0; k < n; k++)
+				if (ev->type == WEV_HTTP_END && ev->id == ids[k]) {
+					ids[k] = ids[--n];
+					break;
+				}
+			wevent_free(ev);
+		}
+	}
+	free(ids);
+}
+
 /* End every server and free everything; no callback runs. */
 void
 mcp_pool_free(struct mcp_pool *p)
@@ -355,10 +388,11 @@ mcp_pool_free(struct mcp_pool *p)
 	for (i = 0; i < p->ndying; i++)
 		all[n++] = p->dying[i];
 	for (i = 0; i < p->n; i++)
-		if (p->c[i].running)
+		if (p->c[i].running && p->c[i].http == NULL)
 			all[n++] = &p->c[i].proc;
 	mcp_proc_shutdown(all, n);
 	free(all);
+	mcp_pool_end_sessions(p);
 	for (i = 0; i < p->ndying; i++)
 		free(p->dying[i]);
 	free(p->dying);
@@ -368,8 +402,16 @@ mcp_pool_free(struct mcp_pool *p)
 	}
 	mcp_done_free(p->done);
 	mcp_pool_tools_clear(p);
+	wqueue_free(p->q);
 	free(p->c);
 	free(p);
+}
+
+/* Give the pool the worker that carries its url: servers' requests (see mcp.h). */
+void
+mcp_pool_set_worker(struct mcp_pool *p, struct worker *w)
+{
+	p->w = w;
 }
 
 /* The client called name, or NULL. */
@@ -417,7 +459,7 @@ mcp_pool_pollfds(struct mcp_pool *p, struct pollfd *out, size_t max)
 		short ev[3] = { POLLIN, POLLIN, POLLOUT };
 		int j;
 
-		if (!c->running)
+		if (!c->running || c->http != NULL)
 			continue;
 		for (j = 0; j < 3; j++) {
 			if (fd[j] < 0)
@@ -429,6 +471,14 @@ mcp_pool_pollfds(struct mcp_pool *p, struct pollfd *out, size_t max)
 			}
 			k++;
 		}
+	}
+	if (p->q != NULL) {
+		if (k < max) {
+			out[k].fd = wqueue_fd(p->q);
+			out[k].events = POLLIN;
+			out[k].revents = 0;
+		}
+		k++;
 	}
 	return k;
 }
@@ -486,7 +536,14 @@ void
 mcp_pool_process(struct mcp_pool *p, const struct pollfd *fds, size_t n, int64_t now)
 {
 	size_t i, k;
+	struct wevent *ev;
 
+	/* The url: servers' answers first: what they said is acted on below. */
+	while (p->q != NULL && (ev = wqueue_next(p->q)) != NULL) {
+		for (i = 0; i < p->n && !mcp_http_event(&p->c[i], ev); i++)
+			;
+		wevent_free(ev);
+	}
 	for (i = 0; i < p->n; i++)
 		mcp_client_process(&p->c[i], fds, n, now);
 	for (i = k = 0; i < p->ndying; i++) {

@@ -58,8 +58,10 @@
  * FAILED; one that exits once ready is EXITED. Either way its tools are withdrawn, its
  * pending calls fail with MCP_CALL_FAILED and a message that names the server, what
  * happened (exit status or signal) and the last lines of its stderr, and the process is
- * reaped. `url` servers (the streamable HTTP transport) are FAILED with "not supported
- * yet" when started.
+ * reaped. `url` servers speak the streamable HTTP transport (mcp-http.c) through the
+ * worker given with mcp_pool_set_worker (FAILED at start without one); an HTTP error, an
+ * answer that is neither JSON nor an event stream, or a server that cannot be reached
+ * fails them as a broken pipe fails a stdio server, naming the status or the reason.
  *
  * While ready, a server's ping requests are answered, notifications/tools/list_changed
  * makes the client list its tools again (the old list stays until the new one is
@@ -110,7 +112,7 @@ struct mcp_server_cfg {
 	struct mcp_kv *env;    /* added to the small environment described above */
 	size_t nenv;
 	char *cwd;             /* working directory, or NULL */
-	char *url;             /* streamable HTTP (not supported yet), or NULL */
+	char *url;             /* streamable HTTP (mcp-http.c), or NULL */
 	struct mcp_kv *headers;
 	size_t nheaders;
 	int enabled;
@@ -208,6 +210,10 @@ int64_t mcp_now_ms(void);
 const char *mcp_state_name(enum mcp_state s);
 
 struct mcp_pool *mcp_pool_new(const struct mcp_server_cfg *servers, size_t n);
+/* The worker that carries the url: servers' requests (worker_http); without one they fail
+ * to start. It must outlive the pool's use of it: stop it after mcp_pool_free. */
+struct worker;
+void mcp_pool_set_worker(struct mcp_pool *pool, struct worker *w);
 void mcp_pool_free(struct mcp_pool *pool);
 /* Start server name, also again after it failed or exited (NULL: every enabled server
  * not started yet). 0, or -1 when name is unknown or disabled. */

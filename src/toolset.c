@@ -47,7 +47,7 @@ static void toolset_cancel(struct turn *t, size_t k, void *arg);
 
 /* A toolset over cfg's MCP servers (only one when only is set). */
 struct toolset *
-toolset_new(const struct config *cfg, const char *only, int yes)
+toolset_new(const struct config *cfg, const char *only, int yes, struct worker *w)
 {
 	struct toolset *ts = xcalloc(1, sizeof(*ts));
 	struct mcp_server_cfg *v = NULL;
@@ -60,6 +60,7 @@ toolset_new(const struct config *cfg, const char *only, int yes)
 				v[n++] = cfg->mcp_servers[i];
 	}
 	ts->pool = mcp_pool_new(v, n);
+	mcp_pool_set_worker(ts->pool, w);
 	free(v);
 	ts->yes = yes;
 	ts->max_rounds = cfg != NULL ? cfg->tool_rounds : 0;

@@ -5,8 +5,10 @@
  *
  * Contract
  * --------
- *   ts = toolset_new(cfg, only, yes)   the servers of cfg (only: just that one, NULL: all
- *                                      enabled); yes: every tool runs without asking.
+ *   ts = toolset_new(cfg, only, yes, w) the servers of cfg (only: just that one, NULL:
+ *                                      all enabled); yes: every tool runs without asking;
+ *                                      w carries the url: servers' requests and must be
+ *                                      stopped only after toolset_free.
  *   toolset_start(ts)                  start the servers in the background.
  *   toolset_wait(ts, ms)               (command line) block until no server is starting,
  *                                      at most ms; 0 when every server is ready.
@@ -33,7 +35,9 @@ struct mcp_pool;
 struct toolset;
 struct turn_toolbox;
 
-struct toolset *toolset_new(const struct config *cfg, const char *only, int yes);
+struct worker;
+struct toolset *toolset_new(const struct config *cfg, const char *only, int yes,
+    struct worker *w);
 void toolset_free(struct toolset *ts);
 /* How many servers it has (0: no tools to offer). */
 size_t toolset_servers(const struct toolset *ts);

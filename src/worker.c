@@ -49,6 +49,7 @@
 #include "stream.h"
 #include "version.h"
 #include "json.h"
+#include "worker-internal.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -57,102 +58,6 @@
 #define WORKER_SIM_BATCH 512
 /* Pages of a model listing followed before giving up on a server that never stops. */
 #define WORKER_MAX_PAGES 100
-
-/* A queued event; ev comes first so the caller's wevent pointer frees the whole node. */
-struct wnode {
-	struct wevent ev;
-	size_t cap;           /* bytes allocated for ev.text */
-	struct wnode *next;
-};
-
-enum wreq_type { WREQ_CHAT, WREQ_CANCEL, WREQ_MODELS };
-
-/* A request from the UI thread to the worker. */
-struct wreq {
-	enum wreq_type type;
-	uint64_t id;
-	struct request *req;
-	struct provider *prov;
-	struct wreq *next;
-};
-
-enum job_state {
-	JOB_WAIT,    /* waiting for due: a retry, or the start of a simulated stream */
-	JOB_HTTP,    /* an easy handle is in the multi */
-	JOB_SIM,     /* playing simulated tokens; the next is due at due */
-};
-
-/* One chat stream or model listing, owned by the worker thread. */
-struct job {
-	uint64_t id;
-	int is_models;
-	struct worker *w;
-	struct request *req;         /* chat (owned) */
-	struct provider *prov;       /* models: owned; chat: req->provider */
-	enum job_state state;
-	int64_t due;                 /* ms on the monotonic clock, for JOB_WAIT and JOB_SIM */
-	int attempt;                 /* 1 for the first attempt */
-	int key_idx;                 /* the pool key of this attempt, -1 when none */
-	int64_t key_waited;          /* ms spent waiting for a free key so far */
-	int got_token;
-	int64_t t_submit;
-	int64_t t_first;
-
-	CURL *easy;
-	struct curl_slist *hdrs;
-	struct http_req hreq;
-	int hreq_set;
-	char errbuf[CURL_ERROR_SIZE];
-	struct http_headers rhdrs;   /* headers of the latest response */
-	int status_set;              /* the status went to the stream before the body */
-	int64_t last_byte;           /* when a byte last arrived (or the request went out);
-	                              * 0 while connecting, when only the connect timeout runs */
-	int64_t t_sent;              /* chat: when this attempt's request went out, 0 before */
-	int64_t t_body;              /* chat: when this attempt's first body byte came, 0 before */
-	int64_t last_delta;          /* chat: when the decoder last produced a delta */
-	unsigned long ndeltas;       /* chat: deltas produced so far */
-	size_t reason_len;           /* chat: reasoning bytes decoded, before any masking */
-	unsigned long long reason_hash; /* and their stream_hash */
-
-	int scrub;                   /* keys are registered: deltas pass the scrubber */
-	struct buf held[2];          /* text, reasoning not yet scrubbed and queued: this loop
-	                              * turn's deltas, and a tail that may begin a key which
-	                              * the next delta completes (secret.h) */
-
-	struct stream st;            /* chat over HTTP */
-	int st_set;
-
-	struct simulated_reply sim;  /* chat with the simulated provider */
-	int sim_set;
-	size_t sim_pos;
-	int64_t sim_start;
-	double sim_rate;
-
-	struct buf body;             /* models: the page being received */
-	char *page;                  /* models: next page token */
-	int npages;
-	struct model_list models;
-
-	struct job *next;
-};
-
-struct worker {
-	pthread_t thread;
-	CURLM *multi;
-	int pipe_r, pipe_w;
-
-	pthread_mutex_t rq_lock;     /* requests, next_id, quit */
-	struct wreq *rq_head, *rq_tail;
-	uint64_t next_id;
-	int quit;
-
-	pthread_mutex_t eq_lock;     /* events */
-	struct wnode *eq_head, *eq_tail;
-
-	struct job *jobs;            /* worker thread only */
-	struct wnode *out_head, *out_tail; /* worker thread only: events not yet flushed */
-	int kick;                    /* worker thread only: run curl again before sleeping */
-};
 
 /* Milliseconds on the monotonic clock. */
 static int64_t
@@ -188,6 +93,7 @@ wevent_free(struct wevent *ev)
 	free(ev->finish_reason);
 	free(ev->warning);
 	free(ev->signature);
+	free(ev->headers);
 	model_list_free(&ev->models);
 	if (ev->calls != NULL) {
 		struct toolacc a = { ev->calls, ev->ncalls, ev->ncalls, ev->ncalls, 0 };
@@ -198,7 +104,7 @@ wevent_free(struct wevent *ev)
 }
 
 /* A new queued event for stream id. */
-static struct wnode *
+struct wnode *
 worker_node(enum wevent_type type, uint64_t id)
 {
 	struct wnode *n = xcalloc(1, sizeof(*n));
@@ -465,7 +371,7 @@ worker_job_simulated(const struct job *j)
 }
 
 /* Map a libcurl failure to a transport error, keeping curl's own words. */
-static struct apierr *
+struct apierr *
 worker_transport_error(CURLcode rc, const char *errbuf)
 {
 	enum apierr_class cls;
@@ -1321,6 +1227,7 @@ worker_wreq_free(struct wreq *rq)
 {
 	request_free(rq->req);
 	provider_free(rq->prov);
+	worker_http_free(rq->x);
 	free(rq);
 }
 
@@ -1339,9 +1246,12 @@ worker_take_requests(struct worker *w)
 	for (; rq != NULL; rq = next) {
 		next = rq->next;
 		if (!quit) {
-			if (rq->type == WREQ_CANCEL)
+			if (rq->type == WREQ_CANCEL && !worker_http_cancel(w, rq->id))
 				worker_job_cancel(w, rq->id);
-			else
+			else if (rq->type == WREQ_HTTP) {
+				worker_http_start(w, rq->x, rq->id);
+				rq->x = NULL;
+			} else if (rq->type != WREQ_CANCEL)
 				worker_job_add(w, rq);
 		}
 		worker_wreq_free(rq);
@@ -1358,7 +1268,8 @@ worker_reap(struct worker *w)
 	struct job *j;
 
 	while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
-		if (m->msg != CURLMSG_DONE)
+		if (m->msg != CURLMSG_DONE ||
+		    worker_http_finished(w, m->easy_handle, m->data.result))
 			continue;
 		j = NULL;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
@@ -1398,6 +1309,7 @@ worker_main(void *arg)
 	}
 	while (w->jobs != NULL)
 		worker_job_free(w->jobs);
+	worker_http_stop_all(w);
 	worker_flush(w);
 	json_arena_release();
 	return NULL;
@@ -1433,7 +1345,7 @@ worker_fd(const struct worker *w)
 }
 
 /* Queue a request for the worker thread and wake it; returns the new id when one is made. */
-static uint64_t
+uint64_t
 worker_enqueue(struct worker *w, struct wreq *rq)
 {
 	uint64_t id;

@@ -61,6 +61,24 @@
  *
  * Threads: worker_submit/cancel/models/next/stop are called from one thread (the UI's);
  * they only take the queue locks and wake the worker with curl_multi_wakeup().
+ *
+ * Plain HTTP exchanges (worker_http) carry other protocols than the providers' (MCP's
+ * streamable HTTP transport) and deliver their events to a queue of their own, so the
+ * module that started them polls wqueue_fd next to its other descriptors and never sees
+ * the chat streams' events (nor they its):
+ *   q = wqueue_new()             a queue with its own wake descriptor.
+ *   id = worker_http(w, q, &x)   sends one request (x is copied); id > 0.
+ *   poll() on wqueue_fd(q)       readable when events wait (drain it fully).
+ *   ev = wqueue_next(q)          one event or NULL; the caller frees it (wevent_free).
+ *   worker_cancel(w, id)         ends an exchange early (its END says cancelled).
+ *   wqueue_free(q)               at any time, before or after worker_stop, from the thread
+ *                                that made it: events still coming are dropped, and the
+ *                                queue is freed when its last exchange has ended.
+ * Each exchange produces one WEV_HTTP_HEAD once the response's headers are in (status,
+ * headers), WEV_HTTP_BODY events as the body arrives (merged while queued), and exactly
+ * one WEV_HTTP_END (error NULL when the exchange completed, whatever its status). A body
+ * over x.max_body bytes ends the exchange with an APIERR_TRUNCATED error. Bodies are
+ * untrusted and are not scrubbed of keys (they carry no provider text).
  */
 #ifndef NATTER_WORKER_H
 #define NATTER_WORKER_H
@@ -84,6 +102,9 @@ enum wevent_type {
 	WEV_RETRY,  /* a retry is scheduled: attempt, delay_ms, error (why) */
 	WEV_DONE,   /* the stream is over */
 	WEV_MODELS, /* a models listing finished */
+	WEV_HTTP_HEAD, /* an exchange's response headers: status, headers */
+	WEV_HTTP_BODY, /* a piece of its body: text, len */
+	WEV_HTTP_END,  /* it is over: error (NULL when it completed), cancelled */
 };
 
 struct wevent {
@@ -117,7 +138,24 @@ struct wevent {
 	struct toolcall *calls;  /* DONE: the reply's whole tool calls (toolcall.h), with
 	                          * registered keys masked, in the order they came */
 	size_t ncalls;
+	int status;              /* HTTP_HEAD: the HTTP status */
+	char *headers;           /* HTTP_HEAD: the header lines, "name: value\n" each, as
+	                          * received (untrusted) */
 };
+
+/* One plain HTTP request; worker_http copies what it needs. */
+struct whttp {
+	const char *method;      /* "POST", "GET", "DELETE" */
+	const char *url;
+	const char *const *headers; /* "Name: value" lines */
+	size_t nheaders;
+	const char *body;        /* NULL for none */
+	size_t len;
+	long connect_timeout_ms; /* 0: libcurl's default */
+	size_t max_body;         /* 0: 32 MiB */
+};
+
+struct wqueue;
 
 void worker_global_init(void);
 struct worker *worker_start(void);
@@ -128,5 +166,10 @@ uint64_t worker_models(struct worker *w, const struct provider *p);
 struct wevent *worker_next(struct worker *w);
 void worker_stop(struct worker *w);
 void wevent_free(struct wevent *ev);
+struct wqueue *wqueue_new(void);
+int wqueue_fd(const struct wqueue *q);
+struct wevent *wqueue_next(struct wqueue *q);
+void wqueue_free(struct wqueue *q);
+uint64_t worker_http(struct worker *w, struct wqueue *q, const struct whttp *x);
 
 #endif

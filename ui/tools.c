@@ -36,7 +36,7 @@ tools_start(struct app *a)
 {
 	if (a->cfg == NULL || a->cfg->nmcp_servers == 0)
 		return;
-	a->tools.ts = toolset_new(a->cfg, NULL, 0);
+	a->tools.ts = toolset_new(a->cfg, NULL, 0, a->w);
 	toolset_start(a->tools.ts);
 	a->tools.pool_gen = mcp_pool_generation(toolset_pool(a->tools.ts));
 }

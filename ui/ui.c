@@ -1850,8 +1850,9 @@ ui_teardown(struct app *a)
 	pane_compare_free(a);
 	ui_restore_terminal();
 	persist_quit(a);
-	worker_stop(a->w);
+	/* The servers go before the worker: a url: server's last request goes through it. */
 	tools_free(a);
+	worker_stop(a->w);
 	pane_transcript_free(a);
 	overlay_picker_free(a);
 	overlay_text_free(a);

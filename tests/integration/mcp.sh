@@ -2,8 +2,8 @@
 # natter mcp list / call against the test MCP server (tests/mcp/mcpserver.c): results of
 # every kind (text, isError, images, structured), a timeout on a tool that hangs (and the
 # notifications/cancelled the server hears), list_changed, paged tools/list, servers that
-# crash at start, write garbage, are disabled, use the unsupported url transport or do not
-# exist, the environment a server gets (natter's API keys are not in it), Ctrl+C, output
+# crash at start, write garbage, are disabled, have a url that cannot be reached or do not
+# exist (the HTTP transport itself is in mcp-http.sh), the environment a server gets (natter's API keys are not in it), Ctrl+C, output
 # made terminal-safe, exit statuses, and no process left behind, zombie or alive.
 set -u
 . "$TESTS/integration/lib.sh"
@@ -43,7 +43,7 @@ mcp_servers:
     command: $S
     args: [--slow-start, "2"]
   web:
-    url: https://mcp.example.com/mcp
+    url: http://127.0.0.1:1/mcp
   off:
     command: $S
     enabled: false
@@ -94,8 +94,8 @@ contains "list: a crash at start is reported with its status" "$OUT" \
 contains "list: ... and the end of its stderr" "$OUT" "mcpserver: crashing on start as asked"
 contains "list: garbage is reported with an excerpt" "$OUT" \
 	"mcp server 'junk' wrote something that is not JSON-RPC on its output: 'Server listening on stdio... this is not JSON'"
-contains "list: a url server is not supported yet, and says so" "$OUT" \
-	"mcp server 'web' uses url: (the streamable HTTP transport), which natter does not support yet"
+contains "list: a url server that cannot be reached says so" "$OUT" \
+	"mcp server 'web' could not be reached at its url: "
 contains "list: a disabled server" "$OUT" "off: disabled"
 contains "list: a slow server still comes up" "$OUT" "slow: ready, 12 tools"
 tap_eq "list leaves no server process behind" "" "$(left)"
@@ -168,8 +168,8 @@ run mcp call test crash
 tap_eq "a server that exits during a call: exit 3" 3 "$ST"
 contains "... with its status and stderr" "$ERR" "mcp server 'test' exited with status 4"
 run mcp call web anything
-tap_eq "a url server: exit 3" 3 "$ST"
-contains "... not supported yet" "$ERR" "which natter does not support yet"
+tap_eq "a url server that cannot be reached: exit 3" 3 "$ST"
+contains "... and says so" "$ERR" "could not be reached at its url: "
 run mcp call off echo
 tap_eq "a disabled server: exit 3" 3 "$ST"
 contains "... says it is disabled" "$ERR" "mcp server 'off' is disabled (enabled: false)"

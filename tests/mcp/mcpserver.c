@@ -32,10 +32,24 @@
  *   --no-tools         answer tools/list with "method not found"
  *   --ignore-relist    answer only the first listing (later tools/list go unanswered)
  *
+ *   --http             serve MCP's streamable HTTP transport instead (libmicrohttpd) on
+ *                      127.0.0.1, at any path, printing "PORT N" on stdout once listening:
+ *                      a request is answered with one JSON body (its answer only) and a
+ *                      notification or an answer with 202; initialize hands out the
+ *                      session "sess-natter-42", which every later request must carry (400
+ *                      without it, 404 with another); DELETE ends it. --log also gets a
+ *                      line "HEADERS proto=P session=S auth=A" per POST and "DELETE S".
+ *   --sse              with --http, answer every request with an event stream holding
+ *                      each message the request caused (notifications, then the answer)
+ *   --status N         with --http, answer every tools/call with HTTP status N
+ *
  * Built by the Makefile into build/MODE/mcpserver. Written for tests: blocking I/O, one
  * message at a time, no limits.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +57,18 @@
 #include <unistd.h>
 
 #include <cJSON.h>
+#include <microhttpd.h>
 
 static int opt_garbage, opt_garbage_call, opt_batch, opt_stubborn, opt_no_tools;
 static int opt_page, opt_extra, opt_ignore_relist, listings;
 static const char *opt_log;
+static int opt_http, opt_sse, opt_status;
+static FILE *log_file;
+/* --http: the messages the request being handled caused, one per line, under http_lock. */
+static pthread_mutex_t http_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *http_out;
+static size_t http_len;
+#define SESSION "sess-natter-42"
 static int grown;
 /* A tools/call waiting for the client's answer to our own request. */
 static cJSON *waiting_id;
@@ -58,9 +80,19 @@ send_msg(cJSON *m)
 {
 	char *s = cJSON_PrintUnformatted(m);
 
-	fputs(s, stdout);
-	fputc('\n', stdout);
-	fflush(stdout);
+	if (opt_http) {
+		size_t n = strlen(s);
+
+		http_out = realloc(http_out, http_len + n + 2);
+		memcpy(http_out + http_len, s, n);
+		http_out[http_len + n] = '\n';
+		http_len += n + 1;
+		http_out[http_len] = '\0';
+	} else {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
 	free(s);
 	cJSON_Delete(m);
 }
@@ -376,6 +408,208 @@ handle(const char *line)
 	cJSON_Delete(m);
 }
 
+/* --http: one POST's body as it arrives. */
+struct upload {
+	char *data;
+	size_t len;
+};
+
+/* --http: queue a response of status with body (copied) of type, or none. */
+static enum MHD_Result
+http_answer(struct MHD_Connection *conn, int status, const char *type, const char *body,
+    int with_session)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(body != NULL ? strlen(body) : 0,
+	    (void *)(body != NULL ? body : ""), MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result rc;
+
+	if (type != NULL)
+		MHD_add_response_header(r, "Content-Type", type);
+	if (with_session)
+		MHD_add_response_header(r, "Mcp-Session-Id", SESSION);
+	rc = MHD_queue_response(conn, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* --http: the answer to request id among the lines of out (a copy), or NULL. */
+static char *
+http_pick(const char *out, const cJSON *id)
+{
+	const char *p = out, *nl;
+	char *hit = NULL;
+
+	while (p != NULL && *p != '\0' && hit == NULL) {
+		char *line;
+		cJSON *m;
+
+		nl = strchr(p, '\n');
+		line = strndup(p, nl != NULL ? (size_t)(nl - p) : strlen(p));
+		m = cJSON_Parse(line);
+		if (m != NULL && cJSON_GetObjectItem(m, "method") == NULL &&
+		    cJSON_Compare(cJSON_GetObjectItem(m, "id"), id, 1))
+			hit = line;
+		else
+			free(line);
+		cJSON_Delete(m);
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	return hit;
+}
+
+/* --http: one whole POST: handle its message and answer as the transport says. */
+static enum MHD_Result
+http_post(struct MHD_Connection *conn, const char *body)
+{
+	const char *sess = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Mcp-Session-Id");
+	const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "MCP-Protocol-Version");
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+	cJSON *m = cJSON_Parse(body);
+	const cJSON *id = cJSON_GetObjectItem(m, "id");
+	const char *method = cJSON_GetStringValue(cJSON_GetObjectItem(m, "method"));
+	int init = method != NULL && strcmp(method, "initialize") == 0, i, wait;
+	char *out, *pick;
+	struct { char *data; size_t len; } sse = { NULL, 0 };
+	enum MHD_Result rc;
+
+	if (log_file != NULL) {
+		fprintf(log_file, "HEADERS proto=%s session=%s auth=%s\n%s\n", proto ? proto : "-",
+		    sess ? sess : "-", auth ? auth : "-", body);
+		fflush(log_file);
+	}
+	if (m == NULL) {
+		cJSON_Delete(m);
+		return http_answer(conn, 400, "text/plain", "not JSON", 0);
+	}
+	if (accept == NULL || strstr(accept, "application/json") == NULL ||
+	    strstr(accept, "text/event-stream") == NULL) {
+		cJSON_Delete(m);
+		return http_answer(conn, 406, "text/plain", "Accept both kinds", 0);
+	}
+	if (!init && sess == NULL) {
+		cJSON_Delete(m);
+		return http_answer(conn, 400, "text/plain", "missing Mcp-Session-Id", 0);
+	}
+	if (!init && strcmp(sess, SESSION) != 0) {
+		cJSON_Delete(m);
+		return http_answer(conn, 404, "text/plain", "no such session", 0);
+	}
+	if (opt_status > 0 && method != NULL && strcmp(method, "tools/call") == 0) {
+		cJSON_Delete(m);
+		return http_answer(conn, opt_status, "text/plain", "the tool endpoint is down", 0);
+	}
+	pthread_mutex_lock(&http_lock);
+	http_len = 0;
+	free(http_out);
+	http_out = NULL;
+	handle(body);
+	out = http_out != NULL ? strdup(http_out) : strdup("");
+	pthread_mutex_unlock(&http_lock);
+	if (method == NULL || id == NULL) {
+		free(out);
+		cJSON_Delete(m);
+		return http_answer(conn, 202, NULL, NULL, 0);
+	}
+	/* A request with nothing to say (hang) holds its connection until the end. */
+	for (wait = 0; *out == '\0' && wait < 600; wait++)
+		usleep(100000);
+	if (opt_sse) {
+		const char *p = out, *nl;
+
+		for (i = 0; p != NULL && *p != '\0'; i++) {
+			size_t n;
+
+			nl = strchr(p, '\n');
+			n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+			sse.data = realloc(sse.data, sse.len + n + 64);
+			sse.len += (size_t)snprintf(sse.data + sse.len, n + 64, ": event %d\nevent: "
+			    "message\ndata: %.*s\n\n", i, (int)n, p);
+			p = nl != NULL ? nl + 1 : NULL;
+		}
+		rc = http_answer(conn, 200, "text/event-stream", sse.data != NULL ? sse.data : "",
+		    init);
+		free(sse.data);
+	} else {
+		pick = http_pick(out, id);
+		rc = http_answer(conn, 200, "application/json", pick != NULL ? pick : "{}", init);
+		free(pick);
+	}
+	free(out);
+	cJSON_Delete(m);
+	return rc;
+}
+
+/* --http: libmicrohttpd's handler: gather the body, then answer. */
+static enum MHD_Result
+http_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *data, size_t *size, void **state)
+{
+	struct upload *u = *state;
+	const char *sess;
+	enum MHD_Result rc;
+
+	(void)cls;
+	(void)url;
+	(void)version;
+	if (u == NULL) {
+		*state = calloc(1, sizeof(*u));
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		u->data = realloc(u->data, u->len + *size + 1);
+		memcpy(u->data + u->len, data, *size);
+		u->len += *size;
+		u->data[u->len] = '\0';
+		*size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, "DELETE") == 0) {
+		sess = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Mcp-Session-Id");
+		if (log_file != NULL) {
+			fprintf(log_file, "DELETE %s\n", sess != NULL ? sess : "-");
+			fflush(log_file);
+		}
+		rc = http_answer(conn, 200, NULL, NULL, 0);
+	} else if (strcmp(method, "POST") != 0) {
+		rc = http_answer(conn, 405, "text/plain", "POST only", 0);
+	} else {
+		rc = http_post(conn, u->data != NULL ? u->data : "");
+	}
+	free(u->data);
+	free(u);
+	*state = NULL;
+	return rc;
+}
+
+/* --http: serve until SIGTERM. */
+static int
+http_serve(void)
+{
+	struct sockaddr_in sa;
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *info;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
+	    NULL, NULL, http_handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_END);
+	if (d == NULL) {
+		fputs("mcpserver: cannot listen\n", stderr);
+		return 1;
+	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	printf("PORT %u\n", (unsigned)info->port);
+	fflush(stdout);
+	fputs("mcpserver: ready on http\n", stderr);
+	for (;;)
+		pause();
+	return 0;
+}
+
 /* Parse the options and serve until end of input. */
 int
 main(int argc, char **argv)
@@ -413,6 +647,12 @@ main(int argc, char **argv)
 			opt_extra = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
 			opt_log = argv[++i];
+		} else if (strcmp(argv[i], "--http") == 0) {
+			opt_http = 1;
+		} else if (strcmp(argv[i], "--sse") == 0) {
+			opt_sse = 1;
+		} else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
+			opt_status = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--slow-start") == 0 && i + 1 < argc) {
 			sleep((unsigned)atoi(argv[++i]));
 		} else {
@@ -422,6 +662,10 @@ main(int argc, char **argv)
 	}
 	if (opt_log != NULL)
 		log = fopen(opt_log, "a");
+	if (opt_http) {
+		log_file = log;
+		return http_serve();
+	}
 	fputs("mcpserver: ready on stdio\n", stderr);
 	while ((n = getline(&line, &cap, stdin)) > 0) {
 		if (log != NULL) {

@@ -475,7 +475,8 @@ test_exit_and_restart(void **state)
 	assert_int_equal(nfds(), fds0);
 }
 
-/* Servers that cannot start: missing program, url transport, disabled, unknown, slow. */
+/* Servers that cannot start: missing program, url transport without a worker, disabled,
+ * unknown, slow. */
 static void
 test_cannot_start(void **state)
 {
@@ -509,7 +510,7 @@ test_cannot_start(void **state)
 	mcp_pool_info(p, 1, &info);
 	assert_int_equal(info.state, MCP_FAILED);
 	assert_true(info.transport_http);
-	assert_non_null(strstr(info.error, "not support yet"));
+	assert_non_null(strstr(info.error, "needs the network worker"));
 	call_wait(p, "echo", "{}", &s); /* "t" is not configured */
 	assert_int_equal(s.status, MCP_CALL_FAILED);
 	assert_string_equal(s.text, "no mcp server is called 't'");
