@@ -236,10 +236,9 @@ pane_compare_update(struct turn *t, unsigned what, const char *p, size_t n, void
 {
 	struct app *a = arg;
 
-	(void)t;
 	(void)p;
-	(void)n;
-	(void)what;
+	if (what & (TURN_TOOL | TURN_APPROVE))
+		tools_update(a, t, what, n);
 	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_COMPARE | DIRTY_STATUS;
 }
 
@@ -249,7 +248,7 @@ pane_compare_complete(struct turn *t, void *arg)
 {
 	struct app *a = arg;
 
-	(void)t;
+	tools_complete(a, t);
 	if (!pane_compare_busy(a)) {
 		ui_reload_sessions(a);
 		/* The last column is over: "cancelling" is no longer true. */
@@ -275,6 +274,8 @@ pane_compare_start(struct app *a, int c, int64_t g)
 
 	spec.model = ui_model(a, col->prov, col->model);
 	spec.session = &a->sess_params;
+	/* The same tools go to every column; each runs its own loop. */
+	spec.tools = tools_box(a);
 	turn_free(col->turn);
 	col->turn = turn_start(&a->env, a->sess, &spec, &pane_compare_cbs, a, &err);
 	if (col->turn != NULL)
@@ -511,6 +512,19 @@ pane_compare_state(const struct compare_col *col, const struct session_msg *m, s
 	int64_t now = ui_now_ms();
 
 	if (col != NULL && pane_compare_live(col)) {
+		size_t k;
+
+		/* A tool round: the column's call that asks, or runs. */
+		for (k = 0; k < t->ncalls; k++)
+			if (t->calls[k].state == CALL_ASKING) {
+				buf_printf(b, "⚙ %s · awaiting approval", t->calls[k].name);
+				return THEME_WARNING;
+			}
+		for (k = 0; k < t->ncalls; k++)
+			if (t->calls[k].state == CALL_RUNNING) {
+				buf_printf(b, "⚙ running %s", t->calls[k].name);
+				return THEME_HINT;
+			}
 		if (t->t_first == 0 && t->wait_msg != NULL && now < t->wait_until) {
 			buf_printf(b, "↻ retrying in %.1fs (attempt %d/%d) · %s",
 			    (double)(t->wait_until - now) / 1000.0, t->wait_attempt, t->wait_max,

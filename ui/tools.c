@@ -131,13 +131,58 @@ tools_process(struct app *a, const struct pollfd *fds, size_t n)
 	a->dirty |= DIRTY_STATUS;
 }
 
-/* The live turn of the shown session, or NULL. */
+/* Whether t is a live turn of the shown session. */
+static int
+tools_live(const struct app *a, const struct turn *t)
+{
+	return t != NULL && !t->done && t->sess == a->sess;
+}
+
+/* Whether t has a call in state st. */
+static int
+tools_has(const struct turn *t, enum turn_call_state st)
+{
+	size_t k;
+
+	for (k = 0; k < t->ncalls; k++)
+		if (t->calls[k].state == st)
+			return 1;
+	return 0;
+}
+
+/* The live turn of the shown session a question or a key is about, or NULL: the main
+ * conversation's, or in comparison mode the first column whose call asks (then the first
+ * whose call runs, then the first live one), so questions come one at a time, in column
+ * order. */
 static struct turn *
 tools_turn(const struct app *a)
 {
-	struct turn *t = a->turn;
+	struct turn *live[1 + COMPARE_MAX];
+	size_t n = 0, i;
+	int c;
 
-	return t != NULL && !t->done && t->sess == a->sess ? t : NULL;
+	if (tools_live(a, a->turn))
+		live[n++] = a->turn;
+	for (c = 0; c < a->cmp.n && c < COMPARE_MAX; c++)
+		if (tools_live(a, a->cmp.col[c].turn))
+			live[n++] = a->cmp.col[c].turn;
+	for (i = 0; i < n; i++)
+		if (tools_has(live[i], CALL_ASKING))
+			return live[i];
+	for (i = 0; i < n; i++)
+		if (tools_has(live[i], CALL_RUNNING))
+			return live[i];
+	return n > 0 ? live[0] : NULL;
+}
+
+/* The turn whose calls message i belongs to: a compared reply's column's, else the main
+ * one (tools_call_state looks a live call's state up in it). */
+static const struct turn *
+tools_msg_turn(const struct app *a, const struct session_msg *m)
+{
+	if (m->slot >= 0 && m->slot < a->cmp.n && m->slot < COMPARE_MAX)
+		return a->cmp.col[m->slot].turn;
+	return a->turn;
 }
 
 /* The first call of the round waiting for the user, or -1. */
@@ -202,7 +247,9 @@ tools_complete(struct app *a, struct turn *t)
 	for (i = a->sess->nmsgs; i > 0; i--) {
 		struct session_msg *m = &a->sess->msgs[i - 1];
 
-		if (m->role == ROLE_TOOL)
+		/* A column's last call, past the other columns' messages. */
+		if (m->role == ROLE_TOOL ||
+		    (t->spec.column >= 0 && m->slot != t->spec.column && m->role != ROLE_USER))
 			continue;
 		if (m->role != ROLE_TOOL_CALL)
 			return;
@@ -232,15 +279,21 @@ tools_reason_end(struct app *a)
 void
 tools_tick(struct app *a)
 {
-	struct turn *t = tools_turn(a);
+	struct turn *t;
 	long k;
 	size_t i;
+	int c;
 
-	for (i = 0; t != NULL && !t->done && i < t->ncalls; i++)
-		if (t->calls[i].state == CALL_ASKING && tools_allowed(a, t->calls[i].name)) {
-			turn_approve(t, i, 1, NULL, NULL);
-			a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
-		}
+	/* Every live turn's: the main one and each column's. */
+	for (c = -1; c < a->cmp.n && c < COMPARE_MAX; c++) {
+		t = c < 0 ? a->turn : a->cmp.col[c].turn;
+		for (i = 0; tools_live(a, t) && i < t->ncalls; i++)
+			if (t->calls[i].state == CALL_ASKING &&
+			    tools_allowed(a, t->calls[i].name)) {
+				turn_approve(t, i, 1, NULL, NULL);
+				a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS;
+			}
+	}
 	t = tools_turn(a);
 	if (a->tools.reason && (t == NULL || a->tools.reason_k >= t->ncalls ||
 	    t->calls[a->tools.reason_k].state != CALL_ASKING))
@@ -522,10 +575,13 @@ tools_call_state(const struct session *s, size_t i, const struct turn *t, long *
 
 	*res = -1;
 	*duration_ms = -1;
-	/* Its result is among the calls and results that follow it. */
+	/* Its result is among the calls and results that follow it; in a comparison the
+	 * columns' messages interleave, so another column's are passed over. */
 	for (j = i + 1; j < s->nmsgs; j++) {
 		const struct session_msg *r = &s->msgs[j];
 
+		if (m->slot >= 0 && r->slot != m->slot && r->role != ROLE_USER)
+			continue;
 		if (r->role != ROLE_TOOL && r->role != ROLE_TOOL_CALL)
 			break;
 		if (r->role == ROLE_TOOL && r->tool_id != NULL && m->tool_id != NULL &&
@@ -609,7 +665,7 @@ tools_view(struct app *a, long i, int width)
 		v->nlines = 0;
 		return 0;
 	}
-	tools_call_state(a->sess, (size_t)i, a->turn, &res, &dur);
+	tools_call_state(a->sess, (size_t)i, tools_msg_turn(a, m), &res, &dur);
 	rgen = res >= 0 ? a->sess->msgs[res].gen : 0;
 	if (v->valid && v->gen == m->gen && v->width == width && v->tool_res == res &&
 	    v->tool_gen == rgen)
@@ -667,7 +723,7 @@ tools_call_line(struct app *a, int y, int x, int w, long i)
 	long res, ms;
 	size_t k, n = 0;
 
-	st = tools_call_state(a->sess, (size_t)i, a->turn, &res, &ms);
+	st = tools_call_state(a->sess, (size_t)i, tools_msg_turn(a, m), &res, &ms);
 	text_line(&name, m->tool_name != NULL ? m->tool_name : "?");
 	tools_main_arg(buf_str(&m->content), &arg);
 	if (ms >= 1000)
@@ -692,8 +748,17 @@ tools_call_line(struct app *a, int y, int x, int w, long i)
 	if (sel)
 		draw_fill(a->wtrans, y, x, w, " ", theme_attr(THEME_SELECTED, 0));
 	wmove(a->wtrans, y, x);
-	draw_text(a->wtrans, "  ⚙ ", strlen("  ⚙ "), meta, w);
-	text_fit_fields(f, n, w - 4);
+	/* A column's call says which column it is: "  2 ⚙ ". */
+	if (m->slot >= 0 && m->slot < 9) {
+		char pre[16];
+
+		snprintf(pre, sizeof pre, "  %d ⚙ ", m->slot + 1);
+		draw_text(a->wtrans, pre, strlen(pre), meta, w);
+		text_fit_fields(f, n, w - 6);
+	} else {
+		draw_text(a->wtrans, "  ⚙ ", strlen("  ⚙ "), meta, w);
+		text_fit_fields(f, n, w - 4);
+	}
 	for (k = 0; k < n; k++) {
 		const struct buf *o = &f[k].out;
 		size_t sep = strlen(f[k].sep);

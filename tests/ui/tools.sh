@@ -225,7 +225,7 @@ ui_wait_dead 10
 # Quitting while a call waits for approval answers it as cancelled, so the reopened session
 # shows it ended, not still waiting.
 ui_start 120 40 -c
-idle
+ui_check "reopened again: the input takes a message" idle 20
 ask 'call=test__hang args={"at":"quitting"} go'
 ui_check "a call asks before the quit" ui_wait 'test__hang  quitting · awaiting approval'
 ui_keys C-q
@@ -234,5 +234,39 @@ ui_start 120 40 -c
 ui_check "quit while a call asks: reopened, the call is cancelled" \
 	ui_wait 'test__hang  quitting · cancelled'
 ui_check "... and nothing waits for approval" ui_wait_not 'awaiting approval' 3
+ui_keys C-q
+ui_wait_dead 10
+
+# Comparison mode sends the same tools to every column, and each column runs its own loop:
+# an allowed tool runs in both, a tool that asks asks once per column, in column order.
+# ui_wait_count TEXT N: wait until TEXT shows N times on the screen.
+ui_wait_count() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(ui_screen | grep -oF -- "$1" | wc -l)" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+ui_start 160 40
+idle
+ui_type '/compare simulated simulated/simulated-fast'
+ui_keys Enter
+ui_wait 'each prompt now goes to all 2 models'
+ask 'call=test__echo args={"text":"cols"}'
+ui_check "compare: both columns run the allowed tool and answer with its result" \
+	ui_wait_count 'The tool said: cols' 2
+ui_check "compare: each column's call line names its column" ui_wait '1 ⚙ test__echo  cols · ok'
+ui_check "... the second column's too" ui_wait '2 ⚙ test__echo  cols · ok'
+idle
+ask 'call=test__fail args={"at":"both"} go'
+ui_check "compare: a call that asks asks in the first column first" \
+	ui_wait '⚙ run test__fail both'
+ui_check "... its column's footer says it waits" ui_wait '⚙ test__fail · awaiting approval'
+ui_keys y
+ui_check "compare: then the second column asks" ui_wait '2 ⚙ test__fail  both · awaiting approval'
+ui_keys y
+ui_check "compare: both columns hear the tool's error and answer" \
+	ui_wait_count 'The tool said: failure as asked' 2
 ui_keys C-q
 ui_wait_dead 10
