@@ -99,17 +99,18 @@ mcp_http_start(struct mcp_client *c, char **err)
 	return 0;
 }
 
-/* Whether msg is a notification or an answer (anything but a request): those are quick
- * (202) and what follows them waits, since parallel POSTs may arrive in any order. */
-static int
-mcp_http_is_barrier(const char *msg, size_t len)
+/* Classify msg: initialize (its answer names the session), or a barrier: a notification
+ * or an answer, anything but a request; those are quick (202), and what follows them
+ * waits, since parallel POSTs may arrive in any order. */
+static void
+mcp_http_classify(const char *msg, size_t len, int *initialize, int *barrier)
 {
 	cJSON *m = cJSON_ParseWithLength(msg, len);
-	int barrier = m == NULL || cJSON_GetObjectItem(m, "method") == NULL ||
-	    cJSON_GetObjectItem(m, "id") == NULL;
+	const char *method = cJSON_GetStringValue(cJSON_GetObjectItem(m, "method"));
 
+	*barrier = method == NULL || cJSON_GetObjectItem(m, "id") == NULL;
+	*initialize = !*barrier && strcmp(method, "initialize") == 0;
 	cJSON_Delete(m);
-	return barrier;
 }
 
 /* Whether a notification or an answer is still on its way. */
@@ -124,41 +125,56 @@ mcp_http_blocked(const struct mcp_http *h)
 	return 0;
 }
 
-/* POST one message (len bytes of JSON) to the server. */
-static void
-mcp_http_post(struct mcp_client *c, const char *msg, size_t len)
+/* Send one request to the server (body NULL: none) with the headers every request
+ * carries: the config's, and once known the protocol version and the session; returns
+ * the worker's exchange id. */
+static uint64_t
+mcp_http_send(struct mcp_client *c, const char *method, const char *body, size_t len)
 {
 	struct mcp_http *h = c->http;
 	const char **hdrs = xcalloc(h->nheaders + 5, sizeof(*hdrs));
 	char *proto = NULL, *sess = NULL;
-	struct mcp_xfer *x = xcalloc(1, sizeof(*x));
 	struct whttp rq = { 0 };
 	size_t n = 0, i;
+	uint64_t id;
 
-	hdrs[n++] = "Content-Type: application/json";
-	hdrs[n++] = "Accept: application/json, text/event-stream";
+	if (body != NULL) {
+		hdrs[n++] = "Content-Type: application/json";
+		hdrs[n++] = "Accept: application/json, text/event-stream";
+	}
 	if (h->initialized)
 		hdrs[n++] = proto = xasprintf("MCP-Protocol-Version: %s", MCP_PROTOCOL_VERSION);
 	if (h->session != NULL)
 		hdrs[n++] = sess = xasprintf("Mcp-Session-Id: %s", h->session);
 	for (i = 0; i < h->nheaders; i++)
 		hdrs[n++] = h->headers[i];
-	rq.method = "POST";
+	rq.method = method;
 	rq.url = c->cfg.url;
 	rq.headers = hdrs;
 	rq.nheaders = n;
-	rq.body = msg;
+	rq.body = body;
 	rq.len = len;
 	rq.connect_timeout_ms = MCP_HTTP_CONNECT_MS;
 	rq.max_body = MCP_MAX_LINE;
-	x->initialize = strstr(msg, "\"method\":\"initialize\"") != NULL && !h->initialized;
-	x->barrier = mcp_http_is_barrier(msg, len);
-	x->id = worker_http(c->pool->w, c->pool->q, &rq);
-	x->next = h->xfers;
-	h->xfers = x;
+	id = worker_http(c->pool->w, c->pool->q, &rq);
 	free(proto);
 	free(sess);
 	free(hdrs);
+	return id;
+}
+
+/* POST one message (len bytes of JSON) to the server. */
+static void
+mcp_http_post(struct mcp_client *c, const char *msg, size_t len)
+{
+	struct mcp_http *h = c->http;
+	struct mcp_xfer *x = xcalloc(1, sizeof(*x));
+
+	mcp_http_classify(msg, len, &x->initialize, &x->barrier);
+	x->initialize = x->initialize && !h->initialized;
+	x->id = mcp_http_send(c, "POST", msg, len);
+	x->next = h->xfers;
+	h->xfers = x;
 }
 
 /* Send every message the client queued, one POST each. */
@@ -336,24 +352,9 @@ mcp_http_close(struct mcp_client *c)
 			worker_cancel(c->pool->w, x->id);
 		mcp_xfer_free(x);
 	}
-	if (h->session != NULL && c->pool->w != NULL && c->pool->q != NULL) {
-		const char *hdrs[1 + 64];
-		char *sess = xasprintf("Mcp-Session-Id: %s", h->session);
-		struct whttp rq = { 0 };
-		size_t n = 0;
-
-		hdrs[n++] = sess;
-		for (i = 0; i < h->nheaders && n < sizeof(hdrs) / sizeof(hdrs[0]); i++)
-			hdrs[n++] = h->headers[i];
-		rq.method = "DELETE";
-		rq.url = c->cfg.url;
-		rq.headers = hdrs;
-		rq.nheaders = n;
-		rq.connect_timeout_ms = MCP_HTTP_CONNECT_MS;
-		/* Its events find no transfer and are dropped (mcp_pool_free waits a little). */
-		del = worker_http(c->pool->w, c->pool->q, &rq);
-		free(sess);
-	}
+	/* Its events find no transfer and are dropped (mcp_pool_free waits a little). */
+	if (h->session != NULL && c->pool->w != NULL && c->pool->q != NULL)
+		del = mcp_http_send(c, "DELETE", NULL, 0);
 	for (i = 0; i < h->nheaders; i++)
 		free(h->headers[i]);
 	free(h->headers);
