@@ -22,7 +22,6 @@
 #include "apierr.h"
 #include "buf.h"
 #include "log.h"
-#include "version.h"
 #include "worker-internal.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -302,21 +301,8 @@ worker_http_start(struct worker *w, struct wx *x, uint64_t id)
 	x->w = w;
 	x->next = w->xs;
 	w->xs = x;
-	if ((c = curl_easy_init()) == NULL)
-		log_fatal("curl_easy_init failed");
-	x->easy = c;
-	curl_easy_setopt(c, CURLOPT_URL, x->url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "natter/" NATTER_VERSION);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, worker_http_write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, worker_http_header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	c = x->easy = worker_easy(x->url, x->hdrs, x->errbuf, worker_http_write_cb,
+	    worker_http_header_cb, x);
 	if (x->connect_timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, x->connect_timeout_ms);
 	if (x->body != NULL) {

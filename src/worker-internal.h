@@ -122,6 +122,8 @@ struct worker {
 /* worker.c */
 struct wnode *worker_node(enum wevent_type type, uint64_t id);
 struct apierr *worker_transport_error(CURLcode rc, const char *errbuf);
+CURL *worker_easy(const char *url, struct curl_slist *hdrs, char *errbuf,
+    curl_write_callback body, curl_write_callback head, void *ud);
 uint64_t worker_enqueue(struct worker *w, struct wreq *rq);
 
 /* worker-http.c, on the worker thread but for worker_http_free (any thread). */

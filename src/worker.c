@@ -370,6 +370,32 @@ worker_job_simulated(const struct job *j)
 	return j->prov->proto == NULL || j->prov->proto->framing == FRAMING_NONE;
 }
 
+/* A new easy handle for url with what every transfer of the worker sets: no signals,
+ * http(s) only, natter's user agent, the headers, the error buffer, the body and header
+ * callbacks with their ud (also the handle's private pointer) and TCP keep-alive. */
+CURL *
+worker_easy(const char *url, struct curl_slist *hdrs, char *errbuf, curl_write_callback body,
+    curl_write_callback head, void *ud)
+{
+	CURL *c = curl_easy_init();
+
+	if (c == NULL)
+		log_fatal("curl_easy_init failed");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "natter/" NATTER_VERSION);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, ud);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, head);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, ud);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, ud);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	return c;
+}
+
 /* Map a libcurl failure to a transport error, keeping curl's own words. */
 struct apierr *
 worker_transport_error(CURLcode rc, const char *errbuf)
@@ -562,20 +588,8 @@ worker_start_http(struct job *j)
 		j->hdrs = curl_slist_append(j->hdrs, j->hreq.headers[i]);
 	/* Expect: 100-continue would cost a round trip on large prompts. */
 	j->hdrs = curl_slist_append(j->hdrs, "Expect:");
-	if ((c = curl_easy_init()) == NULL)
-		log_fatal("curl_easy_init failed");
-	j->easy = c;
-	curl_easy_setopt(c, CURLOPT_URL, j->hreq.url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "natter/" NATTER_VERSION);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->hdrs);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, j->errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, worker_write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, worker_header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, j);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, j);
+	c = j->easy = worker_easy(j->hreq.url, j->hdrs, j->errbuf, worker_write_cb,
+	    worker_header_cb, j);
 	curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, worker_prereq_cb);
 	curl_easy_setopt(c, CURLOPT_PREREQDATA, j);
 	if (j->hreq.body != NULL) {
@@ -602,7 +616,6 @@ worker_start_http(struct job *j)
 		curl_easy_setopt(c, CURLOPT_PROXY, p->proxy);
 	if (p->ca_bundle != NULL && p->ca_bundle[0] != '\0')
 		curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_bundle);
-	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* Fast local servers send faster than 16 KiB reads drain; bigger reads mean fewer
 	 * loop turns and fewer wake-ups of the reader. */
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 131072L);
