@@ -226,6 +226,11 @@ ui_wait_dead 10
 # shows it ended, not still waiting.
 ui_start 120 40 -c
 ui_check "reopened again: the input takes a message" idle 20
+# The servers start in the background: the tools are offered once the server is ready.
+ask "/tools"
+ui_check "reopened again: the test server is ready" ui_wait 'test: ready, 14 tools' 20
+ui_keys Escape
+ui_wait_not 'test: ready' 5
 ask 'call=test__hang args={"at":"quitting"} go'
 ui_check "a call asks before the quit" ui_wait 'test__hang  quitting · awaiting approval'
 ui_keys C-q
@@ -249,7 +254,11 @@ ui_wait_count() {
 	return 1
 }
 ui_start 160 40
-idle
+idle 20
+ask "/tools"
+ui_wait 'test: ready, 14 tools' 20
+ui_keys Escape
+ui_wait_not 'test: ready' 5
 ui_type '/compare simulated simulated/simulated-fast'
 ui_keys Enter
 ui_wait 'each prompt now goes to all 2 models'
