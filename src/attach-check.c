@@ -325,6 +325,7 @@ attach_check_one(struct request_attach *ra, const struct model *m, char **err)
 	}
 	free(ra->text);
 	ra->text = NULL;
+	ra->omitted = 0;
 	if (a->kind == ATTACH_TEXT) {
 		text_sanitize((const char *)a->data, a->size, &b);
 		ra->text = buf_detach(&b);
@@ -344,16 +345,32 @@ attach_check_one(struct request_attach *ra, const struct model *m, char **err)
 	return -1;
 }
 
-/* Check every attachment of req for model m. */
+/* Check every attachment of req for model m: the files of the message being answered
+ * (the last user message) must all go; an earlier message's file that cannot is left out
+ * with a note, so a conversation that once had an image goes on with a text model. */
 int
 attach_check_request(struct request *req, const struct model *m, char **err)
 {
-	size_t i, k;
+	size_t i, k, last = req->nmsgs;
+	char *why = NULL;
 
 	*err = NULL;
+	for (i = req->nmsgs; i-- > 0;)
+		if (req->msgs[i].role == ROLE_USER) {
+			last = i;
+			break;
+		}
 	for (i = 0; i < req->nmsgs; i++)
-		for (k = 0; k < req->msgs[i].natts; k++)
-			if (attach_check_one(&req->msgs[i].atts[k], m, err) != 0)
+		for (k = 0; k < req->msgs[i].natts; k++) {
+			struct request_attach *ra = &req->msgs[i].atts[k];
+
+			if (attach_check_one(ra, m, i == last ? err : &why) == 0)
+				continue;
+			if (i == last)
 				return -1;
+			free(why);
+			why = NULL;
+			ra->omitted = 1;
+		}
 	return 0;
 }

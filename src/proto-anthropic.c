@@ -261,7 +261,7 @@ anthropic_attached(cJSON *m, const struct message *msg, struct proto_marks *pm)
 	for (k = 0; k < msg->natts; k++) {
 		const struct attach *a = msg->atts[k].a;
 
-		if (msg->atts[k].text != NULL)
+		if (!proto_attach_is_native(&msg->atts[k]))
 			continue;
 		b = cJSON_CreateObject();
 		cJSON_AddStringToObject(b, "type", a->kind == ATTACH_PDF ? "document" : "image");

@@ -115,9 +115,25 @@ proto_attach_text(const struct message *m, struct buf *out)
 	size_t k;
 
 	buf_puts(out, m->content != NULL ? m->content : "");
-	for (k = 0; k < m->natts; k++)
-		if (m->atts[k].text != NULL)
-			proto_attach_block(out, m->atts[k].a, m->atts[k].text);
+	for (k = 0; k < m->natts; k++) {
+		const struct attach *a = m->atts[k].a;
+
+		if (m->atts[k].text != NULL) {
+			proto_attach_block(out, a, m->atts[k].text);
+		} else if (m->atts[k].omitted) {
+			if (out->len > 0)
+				buf_puts(out, "\n\n");
+			buf_printf(out, "[%s (%s) was attached here; it is not sent to this model]",
+			    a->name, a->mime);
+		}
+	}
+}
+
+/* Whether one file goes in the protocol's own form. */
+int
+proto_attach_is_native(const struct request_attach *ra)
+{
+	return ra->text == NULL && !ra->omitted;
 }
 
 /* How many of m's files go in the protocol's own form. */
@@ -127,7 +143,7 @@ proto_attach_native(const struct message *m)
 	size_t k, n = 0;
 
 	for (k = 0; k < m->natts; k++)
-		if (m->atts[k].text == NULL)
+		if (proto_attach_is_native(&m->atts[k]))
 			n++;
 	return n;
 }

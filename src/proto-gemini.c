@@ -130,7 +130,7 @@ gemini_attached(const struct message *msg, struct proto_marks *pm)
 	for (k = 0; k < msg->natts; k++) {
 		const struct attach *a = msg->atts[k].a;
 
-		if (msg->atts[k].text != NULL)
+		if (!proto_attach_is_native(&msg->atts[k]))
 			continue;
 		part = cJSON_CreateObject();
 		d = cJSON_AddObjectToObject(part, "inline_data");

@@ -558,7 +558,7 @@ proto_json_attached(cJSON *m, const struct message *msg, int ollama, struct prot
 			return;
 		parts = cJSON_AddArrayToObject(m, "images");
 		for (k = 0; k < msg->natts; k++)
-			if (msg->atts[k].text == NULL)
+			if (proto_attach_is_native(&msg->atts[k]))
 				cJSON_AddItemToArray(parts, proto_mark(pm, msg->atts[k].a, 0));
 		return;
 	}
@@ -573,7 +573,7 @@ proto_json_attached(cJSON *m, const struct message *msg, int ollama, struct prot
 	for (k = 0; k < msg->natts; k++) {
 		const struct attach *a = msg->atts[k].a;
 
-		if (msg->atts[k].text != NULL)
+		if (!proto_attach_is_native(&msg->atts[k]))
 			continue;
 		p = cJSON_CreateObject();
 		if (a->kind == ATTACH_AUDIO) {

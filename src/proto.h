@@ -138,6 +138,9 @@ void proto_set_body_marked(struct http_req *out, struct cJSON *root, struct prot
  * as a fenced block headed by the file's name. */
 struct buf;
 void proto_attach_text(const struct message *m, struct buf *out);
+/* Whether one file goes in the protocol's own form (not as text, not omitted). */
+struct request_attach;
+int proto_attach_is_native(const struct request_attach *ra);
 /* How many of m's files go in the protocol's own form (not as text). */
 size_t proto_attach_native(const struct message *m);
 

@@ -122,6 +122,7 @@ request_dup(const struct request *r)
 			request_add_attach(c, m->atts[k].a);
 			if (m->atts[k].text != NULL)
 				c->msgs[c->nmsgs - 1].atts[k].text = xstrdup(m->atts[k].text);
+			c->msgs[c->nmsgs - 1].atts[k].omitted = m->atts[k].omitted;
 		}
 	}
 	for (i = 0; i < r->ntools; i++)
@@ -211,6 +212,7 @@ request_add_attach(struct request *r, struct attach *a)
 	m->atts = xrealloc(m->atts, (m->natts + 1) * sizeof(*m->atts));
 	m->atts[m->natts].a = attach_ref(a);
 	m->atts[m->natts].text = NULL;
+	m->atts[m->natts].omitted = 0;
 	m->natts++;
 }
 

@@ -35,10 +35,13 @@ struct request_tool {
 
 /* A file a user message carries (attach.h): a reference to it, and the text it goes as
  * when it is sent as text (a text file; a PDF to a protocol or model that takes none),
- * set by attach_check_request; NULL when it goes in the protocol's own form. */
+ * set by attach_check_request; NULL when it goes in the protocol's own form (or is
+ * omitted). */
 struct request_attach {
 	struct attach *a;
 	char *text;
+	int omitted;               /* an earlier message's file this model cannot take: a
+	                            * note in the text says it was there */
 };
 
 struct message {

@@ -1503,6 +1503,8 @@ store_message_exists(struct store *st, int64_t id, int64_t session_id)
 void
 store_row_message(sqlite3_stmt *s, struct message_row *r)
 {
+	r->atts = NULL;
+	r->natts = 0;
 	r->id = sqlite3_column_int64(s, 0);
 	r->session_id = sqlite3_column_int64(s, 1);
 	r->role = store_role_parse((const char *)sqlite3_column_text(s, 2));
