@@ -27,6 +27,7 @@
 	"       natter sessions show ID\n" \
 	"       natter sessions search [-n N] QUERY...\n" \
 	"       natter sessions export ID [--format md|json|text] [-o FILE] [--raw]\n" \
+	"                              [--with-attachments DIR]\n" \
 	"       natter sessions rm ID\n"
 
 /* Print the usage and return the usage exit status. */
