@@ -240,6 +240,45 @@ attach_pending_draw(struct app *a, int y, int rows, int width)
 	buf_free(&line);
 }
 
+/* qsort order of two names. */
+static int
+attach_name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The names in directory real starting with base (dot files only when base starts with a
+ * dot), sorted; *n of them, the array and each name the caller's to free. NULL when the
+ * directory cannot be read. */
+static char **
+attach_list(const char *real, const char *base, size_t *n)
+{
+	size_t blen = strlen(base), cap = 0;
+	struct dirent *de;
+	char **v = NULL;
+	DIR *d;
+
+	*n = 0;
+	if ((d = opendir(real)) == NULL)
+		return NULL;
+	while ((de = readdir(d)) != NULL) {
+		const char *nm = de->d_name;
+
+		if (strncmp(nm, base, blen) != 0 || strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 ||
+		    (nm[0] == '.' && base[0] != '.'))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[(*n)++] = xstrdup(nm);
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), attach_name_cmp);
+	return v != NULL ? v : xcalloc(1, sizeof(*v));
+}
+
 /* Complete the path prefix word (n bytes): the completed word, or NULL (with the
  * candidates or "nothing" in the status line). */
 static char *
@@ -247,53 +286,43 @@ attach_complete_path(struct app *a, const char *word, size_t n)
 {
 	char *pre = xstrndup(word, n), *slash = strrchr(pre, '/'), *dir, *real, *out = NULL;
 	const char *base = slash != NULL ? slash + 1 : pre;
-	size_t blen = strlen(base), common = 0, hits = 0;
-	struct buf list = BUF_INIT, first = BUF_INIT;
-	struct dirent *de;
+	size_t blen = strlen(base), common, hits, i, c;
+	struct buf list = BUF_INIT;
 	struct stat st;
-	DIR *d;
+	char **v;
 
 	dir = slash != NULL ? xstrndup(pre, (size_t)(slash - pre) + 1) : xstrdup("");
 	real = attach_expand(dir[0] != '\0' ? dir : "./");
-	if ((d = opendir(real)) == NULL) {
+	if ((v = attach_list(real, base, &hits)) == NULL) {
 		ui_note(a, 1, "cannot list %s: %s", dir[0] != '\0' ? dir : ".", strerror(errno));
 		goto out;
 	}
-	while ((de = readdir(d)) != NULL) {
-		const char *nm = de->d_name;
-		size_t c = 0;
-
-		if (strncmp(nm, base, blen) != 0 || strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 ||
-		    (nm[0] == '.' && base[0] != '.'))
-			continue;
-		if (hits++ == 0) {
-			buf_puts(&first, nm);
-			common = first.len;
-		} else {
-			while (c < common && first.data[c] == nm[c])
-				c++;
-			common = c;
-		}
+	common = hits > 0 ? strlen(v[0]) : 0;
+	for (i = 0; i < hits; i++) {
+		for (c = 0; c < common && v[0][c] == v[i][c]; c++)
+			;
+		common = c;
 		if (list.len < 400)
-			buf_printf(&list, "%s%s", list.len ? " " : "", nm);
+			buf_printf(&list, "%s%s", list.len ? " " : "", v[i]);
 	}
-	closedir(d);
 	if (hits == 0) {
 		ui_note(a, 1, "no file matches %s", pre);
 	} else if (hits == 1) {
-		char *full = xasprintf("%s%s", real, first.data);
+		char *full = xasprintf("%s%s", real, v[0]);
 
-		out = xasprintf("%s%s%s", dir, first.data, stat(full, &st) == 0 &&
-		    S_ISDIR(st.st_mode) ? "/" : " ");
+		out = xasprintf("%s%s%s", dir, v[0], stat(full, &st) == 0 && S_ISDIR(st.st_mode) ?
+		    "/" : " ");
 		free(full);
 	} else {
 		ui_note(a, 0, "%s", list.data);
 		if (common > blen)
-			out = xasprintf("%s%.*s", dir, (int)common, first.data);
+			out = xasprintf("%s%.*s", dir, (int)common, v[0]);
 	}
+	for (i = 0; i < hits; i++)
+		free(v[i]);
+	free(v);
 out:
 	buf_free(&list);
-	buf_free(&first);
 	free(real);
 	free(dir);
 	free(pre);
