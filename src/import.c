@@ -382,7 +382,7 @@ import_file(const cJSON *o, const char *path, char **err)
 	char *name = NULL, *mime = NULL, *kind = NULL, *sha = NULL, *data = NULL;
 	unsigned char *bytes = NULL;
 	struct attach *a = NULL;
-	char p[128];
+	char p[192];
 	size_t len = 0;
 	long size;
 	int k = -1;
