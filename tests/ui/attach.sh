@@ -5,7 +5,8 @@
 # the input one line each with their type and size, /detach by number and alone, a sent
 # message showing its files in the transcript and the request carrying them, a text-only
 # model refusing an image with the draft and the files kept for /detach, and an edited
-# message bringing its files back to be sent again.
+# message bringing its files back to be sent again, and a regenerated reply sending the
+# stored files again.
 set -u
 . "$TESTS/ui/lib-ui.bash"
 
@@ -102,6 +103,13 @@ ui_keys Enter
 ui_wait "fakeserver answering" 10
 sleep 0.3
 ui_check "the resent message carries them once" \
+	[ "$(count):$(last | jq -r '[.messages[0].content[] | .type] | join(",")')" = "$((n + 1)):text,image_url" ]
+n=$(count)
+ui_keys M-r
+ui_wait "regenerating the last reply" 5
+ui_wait "fakeserver answering" 10
+sleep 0.3
+ui_check "regenerating sends the stored files again" \
 	[ "$(count):$(last | jq -r '[.messages[0].content[] | .type] | join(",")')" = "$((n + 1)):text,image_url" ]
 ui_keys C-q
 ui_wait_dead 10
