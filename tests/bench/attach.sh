@@ -27,6 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+: >"$TMP/fs.out"
 "$FS" --key "$KEY" --max-seconds 900 >"$TMP/fs.out" 2>"$TMP/fs.err" &
 FS_PID=$!
 PORT=
@@ -61,9 +62,11 @@ providers:
 models:
   m: {provider: bench, input: [text, image]}
 EOF
+chmod 600 "$TMP/config/natter/natter.yaml"
 export XDG_CONFIG_HOME="$TMP/config" NATTER_DB="$TMP/natter.db"
 
 # The body natter sends must be the one curl uploads, or the comparison means nothing.
+: >"$TMP/fs2.out"
 "$FS" --key "$KEY" --max-seconds 60 --log "$TMP/log" >"$TMP/fs2.out" 2>/dev/null &
 P2=$!
 i=0
@@ -76,8 +79,9 @@ done
 "$NATTER" ask -m m --no-save --base-url "http://127.0.0.1:$PORT2/v1" -a "$TMP/image.png" \
 	tokens=1 >/dev/null
 kill "$P2" 2>/dev/null
-if [ "$(cut -f 4 "$TMP/log" | tail -n 1 | cmp -s - "$TMP/body.json"; echo $?)" != 0 ]; then
+if ! cut -f 4 "$TMP/log" | tail -n 1 | tr -d '\n' | cmp -s - "$TMP/body.json"; then
 	echo "attach.sh: natter's body differs from the reference body" >&2
+	cut -f 4 "$TMP/log" | tail -n 1 | head -c 300 >&2; echo >&2; head -c 300 "$TMP/body.json" >&2; echo >&2
 	exit 1
 fi
 
