@@ -29,15 +29,17 @@ BUILD = build/$(MODE)
 
 # Libraries, resolved lazily so that `make run` on a fresh machine installs them first.
 # .ci/deps reads this line to know what pkg-config must find on a system without apt.
-PKGS = libcurl libcjson yaml-0.1 sqlite3 ncursesw libutf8proc md4c libmicrohttpd
+PKGS = libcurl libcjson yaml-0.1 sqlite3 ncursesw libutf8proc md4c libmicrohttpd libmagic nettle
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 # Start-up is a feature: every shared object costs the loader time at each start, so the
 # libraries Debian ships as archives are linked statically (STATIC=0 links all dynamically).
 STATIC ?= 1
-# libmicrohttpd's archive needs gnutls, which libcurl loads anyway.
-STATIC_PKGS = sqlite3 yaml-0.1 libutf8proc ncursesw libmicrohttpd
+# libmicrohttpd's archive needs gnutls, which libcurl loads anyway; libmagic's needs the
+# lzma and bzip2 archives (its compressed-file support). nettle (SHA-256, base64 of
+# attachments) is loaded by gnutls anyway, so it stays a shared object.
+STATIC_PKGS = sqlite3 yaml-0.1 libutf8proc ncursesw libmicrohttpd libmagic
 ifeq ($(STATIC),1)
-PKG_LIBS = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs-only-l $(STATIC_PKGS)) -Wl,-Bdynamic \
+PKG_LIBS = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs-only-l $(STATIC_PKGS)) -llzma -lbz2 -Wl,-Bdynamic \
 	$(shell $(PKG_CONFIG) --libs $(filter-out $(STATIC_PKGS),$(PKGS))) -lgnutls -lz -ldl
 else
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -69,7 +71,7 @@ CMD_O   = $(filter $(BUILD)/src/cmd-%.o $(BUILD)/src/serve%.o,$(LIB_O))
 API_VERSION = 1
 # The shared library links every library dynamically (the archives Debian ships are not
 # built for shared objects) and exports only the natter_* functions of natter.h.
-SO_PKGS = libcurl libcjson yaml-0.1 sqlite3 libutf8proc md4c
+SO_PKGS = libcurl libcjson yaml-0.1 sqlite3 libutf8proc md4c libmagic nettle
 UI_O    = $(UI_C:%.c=$(BUILD)/%.o)
 MAIN_O  = $(BUILD)/src/main.o
 UNIT_C  = $(wildcard tests/unit/test_*.c)

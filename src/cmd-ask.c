@@ -25,6 +25,7 @@
 #include <cJSON.h>
 
 #include "apierr.h"
+#include "attach.h"
 #include "buf.h"
 #include "cli.h"
 #include "cmd.h"
@@ -85,6 +86,9 @@ struct ask_opts {
 	int tools;                  /* --tools: the MCP servers' tools */
 	const char *mcp;            /* --mcp SERVER: that server's only */
 	int yes;                    /* --yes: run any tool without asking */
+	const char **files;         /* -a FILE (- for standard input), in order */
+	size_t nfiles;
+	struct attach **atts;       /* ... read */
 };
 
 /* State of the output while the reply streams. */
@@ -135,7 +139,7 @@ ask_usage(FILE *f)
 	    "                  [--max-tokens N] [--stop S]... [--seed N] [-P NAME=VALUE]...\n"
 	    "                  [-T TEMPLATE [-V NAME=VALUE|NAME=@FILE]...] [--reasoning show|hide]\n"
 	    "                  [-c | -S ID] [--no-save] [--json] [--no-stream] [--raw]\n"
-	    "                  [--tools | --mcp SERVER] [--yes]\n"
+	    "                  [--tools | --mcp SERVER] [--yes] [-a FILE]...\n"
 	    "                  [--base-url URL] [--idle-timeout MS] [--connect-timeout MS]\n"
 	    "                  [--first-token-timeout MS] [PROMPT... | -]\n"
 	    "MODEL is a configured model or alias, PROVIDER/ID, or an id of -p PROVIDER; without\n"
@@ -152,7 +156,12 @@ ask_usage(FILE *f)
 	    "--no-stream asks the provider for the whole reply in one response. --tools offers\n"
 	    "the model the tools of every MCP server of the config (--mcp SERVER: one server's);\n"
 	    "tools on a server's allow: list run, others are refused unless --yes is given; each\n"
-	    "call and its result go to stderr.\n",
+	    "call and its result go to stderr. -a FILE attaches a file to the prompt (repeat it\n"
+	    "for more; -a - reads one from standard input): its type comes from its content; a\n"
+	    "text file is sent inlined, an image (PNG, JPEG, GIF, WebP), PDF or audio file in\n"
+	    "the provider's own form when the model takes it (models.NAME.input), a PDF as its\n"
+	    "text (pdftotext) otherwise. A file the model cannot take, or one over the limit\n"
+	    "(max_attachment), is refused before anything is sent.\n",
 	    f);
 }
 
@@ -310,6 +319,7 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 		{ "tools", no_argument, NULL, O_TOOLS },
 		{ "mcp", required_argument, NULL, O_MCP },
 		{ "yes", no_argument, NULL, O_YES },
+		{ "attach", required_argument, NULL, 'a' },
 		{ "param", required_argument, NULL, 'P' },
 		{ "template", required_argument, NULL, 'T' },
 		{ "var", required_argument, NULL, 'V' },
@@ -320,8 +330,12 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":m:p:s:t:P:T:V:S:ch", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:p:s:t:P:T:V:S:a:ch", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			o->files = xrealloc(o->files, (o->nfiles + 1) * sizeof(*o->files));
+			o->files[o->nfiles++] = optarg;
+			break;
 		case 'P':
 			if ((rc = ask_param(o, optarg)) >= 0)
 				return rc;
@@ -432,6 +446,29 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 	}
 	if (o->cont && o->session != NULL)
 		return ask_bad("-c continues the latest session and -S a given one: not both");
+	return -1;
+}
+
+/* Read the -a files (standard input once at most); -1 to go on, else the exit status. */
+static int
+ask_files(struct ask_opts *o)
+{
+	size_t i, j;
+	char *err = NULL;
+	int rc;
+
+	for (i = 0; i < o->nfiles; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(o->files[i], "-") == 0 && strcmp(o->files[j], "-") == 0)
+				return ask_bad("-a - reads standard input once: give it once");
+	o->atts = xcalloc(o->nfiles + 1, sizeof(*o->atts));
+	for (i = 0; i < o->nfiles; i++) {
+		if ((o->atts[i] = attach_read(o->files[i], ATTACH_READ_MAX, &err)) == NULL) {
+			rc = ask_bad("-a: %s", err);
+			free(err);
+			return rc;
+		}
+	}
 	return -1;
 }
 
@@ -1076,7 +1113,7 @@ ask_run(struct ask_ctx *a, const char *system)
 	if (a->o->system != NULL)
 		session_set_system(a->sess, a->o->system);
 	before = a->sess->nmsgs;
-	session_append_user(a->sess, a->prompt);
+	session_append_user_files(a->sess, a->prompt, a->o->atts, a->o->nfiles);
 	worker_global_init();
 	env.w = worker_start();
 	if ((a->o->tools || a->o->mcp != NULL) && ask_tools(a, env.w, &spec) != 0) {
@@ -1138,6 +1175,8 @@ cmd_ask(int argc, char **argv)
 	if ((rc = ask_parse(argc, argv, &o)) >= 0)
 		goto out;
 	a.out.sanitize = !o.raw;
+	if ((rc = ask_files(&o)) >= 0)
+		goto out;
 	rc = -1;
 	prompt = ask_prompt(argc, argv, o.tmpl != NULL);
 	if (o.tmpl == NULL && o.nvars > 0) {
@@ -1148,7 +1187,8 @@ cmd_ask(int argc, char **argv)
 	if (o.tmpl != NULL && (rc = ask_template(&a, &o, prompt, &a.tsystem, &a.tuser)) >= 0)
 		goto out;
 	a.prompt = o.tmpl != NULL ? a.tuser : prompt;
-	if (a.prompt == NULL || strspn(a.prompt, " \t\r\n") == strlen(a.prompt)) {
+	if (a.prompt == NULL || (strspn(a.prompt, " \t\r\n") == strlen(a.prompt) &&
+	    o.nfiles == 0)) {
 		if (o.tmpl != NULL)
 			rc = ask_bad("template %s has no user message", o.tmpl);
 		else
@@ -1183,6 +1223,10 @@ out:
 		free(o.vars[i].value);
 	}
 	free(o.vars);
+	for (i = 0; o.atts != NULL && i < o.nfiles; i++)
+		attach_unref(o.atts[i]);
+	free(o.atts);
+	free(o.files);
 	config_free(a.cfg);
 	config_errors_free(&errs);
 	return rc;

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
+#include "attach-check.h"
 #include "buf.h"
 #include "cli.h"
 #include "cmd.h"
@@ -44,6 +46,9 @@ struct cmp_opts {
 	int json, raw, no_save;
 	int tools, yes;              /* --tools, --yes */
 	const char *mcp;             /* --mcp SERVER */
+	struct attach **atts;        /* -a FILE, read as they come */
+	size_t natts;
+	int stdin_read;              /* -a - was given */
 };
 
 /* One column: its model, its turn and the reply's bytes as they came (for --raw). */
@@ -61,14 +66,16 @@ cmp_usage(FILE *f)
 {
 	fputs("usage: natter compare -m MODEL -m MODEL [-m MODEL [-m MODEL]] [-s SYSTEM]\n"
 	    "                      [-t TEMP] [--max-tokens N] [-P NAME=VALUE]... [--json] [--raw]\n"
-	    "                      [--no-save] [--tools | --mcp SERVER] [--yes] [PROMPT... | -]\n"
+	    "                      [--no-save] [--tools | --mcp SERVER] [--yes] [-a FILE]...\n"
+	    "                      [PROMPT... | -]\n"
 	    "Sends PROMPT to two to four models at once and prints each reply under its model's\n"
 	    "name, then their figures (ttft, tok/s, output tokens, cost, finish). The round is\n"
 	    "stored as a comparison: `natter chat -S ID` shows it side by side, /pick keeps one.\n"
 	    "Piped input follows the prompt after a blank line; - stands for standard input.\n"
 	    "--tools (--mcp SERVER: one server's) offers every column the MCP servers' tools;\n"
 	    "each column runs its own loop, allowed tools run, others are refused unless --yes,\n"
-	    "and the calls go to stderr under the column's model.\n", f);
+	    "and the calls go to stderr under the column's model. -a FILE attaches a file (- for\n"
+	    "standard input) as natter ask -a does; every model must take it.\n", f);
 }
 
 /* Report a usage error. */
@@ -78,6 +85,25 @@ cmp_bad(const char *what, const char *arg)
 	fprintf(stderr, "natter: compare: %s%s%s%s\n", what, arg ? " '" : "", arg ? arg : "",
 	    arg ? "'" : "");
 	return EXIT_USAGE;
+}
+
+/* -a FILE: read it now; 0, or -1 after saying why not. */
+static int
+cmp_attach(struct cmp_opts *o, const char *path)
+{
+	struct attach *a;
+	char *err = NULL;
+
+	if (strcmp(path, "-") == 0 && o->stdin_read++)
+		return cmp_bad("-a - reads standard input once: give it once", NULL);
+	if ((a = attach_read(path, ATTACH_READ_MAX, &err)) == NULL) {
+		fprintf(stderr, "natter: compare: -a: %s\n", err);
+		free(err);
+		return -1;
+	}
+	o->atts = xrealloc(o->atts, (o->natts + 1) * sizeof(*o->atts));
+	o->atts[o->natts++] = a;
+	return 0;
 }
 
 /* Parse the options; -1 to go on, else an exit status. */
@@ -97,6 +123,7 @@ cmp_parse(int argc, char **argv, struct cmp_opts *o)
 		{ "tools", no_argument, NULL, O_TOOLS },
 		{ "mcp", required_argument, NULL, O_MCP },
 		{ "yes", no_argument, NULL, O_YES },
+		{ "attach", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -105,8 +132,12 @@ cmp_parse(int argc, char **argv, struct cmp_opts *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":m:s:t:P:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:s:t:P:a:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			if (cmp_attach(o, optarg) != 0)
+				return EXIT_USAGE;
+			break;
 		case 'm':
 			if (o->n == CMP_MAX)
 				return cmp_bad("at most four models", NULL);
@@ -390,6 +421,13 @@ cmp_start(struct turn_env *env, struct session *s, const struct cmp_opts *o,
 	char *err = NULL;
 	int i;
 
+	/* Every column's files are checked before any column sends: one refusal sends nothing. */
+	for (i = 0; i < o->n; i++)
+		if (attach_check_files(o->atts, o->natts, cols[i].model, &err) != 0) {
+			fprintf(stderr, "natter: compare: %s: %s\n", cols[i].name, err);
+			free(err);
+			return -1;
+		}
 	for (i = 0; i < o->n; i++) {
 		struct turn_spec spec = { .model = cols[i].model, .message = &o->params,
 		    .column = i, .from = from, .group = group, .no_fallback = 1, .tools = box };
@@ -427,7 +465,7 @@ cmd_compare(int argc, char **argv)
 	if ((rc = cmp_parse(argc, argv, &o)) >= 0)
 		goto out;
 	prompt = cli_prompt(argc, argv, optind);
-	if (prompt == NULL || strspn(prompt, " \t\r\n") == strlen(prompt)) {
+	if (prompt == NULL || (strspn(prompt, " \t\r\n") == strlen(prompt) && o.natts == 0)) {
 		rc = cmp_bad("the prompt is empty", NULL);
 		goto out;
 	}
@@ -446,7 +484,7 @@ cmd_compare(int argc, char **argv)
 	s = session_new(NULL, cols[0].model->provider->name, cols[0].model->id);
 	if (o.system != NULL)
 		session_set_system(s, o.system);
-	from = session_append_round(s, prompt, &group);
+	from = session_append_round_files(s, prompt, o.atts, o.natts, &group);
 	if (cmp_start(&env, s, &o, cols, from, group, box) != 0) {
 		rc = EXIT_USAGE;
 		for (i = 0; i < o.n; i++)
@@ -489,6 +527,9 @@ out:
 	session_free(s);
 	cli_store_close(st);
 	params_free(&o.params);
+	for (size_t k = 0; k < o.natts; k++)
+		attach_unref(o.atts[k]);
+	free(o.atts);
 	free(prompt);
 	config_free(cfg);
 	config_errors_free(&errs);

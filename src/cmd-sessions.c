@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "buf.h"
 #include "cli.h"
 #include "cmd.h"
@@ -27,6 +28,7 @@
 	"       natter sessions show ID\n" \
 	"       natter sessions search [-n N] QUERY...\n" \
 	"       natter sessions export ID [--format md|json|text] [-o FILE] [--raw]\n" \
+	"                              [--with-attachments DIR]\n" \
 	"       natter sessions rm ID\n"
 
 /* Print the usage and return the usage exit status. */
@@ -178,7 +180,7 @@ sessions_show(int argc, char **argv)
 	struct store *st;
 	struct buf b1 = BUF_INIT, b2 = BUF_INIT;
 	int64_t id;
-	size_t n, i;
+	size_t n, i, k;
 	char when[32];
 	int col, ncols;
 
@@ -224,6 +226,12 @@ sessions_show(int argc, char **argv)
 			printf(" [compared on %d models]", ncols);
 		fputc('\n', stdout);
 		sessions_print(m[i].content, 0, "\n");
+		for (k = 0; k < m[i].natts; k++) {
+			buf_reset(&b1);
+			attach_describe(m[i].atts[k], &b1);
+			fputs("attached: ", stdout);
+			sessions_print(b1.data, 1, "\n");
+		}
 		if (m[i].error != NULL && m[i].error[0] != '\0') {
 			fputs(m[i].state == MSG_ERROR ? "error: " : "note: ", stdout);
 			sessions_print(m[i].error, 1, "\n");

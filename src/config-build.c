@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "attach.h"
 #include "buf.h"
 #include "config-tree.h"
 #include "keycmd.h"
@@ -106,6 +107,21 @@ config_strings_free(char **v, size_t count)
 	for (i = 0; i < count; i++)
 		free(v[i]);
 	free(v);
+}
+
+/* The ATTACH_IN_* bits of a validated models.*.input (text always: every model reads it). */
+static unsigned
+config_input(const struct cnode *n)
+{
+	char **v;
+	size_t i, k;
+	unsigned bits = ATTACH_IN_TEXT;
+
+	v = config_strings(n, &k);
+	for (i = 0; i < k; i++)
+		bits |= attach_input_bit(v[i]);
+	config_strings_free(v, k);
+	return bits;
 }
 
 /* Fill p from a validated parameter block. */
@@ -447,6 +463,7 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 	p->retry_total_ms = (long)(config_getnum(n, pat, "retry_total",
 	    PROVIDER_RETRY_TOTAL_MS / 1000.0) * 1000);
 	p->max_line = (size_t)(config_getnum(n, pat, "max_line", 16) * 1048576.0);
+	p->max_attach = (size_t)(config_getnum(n, pat, "max_attachment", 0) * 1048576.0);
 	p->sim_tokens_per_s = config_getnum(n, pat, "tokens_per_second", 0);
 	if (cnode_str(n, "proxy") != NULL)
 		p->proxy = xstrdup(cnode_str(n, "proxy"));
@@ -631,6 +648,8 @@ config_build_model(struct loader *ld, const struct cnode *n, const struct cnode 
 	}
 	m->aliases = config_strings(cnode_get(n, "aliases"), &m->naliases);
 	m->fallback = config_strings(cnode_get(n, "fallback"), &m->nfallback);
+	m->input = config_input(cnode_get(n, "input"));
+	m->max_attach = (size_t)(config_getnum(n, pat, "max_attachment", 0) * 1048576.0);
 	config_params(ld, cnode_get(n, "defaults"), &m->defaults);
 	m->file = n->file;
 	m->line = n->kline;
@@ -1312,6 +1331,7 @@ config_model(struct config *c, const char *name)
 	m->provider_name = xstrdup(p->name);
 	m->provider = p;
 	m->price_input = m->price_output = -1;
+	m->input = ATTACH_IN_TEXT;
 	params_default_limits(p->protocol, m->limits);
 	m->synthesized = 1;
 	m->file = "(not configured)";

@@ -163,6 +163,10 @@ const struct config_schema config_schema[] = {
 	  "Proxy URL; unset means the usual HTTPS_PROXY and NO_PROXY variables apply." },
 	{ "providers.*.ca_bundle", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
 	  "File of CA certificates to trust instead of the system's." },
+	{ "providers.*.max_attachment", CONFIG_FLOAT, NULL, 0.001, 4096, NULL, 0, 0,
+	  "Largest file, in MiB, attached to a message for this provider; a larger one is "
+	  "refused before anything is sent. Unset, the protocol's limit: openai 20; anthropic "
+	  "5 for an image, 32 for anything else; gemini 20; ollama and simulated 100." },
 	{ "providers.*.tokens_per_second", CONFIG_FLOAT, "0", 0, 1e6, NULL, 0, 0,
 	  "Simulated protocol only: streaming rate; 0 is as fast as possible." },
 
@@ -193,6 +197,13 @@ const struct config_schema config_schema[] = {
 	{ "models.*.params", CONFIG_RANGES, NULL, NOLIM, NULL, 0, 0,
 	  "Which parameters the model accepts and their ranges (see PARAMETER LIMITS); "
 	  "without it, what the protocol supports, with the usual ranges." },
+	{ "models.*.input", CONFIG_STRINGS, "[text]", 0, 4, "text|image|pdf|audio", 0, 0,
+	  "What the model takes in a message besides text: image (PNG, JPEG, GIF, WebP), pdf "
+	  "(sent as a document to anthropic and gemini; as its text elsewhere), audio (gemini; "
+	  "WAV and MP3 on openai). An attachment the model cannot take is refused before "
+	  "anything is sent; text files always go, inlined as fenced blocks." },
+	{ "models.*.max_attachment", CONFIG_FLOAT, NULL, 0.001, 4096, NULL, 0, 0,
+	  "This model's providers.*.max_attachment, in MiB." },
 	{ "models.*.reasoning_efforts", CONFIG_STRINGS, NULL, 0, 8, NULL, 0, 0,
 	  "Values reasoning_effort may take for this model, e.g. [low, medium, high]." },
 	{ "models.*.defaults", CONFIG_PARAMS, NULL, NOLIM, NULL, 0, 0,
@@ -469,6 +480,15 @@ config_schema_describe(const struct config_schema *e)
 		free(s);
 		return hi;
 	case CONFIG_STRINGS:
+		if (e->choices != NULL) {
+			s = xstrdup(e->choices);
+			for (lo = s; *lo != '\0'; lo++)
+				if (*lo == '|')
+					*lo = ',';
+			hi = xasprintf("a list of %s", s);
+			free(s);
+			return hi;
+		}
 		if (ranged && e->max > 0)
 			return xasprintf("a list of at most %.0f strings", e->max);
 		return xstrdup("a list of strings");

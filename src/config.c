@@ -711,6 +711,15 @@ config_validate_value(struct loader *ld, struct cnode *n, const struct config_sc
 			config_type_error(ld, n, e, real);
 		break;
 	case CONFIG_STRINGS:
+		if (n->kind == CN_SCALAR && e->choices != NULL &&
+		    !config_choice(e->choices, n->value)) {
+			char *want = config_schema_describe(e);
+
+			config_at(ld, n, "%s: expected %s, got '%s'", real, want, n->value);
+			free(want);
+			n->bad = 1;
+			return;
+		}
 		if (n->kind == CN_SCALAR || n->kind == CN_NULL)
 			return;
 		if (n->kind != CN_LIST) {
@@ -731,6 +740,15 @@ config_validate_value(struct loader *ld, struct cnode *n, const struct config_sc
 			    n->nkids);
 			n->bad = 1;
 		}
+		for (i = 0; e->choices != NULL && !n->bad && i < n->nkids; i++)
+			if (!config_choice(e->choices, n->kids[i]->value)) {
+				char *want = config_schema_describe(e);
+
+				config_at(ld, n->kids[i], "%s: expected %s, got '%s'", real, want,
+				    n->kids[i]->value);
+				free(want);
+				n->bad = 1;
+			}
 		break;
 	case CONFIG_STRMAP:
 		if (n->kind == CN_NULL)

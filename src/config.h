@@ -96,6 +96,8 @@ struct model {
 	size_t nefforts;
 	struct params defaults;
 	enum max_tokens_field max_tokens_field; /* OpenAI protocol; AUTO: by model family */
+	unsigned input;        /* ATTACH_IN_* bits of what it takes (attach.h); text always */
+	size_t max_attach;     /* largest attachment, bytes; 0: the provider's */
 	char **aliases;
 	size_t naliases;
 	char **fallback;

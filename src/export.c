@@ -23,6 +23,7 @@
 
 #include <cJSON.h>
 
+#include "attach.h"
 #include "buf.h"
 #include "export.h"
 #include "log.h"
@@ -200,6 +201,23 @@ export_md_tool(struct buf *b, const struct message_row *r, const char *when)
 		buf_printf(b, "*%.1f s*\n\n", r->duration_ms / 1000.0);
 }
 
+/* Append the list of a message's files: name, type and size, one a line. */
+static void
+export_md_files(struct buf *b, const struct message_row *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->natts; k++) {
+		const struct attach *a = r->atts[k];
+
+		buf_puts(b, k == 0 ? "Attached:\n\n- " : "- ");
+		export_md_inline(b, a->name);
+		buf_printf(b, " \xc2\xb7 %s \xc2\xb7 ", a->mime);
+		attach_size_text(a->size, b);
+		buf_puts(b, k + 1 == r->natts ? "\n\n" : "\n");
+	}
+}
+
 /* Append the italic line of figures under a reply: tokens, cost, timings. */
 static void
 export_md_figures(struct buf *b, const struct message_row *m)
@@ -280,6 +298,7 @@ export_markdown(const struct session_row *s, const struct message_row *m, size_t
 			    r->reasoning);
 		if (r->content[0] != '\0')
 			buf_printf(&b, "%s\n\n", r->content);
+		export_md_files(&b, r);
 		switch (r->state) {
 		case MSG_ERROR:
 			buf_printf(&b, "> **Error:** %s\n\n",
@@ -425,7 +444,7 @@ export_text(const struct session_row *s, const struct message_row *m, size_t n)
 {
 	struct buf b = BUF_INIT;
 	char created[40], updated[40];
-	size_t i;
+	size_t i, k;
 
 	buf_printf(&b, "Session %lld: ", (long long)s->id);
 	export_line(&b, s->title[0] != '\0' ? s->title : "untitled");
@@ -456,6 +475,13 @@ export_text(const struct session_row *s, const struct message_row *m, size_t n)
 			buf_puts(&b, r->content);
 			if (r->content[strlen(r->content) - 1] != '\n')
 				buf_putc(&b, '\n');
+		}
+		for (k = 0; k < r->natts; k++) {
+			buf_puts(&b, "attached: ");
+			export_line(&b, r->atts[k]->name);
+			buf_printf(&b, " \xc2\xb7 %s \xc2\xb7 ", r->atts[k]->mime);
+			attach_size_text(r->atts[k]->size, &b);
+			buf_putc(&b, '\n');
 		}
 		if (r->error != NULL && *r->error != '\0') {
 			buf_puts(&b, r->state == MSG_ERROR ? "error: " : "note: ");
@@ -547,6 +573,40 @@ export_json_time(cJSON *o, const char *key, int64_t ms, int with_ms)
 	cJSON_AddStringToObject(o, key, when);
 }
 
+/* Add a message's files: name, type, kind, size, digest and the bytes in base64 (null
+ * when they were not read), which natter import checks against the digest. */
+static void
+export_json_files(cJSON *o, const struct message_row *r)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "attachments"), *f;
+	char *b64;
+	size_t k, n;
+
+	for (k = 0; arr != NULL && k < r->natts; k++) {
+		struct attach *a = r->atts[k];
+
+		f = cJSON_CreateObject();
+		if (f == NULL)
+			log_fatal("out of memory building JSON");
+		cJSON_AddItemToArray(arr, f);
+		cJSON_AddStringToObject(f, "name", a->name);
+		cJSON_AddStringToObject(f, "mime", a->mime);
+		cJSON_AddStringToObject(f, "kind", attach_kind_name(a->kind));
+		cJSON_AddNumberToObject(f, "size", (double)a->size);
+		cJSON_AddStringToObject(f, "sha256", attach_sha(a));
+		if (a->data == NULL) {
+			cJSON_AddNullToObject(f, "data");
+			continue;
+		}
+		n = attach_b64_len(a->size);
+		b64 = xmalloc(n + 1);
+		attach_b64_encode(b64, a->data, a->size);
+		b64[n] = '\0';
+		cJSON_AddStringToObject(f, "data", b64);
+		free(b64);
+	}
+}
+
 /* Render a session as one JSON object. */
 char *
 export_json(const struct session_row *s, const struct message_row *m, size_t n)
@@ -612,6 +672,8 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 		export_json_str(o, "tool_id", r->tool_id);
 		export_json_str(o, "tool_name", r->tool_name);
 		cJSON_AddBoolToObject(o, "tool_error", r->tool_error);
+		if (r->natts > 0)
+			export_json_files(o, r);
 	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
@@ -626,6 +688,19 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 	return buf_detach(&b);
 }
 
+/* Read the bytes of every file of the n rows; 0, or -1 (store_error says why). */
+static int
+export_load_files(struct store *st, struct message_row *m, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < m[i].natts; k++)
+			if (store_attach_load(st, m[i].atts[k]) != 0)
+				return -1;
+	return 0;
+}
+
 /* Load a session and render it. */
 char *
 export_session(struct store *st, int64_t id, enum export_format format)
@@ -637,7 +712,9 @@ export_session(struct store *st, int64_t id, enum export_format format)
 
 	if (s == NULL)
 		return NULL;
-	if (store_messages(st, id, &m, &n) != 0) {
+	if (store_messages(st, id, &m, &n) != 0 ||
+	    (format == EXPORT_JSON && export_load_files(st, m, n) != 0)) {
+		store_messages_free(m, n);
 		store_sessions_free(s, 1);
 		return NULL;
 	}

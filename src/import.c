@@ -18,6 +18,7 @@
 
 #include <cJSON.h>
 
+#include "attach.h"
 #include "buf.h"
 #include "export.h"
 #include "import.h"
@@ -40,16 +41,22 @@ static const char *const import_session_keys[S_COUNT] = {
 /* Field names of a message object. */
 enum { M_ID, M_ROLE, M_CONTENT, M_REASONING, M_PROVIDER, M_MODEL, M_CREATED, M_STATE,
 	M_ERROR, M_FINISH, M_INPUT, M_OUTPUT, M_COST, M_TTFT, M_DURATION, M_GROUP, M_COLUMN,
-	M_KEPT, M_PINNED, M_TOOL_ID, M_TOOL_NAME, M_TOOL_ERROR, M_COUNT };
+	M_KEPT, M_PINNED, M_TOOL_ID, M_TOOL_NAME, M_TOOL_ERROR, M_ATTACHMENTS, M_COUNT };
 static const char *const import_message_keys[M_COUNT] = {
 	"id", "role", "content", "reasoning", "provider", "model", "created", "state", "error",
 	"finish_reason", "input_tokens", "output_tokens", "cost", "ttft_ms", "duration_ms",
 	"compare_group", "compare_column", "compare_kept", "pinned", "tool_id", "tool_name",
-	"tool_error",
+	"tool_error", "attachments",
 };
-/* Pinned messages and tool calls came later: an older export has neither "pinned" nor the
- * tool fields. */
+/* Pinned messages, tool calls and attachments came later: an older export has neither
+ * "pinned" nor the tool fields, and only a message with files has "attachments". */
 #define M_REQUIRED M_PINNED
+
+/* Field names of an attachment object. */
+enum { A_NAME, A_MIME, A_KIND, A_SIZE, A_SHA, A_DATA, A_COUNT };
+static const char *const import_file_keys[A_COUNT] = {
+	"name", "mime", "kind", "size", "sha256", "data",
+};
 
 /* A message's comparison fields as the file gives them, checked once all are read. */
 struct import_cmp {
@@ -366,6 +373,86 @@ import_tool_pairs(const struct import_doc *doc, char **err)
 	return 0;
 }
 
+/* Read one attachment object o (at path): every field, and bytes that are what its size
+ * and digest say. The new attachment, or NULL with *err. */
+static struct attach *
+import_file(const cJSON *o, const char *path, char **err)
+{
+	const cJSON *f[A_COUNT];
+	char *name = NULL, *mime = NULL, *kind = NULL, *sha = NULL, *data = NULL;
+	unsigned char *bytes = NULL;
+	struct attach *a = NULL;
+	char p[192];
+	size_t len = 0;
+	long size;
+	int k = -1;
+
+	if (import_fields(o, path, import_file_keys, A_COUNT, A_COUNT, f, err) != 0 ||
+	    import_str(f[A_NAME], path, "name", 0, &name, err) != 0 ||
+	    import_str(f[A_MIME], path, "mime", 0, &mime, err) != 0 ||
+	    import_str(f[A_KIND], path, "kind", 0, &kind, err) != 0 ||
+	    import_count(f[A_SIZE], path, "size", 0, &size, err) != 0 ||
+	    import_str(f[A_SHA], path, "sha256", 0, &sha, err) != 0 ||
+	    import_str(f[A_DATA], path, "data", 0, &data, err) != 0)
+		goto out;
+	if ((k = attach_kind_parse(kind)) < 0) {
+		import_path(p, sizeof(p), path, "kind");
+		import_fail(err, p, "expected text, image, pdf, audio or file");
+		goto out;
+	}
+	if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64) {
+		import_path(p, sizeof(p), path, "sha256");
+		import_fail(err, p, "expected 64 lowercase hex digits");
+		goto out;
+	}
+	if ((bytes = attach_b64_decode(data, strlen(data), &len)) == NULL) {
+		import_path(p, sizeof(p), path, "data");
+		import_fail(err, p, "expected the file's bytes in base64");
+		goto out;
+	}
+	a = attach_stored(name, mime, (enum attach_kind)k, (size_t)size, sha);
+	if (attach_set_data(a, bytes, len) != 0) {
+		attach_unref(a);
+		a = NULL;
+		import_path(p, sizeof(p), path, "data");
+		import_fail(err, p, "these bytes are not the file its size and sha256 name");
+	}
+out:
+	free(name);
+	free(mime);
+	free(kind);
+	free(sha);
+	free(data);
+	return a;
+}
+
+/* Read a message's attachments array (only a user message has files). */
+static int
+import_files(const cJSON *v, const char *path, struct message_row *m, char **err)
+{
+	const cJSON *c;
+	struct attach *a;
+	char p[128];
+	size_t i = 0;
+
+	if (!cJSON_IsArray(v)) {
+		import_path(p, sizeof(p), path, "attachments");
+		return import_fail(err, p, "expected an array");
+	}
+	if (m->role != ROLE_USER && v->child != NULL) {
+		import_path(p, sizeof(p), path, "attachments");
+		return import_fail(err, p, "only a user message has files");
+	}
+	for (c = v->child; c != NULL; c = c->next, i++) {
+		snprintf(p, sizeof(p), "%s.attachments[%zu]", path, i);
+		if ((a = import_file(c, p, err)) == NULL)
+			return -1;
+		m->atts = xrealloc(m->atts, (m->natts + 1) * sizeof(*m->atts));
+		m->atts[m->natts++] = a;
+	}
+	return 0;
+}
+
 /* Read message object o (at path) into *m and its comparison fields into *c. */
 static int
 import_message(const cJSON *o, const char *path, struct message_row *m, struct import_cmp *c,
@@ -417,6 +504,8 @@ import_message(const cJSON *o, const char *path, struct message_row *m, struct i
 		return import_fail(err, p, "expected true or false");
 	}
 	m->pinned = f[M_PINNED] != NULL && cJSON_IsTrue(f[M_PINNED]);
+	if (f[M_ATTACHMENTS] != NULL && import_files(f[M_ATTACHMENTS], path, m, err) != 0)
+		return -1;
 	return import_tool_fields(f, path, m, err);
 }
 

@@ -6,7 +6,9 @@
  * fields, which older exports lack, may be missing), with times as the export writes them,
  * no U+0000, token counts that add up to the session's totals, compare groups whose
  * columns and kept flags agree with the messages' order, and tool calls and results that
- * name their call and tool, each result answering a call made before it. Anything else is refused with the JSON path of the
+ * name their call and tool, each result answering a call made before it, and attachments
+ * (user messages only) whose bytes are what their size and SHA-256 say. Anything else is
+ * refused with the JSON path of the
  * first bad field ("messages[3].created: ...") or the line and column of a syntax error.
  * Nothing here touches a store: store_session_import stores what import_parse returns.
  */

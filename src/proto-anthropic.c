@@ -15,6 +15,8 @@
 #include <cJSON.h>
 
 #include "apierr.h"
+#include "attach.h"
+#include "buf.h"
 #include "http.h"
 #include "jscan.h"
 #include "proto.h"
@@ -240,6 +242,45 @@ anthropic_calls_as_text(cJSON *m, const struct message *msg)
 	buf_free(&b);
 }
 
+/* A user message with files: an image or document block per file sent as one (the API
+ * reads them best before the question), then the text with the other files inlined. */
+static void
+anthropic_attached(cJSON *m, const struct message *msg, struct proto_marks *pm)
+{
+	struct buf text = BUF_INIT;
+	cJSON *content, *b, *src;
+	size_t k;
+
+	proto_attach_text(msg, &text);
+	if (proto_attach_native(msg) == 0) {
+		cJSON_AddStringToObject(m, "content", buf_str(&text));
+		buf_free(&text);
+		return;
+	}
+	content = cJSON_AddArrayToObject(m, "content");
+	for (k = 0; k < msg->natts; k++) {
+		const struct attach *a = msg->atts[k].a;
+
+		if (!proto_attach_is_native(&msg->atts[k]))
+			continue;
+		b = cJSON_CreateObject();
+		cJSON_AddStringToObject(b, "type", a->kind == ATTACH_PDF ? "document" : "image");
+		src = cJSON_AddObjectToObject(b, "source");
+		cJSON_AddStringToObject(src, "type", "base64");
+		cJSON_AddStringToObject(src, "media_type", a->mime);
+		cJSON_AddItemToObject(src, "data", proto_mark(pm, a, 0));
+		cJSON_AddItemToArray(content, b);
+	}
+	/* The API refuses an empty text block. */
+	if (text.len > 0) {
+		b = cJSON_CreateObject();
+		cJSON_AddStringToObject(b, "type", "text");
+		cJSON_AddStringToObject(b, "text", text.data);
+		cJSON_AddItemToArray(content, b);
+	}
+	buf_free(&text);
+}
+
 /* The request's tools as Anthropic declares them. */
 static void
 anthropic_tools(cJSON *root, const struct request *req)
@@ -263,9 +304,11 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 	char *url = http_join(p != NULL ? p->base_url : "", "messages");
 	cJSON *root = cJSON_CreateObject(), *msgs, *m, *results = NULL;
 	struct buf system = BUF_INIT;
+	struct proto_marks pm;
 	long max_tokens, budget = anthropic_budget(pp);
 	size_t i;
 
+	proto_marks_init(&pm);
 	http_req_init(out, "POST", url);
 	free(url);
 	proto_common_headers(out, req->no_stream ? "application/json" : "text/event-stream");
@@ -304,6 +347,8 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 		else if (budget > 0 && req->msgs[i].role == ROLE_ASSISTANT &&
 		    req->msgs[i].signature != NULL)
 			anthropic_thinking_content(m, &req->msgs[i]);
+		else if (req->msgs[i].natts > 0)
+			anthropic_attached(m, &req->msgs[i], &pm);
 		else
 			cJSON_AddStringToObject(m, "content", req->msgs[i].content);
 		cJSON_AddItemToArray(msgs, m);
@@ -328,7 +373,7 @@ anthropic_build_chat(const struct request *req, struct http_req *out)
 		cJSON_AddStringToObject(m, "type", "enabled");
 		cJSON_AddNumberToObject(m, "budget_tokens", (double)budget);
 	}
-	proto_set_body(out, root);
+	proto_set_body_marked(out, root, &pm);
 }
 
 /* Take the counts from a usage object: input from message_start, output cumulative. */

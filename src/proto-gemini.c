@@ -12,6 +12,8 @@
 #include <cJSON.h>
 
 #include "apierr.h"
+#include "attach.h"
+#include "buf.h"
 #include "http.h"
 #include "jscan.h"
 #include "proto.h"
@@ -107,6 +109,44 @@ gemini_content(const char *role, const char *text)
 	return c;
 }
 
+/* A user turn with files: an inline_data part (mime_type and base64 data) per file sent
+ * as one, then a text part with the message and the other files inlined. */
+static cJSON *
+gemini_attached(const struct message *msg, struct proto_marks *pm)
+{
+	struct buf text = BUF_INIT;
+	cJSON *c, *parts, *part, *d;
+	size_t k;
+
+	proto_attach_text(msg, &text);
+	if (proto_attach_native(msg) == 0) {
+		c = gemini_content("user", buf_str(&text));
+		buf_free(&text);
+		return c;
+	}
+	c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "role", "user");
+	parts = cJSON_AddArrayToObject(c, "parts");
+	for (k = 0; k < msg->natts; k++) {
+		const struct attach *a = msg->atts[k].a;
+
+		if (!proto_attach_is_native(&msg->atts[k]))
+			continue;
+		part = cJSON_CreateObject();
+		d = cJSON_AddObjectToObject(part, "inline_data");
+		cJSON_AddStringToObject(d, "mime_type", a->mime);
+		cJSON_AddItemToObject(d, "data", proto_mark(pm, a, 0));
+		cJSON_AddItemToArray(parts, part);
+	}
+	if (text.len > 0) {
+		part = cJSON_CreateObject();
+		cJSON_AddStringToObject(part, "text", text.data);
+		cJSON_AddItemToArray(parts, part);
+	}
+	buf_free(&text);
+	return c;
+}
+
 /* The thoughtSignature of a call that came without one (gemini-cli sends the same). */
 #define GEMINI_NO_SIGNATURE "skip_thought_signature_validator"
 
@@ -185,9 +225,11 @@ gemini_build_chat(const struct request *req, struct http_req *out)
 	const char *method = req->no_stream ? "generateContent" : "streamGenerateContent?alt=sse";
 	cJSON *root = cJSON_CreateObject(), *contents, *gc, *c, *results = NULL;
 	struct buf system = BUF_INIT;
+	struct proto_marks pm;
 	char *path, *url;
 	size_t i;
 
+	proto_marks_init(&pm);
 	/* Paths take "models/x" (or "tunedModels/x"); a bare id gets the "models/" prefix. */
 	if (strchr(model, '/') != NULL)
 		path = xasprintf("%s:%s", model, method);
@@ -219,6 +261,8 @@ gemini_build_chat(const struct request *req, struct http_req *out)
 		results = NULL;
 		if (req->msgs[i].ncalls > 0)
 			cJSON_AddItemToArray(contents, gemini_calls_content(&req->msgs[i]));
+		else if (req->msgs[i].natts > 0)
+			cJSON_AddItemToArray(contents, gemini_attached(&req->msgs[i], &pm));
 		else
 			cJSON_AddItemToArray(contents, gemini_content(req->msgs[i].role ==
 			    ROLE_ASSISTANT ? "model" : "user", req->msgs[i].content));
@@ -229,7 +273,7 @@ gemini_build_chat(const struct request *req, struct http_req *out)
 	buf_free(&system);
 	if ((gc = gemini_generation_config(&req->params)) != NULL)
 		cJSON_AddItemToObject(root, "generationConfig", gc);
-	proto_set_body(out, root);
+	proto_set_body_marked(out, root, &pm);
 }
 
 /* Take the counts from usageMetadata (it repeats and grows; the last one wins). */

@@ -71,7 +71,9 @@ ollama_build_chat(const struct request *req, struct http_req *out)
 	const struct params *pp = &req->params;
 	char *url = http_join(p != NULL ? p->base_url : "", "api/chat");
 	cJSON *root = cJSON_CreateObject(), *opt;
+	struct proto_marks pm;
 
+	proto_marks_init(&pm);
 	http_req_init(out, "POST", url);
 	free(url);
 	proto_common_headers(out, req->no_stream ? "application/json" : "application/x-ndjson");
@@ -79,7 +81,7 @@ ollama_build_chat(const struct request *req, struct http_req *out)
 	proto_extra_headers(p, out);
 
 	cJSON_AddStringToObject(root, "model", req->model);
-	proto_json_messages(root, req, 1);
+	proto_json_messages(root, req, 1, &pm);
 	cJSON_AddBoolToObject(root, "stream", !req->no_stream);
 	/* think takes a level ("low", "medium", "high") or a plain switch. */
 	if ((pp->set & PARAM_REASONING_EFFORT) && pp->reasoning_effort != NULL) {
@@ -92,7 +94,7 @@ ollama_build_chat(const struct request *req, struct http_req *out)
 	}
 	if ((opt = ollama_options(pp)) != NULL)
 		cJSON_AddItemToObject(root, "options", opt);
-	proto_set_body(out, root);
+	proto_set_body_marked(out, root, &pm);
 }
 
 /* When root carries an error ({"error": "..."}), report it and return 1. */

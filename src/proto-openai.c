@@ -116,7 +116,9 @@ openai_build_chat(const struct request *req, struct http_req *out)
 	const struct provider *p = req->provider;
 	char *url = http_join(p != NULL ? p->base_url : "", "chat/completions");
 	cJSON *root = cJSON_CreateObject(), *m;
+	struct proto_marks pm;
 
+	proto_marks_init(&pm);
 	http_req_init(out, "POST", url);
 	free(url);
 	proto_common_headers(out, req->no_stream ? "application/json" : "text/event-stream");
@@ -125,7 +127,7 @@ openai_build_chat(const struct request *req, struct http_req *out)
 	proto_extra_headers(p, out);
 
 	cJSON_AddStringToObject(root, "model", req->model);
-	proto_json_messages(root, req, 0);
+	proto_json_messages(root, req, 0, &pm);
 	if (req->no_stream) {
 		cJSON_AddFalseToObject(root, "stream");
 	} else {
@@ -134,7 +136,7 @@ openai_build_chat(const struct request *req, struct http_req *out)
 		cJSON_AddTrueToObject(m, "include_usage");
 	}
 	openai_params(req, root);
-	proto_set_body(out, root);
+	proto_set_body_marked(out, root, &pm);
 }
 
 /* Length of the longest suffix of p[0..n) that is a proper prefix of tag. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "apierr.h"
+#include "attach.h"
 #include "config.h"
 #include "http.h"
 #include "proto-simulated.h"
@@ -314,6 +315,31 @@ simulated_tool_turn(const struct request *req, struct simulated_reply *out)
 	return buf_detach(&b);
 }
 
+/* Append what the last user message's files are, so an offline session shows that they
+ * arrived: "Attached: a.png (image/png, 3.1 KiB), notes.txt (text/plain, 80 B)." */
+static void
+simulated_files(const struct request *req, struct buf *answer)
+{
+	const struct message *m = NULL;
+	size_t i, k;
+
+	for (i = req->nmsgs; i > 0 && m == NULL; i--)
+		if (req->msgs[i - 1].role == ROLE_USER)
+			m = &req->msgs[i - 1];
+	if (m == NULL || m->natts == 0)
+		return;
+	buf_puts(answer, answer->len > 0 && answer->data[answer->len - 1] == '\n' ? "\nAttached: " :
+	    " Attached: ");
+	for (k = 0; k < m->natts; k++) {
+		const struct attach *a = m->atts[k].a;
+
+		buf_printf(answer, "%s%s (%s, ", k > 0 ? ", " : "", a->name, a->mime);
+		attach_size_text(a->size, answer);
+		buf_putc(answer, ')');
+	}
+	buf_putc(answer, '.');
+}
+
 /* Generate the whole reply up front; playing it back is the worker's job. */
 void
 simulated_reply(const struct request *req, struct simulated_reply *out)
@@ -340,6 +366,7 @@ simulated_reply(const struct request *req, struct simulated_reply *out)
 		buf_puts(&answer, sim_answer_head);
 		buf_append(&answer, mention.data, mention.len);
 		buf_puts(&answer, sim_answer_tail);
+		simulated_files(req, &answer);
 	}
 	buf_free(&mention);
 

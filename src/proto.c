@@ -12,6 +12,7 @@
 #include <cJSON.h>
 
 #include "apierr.h"
+#include "attach.h"
 #include "buf.h"
 #include "http.h"
 #include "jscan.h"
@@ -539,9 +540,61 @@ proto_parse_error(const char *body, size_t len, const struct http_headers *h, st
 
 static void proto_json_calls(cJSON *m, const struct message *msg, int ollama);
 
+/* A user message with files, in OpenAI's shape (content parts: its text, then an
+ * image_url data URL per image, input_audio per sound) or Ollama's (the text as content,
+ * the images' base64 in "images"). */
+static void
+proto_json_attached(cJSON *m, const struct message *msg, int ollama, struct proto_marks *pm)
+{
+	struct buf text = BUF_INIT;
+	cJSON *parts, *p, *o;
+	size_t k;
+
+	proto_attach_text(msg, &text);
+	if (ollama || proto_attach_native(msg) == 0) {
+		cJSON_AddStringToObject(m, "content", buf_str(&text));
+		buf_free(&text);
+		if (!ollama || proto_attach_native(msg) == 0)
+			return;
+		parts = cJSON_AddArrayToObject(m, "images");
+		for (k = 0; k < msg->natts; k++)
+			if (proto_attach_is_native(&msg->atts[k]))
+				cJSON_AddItemToArray(parts, proto_mark(pm, msg->atts[k].a, 0));
+		return;
+	}
+	parts = cJSON_AddArrayToObject(m, "content");
+	if (text.len > 0) {
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "type", "text");
+		cJSON_AddStringToObject(p, "text", text.data);
+		cJSON_AddItemToArray(parts, p);
+	}
+	buf_free(&text);
+	for (k = 0; k < msg->natts; k++) {
+		const struct attach *a = msg->atts[k].a;
+
+		if (!proto_attach_is_native(&msg->atts[k]))
+			continue;
+		p = cJSON_CreateObject();
+		if (a->kind == ATTACH_AUDIO) {
+			cJSON_AddStringToObject(p, "type", "input_audio");
+			o = cJSON_AddObjectToObject(p, "input_audio");
+			cJSON_AddItemToObject(o, "data", proto_mark(pm, a, 0));
+			cJSON_AddStringToObject(o, "format", strcmp(a->mime, "audio/mpeg") == 0 ?
+			    "mp3" : "wav");
+		} else {
+			cJSON_AddStringToObject(p, "type", "image_url");
+			o = cJSON_AddObjectToObject(p, "image_url");
+			cJSON_AddItemToObject(o, "url", proto_mark(pm, a, 1));
+		}
+		cJSON_AddItemToArray(parts, p);
+	}
+}
+
 /* Add the messages array shared by OpenAI-compatible servers and Ollama. */
 void
-proto_json_messages(struct cJSON *root, const struct request *req, int ollama)
+proto_json_messages(struct cJSON *root, const struct request *req, int ollama,
+    struct proto_marks *pm)
 {
 	cJSON *msgs = cJSON_AddArrayToObject(root, "messages"), *m;
 	size_t i;
@@ -558,7 +611,9 @@ proto_json_messages(struct cJSON *root, const struct request *req, int ollama)
 		m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "role", request_role_name(msg->role));
 		/* OpenAI wants null content beside tool calls when there is no text. */
-		if (msg->ncalls > 0 && msg->content[0] == '\0' && !ollama)
+		if (msg->natts > 0)
+			proto_json_attached(m, msg, ollama, pm);
+		else if (msg->ncalls > 0 && msg->content[0] == '\0' && !ollama)
 			cJSON_AddNullToObject(m, "content");
 		else
 			cJSON_AddStringToObject(m, "content", msg->content);

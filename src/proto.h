@@ -115,11 +115,40 @@ void model_list_add(struct model_list *l, const char *id, const char *display_na
 /* Percent-encode s for a URL query value. Caller frees. */
 char *proto_url_escape(const char *s);
 
-/* The chat-style messages array (system first, then the history) that OpenAI-compatible
- * servers and Ollama share; root is the request body. */
+/* Attachments (proto-attach.c). An adapter puts proto_mark's placeholder string where a
+ * file's base64 goes and ends with proto_set_body_marked, which writes each file's bytes
+ * into the body once, in place. */
+struct attach;
+struct message;
+struct proto_mark {
+	const struct attach *a;
+	int url;                 /* "data:MIME;base64,..." rather than the bare base64 */
+};
+struct proto_marks {
+	char nonce[24];
+	struct proto_mark *v;
+	size_t n;
+};
+void proto_marks_init(struct proto_marks *pm);
+/* A JSON string standing for a's base64 (its data URL when url is set). */
+struct cJSON *proto_mark(struct proto_marks *pm, const struct attach *a, int url);
+/* Serialise root as the body with every placeholder replaced; frees root and pm's. */
+void proto_set_body_marked(struct http_req *out, struct cJSON *root, struct proto_marks *pm);
+/* Append the text message m goes as: its content, then each of its files that go as text
+ * as a fenced block headed by the file's name. */
+struct buf;
+void proto_attach_text(const struct message *m, struct buf *out);
+/* Whether one file goes in the protocol's own form (not as text, not omitted). */
+struct request_attach;
+int proto_attach_is_native(const struct request_attach *ra);
+/* How many of m's files go in the protocol's own form (not as text). */
+size_t proto_attach_native(const struct message *m);
+
 /* The messages array (and the tools) in OpenAI's shape, or Ollama's when ollama is set:
- * tool calls with object arguments and results named by tool_name rather than an id. */
-void proto_json_messages(struct cJSON *root, const struct request *req, int ollama);
+ * tool calls with object arguments and results named by tool_name rather than an id; a
+ * user message's files as content parts (OpenAI) or its images array (Ollama). */
+void proto_json_messages(struct cJSON *root, const struct request *req, int ollama,
+    struct proto_marks *pm);
 /* The tools array in OpenAI's (and Ollama's) shape; nothing when the request has none. */
 void proto_json_tools(struct cJSON *root, const struct request *req);
 struct msg_call;

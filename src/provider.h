@@ -36,6 +36,8 @@ struct provider {
 	char *proxy;              /* NULL: libcurl's HTTPS_PROXY/NO_PROXY handling applies */
 	char *ca_bundle;          /* NULL: system default */
 	int local;                /* a local server: no key needed */
+	size_t max_attach;        /* largest attachment, bytes; 0 = the protocol's limits
+	                           * (attach-check.c) */
 	double sim_tokens_per_s;  /* simulated: streaming rate; 0 means as fast as possible */
 	struct keypool *pool;     /* shared key pool, owned by the config; copies share it.
 	                           * NULL: use key as is (see keypool.h) */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "provider.h"
 #include "buf.h"
 #include "request.h"
@@ -76,6 +77,11 @@ request_free(struct request *r)
 			free(m->calls[k].signature);
 		}
 		free(m->calls);
+		for (k = 0; k < m->natts; k++) {
+			attach_unref(m->atts[k].a);
+			free(m->atts[k].text);
+		}
+		free(m->atts);
 		free(m->tool_id);
 		free(m->tool_name);
 	}
@@ -112,6 +118,12 @@ request_dup(const struct request *r)
 		for (k = 0; k < m->ncalls; k++)
 			request_add_call(c, m->calls[k].id, m->calls[k].name, m->calls[k].args,
 			    m->calls[k].signature);
+		for (k = 0; k < m->natts; k++) {
+			request_add_attach(c, m->atts[k].a);
+			if (m->atts[k].text != NULL)
+				c->msgs[c->nmsgs - 1].atts[k].text = xstrdup(m->atts[k].text);
+			c->msgs[c->nmsgs - 1].atts[k].omitted = m->atts[k].omitted;
+		}
 	}
 	for (i = 0; i < r->ntools; i++)
 		request_add_tool(c, r->tools[i].name, r->tools[i].description, r->tools[i].schema);
@@ -186,6 +198,22 @@ request_add_tool(struct request *r, const char *name, const char *description,
 	t->description = xstrdup(description != NULL ? description : "");
 	t->schema = xstrdup(schema != NULL && schema[0] != '\0' ? schema :
 	    "{\"type\":\"object\",\"properties\":{}}");
+}
+
+/* Add an attachment to the last message. */
+void
+request_add_attach(struct request *r, struct attach *a)
+{
+	struct message *m;
+
+	if (r->nmsgs == 0 || a == NULL)
+		return;
+	m = &r->msgs[r->nmsgs - 1];
+	m->atts = xrealloc(m->atts, (m->natts + 1) * sizeof(*m->atts));
+	m->atts[m->natts].a = attach_ref(a);
+	m->atts[m->natts].text = NULL;
+	m->atts[m->natts].omitted = 0;
+	m->natts++;
 }
 
 /* Attach signed thinking to the last message; NULL signature clears it. */

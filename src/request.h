@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+struct attach;
 struct buf;
 struct provider;
 
@@ -32,6 +33,17 @@ struct request_tool {
 	char *schema;              /* a JSON Schema object as text */
 };
 
+/* A file a user message carries (attach.h): a reference to it, and the text it goes as
+ * when it is sent as text (a text file; a PDF to a protocol or model that takes none),
+ * set by attach_check_request; NULL when it goes in the protocol's own form (or is
+ * omitted). */
+struct request_attach {
+	struct attach *a;
+	char *text;
+	int omitted;               /* an earlier message's file this model cannot take: a
+	                            * note in the text says it was there */
+};
+
 struct message {
 	enum role role;
 	char *content;             /* ROLE_TOOL: the result's text */
@@ -44,6 +56,8 @@ struct message {
 	 * before its text when the request thinks too; both NULL when there is none. */
 	char *reasoning;
 	char *signature;
+	struct request_attach *atts; /* ROLE_USER: its attachments, in order */
+	size_t natts;
 };
 
 /* Bits of params.set: a parameter is sent only when its bit is set. */
@@ -122,6 +136,8 @@ void request_add_result(struct request *r, const char *id, const char *name,
 /* Declare a tool the model may call; strings are copied. */
 void request_add_tool(struct request *r, const char *name, const char *description,
     const char *schema);
+/* Add attachment a (one more reference) to the last message. */
+void request_add_attach(struct request *r, struct attach *a);
 /* Give the last message its signed thinking (copies of reasoning and signature). */
 void request_set_thinking(struct request *r, const char *reasoning, const char *signature);
 const char *request_role_name(enum role role);

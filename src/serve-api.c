@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "attach.h"
 #include "buf.h"
 #include "config.h"
 #include "params.h"
@@ -80,8 +81,14 @@ serve_chat_free(struct serve_chat *c)
 
 	free(c->model);
 	free(c->system);
-	for (i = 0; i < c->nmsgs; i++)
+	for (i = 0; i < c->nmsgs; i++) {
+		size_t k;
+
 		free(c->msgs[i].content);
+		for (k = 0; k < c->msgs[i].natts; k++)
+			attach_unref(c->msgs[i].atts[k]);
+		free(c->msgs[i].atts);
+	}
 	free(c->msgs);
 	params_free(&c->params);
 	memset(c, 0, sizeof *c);
@@ -109,47 +116,125 @@ serve_api_utf8(const char *p, size_t n)
 	return buf_detach(&b);
 }
 
-/* The text of a message's content: a string, or an array of text parts (joined by
- * newlines). NULL after adding a problem for field. */
+/* A file part's data URL (an image_url part's url, a file part's file_data) decoded into
+ * an attachment named name; its type is what its bytes are, whatever the URL claims. NULL
+ * after adding a problem for field's part k. */
+static struct attach *
+serve_api_file(const cJSON *url, const char *name, const char *field, size_t k,
+    struct serve_problems *pr)
+{
+	unsigned char *data;
+	char *mime, *err = NULL;
+	size_t len;
+
+	if (!cJSON_IsString(url)) {
+		serve_problems_add(pr, field, "part %zu: the file's data URL is missing", k);
+		return NULL;
+	}
+	if (attach_data_url(url->valuestring, strlen(url->valuestring), &mime, &data, &len,
+	    &err) != 0) {
+		serve_problems_add(pr, field, "part %zu: %s", k, err);
+		free(err);
+		return NULL;
+	}
+	free(mime);
+	return attach_take(name, data, len);
+}
+
+/* One image_url or file part of a user message, as an attachment; NULL after adding a
+ * problem. */
+static struct attach *
+serve_api_part(const cJSON *part, const char *type, const char *field, size_t k,
+    struct serve_problems *pr)
+{
+	const cJSON *o, *url, *fname;
+	char name[64];
+
+	if (strcmp(type, "image_url") == 0) {
+		o = cJSON_GetObjectItemCaseSensitive(part, "image_url");
+		url = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, "url") : o;
+		snprintf(name, sizeof name, "image-%zu", k + 1);
+		return serve_api_file(url, name, field, k, pr);
+	}
+	o = cJSON_GetObjectItemCaseSensitive(part, "file");
+	url = cJSON_GetObjectItemCaseSensitive(o, "file_data");
+	fname = cJSON_GetObjectItemCaseSensitive(o, "filename");
+	if (!cJSON_IsObject(o) || (url == NULL && cJSON_GetObjectItemCaseSensitive(o, "file_id"))) {
+		serve_problems_add(pr, field, "part %zu: a file part needs file.file_data (a data "
+		    "URL); uploaded file ids are not supported", k);
+		return NULL;
+	}
+	snprintf(name, sizeof name, "file-%zu", k + 1);
+	return serve_api_file(url, cJSON_IsString(fname) && fname->valuestring[0] != '\0' ?
+	    fname->valuestring : name, field, k, pr);
+}
+
+/* The text of a message's content: a string, or an array of parts, its text parts joined
+ * by newlines. A user message's image_url and file parts (data URLs) go to *atts (NULL:
+ * the role takes none). NULL after adding a problem for field. */
 static char *
-serve_api_content(const cJSON *c, const char *field, struct serve_problems *pr)
+serve_api_content(const cJSON *c, const char *field, struct serve_problems *pr,
+    struct attach ***atts, size_t *natts)
 {
 	struct buf b = BUF_INIT;
 	const cJSON *part, *text, *type;
+	struct attach *f;
 	char *out;
-	size_t k = 0;
+	size_t k = 0, ntext = 0;
 
 	if (cJSON_IsString(c))
 		return serve_api_utf8(c->valuestring, strlen(c->valuestring));
 	if (!cJSON_IsArray(c)) {
-		serve_problems_add(pr, field, "must be a string or an array of text parts");
+		serve_problems_add(pr, field, "must be a string or an array of content parts");
 		return NULL;
 	}
 	cJSON_ArrayForEach(part, c) {
 		type = cJSON_GetObjectItemCaseSensitive(part, "type");
 		text = cJSON_GetObjectItemCaseSensitive(part, "text");
+		if (cJSON_IsString(type) && (strcmp(type->valuestring, "image_url") == 0 ||
+		    strcmp(type->valuestring, "file") == 0)) {
+			if (atts == NULL) {
+				serve_problems_add(pr, field, "part %zu: only a user message may carry "
+				    "images and files", k);
+				buf_free(&b);
+				return NULL;
+			}
+			if ((f = serve_api_part(part, type->valuestring, field, k, pr)) == NULL) {
+				buf_free(&b);
+				return NULL;
+			}
+			*atts = xrealloc(*atts, (*natts + 1) * sizeof(**atts));
+			(*atts)[(*natts)++] = f;
+			k++;
+			continue;
+		}
 		if (!cJSON_IsString(type) || strcmp(type->valuestring, "text") != 0 ||
 		    !cJSON_IsString(text)) {
-			serve_problems_add(pr, field, "part %zu: only text parts are supported", k);
+			serve_problems_add(pr, field, "part %zu: only text, image_url and file parts "
+			    "are supported", k);
 			buf_free(&b);
 			return NULL;
 		}
-		if (k++ > 0)
+		if (ntext++ > 0)
 			buf_putc(&b, '\n');
 		buf_puts(&b, text->valuestring);
+		k++;
 	}
 	out = serve_api_utf8(b.data != NULL ? b.data : "", b.len);
 	buf_free(&b);
 	return out;
 }
 
-/* Append a message to the history. */
+/* Append a message to the history, with its files (taken over). */
 static void
-serve_api_push(struct serve_chat *c, enum role role, char *content)
+serve_api_push(struct serve_chat *c, enum role role, char *content, struct attach **atts,
+    size_t natts)
 {
 	c->msgs = xrealloc(c->msgs, (c->nmsgs + 1) * sizeof *c->msgs);
 	c->msgs[c->nmsgs].role = role;
 	c->msgs[c->nmsgs].content = content;
+	c->msgs[c->nmsgs].atts = atts;
+	c->msgs[c->nmsgs].natts = natts;
 	c->nmsgs++;
 }
 
@@ -178,6 +263,8 @@ serve_api_message(struct serve_chat *c, const cJSON *m, size_t i, struct serve_p
 	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
 	char field[64], *text;
 	const char *r;
+	struct attach **atts = NULL;
+	size_t natts = 0, k;
 
 	snprintf(field, sizeof field, "messages[%zu]", i);
 	if (!cJSON_IsObject(m) || !cJSON_IsString(role)) {
@@ -202,12 +289,17 @@ serve_api_message(struct serve_chat *c, const cJSON *m, size_t i, struct serve_p
 		serve_problems_add(pr, field, "is required");
 		return;
 	}
-	if ((text = serve_api_content(content, field, pr)) == NULL)
+	text = serve_api_content(content, field, pr, r[0] == 'u' ? &atts : NULL, &natts);
+	if (text == NULL) {
+		for (k = 0; k < natts; k++)
+			attach_unref(atts[k]);
+		free(atts);
 		return;
+	}
 	if (r[0] == 's' || r[0] == 'd')
 		serve_api_system(c, text);
 	else
-		serve_api_push(c, r[0] == 'u' ? ROLE_USER : ROLE_ASSISTANT, text);
+		serve_api_push(c, r[0] == 'u' ? ROLE_USER : ROLE_ASSISTANT, text, atts, natts);
 }
 
 /* A JSON number as text that parses back to the same value. */
@@ -403,7 +495,7 @@ serve_api_s2(const cJSON *root, struct serve_chat *c, struct serve_problems *pr)
 			serve_problems_add(pr, "user_prompt", "must not be empty");
 			free(prompt);
 		} else {
-			serve_api_push(c, ROLE_USER, prompt);
+			serve_api_push(c, ROLE_USER, prompt, NULL, 0);
 		}
 	}
 	serve_api_bool(root, "save_conversation", &c->store, pr);

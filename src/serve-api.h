@@ -30,9 +30,14 @@ struct model;
 enum serve_api { SERVE_API_OPENAI, SERVE_API_S2 };
 
 /* One message of the history a request carries. */
+struct attach;
+
 struct serve_msg {
 	enum role role;               /* ROLE_USER or ROLE_ASSISTANT */
 	char *content;
+	struct attach **atts;         /* a user message's image_url and file parts, decoded
+	                               * from their data URLs (attach.h), in order */
+	size_t natts;
 };
 
 struct serve_chat {

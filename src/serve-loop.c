@@ -494,7 +494,7 @@ serve_req_history(struct serve_req *r)
 		const struct serve_msg *msg = &r->chat.msgs[i];
 
 		if (msg->role == ROLE_USER) {
-			session_append_user(r->sess, msg->content);
+			session_append_user_files(r->sess, msg->content, msg->atts, msg->natts);
 			continue;
 		}
 		k = session_reply_open(r->sess, m->provider->name, m->id, 0);
@@ -548,7 +548,7 @@ serve_req_start(struct serve_req *r)
 	session_set_model(r->sess, r->model->provider->name, r->model->id);
 	if (r->chat.system != NULL)
 		session_set_system(r->sess, r->chat.system);
-	session_append_user(r->sess, last->content);
+	session_append_user_files(r->sess, last->content, last->atts, last->natts);
 	r->t = turn_start(&L->env, r->sess, &spec, &serve_req_cbs, r, &err);
 	if (r->t == NULL) {
 		serve_loop_error(r->c, 400, err != NULL ? err : "the request was refused",

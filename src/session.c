@@ -13,6 +13,7 @@
 
 #include <utf8proc.h>
 
+#include "attach.h"
 #include "provider.h"
 #include "session.h"
 #include "xmalloc.h"
@@ -197,6 +198,10 @@ session_load(struct store *st, int64_t id)
 		m->tool_error = r->tool_error;
 		r->provider = r->model = r->error = r->finish_reason = NULL;
 		r->tool_id = r->tool_name = NULL;
+		m->atts = r->atts;
+		m->natts = r->natts;
+		r->atts = NULL;
+		r->natts = 0;
 		m->created = r->created;
 		m->state = r->state;
 		m->input_tokens = r->input_tokens;
@@ -222,6 +227,19 @@ session_load(struct store *st, int64_t id)
 	return s;
 }
 
+/* Drop a message's files. */
+static void
+session_msg_unattach(struct session_msg *m)
+{
+	size_t k;
+
+	for (k = 0; k < m->natts; k++)
+		attach_unref(m->atts[k]);
+	free(m->atts);
+	m->atts = NULL;
+	m->natts = 0;
+}
+
 /* Free what one message holds. */
 static void
 session_msg_free(struct session_msg *m)
@@ -236,6 +254,7 @@ session_msg_free(struct session_msg *m)
 	free(m->signature);
 	free(m->tool_id);
 	free(m->tool_name);
+	session_msg_unattach(m);
 }
 
 /* Free a session and everything it holds. */
@@ -357,6 +376,8 @@ session_row_of(const struct session *s, const struct session_msg *m, struct mess
 	r->tool_name = m->tool_name;
 	r->tool_error = m->tool_error;
 	r->column = m->compare_group != 0 && m->slot >= 0 ? m->slot + 1 : 0;
+	r->atts = m->atts;
+	r->natts = m->natts;
 	r->finish_reason = m->finish_reason;
 	r->input_tokens = m->input_tokens;
 	r->output_tokens = m->output_tokens;
@@ -428,21 +449,30 @@ session_store_add(struct session *s, size_t i)
 		session_store_failed(s);
 }
 
-/* Append a user prompt in group (0: none) and name the session after the first one. */
+/* Append a user prompt with its files in group (0: none) and name the session after the
+ * first one (after its first file when it has no text). */
 static size_t
-session_append_prompt(struct session *s, const char *text, int64_t group)
+session_append_prompt(struct session *s, const char *text, struct attach *const *atts,
+    size_t natts, int64_t group)
 {
 	struct session_msg *m = session_push(s);
-	size_t i = s->nmsgs - 1;
+	size_t i = s->nmsgs - 1, k;
 
 	m->role = ROLE_USER;
 	m->compare_group = group;
 	buf_puts(&m->content, text != NULL ? text : "");
+	if (natts > 0) {
+		m->atts = xcalloc(natts, sizeof(*m->atts));
+		for (k = 0; k < natts; k++)
+			m->atts[k] = attach_ref(atts[k]);
+		m->natts = natts;
+	}
 	m->created = session_wall_ms();
 	m->state = MSG_COMPLETE;
 	if (s->title[0] == '\0') {
 		free(s->title);
-		s->title = session_title_from_prompt(m->content.data);
+		s->title = session_title_from_prompt(m->content.len == 0 && natts > 0 ?
+		    atts[0]->name : m->content.data);
 		if (s->store != NULL && s->id > 0)
 			store_session_rename(s->store, s->id, s->title);
 	}
@@ -454,7 +484,15 @@ session_append_prompt(struct session *s, const char *text, int64_t group)
 size_t
 session_append_user(struct session *s, const char *text)
 {
-	return session_append_prompt(s, text, 0);
+	return session_append_prompt(s, text, NULL, 0, 0);
+}
+
+/* Append the user's prompt with its files. */
+size_t
+session_append_user_files(struct session *s, const char *text, struct attach *const *atts,
+    size_t n)
+{
+	return session_append_prompt(s, text, atts, n, 0);
 }
 
 /* The column kept of group, as the message before i knows it (-1: none yet). */
@@ -562,11 +600,19 @@ session_group_new(struct session *s)
 size_t
 session_append_round(struct session *s, const char *text, int64_t *group)
 {
+	return session_append_round_files(s, text, NULL, 0, group);
+}
+
+/* Append the prompt of a comparison round, with its files, in a new group. */
+size_t
+session_append_round_files(struct session *s, const char *text, struct attach *const *atts,
+    size_t n, int64_t *group)
+{
 	int64_t g = session_group_new(s);
 
 	if (group != NULL)
 		*group = g;
-	return session_append_prompt(s, text, g);
+	return session_append_prompt(s, text, atts, n, g);
 }
 
 /* Is reply i one of the open ones (streaming in this process)? */
@@ -985,6 +1031,10 @@ session_group_span(const struct session *s, size_t i, size_t *first)
 	return b - a;
 }
 
+/* What a file that does not go as text is estimated to take (an image is some hundreds
+ * to a few thousand tokens, a PDF page about as many). */
+#define SESSION_FILE_TOKENS 1500
+
 /* Estimated tokens: bytes / 4, rounded up. */
 size_t
 session_estimate_tokens(const char *text, size_t len)
@@ -1011,7 +1061,7 @@ session_msg_sendable(const struct session_msg *m, int col)
 	if (m->role == ROLE_SYSTEM)
 		return 0;  /* the system prompt travels separately */
 	if (m->role == ROLE_USER)
-		return m->content.len > 0;
+		return m->content.len > 0 || m->natts > 0;
 	if (m->state == MSG_ERROR)
 		return 0;
 	if ((m->state == MSG_CANCELLED || m->state == MSG_STREAMING ||
@@ -1060,8 +1110,11 @@ session_request_close_calls(struct request *r)
 /* Add message m to the request: a tool call goes onto the reply that made it (an empty
  * one when that reply is not sent), a result after it. */
 static void
-session_request_add(struct request *r, const struct session_msg *m, const struct provider *p)
+session_request_add(struct request *r, const struct session_msg *m, const struct provider *p,
+    struct store *st)
 {
+	size_t k;
+
 	if (m->role == ROLE_TOOL_CALL) {
 		if (r->nmsgs == 0 || r->msgs[r->nmsgs - 1].role != ROLE_ASSISTANT)
 			request_add(r, ROLE_ASSISTANT, "");
@@ -1077,6 +1130,26 @@ session_request_add(struct request *r, const struct session_msg *m, const struct
 	request_add(r, m->role, buf_str(&m->content));
 	if (session_signed_for(m, p, r->model))
 		request_set_thinking(r, buf_str(&m->reasoning), m->signature);
+	for (k = 0; k < m->natts; k++) {
+		/* A stored file's bytes are read when a request first needs them; one that
+		 * cannot be read goes without them, and the turn refuses to send it. */
+		if (m->atts[k]->data == NULL && st != NULL)
+			store_attach_load(st, m->atts[k]);
+		request_add_attach(r, m->atts[k]);
+	}
+}
+
+/* The tokens message m is estimated to take: its text and its files (a file sent as
+ * text by its size, any other as SESSION_FILE_TOKENS). */
+static size_t
+session_msg_tokens(const struct session_msg *m)
+{
+	size_t n = session_estimate_tokens(m->content.data, m->content.len), k;
+
+	for (k = 0; k < m->natts; k++)
+		n += m->atts[k]->kind == ATTACH_TEXT ?
+		    session_estimate_tokens(NULL, m->atts[k]->size) : SESSION_FILE_TOKENS;
+	return n;
 }
 
 /* Build the request for the next reply within fit->budget, from the main conversation up
@@ -1112,7 +1185,7 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 
 		if (!session_msg_sendable(&s->msgs[i], i >= from ? col : -1))
 			continue;
-		est = session_estimate_tokens(s->msgs[i].content.data, s->msgs[i].content.len);
+		est = session_msg_tokens(&s->msgs[i]);
 		fit->total += est;
 		/* A summary stands for the messages before skip; pinned ones are sent anyway. */
 		if (i < fit->skip && !s->msgs[i].pinned)
@@ -1136,7 +1209,7 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 			const struct session_msg *m = &s->msgs[idx[start]];
 
 			if (!m->pinned) {
-				total -= session_estimate_tokens(m->content.data, m->content.len);
+				total -= session_msg_tokens(m);
 				keep[start] = 0;
 				fit->dropped++;
 			}
@@ -1147,7 +1220,7 @@ session_request_fit(const struct session *s, const struct provider *p, const cha
 	for (i = 0; i < n; i++) {
 		if (!keep[i])
 			continue;
-		session_request_add(r, &s->msgs[idx[i]], p);
+		session_request_add(r, &s->msgs[idx[i]], p, s->store);
 		if (i >= start && fit->first == s->nmsgs)
 			fit->first = idx[i];
 	}

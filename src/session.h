@@ -51,6 +51,7 @@
 #include "store.h"
 #include "usage.h"
 
+struct attach;
 struct provider;
 
 struct session_msg {
@@ -79,6 +80,8 @@ struct session_msg {
 	char *tool_id;          /* ROLE_TOOL_CALL, ROLE_TOOL: the call's id, else NULL */
 	char *tool_name;        /* the tool's name */
 	int tool_error;         /* ROLE_TOOL: the call failed or was refused */
+	struct attach **atts;   /* ROLE_USER: the files it carries, in order (attach.h) */
+	size_t natts;
 	char *signature;        /* the provider's signature of its reasoning (Anthropic's
 	                         * signed thinking), sent back with it to the same model;
 	                         * NULL when none */
@@ -164,6 +167,9 @@ int session_unsaved(const struct session *s);
 
 /* Append the user's prompt; returns its index. The first prompt also names the session. */
 size_t session_append_user(struct session *s, const char *text);
+/* The same with n files (each gets one more reference), stored with the prompt. */
+size_t session_append_user_files(struct session *s, const char *text,
+    struct attach *const *atts, size_t n);
 /* Start the assistant's reply as MSG_STREAMING; returns its index. */
 size_t session_begin_reply(struct session *s, const char *provider, const char *model);
 void session_reply_text(struct session *s, const char *p, size_t n);
@@ -180,6 +186,9 @@ int session_reply_end(struct session *s, enum msg_state state, const struct usag
 /* Append the prompt of a comparison round in a new compare group (*group gets its id);
  * returns its index. */
 size_t session_append_round(struct session *s, const char *text, int64_t *group);
+/* The same with n files, as session_append_user_files. */
+size_t session_append_round_files(struct session *s, const char *text,
+    struct attach *const *atts, size_t n, int64_t *group);
 /* True when reply i streams in this process; a stored reply still marked streaming that is
  * not open here belongs to another natter that is still running. */
 int session_is_open(const struct session *s, size_t i);

@@ -293,6 +293,34 @@ static const char *const store_migrations[] = {
 	 * are still its columns, as before.
 	 */
 	"ALTER TABLE messages ADD COLUMN slot INTEGER;",
+	/*
+	 * 11 -> 12: files attached to user messages (src/store-attach.c). Each distinct
+	 * content is stored once, addressed by its SHA-256, whatever name it came under and
+	 * however many messages (a regenerated, edited or imported one) refer to it; a
+	 * message's references keep its order and the names. Deleting the last reference (a
+	 * message deleted by itself or with its session, through the cascade) deletes the
+	 * bytes. The bytes live in a table of their own so that reading messages never
+	 * touches them.
+	 */
+	"CREATE TABLE attachments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  sha256 TEXT NOT NULL UNIQUE,"
+	"  mime TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  data BLOB NOT NULL);"
+	"CREATE TABLE message_attachments ("
+	"  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  attachment_id INTEGER NOT NULL REFERENCES attachments (id),"
+	"  name TEXT NOT NULL,"
+	"  PRIMARY KEY (message_id, seq));"
+	"CREATE INDEX message_attachments_by_attachment ON message_attachments (attachment_id);"
+	"CREATE TRIGGER message_attachments_unused AFTER DELETE ON message_attachments"
+	"  WHEN NOT EXISTS (SELECT 1 FROM message_attachments"
+	"    WHERE attachment_id = old.attachment_id) BEGIN"
+	"  DELETE FROM attachments WHERE id = old.attachment_id;"
+	"END;",
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

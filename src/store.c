@@ -71,6 +71,7 @@
 
 #include <sqlite3.h>
 
+#include "attach.h"
 #include "buf.h"
 #include "log.h"
 #include "store.h"
@@ -1407,6 +1408,8 @@ store_message_add(struct store *st, struct message_row *m)
 	if (store_step_done(st, s, "adding a message") != 0)
 		goto fail;
 	m->id = sqlite3_last_insert_rowid(st->db);
+	if (m->natts > 0 && store_attach_save(st, m->id, m->atts, m->natts) != 0)
+		goto fail;
 	if (m->state != MSG_STREAMING &&
 	    store_index(st, m->id, m->content != NULL ? m->content : "") != 0)
 		goto fail;
@@ -1536,6 +1539,8 @@ store_message_exists(struct store *st, int64_t id, int64_t session_id)
 void
 store_row_message(sqlite3_stmt *s, struct message_row *r)
 {
+	r->atts = NULL;
+	r->natts = 0;
 	r->id = sqlite3_column_int64(s, 0);
 	r->session_id = sqlite3_column_int64(s, 1);
 	r->role = store_role_parse((const char *)sqlite3_column_text(s, 2));
@@ -1604,14 +1609,22 @@ store_messages(struct store *st, int64_t session_id, struct message_row **out, s
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, session_id);
-	return store_collect_messages(st, s, out, n, "reading messages");
+	if (store_collect_messages(st, s, out, n, "reading messages") != 0)
+		return -1;
+	if (store_attach_fill(st, session_id, *out, *n) != 0) {
+		store_messages_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
 }
 
 /* Free an array of message rows. */
 void
 store_messages_free(struct message_row *rows, size_t n)
 {
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < n; i++) {
 		free(rows[i].content);
@@ -1622,6 +1635,9 @@ store_messages_free(struct message_row *rows, size_t n)
 		free(rows[i].finish_reason);
 		free(rows[i].tool_id);
 		free(rows[i].tool_name);
+		for (k = 0; k < rows[i].natts; k++)
+			attach_unref(rows[i].atts[k]);
+		free(rows[i].atts);
 	}
 	free(rows);
 }
@@ -1708,6 +1724,7 @@ store_import_message(struct store *st, int64_t id, long seq, int64_t group,
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_IMPORT_MSG);
 	const char *content = m->content != NULL ? m->content : "";
+	int64_t msg;
 
 	if (s == NULL)
 		return -1;
@@ -1743,7 +1760,10 @@ store_import_message(struct store *st, int64_t id, long seq, int64_t group,
 		sqlite3_bind_null(s, 22);
 	if (store_step_done(st, s, "adding a message") != 0)
 		return -1;
-	return store_index(st, sqlite3_last_insert_rowid(st->db), content);
+	msg = sqlite3_last_insert_rowid(st->db);
+	if (m->natts > 0 && store_attach_save(st, msg, m->atts, m->natts) != 0)
+		return -1;
+	return store_index(st, msg, content);
 }
 
 /* Store a whole session as given, in one transaction. */

@@ -71,6 +71,11 @@ struct message_row {
 	int tool_error;        /* ROLE_TOOL: the call failed or was refused */
 	int column;            /* in a compare group: its column + 1 as stored (schema 11);
 	                        * 0 when not known (older rows, rows made elsewhere) */
+	struct attach **atts;  /* a user message's files, in order (schema 12): written with
+	                        * it by store_message_add and store_session_import, read as
+	                        * references (bytes not loaded) by store_messages; the rows
+	                        * store_messages gives own a reference to each */
+	size_t natts;
 };
 
 /* store_search wraps each matched term of a snippet in these bytes, so that a UI can
@@ -200,6 +205,17 @@ int store_sign_set(struct store *st, int64_t id, const char *signature);
  * arrays of *n entries the caller frees (each signature, then both arrays). */
 int store_sign_list(struct store *st, int64_t session_id, int64_t **ids, char ***sigs,
     size_t *n);
+/* Attachments (store-attach.c). Read the bytes of stored reference a (attach_stored)
+ * from the store; 0, or -1 when they are missing or not what a names. */
+struct attach;
+int store_attach_load(struct store *st, struct attach *a);
+/* Give rows (n messages of session_id, as store_messages reads them) their attachments'
+ * references; 0 or -1. */
+int store_attach_fill(struct store *st, int64_t session_id, struct message_row *rows,
+    size_t n);
+/* Store message id's attachments (inside the caller's transaction): each file's bytes
+ * once, unless they are stored already, and the message's references; 0 or -1. */
+int store_attach_save(struct store *st, int64_t id, struct attach *const *atts, size_t n);
 /* Names used in the database and exports: "user", "complete", ... */
 const char *store_role_name(enum role role);
 const char *store_state_name(enum msg_state state);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "apierr.h"
+#include "attach-check.h"
 #include "buf.h"
 #include "config.h"
 #include "fallback.h"
@@ -192,6 +193,11 @@ turn_request(struct turn *t, const struct params *pp, char **err, size_t *fold)
 	if (t->system != NULL)
 		request_set_system(req, t->system);
 	req->max_tokens_field = m->max_tokens_field;
+	/* Files the model cannot take are refused here, before anything is sent. */
+	if (attach_check_request(req, m, err) != 0) {
+		request_free(req);
+		return NULL;
+	}
 	return req;
 }
 

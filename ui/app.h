@@ -21,6 +21,7 @@
 #include "usage.h"
 
 struct apierr;
+struct attach;
 struct config;
 struct model;
 struct template;
@@ -185,6 +186,8 @@ struct app {
 	int msg_summary;
 	struct buf scratch;
 	int64_t edit_from;       /* message id being edited and resent, 0 when none */
+	struct attach **pend;    /* files for the next message (attach.c), in order */
+	size_t npend;
 	struct params sess_params; /* /set: this session's parameters */
 
 	/* Last turn figures. */
@@ -388,6 +391,17 @@ const char *tools_call_state(const struct session *s, size_t i, const struct tur
 /* The argument a call line shows: the first string argument of args, else args itself
  * when it has any ("" when none), as one line. */
 void tools_main_arg(const char *args, struct buf *out);
+
+/* attach.c */
+void attach_pending_add(struct app *a, struct attach *f);
+void attach_pending_clear(struct app *a);
+void attach_pending_edit(struct app *a, const struct session_msg *m);
+int attach_pending_rows(const struct app *a, int max);
+void attach_pending_draw(struct app *a, int y, int rows, int width);
+int attach_scan(struct app *a, const char *text);
+int attach_complete(struct app *a);
+void attach_slash(struct app *a, const char *args);
+void attach_detach(struct app *a, const char *args);
 
 /* slash.c */
 int slash_run(struct app *a, const char *line);

@@ -305,7 +305,8 @@ pane_compare_send(struct app *a, const char *text)
 	if (a->cmp.from > a->sess->nmsgs)
 		a->cmp.from = a->sess->nmsgs;
 	pane_input_history_add(&a->in, text);
-	session_append_round(a->sess, text, &g);
+	session_append_round_files(a->sess, text, a->pend, a->npend, &g);
+	attach_pending_clear(a);
 	for (c = 0; c < a->cmp.n; c++)
 		pane_compare_start(a, c, g);
 	a->follow = 1;

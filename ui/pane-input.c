@@ -211,12 +211,15 @@ pane_input_draw(struct app *a)
 	struct irow *rows;
 	int width = a->trans_w - 2 > 1 ? a->trans_w - 2 : 1;
 	size_t n = pane_input_layout(in, width, &rows), r = pane_input_cursor_row(in, rows, n);
-	int y, h = a->input_h, cy, cx;
+	int y, h = a->input_h, cy, cx, files = attach_pending_rows(a, a->input_h - 1);
 	size_t i;
 
 	werase(a->winput);
 	draw_fill(a->winput, 0, 0, a->trans_w, "─", theme_attr(a->focus == FOCUS_INPUT ?
 	    THEME_FOCUS : THEME_BORDER, 0));
+	/* The files for the next message come first, one a line; the draft below them. */
+	attach_pending_draw(a, 1, files, width);
+	h -= files;
 	if ((int)r < in->top)
 		in->top = (int)r;
 	if ((int)r >= in->top + h)
@@ -225,7 +228,7 @@ pane_input_draw(struct app *a)
 		in->top = (int)n - h > 0 ? (int)n - h : 0;
 	for (y = 0; y < h && (size_t)(in->top + y) < n; y++) {
 		i = (size_t)(in->top + y);
-		wmove(a->winput, y + 1, 0);
+		wmove(a->winput, y + 1 + files, 0);
 		if (i == 0)
 			draw_text(a->winput, INPUT_PROMPT, strlen(INPUT_PROMPT),
 			    theme_attr(THEME_PROMPT, 0), 2);
@@ -238,10 +241,10 @@ pane_input_draw(struct app *a)
 		const char *hint = ui_busy(a) ? "streaming… Esc or Ctrl+C cancels" :
 		    "message (Enter sends, Ctrl+J newline, F1 help, /help commands)";
 
-		wmove(a->winput, 1, 2);
+		wmove(a->winput, 1 + files, 2);
 		draw_text(a->winput, hint, strlen(hint), theme_attr(THEME_HINT, 0), width);
 	}
-	cy = (int)r - in->top + 1;
+	cy = (int)r - in->top + 1 + files;
 	cx = 2 + wrap_width(in->ed.text.data ? in->ed.text.data + rows[r].a : "",
 	    in->ed.cur > rows[r].b ? rows[r].b - rows[r].a : in->ed.cur - rows[r].a);
 	if (cx > a->trans_w - 1)

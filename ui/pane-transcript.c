@@ -18,6 +18,7 @@
 
 #include "apierr.h"
 #include "app.h"
+#include "attach.h"
 #include "proto.h"
 #include "provider.h"
 #include "wrap.h"
@@ -155,6 +156,7 @@ pane_transcript_view(struct app *a, long i, int width)
 	int final = m->state != MSG_STREAMING;
 	/* The last message the model no longer sees carries a rule saying so. */
 	int mark = a->sess->view_from > 0 && i == a->sess->view_from - 1;
+	size_t k;
 
 	/* A tool call is one line of its own, and its result is drawn with it (tools.c). */
 	if (m->role == ROLE_TOOL_CALL || m->role == ROLE_TOOL)
@@ -166,6 +168,13 @@ pane_transcript_view(struct app *a, long i, int width)
 		markdown_update(&v->reason, buf_str(&m->reasoning), m->reasoning.len, width - 2,
 		    final || m->content.len > 0);
 	rtext_clear(&v->extra);
+	for (k = 0; k < m->natts; k++) {
+		struct buf line = BUF_INIT;
+
+		attach_describe(m->atts[k], &line);
+		pane_transcript_extra(v, width, "📎 ", buf_str(&line), THEME_META);
+		buf_free(&line);
+	}
 	if (m->state == MSG_STREAMING && !session_is_open(a->sess, (size_t)i))
 		pane_transcript_extra(v, width, "… ", "still arriving in another natter: this is "
 		    "what it had stored when the session was opened", THEME_HINT);

@@ -389,6 +389,10 @@ static const struct slash_cmd slash_cmds[] = {
 	{ "unset", NULL, "NAME", "forget a parameter set with /set", slash_unset },
 	{ "tools", NULL, "", "list the MCP servers, their state and tools (✓ runs unasked)",
 	  slash_tools },
+	{ "attach", NULL, "FILE", "attach a file to the next message (@FILE in it works too)",
+	  attach_slash },
+	{ "detach", NULL, "[N|NAME]", "remove an attached file (the last one when alone)",
+	  attach_detach },
 	{ "quit", "q", "", "quit natter", slash_quit },
 };
 

@@ -287,7 +287,7 @@ ui_layout(struct app *a)
 		max_in = 10;
 	if (max_in < 1)
 		max_in = 1;
-	want = pane_input_rows(&a->in, a->trans_w);
+	want = pane_input_rows(&a->in, a->trans_w) + attach_pending_rows(a, max_in - 1);
 	a->input_h = want < max_in ? want : max_in;
 	/* The "not saved" bar takes the transcript's top row while the store is failing. */
 	a->banner = persist_banner_rows(a);
@@ -344,7 +344,7 @@ ui_draw(struct app *a)
 	if (max_in < 1)
 		max_in = 1;
 	if (a->dirty & DIRTY_INPUT) {
-		want = pane_input_rows(&a->in, a->trans_w);
+		want = pane_input_rows(&a->in, a->trans_w) + attach_pending_rows(a, max_in - 1);
 		if ((want < max_in ? want : max_in) != a->input_h)
 			a->dirty |= DIRTY_LAYOUT;
 	}
@@ -760,13 +760,20 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 	}
 	pane_input_history_add(&a->in, text);
 	start = a->sess->nmsgs;
-	session_append_user(a->sess, text);
+	/* A summary request is natter's own message: the waiting files stay for the next. */
+	if (summary)
+		session_append_user(a->sess, text);
+	else
+		session_append_user_files(a->sess, text, a->pend, a->npend);
 	if (ui_start_reply(a, p, model) != 0) {
-		/* Refused (a history too long for context.policy refuse): nothing is kept. */
+		/* Refused (a file the model cannot take, a history too long for context.policy
+		 * refuse): nothing is kept, and the files wait for /detach or another model. */
 		session_truncate(a->sess, start);
 		if (a->in.ed.text.len == 0)
 			pane_input_set(&a->in, text);
 		pane_transcript_reset(a);
+	} else if (!summary) {
+		attach_pending_clear(a);
 	}
 	ui_reload_sessions(a);
 }
@@ -779,10 +786,18 @@ ui_send(struct app *a, const char *text)
 
 	while (*t == ' ' || *t == '\n' || *t == '\t')
 		t++;
-	if (*t == '\0')
+	/* Files alone make a message. */
+	if (*t == '\0' && a->npend == 0)
 		return;
 	if (t[0] == '/' && slash_run(a, t))
 		return;
+	/* @path words add their files; one that cannot be read keeps the draft unsent. */
+	if (attach_scan(a, text) != 0) {
+		if (a->in.ed.text.len == 0)
+			pane_input_set(&a->in, text);
+		a->dirty |= DIRTY_INPUT;
+		return;
+	}
 	if (a->cmp.n > 0) {
 		persist_before_send(a);
 		pane_compare_send(a, text);
@@ -1124,7 +1139,7 @@ ui_action(struct app *a, enum action act)
 		break;
 	}
 	case ACT_COMPLETE:
-		if (!slash_complete(a))
+		if (!attach_complete(a) && !slash_complete(a))
 			ui_focus(a, 1);
 		break;
 	case ACT_SEL_PREV:
@@ -1205,6 +1220,8 @@ ui_action(struct app *a, enum action act)
 			}
 			a->edit_from = a->sess->msgs[a->sel_msg].id;
 			pane_input_set(&a->in, buf_str(&a->sess->msgs[a->sel_msg].content));
+			/* Its files go again with it, unless /detach says otherwise. */
+			attach_pending_edit(a, &a->sess->msgs[a->sel_msg]);
 			a->focus = FOCUS_INPUT;
 			ui_note(a, 0, "editing: Enter resends and replaces the replies after it");
 			a->note_kind = NOTE_EDITING;
@@ -1871,6 +1888,7 @@ ui_teardown(struct app *a)
 	free(a->note);
 	buf_free(&a->scratch);
 	pane_input_free(&a->in);
+	attach_pending_clear(a);
 	keys_free();
 	close(ui_sigpipe[0]);
 	close(ui_sigpipe[1]);

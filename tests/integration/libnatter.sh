@@ -14,7 +14,7 @@ case $(basename "$B") in
 asan) SAN="-fsanitize=address,undefined" ;;
 *) SAN= ;;
 esac
-LIBS=$(pkg-config --libs libcurl libcjson yaml-0.1 sqlite3 libutf8proc md4c)
+LIBS=$(pkg-config --libs libcurl libcjson yaml-0.1 sqlite3 libutf8proc md4c libmagic nettle)
 mkdir -p "$XDG_CONFIG_HOME/natter"
 cat >"$XDG_CONFIG_HOME/natter/natter.yaml" <<YAML
 default_model: fake

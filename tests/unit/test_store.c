@@ -821,6 +821,8 @@ test_recover_orphans(void **state)
 /* The version-1 search layout (one FTS5 document per message, external content from a
  * view, kept by triggers), applied over today's tables to rebuild an old database. */
 static const char old_v1_fts[] =
+    "DROP TABLE IF EXISTS message_attachments;"
+    "DROP TABLE IF EXISTS attachments;"
     "DROP TABLE IF EXISTS index_pending;"
     "DROP TRIGGER IF EXISTS messages_fts_insert;"
     "DROP TRIGGER IF EXISTS messages_fts_delete;"
@@ -954,7 +956,9 @@ test_migrate_v9_tools(void **state)
 	/* Roll the fresh file back to what version 9 had: the old CHECK and no tool columns
 	 * (DROP COLUMN keeps the rest). */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE messages DROP COLUMN tool_id;"
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE message_attachments;"
+	    "DROP TABLE attachments;"
+	    "ALTER TABLE messages DROP COLUMN tool_id;"
 	    "ALTER TABLE messages DROP COLUMN tool_name;"
 	    "ALTER TABLE messages DROP COLUMN tool_error;"
 	    "ALTER TABLE messages DROP COLUMN slot;"
