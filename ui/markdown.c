@@ -13,6 +13,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "highlight.h"
 #include "markdown.h"
 #include "theme.h"
 #include "wrap.h"
@@ -760,6 +761,7 @@ md_render_block(struct markdown *m, struct mdstate *st, enum md_line kind,
 		for (e = k; e < n && t[e] != ' ' && t[e] != '\r' && t[e] != '{'; e++)
 			;
 		snprintf(lang, sizeof lang, "%.*s", (int)(e - k), t + k);
+		snprintf(st->lang, sizeof st->lang, "%.*s", (int)sizeof st->lang - 1, lang);
 		st->in_fence = 1;
 		st->ncode++;
 		md_emit_rule(m, "╭", lang[0] ? lang : "code", THEME_CODEBORDER);
@@ -782,6 +784,101 @@ md_render_block(struct markdown *m, struct mdstate *st, enum md_line kind,
 		break;
 	default:
 		break;
+	}
+}
+
+/* The switches every renderer follows. */
+static struct md_options md_opts = { 1, 1, 1 };
+/* The code of the block being highlighted, joined, reused. */
+static struct buf md_code;
+
+/* Set the rendering switches. */
+void
+markdown_set_options(const struct md_options *o)
+{
+	md_opts = *o;
+}
+
+/* FNV-1a over n bytes, continuing from h. */
+static uint64_t
+md_hash(uint64_t h, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* The highlighting of code block k (its language and joined code in md_code), from the
+ * cache or painted now; NULL when the language has no syntax. */
+static const uint8_t *
+md_code_roles(struct markdown *m, size_t k, const char *lang)
+{
+	uint64_t h = md_hash(md_hash(0xcbf29ce484222325ull, lang, strlen(lang) + 1),
+	    md_code.data, md_code.len) | 1;
+	const struct hl_syntax *syn;
+	struct md_hl *e;
+
+	if (k >= m->nhl) {
+		m->hl = xrealloc(m->hl, (k + 1) * sizeof *m->hl);
+		memset(m->hl + m->nhl, 0, (k + 1 - m->nhl) * sizeof *m->hl);
+		m->nhl = k + 1;
+	}
+	e = &m->hl[k];
+	if (e->hash == h && e->n == md_code.len)
+		return e->roles;
+	free(e->roles);
+	e->roles = NULL;
+	e->hash = h;
+	e->n = md_code.len;
+	syn = highlight_find(lang, md_code.data, strcspn(md_code.data, "\n"));
+	if (syn != NULL && highlight_nrules(syn) > 0) {
+		e->roles = xmalloc(md_code.len + 1);
+		highlight_paint(syn, md_code.data, md_code.len, e->roles);
+	}
+	return e->roles;
+}
+
+/* Draw the lines of the code block that ends at source offset `to` again, highlighted in
+ * its language: the output goes back to where its lines started. A block whose language
+ * has no syntax keeps the plain lines it has. */
+static void
+md_code_close(struct markdown *m, struct mdstate *st, const char *src, size_t to)
+{
+	size_t pos, a, b, k = (size_t)(st->ncode - 1);
+	const uint8_t *roles;
+
+	if (!md_opts.highlight || m->plain || st->ncode <= 0 || st->code_src >= to)
+		return;
+	buf_reset(&md_code);
+	for (pos = st->code_src; pos < to;) {
+		const char *nl = memchr(src + pos, '\n', to - pos);
+		size_t len = nl ? (size_t)(nl - (src + pos)) : to - pos;
+
+		buf_append(&md_code, src + pos, len > 0 && src[pos + len - 1] == '\r' ? len - 1 : len);
+		buf_putc(&md_code, '\n');
+		pos += len + (nl ? 1 : 0);
+	}
+	if ((roles = md_code_roles(m, k, st->lang)) == NULL)
+		return;
+	md_work += md_code.len;
+	rtext_truncate(&m->out, st->code_text, st->code_segs, st->code_lines);
+	for (pos = 0; pos < md_code.len; pos = b + 1) {
+		b = pos + strcspn(md_code.data + pos, "\n");
+		rtext_clear(&md_scratch);
+		for (a = pos; a < b;) {
+			size_t e = a + 1;
+
+			while (e < b && roles[e] == roles[a])
+				e++;
+			rtext_span(&md_scratch, md_code.data + a, e - a,
+			    roles[a] ? roles[a] : THEME_CODEBLOCK, 0);
+			a = e;
+		}
+		rtext_add(&m->out, m->width, "│ ", "│ ", THEME_CODEBORDER, &md_scratch, (int)k);
 	}
 }
 
@@ -811,7 +908,14 @@ markdown_init(struct markdown *m, int role, int plain)
 void
 markdown_free(struct markdown *m)
 {
+	size_t i;
+
 	rtext_free(&m->out);
+	for (i = 0; i < m->nhl; i++)
+		free(m->hl[i].roles);
+	free(m->hl);
+	m->hl = NULL;
+	m->nhl = 0;
 }
 
 /* Forget the rendering so the next update starts over. */
@@ -952,7 +1056,15 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 			pos = cut;
 			continue;
 		}
+		if (kind == L_FENCE_END && complete && frozen_ok)
+			md_code_close(m, &st, src, pos);
 		md_render_block(m, &st, kind, lines, lens, nlines);
+		if (kind == L_FENCE) {
+			st.code_src = end;
+			st.code_text = m->out.text.len;
+			st.code_segs = m->out.nsegs;
+			st.code_lines = m->out.nlines;
+		}
 		if (frozen_ok && complete) {
 			m->src_frozen = end;
 			m->st = st;
@@ -963,6 +1075,14 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 			frozen_ok = 0;
 		}
 		pos = end;
+	}
+	/* A reply that ended inside a code block: that block is over too. */
+	if (final && frozen_ok && st.in_fence && m->src_frozen == n) {
+		md_code_close(m, &st, src, n);
+		m->st = st;
+		m->out_text = m->out.text.len;
+		m->out_segs = m->out.nsegs;
+		m->out_lines = m->out.nlines;
 	}
 	m->open = st;
 	free(lines);

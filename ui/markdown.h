@@ -61,6 +61,25 @@ struct mdstate {
 	int has_output;
 	int cont;          /* the source resumes inside a paragraph or plain line of this
 	                    * kind, cut at a screen line start (see MD_CHUNK) */
+	/* The open code block: where its lines start in the source and in the output, and
+	 * its language, so that it can be drawn again highlighted once it closes. */
+	size_t code_src, code_text, code_segs, code_lines;
+	char lang[32];
+};
+
+/* A closed code block's highlighting, kept so that drawing it again (a new width, a
+ * redraw) does not match regexes again. roles is NULL when its language has no syntax. */
+struct md_hl {
+	uint64_t hash;     /* of the language and the code */
+	size_t n;
+	uint8_t *roles;
+};
+
+/* Rendering switches, from the configuration (render: in natter.yaml). */
+struct md_options {
+	int highlight;     /* syntax highlighting of code blocks */
+	int math;          /* LaTeX between $ and $$ drawn in Unicode */
+	int link_urls;     /* a link's address shown after its text */
 };
 
 struct markdown {
@@ -72,7 +91,12 @@ struct markdown {
 	size_t out_text, out_segs, out_lines; /* output sizes at the frozen boundary */
 	struct mdstate st; /* state at the frozen boundary */
 	struct mdstate open; /* state after the open block (code block count) */
+	struct md_hl *hl;  /* by code block index */
+	size_t nhl;
 };
+
+/* Set the rendering switches for every renderer (all on by default). */
+void markdown_set_options(const struct md_options *o);
 
 void markdown_init(struct markdown *m, int role, int plain);
 void markdown_free(struct markdown *m);
