@@ -179,13 +179,15 @@ FUZZ_FLAGS = $(FUZZ_COMMON) -fsanitize=fuzzer,address,undefined
 fuzz-build: $(FUZZ_B)
 
 FUZZ_O = $(SRC_C:%.c=build/fuzz/obj/%.o)
+# The curses-free parsers of ui/ the fuzz targets drive too.
+FUZZ_UI_O = build/fuzz/obj/ui/highlight.o
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_COMMON) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
 
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_O)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_O) $(FUZZ_UI_O)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(SRCS) $(LIBS_ALL)
@@ -234,4 +236,5 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(wildcard $(BUILD)/src/*.d $(BUILD)/ui/*.d $(BUILD)/tests/*.d build/fuzz/obj/src/*.d)
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/ui/*.d $(BUILD)/tests/*.d build/fuzz/obj/src/*.d \
+	build/fuzz/obj/ui/*.d)

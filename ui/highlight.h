@@ -29,8 +29,8 @@ const char *highlight_name(const struct hl_syntax *s);
 size_t highlight_nrules(const struct hl_syntax *s);
 /* The theme role of rule i (0: nano's "normal", which paints the text's own colour). */
 int highlight_rule_role(const struct hl_syntax *s, size_t i);
-/* Paint n bytes of code (lines separated by '\n'): roles[i] gets the theme role of byte i,
- * or 0 where no rule applies. Role changes fall on UTF-8 character boundaries. */
+/* Paint n bytes of code (lines separated by '\n', text[n] == '\0'): roles[i] gets the theme
+ * role of byte i, or 0 where no rule applies. Role changes fall on UTF-8 boundaries. */
 void highlight_paint(const struct hl_syntax *s, const char *text, size_t n, uint8_t *roles);
 /* Parse the text of a nanorc file with every rule compiled (tests, fuzzing). Bad lines and
  * regexes are skipped; *nbad counts them. */
