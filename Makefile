@@ -180,7 +180,7 @@ fuzz-build: $(FUZZ_B)
 
 FUZZ_O = $(SRC_C:%.c=build/fuzz/obj/%.o)
 # The curses-free parsers of ui/ the fuzz targets drive too.
-FUZZ_UI_O = build/fuzz/obj/ui/highlight.o
+FUZZ_UI_O = build/fuzz/obj/ui/highlight.o build/fuzz/obj/ui/latex.o
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)

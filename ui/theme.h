@@ -103,5 +103,8 @@ void theme_print_roles(FILE *f);
 void theme_apply(const struct theme *t, int use_color);
 /* The curses attributes for a role plus extra THEME_ bits (an attr_t value). */
 unsigned int theme_attr(enum theme_role r, unsigned extra);
+/* The same as one SGR escape sequence (ESC [ 0 ; ... m), appended to out, for text natter
+ * writes to the terminal itself (hyperlinks, link.c). */
+void theme_sgr(enum theme_role r, unsigned extra, struct buf *out);
 
 #endif
