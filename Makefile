@@ -211,7 +211,8 @@ bench: deps
 
 install: build lib
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 \
-		$(DESTDIR)$(MANPREFIX)/man3 $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(MANPREFIX)/man3 $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(DATADIR)/syntax \
+		$(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR)
 	install -m 755 $(BUILD)/natter $(DESTDIR)$(BINDIR)/natter
 	install -m 644 man/natter.1 $(DESTDIR)$(MANPREFIX)/man1/natter.1
@@ -224,6 +225,7 @@ install: build lib
 	if [ -f man/natter.yaml.5 ]; then install -m 644 man/natter.yaml.5 $(DESTDIR)$(MANPREFIX)/man5/natter.yaml.5; fi
 	for f in config/*.yaml; do install -m 644 "$$f" $(DESTDIR)$(DATADIR)/; done
 	for t in themes/*; do [ -f "$$t" ] && install -m 644 "$$t" $(DESTDIR)$(DATADIR)/themes/ || true; done
+	for t in syntax/*.nanorc; do install -m 644 "$$t" $(DESTDIR)$(DATADIR)/syntax/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/natter $(DESTDIR)$(MANPREFIX)/man1/natter.1 \

@@ -32,7 +32,7 @@ const struct config_schema config_schema[] = {
 	  "Off leaves the terminal's own text selection working." },
 	{ "render", CONFIG_SECTION, NULL, NOLIM, NULL, 0, 0,
 	  "How replies are drawn in the full-screen interface: code, tables, links and math "
-	  "(see RENDERING in natter(1))." },
+	  "(see Rendering in natter(1))." },
 	{ "render.highlight", CONFIG_BOOL, "true", NOLIM, NULL, 0, 0,
 	  "Syntax highlighting of fenced code blocks once they close, with nano's syntax "
 	  "definitions (/usr/share/nano) and natter's own; without them code stays plain." },

@@ -1050,8 +1050,14 @@ highlight_set_dirs(const char *const *dirs, size_t n)
 	hl_reg.dirs = NULL;
 	hl_reg.ndirs = 0;
 	hl_reg.custom = n > 0;
-	for (i = 0; i < n; i++)
-		hl_push(&hl_reg.dirs, &hl_reg.ndirs, xstrdup(dirs[i]));
+	for (i = 0; i < n; i++) {
+		const char *home = getenv("HOME");
+
+		if (strncmp(dirs[i], "~/", 2) == 0 && home != NULL && *home)
+			hl_push(&hl_reg.dirs, &hl_reg.ndirs, xasprintf("%s/%s", home, dirs[i] + 2));
+		else
+			hl_push(&hl_reg.dirs, &hl_reg.ndirs, xstrdup(dirs[i]));
+	}
 }
 
 /* Free everything. */

@@ -15,8 +15,8 @@
 struct hl_syntax;
 struct hl_set;
 
-/* Directories searched for *.nanorc files, in order (the first definition of a name wins).
- * n == 0 restores the built-in list: the user's natter/syntax, natter's data directory and
+/* Directories searched for *.nanorc files, in order (the first definition of a name wins;
+ * a leading ~/ is $HOME). n == 0 restores the built-in list: the user's natter/syntax, natter's data directory and
  * source tree, /usr/share/nano and /usr/share/nano/extra. Forgets what was loaded. */
 void highlight_set_dirs(const char *const *dirs, size_t n);
 /* The syntax for a code block: its language tag (py, sh, c++, Makefile...), else one whose
