@@ -921,6 +921,48 @@ md_emit_rule(struct markdown *m, const char *start, const char *label, int role)
 	buf_free(&b);
 }
 
+/* Render a list item: its marker (a bullet, its number, or a task box) and its text. */
+static void
+md_list(struct markdown *m, const char *const *lines, const size_t *lens, size_t nl)
+{
+	const char *t = lines[0];
+	size_t n = lens[0], mk;
+	size_t skip, i;
+	int ind = md_indent(t, n, &skip);
+	char p1[48], p2[48];
+	const char **sub = xcalloc(nl, sizeof *sub);
+	size_t *sublen = xcalloc(nl, sizeof *sublen);
+	int pad = (ind / 2) * 2 > 16 ? 16 : (ind / 2) * 2, w, task;
+
+	t += skip;
+	n -= skip;
+	mk = md_list_marker(t, n);
+	task = md_task(t + mk, n - mk);
+	if (task > 0 && (t[0] == '-' || t[0] == '*' || t[0] == '+'))
+		snprintf(p1, sizeof p1, "%*s%s ", pad, "", task == 2 ? "☑" : "☐");
+	else if (task > 0)
+		snprintf(p1, sizeof p1, "%*s%.*s %s ", pad, "", (int)mk - 1, t,
+		    task == 2 ? "☑" : "☐");
+	else if (t[0] == '-' || t[0] == '*' || t[0] == '+')
+		snprintf(p1, sizeof p1, "%*s• ", pad, "");
+	else
+		snprintf(p1, sizeof p1, "%*s%.*s ", pad, "", (int)mk - 1, t);
+	w = wrap_width(p1, strlen(p1));
+	snprintf(p2, sizeof p2, "%*s", w, "");
+	if (task > 0)
+		mk += n - mk > 3 ? 4 : 3;
+	sub[0] = t + mk;
+	sublen[0] = n - mk;
+	for (i = 1; i < nl; i++) {
+		sub[i] = lines[i];
+		sublen[i] = lens[i];
+	}
+	md_emit_inline(m, sub, sublen, nl, m->role, 0, p1, p2, task > 0 ? THEME_TASK :
+	    THEME_BULLET);
+	free(sub);
+	free(sublen);
+}
+
 /* Render one block of lines of one kind; st is updated. */
 static void
 md_render_block(struct markdown *m, struct mdstate *st, enum md_line kind,
@@ -1006,44 +1048,9 @@ md_render_block(struct markdown *m, struct mdstate *st, enum md_line kind,
 		free(sublen);
 		break;
 	}
-	case L_LIST: {
-		const char *t = lines[0];
-		size_t n = lens[0], mk;
-		int ind = md_indent(t, n, &skip);
-		char p1[48], p2[48];
-		const char **sub = xcalloc(nl, sizeof *sub);
-		size_t *sublen = xcalloc(nl, sizeof *sublen);
-		int pad = (ind / 2) * 2 > 16 ? 16 : (ind / 2) * 2, w, task;
-
-		t += skip;
-		n -= skip;
-		mk = md_list_marker(t, n);
-		task = md_task(t + mk, n - mk);
-		if (task > 0 && (t[0] == '-' || t[0] == '*' || t[0] == '+'))
-			snprintf(p1, sizeof p1, "%*s%s ", pad, "", task == 2 ? "☑" : "☐");
-		else if (task > 0)
-			snprintf(p1, sizeof p1, "%*s%.*s %s ", pad, "", (int)mk - 1, t,
-			    task == 2 ? "☑" : "☐");
-		else if (t[0] == '-' || t[0] == '*' || t[0] == '+')
-			snprintf(p1, sizeof p1, "%*s• ", pad, "");
-		else
-			snprintf(p1, sizeof p1, "%*s%.*s ", pad, "", (int)mk - 1, t);
-		w = wrap_width(p1, strlen(p1));
-		snprintf(p2, sizeof p2, "%*s", w, "");
-		if (task > 0)
-			mk += n - mk > 3 ? 4 : 3;
-		sub[0] = t + mk;
-		sublen[0] = n - mk;
-		for (i = 1; i < nl; i++) {
-			sub[i] = lines[i];
-			sublen[i] = lens[i];
-		}
-		md_emit_inline(m, sub, sublen, nl, m->role, 0, p1, p2, task > 0 ? THEME_TASK :
-		    THEME_BULLET);
-		free(sub);
-		free(sublen);
+	case L_LIST:
+		md_list(m, lines, lens, nl);
 		break;
-	}
 	case L_TABLE:
 		md_table(m, lines, lens, nl);
 		break;
