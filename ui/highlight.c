@@ -18,8 +18,9 @@
  * and comments still paint over it.
  *
  * Regexes from files are checked before regcomp: no backreferences (exponential matching)
- * and bounded repetitions whose counts multiply to at most HL_MAX_REPEAT, so neither a
- * hostile file nor the fuzzer can make glibc build an enormous automaton.
+ * and an estimate of the automaton glibc will build, whose repetitions copy what they
+ * repeat, bounded by HL_MAX_COST, so neither a hostile file nor the fuzzer can make glibc
+ * build an enormous one.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -36,8 +37,9 @@
 #include "xmalloc.h"
 
 #define HL_MAX_REGEX 4096      /* bytes of one regex */
-#define HL_MAX_REPEAT 4096     /* product of the bounds of {m,n} repetitions */
+#define HL_MAX_COST 20000      /* estimated size of a regex's automaton (hl_regex_ok) */
 #define HL_MAX_BOUND 255       /* largest bound of one repetition */
+#define HL_MAX_NEST 32         /* deepest group nesting */
 #define HL_MAX_FILE (1 << 20)  /* bytes of a nanorc file read */
 #define HL_MAX_RULES 512       /* rules of one syntax */
 
@@ -126,55 +128,100 @@ hl_skip_bracket(const char *re, size_t i)
 	return re[j] == ']' ? j : 0;
 }
 
-/* Is a regex from a file safe to compile: short, no backreferences, repetition bounded? */
+/* Read a bound of {m,n} at re[*j]; returns it (HL_MAX_BOUND + 1 when larger). */
+static unsigned long
+hl_bound(const char *re, size_t *j)
+{
+	unsigned long v = 0;
+
+	while (isdigit((unsigned char)re[*j])) {
+		if (v <= HL_MAX_BOUND)
+			v = v * 10 + (unsigned long)(re[*j] - '0');
+		(*j)++;
+	}
+	return v;
+}
+
+/*
+ * Is a regex from a file safe to compile: short, no backreferences, and an automaton of
+ * bounded size? glibc copies the subexpression a repetition applies to (a+ is aa*, a{3}
+ * is aaa), so nested repetitions multiply: the estimate follows the groups, each atom
+ * costing one, a group the sum of its alternatives, + doubling and {m,n} multiplying by
+ * its larger bound what it follows. A quantifier right after another is refused.
+ */
 static int
 hl_regex_ok(const char *re)
 {
+	unsigned long total[HL_MAX_NEST + 1], last[HL_MAX_NEST + 1];
 	size_t len = strlen(re), i;
-	unsigned long product = 1;
+	int depth = 0, quant = 0;
 
 	if (len == 0 || len > HL_MAX_REGEX)
 		return 0;
+	total[0] = last[0] = 0;
 	for (i = 0; i < len; i++) {
+		unsigned long mult = 0;
+
+		if (re[i] == '*' || re[i] == '?' || re[i] == '+') {
+			mult = re[i] == '+' ? 2 : 1;
+		} else if (re[i] == '{' && isdigit((unsigned char)re[i + 1])) {
+			size_t j = i + 1;
+			unsigned long lo = hl_bound(re, &j), hi = lo;
+
+			if (re[j] == ',') {
+				j++;
+				hi = isdigit((unsigned char)re[j]) ? hl_bound(re, &j) : lo + 1;
+			}
+			if (lo > HL_MAX_BOUND || hi > HL_MAX_BOUND)
+				return 0;
+			mult = hi > lo ? hi : lo;
+			mult = mult > 1 ? mult : 1;
+			i = j;
+		}
+		if (mult > 0) {
+			if (quant)
+				return 0;
+			quant = 1;
+			last[depth] *= mult;
+			if (last[depth] > HL_MAX_COST)
+				return 0;
+			continue;
+		}
+		quant = 0;
+		total[depth] += last[depth];
+		last[depth] = 1;
 		if (re[i] == '\\') {
 			if (re[i + 1] >= '1' && re[i + 1] <= '9')
 				return 0;
 			if (re[i + 1] != '\0')
 				i++;
-			continue;
-		}
-		if (re[i] == '[') {
+		} else if (re[i] == '[') {
 			size_t j = hl_skip_bracket(re, i);
 
 			if (j == 0)
 				return 0;
 			i = j;
-			continue;
-		}
-		if (re[i] == '{' && isdigit((unsigned char)re[i + 1])) {
-			unsigned long lo = 0, hi;
-			size_t j = i + 1;
+		} else if (re[i] == '(') {
+			if (depth == HL_MAX_NEST)
+				return 0;
+			depth++;
+			total[depth] = last[depth] = 0;
+		} else if (re[i] == ')' && depth > 0) {
+			unsigned long group = total[depth] + last[depth];
 
-			while (isdigit((unsigned char)re[j]) && lo <= HL_MAX_BOUND)
-				lo = lo * 10 + (unsigned long)(re[j++] - '0');
-			hi = lo;
-			if (re[j] == ',') {
-				j++;
-				if (isdigit((unsigned char)re[j])) {
-					hi = 0;
-					while (isdigit((unsigned char)re[j]) && hi <= HL_MAX_BOUND)
-						hi = hi * 10 + (unsigned long)(re[j++] - '0');
-				}
-			}
-			if (lo > HL_MAX_BOUND || hi > HL_MAX_BOUND)
-				return 0;
-			product *= hi > 1 ? hi : 1;
-			if (product > HL_MAX_REPEAT)
-				return 0;
-			i = j;
+			depth--;
+			last[depth] = group > 0 ? group : 1;
+		} else if (re[i] == '|') {
+			last[depth] = 0;
 		}
+		if (total[depth] > HL_MAX_COST)
+			return 0;
 	}
-	return 1;
+	while (depth > 0) {
+		total[depth - 1] += total[depth] + last[depth];
+		depth--;
+	}
+	return total[0] + last[0] <= HL_MAX_COST;
 }
 
 /* Compile a regex from a file; 0 on success. */
