@@ -181,13 +181,15 @@ FUZZ_FLAGS = $(FUZZ_COMMON) -fsanitize=fuzzer,address,undefined
 fuzz-build: $(FUZZ_B)
 
 FUZZ_O = $(SRC_C:%.c=build/fuzz/obj/%.o)
+# The curses-free parsers of ui/ the fuzz targets drive too.
+FUZZ_UI_O = build/fuzz/obj/ui/highlight.o build/fuzz/obj/ui/latex.o
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_COMMON) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
 
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_O)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_O) $(FUZZ_UI_O)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(SRCS) $(LIBS_ALL)
@@ -211,7 +213,8 @@ bench: deps
 
 install: build lib
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 \
-		$(DESTDIR)$(MANPREFIX)/man3 $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(MANPREFIX)/man3 $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(DATADIR)/syntax \
+		$(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR)
 	install -m 755 $(BUILD)/natter $(DESTDIR)$(BINDIR)/natter
 	install -m 644 man/natter.1 $(DESTDIR)$(MANPREFIX)/man1/natter.1
@@ -224,6 +227,7 @@ install: build lib
 	if [ -f man/natter.yaml.5 ]; then install -m 644 man/natter.yaml.5 $(DESTDIR)$(MANPREFIX)/man5/natter.yaml.5; fi
 	for f in config/*.yaml; do install -m 644 "$$f" $(DESTDIR)$(DATADIR)/; done
 	for t in themes/*; do [ -f "$$t" ] && install -m 644 "$$t" $(DESTDIR)$(DATADIR)/themes/ || true; done
+	for t in syntax/*.nanorc; do install -m 644 "$$t" $(DESTDIR)$(DATADIR)/syntax/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/natter $(DESTDIR)$(MANPREFIX)/man1/natter.1 \
@@ -236,4 +240,5 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(wildcard $(BUILD)/src/*.d $(BUILD)/ui/*.d $(BUILD)/tests/*.d build/fuzz/obj/src/*.d)
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/ui/*.d $(BUILD)/tests/*.d build/fuzz/obj/src/*.d \
+	build/fuzz/obj/ui/*.d)

@@ -1054,6 +1054,33 @@ config_build_serve(struct config *c, const struct cnode *tree)
 	}
 }
 
+/* Build the render: section. */
+static void
+config_build_render(struct config *c, const struct cnode *tree)
+{
+	const struct cnode *sec = cnode_get(tree, "render");
+	struct config_render *r = &c->render;
+
+	r->highlight = config_bool(config_get(sec, "render", "highlight")) != 0;
+	r->math = config_bool(config_get(sec, "render", "math")) != 0;
+	r->link_urls = config_bool(config_get(sec, "render", "link_urls")) != 0;
+	r->syntax_dirs = config_strings(cnode_get(sec, "syntax_dirs"), &r->nsyntax_dirs);
+	r->hyperlinks = xstrdup(config_get(sec, "render", "hyperlinks"));
+	r->sync_output = xstrdup(config_get(sec, "render", "sync_output"));
+}
+
+/* Free the render: section. */
+static void
+config_render_clear(struct config *c)
+{
+	struct config_render *r = &c->render;
+
+	config_strings_free(r->syntax_dirs, r->nsyntax_dirs);
+	free(r->hyperlinks);
+	free(r->sync_output);
+	memset(r, 0, sizeof *r);
+}
+
 /* Free the serve: section. */
 static void
 config_serve_clear(struct config *c)
@@ -1189,6 +1216,7 @@ config_build(struct loader *ld, struct cnode *tree)
 	config_resolve_templates(ld, sec, tbad);
 	config_build_mcp(ld, tree);
 	config_build_serve(c, tree);
+	config_build_render(c, tree);
 	config_build_bindings(ld, cnode_get(tree, "bindings"));
 	c->theme = xstrdup(cnode_str(tree, "theme") != NULL ? cnode_str(tree, "theme") :
 	    config_default("theme"));
@@ -1247,6 +1275,7 @@ config_build_clear(struct config *c)
 	free(c->bindings);
 	config_mcp_clear(c);
 	config_serve_clear(c);
+	config_render_clear(c);
 	for (i = 0; i < c->nwarnings; i++)
 		free(c->warnings[i]);
 	free(c->warnings);

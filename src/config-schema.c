@@ -31,6 +31,29 @@ const struct config_schema config_schema[] = {
 	{ "mouse", CONFIG_BOOL, "false", NOLIM, NULL, 0, 0,
 	  "Mouse wheel scrolling in the full-screen interface from the start (F5 toggles it). "
 	  "Off leaves the terminal's own text selection working." },
+	{ "render", CONFIG_SECTION, NULL, NOLIM, NULL, 0, 0,
+	  "How replies are drawn in the full-screen interface: code, tables, links and math "
+	  "(see Rendering in natter(1))." },
+	{ "render.highlight", CONFIG_BOOL, "true", NOLIM, NULL, 0, 0,
+	  "Syntax highlighting of fenced code blocks once they close, with nano's syntax "
+	  "definitions (/usr/share/nano) and natter's own; without them code stays plain." },
+	{ "render.syntax_dirs", CONFIG_STRINGS, NULL, 0, 32, NULL, 0, 0,
+	  "Directories of *.nanorc syntax files, searched in order (the first definition of a "
+	  "language wins). None: $XDG_CONFIG_HOME/natter/syntax, natter's own, /usr/share/nano "
+	  "and /usr/share/nano/extra." },
+	{ "render.math", CONFIG_BOOL, "true", NOLIM, NULL, 0, 0,
+	  "LaTeX between $...$ and $$...$$ drawn in Unicode (Greek letters, scripts, "
+	  "operators, fractions) once it closes; false leaves it as written." },
+	{ "render.link_urls", CONFIG_BOOL, "true", NOLIM, NULL, 0, 0,
+	  "Show a link's address after its text when the text does not already say it." },
+	{ "render.hyperlinks", CONFIG_ENUM, "auto", NOLIM, "auto|true|false", 0, 0,
+	  "Make links clickable with OSC 8 terminal hyperlinks. auto: in terminals known to "
+	  "take them (iTerm2, WezTerm, kitty, VTE, foot, Windows Terminal, tmux 3.4 or later "
+	  "...). Addresses are sanitized first; only http, https, ftp and mailto are linked." },
+	{ "render.sync_output", CONFIG_ENUM, "auto", NOLIM, "auto|true|false", 0, 0,
+	  "Synchronized output (DEC mode 2026) around every frame, so the terminal never shows "
+	  "half of one. auto: natter asks the terminal (DECRQM) at start and uses it when the "
+	  "terminal says it knows the mode." },
 	{ "defaults", CONFIG_PARAMS, NULL, NOLIM, NULL, 0, 0,
 	  "Request parameters applied to every model (see PARAMETERS), as far as each takes "
 	  "them: one a model does not accept is left out for it, and a value outside its range "

@@ -163,6 +163,17 @@ struct config_serve {
 	int store_openai;             /* store /v1/chat/completions conversations */
 };
 
+/* The render: section (the interface's drawing of replies). */
+struct config_render {
+	int highlight;                /* highlight closed code blocks */
+	char **syntax_dirs;           /* where *.nanorc files are; none: the built-in list */
+	size_t nsyntax_dirs;
+	int math;                     /* LaTeX math in Unicode */
+	int link_urls;                /* a link's address after its text */
+	char *hyperlinks;             /* auto, true or false */
+	char *sync_output;            /* auto, true or false */
+};
+
 struct config {
 	struct provider **providers;  /* offered providers, each usable */
 	size_t nproviders;
@@ -196,6 +207,7 @@ struct config {
 	struct mcp_server_cfg *mcp_servers; /* mcp_servers:, in file order (mcp.h) */
 	size_t nmcp_servers;
 	struct config_serve serve;    /* serve: */
+	struct config_render render;  /* render: */
 };
 
 /* Messages collected while loading. */

@@ -219,6 +219,9 @@ struct app {
 	int use_color;
 	int mouse;
 	struct theme theme;
+	int hyperlinks;          /* links drawn as OSC 8 hyperlinks (term.c) */
+	int sync;                /* TERM_SYNC_*: synchronized output around frames */
+	int frame_links;         /* the transcript was drawn this frame: its links go out */
 
 	/* Transcript view. */
 	int follow;              /* stick to the bottom */
@@ -353,6 +356,16 @@ void form_free(struct app *a);
 int editor_run(struct app *a, const char *text, char **out, char **err);
 int editor_run_as(struct app *a, const char *text, const char *suffix, char **out,
     char **err);
+
+/* term.c */
+enum { TERM_SYNC_OFF, TERM_SYNC_ON, TERM_SYNC_ASK };
+void term_setup(struct app *a);
+void term_query(struct app *a);
+void term_answer(struct app *a, unsigned key);
+void term_frame_begin(struct app *a);
+void term_frame_end(struct app *a);
+void term_note_link(struct app *a, int y, int x, const struct rseg *sg, const struct rtext *r,
+    int maxw);
 
 /* keyread.c */
 void keyread_define(void);

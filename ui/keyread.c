@@ -1,7 +1,7 @@
 /*
  * Reading the terminal's keys: every key curses has waiting, translated into natter's own
  * codes (keys.h) with the sequences curses does not know defined first (bracketed paste,
- * Shift+Enter), ESC followed at once by a key read as that key with Alt, and the UTF-8 of
+ * Shift+Enter, the terminal's answer about synchronized output), ESC followed at once by a key read as that key with Alt, and the UTF-8 of
  * a typed character. The loop in ui.c hands the codes to the key table.
  */
 #include <string.h>
@@ -12,6 +12,8 @@
 #define KEYREAD_PASTE_START (KEY_MAX + 101)
 #define KEYREAD_PASTE_END (KEY_MAX + 102)
 #define KEYREAD_SENTER (KEY_MAX + 103)
+#define KEYREAD_SYNC_YES (KEY_MAX + 104)
+#define KEYREAD_SYNC_NO (KEY_MAX + 105)
 
 /* Teach curses the sequences of bracketed paste and Shift+Enter. */
 void
@@ -21,6 +23,13 @@ keyread_define(void)
 	define_key("\033[201~", KEYREAD_PASTE_END);
 	define_key("\033[13;2u", KEYREAD_SENTER);
 	define_key("\033[27;2;13~", KEYREAD_SENTER);
+	/* DECRPM, the answer to DECRQM for mode 2026: 1 set, 2 reset, 3 permanently set are
+	 * a terminal that knows synchronized output; 0 unknown and 4 permanently reset not. */
+	define_key("\033[?2026;1$y", KEYREAD_SYNC_YES);
+	define_key("\033[?2026;2$y", KEYREAD_SYNC_YES);
+	define_key("\033[?2026;3$y", KEYREAD_SYNC_YES);
+	define_key("\033[?2026;0$y", KEYREAD_SYNC_NO);
+	define_key("\033[?2026;4$y", KEYREAD_SYNC_NO);
 }
 
 /* Translate a curses key code into natter's own code. */
@@ -48,6 +57,8 @@ keyread_code(int code)
 	case KEYREAD_PASTE_START: return K_PASTE_START;
 	case KEYREAD_PASTE_END: return K_PASTE_END;
 	case KEYREAD_SENTER: return K_SENTER;
+	case KEYREAD_SYNC_YES: return K_SYNC_YES;
+	case KEYREAD_SYNC_NO: return K_SYNC_NO;
 	default: break;
 	}
 	if (code >= KEY_F(1) && code <= KEY_F(24))

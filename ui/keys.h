@@ -117,6 +117,7 @@ enum {
 	K_SPECIAL = 0x110000,
 	K_UP, K_DOWN, K_LEFT, K_RIGHT, K_HOME, K_END, K_PGUP, K_PGDN, K_INSERT, K_DELETE,
 	K_BACKSPACE, K_BTAB, K_SENTER, K_PASTE_START, K_PASTE_END, K_RESIZE, K_MOUSE,
+	K_SYNC_YES, K_SYNC_NO, /* the terminal's answer to natter's DECRQM query (term.c) */
 	K_F0 = 0x110100 /* K_F0 + n is Fn */
 };
 #define K_ENTER 13u

@@ -13,10 +13,17 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "highlight.h"
+#include "latex.h"
+#include "link.h"
 #include "markdown.h"
+#include "table.h"
 #include "theme.h"
 #include "wrap.h"
 #include "xmalloc.h"
+
+/* The switches every renderer follows. */
+static struct md_options md_opts = { 1, 1, 1 };
 
 enum md_line {
 	L_BLANK, L_PARA, L_HEADING, L_HR, L_QUOTE, L_LIST, L_TABLE, L_FENCE, L_CODE, L_FENCE_END,
@@ -35,6 +42,7 @@ void
 rtext_free(struct rtext *r)
 {
 	buf_free(&r->text);
+	buf_free(&r->urls);
 	free(r->segs);
 	free(r->lines);
 	rtext_init(r);
@@ -45,6 +53,7 @@ void
 rtext_clear(struct rtext *r)
 {
 	rtext_truncate(r, 0, 0, 0);
+	buf_reset(&r->urls);
 }
 
 /* Cut a rendering back to the given sizes. */
@@ -62,9 +71,11 @@ rtext_truncate(struct rtext *r, size_t text, size_t segs, size_t lines)
 		r->nlines = lines;
 }
 
-/* Append a segment, merging it with the previous one when the style matches. */
+/* Append a segment, merging it with the previous one when the style matches (a link's
+ * segment merges with nothing); url is the address's offset plus one, or 0. */
 static void
-rtext_seg(struct rtext *r, size_t off, size_t len, int role, unsigned attrs, int mergeable)
+rtext_seg(struct rtext *r, size_t off, size_t len, int role, unsigned attrs, size_t url,
+    size_t urllen, int mergeable)
 {
 	struct rseg *last = r->nsegs ? &r->segs[r->nsegs - 1] : NULL;
 
@@ -74,7 +85,7 @@ rtext_seg(struct rtext *r, size_t off, size_t len, int role, unsigned attrs, int
 	if (r->nlines > 0 && r->lines[r->nlines - 1].seg == r->nsegs)
 		mergeable = 0;
 	if (mergeable && last != NULL && last->role == role && last->attrs == attrs &&
-	    last->off + last->len == off) {
+	    last->off + last->len == off && url == 0 && last->url == 0) {
 		last->len += (uint32_t)len;
 		return;
 	}
@@ -86,6 +97,8 @@ rtext_seg(struct rtext *r, size_t off, size_t len, int role, unsigned attrs, int
 	r->segs[r->nsegs].len = (uint32_t)len;
 	r->segs[r->nsegs].role = (uint16_t)role;
 	r->segs[r->nsegs].attrs = (uint16_t)attrs;
+	r->segs[r->nsegs].url = (uint32_t)url;
+	r->segs[r->nsegs].urllen = (uint32_t)urllen;
 	r->nsegs++;
 }
 
@@ -93,8 +106,30 @@ rtext_seg(struct rtext *r, size_t off, size_t len, int role, unsigned attrs, int
 void
 rtext_span(struct rtext *r, const char *s, size_t n, int role, unsigned attrs)
 {
-	size_t i = 0, start;
+	rtext_span_url(r, s, n, role, attrs, NULL, 0);
+}
 
+/* Append a link's address to the addresses; returns its offset + 1. */
+static size_t
+rtext_hidden(struct rtext *r, const char *url, size_t urllen)
+{
+	size_t at = r->urls.len + 1;
+
+	buf_append(&r->urls, url, urllen);
+	return at;
+}
+
+/* Append text as a styled span of a link to url (none when url is NULL). */
+void
+rtext_span_url(struct rtext *r, const char *s, size_t n, int role, unsigned attrs,
+    const char *url, size_t urllen)
+{
+	size_t i = 0, start, at = 0;
+
+	if (url != NULL && urllen > 0 && n > 0)
+		at = rtext_hidden(r, url, urllen);
+	else
+		urllen = 0;
 	while (i < n) {
 		start = r->text.len;
 		if (s[i] == '\t') {
@@ -108,7 +143,37 @@ rtext_span(struct rtext *r, const char *s, size_t n, int role, unsigned attrs)
 			buf_append(&r->text, s + i, j - i);
 			i = j;
 		}
-		rtext_seg(r, start, r->text.len - start, role, attrs, 1);
+		rtext_seg(r, start, r->text.len - start, role, attrs, at, urllen, 1);
+	}
+}
+
+/* Append the piece [a, b) of segment sg of src, with its link. */
+static void
+rtext_piece(struct rtext *dst, const struct rtext *src, const struct rseg *sg, size_t a,
+    size_t b)
+{
+	size_t start, at = 0;
+
+	if (sg->url != 0)
+		at = rtext_hidden(dst, src->urls.data + sg->url - 1, sg->urllen);
+	start = dst->text.len;
+	buf_append(&dst->text, src->text.data + a, b - a);
+	rtext_seg(dst, start, b - a, sg->role, sg->attrs, at, sg->urllen, 1);
+}
+
+/* Copy the segments of builder src that lie between content offsets a and b. */
+void
+rtext_copy(struct rtext *dst, const struct rtext *src, size_t a, size_t b)
+{
+	size_t k;
+
+	for (k = 0; k < src->nsegs; k++) {
+		const struct rseg *sg = &src->segs[k];
+		size_t x = sg->off > a ? sg->off : a;
+		size_t y = sg->off + sg->len < b ? sg->off + sg->len : b;
+
+		if (y > x)
+			rtext_piece(dst, src, sg, x, y);
 	}
 }
 
@@ -152,7 +217,7 @@ rtext_prefix(struct rtext *r, const char *p, int role)
 	if (n == 0)
 		return;
 	buf_append(&r->text, p, n);
-	rtext_seg(r, start, n, role, 0, 0);
+	rtext_seg(r, start, n, role, 0, 0, 0, 0);
 }
 
 /* Wrap the content builder into screen lines behind the prefixes; returns where the last
@@ -181,12 +246,9 @@ rtext_add(struct rtext *r, int width, const char *first_prefix, const char *cont
 			const struct rseg *sg = &content->segs[k];
 			size_t a = sg->off > pos ? sg->off : pos;
 			size_t b = sg->off + sg->len < end ? sg->off + sg->len : end;
-			size_t start = r->text.len;
 
-			if (b <= a)
-				continue;
-			buf_append(&r->text, s + a, b - a);
-			rtext_seg(r, start, b - a, sg->role, sg->attrs, 1);
+			if (b > a)
+				rtext_piece(r, content, sg, a, b);
 		}
 		rtext_endline(r);
 		pos = next;
@@ -218,9 +280,14 @@ struct md_inline {
 	struct rtext *b;
 	int role;
 	unsigned attrs;
-	int em, strong, code, link, del;
+	int em, strong, code, link, del, math;
 	const char *src;   /* md4c's input, to tell where a text run came from */
 	size_t n;
+	struct buf href;   /* the open link's address as written, entities decoded */
+	struct buf url;    /* ... made safe for OSC 8, empty when it may not be linked */
+	size_t link_at;    /* where the open link's text starts in the builder */
+	struct buf tex;    /* the open math span's LaTeX */
+	int after_display; /* display math just ended its line: drop the spaces after it */
 };
 
 /*
@@ -260,19 +327,121 @@ md_leave_block(MD_BLOCKTYPE type, void *detail, void *ud)
 	return 0;
 }
 
+static int md_entity(const char *s, size_t n, char out[8], size_t *outlen);
+
+/* A link opens: keep its address, decoded, and the safe form of it for OSC 8. */
+static void
+md_link_open(struct md_inline *in, const MD_ATTRIBUTE *href)
+{
+	unsigned i;
+	char ent[8];
+	size_t elen;
+
+	buf_reset(&in->href);
+	for (i = 0; href->substr_offsets != NULL && href->substr_offsets[i] < href->size; i++) {
+		const char *p = href->text + href->substr_offsets[i];
+		size_t k = href->substr_offsets[i + 1] - href->substr_offsets[i];
+
+		if (href->substr_types[i] == MD_TEXT_ENTITY && md_entity(p, k, ent, &elen) == 0)
+			buf_append(&in->href, ent, elen);
+		else if (href->substr_types[i] != MD_TEXT_NULLCHAR)
+			buf_append(&in->href, p, k);
+	}
+	if (link_clean(buf_str(&in->href), in->href.len, &in->url) != 0)
+		buf_reset(&in->url);
+	in->link_at = in->b->text.len;
+	in->link++;
+}
+
+/* A link closes: its address follows its text when the text does not say it already. */
+static void
+md_link_close(struct md_inline *in)
+{
+	const char *text = in->b->text.data ? in->b->text.data + in->link_at : "";
+	size_t n = in->b->text.len - in->link_at, k = in->href.len;
+	const char *h = buf_str(&in->href);
+
+	in->link--;
+	if (!md_opts.link_urls || k == 0)
+		return;
+	if (k > 7 && strncmp(h, "mailto:", 7) == 0 && (n != k || memcmp(text, h, n) != 0)) {
+		h += 7;
+		k -= 7;
+	}
+	if (n == k && memcmp(text, h, n) == 0)
+		return;
+	rtext_span(in->b, " (", 2, THEME_LINKURL, in->attrs);
+	rtext_span_url(in->b, h, k, THEME_LINKURL, in->attrs, in->url.data, in->url.len);
+	rtext_span(in->b, ")", 1, THEME_LINKURL, in->attrs);
+}
+
+/* Drop the spaces at the end of a builder. */
+static void
+md_trim_end(struct rtext *b)
+{
+	while (b->nsegs > 0 && b->text.len > 0 && b->text.data[b->text.len - 1] == ' ') {
+		struct rseg *sg = &b->segs[b->nsegs - 1];
+
+		if (sg->off + sg->len != b->text.len)
+			break;
+		b->text.data[--b->text.len] = '\0';
+		if (--sg->len == 0)
+			b->nsegs--;
+	}
+}
+
+/* A math span closes: its LaTeX is drawn in Unicode; display math on a line of its own.
+ * Inline math that starts or ends with a space is no math ("costs $5 and $10"): it is
+ * drawn as written, as pandoc reads it. */
+static void
+md_math_close(struct md_inline *in, int display)
+{
+	struct buf u = BUF_INIT;
+	const char *t = buf_str(&in->tex);
+	size_t n = in->tex.len;
+
+	in->math = 0;
+	while (display && n > 0 && (*t == ' ' || t[n - 1] == ' ')) {
+		if (*t == ' ')
+			t++;
+		n--;
+	}
+	if (!display && (n == 0 || t[0] == ' ' || t[n - 1] == ' ')) {
+		rtext_span(in->b, "$", 1, in->role, in->attrs);
+		rtext_span(in->b, t, n, in->role, in->attrs);
+		rtext_span(in->b, "$", 1, in->role, in->attrs);
+		return;
+	}
+	latex_to_unicode(t, n, &u);
+	if (display) {
+		md_trim_end(in->b);
+		if (in->b->text.len > 0)
+			rtext_span(in->b, "\n", 1, in->role, in->attrs);
+		rtext_span(in->b, "  ", 2, in->role, in->attrs);
+	}
+	rtext_span(in->b, buf_str(&u), u.len, THEME_MATH, in->attrs);
+	if (display) {
+		rtext_span(in->b, "\n", 1, in->role, in->attrs);
+		in->after_display = 1;
+	}
+	buf_free(&u);
+}
+
 /* md4c: an inline span opens. */
 static int
 md_enter_span(MD_SPANTYPE type, void *detail, void *ud)
 {
 	struct md_inline *in = ud;
 
-	(void)detail;
 	switch (type) {
 	case MD_SPAN_EM: in->em++; break;
 	case MD_SPAN_STRONG: in->strong++; break;
 	case MD_SPAN_CODE: in->code++; break;
-	case MD_SPAN_A: in->link++; break;
+	case MD_SPAN_A: md_link_open(in, &((MD_SPAN_A_DETAIL *)detail)->href); break;
+	case MD_SPAN_IMG: md_link_open(in, &((MD_SPAN_IMG_DETAIL *)detail)->src); break;
 	case MD_SPAN_DEL: in->del++; break;
+	case MD_SPAN_LATEXMATH: in->math = 1; buf_reset(&in->tex); break;
+	case MD_SPAN_LATEXMATH_DISPLAY: in->math = 2; buf_reset(&in->tex); break;
 	default: break;
 	}
 	return 0;
@@ -289,8 +458,10 @@ md_leave_span(MD_SPANTYPE type, void *detail, void *ud)
 	case MD_SPAN_EM: in->em--; break;
 	case MD_SPAN_STRONG: in->strong--; break;
 	case MD_SPAN_CODE: in->code--; break;
-	case MD_SPAN_A: in->link--; break;
+	case MD_SPAN_A: case MD_SPAN_IMG: md_link_close(in); break;
 	case MD_SPAN_DEL: in->del--; break;
+	case MD_SPAN_LATEXMATH: md_math_close(in, 0); break;
+	case MD_SPAN_LATEXMATH_DISPLAY: md_math_close(in, 1); break;
 	default: break;
 	}
 	return 0;
@@ -337,6 +508,30 @@ md_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *ud)
 	char ent[8];
 	size_t elen;
 
+	if (in->math) {
+		if (type == MD_TEXT_SOFTBR || type == MD_TEXT_BR)
+			buf_putc(&in->tex, ' ');
+		else
+			buf_append(&in->tex, text, size);
+		return 0;
+	}
+	if (in->after_display) {
+		while (size > 0 && (*text == ' ' || type == MD_TEXT_SOFTBR)) {
+			text++;
+			size--;
+		}
+		if (size == 0 || type == MD_TEXT_SOFTBR)
+			return 0;
+		in->after_display = 0;
+	}
+	if (in->link && in->url.len > 0 && type != MD_TEXT_SOFTBR && type != MD_TEXT_BR) {
+		if (type == MD_TEXT_ENTITY && md_entity(text, size, ent, &elen) == 0)
+			rtext_span_url(in->b, ent, elen, role, attrs, in->url.data, in->url.len);
+		else
+			rtext_span_url(in->b, type == MD_TEXT_NULLCHAR ? "\xef\xbf\xbd" : text,
+			    type == MD_TEXT_NULLCHAR ? 3 : size, role, attrs, in->url.data, in->url.len);
+		return 0;
+	}
 	switch (type) {
 	case MD_TEXT_SOFTBR:
 		rtext_span(in->b, " ", 1, role, attrs);
@@ -371,6 +566,15 @@ md_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *ud)
 	return 0;
 }
 
+/* Does a line look like a link reference definition ("[label]: ...")? */
+static int
+md_refdef(const char *s, size_t n)
+{
+	const char *close = memchr(s, ']', n);
+
+	return close != NULL && (size_t)(close - s) + 1 < n && close[1] == ':';
+}
+
 /* Append one content line to the md4c input, escaping what md4c would take for a block.
  * *from gets the source byte the output starts from, *ins the output offset of an inserted
  * backslash (SIZE_MAX when none), so output offsets can be mapped back to the source. */
@@ -396,7 +600,7 @@ md_escape_line(struct buf *b, const char *s, size_t n, const char **from, size_t
 		buf_append(b, s + d, n - d);
 		return;
 	}
-	if (strchr("#>+-*=_~`|", s[0]) != NULL || (s[0] == '[' && memchr(s, ']', n) != NULL)) {
+	if (strchr("#>+-*=_~`|", s[0]) != NULL || (s[0] == '[' && md_refdef(s, n))) {
 		*ins = 0;
 		buf_putc(b, '\\');
 	}
@@ -407,13 +611,20 @@ md_escape_line(struct buf *b, const char *s, size_t n, const char **from, size_t
 static void
 md_inline_render(struct rtext *b, const char *src, size_t n, int role, unsigned attrs)
 {
-	struct md_inline in = { b, role, attrs, 0, 0, 0, 0, 0, src, n };
+	struct md_inline in;
 	MD_PARSER parser;
 
+	memset(&in, 0, sizeof in);
+	in.b = b;
+	in.role = role;
+	in.attrs = attrs;
+	in.src = src;
+	in.n = n;
 	md_nruns = 0;
 	memset(&parser, 0, sizeof parser);
 	parser.abi_version = 0;
-	parser.flags = MD_FLAG_NOHTML | MD_FLAG_STRIKETHROUGH;
+	parser.flags = MD_FLAG_NOHTML | MD_FLAG_STRIKETHROUGH | MD_FLAG_PERMISSIVEURLAUTOLINKS |
+	    MD_FLAG_PERMISSIVEWWWAUTOLINKS | (md_opts.math ? MD_FLAG_LATEXMATHSPANS : 0);
 	parser.enter_block = md_enter_block;
 	parser.leave_block = md_leave_block;
 	parser.enter_span = md_enter_span;
@@ -421,6 +632,9 @@ md_inline_render(struct rtext *b, const char *src, size_t n, int role, unsigned 
 	parser.text = md_text;
 	if (md_parse(src, (MD_SIZE)n, &parser, &in) != 0)
 		rtext_span(b, src, n, role, attrs);
+	buf_free(&in.href);
+	buf_free(&in.url);
+	buf_free(&in.tex);
 }
 
 /* Count leading spaces (a tab is four). */
@@ -472,6 +686,17 @@ md_list_marker(const char *s, size_t n)
 	if (d > 0 && d + 1 < n && (s[d] == '.' || s[d] == ')') && s[d + 1] == ' ')
 		return d + 2;
 	return 0;
+}
+
+/* Does a list item's text start with a task box? 1 for "[ ]", 2 for "[x]", else 0. */
+static int
+md_task(const char *s, size_t n)
+{
+	if (n < 3 || s[0] != '[' || s[2] != ']' || (n > 3 && s[3] != ' ' && s[3] != '\t'))
+		return 0;
+	if (s[1] == ' ')
+		return 1;
+	return s[1] == 'x' || s[1] == 'X' ? 2 : 0;
 }
 
 /* Classify one source line given the splitter state. */
@@ -597,6 +822,78 @@ md_emit_inline(struct markdown *m, const char *const *lines, const size_t *lens,
 	md_last_line = rtext_add(&m->out, m->width, p1, p2, prole, &md_scratch, -1);
 }
 
+/* Cell builders of the table being drawn, reused. */
+static struct rtext *md_cells;
+static size_t md_capcells;
+
+/* Is the line after `end` a complete delimiter row? */
+static int
+md_delim_next(const char *src, size_t end, size_t n)
+{
+	const char *nl = end < n ? memchr(src + end, '\n', n - end) : NULL;
+	int aligns[TABLE_MAX_COLS];
+
+	return nl != NULL && table_delim(src + end, (size_t)(nl - (src + end)), aligns,
+	    TABLE_MAX_COLS) > 0;
+}
+
+/* Render a table block: a header row, the delimiter row, body rows. Without a delimiter
+ * row in second place the lines are drawn as they are. */
+static void
+md_table(struct markdown *m, const char *const *lines, const size_t *lens, size_t nl)
+{
+	int aligns[TABLE_MAX_COLS];
+	size_t start[TABLE_MAX_COLS], len[TABLE_MAX_COLS], ncols = 0, r, c, k, row = 0;
+	const char *from;
+	size_t ins;
+	struct mdstate plain_st;
+
+	memset(&plain_st, 0, sizeof plain_st);
+	/* GFM: the header has as many cells as the delimiter row has columns. */
+	if (nl >= 2)
+		ncols = table_delim(lines[1], lens[1], aligns, TABLE_MAX_COLS);
+	if (ncols > 0 && table_split(lines[0], lens[0], start, len, TABLE_MAX_COLS) != ncols)
+		ncols = 0;
+	if (ncols == 0) {
+		for (r = 0; r < nl; r++) {
+			rtext_clear(&md_scratch);
+			rtext_span(&md_scratch, lines[r], lens[r], m->role, 0);
+			rtext_add(&m->out, m->width, "", "", m->role, &md_scratch, -1);
+		}
+		return;
+	}
+	if ((nl - 1) * ncols > md_capcells) {
+		size_t want = (nl - 1) * ncols;
+
+		md_cells = xrealloc(md_cells, want * sizeof *md_cells);
+		for (k = md_capcells; k < want; k++)
+			rtext_init(&md_cells[k]);
+		md_capcells = want;
+	}
+	for (r = 0; r < nl; r++) {
+		if (r == 1)
+			continue;
+		k = table_split(lines[r], lens[r], start, len, TABLE_MAX_COLS);
+		for (c = 0; c < ncols; c++) {
+			struct rtext *cell = &md_cells[row * ncols + c];
+
+			rtext_clear(cell);
+			if (c >= k || len[c] == 0)
+				continue;
+			buf_reset(&md_joined);
+			/* A cell is inline text: only what md4c would take for a block is escaped. */
+			if (md_classify(lines[r] + start[c], len[c], &plain_st, 0) != L_PARA)
+				md_escape_line(&md_joined, lines[r] + start[c], len[c], &from, &ins);
+			else
+				buf_append(&md_joined, lines[r] + start[c], len[c]);
+			md_inline_render(cell, buf_str(&md_joined), md_joined.len,
+			    row == 0 ? THEME_TABLEHEADER : m->role, 0);
+		}
+		row++;
+	}
+	table_render(&m->out, m->width, md_cells, row, ncols, aligns, 1, THEME_TABLEBORDER);
+}
+
 /* Render a line of repeated border characters with an optional label. */
 static void
 md_emit_rule(struct markdown *m, const char *start, const char *label, int role)
@@ -622,6 +919,48 @@ md_emit_rule(struct markdown *m, const char *start, const char *label, int role)
 	rtext_span(&md_scratch, b.data, b.len, role, 0);
 	rtext_add(&m->out, m->width, "", "", role, &md_scratch, -1);
 	buf_free(&b);
+}
+
+/* Render a list item: its marker (a bullet, its number, or a task box) and its text. */
+static void
+md_list(struct markdown *m, const char *const *lines, const size_t *lens, size_t nl)
+{
+	const char *t = lines[0];
+	size_t n = lens[0], mk;
+	size_t skip, i;
+	int ind = md_indent(t, n, &skip);
+	char p1[48], p2[48];
+	const char **sub = xcalloc(nl, sizeof *sub);
+	size_t *sublen = xcalloc(nl, sizeof *sublen);
+	int pad = (ind / 2) * 2 > 16 ? 16 : (ind / 2) * 2, w, task;
+
+	t += skip;
+	n -= skip;
+	mk = md_list_marker(t, n);
+	task = md_task(t + mk, n - mk);
+	if (task > 0 && (t[0] == '-' || t[0] == '*' || t[0] == '+'))
+		snprintf(p1, sizeof p1, "%*s%s ", pad, "", task == 2 ? "☑" : "☐");
+	else if (task > 0)
+		snprintf(p1, sizeof p1, "%*s%.*s %s ", pad, "", (int)mk - 1, t,
+		    task == 2 ? "☑" : "☐");
+	else if (t[0] == '-' || t[0] == '*' || t[0] == '+')
+		snprintf(p1, sizeof p1, "%*s• ", pad, "");
+	else
+		snprintf(p1, sizeof p1, "%*s%.*s ", pad, "", (int)mk - 1, t);
+	w = wrap_width(p1, strlen(p1));
+	snprintf(p2, sizeof p2, "%*s", w, "");
+	if (task > 0)
+		mk += n - mk > 3 ? 4 : 3;
+	sub[0] = t + mk;
+	sublen[0] = n - mk;
+	for (i = 1; i < nl; i++) {
+		sub[i] = lines[i];
+		sublen[i] = lens[i];
+	}
+	md_emit_inline(m, sub, sublen, nl, m->role, 0, p1, p2, task > 0 ? THEME_TASK :
+	    THEME_BULLET);
+	free(sub);
+	free(sublen);
 }
 
 /* Render one block of lines of one kind; st is updated. */
@@ -709,39 +1048,11 @@ md_render_block(struct markdown *m, struct mdstate *st, enum md_line kind,
 		free(sublen);
 		break;
 	}
-	case L_LIST: {
-		const char *t = lines[0];
-		size_t n = lens[0], mk;
-		int ind = md_indent(t, n, &skip);
-		char p1[48], p2[48];
-		const char **sub = xcalloc(nl, sizeof *sub);
-		size_t *sublen = xcalloc(nl, sizeof *sublen);
-		int pad = (ind / 2) * 2 > 16 ? 16 : (ind / 2) * 2, w;
-
-		t += skip;
-		n -= skip;
-		mk = md_list_marker(t, n);
-		if (t[0] == '-' || t[0] == '*' || t[0] == '+')
-			snprintf(p1, sizeof p1, "%*s• ", pad, "");
-		else
-			snprintf(p1, sizeof p1, "%*s%.*s ", pad, "", (int)mk - 1, t);
-		w = wrap_width(p1, strlen(p1));
-		snprintf(p2, sizeof p2, "%*s", w, "");
-		sub[0] = t + mk;
-		sublen[0] = n - mk;
-		for (i = 1; i < nl; i++) {
-			sub[i] = lines[i];
-			sublen[i] = lens[i];
-		}
-		md_emit_inline(m, sub, sublen, nl, m->role, 0, p1, p2, THEME_BULLET);
-		free(sub);
-		free(sublen);
+	case L_LIST:
+		md_list(m, lines, lens, nl);
 		break;
-	}
 	case L_TABLE:
-		rtext_clear(&md_scratch);
-		rtext_span(&md_scratch, lines[0], lens[0], m->role, 0);
-		rtext_add(&m->out, m->width, "", "", m->role, &md_scratch, -1);
+		md_table(m, lines, lens, nl);
 		break;
 	case L_FENCE: {
 		const char *t = lines[0];
@@ -760,6 +1071,7 @@ md_render_block(struct markdown *m, struct mdstate *st, enum md_line kind,
 		for (e = k; e < n && t[e] != ' ' && t[e] != '\r' && t[e] != '{'; e++)
 			;
 		snprintf(lang, sizeof lang, "%.*s", (int)(e - k), t + k);
+		snprintf(st->lang, sizeof st->lang, "%.*s", (int)sizeof st->lang - 1, lang);
 		st->in_fence = 1;
 		st->ncode++;
 		md_emit_rule(m, "╭", lang[0] ? lang : "code", THEME_CODEBORDER);
@@ -782,6 +1094,99 @@ md_render_block(struct markdown *m, struct mdstate *st, enum md_line kind,
 		break;
 	default:
 		break;
+	}
+}
+
+/* The code of the block being highlighted, joined, reused. */
+static struct buf md_code;
+
+/* Set the rendering switches. */
+void
+markdown_set_options(const struct md_options *o)
+{
+	md_opts = *o;
+}
+
+/* FNV-1a over n bytes, continuing from h. */
+static uint64_t
+md_hash(uint64_t h, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* The highlighting of code block k (its language and joined code in md_code), from the
+ * cache or painted now; NULL when the language has no syntax. */
+static const uint8_t *
+md_code_roles(struct markdown *m, size_t k, const char *lang)
+{
+	uint64_t h = md_hash(md_hash(0xcbf29ce484222325ull, lang, strlen(lang) + 1),
+	    md_code.data, md_code.len) | 1;
+	const struct hl_syntax *syn;
+	struct md_hl *e;
+
+	if (k >= m->nhl) {
+		m->hl = xrealloc(m->hl, (k + 1) * sizeof *m->hl);
+		memset(m->hl + m->nhl, 0, (k + 1 - m->nhl) * sizeof *m->hl);
+		m->nhl = k + 1;
+	}
+	e = &m->hl[k];
+	if (e->hash == h && e->n == md_code.len)
+		return e->roles;
+	free(e->roles);
+	e->roles = NULL;
+	e->hash = h;
+	e->n = md_code.len;
+	syn = highlight_find(lang, md_code.data, strcspn(md_code.data, "\n"));
+	if (syn != NULL && highlight_nrules(syn) > 0) {
+		e->roles = xmalloc(md_code.len + 1);
+		highlight_paint(syn, md_code.data, md_code.len, e->roles);
+	}
+	return e->roles;
+}
+
+/* Draw the lines of the code block that ends at source offset `to` again, highlighted in
+ * its language: the output goes back to where its lines started. A block whose language
+ * has no syntax keeps the plain lines it has. */
+static void
+md_code_close(struct markdown *m, struct mdstate *st, const char *src, size_t to)
+{
+	size_t pos, a, b, k = (size_t)(st->ncode - 1);
+	const uint8_t *roles;
+
+	if (!md_opts.highlight || m->plain || st->ncode <= 0 || st->code_src >= to)
+		return;
+	buf_reset(&md_code);
+	for (pos = st->code_src; pos < to;) {
+		const char *nl = memchr(src + pos, '\n', to - pos);
+		size_t len = nl ? (size_t)(nl - (src + pos)) : to - pos;
+
+		buf_append(&md_code, src + pos, len > 0 && src[pos + len - 1] == '\r' ? len - 1 : len);
+		buf_putc(&md_code, '\n');
+		pos += len + (nl ? 1 : 0);
+	}
+	if ((roles = md_code_roles(m, k, st->lang)) == NULL)
+		return;
+	md_work += md_code.len;
+	rtext_truncate(&m->out, st->code_text, st->code_segs, st->code_lines);
+	for (pos = 0; pos < md_code.len; pos = b + 1) {
+		b = pos + strcspn(md_code.data + pos, "\n");
+		rtext_clear(&md_scratch);
+		for (a = pos; a < b;) {
+			size_t e = a + 1;
+
+			while (e < b && roles[e] == roles[a])
+				e++;
+			rtext_span(&md_scratch, md_code.data + a, e - a,
+			    roles[a] ? roles[a] : THEME_CODEBLOCK, 0);
+			a = e;
+		}
+		rtext_add(&m->out, m->width, "│ ", "│ ", THEME_CODEBORDER, &md_scratch, (int)k);
 	}
 }
 
@@ -811,7 +1216,14 @@ markdown_init(struct markdown *m, int role, int plain)
 void
 markdown_free(struct markdown *m)
 {
+	size_t i;
+
 	rtext_free(&m->out);
+	for (i = 0; i < m->nhl; i++)
+		free(m->hl[i].roles);
+	free(m->hl);
+	m->hl = NULL;
+	m->nhl = 0;
 }
 
 /* Forget the rendering so the next update starts over. */
@@ -820,7 +1232,7 @@ markdown_reset(struct markdown *m)
 {
 	rtext_clear(&m->out);
 	m->src_frozen = 0;
-	m->out_text = m->out_segs = m->out_lines = 0;
+	m->out_text = m->out_segs = m->out_lines = m->out_urls = 0;
 	memset(&m->st, 0, sizeof m->st);
 	m->open = m->st;
 	m->width = -1;
@@ -897,6 +1309,10 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 		m->width = width;
 	}
 	rtext_truncate(&m->out, m->out_text, m->out_segs, m->out_lines);
+	if (m->out.urls.len > m->out_urls) {
+		m->out.urls.len = m->out_urls;
+		m->out.urls.data[m->out_urls] = '\0';
+	}
 	st = m->st;
 	pos = m->src_frozen;
 	while (pos < n) {
@@ -914,14 +1330,20 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 		}
 		lines[0] = src + pos;
 		lens[0] = len;
-		if (kind == L_PARA || kind == L_LIST || kind == L_QUOTE) {
+		/* A line with a pipe followed by a delimiter row starts a table. */
+		if (kind == L_PARA && !st.cont && memchr(src + pos, '|', len) != NULL &&
+		    md_delim_next(src, end, n))
+			kind = L_TABLE;
+		if (kind == L_PARA || kind == L_LIST || kind == L_QUOTE || kind == L_TABLE) {
 			/* Gather continuation lines; complete only once a full line ends it. */
 			complete = 0;
 			while (end < n) {
 				const char *nl2 = memchr(src + end, '\n', n - end);
 				size_t len2 = nl2 ? (size_t)(nl2 - (src + end)) : n - end;
 				enum md_line k2 = md_classify(src + end, len2, &st, 0);
-				int cont = md_continues(kind, k2) && nlines < MD_MAXLINES;
+				int cont = (kind == L_TABLE ? k2 == L_TABLE || (k2 == L_PARA &&
+				    memchr(src + end, '|', len2) != NULL) : md_continues(kind, k2)) &&
+				    nlines < MD_MAXLINES;
 
 				if (nl2 == NULL && !final && !cont)
 					break;
@@ -949,20 +1371,39 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 			m->out_text = m->out.text.len;
 			m->out_segs = m->out.nsegs;
 			m->out_lines = m->out.nlines;
+			m->out_urls = m->out.urls.len;
 			pos = cut;
 			continue;
 		}
+		if (kind == L_FENCE_END && complete && frozen_ok)
+			md_code_close(m, &st, src, pos);
 		md_render_block(m, &st, kind, lines, lens, nlines);
+		if (kind == L_FENCE) {
+			st.code_src = end;
+			st.code_text = m->out.text.len;
+			st.code_segs = m->out.nsegs;
+			st.code_lines = m->out.nlines;
+		}
 		if (frozen_ok && complete) {
 			m->src_frozen = end;
 			m->st = st;
 			m->out_text = m->out.text.len;
 			m->out_segs = m->out.nsegs;
 			m->out_lines = m->out.nlines;
+			m->out_urls = m->out.urls.len;
 		} else {
 			frozen_ok = 0;
 		}
 		pos = end;
+	}
+	/* A reply that ended inside a code block: that block is over too. */
+	if (final && frozen_ok && st.in_fence && m->src_frozen == n) {
+		md_code_close(m, &st, src, n);
+		m->st = st;
+		m->out_text = m->out.text.len;
+		m->out_segs = m->out.nsegs;
+		m->out_lines = m->out.nlines;
+		m->out_urls = m->out.urls.len;
 	}
 	m->open = st;
 	free(lines);

@@ -18,6 +18,8 @@ struct rseg {
 	uint32_t len;
 	uint16_t role;     /* enum theme_role */
 	uint16_t attrs;    /* THEME_ bits added to the role's own */
+	uint32_t url;      /* a link's address: its offset in rtext.urls plus one, 0 for none */
+	uint32_t urllen;
 };
 
 struct rline {
@@ -28,6 +30,7 @@ struct rline {
 
 struct rtext {
 	struct buf text;
+	struct buf urls;   /* the addresses of links (sanitized), see rseg.url */
 	struct rseg *segs;
 	size_t nsegs, capsegs;
 	struct rline *lines;
@@ -46,6 +49,11 @@ size_t rtext_add(struct rtext *r, int width, const char *first_prefix, const cha
     int prefix_role, const struct rtext *content, int code);
 /* Append text to a one-line builder (segments only, no lines). */
 void rtext_span(struct rtext *r, const char *s, size_t n, int role, unsigned attrs);
+/* The same for the text of a link to url (a sanitized address, see link_clean). */
+void rtext_span_url(struct rtext *r, const char *s, size_t n, int role, unsigned attrs,
+    const char *url, size_t urllen);
+/* Append the part of builder src between content offsets a and b, styles and links kept. */
+void rtext_copy(struct rtext *dst, const struct rtext *src, size_t a, size_t b);
 /* Append an empty screen line. */
 void rtext_blank(struct rtext *r);
 /* The whole rendered text as plain lines joined with newlines (for tests and copies). */
@@ -61,6 +69,25 @@ struct mdstate {
 	int has_output;
 	int cont;          /* the source resumes inside a paragraph or plain line of this
 	                    * kind, cut at a screen line start (see MD_CHUNK) */
+	/* The open code block: where its lines start in the source and in the output, and
+	 * its language, so that it can be drawn again highlighted once it closes. */
+	size_t code_src, code_text, code_segs, code_lines;
+	char lang[32];
+};
+
+/* A closed code block's highlighting, kept so that drawing it again (a new width, a
+ * redraw) does not match regexes again. roles is NULL when its language has no syntax. */
+struct md_hl {
+	uint64_t hash;     /* of the language and the code */
+	size_t n;
+	uint8_t *roles;
+};
+
+/* Rendering switches, from the configuration (render: in natter.yaml). */
+struct md_options {
+	int highlight;     /* syntax highlighting of code blocks */
+	int math;          /* LaTeX between $ and $$ drawn in Unicode */
+	int link_urls;     /* a link's address shown after its text */
 };
 
 struct markdown {
@@ -69,10 +96,15 @@ struct markdown {
 	int plain;         /* no Markdown: text wrapped as it is */
 	struct rtext out;
 	size_t src_frozen; /* source bytes consumed by frozen blocks */
-	size_t out_text, out_segs, out_lines; /* output sizes at the frozen boundary */
+	size_t out_text, out_segs, out_lines, out_urls; /* output sizes at the frozen boundary */
 	struct mdstate st; /* state at the frozen boundary */
 	struct mdstate open; /* state after the open block (code block count) */
+	struct md_hl *hl;  /* by code block index */
+	size_t nhl;
 };
+
+/* Set the rendering switches for every renderer (all on by default). */
+void markdown_set_options(const struct md_options *o);
 
 void markdown_init(struct markdown *m, int role, int plain);
 void markdown_free(struct markdown *m);

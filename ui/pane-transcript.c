@@ -254,6 +254,12 @@ pane_transcript_rline(struct app *a, int y, int x, const struct rtext *r, size_t
 		const struct rseg *sg = &r->segs[l->seg + k];
 		int sw = wrap_width(r->text.data + sg->off, sg->len);
 
+		if (sg->url != 0) {
+			int cy, cx;
+
+			getyx(a->wtrans, cy, cx);
+			term_note_link(a, cy, cx, sg, r, maxw);
+		}
 		draw_text(a->wtrans, r->text.data + sg->off, sg->len,
 		    theme_attr((enum theme_role)sg->role, sg->attrs), maxw);
 		maxw -= sw;

@@ -381,3 +381,43 @@ theme_attr(enum theme_role r, unsigned extra)
 		out |= COLOR_PAIR((int)r + 1);
 	return (unsigned int)out;
 }
+
+/* Append the SGR parameters of one colour (fg: base 30, bg: base 40) to out. */
+static void
+theme_sgr_color(short c, int base, struct buf *out)
+{
+	if (c < 0)
+		buf_printf(out, ";%d", base + 9);
+	else if (c < 8 || COLORS < 16)
+		buf_printf(out, ";%d", base + c % 8);
+	else if (c < 16)
+		buf_printf(out, ";%d", base + 60 + c - 8);
+	else if (COLORS >= 256)
+		buf_printf(out, ";%d;5;%d", base + 8, c);
+	else
+		buf_printf(out, ";%d", base + c % 8);
+}
+
+/* A role's attributes and colours as one SGR sequence, as theme_attr gives them to curses. */
+void
+theme_sgr(enum theme_role r, unsigned extra, struct buf *out)
+{
+	unsigned a = theme_cur.style[r].attrs | extra;
+
+	buf_puts(out, "\033[0");
+	if (a & THEME_BOLD)
+		buf_puts(out, ";1");
+	if (a & (THEME_DIM | THEME_STRIKE))
+		buf_puts(out, ";2");
+	if (a & THEME_ITALIC)
+		buf_puts(out, ";3");
+	if (a & THEME_UNDERLINE)
+		buf_puts(out, ";4");
+	if (a & THEME_REVERSE)
+		buf_puts(out, ";7");
+	if (theme_colored) {
+		theme_sgr_color(theme_cur.style[r].fg, 30, out);
+		theme_sgr_color(theme_cur.style[r].bg, 40, out);
+	}
+	buf_putc(out, 'm');
+}

@@ -21,9 +21,25 @@
 	X(CODE, "code", "magenta", "default", "", "inline code") \
 	X(CODEBLOCK, "code.block", "default", "default", "", "fenced code blocks") \
 	X(CODEBORDER, "code.border", "blue", "default", "", "the border and language of code blocks") \
+	X(CODEKEYWORD, "code.keyword", "magenta", "default", "bold", "keywords in code blocks") \
+	X(CODETYPE, "code.type", "cyan", "default", "", "type names in code blocks") \
+	X(CODESTRING, "code.string", "green", "default", "", "strings and characters in code") \
+	X(CODECOMMENT, "code.comment", "blue", "default", "italic", "comments in code blocks") \
+	X(CODENUMBER, "code.number", "cyan", "default", "", "numbers in code blocks") \
+	X(CODECONSTANT, "code.constant", "red", "default", "", "constants in code (true, None, NULL)") \
+	X(CODEPREPROC, "code.preproc", "yellow", "default", "", "preprocessor lines and directives in code") \
+	X(CODEFUNCTION, "code.function", "blue", "default", "bold", "names of functions being defined, in code") \
+	X(CODESPECIAL, "code.special", "yellow", "default", "", "other code: operators, tags, variables") \
+	X(CODEADDED, "code.added", "green", "default", "", "added lines of a diff") \
+	X(CODEREMOVED, "code.removed", "red", "default", "", "removed lines of a diff") \
+	X(TABLEBORDER, "table.border", "default", "default", "dim", "the borders of Markdown tables") \
+	X(TABLEHEADER, "table.header", "default", "default", "bold", "the header row of Markdown tables") \
 	X(QUOTE, "quote", "default", "default", "italic", "block quotes") \
 	X(BULLET, "list.bullet", "yellow", "default", "", "list bullets and numbers") \
 	X(LINK, "link", "blue", "default", "underline", "links") \
+	X(LINKURL, "link.url", "blue", "default", "dim", "the address shown after a link") \
+	X(MATH, "math", "cyan", "default", "", "LaTeX math drawn in Unicode") \
+	X(TASK, "list.task", "yellow", "default", "", "the boxes of task list items") \
 	X(REASONING, "reasoning", "default", "default", "dim", "reasoning (thinking) text") \
 	X(ERROR, "error", "red", "default", "bold", "errors from the provider or natter") \
 	X(WARNING, "warning", "yellow", "default", "", "cancelled, truncated or interrupted replies") \
@@ -87,5 +103,8 @@ void theme_print_roles(FILE *f);
 void theme_apply(const struct theme *t, int use_color);
 /* The curses attributes for a role plus extra THEME_ bits (an attr_t value). */
 unsigned int theme_attr(enum theme_role r, unsigned extra);
+/* The same as one SGR escape sequence (ESC [ 0 ; ... m), appended to out, for text natter
+ * writes to the terminal itself (hyperlinks, link.c). */
+void theme_sgr(enum theme_role r, unsigned extra, struct buf *out);
 
 #endif

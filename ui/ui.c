@@ -27,6 +27,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "fallback.h"
+#include "highlight.h"
 #include "log.h"
 #include "params.h"
 #include "provider.h"
@@ -352,6 +353,7 @@ ui_draw(struct app *a)
 		ui_layout(a);
 	if (a->wtrans == NULL)
 		return;
+	term_frame_begin(a);
 	if ((a->dirty & DIRTY_SESSIONS) && a->wsess)
 		pane_sessions_draw(a);
 	if (a->dirty & DIRTY_TRANSCRIPT)
@@ -380,6 +382,7 @@ ui_draw(struct app *a)
 		curs_set(a->focus == FOCUS_INPUT ? 1 : 0);
 	}
 	doupdate();
+	term_frame_end(a);
 	a->dirty = 0;
 	a->last_draw = ui_now_ms();
 	log_debug("ui: frame drawn in %ld us", (long)(ui_now_us() - t0));
@@ -1249,6 +1252,10 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		a->dirty |= DIRTY_LAYOUT;
 		return;
 	}
+	if (k == K_SYNC_YES || k == K_SYNC_NO) {
+		term_answer(a, k);
+		return;
+	}
 	if (k == K_PASTE_START) {
 		a->in.pasting = 1;
 		if (a->focus != FOCUS_INPUT) {
@@ -1741,6 +1748,8 @@ static void
 ui_init_backend(struct app *a, struct ui_opts *o)
 {
 	/* First frame is up: now the slower parts. */
+	term_setup(a);
+	term_query(a);
 	persist_start(a);
 	worker_global_init();
 	a->w = worker_start();
@@ -1883,6 +1892,7 @@ ui_teardown(struct app *a)
 	if (a->st)
 		store_close(a->st);
 	free(a->store_err);
+	highlight_free_all();
 	config_free(a->cfg);
 	free(a->model);
 	free(a->note);

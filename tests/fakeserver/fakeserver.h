@@ -107,6 +107,8 @@ struct fs_magic {
 	char vector[128];
 	bool chunked;            /* chunked=0 turns chunked framing off for streams */
 	bool reasoning_alt;      /* reasoning=reasoning: OpenAI delta.reasoning (vLLM, Ollama /v1) */
+	bool echo;               /* echo=1: the reply is the prompt as written (echo=1 left out) */
+	bool doc;                /* doc=md: tokens=N make a Markdown document of N tokens */
 };
 
 #define FS_MAX_CALLS 4

@@ -8,6 +8,9 @@
  *
  * Magic words (name=value anywhere in the last user message; see README.md):
  *   tokens=N          exactly N text tokens "w1", " w2", … " wN" (default: an echo sentence)
+ *   doc=md            with tokens=N: N tokens of Markdown, a fenced code block (20 languages
+ *                     in turn) every 100 tokens and a table every 1,000, the last " wN"
+ *   echo=1            the reply is the prompt as written, without echo=1, a word a token
  *   think=N           N reasoning tokens "r1", " r2", … first, in the protocol's reasoning form
  *   reasoning=reasoning  OpenAI only: delta.reasoning instead of delta.reasoning_content
  *   delay_ms=N        wait N ms between tokens, flushing each one
@@ -113,6 +116,87 @@ fs_seq_words(struct fs_seq *s, const char *text)
 		p += w;
 	}
 	buf_free(&tok);
+}
+
+/* Split text into tokens that keep every byte: each is a run of whitespace and the word
+ * after it. skip (when not NULL) is left out once, with the whitespace before it. */
+static void
+fs_seq_verbatim(struct fs_seq *s, const char *text, const char *skip)
+{
+	const char *p = text, *cut = skip != NULL ? strstr(text, skip) : NULL;
+
+	while (*p != '\0') {
+		size_t sp = strspn(p, " \t\r\n"), w = strcspn(p + sp, " \t\r\n");
+
+		if (cut != NULL && p + sp == cut && w == strlen(skip)) {
+			p += sp + w;
+			continue;
+		}
+		fs_seq_add(s, p, sp + w);
+		p += sp + w;
+	}
+}
+
+/* The code blocks of doc=md, one per language. */
+static const char *const fs_doc_code[][2] = {
+	{ "c", "#include <stdio.h>\nint main(void) { return printf(\"%d\", 42) < 0; } /* ok */\n" },
+	{ "python", "def f(x):\n    return [i * 2 for i in x if i]  # doubled\n" },
+	{ "javascript", "const f = async (x) => { return await g(x, \"s\", 3.5); };\n" },
+	{ "typescript", "interface P { name: string; age: number }\nlet p: P = { name: 'a', age: 1 };\n" },
+	{ "go", "func main() {\n\tfor i := 0; i < 10; i++ { fmt.Println(i) }\n}\n" },
+	{ "rust", "fn main() {\n    let v: Vec<u32> = vec![1, 2];\n    println!(\"{:?}\", v);\n}\n" },
+	{ "java", "public class A { public static void main(String[] a) { int x = 1; } }\n" },
+	{ "bash", "for f in *.txt; do\n  echo \"$f\" | grep -q x && rm -f \"$f\"  # tidy\ndone\n" },
+	{ "json", "{\"name\": \"natter\", \"n\": 3, \"ok\": true, \"list\": [1, 2]}\n" },
+	{ "yaml", "render:\n  highlight: true  # on\n  dirs: [a, b]\n" },
+	{ "toml", "[package]\nname = \"natter\"\nversion = \"1.0\"  # x\n" },
+	{ "html", "<div class=\"x\"><a href=\"/\">home</a> &amp; more</div>\n" },
+	{ "css", "body { color: #333; margin: 0 auto; } /* base */\n" },
+	{ "sql", "SELECT name, count(*) FROM t WHERE x > 1 GROUP BY name; -- n\n" },
+	{ "ruby", "def hi(name)\n  puts \"hi #{name}\" if name  # greet\nend\n" },
+	{ "php", "<?php function f($x) { return $x + 1; } echo f(2); ?>\n" },
+	{ "lua", "local function f(x)\n  return x * 2 -- double\nend\n" },
+	{ "diff", "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old line\n+new line\n" },
+	{ "makefile", "all: natter\n\tcc -o $@ $^  # link\n" },
+	{ "dockerfile", "FROM debian:bookworm\nRUN apt-get update && apt-get install -y nano\n" },
+};
+
+/* The table of doc=md. */
+static const char fs_doc_table[] =
+    "\n\n| Name | Qty | Note |\n|:-----|----:|:----:|\n| apple | 3 | red and *ripe* |\n"
+    "| 日本 | 12 | `code` |\n\n";
+
+/* doc=md: n tokens of Markdown, the numbered words " wK" (K the token's number) between
+ * a code block every 100 tokens and a table every 1,000; the last token is a word. */
+static void
+fs_seq_markdown(struct fs_seq *s, long n)
+{
+	struct buf block = BUF_INIT;
+	char tok[32];
+	long blocks = 0;
+
+	while ((long)s->n < n - 1) {
+		long at = (long)s->n, left = n - 1 - at;
+
+		buf_reset(&block);
+		if (at % 100 == 10 && left > 60) {
+			const char *const *c = fs_doc_code[blocks++ % (sizeof fs_doc_code /
+			    sizeof fs_doc_code[0])];
+
+			buf_printf(&block, "\n\n```%s\n%s```\n\n", c[0], c[1]);
+		} else if (at % 1000 == 550 && left > 60) {
+			buf_puts(&block, fs_doc_table);
+		}
+		if (block.len > 0) {
+			fs_seq_verbatim(s, block.data, NULL);
+			continue;
+		}
+		snprintf(tok, sizeof tok, "%sw%ld", at > 0 ? " " : "", at + 1);
+		fs_seq_add(s, tok, strlen(tok));
+	}
+	snprintf(tok, sizeof tok, " w%ld", n);
+	fs_seq_add(s, tok, strlen(tok));
+	buf_free(&block);
 }
 
 /* Split text into tokens of n bytes each (fault=echo_key spreads a key over many). */
@@ -241,6 +325,10 @@ fs_magic_apply(struct fs_magic *m, const char *k, size_t kn, const char *v, size
 		m->chunked = fs_magic_num(v, vn, 1) != 0;
 	else if (FS_KEY("line_mb"))
 		m->line_mb = fs_magic_num(v, vn, FS_MAX_LINE_MB);
+	else if (FS_KEY("echo"))
+		m->echo = fs_magic_num(v, vn, 1) == 1;
+	else if (FS_KEY("doc"))
+		m->doc = vn == 2 && memcmp(v, "md", 2) == 0;
 	else if (FS_KEY("reasoning"))
 		m->reasoning_alt = vn == 9 && memcmp(v, "reasoning", 9) == 0;
 	else if (FS_KEY("fault")) {
@@ -470,6 +558,10 @@ fs_chat_reply(struct fs_chat *chat)
 		buf_printf(&s, "The tools answered: %s.", buf_str(&chat->tools.answer));
 		fs_seq_words(&chat->text, buf_str(&s));
 		buf_free(&s);
+	} else if (chat->m.echo) {
+		fs_seq_verbatim(&chat->text, buf_str(&chat->prompt), "echo=1");
+	} else if (chat->m.doc && chat->m.tokens > 0) {
+		fs_seq_markdown(&chat->text, chat->m.tokens);
 	} else if (chat->m.tokens >= 0) {
 		fs_seq_numbered(&chat->text, 'w', chat->m.tokens);
 	} else {
