@@ -69,7 +69,17 @@ fuzzy_decode(const char *s, size_t n, unsigned *cp)
 static int
 fuzzy_separator(unsigned c)
 {
-	return c != 0 && c < 0x80 && strchr(" \t\n/\\-_.:,;()[]{}\"'@#|+=<>*~", (int)c) != NULL;
+	static const char sep[] = " \t\n/\\-_.:,;()[]{}\"'@#|+=<>*~";
+	static unsigned char table[128];
+	static int ready;
+	size_t i;
+
+	if (!ready) {
+		for (i = 0; i < sizeof sep - 1; i++)
+			table[(unsigned char)sep[i]] = 1;
+		ready = 1;
+	}
+	return c < 0x80 && table[c];
 }
 
 /* Decode len bytes of s into x with each character's bonus. */
@@ -137,12 +147,35 @@ fuzzy_eq(const struct fz_term *t, size_t i, const struct fz_text *x, size_t j)
 	return t->cased ? t->cp[i] == x->cp[j] : t->cp[i] == x->lo[j];
 }
 
+/* Could term t match len bytes of s? The greedy scan fuzzy_term starts with, on the raw
+ * text, so that most texts that do not match are never decoded whole. */
+static int
+fuzzy_quick(const struct fz_term *t, const char *s, size_t len)
+{
+	size_t i = 0, k = 0, n = 0;
+
+	while (k < t->n && i < len && n < FUZZY_MAX_TEXT) {
+		unsigned c = (unsigned char)s[i];
+
+		if (c < 0x80)
+			i++;
+		else
+			i += fuzzy_decode(s + i, len - i, &c);
+		if (!t->cased)
+			c = c < 0x80 ? (c >= 'A' && c <= 'Z' ? c + 32 : c) : fuzzy_lower(c);
+		if (c == t->cp[k])
+			k++;
+		n++;
+	}
+	return k == t->n;
+}
+
 /* The best score of term t in x, or FUZZY_NONE; with pos, the text offsets of the best
  * match's characters (t->n of them). */
 static int
 fuzzy_term(const struct fz_term *t, const struct fz_text *x, size_t *pos)
 {
-	size_t m = t->n, n = x->n, i, j;
+	size_t m = t->n, n = x->n, i, j, first = 0;
 	int rows[2][FUZZY_MAX_TEXT], *sc = NULL, best = FZ_NEG;
 	long *bk = NULL, bj = -1;
 
@@ -162,15 +195,18 @@ fuzzy_term(const struct fz_term *t, const struct fz_text *x, size_t *pos)
 	for (i = 0; i < m; i++) {
 		int *cur = sc != NULL ? sc + i * n : rows[i & 1];
 		const int *prev = i == 0 ? NULL : sc != NULL ? sc + (i - 1) * n : rows[(i - 1) & 1];
+		/* Cells before the previous row's first match, or too late for the rest of the
+		 * term to fit, can hold no match: they are never looked at. */
+		size_t start = i == 0 ? 0 : first + 1, end = n - (m - 1 - i), nfirst = n;
 		int gap = FZ_NEG;
 		long gapk = -1;
 
-		for (j = 0; j < n; j++) {
+		for (j = start; j < end; j++) {
 			int v = FZ_NEG;
 			long from = -1;
 
 			/* The best earlier match of the previous character, a gap before j. */
-			if (prev != NULL && j >= 2) {
+			if (prev != NULL && j >= first + 2) {
 				if (gap > FZ_NEG)
 					gap -= FUZZY_GAP_EXTEND;
 				if (prev[j - 2] > FZ_NEG && prev[j - 2] - FUZZY_GAP_OPEN > gap) {
@@ -182,7 +218,7 @@ fuzzy_term(const struct fz_term *t, const struct fz_text *x, size_t *pos)
 				if (prev == NULL) {
 					v = 0;
 				} else {
-					if (j >= 1 && prev[j - 1] > FZ_NEG) {
+					if (prev[j - 1] > FZ_NEG) {
 						v = prev[j - 1] + FUZZY_CONSEC;
 						from = (long)j - 1;
 					}
@@ -197,11 +233,16 @@ fuzzy_term(const struct fz_term *t, const struct fz_text *x, size_t *pos)
 			cur[j] = v;
 			if (bk != NULL)
 				bk[i * n + j] = from;
+			if (v > FZ_NEG && nfirst == n)
+				nfirst = j;
 			if (i == m - 1 && v > best) {
 				best = v;
 				bj = (long)j;
 			}
 		}
+		first = nfirst;
+		if (first == n)
+			break;
 	}
 	if (pos != NULL) {
 		for (i = m; i > 0 && bj >= 0; i--) {
@@ -237,6 +278,9 @@ fuzzy_run(const char *pat, const char *text, size_t len, size_t *pos, size_t max
 		*npos = 0;
 	if (nt == 0)
 		return 0;
+	for (k = 0; k < nt; k++)
+		if (!fuzzy_quick(&terms[k], text, len))
+			return FUZZY_NONE;
 	fuzzy_text(text, len, &x);
 	for (k = 0; k < nt; k++) {
 		s = fuzzy_term(&terms[k], &x, pos != NULL ? all + got : NULL);
