@@ -293,6 +293,15 @@ static const char *const store_migrations[] = {
 	 * are still its columns, as before.
 	 */
 	"ALTER TABLE messages ADD COLUMN slot INTEGER;",
+	/*
+	 * The step after the previous one (12 -> 13 once another branch's 11 -> 12 is merged
+	 * before it; self-contained, so it is renumbered by its place alone): archived
+	 * sessions, hidden from the usual listings without being deleted. ADD COLUMN rewrites
+	 * nothing; the listing of the archive reads a partial index of its own, and the usual
+	 * listing keeps reading sessions_by_updated, skipping the few archived rows.
+	 */
+	"ALTER TABLE sessions ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX sessions_archived ON sessions (updated DESC, id DESC) WHERE archived <> 0;",
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
