@@ -771,17 +771,36 @@ keys_first(enum keyctx ctx, enum action act, char *out, size_t size)
 	return 0;
 }
 
-/* The key a hint names for act in ctx: the first one bound (keys_first), else the action's
- * name in brackets. One of eight static buffers in turn, so that a few share one format. */
+/* The key a hint names for act in ctx: the first one bound (keys_first) as people write
+ * it (Ctrl+J, Alt+Enter, Shift+Tab), else the action's name in brackets. One of eight
+ * static buffers in turn, so that a few share one format. */
 const char *
 keys_hint(enum keyctx ctx, enum action act)
 {
-	static char bufs[8][40];
+	static char bufs[8][48];
 	static unsigned next;
-	char *b = bufs[next++ % 8];
+	char *b = bufs[next++ % 8], name[32];
+	const char *k = name;
+	size_t used = 0;
 
-	if (!keys_first(ctx, act, b, sizeof bufs[0]))
+	if (!keys_first(ctx, act, name, sizeof name)) {
 		snprintf(b, sizeof bufs[0], "(%s)", keys_actions[act].name);
+		return b;
+	}
+	b[0] = '\0';
+	if (strncmp(k, "M-", 2) == 0 && k[2] != '\0') {
+		used += (size_t)snprintf(b, sizeof bufs[0], "Alt+");
+		k += 2;
+	}
+	if (strncmp(k, "C-", 2) == 0 && k[2] != '\0' && k[3] == '\0')
+		snprintf(b + used, sizeof bufs[0] - used, "Ctrl+%c",
+		    k[2] >= 'a' && k[2] <= 'z' ? k[2] - 'a' + 'A' : k[2]);
+	else if (strcmp(k, "S-Enter") == 0)
+		snprintf(b + used, sizeof bufs[0] - used, "Shift+Enter");
+	else if (strcmp(k, "BTab") == 0)
+		snprintf(b + used, sizeof bufs[0] - used, "Shift+Tab");
+	else
+		snprintf(b + used, sizeof bufs[0] - used, "%s", k);
 	return b;
 }
 

@@ -185,7 +185,8 @@ void keys_for_action(enum keyctx ctx, enum action act, char *out, size_t size);
 /* The first key bound to act in ctx (or, where global keys apply there, globally) into out,
  * so that a hint names the key the user really has; 0 with out empty when none is. */
 int keys_first(enum keyctx ctx, enum action act, char *out, size_t size);
-/* keys_first for a hint: the key, else "(action-name)"; a static buffer, one of eight. */
+/* keys_first for a hint: the key as people write it ("Ctrl+J", "Alt+Enter"), else
+ * "(action-name)"; a static buffer, one of eight. */
 const char *keys_hint(enum keyctx ctx, enum action act);
 /* `natter keys` output: one line per binding. */
 void keys_print(FILE *f);

@@ -629,6 +629,33 @@ picker_common(const char *a, const char *b)
 	return i;
 }
 
+/* Where shown item k's text (detail 0) or detail (1) stops sharing its start with the rows
+ * around it: the last separator before the first difference (0 when none is shared). */
+static size_t
+picker_keep(const struct picker *p, size_t k, int detail)
+{
+	const struct pick_item *it = &p->items[p->fl.order[k]];
+	const char *s = detail ? it->detail : it->text;
+	size_t keep = 0, c;
+
+	if (k > 0) {
+		const struct pick_item *o = &p->items[p->fl.order[k - 1]];
+
+		keep = picker_common(s, detail ? o->detail : o->text);
+	}
+	if (k + 1 < p->fl.norder) {
+		const struct pick_item *o = &p->items[p->fl.order[k + 1]];
+
+		if ((c = picker_common(s, detail ? o->detail : o->text)) > keep)
+			keep = c;
+	}
+	if (keep >= strlen(s))
+		return strlen(s);
+	while (keep > 0 && strchr("/-_.:@ ", s[keep]) == NULL)
+		keep--;
+	return keep;
+}
+
 /* Draw item k of the shown list on row y, the text in tw columns and the detail after. */
 static void
 picker_draw_item(struct app *a, int y, size_t k, int tw, int w)
@@ -641,7 +668,7 @@ picker_draw_item(struct app *a, int y, size_t k, int tw, int w)
 	    theme_attr(THEME_MATCH, 0);
 	unsigned kat = p->kind == PICK_HELP ? theme_attr(sel ? THEME_SELECTED : THEME_OVERLAYKEY,
 	    0) : at | (unsigned)A_BOLD;
-	size_t pos[PICKER_HL], npos = 0, tlen = strlen(it->text), keep = 0, c;
+	size_t pos[PICKER_HL], npos = 0, tlen = strlen(it->text), keep;
 	struct buf b = BUF_INIT;
 	const char *mark = it->current ? "▸" : " ";
 	int dw = w - 6 - tw;
@@ -652,29 +679,28 @@ picker_draw_item(struct app *a, int y, size_t k, int tw, int w)
 	wmove(a->wover, y, 1);
 	draw_text(a->wover, mark, strlen(mark), at, 1);
 	/* A model's name too long loses its middle and keeps what tells it from the rows
-	 * around it: from the last separator before the first difference on. */
-	if (p->kind == PICK_MODEL) {
-		if (k > 0)
-			keep = picker_common(it->text, p->items[p->fl.order[k - 1]].text);
-		if (k + 1 < p->fl.norder &&
-		    (c = picker_common(it->text, p->items[p->fl.order[k + 1]].text)) > keep)
-			keep = c;
-		if (keep >= tlen) {
-			text_fit_end(it->text, tlen, tw, &b);
-		} else {
-			while (keep > 0 && strchr("/-_.:@ ", it->text[keep]) == NULL)
-				keep--;
-			text_fit_middle(it->text, tlen, tw, keep, &b);
-		}
-	} else {
+	 * around it; its detail, from there on. */
+	if (p->kind == PICK_MODEL && (keep = picker_keep(p, k, 0)) < tlen)
+		text_fit_middle(it->text, tlen, tw, keep, &b);
+	else
 		text_fit_end(it->text, tlen, tw, &b);
-	}
 	draw_text_marked(a->wover, it->text, tlen, &b, 0, pos, npos, kat, hl, tw);
 	if (dw > 0 && it->detail[0] != '\0') {
-		buf_reset(&b);
-		text_fit_end(it->detail, strlen(it->detail), dw, &b);
+		const char *d = it->detail;
+		size_t dn = strlen(d);
+
 		wmove(a->wover, y, 4 + tw);
-		draw_text_marked(a->wover, it->detail, strlen(it->detail), &b, tlen + 1, pos, npos,
+		keep = 0;
+		if (p->kind == PICK_MODEL && wrap_width(d, dn) > dw &&
+		    (keep = picker_keep(p, k, 1)) > 0 && keep < dn && dw > 1) {
+			draw_text(a->wover, "…", strlen("…"), at, 1);
+			dw--;
+		} else {
+			keep = 0;
+		}
+		buf_reset(&b);
+		text_fit_end(d + keep, dn - keep, dw, &b);
+		draw_text_marked(a->wover, d + keep, dn - keep, &b, tlen + 1 + keep, pos, npos,
 		    at, hl, dw);
 	}
 	buf_free(&b);
