@@ -178,7 +178,9 @@ FUZZ_COMMON = $(STD) -g -O1 -fno-sanitize-recover=all $(CPPFLAGS_ALL) $(PKG_CFLA
 FUZZ_FLAGS = $(FUZZ_COMMON) -fsanitize=fuzzer,address,undefined
 fuzz-build: $(FUZZ_B)
 
-FUZZ_O = $(SRC_C:%.c=build/fuzz/obj/%.o)
+# The curses-free parts of the interface that take untrusted or typed input are fuzzed too.
+FUZZ_UI_C = ui/fuzzy.c ui/termreport.c
+FUZZ_O = $(SRC_C:%.c=build/fuzz/obj/%.o) $(FUZZ_UI_C:%.c=build/fuzz/obj/%.o)
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -234,4 +236,5 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(wildcard $(BUILD)/src/*.d $(BUILD)/ui/*.d $(BUILD)/tests/*.d build/fuzz/obj/src/*.d)
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/ui/*.d $(BUILD)/tests/*.d build/fuzz/obj/src/*.d \
+	build/fuzz/obj/ui/*.d)

@@ -16,6 +16,7 @@
 #include "lineedit.h"
 #include "markdown.h"
 #include "session.h"
+#include "termreport.h"
 #include "text.h"
 #include "theme.h"
 #include "turn.h"
@@ -441,14 +442,9 @@ int editor_run_as(struct app *a, const char *text, const char *suffix, char **ou
     char **err);
 
 /* keyread.c */
-/* A mouse report (SGR, CSI < b ; x ; y M/m): button code, 0-based cell, press or release. */
-struct keyread_mouse {
-	int button, x, y, press;
-};
 void keyread_define(void);
 size_t keyread_all(unsigned *keys, size_t max);
-int keyread_mouse_next(struct keyread_mouse *m);
-int keyread_sgr_parse(const char *s, size_t n, struct keyread_mouse *m);
+int keyread_mouse_next(struct termreport_mouse *m);
 size_t keyread_utf8(unsigned cp, char out[4]);
 int keyread_printable(unsigned k);
 

@@ -65,6 +65,23 @@ fuzzy_decode(const char *s, size_t n, unsigned *cp)
 	return (size_t)k;
 }
 
+/* Is s whole UTF-8 (so that a pattern growing from it keeps its characters)? */
+static int
+fuzzy_valid(const char *s)
+{
+	size_t i = 0, n = strlen(s);
+
+	while (i < n) {
+		unsigned c;
+		size_t k = fuzzy_decode(s + i, n - i, &c);
+
+		if (c == 0xfffd && k == 1)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
 /* Is c a character after which a word starts? */
 static int
 fuzzy_separator(unsigned c)
@@ -373,9 +390,10 @@ fuzzy_list_update(struct fuzzy_list *l, const char *pat)
 		return;
 	}
 	/* A longer pattern keeps a subset of what its prefix kept (a term grown, or a term
-	 * added; a capital makes a term stricter, never looser). */
+	 * added; a capital makes a term stricter, never looser), once the prefix ends on a
+	 * whole character. */
 	narrow = l->pat != NULL && l->pat[strspn(l->pat, " ")] != '\0' &&
-	    strncmp(pat, l->pat, strlen(l->pat)) == 0;
+	    strncmp(pat, l->pat, strlen(l->pat)) == 0 && fuzzy_valid(l->pat);
 	ncand = narrow ? l->norder : l->n;
 	hits = xmalloc((ncand ? ncand : 1) * sizeof *hits);
 	if (narrow && !l->keep_order)

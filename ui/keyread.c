@@ -7,7 +7,7 @@
  * The mouse is read here too, not by curses: natter asks for SGR reports (CSI ? 1006 h,
  * whatever the terminfo entry says), which carry any cell and tell a release from a
  * press, so the prefix CSI < is defined as a key of its own and the rest of the report is
- * read and parsed here (keyread_sgr_parse); each report becomes a K_MOUSE key and an event
+ * read here and parsed by termreport.c; each report becomes a K_MOUSE key and an event
  * in a small queue the loop takes in the same order (keyread_mouse_next). A terminal that
  * sends the old X10 reports (CSI M and three bytes) anyway is read too.
  */
@@ -28,7 +28,7 @@
 
 #define KEYREAD_MQ 64  /* mouse events held between reading and handling */
 
-static struct keyread_mouse keyread_mq[KEYREAD_MQ];
+static struct termreport_mouse keyread_mq[KEYREAD_MQ];
 static size_t keyread_mq_head, keyread_mq_len;
 
 /* Teach curses the sequences of bracketed paste, Shift+Enter, focus reports and the two
@@ -44,41 +44,6 @@ keyread_define(void)
 	define_key("\033[M", KEYREAD_X10);
 	define_key("\033[I", KEYREAD_FOCUS_IN);
 	define_key("\033[O", KEYREAD_FOCUS_OUT);
-}
-
-/* Parse the rest of an SGR mouse report after CSI <: "B;X;Y" and M (press) or m
- * (release), X and Y from 1. Returns 0 and fills m (cells from 0), or -1. */
-int
-keyread_sgr_parse(const char *s, size_t n, struct keyread_mouse *m)
-{
-	long v[3] = { 0, 0, 0 };
-	size_t i = 0;
-	int k = 0, digits = 0;
-
-	for (; i < n; i++) {
-		char c = s[i];
-
-		if (c >= '0' && c <= '9') {
-			if (v[k] > 100000)
-				return -1;
-			v[k] = v[k] * 10 + (c - '0');
-			digits++;
-		} else if (c == ';' && k < 2 && digits > 0) {
-			k++;
-			digits = 0;
-		} else if ((c == 'M' || c == 'm') && k == 2 && digits > 0 && i + 1 == n) {
-			if (v[1] < 1 || v[2] < 1)
-				return -1;
-			m->button = (int)v[0];
-			m->x = (int)v[1] - 1;
-			m->y = (int)v[2] - 1;
-			m->press = c == 'M';
-			return 0;
-		} else {
-			return -1;
-		}
-	}
-	return -1;
 }
 
 /* The next character of a report that is still arriving: what curses has, else a short
@@ -105,7 +70,7 @@ keyread_more(void)
 
 /* Queue a mouse event; returns 0, or -1 when the queue is full (the event is lost). */
 static int
-keyread_mouse_push(const struct keyread_mouse *m)
+keyread_mouse_push(const struct termreport_mouse *m)
 {
 	if (keyread_mq_len == KEYREAD_MQ)
 		return -1;
@@ -115,7 +80,7 @@ keyread_mouse_push(const struct keyread_mouse *m)
 
 /* The oldest mouse event read and not yet handled: 1 and *m, or 0 when none. */
 int
-keyread_mouse_next(struct keyread_mouse *m)
+keyread_mouse_next(struct termreport_mouse *m)
 {
 	if (keyread_mq_len == 0)
 		return 0;
@@ -130,7 +95,7 @@ keyread_mouse_next(struct keyread_mouse *m)
 static int
 keyread_report(int sgr)
 {
-	struct keyread_mouse m;
+	struct termreport_mouse m;
 	char b[32];
 	size_t n = 0;
 	int c;
@@ -154,7 +119,7 @@ keyread_report(int sgr)
 		if (c == 'M' || c == 'm')
 			break;
 	}
-	if (keyread_sgr_parse(b, n, &m) != 0)
+	if (termreport_mouse(b, n, &m) != 0)
 		return 0;
 	return keyread_mouse_push(&m) == 0;
 }

@@ -538,6 +538,7 @@ keys_bind(const char *context, const char *key, const char *action, char **err)
 				keys_nrt--;
 			} else {
 				keys_rt[i].act = act;
+				keys_rt[i].user = 1;
 			}
 			return 0;
 		}
@@ -551,6 +552,7 @@ keys_bind(const char *context, const char *key, const char *action, char **err)
 	keys_rt[keys_nrt].ctx = (enum keyctx)ctx;
 	keys_rt[keys_nrt].key = k;
 	keys_rt[keys_nrt].act = act;
+	keys_rt[keys_nrt].user = 1;
 	keys_nrt++;
 	return 0;
 }
@@ -742,7 +744,8 @@ keys_for_action(enum keyctx ctx, enum action act, char *out, size_t size)
 	}
 }
 
-/* The first key bound to act in ctx, or globally where global keys apply in ctx. */
+/* The key bound to act in ctx, or globally where global keys apply in ctx: the user's own
+ * first (bindings: added or moved it), else the first default. */
 int
 keys_first(enum keyctx ctx, enum action act, char *out, size_t size)
 {
@@ -752,17 +755,19 @@ keys_first(enum keyctx ctx, enum action act, char *out, size_t size)
 	keys_ensure();
 	if (size)
 		out[0] = '\0';
-	for (pass = 0; pass < 2; pass++) {
-		enum keyctx want = pass == 0 ? ctx : KCTX_GLOBAL;
+	for (pass = 0; pass < 4; pass++) {
+		enum keyctx want = pass % 2 == 0 ? ctx : KCTX_GLOBAL;
+		int user = pass < 2;
 
-		if (pass == 1 && (ctx == KCTX_GLOBAL || ctx == KCTX_OVERLAY || ctx == KCTX_FORM ||
-		    ctx == KCTX_FIELD || ctx == KCTX_APPROVE))
-			break;
+		if (want == KCTX_GLOBAL && pass % 2 == 1 && (ctx == KCTX_GLOBAL ||
+		    ctx == KCTX_OVERLAY || ctx == KCTX_FORM || ctx == KCTX_FIELD ||
+		    ctx == KCTX_APPROVE))
+			continue;
 		for (i = 0; i < keys_nrt; i++) {
-			if (keys_rt[i].act != act || keys_rt[i].ctx != want)
+			if (keys_rt[i].act != act || keys_rt[i].ctx != want || keys_rt[i].user != user)
 				continue;
 			/* A key the context binds to something else shadows the global one. */
-			if (pass == 1 && keys_lookup(ctx, keys_rt[i].key) != act)
+			if (want != ctx && keys_lookup(ctx, keys_rt[i].key) != act)
 				continue;
 			keys_name(keys_rt[i].key, out, size);
 			return 1;

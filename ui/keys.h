@@ -139,6 +139,7 @@ struct keybind {
 	enum keyctx ctx;
 	unsigned key;
 	enum action act;
+	int user;            /* bound by the user (bindings:), not a default */
 };
 
 /* A remap request as the config module hands it over (file, line, col for messages). */
@@ -182,8 +183,9 @@ enum action keys_lookup(enum keyctx ctx, unsigned key);
 const struct keybind *keys_table(size_t *n);
 /* The keys bound to act in ctx, joined with ", " into out. */
 void keys_for_action(enum keyctx ctx, enum action act, char *out, size_t size);
-/* The first key bound to act in ctx (or, where global keys apply there, globally) into out,
- * so that a hint names the key the user really has; 0 with out empty when none is. */
+/* The key bound to act in ctx (or, where global keys apply there, globally) into out, so
+ * that a hint names the key the user really has: the first the user bound, else the first
+ * default; 0 with out empty when none is. */
 int keys_first(enum keyctx ctx, enum action act, char *out, size_t size);
 /* keys_first for a hint: the key as people write it ("Ctrl+J", "Alt+Enter"), else
  * "(action-name)"; a static buffer, one of eight. */

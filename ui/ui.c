@@ -1256,7 +1256,7 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		return;
 	}
 	if (k == K_MOUSE) {
-		struct keyread_mouse m;
+		struct termreport_mouse m;
 
 		if (keyread_mouse_next(&m) && a->mouse && !a->in.pasting)
 			mouse_event(a, m.button, m.x, m.y, m.press);
