@@ -180,9 +180,10 @@ FUZZ_COMMON = $(STD) -g -O1 -fno-sanitize-recover=all $(CPPFLAGS_ALL) $(PKG_CFLA
 FUZZ_FLAGS = $(FUZZ_COMMON) -fsanitize=fuzzer,address,undefined
 fuzz-build: $(FUZZ_B)
 
+# The curses-free parts of the interface that parse untrusted or typed input are fuzzed too.
+FUZZ_UI_C = ui/highlight.c ui/latex.c ui/fuzzy.c ui/termreport.c
 FUZZ_O = $(SRC_C:%.c=build/fuzz/obj/%.o)
-# The curses-free parsers of ui/ the fuzz targets drive too.
-FUZZ_UI_O = build/fuzz/obj/ui/highlight.o build/fuzz/obj/ui/latex.o
+FUZZ_UI_O = $(FUZZ_UI_C:%.c=build/fuzz/obj/%.o)
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -1,7 +1,8 @@
 /*
  * `natter sessions`: the stored chats from the command line, for scripts and for finding
- * an old conversation without opening the UI. list, show, search, export and rm all work
- * on the database natter(1) describes (NATTER_DB overrides it). Stored text comes from
+ * an old conversation without opening the UI. list, show, search, export, archive,
+ * unarchive and rm all work on the database natter(1) describes (NATTER_DB overrides it);
+ * an archived session is left out of list unless asked for. Stored text comes from
  * models, editors and other programs and is untrusted, so everything printed goes through
  * the sanitizer (text.h): titles, models and list rows as one line, messages as blocks.
  * `sessions export` is `natter export` (cmd-export.c), which sanitizes exports too.
@@ -24,11 +25,13 @@
 #include "xmalloc.h"
 
 #define SESSIONS_USAGE \
-	"usage: natter sessions [list [-n N]]\n" \
+	"usage: natter sessions [list [-n N] [--archived | --all]]\n" \
 	"       natter sessions show ID\n" \
 	"       natter sessions search [-n N] QUERY...\n" \
 	"       natter sessions export ID [--format md|json|text] [-o FILE] [--raw]\n" \
 	"                              [--with-attachments DIR]\n" \
+	"       natter sessions archive ID...\n" \
+	"       natter sessions unarchive ID...\n" \
 	"       natter sessions rm ID\n"
 
 /* Print the usage and return the usage exit status. */
@@ -124,7 +127,7 @@ sessions_time(char *out, size_t len, int64_t secs)
 	strftime(out, len, "%Y-%m-%d %H:%M", &tm);
 }
 
-/* natter sessions list [-n N] */
+/* natter sessions list [-n N] [--archived | --all] */
 static int
 sessions_list(int argc, char **argv)
 {
@@ -132,19 +135,28 @@ sessions_list(int argc, char **argv)
 	struct store *st;
 	size_t n, i, limit = 0;
 	char when[32];
-	int a;
+	enum store_which which = STORE_ACTIVE;
+	int a, whiches = 0;
 
 	for (a = 1; a < argc; a++) {
 		if (strcmp(argv[a], "-n") == 0 && a + 1 < argc) {
 			if (sessions_parse_count(argv[++a], &limit) != 0)
 				return sessions_usage("-n wants a number");
+		} else if (strcmp(argv[a], "--archived") == 0) {
+			which = STORE_ARCHIVED;
+			whiches++;
+		} else if (strcmp(argv[a], "--all") == 0) {
+			which = STORE_ALL;
+			whiches++;
 		} else {
-			return sessions_usage("list takes only -n N");
+			return sessions_usage("list takes -n N and --archived or --all");
 		}
 	}
+	if (whiches > 1)
+		return sessions_usage("list takes --archived or --all, not both");
 	if ((st = sessions_open()) == NULL)
 		return 1;
-	if (store_sessions(st, &rows, &n, limit) != 0) {
+	if (store_sessions_which(st, which, &rows, &n, limit) != 0) {
 		fprintf(stderr, "natter: %s\n", store_error(st));
 		store_close(st);
 		return 1;
@@ -163,7 +175,9 @@ sessions_list(int argc, char **argv)
 		printf("%6lld  %-16s  %5ld  %8ld  %-24s  ", (long long)rows[i].id, when,
 		    rows[i].nmessages, rows[i].input_tokens + rows[i].output_tokens,
 		    buf_str(&model));
-		sessions_print(rows[i].title[0] != '\0' ? rows[i].title : "untitled", 1, "\n");
+		/* With --all an archived session says so; --archived lists nothing else. */
+		sessions_print(rows[i].title[0] != '\0' ? rows[i].title : "untitled", 1,
+		    which == STORE_ALL && rows[i].archived ? " (archived)\n" : "\n");
 		buf_free(&model);
 	}
 	store_sessions_free(rows, n);
@@ -196,7 +210,8 @@ sessions_show(int argc, char **argv)
 		return 1;
 	}
 	printf("session %lld: ", (long long)s->id);
-	sessions_print(s->title[0] != '\0' ? s->title : "untitled", 1, "\n");
+	sessions_print(s->title[0] != '\0' ? s->title : "untitled", 1, s->archived ?
+	    " (archived)\n" : "\n");
 	sessions_time(when, sizeof(when), s->updated);
 	printf("%s/%s, updated %s, %ld messages, %ld tokens in, %ld out, $%.4f\n",
 	    text_line(&b1, s->provider != NULL ? s->provider : "-"),
@@ -318,7 +333,39 @@ sessions_rm(int argc, char **argv)
 	return rc;
 }
 
-/* natter sessions [list|show|search|export|rm] ... */
+/* natter sessions archive ID... (archived 1) or unarchive ID... (0): every id is tried;
+ * the status is 1 when one of them could not be changed. */
+static int
+sessions_archive(int argc, char **argv, int archived)
+{
+	struct store *st;
+	int64_t id;
+	int i, rc = EXIT_OK;
+
+	if (argc < 2)
+		return sessions_usage(archived ? "archive wants session ids" :
+		    "unarchive wants session ids");
+	for (i = 1; i < argc; i++)
+		if (sessions_parse_id(argv[i], &id) != 0)
+			return sessions_usage(archived ? "archive wants session ids" :
+			    "unarchive wants session ids");
+	if ((st = sessions_open()) == NULL)
+		return 1;
+	for (i = 1; i < argc; i++) {
+		sessions_parse_id(argv[i], &id);
+		if (store_session_archive(st, id, archived) != 0) {
+			fprintf(stderr, "natter: %s\n", store_error(st));
+			rc = 1;
+		} else {
+			printf("%s session %lld\n", archived ? "archived" : "unarchived",
+			    (long long)id);
+		}
+	}
+	store_close(st);
+	return rc;
+}
+
+/* natter sessions [list|show|search|export|archive|unarchive|rm] ... */
 int
 cmd_sessions(int argc, char **argv)
 {
@@ -339,9 +386,13 @@ cmd_sessions(int argc, char **argv)
 		return sessions_search(argc - 1, argv + 1);
 	if (strcmp(sub, "export") == 0)
 		return sessions_export(argc - 1, argv + 1);
+	if (strcmp(sub, "archive") == 0)
+		return sessions_archive(argc - 1, argv + 1, 1);
+	if (strcmp(sub, "unarchive") == 0)
+		return sessions_archive(argc - 1, argv + 1, 0);
 	if (strcmp(sub, "rm") == 0 || strcmp(sub, "delete") == 0)
 		return sessions_rm(argc - 1, argv + 1);
-	if (strcmp(sub, "-n") == 0)
+	if (strcmp(sub, "-n") == 0 || strcmp(sub, "--archived") == 0 || strcmp(sub, "--all") == 0)
 		return sessions_list(argc, argv);
 	if (sub[0] == '-') {
 		cli_bad_arg("sessions", sub);

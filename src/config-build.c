@@ -42,6 +42,19 @@ config_policy(const char *s, enum context_policy dflt)
 	return dflt;
 }
 
+/* A notify: value by name (the schema checked it; NULL or unknown: auto). */
+static enum config_notify
+config_notify_of(const char *s)
+{
+	static const char *const names[] = { "auto", "bell", "osc9", "osc777", "off" };
+	size_t i;
+
+	for (i = 0; s != NULL && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (enum config_notify)i;
+	return NOTIFY_AUTO;
+}
+
 /* The policy for model m. */
 enum context_policy
 config_context_policy(const struct config *c, const struct model *m)
@@ -1227,6 +1240,8 @@ config_build(struct loader *ld, struct cnode *tree)
 	c->ask_save = config_bool(config_get(cnode_get(tree, "ask"), "ask", "save")) != 0;
 	c->tool_rounds = (int)config_getnum(cnode_get(tree, "tools"), "tools", "max_rounds", 16);
 	c->mouse = config_bool(config_get(tree, "", "mouse")) == 1;
+	c->notify = config_notify_of(config_get(tree, "", "notify"));
+	c->print_on_exit = config_bool(config_get(tree, "", "print_on_exit")) == 1;
 	config_pick_default(ld, tree, mbad);
 	config_leave_out(c, mbad, tbad);
 	free(mbad);

@@ -29,8 +29,19 @@ const struct config_schema config_schema[] = {
 	{ "theme", CONFIG_STRING, "terminal", NOLIM, NULL, 0, 0,
 	  "Colour theme of the full-screen interface (dark, light, terminal, mono or a file)." },
 	{ "mouse", CONFIG_BOOL, "false", NOLIM, NULL, 0, 0,
-	  "Mouse wheel scrolling in the full-screen interface from the start (F5 toggles it). "
-	  "Off leaves the terminal's own text selection working." },
+	  "The mouse in the full-screen interface from the start (F5 toggles it): a click "
+	  "focuses a pane, selects a session or a message and opens a collapsed block; the wheel "
+	  "scrolls. Off leaves the terminal's own text selection working." },
+	{ "notify", CONFIG_ENUM, "auto", NOLIM, "auto|bell|osc9|osc777|off", 0, 0,
+	  "How the full-screen interface says that a reply finished while its terminal was not "
+	  "focused or the transcript was scrolled away from the end: bell rings the terminal "
+	  "bell, osc9 and osc777 send a desktop notification (OSC 9: iTerm2, WezTerm, kitty; "
+	  "OSC 777: VTE terminals, foot, Ghostty, urxvt), auto picks one the terminal is known "
+	  "to show (the bell inside tmux or screen, or where unsure), off says nothing." },
+	{ "print_on_exit", CONFIG_BOOL, "false", NOLIM, NULL, 0, 0,
+	  "When the full-screen interface quits, print the last exchange (the last prompt and "
+	  "its reply, made safe for the terminal) on the normal screen, so that it stays in "
+	  "the terminal's scrollback." },
 	{ "render", CONFIG_SECTION, NULL, NOLIM, NULL, 0, 0,
 	  "How replies are drawn in the full-screen interface: code, tables, links and math "
 	  "(see Rendering in natter(1))." },
@@ -299,8 +310,8 @@ const struct config_schema config_schema[] = {
 	  "(see KEYS in natter(1)). Each is checked against the key table: an unknown context, "
 	  "key or action, or a key bound twice in one context, is an error." },
 	{ "bindings[].context", CONFIG_STRING, "global", NOLIM, NULL, 0, 0,
-	  "Where the binding applies: global, input, transcript, sessions, overlay, form or "
-	  "approval." },
+	  "Where the binding applies: global, input, transcript, sessions, overlay, field, form "
+	  "or approval." },
 	{ "bindings[].key", CONFIG_STRING, NULL, NOLIM, NULL, CONFIG_REQUIRED, 0,
 	  "The key, e.g. C-j, M-Enter, F2, q." },
 	{ "bindings[].action", CONFIG_STRING, NULL, NOLIM, NULL, CONFIG_REQUIRED, 0,

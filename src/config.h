@@ -77,6 +77,9 @@ struct param_limit {
 
 #define PARAM_COUNT 11
 
+/* notify: how the interface says a reply finished while nobody was looking. */
+enum config_notify { NOTIFY_AUTO, NOTIFY_BELL, NOTIFY_OSC9, NOTIFY_OSC777, NOTIFY_OFF };
+
 /* context.policy: how a history longer than the context window is fitted. */
 enum context_policy { CONTEXT_INHERIT, CONTEXT_DROP, CONTEXT_SUMMARIZE, CONTEXT_REFUSE };
 
@@ -191,7 +194,9 @@ struct config {
 	long context_keep;            /* context.keep_turns */
 	int ask_save;                 /* ask.save */
 	int tool_rounds;              /* tools.max_rounds */
-	int mouse;                    /* mouse: wheel scrolling in the interface at start */
+	int mouse;                    /* mouse: clicks and the wheel in the interface at start */
+	enum config_notify notify;    /* notify: how a reply finished unseen is signalled */
+	int print_on_exit;            /* print_on_exit: the last exchange left in the scrollback */
 	char *default_model;          /* always names a usable model when any exists */
 	char *theme;
 	struct config_binding *bindings;

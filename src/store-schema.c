@@ -321,6 +321,13 @@ static const char *const store_migrations[] = {
 	"    WHERE attachment_id = old.attachment_id) BEGIN"
 	"  DELETE FROM attachments WHERE id = old.attachment_id;"
 	"END;",
+	/*
+	 * 12 -> 13: archived sessions, hidden from the usual listings without being deleted.
+	 * ADD COLUMN rewrites nothing; the listing of the archive reads a partial index of its own, and the usual
+	 * listing keeps reading sessions_by_updated, skipping the few archived rows.
+	 */
+	("ALTER TABLE sessions ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX sessions_archived ON sessions (updated DESC, id DESC) WHERE archived <> 0;"),
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

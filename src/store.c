@@ -84,7 +84,7 @@
 #define SESSION_SELECT \
 	"SELECT id, title, provider, model, system, created, updated, nmessages," \
 	" input_tokens, output_tokens, cost, summary, summary_covers," \
-	SESSION_ANSWERED " FROM sessions"
+	SESSION_ANSWERED ", archived FROM sessions"
 
 /* A comparison session's models that replied, for its label (session_row_label): only
  * sessions with a compare group read their messages, through the session's index. */
@@ -127,7 +127,14 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_SESSION_SET_SYSTEM] = "UPDATE sessions SET system = ?2, updated = ?3 WHERE id = ?1",
 	[SQL_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
 	[SQL_SESSION_TOUCH] = "UPDATE sessions SET updated = ?2 WHERE id = ?1",
-	[SQL_SESSIONS] = SESSION_SELECT " ORDER BY updated DESC, id DESC LIMIT ?1",
+	[SQL_SESSIONS] = SESSION_SELECT " WHERE archived = 0 ORDER BY updated DESC, id DESC"
+	    " LIMIT ?1",
+	/* The archive is read by its own partial index (sessions_archived). */
+	[SQL_SESSIONS_ARCHIVED] = SESSION_SELECT " WHERE archived <> 0"
+	    " ORDER BY updated DESC, id DESC LIMIT ?1",
+	[SQL_SESSIONS_ALL] = SESSION_SELECT " ORDER BY updated DESC, id DESC LIMIT ?1",
+	/* Archiving is no activity: the session keeps its place by its last update. */
+	[SQL_SESSION_ARCHIVE] = "UPDATE sessions SET archived = ?2 WHERE id = ?1",
 	[SQL_SESSION_GET] = SESSION_SELECT " WHERE id = ?1",
 	[SQL_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
 	[SQL_MSG_EXISTS] = "SELECT 1 FROM messages WHERE id = ?1 AND session_id = ?2",
@@ -1266,13 +1273,16 @@ store_row_session(sqlite3_stmt *s, struct session_row *r)
 	r->summary = store_col_text(s, 11);
 	r->summary_covers = (long)sqlite3_column_int64(s, 12);
 	r->answered = store_col_text(s, 13);
+	r->archived = sqlite3_column_int(s, 14) != 0;
 }
 
-/* List sessions newest-updated first, at most limit (0: all), from the sessions table. */
+/* List the sessions of which newest-updated first, at most limit (0: all). */
 int
-store_sessions(struct store *st, struct session_row **out, size_t *n, size_t limit)
+store_sessions_which(struct store *st, enum store_which which, struct session_row **out,
+    size_t *n, size_t limit)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_SESSIONS);
+	sqlite3_stmt *s = store_stmt(st, which == STORE_ARCHIVED ? SQL_SESSIONS_ARCHIVED :
+	    which == STORE_ALL ? SQL_SESSIONS_ALL : SQL_SESSIONS);
 	struct session_row *rows = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
@@ -1298,6 +1308,27 @@ store_sessions(struct store *st, struct session_row **out, size_t *n, size_t lim
 	*out = rows;
 	*n = len;
 	return 0;
+}
+
+/* List the sessions that are not archived, newest-updated first. */
+int
+store_sessions(struct store *st, struct session_row **out, size_t *n, size_t limit)
+{
+	return store_sessions_which(st, STORE_ACTIVE, out, n, limit);
+}
+
+/* Archive (1) or bring back (0) a session. */
+int
+store_session_archive(struct store *st, int64_t id, int archived)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_ARCHIVE);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, archived != 0);
+	return store_change_one(st, s, id, archived ? "archiving a session" :
+	    "bringing back an archived session", "session");
 }
 
 /* One session with its counts and sums, or NULL. */

@@ -43,7 +43,11 @@ struct session_row {
 	char *answered;    /* a session with compare groups: "provider\tmodel\tA" per model
 	                    * that replied, one a line in order of its first reply, A 1 when
 	                    * one of its replies is no error, else 0; NULL for other sessions */
+	int archived;      /* hidden from the usual listings (store_session_archive) */
 };
+
+/* Which sessions a listing holds. */
+enum store_which { STORE_ACTIVE, STORE_ARCHIVED, STORE_ALL };
 
 struct message_row {
 	int64_t id;
@@ -121,8 +125,15 @@ int store_fold(const char *path);
 int store_index_pending(struct store *st);
 /* Pin (1) or unpin (0) a message. */
 int store_message_set_pinned(struct store *st, int64_t id, int pinned);
-/* Newest first; *out is an array of *n rows freed with store_sessions_free. */
+/* The sessions that are not archived, newest first; *out is an array of *n rows freed with
+ * store_sessions_free. */
 int store_sessions(struct store *st, struct session_row **out, size_t *n, size_t limit);
+/* The same for the archived sessions (STORE_ARCHIVED) or all of them (STORE_ALL). */
+int store_sessions_which(struct store *st, enum store_which which, struct session_row **out,
+    size_t *n, size_t limit);
+/* Archive a session (1: hidden from store_sessions, kept with its messages, found by
+ * search) or bring it back (0). */
+int store_session_archive(struct store *st, int64_t id, int archived);
 void store_sessions_free(struct session_row *rows, size_t n);
 
 /* Insert m (m->id is set); returns the id or -1. */

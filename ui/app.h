@@ -11,10 +11,12 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "fuzzy.h"
 #include "keys.h"
 #include "lineedit.h"
 #include "markdown.h"
 #include "session.h"
+#include "termreport.h"
 #include "text.h"
 #include "theme.h"
 #include "turn.h"
@@ -77,16 +79,61 @@ struct input {
 	int rows;            /* rows wanted at the current width */
 };
 
+/* What a picker lists (picker.c); the help overlay is one too. */
+enum picker_kind { PICK_MODEL, PICK_TEMPLATE, PICK_SESSION, PICK_COMMAND, PICK_HELP };
+
+/* One row of a picker: its text (matched and highlighted, with the detail after it) and
+ * what choosing it means. */
+struct pick_item {
+	char *text;
+	char *detail;
+	char *value;         /* "provider/model", a template or command name, a session id */
+	char *hay;           /* text and detail, what the filter matches */
+	int section;         /* the help overlay: index of its heading, -1 none */
+	int current;         /* the model or session in use */
+};
+
+/* A list filtered as you type (one for models, sessions, templates, slash commands and the
+ * help overlay): the filter is a one-line field of the key table's field context. */
 struct picker {
-	char **items;        /* "provider/model" */
-	char **labels;
+	enum picker_kind kind;
+	struct pick_item *items;
 	size_t n, cap;
-	int sel, top;
+	char **sections;     /* PICK_HELP: the headings items point to */
+	size_t nsections;
+	const char **hay;    /* items' hay, for fl */
+	struct fuzzy_list fl;
+	struct lineedit filter;
+	int sel, top;        /* sel: index into fl.order; top: first row shown */
 	int pending;         /* model listings still outstanding */
 	uint64_t req_id[32]; /* listing requests and the provider each one asked */
 	const char *req_prov[32];
 	size_t nreq;
-	int templates;       /* items are template names (labels their descriptions) */
+	char **failed;       /* "provider: why" of each listing that failed */
+	size_t nfailed;
+	int rows;            /* rows of items the last frame showed, for paging */
+};
+
+/* The session list (pane-sessions.c): which sessions it lists, the filter and search of
+ * `/`, a title being renamed, and a deletion that can still be undone. */
+struct slist {
+	int archived;            /* listing the archived sessions */
+	int field;               /* the search field takes the keys */
+	struct lineedit query;   /* the filter; the list is filtered while it is not empty */
+	const char **titles;     /* rows' titles, for fl */
+	struct fuzzy_list fl;
+	int fl_ready;
+	struct message_row *hits; /* full-text hits of the query (nall of them) */
+	size_t nall;
+	size_t *hit;             /* those in the listed sessions, nhits of them */
+	size_t nhits;
+	size_t nrows_all;        /* rows held (a deletion still to be undone is past nrows) */
+	int renaming;            /* the selected row's title is being edited */
+	int64_t rename_id;
+	struct lineedit title;
+	int64_t undo_id;         /* a deleted session not yet deleted in the store, 0: none */
+	int64_t undo_until;      /* when it is */
+	char *undo_title;
 };
 
 /* The /template form: one single-line field per variable of the template. */
@@ -173,8 +220,10 @@ struct app {
 	/* Session list. */
 	struct session_row *rows;
 	size_t nrows;
-	int sel_row, top_row;
+	int sel_row, top_row;    /* sel_row: an entry of the list as shown (filtered: the
+	                          * matching sessions, then the search hits) */
 	int64_t del_id;          /* the session D asked about, 0 when no question is open */
+	struct slist sl;
 
 	/* Streaming: the reply of the main conversation is a turn (src/turn.h), which owns
 	 * its worker stream, retries, fallbacks and figures; these are what the next message
@@ -218,6 +267,8 @@ struct app {
 	int64_t last_draw;
 	int use_color;
 	int mouse;
+	int term_focused;        /* the terminal says it has focus (CSI ? 1004), 1 until told */
+	int notify_method;       /* enum config_notify, auto resolved (notify.c) */
 	struct theme theme;
 	int hyperlinks;          /* links drawn as OSC 8 hyperlinks (term.c) */
 	int sync;                /* TERM_SYNC_*: synchronized output around frames */
@@ -268,6 +319,8 @@ struct provider *ui_provider(struct app *a, const char *name);
 /* draw.c */
 void draw_text(WINDOW *w, const char *s, size_t n, unsigned int attr, int maxw);
 void draw_fill(WINDOW *w, int y, int x, int n, const char *cell, unsigned int attr);
+void draw_text_marked(WINDOW *w, const char *s, size_t n, const struct buf *shown,
+    size_t base, const size_t *pos, size_t npos, unsigned at, unsigned hl, int width);
 
 /* pane-transcript.c */
 void pane_transcript_reset(struct app *a);
@@ -279,6 +332,8 @@ void pane_transcript_top(struct app *a);
 void pane_transcript_bottom(struct app *a);
 void pane_transcript_select(struct app *a, long delta);
 void pane_transcript_toggle_reasoning(struct app *a, long i);
+void pane_transcript_show(struct app *a, long i);
+long pane_transcript_at(struct app *a, int y, int x, long *line);
 void pane_transcript_blocks(struct app *a, long *top, long *bottom);
 void pane_transcript_free(struct app *a);
 void pane_transcript_rline(struct app *a, int y, int x, const struct rtext *r, size_t line,
@@ -311,10 +366,21 @@ void pane_input_draw(struct app *a);
 void pane_input_history_add(struct input *in, const char *text);
 
 /* pane-sessions.c */
+void pane_sessions_reload(struct app *a);
+void pane_sessions_ago(int64_t t, char *out, size_t size);
 void pane_sessions_draw(struct app *a);
+void pane_sessions_cursor(struct app *a);
 void pane_sessions_select(struct app *a, int delta);
 void pane_sessions_delete(struct app *a);
 int pane_sessions_confirm(struct app *a, unsigned k);
+int pane_sessions_editing(const struct app *a);
+int pane_sessions_action(struct app *a, enum action act);
+void pane_sessions_insert(struct app *a, const char *s, size_t n);
+void pane_sessions_open_selected(struct app *a);
+int pane_sessions_click(struct app *a, int y, int x, int button);
+int64_t pane_sessions_timeout(const struct app *a, int64_t t);
+void pane_sessions_tick(struct app *a, int quitting);
+void pane_sessions_free(struct app *a);
 
 /* persist.c */
 const char *persist_problem(const struct app *a);
@@ -333,17 +399,41 @@ void status_draw(struct app *a);
 void status_figures(struct app *a);
 
 /* overlay-help.c */
-void overlay_help_draw(struct app *a);
-void overlay_picker_draw(struct app *a);
-void overlay_picker_open(struct app *a);
-void overlay_picker_add(struct app *a, const char *provider, const char *model,
-    const char *label);
-void overlay_picker_free(struct app *a);
+void overlay_window(struct app *a, int *h, int *w);
+void overlay_frame(struct app *a, int h, int w, const char *title, const char *foot);
+void overlay_help_open(struct app *a, int commands);
 void overlay_text_open(struct app *a, const char *title, const char *text);
 /* Columns a line of the text overlay has at the present size of the screen. */
 int overlay_text_cols(const struct app *a);
 void overlay_text_draw(struct app *a);
 void overlay_text_free(struct app *a);
+
+/* picker.c */
+void picker_open(struct app *a, enum picker_kind kind);
+void picker_add(struct app *a, const char *text, const char *detail, const char *value,
+    int section);
+int picker_section(struct app *a, const char *heading);
+void picker_ready(struct app *a);
+void picker_select_value(struct app *a, const char *value);
+void picker_models_open(struct app *a);
+void picker_templates_open(struct app *a);
+void picker_sessions_open(struct app *a);
+void picker_commands_open(struct app *a, const char *filter);
+int picker_event(struct app *a, struct wevent *ev);
+int picker_action(struct app *a, enum action act);
+void picker_insert(struct app *a, const char *s, size_t n);
+void picker_page(struct app *a, int dir);
+void picker_draw(struct app *a);
+int picker_click(struct app *a, int y, int x, int button);
+void picker_free(struct app *a);
+
+/* mouse.c */
+void mouse_event(struct app *a, int button, int x, int y, int press);
+
+/* notify.c */
+void notify_init(struct app *a);
+void notify_reply_done(struct app *a, const struct turn *t);
+void notify_exit_print(struct app *a);
 
 /* form.c */
 void form_open(struct app *a, const struct template *t);
@@ -370,6 +460,7 @@ void term_note_link(struct app *a, int y, int x, const struct rseg *sg, const st
 /* keyread.c */
 void keyread_define(void);
 size_t keyread_all(unsigned *keys, size_t max);
+int keyread_mouse_next(struct termreport_mouse *m);
 size_t keyread_utf8(unsigned cp, char out[4]);
 int keyread_printable(unsigned k);
 
@@ -419,6 +510,6 @@ void attach_detach(struct app *a, const char *args);
 /* slash.c */
 int slash_run(struct app *a, const char *line);
 int slash_complete(struct app *a);
-void slash_templates_open(struct app *a);
+
 
 #endif

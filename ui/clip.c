@@ -223,7 +223,9 @@ clip_copy_selected(struct app *a, int code)
 	char what[48];
 
 	if (a->sess == NULL || a->sel_msg < 0 || a->sel_msg >= (long)a->sess->nmsgs) {
-		ui_note(a, 1, "select a message first (Tab to the transcript, then Up/Down)");
+		ui_note(a, 1, "select a message first (%s to the transcript, then %s/%s)",
+		    keys_hint(KCTX_GLOBAL, ACT_FOCUS_NEXT), keys_hint(KCTX_TRANSCRIPT, ACT_SEL_PREV),
+		    keys_hint(KCTX_TRANSCRIPT, ACT_SEL_NEXT));
 		return;
 	}
 	m = &a->sess->msgs[a->sel_msg];

@@ -101,3 +101,58 @@ draw_fill(WINDOW *w, int y, int x, int n, const char *cell, unsigned int attr)
 	for (i = 0; i < n; i++)
 		waddstr(w, cell);
 }
+
+/* Is byte off of the hay highlighted (pos sorted)? */
+static int
+draw_marked(const size_t *pos, size_t npos, size_t off)
+{
+	size_t lo = 0, hi = npos;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (pos[mid] == off)
+			return 1;
+		if (pos[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Draw shown, the fitted form of the n bytes of s (whole, or with one "…" in place of
+ * what was cut; NULL: s itself), at the cursor, at most width columns: the characters of s
+ * whose offsets plus base are in pos (sorted) get hl, the others at. */
+void
+draw_text_marked(WINDOW *w, const char *s, size_t n, const struct buf *shown, size_t base,
+    const size_t *pos, size_t npos, unsigned at, unsigned hl, int width)
+{
+	const char *t = shown != NULL ? buf_str(shown) : s, *dots = "…";
+	size_t tn = shown != NULL ? shown->len : n, cut = tn, resume = n, o = 0;
+
+	/* Where the ellipsis stands and where s goes on after it. */
+	if (tn != n || memcmp(t, s, n) != 0) {
+		const char *e = strstr(t, dots);
+
+		if (e != NULL) {
+			cut = (size_t)(e - t);
+			resume = n - (tn - cut - strlen(dots));
+		}
+	}
+	while (o < tn && width > 0) {
+		int cw;
+		size_t k = wrap_cluster(t + o, tn - o, &cw);
+		int lit;
+
+		if (o < cut)
+			lit = draw_marked(pos, npos, base + o);
+		else if (o >= cut + strlen(dots))
+			lit = draw_marked(pos, npos, base + resume + (o - cut - strlen(dots)));
+		else
+			lit = 0;
+		draw_text(w, t + o, k, lit ? hl : at, width);
+		width -= cw;
+		o += k;
+	}
+}

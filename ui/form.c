@@ -226,9 +226,15 @@ form_draw(struct app *a)
 	draw_text(a->wover, title, strlen(title), theme_attr(THEME_FOCUS, THEME_BOLD), w - 4);
 	free(title);
 	wmove(a->wover, h - 1, 2);
-	draw_text(a->wover, " Tab/↑/↓ move · Enter on the last field or Ctrl+S sends · Esc cancels ",
-	    strlen(" Tab/↑/↓ move · Enter on the last field or Ctrl+S sends · Esc cancels "), fa,
-	    w - 4);
+	{
+		char *foot = xasprintf(" %s/%s move · %s on the last field or %s sends · %s cancels ",
+		    keys_hint(KCTX_FORM, ACT_FIELD_NEXT), keys_hint(KCTX_FORM, ACT_FIELD_PREV),
+		    keys_hint(KCTX_FORM, ACT_FIELD_ACCEPT), keys_hint(KCTX_FORM, ACT_FORM_SEND),
+		    keys_hint(KCTX_FORM, ACT_CLOSE));
+
+		draw_text(a->wover, foot, strlen(foot), fa, w - 4);
+		free(foot);
+	}
 	for (i = 0, y = 2; i < f->n && y < h - 3; i++, y++) {
 		const struct lineedit *e = &f->vals[i];
 		int fw = w - label - 5;

@@ -43,6 +43,9 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_GLOBAL, "M-t", ACT_REASONING_ALL },
 	{ KCTX_GLOBAL, "M-r", ACT_REGENERATE },
 	{ KCTX_GLOBAL, "F5", ACT_MOUSE },
+	{ KCTX_GLOBAL, "M-m", ACT_PICK_MODEL },
+	{ KCTX_GLOBAL, "M-s", ACT_PICK_SESSION },
+	{ KCTX_GLOBAL, "M-x", ACT_PICK_COMMAND },
 	{ KCTX_INPUT, "Enter", ACT_SEND },
 	{ KCTX_INPUT, "C-j", ACT_NEWLINE },
 	{ KCTX_INPUT, "M-Enter", ACT_NEWLINE },
@@ -101,6 +104,11 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_SESSIONS, "Enter", ACT_OPEN },
 	{ KCTX_SESSIONS, "n", ACT_NEW_SESSION },
 	{ KCTX_SESSIONS, "D", ACT_DELETE_SESSION },
+	{ KCTX_SESSIONS, "u", ACT_UNDO_DELETE },
+	{ KCTX_SESSIONS, "/", ACT_SEARCH_SESSIONS },
+	{ KCTX_SESSIONS, "r", ACT_RENAME_SESSION },
+	{ KCTX_SESSIONS, "a", ACT_ARCHIVE_SESSION },
+	{ KCTX_SESSIONS, "A", ACT_SHOW_ARCHIVED },
 	{ KCTX_SESSIONS, "q", ACT_QUIT },
 	{ KCTX_OVERLAY, "Esc", ACT_CLOSE },
 	{ KCTX_OVERLAY, "q", ACT_CLOSE },
@@ -111,6 +119,35 @@ static const struct keydef keys_defaults[] = {
 	{ KCTX_OVERLAY, "Down", ACT_SEL_NEXT },
 	{ KCTX_OVERLAY, "j", ACT_SEL_NEXT },
 	{ KCTX_OVERLAY, "Enter", ACT_OPEN },
+	{ KCTX_FIELD, "Esc", ACT_CLOSE },
+	{ KCTX_FIELD, "F1", ACT_CLOSE },
+	{ KCTX_FIELD, "Enter", ACT_OPEN },
+	{ KCTX_FIELD, "Up", ACT_SEL_PREV },
+	{ KCTX_FIELD, "C-p", ACT_SEL_PREV },
+	{ KCTX_FIELD, "BTab", ACT_SEL_PREV },
+	{ KCTX_FIELD, "Down", ACT_SEL_NEXT },
+	{ KCTX_FIELD, "C-n", ACT_SEL_NEXT },
+	{ KCTX_FIELD, "Tab", ACT_SEL_NEXT },
+	{ KCTX_FIELD, "C-q", ACT_QUIT },
+	{ KCTX_FIELD, "C-a", ACT_BOL },
+	{ KCTX_FIELD, "Home", ACT_BOL },
+	{ KCTX_FIELD, "C-e", ACT_EOL },
+	{ KCTX_FIELD, "End", ACT_EOL },
+	{ KCTX_FIELD, "C-b", ACT_LEFT },
+	{ KCTX_FIELD, "Left", ACT_LEFT },
+	{ KCTX_FIELD, "C-f", ACT_RIGHT },
+	{ KCTX_FIELD, "Right", ACT_RIGHT },
+	{ KCTX_FIELD, "M-b", ACT_WORD_LEFT },
+	{ KCTX_FIELD, "M-f", ACT_WORD_RIGHT },
+	{ KCTX_FIELD, "Backspace", ACT_DEL_BACK },
+	{ KCTX_FIELD, "C-h", ACT_DEL_BACK },
+	{ KCTX_FIELD, "C-d", ACT_DEL_FWD },
+	{ KCTX_FIELD, "Delete", ACT_DEL_FWD },
+	{ KCTX_FIELD, "C-k", ACT_KILL_EOL },
+	{ KCTX_FIELD, "C-u", ACT_KILL_BOL },
+	{ KCTX_FIELD, "C-w", ACT_KILL_WORD_BACK },
+	{ KCTX_FIELD, "M-Backspace", ACT_KILL_WORD_BACK },
+	{ KCTX_FIELD, "C-y", ACT_YANK },
 	{ KCTX_FORM, "Enter", ACT_FIELD_ACCEPT },
 	{ KCTX_FORM, "C-j", ACT_FIELD_ACCEPT },
 	{ KCTX_FORM, "C-s", ACT_FORM_SEND },
@@ -179,6 +216,7 @@ static const struct actdef keys_actions[] = {
 static const char *const keys_special_names[] = {
 	"Up", "Down", "Left", "Right", "Home", "End", "PgUp", "PgDn", "Insert", "Delete",
 	"Backspace", "BTab", "S-Enter", "PasteStart", "PasteEnd", "Resize", "Mouse",
+	"FocusIn", "FocusOut",
 };
 
 static struct keybind *keys_rt;
@@ -360,7 +398,7 @@ keys_name(unsigned key, char *out, size_t size)
 		    (int)(k + '@'));
 	else if (k > K_F0 && k <= K_F0 + 24)
 		snprintf(out, size, "%sF%u", meta, k - K_F0);
-	else if (k >= K_UP && k <= K_MOUSE)
+	else if (k >= K_UP && k <= K_FOCUS_OUT)
 		snprintf(out, size, "%s%s", meta, keys_special_names[k - K_UP]);
 	else if (k < 0x80)
 		snprintf(out, size, "%s%c", meta, (int)k);
@@ -449,7 +487,7 @@ keys_check(const char *context, const char *key, const char *action, unsigned *c
 			    near);
 		else
 			*err = xasprintf("unknown key context '%s' (global, input, transcript, "
-			    "sessions, overlay, form or approval)", context);
+			    "sessions, overlay, field, form or approval)", context);
 		return -1;
 	}
 	if (keys_parse(key, code) != 0) {
@@ -500,6 +538,7 @@ keys_bind(const char *context, const char *key, const char *action, char **err)
 				keys_nrt--;
 			} else {
 				keys_rt[i].act = act;
+				keys_rt[i].user = 1;
 			}
 			return 0;
 		}
@@ -513,6 +552,7 @@ keys_bind(const char *context, const char *key, const char *action, char **err)
 	keys_rt[keys_nrt].ctx = (enum keyctx)ctx;
 	keys_rt[keys_nrt].key = k;
 	keys_rt[keys_nrt].act = act;
+	keys_rt[keys_nrt].user = 1;
 	keys_nrt++;
 	return 0;
 }
@@ -667,7 +707,7 @@ keys_lookup(enum keyctx ctx, unsigned key)
 		if (keys_rt[i].ctx == ctx && keys_rt[i].key == key)
 			return keys_rt[i].act;
 	/* The approval question takes only its own keys; every other key acts as usual. */
-	if (ctx == KCTX_OVERLAY || ctx == KCTX_FORM || ctx == KCTX_APPROVE)
+	if (ctx == KCTX_OVERLAY || ctx == KCTX_FORM || ctx == KCTX_FIELD || ctx == KCTX_APPROVE)
 		return ACT_NONE;
 	for (i = 0; i < keys_nrt; i++)
 		if (keys_rt[i].ctx == KCTX_GLOBAL && keys_rt[i].key == key)
@@ -702,6 +742,71 @@ keys_for_action(enum keyctx ctx, enum action act, char *out, size_t size)
 		if (used >= size)
 			used = size - 1;
 	}
+}
+
+/* The key bound to act in ctx, or globally where global keys apply in ctx: the user's own
+ * first (bindings: added or moved it), else the first default. */
+int
+keys_first(enum keyctx ctx, enum action act, char *out, size_t size)
+{
+	size_t i;
+	int pass;
+
+	keys_ensure();
+	if (size)
+		out[0] = '\0';
+	for (pass = 0; pass < 4; pass++) {
+		enum keyctx want = pass % 2 == 0 ? ctx : KCTX_GLOBAL;
+		int user = pass < 2;
+
+		if (want == KCTX_GLOBAL && pass % 2 == 1 && (ctx == KCTX_GLOBAL ||
+		    ctx == KCTX_OVERLAY || ctx == KCTX_FORM || ctx == KCTX_FIELD ||
+		    ctx == KCTX_APPROVE))
+			continue;
+		for (i = 0; i < keys_nrt; i++) {
+			if (keys_rt[i].act != act || keys_rt[i].ctx != want || keys_rt[i].user != user)
+				continue;
+			/* A key the context binds to something else shadows the global one. */
+			if (want != ctx && keys_lookup(ctx, keys_rt[i].key) != act)
+				continue;
+			keys_name(keys_rt[i].key, out, size);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The key a hint names for act in ctx: the first one bound (keys_first) as people write
+ * it (Ctrl+J, Alt+Enter, Shift+Tab), else the action's name in brackets. One of eight
+ * static buffers in turn, so that a few share one format. */
+const char *
+keys_hint(enum keyctx ctx, enum action act)
+{
+	static char bufs[8][48];
+	static unsigned next;
+	char *b = bufs[next++ % 8], name[32];
+	const char *k = name;
+	size_t used = 0;
+
+	if (!keys_first(ctx, act, name, sizeof name)) {
+		snprintf(b, sizeof bufs[0], "(%s)", keys_actions[act].name);
+		return b;
+	}
+	b[0] = '\0';
+	if (strncmp(k, "M-", 2) == 0 && k[2] != '\0') {
+		used += (size_t)snprintf(b, sizeof bufs[0], "Alt+");
+		k += 2;
+	}
+	if (strncmp(k, "C-", 2) == 0 && k[2] != '\0' && k[3] == '\0')
+		snprintf(b + used, sizeof bufs[0] - used, "Ctrl+%c",
+		    k[2] >= 'a' && k[2] <= 'z' ? k[2] - 'a' + 'A' : k[2]);
+	else if (strcmp(k, "S-Enter") == 0)
+		snprintf(b + used, sizeof bufs[0] - used, "Shift+Enter");
+	else if (strcmp(k, "BTab") == 0)
+		snprintf(b + used, sizeof bufs[0] - used, "Shift+Tab");
+	else
+		snprintf(b + used, sizeof bufs[0] - used, "%s", k);
+	return b;
 }
 
 /* Print the runtime table for `natter keys`. */

@@ -16,7 +16,8 @@
 #include <stdio.h>
 
 /* Where a binding applies. Global bindings apply in every context unless shadowed, except
- * in the overlay and the form, which have only their own (keys there mostly type text).
+ * in the overlay, the form and a field, which have only their own (keys there mostly type
+ * text).
  * The approval context is looked up first while a tool call waits for the user; a key it
  * does not bind goes to the focused pane as usual. */
 #define KEYS_CONTEXTS(X) \
@@ -24,7 +25,8 @@
 	X(INPUT, "input", "the message being written") \
 	X(TRANSCRIPT, "transcript", "the conversation, when focused") \
 	X(SESSIONS, "sessions", "the session list, when focused") \
-	X(OVERLAY, "overlay", "the help overlay and pickers") \
+	X(OVERLAY, "overlay", "the text overlays (/metrics, /tools, configuration errors)") \
+	X(FIELD, "field", "a field that filters a list as you type (the pickers, the help overlay, the session list's search) or renames a session; other keys type into it and global keys do not apply there") \
 	X(FORM, "form", "the fields of the /template form; global keys do not apply there") \
 	X(APPROVE, "approval", "the question a tool call asks before it runs (the status line says which); keys it does not bind work as usual")
 
@@ -37,7 +39,8 @@ enum keyctx {
 
 #define KM(c) (1u << KCTX_##c)
 #define KM_ANY 0xffu
-#define KM_EDIT (KM(INPUT) | KM(FORM))
+#define KM_EDIT (KM(INPUT) | KM(FORM) | KM(FIELD))
+#define KM_LIST (KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY) | KM(FIELD))
 
 /* Every action: id, name used in config, contexts where it may be bound, help line. */
 #define KEYS_ACTIONS(X) \
@@ -62,7 +65,10 @@ enum keyctx {
 	X(SCROLL_BOTTOM, "scroll-bottom", KM_ANY, "go to the end of the transcript") \
 	X(REASONING_ALL, "toggle-reasoning-all", KM_ANY, "collapse or expand reasoning in every message") \
 	X(REGENERATE, "regenerate", KM_ANY, "regenerate the last reply") \
-	X(MOUSE, "toggle-mouse", KM_ANY, "turn mouse wheel scrolling on or off") \
+	X(MOUSE, "toggle-mouse", KM_ANY, "turn the mouse on or off (clicks and the wheel; off, the terminal selects text)") \
+	X(PICK_MODEL, "pick-model", KM_ANY, "pick a model from a list filtered as you type (as /model)") \
+	X(PICK_SESSION, "pick-session", KM_ANY, "pick a session to open from a list filtered as you type") \
+	X(PICK_COMMAND, "pick-command", KM_ANY, "pick a slash command from a list filtered as you type") \
 	X(SEND, "send", KM(INPUT), "send the message") \
 	X(NEWLINE, "newline", KM(INPUT), "insert a newline") \
 	X(BOL, "line-start", KM_EDIT, "move to the start of the line") \
@@ -82,11 +88,16 @@ enum keyctx {
 	X(LINE_DOWN, "line-down", KM(INPUT), "move down a line; at the bottom, recall newer history") \
 	X(EDITOR, "editor", KM(INPUT), "edit the message in $VISUAL or $EDITOR") \
 	X(COMPLETE, "complete", KM(INPUT), "complete a slash command; otherwise move focus") \
-	X(SEL_PREV, "select-prev", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "select the previous item") \
-	X(SEL_NEXT, "select-next", KM(TRANSCRIPT) | KM(SESSIONS) | KM(OVERLAY), "select the next item") \
-	X(OPEN, "open", KM(SESSIONS) | KM(OVERLAY), "open the selected item") \
+	X(SEL_PREV, "select-prev", KM_LIST, "select the previous item") \
+	X(SEL_NEXT, "select-next", KM_LIST, "select the next item") \
+	X(OPEN, "open", KM(SESSIONS) | KM(OVERLAY) | KM(FIELD), "open the selected item (in a rename, keep the new title)") \
 	X(DETAILS, "details", KM(TRANSCRIPT), "show or hide the selected tool call's arguments and result; on another message, move focus to the input") \
 	X(DELETE_SESSION, "delete-session", KM(SESSIONS), "delete the selected session (asks first: y deletes, n or Esc keeps it)") \
+	X(UNDO_DELETE, "undo-delete", KM(SESSIONS), "bring back the session just deleted (for a few seconds after)") \
+	X(SEARCH_SESSIONS, "search-sessions", KM(SESSIONS), "filter the list as you type and search every session's messages; Enter opens the session or jumps to the message") \
+	X(RENAME_SESSION, "rename-session", KM(SESSIONS), "rename the selected session in place (Enter keeps the title, Esc cancels)") \
+	X(ARCHIVE_SESSION, "archive-session", KM(SESSIONS), "archive the selected session (hidden from the list, not deleted), or bring back an archived one") \
+	X(SHOW_ARCHIVED, "toggle-archived", KM(SESSIONS), "list the archived sessions instead of the others, or go back") \
 	X(COPY, "copy", KM(TRANSCRIPT), "copy the selected message (OSC 52)") \
 	X(COPY_CODE, "copy-code", KM(TRANSCRIPT), "copy the next code block of the selected message") \
 	X(EDIT_RESEND, "edit", KM(TRANSCRIPT), "edit the selected user message and resend it") \
@@ -97,7 +108,7 @@ enum keyctx {
 	X(FIELD_PREV, "field-prev", KM(FORM), "move to the previous field") \
 	X(FIELD_ACCEPT, "field-accept", KM(FORM), "move to the next field, or send from the last one") \
 	X(FORM_SEND, "form-send", KM(FORM), "send the template with the values in the form") \
-	X(CLOSE, "close", KM(OVERLAY) | KM(FORM), "close the overlay, or cancel the form") \
+	X(CLOSE, "close", KM(OVERLAY) | KM(FORM) | KM(FIELD), "close the overlay, end the search, or cancel the form or the rename") \
 	X(APPROVE_ONCE, "approve", KM(APPROVE), "run the tool call this once") \
 	X(APPROVE_ALWAYS, "approve-always", KM(APPROVE), "run it, and run this tool without asking until natter quits") \
 	X(APPROVE_REFUSE, "refuse", KM(APPROVE), "refuse the call: type the reason the model is told in the input, Enter sends it, Esc goes back") \
@@ -118,6 +129,7 @@ enum {
 	K_UP, K_DOWN, K_LEFT, K_RIGHT, K_HOME, K_END, K_PGUP, K_PGDN, K_INSERT, K_DELETE,
 	K_BACKSPACE, K_BTAB, K_SENTER, K_PASTE_START, K_PASTE_END, K_RESIZE, K_MOUSE,
 	K_SYNC_YES, K_SYNC_NO, /* the terminal's answer to natter's DECRQM query (term.c) */
+	K_FOCUS_IN, K_FOCUS_OUT,
 	K_F0 = 0x110100 /* K_F0 + n is Fn */
 };
 #define K_ENTER 13u
@@ -128,6 +140,7 @@ struct keybind {
 	enum keyctx ctx;
 	unsigned key;
 	enum action act;
+	int user;            /* bound by the user (bindings:), not a default */
 };
 
 /* A remap request as the config module hands it over (file, line, col for messages). */
@@ -171,6 +184,13 @@ enum action keys_lookup(enum keyctx ctx, unsigned key);
 const struct keybind *keys_table(size_t *n);
 /* The keys bound to act in ctx, joined with ", " into out. */
 void keys_for_action(enum keyctx ctx, enum action act, char *out, size_t size);
+/* The key bound to act in ctx (or, where global keys apply there, globally) into out, so
+ * that a hint names the key the user really has: the first the user bound, else the first
+ * default; 0 with out empty when none is. */
+int keys_first(enum keyctx ctx, enum action act, char *out, size_t size);
+/* keys_first for a hint: the key as people write it ("Ctrl+J", "Alt+Enter"), else
+ * "(action-name)"; a static buffer, one of eight. */
+const char *keys_hint(enum keyctx ctx, enum action act);
 /* `natter keys` output: one line per binding. */
 void keys_print(FILE *f);
 /* The roff KEYS section of natter(1), from the default table. */

@@ -1,6 +1,7 @@
 /*
- * Overlays drawn over the panes: the key help (generated from the live key table, so a
- * remapped key shows where it really is) and the model picker fed by model listings.
+ * Overlays drawn over the panes: the frame every overlay shares, the key help (a picker,
+ * picker.c, generated from the live key table and the slash commands) and the read-only
+ * text overlay (/metrics, configuration errors).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ overlay_text_cols(const struct app *a)
 }
 
 /* Create or resize the overlay window to most of the screen. */
-static void
+void
 overlay_window(struct app *a, int *h, int *w)
 {
 	*h = a->lines - 4 > 6 ? a->lines - 4 : a->lines;
@@ -41,7 +42,7 @@ overlay_window(struct app *a, int *h, int *w)
 }
 
 /* Draw the border and title of the overlay. */
-static void
+void
 overlay_frame(struct app *a, int h, int w, const char *title, const char *foot)
 {
 	int y;
@@ -58,185 +59,50 @@ overlay_frame(struct app *a, int h, int w, const char *title, const char *foot)
 	draw_text(a->wover, foot, strlen(foot), theme_attr(THEME_FOCUS, 0), w - 4);
 }
 
-/* Draw the key help: every context with its bindings and their help lines. */
+/* Open the help overlay: a picker over every binding of the live key table (grouped by
+ * context, so a remapped key shows where it really is) and every slash command (from
+ * their table, so help never lists a missing one), filtered as you type. With commands
+ * (/help) it opens on the slash commands. */
 void
-overlay_help_draw(struct app *a)
+overlay_help_open(struct app *a, int commands)
 {
-	size_t n, i, total = 0, ns;
+	size_t n, i, ns, k;
 	const struct keybind *t = keys_table(&n);
 	const struct slash_cmd *sc = slash_table(&ns);
-	int h, w, y, c, row = 0;
 	char name[32];
+	int c, sec, cmd_sec;
 
-	overlay_window(a, &h, &w);
-	overlay_frame(a, h, w, " natter keys ", " ↑/↓ PgUp/PgDn scroll · Esc, q or F1 closes ");
+	picker_open(a, PICK_HELP);
 	for (c = 0; c < KCTX_COUNT; c++) {
-		total++;
-		for (i = 0; i < n; i++)
-			total += (int)t[i].ctx == c;
-	}
-	total += 1 + ns;
-	if (a->over_top > (int)total - (h - 2))
-		a->over_top = (int)total - (h - 2);
-	if (a->over_top < 0)
-		a->over_top = 0;
-	y = 1;
-	for (c = 0; c < KCTX_COUNT; c++) {
-		if (row >= a->over_top && y < h - 1) {
-			wmove(a->wover, y++, 2);
-			draw_text(a->wover, keys_context_name((enum keyctx)c),
-			    strlen(keys_context_name((enum keyctx)c)), theme_attr(THEME_HEADING, THEME_BOLD),
-			    w - 4);
-		}
-		row++;
+		sec = -1;
 		for (i = 0; i < n; i++) {
-			const char *help;
-
 			if ((int)t[i].ctx != c)
 				continue;
-			if (row++ < a->over_top || y >= h - 1)
-				continue;
+			if (sec < 0)
+				sec = picker_section(a, keys_context_name((enum keyctx)c));
 			keys_name(t[i].key, name, sizeof name);
-			help = keys_action_help(t[i].act);
-			wmove(a->wover, y, 4);
-			draw_text(a->wover, name, strlen(name), theme_attr(THEME_OVERLAYKEY, 0), 14);
-			wmove(a->wover, y, 19);
-			draw_text(a->wover, help, strlen(help), theme_attr(THEME_OVERLAY, 0), w - 21);
-			y++;
+			picker_add(a, name, keys_action_help(t[i].act), "", sec);
 		}
 	}
-	/* The slash commands come from their table too, so help never lists a missing one. */
-	if (row++ >= a->over_top && y < h - 1) {
-		wmove(a->wover, y++, 2);
-		draw_text(a->wover, "slash commands", 14, theme_attr(THEME_HEADING, THEME_BOLD), w - 4);
-	}
+	cmd_sec = picker_section(a, "slash commands");
 	for (i = 0; i < ns; i++) {
-		char *cmd;
+		char *cmd = xasprintf("/%s%s%s", sc[i].name, sc[i].args[0] ? " " : "", sc[i].args);
+		char *value = xasprintf("/%s", sc[i].name);
 
-		if (row++ < a->over_top || y >= h - 1)
-			continue;
-		cmd = xasprintf("/%s %s", sc[i].name, sc[i].args);
-		wmove(a->wover, y, 4);
-		draw_text(a->wover, cmd, strlen(cmd), theme_attr(THEME_OVERLAYKEY, 0), 28);
-		wmove(a->wover, y, 33);
-		draw_text(a->wover, sc[i].help, strlen(sc[i].help), theme_attr(THEME_OVERLAY, 0),
-		    w - 35);
+		picker_add(a, cmd, sc[i].help, value, cmd_sec);
 		free(cmd);
-		y++;
+		free(value);
 	}
-	wnoutrefresh(a->wover);
-}
-
-/* Free the picker items. */
-void
-overlay_picker_free(struct app *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->picker.n; i++) {
-		free(a->picker.items[i]);
-		free(a->picker.labels[i]);
-	}
-	free(a->picker.items);
-	free(a->picker.labels);
-	memset(&a->picker, 0, sizeof a->picker);
-}
-
-/* Add one model to the picker. */
-void
-overlay_picker_add(struct app *a, const char *provider, const char *model, const char *label)
-{
-	struct picker *p = &a->picker;
-	char *item = xasprintf("%s/%s", provider, model);
-	size_t i;
-
-	for (i = 0; i < p->n; i++) {
-		if (strcmp(p->items[i], item) == 0) {
-			free(item);
-			return;
+	picker_ready(a);
+	if (!commands)
+		return;
+	for (k = 0; k < a->picker.fl.norder; k++)
+		if (a->picker.items[a->picker.fl.order[k]].section == cmd_sec) {
+			a->picker.sel = (int)k;
+			/* The heading at the top, the commands under it. */
+			a->picker.top = (int)(k + (size_t)cmd_sec);
+			break;
 		}
-	}
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 32;
-		p->items = xrealloc(p->items, p->cap * sizeof *p->items);
-		p->labels = xrealloc(p->labels, p->cap * sizeof *p->labels);
-	}
-	p->items[p->n] = item;
-	p->labels[p->n] = xstrdup(label ? label : "");
-	p->n++;
-	a->dirty |= DIRTY_OVERLAY;
-}
-
-/* Bytes a and b share at their start. */
-static size_t
-overlay_common(const char *a, const char *b)
-{
-	size_t i = 0;
-
-	while (a[i] != '\0' && a[i] == b[i])
-		i++;
-	return i;
-}
-
-/* Draw picker item i in width columns. What it shares with the items around it is what the
- * eye skips, so a name too long loses its middle and keeps what tells it apart: from the
- * last separator before the first difference on. */
-static void
-overlay_picker_item(struct app *a, size_t i, int width, unsigned int at)
-{
-	const struct picker *p = &a->picker;
-	const char *s = p->items[i];
-	struct buf b = BUF_INIT;
-	size_t n = strlen(s), keep = 0, c;
-
-	if (i > 0)
-		keep = overlay_common(s, p->items[i - 1]);
-	if (i + 1 < p->n && (c = overlay_common(s, p->items[i + 1])) > keep)
-		keep = c;
-	if (keep >= n) {
-		/* The item starts another one: its end is what differs. */
-		text_fit_end(s, n, width, &b);
-	} else {
-		while (keep > 0 && strchr("/-_.:@ ", s[keep]) == NULL)
-			keep--;
-		text_fit_middle(s, n, width, keep, &b);
-	}
-	draw_text(a->wover, b.data != NULL ? b.data : "", b.len, at, width);
-	buf_free(&b);
-}
-
-/* Draw the picker: of models, or of templates for /template. */
-void
-overlay_picker_draw(struct app *a)
-{
-	struct picker *p = &a->picker;
-	struct buf label = BUF_INIT;
-	int h, w, y;
-	size_t i;
-	char foot[96];
-
-	overlay_window(a, &h, &w);
-	snprintf(foot, sizeof foot, " Enter %s · Esc closes%s ",
-	    p->templates ? "fills in the template" : "picks", p->pending ? " · listing models…" : "");
-	overlay_frame(a, h, w, p->templates ? " choose a template " : " choose a model ", foot);
-	if (p->sel < p->top)
-		p->top = p->sel;
-	if (p->sel >= p->top + h - 2)
-		p->top = p->sel - (h - 2) + 1;
-	for (y = 1, i = (size_t)p->top; i < p->n && y < h - 1; i++, y++) {
-		unsigned int at = theme_attr((int)i == p->sel ? THEME_SELECTED : THEME_OVERLAY, 0);
-
-		if ((int)i == p->sel)
-			draw_fill(a->wover, y, 1, w - 2, " ", at);
-		wmove(a->wover, y, 2);
-		overlay_picker_item(a, i, w / 2 - 1, at | (unsigned)A_BOLD);
-		wmove(a->wover, y, w / 2 + 2);
-		buf_reset(&label);
-		text_fit_end(p->labels[i], strlen(p->labels[i]), w / 2 - 4, &label);
-		draw_text(a->wover, label.data != NULL ? label.data : "", label.len, at, w / 2 - 4);
-	}
-	buf_free(&label);
-	wnoutrefresh(a->wover);
 }
 
 /* Forget the text overlay's content. */
@@ -287,7 +153,14 @@ overlay_text_draw(struct app *a)
 	size_t i;
 
 	overlay_window(a, &h, &w);
-	overlay_frame(a, h, w, a->text.title ? a->text.title : "", " ↑/↓ scroll · Esc or Enter closes ");
+	{
+		char *foot = xasprintf(" %s/%s scroll · %s or %s closes ",
+		    keys_hint(KCTX_OVERLAY, ACT_SEL_PREV), keys_hint(KCTX_OVERLAY, ACT_SEL_NEXT),
+		    keys_hint(KCTX_OVERLAY, ACT_CLOSE), keys_hint(KCTX_OVERLAY, ACT_OPEN));
+
+		overlay_frame(a, h, w, a->text.title ? a->text.title : "", foot);
+		free(foot);
+	}
 	if (a->over_top > (int)a->text.n - (h - 2))
 		a->over_top = (int)a->text.n - (h - 2);
 	if (a->over_top < 0)

@@ -176,7 +176,8 @@ pane_compare_command(struct app *a, const char *args)
 		if (a->cmp.n == 0)
 			ui_note(a, 0, "comparison mode is off (/compare MODEL MODEL starts it)");
 		else if (pane_compare_busy(a))
-			ui_note(a, 1, "replies are streaming: Esc cancels them first");
+			ui_note(a, 1, "replies are streaming: %s cancels them first",
+			    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 		else
 			pane_compare_stop(a, 0);
 		free(copy);
@@ -188,7 +189,8 @@ pane_compare_command(struct app *a, const char *args)
 		return;
 	}
 	if (ui_busy(a)) {
-		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+		ui_note(a, 1, "a reply is streaming: %s cancels it first",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 		free(copy);
 		return;
 	}
@@ -224,8 +226,9 @@ pane_compare_command(struct app *a, const char *args)
 			    "comparison mode", n);
 		else
 			ui_note(a, 1, "comparing %d models, but %d columns need %d cells: widen the "
-			    "terminal or hide the sessions (F2)", n, n,
-			    n * COMPARE_MIN_W + COMPARE_GAP * (n - 1) + 1);
+			    "terminal or hide the sessions (%s)", n, n,
+			    n * COMPARE_MIN_W + COMPARE_GAP * (n - 1) + 1,
+			    keys_hint(KCTX_GLOBAL, ACT_TOGGLE_SESSIONS));
 	}
 	free(copy);
 }
@@ -250,6 +253,7 @@ pane_compare_complete(struct turn *t, void *arg)
 
 	tools_complete(a, t);
 	if (!pane_compare_busy(a)) {
+		notify_reply_done(a, t);
 		ui_reload_sessions(a);
 		/* The last column is over: "cancelling" is no longer true. */
 		if (a->note_kind == NOTE_CANCELLING)
@@ -295,7 +299,8 @@ pane_compare_send(struct app *a, const char *text)
 	int c;
 
 	if (ui_busy(a)) {
-		ui_note(a, 1, "replies are still streaming: Esc cancels them");
+		ui_note(a, 1, "replies are still streaming: %s cancels them",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 		return;
 	}
 	if (a->sess == NULL) {
@@ -364,7 +369,8 @@ pane_compare_pick(struct app *a, int col)
 		return;
 	}
 	if (pane_compare_busy(a)) {
-		ui_note(a, 1, "replies are streaming: wait for them or Esc first");
+		ui_note(a, 1, "replies are streaming: wait for them or %s first",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 		return;
 	}
 	c = &a->cmp.col[col];
@@ -739,8 +745,9 @@ pane_compare_draw(struct app *a)
 		sel = &a->sess->msgs[a->sel_msg];
 	if (!pane_compare_fit(a, n, 0, &x, &w)) {
 		buf_printf(&b, "too narrow for %d columns (%d cells, %d here): widen the terminal, "
-		    "F2 hides the sessions, or compare fewer models", n,
-		    n * COMPARE_MIN_W + COMPARE_GAP * (n - 1) + 1, a->trans_w);
+		    "%s hides the sessions, or compare fewer models", n,
+		    n * COMPARE_MIN_W + COMPARE_GAP * (n - 1) + 1, a->trans_w,
+		    keys_hint(KCTX_GLOBAL, ACT_TOGGLE_SESSIONS));
 		wmove(a->wchead, 0, 0);
 		draw_text(a->wchead, b.data, b.len, theme_attr(THEME_WARNING, 0), a->trans_w);
 		/* The footers shrink to one line of states: the replies are stacked below. */

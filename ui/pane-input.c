@@ -238,9 +238,16 @@ pane_input_draw(struct app *a)
 		    theme_attr(THEME_INPUT, 0), width);
 	}
 	if (in->ed.text.len == 0 && h > 0) {
-		const char *hint = ui_busy(a) ? "streaming… Esc or Ctrl+C cancels" :
-		    "message (Enter sends, Ctrl+J newline, F1 help, /help commands)";
+		/* The keys the user has, from the key table (bindings: may have moved them). */
+		char hint[160];
 
+		if (ui_busy(a))
+			snprintf(hint, sizeof hint, "streaming… %s or %s cancels",
+			    keys_hint(KCTX_GLOBAL, ACT_CANCEL), keys_hint(KCTX_GLOBAL, ACT_INTERRUPT));
+		else
+			snprintf(hint, sizeof hint, "message (%s sends, %s newline, %s help, /help "
+			    "commands)", keys_hint(KCTX_INPUT, ACT_SEND),
+			    keys_hint(KCTX_INPUT, ACT_NEWLINE), keys_hint(KCTX_INPUT, ACT_HELP));
 		wmove(a->winput, 1 + files, 2);
 		draw_text(a->winput, hint, strlen(hint), theme_attr(THEME_HINT, 0), width);
 	}

@@ -154,6 +154,7 @@ pane_transcript_view(struct app *a, long i, int width)
 	struct session_msg *m = &a->sess->msgs[i];
 	struct tview *v = &a->views[i];
 	int final = m->state != MSG_STREAMING;
+	char hint[200];
 	/* The last message the model no longer sees carries a rule saying so. */
 	int mark = a->sess->view_from > 0 && i == a->sess->view_from - 1;
 	size_t k;
@@ -178,18 +179,25 @@ pane_transcript_view(struct app *a, long i, int width)
 	if (m->state == MSG_STREAMING && !session_is_open(a->sess, (size_t)i))
 		pane_transcript_extra(v, width, "… ", "still arriving in another natter: this is "
 		    "what it had stored when the session was opened", THEME_HINT);
-	else if (m->state == MSG_STREAMING && m->content.len == 0 && m->reasoning.len == 0)
+	else if (m->state == MSG_STREAMING && m->content.len == 0 && m->reasoning.len == 0) {
+		snprintf(hint, sizeof hint, "waiting for the first token… (%s cancels)",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 		pane_transcript_extra(v, width, "", m->compare_group != 0 ? "waiting for the first "
-		    "token…" : "waiting for the first token… (Esc cancels)", THEME_HINT);
+		    "token…" : hint, THEME_HINT);
+	}
 	else if (m->state == MSG_CANCELLED)
 		pane_transcript_extra(v, width, "⊘ ", "cancelled: the partial reply above is kept",
 		    THEME_WARNING);
-	else if (m->state == MSG_INTERRUPTED)
-		pane_transcript_extra(v, width, "⚠ ", "interrupted: natter stopped while this reply "
-		    "was arriving; the partial reply above is kept (M-r regenerates)", THEME_WARNING);
-	else if (m->state == MSG_TRUNCATED)
-		pane_transcript_extra(v, width, "⚠ ", "truncated: the stream ended before the "
-		    "reply was complete (M-r regenerates)", THEME_WARNING);
+	else if (m->state == MSG_INTERRUPTED) {
+		snprintf(hint, sizeof hint, "interrupted: natter stopped while this reply was "
+		    "arriving; the partial reply above is kept (%s regenerates)",
+		    keys_hint(KCTX_GLOBAL, ACT_REGENERATE));
+		pane_transcript_extra(v, width, "⚠ ", hint, THEME_WARNING);
+	} else if (m->state == MSG_TRUNCATED) {
+		snprintf(hint, sizeof hint, "truncated: the stream ended before the reply was "
+		    "complete (%s regenerates)", keys_hint(KCTX_GLOBAL, ACT_REGENERATE));
+		pane_transcript_extra(v, width, "⚠ ", hint, THEME_WARNING);
+	}
 	else if (m->state == MSG_ERROR)
 		pane_transcript_extra(v, width, "✗ ", m->error ? m->error : "error", THEME_ERROR);
 	/* A reply that stopped to call tools says nothing when natter ran them. */
@@ -346,11 +354,14 @@ pane_transcript_msg_line(struct app *a, int y, int x, int w, long i, long line)
 	line--;
 	if (m->reasoning.len > 0) {
 		if (line == 0) {
-			char label[96];
+			char label[224], shows[96] = "";
 
+			if (!v->reason_open)
+				snprintf(shows, sizeof shows, "; %s or %s shows it",
+				    keys_hint(KCTX_TRANSCRIPT, ACT_REASONING_ONE),
+				    keys_hint(KCTX_GLOBAL, ACT_REASONING_ALL));
 			snprintf(label, sizeof label, "%s thinking (%zu bytes%s)",
-			    v->reason_open ? "▾" : "▸", m->reasoning.len,
-			    v->reason_open ? "" : "; t or M-t shows it");
+			    v->reason_open ? "▾" : "▸", m->reasoning.len, shows);
 			wmove(a->wtrans, y, x);
 			draw_text(a->wtrans, label, strlen(label), theme_attr(THEME_REASONING, 0), w);
 			return;
@@ -431,14 +442,20 @@ pane_transcript_draw(struct app *a)
 
 	werase(a->wtrans);
 	if (a->sess == NULL || a->sess->nmsgs == 0) {
-		const char *hello[] = {
-			"Type a message and press Enter to send it.",
-			"Ctrl+J or Alt+Enter inserts a newline; F1 lists every key; /help the commands.",
-			"",
-		};
-		char model[160];
+		/* The welcome names the user's own keys, from the key table. */
+		char send[96], keys[240], model[160];
+		const char *hello[3];
 		size_t k;
 
+		snprintf(send, sizeof send, "Type a message and press %s to send it.",
+		    keys_hint(KCTX_INPUT, ACT_SEND));
+		snprintf(keys, sizeof keys, "%s inserts a newline; %s lists every key; /help the "
+		    "commands; %s picks a model, %s a session.", keys_hint(KCTX_INPUT, ACT_NEWLINE),
+		    keys_hint(KCTX_INPUT, ACT_HELP), keys_hint(KCTX_INPUT, ACT_PICK_MODEL),
+		    keys_hint(KCTX_INPUT, ACT_PICK_SESSION));
+		hello[0] = send;
+		hello[1] = keys;
+		hello[2] = "";
 		for (k = 0; k < 3 && (int)k < a->trans_h; k++) {
 			wmove(a->wtrans, (int)k, 0);
 			draw_text(a->wtrans, hello[k], strlen(hello[k]), theme_attr(THEME_HINT, 0),
@@ -658,4 +675,74 @@ pane_transcript_toggle_reasoning(struct app *a, long i)
 	a->views[i].valid = 0;
 	markdown_reset(&a->views[i].reason);
 	a->dirty |= DIRTY_TRANSCRIPT;
+}
+
+/* Select message i and show it from its first line (at the end: following it). */
+void
+pane_transcript_show(struct app *a, long i)
+{
+	long bm, bl, sel;
+
+	if (a->sess == NULL || i < 0 || i >= (long)a->sess->nmsgs)
+		return;
+	pane_transcript_sync(a);
+	a->sel_msg = i;
+	sel = pane_transcript_block(a, i);
+	pane_transcript_bottom_anchor(a, &bm, &bl);
+	if (pane_transcript_cmp(sel, 0, bm, bl) >= 0) {
+		a->follow = 1;
+	} else {
+		a->follow = 0;
+		a->top_msg = sel;
+		a->top_line = 0;
+	}
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS | DIRTY_COMPARE;
+}
+
+/* The message drawn at row y, column x of the transcript (for a block of compared replies,
+ * the column's), with the line of it in *line; -1 when the row shows none. */
+long
+pane_transcript_at(struct app *a, int y, int x, long *line)
+{
+	long msg, ln, first, j;
+	int row, w, cx, n;
+
+	*line = -1;
+	if (a->sess == NULL || a->sess->nmsgs == 0 || y < 0 || y >= a->trans_h)
+		return -1;
+	pane_transcript_sync(a);
+	if (a->follow)
+		pane_transcript_bottom_anchor(a, &msg, &ln);
+	else {
+		msg = a->top_msg;
+		ln = a->top_line;
+	}
+	for (row = 0; msg < (long)a->sess->nmsgs; ) {
+		long nl = pane_transcript_lines(a, msg);
+
+		if (ln >= nl) {
+			msg++;
+			ln = 0;
+			continue;
+		}
+		if (row == y)
+			break;
+		row++;
+		ln++;
+	}
+	if (msg >= (long)a->sess->nmsgs)
+		return -1;
+	n = pane_transcript_cols(a, msg, &first, &w);
+	if (n > 1) {
+		for (j = 0; j < n; j++) {
+			pane_compare_fit(a, n, (int)j, &cx, &w);
+			if (x >= cx - 2 && x < cx + w)
+				break;
+		}
+		if (j == n || ln >= a->views[first + j].nlines)
+			return -1;
+		msg = first + j;
+	}
+	*line = ln;
+	return msg;
 }

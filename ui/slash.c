@@ -152,35 +152,6 @@ slash_unset(struct app *a, const char *args)
 	ui_note(a, 0, "%s unset", args);
 }
 
-/* Open the template picker: every template of the config with its description. */
-void
-slash_templates_open(struct app *a)
-{
-	size_t i;
-
-	overlay_picker_free(a);
-	for (i = 0; i < a->cfg->ntemplates; i++) {
-		struct picker *p = &a->picker;
-		const struct template *t = &a->cfg->templates[i];
-
-		if (p->n == p->cap) {
-			p->cap = p->cap ? p->cap * 2 : 32;
-			p->items = xrealloc(p->items, p->cap * sizeof *p->items);
-			p->labels = xrealloc(p->labels, p->cap * sizeof *p->labels);
-		}
-		p->items[p->n] = xstrdup(t->name);
-		p->labels[p->n] = xstrdup(t->description ? t->description : "");
-		p->n++;
-	}
-	if (a->picker.n == 0) {
-		ui_note(a, 1, "no templates in the config");
-		return;
-	}
-	a->picker.templates = 1;
-	a->overlay = OVERLAY_PICKER;
-	a->dirty |= DIRTY_ALL;
-}
-
 /* The text of the newest summary made by /summarize, or NULL. */
 static const char *
 slash_last_summary(struct app *a)
@@ -230,14 +201,15 @@ slash_summarize(struct app *a, const char *args)
 	free(sys);
 }
 
-/* /help: the keys and commands overlay. */
+/* /help: the keys and commands overlay, open on the commands; /help TEXT filters it. */
 static void
 slash_help(struct app *a, const char *args)
 {
-	(void)args;
-	a->overlay = OVERLAY_HELP;
-	a->over_top = 0;
-	a->dirty |= DIRTY_ALL;
+	overlay_help_open(a, 1);
+	if (*args) {
+		lineedit_set(&a->picker.filter, args);
+		picker_ready(a);
+	}
 }
 
 /* /model NAME switches; alone it opens the picker. */
@@ -247,7 +219,18 @@ slash_model(struct app *a, const char *args)
 	if (*args)
 		ui_set_model(a, args);
 	else
-		overlay_picker_open(a);
+		picker_models_open(a);
+}
+
+/* /sessions: the session picker; /sessions TEXT filters it. */
+static void
+slash_sessions(struct app *a, const char *args)
+{
+	picker_sessions_open(a);
+	if (*args && a->overlay == OVERLAY_PICKER) {
+		lineedit_set(&a->picker.filter, args);
+		picker_ready(a);
+	}
 }
 
 /* /compare M1 M2 [M3 M4] or /compare off. */
@@ -342,7 +325,7 @@ slash_template(struct app *a, const char *args)
 	struct template *t;
 
 	if (*args == '\0')
-		slash_templates_open(a);
+		picker_templates_open(a);
 	else if ((t = config_template(a->cfg, args)) == NULL)
 		ui_note(a, 1, "no template named %s (/template lists them)", args);
 	else
@@ -366,7 +349,7 @@ slash_quit(struct app *a, const char *args)
 }
 
 static const struct slash_cmd slash_cmds[] = {
-	{ "help", NULL, "", "list keys and commands", slash_help },
+	{ "help", NULL, "[FILTER]", "list keys and commands, filtered as you type", slash_help },
 	{ "model", NULL, "[PROVIDER/MODEL]", "switch model; without one, pick from a list",
 	  slash_model },
 	{ "compare", NULL, "M1 M2 [M3 M4]",
@@ -374,6 +357,8 @@ static const struct slash_cmd slash_cmds[] = {
 	{ "pick", NULL, "N", "keep comparison column N's answers and go on with its model",
 	  slash_pick_cmd },
 	{ "new", NULL, "", "start a new session", slash_new },
+	{ "sessions", NULL, "[FILTER]", "pick a session to open, filtered as you type",
+	  slash_sessions },
 	{ "rename", NULL, "TITLE", "rename this session", slash_rename },
 	{ "system", NULL, "[TEXT]", "set (or with no text, clear) the system prompt",
 	  slash_system },
@@ -432,7 +417,8 @@ slash_run(struct app *a, const char *line)
 	if (i < sizeof slash_cmds / sizeof slash_cmds[0])
 		slash_cmds[i].run(a, args);
 	else
-		ui_note(a, 1, "unknown command /%s (Tab completes, /help lists them)", name);
+		ui_note(a, 1, "unknown command /%s (%s completes, /help lists them)", name,
+		    keys_hint(KCTX_INPUT, ACT_COMPLETE));
 	free(args);
 	return 1;
 }
@@ -526,9 +512,29 @@ slash_complete(struct app *a)
 	if (n == 0 || t[0] != '/' || a->in.ed.cur != n || memchr(t, '\n', n) != NULL)
 		return 0;
 	if ((sp = memchr(t, ' ', n)) == NULL) {
+		size_t hits = 0, common = 0;
+		const char *first = NULL;
+
 		cand = xcalloc(sizeof slash_cmds / sizeof slash_cmds[0], sizeof *cand);
-		for (i = 0; i < sizeof slash_cmds / sizeof slash_cmds[0]; i++)
+		for (i = 0; i < sizeof slash_cmds / sizeof slash_cmds[0]; i++) {
 			cand[i] = slash_cmds[i].name;
+			if (strncmp(cand[i], t + 1, n - 1) != 0)
+				continue;
+			if (hits++ == 0)
+				common = strlen(first = cand[i]);
+			else
+				while (common > 0 && strncmp(first, cand[i], common) != 0)
+					common--;
+		}
+		/* Several commands and nothing more to add: pick one from the list instead. */
+		if (hits > 1 && common <= n - 1) {
+			char *word = xstrndup(t + 1, n - 1);
+
+			free(cand);
+			picker_commands_open(a, word);
+			free(word);
+			return 1;
+		}
 		done = slash_pick(a, t + 1, n - 1, cand, i, "/");
 		free(cand);
 		if (done != NULL) {

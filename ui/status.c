@@ -212,8 +212,8 @@ status_fields(const struct app *a, struct status_line *l, int64_t now)
 		status_group(l);
 		/* Each column's footer has its own figures. */
 		if (k > 0)
-			status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_END, "%d streaming · Esc cancels",
-			    k);
+			status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_END, "%d streaming · %s cancels",
+			    k, keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 		else
 			status_add(l, " │ ", STATUS_P_STATE, TEXT_CUT_END, "/pick N keeps one");
 	} else {

@@ -54,7 +54,8 @@
 	X(PROMPT, "input.prompt", "cyan", "default", "bold", "the prompt mark before the input") \
 	X(HINT, "hint", "default", "default", "dim", "hints and placeholders") \
 	X(OVERLAY, "overlay", "default", "default", "", "help overlay and pickers") \
-	X(OVERLAYKEY, "overlay.key", "yellow", "default", "bold", "key names in the help overlay")
+	X(OVERLAYKEY, "overlay.key", "yellow", "default", "bold", "key names in the help overlay") \
+	X(MATCH, "match", "yellow", "default", "bold underline", "the characters a filter matched, in pickers and the session list")
 
 enum theme_role {
 #define X(id, name, fg, bg, attr, help) THEME_##id,

@@ -95,11 +95,11 @@ ui_raw_write(const char *s)
 	}
 }
 
-/* Leave every mode natter turned on: paste, mouse, alternate screen, hidden cursor. */
+/* Leave every mode natter turned on: paste, mouse, focus reports, hidden cursor. */
 static void
 ui_restore_modes(void)
 {
-	ui_raw_write("\033[?2004l\033[?1000l\033[?1002l\033[?1006l\033[?25h");
+	ui_raw_write("\033[?2004l\033[?1000l\033[?1002l\033[?1006l\033[?1004l\033[?25h");
 }
 
 /* The fatal path hook: leave curses before the message is printed. */
@@ -236,13 +236,14 @@ ui_note_drop(struct app *a, enum note_kind kind)
 	a->dirty |= DIRTY_STATUS;
 }
 
-/* Set mouse reporting on or off (off keeps the terminal's own selection working). */
+/* Set mouse reporting on or off (off keeps the terminal's own selection working): button
+ * presses and releases (1000) in SGR form (1006), read by keyread.c rather than curses. */
 static void
 ui_mouse(struct app *a, int on)
 {
 	a->mouse = on;
 	ui_mouse_on = on;
-	mousemask(on ? (BUTTON4_PRESSED | BUTTON5_PRESSED) : 0, NULL);
+	ui_raw_write(on ? "\033[?1000h\033[?1006h" : "\033[?1000l\033[?1006l");
 }
 
 /* Leave curses for a child program or a suspend. */
@@ -365,21 +366,22 @@ ui_draw(struct app *a)
 		persist_draw(a);
 	}
 	if (a->overlay != OVERLAY_NONE && a->dirty) {
-		if (a->overlay == OVERLAY_HELP)
-			overlay_help_draw(a);
-		else if (a->overlay == OVERLAY_FORM)
+		if (a->overlay == OVERLAY_FORM)
 			form_draw(a);
 		else if (a->overlay == OVERLAY_TEXT)
 			overlay_text_draw(a);
 		else
-			overlay_picker_draw(a);
-		curs_set(a->overlay == OVERLAY_FORM ? 1 : 0);
+			picker_draw(a);
+		curs_set(a->overlay == OVERLAY_FORM || a->overlay == OVERLAY_PICKER ||
+		    a->overlay == OVERLAY_HELP ? 1 : 0);
 	} else {
 		if (a->dirty & DIRTY_INPUT)
 			pane_input_draw(a);
 		else
 			wnoutrefresh(a->winput);
-		curs_set(a->focus == FOCUS_INPUT ? 1 : 0);
+		/* The session list's search or rename field has the cursor when it has the keys. */
+		pane_sessions_cursor(a);
+		curs_set(a->focus == FOCUS_INPUT || pane_sessions_editing(a) ? 1 : 0);
 	}
 	doupdate();
 	term_frame_end(a);
@@ -401,32 +403,11 @@ ui_clean_buf(struct buf *b)
 	*b = clean;
 }
 
-/* Refresh the session list from the store. */
+/* Refresh the session list from the store (pane-sessions.c). */
 void
 ui_reload_sessions(struct app *a)
 {
-	size_t i;
-
-	if (a->rows)
-		store_sessions_free(a->rows, a->nrows);
-	a->rows = NULL;
-	a->nrows = 0;
-	if (a->st != NULL && store_sessions(a->st, &a->rows, &a->nrows, 500) != 0) {
-		a->rows = NULL;
-		a->nrows = 0;
-	}
-	for (i = 0; i < a->nrows; i++) {
-		if (a->rows[i].title != NULL) {
-			struct buf c = BUF_INIT;
-
-			text_sanitize_line(a->rows[i].title, strlen(a->rows[i].title), &c);
-			free(a->rows[i].title);
-			a->rows[i].title = buf_detach(&c);
-		}
-	}
-	if (a->sel_row >= (int)a->nrows)
-		a->sel_row = a->nrows ? (int)a->nrows - 1 : 0;
-	a->dirty |= DIRTY_SESSIONS;
+	pane_sessions_reload(a);
 }
 
 /* Find a provider by name among the configured ones. */
@@ -456,7 +437,8 @@ int
 ui_new_session(struct app *a)
 {
 	if (ui_busy(a)) {
-		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+		ui_note(a, 1, "a reply is streaming: %s cancels it first",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 		return -1;
 	}
 	if (!persist_may_drop(a))
@@ -484,7 +466,8 @@ ui_open_session(struct app *a, int64_t id)
 	size_t i;
 
 	if (ui_busy(a)) {
-		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+		ui_note(a, 1, "a reply is streaming: %s cancels it first",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 		return;
 	}
 	if (!persist_may_drop(a))
@@ -571,27 +554,6 @@ ui_set_model(struct app *a, const char *spec)
 	a->dirty |= DIRTY_STATUS | DIRTY_TRANSCRIPT;
 }
 
-/* Ask every usable provider for its models and open the picker. */
-void
-overlay_picker_open(struct app *a)
-{
-	size_t i;
-
-	overlay_picker_free(a);
-	overlay_picker_add(a, a->prov->name, a->model, "(current)");
-	for (i = 0; i < a->nprovs; i++) {
-		if (!provider_usable(a->provs[i]))
-			continue;
-		if (a->picker.nreq < 32) {
-			a->picker.req_id[a->picker.nreq] = worker_models(a->w, a->provs[i]);
-			a->picker.req_prov[a->picker.nreq++] = a->provs[i]->name;
-			a->picker.pending++;
-		}
-	}
-	a->overlay = OVERLAY_PICKER;
-	a->dirty |= DIRTY_ALL;
-}
-
 /* The config's model for provider p and id model (made up with safe defaults for ids the
  * config does not list), or NULL. */
 struct model *
@@ -663,6 +625,7 @@ ui_turn_complete(struct turn *t, void *arg)
 	else if (a->msg_summary && t->state == MSG_COMPLETE)
 		ui_note(a, 0, "summary done: /summarize continue starts a new session from it");
 	tools_complete(a, t);
+	notify_reply_done(a, t);
 	ui_attempt_clear(a);
 	ui_reload_sessions(a);
 	a->dirty |= DIRTY_ALL;
@@ -728,7 +691,8 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 	int summary = a->msg_summary;
 
 	if (ui_streaming(a)) {
-		ui_note(a, 1, "a reply is still streaming: Esc cancels it");
+		ui_note(a, 1, "a reply is still streaming: %s cancels it",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 		ui_attempt_clear(a);
 		return;
 	}
@@ -869,7 +833,8 @@ ui_regenerate(struct app *a)
 	int64_t keep;
 
 	if (ui_busy(a)) {
-		ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+		ui_note(a, 1, "a reply is streaming: %s cancels it first",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 		return;
 	}
 	if (a->cmp.n > 0) {
@@ -927,33 +892,8 @@ ui_copy(struct app *a, const char *what, const char *text, size_t n)
 static void
 ui_event(struct app *a, struct wevent *ev)
 {
-	size_t i;
-
-	if (ev->type == WEV_MODELS) {
-		const char *prov = NULL;
-
-		for (i = 0; i < a->picker.nreq; i++)
-			if (a->picker.req_id[i] == ev->id)
-				prov = a->picker.req_prov[i];
-		if (prov == NULL)
-			return;
-		a->picker.pending--;
-		for (i = 0; i < ev->models.n; i++) {
-			struct buf c = BUF_INIT;
-
-			text_sanitize_line(ev->models.v[i].id, strlen(ev->models.v[i].id), &c);
-			overlay_picker_add(a, prov, buf_str(&c), ev->models.v[i].display_name);
-			buf_free(&c);
-		}
-		if (ev->error != NULL) {
-			char *why = apierr_format(ev->error);
-
-			ui_note(a, 1, "%s: cannot list models: %s", prov, why);
-			free(why);
-		}
-		a->dirty |= DIRTY_OVERLAY;
+	if (picker_event(a, ev))
 		return;
-	}
 	/* The turns fold the event into the session and call back what changed. */
 	if (pane_compare_event(a, ev))
 		return;
@@ -1014,6 +954,7 @@ ui_action(struct app *a, enum action act)
 	case ACT_INTERRUPT:
 		if (a->overlay != OVERLAY_NONE) {
 			a->overlay = OVERLAY_NONE;
+			picker_free(a);
 			a->dirty |= DIRTY_ALL;
 		} else if (!ui_cancel(a)) {
 			int64_t now = ui_now_ms();
@@ -1022,7 +963,8 @@ ui_action(struct app *a, enum action act)
 				a->quit = 1;
 			} else {
 				a->last_interrupt = now;
-				ui_note(a, 0, "press Ctrl+C again to quit (Ctrl+Q quits at once)");
+				ui_note(a, 0, "press %s again to quit (%s quits at once)",
+				    keys_hint(KCTX_GLOBAL, ACT_INTERRUPT), keys_hint(KCTX_GLOBAL, ACT_QUIT));
 			}
 		}
 		break;
@@ -1030,6 +972,7 @@ ui_action(struct app *a, enum action act)
 	case ACT_CLOSE:
 		if (a->overlay != OVERLAY_NONE) {
 			a->overlay = OVERLAY_NONE;
+			picker_free(a);
 			a->dirty |= DIRTY_ALL;
 		} else if (!ui_cancel(a) && a->focus != FOCUS_INPUT) {
 			a->focus = FOCUS_INPUT;
@@ -1037,9 +980,22 @@ ui_action(struct app *a, enum action act)
 		}
 		break;
 	case ACT_HELP:
-		a->overlay = a->overlay == OVERLAY_HELP ? OVERLAY_NONE : OVERLAY_HELP;
-		a->over_top = 0;
-		a->dirty |= DIRTY_ALL;
+		if (a->overlay == OVERLAY_HELP) {
+			a->overlay = OVERLAY_NONE;
+			picker_free(a);
+			a->dirty |= DIRTY_ALL;
+		} else {
+			overlay_help_open(a, 0);
+		}
+		break;
+	case ACT_PICK_MODEL:
+		picker_models_open(a);
+		break;
+	case ACT_PICK_SESSION:
+		picker_sessions_open(a);
+		break;
+	case ACT_PICK_COMMAND:
+		picker_commands_open(a, "");
 		break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
@@ -1111,14 +1067,18 @@ ui_action(struct app *a, enum action act)
 		break;
 	case ACT_MOUSE:
 		ui_mouse(a, !a->mouse);
-		ui_note(a, 0, a->mouse ? "mouse wheel scrolls (F5: off, to select text natively)" :
-		    "mouse off: the terminal's own selection works");
+		if (a->mouse)
+			ui_note(a, 0, "mouse on: clicks select and open, the wheel scrolls (%s: off, to "
+			    "select text natively)", keys_hint(KCTX_GLOBAL, ACT_MOUSE));
+		else
+			ui_note(a, 0, "mouse off: the terminal's own selection works");
 		break;
 	case ACT_SEND: {
 		char *text = xstrdup(buf_str(&a->in.ed.text));
 
 		if (text[0] != '/' && ui_busy(a)) {
-			ui_note(a, 1, "a reply is still streaming: Esc cancels it");
+			ui_note(a, 1, "a reply is still streaming: %s cancels it",
+			    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 			free(text);
 			break;
 		}
@@ -1147,15 +1107,8 @@ ui_action(struct app *a, enum action act)
 		break;
 	case ACT_SEL_PREV:
 	case ACT_SEL_NEXT:
-		if (a->overlay == OVERLAY_HELP || a->overlay == OVERLAY_TEXT) {
+		if (a->overlay == OVERLAY_TEXT) {
 			a->over_top += act == ACT_SEL_PREV ? -1 : 1;
-			a->dirty |= DIRTY_OVERLAY;
-		} else if (a->overlay == OVERLAY_PICKER) {
-			a->picker.sel += act == ACT_SEL_PREV ? -1 : 1;
-			if (a->picker.sel < 0)
-				a->picker.sel = 0;
-			if (a->picker.sel >= (int)a->picker.n)
-				a->picker.sel = (int)a->picker.n - 1;
 			a->dirty |= DIRTY_OVERLAY;
 		} else if (a->focus == FOCUS_SESSIONS) {
 			pane_sessions_select(a, act == ACT_SEL_PREV ? -1 : 1);
@@ -1164,21 +1117,11 @@ ui_action(struct app *a, enum action act)
 		}
 		break;
 	case ACT_OPEN:
-		if (a->overlay == OVERLAY_PICKER) {
+		if (a->overlay == OVERLAY_TEXT) {
 			a->overlay = OVERLAY_NONE;
 			a->dirty |= DIRTY_ALL;
-			if (a->picker.sel >= 0 && (size_t)a->picker.sel < a->picker.n) {
-				if (!a->picker.templates)
-					ui_set_model(a, a->picker.items[a->picker.sel]);
-				else
-					form_open(a, config_template(a->cfg,
-					    a->picker.items[a->picker.sel]));
-			}
-		} else if (a->overlay == OVERLAY_TEXT) {
-			a->overlay = OVERLAY_NONE;
-			a->dirty |= DIRTY_ALL;
-		} else if (a->focus == FOCUS_SESSIONS && a->sel_row < (int)a->nrows) {
-			ui_open_session(a, a->rows[a->sel_row].id);
+		} else if (a->focus == FOCUS_SESSIONS) {
+			pane_sessions_open_selected(a);
 		}
 		break;
 	case ACT_DETAILS:
@@ -1195,7 +1138,10 @@ ui_action(struct app *a, enum action act)
 		break;
 	case ACT_PIN:
 		if (a->sess == NULL || a->sel_msg < 0 || a->sel_msg >= (long)a->sess->nmsgs) {
-			ui_note(a, 1, "select a message to pin first (Tab, then j/k)");
+			ui_note(a, 1, "select a message to pin first (%s, then %s/%s)",
+			    keys_hint(KCTX_GLOBAL, ACT_FOCUS_NEXT),
+			    keys_hint(KCTX_TRANSCRIPT, ACT_SEL_NEXT),
+			    keys_hint(KCTX_TRANSCRIPT, ACT_SEL_PREV));
 			break;
 		}
 		if (session_set_pinned(a->sess, (size_t)a->sel_msg,
@@ -1214,7 +1160,8 @@ ui_action(struct app *a, enum action act)
 		if (a->sess && a->sel_msg >= 0 && a->sel_msg < (long)a->sess->nmsgs &&
 		    a->sess->msgs[a->sel_msg].role == ROLE_USER) {
 			if (ui_busy(a)) {
-				ui_note(a, 1, "a reply is streaming: Esc cancels it first");
+				ui_note(a, 1, "a reply is streaming: %s cancels it first",
+				    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
 				break;
 			}
 			if (a->cmp.n > 0) {
@@ -1226,7 +1173,8 @@ ui_action(struct app *a, enum action act)
 			/* Its files go again with it, unless /detach says otherwise. */
 			attach_pending_edit(a, &a->sess->msgs[a->sel_msg]);
 			a->focus = FOCUS_INPUT;
-			ui_note(a, 0, "editing: Enter resends and replaces the replies after it");
+			ui_note(a, 0, "editing: %s resends and replaces the replies after it",
+			    keys_hint(KCTX_INPUT, ACT_SEND));
 			a->note_kind = NOTE_EDITING;
 			a->dirty |= DIRTY_ALL;
 		} else {
@@ -1238,6 +1186,77 @@ ui_action(struct app *a, enum action act)
 			pane_input_action(a, act);
 		break;
 	}
+}
+
+/* A key while a picker (or the help overlay) is open: the field context's keys, PgUp and
+ * PgDn page, C-c as everywhere, and anything printable types into the filter. */
+static void
+ui_key_picker(struct app *a, unsigned k)
+{
+	enum action act = keys_lookup(KCTX_FIELD, k);
+	char u[4];
+
+	if (act != ACT_NONE) {
+		if (!picker_action(a, act))
+			ui_action(a, act);
+	} else if (k == K_PGUP || k == K_PGDN) {
+		picker_page(a, k == K_PGUP ? -1 : 1);
+	} else if (k == 3) {
+		ui_action(a, keys_lookup(KCTX_GLOBAL, k));
+	} else if (keyread_printable(k)) {
+		picker_insert(a, u, keyread_utf8(k, u));
+	}
+}
+
+/* A key while the session list's search or rename field has the keys, as for a picker. */
+static void
+ui_key_sessions_field(struct app *a, unsigned k)
+{
+	enum action act = keys_lookup(KCTX_FIELD, k);
+	char u[4];
+
+	if (act != ACT_NONE) {
+		if (!pane_sessions_action(a, act))
+			ui_action(a, act);
+	} else if (k == K_PGUP || k == K_PGDN) {
+		pane_sessions_select(a, k == K_PGUP ? -5 : 5);
+	} else if (k == 3) {
+		ui_action(a, keys_lookup(KCTX_GLOBAL, k));
+	} else if (keyread_printable(k)) {
+		pane_sessions_insert(a, u, keyread_utf8(k, u));
+	}
+}
+
+/* A pasted key: text, never commands, into whatever takes text now (a line break in a
+ * one-line field is a space). */
+static void
+ui_key_pasted(struct app *a, unsigned k)
+{
+	char u[4];
+	size_t n = keyread_printable(k) ? keyread_utf8(k, u) : 0;
+	int line = k == K_ENTER || k == '\n' || k == K_TAB;
+
+	if (a->overlay == OVERLAY_PICKER || a->overlay == OVERLAY_HELP) {
+		if (line)
+			picker_insert(a, " ", 1);
+		else if (n > 0)
+			picker_insert(a, u, n);
+		return;
+	}
+	if (pane_sessions_editing(a)) {
+		if (line)
+			pane_sessions_insert(a, " ", 1);
+		else if (n > 0)
+			pane_sessions_insert(a, u, n);
+		return;
+	}
+	if (k == K_ENTER || k == '\n')
+		pane_input_insert(&a->in, "\n", 1);
+	else if (k == K_TAB)
+		pane_input_insert(&a->in, "\t", 1);
+	else if (n > 0)
+		pane_input_insert(&a->in, u, n);
+	a->dirty |= DIRTY_INPUT;
 }
 
 /* Handle one key; more tells whether other keys arrived in the same read (a paste burst). */
@@ -1256,9 +1275,21 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		term_answer(a, k);
 		return;
 	}
+	if (k == K_FOCUS_IN || k == K_FOCUS_OUT) {
+		a->term_focused = k == K_FOCUS_IN;
+		return;
+	}
+	if (k == K_MOUSE) {
+		struct termreport_mouse m;
+
+		if (keyread_mouse_next(&m) && a->mouse && !a->in.pasting)
+			mouse_event(a, m.button, m.x, m.y, m.press);
+		return;
+	}
 	if (k == K_PASTE_START) {
 		a->in.pasting = 1;
-		if (a->focus != FOCUS_INPUT) {
+		if (a->focus != FOCUS_INPUT && a->overlay == OVERLAY_NONE &&
+		    !pane_sessions_editing(a)) {
 			a->focus = FOCUS_INPUT;
 			a->dirty |= DIRTY_ALL;
 		}
@@ -1268,7 +1299,7 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		a->in.pasting = 0;
 		return;
 	}
-	if (a->overlay == OVERLAY_FORM && k != K_MOUSE) {
+	if (a->overlay == OVERLAY_FORM) {
 		/* The form has its own context in the key table; other keys type into a field,
 		 * and a pasted line break becomes a space since a field holds one line. */
 		size_t n = keyread_printable(k) ? keyread_utf8(k, u) : 0;
@@ -1283,27 +1314,17 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		return;
 	}
 	if (a->in.pasting) {
-		/* A pasted block is text, never commands: Enter is a newline. */
-		if (k == K_ENTER || k == '\n')
-			pane_input_insert(&a->in, "\n", 1);
-		else if (k == K_TAB)
-			pane_input_insert(&a->in, "\t", 1);
-		else if (keyread_printable(k))
-			pane_input_insert(&a->in, u, keyread_utf8(k, u));
-		a->dirty |= DIRTY_INPUT;
+		ui_key_pasted(a, k);
 		return;
 	}
-	if (k != K_MOUSE && pane_sessions_confirm(a, k))
+	if (pane_sessions_confirm(a, k))
 		return;  /* the answer to "delete session?" */
-	if (k == K_MOUSE) {
-		MEVENT me;
-
-		if (getmouse(&me) == OK) {
-			if (me.bstate & BUTTON4_PRESSED)
-				pane_transcript_scroll(a, -3);
-			else if (me.bstate & BUTTON5_PRESSED)
-				pane_transcript_scroll(a, 3);
-		}
+	if (a->overlay == OVERLAY_PICKER || a->overlay == OVERLAY_HELP) {
+		ui_key_picker(a, k);
+		return;
+	}
+	if (a->overlay == OVERLAY_NONE && pane_sessions_editing(a)) {
+		ui_key_sessions_field(a, k);
 		return;
 	}
 	/* A tool call that asks takes its answers first (and a reason typed for a refusal). */
@@ -1319,11 +1340,6 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		if (act == ACT_NONE) {
 			if (k == K_PGUP || k == K_PGDN) {
 				a->over_top += k == K_PGUP ? -10 : 10;
-				a->picker.sel += k == K_PGUP ? -10 : 10;
-				if (a->picker.sel < 0)
-					a->picker.sel = 0;
-				if (a->picker.sel >= (int)a->picker.n)
-					a->picker.sel = (int)a->picker.n - 1;
 				a->dirty |= DIRTY_OVERLAY;
 			} else if (k == 3 || k == 17) {
 				ui_action(a, keys_lookup(KCTX_GLOBAL, k));
@@ -1333,6 +1349,8 @@ ui_key(struct app *a, unsigned k, int more_printable)
 		ui_action(a, act);
 		return;
 	}
+	if (ctx == KCTX_SESSIONS && act != ACT_NONE && pane_sessions_action(a, act))
+		return;
 	/* Paste-burst fallback for terminals without bracketed paste: an Enter followed in
 	 * the same read by more text was pasted, not typed. */
 	if (act == ACT_SEND && more_printable) {
@@ -1404,6 +1422,7 @@ ui_timeout(struct app *a)
 	}
 	t = persist_timeout(a, t);
 	t = tools_timeout(a, t);
+	t = pane_sessions_timeout(a, t);
 	/* A tool round waits for a tool or the user, not a stream: no clock to show. */
 	if (((ui_streaming(a) && a->turn->t_first == 0 && !tools_waiting(a)) ||
 	    pane_compare_waiting(a)) && (t < 0 || t > 500))
@@ -1727,6 +1746,7 @@ ui_init_terminal(struct app *a)
 	ui_crash_capture();
 	theme_apply(&a->theme, a->use_color);
 	ui_mouse(a, a->cfg->mouse);
+	notify_init(a);
 	ui_raw_write("\033[?2004h");
 	ui_layout(a);
 	ui_draw(a);
@@ -1771,7 +1791,13 @@ ui_init_backend(struct app *a, struct ui_opts *o)
 			buf_puts(&o->errs, "\nnatter started without what these errors are in; the "
 			    "rest of the file applies. Fix it and restart (natter config check "
 			    "lists every error).");
-		overlay_text_open(a, " configuration errors (Esc closes) ", o->errs.data);
+		{
+			char *title = xasprintf(" configuration errors (%s closes) ",
+			    keys_hint(KCTX_OVERLAY, ACT_CLOSE));
+
+			overlay_text_open(a, title, o->errs.data);
+			free(title);
+		}
 	}
 	buf_free(&o->errs);
 	ui_config_warnings(a);
@@ -1849,6 +1875,7 @@ ui_loop(struct app *a)
 		}
 		tools_process(a, pfd + 3, rc > 0 ? nt : 0);
 		tools_tick(a);
+		pane_sessions_tick(a, 0);
 		if (a->sess != NULL && a->sess->dirty)
 			session_reply_flush(a->sess);
 		persist_tick(a);
@@ -1875,20 +1902,22 @@ ui_teardown(struct app *a)
 	a->turn = NULL;
 	pane_compare_free(a);
 	ui_restore_terminal();
+	if (ui_exit_sig != SIGHUP && ui_exit_sig != SIGTERM)
+		notify_exit_print(a);
 	persist_quit(a);
+	pane_sessions_tick(a, 1);
 	/* The servers go before the worker: a url: server's last request goes through it. */
 	tools_free(a);
 	worker_stop(a->w);
 	pane_transcript_free(a);
-	overlay_picker_free(a);
+	picker_free(a);
 	overlay_text_free(a);
 	form_free(a);
 	ui_attempt_clear(a);
 	params_free(&a->sess_params);
 	if (a->sess)
 		session_free(a->sess);
-	if (a->rows)
-		store_sessions_free(a->rows, a->nrows);
+	pane_sessions_free(a);
 	if (a->st)
 		store_close(a->st);
 	free(a->store_err);

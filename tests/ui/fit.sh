@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tmux tests of what is shortened to fit: the status line of a 40-column terminal drops
 # whole fields rather than ending in the middle of one; the /model picker at 40x12 keeps
-# what tells its models apart; /metrics in an 80-column terminal keeps every reply's cost
+# what tells its models apart (names and ids); /metrics in an 80-column terminal keeps every reply's cost
 # and the totals; a four-model comparison at 200 columns keeps each column's cost in its
 # footer. The offline simulated provider answers, with prices from the config.
 set -u
@@ -28,15 +28,19 @@ ui_wait '30 tok' 10
 ui_check "status at 40 columns: whole fields, the reply's tokens last" \
 	bash -c "tmux -L $UI_SOCK capture-pane -p | tail -n 1 | grep -q '^ simulated/simulated-fast │ 30 tok *$'"
 
-# The picker at 40x12: three models that differ only at their end stay apart.
+# The picker at 40x12: models whose names or ids differ only at their end stay apart. The
+# configured ones keep what tells their ids apart (from the first difference on), the
+# listed ones the end of their names.
 ui_type "/model"
 ui_keys Enter
-ui_wait 'simulated…-slow' 10
-rows=$(ui_screen | grep -o '│ simulated[^ ]*' | sort)
-ui_check "picker at 40x12: each model's end is shown" \
-	bash -c "echo '$rows' | grep -q 'simulated…-fast' && echo '$rows' | grep -q 'simulated…-slow'"
+ui_wait 'simula…-fast' 10
+rows=$(ui_screen | grep -o '│.[a-z][^│]*│' | sed 's/ *│$//')
+ui_check "picker at 40x12: each configured model's id shows where it differs" \
+	bash -c "for m in alpha bravo charlie delta; do echo '$rows' | grep -q \"…-\$m\" || exit 1; done"
 ui_check "picker at 40x12: no two rows alike" \
-	bash -c "[ \$(echo '$rows' | wc -l) -eq 3 ] && [ \$(echo '$rows' | uniq | wc -l) -eq 3 ]"
+	bash -c "[ \$(echo '$rows' | wc -l) -ge 5 ] && [ \$(echo '$rows' | sort | uniq | wc -l) -eq \$(echo '$rows' | wc -l) ]"
+ui_keys Down Down Down Down Down Down
+ui_check "picker at 40x12: a listed model's end is shown" ui_wait 'simula…-slow'
 ui_keys Escape
 ui_keys C-q
 ui_wait_dead 10

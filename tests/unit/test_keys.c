@@ -254,6 +254,50 @@ test_man(void **state)
 	free(buf);
 }
 
+/* Hints name the key the user has: the first default, the user's own once bound, a
+ * global key where the context takes global keys (unless it binds the key otherwise), and
+ * the action's name when nothing is bound; in the field context printable keys type. */
+static void
+test_hints(void **state)
+{
+	char out[32], *err = NULL;
+	const struct keybind *t;
+	size_t n, i;
+
+	(void)state;
+	keys_init();
+	assert_int_equal(keys_first(KCTX_INPUT, ACT_NEWLINE, out, sizeof out), 1);
+	assert_string_equal(out, "C-j");
+	assert_string_equal(keys_hint(KCTX_INPUT, ACT_NEWLINE), "Ctrl+J");
+	assert_string_equal(keys_hint(KCTX_INPUT, ACT_HELP), "F1");
+	assert_string_equal(keys_hint(KCTX_GLOBAL, ACT_REGENERATE), "Alt+r");
+	assert_string_equal(keys_hint(KCTX_SESSIONS, ACT_UNDO_DELETE), "u");
+	/* The form takes no global keys: F1 is not its help key. */
+	assert_int_equal(keys_first(KCTX_FORM, ACT_HELP, out, sizeof out), 0);
+	assert_string_equal(keys_hint(KCTX_FORM, ACT_HELP), "(help)");
+	assert_int_equal(keys_bind("input", "C-o", "newline", &err), 0);
+	assert_int_equal(keys_bind("global", "F9", "help", &err), 0);
+	assert_int_equal(keys_bind("global", "F1", "none", &err), 0);
+	assert_string_equal(keys_hint(KCTX_INPUT, ACT_NEWLINE), "Ctrl+O");
+	assert_string_equal(keys_hint(KCTX_INPUT, ACT_HELP), "F9");
+	/* A key the context binds otherwise does not stand for a global action there. */
+	assert_int_equal(keys_bind("input", "F9", "editor", &err), 0);
+	assert_string_equal(keys_hint(KCTX_INPUT, ACT_HELP), "(help)");
+	/* The user's own key comes before a default, even the context's own. */
+	assert_string_equal(keys_hint(KCTX_TRANSCRIPT, ACT_HELP), "F9");
+	assert_int_equal(keys_bind("global", "F9", "none", &err), 0);
+	assert_string_equal(keys_hint(KCTX_TRANSCRIPT, ACT_HELP), "?");
+	/* The field context binds no printable key, so typing filters. */
+	keys_init();
+	t = keys_table(&n);
+	for (i = 0; i < n; i++)
+		if (t[i].ctx == KCTX_FIELD)
+			assert_false(t[i].key >= 0x20 && t[i].key < 0x7f);
+	assert_int_equal(keys_lookup(KCTX_FIELD, 'q'), ACT_NONE);
+	assert_int_equal(keys_lookup(KCTX_FIELD, K_ENTER), ACT_OPEN);
+	keys_free();
+}
+
 int
 main(void)
 {
@@ -266,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_man),
+		cmocka_unit_test(test_hints),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -962,6 +962,8 @@ test_migrate_v9_tools(void **state)
 	    "ALTER TABLE messages DROP COLUMN tool_name;"
 	    "ALTER TABLE messages DROP COLUMN tool_error;"
 	    "ALTER TABLE messages DROP COLUMN slot;"
+	    "DROP INDEX sessions_archived;"
+	    "ALTER TABLE sessions DROP COLUMN archived;"
 	    "PRAGMA writable_schema = ON;"
 	    "UPDATE sqlite_schema SET sql = replace(sql, ', ''tool_call'', ''tool''', '')"
 	    " WHERE name = 'messages';"
@@ -1021,6 +1023,89 @@ test_search_page(void **state)
 	store_messages_free(page, npage);
 }
 
+/* An archived session leaves the usual listing (and keeps its place by its last update in
+ * the archive's), stays whole and searchable, says so in its row, and comes back; an
+ * unknown session cannot be archived. */
+static void
+test_archive(void **state)
+{
+	struct fixture *f = *state;
+	struct session_row *rows, *one;
+	struct message_row m, *ms;
+	size_t n;
+	int64_t a, b;
+
+	a = store_session_new(f->st, "keep me", NULL, NULL);
+	b = store_session_new(f->st, "put away", NULL, NULL);
+	m = msg(b, ROLE_USER, "the armadillo question", MSG_COMPLETE);
+	assert_true(store_message_add(f->st, &m) > 0);
+	assert_int_equal(store_session_archive(f->st, b, 1), 0);
+	assert_int_equal(store_sessions(f->st, &rows, &n, 0), 0);
+	assert_int_equal(n, 1);
+	assert_true(rows[0].id == a);
+	assert_int_equal(rows[0].archived, 0);
+	store_sessions_free(rows, n);
+	assert_int_equal(store_sessions_which(f->st, STORE_ARCHIVED, &rows, &n, 0), 0);
+	assert_int_equal(n, 1);
+	assert_true(rows[0].id == b);
+	assert_int_equal(rows[0].archived, 1);
+	assert_int_equal(rows[0].nmessages, 1);
+	store_sessions_free(rows, n);
+	assert_int_equal(store_sessions_which(f->st, STORE_ALL, &rows, &n, 0), 0);
+	assert_int_equal(n, 2);
+	store_sessions_free(rows, n);
+	one = store_session_get(f->st, b);
+	assert_non_null(one);
+	assert_int_equal(one->archived, 1);
+	store_sessions_free(one, 1);
+	assert_int_equal(store_search(f->st, "armadillo", &ms, &n, 10), 0);
+	assert_int_equal(n, 1);
+	assert_true(ms[0].session_id == b);
+	store_messages_free(ms, n);
+	/* Back from the archive. */
+	assert_int_equal(store_session_archive(f->st, b, 0), 0);
+	assert_int_equal(store_sessions(f->st, &rows, &n, 0), 0);
+	assert_int_equal(n, 2);
+	store_sessions_free(rows, n);
+	assert_int_equal(store_sessions_which(f->st, STORE_ARCHIVED, &rows, &n, 0), 0);
+	assert_int_equal(n, 0);
+	store_sessions_free(rows, n);
+	assert_int_not_equal(store_session_archive(f->st, 999, 1), 0);
+	assert_non_null(strstr(store_error(f->st), "999"));
+}
+
+/* A database from before archiving upgrades in place: every session is listed as before,
+ * none archived, and archiving works. */
+static void
+test_migrate_archive(void **state)
+{
+	struct fixture *f = *state;
+	struct session_row *rows;
+	sqlite3 *db;
+	size_t n;
+	char *sql;
+
+	store_session_new(f->st, "old one", NULL, NULL);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sql = xasprintf("DROP INDEX sessions_archived; ALTER TABLE sessions DROP COLUMN archived;"
+	    "PRAGMA user_version = %d;", store_schema_latest() - 1);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(store_sessions(f->st, &rows, &n, 0), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].title, "old one");
+	assert_int_equal(rows[0].archived, 0);
+	assert_int_equal(store_session_archive(f->st, rows[0].id, 1), 0);
+	store_sessions_free(rows, n);
+	assert_int_equal(store_sessions(f->st, &rows, &n, 0), 0);
+	assert_int_equal(n, 0);
+	store_sessions_free(rows, n);
+}
+
 int
 main(void)
 {
@@ -1042,6 +1127,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_search_long_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_memory_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_archive, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
