@@ -77,6 +77,10 @@ struct param_limit {
 
 #define PARAM_COUNT 11
 
+/* models.*.kind: what a model is for. A chat model answers natter ask, the interface and
+ * the rest; a transcription model natter transcribe; an embedding model natter embed. */
+enum model_kind { MODEL_CHAT, MODEL_TRANSCRIPTION, MODEL_EMBEDDING };
+
 /* context.policy: how a history longer than the context window is fitted. */
 enum context_policy { CONTEXT_INHERIT, CONTEXT_DROP, CONTEXT_SUMMARIZE, CONTEXT_REFUSE };
 
@@ -86,6 +90,7 @@ struct model {
 	char *provider_name;
 	struct provider *provider; /* borrowed from the config; NULL when not offered */
 	char *display_name;
+	enum model_kind kind;  /* models.*.kind; a made-up model is a chat model */
 	long context_window;   /* 0 unknown */
 	long max_output;       /* 0 unknown */
 	enum context_policy context_policy; /* CONTEXT_INHERIT: the config's */

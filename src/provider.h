@@ -37,6 +37,10 @@ struct provider {
 	char *ca_bundle;          /* NULL: system default */
 	int local;                /* a local server: no key needed */
 	double sim_tokens_per_s;  /* simulated: streaming rate; 0 means as fast as possible */
+	long embed_batch;         /* texts in one embeddings request; 0: the protocol's most
+	                           * (embed.h) */
+	long embed_tokens;        /* estimated tokens in one embeddings request; 0: the
+	                           * protocol's most */
 	struct keypool *pool;     /* shared key pool, owned by the config; copies share it.
 	                           * NULL: use key as is (see keypool.h) */
 };

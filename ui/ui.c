@@ -523,7 +523,7 @@ ui_open_session(struct app *a, int64_t id)
 struct provider *
 ui_model_resolve(struct app *a, const char *spec, const char **model_out, char **why)
 {
-	struct resolve_ctx ctx = { NULL, a->prov, a->model };
+	struct resolve_ctx ctx = { NULL, a->prov, a->model, 0 };
 	struct resolved r;
 
 	*why = NULL;

@@ -115,7 +115,7 @@ test_table(void **state)
 	assert_int_equal(errs.n, 0);
 	for (i = 0; i < sizeof(resolve_cases) / sizeof(resolve_cases[0]); i++) {
 		const struct rcase *k = &resolve_cases[i];
-		struct resolve_ctx ctx = { k->provider, NULL, k->current_model };
+		struct resolve_ctx ctx = { k->provider, NULL, k->current_model, 0 };
 		struct resolved r;
 		char *msg;
 
