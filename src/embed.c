@@ -194,6 +194,23 @@ embed_read(const char *data, size_t len, struct embed_list *out, char **err)
 	return 0;
 }
 
+/* Add the one text of the command line. */
+int
+embed_read_one(const char *text, size_t len, struct embed_list *out, char **err)
+{
+	*err = NULL;
+	if (len == 0) {
+		*err = xstrdup("the text is empty");
+		return -1;
+	}
+	if (!embed_utf8(text, len)) {
+		*err = xstrdup("the text is not valid UTF-8");
+		return -1;
+	}
+	embed_list_add(out, text, len);
+	return 0;
+}
+
 /* Whether p has an embeddings API natter speaks. */
 int
 embed_supported(const struct provider *p, char **err)

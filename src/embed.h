@@ -65,6 +65,10 @@ void embed_list_free(struct embed_list *l);
  * naming the line. */
 int embed_read(const char *data, size_t len, struct embed_list *out, char **err);
 
+/* Add one text (the command line's) after checking it is non-empty UTF-8; 0, or -1 with
+ * *err. */
+int embed_read_one(const char *text, size_t len, struct embed_list *out, char **err);
+
 /* 0 when p's protocol has an embeddings API natter speaks, else -1 with *err. */
 int embed_supported(const struct provider *p, char **err);
 /* The most texts, and estimated tokens (0: no limit), of one request to p. */

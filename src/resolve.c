@@ -303,7 +303,7 @@ resolve_kind_name(int kind, const char **command)
 	}
 }
 
-/* Why no model of r's kind is usable: the keys that would offer one. */
+/* Why no model of r's kind is usable: the providers that have one, and why each is off. */
 static char *
 resolve_no_kind(const struct config *c, const struct resolved *r)
 {
@@ -313,18 +313,16 @@ resolve_no_kind(const struct config *c, const struct resolved *r)
 
 	buf_printf(&b, "no %s model is usable", what);
 	for (i = 0; i < c->ndisabled; i++) {
-		const struct provider *dp = c->disabled[i].provider;
-
 		for (j = 0; j < c->nmodels; j++)
 			if ((int)c->models[j].kind == r->kind && c->models[j].provider_name != NULL &&
 			    strcmp(c->models[j].provider_name, c->disabled[i].name) == 0)
 				break;
-		if (j == c->nmodels || dp == NULL || dp->key_env == NULL)
-			continue;
-		buf_printf(&b, "%s%s", n++ == 0 ? ": set " : " or ", dp->key_env);
+		if (j < c->nmodels)
+			buf_printf(&b, "%s%s: %s", n++ == 0 ? " (" : "; ", c->disabled[i].name,
+			    c->disabled[i].reason);
 	}
-	buf_printf(&b, "%s, or name one with -m (PROVIDER/MODEL, models.*.kind: %s)",
-	    n > 0 ? "" : ": configure one", what);
+	buf_printf(&b, "%s; name one with -m, or give a model models.*.kind: %s",
+	    n > 0 ? ")" : "", what);
 	return buf_detach(&b);
 }
 
