@@ -159,7 +159,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_O) $(UI_O)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL) -lcmocka
 
-$(BUILD)/fakeserver: $(FAKE_C) $(wildcard tests/fakeserver/*.h) $(BUILD)/src/buf.o $(BUILD)/src/xmalloc.o $(BUILD)/src/log.o $(BUILD)/src/secret.o
+$(BUILD)/fakeserver: $(FAKE_C) $(wildcard tests/fakeserver/*.h) $(BUILD)/src/buf.o $(BUILD)/src/xmalloc.o $(BUILD)/src/log.o $(BUILD)/src/secret.o $(BUILD)/src/sha256.o
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL)
