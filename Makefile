@@ -190,6 +190,13 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_O)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(SRCS) $(LIBS_ALL)
 
+# The multipart parser is the fake server's, not natter's.
+build/fuzz/fuzz_multipart: tests/fuzz/fuzz_multipart.c tests/fakeserver/fs-multipart.c \
+		tests/fakeserver/fs-multipart.h $(FUZZ_O)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Itests/fakeserver -o $@ $(SRCS) $(LIBS_ALL)
+
 fuzz: deps fuzz-build
 	@for f in $(FUZZ_B); do \
 		n=$$(basename $$f); mkdir -p tests/fuzz/corpus-work/$$n; \
