@@ -5,7 +5,7 @@
  * delimiter; a delimiter followed by "--" closes the body, and what follows is an epilogue
  * to ignore (RFC 2046 §5.1.1). Each part must carry Content-Disposition: form-data with a
  * name (RFC 7578 §4.2), whose parameters are tokens or quoted strings with backslash
- * escapes. Everything is bounded by the body's length; nothing is assumed NUL-terminated.
+ * escapes (any byte but CR, LF and NUL inside: a file name may hold what it likes). Everything is bounded by the body's length; nothing is assumed NUL-terminated.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +57,8 @@ fs_param_value(const char **pp, const char *end, struct buf *out)
 			if (*p == '\\') {
 				if (++p >= end)
 					return false;
-			} else if ((unsigned char)*p < 0x20 && *p != '\t') {
-				return false;
+			} else if (*p == '\r' || *p == '\n') {
+				return false;   /* a quoted string never spans lines */
 			}
 			buf_putc(out, *p);
 		}
