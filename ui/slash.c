@@ -389,6 +389,8 @@ static const struct slash_cmd slash_cmds[] = {
 	{ "unset", NULL, "NAME", "forget a parameter set with /set", slash_unset },
 	{ "tools", NULL, "", "list the MCP servers, their state and tools (✓ runs unasked)",
 	  slash_tools },
+	{ "transcribe", NULL, "FILE", "put the speech of an audio file into the input, to edit "
+	  "and send", dictate_start },
 	{ "quit", "q", "", "quit natter", slash_quit },
 };
 

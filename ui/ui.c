@@ -911,6 +911,9 @@ ui_event(struct app *a, struct wevent *ev)
 {
 	size_t i;
 
+	/* /transcribe's fetch (ui/dictate.c): its retries and its answer. */
+	if (dictate_event(a, ev))
+		return;
 	if (ev->type == WEV_MODELS) {
 		const char *prov = NULL;
 
@@ -1848,6 +1851,7 @@ ui_teardown(struct app *a)
 	turn_free(a->turn);
 	a->turn = NULL;
 	pane_compare_free(a);
+	dictate_free(a);
 	ui_restore_terminal();
 	persist_quit(a);
 	worker_stop(a->w);
