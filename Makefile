@@ -161,7 +161,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_O) $(UI_O)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL) -lcmocka
 
-$(BUILD)/fakeserver: $(FAKE_C) $(wildcard tests/fakeserver/*.h) $(BUILD)/src/buf.o $(BUILD)/src/xmalloc.o $(BUILD)/src/log.o $(BUILD)/src/secret.o
+$(BUILD)/fakeserver: $(FAKE_C) $(wildcard tests/fakeserver/*.h) $(BUILD)/src/buf.o $(BUILD)/src/xmalloc.o $(BUILD)/src/log.o $(BUILD)/src/secret.o $(BUILD)/src/sha256.o
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(SRCS) $(LIBS_ALL)
@@ -194,6 +194,13 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_O) $(FUZZ_UI_O)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(SRCS) $(LIBS_ALL)
+
+# The multipart parser is the fake server's, not natter's.
+build/fuzz/fuzz_multipart: tests/fuzz/fuzz_multipart.c tests/fakeserver/fs-multipart.c \
+		tests/fakeserver/fs-multipart.h $(FUZZ_O)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Itests/fakeserver -o $@ $(SRCS) $(LIBS_ALL)
 
 fuzz: deps fuzz-build
 	@for f in $(FUZZ_B); do \

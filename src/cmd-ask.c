@@ -696,7 +696,7 @@ static int
 ask_model(struct ask_ctx *a)
 {
 	const char *spec = a->o->model, *pname = a->o->provider, *tried[2];
-	struct resolve_ctx ctx = { NULL, NULL, NULL };
+	struct resolve_ctx ctx = { NULL, NULL, NULL, 0 };
 	struct resolved r;
 	struct model *next;
 	char *msg, *from_session = NULL;

@@ -154,7 +154,7 @@ static const struct turn_cbs sum_cbs = { sum_update, NULL, NULL };
 static struct model *
 sum_model(struct config *cfg, const struct session *s, const char *spec)
 {
-	struct resolve_ctx ctx = { NULL, NULL, NULL };
+	struct resolve_ctx ctx = { NULL, NULL, NULL, 0 };
 	struct resolved r;
 	struct buf line = BUF_INIT;
 	char *msg;

@@ -27,5 +27,7 @@ int cmd_metrics(int argc, char **argv);
 int cmd_summarize(int argc, char **argv);
 int cmd_mcp(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_transcribe(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
 
 #endif

@@ -478,6 +478,8 @@ config_build_provider(struct loader *ld, const struct cnode *n)
 	p->max_line = (size_t)(config_getnum(n, pat, "max_line", 16) * 1048576.0);
 	p->max_attach = (size_t)(config_getnum(n, pat, "max_attachment", 0) * 1048576.0);
 	p->sim_tokens_per_s = config_getnum(n, pat, "tokens_per_second", 0);
+	p->embed_batch = (long)config_getnum(n, pat, "embed_batch", 0);
+	p->embed_tokens = (long)config_getnum(n, pat, "embed_tokens", 0);
 	if (cnode_str(n, "proxy") != NULL)
 		p->proxy = xstrdup(cnode_str(n, "proxy"));
 	if (cnode_str(n, "ca_bundle") != NULL)
@@ -626,6 +628,9 @@ config_build_model(struct loader *ld, const struct cnode *n, const struct cnode 
 	m->provider = pn != NULL ? config_provider(c, pv->value) : NULL;
 	if (cnode_str(n, "name") != NULL)
 		m->display_name = xstrdup(cnode_str(n, "name"));
+	if ((s = cnode_str(n, "kind")) != NULL)
+		m->kind = strcmp(s, "transcription") == 0 ? MODEL_TRANSCRIPTION :
+		    strcmp(s, "embedding") == 0 ? MODEL_EMBEDDING : MODEL_CHAT;
 	m->context_window = (long)config_getnum(n, pat, "context_window", 0);
 	m->max_output = (long)config_getnum(n, pat, "max_output", 0);
 	m->context_policy = config_policy(cnode_str(n, "context_policy"), CONTEXT_INHERIT);
@@ -1190,7 +1195,7 @@ config_pick_default(struct loader *ld, const struct cnode *tree, const unsigned 
 			c->default_model = xstrdup(dm->value);
 	}
 	for (j = 0; c->default_model == NULL && j < c->nmodels; j++)
-		if (c->models[j].provider != NULL && !mbad[j])
+		if (c->models[j].provider != NULL && !mbad[j] && c->models[j].kind == MODEL_CHAT)
 			c->default_model = xstrdup(c->models[j].name);
 	if (c->default_model == NULL)
 		c->default_model = xstrdup("simulated");

@@ -203,6 +203,15 @@ const struct config_schema config_schema[] = {
 	  "5 for an image, 32 for anything else; gemini 20; ollama and simulated 100." },
 	{ "providers.*.tokens_per_second", CONFIG_FLOAT, "0", 0, 1e6, NULL, 0, 0,
 	  "Simulated protocol only: streaming rate; 0 is as fast as possible." },
+	{ "providers.*.embed_batch", CONFIG_INT, NULL, 1, 100000, NULL, 0, 0,
+	  "Most texts natter embed sends in one request; a longer batch is split into "
+	  "requests of this size, sent at once (--jobs) and printed in input order. Unset: "
+	  "the protocol's most, 2048 for openai (the /embeddings limit), 100 for gemini "
+	  "(batchEmbedContents) and 512 for ollama (which sets none)." },
+	{ "providers.*.embed_tokens", CONFIG_INT, NULL, 1, 1e9, NULL, 0, 0,
+	  "Most tokens, estimated at four bytes each, in one embeddings request: a request "
+	  "closes early when its texts reach it. Unset: 300000 for openai (its limit per "
+	  "request), none for the others." },
 
 	{ "models", CONFIG_MAP, NULL, NOLIM, NULL, 0, 0,
 	  "Models by the name users type. Models a provider lists that are not here are still "
@@ -213,6 +222,11 @@ const struct config_schema config_schema[] = {
 	  "Model id sent to the provider; defaults to the model's name." },
 	{ "models.*.name", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
 	  "Display name." },
+	{ "models.*.kind", CONFIG_ENUM, "chat", NOLIM, "chat|transcription|embedding", 0, 0,
+	  "What the model is for: chat models answer ask, compare, serve and the interface "
+	  "(and a gemini one natter transcribe too); transcription models natter transcribe "
+	  "and /transcribe; embedding models natter embed. Without -m those commands take the "
+	  "first usable model of their kind, and no other command takes one of another kind." },
 	{ "models.*.context_window", CONFIG_INT, "0", 0, 1e9, NULL, 0, 0,
 	  "Context window in tokens; 0 means unknown." },
 	{ "models.*.max_output", CONFIG_INT, "0", 0, 1e9, NULL, 0, 0,

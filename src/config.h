@@ -79,6 +79,9 @@ struct param_limit {
 
 /* notify: how the interface says a reply finished while nobody was looking. */
 enum config_notify { NOTIFY_AUTO, NOTIFY_BELL, NOTIFY_OSC9, NOTIFY_OSC777, NOTIFY_OFF };
+/* models.*.kind: what a model is for. A chat model answers natter ask, the interface and
+ * the rest; a transcription model natter transcribe; an embedding model natter embed. */
+enum model_kind { MODEL_CHAT, MODEL_TRANSCRIPTION, MODEL_EMBEDDING };
 
 /* context.policy: how a history longer than the context window is fitted. */
 enum context_policy { CONTEXT_INHERIT, CONTEXT_DROP, CONTEXT_SUMMARIZE, CONTEXT_REFUSE };
@@ -89,6 +92,7 @@ struct model {
 	char *provider_name;
 	struct provider *provider; /* borrowed from the config; NULL when not offered */
 	char *display_name;
+	enum model_kind kind;  /* models.*.kind; a made-up model is a chat model */
 	long context_window;   /* 0 unknown */
 	long max_output;       /* 0 unknown */
 	enum context_policy context_policy; /* CONTEXT_INHERIT: the config's */

@@ -59,7 +59,52 @@ http_req_free(struct http_req *r)
 		free(r->headers[i]);
 	free(r->headers);
 	free(r->body);
+	for (i = 0; i < r->nparts; i++) {
+		free(r->parts[i].name);
+		free(r->parts[i].data);
+		free(r->parts[i].path);
+		free(r->parts[i].filename);
+		free(r->parts[i].type);
+	}
+	free(r->parts);
 	memset(r, 0, sizeof *r);
+}
+
+/* A new empty part at the end of r's form. */
+static struct http_part *
+http_req_part(struct http_req *r, const char *name)
+{
+	struct http_part *p;
+
+	r->parts = xrealloc(r->parts, (r->nparts + 1) * sizeof *r->parts);
+	p = &r->parts[r->nparts++];
+	memset(p, 0, sizeof *p);
+	p->name = xstrdup(name);
+	return p;
+}
+
+/* Add a form field of len bytes. */
+void
+http_req_field(struct http_req *r, const char *name, const char *data, size_t len)
+{
+	struct http_part *p = http_req_part(r, name);
+
+	p->data = xmalloc(len + 1);
+	memcpy(p->data, data, len);
+	p->data[len] = '\0';
+	p->len = len;
+}
+
+/* Add a file part read from path when the request goes out. */
+void
+http_req_file(struct http_req *r, const char *name, const char *path, const char *filename,
+    const char *type)
+{
+	struct http_part *p = http_req_part(r, name);
+
+	p->path = xstrdup(path);
+	p->filename = filename != NULL ? xstrdup(filename) : NULL;
+	p->type = type != NULL ? xstrdup(type) : NULL;
 }
 
 /* Append a header with the given name and value. */

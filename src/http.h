@@ -8,6 +8,17 @@
 
 #include <stddef.h>
 
+/* One part of a multipart/form-data body (RFC 7578): a field's value in memory, or a file
+ * the worker streams from disk (libcurl's mime API writes the boundaries). */
+struct http_part {
+	char *name;
+	char *data;      /* the value (len bytes), or NULL for a file part */
+	size_t len;
+	char *path;      /* a file part: the file to send, else NULL */
+	char *filename;  /* filename= of the part, or NULL */
+	char *type;      /* the part's Content-Type, or NULL */
+};
+
 struct http_req {
 	char *method;    /* "POST" or "GET" */
 	char *url;
@@ -15,6 +26,8 @@ struct http_req {
 	size_t nheaders;
 	char *body;      /* NULL for GET */
 	size_t body_len;
+	struct http_part *parts; /* a multipart/form-data body instead of body, in order; the */
+	size_t nparts;           /* worker sets its Content-Type with the boundary */
 };
 
 struct http_header {
@@ -30,6 +43,11 @@ struct http_headers {
 void http_req_init(struct http_req *r, const char *method, const char *url);
 void http_req_header(struct http_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void http_req_free(struct http_req *r);
+/* Add a form field holding len bytes of data (a text field: its bytes, no Content-Type). */
+void http_req_field(struct http_req *r, const char *name, const char *data, size_t len);
+/* Add a file part: the file at path, sent as filename with Content-Type type (NULL: none). */
+void http_req_file(struct http_req *r, const char *name, const char *path,
+    const char *filename, const char *type);
 
 /* Add one raw header line ("Name: value\r\n"); status lines and blanks are ignored. */
 void http_headers_add_line(struct http_headers *h, const char *line, size_t len);

@@ -39,6 +39,10 @@ struct provider {
 	size_t max_attach;        /* largest attachment, bytes; 0 = the protocol's limits
 	                           * (attach-check.c) */
 	double sim_tokens_per_s;  /* simulated: streaming rate; 0 means as fast as possible */
+	long embed_batch;         /* texts in one embeddings request; 0: the protocol's most
+	                           * (embed.h) */
+	long embed_tokens;        /* estimated tokens in one embeddings request; 0: the
+	                           * protocol's most */
 	struct keypool *pool;     /* shared key pool, owned by the config; copies share it.
 	                           * NULL: use key as is (see keypool.h) */
 };

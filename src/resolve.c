@@ -25,7 +25,46 @@ static const struct {
 	{ "claude", "anthropic" },
 	{ "gemini", "gemini" },
 	{ "deepseek", "deepseek" },
+	/* Transcription and embedding models (natter transcribe, natter embed). */
+	{ "whisper-1", "openai" },
+	{ "whisper-large", "groq" },
+	{ "distil-whisper", "groq" },
+	{ "text-embedding-3", "openai" },
+	{ "text-embedding-ada", "openai" },
+	{ "text-embedding-0", "gemini" },
+	{ "embedding-0", "gemini" },
+	{ "nomic-embed", "ollama" },
+	{ "mxbai-embed", "ollama" },
+	{ "all-minilm", "ollama" },
+	{ "snowflake-arctic-embed", "ollama" },
 };
+
+/* True when model m may serve a request for kind: its own kind, a made-up model (taken
+ * as the kind asked for), or a gemini chat model for a transcription. */
+static int
+resolve_kind_fits(const struct model *m, int kind)
+{
+	if (m->synthesized || (int)m->kind == kind)
+		return 1;
+	return kind == MODEL_TRANSCRIPTION && m->kind == MODEL_CHAT && m->provider != NULL &&
+	    strcmp(m->provider->protocol, "gemini") == 0;
+}
+
+/* The first configured model of provider p for kind: one of that very kind, else one that
+ * fits it; NULL when none. */
+static struct model *
+resolve_first(struct config *c, const struct provider *p, int kind)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmodels; i++)
+		if (c->models[i].provider == p && (int)c->models[i].kind == kind)
+			return &c->models[i];
+	for (i = 0; i < c->nmodels; i++)
+		if (c->models[i].provider == p && resolve_kind_fits(&c->models[i], kind))
+			return &c->models[i];
+	return NULL;
+}
 
 /* The configured-but-off provider called name, or NULL. */
 static const struct config_disabled *
@@ -94,11 +133,8 @@ resolve_on(struct config *c, const char *pname, size_t n, const char *id, struct
 	}
 	out->provider_name = p->name;
 	if (id == NULL) {
-		for (i = 0; i < c->nmodels; i++)
-			if (c->models[i].provider == p) {
-				out->model = &c->models[i];
-				return out->status = RESOLVE_OK;
-			}
+		if ((out->model = resolve_first(c, p, out->kind)) != NULL)
+			return out->status = RESOLVE_OK;
 		return out->status = RESOLVE_NO_MODEL;
 	}
 	if (*id == '\0')
@@ -164,24 +200,39 @@ resolve_is_id(const struct config *c, const char *spec)
 	return 0;
 }
 
-/* Resolve spec as the rules in resolve.h say. */
-enum resolve_status
-resolve_model(struct config *c, const char *spec, const struct resolve_ctx *ctx,
+/* Rule 1 for a kind other than chat: the first configured model of that kind whose
+ * provider is offered. */
+static enum resolve_status
+resolve_default_kind(struct config *c, struct resolved *out)
+{
+	size_t i;
+
+	out->defaulted = 1;
+	for (i = 0; i < c->nmodels; i++)
+		if (c->models[i].provider != NULL && (int)c->models[i].kind == out->kind) {
+			out->model = &c->models[i];
+			out->provider_name = c->models[i].provider_name;
+			return out->status = RESOLVE_OK;
+		}
+	return out->status = RESOLVE_NO_MODEL;
+}
+
+/* The rules of resolve.h, but for the kind check. */
+static enum resolve_status
+resolve_rules(struct config *c, const char *spec, const struct resolve_ctx *ctx,
     struct resolved *out)
 {
-	static const struct resolve_ctx none;
 	const char *slash;
 	struct model *m;
 	struct provider *p;
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	if (ctx == NULL)
-		ctx = &none;
 	if (spec != NULL && *spec == '\0')
 		spec = NULL;
 	if (ctx->provider != NULL && *ctx->provider != '\0')
 		return resolve_on(c, ctx->provider, strlen(ctx->provider), spec, out);
+	if (spec == NULL && out->kind != MODEL_CHAT)
+		return resolve_default_kind(c, out);
 	if (spec == NULL) {
 		out->defaulted = 1;
 		spec = c->default_model;
@@ -218,6 +269,63 @@ resolve_model(struct config *c, const char *spec, const struct resolve_ctx *ctx,
 	return out->status = RESOLVE_UNKNOWN_MODEL;
 }
 
+/* Resolve spec as the rules in resolve.h say, refusing a model of another kind. */
+enum resolve_status
+resolve_model(struct config *c, const char *spec, const struct resolve_ctx *ctx,
+    struct resolved *out)
+{
+	static const struct resolve_ctx none;
+
+	memset(out, 0, sizeof(*out));
+	if (ctx == NULL)
+		ctx = &none;
+	out->kind = ctx->kind;
+	if (resolve_rules(c, spec, ctx, out) == RESOLVE_OK &&
+	    !resolve_kind_fits(out->model, out->kind))
+		out->status = RESOLVE_WRONG_KIND;
+	return out->status;
+}
+
+/* What a kind of model is called in messages, and the command that uses it. */
+static const char *
+resolve_kind_name(int kind, const char **command)
+{
+	switch (kind) {
+	case MODEL_TRANSCRIPTION:
+		*command = "natter transcribe";
+		return "transcription";
+	case MODEL_EMBEDDING:
+		*command = "natter embed";
+		return "embedding";
+	default:
+		*command = "a chat";
+		return "chat";
+	}
+}
+
+/* Why no model of r's kind is usable: the providers that have one, and why each is off. */
+static char *
+resolve_no_kind(const struct config *c, const struct resolved *r)
+{
+	struct buf b = BUF_INIT;
+	const char *cmd, *what = resolve_kind_name(r->kind, &cmd);
+	size_t i, j, n = 0;
+
+	buf_printf(&b, "no %s model is usable", what);
+	for (i = 0; i < c->ndisabled; i++) {
+		for (j = 0; j < c->nmodels; j++)
+			if ((int)c->models[j].kind == r->kind && c->models[j].provider_name != NULL &&
+			    strcmp(c->models[j].provider_name, c->disabled[i].name) == 0)
+				break;
+		if (j < c->nmodels)
+			buf_printf(&b, "%s%s: %s", n++ == 0 ? " (" : "; ", c->disabled[i].name,
+			    c->disabled[i].reason);
+	}
+	buf_printf(&b, "%s; name one with -m, or give a model models.*.kind: %s",
+	    n > 0 ? ")" : "", what);
+	return buf_detach(&b);
+}
+
 /* Say why r did not resolve spec. */
 char *
 resolve_message(const struct config *c, const char *spec, const struct resolved *r)
@@ -248,7 +356,16 @@ resolve_message(const struct config *c, const char *spec, const struct resolved 
 			return xasprintf("%s is not available: %s", d->name, d->reason);
 		return xasprintf("%s: provider %s is not configured", what,
 		    r->provider_name ? r->provider_name : "?");
+	case RESOLVE_WRONG_KIND: {
+		const char *cmd_is, *cmd_want, *is = resolve_kind_name((int)r->model->kind, &cmd_is);
+		const char *want = resolve_kind_name(r->kind, &cmd_want);
+
+		return xasprintf("%s is a%s %s model (for %s), not a%s %s model", r->model->name,
+		    is[0] == 'e' ? "n" : "", is, cmd_is, want[0] == 'e' ? "n" : "", want);
+	}
 	case RESOLVE_NO_MODEL:
+		if (r->kind != MODEL_CHAT && r->provider_name == NULL)
+			return resolve_no_kind(c, r);
 		return xasprintf("no model for %s: name one (natter models %s lists them)",
 		    r->provider_name ? r->provider_name : what,
 		    r->provider_name ? r->provider_name : "");

@@ -19,6 +19,14 @@
  *                             edit or two: "sonet" for "sonnet"), which is refused with
  *                             the suggestion; PROVIDER/ID sends such an id all the same
  *
+ * Each front end asks for a kind of model (models.*.kind): chat by default, transcription
+ * for natter transcribe, embedding for natter embed. Rules 1, 2 and 5 then take the first
+ * model of that kind (of the provider, or of the config; for transcription a gemini chat
+ * model will do when the provider has no transcription model, since Gemini transcribes
+ * through generateContent), and a configured model of another kind is refused with
+ * RESOLVE_WRONG_KIND, saying what it is for. Ids the config does not list are taken as
+ * the kind asked for.
+ *
  * A model whose provider is configured but not offered (no key, no address) resolves with
  * RESOLVE_PROVIDER_OFF and the reason, so each front end can say "set OPENAI_API_KEY"
  * rather than "unknown model". A configured model left out for errors in its entry is
@@ -40,6 +48,7 @@ enum resolve_status {
 	RESOLVE_NO_MODEL,         /* a provider alone, and it has no configured model */
 	RESOLVE_UNKNOWN_MODEL,    /* nothing matched */
 	RESOLVE_EMPTY,            /* "PROVIDER/" with no id */
+	RESOLVE_WRONG_KIND,       /* a configured model of another kind (model is set) */
 };
 
 /* What the front end knows besides the spec; every field may be NULL. */
@@ -47,6 +56,8 @@ struct resolve_ctx {
 	const char *provider;             /* an explicit provider (ask -p) */
 	const struct provider *current;   /* the interface's current provider (rule 7) */
 	const char *current_model;        /* its model id */
+	int kind;                         /* enum model_kind (config.h): the kind wanted;
+	                                   * 0, MODEL_CHAT, when none is said */
 };
 
 struct resolved {
@@ -57,6 +68,7 @@ struct resolved {
 	const char *suggest;              /* UNKNOWN_MODEL: the nearest configured name, alias
 	                                   * or id, when one is close enough to be a typo */
 	int defaulted;                    /* rule 1 chose the config's default model */
+	int kind;                         /* the kind that was asked for (resolve_ctx) */
 };
 
 /* Resolve spec (NULL or "" for none) against config c; fills *out and returns its status. */

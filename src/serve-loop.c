@@ -185,7 +185,8 @@ serve_loop_models(struct serve_loop *L, struct serve_conn *c)
 		buf_putc(&b, '}');
 	}
 	for (i = 0; cfg->serve.nmodels == 0 && i < cfg->nmodels; i++) {
-		if (cfg->models[i].provider == NULL)
+		/* Transcription and embedding models do not chat. */
+		if (cfg->models[i].provider == NULL || cfg->models[i].kind != MODEL_CHAT)
 			continue;
 		buf_puts(&b, k++ > 0 ? ",{\"id\":" : "{\"id\":");
 		serve_json_str(&b, cfg->models[i].name);

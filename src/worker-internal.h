@@ -1,6 +1,7 @@
 /*
  * The worker's insides, shared by worker.c (chat streams, model listings, the thread and
- * its queues) and worker-http.c (plain HTTP exchanges for other protocols, delivered to a
+ * its queues), worker-fetch.c (the one-shot requests of worker_fetch: transcriptions and
+ * embeddings) and worker-http.c (plain HTTP exchanges for other protocols, delivered to a
  * queue of their own). Private: the rest of natter uses worker.h. Everything here belongs
  * to the worker thread unless its comment names a lock.
  */
@@ -15,6 +16,7 @@
 #include "buf.h"
 #include "http.h"
 #include "proto-simulated.h"
+#include "proto.h"
 #include "stream.h"
 #include "worker.h"
 
@@ -27,7 +29,7 @@ struct wnode {
 	struct wnode *next;
 };
 
-enum wreq_type { WREQ_CHAT, WREQ_CANCEL, WREQ_MODELS, WREQ_HTTP };
+enum wreq_type { WREQ_CHAT, WREQ_CANCEL, WREQ_MODELS, WREQ_FETCH, WREQ_HTTP };
 
 /* A request from the UI thread to the worker. */
 struct wreq {
@@ -35,6 +37,7 @@ struct wreq {
 	uint64_t id;
 	struct request *req;
 	struct provider *prov;
+	struct worker_fetch *fetch;  /* FETCH: the one-shot request (worker-fetch.c) */
 	struct wx *x;                /* HTTP: the exchange to start (worker-http.c) */
 	struct wreq *next;
 };
@@ -45,10 +48,14 @@ enum job_state {
 	JOB_SIM,     /* playing simulated tokens; the next is due at due */
 };
 
-/* One chat stream or model listing, owned by the worker thread. */
+/* One chat stream, model listing or fetch, owned by the worker thread. */
 struct job {
 	uint64_t id;
 	int is_models;
+	struct worker_fetch *fetch;  /* a fetch (owned, with its provider), else NULL */
+	curl_mime *mime;             /* fetch: this attempt's multipart body, or NULL */
+	int body_over;               /* fetch: this attempt's answer went over max_body */
+	int http_status;             /* fetch: the status of the latest answer, 0 before */
 	struct worker *w;
 	struct request *req;         /* chat (owned) */
 	struct provider *prov;       /* models: owned; chat: req->provider */
@@ -119,8 +126,13 @@ struct worker {
 };
 
 
-/* worker.c */
+/* worker.c, for worker-fetch.c and worker-http.c */
+int64_t worker_now(void);
 struct wnode *worker_node(enum wevent_type type, uint64_t id);
+void worker_push(struct worker *w, struct wnode *n);
+void worker_job_free(struct job *j);
+void worker_fail(struct job *j, struct apierr *err, int complete);
+char *worker_secs(long ms);
 struct apierr *worker_transport_error(CURLcode rc, const char *errbuf);
 CURL *worker_easy(const char *url, struct curl_slist *hdrs, char *errbuf,
     curl_write_callback body, curl_write_callback head, void *ud);
@@ -132,5 +144,18 @@ int worker_http_cancel(struct worker *w, uint64_t id);
 int worker_http_finished(struct worker *w, CURL *easy, CURLcode rc);
 void worker_http_stop_all(struct worker *w);
 void worker_http_free(struct wx *x);
+
+/* worker-fetch.c, for worker.c */
+/* Build this attempt's request into j->hreq. */
+void worker_fetch_build(struct job *j);
+/* Give the easy handle the multipart body of j->hreq's parts (a file part that cannot be
+ * read fails the transfer with CURLE_READ_ERROR). */
+void worker_fetch_mime(struct job *j, CURL *c);
+/* Collect n body bytes; 0 when the body went over its cap (the transfer then stops). */
+size_t worker_fetch_write(struct job *j, const char *p, size_t n);
+/* A transfer of a fetch ended: deliver the body, retry, or report the error. */
+void worker_fetch_finished(struct job *j, CURLcode rc);
+/* End a fetch with exactly one WEV_BODY (err NULL: the body it collected). */
+void worker_fetch_done(struct job *j, struct apierr *err);
 
 #endif

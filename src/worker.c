@@ -51,6 +51,7 @@
 #include "json.h"
 #include "worker-internal.h"
 #include "worker.h"
+#include "worker-internal.h"
 #include "xmalloc.h"
 
 /* Tokens a rate-0 simulated stream emits per loop turn, so that cancels and other streams
@@ -60,7 +61,7 @@
 #define WORKER_MAX_PAGES 100
 
 /* Milliseconds on the monotonic clock. */
-static int64_t
+int64_t
 worker_now(void)
 {
 	struct timespec ts;
@@ -177,7 +178,7 @@ worker_list_add(struct wnode **head, struct wnode **tail, struct wnode *n)
 /* Queue an event for the UI. It waits in the worker's own batch until the loop turn ends
  * (worker_flush), so the many small deltas of one network read cost one lock and at most
  * one wake-up instead of one each. */
-static void
+void
 worker_push(struct worker *w, struct wnode *n)
 {
 	size_t i;
@@ -322,6 +323,8 @@ worker_job_reset_http(struct job *j)
 		curl_easy_cleanup(j->easy);
 		j->easy = NULL;
 	}
+	curl_mime_free(j->mime);
+	j->mime = NULL;
 	curl_slist_free_all(j->hdrs);
 	j->hdrs = NULL;
 	if (j->hreq_set) {
@@ -337,7 +340,7 @@ worker_job_reset_http(struct job *j)
 }
 
 /* Unlink a job from the worker and free it. */
-static void
+void
 worker_job_free(struct job *j)
 {
 	struct job **pp;
@@ -360,6 +363,7 @@ worker_job_free(struct job *j)
 	request_free(j->req);
 	if (j->is_models)
 		provider_free(j->prov);
+	worker_fetch_free(j->fetch);
 	free(j);
 }
 
@@ -475,7 +479,7 @@ worker_set_status(struct job *j)
 		return;
 	j->status_set = 1;
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (!j->is_models)
+	if (!j->is_models && j->fetch == NULL)
 		stream_set_status(&j->st, code > 0 ? (int)code : 200, &j->rhdrs);
 }
 
@@ -500,6 +504,11 @@ worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 	if (j->is_models) {
 		buf_append(&j->body, p, n);
 		return n;
+	}
+	if (j->fetch != NULL) {
+		if (j->t_body == 0)
+			j->t_body = j->last_byte;
+		return worker_fetch_write(j, p, n);
 	}
 	if (j->t_body == 0)
 		j->t_body = j->last_byte;
@@ -568,6 +577,8 @@ worker_start_http(struct job *j)
 	if (j->is_models) {
 		buf_reset(&j->body);
 		p->proto->build_models(p, j->page, &j->hreq);
+	} else if (j->fetch != NULL) {
+		worker_fetch_build(j);
 	} else {
 		if (j->st_set)
 			stream_free(&j->st);
@@ -595,12 +606,14 @@ worker_start_http(struct job *j)
 	if (j->hreq.body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->hreq.body_len);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->hreq.body);
+	} else if (j->hreq.nparts > 0) {
+		worker_fetch_mime(j, c);
 	}
 	if (strcmp(j->hreq.method, "GET") != 0 && strcmp(j->hreq.method, "POST") != 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, j->hreq.method);
-	else if (strcmp(j->hreq.method, "POST") == 0 && j->hreq.body == NULL)
+	else if (strcmp(j->hreq.method, "POST") == 0 && j->hreq.body == NULL && j->mime == NULL)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-	if (strcmp(j->hreq.method, "POST") == 0 && j->hreq.body == NULL)
+	if (strcmp(j->hreq.method, "POST") == 0 && j->hreq.body == NULL && j->mime == NULL)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	if (p->connect_timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
@@ -672,6 +685,23 @@ worker_estimate(const struct request *r)
 
 static void worker_done(struct job *j, struct apierr *err, int complete, int cancelled);
 
+/* The tokens a job's request is expected to cost, for the pool's window. */
+static long
+worker_job_estimate(const struct job *j)
+{
+	return j->fetch != NULL ? j->fetch->est_tokens : worker_estimate(j->req);
+}
+
+/* End a chat or a fetch that failed before a transfer could run. */
+static void
+worker_end(struct job *j, struct apierr *err)
+{
+	if (j->fetch != NULL)
+		worker_fetch_done(j, err);
+	else
+		worker_done(j, err, 0, 0);
+}
+
 /* Take this attempt's key from the provider's pool. Returns 0 when a key is set, 1 when the
  * job now waits for one, -1 when it ended (and was freed) because none frees up in time. */
 static int
@@ -683,7 +713,7 @@ worker_take_key(struct job *j)
 	struct wnode *n;
 	char *secret, *msg;
 	long delay;
-	int idx = keypool_acquire(kp, worker_estimate(j->req), &secret, &wait);
+	int idx = keypool_acquire(kp, worker_job_estimate(j), &secret, &wait);
 
 	if (idx >= 0) {
 		worker_set_key(j->prov, secret);
@@ -721,7 +751,7 @@ worker_take_key(struct job *j)
 	}
 	free(msg);
 	e->retryable = 0;
-	worker_done(j, e, 0, 0);
+	worker_end(j, e);
 	return -1;
 }
 
@@ -744,7 +774,7 @@ worker_start_attempt(struct job *j)
 			break;
 		}
 	}
-	if (worker_job_simulated(j))
+	if (worker_job_simulated(j) && j->fetch == NULL)
 		worker_start_sim(j);
 	else
 		worker_start_http(j);
@@ -854,14 +884,14 @@ worker_models_done(struct job *j, struct apierr *err)
 }
 
 /* A duration in milliseconds as seconds for messages: "300 s", "0.4 s". Caller frees. */
-static char *
+char *
 worker_secs(long ms)
 {
 	return xasprintf("%g s", (double)ms / 1000.0);
 }
 
 /* An attempt failed: schedule a retry when the policy allows, else end the stream. */
-static void
+void
 worker_fail(struct job *j, struct apierr *err, int complete)
 {
 	const struct provider *p = j->prov;
@@ -877,7 +907,7 @@ worker_fail(struct job *j, struct apierr *err, int complete)
 		worker_job_reset_http(j);
 		j->state = JOB_WAIT;
 		j->due = worker_now();
-		if (keypool_wait(p->pool, worker_estimate(j->req)) == 0) {
+		if (keypool_wait(p->pool, worker_job_estimate(j)) == 0) {
 			n = worker_node(WEV_RETRY, j->id);
 			n->ev.attempt = j->attempt;
 			n->ev.delay_ms = 0;
@@ -919,7 +949,10 @@ worker_fail(struct job *j, struct apierr *err, int complete)
 	}
 	/* The hint then says whether the server's wait was beyond what natter waits for. */
 	err->retry_cap_s = p->max_retry_delay_s > 0 ? p->max_retry_delay_s : 60;
-	worker_done(j, err, complete, 0);
+	if (j->fetch != NULL)
+		worker_fetch_done(j, err);
+	else
+		worker_done(j, err, complete, 0);
 }
 
 /* A transfer of a chat job ended: decide complete, failed or retried. */
@@ -1057,6 +1090,8 @@ worker_sim_step(struct job *j, int64_t now)
 static int
 worker_whole_arriving(const struct job *j)
 {
+	if (j->fetch != NULL)
+		return j->t_body != 0;
 	return !j->is_models && j->st_set && j->st.whole && j->t_body != 0;
 }
 
@@ -1092,7 +1127,7 @@ worker_deadline_expired(struct job *j)
 	if (j->is_models || worker_whole_arriving(j)) {
 		secs = worker_secs(p->idle_timeout_ms);
 		msg = xasprintf("no data from the server for %s (idle_timeout)", secs);
-	} else if (j->st_set && j->st.whole) {
+	} else if (j->fetch != NULL || (j->st_set && j->st.whole)) {
 		secs = worker_secs(p->first_token_timeout_ms);
 		msg = xasprintf("no reply from the server within %s of sending the request "
 		    "(first_token_timeout)", secs);
@@ -1113,7 +1148,7 @@ worker_deadline_expired(struct job *j)
 		return;
 	}
 	/* Close the decoder's books (usage so far); half a whole reply is not decoded. */
-	if (!j->st.whole)
+	if (j->fetch == NULL && !j->st.whole)
 		stream_finish(&j->st);
 	worker_fail(j, e, 0);
 }
@@ -1193,22 +1228,27 @@ worker_job_add(struct worker *w, struct wreq *rq)
 	if (rq->type == WREQ_MODELS) {
 		j->is_models = 1;
 		j->prov = rq->prov;
+	} else if (rq->type == WREQ_FETCH) {
+		j->fetch = rq->fetch;
+		j->prov = j->fetch->provider;
 	} else {
 		j->req = rq->req;
 		j->prov = j->req->provider;
 	}
 	rq->req = NULL;
 	rq->prov = NULL;
+	rq->fetch = NULL;
 	j->next = w->jobs;
 	w->jobs = j;
-	if (j->prov->proto == NULL) {
+	if (j->prov->proto == NULL || (j->fetch != NULL && worker_job_simulated(j))) {
 		struct apierr *e = apierr_new(APIERR_LOCAL, APIERR_BAD_REQUEST,
-		    "unknown protocol for this provider");
+		    j->prov->proto == NULL ? "unknown protocol for this provider" :
+		    "the simulated provider answers chats only");
 
 		if (j->is_models)
 			worker_models_done(j, e);
 		else
-			worker_done(j, e, 0, 0);
+			worker_end(j, e);
 		return;
 	}
 	if (j->is_models && worker_job_simulated(j)) {
@@ -1230,6 +1270,8 @@ worker_job_cancel(struct worker *w, uint64_t id)
 	worker_job_reset_http(j);
 	if (j->is_models)
 		worker_models_done(j, apierr_new(APIERR_LOCAL, APIERR_CANCELLED, "cancelled"));
+	else if (j->fetch != NULL)
+		worker_fetch_done(j, apierr_new(APIERR_LOCAL, APIERR_CANCELLED, "cancelled"));
 	else
 		worker_done(j, NULL, 0, 1);
 }
@@ -1241,6 +1283,7 @@ worker_wreq_free(struct wreq *rq)
 	request_free(rq->req);
 	provider_free(rq->prov);
 	worker_http_free(rq->x);
+	worker_fetch_free(rq->fetch);
 	free(rq);
 }
 
@@ -1290,6 +1333,8 @@ worker_reap(struct worker *w)
 			continue;
 		if (j->is_models)
 			worker_models_finished(j, m->data.result);
+		else if (j->fetch != NULL)
+			worker_fetch_finished(j, m->data.result);
 		else
 			worker_chat_finished(j, m->data.result);
 	}
@@ -1407,6 +1452,17 @@ worker_models(struct worker *w, const struct provider *p)
 
 	rq->type = WREQ_MODELS;
 	rq->prov = provider_dup(p);
+	return worker_enqueue(w, rq);
+}
+
+/* Send a one-shot request; the worker owns f from now on. */
+uint64_t
+worker_fetch(struct worker *w, struct worker_fetch *f)
+{
+	struct wreq *rq = xcalloc(1, sizeof(*rq));
+
+	rq->type = WREQ_FETCH;
+	rq->fetch = f;
 	return worker_enqueue(w, rq);
 }
 

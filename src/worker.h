@@ -12,6 +12,8 @@
  *   worker_cancel(w, id)        stops a stream at any moment; the stream still ends with
  *                               exactly one WEV_DONE (cancelled = 1, partial text delivered).
  *   id = worker_models(w, prov) lists a provider's models (prov is copied).
+ *   id = worker_fetch(w, f)     sends one request that is not a chat (a transcription, a
+ *                               batch of embeddings). Takes ownership of f.
  *   ev = worker_next(w)         dequeues one event or returns NULL when none are left;
  *                               the caller owns ev and frees it with wevent_free().
  *   worker_stop(w)              cancels everything, joins the thread, frees what is queued.
@@ -23,6 +25,19 @@
  * Consecutive TEXT (or REASONING) events of one stream may be merged before they are
  * dequeued, so a slow reader receives fewer, larger events and never falls behind.
  * A models request produces exactly one WEV_MODELS.
+ *
+ * A fetch (struct worker_fetch) is one request whose answer is one body: zero or more
+ * WEV_RETRY, then exactly one WEV_BODY with the HTTP status and the whole 2xx body (text,
+ * len; registered keys masked), or the error. Its build function makes the request again
+ * for every attempt, on the worker's thread, from the attempt's provider (whose key is the
+ * pool's pick) and its own arg, which nothing else may change meanwhile; a request with
+ * parts (http.h) goes out as multipart/form-data, a file part read from disk as it is
+ * sent. Retries, key pools and cancellation work as for a chat; the deadlines are
+ * first_token_timeout from sending the request to the first byte of the answer, then
+ * idle_timeout between bytes. A body longer than max_body ends the fetch with an
+ * APIERR_TRUNCATED error (not retried); a non-2xx answer becomes the protocol's typed
+ * error (parse_error), retried like a chat's when it is retryable. A simulated provider
+ * cannot fetch: the BODY says so.
  *
  * A request with no_stream set (request.h) asks the provider for one JSON body instead of
  * a stream. The worker reads that body whole, bounded by the provider's max_line, and
@@ -105,6 +120,7 @@ enum wevent_type {
 	WEV_HTTP_HEAD, /* an exchange's response headers: status, headers */
 	WEV_HTTP_BODY, /* a piece of its body: text, len */
 	WEV_HTTP_END,  /* it is over: error (NULL when it completed), cancelled */
+	WEV_BODY,   /* a fetch finished */
 };
 
 struct wevent {
@@ -138,9 +154,24 @@ struct wevent {
 	struct toolcall *calls;  /* DONE: the reply's whole tool calls (toolcall.h), with
 	                          * registered keys masked, in the order they came */
 	size_t ncalls;
-	int status;              /* HTTP_HEAD: the HTTP status */
+	int status;              /* HTTP_HEAD: the HTTP status; BODY: the status of the
+	                          * fetch's last attempt, 0 when none */
 	char *headers;           /* HTTP_HEAD: the header lines, "name: value\n" each, as
 	                          * received (untrusted) */
+	int attempts;            /* BODY: attempts made (retries and key rotations count) */
+};
+
+struct http_req;
+
+/* A one-shot request for worker_fetch. */
+struct worker_fetch {
+	struct provider *provider; /* owned copy */
+	/* Build one attempt's request; runs on the worker's thread and only reads arg. */
+	void (*build)(const struct provider *p, const void *arg, struct http_req *out);
+	void *arg;                 /* owned, freed with free_arg (NULL: free()) */
+	void (*free_arg)(void *arg);
+	long est_tokens;           /* the request's tokens for the pool's tpm window; 0: unknown */
+	size_t max_body;           /* the longest answer accepted, bytes; 0: provider's max_line */
 };
 
 /* One plain HTTP request; worker_http copies what it needs. */
@@ -163,6 +194,10 @@ int worker_fd(const struct worker *w);
 uint64_t worker_submit(struct worker *w, struct request *req);
 void worker_cancel(struct worker *w, uint64_t id);
 uint64_t worker_models(struct worker *w, const struct provider *p);
+/* A new fetch for provider p (copied) with no builder yet. */
+struct worker_fetch *worker_fetch_new(const struct provider *p);
+void worker_fetch_free(struct worker_fetch *f);
+uint64_t worker_fetch(struct worker *w, struct worker_fetch *f);
 struct wevent *worker_next(struct worker *w);
 void worker_stop(struct worker *w);
 void wevent_free(struct wevent *ev);

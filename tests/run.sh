@@ -26,7 +26,7 @@ export SHARED="${SHARED:-$PWD/tests/vectors}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export CMOCKA_MESSAGE_OUTPUT=TAP
-LOGDIR=$(mktemp -d /tmp/natter-tests.XXXXXX)
+LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/natter-tests.XXXXXX")
 passed=0
 failed=0
 failures=()

@@ -199,6 +199,13 @@ struct tools_line {
 	struct buf keys;         /* the answers and their keys, or "" */
 };
 
+/* /transcribe: the transcription under way (ui/dictate.c). */
+struct dictate {
+	uint64_t id;             /* its fetch, 0 when none */
+	struct provider *prov;   /* borrowed from the config */
+	char *file;              /* as typed, for the notes */
+};
+
 struct app {
 	/* Back end. */
 	struct worker *w;
@@ -248,6 +255,9 @@ struct app {
 
 	/* Tool calls and MCP servers. */
 	struct tools_ui tools;
+
+	/* /transcribe. */
+	struct dictate dict;
 
 	/* Screen. */
 	WINDOW *wsess, *wtrans, *winput, *wstatus, *wover;
@@ -354,6 +364,11 @@ void pane_compare_draw(struct app *a);
 int pane_compare_fit(const struct app *a, int n, int c, int *x, int *w);
 void pane_compare_free(struct app *a);
 void pane_compare_reply_name(const struct session *s, size_t i, struct buf *b);
+
+/* dictate.c */
+void dictate_start(struct app *a, const char *args);
+int dictate_event(struct app *a, const struct wevent *ev);
+void dictate_free(struct app *a);
 
 /* pane-input.c */
 void pane_input_init(struct input *in);

@@ -378,6 +378,8 @@ static const struct slash_cmd slash_cmds[] = {
 	  attach_slash },
 	{ "detach", NULL, "[N|NAME]", "remove an attached file (the last one when alone)",
 	  attach_detach },
+	{ "transcribe", NULL, "FILE", "put the speech of an audio file into the input, to edit "
+	  "and send", dictate_start },
 	{ "quit", "q", "", "quit natter", slash_quit },
 };
 
@@ -434,7 +436,8 @@ slash_args(struct app *a, const char *cmd, size_t *n)
 	if (strcmp(cmd, "model") == 0 || strcmp(cmd, "compare") == 0) {
 		v = xcalloc(a->cfg->nmodels + 2, sizeof *v);
 		for (i = 0; i < a->cfg->nmodels; i++)
-			if (a->cfg->models[i].provider != NULL)
+			if (a->cfg->models[i].provider != NULL &&
+			    a->cfg->models[i].kind == MODEL_CHAT)
 				v[k++] = a->cfg->models[i].name;
 		if (strcmp(cmd, "compare") == 0)
 			v[k++] = "off";

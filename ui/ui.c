@@ -509,7 +509,7 @@ ui_open_session(struct app *a, int64_t id)
 struct provider *
 ui_model_resolve(struct app *a, const char *spec, const char **model_out, char **why)
 {
-	struct resolve_ctx ctx = { NULL, a->prov, a->model };
+	struct resolve_ctx ctx = { NULL, a->prov, a->model, 0 };
 	struct resolved r;
 
 	*why = NULL;
@@ -892,6 +892,9 @@ ui_copy(struct app *a, const char *what, const char *text, size_t n)
 static void
 ui_event(struct app *a, struct wevent *ev)
 {
+	/* /transcribe's fetch (ui/dictate.c): its retries and its answer. */
+	if (dictate_event(a, ev))
+		return;
 	if (picker_event(a, ev))
 		return;
 	/* The turns fold the event into the session and call back what changed. */
@@ -1901,6 +1904,7 @@ ui_teardown(struct app *a)
 	turn_free(a->turn);
 	a->turn = NULL;
 	pane_compare_free(a);
+	dictate_free(a);
 	ui_restore_terminal();
 	if (ui_exit_sig != SIGHUP && ui_exit_sig != SIGTERM)
 		notify_exit_print(a);

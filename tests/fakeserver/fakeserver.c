@@ -75,6 +75,7 @@ fs_log_request(struct fs_server *srv, const struct fs_request *req)
 	struct buf line = BUF_INIT;
 	const char *k;
 	size_t i;
+	bool multipart;
 
 	if (srv->log_fd < 0)
 		return;
@@ -94,7 +95,9 @@ fs_log_request(struct fs_server *srv, const struct fs_request *req)
 		buf_puts(&line, req->headers[i].name);
 	}
 	buf_putc(&line, '\t');
-	for (i = 0; i < req->body.len; i++) {
+	/* A multipart upload is logged as what it holds: binary files stay out of the log. */
+	multipart = fs_media_log_body(req, &line);
+	for (i = 0; !multipart && i < req->body.len; i++) {
 		char ch = req->body.data[i];
 
 		buf_putc(&line, ch == '\n' || ch == '\r' ? ' ' : ch);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "fs-multipart.h"
 
 struct fs_vectors;
 
@@ -212,6 +213,26 @@ const char *fs_status_reason(int status);
 
 /* fs-proto.c */
 void fs_proto_handle(struct fs_conn *c, const struct fs_request *req);
+/* ... and what fs-media.c shares of it. */
+bool fs_ends_with(const char *path, const char *suffix);
+void fs_magic_parse(const char *text, const char *model, struct fs_magic *m);
+void fs_reply_json(struct fs_conn *c, const struct fs_chat *chat, int status,
+    const struct buf *hdrs, const struct buf *body);
+void fs_reply_error(struct fs_conn *c, const struct fs_chat *chat, int status);
+bool fs_key_limited(const struct fs_server *srv, const struct fs_request *req,
+    enum fs_proto proto);
+bool fs_auth_ok(const struct fs_server *srv, const struct fs_request *req, enum fs_proto proto,
+    bool *missing);
+void fs_reply_auth(struct fs_conn *c, enum fs_proto proto, bool missing);
+bool fs_should_fail(struct fs_server *srv, const struct fs_magic *m);
+void fs_reply_plain_error(struct fs_conn *c, int status, const char *fmt, const char *a,
+    const char *b);
+
+/* fs-media.c: the audio and embeddings endpoints. fs_media_route answers the request and
+ * returns true when it is one of them (Gemini's generateContent only when it carries
+ * inline audio); fs_media_log_body writes the --log form of a multipart body. */
+bool fs_media_route(struct fs_conn *c, const struct fs_request *req);
+bool fs_media_log_body(const struct fs_request *req, struct buf *line);
 
 /* fs-wire.c */
 int fs_wire_auth_error(enum fs_proto proto, bool missing, struct buf *hdrs, struct buf *out);

@@ -57,7 +57,7 @@
 #define FS_ESCAPES "<\\ud800|\\u0000|\\udc00>"
 
 /* Does path end with suffix? */
-static bool
+bool
 fs_ends_with(const char *path, const char *suffix)
 {
 	size_t n = strlen(path), m = strlen(suffix);
@@ -396,7 +396,7 @@ fs_magic_scan(const char *text, const char *model, struct fs_magic *m)
 
 /* Find every name=value word in text; words scoped to the request's model
  * ("[m-slow]delay_ms=50") apply after the plain ones, so they win. */
-static void
+void
 fs_magic_parse(const char *text, const char *model, struct fs_magic *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -636,7 +636,7 @@ fs_chat_echo(const struct fs_request *req, struct buf *out)
 /* ---- Responses ---------------------------------------------------------------------- */
 
 /* Send a complete JSON response, after first_delay_ms if one was asked for. */
-static void
+void
 fs_reply_json(struct fs_conn *c, const struct fs_chat *chat, int status, const struct buf *hdrs,
     const struct buf *body)
 {
@@ -650,7 +650,7 @@ fs_reply_json(struct fs_conn *c, const struct fs_chat *chat, int status, const s
 }
 
 /* Send the protocol's error body for status. */
-static void
+void
 fs_reply_error(struct fs_conn *c, const struct fs_chat *chat, int status)
 {
 	struct buf hdrs = BUF_INIT, body = BUF_INIT;
@@ -893,7 +893,7 @@ fs_key_sent(const struct fs_request *req, enum fs_proto proto, const char *key)
 }
 
 /* Does the request carry one of the --limit-key keys? */
-static bool
+bool
 fs_key_limited(const struct fs_server *srv, const struct fs_request *req, enum fs_proto proto)
 {
 	int i;
@@ -905,7 +905,7 @@ fs_key_limited(const struct fs_server *srv, const struct fs_request *req, enum f
 }
 
 /* Does the request carry an accepted key in the protocol's place? *missing if none at all. */
-static bool
+bool
 fs_auth_ok(const struct fs_server *srv, const struct fs_request *req, enum fs_proto proto,
     bool *missing)
 {
@@ -939,7 +939,7 @@ fs_auth_ok(const struct fs_server *srv, const struct fs_request *req, enum fs_pr
 }
 
 /* Send the protocol's authentication error. */
-static void
+void
 fs_reply_auth(struct fs_conn *c, enum fs_proto proto, bool missing)
 {
 	struct buf hdrs = BUF_INIT, body = BUF_INIT;
@@ -951,7 +951,7 @@ fs_reply_auth(struct fs_conn *c, enum fs_proto proto, bool missing)
 }
 
 /* Count this request against its id; true if it is one of the first fail_times. */
-static bool
+bool
 fs_should_fail(struct fs_server *srv, const struct fs_magic *m)
 {
 	struct fs_counter *ct;
@@ -974,7 +974,7 @@ fs_should_fail(struct fs_server *srv, const struct fs_magic *m)
 }
 
 /* A generic JSON error for requests no protocol route accepts. */
-static void
+void
 fs_reply_plain_error(struct fs_conn *c, int status, const char *fmt, const char *a,
     const char *b)
 {
@@ -1108,6 +1108,9 @@ fs_proto_handle(struct fs_conn *c, const struct fs_request *req)
 	const char *p = req->path;
 	bool post = strcmp(req->method, "POST") == 0, get = strcmp(req->method, "GET") == 0;
 
+	/* Audio and embeddings first: Gemini's generateContent with inline audio is theirs. */
+	if (fs_media_route(c, req))
+		return;
 	if (post && fs_ends_with(p, "/chat/completions"))
 		fs_chat(c, req, FS_OPENAI);
 	else if (post && fs_ends_with(p, "/messages"))
