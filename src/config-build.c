@@ -1054,6 +1054,7 @@ config_build_serve(struct config *c, const struct cnode *tree)
 	sv->listen = xstrdup(config_get(sec, "serve", "listen"));
 	sv->max_body = (long)(config_getnum(sec, "serve", "max_body", 4) * 1048576.0);
 	sv->max_streams = (long)config_getnum(sec, "serve", "max_streams", 128);
+	sv->models_refresh_ms = (long)(config_getnum(sec, "serve", "models_refresh", 600) * 1000.0);
 	sv->store_openai = config_bool(config_get(sec, "serve", "store_openai")) != 0;
 	sv->cors = config_strings(cnode_get(sec, "cors_origins"), &sv->ncors);
 	sv->models = config_strings(cnode_get(sec, "models"), &sv->nmodels);

@@ -112,6 +112,10 @@ const struct config_schema config_schema[] = {
 	{ "serve.models", CONFIG_STRINGS, NULL, 0, 1024, NULL, 0, 0,
 	  "Models offered, as names, aliases or PROVIDER/ID; none: every model of an offered "
 	  "provider (configured ones listed by /v1/models)." },
+	{ "serve.models_refresh", CONFIG_FLOAT, "600", 1, 86400, NULL, 0, 0,
+	  "Seconds a provider's model listing serves /v1/models before the next request for it "
+	  "lists again (in the background: that request gets the last listing); a failed "
+	  "listing is tried again after a tenth of it (at least 5 seconds)." },
 	{ "serve.store_openai", CONFIG_BOOL, "true", NOLIM, NULL, 0, 0,
 	  "Store the chats of /v1/chat/completions as sessions (a request's \"store\": false "
 	  "opts out of one); the conversation API has save_conversation instead." },

@@ -168,6 +168,7 @@ struct config_serve {
 	char **models;                /* the models offered; none: every usable one */
 	size_t nmodels;
 	int store_openai;             /* store /v1/chat/completions conversations */
+	long models_refresh_ms;       /* how long a provider's model listing is kept */
 };
 
 /* The render: section (the interface's drawing of replies). */

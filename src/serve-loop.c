@@ -43,6 +43,13 @@ struct serve_listed {
 	char *id;
 };
 
+/* One provider's listing for /v1/models: the request out, and when it last answered. */
+struct serve_listing {
+	uint64_t id;                  /* the listing under way, 0 when none */
+	int64_t at;                   /* when it last answered (ms, monotonic), 0 never */
+	int failed;                   /* that answer was an error */
+};
+
 struct serve_loop {
 	struct config *cfg;
 	struct store *st;
@@ -50,7 +57,7 @@ struct serve_loop {
 	struct turn_env env;
 	struct serve_req **reqs;      /* chat requests under way */
 	size_t nreqs, cap;
-	uint64_t *listing;            /* model listings not answered yet */
+	struct serve_listing *listing; /* one per configured provider */
 	size_t nlisting;
 	struct serve_listed *listed;
 	size_t nlisted;
@@ -162,6 +169,29 @@ serve_loop_model(struct serve_loop *L, struct serve_conn *c, const char *spec)
 	serve_loop_error(c, 404, msg, "invalid_request_error", "model", "model_not_found", NULL);
 	free(msg);
 	return NULL;
+}
+
+/* Ask every provider whose listing is missing or stale for its models, for /v1/models:
+ * at start, and again when a request for them finds one older than models_refresh (a
+ * failed one, a tenth of that but at least 5 s). */
+static void
+serve_loop_list_models(struct serve_loop *L)
+{
+	int64_t now = serve_loop_clock(), keep = L->cfg->serve.models_refresh_ms;
+	int64_t retry = keep / 10 > 5000 ? keep / 10 : keep < 5000 ? keep : 5000;
+	size_t i;
+
+	if (L->listing == NULL) {
+		L->nlisting = L->cfg->nproviders;
+		L->listing = xcalloc(L->nlisting + 1, sizeof *L->listing);
+	}
+	for (i = 0; i < L->nlisting; i++) {
+		struct serve_listing *l = &L->listing[i];
+
+		if (l->id != 0 || (l->at != 0 && now - l->at < (l->failed ? retry : keep)))
+			continue;
+		l->id = worker_models(L->env.w, L->cfg->providers[i]);
+	}
 }
 
 /* GET /v1/models: the offered models, configured ones first, then what listings found. */
@@ -621,6 +651,7 @@ serve_loop_job(struct serve_loop *L, struct serve_conn *c)
 	switch (c->route) {
 	case ROUTE_MODELS:
 		serve_loop_models(L, c);
+		serve_loop_list_models(L);
 		break;
 	case ROUTE_CHAT:
 	case ROUTE_S2_STREAM:
@@ -642,21 +673,33 @@ serve_loop_job(struct serve_loop *L, struct serve_conn *c)
 	serve_conn_release(c);
 }
 
-/* Keep the models a provider's listing reported. */
+/* Keep the models a provider's listing reported, in place of its last ones (a failed
+ * listing keeps those). */
 static void
 serve_loop_listed(struct serve_loop *L, struct wevent *ev)
 {
 	const char *prov = NULL;
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < L->nlisting; i++) {
-		if (L->listing[i] == ev->id) {
+		if (L->listing[i].id == ev->id) {
 			prov = L->cfg->providers[i]->name;
-			L->listing[i] = 0;
+			L->listing[i].id = 0;
+			L->listing[i].at = serve_loop_clock();
+			L->listing[i].failed = ev->error != NULL;
 		}
 	}
 	if (prov == NULL || ev->error != NULL)
 		return;
+	for (i = k = 0; i < L->nlisted; i++) {
+		if (strcmp(L->listed[i].provider, prov) == 0) {
+			free(L->listed[i].provider);
+			free(L->listed[i].id);
+		} else {
+			L->listed[k++] = L->listed[i];
+		}
+	}
+	L->nlisted = k;
 	for (i = 0; i < ev->models.n; i++) {
 		L->listed = xrealloc(L->listed, (L->nlisted + 1) * sizeof *L->listed);
 		L->listed[L->nlisted].provider = xstrdup(prov);
@@ -710,18 +753,6 @@ serve_loop_settle(struct serve_loop *L)
 		L->index_due |= r->sess != NULL && r->sess->store != NULL;
 		serve_req_free(r);
 	}
-}
-
-/* Ask every offered provider for its models, for /v1/models. */
-static void
-serve_loop_list_models(struct serve_loop *L)
-{
-	size_t i;
-
-	L->nlisting = L->cfg->nproviders;
-	L->listing = xcalloc(L->nlisting + 1, sizeof *L->listing);
-	for (i = 0; i < L->nlisting; i++)
-		L->listing[i] = worker_models(L->env.w, L->cfg->providers[i]);
 }
 
 /* One poll: the worker, the hand-over, the signal and the suspended sockets. */

@@ -301,6 +301,32 @@ tap_check "the token never reaches the log" eval '! grep -q "$SERVE_TOKEN" "$LIB
 tap_check "the provider key never reaches an answer or the log" \
 	eval '! grep -q "$KEY" "$LIB_TMP/all-logs" "$LIB_TMP/all-answers"'
 
+# A provider's model listing is kept for serve.models_refresh seconds, then listed again.
+write_config "  models_refresh: 3"
+listings() { grep -c $'^GET\t[^\t]*/models' "$LIB_TMP/fs.log"; }
+n=$(listings)
+serve_up || exit 0
+for _ in $(seq 50); do # the listings at start, answered
+	m=$(listings)
+	[ "$m" -gt "$n" ] && [ "$m" = "$(sleep 0.2; listings)" ] && break
+	sleep 0.1
+done
+n=$(listings)
+get /v1/models
+tap_eq "a fresh listing serves /v1/models without listing again" "200:$n" "$ST:$(listings)"
+sleep 3.2
+get /v1/models
+for _ in $(seq 50); do # the new listings, answered
+	m=$(listings)
+	[ "$m" -gt "$n" ] && [ "$m" = "$(sleep 0.2; listings)" ] && break
+	sleep 0.1
+done
+tap_check "once it is older than models_refresh, the next request lists again" \
+	test "$(listings)" -gt "$n"
+get /v1/models
+tap_eq "the new listing replaces the old one" 1 "$(grep -o '"po/fake-model"' "$OUT" | wc -l)"
+serve_down
+
 # An exposed address needs a token.
 unset SERVE_TOKEN
 write_config "  listen: 127.0.0.1:0"
