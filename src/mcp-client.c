@@ -266,6 +266,7 @@ mcp_client_finish(struct mcp_client *c, enum mcp_state st, const char *cause, in
 	c->proc.in = c->proc.out = c->proc.err = -1;
 	c->state = st;
 	c->eof = 0;
+	c->renew = c->renewed = 0;
 	free(c->broken);
 	c->broken = NULL;
 	buf_reset(&c->out);
@@ -452,6 +453,9 @@ mcp_client_listed(struct mcp_client *c, int64_t now)
 	c->list_rpc = 0;
 	if (c->state == MCP_STARTING) {
 		c->state = MCP_READY;
+		/* A new session is proven by its first answered call (or by having none). */
+		if (c->calls == NULL)
+			c->renewed = 0;
 		for (k = c->calls; k != NULL; k = k->next)
 			if (k->rpc == 0)
 				mcp_client_send_call(c, k, now);
@@ -512,6 +516,7 @@ mcp_client_on_call(struct mcp_client *c, struct mcp_call *k, const struct jsonrp
 	char *raw, *msg;
 	int err;
 
+	c->renewed = 0;
 	if (m->kind != JSONRPC_RESULT) {
 		if (m->kind == JSONRPC_ERROR)
 			msg = xasprintf("mcp server '%s' refused tools/call '%s': error %ld: %s",
@@ -709,6 +714,27 @@ mcp_revents(const struct pollfd *fds, size_t n, int fd)
 	return 0;
 }
 
+/* An HTTP server ended its session: start a new one, keeping the calls (the old
+ * session ran none of them: they go again once the new one has listed its tools). */
+static void
+mcp_client_renew(struct mcp_client *c, int64_t now)
+{
+	struct mcp_call *k;
+	int was = c->state;
+
+	log_debug("mcp %s: the session ended (HTTP 404); starting a new one", c->cfg.name);
+	c->renew = 0;
+	mcp_http_forget_session(c);
+	mcp_http_close(c);
+	c->running = 0;
+	for (k = c->calls; k != NULL; k = k->next)
+		k->rpc = 0;
+	mcp_client_start(c, now);
+	c->renewed = c->state == MCP_STARTING;
+	if (was == MCP_READY)
+		mcp_pool_changed(c->pool, 1);
+}
+
 /* Pipes, then what they revealed, then the timers of one server. */
 void
 mcp_client_process(struct mcp_client *c, const struct pollfd *fds, size_t n, int64_t now)
@@ -722,6 +748,10 @@ mcp_client_process(struct mcp_client *c, const struct pollfd *fds, size_t n, int
 		mcp_client_read_err(c);
 	if (mcp_revents(fds, n, c->proc.out) & (POLLIN | POLLHUP | POLLERR))
 		mcp_client_read(c, now);
+	if (c->renew && c->broken == NULL) {
+		mcp_client_renew(c, now);
+		return;
+	}
 	if (c->broken != NULL) {
 		msg = c->broken;
 		c->broken = NULL;

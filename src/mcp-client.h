@@ -64,6 +64,8 @@ struct mcp_client {
 	int eof;                 /* its output ended: waiting for the exit */
 	int64_t linger_until;
 	struct mcp_http *http;   /* a url: server's transport (mcp-http.c), or NULL */
+	int renew;               /* HTTP: the server ended the session; start a new one */
+	int renewed;             /* HTTP: a new session is starting after one ended */
 };
 
 /* A finished call waiting for its callback. */
@@ -107,6 +109,7 @@ int mcp_http_event(struct mcp_client *c, struct wevent *ev);
 uint64_t mcp_http_close(struct mcp_client *c);
 void mcp_client_line_in(struct mcp_client *c, const char *line, size_t len);
 void mcp_client_break_with(struct mcp_client *c, char *cause);
+void mcp_http_forget_session(struct mcp_client *c);
 
 /* mcp-client.c */
 void mcp_client_init(struct mcp_client *c, struct mcp_pool *p);

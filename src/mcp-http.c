@@ -12,8 +12,11 @@
  *
  * An HTTP error, a body that is neither, or a server that cannot be reached breaks the
  * server like garbage on a pipe does: it is FAILED (or EXITED when it was ready) with the
- * status and the start of the body in the message; a 404 once a session exists means the
- * server ended it. Closing cancels the requests under way and sends DELETE with the
+ * status and the start of the body in the message. A 404 to a request carrying the
+ * session id means the server ended the session (it expired, or the server restarted):
+ * as the transport asks, natter starts a new one with initialize and sends the calls
+ * again that the old one never ran; a 404 again before the new session answered a call
+ * breaks the server. Closing cancels the requests under way and sends DELETE with the
  * session id, without waiting for it. natter opens no GET stream: a server's messages
  * outside an answer (list_changed sent on its own) are not heard over HTTP.
  */
@@ -241,9 +244,11 @@ mcp_http_refused(struct mcp_client *c, const struct mcp_xfer *x)
 	size_t n = x->body.len > MCP_HTTP_EXCERPT ? MCP_HTTP_EXCERPT : x->body.len;
 
 	text_sanitize_line(x->body.data != NULL ? x->body.data : "", n, &ex);
-	if (x->status == 404 && c->http->session != NULL)
-		mcp_client_break_with(c, xasprintf("ended the session (HTTP 404 to a request "
-		    "with its Mcp-Session-Id)"));
+	if (x->status == 404 && c->http->session != NULL && !c->renewed)
+		c->renew = 1;
+	else if (x->status == 404 && c->http->session != NULL)
+		mcp_client_break_with(c, xasprintf("ended the session again (HTTP 404) right "
+		    "after natter started a new one"));
 	else
 		mcp_client_break_with(c, xasprintf("answered HTTP %d%s%s", x->status,
 		    ex.len > 0 ? ": " : "", buf_str(&ex)));
@@ -332,6 +337,16 @@ mcp_http_event(struct mcp_client *c, struct wevent *ev)
 		break;
 	}
 	return 1;
+}
+
+/* The server ended the session: forget its id, so closing sends no DELETE for it. */
+void
+mcp_http_forget_session(struct mcp_client *c)
+{
+	if (c->http == NULL)
+		return;
+	free(c->http->session);
+	c->http->session = NULL;
 }
 
 /* End the transport: cancel what is under way, tell the server the session is over;

@@ -2,7 +2,8 @@
 # MCP's streamable HTTP transport (url: servers) against the test MCP server's --http mode:
 # natter mcp list and call, a JSON answer and an event stream, the session id and protocol
 # version on every request after initialize, the config's headers with ${NAME} expanded,
-# DELETE at the end, a tool error, an HTTP error, a call that hangs past its timeout, a
+# DELETE at the end, a session the server ended (a new one is started and the call sent
+# again; a second ending fails), a tool error, an HTTP error, a call that hangs past its timeout, a
 # server that cannot be reached, and the tool loop of `natter ask` over HTTP.
 set -u
 . "$TESTS/integration/lib.sh"
@@ -33,6 +34,8 @@ http_server() {
 http_server json
 http_server sse --sse
 http_server down --status 503
+http_server exp1 --expire-calls 1
+http_server exp2 --expire-calls 2
 CONF=$XDG_CONFIG_HOME/natter/natter.yaml
 mkdir -p "$XDG_CONFIG_HOME/natter"
 cat >"$CONF" <<YAML
@@ -46,6 +49,10 @@ mcp_servers:
     url: http://127.0.0.1:$PORT_sse/mcp
   down:
     url: http://127.0.0.1:$PORT_down/mcp
+  exp1:
+    url: http://127.0.0.1:$PORT_exp1/mcp
+  exp2:
+    url: http://127.0.0.1:$PORT_exp2/mcp
   gone:
     url: http://127.0.0.1:1/mcp
   odd:
@@ -91,6 +98,16 @@ tap_check "... without hanging natter (${ms} ms)" test "$ms" -lt 10000
 run mcp call down echo '{"text":"x"}'
 tap_eq "an HTTP error status: exit 3" 3 "$ST"
 contains "... naming the status and the body" "$ERR" "mcp server 'down' answered HTTP 503: the tool endpoint is down"
+run mcp call exp1 echo '{"text":"in a new session"}'
+tap_eq "a session the server ended (404): natter starts a new one and the call goes again" \
+	"0:in a new session" "$ST:$(cat "$OUT")"
+tap_check "... with initialize, then the new session id" bash -c "[ \$(grep -c '\"method\":\"initialize\"' '$LIB_TMP/exp1.log') = 2 ] &&
+	grep -B1 '\"in a new session\"' '$LIB_TMP/exp1.log' | tail -n 2 | grep -q 'session=sess-natter-43'"
+tap_check "... and only the new session is ended with DELETE" \
+	bash -c "grep -q '^DELETE sess-natter-43$' '$LIB_TMP/exp1.log' && ! grep -q '^DELETE sess-natter-42$' '$LIB_TMP/exp1.log'"
+run mcp call exp2 echo '{"text":"x"}'
+tap_eq "a new session ended at once too: exit 3" 3 "$ST"
+contains "... and says so" "$ERR" "mcp server 'exp2' ended the session again (HTTP 404) right after natter started a new one"
 run mcp call gone echo '{}'
 tap_eq "a server that cannot be reached: exit 3" 3 "$ST"
 contains "... and says so" "$ERR" "mcp server 'gone' could not be reached at its url: "

@@ -42,6 +42,9 @@
  *   --sse              with --http, answer every request with an event stream holding
  *                      each message the request caused (notifications, then the answer)
  *   --status N         with --http, answer every tools/call with HTTP status N
+ *   --expire-calls N   with --http, the first N tools/call requests find their session
+ *                      expired: each is answered 404 and the next initialize hands out
+ *                      the next session id (sess-natter-43, ...)
  *
  * Built by the Makefile into build/MODE/mcpserver. Written for tests: blocking I/O, one
  * message at a time, no limits.
@@ -62,13 +65,15 @@
 static int opt_garbage, opt_garbage_call, opt_batch, opt_stubborn, opt_no_tools;
 static int opt_page, opt_extra, opt_ignore_relist, listings;
 static const char *opt_log;
-static int opt_http, opt_sse, opt_status;
+static int opt_http, opt_sse, opt_status, opt_expire;
 static FILE *log_file;
 /* --http: the messages the request being handled caused, one per line, under http_lock. */
 static pthread_mutex_t http_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *http_out;
 static size_t http_len;
-#define SESSION "sess-natter-42"
+static int session_gen = 42;  /* --http: the current session is sess-natter-GEN */
+static char session_id[32] = "sess-natter-42";
+#define SESSION session_id
 static int grown;
 /* A tools/call waiting for the client's answer to our own request. */
 static cJSON *waiting_id;
@@ -496,6 +501,12 @@ http_post(struct MHD_Connection *conn, const char *body)
 		cJSON_Delete(m);
 		return http_answer(conn, 404, "text/plain", "no such session", 0);
 	}
+	if (opt_expire > 0 && method != NULL && strcmp(method, "tools/call") == 0) {
+		opt_expire--;
+		snprintf(session_id, sizeof session_id, "sess-natter-%d", ++session_gen);
+		cJSON_Delete(m);
+		return http_answer(conn, 404, "text/plain", "session expired", 0);
+	}
 	if (opt_status > 0 && method != NULL && strcmp(method, "tools/call") == 0) {
 		cJSON_Delete(m);
 		return http_answer(conn, opt_status, "text/plain", "the tool endpoint is down", 0);
@@ -651,6 +662,8 @@ main(int argc, char **argv)
 			opt_http = 1;
 		} else if (strcmp(argv[i], "--sse") == 0) {
 			opt_sse = 1;
+		} else if (strcmp(argv[i], "--expire-calls") == 0 && i + 1 < argc) {
+			opt_expire = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
 			opt_status = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--slow-start") == 0 && i + 1 < argc) {
