@@ -17,8 +17,13 @@
  * as the transport asks, natter starts a new one with initialize and sends the calls
  * again that the old one never ran; a 404 again before the new session answered a call
  * breaks the server. Closing cancels the requests under way and sends DELETE with the
- * session id, without waiting for it. natter opens no GET stream: a server's messages
- * outside an answer (list_changed sent on its own) are not heard over HTTP.
+ * session id, without waiting for it.
+ *
+ * Once notifications/initialized is accepted, natter also opens the GET stream the
+ * transport offers for a server's own messages (list_changed sent outside any answer, a
+ * ping): its events go to the same handler. A server that offers none (405, or any
+ * other refusal) is not broken by that, and a stream the server ends is opened again
+ * unless it lasted under a second (a server that closes it at once is not hammered).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +43,8 @@
 
 #define MCP_HTTP_CONNECT_MS 10000
 #define MCP_HTTP_EXCERPT 200
+#define MCP_HTTP_LISTEN_MAX ((size_t)1 << 40) /* the GET stream's bytes, over its life */
+#define MCP_HTTP_RELISTEN_MS 1000             /* a shorter GET stream is not reopened */
 
 /* One POST under way. */
 struct mcp_xfer {
@@ -45,6 +52,9 @@ struct mcp_xfer {
 	int initialize;          /* it carries initialize: its answer names the session */
 	int barrier;             /* a notification or an answer: what follows waits for its
 	                          * 202, so the server sees the messages in their order */
+	int listen;              /* the GET stream for the server's own messages */
+	int opens_stream;        /* notifications/initialized: once accepted, open it */
+	int64_t t0;              /* listen: when it was opened (ms, monotonic) */
 	int status;
 	int sse;                 /* the answer is an event stream */
 	struct sse parser;
@@ -106,13 +116,15 @@ mcp_http_start(struct mcp_client *c, char **err)
  * or an answer, anything but a request; those are quick (202), and what follows them
  * waits, since parallel POSTs may arrive in any order. */
 static void
-mcp_http_classify(const char *msg, size_t len, int *initialize, int *barrier)
+mcp_http_classify(const char *msg, size_t len, struct mcp_xfer *x)
 {
 	cJSON *m = cJSON_ParseWithLength(msg, len);
 	const char *method = cJSON_GetStringValue(cJSON_GetObjectItem(m, "method"));
 
-	*barrier = method == NULL || cJSON_GetObjectItem(m, "id") == NULL;
-	*initialize = !*barrier && strcmp(method, "initialize") == 0;
+	x->barrier = method == NULL || cJSON_GetObjectItem(m, "id") == NULL;
+	x->initialize = !x->barrier && strcmp(method, "initialize") == 0;
+	x->opens_stream = x->barrier && method != NULL &&
+	    strcmp(method, "notifications/initialized") == 0;
 	cJSON_Delete(m);
 }
 
@@ -144,6 +156,8 @@ mcp_http_send(struct mcp_client *c, const char *method, const char *body, size_t
 	if (body != NULL) {
 		hdrs[n++] = "Content-Type: application/json";
 		hdrs[n++] = "Accept: application/json, text/event-stream";
+	} else if (strcmp(method, "GET") == 0) {
+		hdrs[n++] = "Accept: text/event-stream";
 	}
 	if (h->initialized)
 		hdrs[n++] = proto = xasprintf("MCP-Protocol-Version: %s", MCP_PROTOCOL_VERSION);
@@ -158,7 +172,7 @@ mcp_http_send(struct mcp_client *c, const char *method, const char *body, size_t
 	rq.body = body;
 	rq.len = len;
 	rq.connect_timeout_ms = MCP_HTTP_CONNECT_MS;
-	rq.max_body = MCP_MAX_LINE;
+	rq.max_body = strcmp(method, "GET") == 0 ? MCP_HTTP_LISTEN_MAX : MCP_MAX_LINE;
 	id = worker_http(c->pool->w, c->pool->q, &rq);
 	free(proto);
 	free(sess);
@@ -173,9 +187,23 @@ mcp_http_post(struct mcp_client *c, const char *msg, size_t len)
 	struct mcp_http *h = c->http;
 	struct mcp_xfer *x = xcalloc(1, sizeof(*x));
 
-	mcp_http_classify(msg, len, &x->initialize, &x->barrier);
+	mcp_http_classify(msg, len, x);
 	x->initialize = x->initialize && !h->initialized;
 	x->id = mcp_http_send(c, "POST", msg, len);
+	x->next = h->xfers;
+	h->xfers = x;
+}
+
+/* Open the GET stream for the server's own messages. */
+static void
+mcp_http_listen(struct mcp_client *c)
+{
+	struct mcp_http *h = c->http;
+	struct mcp_xfer *x = xcalloc(1, sizeof(*x));
+
+	x->listen = 1;
+	x->t0 = mcp_now_ms();
+	x->id = mcp_http_send(c, "GET", NULL, 0);
 	x->next = h->xfers;
 	h->xfers = x;
 }
@@ -283,6 +311,17 @@ mcp_http_end(struct mcp_client *c, struct mcp_xfer *x, const struct wevent *ev)
 {
 	if (ev->cancelled)
 		return;
+	if (x->listen) {
+		/* The stream is the server's offer: its end or refusal breaks nothing. */
+		if (x->sse)
+			sse_finish(&x->parser);
+		if (ev->error == NULL && x->sse && mcp_now_ms() - x->t0 >= MCP_HTTP_RELISTEN_MS)
+			mcp_http_listen(c);
+		else
+			log_debug("mcp %s: no stream for the server's own messages (%s %d)",
+			    c->cfg.name, ev->error != NULL ? "error" : "HTTP", x->status);
+		return;
+	}
 	if (ev->error != NULL) {
 		mcp_client_break_with(c, xasprintf("could not be reached at its url: %s",
 		    ev->error->message != NULL ? ev->error->message : "the request failed"));
@@ -294,6 +333,8 @@ mcp_http_end(struct mcp_client *c, struct mcp_xfer *x, const struct wevent *ev)
 	}
 	if (x->initialize)
 		c->http->initialized = 1;
+	if (x->opens_stream)
+		mcp_http_listen(c);
 	if (x->sse) {
 		sse_finish(&x->parser);
 		if (x->parser.overflow)

@@ -3,7 +3,8 @@
 # natter mcp list and call, a JSON answer and an event stream, the session id and protocol
 # version on every request after initialize, the config's headers with ${NAME} expanded,
 # DELETE at the end, a session the server ended (a new one is started and the call sent
-# again; a second ending fails), a tool error, an HTTP error, a call that hangs past its timeout, a
+# again; a second ending fails), the GET stream for the server's own messages (list_changed
+# heard on it; a server without one is not broken), a tool error, an HTTP error, a call that hangs past its timeout, a
 # server that cannot be reached, and the tool loop of `natter ask` over HTTP.
 set -u
 . "$TESTS/integration/lib.sh"
@@ -35,6 +36,7 @@ http_server json
 http_server sse --sse
 http_server down --status 503
 http_server exp1 --expire-calls 1
+http_server gets --get-stream
 http_server exp2 --expire-calls 2
 CONF=$XDG_CONFIG_HOME/natter/natter.yaml
 mkdir -p "$XDG_CONFIG_HOME/natter"
@@ -49,6 +51,8 @@ mcp_servers:
     url: http://127.0.0.1:$PORT_sse/mcp
   down:
     url: http://127.0.0.1:$PORT_down/mcp
+  gets:
+    url: http://127.0.0.1:$PORT_gets/mcp
   exp1:
     url: http://127.0.0.1:$PORT_exp1/mcp
   exp2:
@@ -98,6 +102,12 @@ tap_check "... without hanging natter (${ms} ms)" test "$ms" -lt 10000
 run mcp call down echo '{"text":"x"}'
 tap_eq "an HTTP error status: exit 3" 3 "$ST"
 contains "... naming the status and the body" "$ERR" "mcp server 'down' answered HTTP 503: the tool endpoint is down"
+tap_check "natter asks for the server's own stream with GET (this one answers 405)" \
+	grep -q '^GET session=sess-natter-42 accept=text/event-stream$' "$LOG"
+run mcp call gets grow '{}'
+tap_eq "a server with a GET stream: the call works" "0:grew" "$ST:$(cat "$OUT")"
+tap_check "list_changed sent on the GET stream is heard: natter lists again" \
+	test "$(grep -c '"method":"tools/list"' "$LIB_TMP/gets.log")" -ge 2
 run mcp call exp1 echo '{"text":"in a new session"}'
 tap_eq "a session the server ended (404): natter starts a new one and the call goes again" \
 	"0:in a new session" "$ST:$(cat "$OUT")"

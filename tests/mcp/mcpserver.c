@@ -42,6 +42,9 @@
  *   --sse              with --http, answer every request with an event stream holding
  *                      each message the request caused (notifications, then the answer)
  *   --status N         with --http, answer every tools/call with HTTP status N
+ *   --get-stream       with --http, serve the GET stream (405 without it): a request's
+ *                      notifications go out on it instead of in the answer, which then
+ *                      waits 300 ms; --log gets "GET session=S accept=A" per GET
  *   --expire-calls N   with --http, the first N tools/call requests find their session
  *                      expired: each is answered 404 and the next initialize hands out
  *                      the next session id (sess-natter-43, ...)
@@ -65,7 +68,8 @@
 static int opt_garbage, opt_garbage_call, opt_batch, opt_stubborn, opt_no_tools;
 static int opt_page, opt_extra, opt_ignore_relist, listings;
 static const char *opt_log;
-static int opt_http, opt_sse, opt_status, opt_expire;
+static int opt_http, opt_sse, opt_status, opt_expire, opt_get;
+static int get_pipe[2] = { -1, -1 };  /* --get-stream: events for the GET streams */
 static FILE *log_file;
 /* --http: the messages the request being handled caused, one per line, under http_lock. */
 static pthread_mutex_t http_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -462,6 +466,70 @@ http_pick(const char *out, const cJSON *id)
 	return hit;
 }
 
+/* --get-stream: write the notifications among the lines of out to the GET stream as
+ * events; 1 when there were any. */
+static int
+get_stream_send(const char *out)
+{
+	const char *p = out, *nl;
+	int any = 0;
+
+	while (p != NULL && *p != '\0') {
+		char ev[4096];
+		size_t n;
+		int k;
+
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (memmem(p, n, "\"method\"", 8) != NULL && memmem(p, n, "\"id\"", 4) == NULL) {
+			k = snprintf(ev, sizeof ev, "event: message\ndata: %.*s\n\n", (int)n, p);
+			if (k > 0 && (size_t)k < sizeof ev && write(get_pipe[1], ev, (size_t)k) == k)
+				any = 1;
+		}
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	return any;
+}
+
+/* --get-stream: the GET stream's body: whatever the POSTs wrote to the pipe. */
+static ssize_t
+get_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	ssize_t n;
+
+	(void)cls;
+	(void)pos;
+	n = read(get_pipe[0], buf, max);
+	return n > 0 ? n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* --http: a GET: the stream for the server's own messages, or 405 without --get-stream. */
+static enum MHD_Result
+http_get(struct MHD_Connection *conn)
+{
+	const char *sess = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Mcp-Session-Id");
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+
+	if (log_file != NULL) {
+		fprintf(log_file, "GET session=%s accept=%s\n", sess ? sess : "-",
+		    accept ? accept : "-");
+		fflush(log_file);
+	}
+	if (!opt_get)
+		return http_answer(conn, 405, "text/plain", "POST only", 0);
+	if (sess == NULL || strcmp(sess, SESSION) != 0)
+		return http_answer(conn, sess == NULL ? 400 : 404, "text/plain", "no such session",
+		    0);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, get_stream_read, NULL,
+	    NULL);
+	MHD_add_response_header(r, "Content-Type", "text/event-stream");
+	rc = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 /* --http: one whole POST: handle its message and answer as the transport says. */
 static enum MHD_Result
 http_post(struct MHD_Connection *conn, const char *body)
@@ -518,6 +586,8 @@ http_post(struct MHD_Connection *conn, const char *body)
 	handle(body);
 	out = http_out != NULL ? strdup(http_out) : strdup("");
 	pthread_mutex_unlock(&http_lock);
+	if (opt_get && get_stream_send(out))
+		usleep(300000);
 	if (method == NULL || id == NULL) {
 		free(out);
 		cJSON_Delete(m);
@@ -583,6 +653,8 @@ http_handler(void *cls, struct MHD_Connection *conn, const char *url, const char
 			fflush(log_file);
 		}
 		rc = http_answer(conn, 200, NULL, NULL, 0);
+	} else if (strcmp(method, "GET") == 0) {
+		rc = http_get(conn);
 	} else if (strcmp(method, "POST") != 0) {
 		rc = http_answer(conn, 405, "text/plain", "POST only", 0);
 	} else {
@@ -662,6 +734,10 @@ main(int argc, char **argv)
 			opt_http = 1;
 		} else if (strcmp(argv[i], "--sse") == 0) {
 			opt_sse = 1;
+		} else if (strcmp(argv[i], "--get-stream") == 0) {
+			opt_get = 1;
+			if (pipe(get_pipe) != 0)
+				return 1;
 		} else if (strcmp(argv[i], "--expire-calls") == 0 && i + 1 < argc) {
 			opt_expire = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
