@@ -348,7 +348,7 @@ emb_send(struct emb_run *r, struct worker *w)
 	while (!r->failed && r->sent < r->nreqs && r->inflight < (size_t)r->o->jobs) {
 		q = &r->reqs[r->sent++];
 		q->id = worker_fetch(w, embed_fetch(r->m->provider, r->m->id, r->texts, q->from,
-		    q->to, r->o->dimensions));
+		    q->to, r->o->dimensions > 0 ? r->o->dimensions : r->m->dimensions));
 		r->inflight++;
 	}
 }

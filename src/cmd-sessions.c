@@ -27,7 +27,7 @@
 #define SESSIONS_USAGE \
 	"usage: natter sessions [list [-n N] [--archived | --all]]\n" \
 	"       natter sessions show ID\n" \
-	"       natter sessions search [-n N] QUERY...\n" \
+	"       natter sessions search [-n N] [--semantic] QUERY...\n" \
 	"       natter sessions export ID [--format md|json|text] [-o FILE] [--raw]\n" \
 	"                              [--with-attachments DIR]\n" \
 	"       natter sessions archive ID...\n" \
@@ -260,7 +260,7 @@ sessions_show(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* natter sessions search [-n N] QUERY... */
+/* natter sessions search [-n N] [--semantic] QUERY... */
 static int
 sessions_search(int argc, char **argv)
 {
@@ -269,12 +269,19 @@ sessions_search(int argc, char **argv)
 	struct store *st;
 	size_t n, i, limit = 20;
 	char when[32];
-	int a = 1, rc = EXIT_OK;
+	int a = 1, rc = EXIT_OK, semantic = 0;
 
-	if (a + 1 < argc && strcmp(argv[a], "-n") == 0) {
-		if (sessions_parse_count(argv[a + 1], &limit) != 0)
-			return sessions_usage("-n wants a number");
-		a += 2;
+	for (;;) {
+		if (a + 1 < argc && strcmp(argv[a], "-n") == 0) {
+			if (sessions_parse_count(argv[a + 1], &limit) != 0)
+				return sessions_usage("-n wants a number");
+			a += 2;
+		} else if (a < argc && strcmp(argv[a], "--semantic") == 0) {
+			semantic = 1;
+			a++;
+		} else {
+			break;
+		}
 	}
 	if (a >= argc)
 		return sessions_usage("search wants a query");
@@ -282,6 +289,11 @@ sessions_search(int argc, char **argv)
 		if (q.len)
 			buf_putc(&q, ' ');
 		buf_puts(&q, argv[a]);
+	}
+	if (semantic) {
+		rc = cmd_semantic_search(buf_str(&q), limit);
+		buf_free(&q);
+		return rc;
 	}
 	if ((st = sessions_open()) == NULL) {
 		buf_free(&q);

@@ -29,5 +29,7 @@ int cmd_mcp(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_transcribe(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
+/* natter sessions search --semantic (cmd-semantic.c). */
+int cmd_semantic_search(const char *query, size_t limit);
 
 #endif

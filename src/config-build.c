@@ -633,6 +633,7 @@ config_build_model(struct loader *ld, const struct cnode *n, const struct cnode 
 		    strcmp(s, "embedding") == 0 ? MODEL_EMBEDDING : MODEL_CHAT;
 	m->context_window = (long)config_getnum(n, pat, "context_window", 0);
 	m->max_output = (long)config_getnum(n, pat, "max_output", 0);
+	m->dimensions = (long)config_getnum(n, pat, "dimensions", 0);
 	m->context_policy = config_policy(cnode_str(n, "context_policy"), CONTEXT_INHERIT);
 	if ((s = cnode_str(n, "max_tokens_field")) != NULL)
 		m->max_tokens_field = strcmp(s, "max_tokens") == 0 ? MAX_TOKENS_FIELD_MAX_TOKENS :
@@ -1248,6 +1249,8 @@ config_build(struct loader *ld, struct cnode *tree)
 	c->mouse = config_bool(config_get(tree, "", "mouse")) == 1;
 	c->notify = config_notify_of(config_get(tree, "", "notify"));
 	c->print_on_exit = config_bool(config_get(tree, "", "print_on_exit")) == 1;
+	if (cnode_str(tree, "embedding_model") != NULL)
+		c->embedding_model = xstrdup(cnode_str(tree, "embedding_model"));
 	config_pick_default(ld, tree, mbad);
 	config_leave_out(c, mbad, tbad);
 	free(mbad);
@@ -1287,6 +1290,7 @@ config_build_clear(struct config *c)
 	free(c->templates);
 	params_free(&c->defaults);
 	free(c->default_model);
+	free(c->embedding_model);
 	free(c->theme);
 	for (i = 0; i < c->nbindings; i++) {
 		free(c->bindings[i].context);
@@ -1314,7 +1318,7 @@ config_build_clear(struct config *c)
 	c->bindings = NULL;
 	c->warnings = NULL;
 	c->tree = NULL;
-	c->default_model = c->theme = NULL;
+	c->default_model = c->theme = c->embedding_model = NULL;
 	memset(&c->defaults, 0, sizeof c->defaults);
 	c->nproviders = c->ndisabled = c->nmodels = c->ntemplates = c->nbindings = 0;
 	c->nwarnings = 0;

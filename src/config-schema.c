@@ -26,6 +26,10 @@ const struct config_schema config_schema[] = {
 	{ "default_model", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
 	  "Model used when none is chosen. When unset or not usable, the first usable model "
 	  "is used, else simulated." },
+	{ "embedding_model", CONFIG_STRING, NULL, NOLIM, NULL, 0, 0,
+	  "The embedding model (kind: embedding) that embeds stored messages for natter "
+	  "sessions search --semantic: the interface and natter serve embed new messages in "
+	  "the background when idle, the search catches up first. None: no vectors are made." },
 	{ "theme", CONFIG_STRING, "terminal", NOLIM, NULL, 0, 0,
 	  "Colour theme of the full-screen interface (dark, light, terminal, mono or a file)." },
 	{ "mouse", CONFIG_BOOL, "false", NOLIM, NULL, 0, 0,
@@ -231,6 +235,9 @@ const struct config_schema config_schema[] = {
 	  "(and a gemini one natter transcribe too); transcription models natter transcribe "
 	  "and /transcribe; embedding models natter embed. Without -m those commands take the "
 	  "first usable model of their kind, and no other command takes one of another kind." },
+	{ "models.*.dimensions", CONFIG_INT, "0", 0, 65536, NULL, 0, 0,
+	  "An embedding model: the length of vector asked for (natter embed --dimensions "
+	  "overrides it); 0 takes the model's own." },
 	{ "models.*.context_window", CONFIG_INT, "0", 0, 1e9, NULL, 0, 0,
 	  "Context window in tokens; 0 means unknown." },
 	{ "models.*.max_output", CONFIG_INT, "0", 0, 1e9, NULL, 0, 0,

@@ -95,6 +95,7 @@ struct model {
 	enum model_kind kind;  /* models.*.kind; a made-up model is a chat model */
 	long context_window;   /* 0 unknown */
 	long max_output;       /* 0 unknown */
+	long dimensions;       /* embedding: the vector length asked for, 0 the model's own */
 	enum context_policy context_policy; /* CONTEXT_INHERIT: the config's */
 	double price_input;    /* per million tokens; < 0 unknown */
 	double price_output;
@@ -203,6 +204,7 @@ struct config {
 	enum config_notify notify;    /* notify: how a reply finished unseen is signalled */
 	int print_on_exit;            /* print_on_exit: the last exchange left in the scrollback */
 	char *default_model;          /* always names a usable model when any exists */
+	char *embedding_model;        /* embedding_model: as written, or NULL */
 	char *theme;
 	struct config_binding *bindings;
 	size_t nbindings;

@@ -24,6 +24,7 @@
 #include "serve-conv.h"
 #include "serve-loop.h"
 #include "serve-sse.h"
+#include "semantic.h"
 #include "serve.h"
 #include "session.h"
 #include "store.h"
@@ -63,6 +64,7 @@ struct serve_loop {
 	size_t nlisted;
 	unsigned long seq;
 	int index_due;                /* stored replies wait for the search index */
+	struct semantic_ix *six;      /* embeds the messages stored (embedding_model) */
 };
 
 struct serve_req {
@@ -718,7 +720,7 @@ serve_loop_events(struct serve_loop *L)
 	while ((ev = worker_next(L->env.w)) != NULL) {
 		if (ev->type == WEV_MODELS)
 			serve_loop_listed(L, ev);
-		else
+		else if (!semantic_ix_event(L->six, ev))
 			for (i = 0; i < L->nreqs; i++)
 				if (turn_event(L->reqs[i]->t, ev))
 					break;
@@ -785,6 +787,23 @@ serve_loop_poll(struct serve_loop *L, int sigfd, int timeout)
 	return rc;
 }
 
+/* With embedding_model set, embed the messages stored from now on when idle. */
+static void
+serve_loop_semantic(struct serve_loop *L)
+{
+	const struct model *m;
+	char *err = NULL;
+
+	if (L->cfg->embedding_model == NULL || L->st == NULL)
+		return;
+	if ((m = semantic_model(L->cfg, &err)) == NULL) {
+		fprintf(stderr, "natter serve: no semantic index: %s\n", err);
+		free(err);
+		return;
+	}
+	L->six = semantic_ix_new(m, L->st, store_vectors_top(L->st));
+}
+
 /* Answer until stopped. */
 int
 serve_loop_run(struct config *cfg, struct store *st, struct serve *srv, int sigfd)
@@ -801,6 +820,7 @@ serve_loop_run(struct config *cfg, struct store *st, struct serve *srv, int sigf
 	L.env.cfg = cfg;
 	L.env.w = worker_start();
 	serve_loop_list_models(&L);
+	serve_loop_semantic(&L);
 	for (;;) {
 		int timeout = stop_at ? 50 : L.index_due && L.nreqs == 0 ? SERVE_INDEX_MS : -1;
 		int rc = serve_loop_poll(&L, sigfd, timeout);
@@ -809,6 +829,7 @@ serve_loop_run(struct config *cfg, struct store *st, struct serve *srv, int sigf
 			/* Idle: index the replies stored meanwhile for search. */
 			store_index_pending(st);
 			L.index_due = 0;
+			semantic_ix_kick(L.six);
 		}
 		if (rc == 1 && stop_at == 0) {
 			/* Stop: no new requests, every turn cancelled, a little time to end. */
@@ -829,6 +850,9 @@ serve_loop_run(struct config *cfg, struct store *st, struct serve *srv, int sigf
 		}
 		serve_loop_events(&L);
 		serve_loop_settle(&L);
+		/* Idle: the messages stored meanwhile get their vectors, a batch at a time. */
+		if (L.six != NULL && L.nreqs == 0 && !stop_at)
+			semantic_ix_step(L.six, L.env.w);
 		if (stop_at && (L.nreqs == 0 || serve_loop_clock() > stop_at))
 			break;
 	}
@@ -836,6 +860,7 @@ serve_loop_run(struct config *cfg, struct store *st, struct serve *srv, int sigf
 		serve_req_free(L.reqs[--L.nreqs]);
 	if (st != NULL)
 		store_index_pending(st);
+	semantic_ix_free(L.six, L.env.w);
 	worker_stop(L.env.w);
 	for (i = 0; i < L.nlisted; i++) {
 		free(L.listed[i].provider);

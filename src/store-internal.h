@@ -10,6 +10,14 @@
 
 #include "store.h"
 
+/* The columns store_row_message reads, then content and reasoning. */
+#define MESSAGE_COLUMNS \
+	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
+	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
+	" m.compare_group," \
+	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group), m.pinned," \
+	" m.tool_id, m.tool_name, m.tool_error, m.slot"
+
 /* Cached statements, prepared lazily; the SQL lives in store_sql[] at the same index. */
 enum store_stmt_id {
 	SQL_BEGIN,

@@ -328,6 +328,19 @@ static const char *const store_migrations[] = {
 	 */
 	("ALTER TABLE sessions ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX sessions_archived ON sessions (updated DESC, id DESC) WHERE archived <> 0;"),
+	/*
+	 * 13 -> 14: a vector per message for semantic search (src/store-vectors.c), made by
+	 * the configured embedding_model ("PROVIDER/ID" in model, so vectors of another model
+	 * are told apart and made again). A vector is normalized and kept as one signed byte
+	 * a dimension (127 times the component): a quarter of float32's size, which is what a
+	 * scan over every vector reads, at a cost to similarity far below the embeddings' own
+	 * noise. Deleting the message deletes its vector.
+	 */
+	("CREATE TABLE message_vectors ("
+	"  message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,"
+	"  model TEXT NOT NULL,"
+	"  vec BLOB NOT NULL);"
+	"CREATE INDEX message_vectors_by_model ON message_vectors (model, message_id);"),
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

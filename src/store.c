@@ -95,13 +95,6 @@
 	" WHERE m.session_id = sessions.id AND m.role = 'assistant' AND m.provider IS NOT NULL" \
 	" AND m.model IS NOT NULL GROUP BY m.provider, m.model ORDER BY min(m.seq))) END"
 
-#define MESSAGE_COLUMNS \
-	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
-	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
-	" m.compare_group," \
-	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group), m.pinned," \
-	" m.tool_id, m.tool_name, m.tool_error, m.slot"
-
 /* The figures of a group of replies, after its two key columns: calls, token sums, the
  * known costs' sum and count, the median time to first token and the median output rate
  * (as metrics.c computes a reply's: tokens after the first over the time after it). */

@@ -227,6 +227,25 @@ int store_attach_fill(struct store *st, int64_t session_id, struct message_row *
 /* Store message id's attachments (inside the caller's transaction): each file's bytes
  * once, unless they are stored already, and the message's references; 0 or -1. */
 int store_attach_save(struct store *st, int64_t id, struct attach *const *atts, size_t n);
+/* Message vectors for semantic search (store-vectors.c, semantic.h). The newest messages
+ * with ids in (above, below) that are worth a vector and have none of model, at most
+ * limit: *ids and *texts (n entries) freed with store_vectors_pending_free. */
+int store_vectors_pending(struct store *st, const char *model, int64_t above, int64_t below,
+    size_t limit, int64_t **ids, char ***texts, size_t *n);
+void store_vectors_pending_free(int64_t *ids, char **texts, size_t n);
+/* Store n vectors of dims bytes each (v, back to back) of model for messages ids. */
+int store_vectors_put(struct store *st, const char *model, const int64_t *ids,
+    const int8_t *v, size_t n, size_t dims);
+/* Call fn for every vector of model; the vector is valid during the call only. */
+int store_vectors_scan(struct store *st, const char *model,
+    void (*fn)(void *arg, int64_t id, const int8_t *v, size_t dims), void *arg);
+/* Read messages ids[0..n) in that order (deleted ones left out), for store_messages_free. */
+int store_vectors_rows(struct store *st, const int64_t *ids, size_t n, struct message_row **out,
+    size_t *nout);
+/* The newest message's id (0: none): an indexer started now embeds what comes after. */
+int64_t store_vectors_top(struct store *st);
+/* The messages with a vector of model, and those worth one. */
+int store_vectors_count(struct store *st, const char *model, long *have, long *worth);
 /* Names used in the database and exports: "user", "complete", ... */
 const char *store_role_name(enum role role);
 const char *store_state_name(enum msg_state state);

@@ -15,6 +15,7 @@
 #include "keys.h"
 #include "lineedit.h"
 #include "markdown.h"
+#include "semantic.h"
 #include "session.h"
 #include "termreport.h"
 #include "text.h"
@@ -211,6 +212,7 @@ struct app {
 	struct worker *w;
 	struct config *cfg;
 	struct store *st;
+	struct semantic_ix *six;     /* embeds new messages when idle (embedding_model) */
 	char *store_err;         /* why the store could not be opened, NULL when it is open */
 	int64_t persist_at;      /* when to try the store again (persist.c), 0: nothing to retry */
 	int persist_delay;       /* the current wait between tries, ms */

@@ -67,6 +67,24 @@ persist_relayout(struct app *a)
 	}
 }
 
+/* With embedding_model set, embed the messages stored from now on when idle (the older
+ * ones are left to natter sessions search --semantic, so a large store starts at once). */
+static void
+persist_semantic(struct app *a)
+{
+	const struct model *m;
+	char *err = NULL;
+
+	if (a->six != NULL || a->cfg->embedding_model == NULL)
+		return;
+	if ((m = semantic_model(a->cfg, &err)) == NULL) {
+		ui_note(a, 1, "%s", err);
+		free(err);
+		return;
+	}
+	a->six = semantic_ix_new(m, a->st, store_vectors_top(a->st));
+}
+
 /* Open the database, at start-up or again after a failure; 0 when it is open. Once it
  * opens, the conversation so far is saved into it. */
 static int
@@ -89,6 +107,7 @@ persist_open(struct app *a)
 	a->st = st;
 	free(a->store_err);
 	a->store_err = NULL;
+	persist_semantic(a);
 	a->persist_delay = 0;
 	a->persist_at = 0;
 	if (a->sess != NULL && a->sess->nmsgs > 0) {

@@ -628,6 +628,7 @@ ui_turn_complete(struct turn *t, void *arg)
 	notify_reply_done(a, t);
 	ui_attempt_clear(a);
 	ui_reload_sessions(a);
+	semantic_ix_kick(a->six);
 	a->dirty |= DIRTY_ALL;
 }
 
@@ -892,8 +893,8 @@ ui_copy(struct app *a, const char *what, const char *text, size_t n)
 static void
 ui_event(struct app *a, struct wevent *ev)
 {
-	/* /transcribe's fetch (ui/dictate.c): its retries and its answer. */
-	if (dictate_event(a, ev))
+	/* /transcribe's fetch (ui/dictate.c), and the embedding of new messages. */
+	if (dictate_event(a, ev) || semantic_ix_event(a->six, ev))
 		return;
 	if (picker_event(a, ev))
 		return;
@@ -1882,6 +1883,9 @@ ui_loop(struct app *a)
 		if (a->sess != NULL && a->sess->dirty)
 			session_reply_flush(a->sess);
 		persist_tick(a);
+		/* Idle: the messages stored meanwhile get their vectors, a batch at a time. */
+		if (a->six != NULL && !ui_busy(a))
+			semantic_ix_step(a->six, a->w);
 	}
 	if (ui_exit_sig == 0) {
 		/* A hang-up ends the loop through the terminal; its SIGHUP may still be queued. */
@@ -1912,6 +1916,8 @@ ui_teardown(struct app *a)
 	pane_sessions_tick(a, 1);
 	/* The servers go before the worker: a url: server's last request goes through it. */
 	tools_free(a);
+	semantic_ix_free(a->six, a->w);
+	a->six = NULL;
 	worker_stop(a->w);
 	pane_transcript_free(a);
 	picker_free(a);
