@@ -98,12 +98,18 @@ semantic_cmd_query(void *arg, struct wevent *ev)
 static int
 semantic_cmd_catch_up(struct semantic_cmd *c, struct store *st, const char *key)
 {
-	long have = 0, worth = 0;
+	int64_t upto = store_vectors_upto(st, key);
+	long pending = store_vectors_count_pending(st, key, upto);
 	const char *why;
 
-	if (store_vectors_count(st, key, &have, &worth) == 0 && worth > have)
+	/* Caught up (the usual case): only what came after the mark is counted. */
+	if (pending == 0) {
+		store_vectors_set_upto(st, key, store_vectors_top(st));
+		return 0;
+	}
+	if (pending > 0)
 		fprintf(stderr, "natter: embedding %ld messages with %s for semantic search "
-		    "(done ones are kept if this stops)\n", worth - have, c->m->name);
+		    "(done ones are kept if this stops)\n", pending, c->m->name);
 	if (semantic_ix_step(c->ix, c->w) && semantic_cmd_wait(c->w, semantic_cmd_index, c) != 0)
 		return -1;
 	if ((why = semantic_ix_error(c->ix)) != NULL) {
@@ -179,7 +185,7 @@ cmd_semantic_search(const char *query, size_t limit)
 	key = semantic_key(c.m);
 	worker_global_init();
 	c.w = worker_start();
-	c.ix = semantic_ix_new(c.m, st, 0);
+	c.ix = semantic_ix_new(c.m, st, store_vectors_upto(st, key));
 	if (semantic_cmd_catch_up(&c, st, key) != 0) {
 		rc = EXIT_INTERRUPTED;
 		goto out;

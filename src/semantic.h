@@ -16,7 +16,8 @@
  *   semantic_ix_free(ix, w)                cancels the batch out, if any
  *
  * A search embeds the query with semantic_query (a fetch whose body semantic_query_vec
- * decodes) and ranks with semantic_search. Vectors are keyed by semantic_key (provider,
+ * decodes) and ranks with semantic_search: the nearest candidates by the vectors' signs
+ * (one bit a dimension, a scan of an eighth of the bytes), then those by cosine. Vectors are keyed by semantic_key (provider,
  * model id and the dimensions asked for), so another model's vectors are never compared
  * and a new model embeds everything again. The indexer is resumable by construction: what
  * has a vector is skipped, and each batch is stored as it comes.
@@ -37,6 +38,9 @@ struct worker_fetch;
 /* Texts a batch of the indexer carries at most, and the bytes of one text it sends. */
 #define SEMANTIC_BATCH 64
 #define SEMANTIC_TEXT_MAX 8192
+/* A search ranks by bytes the SEMANTIC_RESCORE * k nearest by bits, at least this many. */
+#define SEMANTIC_CANDIDATES 256
+#define SEMANTIC_RESCORE 8
 
 struct semantic_hit {
 	int64_t id;        /* the message */

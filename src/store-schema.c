@@ -323,24 +323,35 @@ static const char *const store_migrations[] = {
 	"END;",
 	/*
 	 * 12 -> 13: archived sessions, hidden from the usual listings without being deleted.
-	 * ADD COLUMN rewrites nothing; the listing of the archive reads a partial index of its own, and the usual
-	 * listing keeps reading sessions_by_updated, skipping the few archived rows.
+	 * ADD COLUMN rewrites nothing; the listing of the archive reads a partial index of its
+	 * own, and the usual listing keeps reading sessions_by_updated, skipping the few
+	 * archived rows.
 	 */
 	("ALTER TABLE sessions ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX sessions_archived ON sessions (updated DESC, id DESC) WHERE archived <> 0;"),
 	/*
-	 * 13 -> 14: a vector per message for semantic search (src/store-vectors.c), made by
-	 * the configured embedding_model ("PROVIDER/ID" in model, so vectors of another model
-	 * are told apart and made again). A vector is normalized and kept as one signed byte
-	 * a dimension (127 times the component): a quarter of float32's size, which is what a
-	 * scan over every vector reads, at a cost to similarity far below the embeddings' own
-	 * noise. Deleting the message deletes its vector.
+	 * 13 -> 14: vectors for semantic search (src/store-vectors.c). vector_models names
+	 * each embedding model natter has used (its key: provider, model id, dimensions) and
+	 * how far up the message ids every message has been considered (upto), so a search
+	 * over a store that is caught up checks one row, not every message. A message's vector
+	 * is kept twice: normalized at one signed byte a dimension (message_vectors, for the
+	 * final ranking) and as its signs alone, one bit a dimension (message_vector_bits, in
+	 * a table of its own so that scanning them reads an eighth of the bytes); a search
+	 * scans the bits and ranks the nearest few hundred by their bytes. Deleting the
+	 * message deletes both.
 	 */
-	("CREATE TABLE message_vectors ("
+	("CREATE TABLE vector_models ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key TEXT NOT NULL UNIQUE,"
+	"  upto INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE message_vectors ("
 	"  message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,"
-	"  model TEXT NOT NULL,"
+	"  model INTEGER NOT NULL REFERENCES vector_models (id),"
 	"  vec BLOB NOT NULL);"
-	"CREATE INDEX message_vectors_by_model ON message_vectors (model, message_id);"),
+	"CREATE TABLE message_vector_bits ("
+	"  message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,"
+	"  model INTEGER NOT NULL,"
+	"  bits BLOB NOT NULL);"),
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

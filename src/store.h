@@ -227,25 +227,31 @@ int store_attach_fill(struct store *st, int64_t session_id, struct message_row *
 /* Store message id's attachments (inside the caller's transaction): each file's bytes
  * once, unless they are stored already, and the message's references; 0 or -1. */
 int store_attach_save(struct store *st, int64_t id, struct attach *const *atts, size_t n);
-/* Message vectors for semantic search (store-vectors.c, semantic.h). The newest messages
- * with ids in (above, below) that are worth a vector and have none of model, at most
- * limit: *ids and *texts (n entries) freed with store_vectors_pending_free. */
-int store_vectors_pending(struct store *st, const char *model, int64_t above, int64_t below,
+/* Message vectors for semantic search (store-vectors.c, semantic.h), by model key. The
+ * newest messages with ids in (above, below) that are worth a vector and have none: *ids
+ * and *texts (n entries) freed with store_vectors_pending_free. */
+int store_vectors_pending(struct store *st, const char *key, int64_t above, int64_t below,
     size_t limit, int64_t **ids, char ***texts, size_t *n);
 void store_vectors_pending_free(int64_t *ids, char **texts, size_t n);
-/* Store n vectors of dims bytes each (v, back to back) of model for messages ids. */
-int store_vectors_put(struct store *st, const char *model, const int64_t *ids,
+/* Store n vectors of dims bytes each (v, back to back) for messages ids, with their bits. */
+int store_vectors_put(struct store *st, const char *key, const int64_t *ids,
     const int8_t *v, size_t n, size_t dims);
-/* Call fn for every vector of model; the vector is valid during the call only. */
-int store_vectors_scan(struct store *st, const char *model,
+/* Call fn for the bits of every vector (valid during the call only). */
+int store_vectors_scan_bits(struct store *st, const char *key,
+    void (*fn)(void *arg, int64_t id, const unsigned char *bits, size_t len), void *arg);
+/* Call fn for the bytes of the vectors of messages ids[0..n) that have one. */
+int store_vectors_get(struct store *st, const char *key, const int64_t *ids, size_t n,
     void (*fn)(void *arg, int64_t id, const int8_t *v, size_t dims), void *arg);
+/* How far up the ids every message has been considered, and noting it. */
+int64_t store_vectors_upto(struct store *st, const char *key);
+int store_vectors_set_upto(struct store *st, const char *key, int64_t upto);
+/* Messages above id above worth a vector and without one; -1 on failure. */
+long store_vectors_count_pending(struct store *st, const char *key, int64_t above);
+/* The newest message's id (0: none): an indexer started now embeds what comes after. */
+int64_t store_vectors_top(struct store *st);
 /* Read messages ids[0..n) in that order (deleted ones left out), for store_messages_free. */
 int store_vectors_rows(struct store *st, const int64_t *ids, size_t n, struct message_row **out,
     size_t *nout);
-/* The newest message's id (0: none): an indexer started now embeds what comes after. */
-int64_t store_vectors_top(struct store *st);
-/* The messages with a vector of model, and those worth one. */
-int store_vectors_count(struct store *st, const char *model, long *have, long *worth);
 /* Names used in the database and exports: "user", "complete", ... */
 const char *store_role_name(enum role role);
 const char *store_state_name(enum msg_state state);

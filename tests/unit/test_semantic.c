@@ -120,7 +120,8 @@ static void
 test_search_matches_sort(void **state)
 {
 	struct fixture *f = *state;
-	enum { N = 500, D = 16, K = 25 };
+	/* K * SEMANTIC_RESCORE >= N: every vector is a candidate, so the result is exact. */
+	enum { N = 500, D = 16, K = 64 };
 	int64_t *ids = xcalloc(N, sizeof(*ids));
 	int8_t *v = xcalloc(N * D, 1), q[D];
 	double *score = xcalloc(N, sizeof(*score));
@@ -181,7 +182,6 @@ test_pending(void **state)
 	char **texts;
 	int8_t vec[2] = { 1, 0 };
 	size_t n;
-	long have, worth;
 
 	(void)c;
 	(void)d;
@@ -198,13 +198,49 @@ test_pending(void **state)
 	assert_int_equal(store_vectors_pending(f->st, "k", 0, INT64_MAX, 1, &ids, &texts, &n), 0);
 	assert_true(n == 1 && ids[0] == b);
 	store_vectors_pending_free(ids, texts, n);
-	assert_int_equal(store_vectors_count(f->st, "k", &have, &worth), 0);
-	assert_true(have == 1 && worth == 3);
+	assert_int_equal(store_vectors_count_pending(f->st, "k", 0), 2);
+	assert_int_equal(store_vectors_count_pending(f->st, "k", b), 0);
+	assert_int_equal(store_vectors_upto(f->st, "k"), 0);
+	assert_int_equal(store_vectors_set_upto(f->st, "k", d), 0);
+	assert_int_equal(store_vectors_set_upto(f->st, "k", a), 0);  /* it never goes down */
+	assert_true(store_vectors_upto(f->st, "k") == d);
 	/* Another model's vectors do not count. */
 	assert_int_equal(store_vectors_pending(f->st, "k2", 0, INT64_MAX, 10, &ids, &texts, &n), 0);
 	assert_int_equal(n, 3);
 	store_vectors_pending_free(ids, texts, n);
 	assert_true(store_vectors_top(f->st) == e);
+}
+
+/* Over many vectors only the nearest by bits are ranked: a stored vector is still found
+ * first by itself, and every hit is scored by its bytes. */
+static void
+test_search_two_pass(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 3000, D = 96, K = 10 };
+	int64_t *ids = xcalloc(N, sizeof(*ids));
+	int8_t *v = xcalloc(N * D, 1);
+	struct semantic_hit *hits;
+	size_t n, i, j;
+	unsigned seed = 11;
+
+	for (i = 0; i < N; i++) {
+		ids[i] = add(f, ROLE_ASSISTANT, "a reply", MSG_COMPLETE);
+		for (j = 0; j < D; j++)
+			v[i * D + j] = (int8_t)((int)(rand_r(&seed) % 255) - 127);
+	}
+	assert_int_equal(store_vectors_put(f->st, "p/m", ids, v, N, D), 0);
+	for (i = 0; i < N; i += 997) {
+		assert_int_equal(semantic_search(f->st, "p/m", v + i * D, D, K, &hits, &n), 0);
+		assert_int_equal(n, K);
+		assert_true(hits[0].id == ids[i]);
+		assert_true(hits[0].score > 0.9999);
+		for (j = 1; j < n; j++)
+			assert_true(hits[j].score <= hits[j - 1].score);
+		free(hits);
+	}
+	free(ids);
+	free(v);
 }
 
 /* Deleting the session deletes its messages' vectors. */
@@ -234,6 +270,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quantize),
 		cmocka_unit_test_setup_teardown(test_search_matches_sort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_two_pass, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),
 	};
