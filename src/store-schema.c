@@ -338,17 +338,18 @@ static const char *const store_migrations[] = {
 	 * final ranking) and as its signs alone, one bit a dimension (message_vector_bits, in
 	 * a table of its own so that scanning them reads an eighth of the bytes); a search
 	 * scans the bits and ranks the nearest few hundred by their bytes. Deleting the
-	 * message deletes both.
+	 * message deletes both. IF NOT EXISTS: new tables only, so the step may run again over
+	 * a database that has them (a version rewound by hand) without harm.
 	 */
-	("CREATE TABLE vector_models ("
+	("CREATE TABLE IF NOT EXISTS vector_models ("
 	"  id INTEGER PRIMARY KEY,"
 	"  key TEXT NOT NULL UNIQUE,"
 	"  upto INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE message_vectors ("
+	"CREATE TABLE IF NOT EXISTS message_vectors ("
 	"  message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,"
 	"  model INTEGER NOT NULL REFERENCES vector_models (id),"
 	"  vec BLOB NOT NULL);"
-	"CREATE TABLE message_vector_bits ("
+	"CREATE TABLE IF NOT EXISTS message_vector_bits ("
 	"  message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,"
 	"  model INTEGER NOT NULL,"
 	"  bits BLOB NOT NULL);"),

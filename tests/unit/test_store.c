@@ -1089,8 +1089,9 @@ test_migrate_archive(void **state)
 	store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	/* Archiving came with the 12 -> 13 step; the later steps run again over their tables. */
 	sql = xasprintf("DROP INDEX sessions_archived; ALTER TABLE sessions DROP COLUMN archived;"
-	    "PRAGMA user_version = %d;", store_schema_latest() - 1);
+	    "PRAGMA user_version = %d;", 12);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	free(sql);
 	sqlite3_close(db);
