@@ -4,14 +4,17 @@
  * texts sent (1-8), the rest is the answer. Whenever the fast scanner reads an answer, the
  * cJSON reading must read it too, into vectors of the same lengths whose numbers have the
  * same values (the fast path keeps them as written, cJSON prints them anew); and whatever
- * the bytes, the decoder must neither crash nor read outside the answer.
+ * the bytes, the decoder must neither crash nor read outside the answer. An accepted
+ * vector of finite numbers must also quantize into semantic search's bytes.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "embed.h"
 #include "json.h"
+#include "semantic.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,6 +39,18 @@ fuzz_values(const struct embed_vecs *v, size_t i, double *out, size_t cap)
 	return n;
 }
 
+/* Whether the n numbers are all finite (strtod makes 1e999 infinite). */
+static int
+fuzz_finite(const double *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return 0;
+	return 1;
+}
+
 /* Decode both ways and compare. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -46,6 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *proto, *body;
 	char *copy, *err = NULL;
 	size_t n, len, i, na, nb;
+	int8_t *q;
 	int f, s;
 
 	if (size < 2)
@@ -75,6 +91,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (na != nb || na != (fast.dims[i] < 4096 ? fast.dims[i] : 4096) ||
 			    memcmp(a, b, na * sizeof(double)) != 0)
 				abort();
+			/* Every vector the decoder accepts quantizes (semantic search's form). */
+			q = malloc(fast.dims[i]);
+			if (semantic_quantize(fast.nums.data + fast.off[i], fast.len[i], fast.dims[i],
+			    q) != 0 && fast.dims[i] <= 4096 && fuzz_finite(a, na))
+				abort();
+			free(q);
 		}
 		embed_vecs_free(&fast);
 	}
