@@ -1180,7 +1180,7 @@ test_migrate_archive(void **state)
 	f->st = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	sql = xasprintf("DROP INDEX sessions_archived; ALTER TABLE sessions DROP COLUMN archived;"
-	    "PRAGMA user_version = %d;", store_schema_latest() - 1);
+	    "PRAGMA user_version = %d;", 12);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	free(sql);
 	sqlite3_close(db);
@@ -1196,12 +1196,58 @@ test_migrate_archive(void **state)
 	store_sessions_free(rows, n);
 }
 
+/* Schema 14 builds the search index again with prefix indexes: every hit stays findable,
+ * by words and by short prefixes, and the index stays in step with later writes. */
+static void
+test_migrate_prefix(void **state)
+{
+	struct fixture *f = *state;
+	struct message_row m;
+	char *err = NULL;
+	sqlite3 *db;
+	int64_t sid;
+	int i;
+
+	sid = store_session_new(f->st, "s", NULL, NULL);
+	for (i = 0; i < 30; i++) {
+		m = msg(sid, ROLE_USER, i % 3 ? "quokka lemur" : "quokka", MSG_COMPLETE);
+		store_message_add(f->st, &m);
+	}
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 13", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(search_count(f->st, "quokka"), 30);
+	assert_int_equal(search_count(f->st, "le*"), 20);
+	assert_int_equal(search_count(f->st, "qu* NOT lem*"), 10);
+	m = msg(sid, ROLE_USER, "lemming", MSG_COMPLETE);
+	store_message_add(f->st, &m);
+	assert_int_equal(search_count(f->st, "lem*"), 21);
+	assert_int_equal(store_check(f->st, &err), 0);
+	assert_null(err);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *s;
+
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name"
+		    " = 'messages_fts'", -1, &s, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_non_null(strstr((const char *)sqlite3_column_text(s, 0), "prefix = '2 3'"));
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_search_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_newest_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tool_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v9_tools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_crud, setup, teardown),
