@@ -27,7 +27,7 @@
 #define SESSIONS_USAGE \
 	"usage: natter sessions [list [-n N] [--archived | --all]]\n" \
 	"       natter sessions show ID\n" \
-	"       natter sessions search [-n N] [--semantic] QUERY...\n" \
+	"       natter sessions search [-n N] [--before ID | --rank | --semantic] QUERY...\n" \
 	"       natter sessions export ID [--format md|json|text] [-o FILE] [--raw]\n" \
 	"                              [--with-attachments DIR]\n" \
 	"       natter sessions archive ID...\n" \
@@ -260,29 +260,45 @@ sessions_show(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* natter sessions search [-n N] [--semantic] QUERY... */
+/* natter sessions search [-n N] [--before ID | --rank] QUERY...: newest first, a page at a
+ * time (the next page starts below the last id shown, which stderr names after the page,
+ * with the count of every hit printed once the page is out), or best first (--rank, among
+ * the newest hits); --semantic ranks by meaning (cmd-semantic.c). */
 static int
 sessions_search(int argc, char **argv)
 {
 	struct buf q = BUF_INIT;
 	struct message_row *m;
 	struct store *st;
-	size_t n, i, limit = 20;
+	size_t n, i, limit = 20, want;
+	int64_t before = 0;
+	long total;
 	char when[32];
-	int a = 1, rc = EXIT_OK, semantic = 0;
+	int a = 1, rc = EXIT_OK, rank = 0, semantic = 0;
 
-	for (;;) {
-		if (a + 1 < argc && strcmp(argv[a], "-n") == 0) {
-			if (sessions_parse_count(argv[a + 1], &limit) != 0)
-				return sessions_usage("-n wants a number");
-			a += 2;
-		} else if (a < argc && strcmp(argv[a], "--semantic") == 0) {
-			semantic = 1;
+	for (; a < argc && argv[a][0] == '-' && argv[a][1] != '\0'; a++) {
+		if (strcmp(argv[a], "--") == 0) {
 			a++;
+			break;
+		}
+		if (strcmp(argv[a], "-n") == 0 && a + 1 < argc) {
+			if (sessions_parse_count(argv[++a], &limit) != 0)
+				return sessions_usage("-n wants a number");
+		} else if (strcmp(argv[a], "--before") == 0 && a + 1 < argc) {
+			if (sessions_parse_id(argv[++a], &before) != 0)
+				return sessions_usage("--before wants a message id");
+		} else if (strcmp(argv[a], "--rank") == 0) {
+			rank = 1;
+		} else if (strcmp(argv[a], "--semantic") == 0) {
+			semantic = 1;
 		} else {
 			break;
 		}
 	}
+	if (rank && before != 0)
+		return sessions_usage("--rank and --before do not go together");
+	if (semantic && (rank || before != 0))
+		return sessions_usage("--semantic ranks by meaning: it takes neither --rank nor --before");
 	if (a >= argc)
 		return sessions_usage("search wants a query");
 	for (; a < argc; a++) {
@@ -299,15 +315,24 @@ sessions_search(int argc, char **argv)
 		buf_free(&q);
 		return 1;
 	}
-	if (store_search(st, buf_str(&q), &m, &n, limit) != 0) {
+	/* One hit past the page says whether there is a next one. */
+	want = limit == 0 || rank ? limit : limit + 1;
+	if ((rank ? store_search(st, buf_str(&q), &m, &n, limit) :
+	    store_search_newest(st, buf_str(&q), before, want, &m, &n)) != 0) {
 		fprintf(stderr, "natter: %s\n", store_error(st));
 		rc = 1;
 	} else {
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && (limit == 0 || i < limit); i++) {
 			sessions_time(when, sizeof(when), m[i].created / 1000);
 			printf("%6lld  %s  %-9s  ", (long long)m[i].session_id, when,
 			    store_role_name(m[i].role));
 			sessions_print(m[i].content, 1, "\n");
+		}
+		if (!rank && limit != 0 && n > limit) {
+			fflush(stdout);
+			if (store_search_count(st, buf_str(&q), &total) == 0)
+				fprintf(stderr, "natter: more hits (%ld in all); the next page:"
+				    " --before %lld\n", total, (long long)m[limit - 1].id);
 		}
 		store_messages_free(m, n);
 	}

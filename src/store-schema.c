@@ -353,6 +353,23 @@ static const char *const store_migrations[] = {
 	"  message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,"
 	"  model INTEGER NOT NULL,"
 	"  bits BLOB NOT NULL);"),
+	/*
+	 * 14 -> 15: prefix indexes of 2 and 3 characters in the search index, so that a short
+	 * prefix query (lo*, and the session list's search, where every word typed is a prefix)
+	 * walks one doclist from the newest hit instead of merging the doclists of every word
+	 * the prefix covers (seconds over a million messages). FTS5 options cannot be altered,
+	 * so the index is built again from its own copy of the parts, keeping their rowids, and
+	 * its triggers are made again as they were (about two minutes on 1,000,000 messages).
+	 */
+	("CREATE VIRTUAL TABLE messages_fts_v15 USING fts5 (content, prefix = '2 3',"
+	"  tokenize = 'porter unicode61 remove_diacritics 2');"
+	"INSERT INTO messages_fts_v15 (rowid, content) SELECT rowid, content FROM messages_fts;"
+	"DROP TRIGGER messages_fts_insert;"
+	"DROP TRIGGER messages_fts_delete;"
+	"DROP TRIGGER messages_fts_update;"
+	"DROP TABLE messages_fts;"
+	"ALTER TABLE messages_fts_v15 RENAME TO messages_fts;"
+	STORE_FTS_TRIGGERS),
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -168,6 +168,17 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " '\xe2\x80\xa6', 16), NULL FROM messages_fts JOIN messages m"
 	    " ON m.id = messages_fts.rowid / 4096 WHERE messages_fts MATCH ?1"
 	    " AND messages_fts.rowid = ?2",
+	/*
+	 * Hits newest first from a rowid down: FTS5 walks its doclist backwards from the bound
+	 * and the page stops after its last message, so a page costs the same whether the
+	 * query matches ten messages or all of them, and no hit is sorted.
+	 */
+	[SQL_SEARCH_NEWEST] = "SELECT " MESSAGE_COLUMNS ", snippet(messages_fts, 0, char(2),"
+	    " char(3), '\xe2\x80\xa6', 16), NULL FROM messages_fts JOIN messages m"
+	    " ON m.id = messages_fts.rowid / 4096 WHERE messages_fts MATCH ?1"
+	    " AND messages_fts.rowid < ?2 ORDER BY messages_fts.rowid DESC",
+	/* Every matching part in rowid order (a message's parts are adjacent), for the count. */
+	[SQL_SEARCH_COUNT] = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1",
 	[SQL_SEARCH] = "SELECT " MESSAGE_COLUMNS ", snippet(messages_fts, 0, char(2), char(3),"
 	    " '\xe2\x80\xa6', 16), NULL FROM messages_fts JOIN messages m"
 	    " ON m.id = messages_fts.rowid / 4096 WHERE messages_fts MATCH ?1"

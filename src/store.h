@@ -150,6 +150,13 @@ void store_messages_free(struct message_row *rows, size_t n);
 /* Full-text search over message content; rows carry session_id and a snippet in content. */
 int store_search(struct store *st, const char *query, struct message_row **out, size_t *n,
     size_t limit);
+/* The same newest first (by message id), at most limit messages (0: all) whose id is below before
+ * (0: from the newest): the next page passes the last hit's id. A page costs the same
+ * however many messages match. */
+int store_search_newest(struct store *st, const char *query, int64_t before, size_t limit,
+    struct message_row **out, size_t *n);
+/* How many messages query finds (a walk of every hit: run it after showing a page). */
+int store_search_count(struct store *st, const char *query, long *count);
 
 /* Additions (store branch). Functions returning int give 0 on success and -1 on failure,
  * including "no such session/message"; store_error then says why. */

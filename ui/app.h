@@ -128,6 +128,7 @@ struct slist {
 	size_t nall;
 	size_t *hit;             /* those in the listed sessions, nhits of them */
 	size_t nhits;
+	int64_t search_at;       /* when the message search for the query runs, 0: done */
 	size_t nrows_all;        /* rows held (a deletion still to be undone is past nrows) */
 	int renaming;            /* the selected row's title is being edited */
 	int64_t rename_id;
@@ -306,6 +307,7 @@ struct app {
 
 /* ui.c */
 int64_t ui_now_ms(void);
+int64_t ui_now_us(void);
 void ui_note(struct app *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ui_note_drop(struct app *a, enum note_kind kind);
 void ui_send(struct app *a, const char *text);

@@ -6,8 +6,9 @@
  * sessions costs one query, not a scan of every message.
  *
  * `/` opens a field at its top: each key filters the titles with the fuzzy matcher (over
- * every session, then loaded) and runs a full-text search of the messages (the store's
- * FTS5 index, each word a prefix), whose hits are listed under the matching titles; Enter
+ * every session, then loaded) and, once the typing pauses, a full-text search of the
+ * messages (the store's FTS5 index, each word a prefix; the newest hits, one page read off
+ * the index, so its cost does not grow with the history), listed under the titles; Enter
  * opens a session or jumps to the message hit. r renames the selected session in place. D
  * asks before deleting, and the deletion waits a few seconds in which u brings the session
  * back; only then is it deleted in the store (or when natter quits). a archives a session
@@ -19,13 +20,15 @@
 #include <time.h>
 
 #include "app.h"
+#include "log.h"
 #include "store.h"
 #include "text.h"
 #include "wrap.h"
 #include "xmalloc.h"
 
 #define SESSIONS_UNDO_MS 5000  /* how long a deletion can be undone */
-#define SESSIONS_HITS 50       /* message hits searched for per key */
+#define SESSIONS_HITS 50       /* message hits searched for, newest first */
+#define SESSIONS_SEARCH_MS 60  /* the message search waits for a pause in typing this long */
 #define SESSIONS_LIMIT 500     /* sessions listed while nothing filters them */
 #define SESSIONS_HL 256
 
@@ -123,36 +126,32 @@ pane_sessions_fts(const char *q, struct buf *out)
 	}
 }
 
-/* Filter the titles and search the messages again for the query. */
+/* Search the messages for the query (newest first, one page) and keep the hits in the
+ * sessions listed. */
 static void
-pane_sessions_filter(struct app *a)
+pane_sessions_hits(struct app *a)
 {
 	struct slist *l = &a->sl;
 	const char *q = buf_str(&l->query.text);
 	struct message_row *hits = NULL;
 	size_t n = 0, i, k = 0;
-	int64_t *ids;
+	int64_t *ids, t0 = ui_now_us();
 
-	free(l->titles);
-	l->titles = xcalloc(a->nrows ? a->nrows : 1, sizeof *l->titles);
-	for (i = 0; i < a->nrows; i++)
-		l->titles[i] = a->rows[i].title;
-	fuzzy_list_free(&l->fl);
-	fuzzy_list_init(&l->fl, l->titles, a->nrows, 0);
-	fuzzy_list_update(&l->fl, q);
-	l->fl_ready = 1;
+	l->search_at = 0;
 	store_messages_free(l->hits, l->nall);
 	free(l->hit);
 	l->hits = NULL;
 	l->hit = NULL;
 	l->nall = l->nhits = 0;
-	if (a->st == NULL || strlen(q) < 2)
+	a->dirty |= DIRTY_SESSIONS;
+	if (a->st == NULL || strlen(q) < 2 || !pane_sessions_filtered(a))
 		return;
 	{
 		struct buf fts = BUF_INIT;
 
 		pane_sessions_fts(q, &fts);
-		if (fts.len > 0 && store_search(a->st, buf_str(&fts), &hits, &n, SESSIONS_HITS) != 0)
+		if (fts.len > 0 && store_search_newest(a->st, buf_str(&fts), 0, SESSIONS_HITS, &hits,
+		    &n) != 0)
 			n = 0;
 		buf_free(&fts);
 	}
@@ -170,6 +169,34 @@ pane_sessions_filter(struct app *a)
 	l->hits = hits;
 	l->nall = n;
 	l->nhits = k;
+	log_debug("ui: session search: %zu hits in %ld us", n, (long)(ui_now_us() - t0));
+}
+
+/* Filter the titles for the query at once (the matcher's list is built once per reload and
+ * narrowed as the query grows); the message search waits for a pause in the typing
+ * (pane_sessions_tick), so a key costs the title filter only. */
+static void
+pane_sessions_filter(struct app *a, int now)
+{
+	struct slist *l = &a->sl;
+	size_t i;
+
+	if (!l->fl_ready) {
+		free(l->titles);
+		l->titles = xcalloc(a->nrows ? a->nrows : 1, sizeof *l->titles);
+		for (i = 0; i < a->nrows; i++)
+			l->titles[i] = a->rows[i].title;
+		fuzzy_list_free(&l->fl);
+		fuzzy_list_init(&l->fl, l->titles, a->nrows, 0);
+		l->fl_ready = 1;
+	}
+	fuzzy_list_update(&l->fl, buf_str(&l->query.text));
+	/* A query too short to search drops the hits at once; a longer one keeps the last
+	 * hits shown until its own search runs. */
+	if (now || strlen(buf_str(&l->query.text)) < 2)
+		pane_sessions_hits(a);
+	else
+		l->search_at = ui_now_ms() + SESSIONS_SEARCH_MS;
 }
 
 /* Refresh the list from the store: the archive or the other sessions, every one of them
@@ -191,6 +218,7 @@ pane_sessions_reload(struct app *a)
 		a->nrows = 0;
 	}
 	l->nrows_all = a->nrows;
+	l->fl_ready = 0;
 	for (i = 0; i < a->nrows; i++) {
 		if (a->rows[i].title != NULL) {
 			struct buf c = BUF_INIT;
@@ -215,7 +243,7 @@ pane_sessions_reload(struct app *a)
 		break;
 	}
 	if (pane_sessions_filtered(a))
-		pane_sessions_filter(a);
+		pane_sessions_filter(a, 1);
 	if (a->sel_row >= (int)pane_sessions_count(a))
 		a->sel_row = pane_sessions_count(a) ? (int)pane_sessions_count(a) - 1 : 0;
 	a->dirty |= DIRTY_SESSIONS;
@@ -505,14 +533,16 @@ pane_sessions_open_selected(struct app *a)
 		}
 }
 
-/* Delete in the store the session whose deletion can no longer be undone: its time is
- * up, or natter quits. */
+/* Run the message search once the typing pauses; delete in the store the session whose
+ * deletion can no longer be undone: its time is up, or natter quits. */
 void
 pane_sessions_tick(struct app *a, int quitting)
 {
 	struct slist *l = &a->sl;
 	int64_t id = l->undo_id;
 
+	if (l->search_at != 0 && !quitting && ui_now_ms() >= l->search_at)
+		pane_sessions_hits(a);
 	if (id == 0 || (!quitting && ui_now_ms() < l->undo_until))
 		return;
 	l->undo_id = 0;
@@ -522,12 +552,18 @@ pane_sessions_tick(struct app *a, int quitting)
 		ui_note(a, 1, "cannot delete the session: %s", store_error(a->st));
 }
 
-/* When the pending deletion is due. */
+/* When the message search or the pending deletion is due. */
 int64_t
 pane_sessions_timeout(const struct app *a, int64_t t)
 {
 	int64_t d;
 
+	if (a->sl.search_at != 0) {
+		d = a->sl.search_at - ui_now_ms();
+		if (d < 0)
+			d = 0;
+		t = t < 0 || d < t ? d : t;
+	}
 	if (a->sl.undo_id == 0)
 		return t;
 	d = a->sl.undo_until - ui_now_ms();
@@ -719,7 +755,7 @@ pane_sessions_insert(struct app *a, const char *s, size_t n)
 	} else if (l->field) {
 		lineedit_insert(&l->query, s, n);
 		a->sel_row = a->top_row = 0;
-		pane_sessions_filter(a);
+		pane_sessions_filter(a, 0);
 	}
 	a->dirty |= DIRTY_SESSIONS;
 }
@@ -752,7 +788,7 @@ pane_sessions_action(struct app *a, enum action act)
 			pane_sessions_select(a, act == ACT_SEL_PREV ? -1 : 1);
 		else if (lineedit_action(&l->query, act, &a->in.kill)) {
 			a->sel_row = a->top_row = 0;
-			pane_sessions_filter(a);
+			pane_sessions_filter(a, 0);
 		} else
 			return 0;
 		a->dirty |= DIRTY_SESSIONS;

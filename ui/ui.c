@@ -70,7 +70,7 @@ ui_now_ms(void)
 }
 
 /* Microseconds on a monotonic clock, for the debug log's timings. */
-static int64_t
+int64_t
 ui_now_us(void)
 {
 	struct timespec ts;

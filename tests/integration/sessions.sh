@@ -73,11 +73,37 @@ ok "unknown subcommand is a usage error" test $? -eq 2
 out=$("$NATTER" sessions search lifetimes)
 ok "search exits 0" test $? -eq 0
 ok "search finds both sessions" test "$(echo "$out" | wc -l)" -eq 3
-ok "search ranks the user prompt first" grep -qE '^ +1 .* user .*\[lifetimes\]' <<<"$(echo "$out" | head -n 1)"
+ok "search lists the newest hit first" grep -qE '^ +2 ' <<<"$(echo "$out" | head -n 1)"
+out=$("$NATTER" sessions search --rank lifetimes)
+ok "search --rank ranks the user prompt first" grep -qE '^ +1 .* user .*\[lifetimes\]' <<<"$(echo "$out" | head -n 1)"
 out=$("$NATTER" sessions search 'AND (' 2>&1)
 ok "search with bad FTS syntax does not fail" test $? -eq 0
 "$NATTER" sessions search >/dev/null 2>&1
 ok "search without a query is a usage error" test $? -eq 2
+
+# Pages: 25 hits, 20 a page; stderr names the next page after the first, whose hits are the
+# rest of what one unpaged search lists, in the same order.
+sqlite3 "$NATTER_DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25)
+  INSERT INTO messages (session_id, seq, role, created_ms, state, content)
+  SELECT 1, 100 + i, 'user', 1767323045000 + i, 'complete', 'pagingword number ' || i FROM n;"
+"$NATTER" sessions search pagingword >"$dir/p1" 2>"$dir/p1.err"
+ok "search pages: the first page has 20 hits" test "$(wc -l <"$dir/p1")" -eq 20
+ok "search pages: the newest hit comes first" grep -q 'number 25$' <<<"$(head -n 1 "$dir/p1")"
+ok "search pages: stderr counts every hit" grep -q 'more hits (25 in all)' "$dir/p1.err"
+before=$(sed -n 's/.*--before \([0-9]*\).*/\1/p' "$dir/p1.err")
+"$NATTER" sessions search --before "$before" pagingword >"$dir/p2" 2>"$dir/p2.err"
+ok "search pages: the next page has the other 5" test "$(wc -l <"$dir/p2")" -eq 5
+ok "search pages: the last page names no next one" test ! -s "$dir/p2.err"
+"$NATTER" sessions search -n 0 pagingword >"$dir/pall"
+ok "search pages: both pages are the unpaged search" diff "$dir/pall" <(cat "$dir/p1" "$dir/p2")
+"$NATTER" sessions search -n 7 pagingword 2>/dev/null >"$dir/p7"
+ok "search pages: -n sets the page size" diff "$dir/p7" <(head -n 7 "$dir/pall")
+"$NATTER" sessions search -n 30 'pagingw*' 2>/dev/null >"$dir/pp"
+ok "search pages: a prefix query finds them all" diff "$dir/pp" "$dir/pall"
+"$NATTER" sessions search --before abc pagingword >/dev/null 2>&1
+ok "search --before wants a message id" test $? -eq 2
+"$NATTER" sessions search --rank --before 5 pagingword >/dev/null 2>&1
+ok "search --rank with --before is a usage error" test $? -eq 2
 
 "$NATTER" sessions export 1 --format md -o "$dir/s1.md"
 ok "export md exits 0" test $? -eq 0

@@ -49,7 +49,7 @@ ui_check "filter: nothing matches says so" ui_wait 'nothing matches'
 # The same query searches the messages: a word only in a later message of one session.
 ui_keys C-u
 ui_type "armad"
-# The prompt and the reply that quotes it; the prompt ranks first.
+# The prompt and the reply that quotes it, newest first: the reply.
 ui_check "search: the hits are listed under the titles" ui_wait 'in messages (2)'
 ui_check "search: a hit names its session" ui_wait '↳ rust lifetimes'
 ui_check "search: the snippet shows the word" ui_wait '  the armadillo question'
@@ -57,7 +57,7 @@ ui_keys Enter
 ui_check "search: the transcript shows the hit's session" ui_wait 'You wrote: "the armadillo question"'
 ui_check "search: the transcript has the focus" bash -c "! tmux -L $UI_SOCK capture-pane -p | grep -q 'Sessions (focused)'"
 ui_check "search: the hit's message is selected" \
-	bash -c "tmux -L $UI_SOCK capture-pane -p -e | grep '▍you' | tail -n 1 | grep -q $'\\033\\[[0-9;]*7m'"
+	bash -c "tmux -L $UI_SOCK capture-pane -p -e | grep '▍assistant' | tail -n 1 | grep -q $'\\033\\[[0-9;]*7m'"
 
 # Esc in the list ends the search: every session again.
 ui_keys BTab BTab

@@ -1023,6 +1023,96 @@ test_search_page(void **state)
 	store_messages_free(page, npage);
 }
 
+/* Page through query newest first, pages of size k, into one array (its length in *n). */
+static struct message_row *
+search_pages(struct store *st, const char *query, size_t k, size_t *n)
+{
+	struct message_row *all = NULL, *page;
+	size_t len = 0, np, i;
+	int64_t before = 0;
+
+	for (;;) {
+		assert_int_equal(store_search_newest(st, query, before, k, &page, &np), 0);
+		assert_true(np <= k);
+		all = xrealloc(all, (len + np + 1) * sizeof(*all));
+		for (i = 0; i < np; i++)
+			all[len++] = page[i];
+		free(page);
+		if (np < k)
+			break;
+		before = all[len - 1].id;
+	}
+	*n = len;
+	return all;
+}
+
+/* Newest-first pages put together are exactly the unpaged hits, in the same order (message
+ * id, newest first), with the same snippets, across page boundaries, whatever the page
+ * size: messages of several parts that all match (rows tied on one message) are listed
+ * once, even when the page boundary falls on them; the hits are the ranked search's, and
+ * store_search_count counts them. Words, a phrase and a prefix. */
+static void
+test_search_newest_pages(void **state)
+{
+	static const char *const queries[] = {"common", "rare", "\"common word\"", "comm*",
+	    "rar* OR zebra", "nothing"};
+	static const size_t sizes[] = {1, 2, 3, 7, 50, 1000};
+	struct fixture *f = *state;
+	struct message_row m, *all, *ranked, *paged;
+	size_t nall, nranked, npaged, i, j, q, z, total = 300;
+	char *longtext = distinct_words("lw", 9000), text[128];
+	long count;
+	int64_t sid;
+
+	sid = store_session_new(f->st, "s", NULL, NULL);
+	assert_int_equal(store_batch_begin(f->st), 0);
+	for (i = 0; i < total; i++) {
+		struct buf b = BUF_INIT;
+
+		snprintf(text, sizeof(text), "common word %zu%s ", i, i % 7 == 0 ? " rare" : "");
+		buf_puts(&b, text);
+		/* Every 25th message is long: several parts, each holding the words. */
+		for (j = 0; i % 25 == 0 && j < 4; j++) {
+			buf_puts(&b, longtext);
+			buf_puts(&b, " common word rare ");
+		}
+		m = msg(sid, i % 2 ? ROLE_ASSISTANT : ROLE_USER, buf_str(&b), MSG_COMPLETE);
+		assert_true(store_message_add(f->st, &m) > 0);
+		buf_free(&b);
+	}
+	assert_int_equal(store_batch_end(f->st, 1), 0);
+	free(longtext);
+
+	for (q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+		assert_int_equal(store_search_newest(f->st, queries[q], 0, 0, &all, &nall), 0);
+		for (i = 1; i < nall; i++)
+			assert_true(all[i - 1].id > all[i].id);
+		/* The same messages as the ranked search over every hit. */
+		assert_int_equal(store_search(f->st, queries[q], &ranked, &nranked, 0), 0);
+		assert_int_equal(nranked, nall);
+		for (i = 0; i < nranked; i++) {
+			for (j = 0; j < nall && all[j].id != ranked[i].id; j++)
+				;
+			assert_true(j < nall);
+		}
+		store_messages_free(ranked, nranked);
+		assert_int_equal(store_search_count(f->st, queries[q], &count), 0);
+		assert_int_equal(count, (long)nall);
+		for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+			paged = search_pages(f->st, queries[q], sizes[z], &npaged);
+			assert_int_equal(npaged, nall);
+			for (i = 0; i < nall; i++) {
+				assert_int_equal(paged[i].id, all[i].id);
+				assert_string_equal(paged[i].content, all[i].content);
+			}
+			store_messages_free(paged, npaged);
+		}
+		store_messages_free(all, nall);
+	}
+	/* 43 multiples of 7 below 300, and the 10 long ones that are not (25, 50, ... but 175). */
+	assert_int_equal(search_count(f->st, "rare"), 53);
+}
+
 /* An archived session leaves the usual listing (and keeps its place by its last update in
  * the archive's), stays whole and searchable, says so in its row, and comes back; an
  * unknown session cannot be archived. */
@@ -1107,11 +1197,58 @@ test_migrate_archive(void **state)
 	store_sessions_free(rows, n);
 }
 
+/* Schema 15 builds the search index again with prefix indexes: every hit stays findable,
+ * by words and by short prefixes, and the index stays in step with later writes. */
+static void
+test_migrate_prefix(void **state)
+{
+	struct fixture *f = *state;
+	struct message_row m;
+	char *err = NULL;
+	sqlite3 *db;
+	int64_t sid;
+	int i;
+
+	sid = store_session_new(f->st, "s", NULL, NULL);
+	for (i = 0; i < 30; i++) {
+		m = msg(sid, ROLE_USER, i % 3 ? "quokka lemur" : "quokka", MSG_COMPLETE);
+		store_message_add(f->st, &m);
+	}
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 13", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(search_count(f->st, "quokka"), 30);
+	assert_int_equal(search_count(f->st, "le*"), 20);
+	assert_int_equal(search_count(f->st, "qu* NOT lem*"), 10);
+	m = msg(sid, ROLE_USER, "lemming", MSG_COMPLETE);
+	store_message_add(f->st, &m);
+	assert_int_equal(search_count(f->st, "lem*"), 21);
+	assert_int_equal(store_check(f->st, &err), 0);
+	assert_null(err);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *s;
+
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name"
+		    " = 'messages_fts'", -1, &s, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_non_null(strstr((const char *)sqlite3_column_text(s, 0), "prefix = '2 3'"));
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_search_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_newest_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tool_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v9_tools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_crud, setup, teardown),
