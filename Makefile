@@ -224,7 +224,7 @@ bench: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory MODE=release $(BUILD)/fakeserver $(BUILD)/bench_worker \
 		$(BUILD)/gen_store $(BUILD)/bench_search
-	@for b in tests/bench/*.sh; do echo "== $$b"; sh $$b build/release || exit 1; done
+	@for b in $(filter-out tests/bench/lib.sh,$(wildcard tests/bench/*.sh)); do echo "== $$b"; sh $$b build/release || exit 1; done
 
 install: build lib
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 \

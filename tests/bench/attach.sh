@@ -19,26 +19,8 @@ done
 command -v hyperfine >/dev/null || { echo "attach.sh: hyperfine is not installed" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "attach.sh: python3 is not installed" >&2; exit 1; }
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/natter-bench.XXXXXX")
-FS_PID=
-cleanup() {
-	[ -n "$FS_PID" ] && kill "$FS_PID" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-: >"$TMP/fs.out"
-"$FS" --key "$KEY" --max-seconds 900 >"$TMP/fs.out" 2>"$TMP/fs.err" &
-FS_PID=$!
-PORT=
-i=0
-while [ $i -lt 200 ] && [ -z "$PORT" ]; do
-	PORT=$(awk '$1 == "PORT" { print $2; exit }' "$TMP/fs.out")
-	[ -n "$PORT" ] || sleep 0.05
-	i=$((i + 1))
-done
-[ -n "$PORT" ] || { echo "attach.sh: fakeserver did not start" >&2; exit 1; }
-URL=http://127.0.0.1:$PORT
+. "$(dirname "$0")/lib.sh"
+bench_start attach.sh "$FS" "$KEY"
 
 # The image: a PNG signature and header, then random bytes (libmagic reads the head).
 # The body: what natter sends for it (checked below against the fake server's log).
@@ -89,11 +71,6 @@ CURL_CMD="curl -sN $URL/v1/chat/completions -H 'Authorization: Bearer $KEY' -H '
 ASK_CMD="$NATTER ask -m m -a $TMP/image.png tokens=1 >/dev/null"
 NOSAVE_CMD="$NATTER ask -m m --no-save -a $TMP/image.png tokens=1 >/dev/null"
 
-# median FILE N: the median (seconds) of the N-th command in a hyperfine JSON export.
-median() {
-	grep -o '"median": *[0-9.e+-]*' "$1" | sed -n "${2}p" | sed 's/.*: *//'
-}
-
 # ratio A B: A/B with two decimals.
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'
@@ -106,8 +83,8 @@ hyperfine --warmup 2 --runs "$RUNS" --style basic --export-json "$TMP/a.json" \
 	-n curl "$CURL_CMD" -n "natter ask -a (stored)" "$ASK_CMD" \
 	-n "natter ask -a --no-save" "$NOSAVE_CMD"
 cat "$TMP/a.md"
-c=$(median "$TMP/a.json" 1)
-n=$(median "$TMP/a.json" 2)
-s=$(median "$TMP/a.json" 3)
+c=$(bench_median "$TMP/a.json" 1)
+n=$(bench_median "$TMP/a.json" 2)
+s=$(bench_median "$TMP/a.json" 3)
 echo "wall median: curl ${c}s, natter ask -a ${n}s, without storing ${s}s"
 echo "ratio natter/curl: $(ratio "$n" "$c") (target <= 1.50); without storing: $(ratio "$s" "$c")"

@@ -22,24 +22,8 @@ for t in hyperfine curl jq; do
 	command -v "$t" >/dev/null || { echo "embed.sh: $t is not installed" >&2; exit 1; }
 done
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/natter-bench.XXXXXX")
-FS_PID=
-cleanup() {
-	[ -n "$FS_PID" ] && kill "$FS_PID" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-"$FS" --key "$KEY" --max-seconds 900 >"$TMP/fs.out" 2>"$TMP/fs.err" &
-FS_PID=$!
-PORT=
-i=0
-while [ $i -lt 200 ] && [ -z "$PORT" ]; do
-	PORT=$(awk '$1 == "PORT" { print $2; exit }' "$TMP/fs.out")
-	[ -n "$PORT" ] || sleep 0.05
-	i=$((i + 1))
-done
-[ -n "$PORT" ] || { echo "embed.sh: fakeserver did not start" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_start embed.sh "$FS" "$KEY"
 URL=http://127.0.0.1:$PORT/v1
 
 # The texts, and the request bodies natter sends for them (2048 texts each).
@@ -62,11 +46,6 @@ bodies() {
 	done
 }
 
-# median FILE N: the median (seconds) of the N-th command in a hyperfine JSON export.
-median() {
-	grep -o '"median": *[0-9.e+-]*' "$1" | sed -n "${2}p" | sed 's/.*: *//'
-}
-
 # rate SECONDS: texts per second.
 rate() {
 	awk -v s="$1" -v n="$LINES" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "inf" }'
@@ -85,8 +64,8 @@ for dims in 0 256; do
 	hyperfine --warmup 2 --runs "$RUNS" --style basic --export-json "$TMP/e.json" \
 		--export-markdown "$TMP/e.md" -n curl "$CURL" -n "natter embed" "$EMBED"
 	cat "$TMP/e.md"
-	c=$(median "$TMP/e.json" 1)
-	n=$(median "$TMP/e.json" 2)
+	c=$(bench_median "$TMP/e.json" 1)
+	n=$(bench_median "$TMP/e.json" 2)
 	echo "median: curl ${c}s ($(rate "$c") texts/s), natter ${n}s ($(rate "$n") texts/s)"
 	echo "natter embed: $(rate "$n") texts/s (target >= 5000)"
 done

@@ -25,24 +25,8 @@ for t in hyperfine sqlite3; do
 	command -v "$t" >/dev/null || { echo "semantic.sh: $t is not installed" >&2; exit 1; }
 done
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/natter-bench.XXXXXX")
-FS_PID=
-cleanup() {
-	[ -n "$FS_PID" ] && kill "$FS_PID" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-"$FS" --key "$KEY" --max-seconds 900 >"$TMP/fs.out" 2>"$TMP/fs.err" &
-FS_PID=$!
-PORT=
-i=0
-while [ $i -lt 200 ] && [ -z "$PORT" ]; do
-	PORT=$(awk '$1 == "PORT" { print $2; exit }' "$TMP/fs.out")
-	[ -n "$PORT" ] || sleep 0.05
-	i=$((i + 1))
-done
-[ -n "$PORT" ] || { echo "semantic.sh: fakeserver did not start" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_start semantic.sh "$FS" "$KEY"
 
 mkdir -p "$TMP/cfg/natter"
 cat >"$TMP/cfg/natter/natter.yaml" <<YAML
@@ -94,9 +78,7 @@ hyperfine --warmup 2 --runs "$RUNS" --style basic --export-json "$TMP/s.json" \
 	--export-markdown "$TMP/s.md" -n "sqlite3 reading the vectors" "$READ" \
 	-n "natter embed (the query alone)" "$EMBED" -n "natter sessions search --semantic" "$SEARCH"
 cat "$TMP/s.md"
-median() {
-	grep -o '"median": *[0-9.e+-]*' "$TMP/s.json" | sed -n "${1}p" | sed 's/.*: *//'
-}
+median() { bench_median "$TMP/s.json" "$1"; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.1f", s * 1000 }'; }
 echo "median: sqlite3 read $(ms "$(median 1)") ms, query embedding $(ms "$(median 2)") ms, search $(ms "$(median 3)") ms"
 echo "semantic search: $(ms "$(median 3)") ms (target <= 100 ms)"
