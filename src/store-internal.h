@@ -10,6 +10,14 @@
 
 #include "store.h"
 
+/* The message columns every message query selects, before content and reasoning. */
+#define MESSAGE_COLUMNS \
+	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
+	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
+	" m.compare_group," \
+	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group), m.pinned," \
+	" m.tool_id, m.tool_name, m.tool_error, m.slot"
+
 /* Cached statements, prepared lazily; the SQL lives in store_sql[] at the same index. */
 enum store_stmt_id {
 	SQL_BEGIN,
@@ -82,5 +90,8 @@ sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id);
 void store_fail(struct store *st, const char *what);
 /* Fill r from a row selecting MESSAGE_COLUMNS, content and reasoning. */
 void store_row_message(sqlite3_stmt *s, struct message_row *r);
+/* Every message of a session in seq order with their attachments (store.c). */
+int store_messages_seq(struct store *st, int64_t session_id, struct message_row **out,
+    size_t *n);
 
 #endif

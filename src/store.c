@@ -84,7 +84,7 @@
 #define SESSION_SELECT \
 	"SELECT id, title, provider, model, system, created, updated, nmessages," \
 	" input_tokens, output_tokens, cost, summary, summary_covers," \
-	SESSION_ANSWERED ", archived FROM sessions"
+	SESSION_ANSWERED ", archived, forked_from, head_id FROM sessions"
 
 /* A comparison session's models that replied, for its label (session_row_label): only
  * sessions with a compare group read their messages, through the session's index. */
@@ -94,13 +94,6 @@
 	" m.model || char(9) || max(m.state <> 'error') AS pm FROM messages m" \
 	" WHERE m.session_id = sessions.id AND m.role = 'assistant' AND m.provider IS NOT NULL" \
 	" AND m.model IS NOT NULL GROUP BY m.provider, m.model ORDER BY min(m.seq))) END"
-
-#define MESSAGE_COLUMNS \
-	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
-	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
-	" m.compare_group," \
-	" (SELECT g.picked FROM compare_groups g WHERE g.id = m.compare_group), m.pinned," \
-	" m.tool_id, m.tool_name, m.tool_error, m.slot"
 
 /* The figures of a group of replies, after its two key columns: calls, token sums, the
  * known costs' sum and count, the median time to first token and the median output rate
@@ -126,7 +119,8 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " WHERE id = ?1",
 	[SQL_SESSION_SET_SYSTEM] = "UPDATE sessions SET system = ?2, updated = ?3 WHERE id = ?1",
 	[SQL_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
-	[SQL_SESSION_TOUCH] = "UPDATE sessions SET updated = ?2 WHERE id = ?1",
+	/* A new message is the newest of its session, so the path on screen ends there. */
+	[SQL_SESSION_TOUCH] = "UPDATE sessions SET updated = ?2, head_id = NULL WHERE id = ?1",
 	[SQL_SESSIONS] = SESSION_SELECT " WHERE archived = 0 ORDER BY updated DESC, id DESC"
 	    " LIMIT ?1",
 	/* The archive is read by its own partial index (sessions_archived). */
@@ -141,10 +135,10 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
 	    " duration_ms, compare_group, content, reasoning, writer, pinned, tool_id, tool_name,"
-	    " tool_error, slot) VALUES (?1,"
+	    " tool_error, slot, parent_id) VALUES (?1,"
 	    " (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?1),"
 	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-	    " ?20, ?21, ?22)",
+	    " ?20, ?21, ?22, ?23)",
 	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
 	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
 	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13, writer = ?14"
@@ -1274,6 +1268,8 @@ store_row_session(sqlite3_stmt *s, struct session_row *r)
 	r->summary_covers = (long)sqlite3_column_int64(s, 12);
 	r->answered = store_col_text(s, 13);
 	r->archived = sqlite3_column_int(s, 14) != 0;
+	r->forked_from = sqlite3_column_int64(s, 15);
+	r->head_id = sqlite3_column_int64(s, 16);
 }
 
 /* List the sessions of which newest-updated first, at most limit (0: all). */
@@ -1436,6 +1432,10 @@ store_message_add(struct store *st, struct message_row *m)
 		sqlite3_bind_int(s, 22, m->column - 1);
 	else
 		sqlite3_bind_null(s, 22);
+	if (m->parent_id >= 0)
+		sqlite3_bind_int64(s, 23, m->parent_id);
+	else
+		sqlite3_bind_null(s, 23);
 	if (store_step_done(st, s, "adding a message") != 0)
 		goto fail;
 	m->id = sqlite3_last_insert_rowid(st->db);
@@ -1572,6 +1572,8 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 {
 	r->atts = NULL;
 	r->natts = 0;
+	r->parent_id = -1;
+	r->nalt = r->alt = 1;
 	r->id = sqlite3_column_int64(s, 0);
 	r->session_id = sqlite3_column_int64(s, 1);
 	r->role = store_role_parse((const char *)sqlite3_column_text(s, 2));
@@ -1629,9 +1631,9 @@ store_collect_messages(struct store *st, sqlite3_stmt *s, struct message_row **o
 	return 0;
 }
 
-/* Every message of a session in order. */
+/* Every message of a session in seq order, alternatives and all (store-tree.c). */
 int
-store_messages(struct store *st, int64_t session_id, struct message_row **out, size_t *n)
+store_messages_seq(struct store *st, int64_t session_id, struct message_row **out, size_t *n)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_MSGS);
 
