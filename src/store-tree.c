@@ -128,7 +128,7 @@ tree_head(struct store *st, int64_t session_id)
 	if (rc == SQLITE_ROW)
 		head = sqlite3_column_int64(s, 0);
 	else if (rc == SQLITE_DONE)
-		snprintf(st->err, sizeof(st->err), "no session %lld", (long long)session_id);
+		head = 0;  /* no such session: no messages, as before trees */
 	else
 		store_note_failure(st, "reading a session's head");
 	sqlite3_finalize(s);
@@ -147,7 +147,8 @@ tree_number_path(struct store *st, int64_t session_id, struct message_row *rows,
 	for (i = 0; i < n && rc == 0; i++) {
 		if (rows[i].session_id != session_id)
 			continue;
-		parent = rows[i].parent_id >= 0 ? rows[i].parent_id : i > 0 ? rows[i - 1].id : 0;
+		parent = rows[i].parent_id > 0 ? rows[i].parent_id : rows[i].parent_id < 0 ? 0 :
+		    i > 0 ? rows[i - 1].id : 0;
 		if (s == NULL && (s = tree_prepare(st, TREE_CHILDREN_SQL,
 		    "reading a message's alternatives")) == NULL)
 			return -1;
@@ -205,8 +206,6 @@ store_messages_path(struct store *st, int64_t session_id, int64_t head,
 		}
 		r = &(*out)[(*n)++];
 		store_row_message(s, r);
-		r->parent_id = sqlite3_column_type(s, 23) == SQLITE_NULL ? -1 :
-		    sqlite3_column_int64(s, 23);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
@@ -288,8 +287,8 @@ store_messages_tree(struct store *st, int64_t session_id, struct message_row **o
 	row = NULL;
 	/* Older rows follow the row before them; the first one the fork's origin or none. */
 	for (i = 0; i < nown; i++) {
-		if (own[i].parent_id < 0)
-			own[i].parent_id = i > 0 ? own[i - 1].id : 0;
+		if (own[i].parent_id == 0)
+			own[i].parent_id = i > 0 ? own[i - 1].id : STORE_FIRST;
 	}
 	*out = xrealloc(pre, (npre + nown + 1) * sizeof(**out));
 	if (nown > 0)
@@ -297,8 +296,8 @@ store_messages_tree(struct store *st, int64_t session_id, struct message_row **o
 	free(own);
 	*n = npre + nown;
 	for (i = 0; i < npre; i++)
-		if ((*out)[i].parent_id < 0)
-			(*out)[i].parent_id = i > 0 ? (*out)[i - 1].id : 0;
+		if ((*out)[i].parent_id == 0)
+			(*out)[i].parent_id = i > 0 ? (*out)[i - 1].id : STORE_FIRST;
 	tree_number_all(*out, npre, *n);
 	return 0;
 fail:

@@ -147,8 +147,8 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " WHERE id = (SELECT session_id FROM messages WHERE id = ?1)",
 	[SQL_MSG_DELETE_AFTER] = "DELETE FROM messages WHERE session_id = ?1 AND seq >"
 	    " coalesce((SELECT seq FROM messages WHERE id = ?2 AND session_id = ?1), 0)",
-	[SQL_MSGS] = "SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning FROM messages m"
-	    " WHERE m.session_id = ?1 ORDER BY m.seq",
+	[SQL_MSGS] = "SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning, m.parent_id"
+	    " FROM messages m WHERE m.session_id = ?1 ORDER BY m.seq",
 	/*
 	 * Every matching part, best first; store_search_run keeps the first (best) part of each
 	 * message. SQLite refuses bm25 and snippet under GROUP BY with ORDER BY, so the
@@ -1432,8 +1432,8 @@ store_message_add(struct store *st, struct message_row *m)
 		sqlite3_bind_int(s, 22, m->column - 1);
 	else
 		sqlite3_bind_null(s, 22);
-	if (m->parent_id >= 0)
-		sqlite3_bind_int64(s, 23, m->parent_id);
+	if (m->parent_id != 0)
+		sqlite3_bind_int64(s, 23, m->parent_id > 0 ? m->parent_id : 0);
 	else
 		sqlite3_bind_null(s, 23);
 	if (store_step_done(st, s, "adding a message") != 0)
@@ -1572,7 +1572,7 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 {
 	r->atts = NULL;
 	r->natts = 0;
-	r->parent_id = -1;
+	r->parent_id = 0;
 	r->nalt = r->alt = 1;
 	r->id = sqlite3_column_int64(s, 0);
 	r->session_id = sqlite3_column_int64(s, 1);
@@ -1602,6 +1602,10 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 	if (r->content == NULL)
 		r->content = xstrdup("");
 	r->reasoning = store_col_text(s, 22);
+	/* Queries of the tree select the parent after them (schema 14). */
+	if (sqlite3_column_count(s) > 23 && sqlite3_column_type(s, 23) != SQLITE_NULL)
+		r->parent_id = sqlite3_column_int64(s, 23) > 0 ? sqlite3_column_int64(s, 23) :
+		    STORE_FIRST;
 }
 
 /* Step s to the end, collecting message rows into *out. */

@@ -82,11 +82,15 @@ struct message_row {
 	                        * references (bytes not loaded) by store_messages; the rows
 	                        * store_messages gives own a reference to each */
 	size_t natts;
-	int64_t parent_id;     /* the message it follows (schema 14): 0 for a first message,
-	                        * -1 when implied by order (older rows; written as NULL) */
+	int64_t parent_id;     /* the message it follows (schema 14); STORE_FIRST for a first
+	                        * message; 0 when implied by order: the row before it by seq
+	                        * in its session (older rows, and writers that do not say) */
 	int nalt, alt;         /* read by store_messages: it is alternative alt of nalt
 	                        * (1-based) among the messages following the same one */
 };
+
+/* message_row.parent_id of a first message (stored as 0). */
+#define STORE_FIRST ((int64_t)-1)
 
 /* store_search wraps each matched term of a snippet in these bytes, so that a UI can
  * highlight them and a plain printer can swap them for brackets. */
