@@ -333,7 +333,6 @@ session_branch(struct session *s, size_t n)
 	}
 	while (s->nmsgs > n)
 		session_msg_free(&s->msgs[--s->nmsgs]);
-	s->branch = 1;
 	if (s->summary != NULL && s->summary_covers > n)
 		session_set_summary(s, NULL, 0);
 }
@@ -391,7 +390,6 @@ session_switch(struct session *s, size_t i, int dir)
 		goto fail;
 	if (s->summary != NULL && s->summary_covers > i)
 		session_set_summary(s, NULL, 0);
-	s->branch = 0;
 	return session_reload(s);
 fail:
 	snprintf(s->err, sizeof(s->err), "%s", store_error(s->store));
@@ -563,18 +561,15 @@ session_store_insert(struct session *s, size_t i)
 	s->msgs[i].id = r.id;
 	s->msgs[i].stale = 0;
 	s->updated = r.created / 1000;
-	if (s->branch) {
-		/* A new alternative: it is the last of its siblings. */
-		s->branch = 0;
-		if (store_children(s->store, s->id, r.parent_id > 0 ? r.parent_id : 0, &ids,
-		    &n) == 0) {
-			for (k = 0; k < n; k++)
-				if (ids[k] == r.id) {
-					s->msgs[i].nalt = (int)n;
-					s->msgs[i].alt = (int)k + 1;
-				}
-			free(ids);
-		}
+	/* After session_branch, or on a path cut short, it may have siblings: it is the
+	 * newest of them. */
+	if (store_children(s->store, s->id, r.parent_id > 0 ? r.parent_id : 0, &ids, &n) == 0) {
+		for (k = 0; k < n; k++)
+			if (ids[k] == r.id) {
+				s->msgs[i].nalt = (int)n;
+				s->msgs[i].alt = (int)k + 1;
+			}
+		free(ids);
 	}
 	return 0;
 }
@@ -1035,7 +1030,6 @@ session_forget(struct session *s)
 	s->lost_id = s->id;
 	s->id = 0;
 	s->fork_from = 0;
-	s->branch = 0;
 	for (i = 0; i < s->nmsgs; i++) {
 		s->msgs[i].id = 0;
 		s->msgs[i].shared = 0;

@@ -131,7 +131,6 @@ struct session {
 	int syncing;            /* inside session_sync: failures do not start another */
 	int64_t lost_id;        /* a stored id that vanished and was saved anew; the UI clears it */
 	int64_t fork_from;      /* a fork: the message of another session it goes on from */
-	int branch;             /* the next stored message is a new alternative (session_branch) */
 };
 
 #define SESSION_FLUSH_MS 200
