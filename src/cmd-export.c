@@ -27,11 +27,14 @@
 
 #define EXPORT_USAGE \
 	"usage: natter export SESSION [--format json|markdown|text] [-o FILE] [--raw]\n" \
-	"                     [--with-attachments DIR]\n" \
+	"                     [--tree] [--with-attachments DIR]\n" \
 	"SESSION is a session id (natter sessions lists them) or 'last'. The default format\n" \
 	"is markdown; json keeps every stored field and is what natter import reads back.\n" \
 	"-o FILE writes the file (mode 0600) instead of standard output; --raw keeps the\n" \
 	"stored bytes of markdown and text instead of making them safe for a terminal.\n" \
+	"The messages are the path on screen (the alternatives the interface shows);\n" \
+	"--tree writes every alternative too, each saying which message it follows\n" \
+	"(natter import reads only exports without --tree).\n" \
 	"--with-attachments DIR also writes every attached file into DIR (made if missing)\n" \
 	"as N-K-NAME: the K-th file of message N, NAME its file name (mode 0600).\n"
 
@@ -145,7 +148,7 @@ cmd_export(int argc, char **argv)
 	struct store *st;
 	int64_t id;
 	char *text;
-	int a, rc, raw = 0;
+	int a, rc, raw = 0, tree = 0;
 
 	for (a = 1; a < argc; a++) {
 		v = NULL;
@@ -163,6 +166,8 @@ cmd_export(int argc, char **argv)
 			if (a + 1 >= argc)
 				return export_cmd_bad("option needs a value:", argv[a]);
 			out = argv[++a];
+		} else if (strcmp(argv[a], "--tree") == 0) {
+			tree = 1;
 		} else if (strcmp(argv[a], "--raw") == 0) {
 			raw = 1;
 		} else if (strcmp(argv[a], "--with-attachments") == 0) {
@@ -190,7 +195,7 @@ cmd_export(int argc, char **argv)
 		store_close(st);
 		return 1;
 	}
-	text = export_session(st, id, format);
+	text = export_session_tree(st, id, format, tree);
 	if (text == NULL) {
 		fprintf(stderr, "natter: export: %s\n", store_error(st));
 		store_close(st);

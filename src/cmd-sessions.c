@@ -26,10 +26,10 @@
 
 #define SESSIONS_USAGE \
 	"usage: natter sessions [list [-n N] [--archived | --all]]\n" \
-	"       natter sessions show ID\n" \
+	"       natter sessions show ID [--tree]\n" \
 	"       natter sessions search [-n N] [--before ID | --rank | --semantic] QUERY...\n" \
 	"       natter sessions export ID [--format md|json|text] [-o FILE] [--raw]\n" \
-	"                              [--with-attachments DIR]\n" \
+	"                              [--tree] [--with-attachments DIR]\n" \
 	"       natter sessions archive ID...\n" \
 	"       natter sessions unarchive ID...\n" \
 	"       natter sessions rm ID\n"
@@ -196,14 +196,16 @@ sessions_show(int argc, char **argv)
 	int64_t id;
 	size_t n, i, k;
 	char when[32];
-	int col, ncols;
+	int col, ncols, tree = argc == 3 && strcmp(argv[2], "--tree") == 0;
 
-	if (argc != 2 || sessions_parse_id(argv[1], &id) != 0)
-		return sessions_usage("show wants one session id");
+	if (argc != 2 + tree || sessions_parse_id(argv[1], &id) != 0)
+		return sessions_usage("show wants one session id (and --tree for every "
+		    "alternative)");
 	if ((st = sessions_open()) == NULL)
 		return 1;
 	s = store_session_get(st, id);
-	if (s == NULL || store_messages(st, id, &m, &n) != 0) {
+	if (s == NULL || (tree ? store_messages_tree(st, id, &m, &n) :
+	    store_messages(st, id, &m, &n)) != 0) {
 		fprintf(stderr, "natter: %s\n", store_error(st));
 		store_sessions_free(s, s != NULL);
 		store_close(st);
@@ -239,6 +241,10 @@ sessions_show(int argc, char **argv)
 			    m[i].compare_pick == col ? ", kept" : "");
 		else if (ncols > 0)
 			printf(" [compared on %d models]", ncols);
+		buf_reset(&b1);
+		export_branch_note(&b1, m, n, i);
+		if (tree || b1.len > 0)
+			printf(" [#%zu%s]", i + 1, buf_str(&b1));
 		fputc('\n', stdout);
 		sessions_print(m[i].content, 0, "\n");
 		for (k = 0; k < m[i].natts; k++) {

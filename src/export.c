@@ -292,6 +292,7 @@ export_markdown(const struct session_row *s, const struct message_row *m, size_t
 			buf_printf(&b, " \xc2\xb7 compared on %d models", ncols);
 		if (col >= 0 && r->compare_pick == col)
 			buf_puts(&b, " \xc2\xb7 kept");
+		export_branch_note(&b, m, n, i);
 		buf_puts(&b, "\n\n");
 		if (r->reasoning != NULL && *r->reasoning != '\0')
 			buf_printf(&b, "<details>\n<summary>Reasoning</summary>\n\n%s\n\n</details>\n\n",
@@ -434,7 +435,38 @@ export_text_header(struct buf *b, const struct message_row *m, size_t n, size_t 
 		buf_puts(b, " \xc2\xb7 kept");
 	if (r->pinned)
 		buf_puts(b, " \xc2\xb7 pinned");
+	export_branch_note(b, m, n, i);
 	buf_putc(b, '\n');
+}
+
+/* The number of the message i follows when out of line (see export.h). */
+long
+export_parent_number(const struct message_row *m, size_t n, size_t i)
+{
+	size_t k;
+
+	if (m[i].parent_id == STORE_FIRST)
+		return i > 0 ? 0 : -1;
+	if (m[i].parent_id <= 0 || (i > 0 && m[i - 1].id == m[i].parent_id))
+		return -1;
+	for (k = 0; k < n; k++)
+		if (m[k].id == m[i].parent_id)
+			return (long)k + 1;
+	return -1;
+}
+
+/* Append where message i sits in a tree (see export.h). */
+void
+export_branch_note(struct buf *b, const struct message_row *m, size_t n, size_t i)
+{
+	long k = export_parent_number(m, n, i);
+
+	if (m[i].nalt > 1)
+		buf_printf(b, " \xc2\xb7 alternative %d of %d", m[i].alt, m[i].nalt);
+	if (k > 0)
+		buf_printf(b, " \xc2\xb7 follows #%ld", k);
+	else if (k == 0)
+		buf_puts(b, " \xc2\xb7 a first message");
 }
 
 /* Render a session as plain text: a heading, then per message a header line, its
@@ -641,6 +673,10 @@ export_json(const struct session_row *s, const struct message_row *m, size_t n)
 			log_fatal("out of memory building JSON");
 		cJSON_AddItemToArray(arr, o);
 		cJSON_AddNumberToObject(o, "id", (double)r->id);
+		/* Only a tree export has messages out of line: the id of the one followed. */
+		if (export_parent_number(m, n, i) >= 0)
+			cJSON_AddNumberToObject(o, "parent", r->parent_id > 0 ?
+			    (double)r->parent_id : 0);
 		cJSON_AddStringToObject(o, "role", store_role_name(r->role));
 		export_json_str(o, "content", r->content);
 		export_json_str(o, "reasoning", r->reasoning);
@@ -701,9 +737,16 @@ export_load_files(struct store *st, struct message_row *m, size_t n)
 	return 0;
 }
 
-/* Load a session and render it. */
+/* Load a session and render its path on screen. */
 char *
 export_session(struct store *st, int64_t id, enum export_format format)
+{
+	return export_session_tree(st, id, format, 0);
+}
+
+/* Load a session and render its path or its whole tree. */
+char *
+export_session_tree(struct store *st, int64_t id, enum export_format format, int tree)
 {
 	struct session_row *s = store_session_get(st, id);
 	struct message_row *m;
@@ -712,7 +755,7 @@ export_session(struct store *st, int64_t id, enum export_format format)
 
 	if (s == NULL)
 		return NULL;
-	if (store_messages(st, id, &m, &n) != 0 ||
+	if ((tree ? store_messages_tree(st, id, &m, &n) : store_messages(st, id, &m, &n)) != 0 ||
 	    (format == EXPORT_JSON && export_load_files(st, m, n) != 0)) {
 		store_messages_free(m, n);
 		store_sessions_free(s, 1);

@@ -31,6 +31,16 @@ int export_parse_time(const char *s, int with_ms, int64_t *ms);
 int export_compare_column(const struct message_row *m, size_t n, size_t i, int *ncols);
 /* Load session id from st and render it, or NULL (store_error says why). */
 char *export_session(struct store *st, int64_t id, enum export_format format);
+/* The same with the whole tree of messages (store_messages_tree) when tree is set, else
+ * the path on screen as export_session. */
+char *export_session_tree(struct store *st, int64_t id, enum export_format format, int tree);
+/* Where message i of m sits in a tree, for a header: " · alternative A of N" when it has
+ * siblings, and " · follows #K" (K: the 1-based number of its parent in m) or " · a first
+ * message" when it does not follow the message printed before it. Nothing on a plain line. */
+void export_branch_note(struct buf *b, const struct message_row *m, size_t n, size_t i);
+/* The 1-based number in m of the message i follows when that is not i - 1 (a tree), 0
+ * for a first message out of line, -1 when it follows the one before it. */
+long export_parent_number(const struct message_row *m, size_t n, size_t i);
 /* Write text to path, created mode 0600 as chat history deserves (an existing file keeps
  * its mode); 0, or -1 with errno set. */
 int export_write(const char *path, const char *text);

@@ -110,6 +110,7 @@ session_push(struct session *s)
 	m->input_tokens = m->output_tokens = m->ttft_ms = m->duration_ms = -1;
 	m->cost = -1;
 	m->slot = m->pick = -1;
+	m->nalt = m->alt = 1;
 	return m;
 }
 
@@ -131,13 +132,13 @@ session_next_slot(const struct session *s, size_t i, int64_t group)
  * only signed replies have one). The store lists them in id order, as the messages are,
  * so one pass pairs them. */
 static void
-session_load_signatures(struct session *s)
+session_load_signatures_of(struct session *s, int64_t session_id)
 {
 	int64_t *ids;
 	char **sigs;
 	size_t n, i, k = 0;
 
-	if (store_sign_list(s->store, s->id, &ids, &sigs, &n) != 0)
+	if (store_sign_list(s->store, session_id, &ids, &sigs, &n) != 0)
 		return;
 	for (i = 0; i < n; i++) {
 		size_t tries;
@@ -154,7 +155,22 @@ session_load_signatures(struct session *s)
 	free(sigs);
 }
 
-/* Load a stored session with all its messages. */
+/* The signatures of the path's messages rows[0..n): its own and a fork's shared ones,
+ * each kept with the session it belongs to. */
+static void
+session_load_signatures(struct session *s, const struct message_row *rows, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < i && rows[k].session_id != rows[i].session_id; k++)
+			;
+		if (k == i)
+			session_load_signatures_of(s, rows[i].session_id);
+	}
+}
+
+/* Load a stored session with the messages of its path on screen. */
 struct session *
 session_load(struct store *st, int64_t id)
 {
@@ -175,6 +191,7 @@ session_load(struct store *st, int64_t id)
 	s->system = session_strdup(row->system);
 	s->created = row->created;
 	s->updated = row->updated;
+	s->fork_from = row->forked_from;
 	if (row->summary != NULL && row->summary_covers > 0) {
 		s->summary = session_strdup(row->summary);
 		s->summary_covers = (size_t)row->summary_covers;
@@ -185,6 +202,9 @@ session_load(struct store *st, int64_t id)
 
 		m->id = r->id;
 		m->role = r->role;
+		m->nalt = r->nalt;
+		m->alt = r->alt;
+		m->shared = r->session_id != id;
 		buf_puts(&m->content, r->content);
 		if (r->reasoning != NULL)
 			buf_puts(&m->reasoning, r->reasoning);
@@ -221,9 +241,9 @@ session_load(struct store *st, int64_t id)
 				m->slot = session_next_slot(s, s->nmsgs - 1, m->compare_group);
 		}
 	}
+	session_load_signatures(s, rows, n);
 	store_messages_free(rows, n);
 	store_sessions_free(row, 1);
-	session_load_signatures(s);
 	return s;
 }
 
@@ -282,16 +302,115 @@ session_truncate(struct session *s, size_t n)
 {
 	int rc = 0;
 
+	size_t i;
+
 	if (n >= s->nmsgs)
 		return 0;
-	if (s->store != NULL && s->id > 0 &&
-	    store_message_delete_after(s->store, s->id, n > 0 ? s->msgs[n - 1].id : 0) != 0) {
+	/* The first stored message of the tail takes the rest with it; the path on screen
+	 * then ends where the tail began. */
+	for (i = n; i < s->nmsgs && (s->msgs[i].id <= 0 || s->msgs[i].shared); i++)
+		;
+	if (s->store != NULL && s->id > 0 && i < s->nmsgs &&
+	    (store_message_delete_tree(s->store, s->id, s->msgs[i].id) != 0 ||
+	    store_session_set_head(s->store, s->id, n > 0 ? s->msgs[n - 1].id : 0) != 0)) {
 		session_store_failed(s);
 		rc = -1;
 	}
 	while (s->nmsgs > n)
 		session_msg_free(&s->msgs[--s->nmsgs]);
 	return rc;
+}
+
+/* Drop messages n and after from the path, keeping them stored. */
+void
+session_branch(struct session *s, size_t n)
+{
+	if (n >= s->nmsgs)
+		return;
+	if (s->store == NULL) {
+		session_truncate(s, n);
+		return;
+	}
+	while (s->nmsgs > n)
+		session_msg_free(&s->msgs[--s->nmsgs]);
+	if (s->summary != NULL && s->summary_covers > n)
+		session_set_summary(s, NULL, 0);
+}
+
+/* Load the session's path again from the store, in place. */
+static int
+session_reload(struct session *s)
+{
+	struct session *t = session_load(s->store, s->id);
+	struct session_msg *msgs;
+	size_t n, cap;
+
+	if (t == NULL) {
+		snprintf(s->err, sizeof(s->err), "%s", store_error(s->store));
+		return -1;
+	}
+	msgs = s->msgs;
+	n = s->nmsgs;
+	cap = s->cap;
+	s->msgs = t->msgs;
+	s->nmsgs = t->nmsgs;
+	s->cap = t->cap;
+	s->fork_from = t->fork_from;
+	t->msgs = msgs;
+	t->nmsgs = n;
+	t->cap = cap;
+	session_free(t);
+	return 0;
+}
+
+/* Show alternative dir of message i and the newest line after it. */
+int
+session_switch(struct session *s, size_t i, int dir)
+{
+	int64_t *ids, target = 0, leaf, parent;
+	size_t n, k;
+
+	if (s->store == NULL || s->id <= 0 || i >= s->nmsgs || s->nopen > 0 ||
+	    s->msgs[i].id <= 0 || s->msgs[i].shared || s->msgs[i].nalt < 2)
+		return 1;
+	parent = i > 0 ? s->msgs[i - 1].id : 0;
+	if (store_children(s->store, s->id, parent, &ids, &n) != 0)
+		goto fail;
+	for (k = 0; k < n; k++)
+		if (ids[k] == s->msgs[i].id) {
+			if ((dir < 0 && k > 0) || (dir > 0 && k + 1 < n))
+				target = ids[(long)k + (dir < 0 ? -1 : 1)];
+			break;
+		}
+	free(ids);
+	if (target == 0)
+		return 1;
+	if ((leaf = store_branch_leaf(s->store, s->id, target)) < 0 ||
+	    store_session_set_head(s->store, s->id, leaf) != 0)
+		goto fail;
+	if (s->summary != NULL && s->summary_covers > i)
+		session_set_summary(s, NULL, 0);
+	return session_reload(s);
+fail:
+	snprintf(s->err, sizeof(s->err), "%s", store_error(s->store));
+	return -1;
+}
+
+/* A new stored session going on from message i. */
+int64_t
+session_fork(struct session *s, size_t i)
+{
+	int64_t id;
+
+	if (s->store == NULL || s->id <= 0 || i >= s->nmsgs || s->msgs[i].id <= 0) {
+		snprintf(s->err, sizeof(s->err), "%s", s->store == NULL ?
+		    "the session is not stored" : "the message is not stored yet");
+		return -1;
+	}
+	id = store_session_fork(s->store, s->id, s->msgs[i].id);
+	if (id < 0)
+		snprintf(s->err, sizeof(s->err), "%s", store_error(s->store));
+	return id;
 }
 
 /* Replace the clock used for flush throttling and timings. */
@@ -425,10 +544,16 @@ static int
 session_store_insert(struct session *s, size_t i)
 {
 	struct message_row r;
+	int64_t *ids;
+	size_t n, k;
 
+	/* A message follows the one before it on the path, so that one is stored first. */
+	if (i > 0 && s->msgs[i - 1].id <= 0)
+		return -1;
 	if (session_ensure_stored(s) != 0 || session_group_store(s, i) != 0)
 		return -1;
 	session_row_of(s, &s->msgs[i], &r);
+	r.parent_id = i > 0 ? s->msgs[i - 1].id : STORE_FIRST;
 	if (r.state == MSG_STREAMING && !session_is_open(s, i))
 		r.state = MSG_INTERRUPTED;
 	if (store_message_add(s->store, &r) < 0)
@@ -436,6 +561,16 @@ session_store_insert(struct session *s, size_t i)
 	s->msgs[i].id = r.id;
 	s->msgs[i].stale = 0;
 	s->updated = r.created / 1000;
+	/* After session_branch, or on a path cut short, it may have siblings: it is the
+	 * newest of them. */
+	if (store_children(s->store, s->id, r.parent_id > 0 ? r.parent_id : 0, &ids, &n) == 0) {
+		for (k = 0; k < n; k++)
+			if (ids[k] == r.id) {
+				s->msgs[i].nalt = (int)n;
+				s->msgs[i].alt = (int)k + 1;
+			}
+		free(ids);
+	}
 	return 0;
 }
 
@@ -894,8 +1029,10 @@ session_forget(struct session *s)
 
 	s->lost_id = s->id;
 	s->id = 0;
+	s->fork_from = 0;
 	for (i = 0; i < s->nmsgs; i++) {
 		s->msgs[i].id = 0;
+		s->msgs[i].shared = 0;
 		s->msgs[i].stale = 0;
 		if (s->msgs[i].compare_group > 0)
 			session_group_rename(s, s->msgs[i].compare_group, --s->local_group);
@@ -1268,6 +1405,11 @@ session_set_pinned(struct session *s, size_t i, int pinned)
 	if (i >= s->nmsgs)
 		return -1;
 	m = &s->msgs[i];
+	if (m->shared) {
+		snprintf(s->err, sizeof(s->err), "%s", "the message belongs to the session this one "
+		    "was forked from");
+		return -1;
+	}
 	m->pinned = pinned != 0;
 	m->gen++;
 	if (s->store == NULL || m->id <= 0)

@@ -82,6 +82,10 @@ struct session_msg {
 	int tool_error;         /* ROLE_TOOL: the call failed or was refused */
 	struct attach **atts;   /* ROLE_USER: the files it carries, in order (attach.h) */
 	size_t natts;
+	int nalt, alt;          /* it is alternative alt of nalt (1-based) among the stored
+	                         * messages following the one before it: a regenerated reply
+	                         * or an edited prompt keeps the earlier one as a sibling */
+	int shared;             /* a row of the session this one was forked from */
 	char *signature;        /* the provider's signature of its reasoning (Anthropic's
 	                         * signed thinking), sent back with it to the same model;
 	                         * NULL when none */
@@ -126,6 +130,7 @@ struct session {
 	int stale;              /* some of the conversation is not stored yet */
 	int syncing;            /* inside session_sync: failures do not start another */
 	int64_t lost_id;        /* a stored id that vanished and was saved anew; the UI clears it */
+	int64_t fork_from;      /* a fork: the message of another session it goes on from */
 };
 
 #define SESSION_FLUSH_MS 200
@@ -153,8 +158,24 @@ int session_set_tool_args(struct session *s, size_t i, const char *args);
 size_t session_append_tool_result(struct session *s, const char *id, const char *name,
     const char *text, int is_error, long duration_ms, int64_t group, int slot);
 
-/* Forget messages n and after (none may be streaming), in memory and in the store. */
+/* Forget messages n and after (none may be streaming), in memory and in the store, with
+ * every stored message that follows them. */
 int session_truncate(struct session *s, size_t n);
+/*
+ * History that branches. The session's messages are the path on screen: a stored session
+ * is a tree of messages (store-tree.c) and s->msgs the line from its first message to the
+ * head. session_branch drops messages n and after from the path without deleting them:
+ * the next message appended follows message n - 1 as a new alternative to message n
+ * (regenerate, edit and resend). A rolling summary of more than n messages is dropped.
+ */
+void session_branch(struct session *s, size_t n);
+/* Show the alternative dir (-1: the one before, 1: the one after) of message i, with the
+ * newest line of messages after it, and remember it as the path on screen. 0 when
+ * switched, 1 when there is none that way, -1 (s->err says why) on failure. */
+int session_switch(struct session *s, size_t i, int dir);
+/* A new stored session going on from message i, sharing the stored history up to it;
+ * its id, or -1 (s->err says why). */
+int64_t session_fork(struct session *s, size_t i);
 /* Store what a failed write left out, or the whole conversation in a new session when its
  * row is gone (lost_id is then set). 0 when everything is stored, -1 (s->err says why)
  * when it is not: call again later. */

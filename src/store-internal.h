@@ -10,7 +10,7 @@
 
 #include "store.h"
 
-/* The columns store_row_message reads, then content and reasoning. */
+/* The message columns every message query selects, before content and reasoning. */
 #define MESSAGE_COLUMNS \
 	"m.id, m.session_id, m.role, m.provider, m.model, m.created_ms, m.state, m.error," \
 	" m.finish_reason, m.input_tokens, m.output_tokens, m.cost, m.ttft_ms, m.duration_ms," \
@@ -92,5 +92,8 @@ sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id);
 void store_fail(struct store *st, const char *what);
 /* Fill r from a row selecting MESSAGE_COLUMNS, content and reasoning. */
 void store_row_message(sqlite3_stmt *s, struct message_row *r);
+/* Every message of a session in seq order with their attachments (store.c). */
+int store_messages_seq(struct store *st, int64_t session_id, struct message_row **out,
+    size_t *n);
 
 #endif

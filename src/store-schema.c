@@ -370,6 +370,24 @@ static const char *const store_migrations[] = {
 	"DROP TABLE messages_fts;"
 	"ALTER TABLE messages_fts_v15 RENAME TO messages_fts;"
 	STORE_FTS_TRIGGERS),
+	/*
+	 * 15 -> 16: history that branches (src/store-tree.c). A message names the one it
+	 * follows in parent_id: 0 for a first message, another session's message for the first
+	 * one of a fork. Older rows keep NULL, read as "the message before it by seq in its
+	 * session", which is the parent their order implies, so an old database keeps its one
+	 * path with nothing rewritten (ADD COLUMN is instant on a million rows) and rows that
+	 * other tools insert without the column stay a straight line. A session's head_id is
+	 * the last message of the path on screen (NULL: its newest message), forked_from the
+	 * message of another session a fork goes on from, sharing the rows before it. Children
+	 * are found through a partial index of the rows that name a parent, so older rows add
+	 * nothing to it and building it reads each row once.
+	 */
+	("ALTER TABLE messages ADD COLUMN parent_id INTEGER;"
+	"ALTER TABLE sessions ADD COLUMN head_id INTEGER;"
+	"ALTER TABLE sessions ADD COLUMN forked_from INTEGER;"
+	"CREATE INDEX messages_by_parent ON messages (session_id, parent_id)"
+	"  WHERE parent_id IS NOT NULL;"
+	"CREATE INDEX sessions_forked ON sessions (forked_from) WHERE forked_from IS NOT NULL;"),
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

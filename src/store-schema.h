@@ -38,6 +38,9 @@ int store_schema_wal(sqlite3 *db, char *err, size_t errlen);
 int store_schema_migrate(sqlite3 *db, int upto, int (*after)(void *arg, int version),
     void *arg, char *err, size_t errlen);
 
+/* The version whose migration makes messages a tree (parent_id, head_id, forked_from). */
+#define STORE_SCHEMA_TREE 16
+
 /* For the store's other files (store-sign.c): the connection of st, and recording a
  * failure of what with SQLite's reason for store_error. */
 struct store;

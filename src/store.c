@@ -84,7 +84,7 @@
 #define SESSION_SELECT \
 	"SELECT id, title, provider, model, system, created, updated, nmessages," \
 	" input_tokens, output_tokens, cost, summary, summary_covers," \
-	SESSION_ANSWERED ", archived FROM sessions"
+	SESSION_ANSWERED ", archived, forked_from, head_id FROM sessions"
 
 /* A comparison session's models that replied, for its label (session_row_label): only
  * sessions with a compare group read their messages, through the session's index. */
@@ -119,7 +119,8 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " WHERE id = ?1",
 	[SQL_SESSION_SET_SYSTEM] = "UPDATE sessions SET system = ?2, updated = ?3 WHERE id = ?1",
 	[SQL_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
-	[SQL_SESSION_TOUCH] = "UPDATE sessions SET updated = ?2 WHERE id = ?1",
+	/* A new message is the newest of its session, so the path on screen ends there. */
+	[SQL_SESSION_TOUCH] = "UPDATE sessions SET updated = ?2, head_id = NULL WHERE id = ?1",
 	[SQL_SESSIONS] = SESSION_SELECT " WHERE archived = 0 ORDER BY updated DESC, id DESC"
 	    " LIMIT ?1",
 	/* The archive is read by its own partial index (sessions_archived). */
@@ -134,10 +135,10 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSG_ADD] = "INSERT INTO messages (session_id, seq, role, provider, model, created_ms,"
 	    " state, error, finish_reason, input_tokens, output_tokens, cost, ttft_ms,"
 	    " duration_ms, compare_group, content, reasoning, writer, pinned, tool_id, tool_name,"
-	    " tool_error, slot) VALUES (?1,"
+	    " tool_error, slot, parent_id) VALUES (?1,"
 	    " (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?1),"
 	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-	    " ?20, ?21, ?22)",
+	    " ?20, ?21, ?22, ?23)",
 	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
 	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
 	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13, writer = ?14"
@@ -146,8 +147,8 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " WHERE id = (SELECT session_id FROM messages WHERE id = ?1)",
 	[SQL_MSG_DELETE_AFTER] = "DELETE FROM messages WHERE session_id = ?1 AND seq >"
 	    " coalesce((SELECT seq FROM messages WHERE id = ?2 AND session_id = ?1), 0)",
-	[SQL_MSGS] = "SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning FROM messages m"
-	    " WHERE m.session_id = ?1 ORDER BY m.seq",
+	[SQL_MSGS] = "SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning, m.parent_id"
+	    " FROM messages m WHERE m.session_id = ?1 ORDER BY m.seq",
 	/*
 	 * Every matching part, best first; store_search_run keeps the first (best) part of each
 	 * message. SQLite refuses bm25 and snippet under GROUP BY with ORDER BY, so the
@@ -1278,6 +1279,8 @@ store_row_session(sqlite3_stmt *s, struct session_row *r)
 	r->summary_covers = (long)sqlite3_column_int64(s, 12);
 	r->answered = store_col_text(s, 13);
 	r->archived = sqlite3_column_int(s, 14) != 0;
+	r->forked_from = sqlite3_column_int64(s, 15);
+	r->head_id = sqlite3_column_int64(s, 16);
 }
 
 /* List the sessions of which newest-updated first, at most limit (0: all). */
@@ -1440,6 +1443,10 @@ store_message_add(struct store *st, struct message_row *m)
 		sqlite3_bind_int(s, 22, m->column - 1);
 	else
 		sqlite3_bind_null(s, 22);
+	if (m->parent_id != 0)
+		sqlite3_bind_int64(s, 23, m->parent_id > 0 ? m->parent_id : 0);
+	else
+		sqlite3_bind_null(s, 23);
 	if (store_step_done(st, s, "adding a message") != 0)
 		goto fail;
 	m->id = sqlite3_last_insert_rowid(st->db);
@@ -1576,6 +1583,8 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 {
 	r->atts = NULL;
 	r->natts = 0;
+	r->parent_id = 0;
+	r->nalt = r->alt = 1;
 	r->id = sqlite3_column_int64(s, 0);
 	r->session_id = sqlite3_column_int64(s, 1);
 	r->role = store_role_parse((const char *)sqlite3_column_text(s, 2));
@@ -1604,6 +1613,10 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 	if (r->content == NULL)
 		r->content = xstrdup("");
 	r->reasoning = store_col_text(s, 22);
+	/* Queries of the tree select the parent after them (schema 14). */
+	if (sqlite3_column_count(s) > 23 && sqlite3_column_type(s, 23) != SQLITE_NULL)
+		r->parent_id = sqlite3_column_int64(s, 23) > 0 ? sqlite3_column_int64(s, 23) :
+		    STORE_FIRST;
 }
 
 /* Step s to the end, collecting message rows into *out. */
@@ -1633,9 +1646,9 @@ store_collect_messages(struct store *st, sqlite3_stmt *s, struct message_row **o
 	return 0;
 }
 
-/* Every message of a session in order. */
+/* Every message of a session in seq order, alternatives and all (store-tree.c). */
 int
-store_messages(struct store *st, int64_t session_id, struct message_row **out, size_t *n)
+store_messages_seq(struct store *st, int64_t session_id, struct message_row **out, size_t *n)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_MSGS);
 

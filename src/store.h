@@ -44,6 +44,8 @@ struct session_row {
 	                    * that replied, one a line in order of its first reply, A 1 when
 	                    * one of its replies is no error, else 0; NULL for other sessions */
 	int archived;      /* hidden from the usual listings (store_session_archive) */
+	int64_t forked_from; /* a fork: the message of another session it goes on from, else 0 */
+	int64_t head_id;   /* the last message of the path on screen; 0: its newest message */
 };
 
 /* Which sessions a listing holds. */
@@ -80,7 +82,15 @@ struct message_row {
 	                        * references (bytes not loaded) by store_messages; the rows
 	                        * store_messages gives own a reference to each */
 	size_t natts;
+	int64_t parent_id;     /* the message it follows (schema 14); STORE_FIRST for a first
+	                        * message; 0 when implied by order: the row before it by seq
+	                        * in its session (older rows, and writers that do not say) */
+	int nalt, alt;         /* read by store_messages: it is alternative alt of nalt
+	                        * (1-based) among the messages following the same one */
 };
+
+/* message_row.parent_id of a first message (stored as 0). */
+#define STORE_FIRST ((int64_t)-1)
 
 /* store_search wraps each matched term of a snippet in these bytes, so that a UI can
  * highlight them and a plain printer can swap them for brackets. */
@@ -145,7 +155,34 @@ int store_message_update(struct store *st, const struct message_row *m);
  * cannot tell. */
 int store_message_exists(struct store *st, int64_t id, int64_t session_id);
 int store_message_delete_after(struct store *st, int64_t session_id, int64_t message_id);
+/* The path on screen of a session, first message first: from its head (head_id, else its
+ * newest message, else for a fork the message it goes on from) up through the parents,
+ * into the session it was forked from where it reaches there (those rows carry that
+ * session's id). Each own row says which alternative it is (nalt, alt). */
 int store_messages(struct store *st, int64_t session_id, struct message_row **out, size_t *n);
+/* History that branches (store-tree.c). The whole tree: the shared path up to where a
+ * fork starts, then every message of the session in the order they were written, each
+ * with its parent_id resolved (never -1) and its nalt/alt. */
+int store_messages_tree(struct store *st, int64_t session_id, struct message_row **out,
+    size_t *n);
+/* The path ending at message head (0: the session's own head, as store_messages). */
+int store_messages_path(struct store *st, int64_t session_id, int64_t head,
+    struct message_row **out, size_t *n);
+/* The messages of session_id that follow message parent (0: the session's first
+ * messages), oldest first; *ids is an array of *n ids the caller frees. */
+int store_children(struct store *st, int64_t session_id, int64_t parent, int64_t **ids,
+    size_t *n);
+/* The end of the newest line of messages from message id on (its newest child, that
+ * one's newest child, ...); id itself when it has none, -1 on failure. */
+int64_t store_branch_leaf(struct store *st, int64_t session_id, int64_t id);
+/* Make the path on screen end at message head (0: at the newest message again). */
+int store_session_set_head(struct store *st, int64_t id, int64_t head);
+/* Start a new session that goes on from message msg of session from, sharing the stored
+ * rows of the path up to it (no text is copied): same title with " (fork)", provider,
+ * model and system prompt. Returns its id or -1. */
+int64_t store_session_fork(struct store *st, int64_t from, int64_t msg);
+/* Delete message id of session session_id and every message that follows it there. */
+int store_message_delete_tree(struct store *st, int64_t session_id, int64_t id);
 void store_messages_free(struct message_row *rows, size_t n);
 /* Full-text search over message content; rows carry session_id and a snippet in content. */
 int store_search(struct store *st, const char *query, struct message_row **out, size_t *n,

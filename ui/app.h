@@ -312,6 +312,11 @@ void ui_note(struct app *a, int error, const char *fmt, ...) __attribute__((form
 void ui_note_drop(struct app *a, enum note_kind kind);
 void ui_send(struct app *a, const char *text);
 void ui_regenerate(struct app *a);
+/* Show the alternative before (dir -1) or after (1) the selected message (else the last
+ * one that has alternatives), with the newest line of messages after it. */
+void ui_switch_alt(struct app *a, int dir);
+/* Start a new session from message i (-1: the last), sharing the history up to it. */
+void ui_fork(struct app *a, long i);
 int ui_new_session(struct app *a);
 void ui_open_session(struct app *a, int64_t id);
 void ui_reload_sessions(struct app *a);

@@ -104,6 +104,9 @@ enum keyctx {
 	X(REASONING_ONE, "toggle-reasoning", KM(TRANSCRIPT), "collapse or expand the selected message's reasoning, or a tool call's arguments and result") \
 	X(PICK, "pick", KM(TRANSCRIPT), "keep the selected compared reply's column and go on with its model") \
 	X(PIN, "pin", KM(TRANSCRIPT), "pin or unpin the selected message: always sent, whatever the context window drops") \
+	X(ALT_PREV, "alternative-prev", KM(TRANSCRIPT), "show the previous alternative of the selected message (a regenerated reply or an edited prompt keeps the earlier one; its header shows 2/3), else of the last one that has some") \
+	X(ALT_NEXT, "alternative-next", KM(TRANSCRIPT), "show the next alternative of the selected message, else of the last one that has some") \
+	X(FORK, "fork", KM(TRANSCRIPT), "start a new session from the selected message, sharing the history up to it (as /fork)") \
 	X(FIELD_NEXT, "field-next", KM(FORM), "move to the next field") \
 	X(FIELD_PREV, "field-prev", KM(FORM), "move to the previous field") \
 	X(FIELD_ACCEPT, "field-accept", KM(FORM), "move to the next field, or send from the last one") \

@@ -307,6 +307,10 @@ pane_transcript_header(struct app *a, int y, int x, int w, long i)
 	draw_text(a->wtrans, b.data, b.len, theme_attr(sel ? THEME_SELECTED : role,
 	    sel ? THEME_BOLD : 0), w);
 	buf_reset(&b);
+	/* One of several alternatives (a regenerated reply, an edited prompt): the arrow
+	 * keys on it show the others. */
+	if (m->nalt > 1)
+		buf_printf(&b, " ‹%d/%d›", m->alt, m->nalt);
 	if (m->role == ROLE_ASSISTANT && m->slot >= 0 && m->pick == m->slot)
 		buf_puts(&b, " · ✓ kept");
 	if (m->role == ROLE_ASSISTANT && m->slot < 0 && m->model != NULL)

@@ -340,6 +340,26 @@ slash_tools(struct app *a, const char *args)
 	tools_overlay(a);
 }
 
+/* /fork [N]: a new session from message N (1-based), else the selected one, else the last. */
+static void
+slash_fork(struct app *a, const char *args)
+{
+	char *end;
+	long n;
+
+	if (*args == '\0') {
+		ui_fork(a, a->sel_msg);
+		return;
+	}
+	n = strtol(args, &end, 10);
+	if (*end != '\0' || n < 1 || a->sess == NULL || n > (long)a->sess->nmsgs) {
+		ui_note(a, 1, "/fork N: N is a message number from 1 to %zu",
+		    a->sess != NULL ? a->sess->nmsgs : 0);
+		return;
+	}
+	ui_fork(a, n - 1);
+}
+
 /* /quit. */
 static void
 slash_quit(struct app *a, const char *args)
@@ -363,6 +383,8 @@ static const struct slash_cmd slash_cmds[] = {
 	{ "system", NULL, "[TEXT]", "set (or with no text, clear) the system prompt",
 	  slash_system },
 	{ "clear", NULL, "", "start afresh with the same model and system prompt", slash_clear },
+	{ "fork", NULL, "[N]", "new session from message N (the selected or last one), sharing "
+	  "the history up to it", slash_fork },
 	{ "copy", NULL, "", "copy the last reply (OSC 52)", slash_copy_cmd },
 	{ "export", NULL, "[md|json] [FILE]", "write this session to a file", slash_export },
 	{ "metrics", NULL, "", "timings, tokens and cost of every reply", slash_metrics },

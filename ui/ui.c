@@ -712,17 +712,16 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 	if (a->sess == NULL)
 		a->sess = session_new(a->st, a->prov->name, a->model);
 	if (a->edit_from != 0) {
-		/* Edit and resend: drop the edited message and everything after it. */
-		int64_t before = 0;
+		/* Edit and resend: the new prompt is an alternative to the edited one, which
+		 * stays stored with its replies (the arrows on it go back to them). */
 		size_t i;
 
-		for (i = 0; i < a->sess->nmsgs; i++) {
-			if (a->sess->msgs[i].id == a->edit_from)
-				break;
-			before = a->sess->msgs[i].id;
+		for (i = 0; i < a->sess->nmsgs && a->sess->msgs[i].id != a->edit_from; i++)
+			;
+		if (i < a->sess->nmsgs) {
+			session_branch(a->sess, i);
+			pane_transcript_reset(a);
 		}
-		if (a->st && a->sess->id && store_message_delete_after(a->st, a->sess->id, before) == 0)
-			ui_reload_current(a);
 		a->edit_from = 0;
 		ui_note_drop(a, NOTE_EDITING);
 	}
@@ -831,7 +830,7 @@ void
 ui_regenerate(struct app *a)
 {
 	size_t n;
-	int64_t keep;
+	int branched = 0;
 
 	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: %s cancels it first",
@@ -855,16 +854,98 @@ ui_regenerate(struct app *a)
 			ui_note(a, 1, "cannot regenerate: the session is not stored");
 			return;
 		}
-		keep = a->sess->msgs[n - 2].id;
-		if (store_message_delete_after(a->st, a->sess->id, keep) != 0 ||
-		    ui_reload_current(a) != 0) {
-			ui_note(a, 1, "cannot regenerate: %s", store_error(a->st));
-			return;
-		}
+		/* The reply stays stored as an alternative of the new one. */
+		session_branch(a->sess, n - 1);
+		pane_transcript_reset(a);
+		branched = 1;
 	}
 	ui_attempt_clear(a);
 	if (ui_start_reply(a, a->prov, a->model) == 0)
-		ui_note(a, 0, "regenerating the last reply");
+		ui_note(a, 0, "regenerating the last reply (%s/%s on it show the others)",
+		    keys_hint(KCTX_TRANSCRIPT, ACT_ALT_PREV), keys_hint(KCTX_TRANSCRIPT, ACT_ALT_NEXT));
+	else if (branched)
+		ui_reload_current(a);  /* refused: the path on screen is the stored one again */
+}
+
+/* The message the alternative keys act on: the selected one, else the last one that has
+ * alternatives; -1 when none. */
+static long
+ui_alt_target(struct app *a)
+{
+	long i;
+
+	if (a->sess == NULL)
+		return -1;
+	if (a->sel_msg >= 0 && a->sel_msg < (long)a->sess->nmsgs)
+		return a->sel_msg;
+	for (i = (long)a->sess->nmsgs - 1; i >= 0; i--)
+		if (a->sess->msgs[i].nalt > 1)
+			return i;
+	return -1;
+}
+
+/* Show the alternative before (dir -1) or after (1) the selected message. */
+void
+ui_switch_alt(struct app *a, int dir)
+{
+	long i = ui_alt_target(a);
+	int rc;
+
+	if (ui_busy(a)) {
+		ui_note(a, 1, "a reply is streaming: %s cancels it first",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
+		return;
+	}
+	if (i < 0 || a->sess->msgs[i].nalt < 2) {
+		ui_note(a, 1, "no alternatives here: %s or %s on a message makes one",
+		    keys_hint(KCTX_TRANSCRIPT, ACT_REGENERATE), keys_hint(KCTX_TRANSCRIPT,
+		    ACT_EDIT_RESEND));
+		return;
+	}
+	rc = session_switch(a->sess, (size_t)i, dir);
+	if (rc < 0) {
+		ui_note(a, 1, "cannot switch: %s", a->sess->err);
+		return;
+	}
+	if (rc > 0) {
+		ui_note(a, 0, "alternative %d of %d is the %s", a->sess->msgs[i].alt,
+		    a->sess->msgs[i].nalt, dir < 0 ? "first" : "last");
+		return;
+	}
+	if (ui_reload_current(a) != 0) {
+		ui_note(a, 1, "cannot switch: %s", store_error(a->st));
+		return;
+	}
+	a->sel_msg = i < (long)a->sess->nmsgs ? i : -1;
+	ui_note(a, 0, "alternative %d of %d", a->sess->msgs[i].alt, a->sess->msgs[i].nalt);
+	a->dirty |= DIRTY_ALL;
+}
+
+/* Start a new session from message i (-1: the last one), sharing the history up to it. */
+void
+ui_fork(struct app *a, long i)
+{
+	int64_t id;
+
+	if (ui_busy(a)) {
+		ui_note(a, 1, "a reply is streaming: %s cancels it first",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
+		return;
+	}
+	if (a->sess == NULL || a->sess->nmsgs == 0) {
+		ui_note(a, 1, "nothing to fork yet");
+		return;
+	}
+	if (i < 0 || i >= (long)a->sess->nmsgs)
+		i = (long)a->sess->nmsgs - 1;
+	if ((id = session_fork(a->sess, (size_t)i)) < 0) {
+		ui_note(a, 1, "cannot fork: %s", a->sess->err);
+		return;
+	}
+	ui_open_session(a, id);
+	if (a->sess != NULL && a->sess->id == id)
+		ui_note(a, 0, "forked: a new session sharing the history up to message %ld", i + 1);
+	ui_reload_sessions(a);
 }
 
 /* Copy text with OSC 52 and say what natter did: sent it to the terminal, or (in tmux,
@@ -1159,6 +1240,20 @@ ui_action(struct app *a, enum action act)
 	case ACT_COPY:
 	case ACT_COPY_CODE:
 		clip_copy_selected(a, act == ACT_COPY_CODE);
+		break;
+	case ACT_ALT_PREV:
+	case ACT_ALT_NEXT:
+		ui_switch_alt(a, act == ACT_ALT_PREV ? -1 : 1);
+		break;
+	case ACT_FORK:
+		if (a->sel_msg < 0) {
+			ui_note(a, 1, "select the message to fork from first (%s, then %s/%s)",
+			    keys_hint(KCTX_GLOBAL, ACT_FOCUS_NEXT),
+			    keys_hint(KCTX_TRANSCRIPT, ACT_SEL_NEXT),
+			    keys_hint(KCTX_TRANSCRIPT, ACT_SEL_PREV));
+			break;
+		}
+		ui_fork(a, a->sel_msg);
 		break;
 	case ACT_EDIT_RESEND:
 		if (a->sess && a->sel_msg >= 0 && a->sel_msg < (long)a->sess->nmsgs &&

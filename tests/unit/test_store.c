@@ -24,6 +24,14 @@
 #include "store-schema.h"
 #include "xmalloc.h"
 
+/* Undo the tree migration (schema STORE_SCHEMA_TREE) in a fresh file, for the tests that
+ * roll a database back to an older version. */
+#define TREE_ROLLBACK \
+	"DROP INDEX messages_by_parent; DROP INDEX sessions_forked;" \
+	"ALTER TABLE messages DROP COLUMN parent_id; ALTER TABLE sessions DROP COLUMN head_id;" \
+	"ALTER TABLE sessions DROP COLUMN forked_from;"
+#define TREE_VERSION STORE_SCHEMA_TREE
+
 struct fixture {
 	char dir[64];
 	char *path;
@@ -964,6 +972,7 @@ test_migrate_v9_tools(void **state)
 	    "ALTER TABLE messages DROP COLUMN slot;"
 	    "DROP INDEX sessions_archived;"
 	    "ALTER TABLE sessions DROP COLUMN archived;"
+	    TREE_ROLLBACK
 	    "PRAGMA writable_schema = ON;"
 	    "UPDATE sqlite_schema SET sql = replace(sql, ', ''tool_call'', ''tool''', '')"
 	    " WHERE name = 'messages';"
@@ -1181,7 +1190,7 @@ test_migrate_archive(void **state)
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	/* Archiving came with the 12 -> 13 step; the later steps run again over their tables. */
 	sql = xasprintf("DROP INDEX sessions_archived; ALTER TABLE sessions DROP COLUMN archived;"
-	    "PRAGMA user_version = %d;", 12);
+	    TREE_ROLLBACK "PRAGMA user_version = %d;", 12);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	free(sql);
 	sqlite3_close(db);
@@ -1217,8 +1226,8 @@ test_migrate_prefix(void **state)
 	store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 13", NULL, NULL, NULL),
-	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, TREE_ROLLBACK "PRAGMA user_version = 13", NULL, NULL,
+	    NULL), SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f);
 	assert_int_equal(search_count(f->st, "quokka"), 30);
