@@ -82,6 +82,8 @@ ui_keys C-u C-k C-u C-k C-u C-k C-u
 # 8. Help overlay (F1) lists keys from the table; Esc closes it.
 ui_keys F1
 ui_check "help: F1 opens the overlay" ui_wait 'natter keys'
+# The global keys fill the first page at 30 rows: filtering finds the input's.
+ui_type "send the"
 ui_check "help: the overlay lists the send key" ui_wait 'send the message'
 ui_keys Escape
 ui_check "help: Esc closes the overlay" ui_wait_not 'natter keys'
