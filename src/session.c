@@ -300,9 +300,8 @@ session_free(struct session *s)
 int
 session_truncate(struct session *s, size_t n)
 {
-	int rc = 0;
-
 	size_t i;
+	int rc = 0;
 
 	if (n >= s->nmsgs)
 		return 0;

@@ -55,6 +55,10 @@
  * - Usage figures (natter metrics) come from SQL aggregates over two partial indexes of
  *   the replies that cover every figure they add up, one by model and one by time: a
  *   million messages are summed without reading their texts or sorting them.
+ * - Messages form a tree (schema 14, store-tree.c): each names its parent, older rows
+ *   leave it NULL and follow the row before them by seq, a session's head_id picks the
+ *   path on screen and a fork's forked_from shares another session's rows. Loading reads
+ *   only that path, walking parents by primary key; a partial index finds children.
  * - The tables, triggers and migrations live in store-schema.c. Any number of natters may
  *   create or upgrade one database at once, so each migration step re-reads the schema
  *   version under the write lock and commits with its version bump (see that file).

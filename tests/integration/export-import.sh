@@ -37,7 +37,9 @@ noids() { sed -E 's/^(\t*"(id|compare_group)":\t)[0-9]+/\1N/' "$1"; }
 # Session 2: a second round in which m-a fails; then it joins session 1 (the store's
 # triggers move its sums) and the first round keeps column 2.
 "$NATTER" compare -m m-o -m m-a "[m-a]status=500 tokens=2 round two" >/dev/null 2>&1
-db "UPDATE messages SET session_id = 1, seq = seq + 3 WHERE session_id = 2;
+# Moved rows follow the ones before them by seq (as rows without a parent do).
+db "UPDATE messages SET parent_id = NULL WHERE session_id = 2;
+    UPDATE messages SET session_id = 1, seq = seq + 3 WHERE session_id = 2;
     UPDATE compare_groups SET session_id = 1 WHERE session_id = 2;
     DELETE FROM sessions WHERE id = 2;
     UPDATE compare_groups SET picked = 1 WHERE id = (SELECT min(id) FROM compare_groups);
