@@ -10,7 +10,7 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/asan}
 FUZZ=${2:-build/fuzz}
-FUZZ_SHORT=${FUZZ_SHORT:-6}
+FUZZ_SHORT=${FUZZ_SHORT:-3}  # seconds a fuzz target runs here (make fuzz runs them long)
 shift 2 2>/dev/null
 ONLY=("$@")
 if [ ${#ONLY[@]} -eq 0 ] && [ -n "${TEST:-}" ]; then
