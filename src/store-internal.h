@@ -1,7 +1,7 @@
 /*
- * What the store's own files share (store.c, store-search.c): the connection with its
- * cached statements, and the few helpers that run them. Nothing outside src/store*.c
- * includes this.
+ * What the store's own files share (store.c, store-search.c, store-tree.c): the
+ * connection with its cached statements, and the few helpers that run them. Nothing
+ * outside src/store*.c includes this.
  */
 #ifndef NATTER_STORE_INTERNAL_H
 #define NATTER_STORE_INTERNAL_H
@@ -92,6 +92,13 @@ sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id);
 void store_fail(struct store *st, const char *what);
 /* Fill r from a row selecting MESSAGE_COLUMNS, content and reasoning. */
 void store_row_message(sqlite3_stmt *s, struct message_row *r);
+/* A transaction of the store's own (a savepoint inside a batch): store_tx_end commits it
+ * when ok, else rolls it back keeping the first error; -1 when it did not commit. */
+int store_tx_begin(struct store *st);
+int store_tx_end(struct store *st, int ok);
+/* Before rows of session_id are deleted (all of them when root is 0, else message root and
+ * what follows it), give the forks that share some of them those rows (store-tree.c). */
+int store_tree_hand_over(struct store *st, int64_t session_id, int64_t root);
 /* Every message of a session in seq order with their attachments (store.c). */
 int store_messages_seq(struct store *st, int64_t session_id, struct message_row **out,
     size_t *n);

@@ -518,6 +518,24 @@ store_rollback(struct store *st)
 	memcpy(st->err, saved, sizeof(saved));
 }
 
+/* Begin a transaction for the store's other files (a savepoint inside a batch). */
+int
+store_tx_begin(struct store *st)
+{
+	return store_exec_cached(st, SQL_BEGIN);
+}
+
+/* Commit what store_tx_begin began (ok), or roll it back keeping the first error; -1
+ * when it was rolled back. */
+int
+store_tx_end(struct store *st, int ok)
+{
+	if (ok && store_exec_cached(st, SQL_COMMIT) == 0)
+		return 0;
+	store_rollback(st);
+	return -1;
+}
+
 /* Whether c ends a word for the tokenizer whatever surrounds it. */
 static int
 store_is_space(char c)
@@ -1250,16 +1268,24 @@ store_message_set_pinned(struct store *st, int64_t id, int pinned)
 	return store_change_one(st, s, id, "pinning a message", "message");
 }
 
-/* Delete a session; its messages and compare groups go with it (ON DELETE CASCADE). */
+/* Delete a session; its messages and compare groups go with it (ON DELETE CASCADE), but
+ * the rows a fork shares are handed over to the fork first (store-tree.c). */
 int
 store_session_delete(struct store *st, int64_t id)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_SESSION_DELETE);
+	sqlite3_stmt *s;
 
-	if (s == NULL)
+	if (store_tx_begin(st) != 0)
 		return -1;
+	if (store_tree_hand_over(st, id, 0) != 0 || (s = store_stmt(st, SQL_SESSION_DELETE)) == NULL)
+		goto fail;
 	sqlite3_bind_int64(s, 1, id);
-	return store_change_one(st, s, id, "deleting a session", "session");
+	if (store_change_one(st, s, id, "deleting a session", "session") != 0)
+		goto fail;
+	return store_tx_end(st, 1);
+fail:
+	store_tx_end(st, 0);
+	return -1;
 }
 
 /* Fill r from the current row of a SESSION_SELECT statement. */

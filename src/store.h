@@ -86,7 +86,10 @@ struct message_row {
 	                        * message; 0 when implied by order: the row before it by seq
 	                        * in its session (older rows, and writers that do not say) */
 	int nalt, alt;         /* read by store_messages: it is alternative alt of nalt
-	                        * (1-based) among the messages following the same one */
+	                        * (1-based) among the messages following the same one (a
+	                        * reply of a round shown side by side: among its column's) */
+	int compare_cols;      /* read by store_messages and store_messages_tree: how many
+	                        * columns its compare group has (0: none known) */
 };
 
 /* message_row.parent_id of a first message (stored as 0). */
@@ -110,6 +113,8 @@ int64_t store_session_new(struct store *st, const char *title, const char *provi
 int store_session_rename(struct store *st, int64_t id, const char *title);
 int store_session_set_model(struct store *st, int64_t id, const char *provider, const char *model);
 int store_session_set_system(struct store *st, int64_t id, const char *system);
+/* Delete a session with its messages; a fork sharing some of them gets those rows as its
+ * own first (ids, texts and parents kept), so it keeps its whole history. */
 int store_session_delete(struct store *st, int64_t id);
 /* Keep a session's rolling summary (NULL: none) and how many messages it stands for. */
 int store_session_set_summary(struct store *st, int64_t id, const char *summary, long covers);
@@ -158,7 +163,10 @@ int store_message_delete_after(struct store *st, int64_t session_id, int64_t mes
 /* The path on screen of a session, first message first: from its head (head_id, else its
  * newest message, else for a fork the message it goes on from) up through the parents,
  * into the session it was forked from where it reaches there (those rows carry that
- * session's id). Each own row says which alternative it is (nalt, alt). */
+ * session's id). Each row says which alternative it is (nalt, alt): a shared row counts
+ * the fork's own rows that follow the same message. A comparison round no column was
+ * kept of comes whole: the prompt, every column's newest reply in column order, then the
+ * rest of each column's line (tool calls, later replies) by id. */
 int store_messages(struct store *st, int64_t session_id, struct message_row **out, size_t *n);
 /* History that branches (store-tree.c). The whole tree: the shared path up to where a
  * fork starts, then every message of the session in the order they were written, each
@@ -169,9 +177,17 @@ int store_messages_tree(struct store *st, int64_t session_id, struct message_row
 int store_messages_path(struct store *st, int64_t session_id, int64_t head,
     struct message_row **out, size_t *n);
 /* The messages of session_id that follow message parent (0: the session's first
- * messages), oldest first; *ids is an array of *n ids the caller frees. */
+ * messages), oldest first; *ids is an array of *n ids the caller frees. In a fork, a
+ * message of its shared path is followed by the next one on that path as well. */
 int store_children(struct store *st, int64_t session_id, int64_t parent, int64_t **ids,
     size_t *n);
+/* The replies in column (0-based) of compare group that follow message parent, oldest
+ * first: the alternatives of a column retried alone. */
+int store_children_column(struct store *st, int64_t session_id, int64_t parent, int64_t group,
+    int column, int64_t **ids, size_t *n);
+/* Make message id of session_id follow message parent instead (0: a first message); the
+ * parent must be older. */
+int store_message_set_parent(struct store *st, int64_t session_id, int64_t id, int64_t parent);
 /* The end of the newest line of messages from message id on (its newest child, that
  * one's newest child, ...); id itself when it has none, -1 on failure. */
 int64_t store_branch_leaf(struct store *st, int64_t session_id, int64_t id);
@@ -181,7 +197,8 @@ int store_session_set_head(struct store *st, int64_t id, int64_t head);
  * rows of the path up to it (no text is copied): same title with " (fork)", provider,
  * model and system prompt. Returns its id or -1. */
 int64_t store_session_fork(struct store *st, int64_t from, int64_t msg);
-/* Delete message id of session session_id and every message that follows it there. */
+/* Delete message id of session session_id and every message that follows it there (rows
+ * of it a fork shares go to the fork, as store_session_delete does). */
 int store_message_delete_tree(struct store *st, int64_t session_id, int64_t id);
 void store_messages_free(struct message_row *rows, size_t n);
 /* Full-text search over message content; rows carry session_id and a snippet in content. */
