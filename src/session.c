@@ -93,9 +93,9 @@ session_new(struct store *st, const char *provider, const char *model)
 	return s;
 }
 
-/* Grow the message array by one zeroed message and return it. */
+/* Make room for a zeroed message at index at (moving the later ones up) and return it. */
 static struct session_msg *
-session_push(struct session *s)
+session_insert(struct session *s, size_t at)
 {
 	struct session_msg *m;
 
@@ -103,7 +103,10 @@ session_push(struct session *s)
 		s->cap = s->cap ? s->cap * 2 : 16;
 		s->msgs = xrealloc(s->msgs, s->cap * sizeof(*s->msgs));
 	}
-	m = &s->msgs[s->nmsgs++];
+	if (at < s->nmsgs)
+		memmove(&s->msgs[at + 1], &s->msgs[at], (s->nmsgs - at) * sizeof(*s->msgs));
+	s->nmsgs++;
+	m = &s->msgs[at];
 	memset(m, 0, sizeof(*m));
 	buf_init(&m->content);
 	buf_init(&m->reasoning);
@@ -112,6 +115,13 @@ session_push(struct session *s)
 	m->slot = m->pick = -1;
 	m->nalt = m->alt = 1;
 	return m;
+}
+
+/* Grow the message array by one zeroed message and return it. */
+static struct session_msg *
+session_push(struct session *s)
+{
+	return session_insert(s, s->nmsgs);
 }
 
 /* The column reply i would take in group: one after the group's replies just before it. */
@@ -170,6 +180,46 @@ session_load_signatures(struct session *s, const struct message_row *rows, size_
 	}
 }
 
+/* The index of the prompt of the round message i belongs to, or i when none is before it. */
+static size_t
+session_round_prompt(const struct session *s, size_t i)
+{
+	int64_t g = s->msgs[i].compare_group;
+	size_t j;
+
+	for (j = i + 1; j-- > 0 && s->msgs[j].compare_group == g;)
+		if (s->msgs[j].role == ROLE_USER)
+			return j;
+	return i;
+}
+
+/* Mark the rounds stored one reply after another (before rounds were trees): a column's
+ * first reply there does not follow the round's prompt. */
+static void
+session_mark_flat(struct session *s)
+{
+	size_t i, j, p;
+	int64_t g;
+
+	for (i = 0; i < s->nmsgs; i++) {
+		const struct session_msg *m = &s->msgs[i];
+
+		if ((g = m->compare_group) == 0 || m->role == ROLE_USER || m->flat)
+			continue;
+		p = session_round_prompt(s, i);
+		if (p == i)
+			continue;
+		/* The first message of its column in the round. */
+		for (j = p + 1; j < i && !(s->msgs[j].role != ROLE_USER && s->msgs[j].slot == m->slot);
+		    j++)
+			;
+		if (j < i || m->parent == s->msgs[p].id)
+			continue;
+		for (j = p; j < s->nmsgs && s->msgs[j].compare_group == g; j++)
+			s->msgs[j].flat = 1;
+	}
+}
+
 /* Load a stored session with the messages of its path on screen. */
 struct session *
 session_load(struct store *st, int64_t id)
@@ -205,6 +255,8 @@ session_load(struct store *st, int64_t id)
 		m->nalt = r->nalt;
 		m->alt = r->alt;
 		m->shared = r->session_id != id;
+		m->parent = r->parent_id;
+		m->cols = r->compare_cols;
 		buf_puts(&m->content, r->content);
 		if (r->reasoning != NULL)
 			buf_puts(&m->reasoning, r->reasoning);
@@ -244,6 +296,7 @@ session_load(struct store *st, int64_t id)
 	session_load_signatures(s, rows, n);
 	store_messages_free(rows, n);
 	store_sessions_free(row, 1);
+	session_mark_flat(s);
 	return s;
 }
 
@@ -362,21 +415,75 @@ session_reload(struct session *s)
 	return 0;
 }
 
+/* Make the kept column of each round shown by one reply the column of that reply: the
+ * conversation goes on from what the path on screen shows. */
+static void
+session_keep_path_picks(struct session *s)
+{
+	size_t i, k;
+
+	for (i = 0; i < s->nmsgs; i++) {
+		struct session_msg *m = &s->msgs[i];
+
+		if (m->compare_group <= 0 || m->role == ROLE_USER || m->slot < 0 || m->flat ||
+		    m->pick == m->slot || session_group_wide(s, i))
+			continue;
+		if (store_compare_group_pick(s->store, m->compare_group, m->slot) != 0) {
+			session_store_failed(s);
+			return;
+		}
+		for (k = 0; k < s->nmsgs; k++)
+			if (s->msgs[k].compare_group == m->compare_group) {
+				s->msgs[k].pick = m->slot;
+				s->msgs[k].gen++;
+			}
+	}
+}
+
+/* Whether message i is in the last round of the path: nothing after it but its round. */
+static int
+session_in_last_round(const struct session *s, size_t i)
+{
+	size_t k;
+
+	for (k = i + 1; k < s->nmsgs; k++)
+		if (s->msgs[k].compare_group != s->msgs[i].compare_group)
+			return 0;
+	return 1;
+}
+
 /* Show alternative dir of message i and the newest line after it. */
 int
 session_switch(struct session *s, size_t i, int dir)
 {
+	const struct session_msg *m;
 	int64_t *ids, target = 0, leaf, parent;
 	size_t n, k;
+	int rc;
 
 	if (s->store == NULL || s->id <= 0 || i >= s->nmsgs || s->nopen > 0 ||
-	    s->msgs[i].id <= 0 || s->msgs[i].shared || s->msgs[i].nalt < 2)
+	    s->msgs[i].id <= 0 || s->msgs[i].nalt < 2)
 		return 1;
-	parent = i > 0 ? s->msgs[i - 1].id : 0;
-	if (store_children(s->store, s->id, parent, &ids, &n) != 0)
+	m = &s->msgs[i];
+	parent = m->parent > 0 ? m->parent : m->parent < 0 || i == 0 ? 0 : s->msgs[i - 1].id;
+	if (m->compare_group != 0 && m->role != ROLE_USER && m->slot >= 0 &&
+	    session_group_wide(s, i)) {
+		/* A round side by side: the column's own alternatives (a retry), where no later
+		 * round hangs off the line on screen. */
+		if (!session_in_last_round(s, i)) {
+			snprintf(s->err, sizeof(s->err), "%s", "only the latest round's columns have "
+			    "alternatives to switch to; /pick N keeps a column first");
+			return -1;
+		}
+		rc = store_children_column(s->store, s->id, parent, m->compare_group, m->slot,
+		    &ids, &n);
+	} else {
+		rc = store_children(s->store, s->id, parent, &ids, &n);
+	}
+	if (rc != 0)
 		goto fail;
 	for (k = 0; k < n; k++)
-		if (ids[k] == s->msgs[i].id) {
+		if (ids[k] == m->id) {
 			if ((dir < 0 && k > 0) || (dir > 0 && k + 1 < n))
 				target = ids[(long)k + (dir < 0 ? -1 : 1)];
 			break;
@@ -389,7 +496,10 @@ session_switch(struct session *s, size_t i, int dir)
 		goto fail;
 	if (s->summary != NULL && s->summary_covers > i)
 		session_set_summary(s, NULL, 0);
-	return session_reload(s);
+	if (session_reload(s) != 0)
+		return -1;
+	session_keep_path_picks(s);
+	return 0;
 fail:
 	snprintf(s->err, sizeof(s->err), "%s", store_error(s->store));
 	return -1;
@@ -536,6 +646,73 @@ session_group_store(struct session *s, size_t i)
 	return 0;
 }
 
+/* The message i follows in the tree (its id; STORE_FIRST for a first message; 0 when that
+ * one is not stored yet). A column's message follows the column's last one in its round,
+ * else the round's prompt (*first is then set): the replies of a round are siblings.
+ * What comes after a round follows the line of its kept column, column 1's until one is
+ * kept; after a round stored one reply after another, the row before it. */
+static int64_t
+session_parent_of(const struct session *s, size_t i, int *first)
+{
+	const struct session_msg *m = &s->msgs[i], *p;
+	size_t j;
+	int want;
+
+	if (first != NULL)
+		*first = 0;
+	if (i == 0)
+		return STORE_FIRST;
+	if (m->compare_group != 0 && m->role != ROLE_USER && m->slot >= 0 && !m->flat) {
+		for (j = i; j-- > 0 && s->msgs[j].compare_group == m->compare_group;) {
+			if (s->msgs[j].role == ROLE_USER) {
+				if (first != NULL)
+					*first = 1;
+				return s->msgs[j].id;
+			}
+			if (s->msgs[j].slot == m->slot)
+				return s->msgs[j].id;
+		}
+		return s->msgs[i - 1].id;
+	}
+	p = &s->msgs[i - 1];
+	if (p->compare_group == 0 || p->role == ROLE_USER || p->flat ||
+	    p->compare_group == m->compare_group)
+		return p->id;
+	want = p->pick >= 0 ? p->pick : 0;
+	for (j = i; j-- > 0 && s->msgs[j].compare_group == p->compare_group;) {
+		if (s->msgs[j].role == ROLE_USER)
+			break;
+		if (s->msgs[j].slot == want)
+			return s->msgs[j].id;
+	}
+	return p->id;
+}
+
+/* Give stored message i its place among its alternatives: among the messages following
+ * the same one, or for a reply of a round shown side by side among its column's. */
+static void
+session_number(struct session *s, size_t i, int first)
+{
+	struct session_msg *m = &s->msgs[i];
+	int64_t *ids, parent = m->parent > 0 ? m->parent : 0;
+	size_t n, k;
+	int rc;
+
+	if (first && session_group_wide(s, i))
+		rc = store_children_column(s->store, s->id, parent, m->compare_group, m->slot, &ids,
+		    &n);
+	else
+		rc = store_children(s->store, s->id, parent, &ids, &n);
+	if (rc != 0)
+		return;
+	for (k = 0; k < n; k++)
+		if (ids[k] == m->id) {
+			m->nalt = (int)n;
+			m->alt = (int)k + 1;
+		}
+	free(ids);
+}
+
 /* Insert message i into the store; 0 or -1 (the caller reports the failure). A reply still
  * marked streaming that is not open here is another natter's, copied as it was: stored as
  * interrupted, since this natter will never finish it. */
@@ -543,33 +720,27 @@ static int
 session_store_insert(struct session *s, size_t i)
 {
 	struct message_row r;
-	int64_t *ids;
-	size_t n, k;
+	int64_t parent;
+	int first;
 
-	/* A message follows the one before it on the path, so that one is stored first. */
-	if (i > 0 && s->msgs[i - 1].id <= 0)
+	/* A message follows one before it on the path, so that one is stored first. */
+	if ((parent = session_parent_of(s, i, &first)) == 0)
 		return -1;
 	if (session_ensure_stored(s) != 0 || session_group_store(s, i) != 0)
 		return -1;
 	session_row_of(s, &s->msgs[i], &r);
-	r.parent_id = i > 0 ? s->msgs[i - 1].id : STORE_FIRST;
+	r.parent_id = parent;
 	if (r.state == MSG_STREAMING && !session_is_open(s, i))
 		r.state = MSG_INTERRUPTED;
 	if (store_message_add(s->store, &r) < 0)
 		return -1;
 	s->msgs[i].id = r.id;
+	s->msgs[i].parent = parent;
 	s->msgs[i].stale = 0;
 	s->updated = r.created / 1000;
 	/* After session_branch, or on a path cut short, it may have siblings: it is the
 	 * newest of them. */
-	if (store_children(s->store, s->id, r.parent_id > 0 ? r.parent_id : 0, &ids, &n) == 0) {
-		for (k = 0; k < n; k++)
-			if (ids[k] == r.id) {
-				s->msgs[i].nalt = (int)n;
-				s->msgs[i].alt = (int)k + 1;
-			}
-		free(ids);
-	}
+	session_number(s, i, first);
 	return 0;
 }
 
@@ -761,6 +932,32 @@ session_is_open(const struct session *s, size_t i)
 	return 0;
 }
 
+/* Where a new reply of column slot of group goes: back into the round's row of replies,
+ * at its column's place, when the column has none in the round (it is retried alone);
+ * else at the end. */
+static size_t
+session_column_place(const struct session *s, int64_t group, int slot)
+{
+	size_t i, p = s->nmsgs, q;
+
+	if (group == 0 || slot < 0 || s->nopen > 0)
+		return s->nmsgs;
+	for (i = 0; i < s->nmsgs; i++) {
+		if (s->msgs[i].compare_group != group)
+			continue;
+		if (s->msgs[i].role == ROLE_USER)
+			p = i;
+		else if (s->msgs[i].slot == slot)
+			return s->nmsgs;
+	}
+	if (p == s->nmsgs)
+		return s->nmsgs;
+	for (q = p + 1; q < s->nmsgs && s->msgs[q].compare_group == group &&
+	    s->msgs[q].role == ROLE_ASSISTANT && s->msgs[q].slot < slot; q++)
+		;
+	return q;
+}
+
 /* Start a reply as an empty streaming row beside any other open ones. */
 size_t
 session_reply_open(struct session *s, const char *provider, const char *model, int64_t group)
@@ -778,8 +975,9 @@ session_reply_open_slot(struct session *s, const char *provider, const char *mod
 
 	if (s->nopen == SESSION_OPEN_MAX)
 		abort();  /* a caller bug: every open reply must be closed */
-	m = session_push(s);
-	i = s->nmsgs - 1;
+	/* A column retried alone answers in its place in the round's row of replies. */
+	i = session_column_place(s, group, slot);
+	m = session_insert(s, i);
 	m->role = ROLE_ASSISTANT;
 	m->provider = session_strdup(provider != NULL ? provider : s->provider);
 	m->model = session_strdup(model != NULL ? model : s->model);
@@ -993,11 +1191,31 @@ session_reply_finish(struct session *s, size_t i, const struct reply_end *e)
 	return rc < 0 ? -1 : 0;
 }
 
+/* The last message of column col's line in the round of group g (the round's prompt when
+ * the column has none), or of the round's whole run when it is stored one reply after
+ * another; 0 when none is stored. */
+static int64_t
+session_column_end(const struct session *s, int64_t g, int col)
+{
+	int64_t end = 0;
+	size_t i;
+
+	for (i = 0; i < s->nmsgs; i++) {
+		const struct session_msg *m = &s->msgs[i];
+
+		if (m->compare_group != g || m->id <= 0)
+			continue;
+		if (m->role == ROLE_USER || m->flat || m->slot == col)
+			end = m->id;
+	}
+	return end;
+}
+
 /* Keep column col of every compare group from message from on. */
 int
 session_pick(struct session *s, size_t from, int col)
 {
-	int64_t last = 0;
+	int64_t last = 0, par, g = 0, head;
 	size_t i;
 	int rc = 0;
 
@@ -1016,7 +1234,92 @@ session_pick(struct session *s, size_t from, int col)
 			rc = -1;
 		}
 	}
-	return rc;
+	if (rc != 0 || s->store == NULL || s->id <= 0 || s->nopen > 0 || s->stale)
+		return rc;
+	/* Each round's prompt goes on from the kept column's line of the round before. */
+	for (i = from; i < s->nmsgs; i++) {
+		struct session_msg *m = &s->msgs[i];
+
+		if (m->compare_group == 0 || m->role != ROLE_USER || m->id <= 0)
+			continue;
+		g = m->compare_group;
+		if (m->parent <= 0 || (par = session_parent_of(s, i, NULL)) <= 0 || par == m->parent)
+			continue;
+		if (store_message_set_parent(s->store, s->id, m->id, par) != 0) {
+			snprintf(s->err, sizeof(s->err), "%s", store_error(s->store));
+			return -1;
+		}
+		m->parent = par;
+	}
+	/* The path on screen goes through the kept replies, the others their alternatives. */
+	if (g == 0 || (head = session_column_end(s, g, col)) <= 0)
+		return 0;
+	if (store_session_set_head(s->store, s->id, head) != 0) {
+		snprintf(s->err, sizeof(s->err), "%s", store_error(s->store));
+		return -1;
+	}
+	return session_reload(s);
+}
+
+/* Whether message i's compare group shows more than one column here. */
+int
+session_group_wide(const struct session *s, size_t i)
+{
+	int64_t g;
+	size_t a, b, k;
+	int slot = -1;
+
+	if (i >= s->nmsgs || (g = s->msgs[i].compare_group) == 0)
+		return 0;
+	for (a = i; a > 0 && s->msgs[a - 1].compare_group == g; a--)
+		;
+	for (b = i + 1; b < s->nmsgs && s->msgs[b].compare_group == g; b++)
+		;
+	for (k = a; k < b; k++) {
+		if (s->msgs[k].role == ROLE_USER || s->msgs[k].slot < 0)
+			continue;
+		if (slot >= 0 && s->msgs[k].slot != slot)
+			return 1;
+		slot = s->msgs[k].slot;
+	}
+	return 0;
+}
+
+/* Forget column slot's messages of group's round from the path, for a retry. */
+int
+session_retry_column(struct session *s, int64_t group, int slot)
+{
+	size_t i, k;
+
+	if (s->nopen > 0 || group == 0 || slot < 0)
+		return -1;
+	for (i = 0; i < s->nmsgs; i++)
+		if (s->msgs[i].compare_group == group && s->msgs[i].flat)
+			return -1;
+	for (i = k = 0; i < s->nmsgs; i++) {
+		struct session_msg *m = &s->msgs[i];
+
+		if (m->compare_group == group && m->role != ROLE_USER && m->slot == slot) {
+			session_msg_free(m);
+			continue;
+		}
+		if (k != i)
+			s->msgs[k] = *m;
+		k++;
+	}
+	s->nmsgs = k;
+	return 0;
+}
+
+/* Where the rounds no column was kept of at the end of the path begin. */
+size_t
+session_unpicked_tail(const struct session *s)
+{
+	size_t i = s->nmsgs;
+
+	while (i > 0 && s->msgs[i - 1].compare_group != 0 && s->msgs[i - 1].pick < 0)
+		i--;
+	return i;
 }
 
 /* The session's row is gone: forget every stored id so that the next sync saves the whole

@@ -27,6 +27,14 @@
  * the history of one column: the main conversation before the comparison, then every prompt
  * of the comparison with that column's own replies.
  *
+ * In the stored tree every column's reply follows the round's prompt, so the replies are
+ * alternatives of one turn; a column's tool calls and later replies follow its reply, and
+ * the next round's prompt follows the line of the column kept (column 1's until one is).
+ * A round no column was kept of is loaded whole, side by side; session_pick makes the
+ * path on screen go through the kept column (the other replies become its ‹k/n›
+ * alternatives), and session_retry_column lets one column answer again alone. Rounds
+ * stored before that (their replies one after another) keep their layout.
+ *
  * Messages live in s->msgs; the array may move when it grows, so hold indices, not
  * pointers. Each message carries a generation number that changes whenever its text or
  * state does, so the UI can cache wrapped lines per message. When the session has a store,
@@ -86,6 +94,14 @@ struct session_msg {
 	                         * messages following the one before it: a regenerated reply
 	                         * or an edited prompt keeps the earlier one as a sibling */
 	int shared;             /* a row of the session this one was forked from */
+	int64_t parent;         /* the stored message it follows (STORE_FIRST: none), 0 while
+	                         * not stored or when implied by order (rows from before the
+	                         * tree) */
+	int flat;               /* in a compare group stored one reply after another (before
+	                         * a round's replies were siblings): what follows it follows
+	                         * it, whatever column is kept */
+	int cols;               /* in a compare group: the columns it has as stored (0: not
+	                         * known; a round shown whole counts them itself) */
 	char *signature;        /* the provider's signature of its reasoning (Anthropic's
 	                         * signed thinking), sent back with it to the same model;
 	                         * NULL when none */
@@ -170,8 +186,11 @@ int session_truncate(struct session *s, size_t n);
  */
 void session_branch(struct session *s, size_t n);
 /* Show the alternative dir (-1: the one before, 1: the one after) of message i, with the
- * newest line of messages after it, and remember it as the path on screen. 0 when
- * switched, 1 when there is none that way, -1 (s->err says why) on failure. */
+ * newest line of messages after it, and remember it as the path on screen. A shared row
+ * of a fork switches among the fork's own alternatives of it; a reply of a round shown
+ * side by side among its column's (the latest round only); a compared reply shown alone
+ * becomes its round's kept column. 0 when switched, 1 when there is none that way, -1
+ * (s->err says why) on failure. */
 int session_switch(struct session *s, size_t i, int dir);
 /* A new stored session going on from message i, sharing the stored history up to it;
  * its id, or -1 (s->err says why). */
@@ -241,9 +260,24 @@ struct reply_end {
 /* Finish open reply i with every final figure in one write (the turn's way). */
 int session_reply_finish(struct session *s, size_t i, const struct reply_end *e);
 
-/* Keep column col of every compare group from message from on. Returns 0, or -1 when the
- * store failed (the session in memory is changed all the same). */
+/* Keep column col of every compare group from message from on: each round's prompt then
+ * follows the kept column's line of the round before, and a stored session's path on
+ * screen goes through the kept replies (the session is loaded again: s->msgs holds that
+ * path, the other replies being their alternatives). Returns 0, or -1 when the store
+ * failed (the picks in memory are changed all the same). */
 int session_pick(struct session *s, size_t from, int col);
+/* Forget column slot's messages of the round of group from the path (they stay stored)
+ * so that the column can answer again alone: the next session_reply_open_slot of that
+ * column goes back into the round's row of replies, its earlier reply becoming an
+ * alternative of it. -1 (nothing changed) while a reply streams or when the round keeps
+ * its replies one after another (stored before rounds were trees). */
+int session_retry_column(struct session *s, int64_t group, int slot);
+/* Whether message i's compare group shows more than one column (a round side by side),
+ * rather than the one reply its path goes through. */
+int session_group_wide(const struct session *s, size_t i);
+/* Where the rounds no column was kept of at the end of the path begin; s->nmsgs when it
+ * does not end in one. */
+size_t session_unpicked_tail(const struct session *s);
 /* How many replies the compare group of message i has (0 when i is no compared reply);
  * *first gets the index of the group's first reply. */
 size_t session_group_span(const struct session *s, size_t i, size_t *first);

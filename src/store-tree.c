@@ -822,14 +822,43 @@ fail:
 	return -1;
 }
 
+/* When id is the prompt of a compared round, the reply its line goes on through: the
+ * newest of the kept column, else of the first column; 0 when it is none, -1 on failure. */
+static int64_t
+tree_round_next(struct store *st, int64_t session_id, int64_t id)
+{
+	sqlite3_stmt *s = tree_prepare(st, "SELECT c.id FROM messages p JOIN messages c"
+	    " ON c.session_id = ?1 AND c.parent_id = p.id AND c.compare_group = p.compare_group"
+	    " AND c.slot IS NOT NULL AND c.role <> 'user' WHERE p.id = ?2 AND p.role = 'user'"
+	    " ORDER BY c.slot = coalesce((SELECT g.picked FROM compare_groups g"
+	    " WHERE g.id = p.compare_group), -1) DESC, c.slot, c.id DESC LIMIT 1",
+	    "reading a compared round");
+	int64_t next = 0;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, session_id);
+	sqlite3_bind_int64(s, 2, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		next = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE) {
+		store_note_failure(st, "reading a compared round");
+		next = -1;
+	}
+	sqlite3_finalize(s);
+	return next;
+}
+
 /* The end of the newest line of messages from id on (in a fork, down its shared path
- * too). */
+ * too; through a round's kept column). */
 int64_t
 store_branch_leaf(struct store *st, int64_t session_id, int64_t id)
 {
 	struct tree_fork fk = { 0 };
 	sqlite3_stmt *s;
-	int64_t *ids;
+	int64_t *ids, next, round;
 	size_t n;
 
 	if (tree_fork_of(st, session_id, &fk) != 0)
@@ -845,8 +874,17 @@ store_branch_leaf(struct store *st, int64_t session_id, int64_t id)
 		}
 		if (n == 0)
 			break;
-		id = ids[n - 1];
+		next = ids[n - 1];
 		free(ids);
+		/* A round's prompt: the line goes on through the kept column (column 1 until
+		 * one is), where the next round hangs. */
+		if (n > 1 && (round = tree_round_next(st, session_id, id)) != 0)
+			next = round;
+		if (next < 0) {
+			id = -1;
+			break;
+		}
+		id = next;
 	}
 	sqlite3_finalize(s);
 	tree_fork_free(&fk);

@@ -308,9 +308,9 @@ turn_submit(struct turn *t, char **err)
 	params_free(&pp);
 	if (req == NULL && fold == 0)
 		return -1;
-	/* A column's next reply in a tool round stays in its column. */
+	/* A column's replies stay in its column (a tool round's next one, a retry's). */
 	r = (long)session_reply_open_slot(t->sess, m->provider->name, m->id, turn_group(t),
-	    t->spec.column >= 0 && t->round > 0 ? t->spec.column : -1);
+	    t->spec.column >= 0 ? t->spec.column : -1);
 	t->reply = r;
 	if (t->spec.column < 0)
 		t->sess->reply = r;

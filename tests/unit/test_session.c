@@ -472,7 +472,8 @@ test_compare_histories(void **state)
 }
 
 /* Stored comparisons: the replies of a round share its group, several stream and flush at
- * once, and loading brings back the columns and the pick. */
+ * once, loading brings back the columns, and after a pick the kept reply with the other
+ * as its alternative. */
 static void
 test_compare_stored(void **state)
 {
@@ -522,19 +523,33 @@ test_compare_stored(void **state)
 	assert_int_equal(session_reply_close(s, a, MSG_COMPLETE, NULL, -1, NULL, NULL), 0);
 	assert_int_equal(s->nopen, 0);
 	assert_int_equal(s->msgs[a].duration_ms, 400);
-	assert_int_equal(session_pick(s, 0, 1), 0);
-	session_free(s);
-
+	/* Before a pick the round loads whole: each column's reply, side by side. */
 	l = session_load(st, 1);
 	assert_non_null(l);
 	assert_int_equal(l->nmsgs, 3);
 	assert_int_equal(l->msgs[1].slot, 0);
 	assert_int_equal(l->msgs[2].slot, 1);
-	assert_int_equal(l->msgs[0].pick, 1);
-	assert_int_equal(l->msgs[2].pick, 1);
+	assert_int_equal(l->msgs[2].pick, -1);
 	assert_string_equal(l->msgs[1].content.data, "aye");
-	assert_int_equal(l->msgs[2].state, MSG_CANCELLED);
 	assert_int_equal(session_group_span(l, 1, &a), 2);
+	session_free(l);
+	assert_int_equal(session_pick(s, 0, 1), 0);
+	/* The pick: the path goes through the kept reply, the other its alternative. */
+	assert_int_equal(s->nmsgs, 2);
+	session_free(s);
+
+	l = session_load(st, 1);
+	assert_non_null(l);
+	assert_int_equal(l->nmsgs, 2);
+	assert_int_equal(l->msgs[1].slot, 1);
+	assert_int_equal(l->msgs[0].pick, 1);
+	assert_int_equal(l->msgs[1].pick, 1);
+	assert_string_equal(l->msgs[1].content.data, "bee");
+	assert_int_equal(l->msgs[1].state, MSG_CANCELLED);
+	assert_int_equal(l->msgs[1].nalt, 2);
+	assert_int_equal(l->msgs[1].alt, 2);
+	assert_int_equal(l->msgs[1].cols, 2);
+	assert_int_equal(session_group_span(l, 1, &a), 1);
 	session_free(l);
 	store_close(st);
 	cmd = xasprintf("rm -rf '%s'", dir);
