@@ -1,7 +1,10 @@
 /* Unit tests for history that branches: regenerate and edit keep the earlier message as an
  * alternative, switching picks the path on screen and the request follows it, a fork shares
  * the stored rows instead of copying them, truncating takes a subtree only, and a database
- * from before the tree (rows without parents) keeps its one path and branches from it. */
+ * from before the tree (rows without parents) keeps its one path and branches from it. A
+ * fork's shared rows get alternatives of the fork's own that the other session never
+ * sees, and deleting the other session (or the part of it a fork shares) hands the shared
+ * rows over to the fork instead of taking them from it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "export.h"
 #include "provider.h"
 #include "request.h"
 #include "session.h"
@@ -346,6 +350,188 @@ test_migrate_old_path(void **state)
 	session_free(s);
 }
 
+
+/* The texts of a stored session's path joined by "|", as another natter reads them. */
+static char *
+stored_path(struct store *st, int64_t id)
+{
+	struct message_row *rows;
+	struct buf b = BUF_INIT;
+	size_t n, i;
+
+	if (store_messages(st, id, &rows, &n) != 0)
+		return xstrdup("(error)");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(&b, '|');
+		buf_puts(&b, rows[i].content);
+	}
+	store_messages_free(rows, n);
+	return b.data != NULL ? buf_detach(&b) : xstrdup("");
+}
+
+/* Assert a stored session's path reads want. */
+static void
+assert_stored(struct store *st, int64_t id, const char *want)
+{
+	char *got = stored_path(st, id);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Regenerating or editing a shared row in a fork makes an alternative of the fork's own:
+ * the fork shows ‹2/2› and switches back to the shared row, the other session shows and
+ * counts exactly what it did. */
+static void
+test_fork_alternatives(void **state)
+{
+	struct fixture *f = *state;
+	struct session *s = session_new(f->st, "openai", "m"), *k;
+	int64_t fid, src;
+	char *req;
+
+	session_append_user(s, "u1");
+	reply(s, "r1");
+	session_append_user(s, "u2");
+	reply(s, "r2");
+	src = s->id;
+	fid = session_fork(s, 3);
+	session_free(s);
+	k = session_load(f->st, fid);
+	assert_path(k, "u1|r1|u2|r2");
+	assert_true(k->msgs[3].shared);
+	/* Regenerate the shared last reply in the fork. */
+	session_branch(k, 3);
+	reply(k, "r2 in the fork");
+	assert_path(k, "u1|r1|u2|r2 in the fork");
+	assert_int_equal(k->msgs[3].nalt, 2);
+	assert_int_equal(k->msgs[3].alt, 2);
+	assert_false(k->msgs[3].shared);
+	assert_stored(f->st, src, "u1|r1|u2|r2");
+	s = session_load(f->st, src);
+	assert_int_equal(s->msgs[3].nalt, 1);
+	session_free(s);
+	/* Back to the shared reply, in the fork only. */
+	assert_int_equal(session_switch(k, 3, -1), 0);
+	assert_path(k, "u1|r1|u2|r2");
+	assert_true(k->msgs[3].shared);
+	assert_int_equal(k->msgs[3].nalt, 2);
+	assert_int_equal(k->msgs[3].alt, 1);
+	session_free(k);
+	k = session_load(f->st, fid);
+	assert_path(k, "u1|r1|u2|r2");
+	assert_int_equal(session_switch(k, 3, 1), 0);
+	assert_path(k, "u1|r1|u2|r2 in the fork");
+	/* Edit the shared second prompt: the fork's own line, the other session untouched. */
+	session_branch(k, 2);
+	session_append_user(k, "u2 edited");
+	reply(k, "r2 edited");
+	assert_path(k, "u1|r1|u2 edited|r2 edited");
+	assert_int_equal(k->msgs[2].nalt, 2);
+	req = request_of(k);
+	assert_string_equal(req, "u1|r1|u2 edited|r2 edited");
+	free(req);
+	assert_int_equal(session_switch(k, 2, -1), 0);
+	assert_path(k, "u1|r1|u2|r2 in the fork");
+	session_free(k);
+	assert_stored(f->st, src, "u1|r1|u2|r2");
+	s = session_load(f->st, src);
+	assert_int_equal(s->msgs[2].nalt, 1);
+	assert_int_equal(s->msgs[3].nalt, 1);
+	/* And the other way: the origin regenerating its reply leaves the fork alone. */
+	session_branch(s, 3);
+	reply(s, "r2 again");
+	session_free(s);
+	assert_stored(f->st, src, "u1|r1|u2|r2 again");
+	assert_stored(f->st, fid, "u1|r1|u2|r2 in the fork");
+}
+
+/* Deleting or archiving the session a fork was made from keeps the fork's whole history:
+ * the shared rows become the fork's own (nothing copied), sums and the search index stay
+ * right, show and export still work, and a fork of the fork keeps its part too. */
+static void
+test_fork_origin_deleted(void **state)
+{
+	struct fixture *f = *state;
+	struct session *s = session_new(f->st, "openai", "m"), *k;
+	int64_t fid, fid2, src;
+	char *err = NULL, *text;
+	long msgs;
+
+	session_append_user(s, "u1");
+	reply(s, "r1");
+	session_append_user(s, "u2 gone with it");
+	reply(s, "r2 gone with it");
+	src = s->id;
+	fid = session_fork(s, 1);
+	session_free(s);
+	k = session_load(f->st, fid);
+	session_append_user(k, "fork question");
+	reply(k, "fork answer");
+	fid2 = session_fork(k, 3);
+	session_free(k);
+	k = session_load(f->st, fid2);
+	session_append_user(k, "second fork");
+	session_free(k);
+	msgs = count(f->st, "SELECT count(*) FROM messages");
+	assert_int_equal(msgs, 7);
+
+	assert_int_equal(store_session_archive(f->st, src, 1), 0);
+	assert_stored(f->st, fid, "u1|r1|fork question|fork answer");
+	assert_int_equal(store_session_delete(f->st, src), 0);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM messages"), msgs - 2);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM messages WHERE content = 'u1'"), 1);
+	assert_stored(f->st, fid, "u1|r1|fork question|fork answer");
+	assert_stored(f->st, fid2, "u1|r1|fork question|fork answer|second fork");
+	assert_int_equal(count(f->st, "SELECT forked_from IS NULL FROM sessions WHERE id = 2"), 1);
+	assert_int_equal(count(f->st, "SELECT nmessages FROM sessions WHERE id = 2"), 4);
+	assert_int_equal(store_check(f->st, &err), 0);
+	text = export_session_tree(f->st, fid, EXPORT_TEXT, 1);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "u1"));
+	assert_null(strstr(text, "gone with it"));
+	free(text);
+	k = session_load(f->st, fid);
+	assert_path(k, "u1|r1|fork question|fork answer");
+	assert_false(k->msgs[0].shared);
+	session_append_user(k, "still going");
+	session_free(k);
+	assert_stored(f->st, fid, "u1|r1|fork question|fork answer|still going");
+	/* Now the first fork goes: the second keeps its history in turn. */
+	assert_int_equal(store_session_delete(f->st, fid), 0);
+	assert_stored(f->st, fid2, "u1|r1|fork question|fork answer|second fork");
+	assert_int_equal(store_check(f->st, &err), 0);
+}
+
+/* Truncating the part of a session that a fork shares hands that part over as well. */
+static void
+test_fork_subtree_deleted(void **state)
+{
+	struct fixture *f = *state;
+	struct session *s = session_new(f->st, "openai", "m");
+	int64_t fid, src;
+	char *err = NULL;
+
+	session_append_user(s, "u1");
+	reply(s, "r1");
+	session_append_user(s, "u2");
+	reply(s, "r2");
+	src = s->id;
+	fid = session_fork(s, 3);
+	assert_int_equal(session_truncate(s, 2), 0);
+	assert_stored(f->st, src, "u1|r1");
+	assert_stored(f->st, fid, "u1|r1|u2|r2");
+	assert_int_equal(count(f->st, "SELECT count(*) FROM messages"), 4);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM messages WHERE session_id = 2"), 2);
+	assert_int_equal(store_check(f->st, &err), 0);
+	session_free(s);
+	s = session_load(f->st, fid);
+	assert_path(s, "u1|r1|u2|r2");
+	assert_true(s->msgs[0].shared && !s->msgs[2].shared);
+	session_free(s);
+}
+
 int
 main(void)
 {
@@ -355,6 +541,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_truncate_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_shares_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_old_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_alternatives, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_origin_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_subtree_deleted, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
