@@ -65,10 +65,13 @@ export_compare_column(const struct message_row *m, size_t n, size_t i, int *ncol
 	if (g == 0)
 		return -1;
 	/* Rows stored since schema 11 name their column: a column may hold several rows
-	 * (its tool calls, results and the replies after them). */
+	 * (its tool calls, results and the replies after them). A kept round's path has
+	 * one column's rows; the store says how many columns the round has. */
 	for (a = 0; a < n; a++)
 		if (m[a].compare_group == g && m[a].column - 1 > top)
 			top = m[a].column - 1;
+	if (m[i].compare_cols - 1 > top && (top >= 0 || m[i].role == ROLE_USER))
+		top = m[i].compare_cols - 1;
 	if (top >= 0) {
 		*ncols = top + 1;
 		return m[i].role != ROLE_USER ? m[i].column - 1 : -1;

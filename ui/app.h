@@ -312,6 +312,8 @@ void ui_note(struct app *a, int error, const char *fmt, ...) __attribute__((form
 void ui_note_drop(struct app *a, enum note_kind kind);
 void ui_send(struct app *a, const char *text);
 void ui_regenerate(struct app *a);
+/* Sanitize the texts of a session just loaded from the store, before they are shown. */
+void ui_clean_session(struct session *s);
 /* Show the alternative before (dir -1) or after (1) the selected message (else the last
  * one that has alternatives), with the newest line of messages after it. */
 void ui_switch_alt(struct app *a, int dir);
@@ -368,6 +370,8 @@ int pane_compare_busy(const struct app *a);
 int pane_compare_waiting(const struct app *a);
 void pane_compare_pick(struct app *a, int col);
 void pane_compare_pick_selected(struct app *a);
+void pane_compare_retry(struct app *a, int col);
+void pane_compare_retry_selected(struct app *a);
 void pane_compare_restore(struct app *a);
 void pane_compare_draw(struct app *a);
 int pane_compare_fit(const struct app *a, int n, int c, int *x, int *w);

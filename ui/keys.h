@@ -64,7 +64,7 @@ enum keyctx {
 	X(SCROLL_TOP, "scroll-top", KM_ANY, "go to the start of the transcript") \
 	X(SCROLL_BOTTOM, "scroll-bottom", KM_ANY, "go to the end of the transcript") \
 	X(REASONING_ALL, "toggle-reasoning-all", KM_ANY, "collapse or expand reasoning in every message") \
-	X(REGENERATE, "regenerate", KM_ANY, "regenerate the last reply") \
+	X(REGENERATE, "regenerate", KM_ANY, "regenerate the last reply; when comparing, the selected reply's column alone (as /retry N)") \
 	X(MOUSE, "toggle-mouse", KM_ANY, "turn the mouse on or off (clicks and the wheel; off, the terminal selects text)") \
 	X(PICK_MODEL, "pick-model", KM_ANY, "pick a model from a list filtered as you type (as /model)") \
 	X(PICK_SESSION, "pick-session", KM_ANY, "pick a session to open from a list filtered as you type") \
@@ -104,7 +104,7 @@ enum keyctx {
 	X(REASONING_ONE, "toggle-reasoning", KM(TRANSCRIPT), "collapse or expand the selected message's reasoning, or a tool call's arguments and result") \
 	X(PICK, "pick", KM(TRANSCRIPT), "keep the selected compared reply's column and go on with its model") \
 	X(PIN, "pin", KM(TRANSCRIPT), "pin or unpin the selected message: always sent, whatever the context window drops") \
-	X(ALT_PREV, "alternative-prev", KM(TRANSCRIPT), "show the previous alternative of the selected message (a regenerated reply or an edited prompt keeps the earlier one; its header shows 2/3), else of the last one that has some") \
+	X(ALT_PREV, "alternative-prev", KM(TRANSCRIPT), "show the previous alternative of the selected message (a regenerated reply, an edited prompt or the other columns of a kept comparison round; its header shows 2/3), else of the last one that has some") \
 	X(ALT_NEXT, "alternative-next", KM(TRANSCRIPT), "show the next alternative of the selected message, else of the last one that has some") \
 	X(FORK, "fork", KM(TRANSCRIPT), "start a new session from the selected message, sharing the history up to it (as /fork)") \
 	X(FIELD_NEXT, "field-next", KM(FORM), "move to the next field") \

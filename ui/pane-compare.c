@@ -8,9 +8,10 @@
  * above the transcript and the two rows of footers below it (the state of each column's
  * latest reply, then its ttft, tok/s, tokens and cost; scrolled back, the models of the
  * round at the top of the view and the figures of the one at the bottom), /pick, which
- * makes one column's replies the conversation's, and resuming a comparison when a session
- * that ends in one is opened. Event handlers only change state and set dirty bits, as
- * everywhere else.
+ * makes one column's replies the conversation's (the path then goes through them and the
+ * other columns' replies are their ‹k/n› alternatives), /retry, which asks one column
+ * again alone, and resuming a comparison when a session that ends in one is opened. Event
+ * handlers only change state and set dirty bits, as everywhere else.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +101,9 @@ pane_compare_stop(struct app *a, int quiet)
 	status_figures(a);
 	a->dirty |= DIRTY_LAYOUT | DIRTY_ALL;
 	if (!quiet)
-		ui_note(a, 0, "comparison off: its rounds are stored, but none joins the chat "
-		    "(/pick N would have kept one)");
+		ui_note(a, 0, "comparison off: no column was kept; the next prompt leaves the "
+		    "rounds as its alternative (%s on it goes back to them)",
+		    keys_hint(KCTX_TRANSCRIPT, ACT_ALT_PREV));
 }
 
 /* Free everything at exit; a reply still streaming is kept as cancelled. */
@@ -286,7 +288,7 @@ pane_compare_start(struct app *a, int c, int64_t g)
 	if (col->turn != NULL)
 		return;
 	why = xasprintf("not sent: %s", err);
-	r = session_reply_open(a->sess, col->prov->name, col->model, g);
+	r = session_reply_open_slot(a->sess, col->prov->name, col->model, g, c);
 	session_reply_close(a->sess, r, MSG_ERROR, NULL, -1, NULL, why);
 	free(why);
 	free(err);
@@ -377,8 +379,12 @@ pane_compare_pick(struct app *a, int col)
 	c = &a->cmp.col[col];
 	for (i = a->cmp.from; a->sess != NULL && i < a->sess->nmsgs; i++)
 		rounds += a->sess->msgs[i].role == ROLE_USER && a->sess->msgs[i].compare_group != 0;
+	/* The path on screen now goes through the kept replies: a new message array. */
 	if (rounds > 0 && session_pick(a->sess, a->cmp.from, col) != 0)
 		ui_note(a, 1, "the pick is not saved: %s", a->sess->err);
+	if (rounds > 0)
+		ui_clean_session(a->sess);
+	pane_transcript_reset(a);
 	a->prov = c->prov;
 	name = xstrdup(c->model);
 	free(a->model);
@@ -387,8 +393,10 @@ pane_compare_pick(struct app *a, int col)
 		session_set_model(a->sess, a->prov->name, a->model);
 	pane_compare_stop(a, 1);
 	if (rounds > 0)
-		ui_note(a, 0, "kept column %d: %s/%s goes on with its %zu %s; the others stay stored",
-		    col + 1, a->prov->name, a->model, rounds, rounds == 1 ? "answer" : "answers");
+		ui_note(a, 0, "kept column %d: %s/%s goes on with its %zu %s; the others are "
+		    "their alternatives (%s/%s on a reply)", col + 1, a->prov->name, a->model,
+		    rounds, rounds == 1 ? "answer" : "answers",
+		    keys_hint(KCTX_TRANSCRIPT, ACT_ALT_PREV), keys_hint(KCTX_TRANSCRIPT, ACT_ALT_NEXT));
 	else
 		ui_note(a, 0, "comparison off: talking to %s/%s", a->prov->name, a->model);
 	ui_reload_sessions(a);
@@ -411,6 +419,81 @@ pane_compare_pick_selected(struct app *a)
 		return;
 	}
 	pane_compare_pick(a, m->slot);
+}
+
+/* The prompt of the comparison's latest round, or -1 before its first round. */
+static long
+pane_compare_round(const struct app *a)
+{
+	size_t i;
+
+	for (i = a->sess != NULL ? a->sess->nmsgs : 0; i > a->cmp.from; i--) {
+		const struct session_msg *m = &a->sess->msgs[i - 1];
+
+		if (m->compare_group == 0)
+			return -1;
+		if (m->role == ROLE_USER)
+			return (long)i - 1;
+	}
+	return -1;
+}
+
+/* Ask column col (0-based) of the comparison's latest round again, alone: its earlier
+ * reply stays stored as the column's alternative (‹k/n› in its header). */
+void
+pane_compare_retry(struct app *a, int col)
+{
+	long p;
+	int64_t g;
+
+	if (a->cmp.n == 0) {
+		ui_note(a, 1, "no comparison to retry a column of (%s regenerates the last reply)",
+		    keys_hint(KCTX_GLOBAL, ACT_REGENERATE));
+		return;
+	}
+	if (col < 0 || col >= a->cmp.n) {
+		ui_note(a, 1, "usage: /retry N, a column from 1 to %d", a->cmp.n);
+		return;
+	}
+	if (pane_compare_busy(a)) {
+		ui_note(a, 1, "replies are streaming: wait for them or %s first",
+		    keys_hint(KCTX_GLOBAL, ACT_CANCEL));
+		return;
+	}
+	if ((p = pane_compare_round(a)) < 0) {
+		ui_note(a, 1, "no round of this comparison yet: send a prompt first");
+		return;
+	}
+	g = a->sess->msgs[p].compare_group;
+	if (a->sess->msgs[p].flat || session_retry_column(a->sess, g, col) != 0) {
+		ui_note(a, 1, "this round was stored before columns could be retried alone: send "
+		    "the prompt again");
+		return;
+	}
+	pane_transcript_reset(a);
+	pane_compare_start(a, col, g);
+	a->follow = 1;
+	ui_note(a, 0, "retrying column %d: %s/%s answers again alone; its earlier reply stays "
+	    "(%s/%s on it)", col + 1, a->cmp.col[col].prov->name, a->cmp.col[col].model,
+	    keys_hint(KCTX_TRANSCRIPT, ACT_ALT_PREV), keys_hint(KCTX_TRANSCRIPT, ACT_ALT_NEXT));
+	ui_reload_sessions(a);
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_COMPARE | DIRTY_STATUS;
+}
+
+/* Retry the column of the reply selected in the transcript (the regenerate key while
+ * comparing). */
+void
+pane_compare_retry_selected(struct app *a)
+{
+	const struct session_msg *m;
+	long p = pane_compare_round(a);
+
+	if (a->sess == NULL || p < 0 || a->sel_msg <= p || a->sel_msg >= (long)a->sess->nmsgs ||
+	    (m = &a->sess->msgs[a->sel_msg])->slot < 0) {
+		ui_note(a, 1, "select a reply of the latest round first (j/k), or /retry N");
+		return;
+	}
+	pane_compare_retry(a, m->slot);
 }
 
 /* Append the name of compared reply i as its round tells its replies apart. */

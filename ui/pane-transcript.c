@@ -8,7 +8,8 @@
  *
  * The replies of a comparison round (a compare group) are drawn side by side, one column
  * each, as one block: its first reply carries the block's lines and the others count
- * none, so scrolling and anchors work on messages as before. Each reply keeps its own
+ * none, so scrolling and anchors work on messages as before. A round whose column was
+ * kept shows that reply alone, full width, with ‹k/n› for the other columns' replies. Each reply keeps its own
  * cache at the column width, so a streaming column re-renders only its own open block.
  * Where the columns would be too narrow, the replies are drawn one under the other.
  */
@@ -321,6 +322,9 @@ pane_transcript_header(struct app *a, int y, int x, int w, long i)
 	if (m->role == ROLE_USER && m->compare_group != 0) {
 		size_t f, n = session_group_span(a->sess, (size_t)i + 1, &f);
 
+		/* A kept round shows one reply; its prompt still says how many answered. */
+		if (m->cols > 0 && (size_t)m->cols > n)
+			n = (size_t)m->cols;
 		buf_printf(&b, " · compared on %zu models", n);
 	}
 	if (m->role == ROLE_ASSISTANT && m->state != MSG_STREAMING) {

@@ -253,6 +253,19 @@ slash_pick_cmd(struct app *a, const char *args)
 		pane_compare_pick(a, k >= 1 && k <= COMPARE_MAX ? (int)k - 1 : -1);
 }
 
+/* /retry N asks comparison column N again for the latest round, alone. */
+static void
+slash_retry(struct app *a, const char *args)
+{
+	char *rest = NULL;
+	long k = strtol(args, &rest, 10);
+
+	if (*args == '\0' || rest == NULL || *rest != '\0')
+		ui_note(a, 1, "usage: /retry N (the column number in its header)");
+	else
+		pane_compare_retry(a, k >= 1 && k <= COMPARE_MAX ? (int)k - 1 : -1);
+}
+
 /* /new starts an empty session. */
 static void
 slash_new(struct app *a, const char *args)
@@ -376,6 +389,8 @@ static const struct slash_cmd slash_cmds[] = {
 	  "send each prompt to 2-4 models side by side; off ends it", slash_compare },
 	{ "pick", NULL, "N", "keep comparison column N's answers and go on with its model",
 	  slash_pick_cmd },
+	{ "retry", NULL, "N", "ask comparison column N again for the latest round, alone",
+	  slash_retry },
 	{ "new", NULL, "", "start a new session", slash_new },
 	{ "sessions", NULL, "[FILTER]", "pick a session to open, filtered as you type",
 	  slash_sessions },

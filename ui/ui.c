@@ -403,6 +403,18 @@ ui_clean_buf(struct buf *b)
 	*b = clean;
 }
 
+/* Sanitize every message of a session just loaded from the store. */
+void
+ui_clean_session(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->nmsgs; i++) {
+		ui_clean_buf(&s->msgs[i].content);
+		ui_clean_buf(&s->msgs[i].reasoning);
+	}
+}
+
 /* Refresh the session list from the store (pane-sessions.c). */
 void
 ui_reload_sessions(struct app *a)
@@ -476,12 +488,10 @@ ui_open_session(struct app *a, int64_t id)
 		ui_note(a, 1, "cannot open that session: %s", a->st ? store_error(a->st) : "no store");
 		return;
 	}
-	for (i = 0; i < s->nmsgs; i++) {
-		ui_clean_buf(&s->msgs[i].content);
-		ui_clean_buf(&s->msgs[i].reasoning);
+	ui_clean_session(s);
+	for (i = 0; i < s->nmsgs; i++)
 		if (s->msgs[i].role == ROLE_USER)
 			pane_input_history_add(&a->in, buf_str(&s->msgs[i].content));
-	}
 	if (a->sess)
 		session_free(a->sess);
 	a->sess = s;
@@ -667,14 +677,10 @@ static int
 ui_reload_current(struct app *a)
 {
 	struct session *s = session_load(a->st, a->sess->id);
-	size_t i;
 
 	if (s == NULL)
 		return -1;
-	for (i = 0; i < s->nmsgs; i++) {
-		ui_clean_buf(&s->msgs[i].content);
-		ui_clean_buf(&s->msgs[i].reasoning);
-	}
+	ui_clean_session(s);
 	session_free(a->sess);
 	a->sess = s;
 	pane_transcript_reset(a);
@@ -689,7 +695,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 	size_t start;
 	struct params params;
 	char *err = NULL;
-	int summary = a->msg_summary;
+	int summary = a->msg_summary, branched = 0;
 
 	if (ui_streaming(a)) {
 		ui_note(a, 1, "a reply is still streaming: %s cancels it",
@@ -725,6 +731,14 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 		a->edit_from = 0;
 		ui_note_drop(a, NOTE_EDITING);
 	}
+	/* Rounds nobody kept are not the chat's: the prompt goes on from before them, and
+	 * they stay its alternative (‹1/2› on the prompt goes back to them). */
+	if (a->sess->store != NULL && a->sess->id > 0 &&
+	    (start = session_unpicked_tail(a->sess)) < a->sess->nmsgs) {
+		session_branch(a->sess, start);
+		pane_transcript_reset(a);
+		branched = 1;
+	}
 	pane_input_history_add(&a->in, text);
 	start = a->sess->nmsgs;
 	/* A summary request is natter's own message: the waiting files stay for the next. */
@@ -738,6 +752,9 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 		session_truncate(a->sess, start);
 		if (a->in.ed.text.len == 0)
 			pane_input_set(&a->in, text);
+		/* The rounds it left are the path on screen again. */
+		if (branched && store_session_set_head(a->st, a->sess->id, 0) == 0)
+			ui_reload_current(a);
 		pane_transcript_reset(a);
 	} else if (!summary) {
 		attach_pending_clear(a);
@@ -838,15 +855,20 @@ ui_regenerate(struct app *a)
 		return;
 	}
 	if (a->cmp.n > 0) {
-		ui_note(a, 1, "comparison mode: send the prompt again to compare again");
+		/* Comparing: the selected reply's column answers again alone. */
+		pane_compare_retry_selected(a);
 		return;
 	}
 	if (a->sess == NULL || (n = a->sess->nmsgs) == 0) {
 		ui_note(a, 1, "nothing to regenerate yet");
 		return;
 	}
-	if (a->sess->msgs[n - 1].compare_group != 0) {
-		ui_note(a, 1, "the last replies are a comparison: send a new prompt instead");
+	/* A kept reply shown alone regenerates as any other; a round side by side does not. */
+	if (a->sess->msgs[n - 1].compare_group != 0 && (a->sess->msgs[n - 1].role == ROLE_USER ||
+	    a->sess->msgs[n - 1].pick < 0 || a->sess->msgs[n - 1].flat ||
+	    session_group_wide(a->sess, n - 1))) {
+		ui_note(a, 1, "the last replies are a comparison: /pick N keeps one (after "
+		    "/compare of the same models), or send a new prompt");
 		return;
 	}
 	if (a->sess->msgs[n - 1].role == ROLE_ASSISTANT) {
@@ -902,6 +924,11 @@ ui_switch_alt(struct app *a, int dir)
 		    ACT_EDIT_RESEND));
 		return;
 	}
+	if (a->cmp.n > 0 && (i < (long)a->cmp.from || !session_group_wide(a->sess, (size_t)i))) {
+		ui_note(a, 1, "comparing: only a column's own replies (a retry) switch here; /pick N "
+		    "or /compare off first");
+		return;
+	}
 	rc = session_switch(a->sess, (size_t)i, dir);
 	if (rc < 0) {
 		ui_note(a, 1, "cannot switch: %s", a->sess->err);
@@ -912,12 +939,14 @@ ui_switch_alt(struct app *a, int dir)
 		    a->sess->msgs[i].nalt, dir < 0 ? "first" : "last");
 		return;
 	}
-	if (ui_reload_current(a) != 0) {
-		ui_note(a, 1, "cannot switch: %s", store_error(a->st));
-		return;
-	}
+	/* session_switch loaded the path anew from the store. */
+	ui_clean_session(a->sess);
+	pane_transcript_reset(a);
 	a->sel_msg = i < (long)a->sess->nmsgs ? i : -1;
 	ui_note(a, 0, "alternative %d of %d", a->sess->msgs[i].alt, a->sess->msgs[i].nalt);
+	/* Onto rounds nobody kept: comparing them again, so that /pick keeps one. */
+	if (a->cmp.n == 0)
+		pane_compare_restore(a);
 	a->dirty |= DIRTY_ALL;
 }
 

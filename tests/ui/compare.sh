@@ -3,8 +3,9 @@
 # one prompt streams into two columns at once (a fast and a slow model on the fake
 # server, steered with [MODEL]name=value words), each column has its own footer figures
 # and its own history, Esc cancels every column, an error stays in its column, /pick and
-# the pick key go on with one model, the rounds come back side by side (or resumed) when
-# the session is reopened, a narrow pane gets a note, and redraws stay throttled.
+# the pick key go on with one model (the kept reply on the path, the other columns its
+# ‹k/n› alternatives), a reopened session shows the kept reply so again or resumes a
+# comparison nobody kept, a narrow pane gets a note, and redraws stay throttled.
 set -u
 . "$TESTS/ui/lib-ui.bash"
 
@@ -116,7 +117,8 @@ ui_type "/pick 2"
 ui_keys Enter
 ui_check "pick: says which column was kept" ui_wait 'kept column 2: anthropic/m-slow'
 ui_check "pick: comparison mode is off" ui_wait_not '1 openai/m-fast .*│ 2 anthropic/m-slow'
-ui_check "pick: the kept reply is marked" screen_line '▍2 m-slow · ✓ kept'
+ui_check "pick: the kept reply is on the path, the other columns its alternatives" \
+	screen_line '▍2 m-slow ‹2/3› · ✓ kept'
 ui_type "after pick tokens=2"
 ui_keys Enter
 ui_check "pick: the reply comes from m-slow alone" ui_wait '▍assistant · m-slow'
@@ -136,11 +138,12 @@ ui_check "show: the prompt says it was compared" grep -q '\[compared on 3 models
 ui_check "export: json has the column and the kept flag" bash -c \
 	"grep -q '\"compare_column\":[[:space:]]*2' '$LIB_TMP/s1.json' && grep -q '\"compare_kept\":[[:space:]]*true' '$LIB_TMP/s1.json'"
 
-# Reopening the session shows the round side by side again.
+# Reopening the session shows the kept reply with its alternatives again.
 ui_start 150 40 -m m-fast
 ui_keys BTab
 ui_keys Enter
-ui_check "reopen: the round is side by side again" ui_wait '▍1 m-fast .*│ ▍2 m-slow · ✓ kept .*│ ▍3 m-bad'
+ui_check "reopen: the kept reply is on the path with its alternatives" \
+	ui_wait '▍2 m-slow ‹2/3› · ✓ kept'
 ui_check "reopen: the chat goes on with the kept model" ui_wait 'anthropic/m-slow'
 
 # A session that ends in a comparison resumes it; the pick key keeps the selected column.
@@ -172,8 +175,10 @@ tmux -L "$UI_SOCK" resize-window -x 70 -y 40
 ui_check "narrow: a note says the columns do not fit" ui_wait 'too narrow for 2 columns'
 ui_check "narrow: the replies are stacked, each still named" ui_wait '▍2 m-slow'
 tmux -L "$UI_SOCK" resize-window -x 150 -y 40
-# The header names the round at the top of the view: gamma's, of the earlier comparison.
-ui_check "narrow: resizing back restores the columns" ui_wait '1 anthropic/m-slow .*│ 2 openai/m-fast'
+# The header names the round side by side at the top of the view: delta's, since gamma's
+# kept reply is shown alone, full width, with the other column its alternative.
+ui_check "narrow: resizing back restores the columns" ui_wait '1 openai/m-fast .*│ 2 anthropic/m-slow'
+ui_check "narrow: the kept round above shows its kept reply alone" screen_line '▍1 m-slow ‹1/2› · ✓ kept'
 ui_keys C-q
 ui_wait_dead
 
