@@ -3,7 +3,8 @@
 # regenerated reply, an edited prompt), a fork sharing another session's rows, and rows
 # without parents as older natters wrote them, made with the sqlite3 tool; then
 # `natter sessions show` and `natter export` print the path on screen, and with --tree
-# every alternative saying which message it follows. Prints TAP lines.
+# every alternative saying which message it follows; archiving and deleting the session a
+# fork shares rows of leaves the fork its whole history. Prints TAP lines.
 set -u
 : "${NATTER:?}"
 dir=$(mktemp -d /tmp/natter-branches.XXXXXX)
@@ -95,3 +96,27 @@ ok "and natter import reads it back" bash -c '"$1" import "$2" >/dev/null' _ "$N
 "$NATTER" export 1 --tree --format json >"$dir/tree.json" 2>/dev/null
 ok "natter import refuses a tree export rather than flatten it" \
     bash -c '! "$1" import "$2" 2>/dev/null' _ "$NATTER" "$dir/tree.json"
+
+# The session a fork shares rows of is archived, then deleted: the fork keeps its whole
+# history (the shared rows become its own, nothing copied), and shows and exports it.
+"$NATTER" sessions archive 1 >/dev/null 2>&1
+fork=$("$NATTER" sessions show 2 2>&1)
+ok "a fork of an archived session shows its history" \
+    grep -qz 'question one.*first answer.*fork question' <<<"$fork"
+ok "deleting the session a fork came from succeeds" "$NATTER" sessions rm 1
+fork=$("$NATTER" sessions show 2 2>&1)
+ok "the fork still shows the shared history, then its own" \
+    grep -qz 'question one.*first answer.*fork question' <<<"$fork"
+ok "and counts the rows it was given" grep -q ', 3 messages,' <<<"$fork"
+ok "what only the deleted session had is gone" test "$(sqlite3 "$NATTER_DB" \
+    "SELECT count(*) FROM messages WHERE session_id = 1 OR id IN (3, 4, 5)")" = 0
+ok "the shared rows were moved, not copied" test "$(sqlite3 "$NATTER_DB" \
+    "SELECT group_concat(session_id) FROM messages WHERE id IN (1, 2)")" = "2,2"
+tree=$("$NATTER" sessions show 2 --tree 2>&1)
+ok "show --tree of the fork holds its whole history" \
+    grep -qz 'question one.*first answer.*fork question' <<<"$tree"
+mdt=$("$NATTER" export 2 --tree --format text 2>&1)
+ok "export --tree of the fork too" grep -qz 'question one.*first answer.*fork question' <<<"$mdt"
+ok "the fork's history is still searchable" bash -c \
+    '"$1" sessions search "question one" 2>&1 | grep -q "^ *2 .*\[question\] \[one\]"' _ "$NATTER"
+ok "the database is sound" test "$(sqlite3 "$NATTER_DB" "PRAGMA integrity_check")" = ok

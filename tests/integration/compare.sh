@@ -3,7 +3,7 @@
 # every model streams at once and prints under its name, a table of figures follows, --json
 # gives the same as one object, a failing model fails alone (exit 1, the others printed),
 # nothing is sent when a model is unknown, and the round is stored as a compare group that
-# `natter sessions show` marks.
+# `natter sessions show` marks, its replies alternatives of the prompt (`show --tree`).
 set -u
 . "$TESTS/integration/lib.sh"
 
@@ -83,6 +83,11 @@ tap_eq "each comparison that ran is stored as a session" "4" "$n"
 tap_eq "a refused one is not" "0" "$(grep -c refused-round "$OUT")"
 "$NATTER" sessions show 1 >"$OUT" 2>&1
 tap_check "the round is stored as a compare group" grep -q "compare 4/4" "$OUT"
+tap_eq "no column kept: the round is shown whole" "4" "$(grep -c '^\[assistant ' "$OUT")"
+"$NATTER" sessions show 1 --tree >"$OUT" 2>&1
+tap_check "show --tree: each reply is an alternative of the prompt" \
+	grep -q '^\[assistant m-l\].*\[compare 4/4\] \[#5 · alternative 4 of 4 · follows #1\]' "$OUT"
+tap_eq "show --tree: one line per reply" "4" "$(grep -c 'follows #1\]\|\[#2 · alternative 1 of 4\]' "$OUT")"
 cmp --no-save -m m-o -m m-a "tokens=1 unsaved"
 "$NATTER" sessions >"$OUT" 2>&1
 tap_eq "--no-save stores nothing" "0" "$(grep -c unsaved "$OUT")"
