@@ -251,6 +251,29 @@ tree_children_run(struct store *st, sqlite3_stmt *s, const struct tree_fork *fk,
 	return 0;
 }
 
+/* The session message id belongs to; 0 when none (or id is 0), -1 on failure. */
+static int64_t
+tree_owner(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s;
+	int64_t owner = 0;
+	int rc;
+
+	if (id <= 0)
+		return 0;
+	if ((s = tree_prepare(st, "SELECT session_id FROM messages WHERE id = ?1",
+	    "reading a message's session")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		owner = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		owner = -1;
+	sqlite3_finalize(s);
+	return owner;
+}
+
 /* The messages of a session that follow parent, oldest first. */
 int
 store_children(struct store *st, int64_t session_id, int64_t parent, int64_t **ids,
@@ -262,7 +285,9 @@ store_children(struct store *st, int64_t session_id, int64_t parent, int64_t **i
 
 	*ids = NULL;
 	*n = 0;
-	if (tree_fork_of(st, session_id, &fk) != 0)
+	/* Only a message of another session (or none) can be followed by a fork's shared
+	 * path as well. */
+	if (tree_owner(st, parent) != session_id && tree_fork_of(st, session_id, &fk) != 0)
 		return -1;
 	if ((s = tree_prepare(st, TREE_CHILDREN_SQL, "reading a message's alternatives")) == NULL) {
 		tree_fork_free(&fk);
@@ -650,12 +675,15 @@ static int
 tree_count_columns(struct store *st, struct message_row *rows, size_t n)
 {
 	sqlite3_stmt *s = NULL;
+	int64_t done = 0;
 	size_t i, j;
 	int cols;
 
 	for (i = 0; i < n; i++) {
-		if (rows[i].compare_group <= 0 || rows[i].compare_cols > 0)
+		if (rows[i].compare_group <= 0 || rows[i].compare_cols > 0 ||
+		    rows[i].compare_group == done)
 			continue;
+		done = rows[i].compare_group;
 		if (s == NULL && (s = tree_prepare(st, "SELECT coalesce(max(slot), -1) + 1 FROM"
 		    " messages WHERE compare_group = ?1", "counting a round's columns")) == NULL)
 			return -1;

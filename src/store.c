@@ -58,7 +58,10 @@
  * - Messages form a tree (schema 14, store-tree.c): each names its parent, older rows
  *   leave it NULL and follow the row before them by seq, a session's head_id picks the
  *   path on screen and a fork's forked_from shares another session's rows. Loading reads
- *   only that path, walking parents by primary key; a partial index finds children.
+ *   only that path, walking parents by primary key; a partial index finds children. A
+ *   comparison round's replies are siblings under its prompt, and a round nobody kept is
+ *   read whole. Deleting rows a fork shares hands them over to the fork first (they move,
+ *   keeping their ids), so a fork never loses its history to its origin's deletion.
  * - The tables, triggers and migrations live in store-schema.c. Any number of natters may
  *   create or upgrade one database at once, so each migration step re-reads the schema
  *   version under the write lock and commits with its version bump (see that file).
