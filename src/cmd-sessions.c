@@ -211,6 +211,8 @@ sessions_show(int argc, char **argv)
 		store_close(st);
 		return 1;
 	}
+	if (!tree)
+		export_as_line(m, n);
 	printf("session %lld: ", (long long)s->id);
 	sessions_print(s->title[0] != '\0' ? s->title : "untitled", 1, s->archived ?
 	    " (archived)\n" : "\n");

@@ -747,6 +747,18 @@ export_session(struct store *st, int64_t id, enum export_format format)
 	return export_session_tree(st, id, format, 0);
 }
 
+/* Make a path one line for rendering: each message follows the one printed before it
+ * (a round nobody kept has its columns side by side on the path, and the next round
+ * follows one of them), so a path export holds no parents and imports as it is. */
+void
+export_as_line(struct message_row *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		m[i].parent_id = 0;
+}
+
 /* Load a session and render its path or its whole tree. */
 char *
 export_session_tree(struct store *st, int64_t id, enum export_format format, int tree)
@@ -764,6 +776,8 @@ export_session_tree(struct store *st, int64_t id, enum export_format format, int
 		store_sessions_free(s, 1);
 		return NULL;
 	}
+	if (!tree)
+		export_as_line(m, n);
 	out = format == EXPORT_JSON ? export_json(s, m, n) : format == EXPORT_TEXT ?
 	    export_text(s, m, n) : export_markdown(s, m, n);
 	store_messages_free(m, n);

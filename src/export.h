@@ -38,6 +38,9 @@ char *export_session_tree(struct store *st, int64_t id, enum export_format forma
  * siblings, and " · follows #K" (K: the 1-based number of its parent in m) or " · a first
  * message" when it does not follow the message printed before it. Nothing on a plain line. */
 void export_branch_note(struct buf *b, const struct message_row *m, size_t n, size_t i);
+/* Render the path m[0..n) as one line (store_messages reads a round nobody kept with its
+ * columns side by side): no message says it follows another. */
+void export_as_line(struct message_row *m, size_t n);
 /* The 1-based number in m of the message i follows when that is not i - 1 (a tree), 0
  * for a first message out of line, -1 when it follows the one before it. */
 long export_parent_number(const struct message_row *m, size_t n, size_t i);

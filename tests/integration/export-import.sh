@@ -37,8 +37,10 @@ noids() { sed -E 's/^(\t*"(id|compare_group)":\t)[0-9]+/\1N/' "$1"; }
 # Session 2: a second round in which m-a fails; then it joins session 1 (the store's
 # triggers move its sums) and the first round keeps column 2.
 "$NATTER" compare -m m-o -m m-a "[m-a]status=500 tokens=2 round two" >/dev/null 2>&1
-# Moved rows follow the ones before them by seq (as rows without a parent do).
-db "UPDATE messages SET parent_id = NULL WHERE session_id = 2;
+# The rows as an older natter wrote them: without parents, each following the one before
+# it by seq, so both rounds are on the path whole (a kept round of the tree would be its
+# kept reply alone there, the others its alternatives).
+db "UPDATE messages SET parent_id = NULL WHERE session_id IN (1, 2);
     UPDATE messages SET session_id = 1, seq = seq + 3 WHERE session_id = 2;
     UPDATE compare_groups SET session_id = 1 WHERE session_id = 2;
     DELETE FROM sessions WHERE id = 2;

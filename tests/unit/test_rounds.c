@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "export.h"
 #include "provider.h"
 #include "request.h"
 #include "session.h"
@@ -398,13 +399,15 @@ test_old_rounds(void **state)
 }
 
 /* A new comparison right after one nobody kept goes on from its first column, so both
- * stay on screen; a pick of the second keeps the first whole and unsent. */
+ * stay on screen (and in a path export, as one line); a pick of the second keeps the
+ * first whole and unsent. */
 static void
 test_two_comparisons(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const r1[] = { "A1", "B1" }, *const r2[] = { "C2", "D2", "E2" };
 	struct session *s = session_new(f->st, "openai", "m"), *l;
+	char *text;
 	size_t from;
 
 	round_of(s, "q1", r1, 2);
@@ -414,6 +417,12 @@ test_two_comparisons(void **state)
 	l = session_load(f->st, s->id);
 	assert_path(l, "q1|A1|B1|q2|C2|D2|E2");
 	session_free(l);
+	/* Exported, the path is one line that natter import reads back: no parents. */
+	text = export_session_tree(f->st, s->id, EXPORT_JSON, 0);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"B1\""));
+	assert_null(strstr(text, "\"parent\""));
+	free(text);
 	assert_int_equal(session_pick(s, from, 1), 0);
 	assert_path(s, "q1|A1|B1|q2|D2");
 	assert_request(s, "q2|D2");
