@@ -4,7 +4,8 @@
 # round to another column and the next prompt goes on from it (the stored tree and the
 # request say so); /retry N and the regenerate key ask one column again alone, keeping
 # its earlier reply as the column's alternative; a comparison left without a pick becomes
-# an alternative of the next prompt, and switching back to it resumes it.
+# an alternative of the next prompt, and switching back to it resumes it; a kept reply
+# regenerates as any other.
 set -u
 . "$TESTS/ui/lib-ui.bash"
 
@@ -146,6 +147,9 @@ ui_type "/pick 1"
 ui_keys Enter
 ui_check "unkept: /pick keeps a column of it" ui_wait 'kept column 1: openai/m-a'
 ui_check "unkept: the kept reply is on the path" ui_wait '▍1 m-a ‹1/2› · ✓ kept'
+ui_keys M-r
+ui_check "regenerate: a kept reply shown alone regenerates as any other" \
+	ui_wait '▍assistant ‹3/3› · m-a'
 ui_keys C-q
 ui_wait_dead
 ui_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error' '$LIB_TMP/natter-stderr' 2>/dev/null"
