@@ -393,10 +393,9 @@ pane_compare_pick(struct app *a, int col)
 		session_set_model(a->sess, a->prov->name, a->model);
 	pane_compare_stop(a, 1);
 	if (rounds > 0)
-		ui_note(a, 0, "kept column %d: %s/%s goes on with its %zu %s; the others are "
-		    "their alternatives (%s/%s on a reply)", col + 1, a->prov->name, a->model,
-		    rounds, rounds == 1 ? "answer" : "answers",
-		    keys_hint(KCTX_TRANSCRIPT, ACT_ALT_PREV), keys_hint(KCTX_TRANSCRIPT, ACT_ALT_NEXT));
+		ui_note(a, 0, "kept column %d: %s/%s goes on with its %zu %s; the others stay as "
+		    "alternatives", col + 1, a->prov->name, a->model, rounds,
+		    rounds == 1 ? "answer" : "answers");
 	else
 		ui_note(a, 0, "comparison off: talking to %s/%s", a->prov->name, a->model);
 	ui_reload_sessions(a);

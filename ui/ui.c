@@ -867,8 +867,8 @@ ui_regenerate(struct app *a)
 	if (a->sess->msgs[n - 1].compare_group != 0 && (a->sess->msgs[n - 1].role == ROLE_USER ||
 	    a->sess->msgs[n - 1].pick < 0 || a->sess->msgs[n - 1].flat ||
 	    session_group_wide(a->sess, n - 1))) {
-		ui_note(a, 1, "the last replies are a comparison: /pick N keeps one (after "
-		    "/compare of the same models), or send a new prompt");
+		ui_note(a, 1, "the last replies are a comparison round side by side: send a new "
+		    "prompt instead");
 		return;
 	}
 	if (a->sess->msgs[n - 1].role == ROLE_ASSISTANT) {

@@ -47,7 +47,7 @@ ui_keys Enter
 ui_check "rounds: the second round completes" ui_wait '│w1 w2 w3  *│ w1 w2 w3 w4 w5 *$'
 ui_type "/pick 2"
 ui_keys Enter
-ui_check "pick: the note names the alternatives" ui_wait 'kept column 2: anthropic/m-b .* the others are their alternatives'
+ui_check "pick: the note names the alternatives" ui_wait 'kept column 2: anthropic/m-b .* the others stay as alternatives'
 ui_check "pick: the rounds show the kept replies alone" \
 	bash -c "[ \$(tmux -L $UI_SOCK capture-pane -p | grep -c '▍2 m-b ‹2/2› · ✓ kept') = 2 ]"
 ui_check "pick: no round is side by side any more" \
