@@ -278,6 +278,7 @@ struct app {
 	struct textview text;
 	unsigned dirty;
 	int64_t last_draw;
+	int reply_ended;     /* a reply ended since the last frame (its frame is logged) */
 	int use_color;
 	int mouse;
 	int term_focused;        /* the terminal says it has focus (CSI ? 1004), 1 until told */

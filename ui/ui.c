@@ -388,6 +388,15 @@ ui_draw(struct app *a)
 	a->dirty = 0;
 	a->last_draw = ui_now_ms();
 	log_debug("ui: frame drawn in %ld us", (long)(ui_now_us() - t0));
+	if (a->reply_ended) {
+		/* Wall-clock time of the frame showing a reply's end, for tests/bench/tui.sh. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		log_debug("ui: reply end drawn at %lld.%06ld", (long long)ts.tv_sec,
+		    (long)(ts.tv_nsec / 1000));
+		a->reply_ended = 0;
+	}
 }
 
 /* Sanitize a loaded message's text in place: stored text may come from anywhere. */
@@ -629,6 +638,7 @@ ui_turn_complete(struct turn *t, void *arg)
 	ui_attempt_clear(a);
 	ui_reload_sessions(a);
 	semantic_ix_kick(a->six);
+	a->reply_ended = 1;
 	a->dirty |= DIRTY_ALL;
 }
 
