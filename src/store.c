@@ -608,6 +608,13 @@ store_set_brief(struct store *st, int on)
 	    "PRAGMA cache_size = -1024; PRAGMA wal_autocheckpoint = 1000", NULL, NULL, NULL);
 }
 
+/* Put the indexing of long messages off (on) or not (off): see store.h. */
+void
+store_set_defer_index(struct store *st, int on)
+{
+	st->defer_index = on != 0;
+}
+
 /* Whether the write-ahead log has grown past STORE_WAL_HEAVY bytes (see store.h). */
 int
 store_wal_heavy(const struct store *st)

@@ -123,6 +123,10 @@ int store_batch_end(struct store *st, int ok);
  * noted, and store_index_pending (which store_search and store_check call first, and the
  * interface after its first frame) indexes them. */
 void store_set_brief(struct store *st, int on);
+/* Put off (1) or not (0) the search indexing of long messages alone, as a brief writer
+ * does, without its small cache: the interface indexes a reply after the frame that shows
+ * its end, calling store_index_pending when idle. */
+void store_set_defer_index(struct store *st, int on);
 /* A brief writer leaves checkpoints to others (its commits never copy the log into the
  * database). When its log has grown past STORE_WAL_HEAVY bytes, which every later open
  * reads and checksums, store_wal_heavy says so and the caller runs store_fold(path) off its

@@ -279,6 +279,7 @@ struct app {
 	unsigned dirty;
 	int64_t last_draw;
 	int reply_ended;     /* a reply ended since the last frame (its frame is logged) */
+	int index_due;       /* replies wait to be indexed for search (persist_index) */
 	int use_color;
 	int mouse;
 	int term_focused;        /* the terminal says it has focus (CSI ? 1004), 1 until told */
@@ -413,6 +414,7 @@ int persist_banner_rows(const struct app *a);
 void persist_start(struct app *a);
 int persist_retry(struct app *a);
 void persist_tick(struct app *a);
+void persist_index(struct app *a);
 int64_t persist_timeout(const struct app *a, int64_t t);
 void persist_before_send(struct app *a);
 int persist_may_drop(struct app *a);

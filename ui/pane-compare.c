@@ -256,6 +256,7 @@ pane_compare_complete(struct turn *t, void *arg)
 		notify_reply_done(a, t);
 		ui_reload_sessions(a);
 		semantic_ix_kick(a->six);
+		a->index_due = 1;
 		/* The last column is over: "cancelling" is no longer true. */
 		if (a->note_kind == NOTE_CANCELLING)
 			ui_note(a, 0, "cancelled: the partial replies are kept");

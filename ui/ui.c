@@ -639,6 +639,7 @@ ui_turn_complete(struct turn *t, void *arg)
 	ui_reload_sessions(a);
 	semantic_ix_kick(a->six);
 	a->reply_ended = 1;
+	a->index_due = 1;
 	a->dirty |= DIRTY_ALL;
 }
 
@@ -1935,6 +1936,9 @@ ui_loop(struct app *a)
 
 		if (a->dirty && (!ui_busy(a) || now - a->last_draw >= UI_FRAME_MS))
 			ui_draw(a);
+		/* Once the frame showing a reply's end is up, index it for search. */
+		if (a->index_due && !a->dirty && !ui_busy(a))
+			persist_index(a);
 		timeout = ui_timeout(a);
 		/* The MCP servers' pipes come after the three; the set changes as they do. */
 		nt = tools_pollfds(a, pfd + 3, UI_TOOL_FDS);
