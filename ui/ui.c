@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -388,6 +389,16 @@ ui_draw(struct app *a)
 	a->dirty = 0;
 	a->last_draw = ui_now_ms();
 	log_debug("ui: frame drawn in %ld us", (long)(ui_now_us() - t0));
+	if (a->open_t0 != 0 && a->sess != NULL) {
+		/* A session opened: its first frame, for tests/bench/huge.sh. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		log_debug("ui: session %lld opened to its first frame in %ld us, at %lld.%06ld",
+		    (long long)a->sess->id, (long)(ui_now_us() - a->open_t0),
+		    (long long)ts.tv_sec, (long)(ts.tv_nsec / 1000));
+		a->open_t0 = 0;
+	}
 }
 
 /* Sanitize a loaded message's text in place: stored text may come from anywhere. */
@@ -401,6 +412,92 @@ ui_clean_buf(struct buf *b)
 	text_sanitize(b->data, b->len, &clean);
 	buf_free(b);
 	*b = clean;
+}
+
+/* The open session loaded k older messages in front (session.h's prepended): clean their
+ * text as every loaded message's is, give the input's history their prompts, and move the
+ * transcript's caches and indices. */
+static void
+ui_prepended(void *arg, size_t k)
+{
+	struct app *a = arg;
+	const char **prompts = xcalloc(k + 1, sizeof(*prompts));
+	size_t i, n = 0;
+
+	for (i = 0; i < k; i++) {
+		struct session_msg *m = &a->sess->msgs[i];
+
+		ui_clean_buf(&m->content);
+		ui_clean_buf(&m->reasoning);
+		if (m->role == ROLE_USER)
+			prompts[n++] = buf_str(&m->content);
+	}
+	pane_input_history_insert(&a->in, a->hist_from, prompts, n);
+	free(prompts);
+	pane_transcript_prepended(a, k);
+}
+
+/* Make s the open session, loaded in part or whole: its text cleaned, its prompts in the
+ * input's history, later pages cleaned as they come. */
+static void
+ui_adopt(struct app *a, struct session *s)
+{
+	size_t i;
+
+	a->hist_from = a->in.nhist;
+	for (i = 0; i < s->nmsgs; i++) {
+		ui_clean_buf(&s->msgs[i].content);
+		ui_clean_buf(&s->msgs[i].reasoning);
+		if (s->msgs[i].role == ROLE_USER)
+			pane_input_history_add(&a->in, buf_str(&s->msgs[i].content));
+	}
+	s->prepended = ui_prepended;
+	s->prepended_arg = a;
+	a->sess = s;
+	a->count_failed = 0;
+}
+
+/* How many rows of a path one counting step walks (a few ms). */
+#define UI_COUNT_STEP 4096
+
+/* Whether the open session has messages not loaded that are not counted yet. */
+static int
+ui_counting(const struct app *a)
+{
+	return a->sess != NULL && session_partial(a->sess) && !a->count_failed &&
+	    a->sess->count.state != SESSION_COUNT_DONE;
+}
+
+/* Count a step more of the open session's messages not loaded (the status line's sums
+ * wait for them): a few thousand rows at a time, between keys. */
+static void
+ui_count_step(struct app *a)
+{
+	int64_t t0 = ui_now_us();
+	int rc = session_count_step(a->sess, UI_COUNT_STEP);
+
+	if (rc < 0)
+		a->count_failed = 1;
+	if (rc != 0)
+		a->dirty |= DIRTY_STATUS;
+	log_debug("ui: counted messages not loaded: %ld in %ld us%s",
+	    a->sess->count.sums.count, (long)(ui_now_us() - t0), rc > 0 ? ", done" : "");
+}
+
+/* How many messages opening a session loads: a screenful at least (each takes two rows
+ * or more); the rest comes a page at a time as the view reaches it. */
+static size_t
+ui_page(const struct app *a)
+{
+	return a->trans_h > SESSION_PAGE ? (size_t)a->trans_h : SESSION_PAGE;
+}
+
+/* Load the rest of the open session before something needs all of it (a reply: the
+ * request holds the whole path); indices taken before it are moved (ui_prepended). */
+static void
+ui_whole(struct app *a)
+{
+	pane_transcript_older(a, SIZE_MAX);
 }
 
 /* Refresh the session list from the store (pane-sessions.c). */
@@ -463,7 +560,6 @@ ui_open_session(struct app *a, int64_t id)
 {
 	struct session *s;
 	struct provider *p;
-	size_t i;
 
 	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: %s cancels it first",
@@ -472,19 +568,18 @@ ui_open_session(struct app *a, int64_t id)
 	}
 	if (!persist_may_drop(a))
 		return;
-	if (a->st == NULL || (s = session_load(a->st, id)) == NULL) {
+	a->open_t0 = ui_now_us();
+	/* The end of its path first: the screen needs no more, and the rest comes as the
+	 * view goes up to it. */
+	if (a->st == NULL || (s = session_open(a->st, id, ui_page(a))) == NULL) {
+		a->open_t0 = 0;
 		ui_note(a, 1, "cannot open that session: %s", a->st ? store_error(a->st) : "no store");
 		return;
 	}
-	for (i = 0; i < s->nmsgs; i++) {
-		ui_clean_buf(&s->msgs[i].content);
-		ui_clean_buf(&s->msgs[i].reasoning);
-		if (s->msgs[i].role == ROLE_USER)
-			pane_input_history_add(&a->in, buf_str(&s->msgs[i].content));
-	}
 	if (a->sess)
 		session_free(a->sess);
-	a->sess = s;
+	pane_transcript_free(a);
+	ui_adopt(a, s);
 	a->edit_from = 0;
 	ui_note_drop(a, NOTE_EDITING);
 	params_free(&a->sess_params);
@@ -662,22 +757,35 @@ ui_start_reply(struct app *a, struct provider *p, const char *model)
 	return 0;
 }
 
-/* Reload the session after its tail was deleted in the store. */
-static int
-ui_reload_current(struct app *a)
+/* The session's path from message i on was loaded again (session_refresh): clean its
+ * text and drop its caches; a path loaded again whole (its first message changed) is
+ * cleaned whole. */
+static void
+ui_reloaded(struct app *a, size_t i, int64_t first)
 {
-	struct session *s = session_load(a->st, a->sess->id);
-	size_t i;
+	struct session *s = a->sess;
+	size_t k;
 
-	if (s == NULL)
-		return -1;
-	for (i = 0; i < s->nmsgs; i++) {
-		ui_clean_buf(&s->msgs[i].content);
-		ui_clean_buf(&s->msgs[i].reasoning);
+	if (s->nmsgs == 0 || s->msgs[0].id != first)
+		i = 0;
+	for (k = i; k < s->nmsgs; k++) {
+		ui_clean_buf(&s->msgs[k].content);
+		ui_clean_buf(&s->msgs[k].reasoning);
 	}
-	session_free(a->sess);
-	a->sess = s;
-	pane_transcript_reset(a);
+	pane_transcript_drop_from(a, i);
+	a->sel_msg = -1;
+}
+
+/* Load the session's path again after the messages from i on were dropped in memory
+ * only (a regeneration refused before it was sent). */
+static int
+ui_reload_current(struct app *a, size_t i)
+{
+	int64_t first = a->sess->nmsgs > 0 ? a->sess->msgs[0].id : 0;
+
+	if (session_refresh(a->sess, i) != 0)
+		return -1;
+	ui_reloaded(a, i, first);
 	return 0;
 }
 
@@ -711,6 +819,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 	persist_before_send(a);
 	if (a->sess == NULL)
 		a->sess = session_new(a->st, a->prov->name, a->model);
+	ui_whole(a);
 	if (a->edit_from != 0) {
 		/* Edit and resend: the new prompt is an alternative to the edited one, which
 		 * stays stored with its replies (the arrows on it go back to them). */
@@ -841,6 +950,7 @@ ui_regenerate(struct app *a)
 		ui_note(a, 1, "comparison mode: send the prompt again to compare again");
 		return;
 	}
+	ui_whole(a);
 	if (a->sess == NULL || (n = a->sess->nmsgs) == 0) {
 		ui_note(a, 1, "nothing to regenerate yet");
 		return;
@@ -864,7 +974,7 @@ ui_regenerate(struct app *a)
 		ui_note(a, 0, "regenerating the last reply (%s/%s on it show the others)",
 		    keys_hint(KCTX_TRANSCRIPT, ACT_ALT_PREV), keys_hint(KCTX_TRANSCRIPT, ACT_ALT_NEXT));
 	else if (branched)
-		ui_reload_current(a);  /* refused: the path on screen is the stored one again */
+		ui_reload_current(a, n - 1);  /* refused: the path on screen is the stored one */
 }
 
 /* The message the alternative keys act on: the selected one, else the last one that has
@@ -889,6 +999,7 @@ void
 ui_switch_alt(struct app *a, int dir)
 {
 	long i = ui_alt_target(a);
+	int64_t first;
 	int rc;
 
 	if (ui_busy(a)) {
@@ -902,6 +1013,7 @@ ui_switch_alt(struct app *a, int dir)
 		    ACT_EDIT_RESEND));
 		return;
 	}
+	first = a->sess->msgs[0].id;
 	rc = session_switch(a->sess, (size_t)i, dir);
 	if (rc < 0) {
 		ui_note(a, 1, "cannot switch: %s", a->sess->err);
@@ -912,11 +1024,13 @@ ui_switch_alt(struct app *a, int dir)
 		    a->sess->msgs[i].nalt, dir < 0 ? "first" : "last");
 		return;
 	}
-	if (ui_reload_current(a) != 0) {
-		ui_note(a, 1, "cannot switch: %s", store_error(a->st));
+	/* The path from message i on was loaded again; what is before it stays. */
+	ui_reloaded(a, (size_t)i, first);
+	if (i >= (long)a->sess->nmsgs) {
+		ui_note(a, 1, "cannot switch: the session changed meanwhile");
 		return;
 	}
-	a->sel_msg = i < (long)a->sess->nmsgs ? i : -1;
+	a->sel_msg = i;
 	ui_note(a, 0, "alternative %d of %d", a->sess->msgs[i].alt, a->sess->msgs[i].nalt);
 	a->dirty |= DIRTY_ALL;
 }
@@ -926,6 +1040,7 @@ void
 ui_fork(struct app *a, long i)
 {
 	int64_t id;
+	size_t pos;
 
 	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: %s cancels it first",
@@ -942,9 +1057,12 @@ ui_fork(struct app *a, long i)
 		ui_note(a, 1, "cannot fork: %s", a->sess->err);
 		return;
 	}
+	/* Its number on the whole path, counting the messages not loaded. */
+	pos = session_position(a->sess, (size_t)i);
 	ui_open_session(a, id);
 	if (a->sess != NULL && a->sess->id == id)
-		ui_note(a, 0, "forked: a new session sharing the history up to message %ld", i + 1);
+		ui_note(a, 0, "forked: a new session sharing the history up to message %zu",
+		    pos + 1);
 	ui_reload_sessions(a);
 }
 
@@ -1519,6 +1637,8 @@ ui_timeout(struct app *a)
 			t = d;
 		}
 	}
+	if (ui_counting(a))
+		t = 0;
 	t = persist_timeout(a, t);
 	t = tools_timeout(a, t);
 	t = pane_sessions_timeout(a, t);
@@ -1937,6 +2057,9 @@ ui_loop(struct app *a)
 			a->dirty |= DIRTY_STATUS;
 		if (rc == 0 && pane_compare_waiting(a))
 			a->dirty |= DIRTY_COMPARE | DIRTY_STATUS;
+		/* Nothing came: the next step of a count, keys always before it. */
+		if (rc == 0 && ui_counting(a))
+			ui_count_step(a);
 		if (rc < 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			size_t n = keyread_all(keys, UI_MAXKEYS), k;
 			int64_t tk = ui_now_us();
