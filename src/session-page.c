@@ -87,7 +87,7 @@ session_page_read(struct store *st, int64_t id, int64_t from, int64_t stop, size
     struct message_row **out, size_t *nout, int64_t *above)
 {
 	struct message_row *rows, *more;
-	size_t nrows, nmore;
+	size_t nrows, nmore, j;
 
 	if (store_messages_page(st, id, from, stop, n, &rows, &nrows, above) != 0)
 		return -1;
@@ -100,6 +100,18 @@ session_page_read(struct store *st, int64_t id, int64_t from, int64_t stop, size
 		if (nmore == 0) {
 			free(more);
 			break;
+		}
+		/* Only as far as the prompt nearest the page: what is above it stays unread. */
+		for (j = nmore; j > 0 && more[j - 1].role != ROLE_USER; j--)
+			;
+		if (j > 1) {
+			struct message_row *keep = xmalloc((nmore - j + 1) * sizeof(*keep));
+
+			memcpy(keep, more + j - 1, (nmore - j + 1) * sizeof(*keep));
+			*above = more[j - 2].id;
+			store_messages_free(more, j - 1);  /* the rows above and the old array */
+			more = keep;
+			nmore -= j - 1;
 		}
 		more = xrealloc(more, (nmore + nrows) * sizeof(*more));
 		memcpy(more + nmore, rows, nrows * sizeof(*rows));

@@ -58,13 +58,13 @@
 	" WHEN m.parent_id > 0 AND m.parent_id < m.id THEN m.parent_id END, path.depth + 1" \
 	" FROM path JOIN messages m ON m.id = path.id WHERE path.depth < ?2 AND path.id IS NOT ?3)"
 
-/* A page: the rows of the walk, oldest first, and before them the row the walk ended on
+/* A page: the rows of the walk with their depths, which put them in order (sorting in
+ * SQL would copy every text through the sorter once more), and the row the walk ended on
  * (no message columns: the stop, the step past the limit, or nothing past a first one). */
 #define TREE_PAGE_SQL TREE_WALK_SQL \
 	" SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning, m.parent_id," \
 	" m.reasoning_signature, path.id, path.depth FROM path LEFT JOIN messages m" \
-	" ON m.id = path.id" \
-	" AND path.depth < ?2 AND path.id IS NOT ?3 ORDER BY path.depth DESC"
+	" ON m.id = path.id AND path.depth < ?2 AND path.id IS NOT ?3"
 
 /* The sums of a walk, and where it ended (the row with no message). */
 #define TREE_SUMS_SQL TREE_WALK_SQL \
@@ -81,7 +81,7 @@
 	" CASE WHEN ?2 = 0 THEN 0 END) ORDER BY seq LIMIT 1) WHERE parent_id IS NULL" \
 	" ORDER BY 1"
 
-/* Pages up to this many rows read their files row by row. */
+/* Pages up to this many rows look their alternatives and files up row by row. */
 #define TREE_PAGE_ROWS 512
 
 /* Prepare sql for one call, noting a failure as what. */
@@ -200,6 +200,88 @@ tree_number_path(struct store *st, int64_t session_id, struct message_row *rows,
 	return rc;
 }
 
+/* Find the run of pairs (parent, id), sorted, whose parent is parent: its first index and
+ * length. */
+static size_t
+tree_pairs_run(const int64_t (*pairs)[2], size_t n, int64_t parent, size_t *len)
+{
+	size_t lo = 0, hi = n, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pairs[mid][0] < parent)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < n && pairs[end][0] == parent; end++)
+		;
+	*len = end - lo;
+	return lo;
+}
+
+/* Number the alternatives of a long page's own rows as tree_number_path does, from one
+ * scan of the session's parent index instead of a look-up per row: 1 when done, 0 when
+ * the session has older rows without a parent_id (whose children only a look-up finds),
+ * -1 on failure. */
+static int
+tree_number_bulk(struct store *st, int64_t session_id, struct message_row *rows, size_t n,
+    int64_t first_parent)
+{
+	sqlite3_stmt *s = tree_prepare(st, "SELECT parent_id, id FROM messages"
+	    " WHERE session_id = ?1 AND parent_id IS NOT NULL ORDER BY parent_id, id",
+	    "reading a message's alternatives");
+	int64_t (*pairs)[2] = NULL, parent, own = -1;
+	size_t npairs = 0, cap = 0, i, k, at, len;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, session_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (npairs == cap) {
+			cap = cap ? cap * 2 : 1024;
+			pairs = xrealloc(pairs, cap * sizeof(*pairs));
+		}
+		pairs[npairs][0] = sqlite3_column_int64(s, 0);
+		pairs[npairs++][1] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE && (s = tree_prepare(st, "SELECT nmessages FROM sessions"
+	    " WHERE id = ?1", "reading a message's alternatives")) != NULL) {
+		sqlite3_bind_int64(s, 1, session_id);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			own = sqlite3_column_int64(s, 0);
+			rc = SQLITE_DONE;
+		}
+		sqlite3_finalize(s);
+	}
+	if (rc != SQLITE_DONE) {
+		store_note_failure(st, "reading a message's alternatives");
+		free(pairs);
+		return -1;
+	}
+	if (own != (int64_t)npairs) {
+		free(pairs);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (rows[i].session_id != session_id)
+			continue;
+		parent = rows[i].parent_id > 0 ? rows[i].parent_id : rows[i].parent_id < 0 ? 0 :
+		    i > 0 ? rows[i - 1].id : first_parent;
+		at = tree_pairs_run((const int64_t (*)[2])pairs, npairs, parent, &len);
+		for (k = 0; k < len; k++)
+			if (pairs[at + k][1] == rows[i].id) {
+				rows[i].nalt = (int)len;
+				rows[i].alt = (int)k + 1;
+			}
+	}
+	free(pairs);
+	return 1;
+}
+
 /* Give the rows their files, each from the session it belongs to. */
 static int
 tree_fill_attachments(struct store *st, struct message_row *rows, size_t n)
@@ -264,9 +346,10 @@ store_messages_page(struct store *st, int64_t session_id, int64_t from, int64_t 
     size_t limit, struct message_row **out, size_t *n, int64_t *above)
 {
 	int64_t steps = limit > 0 && limit < INT64_MAX ? (int64_t)limit : INT64_MAX, at;
-	struct message_row *r;
+	struct message_row *r, *sorted;
+	int64_t *depth = NULL;
 	sqlite3_stmt *s;
-	size_t cap = 0;
+	size_t cap = 0, i;
 	int rc;
 
 	*out = NULL;
@@ -282,9 +365,9 @@ store_messages_page(struct store *st, int64_t session_id, int64_t from, int64_t 
 	sqlite3_bind_int64(s, 2, steps);
 	sqlite3_bind_int64(s, 3, stop);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		/* The row the walk ended on comes first: the stop, or the step past the limit,
-		 * is where the next page starts; past a first message, or at a parent that is
-		 * gone, the path ends. */
+		/* The row the walk ended on: the stop, or the step past the limit, is where
+		 * the next page starts; past a first message, or at a parent that is gone,
+		 * the path ends. */
 		if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
 			at = sqlite3_column_int64(s, 25);
 			if (sqlite3_column_type(s, 25) != SQLITE_NULL &&
@@ -295,7 +378,9 @@ store_messages_page(struct store *st, int64_t session_id, int64_t from, int64_t 
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
+			depth = xrealloc(depth, cap * sizeof(*depth));
 		}
+		depth[*n] = sqlite3_column_int64(s, 26);
 		r = &(*out)[(*n)++];
 		store_row_message(s, r);
 		r->signature = sqlite3_column_type(s, 24) == SQLITE_NULL ? NULL :
@@ -306,13 +391,33 @@ store_messages_page(struct store *st, int64_t session_id, int64_t from, int64_t 
 		store_note_failure(st, "reading messages");
 		goto fail;
 	}
-	/* A short page looks its files up row by row; a long one reads the sessions'. */
-	if (tree_number_path(st, session_id, *out, *n, *above) != 0 ||
-	    (*n <= TREE_PAGE_ROWS ? store_attach_fill_rows(st, *out, *n) :
-	    tree_fill_attachments(st, *out, *n)) != 0)
+	/* One row per step: the depths are 0 to n - 1, the deepest the first message. */
+	sorted = xmalloc((*n + 1) * sizeof(*sorted));
+	for (i = 0; i < *n; i++) {
+		if (depth[i] < 0 || depth[i] >= (int64_t)*n) {
+			free(sorted);
+			store_note_failure(st, "reading messages (a path out of order)");
+			goto fail;
+		}
+		sorted[*n - 1 - (size_t)depth[i]] = (*out)[i];
+	}
+	free(*out);
+	*out = sorted;
+	free(depth);
+	depth = NULL;
+	/* A short page looks alternatives and files up row by row; a long one reads the
+	 * session's at once. */
+	if (*n <= TREE_PAGE_ROWS) {
+		if (tree_number_path(st, session_id, *out, *n, *above) != 0 ||
+		    store_attach_fill_rows(st, *out, *n) != 0)
+			goto fail;
+	} else if ((rc = tree_number_bulk(st, session_id, *out, *n, *above)) < 0 ||
+	    (rc == 0 && tree_number_path(st, session_id, *out, *n, *above) != 0) ||
+	    tree_fill_attachments(st, *out, *n) != 0)
 		goto fail;
 	return 0;
 fail:
+	free(depth);
 	store_messages_free(*out, *n);
 	*out = NULL;
 	*n = 0;
