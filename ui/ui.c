@@ -394,9 +394,11 @@ ui_draw(struct app *a)
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		log_debug("ui: session %lld opened to its first frame in %ld us, at %lld.%06ld",
-		    (long long)a->sess->id, (long)(ui_now_us() - a->open_t0),
-		    (long long)ts.tv_sec, (long)(ts.tv_nsec / 1000));
+		log_debug("ui: session %lld opened to its first frame in %ld us, at %lld.%06ld"
+		    " (%zu messages loaded%s)", (long long)a->sess->id,
+		    (long)(ui_now_us() - a->open_t0), (long long)ts.tv_sec,
+		    (long)(ts.tv_nsec / 1000), a->sess->nmsgs,
+		    session_partial(a->sess) ? ", more before them" : "");
 		a->open_t0 = 0;
 	}
 }
