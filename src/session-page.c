@@ -6,7 +6,8 @@
  * to. The message array keeps free slots before msgs[0] (as many as it holds when it
  * grows), so putting pages in front costs their own size, not the size of what is loaded.
  * The part of the path not loaded is counted on demand by a walk that reads no text
- * (session_count_step); loading a page moves its messages from that count to the array.
+ * (session_count_step); loading a page takes its messages out of that count, finished or
+ * not (the walk, begun above the loaded messages, counts them too).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,12 +244,12 @@ session_load_older(struct session *s, size_t n)
 		s->open[i] += (long)nrows;
 	if (s->view_from >= 0)
 		s->view_from += (long)nrows;
-	/* What was counted of them is loaded now; a count under way starts again. */
-	if (s->count.state == SESSION_COUNT_DONE)
+	/* They are loaded now: out of the count. A count under way goes on (its walk takes
+	 * them in too, since it began above the loaded messages then), so the sums it ends
+	 * with are of what is left above. */
+	if (s->count.state != SESSION_COUNT_NONE)
 		for (i = 0; i < nrows; i++)
 			session_page_uncount(s, &s->msgs[i]);
-	else
-		memset(&s->count, 0, sizeof(s->count));
 	if (nrows > 0 && s->prepended != NULL)
 		s->prepended(s->prepended_arg, nrows);
 	return (long)nrows;

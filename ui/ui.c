@@ -759,16 +759,27 @@ ui_start_reply(struct app *a, struct provider *p, const char *model)
 	return 0;
 }
 
+/* The ids of the first message and of message i - 1 (0 when none), which a reload from
+ * message i on keeps unless it had to load the path whole. */
+static void
+ui_reload_marks(const struct session *s, size_t i, int64_t mark[2])
+{
+	mark[0] = s->nmsgs > 0 ? s->msgs[0].id : 0;
+	mark[1] = i > 0 && i <= s->nmsgs ? s->msgs[i - 1].id : 0;
+}
+
 /* The session's path from message i on was loaded again (session_refresh): clean its
- * text and drop its caches; a path loaded again whole (its first message changed) is
+ * text and drop its caches; a path loaded again whole (the messages before i changed) is
  * cleaned whole. */
 static void
-ui_reloaded(struct app *a, size_t i, int64_t first)
+ui_reloaded(struct app *a, size_t i, const int64_t mark[2])
 {
 	struct session *s = a->sess;
+	int64_t now[2];
 	size_t k;
 
-	if (s->nmsgs == 0 || s->msgs[0].id != first)
+	ui_reload_marks(s, i, now);
+	if (now[0] != mark[0] || now[1] != mark[1])
 		i = 0;
 	for (k = i; k < s->nmsgs; k++) {
 		ui_clean_buf(&s->msgs[k].content);
@@ -783,11 +794,12 @@ ui_reloaded(struct app *a, size_t i, int64_t first)
 static int
 ui_reload_current(struct app *a, size_t i)
 {
-	int64_t first = a->sess->nmsgs > 0 ? a->sess->msgs[0].id : 0;
+	int64_t mark[2];
 
+	ui_reload_marks(a->sess, i, mark);
 	if (session_refresh(a->sess, i) != 0)
 		return -1;
-	ui_reloaded(a, i, first);
+	ui_reloaded(a, i, mark);
 	return 0;
 }
 
@@ -1001,7 +1013,7 @@ void
 ui_switch_alt(struct app *a, int dir)
 {
 	long i = ui_alt_target(a);
-	int64_t first;
+	int64_t mark[2];
 	int rc;
 
 	if (ui_busy(a)) {
@@ -1015,7 +1027,7 @@ ui_switch_alt(struct app *a, int dir)
 		    ACT_EDIT_RESEND));
 		return;
 	}
-	first = a->sess->msgs[0].id;
+	ui_reload_marks(a->sess, (size_t)i, mark);
 	rc = session_switch(a->sess, (size_t)i, dir);
 	if (rc < 0) {
 		ui_note(a, 1, "cannot switch: %s", a->sess->err);
@@ -1027,7 +1039,7 @@ ui_switch_alt(struct app *a, int dir)
 		return;
 	}
 	/* The path from message i on was loaded again; what is before it stays. */
-	ui_reloaded(a, (size_t)i, first);
+	ui_reloaded(a, (size_t)i, mark);
 	if (i >= (long)a->sess->nmsgs) {
 		ui_note(a, 1, "cannot switch: the session changed meanwhile");
 		return;

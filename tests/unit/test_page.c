@@ -327,7 +327,7 @@ assert_session_pages(struct store *st, int64_t sid, size_t n, size_t m)
 	size_t i, base, loaded;
 	long k, tokens;
 	double cost;
-	int rc;
+	int rc, pass, again;
 
 	assert_non_null(whole);
 	assert_non_null(s);
@@ -337,19 +337,12 @@ assert_session_pages(struct store *st, int64_t sid, size_t n, size_t m)
 	s->prepended_arg = &w;
 	loaded = s->nmsgs;
 	assert_minimal(s, s->nmsgs, n);
-	for (;;) {
+	for (pass = 0; ; pass++) {
 		/* An exchange is never split: the first loaded message is a prompt. */
 		assert_true(!session_partial(s) || s->msgs[0].role == ROLE_USER);
 		base = whole->nmsgs - s->nmsgs;
 		for (i = 0; i < s->nmsgs; i++)
 			assert_same_msg(&s->msgs[i], &whole->msgs[base + i]);
-		/* Counted a few rows at a time, the rest is what the whole path has before. */
-		memset(&s->count, 0, sizeof(s->count));
-		while ((rc = session_count_step(s, 3)) == 0)
-			;
-		assert_int_equal(rc, 1);
-		assert_int_equal(s->count.sums.count, (long)base);
-		assert_int_equal(session_position(s, 0), base);
 		for (tokens = 0, cost = 0, i = 0; i < base; i++) {
 			const struct session_msg *p = &whole->msgs[i];
 
@@ -357,10 +350,24 @@ assert_session_pages(struct store *st, int64_t sid, size_t n, size_t m)
 			    (p->output_tokens > 0 ? p->output_tokens : 0);
 			cost += p->cost >= 0 ? p->cost : 0;
 		}
-		assert_int_equal(s->count.sums.tokens, tokens);
-		assert_true(s->count.sums.cost > cost - 1e-9 && s->count.sums.cost < cost + 1e-9);
+		/* Counted a few rows at a time, the rest is what the whole path has before:
+		 * a count begun before the last page came in, then one begun after it. */
+		for (again = 0; again < 2; again++) {
+			if (again || pass == 0)
+				memset(&s->count, 0, sizeof(s->count));
+			while ((rc = session_count_step(s, 3)) == 0)
+				;
+			assert_int_equal(rc, 1);
+			assert_int_equal(s->count.sums.count, (long)base);
+			assert_int_equal(session_position(s, 0), base);
+			assert_int_equal(s->count.sums.tokens, tokens);
+			assert_true(s->count.sums.cost > cost - 1e-9 &&
+			    s->count.sums.cost < cost + 1e-9);
+		}
 		if (!session_partial(s))
 			break;
+		memset(&s->count, 0, sizeof(s->count));
+		session_count_step(s, 2);
 		k = session_load_older(s, m);
 		assert_true(k >= (long)m || !session_partial(s));
 		assert_true(k > 0);
