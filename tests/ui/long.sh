@@ -5,7 +5,9 @@
 # older messages in up to the very first one and PgDn goes back down; Home goes to the top
 # at once; a search hit deep in it opens there, and Right/Left switch that message's
 # alternatives; /fork N counts N on the whole path; and a reply sent from it carries the
-# whole path (the fake server's log has every message). NATTER_LOG says what was loaded.
+# whole path (the fake server's log has every message). A session that ends in 30
+# comparison rounds nobody picked from, more than a screenful, resumes the comparison from
+# its first round. NATTER_LOG says what was loaded.
 set -u
 . "$TESTS/ui/lib-ui.bash"
 
@@ -128,5 +130,50 @@ tap_eq "the request held the whole path" "3001" \
 	"$(grep 'chat/completions' "$LIB_TMP/fs.log" | tail -n 1 | grep -o '"role"' | wc -l | tr -d ' ')"
 tap_eq "the prompt follows the last message" "3000" \
 	"$(sqlite3 "$NATTER_DB" "SELECT parent_id FROM messages WHERE content = 'tokens=3 one more'")"
+ui_keys C-q
+ui_wait_dead 10
+
+# A session ending in 30 rounds of a comparison nobody picked from, after 300 plain
+# messages: reopened in part, it resumes the comparison from its first round (loading the
+# pages up to it, not the ones before), and each column's next request holds the plain
+# messages, then every round's prompt with that column's own reply.
+sqlite3 "$NATTER_DB" <<'SQL'
+INSERT INTO sessions (id, title, provider, model, created, updated) VALUES
+  (9, 'compared at length', 'openai', 'fake-a', 1767323045, 1767329999);
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 300)
+INSERT INTO messages (id, session_id, seq, role, created_ms, state, content, parent_id,
+  provider, model)
+  SELECT 4000 + i, 9, i, CASE i % 2 WHEN 1 THEN 'user' ELSE 'assistant' END,
+    1767323045000 + i * 1000, 'complete', 'plain ' || i,
+    CASE WHEN i = 1 THEN 0 ELSE 4000 + i - 1 END,
+    CASE i % 2 WHEN 0 THEN 'openai' END, CASE i % 2 WHEN 0 THEN 'fake-a' END FROM k;
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 30)
+INSERT INTO compare_groups (id, session_id, created) SELECT 100 + i, 9, 1767323045 FROM k;
+WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 89)
+INSERT INTO messages (id, session_id, seq, role, created_ms, state, content, parent_id,
+  provider, model, compare_group, slot)
+  SELECT 5000 + i, 9, 301 + i, CASE i % 3 WHEN 0 THEN 'user' ELSE 'assistant' END,
+    1767324045000 + i * 1000, 'complete',
+    CASE i % 3 WHEN 0 THEN 'round ' || (i / 3 + 1) ELSE 'column ' || (i % 3) || ' of round '
+      || (i / 3 + 1) END,
+    CASE WHEN i = 0 THEN 4300 ELSE 5000 + i - 1 END,
+    CASE i % 3 WHEN 0 THEN NULL ELSE 'openai' END,
+    CASE i % 3 WHEN 1 THEN 'fake-a' WHEN 2 THEN 'fake-b' END, 101 + i / 3,
+    CASE i % 3 WHEN 1 THEN 0 WHEN 2 THEN 1 END FROM k;
+SQL
+: >"$NATTER_LOG"
+ui_start 120 40 -S 9 -m openai/fake-a
+ui_check "compared: opens at its last round" ui_wait 'column 2 of round 30'
+ui_check "compared: the comparison resumes" ui_wait '1 openai/fake-a *│ 2 openai/fake-b'
+ui_check "compared: the rounds are loaded, the plain messages before them not all" \
+	bash -c "grep -q 'opened to its first frame.*more before' '$NATTER_LOG'"
+: >"$LIB_TMP/fs.log"
+ui_type "round 31"
+ui_keys Enter
+ui_check "compared: both columns answer" ui_wait 'fakeserver answering: round 31' 20
+sleep 1
+# Plain: 300; the rounds: 30 prompts and 30 replies; the new prompt: 1.
+tap_eq "compared: each column's request holds the whole path and its rounds" "361 361" \
+	"$(grep 'chat/completions' "$LIB_TMP/fs.log" | tail -n 2 | while read -r l; do grep -o '"role"' <<<"$l" | wc -l; done | tr '\n' ' ' | sed 's/ $//')"
 ui_keys C-q
 ui_wait_dead 10
