@@ -317,7 +317,26 @@ struct app {
 	int quit;
 };
 
+/* paging.c: a long session opened in part. */
+/* Make s the open session: its text cleaned, its prompts in the input's history, the
+ * pages loaded later in front handled as they come. */
+void paging_adopt(struct app *a, struct session *s);
+/* How many messages opening a session loads: a screenful at least. */
+size_t paging_page(const struct app *a);
+/* Load the rest of the open session (before a reply: its request holds the whole path). */
+void paging_whole(struct app *a);
+/* Whether the open session has messages not loaded that are not counted yet; count a
+ * step more of them. */
+int paging_counting(const struct app *a);
+void paging_count_step(struct app *a);
+/* Note the ids a reload from message i on keeps (the first message, message i - 1), and
+ * after it clean and drop the caches from i on, or of all of it when they changed. */
+void paging_marks(const struct session *s, size_t i, int64_t mark[2]);
+void paging_reloaded(struct app *a, size_t i, const int64_t mark[2]);
+
 /* ui.c */
+/* Sanitize a loaded message's text in place: stored text may come from anywhere. */
+void ui_clean_buf(struct buf *b);
 int64_t ui_now_ms(void);
 int64_t ui_now_us(void);
 void ui_note(struct app *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

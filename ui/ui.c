@@ -404,7 +404,7 @@ ui_draw(struct app *a)
 }
 
 /* Sanitize a loaded message's text in place: stored text may come from anywhere. */
-static void
+void
 ui_clean_buf(struct buf *b)
 {
 	struct buf clean = BUF_INIT;
@@ -414,92 +414,6 @@ ui_clean_buf(struct buf *b)
 	text_sanitize(b->data, b->len, &clean);
 	buf_free(b);
 	*b = clean;
-}
-
-/* The open session loaded k older messages in front (session.h's prepended): clean their
- * text as every loaded message's is, give the input's history their prompts, and move the
- * transcript's caches and indices. */
-static void
-ui_prepended(void *arg, size_t k)
-{
-	struct app *a = arg;
-	const char **prompts = xcalloc(k + 1, sizeof(*prompts));
-	size_t i, n = 0;
-
-	for (i = 0; i < k; i++) {
-		struct session_msg *m = &a->sess->msgs[i];
-
-		ui_clean_buf(&m->content);
-		ui_clean_buf(&m->reasoning);
-		if (m->role == ROLE_USER)
-			prompts[n++] = buf_str(&m->content);
-	}
-	pane_input_history_insert(&a->in, a->hist_from, prompts, n);
-	free(prompts);
-	pane_transcript_prepended(a, k);
-}
-
-/* Make s the open session, loaded in part or whole: its text cleaned, its prompts in the
- * input's history, later pages cleaned as they come. */
-static void
-ui_adopt(struct app *a, struct session *s)
-{
-	size_t i;
-
-	a->hist_from = a->in.nhist;
-	for (i = 0; i < s->nmsgs; i++) {
-		ui_clean_buf(&s->msgs[i].content);
-		ui_clean_buf(&s->msgs[i].reasoning);
-		if (s->msgs[i].role == ROLE_USER)
-			pane_input_history_add(&a->in, buf_str(&s->msgs[i].content));
-	}
-	s->prepended = ui_prepended;
-	s->prepended_arg = a;
-	a->sess = s;
-	a->count_failed = 0;
-}
-
-/* How many rows of a path one counting step walks (a few ms). */
-#define UI_COUNT_STEP 4096
-
-/* Whether the open session has messages not loaded that are not counted yet. */
-static int
-ui_counting(const struct app *a)
-{
-	return a->sess != NULL && session_partial(a->sess) && !a->count_failed &&
-	    a->sess->count.state != SESSION_COUNT_DONE;
-}
-
-/* Count a step more of the open session's messages not loaded (the status line's sums
- * wait for them): a few thousand rows at a time, between keys. */
-static void
-ui_count_step(struct app *a)
-{
-	int64_t t0 = ui_now_us();
-	int rc = session_count_step(a->sess, UI_COUNT_STEP);
-
-	if (rc < 0)
-		a->count_failed = 1;
-	if (rc != 0)
-		a->dirty |= DIRTY_STATUS;
-	log_debug("ui: counted messages not loaded: %ld in %ld us%s",
-	    a->sess->count.sums.count, (long)(ui_now_us() - t0), rc > 0 ? ", done" : "");
-}
-
-/* How many messages opening a session loads: a screenful at least (each takes two rows
- * or more); the rest comes a page at a time as the view reaches it. */
-static size_t
-ui_page(const struct app *a)
-{
-	return a->trans_h > SESSION_PAGE ? (size_t)a->trans_h : SESSION_PAGE;
-}
-
-/* Load the rest of the open session before something needs all of it (a reply: the
- * request holds the whole path); indices taken before it are moved (ui_prepended). */
-static void
-ui_whole(struct app *a)
-{
-	pane_transcript_older(a, SIZE_MAX);
 }
 
 /* Refresh the session list from the store (pane-sessions.c). */
@@ -573,7 +487,7 @@ ui_open_session(struct app *a, int64_t id)
 	a->open_t0 = ui_now_us();
 	/* The end of its path first: the screen needs no more, and the rest comes as the
 	 * view goes up to it. */
-	if (a->st == NULL || (s = session_open(a->st, id, ui_page(a))) == NULL) {
+	if (a->st == NULL || (s = session_open(a->st, id, paging_page(a))) == NULL) {
 		a->open_t0 = 0;
 		ui_note(a, 1, "cannot open that session: %s", a->st ? store_error(a->st) : "no store");
 		return;
@@ -581,7 +495,7 @@ ui_open_session(struct app *a, int64_t id)
 	if (a->sess)
 		session_free(a->sess);
 	pane_transcript_free(a);
-	ui_adopt(a, s);
+	paging_adopt(a, s);
 	a->edit_from = 0;
 	ui_note_drop(a, NOTE_EDITING);
 	params_free(&a->sess_params);
@@ -759,36 +673,6 @@ ui_start_reply(struct app *a, struct provider *p, const char *model)
 	return 0;
 }
 
-/* The ids of the first message and of message i - 1 (0 when none), which a reload from
- * message i on keeps unless it had to load the path whole. */
-static void
-ui_reload_marks(const struct session *s, size_t i, int64_t mark[2])
-{
-	mark[0] = s->nmsgs > 0 ? s->msgs[0].id : 0;
-	mark[1] = i > 0 && i <= s->nmsgs ? s->msgs[i - 1].id : 0;
-}
-
-/* The session's path from message i on was loaded again (session_refresh): clean its
- * text and drop its caches; a path loaded again whole (the messages before i changed) is
- * cleaned whole. */
-static void
-ui_reloaded(struct app *a, size_t i, const int64_t mark[2])
-{
-	struct session *s = a->sess;
-	int64_t now[2];
-	size_t k;
-
-	ui_reload_marks(s, i, now);
-	if (now[0] != mark[0] || now[1] != mark[1])
-		i = 0;
-	for (k = i; k < s->nmsgs; k++) {
-		ui_clean_buf(&s->msgs[k].content);
-		ui_clean_buf(&s->msgs[k].reasoning);
-	}
-	pane_transcript_drop_from(a, i);
-	a->sel_msg = -1;
-}
-
 /* Load the session's path again after the messages from i on were dropped in memory
  * only (a regeneration refused before it was sent). */
 static int
@@ -796,10 +680,10 @@ ui_reload_current(struct app *a, size_t i)
 {
 	int64_t mark[2];
 
-	ui_reload_marks(a->sess, i, mark);
+	paging_marks(a->sess, i, mark);
 	if (session_refresh(a->sess, i) != 0)
 		return -1;
-	ui_reloaded(a, i, mark);
+	paging_reloaded(a, i, mark);
 	return 0;
 }
 
@@ -833,7 +717,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 	persist_before_send(a);
 	if (a->sess == NULL)
 		a->sess = session_new(a->st, a->prov->name, a->model);
-	ui_whole(a);
+	paging_whole(a);
 	if (a->edit_from != 0) {
 		/* Edit and resend: the new prompt is an alternative to the edited one, which
 		 * stays stored with its replies (the arrows on it go back to them). */
@@ -964,7 +848,7 @@ ui_regenerate(struct app *a)
 		ui_note(a, 1, "comparison mode: send the prompt again to compare again");
 		return;
 	}
-	ui_whole(a);
+	paging_whole(a);
 	if (a->sess == NULL || (n = a->sess->nmsgs) == 0) {
 		ui_note(a, 1, "nothing to regenerate yet");
 		return;
@@ -1027,7 +911,7 @@ ui_switch_alt(struct app *a, int dir)
 		    ACT_EDIT_RESEND));
 		return;
 	}
-	ui_reload_marks(a->sess, (size_t)i, mark);
+	paging_marks(a->sess, (size_t)i, mark);
 	rc = session_switch(a->sess, (size_t)i, dir);
 	if (rc < 0) {
 		ui_note(a, 1, "cannot switch: %s", a->sess->err);
@@ -1039,7 +923,7 @@ ui_switch_alt(struct app *a, int dir)
 		return;
 	}
 	/* The path from message i on was loaded again; what is before it stays. */
-	ui_reloaded(a, (size_t)i, mark);
+	paging_reloaded(a, (size_t)i, mark);
 	if (i >= (long)a->sess->nmsgs) {
 		ui_note(a, 1, "cannot switch: the session changed meanwhile");
 		return;
@@ -1651,7 +1535,7 @@ ui_timeout(struct app *a)
 			t = d;
 		}
 	}
-	if (ui_counting(a))
+	if (paging_counting(a))
 		t = 0;
 	t = persist_timeout(a, t);
 	t = tools_timeout(a, t);
@@ -2072,8 +1956,8 @@ ui_loop(struct app *a)
 		if (rc == 0 && pane_compare_waiting(a))
 			a->dirty |= DIRTY_COMPARE | DIRTY_STATUS;
 		/* Nothing came: the next step of a count, keys always before it. */
-		if (rc == 0 && ui_counting(a))
-			ui_count_step(a);
+		if (rc == 0 && paging_counting(a))
+			paging_count_step(a);
 		if (rc < 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			size_t n = keyread_all(keys, UI_MAXKEYS), k;
 			int64_t tk = ui_now_us();
