@@ -1594,6 +1594,7 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 {
 	r->atts = NULL;
 	r->natts = 0;
+	r->signature = NULL;
 	r->parent_id = 0;
 	r->nalt = r->alt = 1;
 	r->id = sqlite3_column_int64(s, 0);
@@ -1694,6 +1695,7 @@ store_messages_free(struct message_row *rows, size_t n)
 		free(rows[i].finish_reason);
 		free(rows[i].tool_id);
 		free(rows[i].tool_name);
+		free(rows[i].signature);
 		for (k = 0; k < rows[i].natts; k++)
 			attach_unref(rows[i].atts[k]);
 		free(rows[i].atts);

@@ -87,6 +87,8 @@ struct message_row {
 	                        * in its session (older rows, and writers that do not say) */
 	int nalt, alt;         /* read by store_messages: it is alternative alt of nalt
 	                        * (1-based) among the messages following the same one */
+	char *signature;       /* read by store_messages_page: the signature of its reasoning
+	                        * (store_sign_set), NULL when none or not read */
 };
 
 /* message_row.parent_id of a first message (stored as 0). */
@@ -172,6 +174,27 @@ int store_messages_tree(struct store *st, int64_t session_id, struct message_row
 /* The path ending at message head (0: the session's own head, as store_messages). */
 int store_messages_path(struct store *st, int64_t session_id, int64_t head,
     struct message_row **out, size_t *n);
+/* A page of the path: the messages from message from (0: the session's head, as
+ * store_messages) up through the parents, at most limit of them (0: no limit), stopping
+ * before message stop (0: none), first message first and read as store_messages reads them,
+ * each with its signature. *above gets the message before the first one returned (where
+ * the next page starts, the walk's stop when it got there), 0 when the page reaches the
+ * path's first message. Pages walked from each *above in turn, put together, are
+ * store_messages's rows. */
+int store_messages_page(struct store *st, int64_t session_id, int64_t from, int64_t stop,
+    size_t limit, struct message_row **out, size_t *n, int64_t *above);
+/* What a part of a path holds, without reading the text (store_path_sums). */
+struct store_path_sums {
+	long count;          /* messages */
+	long tokens;         /* the input and output tokens they report */
+	double cost;         /* the sum of the costs that are known */
+	long cost_known;     /* how many have one */
+};
+/* Add to *sums the messages from message from up through the parents, at most limit of
+ * them (0: no limit); *next gets where a later call goes on (0: the first message was
+ * reached). */
+int store_path_sums(struct store *st, int64_t from, size_t limit, struct store_path_sums *sums,
+    int64_t *next);
 /* The messages of session_id that follow message parent (0: the session's first
  * messages), oldest first; *ids is an array of *n ids the caller frees. */
 int store_children(struct store *st, int64_t session_id, int64_t parent, int64_t **ids,
@@ -272,6 +295,8 @@ int store_attach_load(struct store *st, struct attach *a);
  * references; 0 or -1. */
 int store_attach_fill(struct store *st, int64_t session_id, struct message_row *rows,
     size_t n);
+/* The same for rows of any sessions, each looked up by its id (a page of a path). */
+int store_attach_fill_rows(struct store *st, struct message_row *rows, size_t n);
 /* Store message id's attachments (inside the caller's transaction): each file's bytes
  * once, unless they are stored already, and the message's references; 0 or -1. */
 int store_attach_save(struct store *st, int64_t id, struct attach *const *atts, size_t n);

@@ -12,6 +12,7 @@
  * that ends in one is opened. Event handlers only change state and set dirty bits, as
  * everywhere else.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -309,6 +310,8 @@ pane_compare_send(struct app *a, const char *text)
 		a->sess = session_new(a->st, a->prov->name, a->model);
 		a->cmp.from = 0;
 	}
+	/* The columns' requests hold the whole path (cmp.from moves with what loads). */
+	pane_transcript_older(a, SIZE_MAX);
 	if (a->cmp.from > a->sess->nmsgs)
 		a->cmp.from = a->sess->nmsgs;
 	pane_input_history_add(&a->in, text);
@@ -476,13 +479,21 @@ pane_compare_restore(struct app *a)
 		    (provs[k] = ui_provider(a, m->provider)) == NULL)
 			return;  /* a provider no longer configured: show the rounds only */
 	}
-	/* Earlier rounds of the same models belong to the same comparison. */
+	/* Earlier rounds of the same models belong to the same comparison, loaded a page
+	 * at a time when they go on above the first message loaded. */
 	from = first - 1;
-	while (from > 0 && (pn = session_group_span(s, from - 1, &prev)) == n &&
-	    s->msgs[prev].pick < 0 && prev > 0 && s->msgs[prev - 1].role == ROLE_USER &&
-	    s->msgs[prev - 1].compare_group == s->msgs[prev].compare_group &&
-	    pane_compare_same(s, prev, first, n))
+	for (;;) {
+		long more = from == 0 ? pane_transcript_older(a, 0) : 0;
+
+		from += (size_t)more;
+		first += (size_t)more;
+		if (!(from > 0 && (pn = session_group_span(s, from - 1, &prev)) == n &&
+		    s->msgs[prev].pick < 0 && prev > 0 && s->msgs[prev - 1].role == ROLE_USER &&
+		    s->msgs[prev - 1].compare_group == s->msgs[prev].compare_group &&
+		    pane_compare_same(s, prev, first, n)))
+			break;
 		from = prev - 1;
+	}
 	for (k = 0; k < n; k++) {
 		pane_compare_col_clear(&a->cmp.col[k]);
 		a->cmp.col[k].prov = provs[k];

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -397,10 +398,22 @@ ui_draw(struct app *a)
 		    (long)(ts.tv_nsec / 1000));
 		a->reply_ended = 0;
 	}
+	if (a->open_t0 != 0 && a->sess != NULL) {
+		/* A session opened: its first frame, for tests/bench/huge.sh. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		log_debug("ui: session %lld opened to its first frame in %ld us, at %lld.%06ld"
+		    " (%zu messages loaded%s)", (long long)a->sess->id,
+		    (long)(ui_now_us() - a->open_t0), (long long)ts.tv_sec,
+		    (long)(ts.tv_nsec / 1000), a->sess->nmsgs,
+		    session_partial(a->sess) ? ", more before them" : "");
+		a->open_t0 = 0;
+	}
 }
 
 /* Sanitize a loaded message's text in place: stored text may come from anywhere. */
-static void
+void
 ui_clean_buf(struct buf *b)
 {
 	struct buf clean = BUF_INIT;
@@ -472,7 +485,6 @@ ui_open_session(struct app *a, int64_t id)
 {
 	struct session *s;
 	struct provider *p;
-	size_t i;
 
 	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: %s cancels it first",
@@ -481,19 +493,18 @@ ui_open_session(struct app *a, int64_t id)
 	}
 	if (!persist_may_drop(a))
 		return;
-	if (a->st == NULL || (s = session_load(a->st, id)) == NULL) {
+	a->open_t0 = ui_now_us();
+	/* The end of its path first: the screen needs no more, and the rest comes as the
+	 * view goes up to it. */
+	if (a->st == NULL || (s = session_open(a->st, id, paging_page(a))) == NULL) {
+		a->open_t0 = 0;
 		ui_note(a, 1, "cannot open that session: %s", a->st ? store_error(a->st) : "no store");
 		return;
 	}
-	for (i = 0; i < s->nmsgs; i++) {
-		ui_clean_buf(&s->msgs[i].content);
-		ui_clean_buf(&s->msgs[i].reasoning);
-		if (s->msgs[i].role == ROLE_USER)
-			pane_input_history_add(&a->in, buf_str(&s->msgs[i].content));
-	}
 	if (a->sess)
 		session_free(a->sess);
-	a->sess = s;
+	pane_transcript_free(a);
+	paging_adopt(a, s);
 	a->edit_from = 0;
 	ui_note_drop(a, NOTE_EDITING);
 	params_free(&a->sess_params);
@@ -673,22 +684,17 @@ ui_start_reply(struct app *a, struct provider *p, const char *model)
 	return 0;
 }
 
-/* Reload the session after its tail was deleted in the store. */
+/* Load the session's path again after the messages from i on were dropped in memory
+ * only (a regeneration refused before it was sent). */
 static int
-ui_reload_current(struct app *a)
+ui_reload_current(struct app *a, size_t i)
 {
-	struct session *s = session_load(a->st, a->sess->id);
-	size_t i;
+	int64_t mark[2];
 
-	if (s == NULL)
+	paging_marks(a->sess, i, mark);
+	if (session_refresh(a->sess, i) != 0)
 		return -1;
-	for (i = 0; i < s->nmsgs; i++) {
-		ui_clean_buf(&s->msgs[i].content);
-		ui_clean_buf(&s->msgs[i].reasoning);
-	}
-	session_free(a->sess);
-	a->sess = s;
-	pane_transcript_reset(a);
+	paging_reloaded(a, i, mark);
 	return 0;
 }
 
@@ -722,6 +728,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 	persist_before_send(a);
 	if (a->sess == NULL)
 		a->sess = session_new(a->st, a->prov->name, a->model);
+	paging_whole(a);
 	if (a->edit_from != 0) {
 		/* Edit and resend: the new prompt is an alternative to the edited one, which
 		 * stays stored with its replies (the arrows on it go back to them). */
@@ -852,6 +859,7 @@ ui_regenerate(struct app *a)
 		ui_note(a, 1, "comparison mode: send the prompt again to compare again");
 		return;
 	}
+	paging_whole(a);
 	if (a->sess == NULL || (n = a->sess->nmsgs) == 0) {
 		ui_note(a, 1, "nothing to regenerate yet");
 		return;
@@ -875,7 +883,7 @@ ui_regenerate(struct app *a)
 		ui_note(a, 0, "regenerating the last reply (%s/%s on it show the others)",
 		    keys_hint(KCTX_TRANSCRIPT, ACT_ALT_PREV), keys_hint(KCTX_TRANSCRIPT, ACT_ALT_NEXT));
 	else if (branched)
-		ui_reload_current(a);  /* refused: the path on screen is the stored one again */
+		ui_reload_current(a, n - 1);  /* refused: the path on screen is the stored one */
 }
 
 /* The message the alternative keys act on: the selected one, else the last one that has
@@ -900,6 +908,7 @@ void
 ui_switch_alt(struct app *a, int dir)
 {
 	long i = ui_alt_target(a);
+	int64_t mark[2];
 	int rc;
 
 	if (ui_busy(a)) {
@@ -913,6 +922,7 @@ ui_switch_alt(struct app *a, int dir)
 		    ACT_EDIT_RESEND));
 		return;
 	}
+	paging_marks(a->sess, (size_t)i, mark);
 	rc = session_switch(a->sess, (size_t)i, dir);
 	if (rc < 0) {
 		ui_note(a, 1, "cannot switch: %s", a->sess->err);
@@ -923,11 +933,13 @@ ui_switch_alt(struct app *a, int dir)
 		    a->sess->msgs[i].nalt, dir < 0 ? "first" : "last");
 		return;
 	}
-	if (ui_reload_current(a) != 0) {
-		ui_note(a, 1, "cannot switch: %s", store_error(a->st));
+	/* The path from message i on was loaded again; what is before it stays. */
+	paging_reloaded(a, (size_t)i, mark);
+	if (i >= (long)a->sess->nmsgs) {
+		ui_note(a, 1, "cannot switch: the session changed meanwhile");
 		return;
 	}
-	a->sel_msg = i < (long)a->sess->nmsgs ? i : -1;
+	a->sel_msg = i;
 	ui_note(a, 0, "alternative %d of %d", a->sess->msgs[i].alt, a->sess->msgs[i].nalt);
 	a->dirty |= DIRTY_ALL;
 }
@@ -937,6 +949,7 @@ void
 ui_fork(struct app *a, long i)
 {
 	int64_t id;
+	size_t pos;
 
 	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: %s cancels it first",
@@ -953,9 +966,12 @@ ui_fork(struct app *a, long i)
 		ui_note(a, 1, "cannot fork: %s", a->sess->err);
 		return;
 	}
+	/* Its number on the whole path, counting the messages not loaded. */
+	pos = session_position(a->sess, (size_t)i);
 	ui_open_session(a, id);
 	if (a->sess != NULL && a->sess->id == id)
-		ui_note(a, 0, "forked: a new session sharing the history up to message %ld", i + 1);
+		ui_note(a, 0, "forked: a new session sharing the history up to message %zu",
+		    pos + 1);
 	ui_reload_sessions(a);
 }
 
@@ -1530,6 +1546,8 @@ ui_timeout(struct app *a)
 			t = d;
 		}
 	}
+	if (paging_counting(a))
+		t = 0;
 	t = persist_timeout(a, t);
 	t = tools_timeout(a, t);
 	t = pane_sessions_timeout(a, t);
@@ -1951,6 +1969,9 @@ ui_loop(struct app *a)
 			a->dirty |= DIRTY_STATUS;
 		if (rc == 0 && pane_compare_waiting(a))
 			a->dirty |= DIRTY_COMPARE | DIRTY_STATUS;
+		/* Nothing came: the next step of a count, keys always before it. */
+		if (rc == 0 && paging_counting(a))
+			paging_count_step(a);
 		if (rc < 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			size_t n = keyread_all(keys, UI_MAXKEYS), k;
 			int64_t tk = ui_now_us();
