@@ -214,16 +214,16 @@ $(BUILD)/bench_worker: tests/bench/bench_worker.c $(LIB_O)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) $(LIBS_ALL)
 
-# The large-store generator the benchmarks share (tests/bench/big-store) and the search and
-# session-list drivers (tests/bench/search.sh, tests/bench/sessions.sh).
-$(BUILD)/gen_store $(BUILD)/bench_search: $(BUILD)/%: tests/bench/%.c $(LIB_O)
+# The large-store generator the benchmarks share (tests/bench/big-store, huge-store) and the
+# search, session-list and long-session drivers (tests/bench/search.sh, sessions.sh, huge.sh).
+$(BUILD)/gen_store $(BUILD)/bench_search $(BUILD)/bench_session: $(BUILD)/%: tests/bench/%.c $(LIB_O)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) $(LIBS_ALL)
 
 bench: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory MODE=release $(BUILD)/fakeserver $(BUILD)/bench_worker \
-		$(BUILD)/gen_store $(BUILD)/bench_search
+		$(BUILD)/gen_store $(BUILD)/bench_search $(BUILD)/bench_session
 	@for b in $(filter-out tests/bench/lib.sh,$(wildcard tests/bench/*.sh)); do echo "== $$b"; sh $$b build/release || exit 1; done
 
 install: build lib

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +302,50 @@ cli_bad_arg(const char *who, const char *arg)
 	fprintf(stderr, "natter: %s: %s '%s'\n", who, arg[0] == '-' && arg[1] != '\0' ?
 	    "unknown option" : "unexpected argument", text_line(&b, arg));
 	buf_free(&b);
+}
+
+/* Report a usage error of who and return the usage exit status. */
+int
+cli_usage(const char *who, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "natter: %s: ", who);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see natter %s --help)\n", who);
+	return EXIT_USAGE;
+}
+
+/* Parse a long in [lo, hi]; 0 on success. */
+int
+cli_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parse a double in [lo, hi]; 0 on success. */
+int
+cli_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
 }
 
 /* Start the tools --tools or --mcp asks for and give their box. */

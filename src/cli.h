@@ -45,6 +45,13 @@ void cli_json_num(struct buf *b, const char *key, double v, int integer);
  * option 'arg'" for an option, else "natter: who: unexpected argument 'arg'". The caller
  * prints the usage after it. */
 void cli_bad_arg(const char *who, const char *arg);
+/* Say a usage error of command who on stderr, "natter: who: MESSAGE (see natter who
+ * --help)", the message from a printf format; returns EXIT_USAGE. */
+int cli_usage(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A whole decimal number in [lo, hi] from s into *out; 0, or -1 (out untouched). */
+int cli_long(const char *s, long lo, long hi, long *out);
+/* A whole number (strtod's syntax) in [lo, hi] from s into *out; 0, or -1. */
+int cli_double(const char *s, double lo, double hi, double *out);
 /* A session id from text ("12", or "last"/"-" for the newest), or 0 after saying why. */
 int64_t cli_session_id(struct store *st, const char *who, const char *text);
 

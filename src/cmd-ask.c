@@ -15,7 +15,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,51 +164,6 @@ ask_usage(FILE *f)
 	    f);
 }
 
-/* Report a usage error and return the usage exit status. */
-static int ask_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int
-ask_bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("natter: ask: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see natter ask --help)\n", stderr);
-	return EXIT_USAGE;
-}
-
-/* Parse a double in [lo, hi]; returns 0 on success. */
-static int
-ask_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end != '\0' || errno != 0 || !(v >= lo && v <= hi))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Parse a long in [lo, hi]; returns 0 on success. */
-static int
-ask_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno != 0 || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Read a whole file for -V name=@FILE; NULL with errno set on failure. */
 static char *
 ask_read_file(const char *path)
@@ -251,13 +205,13 @@ ask_param(struct ask_opts *o, const char *arg)
 	int rc = -1;
 
 	if (eq == NULL || eq == arg)
-		return ask_bad("-P takes NAME=VALUE, not '%s'", arg);
+		return cli_usage("ask", "-P takes NAME=VALUE, not '%s'", arg);
 	name = xstrndup(arg, (size_t)(eq - arg));
 	for (char *q = name; *q != '\0'; q++)
 		if (*q == '-')
 			*q = '_';
 	if (params_set(&o->params, name, eq + 1, &err) != 0) {
-		rc = ask_bad("-P %s", err != NULL ? err : name);
+		rc = cli_usage("ask", "-P %s", err != NULL ? err : name);
 		free(err);
 	}
 	free(name);
@@ -272,13 +226,13 @@ ask_var(struct ask_opts *o, const char *arg)
 	char *value;
 
 	if (eq == NULL || eq == arg)
-		return ask_bad("-V takes NAME=VALUE or NAME=@FILE, not '%s'", arg);
+		return cli_usage("ask", "-V takes NAME=VALUE or NAME=@FILE, not '%s'", arg);
 	v = eq + 1;
 	if (v[0] == '@' && v[1] == '@') {
 		value = xstrdup(v + 1);
 	} else if (v[0] == '@') {
 		if ((value = ask_read_file(v + 1)) == NULL)
-			return ask_bad("-V %.*s: cannot read '%s': %s", (int)(eq - arg), arg, v + 1,
+			return cli_usage("ask", "-V %.*s: cannot read '%s': %s", (int)(eq - arg), arg, v + 1,
 			    strerror(errno));
 	} else {
 		value = xstrdup(v);
@@ -357,31 +311,31 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 			o->system = optarg;
 			break;
 		case 't':
-			if (ask_double(optarg, 0, 2, &o->params.temperature) != 0)
-				return ask_bad("temperature must be a number from 0 to 2, not '%s'", optarg);
+			if (cli_double(optarg, 0, 2, &o->params.temperature) != 0)
+				return cli_usage("ask", "temperature must be a number from 0 to 2, not '%s'", optarg);
 			o->params.set |= PARAM_TEMPERATURE;
 			break;
 		case O_TOPP:
-			if (ask_double(optarg, 0, 1, &o->params.top_p) != 0)
-				return ask_bad("--top-p must be a number from 0 to 1, not '%s'", optarg);
+			if (cli_double(optarg, 0, 1, &o->params.top_p) != 0)
+				return cli_usage("ask", "--top-p must be a number from 0 to 1, not '%s'", optarg);
 			o->params.set |= PARAM_TOP_P;
 			break;
 		case O_MAXTOK:
-			if (ask_long(optarg, 1, 100000000L, &o->params.max_tokens) != 0)
-				return ask_bad("--max-tokens must be a positive integer, not '%s'", optarg);
+			if (cli_long(optarg, 1, 100000000L, &o->params.max_tokens) != 0)
+				return cli_usage("ask", "--max-tokens must be a positive integer, not '%s'", optarg);
 			o->params.set |= PARAM_MAX_TOKENS;
 			break;
 		case O_STOP:
 			if (o->params.nstop >= PARAM_MAX_STOP)
-				return ask_bad("at most %d --stop sequences are allowed", PARAM_MAX_STOP);
+				return cli_usage("ask", "at most %d --stop sequences are allowed", PARAM_MAX_STOP);
 			if (optarg[0] == '\0')
-				return ask_bad("--stop needs a non-empty sequence");
+				return cli_usage("ask", "--stop needs a non-empty sequence");
 			o->params.stop[o->params.nstop++] = xstrdup(optarg);
 			o->params.set |= PARAM_STOP;
 			break;
 		case O_SEED:
-			if (ask_long(optarg, -2147483647L - 1, 2147483647L, &o->params.seed) != 0)
-				return ask_bad("--seed must be an integer, not '%s'", optarg);
+			if (cli_long(optarg, -2147483647L - 1, 2147483647L, &o->params.seed) != 0)
+				return cli_usage("ask", "--seed must be an integer, not '%s'", optarg);
 			o->params.set |= PARAM_SEED;
 			break;
 		case O_REASON:
@@ -390,7 +344,7 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 			else if (strcmp(optarg, "hide") == 0)
 				o->reasoning = 0;
 			else
-				return ask_bad("--reasoning takes show or hide, not '%s'", optarg);
+				return cli_usage("ask", "--reasoning takes show or hide, not '%s'", optarg);
 			break;
 		case O_BASE:
 			o->base_url = optarg;
@@ -399,16 +353,16 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 			o->raw = 1;
 			break;
 		case O_IDLE:
-			if (ask_long(optarg, 1, 86400000L, &o->idle_ms) != 0)
-				return ask_bad("--idle-timeout takes milliseconds > 0, not '%s'", optarg);
+			if (cli_long(optarg, 1, 86400000L, &o->idle_ms) != 0)
+				return cli_usage("ask", "--idle-timeout takes milliseconds > 0, not '%s'", optarg);
 			break;
 		case O_CONN:
-			if (ask_long(optarg, 1, 86400000L, &o->connect_ms) != 0)
-				return ask_bad("--connect-timeout takes milliseconds > 0, not '%s'", optarg);
+			if (cli_long(optarg, 1, 86400000L, &o->connect_ms) != 0)
+				return cli_usage("ask", "--connect-timeout takes milliseconds > 0, not '%s'", optarg);
 			break;
 		case O_FIRST:
-			if (ask_long(optarg, 1, 86400000L, &o->first_token_ms) != 0)
-				return ask_bad("--first-token-timeout takes milliseconds > 0, not '%s'",
+			if (cli_long(optarg, 1, 86400000L, &o->first_token_ms) != 0)
+				return cli_usage("ask", "--first-token-timeout takes milliseconds > 0, not '%s'",
 				    optarg);
 			break;
 		case 'c':
@@ -439,13 +393,13 @@ ask_parse(int argc, char **argv, struct ask_opts *o)
 			ask_usage(stdout);
 			return EXIT_OK;
 		case ':':
-			return ask_bad("option '%s' needs a value", argv[optind - 1]);
+			return cli_usage("ask", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return ask_bad("unknown option '%s'", argv[optind - 1]);
+			return cli_usage("ask", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (o->cont && o->session != NULL)
-		return ask_bad("-c continues the latest session and -S a given one: not both");
+		return cli_usage("ask", "-c continues the latest session and -S a given one: not both");
 	return -1;
 }
 
@@ -460,11 +414,11 @@ ask_files(struct ask_opts *o)
 	for (i = 0; i < o->nfiles; i++)
 		for (j = 0; j < i; j++)
 			if (strcmp(o->files[i], "-") == 0 && strcmp(o->files[j], "-") == 0)
-				return ask_bad("-a - reads standard input once: give it once");
+				return cli_usage("ask", "-a - reads standard input once: give it once");
 	o->atts = xcalloc(o->nfiles + 1, sizeof(*o->atts));
 	for (i = 0; i < o->nfiles; i++) {
 		if ((o->atts[i] = attach_read(o->files[i], ATTACH_READ_MAX, &err)) == NULL) {
-			rc = ask_bad("-a: %s", err);
+			rc = cli_usage("ask", "-a: %s", err);
 			free(err);
 			return rc;
 		}
@@ -612,11 +566,11 @@ ask_template(struct ask_ctx *a, struct ask_opts *o, char *prompt, char **system,
 		near = config_nearest(o->tmpl, tn, a->cfg->ntemplates);
 		free(tn);
 		if (near != NULL)
-			return ask_bad("unknown template '%s', did you mean '%s'?", o->tmpl, near);
-		return ask_bad("unknown template '%s' (natter templates lists them)", o->tmpl);
+			return cli_usage("ask", "unknown template '%s', did you mean '%s'?", o->tmpl, near);
+		return cli_usage("ask", "unknown template '%s' (natter templates lists them)", o->tmpl);
 	}
 	if (template_check_vars(a->t, o->vars, o->nvars, &err) != 0) {
-		rc = ask_bad("-V: %s", err);
+		rc = cli_usage("ask", "-V: %s", err);
 		free(err);
 		return rc;
 	}
@@ -635,7 +589,7 @@ ask_template(struct ask_ctx *a, struct ask_opts *o, char *prompt, char **system,
 		}
 		if (i == n) {
 			template_names_free(names);
-			return ask_bad("template %s has no variable left for PROMPT; use -V", o->tmpl);
+			return cli_usage("ask", "template %s has no variable left for PROMPT; use -V", o->tmpl);
 		}
 		o->vars = xrealloc(o->vars, (o->nvars + 1) * sizeof(*o->vars));
 		o->vars[o->nvars].name = xstrdup(names[i]);
@@ -644,7 +598,7 @@ ask_template(struct ask_ctx *a, struct ask_opts *o, char *prompt, char **system,
 		template_names_free(names);
 	}
 	if (template_apply(a->t, o->vars, o->nvars, system, user, &err) != 0) {
-		rc = ask_bad("%s", err);
+		rc = cli_usage("ask", "%s", err);
 		free(err);
 	}
 	return rc;
@@ -1180,7 +1134,7 @@ cmd_ask(int argc, char **argv)
 	rc = -1;
 	prompt = ask_prompt(argc, argv, o.tmpl != NULL);
 	if (o.tmpl == NULL && o.nvars > 0) {
-		rc = ask_bad("-V needs -T TEMPLATE");
+		rc = cli_usage("ask", "-V needs -T TEMPLATE");
 		goto out;
 	}
 	a.cfg = cli_config(&errs);
@@ -1190,9 +1144,9 @@ cmd_ask(int argc, char **argv)
 	if (a.prompt == NULL || (strspn(a.prompt, " \t\r\n") == strlen(a.prompt) &&
 	    o.nfiles == 0)) {
 		if (o.tmpl != NULL)
-			rc = ask_bad("template %s has no user message", o.tmpl);
+			rc = cli_usage("ask", "template %s has no user message", o.tmpl);
 		else
-			rc = ask_bad("the prompt is empty");
+			rc = cli_usage("ask", "the prompt is empty");
 		goto out;
 	}
 	if ((rc = ask_session(&a)) >= 0 || (rc = ask_model(&a)) >= 0)

@@ -95,30 +95,6 @@ emb_usage(FILE *f)
 	    "line) or tsv (the id, else the index, then the numbers).\n", f);
 }
 
-/* Report a usage error and return the usage exit status. */
-static int
-emb_bad(const char *msg, const char *arg)
-{
-	fprintf(stderr, "natter: embed: %s%s%s (see natter embed --help)\n", msg,
-	    arg != NULL ? " " : "", arg != NULL ? arg : "");
-	return EXIT_USAGE;
-}
-
-/* A number in [lo, hi]; 0, or -1. */
-static int
-emb_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno != 0 || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Parse the command line; -1 to go on, else the exit status. */
 static int
 emb_parse(int argc, char **argv, struct emb_opts *o)
@@ -149,13 +125,14 @@ emb_parse(int argc, char **argv, struct emb_opts *o)
 		case O_BATCH: o->batch = optarg; break;
 		case O_BASE: o->base_url = optarg; break;
 		case O_DIM:
-			if (emb_long(optarg, 1, 100000, &o->dimensions) != 0)
-				return emb_bad("--dimensions takes a number from 1 to 100000, not",
-				    optarg);
+			if (cli_long(optarg, 1, 100000, &o->dimensions) != 0)
+				return cli_usage("embed",
+				    "--dimensions takes a number from 1 to 100000, not %s", optarg);
 			break;
 		case O_JOBS:
-			if (emb_long(optarg, 1, EMB_MAX_JOBS, &o->jobs) != 0)
-				return emb_bad("--jobs takes a number from 1 to 64, not", optarg);
+			if (cli_long(optarg, 1, EMB_MAX_JOBS, &o->jobs) != 0)
+				return cli_usage("embed",
+				    "--jobs takes a number from 1 to 64, not %s", optarg);
 			break;
 		case O_FORMAT:
 			if (strcmp(optarg, "json") == 0)
@@ -165,13 +142,14 @@ emb_parse(int argc, char **argv, struct emb_opts *o)
 			else if (strcmp(optarg, "tsv") == 0)
 				o->format = EMB_TSV;
 			else
-				return emb_bad("unknown --format (json, jsonl, tsv):", optarg);
+				return cli_usage("embed",
+				    "unknown --format (json, jsonl, tsv): %s", optarg);
 			break;
 		case 'h':
 			emb_usage(stdout);
 			return EXIT_OK;
 		case ':':
-			return emb_bad("option needs a value:", argv[optind - 1]);
+			return cli_usage("embed", "option needs a value: %s", argv[optind - 1]);
 		default:
 			cli_bad_arg("embed", argv[optind - 1]);
 			emb_usage(stderr);
@@ -179,7 +157,8 @@ emb_parse(int argc, char **argv, struct emb_opts *o)
 		}
 	}
 	if (o->batch != NULL && optind < argc)
-		return emb_bad("--batch takes the texts from FILE; unexpected", argv[optind]);
+		return cli_usage("embed",
+		    "--batch takes the texts from FILE; unexpected %s", argv[optind]);
 	return -1;
 }
 
@@ -243,8 +222,8 @@ emb_texts(int argc, char **argv, const struct emb_opts *o, struct embed_list *l)
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	if (len == 0)
-		rc = emb_bad("nothing to embed: give TEXT, - for standard input, or --batch FILE",
-		    NULL);
+		rc = cli_usage("embed",
+		    "nothing to embed: give TEXT, - for standard input, or --batch FILE");
 	else if (embed_read_one(data, len, l, &err) != 0) {
 		fprintf(stderr, "natter: embed: %s\n", text_line(&line, err));
 		rc = EXIT_USAGE;

@@ -204,9 +204,13 @@ sessions_show(int argc, char **argv)
 	if ((st = sessions_open()) == NULL)
 		return 1;
 	s = store_session_get(st, id);
+	m = NULL;
+	n = 0;
+	/* The path with each round nobody kept whole, or every message. */
 	if (s == NULL || (tree ? store_messages_tree(st, id, &m, &n) :
-	    store_messages(st, id, &m, &n)) != 0) {
+	    store_messages(st, id, &m, &n) != 0 || store_rounds_whole(st, &m, &n)) != 0) {
 		fprintf(stderr, "natter: %s\n", store_error(st));
+		store_messages_free(m, n);
 		store_sessions_free(s, s != NULL);
 		store_close(st);
 		return 1;

@@ -56,15 +56,6 @@ tr_usage(FILE *f)
 	    "made terminal-safe unless --raw.\n", f);
 }
 
-/* Report a usage error and return the usage exit status. */
-static int
-tr_bad(const char *msg, const char *arg)
-{
-	fprintf(stderr, "natter: transcribe: %s%s%s (see natter transcribe --help)\n", msg,
-	    arg != NULL ? " " : "", arg != NULL ? arg : "");
-	return EXIT_USAGE;
-}
-
 /* Parse --timestamps words ("word", "segment", "word,segment") into bits. */
 static int
 tr_timestamps(const char *s, unsigned *bits)
@@ -117,19 +108,21 @@ tr_parse(int argc, char **argv, struct tr_opts *o)
 		case O_BASE: o->base_url = optarg; break;
 		case O_FORMAT:
 			if (transcribe_format_parse(optarg, &o->o.format) != 0)
-				return tr_bad("unknown --format (text, json, srt, vtt, verbose_json):",
-				    optarg);
+				return cli_usage("transcribe",
+				    "unknown --format (text, json, srt, vtt, verbose_json): %s", optarg);
 			o->format_set = 1;
 			break;
 		case O_TS:
 			if (tr_timestamps(optarg, &o->o.timestamps) != 0)
-				return tr_bad("unknown --timestamps (word, segment):", optarg);
+				return cli_usage("transcribe",
+				    "unknown --timestamps (word, segment): %s", optarg);
 			break;
 		case 'h':
 			tr_usage(stdout);
 			return EXIT_OK;
 		case ':':
-			return tr_bad("option needs a value:", argv[optind - 1]);
+			return cli_usage("transcribe",
+			    "option needs a value: %s", argv[optind - 1]);
 		default:
 			cli_bad_arg("transcribe", argv[optind - 1]);
 			tr_usage(stderr);
@@ -137,9 +130,10 @@ tr_parse(int argc, char **argv, struct tr_opts *o)
 		}
 	}
 	if (optind >= argc)
-		return tr_bad("name the audio FILE", NULL);
+		return cli_usage("transcribe", "name the audio FILE");
 	if (optind + 1 < argc)
-		return tr_bad("one FILE at a time; unexpected", argv[optind + 1]);
+		return cli_usage("transcribe",
+		    "one FILE at a time; unexpected %s", argv[optind + 1]);
 	o->o.file = argv[optind];
 	/* Timestamps come only in verbose_json: asking for them picks it. */
 	if (o->o.timestamps != 0 && !o->format_set)

@@ -776,6 +776,11 @@ export_session_tree(struct store *st, int64_t id, enum export_format format, int
 		store_sessions_free(s, 1);
 		return NULL;
 	}
+	if (!tree && (store_rounds_whole(st, &m, &n) != 0)) {
+		store_messages_free(m, n);
+		store_sessions_free(s, 1);
+		return NULL;
+	}
 	if (!tree)
 		export_as_line(m, n);
 	out = format == EXPORT_JSON ? export_json(s, m, n) : format == EXPORT_TEXT ?

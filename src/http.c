@@ -67,7 +67,31 @@ http_req_free(struct http_req *r)
 		free(r->parts[i].type);
 	}
 	free(r->parts);
+	if (r->stream != NULL) {
+		r->stream->release(r->stream->arg);
+		free(r->stream);
+	}
 	memset(r, 0, sizeof *r);
+}
+
+/* Read a streamed body whole into body; nothing to do for any other request. */
+void
+http_req_flatten(struct http_req *r)
+{
+	struct http_stream *st = r->stream;
+	size_t got = 0, n;
+
+	if (st == NULL)
+		return;
+	free(r->body);
+	r->body = xmalloc(st->len + 1);
+	while (got < st->len && (n = st->read(st->arg, got, r->body + got, st->len - got)) > 0)
+		got += n;
+	r->body[got] = '\0';
+	r->body_len = got;
+	st->release(st->arg);
+	free(st);
+	r->stream = NULL;
 }
 
 /* A new empty part at the end of r's form. */

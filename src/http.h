@@ -19,6 +19,17 @@ struct http_part {
 	char *type;      /* the part's Content-Type, or NULL */
 };
 
+/* A body produced as it is sent rather than held whole (a request carrying a large file's
+ * base64): len bytes in all; read copies up to n of them from offset off into dst and
+ * returns how many (0 only at the end); release frees arg. Reads come from the worker
+ * thread alone, in order, starting again at 0 when a transfer is retried. */
+struct http_stream {
+	size_t len;
+	size_t (*read)(void *arg, size_t off, char *dst, size_t n);
+	void (*release)(void *arg);
+	void *arg;
+};
+
 struct http_req {
 	char *method;    /* "POST" or "GET" */
 	char *url;
@@ -28,6 +39,7 @@ struct http_req {
 	size_t body_len;
 	struct http_part *parts; /* a multipart/form-data body instead of body, in order; the */
 	size_t nparts;           /* worker sets its Content-Type with the boundary */
+	struct http_stream *stream; /* a body produced as it is sent instead of body */
 };
 
 struct http_header {
@@ -43,6 +55,8 @@ struct http_headers {
 void http_req_init(struct http_req *r, const char *method, const char *url);
 void http_req_header(struct http_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void http_req_free(struct http_req *r);
+/* Turn a streamed body into body/body_len (for tests and anything that needs it whole). */
+void http_req_flatten(struct http_req *r);
 /* Add a form field holding len bytes of data (a text field: its bytes, no Content-Type). */
 void http_req_field(struct http_req *r, const char *name, const char *data, size_t len);
 /* Add a file part: the file at path, sent as filename with Content-Type type (NULL: none). */

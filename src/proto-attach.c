@@ -6,8 +6,8 @@
  * A 20 MB image is 27 MB of base64. Building that string, copying it into a cJSON node,
  * escaping it into cJSON's output and copying that into the request would move it four
  * times. Instead an adapter puts a placeholder string where the bytes go (proto_mark);
- * proto_set_body_marked prints the small document, sizes the final body, allocates it
- * once and encodes each file's base64 straight into its place. The placeholder carries a
+ * proto_set_body_marked prints the small document and makes the body a stream of its
+ * runs of text and files, each file's base64 encoded only as libcurl reads it. The placeholder carries a
  * per-request random nonce, so no text a user or model wrote can be taken for one; and
  * base64 needs no JSON escaping, so the spliced document is exactly what cJSON would have
  * written.
@@ -148,34 +148,6 @@ proto_attach_native(const struct message *m)
 	return n;
 }
 
-/* The bytes one placeholder becomes. */
-static size_t
-proto_mark_len(const struct proto_mark *k)
-{
-	size_t n = attach_b64_len(k->a->size);
-
-	if (k->url)
-		n += strlen("data:") + strlen(k->a->mime) + strlen(";base64,");
-	return n;
-}
-
-/* Write one placeholder's bytes at p; returns the end. */
-static char *
-proto_mark_write(char *p, const struct proto_mark *k)
-{
-	size_t n;
-
-	if (k->url) {
-		n = strlen(k->a->mime);
-		memcpy(p, "data:", 5);
-		memcpy(p + 5, k->a->mime, n);
-		memcpy(p + 5 + n, ";base64,", 8);
-		p += 13 + n;
-	}
-	attach_b64_encode(p, k->a->data, k->a->size);
-	return p + attach_b64_len(k->a->size);
-}
-
 /* Find the next placeholder in s[from..len): its start (at the text inside the quotes),
  * its length and its index; NULL when there is none. */
 static const char *
@@ -200,13 +172,155 @@ proto_mark_find(const char *s, size_t len, size_t from, const char *head, size_t
 	return NULL;
 }
 
-/* Serialise root, putting each placeholder's bytes in its place, as the body. */
+/* One run of a spliced body: bytes of text, or one file's base64 written as it is read. */
+struct proto_seg {
+	size_t at, len;          /* where the run starts in the body, and its bytes there */
+	const char *text;        /* the run's text, or NULL for a file's base64 */
+	char *own;               /* text this run owns (a data URL's head), else NULL */
+	struct attach *a;        /* the file (a reference of its own), for base64 */
+};
+
+/* A body as the printed document with files' base64 spliced in (an http_stream's arg). */
+struct proto_splice {
+	char *doc;
+	struct proto_seg *v;
+	size_t n;
+};
+
+/* Add a run of text (owned when own is set) to sp. */
+static void
+proto_splice_text(struct proto_splice *sp, size_t *at, const char *text, size_t len, char *own)
+{
+	struct proto_seg *g;
+
+	if (len == 0) {
+		free(own);
+		return;
+	}
+	sp->v = xrealloc(sp->v, (sp->n + 1) * sizeof(*sp->v));
+	g = &sp->v[sp->n++];
+	memset(g, 0, sizeof(*g));
+	g->at = *at;
+	g->len = len;
+	g->text = text;
+	g->own = own;
+	*at += len;
+}
+
+/* Add one placeholder's bytes (its data URL head, then its base64) to sp. */
+static void
+proto_splice_mark(struct proto_splice *sp, size_t *at, const struct proto_mark *k)
+{
+	struct proto_seg *g;
+
+	if (k->url) {
+		char *head = xasprintf("data:%s;base64,", k->a->mime);
+
+		proto_splice_text(sp, at, head, strlen(head), head);
+	}
+	if (k->a->size == 0)
+		return;
+	sp->v = xrealloc(sp->v, (sp->n + 1) * sizeof(*sp->v));
+	g = &sp->v[sp->n++];
+	memset(g, 0, sizeof(*g));
+	g->at = *at;
+	g->len = attach_b64_len(k->a->size);
+	g->a = attach_ref((struct attach *)k->a);
+	*at += g->len;
+}
+
+/* Copy up to n bytes of a file's base64 from offset off into dst; how many were copied. */
+static size_t
+proto_seg_b64(const struct attach *a, size_t off, char *dst, size_t n)
+{
+	size_t done = 0, g, in, k, total = attach_b64_len(a->size);
+	char quad[4];
+
+	while (done < n && off < total) {
+		g = off / 4;
+		in = g * 3;
+		if (off % 4 != 0 || n - done < 4) {
+			/* A group cut by the offset or by the room left: encode it aside. */
+			k = a->size - in < 3 ? a->size - in : 3;
+			attach_b64_encode(quad, a->data + in, k);
+			k = 4 - off % 4;
+			if (k > n - done)
+				k = n - done;
+			memcpy(dst + done, quad + off % 4, k);
+		} else {
+			/* Whole groups straight into dst; the file's last group pads itself. */
+			k = (n - done) / 4;
+			if (k > (total - off) / 4)
+				k = (total - off) / 4;
+			attach_b64_encode(dst + done, a->data + in,
+			    a->size - in < k * 3 ? a->size - in : k * 3);
+			k *= 4;
+		}
+		done += k;
+		off += k;
+	}
+	return done;
+}
+
+/* http_stream reader: the spliced body's bytes from off. */
+static size_t
+proto_splice_read(void *arg, size_t off, char *dst, size_t n)
+{
+	const struct proto_splice *sp = arg;
+	size_t lo = 0, hi = sp->n, done = 0, k;
+
+	/* The run holding off: the last one starting at or before it. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sp->v[mid].at <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	for (; lo < sp->n && done < n; lo++) {
+		const struct proto_seg *g = &sp->v[lo];
+		size_t in = off + done - g->at;
+
+		if (off + done < g->at || in >= g->len)
+			continue;
+		if (g->text != NULL) {
+			k = g->len - in < n - done ? g->len - in : n - done;
+			memcpy(dst + done, g->text + in, k);
+		} else {
+			k = proto_seg_b64(g->a, in, dst + done, n - done);
+		}
+		done += k;
+	}
+	return done;
+}
+
+/* http_stream release: free the spliced body and drop its files' references. */
+static void
+proto_splice_release(void *arg)
+{
+	struct proto_splice *sp = arg;
+	size_t i;
+
+	for (i = 0; i < sp->n; i++) {
+		free(sp->v[i].own);
+		attach_unref(sp->v[i].a);
+	}
+	free(sp->v);
+	free(sp->doc);
+	free(sp);
+}
+
+/* Serialise root as the body with each placeholder's base64 in its place. The files are
+ * not encoded here: the body is a stream that encodes each file as libcurl sends it, so a
+ * 20 MB image costs no 27 MB buffer and its encoding overlaps the upload. */
 void
 proto_set_body_marked(struct http_req *out, struct cJSON *root, struct proto_marks *pm)
 {
-	char *s, *body, *w, head[64];
+	struct proto_splice *sp;
+	char *s, head[64];
 	const char *at;
-	size_t len, total, from, mlen, idx, hl;
+	size_t len, from, mlen, idx, hl, pos = 0;
 
 	if (pm->n == 0) {
 		proto_marks_free(pm);
@@ -218,25 +332,27 @@ proto_set_body_marked(struct http_req *out, struct cJSON *root, struct proto_mar
 	if (s == NULL)
 		log_fatal("out of memory serialising a request body");
 	len = strlen(s);
-	hl = (size_t)snprintf(head, sizeof head, PROTO_MARK_HEAD "%s:", pm->nonce);
-	total = len;
-	for (from = 0; (at = proto_mark_find(s, len, from, head, hl, pm->n, &mlen, &idx)) != NULL;
-	    from = (size_t)(at - s) + mlen)
-		total = total - mlen + proto_mark_len(&pm->v[idx]);
-	body = xmalloc(total + 1);
-	w = body;
-	for (from = 0; (at = proto_mark_find(s, len, from, head, hl, pm->n, &mlen, &idx)) != NULL;
-	    from = (size_t)(at - s) + mlen) {
-		memcpy(w, s + from, (size_t)(at - s) - from);
-		w += (size_t)(at - s) - from;
-		w = proto_mark_write(w, &pm->v[idx]);
-	}
-	memcpy(w, s + from, len - from);
-	w += len - from;
-	*w = '\0';
+	sp = xcalloc(1, sizeof(*sp));
+	sp->doc = xstrdup(s);
 	cJSON_free(s);
+	hl = (size_t)snprintf(head, sizeof head, PROTO_MARK_HEAD "%s:", pm->nonce);
+	for (from = 0; (at = proto_mark_find(sp->doc, len, from, head, hl, pm->n, &mlen,
+	    &idx)) != NULL; from = (size_t)(at - sp->doc) + mlen) {
+		proto_splice_text(sp, &pos, sp->doc + from, (size_t)(at - sp->doc) - from, NULL);
+		proto_splice_mark(sp, &pos, &pm->v[idx]);
+	}
+	proto_splice_text(sp, &pos, sp->doc + from, len - from, NULL);
 	free(out->body);
-	out->body = body;
-	out->body_len = (size_t)(w - body);
+	out->body = NULL;
+	out->body_len = 0;
+	if (out->stream != NULL) {
+		out->stream->release(out->stream->arg);
+		free(out->stream);
+	}
+	out->stream = xcalloc(1, sizeof(*out->stream));
+	out->stream->len = pos;
+	out->stream->read = proto_splice_read;
+	out->stream->release = proto_splice_release;
+	out->stream->arg = sp;
 	proto_marks_free(pm);
 }

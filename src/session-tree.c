@@ -6,7 +6,8 @@
  * are siblings; after a round, its kept column's line. Switching alternatives, forking,
  * keeping a column (session_pick: the prompts of later rounds move under the kept line and
  * the path on screen goes through it) and retrying one column alone all change the stored
- * tree or the head, then load the path again rather than patch the messages in memory.
+ * tree or the head, then load the path again from where it changed (session_refresh)
+ * rather than patch the messages in memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,34 +69,8 @@ session_branch(struct session *s, size_t n)
 	}
 	while (s->nmsgs > n)
 		session_msg_free(&s->msgs[--s->nmsgs]);
-	if (s->summary != NULL && s->summary_covers > n)
+	if (s->summary != NULL && s->summary_covers > session_position(s, n))
 		session_set_summary(s, NULL, 0);
-}
-
-/* Load the session's path again from the store, in place. */
-static int
-tree_reload(struct session *s)
-{
-	struct session *t = session_load(s->store, s->id);
-	struct session_msg *msgs;
-	size_t n, cap;
-
-	if (t == NULL) {
-		snprintf(s->err, sizeof(s->err), "%s", store_error(s->store));
-		return -1;
-	}
-	msgs = s->msgs;
-	n = s->nmsgs;
-	cap = s->cap;
-	s->msgs = t->msgs;
-	s->nmsgs = t->nmsgs;
-	s->cap = t->cap;
-	s->fork_from = t->fork_from;
-	t->msgs = msgs;
-	t->nmsgs = n;
-	t->cap = cap;
-	session_free(t);
-	return 0;
 }
 
 /* Make the kept column of each round shown by one reply the column of that reply: the
@@ -142,15 +117,17 @@ session_switch(struct session *s, size_t i, int dir)
 	const struct session_msg *m;
 	int64_t *ids, target = 0, leaf, parent;
 	size_t n, k;
-	int rc;
+	int rc, wide;
 
 	if (s->store == NULL || s->id <= 0 || i >= s->nmsgs || s->nopen > 0 ||
 	    s->msgs[i].id <= 0 || s->msgs[i].nalt < 2)
 		return 1;
 	m = &s->msgs[i];
-	parent = m->parent > 0 ? m->parent : m->parent < 0 || i == 0 ? 0 : s->msgs[i - 1].id;
-	if (m->compare_group != 0 && m->role != ROLE_USER && m->slot >= 0 &&
-	    session_group_wide(s, i)) {
+	wide = m->compare_group != 0 && m->role != ROLE_USER && m->slot >= 0 &&
+	    session_group_wide(s, i);
+	parent = m->parent > 0 ? m->parent : m->parent < 0 ? 0 : i > 0 ? s->msgs[i - 1].id :
+	    s->above_id;
+	if (wide) {
 		/* A round side by side: the column's own alternatives (a retry), where no later
 		 * round hangs off the line on screen. */
 		if (!tree_in_last_round(s, i)) {
@@ -177,9 +154,10 @@ session_switch(struct session *s, size_t i, int dir)
 	if ((leaf = store_branch_leaf(s->store, s->id, target)) < 0 ||
 	    store_session_set_head(s->store, s->id, leaf) != 0)
 		goto fail;
-	if (s->summary != NULL && s->summary_covers > i)
+	if (s->summary != NULL && s->summary_covers > session_position(s, i))
 		session_set_summary(s, NULL, 0);
-	if (tree_reload(s) != 0)
+	/* A round side by side is read again from its prompt, so that it comes whole. */
+	if (session_refresh(s, wide ? tree_round_prompt(s, i) : i) != 0)
 		return -1;
 	tree_keep_path_picks(s);
 	return 0;
@@ -220,7 +198,7 @@ session_parent_of(const struct session *s, size_t i, int *first)
 	if (first != NULL)
 		*first = 0;
 	if (i == 0)
-		return STORE_FIRST;
+		return s->above_id > 0 ? s->above_id : STORE_FIRST;
 	if (m->compare_group != 0 && m->role != ROLE_USER && m->slot >= 0 && !m->flat) {
 		for (j = i; j-- > 0 && s->msgs[j].compare_group == m->compare_group;) {
 			if (s->msgs[j].role == ROLE_USER) {
@@ -365,7 +343,7 @@ session_pick(struct session *s, size_t from, int col)
 		snprintf(s->err, sizeof(s->err), "%s", store_error(s->store));
 		return -1;
 	}
-	return tree_reload(s);
+	return session_refresh(s, from);
 }
 
 /* Whether message i's compare group shows more than one column here. */

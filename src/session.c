@@ -16,8 +16,8 @@
 
 #include "attach.h"
 #include "provider.h"
-#include "session.h"
 #include "session-internal.h"
+#include "session.h"
 #include "xmalloc.h"
 
 /* The default clock: monotonic milliseconds, immune to wall-clock jumps. */
@@ -99,11 +99,14 @@ session_new(struct store *st, const char *provider, const char *model)
 static struct session_msg *
 session_insert(struct session *s, size_t at)
 {
-	struct session_msg *m;
+	struct session_msg *m, *base;
 
 	if (s->nmsgs == s->cap) {
+		/* The slots before msgs[0] stay free for older messages (session-page.c). */
 		s->cap = s->cap ? s->cap * 2 : 16;
-		s->msgs = xrealloc(s->msgs, s->cap * sizeof(*s->msgs));
+		base = s->msgs != NULL ? s->msgs - s->front : NULL;
+		base = xrealloc(base, (s->front + s->cap) * sizeof(*s->msgs));
+		s->msgs = base + s->front;
 	}
 	if (at < s->nmsgs)
 		memmove(&s->msgs[at + 1], &s->msgs[at], (s->nmsgs - at) * sizeof(*s->msgs));
@@ -119,15 +122,25 @@ session_insert(struct session *s, size_t at)
 	return m;
 }
 
-/* Grow the message array by one zeroed message and return it. */
-static struct session_msg *
+/* Grow the message array by one zeroed message at its end and return it. */
+struct session_msg *
 session_push(struct session *s)
 {
 	return session_insert(s, s->nmsgs);
 }
 
+/* Free the message array. */
+void
+session_msgs_release(struct session *s)
+{
+	if (s->msgs != NULL)
+		free(s->msgs - s->front);
+	s->msgs = NULL;
+	s->nmsgs = s->cap = s->front = 0;
+}
+
 /* The column reply i would take in group: one after the group's replies just before it. */
-static int
+int
 session_next_slot(const struct session *s, size_t i, int64_t group)
 {
 	int slot = 0;
@@ -138,128 +151,6 @@ session_next_slot(const struct session *s, size_t i, int64_t group)
 		i--;
 	}
 	return slot;
-}
-
-/* Give the loaded messages the signatures of their reasoning (kept apart in the store:
- * only signed replies have one). The store lists them in id order, as the messages are,
- * so one pass pairs them. */
-static void
-session_load_signatures_of(struct session *s, int64_t session_id)
-{
-	int64_t *ids;
-	char **sigs;
-	size_t n, i, k = 0;
-
-	if (store_sign_list(s->store, session_id, &ids, &sigs, &n) != 0)
-		return;
-	for (i = 0; i < n; i++) {
-		size_t tries;
-
-		for (tries = 0; tries < s->nmsgs && s->msgs[k].id != ids[i]; tries++)
-			k = (k + 1) % s->nmsgs;
-		if (tries < s->nmsgs) {
-			s->msgs[k].signature = sigs[i];
-			sigs[i] = NULL;
-		}
-		free(sigs[i]);
-	}
-	free(ids);
-	free(sigs);
-}
-
-/* The signatures of the path's messages rows[0..n): its own and a fork's shared ones,
- * each kept with the session it belongs to. */
-static void
-session_load_signatures(struct session *s, const struct message_row *rows, size_t n)
-{
-	size_t i, k;
-
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < i && rows[k].session_id != rows[i].session_id; k++)
-			;
-		if (k == i)
-			session_load_signatures_of(s, rows[i].session_id);
-	}
-}
-
-/* Load a stored session with the messages of its path on screen. */
-struct session *
-session_load(struct store *st, int64_t id)
-{
-	struct session_row *row = store_session_get(st, id);
-	struct message_row *rows;
-	struct session *s;
-	size_t i, n;
-
-	if (row == NULL)
-		return NULL;
-	if (store_messages(st, id, &rows, &n) != 0) {
-		store_sessions_free(row, 1);
-		return NULL;
-	}
-	s = session_new(st, row->provider, row->model);
-	s->id = row->id;
-	session_replace(&s->title, row->title);
-	s->system = session_strdup(row->system);
-	s->created = row->created;
-	s->updated = row->updated;
-	s->fork_from = row->forked_from;
-	if (row->summary != NULL && row->summary_covers > 0) {
-		s->summary = session_strdup(row->summary);
-		s->summary_covers = (size_t)row->summary_covers;
-	}
-	for (i = 0; i < n; i++) {
-		struct session_msg *m = session_push(s);
-		struct message_row *r = &rows[i];
-
-		m->id = r->id;
-		m->role = r->role;
-		m->nalt = r->nalt;
-		m->alt = r->alt;
-		m->shared = r->session_id != id;
-		m->parent = r->parent_id;
-		m->cols = r->compare_cols;
-		buf_puts(&m->content, r->content);
-		if (r->reasoning != NULL)
-			buf_puts(&m->reasoning, r->reasoning);
-		/* Move the strings rather than copy them. */
-		m->provider = r->provider;
-		m->model = r->model;
-		m->error = r->error;
-		m->finish_reason = r->finish_reason;
-		m->tool_id = r->tool_id;
-		m->tool_name = r->tool_name;
-		m->tool_error = r->tool_error;
-		r->provider = r->model = r->error = r->finish_reason = NULL;
-		r->tool_id = r->tool_name = NULL;
-		m->atts = r->atts;
-		m->natts = r->natts;
-		r->atts = NULL;
-		r->natts = 0;
-		m->created = r->created;
-		m->state = r->state;
-		m->input_tokens = r->input_tokens;
-		m->output_tokens = r->output_tokens;
-		m->cost = r->cost;
-		m->ttft_ms = r->ttft_ms;
-		m->duration_ms = r->duration_ms;
-		m->pinned = r->pinned;
-		m->compare_group = r->compare_group;
-		if (m->compare_group != 0) {
-			m->pick = r->compare_pick;
-			/* Stored since schema 11; before, a group's replies in order are its
-			 * columns. */
-			if (r->column > 0)
-				m->slot = r->column - 1;
-			else if (m->role == ROLE_ASSISTANT)
-				m->slot = session_next_slot(s, s->nmsgs - 1, m->compare_group);
-		}
-	}
-	session_load_signatures(s, rows, n);
-	store_messages_free(rows, n);
-	store_sessions_free(row, 1);
-	session_mark_flat(s);
-	return s;
 }
 
 /* Drop a message's files. */
@@ -302,7 +193,7 @@ session_free(struct session *s)
 		return;
 	for (i = 0; i < s->nmsgs; i++)
 		session_msg_free(&s->msgs[i]);
-	free(s->msgs);
+	session_msgs_release(s);
 	free(s->title);
 	free(s->provider);
 	free(s->model);
@@ -326,7 +217,7 @@ session_truncate(struct session *s, size_t n)
 		;
 	if (s->store != NULL && s->id > 0 && i < s->nmsgs &&
 	    (store_message_delete_tree(s->store, s->id, s->msgs[i].id) != 0 ||
-	    store_session_set_head(s->store, s->id, n > 0 ? s->msgs[n - 1].id : 0) != 0)) {
+	    store_session_set_head(s->store, s->id, n > 0 ? s->msgs[n - 1].id : s->above_id) != 0)) {
 		session_store_failed(s);
 		rc = -1;
 	}
@@ -921,6 +812,9 @@ session_forget(struct session *s)
 	s->lost_id = s->id;
 	s->id = 0;
 	s->fork_from = 0;
+	/* The messages not loaded went with the row: what is in memory is saved. */
+	s->above_id = 0;
+	memset(&s->count, 0, sizeof(s->count));
 	for (i = 0; i < s->nmsgs; i++) {
 		s->msgs[i].id = 0;
 		s->msgs[i].shared = 0;

@@ -36,7 +36,10 @@
  * stored before that (their replies one after another) keep their layout.
  *
  * Messages live in s->msgs; the array may move when it grows, so hold indices, not
- * pointers. Each message carries a generation number that changes whenever its text or
+ * pointers. A long session can be opened in part (session_open): s->msgs is then the end
+ * of its path, and session_load_older loads the messages before it, a page at a time, as
+ * the front end needs them (every index moves up by as many: s->prepended tells). A turn
+ * loads the rest first, since the request holds the whole path. Each message carries a generation number that changes whenever its text or
  * state does, so the UI can cache wrapped lines per message. When the session has a store,
  * its row is created with the first message (an empty new chat leaves nothing on disk).
  *
@@ -112,6 +115,16 @@ struct session_msg {
 	int64_t t_flush;        /* clock time of its last write */
 };
 
+/* The part of a path not loaded (before msgs[0]), counted on demand without its text:
+ * state SESSION_COUNT_NONE until session_count_step starts, _RUNNING while the walk goes
+ * on from next, _DONE once sums holds all of it. */
+enum { SESSION_COUNT_NONE, SESSION_COUNT_RUNNING, SESSION_COUNT_DONE };
+struct session_count {
+	int state;
+	int64_t next;
+	struct store_path_sums sums;
+};
+
 /* How many replies may stream at once in one session. */
 #define SESSION_OPEN_MAX 8
 
@@ -147,6 +160,14 @@ struct session {
 	int syncing;            /* inside session_sync: failures do not start another */
 	int64_t lost_id;        /* a stored id that vanished and was saved anew; the UI clears it */
 	int64_t fork_from;      /* a fork: the message of another session it goes on from */
+	int64_t above_id;       /* opened in part: the message before msgs[0] on the path,
+	                         * not loaded; 0 when msgs starts at the path's first one */
+	size_t front;           /* free slots before msgs[0] in its allocation */
+	struct session_count count; /* the messages before msgs[0] */
+	/* Called after k older messages were loaded before msgs[0]: every index held into
+	 * msgs moved up by k (the session's own are moved already). */
+	void (*prepended)(void *arg, size_t k);
+	void *prepended_arg;
 };
 
 #define SESSION_FLUSH_MS 200
@@ -155,6 +176,27 @@ struct session {
 struct session *session_new(struct store *st, const char *provider, const char *model);
 /* Load a stored session with all its messages, or NULL when id is unknown. */
 struct session *session_load(struct store *st, int64_t id);
+/*
+ * Long sessions, in pages (session-page.c). session_open loads the last n messages of the
+ * path (0: all of it; more when needed so that msgs[0] is a prompt, an exchange never
+ * split); session_load_older loads at least n more before msgs[0] on the same terms (0:
+ * the rest) and returns how many, -1 (s->err says why) on failure. session_partial says
+ * whether some are not loaded. Loaded page by page, the messages are what session_load
+ * loads at once.
+ */
+#define SESSION_PAGE 32
+struct session *session_open(struct store *st, int64_t id, size_t n);
+long session_load_older(struct session *s, size_t n);
+int session_partial(const struct session *s);
+/* Load the path again from message i on (after the store's head moved: an alternative
+ * chosen), keeping msgs[0..i); 0, or -1 (s->err says why). */
+int session_refresh(struct session *s, size_t i);
+/* Count at most limit more of the messages not loaded (0: all); 1 when they are all
+ * counted (s->count), 0 when there are more, -1 on failure. */
+int session_count_step(struct session *s, size_t limit);
+/* The position of message i on the whole path (i plus the messages not loaded before it,
+ * counted first when they are not yet). */
+size_t session_position(struct session *s, size_t i);
 void session_free(struct session *s);
 void session_set_clock(struct session *s, session_clock_fn clock, void *arg);
 int session_set_title(struct session *s, const char *title);

@@ -170,6 +170,42 @@ store_attach_fill(struct store *st, int64_t session_id, struct message_row *rows
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Give rows their attachments' references, looking each row up by its id: for a page
+ * of a long session, where reading every reference of the session would cost more. */
+int
+store_attach_fill_rows(struct store *st, struct message_row *rows, size_t n)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int rc = SQLITE_DONE;
+
+	if (n == 0)
+		return 0;
+	s = store_attach_prepare(st, "SELECT ma.name, a.mime, a.kind, a.size, a.sha256"
+	    " FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id"
+	    " WHERE ma.message_id = ?1 ORDER BY ma.seq", "reading attachments");
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
+		sqlite3_bind_int64(s, 1, rows[i].id);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *kind = (const char *)sqlite3_column_text(s, 2);
+			int kd = kind != NULL ? attach_kind_parse(kind) : -1;
+
+			store_attach_push(&rows[i], attach_stored(
+			    (const char *)sqlite3_column_text(s, 0),
+			    (const char *)sqlite3_column_text(s, 1), kd < 0 ? ATTACH_OTHER :
+			    (enum attach_kind)kd, (size_t)sqlite3_column_int64(s, 3),
+			    (const char *)sqlite3_column_text(s, 4)));
+		}
+		sqlite3_reset(s);
+	}
+	if (rc != SQLITE_DONE)
+		store_note_failure(st, "reading attachments");
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Read a stored reference's bytes. */
 int
 store_attach_load(struct store *st, struct attach *a)

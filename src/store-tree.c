@@ -14,6 +14,13 @@
  * message on it; no query reads the other branches or the rest of the database. Children
  * come from the partial index messages_by_parent plus, for older rows, the next row by seq.
  *
+ * A long path is read in pages (store_messages_page): the same walk, bounded by a count
+ * and by a message to stop before, so that the interface reads the last screenful of a
+ * session of 100,000 messages, and the pages above it as the user scrolls there, at the
+ * cost of the rows it reads. The message a page stops at is where the next one starts;
+ * store_path_sums walks a path the same way reading no text, for the counts and sums of
+ * the part not loaded.
+ *
  * In a fork, the rows of its shared path have alternatives too: regenerating or editing a
  * shared message makes an own row of the fork that follows the same message, so the
  * message's children seen from the fork are its next row on the shared path and the fork's
@@ -29,8 +36,8 @@
  * (column 1's until one is), so the path on screen goes through one reply per round and
  * the others are its alternatives. While no column of a round is kept, the path read
  * for the screen brings in the round's other columns beside the one it goes through
- * (tree_expand), each column's newest reply and its line, so the round shows side by
- * side; those replies count their alternatives within their column (a column retried
+ * (store_rounds_whole, on whole exchanges: a path or pages put together), each column's
+ * newest reply and its line, so the round shows side by side; those replies count their alternatives within their column (a column retried
  * alone). Older rounds stored every reply in one line by seq and are read as they are.
  */
 #include <stdint.h>
@@ -53,7 +60,7 @@
 
 /* Walk up from ?1 to a first message; an older row's parent is its predecessor by seq, and
  * a parent that is not older than its child (never written by natter) ends the walk. */
-#define TREE_WALK_SQL \
+#define TREE_UP_SQL \
 	"WITH RECURSIVE path(id, depth) AS (SELECT ?1, 0 UNION ALL" \
 	" SELECT CASE WHEN m.parent_id IS NULL THEN (SELECT p.id FROM messages p" \
 	" WHERE p.session_id = m.session_id AND p.seq < m.seq ORDER BY p.seq DESC LIMIT 1)" \
@@ -61,25 +68,25 @@
 	" FROM path JOIN messages m ON m.id = path.id)"
 
 /* The rows of the walk, first message first. */
-#define TREE_PATH_SQL TREE_WALK_SQL \
+#define TREE_PATH_SQL TREE_UP_SQL \
 	" SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning, m.parent_id FROM path" \
 	" JOIN messages m ON m.id = path.id ORDER BY path.depth DESC"
 
 /* The ids and sessions of the walk, first message first. */
-#define TREE_IDS_SQL TREE_WALK_SQL \
+#define TREE_IDS_SQL TREE_UP_SQL \
 	" SELECT m.id, m.session_id FROM path JOIN messages m ON m.id = path.id" \
 	" ORDER BY path.depth DESC"
 
 /* The replies of the round whose prompt is ?2 (group ?3), every column's, oldest first. */
 #define TREE_ROUND_SQL \
-	"SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning, m.parent_id FROM messages m" \
-	" WHERE m.session_id = ?1 AND m.parent_id = ?2 AND m.compare_group = ?3" \
+	"SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning, m.parent_id, m.reasoning_signature" \
+	" FROM messages m WHERE m.session_id = ?1 AND m.parent_id = ?2 AND m.compare_group = ?3" \
 	" AND m.role <> 'user' AND m.slot IS NOT NULL ORDER BY m.id"
 
 /* The newest row following ?2 in group ?3 and column ?4: the next of a column's line. */
 #define TREE_LINE_SQL \
-	"SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning, m.parent_id FROM messages m" \
-	" WHERE m.session_id = ?1 AND m.parent_id = ?2 AND m.compare_group = ?3" \
+	"SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning, m.parent_id, m.reasoning_signature" \
+	" FROM messages m WHERE m.session_id = ?1 AND m.parent_id = ?2 AND m.compare_group = ?3" \
 	" AND m.slot = ?4 AND m.id > ?2 ORDER BY m.id DESC LIMIT 1"
 
 /* The rows following ?2 in group ?3 and column ?4: a column's alternatives. */
@@ -94,6 +101,29 @@ struct tree_fork {
 	size_t n;
 };
 
+/* The recursive walk up from ?1 (a step per row, at most ?2 steps, none on from ?3). */
+#define TREE_WALK_SQL \
+	"WITH RECURSIVE path(id, depth) AS (SELECT ?1, 0 UNION ALL" \
+	" SELECT CASE WHEN m.parent_id IS NULL THEN (SELECT p.id FROM messages p" \
+	" WHERE p.session_id = m.session_id AND p.seq < m.seq ORDER BY p.seq DESC LIMIT 1)" \
+	" WHEN m.parent_id > 0 AND m.parent_id < m.id THEN m.parent_id END, path.depth + 1" \
+	" FROM path JOIN messages m ON m.id = path.id WHERE path.depth < ?2 AND path.id IS NOT ?3)"
+
+/* A page: the rows of the walk with their depths, which put them in order (sorting in
+ * SQL would copy every text through the sorter once more), and the row the walk ended on
+ * (no message columns: the stop, the step past the limit, or nothing past a first one). */
+#define TREE_PAGE_SQL TREE_WALK_SQL \
+	" SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning, m.parent_id," \
+	" m.reasoning_signature, path.id, path.depth FROM path LEFT JOIN messages m" \
+	" ON m.id = path.id AND path.depth < ?2 AND path.id IS NOT ?3"
+
+/* The sums of a walk, and where it ended (the row with no message). */
+#define TREE_SUMS_SQL TREE_WALK_SQL \
+	" SELECT count(m.id), sum(max(coalesce(m.input_tokens, 0), 0) +" \
+	" max(coalesce(m.output_tokens, 0), 0)), sum(CASE WHEN m.cost >= 0 THEN m.cost END)," \
+	" count(CASE WHEN m.cost >= 0 THEN 1 END), max(CASE WHEN m.id IS NULL THEN path.id END)" \
+	" FROM path LEFT JOIN messages m ON m.id = path.id AND path.depth < ?2"
+
 /* The rows of session ?1 following ?2: those naming it, and an older row right after it. */
 #define TREE_CHILDREN_SQL \
 	"SELECT id FROM messages WHERE session_id = ?1 AND parent_id = ?2 UNION" \
@@ -101,6 +131,9 @@ struct tree_fork {
 	" coalesce((SELECT seq FROM messages WHERE id = ?2 AND session_id = ?1)," \
 	" CASE WHEN ?2 = 0 THEN 0 END) ORDER BY seq LIMIT 1) WHERE parent_id IS NULL" \
 	" ORDER BY 1"
+
+/* Pages up to this many rows look their alternatives and files up row by row. */
+#define TREE_PAGE_ROWS 512
 
 /* Prepare sql for one call, noting a failure as what. */
 static sqlite3_stmt *
@@ -421,9 +454,10 @@ tree_count_of(const int64_t *ids, size_t n, int64_t v)
 
 /* Give each of the session's own rows on a path its place among its alternatives, and
  * each shared row of a fork its place before the fork's own rows that follow the same
- * message. */
+ * message; the first row follows first_parent when its order implies its parent. */
 static int
-tree_number_path(struct store *st, int64_t session_id, struct message_row *rows, size_t n)
+tree_number_path(struct store *st, int64_t session_id, struct message_row *rows, size_t n,
+    int64_t first_parent)
 {
 	struct tree_fork fk = { 0 };
 	sqlite3_stmt *s = NULL;
@@ -440,9 +474,9 @@ tree_number_path(struct store *st, int64_t session_id, struct message_row *rows,
 	}
 	for (i = 0; i < n && rc == 0; i++) {
 		parent = rows[i].parent_id > 0 ? rows[i].parent_id : rows[i].parent_id < 0 ? 0 :
-		    i > 0 ? rows[i - 1].id : 0;
+		    i > 0 ? rows[i - 1].id : first_parent;
 		if (rows[i].session_id != session_id) {
-			c = tree_count_of(own, nown, i > 0 ? rows[i - 1].id : 0);
+			c = tree_count_of(own, nown, parent);
 			if (c > 0) {
 				rows[i].nalt = (int)c + 1;
 				rows[i].alt = 1;
@@ -492,7 +526,10 @@ tree_collect(struct store *st, sqlite3_stmt *s, struct message_row **rows, size_
 			*cap = *cap ? *cap * 2 : 8;
 			*rows = xrealloc(*rows, *cap * sizeof(**rows));
 		}
-		store_row_message(s, &(*rows)[(*n)++]);
+		store_row_message(s, &(*rows)[*n]);
+		(*rows)[*n].signature = sqlite3_column_type(s, 24) == SQLITE_NULL ? NULL :
+		    xstrdup((const char *)sqlite3_column_text(s, 24));
+		(*n)++;
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
@@ -703,6 +740,110 @@ tree_count_columns(struct store *st, struct message_row *rows, size_t n)
 	return 0;
 }
 
+/* Bring in the other columns of the rounds nobody kept, and count every round's columns. */
+int
+store_rounds_whole(struct store *st, struct message_row **rows, size_t *n)
+{
+	if (tree_expand(st, rows, n) != 0 || tree_count_columns(st, *rows, *n) != 0)
+		return -1;
+	return 0;
+}
+
+/* Find the run of pairs (parent, id), sorted, whose parent is parent: its first index and
+ * length. */
+static size_t
+tree_pairs_run(const int64_t (*pairs)[2], size_t n, int64_t parent, size_t *len)
+{
+	size_t lo = 0, hi = n, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pairs[mid][0] < parent)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < n && pairs[end][0] == parent; end++)
+		;
+	*len = end - lo;
+	return lo;
+}
+
+/* Whether some of the rows are a fork's shared ones (numbered by tree_number_path, which
+ * knows the fork's own alternatives of them). */
+static int
+tree_number_shared(int64_t session_id, const struct message_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].session_id != session_id)
+			return 1;
+	return 0;
+}
+
+/* Number the alternatives of a long page's own rows as tree_number_path does, from one
+ * scan of the session's parent index instead of a look-up per row: 1 when done, 0 when
+ * the session has older rows without a parent_id (whose children only a look-up finds),
+ * -1 on failure. */
+static int
+tree_number_bulk(struct store *st, int64_t session_id, struct message_row *rows, size_t n,
+    int64_t first_parent)
+{
+	sqlite3_stmt *s = tree_prepare(st, "SELECT parent_id, id FROM messages"
+	    " WHERE session_id = ?1 AND parent_id IS NOT NULL ORDER BY parent_id, id",
+	    "reading a message's alternatives");
+	int64_t (*pairs)[2] = NULL, parent, own = -1;
+	size_t npairs = 0, cap = 0, i, k, at, len;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, session_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (npairs == cap) {
+			cap = cap ? cap * 2 : 1024;
+			pairs = xrealloc(pairs, cap * sizeof(*pairs));
+		}
+		pairs[npairs][0] = sqlite3_column_int64(s, 0);
+		pairs[npairs++][1] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE && (s = tree_prepare(st, "SELECT nmessages FROM sessions"
+	    " WHERE id = ?1", "reading a message's alternatives")) != NULL) {
+		sqlite3_bind_int64(s, 1, session_id);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			own = sqlite3_column_int64(s, 0);
+			rc = SQLITE_DONE;
+		}
+		sqlite3_finalize(s);
+	}
+	if (rc != SQLITE_DONE) {
+		store_note_failure(st, "reading a message's alternatives");
+		free(pairs);
+		return -1;
+	}
+	if (own != (int64_t)npairs) {
+		free(pairs);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (rows[i].session_id != session_id)
+			continue;
+		parent = rows[i].parent_id > 0 ? rows[i].parent_id : rows[i].parent_id < 0 ? 0 :
+		    i > 0 ? rows[i - 1].id : first_parent;
+		at = tree_pairs_run((const int64_t (*)[2])pairs, npairs, parent, &len);
+		for (k = 0; k < len; k++)
+			if (pairs[at + k][1] == rows[i].id) {
+				rows[i].nalt = (int)len;
+				rows[i].alt = (int)k + 1;
+			}
+	}
+	free(pairs);
+	return 1;
+}
+
 /* Give the rows their files, each from the session it belongs to. */
 static int
 tree_fill_attachments(struct store *st, struct message_row *rows, size_t n)
@@ -750,8 +891,8 @@ store_messages_path(struct store *st, int64_t session_id, int64_t head,
 		store_note_failure(st, "reading messages");
 		goto fail;
 	}
-	if (tree_number_path(st, session_id, *out, *n) != 0 || tree_expand(st, out, n) != 0 ||
-	    tree_count_columns(st, *out, *n) != 0 || tree_fill_attachments(st, *out, *n) != 0)
+	if (tree_number_path(st, session_id, *out, *n, 0) != 0 ||
+	    tree_fill_attachments(st, *out, *n) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -759,6 +900,127 @@ fail:
 	*out = NULL;
 	*n = 0;
 	return -1;
+}
+
+/* A page of the path: up to limit messages from from, stopping before stop. */
+int
+store_messages_page(struct store *st, int64_t session_id, int64_t from, int64_t stop,
+    size_t limit, struct message_row **out, size_t *n, int64_t *above)
+{
+	int64_t steps = limit > 0 && limit < INT64_MAX ? (int64_t)limit : INT64_MAX, at;
+	struct message_row *r, *sorted;
+	int64_t *depth = NULL;
+	sqlite3_stmt *s;
+	size_t cap = 0, i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	*above = 0;
+	if (from == 0 && (from = tree_head(st, session_id)) < 0)
+		return -1;
+	if (from == 0 || from == stop)
+		return 0;
+	if ((s = tree_prepare(st, TREE_PAGE_SQL, "reading messages")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, steps);
+	sqlite3_bind_int64(s, 3, stop);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		/* The row the walk ended on: the stop, or the step past the limit, is where
+		 * the next page starts; past a first message, or at a parent that is gone,
+		 * the path ends. */
+		if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
+			at = sqlite3_column_int64(s, 25);
+			if (sqlite3_column_type(s, 25) != SQLITE_NULL &&
+			    (at == stop || sqlite3_column_int64(s, 26) == steps))
+				*above = at;
+			continue;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+			depth = xrealloc(depth, cap * sizeof(*depth));
+		}
+		depth[*n] = sqlite3_column_int64(s, 26);
+		r = &(*out)[(*n)++];
+		store_row_message(s, r);
+		r->signature = sqlite3_column_type(s, 24) == SQLITE_NULL ? NULL :
+		    xstrdup((const char *)sqlite3_column_text(s, 24));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_note_failure(st, "reading messages");
+		goto fail;
+	}
+	/* One row per step: the depths are 0 to n - 1, the deepest the first message. */
+	sorted = xmalloc((*n + 1) * sizeof(*sorted));
+	for (i = 0; i < *n; i++) {
+		if (depth[i] < 0 || depth[i] >= (int64_t)*n) {
+			free(sorted);
+			store_note_failure(st, "reading messages (a path out of order)");
+			goto fail;
+		}
+		sorted[*n - 1 - (size_t)depth[i]] = (*out)[i];
+	}
+	free(*out);
+	*out = sorted;
+	free(depth);
+	depth = NULL;
+	/* A short page looks alternatives and files up row by row; a long one reads the
+	 * session's at once. */
+	if (*n <= TREE_PAGE_ROWS) {
+		if (tree_number_path(st, session_id, *out, *n, *above) != 0 ||
+		    store_attach_fill_rows(st, *out, *n) != 0)
+			goto fail;
+	} else if ((rc = tree_number_shared(session_id, *out, *n) ? 0 :
+	    tree_number_bulk(st, session_id, *out, *n, *above)) < 0 ||
+	    (rc == 0 && tree_number_path(st, session_id, *out, *n, *above) != 0) ||
+	    tree_fill_attachments(st, *out, *n) != 0)
+		goto fail;
+	return 0;
+fail:
+	free(depth);
+	store_messages_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	*above = 0;
+	return -1;
+}
+
+/* Add up the messages of a path from from on, reading no text. */
+int
+store_path_sums(struct store *st, int64_t from, size_t limit, struct store_path_sums *sums,
+    int64_t *next)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*next = 0;
+	if (from <= 0)
+		return 0;
+	if ((s = tree_prepare(st, TREE_SUMS_SQL, "counting messages")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, limit > 0 && limit < INT64_MAX ? (int64_t)limit : INT64_MAX);
+	sqlite3_bind_int64(s, 3, 0);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		sums->count += (long)sqlite3_column_int64(s, 0);
+		sums->tokens += (long)sqlite3_column_int64(s, 1);
+		sums->cost += sqlite3_column_double(s, 2);
+		sums->cost_known += (long)sqlite3_column_int64(s, 3);
+		/* The step past the limit is where the next call starts; a dangling parent
+		 * names no row, and the next call counts none and ends. */
+		*next = sqlite3_column_int64(s, 0) > 0 ? sqlite3_column_int64(s, 4) : 0;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_note_failure(st, "counting messages");
+		return -1;
+	}
+	return 0;
 }
 
 /* The path on screen of a session. */

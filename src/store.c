@@ -629,6 +629,13 @@ store_set_brief(struct store *st, int on)
 	    "PRAGMA cache_size = -1024; PRAGMA wal_autocheckpoint = 1000", NULL, NULL, NULL);
 }
 
+/* Put the indexing of long messages off (on) or not (off): see store.h. */
+void
+store_set_defer_index(struct store *st, int on)
+{
+	st->defer_index = on != 0;
+}
+
 /* Whether the write-ahead log has grown past STORE_WAL_HEAVY bytes (see store.h). */
 int
 store_wal_heavy(const struct store *st)
@@ -1616,6 +1623,7 @@ store_row_message(sqlite3_stmt *s, struct message_row *r)
 {
 	r->atts = NULL;
 	r->natts = 0;
+	r->signature = NULL;
 	r->parent_id = 0;
 	r->nalt = r->alt = 1;
 	r->id = sqlite3_column_int64(s, 0);
@@ -1716,6 +1724,7 @@ store_messages_free(struct message_row *rows, size_t n)
 		free(rows[i].finish_reason);
 		free(rows[i].tool_id);
 		free(rows[i].tool_name);
+		free(rows[i].signature);
 		for (k = 0; k < rows[i].natts; k++)
 			attach_unref(rows[i].atts[k]);
 		free(rows[i].atts);

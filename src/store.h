@@ -88,8 +88,10 @@ struct message_row {
 	int nalt, alt;         /* read by store_messages: it is alternative alt of nalt
 	                        * (1-based) among the messages following the same one (a
 	                        * reply of a round shown side by side: among its column's) */
-	int compare_cols;      /* read by store_messages and store_messages_tree: how many
+	int compare_cols;      /* read by store_rounds_whole and store_messages_tree: how many
 	                        * columns its compare group has (0: none known) */
+	char *signature;       /* read by store_messages_page: the signature of its reasoning
+	                        * (store_sign_set), NULL when none or not read */
 };
 
 /* message_row.parent_id of a first message (stored as 0). */
@@ -128,6 +130,10 @@ int store_batch_end(struct store *st, int ok);
  * noted, and store_index_pending (which store_search and store_check call first, and the
  * interface after its first frame) indexes them. */
 void store_set_brief(struct store *st, int on);
+/* Put off (1) or not (0) the search indexing of long messages alone, as a brief writer
+ * does, without its small cache: the interface indexes a reply after the frame that shows
+ * its end, calling store_index_pending when idle. */
+void store_set_defer_index(struct store *st, int on);
 /* A brief writer leaves checkpoints to others (its commits never copy the log into the
  * database). When its log has grown past STORE_WAL_HEAVY bytes, which every later open
  * reads and checksums, store_wal_heavy says so and the caller runs store_fold(path) off its
@@ -165,8 +171,7 @@ int store_message_delete_after(struct store *st, int64_t session_id, int64_t mes
  * into the session it was forked from where it reaches there (those rows carry that
  * session's id). Each row says which alternative it is (nalt, alt): a shared row counts
  * the fork's own rows that follow the same message. A comparison round no column was
- * kept of comes whole: the prompt, every column's newest reply in column order, then the
- * rest of each column's line (tool calls, later replies) by id. */
+ * kept of has one column on the path; store_rounds_whole brings in the others. */
 int store_messages(struct store *st, int64_t session_id, struct message_row **out, size_t *n);
 /* History that branches (store-tree.c). The whole tree: the shared path up to where a
  * fork starts, then every message of the session in the order they were written, each
@@ -176,11 +181,38 @@ int store_messages_tree(struct store *st, int64_t session_id, struct message_row
 /* The path ending at message head (0: the session's own head, as store_messages). */
 int store_messages_path(struct store *st, int64_t session_id, int64_t head,
     struct message_row **out, size_t *n);
+/* A page of the path: the messages from message from (0: the session's head, as
+ * store_messages) up through the parents, at most limit of them (0: no limit), stopping
+ * before message stop (0: none), first message first and read as store_messages reads them,
+ * each with its signature. *above gets the message before the first one returned (where
+ * the next page starts, the walk's stop when it got there), 0 when the page reaches the
+ * path's first message. Pages walked from each *above in turn, put together, are
+ * store_messages's rows. */
+int store_messages_page(struct store *st, int64_t session_id, int64_t from, int64_t stop,
+    size_t limit, struct message_row **out, size_t *n, int64_t *above);
+/* What a part of a path holds, without reading the text (store_path_sums). */
+struct store_path_sums {
+	long count;          /* messages */
+	long tokens;         /* the input and output tokens they report */
+	double cost;         /* the sum of the costs that are known */
+	long cost_known;     /* how many have one */
+};
+/* Add to *sums the messages from message from up through the parents, at most limit of
+ * them (0: no limit); *next gets where a later call goes on (0: the first message was
+ * reached). */
+int store_path_sums(struct store *st, int64_t from, size_t limit, struct store_path_sums *sums,
+    int64_t *next);
 /* The messages of session_id that follow message parent (0: the session's first
  * messages), oldest first; *ids is an array of *n ids the caller frees. In a fork, a
  * message of its shared path is followed by the next one on that path as well. */
 int store_children(struct store *st, int64_t session_id, int64_t parent, int64_t **ids,
     size_t *n);
+/* Bring into the path rows[0..n) (whole exchanges, as store_messages or pages put
+ * together give them) the other columns of each comparison round no column was kept of:
+ * the prompt, every column's newest reply in column order, then the rest of each column's
+ * line (tool calls, later replies) by id, each first reply counting the alternatives of
+ * its own column; and give every compared row its round's column count. */
+int store_rounds_whole(struct store *st, struct message_row **rows, size_t *n);
 /* The replies in column (0-based) of compare group that follow message parent, oldest
  * first: the alternatives of a column retried alone. */
 int store_children_column(struct store *st, int64_t session_id, int64_t parent, int64_t group,
@@ -285,6 +317,8 @@ int store_attach_load(struct store *st, struct attach *a);
  * references; 0 or -1. */
 int store_attach_fill(struct store *st, int64_t session_id, struct message_row *rows,
     size_t n);
+/* The same for rows of any sessions, each looked up by its id (a page of a path). */
+int store_attach_fill_rows(struct store *st, struct message_row *rows, size_t n);
 /* Store message id's attachments (inside the caller's transaction): each file's bytes
  * once, unless they are stored already, and the message's references; 0 or -1. */
 int store_attach_save(struct store *st, int64_t id, struct attach *const *atts, size_t n);

@@ -336,6 +336,12 @@ turn_start(struct turn_env *env, struct session *s, const struct turn_spec *spec
 		*err = xstrdup("no usable model");
 		return NULL;
 	}
+	/* The request holds the whole path: a session opened in part loads the rest first
+	 * (the front end has done so already when it holds indices into it). */
+	if (session_partial(s) && session_load_older(s, 0) < 0) {
+		*err = xasprintf("cannot load the rest of the session: %s", s->err);
+		return NULL;
+	}
 	t = xcalloc(1, sizeof(*t));
 	t->env = env;
 	t->sess = s;

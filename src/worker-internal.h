@@ -72,6 +72,7 @@ struct job {
 	struct curl_slist *hdrs;
 	struct http_req hreq;
 	int hreq_set;
+	size_t up_off;               /* how much of a streamed body (hreq.stream) went out */
 	char errbuf[CURL_ERROR_SIZE];
 	struct http_headers rhdrs;   /* headers of the latest response */
 	int status_set;              /* the status went to the stream before the body */

@@ -532,6 +532,30 @@ worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* libcurl read callback: the next bytes of a streamed body (see http_stream). */
+static size_t
+worker_read_cb(char *dst, size_t size, size_t nitems, void *ud)
+{
+	struct job *j = ud;
+	const struct http_stream *st = j->hreq.stream;
+	size_t got = st->read(st->arg, j->up_off, dst, size * nitems);
+
+	j->up_off += got;
+	return got;
+}
+
+/* libcurl seek callback: a streamed body starts again where libcurl asks (a rewind). */
+static int
+worker_seek_cb(void *ud, curl_off_t off, int origin)
+{
+	struct job *j = ud;
+
+	if (origin != SEEK_SET || off < 0 || (size_t)off > j->hreq.stream->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	j->up_off = (size_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
 /* libcurl pre-request callback: connected, so the idle clock starts now. */
 static int
 worker_prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
@@ -606,14 +630,26 @@ worker_start_http(struct job *j)
 	if (j->hreq.body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->hreq.body_len);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->hreq.body);
+	} else if (j->hreq.stream != NULL) {
+		/* Large reads: a 27 MB body goes in a few dozen callbacks, not hundreds. */
+		j->up_off = 0;
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->hreq.stream->len);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, worker_read_cb);
+		curl_easy_setopt(c, CURLOPT_READDATA, j);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, worker_seek_cb);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, j);
+		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	} else if (j->hreq.nparts > 0) {
 		worker_fetch_mime(j, c);
 	}
 	if (strcmp(j->hreq.method, "GET") != 0 && strcmp(j->hreq.method, "POST") != 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, j->hreq.method);
-	else if (strcmp(j->hreq.method, "POST") == 0 && j->hreq.body == NULL && j->mime == NULL)
+	else if (strcmp(j->hreq.method, "POST") == 0 && j->hreq.body == NULL &&
+	    j->hreq.stream == NULL && j->mime == NULL)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-	if (strcmp(j->hreq.method, "POST") == 0 && j->hreq.body == NULL && j->mime == NULL)
+	if (strcmp(j->hreq.method, "POST") == 0 && j->hreq.body == NULL &&
+	    j->hreq.stream == NULL && j->mime == NULL)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	if (p->connect_timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);

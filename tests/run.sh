@@ -5,6 +5,7 @@
 # tests whose name contains one of them run: test_store, ask (integration/ask.sh), ui/tui.
 # Unit tests are cmocka binaries (TAP output), integration and UI tests are shell scripts
 # printing TAP lines ("ok - name" / "not ok - name"), fuzz targets get a short run each.
+# They run TEST_JOBS at a time (default: the number of cores); TEST_JOBS=1 runs one by one.
 # A test binary or script that dies without reporting counts as one failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -62,26 +63,70 @@ count_tap() {
 	fi
 }
 
+# The tests run TEST_JOBS at a time (default: one per core); each writes its own log and
+# status, and each line below comes as a test ends. The counts are summed in the tests'
+# order once all have ended, so the summary does not depend on which finished first.
+JOBS=${TEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
+names=()   # each test's name
+kinds=()   # tap or fuzz
+logs=()
+declare -A slot_of=()   # running pid -> index
+
+# finish I: print test I's line once it has ended.
+finish() {
+	local i=$1 st
+	st=$(cat "${logs[$i]}.status" 2>/dev/null || echo 1)
+	if [ "${kinds[$i]}" = fuzz ]; then
+		printf '%-40s %s\n' "${names[$i]}" "$([ "$st" -eq 0 ] && echo "ok (${FUZZ_SHORT}s)" || echo "FAILED")"
+	else
+		printf '%-40s %s\n' "${names[$i]}" "$(grep -cE '^ok' "${logs[$i]}") ok, $(grep -cE '^not ok' "${logs[$i]}") failed (status $st)"
+	fi
+}
+# reap: wait for one running test to end and print its line.
+reap() {
+	local pid
+	wait -n -p pid
+	[ -n "${pid:-}" ] || return
+	finish "${slot_of[$pid]}"
+	unset "slot_of[$pid]"
+}
+# launch NAME KIND LOG CMD...: start one test in the background once a slot is free.
+launch() {
+	local name=$1 kind=$2 log=$3
+	shift 3
+	while [ "${#slot_of[@]}" -ge "$JOBS" ]; do
+		reap
+	done
+	names+=("$name")
+	kinds+=("$kind")
+	logs+=("$log")
+	( "$@" >"$log" 2>&1; echo $? >"$log.status" ) &
+	slot_of[$!]=$((${#names[@]} - 1))
+}
+# in_root CMD...: run CMD from the repository's root (unit tests read files there).
+in_root() { (cd "$ROOT" && "$@"); }
+# fuzz_one BIN WORK SEEDS: a short fuzzing run; the seeds directory may be missing.
+fuzz_one() {
+	if [ -d "$3" ]; then
+		timeout 120 "$1" -max_total_time="$FUZZ_SHORT" -rss_limit_mb=2048 "$2" "$3"
+	else
+		timeout 120 "$1" -max_total_time="$FUZZ_SHORT" -rss_limit_mb=2048 "$2"
+	fi
+}
+
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	n=$(basename "$t")
 	wanted "$n" || continue
-	log="$LOGDIR/$n.log"
-	( cd "$ROOT" && timeout 300 "$t" ) >"$log" 2>&1
-	st=$?
-	count_tap "$n" "$log" "$st"
-	printf '%-40s %s\n' "$n" "$(grep -cE '^ok' "$log") ok, $(grep -cE '^not ok' "$log") failed (status $st)"
+	launch "$n" tap "$LOGDIR/$n.log" in_root timeout 300 "$t"
 done
 
 for t in tests/integration/*.sh tests/ui/*.sh; do
 	[ -f "$t" ] || continue
 	n=$(basename "$(dirname "$t")")/$(basename "$t")
 	wanted "$n" || continue
-	log="$LOGDIR/$(echo "$n" | tr / _).log"
-	timeout 600 bash "$t" >"$log" 2>&1
-	st=$?
-	count_tap "$n" "$log" "$st"
-	printf '%-40s %s\n' "$n" "$(grep -cE '^ok' "$log") ok, $(grep -cE '^not ok' "$log") failed (status $st)"
+	launch "$n" tap "$LOGDIR/$(echo "$n" | tr / _).log" timeout 600 bash "$t"
 done
 
 for f in "$FUZZ"/fuzz_*; do
@@ -90,22 +135,26 @@ for f in "$FUZZ"/fuzz_*; do
 	wanted "$n" || continue
 	work="$LOGDIR/corpus-$n"
 	mkdir -p "$work"
-	seeds=tests/fuzz/corpus/$n
-	log="$LOGDIR/$n.log"
-	if [ -d "$seeds" ]; then
-		timeout 120 "$f" -max_total_time="$FUZZ_SHORT" -rss_limit_mb=2048 "$work" "$seeds" >"$log" 2>&1
+	launch "$n" fuzz "$LOGDIR/$n.log" fuzz_one "$f" "$work" "tests/fuzz/corpus/$n"
+done
+
+while [ "${#slot_of[@]}" -gt 0 ]; do
+	reap
+done
+
+for i in "${!names[@]}"; do
+	st=$(cat "${logs[$i]}.status" 2>/dev/null || echo 1)
+	if [ "${kinds[$i]}" = fuzz ]; then
+		if [ "$st" -eq 0 ]; then
+			passed=$((passed + 1))
+			echo "ok - fuzz ${names[$i]}" >>"${logs[$i]}"
+		else
+			failed=$((failed + 1))
+			failures+=("fuzz ${names[$i]}: status $st (see ${logs[$i]})")
+		fi
 	else
-		timeout 120 "$f" -max_total_time="$FUZZ_SHORT" -rss_limit_mb=2048 "$work" >"$log" 2>&1
+		count_tap "${names[$i]}" "${logs[$i]}" "$st"
 	fi
-	st=$?
-	if [ $st -eq 0 ]; then
-		passed=$((passed + 1))
-		echo "ok - fuzz $n" >>"$log"
-	else
-		failed=$((failed + 1))
-		failures+=("fuzz $n: status $st (see $log)")
-	fi
-	printf '%-40s %s\n' "$n" "$( [ $st -eq 0 ] && echo "ok (${FUZZ_SHORT}s)" || echo "FAILED")"
 done
 
 if [ ${#failures[@]} -gt 0 ]; then

@@ -224,8 +224,19 @@ struct app {
 	struct provider *prov;   /* points into provs */
 	char *model;
 	struct session *sess;
-	struct tview *views;
+	struct tview *views;     /* one per message of sess, in step with sess->msgs */
 	size_t nviews;
+	size_t views_front;      /* free slots before views[0] (older pages go there) */
+	size_t hist_from;        /* where the open session's prompts begin in the input's history */
+	int count_failed;        /* counting the open session's messages not loaded failed */
+	struct {                 /* the status line's sums of the loaded messages up to n */
+		const struct session *s;
+		size_t n;
+		int64_t first_id, first_at, last_id, last_at;
+		long tokens;
+		double cost;
+		long known;
+	} sums;
 
 	/* Session list. */
 	struct session_row *rows;
@@ -278,6 +289,8 @@ struct app {
 	struct textview text;
 	unsigned dirty;
 	int64_t last_draw;
+	int reply_ended;     /* a reply ended since the last frame (its frame is logged) */
+	int index_due;       /* replies wait to be indexed for search (persist_index) */
 	int use_color;
 	int mouse;
 	int term_focused;        /* the terminal says it has focus (CSI ? 1004), 1 until told */
@@ -292,6 +305,7 @@ struct app {
 	long top_msg, top_line;  /* first line shown when not following */
 	long sel_msg;            /* selected message when the transcript is focused */
 	int reasoning_all_open;
+	int64_t open_t0;         /* ui_now_us() when a session began opening, 0 once drawn */
 
 	struct input in;
 
@@ -305,15 +319,32 @@ struct app {
 	int quit;
 };
 
+/* paging.c: a long session opened in part. */
+/* Make s the open session: its text cleaned, its prompts in the input's history, the
+ * pages loaded later in front handled as they come. */
+void paging_adopt(struct app *a, struct session *s);
+/* How many messages opening a session loads: a screenful at least. */
+size_t paging_page(const struct app *a);
+/* Load the rest of the open session (before a reply: its request holds the whole path). */
+void paging_whole(struct app *a);
+/* Whether the open session has messages not loaded that are not counted yet; count a
+ * step more of them. */
+int paging_counting(const struct app *a);
+void paging_count_step(struct app *a);
+/* Note the ids a reload from message i on keeps (the first message, message i - 1), and
+ * after it clean and drop the caches from i on, or of all of it when they changed. */
+void paging_marks(const struct session *s, size_t i, int64_t mark[2]);
+void paging_reloaded(struct app *a, size_t i, const int64_t mark[2]);
+
 /* ui.c */
+/* Sanitize a loaded message's text in place: stored text may come from anywhere. */
+void ui_clean_buf(struct buf *b);
 int64_t ui_now_ms(void);
 int64_t ui_now_us(void);
 void ui_note(struct app *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ui_note_drop(struct app *a, enum note_kind kind);
 void ui_send(struct app *a, const char *text);
 void ui_regenerate(struct app *a);
-/* Sanitize the texts of a session just loaded from the store, before they are shown. */
-void ui_clean_session(struct session *s);
 /* Show the alternative before (dir -1) or after (1) the selected message (else the last
  * one that has alternatives), with the newest line of messages after it. */
 void ui_switch_alt(struct app *a, int dir);
@@ -356,6 +387,15 @@ void pane_transcript_toggle_reasoning(struct app *a, long i);
 void pane_transcript_show(struct app *a, long i);
 long pane_transcript_at(struct app *a, int y, int x, long *line);
 void pane_transcript_blocks(struct app *a, long *top, long *bottom);
+/* The session loaded k older messages before its first (session.h's prepended): every
+ * index the interface holds moves up by k. */
+void pane_transcript_prepended(struct app *a, size_t k);
+/* Load at least n of the session's messages before the first loaded one (0: a page, as
+ * many as the screen has rows; SIZE_MAX: all the rest); how many, 0 when none or on
+ * failure (said in the status line). */
+long pane_transcript_older(struct app *a, size_t n);
+/* Forget the caches of messages i and after (they were loaded again) and follow the end. */
+void pane_transcript_drop_from(struct app *a, size_t i);
 void pane_transcript_free(struct app *a);
 void pane_transcript_rline(struct app *a, int y, int x, const struct rtext *r, size_t line,
     int maxw);
@@ -392,6 +432,10 @@ int pane_input_action(struct app *a, enum action act);
 int pane_input_rows(struct input *in, int width);
 void pane_input_draw(struct app *a);
 void pane_input_history_add(struct input *in, const char *text);
+/* Insert older prompts texts[0..n) at position pos of the history (a long session's
+ * page loaded before the prompts it had). */
+void pane_input_history_insert(struct input *in, size_t pos, const char *const *texts,
+    size_t n);
 
 /* pane-sessions.c */
 void pane_sessions_reload(struct app *a);
@@ -416,6 +460,7 @@ int persist_banner_rows(const struct app *a);
 void persist_start(struct app *a);
 int persist_retry(struct app *a);
 void persist_tick(struct app *a);
+void persist_index(struct app *a);
 int64_t persist_timeout(const struct app *a, int64_t t);
 void persist_before_send(struct app *a);
 int persist_may_drop(struct app *a);

@@ -269,7 +269,11 @@ fuzzy_term(const struct fz_term *t, const struct fz_text *x, size_t *pos)
 		free(sc);
 		free(bk);
 	}
-	return best > FZ_NEG ? best : FUZZY_NONE;
+	/* Long gaps can cost a weak match more than its characters earned: it still matched,
+	 * so it scores 0 at the least and never FUZZY_NONE. */
+	if (best <= FZ_NEG)
+		return FUZZY_NONE;
+	return best < 0 ? 0 : best;
 }
 
 /* Compare two offsets for qsort. */

@@ -13,6 +13,7 @@
  * again alone, and resuming a comparison when a session that ends in one is opened. Event
  * handlers only change state and set dirty bits, as everywhere else.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,6 +259,7 @@ pane_compare_complete(struct turn *t, void *arg)
 		notify_reply_done(a, t);
 		ui_reload_sessions(a);
 		semantic_ix_kick(a->six);
+		a->index_due = 1;
 		/* The last column is over: "cancelling" is no longer true. */
 		if (a->note_kind == NOTE_CANCELLING)
 			ui_note(a, 0, "cancelled: the partial replies are kept");
@@ -310,6 +312,8 @@ pane_compare_send(struct app *a, const char *text)
 		a->sess = session_new(a->st, a->prov->name, a->model);
 		a->cmp.from = 0;
 	}
+	/* The columns' requests hold the whole path (cmp.from moves with what loads). */
+	pane_transcript_older(a, SIZE_MAX);
 	if (a->cmp.from > a->sess->nmsgs)
 		a->cmp.from = a->sess->nmsgs;
 	pane_input_history_add(&a->in, text);
@@ -361,6 +365,7 @@ pane_compare_pick(struct app *a, int col)
 {
 	struct compare_col *c;
 	size_t i, rounds = 0;
+	int64_t mark[2];
 	char *name;
 
 	if (a->cmp.n == 0) {
@@ -379,12 +384,14 @@ pane_compare_pick(struct app *a, int col)
 	c = &a->cmp.col[col];
 	for (i = a->cmp.from; a->sess != NULL && i < a->sess->nmsgs; i++)
 		rounds += a->sess->msgs[i].role == ROLE_USER && a->sess->msgs[i].compare_group != 0;
-	/* The path on screen now goes through the kept replies: a new message array. */
+	/* The path on screen now goes through the kept replies: loaded again from the
+	 * comparison's first round on. */
+	if (a->sess != NULL)
+		paging_marks(a->sess, a->cmp.from, mark);
 	if (rounds > 0 && session_pick(a->sess, a->cmp.from, col) != 0)
 		ui_note(a, 1, "the pick is not saved: %s", a->sess->err);
 	if (rounds > 0)
-		ui_clean_session(a->sess);
-	pane_transcript_reset(a);
+		paging_reloaded(a, a->cmp.from, mark);
 	a->prov = c->prov;
 	name = xstrdup(c->model);
 	free(a->model);
@@ -557,13 +564,21 @@ pane_compare_restore(struct app *a)
 		    (provs[k] = ui_provider(a, m->provider)) == NULL)
 			return;  /* a provider no longer configured: show the rounds only */
 	}
-	/* Earlier rounds of the same models belong to the same comparison. */
+	/* Earlier rounds of the same models belong to the same comparison, loaded a page
+	 * at a time when they go on above the first message loaded. */
 	from = first - 1;
-	while (from > 0 && (pn = session_group_span(s, from - 1, &prev)) == n &&
-	    s->msgs[prev].pick < 0 && prev > 0 && s->msgs[prev - 1].role == ROLE_USER &&
-	    s->msgs[prev - 1].compare_group == s->msgs[prev].compare_group &&
-	    pane_compare_same(s, prev, first, n))
+	for (;;) {
+		long more = from == 0 ? pane_transcript_older(a, 0) : 0;
+
+		from += (size_t)more;
+		first += (size_t)more;
+		if (!(from > 0 && (pn = session_group_span(s, from - 1, &prev)) == n &&
+		    s->msgs[prev].pick < 0 && prev > 0 && s->msgs[prev - 1].role == ROLE_USER &&
+		    s->msgs[prev - 1].compare_group == s->msgs[prev].compare_group &&
+		    pane_compare_same(s, prev, first, n)))
+			break;
 		from = prev - 1;
+	}
 	for (k = 0; k < n; k++) {
 		pane_compare_col_clear(&a->cmp.col[k]);
 		a->cmp.col[k].prov = provs[k];

@@ -130,6 +130,28 @@ pane_input_history_add(struct input *in, const char *text)
 	in->hpos = in->nhist;
 }
 
+/* Insert older prompts at position pos of the history. */
+void
+pane_input_history_insert(struct input *in, size_t pos, const char *const *texts, size_t n)
+{
+	size_t k;
+
+	if (n == 0)
+		return;
+	if (pos > in->nhist)
+		pos = in->nhist;
+	if (in->nhist + n > in->caphist) {
+		in->caphist = in->nhist + n + (in->caphist ? in->caphist : 32);
+		in->hist = xrealloc(in->hist, in->caphist * sizeof *in->hist);
+	}
+	memmove(in->hist + pos + n, in->hist + pos, (in->nhist - pos) * sizeof *in->hist);
+	for (k = 0; k < n; k++)
+		in->hist[pos + k] = xstrdup(texts[k]);
+	in->nhist += n;
+	if (in->hpos >= pos)
+		in->hpos += n;
+}
+
 /* Step through history; dir -1 older, +1 newer. Returns 1 when it moved. */
 static int
 pane_input_history(struct input *in, int dir)

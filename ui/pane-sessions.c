@@ -512,7 +512,7 @@ pane_sessions_open_selected(struct app *a)
 {
 	const struct session_row *r = pane_sessions_selected(a);
 	int64_t sid, mid = 0;
-	size_t i;
+	size_t i, page;
 
 	if (r == NULL)
 		return;
@@ -524,13 +524,23 @@ pane_sessions_open_selected(struct app *a)
 	ui_open_session(a, sid);
 	if (mid == 0 || a->sess == NULL || a->sess->id != sid)
 		return;
-	for (i = 0; i < a->sess->nmsgs; i++)
-		if (a->sess->msgs[i].id == mid) {
-			pane_transcript_show(a, (long)i);
-			a->focus = FOCUS_TRANSCRIPT;
-			a->dirty |= DIRTY_ALL;
-			return;
-		}
+	/* A hit deep in a long session: pages before the loaded ones until it is there,
+	 * each twice the one before, so a hit n messages up costs O(n) rows and O(log n)
+	 * walks; the loaded messages are looked at once, a page only adds its own. */
+	for (i = a->sess->nmsgs, page = SESSION_PAGE; ; page *= 2) {
+		long more;
+
+		while (i > 0 && a->sess->msgs[i - 1].id != mid)
+			i--;
+		if (i > 0)
+			break;
+		if ((more = pane_transcript_older(a, page)) <= 0)
+			return;  /* not on the path on screen (another branch) */
+		i = (size_t)more;
+	}
+	pane_transcript_show(a, (long)i - 1);
+	a->focus = FOCUS_TRANSCRIPT;
+	a->dirty |= DIRTY_ALL;
 }
 
 /* Run the message search once the typing pauses; delete in the store the session whose

@@ -12,7 +12,14 @@
  * kept shows that reply alone, full width, with ‹k/n› for the other columns' replies. Each reply keeps its own
  * cache at the column width, so a streaming column re-renders only its own open block.
  * Where the columns would be too narrow, the replies are drawn one under the other.
+ *
+ * A long session is opened in part (session_open): a walk up that reaches the first
+ * loaded message (scrolling, the selection, the anchor of a screen not yet full) loads the
+ * page before it, and Home loads the rest. The caches keep free slots in front, as the
+ * session's messages do, so a page costs its own size; the session tells when messages
+ * came in front (pane_transcript_prepended) and every index held moves with them.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +27,7 @@
 #include "apierr.h"
 #include "app.h"
 #include "attach.h"
+#include "log.h"
 #include "proto.h"
 #include "provider.h"
 #include "wrap.h"
@@ -36,9 +44,24 @@ pane_transcript_free(struct app *a)
 		markdown_free(&a->views[i].reason);
 		rtext_free(&a->views[i].extra);
 	}
-	free(a->views);
+	if (a->views != NULL)
+		free(a->views - a->views_front);
 	a->views = NULL;
 	a->nviews = 0;
+	a->views_front = 0;
+}
+
+/* A fresh cache for message i. */
+static void
+pane_transcript_view_init(struct app *a, size_t i)
+{
+	struct tview *v = &a->views[i];
+
+	memset(v, 0, sizeof *v);
+	markdown_init(&v->body, THEME_TEXT, a->sess->msgs[i].role != ROLE_ASSISTANT);
+	markdown_init(&v->reason, THEME_REASONING, 1);
+	rtext_init(&v->extra);
+	v->reason_open = a->reasoning_all_open;
 }
 
 /* Drop every cache (a different session was loaded). */
@@ -58,6 +81,7 @@ void
 pane_transcript_sync(struct app *a)
 {
 	size_t n = a->sess ? a->sess->nmsgs : 0, i;
+	struct tview *base;
 
 	if (n < a->nviews) {
 		for (i = n; i < a->nviews; i++) {
@@ -70,17 +94,85 @@ pane_transcript_sync(struct app *a)
 	}
 	if (n == a->nviews)
 		return;
-	a->views = xrealloc(a->views, n * sizeof *a->views);
-	for (i = a->nviews; i < n; i++) {
-		struct tview *v = &a->views[i];
-
-		memset(v, 0, sizeof *v);
-		markdown_init(&v->body, THEME_TEXT, a->sess->msgs[i].role != ROLE_ASSISTANT);
-		markdown_init(&v->reason, THEME_REASONING, 1);
-		rtext_init(&v->extra);
-		v->reason_open = a->reasoning_all_open;
-	}
+	base = a->views != NULL ? a->views - a->views_front : NULL;
+	base = xrealloc(base, (a->views_front + n) * sizeof *a->views);
+	a->views = base + a->views_front;
+	for (i = a->nviews; i < n; i++)
+		pane_transcript_view_init(a, i);
 	a->nviews = n;
+}
+
+/* The session loaded k messages in front: caches and indices move up by k. */
+void
+pane_transcript_prepended(struct app *a, size_t k)
+{
+	struct tview *base;
+	size_t i, front;
+
+	if (a->views != NULL) {
+		if (k > a->views_front) {
+			/* Room for as many again as there are, as the session keeps. */
+			front = k + a->nviews;
+			base = xmalloc((front + a->nviews) * sizeof *a->views);
+			memcpy(base + front, a->views, a->nviews * sizeof *a->views);
+			free(a->views - a->views_front);
+			a->views = base + front;
+			a->views_front = front;
+		}
+		a->views -= k;
+		a->views_front -= k;
+		a->nviews += k;
+		for (i = 0; i < k; i++)
+			pane_transcript_view_init(a, i);
+		for (i = k; i < a->nviews; i++)
+			if (a->views[i].tool_res >= 0)
+				a->views[i].tool_res += (long)k;
+	}
+	a->top_msg += (long)k;
+	if (a->sel_msg >= 0)
+		a->sel_msg += (long)k;
+	if (a->cmp.n > 0)
+		a->cmp.from += k;
+	a->sums.s = NULL;
+	a->dirty |= DIRTY_TRANSCRIPT | DIRTY_STATUS | DIRTY_COMPARE;
+}
+
+/* Load older messages in front: a page as the screen needs, or all of them. */
+long
+pane_transcript_older(struct app *a, size_t n)
+{
+	size_t page = a->trans_h > SESSION_PAGE ? (size_t)a->trans_h : SESSION_PAGE;
+	int64_t t0 = ui_now_us();
+	long k;
+
+	if (a->sess == NULL || !session_partial(a->sess))
+		return 0;
+	k = session_load_older(a->sess, n == SIZE_MAX ? 0 : n == 0 ? page : n);
+	if (k < 0) {
+		ui_note(a, 1, "cannot load the older messages: %s", a->sess->err);
+		return 0;
+	}
+	log_debug("ui: loaded %ld older messages in %ld us", k, (long)(ui_now_us() - t0));
+	return k;
+}
+
+/* Forget the caches of messages i and after, and follow the end. */
+void
+pane_transcript_drop_from(struct app *a, size_t i)
+{
+	size_t k;
+
+	for (k = i; k < a->nviews; k++) {
+		markdown_free(&a->views[k].body);
+		markdown_free(&a->views[k].reason);
+		rtext_free(&a->views[k].extra);
+	}
+	if (i < a->nviews)
+		a->nviews = i;
+	a->follow = 1;
+	a->top_msg = a->top_line = 0;
+	pane_transcript_sync(a);
+	a->dirty |= DIRTY_TRANSCRIPT;
 }
 
 /* Add a wrapped, styled line of plain text to the extra lines of a view. */
@@ -429,9 +521,13 @@ pane_transcript_bottom_anchor(struct app *a, long *msg, long *line)
 	*line = 0;
 	if (a->sess == NULL)
 		return;
-	for (i = (long)a->sess->nmsgs - 1; i >= 0; i--) {
-		long nl = pane_transcript_lines(a, i);
+	for (i = (long)a->sess->nmsgs - 1; ; i--) {
+		long nl;
 
+		/* A screen the loaded messages do not fill takes the page before them. */
+		if (i < 0 && (i = pane_transcript_older(a, 0) - 1) < 0)
+			return;
+		nl = pane_transcript_lines(a, i);
 		if (nl >= remaining) {
 			*msg = i;
 			*line = nl - remaining;
@@ -551,7 +647,7 @@ pane_transcript_cmp(long m1, long l1, long m2, long l2)
 void
 pane_transcript_scroll(struct app *a, long delta)
 {
-	long msg, line, bm, bl;
+	long msg, line, bm, bl, k;
 
 	if (a->sess == NULL || a->sess->nmsgs == 0)
 		return;
@@ -573,6 +669,9 @@ pane_transcript_scroll(struct app *a, long delta)
 		} else if (msg > 0) {
 			msg--;
 			line = pane_transcript_lines(a, msg);
+		} else if ((k = pane_transcript_older(a, 0)) > 0) {
+			msg += k;
+			bm += k;
 		} else {
 			break;
 		}
@@ -607,6 +706,8 @@ pane_transcript_top(struct app *a)
 
 	if (a->sess == NULL || a->sess->nmsgs == 0)
 		return;
+	pane_transcript_older(a, SIZE_MAX);
+	pane_transcript_sync(a);
 	pane_transcript_bottom_anchor(a, &bm, &bl);
 	a->follow = pane_transcript_cmp(0, 0, bm, bl) >= 0;
 	a->top_msg = a->top_line = 0;
@@ -639,6 +740,11 @@ pane_transcript_select(struct app *a, long delta)
 
 	if (n == 0)
 		return;
+	/* Above the first loaded message: the page before it. */
+	if (a->sel_msg >= 0 && a->sel_msg + delta < 0 && pane_transcript_older(a, 0) > 0) {
+		n = (long)a->sess->nmsgs;
+		pane_transcript_sync(a);
+	}
 	if (a->sel_msg < 0)
 		a->sel_msg = n - 1;
 	else
@@ -695,8 +801,9 @@ pane_transcript_show(struct app *a, long i)
 		return;
 	pane_transcript_sync(a);
 	a->sel_msg = i;
-	sel = pane_transcript_block(a, i);
+	/* The anchor may load a page in front: the selection moves with it. */
 	pane_transcript_bottom_anchor(a, &bm, &bl);
+	sel = pane_transcript_block(a, a->sel_msg);
 	if (pane_transcript_cmp(sel, 0, bm, bl) >= 0) {
 		a->follow = 1;
 	} else {

@@ -105,6 +105,9 @@ persist_open(struct app *a)
 		return -1;
 	}
 	a->st = st;
+	/* A long reply is indexed for search after the frame that shows its end, not before
+	 * it (persist_index, from the loop when idle). */
+	store_set_defer_index(st, 1);
 	free(a->store_err);
 	a->store_err = NULL;
 	persist_semantic(a);
@@ -131,6 +134,18 @@ void
 persist_start(struct app *a)
 {
 	persist_open(a);
+	if (a->st != NULL)
+		store_index_pending(a->st);
+}
+
+/* Index the replies put off for search (a reply ended): called when the loop is idle, after
+ * the frame that shows the reply's end. */
+void
+persist_index(struct app *a)
+{
+	if (!a->index_due)
+		return;
+	a->index_due = 0;
 	if (a->st != NULL)
 		store_index_pending(a->st);
 }

@@ -357,6 +357,7 @@ slash_tools(struct app *a, const char *args)
 static void
 slash_fork(struct app *a, const char *args)
 {
+	size_t total, above;
 	char *end;
 	long n;
 
@@ -365,12 +366,17 @@ slash_fork(struct app *a, const char *args)
 		return;
 	}
 	n = strtol(args, &end, 10);
-	if (*end != '\0' || n < 1 || a->sess == NULL || n > (long)a->sess->nmsgs) {
-		ui_note(a, 1, "/fork N: N is a message number from 1 to %zu",
-		    a->sess != NULL ? a->sess->nmsgs : 0);
+	/* Numbers count the whole path, loaded or not. */
+	total = a->sess != NULL ? session_position(a->sess, a->sess->nmsgs) : 0;
+	if (*end != '\0' || n < 1 || a->sess == NULL || (size_t)n > total) {
+		ui_note(a, 1, "/fork N: N is a message number from 1 to %zu", total);
 		return;
 	}
-	ui_fork(a, n - 1);
+	if ((size_t)n <= (above = session_position(a->sess, 0)) &&
+	    (pane_transcript_older(a, above - (size_t)n + 1) <= 0 ||
+	    (size_t)n <= session_position(a->sess, 0)))
+		return;  /* the store failed: said */
+	ui_fork(a, n - 1 - (long)session_position(a->sess, 0));
 }
 
 /* /quit. */

@@ -16,29 +16,67 @@
 #include "wrap.h"
 #include "xmalloc.h"
 
-/* Sum the tokens and cost recorded on the session's messages. */
+/* Add message m's tokens and cost to the sums. */
 static void
-status_totals(const struct app *a, long *tokens, double *cost, int *cost_known)
+status_add_msg(const struct session_msg *m, long *tokens, double *cost, long *known)
 {
-	size_t i;
+	if (m->input_tokens > 0)
+		*tokens += m->input_tokens;
+	if (m->output_tokens > 0)
+		*tokens += m->output_tokens;
+	if (m->cost >= 0) {
+		*cost += m->cost;
+		(*known)++;
+	}
+}
+
+/* Sum the tokens and cost recorded on the session's path: the messages not loaded as the
+ * session counted them (nothing is shown until it has), and the loaded ones. The loaded
+ * messages up to the first open reply cannot change any more: their sums are kept
+ * (a->sums) as long as the first and the last of them are the same, so a redraw adds only
+ * what came since, however long the session. */
+static void
+status_totals(struct app *a, long *tokens, double *cost, int *cost_known)
+{
+	const struct session *s = a->sess;
+	size_t i, c;
+	long known = 0;
 
 	*tokens = 0;
 	*cost = 0;
 	*cost_known = 0;
-	if (a->sess == NULL)
+	if (s == NULL || (session_partial(s) && s->count.state != SESSION_COUNT_DONE))
 		return;
-	for (i = 0; i < a->sess->nmsgs; i++) {
-		const struct session_msg *m = &a->sess->msgs[i];
-
-		if (m->input_tokens > 0)
-			*tokens += m->input_tokens;
-		if (m->output_tokens > 0)
-			*tokens += m->output_tokens;
-		if (m->cost >= 0) {
-			*cost += m->cost;
-			*cost_known = 1;
-		}
+	for (c = s->nmsgs, i = 0; i < s->nopen; i++)
+		if ((size_t)s->open[i] < c)
+			c = (size_t)s->open[i];
+	if (a->sums.s != s || a->sums.n > c || (a->sums.n > 0 &&
+	    (s->msgs[0].id != a->sums.first_id || s->msgs[0].created != a->sums.first_at ||
+	    s->msgs[a->sums.n - 1].id != a->sums.last_id ||
+	    s->msgs[a->sums.n - 1].created != a->sums.last_at))) {
+		memset(&a->sums, 0, sizeof(a->sums));
+		a->sums.s = s;
 	}
+	for (i = a->sums.n; i < c; i++)
+		status_add_msg(&s->msgs[i], &a->sums.tokens, &a->sums.cost, &a->sums.known);
+	if (c > 0) {
+		a->sums.n = c;
+		a->sums.first_id = s->msgs[0].id;
+		a->sums.first_at = s->msgs[0].created;
+		a->sums.last_id = s->msgs[c - 1].id;
+		a->sums.last_at = s->msgs[c - 1].created;
+	}
+	*tokens = a->sums.tokens;
+	*cost = a->sums.cost;
+	known = a->sums.known;
+	for (i = c; i < s->nmsgs; i++)
+		status_add_msg(&s->msgs[i], tokens, cost, &known);
+	if (session_partial(s)) {
+		*tokens += s->count.sums.tokens;
+		*cost += s->count.sums.cost;
+		known += s->count.sums.cost_known;
+	}
+	*cost_known = known > 0;
 }
 
 /* Take the status line's last-reply figures from the last reply of the main conversation
@@ -196,7 +234,7 @@ status_turn(const struct app *a, struct status_line *l, int64_t now)
 /* Fill the line's fields: the model (or the comparison), what the reply is doing or the
  * last one's figures, the session's totals, the scroll state and the note. */
 static void
-status_fields(const struct app *a, struct status_line *l, int64_t now)
+status_fields(struct app *a, struct status_line *l, int64_t now)
 {
 	struct tools_line tl = { 0, BUF_INIT, BUF_INIT, BUF_INIT };
 	long tokens;

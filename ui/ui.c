@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -388,10 +389,31 @@ ui_draw(struct app *a)
 	a->dirty = 0;
 	a->last_draw = ui_now_ms();
 	log_debug("ui: frame drawn in %ld us", (long)(ui_now_us() - t0));
+	if (a->reply_ended) {
+		/* Wall-clock time of the frame showing a reply's end, for tests/bench/tui.sh. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		log_debug("ui: reply end drawn at %lld.%06ld", (long long)ts.tv_sec,
+		    (long)(ts.tv_nsec / 1000));
+		a->reply_ended = 0;
+	}
+	if (a->open_t0 != 0 && a->sess != NULL) {
+		/* A session opened: its first frame, for tests/bench/huge.sh. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		log_debug("ui: session %lld opened to its first frame in %ld us, at %lld.%06ld"
+		    " (%zu messages loaded%s)", (long long)a->sess->id,
+		    (long)(ui_now_us() - a->open_t0), (long long)ts.tv_sec,
+		    (long)(ts.tv_nsec / 1000), a->sess->nmsgs,
+		    session_partial(a->sess) ? ", more before them" : "");
+		a->open_t0 = 0;
+	}
 }
 
 /* Sanitize a loaded message's text in place: stored text may come from anywhere. */
-static void
+void
 ui_clean_buf(struct buf *b)
 {
 	struct buf clean = BUF_INIT;
@@ -401,18 +423,6 @@ ui_clean_buf(struct buf *b)
 	text_sanitize(b->data, b->len, &clean);
 	buf_free(b);
 	*b = clean;
-}
-
-/* Sanitize every message of a session just loaded from the store. */
-void
-ui_clean_session(struct session *s)
-{
-	size_t i;
-
-	for (i = 0; s != NULL && i < s->nmsgs; i++) {
-		ui_clean_buf(&s->msgs[i].content);
-		ui_clean_buf(&s->msgs[i].reasoning);
-	}
 }
 
 /* Refresh the session list from the store (pane-sessions.c). */
@@ -475,7 +485,6 @@ ui_open_session(struct app *a, int64_t id)
 {
 	struct session *s;
 	struct provider *p;
-	size_t i;
 
 	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: %s cancels it first",
@@ -484,17 +493,18 @@ ui_open_session(struct app *a, int64_t id)
 	}
 	if (!persist_may_drop(a))
 		return;
-	if (a->st == NULL || (s = session_load(a->st, id)) == NULL) {
+	a->open_t0 = ui_now_us();
+	/* The end of its path first: the screen needs no more, and the rest comes as the
+	 * view goes up to it. */
+	if (a->st == NULL || (s = session_open(a->st, id, paging_page(a))) == NULL) {
+		a->open_t0 = 0;
 		ui_note(a, 1, "cannot open that session: %s", a->st ? store_error(a->st) : "no store");
 		return;
 	}
-	ui_clean_session(s);
-	for (i = 0; i < s->nmsgs; i++)
-		if (s->msgs[i].role == ROLE_USER)
-			pane_input_history_add(&a->in, buf_str(&s->msgs[i].content));
 	if (a->sess)
 		session_free(a->sess);
-	a->sess = s;
+	pane_transcript_free(a);
+	paging_adopt(a, s);
 	a->edit_from = 0;
 	ui_note_drop(a, NOTE_EDITING);
 	params_free(&a->sess_params);
@@ -639,6 +649,8 @@ ui_turn_complete(struct turn *t, void *arg)
 	ui_attempt_clear(a);
 	ui_reload_sessions(a);
 	semantic_ix_kick(a->six);
+	a->reply_ended = 1;
+	a->index_due = 1;
 	a->dirty |= DIRTY_ALL;
 }
 
@@ -672,18 +684,17 @@ ui_start_reply(struct app *a, struct provider *p, const char *model)
 	return 0;
 }
 
-/* Reload the session after its tail was deleted in the store. */
+/* Load the session's path again after the messages from i on were dropped in memory
+ * only (a regeneration refused before it was sent). */
 static int
-ui_reload_current(struct app *a)
+ui_reload_current(struct app *a, size_t i)
 {
-	struct session *s = session_load(a->st, a->sess->id);
+	int64_t mark[2];
 
-	if (s == NULL)
+	paging_marks(a->sess, i, mark);
+	if (session_refresh(a->sess, i) != 0)
 		return -1;
-	ui_clean_session(s);
-	session_free(a->sess);
-	a->sess = s;
-	pane_transcript_reset(a);
+	paging_reloaded(a, i, mark);
 	return 0;
 }
 
@@ -696,6 +707,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 	struct params params;
 	char *err = NULL;
 	int summary = a->msg_summary, branched = 0;
+	size_t tail = 0;
 
 	if (ui_streaming(a)) {
 		ui_note(a, 1, "a reply is still streaming: %s cancels it",
@@ -717,6 +729,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 	persist_before_send(a);
 	if (a->sess == NULL)
 		a->sess = session_new(a->st, a->prov->name, a->model);
+	paging_whole(a);
 	if (a->edit_from != 0) {
 		/* Edit and resend: the new prompt is an alternative to the edited one, which
 		 * stays stored with its replies (the arrows on it go back to them). */
@@ -734,8 +747,8 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 	/* Rounds nobody kept are not the chat's: the prompt goes on from before them, and
 	 * they stay its alternative (‹1/2› on the prompt goes back to them). */
 	if (a->sess->store != NULL && a->sess->id > 0 &&
-	    (start = session_unpicked_tail(a->sess)) < a->sess->nmsgs) {
-		session_branch(a->sess, start);
+	    (tail = session_unpicked_tail(a->sess)) < a->sess->nmsgs) {
+		session_branch(a->sess, tail);
 		pane_transcript_reset(a);
 		branched = 1;
 	}
@@ -754,7 +767,7 @@ ui_send_message(struct app *a, const char *text, struct provider *p, const char 
 			pane_input_set(&a->in, text);
 		/* The rounds it left are the path on screen again. */
 		if (branched && store_session_set_head(a->st, a->sess->id, 0) == 0)
-			ui_reload_current(a);
+			ui_reload_current(a, tail);
 		pane_transcript_reset(a);
 	} else if (!summary) {
 		attach_pending_clear(a);
@@ -859,6 +872,7 @@ ui_regenerate(struct app *a)
 		pane_compare_retry_selected(a);
 		return;
 	}
+	paging_whole(a);
 	if (a->sess == NULL || (n = a->sess->nmsgs) == 0) {
 		ui_note(a, 1, "nothing to regenerate yet");
 		return;
@@ -886,7 +900,7 @@ ui_regenerate(struct app *a)
 		ui_note(a, 0, "regenerating the last reply (%s/%s on it show the others)",
 		    keys_hint(KCTX_TRANSCRIPT, ACT_ALT_PREV), keys_hint(KCTX_TRANSCRIPT, ACT_ALT_NEXT));
 	else if (branched)
-		ui_reload_current(a);  /* refused: the path on screen is the stored one again */
+		ui_reload_current(a, n - 1);  /* refused: the path on screen is the stored one */
 }
 
 /* The message the alternative keys act on: the selected one, else the last one that has
@@ -911,6 +925,8 @@ void
 ui_switch_alt(struct app *a, int dir)
 {
 	long i = ui_alt_target(a);
+	int64_t mark[2];
+	size_t from, first;
 	int rc;
 
 	if (ui_busy(a)) {
@@ -929,6 +945,11 @@ ui_switch_alt(struct app *a, int dir)
 		    "or /compare off first");
 		return;
 	}
+	/* A round side by side is loaded again from its prompt (session_switch). */
+	from = (size_t)i;
+	if (session_group_wide(a->sess, (size_t)i))
+		from = session_group_span(a->sess, (size_t)i, &first) > 0 && first > 0 ? first - 1 : 0;
+	paging_marks(a->sess, from, mark);
 	rc = session_switch(a->sess, (size_t)i, dir);
 	if (rc < 0) {
 		ui_note(a, 1, "cannot switch: %s", a->sess->err);
@@ -939,10 +960,13 @@ ui_switch_alt(struct app *a, int dir)
 		    a->sess->msgs[i].nalt, dir < 0 ? "first" : "last");
 		return;
 	}
-	/* session_switch loaded the path anew from the store. */
-	ui_clean_session(a->sess);
-	pane_transcript_reset(a);
-	a->sel_msg = i < (long)a->sess->nmsgs ? i : -1;
+	/* The path from the changed message on was loaded again; what is before it stays. */
+	paging_reloaded(a, from, mark);
+	if (i >= (long)a->sess->nmsgs) {
+		ui_note(a, 1, "cannot switch: the session changed meanwhile");
+		return;
+	}
+	a->sel_msg = i;
 	ui_note(a, 0, "alternative %d of %d", a->sess->msgs[i].alt, a->sess->msgs[i].nalt);
 	/* Onto rounds nobody kept: comparing them again, so that /pick keeps one. */
 	if (a->cmp.n == 0)
@@ -955,6 +979,7 @@ void
 ui_fork(struct app *a, long i)
 {
 	int64_t id;
+	size_t pos;
 
 	if (ui_busy(a)) {
 		ui_note(a, 1, "a reply is streaming: %s cancels it first",
@@ -971,9 +996,12 @@ ui_fork(struct app *a, long i)
 		ui_note(a, 1, "cannot fork: %s", a->sess->err);
 		return;
 	}
+	/* Its number on the whole path, counting the messages not loaded. */
+	pos = session_position(a->sess, (size_t)i);
 	ui_open_session(a, id);
 	if (a->sess != NULL && a->sess->id == id)
-		ui_note(a, 0, "forked: a new session sharing the history up to message %ld", i + 1);
+		ui_note(a, 0, "forked: a new session sharing the history up to message %zu",
+		    pos + 1);
 	ui_reload_sessions(a);
 }
 
@@ -1548,6 +1576,8 @@ ui_timeout(struct app *a)
 			t = d;
 		}
 	}
+	if (paging_counting(a))
+		t = 0;
 	t = persist_timeout(a, t);
 	t = tools_timeout(a, t);
 	t = pane_sessions_timeout(a, t);
@@ -1954,6 +1984,9 @@ ui_loop(struct app *a)
 
 		if (a->dirty && (!ui_busy(a) || now - a->last_draw >= UI_FRAME_MS))
 			ui_draw(a);
+		/* Once the frame showing a reply's end is up, index it for search. */
+		if (a->index_due && !a->dirty && !ui_busy(a))
+			persist_index(a);
 		timeout = ui_timeout(a);
 		/* The MCP servers' pipes come after the three; the set changes as they do. */
 		nt = tools_pollfds(a, pfd + 3, UI_TOOL_FDS);
@@ -1966,6 +1999,9 @@ ui_loop(struct app *a)
 			a->dirty |= DIRTY_STATUS;
 		if (rc == 0 && pane_compare_waiting(a))
 			a->dirty |= DIRTY_COMPARE | DIRTY_STATUS;
+		/* Nothing came: the next step of a count, keys always before it. */
+		if (rc == 0 && paging_counting(a))
+			paging_count_step(a);
 		if (rc < 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			size_t n = keyread_all(keys, UI_MAXKEYS), k;
 			int64_t tk = ui_now_us();

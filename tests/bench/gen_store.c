@@ -1,5 +1,5 @@
 /*
- * A large store for the benchmarks (tests/bench/gen-store.sh runs it): natter's own
+ * A large store for the benchmarks (tests/bench/big-store runs it): natter's own
  * store_open creates the schema (every migration), then one transaction inserts S sessions
  * of M messages each, ~350 bytes of words drawn from a vocabulary of a few thousand with a
  * skewed (Zipf-like) frequency, and builds the search index once at the end rather than
@@ -8,6 +8,13 @@
  * phrase that match every message) and "topicN" with N = id % 100000 (a word matching
  * S * M / 100000 messages: 10 over a million). Session sums come from the store's own
  * triggers, which stay in place. Deterministic: the same arguments give the same rows.
+ *
+ * With --session it makes one long session instead (tests/bench/huge-store): a path of N
+ * messages written as natter writes them (each names its parent), with what a long chat
+ * grows along the way: every 97th reply regenerated (the older reply stays as an
+ * alternative off the path), every 1009th prompt edited (the older prompt and its reply
+ * stay as a branch), every 499th exchange a tool call with its result before the answer,
+ * and every 10th reply a longer one with a list and a code block.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,26 +94,164 @@ gen_text(char *out, size_t size, char words[][16], long long i, unsigned long lo
 	return len;
 }
 
+/* The rows gen_session writes: its statement and the ids and sequence handed out. */
+struct gen_tree {
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	long long id, seq;
+	long long t0;         /* created_ms of the first message */
+	char (*words)[16];
+	unsigned long long *seed;
+};
+
+/* Insert one message of session 1 following parent (0: a first message); its id. */
+static long long
+gen_tree_add(struct gen_tree *g, long long parent, const char *role, const char *text,
+    size_t n, const char *tool_name, const char *finish)
+{
+	int reply = strcmp(role, "assistant") == 0;
+	sqlite3_stmt *s = g->ins;
+	char tool_id[32];
+
+	g->id++;
+	g->seq++;
+	sqlite3_bind_int64(s, 1, g->id);
+	sqlite3_bind_int64(s, 2, g->seq);
+	sqlite3_bind_text(s, 3, role, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, g->t0 + g->seq * 300);
+	sqlite3_bind_text(s, 5, text, (int)n, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 6, parent);
+	if (reply) {
+		sqlite3_bind_text(s, 7, "openai", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 8, "gpt-4o", -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 9, 120);
+		sqlite3_bind_int(s, 10, 300);
+		sqlite3_bind_double(s, 11, 0.002);
+		sqlite3_bind_int(s, 12, 200 + (int)(g->id % 500));
+		sqlite3_bind_int(s, 13, 3000 + (int)(g->id % 2000));
+	} else {
+		for (int k = 7; k <= 13; k++)
+			sqlite3_bind_null(s, k);
+	}
+	if (tool_name != NULL) {
+		/* A call and its result share the id of the call. */
+		snprintf(tool_id, sizeof(tool_id), "call_%lld",
+		    strcmp(role, "tool") == 0 ? g->id - 1 : g->id);
+		sqlite3_bind_text(s, 14, tool_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 15, tool_name, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(s, 14);
+		sqlite3_bind_null(s, 15);
+	}
+	if (finish != NULL)
+		sqlite3_bind_text(s, 16, finish, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 16);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		fprintf(stderr, "gen_store: %s\n", sqlite3_errmsg(g->db));
+		exit(1);
+	}
+	sqlite3_reset(s);
+	return g->id;
+}
+
+/* A reply's text: words, and for a long one (every 10th) a list and a code block too. */
+static size_t
+gen_tree_reply(struct gen_tree *g, char *out, size_t size, long long k)
+{
+	size_t len = gen_text(out, size / 4, g->words, g->id + 1, g->seed);
+
+	if (k % 10 != 0)
+		return len;
+	len += (size_t)snprintf(out + len, size - len, "\n\n- first %s\n- second %s\n\n"
+	    "```c\nint\nmain(void)\n{\n\treturn %lld;\n}\n```\n\n", g->words[k % GEN_WORDS],
+	    g->words[(k * 7) % GEN_WORDS], k);
+	return len + gen_text(out + len, size - len, g->words, g->id + 1, g->seed);
+}
+
+/* One session of n messages on its path (see the top of the file); the count of rows. */
+static long long
+gen_session(sqlite3 *db, char words[][16], unsigned long long *seed, long long n)
+{
+	struct gen_tree g = { db, NULL, 0, 0, 1767323045LL * 1000, words, seed };
+	long long path = 0, parent = 0, k, user, call;
+	char text[4096];
+	size_t len;
+
+	gen_exec(db, "INSERT INTO sessions (id, title, provider, model, created, updated)"
+	    " VALUES (1, 'A very long session', 'openai', 'gpt-4o', 1767323045, 1767323045)");
+	if (sqlite3_prepare_v2(db, "INSERT INTO messages (id, session_id, seq, role, created_ms,"
+	    " state, content, parent_id, provider, model, input_tokens, output_tokens, cost,"
+	    " ttft_ms, duration_ms, tool_id, tool_name, finish_reason) VALUES (?1, 1, ?2, ?3,"
+	    " ?4, 'complete', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)", -1,
+	    &g.ins, NULL) != SQLITE_OK) {
+		fprintf(stderr, "gen_store: %s\n", sqlite3_errmsg(db));
+		exit(1);
+	}
+	for (k = 1; path < n; k++) {
+		/* An edited prompt: the older one and its reply stay as a branch. */
+		if (k % 1009 == 0 && path + 2 <= n) {
+			len = gen_text(text, 200, words, g.id + 1, seed);
+			user = gen_tree_add(&g, parent, "user", text, len, NULL, NULL);
+			len = gen_tree_reply(&g, text, sizeof(text), k);
+			gen_tree_add(&g, user, "assistant", text, len, NULL, NULL);
+		}
+		len = gen_text(text, 200, words, g.id + 1, seed);
+		parent = user = gen_tree_add(&g, parent, "user", text, len, NULL, NULL);
+		if (++path == n)
+			break;
+		if (k % 499 == 0 && path + 4 <= n) {
+			parent = gen_tree_add(&g, parent, "assistant", "Let me look.", 12, NULL,
+			    "tool_calls");
+			call = gen_tree_add(&g, parent, "tool_call", "{\"path\":\"notes.txt\"}", 20,
+			    "read_file", NULL);
+			len = gen_text(text, 300, words, g.id + 1, seed);
+			parent = gen_tree_add(&g, call, "tool", text, len, "read_file", NULL);
+			path += 3;
+		}
+		/* A regenerated reply: the older one stays as an alternative. */
+		if (k % 97 == 0) {
+			len = gen_tree_reply(&g, text, sizeof(text), k);
+			gen_tree_add(&g, parent, "assistant", text, len, NULL, NULL);
+		}
+		len = gen_tree_reply(&g, text, sizeof(text), k);
+		parent = gen_tree_add(&g, parent, "assistant", text, len, NULL, "stop");
+		path++;
+	}
+	(void)user;
+	sqlite3_finalize(g.ins);
+	return g.id;
+}
+
 /* Generate the store at argv[1]: argv[2] sessions of argv[3] messages. */
 int
 main(int argc, char **argv)
 {
 	static char words[GEN_WORDS][16];
 	unsigned long long seed = 0x9e3779b97f4a7c15ULL;
-	long long sessions, per, i, j, id = 0;
+	long long sessions = 0, per, i, j, id = 0;
 	char text[512], trig[4096], *err = NULL;
 	sqlite3_stmt *ss, *ms, *ts;
 	struct store *st;
 	sqlite3 *db;
 	double t0, t1, t2;
 	long long base = 1767323045;
+	int one = 0;
 
 	if (argc == 2 && strcmp(argv[1], "--schema") == 0) {
 		printf("%d\n", store_schema_latest());
 		return 0;
 	}
-	if (argc != 4 || (sessions = atoll(argv[2])) <= 0 || (per = atoll(argv[3])) <= 0) {
-		fputs("usage: gen_store DB SESSIONS MESSAGES_PER_SESSION\n", stderr);
+	if (argc == 4 && strcmp(argv[1], "--session") == 0) {
+		one = 1;
+		argv++;
+		if ((per = atoll(argv[2])) <= 0)
+			argc = 0;
+	} else if (argc == 4 && ((sessions = atoll(argv[2])) <= 0 || (per = atoll(argv[3])) <= 0))
+		argc = 0;
+	if (argc != 4) {
+		fputs("usage: gen_store DB SESSIONS MESSAGES_PER_SESSION\n"
+		    "       gen_store --session DB MESSAGES\n", stderr);
 		return 2;
 	}
 	t0 = gen_now();
@@ -131,6 +276,11 @@ main(int argc, char **argv)
 	snprintf(trig, sizeof(trig), "%s", (const char *)sqlite3_column_text(ts, 0));
 	sqlite3_finalize(ts);
 	gen_exec(db, "DROP TRIGGER messages_fts_insert");
+	if (one) {
+		id = gen_session(db, words, &seed, per);
+		sessions = 1;
+		goto index;
+	}
 	if (sqlite3_prepare_v2(db, "INSERT INTO sessions (id, title, provider, model, created,"
 	    " updated) VALUES (?1, ?2, 'openai', 'gpt-4o', ?3, ?4)", -1, &ss, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO messages (id, session_id, seq, role, provider,"
@@ -185,6 +335,7 @@ main(int argc, char **argv)
 	}
 	sqlite3_finalize(ss);
 	sqlite3_finalize(ms);
+index:
 	t1 = gen_now();
 	/* The index, built once over every message (each is one part: under 16 KiB). */
 	gen_exec(db, "INSERT INTO messages_fts (rowid, content)"

@@ -93,6 +93,29 @@ fuzz_attach_count(const char *hay, size_t hl, const char *needle, size_t nl)
 	return n;
 }
 
+/* Make a streamed body whole after checking that reading it chunk bytes at a time gives
+ * the same bytes as reading it at once. */
+static void
+fuzz_attach_flatten(struct http_req *out, size_t chunk)
+{
+	const struct http_stream *st = out->stream;
+	char *s;
+	size_t got = 0, k;
+
+	if (st == NULL)
+		return;
+	s = xmalloc(st->len + 1);
+	while ((k = st->read(st->arg, got, s + got, chunk < st->len - got ? chunk :
+	    st->len - got)) > 0)
+		got += k;
+	if (got != st->len)
+		abort();
+	http_req_flatten(out);
+	if (out->body_len != got || memcmp(out->body, s, got) != 0)
+		abort();
+	free(s);
+}
+
 /* Any bytes as a file of a message in every protocol's body. */
 static void
 fuzz_attach_body(const char *p, size_t n)
@@ -125,6 +148,7 @@ fuzz_attach_body(const char *p, size_t n)
 		if (attach_check_request(r, &m, &err) == 0) {
 			memset(&out, 0, sizeof out);
 			r->provider->proto->build_chat(r, &out);
+			fuzz_attach_flatten(&out, n % 7 + 1);
 			if ((body = cJSON_ParseWithLength(out.body, out.body_len)) == NULL)
 				abort();
 			cJSON_Delete(body);

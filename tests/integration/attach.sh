@@ -27,6 +27,7 @@ providers:
   fg: {protocol: gemini, base_url: '$FS_URL/v1beta', local: true, max_retries: 0}
   fl: {protocol: ollama, base_url: '$FS_URL', local: true, max_retries: 0}
   tight: {protocol: openai, base_url: '$FS_URL/v1', local: true, max_attachment: 0.002}
+  fr: {protocol: openai, base_url: '$FS_URL/v1', local: true, max_retries: 2}
 models:
   vo: {provider: fo, id: m-vo, input: [text, image]}
   va: {provider: fa, id: m-va, input: [text, image, pdf]}
@@ -35,6 +36,7 @@ models:
   to: {provider: fo, id: m-to}
   small: {provider: fo, id: m-small, input: [text, image], max_attachment: 0.001}
   tp: {provider: tight, id: m-tight, input: [text, image]}
+  vr: {provider: fr, id: m-vr, input: [text, image]}
 YAML
 python3 - <<'PY'
 import struct, zlib, random
@@ -123,6 +125,15 @@ expect "ollama: the images array on the message, the rest as its content" \
 	[ "$(jl '.messages[0] | (.images | join(",")) + "|" + .content')" = \
 	"$(b64 red.png)|describe these"$'\n\n'"$TEXTC"$'\n\n'"$PDFT" ]
 expect "and the reply streams" grep -q "This is fakeserver answering: describe these" "$OUT"
+
+# The body with a file is produced as libcurl sends it: a retried request sends it whole
+# again from its start.
+n=$(bodies)
+ask -m vr -a big.png "fail_times=1 id=att-retry retry_after_ms=20 again"
+expect "a retried request sends the file again, whole" [ "$RC:$(($(bodies) - n))" = "0:2" ] &&
+	[ "$(grep -E 'chat/completions' "$FSLOG" | tail -n 2 | cut -f 4 |
+	jq -r '.messages[0].content[1].image_url.url' | sort -u)" = \
+	"data:image/png;base64,$(b64 big.png)" ]
 
 ask -m vo -a notes.txt "a png by another name"
 expect "the type comes from the content: notes.txt holding a PNG is an image" \

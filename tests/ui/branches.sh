@@ -18,7 +18,8 @@ ui_type "/model simulated/other"
 ui_keys Enter
 ui_wait "simulated/other" 5
 ui_keys M-r
-if ui_wait "assistant ‹2/2› · other" 10; then
+# Wait for the regenerated reply's end (its figures): alternatives do not switch mid-reply.
+if ui_wait "assistant ‹2/2› · other .*tok/s" 10; then
 	tap_ok "regenerating keeps the first reply: the new one is ‹2/2›"
 else
 	tap_fail "regenerating keeps the first reply" "$(ui_screen)"

@@ -185,7 +185,11 @@ ui_wait_dead
 # Redraws stay throttled while two columns stream fast: count frames in the debug log.
 NATTER_LOG="$LIB_TMP/natter.log" ui_start 150 40 -m m-fast
 ui_type "/compare m-fast m-slow"
+# Typed ahead in one read, an Enter followed by more text is taken for a paste (terminals
+# without bracketed paste); wait for the command to land, as a person would.
+ui_wait '› /compare m-fast m-slow'
 ui_keys Enter
+ui_wait 'each prompt now goes to all 2 models'
 ui_type "epsilon delay_ms=1 burst=2 tokens=3000"
 ui_keys Enter
 ui_check "rate: both long replies complete" ui_wait '✓ complete .*│ ✓ complete' 60

@@ -35,8 +35,11 @@ wait_for() {
 }
 
 # 1. The database's directory is a plain file: natter cannot open it. (Tests run as root,
-# so a directory without write permission would not stop it.)
-blocker="$LIB_TMP/data"
+# so a directory without write permission would not stop it.) Its path is short, so the bar
+# has room for the reason however long the temporary directory's name is.
+blockdir=$(mktemp -d /tmp/nps.XXXXXX)
+lib_at_exit rm -rf "$blockdir"
+blocker="$blockdir/d"
 : >"$blocker"
 export NATTER_DB="$blocker/natter.db"
 ui_start 110 30 -m openai/fake-model || { tap_fail "natter starts" "$(ui_screen)"; exit 0; }

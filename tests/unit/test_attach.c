@@ -306,8 +306,27 @@ test_check(void **state)
 	attach_unref(bin);
 }
 
+/* A streamed body read chunk bytes at a time from offset start (as libcurl reads it,
+ * or after a rewind); the bytes from start, NUL-ended. */
+static char *
+read_chunked(const struct http_req *out, size_t start, size_t chunk)
+{
+	const struct http_stream *st = out->stream;
+	char *s = xmalloc(st->len + 1);
+	size_t got = start, n;
+
+	assert_true(start <= st->len);
+	while ((n = st->read(st->arg, got, s + got - start,
+	    chunk < st->len - got ? chunk : st->len - got)) > 0)
+		got += n;
+	assert_int_equal(got, st->len);
+	s[got - start] = '\0';
+	return s;
+}
+
 /* The body protocol builds for "look" with an image, a text file and a PDF, checked to
- * the byte against want; the base64 is the files' own. */
+ * the byte against want; the base64 is the files' own. A body with files is a stream, read
+ * here in every chunk size from 1 to 9 bytes and from every offset, as libcurl may. */
 static void
 check_body(const char *protocol, unsigned input, const char *want)
 {
@@ -324,6 +343,24 @@ check_body(const char *protocol, unsigned input, const char *want)
 	assert_int_equal(attach_check_request(r, m, &err), 0);
 	memset(&out, 0, sizeof out);
 	r->provider->proto->build_chat(r, &out);
+	if (strchr(want, '"') != NULL && strstr(want, "base64") != NULL) {
+		size_t chunk, start, wl = strlen(want);
+		char *got;
+
+		assert_non_null(out.stream);
+		assert_null(out.body);
+		assert_int_equal(out.stream->len, wl);
+		for (chunk = 1; chunk <= 9; chunk++)
+			for (start = 0; start <= wl; start += chunk == 1 ? 1 : wl) {
+				got = read_chunked(&out, start, chunk);
+				if (strcmp(got, want + start) != 0)
+					fail_msg("%s body read %zu at a time from %zu:\n%s\nwanted:\n%s",
+					    protocol, chunk, start, got, want + start);
+				free(got);
+			}
+	}
+	http_req_flatten(&out);
+	assert_null(out.stream);
 	if (strcmp(out.body, want) != 0)
 		fail_msg("%s body:\n%s\nwanted:\n%s", protocol, out.body, want);
 	assert_int_equal(out.body_len, strlen(want));
@@ -384,6 +421,7 @@ test_marks_are_private(void **state)
 	assert_int_equal(attach_check_request(r, m, &err), 0);
 	memset(&out, 0, sizeof out);
 	r->provider->proto->build_chat(r, &out);
+	http_req_flatten(&out);
 	body = cJSON_Parse(out.body);
 	assert_non_null(body);
 	parts = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(body, "messages"), 0),

@@ -191,6 +191,30 @@ test_list_narrowing(void **state)
 		free(texts[i]);
 }
 
+/* Two characters far apart still match: the gap's cost never makes a match a miss (its
+ * score once came to -1, which is FUZZY_NONE, and a longer pattern then matched where
+ * its prefix did not). */
+static void
+test_far_apart(void **state)
+{
+	char text[64];
+
+	(void)state;
+	memset(text, '.', sizeof text - 1);
+	text[sizeof text - 1] = '\0';
+	text[0] = 'R';
+	text[40] = 'u';
+	text[41] = 's';
+	assert_true(score("ru", text) >= 0);
+	assert_true(score("rus", text) >= 0);
+	text[41] = '.';
+	for (size_t at = 2; at < sizeof text - 1; at++) {
+		memset(text + 1, '.', sizeof text - 2);
+		text[at] = 'u';
+		assert_true(score("ru", text) >= 0);
+	}
+}
+
 /* Invalid UTF-8 and very long texts neither crash nor match past what is looked at. */
 static void
 test_robust(void **state)
@@ -223,6 +247,7 @@ main(void)
 		cmocka_unit_test(test_list_order),
 		cmocka_unit_test(test_list_keep_order),
 		cmocka_unit_test(test_list_narrowing),
+		cmocka_unit_test(test_far_apart),
 		cmocka_unit_test(test_robust),
 	};
 

@@ -429,6 +429,46 @@ test_two_comparisons(void **state)
 	session_free(s);
 }
 
+
+/* A long session opened in part: every page brings its rounds nobody kept whole, so that
+ * loading it page by page gives what loading it at once does. */
+static void
+test_pages_whole(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const r[] = { "A", "B", "C" };
+	struct session *s = session_new(f->st, "openai", "m"), *whole, *part;
+	char text[32];
+	char *a, *b;
+	int k;
+
+	for (k = 0; k < 12; k++) {
+		snprintf(text, sizeof(text), "q%d", k);
+		session_append_user(s, text);
+		reply(s, "r");
+	}
+	for (k = 0; k < 5; k++)
+		round_of(s, "round", r, 3);
+	whole = session_load(f->st, s->id);
+	assert_int_equal(whole->nmsgs, 24 + 5 * 4);
+	part = session_open(f->st, s->id, 2);
+	assert_non_null(part);
+	assert_true(session_partial(part));
+	assert_int_equal(part->nmsgs, 4);  /* the last round, reached back to its prompt */
+	assert_true(session_group_wide(part, 1));
+	while (session_partial(part))
+		assert_true(session_load_older(part, 3) > 0);
+	a = path_of(whole);
+	b = path_of(part);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	assert_int_equal(part->msgs[25].nalt, whole->msgs[25].nalt);
+	session_free(whole);
+	session_free(part);
+	session_free(s);
+}
+
 int
 main(void)
 {
@@ -438,6 +478,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retry_column, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_rounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_comparisons, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pages_whole, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,7 +93,8 @@ exchange(struct fixture *f, struct session *s, const char *prompt, const char *t
 	session_reply_end(s, MSG_COMPLETE, NULL, -1, "stop", NULL);
 }
 
-/* The stored messages of session id, as read by the other natter, joined "role:content|". */
+/* The stored messages of session id, as read by the other natter (each round nobody kept
+ * whole), joined "role:content|". */
 static char *
 stored(struct store *st, int64_t id)
 {
@@ -103,6 +104,10 @@ stored(struct store *st, int64_t id)
 
 	if (store_messages(st, id, &ms, &n) != 0)
 		return xstrdup("(error)");
+	if (store_rounds_whole(st, &ms, &n) != 0) {
+		store_messages_free(ms, n);
+		return xstrdup("(error)");
+	}
 	for (i = 0; i < n; i++)
 		buf_printf(&b, "%s%c:%s%s", i ? "|" : "", ms[i].role == ROLE_USER ? 'u' : 'a',
 		    ms[i].content, ms[i].state == MSG_STREAMING ? "(streaming)" : "");
