@@ -1,5 +1,5 @@
 /*
- * What the store's own files share (store.c, store-search.c): the connection with its
+ * What the store's own files share (store.c, store-search.c, ...): the connection with its
  * cached statements, and the few helpers that run them. Nothing outside src/store*.c
  * includes this.
  */
@@ -44,10 +44,14 @@ enum store_stmt_id {
 	SQL_MSG_TOUCH_SESSION,
 	SQL_MSG_DELETE_AFTER,
 	SQL_MSGS,
-	SQL_SEARCH,
-	SQL_SEARCH_RANK,
-	SQL_SEARCH_ROW,
-	SQL_SEARCH_NEWEST,
+	SQL_SEARCH_PARTS,
+	SQL_SEARCH_FTS,
+	SQL_SEARCH_FTS_RANK,
+	SQL_SEARCH_SCAN,
+	SQL_SEARCH_PART,
+	SQL_SEARCH_MESSAGE,
+	SQL_SEARCH_TERMS,
+	SQL_SEARCH_TOTALS,
 	SQL_SEARCH_COUNT,
 	SQL_GROUP_NEW,
 	SQL_PART_EXISTS,
@@ -83,6 +87,7 @@ struct store {
 	long slot;         /* the byte of it this store has locked, -1 when none */
 	int defer_index;   /* note long messages in index_pending instead of indexing them */
 	int batch;         /* inside store_batch_begin: one transaction holds the writes */
+	struct store_search_conn *search;  /* the search's tokenizer and tables (store-search.c) */
 	char err[512];
 };
 
@@ -92,6 +97,8 @@ sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id);
 void store_fail(struct store *st, const char *what);
 /* Fill r from a row selecting MESSAGE_COLUMNS, content and reasoning. */
 void store_row_message(sqlite3_stmt *s, struct message_row *r);
+/* Release what the search keeps for the connection (store-search.c). */
+void store_search_close(struct store *st);
 /* Every message of a session in seq order with their attachments (store.c). */
 int store_messages_seq(struct store *st, int64_t session_id, struct message_row **out,
     size_t *n);
