@@ -33,24 +33,27 @@ enum sm_lexeme {
 enum sm_kind { SM_PHRASE, SM_NEAR, SM_AND, SM_OR, SM_NOT };
 enum sm_relax { SM_KEEP, SM_CUT, SM_DROP };
 
-/* A term: its bytes in m->bytes, and whether any term that starts with them matches. */
+/* A term: its bytes in m->bytes, whether any term that starts with them matches, and
+ * where it starts in the text of its string. */
 struct sm_term {
-	size_t off, len;
+	size_t off, len, start;
 	int prefix;
 };
 
 /* A string of a phrase as typed: its unquoted text in m->text, whether a * followed it,
- * how many terms it made and where its last one starts in the text. */
+ * and how many terms it made. */
 struct sm_piece {
-	size_t off, len, nt, last;
+	size_t off, len, nt;
 	int star;
 };
 
-/* A phrase: its terms and strings, ^, how it is loosened, and what a row holds of it. */
+/* A phrase: its terms and strings, ^, how it is loosened (from which of its terms on),
+ * and what a row holds of it. */
 struct sm_phrase {
 	size_t t0, nt, p0, np;
 	int first;
 	int relax;
+	size_t at;
 	char cut[16];
 	size_t ncut;
 	int near;            /* inside a NEAR group */
@@ -297,7 +300,10 @@ sm_piece(struct store_match *m, struct sm_phrase *ph, size_t s, size_t e, int st
 		for (i = 0; i < c.n; i++) {
 			m->term[m->nterm].off = c.tok[i].off;
 			m->term[m->nterm].len = c.tok[i].len;
+			m->term[m->nterm].start = c.tok[i].start < 0 ? 0 : (size_t)c.tok[i].start;
 			m->term[m->nterm].prefix = star && i + 1 == c.n;
+			if (m->term[m->nterm].start > m->text.len - off)
+				rc = 1;
 			m->nterm++;
 		}
 		sm_grow((void **)&m->piece, &m->cappiece, m->npiece + 1, sizeof(*m->piece));
@@ -305,10 +311,7 @@ sm_piece(struct store_match *m, struct sm_phrase *ph, size_t s, size_t e, int st
 		p->off = off;
 		p->len = m->text.len - off;
 		p->nt = c.n;
-		p->last = c.tok[c.n - 1].start < 0 ? 0 : (size_t)c.tok[c.n - 1].start;
 		p->star = star;
-		if (p->last > p->len)
-			rc = 1;
 		ph->nt += c.n;
 		ph->np++;
 	}
@@ -537,40 +540,55 @@ sm_chars(const char *s, size_t len)
 	return n;
 }
 
-/* Does phrase i end in a prefix with no prefix index? */
+/* The first term of phrase i that is a prefix with no prefix index, or -1. */
+static long
+sm_costly_term(const struct store_match *m, size_t i)
+{
+	const struct sm_term *t;
+	size_t j, n;
+
+	for (j = 0; i < m->nph && j < m->ph[i].nt; j++) {
+		t = &m->term[m->ph[i].t0 + j];
+		if (!t->prefix)
+			continue;
+		n = sm_chars(m->bytes.data + t->off, t->len);
+		if (n != 2 && n != 3)
+			return (long)j;
+	}
+	return -1;
+}
+
+/* Does phrase i hold a prefix with no prefix index? */
 int
 store_match_costly(const struct store_match *m, size_t i, const char **term, size_t *len)
 {
+	long j = sm_costly_term(m, i);
 	const struct sm_term *t;
-	size_t n;
 
-	if (i >= m->nph || m->ph[i].nt == 0)
+	if (j < 0)
 		return 0;
-	t = &m->term[m->ph[i].t0 + m->ph[i].nt - 1];
-	if (!t->prefix)
-		return 0;
-	n = sm_chars(m->bytes.data + t->off, t->len);
-	if (n == 2 || n == 3)
-		return 0;
+	t = &m->term[m->ph[i].t0 + (size_t)j];
 	*term = m->bytes.data + t->off;
 	*len = t->len;
 	return 1;
 }
 
-/* Loosen phrase i: cut its last prefix to the first 3 (or 2) characters when the index
- * keeps those as they are, or leave it out. */
+/* Loosen phrase i at its costly prefix: the terms before it, then that prefix cut to its
+ * first 3 (or 2) characters when the index keeps those as they are, or nothing more. */
 void
 store_match_loosen(struct store_match *m, size_t i)
 {
 	struct sm_phrase *ph;
 	const struct sm_term *t;
 	const char *b;
+	long j = sm_costly_term(m, i);
 	size_t k, n, keep;
 
-	if (i >= m->nph || m->ph[i].nt == 0)
+	if (j < 0)
 		return;
 	ph = &m->ph[i];
-	t = &m->term[ph->t0 + ph->nt - 1];
+	ph->at = (size_t)j;
+	t = &m->term[ph->t0 + ph->at];
 	b = m->bytes.data + t->off;
 	ph->relax = SM_DROP;
 	for (keep = 3; keep >= 2; keep--) {
@@ -629,28 +647,31 @@ static int
 sm_emit_phrase(const struct store_match *m, size_t i, struct buf *out)
 {
 	const struct sm_phrase *ph = &m->ph[i];
-	size_t j, start = out->len;
+	size_t j, start = out->len, t = ph->t0;
 	int any = 0;
 
 	if (ph->first)
 		buf_putc(out, '^');
 	for (j = 0; j < ph->np; j++) {
 		const struct sm_piece *p = &m->piece[ph->p0 + j];
-		const char *t = m->text.data + p->off;
+		const char *text = m->text.data + p->off;
+		size_t first = t - ph->t0;
 
-		if (j + 1 < ph->np || ph->relax == SM_KEEP) {
+		t += p->nt;
+		if (ph->relax == SM_KEEP || t - ph->t0 <= ph->at) {
+			/* Whole: the phrase is kept up to its loosened term, which ends a string. */
 			if (any)
 				buf_puts(out, " + ");
-			sm_quote(out, t, p->len);
+			sm_quote(out, text, p->len);
 			if (p->star)
 				buf_putc(out, '*');
 			any = 1;
 			continue;
 		}
-		if (p->nt > 1) {
+		if (ph->at > first) {
 			if (any)
 				buf_puts(out, " + ");
-			sm_quote(out, t, p->last);
+			sm_quote(out, text, m->term[ph->t0 + ph->at].start);
 			any = 1;
 		}
 		if (ph->relax == SM_CUT) {
@@ -660,6 +681,7 @@ sm_emit_phrase(const struct store_match *m, size_t i, struct buf *out)
 			buf_putc(out, '*');
 			any = 1;
 		}
+		break;
 	}
 	if (!any) {
 		out->len = start;
@@ -1110,6 +1132,18 @@ store_match_snippet(const struct store_match *m, const char *text, size_t len,
 		buf_puts(out, STORE_MATCH_ELLIPSIS);
 	free(seen);
 	free(firsts);
+}
+
+/* Does the last row hold a phrase outside the parts of the query that match it? */
+int
+store_match_stray(const struct store_match *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nph; i++)
+		if (!m->ph[i].live && m->ph[i].npos > 0)
+			return 1;
+	return 0;
 }
 
 /* The row's length in tokens and each phrase's count of instances. */

@@ -41,12 +41,12 @@ void store_match_free(struct store_match *m);
 
 /* How many phrases the query has (FTS5 numbers them the same way, left to right). */
 size_t store_match_phrases(const struct store_match *m);
-/* When phrase i ends in a prefix that FTS5 has no prefix index for (of 1 character or of
- * more than 3), its bytes as the index holds them, and 1; else 0. */
+/* When phrase i holds a prefix that FTS5 has no prefix index for (of 1 character or of
+ * more than 3), the first such term's bytes as the index holds them, and 1; else 0. */
 int store_match_costly(const struct store_match *m, size_t i, const char **term,
     size_t *len);
-/* Have FTS5 look for a looser phrase i (its last prefix cut to 3 or 2 characters, or left
- * out), the rows then checked here. */
+/* Have FTS5 look for a looser phrase i (its terms up to that prefix, the prefix cut to 3
+ * or 2 characters, or left out), the rows then checked here. */
 void store_match_loosen(struct store_match *m, size_t i);
 /* The MATCH expression FTS5 is to find candidates with, into out: the query itself when
  * nothing was loosened; returns 1 when every row is a candidate (nothing to ask FTS5),
@@ -62,6 +62,10 @@ int store_match_row(struct store_match *m, const char *text, size_t len);
  * with the marks given), appended to out. */
 void store_match_snippet(const struct store_match *m, const char *text, size_t len,
     const char *open, const char *close, struct buf *out);
+/* Does the last matching row hold a phrase outside the parts of the query that match it
+ * (a NOT's right side, an OR's branch that fails)? Those count for nothing here, while
+ * FTS5 counts them when its iterator for the phrase happens to rest on the row. */
+int store_match_stray(const struct store_match *m);
 /* The last matching row's length in tokens, and in freq[phrase] (store_match_phrases of
  * them) how many times each phrase counts there. */
 size_t store_match_counts(const struct store_match *m, double *freq);
