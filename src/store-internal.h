@@ -99,6 +99,10 @@ void store_fail(struct store *st, const char *what);
 void store_row_message(sqlite3_stmt *s, struct message_row *r);
 /* Release what the search keeps for the connection (store-search.c). */
 void store_search_close(struct store *st);
+/* Set the search's thresholds (0: the defaults; the tests make them small): a prefix
+ * covering dense word instances is loosened, and checks candidates are checked before
+ * the walk goes on with the query itself. */
+void store_search_tune(struct store *st, long dense, long checks);
 /* Every message of a session in seq order with their attachments (store.c). */
 int store_messages_seq(struct store *st, int64_t session_id, struct message_row **out,
     size_t *n);

@@ -40,6 +40,7 @@ struct store_search_conn {
 	struct store_match_tok tok;
 	int tok_state;       /* 0: not looked up, 1: ready, -1: unavailable */
 	int vocab;           /* the temporary vocabulary table exists */
+	long dense, checks;  /* STORE_SEARCH_DENSE and _CHECKS unless tuned */
 };
 
 enum { SEARCH_NEWEST, SEARCH_RANK, SEARCH_COUNT };
@@ -90,6 +91,17 @@ store_search_conn(struct store *st)
 	if (st->search == NULL)
 		st->search = xcalloc(1, sizeof(*st->search));
 	return st->search;
+}
+
+/* Set the thresholds (0: the defaults): a prefix covering dense word instances is
+ * loosened; checks candidates are checked before the walk goes on with the query. */
+void
+store_search_tune(struct store *st, long dense, long checks)
+{
+	struct store_search_conn *c = store_search_conn(st);
+
+	c->dense = dense;
+	c->checks = checks;
 }
 
 /* Release what the search keeps for the connection. */
@@ -170,6 +182,7 @@ static int
 store_search_plan(struct store *st, struct store_searching *s)
 {
 	const struct store_match_tok *tok = store_search_tokenizer(st);
+	long dense = st->search->dense > 0 ? st->search->dense : STORE_SEARCH_DENSE;
 	const char *term;
 	size_t i, len;
 	int rc;
@@ -188,8 +201,7 @@ store_search_plan(struct store *st, struct store_searching *s)
 	if (s->kind != SEARCH_COUNT)
 		for (i = 0; i < store_match_phrases(s->m); i++)
 			if (store_match_costly(s->m, i, &term, &len) &&
-			    store_search_instances(st, term, len, STORE_SEARCH_DENSE) >=
-			    STORE_SEARCH_DENSE)
+			    store_search_instances(st, term, len, dense) >= dense)
 				store_match_loosen(s->m, i);
 	s->every = store_match_source(s->m, &s->source);
 	s->check = store_match_loose(s->m);
@@ -300,11 +312,12 @@ store_search_collect(struct store *st, struct store_searching *s, long budget)
 {
 	int64_t t0 = store_search_now(), part;
 	sqlite3_stmt *q;
-	long rows;
+	long rows, checks;
 	int rc, got;
 
 	if (!s->planned && store_search_plan(st, s) != 0)
 		return -1;
+	checks = st->search->checks > 0 ? st->search->checks : STORE_SEARCH_CHECKS;
 	if (s->kind == SEARCH_COUNT) {
 		s->done = 1;
 		return store_search_count_run(st, buf_str(&s->source), &s->count) == 0 ? 0 : -1;
@@ -325,7 +338,7 @@ store_search_collect(struct store *st, struct store_searching *s, long budget)
 			if ((got = store_search_candidate(s, q, part)) != 0)
 				break;
 			/* Too few hits among the candidates: the query itself from here on. */
-			if (s->check && s->checked >= STORE_SEARCH_CHECKS) {
+			if (s->check && (long)s->checked >= checks) {
 				s->check = 0;
 				s->every = 0;
 				buf_reset(&s->source);
