@@ -1,7 +1,7 @@
 /*
- * What the store's own files share (store.c, store-search.c, store-tree.c): the
- * connection with its cached statements, and the few helpers that run them. Nothing
- * outside src/store*.c includes this.
+ * What the store's own files share (store.c, store-search.c, ...): the connection with its
+ * cached statements, and the few helpers that run them. Nothing outside src/store*.c
+ * includes this.
  */
 #ifndef NATTER_STORE_INTERNAL_H
 #define NATTER_STORE_INTERNAL_H
@@ -44,10 +44,14 @@ enum store_stmt_id {
 	SQL_MSG_TOUCH_SESSION,
 	SQL_MSG_DELETE_AFTER,
 	SQL_MSGS,
-	SQL_SEARCH,
-	SQL_SEARCH_RANK,
-	SQL_SEARCH_ROW,
-	SQL_SEARCH_NEWEST,
+	SQL_SEARCH_PARTS,
+	SQL_SEARCH_FTS,
+	SQL_SEARCH_FTS_RANK,
+	SQL_SEARCH_SCAN,
+	SQL_SEARCH_PART,
+	SQL_SEARCH_MESSAGE,
+	SQL_SEARCH_TERMS,
+	SQL_SEARCH_TOTALS,
 	SQL_SEARCH_COUNT,
 	SQL_GROUP_NEW,
 	SQL_PART_EXISTS,
@@ -83,6 +87,7 @@ struct store {
 	long slot;         /* the byte of it this store has locked, -1 when none */
 	int defer_index;   /* note long messages in index_pending instead of indexing them */
 	int batch;         /* inside store_batch_begin: one transaction holds the writes */
+	struct store_search_conn *search;  /* the search's tokenizer and tables (store-search.c) */
 	char err[512];
 };
 
@@ -99,6 +104,12 @@ int store_tx_end(struct store *st, int ok);
 /* Before rows of session_id are deleted (all of them when root is 0, else message root and
  * what follows it), give the forks that share some of them those rows (store-tree.c). */
 int store_tree_hand_over(struct store *st, int64_t session_id, int64_t root);
+/* Release what the search keeps for the connection (store-search.c). */
+void store_search_close(struct store *st);
+/* Set the search's thresholds (0: the defaults; the tests make them small): a prefix
+ * covering dense word instances is loosened, and checks candidates are checked before
+ * the walk goes on with the query itself. */
+void store_search_tune(struct store *st, long dense, long checks);
 /* Every message of a session in seq order with their attachments (store.c). */
 int store_messages_seq(struct store *st, int64_t session_id, struct message_row **out,
     size_t *n);

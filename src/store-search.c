@@ -1,191 +1,278 @@
 /*
- * Search over the stored messages (store.h's store_search*): a ranked page ranks the newest
- * matching parts at a bounded cost and reads each hit with its snippet, and asking for every
- * hit ranks them all; a page newest first is read straight off the index from a message id
- * down (keyset paging: the next page starts below the last hit), and the count of all hits
- * is a separate walk a caller can run after showing the first page. A query FTS5 refuses
- * is tried again as one phrase.
+ * Search over the stored messages (store.h's store_search*). Every search is one walk of
+ * candidate parts newest first from a rowid down (keyset paging: a next page starts below
+ * the last hit), run by store_search_collect a piece at a time when asked to (the
+ * interface's session list) and to its end otherwise. The query is read by store-match.c
+ * as FTS5 reads it; a prefix FTS5 has no index for (one character, or more than three),
+ * which it would answer by merging the doclist of every word it covers, is first measured
+ * in the index's vocabulary (a bounded count), and when it covers much of the index it is
+ * loosened to its first three or two characters (or left out) and each candidate is read
+ * against the real query, so that the first page costs the same for `k*`, `topi*` or
+ * `lorem`; when checking candidates turns up too few hits (the hits are rare among them),
+ * the walk goes on with the query itself from there. Each hit's snippet is made the way
+ * FTS5 makes it. A ranked search ranks the newest STORE_SEARCH_WINDOW hits by BM25 with
+ * the phrases' frequencies taken from those hits, so its cost is bounded too; the count
+ * of all hits is a separate walk a caller runs after showing a page. A query FTS5 refuses
+ * is tried again as one phrase; one the matcher does not read is left to FTS5 whole.
  */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "store-internal.h"
+#include "store-match.h"
 #include "store-schema.h"
 #include "xmalloc.h"
 
-/* How many of the newest matching parts a page of search hits is ranked among. */
+/* How many of the newest hits a ranked page ranks. */
 #define STORE_SEARCH_WINDOW 2000
+/* A prefix covering at least this many word instances is loosened (counting stops here). */
+#define STORE_SEARCH_DENSE 10000
+/* Candidates checked against a loosened query before the walk goes on with the query. */
+#define STORE_SEARCH_CHECKS 4000
 
-/* The best-ranked parts among the newest STORE_SEARCH_WINDOW that match, one per message,
- * at most limit, into *parts (rowids); 0, or -1 on failure. */
-static int
-store_search_pick(struct store *st, const char *match, size_t limit, int64_t **parts,
-    size_t *n)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_SEARCH_RANK);
-	int64_t *v = xcalloc(limit, sizeof(*v)), r;
-	size_t len = 0, i;
-	int rc = SQLITE_DONE;
+/* What the search keeps for a connection. */
+struct store_search_conn {
+	struct store_match_tok tok;
+	int tok_state;       /* 0: not looked up, 1: ready, -1: unavailable */
+	int vocab;           /* the temporary vocabulary table exists */
+	long dense, checks;  /* STORE_SEARCH_DENSE and _CHECKS unless tuned */
+};
 
-	*parts = NULL;
-	*n = 0;
-	if (s == NULL) {
-		free(v);
-		return -1;
-	}
-	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, STORE_SEARCH_WINDOW);
-	while (len < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		r = sqlite3_column_int64(s, 0);
-		for (i = 0; i < len && v[i] / STORE_PARTS != r / STORE_PARTS; i++)
-			;
-		if (i == len)
-			v[len++] = r;
-	}
-	if (len == limit)
-		rc = SQLITE_DONE;
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_fail(st, "searching");
-		free(v);
-		return -1;
-	}
-	*parts = v;
-	*n = len;
-	return 0;
-}
+enum { SEARCH_NEWEST, SEARCH_RANK, SEARCH_COUNT };
 
-/* One page of hits (limit > 0) at a bounded cost, each with its snippet. */
-static int
-store_search_page(struct store *st, const char *match, struct message_row **out, size_t *n,
-    size_t limit)
-{
-	sqlite3_stmt *s;
-	struct message_row *rows;
-	int64_t *parts;
-	size_t np, i, len = 0;
-	int rc;
-
-	if (store_search_pick(st, match, limit, &parts, &np) != 0)
-		return -1;
-	rows = xcalloc(np ? np : 1, sizeof(*rows));
-	s = store_stmt(st, SQL_SEARCH_ROW);
-	for (i = 0; s != NULL && i < np; i++) {
-		sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, parts[i]);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			store_row_message(s, &rows[len++]);
-		sqlite3_reset(s);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			store_fail(st, "searching");
-			store_messages_free(rows, len);
-			free(parts);
-			return -1;
-		}
-	}
-	free(parts);
-	if (s == NULL) {
-		store_messages_free(rows, len);
-		return -1;
-	}
-	*out = rows;
-	*n = len;
-	return 0;
-}
-
-/* Run the search statement for one MATCH expression, one row per message (its best part),
- * at most limit rows (0: all). */
-static int
-store_search_run(struct store *st, const char *match, struct message_row **out, size_t *n,
-    size_t limit)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_SEARCH);
-	struct message_row *rows = NULL;
-	size_t len = 0, cap = 0, i;
+/* A part that matched: its message, and what the page needs of it. */
+struct store_search_hit {
+	int64_t part;
 	int64_t id;
-	int rc = SQLITE_DONE;
+	int user;            /* a user's message (ranks first) */
+	char *snippet;
+	double score;        /* FTS5's bm25, or ours once the window is complete */
+	size_t len;          /* tokens */
+	double *freq;        /* per phrase (ranked) */
+};
 
-	if (limit > 0)
-		return store_search_page(st, match, out, n, limit);
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-	while ((limit == 0 || len < limit) && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		/* A later row of a message already listed is one of its weaker parts. */
-		id = sqlite3_column_int64(s, 0);
-		for (i = len; i > 0 && rows[i - 1].id != id; i--)
-			;
-		if (i > 0)
-			continue;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			rows = xrealloc(rows, cap * sizeof(*rows));
-		}
-		store_row_message(s, &rows[len++]);
-	}
-	if (limit != 0 && len == limit)
-		rc = SQLITE_DONE;
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_fail(st, "searching");
-		store_messages_free(rows, len);
-		return -1;
-	}
-	*out = rows;
-	*n = len;
-	return 0;
-}
-
-/* What one search asks for: a ranked page, a page newest first, or the count. */
-struct store_search_job {
-	int kind;            /* 0: ranked (store_search), 1: newest first, 2: count */
-	int64_t before;      /* kind 1: only messages with a smaller id (0: no bound) */
-	size_t limit;
-	struct message_row **out;
-	size_t *n;
+struct store_searching {
+	int kind;
+	size_t limit;        /* hits wanted; 0: every one */
+	char *query;
+	int planned;
+	struct store_match *m;  /* NULL: FTS5 alone */
+	struct buf source;   /* the candidates' MATCH expression */
+	int every;           /* every part is a candidate */
+	int check;           /* candidates are checked against the query */
+	int64_t cursor;      /* candidates below this rowid */
+	size_t checked;
+	int done;
+	struct store_search_hit *hits;
+	size_t nhits, cap;
+	size_t messages;     /* distinct messages among the hits */
 	long count;
 };
 
-/* Hits newest first for one MATCH expression: at most limit messages with an id below
- * before (0: from the newest), each with the snippet of its last matching part. */
-static int
-store_search_newest_run(struct store *st, const char *match, int64_t before, size_t limit,
-    struct message_row **out, size_t *n)
+/* Monotonic microseconds. */
+static int64_t
+store_search_now(void)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_SEARCH_NEWEST);
-	struct message_row *rows = NULL;
-	size_t len = 0, cap = 0;
-	int rc = SQLITE_DONE;
+	struct timespec t;
 
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, before > 0 && before <= INT64_MAX / STORE_PARTS ?
-	    before * STORE_PARTS : INT64_MAX);
-	while ((limit == 0 || len < limit) && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		/* A message's parts come one after another: only its first row counts. */
-		if (len > 0 && rows[len - 1].id == sqlite3_column_int64(s, 0))
-			continue;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			rows = xrealloc(rows, cap * sizeof(*rows));
-		}
-		store_row_message(s, &rows[len++]);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* The connection's search state, made on first use. */
+static struct store_search_conn *
+store_search_conn(struct store *st)
+{
+	if (st->search == NULL)
+		st->search = xcalloc(1, sizeof(*st->search));
+	return st->search;
+}
+
+/* Set the thresholds (0: the defaults): a prefix covering dense word instances is
+ * loosened; checks candidates are checked before the walk goes on with the query. */
+void
+store_search_tune(struct store *st, long dense, long checks)
+{
+	struct store_search_conn *c = store_search_conn(st);
+
+	c->dense = dense;
+	c->checks = checks;
+}
+
+/* Release what the search keeps for the connection. */
+void
+store_search_close(struct store *st)
+{
+	struct store_search_conn *c = st->search;
+
+	if (c == NULL)
+		return;
+	if (c->tok_state == 1)
+		c->tok.api.xDelete(c->tok.inst);
+	free(c);
+	st->search = NULL;
+}
+
+/* The index's tokenizer from FTS5, or NULL when it cannot be had. */
+static const struct store_match_tok *
+store_search_tokenizer(struct store *st)
+{
+	static const char *args[] = STORE_MATCH_TOKENIZER_ARGS;
+	struct store_search_conn *c = store_search_conn(st);
+	fts5_api *api = NULL;
+	sqlite3_stmt *s;
+	void *ud = NULL;
+
+	if (c->tok_state != 0)
+		return c->tok_state == 1 ? &c->tok : NULL;
+	c->tok_state = -1;
+	if (sqlite3_prepare_v2(st->db, "SELECT fts5(?1)", -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_pointer(s, 1, (void *)&api, "fts5_api_ptr", NULL);
+	sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (api == NULL || api->iVersion < 2 ||
+	    api->xFindTokenizer(api, STORE_MATCH_TOKENIZER, &ud, &c->tok.api) != SQLITE_OK ||
+	    c->tok.api.xCreate(ud, args, (int)(sizeof(args) / sizeof(args[0])),
+	    &c->tok.inst) != SQLITE_OK)
+		return NULL;
+	c->tok_state = 1;
+	return &c->tok;
+}
+
+/* How many word instances of the index start with the len bytes of term, counted up to
+ * cap (the walk stops there); -1 on failure. */
+static long
+store_search_instances(struct store *st, const char *term, size_t len, long cap)
+{
+	struct store_search_conn *c = store_search_conn(st);
+	sqlite3_stmt *s;
+	long n = 0;
+	int rc;
+
+	if (!c->vocab) {
+		if (sqlite3_exec(st->db, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.natter_fts_terms"
+		    " USING fts5vocab(main, 'messages_fts', 'instance')", NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			return -1;
+		c->vocab = 1;
 	}
-	if (limit != 0 && len == limit)
-		rc = SQLITE_DONE;
+	if ((s = store_stmt(st, SQL_SEARCH_TERMS)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, term, (int)len, SQLITE_STATIC);
+	while (n < cap && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const void *t = sqlite3_column_blob(s, 0);
+
+		if ((size_t)sqlite3_column_bytes(s, 0) < len || memcmp(t, term, len) != 0)
+			break;
+		n++;
+	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_fail(st, "searching");
-		store_messages_free(rows, len);
+	return n;
+}
+
+/* Plan the walk: read the query, loosen the prefixes that cover much of the index, and
+ * write the candidates' MATCH expression. */
+static int
+store_search_plan(struct store *st, struct store_searching *s)
+{
+	const struct store_match_tok *tok = store_search_tokenizer(st);
+	long dense = st->search->dense > 0 ? st->search->dense : STORE_SEARCH_DENSE;
+	const char *term;
+	size_t i, len;
+	int rc;
+
+	s->planned = 1;
+	s->m = NULL;
+	buf_reset(&s->source);
+	if (tok == NULL || (rc = store_match_parse(tok, s->query, &s->m)) == 1) {
+		buf_puts(&s->source, s->query);
+		return 0;
+	}
+	if (rc != 0) {
+		snprintf(st->err, sizeof(st->err), "searching: the tokenizer failed");
 		return -1;
 	}
-	*out = rows;
-	*n = len;
+	if (s->kind != SEARCH_COUNT)
+		for (i = 0; i < store_match_phrases(s->m); i++)
+			if (store_match_costly(s->m, i, &term, &len) &&
+			    store_search_instances(st, term, len, dense) >= dense)
+				store_match_loosen(s->m, i);
+	s->every = store_match_source(s->m, &s->source);
+	s->check = store_match_loose(s->m);
 	return 0;
+}
+
+/* Keep a hit (the row just read when m checked it). */
+static struct store_search_hit *
+store_search_keep(struct store_searching *s, int64_t part, int user)
+{
+	struct store_search_hit *h;
+
+	if (s->nhits == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 32;
+		s->hits = xrealloc(s->hits, s->cap * sizeof(*s->hits));
+	}
+	h = &s->hits[s->nhits++];
+	memset(h, 0, sizeof(*h));
+	h->part = part;
+	h->id = part / STORE_PARTS;
+	h->user = user;
+	return h;
+}
+
+/* One candidate part, newest first: keep it when it is a hit. Returns 1 when the search
+ * has what it needs, 0 to go on, -1 on failure. */
+static int
+store_search_candidate(struct store_searching *s, sqlite3_stmt *q, int64_t part)
+{
+	const char *text = (const char *)sqlite3_column_text(q, 1);
+	size_t len = (size_t)sqlite3_column_bytes(q, 1), np;
+	const char *role = (const char *)sqlite3_column_text(q, 2);
+	int64_t id = part / STORE_PARTS;
+	int same = s->nhits > 0 && s->hits[s->nhits - 1].id == id, rc;
+	struct store_search_hit *h;
+	struct buf b = BUF_INIT;
+
+	if (text == NULL)
+		text = "";
+	/* Newest first, a message's first matching part is the one shown. */
+	if (s->kind == SEARCH_NEWEST && same)
+		return 0;
+	if (s->m != NULL) {
+		if (s->check)
+			s->checked++;
+		if ((rc = store_match_row(s->m, text, len)) <= 0)
+			return rc;
+	}
+	/* A ranked window is full at a message boundary (its parts stay together). */
+	if (s->kind == SEARCH_RANK && s->limit > 0 && !same &&
+	    s->messages >= STORE_SEARCH_WINDOW)
+		return 1;
+	h = store_search_keep(s, part, role != NULL && strcmp(role, "user") == 0);
+	if (!same)
+		s->messages++;
+	if (s->m == NULL) {
+		const char *snip = (const char *)sqlite3_column_text(q, 3);
+
+		h->snippet = xstrdup(snip != NULL ? snip : "");
+		h->score = sqlite3_column_double(q, 4);
+	} else if (s->kind == SEARCH_NEWEST) {
+		store_match_snippet(s->m, text, len, STORE_MATCH_OPEN, STORE_MATCH_CLOSE, &b);
+		h->snippet = buf_detach(&b);
+		if (h->snippet == NULL)
+			h->snippet = xstrdup("");
+	} else {
+		np = store_match_phrases(s->m);
+		h->freq = xcalloc(np ? np : 1, sizeof(*h->freq));
+		h->len = store_match_counts(s->m, h->freq);
+	}
+	return s->kind == SEARCH_NEWEST && s->limit > 0 && s->messages >= s->limit;
 }
 
 /* Count the messages one MATCH expression finds (their parts are adjacent in rowid order). */
@@ -215,62 +302,402 @@ store_search_count_run(struct store *st, const char *match, long *count)
 	return 0;
 }
 
-/* Run a job for one MATCH expression. */
+/*
+ * Walk the candidates from s->cursor down for about budget microseconds (0: no bound),
+ * keeping hits: 1 when there is more to do, 0 when the search is done, -1 on failure.
+ * The walk starts again below the last part read, so it can stop between any two parts.
+ */
 static int
-store_search_job_run(struct store *st, const char *match, struct store_search_job *j)
+store_search_collect(struct store *st, struct store_searching *s, long budget)
 {
-	if (j->kind == 1)
-		return store_search_newest_run(st, match, j->before, j->limit, j->out, j->n);
-	if (j->kind == 2)
-		return store_search_count_run(st, match, &j->count);
-	return store_search_run(st, match, j->out, j->n, j->limit);
+	int64_t t0 = store_search_now(), part;
+	sqlite3_stmt *q;
+	long rows, checks;
+	int rc, got;
+
+	if (!s->planned && store_search_plan(st, s) != 0)
+		return -1;
+	checks = st->search->checks > 0 ? st->search->checks : STORE_SEARCH_CHECKS;
+	if (s->kind == SEARCH_COUNT) {
+		s->done = 1;
+		return store_search_count_run(st, buf_str(&s->source), &s->count) == 0 ? 0 : -1;
+	}
+	while (!s->done) {
+		q = store_stmt(st, s->every ? SQL_SEARCH_SCAN : s->m != NULL ? SQL_SEARCH_PARTS :
+		    s->kind == SEARCH_RANK ? SQL_SEARCH_FTS_RANK : SQL_SEARCH_FTS);
+		if (q == NULL)
+			return -1;
+		sqlite3_bind_text(q, 1, buf_str(&s->source), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, s->cursor);
+		rows = 0;
+		got = 0;
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			part = sqlite3_column_int64(q, 0);
+			s->cursor = part;
+			rows++;
+			if ((got = store_search_candidate(s, q, part)) != 0)
+				break;
+			/* Too few hits among the candidates: the query itself from here on. */
+			if (s->check && (long)s->checked >= checks) {
+				s->check = 0;
+				s->every = 0;
+				buf_reset(&s->source);
+				buf_puts(&s->source, s->query);
+				break;
+			}
+			if (budget > 0 && (rows & 15) == 0 && store_search_now() - t0 >= budget)
+				break;
+		}
+		sqlite3_reset(q);
+		if (got < 0 || (rc != SQLITE_ROW && rc != SQLITE_DONE)) {
+			if (got < 0)
+				snprintf(st->err, sizeof(st->err), "searching: the tokenizer failed");
+			else
+				store_fail(st, "searching");
+			return -1;
+		}
+		if (got || rc == SQLITE_DONE)
+			s->done = 1;
+		else if (budget > 0 && store_search_now() - t0 >= budget)
+			return 1;
+	}
+	return 0;
+}
+
+/* A search of query newest first from below message id before, for limit messages. */
+static struct store_searching *
+store_search_new(int kind, const char *query, int64_t before, size_t limit)
+{
+	struct store_searching *s = xcalloc(1, sizeof(*s));
+
+	s->kind = kind;
+	s->query = xstrdup(query);
+	s->limit = limit;
+	s->cursor = before > 0 && before <= INT64_MAX / STORE_PARTS ? before * STORE_PARTS :
+	    INT64_MAX;
+	return s;
+}
+
+/* Forget what a search found (to run it again, as a phrase). */
+static void
+store_search_clear(struct store_searching *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nhits; i++) {
+		free(s->hits[i].snippet);
+		free(s->hits[i].freq);
+	}
+	s->nhits = s->messages = 0;
+	s->checked = 0;
+	s->count = 0;
+	s->done = s->planned = s->every = s->check = 0;
+	store_match_free(s->m);
+	s->m = NULL;
+}
+
+/* Release a search. */
+void
+store_search_free(struct store_searching *s)
+{
+	if (s == NULL)
+		return;
+	store_search_clear(s);
+	free(s->hits);
+	free(s->query);
+	buf_free(&s->source);
+	free(s);
+}
+
+/* Start a search newest first (its work is left to store_search_step). */
+struct store_searching *
+store_search_start(struct store *st, const char *query, int64_t before, size_t limit)
+{
+	(void)st;
+	return store_search_new(SEARCH_NEWEST, query != NULL ? query : "", before, limit);
+}
+
+/* Work on a search for about budget_us. */
+int
+store_search_step(struct store *st, struct store_searching *s, long budget_us)
+{
+	if (s->done)
+		return 0;
+	if (s->query[strspn(s->query, " \t\r\n")] == '\0') {
+		s->done = 1;
+		return 0;
+	}
+	if (!s->planned)
+		store_index_pending(st);
+	return store_search_collect(st, s, budget_us > 0 ? budget_us : 0);
+}
+
+/* The FTS5 averages record's row and token counts (varints); 0 when it cannot be read. */
+static int
+store_search_totals(struct store *st, double *rows, double *tokens)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SEARCH_TOTALS);
+	const unsigned char *p;
+	double v[2] = {0, 0};
+	int n, i = 0, k, ok = 0;
+
+	if (s == NULL) {
+		st->err[0] = '\0';
+		return 0;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		p = sqlite3_column_blob(s, 0);
+		n = sqlite3_column_bytes(s, 0);
+		for (k = 0; k < 2 && i < n; k++) {
+			uint64_t x = 0;
+			int j;
+
+			/* SQLite's varint: 7 bits a byte, high bit set while more follow; the ninth
+			 * byte gives 8 bits. */
+			for (j = 0; j < 9 && i < n; j++, i++) {
+				if (j == 8) {
+					x = (x << 8) | p[i];
+					i++;
+					break;
+				}
+				x = (x << 7) | (p[i] & 0x7f);
+				if ((p[i] & 0x80) == 0) {
+					i++;
+					break;
+				}
+			}
+			v[k] = (double)x;
+		}
+		ok = k == 2 && v[0] > 0;
+	}
+	sqlite3_reset(s);
+	*rows = v[0];
+	*tokens = v[1];
+	return ok;
+}
+
+/* Best first: a smaller (more negative) score, then the newer message. */
+static int
+store_search_cmp_rank(const void *x, const void *y)
+{
+	const struct store_search_hit *a = *(const struct store_search_hit *const *)x;
+	const struct store_search_hit *b = *(const struct store_search_hit *const *)y;
+
+	if (a->score != b->score)
+		return a->score < b->score ? -1 : 1;
+	return (a->id < b->id) - (a->id > b->id);
 }
 
 /*
- * Run a job for what was typed: the query is FTS5 syntax (words, "phrases", AND, OR, NOT,
- * prefix*); when it does not parse, it is searched again as one quoted phrase so that
- * typing "c++" or "what's (this" still finds something instead of failing.
+ * Rank a ranked search's window: BM25 as FTS5's bm25() computes it (k1 1.2, b 0.75, the
+ * index's own row count and mean length), each phrase's document frequency taken from
+ * the window's hits, user messages doubled; then each message keeps its best part.
+ * Returns the hits best first (pointers into s->hits), *n of them.
  */
-static int
-store_search_job(struct store *st, const char *query, struct store_search_job *j)
+static struct store_search_hit **
+store_search_rank(struct store *st, struct store_searching *s, size_t *n)
 {
-	struct buf q = BUF_INIT;
-	const char *p;
+	struct store_search_hit **order = xcalloc(s->nhits ? s->nhits : 1, sizeof(*order));
+	size_t np = s->m != NULL ? store_match_phrases(s->m) : 0, i, j, k = 0;
+	double *idf = xcalloc(np ? np : 1, sizeof(*idf)), rows = 0, tokens = 0, avgdl, f, sc;
+	const double k1 = 1.2, b = 0.75;
+
+	if (s->m != NULL) {
+		if (!store_search_totals(st, &rows, &tokens) || rows < (double)s->nhits) {
+			rows = (double)s->nhits;
+			for (i = 0, tokens = 0; i < s->nhits; i++)
+				tokens += (double)s->hits[i].len;
+		}
+		avgdl = rows > 0 && tokens > 0 ? tokens / rows : 1;
+		for (j = 0; j < np; j++) {
+			double hit = 0;
+
+			for (i = 0; i < s->nhits; i++)
+				hit += s->hits[i].freq[j] > 0;
+			idf[j] = log((rows - hit + 0.5) / (hit + 0.5));
+			if (idf[j] <= 0.0)
+				idf[j] = 1e-6;
+		}
+		for (i = 0; i < s->nhits; i++) {
+			struct store_search_hit *h = &s->hits[i];
+
+			for (j = 0, sc = 0; j < np; j++) {
+				f = h->freq[j];
+				sc += idf[j] * (f * (k1 + 1.0)) /
+				    (f + k1 * (1 - b + b * (double)h->len / avgdl));
+			}
+			h->score = -sc;
+		}
+	}
+	for (i = 0; i < s->nhits; i++) {
+		struct store_search_hit *h = &s->hits[i];
+
+		if (h->user)
+			h->score *= 2.0;
+		/* A message's parts are adjacent: keep the best of them. */
+		if (k > 0 && order[k - 1]->id == h->id) {
+			if (h->score < order[k - 1]->score)
+				order[k - 1] = h;
+			continue;
+		}
+		order[k++] = h;
+	}
+	free(idf);
+	qsort(order, k, sizeof(*order), store_search_cmp_rank);
+	*n = k;
+	return order;
+}
+
+/* The snippet of a ranked hit: its part read again against the query. */
+static char *
+store_search_snippet(struct store *st, struct store_searching *s, int64_t part)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_SEARCH_PART);
+	struct buf b = BUF_INIT;
+
+	if (q == NULL)
+		return xstrdup("");
+	sqlite3_bind_int64(q, 1, part);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(q, 0);
+		size_t len = (size_t)sqlite3_column_bytes(q, 0);
+
+		if (text != NULL && store_match_row(s->m, text, len) == 1)
+			store_match_snippet(s->m, text, len, STORE_MATCH_OPEN, STORE_MATCH_CLOSE,
+			    &b);
+	}
+	sqlite3_reset(q);
+	return b.data != NULL ? buf_detach(&b) : xstrdup("");
+}
+
+/* Read the message rows of hits (n of them, at most limit), each with its snippet. */
+static int
+store_search_rows(struct store *st, struct store_searching *s, struct store_search_hit **hits,
+    size_t n, struct message_row **out, size_t *nout)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_SEARCH_MESSAGE);
+	struct message_row *rows = xcalloc(n ? n : 1, sizeof(*rows));
+	size_t i, len = 0;
 	int rc;
 
-	if (j->out != NULL) {
-		*j->out = NULL;
-		*j->n = 0;
+	for (i = 0; q != NULL && i < n; i++) {
+		sqlite3_bind_int64(q, 1, hits[i]->id);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			struct message_row *r = &rows[len++];
+
+			store_row_message(q, r);
+			free(r->content);
+			r->content = hits[i]->snippet != NULL ? hits[i]->snippet :
+			    store_search_snippet(st, s, hits[i]->part);
+			hits[i]->snippet = NULL;
+		}
+		sqlite3_reset(q);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			store_fail(st, "searching");
+			store_messages_free(rows, len);
+			return -1;
+		}
 	}
-	j->count = 0;
-	if (query == NULL || query[strspn(query, " \t\r\n")] == '\0')
-		return 0;
-	/* What a command-line natter put off must be findable now. */
-	store_index_pending(st);
-	if (store_search_job_run(st, query, j) == 0)
-		return 0;
-	buf_putc(&q, '"');
-	for (p = query; *p != '\0'; p++) {
-		if (*p == '"')
-			buf_putc(&q, '"');
-		buf_putc(&q, *p);
+	if (q == NULL) {
+		store_messages_free(rows, len);
+		return -1;
 	}
-	buf_putc(&q, '"');
-	rc = store_search_job_run(st, buf_str(&q), j);
-	buf_free(&q);
-	if (rc == 0)
-		st->err[0] = '\0';
+	*out = rows;
+	*nout = len;
+	return 0;
+}
+
+/* The hits of a finished search newest first (or best first, ranked), at most limit. */
+static int
+store_search_result(struct store *st, struct store_searching *s, struct message_row **out,
+    size_t *n)
+{
+	struct store_search_hit **order;
+	size_t k = 0, i;
+	int rc;
+
+	if (s->kind == SEARCH_RANK) {
+		order = store_search_rank(st, s, &k);
+	} else {
+		order = xcalloc(s->nhits ? s->nhits : 1, sizeof(*order));
+		for (i = 0; i < s->nhits; i++)
+			if (k == 0 || order[k - 1]->id != s->hits[i].id)
+				order[k++] = &s->hits[i];
+	}
+	if (s->limit > 0 && k > s->limit)
+		k = s->limit;
+	rc = store_search_rows(st, s, order, k, out, n);
+	free(order);
 	return rc;
 }
 
-/* Full-text search, best match first (a page ranks the newest matching parts). */
+/* The hits of a search store_search_step finished. */
+int
+store_search_hits(struct store *st, struct store_searching *s, struct message_row **out,
+    size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!s->done)
+		return 0;
+	return store_search_result(st, s, out, n);
+}
+
+/* Run a search to its end: the query as typed, then, when FTS5 refuses it, as one quoted
+ * phrase (so that "c++" or "what's (this" still finds something). */
+static int
+store_search_run(struct store *st, struct store_searching *s, struct message_row **out,
+    size_t *n)
+{
+	struct buf q = BUF_INIT;
+	int64_t cursor = s->cursor;
+	const char *p;
+	int rc;
+
+	if (out != NULL) {
+		*out = NULL;
+		*n = 0;
+	}
+	if (s->query[strspn(s->query, " \t\r\n")] == '\0')
+		return 0;
+	/* What a command-line natter put off must be findable now. */
+	store_index_pending(st);
+	if (store_search_collect(st, s, 0) != 0) {
+		buf_putc(&q, '"');
+		for (p = s->query; *p != '\0'; p++) {
+			if (*p == '"')
+				buf_putc(&q, '"');
+			buf_putc(&q, *p);
+		}
+		buf_putc(&q, '"');
+		store_search_clear(s);
+		free(s->query);
+		s->query = buf_detach(&q);
+		s->cursor = cursor;
+		if (store_search_collect(st, s, 0) != 0)
+			return -1;
+		st->err[0] = '\0';
+	}
+	if (out == NULL)
+		return 0;
+	rc = store_search_result(st, s, out, n);
+	return rc;
+}
+
+/* Full-text search, best match first (a page ranks the newest hits). */
 int
 store_search(struct store *st, const char *query, struct message_row **out, size_t *n,
     size_t limit)
 {
-	struct store_search_job j = {0, 0, limit, out, n, 0};
+	struct store_searching *s = store_search_new(SEARCH_RANK, query != NULL ? query : "", 0,
+	    limit);
+	int rc;
 
-	return store_search_job(st, query, &j);
+	/* Every hit is ranked when every hit is asked for. */
+	rc = store_search_run(st, s, out, n);
+	store_search_free(s);
+	return rc;
 }
 
 /* A page of hits newest first, from below message id before (0: the newest). */
@@ -278,18 +705,23 @@ int
 store_search_newest(struct store *st, const char *query, int64_t before, size_t limit,
     struct message_row **out, size_t *n)
 {
-	struct store_search_job j = {1, before, limit, out, n, 0};
+	struct store_searching *s = store_search_new(SEARCH_NEWEST, query != NULL ? query : "",
+	    before, limit);
+	int rc = store_search_run(st, s, out, n);
 
-	return store_search_job(st, query, &j);
+	store_search_free(s);
+	return rc;
 }
 
 /* How many messages a query finds. */
 int
 store_search_count(struct store *st, const char *query, long *count)
 {
-	struct store_search_job j = {2, 0, 0, NULL, NULL, 0};
-	int rc = store_search_job(st, query, &j);
+	struct store_searching *s = store_search_new(SEARCH_COUNT, query != NULL ? query : "", 0,
+	    0);
+	int rc = store_search_run(st, s, NULL, NULL);
 
-	*count = j.count;
+	*count = s->count;
+	store_search_free(s);
 	return rc;
 }

@@ -157,41 +157,41 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MSGS] = "SELECT " MESSAGE_COLUMNS ", m.content, m.reasoning, m.parent_id"
 	    " FROM messages m WHERE m.session_id = ?1 ORDER BY m.seq",
 	/*
-	 * Every matching part, best first; store_search_run keeps the first (best) part of each
-	 * message. SQLite refuses bm25 and snippet under GROUP BY with ORDER BY, so the
-	 * one-per-message rule is applied while stepping. bm25 is negative, smaller is better:
-	 * doubling user scores ranks prompts first.
+	 * The search's candidates newest first from a rowid down (store-search.c): each part
+	 * with its text and its message's role. FTS5 walks its doclist backwards from the
+	 * bound, so a page costs the same whether the query matches ten messages or all of
+	 * them; the text is read again by the search's own matcher (store-match.c) for the
+	 * snippet and, when the query was loosened, to keep only real hits. SQL_SEARCH_FTS is
+	 * for the queries that matcher leaves to FTS5, with FTS5's snippet and bm25; SQL_SEARCH_
+	 * SCAN is every part, when nothing is left to ask the index.
 	 */
-	/*
-	 * A page of hits at a bounded cost: the newest STORE_SEARCH_WINDOW matching parts
-	 * (FTS5 walks its doclist backwards and stops there, however many messages match),
-	 * ranked as SQL_SEARCH ranks; then each hit of the page is read with its snippet.
-	 * A query matching fewer parts than the window ranks exactly as the full search.
-	 */
-	[SQL_SEARCH_RANK] = "SELECT f.r FROM (SELECT rowid AS r, bm25(messages_fts) AS s"
-	    " FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2) f"
-	    " JOIN messages m ON m.id = f.r / 4096"
-	    " ORDER BY f.s * (CASE m.role WHEN 'user' THEN 2.0 ELSE 1.0 END), m.id DESC",
-	[SQL_SEARCH_ROW] = "SELECT " MESSAGE_COLUMNS ", snippet(messages_fts, 0, char(2), char(3),"
-	    " '\xe2\x80\xa6', 16), NULL FROM messages_fts JOIN messages m"
-	    " ON m.id = messages_fts.rowid / 4096 WHERE messages_fts MATCH ?1"
-	    " AND messages_fts.rowid = ?2",
-	/*
-	 * Hits newest first from a rowid down: FTS5 walks its doclist backwards from the bound
-	 * and the page stops after its last message, so a page costs the same whether the
-	 * query matches ten messages or all of them, and no hit is sorted.
-	 */
-	[SQL_SEARCH_NEWEST] = "SELECT " MESSAGE_COLUMNS ", snippet(messages_fts, 0, char(2),"
-	    " char(3), '\xe2\x80\xa6', 16), NULL FROM messages_fts JOIN messages m"
-	    " ON m.id = messages_fts.rowid / 4096 WHERE messages_fts MATCH ?1"
-	    " AND messages_fts.rowid < ?2 ORDER BY messages_fts.rowid DESC",
+	[SQL_SEARCH_PARTS] = "SELECT messages_fts.rowid, messages_fts.content, m.role"
+	    " FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid / 4096"
+	    " WHERE messages_fts MATCH ?1 AND messages_fts.rowid < ?2"
+	    " ORDER BY messages_fts.rowid DESC",
+	[SQL_SEARCH_FTS] = "SELECT messages_fts.rowid, messages_fts.content, m.role,"
+	    " snippet(messages_fts, 0, char(2), char(3), '\xe2\x80\xa6', 16)"
+	    " FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid / 4096"
+	    " WHERE messages_fts MATCH ?1 AND messages_fts.rowid < ?2"
+	    " ORDER BY messages_fts.rowid DESC",
+	[SQL_SEARCH_FTS_RANK] = "SELECT messages_fts.rowid, messages_fts.content, m.role,"
+	    " snippet(messages_fts, 0, char(2), char(3), '\xe2\x80\xa6', 16), bm25(messages_fts)"
+	    " FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid / 4096"
+	    " WHERE messages_fts MATCH ?1 AND messages_fts.rowid < ?2"
+	    " ORDER BY messages_fts.rowid DESC",
+	[SQL_SEARCH_SCAN] = "SELECT messages_fts.rowid, messages_fts.content, m.role"
+	    " FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid / 4096"
+	    " WHERE messages_fts.rowid < ?2 AND ?1 IS NOT NULL ORDER BY messages_fts.rowid DESC",
+	[SQL_SEARCH_PART] = "SELECT content FROM messages_fts WHERE rowid = ?1",
+	[SQL_SEARCH_MESSAGE] = "SELECT " MESSAGE_COLUMNS ", NULL, NULL FROM messages m"
+	    " WHERE m.id = ?1",
+	/* The index's terms from ?1 on, one row per instance (the temporary fts5vocab table
+	 * store-search.c makes), to tell how much of the index a prefix covers. */
+	[SQL_SEARCH_TERMS] = "SELECT term FROM temp.natter_fts_terms WHERE term >= ?1",
+	/* FTS5's averages record: how many rows and tokens the index holds. */
+	[SQL_SEARCH_TOTALS] = "SELECT block FROM messages_fts_data WHERE id = 1",
 	/* Every matching part in rowid order (a message's parts are adjacent), for the count. */
 	[SQL_SEARCH_COUNT] = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1",
-	[SQL_SEARCH] = "SELECT " MESSAGE_COLUMNS ", snippet(messages_fts, 0, char(2), char(3),"
-	    " '\xe2\x80\xa6', 16), NULL FROM messages_fts JOIN messages m"
-	    " ON m.id = messages_fts.rowid / 4096 WHERE messages_fts MATCH ?1"
-	    " ORDER BY bm25(messages_fts) * (CASE m.role WHEN 'user' THEN 2.0 ELSE 1.0 END),"
-	    " m.id DESC",
 	[SQL_GROUP_NEW] = "INSERT INTO compare_groups (session_id, created) VALUES (?1, ?2)",
 	[SQL_PART_EXISTS] = "SELECT 1 FROM messages_fts WHERE rowid = ?1 * 4096",
 	[SQL_PART_INSERT] = "INSERT INTO messages_fts (rowid, content) VALUES (?1, ?2)",
@@ -1158,6 +1158,7 @@ store_close(struct store *st)
 		return;
 	for (i = 0; i < SQL_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	store_search_close(st);
 	sqlite3_close(st->db);
 	/* Closing the file releases the lease: rows still streaming are now orphans. The file
 	 * itself stays, since removing it while another natter has it open would let the next

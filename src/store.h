@@ -233,16 +233,30 @@ int64_t store_session_fork(struct store *st, int64_t from, int64_t msg);
  * of it a fork shares go to the fork, as store_session_delete does). */
 int store_message_delete_tree(struct store *st, int64_t session_id, int64_t id);
 void store_messages_free(struct message_row *rows, size_t n);
-/* Full-text search over message content; rows carry session_id and a snippet in content. */
+/* Full-text search over message content (FTS5 query syntax), best match first; rows carry
+ * session_id and a snippet in content. A page (limit > 0) ranks the newest 2,000 hits
+ * (BM25, each phrase's frequency taken from those hits, user messages first); limit 0
+ * ranks every hit. */
 int store_search(struct store *st, const char *query, struct message_row **out, size_t *n,
     size_t limit);
 /* The same newest first (by message id), at most limit messages (0: all) whose id is below before
- * (0: from the newest): the next page passes the last hit's id. A page costs the same
- * however many messages match. */
+ * (0: from the newest): the next page passes the last hit's id. A page costs about the
+ * same however many messages match, prefixes of any length included. */
 int store_search_newest(struct store *st, const char *query, int64_t before, size_t limit,
     struct message_row **out, size_t *n);
 /* How many messages query finds (a walk of every hit: run it after showing a page). */
 int store_search_count(struct store *st, const char *query, long *count);
+/* store_search_newest a piece at a time, so that an interface's keys never wait behind it:
+ * start it, step it (each step works for about budget_us, 0 meaning to the end) until a
+ * step returns 0 (done; -1: failure, store_error says why), then take its hits. A query
+ * FTS5 refuses fails here rather than being tried again as a phrase. */
+struct store_searching;
+struct store_searching *store_search_start(struct store *st, const char *query,
+    int64_t before, size_t limit);
+int store_search_step(struct store *st, struct store_searching *s, long budget_us);
+int store_search_hits(struct store *st, struct store_searching *s, struct message_row **out,
+    size_t *n);
+void store_search_free(struct store_searching *s);
 
 /* Additions (store branch). Functions returning int give 0 on success and -1 on failure,
  * including "no such session/message"; store_error then says why. */

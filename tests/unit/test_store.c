@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "session.h"
 #include "store.h"
+#include "store-internal.h"
 #include "store-schema.h"
 #include "xmalloc.h"
 
@@ -1122,6 +1123,129 @@ test_search_newest_pages(void **state)
 	assert_int_equal(search_count(f->st, "rare"), 53);
 }
 
+/* Every hit of query newest first, by pages of k run a piece at a time (store_search_step
+ * with a budget of one microsecond), into one array. */
+static struct message_row *
+search_steps(struct store *st, const char *query, size_t k, size_t *n)
+{
+	struct message_row *all = NULL, *page;
+	size_t len = 0, np, i;
+	int64_t before = 0;
+	int rc;
+
+	for (;;) {
+		struct store_searching *s = store_search_start(st, query, before, k);
+
+		while ((rc = store_search_step(st, s, 1)) == 1)
+			;
+		assert_int_equal(rc, 0);
+		assert_int_equal(store_search_hits(st, s, &page, &np), 0);
+		store_search_free(s);
+		all = xrealloc(all, (len + np + 1) * sizeof(*all));
+		for (i = 0; i < np; i++)
+			all[len++] = page[i];
+		free(page);
+		if (np < k)
+			break;
+		before = all[len - 1].id;
+	}
+	*n = len;
+	return all;
+}
+
+/* Two lists of hits are the same messages in the same order with the same snippets. */
+static void
+same_hits(const char *query, const struct message_row *a, size_t na,
+    const struct message_row *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		fail_msg("'%s': %zu hits, then %zu", query, na, nb);
+	for (i = 0; i < na; i++) {
+		if (a[i].id != b[i].id)
+			fail_msg("'%s': hit %zu is %lld, then %lld", query, i, (long long)a[i].id,
+			    (long long)b[i].id);
+		assert_string_equal(a[i].content, b[i].content);
+	}
+}
+
+/* A loosened prefix (the candidates found with its 3- or 2-character prefix or without
+ * it, each checked against the query), with the walk going on with the query itself after
+ * 1, 3, 50 or no number of checks, finds exactly what the query finds straight from FTS5:
+ * newest first, by pages of any size, run to the end or a piece at a time, ranked, and
+ * counted. Prefixes of one character and of more than three, phrases ending in one,
+ * NEAR, OR, NOT, ^, and words with stems, case and accents. */
+static void
+test_search_loosened(void **state)
+{
+	static const char *const queries[] = {"topic*", "topi*", "t*", "c*", "comm*",
+	    "topic1*", "\"common wo\"*", "rar* OR zebra", "wor* NOT rare", "NEAR(common topic1*)",
+	    "^comm*", "topic3* common", "caf*", "runn*", "x*", "topic12*", "nothing*"};
+	static const long checks[] = {1, 3, 50, 0};
+	static const size_t sizes[] = {1, 3, 7, 1000};
+	struct fixture *f = *state;
+	struct message_row m, *ref, *got, *rank, *rank2;
+	size_t nref, ngot, nrank, nrank2, q, c, z, i;
+	char *longtext = distinct_words("lw", 9000), text[160];
+	long count, count2;
+	int64_t sid;
+
+	sid = store_session_new(f->st, "s", NULL, NULL);
+	assert_int_equal(store_batch_begin(f->st), 0);
+	for (i = 0; i < 400; i++) {
+		struct buf b = BUF_INIT;
+
+		snprintf(text, sizeof(text), "%s word %zu topic%zu%s. %s", i % 5 ? "common" :
+		    "Common", i, i % 37, i % 7 == 0 ? " rare" : "", i % 11 == 0 ? "Cafés running" :
+		    i % 13 == 0 ? "café runner" : "");
+		buf_puts(&b, text);
+		for (z = 0; i % 45 == 0 && z < 3; z++) {
+			buf_puts(&b, longtext);
+			buf_puts(&b, " common topic12 rare ");
+		}
+		m = msg(sid, i % 2 ? ROLE_ASSISTANT : ROLE_USER, buf_str(&b), MSG_COMPLETE);
+		assert_true(store_message_add(f->st, &m) > 0);
+		buf_free(&b);
+	}
+	assert_int_equal(store_batch_end(f->st, 1), 0);
+	free(longtext);
+
+	for (q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+		/* The reference: nothing loosened. */
+		store_search_tune(f->st, 1L << 40, 0);
+		assert_int_equal(store_search_newest(f->st, queries[q], 0, 0, &ref, &nref), 0);
+		assert_int_equal(store_search(f->st, queries[q], &rank, &nrank, 10), 0);
+		assert_int_equal(store_search_count(f->st, queries[q], &count), 0);
+		assert_int_equal(count, (long)nref);
+		for (c = 0; c < sizeof(checks) / sizeof(checks[0]); c++) {
+			store_search_tune(f->st, 1, checks[c]);
+			assert_int_equal(store_search_newest(f->st, queries[q], 0, 0, &got, &ngot), 0);
+			same_hits(queries[q], ref, nref, got, ngot);
+			store_messages_free(got, ngot);
+			for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+				got = search_pages(f->st, queries[q], sizes[z], &ngot);
+				same_hits(queries[q], ref, nref, got, ngot);
+				store_messages_free(got, ngot);
+				got = search_steps(f->st, queries[q], sizes[z], &ngot);
+				same_hits(queries[q], ref, nref, got, ngot);
+				store_messages_free(got, ngot);
+			}
+			assert_int_equal(store_search(f->st, queries[q], &rank2, &nrank2, 10), 0);
+			same_hits(queries[q], rank, nrank, rank2, nrank2);
+			store_messages_free(rank2, nrank2);
+			assert_int_equal(store_search_count(f->st, queries[q], &count2), 0);
+			assert_int_equal(count2, count);
+		}
+		store_messages_free(ref, nref);
+		store_messages_free(rank, nrank);
+	}
+	store_search_tune(f->st, 0, 0);
+	/* The words were there to be found. */
+	assert_true(search_count(f->st, "t*") == 400);
+	assert_true(search_count(f->st, "caf*") > 50);
+}
+
 /* An archived session leaves the usual listing (and keeps its place by its last update in
  * the archive's), stays whole and searchable, says so in its row, and comes back; an
  * unknown session cannot be archived. */
@@ -1257,6 +1381,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_search_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_newest_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_loosened, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tool_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v9_tools, setup, teardown),
