@@ -89,7 +89,17 @@ struct message_row {
 	                        * (1-based) among the messages following the same one */
 	char *signature;       /* read by store_messages_page: the signature of its reasoning
 	                        * (store_sign_set), NULL when none or not read */
+	/* Writing a long reply (store_message_update, store-spill.c): with spill set, the
+	 * stored text is kept as it is and the append_len bytes at append follow it. */
+	int spill;
+	const char *append;
+	size_t append_len;
 };
+
+/* A reply longer than STORE_SPILL_AT bytes is best written as it arrives (message_row.spill):
+ * its new text appended, in rows of at most STORE_SPILL_ROW bytes, instead of rewritten. */
+#define STORE_SPILL_AT (1u << 20)
+#define STORE_SPILL_ROW (1u << 20)
 
 /* message_row.parent_id of a first message (stored as 0). */
 #define STORE_FIRST ((int64_t)-1)
