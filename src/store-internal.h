@@ -99,7 +99,7 @@ size_t store_part_len(const char *p, size_t left);
 int store_spill_append(struct store *st, int64_t id, const char *p, size_t n);
 int store_spill_has(struct store *st, int64_t id);
 int store_spill_fill(struct store *st, struct message_row *rows, size_t n);
-int store_spill_index(struct store *st, int64_t id, const char *head);
+int store_spill_index(struct store *st, int64_t id);
 /* Every message of a session in seq order with their attachments (store.c). */
 int store_messages_seq(struct store *st, int64_t session_id, struct message_row **out,
     size_t *n);

@@ -186,13 +186,13 @@ spill_part(struct store *st, sqlite3_stmt *ins, int64_t id, int64_t k, const cha
 }
 
 /*
- * Index message id, whose text is head and its spill rows, inside the caller's
- * transaction: whatever parts it has go (a one-part head may have been indexed by the
- * trigger), then the text is cut into parts as store_index cuts one, reading a row at a
- * time, so memory stays about one row and one part.
+ * Index message id, whose text is its stored content and its spill rows, inside the
+ * caller's transaction: whatever parts it has go (a one-part head may have been indexed by
+ * the trigger), then the text is cut into parts as store_index cuts one, reading a row at
+ * a time, so memory stays about one row and one part.
  */
 int
-store_spill_index(struct store *st, int64_t id, const char *head)
+store_spill_index(struct store *st, int64_t id)
 {
 	sqlite3_stmt *del, *rd = NULL, *ins = NULL;
 	struct buf w = BUF_INIT;
@@ -207,6 +207,14 @@ store_spill_index(struct store *st, int64_t id, const char *head)
 	sqlite3_bind_int64(del, 1, id);
 	if (spill_done(st, del, "indexing a long reply") != 0)
 		return -1;
+	/* The head first, then the rows. */
+	rd = spill_prepare(st, "SELECT content FROM messages WHERE id = ?1", "reading a long reply");
+	if (rd == NULL)
+		return -1;
+	sqlite3_bind_int64(rd, 1, id);
+	if (sqlite3_step(rd) == SQLITE_ROW)
+		buf_append(&w, sqlite3_column_text(rd, 0), (size_t)sqlite3_column_bytes(rd, 0));
+	sqlite3_finalize(rd);
 	rd = spill_prepare(st, "SELECT data FROM message_spill WHERE message_id = ?1 ORDER BY id",
 	    "reading a long reply");
 	ins = spill_prepare(st, "INSERT INTO messages_fts (rowid, content) VALUES (?1, ?2)",
@@ -214,7 +222,6 @@ store_spill_index(struct store *st, int64_t id, const char *head)
 	if (rd == NULL || ins == NULL)
 		goto out;
 	sqlite3_bind_int64(rd, 1, id);
-	buf_puts(&w, head != NULL ? head : "");
 	while (part < STORE_PARTS) {
 		if (more && w.len - at <= STORE_PART_MAX) {
 			/* What is left of the window (less than a part) moves to its start. */

@@ -550,8 +550,8 @@ store_part_len(const char *p, size_t left)
 /*
  * Index a finished message longer than one part, inside the caller's transaction. Shorter
  * ones are indexed by the triggers, and a message that still has its first part is
- * indexed already (the triggers delete the parts when the text changes). spilled: content
- * is only the head of a long reply's text (store-spill.c), indexed there.
+ * indexed already (the triggers delete the parts when the text changes). spilled: a long
+ * reply whose stored text is more than its content column (store-spill.c), indexed there.
  */
 static int
 store_index(struct store *st, int64_t id, const char *content, int spilled)
@@ -564,7 +564,7 @@ store_index(struct store *st, int64_t id, const char *content, int spilled)
 	if (len <= STORE_PART_MAX && !spilled)
 		return 0;
 	if (spilled && !st->defer_index)
-		return store_spill_index(st, id, content);
+		return store_spill_index(st, id);
 	if (st->defer_index) {
 		s = store_stmt(st, SQL_PENDING_ADD);
 		if (s == NULL)

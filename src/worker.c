@@ -504,14 +504,16 @@ worker_overflowed(const struct job *j)
 	return j->st_set && (j->st.sse.overflow || j->st.nd.overflow || j->st.body_overflow);
 }
 
-/* Whether the UI's queue is full; if so the UI is asked to wake the worker as it drains. */
+/* Whether the UI's queue is full, counting what job j holds back for the scrubber; if so
+ * the UI is asked to wake the worker as it drains. */
 static int
-worker_queue_full(struct worker *w)
+worker_queue_full(struct job *j)
 {
+	struct worker *w = j->w;
 	int full;
 
 	pthread_mutex_lock(&w->eq_lock);
-	full = w->eq_bytes + w->out_bytes >= WORKER_QUEUE_MAX;
+	full = w->eq_bytes + w->out_bytes + j->held[0].len + j->held[1].len >= WORKER_QUEUE_MAX;
 	if (full)
 		w->eq_full = 1;
 	pthread_mutex_unlock(&w->eq_lock);
@@ -540,7 +542,7 @@ worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 	if (j->t_body == 0)
 		j->t_body = j->last_byte;
 	/* libcurl hands the same bytes again once the transfer is resumed. */
-	if (worker_queue_full(j->w)) {
+	if (worker_queue_full(j)) {
 		j->paused = 1;
 		return CURL_WRITEFUNC_PAUSE;
 	}

@@ -36,14 +36,16 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
-# ask_rss ARGS...: the median peak RSS (KiB) of three natter ask runs to a pipe.
+# ask_rss ARGS...: the peak RSS (KiB) of three natter ask runs to a pipe: the median, then
+# the three.
 ask_rss() {
-	local i
+	local i runs=""
 	for i in 1 2 3; do
 		/usr/bin/time -f %M -o "$LIB_TMP/rss" "$NATTER" ask -m openai/fake "$@" </dev/null |
 			cat >/dev/null
-		tail -n 1 "$LIB_TMP/rss"
-	done | median
+		runs="$runs $(tail -n 1 "$LIB_TMP/rss")"
+	done
+	echo "$(echo $runs | tr ' ' '\n' | median)$runs"
 }
 
 echo "== (a) natter ask, a $SIZE-byte reply to a pipe"
@@ -54,10 +56,12 @@ json=$(ask_rss --no-save --json "$PROMPT")
 "$NATTER" export last --format text --raw -o "$LIB_TMP/export.txt" 2>"$LIB_TMP/export.err"
 got=$(grep -c ' abcdefghi' "$LIB_TMP/export.txt" 2>/dev/null)
 last=$(grep -c "^ w$TOKENS abc" "$LIB_TMP/export.txt" 2>/dev/null)
-echo "ask, one token (idle reference): peak RSS $(mb "$idle") MB"
-echo "ask --no-save: peak RSS $(mb "$nosave") MB (target <= 32 MB)"
-echo "ask, session stored: peak RSS $(mb "$stored") MB (target <= 32 MB)"
-echo "ask --json (needs the whole text, reference): peak RSS $(mb "$json") MB"
+runs() { echo "${1#* }" | awk '{ for (i = 1; i <= NF; i++) printf " %.1f", $i / 1024 }'; }
+echo "ask, one token (idle reference): peak RSS $(mb "${idle%% *}") MB (runs MB:$(runs "$idle"))"
+echo "ask --no-save: peak RSS $(mb "${nosave%% *}") MB (target <= 32 MB; runs MB:$(runs "$nosave"))"
+echo "ask, session stored: peak RSS $(mb "${stored%% *}") MB (target <= 32 MB; runs MB:$(runs "$stored"))"
+echo "ask --json (needs the whole text, reference): peak RSS $(mb "${json%% *}") MB" \
+	"(runs MB:$(runs "$json"))"
 echo "stored reply read back: $got of $TOKENS lines, last line present: $last (want $TOKENS, 1)"
 
 echo "== (b) the interface at 200x50, a $SIZE-byte reply"

@@ -386,9 +386,10 @@ test_long_reply_stored(void **state)
 	struct session *s, *l;
 	struct store *st;
 	struct buf all = BUF_INIT;
+	struct message_row *ms;
 	int64_t now = 1000;
 	char *path, *err = NULL, *cmd, piece[1000];
-	size_t r, k;
+	size_t r, k, n;
 	int drop;
 
 	(void)state;
@@ -432,6 +433,12 @@ test_long_reply_stored(void **state)
 		assert_int_equal(l->msgs[1].state, MSG_COMPLETE);
 		session_free(l);
 		session_free(s);
+		/* Indexed once, every word of it: its parts add up to the text. */
+		assert_int_equal(store_check(st, &err), 0);
+		assert_null(err);
+		assert_int_equal(store_search(st, "2999", &ms, &n, 10), 0);
+		assert_int_equal(n, drop + 1);
+		store_messages_free(ms, n);
 	}
 
 	/* No store: the text went to the front end and nothing keeps it. */
