@@ -11,6 +11,11 @@
  *                                            (default 200), so a kill loses less
  *   session_reply_end(s, state, ...)         final state, usage and timings, always written
  *
+ * A reply longer than STORE_SPILL_AT (store.h) is not rewritten at each flush: only what
+ * came since the last write is appended. With drop_text set (a front end that prints the
+ * text and never reads it back) the stored part of an open reply also leaves memory: the
+ * message then holds only the text not stored yet, after `dropped` bytes.
+ *
  * A side-by-side comparison streams several replies at once, each addressed by its index:
  *
  *   i = session_append_round(s, text, &group)     the prompt, in a new compare group

@@ -59,6 +59,11 @@
  *   leave it NULL and follow the row before them by seq, a session's head_id picks the
  *   path on screen and a fork's forked_from shares another session's rows. Loading reads
  *   only that path, walking parents by primary key; a partial index finds children.
+ * - A reply longer than STORE_SPILL_AT is appended as it arrives, in rows of
+ *   message_spill beside its message (schema 17, store-spill.c), instead of rewritten at
+ *   every flush: rewriting cost the whole text each time, in time and in memory, and held
+ *   it in SQLite's memory once more. Readers of whole messages get the rows appended, and
+ *   the search index is built from them part by part.
  * - The tables, triggers and migrations live in store-schema.c. Any number of natters may
  *   create or upgrade one database at once, so each migration step re-reads the schema
  *   version under the write lock and commits with its version bump (see that file).
