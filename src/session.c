@@ -755,19 +755,30 @@ static int
 session_msg_update(struct session *s, size_t i)
 {
 	struct session_msg *m = &s->msgs[i];
-	size_t total = m->dropped + m->content.len;
+	size_t total = m->dropped + m->content.len, from = m->stored;
 	struct message_row r;
+	int spill = m->spill;
 
 	session_row_of(s, m, &r);
-	if (!m->spill && m->role == ROLE_ASSISTANT && total > STORE_SPILL_AT)
-		m->spill = 1;
-	if (m->spill) {
+	/* Turning long, the reply keeps its first STORE_SPILL_AT bytes or so (cut before a
+	 * character) in the content column, so that readers of the column alone (a semantic
+	 * index) have its beginning; none of it has left memory yet. */
+	if (!spill && m->role == ROLE_ASSISTANT && total > STORE_SPILL_AT) {
+		r.head_len = STORE_SPILL_AT;
+		while (r.head_len > 1 &&
+		    ((unsigned char)m->content.data[r.head_len] & 0xc0) == 0x80)
+			r.head_len--;
+		from = r.head_len;
+		spill = 1;
+	}
+	if (spill) {
 		r.spill = 1;
-		r.append = m->content.data + (m->stored - m->dropped);
-		r.append_len = total - m->stored;
+		r.append = m->content.data + (from - m->dropped);
+		r.append_len = total - from;
 	}
 	if (store_message_update(s->store, &r) != 0)
 		return -1;
+	m->spill = spill;
 	m->stored = total;
 	if (m->spill && s->drop_text && session_is_open(s, i)) {
 		buf_reset(&m->content);

@@ -1510,7 +1510,9 @@ store_message_write(struct store *st, const struct message_row *m)
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, m->id);
-	if (m->spill)
+	if (m->spill && m->head_len > 0)
+		sqlite3_bind_text(s, 2, m->content, (int)m->head_len, SQLITE_STATIC);
+	else if (m->spill)
 		sqlite3_bind_null(s, 2);
 	else
 		store_bind_text(s, 2, m->content != NULL ? m->content : "");

@@ -90,8 +90,11 @@ struct message_row {
 	char *signature;       /* read by store_messages_page: the signature of its reasoning
 	                        * (store_sign_set), NULL when none or not read */
 	/* Writing a long reply (store_message_update, store-spill.c): with spill set, the
-	 * stored text is kept as it is and the append_len bytes at append follow it. */
+	 * stored text is kept and the append_len bytes at append follow it; when head_len is
+	 * not 0 the content column first becomes the head_len bytes at content (the head,
+	 * written once as the reply turns long). */
 	int spill;
+	size_t head_len;
 	const char *append;
 	size_t append_len;
 };

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <utf8proc.h>
 
 #include "buf.h"
@@ -373,6 +374,27 @@ test_flush_throttle(void **state)
 	free(path);
 }
 
+/* The bytes of message id's content column in the database at path, or -1. */
+static long
+head_bytes(const char *path, int64_t id)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q = NULL;
+	long n = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT length(CAST(content AS BLOB)) FROM messages"
+	    " WHERE id = ?1", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, id);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			n = sqlite3_column_int(q, 0);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
 /*
  * A reply longer than STORE_SPILL_AT is stored whole without being rewritten: loaded back
  * it is all there, byte for byte. With drop_text (natter ask) the stored text leaves
@@ -390,6 +412,7 @@ test_long_reply_stored(void **state)
 	int64_t now = 1000;
 	char *path, *err = NULL, *cmd, piece[1000];
 	size_t r, k, n;
+	int64_t l_id;
 	int drop;
 
 	(void)state;
@@ -425,6 +448,7 @@ test_long_reply_stored(void **state)
 			assert_true(s->msgs[r].dropped > 0);
 		assert_int_equal(s->msgs[r].dropped + s->msgs[r].content.len, all.len);
 		assert_int_equal(session_reply_end(s, MSG_COMPLETE, NULL, -1, "stop", NULL), 0);
+		l_id = s->msgs[r].id;
 		l = session_load(st, s->id);
 		assert_non_null(l);
 		assert_int_equal(l->nmsgs, 2);
@@ -433,6 +457,8 @@ test_long_reply_stored(void **state)
 		assert_int_equal(l->msgs[1].state, MSG_COMPLETE);
 		session_free(l);
 		session_free(s);
+		/* The content column holds its first megabyte, the rest follows in rows. */
+		assert_int_equal(head_bytes(path, l_id), STORE_SPILL_AT);
 		/* Indexed once, every word of it: its parts add up to the text. */
 		assert_int_equal(store_check(st, &err), 0);
 		assert_null(err);
