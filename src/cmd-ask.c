@@ -1078,6 +1078,9 @@ ask_run(struct ask_ctx *a, const char *system)
 		params_free(&msg);
 		return EXIT_USAGE;
 	}
+	/* Printed as it arrives and stored (or not) as it arrives: unless --json prints it
+	 * at the end or a tool round sends it back, the reply's text is not kept. */
+	a->sess->drop_text = !a->o->json && spec.tools == NULL;
 	t = turn_start(&env, a->sess, &spec, &ask_cbs, a, &err);
 	if (t == NULL) {
 		fprintf(stderr, "natter: ask: %s\n", text_line(&line, err));

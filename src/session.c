@@ -374,6 +374,7 @@ session_store_insert(struct session *s, size_t i)
 	s->msgs[i].id = r.id;
 	s->msgs[i].parent = parent;
 	s->msgs[i].stale = 0;
+	s->msgs[i].stored = s->msgs[i].dropped + s->msgs[i].content.len;
 	s->updated = r.created / 1000;
 	/* After session_branch, or on a path cut short, it may have siblings: it is the
 	 * newest of them. */
@@ -616,6 +617,8 @@ session_begin_reply(struct session *s, const char *provider, const char *model)
 	return i;
 }
 
+static int session_reply_write(struct session *s, size_t i, int64_t now);
+
 /* Append a delta to open reply i's content or reasoning. */
 static void
 session_reply_delta(struct session *s, size_t i, struct buf *(*pick)(struct session_msg *),
@@ -632,6 +635,10 @@ session_reply_delta(struct session *s, size_t i, struct buf *(*pick)(struct sess
 	m->gen++;
 	m->unsaved = 1;
 	s->dirty = 1;
+	/* Text kept only until it is stored is stored by the megabyte, whatever the clock
+	 * (a reply that long is appended: STORE_SPILL_AT is not more than that). */
+	if (s->drop_text && m->content.len > STORE_SPILL_ROW)
+		session_reply_write(s, i, session_now(s));
 }
 
 /* The content buffer of m. */
@@ -678,24 +685,70 @@ session_reply_reasoning_at(struct session *s, size_t i, const char *p, size_t n)
 	session_reply_delta(s, i, session_pick_reasoning, p, n);
 }
 
+/*
+ * Update stored message i: its whole text, or, for a long reply, only what came since its
+ * last write appended (store.h, STORE_SPILL_AT: rewriting a long text at every flush costs
+ * its whole length each time). With drop_text the stored part of an open reply leaves
+ * memory. 0 or -1 (the caller reports it).
+ */
+static int
+session_msg_update(struct session *s, size_t i)
+{
+	struct session_msg *m = &s->msgs[i];
+	size_t total = m->dropped + m->content.len, from = m->stored;
+	struct message_row r;
+	int spill = m->spill;
+
+	session_row_of(s, m, &r);
+	/* Turning long, the reply keeps its first STORE_SPILL_AT bytes or so (cut before a
+	 * character) in the content column, so that readers of the column alone (a semantic
+	 * index) have its beginning; none of it has left memory yet. */
+	if (!spill && m->role == ROLE_ASSISTANT && total > STORE_SPILL_AT) {
+		r.head_len = STORE_SPILL_AT;
+		while (r.head_len > 1 &&
+		    ((unsigned char)m->content.data[r.head_len] & 0xc0) == 0x80)
+			r.head_len--;
+		from = r.head_len;
+		spill = 1;
+	}
+	if (spill) {
+		r.spill = 1;
+		r.append = m->content.data + (from - m->dropped);
+		r.append_len = total - from;
+	}
+	if (store_message_update(s->store, &r) != 0)
+		return -1;
+	m->spill = spill;
+	m->stored = total;
+	if (m->spill && s->drop_text && session_is_open(s, i)) {
+		buf_reset(&m->content);
+		m->dropped = total;
+	}
+	return 0;
+}
+
 /* Write message i now. */
 static int
 session_reply_write(struct session *s, size_t i, int64_t now)
 {
-	struct message_row r;
+	struct session_msg *m = &s->msgs[i];
 
-	s->msgs[i].unsaved = 0;
-	s->msgs[i].flushed = 1;
-	s->msgs[i].t_flush = now;
-	if (s->store == NULL || s->msgs[i].id <= 0)
+	m->unsaved = 0;
+	m->flushed = 1;
+	m->t_flush = now;
+	/* Nothing will read a reply's text back from a session that is never stored. */
+	if (s->store == NULL && s->drop_text && session_is_open(s, i)) {
+		m->dropped += m->content.len;
+		buf_reset(&m->content);
+	}
+	if (s->store == NULL || m->id <= 0)
 		return 1;
-	session_row_of(s, &s->msgs[i], &r);
-	if (store_message_update(s->store, &r) != 0) {
-		s->msgs[i].stale = 1;
+	if (session_msg_update(s, i) != 0) {
+		m->stale = 1;
 		session_store_failed(s);
 		return -1;
 	}
-	s->msgs[i].stale = 0;
+	m->stale = 0;
 	return 1;
 }
 
@@ -828,7 +881,6 @@ session_forget(struct session *s)
 static int
 session_sync_one(struct session *s, size_t i)
 {
-	struct message_row r;
 	int e;
 
 	if (s->msgs[i].id <= 0)
@@ -842,8 +894,7 @@ session_sync_one(struct session *s, size_t i)
 		s->msgs[i].id = 0;
 		return session_store_insert(s, i);
 	}
-	session_row_of(s, &s->msgs[i], &r);
-	if (store_message_update(s->store, &r) != 0)
+	if (session_msg_update(s, i) != 0)
 		return -1;
 	s->msgs[i].stale = 0;
 	return 0;

@@ -11,6 +11,11 @@
  *                                            (default 200), so a kill loses less
  *   session_reply_end(s, state, ...)         final state, usage and timings, always written
  *
+ * A reply longer than STORE_SPILL_AT (store.h) is not rewritten at each flush: only what
+ * came since the last write is appended. With drop_text set (a front end that prints the
+ * text and never reads it back) the stored part of an open reply also leaves memory: the
+ * message then holds only the text not stored yet, after `dropped` bytes.
+ *
  * A side-by-side comparison streams several replies at once, each addressed by its index:
  *
  *   i = session_append_round(s, text, &group)     the prompt, in a new compare group
@@ -108,6 +113,10 @@ struct session_msg {
 	char *signature;        /* the provider's signature of its reasoning (Anthropic's
 	                         * signed thinking), sent back with it to the same model;
 	                         * NULL when none */
+	size_t stored;          /* bytes of its text the store has (as of its last write) */
+	int spill;              /* a long reply: new text is appended to the stored text */
+	size_t dropped;         /* bytes of its text no longer in memory (session.drop_text):
+	                         * content holds the text from there on */
 	/* While the reply streams. */
 	int unsaved;            /* deltas not written yet */
 	int flushed;            /* written with its first deltas: later writes are throttled */
@@ -168,6 +177,9 @@ struct session {
 	 * msgs moved up by k (the session's own are moved already). */
 	void (*prepended)(void *arg, size_t k);
 	void *prepended_arg;
+	int drop_text;          /* an open reply keeps in memory only the text not stored yet
+	                         * (none without a store): for a front end that prints the
+	                         * text and never reads it back (natter ask) */
 };
 
 #define SESSION_FLUSH_MS 200

@@ -110,6 +110,14 @@ void store_search_close(struct store *st);
  * covering dense word instances is loosened, and checks candidates are checked before
  * the walk goes on with the query itself. */
 void store_search_tune(struct store *st, long dense, long checks);
+/* The length of the search-index part that starts at p, left bytes remaining (store.c). */
+size_t store_part_len(const char *p, size_t left);
+/* Long replies (store-spill.c): append to a message's stored text, tell whether it has
+ * spill rows, give loaded rows their whole texts, index a spilled text part by part. */
+int store_spill_append(struct store *st, int64_t id, const char *p, size_t n);
+int store_spill_has(struct store *st, int64_t id);
+int store_spill_fill(struct store *st, struct message_row *rows, size_t n);
+int store_spill_index(struct store *st, int64_t id);
 /* Every message of a session in seq order with their attachments (store.c). */
 int store_messages_seq(struct store *st, int64_t session_id, struct message_row **out,
     size_t *n);

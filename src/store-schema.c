@@ -388,6 +388,17 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX messages_by_parent ON messages (session_id, parent_id)"
 	"  WHERE parent_id IS NOT NULL;"
 	"CREATE INDEX sessions_forked ON sessions (forked_from) WHERE forked_from IS NOT NULL;"),
+	/*
+	 * 16 -> 17: long replies stored as they arrive (src/store-spill.c). A message's text is
+	 * its content followed by its rows here in id order; a reply gets rows only once it is
+	 * longer than STORE_SPILL_AT, so nearly every message has none and the table is
+	 * usually empty. The rows go with their message.
+	 */
+	"CREATE TABLE message_spill ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+	"  data BLOB NOT NULL);"
+	"CREATE INDEX message_spill_by_message ON message_spill (message_id, id);",
 };
 
 #define STORE_NMIGRATIONS ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -892,7 +892,7 @@ store_messages_path(struct store *st, int64_t session_id, int64_t head,
 		goto fail;
 	}
 	if (tree_number_path(st, session_id, *out, *n, 0) != 0 ||
-	    tree_fill_attachments(st, *out, *n) != 0)
+	    tree_fill_attachments(st, *out, *n) != 0 || store_spill_fill(st, *out, *n) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -977,6 +977,8 @@ store_messages_page(struct store *st, int64_t session_id, int64_t from, int64_t 
 	    tree_number_bulk(st, session_id, *out, *n, *above)) < 0 ||
 	    (rc == 0 && tree_number_path(st, session_id, *out, *n, *above) != 0) ||
 	    tree_fill_attachments(st, *out, *n) != 0)
+		goto fail;
+	if (store_spill_fill(st, *out, *n) != 0)
 		goto fail;
 	return 0;
 fail:

@@ -62,6 +62,11 @@
  *   comparison round's replies are siblings under its prompt, and a round nobody kept is
  *   read whole. Deleting rows a fork shares hands them over to the fork first (they move,
  *   keeping their ids), so a fork never loses its history to its origin's deletion.
+ * - A reply longer than STORE_SPILL_AT is appended as it arrives, in rows of
+ *   message_spill beside its message (schema 17, store-spill.c), instead of rewritten at
+ *   every flush: rewriting cost the whole text each time, in time and in memory, and held
+ *   it in SQLite's memory once more. Readers of whole messages get the rows appended, and
+ *   the search index is built from them part by part.
  * - The tables, triggers and migrations live in store-schema.c. Any number of natters may
  *   create or upgrade one database at once, so each migration step re-reads the schema
  *   version under the write lock and commits with its version bump (see that file).
@@ -146,7 +151,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?1),"
 	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
 	    " ?20, ?21, ?22, ?23)",
-	[SQL_MSG_UPDATE] = "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4,"
+	/* A long reply's writer binds no content (NULL): its text is appended elsewhere. */
+	[SQL_MSG_UPDATE] = "UPDATE messages SET content = coalesce(?2, content), reasoning = ?3,"
+	    " state = ?4,"
 	    " error = ?5, finish_reason = ?6, input_tokens = ?7, output_tokens = ?8, cost = ?9,"
 	    " ttft_ms = ?10, duration_ms = ?11, provider = ?12, model = ?13, writer = ?14"
 	    " WHERE id = ?1 AND (?15 IS NULL OR session_id = ?15)",
@@ -551,7 +558,7 @@ store_is_space(char c)
  * STORE_PART_MAX bytes ending after whitespace in its second half (so no word is cut and
  * parts stay large), else ending before a UTF-8 lead byte (so no character is cut).
  */
-static size_t
+size_t
 store_part_len(const char *p, size_t left)
 {
 	size_t n;
@@ -569,18 +576,21 @@ store_part_len(const char *p, size_t left)
 /*
  * Index a finished message longer than one part, inside the caller's transaction. Shorter
  * ones are indexed by the triggers, and a message that still has its first part is
- * indexed already (the triggers delete the parts when the text changes).
+ * indexed already (the triggers delete the parts when the text changes). spilled: a long
+ * reply whose stored text is more than its content column (store-spill.c), indexed there.
  */
 static int
-store_index(struct store *st, int64_t id, const char *content)
+store_index(struct store *st, int64_t id, const char *content, int spilled)
 {
 	size_t len = strlen(content), pos, n;
 	sqlite3_stmt *s;
 	int64_t part;
 	int rc;
 
-	if (len <= STORE_PART_MAX)
+	if (len <= STORE_PART_MAX && !spilled)
 		return 0;
+	if (spilled && !st->defer_index)
+		return store_spill_index(st, id);
 	if (st->defer_index) {
 		s = store_stmt(st, SQL_PENDING_ADD);
 		if (s == NULL)
@@ -614,6 +624,15 @@ store_index(struct store *st, int64_t id, const char *content)
 			return -1;
 	}
 	return 0;
+}
+
+/* Index a finished message that may be a long reply stored as it arrived; 0 or -1. */
+static int
+store_index_any(struct store *st, int64_t id, const char *content)
+{
+	int spilled = store_spill_has(st, id);
+
+	return spilled < 0 ? -1 : store_index(st, id, content, spilled);
 }
 
 /* Be a brief writer (on) or an ordinary one (off): see store.h. */
@@ -700,7 +719,7 @@ store_index_pending(struct store *st)
 			break;
 		}
 		/* A message deleted since is simply forgotten. */
-		if ((content != NULL && store_index(st, id, content) != 0) ||
+		if ((content != NULL && store_index_any(st, id, content) != 0) ||
 		    (s = store_stmt(st, SQL_PENDING_DONE)) == NULL) {
 			free(content);
 			store_exec_cached(st, SQL_ROLLBACK);
@@ -746,7 +765,7 @@ store_index_missing(struct store *st)
 	for (i = 0; i < len; i++) {
 		sqlite3_bind_int64(c, 1, ids[i]);
 		if (sqlite3_step(c) == SQLITE_ROW && sqlite3_column_text(c, 0) != NULL &&
-		    store_index(st, ids[i], (const char *)sqlite3_column_text(c, 0)) != 0)
+		    store_index(st, ids[i], (const char *)sqlite3_column_text(c, 0), 0) != 0)
 			goto out;
 		sqlite3_reset(c);
 	}
@@ -943,7 +962,7 @@ store_interrupt(struct store *st, int64_t writer)
 		sqlite3_bind_int64(c, 1, ids[i]);
 		rc = sqlite3_step(c);
 		if (rc == SQLITE_ROW && sqlite3_column_text(c, 0) != NULL &&
-		    store_index(st, ids[i], (const char *)sqlite3_column_text(c, 0)) != 0) {
+		    store_index_any(st, ids[i], (const char *)sqlite3_column_text(c, 0)) != 0) {
 			sqlite3_reset(c);
 			goto fail;
 		}
@@ -1494,7 +1513,7 @@ store_message_add(struct store *st, struct message_row *m)
 	if (m->natts > 0 && store_attach_save(st, m->id, m->atts, m->natts) != 0)
 		goto fail;
 	if (m->state != MSG_STREAMING &&
-	    store_index(st, m->id, m->content != NULL ? m->content : "") != 0)
+	    store_index(st, m->id, m->content != NULL ? m->content : "", 0) != 0)
 		goto fail;
 	s = store_stmt(st, SQL_SESSION_TOUCH);
 	if (s == NULL)
@@ -1521,7 +1540,12 @@ store_message_write(struct store *st, const struct message_row *m)
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, m->id);
-	store_bind_text(s, 2, m->content != NULL ? m->content : "");
+	if (m->spill && m->head_len > 0)
+		sqlite3_bind_text(s, 2, m->content, (int)m->head_len, SQLITE_STATIC);
+	else if (m->spill)
+		sqlite3_bind_null(s, 2);
+	else
+		store_bind_text(s, 2, m->content != NULL ? m->content : "");
 	store_bind_text(s, 3, m->reasoning);
 	store_bind_text(s, 4, store_state_name(m->state));
 	store_bind_text(s, 5, m->error);
@@ -1551,21 +1575,29 @@ store_message_write(struct store *st, const struct message_row *m)
 
 /*
  * Rewrite a message. While it streams this is the hot path: one UPDATE in autocommit (its
- * own short transaction) and no FTS work, since streaming rows are not indexed. The final
- * update also indexes the text, part by part, and bumps the session's updated time,
- * atomically.
+ * own short transaction) and no FTS work, since streaming rows are not indexed. A long
+ * reply (m->spill) keeps its stored text and gets its new bytes appended, with the UPDATE
+ * in the same transaction. The final update also indexes the text, part by part, and
+ * bumps the session's updated time, atomically.
  */
 int
 store_message_update(struct store *st, const struct message_row *m)
 {
 	sqlite3_stmt *s;
 
-	if (m->state == MSG_STREAMING)
+	if (m->state == MSG_STREAMING && !m->spill)
 		return store_message_write(st, m);
 	if (store_exec_cached(st, SQL_BEGIN) != 0)
 		return -1;
 	if (store_message_write(st, m) != 0 ||
-	    store_index(st, m->id, m->content != NULL ? m->content : "") != 0)
+	    (m->spill && store_spill_append(st, m->id, m->append, m->append_len) != 0))
+		goto fail;
+	if (m->state == MSG_STREAMING) {
+		if (store_exec_cached(st, SQL_COMMIT) != 0)
+			goto fail;
+		return 0;
+	}
+	if (store_index(st, m->id, m->content != NULL ? m->content : "", m->spill) != 0)
 		goto fail;
 	s = store_stmt(st, SQL_MSG_TOUCH_SESSION);
 	if (s == NULL)
@@ -1701,7 +1733,8 @@ store_messages_seq(struct store *st, int64_t session_id, struct message_row **ou
 	sqlite3_bind_int64(s, 1, session_id);
 	if (store_collect_messages(st, s, out, n, "reading messages") != 0)
 		return -1;
-	if (store_attach_fill(st, session_id, *out, *n) != 0) {
+	if (store_attach_fill(st, session_id, *out, *n) != 0 ||
+	    store_spill_fill(st, *out, *n) != 0) {
 		store_messages_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -1854,7 +1887,7 @@ store_import_message(struct store *st, int64_t id, long seq, int64_t group,
 	msg = sqlite3_last_insert_rowid(st->db);
 	if (m->natts > 0 && store_attach_save(st, msg, m->atts, m->natts) != 0)
 		return -1;
-	return store_index(st, msg, content);
+	return store_index(st, msg, content, 0);
 }
 
 /* Store a whole session as given, in one transaction. */
@@ -2030,7 +2063,8 @@ store_check(struct store *st, char **err)
 	    " count(*) AS n, max(rowid % 4096) AS last,"
 	    " sum(length(CAST(content AS BLOB))) AS bytes FROM messages_fts GROUP BY mid) p"
 	    " JOIN messages m ON m.id = p.mid WHERE p.last <> p.n - 1"
-	    " OR (p.n < 4096 AND p.bytes <> length(CAST(m.content AS BLOB)))") != 0)
+	    " OR (p.n < 4096 AND p.bytes <> length(CAST(m.content AS BLOB)) + coalesce((SELECT"
+	    " sum(length(x.data)) FROM message_spill x WHERE x.message_id = m.id), 0))") != 0)
 		buf_puts(&b, "search index: parts do not add up to their messages");
 	if (b.len == 0 && store_pragma_int(st, "SELECT count(*) FROM sessions s"
 	    " LEFT JOIN (SELECT session_id, count(*) AS n, coalesce(sum(input_tokens), 0) AS i,"

@@ -92,7 +92,20 @@ struct message_row {
 	                        * columns its compare group has (0: none known) */
 	char *signature;       /* read by store_messages_page: the signature of its reasoning
 	                        * (store_sign_set), NULL when none or not read */
+	/* Writing a long reply (store_message_update, store-spill.c): with spill set, the
+	 * stored text is kept and the append_len bytes at append follow it; when head_len is
+	 * not 0 the content column first becomes the head_len bytes at content (the head,
+	 * written once as the reply turns long). */
+	int spill;
+	size_t head_len;
+	const char *append;
+	size_t append_len;
 };
+
+/* A reply longer than STORE_SPILL_AT bytes is best written as it arrives (message_row.spill):
+ * its new text appended, in rows of at most STORE_SPILL_ROW bytes, instead of rewritten. */
+#define STORE_SPILL_AT (1u << 20)
+#define STORE_SPILL_ROW (1u << 20)
 
 /* message_row.parent_id of a first message (stored as 0). */
 #define STORE_FIRST ((int64_t)-1)

@@ -572,9 +572,10 @@ turn_finish(struct turn *t, const struct wevent *ev)
 	if (usage_present(&ev->usage))
 		t->usage = ev->usage;
 	m = &t->sess->msgs[t->reply];
-	if (t->usage.output_tokens <= 0 && m->content.len > 0) {
-		t->usage.output_tokens = (long)session_estimate_tokens(m->content.data,
-		    m->content.len);
+	/* The estimate needs only the length, which holds the text ask no longer keeps. */
+	if (t->usage.output_tokens <= 0 && m->dropped + m->content.len > 0) {
+		t->usage.output_tokens = (long)session_estimate_tokens(NULL,
+		    m->dropped + m->content.len);
 		t->tokens_estimated = 1;
 	}
 	t->ttft_ms = ev->ttft_ms;

@@ -92,6 +92,7 @@ struct job {
 
 	struct stream st;            /* chat over HTTP */
 	int st_set;
+	int paused;                  /* chat: reading stopped while the UI's queue is full */
 
 	struct simulated_reply sim;  /* chat with the simulated provider */
 	int sim_set;
@@ -119,9 +120,13 @@ struct worker {
 
 	pthread_mutex_t eq_lock;     /* events */
 	struct wnode *eq_head, *eq_tail;
+	size_t eq_bytes;             /* text and reasoning bytes queued for the UI */
+	int eq_full;                 /* a transfer paused on eq_bytes: the UI wakes the worker
+	                              * once it took most of them */
 
 	struct job *jobs;            /* worker thread only */
 	struct wnode *out_head, *out_tail; /* worker thread only: events not yet flushed */
+	size_t out_bytes;            /* worker thread only: their text and reasoning bytes */
 	int kick;                    /* worker thread only: run curl again before sleeping */
 	struct wx *xs;               /* worker thread only: HTTP exchanges running */
 };

@@ -16,6 +16,13 @@
  * reply text once per loop turn, keeping back a tail that may begin a key split across
  * network reads until the next read (or the end of the stream) settles it.
  *
+ * The UI's queue is bounded: once WORKER_QUEUE_MAX bytes of text wait in it (a UI busy
+ * storing or drawing while a fast server streams megabytes a second), a chat transfer
+ * stops reading (CURL_WRITEFUNC_PAUSE: libcurl keeps the bytes it has and the kernel's
+ * window holds the server back) until the UI has taken all but WORKER_QUEUE_LOW of them
+ * and woken the loop. Text waits in the socket instead of in memory, and a paused
+ * transfer's deadlines start again when it resumes.
+ *
  * Deadlines are the worker's own timers, exact to the millisecond: until the first token a
  * transfer has first_token_timeout from the moment its request went out, then idle_timeout
  * from the last delta. Both count decoded deltas, not bytes, so a server that sends only
@@ -57,6 +64,9 @@
 /* Tokens a rate-0 simulated stream emits per loop turn, so that cancels and other streams
  * are served between batches. */
 #define WORKER_SIM_BATCH 512
+/* Text bytes waiting for the UI at which chat transfers pause, and at which they resume. */
+#define WORKER_QUEUE_MAX (1u << 20)
+#define WORKER_QUEUE_LOW (256u << 10)
 /* Pages of a model listing followed before giving up on a server that never stops. */
 #define WORKER_MAX_PAGES 100
 
@@ -206,6 +216,8 @@ worker_flush(struct worker *w)
 		return;
 	pthread_mutex_lock(&w->eq_lock);
 	was_empty = w->eq_head == NULL;
+	w->eq_bytes += w->out_bytes;
+	w->out_bytes = 0;
 	for (n = w->out_head; n != NULL; n = next) {
 		next = n->next;
 		worker_list_add(&w->eq_head, &w->eq_tail, n);
@@ -227,6 +239,7 @@ worker_queue_text(struct job *j, enum wevent_type type, const char *p, size_t le
 
 	if (len == 0)
 		return;
+	j->w->out_bytes += len;
 	/* Most deltas join text still waiting in this loop turn's batch: no allocation. */
 	if ((n = worker_list_last(j->w->out_head, j->id, type)) != NULL) {
 		worker_append(n, p, len);
@@ -491,6 +504,22 @@ worker_overflowed(const struct job *j)
 	return j->st_set && (j->st.sse.overflow || j->st.nd.overflow || j->st.body_overflow);
 }
 
+/* Whether the UI's queue is full, counting what job j holds back for the scrubber; if so
+ * the UI is asked to wake the worker as it drains. */
+static int
+worker_queue_full(struct job *j)
+{
+	struct worker *w = j->w;
+	int full;
+
+	pthread_mutex_lock(&w->eq_lock);
+	full = w->eq_bytes + w->out_bytes + j->held[0].len + j->held[1].len >= WORKER_QUEUE_MAX;
+	if (full)
+		w->eq_full = 1;
+	pthread_mutex_unlock(&w->eq_lock);
+	return full;
+}
+
 /* libcurl write callback: feed the body to the decoder, or collect a model page. */
 static size_t
 worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
@@ -512,6 +541,11 @@ worker_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 	}
 	if (j->t_body == 0)
 		j->t_body = j->last_byte;
+	/* libcurl hands the same bytes again once the transfer is resumed. */
+	if (worker_queue_full(j)) {
+		j->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
 	before = j->ndeltas;
 	tools = j->st.tools.progress;
 	stream_feed(&j->st, p, n);
@@ -1140,7 +1174,7 @@ worker_deadline(const struct job *j)
 {
 	const struct provider *p = j->prov;
 
-	if (j->state != JOB_HTTP)
+	if (j->state != JOB_HTTP || j->paused)
 		return 0;
 	if (j->is_models || worker_whole_arriving(j))
 		return j->last_byte != 0 && p->idle_timeout_ms > 0 ?
@@ -1376,6 +1410,32 @@ worker_reap(struct worker *w)
 	}
 }
 
+/* Resume the transfers paused on a full queue once the UI has drained it; their deadlines
+ * start again, since the server was held back, not silent. */
+static void
+worker_resume(struct worker *w)
+{
+	struct job *j;
+	int full;
+
+	for (j = w->jobs; j != NULL && !j->paused; j = j->next)
+		;
+	if (j == NULL)
+		return;
+	pthread_mutex_lock(&w->eq_lock);
+	full = w->eq_full;
+	pthread_mutex_unlock(&w->eq_lock);
+	if (full)
+		return;
+	for (j = w->jobs; j != NULL; j = j->next) {
+		if (!j->paused)
+			continue;
+		j->paused = 0;
+		j->last_byte = j->last_delta = worker_now();
+		curl_easy_pause(j->easy, CURLPAUSE_CONT);
+	}
+}
+
 /* The worker thread: requests, transfers and timers until told to quit. */
 static void *
 worker_main(void *arg)
@@ -1389,6 +1449,7 @@ worker_main(void *arg)
 			break;
 		do {
 			w->kick = 0;
+			worker_resume(w);
 			curl_multi_perform(w->multi, &running);
 			worker_reap(w);
 			worker_run_timers(w);
@@ -1507,6 +1568,7 @@ struct wevent *
 worker_next(struct worker *w)
 {
 	struct wnode *n;
+	int wake = 0;
 
 	pthread_mutex_lock(&w->eq_lock);
 	n = w->eq_head;
@@ -1517,10 +1579,18 @@ worker_next(struct worker *w)
 			worker_drain_pipe(w);
 		}
 		n->next = NULL;
+		if (n->ev.type == WEV_TEXT || n->ev.type == WEV_REASONING)
+			w->eq_bytes -= n->ev.len < w->eq_bytes ? n->ev.len : w->eq_bytes;
+		if (w->eq_full && w->eq_bytes <= WORKER_QUEUE_LOW) {
+			w->eq_full = 0;
+			wake = 1;
+		}
 	} else {
 		worker_drain_pipe(w);
 	}
 	pthread_mutex_unlock(&w->eq_lock);
+	if (wake)
+		curl_multi_wakeup(w->multi);
 	return n != NULL ? &n->ev : NULL;
 }
 

@@ -7,6 +7,16 @@
  * text only. A block is frozen once a complete line after it proves it is over; an update
  * truncates the output back to the frozen boundary and renders only what follows, so a
  * streamed reply costs work proportional to its open block, not its length.
+ *
+ * A long text does not keep all its screen lines: that would be a second copy of it and
+ * more (the segments and lines of a 100 MB reply are another 100 MB and up). Every
+ * MD_CKPT_EVERY source bytes or so a frozen boundary is kept as a checkpoint (its source
+ * offset, line number and splitter state), and once the kept output passes MD_KEEP bytes
+ * everything before the last checkpoint is dropped. A line before them is drawn from a
+ * window rendered again from its checkpoint up to the next one (markdown_line): the same
+ * lines, since rendering resumed at a frozen boundary gives what rendering through it gave.
+ * A code block longer than MD_HL_MAX is not highlighted, so that a checkpoint may fall
+ * inside it; shorter ones get none, and are highlighted as ever.
  */
 #include <md4c.h>
 #include <stdlib.h>
@@ -1150,6 +1160,9 @@ md_code_roles(struct markdown *m, size_t k, const char *lang)
 	return e->roles;
 }
 
+/* Code blocks longer than this are left plain (see the top of this file). */
+#define MD_HL_MAX (1u << 20)
+
 /* Draw the lines of the code block that ends at source offset `to` again, highlighted in
  * its language: the output goes back to where its lines started. A block whose language
  * has no syntax keeps the plain lines it has. */
@@ -1159,7 +1172,8 @@ md_code_close(struct markdown *m, struct mdstate *st, const char *src, size_t to
 	size_t pos, a, b, k = (size_t)(st->ncode - 1);
 	const uint8_t *roles;
 
-	if (!md_opts.highlight || m->plain || st->ncode <= 0 || st->code_src >= to)
+	if (!md_opts.highlight || m->plain || st->ncode <= 0 || st->code_src >= to ||
+	    to - st->code_src > MD_HL_MAX)
 		return;
 	buf_reset(&md_code);
 	for (pos = st->code_src; pos < to;) {
@@ -1210,6 +1224,7 @@ markdown_init(struct markdown *m, int role, int plain)
 	m->role = role;
 	m->plain = plain;
 	m->width = -1;
+	m->win_ck = -2;
 }
 
 /* Free a renderer. */
@@ -1219,11 +1234,15 @@ markdown_free(struct markdown *m)
 	size_t i;
 
 	rtext_free(&m->out);
+	rtext_free(&m->win);
 	for (i = 0; i < m->nhl; i++)
 		free(m->hl[i].roles);
 	free(m->hl);
 	m->hl = NULL;
 	m->nhl = 0;
+	free(m->ck);
+	m->ck = NULL;
+	m->nck = m->capck = 0;
 }
 
 /* Forget the rendering so the next update starts over. */
@@ -1236,6 +1255,87 @@ markdown_reset(struct markdown *m)
 	memset(&m->st, 0, sizeof m->st);
 	m->open = m->st;
 	m->width = -1;
+	m->line_base = m->text_base = m->segs_base = 0;
+	m->nck = 0;
+	rtext_clear(&m->win);
+	m->win_ck = -2;
+}
+
+/* Source bytes between checkpoints, and the output kept before the oldest lines go. */
+#define MD_CKPT_EVERY (64u << 10)
+#define MD_KEEP (4u << 20)
+
+/* Make everything rendered up to source offset src, with state *st, the frozen boundary;
+ * keep it as a checkpoint when the last one is far enough behind and it is not inside a
+ * code block that may yet be highlighted. */
+static void
+md_freeze(struct markdown *m, const struct mdstate *st, size_t src)
+{
+	struct md_ckpt *c;
+
+	m->src_frozen = src;
+	m->st = *st;
+	m->out_text = m->out.text.len;
+	m->out_segs = m->out.nsegs;
+	m->out_lines = m->out.nlines;
+	m->out_urls = m->out.urls.len;
+	if (src < (m->nck > 0 ? m->ck[m->nck - 1].src : 0) + MD_CKPT_EVERY ||
+	    (st->in_fence && st->code_src != (size_t)-1 && src - st->code_src <= MD_HL_MAX))
+		return;
+	if (m->nck == m->capck) {
+		m->capck = m->capck ? m->capck * 2 : 16;
+		m->ck = xrealloc(m->ck, m->capck * sizeof *m->ck);
+	}
+	c = &m->ck[m->nck++];
+	c->src = src;
+	c->line = m->line_base + m->out.nlines;
+	c->text = m->text_base + m->out.text.len;
+	c->segs = m->segs_base + m->out.nsegs;
+	c->st = *st;
+	/* The block it is inside is too long ever to be highlighted. */
+	if (st->in_fence)
+		c->st.code_src = (size_t)-1;
+}
+
+/* Once the kept output is over MD_KEEP bytes, drop every line before the last checkpoint;
+ * 1 when it did (the frozen state m->st changed with the output). */
+static int
+md_evict(struct markdown *m)
+{
+	const struct md_ckpt *c;
+	size_t dt, ds, dl, i;
+
+	if (m->out.text.len <= MD_KEEP || m->nck == 0 || m->ck[m->nck - 1].line <= m->line_base)
+		return 0;
+	c = &m->ck[m->nck - 1];
+	dt = c->text - m->text_base;
+	ds = c->segs - m->segs_base;
+	dl = c->line - m->line_base;
+	memmove(m->out.text.data, m->out.text.data + dt, m->out.text.len - dt + 1);
+	m->out.text.len -= dt;
+	memmove(m->out.segs, m->out.segs + ds, (m->out.nsegs - ds) * sizeof *m->out.segs);
+	m->out.nsegs -= ds;
+	for (i = 0; i < m->out.nsegs; i++)
+		m->out.segs[i].off -= (uint32_t)dt;
+	memmove(m->out.lines, m->out.lines + dl, (m->out.nlines - dl) * sizeof *m->out.lines);
+	m->out.nlines -= dl;
+	for (i = 0; i < m->out.nlines; i++)
+		m->out.lines[i].seg -= (uint32_t)ds;
+	m->out_text -= dt;
+	m->out_segs -= ds;
+	m->out_lines -= dl;
+	m->text_base += dt;
+	m->segs_base += ds;
+	m->line_base += dl;
+	/* A code block whose start went is longer than MD_HL_MAX: it stays plain. */
+	if (m->st.in_fence && m->st.code_lines < dl) {
+		m->st.code_src = (size_t)-1;
+	} else if (m->st.in_fence) {
+		m->st.code_text -= dt;
+		m->st.code_segs -= ds;
+		m->st.code_lines -= dl;
+	}
+	return 1;
 }
 
 #define MD_MAXLINES 4096
@@ -1292,9 +1392,11 @@ md_render_piece(struct markdown *m, struct mdstate *st, enum md_line kind, const
 	return (size_t)(cut - src);
 }
 
-/* Render what follows the frozen boundary, freezing every block proven complete. */
-void
-markdown_update(struct markdown *m, const char *src, size_t n, int width, int final)
+/* Render what follows the frozen boundary up to source offset stop (or the end), freezing
+ * every block proven complete; with evict, old lines go as they pass MD_KEEP (a window
+ * keeps all it renders). */
+static void
+md_render(struct markdown *m, const char *src, size_t n, int final, size_t stop, int evict)
 {
 	const char **lines = NULL;
 	size_t *lens = NULL, cap = 0;
@@ -1302,12 +1404,6 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 	size_t pos;
 	int frozen_ok = 1;
 
-	if (width < 4)
-		width = 4;
-	if (width != m->width || m->src_frozen > n) {
-		markdown_reset(m);
-		m->width = width;
-	}
 	rtext_truncate(&m->out, m->out_text, m->out_segs, m->out_lines);
 	if (m->out.urls.len > m->out_urls) {
 		m->out.urls.len = m->out_urls;
@@ -1315,7 +1411,7 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 	}
 	st = m->st;
 	pos = m->src_frozen;
-	while (pos < n) {
+	while (pos < n && pos < stop) {
 		const char *nl = memchr(src + pos, '\n', n - pos);
 		size_t len = nl ? (size_t)(nl - (src + pos)) : n - pos;
 		int complete = nl != NULL || final;
@@ -1366,12 +1462,9 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 		st.cont = 0;
 		if ((kind == L_PARA || kind == L_PLAIN) && end - pos > MD_CHUNK && frozen_ok &&
 		    (cut = md_render_piece(m, &st, kind, src, pos, lines, lens, nlines)) > 0) {
-			m->src_frozen = cut;
-			m->st = st;
-			m->out_text = m->out.text.len;
-			m->out_segs = m->out.nsegs;
-			m->out_lines = m->out.nlines;
-			m->out_urls = m->out.urls.len;
+			md_freeze(m, &st, cut);
+			if (evict && md_evict(m))
+				st = m->st;
 			pos = cut;
 			continue;
 		}
@@ -1385,12 +1478,9 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 			st.code_lines = m->out.nlines;
 		}
 		if (frozen_ok && complete) {
-			m->src_frozen = end;
-			m->st = st;
-			m->out_text = m->out.text.len;
-			m->out_segs = m->out.nsegs;
-			m->out_lines = m->out.nlines;
-			m->out_urls = m->out.urls.len;
+			md_freeze(m, &st, end);
+			if (evict && md_evict(m))
+				st = m->st;
 		} else {
 			frozen_ok = 0;
 		}
@@ -1399,15 +1489,84 @@ markdown_update(struct markdown *m, const char *src, size_t n, int width, int fi
 	/* A reply that ended inside a code block: that block is over too. */
 	if (final && frozen_ok && st.in_fence && m->src_frozen == n) {
 		md_code_close(m, &st, src, n);
-		m->st = st;
-		m->out_text = m->out.text.len;
-		m->out_segs = m->out.nsegs;
-		m->out_lines = m->out.nlines;
-		m->out_urls = m->out.urls.len;
+		md_freeze(m, &st, n);
 	}
 	m->open = st;
 	free(lines);
 	free(lens);
+}
+
+/* Render what follows the frozen boundary, freezing every block proven complete. */
+void
+markdown_update(struct markdown *m, const char *src, size_t n, int width, int final)
+{
+	if (width < 4)
+		width = 4;
+	if (width != m->width || m->src_frozen > n) {
+		markdown_reset(m);
+		m->width = width;
+	}
+	md_render(m, src, n, final, (size_t)-1, 1);
+}
+
+/* How many screen lines the rendering has. */
+size_t
+markdown_nlines(const struct markdown *m)
+{
+	return m->line_base + m->out.nlines;
+}
+
+/* The rendering holding screen line `line`: the kept output, or a window rendered again
+ * from the last checkpoint before the line up to the next one. */
+const struct rtext *
+markdown_line(struct markdown *m, const char *src, size_t n, size_t line, size_t *at)
+{
+	static const struct md_ckpt start;
+	const struct md_ckpt *c = &start, *next;
+	struct markdown w;
+	size_t lo = 0, hi = m->nck, mid;
+	long k = -1;
+
+	if (line >= m->line_base) {
+		*at = line - m->line_base;
+		return *at < m->out.nlines ? &m->out : NULL;
+	}
+	/* The last checkpoint at or before the line (none: the start). */
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (m->ck[mid].line <= line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0) {
+		k = (long)lo - 1;
+		c = &m->ck[k];
+	}
+	if ((size_t)(k + 1) >= m->nck)
+		return NULL;
+	next = &m->ck[k + 1];
+	if (m->win_ck != k) {
+		markdown_init(&w, m->role, m->plain);
+		w.width = m->width;
+		w.src_frozen = c->src;
+		w.st = c->st;
+		/* The window shares the highlighting cache: its blocks are the text's. */
+		w.hl = m->hl;
+		w.nhl = m->nhl;
+		md_render(&w, src, n, 0, next->src, 0);
+		m->hl = w.hl;
+		m->nhl = w.nhl;
+		w.hl = NULL;
+		w.nhl = 0;
+		rtext_free(&m->win);
+		m->win = w.out;
+		rtext_init(&w.out);
+		markdown_free(&w);
+		m->win_ck = k;
+	}
+	*at = line - c->line;
+	return *at < m->win.nlines ? &m->win : NULL;
 }
 
 /* Collect the source of code block k (0-based): the lines between its fences. */

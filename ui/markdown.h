@@ -83,6 +83,15 @@ struct md_hl {
 	uint8_t *roles;
 };
 
+/* A frozen boundary that the lines after it can be rendered again from: a long text keeps
+ * only its last lines and renders the others again when they are drawn (markdown_line). */
+struct md_ckpt {
+	size_t src;        /* source offset */
+	size_t line;       /* the first line rendered from there */
+	size_t text, segs; /* output sizes there, counted from the start of the rendering */
+	struct mdstate st;
+};
+
 /* Rendering switches, from the configuration (render: in natter.yaml). */
 struct md_options {
 	int highlight;     /* syntax highlighting of code blocks */
@@ -101,6 +110,13 @@ struct markdown {
 	struct mdstate open; /* state after the open block (code block count) */
 	struct md_hl *hl;  /* by code block index */
 	size_t nhl;
+	/* out holds the lines from line_base on; text_base and segs_base are the sizes of
+	 * what went before it. */
+	size_t line_base, text_base, segs_base;
+	struct md_ckpt *ck; /* every MD_CKPT_EVERY source bytes or so */
+	size_t nck, capck;
+	struct rtext win;   /* lines before line_base rendered again: those of checkpoint */
+	long win_ck;        /* win_ck (-1: the start), or -2 when it holds nothing */
 };
 
 /* Set the rendering switches for every renderer (all on by default). */
@@ -113,6 +129,13 @@ void markdown_reset(struct markdown *m);
 /* Bring the rendering up to date with src (n bytes) at width. final: the source is
  * complete, so the last block is closed too. */
 void markdown_update(struct markdown *m, const char *src, size_t n, int width, int final);
+/* How many screen lines the rendering has (out holds the last of them). */
+size_t markdown_nlines(const struct markdown *m);
+/* The rendering holding screen line `line` of the last update of src (n bytes), with its
+ * index there in *at; lines no longer kept are rendered again, a window at a time. NULL
+ * when there is no such line. */
+const struct rtext *markdown_line(struct markdown *m, const char *src, size_t n, size_t line,
+    size_t *at);
 /* Source bytes rendered since start, a debug counter that tests use to check that an
  * update costs work proportional to the open block only. */
 size_t markdown_work(void);

@@ -312,9 +312,9 @@ pane_transcript_view(struct app *a, long i, int width)
 		    "the model no longer sees the messages above: they do not fit its context "
 		    "window (context.policy drop)", THEME_HINT);
 	v->view_mark = mark;
-	v->nlines = 1 + (long)v->body.out.nlines + (long)v->extra.nlines;
+	v->nlines = 1 + (long)markdown_nlines(&v->body) + (long)v->extra.nlines;
 	if (m->reasoning.len > 0)
-		v->nlines += 1 + (v->reason_open ? (long)v->reason.out.nlines : 0);
+		v->nlines += 1 + (v->reason_open ? (long)markdown_nlines(&v->reason) : 0);
 	v->gen = m->gen;
 	v->width = width;
 	v->valid = 1;
@@ -442,6 +442,8 @@ pane_transcript_msg_line(struct app *a, int y, int x, int w, long i, long line)
 {
 	struct session_msg *m = &a->sess->msgs[i];
 	struct tview *v = &a->views[i];
+	const struct rtext *r;
+	size_t at;
 
 	if (m->role == ROLE_TOOL_CALL || m->role == ROLE_TOOL) {
 		tools_draw_line(a, y, x, w, i, line);
@@ -468,20 +470,25 @@ pane_transcript_msg_line(struct app *a, int y, int x, int w, long i, long line)
 		}
 		line--;
 		if (v->reason_open) {
-			if (line < (long)v->reason.out.nlines) {
+			if (line < (long)markdown_nlines(&v->reason)) {
 				wmove(a->wtrans, y, x);
 				draw_text(a->wtrans, "│ ", 4, theme_attr(THEME_REASONING, 0), w);
-				pane_transcript_rline(a, y, x + 2, &v->reason.out, (size_t)line, w - 2);
+				r = markdown_line(&v->reason, buf_str(&m->reasoning), m->reasoning.len,
+				    (size_t)line, &at);
+				if (r != NULL)
+					pane_transcript_rline(a, y, x + 2, r, at, w - 2);
 				return;
 			}
-			line -= (long)v->reason.out.nlines;
+			line -= (long)markdown_nlines(&v->reason);
 		}
 	}
-	if (line < (long)v->body.out.nlines) {
-		pane_transcript_rline(a, y, x, &v->body.out, (size_t)line, w);
+	if (line < (long)markdown_nlines(&v->body)) {
+		r = markdown_line(&v->body, buf_str(&m->content), m->content.len, (size_t)line, &at);
+		if (r != NULL)
+			pane_transcript_rline(a, y, x, r, at, w);
 		return;
 	}
-	line -= (long)v->body.out.nlines;
+	line -= (long)markdown_nlines(&v->body);
 	if (line < (long)v->extra.nlines)
 		pane_transcript_rline(a, y, x, &v->extra, (size_t)line, w);
 }

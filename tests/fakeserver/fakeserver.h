@@ -110,6 +110,7 @@ struct fs_magic {
 	bool reasoning_alt;      /* reasoning=reasoning: OpenAI delta.reasoning (vLLM, Ollama /v1) */
 	bool echo;               /* echo=1: the reply is the prompt as written (echo=1 left out) */
 	bool doc;                /* doc=md: tokens=N make a Markdown document of N tokens */
+	long token_bytes;        /* token_bytes=N: each numbered token padded to N bytes */
 };
 
 #define FS_MAX_CALLS 4

@@ -8,6 +8,8 @@
  *
  * Magic words (name=value anywhere in the last user message; see README.md):
  *   tokens=N          exactly N text tokens "w1", " w2", … " wN" (default: an echo sentence)
+ *   token_bytes=N     with tokens=N: each token padded to a line of N bytes (a huge reply
+ *                     in few events: tokens=100000 token_bytes=1000 is 100 MB)
  *   doc=md            with tokens=N: N tokens of Markdown, a fenced code block (20 languages
  *                     in turn) every 100 tokens and a table every 1,000, the last " wN"
  *   echo=1            the reply is the prompt as written, without echo=1, a word a token
@@ -43,6 +45,7 @@
 #include "xmalloc.h"
 
 #define FS_MAX_COUNT 10000000L
+#define FS_MAX_TOKEN_BYTES 1000000L
 #define FS_MAX_DELAY 3600000L
 #define FS_HUGE_TOKEN 200000
 #define FS_FLUSH_AT (256 * 1024)
@@ -80,18 +83,26 @@ fs_seq_add(struct fs_seq *s, const char *t, size_t n)
 	s->off[++s->n] = s->all.len;
 }
 
-/* Append the numbered tokens "<p>1", " <p>2", … " <p>N". */
+/* Append the numbered tokens "<p>1", " <p>2", … " <p>N"; with pad > 0 each is made a line
+ * of pad bytes: the number, filler words " abcdefghi" and a newline (token_bytes=N). */
 static void
-fs_seq_numbered(struct fs_seq *s, char prefix, long n)
+fs_seq_numbered(struct fs_seq *s, char prefix, long n, long pad)
 {
-	char tok[32];
+	static const char filler[] = " abcdefghi";
+	struct buf tok = BUF_INIT;
+	size_t k;
 	long i;
 
 	for (i = 1; i <= n; i++) {
-		int len = snprintf(tok, sizeof(tok), "%s%c%ld", i > 1 ? " " : "", prefix, i);
-
-		fs_seq_add(s, tok, (size_t)len);
+		buf_reset(&tok);
+		buf_printf(&tok, "%s%c%ld", i > 1 ? " " : "", prefix, i);
+		for (k = 0; pad > 0 && tok.len + 1 < (size_t)pad; k++)
+			buf_putc(&tok, filler[k % (sizeof(filler) - 1)]);
+		if (pad > 0)
+			buf_putc(&tok, '\n');
+		fs_seq_add(s, tok.data, tok.len);
 	}
+	buf_free(&tok);
 }
 
 /* Split a sentence into word tokens, every one after the first with its leading space. */
@@ -297,6 +308,8 @@ fs_magic_apply(struct fs_magic *m, const char *k, size_t kn, const char *v, size
 #define FS_KEY(s) (kn == sizeof(s) - 1 && memcmp(k, s, kn) == 0)
 	if (FS_KEY("tokens"))
 		m->tokens = fs_magic_num(v, vn, FS_MAX_COUNT);
+	else if (FS_KEY("token_bytes"))
+		m->token_bytes = fs_magic_num(v, vn, FS_MAX_TOKEN_BYTES);
 	else if (FS_KEY("think"))
 		m->think = fs_magic_num(v, vn, FS_MAX_COUNT);
 	else if (FS_KEY("delay_ms"))
@@ -547,11 +560,11 @@ fs_chat_reply(struct fs_chat *chat)
 		return;
 	}
 	if (chat->m.think > 0)
-		fs_seq_numbered(&chat->think, 'r', chat->m.think);
+		fs_seq_numbered(&chat->think, 'r', chat->m.think, 0);
 	if (chat->tools.calling) {
 		/* The calls follow whatever text tokens=N asks for (none by default). */
 		if (chat->m.tokens > 0)
-			fs_seq_numbered(&chat->text, 'w', chat->m.tokens);
+			fs_seq_numbered(&chat->text, 'w', chat->m.tokens, chat->m.token_bytes);
 	} else if (chat->tools.answer.len > 0) {
 		struct buf s = BUF_INIT;
 
@@ -563,7 +576,7 @@ fs_chat_reply(struct fs_chat *chat)
 	} else if (chat->m.doc && chat->m.tokens > 0) {
 		fs_seq_markdown(&chat->text, chat->m.tokens);
 	} else if (chat->m.tokens >= 0) {
-		fs_seq_numbered(&chat->text, 'w', chat->m.tokens);
+		fs_seq_numbered(&chat->text, 'w', chat->m.tokens, chat->m.token_bytes);
 	} else {
 		struct buf s = BUF_INIT;
 		const char *p = buf_str(&chat->prompt);

@@ -264,6 +264,151 @@ test_open_paragraph_same(void **state)
 	buf_free(&b);
 }
 
+/* The plain text of screen line i of r, into b. */
+static void
+line_text(const struct rtext *r, size_t i, struct buf *b)
+{
+	const struct rline *l = &r->lines[i];
+	uint32_t k;
+
+	buf_reset(b);
+	for (k = 0; k < l->nseg; k++)
+		buf_append(b, r->text.data + r->segs[l->seg + k].off, r->segs[l->seg + k].len);
+}
+
+/* Screen line i of m as markdown_line gives it (for src), into b; 0 when there is none. */
+static int
+line_of(struct markdown *m, const char *src, size_t n, size_t i, struct buf *b)
+{
+	size_t at;
+	const struct rtext *r = markdown_line(m, src, n, i, &at);
+
+	if (r == NULL)
+		return 0;
+	line_text(r, at, b);
+	return 1;
+}
+
+/*
+ * A text of many megabytes keeps only its last screen lines, and every older one drawn
+ * again from a checkpoint is the line that was shown while it streamed: paragraphs
+ * (numbered, so each line is known), long paragraphs cut into pieces, lists, headings and
+ * small highlighted code blocks, streamed in small updates and rendered in one go alike.
+ */
+static void
+test_long_text_window(void **state)
+{
+	struct buf src = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
+	struct buf *seen = NULL;
+	struct markdown m, one;
+	size_t nseen = 0, n, pos, i, captured = 0, kept, w, base = 0;
+	long k, paras = 0, last = -1, found = 0;
+	char *end;
+
+	(void)state;
+	for (k = 0; src.len < (9u << 20); k++) {
+		if (k % 50 == 49)
+			buf_printf(&src, "```c\nint x%ld = %ld;\n```\n\n", k, k);
+		else if (k % 50 == 20)
+			buf_printf(&src, "- item %ld\n- item *two* of %ld\n\n## heading %ld\n\n", k, k, k);
+		else if (k % 50 == 30) {
+			for (i = 0; i < 200; i++)
+				buf_printf(&src, "long%ld word%zu more words here ", k, i);
+			buf_puts(&src, "\n\n");
+		}
+		else {
+			buf_printf(&src, "w%ld **bold** and `code` words\n\n", k);
+			paras++;
+		}
+	}
+	n = src.len;
+	markdown_init(&m, THEME_TEXT, 0);
+	for (pos = 0; pos < n; pos += 3001) {
+		markdown_update(&m, src.data, pos + 3001 < n ? pos + 3001 : n, 60, 0);
+		/* Once old lines went, the kept ones are still the lines they were. */
+		if (m.line_base != base) {
+			base = m.line_base;
+			for (i = base; i < captured; i++) {
+				line_text(&m.out, i - base, &a);
+				assert_int_equal(a.len + 1, seen[i].len);
+				assert_memory_equal(a.data, seen[i].data, a.len);
+			}
+		}
+		/* Every frozen line that is still kept, as it is shown now. */
+		if (captured < m.line_base)
+			captured = m.line_base;
+		for (; captured < m.line_base + m.out_lines; captured++) {
+			if (captured >= nseen) {
+				seen = realloc(seen, (captured + 1) * 2 * sizeof *seen);
+				memset(seen + nseen, 0, ((captured + 1) * 2 - nseen) * sizeof *seen);
+				nseen = (captured + 1) * 2;
+			}
+			line_text(&m.out, captured - m.line_base, &seen[captured]);
+			buf_putc(&seen[captured], '\1');
+		}
+	}
+	markdown_update(&m, src.data, n, 60, 1);
+	/* Only the last lines are kept. */
+	assert_true(m.line_base > 0);
+	assert_true(m.out.text.len < (6u << 20));
+	markdown_init(&one, THEME_TEXT, 0);
+	markdown_update(&one, src.data, n, 60, 1);
+	assert_int_equal(markdown_nlines(&one), markdown_nlines(&m));
+	kept = 0;
+	for (i = 0; i < markdown_nlines(&m); i++) {
+		assert_true(line_of(&m, src.data, n, i, &a));
+		if (i < nseen && seen[i].len > 0) {
+			assert_int_equal(a.len + 1, seen[i].len);
+			assert_memory_equal(a.data, seen[i].data, a.len);
+			kept++;
+		}
+		/* Each numbered paragraph is one line, in order, none missing. */
+		if (a.len > 1 && a.data[0] == 'w' && a.data[1] >= '0' && a.data[1] <= '9') {
+			k = strtol(a.data + 1, &end, 10);
+			assert_string_equal(end, " bold and code words");
+			assert_true(k > last);
+			last = k;
+			found++;
+		}
+		/* The one-shot rendering, read at a stride (each window renders once). */
+		if (i % 7 == 0) {
+			assert_true(line_of(&one, src.data, n, i, &b));
+			assert_int_equal(a.len, b.len);
+			assert_memory_equal(a.data, b.data, a.len);
+		}
+	}
+	assert_true(kept > markdown_nlines(&m) / 2);
+	assert_int_equal(found, paras);
+	assert_false(line_of(&m, src.data, n, markdown_nlines(&m), &a));
+	/* The numbered paragraphs are where they should be: w0 first, blank between. */
+	assert_true(line_of(&m, src.data, n, 0, &a));
+	assert_string_equal(buf_str(&a), "w0 bold and code words");
+	assert_true(line_of(&m, src.data, n, 1, &a));
+	assert_int_equal(a.len, 0);
+	/* A highlighted code block far back comes back highlighted, in its colours. */
+	for (i = 0, w = 0; i < 4000 && !w; i++) {
+		size_t at, j;
+		const struct rtext *r = markdown_line(&m, src.data, n, i, &at);
+
+		line_text(r, at, &a);
+		if (strstr(buf_str(&a), "int x49") == NULL)
+			continue;
+		for (j = 0; j < r->lines[at].nseg; j++)
+			if (r->segs[r->lines[at].seg + j].role != THEME_CODEBLOCK &&
+			    r->segs[r->lines[at].seg + j].role != THEME_CODEBORDER)
+				w = 1;
+	}
+	assert_true(w);
+	for (i = 0; i < nseen; i++)
+		buf_free(&seen[i]);
+	free(seen);
+	markdown_free(&m);
+	markdown_free(&one);
+	buf_free(&src);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -277,6 +422,7 @@ main(void)
 		cmocka_unit_test(test_inline_styles),
 		cmocka_unit_test(test_no_loss),
 		cmocka_unit_test(test_code_block),
+		cmocka_unit_test(test_long_text_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <utf8proc.h>
 
 #include "buf.h"
@@ -366,6 +367,120 @@ test_flush_throttle(void **state)
 	session_free(l);
 	assert_null(session_load(st, 42));
 
+	store_close(st);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(path);
+}
+
+/* The bytes of message id's content column in the database at path, or -1. */
+static long
+head_bytes(const char *path, int64_t id)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q = NULL;
+	long n = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT length(CAST(content AS BLOB)) FROM messages"
+	    " WHERE id = ?1", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, id);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			n = sqlite3_column_int(q, 0);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * A reply longer than STORE_SPILL_AT is stored whole without being rewritten: loaded back
+ * it is all there, byte for byte. With drop_text (natter ask) the stored text leaves
+ * memory as it is written, the estimate of its tokens still counts all of it, and the
+ * session stores the whole reply all the same; without a store nothing is kept at all.
+ */
+static void
+test_long_reply_stored(void **state)
+{
+	char dir[] = "/tmp/natter-session.XXXXXX";
+	struct session *s, *l;
+	struct store *st;
+	struct buf all = BUF_INIT;
+	struct message_row *ms;
+	int64_t now = 1000;
+	char *path, *err = NULL, *cmd, piece[1000];
+	size_t r, k, n;
+	int64_t l_id;
+	int drop;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/natter.db", dir);
+	st = store_open(path, &err);
+	assert_non_null(st);
+	memset(piece, 'x', sizeof(piece));
+	for (k = 0; k < 3000; k++) {
+		snprintf(piece, sizeof(piece), "line %zu ", k);
+		piece[strlen(piece)] = 'x';
+		piece[sizeof(piece) - 1] = '\n';
+		buf_append(&all, piece, sizeof(piece));
+	}
+	for (drop = 0; drop < 2; drop++) {
+		s = session_new(st, "openai", "gpt-4o");
+		session_set_clock(s, fake_clock, &now);
+		s->drop_text = drop;
+		session_append_user(s, "a long one");
+		r = session_begin_reply(s, NULL, NULL);
+		for (k = 0; k < all.len; k += 1000) {
+			session_reply_text(s, all.data + k, 1000);
+			now += 1000;
+			session_reply_flush(s);
+			/* Kept: everything; dropped: less than a megabyte and a piece. */
+			if (drop)
+				assert_true(s->msgs[r].content.len <= STORE_SPILL_ROW + 1000);
+			else
+				assert_int_equal(s->msgs[r].content.len, k + 1000);
+		}
+		assert_int_equal(s->msgs[r].spill, 1);
+		if (drop)
+			assert_true(s->msgs[r].dropped > 0);
+		assert_int_equal(s->msgs[r].dropped + s->msgs[r].content.len, all.len);
+		assert_int_equal(session_reply_end(s, MSG_COMPLETE, NULL, -1, "stop", NULL), 0);
+		l_id = s->msgs[r].id;
+		l = session_load(st, s->id);
+		assert_non_null(l);
+		assert_int_equal(l->nmsgs, 2);
+		assert_int_equal(l->msgs[1].content.len, all.len);
+		assert_memory_equal(l->msgs[1].content.data, all.data, all.len);
+		assert_int_equal(l->msgs[1].state, MSG_COMPLETE);
+		session_free(l);
+		session_free(s);
+		/* The content column holds its first megabyte, the rest follows in rows. */
+		assert_int_equal(head_bytes(path, l_id), STORE_SPILL_AT);
+		/* Indexed once, every word of it: its parts add up to the text. */
+		assert_int_equal(store_check(st, &err), 0);
+		assert_null(err);
+		assert_int_equal(store_search(st, "2999", &ms, &n, 10), 0);
+		assert_int_equal(n, drop + 1);
+		store_messages_free(ms, n);
+	}
+
+	/* No store: the text went to the front end and nothing keeps it. */
+	s = session_new(NULL, "openai", "gpt-4o");
+	s->drop_text = 1;
+	session_append_user(s, "a long one");
+	r = session_begin_reply(s, NULL, NULL);
+	for (k = 0; k < all.len; k += 1000) {
+		session_reply_text(s, all.data + k, 1000);
+		session_reply_flush(s);
+	}
+	assert_true(s->msgs[r].content.len <= STORE_SPILL_ROW + 1000);
+	assert_int_equal(s->msgs[r].dropped + s->msgs[r].content.len, all.len);
+	session_free(s);
+
+	buf_free(&all);
 	store_close(st);
 	cmd = xasprintf("rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
@@ -731,6 +846,7 @@ main(void)
 		cmocka_unit_test(test_request_roles_and_exclusions),
 		cmocka_unit_test(test_title),
 		cmocka_unit_test(test_flush_throttle),
+		cmocka_unit_test(test_long_reply_stored),
 		cmocka_unit_test(test_compare_histories),
 		cmocka_unit_test(test_compare_stored),
 		cmocka_unit_test(test_signed_reasoning),

@@ -25,9 +25,10 @@
 #include "store-schema.h"
 #include "xmalloc.h"
 
-/* Undo the tree migration (schema STORE_SCHEMA_TREE) in a fresh file, for the tests that
- * roll a database back to an older version. */
+/* Undo the long-reply (17) and tree (schema STORE_SCHEMA_TREE) migrations in a fresh file,
+ * for the tests that roll a database back to an older version. */
 #define TREE_ROLLBACK \
+	"DROP TABLE message_spill;" \
 	"DROP INDEX messages_by_parent; DROP INDEX sessions_forked;" \
 	"ALTER TABLE messages DROP COLUMN parent_id; ALTER TABLE sessions DROP COLUMN head_id;" \
 	"ALTER TABLE sessions DROP COLUMN forked_from;"
@@ -684,6 +685,91 @@ test_index_memory_bounded(void **state)
 	free(text);
 }
 
+/* The number of message_spill rows in the database at path. */
+static long
+spill_rows(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long n = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM message_spill", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * A long reply written as it arrives (message_row.spill): its head is written whole, then
+ * only new bytes are appended, never the whole text again. Readers (another store handle
+ * while it streams, store_messages once it ends) see the whole text; every word of it is
+ * searchable once it ends, a brief writer's once store_index_pending ran; deleting the
+ * session takes the rows along.
+ */
+static void
+test_spilled_reply(void **state)
+{
+	struct fixture *f = *state;
+	struct message_row m, *ms;
+	char *text = distinct_words("sp", 400000);  /* about 3.3 MB */
+	size_t len = strlen(text), at, step = 300000, n;
+	struct store *other;
+	char *err = NULL;
+	int64_t sid, id;
+	int brief;
+
+	for (brief = 0; brief < 2; brief++) {
+		store_set_brief(f->st, brief);
+		sid = store_session_new(f->st, "spill", "openai", "gpt");
+		m = msg(sid, ROLE_ASSISTANT, "", MSG_STREAMING);
+		id = store_message_add(f->st, &m);
+		assert_true(id > 0);
+		/* The head: the text as it was when it grew long. */
+		m.content = xstrndup(text, 1000);
+		assert_int_equal(store_message_update(f->st, &m), 0);
+		m.spill = 1;
+		for (at = 1000; at + step < len; at += step) {
+			m.append = text + at;
+			m.append_len = step;
+			assert_int_equal(store_message_update(f->st, &m), 0);
+		}
+		other = store_open(f->path, &err);
+		assert_non_null(other);
+		assert_int_equal(store_messages(other, sid, &ms, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(strlen(ms[0].content), at);
+		assert_memory_equal(ms[0].content, text, at);
+		store_messages_free(ms, n);
+		store_close(other);
+		m.state = MSG_COMPLETE;
+		m.append = text + at;
+		m.append_len = len - at;
+		assert_int_equal(store_message_update(f->st, &m), 0);
+		free(m.content);
+		if (brief)
+			assert_int_equal(store_index_pending(f->st), 0);
+		assert_int_equal(store_messages(f->st, sid, &ms, &n), 0);
+		assert_int_equal(n, 1);
+		assert_string_equal(ms[0].content, text);
+		assert_int_equal(ms[0].state, MSG_COMPLETE);
+		store_messages_free(ms, n);
+		assert_int_equal(search_count(f->st, "sp0"), 1);
+		assert_int_equal(search_count(f->st, "sp200000"), 1);
+		assert_int_equal(search_count(f->st, "sp399999"), 1);
+		assert_int_equal(store_check(f->st, &err), 0);
+		assert_null(err);
+		assert_true(spill_rows(f->path) > 0);
+		assert_int_equal(store_session_delete(f->st, sid), 0);
+		assert_int_equal(spill_rows(f->path), 0);
+		assert_int_equal(search_count(f->st, "sp399999"), 0);
+	}
+	store_set_brief(f->st, 0);
+	free(text);
+}
+
 /* Run in a forked child: open its own store, leave a long reply streaming in a new
  * session, report the session id on fd, then wait to be killed (or for the parent to
  * close hold, so a failed test leaves no process behind). */
@@ -830,6 +916,7 @@ test_recover_orphans(void **state)
 /* The version-1 search layout (one FTS5 document per message, external content from a
  * view, kept by triggers), applied over today's tables to rebuild an old database. */
 static const char old_v1_fts[] =
+    "DROP TABLE IF EXISTS message_spill;"
     "DROP TABLE IF EXISTS message_attachments;"
     "DROP TABLE IF EXISTS attachments;"
     "DROP TABLE IF EXISTS index_pending;"
@@ -1398,6 +1485,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_recover_orphans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_long_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_memory_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spilled_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_archive, setup, teardown),

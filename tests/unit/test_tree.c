@@ -315,7 +315,8 @@ test_migrate_old_path(void **state)
 	store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sql = xasprintf("DROP INDEX messages_by_parent; DROP INDEX sessions_forked;"
+	sql = xasprintf("DROP TABLE message_spill;"
+	    "DROP INDEX messages_by_parent; DROP INDEX sessions_forked;"
 	    "ALTER TABLE messages DROP COLUMN parent_id; ALTER TABLE sessions DROP COLUMN head_id;"
 	    "ALTER TABLE sessions DROP COLUMN forked_from; PRAGMA user_version = %d;"
 	    "INSERT INTO sessions (id, title, created, updated) VALUES (1, 'old', 1, 1);"

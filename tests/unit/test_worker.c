@@ -676,6 +676,73 @@ test_http_concurrent(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * A UI that stops reading holds the server back instead of filling memory: a 20 MB reply
+ * is not queued whole while nobody takes events (with the key registered, so the text
+ * held back for the scrubber counts too). The paused stream does not time out however
+ * long its wait exceeds idle_timeout, and once read it is whole, byte for byte.
+ */
+static void
+test_http_backpressure(void **state)
+{
+	static const char key[] = "sk-backpressure-0123456789";
+	struct provider *p;
+	struct worker *w;
+	struct wevent *ev;
+	struct got g;
+	char base[128];
+	size_t queued = 0, k;
+	int port, round;
+	pid_t pid;
+
+	(void)state;
+	pid = fake_start_args(&port, NULL, key, NULL);
+	assert_true(pid > 0);
+	assert_true(port > 0);
+	secret_add(key);
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d/v1", port);
+	p = provider_new("openai", "openai", base);
+	p->key = xstrdup(key);
+	p->idle_timeout_ms = 500;
+	w = worker_start();
+	for (round = 0; round < 2; round++) {
+		struct request *r = request_new(p, "fake-model");
+
+		memset(&g, 0, sizeof(g));
+		request_add(r, ROLE_USER, "tokens=20000 token_bytes=1000");
+		g.id = worker_submit(w, r);
+		/* Nobody reads for three idle timeouts. */
+		usleep(1500 * 1000);
+		queued = 0;
+		while ((ev = worker_next(w)) != NULL) {
+			if (ev->type == WEV_TEXT)
+				queued += ev->len;
+			record(&g, 1, ev);
+		}
+		print_message("# %zu bytes queued while the UI read nothing\n", queued);
+		assert_true(queued > 0);
+		assert_true(queued < 4u << 20);
+		pump(w, &g, 1, 60000);
+		assert_int_equal(g.ndone, 1);
+		assert_int_equal(g.has_err, 0);
+		assert_int_equal(g.complete, 1);
+		assert_int_equal(g.text.len, 20000000);
+		for (k = 1; k <= 20000; k += 4999) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "%sw%zu abcdefghi", k > 1 ? "\n " : "", k);
+			assert_non_null(strstr(buf_str(&g.text), want));
+		}
+		got_free(&g, 1);
+		/* The second round without the scrubber. */
+		secret_clear();
+	}
+	worker_stop(w);
+	provider_free(p);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 /* A server that quotes the request's key (fault=echo_key) in its error body and in reply
  * and reasoning text split into 3-byte tokens, in all four protocols: no event carries the
  * key, and the masked form stands in its place. */
@@ -1173,6 +1240,7 @@ main(void)
 		cmocka_unit_test(test_models),
 		cmocka_unit_test(test_models_scrubbed),
 		cmocka_unit_test(test_http_concurrent),
+		cmocka_unit_test(test_http_backpressure),
 		cmocka_unit_test(test_http_echo_key),
 		cmocka_unit_test(test_http_limits),
 		cmocka_unit_test(test_http_no_stream),
