@@ -6,6 +6,7 @@
 # Unit tests are cmocka binaries (TAP output), integration and UI tests are shell scripts
 # printing TAP lines ("ok - name" / "not ok - name"), fuzz targets get a short run each.
 # They run TEST_JOBS at a time (default: the number of cores); TEST_JOBS=1 runs one by one.
+# A shell test with a line "# run.sh: alone" (it runs make in the tree) runs by itself.
 # A test binary or script that dies without reporting counts as one failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -126,7 +127,21 @@ for t in tests/integration/*.sh tests/ui/*.sh; do
 	[ -f "$t" ] || continue
 	n=$(basename "$(dirname "$t")")/$(basename "$t")
 	wanted "$n" || continue
+	# A test that rebuilds or installs from the tree (a line "# run.sh: alone") would
+	# relink the binary the others run: it runs with nothing else running.
+	alone=0
+	grep -q '^# run.sh: alone' "$t" && alone=1
+	if [ $alone -eq 1 ]; then
+		while [ "${#slot_of[@]}" -gt 0 ]; do
+			reap
+		done
+	fi
 	launch "$n" tap "$LOGDIR/$(echo "$n" | tr / _).log" timeout 600 bash "$t"
+	if [ $alone -eq 1 ]; then
+		while [ "${#slot_of[@]}" -gt 0 ]; do
+			reap
+		done
+	fi
 done
 
 for f in "$FUZZ"/fuzz_*; do

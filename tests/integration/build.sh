@@ -3,6 +3,7 @@
 # fuzz and bench call .ci/deps), and .ci/deps on a system without dpkg or apt-get succeeds
 # when pkg-config finds every library the Makefile links, and names the missing ones when
 # it does not.
+# run.sh: alone (make in the tree may relink the binary other tests run)
 set -u
 . "$TESTS/integration/lib.sh"
 cd "$ROOT" || exit 1

@@ -2,6 +2,7 @@
 # make install / make uninstall into a DESTDIR: the binary, the man pages, the shipped data
 # and libnatter (archive, shared object, header, pkg-config file) land under PREFIX, a
 # program built with `pkg-config natter` against them runs, and uninstall removes them.
+# run.sh: alone (make in the tree may relink the binary other tests run)
 set -u
 cd "$ROOT" || exit 1
 n=0
