@@ -1168,8 +1168,18 @@ test_linear_cost(void **state)
 	double t1, t3;
 
 	(void)state;
+	/* The fastest of a few runs each: a machine busy with other tests only adds time. */
 	t1 = time_decode(20000, &len1);
 	t3 = time_decode(60000, &len3);
+	for (int k = 0; k < 4; k++) {
+		size_t l;
+		double t = time_decode(20000, &l);
+
+		if (t < t1)
+			t1 = t;
+		if (k < 2 && (t = time_decode(60000, &l)) < t3)
+			t3 = t;
+	}
 	assert_int_equal(len1, 4 * 20000);
 	assert_int_equal(len3, 4 * 60000);
 	print_message("# 20000 tokens: %.1f ms, 60000 tokens: %.1f ms\n", t1 * 1e3, t3 * 1e3);
