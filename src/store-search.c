@@ -65,6 +65,8 @@ struct store_searching {
 	struct buf source;   /* the candidates' MATCH expression */
 	int every;           /* every part is a candidate */
 	int check;           /* candidates are checked against the query */
+	int whole;           /* the walk goes on with a costly query: not to be paused (each
+	                      * start again would merge its prefixes again) */
 	int64_t cursor;      /* candidates below this rowid */
 	size_t checked;
 	int done;
@@ -323,8 +325,12 @@ store_search_collect(struct store *st, struct store_searching *s, long budget)
 		return store_search_count_run(st, buf_str(&s->source), &s->count) == 0 ? 0 : -1;
 	}
 	while (!s->done) {
-		q = store_stmt(st, s->every ? SQL_SEARCH_SCAN : s->m != NULL ? SQL_SEARCH_PARTS :
-		    s->kind == SEARCH_RANK ? SQL_SEARCH_FTS_RANK : SQL_SEARCH_FTS);
+		if (s->kind == SEARCH_RANK)
+			q = store_stmt(st, s->every ? SQL_SEARCH_SCAN_RANKED : s->m != NULL ?
+			    SQL_SEARCH_RANKED : SQL_SEARCH_FTS_RANK);
+		else
+			q = store_stmt(st, s->every ? SQL_SEARCH_SCAN : s->m != NULL ?
+			    SQL_SEARCH_PARTS : SQL_SEARCH_FTS);
 		if (q == NULL)
 			return -1;
 		sqlite3_bind_text(q, 1, buf_str(&s->source), -1, SQLITE_STATIC);
@@ -341,11 +347,13 @@ store_search_collect(struct store *st, struct store_searching *s, long budget)
 			if (s->check && (long)s->checked >= checks) {
 				s->check = 0;
 				s->every = 0;
+				s->whole = 1;
 				buf_reset(&s->source);
 				buf_puts(&s->source, s->query);
 				break;
 			}
-			if (budget > 0 && (rows & 15) == 0 && store_search_now() - t0 >= budget)
+			if (budget > 0 && !s->whole && (rows & 15) == 0 &&
+			    store_search_now() - t0 >= budget)
 				break;
 		}
 		sqlite3_reset(q);
@@ -358,7 +366,7 @@ store_search_collect(struct store *st, struct store_searching *s, long budget)
 		}
 		if (got || rc == SQLITE_DONE)
 			s->done = 1;
-		else if (budget > 0 && store_search_now() - t0 >= budget)
+		else if (budget > 0 && !s->whole && store_search_now() - t0 >= budget)
 			return 1;
 	}
 	return 0;
@@ -391,7 +399,7 @@ store_search_clear(struct store_searching *s)
 	s->nhits = s->messages = 0;
 	s->checked = 0;
 	s->count = 0;
-	s->done = s->planned = s->every = s->check = 0;
+	s->done = s->planned = s->every = s->check = s->whole = 0;
 	store_match_free(s->m);
 	s->m = NULL;
 }

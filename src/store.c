@@ -165,28 +165,31 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " FROM messages m WHERE m.session_id = ?1 ORDER BY m.seq",
 	/*
 	 * The search's candidates newest first from a rowid down (store-search.c): each part
-	 * with its text and its message's role. FTS5 walks its doclist backwards from the
+	 * with its text, and for ranking its message's role (a part without its message is
+	 * left out there, and when its message is read for a page). FTS5 walks its doclist backwards from the
 	 * bound, so a page costs the same whether the query matches ten messages or all of
 	 * them; the text is read again by the search's own matcher (store-match.c) for the
 	 * snippet and, when the query was loosened, to keep only real hits. SQL_SEARCH_FTS is
-	 * for the queries that matcher leaves to FTS5, with FTS5's snippet and bm25; SQL_SEARCH_
-	 * SCAN is every part, when nothing is left to ask the index.
+	 * for the queries that matcher leaves to FTS5, with FTS5's snippet (and bm25);
+	 * SQL_SEARCH_SCAN is every part, when nothing is left to ask the index.
 	 */
-	[SQL_SEARCH_PARTS] = "SELECT messages_fts.rowid, messages_fts.content, m.role"
+	[SQL_SEARCH_PARTS] = "SELECT rowid, content, NULL FROM messages_fts"
+	    " WHERE messages_fts MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
+	[SQL_SEARCH_RANKED] = "SELECT messages_fts.rowid, messages_fts.content, m.role"
 	    " FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid / 4096"
 	    " WHERE messages_fts MATCH ?1 AND messages_fts.rowid < ?2"
 	    " ORDER BY messages_fts.rowid DESC",
-	[SQL_SEARCH_FTS] = "SELECT messages_fts.rowid, messages_fts.content, m.role,"
+	[SQL_SEARCH_FTS] = "SELECT rowid, content, NULL,"
 	    " snippet(messages_fts, 0, char(2), char(3), '\xe2\x80\xa6', 16)"
-	    " FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid / 4096"
-	    " WHERE messages_fts MATCH ?1 AND messages_fts.rowid < ?2"
-	    " ORDER BY messages_fts.rowid DESC",
+	    " FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
 	[SQL_SEARCH_FTS_RANK] = "SELECT messages_fts.rowid, messages_fts.content, m.role,"
 	    " snippet(messages_fts, 0, char(2), char(3), '\xe2\x80\xa6', 16), bm25(messages_fts)"
 	    " FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid / 4096"
 	    " WHERE messages_fts MATCH ?1 AND messages_fts.rowid < ?2"
 	    " ORDER BY messages_fts.rowid DESC",
-	[SQL_SEARCH_SCAN] = "SELECT messages_fts.rowid, messages_fts.content, m.role"
+	[SQL_SEARCH_SCAN] = "SELECT rowid, content, NULL FROM messages_fts"
+	    " WHERE rowid < ?2 AND ?1 IS NOT NULL ORDER BY rowid DESC",
+	[SQL_SEARCH_SCAN_RANKED] = "SELECT messages_fts.rowid, messages_fts.content, m.role"
 	    " FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid / 4096"
 	    " WHERE messages_fts.rowid < ?2 AND ?1 IS NOT NULL ORDER BY messages_fts.rowid DESC",
 	[SQL_SEARCH_PART] = "SELECT content FROM messages_fts WHERE rowid = ?1",

@@ -128,7 +128,11 @@ struct slist {
 	size_t nall;
 	size_t *hit;             /* those in the listed sessions, nhits of them */
 	size_t nhits;
-	int64_t search_at;       /* when the message search for the query runs, 0: done */
+	int64_t search_at;       /* when the message search for the query starts, 0: not due */
+	struct store_searching *searching; /* the message search under way, a piece a turn */
+	int64_t search_t0;       /* when it started (us) */
+	long search_work;        /* microseconds spent on it, in search_pieces pieces */
+	int search_pieces;
 	size_t nrows_all;        /* rows held (a deletion still to be undone is past nrows) */
 	int renaming;            /* the selected row's title is being edited */
 	int64_t rename_id;

@@ -8,7 +8,8 @@
  * `/` opens a field at its top: each key filters the titles with the fuzzy matcher (over
  * every session, then loaded) and, once the typing pauses, a full-text search of the
  * messages (the store's FTS5 index, each word a prefix; the newest hits, one page read off
- * the index, so its cost does not grow with the history), listed under the titles; Enter
+ * the index, so its cost does not grow with the history), run a few milliseconds at a time
+ * between keys so that typing never waits for it, listed under the titles; Enter
  * opens a session or jumps to the message hit. r renames the selected session in place. D
  * asks before deleting, and the deletion waits a few seconds in which u brings the session
  * back; only then is it deleted in the store (or when natter quits). a archives a session
@@ -29,6 +30,7 @@
 #define SESSIONS_UNDO_MS 5000  /* how long a deletion can be undone */
 #define SESSIONS_HITS 50       /* message hits searched for, newest first */
 #define SESSIONS_SEARCH_MS 60  /* the message search waits for a pause in typing this long */
+#define SESSIONS_PIECE_US 5000 /* and then works this long at a time between keys */
 #define SESSIONS_LIMIT 500     /* sessions listed while nothing filters them */
 #define SESSIONS_HL 256
 
@@ -126,55 +128,107 @@ pane_sessions_fts(const char *q, struct buf *out)
 	}
 }
 
-/* Search the messages for the query (newest first, one page) and keep the hits in the
- * sessions listed. */
+/* Point at the hits held that are in the sessions listed (not the archive's, or the other
+ * way round), after the hits or the rows changed. */
+static void
+pane_sessions_listed(struct app *a)
+{
+	struct slist *l = &a->sl;
+	size_t i, k = 0;
+	int64_t *ids;
+
+	free(l->hit);
+	ids = xcalloc(a->nrows ? a->nrows : 1, sizeof *ids);
+	for (i = 0; i < a->nrows; i++)
+		ids[i] = a->rows[i].id;
+	qsort(ids, a->nrows, sizeof *ids, pane_sessions_cmp_id);
+	l->hit = xcalloc(l->nall ? l->nall : 1, sizeof *l->hit);
+	for (i = 0; i < l->nall; i++)
+		if (bsearch(&l->hits[i].session_id, ids, a->nrows, sizeof *ids,
+		    pane_sessions_cmp_id) != NULL)
+			l->hit[k++] = i;
+	free(ids);
+	l->nhits = k;
+	a->dirty |= DIRTY_SESSIONS;
+}
+
+/* Hold the n hits of a message search (taken) in place of the last ones. */
+static void
+pane_sessions_keep(struct app *a, struct message_row *hits, size_t n)
+{
+	struct slist *l = &a->sl;
+
+	store_messages_free(l->hits, l->nall);
+	l->hits = hits;
+	l->nall = n;
+	pane_sessions_listed(a);
+}
+
+/* Stop the message search under way, if any. */
+static void
+pane_sessions_stop(struct slist *l)
+{
+	store_search_free(l->searching);
+	l->searching = NULL;
+}
+
+/* Start the message search for the query (newest first, one page; each word a prefix),
+ * run a piece at a time by pane_sessions_tick. A query too short to search drops the
+ * hits. */
 static void
 pane_sessions_hits(struct app *a)
 {
 	struct slist *l = &a->sl;
 	const char *q = buf_str(&l->query.text);
-	struct message_row *hits = NULL;
-	size_t n = 0, i, k = 0;
-	int64_t *ids, t0 = ui_now_us();
+	struct buf fts = BUF_INIT;
 
 	l->search_at = 0;
-	store_messages_free(l->hits, l->nall);
-	free(l->hit);
-	l->hits = NULL;
-	l->hit = NULL;
-	l->nall = l->nhits = 0;
-	a->dirty |= DIRTY_SESSIONS;
-	if (a->st == NULL || strlen(q) < 2 || !pane_sessions_filtered(a))
+	pane_sessions_stop(l);
+	if (a->st == NULL || strlen(q) < 2 || !pane_sessions_filtered(a)) {
+		pane_sessions_keep(a, NULL, 0);
 		return;
-	{
-		struct buf fts = BUF_INIT;
-
-		pane_sessions_fts(q, &fts);
-		if (fts.len > 0 && store_search_newest(a->st, buf_str(&fts), 0, SESSIONS_HITS, &hits,
-		    &n) != 0)
-			n = 0;
-		buf_free(&fts);
 	}
-	/* Only the hits in the sessions listed (not the archive's, or the other way round). */
-	ids = xcalloc(a->nrows ? a->nrows : 1, sizeof *ids);
-	for (i = 0; i < a->nrows; i++)
-		ids[i] = a->rows[i].id;
-	qsort(ids, a->nrows, sizeof *ids, pane_sessions_cmp_id);
-	l->hit = xcalloc(n ? n : 1, sizeof *l->hit);
-	for (i = 0; i < n; i++)
-		if (bsearch(&hits[i].session_id, ids, a->nrows, sizeof *ids,
-		    pane_sessions_cmp_id) != NULL)
-			l->hit[k++] = i;
-	free(ids);
-	l->hits = hits;
-	l->nall = n;
-	l->nhits = k;
-	log_debug("ui: session search: %zu hits in %ld us", n, (long)(ui_now_us() - t0));
+	pane_sessions_fts(q, &fts);
+	if (fts.len == 0) {
+		pane_sessions_keep(a, NULL, 0);
+	} else {
+		l->searching = store_search_start(a->st, buf_str(&fts), 0, SESSIONS_HITS);
+		l->search_t0 = ui_now_us();
+		l->search_work = 0;
+		l->search_pieces = 0;
+	}
+	buf_free(&fts);
+}
+
+/* Work on the message search for one piece; when it is done, list its hits. */
+static void
+pane_sessions_search_piece(struct app *a)
+{
+	struct slist *l = &a->sl;
+	struct message_row *hits = NULL;
+	size_t n = 0;
+	int64_t t0 = ui_now_us();
+	int rc = store_search_step(a->st, l->searching, SESSIONS_PIECE_US);
+
+	l->search_work += (long)(ui_now_us() - t0);
+	l->search_pieces++;
+	if (rc == 1)
+		return;
+	if (rc != 0 || store_search_hits(a->st, l->searching, &hits, &n) != 0) {
+		log_debug("ui: session search failed: %s", store_error(a->st));
+		hits = NULL;
+		n = 0;
+	}
+	pane_sessions_stop(l);
+	pane_sessions_keep(a, hits, n);
+	log_debug("ui: session search: %zu hits in %ld us, %ld us of work in %d pieces", n,
+	    (long)(ui_now_us() - l->search_t0), l->search_work, l->search_pieces);
 }
 
 /* Filter the titles for the query at once (the matcher's list is built once per reload and
- * narrowed as the query grows); the message search waits for a pause in the typing
- * (pane_sessions_tick), so a key costs the title filter only. */
+ * narrowed as the query grows); the message search waits for a pause in the typing, then
+ * runs a piece at a time between keys (pane_sessions_tick), so a key costs the title
+ * filter only. now: start the search at once (the rows were reloaded). */
 static void
 pane_sessions_filter(struct app *a, int now)
 {
@@ -192,11 +246,14 @@ pane_sessions_filter(struct app *a, int now)
 	}
 	fuzzy_list_update(&l->fl, buf_str(&l->query.text));
 	/* A query too short to search drops the hits at once; a longer one keeps the last
-	 * hits shown until its own search runs. */
-	if (now || strlen(buf_str(&l->query.text)) < 2)
+	 * hits shown (in the sessions listed now) until its own search is done. */
+	pane_sessions_stop(l);
+	if (strlen(buf_str(&l->query.text)) < 2) {
 		pane_sessions_hits(a);
-	else
-		l->search_at = ui_now_ms() + SESSIONS_SEARCH_MS;
+		return;
+	}
+	pane_sessions_listed(a);
+	l->search_at = ui_now_ms() + (now ? 0 : SESSIONS_SEARCH_MS);
 }
 
 /* Refresh the list from the store: the archive or the other sessions, every one of them
@@ -543,8 +600,9 @@ pane_sessions_open_selected(struct app *a)
 	a->dirty |= DIRTY_ALL;
 }
 
-/* Run the message search once the typing pauses; delete in the store the session whose
- * deletion can no longer be undone: its time is up, or natter quits. */
+/* Start the message search once the typing pauses and run it a piece at a time; delete in
+ * the store the session whose deletion can no longer be undone: its time is up, or natter
+ * quits. */
 void
 pane_sessions_tick(struct app *a, int quitting)
 {
@@ -553,6 +611,8 @@ pane_sessions_tick(struct app *a, int quitting)
 
 	if (l->search_at != 0 && !quitting && ui_now_ms() >= l->search_at)
 		pane_sessions_hits(a);
+	if (l->searching != NULL && !quitting)
+		pane_sessions_search_piece(a);
 	if (id == 0 || (!quitting && ui_now_ms() < l->undo_until))
 		return;
 	l->undo_id = 0;
@@ -562,12 +622,14 @@ pane_sessions_tick(struct app *a, int quitting)
 		ui_note(a, 1, "cannot delete the session: %s", store_error(a->st));
 }
 
-/* When the message search or the pending deletion is due. */
+/* When the message search or the pending deletion is due (a search under way: now). */
 int64_t
 pane_sessions_timeout(const struct app *a, int64_t t)
 {
 	int64_t d;
 
+	if (a->sl.searching != NULL)
+		return 0;
 	if (a->sl.search_at != 0) {
 		d = a->sl.search_at - ui_now_ms();
 		if (d < 0)
@@ -887,6 +949,7 @@ pane_sessions_free(struct app *a)
 	lineedit_free(&l->title);
 	free(l->titles);
 	fuzzy_list_free(&l->fl);
+	pane_sessions_stop(l);
 	store_messages_free(l->hits, l->nall);
 	free(l->hit);
 	free(l->undo_title);

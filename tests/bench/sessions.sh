@@ -28,9 +28,14 @@ key_stats() {
 	tail -n +"$1" "$NATTER_LOG" | awk '/ 1 keys handled and drawn/ { print $(NF-1) }' | sort -n |
 		awk -v l="$2" '{ v[NR] = $1 } END { if (NR) printf "%s: %d keys, median %d us, max %d us\n", l, NR, v[int((NR + 1) / 2)], v[NR]; else print l ": no keys logged" }'
 }
-# The message searches logged since line $1, one line each.
+# The message searches logged since line $1, one line each: hits, the time from its start
+# to its hits (the pieces run between keys), and the work in it.
 search_stats() {
-	tail -n +"$1" "$NATTER_LOG" | awk -v l="$2" '/session search:/ { printf "%s: %s hits in %d us\n", l, $(NF-4), $(NF-1) }'
+	tail -n +"$1" "$NATTER_LOG" | awk -v l="$2" '/session search: / {
+		for (i = 1; i <= NF; i++) if ($i == "search:") break
+		printf "%s: %s hits in %d us (%d us of work in %d pieces)%s\n", l, $(i+1), $(i+4),
+		    $(i+6), $(i+11), ($(i+4) > 100000 ? "  OVER the target" : "")
+	}'
 }
 mark() { echo $(($(wc -l <"$NATTER_LOG") + 1)); }
 # type TEXT PAUSE: one key at a time, PAUSE seconds apart.
