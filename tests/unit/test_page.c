@@ -23,45 +23,7 @@
 #include "store-schema.h"
 #include "xmalloc.h"
 
-struct fixture {
-	char dir[64];
-	char *path;
-	struct store *st;
-};
-
-/* A fresh store in a temporary directory. */
-static int
-setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof(*f));
-	char *err = NULL;
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/natter-page.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	f->path = xasprintf("%s/natter.db", f->dir);
-	f->st = store_open(f->path, &err);
-	if (f->st == NULL)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-/* Close the store and remove its files. */
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char *cmd = xasprintf("rm -rf '%s'", f->dir);
-
-	store_close(f->st);
-	if (system(cmd) != 0)
-		return -1;
-	free(cmd);
-	free(f->path);
-	free(f);
-	return 0;
-}
+#include "store-fixture.h"
 
 /* Add a finished reply with text, tokens and cost; signed when sig is not NULL. */
 static void

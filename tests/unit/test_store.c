@@ -34,49 +34,8 @@
 	"ALTER TABLE sessions DROP COLUMN forked_from;"
 #define TREE_VERSION STORE_SCHEMA_TREE
 
-struct fixture {
-	char dir[64];
-	char *path;
-	struct store *st;
-};
-
-/* Open a store in a fresh temporary directory, two levels down to exercise mkdir. */
-static int
-setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof(*f));
-	char *err = NULL;
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/natter-store.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	f->path = xasprintf("%s/data/natter/natter.db", f->dir);
-	f->st = store_open(f->path, &err);
-	if (f->st == NULL) {
-		fprintf(stderr, "store_open: %s\n", err);
-		free(err);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-/* Close the store and remove the temporary directory. */
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char *cmd;
-
-	store_close(f->st);
-	cmd = xasprintf("rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed: %s\n", cmd);
-	free(cmd);
-	free(f->path);
-	free(f);
-	return 0;
-}
+#define FIXTURE_DB "data/natter/natter.db"
+#include "store-fixture.h"
 
 /* Close and reopen the fixture's store. */
 static void
