@@ -120,6 +120,7 @@ struct picker {
 struct slist {
 	int archived;            /* listing the archived sessions */
 	int field;               /* the search field takes the keys */
+	int load_all;            /* it was opened over the first rows: load the rest */
 	struct lineedit query;   /* the filter; the list is filtered while it is not empty */
 	const char **titles;     /* rows' titles, for fl */
 	struct fuzzy_list fl;

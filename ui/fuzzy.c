@@ -9,6 +9,7 @@
  * of that runs, and only the rows on screen ask for the matched positions (the full table,
  * traced back); filtering a list keeps two rows. Case folding is utf8proc's, by codepoint.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -63,23 +64,6 @@ fuzzy_decode(const char *s, size_t n, unsigned *cp)
 	}
 	*cp = (unsigned)c;
 	return (size_t)k;
-}
-
-/* Is s whole UTF-8 (so that a pattern growing from it keeps its characters)? */
-static int
-fuzzy_valid(const char *s)
-{
-	size_t i = 0, n = strlen(s);
-
-	while (i < n) {
-		unsigned c;
-		size_t k = fuzzy_decode(s + i, n - i, &c);
-
-		if (c == 0xfffd && k == 1)
-			return 0;
-		i += k;
-	}
-	return 1;
 }
 
 /* Is c a character after which a word starts? */
@@ -338,24 +322,196 @@ fuzzy_match(const char *pat, const char *text, size_t len, size_t *pos, size_t m
 	return fuzzy_run(pat, text, len, pos, max, npos);
 }
 
-/* Start a list over texts; every item matches until the first update. */
-void
-fuzzy_list_init(struct fuzzy_list *l, const char *const *texts, size_t n, int keep_order)
-{
-	size_t i;
+/*
+ * A list filters by levels: one for each pattern typed since the list last started from
+ * nothing, each holding the items that match it with, per item, the score of the terms
+ * before the last and the last term's final row of the table. A key that grows the
+ * pattern (a character added to the last term, or a new term) computes one row per item
+ * from the level below instead of every row; a key that shrinks it goes back to a level
+ * kept. The texts are decoded once, when the list is first filtered.
+ */
+#define FZ_LEVELS 24          /* levels kept; an older one is computed again if needed */
+#define FZ_NEG16 (-30000)     /* "no match" in a stored row */
 
-	memset(l, 0, sizeof *l);
-	l->texts = texts;
-	l->n = n;
-	l->keep_order = keep_order;
-	l->order = xcalloc(n ? n : 1, sizeof *l->order);
-	l->scores = xcalloc(n ? n : 1, sizeof *l->scores);
-	for (i = 0; i < n; i++)
-		l->order[i] = i;
-	l->norder = n;
+/* The texts decoded: each item's codepoints from at[item], lower-cased too, with bonuses. */
+struct fz_decoded {
+	size_t *at;
+	unsigned *cp, *lo;
+	signed char *bonus;
+	size_t *bytes;        /* each text's length, for ties */
+};
+
+/* What one pattern keeps: its terms and the items that match it. */
+struct fz_level {
+	struct fz_term terms[FZ_MAX_TERMS];
+	size_t nt;
+	size_t nc;
+	size_t *item;         /* matching items, in item order */
+	int *base;            /* the score of the terms before the last */
+	unsigned short *first;  /* the last term's row: its first cell that matches */
+	size_t *roff;         /* and where it starts in rows */
+	short *rows;
+	size_t *order;        /* the items best first, with their scores */
+	int *score;
+};
+
+struct fz_state {
+	struct fz_decoded d;
+	int decoded;
+	struct fz_level *lv[FZ_LEVELS];
+	size_t nlv;
+};
+
+/* Decode every text of the list once, straight into shared arrays sized by the texts'
+ * bytes (no text has more characters than bytes); as fuzzy_text decodes one. */
+static void
+fuzzy_decode_all(struct fuzzy_list *l, struct fz_decoded *d)
+{
+	size_t i, total = 0;
+
+	d->at = xcalloc(l->n + 1, sizeof *d->at);
+	d->bytes = xcalloc(l->n ? l->n : 1, sizeof *d->bytes);
+	for (i = 0; i < l->n; i++) {
+		d->bytes[i] = l->texts[i] != NULL ? strlen(l->texts[i]) : 0;
+		total += d->bytes[i] < FUZZY_MAX_TEXT ? d->bytes[i] : FUZZY_MAX_TEXT;
+	}
+	d->cp = xmalloc((total ? total : 1) * sizeof *d->cp);
+	d->lo = xmalloc((total ? total : 1) * sizeof *d->lo);
+	d->bonus = xmalloc(total ? total : 1);
+	for (i = 0, total = 0; i < l->n; i++) {
+		const char *t = l->texts[i] != NULL ? l->texts[i] : "";
+		size_t len = d->bytes[i], k = 0, n = 0;
+		unsigned prev = ' ', c;
+		int bo;
+
+		d->at[i] = total;
+		while (k < len && n < FUZZY_MAX_TEXT) {
+			if ((unsigned char)t[k] < 0x80)
+				c = (unsigned char)t[k++];
+			else
+				k += fuzzy_decode(t + k, len - k, &c);
+			if (n == 0)
+				bo = FUZZY_START;
+			else if (fuzzy_separator(prev) && !fuzzy_separator(c))
+				bo = FUZZY_BOUNDARY;
+			else if (prev >= 'a' && prev <= 'z' && c >= 'A' && c <= 'Z')
+				bo = FUZZY_CAMEL;
+			else
+				bo = 0;
+			d->cp[total + n] = c;
+			d->lo[total + n] = c < 0x80 ? (c >= 'A' && c <= 'Z' ? c + 32 : c) :
+			    fuzzy_lower(c);
+			d->bonus[total + n] = (signed char)bo;
+			prev = c;
+			n++;
+		}
+		total += n;
+	}
+	d->at[l->n] = total;
 }
 
-/* One match while a list is updated: its score, length and item. */
+/*
+ * Row i of term t's table over a decoded text of n characters (cp, lo, bonus), from row
+ * i - 1 (prev, whose first matching cell is pfirst; NULL for row 0), into cur: the cells
+ * from the previous row's first match on, as fuzzy_term computes them. Returns the row's
+ * first matching cell, or n when none matches.
+ */
+static size_t
+fuzzy_row(const struct fz_term *t, size_t i, const unsigned *cp, const unsigned *lo,
+    const signed char *bonus, size_t n, const short *prev, size_t pfirst, short *cur)
+{
+	size_t j, start = prev == NULL ? 0 : pfirst + 1, nfirst = n;
+	unsigned c = t->cp[i];
+	const unsigned *hay = t->cased ? cp : lo;
+	int gap = FZ_NEG, v;
+
+	for (j = start; j < n; j++) {
+		v = FZ_NEG;
+		if (prev != NULL && j >= pfirst + 2) {
+			if (gap > FZ_NEG)
+				gap -= FUZZY_GAP_EXTEND;
+			if (prev[j - 2] > FZ_NEG16 && prev[j - 2] - FUZZY_GAP_OPEN > gap)
+				gap = prev[j - 2] - FUZZY_GAP_OPEN;
+		}
+		if (hay[j] == c) {
+			if (prev == NULL) {
+				v = 0;
+			} else {
+				if (prev[j - 1] > FZ_NEG16)
+					v = prev[j - 1] + FUZZY_CONSEC;
+				if (gap > FZ_NEG && gap > v)
+					v = gap;
+			}
+			if (v > FZ_NEG)
+				v += FUZZY_MATCH + bonus[j];
+		}
+		cur[j] = v > FZ_NEG ? (short)v : FZ_NEG16;
+		if (v > FZ_NEG && nfirst == n)
+			nfirst = j;
+	}
+	return nfirst;
+}
+
+/* The best cell of a row from first on, or FZ_NEG. */
+static int
+fuzzy_row_best(const short *row, size_t first, size_t n)
+{
+	int best = FZ_NEG;
+	size_t j;
+
+	for (j = first; j < n; j++)
+		if (row[j] > FZ_NEG16 && row[j] > best)
+			best = row[j];
+	return best;
+}
+
+/* Release a level. */
+static void
+fuzzy_level_free(struct fz_level *v)
+{
+	if (v == NULL)
+		return;
+	free(v->item);
+	free(v->base);
+	free(v->first);
+	free(v->roff);
+	free(v->rows);
+	free(v->order);
+	free(v->score);
+	free(v);
+}
+
+/* Do two terms read the same? */
+static int
+fuzzy_term_eq(const struct fz_term *a, const struct fz_term *b)
+{
+	return a->n == b->n && a->cased == b->cased &&
+	    memcmp(a->cp, b->cp, a->n * sizeof *a->cp) == 0;
+}
+
+/* Can the pattern of terms t (nt of them) be computed from level v: v's terms before its
+ * last are t's, its last is the start of t's (cased alike), and complete when t has more? */
+static int
+fuzzy_level_grows(const struct fz_level *v, const struct fz_term *t, size_t nt)
+{
+	size_t k = v->nt, i;
+	const struct fz_term *a, *b;
+
+	if (k == 0)
+		return 1;
+	if (nt < k)
+		return 0;
+	for (i = 0; i + 1 < k; i++)
+		if (!fuzzy_term_eq(&v->terms[i], &t[i]))
+			return 0;
+	a = &v->terms[k - 1];
+	b = &t[k - 1];
+	if (a->cased != b->cased || a->n > b->n || memcmp(a->cp, b->cp, a->n * sizeof *a->cp))
+		return 0;
+	return nt == k || a->n == b->n;
+}
+
+/* One match while a list is ranked by qsort: its score, length and item. */
 struct fz_hit {
 	int score;
 	size_t len;
@@ -375,63 +531,244 @@ fuzzy_cmp_hit(const void *a, const void *b)
 	return x->item < y->item ? -1 : x->item > y->item;
 }
 
+/* Sort n candidates best first (higher score, shorter text, earlier item) by radix on a
+ * key made of the three; order and score get them. */
+static void
+fuzzy_rank(const struct fz_decoded *d, const size_t *item, const int *sc, size_t n,
+    int keep_order, size_t *order, int *score)
+{
+	uint64_t *key, *tmp;
+	size_t i, cnt[256], pass, pos;
+
+	if (keep_order || n > (1u << 20)) {
+		for (i = 0; i < n; i++) {
+			order[i] = item[i];
+			score[i] = sc[i];
+		}
+		if (!keep_order) {
+			struct fz_hit *h = xmalloc((n ? n : 1) * sizeof *h);
+
+			for (i = 0; i < n; i++) {
+				h[i].score = sc[i];
+				h[i].len = d->bytes[item[i]];
+				h[i].item = item[i];
+			}
+			qsort(h, n, sizeof *h, fuzzy_cmp_hit);
+			for (i = 0; i < n; i++) {
+				order[i] = h[i].item;
+				score[i] = h[i].score;
+			}
+			free(h);
+		}
+		return;
+	}
+	key = xmalloc((n ? n : 1) * sizeof *key);
+	tmp = xmalloc((n ? n : 1) * sizeof *tmp);
+	for (i = 0; i < n; i++) {
+		uint64_t len = d->bytes[item[i]] < 0xfffff ? d->bytes[item[i]] : 0xfffff;
+
+		/* Scores are well within +-2^23: a larger one sorts first as a smaller key. */
+		key[i] = ((uint64_t)((1 << 23) - sc[i]) << 40) | (len << 20) | i;
+	}
+	/* Least significant byte first; a byte every key shares is skipped. */
+	for (pass = 0; pass < 8; pass++) {
+		unsigned shift = (unsigned)pass * 8;
+
+		memset(cnt, 0, sizeof cnt);
+		for (i = 0; i < n; i++)
+			cnt[(key[i] >> shift) & 0xff]++;
+		if (n == 0 || cnt[(key[0] >> shift) & 0xff] == n)
+			continue;
+		for (i = 0, pos = 0; i < 256; i++) {
+			size_t c = cnt[i];
+
+			cnt[i] = pos;
+			pos += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[cnt[(key[i] >> shift) & 0xff]++] = key[i];
+		memcpy(key, tmp, n * sizeof *key);
+	}
+	for (i = 0; i < n; i++) {
+		size_t c = (size_t)(key[i] & 0xfffff);
+
+		order[i] = item[c];
+		score[i] = sc[c];
+	}
+	free(key);
+	free(tmp);
+}
+
+/*
+ * The level for terms t (nt of them) computed from level from (NULL: every item, nothing
+ * computed): each candidate's last term grown by the characters it lacks, or finished and
+ * the new terms computed, one row at a time.
+ */
+static struct fz_level *
+fuzzy_level_make(struct fuzzy_list *l, const struct fz_level *from, const struct fz_term *t,
+    size_t nt)
+{
+	const struct fz_decoded *d = &l->st->d;
+	struct fz_level *v = xcalloc(1, sizeof *v);
+	size_t ncand = from != NULL ? from->nc : l->n, c, cap = 0, used = 0, k0, i, k;
+	short *a = xmalloc(FUZZY_MAX_TEXT * sizeof *a), *b = xmalloc(FUZZY_MAX_TEXT * sizeof *b);
+	int *sc = xmalloc((ncand ? ncand : 1) * sizeof *sc);
+
+	memcpy(v->terms, t, nt * sizeof *t);
+	v->nt = nt;
+	v->item = xmalloc((ncand ? ncand : 1) * sizeof *v->item);
+	v->base = xmalloc((ncand ? ncand : 1) * sizeof *v->base);
+	v->first = xmalloc((ncand ? ncand : 1) * sizeof *v->first);
+	v->roff = xmalloc((ncand ? ncand : 1) * sizeof *v->roff);
+	k0 = from != NULL ? from->nt : 0;
+	for (c = 0; c < ncand; c++) {
+		size_t item = from != NULL ? from->item[c] : c, at = d->at[item];
+		size_t n = d->at[item + 1] - at, first = 0;
+		const unsigned *cp = d->cp + at, *lo = d->lo + at;
+		const signed char *bo = d->bonus + at;
+		const short *prev = NULL;
+		short *cur = a;
+		int base = 0, best;
+
+		/* Grow the last term of the level below. */
+		k = 0;
+		i = 0;
+		if (k0 > 0) {
+			base = from->base[c];
+			prev = from->rows + from->roff[c];
+			first = from->first[c];
+			k = k0 - 1;
+			i = from->terms[k].n;
+		}
+		for (; k < nt; k++, i = 0) {
+			for (; i < t[k].n; i++) {
+				first = fuzzy_row(&t[k], i, cp, lo, bo, n, prev, first, cur);
+				if (first >= n)
+					break;
+				prev = cur;
+				cur = cur == a ? b : a;
+			}
+			if (i < t[k].n || prev == NULL)
+				break;
+			if (k + 1 < nt) {
+				base += fuzzy_row_best(prev, first, n);
+				prev = NULL;
+				first = 0;
+			}
+		}
+		if (k < nt || prev == NULL)
+			continue;
+		best = fuzzy_row_best(prev, first, n);
+		if (best == FZ_NEG)
+			continue;
+		if (used + n > cap) {
+			cap = (used + n) * 2 + 1024;
+			v->rows = xrealloc(v->rows, cap * sizeof *v->rows);
+		}
+		memcpy(v->rows + used, prev, n * sizeof *prev);
+		v->item[v->nc] = item;
+		v->base[v->nc] = base;
+		v->first[v->nc] = (unsigned short)first;
+		v->roff[v->nc] = used;
+		sc[v->nc] = base + best;
+		used += n;
+		v->nc++;
+	}
+	v->order = xmalloc((v->nc ? v->nc : 1) * sizeof *v->order);
+	v->score = xmalloc((v->nc ? v->nc : 1) * sizeof *v->score);
+	fuzzy_rank(d, v->item, sc, v->nc, l->keep_order, v->order, v->score);
+	free(sc);
+	free(a);
+	free(b);
+	return v;
+}
+
+/* Start a list over texts; every item matches until the first update. */
+void
+fuzzy_list_init(struct fuzzy_list *l, const char *const *texts, size_t n, int keep_order)
+{
+	size_t i;
+
+	memset(l, 0, sizeof *l);
+	l->texts = texts;
+	l->n = n;
+	l->keep_order = keep_order;
+	l->order = xcalloc(n ? n : 1, sizeof *l->order);
+	l->scores = xcalloc(n ? n : 1, sizeof *l->scores);
+	for (i = 0; i < n; i++)
+		l->order[i] = i;
+	l->norder = n;
+	l->st = xcalloc(1, sizeof *l->st);
+}
+
+/* Decode the texts ahead of the first update. */
+void
+fuzzy_list_prepare(struct fuzzy_list *l)
+{
+	if (l->st != NULL && !l->st->decoded) {
+		fuzzy_decode_all(l, &l->st->d);
+		l->st->decoded = 1;
+	}
+}
+
 /* Filter and order the items for pat. */
 void
 fuzzy_list_update(struct fuzzy_list *l, const char *pat)
 {
-	struct fz_hit *hits;
-	size_t i, nh = 0, ncand;
-	int narrow;
+	struct fz_state *st = l->st;
+	struct fz_term *terms = xmalloc(FZ_MAX_TERMS * sizeof *terms);
+	struct fz_level *v;
+	size_t nt = fuzzy_terms(pat, terms), i;
 
-	if (pat[strspn(pat, " ")] == '\0') {
+	free(l->pat);
+	l->pat = xstrdup(pat);
+	if (nt == 0) {
 		for (i = 0; i < l->n; i++) {
 			l->order[i] = i;
 			l->scores[i] = 0;
 		}
 		l->norder = l->n;
-		free(l->pat);
-		l->pat = xstrdup(pat);
+		free(terms);
 		return;
 	}
-	/* A longer pattern keeps a subset of what its prefix kept (a term grown, or a term
-	 * added; a capital makes a term stricter, never looser), once the prefix ends on a
-	 * whole character. */
-	narrow = l->pat != NULL && l->pat[strspn(l->pat, " ")] != '\0' &&
-	    strncmp(pat, l->pat, strlen(l->pat)) == 0 && fuzzy_valid(l->pat);
-	ncand = narrow ? l->norder : l->n;
-	hits = xmalloc((ncand ? ncand : 1) * sizeof *hits);
-	if (narrow && !l->keep_order)
-		/* The narrowed set is scanned in item order, so that ties stay stable. */
-		qsort(l->order, l->norder, sizeof *l->order, fuzzy_cmp_off);
-	for (i = 0; i < ncand; i++) {
-		size_t item = narrow ? l->order[i] : i;
-		const char *t = l->texts[item] != NULL ? l->texts[item] : "";
-		size_t len = strlen(t);
-		int s = fuzzy_score(pat, t, len);
-
-		if (s == FUZZY_NONE)
-			continue;
-		hits[nh].score = s;
-		hits[nh].len = len;
-		hits[nh].item = item;
-		nh++;
+	fuzzy_list_prepare(l);
+	/* Back to the last level this pattern grows from. */
+	while (st->nlv > 0 && !fuzzy_level_grows(st->lv[st->nlv - 1], terms, nt))
+		fuzzy_level_free(st->lv[--st->nlv]);
+	v = st->nlv > 0 ? st->lv[st->nlv - 1] : NULL;
+	if (v == NULL || v->nt != nt || !fuzzy_term_eq(&v->terms[nt - 1], &terms[nt - 1])) {
+		v = fuzzy_level_make(l, v, terms, nt);
+		if (st->nlv == FZ_LEVELS) {
+			fuzzy_level_free(st->lv[0]);
+			memmove(st->lv, st->lv + 1, (FZ_LEVELS - 1) * sizeof *st->lv);
+			st->nlv--;
+		}
+		st->lv[st->nlv++] = v;
 	}
-	if (!l->keep_order)
-		qsort(hits, nh, sizeof *hits, fuzzy_cmp_hit);
-	for (i = 0; i < nh; i++) {
-		l->order[i] = hits[i].item;
-		l->scores[i] = hits[i].score;
-	}
-	l->norder = nh;
-	free(hits);
-	free(l->pat);
-	l->pat = xstrdup(pat);
+	memcpy(l->order, v->order, v->nc * sizeof *l->order);
+	memcpy(l->scores, v->score, v->nc * sizeof *l->scores);
+	l->norder = v->nc;
+	free(terms);
 }
 
 /* Release the list's arrays (not the texts). */
 void
 fuzzy_list_free(struct fuzzy_list *l)
 {
+	size_t i;
+
+	if (l->st != NULL) {
+		for (i = 0; i < l->st->nlv; i++)
+			fuzzy_level_free(l->st->lv[i]);
+		if (l->st->decoded) {
+			free(l->st->d.at);
+			free(l->st->d.cp);
+			free(l->st->d.lo);
+			free(l->st->d.bonus);
+			free(l->st->d.bytes);
+		}
+		free(l->st);
+	}
 	free(l->order);
 	free(l->scores);
 	free(l->pat);

@@ -45,13 +45,17 @@ struct fuzzy_list {
 	int *scores;        /* score of order[k] */
 	size_t norder;
 	char *pat;          /* the pattern order was made for, NULL before the first update */
+	struct fz_state *st;  /* what the updates keep (fuzzy.c) */
 };
 
 /* Start a list over n texts (all of them match until the first update). */
 void fuzzy_list_init(struct fuzzy_list *l, const char *const *texts, size_t n, int keep_order);
-/* Filter and order the items for pat; a pattern that extends the last one only looks at
- * the items the last one kept. */
+/* Filter and order the items for pat; a pattern that grows one typed before computes one
+ * row of the matcher's table per item kept (a character more), and one it shrinks back to
+ * is taken as it was. */
 void fuzzy_list_update(struct fuzzy_list *l, const char *pat);
+/* Decode the texts now rather than at the first update (an idle moment before typing). */
+void fuzzy_list_prepare(struct fuzzy_list *l);
 void fuzzy_list_free(struct fuzzy_list *l);
 
 #endif

@@ -225,6 +225,24 @@ pane_sessions_search_piece(struct app *a)
 	    (long)(ui_now_us() - l->search_t0), l->search_work, l->search_pieces);
 }
 
+/* Make the matcher's list of the rows' titles, once per reload. */
+static void
+pane_sessions_titles(struct app *a)
+{
+	struct slist *l = &a->sl;
+	size_t i;
+
+	if (l->fl_ready)
+		return;
+	free(l->titles);
+	l->titles = xcalloc(a->nrows ? a->nrows : 1, sizeof *l->titles);
+	for (i = 0; i < a->nrows; i++)
+		l->titles[i] = a->rows[i].title;
+	fuzzy_list_free(&l->fl);
+	fuzzy_list_init(&l->fl, l->titles, a->nrows, 0);
+	l->fl_ready = 1;
+}
+
 /* Filter the titles for the query at once (the matcher's list is built once per reload and
  * narrowed as the query grows); the message search waits for a pause in the typing, then
  * runs a piece at a time between keys (pane_sessions_tick), so a key costs the title
@@ -233,17 +251,15 @@ static void
 pane_sessions_filter(struct app *a, int now)
 {
 	struct slist *l = &a->sl;
-	size_t i;
 
-	if (!l->fl_ready) {
-		free(l->titles);
-		l->titles = xcalloc(a->nrows ? a->nrows : 1, sizeof *l->titles);
-		for (i = 0; i < a->nrows; i++)
-			l->titles[i] = a->rows[i].title;
-		fuzzy_list_free(&l->fl);
-		fuzzy_list_init(&l->fl, l->titles, a->nrows, 0);
-		l->fl_ready = 1;
+	/* The field was opened over the first rows: every session first. */
+	if (l->load_all) {
+		l->load_all = 0;
+		pane_sessions_reload(a);
+		if (pane_sessions_filtered(a))
+			return;
 	}
+	pane_sessions_titles(a);
 	fuzzy_list_update(&l->fl, buf_str(&l->query.text));
 	/* A query too short to search drops the hits at once; a longer one keeps the last
 	 * hits shown (in the sessions listed now) until its own search is done. */
@@ -252,7 +268,8 @@ pane_sessions_filter(struct app *a, int now)
 		pane_sessions_hits(a);
 		return;
 	}
-	pane_sessions_listed(a);
+	if (now)
+		pane_sessions_listed(a);
 	l->search_at = ui_now_ms() + (now ? 0 : SESSIONS_SEARCH_MS);
 }
 
@@ -609,6 +626,15 @@ pane_sessions_tick(struct app *a, int quitting)
 	struct slist *l = &a->sl;
 	int64_t id = l->undo_id;
 
+	if (l->load_all && !quitting) {
+		l->load_all = 0;
+		pane_sessions_reload(a);
+	}
+	/* The titles are decoded for the matcher while nothing is typed. */
+	if (l->field && !quitting) {
+		pane_sessions_titles(a);
+		fuzzy_list_prepare(&l->fl);
+	}
 	if (l->search_at != 0 && !quitting && ui_now_ms() >= l->search_at)
 		pane_sessions_hits(a);
 	if (l->searching != NULL && !quitting)
@@ -622,13 +648,14 @@ pane_sessions_tick(struct app *a, int quitting)
 		ui_note(a, 1, "cannot delete the session: %s", store_error(a->st));
 }
 
-/* When the message search or the pending deletion is due (a search under way: now). */
+/* When the message search or the pending deletion is due (a search under way, or rows
+ * to load: now). */
 int64_t
 pane_sessions_timeout(const struct app *a, int64_t t)
 {
 	int64_t d;
 
-	if (a->sl.searching != NULL)
+	if (a->sl.searching != NULL || a->sl.load_all)
 		return 0;
 	if (a->sl.search_at != 0) {
 		d = a->sl.search_at - ui_now_ms();
@@ -797,12 +824,14 @@ pane_sessions_rename_done(struct app *a)
 	pane_sessions_reload(a);
 }
 
-/* Open the search field (every session is listed while it filters them). */
+/* Open the search field (every session is listed while it filters them): it shows at
+ * once over the rows loaded, and the rest are loaded and their titles made ready for the
+ * matcher right after it is drawn (pane_sessions_tick), or before the first key filters. */
 static void
 pane_sessions_search(struct app *a)
 {
 	a->sl.field = 1;
-	pane_sessions_reload(a);
+	a->sl.load_all = 1;
 	a->dirty |= DIRTY_SESSIONS;
 }
 
@@ -811,6 +840,7 @@ static void
 pane_sessions_unfilter(struct app *a)
 {
 	a->sl.field = 0;
+	a->sl.load_all = 0;
 	lineedit_set(&a->sl.query, "");
 	a->sel_row = a->top_row = 0;
 	pane_sessions_reload(a);

@@ -5,6 +5,9 @@
  * the pattern grew) plus the highlights of the rows a screen shows. Next to it, in the same
  * run, the reference: a plain case-insensitive substring filter over the same titles. Keys
  * are typed one at a time, then erased one at a time, for a few queries; prints medians.
+ * Queries may be given as arguments after the count, the titles read from the file
+ * BENCH_TITLES_FILE (one a line: the large store's, say), and BENCH_VERBOSE=1 prints each
+ * key's cost.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,8 +70,10 @@ main(int argc, char **argv)
 	};
 	static const char *const queries[] = { "refactor parser", "rust life", "sqlplan",
 	    "Lisbon" };
+	const char *file = getenv("BENCH_TITLES_FILE");
 	size_t n = argc > 1 ? (size_t)atol(argv[1]) : 10000, i, q, k, nw = sizeof words /
-	    sizeof words[0];
+	    sizeof words[0], nq = sizeof queries / sizeof queries[0];
+	const char *const *qs = queries;
 	char **titles = malloc(n * sizeof *titles);
 	size_t *sub = malloc(n * sizeof *sub), pos[64], npos, nsub = 0;
 	double *fz = NULL, *ref = NULL;
@@ -76,6 +81,10 @@ main(int argc, char **argv)
 	unsigned seed = 42;
 	struct fuzzy_list l;
 
+	if (argc > 2) {
+		qs = (const char *const *)argv + 2;
+		nq = (size_t)argc - 2;
+	}
 	for (i = 0; i < n; i++) {
 		char b[256];
 		size_t used = 0, w = 3 + bench_rand(&seed) % 6;
@@ -86,9 +95,22 @@ main(int argc, char **argv)
 		snprintf(b + used, sizeof b - used, " %zu", i);
 		titles[i] = strdup(b);
 	}
+	/* Or the titles of a file, one a line (the large store's, say). */
+	if (file != NULL) {
+		FILE *fp = fopen(file, "r");
+		char line[512];
+
+		for (i = 0; fp != NULL && i < n && fgets(line, sizeof line, fp) != NULL; i++) {
+			line[strcspn(line, "\n")] = '\0';
+			free(titles[i]);
+			titles[i] = strdup(line);
+		}
+		if (fp != NULL)
+			fclose(fp);
+	}
 	fuzzy_list_init(&l, (const char *const *)titles, n, 0);
-	for (q = 0; q < sizeof queries / sizeof queries[0]; q++) {
-		size_t len = strlen(queries[q]), step;
+	for (q = 0; q < nq; q++) {
+		size_t len = strlen(qs[q]), step;
 
 		/* Type the query, then erase it: 2 * len keys. */
 		for (step = 1; step < 2 * len; step++) {
@@ -96,7 +118,9 @@ main(int argc, char **argv)
 			char pat[64];
 			double t0, t1, t2;
 
-			memcpy(pat, queries[q], at);
+			if (at >= sizeof pat)
+				break;
+			memcpy(pat, qs[q], at);
 			pat[at] = '\0';
 			t0 = bench_now();
 			fuzzy_list_update(&l, pat);
@@ -111,6 +135,8 @@ main(int argc, char **argv)
 				fz = realloc(fz, cap * sizeof *fz);
 				ref = realloc(ref, cap * sizeof *ref);
 			}
+			if (getenv("BENCH_VERBOSE"))
+				fprintf(stderr, "%-20s %8.3f ms  %zu\n", pat, (t1 - t0) / 1e3, l.norder);
 			fz[nfz] = t1 - t0;
 			ref[nfz] = t2 - t1;
 			nfz++;

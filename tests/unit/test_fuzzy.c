@@ -215,6 +215,102 @@ test_far_apart(void **state)
 	}
 }
 
+/* What a list must hold for pat: every text fuzzy_score matches, best score first, then
+ * the shorter text, then the earlier item (or in item order, as for a pattern of spaces
+ * only); returns how many. */
+static size_t
+list_reference(char **texts, size_t n, const char *pat, int keep_order, size_t *order,
+    int *scores)
+{
+	size_t i, j, k = 0;
+
+	if (pat[strspn(pat, " ")] == '\0')
+		keep_order = 1;
+	for (i = 0; i < n; i++) {
+		int sc = fuzzy_score(pat, texts[i], strlen(texts[i]));
+
+		if (sc == FUZZY_NONE)
+			continue;
+		/* Insertion into place: the lists are short. */
+		for (j = k; j > 0 && !keep_order; j--) {
+			size_t o = order[j - 1];
+
+			if (scores[j - 1] > sc || (scores[j - 1] == sc && strlen(texts[o]) <=
+			    strlen(texts[i])))
+				break;
+			order[j] = order[j - 1];
+			scores[j] = scores[j - 1];
+		}
+		order[j] = i;
+		scores[j] = sc;
+		k++;
+	}
+	return k;
+}
+
+/* A list typed into at random (characters added and erased, spaces, capitals, accents,
+ * a character changed in the middle, the pattern cleared) holds after every key exactly
+ * what scoring every text afresh gives, in the same order with the same scores, however
+ * the levels it keeps came about; with keep_order too. */
+static void
+test_list_levels(void **state)
+{
+	static const char *const words[] = {"alpha", "Beta", "gamma", "délta", "epsilon",
+	    "session", "Sessions", "about", "kalozo", "tamex", "zozone"};
+	static const char alphabet[] = "aelmnopstzk SBD";
+	char *texts[400], pat[80];
+	size_t order[400], i, k, len = 0, nref;
+	int scores[400], keep;
+	unsigned seed = 99;
+	struct fuzzy_list l;
+
+	(void)state;
+	for (i = 0; i < 400; i++) {
+		char b[96];
+
+		seed = seed * 1103515245u + 12345u;
+		snprintf(b, sizeof b, "%s %zu %s %s", words[(seed >> 16) % 11], i,
+		    words[(seed >> 8) % 11], i % 13 ? "" : "caf\xc3\xa9 \xff");
+		texts[i] = strdup(b);
+	}
+	for (keep = 0; keep < 2; keep++) {
+		fuzzy_list_init(&l, (const char *const *)texts, 400, keep);
+		pat[0] = '\0';
+		len = 0;
+		for (k = 0; k < 600; k++) {
+			unsigned r;
+
+			seed = seed * 1103515245u + 12345u;
+			r = (seed >> 16) % 100;
+			if (r < 55 && len + 3 < sizeof pat) {
+				pat[len++] = alphabet[(seed >> 4) % (sizeof alphabet - 1)];
+			} else if (r < 60 && len + 3 < sizeof pat) {
+				memcpy(pat + len, "\xc3\xa9", 2);   /* é, one byte at a time at times */
+				len += (seed >> 3) % 2 ? 2 : 1;
+			} else if (r < 90 && len > 0) {
+				len--;
+			} else if (r < 96 && len > 1) {
+				pat[(seed >> 5) % len] = alphabet[(seed >> 9) % (sizeof alphabet - 1)];
+			} else {
+				len = 0;
+			}
+			pat[len] = '\0';
+			fuzzy_list_update(&l, pat);
+			nref = list_reference(texts, 400, pat, keep, order, scores);
+			if (l.norder != nref)
+				fail_msg("'%s': %zu items, afresh %zu", pat, l.norder, nref);
+			for (i = 0; i < nref; i++) {
+				if (l.order[i] != order[i])
+					fail_msg("'%s' (keep %d): item %zu is %zu (%d), afresh %zu (%d)", pat, keep, i, l.order[i], l.scores[i], order[i], scores[i]);
+				assert_int_equal(l.scores[i], scores[i]);
+			}
+		}
+		fuzzy_list_free(&l);
+	}
+	for (i = 0; i < 400; i++)
+		free(texts[i]);
+}
+
 /* Invalid UTF-8 and very long texts neither crash nor match past what is looked at. */
 static void
 test_robust(void **state)
@@ -248,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_list_keep_order),
 		cmocka_unit_test(test_list_narrowing),
 		cmocka_unit_test(test_far_apart),
+		cmocka_unit_test(test_list_levels),
 		cmocka_unit_test(test_robust),
 	};
 
