@@ -56,7 +56,6 @@ struct sm_phrase {
 	size_t at;
 	char cut[16];
 	size_t ncut;
-	int near;            /* inside a NEAR group */
 	int *pos;            /* the row's start positions of the phrase */
 	size_t npos, cap;
 	int live;            /* in a part of the tree that matches the row */
@@ -407,8 +406,6 @@ sm_nearset(struct store_match *m, int *out)
 	m->node[n].ph0 = ph0;
 	m->node[n].nph = m->nph - ph0;
 	m->node[n].near = near;
-	for (p = ph0; p < m->nph; p++)
-		m->ph[p].near = 1;
 	*out = n;
 	return 0;
 }
