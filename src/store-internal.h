@@ -124,4 +124,36 @@ int store_spill_index(struct store *st, int64_t id);
 int store_messages_seq(struct store *st, int64_t session_id, struct message_row **out,
     size_t *n);
 
+/* Shared among store.c, store-index.c, store-lease.c and store-import.c (store.c). */
+/* Bind a cost, a count, a string: negative or NULL is stored as NULL. */
+void store_bind_cost(sqlite3_stmt *s, int i, double v);
+void store_bind_count(sqlite3_stmt *s, int i, long v);
+void store_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Run an UPDATE/DELETE on one row (noun names it) and fail when it matched none. */
+int store_change_one(struct store *st, sqlite3_stmt *s, int64_t id, const char *what,
+    const char *noun);
+/* Run a cached statement with no parameters (BEGIN, COMMIT, ROLLBACK; savepoints inside a
+ * batch). */
+int store_exec_cached(struct store *st, enum store_stmt_id id);
+/* Wall-clock unix seconds. */
+int64_t store_now_s(void);
+/* Roll back after a failure without losing the first error message. */
+void store_rollback(struct store *st);
+/* A text column as a fresh string, or NULL. */
+char *store_col_text(sqlite3_stmt *s, int i);
+/* Run one statement that returns no rows; 0 or -1. */
+int store_step_done(struct store *st, sqlite3_stmt *s, const char *what);
+/* The search index (store-index.c): index a finished message longer than one part inside
+ * the caller's transaction (spilled: its text has spill rows), or one that may have them;
+ * index every finished message that has no parts yet (the 1 -> 2 migration). */
+int store_index(struct store *st, int64_t id, const char *content, int spilled);
+int store_index_any(struct store *st, int64_t id, const char *content);
+int store_index_missing(struct store *st);
+/* Leases (store-lease.c): bind the writer column for a row in state (this store's slot
+ * while it streams, else NULL); take a slot, held until store_close; finish the replies
+ * whose writers are gone (see store-lease.c). */
+void store_bind_writer(const struct store *st, sqlite3_stmt *s, int i, enum msg_state state);
+void store_lease_take(struct store *st);
+void store_recover(struct store *st);
+
 #endif

@@ -22,12 +22,12 @@
  *   part rather than the whole message; the cost is the text stored twice on disk.
  * - Triggers keep the index in step for every writer: deleting or editing a message
  *   deletes its parts, and a finished message of one part (nearly all of them) is indexed
- *   by the trigger itself. Longer messages are cut and indexed here, in store_index; a
+ *   by the trigger itself. Longer messages are cut and indexed in store-index.c; a
  *   long message inserted by another tool stays unindexed, which store_check reports.
  *   The porter stemmer lets a search for "lifetime" find "lifetimes", which is what
  *   people expect from a history search.
  * - A reply left 'streaming' by a natter that died (crash, SIGKILL, power loss) becomes
- *   'interrupted', and so searchable, when the database is next opened (store_recover).
+ *   'interrupted', and so searchable, when the database is next opened (store-lease.c).
  *   Several natters may have the database open at once, so "its writer is gone" must be
  *   decided without touching a reply that is arriving right now in another process. The
  *   rule is a lease the kernel keeps for us: each open store write-locks one byte (its
@@ -90,7 +90,6 @@
 #include "store-internal.h"
 #include "store-schema.h"
 #include "xmalloc.h"
-
 
 /* The session columns, counts and sums, shared by the list and the single-row query. */
 #define SESSION_SELECT \
@@ -258,20 +257,6 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_PENDING_DONE] = "DELETE FROM index_pending WHERE message_id = ?1",
 };
 
-
-/* The byte-lock command for leases: a lock owned by the open file where the system has
- * them, so each open store holds its own lease; else a POSIX process lock, which still
- * separates processes (natter opens one store per process). */
-#ifdef F_OFD_SETLK
-#define STORE_SETLK F_OFD_SETLK
-#else
-#define STORE_SETLK F_SETLK
-#endif
-
-/* How many stores can hold a lease on one database at once; any more write unstamped rows. */
-#define STORE_LEASES 1024
-
-
 static const char *const store_role_names[] = {
 	[ROLE_SYSTEM] = "system",
 	[ROLE_USER] = "user",
@@ -364,7 +349,7 @@ store_error(const struct store *st)
 }
 
 /* Wall-clock unix seconds. */
-static int64_t
+int64_t
 store_now_s(void)
 {
 	return (int64_t)time(NULL);
@@ -401,7 +386,7 @@ store_stmt(struct store *st, enum store_stmt_id id)
 }
 
 /* Bind a string, or NULL for a NULL pointer. */
-static void
+void
 store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL)
@@ -411,7 +396,7 @@ store_bind_text(sqlite3_stmt *s, int i, const char *v)
 }
 
 /* Bind a count where negative means unknown (stored as NULL). */
-static void
+void
 store_bind_count(sqlite3_stmt *s, int i, long v)
 {
 	if (v < 0)
@@ -421,7 +406,7 @@ store_bind_count(sqlite3_stmt *s, int i, long v)
 }
 
 /* Bind a cost where negative means unknown (stored as NULL). */
-static void
+void
 store_bind_cost(sqlite3_stmt *s, int i, double v)
 {
 	if (v < 0)
@@ -431,7 +416,7 @@ store_bind_cost(sqlite3_stmt *s, int i, double v)
 }
 
 /* A heap copy of a text column, or NULL for NULL. */
-static char *
+char *
 store_col_text(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
@@ -460,7 +445,7 @@ store_col_cost(sqlite3_stmt *s, int i)
 }
 
 /* Run one statement that returns no rows; 0 or -1. */
-static int
+int
 store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s);
@@ -476,7 +461,7 @@ store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 
 /* Run a cached statement with no parameters (BEGIN, COMMIT, ROLLBACK); inside a batch
  * these become a savepoint, its release and a rollback to it. */
-static int
+int
 store_exec_cached(struct store *st, enum store_stmt_id id)
 {
 	sqlite3_stmt *s;
@@ -521,7 +506,7 @@ store_batch_end(struct store *st, int ok)
 }
 
 /* Roll back after a failure without losing the first error message. */
-static void
+void
 store_rollback(struct store *st)
 {
 	char saved[sizeof(st->err)];
@@ -547,95 +532,6 @@ store_tx_end(struct store *st, int ok)
 		return 0;
 	store_rollback(st);
 	return -1;
-}
-
-/* Whether c ends a word for the tokenizer whatever surrounds it. */
-static int
-store_is_space(char c)
-{
-	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
-}
-
-/*
- * The length of the part that starts at p: all that is left when it fits, else at most
- * STORE_PART_MAX bytes ending after whitespace in its second half (so no word is cut and
- * parts stay large), else ending before a UTF-8 lead byte (so no character is cut).
- */
-size_t
-store_part_len(const char *p, size_t left)
-{
-	size_t n;
-
-	if (left <= STORE_PART_MAX)
-		return left;
-	for (n = STORE_PART_MAX; n > STORE_PART_MAX / 2; n--)
-		if (store_is_space(p[n - 1]))
-			return n;
-	for (n = STORE_PART_MAX; n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80; n--)
-		;
-	return n > 0 ? n : STORE_PART_MAX;
-}
-
-/*
- * Index a finished message longer than one part, inside the caller's transaction. Shorter
- * ones are indexed by the triggers, and a message that still has its first part is
- * indexed already (the triggers delete the parts when the text changes). spilled: a long
- * reply whose stored text is more than its content column (store-spill.c), indexed there.
- */
-static int
-store_index(struct store *st, int64_t id, const char *content, int spilled)
-{
-	size_t len = strlen(content), pos, n;
-	sqlite3_stmt *s;
-	int64_t part;
-	int rc;
-
-	if (len <= STORE_PART_MAX && !spilled)
-		return 0;
-	if (spilled && !st->defer_index)
-		return store_spill_index(st, id);
-	if (st->defer_index) {
-		s = store_stmt(st, SQL_PENDING_ADD);
-		if (s == NULL)
-			return -1;
-		sqlite3_bind_int64(s, 1, id);
-		return store_step_done(st, s, "noting a message to index");
-	}
-	s = store_stmt(st, SQL_PART_EXISTS);
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE) {
-		store_fail(st, "reading the search index");
-		return -1;
-	}
-	for (pos = 0, part = 0; pos < len && part < STORE_PARTS; pos += n, part++) {
-		n = store_part_len(content + pos, len - pos);
-		if (store_exec_cached(st, SQL_PART_SAVEPOINT) != 0)
-			return -1;
-		s = store_stmt(st, SQL_PART_INSERT);
-		if (s == NULL)
-			return -1;
-		sqlite3_bind_int64(s, 1, id * STORE_PARTS + part);
-		sqlite3_bind_text(s, 2, content + pos, (int)n, SQLITE_STATIC);
-		if (store_step_done(st, s, "indexing a message") != 0 ||
-		    store_exec_cached(st, SQL_PART_RELEASE) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Index a finished message that may be a long reply stored as it arrived; 0 or -1. */
-static int
-store_index_any(struct store *st, int64_t id, const char *content)
-{
-	int spilled = store_spill_has(st, id);
-
-	return spilled < 0 ? -1 : store_index(st, id, content, spilled);
 }
 
 /* Be a brief writer (on) or an ordinary one (off): see store.h. */
@@ -690,93 +586,6 @@ store_fold(const char *path)
 	    NULL, NULL, NULL);
 	sqlite3_close(db);
 	return rc == SQLITE_OK ? 0 : -1;
-}
-
-/* Index the messages whose indexing was put off, one transaction each. */
-int
-store_index_pending(struct store *st)
-{
-	sqlite3_stmt *s;
-	int64_t id;
-	char *content;
-	int rc, defer = st->defer_index;
-
-	st->defer_index = 0;
-	for (;;) {
-		if ((s = store_stmt(st, SQL_PENDING_LIST)) == NULL)
-			break;
-		rc = sqlite3_step(s);
-		if (rc != SQLITE_ROW) {
-			sqlite3_reset(s);
-			st->defer_index = defer;
-			if (rc == SQLITE_DONE)
-				return 0;
-			store_fail(st, "reading the messages to index");
-			return -1;
-		}
-		id = sqlite3_column_int64(s, 0);
-		content = store_col_text(s, 1);
-		sqlite3_reset(s);
-		if (store_exec_cached(st, SQL_BEGIN) != 0) {
-			free(content);
-			break;
-		}
-		/* A message deleted since is simply forgotten. */
-		if ((content != NULL && store_index_any(st, id, content) != 0) ||
-		    (s = store_stmt(st, SQL_PENDING_DONE)) == NULL) {
-			free(content);
-			store_exec_cached(st, SQL_ROLLBACK);
-			break;
-		}
-		free(content);
-		sqlite3_bind_int64(s, 1, id);
-		if (store_step_done(st, s, "indexing a message") != 0 ||
-		    store_exec_cached(st, SQL_COMMIT) != 0) {
-			store_exec_cached(st, SQL_ROLLBACK);
-			break;
-		}
-	}
-	st->defer_index = defer;
-	return -1;
-}
-
-/* Index every finished message that has no parts yet, one message at a time. */
-static int
-store_index_missing(struct store *st)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_UNINDEXED), *c = NULL;
-	int64_t *ids = NULL;
-	size_t len = 0, cap = 0, i;
-	int rc = -1;
-
-	if (s == NULL)
-		return -1;
-	/* Ids first: the index changes under a running scan of it otherwise. */
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 64;
-			ids = xrealloc(ids, cap * sizeof(*ids));
-		}
-		ids[len++] = sqlite3_column_int64(s, 0);
-	}
-	sqlite3_reset(s);
-	if (sqlite3_prepare_v2(st->db, "SELECT content FROM messages WHERE id = ?1", -1, &c,
-	    NULL) != SQLITE_OK) {
-		store_fail(st, "reading messages to index");
-		goto out;
-	}
-	for (i = 0; i < len; i++) {
-		sqlite3_bind_int64(c, 1, ids[i]);
-		if (sqlite3_step(c) == SQLITE_ROW && sqlite3_column_text(c, 0) != NULL &&
-		    store_index(st, ids[i], (const char *)sqlite3_column_text(c, 0), 0) != 0)
-			goto out;
-		sqlite3_reset(c);
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(c);
-	free(ids);
-	return rc;
 }
 
 /* The database path used when store_open gets NULL. */
@@ -862,179 +671,6 @@ store_migrated(void *arg, int version)
 	struct store *st = arg;
 
 	return version == 2 ? store_index_missing(st) : 0;
-}
-
-/* Lock (F_WRLCK) or unlock (F_UNLCK) byte slot of the lease file without waiting; 0, or
- * -1 with errno EAGAIN or EACCES when another holder has it locked. */
-static int
-store_lease_lock(int fd, long slot, short type)
-{
-	struct flock fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = type;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = slot;
-	fl.l_len = 1;
-	return fcntl(fd, STORE_SETLK, &fl);
-}
-
-/* Take the lowest free slot of the database's lease file, held until store_close; without
- * one (an in-memory database, a file system without locks) st->slot stays -1. */
-static void
-store_lease_take(struct store *st)
-{
-	const char *db = sqlite3_db_filename(st->db, "main");
-	char *path;
-	long slot;
-
-	if (db == NULL || *db == '\0')
-		return;
-	path = xasprintf("%s-lease", db);
-	st->lease_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lease_fd < 0) {
-		log_debug("store: cannot open %s: %s", path, strerror(errno));
-		free(path);
-		return;
-	}
-	for (slot = 0; slot < STORE_LEASES; slot++) {
-		if (store_lease_lock(st->lease_fd, slot, F_WRLCK) == 0) {
-			st->slot = slot;
-			break;
-		}
-		if (errno != EAGAIN && errno != EACCES) {
-			log_debug("store: cannot lock %s: %s", path, strerror(errno));
-			break;
-		}
-	}
-	free(path);
-}
-
-/* Bind the writer column for a row in state: this store's slot while it streams, else NULL. */
-static void
-store_bind_writer(const struct store *st, sqlite3_stmt *s, int i, enum msg_state state)
-{
-	if (state == MSG_STREAMING && st->slot >= 0)
-		sqlite3_bind_int64(s, i, st->slot);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-/* Mark every row that writer (-1: none recorded) left streaming interrupted and index it,
- * in one transaction; returns how many rows it finished, or -1. */
-static long
-store_interrupt(struct store *st, int64_t writer)
-{
-	sqlite3_stmt *s, *c;
-	int64_t *ids = NULL;
-	size_t len = 0, cap = 0, i;
-	long done = 0;
-	int rc;
-
-	if (store_exec_cached(st, SQL_BEGIN) != 0)
-		return -1;
-	s = store_stmt(st, SQL_STREAMING_OF);
-	if (s == NULL)
-		goto fail;
-	sqlite3_bind_int64(s, 1, writer);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			ids = xrealloc(ids, cap * sizeof(*ids));
-		}
-		ids[len++] = sqlite3_column_int64(s, 0);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_fail(st, "reading streaming messages");
-		goto fail;
-	}
-	for (i = 0; i < len; i++) {
-		/* The trigger indexes a one-part text; store_index cuts a longer one. */
-		s = store_stmt(st, SQL_INTERRUPT);
-		if (s == NULL)
-			goto fail;
-		sqlite3_bind_int64(s, 1, ids[i]);
-		if (store_step_done(st, s, "marking a message interrupted") != 0)
-			goto fail;
-		if (sqlite3_changes(st->db) == 0)
-			continue;
-		c = store_stmt(st, SQL_MSG_CONTENT);
-		if (c == NULL)
-			goto fail;
-		sqlite3_bind_int64(c, 1, ids[i]);
-		rc = sqlite3_step(c);
-		if (rc == SQLITE_ROW && sqlite3_column_text(c, 0) != NULL &&
-		    store_index_any(st, ids[i], (const char *)sqlite3_column_text(c, 0)) != 0) {
-			sqlite3_reset(c);
-			goto fail;
-		}
-		sqlite3_reset(c);
-		done++;
-	}
-	if (store_exec_cached(st, SQL_COMMIT) != 0)
-		goto fail;
-	free(ids);
-	return done;
-fail:
-	store_rollback(st);
-	free(ids);
-	return -1;
-}
-
-/*
- * Finish the replies whose writers are gone, by the lease rule at the top of this file: a
- * row without a lease, or with this store's own slot (taken just now, before this store
- * wrote anything), is an orphan; any other slot is tried, and while this store holds that
- * lock nobody can stamp new rows with it, so the rows found are the dead holder's. A store
- * without a lease of its own cannot tell (locks may not work here) and leaves every row.
- * Failures are logged, not returned: a store that opens matters more than tidying up
- * after another process.
- */
-static void
-store_recover(struct store *st)
-{
-	sqlite3_stmt *s;
-	int64_t *writers = NULL;
-	size_t len = 0, cap = 0, i;
-	long n;
-	int rc, locked;
-
-	if (st->slot < 0)
-		return;
-	s = store_stmt(st, SQL_STREAMING_WRITERS);
-	if (s == NULL)
-		return;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			writers = xrealloc(writers, cap * sizeof(*writers));
-		}
-		writers[len++] = sqlite3_column_int64(s, 0);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		store_fail(st, "looking for streaming messages");
-	for (i = 0; i < len; i++) {
-		locked = 0;
-		if (writers[i] >= 0 && writers[i] != st->slot) {
-			if (store_lease_lock(st->lease_fd, (long)writers[i], F_WRLCK) != 0) {
-				if (errno != EAGAIN && errno != EACCES)
-					log_debug("store: cannot test lease %lld: %s",
-					    (long long)writers[i], strerror(errno));
-				continue;  /* a live natter is streaming these */
-			}
-			locked = 1;
-		}
-		n = store_interrupt(st, writers[i]);
-		if (n > 0)
-			log_debug("store: %ld replies of lease %lld marked interrupted", n,
-			    (long long)writers[i]);
-		if (locked)
-			store_lease_lock(st->lease_fd, (long)writers[i], F_UNLCK);
-	}
-	free(writers);
-	st->err[0] = '\0';
 }
 
 /* The values natter_median has seen in one group. */
@@ -1218,7 +854,7 @@ store_session_new(struct store *st, const char *title, const char *provider,
 
 /* Run an UPDATE/DELETE on one row (a session, a compare group: noun) and fail when it
  * matched none. */
-static int
+int
 store_change_one(struct store *st, sqlite3_stmt *s, int64_t id, const char *what,
     const char *noun)
 {
@@ -1767,186 +1403,6 @@ store_messages_free(struct message_row *rows, size_t n)
 		free(rows[i].atts);
 	}
 	free(rows);
-}
-
-/* Start a side-by-side comparison group in a session. */
-int64_t
-store_compare_group_new(struct store *st, int64_t session_id)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_GROUP_NEW);
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, session_id);
-	sqlite3_bind_int64(s, 2, store_now_s());
-	if (store_step_done(st, s, "creating a compare group") != 0)
-		return -1;
-	return sqlite3_last_insert_rowid(st->db);
-}
-
-/* Record which column of a comparison group was kept (-1: none). */
-int
-store_compare_group_pick(struct store *st, int64_t group, int column)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_GROUP_PICK);
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, group);
-	if (column >= 0)
-		sqlite3_bind_int64(s, 2, column);
-	else
-		sqlite3_bind_null(s, 2);
-	return store_change_one(st, s, group, "keeping a compared reply", "compare group");
-}
-
-/* An open-addressing map from an imported file's compare group ids to new ones. */
-struct store_group_map {
-	int64_t *from, *to;
-	size_t cap;   /* a power of two, at least twice the number of entries */
-};
-
-/* The slot of group id from in map (a free one when it is not there). */
-static size_t
-store_group_slot(const struct store_group_map *map, int64_t from)
-{
-	size_t i = (size_t)((uint64_t)from * 0x9e3779b97f4a7c15ull) & (map->cap - 1);
-
-	while (map->from[i] != 0 && map->from[i] != from)
-		i = (i + 1) & (map->cap - 1);
-	return i;
-}
-
-/* The new id of the file's group m->compare_group in session id, creating the group (with
- * its kept column) the first time it is met; -1 on a store error. */
-static int64_t
-store_import_group(struct store *st, struct store_group_map *map, int64_t id,
-    const struct message_row *m)
-{
-	size_t i = store_group_slot(map, m->compare_group);
-	sqlite3_stmt *s;
-
-	if (map->from[i] == m->compare_group)
-		return map->to[i];
-	s = store_stmt(st, SQL_IMPORT_GROUP);
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, m->created / 1000);
-	if (m->compare_pick >= 0)
-		sqlite3_bind_int64(s, 3, m->compare_pick);
-	else
-		sqlite3_bind_null(s, 3);
-	if (store_step_done(st, s, "creating a compare group") != 0)
-		return -1;
-	map->from[i] = m->compare_group;
-	map->to[i] = sqlite3_last_insert_rowid(st->db);
-	return map->to[i];
-}
-
-/* Insert message m as number seq of session id, in group (0: none). */
-static int
-store_import_message(struct store *st, int64_t id, long seq, int64_t group,
-    const struct message_row *m)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_IMPORT_MSG);
-	const char *content = m->content != NULL ? m->content : "";
-	int64_t msg;
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, seq);
-	store_bind_text(s, 3, store_role_name(m->role));
-	store_bind_text(s, 4, m->provider);
-	store_bind_text(s, 5, m->model);
-	sqlite3_bind_int64(s, 6, m->created);
-	/* Nothing will finish an imported reply that was still arriving. */
-	store_bind_text(s, 7, store_state_name(m->state == MSG_STREAMING ? MSG_INTERRUPTED :
-	    m->state));
-	store_bind_text(s, 8, m->error);
-	store_bind_text(s, 9, m->finish_reason);
-	store_bind_count(s, 10, m->input_tokens);
-	store_bind_count(s, 11, m->output_tokens);
-	store_bind_cost(s, 12, m->cost);
-	store_bind_count(s, 13, m->ttft_ms);
-	store_bind_count(s, 14, m->duration_ms);
-	if (group > 0)
-		sqlite3_bind_int64(s, 15, group);
-	else
-		sqlite3_bind_null(s, 15);
-	store_bind_text(s, 16, content);
-	store_bind_text(s, 17, m->reasoning);
-	sqlite3_bind_int(s, 18, m->pinned != 0);
-	store_bind_text(s, 19, m->tool_id);
-	store_bind_text(s, 20, m->tool_name);
-	sqlite3_bind_int(s, 21, m->tool_error != 0);
-	if (group > 0 && m->column > 0)
-		sqlite3_bind_int(s, 22, m->column - 1);
-	else
-		sqlite3_bind_null(s, 22);
-	if (store_step_done(st, s, "adding a message") != 0)
-		return -1;
-	msg = sqlite3_last_insert_rowid(st->db);
-	if (m->natts > 0 && store_attach_save(st, msg, m->atts, m->natts) != 0)
-		return -1;
-	return store_index(st, msg, content, 0);
-}
-
-/* Store a whole session as given, in one transaction. */
-int64_t
-store_session_import(struct store *st, const struct session_row *row,
-    const struct message_row *m, size_t n)
-{
-	struct store_group_map map = { NULL, NULL, 16 };
-	sqlite3_stmt *s;
-	int64_t id = -1, group;
-	size_t i;
-
-	while (map.cap < 2 * n)
-		map.cap *= 2;
-	map.from = xcalloc(map.cap, sizeof(*map.from));
-	map.to = xcalloc(map.cap, sizeof(*map.to));
-	if (store_exec_cached(st, SQL_BEGIN) != 0)
-		goto out;
-	s = store_stmt(st, SQL_IMPORT_SESSION);
-	if (s == NULL)
-		goto fail;
-	store_bind_text(s, 1, row->title != NULL ? row->title : "");
-	store_bind_text(s, 2, row->provider);
-	store_bind_text(s, 3, row->model);
-	store_bind_text(s, 4, row->system);
-	sqlite3_bind_int64(s, 5, row->created);
-	sqlite3_bind_int64(s, 6, row->updated);
-	store_bind_text(s, 7, row->summary);
-	sqlite3_bind_int64(s, 8, row->summary != NULL ? row->summary_covers : 0);
-	if (store_step_done(st, s, "creating a session") != 0)
-		goto fail;
-	id = sqlite3_last_insert_rowid(st->db);
-	for (i = 0; i < n; i++) {
-		group = 0;
-		if (m[i].compare_group > 0 &&
-		    (group = store_import_group(st, &map, id, &m[i])) < 0)
-			goto fail;
-		if (store_import_message(st, id, (long)i + 1, group, &m[i]) != 0)
-			goto fail;
-	}
-	s = store_stmt(st, SQL_IMPORT_COST);
-	if (s == NULL)
-		goto fail;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_double(s, 2, row->cost);
-	if (store_step_done(st, s, "updating a session") != 0 ||
-	    store_exec_cached(st, SQL_COMMIT) != 0)
-		goto fail;
-	goto out;
-fail:
-	store_rollback(st);
-	id = -1;
-out:
-	free(map.from);
-	free(map.to);
-	return id;
 }
 
 /* Run one usage query, binding since_ms and limit. */
