@@ -239,6 +239,30 @@ tree_fork_next(const struct tree_fork *fk, int64_t session_id, int64_t parent)
 	return 0;
 }
 
+/* Append column 0 of every row s gives to ids (n of them, room for cap); 0, or -1 after
+ * noting what failed, with ids freed. */
+static int
+tree_collect_ids(struct store *st, sqlite3_stmt *s, int64_t **ids, size_t *n, size_t *cap,
+    const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 4;
+			*ids = xrealloc(*ids, *cap * sizeof(**ids));
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_note_failure(st, what);
+	free(*ids);
+	*ids = NULL;
+	*n = 0;
+	return -1;
+}
+
 /* Collect the ids a prepared children statement gives for parent, with, in a fork, the
  * next row of its shared path (older than the fork's own rows, so first). */
 static int
@@ -259,21 +283,10 @@ tree_children_run(struct store *st, sqlite3_stmt *s, const struct tree_fork *fk,
 	sqlite3_reset(s);
 	sqlite3_bind_int64(s, 1, session_id);
 	sqlite3_bind_int64(s, 2, parent);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			*ids = xrealloc(*ids, cap * sizeof(**ids));
-		}
-		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
-	}
+	rc = tree_collect_ids(st, s, ids, n, &cap, "reading a message's alternatives");
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_note_failure(st, "reading a message's alternatives");
-		free(*ids);
-		*ids = NULL;
-		*n = 0;
+	if (rc != 0)
 		return -1;
-	}
 	/* Keep them oldest first should a shared row be newer (rows moved by hand). */
 	for (k = 1; next > 0 && k < *n && (*ids)[k] < (*ids)[k - 1]; k++) {
 		int64_t t = (*ids)[k];
@@ -349,22 +362,9 @@ store_children_column(struct store *st, int64_t session_id, int64_t parent, int6
 	sqlite3_bind_int64(s, 2, parent);
 	sqlite3_bind_int64(s, 3, group);
 	sqlite3_bind_int(s, 4, column);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			*ids = xrealloc(*ids, cap * sizeof(**ids));
-		}
-		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
-	}
+	rc = tree_collect_ids(st, s, ids, n, &cap, "reading a column's alternatives");
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		store_note_failure(st, "reading a column's alternatives");
-		free(*ids);
-		*ids = NULL;
-		*n = 0;
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /* The message a session's path ends at (0 when it has none), or -1. */
