@@ -220,10 +220,15 @@ $(BUILD)/gen_store $(BUILD)/bench_search $(BUILD)/bench_session: $(BUILD)/%: tes
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) $(LIBS_ALL)
 
+# The interleaving timer the streaming benchmarks use (tests/bench/stream.sh).
+$(BUILD)/bench_run: tests/bench/bench_run.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
+
 bench: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory MODE=release $(BUILD)/fakeserver $(BUILD)/bench_worker \
-		$(BUILD)/gen_store $(BUILD)/bench_search $(BUILD)/bench_session
+		$(BUILD)/gen_store $(BUILD)/bench_search $(BUILD)/bench_session $(BUILD)/bench_run
 	@for b in $(filter-out tests/bench/lib.sh,$(wildcard tests/bench/*.sh)); do echo "== $$b"; sh $$b build/release || exit 1; done
 
 install: build lib

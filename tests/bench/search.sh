@@ -2,7 +2,10 @@
 # Search at scale (issue 16), figures not pass/fail, run by `make bench` as
 #   sh tests/bench/search.sh build/release
 # Over the shared large store (tests/bench/big-store: 1,000,000 messages of ~350 bytes):
-# for words matching every message, 871,355 or 10 of them, a phrase and prefixes of every
+# for words matching every message, 871,355 or 10 of them, phrases (one in every message,
+# and one of two words in every message that never stand in that order, so that the walk
+# must read every message's positions to find no hit), NOT (of a word in every message:
+# no hits, every message read; and of a rare word), and prefixes of every
 # length (1 character and more than 3 have no FTS5 prefix index: t*, k*, topi*, topic*, and
 # topic4*, topic42*, whose hits lie in blocks far back in the history, so that the checks
 # of the loosened query give way to the query itself), the medians of the first page of
@@ -18,7 +21,8 @@ db=$(sh tests/bench/big-store "$build")
 [ -x "$build/bench_search" ] || make --no-print-directory -s MODE="$(basename "$build")" \
     "$build/bench_search"
 set -- lorem '"lorem ipsum"' '"lorem ipsu"*' 'lor*' 'lorem*' 'ka*' 'k*' 't*' 'kalo*' 'topi*' \
-    'topic*' 'topic4*' 'topic42*' 'topic4242*' topic4242 'topic4242 lorem' 'kalo* OR topi*'
+    'topic*' 'topic4*' 'topic42*' 'topic4242*' topic4242 'topic4242 lorem' 'kalo* OR topi*' \
+    '"ipsum lorem"' 'lorem NOT ipsum' 'lorem NOT topic4242'
 "$build/bench_search" "$db" 500000 "$@"
 
 # The reference: the first page's query alone in the sqlite3 CLI (median of 5 runs).

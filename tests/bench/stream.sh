@@ -1,12 +1,14 @@
 #!/bin/sh
 # Streaming benchmarks (figures, not pass/fail), all against the release fake server:
-#   (a) curl -sN versus natter ask on one 20,000-token OpenAI-protocol stream to /dev/null:
-#       wall time (hyperfine medians) and peak RSS (/usr/bin/time -f %M);
+#   (a) curl -sN versus natter ask (storing its session, and --no-save) on one 20,000-token
+#       OpenAI-protocol stream to /dev/null: wall time and peak RSS, medians of rounds that
+#       interleave the commands (tests/bench/bench_run.c);
 #   (b) natter --version versus curl --version (start-up cost);
 #   (c) 8 concurrent 20,000-token streams through ONE worker versus one stream
 #       (build/release/bench_worker, a small driver linked with natter's library objects);
 #   (e) natter compare with 4 models (one per protocol) streaming 20,000 tokens each versus
-#       the slowest of the four single natter ask runs, both storing their sessions.
+#       the slowest of the four single natter ask runs, both storing their sessions
+#       (interleaved rounds too).
 # Targets: ask ≤ 1.3× curl wall, RSS ≤ 1.2× curl, --version no slower than curl's,
 # 8 streams ≤ 2× one (paced like a fast provider; the unpaced figure is printed too),
 # compare of 4 ≤ 1.5× the slowest single ask.
@@ -16,10 +18,11 @@ B=${1:-build/release}
 NATTER=$B/natter
 FS=$B/fakeserver
 BW=$B/bench_worker
+BR=$B/bench_run
 TOKENS=${BENCH_TOKENS:-20000}
 RUNS=${BENCH_RUNS:-20}
 KEY=sk-bench-not-a-real-key
-for f in "$NATTER" "$FS" "$BW"; do
+for f in "$NATTER" "$FS" "$BW" "$BR"; do
 	[ -x "$f" ] || { echo "stream.sh: $f is missing (run make bench)" >&2; exit 1; }
 done
 command -v hyperfine >/dev/null || { echo "stream.sh: hyperfine is not installed" >&2; exit 1; }
@@ -46,7 +49,6 @@ URL=http://127.0.0.1:$PORT
 
 BODY="{\"model\":\"m\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"tokens=$TOKENS\"}]}"
 CURL_CMD="curl -sN $URL/v1/chat/completions -H 'Authorization: Bearer $KEY' -H 'Content-Type: application/json' -d '$BODY' -o /dev/null"
-ASK_CMD="OPENAI_API_KEY=$KEY $NATTER ask -p openai -m m --base-url $URL/v1 tokens=$TOKENS >/dev/null"
 
 # median FILE N: the median (seconds) of the N-th command in a hyperfine JSON export.
 median() {
@@ -58,33 +60,37 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'
 }
 
-# peak_rss CMD: the median of three peak RSS readings (KiB) of a shell command.
-peak_rss() {
-	for _ in 1 2 3; do
-		/usr/bin/time -f %M -o "$TMP/rss" sh -c "$1" >/dev/null 2>&1
-		tail -n 1 "$TMP/rss"
-	done | sort -n | sed -n 2p
+# The natter runs store into their own database (never the user's), made before the first
+# round; before each run, the timer waits until no natter is left folding a write-ahead log
+# in the background, so that no command is timed against one.
+DB=$TMP/stream.db
+SETTLE='i=0; while [ $i -lt 200 ] && pgrep -f "^[^ ]*natter (ask|compare) " >/dev/null; do sleep 0.02; i=$((i + 1)); done'
+# bench_med FILE NAME FIELD: a median bench_run printed (2: seconds, 3: KiB).
+bench_med() {
+	awk -v n="$2" -v f="$3" '$1 == "median" && $2 == n { print $(f + 1) }' "$1"
 }
 
-echo "== (a) one $TOKENS-token stream: curl -sN vs natter ask"
-hyperfine --warmup 2 --runs "$RUNS" --style basic --export-json "$TMP/a.json" \
-	--export-markdown "$TMP/a.md" -n curl "$CURL_CMD" -n "natter ask" "$ASK_CMD"
-cat "$TMP/a.md"
-c=$(median "$TMP/a.json" 1)
-n=$(median "$TMP/a.json" 2)
-rc=$(peak_rss "$CURL_CMD")
-rn=$(peak_rss "$ASK_CMD")
-echo "wall median: curl ${c}s, natter ${n}s"
-echo "ratio natter/curl wall: $(ratio "$n" "$c") (target <= 1.30)"
-echo "peak RSS: curl ${rc} KiB, natter ${rn} KiB"
-echo "ratio natter/curl RSS: $(ratio "$rn" "$rc") (target <= 1.20)"
+echo "== (a) one $TOKENS-token stream: curl -sN vs natter ask, $RUNS interleaved rounds"
+ASK="env OPENAI_API_KEY=$KEY NATTER_DB=$DB $NATTER ask -p openai -m m --base-url $URL/v1"
+$ASK tokens=1 >/dev/null
+"$BR" -r "$RUNS" -w 2 -s "$SETTLE" curl "$CURL_CMD" ask "$ASK tokens=$TOKENS" \
+	ask-no-save "$ASK --no-save tokens=$TOKENS" | tee "$TMP/a.txt" | grep -v '^median '
+c=$(bench_med "$TMP/a.txt" curl 2)
+n=$(bench_med "$TMP/a.txt" ask 2)
+s=$(bench_med "$TMP/a.txt" ask-no-save 2)
+rc=$(bench_med "$TMP/a.txt" curl 3)
+rn=$(bench_med "$TMP/a.txt" ask 3)
+rs=$(bench_med "$TMP/a.txt" ask-no-save 3)
+echo "wall median: curl ${c}s, natter ask ${n}s (storing the session), --no-save ${s}s"
+echo "ratio natter/curl wall: $(ratio "$n" "$c") (target <= 1.30); --no-save: $(ratio "$s" "$c")"
+echo "peak RSS: curl ${rc} KiB, natter ${rn} KiB, --no-save ${rs} KiB"
+echo "ratio natter/curl RSS: $(ratio "$rn" "$rc") (target <= 1.20); --no-save: $(ratio "$rs" "$rc")"
 
-echo "== (b) start-up: natter --version vs curl --version"
-hyperfine -N --warmup 5 --runs 50 --style basic --export-json "$TMP/b.json" \
-	--export-markdown "$TMP/b.md" "curl --version" "$NATTER --version"
-cat "$TMP/b.md"
-c=$(median "$TMP/b.json" 1)
-n=$(median "$TMP/b.json" 2)
+echo "== (b) start-up: natter --version vs curl --version, 50 interleaved rounds"
+"$BR" -r 50 -w 3 curl "curl --version" natter "$NATTER --version" | tee "$TMP/b.txt" |
+	grep -v '^median '
+c=$(bench_med "$TMP/b.txt" curl 2)
+n=$(bench_med "$TMP/b.txt" natter 2)
 echo "ratio natter/curl --version: $(ratio "$n" "$c") (target <= 1.00)"
 
 echo "== (c) 8 concurrent $TOKENS-token streams through one worker vs 1"
@@ -130,15 +136,14 @@ models:
   m-l: {provider: l, id: m-l}
 YAML
 chmod 600 "$TMP/cmp.yaml"
-ENVS="NATTER_CONFIG=$TMP/cmp.yaml NATTER_DB=$TMP/bench.db"
-hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json "$TMP/e.json" \
-	--export-markdown "$TMP/e.md" \
-	-n "ask m-o" "$ENVS $NATTER ask -m m-o tokens=$TOKENS </dev/null >/dev/null" \
-	-n "ask m-a" "$ENVS $NATTER ask -m m-a tokens=$TOKENS </dev/null >/dev/null" \
-	-n "ask m-g" "$ENVS $NATTER ask -m m-g tokens=$TOKENS </dev/null >/dev/null" \
-	-n "ask m-l" "$ENVS $NATTER ask -m m-l tokens=$TOKENS </dev/null >/dev/null" \
-	-n "compare 4" "$ENVS $NATTER compare -m m-o -m m-a -m m-g -m m-l tokens=$TOKENS </dev/null >/dev/null"
-cat "$TMP/e.md"
-slow=$(for k in 1 2 3 4; do median "$TMP/e.json" $k; done | sort -g | tail -n 1)
-c4=$(median "$TMP/e.json" 5)
+ENVS="env NATTER_CONFIG=$TMP/cmp.yaml NATTER_DB=$DB"
+"$BR" -r "$RUNS" -w 1 -s "$SETTLE" \
+	ask-m-o "$ENVS $NATTER ask -m m-o tokens=$TOKENS" \
+	ask-m-a "$ENVS $NATTER ask -m m-a tokens=$TOKENS" \
+	ask-m-g "$ENVS $NATTER ask -m m-g tokens=$TOKENS" \
+	ask-m-l "$ENVS $NATTER ask -m m-l tokens=$TOKENS" \
+	compare-4 "$ENVS $NATTER compare -m m-o -m m-a -m m-g -m m-l tokens=$TOKENS" |
+	tee "$TMP/e.txt" | grep -v '^median '
+slow=$(for k in m-o m-a m-g m-l; do bench_med "$TMP/e.txt" "ask-$k" 2; done | sort -g | tail -n 1)
+c4=$(bench_med "$TMP/e.txt" compare-4 2)
 echo "ratio compare of 4/slowest single ask: $(ratio "$c4" "$slow") (target <= 1.50)"
