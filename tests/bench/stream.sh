@@ -64,6 +64,7 @@ ratio() {
 # round; before each run, the timer waits until no natter is left folding a write-ahead log
 # in the background, so that no command is timed against one.
 DB=$TMP/stream.db
+# shellcheck disable=SC2016
 SETTLE='i=0; while [ $i -lt 200 ] && pgrep -f "^[^ ]*natter (ask|compare) " >/dev/null; do sleep 0.02; i=$((i + 1)); done'
 # bench_med FILE NAME FIELD: a median bench_run printed (2: seconds, 3: KiB).
 bench_med() {
