@@ -55,6 +55,10 @@ enum store_stmt_id {
 	SQL_SEARCH_TERMS,
 	SQL_SEARCH_TOTALS,
 	SQL_SEARCH_COUNT,
+	SQL_SEARCH_BELOW,
+	SQL_SEARCH_ROW,
+	SQL_SEARCH_AFTER,
+	SQL_SEARCH_EDGE,
 	SQL_GROUP_NEW,
 	SQL_PART_EXISTS,
 	SQL_PART_INSERT,
@@ -112,6 +116,11 @@ void store_search_close(struct store *st);
  * covering dense word instances is loosened, and checks candidates are checked before
  * the walk goes on with the query itself. */
 void store_search_tune(struct store *st, long dense, long checks);
+/* Set when a search splits its walk in two (store-search.c): a range of at least min_ids
+ * messages (0: the default), and always when force, whatever the samples find. */
+void store_search_tune_split(struct store *st, long min_ids, int force);
+/* How many walks have been split on this connection (for the tests). */
+long store_search_splits(struct store *st);
 /* The length of the search-index part that starts at p, left bytes remaining (store.c). */
 size_t store_part_len(const char *p, size_t left);
 /* Long replies (store-spill.c): append to a message's stored text, tell whether it has

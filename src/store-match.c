@@ -525,6 +525,24 @@ store_match_phrases(const struct store_match *m)
 	return m->nph;
 }
 
+/* Does FTS5 read the positions of every row that holds the query's words (a phrase of two
+ * terms or more, NEAR)? Such a query costs FTS5 a walk over all those rows when it has few
+ * hits, however few it asks for. (A NOT costs as much, but a walk of half the rowids costs
+ * it no less, so splitting does not help it.) */
+int
+store_match_walks(const struct store_match *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nph; i++)
+		if (m->ph[i].nt > 1)
+			return 1;
+	for (i = 0; i < m->nnode; i++)
+		if (m->node[i].kind == SM_NEAR)
+			return 1;
+	return 0;
+}
+
 /* The characters of len bytes of UTF-8. */
 static size_t
 sm_chars(const char *s, size_t len)

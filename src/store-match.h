@@ -41,6 +41,10 @@ void store_match_free(struct store_match *m);
 
 /* How many phrases the query has (FTS5 numbers them the same way, left to right). */
 size_t store_match_phrases(const struct store_match *m);
+/* Does FTS5 answer the query by reading the positions of every row that holds its words
+ * (phrases of two terms or more, NEAR), so that a query with few hits costs a walk of
+ * them all? */
+int store_match_walks(const struct store_match *m);
 /* When phrase i holds a prefix that FTS5 has no prefix index for (of 1 character or of
  * more than 3), the first such term's bytes as the index holds them, and 1; else 0. */
 int store_match_costly(const struct store_match *m, size_t i, const char **term,

@@ -12,10 +12,13 @@
  * the walk goes on with the query itself from there. Each hit's snippet is made the way
  * FTS5 makes it. A ranked search ranks the newest STORE_SEARCH_WINDOW hits by BM25 with
  * the phrases' frequencies taken from those hits, so its cost is bounded too; the count
- * of all hits is a separate walk a caller runs after showing a page. A query FTS5 refuses
+ * of all hits is a separate walk a caller runs after showing a page. A phrase or NEAR with
+ * few hits, which FTS5 can only answer by reading every row holding its words, has its walk
+ * split in two halves run at once (see "Splitting a walk" below). A query FTS5 refuses
  * is tried again as one phrase; one the matcher does not read is left to FTS5 whole.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,12 @@
 #define STORE_SEARCH_DENSE 10000
 /* Candidates checked against a loosened query before the walk goes on with the query. */
 #define STORE_SEARCH_CHECKS 4000
+/* A walk over at least this many messages is split in two when its samples find no hit. */
+#define STORE_SEARCH_SPLIT 65536
+/* Rows read (spread evenly) to tell whether a query's hits are rare. */
+#define STORE_SEARCH_SAMPLES 256
+/* Hits the upper half of a split may hold before the split gives way to the plain walk. */
+#define STORE_SEARCH_FLOOD 50000
 
 /* What the search keeps for a connection. */
 struct store_search_conn {
@@ -41,6 +50,11 @@ struct store_search_conn {
 	int tok_state;       /* 0: not looked up, 1: ready, -1: unavailable */
 	int vocab;           /* the temporary vocabulary table exists */
 	long dense, checks;  /* STORE_SEARCH_DENSE and _CHECKS unless tuned */
+	long split;          /* STORE_SEARCH_SPLIT unless tuned */
+	int split_force;     /* split whatever the samples find (tests) */
+	long splits;         /* walks split */
+	sqlite3 *peer;       /* a second, read-only connection for a split's upper half */
+	int peer_state;      /* 0: not opened, 1: open, -1: unavailable */
 };
 
 enum { SEARCH_NEWEST, SEARCH_RANK, SEARCH_COUNT };
@@ -68,6 +82,7 @@ struct store_searching {
 	int whole;           /* the walk goes on with a costly query: not to be paused (each
 	                      * start again would merge its prefixes again) */
 	int64_t cursor;      /* candidates below this rowid */
+	int split_tried;     /* store_search_split has been asked */
 	size_t checked;
 	int done;
 	struct store_search_hit *hits;
@@ -106,6 +121,24 @@ store_search_tune(struct store *st, long dense, long checks)
 	c->checks = checks;
 }
 
+/* Set when a walk is split: over min_ids messages or more (0: the default); always when
+ * force. */
+void
+store_search_tune_split(struct store *st, long min_ids, int force)
+{
+	struct store_search_conn *c = store_search_conn(st);
+
+	c->split = min_ids;
+	c->split_force = force != 0;
+}
+
+/* How many walks have been split. */
+long
+store_search_splits(struct store *st)
+{
+	return store_search_conn(st)->splits;
+}
+
 /* Release what the search keeps for the connection. */
 void
 store_search_close(struct store *st)
@@ -114,6 +147,8 @@ store_search_close(struct store *st)
 
 	if (c == NULL)
 		return;
+	if (c->peer != NULL)
+		sqlite3_close(c->peer);
 	if (c->tok_state == 1)
 		c->tok.api.xDelete(c->tok.inst);
 	free(c);
@@ -305,6 +340,248 @@ store_search_count_run(struct store *st, const char *match, long *count)
 }
 
 /*
+ * Splitting a walk. A phrase, NEAR or NOT makes FTS5 read every row that holds the query's
+ * words, and FTS5 tests a rowid bound only at a hit: a query with few hits costs a walk of
+ * all those rows in one step that cannot be cut short, whatever the bound. Two walks that
+ * end at an end of the index are bounded, though: the lower half newest first from the
+ * middle down, and the upper half oldest first from the middle up, which ends at the
+ * first hit at or above the cursor (the last page's last hit) or at the newest row. When
+ * rows sampled over the range hold no hit, the hits are rare, so the upper half holds few
+ * of them; the two halves then run at once, the upper one in a thread on a second,
+ * read-only connection, and their hits, newest first, are read as the walk's candidates.
+ * Samples can miss a dense stretch: too many hits in the upper half and the split gives
+ * way to the plain walk.
+ */
+
+/* The upper half of a split: its hits oldest first, below its bound. */
+struct store_search_half {
+	sqlite3 *db;
+	const char *match;
+	int64_t from, below;
+	int64_t *parts;
+	size_t n, cap;
+	int flood;           /* more than STORE_SEARCH_FLOOD hits */
+	int rc;
+};
+
+/* The peer connection, opened on first use; NULL when it cannot be had. */
+static sqlite3 *
+store_search_peer(struct store *st)
+{
+	struct store_search_conn *c = store_search_conn(st);
+
+	if (c->peer_state == 0) {
+		c->peer_state = -1;
+		if (sqlite3_open_v2(st->path, &c->peer, SQLITE_OPEN_READONLY |
+		    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK) {
+			sqlite3_busy_timeout(c->peer, 2000);
+			c->peer_state = 1;
+		} else {
+			sqlite3_close(c->peer);
+			c->peer = NULL;
+		}
+	}
+	return c->peer;
+}
+
+/* Walk the upper half of a split (in a thread of its own, on the peer connection). */
+static void *
+store_search_upper(void *arg)
+{
+	static const char sql[] = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1"
+	    " AND rowid >= ?2 ORDER BY rowid";
+	struct store_search_half *h = arg;
+	sqlite3_stmt *q;
+	int64_t part;
+	int rc;
+
+	h->rc = -1;
+	if (sqlite3_prepare_v2(h->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(q, 1, h->match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, h->from);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if ((part = sqlite3_column_int64(q, 0)) >= h->below)
+			break;
+		if (h->n == STORE_SEARCH_FLOOD) {
+			h->flood = 1;
+			break;
+		}
+		if (h->n == h->cap) {
+			h->cap = h->cap ? h->cap * 2 : 256;
+			h->parts = xrealloc(h->parts, h->cap * sizeof(*h->parts));
+		}
+		h->parts[h->n++] = part;
+	}
+	sqlite3_finalize(q);
+	h->rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return NULL;
+}
+
+/* Does one of STORE_SEARCH_SAMPLES rows spread evenly over the rowids [lo, hi) match the
+ * query (1), or none (0); -1 on failure. */
+static int
+store_search_sample(struct store *st, struct store_searching *s, int64_t lo, int64_t hi)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_SEARCH_AFTER);
+	int64_t step = (hi - lo) / STORE_SEARCH_SAMPLES;
+	int k, hits = 0, rc, r = 0;
+
+	if (q == NULL)
+		return -1;
+	for (k = 0; k < STORE_SEARCH_SAMPLES && r == 0; k++) {
+		sqlite3_bind_int64(q, 1, lo + step * k + step / 2);
+		if ((rc = sqlite3_step(q)) == SQLITE_ROW && sqlite3_column_int64(q, 0) < hi) {
+			const char *text = (const char *)sqlite3_column_text(q, 1);
+
+			r = store_match_row(s->m, text != NULL ? text : "",
+			    (size_t)sqlite3_column_bytes(q, 1));
+			hits = r > 0;
+		}
+		sqlite3_reset(q);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			store_fail(st, "searching");
+			return -1;
+		}
+	}
+	if (r < 0)
+		snprintf(st->err, sizeof(st->err), "searching: the tokenizer failed");
+	return r < 0 ? -1 : hits;
+}
+
+/* The lower half of a split, on the store's own connection: its hits newest first below
+ * mid, up to need messages (0: all); *eof says whether it reached the oldest row. */
+static int
+store_search_lower(struct store *st, struct store_searching *s, int64_t mid, size_t need,
+    int64_t **parts, size_t *n, int *eof)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_SEARCH_BELOW);
+	int64_t last = -1, part;
+	size_t distinct = 0, cap = 0;
+	int rc;
+
+	*parts = NULL;
+	*n = 0;
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, buf_str(&s->source), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, mid);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		part = sqlite3_column_int64(q, 0);
+		if (part / STORE_PARTS != last) {
+			if (need > 0 && distinct == need)
+				break;
+			distinct++;
+			last = part / STORE_PARTS;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*parts = xrealloc(*parts, cap * sizeof(**parts));
+		}
+		(*parts)[(*n)++] = part;
+	}
+	*eof = rc == SQLITE_DONE;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Read the split's hits, newest first, as the walk's candidates: 0, or -1 on failure. */
+static int
+store_search_split_read(struct store *st, struct store_searching *s,
+    const struct store_search_half *up, const int64_t *low, size_t nlow, int eof)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_SEARCH_ROW);
+	size_t i, n = up->n + nlow;
+	int64_t part;
+	int rc, got = 0;
+
+	if (q == NULL)
+		return -1;
+	for (i = 0; i < n && got == 0; i++) {
+		part = i < up->n ? up->parts[up->n - 1 - i] : low[i - up->n];
+		sqlite3_bind_int64(q, 1, part);
+		rc = sqlite3_step(q);
+		/* A part without its message is no hit of a ranked search (its join drops it). */
+		if (rc == SQLITE_ROW && (s->kind != SEARCH_RANK ||
+		    sqlite3_column_type(q, 2) != SQLITE_NULL)) {
+			s->cursor = part;
+			got = store_search_candidate(s, q, part);
+		}
+		sqlite3_reset(q);
+		if (got < 0 || (rc != SQLITE_ROW && rc != SQLITE_DONE)) {
+			if (got < 0)
+				snprintf(st->err, sizeof(st->err), "searching: the tokenizer failed");
+			else
+				store_fail(st, "searching");
+			return -1;
+		}
+	}
+	/* Every hit of the range read, or the page full: done. Else (a hit the matcher did not
+	 * take) the plain walk goes on below the last part read. */
+	if (got == 1 || eof)
+		s->done = 1;
+	else if (nlow > 0)
+		s->cursor = low[nlow - 1];
+	return 0;
+}
+
+/* Split the walk below s->cursor in two when the query walks rows and its hits look rare:
+ * 0 when done or when the plain walk is to go on (from where the split left it), -1 on
+ * failure. */
+static int
+store_search_split(struct store *st, struct store_searching *s)
+{
+	struct store_search_conn *c = store_search_conn(st);
+	long min = c->split > 0 ? c->split : STORE_SEARCH_SPLIT;
+	struct store_search_half up;
+	sqlite3_stmt *q;
+	int64_t lo, hi, mid, *low = NULL;
+	size_t nlow = 0, need;
+	pthread_t th;
+	int rc, eof = 0;
+
+	if (s->m == NULL || s->check || s->every || s->kind == SEARCH_COUNT ||
+	    !store_match_walks(s->m) || !sqlite3_get_autocommit(st->db) ||
+	    (q = store_stmt(st, SQL_SEARCH_EDGE)) == NULL)
+		return 0;
+	rc = sqlite3_step(q);
+	lo = sqlite3_column_int64(q, 0);
+	hi = sqlite3_column_int64(q, 1) + 1;
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW)
+		return 0;
+	/* The upper half may run on to the newest row (when no hit lies above the cursor):
+	 * the halves are cut for that case, and a range in the older half is left whole. */
+	mid = lo + (hi - lo) / 2;
+	if (s->cursor < hi)
+		hi = s->cursor;
+	if (hi <= mid || (hi - lo) / STORE_PARTS < min)
+		return 0;
+	if (!c->split_force && (rc = store_search_sample(st, s, lo, hi)) != 0)
+		return rc < 0 ? -1 : 0;
+	memset(&up, 0, sizeof(up));
+	if ((up.db = store_search_peer(st)) == NULL)
+		return 0;
+	up.match = buf_str(&s->source);
+	up.from = mid;
+	up.below = s->cursor;
+	if (pthread_create(&th, NULL, store_search_upper, &up) != 0)
+		return 0;
+	c->splits++;
+	need = s->limit == 0 ? 0 : s->kind == SEARCH_RANK ? STORE_SEARCH_WINDOW : s->limit;
+	rc = store_search_lower(st, s, up.from, need, &low, &nlow, &eof);
+	pthread_join(th, NULL);
+	/* A failure or a flood: the plain walk, from where it was. */
+	if (rc == 0 && up.rc == 0 && !up.flood)
+		rc = store_search_split_read(st, s, &up, low, nlow, eof);
+	else
+		rc = 0;
+	free(up.parts);
+	free(low);
+	return rc;
+}
+
+/*
  * Walk the candidates from s->cursor down for about budget microseconds (0: no bound),
  * keeping hits: 1 when there is more to do, 0 when the search is done, -1 on failure.
  * The walk starts again below the last part read, so it can stop between any two parts.
@@ -323,6 +600,11 @@ store_search_collect(struct store *st, struct store_searching *s, long budget)
 	if (s->kind == SEARCH_COUNT) {
 		s->done = 1;
 		return store_search_count_run(st, buf_str(&s->source), &s->count) == 0 ? 0 : -1;
+	}
+	if (!s->split_tried) {
+		s->split_tried = 1;
+		if (store_search_split(st, s) != 0)
+			return -1;
 	}
 	while (!s->done) {
 		if (s->kind == SEARCH_RANK)
@@ -399,7 +681,7 @@ store_search_clear(struct store_searching *s)
 	s->nhits = s->messages = 0;
 	s->checked = 0;
 	s->count = 0;
-	s->done = s->planned = s->every = s->check = s->whole = 0;
+	s->done = s->planned = s->every = s->check = s->whole = s->split_tried = 0;
 	store_match_free(s->m);
 	s->m = NULL;
 }

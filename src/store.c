@@ -201,6 +201,19 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_SEARCH_TOTALS] = "SELECT block FROM messages_fts_data WHERE id = 1",
 	/* Every matching part in rowid order (a message's parts are adjacent), for the count. */
 	[SQL_SEARCH_COUNT] = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1",
+	/* A split walk (store-search.c): the lower half's hits newest first, one part with
+	 * its text and role, the first part from a rowid on (a sample), and the newest and
+	 * oldest parts (?1 picks the end). */
+	[SQL_SEARCH_BELOW] = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1"
+	    " AND rowid < ?2 ORDER BY rowid DESC",
+	[SQL_SEARCH_ROW] = "SELECT messages_fts.rowid, messages_fts.content, m.role"
+	    " FROM messages_fts LEFT JOIN messages m ON m.id = messages_fts.rowid / 4096"
+	    " WHERE messages_fts.rowid = ?1",
+	[SQL_SEARCH_AFTER] = "SELECT rowid, content FROM messages_fts WHERE rowid >= ?1"
+	    " ORDER BY rowid LIMIT 1",
+	[SQL_SEARCH_EDGE] = "SELECT coalesce((SELECT rowid FROM messages_fts ORDER BY rowid"
+	    " LIMIT 1), 0), coalesce((SELECT rowid FROM messages_fts ORDER BY rowid DESC"
+	    " LIMIT 1), 0)",
 	[SQL_GROUP_NEW] = "INSERT INTO compare_groups (session_id, created) VALUES (?1, ?2)",
 	[SQL_PART_EXISTS] = "SELECT 1 FROM messages_fts WHERE rowid = ?1 * 4096",
 	[SQL_PART_INSERT] = "INSERT INTO messages_fts (rowid, content) VALUES (?1, ?2)",

@@ -1230,14 +1230,16 @@ test_search_loosened(void **state)
 {
 	static const char *const queries[] = {"topic*", "topi*", "t*", "c*", "comm*",
 	    "topic1*", "\"common wo\"*", "rar* OR zebra", "wor* NOT rare", "NEAR(common topic1*)",
-	    "^comm*", "topic3* common", "caf*", "runn*", "x*", "topic12*", "nothing*"};
+	    "^comm*", "topic3* common", "caf*", "runn*", "x*", "topic12*", "nothing*",
+	    "\"common word\"", "\"word common\"", "\"topic12 rare\"", "NEAR(common rare, 3)",
+	    "\"rare cafés\" OR \"word 7\"", "\"lw1 lw2\" lw3"};
 	static const long checks[] = {1, 3, 50, 0};
 	static const size_t sizes[] = {1, 3, 7, 1000};
 	struct fixture *f = *state;
 	struct message_row m, *ref, *got, *rank, *rank2;
 	size_t nref, ngot, nrank, nrank2, q, c, z, i;
 	char *longtext = distinct_words("lw", 9000), text[160];
-	long count, count2;
+	long count, count2, splits;
 	int64_t sid;
 
 	sid = store_session_new(f->st, "s", NULL, NULL);
@@ -1286,6 +1288,34 @@ test_search_loosened(void **state)
 			assert_int_equal(store_search_count(f->st, queries[q], &count2), 0);
 			assert_int_equal(count2, count);
 		}
+		/* The walk split in two halves, as the samples have it and always. */
+		store_search_tune(f->st, 0, 0);
+		for (c = 0; c < 2; c++) {
+			splits = store_search_splits(f->st);
+			store_search_tune_split(f->st, 1, (int)c);
+			assert_int_equal(store_search_newest(f->st, queries[q], 0, 0, &got, &ngot), 0);
+			same_hits(queries[q], ref, nref, got, ngot);
+			store_messages_free(got, ngot);
+			for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+				got = search_pages(f->st, queries[q], sizes[z], &ngot);
+				same_hits(queries[q], ref, nref, got, ngot);
+				store_messages_free(got, ngot);
+				got = search_steps(f->st, queries[q], sizes[z], &ngot);
+				same_hits(queries[q], ref, nref, got, ngot);
+				store_messages_free(got, ngot);
+			}
+			assert_int_equal(store_search(f->st, queries[q], &rank2, &nrank2, 10), 0);
+			same_hits(queries[q], rank, nrank, rank2, nrank2);
+			store_messages_free(rank2, nrank2);
+			/* Forced, every phrase of two words or NEAR is split; others never are. */
+			if (c == 1 && (strchr(queries[q], ' ') != NULL && (queries[q][0] == '"' ||
+			    strncmp(queries[q], "NEAR(", 5) == 0) && strchr(queries[q], '*') == NULL))
+				assert_true(store_search_splits(f->st) > splits);
+			if (strchr(queries[q], ' ') == NULL)
+				assert_int_equal(store_search_splits(f->st), splits);
+		}
+		assert_true(store_search_splits(f->st) >= splits);
+		store_search_tune_split(f->st, 0, 0);
 		store_messages_free(ref, nref);
 		store_messages_free(rank, nrank);
 	}
