@@ -339,6 +339,17 @@ store_search_count_run(struct store *st, const char *match, long *count)
 	return 0;
 }
 
+/* Say why a walk failed (the tokenizer, or SQLite): -1. */
+static int
+store_search_failed(struct store *st, int tokenizer)
+{
+	if (tokenizer)
+		snprintf(st->err, sizeof(st->err), "searching: the tokenizer failed");
+	else
+		store_fail(st, "searching");
+	return -1;
+}
+
 /*
  * Splitting a walk. A phrase, NEAR or NOT makes FTS5 read every row that holds the query's
  * words, and FTS5 tests a rowid bound only at a hit: a query with few hits costs a walk of
@@ -508,13 +519,8 @@ store_search_split_read(struct store *st, struct store_searching *s,
 			got = store_search_candidate(s, q, part);
 		}
 		sqlite3_reset(q);
-		if (got < 0 || (rc != SQLITE_ROW && rc != SQLITE_DONE)) {
-			if (got < 0)
-				snprintf(st->err, sizeof(st->err), "searching: the tokenizer failed");
-			else
-				store_fail(st, "searching");
-			return -1;
-		}
+		if (got < 0 || (rc != SQLITE_ROW && rc != SQLITE_DONE))
+			return store_search_failed(st, got < 0);
 	}
 	/* Every hit of the range read, or the page full: done. Else (a hit the matcher did not
 	 * take) the plain walk goes on below the last part read. */
@@ -639,13 +645,8 @@ store_search_collect(struct store *st, struct store_searching *s, long budget)
 				break;
 		}
 		sqlite3_reset(q);
-		if (got < 0 || (rc != SQLITE_ROW && rc != SQLITE_DONE)) {
-			if (got < 0)
-				snprintf(st->err, sizeof(st->err), "searching: the tokenizer failed");
-			else
-				store_fail(st, "searching");
-			return -1;
-		}
+		if (got < 0 || (rc != SQLITE_ROW && rc != SQLITE_DONE))
+			return store_search_failed(st, got < 0);
 		if (got || rc == SQLITE_DONE)
 			s->done = 1;
 		else if (budget > 0 && !s->whole && store_search_now() - t0 >= budget)
