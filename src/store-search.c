@@ -384,7 +384,7 @@ store_search_peer(struct store *st)
 	if (c->peer_state == 0) {
 		c->peer_state = -1;
 		if (sqlite3_open_v2(st->path, &c->peer, SQLITE_OPEN_READONLY |
-		    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK) {
+		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) == SQLITE_OK) {
 			/* It reads doclists once through: a small cache keeps the interface's
 			 * memory where it was. */
 			sqlite3_busy_timeout(c->peer, 2000);
