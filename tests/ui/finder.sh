@@ -13,8 +13,16 @@ isolated_home
 mkdir -p "$XDG_CONFIG_HOME/natter"
 : >"$XDG_CONFIG_HOME/natter/natter.yaml"
 
-# listed TITLE: natter sessions list (not archived) has a session titled TITLE.
-listed() { "$NATTER" sessions list | grep -q -- "$1"; }
+# listed TITLE: natter sessions list (not archived) has a session titled TITLE; when not,
+# what it printed (errors too) goes into the log as TAP comments.
+listed() {
+	local out
+	out=$("$NATTER" sessions list 2>&1)
+	grep -q -- "$1" <<<"$out" && return 0
+	printf 'natter sessions list has no %s; it printed:\n%s\n' "$1" "$out" |
+		sed 's/^/# /'
+	return 1
+}
 # list_rows: the session list's column of the screen (the rows left of its border).
 list_rows() { ui_screen | sed 's/│.*//'; }
 # send TEXT: send a message and wait for its reply.
